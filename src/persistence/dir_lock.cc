@@ -1,0 +1,71 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "persistence/store.h"
+
+namespace temporalite::persistence {
+namespace {
+
+std::string Errno(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+// The holder writes its pid right after locking, so an empty file means it is mid-Acquire.
+std::string ReadHolderPid(int fd) {
+  char buf[32];
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return "unknown";
+  std::string pid(buf, static_cast<size_t>(n));
+  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+  if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) return "unknown";
+  return pid;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DirLock>> DirLock::Acquire(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return Unavailable("cannot create data directory " + dir + ": " + ec.message());
+  }
+  const std::string lock_path = (std::filesystem::path(dir) / "LOCK").string();
+  int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Unavailable("cannot open " + lock_path + ": " + Errno(errno));
+
+  // flock (not fcntl locks): the lock belongs to this open file description, so it also
+  // excludes a second Acquire inside the same process and is released when the fd closes.
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    if (err == EWOULDBLOCK) {
+      std::string pid = ReadHolderPid(fd);
+      close(fd);
+      return FailedPrecondition("data directory " + dir +
+                                " is in use by another temporalite server (pid " + pid +
+                                "); stop it or use another --db-filename");
+    }
+    close(fd);
+    return Unavailable("cannot lock " + lock_path + ": " + Errno(err));
+  }
+
+  const std::string pid = std::to_string(getpid()) + "\n";
+  if (ftruncate(fd, 0) != 0 ||
+      pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    int err = errno;
+    close(fd);
+    return Unavailable("cannot write pid to " + lock_path + ": " + Errno(err));
+  }
+  return std::unique_ptr<DirLock>(new DirLock(fd));
+}
+
+DirLock::~DirLock() {
+  // Closing releases the flock. The pid is left in the file; it is only read while locked.
+  if (fd_ >= 0) close(fd_);
+}
+
+}  // namespace temporalite::persistence

@@ -1,0 +1,97 @@
+// The SQLite implementation of Store. Exposed (rather than hidden behind OpenSqliteStore) only so
+// tests and metrics can see how well group commit merges batches; the engine uses `Store`.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "persistence/store.h"
+
+namespace temporalite::persistence {
+
+class SqliteStore final : public Store {
+ public:
+  // Same as OpenSqliteStore, with the concrete type.
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // After Close() `done` runs inline (there is no writer thread left) with UNAVAILABLE.
+  void Commit(WriteBatch batch, DoneCallback done) override;
+
+  Result<std::vector<NamespaceRow>> LoadNamespaces() override;
+  Result<std::vector<ExecutionRow>> LoadOpenExecutions() override;
+  Result<std::optional<ExecutionRow>> GetExecution(const std::string& run_id) override;
+  Result<std::optional<std::string>> GetCurrentRunId(const std::string& namespace_id,
+                                                     const std::string& workflow_id) override;
+  Result<std::vector<EventRow>> ReadEvents(const std::string& run_id, int64_t first_event_id,
+                                           int64_t max_count) override;
+
+  // Must not be called from a `done` callback (it joins the writer thread).
+  void Close() override;
+
+  // Transactions that committed successfully, and the batches they carried.
+  uint64_t transactions_committed() const { return transactions_committed_.load(); }
+  uint64_t batches_committed() const { return batches_committed_.load(); }
+
+ private:
+  class Conn;  // A connection plus its cached prepared statements (defined in the .cc).
+  struct Pending {
+    WriteBatch batch;
+    DoneCallback done;
+  };
+  // A read connection, locked for the duration of one read call.
+  struct ReaderLease {
+    std::unique_lock<std::mutex> lock;
+    Conn* conn;
+  };
+  struct ReaderSlot {
+    std::mutex mu;
+    std::unique_ptr<Conn> conn;
+  };
+  static constexpr size_t kReaderConnections = 4;
+
+  explicit SqliteStore(const SqliteOptions& options);
+  Status Init();
+  void WriterLoop();
+  // Runs one transaction over `work`; on failure marks the store failed.
+  Status RunTransaction(std::vector<Pending>& work);
+  Status ApplyBatch(const WriteBatch& batch);
+  Result<ReaderLease> AcquireReader();
+
+  const SqliteOptions options_;
+  // ":memory:" has a single connection: the writer's, shared with readers under shared_mu_.
+  const bool in_memory_;
+
+  std::unique_ptr<Conn> writer_;
+  std::mutex shared_mu_;  // in_memory_ only: held by the writer for a whole transaction
+  std::array<ReaderSlot, kReaderConnections> readers_;
+  std::atomic<unsigned> next_reader_{0};
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<Pending> queue_;  // guarded by queue_mu_
+  bool accepting_ = true;       // guarded by queue_mu_
+
+  // Writer-thread only: once a transaction fails nothing more is written.
+  bool failed_ = false;
+  Status failed_status_;
+
+  std::thread writer_thread_;
+  std::mutex close_mu_;
+  bool closed_ = false;  // guarded by close_mu_
+
+  std::atomic<uint64_t> transactions_committed_{0};
+  std::atomic<uint64_t> batches_committed_{0};
+};
+
+}  // namespace temporalite::persistence

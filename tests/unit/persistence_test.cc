@@ -1,0 +1,566 @@
+// Conformance tests for the SQLite store and the data-directory lock. Each test works in its own
+// mkdtemp directory, removed afterwards.
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "persistence/sqlite_store.h"
+#include "persistence/store.h"
+
+namespace temporalite::persistence {
+namespace {
+
+// Substring check with a readable failure (gmock's HasSubstr would need gmock linked).
+::testing::AssertionResult Contains(const std::string& s, const std::string& sub) {
+  if (s.find(sub) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << '"' << s << "\" does not contain \"" << sub << '"';
+}
+
+class PersistenceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "tl_persist_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/temporalite.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  SqliteOptions Options() const {
+    SqliteOptions o;
+    o.path = path_;
+    return o;
+  }
+  std::unique_ptr<SqliteStore> OpenOrDie(const SqliteOptions& o) {
+    auto store = SqliteStore::Open(o);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+  std::unique_ptr<SqliteStore> OpenOrDie() { return OpenOrDie(Options()); }
+
+  // Runs raw SQL against the database file, bypassing the store.
+  void RawExec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  int64_t RawQueryInt(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK);
+    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+ExecutionRow Exec(const std::string& run, const std::string& wf, const std::string& state,
+                  bool open = true) {
+  ExecutionRow r;
+  r.namespace_id = "ns-1";
+  r.workflow_id = wf;
+  r.run_id = run;
+  r.open = open;
+  r.close_time_unix_nanos = open ? 0 : 1'700'000'000'123'456'789;
+  r.state = state;
+  return r;
+}
+
+EventRow Event(const std::string& run, int64_t id) {
+  return EventRow{run, id, "event-" + run + "-" + std::to_string(id)};
+}
+
+std::vector<int64_t> EventIds(const std::vector<EventRow>& events) {
+  std::vector<int64_t> ids;
+  for (const EventRow& e : events) ids.push_back(e.event_id);
+  return ids;
+}
+
+// Holds the writer thread inside a `done` callback until Release(), so the test can queue
+// batches that are then guaranteed to be taken by the next transaction together.
+class WriterGate {
+ public:
+  Store::DoneCallback Callback() {
+    return [this](const Status& s) {
+      entered_.set_value();
+      release_.get_future().wait();
+    };
+  }
+  void WaitEntered() { entered_.get_future().wait(); }
+  void Release() { release_.set_value(); }
+
+ private:
+  std::promise<void> entered_;
+  std::promise<void> release_;
+};
+
+TEST_F(PersistenceTest, RoundTripsEveryRowKindAcrossReopen) {
+  const std::string binary_state("state\0with\xffnul", 15);
+  {
+    auto store = OpenOrDie();
+    WriteBatch b;
+    b.upsert_namespaces.push_back({"ns-1", "default", "ns-data-1"});
+    b.upsert_namespaces.push_back({"ns-2", "another", std::string("\0\1\2", 3)});
+    b.upsert_executions.push_back(Exec("run-open", "wf-a", binary_state));
+    b.upsert_executions.push_back(Exec("run-closed", "wf-b", "closed-state", /*open=*/false));
+    b.upsert_executions.push_back(Exec("run-empty", "wf-c", ""));
+    b.upsert_current.push_back({"ns-1", "wf-a", "run-open"});
+    b.append_events = {Event("run-open", 1), Event("run-open", 2), Event("run-closed", 1)};
+    ASSERT_TRUE(store->CommitSync(std::move(b)).ok());
+    store->Close();
+    store->Close();  // Idempotent.
+  }
+  auto store = OpenOrDie();
+  auto ns = store->LoadNamespaces();
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(ns->size(), 2u);
+  EXPECT_EQ((*ns)[0].name, "another");  // Ordered by name.
+  EXPECT_EQ((*ns)[0].data, std::string("\0\1\2", 3));
+  EXPECT_EQ((*ns)[1].id, "ns-1");
+  EXPECT_EQ((*ns)[1].data, "ns-data-1");
+
+  auto open = store->LoadOpenExecutions();
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 2u);
+  for (const ExecutionRow& r : *open) EXPECT_TRUE(r.open);
+
+  auto e = store->GetExecution("run-open");
+  ASSERT_TRUE(e.ok());
+  ASSERT_TRUE(e->has_value());
+  EXPECT_EQ((*e)->state, binary_state);
+  EXPECT_EQ((*e)->workflow_id, "wf-a");
+  EXPECT_EQ((*e)->namespace_id, "ns-1");
+  auto closed = store->GetExecution("run-closed");
+  ASSERT_TRUE(closed.ok() && closed->has_value());
+  EXPECT_FALSE((*closed)->open);
+  EXPECT_EQ((*closed)->close_time_unix_nanos, 1'700'000'000'123'456'789);
+  auto empty = store->GetExecution("run-empty");
+  ASSERT_TRUE(empty.ok() && empty->has_value());
+  EXPECT_EQ((*empty)->state, "");
+  auto missing = store->GetExecution("nope");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+
+  auto cur = store->GetCurrentRunId("ns-1", "wf-a");
+  ASSERT_TRUE(cur.ok() && cur->has_value());
+  EXPECT_EQ(**cur, "run-open");
+  auto no_cur = store->GetCurrentRunId("ns-1", "wf-b");
+  ASSERT_TRUE(no_cur.ok());
+  EXPECT_FALSE(no_cur->has_value());
+
+  auto events = store->ReadEvents("run-open", 1, 100);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].data, "event-run-open-2");
+  EXPECT_EQ((*events)[1].run_id, "run-open");
+
+  // Upserts replace: closing the run drops it from the open set.
+  WriteBatch close;
+  close.upsert_executions.push_back(Exec("run-open", "wf-a", "final", /*open=*/false));
+  close.upsert_current.push_back({"ns-1", "wf-a", "run-next"});
+  ASSERT_TRUE(store->CommitSync(std::move(close)).ok());
+  open = store->LoadOpenExecutions();
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].run_id, "run-empty");
+  EXPECT_EQ(store->GetCurrentRunId("ns-1", "wf-a").value().value_or(""), "run-next");
+  EXPECT_EQ(store->GetExecution("run-open")->value().state, "final");
+}
+
+TEST_F(PersistenceTest, BatchesFromManyThreadsCompleteInSubmissionOrderAndSurviveReopen) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 150;
+  std::mutex submit_mu;  // Makes "submission order" observable: seq is assigned with Commit.
+  int64_t next_seq = 0;
+  std::mutex done_mu;
+  std::vector<int64_t> done_order;
+  std::vector<std::vector<int>> per_thread(kThreads);
+  std::atomic<int> failures{0};
+  {
+    auto store = OpenOrDie();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          WriteBatch b;
+          std::string run = "run-" + std::to_string(t);
+          b.upsert_executions.push_back(Exec(run, "wf-" + std::to_string(t), std::to_string(i)));
+          b.append_events.push_back(Event(run, i + 1));
+          std::lock_guard<std::mutex> l(submit_mu);
+          int64_t seq = next_seq++;
+          store->Commit(std::move(b), [&, t, i, seq](const Status& s) {
+            if (!s.ok()) failures++;
+            std::lock_guard<std::mutex> dl(done_mu);
+            done_order.push_back(seq);
+            per_thread[t].push_back(i);
+          });
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    store->Close();  // Commits everything still queued.
+    EXPECT_EQ(store->batches_committed(), static_cast<uint64_t>(kThreads * kPerThread));
+  }
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_EQ(done_order.size(), static_cast<size_t>(kThreads * kPerThread));
+  for (size_t i = 0; i < done_order.size(); ++i) ASSERT_EQ(done_order[i], (int64_t)i);
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(per_thread[t].size(), static_cast<size_t>(kPerThread));
+    for (int i = 0; i < kPerThread; ++i) ASSERT_EQ(per_thread[t][i], i);
+  }
+
+  auto store = OpenOrDie();
+  for (int t = 0; t < kThreads; ++t) {
+    std::string run = "run-" + std::to_string(t);
+    auto events = store->ReadEvents(run, 1, 1000);
+    ASSERT_TRUE(events.ok());
+    EXPECT_EQ(events->size(), static_cast<size_t>(kPerThread));
+    // The last upsert wins, so the state is the last batch's.
+    EXPECT_EQ(store->GetExecution(run)->value().state, std::to_string(kPerThread - 1));
+  }
+}
+
+TEST_F(PersistenceTest, GroupCommitMergesQueuedBatchesIntoOneTransaction) {
+  auto store = OpenOrDie();
+  WriterGate gate;
+  WriteBatch first;
+  first.append_events.push_back(Event("r", 1));
+  store->Commit(std::move(first), gate.Callback());
+  gate.WaitEntered();  // The writer is now parked inside the first batch's `done`.
+
+  constexpr int kQueued = 100;
+  std::atomic<int> ok{0};
+  std::promise<void> all_done;
+  for (int i = 0; i < kQueued; ++i) {
+    WriteBatch b;
+    b.append_events.push_back(Event("r", i + 2));
+    store->Commit(std::move(b), [&, i](const Status& s) {
+      if (s.ok()) ok++;
+      if (i == kQueued - 1) all_done.set_value();
+    });
+  }
+  gate.Release();
+  all_done.get_future().wait();
+  EXPECT_EQ(ok.load(), kQueued);
+  EXPECT_EQ(store->transactions_committed(), 2u);
+  EXPECT_EQ(store->batches_committed(), static_cast<uint64_t>(kQueued + 1));
+  EXPECT_EQ(store->ReadEvents("r", 1, 1000)->size(), static_cast<size_t>(kQueued + 1));
+}
+
+TEST_F(PersistenceTest, GroupCommitRespectsMaxBatchesPerTransaction) {
+  SqliteOptions o = Options();
+  o.max_batches_per_transaction = 10;
+  auto store = OpenOrDie(o);
+  WriterGate gate;
+  store->Commit(WriteBatch{.append_events = {Event("r", 1)}}, gate.Callback());
+  gate.WaitEntered();
+  for (int i = 0; i < 100; ++i) store->Commit(WriteBatch{.append_events = {Event("r", i + 2)}}, {});
+  gate.Release();
+  store->Close();
+  EXPECT_EQ(store->transactions_committed(), 11u);
+  EXPECT_EQ(store->batches_committed(), 101u);
+}
+
+TEST_F(PersistenceTest, DuplicateEventFailsWholeTransactionAndStoreRefusesWrites) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->CommitSync(WriteBatch{.append_events = {Event("r1", 1)}}).ok());
+
+  WriterGate gate;
+  store->Commit(WriteBatch{}, gate.Callback());
+  gate.WaitEntered();
+  // Three batches that will share one transaction; the middle one rewrites event r1/1.
+  std::vector<std::future<Status>> results;
+  auto commit = [&](WriteBatch b) {
+    auto p = std::make_shared<std::promise<Status>>();
+    results.push_back(p->get_future());
+    store->Commit(std::move(b), [p](const Status& s) { p->set_value(s); });
+  };
+  commit(WriteBatch{.upsert_executions = {Exec("r2", "wf-2", "s2")},
+                    .append_events = {Event("r2", 1)}});
+  commit(WriteBatch{.append_events = {Event("r1", 2), Event("r1", 1)}});
+  commit(WriteBatch{.upsert_current = {{"ns-1", "wf-3", "r3"}}});
+  gate.Release();
+  for (auto& f : results) {
+    Status s = f.get();
+    EXPECT_EQ(s.code(), Code::kUnavailable);
+    EXPECT_TRUE(Contains(s.message(), "UNIQUE constraint failed"));
+  }
+  EXPECT_FALSE(store->GetExecution("r2")->has_value());
+  EXPECT_TRUE(store->ReadEvents("r2", 1, 10)->empty());
+  EXPECT_EQ(EventIds(store->ReadEvents("r1", 1, 10).value()), std::vector<int64_t>{1});
+  EXPECT_FALSE(store->GetCurrentRunId("ns-1", "wf-3")->has_value());
+
+  // A perfectly valid batch is now refused, still through `done`.
+  Status later = store->CommitSync(WriteBatch{.append_events = {Event("r9", 1)}});
+  EXPECT_EQ(later.code(), Code::kUnavailable);
+  EXPECT_TRUE(Contains(later.message(), "refuses writes"));
+  EXPECT_TRUE(store->ReadEvents("r9", 1, 10)->empty());
+  store->Close();
+  EXPECT_EQ(store->CommitSync(WriteBatch{}).code(), Code::kUnavailable);  // Closed: inline.
+}
+
+TEST_F(PersistenceTest, DeleteRunsRemovesExecutionEventsAndOnlyItsCurrentRow) {
+  auto store = OpenOrDie();
+  WriteBatch b;
+  b.upsert_executions = {Exec("old", "wf", "s-old", false), Exec("new", "wf", "s-new"),
+                         Exec("keep", "wf-2", "s-keep")};
+  b.upsert_current = {{"ns-1", "wf", "new"}, {"ns-1", "wf-2", "keep"}};
+  b.append_events = {Event("old", 1), Event("old", 2), Event("new", 1), Event("keep", 1)};
+  ASSERT_TRUE(store->CommitSync(std::move(b)).ok());
+
+  ASSERT_TRUE(store->CommitSync(WriteBatch{.delete_runs = {"old"}}).ok());
+  EXPECT_FALSE(store->GetExecution("old")->has_value());
+  EXPECT_TRUE(store->ReadEvents("old", 1, 10)->empty());
+  EXPECT_EQ(store->GetCurrentRunId("ns-1", "wf")->value_or(""), "new");  // Names another run.
+
+  ASSERT_TRUE(store->CommitSync(WriteBatch{.delete_runs = {"new", "never-existed"}}).ok());
+  EXPECT_FALSE(store->GetExecution("new")->has_value());
+  EXPECT_TRUE(store->ReadEvents("new", 1, 10)->empty());
+  EXPECT_FALSE(store->GetCurrentRunId("ns-1", "wf")->has_value());
+
+  EXPECT_TRUE(store->GetExecution("keep")->has_value());
+  EXPECT_EQ(store->ReadEvents("keep", 1, 10)->size(), 1u);
+  EXPECT_EQ(store->GetCurrentRunId("ns-1", "wf-2")->value_or(""), "keep");
+}
+
+TEST_F(PersistenceTest, ReadEventsPages) {
+  auto store = OpenOrDie();
+  WriteBatch b;
+  for (int i = 1; i <= 10; ++i) b.append_events.push_back(Event("r", i));
+  b.append_events.push_back(Event("other", 1));
+  b.append_events.push_back(Event("r0", 5));  // Sorts right before "r": must not leak in.
+  ASSERT_TRUE(store->CommitSync(std::move(b)).ok());
+
+  EXPECT_EQ(EventIds(store->ReadEvents("r", 1, 3).value()), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(EventIds(store->ReadEvents("r", 4, 3).value()), (std::vector<int64_t>{4, 5, 6}));
+  EXPECT_EQ(EventIds(store->ReadEvents("r", 9, 5).value()), (std::vector<int64_t>{9, 10}));
+  EXPECT_TRUE(store->ReadEvents("r", 11, 5)->empty());
+  EXPECT_EQ(store->ReadEvents("r", 1, 1000)->size(), 10u);
+  EXPECT_EQ(store->ReadEvents("r", 7, 1)->at(0).data, "event-r-7");
+  EXPECT_TRUE(store->ReadEvents("missing", 1, 5)->empty());
+  EXPECT_EQ(store->ReadEvents("r", 1, 0).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(PersistenceTest, NewerSchemaVersionIsRefused) {
+  OpenOrDie()->Close();
+  EXPECT_EQ(RawQueryInt("PRAGMA user_version"), LatestSchemaVersion());
+  RawExec("PRAGMA user_version = 99");
+  auto store = SqliteStore::Open(Options());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(Contains(store.status().message(), "schema version 99"));
+  EXPECT_TRUE(Contains(store.status().message(), path_));
+  EXPECT_TRUE(Contains(store.status().message(), "upgrade temporalite"));
+  EXPECT_EQ(RawQueryInt("PRAGMA user_version"), 99);  // Untouched.
+}
+
+TEST_F(PersistenceTest, FileDatabaseUsesWalAndMigratesAnEmptyFile) {
+  RawExec("PRAGMA application_id = 7");  // An existing database at version 0.
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->CommitSync(WriteBatch{.append_events = {Event("r", 1)}}).ok());
+  EXPECT_TRUE(std::filesystem::exists(path_ + "-wal"));
+  store->Close();
+  EXPECT_EQ(RawQueryInt("PRAGMA application_id"), 7);  // Same file, migrated in place.
+  EXPECT_EQ(RawQueryInt("PRAGMA user_version"), LatestSchemaVersion());
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM history_events"), 1);
+}
+
+TEST_F(PersistenceTest, ExtraPragmasAreValidatedAndApplied) {
+  for (const char* bad : {"cache_size", "Cache_Size=1", "cache_size=1; DROP TABLE namespaces",
+                          "cache_size=", "=1", "no_such_pragma=1", "mmap_size=1 2"}) {
+    SqliteOptions o = Options();
+    o.extra_pragmas = {bad};
+    auto store = SqliteStore::Open(o);
+    ASSERT_FALSE(store.ok()) << bad;
+    EXPECT_EQ(store.status().code(), Code::kInvalidArgument) << bad;
+  }
+  SqliteOptions bad_sync = Options();
+  bad_sync.synchronous = "FULL; DROP TABLE x";
+  EXPECT_EQ(SqliteStore::Open(bad_sync).status().code(), Code::kInvalidArgument);
+
+  SqliteOptions o = Options();
+  o.synchronous = "normal";
+  o.extra_pragmas = {"cache_size=-4000", "application_id=42", "mmap_size=0"};
+  auto store = OpenOrDie(o);
+  ASSERT_TRUE(store->CommitSync(WriteBatch{.append_events = {Event("r", 1)}}).ok());
+  store->Close();
+  EXPECT_EQ(RawQueryInt("PRAGMA application_id"), 42);  // Persistent, so visible from outside.
+}
+
+TEST_F(PersistenceTest, ReadersNeverSeeAPartialBatch) {
+  for (const std::string& path : {path_, std::string(":memory:")}) {
+    SqliteOptions o = Options();
+    o.path = path;
+    auto store = OpenOrDie(o);
+    std::atomic<bool> stop{false};
+    std::atomic<int> bad{0}, reads{0};
+    std::thread reader([&] {
+      while (!stop) {
+        auto events = store->ReadEvents("r", 1, 1 << 20);
+        // Every batch appends two events, so an odd count is a torn read.
+        if (!events.ok() || events->size() % 2 != 0) bad++;
+        reads++;
+      }
+    });
+    // Joins the reader even when an ASSERT below returns early.
+    struct Joiner {
+      std::atomic<bool>& stop;
+      std::thread& t;
+      ~Joiner() {
+        stop = true;
+        if (t.joinable()) t.join();
+      }
+    } joiner{stop, reader};
+    // Keep writing until the reader has overlapped with a good number of commits.
+    int batches = 0;
+    for (; batches < 300 || (reads < 100 && batches < 200'000); ++batches) {
+      store->Commit(WriteBatch{.append_events = {Event("r", 2 * batches + 1),
+                                                 Event("r", 2 * batches + 2)}},
+                    {});
+      if (batches % 100 == 99) {
+        ASSERT_TRUE(store->CommitSync(WriteBatch{}).ok());
+      }
+    }
+    ASSERT_TRUE(store->CommitSync(WriteBatch{}).ok());
+    stop = true;
+    reader.join();
+    EXPECT_EQ(bad.load(), 0) << path;
+    EXPECT_GE(reads.load(), 100) << path;
+    EXPECT_EQ(store->ReadEvents("r", 1, 1 << 20)->size(), 2u * batches) << path;
+  }
+}
+
+TEST_F(PersistenceTest, InMemoryModeCommitsReadsAndGroupsCommits) {
+  SqliteOptions o;
+  o.path = ":memory:";
+  auto store = OpenOrDie(o);
+  ASSERT_TRUE(store->CommitSync(WriteBatch{.upsert_namespaces = {{"id", "default", "d"}}}).ok());
+  WriterGate gate;
+  store->Commit(WriteBatch{.upsert_executions = {Exec("r", "wf", "s")}}, gate.Callback());
+  gate.WaitEntered();
+  for (int i = 1; i <= 20; ++i) store->Commit(WriteBatch{.append_events = {Event("r", i)}}, {});
+  store->Commit(WriteBatch{.upsert_current = {{"ns-1", "wf", "r"}}}, {});
+  gate.Release();
+  ASSERT_TRUE(store->CommitSync(WriteBatch{}).ok());  // Empty: waits, adds no transaction.
+  EXPECT_EQ(store->transactions_committed(), 3u);  // namespace; execution; 20 events + current.
+  EXPECT_EQ(store->LoadNamespaces()->size(), 1u);
+  EXPECT_EQ(store->LoadOpenExecutions()->size(), 1u);
+  EXPECT_EQ(store->GetExecution("r")->value().state, "s");
+  EXPECT_EQ(store->GetCurrentRunId("ns-1", "wf")->value_or(""), "r");
+  EXPECT_EQ(store->ReadEvents("r", 5, 100)->size(), 16u);
+  store->Close();
+  EXPECT_EQ(store->LoadNamespaces().status().code(), Code::kUnavailable);
+}
+
+TEST_F(PersistenceTest, OpenStoreViaInterfaceAndCommitSync) {
+  auto store = OpenSqliteStore(Options());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_TRUE((*store)->CommitSync(WriteBatch{}).ok());
+  EXPECT_EQ(OpenSqliteStore(SqliteOptions{}).status().code(), Code::kInvalidArgument);
+}
+
+TEST(WriteBatchTest, AppendMovesRowsToTheEnd) {
+  WriteBatch a{.append_events = {Event("r", 1)}, .delete_runs = {"x"}};
+  WriteBatch b{.upsert_namespaces = {{"n", "name", "d"}},
+               .upsert_executions = {Exec("r", "wf", "s")},
+               .upsert_current = {{"ns-1", "wf", "r"}},
+               .append_events = {Event("r", 2), Event("r", 3)},
+               .delete_runs = {"y"}};
+  a.Append(std::move(b));
+  EXPECT_EQ(EventIds(a.append_events), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(a.delete_runs, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(a.upsert_namespaces.size(), 1u);
+  EXPECT_EQ(a.upsert_executions.size(), 1u);
+  EXPECT_EQ(a.upsert_current.size(), 1u);
+  EXPECT_TRUE(b.empty());  // NOLINT(bugprone-use-after-move): Append leaves `other` empty.
+}
+
+TEST_F(PersistenceTest, DirLockIsExclusiveAndReleasedOnDestruction) {
+  const std::string data_dir = dir_ + "/nested/data";  // mkdir -p.
+  auto first = DirLock::Acquire(data_dir);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(std::filesystem::exists(data_dir + "/LOCK"));
+
+  auto second = DirLock::Acquire(data_dir);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(Contains(second.status().message(), "(pid " + std::to_string(getpid()) + ")"));
+  EXPECT_TRUE(Contains(second.status().message(), data_dir));
+
+  first = Status(Code::kCancelled, "drop the lock");  // Destroys the DirLock.
+  auto third = DirLock::Acquire(data_dir);
+  EXPECT_TRUE(third.ok()) << third.status().ToString();
+}
+
+// Throughput: 4 submitters, synchronous=FULL, engine-like batches. Run with
+// --gtest_also_run_disabled_tests --gtest_filter='*Throughput*'.
+TEST_F(PersistenceTest, DISABLED_Throughput) {
+  constexpr int kSubmitters = 4;
+  constexpr int kInFlightPerSubmitter = 256;  // Like engine shards with bounded pipelines.
+  constexpr auto kDuration = std::chrono::seconds(5);
+  auto store = OpenOrDie();
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> committed{0};
+  const std::string state(2048, 's'), payload(300, 'e');
+  std::vector<std::thread> threads;
+  auto start = std::chrono::steady_clock::now();
+  for (int t = 0; t < kSubmitters; ++t) {
+    threads.emplace_back([&, t] {
+      std::mutex mu;
+      std::condition_variable cv;
+      int in_flight = 0;
+      for (int64_t i = 0; !stop; ++i) {
+        {
+          std::unique_lock<std::mutex> l(mu);
+          cv.wait(l, [&] { return in_flight < kInFlightPerSubmitter; });
+          ++in_flight;
+        }
+        std::string run = "run-" + std::to_string(t) + "-" + std::to_string(i / 50);
+        WriteBatch b;
+        b.upsert_executions.push_back(Exec(run, run, state));
+        for (int e = 0; e < 3; ++e) b.append_events.push_back({run, (i % 50) * 3 + e + 1, payload});
+        store->Commit(std::move(b), [&](const Status& s) {
+          if (s.ok()) committed++;
+          std::lock_guard<std::mutex> l(mu);
+          --in_flight;
+          cv.notify_one();
+        });
+      }
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait(l, [&] { return in_flight == 0; });
+    });
+  }
+  std::this_thread::sleep_for(kDuration);
+  stop = true;
+  for (auto& th : threads) th.join();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%lld batches in %.2fs = %.0f batches/s, %llu transactions (%.1f batches/txn)\n",
+              static_cast<long long>(committed.load()), secs, committed.load() / secs,
+              static_cast<unsigned long long>(store->transactions_committed()),
+              static_cast<double>(store->batches_committed()) /
+                  std::max<uint64_t>(1, store->transactions_committed()));
+}
+
+}  // namespace
+}  // namespace temporalite::persistence
