@@ -1,0 +1,119 @@
+#include "frontend/workflow_service.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "frontend/grpc_status.h"
+
+namespace temporalite::frontend {
+
+namespace {
+
+using Reactor = grpc::ServerUnaryReactor;
+
+// Runs `call(done)`; `done` finishes the RPC (exactly once, from any thread).
+template <typename F>
+Reactor* Unary(grpc::CallbackServerContext* ctx, F&& call) {
+  Reactor* reactor = ctx->DefaultReactor();
+  call([reactor](const Status& s) { reactor->Finish(ToGrpc(s)); });
+  return reactor;
+}
+
+// A long poll: holds no thread while waiting; a client cancel ends the poll in the engine.
+class PollReactor final : public grpc::ServerUnaryReactor {
+ public:
+  PollReactor(history::Engine& engine, void* response) : engine_(engine) {
+    waiter_ = std::make_shared<matching::PollWaiter>();
+    waiter_->response = response;
+    waiter_->finish = [this](const Status& s) { Finish(ToGrpc(s)); };
+  }
+  std::shared_ptr<matching::PollWaiter> waiter() const { return waiter_; }
+  void OnCancel() override { engine_.CancelPoll(waiter_); }
+  void OnDone() override { delete this; }
+
+ private:
+  history::Engine& engine_;
+  std::shared_ptr<matching::PollWaiter> waiter_;
+};
+
+}  // namespace
+
+Duration WorkflowServiceImpl::PollWait(const Ctx* ctx) const {
+  Duration wait = std::chrono::seconds(60);
+  auto deadline = ctx->deadline();
+  auto now = std::chrono::system_clock::now();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    auto remaining = std::chrono::duration_cast<Duration>(deadline - now) - std::chrono::seconds(1);
+    wait = std::min(wait, remaining);
+  }
+  return std::max(wait, Duration::zero());
+}
+
+Reactor* WorkflowServiceImpl::GetSystemInfo(Ctx* ctx, const wsv1::GetSystemInfoRequest*,
+                                            wsv1::GetSystemInfoResponse* resp) {
+  resp->set_server_version(info_.version);
+  auto* caps = resp->mutable_capabilities();
+  // Only what this server really does (protocol-notes §9).
+  caps->set_signal_and_query_header(true);
+  caps->set_internal_error_differentiation(true);
+  caps->set_activity_failure_include_heartbeat(true);
+  caps->set_supports_schedules(false);
+  caps->set_encoded_failure_attributes(true);
+  caps->set_build_id_based_versioning(false);
+  caps->set_upsert_memo(true);
+  caps->set_eager_workflow_start(false);
+  caps->set_sdk_metadata(true);  // WorkflowTaskCompleted.sdk_metadata is stored and returned verbatim
+  caps->set_count_group_by_execution_status(false);
+  caps->set_nexus(false);
+  Reactor* r = ctx->DefaultReactor();
+  r->Finish(grpc::Status::OK);
+  return r;
+}
+
+#define TL_UNARY(Method, call)                                                                   \
+  Reactor* WorkflowServiceImpl::Method(Ctx* ctx, const wsv1::Method##Request* req,               \
+                                       [[maybe_unused]] wsv1::Method##Response* resp) {          \
+    return Unary(ctx, [&](history::Done done) { call; });                                      \
+  }
+
+TL_UNARY(RegisterNamespace, engine_.RegisterNamespace(*req, std::move(done)))
+TL_UNARY(DescribeNamespace, engine_.DescribeNamespace(*req, resp, std::move(done)))
+TL_UNARY(ListNamespaces, engine_.ListNamespaces(*req, resp, std::move(done)))
+TL_UNARY(UpdateNamespace, engine_.UpdateNamespace(*req, resp, std::move(done)))
+TL_UNARY(StartWorkflowExecution, engine_.StartWorkflowExecution(*req, resp, std::move(done)))
+TL_UNARY(TerminateWorkflowExecution, engine_.TerminateWorkflowExecution(*req, std::move(done)))
+TL_UNARY(RequestCancelWorkflowExecution, engine_.RequestCancelWorkflowExecution(*req, std::move(done)))
+TL_UNARY(SignalWorkflowExecution, engine_.SignalWorkflowExecution(*req, std::move(done)))
+TL_UNARY(DescribeWorkflowExecution, engine_.DescribeWorkflowExecution(*req, resp, std::move(done)))
+TL_UNARY(GetWorkflowExecutionHistory, engine_.GetWorkflowExecutionHistory(*req, resp, std::move(done)))
+TL_UNARY(GetWorkflowExecutionHistoryReverse, engine_.GetWorkflowExecutionHistoryReverse(*req, resp, std::move(done)))
+TL_UNARY(RespondWorkflowTaskCompleted, engine_.RespondWorkflowTaskCompleted(*req, resp, std::move(done)))
+TL_UNARY(RespondWorkflowTaskFailed, engine_.RespondWorkflowTaskFailed(*req, std::move(done)))
+TL_UNARY(ResetStickyTaskQueue, engine_.ResetStickyTaskQueue(*req, std::move(done)))
+TL_UNARY(ShutdownWorker, engine_.ShutdownWorker(*req, std::move(done)))
+TL_UNARY(RespondActivityTaskCompleted, engine_.RespondActivityTaskCompleted(*req, std::move(done)))
+TL_UNARY(RespondActivityTaskCompletedById, engine_.RespondActivityTaskCompletedById(*req, std::move(done)))
+TL_UNARY(RespondActivityTaskFailed, engine_.RespondActivityTaskFailed(*req, std::move(done)))
+TL_UNARY(RespondActivityTaskFailedById, engine_.RespondActivityTaskFailedById(*req, std::move(done)))
+TL_UNARY(RespondActivityTaskCanceled, engine_.RespondActivityTaskCanceled(*req, std::move(done)))
+TL_UNARY(RespondActivityTaskCanceledById, engine_.RespondActivityTaskCanceledById(*req, std::move(done)))
+TL_UNARY(RecordActivityTaskHeartbeat, engine_.RecordActivityTaskHeartbeat(*req, resp, std::move(done)))
+TL_UNARY(RecordActivityTaskHeartbeatById, engine_.RecordActivityTaskHeartbeatById(*req, resp, std::move(done)))
+
+#undef TL_UNARY
+
+Reactor* WorkflowServiceImpl::PollWorkflowTaskQueue(Ctx* ctx, const wsv1::PollWorkflowTaskQueueRequest* req,
+                                                    wsv1::PollWorkflowTaskQueueResponse* resp) {
+  auto* reactor = new PollReactor(engine_, resp);
+  engine_.PollWorkflowTaskQueue(*req, reactor->waiter(), PollWait(ctx));
+  return reactor;
+}
+
+Reactor* WorkflowServiceImpl::PollActivityTaskQueue(Ctx* ctx, const wsv1::PollActivityTaskQueueRequest* req,
+                                                    wsv1::PollActivityTaskQueueResponse* resp) {
+  auto* reactor = new PollReactor(engine_, resp);
+  engine_.PollActivityTaskQueue(*req, reactor->waiter(), PollWait(ctx));
+  return reactor;
+}
+
+}  // namespace temporalite::frontend

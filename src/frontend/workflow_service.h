@@ -1,0 +1,84 @@
+// The WorkflowService frontend: stateless handlers on gRPC's callback API. Each handler
+// validates nothing engine-specific itself; it hands the request to the engine and finishes the
+// RPC from the engine's completion callback, so no thread waits on a commit or a long poll.
+#pragma once
+
+#include <string>
+
+#include "common/clock.h"
+#include "history/engine.h"
+#include "temporal/api/workflowservice/v1/service.grpc.pb.h"
+
+namespace temporalite::frontend {
+
+namespace wsv1 = ::temporal::api::workflowservice::v1;
+
+struct ServerInfo {
+  std::string version;
+};
+
+class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService {
+ public:
+  WorkflowServiceImpl(history::Engine& engine, const Clock& clock, ServerInfo info)
+      : engine_(engine), clock_(clock), info_(std::move(info)) {}
+
+  using Ctx = grpc::CallbackServerContext;
+  using Reactor = grpc::ServerUnaryReactor;
+
+  Reactor* GetSystemInfo(Ctx*, const wsv1::GetSystemInfoRequest*, wsv1::GetSystemInfoResponse*) override;
+  Reactor* RegisterNamespace(Ctx*, const wsv1::RegisterNamespaceRequest*, wsv1::RegisterNamespaceResponse*) override;
+  Reactor* DescribeNamespace(Ctx*, const wsv1::DescribeNamespaceRequest*, wsv1::DescribeNamespaceResponse*) override;
+  Reactor* ListNamespaces(Ctx*, const wsv1::ListNamespacesRequest*, wsv1::ListNamespacesResponse*) override;
+  Reactor* UpdateNamespace(Ctx*, const wsv1::UpdateNamespaceRequest*, wsv1::UpdateNamespaceResponse*) override;
+  Reactor* StartWorkflowExecution(Ctx*, const wsv1::StartWorkflowExecutionRequest*,
+                                  wsv1::StartWorkflowExecutionResponse*) override;
+  Reactor* TerminateWorkflowExecution(Ctx*, const wsv1::TerminateWorkflowExecutionRequest*,
+                                      wsv1::TerminateWorkflowExecutionResponse*) override;
+  Reactor* RequestCancelWorkflowExecution(Ctx*, const wsv1::RequestCancelWorkflowExecutionRequest*,
+                                          wsv1::RequestCancelWorkflowExecutionResponse*) override;
+  Reactor* SignalWorkflowExecution(Ctx*, const wsv1::SignalWorkflowExecutionRequest*,
+                                   wsv1::SignalWorkflowExecutionResponse*) override;
+  Reactor* DescribeWorkflowExecution(Ctx*, const wsv1::DescribeWorkflowExecutionRequest*,
+                                     wsv1::DescribeWorkflowExecutionResponse*) override;
+  Reactor* GetWorkflowExecutionHistory(Ctx*, const wsv1::GetWorkflowExecutionHistoryRequest*,
+                                       wsv1::GetWorkflowExecutionHistoryResponse*) override;
+  Reactor* GetWorkflowExecutionHistoryReverse(Ctx*, const wsv1::GetWorkflowExecutionHistoryReverseRequest*,
+                                              wsv1::GetWorkflowExecutionHistoryReverseResponse*) override;
+  Reactor* PollWorkflowTaskQueue(Ctx*, const wsv1::PollWorkflowTaskQueueRequest*,
+                                 wsv1::PollWorkflowTaskQueueResponse*) override;
+  Reactor* RespondWorkflowTaskCompleted(Ctx*, const wsv1::RespondWorkflowTaskCompletedRequest*,
+                                        wsv1::RespondWorkflowTaskCompletedResponse*) override;
+  Reactor* RespondWorkflowTaskFailed(Ctx*, const wsv1::RespondWorkflowTaskFailedRequest*,
+                                     wsv1::RespondWorkflowTaskFailedResponse*) override;
+  Reactor* ResetStickyTaskQueue(Ctx*, const wsv1::ResetStickyTaskQueueRequest*,
+                                wsv1::ResetStickyTaskQueueResponse*) override;
+  Reactor* ShutdownWorker(Ctx*, const wsv1::ShutdownWorkerRequest*, wsv1::ShutdownWorkerResponse*) override;
+  Reactor* PollActivityTaskQueue(Ctx*, const wsv1::PollActivityTaskQueueRequest*,
+                                 wsv1::PollActivityTaskQueueResponse*) override;
+  Reactor* RespondActivityTaskCompleted(Ctx*, const wsv1::RespondActivityTaskCompletedRequest*,
+                                        wsv1::RespondActivityTaskCompletedResponse*) override;
+  Reactor* RespondActivityTaskCompletedById(Ctx*, const wsv1::RespondActivityTaskCompletedByIdRequest*,
+                                            wsv1::RespondActivityTaskCompletedByIdResponse*) override;
+  Reactor* RespondActivityTaskFailed(Ctx*, const wsv1::RespondActivityTaskFailedRequest*,
+                                     wsv1::RespondActivityTaskFailedResponse*) override;
+  Reactor* RespondActivityTaskFailedById(Ctx*, const wsv1::RespondActivityTaskFailedByIdRequest*,
+                                         wsv1::RespondActivityTaskFailedByIdResponse*) override;
+  Reactor* RespondActivityTaskCanceled(Ctx*, const wsv1::RespondActivityTaskCanceledRequest*,
+                                       wsv1::RespondActivityTaskCanceledResponse*) override;
+  Reactor* RespondActivityTaskCanceledById(Ctx*, const wsv1::RespondActivityTaskCanceledByIdRequest*,
+                                           wsv1::RespondActivityTaskCanceledByIdResponse*) override;
+  Reactor* RecordActivityTaskHeartbeat(Ctx*, const wsv1::RecordActivityTaskHeartbeatRequest*,
+                                       wsv1::RecordActivityTaskHeartbeatResponse*) override;
+  Reactor* RecordActivityTaskHeartbeatById(Ctx*, const wsv1::RecordActivityTaskHeartbeatByIdRequest*,
+                                           wsv1::RecordActivityTaskHeartbeatByIdResponse*) override;
+
+ private:
+  // Long polls reply empty at min(60 s, deadline - 1 s) so a task never goes to a dead poll.
+  Duration PollWait(const Ctx* ctx) const;
+
+  history::Engine& engine_;
+  const Clock& clock_;
+  const ServerInfo info_;
+};
+
+}  // namespace temporalite::frontend

@@ -1,0 +1,254 @@
+#include "history/commands.h"
+
+#include <cctype>
+#include <set>
+
+#include "common/log.h"
+#include "history/proto_time.h"
+#include "temporal/api/enums/v1/failed_cause.pb.h"
+
+namespace temporalite::history {
+
+namespace cv1 = ::temporal::api::common::v1;
+
+std::string CauseName(ev1::WorkflowTaskFailedCause cause) {
+  std::string name = ev1::WorkflowTaskFailedCause_Name(cause);
+  const std::string prefix = "WORKFLOW_TASK_FAILED_CAUSE_";
+  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+  std::string out;
+  bool upper = true;
+  for (char c : name) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out += upper ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    upper = false;
+  }
+  return out;
+}
+
+Status CommandValidator::Fail(CommandPlan* plan, ev1::WorkflowTaskFailedCause cause, const std::string& detail) {
+  plan->failure_cause = cause;
+  return InvalidArgument(CauseName(cause) + ": " + detail);
+}
+
+namespace {
+bool IsClosing(cmdv1::Command::AttributesCase c) {
+  return c == cmdv1::Command::kCompleteWorkflowExecutionCommandAttributes ||
+         c == cmdv1::Command::kFailWorkflowExecutionCommandAttributes ||
+         c == cmdv1::Command::kCancelWorkflowExecutionCommandAttributes ||
+         c == cmdv1::Command::kContinueAsNewWorkflowExecutionCommandAttributes;
+}
+
+bool ValidDuration(const google::protobuf::Duration& d) { return d.seconds() >= 0 && d.nanos() >= 0; }
+
+Status ValidateRetryPolicy(const cv1::RetryPolicy& p) {
+  if (!ValidDuration(p.initial_interval()) || !ValidDuration(p.maximum_interval())) {
+    return InvalidArgument("invalid retry policy interval");
+  }
+  if (p.backoff_coefficient() != 0 && p.backoff_coefficient() < 1) {
+    return InvalidArgument("BackoffCoefficient cannot be less than 1.");
+  }
+  if (p.maximum_attempts() < 0) return InvalidArgument("MaximumAttempts cannot be negative.");
+  if (!IsZero(p.maximum_interval()) && FromProto(p.maximum_interval()) < FromProto(p.initial_interval())) {
+    return InvalidArgument("MaximumInterval cannot be less than InitialInterval on retry policy.");
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Status CommandValidator::NormaliseActivity(const cmdv1::ScheduleActivityTaskCommandAttributes& in,
+                                           cmdv1::ScheduleActivityTaskCommandAttributes* out, std::string* error) {
+  *out = in;
+  if (in.activity_id().empty()) return *error = "ActivityId is not set.", InvalidArgument("");
+  if (in.activity_id().size() > options_.max_id_length) return *error = "ActivityId exceeds length limit.", InvalidArgument("");
+  if (in.activity_type().name().empty()) return *error = "ActivityType is not set.", InvalidArgument("");
+  if (in.activity_type().name().size() > options_.max_id_length) return *error = "ActivityType exceeds length limit.", InvalidArgument("");
+  if (in.task_queue().name().size() > options_.max_id_length) return *error = "TaskQueue exceeds length limit.", InvalidArgument("");
+  if (!ValidDuration(in.schedule_to_close_timeout()) || !ValidDuration(in.schedule_to_start_timeout()) ||
+      !ValidDuration(in.start_to_close_timeout()) || !ValidDuration(in.heartbeat_timeout())) {
+    return *error = "A valid timeout may not be negative.", InvalidArgument("");
+  }
+  if (in.input().ByteSizeLong() > options_.blob_size_limit_error) {
+    return *error = "ScheduleActivityTaskCommandAttributes.Input exceeds size limit.", InvalidArgument("");
+  }
+  if (out->task_queue().name().empty()) out->mutable_task_queue()->set_name(ex_.st.task_queue());
+  out->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
+
+  Duration run_to = FromProto(ex_.st.run_timeout());
+  Duration s2c = FromProto(in.schedule_to_close_timeout());
+  Duration s2s = FromProto(in.schedule_to_start_timeout());
+  Duration stc = FromProto(in.start_to_close_timeout());
+  Duration hb = FromProto(in.heartbeat_timeout());
+  if (s2c > Duration::zero()) {
+    s2s = s2s > Duration::zero() ? std::min(s2s, s2c) : s2c;
+    stc = stc > Duration::zero() ? std::min(stc, s2c) : s2c;
+  } else if (stc > Duration::zero()) {
+    s2c = run_to;
+    if (s2s == Duration::zero()) s2s = run_to;
+  } else {
+    return *error = "A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.",
+           InvalidArgument("");
+  }
+  if (run_to > Duration::zero()) {
+    if (s2c == Duration::zero() || s2c > run_to) s2c = run_to;
+    if (s2s == Duration::zero() || s2s > run_to) s2s = run_to;
+    if (stc > run_to) stc = run_to;
+  }
+  if (hb > stc) hb = stc;
+  *out->mutable_schedule_to_close_timeout() = ToProtoDuration(s2c);
+  *out->mutable_schedule_to_start_timeout() = ToProtoDuration(s2s);
+  *out->mutable_start_to_close_timeout() = ToProtoDuration(stc);
+  *out->mutable_heartbeat_timeout() = ToProtoDuration(hb);
+
+  // Retry policy: every workflow activity has one after normalisation (Temporal's defaults).
+  auto* p = out->mutable_retry_policy();
+  Status rs = ValidateRetryPolicy(*p);
+  if (!rs.ok()) return *error = rs.message(), InvalidArgument("");
+  if (IsZero(p->initial_interval())) *p->mutable_initial_interval() = ToProtoDuration(std::chrono::seconds(1));
+  if (p->backoff_coefficient() == 0) p->set_backoff_coefficient(2.0);
+  if (IsZero(p->maximum_interval())) *p->mutable_maximum_interval() = ToProtoDuration(FromProto(p->initial_interval()) * 100);
+  return Status::Ok();
+}
+
+Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedRequest& req, CommandPlan* plan) {
+  const int n = req.commands_size();
+  std::set<std::string> activity_ids;
+  for (const auto& [id, ai] : ex_.st.activities()) activity_ids.insert(ai.activity_id());
+  std::set<std::string> timer_ids;
+  for (const auto& [id, t] : ex_.st.timers()) timer_ids.insert(id);
+  std::set<int64_t> cancel_requested;
+  size_t pending_activities = ex_.st.activities_size();
+
+  for (int i = 0; i < n; ++i) {
+    const auto& c = req.commands(i);
+    if (IsClosing(c.attributes_case()) && i != n - 1) {
+      plan->failure_cause = 0;
+      return InvalidArgument("Workflow close command must be the last command in the workflow task.");
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    const auto& c = req.commands(i);
+    PlannedCommand pc;
+    pc.command = &c;
+    std::string err;
+    switch (c.attributes_case()) {
+      case cmdv1::Command::kScheduleActivityTaskCommandAttributes: {
+        if (!NormaliseActivity(c.schedule_activity_task_command_attributes(), &pc.activity, &err).ok()) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES, err);
+        }
+        if (!activity_ids.insert(pc.activity.activity_id()).second) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
+                      "Activity with ID " + pc.activity.activity_id() + " is already pending.");
+        }
+        if (++pending_activities > options_.pending_activities_limit) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED,
+                      "the number of pending activities exceeds the limit of " +
+                          std::to_string(options_.pending_activities_limit));
+        }
+        break;
+      }
+      case cmdv1::Command::kRequestCancelActivityTaskCommandAttributes: {
+        int64_t sid = c.request_cancel_activity_task_command_attributes().scheduled_event_id();
+        auto it = ex_.st.activities().find(sid);
+        bool ok = it != ex_.st.activities().end() && !it->second.cancel_requested() && cancel_requested.insert(sid).second;
+        if (!ok) {
+          // Allowed if its close event is still buffered: the worker has not seen it yet.
+          for (const auto& b : ex_.st.buffered_events()) {
+            if ((b.has_activity_task_completed_event_attributes() && b.activity_task_completed_event_attributes().scheduled_event_id() == sid) ||
+                (b.has_activity_task_failed_event_attributes() && b.activity_task_failed_event_attributes().scheduled_event_id() == sid) ||
+                (b.has_activity_task_timed_out_event_attributes() && b.activity_task_timed_out_event_attributes().scheduled_event_id() == sid) ||
+                (b.has_activity_task_canceled_event_attributes() && b.activity_task_canceled_event_attributes().scheduled_event_id() == sid)) {
+              ok = true;
+            }
+          }
+        }
+        if (!ok) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES,
+                      "no pending activity with scheduled event id " + std::to_string(sid));
+        }
+        break;
+      }
+      case cmdv1::Command::kStartTimerCommandAttributes: {
+        const auto& a = c.start_timer_command_attributes();
+        if (a.timer_id().empty() || a.timer_id().size() > options_.max_id_length) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, "TimerId is not set or too long.");
+        }
+        if (!ValidDuration(a.start_to_fire_timeout()) || IsZero(a.start_to_fire_timeout())) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
+                      "A valid StartToFireTimeout is not set on StartTimerCommand.");
+        }
+        if (!timer_ids.insert(a.timer_id()).second) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
+                      "Timer with ID " + a.timer_id() + " is already pending.");
+        }
+        break;
+      }
+      case cmdv1::Command::kCancelTimerCommandAttributes: {
+        const auto& id = c.cancel_timer_command_attributes().timer_id();
+        bool ok = timer_ids.erase(id) > 0;
+        if (!ok) {
+          for (const auto& b : ex_.st.buffered_events()) {
+            if (b.has_timer_fired_event_attributes() && b.timer_fired_event_attributes().timer_id() == id) ok = true;
+          }
+        }
+        if (!ok) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES, "no pending timer with ID " + id);
+        }
+        break;
+      }
+      case cmdv1::Command::kCompleteWorkflowExecutionCommandAttributes:
+        if (c.complete_workflow_execution_command_attributes().result().ByteSizeLong() > options_.blob_size_limit_error) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES,
+                      "CompleteWorkflowExecutionCommandAttributes.Result exceeds size limit.");
+        }
+        plan->closes = true;
+        break;
+      case cmdv1::Command::kFailWorkflowExecutionCommandAttributes:
+        plan->closes = true;
+        break;
+      case cmdv1::Command::kCancelWorkflowExecutionCommandAttributes:
+        plan->closes = true;
+        break;
+      case cmdv1::Command::kRecordMarkerCommandAttributes:
+        if (c.record_marker_command_attributes().marker_name().empty()) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, "MarkerName is not set on command.");
+        }
+        break;
+      case cmdv1::Command::kUpsertWorkflowSearchAttributesCommandAttributes:
+        if (c.upsert_workflow_search_attributes_command_attributes().search_attributes().indexed_fields_size() == 0) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, "SearchAttributes is not set on command.");
+        }
+        break;
+      case cmdv1::Command::kModifyWorkflowPropertiesCommandAttributes:
+        break;
+      case cmdv1::Command::kContinueAsNewWorkflowExecutionCommandAttributes:
+        return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+                    "continue-as-new is not supported by this server yet");
+      case cmdv1::Command::kStartChildWorkflowExecutionCommandAttributes:
+        return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+                    "child workflows are not supported by this server yet");
+      case cmdv1::Command::kSignalExternalWorkflowExecutionCommandAttributes:
+        return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+                    "signalling external workflows is not supported by this server yet");
+      case cmdv1::Command::kRequestCancelExternalWorkflowExecutionCommandAttributes:
+        return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+                    "cancelling external workflows is not supported by this server yet");
+      case cmdv1::Command::kProtocolMessageCommandAttributes:
+        return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE,
+                    "workflow updates are not supported by this server yet");
+      default:
+        plan->failure_cause = 0;
+        return InvalidArgument("Unknown command type: " + std::to_string(static_cast<int>(c.command_type())) + ".");
+    }
+    plan->commands.push_back(std::move(pc));
+  }
+  if (req.messages_size() > 0) {
+    plan->failure_cause = 0;
+    return InvalidArgument("protocol messages (workflow updates) are not supported by this server yet");
+  }
+  return Status::Ok();
+}
+
+}  // namespace temporalite::history

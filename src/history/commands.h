@@ -1,0 +1,50 @@
+// Validation and normalisation of the commands in a RespondWorkflowTaskCompleted, done before
+// anything is written (a rejected completion changes nothing but the WorkflowTaskFailed event).
+#pragma once
+
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "history/engine.h"
+#include "history/execution.h"
+#include "temporal/api/command/v1/message.pb.h"
+
+namespace temporalite::history {
+
+namespace cmdv1 = ::temporal::api::command::v1;
+
+struct PlannedCommand {
+  const cmdv1::Command* command = nullptr;
+  // ScheduleActivityTask only: attributes after Temporal's normalisation.
+  cmdv1::ScheduleActivityTaskCommandAttributes activity;
+};
+
+struct CommandPlan {
+  std::vector<PlannedCommand> commands;
+  bool closes = false;  // the last command closes the workflow
+  // Set with a non-OK Validate() result when the task must be failed with this cause
+  // (ev1::WorkflowTaskFailedCause); 0 means the request itself is malformed.
+  int failure_cause = 0;
+};
+
+class CommandValidator {
+ public:
+  CommandValidator(const Execution& ex, const EngineOptions& options, TimePoint now)
+      : ex_(ex), options_(options), now_(now) {}
+  Status Validate(const wsv1::RespondWorkflowTaskCompletedRequest& req, CommandPlan* plan);
+
+ private:
+  Status Fail(CommandPlan* plan, ev1::WorkflowTaskFailedCause cause, const std::string& detail);
+  Status NormaliseActivity(const cmdv1::ScheduleActivityTaskCommandAttributes& in,
+                           cmdv1::ScheduleActivityTaskCommandAttributes* out, std::string* error);
+
+  const Execution& ex_;
+  const EngineOptions& options_;
+  TimePoint now_;
+};
+
+// "WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES" -> "BadScheduleActivityAttributes".
+std::string CauseName(ev1::WorkflowTaskFailedCause cause);
+
+}  // namespace temporalite::history

@@ -1,0 +1,576 @@
+// Engine plumbing: commits, recovery, namespaces, and the read paths (describe, history).
+#include "history/engine.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "history/errors.h"
+#include "history/execution.h"
+#include "history/proto_time.h"
+
+namespace temporalite::history {
+
+namespace cv1 = ::temporal::api::common::v1;
+
+Engine::Engine(persistence::Store& store, const Clock& clock, TimerService& timers, EngineOptions options)
+    : store_(store), clock_(clock), timers_(timers), options_(std::move(options)) {}
+
+Engine::~Engine() = default;
+
+void Engine::Txn::Touch(Execution* ex) {
+  if (std::find(touched.begin(), touched.end(), ex) == touched.end()) touched.push_back(ex);
+}
+
+void Engine::CommitLocked(Txn& txn, Done done) {
+  std::vector<std::pair<std::string, bool>> notify;  // run id, closed
+  for (Execution* ex : txn.touched) {
+    auto& st = ex->st;
+    st.set_state_transition_count(st.state_transition_count() + 1);
+    for (size_t i = ex->persisted_events; i < ex->events.size(); ++i) {
+      persistence::EventRow row{st.run_id(), ex->events[i].event_id(), ex->events[i].SerializeAsString()};
+      st.set_history_size_bytes(st.history_size_bytes() + static_cast<int64_t>(row.data.size()));
+      txn.batch.append_events.push_back(std::move(row));
+    }
+    bool new_events = ex->persisted_events != ex->events.size();
+    ex->persisted_events = ex->events.size();
+    persistence::ExecutionRow row;
+    row.namespace_id = st.namespace_id();
+    row.workflow_id = st.workflow_id();
+    row.run_id = st.run_id();
+    row.open = ex->open();
+    row.close_time_unix_nanos = ex->open() ? 0 : FromProto(st.close_time()).time_since_epoch().count();
+    row.state = st.SerializeAsString();
+    txn.batch.upsert_executions.push_back(std::move(row));
+    if (new_events) notify.emplace_back(st.run_id(), !ex->open());
+  }
+  auto after = std::move(txn.after_commit);
+  auto closed = std::move(txn.closed_runs);
+  txn.touched.clear();
+  store_.Commit(std::move(txn.batch), [this, after = std::move(after), closed = std::move(closed),
+                                       notify = std::move(notify), done = std::move(done)](const Status& s) {
+    if (!s.ok()) {
+      // Memory is now ahead of disk; the only safe continuation is a restart from disk.
+      TL_LOG_ERROR("commit failed, exiting so that a restart recovers from the database: %s", s.ToString().c_str());
+      if (done) done(s);
+      std::_Exit(70);
+    }
+    for (auto& f : after) f();
+    if (!closed.empty()) {
+      std::lock_guard<std::mutex> l(mu_);
+      for (const auto& run_id : closed) {
+        auto it = runs_.find(run_id);
+        if (it != runs_.end() && !it->second->open()) runs_.erase(it);
+      }
+    }
+    for (const auto& [run_id, was_closed] : notify) {
+      std::vector<std::function<void(bool)>> waiters;
+      {
+        std::lock_guard<std::mutex> l(waiters_mu_);
+        auto it = history_waiters_.find(run_id);
+        if (it != history_waiters_.end()) {
+          waiters = std::move(it->second);
+          history_waiters_.erase(it);
+        }
+      }
+      for (auto& w : waiters) w(was_closed);
+    }
+    if (done) done(Status::Ok());
+  });
+}
+
+void Engine::AfterDurableLocked(std::function<void()> fn) {
+  store_.Commit(persistence::WriteBatch{}, [fn = std::move(fn)](const Status&) { fn(); });
+}
+
+Status Engine::CheckBlob(size_t bytes, const char* what) const {
+  if (bytes > options_.blob_size_limit_error) {
+    return InvalidArgument(std::string(what) + " size of " + std::to_string(bytes) +
+                           " bytes exceeds the limit of " + std::to_string(options_.blob_size_limit_error) + " bytes");
+  }
+  if (bytes > options_.blob_size_limit_warn) TL_LOG_WARN("%s size %zu bytes exceeds the warning limit", what, bytes);
+  return Status::Ok();
+}
+
+Status Engine::CheckId(const std::string& id, const char* what) const {
+  if (id.empty()) return InvalidArgument(std::string(what) + " is not set on request.");
+  if (id.size() > options_.max_id_length) {
+    return InvalidArgument(std::string(what) + " exceeds length limit of " + std::to_string(options_.max_id_length) + ".");
+  }
+  return Status::Ok();
+}
+
+// --------------------------------------------------------------------------------------------
+// Recovery
+
+Status Engine::Recover() {
+  std::lock_guard<std::mutex> l(mu_);
+  auto ns = store_.LoadNamespaces();
+  if (!ns.ok()) return ns.status();
+  for (const auto& row : ns.value()) {
+    state::NamespaceRecord rec;
+    if (!rec.ParseFromString(row.data)) return Status(Code::kDataLoss, "corrupt namespace record " + row.name);
+    namespace_names_[row.id] = row.name;
+    namespaces_[row.name] = std::move(rec);
+  }
+  std::vector<std::string> wanted = {"default"};
+  for (const auto& n : options_.extra_namespaces) wanted.push_back(n);
+  persistence::WriteBatch created;
+  for (const auto& name : wanted) {
+    if (namespaces_.count(name)) continue;
+    state::NamespaceRecord rec;
+    rec.mutable_info()->set_name(name);
+    rec.mutable_info()->set_id(NewUuid());
+    rec.mutable_info()->set_state(ev1::NAMESPACE_STATE_REGISTERED);
+    *rec.mutable_config()->mutable_workflow_execution_retention_ttl() = ToProtoDuration(options_.default_retention);
+    created.upsert_namespaces.push_back({rec.info().id(), name, rec.SerializeAsString()});
+    namespace_names_[rec.info().id()] = name;
+    namespaces_[name] = std::move(rec);
+  }
+  if (!created.empty()) TL_RETURN_IF_ERROR(store_.CommitSync(std::move(created)));
+
+  auto open = store_.LoadOpenExecutions();
+  if (!open.ok()) return open.status();
+  size_t n = 0;
+  for (auto& row : open.value()) {
+    auto ex = std::make_shared<Execution>();
+    if (!ex->st.ParseFromString(row.state)) return Status(Code::kDataLoss, "corrupt execution record " + row.run_id);
+    auto events = store_.ReadEvents(row.run_id, 1, INT64_MAX);
+    if (!events.ok()) return events.status();
+    ex->events.reserve(events->size());
+    for (const auto& e : events.value()) {
+      if (!ex->events.emplace_back().ParseFromString(e.data)) return Status(Code::kDataLoss, "corrupt event in " + row.run_id);
+    }
+    if (static_cast<int64_t>(ex->events.size()) + 1 != ex->st.next_event_id()) {
+      return Status(Code::kDataLoss, "run " + row.run_id + " has " + std::to_string(ex->events.size()) +
+                                         " events but next event id " + std::to_string(ex->st.next_event_id()));
+    }
+    ex->persisted_events = ex->events.size();
+    ex->RebuildIndexes();
+    open_by_workflow_id_[ex->workflow_key()] = row.run_id;
+    runs_[row.run_id] = ex;
+    ++n;
+  }
+  // Re-arm timers and re-queue scheduled tasks from durable state (the outbox is the state).
+  Txn txn;  // dispatch writes nothing unless a poller is waiting, and none are yet
+  for (auto& [run_id, ex] : runs_) {
+    ArmWorkflowTimersLocked(*ex);
+    if (ex->wft_pending()) {
+      if (ex->wft_started()) {
+        ArmWorkflowTaskTimersLocked(*ex);
+      } else {
+        // The sticky worker that held this task may be gone: fall back to the normal queue.
+        ex->st.mutable_wft()->set_on_sticky_queue(false);
+        DispatchWorkflowTaskLocked(txn, *ex);
+      }
+    }
+    for (auto& [sid, ai] : *ex->st.mutable_activities()) {
+      ArmActivityTimersLocked(*ex, ai);
+      if (!ai.started() && FromProto(ai.current_attempt_scheduled_time()) <= clock_.Now()) {
+        DispatchActivityLocked(txn, *ex, ai);
+      }
+    }
+  }
+  TL_LOG_INFO("recovered %zu namespaces and %zu open workflow executions", namespaces_.size(), n);
+  return Status::Ok();
+}
+
+// --------------------------------------------------------------------------------------------
+// Namespaces
+
+Result<const state::NamespaceRecord*> Engine::NamespaceByNameLocked(const std::string& name) const {
+  if (name.empty()) return InvalidArgument("Namespace not set on request.");
+  auto it = namespaces_.find(name);
+  if (it == namespaces_.end()) return NamespaceNotFound(name);
+  return &it->second;
+}
+
+void Engine::RegisterNamespace(const wsv1::RegisterNamespaceRequest& req, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (req.namespace_().empty()) return l.unlock(), done(InvalidArgument("Namespace not set on request."));
+  if (req.namespace_().size() > options_.max_id_length) return l.unlock(), done(InvalidArgument("Namespace length exceeds limit."));
+  if (namespaces_.count(req.namespace_())) return l.unlock(), done(NamespaceAlreadyExists(req.namespace_()));
+  state::NamespaceRecord rec;
+  auto* info = rec.mutable_info();
+  info->set_name(req.namespace_());
+  info->set_id(NewUuid());
+  info->set_state(ev1::NAMESPACE_STATE_REGISTERED);
+  info->set_description(req.description());
+  info->set_owner_email(req.owner_email());
+  info->mutable_data()->insert(req.data().begin(), req.data().end());
+  auto* cfg = rec.mutable_config();
+  if (req.has_workflow_execution_retention_period()) {
+    *cfg->mutable_workflow_execution_retention_ttl() = req.workflow_execution_retention_period();
+  } else {
+    *cfg->mutable_workflow_execution_retention_ttl() = ToProtoDuration(options_.default_retention);
+  }
+  cfg->set_history_archival_state(req.history_archival_state());
+  cfg->set_visibility_archival_state(req.visibility_archival_state());
+  rec.set_is_global(req.is_global_namespace());
+  namespace_names_[info->id()] = info->name();
+  Txn txn;
+  txn.batch.upsert_namespaces.push_back({info->id(), info->name(), rec.SerializeAsString()});
+  namespaces_[req.namespace_()] = std::move(rec);
+  CommitLocked(txn, std::move(done));
+}
+
+namespace {
+void FillNamespace(const state::NamespaceRecord& rec, const EngineOptions& opts,
+                   ::temporal::api::namespace_::v1::NamespaceInfo* info,
+                   ::temporal::api::namespace_::v1::NamespaceConfig* config, bool* is_global) {
+  *info = rec.info();
+  // Honest capabilities: only what this server implements.
+  auto* caps = info->mutable_capabilities();
+  caps->set_eager_workflow_start(false);
+  caps->set_sync_update(false);
+  caps->set_async_update(false);
+  info->mutable_limits()->set_blob_size_limit_error(static_cast<int64_t>(opts.blob_size_limit_error));
+  info->mutable_limits()->set_memo_size_limit_error(static_cast<int64_t>(opts.blob_size_limit_error));
+  *config = rec.config();
+  *is_global = rec.is_global();
+}
+}  // namespace
+
+void Engine::DescribeNamespace(const wsv1::DescribeNamespaceRequest& req, wsv1::DescribeNamespaceResponse* resp,
+                               Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  const state::NamespaceRecord* rec = nullptr;
+  if (!req.id().empty()) {
+    auto it = namespace_names_.find(req.id());
+    if (it == namespace_names_.end()) return l.unlock(), done(NamespaceNotFound(req.id()));
+    rec = &namespaces_.at(it->second);
+  } else {
+    auto r = NamespaceByNameLocked(req.namespace_());
+    if (!r.ok()) return l.unlock(), done(r.status());
+    rec = r.value();
+  }
+  bool global = false;
+  FillNamespace(*rec, options_, resp->mutable_namespace_info(), resp->mutable_config(), &global);
+  resp->set_is_global_namespace(global);
+  l.unlock();
+  done(Status::Ok());
+}
+
+void Engine::ListNamespaces(const wsv1::ListNamespacesRequest& req, wsv1::ListNamespacesResponse* resp, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, rec] : namespaces_) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    auto* out = resp->add_namespaces();
+    bool global = false;
+    FillNamespace(namespaces_.at(name), options_, out->mutable_namespace_info(), out->mutable_config(), &global);
+    out->set_is_global_namespace(global);
+  }
+  l.unlock();
+  done(Status::Ok());
+}
+
+void Engine::UpdateNamespace(const wsv1::UpdateNamespaceRequest& req, wsv1::UpdateNamespaceResponse* resp, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto r = NamespaceByNameLocked(req.namespace_());
+  if (!r.ok()) return l.unlock(), done(r.status());
+  state::NamespaceRecord rec = *r.value();
+  if (req.has_update_info()) {
+    const auto& u = req.update_info();
+    if (!u.description().empty()) rec.mutable_info()->set_description(u.description());
+    if (!u.owner_email().empty()) rec.mutable_info()->set_owner_email(u.owner_email());
+    for (const auto& [k, v] : u.data()) (*rec.mutable_info()->mutable_data())[k] = v;
+    if (u.state() != ev1::NAMESPACE_STATE_UNSPECIFIED) rec.mutable_info()->set_state(u.state());
+  }
+  if (req.has_config() && req.config().has_workflow_execution_retention_ttl()) {
+    *rec.mutable_config()->mutable_workflow_execution_retention_ttl() = req.config().workflow_execution_retention_ttl();
+  }
+  bool global = false;
+  FillNamespace(rec, options_, resp->mutable_namespace_info(), resp->mutable_config(), &global);
+  resp->set_is_global_namespace(global);
+  Txn txn;
+  txn.batch.upsert_namespaces.push_back({rec.info().id(), rec.info().name(), rec.SerializeAsString()});
+  namespaces_[req.namespace_()] = std::move(rec);
+  CommitLocked(txn, std::move(done));
+}
+
+// --------------------------------------------------------------------------------------------
+// Lookups
+
+Result<Execution*> Engine::OpenExecutionLocked(const std::string& ns_id, const std::string& workflow_id,
+                                               const std::string& run_id) {
+  if (!run_id.empty()) {
+    auto it = runs_.find(run_id);
+    if (it == runs_.end() || !it->second->open() || it->second->st.workflow_id() != workflow_id ||
+        it->second->st.namespace_id() != ns_id) {
+      return WorkflowNotFound(workflow_id, run_id);
+    }
+    return it->second.get();
+  }
+  auto it = open_by_workflow_id_.find(WorkflowKey(ns_id, workflow_id));
+  if (it == open_by_workflow_id_.end()) return WorkflowNotFound(workflow_id, run_id);
+  return runs_.at(it->second).get();
+}
+
+Result<std::shared_ptr<Execution>> Engine::LoadAnyExecutionLocked(const std::string& ns_id,
+                                                                  const std::string& workflow_id,
+                                                                  const std::string& run_id) {
+  std::string rid = run_id;
+  if (rid.empty()) {
+    auto it = open_by_workflow_id_.find(WorkflowKey(ns_id, workflow_id));
+    if (it != open_by_workflow_id_.end()) {
+      rid = it->second;
+    } else {
+      auto cur = store_.GetCurrentRunId(ns_id, workflow_id);
+      if (!cur.ok()) return cur.status();
+      if (!cur.value()) return WorkflowNotFound(workflow_id, run_id);
+      rid = *cur.value();
+    }
+  }
+  auto it = runs_.find(rid);
+  if (it != runs_.end()) {
+    if (it->second->st.workflow_id() != workflow_id || it->second->st.namespace_id() != ns_id) {
+      return WorkflowNotFound(workflow_id, run_id);
+    }
+    return it->second;
+  }
+  auto row = store_.GetExecution(rid);
+  if (!row.ok()) return row.status();
+  if (!row.value() || row.value()->workflow_id != workflow_id || row.value()->namespace_id != ns_id) {
+    return WorkflowNotFound(workflow_id, run_id);
+  }
+  auto ex = std::make_shared<Execution>();
+  if (!ex->st.ParseFromString(row.value()->state)) return Status(Code::kDataLoss, "corrupt execution record " + rid);
+  ex->RebuildIndexes();
+  return ex;
+}
+
+// --------------------------------------------------------------------------------------------
+// Describe
+
+void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequest& req,
+                                       wsv1::DescribeWorkflowExecutionResponse* resp, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return l.unlock(), done(ns.status());
+  if (req.execution().workflow_id().empty()) return l.unlock(), done(InvalidArgument("WorkflowId is not set on request."));
+  auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
+  if (!r.ok()) return l.unlock(), done(r.status());
+  const Execution& ex = *r.value();
+  const auto& st = ex.st;
+  auto* info = resp->mutable_workflow_execution_info();
+  info->mutable_execution()->set_workflow_id(st.workflow_id());
+  info->mutable_execution()->set_run_id(st.run_id());
+  info->mutable_type()->set_name(st.workflow_type());
+  *info->mutable_start_time() = st.start_time();
+  if (!ex.open()) {
+    *info->mutable_close_time() = st.close_time();
+    *info->mutable_execution_duration() =
+        ToProtoDuration(FromProto(st.close_time()) - FromProto(st.execution_time()));
+  }
+  info->set_status(st.status());
+  info->set_history_length(st.next_event_id() - 1);
+  *info->mutable_execution_time() = st.execution_time();
+  *info->mutable_memo() = st.memo();
+  *info->mutable_search_attributes() = st.search_attributes();
+  info->set_task_queue(st.task_queue());
+  info->set_state_transition_count(st.state_transition_count());
+  info->set_history_size_bytes(st.history_size_bytes());
+  info->set_first_run_id(st.first_execution_run_id());
+  if (!st.parent_workflow_id().empty()) {
+    info->mutable_parent_execution()->set_workflow_id(st.parent_workflow_id());
+    info->mutable_parent_execution()->set_run_id(st.parent_run_id());
+  }
+  auto* cfg = resp->mutable_execution_config();
+  cfg->mutable_task_queue()->set_name(st.task_queue());
+  cfg->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
+  *cfg->mutable_workflow_execution_timeout() = st.execution_timeout();
+  *cfg->mutable_workflow_run_timeout() = st.run_timeout();
+  *cfg->mutable_default_workflow_task_timeout() = st.workflow_task_timeout();
+  for (const auto& [sid, ai] : st.activities()) {
+    auto* pa = resp->add_pending_activities();
+    pa->set_activity_id(ai.activity_id());
+    pa->mutable_activity_type()->set_name(ai.activity_type());
+    if (ai.cancel_requested()) pa->set_state(ev1::PENDING_ACTIVITY_STATE_CANCEL_REQUESTED);
+    else if (ai.started()) pa->set_state(ev1::PENDING_ACTIVITY_STATE_STARTED);
+    else pa->set_state(ev1::PENDING_ACTIVITY_STATE_SCHEDULED);
+    *pa->mutable_heartbeat_details() = ai.heartbeat_details();
+    if (!IsZero(ai.last_heartbeat_time())) *pa->mutable_last_heartbeat_time() = ai.last_heartbeat_time();
+    if (ai.started()) *pa->mutable_last_started_time() = ai.started_time();
+    pa->set_attempt(ai.attempt());
+    pa->set_maximum_attempts(ai.retry_policy().maximum_attempts());
+    *pa->mutable_scheduled_time() = ai.current_attempt_scheduled_time();
+    if (!IsZero(ai.schedule_to_close_timeout())) {
+      *pa->mutable_expiration_time() =
+          ToProto(FromProto(ai.scheduled_time()) + FromProto(ai.schedule_to_close_timeout()));
+    }
+    if (ai.has_last_failure()) *pa->mutable_last_failure() = ai.last_failure();
+    pa->set_last_worker_identity(ai.last_worker_identity());
+    if (!IsZero(ai.last_attempt_complete_time())) *pa->mutable_last_attempt_complete_time() = ai.last_attempt_complete_time();
+    if (!ai.started() && ai.attempt() > 1) *pa->mutable_next_attempt_schedule_time() = ai.current_attempt_scheduled_time();
+  }
+  if (ex.open() && ex.wft_pending()) {
+    auto* pw = resp->mutable_pending_workflow_task();
+    pw->set_state(ex.wft_started() ? ev1::PENDING_WORKFLOW_TASK_STATE_STARTED : ev1::PENDING_WORKFLOW_TASK_STATE_SCHEDULED);
+    *pw->mutable_scheduled_time() = st.wft().scheduled_time();
+    *pw->mutable_original_scheduled_time() = st.wft().scheduled_time();
+    if (ex.wft_started()) *pw->mutable_started_time() = st.wft().started_time();
+    pw->set_attempt(st.wft().attempt());
+  }
+  // Reply only once what we describe is durable.
+  AfterDurableLocked([done = std::move(done)] { done(Status::Ok()); });
+}
+
+// --------------------------------------------------------------------------------------------
+// History
+
+void Engine::ReadHistoryPage(const std::string& run_id, const wsv1::GetWorkflowExecutionHistoryRequest& req,
+                             int64_t first_event_id, wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed) {
+  int64_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : 256;
+  auto rows = store_.ReadEvents(run_id, first_event_id, page + 1);
+  if (!rows.ok()) return;
+  int64_t n = std::min<int64_t>(page, static_cast<int64_t>(rows->size()));
+  for (int64_t i = 0; i < n; ++i) resp->mutable_history()->add_events()->ParseFromString(rows.value()[i].data);
+  bool more = static_cast<int64_t>(rows->size()) > page;
+  int64_t next = first_event_id + n;
+  *closed = false;
+  if (!more) {
+    auto ex = store_.GetExecution(run_id);
+    *closed = ex.ok() && ex.value() && !ex.value()->open;
+  }
+  if (more || (!*closed && req.wait_new_event())) {
+    state::TaskToken tok;  // reuse the token record as an opaque page token
+    tok.set_run_id(run_id);
+    tok.set_scheduled_event_id(next);
+    resp->set_next_page_token(tok.SerializeAsString());
+  }
+}
+
+void Engine::WaitForHistory(std::string run_id, std::function<void(bool)> fn) {
+  std::lock_guard<std::mutex> l(waiters_mu_);
+  history_waiters_[run_id].push_back(std::move(fn));
+}
+
+void Engine::GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistoryRequest& req,
+                                         wsv1::GetWorkflowExecutionHistoryResponse* resp, Done done) {
+  std::string run_id;
+  int64_t first_event_id = 1;
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    auto ns = NamespaceByNameLocked(req.namespace_());
+    if (!ns.ok()) return l.unlock(), done(ns.status());
+    if (req.execution().workflow_id().empty()) return l.unlock(), done(InvalidArgument("WorkflowId is not set on request."));
+    if (!req.next_page_token().empty()) {
+      state::TaskToken tok;
+      if (!tok.ParseFromString(req.next_page_token()) || tok.run_id().empty() || tok.scheduled_event_id() < 1) {
+        return l.unlock(), done(InvalidArgument("Invalid NextPageToken."));
+      }
+      run_id = tok.run_id();
+      first_event_id = tok.scheduled_event_id();
+    } else {
+      auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
+      if (!r.ok()) return l.unlock(), done(r.status());
+      run_id = r.value()->st.run_id();
+    }
+  }
+  const bool close_only = req.history_event_filter_type() == ev1::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
+  // Reads go to the store: it holds exactly what is durable, and nothing buffered. A long poll
+  // re-reads after each commit that touches the run, until there is something or the deadline.
+  struct Poll {
+    std::mutex mu;
+    bool finished = false;
+    bool timed_out = false;
+  };
+  auto poll = std::make_shared<Poll>();
+  // Returns true when the request was answered.
+  auto try_answer = [this, req, resp, done, run_id, first_event_id, close_only, poll]() -> bool {
+    std::lock_guard<std::mutex> l(poll->mu);
+    if (poll->finished) return true;
+    resp->Clear();
+    bool closed = false;
+    if (close_only) {
+      auto row = store_.GetExecution(run_id);
+      closed = row.ok() && row.value() && !row.value()->open;
+      if (closed) {
+        state::ExecutionState st;
+        st.ParseFromString(row.value()->state);
+        auto ev = store_.ReadEvents(run_id, st.completion_event_id(), 1);
+        if (ev.ok() && !ev->empty()) resp->mutable_history()->add_events()->ParseFromString(ev.value()[0].data);
+      } else if (req.wait_new_event()) {
+        state::TaskToken tok;
+        tok.set_run_id(run_id);
+        tok.set_scheduled_event_id(first_event_id);
+        resp->set_next_page_token(tok.SerializeAsString());
+      }
+      if (!closed && req.wait_new_event() && !poll->timed_out) return false;
+    } else {
+      ReadHistoryPage(run_id, req, first_event_id, resp, &closed);
+      if (resp->history().events_size() == 0 && !closed && req.wait_new_event() && !poll->timed_out) return false;
+    }
+    poll->finished = true;
+    done(Status::Ok());
+    return true;
+  };
+  if (try_answer()) return;
+  // A waiter re-registers itself until answered; it holds no reference to itself.
+  auto wait = std::make_shared<std::function<void()>>();
+  std::weak_ptr<std::function<void()>> weak_wait = wait;
+  *wait = [this, run_id, try_answer, weak_wait] {
+    if (try_answer()) return;
+    auto self = weak_wait.lock();
+    if (!self) return;
+    WaitForHistory(run_id, [self](bool) { (*self)(); });
+    try_answer();  // closes the race with a commit between the read and the registration
+  };
+  timers_.Schedule(clock_.Now() + options_.history_long_poll, [poll, try_answer, wait] {
+    {
+      std::lock_guard<std::mutex> l(poll->mu);
+      poll->timed_out = true;
+    }
+    try_answer();
+  });
+  (*wait)();
+}
+
+void Engine::GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecutionHistoryReverseRequest& req,
+                                                wsv1::GetWorkflowExecutionHistoryReverseResponse* resp, Done done) {
+  std::string run_id;
+  int64_t last_event_id = INT64_MAX;
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    auto ns = NamespaceByNameLocked(req.namespace_());
+    if (!ns.ok()) return l.unlock(), done(ns.status());
+    if (!req.next_page_token().empty()) {
+      state::TaskToken tok;
+      if (!tok.ParseFromString(req.next_page_token()) || tok.run_id().empty()) {
+        return l.unlock(), done(InvalidArgument("Invalid NextPageToken."));
+      }
+      run_id = tok.run_id();
+      last_event_id = tok.scheduled_event_id();
+    } else {
+      auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
+      if (!r.ok()) return l.unlock(), done(r.status());
+      run_id = r.value()->st.run_id();
+    }
+  }
+  int64_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : 256;
+  auto rows = store_.ReadEvents(run_id, 1, INT64_MAX);
+  if (!rows.ok()) return done(rows.status());
+  int64_t emitted = 0, next = 0;
+  for (auto it = rows->rbegin(); it != rows->rend(); ++it) {
+    if (it->event_id > last_event_id) continue;
+    if (emitted == page) {
+      next = it->event_id;
+      break;
+    }
+    resp->mutable_history()->add_events()->ParseFromString(it->data);
+    ++emitted;
+  }
+  if (next > 0) {
+    state::TaskToken tok;
+    tok.set_run_id(run_id);
+    tok.set_scheduled_event_id(next);
+    resp->set_next_page_token(tok.SerializeAsString());
+  }
+  done(Status::Ok());
+}
+
+}  // namespace temporalite::history

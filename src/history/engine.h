@@ -1,0 +1,218 @@
+// The history engine: per-execution mutable state plus append-only history, and the matching
+// and timer plumbing it drives. Every input is one state transition:
+//   lock -> load (memory) -> mutate in memory (events, state, dispatch decisions)
+//        -> submit one WriteBatch to the store -> unlock -> (writer thread) durable -> reply.
+// Replies and task deliveries happen only after the batch is durable, so nothing acknowledged is
+// ever lost. Batches are submitted under the engine mutex, so the store commits them in exactly
+// the order the in-memory state evolved (the store groups them into few fsyncs).
+//
+// Open executions live in memory with their events; closed ones are read back from the store.
+// Timeouts, retries and user timers go through the injected TimerService and are re-validated
+// against mutable state when they fire.
+//
+// Thread-safety: all public methods are thread-safe. `done` callbacks run on the store's writer
+// thread (or the calling thread for immediate errors) and must be quick.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "common/timer_service.h"
+#include "history/state.pb.h"
+#include "matching/task_queues.h"
+#include "persistence/store.h"
+#include "temporal/api/workflowservice/v1/request_response.pb.h"
+
+namespace temporalite::history {
+
+namespace wsv1 = ::temporal::api::workflowservice::v1;
+
+using Done = std::function<void(const Status&)>;
+
+struct EngineOptions {
+  Duration default_workflow_task_timeout = std::chrono::seconds(10);
+  Duration max_workflow_task_timeout = std::chrono::seconds(120);
+  Duration sticky_fallback = std::chrono::seconds(10);
+  Duration default_retention = std::chrono::hours(24);
+  size_t max_id_length = 1000;
+  size_t blob_size_limit_error = 2 * 1024 * 1024;
+  size_t blob_size_limit_warn = 512 * 1024;
+  int64_t history_count_limit_error = 51200;
+  int64_t history_size_limit_error = 50LL * 1024 * 1024;
+  size_t pending_activities_limit = 2000;
+  Duration history_long_poll = std::chrono::seconds(20);
+  std::vector<std::string> extra_namespaces;  // created at start (server --namespace)
+};
+
+struct Execution;    // history/execution.h
+struct CommandPlan;  // history/commands.h
+
+class Engine {
+ public:
+  Engine(persistence::Store& store, const Clock& clock, TimerService& timers, EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Loads namespaces (creating `default` and the extra ones) and every open execution, then
+  // re-arms timers and re-queues scheduled tasks. Call once before serving.
+  Status Recover();
+
+  // Namespaces.
+  void RegisterNamespace(const wsv1::RegisterNamespaceRequest& req, Done done);
+  void DescribeNamespace(const wsv1::DescribeNamespaceRequest& req, wsv1::DescribeNamespaceResponse* resp, Done done);
+  void ListNamespaces(const wsv1::ListNamespacesRequest& req, wsv1::ListNamespacesResponse* resp, Done done);
+  void UpdateNamespace(const wsv1::UpdateNamespaceRequest& req, wsv1::UpdateNamespaceResponse* resp, Done done);
+
+  // Workflow lifecycle.
+  void StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& req,
+                              wsv1::StartWorkflowExecutionResponse* resp, Done done);
+  void TerminateWorkflowExecution(const wsv1::TerminateWorkflowExecutionRequest& req, Done done);
+  void RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done);
+  void SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest& req, Done done);
+  void DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequest& req,
+                                 wsv1::DescribeWorkflowExecutionResponse* resp, Done done);
+  void GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistoryRequest& req,
+                                   wsv1::GetWorkflowExecutionHistoryResponse* resp, Done done);
+  void GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecutionHistoryReverseRequest& req,
+                                          wsv1::GetWorkflowExecutionHistoryReverseResponse* resp, Done done);
+
+  // Workflow tasks. `max_wait` bounds the long poll (the frontend derives it from the deadline).
+  void PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req,
+                             std::shared_ptr<matching::PollWaiter> waiter, Duration max_wait);
+  void RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskCompletedRequest& req,
+                                    wsv1::RespondWorkflowTaskCompletedResponse* resp, Done done);
+  void RespondWorkflowTaskFailed(const wsv1::RespondWorkflowTaskFailedRequest& req, Done done);
+  void ResetStickyTaskQueue(const wsv1::ResetStickyTaskQueueRequest& req, Done done);
+  void ShutdownWorker(const wsv1::ShutdownWorkerRequest& req, Done done);
+
+  // Activities.
+  void PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req,
+                             std::shared_ptr<matching::PollWaiter> waiter, Duration max_wait);
+  void RespondActivityTaskCompleted(const wsv1::RespondActivityTaskCompletedRequest& req, Done done);
+  void RespondActivityTaskCompletedById(const wsv1::RespondActivityTaskCompletedByIdRequest& req, Done done);
+  void RespondActivityTaskFailed(const wsv1::RespondActivityTaskFailedRequest& req, Done done);
+  void RespondActivityTaskFailedById(const wsv1::RespondActivityTaskFailedByIdRequest& req, Done done);
+  void RespondActivityTaskCanceled(const wsv1::RespondActivityTaskCanceledRequest& req, Done done);
+  void RespondActivityTaskCanceledById(const wsv1::RespondActivityTaskCanceledByIdRequest& req, Done done);
+  void RecordActivityTaskHeartbeat(const wsv1::RecordActivityTaskHeartbeatRequest& req,
+                                   wsv1::RecordActivityTaskHeartbeatResponse* resp, Done done);
+  void RecordActivityTaskHeartbeatById(const wsv1::RecordActivityTaskHeartbeatByIdRequest& req,
+                                       wsv1::RecordActivityTaskHeartbeatByIdResponse* resp, Done done);
+
+  // Ends a waiting poll whose RPC was cancelled. No-op if it already completed.
+  void CancelPoll(const std::shared_ptr<matching::PollWaiter>& waiter);
+
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  // One transition's writes and the replies that wait for them.
+  struct Txn {
+    std::vector<Execution*> touched;
+    persistence::WriteBatch batch;
+    std::vector<std::function<void()>> after_commit;  // run on success, before `done`
+    std::vector<std::string> closed_runs;
+    void Touch(Execution* ex);
+  };
+
+  // --- plumbing (engine.cc) ---
+  // REQUIRES(mu_). Serializes touched executions into the batch and submits it. `done` runs
+  // after the batch is durable.
+  void CommitLocked(Txn& txn, Done done);
+  // Runs `fn` once everything submitted so far is durable (a read barrier).
+  void AfterDurableLocked(std::function<void()> fn);
+  Result<const state::NamespaceRecord*> NamespaceByNameLocked(const std::string& name) const;
+  Result<Execution*> OpenExecutionLocked(const std::string& ns_id, const std::string& workflow_id,
+                                         const std::string& run_id);
+  Result<std::shared_ptr<Execution>> LoadAnyExecutionLocked(const std::string& ns_id,
+                                                            const std::string& workflow_id,
+                                                            const std::string& run_id);
+  void OnRunClosedLocked(Txn& txn, Execution& ex);
+  Status CheckBlob(size_t bytes, const char* what) const;
+  Status CheckId(const std::string& id, const char* what) const;
+
+  // --- workflow tasks (workflow_task.cc) ---
+  void ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex);
+  void DispatchWorkflowTaskLocked(Txn& txn, Execution& ex);
+  void StartWorkflowTaskLocked(Txn& txn, Execution& ex, const std::shared_ptr<matching::PollWaiter>& waiter,
+                               bool from_sticky);
+  bool TryMatchWorkflowPollLocked(Txn& txn, const matching::QueueKey& key,
+                                  const std::shared_ptr<matching::PollWaiter>& waiter);
+  void FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const temporal::api::failure::v1::Failure* failure,
+                              const std::string& identity, bool timed_out, int timeout_type);
+  void OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id);
+  void OnStickyScheduleToStartTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt);
+  void ArmWorkflowTaskTimersLocked(Execution& ex);
+  // REQUIRES(mu_). Writes the events of already-validated commands (commands.cc).
+  void ApplyCommands(const CommandPlan& plan, int64_t completed_event_id, bool* closed, bool* need_wft, Txn& txn,
+                     Execution& ex);
+  void FlushBufferedEventsLocked(Execution& ex);
+
+  // --- activities (activity.cc) ---
+  void DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai);
+  void StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai,
+                           const std::shared_ptr<matching::PollWaiter>& waiter);
+  bool TryMatchActivityPollLocked(Txn& txn, const matching::QueueKey& key,
+                                  const std::shared_ptr<matching::PollWaiter>& waiter);
+  void ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& ai);
+  void OnActivityTimer(std::string run_id, int64_t scheduled_id, int32_t attempt);
+  // Records a final or retryable failure/timeout. Returns true if the activity will retry.
+  bool FailActivityAttemptLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai,
+                                 const temporal::api::failure::v1::Failure& failure, bool is_timeout,
+                                 int timeout_type, const std::string& identity);
+  void CloseActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai);
+  Result<std::pair<Execution*, state::ActivityInfo*>> ActivityByTokenLocked(const std::string& token);
+  Result<std::pair<Execution*, state::ActivityInfo*>> ActivityByIdLocked(const std::string& ns,
+                                                                           const std::string& wid,
+                                                                           const std::string& rid,
+                                                                           const std::string& activity_id);
+  void CompleteActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
+                        const temporal::api::common::v1::Payloads* result, const std::string& identity, Done done);
+  void FailActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
+                    const temporal::api::failure::v1::Failure& failure,
+                    const temporal::api::common::v1::Payloads* details, const std::string& identity, Done done);
+  void CancelActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
+                      const temporal::api::common::v1::Payloads* details, const std::string& identity, Done done);
+  void HeartbeatActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
+                         const temporal::api::common::v1::Payloads* details,
+                         const std::function<void(bool)>& set_cancel_requested, Done done);
+
+  // --- workflow close and timers (lifecycle.cc) ---
+  void ArmWorkflowTimersLocked(Execution& ex);
+  void OnWorkflowRunTimeout(std::string run_id);
+  void OnFirstWorkflowTaskBackoff(std::string run_id);
+  void OnUserTimer(std::string run_id, std::string timer_id, int64_t started_event_id);
+  void TerminateLocked(Txn& txn, Execution& ex, const std::string& reason,
+                       const temporal::api::common::v1::Payloads* details, const std::string& identity);
+  void ArmPollTimeoutLocked(const std::shared_ptr<matching::PollWaiter>& waiter, Duration max_wait,
+                            matching::QueueKey key);
+  void ReadHistoryPage(const std::string& run_id, const wsv1::GetWorkflowExecutionHistoryRequest& req,
+                       int64_t first_event_id, wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed);
+  void WaitForHistory(std::string run_id, std::function<void(bool closed)> fn);
+
+  persistence::Store& store_;
+  const Clock& clock_;
+  TimerService& timers_;
+  const EngineOptions options_;
+
+  std::mutex mu_;
+  std::unordered_map<std::string, state::NamespaceRecord> namespaces_;  // by name; GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::string> namespace_names_;       // id -> name; GUARDED_BY(mu_)
+  // Open (and just-closed, not yet durable) executions by run id.
+  std::unordered_map<std::string, std::shared_ptr<Execution>> runs_;   // GUARDED_BY(mu_)
+  // namespace_id + '\n' + workflow_id -> run id of the open run.
+  std::unordered_map<std::string, std::string> open_by_workflow_id_;  // GUARDED_BY(mu_)
+  matching::TaskQueues queues_;                                        // GUARDED_BY(mu_)
+
+  // History long-poll waiters, woken after commits. Own mutex: woken from the writer thread.
+  std::mutex waiters_mu_;
+  std::unordered_map<std::string, std::vector<std::function<void(bool)>>> history_waiters_;
+};
+
+}  // namespace temporalite::history

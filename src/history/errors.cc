@@ -1,0 +1,53 @@
+#include "history/errors.h"
+
+#include <google/protobuf/any.pb.h>
+
+#include "temporal/api/errordetails/v1/message.pb.h"
+
+namespace temporalite::history {
+
+namespace edv1 = ::temporal::api::errordetails::v1;
+
+namespace {
+template <typename M>
+std::string Pack(const M& m) {
+  google::protobuf::Any any;
+  any.PackFrom(m);
+  return any.SerializeAsString();
+}
+}  // namespace
+
+Status NamespaceNotFound(const std::string& name) {
+  edv1::NamespaceNotFoundFailure f;
+  f.set_namespace_(name);
+  return Status(Code::kNotFound, "Namespace " + name + " is not found.", Pack(f));
+}
+
+Status NamespaceAlreadyExists(const std::string& name) {
+  edv1::NamespaceAlreadyExistsFailure f;
+  return Status(Code::kAlreadyExists, "Namespace already exists.", Pack(f));
+}
+
+Status WorkflowAlreadyStarted(const std::string& workflow_id, const std::string& start_request_id,
+                              const std::string& run_id) {
+  edv1::WorkflowExecutionAlreadyStartedFailure f;
+  f.set_start_request_id(start_request_id);
+  f.set_run_id(run_id);
+  return Status(Code::kAlreadyExists,
+                "Workflow execution is already running. WorkflowId: " + workflow_id + ", RunId: " + run_id + ".",
+                Pack(f));
+}
+
+Status WorkflowNotFound(const std::string& workflow_id, const std::string& run_id) {
+  edv1::NotFoundFailure f;
+  std::string msg = "workflow execution not found for workflow ID \"" + workflow_id + "\"";
+  if (!run_id.empty()) msg += " and run ID \"" + run_id + "\"";
+  return Status(Code::kNotFound, msg, Pack(f));
+}
+
+Status WorkflowNotReady(const std::string& message) {
+  edv1::WorkflowNotReadyFailure f;
+  return Status(Code::kFailedPrecondition, message, Pack(f));
+}
+
+}  // namespace temporalite::history

@@ -1,0 +1,46 @@
+// In-memory form of one workflow run: its durable mutable state (state.proto) plus its history
+// events. Owned by the engine and only touched under the engine mutex.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "history/state.pb.h"
+#include "temporal/api/history/v1/message.pb.h"
+
+namespace temporalite::history {
+
+namespace hv1 = ::temporal::api::history::v1;
+namespace ev1 = ::temporal::api::enums::v1;
+
+struct Execution {
+  state::ExecutionState st;
+  std::vector<hv1::HistoryEvent> events;  // events[i].event_id() == i + 1
+  size_t persisted_events = 0;            // events already handed to the store
+  std::unordered_map<std::string, int64_t> activity_ids;  // activity id -> scheduled event id
+
+  bool open() const { return st.status() == ev1::WORKFLOW_EXECUTION_STATUS_RUNNING; }
+  bool wft_pending() const { return st.wft().scheduled_event_id() != 0; }
+  bool wft_started() const { return st.wft().started_event_id() != 0; }
+  std::string workflow_key() const { return st.namespace_id() + "\n" + st.workflow_id(); }
+  // Rebuilds derived indexes (activity_ids) after loading state.
+  void RebuildIndexes();
+};
+
+// Appends an event with the next event id. The pointer is valid until the next append.
+hv1::HistoryEvent* AddEvent(Execution& ex, ev1::EventType type, TimePoint now);
+
+// Appends, or buffers while a workflow task is started (ids are assigned at flush).
+hv1::HistoryEvent* AddOrBufferEvent(Execution& ex, ev1::EventType type, TimePoint now);
+
+// Assigns ids to buffered events in arrival order and appends them. Returns how many.
+int FlushBufferedEvents(Execution& ex);
+
+// Placeholder for "the ActivityTaskStarted buffered just before me", fixed up at flush.
+constexpr int64_t kBufferedStartedEventId = -1;
+
+std::string WorkflowKey(const std::string& namespace_id, const std::string& workflow_id);
+
+}  // namespace temporalite::history

@@ -1,0 +1,61 @@
+// Signals (issue 3 builds the rest of the messaging features on this).
+#include <algorithm>
+
+#include "history/engine.h"
+#include "history/errors.h"
+#include "history/execution.h"
+#include "history/proto_time.h"
+
+namespace temporalite::history {
+
+namespace {
+constexpr int kMaxRememberedSignalRequestIds = 1000;
+constexpr int64_t kMaxSignalsPerExecution = 10000;
+}  // namespace
+
+void Engine::SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest& req, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto fail = [&](Status s) {
+    l.unlock();
+    done(s);
+  };
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return fail(ns.status());
+  Status s = CheckId(req.workflow_execution().workflow_id(), "WorkflowId");
+  if (s.ok()) s = CheckId(req.signal_name(), "SignalName");
+  if (s.ok() && req.request_id().size() > options_.max_id_length) s = InvalidArgument("RequestId exceeds length limit.");
+  if (s.ok()) s = CheckBlob(req.input().ByteSizeLong() + req.header().ByteSizeLong(), "Input");
+  if (!s.ok()) return fail(s);
+  auto r = OpenExecutionLocked(ns.value()->info().id(), req.workflow_execution().workflow_id(),
+                               req.workflow_execution().run_id());
+  if (!r.ok()) return fail(r.status());
+  Execution& ex = *r.value();
+  auto& st = ex.st;
+  if (!req.request_id().empty() &&
+      std::find(st.signal_request_ids().begin(), st.signal_request_ids().end(), req.request_id()) !=
+          st.signal_request_ids().end()) {
+    return AfterDurableLocked([done] { done(Status::Ok()); });  // a retry of an accepted signal
+  }
+  if (st.signal_count() >= kMaxSignalsPerExecution) {
+    return fail(Status(Code::kInvalidArgument, "the number of signals for this workflow execution exceeds the limit of " +
+                                                   std::to_string(kMaxSignalsPerExecution)));
+  }
+  Txn txn;
+  txn.Touch(&ex);
+  st.set_signal_count(st.signal_count() + 1);
+  if (!req.request_id().empty()) {
+    st.add_signal_request_ids(req.request_id());
+    if (st.signal_request_ids_size() > kMaxRememberedSignalRequestIds) st.mutable_signal_request_ids()->DeleteSubrange(0, 1);
+  }
+  auto* e = AddOrBufferEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, clock_.Now());
+  auto* a = e->mutable_workflow_execution_signaled_event_attributes();
+  a->set_signal_name(req.signal_name());
+  *a->mutable_input() = req.input();
+  a->set_identity(req.identity());
+  *a->mutable_header() = req.header();
+  a->set_request_id(req.request_id());
+  if (!ex.wft_pending() && IsZero(st.first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, ex);
+  CommitLocked(txn, std::move(done));
+}
+
+}  // namespace temporalite::history

@@ -1,0 +1,377 @@
+// Workflow tasks: scheduling and dispatch (normal and sticky queues), polls, completion with
+// commands, failure and timeouts. See shared/protocol-notes.md sections 1-3.
+#include "common/ids.h"
+#include "common/log.h"
+#include "history/commands.h"
+#include "history/engine.h"
+#include "history/errors.h"
+#include "history/execution.h"
+#include "history/proto_time.h"
+#include "history/task_token.h"
+
+namespace temporalite::history {
+
+namespace cv1 = ::temporal::api::common::v1;
+namespace fv1 = ::temporal::api::failure::v1;
+
+void Engine::FlushBufferedEventsLocked(Execution& ex) { FlushBufferedEvents(ex); }
+
+void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) {
+  txn.Touch(&ex);
+  auto& st = ex.st;
+  int32_t attempt = std::max(1, st.wft().attempt());
+  const TimePoint now = clock_.Now();
+  // Sticky only while the sticky worker looks alive: polling now or recently, and not shut down.
+  bool sticky = false;
+  if (!st.sticky_task_queue().empty()) {
+    auto* q = queues_.Find({st.namespace_id(), st.sticky_task_queue(), matching::TaskType::kWorkflow});
+    sticky = q && !q->dead && (!q->pollers.empty() || now - q->last_poll_time < options_.sticky_fallback);
+    if (!sticky) st.clear_sticky_task_queue();
+  }
+  auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, now);
+  auto* a = e->mutable_workflow_task_scheduled_event_attributes();
+  if (sticky) {
+    a->mutable_task_queue()->set_name(st.sticky_task_queue());
+    a->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_STICKY);
+    a->mutable_task_queue()->set_normal_name(st.task_queue());
+  } else {
+    a->mutable_task_queue()->set_name(st.task_queue());
+    a->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
+  }
+  *a->mutable_start_to_close_timeout() = st.workflow_task_timeout();
+  a->set_attempt(attempt);
+  auto* wft = st.mutable_wft();
+  wft->Clear();
+  wft->set_scheduled_event_id(e->event_id());
+  wft->set_attempt(attempt);
+  *wft->mutable_scheduled_time() = ToProto(now);
+  *wft->mutable_start_to_close_timeout() = st.workflow_task_timeout();
+  wft->set_task_queue(sticky ? st.sticky_task_queue() : st.task_queue());
+  wft->set_on_sticky_queue(sticky);
+  DispatchWorkflowTaskLocked(txn, ex);
+}
+
+void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
+  const auto& wft = ex.st.wft();
+  if (!wft.on_sticky_queue()) const_cast<state::WorkflowTaskInfo&>(wft).set_task_queue(ex.st.task_queue());
+  matching::QueueKey key{ex.st.namespace_id(), wft.task_queue(), matching::TaskType::kWorkflow};
+  auto& q = queues_.Get(key);
+  if (wft.on_sticky_queue()) {
+    Duration s2s = FromProto(ex.st.sticky_schedule_to_start_timeout());
+    if (s2s <= Duration::zero()) s2s = options_.sticky_fallback;
+    std::string run_id = ex.st.run_id();
+    int64_t sid = wft.scheduled_event_id();
+    int32_t attempt = wft.attempt();
+    timers_.Schedule(clock_.Now() + s2s, [this, run_id, sid, attempt] { OnStickyScheduleToStartTimeout(run_id, sid, attempt); });
+  }
+  if (auto poller = matching::TaskQueues::PopPoller(q)) {
+    StartWorkflowTaskLocked(txn, ex, poller, wft.on_sticky_queue());
+    return;
+  }
+  q.backlog.push_back({ex.st.run_id(), wft.scheduled_event_id(), wft.attempt()});
+}
+
+void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const std::shared_ptr<matching::PollWaiter>& waiter,
+                                     bool from_sticky) {
+  txn.Touch(&ex);
+  auto& st = ex.st;
+  const TimePoint now = clock_.Now();
+  // A sticky workflow's task taken from the normal queue: the sticky worker is gone.
+  if (!from_sticky) st.clear_sticky_task_queue();
+  auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
+  auto* a = e->mutable_workflow_task_started_event_attributes();
+  a->set_scheduled_event_id(st.wft().scheduled_event_id());
+  a->set_identity(waiter->identity);
+  a->set_request_id(NewUuid());
+  a->set_history_size_bytes(st.history_size_bytes());
+  auto* wft = st.mutable_wft();
+  wft->set_started_event_id(e->event_id());
+  *wft->mutable_started_time() = ToProto(now);
+  wft->set_identity(waiter->identity);
+  wft->set_request_id(a->request_id());
+
+  auto* resp = static_cast<wsv1::PollWorkflowTaskQueueResponse*>(waiter->response);
+  state::TaskToken tok;
+  tok.set_kind(state::TaskToken::WORKFLOW_TASK);
+  tok.set_namespace_id(st.namespace_id());
+  tok.set_workflow_id(st.workflow_id());
+  tok.set_run_id(st.run_id());
+  tok.set_scheduled_event_id(wft->scheduled_event_id());
+  tok.set_started_event_id(wft->started_event_id());
+  tok.set_attempt(wft->attempt());
+  resp->set_task_token(EncodeTaskToken(tok));
+  resp->mutable_workflow_execution()->set_workflow_id(st.workflow_id());
+  resp->mutable_workflow_execution()->set_run_id(st.run_id());
+  resp->mutable_workflow_type()->set_name(st.workflow_type());
+  resp->set_previous_started_event_id(st.last_completed_wft_started_id());
+  resp->set_started_event_id(wft->started_event_id());
+  resp->set_attempt(wft->attempt());
+  resp->mutable_workflow_execution_task_queue()->set_name(st.task_queue());
+  resp->mutable_workflow_execution_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
+  *resp->mutable_scheduled_time() = wft->scheduled_time();
+  *resp->mutable_started_time() = wft->started_time();
+  // Sticky polls get the events since the last completed task; others the whole history.
+  size_t first = 0;
+  if (from_sticky && st.last_completed_wft_started_id() > 0) first = static_cast<size_t>(st.last_completed_wft_started_id());
+  auto* hist = resp->mutable_history();
+  hist->mutable_events()->Reserve(static_cast<int>(ex.events.size() - first));
+  for (size_t i = first; i < ex.events.size(); ++i) *hist->add_events() = ex.events[i];
+  waiter->completed = true;
+  txn.after_commit.push_back([waiter] { waiter->finish(Status::Ok()); });
+  ArmWorkflowTaskTimersLocked(ex);
+}
+
+void Engine::ArmWorkflowTaskTimersLocked(Execution& ex) {
+  const auto& wft = ex.st.wft();
+  std::string run_id = ex.st.run_id();
+  int64_t sid = wft.scheduled_event_id(), started = wft.started_event_id();
+  int32_t attempt = wft.attempt();
+  TimePoint due = FromProto(wft.started_time()) + FromProto(wft.start_to_close_timeout());
+  timers_.Schedule(due, [this, run_id, sid, attempt, started] { OnWorkflowTaskTimeout(run_id, sid, attempt, started); });
+}
+
+bool Engine::TryMatchWorkflowPollLocked(Txn& txn, const matching::QueueKey& key,
+                                        const std::shared_ptr<matching::PollWaiter>& waiter) {
+  auto& q = queues_.Get(key);
+  while (!q.backlog.empty()) {
+    matching::PendingTask t = q.backlog.front();
+    q.backlog.pop_front();
+    auto it = runs_.find(t.run_id);
+    if (it == runs_.end() || !it->second->open()) continue;
+    Execution& ex = *it->second;
+    const auto& wft = ex.st.wft();
+    if (wft.scheduled_event_id() != t.scheduled_event_id || wft.started_event_id() != 0 ||
+        wft.attempt() != t.attempt || wft.task_queue() != key.name) {
+      continue;  // stale: already started elsewhere, timed out, or moved queues
+    }
+    StartWorkflowTaskLocked(txn, ex, waiter, wft.on_sticky_queue());
+    return true;
+  }
+  return false;
+}
+
+void Engine::PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req,
+                                   std::shared_ptr<matching::PollWaiter> waiter, Duration max_wait) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  Status s = ns.ok() ? CheckId(req.task_queue().name(), "TaskQueue") : ns.status();
+  if (!s.ok()) {
+    waiter->completed = true;
+    l.unlock();
+    return waiter->finish(s);
+  }
+  const bool sticky = req.task_queue().kind() == ev1::TASK_QUEUE_KIND_STICKY;
+  matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(), matching::TaskType::kWorkflow};
+  auto& q = queues_.Get(key);
+  q.sticky = sticky;
+  q.dead = false;
+  q.last_poll_time = clock_.Now();
+  q.recent_pollers[req.identity()] = {req.identity(), q.last_poll_time};
+  waiter->identity = req.identity();
+  waiter->sticky_poll = sticky;
+  Txn txn;
+  if (TryMatchWorkflowPollLocked(txn, key, waiter)) {
+    CommitLocked(txn, nullptr);
+    return;
+  }
+  q.pollers.push_back(waiter);
+  ArmPollTimeoutLocked(waiter, max_wait, key);
+}
+
+void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv1::Failure* failure,
+                                    const std::string& identity, bool timed_out, int timeout_type) {
+  txn.Touch(&ex);
+  auto& st = ex.st;
+  const auto wft = st.wft();
+  const TimePoint now = clock_.Now();
+  if (timed_out) {
+    auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, now);
+    auto* a = e->mutable_workflow_task_timed_out_event_attributes();
+    a->set_scheduled_event_id(wft.scheduled_event_id());
+    a->set_started_event_id(wft.started_event_id());
+    a->set_timeout_type(static_cast<ev1::TimeoutType>(timeout_type));
+  } else {
+    auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_FAILED, now);
+    auto* a = e->mutable_workflow_task_failed_event_attributes();
+    a->set_scheduled_event_id(wft.scheduled_event_id());
+    a->set_started_event_id(wft.started_event_id());
+    a->set_cause(static_cast<ev1::WorkflowTaskFailedCause>(cause));
+    if (failure) *a->mutable_failure() = *failure;
+    a->set_identity(identity);
+  }
+  // A task that failed on a sticky queue is retried from scratch on the normal queue with the
+  // same attempt (the full-history task reports its own failure); otherwise attempt + 1.
+  const bool was_sticky = wft.on_sticky_queue() || !st.sticky_task_queue().empty();
+  st.clear_sticky_task_queue();
+  int32_t next_attempt = was_sticky ? wft.attempt() : wft.attempt() + 1;
+  if (timeout_type == ev1::TIMEOUT_TYPE_SCHEDULE_TO_START) next_attempt = wft.attempt();
+  st.mutable_wft()->Clear();
+  st.mutable_wft()->set_attempt(next_attempt);
+  FlushBufferedEvents(ex);
+  if (cause != ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND) ScheduleWorkflowTaskLocked(txn, ex);
+}
+
+void Engine::OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end() || !it->second->open()) return;
+  Execution& ex = *it->second;
+  const auto& wft = ex.st.wft();
+  if (wft.scheduled_event_id() != scheduled_id || wft.started_event_id() != started_id || wft.attempt() != attempt ||
+      started_id == 0) {
+    return;
+  }
+  Txn txn;
+  FailWorkflowTaskLocked(txn, ex, 0, nullptr, "", true, ev1::TIMEOUT_TYPE_START_TO_CLOSE);
+  CommitLocked(txn, nullptr);
+}
+
+void Engine::OnStickyScheduleToStartTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end() || !it->second->open()) return;
+  Execution& ex = *it->second;
+  const auto& wft = ex.st.wft();
+  if (wft.scheduled_event_id() != scheduled_id || wft.started_event_id() != 0 || wft.attempt() != attempt ||
+      !wft.on_sticky_queue()) {
+    return;
+  }
+  Txn txn;
+  FailWorkflowTaskLocked(txn, ex, 0, nullptr, "", true, ev1::TIMEOUT_TYPE_SCHEDULE_TO_START);
+  CommitLocked(txn, nullptr);
+}
+
+void Engine::RespondWorkflowTaskFailed(const wsv1::RespondWorkflowTaskFailedRequest& req, Done done) {
+  auto tok = DecodeTaskToken(req.task_token());
+  if (!tok.ok()) return done(tok.status());
+  if (tok->kind() != state::TaskToken::WORKFLOW_TASK) return done(InvalidArgument("task token is not a workflow task token"));
+  std::unique_lock<std::mutex> l(mu_);
+  auto it = runs_.find(tok->run_id());
+  if (it == runs_.end() || !it->second->open()) return l.unlock(), done(NotFound("Workflow task not found."));
+  Execution& ex = *it->second;
+  const auto& wft = ex.st.wft();
+  if (wft.scheduled_event_id() != tok->scheduled_event_id() || wft.started_event_id() != tok->started_event_id() ||
+      wft.attempt() != tok->attempt() || wft.started_event_id() == 0) {
+    return l.unlock(), done(NotFound("Workflow task not found."));
+  }
+  Txn txn;
+  FailWorkflowTaskLocked(txn, ex, req.cause(), req.has_failure() ? &req.failure() : nullptr, req.identity(), false, 0);
+  CommitLocked(txn, std::move(done));
+}
+
+void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskCompletedRequest& req,
+                                          wsv1::RespondWorkflowTaskCompletedResponse* resp, Done done) {
+  auto tok = DecodeTaskToken(req.task_token());
+  if (!tok.ok()) return done(tok.status());
+  if (tok->kind() != state::TaskToken::WORKFLOW_TASK) return done(InvalidArgument("task token is not a workflow task token"));
+  std::unique_lock<std::mutex> l(mu_);
+  auto it = runs_.find(tok->run_id());
+  if (it == runs_.end() || !it->second->open()) return l.unlock(), done(NotFound("Workflow task not found."));
+  Execution& ex = *it->second;
+  auto& st = ex.st;
+  if (st.wft().scheduled_event_id() != tok->scheduled_event_id() ||
+      st.wft().started_event_id() != tok->started_event_id() || st.wft().attempt() != tok->attempt() ||
+      st.wft().started_event_id() == 0) {
+    return l.unlock(), done(NotFound("Workflow task not found."));
+  }
+
+  // Validate everything before writing anything.
+  CommandPlan plan;
+  CommandValidator validator(ex, options_, clock_.Now());
+  Status structural = validator.Validate(req, &plan);
+  if (!structural.ok() && plan.failure_cause == 0) return l.unlock(), done(structural);
+  Txn txn;
+  if (!structural.ok()) {
+    // Temporal fails the task and answers with "<Cause>: <detail>".
+    fv1::Failure f;
+    f.set_message(structural.message());
+    FailWorkflowTaskLocked(txn, ex, plan.failure_cause, &f, req.identity(), false, 0);
+    Status reply = structural;
+    CommitLocked(txn, [reply, done](const Status& s) { done(s.ok() ? reply : s); });
+    return;
+  }
+  if (plan.closes && st.buffered_events_size() > 0) {
+    // New events arrived while the worker decided to close: make it see them first.
+    fv1::Failure f;
+    f.set_message("UnhandledCommand");
+    FailWorkflowTaskLocked(txn, ex, ev1::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, &f, req.identity(), false, 0);
+    CommitLocked(txn, [done](const Status& s) { done(s.ok() ? InvalidArgument("UnhandledCommand") : s); });
+    return;
+  }
+
+  txn.Touch(&ex);
+  const TimePoint now = clock_.Now();
+  auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED, now);
+  auto* a = e->mutable_workflow_task_completed_event_attributes();
+  a->set_scheduled_event_id(st.wft().scheduled_event_id());
+  a->set_started_event_id(st.wft().started_event_id());
+  a->set_identity(req.identity());
+  a->set_binary_checksum(req.binary_checksum());
+  if (req.has_sdk_metadata()) *a->mutable_sdk_metadata() = req.sdk_metadata();
+  if (req.has_metering_metadata()) *a->mutable_metering_metadata() = req.metering_metadata();
+  if (req.has_worker_version_stamp()) *a->mutable_worker_version() = req.worker_version_stamp();
+  const int64_t completed_id = e->event_id();
+  st.set_last_completed_wft_started_id(st.wft().started_event_id());
+  if (req.has_sticky_attributes() && !req.sticky_attributes().worker_task_queue().name().empty()) {
+    st.set_sticky_task_queue(req.sticky_attributes().worker_task_queue().name());
+    *st.mutable_sticky_schedule_to_start_timeout() = req.sticky_attributes().schedule_to_start_timeout();
+  } else {
+    st.clear_sticky_task_queue();
+  }
+
+  bool closed = false;
+  bool need_wft = req.force_create_new_workflow_task();
+  ApplyCommands(plan, completed_id, &closed, &need_wft, txn, ex);
+  st.mutable_wft()->Clear();
+  if (closed) {
+    OnRunClosedLocked(txn, ex);
+  } else {
+    if (FlushBufferedEvents(ex) > 0) need_wft = true;
+    if (need_wft) ScheduleWorkflowTaskLocked(txn, ex);
+  }
+  CommitLocked(txn, std::move(done));
+}
+
+void Engine::ResetStickyTaskQueue(const wsv1::ResetStickyTaskQueueRequest& req, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return l.unlock(), done(ns.status());
+  auto r = OpenExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
+  if (!r.ok()) return l.unlock(), done(r.status());
+  Txn txn;
+  r.value()->st.clear_sticky_task_queue();
+  txn.Touch(r.value());
+  CommitLocked(txn, std::move(done));
+}
+
+void Engine::ShutdownWorker(const wsv1::ShutdownWorkerRequest& req, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return l.unlock(), done(ns.status());
+  if (!req.sticky_task_queue().empty()) {
+    matching::QueueKey key{ns.value()->info().id(), req.sticky_task_queue(), matching::TaskType::kWorkflow};
+    auto& q = queues_.Get(key);
+    q.dead = true;
+    // Move its waiting tasks to their normal queues now rather than after the sticky timeout.
+    Txn txn;
+    auto backlog = std::move(q.backlog);
+    q.backlog.clear();
+    for (const auto& t : backlog) {
+      auto it = runs_.find(t.run_id);
+      if (it == runs_.end() || !it->second->open()) continue;
+      Execution& ex = *it->second;
+      auto& wft = *ex.st.mutable_wft();
+      if (wft.scheduled_event_id() != t.scheduled_event_id || wft.started_event_id() != 0) continue;
+      ex.st.clear_sticky_task_queue();
+      wft.set_on_sticky_queue(false);
+      txn.Touch(&ex);
+      DispatchWorkflowTaskLocked(txn, ex);
+    }
+    CommitLocked(txn, std::move(done));
+    return;
+  }
+  l.unlock();
+  done(Status::Ok());
+}
+
+}  // namespace temporalite::history

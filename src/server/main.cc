@@ -1,0 +1,166 @@
+// Composition root: the only place that reads flags, creates threads, and wires the clock,
+// store, engine and gRPC services together.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/timer_service.h"
+#include "frontend/workflow_service.h"
+#include "history/engine.h"
+#include "persistence/store.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+struct StartDevFlags {
+  std::string ip = "127.0.0.1";
+  int port = 7233;
+  std::string db_filename;
+  bool ephemeral = false;
+  bool headless = false;
+  int ui_port = 0;
+  int http_port = 0;
+  int metrics_port = 0;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::vector<std::string> namespaces;
+  std::vector<std::string> sqlite_pragmas;
+  std::vector<std::string> search_attributes;
+};
+
+int RunServer(const StartDevFlags& f) {
+  using namespace temporalite;
+  LogLevel level;
+  if (!ParseLogLevel(f.log_level, &level)) {
+    std::fprintf(stderr, "error: invalid --log-level %s (debug, info, warn, error, never)\n", f.log_level.c_str());
+    return 2;
+  }
+  SetLogLevel(level);
+  SetLogJson(f.log_format == "json");
+  if (f.port < 0 || f.port > 65535) {
+    std::fprintf(stderr, "error: invalid --port %d\n", f.port);
+    return 2;
+  }
+  if (f.ui_port || f.http_port || f.metrics_port || !f.search_attributes.empty()) {
+    TL_LOG_WARN("--ui-port, --http-port, --metrics-port and --search-attribute are accepted but not implemented yet");
+  }
+
+  // Block termination signals in every thread; the main thread waits for them with sigwait.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  std::string db_path = f.ephemeral ? ":memory:" : f.db_filename;
+  if (db_path.empty()) db_path = ".temporal-data/temporalite.db";
+  std::unique_ptr<persistence::DirLock> lock;
+  if (db_path != ":memory:") {
+    std::filesystem::path p = std::filesystem::absolute(db_path);
+    db_path = p.string();
+    auto l = persistence::DirLock::Acquire(p.parent_path().string());
+    if (!l.ok()) {
+      std::fprintf(stderr, "error: %s\n", l.status().message().c_str());
+      return 1;
+    }
+    lock = std::move(l).value();
+  }
+  persistence::SqliteOptions so;
+  so.path = db_path;
+  so.extra_pragmas = f.sqlite_pragmas;
+  auto store_or = persistence::OpenSqliteStore(so);
+  if (!store_or.ok()) {
+    std::fprintf(stderr, "error: cannot open database %s: %s\n", db_path.c_str(), store_or.status().message().c_str());
+    return 1;
+  }
+  std::unique_ptr<persistence::Store> store = std::move(store_or).value();
+
+  SystemClock clock;
+  TimerService timers(clock);
+  history::EngineOptions eo;
+  eo.extra_namespaces = f.namespaces;
+  history::Engine engine(*store, clock, timers, eo);
+  Status s = engine.Recover();
+  if (!s.ok()) {
+    std::fprintf(stderr, "error: recovery failed: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::thread timer_thread([&timers] { timers.RunLoop(); });
+
+  frontend::WorkflowServiceImpl workflow_service(engine, clock, {std::string(kVersion)});
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(f.ip + ":" + std::to_string(f.port), grpc::InsecureServerCredentials(), &bound_port);
+  builder.RegisterService(&workflow_service);
+  builder.SetMaxReceiveMessageSize(128 * 1024 * 1024);
+  builder.SetMaxSendMessageSize(128 * 1024 * 1024);
+  // SDKs ping every 30 s even when idle; permit it rather than answer with GOAWAY too_many_pings.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || bound_port == 0) {
+    std::fprintf(stderr, "error: cannot listen on %s:%d (is another server running?)\n", f.ip.c_str(), f.port);
+    timers.Stop();
+    timer_thread.join();
+    store->Close();
+    return 1;
+  }
+  std::printf("Temporalite %s (Temporal API from @temporalio/core-bridge 1.24.0)\n\n", kVersion);
+  std::printf("Server:  %s:%d\n", f.ip.c_str(), bound_port);
+  std::printf("Data:    %s\n", db_path.c_str());
+  std::printf("UI:      not available yet\n");
+  std::fflush(stdout);
+  TL_LOG_INFO("serving Temporal gRPC on %s:%d, data in %s", f.ip.c_str(), bound_port, db_path.c_str());
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  TL_LOG_INFO("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  // Ends waiting long polls and lets in-flight requests finish (their commits complete).
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  server->Wait();
+  timers.Stop();
+  timer_thread.join();
+  store->Close();
+  TL_LOG_INFO("stopped cleanly");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Temporalite: a single-node, Temporal-compatible workflow server and CLI"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(kVersion));
+  auto* server = app.add_subcommand("server", "Run a Temporal server");
+  server->require_subcommand(1);
+  StartDevFlags f;
+  auto* dev = server->add_subcommand("start-dev", "Start a development server (embedded SQLite)");
+  dev->add_option("--ip", f.ip, "IP address to bind the frontend service to")->capture_default_str();
+  dev->add_option("-p,--port", f.port, "Port for the frontend gRPC service (0 picks a free port)")->capture_default_str();
+  dev->add_option("-f,--db-filename", f.db_filename,
+                  "File in which to persist state (default .temporal-data/temporalite.db; ':memory:' for none)");
+  dev->add_flag("--ephemeral", f.ephemeral, "Keep all state in memory (tests only: nothing survives a restart)");
+  dev->add_flag("--headless", f.headless, "Disable the Web UI");
+  dev->add_option("--ui-port", f.ui_port, "Port for the Web UI (not implemented yet)");
+  dev->add_option("--http-port", f.http_port, "Port for the HTTP API (not implemented yet)");
+  dev->add_option("--metrics-port", f.metrics_port, "Port for /metrics (not implemented yet)");
+  dev->add_option("--log-level", f.log_level, "debug, info, warn, error or never")->capture_default_str();
+  dev->add_option("--log-format", f.log_format, "text or json")->check(CLI::IsMember({"text", "json", "pretty"}));
+  dev->add_option("-n,--namespace", f.namespaces, "Namespaces to create at launch (default always exists)");
+  dev->add_option("--sqlite-pragma", f.sqlite_pragmas, "SQLite pragma name=value applied at start");
+  dev->add_option("--search-attribute", f.search_attributes, "Search attributes to register (not implemented yet)");
+  int rc = 0;
+  dev->callback([&] { rc = RunServer(f); });
+  CLI11_PARSE(app, argc, argv);
+  return rc;
+}
