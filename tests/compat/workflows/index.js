@@ -1,0 +1,6 @@
+'use strict';
+// Entry point given to bundleWorkflowCode (workflowsPath). Re-exports every workflow.
+module.exports = {
+  ...require('./basic'),
+  ...require('./activity-flows'),
+};

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the SDK-based test suites (compat, bad-input, crash) against the temporalite binary.
+#   tests/run-node-tests.sh            # all suites
+#   tests/run-node-tests.sh tests/compat/core.test.js   # a subset (file paths)
+# Env: TEMPORALITE_BIN (default <repo>/build/temporalite).
+# Node 20's --test takes file paths (directories are searched for *.test.js); the files are
+# listed explicitly. --test-concurrency=1 runs one file at a time (each file starts its own
+# server(s) on ephemeral ports, so this is for predictable timing, not correctness).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export TEMPORALITE_BIN="${TEMPORALITE_BIN:-$PWD/build/temporalite}"
+if [[ ! -x "$TEMPORALITE_BIN" ]]; then
+  echo "run-node-tests: server binary not found or not executable: $TEMPORALITE_BIN" >&2
+  exit 1
+fi
+if [[ ! -d node_modules/@temporalio/worker ]]; then
+  echo "run-node-tests: node_modules missing; run 'npm ci' in $PWD first" >&2
+  exit 1
+fi
+
+if [[ $# -gt 0 ]]; then
+  files=("$@")
+else
+  files=(tests/compat/core.test.js tests/badinput/badinput.test.js tests/crash/crash.test.js)
+fi
+
+exec node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"
