@@ -18,4 +18,17 @@ std::string NewUuid() {
   return buf;
 }
 
+std::string NewTimeOrderedUuid(int64_t unix_ms) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t r1 = rng(), r2 = rng();
+  uint64_t ms = static_cast<uint64_t>(unix_ms) & 0xffffffffffffULL;
+  uint64_t hi = (ms << 16) | 0x7000ULL | (r1 & 0x0fffULL);              // time, version 7, rand_a
+  uint64_t lo = (r2 & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10, rand_b
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<uint32_t>(hi >> 32),
+                static_cast<uint32_t>((hi >> 16) & 0xffff), static_cast<uint32_t>(hi & 0xffff),
+                static_cast<uint32_t>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
 }  // namespace temporalite

@@ -1,10 +1,16 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace temporalite {
 
 // A random RFC 4122 version-4 UUID in canonical lowercase form. Thread-safe.
 std::string NewUuid();
+
+// A version-7 UUID (RFC 9562): 48-bit Unix milliseconds of `unix_ms`, then random bits. Ids made
+// later sort later, so rows keyed by them are appended at the end of B-trees instead of
+// dirtying random pages (used for run ids). Thread-safe.
+std::string NewTimeOrderedUuid(int64_t unix_ms);
 
 }  // namespace temporalite

@@ -114,7 +114,8 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
 
   auto ex = std::make_shared<Execution>();
   auto& st = ex->st;
-  const std::string run_id = NewUuid();
+  const std::string run_id = NewTimeOrderedUuid(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
   st.set_namespace_id(ns_id);
   st.set_workflow_id(req.workflow_id());
   st.set_run_id(run_id);

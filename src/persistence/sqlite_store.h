@@ -90,6 +90,7 @@ class SqliteStore final : public Store {
   std::mutex close_mu_;
   bool closed_ = false;  // guarded by close_mu_
 
+  size_t last_batches_ = 0;  // batches in the previous transaction; writer thread only
   std::atomic<uint64_t> transactions_committed_{0};
   std::atomic<uint64_t> batches_committed_{0};
 };

@@ -8,6 +8,7 @@
 // refuses further writes (the engine's in-memory state can no longer be trusted to match disk).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -99,6 +100,10 @@ struct SqliteOptions {
   std::vector<std::string> extra_pragmas;
   // Upper bound on batches merged into one transaction.
   int max_batches_per_transaction = 4096;
+  // Under load (the previous transaction held more than one batch) the writer waits up to
+  // `commit_delay` for `commit_delay_batches` batches before starting a transaction. Zero disables.
+  std::chrono::microseconds commit_delay{1000};
+  int commit_delay_batches = 32;
 };
 
 // Opens (creating if needed) and migrates the database, then starts the writer thread.
