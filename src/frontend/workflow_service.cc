@@ -84,6 +84,8 @@ TL_UNARY(StartWorkflowExecution, engine_.StartWorkflowExecution(*req, resp, std:
 TL_UNARY(TerminateWorkflowExecution, engine_.TerminateWorkflowExecution(*req, std::move(done)))
 TL_UNARY(RequestCancelWorkflowExecution, engine_.RequestCancelWorkflowExecution(*req, std::move(done)))
 TL_UNARY(SignalWorkflowExecution, engine_.SignalWorkflowExecution(*req, std::move(done)))
+TL_UNARY(SignalWithStartWorkflowExecution, engine_.SignalWithStartWorkflowExecution(*req, resp, std::move(done)))
+TL_UNARY(RespondQueryTaskCompleted, engine_.RespondQueryTaskCompleted(*req, std::move(done)))
 TL_UNARY(DescribeWorkflowExecution, engine_.DescribeWorkflowExecution(*req, resp, std::move(done)))
 TL_UNARY(GetWorkflowExecutionHistory, engine_.GetWorkflowExecutionHistory(*req, resp, std::move(done)))
 TL_UNARY(GetWorkflowExecutionHistoryReverse, engine_.GetWorkflowExecutionHistoryReverse(*req, resp, std::move(done)))
@@ -106,6 +108,14 @@ Reactor* WorkflowServiceImpl::PollWorkflowTaskQueue(Ctx* ctx, const wsv1::PollWo
                                                     wsv1::PollWorkflowTaskQueueResponse* resp) {
   auto* reactor = new PollReactor(engine_, resp);
   engine_.PollWorkflowTaskQueue(*req, reactor->waiter(), PollWait(ctx));
+  return reactor;
+}
+
+Reactor* WorkflowServiceImpl::QueryWorkflow(Ctx* ctx, const wsv1::QueryWorkflowRequest* req,
+                                            wsv1::QueryWorkflowResponse* resp) {
+  // Waits for a worker until the caller's deadline; a cancelled RPC drops the query.
+  auto* reactor = new PollReactor(engine_, resp);
+  engine_.QueryWorkflow(*req, reactor->waiter());
   return reactor;
 }
 

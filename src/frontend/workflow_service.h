@@ -38,6 +38,11 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
                                           wsv1::RequestCancelWorkflowExecutionResponse*) override;
   Reactor* SignalWorkflowExecution(Ctx*, const wsv1::SignalWorkflowExecutionRequest*,
                                    wsv1::SignalWorkflowExecutionResponse*) override;
+  Reactor* SignalWithStartWorkflowExecution(Ctx*, const wsv1::SignalWithStartWorkflowExecutionRequest*,
+                                            wsv1::SignalWithStartWorkflowExecutionResponse*) override;
+  Reactor* QueryWorkflow(Ctx*, const wsv1::QueryWorkflowRequest*, wsv1::QueryWorkflowResponse*) override;
+  Reactor* RespondQueryTaskCompleted(Ctx*, const wsv1::RespondQueryTaskCompletedRequest*,
+                                     wsv1::RespondQueryTaskCompletedResponse*) override;
   Reactor* DescribeWorkflowExecution(Ctx*, const wsv1::DescribeWorkflowExecutionRequest*,
                                      wsv1::DescribeWorkflowExecutionResponse*) override;
   Reactor* GetWorkflowExecutionHistory(Ctx*, const wsv1::GetWorkflowExecutionHistoryRequest*,

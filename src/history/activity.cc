@@ -24,7 +24,7 @@ void Engine::DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo
     StartActivityLocked(txn, ex, ai, poller);
     return;
   }
-  q.backlog.push_back({ex.st.run_id(), ai.scheduled_event_id(), ai.attempt()});
+  q.backlog.push_back({ex.st.run_id(), ai.scheduled_event_id(), ai.attempt(), {}});
 }
 
 void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai,

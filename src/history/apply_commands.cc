@@ -11,7 +11,7 @@ namespace temporalite::history {
 namespace cv1 = ::temporal::api::common::v1;
 
 void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* closed, bool* need_wft, Txn& txn,
-                           Execution& ex) {
+                           Execution& ex, std::optional<StartFields>* next_run) {
   auto& st = ex.st;
   const TimePoint now = clock_.Now();
   for (const auto& pc : plan.commands) {
@@ -129,6 +129,8 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
         auto* a = e->mutable_workflow_execution_completed_event_attributes();
         *a->mutable_result() = c.complete_workflow_execution_command_attributes().result();
         a->set_workflow_task_completed_event_id(completed_id);
+        *next_run = CronNextRunLocked(ex, &a->result(), nullptr);
+        if (*next_run) a->set_new_execution_run_id((*next_run)->run_id);
         st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
         *closed = true;
         break;
@@ -136,9 +138,12 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
       case cmdv1::Command::kFailWorkflowExecutionCommandAttributes: {
         auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, now);
         auto* a = e->mutable_workflow_execution_failed_event_attributes();
-        *a->mutable_failure() = c.fail_workflow_execution_command_attributes().failure();
-        // Workflow retry policies are not implemented yet (issue 3): report them as not set.
-        a->set_retry_state(ev1::RETRY_STATE_RETRY_POLICY_NOT_SET);
+        const auto& failure = c.fail_workflow_execution_command_attributes().failure();
+        *a->mutable_failure() = failure;
+        // Retry first (the starter's retry policy); otherwise the next cron run, if any.
+        a->set_retry_state(WorkflowRetryLocked(ex, &failure, false, next_run));
+        if (!*next_run) *next_run = CronNextRunLocked(ex, nullptr, &failure);
+        if (*next_run) a->set_new_execution_run_id((*next_run)->run_id);
         a->set_workflow_task_completed_event_id(completed_id);
         st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_FAILED);
         *closed = true;
@@ -150,6 +155,31 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
         *a->mutable_details() = c.cancel_workflow_execution_command_attributes().details();
         a->set_workflow_task_completed_event_id(completed_id);
         st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_CANCELED);
+        *closed = true;
+        break;
+      }
+      case cmdv1::Command::kContinueAsNewWorkflowExecutionCommandAttributes: {
+        const auto& in = c.continue_as_new_workflow_execution_command_attributes();
+        StartFields f = ContinueAsNewFields(ex, in);
+        auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, now);
+        auto* a = e->mutable_workflow_execution_continued_as_new_event_attributes();
+        a->set_new_execution_run_id(f.run_id);
+        *a->mutable_workflow_type() = f.attrs.workflow_type();
+        *a->mutable_task_queue() = f.attrs.task_queue();
+        a->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
+        *a->mutable_input() = f.attrs.input();
+        *a->mutable_workflow_run_timeout() = f.attrs.workflow_run_timeout();
+        *a->mutable_workflow_task_timeout() = f.attrs.workflow_task_timeout();
+        a->set_workflow_task_completed_event_id(completed_id);
+        *a->mutable_backoff_start_interval() = f.attrs.first_workflow_task_backoff();
+        a->set_initiator(f.attrs.initiator());
+        if (in.has_failure()) *a->mutable_failure() = in.failure();
+        if (in.has_last_completion_result()) *a->mutable_last_completion_result() = in.last_completion_result();
+        *a->mutable_header() = f.attrs.header();
+        *a->mutable_memo() = f.attrs.memo();
+        *a->mutable_search_attributes() = f.attrs.search_attributes();
+        st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
+        *next_run = std::move(f);
         *closed = true;
         break;
       }

@@ -223,9 +223,23 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
         break;
       case cmdv1::Command::kModifyWorkflowPropertiesCommandAttributes:
         break;
-      case cmdv1::Command::kContinueAsNewWorkflowExecutionCommandAttributes:
-        return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
-                    "continue-as-new is not supported by this server yet");
+      case cmdv1::Command::kContinueAsNewWorkflowExecutionCommandAttributes: {
+        const auto& a = c.continue_as_new_workflow_execution_command_attributes();
+        if (a.workflow_type().name().size() > options_.max_id_length ||
+            a.task_queue().name().size() > options_.max_id_length) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, "WorkflowType or TaskQueue exceeds length limit.");
+        }
+        if (!ValidDuration(a.workflow_run_timeout()) || !ValidDuration(a.workflow_task_timeout()) ||
+            !ValidDuration(a.backoff_start_interval())) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, "A valid timeout may not be negative.");
+        }
+        if (a.input().ByteSizeLong() > options_.blob_size_limit_error) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+                      "ContinueAsNewWorkflowExecutionCommandAttributes.Input exceeds size limit.");
+        }
+        plan->closes = true;
+        break;
+      }
       case cmdv1::Command::kStartChildWorkflowExecutionCommandAttributes:
         return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
                     "child workflows are not supported by this server yet");

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,6 +28,8 @@
 #include "history/state.pb.h"
 #include "matching/task_queues.h"
 #include "persistence/store.h"
+#include "temporal/api/command/v1/message.pb.h"
+#include "temporal/api/query/v1/message.pb.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
 
 namespace temporalite::history {
@@ -73,6 +76,8 @@ class Engine {
   // Workflow lifecycle.
   void StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& req,
                               wsv1::StartWorkflowExecutionResponse* resp, Done done);
+  void SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflowExecutionRequest& req,
+                                        wsv1::SignalWithStartWorkflowExecutionResponse* resp, Done done);
   void TerminateWorkflowExecution(const wsv1::TerminateWorkflowExecutionRequest& req, Done done);
   void RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done);
   void SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest& req, Done done);
@@ -106,10 +111,19 @@ class Engine {
   void RecordActivityTaskHeartbeatById(const wsv1::RecordActivityTaskHeartbeatByIdRequest& req,
                                        wsv1::RecordActivityTaskHeartbeatByIdResponse* resp, Done done);
 
-  // Ends a waiting poll whose RPC was cancelled. No-op if it already completed.
+  // Queries. `waiter->response` is the QueryWorkflowResponse; `waiter->finish` ends the RPC.
+  void QueryWorkflow(const wsv1::QueryWorkflowRequest& req, std::shared_ptr<matching::PollWaiter> waiter);
+  void RespondQueryTaskCompleted(const wsv1::RespondQueryTaskCompletedRequest& req, Done done);
+
+  // Ends a waiting poll (or query) whose RPC was cancelled. No-op if it already completed.
   void CancelPoll(const std::shared_ptr<matching::PollWaiter>& waiter);
 
   const EngineOptions& options() const { return options_; }
+
+  // Next fire time of a cron string strictly after `after` (TimePoint::max() if none). Injected
+  // by the composition root from the scheduler library; without it cron starts are refused.
+  using CronNext = std::function<TimePoint(const std::string& cron, TimePoint after)>;
+  void set_cron_next(CronNext fn) { cron_next_ = std::move(fn); }
 
  private:
   // One transition's writes and the replies that wait for them.
@@ -133,9 +147,65 @@ class Engine {
   Result<std::shared_ptr<Execution>> LoadAnyExecutionLocked(const std::string& ns_id,
                                                             const std::string& workflow_id,
                                                             const std::string& run_id);
-  void OnRunClosedLocked(Txn& txn, Execution& ex);
+  // `chain_continues`: a next run (continue-as-new, retry, cron) takes over the workflow id, so
+  // a parent is not told about this close.
+  void OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues);
   Status CheckBlob(size_t bytes, const char* what) const;
   Status CheckId(const std::string& id, const char* what) const;
+
+  // --- run creation (start.cc) ---
+  struct StartFields {
+    std::string workflow_id;
+    std::string request_id;
+    std::string run_id;  // empty: generate
+    // Becomes event 1. first_workflow_task_backoff = start delay; workflow_execution_expiration_time
+    // set = inherited deadline of the chain.
+    temporal::api::history::v1::WorkflowExecutionStartedEventAttributes attrs;
+  };
+  struct IdConflict {
+    Status status;                                        // non-OK: reject the start
+    const state::ExecutionState* existing = nullptr;      // set: answer with this run, start nothing
+    std::unique_ptr<state::ExecutionState> closed_state;  // storage for a closed `existing`
+  };
+  StartFields StartFieldsFrom(const wsv1::StartWorkflowExecutionRequest& req);
+  Status ValidateStartLocked(const StartFields& f) const;
+  IdConflict ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
+                                     temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
+                                     temporal::api::enums::v1::WorkflowIdConflictPolicy conflict);
+  Execution* CreateRunLocked(Txn& txn, const std::string& ns_id, StartFields f,
+                             const std::function<void(Execution&)>& before_first_wft);
+
+  // --- queries (query.cc) ---
+  struct PendingQuery {
+    std::string id;
+    std::string run_id;
+    temporal::api::query::v1::WorkflowQuery query;
+    std::shared_ptr<matching::PollWaiter> waiter;
+    int64_t delivered_in_wft = 0;  // started event id of the workflow task carrying it
+    bool legacy = false;           // dispatched as a legacy query task
+    // A closed run is not in memory: its history and identity travel with the query.
+    std::shared_ptr<const Execution> closed_run;
+  };
+  void DispatchLegacyQueryLocked(PendingQuery& q, const Execution& ex);
+  void FillLegacyQueryTaskLocked(const PendingQuery& q, const Execution& ex, bool sticky,
+                                 wsv1::PollWorkflowTaskQueueResponse* resp);
+  // Attaches undelivered queries to a workflow task being started.
+  void AttachQueriesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp);
+  // After a workflow task closed: answer from `results`, re-queue or dispatch the rest.
+  void SettleQueriesLocked(Execution& ex, const google::protobuf::Map<std::string, temporal::api::query::v1::WorkflowQueryResult>* results,
+                           bool new_wft_scheduled);
+  void AnswerQueryLocked(PendingQuery& q, const Status& status, const temporal::api::common::v1::Payloads* result);
+
+  // --- run chains (chain.cc) ---
+  StartFields NextRunBase(const Execution& ex) const;
+  // Decides a workflow retry after a failure or timeout; fills `next` when one starts.
+  temporal::api::enums::v1::RetryState WorkflowRetryLocked(const Execution& ex,
+                                                           const temporal::api::failure::v1::Failure* failure,
+                                                           bool timeout, std::optional<StartFields>* next);
+  std::optional<StartFields> CronNextRunLocked(const Execution& ex, const temporal::api::common::v1::Payloads* result,
+                                               const temporal::api::failure::v1::Failure* failure);
+  StartFields ContinueAsNewFields(const Execution& ex,
+                                  const temporal::api::command::v1::ContinueAsNewWorkflowExecutionCommandAttributes& c);
 
   // --- workflow tasks (workflow_task.cc) ---
   void ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex);
@@ -151,7 +221,7 @@ class Engine {
   void ArmWorkflowTaskTimersLocked(Execution& ex);
   // REQUIRES(mu_). Writes the events of already-validated commands (commands.cc).
   void ApplyCommands(const CommandPlan& plan, int64_t completed_event_id, bool* closed, bool* need_wft, Txn& txn,
-                     Execution& ex);
+                     Execution& ex, std::optional<StartFields>* next_run);
   void FlushBufferedEventsLocked(Execution& ex);
 
   // --- activities (activity.cc) ---
@@ -196,6 +266,7 @@ class Engine {
                        int64_t first_event_id, wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed);
   void WaitForHistory(std::string run_id, std::function<void(bool closed)> fn);
 
+  CronNext cron_next_;
   persistence::Store& store_;
   const Clock& clock_;
   TimerService& timers_;
@@ -209,6 +280,7 @@ class Engine {
   // namespace_id + '\n' + workflow_id -> run id of the open run.
   std::unordered_map<std::string, std::string> open_by_workflow_id_;  // GUARDED_BY(mu_)
   matching::TaskQueues queues_;                                        // GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::shared_ptr<PendingQuery>> queries_;  // by id; GUARDED_BY(mu_)
 
   // History long-poll waiters, woken after commits. Own mutex: woken from the writer thread.
   std::mutex waiters_mu_;

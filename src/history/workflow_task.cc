@@ -68,7 +68,7 @@ void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
     StartWorkflowTaskLocked(txn, ex, poller, wft.on_sticky_queue());
     return;
   }
-  q.backlog.push_back({ex.st.run_id(), wft.scheduled_event_id(), wft.attempt()});
+  q.backlog.push_back({ex.st.run_id(), wft.scheduled_event_id(), wft.attempt(), {}});
 }
 
 void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const std::shared_ptr<matching::PollWaiter>& waiter,
@@ -116,6 +116,7 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const std::shared_
   auto* hist = resp->mutable_history();
   hist->mutable_events()->Reserve(static_cast<int>(ex.events.size() - first));
   for (size_t i = first; i < ex.events.size(); ++i) *hist->add_events() = ex.events[i];
+  AttachQueriesLocked(ex, wft->started_event_id(), resp);
   waiter->completed = true;
   txn.after_commit.push_back([waiter] { waiter->finish(Status::Ok()); });
   ArmWorkflowTaskTimersLocked(ex);
@@ -136,6 +137,26 @@ bool Engine::TryMatchWorkflowPollLocked(Txn& txn, const matching::QueueKey& key,
   while (!q.backlog.empty()) {
     matching::PendingTask t = q.backlog.front();
     q.backlog.pop_front();
+    if (!t.query_id.empty()) {  // a legacy query task: no state change, nothing to commit
+      auto qit = queries_.find(t.query_id);
+      if (qit == queries_.end()) continue;
+      std::shared_ptr<PendingQuery> pq = qit->second;
+      if (pq->waiter->completed) {
+        AnswerQueryLocked(*pq, Status::Ok(), nullptr);
+        continue;
+      }
+      const Execution* qex = pq->closed_run.get();
+      if (!qex) {
+        auto rit = runs_.find(pq->run_id);
+        if (rit == runs_.end()) continue;
+        qex = rit->second.get();
+      }
+      FillLegacyQueryTaskLocked(*pq, *qex, key.name != qex->st.task_queue(),
+                                static_cast<wsv1::PollWorkflowTaskQueueResponse*>(waiter->response));
+      waiter->completed = true;
+      waiter->finish(Status::Ok());
+      return true;
+    }
     auto it = runs_.find(t.run_id);
     if (it == runs_.end() || !it->second->open()) continue;
     Execution& ex = *it->second;
@@ -208,7 +229,9 @@ void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv
   st.mutable_wft()->Clear();
   st.mutable_wft()->set_attempt(next_attempt);
   FlushBufferedEvents(ex);
-  if (cause != ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND) ScheduleWorkflowTaskLocked(txn, ex);
+  const bool reschedule = cause != ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND;
+  if (reschedule) ScheduleWorkflowTaskLocked(txn, ex);
+  if (!ex.query_ids.empty() && reschedule) SettleQueriesLocked(ex, nullptr, true);  // ride the next task
 }
 
 void Engine::OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id) {
@@ -321,13 +344,27 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
 
   bool closed = false;
   bool need_wft = req.force_create_new_workflow_task();
-  ApplyCommands(plan, completed_id, &closed, &need_wft, txn, ex);
+  std::optional<StartFields> next_run;
+  ApplyCommands(plan, completed_id, &closed, &need_wft, txn, ex, &next_run);
   st.mutable_wft()->Clear();
   if (closed) {
-    OnRunClosedLocked(txn, ex);
+    OnRunClosedLocked(txn, ex, next_run.has_value());
+    if (next_run) CreateRunLocked(txn, st.namespace_id(), std::move(*next_run), nullptr);
+  } else if (st.next_event_id() - 1 > options_.history_count_limit_error ||
+             st.history_size_bytes() > options_.history_size_limit_error) {
+    // Temporal's hard limits: the run is terminated rather than allowed to grow further.
+    TerminateLocked(txn, ex,
+                    st.next_event_id() - 1 > options_.history_count_limit_error
+                        ? "Workflow history count exceeds limit."
+                        : "Workflow history size exceeds limit.",
+                    nullptr, "history-service");
   } else {
     if (FlushBufferedEvents(ex) > 0) need_wft = true;
     if (need_wft) ScheduleWorkflowTaskLocked(txn, ex);
+  }
+  // Closed runs settled their queries in OnRunClosedLocked; answers in this completion count too.
+  if (!ex.query_ids.empty() || req.query_results_size() > 0) {
+    SettleQueriesLocked(ex, &req.query_results(), ex.open() && ex.wft_pending());
   }
   CommitLocked(txn, std::move(done));
 }

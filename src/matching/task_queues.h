@@ -35,6 +35,7 @@ struct PendingTask {
   std::string run_id;
   int64_t scheduled_event_id = 0;
   int32_t attempt = 0;
+  std::string query_id;  // set: a legacy query task (workflow queues only), not a workflow task
 };
 
 struct QueueKey {

@@ -1,0 +1,215 @@
+// Queries (protocol-notes §6). Not persisted, as in Temporal: a query lives while its RPC waits.
+// A query rides on the next workflow task when one is pending (`queries` / `query_results`);
+// otherwise, and for closed runs, it goes out as a legacy query task on the workflow task queue
+// and is answered through RespondQueryTaskCompleted.
+#include "common/ids.h"
+#include "common/log.h"
+#include "history/engine.h"
+#include "history/errors.h"
+#include "history/execution.h"
+#include "history/proto_time.h"
+#include "history/task_token.h"
+#include "temporal/api/errordetails/v1/message.pb.h"
+
+#include <google/protobuf/any.pb.h>
+
+namespace temporalite::history {
+
+namespace qv1 = ::temporal::api::query::v1;
+namespace cv1 = ::temporal::api::common::v1;
+
+namespace {
+Status QueryFailed(const std::string& message, const temporal::api::failure::v1::Failure* failure) {
+  temporal::api::errordetails::v1::QueryFailedFailure f;
+  if (failure) *f.mutable_failure() = *failure;
+  google::protobuf::Any any;
+  any.PackFrom(f);
+  return Status(Code::kInvalidArgument, message, any.SerializeAsString());
+}
+}  // namespace
+
+void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, std::shared_ptr<matching::PollWaiter> waiter) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto fail = [&](Status s) {
+    waiter->completed = true;
+    l.unlock();
+    waiter->finish(s);
+  };
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return fail(ns.status());
+  if (req.execution().workflow_id().empty()) return fail(InvalidArgument("WorkflowId is not set on request."));
+  if (req.query().query_type().empty()) return fail(InvalidArgument("QueryType is not set on request."));
+  Status s = CheckBlob(req.query().query_args().ByteSizeLong(), "QueryArgs");
+  if (!s.ok()) return fail(s);
+  auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
+  if (!r.ok()) return fail(r.status());
+  std::shared_ptr<Execution> ex = r.value();
+  auto* resp = static_cast<wsv1::QueryWorkflowResponse*>(waiter->response);
+  const auto status = ex->st.status();
+  if (!ex->open()) {
+    auto cond = req.query_reject_condition();
+    if (cond == ev1::QUERY_REJECT_CONDITION_NOT_OPEN ||
+        (cond == ev1::QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY && status != ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED)) {
+      resp->mutable_query_rejected()->set_status(status);
+      waiter->completed = true;
+      l.unlock();
+      return waiter->finish(Status::Ok());
+    }
+    if (ex->st.last_completed_wft_started_id() == 0) {
+      return fail(WorkflowNotReady("Cannot query workflow due to Workflow Task in failed state."));
+    }
+  } else if (ex->wft_pending() && ex->st.wft().attempt() >= 3) {
+    return fail(WorkflowNotReady("Cannot query workflow due to Workflow Task in failed state."));
+  }
+
+  auto q = std::make_shared<PendingQuery>();
+  q->id = NewUuid();
+  q->run_id = ex->st.run_id();
+  q->query = req.query();
+  q->waiter = std::move(waiter);
+  queries_[q->id] = q;
+  if (!ex->open()) {
+    if (ex->events.empty()) {  // loaded from the store without events
+      auto rows = store_.ReadEvents(ex->st.run_id(), 1, INT64_MAX);
+      if (!rows.ok()) return fail(rows.status());
+      for (const auto& row : rows.value()) ex->events.emplace_back().ParseFromString(row.data);
+    }
+    q->closed_run = ex;
+    DispatchLegacyQueryLocked(*q, *ex);
+    return;
+  }
+  ex->query_ids.push_back(q->id);
+  // Quiescent run with a completed task: ask the worker directly. Otherwise ride on the next task.
+  if (!ex->wft_pending() && ex->st.last_completed_wft_started_id() > 0) DispatchLegacyQueryLocked(*q, *ex);
+}
+
+void Engine::FillLegacyQueryTaskLocked(const PendingQuery& q, const Execution& ex, bool sticky,
+                                       wsv1::PollWorkflowTaskQueueResponse* resp) {
+  const auto& st = ex.st;
+  state::TaskToken tok;
+  tok.set_kind(state::TaskToken::QUERY_TASK);
+  tok.set_namespace_id(st.namespace_id());
+  tok.set_workflow_id(st.workflow_id());
+  tok.set_run_id(st.run_id());
+  tok.set_query_id(q.id);
+  resp->set_task_token(EncodeTaskToken(tok));
+  resp->mutable_workflow_execution()->set_workflow_id(st.workflow_id());
+  resp->mutable_workflow_execution()->set_run_id(st.run_id());
+  resp->mutable_workflow_type()->set_name(st.workflow_type());
+  resp->set_previous_started_event_id(st.last_completed_wft_started_id());
+  resp->set_started_event_id(0);
+  resp->set_attempt(1);
+  resp->mutable_workflow_execution_task_queue()->set_name(st.task_queue());
+  resp->mutable_workflow_execution_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
+  *resp->mutable_scheduled_time() = ToProto(clock_.Now());
+  *resp->mutable_started_time() = ToProto(clock_.Now());
+  size_t first = sticky && st.last_completed_wft_started_id() > 0 ? static_cast<size_t>(st.last_completed_wft_started_id()) : 0;
+  for (size_t i = first; i < ex.events.size(); ++i) *resp->mutable_history()->add_events() = ex.events[i];
+  *resp->mutable_query() = q.query;
+}
+
+void Engine::DispatchLegacyQueryLocked(PendingQuery& q, const Execution& ex) {
+  q.legacy = true;
+  q.delivered_in_wft = 0;
+  // Prefer the sticky worker (it has the run cached) while it looks alive.
+  std::string queue = ex.st.task_queue();
+  bool sticky = false;
+  if (ex.open() && !ex.st.sticky_task_queue().empty()) {
+    auto* sq = queues_.Find({ex.st.namespace_id(), ex.st.sticky_task_queue(), matching::TaskType::kWorkflow});
+    if (sq && !sq->dead && (!sq->pollers.empty() || clock_.Now() - sq->last_poll_time < options_.sticky_fallback)) {
+      queue = ex.st.sticky_task_queue();
+      sticky = true;
+    }
+  }
+  auto& tq = queues_.Get({ex.st.namespace_id(), queue, matching::TaskType::kWorkflow});
+  if (auto poller = matching::TaskQueues::PopPoller(tq)) {
+    FillLegacyQueryTaskLocked(q, ex, sticky, static_cast<wsv1::PollWorkflowTaskQueueResponse*>(poller->response));
+    poller->completed = true;
+    poller->finish(Status::Ok());
+    return;
+  }
+  tq.backlog.push_back({ex.st.run_id(), 0, 0, q.id});
+}
+
+void Engine::AttachQueriesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp) {
+  for (const auto& id : ex.query_ids) {
+    auto it = queries_.find(id);
+    if (it == queries_.end()) continue;
+    PendingQuery& q = *it->second;
+    if (q.legacy || q.delivered_in_wft != 0 || q.waiter->completed) continue;
+    q.delivered_in_wft = started_event_id;
+    (*resp->mutable_queries())[id] = q.query;
+  }
+}
+
+void Engine::AnswerQueryLocked(PendingQuery& q, const Status& status, const cv1::Payloads* result) {
+  if (!q.waiter->completed) {
+    q.waiter->completed = true;
+    auto* resp = static_cast<wsv1::QueryWorkflowResponse*>(q.waiter->response);
+    if (status.ok()) *resp->mutable_query_result() = result ? *result : cv1::Payloads();
+    q.waiter->finish(status);
+  }
+  if (auto it = runs_.find(q.run_id); it != runs_.end()) {
+    auto& ids = it->second->query_ids;
+    ids.erase(std::remove(ids.begin(), ids.end(), q.id), ids.end());
+  }
+  queries_.erase(q.id);  // `q` may be dangling from here on
+}
+
+void Engine::SettleQueriesLocked(Execution& ex, const google::protobuf::Map<std::string, qv1::WorkflowQueryResult>* results,
+                                 bool new_wft_scheduled) {
+  std::vector<std::string> ids = ex.query_ids;
+  for (const auto& id : ids) {
+    auto it = queries_.find(id);
+    if (it == queries_.end()) continue;
+    std::shared_ptr<PendingQuery> q = it->second;
+    if (q->waiter->completed) {  // the caller gave up
+      AnswerQueryLocked(*q, Status::Ok(), nullptr);
+      continue;
+    }
+    if (q->legacy) continue;
+    if (results && q->delivered_in_wft != 0) {
+      auto r = results->find(id);
+      if (r != results->end()) {
+        if (r->second.result_type() == ev1::QUERY_RESULT_TYPE_ANSWERED) {
+          AnswerQueryLocked(*q, Status::Ok(), &r->second.answer());
+        } else {
+          AnswerQueryLocked(*q, QueryFailed(r->second.error_message(), r->second.has_failure() ? &r->second.failure() : nullptr),
+                            nullptr);
+        }
+        continue;
+      }
+    }
+    q->delivered_in_wft = 0;
+    if (!ex.open()) {
+      // The run closed with the query unanswered: answer it from the final history.
+      auto snapshot = std::make_shared<Execution>();
+      snapshot->st = ex.st;
+      snapshot->events = ex.events;
+      q->closed_run = snapshot;
+      DispatchLegacyQueryLocked(*q, *snapshot);
+    } else if (!new_wft_scheduled) {
+      DispatchLegacyQueryLocked(*q, ex);
+    }
+  }
+}
+
+void Engine::RespondQueryTaskCompleted(const wsv1::RespondQueryTaskCompletedRequest& req, Done done) {
+  auto tok = DecodeTaskToken(req.task_token());
+  if (!tok.ok()) return done(tok.status());
+  if (tok->kind() != state::TaskToken::QUERY_TASK) return done(InvalidArgument("task token is not a query task token"));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = queries_.find(tok->query_id());
+    if (it == queries_.end()) return done(NotFound("query not found: it was answered already or the caller gave up"));
+    std::shared_ptr<PendingQuery> q = it->second;
+    if (req.completed_type() == ev1::QUERY_RESULT_TYPE_ANSWERED) {
+      AnswerQueryLocked(*q, Status::Ok(), &req.query_result());
+    } else {
+      AnswerQueryLocked(*q, QueryFailed(req.error_message(), req.has_failure() ? &req.failure() : nullptr), nullptr);
+    }
+  }
+  done(Status::Ok());
+}
+
+}  // namespace temporalite::history

@@ -1,0 +1,309 @@
+// Creating runs: StartWorkflowExecution, SignalWithStartWorkflowExecution, and the shared
+// CreateRunLocked used by continue-as-new, workflow retries, cron and child workflows.
+#include <algorithm>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "history/engine.h"
+#include "history/errors.h"
+#include "history/execution.h"
+#include "history/proto_time.h"
+
+namespace temporalite::history {
+
+namespace cv1 = ::temporal::api::common::v1;
+
+namespace {
+bool IsClosedFailedLike(ev1::WorkflowExecutionStatus s) {
+  return s == ev1::WORKFLOW_EXECUTION_STATUS_FAILED || s == ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED ||
+         s == ev1::WORKFLOW_EXECUTION_STATUS_CANCELED || s == ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT;
+}
+
+Status CheckDuration(const google::protobuf::Duration& d, const char* what) {
+  if (d.seconds() < 0 || d.nanos() < 0) return InvalidArgument(std::string("Invalid ") + what + ".");
+  return Status::Ok();
+}
+}  // namespace
+
+Status Engine::ValidateStartLocked(const StartFields& f) const {
+  Status s = CheckId(f.workflow_id, "WorkflowId");
+  if (s.ok()) s = CheckId(f.attrs.workflow_type().name(), "WorkflowType");
+  if (s.ok()) s = CheckId(f.attrs.task_queue().name(), "TaskQueue");
+  if (s.ok() && f.request_id.size() > options_.max_id_length) s = InvalidArgument("RequestId exceeds length limit.");
+  if (s.ok()) s = CheckDuration(f.attrs.workflow_execution_timeout(), "WorkflowExecutionTimeout");
+  if (s.ok()) s = CheckDuration(f.attrs.workflow_run_timeout(), "WorkflowRunTimeout");
+  if (s.ok()) s = CheckDuration(f.attrs.workflow_task_timeout(), "WorkflowTaskTimeout");
+  if (s.ok()) s = CheckDuration(f.attrs.first_workflow_task_backoff(), "WorkflowStartDelay");
+  if (s.ok()) s = CheckBlob(f.attrs.input().ByteSizeLong(), "Input");
+  if (s.ok()) s = CheckBlob(f.attrs.memo().ByteSizeLong(), "Memo");
+  if (s.ok()) s = CheckBlob(f.attrs.header().ByteSizeLong(), "Header");
+  if (s.ok() && f.attrs.has_retry_policy()) {
+    const auto& p = f.attrs.retry_policy();
+    if (p.backoff_coefficient() != 0 && p.backoff_coefficient() < 1) s = InvalidArgument("BackoffCoefficient cannot be less than 1.");
+    if (p.maximum_attempts() < 0) s = InvalidArgument("MaximumAttempts cannot be negative.");
+  }
+  if (s.ok() && !f.attrs.cron_schedule().empty() && !cron_next_) {
+    s = Status(Code::kUnimplemented, "cron schedules are not supported by this server yet");
+  }
+  return s;
+}
+
+Engine::IdConflict Engine::ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
+                                                   ev1::WorkflowIdReusePolicy reuse,
+                                                   ev1::WorkflowIdConflictPolicy conflict) {
+  IdConflict out;
+  auto open_it = open_by_workflow_id_.find(WorkflowKey(ns_id, f.workflow_id));
+  if (open_it != open_by_workflow_id_.end()) {
+    Execution& cur = *runs_.at(open_it->second);
+    if (!f.request_id.empty() && cur.st.start_request_id() == f.request_id) {
+      out.existing = &cur.st;
+      return out;
+    }
+    if (conflict == ev1::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING) {
+      out.existing = &cur.st;
+      return out;
+    }
+    bool terminate = conflict == ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING ||
+                     reuse == ev1::WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING;
+    if (!terminate) {
+      out.status = WorkflowAlreadyStarted(f.workflow_id, cur.st.start_request_id(), cur.st.run_id());
+      return out;
+    }
+    TerminateLocked(txn, cur, "TerminateIfRunning WorkflowIdReusePolicy Policy", nullptr, f.attrs.identity());
+    return out;
+  }
+  auto cur_id = store_.GetCurrentRunId(ns_id, f.workflow_id);
+  if (!cur_id.ok()) {
+    out.status = cur_id.status();
+    return out;
+  }
+  if (!cur_id.value()) return out;
+  auto row = store_.GetExecution(*cur_id.value());
+  if (!row.ok()) {
+    out.status = row.status();
+    return out;
+  }
+  if (!row.value()) return out;
+  out.closed_state = std::make_unique<state::ExecutionState>();
+  out.closed_state->ParseFromString(row.value()->state);
+  const auto& prev = *out.closed_state;
+  if (!f.request_id.empty() && prev.start_request_id() == f.request_id) {
+    out.existing = out.closed_state.get();
+    return out;
+  }
+  if (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE ||
+      (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY && !IsClosedFailedLike(prev.status()))) {
+    Status dup = WorkflowAlreadyStarted(f.workflow_id, prev.start_request_id(), prev.run_id());
+    out.status = Status(dup.code(),
+                        "Workflow execution already finished and its WorkflowIdReusePolicy forbids starting a new "
+                        "one. WorkflowId: " + f.workflow_id + ", RunId: " + prev.run_id() + ".",
+                        dup.details());
+  }
+  return out;
+}
+
+Execution* Engine::CreateRunLocked(Txn& txn, const std::string& ns_id, StartFields f,
+                                   const std::function<void(Execution&)>& before_first_wft) {
+  const TimePoint now = clock_.Now();
+  auto& a = f.attrs;
+  // Timeouts per Temporal: run timeout defaults to the execution timeout (min of both when set);
+  // task timeout defaults to 10 s, capped at 120 s and at the run timeout.
+  Duration exec_to = FromProto(a.workflow_execution_timeout());
+  Duration run_to = FromProto(a.workflow_run_timeout());
+  if (run_to == Duration::zero() || (exec_to > Duration::zero() && exec_to < run_to)) run_to = exec_to;
+  Duration task_to = FromProto(a.workflow_task_timeout());
+  if (task_to == Duration::zero()) task_to = options_.default_workflow_task_timeout;
+  task_to = std::min(task_to, options_.max_workflow_task_timeout);
+  if (run_to > Duration::zero()) task_to = std::min(task_to, run_to);
+  const Duration delay = FromProto(a.first_workflow_task_backoff());
+  const std::string run_id = f.run_id.empty()
+      ? NewTimeOrderedUuid(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count())
+      : f.run_id;
+
+  auto ex = std::make_shared<Execution>();
+  auto& st = ex->st;
+  st.set_namespace_id(ns_id);
+  st.set_workflow_id(f.workflow_id);
+  st.set_run_id(run_id);
+  st.set_workflow_type(a.workflow_type().name());
+  st.set_task_queue(a.task_queue().name());
+  st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  st.set_next_event_id(1);
+  *st.mutable_start_time() = ToProto(now);
+  *st.mutable_execution_time() = ToProto(now + delay);
+  *st.mutable_workflow_task_timeout() = ToProtoDuration(task_to);
+  *st.mutable_run_timeout() = ToProtoDuration(run_to);
+  *st.mutable_execution_timeout() = ToProtoDuration(exec_to);
+  if (run_to > Duration::zero()) *st.mutable_run_expiration_time() = ToProto(now + delay + run_to);
+  // The execution timeout spans the whole chain (retries, continue-as-new): keep its deadline.
+  if (!IsZero(a.workflow_execution_expiration_time())) {
+    *st.mutable_execution_expiration_time() = a.workflow_execution_expiration_time();
+  } else if (exec_to > Duration::zero()) {
+    *st.mutable_execution_expiration_time() = ToProto(now + delay + exec_to);
+    *a.mutable_workflow_execution_expiration_time() = st.execution_expiration_time();
+  }
+  st.set_start_request_id(f.request_id.empty() ? NewUuid() : f.request_id);
+  *st.mutable_memo() = a.memo();
+  *st.mutable_search_attributes() = a.search_attributes();
+  if (a.first_execution_run_id().empty()) a.set_first_execution_run_id(run_id);
+  st.set_first_execution_run_id(a.first_execution_run_id());
+  if (a.attempt() < 1) a.set_attempt(1);
+  st.set_attempt(a.attempt());
+  if (a.has_retry_policy()) *st.mutable_retry_policy() = a.retry_policy();
+  st.set_cron_schedule(a.cron_schedule());
+  st.set_parent_workflow_id(a.parent_workflow_execution().workflow_id());
+  st.set_parent_run_id(a.parent_workflow_execution().run_id());
+  st.set_parent_namespace(a.parent_workflow_namespace());
+  st.set_parent_initiated_event_id(a.parent_initiated_event_id());
+  if (a.has_root_workflow_execution()) {
+    st.set_root_workflow_id(a.root_workflow_execution().workflow_id());
+    st.set_root_run_id(a.root_workflow_execution().run_id());
+  }
+
+  a.mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
+  *a.mutable_workflow_run_timeout() = st.run_timeout();
+  *a.mutable_workflow_task_timeout() = st.workflow_task_timeout();
+  a.set_original_execution_run_id(run_id);
+  a.set_workflow_id(f.workflow_id);
+  auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, now);
+  *e->mutable_workflow_execution_started_event_attributes() = std::move(a);
+
+  Execution* raw = ex.get();
+  runs_[run_id] = ex;
+  open_by_workflow_id_[raw->workflow_key()] = run_id;
+  txn.Touch(raw);
+  txn.batch.upsert_current.push_back({ns_id, f.workflow_id, run_id});
+  if (before_first_wft) before_first_wft(*raw);
+  if (delay > Duration::zero()) {
+    *st.mutable_first_wft_due_time() = ToProto(now + delay);
+  } else {
+    ScheduleWorkflowTaskLocked(txn, *raw);
+  }
+  ArmWorkflowTimersLocked(*raw);
+  return raw;
+}
+
+Engine::StartFields Engine::StartFieldsFrom(const wsv1::StartWorkflowExecutionRequest& req) {
+  StartFields f;
+  f.workflow_id = req.workflow_id();
+  f.request_id = req.request_id();
+  auto& a = f.attrs;
+  *a.mutable_workflow_type() = req.workflow_type();
+  a.mutable_task_queue()->set_name(req.task_queue().name());
+  *a.mutable_input() = req.input();
+  *a.mutable_workflow_execution_timeout() = req.workflow_execution_timeout();
+  *a.mutable_workflow_run_timeout() = req.workflow_run_timeout();
+  *a.mutable_workflow_task_timeout() = req.workflow_task_timeout();
+  a.set_identity(req.identity());
+  if (req.has_retry_policy()) *a.mutable_retry_policy() = req.retry_policy();
+  a.set_cron_schedule(req.cron_schedule());
+  *a.mutable_memo() = req.memo();
+  *a.mutable_search_attributes() = req.search_attributes();
+  *a.mutable_header() = req.header();
+  if (req.has_priority()) *a.mutable_priority() = req.priority();
+  if (req.has_continued_failure()) *a.mutable_continued_failure() = req.continued_failure();
+  if (req.has_last_completion_result()) *a.mutable_last_completion_result() = req.last_completion_result();
+  Duration delay = FromProto(req.workflow_start_delay());
+  if (!req.cron_schedule().empty() && cron_next_ && delay == Duration::zero()) {
+    TimePoint now = clock_.Now();
+    TimePoint next = cron_next_(req.cron_schedule(), now);
+    if (next != TimePoint::max() && next > now) delay = next - now;
+  }
+  if (delay > Duration::zero()) *a.mutable_first_workflow_task_backoff() = ToProtoDuration(delay);
+  return f;
+}
+
+void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& req,
+                                    wsv1::StartWorkflowExecutionResponse* resp, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto fail = [&](Status s) {
+    l.unlock();
+    done(s);
+  };
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return fail(ns.status());
+  const std::string ns_id = ns.value()->info().id();
+  StartFields f = StartFieldsFrom(req);
+  Status s = ValidateStartLocked(f);
+  if (!s.ok()) return fail(s);
+  Txn txn;
+  IdConflict c = ResolveIdConflictLocked(txn, f, ns_id, req.workflow_id_reuse_policy(), req.workflow_id_conflict_policy());
+  if (!c.status.ok()) return fail(c.status);
+  if (c.existing) {  // request-id dedupe or USE_EXISTING: the existing run, not started now
+    resp->set_run_id(c.existing->run_id());
+    resp->set_started(false);
+    resp->set_status(c.existing->status());
+    return AfterDurableLocked([done] { done(Status::Ok()); });
+  }
+  Execution* ex = CreateRunLocked(txn, ns_id, std::move(f), nullptr);
+  resp->set_run_id(ex->st.run_id());
+  resp->set_started(true);
+  resp->set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  CommitLocked(txn, std::move(done));
+}
+
+void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflowExecutionRequest& req,
+                                              wsv1::SignalWithStartWorkflowExecutionResponse* resp, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto fail = [&](Status s) {
+    l.unlock();
+    done(s);
+  };
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return fail(ns.status());
+  const std::string ns_id = ns.value()->info().id();
+  wsv1::StartWorkflowExecutionRequest start;
+  start.set_workflow_id(req.workflow_id());
+  *start.mutable_workflow_type() = req.workflow_type();
+  *start.mutable_task_queue() = req.task_queue();
+  *start.mutable_input() = req.input();
+  *start.mutable_workflow_execution_timeout() = req.workflow_execution_timeout();
+  *start.mutable_workflow_run_timeout() = req.workflow_run_timeout();
+  *start.mutable_workflow_task_timeout() = req.workflow_task_timeout();
+  start.set_identity(req.identity());
+  start.set_request_id(req.request_id());
+  if (req.has_retry_policy()) *start.mutable_retry_policy() = req.retry_policy();
+  start.set_cron_schedule(req.cron_schedule());
+  *start.mutable_memo() = req.memo();
+  *start.mutable_search_attributes() = req.search_attributes();
+  *start.mutable_header() = req.header();
+  *start.mutable_workflow_start_delay() = req.workflow_start_delay();
+  StartFields f = StartFieldsFrom(start);
+  Status s = ValidateStartLocked(f);
+  if (s.ok()) s = CheckId(req.signal_name(), "SignalName");
+  if (s.ok()) s = CheckBlob(req.signal_input().ByteSizeLong(), "SignalInput");
+  if (!s.ok()) return fail(s);
+
+  auto add_signal = [&](Execution& ex) {
+    auto* e = AddOrBufferEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, clock_.Now());
+    auto* a = e->mutable_workflow_execution_signaled_event_attributes();
+    a->set_signal_name(req.signal_name());
+    *a->mutable_input() = req.signal_input();
+    a->set_identity(req.identity());
+    *a->mutable_header() = req.header();
+    a->set_request_id(req.request_id());
+    ex.st.set_signal_count(ex.st.signal_count() + 1);
+  };
+  Txn txn;
+  // A running workflow is signalled (whatever the conflict policy says, per Temporal).
+  auto open_it = open_by_workflow_id_.find(WorkflowKey(ns_id, req.workflow_id()));
+  if (open_it != open_by_workflow_id_.end() &&
+      req.workflow_id_conflict_policy() != ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING) {
+    Execution& ex = *runs_.at(open_it->second);
+    txn.Touch(&ex);
+    add_signal(ex);
+    if (!ex.wft_pending() && IsZero(ex.st.first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, ex);
+    resp->set_run_id(ex.st.run_id());
+    resp->set_started(false);
+    return CommitLocked(txn, std::move(done));
+  }
+  IdConflict c = ResolveIdConflictLocked(txn, f, ns_id, req.workflow_id_reuse_policy(),
+                                         ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING);
+  if (!c.status.ok()) return fail(c.status);
+  Execution* ex = CreateRunLocked(txn, ns_id, std::move(f), add_signal);
+  resp->set_run_id(ex->st.run_id());
+  resp->set_started(true);
+  CommitLocked(txn, std::move(done));
+}
+
+}  // namespace temporalite::history
