@@ -342,10 +342,11 @@ ActivityTarget Engine::ActivityByIdLocked(const std::string& ns, const std::stri
   auto id = ex.activity_ids.find(activity_id);
   if (id == ex.activity_ids.end()) return NotFound("activity task not found");
   state::ActivityInfo& ai = ex.st.mutable_activities()->at(id->second);
-  if (!ai.started()) {  // completing by id an attempt nobody polled: it starts now
+  if (!ai.started()) {  // acting by id on an attempt nobody polled: it starts now, with its timeouts
     ai.set_started(true);
     *ai.mutable_started_time() = ToProto(clock_.Now());
     ai.set_started_request_id(NewUuid());
+    ArmActivityTimersLocked(ex, ai);
   }
   return std::make_pair(&ex, &ai);
 }

@@ -183,6 +183,9 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
         *closed = true;
         break;
       }
+      case cmdv1::Command::kStartChildWorkflowExecutionCommandAttributes:
+        StartChildLocked(txn, ex, c.start_child_workflow_execution_command_attributes(), completed_id, need_wft);
+        break;
       case cmdv1::Command::kRecordMarkerCommandAttributes: {
         const auto& in = c.record_marker_command_attributes();
         auto* e = AddEvent(ex, ev1::EVENT_TYPE_MARKER_RECORDED, now);

@@ -120,6 +120,7 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
   for (const auto& [id, t] : ex_.st.timers()) timer_ids.insert(id);
   std::set<int64_t> cancel_requested;
   size_t pending_activities = ex_.st.activities_size();
+  size_t pending_children = ex_.st.children_size();
 
   for (int i = 0; i < n; ++i) {
     const auto& c = req.commands(i);
@@ -240,9 +241,23 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
         plan->closes = true;
         break;
       }
-      case cmdv1::Command::kStartChildWorkflowExecutionCommandAttributes:
-        return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
-                    "child workflows are not supported by this server yet");
+      case cmdv1::Command::kStartChildWorkflowExecutionCommandAttributes: {
+        const auto& a = c.start_child_workflow_execution_command_attributes();
+        std::string detail;
+        if (a.workflow_id().empty() || a.workflow_id().size() > options_.max_id_length) detail = "WorkflowId is not set or too long.";
+        else if (a.workflow_type().name().empty() || a.workflow_type().name().size() > options_.max_id_length) detail = "WorkflowType is not set or too long.";
+        else if (a.task_queue().name().size() > options_.max_id_length) detail = "TaskQueue exceeds length limit.";
+        else if (!a.namespace_().empty() && !namespace_exists_(a.namespace_())) detail = "Namespace " + a.namespace_() + " is not found.";
+        else if (!ValidDuration(a.workflow_execution_timeout()) || !ValidDuration(a.workflow_run_timeout()) ||
+                 !ValidDuration(a.workflow_task_timeout())) detail = "A valid timeout may not be negative.";
+        else if (a.input().ByteSizeLong() > options_.blob_size_limit_error) detail = "StartChildWorkflowExecutionCommandAttributes.Input exceeds size limit.";
+        if (!detail.empty()) return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES, detail);
+        if (++pending_children > options_.pending_children_limit) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,
+                      "the number of pending child workflows exceeds the limit of " + std::to_string(options_.pending_children_limit));
+        }
+        break;
+      }
       case cmdv1::Command::kSignalExternalWorkflowExecutionCommandAttributes:
         return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
                     "signalling external workflows is not supported by this server yet");

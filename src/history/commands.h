@@ -2,6 +2,7 @@
 // anything is written (a rejected completion changes nothing but the WorkflowTaskFailed event).
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "common/clock.h"
@@ -30,8 +31,9 @@ struct CommandPlan {
 
 class CommandValidator {
  public:
-  CommandValidator(const Execution& ex, const EngineOptions& options, TimePoint now)
-      : ex_(ex), options_(options), now_(now) {}
+  CommandValidator(const Execution& ex, const EngineOptions& options, TimePoint now,
+                   std::function<bool(const std::string&)> namespace_exists)
+      : ex_(ex), options_(options), now_(now), namespace_exists_(std::move(namespace_exists)) {}
   Status Validate(const wsv1::RespondWorkflowTaskCompletedRequest& req, CommandPlan* plan);
 
  private:
@@ -42,6 +44,7 @@ class CommandValidator {
   const Execution& ex_;
   const EngineOptions& options_;
   TimePoint now_;
+  std::function<bool(const std::string&)> namespace_exists_;
 };
 
 // "WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES" -> "BadScheduleActivityAttributes".

@@ -378,6 +378,19 @@ void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequ
   if (!st.parent_workflow_id().empty()) {
     info->mutable_parent_execution()->set_workflow_id(st.parent_workflow_id());
     info->mutable_parent_execution()->set_run_id(st.parent_run_id());
+    auto pit = namespaces_.find(st.parent_namespace());
+    if (pit != namespaces_.end()) info->set_parent_namespace_id(pit->second.info().id());
+  }
+  // A top-level workflow is its own root.
+  info->mutable_root_execution()->set_workflow_id(st.root_workflow_id().empty() ? st.workflow_id() : st.root_workflow_id());
+  info->mutable_root_execution()->set_run_id(st.root_run_id().empty() ? st.run_id() : st.root_run_id());
+  for (const auto& [id, ci] : st.children()) {
+    auto* pc = resp->add_pending_children();
+    pc->set_workflow_id(ci.workflow_id());
+    pc->set_run_id(ci.run_id());
+    pc->set_workflow_type_name(ci.workflow_type());
+    pc->set_initiated_id(ci.initiated_event_id());
+    pc->set_parent_close_policy(ci.parent_close_policy());
   }
   auto* cfg = resp->mutable_execution_config();
   cfg->mutable_task_queue()->set_name(st.task_queue());

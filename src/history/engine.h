@@ -49,6 +49,7 @@ struct EngineOptions {
   int64_t history_count_limit_error = 51200;
   int64_t history_size_limit_error = 50LL * 1024 * 1024;
   size_t pending_activities_limit = 2000;
+  size_t pending_children_limit = 2000;
   Duration history_long_poll = std::chrono::seconds(20);
   std::vector<std::string> extra_namespaces;  // created at start (server --namespace)
 };
@@ -195,6 +196,13 @@ class Engine {
   void SettleQueriesLocked(Execution& ex, const google::protobuf::Map<std::string, temporal::api::query::v1::WorkflowQueryResult>* results,
                            bool new_wft_scheduled);
   void AnswerQueryLocked(PendingQuery& q, const Status& status, const temporal::api::common::v1::Payloads* result);
+
+  // --- child workflows (children.cc) ---
+  void StartChildLocked(Txn& txn, Execution& parent,
+                        const temporal::api::command::v1::StartChildWorkflowExecutionCommandAttributes& c,
+                        int64_t completed_event_id, bool* need_wft);
+  void ReportChildClosedLocked(Txn& txn, const Execution& child);
+  void ApplyParentClosePolicyLocked(Txn& txn, const std::vector<state::ChildInfo>& children);
 
   // --- run chains (chain.cc) ---
   StartFields NextRunBase(const Execution& ex) const;

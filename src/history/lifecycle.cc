@@ -100,6 +100,9 @@ void Engine::OnWorkflowRunTimeout(std::string run_id) {
 
 void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   auto& st = ex.st;
+  std::vector<state::ChildInfo> children;
+  for (const auto& [id, ci] : st.children()) children.push_back(ci);
+  st.clear_children();
   st.set_completion_event_id(st.next_event_id() - 1);
   *st.mutable_close_time() = ex.events.back().event_time();
   st.clear_wft();
@@ -111,6 +114,8 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   open_by_workflow_id_.erase(ex.workflow_key());
   txn.Touch(&ex);
   txn.closed_runs.push_back(st.run_id());
+  if (!chain_continues && !st.parent_run_id().empty()) ReportChildClosedLocked(txn, ex);
+  if (!children.empty()) ApplyParentClosePolicyLocked(txn, children);
 }
 
 void Engine::TerminateLocked(Txn& txn, Execution& ex, const std::string& reason, const cv1::Payloads* details,

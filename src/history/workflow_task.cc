@@ -300,7 +300,7 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
 
   // Validate everything before writing anything.
   CommandPlan plan;
-  CommandValidator validator(ex, options_, clock_.Now());
+  CommandValidator validator(ex, options_, clock_.Now(), [this](const std::string& n) { return namespaces_.count(n) > 0; });
   Status structural = validator.Validate(req, &plan);
   if (!structural.ok() && plan.failure_cause == 0) return l.unlock(), done(structural);
   Txn txn;

@@ -3,4 +3,5 @@
 module.exports = {
   ...require('./basic'),
   ...require('./activity-flows'),
+  ...require('./issue3'),
 };

@@ -1,0 +1,204 @@
+// Child workflows: starting them from a StartChildWorkflowExecution command, reporting their
+// close to the parent, and applying the parent close policy (protocol-notes §3, "Children").
+// The child is started in the parent's transaction; the parent's ChildWorkflowExecutionStarted
+// (or StartChildWorkflowExecutionFailed) follows the command events, then a new workflow task.
+#include "history/commands.h"
+#include "history/engine.h"
+#include "history/errors.h"
+#include "history/execution.h"
+#include "history/proto_time.h"
+
+namespace temporalite::history {
+
+namespace cv1 = ::temporal::api::common::v1;
+
+void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChildWorkflowExecutionCommandAttributes& c,
+                              int64_t completed_id, bool* need_wft) {
+  auto& pst = parent.st;
+  const TimePoint now = clock_.Now();
+  const std::string ns_name = c.namespace_().empty() ? namespace_names_.at(pst.namespace_id()) : c.namespace_();
+  const std::string ns_id = namespaces_.at(ns_name).info().id();  // validated by the command validator
+  const std::string task_queue = c.task_queue().name().empty() ? pst.task_queue() : c.task_queue().name();
+  const auto policy = c.parent_close_policy() == ev1::PARENT_CLOSE_POLICY_UNSPECIFIED ? ev1::PARENT_CLOSE_POLICY_TERMINATE
+                                                                                      : c.parent_close_policy();
+  auto* e = AddEvent(parent, ev1::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED, now);
+  auto* a = e->mutable_start_child_workflow_execution_initiated_event_attributes();
+  a->set_namespace_(ns_name);
+  a->set_namespace_id(ns_id);
+  a->set_workflow_id(c.workflow_id());
+  *a->mutable_workflow_type() = c.workflow_type();
+  a->mutable_task_queue()->set_name(task_queue);
+  a->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
+  *a->mutable_input() = c.input();
+  *a->mutable_workflow_execution_timeout() = c.workflow_execution_timeout();
+  *a->mutable_workflow_run_timeout() = c.workflow_run_timeout();
+  *a->mutable_workflow_task_timeout() = c.workflow_task_timeout();
+  a->set_parent_close_policy(policy);
+  a->set_control(c.control());
+  a->set_workflow_task_completed_event_id(completed_id);
+  a->set_workflow_id_reuse_policy(c.workflow_id_reuse_policy());
+  if (c.has_retry_policy()) *a->mutable_retry_policy() = c.retry_policy();
+  a->set_cron_schedule(c.cron_schedule());
+  *a->mutable_header() = c.header();
+  *a->mutable_memo() = c.memo();
+  *a->mutable_search_attributes() = c.search_attributes();
+  const int64_t initiated_id = e->event_id();
+  *need_wft = true;
+
+  StartFields f;
+  f.workflow_id = c.workflow_id();
+  auto& sa = f.attrs;
+  *sa.mutable_workflow_type() = c.workflow_type();
+  sa.mutable_task_queue()->set_name(task_queue);
+  *sa.mutable_input() = c.input();
+  *sa.mutable_workflow_execution_timeout() = c.workflow_execution_timeout();
+  *sa.mutable_workflow_run_timeout() = c.workflow_run_timeout();
+  *sa.mutable_workflow_task_timeout() = c.workflow_task_timeout();
+  if (c.has_retry_policy()) *sa.mutable_retry_policy() = c.retry_policy();
+  sa.set_cron_schedule(c.cron_schedule());
+  *sa.mutable_header() = c.header();
+  *sa.mutable_memo() = c.memo();
+  *sa.mutable_search_attributes() = c.search_attributes();
+  sa.set_parent_workflow_namespace(namespace_names_.at(pst.namespace_id()));
+  sa.set_parent_workflow_namespace_id(pst.namespace_id());
+  sa.mutable_parent_workflow_execution()->set_workflow_id(pst.workflow_id());
+  sa.mutable_parent_workflow_execution()->set_run_id(pst.run_id());
+  sa.set_parent_initiated_event_id(initiated_id);
+  auto* root = sa.mutable_root_workflow_execution();
+  root->set_workflow_id(pst.root_workflow_id().empty() ? pst.workflow_id() : pst.root_workflow_id());
+  root->set_run_id(pst.root_run_id().empty() ? pst.run_id() : pst.root_run_id());
+  if (c.has_priority()) *sa.mutable_priority() = c.priority();
+  if (!c.cron_schedule().empty() && cron_next_) {
+    TimePoint next = cron_next_(c.cron_schedule(), now);
+    if (next != TimePoint::max() && next > now) *sa.mutable_first_workflow_task_backoff() = ToProtoDuration(next - now);
+  }
+
+  IdConflict conflict = ResolveIdConflictLocked(txn, f, ns_id, c.workflow_id_reuse_policy(),
+                                                ev1::WORKFLOW_ID_CONFLICT_POLICY_FAIL);
+  if (!conflict.status.ok() || conflict.existing) {
+    auto* b = AddOrBufferEvent(parent, ev1::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED, now);
+    auto* fa = b->mutable_start_child_workflow_execution_failed_event_attributes();
+    fa->set_namespace_(ns_name);
+    fa->set_namespace_id(ns_id);
+    fa->set_workflow_id(c.workflow_id());
+    *fa->mutable_workflow_type() = c.workflow_type();
+    fa->set_cause(ev1::START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS);
+    fa->set_control(c.control());
+    fa->set_initiated_event_id(initiated_id);
+    fa->set_workflow_task_completed_event_id(completed_id);
+    return;
+  }
+  Execution* child = CreateRunLocked(txn, ns_id, std::move(f), nullptr);
+  state::ChildInfo& ci = (*pst.mutable_children())[initiated_id];
+  ci.set_initiated_event_id(initiated_id);
+  ci.set_namespace_(ns_name);
+  ci.set_namespace_id(ns_id);
+  ci.set_workflow_id(c.workflow_id());
+  ci.set_run_id(child->st.run_id());
+  ci.set_workflow_type(c.workflow_type().name());
+  ci.set_parent_close_policy(policy);
+  auto* b = AddOrBufferEvent(parent, ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED, now);
+  auto* sa2 = b->mutable_child_workflow_execution_started_event_attributes();
+  sa2->set_namespace_(ns_name);
+  sa2->set_namespace_id(ns_id);
+  sa2->set_initiated_event_id(initiated_id);
+  sa2->mutable_workflow_execution()->set_workflow_id(c.workflow_id());
+  sa2->mutable_workflow_execution()->set_run_id(child->st.run_id());
+  *sa2->mutable_workflow_type() = c.workflow_type();
+  *sa2->mutable_header() = c.header();
+}
+
+void Engine::ReportChildClosedLocked(Txn& txn, const Execution& child) {
+  const auto& cst = child.st;
+  auto it = runs_.find(cst.parent_run_id());
+  if (it == runs_.end() || !it->second->open()) return;  // parent gone: nothing to tell
+  Execution& parent = *it->second;
+  auto ci = parent.st.mutable_children()->find(cst.parent_initiated_event_id());
+  if (ci == parent.st.mutable_children()->end()) return;
+  // The started event's id: it is in history (children start in the parent's transaction, and
+  // are reported after it), unless still buffered behind a running task.
+  int64_t started_id = 0;
+  for (auto e = parent.events.rbegin(); e != parent.events.rend(); ++e) {
+    if (e->has_child_workflow_execution_started_event_attributes() &&
+        e->child_workflow_execution_started_event_attributes().initiated_event_id() == cst.parent_initiated_event_id()) {
+      started_id = e->event_id();
+      break;
+    }
+  }
+  const auto& close = child.events.back();
+  const TimePoint now = clock_.Now();
+  cv1::WorkflowExecution we;
+  we.set_workflow_id(cst.workflow_id());
+  we.set_run_id(cst.run_id());
+  cv1::WorkflowType wt;
+  wt.set_name(cst.workflow_type());
+  auto fill = [&](auto* a) {
+    a->set_namespace_(ci->second.namespace_());
+    a->set_namespace_id(ci->second.namespace_id());
+    *a->mutable_workflow_execution() = we;
+    *a->mutable_workflow_type() = wt;
+    a->set_initiated_event_id(cst.parent_initiated_event_id());
+    a->set_started_event_id(started_id);
+  };
+  txn.Touch(&parent);
+  switch (cst.status()) {
+    case ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED: {
+      auto* a = AddOrBufferEvent(parent, ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED, now)
+                    ->mutable_child_workflow_execution_completed_event_attributes();
+      fill(a);
+      *a->mutable_result() = close.workflow_execution_completed_event_attributes().result();
+      break;
+    }
+    case ev1::WORKFLOW_EXECUTION_STATUS_FAILED: {
+      auto* a = AddOrBufferEvent(parent, ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED, now)
+                    ->mutable_child_workflow_execution_failed_event_attributes();
+      fill(a);
+      *a->mutable_failure() = close.workflow_execution_failed_event_attributes().failure();
+      a->set_retry_state(close.workflow_execution_failed_event_attributes().retry_state());
+      break;
+    }
+    case ev1::WORKFLOW_EXECUTION_STATUS_CANCELED: {
+      auto* a = AddOrBufferEvent(parent, ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED, now)
+                    ->mutable_child_workflow_execution_canceled_event_attributes();
+      fill(a);
+      *a->mutable_details() = close.workflow_execution_canceled_event_attributes().details();
+      break;
+    }
+    case ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT: {
+      auto* a = AddOrBufferEvent(parent, ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT, now)
+                    ->mutable_child_workflow_execution_timed_out_event_attributes();
+      fill(a);
+      a->set_retry_state(close.workflow_execution_timed_out_event_attributes().retry_state());
+      break;
+    }
+    default: {  // terminated
+      auto* a = AddOrBufferEvent(parent, ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED, now)
+                    ->mutable_child_workflow_execution_terminated_event_attributes();
+      fill(a);
+      break;
+    }
+  }
+  parent.st.mutable_children()->erase(ci);
+  if (!parent.wft_pending() && IsZero(parent.st.first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, parent);
+}
+
+void Engine::ApplyParentClosePolicyLocked(Txn& txn, const std::vector<state::ChildInfo>& children) {
+  for (const auto& ci : children) {
+    if (ci.parent_close_policy() == ev1::PARENT_CLOSE_POLICY_ABANDON) continue;
+    auto it = open_by_workflow_id_.find(WorkflowKey(ci.namespace_id(), ci.workflow_id()));
+    if (it == open_by_workflow_id_.end()) continue;
+    Execution& child = *runs_.at(it->second);
+    if (ci.parent_close_policy() == ev1::PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
+      if (child.st.cancel_requested()) continue;
+      txn.Touch(&child);
+      child.st.set_cancel_requested(true);
+      auto* e = AddOrBufferEvent(child, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, clock_.Now());
+      e->mutable_workflow_execution_cancel_requested_event_attributes()->set_cause("by parent close policy");
+      if (!child.wft_pending() && IsZero(child.st.first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, child);
+    } else {
+      TerminateLocked(txn, child, "by parent close policy", nullptr, "history-service");
+    }
+  }
+}
+
+}  // namespace temporalite::history
