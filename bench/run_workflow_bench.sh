@@ -75,10 +75,20 @@ echo "server: $address (pid $server_pid)" >&2
 
 # In the background so that a signal to this script runs the trap at once (wait is interruptible).
 status=0
-"$bench_bin" --address "$address" "$@" &
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+cpu_before=$(cpu_ticks)
+"$bench_bin" --address "$address" "$@" > >(tee "$tmp_dir/bench.out") &
 bench_pid=$!
 wait "$bench_pid" || status=$?
 bench_pid=""
+# Server CPU per workflow (user + system, warm-up included): a figure that does not depend on how
+# much of the machine the driver itself takes.
+cpu_after=$(cpu_ticks)
+total=$(awk '/^concurrency:/ { for (i = 1; i <= NF; i++) { if ($i == "workflows:") w = $(i+1); if ($i == "warmup:") u = $(i+1) } } END { print w + u }' "$tmp_dir/bench.out")
+if (( status == 0 )) && [[ -n "$total" && "$total" -gt 0 ]]; then
+  awk -v t="$((cpu_after - cpu_before))" -v hz="$(getconf CLK_TCK)" -v n="$total" \
+    'BEGIN { printf "server_cpu_ms_per_workflow: %.3f\n", t * 1000 / hz / n }'
+fi
 if (( status != 0 )) && [[ -s "$tmp_dir/server.err" ]]; then
   echo "--- server stderr (last 20 lines) ---" >&2
   tail -n 20 "$tmp_dir/server.err" >&2

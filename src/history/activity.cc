@@ -314,6 +314,17 @@ void Engine::CloseActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& a
 // --------------------------------------------------------------------------------------------
 // Worker responses
 
+void Engine::EnsureStartedByIdLocked(Execution& ex, state::ActivityInfo& ai, const std::string& identity) {
+  if (ai.started()) return;
+  // Acting by id on an attempt nobody polled: it starts now, with its timeouts.
+  ai.set_started(true);
+  *ai.mutable_started_time() = ToProto(clock_.Now());
+  ai.set_started_request_id(NewUuid());
+  ai.set_started_identity(identity);
+  ai.set_last_worker_identity(identity);
+  ArmActivityTimersLocked(ex, ai);
+}
+
 using ActivityTarget = Result<std::pair<Execution*, state::ActivityInfo*>>;
 
 ActivityTarget Engine::ActivityByTokenLocked(const std::string& token) {
@@ -342,12 +353,6 @@ ActivityTarget Engine::ActivityByIdLocked(const std::string& ns, const std::stri
   auto id = ex.activity_ids.find(activity_id);
   if (id == ex.activity_ids.end()) return NotFound("activity task not found");
   state::ActivityInfo& ai = ex.st.mutable_activities()->at(id->second);
-  if (!ai.started()) {  // acting by id on an attempt nobody polled: it starts now, with its timeouts
-    ai.set_started(true);
-    *ai.mutable_started_time() = ToProto(clock_.Now());
-    ai.set_started_request_id(NewUuid());
-    ArmActivityTimersLocked(ex, ai);
-  }
   return std::make_pair(&ex, &ai);
 }
 
@@ -372,6 +377,7 @@ void Engine::CompleteActivity(ActivityTarget target, const cv1::Payloads* result
     Status s = CheckBlob(result->ByteSizeLong(), "Result");
     if (!s.ok()) return done(s);
   }
+  EnsureStartedByIdLocked(*ex, *ai, identity);
   Txn txn;
   txn.Touch(ex);
   int64_t started_id = 0;
@@ -392,6 +398,7 @@ void Engine::FailActivity(ActivityTarget target, const fv1::Failure& failure, co
   auto [ex, ai] = target.value();
   Status s = CheckBlob(failure.ByteSizeLong(), "Failure");
   if (!s.ok()) return done(s);
+  EnsureStartedByIdLocked(*ex, *ai, identity);
   Txn txn;
   if (details) *ai->mutable_heartbeat_details() = *details;
   FailActivityAttemptLocked(txn, *ex, *ai, failure, false, 0, identity);
@@ -402,6 +409,7 @@ void Engine::CancelActivity(ActivityTarget target, const cv1::Payloads* details,
   if (!target.ok()) return done(target.status());
   auto [ex, ai] = target.value();
   if (!ai->cancel_requested()) return done(InvalidArgument("activity cancellation was not requested"));
+  EnsureStartedByIdLocked(*ex, *ai, identity);
   Txn txn;
   txn.Touch(ex);
   int64_t started_id = 0;
@@ -426,6 +434,7 @@ void Engine::HeartbeatActivity(ActivityTarget target, const cv1::Payloads* detai
     if (!s.ok()) return done(s);
     *ai->mutable_heartbeat_details() = *details;
   }
+  EnsureStartedByIdLocked(*ex, *ai, "");
   *ai->mutable_last_heartbeat_time() = ToProto(clock_.Now());
   set_cancel_requested(ai->cancel_requested());  // before the commit: `done` may run at once
   Txn txn;

@@ -96,7 +96,7 @@ std::optional<Engine::StartFields> Engine::CronNextRunLocked(const Execution& ex
   f.attrs.set_initiator(ev1::CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE);
   if (result) *f.attrs.mutable_last_completion_result() = *result;
   if (failure) *f.attrs.mutable_continued_failure() = *failure;
-  *f.attrs.mutable_first_workflow_task_backoff() = ToProtoDuration(std::max(Duration::zero(), next - now));
+  *f.attrs.mutable_first_workflow_task_backoff() = ToProtoDuration(CronBackoff(now, next));
   return f;
 }
 

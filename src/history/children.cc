@@ -70,7 +70,7 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
   if (c.has_priority()) *sa.mutable_priority() = c.priority();
   if (!c.cron_schedule().empty() && cron_next_) {
     TimePoint next = cron_next_(c.cron_schedule(), now);
-    if (next != TimePoint::max() && next > now) *sa.mutable_first_workflow_task_backoff() = ToProtoDuration(next - now);
+    if (next != TimePoint::max() && next > now) *sa.mutable_first_workflow_task_backoff() = ToProtoDuration(CronBackoff(now, next));
   }
 
   IdConflict conflict = ResolveIdConflictLocked(txn, f, ns_id, c.workflow_id_reuse_policy(),

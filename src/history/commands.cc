@@ -71,6 +71,7 @@ Status CommandValidator::NormaliseActivity(const cmdv1::ScheduleActivityTaskComm
     return *error = "A valid timeout may not be negative.", InvalidArgument("");
   }
   if (in.input().ByteSizeLong() > options_.blob_size_limit_error) {
+    oversized_ = true;
     return *error = "ScheduleActivityTaskCommandAttributes.Input exceeds size limit.", InvalidArgument("");
   }
   if (out->task_queue().name().empty()) out->mutable_task_queue()->set_name(ex_.st.task_queue());
@@ -137,6 +138,7 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
     switch (c.attributes_case()) {
       case cmdv1::Command::kScheduleActivityTaskCommandAttributes: {
         if (!NormaliseActivity(c.schedule_activity_task_command_attributes(), &pc.activity, &err).ok()) {
+          plan->terminate_run = oversized_;
           return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES, err);
         }
         if (!activity_ids.insert(pc.activity.activity_id()).second) {
@@ -201,6 +203,7 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
       }
       case cmdv1::Command::kCompleteWorkflowExecutionCommandAttributes:
         if (c.complete_workflow_execution_command_attributes().result().ByteSizeLong() > options_.blob_size_limit_error) {
+          plan->terminate_run = true;
           return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES,
                       "CompleteWorkflowExecutionCommandAttributes.Result exceeds size limit.");
         }
@@ -235,6 +238,7 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
           return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, "A valid timeout may not be negative.");
         }
         if (a.input().ByteSizeLong() > options_.blob_size_limit_error) {
+          plan->terminate_run = true;
           return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
                       "ContinueAsNewWorkflowExecutionCommandAttributes.Input exceeds size limit.");
         }
@@ -250,7 +254,10 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
         else if (!a.namespace_().empty() && !namespace_exists_(a.namespace_())) detail = "Namespace " + a.namespace_() + " is not found.";
         else if (!ValidDuration(a.workflow_execution_timeout()) || !ValidDuration(a.workflow_run_timeout()) ||
                  !ValidDuration(a.workflow_task_timeout())) detail = "A valid timeout may not be negative.";
-        else if (a.input().ByteSizeLong() > options_.blob_size_limit_error) detail = "StartChildWorkflowExecutionCommandAttributes.Input exceeds size limit.";
+        else if (a.input().ByteSizeLong() > options_.blob_size_limit_error) {
+          detail = "StartChildWorkflowExecutionCommandAttributes.Input exceeds size limit.";
+          plan->terminate_run = true;
+        }
         if (!detail.empty()) return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES, detail);
         if (++pending_children > options_.pending_children_limit) {
           return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,

@@ -27,6 +27,7 @@ struct CommandPlan {
   // Set with a non-OK Validate() result when the task must be failed with this cause
   // (ev1::WorkflowTaskFailedCause); 0 means the request itself is malformed.
   int failure_cause = 0;
+  bool terminate_run = false;  // with failure_cause: a payload over the size limit ends the run
 };
 
 class CommandValidator {
@@ -45,6 +46,7 @@ class CommandValidator {
   const EngineOptions& options_;
   TimePoint now_;
   std::function<bool(const std::string&)> namespace_exists_;
+  bool oversized_ = false;  // the last NormaliseActivity failure was a payload over the limit
 };
 
 // "WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES" -> "BadScheduleActivityAttributes".

@@ -222,8 +222,13 @@ class Engine {
                                bool from_sticky);
   bool TryMatchWorkflowPollLocked(Txn& txn, const matching::QueueKey& key,
                                   const std::shared_ptr<matching::PollWaiter>& waiter);
+  // Writes WorkflowTaskFailed/TimedOut, flushes buffered events and schedules the next task
+  // (unless the cause is FORCE_CLOSE_COMMAND or `terminate_after`, when the caller closes the run).
   void FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const temporal::api::failure::v1::Failure* failure,
-                              const std::string& identity, bool timed_out, int timeout_type);
+                              const std::string& identity, bool timed_out, int timeout_type,
+                              bool terminate_after = false);
+  // REQUIRES(mu_). Starts (by id) an attempt nobody polled, once the by-id call is accepted.
+  void EnsureStartedByIdLocked(Execution& ex, state::ActivityInfo& ai, const std::string& identity);
   void OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id);
   void OnStickyScheduleToStartTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt);
   void ArmWorkflowTaskTimersLocked(Execution& ex);

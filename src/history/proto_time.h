@@ -37,4 +37,12 @@ inline Duration FromProto(const google::protobuf::Duration& d) {
 
 inline bool IsZero(const google::protobuf::Duration& d) { return d.seconds() == 0 && d.nanos() == 0; }
 
+// Temporal's cron backoff: the wait until the next fire time, rounded up to whole seconds.
+inline Duration CronBackoff(TimePoint now, TimePoint next) {
+  if (next <= now) return Duration::zero();
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(next - now);
+  if (Duration(s) < next - now) s += std::chrono::seconds(1);
+  return s;
+}
+
 }  // namespace temporalite::history

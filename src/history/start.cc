@@ -42,8 +42,12 @@ Status Engine::ValidateStartLocked(const StartFields& f) const {
     if (p.backoff_coefficient() != 0 && p.backoff_coefficient() < 1) s = InvalidArgument("BackoffCoefficient cannot be less than 1.");
     if (p.maximum_attempts() < 0) s = InvalidArgument("MaximumAttempts cannot be negative.");
   }
-  if (s.ok() && !f.attrs.cron_schedule().empty() && !cron_next_) {
-    s = Status(Code::kUnimplemented, "cron schedules are not supported by this server yet");
+  if (s.ok() && !f.attrs.cron_schedule().empty()) {
+    if (!cron_next_) {
+      s = Status(Code::kUnimplemented, "cron schedules are not supported by this server build");
+    } else if (cron_next_(f.attrs.cron_schedule(), clock_.Now()) == TimePoint::max()) {
+      s = InvalidArgument("Invalid CronSchedule: \"" + f.attrs.cron_schedule() + "\" never fires.");
+    }
   }
   return s;
 }
@@ -207,7 +211,7 @@ Engine::StartFields Engine::StartFieldsFrom(const wsv1::StartWorkflowExecutionRe
   if (!req.cron_schedule().empty() && cron_next_ && delay == Duration::zero()) {
     TimePoint now = clock_.Now();
     TimePoint next = cron_next_(req.cron_schedule(), now);
-    if (next != TimePoint::max() && next > now) delay = next - now;
+    if (next != TimePoint::max() && next > now) delay = CronBackoff(now, next);
   }
   if (delay > Duration::zero()) *a.mutable_first_workflow_task_backoff() = ToProtoDuration(delay);
   return f;

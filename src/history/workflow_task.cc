@@ -200,7 +200,8 @@ void Engine::PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req
 }
 
 void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv1::Failure* failure,
-                                    const std::string& identity, bool timed_out, int timeout_type) {
+                                    const std::string& identity, bool timed_out, int timeout_type,
+                                    bool terminate_after) {
   txn.Touch(&ex);
   auto& st = ex.st;
   const auto wft = st.wft();
@@ -226,10 +227,11 @@ void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv
   st.clear_sticky_task_queue();
   int32_t next_attempt = was_sticky ? wft.attempt() : wft.attempt() + 1;
   if (timeout_type == ev1::TIMEOUT_TYPE_SCHEDULE_TO_START) next_attempt = wft.attempt();
+  // New events (flushed now) make the next task a fresh one: attempt 1 (protocol-notes §1.6).
+  if (FlushBufferedEvents(ex) > 0) next_attempt = 1;
   st.mutable_wft()->Clear();
   st.mutable_wft()->set_attempt(next_attempt);
-  FlushBufferedEvents(ex);
-  const bool reschedule = cause != ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND;
+  const bool reschedule = cause != ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND && !terminate_after;
   if (reschedule) ScheduleWorkflowTaskLocked(txn, ex);
   if (!ex.query_ids.empty() && reschedule) SettleQueriesLocked(ex, nullptr, true);  // ride the next task
 }
@@ -308,7 +310,9 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
     // Temporal fails the task and answers with "<Cause>: <detail>".
     fv1::Failure f;
     f.set_message(structural.message());
-    FailWorkflowTaskLocked(txn, ex, plan.failure_cause, &f, req.identity(), false, 0);
+    FailWorkflowTaskLocked(txn, ex, plan.failure_cause, &f, req.identity(), false, 0, plan.terminate_run);
+    // An oversized payload would fail every retry the same way: Temporal ends the run.
+    if (plan.terminate_run) TerminateLocked(txn, ex, structural.message(), nullptr, "history-service");
     Status reply = structural;
     CommitLocked(txn, [reply, done](const Status& s) { done(s.ok() ? reply : s); });
     return;

@@ -18,8 +18,8 @@ enum class ParseMode { kInt, kYear, kMonth, kDayOfWeek };
 constexpr std::array<std::string_view, 12> kMonthNames = {
     "january", "february", "march",     "april",   "may",      "june",
     "july",    "august",   "september", "october", "november", "december"};
-constexpr std::array<std::string_view, 7> kDayNames = {
-    "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+constexpr std::array<std::string_view, 7> kDayNames = {"sunday",   "monday", "tuesday", "wednesday",
+                                                       "thursday", "friday", "saturday"};
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -141,8 +141,7 @@ Status ParseField(std::string_view s, std::string_view field, std::string_view d
 
 // Calls f(v) for every value a field's ranges select (bounded by max_val).
 template <typename F>
-void ForEachValue(const google::protobuf::RepeatedPtrField<spv1::Range>& ranges, int max_val,
-                  F f) {
+void ForEachValue(const google::protobuf::RepeatedPtrField<spv1::Range>& ranges, int max_val, F f) {
   for (const spv1::Range& r : ranges) {
     int start = r.start();
     int end = std::max(r.end(), start);
@@ -190,8 +189,7 @@ Result<spv1::StructuredCalendarSpec> ParseCalendarSpec(const spv1::CalendarSpec&
   field(cal.hour(), "Hour", "0", 0, 23, ParseMode::kInt, out.mutable_hour());
   field(cal.day_of_week(), "DayOfWeek", "*", 0, 7, ParseMode::kDayOfWeek,
         out.mutable_day_of_week());
-  field(cal.day_of_month(), "DayOfMonth", "*", 1, 31, ParseMode::kInt,
-        out.mutable_day_of_month());
+  field(cal.day_of_month(), "DayOfMonth", "*", 1, 31, ParseMode::kInt, out.mutable_day_of_month());
   field(cal.month(), "Month", "*", 1, 12, ParseMode::kMonth, out.mutable_month());
   field(cal.year(), "Year", "*", kMinCalendarYear, kMaxCalendarYear, ParseMode::kYear,
         out.mutable_year());
@@ -228,8 +226,7 @@ Status ValidateStructuredCalendar(const spv1::StructuredCalendarSpec& cal) {
   check(cal.year(), "Year", kMinCalendarYear, kMaxCalendarYear);
   check(cal.day_of_week(), "DayOfWeek", 0, 6);
   if (cal.comment().size() > kMaxCommentLength) {
-    errors.push_back("comment is too long (max " + std::to_string(kMaxCommentLength) +
-                     " bytes)");
+    errors.push_back("comment is too long (max " + std::to_string(kMaxCommentLength) + " bytes)");
   }
   if (errors.empty()) return Status::Ok();
   std::string msg = "invalid calendar spec: ";
@@ -277,7 +274,8 @@ CalendarMatcher::CalendarMatcher(const spv1::StructuredCalendarSpec& cal) {
   day_of_week_ = Bits<uint8_t>(cal.day_of_week(), 6);
   all_years_ = cal.year_size() == 0;
   ForEachValue(cal.year(), kMaxCalendarYear, [&](int y) {
-    if (y >= kMinCalendarYear) years_[(y - kMinCalendarYear) / 64] |= uint64_t{1} << ((y - kMinCalendarYear) % 64);
+    if (y >= kMinCalendarYear)
+      years_[(y - kMinCalendarYear) / 64] |= uint64_t{1} << ((y - kMinCalendarYear) % 64);
   });
   never_ = second_ == 0 || minute_ == 0 || hour_ == 0 || (day_of_month_ >> 1) == 0 ||
            (month_ >> 1) == 0 || day_of_week_ == 0 ||
@@ -317,7 +315,7 @@ std::optional<int64_t> CalendarMatcher::NextLocal(int64_t local_seconds) const {
     if (s >= 60) s = 0, ++mi;
     if (mi >= 60) mi = 0, ++h;
     if (h >= 24) h = 0, ++d;
-    if (d > DaysInMonth(y, mo)) d = 1, ++mo;
+    if (mo <= 12 && d > DaysInMonth(y, mo)) d = 1, ++mo;  // mo == 13 only with d == 1
     if (mo > 12) mo = 1, ++y;
     if (y > kMaxCalendarYear) return std::nullopt;
     if (!YearMatches(y)) {

@@ -178,7 +178,8 @@ Result<CronSpec> ParseCronString(std::string_view cron) {
     }
     default:
       return InvalidArgument(
-          "cron string \"" + std::string(cron) + "\" does not have 5-7 fields (expected "
+          "cron string \"" + std::string(cron) +
+          "\" does not have 5-7 fields (expected "
           "\"minute hour day-of-month month day-of-week [year]\", \"second minute hour "
           "day-of-month month day-of-week year\", @hourly/@daily/@weekly/@monthly/@yearly or "
           "\"@every <duration>\")");

@@ -150,8 +150,9 @@ Result<spv1::ScheduleSpec> ParseSchedulePhrase(std::string_view phrase) {
     }
     const std::string unit = amount.substr(digits);
     if (digits == 0 || digits > 5 || (unit != "m" && unit != "h")) {
-      return Bad(phrase, "expected <N>m or <N>h after \"every\" (e.g. every 15m, every 2h), got \"" +
-                             tok[1] + "\"");
+      return Bad(phrase,
+                 "expected <N>m or <N>h after \"every\" (e.g. every 15m, every 2h), got \"" +
+                     tok[1] + "\"");
     }
     int n = std::stoi(amount.substr(0, digits));
     int step = unit == "h" ? n * 60 : n;
@@ -182,8 +183,8 @@ Result<spv1::ScheduleSpec> ParseSchedulePhrase(std::string_view phrase) {
   } else if (head == "daily" || head == "weekdays") {
     weekdays_only = head == "weekdays";
     if (tok.size() < 3 || Lower(tok[1]) != "at") {
-      return Bad(phrase, "expected \"" + head + " at HH:MM[,HH:MM...]\" (e.g. " + head +
-                             " at 09:00)");
+      return Bad(phrase,
+                 "expected \"" + head + " at HH:MM[,HH:MM...]\" (e.g. " + head + " at 09:00)");
     }
     std::string_view list = tok[2];
     while (true) {
@@ -191,8 +192,8 @@ Result<spv1::ScheduleSpec> ParseSchedulePhrase(std::string_view phrase) {
       std::string_view item = list.substr(0, comma);
       int t = 0;
       if (!ParseTime(item, &t)) {
-        return Bad(phrase, "expected a time HH:MM (00:00-23:59), got \"" + std::string(item) +
-                               "\"");
+        return Bad(phrase,
+                   "expected a time HH:MM (00:00-23:59), got \"" + std::string(item) + "\"");
       }
       minutes.set(t);
       if (comma == std::string_view::npos) break;
@@ -215,7 +216,8 @@ Result<spv1::ScheduleSpec> ParseSchedulePhrase(std::string_view phrase) {
     ++next;
   }
   if (next < tok.size()) {
-    return Bad(phrase, "unexpected \"" + tok[next] + "\" after the time zone; nothing may follow it");
+    return Bad(phrase,
+               "unexpected \"" + tok[next] + "\" after the time zone; nothing may follow it");
   }
   AddCalendars(minutes, weekdays_only, phrase, &spec);
   return spec;

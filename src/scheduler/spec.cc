@@ -74,12 +74,16 @@ Result<spv1::ScheduleSpec> CanonicalizeSpec(const spv1::ScheduleSpec& in) {
     *spec.add_structured_calendar() = std::move(s).value();
   }
   spec.clear_calendar();
+  // exclude_calendar is deprecated in the API but still accepted, as Temporal does.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   for (const spv1::CalendarSpec& cal : in.exclude_calendar()) {
     Result<spv1::StructuredCalendarSpec> s = ParseCalendarSpec(cal);
     if (!s.ok()) return s.status();
     *spec.add_exclude_structured_calendar() = std::move(s).value();
   }
   spec.clear_exclude_calendar();
+#pragma GCC diagnostic pop
 
   // All cron strings must agree on their time zone (present or not), and it must not conflict
   // with timezone_name.
@@ -185,32 +189,36 @@ bool CompiledSpec::ExcludedAt(int64_t t) const {
 
 bool CompiledSpec::Excluded(TimePoint t) const { return ExcludedAt(FloorSeconds(t)); }
 
-Result<NextTime> CompiledSpec::GetNextTime(std::string_view jitter_seed, TimePoint after) const {
+Result<int64_t> CompiledSpec::NextNominal(TimePoint after) const {
   // Start just before start_time so that start_time itself can match (unset = the epoch).
-  const TimePoint floor_after =
-      (has_start_ ? start_time_ : TimePoint{}) - std::chrono::seconds(1);
+  const TimePoint floor_after = (has_start_ ? start_time_ : TimePoint{}) - std::chrono::seconds(1);
   int64_t from = FloorSeconds(std::max(after, floor_after));
-  int64_t nominal = kNone;
   for (int64_t i = 0;; ++i) {
     if (options_.max_iterations > 0 && i >= options_.max_iterations) {
       return InvalidArgument(
           "the schedule calendar specification has too many exclusions: no time found after " +
           std::to_string(i) + " excluded candidates. Please modify the specification.");
     }
-    nominal = RawNext(from);
+    int64_t nominal = RawNext(from);
     if (nominal == kNone || nominal >= kEndOfCalendar ||
         (has_end_ && FromUnix(nominal) > end_time_)) {
-      return NextTime{};
+      return kNone;
     }
-    if (!ExcludedAt(nominal)) break;
+    if (!ExcludedAt(nominal)) return nominal;
     from = nominal;
   }
-  return NextTime{FromUnix(nominal), JitterFor(nominal, jitter_seed)};
+}
+
+Result<NextTime> CompiledSpec::GetNextTime(std::string_view jitter_seed, TimePoint after) const {
+  Result<int64_t> nominal = NextNominal(after);
+  if (!nominal.ok()) return nominal.status();
+  if (*nominal == kNone) return NextTime{};
+  return NextTime{FromUnix(*nominal), JitterFor(*nominal, jitter_seed)};
 }
 
 TimePoint CompiledSpec::Next(TimePoint after) const {
-  Result<NextTime> r = GetNextTime({}, after);
-  return r.ok() ? r->nominal : TimePoint::max();
+  Result<int64_t> nominal = NextNominal(after);
+  return !nominal.ok() || *nominal == kNone ? TimePoint::max() : FromUnix(*nominal);
 }
 
 TimePoint CompiledSpec::JitterFor(int64_t nominal, std::string_view seed) const {
@@ -218,7 +226,8 @@ TimePoint CompiledSpec::JitterFor(int64_t nominal, std::string_view seed) const 
   if (max_jitter <= Duration(0)) return FromUnix(nominal);
   // Never push a time past the following nominal time.
   int64_t following = RawNext(nominal);
-  if (following != kNone) max_jitter = std::min<Duration>(max_jitter, std::chrono::seconds(following - nominal));
+  if (following != kNone)
+    max_jitter = std::min<Duration>(max_jitter, std::chrono::seconds(following - nominal));
   // As Temporal: 32 bits of hash scale a range of whole milliseconds (capped at 2^32-1 ms).
   uint64_t ms = static_cast<uint64_t>(
       std::min<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(max_jitter).count(),

@@ -82,7 +82,8 @@ class CompiledSpec {
   // REQUIRES: `nominal` is a matching time of this spec (e.g. returned by Next).
   TimePoint Jittered(TimePoint nominal, std::string_view seed) const;
 
-  // Nominal times t with start < t <= end, in order, at most `limit` of them.
+  // Nominal times t with start < t <= end, in order, at most `limit` of them (fewer if the
+  // iteration bound is hit).
   std::vector<TimePoint> MatchingTimes(TimePoint start, TimePoint end, size_t limit) const;
 
   // Temporal's ListScheduleMatchingTimes: jittered times chained from `start` (each search
@@ -105,6 +106,9 @@ class CompiledSpec {
   // Next calendar/interval time (unix seconds) strictly after `after`, ignoring exclusions and
   // bounds; INT64_MAX if none.
   int64_t RawNext(int64_t after) const;
+  // Next non-excluded time within the bounds (unix seconds), INT64_MAX if none,
+  // INVALID_ARGUMENT if the iteration bound was hit.
+  Result<int64_t> NextNominal(TimePoint after) const;
   int64_t CalendarNext(const CalendarMatcher& cal, int64_t after) const;
   bool ExcludedAt(int64_t t) const;
   TimePoint JitterFor(int64_t nominal, std::string_view seed) const;

@@ -16,7 +16,7 @@ namespace temporalite::scheduler {
 struct PosixTzRule {
   struct DateRule {
     enum class Kind { kJulian1, kZeroBased, kMonthWeekDay } kind = Kind::kMonthWeekDay;
-    int day = 0;  // Jn (1..365, no Feb 29) or n (0..365)
+    int day = 0;                           // Jn (1..365, no Feb 29) or n (0..365)
     int month = 0, week = 0, weekday = 0;  // Mm.w.d
     int64_t time = 2 * 3600;  // local time of day of the transition (may be <0 or >24h)
   };
@@ -236,11 +236,6 @@ OffsetSpan PosixTzSpanAt(const PosixTzRule& rule, int64_t t) {
       break;
     }
   }
-  if (span.begin == kFarPast) {
-    // Before the first listed transition (only for a rule whose dates fall outside the year):
-    // the offset is whatever the last transition of the previous cycle set; assume standard.
-    span.offset = rule.std_offset;
-  }
   return span;
 }
 
@@ -251,7 +246,7 @@ Result<TimeZone> TimeZone::Load(const std::string& name) {
   if (name.empty() || name == "UTC") return tz;
   try {
     tz.zone_ = name == "Local" ? date::current_zone() : date::locate_zone(name);
-  } catch (const std::exception& e) {
+  } catch (const std::exception&) {
     return InvalidArgument("unknown time zone \"" + name +
                            "\": expected an IANA time zone name such as Africa/Johannesburg "
                            "or America/New_York");

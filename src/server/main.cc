@@ -15,6 +15,7 @@
 #include "frontend/workflow_service.h"
 #include "history/engine.h"
 #include "persistence/store.h"
+#include "scheduler/spec.h"
 
 namespace {
 
@@ -88,6 +89,13 @@ int RunServer(const StartDevFlags& f) {
   history::EngineOptions eo;
   eo.extra_namespaces = f.namespaces;
   history::Engine engine(*store, clock, timers, eo);
+  // Cron workflows (cronSchedule on start): the next fire time from the schedule-spec library.
+  engine.set_cron_next([](const std::string& cron, TimePoint after) {
+    temporal::api::schedule::v1::ScheduleSpec spec;
+    spec.add_cron_string(cron);
+    auto compiled = scheduler::CompiledSpec::Compile(spec);
+    return compiled.ok() ? compiled->Next(after) : TimePoint::max();
+  });
   Status s = engine.Recover();
   if (!s.ok()) {
     std::fprintf(stderr, "error: recovery failed: %s\n", s.ToString().c_str());
