@@ -119,6 +119,19 @@ Reactor* WorkflowServiceImpl::QueryWorkflow(Ctx* ctx, const wsv1::QueryWorkflowR
   return reactor;
 }
 
+// Updates wait for their stage (bounded by the engine's long-poll interval) without a thread.
+#define TL_WAITING(Method)                                                                          \
+  Reactor* WorkflowServiceImpl::Method(Ctx* ctx, const wsv1::Method##Request* req,                  \
+                                       wsv1::Method##Response* resp) {                              \
+    auto* reactor = new PollReactor(engine_, resp);                                                 \
+    engine_.Method(*req, reactor->waiter());                                                        \
+    return reactor;                                                                                 \
+  }
+TL_WAITING(UpdateWorkflowExecution)
+TL_WAITING(PollWorkflowExecutionUpdate)
+TL_WAITING(ExecuteMultiOperation)
+#undef TL_WAITING
+
 Reactor* WorkflowServiceImpl::PollActivityTaskQueue(Ctx* ctx, const wsv1::PollActivityTaskQueueRequest* req,
                                                     wsv1::PollActivityTaskQueueResponse* resp) {
   auto* reactor = new PollReactor(engine_, resp);

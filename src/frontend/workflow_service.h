@@ -43,6 +43,12 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
   Reactor* QueryWorkflow(Ctx*, const wsv1::QueryWorkflowRequest*, wsv1::QueryWorkflowResponse*) override;
   Reactor* RespondQueryTaskCompleted(Ctx*, const wsv1::RespondQueryTaskCompletedRequest*,
                                      wsv1::RespondQueryTaskCompletedResponse*) override;
+  Reactor* UpdateWorkflowExecution(Ctx*, const wsv1::UpdateWorkflowExecutionRequest*,
+                                   wsv1::UpdateWorkflowExecutionResponse*) override;
+  Reactor* PollWorkflowExecutionUpdate(Ctx*, const wsv1::PollWorkflowExecutionUpdateRequest*,
+                                       wsv1::PollWorkflowExecutionUpdateResponse*) override;
+  Reactor* ExecuteMultiOperation(Ctx*, const wsv1::ExecuteMultiOperationRequest*,
+                                 wsv1::ExecuteMultiOperationResponse*) override;
   Reactor* DescribeWorkflowExecution(Ctx*, const wsv1::DescribeWorkflowExecutionRequest*,
                                      wsv1::DescribeWorkflowExecutionResponse*) override;
   Reactor* GetWorkflowExecutionHistory(Ctx*, const wsv1::GetWorkflowExecutionHistoryRequest*,

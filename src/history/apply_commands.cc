@@ -186,6 +186,13 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
       case cmdv1::Command::kStartChildWorkflowExecutionCommandAttributes:
         StartChildLocked(txn, ex, c.start_child_workflow_execution_command_attributes(), completed_id, need_wft);
         break;
+      case cmdv1::Command::kProtocolMessageCommandAttributes: {
+        const auto& id = c.protocol_message_command_attributes().message_id();
+        for (const auto& m : *plan.messages) {
+          if (m.id() == id) ApplyProtocolMessageLocked(txn, ex, m, completed_id);
+        }
+        break;
+      }
       case cmdv1::Command::kRecordMarkerCommandAttributes: {
         const auto& in = c.record_marker_command_attributes();
         auto* e = AddEvent(ex, ev1::EVENT_TYPE_MARKER_RECORDED, now);
@@ -219,6 +226,17 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
       }
       default:
         break;  // rejected by the validator
+    }
+  }
+  // Then the protocol messages no command referred to (e.g. rejections), in order.
+  if (plan.messages) {
+    for (const auto& m : *plan.messages) {
+      bool referenced = false;
+      for (const auto& pc : plan.commands) {
+        referenced = referenced || (pc.command->has_protocol_message_command_attributes() &&
+                                    pc.command->protocol_message_command_attributes().message_id() == m.id());
+      }
+      if (!referenced) ApplyProtocolMessageLocked(txn, ex, m, completed_id);
     }
   }
 }

@@ -271,19 +271,23 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
       case cmdv1::Command::kRequestCancelExternalWorkflowExecutionCommandAttributes:
         return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
                     "cancelling external workflows is not supported by this server yet");
-      case cmdv1::Command::kProtocolMessageCommandAttributes:
-        return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE,
-                    "workflow updates are not supported by this server yet");
+      case cmdv1::Command::kProtocolMessageCommandAttributes: {
+        const auto& id = c.protocol_message_command_attributes().message_id();
+        bool found = false;
+        for (const auto& m : req.messages()) found = found || m.id() == id;
+        if (!found) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE,
+                      "ProtocolMessageCommand refers to message " + id + ", which is not in the completion.");
+        }
+        break;
+      }
       default:
         plan->failure_cause = 0;
         return InvalidArgument("Unknown command type: " + std::to_string(static_cast<int>(c.command_type())) + ".");
     }
     plan->commands.push_back(std::move(pc));
   }
-  if (req.messages_size() > 0) {
-    plan->failure_cause = 0;
-    return InvalidArgument("protocol messages (workflow updates) are not supported by this server yet");
-  }
+  plan->messages = &req.messages();
   return Status::Ok();
 }
 

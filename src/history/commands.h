@@ -27,7 +27,9 @@ struct CommandPlan {
   // Set with a non-OK Validate() result when the task must be failed with this cause
   // (ev1::WorkflowTaskFailedCause); 0 means the request itself is malformed.
   int failure_cause = 0;
-  bool terminate_run = false;  // with failure_cause: a payload over the size limit ends the run
+  bool terminate_run = false;
+  // The completion's protocol messages (updates); PROTOCOL_MESSAGE commands refer to them by id.
+  const google::protobuf::RepeatedPtrField<temporal::api::protocol::v1::Message>* messages = nullptr;  // with failure_cause: a payload over the size limit ends the run
 };
 
 class CommandValidator {

@@ -29,7 +29,9 @@
 #include "matching/task_queues.h"
 #include "persistence/store.h"
 #include "temporal/api/command/v1/message.pb.h"
+#include "temporal/api/protocol/v1/message.pb.h"
 #include "temporal/api/query/v1/message.pb.h"
+#include "temporal/api/update/v1/message.pb.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
 
 namespace temporalite::history {
@@ -116,6 +118,32 @@ class Engine {
   void QueryWorkflow(const wsv1::QueryWorkflowRequest& req, std::shared_ptr<matching::PollWaiter> waiter);
   void RespondQueryTaskCompleted(const wsv1::RespondQueryTaskCompletedRequest& req, Done done);
 
+  // Updates (update.cc). `waiter->response` is the RPC's response message.
+  void UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest& req, std::shared_ptr<matching::PollWaiter> waiter);
+  void PollWorkflowExecutionUpdate(const wsv1::PollWorkflowExecutionUpdateRequest& req,
+                                   std::shared_ptr<matching::PollWaiter> waiter);
+  // Update-with-start: operations [StartWorkflow, UpdateWorkflow].
+  void ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req, std::shared_ptr<matching::PollWaiter> waiter);
+
+  struct UpdateState;
+  using UpdateFill = std::function<void(const UpdateState&, const temporal::api::common::v1::WorkflowExecution&)>;
+  struct UpdateWaiter {
+    std::shared_ptr<matching::PollWaiter> waiter;
+    int stage = 0;  // UpdateWorkflowExecutionLifecycleStage wanted
+    UpdateFill fill;
+    temporal::api::common::v1::WorkflowExecution execution;
+  };
+  struct UpdateState {
+    std::string id;
+    std::string run_id;
+    temporal::api::update::v1::Request request;
+    int stage = 0;
+    int64_t accepted_event_id = 0;
+    int64_t delivered_in_wft = 0;
+    temporal::api::update::v1::Outcome outcome;
+    std::vector<UpdateWaiter> waiters;
+  };
+
   // Ends a waiting poll (or query) whose RPC was cancelled. No-op if it already completed.
   void CancelPoll(const std::shared_ptr<matching::PollWaiter>& waiter);
 
@@ -196,6 +224,21 @@ class Engine {
   void SettleQueriesLocked(Execution& ex, const google::protobuf::Map<std::string, temporal::api::query::v1::WorkflowQueryResult>* results,
                            bool new_wft_scheduled);
   void AnswerQueryLocked(PendingQuery& q, const Status& status, const temporal::api::common::v1::Payloads* result);
+
+  // --- updates (update.cc) ---
+  std::shared_ptr<UpdateState> FindOrRecoverUpdateLocked(const Execution& ex, const std::string& update_id);
+  void WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution& ex, int wanted_stage,
+                           std::shared_ptr<matching::PollWaiter> waiter, UpdateFill fill);
+  void AdvanceUpdateLocked(Txn& txn, UpdateState& u, int stage, const temporal::api::update::v1::Outcome* outcome);
+  void RegisterUpdateLocked(Txn& txn, Execution& ex, const wsv1::UpdateWorkflowExecutionRequest& req,
+                            std::shared_ptr<matching::PollWaiter> waiter, UpdateFill fill, Status* error);
+  Status ValidateUpdateLocked(const wsv1::UpdateWorkflowExecutionRequest& req) const;
+  void AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp);
+  void ApplyProtocolMessageLocked(Txn& txn, Execution& ex, const temporal::api::protocol::v1::Message& m,
+                                  int64_t completed_event_id);
+  // After a workflow task closed (completed or not): re-deliver or reject admitted updates.
+  void SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_completed);
+  bool HasUndeliveredUpdatesLocked(const Execution& ex) const;
 
   // --- child workflows (children.cc) ---
   void StartChildLocked(Txn& txn, Execution& parent,
@@ -294,6 +337,7 @@ class Engine {
   std::unordered_map<std::string, std::string> open_by_workflow_id_;  // GUARDED_BY(mu_)
   matching::TaskQueues queues_;                                        // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::shared_ptr<PendingQuery>> queries_;  // by id; GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::shared_ptr<UpdateState>> updates_;   // run/update id; GUARDED_BY(mu_)
 
   // History long-poll waiters, woken after commits. Own mutex: woken from the writer thread.
   std::mutex waiters_mu_;

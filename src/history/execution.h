@@ -20,7 +20,8 @@ struct Execution {
   std::vector<hv1::HistoryEvent> events;  // events[i].event_id() == i + 1
   size_t persisted_events = 0;            // events already handed to the store
   std::unordered_map<std::string, int64_t> activity_ids;  // activity id -> scheduled event id
-  std::vector<std::string> query_ids;  // queries waiting on this run (in memory only, like Temporal)
+  std::vector<std::string> query_ids;
+  std::vector<std::string> admitted_updates;  // update ids admitted, not yet accepted/rejected  // queries waiting on this run (in memory only, like Temporal)
 
   bool open() const { return st.status() == ev1::WORKFLOW_EXECUTION_STATUS_RUNNING; }
   bool wft_pending() const { return st.wft().scheduled_event_id() != 0; }

@@ -112,6 +112,7 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   st.clear_sticky_task_queue();
   ex.activity_ids.clear();
   open_by_workflow_id_.erase(ex.workflow_key());
+  if (!ex.admitted_updates.empty()) SettleUpdatesAfterTaskLocked(txn, ex, false);  // fail them: run closed
   txn.Touch(&ex);
   txn.closed_runs.push_back(st.run_id());
   if (!chain_continues && !st.parent_run_id().empty()) ReportChildClosedLocked(txn, ex);

@@ -117,6 +117,7 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const std::shared_
   hist->mutable_events()->Reserve(static_cast<int>(ex.events.size() - first));
   for (size_t i = first; i < ex.events.size(); ++i) *hist->add_events() = ex.events[i];
   AttachQueriesLocked(ex, wft->started_event_id(), resp);
+  AttachUpdatesLocked(ex, wft->started_event_id(), resp);
   waiter->completed = true;
   txn.after_commit.push_back([waiter] { waiter->finish(Status::Ok()); });
   ArmWorkflowTaskTimersLocked(ex);
@@ -232,6 +233,7 @@ void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv
   st.mutable_wft()->Clear();
   st.mutable_wft()->set_attempt(next_attempt);
   const bool reschedule = cause != ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND && !terminate_after;
+  if (!ex.admitted_updates.empty()) SettleUpdatesAfterTaskLocked(txn, ex, false);  // re-deliver next time
   if (reschedule) ScheduleWorkflowTaskLocked(txn, ex);
   if (!ex.query_ids.empty() && reschedule) SettleQueriesLocked(ex, nullptr, true);  // ride the next task
 }
@@ -350,6 +352,10 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   bool need_wft = req.force_create_new_workflow_task();
   std::optional<StartFields> next_run;
   ApplyCommands(plan, completed_id, &closed, &need_wft, txn, ex, &next_run);
+  if (!ex.admitted_updates.empty()) {
+    SettleUpdatesAfterTaskLocked(txn, ex, true);
+    if (HasUndeliveredUpdatesLocked(ex)) need_wft = true;  // admitted while this task ran
+  }
   st.mutable_wft()->Clear();
   if (closed) {
     OnRunClosedLocked(txn, ex, next_run.has_value());
