@@ -204,7 +204,8 @@ void Connection::Throw(const grpc::Status& s, std::string_view rpc, std::string_
       throw RpcError("cannot reach " + address_ + ": is the server running?" + hint, s.error_code(), s.error_details());
     }
     case grpc::StatusCode::UNIMPLEMENTED:
-      throw RpcError(prefix + "the server does not implement " + std::string(rpc) + " (UNIMPLEMENTED)", s.error_code(),
+      // Without the command's prefix: what is missing is the server feature, not a detail of it.
+      throw RpcError("the server does not implement " + std::string(rpc) + " (UNIMPLEMENTED)", s.error_code(),
                      s.error_details());
     case grpc::StatusCode::DEADLINE_EXCEEDED: {
       auto now = system_clock::now();

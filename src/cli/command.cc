@@ -90,14 +90,11 @@ void AddGlobalFlags(CLI::App* cmd, CommandState* st) {
   text("--client-authority", &GlobalFlags::client_authority, "Temporal gRPC client :authority pseudoheader");
   text("--identity", &GlobalFlags::identity, "Identity of the client submitting requests");
   text("-o,--output", &GlobalFlags::output, "Non-logging data output format")
-      ->check(CLI::IsMember({"text", "json", "jsonl", "none"}))
-      ->type_name("text|json|jsonl|none");
+      ->check(CLI::IsMember({"text", "json", "jsonl", "none"}));
   text("--time-format", &GlobalFlags::time_format, "Time format")
-      ->check(CLI::IsMember({"relative", "iso", "raw"}))
-      ->type_name("relative|iso|raw");
+      ->check(CLI::IsMember({"relative", "iso", "raw"}));
   text("--color", &GlobalFlags::color, "Output coloring")
-      ->check(CLI::IsMember({"always", "never", "auto"}))
-      ->type_name("always|never|auto");
+      ->check(CLI::IsMember({"always", "never", "auto"}));
   flag("--no-json-shorthand-payloads", &GlobalFlags::no_json_shorthand_payloads,
        "Raw payload output (JSON output is always the raw protobuf JSON here)");
   text("--command-timeout", &GlobalFlags::command_timeout, "Command execution timeout (e.g. 30s, 2m)")
@@ -213,10 +210,9 @@ bool Context::Confirm(const std::string& prompt, bool yes) {
   }
   std::fflush(stderr);
   std::string line;
-  if (!std::getline(std::cin, line)) {
-    std::fprintf(stderr, "\n");
-    return false;
-  }
+  bool got = static_cast<bool>(std::getline(std::cin, line));
+  if (!got || !isatty(STDIN_FILENO)) std::fprintf(stderr, "\n");  // a terminal echoes the Enter itself
+  if (!got) return false;
   line = Trim(line);
   for (char& c : line) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return line == "y" || line == "yes";
@@ -232,8 +228,9 @@ bool Context::ConfirmTyped(const std::string& prompt, const std::string& expecte
   }
   std::fflush(stderr);
   std::string line;
-  if (!std::getline(std::cin, line)) return false;
-  return Trim(line) == expected;
+  bool got = static_cast<bool>(std::getline(std::cin, line));
+  if (!got || !isatty(STDIN_FILENO)) std::fprintf(stderr, "\n");
+  return got && Trim(line) == expected;
 }
 
 CLI::App* AddCommand(CLI::App* parent, const std::string& name, const std::string& summary, const std::string& help,

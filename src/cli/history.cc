@@ -42,7 +42,7 @@ Style EventStyle(EventType t) {
     case temporal::api::enums::v1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
       return Style::kBlue;
     default:
-      return Style::kDim;
+      return Style::kPlain;
   }
 }
 
@@ -98,8 +98,8 @@ bool IsCloseEvent(EventType type) {
   }
 }
 
-HistoryReader::HistoryReader(Context& ctx, std::string workflow_id, std::string run_id, bool follow)
-    : ctx_(ctx), workflow_id_(std::move(workflow_id)), run_id_(std::move(run_id)), follow_(follow) {}
+HistoryReader::HistoryReader(Context& ctx, std::string workflow_id, std::string run_id, bool follow, bool chain)
+    : ctx_(ctx), workflow_id_(std::move(workflow_id)), run_id_(std::move(run_id)), follow_(follow), chain_(chain) {}
 
 void HistoryReader::FetchPage() {
   wsv1::GetWorkflowExecutionHistoryRequest req;
@@ -135,7 +135,7 @@ std::optional<HistoryEvent> HistoryReader::Next() {
   HistoryEvent e = std::move(buffered_.front());
   buffered_.pop_front();
   if (IsCloseEvent(e.event_type())) {
-    if (e.has_workflow_execution_continued_as_new_event_attributes()) {
+    if (e.has_workflow_execution_continued_as_new_event_attributes() && chain_) {
       // Continue with the next run of the chain.
       run_id_ = e.workflow_execution_continued_as_new_event_attributes().new_execution_run_id();
       next_page_token_.clear();

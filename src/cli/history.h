@@ -23,11 +23,12 @@ using temporal::api::history::v1::HistoryEvent;
 bool IsCloseEvent(temporal::api::enums::v1::EventType type);
 
 // Iterates the events of a run, page by page. With `follow`, long-polls for new events until the
-// run closes. After a ContinuedAsNew event it moves on to the new run (as `temporal` does), so
-// the reader ends at the close event of the last run of the chain.
+// run closes. With `chain`, after a ContinuedAsNew event it moves on to the new run (as the text
+// views of `temporal` do), so the reader ends at the close event of the last run of the chain;
+// without, it ends at the run's own close event (a single-run history, e.g. for replay).
 class HistoryReader {
  public:
-  HistoryReader(Context& ctx, std::string workflow_id, std::string run_id, bool follow);
+  HistoryReader(Context& ctx, std::string workflow_id, std::string run_id, bool follow, bool chain = true);
 
   // The next event, or nullopt at the end.
   std::optional<HistoryEvent> Next();
@@ -41,6 +42,7 @@ class HistoryReader {
   std::string workflow_id_;
   std::string run_id_;
   bool follow_;
+  bool chain_;
   bool done_ = false;
   bool started_ = false;
   std::string next_page_token_;

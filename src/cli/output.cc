@@ -18,6 +18,7 @@ std::string Printer::Paint(Style style, std::string_view s) const {
   if (!color_ || s.empty()) return std::string(s);
   const char* code = "";
   switch (style) {
+    case Style::kPlain: return std::string(s);
     case Style::kTitle:
     case Style::kMagenta: code = "\x1b[35m"; break;
     case Style::kGreen: code = "\x1b[32m"; break;
@@ -36,6 +37,8 @@ void Printer::Line(std::string_view s) {
 }
 
 void Printer::Title(std::string_view title) { Line(Paint(Style::kTitle, std::string(title) + ":")); }
+
+void Printer::Heading(std::string_view text) { Line(Paint(Style::kTitle, text)); }
 
 std::string Printer::Pad(const std::string& s, size_t width, bool right) const {
   size_t w = DisplayWidth(s);
@@ -60,15 +63,23 @@ void Printer::Card(const std::vector<Field>& fields, int indent) {
   std::string lead(2 * indent, ' ');
   for (const Field& f : fields) {
     if (f.omit_empty && f.value.empty()) continue;
-    std::string line = lead + Pad(f.name, width, false) + lead + f.value;
-    TrimRight(&line);
-    Line(line);
+    // A multi-line value (a failure) continues on the following lines as given.
+    std::string text = lead + Pad(f.name, width, false) + lead + f.value;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      size_t nl = text.find('\n', pos);
+      std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+      TrimRight(&line);
+      Line(line);
+      if (nl == std::string::npos) break;
+      pos = nl + 1;
+    }
   }
 }
 
 void Printer::Table(const std::vector<Column>& cols, const std::vector<std::vector<std::string>>& rows,
                     bool header) {
-  if (!text()) return;
+  if (!text() || rows.empty()) return;  // an empty table prints nothing, not a lone header
   std::vector<Column> sized = cols;
   for (size_t c = 0; c < sized.size(); ++c) {
     size_t w = std::max(sized[c].min_width, header ? DisplayWidth(sized[c].name) : 0);

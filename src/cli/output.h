@@ -18,7 +18,7 @@ using Json = nlohmann::ordered_json;
 
 enum class OutputFormat { kText, kJson, kJsonl, kNone };
 enum class TimeFormat { kRelative, kIso, kRaw };
-enum class Style { kTitle, kGreen, kRed, kYellow, kBlue, kMagenta, kDim };
+enum class Style { kPlain, kTitle, kGreen, kRed, kYellow, kBlue, kMagenta, kDim };
 
 // One name/value line of a card.
 struct Field {
@@ -46,10 +46,11 @@ class Printer {
 
   // Text output (ignored for the other formats).
   void Line(std::string_view s = {});
-  void Title(std::string_view title);  // "Title:" line (magenta on a terminal)
+  void Title(std::string_view title);    // "Title:" line (magenta on a terminal)
+  void Heading(std::string_view text);   // a line in the title colour, as given
   // Name/value lines, names padded to the widest, indented by two spaces per `indent`.
   void Card(const std::vector<Field>& fields, int indent = 1);
-  // Aligned table; column widths fit the widest cell. Trailing blanks are trimmed.
+  // Aligned table; column widths fit the widest cell. Trailing blanks are trimmed. No rows: no output.
   void Table(const std::vector<Column>& cols, const std::vector<std::vector<std::string>>& rows,
              bool header = true);
   // Streaming tables use the columns' min_width as fixed widths (cells may overflow).

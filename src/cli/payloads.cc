@@ -1,5 +1,7 @@
 #include "cli/payloads.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 

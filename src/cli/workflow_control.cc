@@ -1,6 +1,8 @@
 // temporalite workflow signal | query | stack | cancel | terminate | delete | reset
 #include <temporal/api/batch/v1/message.pb.h>
 
+#include <algorithm>
+
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -175,12 +177,8 @@ struct ResetFlags {
 // All events of a run (no follow).
 std::vector<HistoryEvent> ReadHistory(Context& ctx, const std::string& workflow_id, const std::string& run_id) {
   std::vector<HistoryEvent> events;
-  HistoryReader reader(ctx, workflow_id, run_id, false);
-  // The reader follows continue-as-new; a reset point must come from the requested run only.
-  while (auto e = reader.Next()) {
-    events.push_back(*e);
-    if (e->has_workflow_execution_continued_as_new_event_attributes()) break;
-  }
+  HistoryReader reader(ctx, workflow_id, run_id, /*follow=*/false, /*chain=*/false);
+  while (auto e = reader.Next()) events.push_back(*e);
   return events;
 }
 
@@ -218,19 +216,21 @@ int64_t ResetEventId(Context& ctx, const ResetFlags& f, std::string* run_id) {
 }
 
 void RunReset(Context& ctx, const ResetFlags& f) {
+  // --reapply-type (deprecated in the API) is expressed as exclusions: Signal = re-apply signals only.
   std::vector<enums::ResetReapplyExcludeType> excludes;
-  for (const std::string& x : f.reapply_exclude) {
-    if (x == "Signal") excludes.push_back(enums::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
-    else if (x == "Update") excludes.push_back(enums::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
-    else if (x == "All") {
-      excludes.push_back(enums::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
-      excludes.push_back(enums::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
-      excludes.push_back(enums::RESET_REAPPLY_EXCLUDE_TYPE_NEXUS);
-    }
+  auto exclude = [&](enums::ResetReapplyExcludeType x) {
+    if (std::find(excludes.begin(), excludes.end(), x) == excludes.end()) excludes.push_back(x);
+  };
+  if (f.reapply_type == "None") exclude(enums::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
+  if (f.reapply_type == "None" || f.reapply_type == "Signal") {
+    exclude(enums::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
+    exclude(enums::RESET_REAPPLY_EXCLUDE_TYPE_NEXUS);
   }
-  enums::ResetReapplyType reapply = f.reapply_type == "Signal" ? enums::RESET_REAPPLY_TYPE_SIGNAL
-                                    : f.reapply_type == "None" ? enums::RESET_REAPPLY_TYPE_NONE
-                                                               : enums::RESET_REAPPLY_TYPE_ALL_ELIGIBLE;
+  for (const std::string& x : f.reapply_exclude) {
+    if (x == "Signal" || x == "All") exclude(enums::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
+    if (x == "Update" || x == "All") exclude(enums::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
+    if (x == "All") exclude(enums::RESET_REAPPLY_EXCLUDE_TYPE_NEXUS);
+  }
   Connection& c = ctx.conn();
   if (f.workflow_id.empty()) {
     // Batch reset by query.
@@ -253,7 +253,6 @@ void RunReset(Context& ctx, const ResetFlags& f) {
     if (f.type == "FirstWorkflowTask") opts->mutable_first_workflow_task();
     else if (f.type == "LastWorkflowTask") opts->mutable_last_workflow_task();
     else opts->set_build_id(f.build_id);
-    opts->set_reset_reapply_type(reapply);
     for (auto x : excludes) opts->add_reset_reapply_exclude_types(x);
     StartBatchJob(ctx, sb, t, std::move(req));
     return;
@@ -270,7 +269,6 @@ void RunReset(Context& ctx, const ResetFlags& f) {
   req.set_reason(f.reason);
   req.set_workflow_task_finish_event_id(event_id);
   req.set_request_id(Uuid());
-  req.set_reset_reapply_type(reapply);
   for (auto x : excludes) req.add_reset_reapply_exclude_types(x);
   req.set_identity(ctx.identity());
   auto resp = c.Call(c.workflow(), &Connection::WorkflowStub::ResetWorkflowExecution, "ResetWorkflowExecution", req,

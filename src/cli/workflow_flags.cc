@@ -66,6 +66,7 @@ Target ResolveTarget(Context& ctx, const SingleOrBatch& f, bool allow_reason_wit
   }
   if (f.query.empty()) throw UsageError("must set either --workflow-id or --query");
   if (!f.run_id.empty()) throw UsageError("cannot set --run-id when --query is set");
+  if (ctx.out().json() && !f.yes) throw UsageError("must bypass prompts with --yes when using JSON output");
   std::string prompt;
   if (f.yes) {
     prompt = "Start batch against workflows matching query \"" + f.query + "\"? y/N";

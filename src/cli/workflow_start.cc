@@ -193,7 +193,7 @@ void RunExecute(Context& ctx, const StartFlags& f, bool detailed) {
                         std::chrono::duration_cast<std::chrono::milliseconds>(elapsed), *close);
     if (detailed) {
       temporal::api::history::v1::History history;
-      HistoryReader reader(ctx, s.workflow_id, s.run_id, /*follow=*/false);
+      HistoryReader reader(ctx, s.workflow_id, s.run_id, /*follow=*/false, /*chain=*/false);
       while (auto e = reader.Next()) *history.add_events() = *e;
       j["history"] = ProtoJson(history);
     }

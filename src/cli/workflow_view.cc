@@ -56,7 +56,6 @@ void PrintDescribeText(Context& ctx, const wsv1::DescribeWorkflowExecutionRespon
       {"Type", info.type().name()},
       {"Namespace", ctx.ns()},
       {"TaskQueue", info.task_queue()},
-      {"AssignedBuildId", info.assigned_build_id(), true},
       {"Status", EnumName(info.status())},
       {"StartTime", out.Time(info.start_time())},
       {"CloseTime", out.Time(info.close_time()), true},
@@ -84,7 +83,7 @@ void PrintDescribeText(Context& ctx, const wsv1::DescribeWorkflowExecutionRespon
   }
   if (info.status() == enums::WORKFLOW_EXECUTION_STATUS_RUNNING) {
     out.Line();
-    out.Title("Pending Activities: " + std::to_string(resp.pending_activities_size()));
+    out.Heading("Pending Activities: " + std::to_string(resp.pending_activities_size()));
     if (resp.pending_activities_size() > 0) {
       out.Line();
       bool first = true;
@@ -112,7 +111,7 @@ void PrintDescribeText(Context& ctx, const wsv1::DescribeWorkflowExecutionRespon
       }
       out.Line();
     }
-    out.Title("Pending Child Workflows: " + std::to_string(resp.pending_children_size()));
+    out.Heading("Pending Child Workflows: " + std::to_string(resp.pending_children_size()));
     if (resp.pending_children_size() > 0) {
       out.Line();
       std::vector<std::vector<std::string>> rows;
@@ -150,13 +149,13 @@ void RunDescribe(Context& ctx, const WorkflowRef& ref, bool reset_points) {
       out.EndList();
       return;
     }
-    out.Title("Auto Reset Points: " + std::to_string(points.size()));
+    out.Heading("Auto Reset Points: " + std::to_string(points.size()));
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : points) {
-      rows.push_back({p.binary_checksum(), out.Time(p.create_time()), p.run_id(),
+      rows.push_back({p.build_id(), out.Time(p.create_time()), p.run_id(),
                       Num(p.first_workflow_task_completed_id())});
     }
-    out.Table({{"BinaryChecksum"}, {"CreateTime"}, {"RunId"}, {"EventId"}}, rows);
+    out.Table({{"BuildId"}, {"CreateTime"}, {"RunId"}, {"EventId"}}, rows);
     return;
   }
   std::optional<HistoryEvent> close;
@@ -318,7 +317,8 @@ void RunShow(Context& ctx, const ShowFlags& f) {
     if (f.reverse) {
       for (const auto& e : reversed) *history.add_events() = e;
     } else {
-      HistoryReader reader(ctx, f.ref.workflow_id, f.ref.run_id, f.follow);
+      // One run only: the JSON is a history an SDK can replay.
+      HistoryReader reader(ctx, f.ref.workflow_id, f.ref.run_id, f.follow, /*chain=*/false);
       while (auto e = reader.Next()) *history.add_events() = *e;
     }
     out.PrintJson(ProtoJson(history));

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cli/cli.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/timer_service.h"
@@ -169,6 +170,12 @@ int main(int argc, char** argv) {
   dev->add_option("--search-attribute", f.search_attributes, "Search attributes to register (not implemented yet)");
   int rc = 0;
   dev->callback([&] { rc = RunServer(f); });
-  CLI11_PARSE(app, argc, argv);
+  temporalite::cli::RegisterCommands(app, &rc);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Usage errors exit 2 (as `temporal` does); --help/--version exit 0.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   return rc;
 }
