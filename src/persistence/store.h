@@ -102,8 +102,8 @@ struct SqliteOptions {
   int max_batches_per_transaction = 4096;
   // Under load (the previous transaction held more than one batch) the writer waits up to
   // `commit_delay` for `commit_delay_batches` batches before starting a transaction. Zero disables.
-  std::chrono::microseconds commit_delay{1000};
-  int commit_delay_batches = 32;
+  std::chrono::microseconds commit_delay{500};
+  int commit_delay_batches = 16;
 };
 
 // Opens (creating if needed) and migrates the database, then starts the writer thread.
