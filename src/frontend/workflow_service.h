@@ -49,6 +49,8 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
                                        wsv1::PollWorkflowExecutionUpdateResponse*) override;
   Reactor* ExecuteMultiOperation(Ctx*, const wsv1::ExecuteMultiOperationRequest*,
                                  wsv1::ExecuteMultiOperationResponse*) override;
+  Reactor* DeleteWorkflowExecution(Ctx*, const wsv1::DeleteWorkflowExecutionRequest*,
+                                   wsv1::DeleteWorkflowExecutionResponse*) override;
   Reactor* DescribeWorkflowExecution(Ctx*, const wsv1::DescribeWorkflowExecutionRequest*,
                                      wsv1::DescribeWorkflowExecutionResponse*) override;
   Reactor* GetWorkflowExecutionHistory(Ctx*, const wsv1::GetWorkflowExecutionHistoryRequest*,

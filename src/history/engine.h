@@ -82,6 +82,7 @@ class Engine {
   void SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflowExecutionRequest& req,
                                         wsv1::SignalWithStartWorkflowExecutionResponse* resp, Done done);
   void TerminateWorkflowExecution(const wsv1::TerminateWorkflowExecutionRequest& req, Done done);
+  void DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest& req, Done done);
   void RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done);
   void SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest& req, Done done);
   void DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequest& req,

@@ -179,6 +179,23 @@ void Engine::RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExe
   CommitLocked(txn, std::move(done));
 }
 
+void Engine::DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest& req, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return l.unlock(), done(ns.status());
+  if (req.workflow_execution().workflow_id().empty()) return l.unlock(), done(InvalidArgument("WorkflowId is not set on request."));
+  auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.workflow_execution().workflow_id(),
+                                  req.workflow_execution().run_id());
+  if (!r.ok()) return l.unlock(), done(r.status());
+  Execution& ex = *r.value();
+  Txn txn;
+  // Temporal terminates a running execution before deleting it.
+  if (ex.open()) TerminateLocked(txn, ex, "Delete workflow execution", nullptr, "history-service");
+  // Applied after the batch's upserts: the run, its events and a current pointer naming it go.
+  txn.batch.delete_runs.push_back(ex.st.run_id());
+  CommitLocked(txn, std::move(done));
+}
+
 // --------------------------------------------------------------------------------------------
 // Long polls
 

@@ -719,7 +719,7 @@ test('workflow reset: clear error while the server lacks ResetWorkflowExecution'
   await tl(['workflow', 'terminate', '-w', id]);
 });
 
-test('workflow delete removes the execution', { todo: 'server: DeleteWorkflowExecution not implemented yet' }, async () => {
+test('workflow delete removes the execution', async () => {
   const id = await startWorkflow('sleeper');
   const out = await ok(['workflow', 'delete', '-w', id, '--yes']);
   assert.match(out, /^Delete workflow succeeded$/m);
