@@ -7,184 +7,18 @@
 // Run: node --test tests/compat/chains.test.js   (env TEMPORALITE_BIN overrides the binary;
 // TEMPORALITE_SLOW_TESTS=1 also runs the ~2 minute cron test)
 
-const nodeTest = require('node:test');
-
-const { before, after } = nodeTest;
 const assert = require('node:assert/strict');
-const path = require('node:path');
 
-const { Connection, Client, WorkflowFailedError, ApplicationFailure } = require('@temporalio/client');
-const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
+const { WorkflowFailedError, ApplicationFailure } = require('@temporalio/client');
 const { temporal } = require('@temporalio/proto');
 
-const {
-  startServer,
-  installRuntime,
-  withTimeout,
-  pollUntil,
-  eventsOfType,
-  eventTypeNames,
-  uniqueName,
-} = require('./harness');
+const { pollUntil, eventsOfType, eventTypeNames, uniqueName } = require('./harness');
+const { TEST_TIMEOUT, setupSuite, resultWithin, describeErr, test, statusName } = require('./suite');
 
 const { RetryState, ContinueAsNewInitiator } = temporal.api.enums.v1;
 
-const TEST_TIMEOUT = 30000;
-const NS = 'default';
-
-let server;
-let connection;
-let client;
-let nativeConnection;
-let workflowBundle;
-const liveWorkers = new Set();
-
-before(
-  async () => {
-    installRuntime();
-    const bundling = bundleWorkflowCode({
-      workflowsPath: path.join(__dirname, 'workflows', 'index.js'),
-      logger: new DefaultLogger('WARN'),
-    });
-    bundling.catch(() => {}); // awaited below
-    server = await startServer();
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection, namespace: NS });
-    nativeConnection = await NativeConnection.connect({ address: server.address });
-    workflowBundle = await bundling;
-  },
-  { timeout: 90000 },
-);
-
-after(
-  async () => {
-    for (const w of liveWorkers) {
-      try {
-        if (w.getState() === 'RUNNING') w.shutdown();
-      } catch {
-        // already stopping
-      }
-    }
-    for (const w of liveWorkers) {
-      await pollUntil(() => ['STOPPED', 'FAILED'].includes(w.getState()), {
-        timeoutMs: 15000,
-        what: 'worker stopped',
-      }).catch(() => {});
-    }
-    if (nativeConnection) await nativeConnection.close().catch(() => {});
-    if (connection) await connection.close().catch(() => {});
-    if (server) {
-      const res = await server.stop('SIGTERM');
-      if (res && res.escalated) console.error('temporalite did not stop on SIGTERM within 10 s; it was killed');
-    }
-  },
-  { timeout: 60000 },
-);
-
-/** Runs a fresh worker on `taskQueue` while `fn` runs; the worker is shut down afterwards. */
-async function withWorker(taskQueue, fn, extra = {}) {
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace: NS,
-    taskQueue,
-    workflowBundle,
-    shutdownGraceTime: '1s',
-    ...extra,
-  });
-  liveWorkers.add(worker);
-  try {
-    return await worker.runUntil(fn);
-  } finally {
-    if (['STOPPED', 'FAILED'].includes(worker.getState())) liveWorkers.delete(worker);
-  }
-}
-
-const { WorkflowTaskFailedCause } = require('@temporalio/proto').temporal.api.enums.v1;
-// Workflow task failures a real server may record for these workflows without anything being wrong.
-const BENIGN_TASK_FAILURES = new Set([
-  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, // new event raced a completion
-  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
-  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_UPDATE,
-]);
-
-/** The first non-benign WorkflowTaskFailed event of `history`, described, or null. */
-function taskFailure(history) {
-  const ev = eventsOfType(history, 'WORKFLOW_TASK_FAILED').find(
-    (e) => !BENIGN_TASK_FAILURES.has(e.workflowTaskFailedEventAttributes.cause),
-  );
-  if (!ev) return null;
-  const a = ev.workflowTaskFailedEventAttributes;
-  const cause = String(WorkflowTaskFailedCause[a.cause] ?? a.cause).replace(/^WORKFLOW_TASK_FAILED_CAUSE_/, '');
-  return `workflow task failed (${cause}): ${a.failure ? a.failure.message : '(no failure)'}`;
-}
-
-/**
- * handle.result(), bounded well below the test timeout (a hang fails the test and its worker is
- * shut down). Also fails early when the history records a WorkflowTaskFailed: none of these
- * workflows fails a workflow task on a real server, so a failed task means the server rejected a
- * command, and its message says why.
- */
-async function resultWithin(handle, ms = 15000) {
-  let done = false;
-  const watcher = (async () => {
-    while (!done) {
-      await new Promise((r) => setTimeout(r, 250));
-      if (done) return;
-      const history = await handle.fetchHistory().catch(() => null);
-      const failure = history && taskFailure(history);
-      if (failure && !done) throw new Error(`${handle.workflowId}: ${failure}`);
-    }
-  })();
-  watcher.catch(() => {}); // observed through the race below
-  try {
-    return await withTimeout(Promise.race([handle.result(), watcher]), ms, `result of ${handle.workflowId}`);
-  } finally {
-    done = true;
-  }
-}
-
-/** Terminates the latest run of `workflowId`, ignoring errors (cleanup after a failed test). */
-async function terminateQuietly(workflowId) {
-  await client.workflow
-    .getHandle(workflowId)
-    .terminate('compat test cleanup')
-    .catch(() => {});
-}
-
-/** " <- Name: message" for each cause of `err` (node:test and err.stack do not show `cause`). */
-function causeChain(err) {
-  let s = '';
-  let c = err && err.cause;
-  for (let depth = 0; c && depth < 5; depth++, c = c.cause) s += ` <- ${c.name || 'Error'}: ${c.message}`;
-  return s;
-}
-
-function describeErr(err) {
-  return `${err && err.stack ? err.stack : err}${causeChain(err)}`;
-}
-
-/** node:test `test`, but a failing test's error message also names its causes (gRPC status etc.). */
-function test(name, opts, fn) {
-  return nodeTest.test(name, opts, async (t) => {
-    try {
-      return await fn(t);
-    } catch (e) {
-      const extra = causeChain(e);
-      if (extra && e instanceof Error && !e.message.includes(extra)) {
-        try {
-          e.message += ` [cause${extra}]`;
-        } catch {
-          // read-only message: leave it
-        }
-      }
-      throw e;
-    }
-  });
-}
-
-function statusName(desc) {
-  return desc.status && desc.status.name;
-}
+const suite = setupSuite();
+const { withWorker, terminateQuietly } = suite;
 
 function lastEvent(history) {
   const events = history.events ?? [];
@@ -200,7 +34,7 @@ test('continue-as-new three times: result follows the chain, memo carried over',
   const taskQueue = uniqueName('tq-can');
   const workflowId = uniqueName('wf-can');
   const memo = { owner: 'chains-test', n: 42 };
-  const handle = await client.workflow.start('chainContinueAsNewWorkflow', {
+  const handle = await suite.client.workflow.start('chainContinueAsNewWorkflow', {
     taskQueue,
     workflowId,
     args: [0, 3, []],
@@ -228,14 +62,14 @@ test('continue-as-new three times: result follows the chain, memo carried over',
   // Latest run: COMPLETED, memo carried over. The workflow passes no memo to continueAsNew;
   // sdk-core fills the command's memo (and search attributes) from the current run, and the server
   // starts the new run with the command's memo.
-  const finalDesc = await client.workflow.getHandle(workflowId).describe();
+  const finalDesc = await suite.client.workflow.getHandle(workflowId).describe();
   assert.equal(finalDesc.runId, result.runs[3]);
   assert.equal(statusName(finalDesc), 'COMPLETED');
   assert.deepEqual(finalDesc.memo, memo);
 
   // Every earlier run ends with WorkflowExecutionContinuedAsNew pointing at the next run.
   for (let i = 0; i < 3; i++) {
-    const runHandle = client.workflow.getHandle(workflowId, result.runs[i]);
+    const runHandle = suite.client.workflow.getHandle(workflowId, result.runs[i]);
     const history = await runHandle.fetchHistory();
     const names = eventTypeNames(history);
     assert.equal(names[names.length - 1], 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW', `run ${i} history: ${names}`);
@@ -246,7 +80,7 @@ test('continue-as-new three times: result follows the chain, memo carried over',
   }
 
   // The last run's started event links back to the chain.
-  const lastHistory = await client.workflow.getHandle(workflowId, result.runs[3]).fetchHistory();
+  const lastHistory = await suite.client.workflow.getHandle(workflowId, result.runs[3]).fetchHistory();
   const started = lastHistory.events[0].workflowExecutionStartedEventAttributes;
   assert.equal(started.continuedExecutionRunId, result.runs[2]);
   assert.equal(started.firstExecutionRunId, firstRunId);
@@ -257,7 +91,7 @@ test('continue-as-new three times: result follows the chain, memo carried over',
 test('workflow retry policy: fails on attempts 1 and 2, succeeds on 3', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-wfretry');
   const workflowId = uniqueName('wf-wfretry');
-  const handle = await client.workflow.start('chainAttemptRetryWorkflow', {
+  const handle = await suite.client.workflow.start('chainAttemptRetryWorkflow', {
     taskQueue,
     workflowId,
     args: [3, 'RetryMe'],
@@ -279,7 +113,7 @@ test('workflow retry policy: fails on attempts 1 and 2, succeeds on 3', { timeou
   // new_execution_run_id naming the retry run.
   let runId = firstRunId;
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const runHandle = client.workflow.getHandle(workflowId, runId);
+    const runHandle = suite.client.workflow.getHandle(workflowId, runId);
     const history = await runHandle.fetchHistory();
     const names = eventTypeNames(history);
     assert.equal(names[names.length - 1], 'WORKFLOW_EXECUTION_FAILED', `attempt ${attempt} history: ${names}`);
@@ -296,7 +130,7 @@ test('workflow retry policy: fails on attempts 1 and 2, succeeds on 3', { timeou
   }
   assert.equal(runId, result.runId, 'the chain ends at the run that returned the result');
 
-  const finalHandle = client.workflow.getHandle(workflowId, runId);
+  const finalHandle = suite.client.workflow.getHandle(workflowId, runId);
   assert.equal(statusName(await finalHandle.describe()), 'COMPLETED');
   const history = await finalHandle.fetchHistory();
   const started = history.events[0].workflowExecutionStartedEventAttributes;
@@ -308,14 +142,14 @@ test('workflow retry policy: fails on attempts 1 and 2, succeeds on 3', { timeou
   // backoffCoefficient 1: each retry waits initialInterval (200 ms) before its first workflow task.
   assert.equal(durationMs(started.firstWorkflowTaskBackoff), 200, 'firstWorkflowTaskBackoff');
   assert.equal(started.retryPolicy.maximumAttempts, 5, 'retry policy carried to the retry run');
-  const latest = await client.workflow.getHandle(workflowId).describe();
+  const latest = await suite.client.workflow.getHandle(workflowId).describe();
   assert.equal(latest.runId, runId);
 });
 
 test('workflow retry policy: nonRetryableErrorTypes stops after one attempt', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-wfnoretry');
   const workflowId = uniqueName('wf-wfnoretry');
-  const handle = await client.workflow.start('chainAttemptRetryWorkflow', {
+  const handle = await suite.client.workflow.start('chainAttemptRetryWorkflow', {
     taskQueue,
     workflowId,
     args: [3, 'NoRetryType'],
@@ -343,10 +177,10 @@ test('workflow retry policy: nonRetryableErrorTypes stops after one attempt', { 
     await terminateQuietly(workflowId);
     throw e;
   }
-  const desc = await client.workflow.getHandle(workflowId).describe();
+  const desc = await suite.client.workflow.getHandle(workflowId).describe();
   assert.equal(desc.runId, firstRunId, 'no retry run was created');
   assert.equal(statusName(desc), 'FAILED');
-  const history = await client.workflow.getHandle(workflowId, firstRunId).fetchHistory();
+  const history = await suite.client.workflow.getHandle(workflowId, firstRunId).fetchHistory();
   const names = eventTypeNames(history);
   assert.equal(names[names.length - 1], 'WORKFLOW_EXECUTION_FAILED', `history: ${names}`);
   const attrs = lastEvent(history).workflowExecutionFailedEventAttributes;
@@ -361,7 +195,7 @@ test('cron workflow: start succeeds, first run waits for the next schedule time'
   const workflowId = uniqueName('wf-cron');
   const cronSchedule = '* * * * *';
   const before = Date.now();
-  const handle = await client.workflow.start('chainCronWorkflow', { taskQueue, workflowId, cronSchedule });
+  const handle = await suite.client.workflow.start('chainCronWorkflow', { taskQueue, workflowId, cronSchedule });
   try {
     assert.ok(handle.firstExecutionRunId, 'start returned a run id');
     const desc = await handle.describe();
@@ -401,25 +235,25 @@ test(
     const taskQueue = uniqueName('tq-cron2');
     const workflowId = uniqueName('wf-cron2');
     const cronSchedule = '* * * * *';
-    const handle = await client.workflow.start('chainCronWorkflow', { taskQueue, workflowId, cronSchedule });
+    const handle = await suite.client.workflow.start('chainCronWorkflow', { taskQueue, workflowId, cronSchedule });
     const firstRunId = handle.firstExecutionRunId;
     try {
       await withWorker(taskQueue, async () => {
         // Wait until the second run has completed (at most two minute boundaries away).
         const secondRunId = await pollUntil(
           async () => {
-            const h = await client.workflow.getHandle(workflowId, firstRunId).fetchHistory();
+            const h = await suite.client.workflow.getHandle(workflowId, firstRunId).fetchHistory();
             const ev = lastEvent(h);
             const attrs = ev && ev.workflowExecutionCompletedEventAttributes;
             if (!attrs || !attrs.newExecutionRunId) return null;
-            const second = await client.workflow.getHandle(workflowId, attrs.newExecutionRunId).fetchHistory();
+            const second = await suite.client.workflow.getHandle(workflowId, attrs.newExecutionRunId).fetchHistory();
             return eventsOfType(second, 'WORKFLOW_EXECUTION_COMPLETED').length > 0 ? attrs.newExecutionRunId : null;
           },
           { timeoutMs: 150000, intervalMs: 1000, what: 'second cron run completed' },
         );
         // Each completed cron run reports its result and names the next run.
-        assert.equal(statusName(await client.workflow.getHandle(workflowId, firstRunId).describe()), 'COMPLETED');
-        const second = await client.workflow.getHandle(workflowId, secondRunId).fetchHistory();
+        assert.equal(statusName(await suite.client.workflow.getHandle(workflowId, firstRunId).describe()), 'COMPLETED');
+        const second = await suite.client.workflow.getHandle(workflowId, secondRunId).fetchHistory();
         const started = second.events[0].workflowExecutionStartedEventAttributes;
         assert.equal(started.initiator, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE);
         assert.equal(started.continuedExecutionRunId, firstRunId);
@@ -428,12 +262,12 @@ test(
         assert.ok(durationMs(started.firstWorkflowTaskBackoff) > 0, 'cron run waits for its schedule time');
         const completed = lastEvent(second).workflowExecutionCompletedEventAttributes;
         assert.ok(completed.newExecutionRunId, 'the second run names a third run');
-        const latest = await client.workflow.getHandle(workflowId).describe();
+        const latest = await suite.client.workflow.getHandle(workflowId).describe();
         assert.equal(latest.runId, completed.newExecutionRunId);
         assert.equal(statusName(latest), 'RUNNING');
       });
     } finally {
-      await client.workflow.getHandle(workflowId).terminate('cron test done').catch(() => {});
+      await suite.client.workflow.getHandle(workflowId).terminate('cron test done').catch(() => {});
     }
   },
 );

@@ -6,182 +6,18 @@
 // One server for the whole file; each test uses its own task queue and workflow ids.
 // Run: node --test tests/compat/children.test.js   (env TEMPORALITE_BIN overrides the binary)
 
-const nodeTest = require('node:test');
-
-const { before, after } = nodeTest;
 const assert = require('node:assert/strict');
-const path = require('node:path');
 
-const {
-  Connection,
-  Client,
-  WorkflowFailedError,
-  ChildWorkflowFailure,
-  ApplicationFailure,
-} = require('@temporalio/client');
-const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
+const { WorkflowFailedError, ChildWorkflowFailure, ApplicationFailure } = require('@temporalio/client');
 const { temporal } = require('@temporalio/proto');
 
-const {
-  startServer,
-  installRuntime,
-  withTimeout,
-  pollUntil,
-  eventsOfType,
-  eventTypeNames,
-  uniqueName,
-} = require('./harness');
+const { pollUntil, eventsOfType, eventTypeNames, uniqueName } = require('./harness');
+const { TEST_TIMEOUT, NS, setupSuite, taskFailure, resultWithin, describeErr, test, statusName } = require('./suite');
 
 const { StartChildWorkflowExecutionFailedCause } = temporal.api.enums.v1;
 
-const TEST_TIMEOUT = 30000;
-const NS = 'default';
-
-let server;
-let connection;
-let client;
-let nativeConnection;
-let workflowBundle;
-const liveWorkers = new Set();
-
-before(
-  async () => {
-    installRuntime();
-    const bundling = bundleWorkflowCode({
-      workflowsPath: path.join(__dirname, 'workflows', 'index.js'),
-      logger: new DefaultLogger('WARN'),
-    });
-    bundling.catch(() => {}); // awaited below
-    server = await startServer();
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection, namespace: NS });
-    nativeConnection = await NativeConnection.connect({ address: server.address });
-    workflowBundle = await bundling;
-  },
-  { timeout: 90000 },
-);
-
-after(
-  async () => {
-    for (const w of liveWorkers) {
-      try {
-        if (w.getState() === 'RUNNING') w.shutdown();
-      } catch {
-        // already stopping
-      }
-    }
-    for (const w of liveWorkers) {
-      await pollUntil(() => ['STOPPED', 'FAILED'].includes(w.getState()), {
-        timeoutMs: 15000,
-        what: 'worker stopped',
-      }).catch(() => {});
-    }
-    if (nativeConnection) await nativeConnection.close().catch(() => {});
-    if (connection) await connection.close().catch(() => {});
-    if (server) {
-      const res = await server.stop('SIGTERM');
-      if (res && res.escalated) console.error('temporalite did not stop on SIGTERM within 10 s; it was killed');
-    }
-  },
-  { timeout: 60000 },
-);
-
-/** Runs a fresh worker on `taskQueue` while `fn` runs; the worker is shut down afterwards. */
-async function withWorker(taskQueue, fn, extra = {}) {
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace: NS,
-    taskQueue,
-    workflowBundle,
-    shutdownGraceTime: '1s',
-    ...extra,
-  });
-  liveWorkers.add(worker);
-  try {
-    return await worker.runUntil(fn);
-  } finally {
-    if (['STOPPED', 'FAILED'].includes(worker.getState())) liveWorkers.delete(worker);
-  }
-}
-
-const { WorkflowTaskFailedCause } = require('@temporalio/proto').temporal.api.enums.v1;
-// Workflow task failures a real server may record for these workflows without anything being wrong.
-const BENIGN_TASK_FAILURES = new Set([
-  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, // new event raced a completion
-  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
-  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_UPDATE,
-]);
-
-/** The first non-benign WorkflowTaskFailed event of `history`, described, or null. */
-function taskFailure(history) {
-  const ev = eventsOfType(history, 'WORKFLOW_TASK_FAILED').find(
-    (e) => !BENIGN_TASK_FAILURES.has(e.workflowTaskFailedEventAttributes.cause),
-  );
-  if (!ev) return null;
-  const a = ev.workflowTaskFailedEventAttributes;
-  const cause = String(WorkflowTaskFailedCause[a.cause] ?? a.cause).replace(/^WORKFLOW_TASK_FAILED_CAUSE_/, '');
-  return `workflow task failed (${cause}): ${a.failure ? a.failure.message : '(no failure)'}`;
-}
-
-/**
- * handle.result(), bounded well below the test timeout (a hang fails the test and its worker is
- * shut down). Also fails early when the history records a WorkflowTaskFailed: none of these
- * workflows fails a workflow task on a real server, so a failed task means the server rejected a
- * command, and its message says why.
- */
-async function resultWithin(handle, ms = 15000) {
-  let done = false;
-  const watcher = (async () => {
-    while (!done) {
-      await new Promise((r) => setTimeout(r, 250));
-      if (done) return;
-      const history = await handle.fetchHistory().catch(() => null);
-      const failure = history && taskFailure(history);
-      if (failure && !done) throw new Error(`${handle.workflowId}: ${failure}`);
-    }
-  })();
-  watcher.catch(() => {}); // observed through the race below
-  try {
-    return await withTimeout(Promise.race([handle.result(), watcher]), ms, `result of ${handle.workflowId}`);
-  } finally {
-    done = true;
-  }
-}
-
-/** " <- Name: message" for each cause of `err` (node:test and err.stack do not show `cause`). */
-function causeChain(err) {
-  let s = '';
-  let c = err && err.cause;
-  for (let depth = 0; c && depth < 5; depth++, c = c.cause) s += ` <- ${c.name || 'Error'}: ${c.message}`;
-  return s;
-}
-
-function describeErr(err) {
-  return `${err && err.stack ? err.stack : err}${causeChain(err)}`;
-}
-
-/** node:test `test`, but a failing test's error message also names its causes (gRPC status etc.). */
-function test(name, opts, fn) {
-  return nodeTest.test(name, opts, async (t) => {
-    try {
-      return await fn(t);
-    } catch (e) {
-      const extra = causeChain(e);
-      if (extra && e instanceof Error && !e.message.includes(extra)) {
-        try {
-          e.message += ` [cause${extra}]`;
-        } catch {
-          // read-only message: leave it
-        }
-      }
-      throw e;
-    }
-  });
-}
-
-function statusName(desc) {
-  return desc.status && desc.status.name;
-}
+const suite = setupSuite();
+const { withWorker, terminateQuietly } = suite;
 
 /**
  * Waits (bounded) until the workflow's history contains an event of type `type`; returns that event.
@@ -211,21 +47,11 @@ async function waitForStatus(handle, status, timeoutMs = 10000) {
   });
 }
 
-/** Terminates the latest run of every id, ignoring errors (cleanup; a closed workflow is fine). */
-async function terminateQuietly(...workflowIds) {
-  for (const id of workflowIds) {
-    await client.workflow
-      .getHandle(id)
-      .terminate('compat test cleanup')
-      .catch(() => {});
-  }
-}
-
 test('parent executes a child and returns its result', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-child');
   const parentId = uniqueName('wf-parent');
   const childId = `${parentId}-child`;
-  const handle = await client.workflow.start('childParentExecuteWorkflow', { taskQueue, workflowId: parentId, args: [childId] });
+  const handle = await suite.client.workflow.start('childParentExecuteWorkflow', { taskQueue, workflowId: parentId, args: [childId] });
   try {
     const result = await withWorker(taskQueue, () => resultWithin(handle));
     assert.deepEqual(result, { echoed: 'child got from-parent', workflowId: childId, parentWorkflowId: parentId });
@@ -246,7 +72,7 @@ test('parent executes a child and returns its result', { timeout: TEST_TIMEOUT }
   assert.equal(initiated.workflowId, childId);
   assert.equal(initiated.workflowType.name, 'childEchoWorkflow');
   assert.equal(initiated.taskQueue.name, taskQueue, 'the child inherits the parent task queue');
-  const childDesc = await client.workflow.getHandle(childId).describe();
+  const childDesc = await suite.client.workflow.getHandle(childId).describe();
   assert.equal(statusName(childDesc), 'COMPLETED');
   assert.equal(childDesc.type, 'childEchoWorkflow');
 });
@@ -255,7 +81,7 @@ test('child failure reaches the parent as ChildWorkflowFailure(ApplicationFailur
   const taskQueue = uniqueName('tq-child-fail');
   const parentId = uniqueName('wf-parent-fail');
   const childId = `${parentId}-child`;
-  const handle = await client.workflow.start('childParentFailingWorkflow', { taskQueue, workflowId: parentId, args: [childId] });
+  const handle = await suite.client.workflow.start('childParentFailingWorkflow', { taskQueue, workflowId: parentId, args: [childId] });
   try {
     await withWorker(taskQueue, () =>
       assert.rejects(resultWithin(handle), (err) => {
@@ -273,7 +99,7 @@ test('child failure reaches the parent as ChildWorkflowFailure(ApplicationFailur
     await terminateQuietly(parentId, childId);
   }
   assert.equal(statusName(await handle.describe()), 'FAILED');
-  assert.equal(statusName(await client.workflow.getHandle(childId).describe()), 'FAILED');
+  assert.equal(statusName(await suite.client.workflow.getHandle(childId).describe()), 'FAILED');
   const history = await handle.fetchHistory();
   const names = eventTypeNames(history);
   assert.equal(eventsOfType(history, 'CHILD_WORKFLOW_EXECUTION_FAILED').length, 1, `parent history: ${names}`);
@@ -284,7 +110,7 @@ test('terminating the parent terminates the child (default ParentClosePolicy TER
   const taskQueue = uniqueName('tq-child-term');
   const parentId = uniqueName('wf-parent-term');
   const childId = `${parentId}-child`;
-  const handle = await client.workflow.start('childParentStartWorkflow', {
+  const handle = await suite.client.workflow.start('childParentStartWorkflow', {
     taskQueue,
     workflowId: parentId,
     args: [childId, undefined, true],
@@ -295,7 +121,7 @@ test('terminating the parent terminates the child (default ParentClosePolicy TER
       // The parent handles the started event in a workflow task; wait for the timer it then starts
       // so the child is running and the parent is idle.
       await waitForEvent(handle, 'TIMER_STARTED');
-      const child = client.workflow.getHandle(childId);
+      const child = suite.client.workflow.getHandle(childId);
       assert.equal(statusName(await child.describe()), 'RUNNING');
       await handle.terminate('parent terminated by compat test');
       // The parent-close policy is applied asynchronously after the parent closed.
@@ -305,7 +131,7 @@ test('terminating the parent terminates the child (default ParentClosePolicy TER
     await terminateQuietly(parentId, childId);
   }
   assert.equal(statusName(await handle.describe()), 'TERMINATED');
-  const childHistory = await client.workflow.getHandle(childId).fetchHistory();
+  const childHistory = await suite.client.workflow.getHandle(childId).fetchHistory();
   const names = eventTypeNames(childHistory);
   assert.equal(names[names.length - 1], 'WORKFLOW_EXECUTION_TERMINATED', `child history: ${names}`);
 });
@@ -314,7 +140,7 @@ test('ParentClosePolicy ABANDON: the child keeps running after the parent comple
   const taskQueue = uniqueName('tq-child-abandon');
   const parentId = uniqueName('wf-parent-abandon');
   const childId = `${parentId}-child`;
-  const handle = await client.workflow.start('childParentStartWorkflow', {
+  const handle = await suite.client.workflow.start('childParentStartWorkflow', {
     taskQueue,
     workflowId: parentId,
     args: [childId, 'ABANDON', false],
@@ -325,7 +151,7 @@ test('ParentClosePolicy ABANDON: the child keeps running after the parent comple
       assert.equal(result.childWorkflowId, childId);
       assert.ok(result.childRunId, 'child run id returned');
       assert.equal(statusName(await handle.describe()), 'COMPLETED');
-      const child = client.workflow.getHandle(childId);
+      const child = suite.client.workflow.getHandle(childId);
       const desc = await child.describe();
       assert.equal(desc.runId, result.childRunId);
       assert.equal(statusName(desc), 'RUNNING');
@@ -348,7 +174,7 @@ test('describe of a child shows parentExecution and rootExecution', { timeout: T
   const taskQueue = uniqueName('tq-child-desc');
   const parentId = uniqueName('wf-parent-desc');
   const childId = `${parentId}-child`;
-  const handle = await client.workflow.start('childParentStartWorkflow', {
+  const handle = await suite.client.workflow.start('childParentStartWorkflow', {
     taskQueue,
     workflowId: parentId,
     args: [childId, undefined, true],
@@ -357,7 +183,7 @@ test('describe of a child shows parentExecution and rootExecution', { timeout: T
   try {
     const desc = await withWorker(taskQueue, async () => {
       await waitForEvent(handle, 'CHILD_WORKFLOW_EXECUTION_STARTED');
-      return client.workflow.getHandle(childId).describe();
+      return suite.client.workflow.getHandle(childId).describe();
     });
     assert.equal(statusName(desc), 'RUNNING');
     assert.deepEqual(desc.parentExecution, { workflowId: parentId, runId: parentRunId });
@@ -370,7 +196,7 @@ test('describe of a child shows parentExecution and rootExecution', { timeout: T
     assert.equal(parentDesc.parentExecution, undefined);
     assert.deepEqual(parentDesc.rootExecution, { workflowId: parentId, runId: parentRunId });
     // The child's started event names its parent too.
-    const started = (await client.workflow.getHandle(childId).fetchHistory()).events[0]
+    const started = (await suite.client.workflow.getHandle(childId).fetchHistory()).events[0]
       .workflowExecutionStartedEventAttributes;
     assert.equal(started.parentWorkflowExecution.workflowId, parentId);
     assert.equal(started.parentWorkflowExecution.runId, parentRunId);
@@ -385,8 +211,8 @@ test('starting a child with a running workflow id: WorkflowExecutionAlreadyStart
   const taskQueue = uniqueName('tq-child-dup');
   const parentId = uniqueName('wf-parent-dup');
   const childId = `${parentId}-taken`;
-  const existing = await client.workflow.start('childSleeperWorkflow', { taskQueue, workflowId: childId });
-  const handle = await client.workflow.start('childParentDuplicateWorkflow', {
+  const existing = await suite.client.workflow.start('childSleeperWorkflow', { taskQueue, workflowId: childId });
+  const handle = await suite.client.workflow.start('childParentDuplicateWorkflow', {
     taskQueue,
     workflowId: parentId,
     args: [childId],
@@ -399,7 +225,7 @@ test('starting a child with a running workflow id: WorkflowExecutionAlreadyStart
       workflowId: childId,
       workflowType: 'childSleeperWorkflow',
     });
-    const desc = await client.workflow.getHandle(childId).describe();
+    const desc = await suite.client.workflow.getHandle(childId).describe();
     assert.equal(desc.runId, existing.firstExecutionRunId, 'the existing workflow is untouched');
     assert.equal(statusName(desc), 'RUNNING');
     assert.equal(desc.parentExecution, undefined, 'the existing workflow has no parent');

@@ -6,14 +6,11 @@
 // One server for the whole file; each test uses its own task queue and workflow ids.
 // Run: node --test tests/compat/core.test.js   (env TEMPORALITE_BIN overrides the binary)
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { randomUUID } = require('node:crypto');
-const path = require('node:path');
 
 const {
-  Connection,
-  Client,
   WorkflowFailedError,
   WorkflowExecutionAlreadyStartedError,
   ActivityFailure,
@@ -22,112 +19,18 @@ const {
   TerminatedFailure,
   CancelledFailure,
 } = require('@temporalio/client');
-const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
 
-const {
-  startServer,
-  installRuntime,
-  withTimeout,
-  pollUntil,
-  eventsOfType,
-  eventTypeNames,
-  uniqueName,
-} = require('./harness');
+const { withTimeout, pollUntil, eventsOfType, eventTypeNames, uniqueName } = require('./harness');
+const { TEST_TIMEOUT, NS, setupSuite, statusName, waitForEvent } = require('./suite');
 const { state, activities, onStep } = require('./activities');
 
-const TEST_TIMEOUT = 30000;
-const NS = 'default';
-
-let server;
-let connection;
-let client;
-let nativeConnection;
-let workflowBundle;
-const liveWorkers = new Set();
-
-before(
-  async () => {
-    installRuntime();
-    // Bundle once per process (it takes seconds) while the server starts.
-    const bundling = bundleWorkflowCode({
-      workflowsPath: path.join(__dirname, 'workflows', 'index.js'),
-      logger: new DefaultLogger('WARN'),
-    });
-    bundling.catch(() => {}); // awaited below; don't report it as unhandled if startServer throws first
-    server = await startServer();
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection, namespace: NS });
-    nativeConnection = await NativeConnection.connect({ address: server.address });
-    workflowBundle = await bundling;
-  },
-  { timeout: 90000 },
-);
-
-after(
-  async () => {
-    for (const w of liveWorkers) {
-      try {
-        if (w.getState() === 'RUNNING') w.shutdown();
-      } catch {
-        // already stopping
-      }
-    }
-    for (const w of liveWorkers) {
-      await pollUntil(() => ['STOPPED', 'FAILED'].includes(w.getState()), {
-        timeoutMs: 15000,
-        what: 'worker stopped',
-      }).catch(() => {});
-    }
-    if (nativeConnection) await nativeConnection.close().catch(() => {});
-    if (connection) await connection.close().catch(() => {});
-    if (server) {
-      const res = await server.stop('SIGTERM');
-      if (res && res.escalated) console.error('temporalite did not stop on SIGTERM within 10 s; it was killed');
-    }
-  },
-  { timeout: 60000 },
-);
-
-function createWorker(taskQueue, extra = {}) {
-  return Worker.create({
-    connection: nativeConnection,
-    namespace: NS,
-    taskQueue,
-    workflowBundle,
-    activities,
-    shutdownGraceTime: '1s',
-    ...extra,
-  });
-}
-
-/** Runs a fresh worker on `taskQueue` while `fn` runs; the worker is shut down afterwards. */
-async function withWorker(taskQueue, fn, extra = {}) {
-  const worker = await createWorker(taskQueue, extra);
-  liveWorkers.add(worker);
-  try {
-    return await worker.runUntil(fn);
-  } finally {
-    if (['STOPPED', 'FAILED'].includes(worker.getState())) liveWorkers.delete(worker);
-  }
-}
-
-function statusName(desc) {
-  return desc.status && desc.status.name;
-}
-
-/** Waits (bounded) until the workflow's history contains an event of type `type`. */
-async function waitForEvent(handle, type, timeoutMs = 10000) {
-  return pollUntil(async () => eventsOfType(await handle.fetchHistory(), type).length > 0, {
-    timeoutMs,
-    intervalMs: 100,
-    what: `history event ${type}`,
-  });
-}
+const suite = setupSuite({ activities });
+const { createWorker, withWorker, liveWorkers } = suite;
 
 test('workflow runs one activity and returns its result', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-greet');
   const result = await withWorker(taskQueue, () =>
-    client.workflow.execute('greetWorkflow', {
+    suite.client.workflow.execute('greetWorkflow', {
       taskQueue,
       workflowId: uniqueName('wf-greet'),
       args: ['Temporal'],
@@ -140,7 +43,7 @@ test('activity fails twice then succeeds under a retry policy', { timeout: TEST_
   const taskQueue = uniqueName('tq-retry');
   const workflowId = uniqueName('wf-retry');
   const key = workflowId;
-  const handle = await client.workflow.start('retryWorkflow', { taskQueue, workflowId, args: [key, 2] });
+  const handle = await suite.client.workflow.start('retryWorkflow', { taskQueue, workflowId, args: [key, 2] });
   const result = await withWorker(taskQueue, () => handle.result());
   assert.equal(result, 'ok after 3 attempts');
   assert.equal(state.calls.get(key), 3, 'activity should have run exactly 3 times');
@@ -172,7 +75,7 @@ function assertNonRetryableActivityFailure(err, { message, type }) {
 test('non-retryable activity failure (ApplicationFailure.nonRetryable) fails the workflow', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-nonretry');
   const workflowId = uniqueName('wf-nonretry');
-  const handle = await client.workflow.start('nonRetryableWorkflow', { taskQueue, workflowId, args: [workflowId] });
+  const handle = await suite.client.workflow.start('nonRetryableWorkflow', { taskQueue, workflowId, args: [workflowId] });
   await withWorker(taskQueue, () =>
     assert.rejects(handle.result(), (err) =>
       assertNonRetryableActivityFailure(err, { message: 'fatal activity error', type: 'FatalError' }),
@@ -185,7 +88,7 @@ test('non-retryable activity failure (ApplicationFailure.nonRetryable) fails the
 test('non-retryable activity failure (retry.nonRetryableErrorTypes) fails the workflow', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-nonretry-type');
   const workflowId = uniqueName('wf-nonretry-type');
-  const handle = await client.workflow.start('nonRetryableTypeWorkflow', { taskQueue, workflowId, args: [workflowId] });
+  const handle = await suite.client.workflow.start('nonRetryableTypeWorkflow', { taskQueue, workflowId, args: [workflowId] });
   await withWorker(taskQueue, () =>
     assert.rejects(handle.result(), (err) =>
       assertNonRetryableActivityFailure(err, { message: 'typed fatal activity error', type: 'MyNonRetryableType' }),
@@ -197,7 +100,7 @@ test('non-retryable activity failure (retry.nonRetryableErrorTypes) fails the wo
 test('heartbeat timeout surfaces as TimeoutFailure(HEARTBEAT)', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-hbtimeout');
   const workflowId = uniqueName('wf-hbtimeout');
-  const handle = await client.workflow.start('heartbeatTimeoutWorkflow', { taskQueue, workflowId, args: [workflowId] });
+  const handle = await suite.client.workflow.start('heartbeatTimeoutWorkflow', { taskQueue, workflowId, args: [workflowId] });
   const t0 = Date.now();
   await withWorker(taskQueue, () =>
     assert.rejects(handle.result(), (err) => {
@@ -219,7 +122,7 @@ test('heartbeat timeout surfaces as TimeoutFailure(HEARTBEAT)', { timeout: TEST_
 test('activity cancellation is delivered through heartbeat', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-cancel-act');
   const workflowId = uniqueName('wf-cancel-act');
-  const handle = await client.workflow.start('cancelActivityWorkflow', { taskQueue, workflowId, args: [workflowId] });
+  const handle = await suite.client.workflow.start('cancelActivityWorkflow', { taskQueue, workflowId, args: [workflowId] });
   const result = await withWorker(taskQueue, () => handle.result());
   assert.equal(result, 'activity cancelled');
   assert.equal(state.calls.get(workflowId), 1);
@@ -238,7 +141,7 @@ test('workflow.sleep timer fires after its duration', { timeout: TEST_TIMEOUT },
   const taskQueue = uniqueName('tq-timer');
   const workflowId = uniqueName('wf-timer');
   const t0 = Date.now();
-  const handle = await client.workflow.start('timerWorkflow', { taskQueue, workflowId, args: ['1s'] });
+  const handle = await suite.client.workflow.start('timerWorkflow', { taskQueue, workflowId, args: ['1s'] });
   const workflowElapsed = await withWorker(taskQueue, () => handle.result());
   const elapsed = Date.now() - t0;
   // Both clocks are this machine's; a few ms of slack for clock granularity.
@@ -258,7 +161,7 @@ test('workflow.sleep timer fires after its duration', { timeout: TEST_TIMEOUT },
 test('terminate: result rejects with TerminatedFailure, status TERMINATED', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-terminate');
   const workflowId = uniqueName('wf-terminate');
-  const handle = await client.workflow.start('sleepLongWorkflow', { taskQueue, workflowId });
+  const handle = await suite.client.workflow.start('sleepLongWorkflow', { taskQueue, workflowId });
   await withWorker(taskQueue, async () => {
     await waitForEvent(handle, 'TIMER_STARTED');
     await handle.terminate('terminated by compat test');
@@ -279,7 +182,7 @@ test('terminate: result rejects with TerminatedFailure, status TERMINATED', { ti
 test('cancel: result rejects with CancelledFailure, status CANCELLED', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-cancel');
   const workflowId = uniqueName('wf-cancel');
-  const handle = await client.workflow.start('sleepLongWorkflow', { taskQueue, workflowId });
+  const handle = await suite.client.workflow.start('sleepLongWorkflow', { taskQueue, workflowId });
   await withWorker(taskQueue, async () => {
     await waitForEvent(handle, 'TIMER_STARTED');
     await handle.cancel();
@@ -299,7 +202,7 @@ test('cancel: result rejects with CancelledFailure, status CANCELLED', { timeout
 test('DescribeWorkflowExecution shows the pending activity with attempt and last failure', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-pending');
   const workflowId = uniqueName('wf-pending');
-  const handle = await client.workflow.start('pendingActivityWorkflow', { taskQueue, workflowId, args: [workflowId] });
+  const handle = await suite.client.workflow.start('pendingActivityWorkflow', { taskQueue, workflowId, args: [workflowId] });
   try {
     await withWorker(taskQueue, async () => {
       const pa = await pollUntil(
@@ -326,9 +229,9 @@ test('DescribeWorkflowExecution shows the pending activity with attempt and last
 test('duplicate start with the same workflowId is rejected while running', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-dup');
   const workflowId = uniqueName('wf-dup');
-  const first = await client.workflow.start('sleepLongWorkflow', { taskQueue, workflowId });
+  const first = await suite.client.workflow.start('sleepLongWorkflow', { taskQueue, workflowId });
   try {
-    await assert.rejects(client.workflow.start('sleepLongWorkflow', { taskQueue, workflowId }), (err) => {
+    await assert.rejects(suite.client.workflow.start('sleepLongWorkflow', { taskQueue, workflowId }), (err) => {
       assert.ok(
         err instanceof WorkflowExecutionAlreadyStartedError,
         `expected WorkflowExecutionAlreadyStartedError, got ${err && err.stack}`,
@@ -336,7 +239,7 @@ test('duplicate start with the same workflowId is rejected while running', { tim
       assert.equal(err.workflowId, workflowId);
       return true;
     });
-    const desc = await client.workflow.getHandle(workflowId).describe();
+    const desc = await suite.client.workflow.getHandle(workflowId).describe();
     assert.equal(desc.runId, first.firstExecutionRunId, 'the running execution is still the first one');
   } finally {
     await first.terminate('dup test done').catch(() => {});
@@ -354,11 +257,11 @@ test('raw StartWorkflowExecution with the same requestId is deduplicated', { tim
     requestId: randomUUID(),
     identity: 'compat-test',
   };
-  const r1 = await connection.workflowService.startWorkflowExecution(request);
-  const r2 = await connection.workflowService.startWorkflowExecution({ ...request });
+  const r1 = await suite.connection.workflowService.startWorkflowExecution(request);
+  const r2 = await suite.connection.workflowService.startWorkflowExecution({ ...request });
   assert.ok(r1.runId, 'runId returned');
   assert.equal(r2.runId, r1.runId, 'same requestId must return the same run');
-  const handle = client.workflow.getHandle(workflowId, r1.runId);
+  const handle = suite.client.workflow.getHandle(workflowId, r1.runId);
   const result = await withWorker(taskQueue, () => handle.result());
   assert.deepEqual(result, { workflowId, runId: r1.runId });
   const history = await handle.fetchHistory();
@@ -373,8 +276,8 @@ test('large (100 KB) payload round-trips through workflow and activity', { timeo
   assert.ok(JSON.stringify(value).length >= 100 * 1024, 'payload is at least 100 KB');
   const [viaWorkflow, viaActivity] = await withWorker(taskQueue, () =>
     Promise.all([
-      client.workflow.execute('echoWorkflow', { taskQueue, workflowId: uniqueName('wf-large'), args: [value] }),
-      client.workflow.execute('echoViaActivityWorkflow', {
+      suite.client.workflow.execute('echoWorkflow', { taskQueue, workflowId: uniqueName('wf-large'), args: [value] }),
+      suite.client.workflow.execute('echoViaActivityWorkflow', {
         taskQueue,
         workflowId: uniqueName('wf-large-act'),
         args: [value],
@@ -389,7 +292,7 @@ test('workflowExecutionTimeout: result rejects with TimeoutFailure, status TIMED
   const taskQueue = uniqueName('tq-wftimeout');
   const workflowId = uniqueName('wf-wftimeout');
   const t0 = Date.now();
-  const handle = await client.workflow.start('sleepLongWorkflow', {
+  const handle = await suite.client.workflow.start('sleepLongWorkflow', {
     taskQueue,
     workflowId,
     workflowExecutionTimeout: '2s',
@@ -411,7 +314,7 @@ test('workflowExecutionTimeout: result rejects with TimeoutFailure, status TIMED
 test('workflow throwing ApplicationFailure fails with that message, status FAILED', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-wffail');
   const workflowId = uniqueName('wf-wffail');
-  const handle = await client.workflow.start('failingWorkflow', { taskQueue, workflowId, args: ['workflow boom'] });
+  const handle = await suite.client.workflow.start('failingWorkflow', { taskQueue, workflowId, args: ['workflow boom'] });
   await withWorker(taskQueue, () =>
     assert.rejects(handle.result(), (err) => {
       assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${err && err.stack}`);
@@ -429,7 +332,7 @@ test('workflow throwing ApplicationFailure fails with that message, status FAILE
 test('signal is delivered to a running workflow', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-signal');
   const workflowId = uniqueName('wf-signal');
-  const handle = await client.workflow.start('waitForSignalWorkflow', { taskQueue, workflowId });
+  const handle = await suite.client.workflow.start('waitForSignalWorkflow', { taskQueue, workflowId });
   const result = await withWorker(taskQueue, async () => {
     await waitForEvent(handle, 'WORKFLOW_TASK_COMPLETED');
     await handle.signal('continue', { hello: 'signal' });
@@ -458,7 +361,7 @@ test('a new worker finishes a workflow after the first worker shut down (sticky 
   const identity1 = `${workflowId}-worker-1`;
   const identity2 = `${workflowId}-worker-2`;
   const stepOneDone = onStep(key, 'one');
-  const handle = await client.workflow.start('twoStepWorkflow', { taskQueue, workflowId, args: [key, 3000] });
+  const handle = await suite.client.workflow.start('twoStepWorkflow', { taskQueue, workflowId, args: [key, 3000] });
 
   const worker1 = await createWorker(taskQueue, { identity: identity1 });
   liveWorkers.add(worker1);

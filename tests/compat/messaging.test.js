@@ -6,43 +6,20 @@
 // One server for the whole file; each test uses its own task queue and workflow ids.
 // Run: node --test tests/compat/messaging.test.js   (env TEMPORALITE_BIN overrides the binary)
 
-const nodeTest = require('node:test');
-
-const { before, after } = nodeTest;
 const assert = require('node:assert/strict');
-const path = require('node:path');
 
 const {
-  Connection,
-  Client,
   ApplicationFailure,
   QueryNotRegisteredError,
   WorkflowUpdateFailedError,
   WithStartWorkflowOperation,
 } = require('@temporalio/client');
 const { Context } = require('@temporalio/activity');
-const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
 
-const {
-  startServer,
-  installRuntime,
-  withTimeout,
-  pollUntil,
-  eventsOfType,
-  eventTypeNames,
-  uniqueName,
-} = require('./harness');
+const { withTimeout, eventsOfType, eventTypeNames, uniqueName } = require('./harness');
+const { TEST_TIMEOUT, setupSuite, resultWithin, describeErr, test, statusName, waitForEvent } = require('./suite');
 
-const TEST_TIMEOUT = 30000;
 const RPC_TIMEOUT = 10000; // bound on a single query / update call
-const NS = 'default';
-
-let server;
-let connection;
-let client;
-let nativeConnection;
-let workflowBundle;
-const liveWorkers = new Set();
 
 // ---- activities (run in this process) ---------------------------------------------------------
 
@@ -70,154 +47,8 @@ const activities = {
 
 // ---- server / worker lifecycle ----------------------------------------------------------------
 
-before(
-  async () => {
-    installRuntime();
-    const bundling = bundleWorkflowCode({
-      workflowsPath: path.join(__dirname, 'workflows', 'index.js'),
-      logger: new DefaultLogger('WARN'),
-    });
-    bundling.catch(() => {}); // awaited below
-    server = await startServer();
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection, namespace: NS });
-    nativeConnection = await NativeConnection.connect({ address: server.address });
-    workflowBundle = await bundling;
-  },
-  { timeout: 90000 },
-);
-
-after(
-  async () => {
-    for (const w of liveWorkers) {
-      try {
-        if (w.getState() === 'RUNNING') w.shutdown();
-      } catch {
-        // already stopping
-      }
-    }
-    for (const w of liveWorkers) {
-      await pollUntil(() => ['STOPPED', 'FAILED'].includes(w.getState()), {
-        timeoutMs: 15000,
-        what: 'worker stopped',
-      }).catch(() => {});
-    }
-    if (nativeConnection) await nativeConnection.close().catch(() => {});
-    if (connection) await connection.close().catch(() => {});
-    if (server) {
-      const res = await server.stop('SIGTERM');
-      if (res && res.escalated) console.error('temporalite did not stop on SIGTERM within 10 s; it was killed');
-    }
-  },
-  { timeout: 60000 },
-);
-
-/** Runs a fresh worker on `taskQueue` while `fn` runs; the worker is shut down afterwards. */
-async function withWorker(taskQueue, fn, extra = {}) {
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace: NS,
-    taskQueue,
-    workflowBundle,
-    activities,
-    shutdownGraceTime: '1s',
-    ...extra,
-  });
-  liveWorkers.add(worker);
-  try {
-    return await worker.runUntil(fn);
-  } finally {
-    if (['STOPPED', 'FAILED'].includes(worker.getState())) liveWorkers.delete(worker);
-  }
-}
-
-const { WorkflowTaskFailedCause } = require('@temporalio/proto').temporal.api.enums.v1;
-// Workflow task failures a real server may record for these workflows without anything being wrong.
-const BENIGN_TASK_FAILURES = new Set([
-  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, // new event raced a completion
-  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
-  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_UPDATE,
-]);
-
-/** The first non-benign WorkflowTaskFailed event of `history`, described, or null. */
-function taskFailure(history) {
-  const ev = eventsOfType(history, 'WORKFLOW_TASK_FAILED').find(
-    (e) => !BENIGN_TASK_FAILURES.has(e.workflowTaskFailedEventAttributes.cause),
-  );
-  if (!ev) return null;
-  const a = ev.workflowTaskFailedEventAttributes;
-  const cause = String(WorkflowTaskFailedCause[a.cause] ?? a.cause).replace(/^WORKFLOW_TASK_FAILED_CAUSE_/, '');
-  return `workflow task failed (${cause}): ${a.failure ? a.failure.message : '(no failure)'}`;
-}
-
-/**
- * handle.result(), bounded well below the test timeout (a hang fails the test and its worker is
- * shut down). Also fails early when the history records a WorkflowTaskFailed: none of these
- * workflows fails a workflow task on a real server, so a failed task means the server rejected a
- * command, and its message says why.
- */
-async function resultWithin(handle, ms = 15000) {
-  let done = false;
-  const watcher = (async () => {
-    while (!done) {
-      await new Promise((r) => setTimeout(r, 250));
-      if (done) return;
-      const history = await handle.fetchHistory().catch(() => null);
-      const failure = history && taskFailure(history);
-      if (failure && !done) throw new Error(`${handle.workflowId}: ${failure}`);
-    }
-  })();
-  watcher.catch(() => {}); // observed through the race below
-  try {
-    return await withTimeout(Promise.race([handle.result(), watcher]), ms, `result of ${handle.workflowId}`);
-  } finally {
-    done = true;
-  }
-}
-
-/** " <- Name: message" for each cause of `err` (node:test and err.stack do not show `cause`). */
-function causeChain(err) {
-  let s = '';
-  let c = err && err.cause;
-  for (let depth = 0; c && depth < 5; depth++, c = c.cause) s += ` <- ${c.name || 'Error'}: ${c.message}`;
-  return s;
-}
-
-function describeErr(err) {
-  return `${err && err.stack ? err.stack : err}${causeChain(err)}`;
-}
-
-/** node:test `test`, but a failing test's error message also names its causes (gRPC status etc.). */
-function test(name, opts, fn) {
-  return nodeTest.test(name, opts, async (t) => {
-    try {
-      return await fn(t);
-    } catch (e) {
-      const extra = causeChain(e);
-      if (extra && e instanceof Error && !e.message.includes(extra)) {
-        try {
-          e.message += ` [cause${extra}]`;
-        } catch {
-          // read-only message: leave it
-        }
-      }
-      throw e;
-    }
-  });
-}
-
-function statusName(desc) {
-  return desc.status && desc.status.name;
-}
-
-/** Waits (bounded) until the workflow's history contains an event of type `type`. */
-async function waitForEvent(handle, type, timeoutMs = 10000) {
-  return pollUntil(async () => eventsOfType(await handle.fetchHistory(), type).length > 0, {
-    timeoutMs,
-    intervalMs: 100,
-    what: `history event ${type}`,
-  });
-}
+const suite = setupSuite({ activities });
+const { withWorker } = suite;
 
 /** Decodes the first (JSON) payload of a signal event. */
 function signalValue(ev) {
@@ -235,7 +66,7 @@ test('signalWithStart starts a new workflow, then signals the running one', { ti
   const taskQueue = uniqueName('tq-sws');
   const workflowId = uniqueName('wf-sws');
   // No worker yet: the first workflow task must carry both the start and the signal.
-  const first = await client.workflow.signalWithStart('msgSignalCollectorWorkflow', {
+  const first = await suite.client.workflow.signalWithStart('msgSignalCollectorWorkflow', {
     taskQueue,
     workflowId,
     args: [2],
@@ -244,7 +75,7 @@ test('signalWithStart starts a new workflow, then signals the running one', { ti
   });
   try {
     assert.ok(first.signaledRunId, 'signaledRunId returned');
-    const second = await client.workflow.signalWithStart('msgSignalCollectorWorkflow', {
+    const second = await suite.client.workflow.signalWithStart('msgSignalCollectorWorkflow', {
       taskQueue,
       workflowId,
       args: [2],
@@ -268,7 +99,7 @@ test('signalWithStart starts a new workflow, then signals the running one', { ti
   assert.deepEqual(signaled.map(signalValue), ['a', 'b'], `history: ${names}`);
   // Signal-with-start writes the signal right after the started event, before the first task.
   assert.equal(names[1], 'WORKFLOW_EXECUTION_SIGNALED', `history: ${names}`);
-  const desc = await client.workflow.getHandle(workflowId).describe();
+  const desc = await suite.client.workflow.getHandle(workflowId).describe();
   assert.equal(desc.runId, first.signaledRunId);
   assert.equal(statusName(desc), 'COMPLETED');
 });
@@ -276,11 +107,11 @@ test('signalWithStart starts a new workflow, then signals the running one', { ti
 test('signalWithStart on a running workflow is seen by its handler', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-sws2');
   const workflowId = uniqueName('wf-sws2');
-  const handle = await client.workflow.start('msgSignalCollectorWorkflow', { taskQueue, workflowId, args: [1] });
+  const handle = await suite.client.workflow.start('msgSignalCollectorWorkflow', { taskQueue, workflowId, args: [1] });
   try {
     const result = await withWorker(taskQueue, async () => {
       await waitForEvent(handle, 'WORKFLOW_TASK_COMPLETED'); // the workflow is now waiting
-      const sws = await client.workflow.signalWithStart('msgSignalCollectorWorkflow', {
+      const sws = await suite.client.workflow.signalWithStart('msgSignalCollectorWorkflow', {
         taskQueue,
         workflowId,
         args: [1],
@@ -299,7 +130,7 @@ test('signalWithStart on a running workflow is seen by its handler', { timeout: 
 test('a signal sent before the first workflow task is seen by the handler', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-early-signal');
   const workflowId = uniqueName('wf-early-signal');
-  const handle = await client.workflow.start('msgSignalCollectorWorkflow', { taskQueue, workflowId, args: [1] });
+  const handle = await suite.client.workflow.start('msgSignalCollectorWorkflow', { taskQueue, workflowId, args: [1] });
   try {
     await handle.signal('item', 'early');
     // The worker starts only now: the first workflow task contains the signal.
@@ -319,7 +150,7 @@ test('50 concurrent signals are all delivered, in history order', { timeout: TES
   const taskQueue = uniqueName('tq-50-signals');
   const workflowId = uniqueName('wf-50-signals');
   const N = 50;
-  const handle = await client.workflow.start('msgSignalCollectorWorkflow', { taskQueue, workflowId, args: [N] });
+  const handle = await suite.client.workflow.start('msgSignalCollectorWorkflow', { taskQueue, workflowId, args: [N] });
   try {
     const result = await withWorker(taskQueue, async () => {
       await waitForEvent(handle, 'WORKFLOW_TASK_COMPLETED');
@@ -346,7 +177,7 @@ test('sequential signals arrive in the order they were sent', { timeout: TEST_TI
   const taskQueue = uniqueName('tq-seq-signals');
   const workflowId = uniqueName('wf-seq-signals');
   const N = 20;
-  const handle = await client.workflow.start('msgSignalCollectorWorkflow', { taskQueue, workflowId, args: [N] });
+  const handle = await suite.client.workflow.start('msgSignalCollectorWorkflow', { taskQueue, workflowId, args: [N] });
   try {
     const result = await withWorker(taskQueue, async () => {
       for (let i = 0; i < N; i++) await handle.signal('item', i);
@@ -368,7 +199,7 @@ test('query while an activity is running returns the current state', { timeout: 
   const workflowId = uniqueName('wf-query-running');
   const key = workflowId;
   const activityStarted = onActivityStart(key);
-  const handle = await client.workflow.start('msgQueryableWorkflow', { taskQueue, workflowId, args: [key, 2000] });
+  const handle = await suite.client.workflow.start('msgQueryableWorkflow', { taskQueue, workflowId, args: [key, 2000] });
   try {
     const [phase, result] = await withWorker(taskQueue, async () => {
       await withTimeout(activityStarted, 10000, 'msgSlowActivity start');
@@ -388,7 +219,7 @@ test('query while an activity is running returns the current state', { timeout: 
 test('query of a completed workflow returns its final state', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-query-done');
   const workflowId = uniqueName('wf-query-done');
-  const handle = await client.workflow.start('msgQueryableWorkflow', { taskQueue, workflowId, args: [workflowId, 1] });
+  const handle = await suite.client.workflow.start('msgQueryableWorkflow', { taskQueue, workflowId, args: [workflowId, 1] });
   try {
     const phase = await withWorker(taskQueue, async () => {
       assert.equal(await resultWithin(handle), 'done');
@@ -407,7 +238,7 @@ test('query of an unregistered query type fails with QueryNotRegisteredError', {
   const workflowId = uniqueName('wf-query-unknown');
   const key = workflowId;
   const activityStarted = onActivityStart(key);
-  const handle = await client.workflow.start('msgQueryableWorkflow', { taskQueue, workflowId, args: [key, 20000] });
+  const handle = await suite.client.workflow.start('msgQueryableWorkflow', { taskQueue, workflowId, args: [key, 20000] });
   try {
     await withWorker(taskQueue, async () => {
       await withTimeout(activityStarted, 10000, 'msgSlowActivity start');
@@ -432,7 +263,7 @@ test('query handler that throws: the client gets the handler error message', { t
   const workflowId = uniqueName('wf-query-throws');
   const key = workflowId;
   const activityStarted = onActivityStart(key);
-  const handle = await client.workflow.start('msgQueryableWorkflow', { taskQueue, workflowId, args: [key, 20000] });
+  const handle = await suite.client.workflow.start('msgQueryableWorkflow', { taskQueue, workflowId, args: [key, 20000] });
   try {
     await withWorker(taskQueue, async () => {
       await withTimeout(activityStarted, 10000, 'msgSlowActivity start');
@@ -457,7 +288,7 @@ test('built-in __stack_trace query returns a string', { timeout: TEST_TIMEOUT },
   const workflowId = uniqueName('wf-stack');
   const key = workflowId;
   const activityStarted = onActivityStart(key);
-  const handle = await client.workflow.start('msgQueryableWorkflow', { taskQueue, workflowId, args: [key, 20000] });
+  const handle = await suite.client.workflow.start('msgQueryableWorkflow', { taskQueue, workflowId, args: [key, 20000] });
   try {
     const trace = await withWorker(taskQueue, async () => {
       await withTimeout(activityStarted, 10000, 'msgSlowActivity start');
@@ -476,7 +307,7 @@ test('built-in __stack_trace query returns a string', { timeout: TEST_TIMEOUT },
 test('executeUpdate: handler awaits an activity and returns a value', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-update');
   const workflowId = uniqueName('wf-update');
-  const handle = await client.workflow.start('msgUpdatableWorkflow', { taskQueue, workflowId });
+  const handle = await suite.client.workflow.start('msgUpdatableWorkflow', { taskQueue, workflowId });
   try {
     const [value, result] = await withWorker(taskQueue, async () => {
       const v = await withTimeout(
@@ -505,7 +336,7 @@ test('update with a duplicate updateId returns the first outcome', { timeout: TE
   const taskQueue = uniqueName('tq-update-dup');
   const workflowId = uniqueName('wf-update-dup');
   const updateId = `${workflowId}-update`;
-  const handle = await client.workflow.start('msgUpdatableWorkflow', { taskQueue, workflowId });
+  const handle = await suite.client.workflow.start('msgUpdatableWorkflow', { taskQueue, workflowId });
   try {
     const [firstValue, secondValue, result] = await withWorker(taskQueue, async () => {
       const first = await withTimeout(
@@ -538,7 +369,7 @@ test('update with a duplicate updateId returns the first outcome', { timeout: TE
 test('update rejected by its validator: WorkflowUpdateFailedError, nothing in history', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-update-reject');
   const workflowId = uniqueName('wf-update-reject');
-  const handle = await client.workflow.start('msgUpdatableWorkflow', { taskQueue, workflowId });
+  const handle = await suite.client.workflow.start('msgUpdatableWorkflow', { taskQueue, workflowId });
   try {
     const result = await withWorker(taskQueue, async () => {
       await assert.rejects(
@@ -583,7 +414,7 @@ test('executeUpdateWithStart starts the workflow, then updates the running one',
         workflowIdConflictPolicy: 'FAIL',
       });
       const v1 = await withTimeout(
-        client.workflow.executeUpdateWithStart('addViaActivity', { args: ['uws-1'], startWorkflowOperation: startOp }),
+        suite.client.workflow.executeUpdateWithStart('addViaActivity', { args: ['uws-1'], startWorkflowOperation: startOp }),
         RPC_TIMEOUT,
         'executeUpdateWithStart (start)',
       );
@@ -597,7 +428,7 @@ test('executeUpdateWithStart starts the workflow, then updates the running one',
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
       const v2 = await withTimeout(
-        client.workflow.executeUpdateWithStart('addViaActivity', { args: ['uws-2'], startWorkflowOperation: startOp2 }),
+        suite.client.workflow.executeUpdateWithStart('addViaActivity', { args: ['uws-2'], startWorkflowOperation: startOp2 }),
         RPC_TIMEOUT,
         'executeUpdateWithStart (existing)',
       );
@@ -612,9 +443,9 @@ test('executeUpdateWithStart starts the workflow, then updates the running one',
     assert.deepEqual(result, ['uws-1', 'uws-2']);
   } finally {
     if (handle) await terminateQuietly(handle);
-    else await terminateQuietly(client.workflow.getHandle(workflowId));
+    else await terminateQuietly(suite.client.workflow.getHandle(workflowId));
   }
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await suite.client.workflow.getHandle(workflowId).fetchHistory();
   const names = eventTypeNames(history);
   assert.equal(eventsOfType(history, 'WORKFLOW_EXECUTION_STARTED').length, 1, `history: ${names}`);
   assert.equal(eventsOfType(history, 'WORKFLOW_EXECUTION_UPDATE_ACCEPTED').length, 2, `history: ${names}`);
