@@ -125,6 +125,8 @@ Status Engine::Recover() {
     rec.mutable_info()->set_id(NewUuid());
     rec.mutable_info()->set_state(ev1::NAMESPACE_STATE_REGISTERED);
     *rec.mutable_config()->mutable_workflow_execution_retention_ttl() = ToProtoDuration(options_.default_retention);
+    rec.mutable_config()->set_history_archival_state(ev1::ARCHIVAL_STATE_DISABLED);
+    rec.mutable_config()->set_visibility_archival_state(ev1::ARCHIVAL_STATE_DISABLED);
     created.upsert_namespaces.push_back({rec.info().id(), name, rec.SerializeAsString()});
     namespace_names_[rec.info().id()] = name;
     namespaces_[name] = std::move(rec);
@@ -206,8 +208,9 @@ void Engine::RegisterNamespace(const wsv1::RegisterNamespaceRequest& req, Done d
   } else {
     *cfg->mutable_workflow_execution_retention_ttl() = ToProtoDuration(options_.default_retention);
   }
-  cfg->set_history_archival_state(req.history_archival_state());
-  cfg->set_visibility_archival_state(req.visibility_archival_state());
+  // Archival is not supported: disabled unless asked for (then still disabled, as on the dev server).
+  cfg->set_history_archival_state(ev1::ARCHIVAL_STATE_DISABLED);
+  cfg->set_visibility_archival_state(ev1::ARCHIVAL_STATE_DISABLED);
   rec.set_is_global(req.is_global_namespace());
   namespace_names_[info->id()] = info->name();
   Txn txn;
@@ -229,6 +232,9 @@ void FillNamespace(const state::NamespaceRecord& rec, const EngineOptions& opts,
   info->mutable_limits()->set_blob_size_limit_error(static_cast<int64_t>(opts.blob_size_limit_error));
   info->mutable_limits()->set_memo_size_limit_error(static_cast<int64_t>(opts.blob_size_limit_error));
   *config = rec.config();
+  // Records written before archival states were filled in: report them as Temporal does.
+  if (config->history_archival_state() == ev1::ARCHIVAL_STATE_UNSPECIFIED) config->set_history_archival_state(ev1::ARCHIVAL_STATE_DISABLED);
+  if (config->visibility_archival_state() == ev1::ARCHIVAL_STATE_UNSPECIFIED) config->set_visibility_archival_state(ev1::ARCHIVAL_STATE_DISABLED);
   *is_global = rec.is_global();
 }
 }  // namespace
@@ -299,15 +305,18 @@ Result<Execution*> Engine::OpenExecutionLocked(const std::string& ns_id, const s
                                                const std::string& run_id) {
   if (!run_id.empty()) {
     auto it = runs_.find(run_id);
-    if (it == runs_.end() || !it->second->open() || it->second->st.workflow_id() != workflow_id ||
-        it->second->st.namespace_id() != ns_id) {
-      return WorkflowNotFound(workflow_id, run_id);
+    if (it != runs_.end() && it->second->open() && it->second->st.workflow_id() == workflow_id &&
+        it->second->st.namespace_id() == ns_id) {
+      return it->second.get();
     }
-    return it->second.get();
+  } else {
+    auto it = open_by_workflow_id_.find(WorkflowKey(ns_id, workflow_id));
+    if (it != open_by_workflow_id_.end()) return runs_.at(it->second).get();
   }
-  auto it = open_by_workflow_id_.find(WorkflowKey(ns_id, workflow_id));
-  if (it == open_by_workflow_id_.end()) return WorkflowNotFound(workflow_id, run_id);
-  return runs_.at(it->second).get();
+  // Not open. Temporal tells a closed run apart from one that never existed (both NOT_FOUND).
+  auto any = LoadAnyExecutionLocked(ns_id, workflow_id, run_id);
+  if (any.ok() && !any.value()->open()) return NotFound("workflow execution already completed");
+  return WorkflowNotFound(workflow_id, run_id);
 }
 
 Result<std::shared_ptr<Execution>> Engine::LoadAnyExecutionLocked(const std::string& ns_id,
