@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR="$PWD"
+# With -g, ccache hashes the working directory by default, so a clone in another folder (CI's)
+# would never hit the cache. Debug info may then name the folder of the first build; fine here.
+export CCACHE_NOHASHDIR=1
 export CCACHE_DIR="${CCACHE_DIR:-/var/cache/temporalite-ccache}"
 mkdir -p "$CCACHE_DIR" 2>/dev/null || export CCACHE_DIR="$HOME/.cache/temporalite-ccache"
 jobs="${BUILD_JOBS:-$(nproc)}"
