@@ -352,6 +352,17 @@ Result<std::shared_ptr<Execution>> Engine::LoadAnyExecutionLocked(const std::str
   return ex;
 }
 
+Status Engine::LoadEventsIfMissingLocked(Execution& ex) {
+  if (!ex.events.empty()) return Status::Ok();  // open runs always have their events in memory
+  auto rows = store_.ReadEvents(ex.st.run_id(), 1, INT64_MAX);
+  if (!rows.ok()) return rows.status();
+  ex.events.reserve(rows->size());
+  for (const auto& row : rows.value()) {
+    if (!ex.events.emplace_back().ParseFromString(row.data)) return Status(Code::kDataLoss, "corrupt event in " + ex.st.run_id());
+  }
+  return Status::Ok();
+}
+
 // --------------------------------------------------------------------------------------------
 // Describe
 

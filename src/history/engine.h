@@ -179,6 +179,8 @@ class Engine {
                                                             const std::string& run_id);
   // `chain_continues`: a next run (continue-as-new, retry, cron) takes over the workflow id, so
   // a parent is not told about this close.
+  // A closed run loaded from the store has no events in memory: read them (queries, updates).
+  Status LoadEventsIfMissingLocked(Execution& ex);
   void OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues);
   Status CheckBlob(size_t bytes, const char* what) const;
   Status CheckId(const std::string& id, const char* what) const;

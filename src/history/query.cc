@@ -69,11 +69,7 @@ void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, std::shared_pt
   q->waiter = std::move(waiter);
   queries_[q->id] = q;
   if (!ex->open()) {
-    if (ex->events.empty()) {  // loaded from the store without events
-      auto rows = store_.ReadEvents(ex->st.run_id(), 1, INT64_MAX);
-      if (!rows.ok()) return fail(rows.status());
-      for (const auto& row : rows.value()) ex->events.emplace_back().ParseFromString(row.data);
-    }
+    if (Status loaded = LoadEventsIfMissingLocked(*ex); !loaded.ok()) return fail(loaded);
     q->closed_run = ex;
     DispatchLegacyQueryLocked(*q, *ex);
     return;

@@ -23,6 +23,15 @@ namespace pv1 = ::temporal::api::protocol::v1;
 namespace cv1 = ::temporal::api::common::v1;
 
 namespace {
+// Temporal's outcome for an update whose workflow closed before the update completed.
+uv1::Outcome ClosedBeforeCompletion() {
+  uv1::Outcome o;
+  auto* f = o.mutable_failure();
+  f->set_message("Workflow Update failed because the Workflow completed before the Update completed.");
+  f->mutable_application_failure_info()->set_type("AcceptedUpdateCompletedWorkflow");
+  f->mutable_application_failure_info()->set_non_retryable(true);
+  return o;
+}
 constexpr int kStageAdmitted = ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED;
 constexpr int kStageAccepted = ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
 constexpr int kStageCompleted = ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED;
@@ -60,6 +69,10 @@ void Engine::WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution
   we.set_workflow_id(ex.st.workflow_id());
   we.set_run_id(ex.st.run_id());
   if (u->stage >= wanted_stage || !ex.open()) {
+    if (!ex.open() && u->stage < kStageCompleted) {  // the run closed first: the update failed
+      u->stage = kStageCompleted;
+      u->outcome = ClosedBeforeCompletion();
+    }
     fill(*u, we);
     waiter->completed = true;
     AfterDurableLocked([waiter] { waiter->finish(Status::Ok()); });
@@ -165,11 +178,7 @@ void Engine::UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest&
   if (!req.first_execution_run_id().empty() && ex->st.first_execution_run_id() != req.first_execution_run_id()) {
     return fail(WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
   }
-  if (!ex->open() && ex->events.empty()) {
-    auto rows = store_.ReadEvents(ex->st.run_id(), 1, INT64_MAX);
-    if (!rows.ok()) return fail(rows.status());
-    for (const auto& row : rows.value()) ex->events.emplace_back().ParseFromString(row.data);
-  }
+  if (Status loaded = LoadEventsIfMissingLocked(*ex); !loaded.ok()) return fail(loaded);
   Txn txn;
   Status err;
   RegisterUpdateLocked(txn, *ex, req, waiter, FillInto(static_cast<wsv1::UpdateWorkflowExecutionResponse*>(waiter->response)), &err);
@@ -193,11 +202,7 @@ void Engine::PollWorkflowExecutionUpdate(const wsv1::PollWorkflowExecutionUpdate
                                   ref.workflow_execution().run_id());
   if (!r.ok()) return fail(r.status());
   std::shared_ptr<Execution> ex = r.value();
-  if (!ex->open() && ex->events.empty()) {
-    auto rows = store_.ReadEvents(ex->st.run_id(), 1, INT64_MAX);
-    if (!rows.ok()) return fail(rows.status());
-    for (const auto& row : rows.value()) ex->events.emplace_back().ParseFromString(row.data);
-  }
+  if (Status loaded = LoadEventsIfMissingLocked(*ex); !loaded.ok()) return fail(loaded);
   auto u = FindOrRecoverUpdateLocked(*ex, ref.update_id());
   if (!u) return fail(NotFound("update " + ref.update_id() + " not found"));
   WaitForUpdateLocked(u, *ex, req.wait_policy().lifecycle_stage(), waiter,
@@ -219,17 +224,28 @@ void Engine::AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::
 }
 
 void Engine::ApplyProtocolMessageLocked(Txn& txn, Execution& ex, const pv1::Message& m, int64_t completed_id) {
-  auto it = updates_.find(UpdateKey(ex.st.run_id(), m.protocol_instance_id()));
-  if (it == updates_.end()) {
-    TL_LOG_WARN("protocol message %s for unknown update %s ignored", m.id().c_str(), m.protocol_instance_id().c_str());
-    return;
-  }
-  std::shared_ptr<UpdateState> u = it->second;
-  const TimePoint now = clock_.Now();
+  const std::string key = UpdateKey(ex.st.run_id(), m.protocol_instance_id());
+  // After a restart the registry is empty: accepted updates come back from history, and an
+  // update admitted before the crash (admission is in memory only) from the worker's Acceptance.
+  std::shared_ptr<UpdateState> u = FindOrRecoverUpdateLocked(ex, m.protocol_instance_id());
   uv1::Acceptance acc;
   uv1::Rejection rej;
   uv1::Response res;
-  if (m.body().UnpackTo(&acc)) {
+  const bool is_acc = m.body().UnpackTo(&acc);
+  if (!u && is_acc && acc.has_accepted_request()) {
+    u = std::make_shared<UpdateState>();
+    u->id = m.protocol_instance_id();
+    u->run_id = ex.st.run_id();
+    u->request = acc.accepted_request();
+    u->stage = kStageAdmitted;
+    updates_[key] = u;
+  }
+  if (!u) {
+    TL_LOG_WARN("protocol message %s for unknown update %s ignored", m.id().c_str(), m.protocol_instance_id().c_str());
+    return;
+  }
+  const TimePoint now = clock_.Now();
+  if (is_acc) {
     if (u->stage >= kStageAccepted) return;
     auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, now);
     auto* a = e->mutable_workflow_execution_update_accepted_event_attributes();
@@ -247,17 +263,18 @@ void Engine::ApplyProtocolMessageLocked(Txn& txn, Execution& ex, const pv1::Mess
     a->set_accepted_event_id(u->accepted_event_id);
     *a->mutable_outcome() = res.outcome();
     AdvanceUpdateLocked(txn, *u, kStageCompleted, &res.outcome());
-    updates_.erase(it);
+    updates_.erase(key);
   } else if (m.body().UnpackTo(&rej)) {
     uv1::Outcome o;
     *o.mutable_failure() = rej.failure();
     AdvanceUpdateLocked(txn, *u, kStageCompleted, &o);
-    updates_.erase(it);  // rejected updates leave no trace in history
+    updates_.erase(key);  // rejected updates leave no trace in history
   }
   (void)completed_id;
   auto& ids = ex.admitted_updates;
   ids.erase(std::remove(ids.begin(), ids.end(), u->id), ids.end());
 }
+
 
 void Engine::SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_completed) {
   std::vector<std::string> ids = ex.admitted_updates;
@@ -285,6 +302,18 @@ void Engine::SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_com
   }
   if (!ex.open()) {
     ex.admitted_updates.clear();
+    const std::string prefix = ex.st.run_id() + "/";
+    for (auto it = updates_.begin(); it != updates_.end();) {
+      if (it->first.compare(0, prefix.size(), prefix) == 0) {
+        if (it->second->stage < kStageCompleted) {
+          uv1::Outcome o = ClosedBeforeCompletion();
+          AdvanceUpdateLocked(txn, *it->second, kStageCompleted, &o);
+        }
+        it = updates_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   } else {
     auto& v = ex.admitted_updates;
     v.erase(std::remove_if(v.begin(), v.end(), [&](const std::string& id) {
