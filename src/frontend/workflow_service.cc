@@ -94,6 +94,7 @@ TL_UNARY(RespondWorkflowTaskCompleted, engine_.RespondWorkflowTaskCompleted(*req
 TL_UNARY(RespondWorkflowTaskFailed, engine_.RespondWorkflowTaskFailed(*req, std::move(done)))
 TL_UNARY(ResetStickyTaskQueue, engine_.ResetStickyTaskQueue(*req, std::move(done)))
 TL_UNARY(ShutdownWorker, engine_.ShutdownWorker(*req, std::move(done)))
+TL_UNARY(DescribeTaskQueue, engine_.DescribeTaskQueue(*req, resp, std::move(done)))
 TL_UNARY(RespondActivityTaskCompleted, engine_.RespondActivityTaskCompleted(*req, std::move(done)))
 TL_UNARY(RespondActivityTaskCompletedById, engine_.RespondActivityTaskCompletedById(*req, std::move(done)))
 TL_UNARY(RespondActivityTaskFailed, engine_.RespondActivityTaskFailed(*req, std::move(done)))

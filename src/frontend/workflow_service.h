@@ -66,6 +66,7 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
   Reactor* ResetStickyTaskQueue(Ctx*, const wsv1::ResetStickyTaskQueueRequest*,
                                 wsv1::ResetStickyTaskQueueResponse*) override;
   Reactor* ShutdownWorker(Ctx*, const wsv1::ShutdownWorkerRequest*, wsv1::ShutdownWorkerResponse*) override;
+  Reactor* DescribeTaskQueue(Ctx*, const wsv1::DescribeTaskQueueRequest*, wsv1::DescribeTaskQueueResponse*) override;
   Reactor* PollActivityTaskQueue(Ctx*, const wsv1::PollActivityTaskQueueRequest*,
                                  wsv1::PollActivityTaskQueueResponse*) override;
   Reactor* RespondActivityTaskCompleted(Ctx*, const wsv1::RespondActivityTaskCompletedRequest*,

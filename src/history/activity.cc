@@ -20,7 +20,9 @@ void Engine::DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo
   matching::QueueKey key{ex.st.namespace_id(), ai.task_queue(), matching::TaskType::kActivity};
   auto& q = queues_.Get(key);
   ai.set_dispatched(true);
+  q.added.Add(clock_.Now());
   if (auto poller = matching::TaskQueues::PopPoller(q)) {
+    q.dispatched.Add(clock_.Now());
     StartActivityLocked(txn, ex, ai, poller);
     return;
   }
@@ -83,6 +85,7 @@ bool Engine::TryMatchActivityPollLocked(Txn& txn, const matching::QueueKey& key,
     Execution& ex = *it->second;
     auto ai = ex.st.mutable_activities()->find(t.scheduled_event_id);
     if (ai == ex.st.mutable_activities()->end() || ai->second.attempt() != t.attempt || ai->second.started()) continue;
+    q.dispatched.Add(clock_.Now());
     StartActivityLocked(txn, ex, ai->second, waiter);
     return true;
   }
@@ -102,7 +105,8 @@ void Engine::PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req
   matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(), matching::TaskType::kActivity};
   auto& q = queues_.Get(key);
   q.last_poll_time = clock_.Now();
-  q.recent_pollers[req.identity()] = {req.identity(), q.last_poll_time};
+  double rps = req.task_queue_metadata().has_max_tasks_per_second() ? req.task_queue_metadata().max_tasks_per_second().value() : 0;
+  q.recent_pollers[req.identity()] = {req.identity(), q.last_poll_time, rps};
   waiter->identity = req.identity();
   Txn txn;
   if (TryMatchActivityPollLocked(txn, key, waiter)) {

@@ -100,6 +100,9 @@ class Engine {
   void RespondWorkflowTaskFailed(const wsv1::RespondWorkflowTaskFailedRequest& req, Done done);
   void ResetStickyTaskQueue(const wsv1::ResetStickyTaskQueueRequest& req, Done done);
   void ShutdownWorker(const wsv1::ShutdownWorkerRequest& req, Done done);
+  // Recent pollers (last 5 minutes) and backlog statistics of one task queue type.
+  void DescribeTaskQueue(const wsv1::DescribeTaskQueueRequest& req, wsv1::DescribeTaskQueueResponse* resp,
+                         Done done);
 
   // Activities.
   void PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req,

@@ -64,7 +64,9 @@ void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
     int32_t attempt = wft.attempt();
     timers_.Schedule(clock_.Now() + s2s, [this, run_id, sid, attempt] { OnStickyScheduleToStartTimeout(run_id, sid, attempt); });
   }
+  q.added.Add(clock_.Now());
   if (auto poller = matching::TaskQueues::PopPoller(q)) {
+    q.dispatched.Add(clock_.Now());
     StartWorkflowTaskLocked(txn, ex, poller, wft.on_sticky_queue());
     return;
   }
@@ -166,6 +168,7 @@ bool Engine::TryMatchWorkflowPollLocked(Txn& txn, const matching::QueueKey& key,
         wft.attempt() != t.attempt || wft.task_queue() != key.name) {
       continue;  // stale: already started elsewhere, timed out, or moved queues
     }
+    q.dispatched.Add(clock_.Now());
     StartWorkflowTaskLocked(txn, ex, waiter, wft.on_sticky_queue());
     return true;
   }

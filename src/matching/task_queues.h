@@ -52,6 +52,38 @@ struct QueueKey {
 struct PollerInfo {
   std::string identity;
   TimePoint last_access_time;
+  double rate_per_second = 0;  // the poll's max_tasks_per_second; 0: not set
+};
+
+// Events per second over the last `kSeconds` whole seconds (DescribeTaskQueue's add and dispatch
+// rates). Constant memory: one counter per second, reused as time moves on.
+class RateWindow {
+ public:
+  static constexpr int kSeconds = 30;
+  void Add(TimePoint now) {
+    int64_t sec = Second(now);
+    Slot& s = slots_[static_cast<size_t>(sec % kSeconds)];
+    if (s.second != sec) s = {sec, 0};
+    ++s.count;
+  }
+  double PerSecond(TimePoint now) const {
+    int64_t sec = Second(now);
+    int64_t total = 0;
+    for (const Slot& s : slots_) {
+      if (s.second > sec - kSeconds && s.second <= sec) total += s.count;
+    }
+    return static_cast<double>(total) / kSeconds;
+  }
+
+ private:
+  struct Slot {
+    int64_t second = -1;
+    int64_t count = 0;
+  };
+  static int64_t Second(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  }
+  Slot slots_[kSeconds];
 };
 
 struct TaskQueue {
@@ -61,6 +93,8 @@ struct TaskQueue {
   bool sticky = false;
   bool dead = false;  // sticky queue whose worker said ShutdownWorker
   std::map<std::string, PollerInfo> recent_pollers;  // by identity
+  RateWindow added;       // tasks put on the queue (sync-matched or backlogged)
+  RateWindow dispatched;  // tasks handed to a poller
 };
 
 class TaskQueues {

@@ -762,16 +762,34 @@ test('batch cancel / terminate: confirmation, flag checks and clear errors today
   assert.match(jsonPrompt.stderr, /--yes/);
 });
 
-test('task-queue describe lists the worker as a poller', { todo: 'server: DescribeTaskQueue not implemented yet' }, async () => {
+test('task-queue describe lists the worker as a poller, per type', async () => {
   const out = await ok(['task-queue', 'describe', '--task-queue', TASK_QUEUE]);
   assert.match(out, /^Pollers:$/m);
-  assert.match(out, /workflow/);
-  const json = await okJson(['task-queue', 'describe', '-t', TASK_QUEUE]);
-  assert.ok(json.pollers.length >= 1);
+  assert.match(out, /^Task Queue Statistics:$/m);
+  assert.match(out, /UNVERSIONED +workflow +\S+/);
+  assert.match(out, /UNVERSIONED +activity +\S+/);
+  const json = await okJson(['task-queue', 'describe', '-t', TASK_QUEUE, '--task-queue-type', 'workflow']);
+  assert.ok(json.pollers.length >= 1, JSON.stringify(json));
+  assert.ok(json.pollers.every((p) => p.taskQueueType === 'workflow' && p.identity && p.ratePerSecond > 0));
+  assert.equal(json.stats.length, 1);
 });
 
-test('task-queue describe: clear error while the server lacks DescribeTaskQueue', async (t) => {
-  await expectUnimplemented(t, ['task-queue', 'describe', '--task-queue', TASK_QUEUE], 'DescribeTaskQueue');
+test('task-queue describe shows the backlog of a queue nobody polls', async () => {
+  const queue = uniqueName('cli-tq-idle');
+  const id = uniqueName('cli-backlog');
+  await ok(['workflow', 'start', '--type', 'sleeper', '--task-queue', queue, '--workflow-id', id]);
+  try {
+    const json = await okJson(['task-queue', 'describe', '-t', queue, '--task-queue-type', 'workflow']);
+    assert.deepEqual(json.pollers, []);
+    assert.equal(json.stats[0].approximateBacklogCount, 1);
+    assert.ok(json.stats[0].tasksAddRate > 0, JSON.stringify(json.stats));
+    const text = await ok(['task-queue', 'describe', '-t', queue, '--task-queue-type', 'workflow']);
+    assert.match(text, /UNVERSIONED +workflow +1 +/);
+    const none = await tl(['task-queue', 'describe', '-t', '']);
+    assert.notEqual(none.code, 0);
+  } finally {
+    await ok(['workflow', 'terminate', '-w', id]);
+  }
 });
 
 test('operator search-attribute create / list / remove', { todo: 'server: OperatorService search attributes not implemented yet (issue 4)' }, async () => {

@@ -1,0 +1,94 @@
+// DescribeTaskQueue: recent pollers and backlog statistics of one task queue (one type).
+// Answered from matching's in-memory view; the backlog is validated against mutable state the
+// same way a poll would, so stale queue entries (tasks already started elsewhere, timed out or
+// moved) are not counted.
+#include "history/engine.h"
+#include "history/execution.h"
+#include "history/proto_time.h"
+
+namespace temporalite::history {
+
+namespace {
+// Temporal forgets a poller that has not polled for 5 minutes (matching's poller history TTL).
+constexpr Duration kPollerTtl = std::chrono::minutes(5);
+// The rate Temporal reports for a poller that set no max_tasks_per_second.
+constexpr double kDefaultPollerRate = 100000.0;
+}  // namespace
+
+void Engine::DescribeTaskQueue(const wsv1::DescribeTaskQueueRequest& req, wsv1::DescribeTaskQueueResponse* resp,
+                               Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  Status s = ns.ok() ? CheckId(req.task_queue().name(), "TaskQueue") : ns.status();
+  if (!s.ok()) {
+    l.unlock();
+    return done(s);
+  }
+  const auto type = req.task_queue_type();
+  if (type == ev1::TASK_QUEUE_TYPE_NEXUS) {
+    l.unlock();
+    return done(Status(Code::kUnimplemented, "Nexus task queues are not supported by this server."));
+  }
+  const bool activity = type == ev1::TASK_QUEUE_TYPE_ACTIVITY;
+  matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(),
+                         activity ? matching::TaskType::kActivity : matching::TaskType::kWorkflow};
+  const TimePoint now = clock_.Now();
+  matching::TaskQueue* q = queues_.Find(key);
+  if (q) {
+    for (auto it = q->recent_pollers.begin(); it != q->recent_pollers.end();) {
+      if (now - it->second.last_access_time > kPollerTtl) {
+        it = q->recent_pollers.erase(it);
+        continue;
+      }
+      auto* p = resp->add_pollers();
+      p->set_identity(it->second.identity);
+      *p->mutable_last_access_time() = ToProto(it->second.last_access_time);
+      p->set_rate_per_second(it->second.rate_per_second > 0 ? it->second.rate_per_second : kDefaultPollerRate);
+      ++it;
+    }
+  }
+  int64_t backlog = 0;
+  TimePoint oldest = TimePoint::max();
+  if (q) {
+    for (const auto& t : q->backlog) {
+      if (!t.query_id.empty()) continue;  // legacy query tasks are not backlog
+      auto it = runs_.find(t.run_id);
+      if (it == runs_.end() || !it->second->open()) continue;
+      const Execution& ex = *it->second;
+      TimePoint since;
+      if (activity) {
+        auto ai = ex.st.activities().find(t.scheduled_event_id);
+        if (ai == ex.st.activities().end() || ai->second.attempt() != t.attempt || ai->second.started()) continue;
+        since = FromProto(ai->second.current_attempt_scheduled_time());
+        if (since == TimePoint{}) since = FromProto(ai->second.scheduled_time());
+      } else {
+        const auto& wft = ex.st.wft();
+        if (wft.scheduled_event_id() != t.scheduled_event_id || wft.started_event_id() != 0 ||
+            wft.attempt() != t.attempt || wft.task_queue() != key.name) {
+          continue;
+        }
+        since = FromProto(wft.scheduled_time());
+      }
+      ++backlog;
+      oldest = std::min(oldest, since);
+    }
+  }
+  if (req.report_stats()) {
+    auto* st = resp->mutable_stats();
+    st->set_approximate_backlog_count(backlog);
+    if (backlog > 0 && oldest < now) *st->mutable_approximate_backlog_age() = ToProtoDuration(now - oldest);
+    st->set_tasks_add_rate(q ? static_cast<float>(q->added.PerSecond(now)) : 0.f);
+    st->set_tasks_dispatch_rate(q ? static_cast<float>(q->dispatched.PerSecond(now)) : 0.f);
+  }
+  if (req.include_task_queue_status()) {
+    auto* ts = resp->mutable_task_queue_status();
+    ts->set_backlog_count_hint(backlog);
+    ts->set_rate_per_second(kDefaultPollerRate);
+  }
+  // No per-queue rate limits or fairness settings exist on this server: the config is empty.
+  if (req.report_config()) resp->mutable_config();
+  l.unlock();
+  done(Status::Ok());
+}
+
+}  // namespace temporalite::history
