@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libsqlite3-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhowardhinnant-date-dev tzdata
+  zsh  # tests of the generated zsh completion script
 )
 
 missing=()

@@ -819,3 +819,79 @@ test('operator namespace delete: typed confirmation, clear error while the serve
   assert.match(mistyped.stderr, /^Error: user denied confirmation or mistyped the namespace name$/m);
   await expectUnimplemented(t, ['operator', 'namespace', 'delete', '-n', ns, '--yes'], 'DeleteNamespace');
 });
+
+// ---- shell completion --------------------------------------------------------------------------
+
+/** `temporalite completion <shell>`: a local command, so no --address. */
+async function completionFor(shell) {
+  const r = await cli(['completion', shell]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  return r.stdout;
+}
+
+/** Runs `script` in `shell` and returns its stdout (the completion script is in $1). */
+function runShell(shell, script, completionFile) {
+  return new Promise((resolve, reject) => {
+    execFile(shell, ['-c', script, shell, completionFile], { timeout: 30000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${shell} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+// Each case: the words typed (the last one is being completed) and the expected candidates.
+const COMPLETION_CASES = [
+  [['workflow', 'st'], 'start stack'],
+  [['workflow', 'start', '--ty'], '--type'],
+  [['workflow', 'list', '-o', 'j'], 'json jsonl'],
+  [['operator', 'namespace', ''], 'create describe list update delete'],
+  [['task-queue', 'describe', '--task-queue-type', ''], 'workflow activity nexus'],
+  [['workflow', 'start', '--task-queue', 'work', '--workflow-i'], '--workflow-id'],
+  [['completion', ''], ''],
+  [['', ], 'server workflow operator task-queue completion'],
+];
+
+function completionScript(prefix) {
+  return COMPLETION_CASES.map(([words]) => {
+    const arr = ['temporalite', ...words].map((w) => `'${w}'`).join(' ');
+    return `${prefix}COMP_WORDS=(${arr}); COMP_CWORD=${words.length}; _temporalite; echo "\${COMPREPLY[*]}"`;
+  }).join('\n');
+}
+
+test('completion bash: commands, flags and flag values complete from the command tree', async () => {
+  const dir = makeTempDir('tl-completion');
+  try {
+    const file = path.join(dir, 'temporalite.bash');
+    fs.writeFileSync(file, await completionFor('bash'));
+    const out = await runShell('bash', `source "$1"\ncomplete -p temporalite\n${completionScript('')}`, file);
+    const lines = out.trimEnd().split('\n');
+    assert.equal(lines[0], 'complete -o default -F _temporalite temporalite');
+    assert.deepEqual(lines.slice(1), COMPLETION_CASES.map(([, want]) => want));
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('completion zsh: the same candidates through zsh bashcompinit', async () => {
+  const dir = makeTempDir('tl-completion');
+  try {
+    const file = path.join(dir, '_temporalite');
+    fs.writeFileSync(file, await completionFor('zsh'));
+    // Like _bash_complete, call the function with the words; it runs with sh emulation (0-based).
+    const calls = completionScript('').replace(/'/g, "'\\''");
+    const out = await runShell('zsh', `autoload -U compinit && compinit -u -D\nsource "$1"\n` +
+      `print -r -- "\${_comps[temporalite]}"\nemulate sh -c '${calls}'`, file);
+    const lines = out.trimEnd().split('\n');
+    assert.equal(lines[0], '_bash_complete -o default -F _temporalite');
+    assert.deepEqual(lines.slice(1), COMPLETION_CASES.map(([, want]) => want));
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('completion: an unknown shell is a usage error', async () => {
+  const r = await cli(['completion', 'fish']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /fish not in \{bash,zsh\}/);
+});
