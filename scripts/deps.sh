@@ -10,7 +10,8 @@ APT_PACKAGES=(
   libsqlite3-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhowardhinnant-date-dev tzdata
-  zsh  # tests of the generated zsh completion script
+  zsh      # tests of the generated zsh completion script
+  openssl  # certificates for the CLI TLS tests
 )
 
 missing=()

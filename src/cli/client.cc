@@ -200,6 +200,14 @@ void Connection::Throw(const grpc::Status& s, std::string_view rpc, std::string_
         throw RpcError("lost connection to " + address_ + " during " + std::string(rpc) + ": " + msg,
                        s.error_code(), s.error_details());
       }
+      // Nothing listening is "connection refused"; a listener that hangs up on our first bytes
+      // usually speaks the other protocol (TLS vs plain text).
+      const bool refused = Contains(msg, "refused") || Contains(msg, "no route") || Contains(msg, "unreachable");
+      if (!refused && !tls_ && !msg.empty()) {
+        throw RpcError("cannot reach " + address_ + ": " + msg +
+                           " (the server closed the connection: does it expect TLS? try --tls)",
+                       s.error_code(), s.error_details());
+      }
       std::string hint = tls_ ? " (connecting with TLS; does the server expect plain text? try --tls=false)" : "";
       throw RpcError("cannot reach " + address_ + ": is the server running?" + hint, s.error_code(), s.error_details());
     }

@@ -895,3 +895,116 @@ test('completion: an unknown shell is a usage error', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /fish not in \{bash,zsh\}/);
 });
+
+// ---- TLS ---------------------------------------------------------------------------------------
+// The server speaks plain text; a TLS-terminating proxy (node's tls, ALPN h2) in front of it lets
+// the CLI's real TLS paths run end to end: server verification against a private CA, host-name
+// checks, and client certificates (mutual TLS). Certificates come from openssl in a temp dir.
+
+function openssl(args, dir) {
+  return new Promise((resolve, reject) => {
+    execFile('openssl', args, { cwd: dir, timeout: 30000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`openssl ${args.join(' ')}: ${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+async function makeCertificates(dir) {
+  const subj = (cn) => ['-subj', `/CN=${cn}`];
+  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', 'ca.key', '-out', 'ca.pem',
+    ...subj('temporalite test CA'), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'], dir);
+  for (const [name, ext] of [['server', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth'],
+    ['client', 'extendedKeyUsage=clientAuth']]) {
+    fs.writeFileSync(path.join(dir, `${name}.ext`), `${ext}\n`);
+    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, ...subj(name)], dir);
+    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
+      '-extfile', `${name}.ext`, '-out', `${name}.pem`], dir);
+  }
+  // A second CA that signed nothing here: trusting it must not make the server trusted.
+  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', 'other.key', '-out', 'other.pem',
+    ...subj('unrelated CA')], dir);
+}
+
+/** A TLS proxy to the test server on an ephemeral loopback port. */
+function startTlsProxy(dir, { requireClientCert }) {
+  const tls = require('node:tls');
+  const [host, port] = server.address.split(':');
+  const proxy = tls.createServer({
+    key: fs.readFileSync(path.join(dir, 'server.key')),
+    cert: fs.readFileSync(path.join(dir, 'server.pem')),
+    ca: fs.readFileSync(path.join(dir, 'ca.pem')),
+    requestCert: requireClientCert,
+    rejectUnauthorized: requireClientCert,
+    ALPNProtocols: ['h2'],
+  }, (socket) => {
+    const upstream = net.connect(Number(port), host);
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  proxy.on('tlsClientError', () => {});
+  return new Promise((resolve) => proxy.listen(0, '127.0.0.1', () => resolve(proxy)));
+}
+
+test('TLS: the CLI verifies the server against --tls-ca-path, checks the host name, and sends client certificates', async () => {
+  const dir = makeTempDir('tl-tls');
+  const proxies = [];
+  try {
+    await makeCertificates(dir);
+    const f = (name) => path.join(dir, name);
+    const plainTls = await startTlsProxy(dir, { requireClientCert: false });
+    const mutual = await startTlsProxy(dir, { requireClientCert: true });
+    proxies.push(plainTls, mutual);
+    const at = (p) => `127.0.0.1:${p.address().port}`;
+    const describe = (p, extra, opts) => cli(['operator', 'namespace', 'describe', '-n', 'default', '--address', at(p), '-o', 'json', ...extra], opts);
+
+    // Trusted CA: works, and the answer is the real server's.
+    let r = await describe(plainTls, ['--tls-ca-path', f('ca.pem')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).namespaceInfo.name, 'default');
+    // The same through the environment (TEMPORAL_TLS_SERVER_CA_CERT_PATH implies TLS).
+    r = await describe(plainTls, [], { env: { TEMPORAL_TLS_SERVER_CA_CERT_PATH: f('ca.pem') } });
+    assert.equal(r.code, 0, r.stderr);
+    // Inline PEM data.
+    r = await describe(plainTls, ['--tls-ca-data', fs.readFileSync(f('ca.pem'), 'utf8')]);
+    assert.equal(r.code, 0, r.stderr);
+
+    // An unrelated CA, or the system roots (--tls): the server is not trusted.
+    for (const extra of [['--tls-ca-path', f('other.pem')], ['--tls']]) {
+      r = await describe(plainTls, extra);
+      assert.equal(r.code, 1, `${extra.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^Error: cannot reach 127\.0\.0\.1:\d+ over TLS/m);
+    }
+    // Plain text against a TLS endpoint fails with a hint.
+    r = await describe(plainTls, []);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /try --tls/);
+
+    // Host name: the certificate names localhost and 127.0.0.1, not this name...
+    r = await describe(plainTls, ['--tls-ca-path', f('ca.pem'), '--tls-server-name', 'wrong.example']);
+    assert.equal(r.code, 1, r.stderr);
+    // ...unless host verification is off (the chain is still checked against the CA).
+    r = await describe(plainTls, ['--tls-ca-path', f('ca.pem'), '--tls-server-name', 'wrong.example', '--tls-disable-host-verification']);
+    assert.equal(r.code, 0, r.stderr);
+    r = await describe(plainTls, ['--tls-server-name', 'localhost', '--tls-ca-path', f('ca.pem')]);
+    assert.equal(r.code, 0, r.stderr);
+
+    // Mutual TLS: without a client certificate the handshake is refused; with one it works.
+    r = await describe(mutual, ['--tls-ca-path', f('ca.pem')]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^Error: cannot reach /m);
+    r = await describe(mutual, ['--tls-ca-path', f('ca.pem'), '--tls-cert-path', f('client.pem'), '--tls-key-path', f('client.key')]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await describe(mutual, [], { env: {
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: f('ca.pem'),
+      TEMPORAL_TLS_CLIENT_CERT_PATH: f('client.pem'),
+      TEMPORAL_TLS_CLIENT_KEY_PATH: f('client.key'),
+    } });
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    for (const p of proxies) p.close();
+    removeDir(dir);
+  }
+});
