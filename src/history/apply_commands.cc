@@ -212,7 +212,7 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
         a->set_workflow_task_completed_event_id(completed_id);
         for (const auto& [k, v] : in.search_attributes().indexed_fields()) {
           // An empty value unsets the attribute.
-          if (v.data().empty() || v.data() == "null") {
+          if (visibility::IsUnset(v)) {
             st.mutable_search_attributes()->mutable_indexed_fields()->erase(k);
           } else {
             (*st.mutable_search_attributes()->mutable_indexed_fields())[k] = v;

@@ -180,6 +180,11 @@ Result<Value> DecodeValue(const cv1::Payload& payload, ValueType type) {
   }
   if (!ok) return InvalidArgument("value from <" + payload.ShortDebugString() + ">");
   auto bad = [&]() -> Result<Value> { return InvalidArgument(j.dump()); };
+  // Scalars may also come as a one-element list (the SDKs' legacy untyped attributes).
+  if (j.is_array() && type != ev1::INDEXED_VALUE_TYPE_KEYWORD_LIST) {
+    if (j.size() != 1) return bad();
+    j = nlohmann::json(j[0]);
+  }
   switch (type) {
     case ev1::INDEXED_VALUE_TYPE_KEYWORD:
     case ev1::INDEXED_VALUE_TYPE_TEXT:
@@ -221,6 +226,12 @@ Result<Value> DecodeValue(const cv1::Payload& payload, ValueType type) {
   }
 }
 
+bool IsUnset(const cv1::Payload& p) {
+  auto enc = p.metadata().find("encoding");
+  if (enc != p.metadata().end() && enc->second == "binary/null") return true;
+  return p.data().empty() || p.data() == "null" || p.data() == "[]";
+}
+
 Status Validate(const cv1::SearchAttributes& attrs, const TypeMap& custom) {
   // Sorted for a deterministic first error.
   std::map<std::string, const cv1::Payload*> sorted;
@@ -238,7 +249,7 @@ Status Validate(const cv1::SearchAttributes& attrs, const TypeMap& custom) {
     }
     if (!type) return InvalidArgument("search attribute " + name + " is not defined");
     // An empty payload (no data) unsets the attribute.
-    if (payload->data().empty() || payload->data() == "null") continue;
+    if (IsUnset(*payload)) continue;
     auto v = DecodeValue(*payload, *type);
     if (!v.ok()) return InvalidValue(name, *type, v.status().message());
   }
@@ -249,7 +260,7 @@ std::string ToJsonColumn(const cv1::SearchAttributes& attrs, const TypeMap& cust
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [name, payload] : attrs.indexed_fields()) {
     auto type = LookupType(name, custom);
-    if (!type || SystemAttributes().count(name) || payload.data().empty()) continue;
+    if (!type || SystemAttributes().count(name) || IsUnset(payload)) continue;
     auto v = DecodeValue(payload, *type);
     if (!v.ok()) continue;
     switch (*type) {

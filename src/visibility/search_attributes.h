@@ -46,6 +46,9 @@ struct Value {
 // Decodes a json/plain payload as `type`; INVALID_ARGUMENT with the offending text otherwise.
 Result<Value> DecodeValue(const ::temporal::api::common::v1::Payload& payload, ValueType type);
 
+// A value that removes the attribute (null, empty list, binary/null, no data).
+bool IsUnset(const ::temporal::api::common::v1::Payload& p);
+
 // Validates values set by a start request or an upsert command the way Temporal does:
 // undefined names, system names and values of the wrong type are INVALID_ARGUMENT with
 // Temporal's messages.
