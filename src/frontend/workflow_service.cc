@@ -63,7 +63,7 @@ Reactor* WorkflowServiceImpl::GetSystemInfo(Ctx* ctx, const wsv1::GetSystemInfoR
   caps->set_upsert_memo(true);
   caps->set_eager_workflow_start(false);
   caps->set_sdk_metadata(true);  // WorkflowTaskCompleted.sdk_metadata is stored and returned verbatim
-  caps->set_count_group_by_execution_status(false);
+  caps->set_count_group_by_execution_status(true);
   caps->set_nexus(false);
   Reactor* r = ctx->DefaultReactor();
   r->Finish(grpc::Status::OK);
@@ -103,6 +103,13 @@ TL_UNARY(RespondActivityTaskCanceled, engine_.RespondActivityTaskCanceled(*req, 
 TL_UNARY(RespondActivityTaskCanceledById, engine_.RespondActivityTaskCanceledById(*req, std::move(done)))
 TL_UNARY(RecordActivityTaskHeartbeat, engine_.RecordActivityTaskHeartbeat(*req, resp, std::move(done)))
 TL_UNARY(RecordActivityTaskHeartbeatById, engine_.RecordActivityTaskHeartbeatById(*req, resp, std::move(done)))
+
+TL_UNARY(ListWorkflowExecutions, engine_.ListWorkflowExecutions(*req, resp, std::move(done)))
+TL_UNARY(ScanWorkflowExecutions, engine_.ScanWorkflowExecutions(*req, resp, std::move(done)))
+TL_UNARY(CountWorkflowExecutions, engine_.CountWorkflowExecutions(*req, resp, std::move(done)))
+TL_UNARY(ListOpenWorkflowExecutions, engine_.ListOpenWorkflowExecutions(*req, resp, std::move(done)))
+TL_UNARY(ListClosedWorkflowExecutions, engine_.ListClosedWorkflowExecutions(*req, resp, std::move(done)))
+TL_UNARY(GetSearchAttributes, engine_.GetSearchAttributes(*req, resp, std::move(done)))
 
 #undef TL_UNARY
 

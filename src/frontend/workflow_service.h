@@ -57,6 +57,18 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
                                        wsv1::GetWorkflowExecutionHistoryResponse*) override;
   Reactor* GetWorkflowExecutionHistoryReverse(Ctx*, const wsv1::GetWorkflowExecutionHistoryReverseRequest*,
                                               wsv1::GetWorkflowExecutionHistoryReverseResponse*) override;
+  Reactor* ListWorkflowExecutions(Ctx*, const wsv1::ListWorkflowExecutionsRequest*,
+                                  wsv1::ListWorkflowExecutionsResponse*) override;
+  Reactor* ScanWorkflowExecutions(Ctx*, const wsv1::ScanWorkflowExecutionsRequest*,
+                                  wsv1::ScanWorkflowExecutionsResponse*) override;
+  Reactor* CountWorkflowExecutions(Ctx*, const wsv1::CountWorkflowExecutionsRequest*,
+                                   wsv1::CountWorkflowExecutionsResponse*) override;
+  Reactor* ListOpenWorkflowExecutions(Ctx*, const wsv1::ListOpenWorkflowExecutionsRequest*,
+                                      wsv1::ListOpenWorkflowExecutionsResponse*) override;
+  Reactor* ListClosedWorkflowExecutions(Ctx*, const wsv1::ListClosedWorkflowExecutionsRequest*,
+                                        wsv1::ListClosedWorkflowExecutionsResponse*) override;
+  Reactor* GetSearchAttributes(Ctx*, const wsv1::GetSearchAttributesRequest*,
+                               wsv1::GetSearchAttributesResponse*) override;
   Reactor* PollWorkflowTaskQueue(Ctx*, const wsv1::PollWorkflowTaskQueueRequest*,
                                  wsv1::PollWorkflowTaskQueueResponse*) override;
   Reactor* RespondWorkflowTaskCompleted(Ctx*, const wsv1::RespondWorkflowTaskCompletedRequest*,

@@ -211,8 +211,14 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
         *a->mutable_search_attributes() = in.search_attributes();
         a->set_workflow_task_completed_event_id(completed_id);
         for (const auto& [k, v] : in.search_attributes().indexed_fields()) {
-          (*st.mutable_search_attributes()->mutable_indexed_fields())[k] = v;
+          // An empty value unsets the attribute.
+          if (visibility::IsUnset(v)) {
+            st.mutable_search_attributes()->mutable_indexed_fields()->erase(k);
+          } else {
+            (*st.mutable_search_attributes()->mutable_indexed_fields())[k] = v;
+          }
         }
+        ex.visibility_dirty = true;
         break;
       }
       case cmdv1::Command::kModifyWorkflowPropertiesCommandAttributes: {
@@ -222,6 +228,7 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
         *a->mutable_upserted_memo() = in.upserted_memo();
         a->set_workflow_task_completed_event_id(completed_id);
         for (const auto& [k, v] : in.upserted_memo().fields()) (*st.mutable_memo()->mutable_fields())[k] = v;
+        ex.visibility_dirty = true;
         break;
       }
       default:

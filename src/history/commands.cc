@@ -224,6 +224,10 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
         if (c.upsert_workflow_search_attributes_command_attributes().search_attributes().indexed_fields_size() == 0) {
           return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, "SearchAttributes is not set on command.");
         }
+        if (validate_search_attributes_) {
+          Status sa = validate_search_attributes_(c.upsert_workflow_search_attributes_command_attributes().search_attributes());
+          if (!sa.ok()) return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, sa.message());
+        }
         break;
       case cmdv1::Command::kModifyWorkflowPropertiesCommandAttributes:
         break;

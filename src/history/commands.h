@@ -35,8 +35,10 @@ struct CommandPlan {
 class CommandValidator {
  public:
   CommandValidator(const Execution& ex, const EngineOptions& options, TimePoint now,
-                   std::function<bool(const std::string&)> namespace_exists)
-      : ex_(ex), options_(options), now_(now), namespace_exists_(std::move(namespace_exists)) {}
+                   std::function<bool(const std::string&)> namespace_exists,
+                   std::function<Status(const temporal::api::common::v1::SearchAttributes&)> validate_search_attributes = nullptr)
+      : ex_(ex), options_(options), now_(now), namespace_exists_(std::move(namespace_exists)),
+        validate_search_attributes_(std::move(validate_search_attributes)) {}
   Status Validate(const wsv1::RespondWorkflowTaskCompletedRequest& req, CommandPlan* plan);
 
  private:
@@ -48,6 +50,7 @@ class CommandValidator {
   const EngineOptions& options_;
   TimePoint now_;
   std::function<bool(const std::string&)> namespace_exists_;
+  std::function<Status(const temporal::api::common::v1::SearchAttributes&)> validate_search_attributes_;
   bool oversized_ = false;  // the last NormaliseActivity failure was a payload over the limit
 };
 

@@ -44,6 +44,10 @@ void Engine::CommitLocked(Txn& txn, Done done) {
     row.close_time_unix_nanos = ex->open() ? 0 : FromProto(st.close_time()).time_since_epoch().count();
     row.state = st.SerializeAsString();
     txn.batch.upsert_executions.push_back(std::move(row));
+    if (ex->visibility_dirty) {
+      txn.batch.upsert_visibility.push_back(VisibilityRowLocked(*ex));
+      ex->visibility_dirty = false;
+    }
     if (new_events) notify.emplace_back(st.run_id(), !ex->open());
   }
   auto after = std::move(txn.after_commit);
@@ -119,7 +123,17 @@ Status Engine::Recover() {
   for (const auto& n : options_.extra_namespaces) wanted.push_back(n);
   persistence::WriteBatch created;
   for (const auto& name : wanted) {
-    if (namespaces_.count(name)) continue;
+    auto existing = namespaces_.find(name);
+    if (existing != namespaces_.end()) {
+      // --search-attribute: register what is missing (types of existing ones are kept).
+      bool changed = false;
+      auto* custom = existing->second.mutable_custom_search_attributes();
+      for (const auto& [sa, type] : options_.startup_search_attributes) {
+        if (custom->count(sa) == 0) (*custom)[sa] = type, changed = true;
+      }
+      if (changed) created.upsert_namespaces.push_back({existing->second.info().id(), name, existing->second.SerializeAsString()});
+      continue;
+    }
     state::NamespaceRecord rec;
     rec.mutable_info()->set_name(name);
     rec.mutable_info()->set_id(NewUuid());
@@ -127,6 +141,7 @@ Status Engine::Recover() {
     *rec.mutable_config()->mutable_workflow_execution_retention_ttl() = ToProtoDuration(options_.default_retention);
     rec.mutable_config()->set_history_archival_state(ev1::ARCHIVAL_STATE_DISABLED);
     rec.mutable_config()->set_visibility_archival_state(ev1::ARCHIVAL_STATE_DISABLED);
+    for (const auto& [sa, type] : options_.startup_search_attributes) (*rec.mutable_custom_search_attributes())[sa] = type;
     created.upsert_namespaces.push_back({rec.info().id(), name, rec.SerializeAsString()});
     namespace_names_[rec.info().id()] = name;
     namespaces_[name] = std::move(rec);

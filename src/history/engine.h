@@ -32,7 +32,9 @@
 #include "temporal/api/protocol/v1/message.pb.h"
 #include "temporal/api/query/v1/message.pb.h"
 #include "temporal/api/update/v1/message.pb.h"
+#include "temporal/api/operatorservice/v1/request_response.pb.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
+#include "visibility/search_attributes.h"
 
 namespace temporalite::history {
 
@@ -54,6 +56,14 @@ struct EngineOptions {
   size_t pending_children_limit = 2000;
   Duration history_long_poll = std::chrono::seconds(20);
   std::vector<std::string> extra_namespaces;  // created at start (server --namespace)
+  // Custom search attributes registered in `default` and the extra namespaces at start
+  // (server --search-attribute), if not there yet.
+  visibility::TypeMap startup_search_attributes;
+  // Retention: how often closed runs past their namespace's retention are looked for, and how
+  // many runs one transaction deletes (small, so writers never wait long).
+  Duration retention_sweep_interval = std::chrono::minutes(1);
+  int64_t retention_batch = 100;
+  int64_t visibility_max_page_size = 1000;
 };
 
 struct Execution;    // history/execution.h
@@ -91,6 +101,32 @@ class Engine {
                                    wsv1::GetWorkflowExecutionHistoryResponse* resp, Done done);
   void GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecutionHistoryReverseRequest& req,
                                           wsv1::GetWorkflowExecutionHistoryReverseResponse* resp, Done done);
+
+  // Visibility (visibility.cc). Queries use Temporal's list-filter language.
+  void ListWorkflowExecutions(const wsv1::ListWorkflowExecutionsRequest& req,
+                              wsv1::ListWorkflowExecutionsResponse* resp, Done done);
+  void ScanWorkflowExecutions(const wsv1::ScanWorkflowExecutionsRequest& req,
+                              wsv1::ScanWorkflowExecutionsResponse* resp, Done done);
+  void CountWorkflowExecutions(const wsv1::CountWorkflowExecutionsRequest& req,
+                               wsv1::CountWorkflowExecutionsResponse* resp, Done done);
+  void ListOpenWorkflowExecutions(const wsv1::ListOpenWorkflowExecutionsRequest& req,
+                                  wsv1::ListOpenWorkflowExecutionsResponse* resp, Done done);
+  void ListClosedWorkflowExecutions(const wsv1::ListClosedWorkflowExecutionsRequest& req,
+                                    wsv1::ListClosedWorkflowExecutionsResponse* resp, Done done);
+  void GetSearchAttributes(const wsv1::GetSearchAttributesRequest& req, wsv1::GetSearchAttributesResponse* resp,
+                           Done done);
+  // OperatorService search attributes (namespace-scoped, as Temporal does for SQL visibility).
+  void AddSearchAttributes(const ::temporal::api::operatorservice::v1::AddSearchAttributesRequest& req, Done done);
+  void RemoveSearchAttributes(const ::temporal::api::operatorservice::v1::RemoveSearchAttributesRequest& req, Done done);
+  void ListSearchAttributes(const ::temporal::api::operatorservice::v1::ListSearchAttributesRequest& req,
+                            ::temporal::api::operatorservice::v1::ListSearchAttributesResponse* resp, Done done);
+
+  // Retention: arms a TimerService timer that deletes closed runs older than their namespace's
+  // retention, `retention_batch` runs per transaction. Call once after Recover().
+  void StartRetention();
+  // One sweep step: deletes up to `retention_batch` expired runs per namespace. `done` gets the
+  // number of runs deleted once durable. Public for tests.
+  void RetentionSweep(std::function<void(int64_t deleted)> done);
 
   // Workflow tasks. `max_wait` bounds the long poll (the frontend derives it from the deadline).
   void PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req,
@@ -203,7 +239,21 @@ class Engine {
     std::unique_ptr<state::ExecutionState> closed_state;  // storage for a closed `existing`
   };
   StartFields StartFieldsFrom(const wsv1::StartWorkflowExecutionRequest& req);
-  Status ValidateStartLocked(const StartFields& f) const;
+  Status ValidateStartLocked(const StartFields& f, const std::string& ns_id) const;
+  // --- visibility (visibility.cc) ---
+  visibility::TypeMap CustomSearchAttributesLocked(const std::string& ns_id) const;
+  persistence::VisibilityRow VisibilityRowLocked(const Execution& ex) const;
+  struct ListArgs {
+    std::string namespace_name;
+    std::string query;
+    int32_t page_size = 0;
+    std::string page_token;
+  };
+  // Runs a list query; fills `out` and `next_token`.
+  Status ListLocked(std::unique_lock<std::mutex>& l, const ListArgs& args,
+                    google::protobuf::RepeatedPtrField<temporal::api::workflow::v1::WorkflowExecutionInfo>* out,
+                    std::string* next_token);
+  void OnRetentionTimer();
   IdConflict ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
                                      temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
                                      temporal::api::enums::v1::WorkflowIdConflictPolicy conflict);

@@ -19,6 +19,9 @@ struct Execution {
   state::ExecutionState st;
   std::vector<hv1::HistoryEvent> events;  // events[i].event_id() == i + 1
   size_t persisted_events = 0;            // events already handed to the store
+  // Visible fields changed (start, search attribute/memo upsert, close): the next commit writes
+  // the visibility row in the same transaction.
+  bool visibility_dirty = false;
   std::unordered_map<std::string, int64_t> activity_ids;  // activity id -> scheduled event id
   std::vector<std::string> query_ids;
   std::vector<std::string> admitted_updates;  // update ids admitted, not yet accepted/rejected  // queries waiting on this run (in memory only, like Temporal)

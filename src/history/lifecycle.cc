@@ -113,6 +113,7 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   ex.activity_ids.clear();
   open_by_workflow_id_.erase(ex.workflow_key());
   if (!ex.admitted_updates.empty()) SettleUpdatesAfterTaskLocked(txn, ex, false);  // fail them: run closed
+  ex.visibility_dirty = true;
   txn.Touch(&ex);
   txn.closed_runs.push_back(st.run_id());
   if (!chain_continues && !st.parent_run_id().empty()) ReportChildClosedLocked(txn, ex);

@@ -25,7 +25,7 @@ Status CheckDuration(const google::protobuf::Duration& d, const char* what) {
 }
 }  // namespace
 
-Status Engine::ValidateStartLocked(const StartFields& f) const {
+Status Engine::ValidateStartLocked(const StartFields& f, const std::string& ns_id) const {
   Status s = CheckId(f.workflow_id, "WorkflowId");
   if (s.ok()) s = CheckId(f.attrs.workflow_type().name(), "WorkflowType");
   if (s.ok()) s = CheckId(f.attrs.task_queue().name(), "TaskQueue");
@@ -37,6 +37,7 @@ Status Engine::ValidateStartLocked(const StartFields& f) const {
   if (s.ok()) s = CheckBlob(f.attrs.input().ByteSizeLong(), "Input");
   if (s.ok()) s = CheckBlob(f.attrs.memo().ByteSizeLong(), "Memo");
   if (s.ok()) s = CheckBlob(f.attrs.header().ByteSizeLong(), "Header");
+  if (s.ok()) s = visibility::Validate(f.attrs.search_attributes(), CustomSearchAttributesLocked(ns_id));
   if (s.ok() && f.attrs.has_retry_policy()) {
     const auto& p = f.attrs.retry_policy();
     if (p.backoff_coefficient() != 0 && p.backoff_coefficient() < 1) s = InvalidArgument("BackoffCoefficient cannot be less than 1.");
@@ -173,6 +174,7 @@ Execution* Engine::CreateRunLocked(Txn& txn, const std::string& ns_id, StartFiel
   *e->mutable_workflow_execution_started_event_attributes() = std::move(a);
 
   Execution* raw = ex.get();
+  ex->visibility_dirty = true;
   runs_[run_id] = ex;
   open_by_workflow_id_[raw->workflow_key()] = run_id;
   txn.Touch(raw);
@@ -228,7 +230,7 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
   if (!ns.ok()) return fail(ns.status());
   const std::string ns_id = ns.value()->info().id();
   StartFields f = StartFieldsFrom(req);
-  Status s = ValidateStartLocked(f);
+  Status s = ValidateStartLocked(f, ns_id);
   if (!s.ok()) return fail(s);
   Txn txn;
   IdConflict c = ResolveIdConflictLocked(txn, f, ns_id, req.workflow_id_reuse_policy(), req.workflow_id_conflict_policy());
@@ -273,7 +275,7 @@ void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflo
   *start.mutable_header() = req.header();
   *start.mutable_workflow_start_delay() = req.workflow_start_delay();
   StartFields f = StartFieldsFrom(start);
-  Status s = ValidateStartLocked(f);
+  Status s = ValidateStartLocked(f, ns_id);
   if (s.ok()) s = CheckId(req.signal_name(), "SignalName");
   if (s.ok()) s = CheckBlob(req.signal_input().ByteSizeLong(), "SignalInput");
   if (!s.ok()) return fail(s);

@@ -350,7 +350,7 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
   }
   const std::string ns_id = ns.value()->info().id();
   StartFields f = StartFieldsFrom(start);
-  Status s = ValidateStartLocked(f);
+  Status s = ValidateStartLocked(f, ns_id);
   if (s.ok()) s = ValidateUpdateLocked(update);
   if (!s.ok()) return fail(s);
   auto* resp = static_cast<wsv1::ExecuteMultiOperationResponse*>(waiter->response);

@@ -45,6 +45,40 @@ CREATE TABLE history_events(
   data BLOB NOT NULL,
   PRIMARY KEY(run_id, event_id)) WITHOUT ROWID;
 )sql",
+    // v2: visibility (one row per run, written with the state change it reflects) and an index
+    // for retention. The default list order is Temporal's SQL order: open runs first, then by
+    // close time, start time and run id, all descending; the indexes end in that order so a
+    // filtered page of 100 reads about 100 index entries.
+    R"sql(
+CREATE TABLE visibility(
+  run_id TEXT PRIMARY KEY,
+  namespace_id TEXT NOT NULL,
+  workflow_id TEXT NOT NULL,
+  workflow_type TEXT NOT NULL,
+  task_queue TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  start_time INTEGER NOT NULL,
+  execution_time INTEGER NOT NULL,
+  close_time INTEGER,
+  execution_duration INTEGER,
+  history_length INTEGER NOT NULL,
+  history_size_bytes INTEGER NOT NULL,
+  state_transition_count INTEGER NOT NULL,
+  parent_workflow_id TEXT,
+  parent_run_id TEXT,
+  root_workflow_id TEXT,
+  root_run_id TEXT,
+  search_attributes TEXT,
+  info BLOB NOT NULL);
+CREATE INDEX visibility_by_order ON visibility(namespace_id,
+  coalesce(close_time, 9223372036854775807) DESC, start_time DESC, run_id DESC);
+CREATE INDEX visibility_by_type ON visibility(namespace_id, workflow_type, status,
+  coalesce(close_time, 9223372036854775807) DESC, start_time DESC, run_id DESC);
+CREATE INDEX visibility_by_status ON visibility(namespace_id, status,
+  coalesce(close_time, 9223372036854775807) DESC, start_time DESC, run_id DESC);
+CREATE INDEX visibility_by_workflow_id ON visibility(namespace_id, workflow_id);
+CREATE INDEX executions_closed ON executions(namespace_id, close_time) WHERE open = 0;
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations)) - 1;
 
@@ -60,12 +94,15 @@ enum Sql : int {
   kDeleteCurrent,
   kDeleteEvents,
   kDeleteExecution,
+  kPutVisibility,
+  kDeleteVisibility,
   kNumWriterSql,
   kLoadNamespaces = kNumWriterSql,
   kLoadOpenExecutions,
   kGetExecution,
   kGetCurrent,
   kReadEvents,
+  kClosedRunsBefore,
   kNumSql,
 };
 
@@ -92,12 +129,20 @@ constexpr const char* kSql[kNumSql] = {
     "(SELECT namespace_id, workflow_id FROM executions WHERE run_id = ?1)",
     "DELETE FROM history_events WHERE run_id = ?1",
     "DELETE FROM executions WHERE run_id = ?1",
+    "INSERT OR REPLACE INTO visibility(run_id, namespace_id, workflow_id, workflow_type, task_queue, "
+    "status, start_time, execution_time, close_time, execution_duration, history_length, "
+    "history_size_bytes, state_transition_count, parent_workflow_id, parent_run_id, "
+    "root_workflow_id, root_run_id, search_attributes, info) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    "DELETE FROM visibility WHERE run_id = ?1",
     "SELECT id, name, data FROM namespaces ORDER BY name",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE open = 1",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE run_id = ?1",
     "SELECT run_id FROM current_executions WHERE namespace_id = ?1 AND workflow_id = ?2",
     "SELECT event_id, data FROM history_events WHERE run_id = ?1 AND event_id >= ?2 "
     "ORDER BY event_id LIMIT ?3",
+    "SELECT run_id FROM executions WHERE namespace_id = ?1 AND open = 0 AND close_time < ?2 "
+    "ORDER BY close_time LIMIT ?3",
 };
 #undef TL_EXECUTION_COLUMNS
 
@@ -119,6 +164,21 @@ class Binder {
     // std::string::data() is never null, so an empty blob binds as a zero-length blob, not NULL.
     if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_STATIC);
     return *this;
+  }
+  Binder& Null(int i) {
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  // Empty text binds as NULL.
+  Binder& TextOrNull(int i, const std::string& v) { return v.empty() ? Null(i) : Text(i, v); }
+  Binder& Double(int i, double v) {
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Binder& Value(int i, const SqlValue& v) {
+    if (const auto* n = std::get_if<int64_t>(&v)) return Int(i, *n);
+    if (const auto* d = std::get_if<double>(&v)) return Double(i, *d);
+    return Text(i, std::get<std::string>(v));
   }
   Binder& Int(int i, int64_t v) {
     if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(s_, i, v);
@@ -506,9 +566,24 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     b.Text(1, r.run_id).Int(2, r.event_id).Blob(3, r.data);
     TL_RETURN_IF_ERROR(c.Run(kInsertEvent, b, "appending history event"));
   }
+  for (const VisibilityRow& r : batch.upsert_visibility) {
+    Binder b(c.stmt(kPutVisibility));
+    b.Text(1, r.run_id).Text(2, r.namespace_id).Text(3, r.workflow_id).Text(4, r.workflow_type);
+    b.Text(5, r.task_queue).Int(6, r.status).Int(7, r.start_time).Int(8, r.execution_time);
+    if (r.close_time != 0) {
+      b.Int(9, r.close_time).Int(10, r.execution_duration);
+    } else {
+      b.Null(9).Null(10);
+    }
+    b.Int(11, r.history_length).Int(12, r.history_size_bytes).Int(13, r.state_transition_count);
+    b.TextOrNull(14, r.parent_workflow_id).TextOrNull(15, r.parent_run_id);
+    b.TextOrNull(16, r.root_workflow_id).TextOrNull(17, r.root_run_id);
+    b.TextOrNull(18, r.search_attributes_json).Blob(19, r.info);
+    TL_RETURN_IF_ERROR(c.Run(kPutVisibility, b, "writing visibility"));
+  }
   // Deletes last, in dependency order (the current row is found through the execution row).
   for (const std::string& run_id : batch.delete_runs) {
-    for (int sql : {kDeleteCurrent, kDeleteEvents, kDeleteExecution}) {
+    for (int sql : {kDeleteCurrent, kDeleteEvents, kDeleteVisibility, kDeleteExecution}) {
       Binder b(c.stmt(sql));
       b.Text(1, run_id);
       TL_RETURN_IF_ERROR(c.Run(sql, b, "deleting run"));
@@ -612,6 +687,110 @@ Result<std::vector<EventRow>> SqliteStore::ReadEvents(const std::string& run_id,
     out.push_back(EventRow{run_id, sqlite3_column_int64(s, 0), ColumnBytes(s, 1)});
   }
   if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "reading history events");
+  return out;
+}
+
+namespace {
+constexpr const char* kCloseSort = "coalesce(close_time, 9223372036854775807)";
+
+// The FROM/WHERE part shared by list and count; binds namespace and filter arguments.
+std::string VisibilityFrom(const VisibilityQuery& q) {
+  std::string sql = " FROM visibility WHERE namespace_id = ?";
+  if (!q.where.empty()) sql += " AND (" + q.where + ")";
+  return sql;
+}
+
+// A statement prepared for one call (visibility filters vary per request).
+struct OneShot {
+  sqlite3_stmt* s = nullptr;
+  ~OneShot() { sqlite3_finalize(s); }
+};
+
+Status PrepareVisibility(sqlite3* db, const std::string& sql, const VisibilityQuery& q,
+                         const std::vector<SqlValue>& extra, OneShot* out) {
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &out->s, nullptr) != SQLITE_OK) {
+    return SqlError(db, "preparing visibility query");
+  }
+  Binder b(out->s);
+  int i = 1;
+  b.Text(i++, q.namespace_id);
+  for (const SqlValue& v : q.args) b.Value(i++, v);
+  for (const SqlValue& v : extra) b.Value(i++, v);
+  if (b.rc() != SQLITE_OK) return SqlError(db, "binding visibility query");
+  return Status::Ok();
+}
+}  // namespace
+
+Result<VisibilityPage> SqliteStore::ListVisibility(const VisibilityQuery& q) {
+  if (q.limit <= 0) return InvalidArgument("ListVisibility: limit must be positive");
+  std::string sql = std::string("SELECT info, ") + kCloseSort + ", start_time, run_id" + VisibilityFrom(q);
+  std::vector<SqlValue> extra;
+  if (q.order_by.empty()) {
+    if (q.after) {
+      sql += std::string(" AND (") + kCloseSort + ", start_time, run_id) < (?, ?, ?)";
+      extra = {q.after->close_sort, q.after->start_time, q.after->run_id};
+    }
+    sql += std::string(" ORDER BY ") + kCloseSort + " DESC, start_time DESC, run_id DESC LIMIT ?";
+    extra.emplace_back(q.limit);
+  } else {
+    sql += " ORDER BY " + q.order_by + ", run_id DESC LIMIT ? OFFSET ?";
+    extra.emplace_back(q.limit);
+    extra.emplace_back(q.offset);
+  }
+  Result<ReaderLease> lease = AcquireReader();
+  if (!lease.ok()) return lease.status();
+  OneShot st;
+  TL_RETURN_IF_ERROR(PrepareVisibility(lease->conn->db(), sql, q, extra, &st));
+  VisibilityPage page;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    page.infos.push_back(ColumnBytes(st.s, 0));
+    page.cursors.push_back({sqlite3_column_int64(st.s, 1), sqlite3_column_int64(st.s, 2), ColumnBytes(st.s, 3)});
+  }
+  if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "listing visibility");
+  return page;
+}
+
+Result<int64_t> SqliteStore::CountVisibility(const VisibilityQuery& q) {
+  std::string sql = "SELECT count(*)" + VisibilityFrom(q);
+  Result<ReaderLease> lease = AcquireReader();
+  if (!lease.ok()) return lease.status();
+  OneShot st;
+  TL_RETURN_IF_ERROR(PrepareVisibility(lease->conn->db(), sql, q, {}, &st));
+  if (sqlite3_step(st.s) != SQLITE_ROW) return SqlError(lease->conn->db(), "counting visibility");
+  return static_cast<int64_t>(sqlite3_column_int64(st.s, 0));
+}
+
+Result<std::vector<std::pair<int64_t, int64_t>>> SqliteStore::CountVisibilityByStatus(const VisibilityQuery& q) {
+  std::string sql = "SELECT status, count(*)" + VisibilityFrom(q) + " GROUP BY status ORDER BY status";
+  Result<ReaderLease> lease = AcquireReader();
+  if (!lease.ok()) return lease.status();
+  OneShot st;
+  TL_RETURN_IF_ERROR(PrepareVisibility(lease->conn->db(), sql, q, {}, &st));
+  std::vector<std::pair<int64_t, int64_t>> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    out.emplace_back(sqlite3_column_int64(st.s, 0), sqlite3_column_int64(st.s, 1));
+  }
+  if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "counting visibility by status");
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteStore::ClosedRunsBefore(const std::string& namespace_id,
+                                                              int64_t close_before, int64_t limit) {
+  if (limit <= 0) return InvalidArgument("ClosedRunsBefore: limit must be positive");
+  Result<ReaderLease> lease = AcquireReader();
+  if (!lease.ok()) return lease.status();
+  sqlite3_stmt* s = lease->conn->stmt(kClosedRunsBefore);
+  ResetOnExit reset{s};
+  Binder b(s);
+  if (b.Text(1, namespace_id).Int(2, close_before).Int(3, limit).rc() != SQLITE_OK) {
+    return SqlError(lease->conn->db(), "binding retention query");
+  }
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ColumnBytes(s, 0));
+  if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "finding expired runs");
   return out;
 }
 

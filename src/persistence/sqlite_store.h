@@ -36,6 +36,12 @@ class SqliteStore final : public Store {
   Result<std::vector<EventRow>> ReadEvents(const std::string& run_id, int64_t first_event_id,
                                            int64_t max_count) override;
 
+  Result<VisibilityPage> ListVisibility(const VisibilityQuery& q) override;
+  Result<int64_t> CountVisibility(const VisibilityQuery& q) override;
+  Result<std::vector<std::pair<int64_t, int64_t>>> CountVisibilityByStatus(const VisibilityQuery& q) override;
+  Result<std::vector<std::string>> ClosedRunsBefore(const std::string& namespace_id, int64_t close_before,
+                                                   int64_t limit) override;
+
   // Must not be called from a `done` callback (it joins the writer thread).
   void Close() override;
 

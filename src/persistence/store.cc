@@ -27,6 +27,7 @@ void WriteBatch::Append(WriteBatch&& other) {
   MoveAppend(upsert_executions, other.upsert_executions);
   MoveAppend(upsert_current, other.upsert_current);
   MoveAppend(append_events, other.append_events);
+  MoveAppend(upsert_visibility, other.upsert_visibility);
   MoveAppend(delete_runs, other.delete_runs);
 }
 

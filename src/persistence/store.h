@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/status.h"
@@ -48,17 +49,78 @@ struct EventRow {
   std::string data;      // serialized temporal.api.history.v1.HistoryEvent
 };
 
+// One row of the `visibility` table: the indexed columns of a run plus an engine-owned blob
+// (what List returns). Written in the same transaction as the state change it reflects.
+// Column contract (used by the query compiler in src/visibility): run_id, namespace_id,
+// workflow_id, workflow_type, task_queue, status (enum int), start_time, execution_time,
+// close_time (NULL while open), execution_duration (NULL while open), history_length,
+// history_size_bytes, state_transition_count, parent_workflow_id, parent_run_id,
+// root_workflow_id, root_run_id (NULL when empty), search_attributes (JSON object text or NULL:
+// name -> string | number | 0/1 | nanoseconds since epoch | array of strings). Times are Unix ns.
+struct VisibilityRow {
+  std::string namespace_id;
+  std::string run_id;
+  std::string workflow_id;
+  std::string workflow_type;
+  std::string task_queue;
+  int64_t status = 0;
+  int64_t start_time = 0;
+  int64_t execution_time = 0;
+  int64_t close_time = 0;  // 0 = open (stored as NULL)
+  int64_t execution_duration = 0;  // stored only when closed
+  int64_t history_length = 0;
+  int64_t history_size_bytes = 0;
+  int64_t state_transition_count = 0;
+  std::string parent_workflow_id;
+  std::string parent_run_id;
+  std::string root_workflow_id;
+  std::string root_run_id;
+  std::string search_attributes_json;  // empty = NULL
+  std::string info;                    // engine-owned blob
+};
+
+// A bound SQL value of a compiled visibility filter.
+using SqlValue = std::variant<int64_t, double, std::string>;
+
+// Position after the last row of a page in the default order
+// (coalesce(close_time, INT64_MAX) DESC, start_time DESC, run_id DESC).
+struct VisibilityCursor {
+  int64_t close_sort = 0;
+  int64_t start_time = 0;
+  std::string run_id;
+};
+
+struct VisibilityQuery {
+  std::string namespace_id;
+  // SQL boolean expression over the visibility columns with `?` placeholders bound to `args`
+  // in order; empty = all rows. Produced by src/visibility, never from raw user text.
+  std::string where;
+  std::vector<SqlValue> args;
+  // "ORDER BY" terms (without the keywords); empty = the default order, paged by `after`.
+  std::string order_by;
+  std::optional<VisibilityCursor> after;  // default order only
+  int64_t offset = 0;                     // custom order only
+  int64_t limit = 1000;
+};
+
+struct VisibilityPage {
+  std::vector<std::string> infos;
+  std::vector<VisibilityCursor> cursors;  // parallel to `infos` (position in the default order)
+};
+
 // Everything one or more state transitions write; applied atomically.
 struct WriteBatch {
   std::vector<NamespaceRow> upsert_namespaces;
   std::vector<ExecutionRow> upsert_executions;
   std::vector<CurrentRow> upsert_current;
   std::vector<EventRow> append_events;  // (run_id, event_id) must not exist yet
-  std::vector<std::string> delete_runs;  // execution row + its events + a current row naming it
+  std::vector<VisibilityRow> upsert_visibility;
+  // execution row + its events + its visibility row + a current row naming it
+  std::vector<std::string> delete_runs;
 
   bool empty() const {
     return upsert_namespaces.empty() && upsert_executions.empty() && upsert_current.empty() &&
-           append_events.empty() && delete_runs.empty();
+           append_events.empty() && upsert_visibility.empty() && delete_runs.empty();
   }
   // Moves `other`'s rows to the end of this batch.
   void Append(WriteBatch&& other);
@@ -86,6 +148,16 @@ class Store {
   // Events of `run_id` with first_event_id <= event_id, ascending, at most `max_count` rows.
   virtual Result<std::vector<EventRow>> ReadEvents(const std::string& run_id, int64_t first_event_id,
                                                    int64_t max_count) = 0;
+
+  // Visibility (committed rows only). `where` is trusted SQL from src/visibility.
+  virtual Result<VisibilityPage> ListVisibility(const VisibilityQuery& q) = 0;
+  virtual Result<int64_t> CountVisibility(const VisibilityQuery& q) = 0;
+  // (status, count) pairs of the rows matching `q`, by status ascending.
+  virtual Result<std::vector<std::pair<int64_t, int64_t>>> CountVisibilityByStatus(const VisibilityQuery& q) = 0;
+  // Run ids of closed runs of `namespace_id` with close time before `close_before` (Unix ns),
+  // oldest first, at most `limit` (retention).
+  virtual Result<std::vector<std::string>> ClosedRunsBefore(const std::string& namespace_id,
+                                                           int64_t close_before, int64_t limit) = 0;
 
   // Commits everything queued so far, stops the writer and closes the database. Idempotent.
   virtual void Close() = 0;

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/timer_service.h"
+#include "frontend/operator_service.h"
 #include "frontend/workflow_service.h"
 #include "history/engine.h"
 #include "persistence/store.h"
@@ -51,8 +52,28 @@ int RunServer(const StartDevFlags& f) {
     std::fprintf(stderr, "error: invalid --port %d\n", f.port);
     return 2;
   }
-  if (f.ui_port || f.http_port || f.metrics_port || !f.search_attributes.empty()) {
-    TL_LOG_WARN("--ui-port, --http-port, --metrics-port and --search-attribute are accepted but not implemented yet");
+  if (f.ui_port || f.http_port || f.metrics_port) {
+    TL_LOG_WARN("--ui-port, --http-port and --metrics-port are accepted but not implemented yet");
+  }
+  // --search-attribute Name=Type (Type case-insensitive, as the temporal CLI).
+  visibility::TypeMap startup_sas;
+  for (const auto& kv : f.search_attributes) {
+    size_t eq = kv.find('=');
+    std::string name = eq == std::string::npos ? "" : kv.substr(0, eq);
+    auto type = eq == std::string::npos ? std::nullopt : visibility::ParseTypeName(kv.substr(eq + 1));
+    if (name.empty()) {
+      std::fprintf(stderr, "error: invalid search attributes: %s: want KEY=VALUE\n", kv.c_str());
+      return 2;
+    }
+    if (!type) {
+      std::fprintf(stderr, "error: invalid search attribute value type \"%s\"\n", kv.substr(eq + 1).c_str());
+      return 2;
+    }
+    if (visibility::IsReserved(name)) {
+      std::fprintf(stderr, "error: search attribute %s is reserved by system\n", name.c_str());
+      return 2;
+    }
+    startup_sas[name] = *type;
   }
 
   // Block termination signals in every thread; the main thread waits for them with sigwait.
@@ -89,6 +110,7 @@ int RunServer(const StartDevFlags& f) {
   TimerService timers(clock);
   history::EngineOptions eo;
   eo.extra_namespaces = f.namespaces;
+  eo.startup_search_attributes = startup_sas;
   history::Engine engine(*store, clock, timers, eo);
   // Cron workflows (cronSchedule on start): the next fire time from the schedule-spec library.
   engine.set_cron_next([](const std::string& cron, TimePoint after) {
@@ -102,14 +124,17 @@ int RunServer(const StartDevFlags& f) {
     std::fprintf(stderr, "error: recovery failed: %s\n", s.ToString().c_str());
     return 1;
   }
+  engine.StartRetention();
   std::thread timer_thread([&timers] { timers.RunLoop(); });
 
   frontend::WorkflowServiceImpl workflow_service(engine, clock, {std::string(kVersion)});
+  frontend::OperatorServiceImpl operator_service(engine);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(f.ip + ":" + std::to_string(f.port), grpc::InsecureServerCredentials(), &bound_port);
   builder.RegisterService(&workflow_service);
+  builder.RegisterService(&operator_service);
   builder.SetMaxReceiveMessageSize(128 * 1024 * 1024);
   builder.SetMaxSendMessageSize(128 * 1024 * 1024);
   // SDKs ping every 30 s even when idle; permit it rather than answer with GOAWAY too_many_pings.
@@ -167,7 +192,7 @@ int main(int argc, char** argv) {
   dev->add_option("--log-format", f.log_format, "text or json")->check(CLI::IsMember({"text", "json", "pretty"}));
   dev->add_option("-n,--namespace", f.namespaces, "Namespaces to create at launch (default always exists)");
   dev->add_option("--sqlite-pragma", f.sqlite_pragmas, "SQLite pragma name=value applied at start");
-  dev->add_option("--search-attribute", f.search_attributes, "Search attributes to register (not implemented yet)");
+  dev->add_option("--search-attribute", f.search_attributes, "Search attributes to register at start, Name=Type (repeatable)");
   int rc = 0;
   dev->callback([&] { rc = RunServer(f); });
   temporalite::cli::RegisterCommands(app, &rc);

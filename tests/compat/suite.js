@@ -24,7 +24,7 @@ const NS = 'default';
  * and stop it, and any worker still running, afterwards. `activities`, if given, are registered
  * with every worker this suite creates.
  */
-function setupSuite({ activities } = {}) {
+function setupSuite({ activities, serverOptions } = {}) {
   let server;
   let connection;
   let client;
@@ -41,7 +41,7 @@ function setupSuite({ activities } = {}) {
         logger: new DefaultLogger('WARN'),
       });
       bundling.catch(() => {}); // awaited below; don't report it as unhandled if startServer throws first
-      server = await startServer();
+      server = await startServer(serverOptions);
       connection = await Connection.connect({ address: server.address });
       client = new Client({ connection, namespace: NS });
       nativeConnection = await NativeConnection.connect({ address: server.address });

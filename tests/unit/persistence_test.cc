@@ -562,5 +562,76 @@ TEST_F(PersistenceTest, DISABLED_Throughput) {
                   std::max<uint64_t>(1, store->transactions_committed()));
 }
 
+
+VisibilityRow Vis(const std::string& run, int64_t status, int64_t start, int64_t close, const std::string& type = "T") {
+  VisibilityRow r;
+  r.namespace_id = "ns-1";
+  r.run_id = run;
+  r.workflow_id = "wf-" + run;
+  r.workflow_type = type;
+  r.task_queue = "tq";
+  r.status = status;
+  r.start_time = start;
+  r.execution_time = start;
+  r.close_time = close;
+  r.execution_duration = close ? close - start : 0;
+  r.search_attributes_json = "{\"K\":\"" + run + "\"}";
+  r.info = "info-" + run;
+  return r;
+}
+
+TEST_F(PersistenceTest, VisibilityListsInDefaultOrderPagesCountsAndDeletesWithTheRun) {
+  auto store = OpenOrDie();
+  WriteBatch b;
+  b.upsert_visibility = {Vis("r1", 2, 10, 20), Vis("r2", 3, 11, 30), Vis("r3", 1, 12, 0), Vis("r4", 2, 13, 25, "U")};
+  ASSERT_TRUE(store->CommitSync(std::move(b)).ok());
+  VisibilityQuery q;
+  q.namespace_id = "ns-1";
+  q.limit = 2;
+  auto page = store->ListVisibility(q);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  // Open runs first, then by close time descending.
+  EXPECT_EQ(page->infos, (std::vector<std::string>{"info-r3", "info-r2"}));
+  q.after = page->cursors.back();
+  page = store->ListVisibility(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->infos, (std::vector<std::string>{"info-r4", "info-r1"}));
+  q.after = page->cursors.back();
+  EXPECT_TRUE(store->ListVisibility(q)->infos.empty());
+
+  VisibilityQuery f;
+  f.namespace_id = "ns-1";
+  f.where = "status = ? AND json_extract(search_attributes, '$.\"K\"') != ?";
+  f.args = {int64_t{2}, std::string("r1")};
+  EXPECT_EQ(store->CountVisibility(f).value(), 1);
+  f.where = "";
+  f.args.clear();
+  f.order_by = "start_time ASC";
+  f.offset = 1;
+  f.limit = 2;
+  EXPECT_EQ(store->ListVisibility(f)->infos, (std::vector<std::string>{"info-r2", "info-r3"}));
+  auto groups = store->CountVisibilityByStatus(f);
+  ASSERT_TRUE(groups.ok());
+  EXPECT_EQ(*groups, (std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {2, 2}, {3, 1}}));
+  VisibilityQuery other;
+  other.namespace_id = "ns-2";
+  EXPECT_EQ(store->CountVisibility(other).value(), 0);
+
+  // Retention candidates come from the executions table: closed, before the cutoff, oldest first.
+  WriteBatch e;
+  e.upsert_executions = {Exec("r1", "wf-r1", "s", false), Exec("r3", "wf-r3", "s", true)};
+  e.upsert_executions[0].close_time_unix_nanos = 20;
+  ASSERT_TRUE(store->CommitSync(std::move(e)).ok());
+  EXPECT_EQ(store->ClosedRunsBefore("ns-1", 21, 10).value(), (std::vector<std::string>{"r1"}));
+  EXPECT_TRUE(store->ClosedRunsBefore("ns-1", 20, 10)->empty());
+  WriteBatch d;
+  d.delete_runs = {"r1"};
+  ASSERT_TRUE(store->CommitSync(std::move(d)).ok());
+  other.namespace_id = "ns-1";
+  EXPECT_EQ(store->CountVisibility(other).value(), 3);
+  store->Close();
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM visibility WHERE run_id = 'r1'"), 0);
+}
+
 }  // namespace
 }  // namespace temporalite::persistence
