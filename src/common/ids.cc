@@ -31,4 +31,19 @@ std::string NewTimeOrderedUuid(int64_t unix_ms) {
   return buf;
 }
 
+std::string NameBasedUuid(const std::string& name) {
+  auto fnv = [&](uint64_t h) {
+    for (unsigned char c : name) h = (h ^ c) * 0x100000001b3ULL;
+    return h;
+  };
+  uint64_t hi = fnv(0xcbf29ce484222325ULL), lo = fnv(0x84222325cbf29ce4ULL);
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000008000ULL;  // version 8
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<uint32_t>(hi >> 32),
+                static_cast<uint32_t>((hi >> 16) & 0xffff), static_cast<uint32_t>(hi & 0xffff),
+                static_cast<uint32_t>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
 }  // namespace temporalite

@@ -13,4 +13,8 @@ std::string NewUuid();
 // dirtying random pages (used for run ids). Thread-safe.
 std::string NewTimeOrderedUuid(int64_t unix_ms);
 
+// A UUID-formatted id that is a pure function of `name` (version 8, RFC 9562 "custom": two
+// 64-bit FNV-1a hashes). For request ids that must repeat when an operation is retried.
+std::string NameBasedUuid(const std::string& name);
+
 }  // namespace temporalite

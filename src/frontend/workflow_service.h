@@ -79,6 +79,10 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
                                 wsv1::ResetStickyTaskQueueResponse*) override;
   Reactor* ShutdownWorker(Ctx*, const wsv1::ShutdownWorkerRequest*, wsv1::ShutdownWorkerResponse*) override;
   Reactor* DescribeTaskQueue(Ctx*, const wsv1::DescribeTaskQueueRequest*, wsv1::DescribeTaskQueueResponse*) override;
+  Reactor* StartBatchOperation(Ctx*, const wsv1::StartBatchOperationRequest*, wsv1::StartBatchOperationResponse*) override;
+  Reactor* StopBatchOperation(Ctx*, const wsv1::StopBatchOperationRequest*, wsv1::StopBatchOperationResponse*) override;
+  Reactor* DescribeBatchOperation(Ctx*, const wsv1::DescribeBatchOperationRequest*, wsv1::DescribeBatchOperationResponse*) override;
+  Reactor* ListBatchOperations(Ctx*, const wsv1::ListBatchOperationsRequest*, wsv1::ListBatchOperationsResponse*) override;
   Reactor* PollActivityTaskQueue(Ctx*, const wsv1::PollActivityTaskQueueRequest*,
                                  wsv1::PollActivityTaskQueueResponse*) override;
   Reactor* RespondActivityTaskCompleted(Ctx*, const wsv1::RespondActivityTaskCompletedRequest*,

@@ -190,6 +190,7 @@ Status Engine::Recover() {
       }
     }
   }
+  ResumeBatchJobsLocked();
   TL_LOG_INFO("recovered %zu namespaces and %zu open workflow executions", namespaces_.size(), n);
   return Status::Ok();
 }

@@ -121,6 +121,16 @@ class Engine {
   void ListSearchAttributes(const ::temporal::api::operatorservice::v1::ListSearchAttributesRequest& req,
                             ::temporal::api::operatorservice::v1::ListSearchAttributesResponse* resp, Done done);
 
+  // Batch operations (batch.cc): terminate/cancel/signal/delete by query or list, in the
+  // background at max_operations_per_second; jobs live in their namespace's record.
+  void StartBatchOperation(const wsv1::StartBatchOperationRequest& req, wsv1::StartBatchOperationResponse* resp,
+                           Done done);
+  void StopBatchOperation(const wsv1::StopBatchOperationRequest& req, wsv1::StopBatchOperationResponse* resp, Done done);
+  void DescribeBatchOperation(const wsv1::DescribeBatchOperationRequest& req, wsv1::DescribeBatchOperationResponse* resp,
+                              Done done);
+  void ListBatchOperations(const wsv1::ListBatchOperationsRequest& req, wsv1::ListBatchOperationsResponse* resp,
+                           Done done);
+
   // Retention: arms a TimerService timer that deletes closed runs older than their namespace's
   // retention, `retention_batch` runs per transaction. Call once after Recover().
   void StartRetention();
@@ -254,6 +264,13 @@ class Engine {
                     google::protobuf::RepeatedPtrField<temporal::api::workflow::v1::WorkflowExecutionInfo>* out,
                     std::string* next_token);
   void OnRetentionTimer();
+  // --- batch operations (batch.cc) ---
+  static state::BatchJob* FindBatchJobLocked(state::NamespaceRecord& ns, const std::string& job_id);
+  void BatchStep(const std::string& ns_id, const std::string& job_id);
+  void FinishBatchChunkLocked(const std::string& ns_id, const std::string& job_id, int64_t ok, int64_t failed,
+                              const std::string& cursor, int64_t next_index, bool last, int final_state,
+                              TimePoint next_step_at = TimePoint{});
+  void ResumeBatchJobsLocked();
   IdConflict ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
                                      temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
                                      temporal::api::enums::v1::WorkflowIdConflictPolicy conflict);

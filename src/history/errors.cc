@@ -50,4 +50,11 @@ Status WorkflowNotReady(const std::string& message) {
   return Status(Code::kFailedPrecondition, message, Pack(f));
 }
 
+Status ResourceExhausted(const std::string& message, int cause, int scope) {
+  edv1::ResourceExhaustedFailure f;
+  f.set_cause(static_cast<::temporal::api::enums::v1::ResourceExhaustedCause>(cause));
+  f.set_scope(static_cast<::temporal::api::enums::v1::ResourceExhaustedScope>(scope));
+  return Status(Code::kResourceExhausted, message, Pack(f));
+}
+
 }  // namespace temporalite::history

@@ -13,5 +13,7 @@ Status WorkflowAlreadyStarted(const std::string& workflow_id, const std::string&
                               const std::string& run_id);
 Status WorkflowNotFound(const std::string& workflow_id, const std::string& run_id);
 Status WorkflowNotReady(const std::string& message);
+// RESOURCE_EXHAUSTED with a ResourceExhaustedFailure (cause/scope: temporal.api.enums.v1 values).
+Status ResourceExhausted(const std::string& message, int cause, int scope);
 
 }  // namespace temporalite::history

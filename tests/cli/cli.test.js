@@ -735,22 +735,27 @@ test('workflow delete: asks to confirm; clear error while the server lacks Delet
   await tl(['workflow', 'terminate', '-w', id]);
 });
 
-test('batch terminate by query', { todo: 'server: StartBatchOperation / visibility not implemented yet (issue 4)' }, async () => {
-  const id = await startWorkflow('sleeper');
-  const out = await ok(['workflow', 'terminate', '-q', `WorkflowId='${id}'`, '--yes', '--reason', 'batch']);
-  assert.match(out, /^Started batch for job ID: /m);
+test('batch terminate by query: confirmation prompt, the job runs, the workflows are terminated', async () => {
+  const a = await startWorkflow('sleeper');
+  const b = await startWorkflow('sleeper');
+  const query = `WorkflowId IN ('${a}', '${b}')`;
+  // Without --yes the CLI counts the matches for the prompt; "n" aborts and nothing happens.
+  const declined = await tl(['workflow', 'terminate', '-q', query, '--reason', 'batch'], { stdin: 'n\n' });
+  assert.notEqual(declined.code, 0);
+  assert.match(declined.stderr, /2 workflow/);
+  const out = await ok(['workflow', 'terminate', '-q', query, '--reason', 'batch'], { stdin: 'y\n' });
+  const m = out.match(/^Started batch for job ID: (\S+)$/m);
+  assert.ok(m, out);
+  await pollUntil(async () => {
+    const states = await Promise.all([a, b].map(async (id) => (await okJson(['workflow', 'describe', '-w', id])).workflowExecutionInfo.status));
+    return states.every((s) => s === 'WORKFLOW_EXECUTION_STATUS_TERMINATED');
+  }, { timeoutMs: 20000, what: 'batch terminated both' });
+  const show = await okJson(['workflow', 'show', '-w', a]);
+  const last = show.events[show.events.length - 1];
+  assert.equal(last.workflowExecutionTerminatedEventAttributes.reason, 'batch');
 });
 
-test('batch cancel / terminate: confirmation, flag checks and clear errors today', async (t) => {
-  // Without --yes the CLI counts the matching workflows for the prompt (CountWorkflowExecutions).
-  await expectUnimplemented(t, ['workflow', 'cancel', '-q', "ExecutionStatus='Running'"], 'CountWorkflowExecutions', { stdin: 'y\n' });
-  // With --yes it starts the batch job directly (StartBatchOperation).
-  const r = await tl(['workflow', 'terminate', '-q', "ExecutionStatus='Running'", '--yes']);
-  assert.match(r.stderr, /Start batch against workflows matching query "ExecutionStatus='Running'"\? y\/N yes/);
-  if (r.code !== 0) {
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^Error: the server does not implement StartBatchOperation \(UNIMPLEMENTED\)$/m);
-  }
+test('batch cancel / terminate: flag checks', async () => {
   const both = await tl(['workflow', 'cancel', '-q', 'x', '-w', 'y']);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /^Error: cannot set --query when --workflow-id is set$/m);
@@ -760,6 +765,9 @@ test('batch cancel / terminate: confirmation, flag checks and clear errors today
   const jsonPrompt = await tl(['workflow', 'terminate', '-q', 'x', '-o', 'json']);
   assert.equal(jsonPrompt.code, 2);
   assert.match(jsonPrompt.stderr, /--yes/);
+  const badQuery = await tl(['workflow', 'terminate', '-q', 'NoSuchAttr = 1', '--yes']);
+  assert.equal(badQuery.code, 1);
+  assert.match(badQuery.stderr, /NoSuchAttr/);
 });
 
 test('task-queue describe lists the worker as a poller, per type', async () => {

@@ -1,0 +1,417 @@
+// Batch operations (StartBatchOperation and friends): terminate, cancel, signal or delete every
+// workflow a visibility query (or an explicit list) selects, at a bounded rate, in the
+// background. Temporal runs these as a system workflow; here a job is a record in its namespace
+// (state.proto BatchJob), driven by the TimerService in chunks:
+//   step: pick the next chunk (a visibility page after the job's cursor, or the next entries of
+//         the list) -> apply each operation through the public engine calls -> when all have
+//         answered, record progress (one namespace-row commit) -> next step after chunk/rps.
+// As in Temporal's batcher: for terminate, cancel and signal the query is narrowed to running
+// workflows, and NotFound (already closed or gone) counts as success. A chunk whose progress was
+// not recorded before a crash is applied again; that is harmless (see state.proto BatchJob).
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "history/engine.h"
+#include "history/errors.h"
+#include "history/execution.h"
+#include "history/proto_time.h"
+#include "persistence/store.h"
+#include "visibility/query.h"
+
+namespace temporalite::history {
+
+namespace {
+
+namespace bv1 = ::temporal::api::batch::v1;
+namespace cv1 = ::temporal::api::common::v1;
+
+// Temporal's batcher default rate (worker.BatcherRPS) and the most operations one chunk takes.
+constexpr double kDefaultRps = 50;
+constexpr int kMaxChunk = 100;
+// Closed jobs kept per namespace for Describe/List (the oldest are dropped).
+constexpr int kKeepClosedJobs = 100;
+
+int OperationType(const wsv1::StartBatchOperationRequest& r) {
+  switch (r.operation_case()) {
+    case wsv1::StartBatchOperationRequest::kTerminationOperation: return ev1::BATCH_OPERATION_TYPE_TERMINATE;
+    case wsv1::StartBatchOperationRequest::kCancellationOperation: return ev1::BATCH_OPERATION_TYPE_CANCEL;
+    case wsv1::StartBatchOperationRequest::kSignalOperation: return ev1::BATCH_OPERATION_TYPE_SIGNAL;
+    case wsv1::StartBatchOperationRequest::kDeletionOperation: return ev1::BATCH_OPERATION_TYPE_DELETE;
+    default: return ev1::BATCH_OPERATION_TYPE_UNSPECIFIED;
+  }
+}
+
+std::string Identity(const wsv1::StartBatchOperationRequest& r) {
+  switch (r.operation_case()) {
+    case wsv1::StartBatchOperationRequest::kTerminationOperation: return r.termination_operation().identity();
+    case wsv1::StartBatchOperationRequest::kCancellationOperation: return r.cancellation_operation().identity();
+    case wsv1::StartBatchOperationRequest::kSignalOperation: return r.signal_operation().identity();
+    case wsv1::StartBatchOperationRequest::kDeletionOperation: return r.deletion_operation().identity();
+    default: return {};
+  }
+}
+
+bool OnlyRunning(int type) {
+  return type == ev1::BATCH_OPERATION_TYPE_TERMINATE || type == ev1::BATCH_OPERATION_TYPE_CANCEL ||
+         type == ev1::BATCH_OPERATION_TYPE_SIGNAL;
+}
+
+// The query the job runs (Temporal narrows workflow-changing operations to running workflows).
+std::string EffectiveQuery(const state::BatchJob& job) {
+  const std::string& q = job.request().visibility_query();
+  if (q.empty() || !OnlyRunning(job.operation_type())) return q;
+  return "(" + q + ") AND (ExecutionStatus = 'Running')";
+}
+
+// A request id derived from the job and the target, so a re-applied chunk is deduplicated.
+std::string DerivedRequestId(const std::string& job_id, const cv1::WorkflowExecution& ex) {
+  return NameBasedUuid("batch:" + job_id + ":" + ex.workflow_id() + ":" + ex.run_id());
+}
+
+void FillInfo(const state::BatchJob& job, ::temporal::api::batch::v1::BatchOperationInfo* info) {
+  info->set_job_id(job.request().job_id());
+  info->set_state(static_cast<ev1::BatchOperationState>(job.state()));
+  *info->mutable_start_time() = job.start_time();
+  if (job.has_close_time()) *info->mutable_close_time() = job.close_time();
+  info->set_operation_type(static_cast<ev1::BatchOperationType>(job.operation_type()));
+}
+
+}  // namespace
+
+state::BatchJob* Engine::FindBatchJobLocked(state::NamespaceRecord& ns, const std::string& job_id) {
+  for (auto& j : *ns.mutable_batch_jobs()) {
+    if (j.request().job_id() == job_id) return &j;
+  }
+  return nullptr;
+}
+
+void Engine::StartBatchOperation(const wsv1::StartBatchOperationRequest& req, wsv1::StartBatchOperationResponse*,
+                                 Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto fail = [&](Status s) {
+    l.unlock();
+    done(std::move(s));
+  };
+  const int targets = (req.visibility_query().empty() ? 0 : 1) + (req.executions_size() > 0 ? 1 : 0) +
+                      (req.target_executions_size() > 0 ? 1 : 0);
+  if (req.operation_case() == wsv1::StartBatchOperationRequest::OPERATION_NOT_SET || req.reason().empty() ||
+      req.namespace_().empty() || targets == 0) {
+    return fail(InvalidArgument("must provide required parameters: BatchType,Reason,Namespace, AND one of (Query OR "
+                                "Executions OR TargetExecutions)"));
+  }
+  if (req.job_id().empty()) return fail(InvalidArgument("JobId is not set on request."));
+  if (targets > 1) return fail(InvalidArgument("visibility query, executions, and target executions are mutually exclusive"));
+  const int type = OperationType(req);
+  if (type == ev1::BATCH_OPERATION_TYPE_UNSPECIFIED) {
+    return fail(Status(Code::kUnimplemented, "This server supports the terminate, cancel, signal and delete batch "
+                                             "operations only."));
+  }
+  if (req.target_executions_size() > 0) {
+    return fail(Status(Code::kUnimplemented, "target_executions is not supported by this server: use executions or "
+                                             "visibility_query."));
+  }
+  if (req.job_id().size() > options_.max_id_length) return fail(InvalidArgument("JobId exceeds length limit."));
+  if (req.max_operations_per_second() < 0 || !std::isfinite(req.max_operations_per_second())) {
+    return fail(InvalidArgument("MaxOperationsPerSecond must be a positive number."));
+  }
+  if (type == ev1::BATCH_OPERATION_TYPE_SIGNAL && req.signal_operation().signal().empty()) {
+    return fail(InvalidArgument("SignalName is not set on request."));
+  }
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return fail(ns.status());
+  state::NamespaceRecord& rec = namespaces_.at(req.namespace_());
+  const std::string ns_id = rec.info().id();
+  std::string query;
+  if (!req.visibility_query().empty()) {
+    auto compiled = visibility::CompileQuery(req.visibility_query(), CustomSearchAttributesLocked(ns_id));
+    if (!compiled.ok()) return fail(compiled.status());
+    if (compiled->group_by_status) return fail(InvalidArgument("invalid query: 'GROUP BY' is not allowed in a batch operation query"));
+    // Chunks page by a cursor in the default order; an offset over a changing result would skip.
+    if (!compiled->order_by.empty()) return fail(InvalidArgument("invalid query: 'ORDER BY' is not allowed in a batch operation query"));
+  }
+  int running = 0;
+  for (const auto& j : rec.batch_jobs()) {
+    if (j.request().job_id() == req.job_id()) {
+      return fail(WorkflowAlreadyStarted(req.job_id(), "", ""));
+    }
+    if (j.state() == ev1::BATCH_OPERATION_STATE_RUNNING) ++running;
+  }
+  // Temporal's default frontend.MaxConcurrentBatchOperationPerNamespace is 1.
+  if (running >= 1) {
+    return fail(ResourceExhausted("Max concurrent batch operations is reached", ev1::RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT,
+                                  ev1::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE));
+  }
+  state::BatchJob job;
+  *job.mutable_request() = req;
+  job.set_operation_type(type);
+  job.set_state(ev1::BATCH_OPERATION_STATE_RUNNING);
+  *job.mutable_start_time() = ToProto(clock_.Now());
+  job.set_identity(Identity(req));
+  if (req.executions_size() > 0) {
+    job.set_total(req.executions_size());
+  } else {
+    // The total is what matches now (Temporal counts at start, too).
+    auto compiled = visibility::CompileQuery(EffectiveQuery(job), CustomSearchAttributesLocked(ns_id));
+    if (!compiled.ok()) return fail(compiled.status());
+    persistence::VisibilityQuery q;
+    q.namespace_id = ns_id;
+    q.where = compiled->where;
+    q.args = compiled->args;
+    auto n = store_.CountVisibility(q);
+    if (!n.ok()) return fail(n.status());
+    job.set_total(*n);
+  }
+  // Drop the oldest closed jobs beyond the bound.
+  auto* jobs = rec.mutable_batch_jobs();
+  int closed = 0;
+  for (const auto& j : *jobs) closed += j.state() != ev1::BATCH_OPERATION_STATE_RUNNING;
+  for (int i = 0; i < jobs->size() && closed >= kKeepClosedJobs;) {
+    if ((*jobs)[i].state() != ev1::BATCH_OPERATION_STATE_RUNNING) {
+      jobs->erase(jobs->begin() + i);
+      --closed;
+    } else {
+      ++i;
+    }
+  }
+  *jobs->Add() = std::move(job);
+  Txn txn;
+  txn.batch.upsert_namespaces.push_back({ns_id, rec.info().name(), rec.SerializeAsString()});
+  const std::string job_id = req.job_id();
+  txn.after_commit.push_back([this, ns_id, job_id] { timers_.Schedule(clock_.Now(), [this, ns_id, job_id] { BatchStep(ns_id, job_id); }); });
+  CommitLocked(txn, std::move(done));
+}
+
+void Engine::BatchStep(const std::string& ns_id, const std::string& job_id) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto name_it = namespace_names_.find(ns_id);
+  if (name_it == namespace_names_.end()) return;
+  const std::string ns_name = name_it->second;
+  state::BatchJob* job = FindBatchJobLocked(namespaces_.at(ns_name), job_id);
+  if (!job || job->state() != ev1::BATCH_OPERATION_STATE_RUNNING) return;
+  const double rps = job->request().max_operations_per_second() > 0 ? job->request().max_operations_per_second() : kDefaultRps;
+  const int chunk = std::clamp(static_cast<int>(std::ceil(rps)), 1, kMaxChunk);
+  const state::BatchJob snapshot = *job;  // `job` may move while the lock is released below
+
+  std::vector<cv1::WorkflowExecution> targets;
+  std::string next_cursor;
+  int64_t next_index = snapshot.next_index();
+  bool last_chunk = false;
+  if (snapshot.request().executions_size() > 0) {
+    for (int64_t i = next_index; i < snapshot.request().executions_size() && static_cast<int>(targets.size()) < chunk; ++i) {
+      targets.push_back(snapshot.request().executions(static_cast<int>(i)));
+    }
+    next_index += static_cast<int64_t>(targets.size());
+    last_chunk = next_index >= snapshot.request().executions_size();
+  } else {
+    google::protobuf::RepeatedPtrField<::temporal::api::workflow::v1::WorkflowExecutionInfo> infos;
+    Status s = ListLocked(l, {ns_name, EffectiveQuery(snapshot), chunk, snapshot.cursor()}, &infos, &next_cursor);
+    if (!l.owns_lock()) l.lock();
+    if (!s.ok()) {
+      // The query stopped compiling (a search attribute was removed) or the store failed: the
+      // job fails rather than spinning.
+      TL_LOG_WARN("batch %s: listing failed: %s", job_id.c_str(), s.message().c_str());
+      FinishBatchChunkLocked(ns_id, job_id, 0, 0, snapshot.cursor(), next_index, true, ev1::BATCH_OPERATION_STATE_FAILED);
+      return;
+    }
+    for (const auto& info : infos) targets.push_back(info.execution());
+    last_chunk = next_cursor.empty();
+    if (next_cursor.empty()) next_cursor = snapshot.cursor();
+  }
+  l.unlock();
+  if (targets.empty()) {
+    std::lock_guard<std::mutex> g(mu_);
+    FinishBatchChunkLocked(ns_id, job_id, 0, 0, next_cursor, next_index, true, ev1::BATCH_OPERATION_STATE_COMPLETED);
+    return;
+  }
+
+  struct Chunk {
+    std::atomic<int> pending{0};
+    std::atomic<int64_t> ok{0};
+    std::atomic<int64_t> failed{0};
+  };
+  auto c = std::make_shared<Chunk>();
+  c->pending = static_cast<int>(targets.size());
+  const TimePoint started = clock_.Now();
+  const Duration pace = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(targets.size() / rps));
+  auto one_done = [this, c, ns_id, job_id, next_cursor, next_index, last_chunk, started, pace](const Status& s) {
+    if (s.ok() || s.code() == Code::kNotFound) {
+      c->ok.fetch_add(1);
+    } else {
+      c->failed.fetch_add(1);
+    }
+    if (c->pending.fetch_sub(1) != 1) return;
+    // Runs on the store's writer thread: hand over to the timer thread before locking.
+    timers_.Schedule(clock_.Now(), [this, c, ns_id, job_id, next_cursor, next_index, last_chunk, started, pace] {
+      std::lock_guard<std::mutex> g(mu_);
+      FinishBatchChunkLocked(ns_id, job_id, c->ok.load(), c->failed.load(), next_cursor, next_index, last_chunk,
+                             ev1::BATCH_OPERATION_STATE_COMPLETED, started + pace);
+    });
+  };
+  const auto& r = snapshot.request();
+  for (const auto& target : targets) {
+    switch (snapshot.operation_type()) {
+      case ev1::BATCH_OPERATION_TYPE_TERMINATE: {
+        wsv1::TerminateWorkflowExecutionRequest t;
+        t.set_namespace_(ns_name);
+        *t.mutable_workflow_execution() = target;
+        t.set_reason(r.reason());
+        *t.mutable_details() = r.termination_operation().details();
+        t.set_identity(snapshot.identity());
+        TerminateWorkflowExecution(t, one_done);
+        break;
+      }
+      case ev1::BATCH_OPERATION_TYPE_CANCEL: {
+        wsv1::RequestCancelWorkflowExecutionRequest t;
+        t.set_namespace_(ns_name);
+        *t.mutable_workflow_execution() = target;
+        t.set_reason(r.reason());
+        t.set_identity(snapshot.identity());
+        t.set_request_id(DerivedRequestId(job_id, target));
+        RequestCancelWorkflowExecution(t, one_done);
+        break;
+      }
+      case ev1::BATCH_OPERATION_TYPE_SIGNAL: {
+        wsv1::SignalWorkflowExecutionRequest t;
+        t.set_namespace_(ns_name);
+        *t.mutable_workflow_execution() = target;
+        t.set_signal_name(r.signal_operation().signal());
+        *t.mutable_input() = r.signal_operation().input();
+        *t.mutable_header() = r.signal_operation().header();
+        t.set_identity(snapshot.identity());
+        t.set_request_id(DerivedRequestId(job_id, target));
+        SignalWorkflowExecution(t, one_done);
+        break;
+      }
+      case ev1::BATCH_OPERATION_TYPE_DELETE: {
+        wsv1::DeleteWorkflowExecutionRequest t;
+        t.set_namespace_(ns_name);
+        *t.mutable_workflow_execution() = target;
+        DeleteWorkflowExecution(t, one_done);
+        break;
+      }
+      default:
+        one_done(Status(Code::kUnimplemented, "unsupported batch operation"));
+    }
+  }
+}
+
+void Engine::FinishBatchChunkLocked(const std::string& ns_id, const std::string& job_id, int64_t ok, int64_t failed,
+                                    const std::string& cursor, int64_t next_index, bool last, int final_state,
+                                    TimePoint next_step_at) {
+  auto name_it = namespace_names_.find(ns_id);
+  if (name_it == namespace_names_.end()) return;
+  state::NamespaceRecord& rec = namespaces_.at(name_it->second);
+  state::BatchJob* job = FindBatchJobLocked(rec, job_id);
+  if (!job) return;
+  job->set_complete(job->complete() + ok);
+  job->set_failure(job->failure() + failed);
+  job->set_cursor(cursor);
+  job->set_next_index(next_index);
+  const bool running = job->state() == ev1::BATCH_OPERATION_STATE_RUNNING;  // not stopped meanwhile
+  if (running && last) {
+    job->set_state(final_state);
+    *job->mutable_close_time() = ToProto(clock_.Now());
+  }
+  // More matched than counted at the start (new workflows): keep the total honest.
+  job->set_total(std::max(job->total(), job->complete() + job->failure()));
+  const bool more = running && !last;
+  Txn txn;
+  txn.batch.upsert_namespaces.push_back({ns_id, rec.info().name(), rec.SerializeAsString()});
+  if (more) {
+    txn.after_commit.push_back([this, ns_id, job_id, next_step_at] {
+      timers_.Schedule(std::max(next_step_at, clock_.Now()), [this, ns_id, job_id] { BatchStep(ns_id, job_id); });
+    });
+  }
+  CommitLocked(txn, nullptr);
+}
+
+void Engine::StopBatchOperation(const wsv1::StopBatchOperationRequest& req, wsv1::StopBatchOperationResponse*,
+                                Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (req.job_id().empty()) return l.unlock(), done(InvalidArgument("JobId is not set on request."));
+  if (req.reason().empty()) return l.unlock(), done(InvalidArgument("Reason is not set on request."));
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return l.unlock(), done(ns.status());
+  state::NamespaceRecord& rec = namespaces_.at(req.namespace_());
+  state::BatchJob* job = FindBatchJobLocked(rec, req.job_id());
+  if (!job) return l.unlock(), done(NotFound("batch operation " + req.job_id() + " not found"));
+  if (job->state() != ev1::BATCH_OPERATION_STATE_RUNNING) {
+    return l.unlock(), done(FailedPrecondition("batch operation " + req.job_id() + " is not running"));
+  }
+  // Temporal terminates the batch workflow; its describe then reports FAILED.
+  job->set_state(ev1::BATCH_OPERATION_STATE_FAILED);
+  *job->mutable_close_time() = ToProto(clock_.Now());
+  Txn txn;
+  txn.batch.upsert_namespaces.push_back({rec.info().id(), rec.info().name(), rec.SerializeAsString()});
+  CommitLocked(txn, std::move(done));
+}
+
+void Engine::DescribeBatchOperation(const wsv1::DescribeBatchOperationRequest& req,
+                                    wsv1::DescribeBatchOperationResponse* resp, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (req.job_id().empty()) return l.unlock(), done(InvalidArgument("JobId is not set on request."));
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return l.unlock(), done(ns.status());
+  const state::BatchJob* job = FindBatchJobLocked(namespaces_.at(req.namespace_()), req.job_id());
+  if (!job) return l.unlock(), done(NotFound("batch operation " + req.job_id() + " not found"));
+  resp->set_operation_type(static_cast<ev1::BatchOperationType>(job->operation_type()));
+  resp->set_job_id(job->request().job_id());
+  resp->set_state(static_cast<ev1::BatchOperationState>(job->state()));
+  *resp->mutable_start_time() = job->start_time();
+  if (job->has_close_time()) *resp->mutable_close_time() = job->close_time();
+  resp->set_total_operation_count(job->total());
+  resp->set_complete_operation_count(job->complete());
+  resp->set_failure_operation_count(job->failure());
+  resp->set_identity(job->identity());
+  resp->set_reason(job->request().reason());
+  resp->set_query(job->request().visibility_query());
+  for (const auto& e : job->request().executions()) {
+    auto* out = resp->add_executions();
+    out->set_business_id(e.workflow_id());
+    out->set_run_id(e.run_id());
+    out->set_type(ev1::EXECUTION_TYPE_WORKFLOW);
+  }
+  l.unlock();
+  done(Status::Ok());
+}
+
+void Engine::ListBatchOperations(const wsv1::ListBatchOperationsRequest& req, wsv1::ListBatchOperationsResponse* resp,
+                                 Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return l.unlock(), done(ns.status());
+  std::vector<const state::BatchJob*> jobs;
+  for (const auto& j : namespaces_.at(req.namespace_()).batch_jobs()) jobs.push_back(&j);
+  // Newest first.
+  std::stable_sort(jobs.begin(), jobs.end(), [](const state::BatchJob* a, const state::BatchJob* b) {
+    return FromProto(a->start_time()) > FromProto(b->start_time());
+  });
+  size_t offset = 0;
+  if (!req.next_page_token().empty()) {
+    try {
+      offset = std::stoul(req.next_page_token());
+    } catch (const std::exception&) {
+      return l.unlock(), done(InvalidArgument("invalid page token"));
+    }
+  }
+  const size_t page = req.page_size() > 0 ? static_cast<size_t>(req.page_size()) : 1000;
+  for (size_t i = offset; i < jobs.size() && i < offset + page; ++i) FillInfo(*jobs[i], resp->add_operation_info());
+  if (offset + page < jobs.size()) resp->set_next_page_token(std::to_string(offset + page));
+  l.unlock();
+  done(Status::Ok());
+}
+
+void Engine::ResumeBatchJobsLocked() {
+  for (const auto& [name, rec] : namespaces_) {
+    for (const auto& j : rec.batch_jobs()) {
+      if (j.state() != ev1::BATCH_OPERATION_STATE_RUNNING) continue;
+      std::string ns_id = rec.info().id(), job_id = j.request().job_id();
+      timers_.Schedule(clock_.Now(), [this, ns_id, job_id] { BatchStep(ns_id, job_id); });
+    }
+  }
+}
+
+}  // namespace temporalite::history

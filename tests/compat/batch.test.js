@@ -1,0 +1,188 @@
+'use strict';
+// Compatibility suite: batch operations (StartBatchOperation, DescribeBatchOperation,
+// ListBatchOperations, StopBatchOperation) through the SDK's raw WorkflowService client, as the
+// `temporal` CLI uses them for `workflow terminate|cancel|signal|delete --query`.
+
+const assert = require('node:assert/strict');
+
+const { Connection } = require('@temporalio/client');
+const { temporal } = require('@temporalio/proto');
+
+const { pollUntil, uniqueName } = require('./harness');
+const { TEST_TIMEOUT, NS, setupSuite, test } = require('./suite');
+
+const { BatchOperationState, BatchOperationType } = temporal.api.enums.v1;
+
+const suite = setupSuite();
+const { withWorker, terminateQuietly } = suite;
+
+function grpcCode(err) {
+  for (let e = err; e; e = e.cause) {
+    if (typeof e.code === 'number') return e.code;
+  }
+  return undefined;
+}
+
+async function expectCode(promise, code, pattern) {
+  let err;
+  try {
+    await promise;
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err, `expected gRPC code ${code}, got success`);
+  assert.equal(grpcCode(err), code, String(err && (err.details || err.message)));
+  if (pattern) assert.match(err.details || err.message, pattern);
+}
+
+const svc = () => suite.client.workflowService;
+
+async function waitForJob(jobId, state = BatchOperationState.BATCH_OPERATION_STATE_COMPLETED) {
+  let d;
+  await pollUntil(async () => {
+    d = await svc().describeBatchOperation({ namespace: NS, jobId });
+    return d.state === state;
+  }, { timeoutMs: 30000, what: `batch ${jobId} state ${state}` });
+  return d;
+}
+
+/** Starts `n` workflows of a fresh type on a queue nobody polls: they stay Running. */
+async function startIdle(n, prefix) {
+  const type = uniqueName(prefix);
+  const ids = [];
+  for (let i = 0; i < n; i++) {
+    const id = `${type}-${i}`;
+    await suite.client.workflow.start(type, { taskQueue: `idle-${type}`, workflowId: id });
+    ids.push(id);
+  }
+  return { type, ids };
+}
+
+async function statusOf(id) {
+  return (await suite.client.workflow.getHandle(id).describe()).status.name;
+}
+
+test('terminate by query: every matching running workflow is terminated, at the requested rate', { timeout: TEST_TIMEOUT }, async () => {
+  const { type, ids } = await startIdle(5, 'batchTerm');
+  const jobId = uniqueName('job-term');
+  const started = Date.now();
+  await svc().startBatchOperation({
+    namespace: NS, jobId, reason: 'batch test', visibilityQuery: `WorkflowType = '${type}'`,
+    maxOperationsPerSecond: 2, terminationOperation: { identity: 'batch-tester' },
+  });
+  const d = await waitForJob(jobId);
+  // 5 operations at 2/s take at least two chunk intervals.
+  assert.ok(Date.now() - started >= 1500, `finished in ${Date.now() - started} ms`);
+  assert.equal(d.operationType, BatchOperationType.BATCH_OPERATION_TYPE_TERMINATE);
+  assert.equal(Number(d.totalOperationCount), 5);
+  assert.equal(Number(d.completeOperationCount), 5);
+  assert.equal(Number(d.failureOperationCount), 0);
+  assert.equal(d.reason, 'batch test');
+  assert.equal(d.identity, 'batch-tester');
+  assert.equal(d.query, `WorkflowType = '${type}'`);
+  assert.ok(d.closeTime);
+  for (const id of ids) {
+    assert.equal(await statusOf(id), 'TERMINATED');
+    const { events } = await suite.client.workflow.getHandle(id).fetchHistory();
+    const last = events[events.length - 1];
+    assert.equal(last.workflowExecutionTerminatedEventAttributes.reason, 'batch test');
+  }
+  const list = await svc().listBatchOperations({ namespace: NS });
+  const info = list.operationInfo.find((o) => o.jobId === jobId);
+  assert.ok(info, 'job listed');
+  assert.equal(info.state, BatchOperationState.BATCH_OPERATION_STATE_COMPLETED);
+  // Already-closed workflows are not selected again: a second job over the same query finds none.
+  const again = uniqueName('job-term-again');
+  await svc().startBatchOperation({ namespace: NS, jobId: again, reason: 'again', visibilityQuery: `WorkflowType = '${type}'`, terminationOperation: {} });
+  const d2 = await waitForJob(again);
+  assert.equal(Number(d2.totalOperationCount), 0);
+  assert.equal(Number(d2.completeOperationCount), 0);
+});
+
+test('signal by execution list: each workflow gets the signal exactly once and completes', { timeout: TEST_TIMEOUT }, async () => {
+  const taskQueue = uniqueName('batch-signal');
+  const ids = [];
+  await withWorker(taskQueue, async () => {
+    const handles = [];
+    for (let i = 0; i < 3; i++) {
+      const id = `${taskQueue}-${i}`;
+      ids.push(id);
+      handles.push(await suite.client.workflow.start('waitForSignalWorkflow', { taskQueue, workflowId: id }));
+    }
+    const jobId = uniqueName('job-signal');
+    await svc().startBatchOperation({
+      namespace: NS, jobId, reason: 'finish them', executions: ids.map((workflowId) => ({ workflowId })),
+      signalOperation: { signal: 'continue', identity: 'batch-tester', input: { payloads: [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"go"') }] } },
+    });
+    const d = await waitForJob(jobId);
+    assert.equal(Number(d.totalOperationCount), 3);
+    assert.equal(Number(d.completeOperationCount), 3);
+    assert.deepEqual(d.executions.map((e) => e.businessId), ids);
+    for (const h of handles) assert.equal(await h.result(), 'go');
+    for (const id of ids) {
+      const { events } = await suite.client.workflow.getHandle(id).fetchHistory();
+      assert.equal(events.filter((e) => e.workflowExecutionSignaledEventAttributes).length, 1);
+    }
+  });
+});
+
+test('cancel by query, then delete the closed ones by query', { timeout: TEST_TIMEOUT }, async () => {
+  const taskQueue = uniqueName('batch-cancel');
+  const ids = [];
+  await withWorker(taskQueue, async () => {
+    const handles = [];
+    for (let i = 0; i < 3; i++) {
+      const id = `${taskQueue}-${i}`;
+      ids.push(id);
+      handles.push(await suite.client.workflow.start('waitForSignalWorkflow', { taskQueue, workflowId: id }));
+    }
+    const cancelJob = uniqueName('job-cancel');
+    await svc().startBatchOperation({ namespace: NS, jobId: cancelJob, reason: 'stop', visibilityQuery: `TaskQueue = '${taskQueue}'`, cancellationOperation: {} });
+    await waitForJob(cancelJob);
+    for (const h of handles) await assert.rejects(h.result(), /cancel/i);
+    for (const id of ids) assert.equal(await statusOf(id), 'CANCELLED');
+  });
+  const deleteJob = uniqueName('job-delete');
+  await svc().startBatchOperation({ namespace: NS, jobId: deleteJob, reason: 'clean up', visibilityQuery: `TaskQueue = '${taskQueue}'`, deletionOperation: {} });
+  const d = await waitForJob(deleteJob);
+  assert.equal(Number(d.completeOperationCount), 3);
+  for (const id of ids) await assert.rejects(suite.client.workflow.getHandle(id).describe(), { name: 'WorkflowNotFoundError' });
+});
+
+test('bad requests, duplicate job ids, one running job per namespace, stop', { timeout: TEST_TIMEOUT }, async () => {
+  const base = { namespace: NS, reason: 'r', visibilityQuery: "WorkflowType = 'nothing'", terminationOperation: {} };
+  await expectCode(svc().startBatchOperation({ ...base, jobId: '' }), 3, /^JobId is not set on request\.$/);
+  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', reason: '' }), 3, /must provide required parameters/);
+  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', visibilityQuery: '' }), 3, /must provide required parameters/);
+  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', executions: [{ workflowId: 'a' }] }), 3, /mutually exclusive/);
+  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', visibilityQuery: 'Bogus = 1' }), 3, /Bogus/);
+  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', visibilityQuery: "WorkflowType = 'a' ORDER BY StartTime" }), 3, /ORDER BY/);
+  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', terminationOperation: undefined, signalOperation: { signal: '' } }), 3, /SignalName/);
+  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', namespace: 'no-such-ns' }), 5);
+  await expectCode(svc().describeBatchOperation({ namespace: NS, jobId: 'no-such-job' }), 5);
+
+  // A slow job (20 targets at 1/s) is running: a second one is refused, the same id is a duplicate.
+  const { type, ids } = await startIdle(20, 'batchSlow');
+  const slow = uniqueName('job-slow');
+  await svc().startBatchOperation({ ...base, jobId: slow, visibilityQuery: `WorkflowType = '${type}'`, maxOperationsPerSecond: 1 });
+  // The SDK retries RESOURCE_EXHAUSTED by default; a connection without interceptors shows it.
+  const raw = await Connection.connect({ address: suite.server.address, interceptors: [] });
+  try {
+    await expectCode(raw.workflowService.startBatchOperation({ ...base, jobId: uniqueName('job-second') }), 8, /^Max concurrent batch operations is reached$/);
+  } finally {
+    await raw.close();
+  }
+  await expectCode(svc().startBatchOperation({ ...base, jobId: slow }), 6);
+  // Stop: the job ends FAILED (Temporal terminates its batch workflow) and does no more.
+  await svc().stopBatchOperation({ namespace: NS, jobId: slow, reason: 'enough', identity: 'tester' });
+  const d = await waitForJob(slow, BatchOperationState.BATCH_OPERATION_STATE_FAILED);
+  await expectCode(svc().stopBatchOperation({ namespace: NS, jobId: slow, reason: 'again' }), 9);
+  await new Promise((r) => setTimeout(r, 1500));  // longer than one chunk interval at 1/s
+  const after = await svc().describeBatchOperation({ namespace: NS, jobId: slow });
+  assert.equal(Number(after.completeOperationCount), Number(d.completeOperationCount));
+  assert.ok(Number(after.completeOperationCount) < 20);
+  let running = 0;
+  for (const id of ids) running += (await statusOf(id)) === 'RUNNING';
+  assert.equal(running, 20 - Number(after.completeOperationCount));
+  for (const id of ids) await terminateQuietly(suite.client.workflow.getHandle(id));
+});
