@@ -4,4 +4,5 @@ module.exports = {
   ...require('./basic'),
   ...require('./activity-flows'),
   ...require('./issue3'),
+  ...require('./external'),
 };
