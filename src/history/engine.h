@@ -87,6 +87,9 @@ class Engine {
   void DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest& req, Done done);
   void RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done);
   void SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest& req, Done done);
+  // A new run from a prefix of a run's history (reset.cc); `resp->run_id()` is the new run.
+  void ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& req, wsv1::ResetWorkflowExecutionResponse* resp,
+                              Done done);
   void DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequest& req,
                                  wsv1::DescribeWorkflowExecutionResponse* resp, Done done);
   void GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistoryRequest& req,
