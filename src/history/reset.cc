@@ -3,8 +3,8 @@
 // The new run's history is a copy of the base run's events up to and including the workflow task
 // started before `workflow_task_finish_event_id` (a WorkflowTaskStarted is added if the prefix
 // ends at a scheduled task), then WorkflowTaskFailed (cause RESET_WORKFLOW, the reason, base and
-// new run ids), then the base run's signals after the reset point reapplied as new events (unless
-// excluded), then a new WorkflowTaskScheduled. Its mutable state is rebuilt from the copied prefix
+// new run ids), then the base run's signals and updates after the reset point reapplied as new
+// events (unless excluded; updates as UpdateAdmitted), then a new WorkflowTaskScheduled. Its mutable state is rebuilt from the copied prefix
 // (replay.h): pending activities are rescheduled as fresh attempts, pending timers re-armed. The
 // current run, if still running, is terminated first (reason = the reset reason, identity
 // "history-resetter"), and the new run becomes current. All of it is one transaction.
@@ -183,6 +183,27 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
       a->set_request_id(in.request_id());
       st.set_signal_count(st.signal_count() + 1);
       if (!in.request_id().empty()) st.add_signal_request_ids(in.request_id());
+    }
+  }
+
+  // Reapply the base run's updates after the reset point as UpdateAdmitted events (Temporal's
+  // reapply): an Accepted update without a preceding Admitted event becomes Admitted.
+  if (!excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE)) {
+    std::set<std::string> admitted;
+    for (size_t i = static_cast<size_t>(finish_id - 1); i < base->events.size(); ++i) {
+      const auto& be = base->events[i];
+      const temporal::api::update::v1::Request* request = nullptr;
+      if (be.has_workflow_execution_update_admitted_event_attributes()) {
+        request = &be.workflow_execution_update_admitted_event_attributes().request();
+      } else if (be.has_workflow_execution_update_accepted_event_attributes() &&
+                 be.workflow_execution_update_accepted_event_attributes().has_accepted_request()) {
+        request = &be.workflow_execution_update_accepted_event_attributes().accepted_request();
+      }
+      if (!request || !admitted.insert(request->meta().update_id()).second) continue;
+      auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED, now);
+      auto* a = e->mutable_workflow_execution_update_admitted_event_attributes();
+      *a->mutable_request() = *request;
+      a->set_origin(ev1::UPDATE_ADMITTED_EVENT_ORIGIN_REAPPLY);
     }
   }
 

@@ -169,6 +169,35 @@ for (const [label, extra] of [
   });
 }
 
+for (const [label, extra, expected] of [
+  ['by default', {}, ['u1', 'u2']],
+  ['not with exclude type UPDATE', { resetReapplyExcludeTypes: [ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE] }, []],
+]) {
+  test(`updates after the reset point are reapplied ${label}`, { timeout: TEST_TIMEOUT }, async () => {
+    const taskQueue = uniqueName('tq-reset');
+    const workflowId = uniqueName('wf-reset-upd');
+    try {
+      await withWorker(taskQueue, async () => {
+        const base = await suite.client.workflow.start('resetUpdatesWorkflow', { taskQueue, workflowId });
+        await waitForEvent(base, 'WORKFLOW_TASK_COMPLETED');
+        assert.equal(await base.executeUpdate('addUpdate', { args: ['u1'] }), 1);
+        assert.equal(await base.executeUpdate('addUpdate', { args: ['u2'] }), 2);
+        const { runId } = await reset(workflowId, base.firstExecutionRunId, nthTaskCompleted(await base.fetchHistory(), 1), extra);
+        const run = suite.client.workflow.getHandle(workflowId, runId);
+        const h0 = await run.fetchHistory();
+        const admitted = eventsOfType(h0, 'WORKFLOW_EXECUTION_UPDATE_ADMITTED');
+        assert.equal(admitted.length, expected.length, eventTypeNames(h0).join(','));
+        await run.signal('finish');
+        assert.deepEqual(await resultWithin(run), { got: expected, runId });
+        const h = await run.fetchHistory();
+        assert.equal(eventsOfType(h, 'WORKFLOW_EXECUTION_UPDATE_COMPLETED').length, expected.length);
+      });
+    } finally {
+      await terminateQuietly(workflowId);
+    }
+  });
+}
+
 test('reset while an activity is pending reschedules it in the new run', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-reset');
   const workflowId = uniqueName('wf-reset-act');

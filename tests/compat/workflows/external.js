@@ -4,6 +4,7 @@
 const {
   condition,
   defineSignal,
+  defineUpdate,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
@@ -110,3 +111,20 @@ exports.resetActivityWorkflow = async function resetActivityWorkflow(key) {
   return { activity: r, got, runId: workflowInfo().runId };
 };
 
+
+const addUpdate = defineUpdate('addUpdate');
+
+/** Collects 'addUpdate' updates (each returns how many it has seen) until 'finish'. */
+exports.resetUpdatesWorkflow = async function resetUpdatesWorkflow() {
+  const got = [];
+  let finished = false;
+  setHandler(addUpdate, (v) => {
+    got.push(v);
+    return got.length;
+  });
+  setHandler(finishSignal, () => {
+    finished = true;
+  });
+  await condition(() => finished);
+  return { got, runId: workflowInfo().runId };
+};
