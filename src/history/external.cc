@@ -21,6 +21,15 @@ namespace cv1 = ::temporal::api::common::v1;
 
 namespace {
 constexpr const char* kHistoryServiceIdentity = "history-service";
+
+// child_workflow_only: the target's parent is the source run, or the source is a reset run of that
+// parent which adopted the child (it is in the source's pending children).
+bool IsChildOf(const Execution& target, const Execution& src) {
+  if (target.st.parent_workflow_id() != src.st.workflow_id()) return false;
+  if (target.st.parent_run_id() == src.st.run_id()) return true;
+  auto c = src.st.children().find(target.st.parent_initiated_event_id());
+  return c != src.st.children().end() && c->second.workflow_id() == target.st.workflow_id();
+}
 }  // namespace
 
 void Engine::SignalExternalLocked(Txn& txn, Execution& src, const cmdv1::SignalExternalWorkflowExecutionCommandAttributes& c,
@@ -62,8 +71,7 @@ void Engine::SignalExternalLocked(Txn& txn, Execution& src, const cmdv1::SignalE
   auto target = OpenExecutionLocked(ns_id, c.execution().workflow_id(), c.execution().run_id());
   if (!target.ok()) return failed(ev1::SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
   Execution& t = *target.value();
-  if (c.child_workflow_only() &&
-      (t.st.parent_workflow_id() != src.st.workflow_id() || t.st.parent_run_id() != src.st.run_id())) {
+  if (c.child_workflow_only() && !IsChildOf(t, src)) {
     return failed(ev1::SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
   }
   cv1::WorkflowExecution source;
@@ -125,8 +133,7 @@ void Engine::RequestCancelExternalLocked(Txn& txn, Execution& src,
   Execution& t = *target.value();
   // Temporal: cancelling a closed run succeeds without touching it; so does a repeated request.
   if (t.open()) {
-    if (c.child_workflow_only() &&
-        (t.st.parent_workflow_id() != src.st.workflow_id() || t.st.parent_run_id() != src.st.run_id())) {
+    if (c.child_workflow_only() && !IsChildOf(t, src)) {
       return failed(ev1::CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
     }
     if (!t.st.cancel_requested()) {

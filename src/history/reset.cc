@@ -99,13 +99,17 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
     return fail(InvalidArgument("Can only reset workflow to event ID in range [WorkflowTaskScheduled +1, WorkflowTaskStarted + 1]: " +
                                 std::to_string(finish_id)));
   }
-  if (st.children_size() > 0) return fail(InvalidArgument("WorkflowResetter encountered pending child workflows."));
+  // Pending children of the prefix are adopted by the new run (Temporal's default,
+  // history.allowResetWithPendingChildren): their close is reported to it (children.cc).
   const auto excluded = ExcludedReapplyTypes(req);
 
   Txn txn;
   // The current run ends first (it is no longer current once the reset run exists).
   if (current && current->open()) {
     Execution* cur = runs_.at(current->st.run_id()).get();
+    // Temporal skips the parent close policy of a run terminated by a reset, so that the reset
+    // run can take its children over.
+    cur->st.clear_children();
     TerminateLocked(txn, *cur, req.reason(), nullptr, kResetterIdentity);
   }
 

@@ -232,6 +232,40 @@ test('reset while an activity is pending reschedules it in the new run', { timeo
   }
 });
 
+for (const signalChild of [false, true]) {
+  test(`reset with a pending child: the new run adopts it${signalChild ? ' and signals it' : ''}`, { timeout: TEST_TIMEOUT }, async () => {
+    const taskQueue = uniqueName('tq-reset');
+    const workflowId = uniqueName('wf-reset-parent');
+    const childId = `${workflowId}-child`;
+    try {
+      await withWorker(taskQueue, async () => {
+        const base = await suite.client.workflow.start('resetParentWorkflow', { taskQueue, workflowId, args: [childId, signalChild] });
+        await waitForEvent(base, 'CHILD_WORKFLOW_EXECUTION_STARTED');
+        const bh = await pollUntil(async () => {
+          const hist = await base.fetchHistory();
+          return eventsOfType(hist, 'WORKFLOW_TASK_COMPLETED').length >= 2 ? hist : null;
+        }, { what: 'second workflow task completed' });
+        // The reset point is after the child started and before the 'add' signal.
+        const { runId } = await reset(workflowId, base.firstExecutionRunId, nthTaskCompleted(bh, 2), {
+          resetReapplyType: ResetReapplyType.RESET_REAPPLY_TYPE_NONE,
+        });
+        const child = suite.client.workflow.getHandle(childId);
+        // The parent close policy (TERMINATE) was not applied: the reset run took the child over.
+        assert.equal(statusName(await child.describe()), 'RUNNING');
+        const run = suite.client.workflow.getHandle(workflowId, runId);
+        await run.signal('add', 'go');
+        if (!signalChild) await child.signal('ext', 'from-client');
+        const want = signalChild ? 'from-parent' : 'from-client';
+        assert.deepEqual(await resultWithin(run), { child: [want], runId });
+        const h = await run.fetchHistory();
+        assert.equal(eventsOfType(h, 'CHILD_WORKFLOW_EXECUTION_COMPLETED').length, 1);
+      });
+    } finally {
+      await terminateQuietly(workflowId, childId);
+    }
+  });
+}
+
 test('reset request ids dedupe: the same request returns the same run', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-reset');
   const workflowId = uniqueName('wf-reset-dedupe');

@@ -128,3 +128,19 @@ exports.resetUpdatesWorkflow = async function resetUpdatesWorkflow() {
   await condition(() => finished);
   return { got, runId: workflowInfo().runId };
 };
+
+/**
+ * Starts an extCollectorWorkflow child (1 signal), waits for an 'add' signal (a second workflow
+ * task while the child runs), signals the child 'from-parent' if asked, then returns the child's
+ * result.
+ */
+exports.resetParentWorkflow = async function resetParentWorkflow(childId, signalChild) {
+  const child = await startChild(exports.extCollectorWorkflow, { workflowId: childId, args: [1] });
+  let added = false;
+  setHandler(addSignal, () => {
+    added = true;
+  });
+  await condition(() => added);
+  if (signalChild) await child.signal(extSignal, 'from-parent');
+  return { child: await child.result(), runId: workflowInfo().runId };
+};
