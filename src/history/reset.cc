@@ -3,8 +3,9 @@
 // The new run's history is a copy of the base run's events up to and including the workflow task
 // started before `workflow_task_finish_event_id` (a WorkflowTaskStarted is added if the prefix
 // ends at a scheduled task), then WorkflowTaskFailed (cause RESET_WORKFLOW, the reason, base and
-// new run ids), then the base run's signals and updates after the reset point reapplied as new
-// events (unless excluded; updates as UpdateAdmitted), then a new WorkflowTaskScheduled. Its mutable state is rebuilt from the copied prefix
+// new run ids), then the signals and updates after the reset point (in the base run and the later
+// runs of its continue-as-new chain) reapplied as new events (unless excluded; updates as
+// UpdateAdmitted), then a new WorkflowTaskScheduled. Its mutable state is rebuilt from the copied prefix
 // (replay.h): pending activities are rescheduled as fresh attempts, pending timers re-armed. The
 // current run, if still running, is terminated first (reason = the reset reason, identity
 // "history-resetter"), and the new run becomes current. All of it is one transaction.
@@ -172,30 +173,38 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   for (int64_t sid : failed) st.mutable_activities()->erase(sid);
   ex->RebuildIndexes();
 
-  // Reapply the base run's signals after the reset point, as new events.
-  if (!excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL)) {
-    for (size_t i = static_cast<size_t>(finish_id - 1); i < base->events.size(); ++i) {
-      const auto& be = base->events[i];
-      if (be.event_type() != ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) continue;
-      const auto& in = be.workflow_execution_signaled_event_attributes();
-      auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, now);
-      auto* a = e->mutable_workflow_execution_signaled_event_attributes();
-      a->set_signal_name(in.signal_name());
-      *a->mutable_input() = in.input();
-      a->set_identity(in.identity());
-      *a->mutable_header() = in.header();
-      a->set_request_id(in.request_id());
-      st.set_signal_count(st.signal_count() + 1);
-      if (!in.request_id().empty()) st.add_signal_request_ids(in.request_id());
-    }
+  // Reapply, in their original order, the signals and updates after the reset point: the rest
+  // of the base run, then every later run of its continue-as-new chain (Temporal's
+  // reapplyContinueAsNewWorkflowEvents). Updates become UpdateAdmitted events; an Accepted update
+  // without a preceding Admitted event is admitted once.
+  std::vector<std::pair<std::shared_ptr<Execution>, size_t>> sources{{base, static_cast<size_t>(finish_id - 1)}};
+  for (int hops = 0; hops < 1000; ++hops) {
+    const auto& last = sources.back().first->events;
+    if (last.empty() || !last.back().has_workflow_execution_continued_as_new_event_attributes()) break;
+    auto next = LoadAnyExecutionLocked(ns_id, wid, last.back().workflow_execution_continued_as_new_event_attributes().new_execution_run_id());
+    if (!next.ok() || !LoadEventsIfMissingLocked(*next.value()).ok()) break;
+    sources.emplace_back(next.value(), 0);
   }
-
-  // Reapply the base run's updates after the reset point as UpdateAdmitted events (Temporal's
-  // reapply): an Accepted update without a preceding Admitted event becomes Admitted.
-  if (!excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE)) {
-    std::set<std::string> admitted;
-    for (size_t i = static_cast<size_t>(finish_id - 1); i < base->events.size(); ++i) {
-      const auto& be = base->events[i];
+  const bool reapply_signals = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
+  const bool reapply_updates = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
+  std::set<std::string> admitted;
+  for (const auto& [run, from] : sources) {
+    for (size_t i = from; i < run->events.size(); ++i) {
+      const auto& be = run->events[i];
+      if (be.has_workflow_execution_signaled_event_attributes() && reapply_signals) {
+        const auto& in = be.workflow_execution_signaled_event_attributes();
+        auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, now);
+        auto* a = e->mutable_workflow_execution_signaled_event_attributes();
+        a->set_signal_name(in.signal_name());
+        *a->mutable_input() = in.input();
+        a->set_identity(in.identity());
+        *a->mutable_header() = in.header();
+        a->set_request_id(in.request_id());
+        st.set_signal_count(st.signal_count() + 1);
+        if (!in.request_id().empty()) st.add_signal_request_ids(in.request_id());
+        continue;
+      }
+      if (!reapply_updates) continue;
       const temporal::api::update::v1::Request* request = nullptr;
       if (be.has_workflow_execution_update_admitted_event_attributes()) {
         request = &be.workflow_execution_update_admitted_event_attributes().request();

@@ -142,6 +142,41 @@ test('reset a running workflow: signals after the reset point are reapplied; bas
   }
 });
 
+test('reset of an earlier run of a continue-as-new chain reapplies the signals of the later runs', { timeout: TEST_TIMEOUT }, async () => {
+  const taskQueue = uniqueName('tq-reset');
+  const workflowId = uniqueName('wf-reset-chain');
+  try {
+    await withWorker(taskQueue, async () => {
+      const first = await suite.client.workflow.start('resetChainWorkflow', { taskQueue, workflowId, args: [0, []] });
+      const run1 = suite.client.workflow.getHandle(workflowId, first.firstExecutionRunId);
+      await waitForEvent(run1, 'WORKFLOW_TASK_COMPLETED');
+      await run1.signal('add', 'a');
+      await waitForEvent(run1, 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+      const current = suite.client.workflow.getHandle(workflowId);
+      const run2Id = (await current.describe()).runId;
+      assert.notEqual(run2Id, first.firstExecutionRunId);
+      await current.signal('add', 'b');
+      const run2 = suite.client.workflow.getHandle(workflowId, run2Id);
+      await waitForEvent(run2, 'WORKFLOW_EXECUTION_SIGNALED');
+      const { runId } = await reset(workflowId, first.firstExecutionRunId, nthTaskCompleted(await run1.fetchHistory(), 1));
+      assert.equal(statusName(await run2.describe()), 'TERMINATED', 'the current run (run 2) was terminated');
+      const h = await suite.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      const reapplied = eventsOfType(h, 'WORKFLOW_EXECUTION_SIGNALED').map((e) =>
+        JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes.input.payloads[0].data).toString()),
+      );
+      assert.deepEqual(reapplied, ['a', 'b']);
+      // The reset run (iteration 0) sees both, continues as new; the next run finishes.
+      await waitForEvent(suite.client.workflow.getHandle(workflowId, runId), 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+      await suite.client.workflow.getHandle(workflowId).signal('finish');
+      const result = await resultWithin(suite.client.workflow.getHandle(workflowId));
+      assert.deepEqual(result.got, ['a', 'b']);
+      assert.equal(result.iteration, 1);
+    });
+  } finally {
+    await terminateQuietly(workflowId);
+  }
+});
+
 for (const [label, extra] of [
   ['REAPPLY_TYPE_NONE', { resetReapplyType: ResetReapplyType.RESET_REAPPLY_TYPE_NONE }],
   ['exclude type SIGNAL', { resetReapplyExcludeTypes: [ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL] }],

@@ -3,6 +3,7 @@
 // (prefix reset). Activities referenced here (resetGateActivity) are defined in reset.test.js.
 const {
   condition,
+  continueAsNew,
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
@@ -143,4 +144,22 @@ exports.resetParentWorkflow = async function resetParentWorkflow(childId, signal
   await condition(() => added);
   if (signalChild) await child.signal(extSignal, 'from-parent');
   return { child: await child.result(), runId: workflowInfo().runId };
+};
+
+/** Run 0 continues as new after one 'add'; the next run returns everything once 'finish' comes. */
+exports.resetChainWorkflow = async function resetChainWorkflow(iteration, carried) {
+  const got = [...carried];
+  let finished = false;
+  setHandler(addSignal, (v) => {
+    got.push(v);
+  });
+  setHandler(finishSignal, () => {
+    finished = true;
+  });
+  if (iteration === 0) {
+    await condition(() => got.length >= 1);
+    await continueAsNew(1, got);
+  }
+  await condition(() => finished);
+  return { got, iteration, runId: workflowInfo().runId };
 };
