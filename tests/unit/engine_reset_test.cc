@@ -36,6 +36,16 @@ inline cmdv1::Command Upsert(const std::string& key, const std::string& value) {
   return c;
 }
 
+inline cmdv1::Command StartChild(const std::string& wid) {
+  cmdv1::Command c;
+  c.set_command_type(ev1::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION);
+  auto* a = c.mutable_start_child_workflow_execution_command_attributes();
+  a->set_workflow_id(wid);
+  a->mutable_workflow_type()->set_name("ChildWorkflow");
+  a->mutable_task_queue()->set_name(kTaskQueue);
+  return c;
+}
+
 class ResetTest : public FileEngineTest {
  protected:
   std::vector<hv1::HistoryEvent> HistoryOf(const std::string& wid, const std::string& run_id) {
@@ -293,6 +303,38 @@ TEST_F(ResetTest, ResetValidationAndRequestIdDedupe) {
   ASSERT_TRUE(Reset("wf-r5", base, 4, &first, [](auto& r) { r.set_request_id("same"); }).ok());
   ASSERT_TRUE(Reset("wf-r5", base, 4, &again, [](auto& r) { r.set_request_id("same"); }).ok());
   EXPECT_EQ(first, again);
+}
+
+TEST_F(ResetTest, ResetRunAdoptsPendingChildren) {
+  const std::string base = StartWorkflow("wf-parent");
+  auto t1 = PollWft();
+  ASSERT_TRUE(CompleteWft(t1.task_token(), {StartChild("wf-parent-child")}).ok());
+  // Two tasks are queued now (the child's first and the parent's after ChildWorkflowExecutionStarted).
+  auto a = PollWft();
+  auto b = PollWft();
+  auto& parent_task = a.workflow_execution().workflow_id() == "wf-parent" ? a : b;
+  auto& child_task = a.workflow_execution().workflow_id() == "wf-parent" ? b : a;
+  ASSERT_TRUE(CompleteWft(parent_task.task_token(), {}).ok());
+  ASSERT_TRUE(CompleteWft(child_task.task_token(), {}).ok());
+  const int64_t finish = LastOfType(History("wf-parent"), ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+  std::string run;
+  ASSERT_TRUE(Reset("wf-parent", base, finish, &run).ok());
+  // No parent close policy (TERMINATE by default) for the run the reset terminated.
+  EXPECT_EQ(DescribeWf("wf-parent-child").workflow_execution_info().status(), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  auto p = PollWft();  // the reset run's task
+  ASSERT_EQ(p.workflow_execution().run_id(), run);
+  ASSERT_TRUE(CompleteWft(p.task_token(), {}).ok());
+  // The child closes: the report goes to the reset run, which holds its initiated event.
+  ASSERT_TRUE(Signal("wf-parent-child", "go").ok());
+  auto c = PollWft();
+  ASSERT_EQ(c.workflow_execution().workflow_id(), "wf-parent-child");
+  ASSERT_TRUE(CompleteWft(c.task_token(), {CompleteWorkflow("child-result")}).ok());
+  auto h = HistoryOf("wf-parent", run);
+  const int64_t closed = LastOfType(h, ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED);
+  ASSERT_NE(closed, 0) << Describe(h);
+  EXPECT_EQ(h[closed - 1].child_workflow_execution_completed_event_attributes().result().payloads(0).data(),
+            "\"child-result\"");
+  EXPECT_EQ(LastOfType(HistoryOf("wf-parent", base), ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
