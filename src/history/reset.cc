@@ -9,6 +9,7 @@
 // (replay.h): pending activities are rescheduled as fresh attempts, pending timers re-armed. The
 // current run, if still running, is terminated first (reason = the reset reason, identity
 // "history-resetter"), and the new run becomes current. All of it is one transaction.
+#include <algorithm>
 #include <set>
 
 #include "common/ids.h"
@@ -118,8 +119,14 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   st.set_reset_request_id(req.request_id());
   st.clear_sticky_task_queue();
   st.clear_first_wft_due_time();  // the prefix holds a workflow task: any start delay is over
-  // The reset run gets a full run timeout from now (Temporal refreshes the expiration).
-  if (!IsZero(st.run_timeout())) *st.mutable_run_expiration_time() = ToProto(now + FromProto(st.run_timeout()));
+  // Temporal refreshes the expirations from now (RefreshExpirationTimeoutTask): execution
+  // timeout, then the run timeout capped at the execution deadline.
+  if (!IsZero(st.execution_timeout())) *st.mutable_execution_expiration_time() = ToProto(now + FromProto(st.execution_timeout()));
+  if (!IsZero(st.run_timeout())) {
+    TimePoint run_expiry = now + FromProto(st.run_timeout());
+    if (!IsZero(st.execution_expiration_time())) run_expiry = std::min(run_expiry, FromProto(st.execution_expiration_time()));
+    *st.mutable_run_expiration_time() = ToProto(run_expiry);
+  }
 
   // Close the prefix's workflow task as failed by the reset.
   if (st.wft().started_event_id() == 0) {

@@ -305,6 +305,20 @@ TEST_F(ResetTest, ResetValidationAndRequestIdDedupe) {
   EXPECT_EQ(first, again);
 }
 
+TEST_F(ResetTest, ResetRunGetsFreshRunTimeout) {
+  const std::string base = StartWorkflow("wf-r6", [](auto& r) { *r.mutable_workflow_run_timeout() = PbDur(Sec(60)); });
+  auto t1 = PollWft();
+  ASSERT_TRUE(CompleteWft(t1.task_token(), {}).ok());
+  Advance(Sec(50));
+  std::string run;
+  ASSERT_TRUE(Reset("wf-r6", base, 4, &run).ok());
+  Advance(Sec(20));  // 70 s after the start: the base deadline has passed, the reset run's has not
+  EXPECT_EQ(DescribeWf("wf-r6").workflow_execution_info().status(), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  Advance(Sec(41));  // 61 s after the reset
+  EXPECT_EQ(DescribeWf("wf-r6").workflow_execution_info().status(), ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT);
+  EXPECT_EQ(DescribeWf("wf-r6").workflow_execution_info().execution().run_id(), run);
+}
+
 TEST_F(ResetTest, ResetRunAdoptsPendingChildren) {
   const std::string base = StartWorkflow("wf-parent");
   auto t1 = PollWft();
