@@ -87,6 +87,7 @@ TL_UNARY(SignalWorkflowExecution, engine_.SignalWorkflowExecution(*req, std::mov
 TL_UNARY(SignalWithStartWorkflowExecution, engine_.SignalWithStartWorkflowExecution(*req, resp, std::move(done)))
 TL_UNARY(RespondQueryTaskCompleted, engine_.RespondQueryTaskCompleted(*req, std::move(done)))
 TL_UNARY(DeleteWorkflowExecution, engine_.DeleteWorkflowExecution(*req, std::move(done)))
+TL_UNARY(ResetWorkflowExecution, engine_.ResetWorkflowExecution(*req, resp, std::move(done)))
 TL_UNARY(DescribeWorkflowExecution, engine_.DescribeWorkflowExecution(*req, resp, std::move(done)))
 TL_UNARY(GetWorkflowExecutionHistory, engine_.GetWorkflowExecutionHistory(*req, resp, std::move(done)))
 TL_UNARY(GetWorkflowExecutionHistoryReverse, engine_.GetWorkflowExecutionHistoryReverse(*req, resp, std::move(done)))

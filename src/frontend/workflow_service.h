@@ -51,6 +51,8 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
                                  wsv1::ExecuteMultiOperationResponse*) override;
   Reactor* DeleteWorkflowExecution(Ctx*, const wsv1::DeleteWorkflowExecutionRequest*,
                                    wsv1::DeleteWorkflowExecutionResponse*) override;
+  Reactor* ResetWorkflowExecution(Ctx*, const wsv1::ResetWorkflowExecutionRequest*,
+                                  wsv1::ResetWorkflowExecutionResponse*) override;
   Reactor* DescribeWorkflowExecution(Ctx*, const wsv1::DescribeWorkflowExecutionRequest*,
                                      wsv1::DescribeWorkflowExecutionResponse*) override;
   Reactor* GetWorkflowExecutionHistory(Ctx*, const wsv1::GetWorkflowExecutionHistoryRequest*,

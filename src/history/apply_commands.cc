@@ -186,6 +186,13 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
       case cmdv1::Command::kStartChildWorkflowExecutionCommandAttributes:
         StartChildLocked(txn, ex, c.start_child_workflow_execution_command_attributes(), completed_id, need_wft);
         break;
+      case cmdv1::Command::kSignalExternalWorkflowExecutionCommandAttributes:
+        SignalExternalLocked(txn, ex, c.signal_external_workflow_execution_command_attributes(), completed_id, plan.closes, need_wft);
+        break;
+      case cmdv1::Command::kRequestCancelExternalWorkflowExecutionCommandAttributes:
+        RequestCancelExternalLocked(txn, ex, c.request_cancel_external_workflow_execution_command_attributes(), completed_id,
+                                    plan.closes, need_wft);
+        break;
       case cmdv1::Command::kProtocolMessageCommandAttributes: {
         const auto& id = c.protocol_message_command_attributes().message_id();
         for (const auto& m : *plan.messages) {

@@ -110,9 +110,25 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
 
 void Engine::ReportChildClosedLocked(Txn& txn, const Execution& child) {
   const auto& cst = child.st;
+  Execution* found = nullptr;
   auto it = runs_.find(cst.parent_run_id());
-  if (it == runs_.end() || !it->second->open()) return;  // parent gone: nothing to tell
-  Execution& parent = *it->second;
+  if (it != runs_.end() && it->second->open()) {
+    found = it->second.get();
+  } else if (auto ns = namespaces_.find(cst.parent_namespace()); ns != namespaces_.end()) {
+    // The parent run is closed; a reset run of the parent that adopted this child (its history
+    // prefix initiated it) gets the report instead (Temporal reconnects children after a reset).
+    auto open = open_by_workflow_id_.find(WorkflowKey(ns->second.info().id(), cst.parent_workflow_id()));
+    if (open != open_by_workflow_id_.end()) {
+      Execution& candidate = *runs_.at(open->second);
+      auto c = candidate.st.children().find(cst.parent_initiated_event_id());
+      if (c != candidate.st.children().end() && c->second.workflow_id() == cst.workflow_id() &&
+          c->second.run_id() == cst.first_execution_run_id()) {
+        found = &candidate;
+      }
+    }
+  }
+  if (!found) return;  // parent gone: nothing to tell
+  Execution& parent = *found;
   auto ci = parent.st.mutable_children()->find(cst.parent_initiated_event_id());
   if (ci == parent.st.mutable_children()->end()) return;
   // The started event's id: it is in history (children start in the parent's transaction, and

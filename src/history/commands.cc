@@ -43,6 +43,20 @@ bool IsClosing(cmdv1::Command::AttributesCase c) {
 
 bool ValidDuration(const google::protobuf::Duration& d) { return d.seconds() >= 0 && d.nanos() >= 0; }
 
+// Canonical 8-4-4-4-12 hex form (or the 32 hex digits alone), as Go's uuid.Validate accepts.
+bool IsUuid(const std::string& s) {
+  if (s.size() == 32) {
+    for (char ch : s) if (!std::isxdigit(static_cast<unsigned char>(ch))) return false;
+    return true;
+  }
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
 Status ValidateRetryPolicy(const cv1::RetryPolicy& p) {
   if (!ValidDuration(p.initial_interval()) || !ValidDuration(p.maximum_interval())) {
     return InvalidArgument("invalid retry policy interval");
@@ -122,6 +136,11 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
   std::set<int64_t> cancel_requested;
   size_t pending_activities = ex_.st.activities_size();
   size_t pending_children = ex_.st.children_size();
+  // External signals / cancel requests resolve in the completion's own transaction, so only the
+  // ones of this completion are pending when the next one is checked.
+  size_t pending_signals = 0;
+  size_t pending_cancels = 0;
+  std::set<std::string> started_children;  // workflow ids of children started by this completion
 
   for (int i = 0; i < n; ++i) {
     const auto& c = req.commands(i);
@@ -263,18 +282,82 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
           plan->terminate_run = true;
         }
         if (!detail.empty()) return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES, detail);
+        started_children.insert(a.workflow_id());
         if (++pending_children > options_.pending_children_limit) {
           return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,
                       "the number of pending child workflows exceeds the limit of " + std::to_string(options_.pending_children_limit));
         }
         break;
       }
-      case cmdv1::Command::kSignalExternalWorkflowExecutionCommandAttributes:
-        return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-                    "signalling external workflows is not supported by this server yet");
-      case cmdv1::Command::kRequestCancelExternalWorkflowExecutionCommandAttributes:
-        return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-                    "cancelling external workflows is not supported by this server yet");
+      case cmdv1::Command::kSignalExternalWorkflowExecutionCommandAttributes: {
+        const auto& a = c.signal_external_workflow_execution_command_attributes();
+        const auto cause = ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES;
+        const std::string& wid = a.execution().workflow_id();
+        const std::string& rid = a.execution().run_id();
+        const std::string where = " Namespace=" + a.namespace_() + " RunId=" + rid;
+        if (!a.has_execution()) return Fail(plan, cause, "Execution is not set on SignalExternalWorkflowExecutionCommand.");
+        if (wid.empty()) {
+          return Fail(plan, cause, "WorkflowId is not set on SignalExternalWorkflowExecutionCommand." + where +
+                                       " SignalName=" + a.signal_name());
+        }
+        if (a.namespace_().size() > options_.max_id_length) {
+          return Fail(plan, cause, "Namespace on SignalExternalWorkflowExecutionCommand exceeds length limit. WorkflowId=" + wid);
+        }
+        if (wid.size() > options_.max_id_length) {
+          return Fail(plan, cause, "WorkflowId on SignalExternalWorkflowExecutionCommand exceeds length limit." + where);
+        }
+        if (!rid.empty() && !IsUuid(rid)) {
+          return Fail(plan, cause, "Invalid RunId set on SignalExternalWorkflowExecutionCommand. WorkflowId=" + wid + where +
+                                       " SignalName=" + a.signal_name());
+        }
+        if (a.signal_name().empty()) {
+          return Fail(plan, cause, "SignalName is not set on SignalExternalWorkflowExecutionCommand. WorkflowId=" + wid + where);
+        }
+        if (a.input().ByteSizeLong() > options_.blob_size_limit_error) {
+          plan->terminate_run = true;
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_INPUT_SIZE,
+                      "SignalExternalWorkflowExecutionCommandAttributes.Input exceeds size limit.");
+        }
+        // Temporal checks the count before adding: the command that would exceed the limit fails.
+        if (pending_signals >= options_.pending_signals_limit) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_PENDING_SIGNALS_LIMIT_EXCEEDED,
+                      "the number of pending signals to external workflows, " + std::to_string(pending_signals) +
+                          ", has reached the per-workflow limit of " + std::to_string(options_.pending_signals_limit));
+        }
+        ++pending_signals;
+        break;
+      }
+      case cmdv1::Command::kRequestCancelExternalWorkflowExecutionCommandAttributes: {
+        const auto& a = c.request_cancel_external_workflow_execution_command_attributes();
+        const auto cause = ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES;
+        const std::string& wid = a.workflow_id();
+        const std::string where = " RunId=" + a.run_id() + " Namespace=" + a.namespace_();
+        if (wid.empty()) {
+          return Fail(plan, cause, "WorkflowId is not set on RequestCancelExternalWorkflowExecutionCommand. Namespace=" +
+                                       a.namespace_() + " RunId=" + a.run_id());
+        }
+        if (a.namespace_().size() > options_.max_id_length) {
+          return Fail(plan, cause, "Namespace on RequestCancelExternalWorkflowExecutionCommand exceeds length limit. WorkflowId=" + wid);
+        }
+        if (wid.size() > options_.max_id_length) {
+          return Fail(plan, cause, "WorkflowId on RequestCancelExternalWorkflowExecutionCommand exceeds length limit." + where);
+        }
+        if (!a.run_id().empty() && !IsUuid(a.run_id())) {
+          return Fail(plan, cause, "Invalid RunId set on RequestCancelExternalWorkflowExecutionCommand. WorkflowId=" + wid +
+                                       " RunId=" + a.run_id() + " Namespace=" + a.namespace_());
+        }
+        if (started_children.count(wid) > 0) {
+          return Fail(plan, cause, "Start and RequestCancel for child workflow is not allowed in same workflow task. WorkflowId=" +
+                                       wid + where);
+        }
+        if (pending_cancels >= options_.pending_request_cancels_limit) {
+          return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_PENDING_REQUEST_CANCEL_LIMIT_EXCEEDED,
+                      "the number of pending requests to cancel external workflows, " + std::to_string(pending_cancels) +
+                          ", has reached the per-workflow limit of " + std::to_string(options_.pending_request_cancels_limit));
+        }
+        ++pending_cancels;
+        break;
+      }
       case cmdv1::Command::kProtocolMessageCommandAttributes: {
         const auto& id = c.protocol_message_command_attributes().message_id();
         bool found = false;

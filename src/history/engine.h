@@ -54,6 +54,8 @@ struct EngineOptions {
   int64_t history_size_limit_error = 50LL * 1024 * 1024;
   size_t pending_activities_limit = 2000;
   size_t pending_children_limit = 2000;
+  size_t pending_signals_limit = 2000;          // external signals initiated, not yet resolved
+  size_t pending_request_cancels_limit = 2000;  // external cancel requests initiated, not yet resolved
   Duration history_long_poll = std::chrono::seconds(20);
   std::vector<std::string> extra_namespaces;  // created at start (server --namespace)
   // Custom search attributes registered in `default` and the extra namespaces at start
@@ -95,6 +97,9 @@ class Engine {
   void DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest& req, Done done);
   void RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done);
   void SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest& req, Done done);
+  // A new run from a prefix of a run's history (reset.cc); `resp->run_id()` is the new run.
+  void ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& req, wsv1::ResetWorkflowExecutionResponse* resp,
+                              Done done);
   void DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequest& req,
                                  wsv1::DescribeWorkflowExecutionResponse* resp, Done done);
   void GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistoryRequest& req,
@@ -319,6 +324,24 @@ class Engine {
                         int64_t completed_event_id, bool* need_wft);
   void ReportChildClosedLocked(Txn& txn, const Execution& child);
   void ApplyParentClosePolicyLocked(Txn& txn, const std::vector<state::ChildInfo>& children);
+
+  // --- signals and external commands (signal.cc, external.cc) ---
+  // Adds a WorkflowExecutionSignaled to an open run (buffered while a task runs) and schedules a
+  // task. A request id seen before sets `duplicate` and changes nothing; over the per-run signal
+  // limit returns INVALID_ARGUMENT.
+  Status DeliverSignalLocked(Txn& txn, Execution& ex, const std::string& name, const temporal::api::common::v1::Payloads& input,
+                             const temporal::api::common::v1::Header& header, const std::string& identity,
+                             const std::string& request_id, const temporal::api::common::v1::WorkflowExecution* external,
+                             bool* duplicate);
+  // Initiated event in command order; the target is signalled / asked to cancel in the same
+  // transaction and the result event is buffered behind the command events (a new task follows).
+  // `source_closes`: the completion also closes the source, so (like Temporal's transfer task,
+  // which finds the source closed) nothing is delivered.
+  void SignalExternalLocked(Txn& txn, Execution& src, const temporal::api::command::v1::SignalExternalWorkflowExecutionCommandAttributes& c,
+                            int64_t completed_id, bool source_closes, bool* need_wft);
+  void RequestCancelExternalLocked(Txn& txn, Execution& src,
+                                   const temporal::api::command::v1::RequestCancelExternalWorkflowExecutionCommandAttributes& c,
+                                   int64_t completed_id, bool source_closes, bool* need_wft);
 
   // --- run chains (chain.cc) ---
   StartFields NextRunBase(const Execution& ex) const;

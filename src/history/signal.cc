@@ -8,6 +8,8 @@
 
 namespace temporalite::history {
 
+namespace cv1 = ::temporal::api::common::v1;
+
 namespace {
 constexpr int kMaxRememberedSignalRequestIds = 1000;
 constexpr int64_t kMaxSignalsPerExecution = 10000;
@@ -29,33 +31,47 @@ void Engine::SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest&
   auto r = OpenExecutionLocked(ns.value()->info().id(), req.workflow_execution().workflow_id(),
                                req.workflow_execution().run_id());
   if (!r.ok()) return fail(r.status());
-  Execution& ex = *r.value();
+  Txn txn;
+  bool duplicate = false;
+  s = DeliverSignalLocked(txn, *r.value(), req.signal_name(), req.input(), req.header(), req.identity(),
+                          req.request_id(), nullptr, &duplicate);
+  if (!s.ok()) return fail(s);
+  if (duplicate) return AfterDurableLocked([done] { done(Status::Ok()); });  // a retry of an accepted signal
+  CommitLocked(txn, std::move(done));
+}
+
+Status Engine::DeliverSignalLocked(Txn& txn, Execution& ex, const std::string& name, const cv1::Payloads& input,
+                                   const cv1::Header& header, const std::string& identity,
+                                   const std::string& request_id, const cv1::WorkflowExecution* external,
+                                   bool* duplicate) {
   auto& st = ex.st;
-  if (!req.request_id().empty() &&
-      std::find(st.signal_request_ids().begin(), st.signal_request_ids().end(), req.request_id()) !=
+  *duplicate = false;
+  if (!request_id.empty() &&
+      std::find(st.signal_request_ids().begin(), st.signal_request_ids().end(), request_id) !=
           st.signal_request_ids().end()) {
-    return AfterDurableLocked([done] { done(Status::Ok()); });  // a retry of an accepted signal
+    *duplicate = true;
+    return Status::Ok();
   }
   if (st.signal_count() >= kMaxSignalsPerExecution) {
-    return fail(Status(Code::kInvalidArgument, "the number of signals for this workflow execution exceeds the limit of " +
-                                                   std::to_string(kMaxSignalsPerExecution)));
+    return Status(Code::kInvalidArgument, "the number of signals for this workflow execution exceeds the limit of " +
+                                              std::to_string(kMaxSignalsPerExecution));
   }
-  Txn txn;
   txn.Touch(&ex);
   st.set_signal_count(st.signal_count() + 1);
-  if (!req.request_id().empty()) {
-    st.add_signal_request_ids(req.request_id());
+  if (!request_id.empty()) {
+    st.add_signal_request_ids(request_id);
     if (st.signal_request_ids_size() > kMaxRememberedSignalRequestIds) st.mutable_signal_request_ids()->DeleteSubrange(0, 1);
   }
   auto* e = AddOrBufferEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, clock_.Now());
   auto* a = e->mutable_workflow_execution_signaled_event_attributes();
-  a->set_signal_name(req.signal_name());
-  *a->mutable_input() = req.input();
-  a->set_identity(req.identity());
-  *a->mutable_header() = req.header();
-  a->set_request_id(req.request_id());
+  a->set_signal_name(name);
+  *a->mutable_input() = input;
+  a->set_identity(identity);
+  *a->mutable_header() = header;
+  a->set_request_id(request_id);
+  if (external) *a->mutable_external_workflow_execution() = *external;
   if (!ex.wft_pending() && IsZero(st.first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, ex);
-  CommitLocked(txn, std::move(done));
+  return Status::Ok();
 }
 
 }  // namespace temporalite::history

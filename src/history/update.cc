@@ -44,7 +44,15 @@ std::shared_ptr<Engine::UpdateState> Engine::FindOrRecoverUpdateLocked(const Exe
   // After a restart (or for a closed run) the history is the record of accepted/completed updates.
   std::shared_ptr<UpdateState> u;
   for (const auto& e : ex.events) {
-    if (e.has_workflow_execution_update_accepted_event_attributes() &&
+    if (e.has_workflow_execution_update_admitted_event_attributes() &&
+        e.workflow_execution_update_admitted_event_attributes().request().meta().update_id() == update_id) {
+      // Durably admitted (reapplied by a reset): the worker takes the request from history.
+      u = std::make_shared<UpdateState>();
+      u->id = update_id;
+      u->run_id = ex.st.run_id();
+      u->request = e.workflow_execution_update_admitted_event_attributes().request();
+      u->stage = kStageAdmitted;
+    } else if (e.has_workflow_execution_update_accepted_event_attributes() &&
         e.workflow_execution_update_accepted_event_attributes().protocol_instance_id() == update_id) {
       u = std::make_shared<UpdateState>();
       u->id = update_id;

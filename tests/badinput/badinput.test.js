@@ -294,6 +294,59 @@ const rows = [
         identity: IDENTITY,
       }),
   },
+  // service/frontend/workflow_handler.go ResetWorkflowExecution; history api/resetworkflow.
+  {
+    name: 'ResetWorkflowExecution without a request id -> INVALID_ARGUMENT',
+    code: Code.INVALID_ARGUMENT,
+    run: () =>
+      svc().resetWorkflowExecution({
+        namespace: NS,
+        workflowExecution: { workflowId: uniqueName('no-such-wf') },
+        workflowTaskFinishEventId: 4,
+      }),
+  },
+  {
+    name: 'ResetWorkflowExecution without a workflow id -> INVALID_ARGUMENT',
+    code: Code.INVALID_ARGUMENT,
+    run: () =>
+      svc().resetWorkflowExecution({
+        namespace: NS,
+        workflowExecution: { workflowId: '' },
+        workflowTaskFinishEventId: 4,
+        requestId: randomUUID(),
+      }),
+  },
+  {
+    name: 'ResetWorkflowExecution of an unknown workflow -> NOT_FOUND',
+    code: Code.NOT_FOUND,
+    run: () =>
+      svc().resetWorkflowExecution({
+        namespace: NS,
+        workflowExecution: { workflowId: uniqueName('no-such-wf') },
+        workflowTaskFinishEventId: 4,
+        requestId: randomUUID(),
+      }),
+  },
+  {
+    name: 'ResetWorkflowExecution to an event id past the history -> INVALID_ARGUMENT, nothing reset',
+    check: async () => {
+      const workflowId = uniqueName('bad-reset');
+      const started = await svc().startWorkflowExecution(startRequest({ workflowId }));
+      await expectGrpcError(
+        svc().resetWorkflowExecution({
+          namespace: NS,
+          workflowExecution: { workflowId, runId: started.runId },
+          workflowTaskFinishEventId: 3,
+          requestId: randomUUID(),
+        }),
+        Code.INVALID_ARGUMENT,
+        'reset past the history',
+      );
+      const desc = await svc().describeWorkflowExecution({ namespace: NS, execution: { workflowId } });
+      assert.equal(desc.workflowExecutionInfo.execution.runId, started.runId, 'still the same current run');
+      await svc().terminateWorkflowExecution({ namespace: NS, workflowExecution: { workflowId }, identity: IDENTITY });
+    },
+  },
 ];
 
 for (const row of rows) {

@@ -649,7 +649,7 @@ test('workflow count: clear error while the server lacks CountWorkflowExecutions
   await expectUnimplemented(t, ['workflow', 'count'], 'CountWorkflowExecutions');
 });
 
-test('workflow query and stack answer from the worker', { todo: 'server: QueryWorkflow not implemented yet (issue 3)' }, async () => {
+test('workflow query and stack answer from the worker', async () => {
   const id = await startWorkflow('waitForApproval');
   try {
     const out = await ok(['workflow', 'query', '-w', id, '--name', 'status']);
@@ -661,14 +661,7 @@ test('workflow query and stack answer from the worker', { todo: 'server: QueryWo
   }
 });
 
-test('workflow query: clear error while the server lacks QueryWorkflow', async (t) => {
-  const id = await startWorkflow('waitForApproval');
-  await expectUnimplemented(t, ['workflow', 'query', '-w', id, '--name', 'status'], 'QueryWorkflow');
-  await expectUnimplemented(t, ['workflow', 'stack', '-w', id], 'QueryWorkflow');
-  await tl(['workflow', 'terminate', '-w', id]);
-});
-
-test('workflow signal-with-start starts and signals', { todo: 'server: SignalWithStartWorkflowExecution not implemented yet (issue 3)' }, async () => {
+test('workflow signal-with-start starts and signals', async () => {
   const id = uniqueName('sws');
   const out = await ok(['workflow', 'signal-with-start', '--type', 'waitForApproval', '-t', TASK_QUEUE, '-w', id, '--signal-name', 'approve', '--signal-input', '"sws"']);
   assert.match(out, /^Running execution:$/m);
@@ -676,15 +669,7 @@ test('workflow signal-with-start starts and signals', { todo: 'server: SignalWit
   assert.deepEqual(json.result, { approvedBy: 'sws' });
 });
 
-test('workflow signal-with-start: clear error while the server lacks it', async (t) => {
-  await expectUnimplemented(
-    t,
-    ['workflow', 'signal-with-start', '--type', 'waitForApproval', '-t', TASK_QUEUE, '-w', uniqueName('sws'), '--signal-name', 'approve'],
-    'SignalWithStartWorkflowExecution',
-  );
-});
-
-test('workflow update execute returns the update result; a rejected update fails', { todo: 'server: UpdateWorkflowExecution not implemented yet (issue 3)' }, async () => {
+test('workflow update execute returns the update result; a rejected update fails', async () => {
   const id = await startWorkflow('waitForApproval');
   try {
     const out = await ok(['workflow', 'update', 'execute', '-w', id, '--name', 'approve', '--input', '"cli"']);
@@ -699,24 +684,26 @@ test('workflow update execute returns the update result; a rejected update fails
   }
 });
 
-test('workflow update: clear error while the server lacks UpdateWorkflowExecution', async (t) => {
+test('workflow reset to the first workflow task', async () => {
   const id = await startWorkflow('waitForApproval');
-  await expectUnimplemented(t, ['workflow', 'update', 'execute', '-w', id, '--name', 'x'], 'UpdateWorkflowExecution');
-  await tl(['workflow', 'terminate', '-w', id]);
-});
-
-test('workflow reset to the first workflow task', { todo: 'server: ResetWorkflowExecution not implemented yet (issue 3)' }, async () => {
-  const id = await startWorkflow('waitForApproval');
-  const out = await ok(['workflow', 'reset', '-w', id, '--type', 'FirstWorkflowTask', '--reason', 'test']);
-  assert.match(out, /new run ID: [0-9a-f-]{36}/);
-  await tl(['workflow', 'terminate', '-w', id]);
-});
-
-test('workflow reset: clear error while the server lacks ResetWorkflowExecution', async (t) => {
-  const id = await startWorkflow('waitForApproval');
-  await pollUntil(async () => (await describeJson(id)).workflowExecutionInfo.historyLength >= 4, { what: 'first workflow task completed' });
-  await expectUnimplemented(t, ['workflow', 'reset', '-w', id, '--type', 'FirstWorkflowTask', '--reason', 'test'], 'ResetWorkflowExecution');
-  await tl(['workflow', 'terminate', '-w', id]);
+  try {
+    await pollUntil(async () => (await describeJson(id)).workflowExecutionInfo.historyLength >= 4, { what: 'first workflow task completed' });
+    const before = (await describeJson(id)).workflowExecutionInfo.execution.runId;
+    const out = await ok(['workflow', 'reset', '-w', id, '--type', 'FirstWorkflowTask', '--reason', 'test']);
+    const m = out.match(/new run ID: ([0-9a-f-]{36})/);
+    assert.ok(m, out);
+    assert.notEqual(m[1], before);
+    const info = (await describeJson(id)).workflowExecutionInfo;
+    assert.equal(info.execution.runId, m[1], 'the reset run is current');
+    const base = await okJson(['workflow', 'describe', '-w', id, '-r', before]);
+    assert.equal(base.workflowExecutionInfo.status, 'WORKFLOW_EXECUTION_STATUS_TERMINATED');
+    // The reset run is live: a worker runs it to completion.
+    await ok(['workflow', 'signal', '-w', id, '--name', 'approve', '--input', '"after-reset"']);
+    const json = await okJson(['workflow', 'result', '-w', id]);
+    assert.deepEqual(json.result, { approvedBy: 'after-reset' });
+  } finally {
+    await tl(['workflow', 'terminate', '-w', id]);
+  }
 });
 
 test('workflow delete removes the execution', async () => {

@@ -137,6 +137,7 @@ const BENIGN_TASK_FAILURES = new Set([
   WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, // new event raced a completion
   WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
   WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_UPDATE,
+  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW, // the first event of a reset run
 ]);
 
 /** The first non-benign WorkflowTaskFailed event of `history`, described, or null. */

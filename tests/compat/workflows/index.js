@@ -5,4 +5,5 @@ module.exports = {
   ...require('./activity-flows'),
   ...require('./issue3'),
   ...require('./visibility'),
+  ...require('./external'),
 };

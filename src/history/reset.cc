@@ -1,0 +1,245 @@
+// ResetWorkflowExecution (Temporal: service/history/api/resetworkflow, ndc/workflow_resetter.go).
+//
+// The new run's history is a copy of the base run's events up to and including the workflow task
+// started before `workflow_task_finish_event_id` (a WorkflowTaskStarted is added if the prefix
+// ends at a scheduled task), then WorkflowTaskFailed (cause RESET_WORKFLOW, the reason, base and
+// new run ids), then the signals and updates after the reset point (in the base run and the later
+// runs of its continue-as-new chain) reapplied as new events (unless excluded; updates as
+// UpdateAdmitted), then a new WorkflowTaskScheduled. Its mutable state is rebuilt from the copied prefix
+// (replay.h): pending activities are rescheduled as fresh attempts, pending timers re-armed. The
+// current run, if still running, is terminated first (reason = the reset reason, identity
+// "history-resetter"), and the new run becomes current. All of it is one transaction.
+#include <algorithm>
+#include <set>
+
+#include "common/ids.h"
+#include "history/engine.h"
+#include "history/errors.h"
+#include "history/execution.h"
+#include "history/proto_time.h"
+#include "history/replay.h"
+
+namespace temporalite::history {
+
+namespace {
+constexpr const char* kHistoryServiceIdentity = "history-service";
+constexpr const char* kResetterIdentity = "history-resetter";
+
+std::set<ev1::ResetReapplyExcludeType> ExcludedReapplyTypes(const wsv1::ResetWorkflowExecutionRequest& req) {
+  std::set<ev1::ResetReapplyExcludeType> out;
+  switch (req.reset_reapply_type()) {
+    case ev1::RESET_REAPPLY_TYPE_SIGNAL:
+      out.insert(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
+      break;
+    case ev1::RESET_REAPPLY_TYPE_NONE:
+      out.insert(ev1::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
+      out.insert(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
+      break;
+    default:
+      break;
+  }
+  for (int t : req.reset_reapply_exclude_types()) out.insert(static_cast<ev1::ResetReapplyExcludeType>(t));
+  return out;
+}
+}  // namespace
+
+void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& req,
+                                    wsv1::ResetWorkflowExecutionResponse* resp, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto fail = [&](Status s) {
+    l.unlock();
+    done(s);
+  };
+  auto ns = NamespaceByNameLocked(req.namespace_());
+  if (!ns.ok()) return fail(ns.status());
+  const std::string ns_id = ns.value()->info().id();
+  if (req.request_id().empty()) return fail(InvalidArgument("RequestId is not set on request."));
+  if (req.request_id().size() > options_.max_id_length) return fail(InvalidArgument("RequestId length exceeds limit."));
+  if (!req.has_workflow_execution()) return fail(InvalidArgument("Execution is not set on request."));
+  const std::string& wid = req.workflow_execution().workflow_id();
+  if (wid.empty()) return fail(InvalidArgument("WorkflowId is not set on request."));
+  if (!ev1::ResetReapplyType_IsValid(req.reset_reapply_type())) {
+    return fail(Status(Code::kInternal, "unknown reset reapply type: " + std::to_string(req.reset_reapply_type())));
+  }
+
+  auto base_r = LoadAnyExecutionLocked(ns_id, wid, req.workflow_execution().run_id());
+  if (!base_r.ok()) return fail(base_r.status());
+  std::shared_ptr<Execution> base = base_r.value();
+  Status s = LoadEventsIfMissingLocked(*base);
+  if (!s.ok()) return fail(s);
+  const int64_t finish_id = req.workflow_task_finish_event_id();
+  if (finish_id <= 1 || finish_id >= base->st.next_event_id()) {
+    return fail(InvalidArgument("Workflow task finish ID must be > 1 && <= workflow last event ID."));
+  }
+
+  // The current run of the workflow id (it may differ from the base run).
+  std::shared_ptr<Execution> current;
+  if (auto it = open_by_workflow_id_.find(WorkflowKey(ns_id, wid)); it != open_by_workflow_id_.end()) {
+    current = runs_.at(it->second);
+  } else {
+    auto cur = LoadAnyExecutionLocked(ns_id, wid, "");
+    if (cur.ok()) current = cur.value();
+  }
+  if (current && current->st.reset_request_id() == req.request_id()) {  // a retry of this reset
+    resp->set_run_id(current->st.run_id());
+    return AfterDurableLocked([done] { done(Status::Ok()); });
+  }
+
+  // Rebuild the new run's mutable state from the copied prefix.
+  const TimePoint now = clock_.Now();
+  const std::string new_run_id =
+      NewTimeOrderedUuid(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  auto ex = std::make_shared<Execution>();
+  auto& st = ex->st;
+  st.set_namespace_id(ns_id);
+  st.set_workflow_id(wid);
+  st.set_run_id(new_run_id);
+  ex->events.assign(base->events.begin(), base->events.begin() + (finish_id - 1));
+  s = ReplayHistory(ex->events, &st);
+  if (!s.ok()) return fail(InvalidArgument("cannot rebuild the workflow from its history: " + s.message()));
+  if (st.wft().scheduled_event_id() == 0) {
+    return fail(InvalidArgument("Can only reset workflow to event ID in range [WorkflowTaskScheduled +1, WorkflowTaskStarted + 1]: " +
+                                std::to_string(finish_id)));
+  }
+  // Pending children of the prefix are adopted by the new run (Temporal's default,
+  // history.allowResetWithPendingChildren): their close is reported to it (children.cc).
+  const auto excluded = ExcludedReapplyTypes(req);
+
+  Txn txn;
+  // The current run ends first (it is no longer current once the reset run exists).
+  if (current && current->open()) {
+    Execution* cur = runs_.at(current->st.run_id()).get();
+    // Temporal skips the parent close policy of a run terminated by a reset, so that the reset
+    // run can take its children over.
+    cur->st.clear_children();
+    TerminateLocked(txn, *cur, req.reason(), nullptr, kResetterIdentity);
+  }
+
+  st.set_start_request_id(base->st.start_request_id());
+  st.set_reset_request_id(req.request_id());
+  st.clear_sticky_task_queue();
+  st.clear_first_wft_due_time();  // the prefix holds a workflow task: any start delay is over
+  // Temporal refreshes the expirations from now (RefreshExpirationTimeoutTask): execution
+  // timeout, then the run timeout capped at the execution deadline.
+  if (!IsZero(st.execution_timeout())) *st.mutable_execution_expiration_time() = ToProto(now + FromProto(st.execution_timeout()));
+  if (!IsZero(st.run_timeout())) {
+    TimePoint run_expiry = now + FromProto(st.run_timeout());
+    if (!IsZero(st.execution_expiration_time())) run_expiry = std::min(run_expiry, FromProto(st.execution_expiration_time()));
+    *st.mutable_run_expiration_time() = ToProto(run_expiry);
+  }
+
+  // Close the prefix's workflow task as failed by the reset.
+  if (st.wft().started_event_id() == 0) {
+    auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
+    auto* a = e->mutable_workflow_task_started_event_attributes();
+    a->set_scheduled_event_id(st.wft().scheduled_event_id());
+    a->set_identity(kHistoryServiceIdentity);
+    a->set_request_id(NewUuid());
+    st.mutable_wft()->set_started_event_id(e->event_id());
+  }
+  {
+    auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_TASK_FAILED, now);
+    auto* a = e->mutable_workflow_task_failed_event_attributes();
+    a->set_scheduled_event_id(st.wft().scheduled_event_id());
+    a->set_started_event_id(st.wft().started_event_id());
+    a->set_cause(ev1::WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW);
+    a->mutable_failure()->set_message(req.reason());
+    a->mutable_failure()->mutable_reset_workflow_failure_info();
+    a->set_identity(kHistoryServiceIdentity);
+    a->set_base_run_id(base->st.run_id());
+    a->set_new_run_id(new_run_id);
+    st.clear_wft();
+  }
+  // Activities: a started attempt in the prefix fails (Temporal's failInflightActivity); the
+  // others are scheduled again now as fresh first attempts.
+  std::vector<int64_t> failed;
+  for (auto& [sid, ai] : *st.mutable_activities()) {
+    if (ai.started()) {
+      auto* e = AddEvent(*ex, ev1::EVENT_TYPE_ACTIVITY_TASK_FAILED, now);
+      auto* a = e->mutable_activity_task_failed_event_attributes();
+      a->set_scheduled_event_id(sid);
+      int64_t started_id = 0;
+      for (const auto& pe : ex->events) {
+        if (pe.has_activity_task_started_event_attributes() && pe.activity_task_started_event_attributes().scheduled_event_id() == sid) {
+          started_id = pe.event_id();
+        }
+      }
+      a->set_started_event_id(started_id);
+      a->mutable_failure()->set_message(req.reason());
+      *a->mutable_failure()->mutable_reset_workflow_failure_info()->mutable_last_heartbeat_details() = ai.heartbeat_details();
+      a->set_retry_state(ev1::RETRY_STATE_NON_RETRYABLE_FAILURE);
+      a->set_identity(ai.started_identity());
+      failed.push_back(sid);
+      continue;
+    }
+    *ai.mutable_scheduled_time() = ToProto(now);
+    *ai.mutable_current_attempt_scheduled_time() = ToProto(now);
+    ai.set_attempt(1);
+    ai.set_dispatched(false);
+  }
+  for (int64_t sid : failed) st.mutable_activities()->erase(sid);
+  ex->RebuildIndexes();
+
+  // Reapply, in their original order, the signals and updates after the reset point: the rest
+  // of the base run, then every later run of its continue-as-new chain (Temporal's
+  // reapplyContinueAsNewWorkflowEvents). Updates become UpdateAdmitted events; an Accepted update
+  // without a preceding Admitted event is admitted once.
+  std::vector<std::pair<std::shared_ptr<Execution>, size_t>> sources{{base, static_cast<size_t>(finish_id - 1)}};
+  for (int hops = 0; hops < 1000; ++hops) {
+    const auto& last = sources.back().first->events;
+    if (last.empty() || !last.back().has_workflow_execution_continued_as_new_event_attributes()) break;
+    auto next = LoadAnyExecutionLocked(ns_id, wid, last.back().workflow_execution_continued_as_new_event_attributes().new_execution_run_id());
+    if (!next.ok() || !LoadEventsIfMissingLocked(*next.value()).ok()) break;
+    sources.emplace_back(next.value(), 0);
+  }
+  const bool reapply_signals = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
+  const bool reapply_updates = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
+  std::set<std::string> admitted;
+  for (const auto& [run, from] : sources) {
+    for (size_t i = from; i < run->events.size(); ++i) {
+      const auto& be = run->events[i];
+      if (be.has_workflow_execution_signaled_event_attributes() && reapply_signals) {
+        const auto& in = be.workflow_execution_signaled_event_attributes();
+        auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, now);
+        auto* a = e->mutable_workflow_execution_signaled_event_attributes();
+        a->set_signal_name(in.signal_name());
+        *a->mutable_input() = in.input();
+        a->set_identity(in.identity());
+        *a->mutable_header() = in.header();
+        a->set_request_id(in.request_id());
+        st.set_signal_count(st.signal_count() + 1);
+        if (!in.request_id().empty()) st.add_signal_request_ids(in.request_id());
+        continue;
+      }
+      if (!reapply_updates) continue;
+      const temporal::api::update::v1::Request* request = nullptr;
+      if (be.has_workflow_execution_update_admitted_event_attributes()) {
+        request = &be.workflow_execution_update_admitted_event_attributes().request();
+      } else if (be.has_workflow_execution_update_accepted_event_attributes() &&
+                 be.workflow_execution_update_accepted_event_attributes().has_accepted_request()) {
+        request = &be.workflow_execution_update_accepted_event_attributes().accepted_request();
+      }
+      if (!request || !admitted.insert(request->meta().update_id()).second) continue;
+      auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED, now);
+      auto* a = e->mutable_workflow_execution_update_admitted_event_attributes();
+      *a->mutable_request() = *request;
+      a->set_origin(ev1::UPDATE_ADMITTED_EVENT_ORIGIN_REAPPLY);
+    }
+  }
+
+  Execution* raw = ex.get();
+  runs_[new_run_id] = ex;
+  open_by_workflow_id_[raw->workflow_key()] = new_run_id;
+  txn.Touch(raw);
+  txn.batch.upsert_current.push_back({ns_id, wid, new_run_id});
+  ScheduleWorkflowTaskLocked(txn, *raw);
+  for (auto& [sid, ai] : *st.mutable_activities()) {
+    ArmActivityTimersLocked(*raw, ai);
+    DispatchActivityLocked(txn, *raw, ai);
+  }
+  ArmWorkflowTimersLocked(*raw);
+  resp->set_run_id(new_run_id);
+  CommitLocked(txn, std::move(done));
+}
+
+}  // namespace temporalite::history
