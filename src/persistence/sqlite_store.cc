@@ -69,12 +69,10 @@ CREATE TABLE visibility(
   root_workflow_id TEXT,
   root_run_id TEXT,
   search_attributes TEXT,
-  info BLOB NOT NULL);
+  info BLOB NOT NULL) WITHOUT ROWID;
 CREATE INDEX visibility_by_order ON visibility(namespace_id,
   coalesce(close_time, 9223372036854775807) DESC, start_time DESC, run_id DESC);
 CREATE INDEX visibility_by_type ON visibility(namespace_id, workflow_type, status,
-  coalesce(close_time, 9223372036854775807) DESC, start_time DESC, run_id DESC);
-CREATE INDEX visibility_by_status ON visibility(namespace_id, status,
   coalesce(close_time, 9223372036854775807) DESC, start_time DESC, run_id DESC);
 CREATE INDEX visibility_by_workflow_id ON visibility(namespace_id, workflow_id);
 CREATE INDEX executions_closed ON executions(namespace_id, close_time) WHERE open = 0;
@@ -129,11 +127,17 @@ constexpr const char* kSql[kNumSql] = {
     "(SELECT namespace_id, workflow_id FROM executions WHERE run_id = ?1)",
     "DELETE FROM history_events WHERE run_id = ?1",
     "DELETE FROM executions WHERE run_id = ?1",
-    "INSERT OR REPLACE INTO visibility(run_id, namespace_id, workflow_id, workflow_type, task_queue, "
+    // In place, like executions: only the indexes whose columns change (close) are rewritten.
+    "INSERT INTO visibility(run_id, namespace_id, workflow_id, workflow_type, task_queue, "
     "status, start_time, execution_time, close_time, execution_duration, history_length, "
     "history_size_bytes, state_transition_count, parent_workflow_id, parent_run_id, "
     "root_workflow_id, root_run_id, search_attributes, info) "
-    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
+    "ON CONFLICT(run_id) DO UPDATE SET status = excluded.status, close_time = excluded.close_time, "
+    "execution_duration = excluded.execution_duration, history_length = excluded.history_length, "
+    "history_size_bytes = excluded.history_size_bytes, "
+    "state_transition_count = excluded.state_transition_count, "
+    "search_attributes = excluded.search_attributes, info = excluded.info",
     "DELETE FROM visibility WHERE run_id = ?1",
     "SELECT id, name, data FROM namespaces ORDER BY name",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE open = 1",
