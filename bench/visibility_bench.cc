@@ -104,6 +104,13 @@ int main(int argc, char** argv) {
     return ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT;
   };
 
+  {
+    // As AddSearchAttributes does: an expression index per (scalar) custom attribute.
+    persistence::WriteBatch b;
+    for (const auto& [name, type] : custom) b.index_search_attributes.push_back(name);
+    Status s = store->CommitSync(std::move(b));
+    if (!s.ok()) return Fail(s, "indexing custom attributes");
+  }
   std::fprintf(stderr, "loading %lld closed workflows into %s ...\n", static_cast<long long>(workflows), db_path.c_str());
   auto load_start = Clock::now();
   const int64_t base_ns = 1704067200LL * 1000000000;  // 2024-01-01
@@ -199,7 +206,7 @@ int main(int argc, char** argv) {
     return vq;
   };
 
-  std::vector<double> first_page, next_pages, counts, custom_list;
+  std::vector<double> first_page, next_pages, counts, custom_list, selective_list, selective_count;
   size_t rows_seen = 0;
   for (int it = 0; it < iterations; ++it) {
     const std::string type = "Type" + std::to_string(it % kTypes);
@@ -235,6 +242,17 @@ int main(int argc, char** argv) {
       auto r = store->ListVisibility(uq);
       custom_list.push_back(Ms(Clock::now() - t1));
       if (!r.ok()) return Fail(r.status(), "custom list");
+      // A selective custom attribute alone (~100 of 1M rows): served by its expression index.
+      auto sq = compile("CustomerId = 'customer-" + std::to_string(it * 37) + "'");
+      sq.limit = 101;
+      t1 = Clock::now();
+      r = store->ListVisibility(sq);
+      selective_list.push_back(Ms(Clock::now() - t1));
+      if (!r.ok()) return Fail(r.status(), "selective list");
+      t1 = Clock::now();
+      auto sc = store->CountVisibility(sq);
+      selective_count.push_back(Ms(Clock::now() - t1));
+      if (!sc.ok()) return Fail(sc.status(), "selective count");
     }
   }
   auto all = compile("");
@@ -260,8 +278,10 @@ int main(int argc, char** argv) {
   std::printf("count same filter:           p50 %.2f ms  p99 %.2f ms\n", Percentile(counts, 0.5), Percentile(counts, 0.99));
   std::printf("count ExecutionStatus='Failed': %.2f ms (%lld)\n", count_failed, static_cast<long long>(nfailed.value()));
   std::printf("count all:                   %.2f ms\n", count_all);
-  std::printf("list custom attribute filter: p50 %.2f ms  (Region='eu-west' AND WorkflowType='X', first page, no index)\n",
+  std::printf("list custom attribute filter: p50 %.2f ms  (Region='eu-west' AND WorkflowType='X', first page)\n",
               Percentile(custom_list, 0.5));
+  std::printf("list/count CustomerId='c':   p50 %.2f ms / %.2f ms  (custom Keyword alone, ~0.01%% of rows, expression index)\n",
+              Percentile(selective_list, 0.5), Percentile(selective_count, 0.5));
   std::printf("database size:               %.1f MB (visibility + execution rows, no history events)\n",
               static_cast<double>(db_bytes) / (1024 * 1024));
   if (!keep) std::filesystem::remove_all(tmpl);

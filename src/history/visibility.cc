@@ -307,6 +307,10 @@ void Engine::AddSearchAttributes(const osv1::AddSearchAttributesRequest& req, Do
   if (!changed) return l.unlock(), done(Status::Ok());
   Txn txn;
   txn.batch.upsert_namespaces.push_back({it->second.info().id(), it->first, it->second.SerializeAsString()});
+  // Scalar attributes get an expression index (list membership goes through json_each).
+  for (const auto& [name, type] : sorted) {
+    if (type != ::temporal::api::enums::v1::INDEXED_VALUE_TYPE_KEYWORD_LIST) txn.batch.index_search_attributes.push_back(name);
+  }
   CommitLocked(txn, std::move(done));
 }
 
