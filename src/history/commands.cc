@@ -260,6 +260,10 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
             !ValidDuration(a.backoff_start_interval())) {
           return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, "A valid timeout may not be negative.");
         }
+        if (validate_search_attributes_) {
+          Status sa = validate_search_attributes_(a.search_attributes());
+          if (!sa.ok()) return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, sa.message());
+        }
         if (a.input().ByteSizeLong() > options_.blob_size_limit_error) {
           plan->terminate_run = true;
           return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
@@ -277,6 +281,10 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
         else if (!a.namespace_().empty() && !namespace_exists_(a.namespace_())) detail = "Namespace " + a.namespace_() + " is not found.";
         else if (!ValidDuration(a.workflow_execution_timeout()) || !ValidDuration(a.workflow_run_timeout()) ||
                  !ValidDuration(a.workflow_task_timeout())) detail = "A valid timeout may not be negative.";
+        // Custom attributes are per namespace: a child in its parent's namespace is checked here.
+        else if (Status sa = validate_search_attributes_ && (a.namespace_().empty() || a.namespace_() == namespace_name_)
+                                 ? validate_search_attributes_(a.search_attributes()) : Status::Ok();
+                 !sa.ok()) detail = sa.message();
         else if (a.input().ByteSizeLong() > options_.blob_size_limit_error) {
           detail = "StartChildWorkflowExecutionCommandAttributes.Input exceeds size limit.";
           plan->terminate_run = true;

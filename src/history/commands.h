@@ -40,6 +40,8 @@ class CommandValidator {
       : ex_(ex), options_(options), now_(now), namespace_exists_(std::move(namespace_exists)),
         validate_search_attributes_(std::move(validate_search_attributes)) {}
   Status Validate(const wsv1::RespondWorkflowTaskCompletedRequest& req, CommandPlan* plan);
+  // The workflow's namespace: children started in it get their search attributes validated.
+  void set_namespace_name(std::string name) { namespace_name_ = std::move(name); }
 
  private:
   Status Fail(CommandPlan* plan, ev1::WorkflowTaskFailedCause cause, const std::string& detail);
@@ -51,6 +53,7 @@ class CommandValidator {
   TimePoint now_;
   std::function<bool(const std::string&)> namespace_exists_;
   std::function<Status(const temporal::api::common::v1::SearchAttributes&)> validate_search_attributes_;
+  std::string namespace_name_;
   bool oversized_ = false;  // the last NormaliseActivity failure was a payload over the limit
 };
 

@@ -132,6 +132,9 @@ Status Engine::Recover() {
         if (custom->count(sa) == 0) (*custom)[sa] = type, changed = true;
       }
       if (changed) created.upsert_namespaces.push_back({existing->second.info().id(), name, existing->second.SerializeAsString()});
+      for (const auto& [sa, type] : options_.startup_search_attributes) {
+        if (changed && type != ev1::INDEXED_VALUE_TYPE_KEYWORD_LIST) created.index_search_attributes.push_back(sa);
+      }
       continue;
     }
     state::NamespaceRecord rec;
@@ -141,7 +144,10 @@ Status Engine::Recover() {
     *rec.mutable_config()->mutable_workflow_execution_retention_ttl() = ToProtoDuration(options_.default_retention);
     rec.mutable_config()->set_history_archival_state(ev1::ARCHIVAL_STATE_DISABLED);
     rec.mutable_config()->set_visibility_archival_state(ev1::ARCHIVAL_STATE_DISABLED);
-    for (const auto& [sa, type] : options_.startup_search_attributes) (*rec.mutable_custom_search_attributes())[sa] = type;
+    for (const auto& [sa, type] : options_.startup_search_attributes) {
+      (*rec.mutable_custom_search_attributes())[sa] = type;
+      if (type != ev1::INDEXED_VALUE_TYPE_KEYWORD_LIST) created.index_search_attributes.push_back(sa);
+    }
     created.upsert_namespaces.push_back({rec.info().id(), name, rec.SerializeAsString()});
     namespace_names_[rec.info().id()] = name;
     namespaces_[name] = std::move(rec);

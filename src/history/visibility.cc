@@ -270,15 +270,6 @@ void Engine::GetSearchAttributes(const wsv1::GetSearchAttributesRequest&, wsv1::
 // --------------------------------------------------------------------------------------------
 // OperatorService search attributes
 
-namespace {
-bool ValidAttributeName(const std::string& n) {
-  if (n.empty() || !std::isalpha(static_cast<unsigned char>(n[0]))) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  });
-}
-}  // namespace
-
 void Engine::AddSearchAttributes(const osv1::AddSearchAttributesRequest& req, Done done) {
   if (req.search_attributes().empty()) return done(InvalidArgument("SearchAttributes are not set on request."));
   std::map<std::string, int> sorted(req.search_attributes().begin(), req.search_attributes().end());
@@ -287,7 +278,7 @@ void Engine::AddSearchAttributes(const osv1::AddSearchAttributesRequest& req, Do
     if (type <= 0 || !::temporal::api::enums::v1::IndexedValueType_IsValid(type)) {
       return done(InvalidArgument("Unknown search attribute type: " + std::to_string(type) + "."));
     }
-    if (!ValidAttributeName(name)) {
+    if (!visibility::IsValidName(name)) {
       return done(InvalidArgument("Search attribute name " + name +
                                   " is not valid: use letters, digits, '_', '-' and '.', starting with a letter."));
     }
@@ -307,6 +298,10 @@ void Engine::AddSearchAttributes(const osv1::AddSearchAttributesRequest& req, Do
   if (!changed) return l.unlock(), done(Status::Ok());
   Txn txn;
   txn.batch.upsert_namespaces.push_back({it->second.info().id(), it->first, it->second.SerializeAsString()});
+  // Scalar attributes get an expression index (list membership goes through json_each).
+  for (const auto& [name, type] : sorted) {
+    if (type != ::temporal::api::enums::v1::INDEXED_VALUE_TYPE_KEYWORD_LIST) txn.batch.index_search_attributes.push_back(name);
+  }
   CommitLocked(txn, std::move(done));
 }
 

@@ -310,6 +310,7 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   visibility::TypeMap custom_sa = CustomSearchAttributesLocked(ex.st.namespace_id());
   CommandValidator validator(ex, options_, clock_.Now(), [this](const std::string& n) { return namespaces_.count(n) > 0; },
                              [&custom_sa](const cv1::SearchAttributes& sa) { return visibility::Validate(sa, custom_sa); });
+  validator.set_namespace_name(namespace_names_.at(ex.st.namespace_id()));
   Status structural = validator.Validate(req, &plan);
   if (!structural.ok() && plan.failure_cause == 0) return l.unlock(), done(structural);
   Txn txn;

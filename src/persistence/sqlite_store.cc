@@ -69,12 +69,10 @@ CREATE TABLE visibility(
   root_workflow_id TEXT,
   root_run_id TEXT,
   search_attributes TEXT,
-  info BLOB NOT NULL);
+  info BLOB NOT NULL) WITHOUT ROWID;
 CREATE INDEX visibility_by_order ON visibility(namespace_id,
   coalesce(close_time, 9223372036854775807) DESC, start_time DESC, run_id DESC);
 CREATE INDEX visibility_by_type ON visibility(namespace_id, workflow_type, status,
-  coalesce(close_time, 9223372036854775807) DESC, start_time DESC, run_id DESC);
-CREATE INDEX visibility_by_status ON visibility(namespace_id, status,
   coalesce(close_time, 9223372036854775807) DESC, start_time DESC, run_id DESC);
 CREATE INDEX visibility_by_workflow_id ON visibility(namespace_id, workflow_id);
 CREATE INDEX executions_closed ON executions(namespace_id, close_time) WHERE open = 0;
@@ -129,11 +127,17 @@ constexpr const char* kSql[kNumSql] = {
     "(SELECT namespace_id, workflow_id FROM executions WHERE run_id = ?1)",
     "DELETE FROM history_events WHERE run_id = ?1",
     "DELETE FROM executions WHERE run_id = ?1",
-    "INSERT OR REPLACE INTO visibility(run_id, namespace_id, workflow_id, workflow_type, task_queue, "
+    // In place, like executions: only the indexes whose columns change (close) are rewritten.
+    "INSERT INTO visibility(run_id, namespace_id, workflow_id, workflow_type, task_queue, "
     "status, start_time, execution_time, close_time, execution_duration, history_length, "
     "history_size_bytes, state_transition_count, parent_workflow_id, parent_run_id, "
     "root_workflow_id, root_run_id, search_attributes, info) "
-    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
+    "ON CONFLICT(run_id) DO UPDATE SET status = excluded.status, close_time = excluded.close_time, "
+    "execution_duration = excluded.execution_duration, history_length = excluded.history_length, "
+    "history_size_bytes = excluded.history_size_bytes, "
+    "state_transition_count = excluded.state_transition_count, "
+    "search_attributes = excluded.search_attributes, info = excluded.info",
     "DELETE FROM visibility WHERE run_id = ?1",
     "SELECT id, name, data FROM namespaces ORDER BY name",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE open = 1",
@@ -374,6 +378,7 @@ class SqliteStore::Conn {
 
   sqlite3* db() const { return db_; }
   sqlite3_stmt* stmt(int sql) const { return stmts_[sql]; }
+  uint64_t stats_generation = 0;  // of the planner statistics this connection has loaded
 
  private:
   Conn() = default;
@@ -444,6 +449,11 @@ Status SqliteStore::Init() {
     TL_RETURN_IF_ERROR(Exec(db, extra[i], "applying \"" + options_.extra_pragmas[i] + "\""));
   }
   TL_RETURN_IF_ERROR(Migrate(db, options_.path));
+  // Planner statistics, sampled (analysis_limit keeps this to milliseconds on millions of rows):
+  // without them SQLite walks the default-order index for a selective search attribute filter
+  // instead of using that attribute's index.
+  TL_RETURN_IF_ERROR(Exec(db, "PRAGMA analysis_limit=1000", "setting analysis_limit"));
+  TL_RETURN_IF_ERROR(Exec(db, "ANALYZE", "analyzing"));
   TL_RETURN_IF_ERROR(writer_->Prepare(0, kNumWriterSql));
 
   if (in_memory_) {
@@ -513,6 +523,12 @@ void SqliteStore::WriterLoop() {
       if (p.done) p.done(status);
     }
     work.clear();
+    // Now and then refresh planner statistics of tables that grew or shrank a lot since the last
+    // analysis (sampled, so a few milliseconds), and let readers reload them.
+    if (status.ok() && ++transactions_since_optimize_ >= 20000) {
+      transactions_since_optimize_ = 0;
+      if (Exec(writer_->db(), "PRAGMA optimize", "optimizing").ok()) stats_generation_.fetch_add(1, std::memory_order_relaxed);
+    }
   }
 }
 
@@ -565,6 +581,19 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     Binder b(c.stmt(kInsertEvent));
     b.Text(1, r.run_id).Int(2, r.event_id).Blob(3, r.data);
     TL_RETURN_IF_ERROR(c.Run(kInsertEvent, b, "appending history event"));
+  }
+  for (const std::string& name : batch.index_search_attributes) {
+    // Spliced into DDL (no bound parameters there): only a safe alphabet is accepted.
+    bool safe = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || ch == '-' || ch == '.';
+    });
+    if (!safe) return InvalidArgument("invalid search attribute name for an index: " + name);
+    TL_RETURN_IF_ERROR(Exec(c.db(),
+                            "CREATE INDEX IF NOT EXISTS \"visibility_sa_" + name +
+                                "\" ON visibility(namespace_id, json_extract(search_attributes, '$.\"" + name + "\"'))",
+                            "indexing search attribute " + name));
+    TL_RETURN_IF_ERROR(Exec(c.db(), "ANALYZE \"visibility_sa_" + name + "\"", "analyzing search attribute index " + name));
+    stats_generation_.fetch_add(1, std::memory_order_relaxed);
   }
   for (const VisibilityRow& r : batch.upsert_visibility) {
     Binder b(c.stmt(kPutVisibility));
@@ -721,6 +750,14 @@ Status PrepareVisibility(sqlite3* db, const std::string& sql, const VisibilityQu
 }
 }  // namespace
 
+void SqliteStore::ReloadStatsIfStale(ReaderLease& lease) {
+  uint64_t gen = stats_generation_.load(std::memory_order_relaxed);
+  if (lease.conn->stats_generation == gen) return;
+  // Statistics are read with the schema; this makes a reader pick up ones written since it opened.
+  sqlite3_exec(lease.conn->db(), "ANALYZE sqlite_schema", nullptr, nullptr, nullptr);
+  lease.conn->stats_generation = gen;
+}
+
 Result<VisibilityPage> SqliteStore::ListVisibility(const VisibilityQuery& q) {
   if (q.limit <= 0) return InvalidArgument("ListVisibility: limit must be positive");
   std::string sql = std::string("SELECT info, ") + kCloseSort + ", start_time, run_id" + VisibilityFrom(q);
@@ -739,6 +776,7 @@ Result<VisibilityPage> SqliteStore::ListVisibility(const VisibilityQuery& q) {
   }
   Result<ReaderLease> lease = AcquireReader();
   if (!lease.ok()) return lease.status();
+  ReloadStatsIfStale(*lease);
   OneShot st;
   TL_RETURN_IF_ERROR(PrepareVisibility(lease->conn->db(), sql, q, extra, &st));
   VisibilityPage page;
@@ -755,6 +793,7 @@ Result<int64_t> SqliteStore::CountVisibility(const VisibilityQuery& q) {
   std::string sql = "SELECT count(*)" + VisibilityFrom(q);
   Result<ReaderLease> lease = AcquireReader();
   if (!lease.ok()) return lease.status();
+  ReloadStatsIfStale(*lease);
   OneShot st;
   TL_RETURN_IF_ERROR(PrepareVisibility(lease->conn->db(), sql, q, {}, &st));
   if (sqlite3_step(st.s) != SQLITE_ROW) return SqlError(lease->conn->db(), "counting visibility");
@@ -765,6 +804,7 @@ Result<std::vector<std::pair<int64_t, int64_t>>> SqliteStore::CountVisibilityByS
   std::string sql = "SELECT status, count(*)" + VisibilityFrom(q) + " GROUP BY status ORDER BY status";
   Result<ReaderLease> lease = AcquireReader();
   if (!lease.ok()) return lease.status();
+  ReloadStatsIfStale(*lease);
   OneShot st;
   TL_RETURN_IF_ERROR(PrepareVisibility(lease->conn->db(), sql, q, {}, &st));
   std::vector<std::pair<int64_t, int64_t>> out;

@@ -73,6 +73,8 @@ class SqliteStore final : public Store {
   Status RunTransaction(std::vector<Pending>& work);
   Status ApplyBatch(const WriteBatch& batch);
   Result<ReaderLease> AcquireReader();
+  // Makes a reader load planner statistics written since it last did (new attribute indexes).
+  void ReloadStatsIfStale(ReaderLease& lease);
 
   const SqliteOptions options_;
   // ":memory:" has a single connection: the writer's, shared with readers under shared_mu_.
@@ -82,6 +84,7 @@ class SqliteStore final : public Store {
   std::mutex shared_mu_;  // in_memory_ only: held by the writer for a whole transaction
   std::array<ReaderSlot, kReaderConnections> readers_;
   std::atomic<unsigned> next_reader_{0};
+  std::atomic<uint64_t> stats_generation_{0};  // bumped when an index gets new statistics
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -97,6 +100,7 @@ class SqliteStore final : public Store {
   bool closed_ = false;  // guarded by close_mu_
 
   size_t last_batches_ = 0;  // batches in the previous transaction; writer thread only
+  uint64_t transactions_since_optimize_ = 0;  // writer thread only
   std::atomic<uint64_t> transactions_committed_{0};
   std::atomic<uint64_t> batches_committed_{0};
 };

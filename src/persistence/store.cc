@@ -28,6 +28,7 @@ void WriteBatch::Append(WriteBatch&& other) {
   MoveAppend(upsert_current, other.upsert_current);
   MoveAppend(append_events, other.append_events);
   MoveAppend(upsert_visibility, other.upsert_visibility);
+  MoveAppend(index_search_attributes, other.index_search_attributes);
   MoveAppend(delete_runs, other.delete_runs);
 }
 

@@ -115,12 +115,16 @@ struct WriteBatch {
   std::vector<CurrentRow> upsert_current;
   std::vector<EventRow> append_events;  // (run_id, event_id) must not exist yet
   std::vector<VisibilityRow> upsert_visibility;
+  // Search attribute names whose JSON value gets an index (namespace_id, json_extract(
+  // search_attributes, '$."name"')) if it has none yet; names are [A-Za-z0-9_.-]+.
+  std::vector<std::string> index_search_attributes;
   // execution row + its events + its visibility row + a current row naming it
   std::vector<std::string> delete_runs;
 
   bool empty() const {
     return upsert_namespaces.empty() && upsert_executions.empty() && upsert_current.empty() &&
-           append_events.empty() && upsert_visibility.empty() && delete_runs.empty();
+           append_events.empty() && upsert_visibility.empty() && index_search_attributes.empty() &&
+           delete_runs.empty();
   }
   // Moves `other`'s rows to the end of this batch.
   void Append(WriteBatch&& other);

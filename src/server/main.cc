@@ -69,6 +69,11 @@ int RunServer(const StartDevFlags& f) {
       std::fprintf(stderr, "error: invalid search attribute value type \"%s\"\n", kv.substr(eq + 1).c_str());
       return 2;
     }
+    if (!visibility::IsValidName(name)) {
+      std::fprintf(stderr, "error: invalid search attribute name %s: use letters, digits, '_', '-' and '.', starting with a letter\n",
+                   name.c_str());
+      return 2;
+    }
     if (visibility::IsReserved(name)) {
       std::fprintf(stderr, "error: search attribute %s is reserved by system\n", name.c_str());
       return 2;

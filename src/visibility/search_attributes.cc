@@ -95,6 +95,13 @@ bool IsReserved(const std::string& name) {
          name == "Memo" || name == "MemoEncoding" || name == "VisibilityTaskKey";
 }
 
+bool IsValidName(const std::string& n) {
+  if (n.empty() || !std::isalpha(static_cast<unsigned char>(n[0]))) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
 std::optional<ValueType> LookupType(const std::string& name, const TypeMap& custom) {
   for (const TypeMap* m : {&SystemAttributes(), &PredefinedAttributes(), &custom}) {
     auto it = m->find(name);

@@ -31,6 +31,8 @@ const TypeMap& PredefinedAttributes();
 bool IsSettablePredefined(const std::string& name);
 // System, predefined or reserved (NamespaceId, Memo, ...): cannot be added as custom.
 bool IsReserved(const std::string& name);
+// A name a custom attribute may have: a letter, then letters, digits, '_', '-' or '.'.
+bool IsValidName(const std::string& name);
 // Type of a name usable in a query: system, predefined, or custom of this namespace.
 std::optional<ValueType> LookupType(const std::string& name, const TypeMap& custom);
 

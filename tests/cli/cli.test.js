@@ -614,7 +614,7 @@ async function expectUnimplemented(t, args, method, opts) {
   assert.match(r.stderr, new RegExp(`^Error: the server does not implement ${method} \\(UNIMPLEMENTED\\)$`, 'm'));
 }
 
-test('workflow list --status running lists running workflows', { todo: 'server: ListWorkflowExecutions not implemented yet (issue 4)' }, async () => {
+test('workflow list --status running lists running workflows', async () => {
   const id = await startWorkflow('sleeper');
   try {
     const text = await ok(['workflow', 'list', '--status', 'running']);
@@ -630,23 +630,29 @@ test('workflow list --status running lists running workflows', { todo: 'server: 
   }
 });
 
-test('workflow list: clear error while the server lacks ListWorkflowExecutions', async (t) => {
-  await expectUnimplemented(t, ['workflow', 'list', '--status', 'running'], 'ListWorkflowExecutions');
-});
-
 test('workflow list --status rejects an unknown status (exit 2)', async () => {
   const r = await tl(['workflow', 'list', '--status', 'sleeping']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^Error: unknown --status sleeping/m);
 });
 
-test('workflow count counts by query', { todo: 'server: CountWorkflowExecutions not implemented yet (issue 4)' }, async () => {
-  const out = await ok(['workflow', 'count', '-q', "WorkflowType='CheckersIngestionWorkflow'"]);
-  assert.match(out, /^Total: [1-9]\d*$/m);
-});
-
-test('workflow count: clear error while the server lacks CountWorkflowExecutions', async (t) => {
-  await expectUnimplemented(t, ['workflow', 'count'], 'CountWorkflowExecutions');
+test('workflow count counts by query, also grouped by status', async () => {
+  const type = uniqueName('CountedWorkflow');
+  const ids = [await startWorkflow(type), await startWorkflow(type)];
+  try {
+    const out = await ok(['workflow', 'count', '-q', `WorkflowType='${type}'`]);
+    assert.match(out, /^Total: 2$/m);
+    await tl(['workflow', 'terminate', '-w', ids[0]]);
+    const grouped = await ok(['workflow', 'count', '-q', `WorkflowType='${type}' GROUP BY ExecutionStatus`]);
+    assert.match(grouped, /^Total: 2$/m);
+    assert.match(grouped, /^Group total: 1, values: Running$/m);
+    assert.match(grouped, /^Group total: 1, values: Terminated$/m);
+    const bad = await tl(['workflow', 'count', '-q', 'NoSuchAttr = 1']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /column name 'NoSuchAttr' is not a valid search attribute/);
+  } finally {
+    for (const id of ids) await tl(['workflow', 'terminate', '-w', id]);
+  }
 });
 
 test('workflow query and stack answer from the worker', async () => {
@@ -787,16 +793,17 @@ test('task-queue describe shows the backlog of a queue nobody polls', async () =
   }
 });
 
-test('operator search-attribute create / list / remove', { todo: 'server: OperatorService search attributes not implemented yet (issue 4)' }, async () => {
+test('operator search-attribute create / list / remove', async () => {
   const name = `CliAttr${process.pid}`;
   await ok(['operator', 'search-attribute', 'create', '--name', name, '--type', 'Keyword']);
   const list = await ok(['operator', 'search-attribute', 'list']);
   assert.match(list, new RegExp(`^  ${name} +Keyword$`, 'm'));
   await ok(['operator', 'search-attribute', 'remove', '--name', name, '--yes']);
-});
-
-test('operator search-attribute: clear error while the server lacks OperatorService', async (t) => {
-  await expectUnimplemented(t, ['operator', 'search-attribute', 'list'], 'ListSearchAttributes');
+  const after = await ok(['operator', 'search-attribute', 'list']);
+  assert.doesNotMatch(after, new RegExp(`^  ${name} `, 'm'));
+  const reserved = await tl(['operator', 'search-attribute', 'create', '--name', 'WorkflowId', '--type', 'Keyword']);
+  assert.equal(reserved.code, 1);
+  assert.match(reserved.stderr, /Search attribute WorkflowId is reserved by system\./);
 });
 
 test('operator namespace delete', { todo: 'server: OperatorService DeleteNamespace not implemented yet' }, async () => {

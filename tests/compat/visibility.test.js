@@ -92,6 +92,11 @@ test('operator search attributes: --search-attribute, add, list, remove and Temp
     assert.equal(list.systemAttributes[name], type, name);
   }
 
+  // WorkflowService.GetSearchAttributes lists the types of every name a query may use.
+  const keys = (await suite.client.workflowService.getSearchAttributes({})).keys;
+  assert.equal(keys.CustomIntField, IndexedValueType.INDEXED_VALUE_TYPE_INT);
+  assert.equal(keys.ExecutionStatus, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+
   const name = uniqueName('OpAttr').replace(/-/g, '_');
   await addAttributes({ [name]: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE });
   // Adding again is a no-op (Temporal's SQL visibility logs and skips it).

@@ -269,6 +269,22 @@ test('acknowledged workflows survive repeated SIGKILL of the server', { timeout:
   }
   assert.deepEqual(badHistories, [], 'histories with missing/duplicated events');
 
+  // Visibility is written in the state change's transaction: after the crashes it agrees with
+  // the executions. Every acknowledged workflow is listed as Completed, every listed run really
+  // is completed, and the count matches the list (an unacknowledged start may also be there).
+  const scope = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`;
+  const listed = new Map();
+  for await (const wf of client.workflow.list({ query: scope })) listed.set(wf.workflowId, wf.runId);
+  assert.deepEqual(ids.filter((id) => listed.get(id) !== acknowledged.get(id)), [], 'acknowledged workflows missing from visibility');
+  const { count } = await client.workflow.count(scope);
+  assert.equal(count, listed.size, 'count and list disagree');
+  const notCompleted = [];
+  for (const [id, runId] of listed) {
+    const d = await client.workflow.getHandle(id, runId).describe();
+    if (d.status.name !== 'COMPLETED') notCompleted.push(`${id}: ${d.status.name}`);
+  }
+  assert.deepEqual(notCompleted, [], 'runs listed as completed that are not');
+
   // Activity log: each activity executed at least once per acknowledged workflow (at-least-once).
   const executions = new Map();
   for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {

@@ -633,5 +633,22 @@ TEST_F(PersistenceTest, VisibilityListsInDefaultOrderPagesCountsAndDeletesWithTh
   EXPECT_EQ(RawQueryInt("SELECT count(*) FROM visibility WHERE run_id = 'r1'"), 0);
 }
 
+TEST_F(PersistenceTest, SearchAttributeIndexesAreCreatedOnceAndNamesAreChecked) {
+  auto store = OpenOrDie();
+  WriteBatch b;
+  b.index_search_attributes = {"CustomKeywordField", "Custom.Int-2"};
+  ASSERT_TRUE(store->CommitSync(std::move(b)).ok());
+  WriteBatch again;
+  again.index_search_attributes = {"CustomKeywordField"};
+  ASSERT_TRUE(store->CommitSync(std::move(again)).ok());
+  WriteBatch bad;
+  bad.index_search_attributes = {"x\"); DROP TABLE visibility; --"};
+  Status s = store->CommitSync(std::move(bad));
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  store->Close();
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'visibility_sa_%'"), 2);
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'visibility'"), 1);
+}
+
 }  // namespace
 }  // namespace temporalite::persistence
