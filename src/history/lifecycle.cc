@@ -115,6 +115,14 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   if (!ex.admitted_updates.empty()) SettleUpdatesAfterTaskLocked(txn, ex, false);  // fail them: run closed
   txn.Touch(&ex);
   txn.closed_runs.push_back(st.run_id());
+  if (run_closed_listener_) {
+    RunClosed rc{st.namespace_id(), st.workflow_id(), st.run_id(), st.status(), chain_continues, {}};
+    if (st.status() == ev1::WORKFLOW_EXECUTION_STATUS_FAILED && !ex.events.empty() &&
+        ex.events.back().has_workflow_execution_failed_event_attributes()) {
+      rc.failure_message = ex.events.back().workflow_execution_failed_event_attributes().failure().message();
+    }
+    txn.after_commit.push_back([this, rc = std::move(rc)] { run_closed_listener_(rc); });
+  }
   if (!chain_continues && !st.parent_run_id().empty()) ReportChildClosedLocked(txn, ex);
   if (!children.empty()) ApplyParentClosePolicyLocked(txn, children);
 }

@@ -45,6 +45,14 @@ CREATE TABLE history_events(
   data BLOB NOT NULL,
   PRIMARY KEY(run_id, event_id)) WITHOUT ROWID;
 )sql",
+    // v2: Temporal Schedules (the scheduler's records, one blob per schedule).
+    R"sql(
+CREATE TABLE schedules(
+  namespace_id TEXT,
+  schedule_id TEXT,
+  data BLOB NOT NULL,
+  PRIMARY KEY(namespace_id, schedule_id)) WITHOUT ROWID;
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations)) - 1;
 
@@ -60,12 +68,15 @@ enum Sql : int {
   kDeleteCurrent,
   kDeleteEvents,
   kDeleteExecution,
+  kPutSchedule,
+  kDeleteSchedule,
   kNumWriterSql,
   kLoadNamespaces = kNumWriterSql,
   kLoadOpenExecutions,
   kGetExecution,
   kGetCurrent,
   kReadEvents,
+  kLoadSchedules,
   kNumSql,
 };
 
@@ -92,12 +103,15 @@ constexpr const char* kSql[kNumSql] = {
     "(SELECT namespace_id, workflow_id FROM executions WHERE run_id = ?1)",
     "DELETE FROM history_events WHERE run_id = ?1",
     "DELETE FROM executions WHERE run_id = ?1",
+    "INSERT OR REPLACE INTO schedules(namespace_id, schedule_id, data) VALUES(?1, ?2, ?3)",
+    "DELETE FROM schedules WHERE namespace_id = ?1 AND schedule_id = ?2",
     "SELECT id, name, data FROM namespaces ORDER BY name",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE open = 1",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE run_id = ?1",
     "SELECT run_id FROM current_executions WHERE namespace_id = ?1 AND workflow_id = ?2",
     "SELECT event_id, data FROM history_events WHERE run_id = ?1 AND event_id >= ?2 "
     "ORDER BY event_id LIMIT ?3",
+    "SELECT namespace_id, schedule_id, data FROM schedules ORDER BY namespace_id, schedule_id",
 };
 #undef TL_EXECUTION_COLUMNS
 
@@ -514,6 +528,16 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
       TL_RETURN_IF_ERROR(c.Run(sql, b, "deleting run"));
     }
   }
+  for (const ScheduleRow& r : batch.upsert_schedules) {
+    Binder b(c.stmt(kPutSchedule));
+    b.Text(1, r.namespace_id).Text(2, r.schedule_id).Blob(3, r.data);
+    TL_RETURN_IF_ERROR(c.Run(kPutSchedule, b, "writing schedule " + r.schedule_id));
+  }
+  for (const ScheduleRow& r : batch.delete_schedules) {
+    Binder b(c.stmt(kDeleteSchedule));
+    b.Text(1, r.namespace_id).Text(2, r.schedule_id);
+    TL_RETURN_IF_ERROR(c.Run(kDeleteSchedule, b, "deleting schedule " + r.schedule_id));
+  }
   return Status::Ok();
 }
 
@@ -612,6 +636,20 @@ Result<std::vector<EventRow>> SqliteStore::ReadEvents(const std::string& run_id,
     out.push_back(EventRow{run_id, sqlite3_column_int64(s, 0), ColumnBytes(s, 1)});
   }
   if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "reading history events");
+  return out;
+}
+
+Result<std::vector<ScheduleRow>> SqliteStore::LoadSchedules() {
+  Result<ReaderLease> lease = AcquireReader();
+  if (!lease.ok()) return lease.status();
+  sqlite3_stmt* s = lease->conn->stmt(kLoadSchedules);
+  ResetOnExit reset{s};
+  std::vector<ScheduleRow> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    out.push_back(ScheduleRow{ColumnBytes(s, 0), ColumnBytes(s, 1), ColumnBytes(s, 2)});
+  }
+  if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "loading schedules");
   return out;
 }
 

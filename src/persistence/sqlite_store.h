@@ -37,6 +37,7 @@ class SqliteStore final : public Store {
                                            int64_t max_count) override;
 
   // Must not be called from a `done` callback (it joins the writer thread).
+  Result<std::vector<ScheduleRow>> LoadSchedules() override;
   void Close() override;
 
   // Transactions that committed successfully, and the batches they carried.

@@ -28,6 +28,8 @@ void WriteBatch::Append(WriteBatch&& other) {
   MoveAppend(upsert_current, other.upsert_current);
   MoveAppend(append_events, other.append_events);
   MoveAppend(delete_runs, other.delete_runs);
+  MoveAppend(upsert_schedules, other.upsert_schedules);
+  MoveAppend(delete_schedules, other.delete_schedules);
 }
 
 Status Store::CommitSync(WriteBatch batch) {

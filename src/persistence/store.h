@@ -48,6 +48,13 @@ struct EventRow {
   std::string data;      // serialized temporal.api.history.v1.HistoryEvent
 };
 
+// A schedule (Temporal Schedules), owned by the scheduler: `data` is its serialized record.
+struct ScheduleRow {
+  std::string namespace_id;
+  std::string schedule_id;
+  std::string data;
+};
+
 // Everything one or more state transitions write; applied atomically.
 struct WriteBatch {
   std::vector<NamespaceRow> upsert_namespaces;
@@ -55,10 +62,13 @@ struct WriteBatch {
   std::vector<CurrentRow> upsert_current;
   std::vector<EventRow> append_events;  // (run_id, event_id) must not exist yet
   std::vector<std::string> delete_runs;  // execution row + its events + a current row naming it
+  std::vector<ScheduleRow> upsert_schedules;
+  std::vector<ScheduleRow> delete_schedules;  // by (namespace_id, schedule_id); `data` unused
 
   bool empty() const {
     return upsert_namespaces.empty() && upsert_executions.empty() && upsert_current.empty() &&
-           append_events.empty() && delete_runs.empty();
+           append_events.empty() && delete_runs.empty() && upsert_schedules.empty() &&
+           delete_schedules.empty();
   }
   // Moves `other`'s rows to the end of this batch.
   void Append(WriteBatch&& other);
@@ -86,6 +96,9 @@ class Store {
   // Events of `run_id` with first_event_id <= event_id, ascending, at most `max_count` rows.
   virtual Result<std::vector<EventRow>> ReadEvents(const std::string& run_id, int64_t first_event_id,
                                                    int64_t max_count) = 0;
+
+  // Every schedule row (all namespaces), ordered by (namespace_id, schedule_id).
+  virtual Result<std::vector<ScheduleRow>> LoadSchedules() = 0;
 
   // Commits everything queued so far, stops the writer and closes the database. Idempotent.
   virtual void Close() = 0;
