@@ -23,7 +23,7 @@ if [[ $# -gt 0 ]]; then
   files=("$@")
 else
   files=(tests/compat/core.test.js tests/compat/messaging.test.js tests/compat/children.test.js
-    tests/compat/chains.test.js tests/compat/schedules.test.js tests/badinput/badinput.test.js tests/crash/crash.test.js tests/crash/messaging-crash.test.js tests/cli/cli.test.js)
+    tests/compat/chains.test.js tests/compat/schedules.test.js tests/badinput/badinput.test.js tests/crash/crash.test.js tests/crash/messaging-crash.test.js tests/cli/cli.test.js tests/cli/schedule.test.js)
 fi
 
 exec node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"

@@ -25,6 +25,8 @@ void RegisterWorkflowUpdateCommands(CLI::App* workflow, int* exit_code);
 void RegisterOperatorCommands(CLI::App* app, int* exit_code);
 // task_queue_commands.cc: task-queue describe.
 void RegisterTaskQueueCommands(CLI::App* app, int* exit_code);
+// schedule_commands.cc: schedule create/update/describe/list/delete/toggle/trigger/backfill/...
+void RegisterScheduleCommands(CLI::App* app, int* exit_code);
 
 // The `temporal` "workflow-reference" option set: -w/--workflow-id (required) and -r/--run-id.
 struct WorkflowRef {
