@@ -377,7 +377,10 @@ void Scheduler::OnStartResult(const std::string& key, const state::BufferedStart
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = schedules_.find(key);
-    if (it == schedules_.end()) return;
+    if (it == schedules_.end()) {  // deleted meanwhile
+      Unwatch(key.substr(0, key.find('\n')), wid);
+      return;
+    }
     Entry& e = *it->second;
     auto* starting = e.rec.mutable_starting();
     auto pos = std::find_if(starting->begin(), starting->end(),
