@@ -175,6 +175,52 @@ test('invalid schedules are rejected with INVALID_ARGUMENT', { timeout: TEST_TIM
   );
 });
 
+test('raw gRPC: bad schedule requests get Temporal status codes and change nothing', { timeout: TEST_TIMEOUT }, async () => {
+  const svc = suite.connection.workflowService;
+  const scheduleId = uniqueName('sched-bad');
+  const base = {
+    namespace: NS,
+    scheduleId,
+    requestId: 'r1',
+    schedule: {
+      spec: { interval: [{ interval: { seconds: 3600 } }] },
+      action: { startWorkflow: { workflowId: 'w', workflowType: { name: 'T' }, taskQueue: { name: 'q' } } },
+    },
+  };
+  const code = async (p) => {
+    try {
+      await p;
+      return 0;
+    } catch (e) {
+      return e.code;
+    }
+  };
+  const INVALID_ARGUMENT = 3;
+  const NOT_FOUND = 5;
+  assert.equal(await code(svc.createSchedule({ ...base, scheduleId: '' })), INVALID_ARGUMENT);
+  assert.equal(await code(svc.createSchedule({ ...base, schedule: { spec: base.schedule.spec } })), INVALID_ARGUMENT);
+  assert.equal(
+    await code(svc.createSchedule({ ...base, schedule: { ...base.schedule, spec: { interval: [{ interval: { seconds: 0 } }] } } })),
+    INVALID_ARGUMENT,
+  );
+  assert.equal(
+    await code(svc.createSchedule({ ...base, schedule: { ...base.schedule, spec: { timezoneName: 'Nowhere/Land', cronString: ['0 * * * *'] } } })),
+    INVALID_ARGUMENT,
+  );
+  assert.equal(await code(svc.createSchedule({ ...base, namespace: 'no-such-namespace' })), NOT_FOUND);
+  assert.equal(await code(svc.describeSchedule({ namespace: NS, scheduleId })), NOT_FOUND);
+  assert.equal(await code(svc.patchSchedule({ namespace: NS, scheduleId, patch: { pause: 'x' } })), NOT_FOUND);
+  assert.equal(await code(svc.listSchedules({ namespace: NS, query: 'ScheduleId = ' })), INVALID_ARGUMENT);
+  // Nothing was created; then a valid one, and a backfill ending before it starts.
+  assert.equal(await code(svc.createSchedule(base)), 0);
+  const bad = { namespace: NS, scheduleId, patch: { backfillRequest: [{ startTime: { seconds: 2000 }, endTime: { seconds: 1000 } }] } };
+  assert.equal(await code(svc.patchSchedule(bad)), INVALID_ARGUMENT);
+  const d = await svc.describeSchedule({ namespace: NS, scheduleId });
+  assert.equal(Number(d.info.actionCount ?? 0), 0);
+  assert.equal((d.info.bufferSize ?? 0).toString(), '0');
+  await svc.deleteSchedule({ namespace: NS, scheduleId });
+});
+
 test('schedules survive a server crash and restart', { timeout: 90000 }, async () => {
   const dataDir = makeTempDir();
   let server = await startServer({ dataDir });
