@@ -164,6 +164,10 @@ class Engine {
     temporal::api::enums::v1::WorkflowExecutionStatus status;
     bool chain_continues = false;
     std::string failure_message;  // FAILED: the failure's message
+    // Only for runs started by a Schedule (search attribute TemporalScheduledById), whose
+    // scheduler passes them to the next run: the result (COMPLETED) or failure (FAILED).
+    std::shared_ptr<const temporal::api::common::v1::Payloads> result;
+    std::shared_ptr<const temporal::api::failure::v1::Failure> failure;
   };
   // Told about every close once it is durable, on the store's writer thread and without the
   // engine mutex; must be quick and must not call back into the engine synchronously (the

@@ -206,6 +206,11 @@ Scheduler::Op Scheduler::StartOpLocked(const Entry& e, const state::BufferedStar
   // Temporal: reject duplicates for scheduled starts, allow them for manual ones.
   req.set_workflow_id_reuse_policy(start.manual() ? ev1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
                                                   : ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
+  // AllowAll runs take no part in last completion result / continued failure (Temporal).
+  if (ResolveOverlap(e, start.overlap_policy()) != ev1::SCHEDULE_OVERLAP_POLICY_ALLOW_ALL) {
+    if (e.rec.has_last_completion_result()) *req.mutable_last_completion_result() = e.rec.last_completion_result();
+    if (e.rec.has_continued_failure()) *req.mutable_continued_failure() = e.rec.continued_failure();
+  }
   auto* sa = req.mutable_search_attributes()->mutable_indexed_fields();
   *sa = wf.search_attributes().indexed_fields();
   (*sa)["TemporalScheduledStartTime"] = JsonPayload("\"" + Rfc3339Seconds(nominal) + "\"", "Datetime");
@@ -432,7 +437,8 @@ void Scheduler::OnStatus(const std::string& key, const std::string& wid, Result<
 
 void Scheduler::OnRunClosed(const std::string& namespace_id, const std::string& workflow_id, const std::string&,
                             ev1::WorkflowExecutionStatus status, bool chain_continues,
-                            const std::string& failure_message) {
+                            const std::string& failure_message, std::shared_ptr<const cv1::Payloads> result,
+                            std::shared_ptr<const temporal::api::failure::v1::Failure> failure) {
   if (chain_continues) return;  // the workflow goes on in its next run
   std::string key;
   {
@@ -441,11 +447,14 @@ void Scheduler::OnRunClosed(const std::string& namespace_id, const std::string& 
     if (it == watched_.end()) return;
     key = it->second;
   }
-  Post([this, key, workflow_id, status, failure_message] { HandleClosed(key, workflow_id, status, failure_message); });
+  Post([this, key, workflow_id, status, failure_message, result, failure] {
+    HandleClosed(key, workflow_id, status, failure_message, result, failure);
+  });
 }
 
 void Scheduler::HandleClosed(const std::string& key, const std::string& wid, ev1::WorkflowExecutionStatus status,
-                             const std::string& failure_message) {
+                             const std::string& failure_message, std::shared_ptr<const cv1::Payloads> result,
+                             std::shared_ptr<const temporal::api::failure::v1::Failure> failure) {
   Ops ops;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -459,6 +468,12 @@ void Scheduler::HandleClosed(const std::string& key, const std::string& wid, ev1
     Unwatch(e.rec.namespace_id(), wid);
     for (auto& a : *e.rec.mutable_info()->mutable_recent_actions()) {
       if (a.start_workflow_result().workflow_id() == wid) a.set_start_workflow_status(status);
+    }
+    if (result) {
+      *e.rec.mutable_last_completion_result() = *result;
+      e.rec.clear_continued_failure();
+    } else if (failure) {
+      *e.rec.mutable_continued_failure() = *failure;  // the last result stays
     }
     auto* st = e.rec.mutable_schedule()->mutable_state();
     bool failed = status == ev1::WORKFLOW_EXECUTION_STATUS_FAILED || status == ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT;

@@ -87,9 +87,12 @@ class Scheduler {
 
   // The engine's close notification (any thread, quick): a run of a workflow id this scheduler
   // tracks closed. Others are ignored.
+  // `result`/`failure`: the run's result (COMPLETED) or failure (FAILED), if known.
   void OnRunClosed(const std::string& namespace_id, const std::string& workflow_id, const std::string& run_id,
                    temporal::api::enums::v1::WorkflowExecutionStatus status, bool chain_continues,
-                   const std::string& failure_message);
+                   const std::string& failure_message,
+                   std::shared_ptr<const temporal::api::common::v1::Payloads> result = nullptr,
+                   std::shared_ptr<const temporal::api::failure::v1::Failure> failure = nullptr);
 
   // Engine calls issued whose result has not been queued back yet (tests wait for zero).
   size_t InFlight() const { return in_flight_.load(); }
@@ -158,7 +161,9 @@ class Scheduler {
                      Result<StartedRun> result);
   void OnStatus(const std::string& key, const std::string& workflow_id, Result<RunStatus> result);
   void HandleClosed(const std::string& key, const std::string& workflow_id,
-                    temporal::api::enums::v1::WorkflowExecutionStatus status, const std::string& failure_message);
+                    temporal::api::enums::v1::WorkflowExecutionStatus status, const std::string& failure_message,
+                    std::shared_ptr<const temporal::api::common::v1::Payloads> result = nullptr,
+                    std::shared_ptr<const temporal::api::failure::v1::Failure> failure = nullptr);
   void Watch(const std::string& ns_id, const std::string& workflow_id, const std::string& key);
   void Unwatch(const std::string& ns_id, const std::string& workflow_id);
 

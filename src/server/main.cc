@@ -103,7 +103,8 @@ int RunServer(const StartDevFlags& f) {
   server::EngineRunner runner(engine, clock);
   scheduler::Scheduler sched(*store, clock, timers, runner);
   engine.set_run_closed_listener([&sched](const history::Engine::RunClosed& rc) {
-    sched.OnRunClosed(rc.namespace_id, rc.workflow_id, rc.run_id, rc.status, rc.chain_continues, rc.failure_message);
+    sched.OnRunClosed(rc.namespace_id, rc.workflow_id, rc.run_id, rc.status, rc.chain_continues, rc.failure_message,
+                      rc.result, rc.failure);
   });
   Status s = engine.Recover();
   if (s.ok()) s = sched.Recover();

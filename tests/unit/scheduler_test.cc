@@ -107,7 +107,7 @@ class SchedulerTest : public FileEngineTest {
     sched_ = std::make_unique<Scheduler>(*store_, clock_, *timers_, *runner_);
     engine_->set_run_closed_listener([this](const history::Engine::RunClosed& rc) {
       sched_->OnRunClosed(rc.namespace_id, rc.workflow_id, rc.run_id, rc.status, rc.chain_continues,
-                          rc.failure_message);
+                          rc.failure_message, rc.result, rc.failure);
     });
     Status s = sched_->Recover();
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -516,6 +516,34 @@ TEST_F(SchedulerTest, PauseOnFailure) {
   EXPECT_EQ(d.schedule().state().notes(), "paused due to workflow failure: pf-wf-2024-01-01T00:01:00Z: boom");
   RunUntil(At("2024-01-01T00:03:00Z"));
   EXPECT_EQ(runner_->Started().size(), 1u);
+}
+
+TEST_F(SchedulerTest, LastCompletionResultAndFailureReachTheNextRun) {
+  ASSERT_TRUE(Create(CreateRequest("lc", Every(std::chrono::minutes(1)), ev1::SCHEDULE_OVERLAP_POLICY_SKIP)).ok());
+  RunUntil(At("2024-01-01T00:01:00Z"));
+  auto task = PollWft();
+  ASSERT_TRUE(CompleteWft(task.task_token(), {history::testing::CompleteWorkflow("first result")}).ok());
+  Settle();
+  RunUntil(At("2024-01-01T00:02:00Z"));
+  auto second = History("lc-wf-2024-01-01T00:02:00Z");
+  ASSERT_FALSE(second.empty());
+  const auto& started = second[0].workflow_execution_started_event_attributes();
+  ASSERT_EQ(started.last_completion_result().payloads_size(), 1);
+  EXPECT_EQ(started.last_completion_result().payloads(0).data(), "\"first result\"");
+  EXPECT_FALSE(started.has_continued_failure());
+  // The second run fails: the third gets the failure and still the last result.
+  auto task2 = PollWft();
+  cmdv1::Command fail;
+  fail.set_command_type(ev1::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION);
+  *fail.mutable_fail_workflow_execution_command_attributes()->mutable_failure() = history::testing::AppFailure("boom", true);
+  ASSERT_TRUE(CompleteWft(task2.task_token(), {fail}).ok());
+  Settle();
+  RunUntil(At("2024-01-01T00:03:00Z"));
+  auto third = History("lc-wf-2024-01-01T00:03:00Z");
+  ASSERT_FALSE(third.empty());
+  const auto& s3 = third[0].workflow_execution_started_event_attributes();
+  EXPECT_EQ(s3.continued_failure().message(), "boom");
+  EXPECT_EQ(s3.last_completion_result().payloads(0).data(), "\"first result\"");
 }
 
 TEST_F(SchedulerTest, ErrorsUseTemporalCodes) {
