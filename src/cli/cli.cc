@@ -21,6 +21,7 @@ void RegisterCommands(CLI::App& app, int* exit_code) {
   RegisterWorkflowUpdateCommands(workflow, exit_code);
   RegisterOperatorCommands(&app, exit_code);
   RegisterTaskQueueCommands(&app, exit_code);
+  RegisterScheduleCommands(&app, exit_code);
   RegisterCompletionCommand(&app);
 }
 

@@ -27,6 +27,8 @@ void RegisterOperatorCommands(CLI::App* app, int* exit_code);
 void RegisterTaskQueueCommands(CLI::App* app, int* exit_code);
 // completion.cc: completion bash|zsh (generated from the command tree under the root app).
 void RegisterCompletionCommand(CLI::App* app);
+// schedule_commands.cc: schedule create/update/describe/list/delete/toggle/trigger/backfill/...
+void RegisterScheduleCommands(CLI::App* app, int* exit_code);
 
 // The `temporal` "workflow-reference" option set: -w/--workflow-id (required) and -r/--run-id.
 struct WorkflowRef {

@@ -57,7 +57,7 @@ Reactor* WorkflowServiceImpl::GetSystemInfo(Ctx* ctx, const wsv1::GetSystemInfoR
   caps->set_signal_and_query_header(true);
   caps->set_internal_error_differentiation(true);
   caps->set_activity_failure_include_heartbeat(true);
-  caps->set_supports_schedules(false);
+  caps->set_supports_schedules(true);
   caps->set_encoded_failure_attributes(true);
   caps->set_build_id_based_versioning(false);
   caps->set_upsert_memo(true);
@@ -108,6 +108,13 @@ TL_UNARY(RespondActivityTaskCanceled, engine_.RespondActivityTaskCanceled(*req, 
 TL_UNARY(RespondActivityTaskCanceledById, engine_.RespondActivityTaskCanceledById(*req, std::move(done)))
 TL_UNARY(RecordActivityTaskHeartbeat, engine_.RecordActivityTaskHeartbeat(*req, resp, std::move(done)))
 TL_UNARY(RecordActivityTaskHeartbeatById, engine_.RecordActivityTaskHeartbeatById(*req, resp, std::move(done)))
+TL_UNARY(CreateSchedule, scheduler_.CreateSchedule(*req, resp, std::move(done)))
+TL_UNARY(DescribeSchedule, scheduler_.DescribeSchedule(*req, resp, std::move(done)))
+TL_UNARY(UpdateSchedule, scheduler_.UpdateSchedule(*req, resp, std::move(done)))
+TL_UNARY(PatchSchedule, scheduler_.PatchSchedule(*req, resp, std::move(done)))
+TL_UNARY(DeleteSchedule, scheduler_.DeleteSchedule(*req, resp, std::move(done)))
+TL_UNARY(ListSchedules, scheduler_.ListSchedules(*req, resp, std::move(done)))
+TL_UNARY(ListScheduleMatchingTimes, scheduler_.ListScheduleMatchingTimes(*req, resp, std::move(done)))
 
 TL_UNARY(ListWorkflowExecutions, engine_.ListWorkflowExecutions(*req, resp, std::move(done)))
 TL_UNARY(ScanWorkflowExecutions, engine_.ScanWorkflowExecutions(*req, resp, std::move(done)))

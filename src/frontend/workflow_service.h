@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "history/engine.h"
+#include "scheduler/scheduler.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
 
 namespace temporalite::frontend {
@@ -19,8 +20,8 @@ struct ServerInfo {
 
 class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService {
  public:
-  WorkflowServiceImpl(history::Engine& engine, const Clock& clock, ServerInfo info)
-      : engine_(engine), clock_(clock), info_(std::move(info)) {}
+  WorkflowServiceImpl(history::Engine& engine, scheduler::Scheduler& scheduler, const Clock& clock, ServerInfo info)
+      : engine_(engine), scheduler_(scheduler), clock_(clock), info_(std::move(info)) {}
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -103,12 +104,22 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
                                        wsv1::RecordActivityTaskHeartbeatResponse*) override;
   Reactor* RecordActivityTaskHeartbeatById(Ctx*, const wsv1::RecordActivityTaskHeartbeatByIdRequest*,
                                            wsv1::RecordActivityTaskHeartbeatByIdResponse*) override;
+  // Schedules (scheduler/scheduler.h).
+  Reactor* CreateSchedule(Ctx*, const wsv1::CreateScheduleRequest*, wsv1::CreateScheduleResponse*) override;
+  Reactor* DescribeSchedule(Ctx*, const wsv1::DescribeScheduleRequest*, wsv1::DescribeScheduleResponse*) override;
+  Reactor* UpdateSchedule(Ctx*, const wsv1::UpdateScheduleRequest*, wsv1::UpdateScheduleResponse*) override;
+  Reactor* PatchSchedule(Ctx*, const wsv1::PatchScheduleRequest*, wsv1::PatchScheduleResponse*) override;
+  Reactor* DeleteSchedule(Ctx*, const wsv1::DeleteScheduleRequest*, wsv1::DeleteScheduleResponse*) override;
+  Reactor* ListSchedules(Ctx*, const wsv1::ListSchedulesRequest*, wsv1::ListSchedulesResponse*) override;
+  Reactor* ListScheduleMatchingTimes(Ctx*, const wsv1::ListScheduleMatchingTimesRequest*,
+                                     wsv1::ListScheduleMatchingTimesResponse*) override;
 
  private:
   // Long polls reply empty at min(60 s, deadline - 1 s) so a task never goes to a dead poll.
   Duration PollWait(const Ctx* ctx) const;
 
   history::Engine& engine_;
+  scheduler::Scheduler& scheduler_;
   const Clock& clock_;
   const ServerInfo info_;
 };

@@ -204,6 +204,13 @@ Status Engine::Recover() {
 // --------------------------------------------------------------------------------------------
 // Namespaces
 
+Result<std::string> Engine::NamespaceIdOf(const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto r = NamespaceByNameLocked(name);
+  if (!r.ok()) return r.status();
+  return (*r)->info().id();
+}
+
 Result<const state::NamespaceRecord*> Engine::NamespaceByNameLocked(const std::string& name) const {
   if (name.empty()) return InvalidArgument("Namespace not set on request.");
   auto it = namespaces_.find(name);

@@ -209,6 +209,29 @@ class Engine {
   using CronNext = std::function<TimePoint(const std::string& cron, TimePoint after)>;
   void set_cron_next(CronNext fn) { cron_next_ = std::move(fn); }
 
+  // A run closed. `chain_continues`: a retry, cron or continue-as-new run took over the workflow
+  // id (the workflow as a whole is still running).
+  struct RunClosed {
+    std::string namespace_id;
+    std::string workflow_id;
+    std::string run_id;
+    temporal::api::enums::v1::WorkflowExecutionStatus status;
+    bool chain_continues = false;
+    std::string failure_message;  // FAILED: the failure's message
+    // Only for runs started by a Schedule (search attribute TemporalScheduledById), whose
+    // scheduler passes them to the next run: the result (COMPLETED) or failure (FAILED).
+    std::shared_ptr<const temporal::api::common::v1::Payloads> result;
+    std::shared_ptr<const temporal::api::failure::v1::Failure> failure;
+  };
+  // Told about every close once it is durable, on the store's writer thread and without the
+  // engine mutex; must be quick and must not call back into the engine synchronously (the
+  // scheduler hands it to its own queue). Set once, before Recover.
+  using RunClosedListener = std::function<void(const RunClosed&)>;
+  void set_run_closed_listener(RunClosedListener fn) { run_closed_listener_ = std::move(fn); }
+
+  // The id of namespace `name`, or Temporal's namespace-not-found error.
+  Result<std::string> NamespaceIdOf(const std::string& name);
+
  private:
   // One transition's writes and the replies that wait for them.
   struct Txn {
@@ -419,6 +442,7 @@ class Engine {
   void WaitForHistory(std::string run_id, std::function<void(bool closed)> fn);
 
   CronNext cron_next_;
+  RunClosedListener run_closed_listener_;
   persistence::Store& store_;
   const Clock& clock_;
   TimerService& timers_;

@@ -116,6 +116,24 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   ex.visibility_dirty = true;
   txn.Touch(&ex);
   txn.closed_runs.push_back(st.run_id());
+  if (run_closed_listener_) {
+    RunClosed rc{st.namespace_id(), st.workflow_id(), st.run_id(), st.status(), chain_continues, {}, {}, {}};
+    const auto* last = ex.events.empty() ? nullptr : &ex.events.back();
+    if (last && last->has_workflow_execution_failed_event_attributes()) {
+      rc.failure_message = last->workflow_execution_failed_event_attributes().failure().message();
+    }
+    // Copies only for scheduled runs, so other workflows pay nothing for them.
+    if (last && !chain_continues && st.search_attributes().indexed_fields().contains("TemporalScheduledById")) {
+      if (last->has_workflow_execution_completed_event_attributes() &&
+          last->workflow_execution_completed_event_attributes().has_result()) {
+        rc.result = std::make_shared<const cv1::Payloads>(last->workflow_execution_completed_event_attributes().result());
+      } else if (last->has_workflow_execution_failed_event_attributes()) {
+        rc.failure = std::make_shared<const temporal::api::failure::v1::Failure>(
+            last->workflow_execution_failed_event_attributes().failure());
+      }
+    }
+    txn.after_commit.push_back([this, rc = std::move(rc)] { run_closed_listener_(rc); });
+  }
   if (!chain_continues && !st.parent_run_id().empty()) ReportChildClosedLocked(txn, ex);
   if (!children.empty()) ApplyParentClosePolicyLocked(txn, children);
 }

@@ -77,6 +77,14 @@ CREATE INDEX visibility_by_type ON visibility(namespace_id, workflow_type, statu
 CREATE INDEX visibility_by_workflow_id ON visibility(namespace_id, workflow_id);
 CREATE INDEX executions_closed ON executions(namespace_id, close_time) WHERE open = 0;
 )sql",
+    // v3: Temporal Schedules (the scheduler's records, one blob per schedule).
+    R"sql(
+CREATE TABLE schedules(
+  namespace_id TEXT,
+  schedule_id TEXT,
+  data BLOB NOT NULL,
+  PRIMARY KEY(namespace_id, schedule_id)) WITHOUT ROWID;
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations)) - 1;
 
@@ -94,6 +102,8 @@ enum Sql : int {
   kDeleteExecution,
   kPutVisibility,
   kDeleteVisibility,
+  kPutSchedule,
+  kDeleteSchedule,
   kNumWriterSql,
   kLoadNamespaces = kNumWriterSql,
   kLoadOpenExecutions,
@@ -101,6 +111,7 @@ enum Sql : int {
   kGetCurrent,
   kReadEvents,
   kClosedRunsBefore,
+  kLoadSchedules,
   kNumSql,
 };
 
@@ -139,6 +150,8 @@ constexpr const char* kSql[kNumSql] = {
     "state_transition_count = excluded.state_transition_count, "
     "search_attributes = excluded.search_attributes, info = excluded.info",
     "DELETE FROM visibility WHERE run_id = ?1",
+    "INSERT OR REPLACE INTO schedules(namespace_id, schedule_id, data) VALUES(?1, ?2, ?3)",
+    "DELETE FROM schedules WHERE namespace_id = ?1 AND schedule_id = ?2",
     "SELECT id, name, data FROM namespaces ORDER BY name",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE open = 1",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE run_id = ?1",
@@ -147,6 +160,7 @@ constexpr const char* kSql[kNumSql] = {
     "ORDER BY event_id LIMIT ?3",
     "SELECT run_id FROM executions WHERE namespace_id = ?1 AND open = 0 AND close_time < ?2 "
     "ORDER BY close_time LIMIT ?3",
+    "SELECT namespace_id, schedule_id, data FROM schedules ORDER BY namespace_id, schedule_id",
 };
 #undef TL_EXECUTION_COLUMNS
 
@@ -618,6 +632,16 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
       TL_RETURN_IF_ERROR(c.Run(sql, b, "deleting run"));
     }
   }
+  for (const ScheduleRow& r : batch.upsert_schedules) {
+    Binder b(c.stmt(kPutSchedule));
+    b.Text(1, r.namespace_id).Text(2, r.schedule_id).Blob(3, r.data);
+    TL_RETURN_IF_ERROR(c.Run(kPutSchedule, b, "writing schedule " + r.schedule_id));
+  }
+  for (const ScheduleRow& r : batch.delete_schedules) {
+    Binder b(c.stmt(kDeleteSchedule));
+    b.Text(1, r.namespace_id).Text(2, r.schedule_id);
+    TL_RETURN_IF_ERROR(c.Run(kDeleteSchedule, b, "deleting schedule " + r.schedule_id));
+  }
   return Status::Ok();
 }
 
@@ -831,6 +855,20 @@ Result<std::vector<std::string>> SqliteStore::ClosedRunsBefore(const std::string
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ColumnBytes(s, 0));
   if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "finding expired runs");
+  return out;
+}
+
+Result<std::vector<ScheduleRow>> SqliteStore::LoadSchedules() {
+  Result<ReaderLease> lease = AcquireReader();
+  if (!lease.ok()) return lease.status();
+  sqlite3_stmt* s = lease->conn->stmt(kLoadSchedules);
+  ResetOnExit reset{s};
+  std::vector<ScheduleRow> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    out.push_back(ScheduleRow{ColumnBytes(s, 0), ColumnBytes(s, 1), ColumnBytes(s, 2)});
+  }
+  if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "loading schedules");
   return out;
 }
 

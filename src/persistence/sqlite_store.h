@@ -43,6 +43,7 @@ class SqliteStore final : public Store {
                                                    int64_t limit) override;
 
   // Must not be called from a `done` callback (it joins the writer thread).
+  Result<std::vector<ScheduleRow>> LoadSchedules() override;
   void Close() override;
 
   // Transactions that committed successfully, and the batches they carried.

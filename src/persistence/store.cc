@@ -30,6 +30,8 @@ void WriteBatch::Append(WriteBatch&& other) {
   MoveAppend(upsert_visibility, other.upsert_visibility);
   MoveAppend(index_search_attributes, other.index_search_attributes);
   MoveAppend(delete_runs, other.delete_runs);
+  MoveAppend(upsert_schedules, other.upsert_schedules);
+  MoveAppend(delete_schedules, other.delete_schedules);
 }
 
 Status Store::CommitSync(WriteBatch batch) {

@@ -108,6 +108,13 @@ struct VisibilityPage {
   std::vector<VisibilityCursor> cursors;  // parallel to `infos` (position in the default order)
 };
 
+// A schedule (Temporal Schedules), owned by the scheduler: `data` is its serialized record.
+struct ScheduleRow {
+  std::string namespace_id;
+  std::string schedule_id;
+  std::string data;
+};
+
 // Everything one or more state transitions write; applied atomically.
 struct WriteBatch {
   std::vector<NamespaceRow> upsert_namespaces;
@@ -120,11 +127,13 @@ struct WriteBatch {
   std::vector<std::string> index_search_attributes;
   // execution row + its events + its visibility row + a current row naming it
   std::vector<std::string> delete_runs;
+  std::vector<ScheduleRow> upsert_schedules;
+  std::vector<ScheduleRow> delete_schedules;  // by (namespace_id, schedule_id); `data` unused
 
   bool empty() const {
     return upsert_namespaces.empty() && upsert_executions.empty() && upsert_current.empty() &&
            append_events.empty() && upsert_visibility.empty() && index_search_attributes.empty() &&
-           delete_runs.empty();
+           delete_runs.empty() && upsert_schedules.empty() && delete_schedules.empty();
   }
   // Moves `other`'s rows to the end of this batch.
   void Append(WriteBatch&& other);
@@ -162,6 +171,8 @@ class Store {
   // oldest first, at most `limit` (retention).
   virtual Result<std::vector<std::string>> ClosedRunsBefore(const std::string& namespace_id,
                                                            int64_t close_before, int64_t limit) = 0;
+  // Every schedule row (all namespaces), ordered by (namespace_id, schedule_id).
+  virtual Result<std::vector<ScheduleRow>> LoadSchedules() = 0;
 
   // Commits everything queued so far, stops the writer and closes the database. Idempotent.
   virtual void Close() = 0;

@@ -1,38 +1,5 @@
-// Schedule phrases: the runbook's small, human-readable grammar for schedules, compiled into a
-// ScheduleSpec made of structured calendars (so `schedule describe` shows ordinary calendar
-// fields and any Temporal server or client understands the result).
-//
-// Grammar (keywords are case-insensitive; spaces around "-" and "," are allowed):
-//
-//   phrase   = every | daily | weekdays
-//   every    = "every" <N>("m"|"h") [ "between" TIME "-" TIME ] [ ZONE ]
-//   daily    = "daily" "at" TIME { "," TIME } [ ZONE ]
-//   weekdays = "weekdays" "at" TIME { "," TIME } [ ZONE ]
-//   TIME     = HH:MM        24-hour wall-clock time, 00:00 to 23:59 ("6:00" is accepted)
-//   ZONE     = an IANA time zone name, e.g. Africa/Johannesburg, Europe/London, UTC.
-//              Default: UTC.
-//
-// Meaning (all times are wall-clock times in ZONE, at second 0):
-//   every <N>m / every <N>h      at TIME1, TIME1 + N, TIME1 + 2N, ... up to and including
-//                                TIME2, every day. The sequence restarts at TIME1 each day
-//                                (like cron's */N). Without "between" the window is
-//                                00:00-23:59. N is 1-1440 minutes or 1-24 hours; TIME1 must
-//                                not be after TIME2 (a window cannot cross midnight).
-//   daily at TIME[,TIME...]      every day at each TIME.
-//   weekdays at TIME[,TIME...]   Monday to Friday at each TIME.
-//
-// Examples:
-//   every 2h between 06:00-22:00 Africa/Johannesburg
-//       -> 06:00, 08:00, ..., 22:00 SAST (9 runs a day; hours 6-22/2, minute 0)
-//   every 15m between 08:00-17:00 Europe/London   -> 08:00, 08:15, ..., 17:00 (37 a day)
-//   daily at 03:30                                  -> 03:30 UTC every day
-//   weekdays at 09:00,17:30 America/New_York        -> Mon-Fri 09:00 and 17:30 New York time
-//
-// In zones with daylight saving time the usual calendar rules apply (see spec.h): a time in
-// the spring-forward gap does not run that day, a time in the repeated fall-back hour runs
-// twice.
-//
-// Anything else -> INVALID_ARGUMENT with a message saying what was expected where.
+// Schedule phrases (the runbook's grammar, documented in phrase/schedule_phrase.h), with time
+// zones checked against the tz database.
 #pragma once
 
 #include <string_view>
@@ -44,6 +11,7 @@ namespace temporalite::scheduler {
 
 namespace spv1 = ::temporal::api::schedule::v1;
 
+// INVALID_ARGUMENT "invalid schedule phrase ..." for anything the grammar does not accept.
 Result<spv1::ScheduleSpec> ParseSchedulePhrase(std::string_view phrase);
 
 }  // namespace temporalite::scheduler

@@ -17,7 +17,9 @@
 #include "frontend/workflow_service.h"
 #include "history/engine.h"
 #include "persistence/store.h"
+#include "scheduler/scheduler.h"
 #include "scheduler/spec.h"
+#include "server/engine_runner.h"
 
 namespace {
 
@@ -124,7 +126,15 @@ int RunServer(const StartDevFlags& f) {
     auto compiled = scheduler::CompiledSpec::Compile(spec);
     return compiled.ok() ? compiled->Next(after) : TimePoint::max();
   });
+  // Schedules: the scheduler drives the engine through EngineRunner and hears about closes.
+  server::EngineRunner runner(engine, clock);
+  scheduler::Scheduler sched(*store, clock, timers, runner);
+  engine.set_run_closed_listener([&sched](const history::Engine::RunClosed& rc) {
+    sched.OnRunClosed(rc.namespace_id, rc.workflow_id, rc.run_id, rc.status, rc.chain_continues, rc.failure_message,
+                      rc.result, rc.failure);
+  });
   Status s = engine.Recover();
+  if (s.ok()) s = sched.Recover();
   if (!s.ok()) {
     std::fprintf(stderr, "error: recovery failed: %s\n", s.ToString().c_str());
     return 1;
@@ -132,7 +142,7 @@ int RunServer(const StartDevFlags& f) {
   engine.StartRetention();
   std::thread timer_thread([&timers] { timers.RunLoop(); });
 
-  frontend::WorkflowServiceImpl workflow_service(engine, clock, {std::string(kVersion)});
+  frontend::WorkflowServiceImpl workflow_service(engine, sched, clock, {std::string(kVersion)});
   frontend::OperatorServiceImpl operator_service(engine);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;

@@ -1,0 +1,599 @@
+// Schedules end to end below the frontend: the Scheduler driving a real engine (SQLite store)
+// through the composition root's EngineRunner, with a SimClock. Time moves only when a test moves
+// it; Settle() runs what became due and waits (bounded) for the engine's answers.
+#include "scheduler/scheduler.h"
+
+#include <map>
+#include <set>
+
+#include "engine_test_util.h"
+#include "scheduler/phrase.h"
+#include "scheduler/time_util.h"
+#include "server/engine_runner.h"
+
+namespace temporalite::scheduler {
+namespace {
+
+using history::testing::FileEngineTest;
+using history::testing::kCallbackWait;
+using history::testing::kNamespace;
+using history::testing::kTaskQueue;
+namespace ev1 = ::temporal::api::enums::v1;
+namespace spv1 = ::temporal::api::schedule::v1;
+namespace hv1 = ::temporal::api::history::v1;
+namespace cmdv1 = ::temporal::api::command::v1;
+
+// Records every start the scheduler asks for, and what the engine answered.
+class RecordingRunner final : public WorkflowRunner {
+ public:
+  struct StartRecord {
+    std::string workflow_id;
+    bool started = false;
+    TimePoint at{};
+  };
+  RecordingRunner(history::Engine& engine, const Clock& clock) : inner_(engine, clock), clock_(clock) {}
+
+  Result<std::string> NamespaceId(const std::string& ns) override { return inner_.NamespaceId(ns); }
+  void Start(const wsv1::StartWorkflowExecutionRequest& req, std::function<void(Result<StartedRun>)> done) override {
+    inner_.Start(req, [this, wid = req.workflow_id(), done = std::move(done)](Result<StartedRun> r) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (r.ok()) starts_.push_back({wid, r->started, clock_.Now()});
+      }
+      done(std::move(r));
+    });
+  }
+  void RequestCancel(const std::string& ns, const std::string& wid, const std::string& rid, const std::string& reason,
+                     const std::string& identity, std::function<void(const Status&)> done) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      cancels_.push_back(wid);
+    }
+    inner_.RequestCancel(ns, wid, rid, reason, identity, std::move(done));
+  }
+  void Terminate(const std::string& ns, const std::string& wid, const std::string& rid, const std::string& reason,
+                 const std::string& identity, std::function<void(const Status&)> done) override {
+    inner_.Terminate(ns, wid, rid, reason, identity, std::move(done));
+  }
+  void CurrentStatus(const std::string& ns, const std::string& wid,
+                     std::function<void(Result<RunStatus>)> done) override {
+    inner_.CurrentStatus(ns, wid, std::move(done));
+  }
+
+  // Workflow ids of runs the engine really started (not deduplicated repeats), in order.
+  std::vector<std::string> Started() {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<std::string> out;
+    for (const auto& s : starts_) {
+      if (s.started) out.push_back(s.workflow_id);
+    }
+    return out;
+  }
+  std::vector<StartRecord> All() {
+    std::lock_guard<std::mutex> l(mu_);
+    return starts_;
+  }
+  std::vector<std::string> Cancels() {
+    std::lock_guard<std::mutex> l(mu_);
+    return cancels_;
+  }
+
+ private:
+  server::EngineRunner inner_;
+  const Clock& clock_;
+  std::mutex mu_;
+  std::vector<StartRecord> starts_;
+  std::vector<std::string> cancels_;
+};
+
+TimePoint At(const std::string& rfc3339) {
+  std::tm tm{};
+  strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return TimePoint(std::chrono::seconds(timegm(&tm)));
+}
+
+class SchedulerTest : public FileEngineTest {
+ protected:
+  void SetUp() override {
+    FileEngineTest::SetUp();
+    StartScheduler();
+  }
+  void TearDown() override {
+    StopScheduler();
+    FileEngineTest::TearDown();
+  }
+  void StartScheduler() {
+    runner_ = std::make_unique<RecordingRunner>(*engine_, clock_);
+    sched_ = std::make_unique<Scheduler>(*store_, clock_, *timers_, *runner_);
+    engine_->set_run_closed_listener([this](const history::Engine::RunClosed& rc) {
+      sched_->OnRunClosed(rc.namespace_id, rc.workflow_id, rc.run_id, rc.status, rc.chain_continues,
+                          rc.failure_message, rc.result, rc.failure);
+    });
+    Status s = sched_->Recover();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    Settle();
+  }
+  void StopScheduler() {
+    if (store_) store_->Close();
+    sched_.reset();
+    runner_.reset();
+  }
+  // Simulates a server restart on the same data directory at the current clock.
+  void RestartAll() {
+    StopScheduler();
+    CloseEngine();
+    OpenEngine(path());
+    StartScheduler();
+  }
+
+  // Runs everything due now until nothing more happens.
+  void Settle() {
+    for (int i = 0; i < 10000; ++i) {
+      size_t ran = timers_->RunDue();
+      ASSERT_TRUE(sched_->WaitNoneInFlight(kCallbackWait)) << "an engine call did not answer";
+      Barrier();
+      if (ran == 0 && sched_->InFlight() == 0 && timers_->RunDue() == 0) {
+        Barrier();
+        if (timers_->RunDue() == 0) return;
+      }
+    }
+    FAIL() << "scheduler did not settle";
+  }
+  // Moves the clock to `end` in steps of `step`, settling at each.
+  void RunUntil(TimePoint end, Duration step = std::chrono::minutes(1)) {
+    while (clock_.Now() < end) {
+      clock_.Set(std::min(end, clock_.Now() + step));
+      Settle();
+    }
+  }
+
+  Status Call(const std::function<void(Done)>& fn) {
+    auto p = std::make_shared<std::promise<Status>>();
+    auto f = p->get_future();
+    fn([p](const Status& s) { p->set_value(s); });
+    if (f.wait_for(kCallbackWait) != std::future_status::ready) return Status(Code::kDeadlineExceeded, "no answer");
+    return f.get();
+  }
+
+  wsv1::CreateScheduleRequest CreateRequest(const std::string& id, const spv1::ScheduleSpec& spec,
+                                            ev1::ScheduleOverlapPolicy overlap = ev1::SCHEDULE_OVERLAP_POLICY_ALLOW_ALL) {
+    wsv1::CreateScheduleRequest req;
+    req.set_namespace_(kNamespace);
+    req.set_schedule_id(id);
+    req.set_request_id("create-" + id);
+    *req.mutable_schedule()->mutable_spec() = spec;
+    auto* wf = req.mutable_schedule()->mutable_action()->mutable_start_workflow();
+    wf->set_workflow_id(id + "-wf");
+    wf->mutable_workflow_type()->set_name("ScheduledWorkflow");
+    wf->mutable_task_queue()->set_name(kTaskQueue);
+    req.mutable_schedule()->mutable_policies()->set_overlap_policy(overlap);
+    return req;
+  }
+  Status Create(const wsv1::CreateScheduleRequest& req) {
+    wsv1::CreateScheduleResponse resp;
+    Status s = Call([&](Done d) { sched_->CreateSchedule(req, &resp, std::move(d)); });
+    Settle();
+    return s;
+  }
+  wsv1::DescribeScheduleResponse Describe(const std::string& id, Status* status = nullptr) {
+    wsv1::DescribeScheduleRequest req;
+    req.set_namespace_(kNamespace);
+    req.set_schedule_id(id);
+    wsv1::DescribeScheduleResponse resp;
+    Status s = Call([&](Done d) { sched_->DescribeSchedule(req, &resp, std::move(d)); });
+    if (status) {
+      *status = s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
+    return resp;
+  }
+  Status Patch(const std::string& id, const spv1::SchedulePatch& patch) {
+    wsv1::PatchScheduleRequest req;
+    req.set_namespace_(kNamespace);
+    req.set_schedule_id(id);
+    *req.mutable_patch() = patch;
+    wsv1::PatchScheduleResponse resp;
+    Status s = Call([&](Done d) { sched_->PatchSchedule(req, &resp, std::move(d)); });
+    Settle();
+    return s;
+  }
+  static spv1::ScheduleSpec Every(Duration d) {
+    spv1::ScheduleSpec spec;
+    *spec.add_interval()->mutable_interval() = ToPbDuration(d);
+    return spec;
+  }
+  static spv1::ScheduleSpec Phrase(const std::string& phrase) {
+    auto spec = ParseSchedulePhrase(phrase);
+    EXPECT_TRUE(spec.ok()) << spec.status().ToString();
+    return spec.ok() ? *spec : spv1::ScheduleSpec();
+  }
+  ev1::WorkflowExecutionStatus StatusOf(const std::string& wid) {
+    return DescribeWf(wid).workflow_execution_info().status();
+  }
+
+  std::unique_ptr<RecordingRunner> runner_;
+  std::unique_ptr<Scheduler> sched_;
+};
+
+std::vector<std::string> Ids(const std::string& base, const std::vector<std::string>& times) {
+  std::vector<std::string> out;
+  for (const auto& t : times) out.push_back(base + "-" + t);
+  return out;
+}
+
+TEST_F(SchedulerTest, RunbookPhraseRunsEveryTwoHoursBetweenSixAndTenSast) {
+  clock_.Set(At("2026-03-02T00:00:00Z"));  // 02:00 SAST (UTC+2, no DST)
+  ASSERT_TRUE(Create(CreateRequest("checkers-hourly", Phrase("every 2h between 06:00-22:00 Africa/Johannesburg"))).ok());
+  RunUntil(At("2026-03-04T00:00:00Z"), std::chrono::minutes(10));
+  std::vector<std::string> expected;
+  for (const char* day : {"2026-03-02", "2026-03-03"}) {
+    for (int h = 4; h <= 20; h += 2) {  // 06:00..22:00 SAST
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%sT%02d:00:00Z", day, h);
+      expected.push_back(buf);
+    }
+  }
+  EXPECT_EQ(runner_->Started(), Ids("checkers-hourly-wf", expected));
+  // Each run started at its time (the clock moves in 10-minute steps; 06:00 is on a step).
+  for (const auto& s : runner_->All()) {
+    EXPECT_EQ(s.at, At(s.workflow_id.substr(std::string("checkers-hourly-wf-").size())));
+  }
+  // The started run carries Temporal's schedule search attributes.
+  auto wf = DescribeWf("checkers-hourly-wf-2026-03-02T04:00:00Z");
+  const auto& sa = wf.workflow_execution_info().search_attributes().indexed_fields();
+  ASSERT_TRUE(sa.contains("TemporalScheduledById"));
+  EXPECT_EQ(sa.at("TemporalScheduledById").data(), "\"checkers-hourly\"");
+  EXPECT_EQ(sa.at("TemporalScheduledStartTime").data(), "\"2026-03-02T04:00:00Z\"");
+  auto d = Describe("checkers-hourly");
+  EXPECT_EQ(d.info().action_count(), 18);
+  EXPECT_EQ(d.info().recent_actions_size(), 10);
+  ASSERT_GE(d.info().future_action_times_size(), 1);
+  EXPECT_EQ(FromPbTime(d.info().future_action_times(0)), At("2026-03-04T04:00:00Z"));
+  EXPECT_EQ(d.info().running_workflows_size(), 0);  // AllowAll runs are not tracked
+}
+
+TEST_F(SchedulerTest, NewYorkAcrossBothDstTransitions) {
+  // 01:30 and 02:30 New York time daily. 2026-03-08: 02:30 does not exist (spring forward);
+  // 2026-11-01: 01:30 happens twice (EDT, then EST).
+  clock_.Set(At("2026-03-07T00:00:00Z"));
+  ASSERT_TRUE(Create(CreateRequest("ny", Phrase("daily at 01:30,02:30 America/New_York"))).ok());
+  RunUntil(At("2026-03-10T00:00:00Z"), std::chrono::minutes(30));
+  EXPECT_EQ(runner_->Started(), Ids("ny-wf", {
+                                              "2026-03-07T06:30:00Z",  // 01:30 EST
+                                              "2026-03-07T07:30:00Z",  // 02:30 EST
+                                              "2026-03-08T06:30:00Z",  // 01:30 EST; no 02:30
+                                              "2026-03-09T05:30:00Z",  // 01:30 EDT
+                                              "2026-03-09T06:30:00Z",  // 02:30 EDT
+                                          }));
+  clock_.Set(At("2026-10-31T00:00:00Z"));
+  Settle();  // the catchup window (365 days) covers the jump: every time in between runs
+  size_t before = runner_->Started().size();
+  EXPECT_GT(before, 5u);
+  RunUntil(At("2026-11-03T00:00:00Z"), std::chrono::minutes(30));
+  auto all = runner_->Started();
+  std::vector<std::string> fall(all.begin() + before, all.end());
+  EXPECT_EQ(fall, Ids("ny-wf", {
+                                   "2026-10-31T05:30:00Z",  // 01:30 EDT
+                                   "2026-10-31T06:30:00Z",  // 02:30 EDT
+                                   "2026-11-01T05:30:00Z",  // 01:30 EDT
+                                   "2026-11-01T06:30:00Z",  // 01:30 EST (again)
+                                   "2026-11-01T07:30:00Z",  // 02:30 EST
+                                   "2026-11-02T06:30:00Z",  // 01:30 EST
+                                   "2026-11-02T07:30:00Z",  // 02:30 EST
+                               }));
+}
+
+// Every minute from 2024-01-01T00:00Z (the fixture's start); runs never finish by themselves.
+class OverlapTest : public SchedulerTest {
+ protected:
+  void CreateEveryMinute(ev1::ScheduleOverlapPolicy p) {
+    ASSERT_TRUE(Create(CreateRequest("ov", Every(std::chrono::minutes(1)), p)).ok());
+  }
+  void Minute(int m) { RunUntil(At("2024-01-01T00:00:00Z") + std::chrono::minutes(m)); }
+  static std::string Wf(int minute) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "ov-wf-2024-01-01T00:%02d:00Z", minute);
+    return buf;
+  }
+};
+
+TEST_F(OverlapTest, SkipDropsTimesWhileRunning) {
+  CreateEveryMinute(ev1::SCHEDULE_OVERLAP_POLICY_SKIP);
+  Minute(3);
+  EXPECT_EQ(runner_->Started(), std::vector<std::string>{Wf(1)});
+  EXPECT_EQ(Describe("ov").info().overlap_skipped(), 2);
+  ASSERT_TRUE(Terminate(Wf(1), "done").ok());
+  Settle();
+  EXPECT_EQ(Describe("ov").info().running_workflows_size(), 0);
+  Minute(4);
+  EXPECT_EQ(runner_->Started(), (std::vector<std::string>{Wf(1), Wf(4)}));
+  auto d = Describe("ov");
+  ASSERT_EQ(d.info().running_workflows_size(), 1);
+  EXPECT_EQ(d.info().running_workflows(0).workflow_id(), Wf(4));
+  EXPECT_EQ(d.info().recent_actions(0).start_workflow_status(), ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+}
+
+TEST_F(OverlapTest, BufferOneKeepsOnlyTheFirstOverlappingTime) {
+  CreateEveryMinute(ev1::SCHEDULE_OVERLAP_POLICY_BUFFER_ONE);
+  Minute(3);
+  EXPECT_EQ(runner_->Started(), std::vector<std::string>{Wf(1)});
+  auto d = Describe("ov");
+  EXPECT_EQ(d.info().buffer_size(), 1);
+  EXPECT_EQ(d.info().overlap_skipped(), 1);
+  ASSERT_TRUE(Terminate(Wf(1), "done").ok());
+  Settle();
+  EXPECT_EQ(runner_->Started(), (std::vector<std::string>{Wf(1), Wf(2)}));  // the buffered one, at once
+}
+
+TEST_F(OverlapTest, BufferAllRunsEveryTimeOneAfterAnother) {
+  CreateEveryMinute(ev1::SCHEDULE_OVERLAP_POLICY_BUFFER_ALL);
+  Minute(3);
+  EXPECT_EQ(Describe("ov").info().buffer_size(), 2);
+  ASSERT_TRUE(Terminate(Wf(1), "done").ok());
+  Settle();
+  EXPECT_EQ(runner_->Started(), (std::vector<std::string>{Wf(1), Wf(2)}));
+  ASSERT_TRUE(Terminate(Wf(2), "done").ok());
+  Settle();
+  EXPECT_EQ(runner_->Started(), (std::vector<std::string>{Wf(1), Wf(2), Wf(3)}));
+  EXPECT_EQ(Describe("ov").info().overlap_skipped(), 0);
+}
+
+TEST_F(OverlapTest, CancelOtherRequestsCancelAndStartsAfterTheClose) {
+  CreateEveryMinute(ev1::SCHEDULE_OVERLAP_POLICY_CANCEL_OTHER);
+  Minute(2);
+  EXPECT_EQ(runner_->Started(), std::vector<std::string>{Wf(1)});
+  ASSERT_FALSE(runner_->Cancels().empty());
+  EXPECT_EQ(runner_->Cancels()[0], Wf(1));
+  auto h = History(Wf(1));
+  bool cancel_requested = false;
+  for (const auto& e : h) cancel_requested |= e.event_type() == ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED;
+  EXPECT_TRUE(cancel_requested);
+  // The worker would now cancel the run; close it and the buffered time starts.
+  ASSERT_TRUE(Terminate(Wf(1), "cancelled").ok());
+  Settle();
+  EXPECT_EQ(runner_->Started(), (std::vector<std::string>{Wf(1), Wf(2)}));
+}
+
+TEST_F(OverlapTest, TerminateOtherTerminatesTheRunningOne) {
+  CreateEveryMinute(ev1::SCHEDULE_OVERLAP_POLICY_TERMINATE_OTHER);
+  Minute(3);
+  EXPECT_EQ(runner_->Started(), (std::vector<std::string>{Wf(1), Wf(2), Wf(3)}));
+  EXPECT_EQ(StatusOf(Wf(1)), ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  EXPECT_EQ(StatusOf(Wf(2)), ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  EXPECT_EQ(StatusOf(Wf(3)), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+}
+
+TEST_F(OverlapTest, AllowAllStartsEveryTime) {
+  CreateEveryMinute(ev1::SCHEDULE_OVERLAP_POLICY_ALLOW_ALL);
+  Minute(3);
+  EXPECT_EQ(runner_->Started(), (std::vector<std::string>{Wf(1), Wf(2), Wf(3)}));
+  for (int m = 1; m <= 3; ++m) EXPECT_EQ(StatusOf(Wf(m)), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  EXPECT_EQ(Describe("ov").info().running_workflows_size(), 0);
+}
+
+TEST_F(SchedulerTest, CatchupAfterThreeHoursDownWithOneHourWindow) {
+  auto req = CreateRequest("hourly", Every(std::chrono::hours(1)));
+  *req.mutable_schedule()->mutable_policies()->mutable_catchup_window() = ToPbDuration(std::chrono::hours(1));
+  ASSERT_TRUE(Create(req).ok());
+  RunUntil(At("2024-01-01T01:00:00Z"));
+  EXPECT_EQ(runner_->Started(), Ids("hourly-wf", {"2024-01-01T01:00:00Z"}));
+  // Down from 01:00 to 04:05: 02:00 and 03:00 are older than the window, 04:00 is not.
+  StopScheduler();
+  CloseEngine();
+  clock_.Set(At("2024-01-01T04:05:00Z"));
+  OpenEngine(path());
+  StartScheduler();
+  EXPECT_EQ(runner_->Started(), Ids("hourly-wf", {"2024-01-01T04:00:00Z"}));  // a new runner after restart
+  auto d = Describe("hourly");
+  EXPECT_EQ(d.info().missed_catchup_window(), 2);
+  EXPECT_EQ(d.info().action_count(), 2);
+  EXPECT_EQ(FromPbDuration(d.schedule().policies().catchup_window()), std::chrono::hours(1));
+}
+
+TEST_F(SchedulerTest, BackfillOverThreeYears) {
+  auto req = CreateRequest("bf", Phrase("daily at 12:00"));
+  req.mutable_schedule()->mutable_state()->set_paused(true);  // backfills run even when paused
+  ASSERT_TRUE(Create(req).ok());
+  spv1::SchedulePatch patch;
+  auto* b = patch.add_backfill_request();
+  *b->mutable_start_time() = ToPbTime(At("2021-01-01T12:00:00Z"));  // inclusive
+  *b->mutable_end_time() = ToPbTime(At("2023-12-31T12:00:00Z"));
+  b->set_overlap_policy(ev1::SCHEDULE_OVERLAP_POLICY_ALLOW_ALL);
+  ASSERT_TRUE(Patch("bf", patch).ok());
+  auto started = runner_->Started();
+  ASSERT_EQ(started.size(), 365u * 3);
+  EXPECT_EQ(started.front(), "bf-wf-2021-01-01T12:00:00Z");
+  EXPECT_EQ(started.back(), "bf-wf-2023-12-31T12:00:00Z");
+  EXPECT_EQ(std::set<std::string>(started.begin(), started.end()).size(), started.size());
+  auto d = Describe("bf");
+  EXPECT_EQ(d.info().action_count(), 365 * 3);
+  EXPECT_EQ(d.info().buffer_size(), 0);
+  EXPECT_EQ(d.info().buffer_dropped(), 0);
+}
+
+TEST_F(SchedulerTest, PauseAndUnpause) {
+  ASSERT_TRUE(Create(CreateRequest("p", Every(std::chrono::minutes(1)))).ok());
+  RunUntil(At("2024-01-01T00:01:00Z"));
+  spv1::SchedulePatch pause;
+  pause.set_pause("maintenance");
+  ASSERT_TRUE(Patch("p", pause).ok());
+  auto d = Describe("p");
+  EXPECT_TRUE(d.schedule().state().paused());
+  EXPECT_EQ(d.schedule().state().notes(), "maintenance");
+  RunUntil(At("2024-01-01T00:05:30Z"));
+  EXPECT_EQ(runner_->Started(), Ids("p-wf", {"2024-01-01T00:01:00Z"}));
+  spv1::SchedulePatch unpause;
+  unpause.set_unpause("back");
+  ASSERT_TRUE(Patch("p", unpause).ok());
+  RunUntil(At("2024-01-01T00:07:00Z"));
+  // Times while paused are not caught up.
+  EXPECT_EQ(runner_->Started(), Ids("p-wf", {"2024-01-01T00:01:00Z", "2024-01-01T00:06:00Z", "2024-01-01T00:07:00Z"}));
+  EXPECT_EQ(Describe("p").schedule().state().notes(), "back");
+}
+
+TEST_F(SchedulerTest, RemainingActionsReachZero) {
+  auto req = CreateRequest("lim", Every(std::chrono::minutes(1)));
+  req.mutable_schedule()->mutable_state()->set_limited_actions(true);
+  req.mutable_schedule()->mutable_state()->set_remaining_actions(3);
+  ASSERT_TRUE(Create(req).ok());
+  RunUntil(At("2024-01-01T00:06:00Z"));
+  EXPECT_EQ(runner_->Started().size(), 3u);
+  auto d = Describe("lim");
+  EXPECT_EQ(d.schedule().state().remaining_actions(), 0);
+  EXPECT_EQ(d.info().future_action_times_size(), 0);
+  // A manual trigger is still allowed.
+  spv1::SchedulePatch trigger;
+  trigger.mutable_trigger_immediately()->set_overlap_policy(ev1::SCHEDULE_OVERLAP_POLICY_ALLOW_ALL);
+  ASSERT_TRUE(Patch("lim", trigger).ok());
+  EXPECT_EQ(runner_->Started().size(), 4u);
+  EXPECT_EQ(runner_->Started().back(), "lim-wf-2024-01-01T00:06:00Z");
+}
+
+TEST_F(SchedulerTest, NoDoubleStartWhenProgressIsLostInACrash) {
+  ASSERT_TRUE(Create(CreateRequest("dd", Every(std::chrono::minutes(1)))).ok());
+  RunUntil(At("2024-01-01T00:01:00Z"));
+  auto rows = store_->LoadSchedules();
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  persistence::ScheduleRow snapshot = (*rows)[0];
+  RunUntil(At("2024-01-01T00:03:00Z"));
+  EXPECT_EQ(runner_->Started().size(), 3u);
+  // A crash after the engine made the starts at 00:02 and 00:03 durable but before the
+  // schedule's progress was: put the old record back and restart.
+  StopScheduler();
+  CloseEngine();
+  {
+    auto store = persistence::OpenSqliteStore({.path = path()});
+    ASSERT_TRUE(store.ok());
+    persistence::WriteBatch b;
+    b.upsert_schedules.push_back(snapshot);
+    ASSERT_TRUE((*store)->CommitSync(std::move(b)).ok());
+    (*store)->Close();
+  }
+  OpenEngine(path());
+  StartScheduler();
+  // 00:02 and 00:03 were processed again: the engine answered with the runs it had started.
+  auto all = runner_->All();
+  ASSERT_EQ(all.size(), 2u);
+  for (const auto& s : all) EXPECT_FALSE(s.started) << s.workflow_id;
+  EXPECT_EQ(all[0].workflow_id, "dd-wf-2024-01-01T00:02:00Z");
+  EXPECT_EQ(all[1].workflow_id, "dd-wf-2024-01-01T00:03:00Z");
+  RunUntil(At("2024-01-01T00:04:00Z"));
+  EXPECT_EQ(runner_->Started(), Ids("dd-wf", {"2024-01-01T00:04:00Z"}));
+  // One run per time in the engine.
+  for (const char* t : {"00:01", "00:02", "00:03", "00:04"}) {
+    auto h = History(std::string("dd-wf-2024-01-01T") + t + ":00Z");
+    EXPECT_FALSE(h.empty());
+  }
+}
+
+TEST_F(SchedulerTest, RestartKeepsTrackingRunningWorkflows) {
+  ASSERT_TRUE(Create(CreateRequest("rt", Every(std::chrono::minutes(1)), ev1::SCHEDULE_OVERLAP_POLICY_SKIP)).ok());
+  RunUntil(At("2024-01-01T00:01:00Z"));
+  RestartAll();
+  // The scheduler rebuilt from its record still tracks the run started before the restart.
+  ASSERT_TRUE(Terminate("rt-wf-2024-01-01T00:01:00Z", "x").ok());
+  Settle();
+  EXPECT_EQ(Describe("rt").info().running_workflows_size(), 0);
+  RunUntil(At("2024-01-01T00:02:00Z"));
+  EXPECT_EQ(runner_->Started(), Ids("rt-wf", {"2024-01-01T00:02:00Z"}));
+}
+
+TEST_F(SchedulerTest, PauseOnFailure) {
+  auto req = CreateRequest("pf", Every(std::chrono::minutes(1)), ev1::SCHEDULE_OVERLAP_POLICY_SKIP);
+  req.mutable_schedule()->mutable_policies()->set_pause_on_failure(true);
+  ASSERT_TRUE(Create(req).ok());
+  RunUntil(At("2024-01-01T00:01:00Z"));
+  auto task = PollWft();
+  cmdv1::Command fail;
+  fail.set_command_type(ev1::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION);
+  *fail.mutable_fail_workflow_execution_command_attributes()->mutable_failure() = history::testing::AppFailure("boom", true);
+  ASSERT_TRUE(CompleteWft(task.task_token(), {fail}).ok());
+  Settle();
+  auto d = Describe("pf");
+  EXPECT_TRUE(d.schedule().state().paused());
+  EXPECT_EQ(d.schedule().state().notes(), "paused due to workflow failure: pf-wf-2024-01-01T00:01:00Z: boom");
+  RunUntil(At("2024-01-01T00:03:00Z"));
+  EXPECT_EQ(runner_->Started().size(), 1u);
+}
+
+TEST_F(SchedulerTest, LastCompletionResultAndFailureReachTheNextRun) {
+  ASSERT_TRUE(Create(CreateRequest("lc", Every(std::chrono::minutes(1)), ev1::SCHEDULE_OVERLAP_POLICY_SKIP)).ok());
+  RunUntil(At("2024-01-01T00:01:00Z"));
+  auto task = PollWft();
+  ASSERT_TRUE(CompleteWft(task.task_token(), {history::testing::CompleteWorkflow("first result")}).ok());
+  Settle();
+  RunUntil(At("2024-01-01T00:02:00Z"));
+  auto second = History("lc-wf-2024-01-01T00:02:00Z");
+  ASSERT_FALSE(second.empty());
+  const auto& started = second[0].workflow_execution_started_event_attributes();
+  ASSERT_EQ(started.last_completion_result().payloads_size(), 1);
+  EXPECT_EQ(started.last_completion_result().payloads(0).data(), "\"first result\"");
+  EXPECT_FALSE(started.has_continued_failure());
+  // The second run fails: the third gets the failure and still the last result.
+  auto task2 = PollWft();
+  cmdv1::Command fail;
+  fail.set_command_type(ev1::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION);
+  *fail.mutable_fail_workflow_execution_command_attributes()->mutable_failure() = history::testing::AppFailure("boom", true);
+  ASSERT_TRUE(CompleteWft(task2.task_token(), {fail}).ok());
+  Settle();
+  RunUntil(At("2024-01-01T00:03:00Z"));
+  auto third = History("lc-wf-2024-01-01T00:03:00Z");
+  ASSERT_FALSE(third.empty());
+  const auto& s3 = third[0].workflow_execution_started_event_attributes();
+  EXPECT_EQ(s3.continued_failure().message(), "boom");
+  EXPECT_EQ(s3.last_completion_result().payloads(0).data(), "\"first result\"");
+}
+
+TEST_F(SchedulerTest, ErrorsUseTemporalCodes) {
+  ASSERT_TRUE(Create(CreateRequest("e", Every(std::chrono::minutes(1)))).ok());
+  auto dup = CreateRequest("e", Every(std::chrono::minutes(1)));
+  dup.set_request_id("another");
+  EXPECT_EQ(Create(dup).code(), Code::kAlreadyExists);
+  EXPECT_TRUE(Create(CreateRequest("e", Every(std::chrono::minutes(1)))).ok());  // same request id: deduped
+  Status s;
+  Describe("missing", &s);
+  EXPECT_EQ(s.code(), Code::kNotFound);
+  spv1::ScheduleSpec bad;
+  bad.add_cron_string("61 * * * *");
+  Status b = Create(CreateRequest("bad", bad));
+  EXPECT_EQ(b.code(), Code::kInvalidArgument);
+  EXPECT_EQ(b.message().rfind("Invalid schedule spec: ", 0), 0u) << b.message();
+  // Update with a stale conflict token.
+  auto d = Describe("e");
+  wsv1::UpdateScheduleRequest up;
+  up.set_namespace_(kNamespace);
+  up.set_schedule_id("e");
+  *up.mutable_schedule() = d.schedule();
+  up.set_conflict_token(d.conflict_token());
+  wsv1::UpdateScheduleResponse ur;
+  EXPECT_TRUE(Call([&](Done dn) { sched_->UpdateSchedule(up, &ur, std::move(dn)); }).ok());
+  EXPECT_EQ(Call([&](Done dn) { sched_->UpdateSchedule(up, &ur, std::move(dn)); }).code(), Code::kFailedPrecondition);
+  wsv1::ListSchedulesRequest lr;
+  lr.set_namespace_(kNamespace);
+  lr.set_query("WorkflowId = 'x' OR true");
+  wsv1::ListSchedulesResponse lresp;
+  EXPECT_EQ(Call([&](Done dn) { sched_->ListSchedules(lr, &lresp, std::move(dn)); }).code(), Code::kInvalidArgument);
+  lr.set_query("ScheduleId = 'e' AND TemporalSchedulePaused = false");
+  EXPECT_TRUE(Call([&](Done dn) { sched_->ListSchedules(lr, &lresp, std::move(dn)); }).ok());
+  ASSERT_EQ(lresp.schedules_size(), 1);
+  EXPECT_EQ(lresp.schedules(0).schedule_id(), "e");
+}
+
+TEST_F(SchedulerTest, ListScheduleMatchingTimes) {
+  ASSERT_TRUE(Create(CreateRequest("m", Phrase("every 2h between 06:00-22:00 Africa/Johannesburg"))).ok());
+  wsv1::ListScheduleMatchingTimesRequest req;
+  req.set_namespace_(kNamespace);
+  req.set_schedule_id("m");
+  *req.mutable_start_time() = ToPbTime(At("2026-03-02T00:00:00Z"));
+  *req.mutable_end_time() = ToPbTime(At("2026-03-02T23:59:59Z"));
+  wsv1::ListScheduleMatchingTimesResponse resp;
+  ASSERT_TRUE(Call([&](Done d) { sched_->ListScheduleMatchingTimes(req, &resp, std::move(d)); }).ok());
+  ASSERT_EQ(resp.start_time_size(), 9);
+  EXPECT_EQ(FromPbTime(resp.start_time(0)), At("2026-03-02T04:00:00Z"));
+  EXPECT_EQ(FromPbTime(resp.start_time(8)), At("2026-03-02T20:00:00Z"));
+}
+
+}  // namespace
+}  // namespace temporalite::scheduler
