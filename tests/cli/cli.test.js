@@ -851,7 +851,8 @@ const COMPLETION_CASES = [
   [['task-queue', 'describe', '--task-queue-type', ''], 'workflow activity nexus'],
   [['workflow', 'start', '--task-queue', 'work', '--workflow-i'], '--workflow-id'],
   [['completion', ''], ''],
-  [['', ], 'server workflow operator task-queue completion'],
+  [['', ], 'server workflow operator task-queue schedule completion'],
+  [['schedule', 't'], 'toggle trigger'],
 ];
 
 function completionScript(prefix) {
