@@ -22,7 +22,8 @@ struct ScheduleId {
 };
 
 void AddScheduleIdFlag(CLI::App* cmd, ScheduleId* s) {
-  cmd->add_option("-s,--schedule-id", s->id, "Schedule ID")->required()->type_name("ID");
+  // Also positional, as the runbook writes it: `schedule create checkers-hourly ...`.
+  cmd->add_option("schedule-id,-s,--schedule-id", s->id, "Schedule ID")->required()->type_name("ID");
 }
 
 // create/update: the "schedule-configuration", "schedule-id", "overlap-policy",

@@ -104,6 +104,14 @@ test('the runbook line creates a schedule that runs every 2h between 06:00 and 2
   assert.match(text, /TimeZoneName\s+Africa\/Johannesburg/);
   assert.match(text, /hour=6-22\/2/);
   assert.match(text, /OverlapPolicy\s+Skip/);
+
+  // The runbook's own form: the schedule id positional (`schedule create checkers-hourly ...`).
+  const positional = uniqueName('checkers-hourly');
+  const r = await cli(['schedule', 'create', positional, '--workflow', 'CheckersIngestionWorkflow',
+    '--task-queue', 'ingestion', '--schedule', 'every 2h between 06:00-22:00 Africa/Johannesburg']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await okJson(['schedule', 'describe', positional])).schedule.spec.timezoneName, 'Africa/Johannesburg');
+  await ok(['schedule', 'delete', positional]);
 });
 
 test('toggle, trigger, backfill, update and delete', async () => {
