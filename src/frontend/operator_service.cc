@@ -30,4 +30,9 @@ OperatorServiceImpl::Reactor* OperatorServiceImpl::ListSearchAttributes(Ctx* ctx
   return Unary(ctx, [&](history::Done done) { engine_.ListSearchAttributes(*req, resp, std::move(done)); });
 }
 
+OperatorServiceImpl::Reactor* OperatorServiceImpl::DeleteNamespace(Ctx* ctx, const osv1::DeleteNamespaceRequest* req,
+                                                                   osv1::DeleteNamespaceResponse* resp) {
+  return Unary(ctx, [&](history::Done done) { engine_.DeleteNamespace(*req, resp, std::move(done)); });
+}
+
 }  // namespace temporalite::frontend

@@ -1,5 +1,5 @@
 // The OperatorService frontend: search attributes (namespace-scoped, stored in the namespace
-// record). Everything else is UNIMPLEMENTED (gRPC's default), including DeleteNamespace.
+// record) and DeleteNamespace. Everything else is UNIMPLEMENTED (gRPC's default).
 #pragma once
 
 #include "history/engine.h"
@@ -21,6 +21,7 @@ class OperatorServiceImpl final : public osv1::OperatorService::CallbackService 
                                   osv1::RemoveSearchAttributesResponse*) override;
   Reactor* ListSearchAttributes(Ctx*, const osv1::ListSearchAttributesRequest*,
                                 osv1::ListSearchAttributesResponse*) override;
+  Reactor* DeleteNamespace(Ctx*, const osv1::DeleteNamespaceRequest*, osv1::DeleteNamespaceResponse*) override;
 
  private:
   history::Engine& engine_;

@@ -197,6 +197,7 @@ Status Engine::Recover() {
     }
   }
   ResumeBatchJobsLocked();
+  ResumeNamespaceDeletesLocked();
   TL_LOG_INFO("recovered %zu namespaces and %zu open workflow executions", namespaces_.size(), n);
   return Status::Ok();
 }
@@ -215,6 +216,8 @@ Result<const state::NamespaceRecord*> Engine::NamespaceByNameLocked(const std::s
   if (name.empty()) return InvalidArgument("Namespace not set on request.");
   auto it = namespaces_.find(name);
   if (it == namespaces_.end()) return NamespaceNotFound(name);
+  // A namespace being deleted (renamed "<name>-deleted-...") only describes.
+  if (it->second.info().state() == ev1::NAMESPACE_STATE_DELETED) return NamespaceNotFound(name);
   return &it->second;
 }
 
@@ -277,9 +280,14 @@ void Engine::DescribeNamespace(const wsv1::DescribeNamespaceRequest& req, wsv1::
     if (it == namespace_names_.end()) return l.unlock(), done(NamespaceNotFound(req.id()));
     rec = &namespaces_.at(it->second);
   } else {
-    auto r = NamespaceByNameLocked(req.namespace_());
-    if (!r.ok()) return l.unlock(), done(r.status());
-    rec = r.value();
+    auto it = namespaces_.find(req.namespace_());
+    if (it != namespaces_.end() && it->second.info().state() == ev1::NAMESPACE_STATE_DELETED) {
+      rec = &it->second;  // still describes (state Deleted) until its workflows are reclaimed
+    } else {
+      auto r = NamespaceByNameLocked(req.namespace_());
+      if (!r.ok()) return l.unlock(), done(r.status());
+      rec = r.value();
+    }
   }
   bool global = false;
   FillNamespace(*rec, options_, resp->mutable_namespace_info(), resp->mutable_config(), &global);
@@ -291,7 +299,10 @@ void Engine::DescribeNamespace(const wsv1::DescribeNamespaceRequest& req, wsv1::
 void Engine::ListNamespaces(const wsv1::ListNamespacesRequest& req, wsv1::ListNamespacesResponse* resp, Done done) {
   std::unique_lock<std::mutex> l(mu_);
   std::vector<std::string> names;
-  for (const auto& [name, rec] : namespaces_) names.push_back(name);
+  for (const auto& [name, rec] : namespaces_) {
+    if (rec.info().state() == ev1::NAMESPACE_STATE_DELETED && !req.namespace_filter().include_deleted()) continue;
+    names.push_back(name);
+  }
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
     auto* out = resp->add_namespaces();

@@ -126,6 +126,11 @@ class Engine {
   void ListSearchAttributes(const ::temporal::api::operatorservice::v1::ListSearchAttributesRequest& req,
                             ::temporal::api::operatorservice::v1::ListSearchAttributesResponse* resp, Done done);
 
+  // OperatorService DeleteNamespace (namespace_delete.cc): rename + mark Deleted now, delete its
+  // workflows and then the namespace in the background.
+  void DeleteNamespace(const ::temporal::api::operatorservice::v1::DeleteNamespaceRequest& req,
+                       ::temporal::api::operatorservice::v1::DeleteNamespaceResponse* resp, Done done);
+
   // Batch operations (batch.cc): terminate/cancel/signal/delete by query or list, in the
   // background at max_operations_per_second; jobs live in their namespace's record.
   void StartBatchOperation(const wsv1::StartBatchOperationRequest& req, wsv1::StartBatchOperationResponse* resp,
@@ -299,6 +304,9 @@ class Engine {
                               const std::string& cursor, int64_t next_index, bool last, int final_state,
                               TimePoint next_step_at = TimePoint{});
   void ResumeBatchJobsLocked();
+  // --- namespace deletion (namespace_delete.cc) ---
+  void ReclaimNamespaceStep(const std::string& ns_id);
+  void ResumeNamespaceDeletesLocked();
   IdConflict ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
                                      temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
                                      temporal::api::enums::v1::WorkflowIdConflictPolicy conflict);

@@ -104,6 +104,7 @@ enum Sql : int {
   kDeleteVisibility,
   kPutSchedule,
   kDeleteSchedule,
+  kDeleteNamespace,
   kNumWriterSql,
   kLoadNamespaces = kNumWriterSql,
   kLoadOpenExecutions,
@@ -152,6 +153,7 @@ constexpr const char* kSql[kNumSql] = {
     "DELETE FROM visibility WHERE run_id = ?1",
     "INSERT OR REPLACE INTO schedules(namespace_id, schedule_id, data) VALUES(?1, ?2, ?3)",
     "DELETE FROM schedules WHERE namespace_id = ?1 AND schedule_id = ?2",
+    "DELETE FROM namespaces WHERE id = ?1",
     "SELECT id, name, data FROM namespaces ORDER BY name",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE open = 1",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE run_id = ?1",
@@ -641,6 +643,11 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     Binder b(c.stmt(kDeleteSchedule));
     b.Text(1, r.namespace_id).Text(2, r.schedule_id);
     TL_RETURN_IF_ERROR(c.Run(kDeleteSchedule, b, "deleting schedule " + r.schedule_id));
+  }
+  for (const std::string& id : batch.delete_namespaces) {
+    Binder b(c.stmt(kDeleteNamespace));
+    b.Text(1, id);
+    TL_RETURN_IF_ERROR(c.Run(kDeleteNamespace, b, "deleting namespace " + id));
   }
   return Status::Ok();
 }

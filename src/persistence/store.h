@@ -129,11 +129,13 @@ struct WriteBatch {
   std::vector<std::string> delete_runs;
   std::vector<ScheduleRow> upsert_schedules;
   std::vector<ScheduleRow> delete_schedules;  // by (namespace_id, schedule_id); `data` unused
+  std::vector<std::string> delete_namespaces;  // namespace rows by id (applied last)
 
   bool empty() const {
     return upsert_namespaces.empty() && upsert_executions.empty() && upsert_current.empty() &&
            append_events.empty() && upsert_visibility.empty() && index_search_attributes.empty() &&
-           delete_runs.empty() && upsert_schedules.empty() && delete_schedules.empty();
+           delete_runs.empty() && upsert_schedules.empty() && delete_schedules.empty() &&
+           delete_namespaces.empty();
   }
   // Moves `other`'s rows to the end of this batch.
   void Append(WriteBatch&& other);

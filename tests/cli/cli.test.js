@@ -806,20 +806,25 @@ test('operator search-attribute create / list / remove', async () => {
   assert.match(reserved.stderr, /Search attribute WorkflowId is reserved by system\./);
 });
 
-test('operator namespace delete', { todo: 'server: OperatorService DeleteNamespace not implemented yet' }, async () => {
-  const ns = uniqueName('cli-ns-del');
-  await ok(['operator', 'namespace', 'create', '-n', ns]);
-  const out = await ok(['operator', 'namespace', 'delete', '-n', ns, '--yes']);
-  assert.match(out, new RegExp(`Namespace ${ns} has been deleted\\.`));
-});
-
-test('operator namespace delete: typed confirmation, clear error while the server lacks it', async (t) => {
+test('operator namespace delete: typed confirmation, then the namespace is gone', async () => {
   const ns = uniqueName('cli-ns-del');
   await ok(['operator', 'namespace', 'create', '-n', ns]);
   const mistyped = await tl(['operator', 'namespace', 'delete', '-n', ns], { stdin: 'wrong\n' });
   assert.equal(mistyped.code, 1);
   assert.match(mistyped.stderr, /^Error: user denied confirmation or mistyped the namespace name$/m);
-  await expectUnimplemented(t, ['operator', 'namespace', 'delete', '-n', ns, '--yes'], 'DeleteNamespace');
+  await ok(['operator', 'namespace', 'describe', '-n', ns]);
+  const typed = await ok(['operator', 'namespace', 'delete', '-n', ns], { stdin: `${ns}\n` });
+  assert.match(typed, new RegExp(`Namespace ${ns} has been deleted\\.`));
+  const gone = await tl(['operator', 'namespace', 'describe', '-n', ns]);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /not found/i);
+  const ns2 = uniqueName('cli-ns-del');
+  await ok(['operator', 'namespace', 'create', '-n', ns2]);
+  const json = await okJson(['operator', 'namespace', 'delete', '-n', ns2, '--yes']);
+  assert.match(json.deletedNamespace, new RegExp(`^${ns2}-deleted-[0-9a-f]{5}$`));
+  const missing = await tl(['operator', 'namespace', 'delete', '-n', uniqueName('never-created'), '--yes']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /is not found/);
 });
 
 // ---- shell completion --------------------------------------------------------------------------

@@ -1,0 +1,136 @@
+// OperatorService DeleteNamespace, as Temporal's delete-namespace workflow does it:
+//   1. mark the namespace Deleted and rename it to "<name>-deleted-<first 5 chars of its id>"
+//      (one commit; the reply names the new name, and the old name is free again at once);
+//   2. after namespace_delete_delay, reclaim in the background: every workflow of the namespace
+//      is deleted (running ones terminated first), a bounded number per transaction;
+//   3. when none is left, the namespace row goes.
+// The state is the record itself (state Deleted), so a restart resumes step 2.
+#include "common/log.h"
+#include "history/engine.h"
+#include "history/errors.h"
+#include "history/execution.h"
+#include "history/proto_time.h"
+
+namespace temporalite::history {
+
+namespace {
+constexpr int64_t kReclaimBatch = 100;
+}  // namespace
+
+void Engine::DeleteNamespace(const ::temporal::api::operatorservice::v1::DeleteNamespaceRequest& req,
+                             ::temporal::api::operatorservice::v1::DeleteNamespaceResponse* resp, Done done) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto fail = [&](Status s) {
+    l.unlock();
+    done(std::move(s));
+  };
+  std::string name = req.namespace_();
+  if (name.empty() && !req.namespace_id().empty()) {
+    auto it = namespace_names_.find(req.namespace_id());
+    if (it != namespace_names_.end()) name = it->second;
+  }
+  if (name.empty() && req.namespace_id().empty()) return fail(InvalidArgument("Namespace not set on request."));
+  if (name == "temporal-system") return fail(FailedPrecondition("unable to delete system namespace"));
+  auto it = namespaces_.find(name);
+  if (it == namespaces_.end()) {
+    // Temporal's delete workflow reports a missing namespace as an invalid argument.
+    return fail(InvalidArgument("namespace " + (name.empty() ? req.namespace_id() : name) + " is not found"));
+  }
+  if (req.has_namespace_delete_delay() && FromProto(req.namespace_delete_delay()) < Duration::zero()) {
+    return fail(InvalidArgument("NamespaceDeleteDelay must not be negative."));
+  }
+  state::NamespaceRecord rec = it->second;
+  const std::string id = rec.info().id();
+  std::string new_name = name;
+  if (rec.info().state() != ev1::NAMESPACE_STATE_DELETED) {
+    for (size_t n = 5; n <= id.size(); ++n) {
+      std::string candidate = name + "-deleted-" + id.substr(0, n);
+      if (!namespaces_.count(candidate)) {
+        new_name = candidate;
+        break;
+      }
+    }
+    if (new_name == name) return fail(Internal("unable to generate a new name for deleted namespace " + name));
+    rec.mutable_info()->set_state(ev1::NAMESPACE_STATE_DELETED);
+    rec.mutable_info()->set_name(new_name);
+    // Stop running batch jobs: their namespace is going away.
+    for (auto& j : *rec.mutable_batch_jobs()) {
+      if (j.state() == ev1::BATCH_OPERATION_STATE_RUNNING) {
+        j.set_state(ev1::BATCH_OPERATION_STATE_FAILED);
+        *j.mutable_close_time() = ToProto(clock_.Now());
+      }
+    }
+    namespaces_.erase(it);
+    namespace_names_[id] = new_name;
+    namespaces_[new_name] = rec;
+  }
+  resp->set_deleted_namespace(new_name);
+  Duration delay = req.has_namespace_delete_delay() ? FromProto(req.namespace_delete_delay()) : Duration::zero();
+  Txn txn;
+  txn.batch.upsert_namespaces.push_back({id, new_name, rec.SerializeAsString()});
+  txn.after_commit.push_back([this, id, delay] { timers_.Schedule(clock_.Now() + delay, [this, id] { ReclaimNamespaceStep(id); }); });
+  TL_LOG_INFO("namespace %s marked deleted as %s", name.c_str(), new_name.c_str());
+  CommitLocked(txn, std::move(done));
+}
+
+void Engine::ReclaimNamespaceStep(const std::string& ns_id) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto name_it = namespace_names_.find(ns_id);
+  if (name_it == namespace_names_.end()) return;
+  const std::string name = name_it->second;
+  if (namespaces_.at(name).info().state() != ev1::NAMESPACE_STATE_DELETED) return;
+  Txn txn;
+  // Open runs first (they are in memory): terminate, then delete, as DeleteWorkflowExecution does.
+  std::vector<std::string> open;
+  for (const auto& [run_id, ex] : runs_) {
+    if (ex->st.namespace_id() == ns_id && ex->open()) open.push_back(run_id);
+    if (static_cast<int64_t>(open.size()) >= kReclaimBatch) break;
+  }
+  for (const auto& run_id : open) {
+    auto rit = runs_.find(run_id);
+    if (rit == runs_.end() || !rit->second->open()) continue;
+    std::shared_ptr<Execution> ex = rit->second;  // keep alive across the terminate
+    TerminateLocked(txn, *ex, "Delete namespace", nullptr, "history-service");
+    txn.batch.delete_runs.push_back(run_id);
+  }
+  bool busy = false;  // closed runs still referenced in memory (closing right now)
+  if (static_cast<int64_t>(txn.batch.delete_runs.size()) < kReclaimBatch) {
+    auto closed = store_.ClosedRunsBefore(ns_id, INT64_MAX, kReclaimBatch);
+    if (!closed.ok()) {
+      TL_LOG_WARN("deleting namespace %s: %s", name.c_str(), closed.status().ToString().c_str());
+      l.unlock();
+      timers_.Schedule(clock_.Now() + std::chrono::seconds(1), [this, ns_id] { ReclaimNamespaceStep(ns_id); });
+      return;
+    }
+    for (auto& run_id : *closed) {
+      if (runs_.count(run_id)) {
+        busy = true;
+        continue;
+      }
+      txn.batch.delete_runs.push_back(std::move(run_id));
+    }
+  }
+  const bool done = txn.batch.delete_runs.empty() && !busy && open.empty();
+  if (done) {
+    // Nothing left: the namespace itself goes.
+    txn.batch.delete_namespaces.push_back(ns_id);
+    namespaces_.erase(name);
+    namespace_names_.erase(ns_id);
+    TL_LOG_INFO("namespace %s deleted", name.c_str());
+    CommitLocked(txn, nullptr);
+    return;
+  }
+  const Duration next = busy && txn.batch.delete_runs.empty() ? std::chrono::milliseconds(100) : Duration::zero();
+  txn.after_commit.push_back([this, ns_id, next] { timers_.Schedule(clock_.Now() + next, [this, ns_id] { ReclaimNamespaceStep(ns_id); }); });
+  CommitLocked(txn, nullptr);
+}
+
+void Engine::ResumeNamespaceDeletesLocked() {
+  for (const auto& [name, rec] : namespaces_) {
+    if (rec.info().state() != ev1::NAMESPACE_STATE_DELETED) continue;
+    std::string id = rec.info().id();
+    timers_.Schedule(clock_.Now(), [this, id] { ReclaimNamespaceStep(id); });
+  }
+}
+
+}  // namespace temporalite::history
