@@ -4,8 +4,7 @@
 // code are checked for text and `-o json` output. An in-process SDK worker (the official
 // TypeScript SDK) runs the workflows in ./workflows so that execute/result/describe have real runs.
 //
-// Tests of commands whose server side is not implemented yet are marked `todo` (they describe the
-// behaviour expected of a real Temporal server); separate tests assert the CLI's clear error today.
+// Schedule commands are in schedule.test.js.
 //
 // Run: node --test tests/cli/cli.test.js
 // Env: TEMPORALITE_BIN (server and CLI binary, default <repo>/build/temporalite); TEMPORALITE_CLI_BIN
@@ -598,21 +597,7 @@ test('text output has no colour when stdout is not a terminal; --color always fo
   await ok(['workflow', 'terminate', '-w', id]);
 });
 
-// ---- commands whose server side is not implemented yet ---------------------------------------
-// Each feature has a `todo` test of the behaviour a real Temporal server gives, and a test of the
-// CLI's clear error today (skipped once the server implements the method).
-
-/** Asserts today's "not implemented" error, or skips when the server has implemented `method`. */
-async function expectUnimplemented(t, args, method, opts) {
-  const r = await tl(args, opts);
-  if (r.code === 0 || !r.stderr.includes('(UNIMPLEMENTED)')) {
-    t.skip(`the server implements ${method} now (exit ${r.code}: ${r.stderr.trim()})`);
-    return;
-  }
-  assert.equal(r.code, 1, r.stderr);
-  assert.equal(r.stdout, '');
-  assert.match(r.stderr, new RegExp(`^Error: the server does not implement ${method} \\(UNIMPLEMENTED\\)$`, 'm'));
-}
+// ---- delete, batch, task queues, namespaces ---------------------------------------------------
 
 test('workflow list --status running lists running workflows', async () => {
   const id = await startWorkflow('sleeper');
@@ -718,14 +703,17 @@ test('workflow delete removes the execution', async () => {
   assert.match(out, /^Delete workflow succeeded$/m);
 });
 
-test('workflow delete: asks to confirm; clear error while the server lacks DeleteWorkflowExecution', async (t) => {
+test('workflow delete: asks to confirm, then the workflow is gone', async () => {
   const id = await startWorkflow('sleeper');
   const denied = await tl(['workflow', 'delete', '-w', id], { stdin: 'n\n' });
   assert.equal(denied.code, 1);
   assert.match(denied.stderr, new RegExp(`Delete Workflow "${id}"\\? y/N`));
   assert.match(denied.stderr, /^Error: user denied confirmation$/m);
-  await expectUnimplemented(t, ['workflow', 'delete', '-w', id, '--yes'], 'DeleteWorkflowExecution');
-  await tl(['workflow', 'terminate', '-w', id]);
+  await ok(['workflow', 'describe', '-w', id]);
+  await ok(['workflow', 'delete', '-w', id, '--yes']);
+  const gone = await tl(['workflow', 'describe', '-w', id]);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /not found/i);
 });
 
 test('batch terminate by query: confirmation prompt, the job runs, the workflows are terminated', async () => {
