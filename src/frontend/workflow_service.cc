@@ -108,6 +108,7 @@ TL_UNARY(ScanWorkflowExecutions, engine_.ScanWorkflowExecutions(*req, resp, std:
 TL_UNARY(CountWorkflowExecutions, engine_.CountWorkflowExecutions(*req, resp, std::move(done)))
 TL_UNARY(ListOpenWorkflowExecutions, engine_.ListOpenWorkflowExecutions(*req, resp, std::move(done)))
 TL_UNARY(ListClosedWorkflowExecutions, engine_.ListClosedWorkflowExecutions(*req, resp, std::move(done)))
+TL_UNARY(StartBatchOperation, engine_.StartBatchOperation(*req, std::move(done)))
 TL_UNARY(GetSearchAttributes, engine_.GetSearchAttributes(*req, resp, std::move(done)))
 
 #undef TL_UNARY

@@ -67,6 +67,8 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
                                       wsv1::ListOpenWorkflowExecutionsResponse*) override;
   Reactor* ListClosedWorkflowExecutions(Ctx*, const wsv1::ListClosedWorkflowExecutionsRequest*,
                                         wsv1::ListClosedWorkflowExecutionsResponse*) override;
+  Reactor* StartBatchOperation(Ctx*, const wsv1::StartBatchOperationRequest*,
+                               wsv1::StartBatchOperationResponse*) override;
   Reactor* GetSearchAttributes(Ctx*, const wsv1::GetSearchAttributesRequest*,
                                wsv1::GetSearchAttributesResponse*) override;
   Reactor* PollWorkflowTaskQueue(Ctx*, const wsv1::PollWorkflowTaskQueueRequest*,

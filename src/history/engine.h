@@ -115,6 +115,11 @@ class Engine {
                                     wsv1::ListClosedWorkflowExecutionsResponse* resp, Done done);
   void GetSearchAttributes(const wsv1::GetSearchAttributesRequest& req, wsv1::GetSearchAttributesResponse* resp,
                            Done done);
+  // Batch operations (terminate, cancel, signal, delete) on the workflows a visibility query or
+  // an execution list selects. Runs at once rather than as a tracked job: `done` follows once
+  // every operation's own commit is durable (per-workflow failures, e.g. already closed, are
+  // skipped as Temporal's batcher does). Describe/List/StopBatchOperation are not implemented.
+  void StartBatchOperation(const wsv1::StartBatchOperationRequest& req, Done done);
   // OperatorService search attributes (namespace-scoped, as Temporal does for SQL visibility).
   void AddSearchAttributes(const ::temporal::api::operatorservice::v1::AddSearchAttributesRequest& req, Done done);
   void RemoveSearchAttributes(const ::temporal::api::operatorservice::v1::RemoveSearchAttributesRequest& req, Done done);

@@ -741,26 +741,36 @@ test('workflow delete: asks to confirm; clear error while the server lacks Delet
   await tl(['workflow', 'terminate', '-w', id]);
 });
 
-test('batch terminate by query', { todo: 'server: StartBatchOperation not implemented yet (visibility, which it builds on, is done)' }, async () => {
+test('batch terminate by query', async () => {
   const id = await startWorkflow('sleeper');
-  const out = await ok(['workflow', 'terminate', '-q', `WorkflowId='${id}'`, '--yes', '--reason', 'batch']);
-  assert.match(out, /^Started batch for job ID: /m);
+  const other = await startWorkflow('sleeper');
+  try {
+    const out = await ok(['workflow', 'terminate', '-q', `WorkflowId='${id}'`, '--yes', '--reason', 'batch']);
+    assert.match(out, /^Started batch for job ID: /m);
+    // The server answers once the operations are durable.
+    assert.equal((await describeJson(id)).workflowExecutionInfo.status, 'WORKFLOW_EXECUTION_STATUS_TERMINATED');
+    assert.equal((await describeJson(other)).workflowExecutionInfo.status, 'WORKFLOW_EXECUTION_STATUS_RUNNING');
+  } finally {
+    await tl(['workflow', 'terminate', '-w', other]);
+  }
 });
 
-test('batch cancel / terminate: confirmation, flag checks and clear errors today', async (t) => {
+test('batch cancel / terminate: confirmation and flag checks', async () => {
   // Without --yes the CLI counts the matching workflows for the prompt (CountWorkflowExecutions),
-  // then starts the batch job (StartBatchOperation, not implemented yet).
+  // then starts the batch job (StartBatchOperation).
   const noSuch = uniqueName('NoSuchType');
-  const counted = await tl(['workflow', 'cancel', '-q', `WorkflowType='${noSuch}'`], { stdin: 'y\n' });
+  const counted = await tl(['workflow', 'cancel', '-q', `WorkflowType='${noSuch}'`, '--reason', 'r'], { stdin: 'y\n' });
+  assert.equal(counted.code, 0, counted.stderr);
   assert.match(counted.stderr, /Start batch against approximately 0 workflow\(s\)\? y\/N/);
-  await expectUnimplemented(t, ['workflow', 'cancel', '-q', `WorkflowType='${noSuch}'`], 'StartBatchOperation', { stdin: 'y\n' });
-  // With --yes it starts the batch job directly (StartBatchOperation).
-  const r = await tl(['workflow', 'terminate', '-q', "ExecutionStatus='Running'", '--yes']);
-  assert.match(r.stderr, /Start batch against workflows matching query "ExecutionStatus='Running'"\? y\/N yes/);
-  if (r.code !== 0) {
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^Error: the server does not implement StartBatchOperation \(UNIMPLEMENTED\)$/m);
-  }
+  assert.match(counted.stdout, /^Started batch for job ID: /m);
+  // With --yes it starts the batch job directly.
+  const q = `WorkflowType='${noSuch}'`;
+  const r = await tl(['workflow', 'terminate', '-q', q, '--yes', '--reason', 'r']);
+  assert.match(r.stderr, new RegExp(`Start batch against workflows matching query "${q}"\\? y/N yes`));
+  assert.equal(r.code, 0, r.stderr);
+  const bad = await tl(['workflow', 'terminate', '-q', 'NoSuchAttr = 1', '--yes', '--reason', 'r']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /column name 'NoSuchAttr' is not a valid search attribute/);
   const both = await tl(['workflow', 'cancel', '-q', 'x', '-w', 'y']);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /^Error: cannot set --query when --workflow-id is set$/m);

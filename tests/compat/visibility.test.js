@@ -401,3 +401,28 @@ test('custom search attributes are namespace-scoped', { timeout: TEST_TIMEOUT },
   // The --search-attribute ones were registered in the start-up namespaces only.
   assert.equal(list.customAttributes.CustomKeywordField, undefined);
 });
+
+test('StartBatchOperation by visibility query: signal and terminate the selected workflows; Temporal validation', { timeout: 60000 }, async () => {
+  const type = uniqueName('visBatch');
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    ids.push(`${type}-${i}`);
+    await suite.client.workflow.start(type, { taskQueue: 'no-worker-batch', workflowId: ids[i], searchAttributes: { CustomIntField: [i] } });
+  }
+  const svc = suite.client.workflowService;
+  const base = { namespace: NS, reason: 'batch test' };
+  await svc.startBatchOperation({ ...base, jobId: uniqueName('job'), visibilityQuery: `WorkflowType = '${type}' AND CustomIntField >= 1`,
+    signalOperation: { signal: 'poke', identity: 'batch' } });
+  for (const [i, id] of ids.entries()) {
+    const signals = eventsOfType(await suite.client.workflow.getHandle(id).fetchHistory(), 'WORKFLOW_EXECUTION_SIGNALED');
+    assert.equal(signals.length, i >= 1 ? 1 : 0, id);
+  }
+  await svc.startBatchOperation({ ...base, jobId: uniqueName('job'), visibilityQuery: `WorkflowType = '${type}'`, terminationOperation: { identity: 'batch' } });
+  assert.deepEqual(await listIds(`WorkflowType = '${type}' AND ExecutionStatus = 'Terminated'`), [...ids].sort());
+
+  await expectInvalid(svc.startBatchOperation({ ...base, visibilityQuery: 'x', terminationOperation: {} }), /^JobId is not set on request\.$/);
+  await expectInvalid(svc.startBatchOperation({ namespace: NS, jobId: 'j', visibilityQuery: 'x', terminationOperation: {} }),
+    /^must provide required parameters: BatchType,Reason,Namespace, AND one of \(Query OR Executions OR TargetExecutions\)$/);
+  await expectInvalid(svc.startBatchOperation({ ...base, jobId: 'j', visibilityQuery: 'Nope = 1', terminationOperation: {} }),
+    /column name 'Nope' is not a valid search attribute/);
+});
