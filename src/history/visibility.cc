@@ -358,22 +358,34 @@ void Engine::OnRetentionTimer() {
 }
 
 void Engine::RetentionSweep(std::function<void(int64_t)> done) {
-  std::unique_lock<std::mutex> l(mu_);
-  const TimePoint now = clock_.Now();
-  Txn txn;
-  for (const auto& [name, rec] : namespaces_) {
-    Duration ttl = FromProto(rec.config().workflow_execution_retention_ttl());
-    if (ttl <= Duration::zero()) continue;
-    int64_t cutoff = std::chrono::duration_cast<std::chrono::nanoseconds>((now - ttl).time_since_epoch()).count();
-    auto runs = store_.ClosedRunsBefore(rec.info().id(), cutoff, options_.retention_batch);
+  // Cutoffs under the lock; the store reads (indexed, up to `retention_batch` rows each) outside
+  // it, so transitions do not wait for them.
+  std::vector<std::pair<std::string, int64_t>> cutoffs;  // namespace id, close time before
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    const TimePoint now = clock_.Now();
+    for (const auto& [name, rec] : namespaces_) {
+      Duration ttl = FromProto(rec.config().workflow_execution_retention_ttl());
+      if (ttl <= Duration::zero()) continue;
+      cutoffs.emplace_back(rec.info().id(),
+                           std::chrono::duration_cast<std::chrono::nanoseconds>((now - ttl).time_since_epoch()).count());
+    }
+  }
+  std::vector<std::string> expired;
+  for (const auto& [ns_id, cutoff] : cutoffs) {
+    auto runs = store_.ClosedRunsBefore(ns_id, cutoff, options_.retention_batch);
     if (!runs.ok()) {
-      TL_LOG_WARN("retention: cannot read expired runs of %s: %s", name.c_str(), runs.status().ToString().c_str());
+      TL_LOG_WARN("retention: cannot read expired runs of namespace %s: %s", ns_id.c_str(), runs.status().ToString().c_str());
       continue;
     }
-    for (auto& run_id : *runs) {
-      if (runs_.count(run_id)) continue;  // still referenced in memory (closing right now)
-      txn.batch.delete_runs.push_back(std::move(run_id));
-    }
+    for (auto& r : *runs) expired.push_back(std::move(r));
+  }
+  std::unique_lock<std::mutex> l(mu_);
+  Txn txn;
+  for (auto& run_id : expired) {
+    // Closed runs are only read from the store; one still in memory is closing right now.
+    if (runs_.count(run_id)) continue;
+    txn.batch.delete_runs.push_back(std::move(run_id));
   }
   int64_t deleted = static_cast<int64_t>(txn.batch.delete_runs.size());
   if (deleted == 0) {

@@ -736,7 +736,15 @@ test('batch terminate by query: confirmation prompt, the job runs, the workflows
   assert.equal(last.workflowExecutionTerminatedEventAttributes.reason, 'batch');
 });
 
-test('batch cancel / terminate: flag checks', async () => {
+test('batch cancel / terminate: confirmation and flag checks', async () => {
+  // Without --yes the CLI counts the matching workflows for the prompt (CountWorkflowExecutions).
+  const noSuch = uniqueName('NoSuchType');
+  const declined = await tl(['workflow', 'cancel', '-q', `WorkflowType='${noSuch}'`, '--reason', 'r'], { stdin: 'n\n' });
+  assert.notEqual(declined.code, 0);
+  assert.match(declined.stderr, /Start batch against approximately 0 workflow\(s\)\? y\/N/);
+  const bad = await tl(['workflow', 'terminate', '-q', 'NoSuchAttr = 1', '--yes', '--reason', 'r']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /column name 'NoSuchAttr' is not a valid search attribute/);
   const both = await tl(['workflow', 'cancel', '-q', 'x', '-w', 'y']);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /^Error: cannot set --query when --workflow-id is set$/m);
@@ -746,9 +754,6 @@ test('batch cancel / terminate: flag checks', async () => {
   const jsonPrompt = await tl(['workflow', 'terminate', '-q', 'x', '-o', 'json']);
   assert.equal(jsonPrompt.code, 2);
   assert.match(jsonPrompt.stderr, /--yes/);
-  const badQuery = await tl(['workflow', 'terminate', '-q', 'NoSuchAttr = 1', '--yes']);
-  assert.equal(badQuery.code, 1);
-  assert.match(badQuery.stderr, /NoSuchAttr/);
 });
 
 test('task-queue describe lists the worker as a poller, per type', async () => {

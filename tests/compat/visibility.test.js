@@ -215,13 +215,12 @@ test('upsert from the workflow is listed; an undefined attribute fails the task 
     });
     await pollUntil(async () => (await listIds(`CustomKeywordField = 'upserted-${id}'`)).length === 1, { timeoutMs: 10000, what: 'upsert visible' });
     assert.deepEqual(await listIds(`CustomIntField = 42 AND WorkflowId = '${id}'`), [id]);
-    const [info] = [];
-    for await (const wf of suite.client.workflow.list({ query: `WorkflowId = '${id}'` })) {
-      assert.deepEqual(wf.searchAttributes.CustomKeywordField, ['upserted-' + id]);
-      assert.deepEqual(wf.memo, { note: 'memo!' });
-      assert.equal(wf.status.name, 'RUNNING');
-    }
-    void info;
+    const running = [];
+    for await (const wf of suite.client.workflow.list({ query: `WorkflowId = '${id}'` })) running.push(wf);
+    assert.equal(running.length, 1);
+    assert.deepEqual(running[0].searchAttributes.CustomKeywordField, ['upserted-' + id]);
+    assert.deepEqual(running[0].memo, { note: 'memo!' });
+    assert.equal(running[0].status.name, 'RUNNING');
     await h.signal('finish');
     assert.equal(await resultWithin(h), 'done');
     // The close is visible with Temporal's close-time fields.
@@ -382,4 +381,53 @@ test('datetime and duration value formats: ExecutionDuration "2h45m", "hh:mm:ss"
   assert.deepEqual(await listIds(`${w} AND ExecutionDuration > '1d'`), []);
   assert.deepEqual(await listIds(`${w} AND CloseTime > '2000-01-01T00:00:00.000000001Z'`), [id]);
   assert.deepEqual(await listIds(`${w} AND CloseTime < 946684800000000000`), []);
+});
+
+test('custom search attributes are namespace-scoped', { timeout: TEST_TIMEOUT }, async () => {
+  const ns = uniqueName('vis-ns');
+  await suite.client.workflowService.registerNamespace({ namespace: ns, workflowExecutionRetentionPeriod: { seconds: 86400 } });
+  const name = uniqueName('NsOnly').replace(/-/g, '_');
+  await suite.connection.operatorService.addSearchAttributes({ namespace: ns, searchAttributes: { [name]: IndexedValueType.INDEXED_VALUE_TYPE_INT } });
+  // Known in `ns`, unknown in `default` (queries and starts).
+  await suite.client.workflowService.countWorkflowExecutions({ namespace: ns, query: `${name} = 1` });
+  await expectInvalid(suite.client.workflowService.countWorkflowExecutions({ namespace: NS, query: `${name} = 1` }),
+    new RegExp(`column name '${name}' is not a valid search attribute`));
+  await expectInvalid(
+    suite.client.workflow.start('x', { taskQueue: 'no-worker', workflowId: uniqueName('wf-ns'), searchAttributes: { [name]: [1] } }),
+    new RegExp(`^search attribute ${name} is not defined$`),
+  );
+  const list = await suite.connection.operatorService.listSearchAttributes({ namespace: ns });
+  assert.equal(list.customAttributes[name], IndexedValueType.INDEXED_VALUE_TYPE_INT);
+  // The --search-attribute ones were registered in the start-up namespaces only.
+  assert.equal(list.customAttributes.CustomKeywordField, undefined);
+});
+
+test('StartBatchOperation by visibility query: signal and terminate the selected workflows; Temporal validation', { timeout: 60000 }, async () => {
+  const type = uniqueName('visBatch');
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    ids.push(`${type}-${i}`);
+    await suite.client.workflow.start(type, { taskQueue: 'no-worker-batch', workflowId: ids[i], searchAttributes: { CustomIntField: [i] } });
+  }
+  const svc = suite.client.workflowService;
+  const base = { namespace: NS, reason: 'batch test' };
+  // Batch jobs run in the background: wait for each to complete (batch.test.js covers the rest).
+  const runJob = async (req) => {
+    const jobId = uniqueName('job');
+    await svc.startBatchOperation({ ...req, jobId });
+    await pollUntil(async () => (await svc.describeBatchOperation({ namespace: NS, jobId })).state === 2, { timeoutMs: 20000, what: `job ${jobId}` });
+  };
+  await runJob({ ...base, visibilityQuery: `WorkflowType = '${type}' AND CustomIntField >= 1`, signalOperation: { signal: 'poke', identity: 'batch' } });
+  for (const [i, id] of ids.entries()) {
+    const signals = eventsOfType(await suite.client.workflow.getHandle(id).fetchHistory(), 'WORKFLOW_EXECUTION_SIGNALED');
+    assert.equal(signals.length, i >= 1 ? 1 : 0, id);
+  }
+  await runJob({ ...base, visibilityQuery: `WorkflowType = '${type}'`, terminationOperation: { identity: 'batch' } });
+  assert.deepEqual(await listIds(`WorkflowType = '${type}' AND ExecutionStatus = 'Terminated'`), [...ids].sort());
+
+  await expectInvalid(svc.startBatchOperation({ ...base, visibilityQuery: 'x', terminationOperation: {} }), /^JobId is not set on request\.$/);
+  await expectInvalid(svc.startBatchOperation({ namespace: NS, jobId: 'j', visibilityQuery: 'x', terminationOperation: {} }),
+    /^must provide required parameters: BatchType,Reason,Namespace, AND one of \(Query OR Executions OR TargetExecutions\)$/);
+  await expectInvalid(svc.startBatchOperation({ ...base, jobId: 'j', visibilityQuery: 'Nope = 1', terminationOperation: {} }),
+    /column name 'Nope' is not a valid search attribute/);
 });
