@@ -8,6 +8,7 @@
 #   TEMPORALITE_BIN   server binary (default build/temporalite)
 #   WORKFLOW_BENCH    bench binary  (default build/bench/workflow_bench)
 #   READY_TIMEOUT     seconds to wait for the server's "Server:" line (default 30)
+#   SERVER_ARGS       extra `server start-dev` flags, e.g. "--sqlite-pragma cache_size=-65536"
 # Paths are relative to the repository root. Exit status is workflow_bench's.
 set -euo pipefail
 
@@ -50,7 +51,7 @@ trap 'exit 143' TERM
 server_out="$tmp_dir/server.out"
 : >"$server_out"  # Exists before the background redirect races the first read.
 "$server_bin" server start-dev --ip 127.0.0.1 --port 0 \
-  --db-filename "$tmp_dir/temporalite.db" --headless --log-level warn \
+  --db-filename "$tmp_dir/temporalite.db" --headless --log-level warn ${SERVER_ARGS:-} \
   >"$server_out" 2>"$tmp_dir/server.err" &
 server_pid=$!
 
