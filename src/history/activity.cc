@@ -74,19 +74,26 @@ void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& a
   ArmActivityTimersLocked(ex, ai);
 }
 
+std::pair<Execution*, state::ActivityInfo*> Engine::LiveActivityTaskLocked(const matching::PendingTask& t) {
+  auto it = runs_.find(t.run_id);
+  if (it == runs_.end() || !it->second->open()) return {nullptr, nullptr};
+  auto ai = it->second->st.mutable_activities()->find(t.scheduled_event_id);
+  if (ai == it->second->st.mutable_activities()->end() || ai->second.attempt() != t.attempt || ai->second.started()) {
+    return {nullptr, nullptr};
+  }
+  return {it->second.get(), &ai->second};
+}
+
 bool Engine::TryMatchActivityPollLocked(Txn& txn, const matching::QueueKey& key,
                                         const std::shared_ptr<matching::PollWaiter>& waiter) {
   auto& q = queues_.Get(key);
   while (!q.backlog.empty()) {
     matching::PendingTask t = q.backlog.front();
     q.backlog.pop_front();
-    auto it = runs_.find(t.run_id);
-    if (it == runs_.end() || !it->second->open()) continue;
-    Execution& ex = *it->second;
-    auto ai = ex.st.mutable_activities()->find(t.scheduled_event_id);
-    if (ai == ex.st.mutable_activities()->end() || ai->second.attempt() != t.attempt || ai->second.started()) continue;
+    auto [ex, ai] = LiveActivityTaskLocked(t);
+    if (!ai) continue;  // stale: started, retried or closed meanwhile
     q.dispatched.Add(clock_.Now());
-    StartActivityLocked(txn, ex, ai->second, waiter);
+    StartActivityLocked(txn, *ex, *ai, waiter);
     return true;
   }
   return false;

@@ -292,6 +292,10 @@ class Engine {
     int32_t page_size = 0;
     std::string page_token;
   };
+  // Takes the engine mutex and runs ListLocked.
+  Status List(const ListArgs& args,
+              google::protobuf::RepeatedPtrField<temporal::api::workflow::v1::WorkflowExecutionInfo>* out,
+              std::string* next_token);
   // Runs a list query; fills `out` and `next_token`.
   Status ListLocked(std::unique_lock<std::mutex>& l, const ListArgs& args,
                     google::protobuf::RepeatedPtrField<temporal::api::workflow::v1::WorkflowExecutionInfo>* out,
@@ -390,6 +394,8 @@ class Engine {
   void DispatchWorkflowTaskLocked(Txn& txn, Execution& ex);
   void StartWorkflowTaskLocked(Txn& txn, Execution& ex, const std::shared_ptr<matching::PollWaiter>& waiter,
                                bool from_sticky);
+  // The execution whose workflow task `t` still is (scheduled, unstarted, on `queue`), or null.
+  Execution* LiveWorkflowTaskLocked(const matching::PendingTask& t, const std::string& queue);
   bool TryMatchWorkflowPollLocked(Txn& txn, const matching::QueueKey& key,
                                   const std::shared_ptr<matching::PollWaiter>& waiter);
   // Writes WorkflowTaskFailed/TimedOut, flushes buffered events and schedules the next task
@@ -411,6 +417,8 @@ class Engine {
   void DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai);
   void StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai,
                            const std::shared_ptr<matching::PollWaiter>& waiter);
+  // The activity attempt `t` still is (scheduled, unstarted) and its execution, or nulls.
+  std::pair<Execution*, state::ActivityInfo*> LiveActivityTaskLocked(const matching::PendingTask& t);
   bool TryMatchActivityPollLocked(Txn& txn, const matching::QueueKey& key,
                                   const std::shared_ptr<matching::PollWaiter>& waiter);
   void ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& ai);

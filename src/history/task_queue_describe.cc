@@ -52,22 +52,16 @@ void Engine::DescribeTaskQueue(const wsv1::DescribeTaskQueueRequest& req, wsv1::
   if (q) {
     for (const auto& t : q->backlog) {
       if (!t.query_id.empty()) continue;  // legacy query tasks are not backlog
-      auto it = runs_.find(t.run_id);
-      if (it == runs_.end() || !it->second->open()) continue;
-      const Execution& ex = *it->second;
       TimePoint since;
       if (activity) {
-        auto ai = ex.st.activities().find(t.scheduled_event_id);
-        if (ai == ex.st.activities().end() || ai->second.attempt() != t.attempt || ai->second.started()) continue;
-        since = FromProto(ai->second.current_attempt_scheduled_time());
-        if (since == TimePoint{}) since = FromProto(ai->second.scheduled_time());
+        auto [ex, ai] = LiveActivityTaskLocked(t);
+        if (!ai) continue;
+        since = FromProto(ai->current_attempt_scheduled_time());
+        if (since == TimePoint{}) since = FromProto(ai->scheduled_time());
       } else {
-        const auto& wft = ex.st.wft();
-        if (wft.scheduled_event_id() != t.scheduled_event_id || wft.started_event_id() != 0 ||
-            wft.attempt() != t.attempt || wft.task_queue() != key.name) {
-          continue;
-        }
-        since = FromProto(wft.scheduled_time());
+        const Execution* ex = LiveWorkflowTaskLocked(t, key.name);
+        if (!ex) continue;
+        since = FromProto(ex->st.wft().scheduled_time());
       }
       ++backlog;
       oldest = std::min(oldest, since);

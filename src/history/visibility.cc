@@ -41,6 +41,14 @@ std::string Quote(const std::string& v) {
 std::string Rfc3339(const google::protobuf::Timestamp& t) {
   return google::protobuf::util::TimeUtil::ToString(t);
 }
+
+// The workflow id and type filters the legacy ListOpen/ListClosed requests share.
+template <typename Req>
+void AppendIdAndTypeFilters(const Req& req, std::string* q) {
+  if (req.has_execution_filter()) *q += " AND WorkflowId = " + Quote(req.execution_filter().workflow_id());
+  if (req.has_type_filter()) *q += " AND WorkflowType = " + Quote(req.type_filter().name());
+}
+
 }  // namespace
 
 visibility::TypeMap Engine::CustomSearchAttributesLocked(const std::string& ns_id) const {
@@ -156,24 +164,26 @@ Status Engine::ListLocked(std::unique_lock<std::mutex>& l, const ListArgs& args,
   return Status::Ok();
 }
 
+Status Engine::List(const ListArgs& args,
+                    google::protobuf::RepeatedPtrField<wfv1::WorkflowExecutionInfo>* out, std::string* next_token) {
+  std::unique_lock<std::mutex> l(mu_);
+  return ListLocked(l, args, out, next_token);  // `l` releases the lock if ListLocked did not
+}
+
 void Engine::ListWorkflowExecutions(const wsv1::ListWorkflowExecutionsRequest& req,
                                     wsv1::ListWorkflowExecutionsResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
   std::string token;
-  Status s = ListLocked(l, {req.namespace_(), req.query(), req.page_size(), req.next_page_token()},
-                        resp->mutable_executions(), &token);
-  if (l.owns_lock()) l.unlock();
+  Status s = List({req.namespace_(), req.query(), req.page_size(), req.next_page_token()},
+                  resp->mutable_executions(), &token);
   resp->set_next_page_token(token);
   done(s);
 }
 
 void Engine::ScanWorkflowExecutions(const wsv1::ScanWorkflowExecutionsRequest& req,
                                     wsv1::ScanWorkflowExecutionsResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
   std::string token;
-  Status s = ListLocked(l, {req.namespace_(), req.query(), req.page_size(), req.next_page_token()},
-                        resp->mutable_executions(), &token);
-  if (l.owns_lock()) l.unlock();
+  Status s = List({req.namespace_(), req.query(), req.page_size(), req.next_page_token()},
+                  resp->mutable_executions(), &token);
   resp->set_next_page_token(token);
   done(s);
 }
@@ -186,13 +196,9 @@ void Engine::ListOpenWorkflowExecutions(const wsv1::ListOpenWorkflowExecutionsRe
     if (f.has_earliest_time()) q += " AND StartTime >= " + Quote(Rfc3339(f.earliest_time()));
     if (f.has_latest_time()) q += " AND StartTime <= " + Quote(Rfc3339(f.latest_time()));
   }
-  if (req.has_execution_filter()) q += " AND WorkflowId = " + Quote(req.execution_filter().workflow_id());
-  if (req.has_type_filter()) q += " AND WorkflowType = " + Quote(req.type_filter().name());
-  std::unique_lock<std::mutex> l(mu_);
+  AppendIdAndTypeFilters(req, &q);
   std::string token;
-  Status s = ListLocked(l, {req.namespace_(), q, req.maximum_page_size(), req.next_page_token()},
-                        resp->mutable_executions(), &token);
-  if (l.owns_lock()) l.unlock();
+  Status s = List({req.namespace_(), q, req.maximum_page_size(), req.next_page_token()}, resp->mutable_executions(), &token);
   resp->set_next_page_token(token);
   done(s);
 }
@@ -206,16 +212,12 @@ void Engine::ListClosedWorkflowExecutions(const wsv1::ListClosedWorkflowExecutio
     if (f.has_earliest_time()) q += " AND CloseTime >= " + Quote(Rfc3339(f.earliest_time()));
     if (f.has_latest_time()) q += " AND CloseTime <= " + Quote(Rfc3339(f.latest_time()));
   }
-  if (req.has_execution_filter()) q += " AND WorkflowId = " + Quote(req.execution_filter().workflow_id());
-  if (req.has_type_filter()) q += " AND WorkflowType = " + Quote(req.type_filter().name());
+  AppendIdAndTypeFilters(req, &q);
   if (req.has_status_filter()) {
     q += " AND ExecutionStatus = " + std::to_string(static_cast<int>(req.status_filter().status()));
   }
-  std::unique_lock<std::mutex> l(mu_);
   std::string token;
-  Status s = ListLocked(l, {req.namespace_(), q, req.maximum_page_size(), req.next_page_token()},
-                        resp->mutable_executions(), &token);
-  if (l.owns_lock()) l.unlock();
+  Status s = List({req.namespace_(), q, req.maximum_page_size(), req.next_page_token()}, resp->mutable_executions(), &token);
   resp->set_next_page_token(token);
   done(s);
 }

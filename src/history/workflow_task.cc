@@ -134,6 +134,17 @@ void Engine::ArmWorkflowTaskTimersLocked(Execution& ex) {
   timers_.Schedule(due, [this, run_id, sid, attempt, started] { OnWorkflowTaskTimeout(run_id, sid, attempt, started); });
 }
 
+Execution* Engine::LiveWorkflowTaskLocked(const matching::PendingTask& t, const std::string& queue) {
+  auto it = runs_.find(t.run_id);
+  if (it == runs_.end() || !it->second->open()) return nullptr;
+  const auto& wft = it->second->st.wft();
+  if (wft.scheduled_event_id() != t.scheduled_event_id || wft.started_event_id() != 0 ||
+      wft.attempt() != t.attempt || wft.task_queue() != queue) {
+    return nullptr;
+  }
+  return it->second.get();
+}
+
 bool Engine::TryMatchWorkflowPollLocked(Txn& txn, const matching::QueueKey& key,
                                         const std::shared_ptr<matching::PollWaiter>& waiter) {
   auto& q = queues_.Get(key);
@@ -160,16 +171,10 @@ bool Engine::TryMatchWorkflowPollLocked(Txn& txn, const matching::QueueKey& key,
       waiter->finish(Status::Ok());
       return true;
     }
-    auto it = runs_.find(t.run_id);
-    if (it == runs_.end() || !it->second->open()) continue;
-    Execution& ex = *it->second;
-    const auto& wft = ex.st.wft();
-    if (wft.scheduled_event_id() != t.scheduled_event_id || wft.started_event_id() != 0 ||
-        wft.attempt() != t.attempt || wft.task_queue() != key.name) {
-      continue;  // stale: already started elsewhere, timed out, or moved queues
-    }
+    Execution* ex = LiveWorkflowTaskLocked(t, key.name);
+    if (!ex) continue;  // stale: already started elsewhere, timed out, or moved queues
     q.dispatched.Add(clock_.Now());
-    StartWorkflowTaskLocked(txn, ex, waiter, wft.on_sticky_queue());
+    StartWorkflowTaskLocked(txn, *ex, waiter, ex->st.wft().on_sticky_queue());
     return true;
   }
   return false;

@@ -8,32 +8,13 @@ const assert = require('node:assert/strict');
 const { Connection } = require('@temporalio/client');
 const { temporal } = require('@temporalio/proto');
 
-const { pollUntil, uniqueName } = require('./harness');
+const { pollUntil, uniqueName, expectGrpcError } = require('./harness');
 const { TEST_TIMEOUT, NS, setupSuite, test } = require('./suite');
 
 const { BatchOperationState, BatchOperationType } = temporal.api.enums.v1;
 
 const suite = setupSuite();
 const { withWorker, terminateQuietly } = suite;
-
-function grpcCode(err) {
-  for (let e = err; e; e = e.cause) {
-    if (typeof e.code === 'number') return e.code;
-  }
-  return undefined;
-}
-
-async function expectCode(promise, code, pattern) {
-  let err;
-  try {
-    await promise;
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected gRPC code ${code}, got success`);
-  assert.equal(grpcCode(err), code, String(err && (err.details || err.message)));
-  if (pattern) assert.match(err.details || err.message, pattern);
-}
 
 const svc = () => suite.client.workflowService;
 
@@ -151,15 +132,15 @@ test('cancel by query, then delete the closed ones by query', { timeout: TEST_TI
 
 test('bad requests, duplicate job ids, one running job per namespace, stop', { timeout: TEST_TIMEOUT }, async () => {
   const base = { namespace: NS, reason: 'r', visibilityQuery: "WorkflowType = 'nothing'", terminationOperation: {} };
-  await expectCode(svc().startBatchOperation({ ...base, jobId: '' }), 3, /^JobId is not set on request\.$/);
-  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', reason: '' }), 3, /must provide required parameters/);
-  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', visibilityQuery: '' }), 3, /must provide required parameters/);
-  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', executions: [{ workflowId: 'a' }] }), 3, /mutually exclusive/);
-  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', visibilityQuery: 'Bogus = 1' }), 3, /Bogus/);
-  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', visibilityQuery: "WorkflowType = 'a' ORDER BY StartTime" }), 3, /ORDER BY/);
-  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', terminationOperation: undefined, signalOperation: { signal: '' } }), 3, /SignalName/);
-  await expectCode(svc().startBatchOperation({ ...base, jobId: 'x', namespace: 'no-such-ns' }), 5);
-  await expectCode(svc().describeBatchOperation({ namespace: NS, jobId: 'no-such-job' }), 5);
+  await expectGrpcError(svc().startBatchOperation({ ...base, jobId: '' }), 3, /^JobId is not set on request\.$/);
+  await expectGrpcError(svc().startBatchOperation({ ...base, jobId: 'x', reason: '' }), 3, /must provide required parameters/);
+  await expectGrpcError(svc().startBatchOperation({ ...base, jobId: 'x', visibilityQuery: '' }), 3, /must provide required parameters/);
+  await expectGrpcError(svc().startBatchOperation({ ...base, jobId: 'x', executions: [{ workflowId: 'a' }] }), 3, /mutually exclusive/);
+  await expectGrpcError(svc().startBatchOperation({ ...base, jobId: 'x', visibilityQuery: 'Bogus = 1' }), 3, /Bogus/);
+  await expectGrpcError(svc().startBatchOperation({ ...base, jobId: 'x', visibilityQuery: "WorkflowType = 'a' ORDER BY StartTime" }), 3, /ORDER BY/);
+  await expectGrpcError(svc().startBatchOperation({ ...base, jobId: 'x', terminationOperation: undefined, signalOperation: { signal: '' } }), 3, /SignalName/);
+  await expectGrpcError(svc().startBatchOperation({ ...base, jobId: 'x', namespace: 'no-such-ns' }), 5);
+  await expectGrpcError(svc().describeBatchOperation({ namespace: NS, jobId: 'no-such-job' }), 5);
 
   // A slow job (20 targets at 1/s) is running: a second one is refused, the same id is a duplicate.
   const { type, ids } = await startIdle(20, 'batchSlow');
@@ -168,15 +149,15 @@ test('bad requests, duplicate job ids, one running job per namespace, stop', { t
   // The SDK retries RESOURCE_EXHAUSTED by default; a connection without interceptors shows it.
   const raw = await Connection.connect({ address: suite.server.address, interceptors: [] });
   try {
-    await expectCode(raw.workflowService.startBatchOperation({ ...base, jobId: uniqueName('job-second') }), 8, /^Max concurrent batch operations is reached$/);
+    await expectGrpcError(raw.workflowService.startBatchOperation({ ...base, jobId: uniqueName('job-second') }), 8, /^Max concurrent batch operations is reached$/);
   } finally {
     await raw.close();
   }
-  await expectCode(svc().startBatchOperation({ ...base, jobId: slow }), 6);
+  await expectGrpcError(svc().startBatchOperation({ ...base, jobId: slow }), 6);
   // Stop: the job ends FAILED (Temporal terminates its batch workflow) and does no more.
   await svc().stopBatchOperation({ namespace: NS, jobId: slow, reason: 'enough', identity: 'tester' });
   const d = await waitForJob(slow, BatchOperationState.BATCH_OPERATION_STATE_FAILED);
-  await expectCode(svc().stopBatchOperation({ namespace: NS, jobId: slow, reason: 'again' }), 9);
+  await expectGrpcError(svc().stopBatchOperation({ namespace: NS, jobId: slow, reason: 'again' }), 9);
   await new Promise((r) => setTimeout(r, 1500));  // longer than one chunk interval at 1/s
   const after = await svc().describeBatchOperation({ namespace: NS, jobId: slow });
   assert.equal(Number(after.completeOperationCount), Number(d.completeOperationCount));

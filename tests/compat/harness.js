@@ -1,4 +1,5 @@
 'use strict';
+const assert = require('node:assert/strict');
 // Shared test harness for the Temporalite compatibility / crash / bad-input suites.
 //
 // startServer() launches the temporalite binary (env TEMPORALITE_BIN, default
@@ -292,6 +293,29 @@ function uniqueName(prefix) {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${uniqueCounter}`;
 }
 
+/** The gRPC status code of `err` or of one of its causes (SDK errors wrap it), or undefined. */
+function grpcCode(err) {
+  for (let e = err, depth = 0; e && depth < 6; e = e.cause, depth++) {
+    if (typeof e.code === 'number') return e.code;
+  }
+  return undefined;
+}
+
+/** Awaits `promise`, which must fail with gRPC status `code` (and a message matching `pattern`). */
+async function expectGrpcError(promise, code, pattern) {
+  let err;
+  try {
+    await promise;
+  } catch (e) {
+    err = e;
+  }
+  if (!err) throw new assert.AssertionError({ message: `expected gRPC code ${code}, got success` });
+  let e = err;
+  while (e && typeof e.code !== 'number' && e.cause) e = e.cause;
+  assert.equal(grpcCode(err), code, String(e && (e.details || e.message)));
+  if (pattern) assert.match(e.details || e.message, pattern);
+}
+
 module.exports = {
   REPO_ROOT,
   serverBinary,
@@ -306,4 +330,6 @@ module.exports = {
   eventsOfType,
   eventTypeNames,
   uniqueName,
+  grpcCode,
+  expectGrpcError,
 };

@@ -7,31 +7,12 @@ const assert = require('node:assert/strict');
 const { Client } = require('@temporalio/client');
 const { temporal } = require('@temporalio/proto');
 
-const { pollUntil, uniqueName } = require('./harness');
+const { pollUntil, uniqueName, grpcCode, expectGrpcError } = require('./harness');
 const { TEST_TIMEOUT, setupSuite, test } = require('./suite');
 
 const { NamespaceState } = temporal.api.enums.v1;
 
 const suite = setupSuite();
-
-function grpcCode(err) {
-  for (let e = err; e; e = e.cause) {
-    if (typeof e.code === 'number') return e.code;
-  }
-  return undefined;
-}
-
-async function expectCode(promise, code, pattern) {
-  let err;
-  try {
-    await promise;
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected gRPC code ${code}, got success`);
-  assert.equal(grpcCode(err), code, String(err && (err.details || err.message)));
-  if (pattern) assert.match(err.details || err.message, pattern);
-}
 
 test('DeleteNamespace: renamed and Deleted at once, its workflows and then itself reclaimed; the name is reusable', { timeout: TEST_TIMEOUT }, async () => {
   const svc = suite.connection.workflowService;
@@ -48,7 +29,7 @@ test('DeleteNamespace: renamed and Deleted at once, its workflows and then itsel
   const resp = await op.deleteNamespace({ namespace: ns });
   assert.equal(resp.deletedNamespace, `${ns}-deleted-${id.slice(0, 5)}`);
   // The old name is gone immediately; the renamed one describes as Deleted until reclaimed.
-  await expectCode(svc.describeNamespace({ namespace: ns }), 5);
+  await expectGrpcError(svc.describeNamespace({ namespace: ns }), 5);
   await assert.rejects(client.workflow.start('anything', { taskQueue: 'nobody', workflowId: 'late' }), { name: 'NamespaceNotFoundError' });
   const listed = await svc.listNamespaces({});
   assert.ok(!listed.namespaces.some((n) => n.namespaceInfo.name.startsWith(ns)), 'deleted namespaces are not listed');
@@ -75,7 +56,7 @@ test('DeleteNamespace: renamed and Deleted at once, its workflows and then itsel
 
 test('DeleteNamespace errors', { timeout: TEST_TIMEOUT }, async () => {
   const op = suite.connection.operatorService;
-  await expectCode(op.deleteNamespace({ namespace: 'no-such-namespace' }), 3, /^namespace no-such-namespace is not found$/);
-  await expectCode(op.deleteNamespace({}), 3, /Namespace not set on request/);
-  await expectCode(op.deleteNamespace({ namespace: 'temporal-system' }), 9, /unable to delete system namespace/);
+  await expectGrpcError(op.deleteNamespace({ namespace: 'no-such-namespace' }), 3, /^namespace no-such-namespace is not found$/);
+  await expectGrpcError(op.deleteNamespace({}), 3, /Namespace not set on request/);
+  await expectGrpcError(op.deleteNamespace({ namespace: 'temporal-system' }), 9, /unable to delete system namespace/);
 });

@@ -10,7 +10,7 @@ const assert = require('node:assert/strict');
 
 const { temporal } = require('@temporalio/proto');
 
-const { pollUntil, uniqueName, eventsOfType } = require('./harness');
+const { pollUntil, uniqueName, eventsOfType, grpcCode, expectGrpcError } = require('./harness');
 const { TEST_TIMEOUT, NS, setupSuite, resultWithin, test } = require('./suite');
 
 const { IndexedValueType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
@@ -21,27 +21,7 @@ const suite = setupSuite({
 const { withWorker, terminateQuietly } = suite;
 
 const INVALID_ARGUMENT = 3;
-
-function grpcError(err) {
-  for (let e = err; e; e = e.cause) {
-    if (typeof e.code === 'number') return e;
-  }
-  return undefined;
-}
-
-async function expectInvalid(promise, pattern) {
-  let err;
-  try {
-    await promise;
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected INVALID_ARGUMENT matching ${pattern}, got success`);
-  const g = grpcError(err);
-  assert.ok(g, `expected a gRPC error, got ${err && err.stack}`);
-  assert.equal(g.code, INVALID_ARGUMENT, `code of ${g.details || g.message}`);
-  assert.match(g.details || g.message, pattern);
-}
+const expectInvalid = (promise, pattern) => expectGrpcError(promise, INVALID_ARGUMENT, pattern);
 
 async function listIds(query) {
   const ids = [];
@@ -114,7 +94,7 @@ test('operator search attributes: --search-attribute, add, list, remove and Temp
   list = await op.listSearchAttributes({ namespace: NS });
   assert.equal(list.customAttributes[name], undefined);
   // Namespace-scoped: another namespace does not see the default namespace's attributes.
-  await assert.rejects(op.listSearchAttributes({ namespace: 'no-such-namespace' }), (e) => grpcError(e).code === 5);
+  await assert.rejects(op.listSearchAttributes({ namespace: 'no-such-namespace' }), (e) => grpcCode(e) === 5);
 });
 
 test('start: search attributes of every type are stored, described and filterable with every operator', { timeout: 60000 }, async () => {

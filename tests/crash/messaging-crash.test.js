@@ -46,6 +46,7 @@ const {
   eventTypeName,
   eventsOfType,
   uniqueName,
+  grpcCode,
 } = require('../compat/harness');
 
 const NS = 'default';
@@ -100,14 +101,6 @@ const BENIGN_TASK_FAILURES = new Set([
 ]);
 
 const sleepMs = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** The gRPC status code of `err` or of one of its causes, or undefined. */
-function grpcCode(err) {
-  for (let e = err, depth = 0; e && depth < 6; e = e.cause, depth++) {
-    if (typeof e.code === 'number') return e.code;
-  }
-  return undefined;
-}
 
 function describeErr(err) {
   let s = `${err && err.name}: ${err && err.message}`;
