@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libhowardhinnant-date-dev tzdata
   zsh      # tests of the generated zsh completion script
   openssl  # certificates for the CLI TLS tests
+  libpqxx-dev libcurl4-openssl-dev libcpp-httplib-dev  # infra/orchestration (ingestion)
+  postgresql  # ingestion tests create their own cluster
 )
 
 missing=()
