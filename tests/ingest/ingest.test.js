@@ -15,7 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 const PgBoss = require('pg-boss');
 
-const { startPostgres, freePort } = require('./postgres');
+const { startPostgres, freePort } = require('../../infra/orchestration/scripts/local-postgres.cjs');
 const { REPO_ROOT, INGEST_BIN, startFixture, run } = require('./fixture');
 
 const STORES = { 'sixty60-jhb': 1200, 'sixty60-cpt': 3000 };

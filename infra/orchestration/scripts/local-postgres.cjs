@@ -1,5 +1,5 @@
 'use strict';
-// A throwaway PostgreSQL cluster for tests (Debian's postgresql package): initdb in a temp dir,
+// A throwaway PostgreSQL cluster for tests, the benchmark and the demo (Debian's postgresql package): initdb in a temp dir,
 // postgres on a free loopback port, trust auth for the cluster's own superuser "tillless".
 // PostgreSQL refuses to run as root, so as root the cluster belongs to the package's dedicated
 // `postgres` system user (setpriv drops to it; no shell or password involved).
