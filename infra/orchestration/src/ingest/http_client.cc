@@ -67,7 +67,6 @@ Result<HttpResponse> HttpClient::SendOnce(const std::string& method, const std::
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, WriteHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
-  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
   if (method == "POST") {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());

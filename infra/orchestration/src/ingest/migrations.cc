@@ -34,9 +34,9 @@ CREATE TABLE retailer_item_price (
   previous_price_cents bigint,
   change_kind        text NOT NULL,
   observed_at        timestamptz NOT NULL DEFAULT now(),
-  UNIQUE (retailer, store_id, item_id, run_id)
+  -- One row per item per run; run_id first so the run's summary and price changes use it too.
+  UNIQUE (run_id, retailer, store_id, item_id)
 );
-CREATE INDEX retailer_item_price_run ON retailer_item_price (run_id, change_kind);
 CREATE TABLE retailer_item_latest (
   retailer          text NOT NULL,
   store_id          text NOT NULL,
