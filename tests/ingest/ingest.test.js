@@ -33,6 +33,7 @@ function env(extra = {}) {
     INGEST_CONCURRENCY: '4',
     HTTP_TIMEOUT_MS: '1000',
     PG_BOSS_PRICE_QUEUE: 'price-changes',
+    npm_config_update_notifier: 'false',
     ...extra,
   };
 }
@@ -181,6 +182,27 @@ test('PostgreSQL restarted mid-run: the run completes with exactly one row per i
   assert.equal(s.itemsWritten, exp.wellFormed);
   assert.equal(s.malformed, exp.malformed);
   assert.equal(rows('cpt-restart'), `${exp.wellFormed}/${exp.wellFormed}`);
+});
+
+test('the runner SIGKILLed mid-run and run again with the same run id: exactly one row per item', { timeout: 120000 }, async () => {
+  const exp = await fixture.expected('sixty60-cpt');
+  for (const category of ['bakery', 'household']) {
+    for (let page = 1; page <= 8; page++) await fixture.fault({ store: 'sixty60-cpt', category, page, kind: 'slow', times: 1, delayMs: 300 });
+  }
+  const { spawn } = require('node:child_process');
+  const child = spawn(INGEST_BIN, ['run', '--env-file', path.join(tmp, 'none.env'), '--store-id', 'sixty60-cpt', '--force-refresh', '--run-id', 'cpt-kill'],
+    { env: { ...process.env, ...env({ INGEST_PAGE_SIZE: '50', INGEST_CONCURRENCY: '2' }) }, stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  await pollUntil(() => Number(pg.psql(`SELECT count(*) FROM retailer_item_price WHERE run_id = 'cpt-kill'`)) > 0, 60000);
+  child.kill('SIGKILL');
+  assert.equal((await exited).signal, 'SIGKILL');
+  const partial = Number(pg.psql(`SELECT count(*) FROM retailer_item_price WHERE run_id = 'cpt-kill'`));
+  assert.ok(partial > 0 && partial < exp.wellFormed, `killed mid-run: ${partial} of ${exp.wellFormed}`);
+  assert.equal(pg.psql(`SELECT status FROM ingest_run WHERE run_id = 'cpt-kill'`), 'running');
+  const s = summaryOf(await ingest(['--store-id', 'sixty60-cpt', '--force-refresh', '--run-id', 'cpt-kill']));
+  assert.equal(s.itemsWritten, exp.wellFormed);
+  assert.equal(rows('cpt-kill'), `${exp.wellFormed}/${exp.wellFormed}`);
+  assert.equal(pg.psql(`SELECT status FROM ingest_run WHERE run_id = 'cpt-kill'`), 'completed');
 });
 
 test('C++ and Node pg-boss share jobs: send, fetch (SKIP LOCKED), complete, fail, singleton, dashboard', { timeout: 60000 }, async () => {
