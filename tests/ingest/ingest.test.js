@@ -279,6 +279,13 @@ test('C++ and Node pg-boss share jobs: send, fetch (SKIP LOCKED), complete, fail
   }
 });
 
+test('wrong retailer credentials fail the run clearly (no retries)', { timeout: 30000 }, async () => {
+  const r = await ingest(['--store-id', 'sixty60-jhb', '--run-id', 'bad-auth'], { SIXTY60_CLIENT_SECRET: 'wrong' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /UNAUTHENTICATED: ListCategories failed after 1 attempt\(s\): retailer rejected the credentials \(SIXTY60_CLIENT_ID \/ SIXTY60_CLIENT_SECRET\): HTTP 401/);
+  assert.equal(pg.psql(`SELECT status FROM ingest_run WHERE run_id = 'bad-auth'`), 'failed');
+});
+
 test('a different pg-boss schema version is refused clearly', { timeout: 30000 }, async () => {
   pg.psql('CREATE DATABASE otherboss', 'tillless');
   const boss = new PgBoss({ connectionString: pg.url('otherboss'), supervise: false, schedule: false });

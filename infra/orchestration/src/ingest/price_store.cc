@@ -14,6 +14,70 @@ const char* UnitName(BaseUnit u) {
   return "each";
 }
 
+// A PostgreSQL array literal, elements double-quoted ("NULL" unquoted for a null).
+class ArrayLiteral {
+ public:
+  void Add(const std::string& v) {
+    Sep();
+    out_ += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') out_ += '\\';
+      out_ += c;
+    }
+    out_ += '"';
+  }
+  void AddRaw(const std::string& v) {
+    Sep();
+    out_ += v;
+  }
+  void AddNull() { AddRaw("NULL"); }
+  std::string Finish() { return out_ + '}'; }
+
+ private:
+  void Sep() { out_ += out_.size() == 1 ? "" : ","; }
+  std::string out_ = "{";
+};
+
+// One statement for every page: the page's columns arrive as 13 arrays (cheaper for the server
+// to read than a VALUES list of literals, and the plan is reused).
+constexpr const char* kWritePageSql = R"sql(
+WITH i AS (
+  SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
+                       $10::text[], $11::int[], $12::float8[], $13::text[], $14::bigint[], $15::text[],
+                       $16::text[])
+    AS t(item_id, title, brand, category, price_cents, promo_price_cents, promo_label, pack_count,
+         pack_amount, pack_unit, unit_price_cents, unit_basis, stock_level)
+),
+ins AS (
+  INSERT INTO retailer_item_price (retailer, store_id, run_id, item_id, title, brand, category,
+      price_cents, promo_price_cents, promo_label, pack_count, pack_amount, pack_unit,
+      unit_price_cents, unit_basis, stock_level, previous_price_cents, change_kind)
+  SELECT $1, $2, $3, i.item_id, i.title, i.brand, i.category, i.price_cents, i.promo_price_cents,
+         i.promo_label, i.pack_count, i.pack_amount, i.pack_unit, i.unit_price_cents, i.unit_basis,
+         i.stock_level, l.price_cents,
+         CASE WHEN l.item_id IS NULL THEN 'new'
+              WHEN (l.price_cents, l.promo_price_cents, l.stock_level) IS DISTINCT FROM
+                   (i.price_cents, i.promo_price_cents, i.stock_level) THEN 'changed'
+              ELSE 'unchanged' END
+  FROM i LEFT JOIN retailer_item_latest l
+    ON l.retailer = $1 AND l.store_id = $2 AND l.item_id = i.item_id
+  WHERE $17::boolean OR l.item_id IS NULL
+     OR (l.price_cents, l.promo_price_cents, l.stock_level) IS DISTINCT FROM
+        (i.price_cents, i.promo_price_cents, i.stock_level)
+  ON CONFLICT (run_id, retailer, store_id, item_id) DO NOTHING
+  RETURNING item_id, price_cents, promo_price_cents, stock_level, change_kind
+),
+up AS (
+  INSERT INTO retailer_item_latest (retailer, store_id, item_id, price_cents, promo_price_cents,
+                                    stock_level, last_run_id)
+  SELECT $1, $2, item_id, price_cents, promo_price_cents, stock_level, $3 FROM ins
+  ON CONFLICT (retailer, store_id, item_id) DO UPDATE SET
+    price_cents = EXCLUDED.price_cents, promo_price_cents = EXCLUDED.promo_price_cents,
+    stock_level = EXCLUDED.stock_level, last_run_id = EXCLUDED.last_run_id, updated_at = now()
+)
+SELECT count(*), count(*) FILTER (WHERE change_kind = 'changed') FROM ins
+)sql";
+
 }  // namespace
 
 Status PriceStore::BeginRun(const RunKey& run, bool force_refresh) {
@@ -91,70 +155,6 @@ Result<std::optional<SavedPage>> PriceStore::LookupPage(const RunKey& run, const
   if (!s.ok()) return s;
   return out;
 }
-
-// A PostgreSQL array literal, elements double-quoted ("NULL" unquoted for a null).
-class ArrayLiteral {
- public:
-  void Add(const std::string& v) {
-    Sep();
-    out_ += '"';
-    for (char c : v) {
-      if (c == '"' || c == '\\') out_ += '\\';
-      out_ += c;
-    }
-    out_ += '"';
-  }
-  void AddRaw(const std::string& v) {
-    Sep();
-    out_ += v;
-  }
-  void AddNull() { AddRaw("NULL"); }
-  std::string Finish() { return out_ + '}'; }
-
- private:
-  void Sep() { out_ += out_.size() == 1 ? "" : ","; }
-  std::string out_ = "{";
-};
-
-// One statement for every page: the page's columns arrive as 13 arrays (cheaper for the server
-// to read than a VALUES list of literals, and the plan is reused).
-constexpr const char* kWritePageSql = R"sql(
-WITH i AS (
-  SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
-                       $10::text[], $11::int[], $12::float8[], $13::text[], $14::bigint[], $15::text[],
-                       $16::text[])
-    AS t(item_id, title, brand, category, price_cents, promo_price_cents, promo_label, pack_count,
-         pack_amount, pack_unit, unit_price_cents, unit_basis, stock_level)
-),
-ins AS (
-  INSERT INTO retailer_item_price (retailer, store_id, run_id, item_id, title, brand, category,
-      price_cents, promo_price_cents, promo_label, pack_count, pack_amount, pack_unit,
-      unit_price_cents, unit_basis, stock_level, previous_price_cents, change_kind)
-  SELECT $1, $2, $3, i.item_id, i.title, i.brand, i.category, i.price_cents, i.promo_price_cents,
-         i.promo_label, i.pack_count, i.pack_amount, i.pack_unit, i.unit_price_cents, i.unit_basis,
-         i.stock_level, l.price_cents,
-         CASE WHEN l.item_id IS NULL THEN 'new'
-              WHEN (l.price_cents, l.promo_price_cents, l.stock_level) IS DISTINCT FROM
-                   (i.price_cents, i.promo_price_cents, i.stock_level) THEN 'changed'
-              ELSE 'unchanged' END
-  FROM i LEFT JOIN retailer_item_latest l
-    ON l.retailer = $1 AND l.store_id = $2 AND l.item_id = i.item_id
-  WHERE $17::boolean OR l.item_id IS NULL
-     OR (l.price_cents, l.promo_price_cents, l.stock_level) IS DISTINCT FROM
-        (i.price_cents, i.promo_price_cents, i.stock_level)
-  ON CONFLICT (run_id, retailer, store_id, item_id) DO NOTHING
-  RETURNING item_id, price_cents, promo_price_cents, stock_level, change_kind
-),
-up AS (
-  INSERT INTO retailer_item_latest (retailer, store_id, item_id, price_cents, promo_price_cents,
-                                    stock_level, last_run_id)
-  SELECT $1, $2, item_id, price_cents, promo_price_cents, stock_level, $3 FROM ins
-  ON CONFLICT (retailer, store_id, item_id) DO UPDATE SET
-    price_cents = EXCLUDED.price_cents, promo_price_cents = EXCLUDED.promo_price_cents,
-    stock_level = EXCLUDED.stock_level, last_run_id = EXCLUDED.last_run_id, updated_at = now()
-)
-SELECT count(*), count(*) FILTER (WHERE change_kind = 'changed') FROM ins
-)sql";
 
 Result<WriteResult> PriceStore::WritePage(const RunKey& run, const std::vector<PriceRecord>& records,
                                           bool force_refresh, const PageKey& page,

@@ -188,7 +188,13 @@ int PgBossCommand(const Args& a) {
     return 0;
   }
   if (cmd == "fetch") {
-    auto jobs = boss.Fetch(arg(2), std::stoi(Flag(a, "--batch", "1")));
+    int batch = 0;
+    try {
+      batch = std::stoi(Flag(a, "--batch", "1"));
+    } catch (...) {
+    }
+    if (batch < 1) return Fail(InvalidArgument("--batch takes a positive integer"), 2);
+    auto jobs = boss.Fetch(arg(2), batch);
     if (!jobs.ok()) return Fail(jobs.status(), 1);
     nlohmann::json out = nlohmann::json::array();
     for (const Job& j : jobs.value()) {
