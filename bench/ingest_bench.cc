@@ -37,6 +37,7 @@ double CpuSeconds() {
 int main(int argc, char** argv) {
   std::string db, fixture_url, big = "bench-50k", small = "bench-10k";
   int big_items = 50000, page_size = 500, concurrency = 4;
+  std::string phase = "all";  // "write": only the write path
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--database-url") db = v;
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     else if (k == "--small-store") small = v;
     else if (k == "--page-size") page_size = std::stoi(v);
     else if (k == "--concurrency") concurrency = std::stoi(v);
+    else if (k == "--phase") phase = v;
   }
   if (db.empty() || fixture_url.empty()) {
     std::cerr << "usage: ingest_bench --database-url URL --fixture-url URL (see bench/run_ingest_bench.sh)\n";
@@ -98,6 +100,8 @@ int main(int argc, char** argv) {
   printf("write_path_items=%zu rows=%lld seconds=%.3f items_per_second=%.0f client_cpu_us_per_item=%.1f "
          "(page %d, %d writers)\n", records, static_cast<long long>(wcounts.ok() ? wcounts->rows : -1),
          Seconds(t0, t1), records / Seconds(t0, t1), (cpu1 - cpu0) * 1e6 / records, page_size, concurrency);
+
+  if (phase == "write") return 0;
 
   // 2./3. Offline runs against the fixture retailer over HTTP.
   Sixty60Options so;

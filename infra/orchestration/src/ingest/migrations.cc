@@ -13,12 +13,13 @@ struct Migration {
 
 constexpr Migration kMigrations[] = {
     {1, "retailer_item_price", R"sql(
+-- Identifiers are opaque: byte order (COLLATE "C") keeps their index comparisons cheap.
 CREATE TABLE retailer_item_price (
   id                 bigserial PRIMARY KEY,
-  retailer           text NOT NULL,
-  store_id           text NOT NULL,
-  item_id            text NOT NULL,
-  run_id             text NOT NULL,
+  retailer           text COLLATE "C" NOT NULL,
+  store_id           text COLLATE "C" NOT NULL,
+  item_id            text COLLATE "C" NOT NULL,
+  run_id             text COLLATE "C" NOT NULL,
   title              text NOT NULL,
   brand              text NOT NULL DEFAULT '',
   category           text NOT NULL,
@@ -38,9 +39,9 @@ CREATE TABLE retailer_item_price (
   UNIQUE (run_id, retailer, store_id, item_id)
 );
 CREATE TABLE retailer_item_latest (
-  retailer          text NOT NULL,
-  store_id          text NOT NULL,
-  item_id           text NOT NULL,
+  retailer          text COLLATE "C" NOT NULL,
+  store_id          text COLLATE "C" NOT NULL,
+  item_id           text COLLATE "C" NOT NULL,
   price_cents       bigint NOT NULL,
   promo_price_cents bigint,
   stock_level       text NOT NULL,
@@ -49,10 +50,10 @@ CREATE TABLE retailer_item_latest (
   PRIMARY KEY (retailer, store_id, item_id)
 );
 CREATE TABLE retailer_page_etag (
-  retailer    text NOT NULL,
-  store_id    text NOT NULL,
-  category_id text NOT NULL,
-  cursor      text NOT NULL,
+  retailer    text COLLATE "C" NOT NULL,
+  store_id    text COLLATE "C" NOT NULL,
+  category_id text COLLATE "C" NOT NULL,
+  cursor      text COLLATE "C" NOT NULL,
   etag        text NOT NULL,
   next_cursor text NOT NULL,
   updated_at  timestamptz NOT NULL DEFAULT now(),
@@ -60,8 +61,8 @@ CREATE TABLE retailer_page_etag (
 );
 CREATE TABLE ingest_run (
   run_id        text PRIMARY KEY,
-  retailer      text NOT NULL,
-  store_id      text NOT NULL,
+  retailer      text COLLATE "C" NOT NULL,
+  store_id      text COLLATE "C" NOT NULL,
   force_refresh boolean NOT NULL,
   started_at    timestamptz NOT NULL DEFAULT now(),
   finished_at   timestamptz,
