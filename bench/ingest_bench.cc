@@ -37,7 +37,7 @@ double CpuSeconds() {
 int main(int argc, char** argv) {
   std::string db, fixture_url, big = "bench-50k", small = "bench-10k";
   int big_items = 50000, page_size = 500, concurrency = 4;
-  std::string phase = "all";  // "write": only the write path
+  std::string phase = "all";  // "write": only the write path; "runs": only the offline runs
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--database-url") db = v;
@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   PriceStore store(pool);
 
   // 1. Write path: the big store's records, normalised up front (not timed).
+  if (phase != "runs") {
   tillless::fixture::Catalogue catalogue({{"write-path", big_items}});
   std::vector<std::vector<PriceRecord>> pages;
   for (const auto& c : tillless::fixture::Categories()) {
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
   printf("write_path_items=%zu rows=%lld seconds=%.3f items_per_second=%.0f client_cpu_us_per_item=%.1f "
          "(page %d, %d writers)\n", records, static_cast<long long>(wcounts.ok() ? wcounts->rows : -1),
          Seconds(t0, t1), records / Seconds(t0, t1), (cpu1 - cpu0) * 1e6 / records, page_size, concurrency);
+  }
 
   if (phase == "write") return 0;
 

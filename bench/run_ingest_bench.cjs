@@ -58,7 +58,7 @@ async function main() {
       console.log(`write_path postgres_cpu_us_per_item=${((cpu1 - cpu0) * 1e6 / items).toFixed(1)} ` +
         '(PostgreSQL CPU for the write phase; 1e6 / (postgres + client us) = items/s one core sustains)');
     }
-    const r = spawnSync(bench, args, { stdio: 'inherit' });
+    const r = spawnSync(bench, [...args, '--phase', 'runs'], { stdio: 'inherit' });
     if (r.error) throw r.error;
     process.exitCode = w.status || (r.status ?? 1);
   } finally {
