@@ -286,6 +286,33 @@ test('wrong retailer credentials fail the run clearly (no retries)', { timeout: 
   assert.equal(pg.psql(`SELECT status FROM ingest_run WHERE run_id = 'bad-auth'`), 'failed');
 });
 
+test('a request sent by Node pg-boss runs the ingestion and the job completes with the summary', { timeout: 120000 }, async () => {
+  const exp = await fixture.expected('sixty60-jhb');
+  const boss = new PgBoss({ connectionString: pg.url(), supervise: false, schedule: false });
+  boss.on('error', () => {});
+  await boss.start();
+  try {
+    await boss.createQueue('checkers-ingestion-requests');
+    const good = await boss.send('checkers-ingestion-requests', { storeId: 'sixty60-jhb', forceRefresh: true });
+    const bad = await boss.send('checkers-ingestion-requests', { storeId: 42 }, { retryLimit: 0 });
+    const r = await run(INGEST_BIN, ['consume', '--once', '--env-file', path.join(tmp, 'none.env')],
+      { env: env({ PG_BOSS_QUEUE: 'checkers-ingestion-requests' }), cwd: tmp });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { handled: 2 });
+    const done = await boss.getJobById('checkers-ingestion-requests', good);
+    assert.equal(done.state, 'completed');
+    assert.equal(done.output.runId, `pgboss-${good}`);
+    assert.equal(done.output.itemsWritten, exp.wellFormed);
+    assert.equal(rows(`pgboss-${good}`), `${exp.wellFormed}/${exp.wellFormed}`);
+    const failed = await boss.getJobById('checkers-ingestion-requests', bad);
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.output.code, 'INVALID_ARGUMENT');
+    assert.match(failed.output.message, /job data needs "storeId"/);
+  } finally {
+    await boss.stop({ graceful: false, wait: true });
+  }
+});
+
 test('a different pg-boss schema version is refused clearly', { timeout: 30000 }, async () => {
   pg.psql('CREATE DATABASE otherboss', 'tillless');
   const boss = new PgBoss({ connectionString: pg.url('otherboss'), supervise: false, schedule: false });

@@ -38,6 +38,9 @@ class IngestionActivities {
                       std::string price_queue)
       : retailer_(retailer), store_(store), pgboss_(pgboss), price_queue_(std::move(price_queue)) {}
 
+  // Publishing on (a client) or off (null). REQUIRES: no activity running.
+  void set_publisher(PgBossClient* pgboss) { pgboss_ = pgboss; }
+
   RunKey KeyFor(const std::string& store_id, const std::string& run_id) const {
     return {retailer_.Name(), store_id, run_id};
   }

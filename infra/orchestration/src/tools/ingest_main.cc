@@ -3,13 +3,16 @@
 //   tillless-ingest run [--input '{"storeId":"sixty60-jhb","forceRefresh":true}'] [--store-id ID]
 //                       [--force-refresh] [--run-id ID] [--env-file .env] [--concurrency N]
 //                       [--deadline-seconds N]
+//   tillless-ingest consume [--once] [--env-file .env]   (ingestion requests from PG_BOSS_QUEUE)
 //   tillless-ingest check-config [--env-file .env]
 //   tillless-ingest migrate                     (DATABASE_URL from the environment or --env-file)
 //   tillless-ingest pgboss check|dashboard|create-queue Q|send Q JSON [--id UUID]
 //       [--singleton-key K] [--singleton-seconds N] [--retry-limit N] [--expire-in-seconds N]
 //       | fetch Q [--batch N] | complete Q ID [JSON] | fail Q ID [JSON]
 // Data goes to stdout (JSON), diagnostics to stderr. Exit 0 ok, 1 failed, 2 bad usage/config.
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -22,6 +25,7 @@
 #include "ingest/config.h"
 #include "ingest/migrations.h"
 #include "ingest/offline_runner.h"
+#include "ingest/request_consumer.h"
 #include "ingest/sixty60_source.h"
 
 using namespace tillless::ingest;  // NOLINT(build/namespaces): a main file
@@ -33,7 +37,7 @@ struct Args {
   std::map<std::string, std::string> flags;
 };
 
-const std::set<std::string> kBoolFlags = {"--force-refresh"};
+const std::set<std::string> kBoolFlags = {"--force-refresh", "--once"};
 
 Args Parse(int argc, char** argv, int from) {
   Args a;
@@ -82,6 +86,79 @@ Result<std::string> DatabaseUrl(const Args& a) {
   return InvalidArgument("DATABASE_URL is not set (in .env or the environment)");
 }
 
+// Everything a run needs, built from the config (the composition root of this binary).
+struct Wiring {
+  explicit Wiring(const IngestConfig& c)
+      : config(c),
+        pool(c.database_url),
+        boss(pool),
+        source(SourceOptions(c), Sleep),
+        store(pool),
+        activities(source, store, nullptr, c.pgboss_price_queue),
+        runner(activities, store, Sleep, [](const std::string& m) { std::cerr << "tillless-ingest: " << m << "\n"; }) {}
+
+  static Sixty60Options SourceOptions(const IngestConfig& c) {
+    Sixty60Options so;
+    so.base_url = c.retailer_base_url;
+    so.client_id = c.retailer_client_id;
+    so.client_secret = c.retailer_client_secret;
+    so.page_size = c.page_size;
+    so.http.request_timeout = std::chrono::milliseconds(c.http_timeout_ms);
+    return so;
+  }
+
+  // Migrates and checks pg-boss. `require_boss`: a missing pg-boss is an error, not a warning.
+  // Returns the exit code on failure, 0 when ready.
+  int Prepare(bool require_boss) {
+    auto migrated = pool.With([](pqxx::connection& c) { return Migrate(c).status(); });
+    if (!migrated.ok()) return Fail(migrated, 1);
+    if (Status s = boss.Open(); s.ok()) {
+      if (Status q = boss.CreateQueue(config.pgboss_price_queue); !q.ok()) return Fail(q, 1);
+      activities.set_publisher(&boss);
+    } else if (!require_boss && s.message().find("not installed") != std::string::npos) {
+      std::cerr << "tillless-ingest: pg-boss is not installed; price changes are not published\n";
+    } else {
+      return Fail(s, 2);
+    }
+    return 0;
+  }
+
+  Result<std::string> Run(const RunOptions& o) {
+    auto summary = runner.Run(o);
+    if (!summary.ok()) return summary.status();
+    HttpStats hs = source.Stats();
+    auto j = nlohmann::json::parse(summary->ToJson());
+    j["http"] = {{"requests", hs.attempts}, {"retried429", hs.retries_429}, {"retried5xx", hs.retries_5xx},
+                 {"retriedTransport", hs.retries_transport}};
+    return j.dump();
+  }
+
+  IngestConfig config;
+  ConnectionPool pool;
+  PgBossClient boss;
+  Sixty60Source source;
+  PriceStore store;
+  IngestionActivities activities;
+  OfflineRunner runner;
+};
+
+// Runs pg-boss requests with the offline runner (the SDK worker will start workflows instead).
+class OfflineStarter : public RunStarter {
+ public:
+  explicit OfflineStarter(Wiring& w) : w_(w) {}
+  Result<std::string> Run(const IngestRequest& r) override {
+    RunOptions o;
+    o.store_id = r.store_id;
+    o.force_refresh = r.force_refresh;
+    o.run_id = r.run_id;
+    o.concurrency = w_.config.concurrency;
+    return w_.Run(o);
+  }
+
+ private:
+  Wiring& w_;
+};
+
 int RunCommand(const Args& a) {
   std::string env_file = Flag(a, "--env-file", ".env");
   auto config = LoadConfigFromFile(env_file, a.flags.count("--env-file") > 0);
@@ -114,39 +191,42 @@ int RunCommand(const Args& a) {
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
     o.run_id = "offline-" + o.store_id + "-" + buf;
   }
+  Wiring w(config.value());
+  if (int rc = w.Prepare(false); rc != 0) return rc;
+  auto out = w.Run(o);
+  if (!out.ok()) return Fail(out.status(), 1);
+  std::cout << out.value() << std::endl;
+  return 0;
+}
 
-  ConnectionPool pool(config->database_url);
-  auto migrated = pool.With([](pqxx::connection& c) { return Migrate(c).status(); });
-  if (!migrated.ok()) return Fail(migrated, 1);
-  PgBossClient boss(pool);
-  PgBossClient* publisher = nullptr;
-  if (Status s = boss.Open(); s.ok()) {
-    if (Status q = boss.CreateQueue(config->pgboss_price_queue); !q.ok()) return Fail(q, 1);
-    publisher = &boss;
-  } else if (s.message().find("not installed") != std::string::npos) {
-    std::cerr << "tillless-ingest: pg-boss is not installed; price changes are not published\n";
-  } else {
-    return Fail(s, 2);
+std::atomic<bool> g_stop{false};
+
+// Takes ingestion requests from PG_BOSS_QUEUE; --once handles what is queued and exits.
+int ConsumeCommand(const Args& a) {
+  auto config = LoadConfigFromFile(Flag(a, "--env-file", ".env"), a.flags.count("--env-file") > 0);
+  if (!config.ok()) return Fail(config.status(), 2);
+  Wiring w(config.value());
+  if (int rc = w.Prepare(true); rc != 0) return rc;
+  if (Status q = w.boss.CreateQueue(config->pgboss_queue); !q.ok()) return Fail(q, 1);
+  OfflineStarter starter(w);
+  RequestConsumer consumer(w.boss, config->pgboss_queue, starter);
+  bool once = Flag(a, "--once") == "true";
+  std::signal(SIGINT, [](int) { g_stop = true; });
+  std::signal(SIGTERM, [](int) { g_stop = true; });
+  int handled = 0;
+  while (!g_stop) {
+    auto n = consumer.PollOnce(1);
+    if (!n.ok()) {
+      if (!IsRetryable(n.status())) return Fail(n.status(), 1);
+      std::cerr << "tillless-ingest: " << n.status().ToString() << "; polling again\n";
+    } else {
+      handled += n.value();
+      if (n.value() > 0) continue;
+      if (once) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  Sixty60Options so;
-  so.base_url = config->retailer_base_url;
-  so.client_id = config->retailer_client_id;
-  so.client_secret = config->retailer_client_secret;
-  so.page_size = config->page_size;
-  so.http.request_timeout = std::chrono::milliseconds(config->http_timeout_ms);
-  Sixty60Source source(so, Sleep);
-  PriceStore store(pool);
-  IngestionActivities activities(source, store, publisher, config->pgboss_price_queue);
-  OfflineRunner runner(activities, store, Sleep, [](const std::string& m) {
-    std::cerr << "tillless-ingest: " << m << "\n";
-  });
-  auto summary = runner.Run(o);
-  if (!summary.ok()) return Fail(summary.status(), 1);
-  HttpStats hs = source.Stats();
-  auto j = nlohmann::json::parse(summary->ToJson());
-  j["http"] = {{"requests", hs.attempts}, {"retried429", hs.retries_429}, {"retried5xx", hs.retries_5xx},
-               {"retriedTransport", hs.retries_transport}};
-  std::cout << j.dump() << std::endl;
+  std::cout << nlohmann::json{{"handled", handled}}.dump() << std::endl;
   return 0;
 }
 
@@ -235,6 +315,7 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   Args a = Parse(argc, argv, 1);
   if (cmd == "run") return RunCommand(a);
+  if (cmd == "consume") return ConsumeCommand(a);
   if (cmd == "check-config") {
     auto c = LoadConfigFromFile(Flag(a, "--env-file", ".env"), a.flags.count("--env-file") > 0);
     if (!c.ok()) return Fail(c.status(), 2);
