@@ -14,6 +14,8 @@ APT_PACKAGES=(
   openssl  # certificates for the CLI TLS tests
   libcpp-httplib-dev  # the HTTP API, UI and metrics ports (src/http)
   prometheus          # the metrics test scrapes the server with a real Prometheus; promtool checks
+  libpqxx-dev libcurl4-openssl-dev libcpp-httplib-dev  # infra/orchestration (ingestion)
+  postgresql  # ingestion tests create their own cluster
 )
 
 missing=()

@@ -27,7 +27,8 @@ else
     tests/compat/reset.test.js tests/compat/schedules.test.js tests/compat/namespace.test.js tests/badinput/badinput.test.js tests/crash/crash.test.js
     tests/crash/messaging-crash.test.js tests/crash/external-crash.test.js
     tests/cli/cli.test.js tests/cli/completion.test.js tests/cli/schedule.test.js
-    tests/http/http-api.test.js tests/http/ui-static.test.js tests/http/metrics.test.js)
+    tests/http/http-api.test.js tests/http/ui-static.test.js tests/http/metrics.test.js
+    tests/ingest/ingest.test.js tests/ingest/pnpm-cli.test.js)
 fi
 
 exec node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"
