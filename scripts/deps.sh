@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libhowardhinnant-date-dev tzdata
   zsh      # tests of the generated zsh completion script
   openssl  # certificates for the CLI TLS tests
+  libcurl4-openssl-dev libssl-dev zlib1g-dev  # backups: S3 (SigV4 over libcurl), sha256, gzip
+  libyaml-cpp-dev  # temporalite.yaml (server configuration file)
 )
 
 missing=()
