@@ -11,6 +11,9 @@ set -eu
 : "${TEMPORALITE_HTTP_PORT:=7243}"
 : "${TEMPORALITE_BIN:=temporalite}"
 mkdir -p "$TEMPORALITE_DATA_DIR"
+if [ -z "${TEMPORALITE_CONFIG:-}" ] && [ -f "$TEMPORALITE_DATA_DIR/temporalite.yaml" ]; then
+  export TEMPORALITE_CONFIG="$TEMPORALITE_DATA_DIR/temporalite.yaml"
+fi
 exec "$TEMPORALITE_BIN" server start-dev \
   --ip "$TEMPORALITE_IP" \
   --port "$TEMPORALITE_PORT" \

@@ -121,7 +121,11 @@ test('container entrypoint: serves, stops cleanly on SIGTERM, restarts on the sa
     TEMPORALITE_UI_PORT: String(await freePort()),
     TEMPORALITE_HTTP_PORT: String(http),
   };
+  // A temporalite.yaml in the data directory is read (round 2 adds a namespace through it).
   for (let round = 0; round < 2; round++) {
+    if (round === 1) {
+      fs.writeFileSync(path.join(env.TEMPORALITE_DATA_DIR, 'temporalite.yaml'), 'namespace: [from-yaml]\n');
+    }
     const p = spawn(path.join(root, 'deploy/entrypoint.sh'), ['--log-level', 'info'], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,6 +148,10 @@ test('container entrypoint: serves, stops cleanly on SIGTERM, restarts on the sa
         const health = await run(path.join(root, 'deploy/healthcheck.sh'), [], { TEMPORALITE_HTTP_PORT: String(http) });
         assert.equal(health.code, 0, health.out);
       }
+    }
+    if (round === 1) {
+      const r = await run(serverBinary(), ['operator', 'namespace', 'describe', '--address', `127.0.0.1:${port}`, '-n', 'from-yaml'], {});
+      assert.equal(r.code, 0, r.out);
     }
     p.kill('SIGTERM');
     const res = await waitForExit(p, 15000);
