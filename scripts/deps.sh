@@ -14,8 +14,10 @@ APT_PACKAGES=(
   openssl  # certificates for the CLI TLS tests
   libcpp-httplib-dev  # the HTTP API, UI and metrics ports (src/http)
   prometheus          # the metrics test scrapes the server with a real Prometheus; promtool checks
-  libpqxx-dev libcurl4-openssl-dev libcpp-httplib-dev  # infra/orchestration (ingestion)
+  libpqxx-dev  # infra/orchestration (ingestion)
   postgresql  # ingestion tests create their own cluster
+  libcurl4-openssl-dev libssl-dev zlib1g-dev  # backups: S3 (SigV4 over libcurl), sha256, gzip
+  libyaml-cpp-dev  # temporalite.yaml (server configuration file)
 )
 
 missing=()

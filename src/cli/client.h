@@ -67,6 +67,16 @@ class Connection {
   }
 
   const std::string& address() const { return address_; }
+  // The channel, for stubs of other services on the same server (temporalite.admin.v1).
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  // Deadline and metadata of a call made on channel() directly.
+  std::unique_ptr<grpc::ClientContext> NewCallContext() { return NewContext(false); }
+  // Throws the RpcError Call() would throw for a failed call of `rpc`.
+  [[noreturn]] void Fail(const grpc::Status& s, std::string_view rpc, std::string_view what) {
+    Throw(s, rpc, what, false);
+  }
+  // Marks the connection as established (after a successful call made on channel()).
+  void MarkConnected() { connected_ = true; }
 
  private:
   std::unique_ptr<grpc::ClientContext> NewContext(bool long_poll);

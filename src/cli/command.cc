@@ -242,9 +242,9 @@ CLI::App* AddCommand(CLI::App* parent, const std::string& name, const std::strin
   cmd->callback([st, exit_code, run = std::move(run)]() {
     try {
       Context ctx(ResolveFlags(*st));
+      *exit_code = 0;  // a command may set its own (doctor: by the worst check)
       run(ctx);
       ctx.out().Flush();
-      *exit_code = 0;
     } catch (const UsageError& e) {
       PrintError(e.what());
       *exit_code = 2;

@@ -5,12 +5,17 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <thread>
 
+#include "admin/admin_service.h"
+#include "alerts/alerter.h"
+#include "ops/webhook.h"
+#include "ops/backup_commands.h"
 #include "cli/cli.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -27,6 +32,7 @@
 #include "persistence/store.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/spec.h"
+#include "server/config_file.h"
 #include "server/engine_runner.h"
 
 namespace {
@@ -48,6 +54,8 @@ struct StartDevFlags {
   std::vector<std::string> namespaces;
   std::vector<std::string> sqlite_pragmas;
   std::vector<std::string> search_attributes;
+  std::string alert_webhook;
+  int alert_after = 2;
 };
 
 // Temporal's workflow close counters by namespace and workflow type.
@@ -196,10 +204,29 @@ int RunServer(const StartDevFlags& f) {
   scheduler::SchedulerOptions sched_options;
   sched_options.metrics = registry.get();
   scheduler::Scheduler sched(*store, clock, timers, runner, sched_options);
-  engine.set_run_closed_listener([&sched, m = registry.get()](const history::Engine::RunClosed& rc) {
+  // Failure alerts (--alert-webhook): reads closes back from visibility; state next to the database.
+  std::unique_ptr<alerts::Alerter> alerter;
+  if (!f.alert_webhook.empty()) {
+    if (f.alert_after < 1) {
+      std::fprintf(stderr, "error: --alert-after must be at least 1\n");
+      return 2;
+    }
+    alerts::AlerterOptions ao;
+    ao.alert_after = f.alert_after;
+    if (db_path != ":memory:") ao.state_path = (std::filesystem::path(db_path).parent_path() / "alerts-state.json").string();
+    const std::string url = f.alert_webhook;
+    alerter = std::make_unique<alerts::Alerter>(*store, clock, ao, [url](const std::string& json) { return ops::PostJson(url, json); });
+    Status as = alerter->Load();
+    if (!as.ok()) {
+      std::fprintf(stderr, "error: %s\n", as.message().c_str());
+      return 1;
+    }
+  }
+  engine.set_run_closed_listener([&sched, &alerter, m = registry.get()](const history::Engine::RunClosed& rc) {
     sched.OnRunClosed(rc.namespace_id, rc.workflow_id, rc.run_id, rc.status, rc.chain_continues, rc.failure_message,
                       rc.result, rc.failure);
     if (m) CountClose(*m, rc);
+    if (alerter) alerter->Nudge();
   });
   Status s = engine.Recover();
   if (s.ok()) s = sched.Recover();
@@ -209,9 +236,12 @@ int RunServer(const StartDevFlags& f) {
   }
   engine.StartRetention();
   std::thread timer_thread([&timers] { timers.RunLoop(); });
+  std::thread alert_thread;
+  if (alerter) alert_thread = std::thread([&alerter] { alerter->Run(); });
 
   frontend::WorkflowServiceImpl workflow_service(engine, sched, clock, {std::string(kVersion)});
   frontend::OperatorServiceImpl operator_service(engine);
+  admin::AdminServiceImpl admin_service(clock, {std::string(kVersion), db_path == ":memory:" ? "" : db_path});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   if (registry) {
@@ -224,6 +254,7 @@ int RunServer(const StartDevFlags& f) {
   builder.AddListeningPort(f.ip + ":" + std::to_string(f.port), grpc::InsecureServerCredentials(), &bound_port);
   builder.RegisterService(&workflow_service);
   builder.RegisterService(&operator_service);
+  builder.RegisterService(&admin_service);
   builder.SetMaxReceiveMessageSize(128 * 1024 * 1024);
   builder.SetMaxSendMessageSize(128 * 1024 * 1024);
   // SDKs ping every 30 s even when idle; permit it rather than answer with GOAWAY too_many_pings.
@@ -233,6 +264,10 @@ int RunServer(const StartDevFlags& f) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     std::fprintf(stderr, "error: cannot listen on %s:%d (is another server running?)\n", f.ip.c_str(), f.port);
+    if (alerter) {
+      alerter->Stop();
+      alert_thread.join();
+    }
     timers.Stop();
     timer_thread.join();
     store->Close();
@@ -337,6 +372,10 @@ int RunServer(const StartDevFlags& f) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
   server->Wait();
   stop_http();
+  if (alerter) {
+    alerter->Stop();
+    alert_thread.join();
+  }
   timers.Stop();
   timer_thread.join();
   store->Close();
@@ -370,11 +409,44 @@ int main(int argc, char** argv) {
   dev->add_option("-n,--namespace", f.namespaces, "Namespaces to create at launch (default always exists)");
   dev->add_option("--sqlite-pragma", f.sqlite_pragmas, "SQLite pragma name=value applied at start");
   dev->add_option("--search-attribute", f.search_attributes, "Search attributes to register at start, Name=Type (repeatable)");
+  dev->add_option("--alert-webhook", f.alert_webhook,
+                  "POST Slack incoming-webhook JSON here after --alert-after consecutive failed runs of a workflow type "
+                  "or schedule, and when it recovers (env TEMPORALITE_ALERT_WEBHOOK)")
+      ->envname("TEMPORALITE_ALERT_WEBHOOK");
+  dev->add_option("--alert-after", f.alert_after, "Consecutive failed (or timed-out) runs that make an alert")->capture_default_str();
+  std::string config_path;
+  dev->add_option("--config", config_path,
+                  "YAML file with any of these flags as keys (e.g. port: 7233); flags given here win (env TEMPORALITE_CONFIG)")
+      ->envname("TEMPORALITE_CONFIG");
   int rc = 0;
   dev->callback([&] { rc = RunServer(f); });
   temporalite::cli::RegisterCommands(app, &rc);
+  temporalite::ops::RegisterBackupCommands(&app, &rc);
+  temporalite::ops::RegisterDoctorCommand(&app, &rc);
+  temporalite::ops::RegisterAlertCommands(&app, &rc);
+  // temporalite.yaml: its keys become start-dev arguments placed before the command line's.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() >= 2 && args[0] == "server" && args[1] == "start-dev") {
+    std::vector<std::string> given(args.begin() + 2, args.end());
+    std::string path;
+    for (size_t i = 0; i < given.size(); ++i) {
+      if (given[i] == "--config" && i + 1 < given.size()) path = given[i + 1];
+      if (given[i].rfind("--config=", 0) == 0) path = given[i].substr(9);
+    }
+    if (path.empty() && std::getenv("TEMPORALITE_CONFIG") != nullptr) path = std::getenv("TEMPORALITE_CONFIG");
+    if (!path.empty()) {
+      auto extra = temporalite::server::ConfigFileArgs(path, *dev, given);
+      if (!extra.ok()) {
+        std::fprintf(stderr, "error: %s\n", extra.status().message().c_str());
+        return 2;
+      }
+      args.insert(args.begin() + 2, extra->begin(), extra->end());
+    }
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
+  if (app.get_name().empty()) app.name(argv[0]);  // as parse(argc, argv) names it
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     // Usage errors exit 2 (as `temporal` does); --help/--version exit 0.
     return app.exit(e) == 0 ? 0 : 2;

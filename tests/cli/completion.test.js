@@ -41,7 +41,7 @@ const COMPLETION_CASES = [
   [['task-queue', 'describe', '--task-queue-type', ''], 'workflow activity nexus'],
   [['workflow', 'start', '--task-queue', 'work', '--workflow-i'], '--workflow-id'],
   [['completion', ''], ''],
-  [[''], 'server workflow operator task-queue schedule completion'],
+  [[''], 'server workflow operator task-queue schedule completion backup doctor alert'],
   [['schedule', 't'], 'toggle trigger'],
 ];
 
