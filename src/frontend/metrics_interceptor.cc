@@ -12,6 +12,20 @@ namespace {
 namespace wsv1 = ::temporal::api::workflowservice::v1;
 using grpc::experimental::InterceptionHookPoints;
 
+// Labelled counters by (name, label values), cached per thread: after the first use on a
+// thread a lookup takes no lock. One registry per process, so the cache needs no registry key.
+template <typename Make>
+metrics::Counter* Cached(const char* name, const std::string& a, const std::string& b, const std::string& c, Make make) {
+  thread_local std::unordered_map<std::string, metrics::Counter*> cache;
+  thread_local std::string key;
+  key.assign(name).append(1, '\0').append(a).append(1, '\0').append(b).append(1, '\0').append(c);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  metrics::Counter* counter = make();
+  cache.emplace(key, counter);
+  return counter;
+}
+
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
   MetricsInterceptor(const MetricsInterceptorFactory::MethodMetrics& m, metrics::Registry& registry)
@@ -48,19 +62,27 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       if (!s.ok()) m_.errors->Inc();
       m_.latency->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
       if (m_.poll_kind >= 3 && s.ok()) {
-        registry_.counter("temporalite_activity_failures", "Activity attempts reported failed by workers",
-                          {{"namespace", ns_}}).Inc();
+        Cached("temporalite_activity_failures", ns_, "", "", [&] {
+          return &registry_.counter("temporalite_activity_failures", "Activity attempts reported failed by workers",
+                                    {{"namespace", ns_}});
+        })->Inc();
       } else if (m_.poll_kind && s.ok()) {
-        metrics::Labels l = {{"namespace", ns_}, {"operation", m_.operation}, {"taskqueue", queue_}};
-        if (got_task_) {
-          registry_.counter("poll_success", "Long polls that returned a task", l).Inc();
-          if (m_.poll_kind == 2) {
-            metrics::Labels a = {{"activity_type", activity_type_}, {"namespace", ns_}};
-            registry_.counter("temporalite_activity_attempts", "Activity attempts handed to workers", a).Inc();
-            if (attempt_ > 1) registry_.counter("temporalite_activity_retries", "Activity attempts after the first", a).Inc();
+        const char* name = got_task_ ? "poll_success" : "poll_timeouts";
+        Cached(name, ns_, m_.operation, queue_, [&] {
+          metrics::Labels l = {{"namespace", ns_}, {"operation", m_.operation}, {"taskqueue", queue_}};
+          return got_task_ ? &registry_.counter("poll_success", "Long polls that returned a task", l)
+                           : &registry_.counter("poll_timeouts", "Long polls that ended without a task", l);
+        })->Inc();
+        if (got_task_ && m_.poll_kind == 2) {
+          metrics::Labels a = {{"activity_type", activity_type_}, {"namespace", ns_}};
+          Cached("temporalite_activity_attempts", ns_, activity_type_, "", [&] {
+            return &registry_.counter("temporalite_activity_attempts", "Activity attempts handed to workers", a);
+          })->Inc();
+          if (attempt_ > 1) {
+            Cached("temporalite_activity_retries", ns_, activity_type_, "", [&] {
+              return &registry_.counter("temporalite_activity_retries", "Activity attempts after the first", a);
+            })->Inc();
           }
-        } else {
-          registry_.counter("poll_timeouts", "Long polls that ended without a task", l).Inc();
         }
       }
     }
