@@ -13,7 +13,9 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/timer_service.h"
+#include "frontend/grpc_log.h"
 #include "frontend/operator_service.h"
+#include "frontend/request_decoding.h"
 #include "frontend/workflow_service.h"
 #include "history/engine.h"
 #include "persistence/store.h"
@@ -39,6 +41,7 @@ struct StartDevFlags {
   std::vector<std::string> namespaces;
   std::vector<std::string> sqlite_pragmas;
   std::vector<std::string> search_attributes;
+  bool skip_integrity_check = false;
 };
 
 int RunServer(const StartDevFlags& f) {
@@ -50,6 +53,7 @@ int RunServer(const StartDevFlags& f) {
   }
   SetLogLevel(level);
   SetLogJson(f.log_format == "json");
+  frontend::InstallGrpcLogHandler();
   if (f.port < 0 || f.port > 65535) {
     std::fprintf(stderr, "error: invalid --port %d\n", f.port);
     return 2;
@@ -96,7 +100,7 @@ int RunServer(const StartDevFlags& f) {
   if (db_path != ":memory:") {
     std::filesystem::path p = std::filesystem::absolute(db_path);
     db_path = p.string();
-    auto l = persistence::DirLock::Acquire(p.parent_path().string());
+    auto l = persistence::DirLock::AcquireForDatabase(db_path);
     if (!l.ok()) {
       std::fprintf(stderr, "error: %s\n", l.status().message().c_str());
       return 1;
@@ -106,6 +110,7 @@ int RunServer(const StartDevFlags& f) {
   persistence::SqliteOptions so;
   so.path = db_path;
   so.extra_pragmas = f.sqlite_pragmas;
+  so.integrity_check = !f.skip_integrity_check;
   auto store_or = persistence::OpenSqliteStore(so);
   if (!store_or.ok()) {
     std::fprintf(stderr, "error: cannot open database %s: %s\n", db_path.c_str(), store_or.status().message().c_str());
@@ -145,7 +150,11 @@ int RunServer(const StartDevFlags& f) {
   frontend::WorkflowServiceImpl workflow_service(engine, sched, clock, {std::string(kVersion)});
   frontend::OperatorServiceImpl operator_service(engine);
   grpc::EnableDefaultHealthCheckService(true);
+  frontend::InstallProtobufLogHandler();
   grpc::ServerBuilder builder;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(frontend::NewDecodeErrorInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   int bound_port = 0;
   builder.AddListeningPort(f.ip + ":" + std::to_string(f.port), grpc::InsecureServerCredentials(), &bound_port);
   builder.RegisterService(&workflow_service);
@@ -156,6 +165,9 @@ int RunServer(const StartDevFlags& f) {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  // gRPC sets SO_REUSEPORT by default, which lets a second server bind a port this one serves
+  // and split the clients between two databases; without it the second bind fails.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     std::fprintf(stderr, "error: cannot listen on %s:%d (is another server running?)\n", f.ip.c_str(), f.port);
@@ -164,6 +176,10 @@ int RunServer(const StartDevFlags& f) {
     store->Close();
     return 1;
   }
+  // Health by service name, as grpc-health-probe and the Java SDK ask (the empty name is SERVING
+  // by default).
+  server->GetHealthCheckService()->SetServingStatus("temporal.api.workflowservice.v1.WorkflowService", true);
+  server->GetHealthCheckService()->SetServingStatus("temporal.api.operatorservice.v1.OperatorService", true);
   std::printf("Temporalite %s (Temporal API from @temporalio/core-bridge 1.24.0)\n\n", kVersion);
   std::printf("Server:  %s:%d\n", f.ip.c_str(), bound_port);
   std::printf("Data:    %s\n", db_path.c_str());
@@ -207,6 +223,8 @@ int main(int argc, char** argv) {
   dev->add_option("--log-format", f.log_format, "text or json")->check(CLI::IsMember({"text", "json", "pretty"}));
   dev->add_option("-n,--namespace", f.namespaces, "Namespaces to create at launch (default always exists)");
   dev->add_option("--sqlite-pragma", f.sqlite_pragmas, "SQLite pragma name=value applied at start");
+  dev->add_flag("--skip-integrity-check", f.skip_integrity_check,
+                "Skip SQLite's quick_check of the database at start (it reads the whole file)");
   dev->add_option("--search-attribute", f.search_attributes, "Search attributes to register at start, Name=Type (repeatable)");
   int rc = 0;
   dev->callback([&] { rc = RunServer(f); });
