@@ -144,8 +144,10 @@ Environment Environment::Load() {
     if (eq == std::string::npos || eq == 0) continue;
     std::string key = Trim(line.substr(0, eq));
     std::string value = Trim(line.substr(eq + 1));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
+    size_t close = value.empty() ? std::string::npos : value.find(value.front(), 1);
+    if ((value.front() == '"' || value.front() == '\'') && close != std::string::npos) {
+      // A quoted value ends at its closing quote; anything after it is a comment ("x" # note).
+      value = value.substr(1, close - 1);
     } else {
       size_t hash = value.find(" #");
       if (hash != std::string::npos) value = Trim(value.substr(0, hash));

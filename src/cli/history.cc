@@ -149,9 +149,20 @@ std::optional<HistoryEvent> HistoryReader::Next() {
   return e;
 }
 
-HistoryEvent WaitForCloseEvent(Context& ctx, const std::string& workflow_id, const std::string& run_id) {
+HistoryEvent WaitForCloseEvent(Context& ctx, const std::string& workflow_id, const std::string& run_id,
+                               std::string* closed_run_id) {
   std::string run = run_id;
   Connection& c = ctx.conn();
+  if (run.empty() && closed_run_id != nullptr) {
+    wsv1::DescribeWorkflowExecutionRequest d;
+    d.set_namespace_(ctx.ns());
+    d.mutable_execution()->set_workflow_id(workflow_id);
+    run = c.Call(c.workflow(), &Connection::WorkflowStub::DescribeWorkflowExecution, "DescribeWorkflowExecution", d,
+                 "failed describing workflow")
+              .workflow_execution_info()
+              .execution()
+              .run_id();
+  }
   for (;;) {
     wsv1::GetWorkflowExecutionHistoryRequest req;
     req.set_namespace_(ctx.ns());
@@ -176,7 +187,10 @@ HistoryEvent WaitForCloseEvent(Context& ctx, const std::string& workflow_id, con
       req.set_next_page_token(resp.next_page_token());
     }
     if (!close) throw CommandError("the server returned no close event for workflow " + workflow_id);
-    if (!close->has_workflow_execution_continued_as_new_event_attributes()) return *close;
+    if (!close->has_workflow_execution_continued_as_new_event_attributes()) {
+      if (closed_run_id != nullptr) *closed_run_id = run;
+      return *close;
+    }
     run = close->workflow_execution_continued_as_new_event_attributes().new_execution_run_id();
   }
 }

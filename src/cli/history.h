@@ -51,7 +51,10 @@ class HistoryReader {
 };
 
 // Waits (long poll) for the close event of the run, following continue-as-new to the last run.
-HistoryEvent WaitForCloseEvent(Context& ctx, const std::string& workflow_id, const std::string& run_id);
+// `closed_run_id` (optional) receives the id of the run that closed (an empty `run_id` is
+// resolved to the current run first).
+HistoryEvent WaitForCloseEvent(Context& ctx, const std::string& workflow_id, const std::string& run_id,
+                               std::string* closed_run_id = nullptr);
 
 // Prints events from `reader` as they arrive: the ID/Time/Type table, or with `detailed` one
 // section per event with every field flattened ("attempt: 1", "input[0].storeId: ...").

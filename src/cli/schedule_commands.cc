@@ -225,6 +225,7 @@ void RunCreate(Context& ctx, const ConfigFlags& f) {
   }
   Connection& c = ctx.conn();
   c.Call(c.workflow(), &Connection::WorkflowStub::CreateSchedule, "CreateSchedule", req, "failed creating schedule");
+  ctx.out().Line("Schedule created");
 }
 
 void RunUpdate(Context& ctx, const ConfigFlags& f) {
@@ -241,6 +242,7 @@ void RunUpdate(Context& ctx, const ConfigFlags& f) {
   }
   Connection& c = ctx.conn();
   c.Call(c.workflow(), &Connection::WorkflowStub::UpdateSchedule, "UpdateSchedule", req, "failed updating schedule");
+  ctx.out().Line("Schedule updated");
 }
 
 // "0 30 5 * * * *"-like text of a structured calendar, as Temporal's describe shows it.
@@ -418,6 +420,7 @@ void RunToggle(Context& ctx, const ToggleFlags& f) {
     patch.set_unpause(f.reason);
   }
   Patch(ctx, f.sid.id, patch);
+  ctx.out().Line(f.pause ? "Schedule paused" : "Schedule unpaused");
 }
 
 struct TriggerFlags {

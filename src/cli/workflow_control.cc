@@ -149,9 +149,7 @@ void RunDelete(Context& ctx, const SingleOrBatch& f) {
     StartBatchJob(ctx, f, t, std::move(req));
     return;
   }
-  std::string what = "Delete Workflow \"" + f.workflow_id + "\"";
-  if (!f.run_id.empty()) what += " with Run ID \"" + f.run_id + "\"";
-  if (!ctx.Confirm(what + "? y/N", f.yes)) throw CommandError("user denied confirmation");
+  // One workflow by id: no prompt, as in `temporal` (only batch jobs by --query ask).
   wsv1::DeleteWorkflowExecutionRequest req;
   req.set_namespace_(ctx.ns());
   *req.mutable_workflow_execution() = t.execution;
@@ -352,11 +350,11 @@ void RegisterWorkflowControlCommands(CLI::App* workflow, int* exit_code) {
   {
     auto f = std::make_shared<SingleOrBatch>();
     CLI::App* cmd = AddCommand(workflow, "delete", "Remove Workflow Execution",
-                               "Delete a Workflow Execution and its Event History (asks to confirm unless\n"
-                               "--yes). A running Execution is terminated first:\n\n"
+                               "Delete a Workflow Execution and its Event History. A running Execution is\n"
+                               "terminated first. With --query it starts a batch job (asks to confirm\n"
+                               "unless --yes):\n\n"
                                "  temporalite workflow delete \\\n"
-                               "      --workflow-id YourWorkflowId \\\n"
-                               "      --yes\n",
+                               "      --workflow-id YourWorkflowId\n",
                                exit_code, [f](Context& ctx) { RunDelete(ctx, *f); });
     AddSingleOrBatchFlags(cmd, f.get(), false);
   }

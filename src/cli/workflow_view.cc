@@ -344,10 +344,11 @@ void RunShow(Context& ctx, const ShowFlags& f) {
 }
 
 void RunResult(Context& ctx, const WorkflowRef& ref) {
-  HistoryEvent close = WaitForCloseEvent(ctx, ref.workflow_id, ref.run_id);
+  std::string run_id;
+  HistoryEvent close = WaitForCloseEvent(ctx, ref.workflow_id, ref.run_id, &run_id);
   Printer& out = ctx.out();
   if (out.json()) {
-    out.PrintJson(ResultJson(ref.workflow_id, ref.run_id, "", ctx.ns(), "", std::chrono::milliseconds(0), close));
+    out.PrintJson(ResultJson(ref.workflow_id, run_id, "", ctx.ns(), "", std::chrono::milliseconds(0), close));
   } else {
     PrintResultCard(out, close, std::chrono::nanoseconds(0));
   }

@@ -179,7 +179,12 @@ void Engine::OnActivityTimer(std::string run_id, int64_t scheduled_id, int32_t a
   const TimePoint now = clock_.Now();
   Txn txn;
   ev1::TimeoutType expired = ev1::TIMEOUT_TYPE_UNSPECIFIED;
-  if (!IsZero(ai.schedule_to_close_timeout()) &&
+  // A task no worker picked up reports SCHEDULE_TO_START even when schedule-to-close ends at the
+  // same moment (schedule-to-start defaults to schedule-to-close), as Temporal does.
+  if (!ai.started() && ai.dispatched() && !IsZero(ai.schedule_to_start_timeout()) &&
+      FromProto(ai.current_attempt_scheduled_time()) + FromProto(ai.schedule_to_start_timeout()) <= now) {
+    expired = ev1::TIMEOUT_TYPE_SCHEDULE_TO_START;
+  } else if (!IsZero(ai.schedule_to_close_timeout()) &&
       FromProto(ai.scheduled_time()) + FromProto(ai.schedule_to_close_timeout()) <= now) {
     expired = ev1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE;
   } else if (ai.started()) {

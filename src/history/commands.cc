@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "history/proto_time.h"
 #include "temporal/api/enums/v1/failed_cause.pb.h"
+#include "visibility/search_attributes.h"
 
 namespace temporalite::history {
 
@@ -246,6 +247,15 @@ Status CommandValidator::Validate(const wsv1::RespondWorkflowTaskCompletedReques
         if (validate_search_attributes_) {
           Status sa = validate_search_attributes_(c.upsert_workflow_search_attributes_command_attributes().search_attributes());
           if (!sa.ok()) return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, sa.message());
+        }
+        {
+          // The total size limit applies to what the workflow holds after the upsert.
+          temporal::api::common::v1::SearchAttributes merged = ex_.st.search_attributes();
+          for (const auto& [k, v] : c.upsert_workflow_search_attributes_command_attributes().search_attributes().indexed_fields()) {
+            (*merged.mutable_indexed_fields())[k] = v;
+          }
+          Status total = visibility::ValidateSize(merged);
+          if (!total.ok()) return Fail(plan, ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, total.message());
         }
         break;
       case cmdv1::Command::kModifyWorkflowPropertiesCommandAttributes:

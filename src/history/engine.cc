@@ -16,7 +16,7 @@ namespace temporalite::history {
 namespace cv1 = ::temporal::api::common::v1;
 
 Engine::Engine(persistence::Store& store, const Clock& clock, TimerService& timers, EngineOptions options)
-    : store_(store), clock_(clock), timers_(timers), options_(std::move(options)) {}
+    : store_(store), clock_(clock), created_at_(clock.Now()), timers_(timers), options_(std::move(options)) {}
 
 Engine::~Engine() = default;
 
@@ -221,6 +221,24 @@ Result<const state::NamespaceRecord*> Engine::NamespaceByNameLocked(const std::s
   return &it->second;
 }
 
+namespace {
+// Temporal's validateRetentionDuration: seconds and nanos of one sign, not negative, at least the
+// minimum retention of a local namespace (system.namespaceMinRetentionLocal, 1 h); longer than
+// 250 years is capped (the proto is modified, as Temporal does).
+Status ValidateRetention(google::protobuf::Duration* d) {
+  static const Status kInvalid = InvalidArgument("A valid retention period is not set on request.");
+  constexpr int64_t kMinSeconds = 3600;
+  constexpr int64_t kMaxSeconds = 250LL * 365 * 24 * 3600;
+  if ((d->seconds() > 0 && d->nanos() < 0) || (d->seconds() < 0 && d->nanos() > 0)) return kInvalid;
+  if (d->seconds() < kMinSeconds) return kInvalid;  // also negative, 0 and sub-second
+  if (d->seconds() > kMaxSeconds) {
+    d->set_seconds(kMaxSeconds);
+    d->set_nanos(0);
+  }
+  return Status::Ok();
+}
+}  // namespace
+
 void Engine::RegisterNamespace(const wsv1::RegisterNamespaceRequest& req, Done done) {
   std::unique_lock<std::mutex> l(mu_);
   if (req.namespace_().empty()) return l.unlock(), done(InvalidArgument("Namespace not set on request."));
@@ -237,6 +255,8 @@ void Engine::RegisterNamespace(const wsv1::RegisterNamespaceRequest& req, Done d
   auto* cfg = rec.mutable_config();
   if (req.has_workflow_execution_retention_period()) {
     *cfg->mutable_workflow_execution_retention_ttl() = req.workflow_execution_retention_period();
+    Status valid = ValidateRetention(cfg->mutable_workflow_execution_retention_ttl());
+    if (!valid.ok()) return l.unlock(), done(valid);
   } else {
     *cfg->mutable_workflow_execution_retention_ttl() = ToProtoDuration(options_.default_retention);
   }
@@ -328,6 +348,8 @@ void Engine::UpdateNamespace(const wsv1::UpdateNamespaceRequest& req, wsv1::Upda
   }
   if (req.has_config() && req.config().has_workflow_execution_retention_ttl()) {
     *rec.mutable_config()->mutable_workflow_execution_retention_ttl() = req.config().workflow_execution_retention_ttl();
+    Status valid = ValidateRetention(rec.mutable_config()->mutable_workflow_execution_retention_ttl());
+    if (!valid.ok()) return l.unlock(), done(valid);
   }
   bool global = false;
   FillNamespace(rec, options_, resp->mutable_namespace_info(), resp->mutable_config(), &global);

@@ -46,6 +46,9 @@ struct EngineOptions {
   Duration default_workflow_task_timeout = std::chrono::seconds(10);
   Duration max_workflow_task_timeout = std::chrono::seconds(120);
   Duration sticky_fallback = std::chrono::seconds(10);
+  // A query for a run whose task queue has had no poller for this long fails at once with
+  // FAILED_PRECONDITION (Temporal's matching.queryPollerUnavailableWindow).
+  Duration query_poller_unavailable_window = std::chrono::seconds(20);
   Duration default_retention = std::chrono::hours(24);
   size_t max_id_length = 1000;
   size_t blob_size_limit_error = 2 * 1024 * 1024;
@@ -475,6 +478,7 @@ class Engine {
   RunClosedListener run_closed_listener_;
   persistence::Store& store_;
   const Clock& clock_;
+  const TimePoint created_at_;  // queues count as polled at start (workers reconnect after a restart)
   TimerService& timers_;
   const EngineOptions options_;
 

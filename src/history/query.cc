@@ -124,6 +124,11 @@ void Engine::DispatchLegacyQueryLocked(PendingQuery& q, const Execution& ex) {
     poller->finish(Status::Ok());
     return;
   }
+  if (clock_.Now() - std::max(tq.last_poll_time, created_at_) > options_.query_poller_unavailable_window) {
+    // Temporal's matching answers this way instead of holding the query until the deadline.
+    AnswerQueryLocked(q, FailedPrecondition("no poller seen for task queue recently, worker may be down"), nullptr);
+    return;
+  }
   tq.backlog.push_back({ex.st.run_id(), 0, 0, q.id});
 }
 

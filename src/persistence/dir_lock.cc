@@ -63,8 +63,38 @@ Result<std::unique_ptr<DirLock>> DirLock::Acquire(const std::string& dir) {
   return std::unique_ptr<DirLock>(new DirLock(fd));
 }
 
+Result<std::unique_ptr<DirLock>> DirLock::AcquireForDatabase(const std::string& db_path) {
+  std::error_code ec;
+  std::filesystem::path given = std::filesystem::absolute(db_path, ec);
+  if (ec) return Unavailable("cannot resolve " + db_path + ": " + ec.message());
+  std::filesystem::create_directories(given.parent_path(), ec);
+  if (ec) return Unavailable("cannot create data directory " + given.parent_path().string() + ": " + ec.message());
+  // The real file behind any symlinks (the file itself need not exist yet).
+  std::filesystem::path real = std::filesystem::weakly_canonical(given, ec);
+  if (ec) return Unavailable("cannot resolve " + given.string() + ": " + ec.message());
+  auto lock = Acquire(real.parent_path().string());
+  if (!lock.ok()) return lock.status();
+  int fd = open(real.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Unavailable("cannot open database " + real.string() + ": " + Errno(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) {
+      return FailedPrecondition("database " + real.string() +
+                                " is in use by another temporalite server (reached through another path); stop it or "
+                                "use another --db-filename");
+    }
+    return Unavailable("cannot lock " + real.string() + ": " + Errno(err));
+  }
+  (*lock)->db_fd_ = fd;
+  return lock;
+}
+
 DirLock::~DirLock() {
-  // Closing releases the flock. The pid is left in the file; it is only read while locked.
+  // Closing releases the flocks. The pid is left in the file; it is only read while locked.
+  // The database fd must outlive the store: closing any fd of a file drops the process's POSIX
+  // (fcntl) locks on it, which SQLite uses.
+  if (db_fd_ >= 0) close(db_fd_);
   if (fd_ >= 0) close(fd_);
 }
 

@@ -166,8 +166,32 @@ constexpr const char* kSql[kNumSql] = {
 };
 #undef TL_EXECUTION_COLUMNS
 
+constexpr const char* kRestoreHint =
+    "stop the server and restore the database from a backup: temporalite backup restore --from <backup> "
+    "--db-filename <path>";
+
+// A storage failure as clients see it: the code says whether retrying can help, the message
+// names the kind of failure (sqlite3_errstr: never SQL text or names from the schema). The full
+// detail, with what was being done, goes to the server log.
+Status StorageError(int rc, std::string_view what, const std::string& detail) {
+  TL_LOG_ERROR("sqlite error while %.*s: %s", static_cast<int>(what.size()), what.data(), detail.c_str());
+  std::string kind = sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return Status(Code::kResourceExhausted, "storage error: " + kind + " (free disk space on the server)");
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Unavailable("storage busy: " + kind);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Internal("storage error: " + kind + "; " + kRestoreHint);
+    default:
+      return Internal("storage error: " + kind);
+  }
+}
+
 Status SqlError(sqlite3* db, std::string_view what) {
-  return Unavailable("sqlite error while " + std::string(what) + ": " + sqlite3_errmsg(db));
+  return StorageError(sqlite3_extended_errcode(db), what, sqlite3_errmsg(db));
 }
 
 // Binds parameters, remembering the first failure so call sites stay linear. Text and blobs are
@@ -239,7 +263,7 @@ Status Exec(sqlite3* db, const std::string& sql, std::string_view what) {
   if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) == SQLITE_OK) return Status::Ok();
   std::string msg = err != nullptr ? err : sqlite3_errmsg(db);
   sqlite3_free(err);
-  return Unavailable("sqlite error while " + std::string(what) + ": " + msg);
+  return StorageError(sqlite3_extended_errcode(db), what, msg);
 }
 
 // First column of the first row of `sql` as text ("" if no row).
@@ -253,6 +277,29 @@ Result<std::string> QueryText(sqlite3* db, const std::string& sql) {
   sqlite3_finalize(s);
   if (!status.ok()) return status;
   return out;
+}
+
+// SQLite's quick_check (page structure, no index-content comparison): a damaged database is
+// refused at start instead of failing requests one by one later.
+Status QuickCheck(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(5)", -1, &s, nullptr);
+  std::vector<std::string> problems;
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      std::string line = ColumnBytes(s, 0);
+      if (line != "ok") problems.push_back(line);
+    }
+  }
+  if (rc != SQLITE_DONE) problems.push_back(sqlite3_errmsg(db));
+  sqlite3_finalize(s);
+  if (problems.empty()) return Status::Ok();
+  std::string first = problems.front();
+  TL_LOG_ERROR("integrity check of %s failed:", path.c_str());
+  for (const std::string& p : problems) TL_LOG_ERROR("  %s", p.c_str());
+  return Internal("database " + path + " is damaged (integrity check: " + first +
+                                     "); restore it from a backup: temporalite backup restore --from <backup> "
+                                     "--db-filename " + path + " (or move it aside to start empty)");
 }
 
 Result<int> UserVersion(sqlite3* db) {
@@ -381,8 +428,7 @@ class SqliteStore::Conn {
     sqlite3_stmt* s = stmts_[sql];
     if (binder.rc() != SQLITE_OK) {
       sqlite3_reset(s);
-      return Unavailable("sqlite error while binding " + std::string(what) + ": " +
-                         sqlite3_errstr(binder.rc()));
+      return StorageError(binder.rc(), "binding " + std::string(what), sqlite3_errstr(binder.rc()));
     }
     int rc = sqlite3_step(s);
     // Capture the message before reset so nothing can overwrite it.
@@ -453,6 +499,7 @@ Status SqliteStore::Init() {
                          ")");
     }
   }
+  if (!in_memory_ && options_.integrity_check) TL_RETURN_IF_ERROR(QuickCheck(db, options_.path));
   TL_RETURN_IF_ERROR(
       Exec(db, "PRAGMA synchronous=" + options_.synchronous, "setting synchronous"));
   TL_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys=OFF", "disabling foreign keys"));
@@ -576,8 +623,7 @@ Status SqliteStore::RunTransaction(std::vector<Pending>& work) {
   // The engine applied these batches in memory already, so memory and disk now disagree: only a
   // restart (reloading from disk) can make them consistent again.
   failed_ = true;
-  failed_status_ =
-      Unavailable("store refuses writes after a failed transaction: " + status.message());
+  failed_status_ = Internal("store refuses writes after a failed transaction (restart the server): " + status.message());
   return status;
 }
 

@@ -196,6 +196,9 @@ struct SqliteOptions {
   int commit_delay_batches = 16;
   // Commit metrics (group size, transaction and fsync latency, per-batch latency); nullptr: off.
   metrics::Registry* metrics = nullptr;
+  // PRAGMA quick_check at open: a damaged file fails Open (INTERNAL) naming the restore
+  // command. It reads the whole file (about a second per GB).
+  bool integrity_check = true;
 };
 
 // Opens (creating if needed) and migrates the database, then starts the writer thread.
@@ -213,10 +216,15 @@ class DirLock {
   DirLock& operator=(const DirLock&) = delete;
   // Creates `dir` if missing. FAILED_PRECONDITION naming the holder's pid if already locked.
   static Result<std::unique_ptr<DirLock>> Acquire(const std::string& dir);
+  // The lock for a database file: resolves symlinks, locks the real file's directory as Acquire
+  // does, and also holds an flock on the database file itself (creating it empty if missing), so
+  // a second server reaching the same file through a symlink or a hard link is refused too.
+  static Result<std::unique_ptr<DirLock>> AcquireForDatabase(const std::string& db_path);
 
  private:
   explicit DirLock(int fd) : fd_(fd) {}
   int fd_;
+  int db_fd_ = -1;  // flock on the database file; closed only after the store (see ~DirLock)
 };
 
 }  // namespace temporalite::persistence

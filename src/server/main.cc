@@ -20,8 +20,10 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/timer_service.h"
+#include "frontend/grpc_log.h"
 #include "frontend/metrics_interceptor.h"
 #include "frontend/operator_service.h"
+#include "frontend/request_decoding.h"
 #include "frontend/workflow_service.h"
 #include "history/engine.h"
 #include "http/handler.h"
@@ -56,6 +58,7 @@ struct StartDevFlags {
   std::vector<std::string> search_attributes;
   std::string alert_webhook;
   int alert_after = 2;
+  bool skip_integrity_check = false;
 };
 
 // Temporal's workflow close counters by namespace and workflow type.
@@ -105,6 +108,7 @@ int RunServer(const StartDevFlags& f) {
   }
   SetLogLevel(level);
   SetLogJson(f.log_format == "json");
+  frontend::InstallGrpcLogHandler();
   if (f.port < 0 || f.port > 65535) {
     std::fprintf(stderr, "error: invalid --port %d\n", f.port);
     return 2;
@@ -165,7 +169,7 @@ int RunServer(const StartDevFlags& f) {
   if (db_path != ":memory:") {
     std::filesystem::path p = std::filesystem::absolute(db_path);
     db_path = p.string();
-    auto l = persistence::DirLock::Acquire(p.parent_path().string());
+    auto l = persistence::DirLock::AcquireForDatabase(db_path);
     if (!l.ok()) {
       std::fprintf(stderr, "error: %s\n", l.status().message().c_str());
       return 1;
@@ -179,6 +183,7 @@ int RunServer(const StartDevFlags& f) {
   so.path = db_path;
   so.extra_pragmas = f.sqlite_pragmas;
   so.metrics = registry.get();
+  so.integrity_check = !f.skip_integrity_check;
   auto store_or = persistence::OpenSqliteStore(so);
   if (!store_or.ok()) {
     std::fprintf(stderr, "error: cannot open database %s: %s\n", db_path.c_str(), store_or.status().message().c_str());
@@ -243,13 +248,15 @@ int RunServer(const StartDevFlags& f) {
   frontend::OperatorServiceImpl operator_service(engine);
   admin::AdminServiceImpl admin_service(clock, {std::string(kVersion), db_path == ":memory:" ? "" : db_path});
   grpc::EnableDefaultHealthCheckService(true);
+  frontend::InstallProtobufLogHandler();
   grpc::ServerBuilder builder;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(frontend::NewDecodeErrorInterceptorFactory());
   if (registry) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
     interceptors.push_back(std::make_unique<frontend::MetricsInterceptorFactory>(*registry));
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
     AddGaugeCollectors(*registry, engine, db_path);
   }
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   int bound_port = 0;
   builder.AddListeningPort(f.ip + ":" + std::to_string(f.port), grpc::InsecureServerCredentials(), &bound_port);
   builder.RegisterService(&workflow_service);
@@ -261,6 +268,9 @@ int RunServer(const StartDevFlags& f) {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  // gRPC sets SO_REUSEPORT by default, which lets a second server bind a port this one serves
+  // and split the clients between two databases; without it the second bind fails.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     std::fprintf(stderr, "error: cannot listen on %s:%d (is another server running?)\n", f.ip.c_str(), f.port);
@@ -273,6 +283,10 @@ int RunServer(const StartDevFlags& f) {
     store->Close();
     return 1;
   }
+  // Health by service name, as grpc-health-probe and the Java SDK ask (the empty name is SERVING
+  // by default).
+  server->GetHealthCheckService()->SetServingStatus("temporal.api.workflowservice.v1.WorkflowService", true);
+  server->GetHealthCheckService()->SetServingStatus("temporal.api.operatorservice.v1.OperatorService", true);
 
   // HTTP API, UI and health: the same services through an in-process channel, on HTTP threads.
   http::ChannelInvoker invoker(server->InProcessChannel(grpc::ChannelArguments()));
@@ -408,6 +422,8 @@ int main(int argc, char** argv) {
   dev->add_option("--log-format", f.log_format, "text or json")->check(CLI::IsMember({"text", "json", "pretty"}));
   dev->add_option("-n,--namespace", f.namespaces, "Namespaces to create at launch (default always exists)");
   dev->add_option("--sqlite-pragma", f.sqlite_pragmas, "SQLite pragma name=value applied at start");
+  dev->add_flag("--skip-integrity-check", f.skip_integrity_check,
+                "Skip SQLite's quick_check of the database at start (it reads the whole file)");
   dev->add_option("--search-attribute", f.search_attributes, "Search attributes to register at start, Name=Type (repeatable)");
   dev->add_option("--alert-webhook", f.alert_webhook,
                   "POST Slack incoming-webhook JSON here after --alert-after consecutive failed runs of a workflow type "

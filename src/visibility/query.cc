@@ -1,5 +1,6 @@
 #include "visibility/query.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <map>
@@ -16,6 +17,13 @@ namespace {
 constexpr const char* kMalformed = "malformed SQL query";
 constexpr const char* kNotSupported = "operation is not supported";
 constexpr const char* kInvalidExpr = "invalid expression";
+
+// Limits that keep a filter within what the parser's stack and SQLite accept (SQLite's parser
+// stack is ~100 entries; its expression depth limit is 1,000; bound values 32,766).
+constexpr int kMaxNesting = 100;        // parentheses and NOTs as written
+constexpr int kMaxConditionDepth = 8;   // AND/OR/NOT levels after redundant parentheses are dropped
+constexpr size_t kMaxConditions = 1000; // predicates (an IN list counts once)
+constexpr size_t kMaxValues = 10000;    // bound values (IN lists included)
 
 Status QueryError(const std::string& kind, const std::string& detail) {
   return InvalidArgument("invalid query: " + kind + ": " + detail);
@@ -197,7 +205,7 @@ class Compiler {
     if (!AtKeyword("ORDER") && !AtKeyword("GROUP") && Peek().kind != Tok::kEnd) {
       auto w = ParseOr();
       if (!w.ok()) return w.status();
-      out_.where = *w;
+      out_.where = Emit(*w);
     }
     if (AtKeyword("GROUP")) {
       Next();
@@ -253,45 +261,89 @@ class Compiler {
     return Status::Ok();
   }
 
-  Result<std::string> ParseOr() {
-    auto l = ParseAnd();
-    if (!l.ok()) return l;
-    std::string s = *l;
-    while (AtKeyword("OR")) {
-      Next();
+  // A parsed boolean expression. Parentheses are not kept: SQL is emitted from the tree with
+  // only the parentheses it needs, so "((((x))))" costs SQLite nothing.
+  struct Node {
+    enum Kind { kLeaf, kAnd, kOr, kNot } kind = kLeaf;
+    std::string sql;          // kLeaf: one predicate (already self-contained)
+    std::vector<Node> kids;   // kAnd/kOr: operands in order; kNot: one operand
+    int depth = 0;            // AND/OR/NOT levels below and including this node
+  };
+
+  static Node Combine(Node::Kind kind, std::vector<Node> operands) {
+    if (operands.size() == 1) return std::move(operands[0]);
+    Node n;
+    n.kind = kind;
+    for (Node& o : operands) {
+      if (o.kind == kind) {  // (a OR b) OR c is a OR b OR c
+        for (Node& k : o.kids) n.kids.push_back(std::move(k));
+      } else {
+        n.kids.push_back(std::move(o));
+      }
+    }
+    for (const Node& k : n.kids) n.depth = std::max(n.depth, k.depth + 1);
+    return n;
+  }
+
+  // Temporal's parser stops at "max nesting level reached" too (at 200 parentheses); ours also
+  // bounds the depth of the condition that reaches SQLite, whose parser stack is small.
+  Status NestingError() const {
+    const Token& t = Peek();
+    return QueryError(kMalformed, "max nesting level reached at position " + std::to_string(t.pos) + " near '" +
+                                      t.text + "'");
+  }
+  Status CheckNode(const Node& n) const {
+    if (n.depth > kMaxConditionDepth) return NestingError();
+    return Status::Ok();
+  }
+
+  Result<Node> ParseOr() {
+    std::vector<Node> operands;
+    do {
       auto r = ParseAnd();
       if (!r.ok()) return r;
-      s = s + " OR " + *r;
-    }
-    return s;
+      operands.push_back(std::move(r).value());
+    } while (AtKeyword("OR") && (Next(), true));
+    Node n = Combine(Node::kOr, std::move(operands));
+    TL_RETURN_IF_ERROR(CheckNode(n));
+    return n;
   }
-  Result<std::string> ParseAnd() {
-    auto l = ParseNot();
-    if (!l.ok()) return l;
-    std::string s = *l;
-    while (AtKeyword("AND")) {
-      Next();
+  Result<Node> ParseAnd() {
+    std::vector<Node> operands;
+    do {
       auto r = ParseNot();
       if (!r.ok()) return r;
-      s = s + " AND " + *r;
-    }
-    return s;
+      operands.push_back(std::move(r).value());
+    } while (AtKeyword("AND") && (Next(), true));
+    Node n = Combine(Node::kAnd, std::move(operands));
+    TL_RETURN_IF_ERROR(CheckNode(n));
+    return n;
   }
-  Result<std::string> ParseNot() {
+  Result<Node> ParseNot() {
     if (AtKeyword("NOT")) {
+      if (++nesting_ > kMaxNesting) return NestingError();
       Next();
       auto e = ParseNot();
+      --nesting_;
       if (!e.ok()) return e;
-      return "NOT " + *e;
+      Node n;
+      n.kind = Node::kNot;
+      n.depth = e->depth + 1;
+      n.kids.push_back(std::move(e).value());
+      TL_RETURN_IF_ERROR(CheckNode(n));
+      return n;
     }
     return ParsePrimary();
   }
-  Result<std::string> ParsePrimary() {
-    if (Accept(Tok::kLParen)) {
+  Result<Node> ParsePrimary() {
+    if (Peek().kind == Tok::kLParen) {
+      if (++nesting_ > kMaxNesting) return NestingError();
+      Next();
       auto e = ParseOr();
+      --nesting_;
       if (!e.ok()) return e;
       if (!Accept(Tok::kRParen)) return Syntax();
-      return "(" + *e + ")";
+      return e;
     }
     if (Peek().kind != Tok::kIdent) {
       if (Peek().kind == Tok::kString || Peek().kind == Tok::kNumber) {
@@ -302,7 +354,54 @@ class Compiler {
     if (t_[i_ + 1].kind == Tok::kLParen) return QueryError(kNotSupported, "function expression");
     auto col = ParseColumn();
     if (!col.ok()) return col.status();
-    return ParsePredicate(*col);
+    auto pred = ParsePredicate(*col);
+    if (!pred.ok()) return pred.status();
+    if (++conditions_ > kMaxConditions) {
+      return QueryError(kNotSupported, "more than " + std::to_string(kMaxConditions) + " conditions in one query");
+    }
+    if (out_.args.size() > kMaxValues) {
+      return QueryError(kNotSupported, "more than " + std::to_string(kMaxValues) + " values in one query");
+    }
+    Node n;
+    n.sql = std::move(pred).value();
+    return n;
+  }
+
+  // SQL for `n`, in operand order (the bound arguments were appended in the same order). Long
+  // AND/OR chains are emitted as a balanced tree of groups of kGroup, so SQLite's expression
+  // depth grows with the logarithm of the number of conditions, not with the number.
+  static std::string Emit(const Node& n) {
+    switch (n.kind) {
+      case Node::kLeaf: return n.sql;
+      case Node::kNot: return "NOT " + Wrapped(n.kids[0], Node::kNot);
+      case Node::kAnd: return EmitChain(n.kids, 0, n.kids.size(), " AND ");
+      case Node::kOr: return EmitChain(n.kids, 0, n.kids.size(), " OR ");
+    }
+    return "";
+  }
+  // `n` as an operand of `parent`: parentheses only where precedence needs them.
+  static std::string Wrapped(const Node& n, Node::Kind parent) {
+    bool bare = n.kind == Node::kLeaf || n.kind == Node::kNot || (n.kind == Node::kAnd && parent == Node::kOr);
+    return bare ? Emit(n) : "(" + Emit(n) + ")";
+  }
+  static std::string EmitChain(const std::vector<Node>& kids, size_t begin, size_t end, const char* op) {
+    constexpr size_t kGroup = 8;
+    size_t count = end - begin;
+    std::string s;
+    if (count <= kGroup) {
+      for (size_t k = begin; k < end; ++k) {
+        if (k != begin) s += op;
+        s += Wrapped(kids[k], op[1] == 'A' ? Node::kAnd : Node::kOr);
+      }
+      return s;
+    }
+    size_t step = (count + kGroup - 1) / kGroup;
+    while (step > kGroup && step * kGroup < count) ++step;
+    for (size_t k = begin; k < end; k += step) {
+      if (k != begin) s += op;
+      s += "(" + EmitChain(kids, k, std::min(end, k + step), op) + ")";
+    }
+    return s;
   }
 
   Result<Column> ParseColumn() {
@@ -567,6 +666,8 @@ class Compiler {
 
   std::vector<Token> t_;
   size_t i_ = 0;
+  int nesting_ = 0;      // parentheses and NOTs open at the current token
+  size_t conditions_ = 0;
   const TypeMap& custom_;
   CompiledQuery out_;
 };

@@ -239,7 +239,25 @@ bool IsUnset(const cv1::Payload& p) {
   return p.data().empty() || p.data() == "null" || p.data() == "[]";
 }
 
+Status ValidateSize(const cv1::SearchAttributes& attrs) {
+  std::map<std::string, const cv1::Payload*> sorted;
+  for (const auto& [k, p] : attrs.indexed_fields()) sorted[k] = &p;
+  for (const auto& [name, payload] : sorted) {
+    if (payload->data().size() > kMaxValueBytes) {
+      return InvalidArgument("search attribute " + name + " value of size " + std::to_string(payload->data().size()) +
+                             " exceeds size limit " + std::to_string(kMaxValueBytes));
+    }
+  }
+  size_t total = attrs.ByteSizeLong();
+  if (total > kMaxTotalBytes) {
+    return InvalidArgument("total size of search attributes " + std::to_string(total) + " exceeds size limit " +
+                           std::to_string(kMaxTotalBytes));
+  }
+  return Status::Ok();
+}
+
 Status Validate(const cv1::SearchAttributes& attrs, const TypeMap& custom) {
+  TL_RETURN_IF_ERROR(ValidateSize(attrs));
   // Sorted for a deterministic first error.
   std::map<std::string, const cv1::Payload*> sorted;
   for (const auto& [k, p] : attrs.indexed_fields()) sorted[k] = &p;

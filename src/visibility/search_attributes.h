@@ -54,7 +54,15 @@ bool IsUnset(const ::temporal::api::common::v1::Payload& p);
 // Validates values set by a start request or an upsert command the way Temporal does:
 // undefined names, system names and values of the wrong type are INVALID_ARGUMENT with
 // Temporal's messages.
+// Includes ValidateSize.
 Status Validate(const ::temporal::api::common::v1::SearchAttributes& attrs, const TypeMap& custom);
+
+// Temporal's default size limits (limit.searchAttributesSizeOfValue, limit.searchAttributesTotalSize):
+// a value's data over 2 KB, or the encoded attributes over 40 KB, are INVALID_ARGUMENT with
+// Temporal's messages. For an upsert, pass the attributes merged with the workflow's current ones.
+constexpr size_t kMaxValueBytes = 2 * 1024;
+constexpr size_t kMaxTotalBytes = 40 * 1024;
+Status ValidateSize(const ::temporal::api::common::v1::SearchAttributes& attrs);
 
 // JSON object of the decoded values (the `search_attributes` visibility column); "" if none.
 // Values that do not decode (attributes removed or retyped since) are left out.

@@ -318,6 +318,10 @@ test('workflow result waits for and prints the result (text and JSON)', async ()
   const json = await okJson(['workflow', 'result', '--workflow-id', id]);
   assert.equal(json.status, 'COMPLETED');
   assert.deepEqual(json.result, { storeId: 'sixty60-jhb', forceRefresh: true, items: 3 });
+  // Without --run-id the result names the run it reports.
+  const desc = await okJson(['workflow', 'describe', '--workflow-id', id]);
+  assert.match(json.runId, /^[0-9a-f-]{36}$/);
+  assert.equal(json.runId, desc.workflowExecutionInfo.execution.runId);
 });
 
 // ---- signal / cancel / terminate -------------------------------------------------------------
@@ -544,7 +548,7 @@ test('a .env file in the working directory is read; the real environment wins', 
   try {
     fs.writeFileSync(
       path.join(dir, '.env'),
-      `# local settings\nexport TEMPORAL_ADDRESS=${server.address}\nTEMPORAL_NAMESPACE="${ns}"\nUNRELATED=1\n`,
+      `# local settings\nexport TEMPORAL_ADDRESS=${server.address} # local\nTEMPORAL_NAMESPACE="${ns}"  # quoted, then a comment\nUNRELATED=1\n`,
     );
     const r = await cli(['operator', 'namespace', 'describe', '-o', 'json'], { dir });
     assert.equal(r.code, 0, r.stderr);
@@ -703,14 +707,11 @@ test('workflow delete removes the execution', async () => {
   assert.match(out, /^Delete workflow succeeded$/m);
 });
 
-test('workflow delete: asks to confirm, then the workflow is gone', async () => {
+test('workflow delete -w does not prompt (only --query batches do), then the workflow is gone', async () => {
   const id = await startWorkflow('sleeper');
-  const denied = await tl(['workflow', 'delete', '-w', id], { stdin: 'n\n' });
-  assert.equal(denied.code, 1);
-  assert.match(denied.stderr, new RegExp(`Delete Workflow "${id}"\\? y/N`));
-  assert.match(denied.stderr, /^Error: user denied confirmation$/m);
-  await ok(['workflow', 'describe', '-w', id]);
-  await ok(['workflow', 'delete', '-w', id, '--yes']);
+  // No terminal and no --yes: it must not wait for or ask a question.
+  const out = await ok(['workflow', 'delete', '-w', id], { stdin: '' });
+  assert.match(out, /^Delete workflow succeeded$/m);
   const gone = await tl(['workflow', 'describe', '-w', id]);
   assert.equal(gone.code, 1);
   assert.match(gone.stderr, /not found/i);

@@ -116,16 +116,16 @@ test('the runbook line creates a schedule that runs every 2h between 06:00 and 2
 
 test('toggle, trigger, backfill, update and delete', async () => {
   const id = uniqueName('cli-sched');
-  await ok(['schedule', 'create', '-s', id, '--type', 'SomeWorkflow', '-t', 'q-none', '--interval', '1h',
-    '--overlap-policy', 'AllowAll', '--notes', 'first']);
+  assert.match(await ok(['schedule', 'create', '-s', id, '--type', 'SomeWorkflow', '-t', 'q-none', '--interval', '1h',
+    '--overlap-policy', 'AllowAll', '--notes', 'first']), /^Schedule created$/m);
 
-  await ok(['schedule', 'toggle', '-s', id, '--pause', '--reason', 'load shedding']);
+  assert.match(await ok(['schedule', 'toggle', '-s', id, '--pause', '--reason', 'load shedding']), /^Schedule paused$/m);
   let d = await okJson(['schedule', 'describe', '-s', id]);
   assert.equal(d.schedule.state.paused, true);
   assert.equal(d.schedule.state.notes, 'load shedding');
   const paused = await ok(['schedule', 'list', '--query', `ScheduleId = '${id}' AND TemporalSchedulePaused = true`]);
   assert.ok(paused.includes(id), paused);
-  await ok(['schedule', 'toggle', '-s', id, '--unpause', '--reason', 'back']);
+  assert.match(await ok(['schedule', 'toggle', '-s', id, '--unpause', '--reason', 'back']), /^Schedule unpaused$/m);
   const neither = await cli(['schedule', 'toggle', '-s', id]);
   assert.equal(neither.code, 2);
   assert.match(neither.stderr, /exactly one of --pause or --unpause is required/);

@@ -345,6 +345,21 @@ TEST_F(EngineActivityTest, ScheduleToStartTimeout) {
   EXPECT_EQ(to.started_event_id(), 0);
 }
 
+// Only schedule-to-close set and no worker: schedule-to-start defaults to it and is what
+// Temporal reports (SDK code checking the type relies on it).
+TEST_F(EngineActivityTest, OnlyScheduleToCloseAndNoWorkerReportsScheduleToStart) {
+  StartAndComplete("wf-s2c-only", {ScheduleActivity("a1", Duration::zero(), [](auto& a) {
+                     *a.mutable_schedule_to_close_timeout() = PbDur(Sec(5));
+                   })});
+  Advance(Sec(5));
+  auto hist = History("wf-s2c-only");
+  ASSERT_EQ(hist.size(), 7u) << Describe(hist);
+  ASSERT_EQ(hist[5].event_type(), ev1::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT);
+  const auto& to = hist[5].activity_task_timed_out_event_attributes();
+  EXPECT_EQ(to.failure().timeout_failure_info().timeout_type(), ev1::TIMEOUT_TYPE_SCHEDULE_TO_START);
+  EXPECT_EQ(to.retry_state(), ev1::RETRY_STATE_TIMEOUT);
+}
+
 TEST_F(EngineActivityTest, StartToCloseTimeoutWithoutTimeToRetryReportsScheduleToClose) {
   StartAndComplete("wf-s2c", {ScheduleActivity("a1", Ms(2500), [](auto& a) {
                      *a.mutable_schedule_to_close_timeout() = PbDur(Sec(3));

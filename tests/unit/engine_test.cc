@@ -628,5 +628,37 @@ TEST_F(EngineWorkflowTest, HistoryLongPoll) {
   EXPECT_TRUE(page.next_page_token().empty());
 }
 
+// A query for a run whose task queue has had no poller for 20 s fails at once, as Temporal's
+// matching does ("no poller seen for task queue recently"), instead of waiting for the deadline.
+TEST_F(EngineWorkflowTest, QueryWithNoRecentPollerFailsFast) {
+  StartAndComplete("wf-q", {});
+  auto query = [&] {
+    wsv1::QueryWorkflowRequest req;
+    req.set_namespace_(kNamespace);
+    req.mutable_execution()->set_workflow_id("wf-q");
+    req.mutable_query()->set_query_type("state");
+    Poll<wsv1::QueryWorkflowResponse> poll;
+    poll.waiter = std::make_shared<matching::PollWaiter>();
+    poll.resp = std::make_shared<wsv1::QueryWorkflowResponse>();
+    poll.waiter->response = poll.resp.get();
+    auto p = std::make_shared<std::promise<Status>>();
+    poll.done = p->get_future().share();
+    poll.waiter->finish = [p, resp = poll.resp](const Status& st) { p->set_value(st); };
+    engine_->QueryWorkflow(req, poll.waiter);
+    return poll;
+  };
+  // A poller seen 19 s ago: the query waits for the worker.
+  Advance(Sec(19));
+  auto waiting = query();
+  EXPECT_FALSE(waiting.finished());
+  // 21 s after the last poll: refused at once.
+  Advance(Sec(2));
+  auto refused = query();
+  ASSERT_TRUE(refused.finished());
+  Status s = refused.done.get();
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "no poller seen for task queue recently, worker may be down");
+}
+
 }  // namespace
 }  // namespace temporalite::history::testing

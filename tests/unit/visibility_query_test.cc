@@ -39,7 +39,7 @@ TEST(VisibilityQuery, SystemColumnsAndOperators) {
   ASSERT_EQ(c.args.size(), 2u);
   EXPECT_EQ(std::get<std::string>(c.args[0]), "X");
   EXPECT_EQ(std::get<int64_t>(c.args[1]), ev1::WORKFLOW_EXECUTION_STATUS_FAILED);
-  EXPECT_EQ(Ok("WorkflowId != 'a' OR (RunId IN ('r1', 'r2'))").where, "workflow_id != ? OR (run_id IN (?, ?))");
+  EXPECT_EQ(Ok("WorkflowId != 'a' OR (RunId IN ('r1', 'r2'))").where, "workflow_id != ? OR run_id IN (?, ?)");
   EXPECT_EQ(Ok("WorkflowId <> 'a'").where, "workflow_id != ?");
   EXPECT_EQ(Ok("NOT WorkflowId = 'a'").where, "NOT workflow_id = ?");
   EXPECT_EQ(Ok("CloseTime IS NULL").where, "close_time IS NULL");
@@ -120,6 +120,49 @@ TEST(VisibilityQuery, TemporalErrorWording) {
   EXPECT_EQ(Err("Kw = 'a' Num = 1").rfind("invalid query: malformed SQL query: syntax error", 0), 0u);
 }
 
+std::string Repeat(const std::string& s, int n) {
+  std::string out;
+  for (int k = 0; k < n; ++k) out += s;
+  return out;
+}
+
+// Alternating AND/OR nesting `depth` levels deep: "(Kw = 'a' OR (Kw = 'a' AND (... Kw = 'z')))".
+std::string Alternating(int depth) {
+  std::string q = "Kw = 'z'";
+  for (int d = 0; d < depth; ++d) q = "(Kw = 'a' " + std::string(d % 2 ? "AND " : "OR ") + q + ")";
+  return q;
+}
+
+TEST(VisibilityQuery, NestingAndSizeLimits) {
+  // Redundant parentheses cost nothing: they are dropped from the SQL.
+  EXPECT_EQ(Ok(Repeat("(", 89) + "WorkflowId = 'x'" + Repeat(")", 89)).where, "workflow_id = ?");
+  // Deep nesting as written is refused before it can exhaust the stack.
+  EXPECT_EQ(Err(Repeat("(", 5000) + "WorkflowId = 'x'" + Repeat(")", 5000)).rfind(
+                "invalid query: malformed SQL query: max nesting level reached at position ", 0),
+            0u);
+  EXPECT_EQ(Err(Repeat("NOT ", 5000) + "WorkflowId = 'x'").rfind("invalid query: malformed SQL query: max nesting level", 0),
+            0u);
+  // Nesting that would reach SQLite is bounded (8 AND/OR/NOT levels).
+  Ok(Alternating(7));
+  EXPECT_EQ(Err(Alternating(9)).rfind("invalid query: malformed SQL query: max nesting level reached", 0), 0u);
+  // 1,000 conditions are fine; SQL is a balanced tree, not a chain 1,000 deep.
+  std::string ors = "WorkflowId = 'w0'";
+  for (int k = 1; k < 1000; ++k) ors += " OR WorkflowId = 'w" + std::to_string(k) + "'";
+  CompiledQuery c = Ok(ors);
+  EXPECT_EQ(c.args.size(), 1000u);
+  int depth = 0, max_depth = 0;
+  for (char ch : c.where) {
+    depth += ch == '(' ? 1 : ch == ')' ? -1 : 0;
+    max_depth = std::max(max_depth, depth);
+  }
+  EXPECT_LE(max_depth, 4);
+  EXPECT_EQ(Err(ors + " OR WorkflowId = 'one-more'"),
+            "invalid query: operation is not supported: more than 1000 conditions in one query");
+  std::string in = "WorkflowId IN ('v0'";
+  for (int k = 1; k <= 10000; ++k) in += ", 'v" + std::to_string(k) + "'";
+  EXPECT_EQ(Err(in + ")"), "invalid query: operation is not supported: more than 10000 values in one query");
+}
+
 cv1::Payload Json(const std::string& data) {
   cv1::Payload p;
   (*p.mutable_metadata())["encoding"] = "json/plain";
@@ -154,6 +197,26 @@ TEST(SearchAttributes, ValidateAndJsonColumn) {
   (*unset.mutable_indexed_fields())["Num"] = Json("null");
   EXPECT_TRUE(Validate(unset, Custom()).ok());
   EXPECT_EQ(ToJsonColumn(unset, Custom()), "");
+}
+
+TEST(SearchAttributes, SizeLimitsWithTemporalMessages) {
+  // 2 KB of data per value is fine; one byte more is not (the JSON quotes count: data is bytes).
+  cv1::SearchAttributes at_limit;
+  (*at_limit.mutable_indexed_fields())["Kw"] = Json("\"" + std::string(2046, 'k') + "\"");
+  EXPECT_TRUE(Validate(at_limit, Custom()).ok());
+  cv1::SearchAttributes big;
+  (*big.mutable_indexed_fields())["Kw"] = Json("\"" + std::string(2047, 'k') + "\"");
+  EXPECT_EQ(Validate(big, Custom()).message(), "search attribute Kw value of size 2049 exceeds size limit 2048");
+  cv1::SearchAttributes huge;
+  (*huge.mutable_indexed_fields())["Kw"] = Json("\"" + std::string(3 << 20, 'k') + "\"");
+  EXPECT_EQ(Validate(huge, Custom()).code(), Code::kInvalidArgument);
+  // 40 KB in total, each value under 2 KB.
+  cv1::SearchAttributes many;
+  for (int i = 0; i < 21; ++i) (*many.mutable_indexed_fields())["A" + std::to_string(i)] = Json(std::string(2000, '1'));
+  Status total = ValidateSize(many);
+  EXPECT_EQ(total.code(), Code::kInvalidArgument);
+  EXPECT_EQ(total.message().rfind("total size of search attributes ", 0), 0u) << total.message();
+  EXPECT_NE(total.message().find(" exceeds size limit 40960"), std::string::npos) << total.message();
 }
 
 TEST(SearchAttributes, TypeNamesAndReservedNames) {
