@@ -28,7 +28,7 @@ else
     tests/crash/messaging-crash.test.js tests/crash/external-crash.test.js
     tests/cli/cli.test.js tests/cli/completion.test.js tests/cli/schedule.test.js
     tests/ops/backup.test.js tests/ops/s3.test.js tests/ops/doctor.test.js tests/ops/alert-check.test.js
-    tests/ops/alerts.test.js tests/ops/config.test.js tests/ops/deploy.test.js)
+    tests/ops/alerts.test.js tests/ops/scheduled-backup.test.js tests/ops/config.test.js tests/ops/deploy.test.js)
 fi
 
 exec node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"
