@@ -110,8 +110,30 @@ grpc::Status AdminServiceImpl::CreateSnapshot(grpc::ServerContext* ctx, const v1
   return grpc::Status::OK;
 }
 
+void AdminServiceImpl::SetBackupSchedule(std::string destination, std::string spec) {
+  std::lock_guard<std::mutex> l(backup_mu_);
+  scheduled_.set_scheduled_backup_destination(std::move(destination));
+  scheduled_.set_scheduled_backup_spec(std::move(spec));
+}
+
+void AdminServiceImpl::RecordScheduledBackup(int64_t at_unix_ms, bool ok, std::string name, std::string error,
+                                             int64_t next_unix_ms) {
+  std::lock_guard<std::mutex> l(backup_mu_);
+  if (at_unix_ms > 0) {
+    scheduled_.set_last_scheduled_backup_unix_ms(at_unix_ms);
+    scheduled_.set_last_scheduled_backup_ok(ok);
+    scheduled_.set_last_scheduled_backup_name(std::move(name));
+    scheduled_.set_last_scheduled_backup_error(std::move(error));
+  }
+  scheduled_.set_next_scheduled_backup_unix_ms(next_unix_ms);
+}
+
 grpc::Status AdminServiceImpl::GetServerInfo(grpc::ServerContext*, const v1::GetServerInfoRequest* req,
                                              v1::GetServerInfoResponse* resp) {
+  {
+    std::lock_guard<std::mutex> l(backup_mu_);
+    resp->MergeFrom(scheduled_);
+  }
   resp->set_server_version(options_.server_version);
   resp->set_supported_schema_version(persistence::LatestSchemaVersion());
   resp->set_started_at_unix_ms(started_at_ms_);

@@ -24,6 +24,11 @@ class AdminServiceImpl final : public temporalite::admin::v1::AdminService::Serv
 
   grpc::Status CreateSnapshot(grpc::ServerContext* ctx, const v1::CreateSnapshotRequest* req,
                               grpc::ServerWriter<v1::SnapshotChunk>* writer) override;
+  // The server's backup schedule, shown by GetServerInfo (set once before serving).
+  void SetBackupSchedule(std::string destination, std::string spec);
+  // Result of the latest scheduled backup (or only its next time). Thread-safe.
+  void RecordScheduledBackup(int64_t at_unix_ms, bool ok, std::string name, std::string error, int64_t next_unix_ms);
+
   grpc::Status GetServerInfo(grpc::ServerContext* ctx, const v1::GetServerInfoRequest* req,
                              v1::GetServerInfoResponse* resp) override;
 
@@ -33,6 +38,8 @@ class AdminServiceImpl final : public temporalite::admin::v1::AdminService::Serv
   const int64_t started_at_ms_;
   std::mutex snapshot_mu_;  // one snapshot at a time (each one is a full copy on disk)
   std::atomic<int64_t> last_snapshot_ms_{0};
+  std::mutex backup_mu_;
+  temporalite::admin::v1::GetServerInfoResponse scheduled_;  // only the scheduled_* / *_scheduled_* fields
 };
 
 }  // namespace temporalite::admin

@@ -131,7 +131,21 @@ void CheckDatabaseFacts(const temporalite::admin::v1::GetServerInfoResponse& inf
 
 void CheckBackups(const temporalite::admin::v1::GetServerInfoResponse* info, const DoctorFlags& f, std::vector<Check>& out) {
   auto max_age = ParseDurationOrThrow("--max-backup-age", f.max_backup_age);
-  if (f.backups.empty()) {
+  std::string dest = f.backups;
+  if (info && !info->scheduled_backup_destination().empty()) {
+    // The server's own schedule: its last result, and (without --backups) its destination.
+    if (info->last_scheduled_backup_unix_ms() > 0 && !info->last_scheduled_backup_ok()) {
+      out.push_back({"scheduled backup", Level::kFail,
+                     "the last backup to " + info->scheduled_backup_destination() + " failed: " +
+                         info->last_scheduled_backup_error()});
+    } else {
+      out.push_back({"scheduled backup", Level::kOk,
+                     "\"" + info->scheduled_backup_spec() + "\" to " + info->scheduled_backup_destination() +
+                         (info->last_scheduled_backup_unix_ms() > 0 ? ", last " + info->last_scheduled_backup_name() : ", none yet since the server started")});
+    }
+    if (dest.empty()) dest = info->scheduled_backup_destination();
+  }
+  if (dest.empty()) {
     if (info && info->last_snapshot_unix_ms() > 0) {
       out.push_back({"last backup", Level::kOk, "a snapshot was taken since the server started (pass --backups DEST to check the stored ones)"});
     } else {
@@ -139,14 +153,14 @@ void CheckBackups(const temporalite::admin::v1::GetServerInfoResponse* info, con
     }
     return;
   }
-  Result<std::unique_ptr<ObjectStore>> store = OpenObjectStore(f.backups, Settings(*f.s3));
+  Result<std::unique_ptr<ObjectStore>> store = OpenObjectStore(dest, Settings(*f.s3));
   Result<std::vector<Manifest>> all = store.ok() ? ListBackups(**store) : Result<std::vector<Manifest>>(store.status());
   if (!all.ok()) {
-    out.push_back({"last backup", Level::kFail, "cannot list " + f.backups + ": " + all.status().message()});
+    out.push_back({"last backup", Level::kFail, "cannot list " + dest + ": " + all.status().message()});
     return;
   }
   if (all->empty()) {
-    out.push_back({"last backup", Level::kFail, "no backups in " + f.backups});
+    out.push_back({"last backup", Level::kFail, "no backups in " + dest});
     return;
   }
   const Manifest& m = all->back();

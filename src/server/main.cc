@@ -10,11 +10,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "admin/admin_service.h"
 #include "alerts/alerter.h"
+#include "ops/scheduled_backup.h"
 #include "ops/webhook.h"
+#include "scheduler/phrase.h"
 #include "ops/backup_commands.h"
 #include "cli/cli.h"
 #include "common/clock.h"
@@ -59,6 +62,9 @@ struct StartDevFlags {
   std::string alert_webhook;
   int alert_after = 2;
   bool skip_integrity_check = false;
+  std::string backup_schedule;
+  std::string backup_to;
+  int backup_keep = 0;
 };
 
 // Temporal's workflow close counters by namespace and workflow type.
@@ -129,6 +135,33 @@ int RunServer(const StartDevFlags& f) {
       std::fprintf(stderr, "error: --ui-assets-dir: %s\n", err.c_str());
       return 2;
     }
+  }
+  // --backup-schedule: the runbook's phrase ("daily at 02:00 Africa/Johannesburg") or a cron
+  // string ("CRON_TZ=Africa/Johannesburg 0 2 * * 0", "@every 12h").
+  std::optional<scheduler::CompiledSpec> backup_spec;
+  if (!f.backup_schedule.empty() || !f.backup_to.empty()) {
+    if (f.backup_schedule.empty() || f.backup_to.empty()) {
+      std::fprintf(stderr, "error: --backup-schedule and --backup-to go together\n");
+      return 2;
+    }
+    if (f.ephemeral) {
+      std::fprintf(stderr, "error: --backup-schedule needs a database file (not --ephemeral)\n");
+      return 2;
+    }
+    auto phrase = scheduler::ParseSchedulePhrase(f.backup_schedule);
+    temporal::api::schedule::v1::ScheduleSpec spec;
+    if (phrase.ok()) {
+      spec = *phrase;
+    } else {
+      spec.add_cron_string(f.backup_schedule);
+    }
+    auto compiled = scheduler::CompiledSpec::Compile(spec);
+    if (!compiled.ok()) {
+      std::fprintf(stderr, "error: invalid --backup-schedule \"%s\": not a schedule phrase (%s) nor a cron string (%s)\n",
+                   f.backup_schedule.c_str(), phrase.status().message().c_str(), compiled.status().message().c_str());
+      return 2;
+    }
+    backup_spec = std::move(compiled).value();
   }
   // --search-attribute Name=Type (Type case-insensitive, as the temporal CLI).
   visibility::TypeMap startup_sas;
@@ -247,6 +280,18 @@ int RunServer(const StartDevFlags& f) {
   frontend::WorkflowServiceImpl workflow_service(engine, sched, clock, {std::string(kVersion)});
   frontend::OperatorServiceImpl operator_service(engine);
   admin::AdminServiceImpl admin_service(clock, {std::string(kVersion), db_path == ":memory:" ? "" : db_path});
+  std::unique_ptr<ops::BackupScheduler> backups;
+  std::thread backup_thread;
+  if (backup_spec) {
+    admin_service.SetBackupSchedule(f.backup_to, f.backup_schedule);
+    ops::BackupScheduler::Options bo{db_path, f.backup_to, f.backup_keep, std::string(kVersion), {}};
+    backups = std::make_unique<ops::BackupScheduler>(
+        clock, [&backup_spec](TimePoint after) { return backup_spec->Next(after); }, bo,
+        [&admin_service](const ops::ScheduledBackupResult& r) {
+          admin_service.RecordScheduledBackup(r.at_unix_ms, r.ok, r.name, r.error, r.next_unix_ms);
+        });
+    backup_thread = std::thread([&backups] { backups->Run(); });
+  }
   grpc::EnableDefaultHealthCheckService(true);
   frontend::InstallProtobufLogHandler();
   grpc::ServerBuilder builder;
@@ -277,6 +322,10 @@ int RunServer(const StartDevFlags& f) {
     if (alerter) {
       alerter->Stop();
       alert_thread.join();
+    }
+    if (backups) {
+      backups->Stop();
+      backup_thread.join();
     }
     timers.Stop();
     timer_thread.join();
@@ -390,6 +439,10 @@ int RunServer(const StartDevFlags& f) {
     alerter->Stop();
     alert_thread.join();
   }
+  if (backups) {
+    backups->Stop();  // a backup in progress finishes first
+    backup_thread.join();
+  }
   timers.Stop();
   timer_thread.join();
   store->Close();
@@ -430,6 +483,11 @@ int main(int argc, char** argv) {
                   "or schedule, and when it recovers (env TEMPORALITE_ALERT_WEBHOOK)")
       ->envname("TEMPORALITE_ALERT_WEBHOOK");
   dev->add_option("--alert-after", f.alert_after, "Consecutive failed (or timed-out) runs that make an alert")->capture_default_str();
+  dev->add_option("--backup-schedule", f.backup_schedule,
+                  "Back up on this schedule: a runbook phrase (\"daily at 02:00 Africa/Johannesburg\") or a cron string "
+                  "(\"CRON_TZ=Africa/Johannesburg 0 2 * * 0\", \"@every 12h\")");
+  dev->add_option("--backup-to", f.backup_to, "Scheduled backups go here: a directory or s3://bucket/prefix (AWS_* variables)");
+  dev->add_option("--backup-keep", f.backup_keep, "After each scheduled backup keep only the newest N (0: keep all)");
   std::string config_path;
   dev->add_option("--config", config_path,
                   "YAML file with any of these flags as keys (e.g. port: 7233); flags given here win (env TEMPORALITE_CONFIG)")
