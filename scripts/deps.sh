@@ -12,6 +12,7 @@ APT_PACKAGES=(
   libhowardhinnant-date-dev tzdata
   zsh      # tests of the generated zsh completion script
   openssl  # certificates for the CLI TLS tests
+  chromium # the web UI browser tests (driven headless by npm playwright-core; no browser download)
 )
 
 missing=()
@@ -41,4 +42,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "deps: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" > "$stamp"
+fi
+
+# The web UI's build dependencies (ui/package-lock.json: @temporalio/ui, SvelteKit, vite), used by
+# the CMake build (scripts/build-ui.sh). Reinstall only when that lock changes.
+ui_stamp=ui/node_modules/.temporalite-lock.sha256
+ui_want=$(sha256sum ui/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$ui_stamp" ] || [ "$(cat "$ui_stamp")" != "$ui_want" ]; then
+  echo "deps: npm ci --prefix ui" >&2
+  npm ci --prefix ui --no-audit --no-fund --loglevel=error >&2
+  echo "$ui_want" > "$ui_stamp"
 fi
