@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libhowardhinnant-date-dev tzdata
   zsh      # tests of the generated zsh completion script
   openssl  # certificates for the CLI TLS tests
+  libcpp-httplib-dev  # the HTTP API, UI and metrics ports (src/http)
+  prometheus          # the metrics test scrapes the server with a real Prometheus; promtool checks
   chromium # the web UI browser tests (driven headless by npm playwright-core; no browser download)
 )
 

@@ -70,6 +70,22 @@ Reactor* WorkflowServiceImpl::GetSystemInfo(Ctx* ctx, const wsv1::GetSystemInfoR
   return r;
 }
 
+// What the web UI reads on every page: one single-node "active" cluster on SQLite.
+Reactor* WorkflowServiceImpl::GetClusterInfo(Ctx* ctx, const wsv1::GetClusterInfoRequest*,
+                                             wsv1::GetClusterInfoResponse* resp) {
+  resp->set_server_version(info_.temporal_version);
+  resp->set_cluster_name("active");
+  resp->set_cluster_id("temporalite");
+  resp->set_history_shard_count(1);
+  resp->set_persistence_store("sqlite");
+  resp->set_visibility_store("sqlite");
+  resp->set_initial_failover_version(1);
+  resp->set_failover_version_increment(10);
+  Reactor* r = ctx->DefaultReactor();
+  r->Finish(grpc::Status::OK);
+  return r;
+}
+
 #define TL_UNARY(Method, call)                                                                   \
   Reactor* WorkflowServiceImpl::Method(Ctx* ctx, const wsv1::Method##Request* req,               \
                                        [[maybe_unused]] wsv1::Method##Response* resp) {          \

@@ -16,6 +16,9 @@ namespace wsv1 = ::temporal::api::workflowservice::v1;
 
 struct ServerInfo {
   std::string version;
+  // The Temporal server version reported by GetClusterInfo: the web UI switches features on by
+  // it (gates at 1.23, 1.24, 1.25, 1.27.1).
+  std::string temporal_version = "1.25.0";
 };
 
 class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService {
@@ -27,6 +30,7 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
   using Reactor = grpc::ServerUnaryReactor;
 
   Reactor* GetSystemInfo(Ctx*, const wsv1::GetSystemInfoRequest*, wsv1::GetSystemInfoResponse*) override;
+  Reactor* GetClusterInfo(Ctx*, const wsv1::GetClusterInfoRequest*, wsv1::GetClusterInfoResponse*) override;
   Reactor* RegisterNamespace(Ctx*, const wsv1::RegisterNamespaceRequest*, wsv1::RegisterNamespaceResponse*) override;
   Reactor* DescribeNamespace(Ctx*, const wsv1::DescribeNamespaceRequest*, wsv1::DescribeNamespaceResponse*) override;
   Reactor* ListNamespaces(Ctx*, const wsv1::ListNamespacesRequest*, wsv1::ListNamespacesResponse*) override;

@@ -647,3 +647,24 @@ void Engine::GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecution
 }
 
 }  // namespace temporalite::history
+
+namespace temporalite::history {
+
+size_t Engine::OpenWorkflowCount() {
+  std::lock_guard<std::mutex> l(mu_);
+  return open_by_workflow_id_.size();
+}
+
+std::vector<Engine::TaskQueueGauge> Engine::TaskQueueGauges() {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<TaskQueueGauge> out;
+  for (const auto& [key, q] : queues_.all()) {
+    if (q.sticky) continue;
+    auto ns = namespace_names_.find(key.namespace_id);
+    out.push_back({ns == namespace_names_.end() ? key.namespace_id : ns->second, key.name,
+                   key.type == matching::TaskType::kActivity, q.backlog.size(), q.pollers.size()});
+  }
+  return out;
+}
+
+}  // namespace temporalite::history

@@ -227,11 +227,25 @@ class Engine {
     // scheduler passes them to the next run: the result (COMPLETED) or failure (FAILED).
     std::shared_ptr<const temporal::api::common::v1::Payloads> result;
     std::shared_ptr<const temporal::api::failure::v1::Failure> failure;
+    std::string namespace_name;  // for metrics labels
+    std::string workflow_type;
   };
   // Told about every close once it is durable, on the store's writer thread and without the
   // engine mutex; must be quick and must not call back into the engine synchronously (the
   // scheduler hands it to its own queue). Set once, before Recover.
   using RunClosedListener = std::function<void(const RunClosed&)>;
+  // Open workflow executions now (for the open-workflows gauge; takes the engine mutex briefly).
+  size_t OpenWorkflowCount();
+  // Normal (not sticky) task queues now, for gauges: queued tasks (approximate: entries not yet
+  // validated against mutable state) and polls waiting.
+  struct TaskQueueGauge {
+    std::string namespace_name;
+    std::string name;
+    bool activity = false;
+    size_t backlog = 0;
+    size_t waiting_polls = 0;
+  };
+  std::vector<TaskQueueGauge> TaskQueueGauges();
   void set_run_closed_listener(RunClosedListener fn) { run_closed_listener_ = std::move(fn); }
 
   // The id of namespace `name`, or Temporal's namespace-not-found error.

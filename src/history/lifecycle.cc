@@ -117,7 +117,9 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   txn.Touch(&ex);
   txn.closed_runs.push_back(st.run_id());
   if (run_closed_listener_) {
-    RunClosed rc{st.namespace_id(), st.workflow_id(), st.run_id(), st.status(), chain_continues, {}, {}, {}};
+    RunClosed rc{st.namespace_id(), st.workflow_id(), st.run_id(), st.status(), chain_continues, {}, {}, {}, {}, {}};
+    if (auto it = namespace_names_.find(st.namespace_id()); it != namespace_names_.end()) rc.namespace_name = it->second;
+    rc.workflow_type = st.workflow_type();
     const auto* last = ex.events.empty() ? nullptr : &ex.events.back();
     if (last && last->has_workflow_execution_failed_event_attributes()) {
       rc.failure_message = last->workflow_execution_failed_event_attributes().failure().message();

@@ -1,5 +1,6 @@
 #include "http/static_files.h"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>

@@ -100,6 +100,7 @@ struct TaskQueue {
 class TaskQueues {
  public:
   TaskQueue& Get(const QueueKey& key) { return queues_[key]; }
+  const std::map<QueueKey, TaskQueue>& all() const { return queues_; }
   TaskQueue* Find(const QueueKey& key) {
     auto it = queues_.find(key);
     return it == queues_.end() ? nullptr : &it->second;

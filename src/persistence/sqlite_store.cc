@@ -417,7 +417,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
 }
 
 SqliteStore::SqliteStore(const SqliteOptions& options)
-    : options_(options), in_memory_(options.path == ":memory:") {}
+    : options_(options),
+      m_(options.metrics ? std::make_unique<CommitMetrics>(*options.metrics) : nullptr),
+      in_memory_(options.path == ":memory:") {}
 
 SqliteStore::~SqliteStore() { Close(); }
 
@@ -496,7 +498,8 @@ void SqliteStore::Commit(WriteBatch batch, DoneCallback done) {
   {
     std::lock_guard<std::mutex> l(queue_mu_);
     if (accepting_) {
-      queue_.push_back(Pending{std::move(batch), std::move(done)});
+      queue_.push_back(Pending{std::move(batch), std::move(done),
+                               m_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point()});
       queued = true;
     }
   }
@@ -558,9 +561,12 @@ Status SqliteStore::RunTransaction(std::vector<Pending>& work) {
   std::unique_lock<std::mutex> shared;
   if (in_memory_) shared = std::unique_lock<std::mutex>(shared_mu_);
 
+  const auto begin = m_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   Status status = writer_->Run(kBegin, "beginning a transaction");
   for (size_t i = 0; status.ok() && i < work.size(); ++i) status = ApplyBatch(work[i].batch);
+  const auto commit = m_ ? std::chrono::steady_clock::now() : begin;
   if (status.ok()) status = writer_->Run(kCommit, "committing");  // The one fsync.
+  if (m_) RecordCommitMetrics(work, begin, commit, status.ok());
   if (status.ok()) {
     transactions_committed_.fetch_add(1, std::memory_order_relaxed);
     batches_committed_.fetch_add(work.size(), std::memory_order_relaxed);
@@ -573,6 +579,29 @@ Status SqliteStore::RunTransaction(std::vector<Pending>& work) {
   failed_status_ =
       Unavailable("store refuses writes after a failed transaction: " + status.message());
   return status;
+}
+
+SqliteStore::CommitMetrics::CommitMetrics(metrics::Registry& r)
+    : requests(r.counter("persistence_requests", "Store operations", {{"operation", "Commit"}})),
+      errors(r.counter("persistence_errors", "Store operations that failed", {{"operation", "Commit"}})),
+      latency(r.histogram("persistence_latency", "Store operation latency in seconds (a batch: queued to durable)",
+                          {{"operation", "Commit"}})),
+      group_size(r.histogram("temporalite_group_commit_batches", "Batches merged into one transaction", {},
+                             metrics::SizeBuckets())),
+      transaction_latency(r.histogram("temporalite_group_commit_latency_seconds",
+                                      "Duration of one group-commit transaction (begin to durable)")),
+      fsync_latency(r.histogram("temporalite_fsync_latency_seconds", "Duration of COMMIT (the fsync) of one transaction")) {}
+
+void SqliteStore::RecordCommitMetrics(const std::vector<Pending>& work, std::chrono::steady_clock::time_point begin,
+                                      std::chrono::steady_clock::time_point commit, bool ok) {
+  using Seconds = std::chrono::duration<double>;
+  const auto end = std::chrono::steady_clock::now();
+  m_->group_size.Observe(static_cast<double>(work.size()));
+  m_->transaction_latency.Observe(Seconds(end - begin).count());
+  m_->fsync_latency.Observe(Seconds(end - commit).count());
+  m_->requests.Inc(work.size());
+  if (!ok) m_->errors.Inc(work.size());
+  for (const Pending& p : work) m_->latency.Observe(Seconds(end - p.queued).count());
 }
 
 Status SqliteStore::ApplyBatch(const WriteBatch& batch) {

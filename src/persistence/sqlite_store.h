@@ -55,6 +55,7 @@ class SqliteStore final : public Store {
   struct Pending {
     WriteBatch batch;
     DoneCallback done;
+    std::chrono::steady_clock::time_point queued;  // set only when metrics are on
   };
   // A read connection, locked for the duration of one read call.
   struct ReaderLease {
@@ -72,12 +73,25 @@ class SqliteStore final : public Store {
   void WriterLoop();
   // Runs one transaction over `work`; on failure marks the store failed.
   Status RunTransaction(std::vector<Pending>& work);
+  void RecordCommitMetrics(const std::vector<Pending>& work, std::chrono::steady_clock::time_point begin,
+                           std::chrono::steady_clock::time_point commit, bool ok);
   Status ApplyBatch(const WriteBatch& batch);
   Result<ReaderLease> AcquireReader();
   // Makes a reader load planner statistics written since it last did (new attribute indexes).
   void ReloadStatsIfStale(ReaderLease& lease);
 
   const SqliteOptions options_;
+  // Looked up once at open; nullptr when metrics are off.
+  struct CommitMetrics {
+    explicit CommitMetrics(metrics::Registry& r);
+    metrics::Counter& requests;
+    metrics::Counter& errors;
+    metrics::Histogram& latency;
+    metrics::Histogram& group_size;
+    metrics::Histogram& transaction_latency;
+    metrics::Histogram& fsync_latency;
+  };
+  std::unique_ptr<CommitMetrics> m_;
   // ":memory:" has a single connection: the writer's, shared with readers under shared_mu_.
   const bool in_memory_;
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "metrics/metrics.h"
 
 namespace temporalite::persistence {
 
@@ -193,6 +194,8 @@ struct SqliteOptions {
   // `commit_delay` for `commit_delay_batches` batches before starting a transaction. Zero disables.
   std::chrono::microseconds commit_delay{500};
   int commit_delay_batches = 16;
+  // Commit metrics (group size, transaction and fsync latency, per-batch latency); nullptr: off.
+  metrics::Registry* metrics = nullptr;
 };
 
 // Opens (creating if needed) and migrates the database, then starts the writer thread.

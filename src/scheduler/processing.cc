@@ -122,6 +122,10 @@ void Scheduler::AddStartLocked(Entry& e, TimePoint nominal, TimePoint actual, ev
     TL_LOG_WARN("schedule %s: buffer full, dropping start at %s", e.rec.schedule_id().c_str(),
                 Rfc3339Seconds(nominal).c_str());
     e.rec.mutable_info()->set_buffer_dropped(e.rec.info().buffer_dropped() + 1);
+    if (options_.metrics) {
+      options_.metrics->counter("schedule_buffer_overruns", "Schedule starts dropped because the buffer was full",
+                                {{"namespace", e.rec.namespace_()}}).Inc();
+    }
     return;
   }
   auto* b = e.rec.add_buffered_starts();
@@ -159,6 +163,10 @@ TimePoint Scheduler::ProcessTimeRangeLocked(Entry& e, TimePoint start, TimePoint
       TL_LOG_WARN("schedule %s missed catchup window: %s", e.rec.schedule_id().c_str(),
                   Rfc3339Seconds(next.actual).c_str());
       e.rec.mutable_info()->set_missed_catchup_window(e.rec.info().missed_catchup_window() + 1);
+      if (options_.metrics) {
+        options_.metrics->counter("schedule_missed_catchup_window", "Schedule times skipped as older than the catchup window",
+                                  {{"namespace", e.rec.namespace_()}}).Inc();
+      }
       continue;
     }
     AddStartLocked(e, next.nominal, next.actual, policy, manual);

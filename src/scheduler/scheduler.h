@@ -42,6 +42,7 @@
 #include "persistence/store.h"
 #include "scheduler/schedule_state.pb.h"
 #include "scheduler/spec.h"
+#include "metrics/metrics.h"
 #include "scheduler/workflow_runner.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
 
@@ -61,6 +62,8 @@ struct SchedulerOptions {
   size_t list_future_action_count = 5;
   size_t max_id_length = 1000;
   int32_t default_page_size = 1000;
+  // schedule_missed_catchup_window / schedule_buffer_overruns by namespace; nullptr: off.
+  metrics::Registry* metrics = nullptr;
 };
 
 class Scheduler {

@@ -9,7 +9,12 @@ namespace wsv1 = ::temporal::api::workflowservice::v1;
 void EngineRunner::Start(const wsv1::StartWorkflowExecutionRequest& req,
                          std::function<void(Result<scheduler::StartedRun>)> done) {
   auto resp = std::make_shared<wsv1::StartWorkflowExecutionResponse>();
-  engine_.StartWorkflowExecution(req, resp.get(), [this, resp, done = std::move(done)](const Status& s) {
+  engine_.StartWorkflowExecution(req, resp.get(), [this, ns = req.namespace_(), resp, done = std::move(done)](const Status& s) {
+    if (metrics_) {
+      metrics_->counter(s.ok() ? "schedule_action_success" : "schedule_action_errors",
+                        s.ok() ? "Workflows started by schedules" : "Schedule starts the server refused", {{"namespace", ns}})
+          .Inc();
+    }
     if (!s.ok()) return done(s);
     done(scheduler::StartedRun{resp->run_id(), resp->started(), clock_.Now()});
   });

@@ -4,13 +4,16 @@
 
 #include "common/clock.h"
 #include "history/engine.h"
+#include "metrics/metrics.h"
 #include "scheduler/workflow_runner.h"
 
 namespace temporalite::server {
 
 class EngineRunner final : public scheduler::WorkflowRunner {
  public:
-  EngineRunner(history::Engine& engine, const Clock& clock) : engine_(engine), clock_(clock) {}
+  // `metrics` (nullable) counts schedule_action_success / schedule_action_errors by namespace.
+  EngineRunner(history::Engine& engine, const Clock& clock, metrics::Registry* metrics = nullptr)
+      : engine_(engine), clock_(clock), metrics_(metrics) {}
 
   Result<std::string> NamespaceId(const std::string& ns) override { return engine_.NamespaceIdOf(ns); }
   void Start(const temporal::api::workflowservice::v1::StartWorkflowExecutionRequest& req,
@@ -27,6 +30,7 @@ class EngineRunner final : public scheduler::WorkflowRunner {
  private:
   history::Engine& engine_;
   const Clock& clock_;
+  metrics::Registry* metrics_;
 };
 
 }  // namespace temporalite::server

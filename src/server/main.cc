@@ -6,18 +6,27 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "cli/cli.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/timer_service.h"
+#include "frontend/metrics_interceptor.h"
 #include "frontend/operator_service.h"
 #include "frontend/workflow_service.h"
 #include "history/engine.h"
+#include "http/handler.h"
+#include "http/invoker.h"
+#include "http/listener.h"
+#include "http/static_files.h"
+#include "metrics/metrics.h"
 #include "persistence/store.h"
 #include "scheduler/scheduler.h"
+#include "ui/embedded_ui.h"
 #include "scheduler/spec.h"
 #include "server/engine_runner.h"
 
@@ -31,15 +40,54 @@ struct StartDevFlags {
   std::string db_filename;
   bool ephemeral = false;
   bool headless = false;
-  int ui_port = 0;
-  int http_port = 0;
-  int metrics_port = 0;
+  int ui_port = -1;       // -1: gRPC port + 1000 (a free port when --port 0)
+  int http_port = -1;     // -1: 7243 (a free port when --port 0)
+  int metrics_port = -1;  // -1: off
+  std::string ui_assets_dir;  // hidden: serve the built UI from this directory
   std::string log_level = "info";
   std::string log_format = "text";
   std::vector<std::string> namespaces;
   std::vector<std::string> sqlite_pragmas;
   std::vector<std::string> search_attributes;
 };
+
+// Temporal's workflow close counters by namespace and workflow type.
+void CountClose(temporalite::metrics::Registry& m, const temporalite::history::Engine::RunClosed& rc) {
+  using temporal::api::enums::v1::WorkflowExecutionStatus;
+  const char* name = nullptr;
+  switch (rc.status) {
+    case WorkflowExecutionStatus::WORKFLOW_EXECUTION_STATUS_COMPLETED: name = "workflow_success"; break;
+    case WorkflowExecutionStatus::WORKFLOW_EXECUTION_STATUS_FAILED: name = "workflow_failed"; break;
+    case WorkflowExecutionStatus::WORKFLOW_EXECUTION_STATUS_TIMED_OUT: name = "workflow_timeout"; break;
+    case WorkflowExecutionStatus::WORKFLOW_EXECUTION_STATUS_TERMINATED: name = "workflow_terminate"; break;
+    case WorkflowExecutionStatus::WORKFLOW_EXECUTION_STATUS_CANCELED: name = "workflow_cancel"; break;
+    case WorkflowExecutionStatus::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW: name = "workflow_continued_as_new"; break;
+    default: return;
+  }
+  m.counter(name, "Workflow runs closed with this outcome, by namespace and workflow type",
+            {{"namespace", rc.namespace_name}, {"workflow_type", rc.workflow_type}})
+      .Inc();
+}
+
+// Gauges read at scrape time: open workflows, database and WAL file sizes.
+void AddGaugeCollectors(temporalite::metrics::Registry& m, temporalite::history::Engine& engine, const std::string& db_path) {
+  m.AddCollector([&engine, db_path](temporalite::metrics::Registry& r) {
+    r.gauge("temporalite_open_workflows", "Open workflow executions").Set(static_cast<double>(engine.OpenWorkflowCount()));
+    for (const auto& q : engine.TaskQueueGauges()) {
+      temporalite::metrics::Labels l = {{"namespace", q.namespace_name}, {"task_type", q.activity ? "activity" : "workflow"},
+                                        {"taskqueue", q.name}};
+      // Temporal's approximate_backlog_count, without the _count suffix Prometheus' lint reserves.
+      r.gauge("approximate_backlog", "Tasks queued on a task queue", l).Set(static_cast<double>(q.backlog));
+      r.gauge("temporalite_task_queue_pollers", "Long polls waiting on a task queue now", l).Set(static_cast<double>(q.waiting_polls));
+    }
+    if (db_path == ":memory:") return;
+    std::error_code ec;
+    auto size = std::filesystem::file_size(db_path, ec);
+    r.gauge("temporalite_database_size_bytes", "Size of the SQLite database file").Set(ec ? 0 : static_cast<double>(size));
+    auto wal = std::filesystem::file_size(db_path + "-wal", ec);
+    r.gauge("temporalite_wal_size_bytes", "Size of the SQLite write-ahead log").Set(ec ? 0 : static_cast<double>(wal));
+  });
+}
 
 int RunServer(const StartDevFlags& f) {
   using namespace temporalite;
@@ -54,8 +102,28 @@ int RunServer(const StartDevFlags& f) {
     std::fprintf(stderr, "error: invalid --port %d\n", f.port);
     return 2;
   }
-  if (f.ui_port || f.http_port || f.metrics_port) {
-    TL_LOG_WARN("--ui-port, --http-port and --metrics-port are accepted but not implemented yet");
+  for (auto [name, port] : {std::pair{"--ui-port", f.ui_port}, {"--http-port", f.http_port}, {"--metrics-port", f.metrics_port}}) {
+    if (port < -1 || port > 65535) {
+      std::fprintf(stderr, "error: invalid %s %d\n", name, port);
+      return 2;
+    }
+  }
+  std::unique_ptr<http::StaticFiles> ui_files;
+  std::string ui_dir = f.ui_assets_dir;
+  if (ui_dir.empty() && std::getenv("TEMPORALITE_UI_ASSETS_DIR")) ui_dir = std::getenv("TEMPORALITE_UI_ASSETS_DIR");
+  if (!ui_dir.empty() && !f.headless) {
+    std::string err;
+    ui_files = http::LoadStaticFilesFromDirectory(ui_dir, &err);
+    if (!ui_files) {
+      std::fprintf(stderr, "error: --ui-assets-dir: %s\n", err.c_str());
+      return 2;
+    }
+  }
+  // Without a directory, the web UI built into this binary (src/ui), if it was built in.
+  if (!ui_files && !f.headless) {
+    std::string why;
+    ui_files = ui::EmbeddedUi(&why);
+    if (!ui_files) TL_LOG_WARN("%s", why.c_str());
   }
   // --search-attribute Name=Type (Type case-insensitive, as the temporal CLI).
   visibility::TypeMap startup_sas;
@@ -103,9 +171,13 @@ int RunServer(const StartDevFlags& f) {
     }
     lock = std::move(l).value();
   }
+  // Metrics only when --metrics-port is given: off costs nothing.
+  std::unique_ptr<metrics::Registry> registry;
+  if (f.metrics_port >= 0) registry = std::make_unique<metrics::Registry>();
   persistence::SqliteOptions so;
   so.path = db_path;
   so.extra_pragmas = f.sqlite_pragmas;
+  so.metrics = registry.get();
   auto store_or = persistence::OpenSqliteStore(so);
   if (!store_or.ok()) {
     std::fprintf(stderr, "error: cannot open database %s: %s\n", db_path.c_str(), store_or.status().message().c_str());
@@ -127,11 +199,14 @@ int RunServer(const StartDevFlags& f) {
     return compiled.ok() ? compiled->Next(after) : TimePoint::max();
   });
   // Schedules: the scheduler drives the engine through EngineRunner and hears about closes.
-  server::EngineRunner runner(engine, clock);
-  scheduler::Scheduler sched(*store, clock, timers, runner);
-  engine.set_run_closed_listener([&sched](const history::Engine::RunClosed& rc) {
+  server::EngineRunner runner(engine, clock, registry.get());
+  scheduler::SchedulerOptions sched_options;
+  sched_options.metrics = registry.get();
+  scheduler::Scheduler sched(*store, clock, timers, runner, sched_options);
+  engine.set_run_closed_listener([&sched, m = registry.get()](const history::Engine::RunClosed& rc) {
     sched.OnRunClosed(rc.namespace_id, rc.workflow_id, rc.run_id, rc.status, rc.chain_continues, rc.failure_message,
                       rc.result, rc.failure);
+    if (m) CountClose(*m, rc);
   });
   Status s = engine.Recover();
   if (s.ok()) s = sched.Recover();
@@ -146,6 +221,12 @@ int RunServer(const StartDevFlags& f) {
   frontend::OperatorServiceImpl operator_service(engine);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
+  if (registry) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(std::make_unique<frontend::MetricsInterceptorFactory>(*registry));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    AddGaugeCollectors(*registry, engine, db_path);
+  }
   int bound_port = 0;
   builder.AddListeningPort(f.ip + ":" + std::to_string(f.port), grpc::InsecureServerCredentials(), &bound_port);
   builder.RegisterService(&workflow_service);
@@ -164,19 +245,105 @@ int RunServer(const StartDevFlags& f) {
     store->Close();
     return 1;
   }
+
+  // HTTP API, UI and health: the same services through an in-process channel, on HTTP threads.
+  http::ChannelInvoker invoker(server->InProcessChannel(grpc::ChannelArguments()));
+  http::HandlerOptions ho;
+  ho.bind_ip = f.ip;
+  ho.ready = [&store]() -> std::string {
+    // Recovery is done before the ports open; the database is writable when a commit goes through.
+    auto done = std::make_shared<std::promise<Status>>();
+    auto fut = done->get_future();
+    store->Commit(persistence::WriteBatch{}, [done](const Status& s) { done->set_value(s); });
+    if (fut.wait_for(std::chrono::seconds(5)) != std::future_status::ready) return "database commit timed out";
+    Status s = fut.get();
+    return s.ok() ? "" : "database: " + s.message();
+  };
+  http::Handler http_handler(invoker, ui_files.get(), ho);
+  auto make_listener = [&http_handler](bool ui) {
+    return std::make_unique<http::Listener>([&http_handler, ui](const http::Request& r) { return http_handler.Handle(r, ui); },
+                                            http_handler.max_body_bytes(), [&http_handler] { return http_handler.BodyTooLarge(); });
+  };
+  struct Port {
+    std::unique_ptr<http::Listener> listener;
+    int port = 0;
+    std::thread thread;
+  };
+  std::vector<Port> http_ports;
+  auto open_port = [&](std::unique_ptr<http::Listener> l, int want, const char* what) -> int {
+    int got = l->Bind(f.ip, want);
+    if (got <= 0) {
+      std::fprintf(stderr, "error: cannot listen on %s:%d for %s\n", f.ip.c_str(), want, what);
+      return -1;
+    }
+    Port p;
+    p.listener = std::move(l);
+    p.port = got;
+    http::Listener* raw = p.listener.get();
+    p.thread = std::thread([raw] { raw->Run(); });
+    http_ports.push_back(std::move(p));
+    return got;
+  };
+  auto stop_http = [&http_ports] {
+    for (auto& p : http_ports) p.listener->Stop();
+    for (auto& p : http_ports) p.thread.join();
+    http_ports.clear();
+  };
+  int http_port = open_port(make_listener(false), f.http_port >= 0 ? f.http_port : (f.port == 0 ? 0 : 7243), "the HTTP API");
+  int ui_port = 0;
+  if (http_port > 0 && !f.headless) {
+    ui_port = open_port(make_listener(true), f.ui_port >= 0 ? f.ui_port : (f.port == 0 ? 0 : bound_port + 1000), "the Web UI");
+  }
+  int metrics_port = 0;
+  if (registry && http_port > 0 && ui_port >= 0) {
+    metrics::Registry* m = registry.get();
+    auto serve = [m](const http::Request& r) {
+      http::Response resp;
+      std::string_view path = std::string_view(r.target).substr(0, r.target.find('?'));
+      if (path == "/metrics" && r.method == "GET") {
+        resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        resp.body = m->Expose();
+      } else {
+        resp.status = 404;
+        resp.content_type = "text/plain; charset=utf-8";
+        resp.body = "not found: metrics are at /metrics\n";
+      }
+      return resp;
+    };
+    metrics_port = open_port(std::make_unique<http::Listener>(serve, 1 << 16, [] { return http::JsonError(3, "body too large", 400); }, 4),
+                             f.metrics_port, "metrics");
+  }
+  if (http_port < 0 || ui_port < 0 || metrics_port < 0) {
+    stop_http();
+    server->Shutdown();
+    timers.Stop();
+    timer_thread.join();
+    store->Close();
+    return 1;
+  }
+
   std::printf("Temporalite %s (Temporal API from @temporalio/core-bridge 1.24.0)\n\n", kVersion);
   std::printf("Server:  %s:%d\n", f.ip.c_str(), bound_port);
+  if (f.headless) {
+    std::printf("UI:      off (--headless)\n");
+  } else {
+    std::printf("UI:      http://%s:%d%s\n", f.ip.c_str(), ui_port, ui_files ? "" : " (not built: the port answers with a notice, the API and health)");
+  }
+  std::printf("HTTP:    http://%s:%d\n", f.ip.c_str(), http_port);
+  if (registry) std::printf("Metrics: http://%s:%d/metrics\n", f.ip.c_str(), metrics_port);
   std::printf("Data:    %s\n", db_path.c_str());
-  std::printf("UI:      not available yet\n");
   std::fflush(stdout);
-  TL_LOG_INFO("serving Temporal gRPC on %s:%d, data in %s", f.ip.c_str(), bound_port, db_path.c_str());
+  TL_LOG_INFO("serving Temporal gRPC on %s:%d, HTTP API on %d, data in %s", f.ip.c_str(), bound_port, http_port, db_path.c_str());
 
   int sig = 0;
   sigwait(&sigs, &sig);
   TL_LOG_INFO("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  // HTTP first: its in-flight calls end when the gRPC server shuts down below.
+  for (auto& p : http_ports) p.listener->Stop();
   // Ends waiting long polls and lets in-flight requests finish (their commits complete).
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
   server->Wait();
+  stop_http();
   timers.Stop();
   timer_thread.join();
   store->Close();
@@ -200,9 +367,11 @@ int main(int argc, char** argv) {
                   "File in which to persist state (default .temporal-data/temporalite.db; ':memory:' for none)");
   dev->add_flag("--ephemeral", f.ephemeral, "Keep all state in memory (tests only: nothing survives a restart)");
   dev->add_flag("--headless", f.headless, "Disable the Web UI");
-  dev->add_option("--ui-port", f.ui_port, "Port for the Web UI (not implemented yet)");
-  dev->add_option("--http-port", f.http_port, "Port for the HTTP API (not implemented yet)");
-  dev->add_option("--metrics-port", f.metrics_port, "Port for /metrics (not implemented yet)");
+  dev->add_option("--ui-port", f.ui_port, "Port for the Web UI (default: --port + 1000; also serves /api/v1, /healthz, /readyz)");
+  dev->add_option("--http-port", f.http_port, "Port for the HTTP API (default 7243; /api/v1, /healthz, /readyz)");
+  dev->add_option("--metrics-port", f.metrics_port, "Port for Prometheus /metrics (default off)");
+  dev->add_option("--ui-assets-dir", f.ui_assets_dir, "Serve the Web UI from this directory of built files")
+      ->group("");  // hidden: development of the UI build
   dev->add_option("--log-level", f.log_level, "debug, info, warn, error or never")->capture_default_str();
   dev->add_option("--log-format", f.log_format, "text or json")->check(CLI::IsMember({"text", "json", "pretty"}));
   dev->add_option("-n,--namespace", f.namespaces, "Namespaces to create at launch (default always exists)");

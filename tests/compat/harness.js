@@ -75,6 +75,7 @@ function waitForExit(child, ms) {
  * @param {boolean} [opts.ephemeral] use --ephemeral instead of --db-filename
  * @param {number} [opts.port]      port to listen on (default 0 = ephemeral port)
  * @param {string[]} [opts.extraArgs]
+ * @param {boolean} [opts.headless] default true (pass false to serve the UI port)
  * @param {number} [opts.readyTimeoutMs] default 20000
  * @returns {Promise<{address: string, port: number, dataDir: string|undefined, proc: import('child_process').ChildProcess,
  *                    stdout: () => string, stderr: () => string,
@@ -98,7 +99,11 @@ async function startServer(opts = {}) {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port)];
   if (ephemeral) args.push('--ephemeral');
   else args.push('--db-filename', path.join(dataDir, 'temporalite.db'));
-  args.push('--headless', '--log-level', 'warn', ...(opts.extraArgs ?? []));
+  const extra = opts.extraArgs ?? [];
+  // The HTTP API defaults to port 7243: take a free one so parallel servers never collide.
+  if (!extra.includes('--http-port')) args.push('--http-port', '0');
+  if (opts.headless !== false) args.push('--headless');
+  args.push('--log-level', 'warn', ...extra);
 
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   liveChildren.add(proc);
@@ -212,6 +217,10 @@ async function startServer(opts = {}) {
     exited,
     stdout: () => out,
     stderr: () => err,
+    // Base URLs printed on start ("HTTP:    http://127.0.0.1:<port>"), or undefined.
+    httpUrl: () => (/^HTTP:\s+(\S+)/m.exec(out) || [])[1],
+    uiUrl: () => (/^UI:\s+(http\S+)/m.exec(out) || [])[1],
+    metricsUrl: () => (/^Metrics:\s+(\S+)/m.exec(out) || [])[1],
     stop,
     kill: () => stop('SIGKILL'),
   };

@@ -1,0 +1,263 @@
+#include "http/handler.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/dynamic_message.h>
+
+#include <nlohmann/json.hpp>
+
+#include "http/transcode.h"
+#include "temporal/api/operatorservice/v1/service.pb.h"
+#include "temporal/api/workflowservice/v1/service.pb.h"
+
+namespace temporalite::http {
+
+namespace pb = google::protobuf;
+namespace wsv1 = temporal::api::workflowservice::v1;
+
+namespace {
+
+// Long polls answer within 60 s (the frontend's PollWait); leave them room.
+constexpr std::chrono::milliseconds kCallTimeout{70'000};
+
+std::vector<std::string_view> Split(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.empty() && path[0] == '/') path.remove_prefix(1);
+  while (true) {
+    size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+std::string HostName(std::string_view hostport) {
+  if (!hostport.empty() && hostport[0] == '[') {
+    size_t close = hostport.find(']');
+    return std::string(hostport.substr(0, close == std::string_view::npos ? hostport.size() : close + 1));
+  }
+  return std::string(hostport.substr(0, hostport.find(':')));
+}
+
+bool IsLoopbackIp(std::string_view ip) { return ip.rfind("127.", 0) == 0 || ip == "::1" || ip == "[::1]"; }
+
+Response Text(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::move(body);
+  return r;
+}
+
+// The service descriptors are defined in service.pb.cc, which no other code references: naming
+// its descriptor table links it in, so the services are registered in the generated pool.
+const pb::ServiceDescriptor* FindService(const char* name) {
+  const void* volatile kLinked[] = {&descriptor_table_temporal_2fapi_2fworkflowservice_2fv1_2fservice_2eproto,
+                                        &descriptor_table_temporal_2fapi_2foperatorservice_2fv1_2fservice_2eproto};  // volatile: kept
+  (void)kLinked;
+  return pb::DescriptorPool::generated_pool()->FindServiceByName(name);
+}
+
+}  // namespace
+
+Response JsonError(int grpc_code, const std::string& message, int http_status) {
+  Response r;
+  r.status = http_status ? http_status : HttpStatusForCode(grpc_code);
+  r.body = StatusToJson(grpc_code, message);
+  return r;
+}
+
+Handler::Handler(MethodInvoker& invoker, const StaticFiles* static_files, HandlerOptions options)
+    : invoker_(invoker), static_files_(static_files), options_(std::move(options)) {
+  routes_ = RouteTable::Build({FindService("temporal.api.workflowservice.v1.WorkflowService"),
+                               FindService("temporal.api.operatorservice.v1.OperatorService")},
+                              "/api/v1/");
+}
+
+Response Handler::BodyTooLarge() const {
+  return JsonError(3, "request body larger than " + std::to_string(options_.max_body_bytes) + " bytes", 400);
+}
+
+std::string Handler::CrossOriginRefusal(const Request& req) const {
+  if (req.method == "GET" || req.method == "HEAD") return "";
+  const std::string host = req.header("Host");
+  const std::string site = req.header("Sec-Fetch-Site");
+  if (site == "cross-site" || site == "same-site") return "cross-site request refused";
+  const std::string origin = req.header("Origin");
+  if (!origin.empty()) {
+    size_t scheme = origin.find("://");
+    std::string origin_host = scheme == std::string::npos ? "" : origin.substr(scheme + 3);
+    if (origin_host.empty() || origin_host != host) return "request from origin " + origin + " refused";
+  }
+  // Bound to loopback: a page that rebinds its own DNS name to 127.0.0.1 still sends its name.
+  if (IsLoopbackIp(options_.bind_ip) && !host.empty()) {
+    std::string name = HostName(host);
+    if (name != "localhost" && !IsLoopbackIp(name) && name != options_.bind_ip)
+      return "request for host " + host + " refused";
+  }
+  return "";
+}
+
+Response Handler::Handle(const Request& req, bool ui_port) const {
+  std::string_view target = req.target;
+  size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  if (path == "/healthz") return Text(200, "ok\n");
+  if (path == "/readyz") {
+    std::string why = options_.ready ? options_.ready() : "";
+    return why.empty() ? Text(200, "ready\n") : Text(503, "not ready: " + why + "\n");
+  }
+  if (path.rfind("/api/", 0) == 0) {
+    std::string refusal = CrossOriginRefusal(req);
+    if (!refusal.empty()) return JsonError(7, refusal);
+    return Api(req, path, query);
+  }
+  if (!ui_port) return JsonError(5, "not found: " + std::string(path));
+  return Static(req, path);
+}
+
+Response Handler::Settings() const {
+  nlohmann::json s = {
+      {"Auth", {{"Enabled", false}, {"Options", nullptr}}},
+      {"BannerText", ""},
+      {"DefaultNamespace", options_.default_namespace},
+      {"ShowTemporalSystemNamespace", false},
+      {"FeedbackURL", ""},
+      {"NotifyOnNewVersion", false},
+      {"Codec",
+       {{"Endpoint", ""},
+        {"PassAccessToken", false},
+        {"IncludeCredentials", false},
+        {"DefaultErrorMessage", ""},
+        {"DefaultErrorLink", ""}}},
+      {"Version", options_.ui_version},
+      {"DisableWriteActions", false},
+      {"WorkflowTerminateDisabled", false},
+      {"WorkflowCancelDisabled", false},
+      {"WorkflowSignalDisabled", false},
+      {"WorkflowUpdateDisabled", false},
+      {"WorkflowResetDisabled", false},
+      {"BatchActionsDisabled", false},
+      {"StartWorkflowDisabled", false},
+      {"HideWorkflowQueryErrors", false},
+      {"RefreshWorkflowCountsDisabled", false},
+  };
+  Response r;
+  r.body = s.dump();
+  return r;
+}
+
+Response Handler::Api(const Request& req, std::string_view path, std::string_view query) const {
+  if (path == "/api/v1/settings") {
+    if (req.method != "GET") return JsonError(12, "method not allowed", 405);
+    return Settings();
+  }
+  // The UI server's raw history download: /api/v1/namespaces/{ns}/workflows/{wid}/run/{rid}/history.json
+  std::vector<std::string_view> parts = Split(path);
+  if (parts.size() == 9 && parts[2] == "namespaces" && parts[4] == "workflows" && parts[6] == "run" &&
+      parts[8] == "history.json" && req.method == "GET") {
+    std::string ns, wid, rid;
+    if (!PercentDecode(parts[3], false, &ns) || !PercentDecode(parts[5], false, &wid) ||
+        !PercentDecode(parts[7], false, &rid))
+      return JsonError(3, "malformed path");
+    return HistoryJson(ns, wid, rid);
+  }
+  PathBindings bindings;
+  bool path_matched = false;
+  const Route* route = routes_.Match(req.method, path, &bindings, &path_matched);
+  if (!route) {
+    if (path_matched) return JsonError(12, "method " + req.method + " not allowed for " + std::string(path), 405);
+    return JsonError(5, "no API route for " + req.method + " " + std::string(path));
+  }
+  QueryParams params;
+  Status s = ParseQueryString(query, &params);
+  auto* factory = pb::MessageFactory::generated_factory();
+  std::unique_ptr<pb::Message> in(factory->GetPrototype(route->method->input_type())->New());
+  std::unique_ptr<pb::Message> out(factory->GetPrototype(route->method->output_type())->New());
+  if (s.ok()) s = BuildRequest(*route, bindings, params, req.body, in.get());
+  if (!s.ok()) return JsonError(static_cast<int>(s.code()), s.message());
+  CallResult r = invoker_.Call(*route->method, *in, out.get(), kCallTimeout);
+  Response resp;
+  if (r.code != 0) {
+    resp.status = HttpStatusForCode(r.code);
+    resp.body = StatusToJson(r.code, r.message, r.details_status);
+    return resp;
+  }
+  resp.body = MessageToJson(*out);
+  return resp;
+}
+
+Response Handler::HistoryJson(std::string_view ns, std::string_view wid, std::string_view rid) const {
+  const auto* method = pb::DescriptorPool::generated_pool()->FindMethodByName(
+      "temporal.api.workflowservice.v1.WorkflowService.GetWorkflowExecutionHistory");
+  std::string body = "[";
+  bool first = true;
+  std::string token;
+  do {
+    wsv1::GetWorkflowExecutionHistoryRequest in;
+    in.set_namespace_(std::string(ns));
+    in.mutable_execution()->set_workflow_id(std::string(wid));
+    in.mutable_execution()->set_run_id(std::string(rid));
+    in.set_maximum_page_size(1000);
+    in.set_next_page_token(token);
+    wsv1::GetWorkflowExecutionHistoryResponse out;
+    CallResult r = invoker_.Call(*method, in, &out, kCallTimeout);
+    if (r.code != 0) {
+      Response e;
+      e.status = HttpStatusForCode(r.code);
+      e.body = StatusToJson(r.code, r.message, r.details_status);
+      return e;
+    }
+    for (const auto& ev : out.history().events()) {
+      if (!first) body += ',';
+      first = false;
+      body += MessageToJson(ev);
+    }
+    token = out.next_page_token();
+  } while (!token.empty());
+  body += "]";
+  Response resp;
+  resp.body = std::move(body);
+  resp.headers["Content-Disposition"] =
+      "attachment; filename=\"" + std::string(rid) + "_events.json\"";
+  return resp;
+}
+
+Response Handler::Static(const Request& req, std::string_view path) const {
+  if (req.method != "GET" && req.method != "HEAD") return Text(405, "method not allowed\n");
+  if (!static_files_) {
+    Response r;
+    r.status = 503;
+    r.content_type = "text/html; charset=utf-8";
+    r.body =
+        "<!doctype html><html><head><title>Temporalite</title></head><body>"
+        "<h1>The web UI was not built</h1>"
+        "<p>This temporalite binary was built without the web UI (the UI build needs the npm packages of ui/). "
+        "The HTTP API is served under <code>/api/v1</code>, health at <code>/healthz</code> and "
+        "<code>/readyz</code>; gRPC clients and the CLI work as usual.</p></body></html>\n";
+    return r;
+  }
+  std::string decoded;
+  if (!PercentDecode(path, false, &decoded)) return Text(400, "malformed path\n");
+  std::string_view rel = decoded;
+  while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
+  bool traversal = false;
+  for (std::string_view seg : Split(rel)) traversal = traversal || seg == ".." || seg == ".";
+  const StaticFile* f = traversal || rel.empty() ? nullptr : static_files_->Find(rel);
+  bool fallback = false;
+  if (!f) {
+    f = static_files_->Find("index.html");
+    fallback = true;
+    if (!f) return Text(404, "not found\n");
+  }
+  Response r;
+  r.content_type = std::string(f->content_type);
+  r.body = std::string(f->body);
+  r.headers["Cache-Control"] =
+      (!fallback && f->immutable) ? "public, max-age=31536000, immutable" : "no-cache";
+  r.headers["X-Content-Type-Options"] = "nosniff";
+  return r;
+}
+
+}  // namespace temporalite::http

@@ -1,0 +1,46 @@
+// How the HTTP layer reaches the services: one generic unary call by method descriptor. The
+// server's implementation goes through an in-process gRPC channel to the same gRPC server, so an
+// HTTP request runs exactly the handlers (and interceptors, deadlines, long-poll rules) a gRPC
+// client gets; the HTTP layer holds no engine logic.
+#pragma once
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <grpcpp/channel.h>
+#include <grpcpp/generic/generic_stub.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace temporalite::http {
+
+struct CallResult {
+  int code = 0;                // gRPC status code
+  std::string message;         // error message
+  std::string details_status;  // serialized google.rpc.Status (grpc-status-details-bin), or empty
+};
+
+class MethodInvoker {
+ public:
+  virtual ~MethodInvoker() = default;
+  // Calls `method` with `request`, fills `response` on success. Blocks the calling (HTTP) thread
+  // until the RPC finishes or `timeout` passes. Thread-safe.
+  virtual CallResult Call(const google::protobuf::MethodDescriptor& method, const google::protobuf::Message& request,
+                          google::protobuf::Message* response, std::chrono::milliseconds timeout) = 0;
+};
+
+// Calls over a gRPC channel (the server's InProcessChannel) with a generic stub: request and
+// response travel as serialized bytes, so one code path serves every method.
+class ChannelInvoker final : public MethodInvoker {
+ public:
+  explicit ChannelInvoker(std::shared_ptr<grpc::Channel> channel);
+  CallResult Call(const google::protobuf::MethodDescriptor& method, const google::protobuf::Message& request,
+                  google::protobuf::Message* response, std::chrono::milliseconds timeout) override;
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  grpc::GenericStub stub_;
+};
+
+}  // namespace temporalite::http
