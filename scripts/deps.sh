@@ -18,6 +18,7 @@ APT_PACKAGES=(
   postgresql  # ingestion tests create their own cluster
   libcurl4-openssl-dev libssl-dev zlib1g-dev  # backups: S3 (SigV4 over libcurl), sha256, gzip
   libyaml-cpp-dev  # temporalite.yaml (server configuration file)
+  chromium # the web UI browser tests (driven headless by npm playwright-core; no browser download)
 )
 
 missing=()
@@ -47,4 +48,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "deps: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" > "$stamp"
+fi
+
+# The web UI's build dependencies (ui/package-lock.json: @temporalio/ui, SvelteKit, vite), used by
+# the CMake build (scripts/build-ui.sh). Reinstall only when that lock changes.
+ui_stamp=ui/node_modules/.temporalite-lock.sha256
+ui_want=$(sha256sum ui/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$ui_stamp" ] || [ "$(cat "$ui_stamp")" != "$ui_want" ]; then
+  echo "deps: npm ci --prefix ui" >&2
+  npm ci --prefix ui --no-audit --no-fund --loglevel=error >&2
+  echo "$ui_want" > "$ui_stamp"
 fi

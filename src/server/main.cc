@@ -39,6 +39,7 @@
 #include "scheduler/spec.h"
 #include "server/config_file.h"
 #include "server/engine_runner.h"
+#include "ui/embedded_ui.h"
 
 namespace {
 
@@ -135,6 +136,12 @@ int RunServer(const StartDevFlags& f) {
       std::fprintf(stderr, "error: --ui-assets-dir: %s\n", err.c_str());
       return 2;
     }
+  }
+  // Without a directory, the web UI built into this binary (src/ui), if it was built in.
+  if (!ui_files && !f.headless) {
+    std::string why;
+    ui_files = ui::EmbeddedUi(&why);
+    if (!ui_files) TL_LOG_WARN("%s", why.c_str());
   }
   // --backup-schedule: the runbook's phrase ("daily at 02:00 Africa/Johannesburg") or a cron
   // string ("CRON_TZ=Africa/Johannesburg 0 2 * * 0", "@every 12h").

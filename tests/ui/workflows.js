@@ -1,0 +1,43 @@
+'use strict';
+// Workflows of the web UI browser test (tests/ui/ui.test.js), bundled by the SDK.
+const wf = require('@temporalio/workflow');
+
+const { alwaysFails } = wf.proxyActivities({
+  startToCloseTimeout: '10s',
+  // Retries forever, about one attempt a second: the pending activity's attempt count grows.
+  retry: { initialInterval: '1s', backoffCoefficient: 1, maximumInterval: '1s' },
+});
+
+const approve = wf.defineSignal('approve');
+
+/** Completes at once. */
+async function uiGreet(name) {
+  return `Hello, ${name}!`;
+}
+
+/** Fails at once (ExecutionStatus 'Failed'). */
+async function uiFail(reason) {
+  throw wf.ApplicationFailure.nonRetryable(`order rejected: ${reason}`, 'OrderRejected');
+}
+
+/** Waits for the `approve` signal, then completes with the signal's argument. */
+async function uiAwaitApproval() {
+  let approvedBy;
+  wf.setHandler(approve, (by) => {
+    approvedBy = by;
+  });
+  await wf.condition(() => approvedBy !== undefined);
+  return `approved by ${approvedBy}`;
+}
+
+/** Runs an activity that keeps failing (the pending activity with attempts and last failure). */
+async function uiRetrying(key) {
+  return alwaysFails(key);
+}
+
+/** Waits forever (terminated from the UI). */
+async function uiForever() {
+  await wf.condition(() => false);
+}
+
+module.exports = { uiGreet, uiFail, uiAwaitApproval, uiRetrying, uiForever };
