@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "temporalite/sdk/replayer.h"
 #include "temporalite/sdk/sdk.h"
@@ -551,6 +553,25 @@ TEST_F(SdkTest, StackTraceQueryAndGracefulShutdownFinishesActivity) {
   }
   EXPECT_NE(trace.find("waiting on timer"), std::string::npos) << trace;
   h.Terminate();
+}
+
+TEST_F(SdkTest, HelloWorldExampleRunsToCompletion) {
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("TEMPORAL_ADDRESS", server_->address().c_str(), 1);
+    execl(HELLO_WORLD_BIN, HELLO_WORLD_BIN, nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  for (int i = 0; i < 600 && waitpid(pid, &status, WNOHANG) == 0; ++i) std::this_thread::sleep_for(50ms);
+  if (waitpid(pid, &status, WNOHANG) == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL() << "hello_world did not finish in 30 s";
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace
