@@ -26,7 +26,7 @@ else
     tests/compat/chains.test.js tests/compat/batch.test.js tests/compat/visibility.test.js tests/compat/external.test.js
     tests/compat/reset.test.js tests/compat/schedules.test.js tests/compat/namespace.test.js tests/badinput/badinput.test.js tests/crash/crash.test.js
     tests/crash/messaging-crash.test.js tests/crash/external-crash.test.js
-    tests/cli/cli.test.js tests/cli/completion.test.js tests/cli/schedule.test.js)
+    tests/cli/cli.test.js tests/cli/completion.test.js tests/cli/schedule.test.js tests/sdk/interop.test.js)
 fi
 
 exec node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"
