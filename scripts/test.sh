@@ -8,5 +8,11 @@ scripts/deps.sh
 scripts/build.sh
 echo "== unit tests (ctest)"
 (cd build && ctest --output-on-failure --timeout 300)
+echo "== C++ SDK: install, then build the out-of-tree example against the installed package alone"
+sdk_tmp="$(mktemp -d)"
+trap 'rm -rf "$sdk_tmp"' EXIT
+cmake --install build --prefix "$sdk_tmp/prefix" >/dev/null
+cmake -S examples/out_of_tree -B "$sdk_tmp/build" -DCMAKE_PREFIX_PATH="$sdk_tmp/prefix" >/dev/null
+cmake --build "$sdk_tmp/build" -j"${BUILD_JOBS:-$(nproc)}" >&2
 echo "== SDK compatibility, bad-input and crash tests (node --test)"
 TEMPORALITE_BIN="$PWD/build/temporalite" tests/run-node-tests.sh

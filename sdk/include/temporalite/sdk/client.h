@@ -1,0 +1,234 @@
+// Client for any Temporal frontend (this project's server or a Temporal cluster), using only
+// Temporal's public gRPC API.
+//
+// Errors are exceptions (as in every Temporal SDK, so workflow and activity code reads the same):
+// RpcError carries the gRPC status code; WorkflowFailedError carries the run's failure as a
+// TemporalFailure cause. A Client is thread-safe; share one std::shared_ptr<Client>.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "temporal/api/workflowservice/v1/service.grpc.pb.h"
+#include "temporalite/sdk/failure.h"
+#include "temporalite/sdk/payload.h"
+
+namespace temporalite::sdk {
+
+namespace wsv1 = temporal::api::workflowservice::v1;
+using HistoryEvent = temporal::api::history::v1::HistoryEvent;
+
+class RpcError : public std::runtime_error {
+ public:
+  RpcError(grpc::StatusCode code, const std::string& message)
+      : std::runtime_error(message), code_(code) {}
+  grpc::StatusCode code() const { return code_; }
+ private:
+  grpc::StatusCode code_;
+};
+
+// StartWorkflowExecution found a running workflow with that id.
+class WorkflowAlreadyStartedError : public RpcError {
+ public:
+  using RpcError::RpcError;
+};
+
+// The workflow run (chain) closed unsuccessfully. cause() is ApplicationFailure (failed),
+// CanceledFailure, TerminatedFailure or TimeoutFailure.
+class WorkflowFailedError : public std::runtime_error {
+ public:
+  WorkflowFailedError(const std::string& message, std::shared_ptr<TemporalFailure> cause)
+      : std::runtime_error(message), cause_(std::move(cause)) {}
+  const std::shared_ptr<TemporalFailure>& cause() const { return cause_; }
+ private:
+  std::shared_ptr<TemporalFailure> cause_;
+};
+
+// A query was rejected or its handler failed.
+class QueryFailedError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An update was rejected by its validator or its handler failed; cause() is the failure.
+class WorkflowUpdateFailedError : public std::runtime_error {
+ public:
+  WorkflowUpdateFailedError(const std::string& message, std::shared_ptr<TemporalFailure> cause)
+      : std::runtime_error(message), cause_(std::move(cause)) {}
+  const std::shared_ptr<TemporalFailure>& cause() const { return cause_; }
+ private:
+  std::shared_ptr<TemporalFailure> cause_;
+};
+
+struct ClientOptions {
+  std::string address = "127.0.0.1:7233";
+  std::string ns = "default";
+  std::string identity;  // default "<pid>@<host>"
+  // TLS: on when `tls` is set or any PEM / the API key is given.
+  bool tls = false;
+  std::string tls_ca_pem, tls_cert_pem, tls_key_pem, tls_server_name;
+  std::string api_key;  // sent as "authorization: Bearer <key>"
+  std::chrono::milliseconds rpc_timeout{30000};  // per attempt of a unary call
+  int max_attempts = 10;  // UNAVAILABLE / RESOURCE_EXHAUSTED are retried with backoff
+
+  // Defaults overridden by the environment as `temporal` reads it: TEMPORAL_ADDRESS,
+  // TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CA_PATH,
+  // TEMPORAL_TLS_CERT_PATH, TEMPORAL_TLS_KEY_PATH, TEMPORAL_TLS_SERVER_NAME.
+  static ClientOptions FromEnvironment();
+};
+
+struct RetryPolicy {
+  std::chrono::milliseconds initial_interval{0};  // 0 = server default (1 s)
+  double backoff_coefficient = 0;                 // 0 = server default (2.0)
+  std::chrono::milliseconds maximum_interval{0};  // 0 = server default (100 x initial)
+  int maximum_attempts = 0;                       // 0 = unlimited
+  std::vector<std::string> non_retryable_error_types;
+  temporal::api::common::v1::RetryPolicy ToProto() const;
+};
+
+struct StartWorkflowOptions {
+  std::string id;          // REQUIRED
+  std::string task_queue;  // REQUIRED
+  std::chrono::milliseconds execution_timeout{0}, run_timeout{0}, task_timeout{0};
+  std::optional<RetryPolicy> retry_policy;
+  std::string cron_schedule;
+  std::chrono::milliseconds start_delay{0};
+  temporal::api::enums::v1::WorkflowIdReusePolicy id_reuse_policy =
+      temporal::api::enums::v1::WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED;
+  temporal::api::enums::v1::WorkflowIdConflictPolicy id_conflict_policy =
+      temporal::api::enums::v1::WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED;
+  std::map<std::string, nlohmann::json> memo;
+  std::string request_id;  // default: random
+};
+
+class Client;
+
+enum class UpdateWaitStage { kAccepted, kCompleted };
+
+// A workflow (chain of runs) by id; run_id pins a run for describe/cancel/terminate/query.
+class WorkflowHandle {
+ public:
+  WorkflowHandle(std::shared_ptr<Client> client, std::string workflow_id, std::string run_id,
+                 std::string first_execution_run_id = "")
+      : client_(std::move(client)), id_(std::move(workflow_id)), run_id_(std::move(run_id)),
+        first_execution_run_id_(std::move(first_execution_run_id)) {}
+  const std::string& id() const { return id_; }
+  const std::string& run_id() const { return run_id_; }
+
+  // Waits for the chain's final result, following continue-as-new, retries and cron.
+  // Throws WorkflowFailedError if the last run did not complete.
+  Payloads ResultPayloads(std::optional<std::chrono::milliseconds> timeout = std::nullopt) const;
+  template <class R>
+  R Result(std::optional<std::chrono::milliseconds> timeout = std::nullopt) const {
+    if constexpr (std::is_void_v<R>) {
+      ResultPayloads(timeout);
+    } else {
+      return FirstPayload<R>(ResultPayloads(timeout));
+    }
+  }
+
+  void SignalPayloads(const std::string& name, const Payloads& args) const;
+  template <class... A>
+  void Signal(const std::string& name, const A&... args) const { SignalPayloads(name, ToPayloads(args...)); }
+
+  Payloads QueryPayloads(const std::string& name, const Payloads& args) const;
+  template <class R, class... A>
+  R Query(const std::string& name, const A&... args) const {
+    return FirstPayload<R>(QueryPayloads(name, ToPayloads(args...)));
+  }
+
+  // Sends an update and waits for `stage`. With kAccepted the result is empty; call
+  // UpdateResultPayloads(update_id) for it later. Throws WorkflowUpdateFailedError.
+  Payloads UpdatePayloads(const std::string& name, const Payloads& args,
+                          UpdateWaitStage stage = UpdateWaitStage::kCompleted, std::string update_id = "") const;
+  Payloads UpdateResultPayloads(const std::string& update_id) const;
+  template <class R, class... A>
+  R ExecuteUpdate(const std::string& name, const A&... args) const {
+    Payloads p = UpdatePayloads(name, ToPayloads(args...));
+    if constexpr (!std::is_void_v<R>) return FirstPayload<R>(p);
+  }
+
+  void Cancel(const std::string& reason = "") const;
+  void Terminate(const std::string& reason = "", const Payloads& details = {}) const;
+  wsv1::DescribeWorkflowExecutionResponse Describe() const;
+  // All events of the run (the latest run when run_id is empty).
+  std::vector<HistoryEvent> FetchHistory() const;
+
+ private:
+  std::shared_ptr<Client> client_;
+  std::string id_, run_id_, first_execution_run_id_;
+};
+
+class Client : public std::enable_shared_from_this<Client> {
+ public:
+  // Creates the channel and checks the namespace (DescribeNamespace). Throws RpcError.
+  static std::shared_ptr<Client> Connect(ClientOptions options);
+
+  const ClientOptions& options() const { return options_; }
+  const std::string& ns() const { return options_.ns; }
+  const std::string& identity() const { return options_.identity; }
+  wsv1::WorkflowService::Stub& stub() { return *stub_; }
+
+  WorkflowHandle StartPayloads(const std::string& workflow_type, const StartWorkflowOptions& opts,
+                               const Payloads& args);
+  template <class... A>
+  WorkflowHandle Start(const std::string& workflow_type, const StartWorkflowOptions& opts, const A&... args) {
+    return StartPayloads(workflow_type, opts, ToPayloads(args...));
+  }
+  template <class R, class... A>
+  R Execute(const std::string& workflow_type, const StartWorkflowOptions& opts, const A&... args) {
+    return Start(workflow_type, opts, args...).template Result<R>();
+  }
+  WorkflowHandle SignalWithStartPayloads(const std::string& workflow_type, const StartWorkflowOptions& opts,
+                                         const Payloads& args, const std::string& signal_name,
+                                         const Payloads& signal_args);
+  WorkflowHandle GetHandle(const std::string& workflow_id, const std::string& run_id = "") {
+    return WorkflowHandle(shared_from_this(), workflow_id, run_id);
+  }
+  // Visibility: every matching execution (pages followed), and the count.
+  std::vector<temporal::api::workflow::v1::WorkflowExecutionInfo> List(const std::string& query = "");
+  int64_t Count(const std::string& query = "");
+
+  // Completes / fails an activity that called ActivityContext::CompleteAsync.
+  void CompleteActivity(const std::string& task_token, const Payloads& result);
+  void FailActivity(const std::string& task_token, const std::exception_ptr& error);
+
+  // One unary call with the client's metadata, per-attempt deadline and retries on
+  // UNAVAILABLE / RESOURCE_EXHAUSTED. Throws RpcError (WorkflowAlreadyStartedError for
+  // ALREADY_EXISTS).
+  template <class Req, class Resp>
+  Resp Call(grpc::Status (wsv1::WorkflowService::Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+            const Req& req, std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    Resp resp;
+    RunWithRetries([&](grpc::ClientContext& ctx) { return (stub_.get()->*method)(&ctx, req, &resp); },
+                   timeout ? *timeout : options_.rpc_timeout);
+    return resp;
+  }
+  // The same, with one attempt and a cancellable context (long polls). Returns the status.
+  grpc::Status CallOnce(const std::function<grpc::Status(grpc::ClientContext&)>& fn,
+                        std::chrono::milliseconds timeout, const std::function<void(grpc::ClientContext*)>& on_ctx);
+
+  explicit Client(ClientOptions options);
+
+ private:
+  void PrepareContext(grpc::ClientContext& ctx, std::chrono::milliseconds timeout) const;
+  void RunWithRetries(const std::function<grpc::Status(grpc::ClientContext&)>& fn, std::chrono::milliseconds timeout);
+
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<wsv1::WorkflowService::Stub> stub_;
+};
+
+// Throws the RpcError for a failed status.
+[[noreturn]] void ThrowRpcError(const grpc::Status& st);
+std::string NewUuid();
+google::protobuf::Duration ToProtoDuration(std::chrono::milliseconds ms);
+std::chrono::milliseconds FromProtoDuration(const google::protobuf::Duration& d);
+
+}  // namespace temporalite::sdk

@@ -1,0 +1,432 @@
+#include "temporalite/sdk/client.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace temporalite::sdk {
+namespace {
+
+using namespace std::chrono_literals;
+namespace enums = temporal::api::enums::v1;
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool Retryable(grpc::StatusCode c) {
+  return c == grpc::StatusCode::UNAVAILABLE || c == grpc::StatusCode::RESOURCE_EXHAUSTED;
+}
+
+}  // namespace
+
+std::string NewUuid() {
+  thread_local std::mt19937_64 rng(std::random_device{}() ^
+                                   static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  uint64_t a = rng(), b = rng();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  char buf[37];
+  snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+           static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+           static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+google::protobuf::Duration ToProtoDuration(std::chrono::milliseconds ms) {
+  google::protobuf::Duration d;
+  d.set_seconds(ms.count() / 1000);
+  d.set_nanos(static_cast<int32_t>((ms.count() % 1000) * 1000000));
+  return d;
+}
+
+std::chrono::milliseconds FromProtoDuration(const google::protobuf::Duration& d) {
+  return std::chrono::milliseconds(d.seconds() * 1000 + d.nanos() / 1000000);
+}
+
+void ThrowRpcError(const grpc::Status& st) {
+  std::string msg = st.error_message();
+  if (st.error_code() == grpc::StatusCode::ALREADY_EXISTS) throw WorkflowAlreadyStartedError(st.error_code(), msg);
+  throw RpcError(st.error_code(), msg);
+}
+
+temporal::api::common::v1::RetryPolicy RetryPolicy::ToProto() const {
+  temporal::api::common::v1::RetryPolicy p;
+  if (initial_interval.count() > 0) *p.mutable_initial_interval() = ToProtoDuration(initial_interval);
+  if (backoff_coefficient > 0) p.set_backoff_coefficient(backoff_coefficient);
+  if (maximum_interval.count() > 0) *p.mutable_maximum_interval() = ToProtoDuration(maximum_interval);
+  p.set_maximum_attempts(maximum_attempts);
+  for (const auto& t : non_retryable_error_types) p.add_non_retryable_error_types(t);
+  return p;
+}
+
+ClientOptions ClientOptions::FromEnvironment() {
+  ClientOptions o;
+  if (!Env("TEMPORAL_ADDRESS").empty()) o.address = Env("TEMPORAL_ADDRESS");
+  if (!Env("TEMPORAL_NAMESPACE").empty()) o.ns = Env("TEMPORAL_NAMESPACE");
+  o.api_key = Env("TEMPORAL_API_KEY");
+  std::string tls = Env("TEMPORAL_TLS");
+  o.tls = tls == "true" || tls == "1";
+  if (!Env("TEMPORAL_TLS_CA_PATH").empty()) o.tls_ca_pem = ReadFile(Env("TEMPORAL_TLS_CA_PATH"));
+  if (!Env("TEMPORAL_TLS_CERT_PATH").empty()) o.tls_cert_pem = ReadFile(Env("TEMPORAL_TLS_CERT_PATH"));
+  if (!Env("TEMPORAL_TLS_KEY_PATH").empty()) o.tls_key_pem = ReadFile(Env("TEMPORAL_TLS_KEY_PATH"));
+  o.tls_server_name = Env("TEMPORAL_TLS_SERVER_NAME");
+  return o;
+}
+
+Client::Client(ClientOptions options) : options_(std::move(options)) {
+  if (options_.identity.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    options_.identity = std::to_string(getpid()) + "@" + host;
+  }
+  bool tls = options_.tls || !options_.tls_ca_pem.empty() || !options_.tls_cert_pem.empty() ||
+             !options_.api_key.empty();
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(128 * 1024 * 1024);
+  args.SetMaxSendMessageSize(128 * 1024 * 1024);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  if (!options_.tls_server_name.empty()) args.SetSslTargetNameOverride(options_.tls_server_name);
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (tls) {
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = options_.tls_ca_pem;
+    o.pem_cert_chain = options_.tls_cert_pem;
+    o.pem_private_key = options_.tls_key_pem;
+    creds = grpc::SslCredentials(o);
+  } else {
+    creds = grpc::InsecureChannelCredentials();
+  }
+  channel_ = grpc::CreateCustomChannel(options_.address, creds, args);
+  stub_ = wsv1::WorkflowService::NewStub(channel_);
+}
+
+std::shared_ptr<Client> Client::Connect(ClientOptions options) {
+  auto c = std::make_shared<Client>(std::move(options));
+  wsv1::DescribeNamespaceRequest req;
+  req.set_namespace_(c->ns());
+  c->Call(&wsv1::WorkflowService::Stub::DescribeNamespace, req);
+  return c;
+}
+
+void Client::PrepareContext(grpc::ClientContext& ctx, std::chrono::milliseconds timeout) const {
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  ctx.AddMetadata("temporal-namespace", options_.ns);
+  ctx.AddMetadata("client-name", "temporalite-cpp");
+  ctx.AddMetadata("client-version", "0.1.0");
+  if (!options_.api_key.empty()) ctx.AddMetadata("authorization", "Bearer " + options_.api_key);
+}
+
+void Client::RunWithRetries(const std::function<grpc::Status(grpc::ClientContext&)>& fn,
+                            std::chrono::milliseconds timeout) {
+  std::chrono::milliseconds backoff = 100ms;
+  for (int attempt = 1;; ++attempt) {
+    grpc::ClientContext ctx;
+    PrepareContext(ctx, timeout);
+    grpc::Status st = fn(ctx);
+    if (st.ok()) return;
+    if (!Retryable(st.error_code()) || attempt >= options_.max_attempts) ThrowRpcError(st);
+    auto wait = st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? std::max(backoff, 1000ms) : backoff;
+    std::this_thread::sleep_for(wait);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, 10s);
+  }
+}
+
+grpc::Status Client::CallOnce(const std::function<grpc::Status(grpc::ClientContext&)>& fn,
+                              std::chrono::milliseconds timeout,
+                              const std::function<void(grpc::ClientContext*)>& on_ctx) {
+  grpc::ClientContext ctx;
+  PrepareContext(ctx, timeout);
+  if (on_ctx) on_ctx(&ctx);
+  grpc::Status st = fn(ctx);
+  if (on_ctx) on_ctx(nullptr);
+  return st;
+}
+
+WorkflowHandle Client::StartPayloads(const std::string& workflow_type, const StartWorkflowOptions& o,
+                                     const Payloads& args) {
+  wsv1::StartWorkflowExecutionRequest req;
+  req.set_namespace_(ns());
+  req.set_workflow_id(o.id);
+  req.mutable_workflow_type()->set_name(workflow_type);
+  req.mutable_task_queue()->set_name(o.task_queue);
+  req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  if (args.payloads_size() > 0) *req.mutable_input() = args;
+  if (o.execution_timeout.count() > 0) *req.mutable_workflow_execution_timeout() = ToProtoDuration(o.execution_timeout);
+  if (o.run_timeout.count() > 0) *req.mutable_workflow_run_timeout() = ToProtoDuration(o.run_timeout);
+  if (o.task_timeout.count() > 0) *req.mutable_workflow_task_timeout() = ToProtoDuration(o.task_timeout);
+  if (o.start_delay.count() > 0) *req.mutable_workflow_start_delay() = ToProtoDuration(o.start_delay);
+  if (o.retry_policy) *req.mutable_retry_policy() = o.retry_policy->ToProto();
+  req.set_cron_schedule(o.cron_schedule);
+  req.set_workflow_id_reuse_policy(o.id_reuse_policy);
+  req.set_workflow_id_conflict_policy(o.id_conflict_policy);
+  for (const auto& [k, v] : o.memo) (*req.mutable_memo()->mutable_fields())[k] = JsonPayload(v);
+  req.set_identity(identity());
+  req.set_request_id(o.request_id.empty() ? NewUuid() : o.request_id);
+  auto resp = Call(&wsv1::WorkflowService::Stub::StartWorkflowExecution, req);
+  return WorkflowHandle(shared_from_this(), o.id, resp.run_id(), resp.run_id());
+}
+
+WorkflowHandle Client::SignalWithStartPayloads(const std::string& workflow_type, const StartWorkflowOptions& o,
+                                               const Payloads& args, const std::string& signal_name,
+                                               const Payloads& signal_args) {
+  wsv1::SignalWithStartWorkflowExecutionRequest req;
+  req.set_namespace_(ns());
+  req.set_workflow_id(o.id);
+  req.mutable_workflow_type()->set_name(workflow_type);
+  req.mutable_task_queue()->set_name(o.task_queue);
+  if (args.payloads_size() > 0) *req.mutable_input() = args;
+  if (o.execution_timeout.count() > 0) *req.mutable_workflow_execution_timeout() = ToProtoDuration(o.execution_timeout);
+  if (o.run_timeout.count() > 0) *req.mutable_workflow_run_timeout() = ToProtoDuration(o.run_timeout);
+  if (o.task_timeout.count() > 0) *req.mutable_workflow_task_timeout() = ToProtoDuration(o.task_timeout);
+  if (o.retry_policy) *req.mutable_retry_policy() = o.retry_policy->ToProto();
+  req.set_cron_schedule(o.cron_schedule);
+  req.set_workflow_id_reuse_policy(o.id_reuse_policy);
+  req.set_workflow_id_conflict_policy(o.id_conflict_policy);
+  req.set_signal_name(signal_name);
+  if (signal_args.payloads_size() > 0) *req.mutable_signal_input() = signal_args;
+  req.set_identity(identity());
+  req.set_request_id(o.request_id.empty() ? NewUuid() : o.request_id);
+  auto resp = Call(&wsv1::WorkflowService::Stub::SignalWithStartWorkflowExecution, req);
+  return WorkflowHandle(shared_from_this(), o.id, resp.run_id());
+}
+
+std::vector<temporal::api::workflow::v1::WorkflowExecutionInfo> Client::List(const std::string& query) {
+  std::vector<temporal::api::workflow::v1::WorkflowExecutionInfo> out;
+  wsv1::ListWorkflowExecutionsRequest req;
+  req.set_namespace_(ns());
+  req.set_query(query);
+  req.set_page_size(1000);
+  do {
+    auto resp = Call(&wsv1::WorkflowService::Stub::ListWorkflowExecutions, req);
+    for (const auto& e : resp.executions()) out.push_back(e);
+    req.set_next_page_token(resp.next_page_token());
+  } while (!req.next_page_token().empty());
+  return out;
+}
+
+int64_t Client::Count(const std::string& query) {
+  wsv1::CountWorkflowExecutionsRequest req;
+  req.set_namespace_(ns());
+  req.set_query(query);
+  return Call(&wsv1::WorkflowService::Stub::CountWorkflowExecutions, req).count();
+}
+
+void Client::CompleteActivity(const std::string& task_token, const Payloads& result) {
+  wsv1::RespondActivityTaskCompletedRequest req;
+  req.set_namespace_(ns());
+  req.set_task_token(task_token);
+  if (result.payloads_size() > 0) *req.mutable_result() = result;
+  req.set_identity(identity());
+  Call(&wsv1::WorkflowService::Stub::RespondActivityTaskCompleted, req);
+}
+
+void Client::FailActivity(const std::string& task_token, const std::exception_ptr& error) {
+  wsv1::RespondActivityTaskFailedRequest req;
+  req.set_namespace_(ns());
+  req.set_task_token(task_token);
+  *req.mutable_failure() = ToFailureProto(error);
+  req.set_identity(identity());
+  Call(&wsv1::WorkflowService::Stub::RespondActivityTaskFailed, req);
+}
+
+// ---- WorkflowHandle ----
+
+Payloads WorkflowHandle::ResultPayloads(std::optional<std::chrono::milliseconds> timeout) const {
+  auto deadline = timeout ? std::optional(std::chrono::steady_clock::now() + *timeout) : std::nullopt;
+  std::string run = run_id_;
+  for (;;) {
+    wsv1::GetWorkflowExecutionHistoryRequest req;
+    req.set_namespace_(client_->ns());
+    req.mutable_execution()->set_workflow_id(id_);
+    req.mutable_execution()->set_run_id(run);
+    req.set_wait_new_event(true);
+    req.set_history_event_filter_type(enums::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
+    req.set_skip_archival(true);
+    const HistoryEvent* close = nullptr;
+    wsv1::GetWorkflowExecutionHistoryResponse resp;
+    while (!close) {
+      if (deadline && std::chrono::steady_clock::now() > *deadline) {
+        throw RpcError(grpc::StatusCode::DEADLINE_EXCEEDED, "timed out waiting for the result of workflow " + id_);
+      }
+      resp = client_->Call(&wsv1::WorkflowService::Stub::GetWorkflowExecutionHistory, req, 70s);
+      if (resp.history().events_size() > 0) {
+        close = &resp.history().events(resp.history().events_size() - 1);
+      } else {
+        req.set_next_page_token(resp.next_page_token());
+      }
+    }
+    using E = HistoryEvent;
+    switch (close->attributes_case()) {
+      case E::kWorkflowExecutionCompletedEventAttributes: {
+        const auto& a = close->workflow_execution_completed_event_attributes();
+        if (!a.new_execution_run_id().empty()) { run = a.new_execution_run_id(); continue; }
+        return a.result();
+      }
+      case E::kWorkflowExecutionFailedEventAttributes: {
+        const auto& a = close->workflow_execution_failed_event_attributes();
+        if (!a.new_execution_run_id().empty()) { run = a.new_execution_run_id(); continue; }
+        throw WorkflowFailedError("Workflow execution failed", FromFailureProto(a.failure()));
+      }
+      case E::kWorkflowExecutionTimedOutEventAttributes: {
+        const auto& a = close->workflow_execution_timed_out_event_attributes();
+        if (!a.new_execution_run_id().empty()) { run = a.new_execution_run_id(); continue; }
+        throw WorkflowFailedError("Workflow execution timed out",
+                                  std::make_shared<TimeoutFailure>("workflow timed out", enums::TIMEOUT_TYPE_START_TO_CLOSE));
+      }
+      case E::kWorkflowExecutionContinuedAsNewEventAttributes:
+        run = close->workflow_execution_continued_as_new_event_attributes().new_execution_run_id();
+        continue;
+      case E::kWorkflowExecutionCanceledEventAttributes:
+        throw WorkflowFailedError("Workflow execution cancelled",
+                                  std::make_shared<CanceledFailure>(
+                                      "Workflow canceled", close->workflow_execution_canceled_event_attributes().details()));
+      case E::kWorkflowExecutionTerminatedEventAttributes:
+        throw WorkflowFailedError("Workflow execution terminated",
+                                  std::make_shared<TerminatedFailure>(
+                                      close->workflow_execution_terminated_event_attributes().reason()));
+      default:
+        throw RpcError(grpc::StatusCode::INTERNAL, "unexpected close event for workflow " + id_);
+    }
+  }
+}
+
+void WorkflowHandle::SignalPayloads(const std::string& name, const Payloads& args) const {
+  wsv1::SignalWorkflowExecutionRequest req;
+  req.set_namespace_(client_->ns());
+  req.mutable_workflow_execution()->set_workflow_id(id_);
+  req.mutable_workflow_execution()->set_run_id(run_id_);
+  req.set_signal_name(name);
+  if (args.payloads_size() > 0) *req.mutable_input() = args;
+  req.set_identity(client_->identity());
+  req.set_request_id(NewUuid());
+  client_->Call(&wsv1::WorkflowService::Stub::SignalWorkflowExecution, req);
+}
+
+Payloads WorkflowHandle::QueryPayloads(const std::string& name, const Payloads& args) const {
+  wsv1::QueryWorkflowRequest req;
+  req.set_namespace_(client_->ns());
+  req.mutable_execution()->set_workflow_id(id_);
+  req.mutable_execution()->set_run_id(run_id_);
+  req.mutable_query()->set_query_type(name);
+  if (args.payloads_size() > 0) *req.mutable_query()->mutable_query_args() = args;
+  wsv1::QueryWorkflowResponse resp;
+  try {
+    resp = client_->Call(&wsv1::WorkflowService::Stub::QueryWorkflow, req);
+  } catch (const RpcError& e) {
+    if (e.code() == grpc::StatusCode::INVALID_ARGUMENT) throw QueryFailedError(e.what());
+    throw;
+  }
+  if (resp.has_query_rejected()) {
+    throw QueryFailedError("query rejected, workflow status " +
+                           enums::WorkflowExecutionStatus_Name(resp.query_rejected().status()));
+  }
+  return resp.query_result();
+}
+
+Payloads WorkflowHandle::UpdatePayloads(const std::string& name, const Payloads& args, UpdateWaitStage stage,
+                                        std::string update_id) const {
+  if (update_id.empty()) update_id = NewUuid();
+  wsv1::UpdateWorkflowExecutionRequest req;
+  req.set_namespace_(client_->ns());
+  req.mutable_workflow_execution()->set_workflow_id(id_);
+  req.mutable_workflow_execution()->set_run_id(run_id_);
+  req.set_first_execution_run_id(first_execution_run_id_);
+  auto want = stage == UpdateWaitStage::kCompleted ? enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED
+                                                   : enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
+  req.mutable_wait_policy()->set_lifecycle_stage(want);
+  req.mutable_request()->mutable_meta()->set_update_id(update_id);
+  req.mutable_request()->mutable_meta()->set_identity(client_->identity());
+  req.mutable_request()->mutable_input()->set_name(name);
+  if (args.payloads_size() > 0) *req.mutable_request()->mutable_input()->mutable_args() = args;
+  for (;;) {
+    auto resp = client_->Call(&wsv1::WorkflowService::Stub::UpdateWorkflowExecution, req, 70s);
+    if (resp.has_outcome()) {
+      if (resp.outcome().has_failure()) {
+        throw WorkflowUpdateFailedError("Workflow Update failed", FromFailureProto(resp.outcome().failure()));
+      }
+      return resp.outcome().success();
+    }
+    if (resp.stage() >= want) return {};
+  }
+}
+
+Payloads WorkflowHandle::UpdateResultPayloads(const std::string& update_id) const {
+  wsv1::PollWorkflowExecutionUpdateRequest req;
+  req.set_namespace_(client_->ns());
+  req.mutable_update_ref()->mutable_workflow_execution()->set_workflow_id(id_);
+  req.mutable_update_ref()->mutable_workflow_execution()->set_run_id(run_id_);
+  req.mutable_update_ref()->set_update_id(update_id);
+  req.set_identity(client_->identity());
+  req.mutable_wait_policy()->set_lifecycle_stage(enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED);
+  for (;;) {
+    auto resp = client_->Call(&wsv1::WorkflowService::Stub::PollWorkflowExecutionUpdate, req, 70s);
+    if (resp.has_outcome()) {
+      if (resp.outcome().has_failure()) {
+        throw WorkflowUpdateFailedError("Workflow Update failed", FromFailureProto(resp.outcome().failure()));
+      }
+      return resp.outcome().success();
+    }
+  }
+}
+
+void WorkflowHandle::Cancel(const std::string& reason) const {
+  wsv1::RequestCancelWorkflowExecutionRequest req;
+  req.set_namespace_(client_->ns());
+  req.mutable_workflow_execution()->set_workflow_id(id_);
+  req.mutable_workflow_execution()->set_run_id(run_id_);
+  req.set_first_execution_run_id(first_execution_run_id_);
+  req.set_identity(client_->identity());
+  req.set_request_id(NewUuid());
+  req.set_reason(reason);
+  client_->Call(&wsv1::WorkflowService::Stub::RequestCancelWorkflowExecution, req);
+}
+
+void WorkflowHandle::Terminate(const std::string& reason, const Payloads& details) const {
+  wsv1::TerminateWorkflowExecutionRequest req;
+  req.set_namespace_(client_->ns());
+  req.mutable_workflow_execution()->set_workflow_id(id_);
+  req.mutable_workflow_execution()->set_run_id(run_id_);
+  req.set_first_execution_run_id(first_execution_run_id_);
+  req.set_reason(reason);
+  if (details.payloads_size() > 0) *req.mutable_details() = details;
+  req.set_identity(client_->identity());
+  client_->Call(&wsv1::WorkflowService::Stub::TerminateWorkflowExecution, req);
+}
+
+wsv1::DescribeWorkflowExecutionResponse WorkflowHandle::Describe() const {
+  wsv1::DescribeWorkflowExecutionRequest req;
+  req.set_namespace_(client_->ns());
+  req.mutable_execution()->set_workflow_id(id_);
+  req.mutable_execution()->set_run_id(run_id_);
+  return client_->Call(&wsv1::WorkflowService::Stub::DescribeWorkflowExecution, req);
+}
+
+std::vector<HistoryEvent> WorkflowHandle::FetchHistory() const {
+  std::vector<HistoryEvent> out;
+  wsv1::GetWorkflowExecutionHistoryRequest req;
+  req.set_namespace_(client_->ns());
+  req.mutable_execution()->set_workflow_id(id_);
+  req.mutable_execution()->set_run_id(run_id_);
+  do {
+    auto resp = client_->Call(&wsv1::WorkflowService::Stub::GetWorkflowExecutionHistory, req);
+    for (const auto& e : resp.history().events()) out.push_back(e);
+    req.set_next_page_token(resp.next_page_token());
+  } while (!req.next_page_token().empty());
+  return out;
+}
+
+}  // namespace temporalite::sdk

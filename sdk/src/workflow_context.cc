@@ -1,0 +1,66 @@
+#include "temporalite/sdk/workflow.h"
+
+#include <cstdio>
+
+#include "workflow_instance.h"
+
+namespace temporalite::sdk {
+
+const WorkflowInfo& WorkflowContext::info() const { return impl_->info(); }
+std::chrono::system_clock::time_point WorkflowContext::Now() const { return impl_->now(); }
+bool WorkflowContext::IsReplaying() const { return impl_->replaying(); }
+
+Future<Payloads> WorkflowContext::ExecuteActivityPayloads(const std::string& type, const ActivityOptions& opts,
+                                                          const Payloads& args) {
+  return impl_->ScheduleActivity(type, opts, args);
+}
+
+Future<void> WorkflowContext::Sleep(std::chrono::milliseconds d) { return impl_->StartTimer(d); }
+
+Future<bool> WorkflowContext::Condition(std::function<bool()> pred, std::optional<std::chrono::milliseconds> timeout) {
+  return impl_->AddCondition(std::move(pred), timeout);
+}
+
+void WorkflowContext::SetSignalHandlerPayloads(const std::string& name, std::function<void(const Payloads&)> handler) {
+  impl_->SetSignalHandler(name, std::move(handler));
+}
+
+void WorkflowContext::SetQueryHandlerPayloads(const std::string& name, std::function<Payloads(const Payloads&)> handler) {
+  impl_->SetQueryHandler(name, std::move(handler));
+}
+
+void WorkflowContext::SetUpdateHandlerPayloads(const std::string& name, UpdateHandler handler, UpdateValidator validator) {
+  impl_->SetUpdateHandler(name, std::move(handler), std::move(validator));
+}
+
+ChildWorkflowHandle WorkflowContext::StartChildWorkflowPayloads(const std::string& type, const ChildWorkflowOptions& opts,
+                                                                const Payloads& args) {
+  return impl_->StartChild(type, opts, args);
+}
+
+Future<void> WorkflowContext::SignalExternalWorkflowPayloads(const std::string& workflow_id, const std::string& run_id,
+                                                             const std::string& signal, const Payloads& args) {
+  return impl_->SignalExternal(workflow_id, run_id, signal, args);
+}
+
+uint64_t WorkflowContext::Random() { return impl_->NextRandom(); }
+
+std::string WorkflowContext::Uuid() {
+  uint64_t a = Random(), b = Random();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  char buf[37];
+  snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+           static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+           static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+Payloads WorkflowContext::SideEffectPayloads(const std::function<Payloads()>& fn) { return impl_->SideEffect(fn); }
+bool WorkflowContext::Patched(const std::string& patch_id) { return impl_->Patched(patch_id, false); }
+void WorkflowContext::DeprecatePatch(const std::string& patch_id) { impl_->Patched(patch_id, true); }
+bool WorkflowContext::IsCancelRequested() const { return impl_->cancel_requested(); }
+Future<void> WorkflowContext::CancelRequested() { return impl_->CancelFuture(); }
+void WorkflowContext::Spawn(Task<void> task) { impl_->Spawn(std::move(task)); }
+
+}  // namespace temporalite::sdk

@@ -1,0 +1,165 @@
+// One workflow run replayed from its history on a deterministic single-threaded executor
+// (internal). See docs/architecture.md "C++ SDK" for the replay algorithm.
+#pragma once
+
+#include <deque>
+#include <list>
+#include <map>
+#include <random>
+#include <set>
+
+#include "temporal/api/command/v1/message.pb.h"
+#include "temporal/api/history/v1/message.pb.h"
+#include "temporal/api/protocol/v1/message.pb.h"
+#include "temporal/api/query/v1/message.pb.h"
+#include "temporalite/sdk/workflow.h"
+
+namespace temporalite::sdk::internal {
+
+using Command = temporal::api::command::v1::Command;
+using ProtocolMessage = temporal::api::protocol::v1::Message;
+
+// The history does not match the commands the workflow code issues.
+class NondeterminismError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Workflow code threw something that is not a TemporalFailure: the workflow task fails.
+class WorkflowTaskError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct TaskOutput {
+  std::vector<Command> commands;
+  std::vector<ProtocolMessage> messages;
+  std::map<std::string, temporal::api::query::v1::WorkflowQueryResult> query_results;
+};
+
+class WorkflowInstance : public Scheduler {
+ public:
+  WorkflowInstance(const WorkflowFn* fn, std::string ns, std::string identity);
+  ~WorkflowInstance() override;
+
+  // Replays `events` (the run's full history, ending with the current WorkflowTaskStarted) and
+  // runs the current task with the live `messages`. Throws NondeterminismError or
+  // WorkflowTaskError.
+  TaskOutput RunTask(const std::vector<HistoryEvent>& events, const std::vector<ProtocolMessage>& messages,
+                     const google::protobuf::Map<std::string, temporal::api::query::v1::WorkflowQuery>& queries);
+  // Replays `events` (no live task) and answers a query. Throws on failure.
+  Payloads ReplayAndQuery(const std::vector<HistoryEvent>& events, const std::string& name, const Payloads& args);
+  // Replays `events` only (the replayer); throws NondeterminismError on a mismatch.
+  void Replay(const std::vector<HistoryEvent>& events);
+
+  void Ready(std::coroutine_handle<> h) override { ready_.push_back(h); }
+
+  // WorkflowContext operations.
+  const WorkflowInfo& info() const { return info_; }
+  std::chrono::system_clock::time_point now() const { return now_; }
+  bool replaying() const { return replaying_; }
+  Future<Payloads> ScheduleActivity(const std::string& type, const ActivityOptions& o, const Payloads& args);
+  Future<void> StartTimer(std::chrono::milliseconds d);
+  Future<bool> AddCondition(std::function<bool()> pred, std::optional<std::chrono::milliseconds> timeout);
+  void SetSignalHandler(const std::string& name, std::function<void(const Payloads&)> h);
+  void SetQueryHandler(const std::string& name, std::function<Payloads(const Payloads&)> h) { queries_[name] = std::move(h); }
+  void SetUpdateHandler(const std::string& name, WorkflowContext::UpdateHandler h, WorkflowContext::UpdateValidator v);
+  ChildWorkflowHandle StartChild(const std::string& type, const ChildWorkflowOptions& o, const Payloads& args);
+  Future<void> SignalExternal(const std::string& wid, const std::string& rid, const std::string& name, const Payloads& args);
+  uint64_t NextRandom() { return rng_(); }
+  Payloads SideEffect(const std::function<Payloads()>& fn);
+  bool Patched(const std::string& id, bool deprecated);
+  bool cancel_requested() const { return cancel_requested_; }
+  Future<void> CancelFuture() { return Future<void>(cancel_); }
+  void Spawn(Task<void> t);
+
+ private:
+  struct Expected {  // a command issued, waiting for its history event
+    temporal::api::enums::v1::CommandType type;
+    std::string key;
+    std::string text;
+    int activation;  // the activation whose output the command is part of
+  };
+  struct Activity {
+    std::shared_ptr<Completion> c;
+    std::string type, id;
+    bool cancellable = true;
+    int64_t scheduled_event_id = 0;
+  };
+  struct Child {
+    std::shared_ptr<Completion> started, result;
+    std::string workflow_id, type, ns;
+  };
+  struct Cond {
+    std::function<bool()> pred;
+    std::shared_ptr<Completion> c;
+    std::string timer_id;
+  };
+  struct UpdateDef {
+    WorkflowContext::UpdateHandler handler;
+    WorkflowContext::UpdateValidator validator;
+  };
+
+  std::shared_ptr<Completion> NewCompletion(std::string description);
+  void AddCommand(Command cmd, std::string key, std::string text);
+  void Process(const std::vector<HistoryEvent>& events, bool live);
+  void Activate(const std::vector<HistoryEvent>& events, size_t started_index, bool live);
+  void RunReady();
+  void FinishRoot();
+  void ApplyEvent(const HistoryEvent& e);
+  void MatchCommandEvent(const HistoryEvent& e);
+  void DeliverUpdate(const temporal::api::update::v1::Request& req, const std::string& message_id,
+                     int64_t sequencing_event_id, bool live);
+  void CancelTimer(const std::string& timer_id);
+  void HandleCancelRequest();
+  Payloads AnswerQuery(const std::string& name, const Payloads& args);
+  std::string StackTrace() const;
+
+  const WorkflowFn* fn_;
+  WorkflowInfo info_;
+  std::string identity_;
+  WorkflowContext ctx_{this};
+  std::optional<Task<Payloads>> root_;
+  std::exception_ptr root_creation_error_;
+  Payloads input_;
+  bool root_started_ = false, closed_ = false;
+  std::deque<std::coroutine_handle<>> ready_;
+  std::list<Task<void>> spawned_;
+  std::exception_ptr spawned_error_;
+
+  std::vector<Command> commands_;
+  std::vector<ProtocolMessage> messages_;
+  std::deque<Expected> expected_;
+  std::string nondeterminism_;
+  int activation_ = 0;  // activations completed so far
+
+  std::chrono::system_clock::time_point now_;
+  bool replaying_ = false;
+  std::mt19937_64 rng_;
+
+  int64_t next_seq_ = 1;
+  std::map<std::string, Activity> activities_;          // by activity id
+  std::map<int64_t, std::string> scheduled_to_activity_;  // scheduled event id -> activity id
+  std::map<std::string, std::shared_ptr<Completion>> timers_;
+  std::map<std::string, Child> children_;  // by workflow id
+  std::map<int64_t, std::string> initiated_to_child_;
+  std::map<std::string, std::shared_ptr<Completion>> ext_signals_;  // by key
+  std::map<int64_t, std::string> initiated_to_signal_;
+  std::list<Cond> conditions_;
+  std::map<std::string, std::function<void(const Payloads&)>> signals_;
+  std::vector<std::pair<std::string, Payloads>> buffered_signals_;
+  std::map<std::string, std::function<Payloads(const Payloads&)>> queries_;
+  std::map<std::string, UpdateDef> updates_;
+  std::set<std::string> seen_updates_;
+  std::vector<std::tuple<temporal::api::update::v1::Request, std::string, int64_t, bool>> pending_updates_;
+  std::vector<std::tuple<temporal::api::update::v1::Request, std::string, int64_t>> pending_live_;
+  std::map<std::string, bool> patches_;
+  std::set<std::string> segment_patches_;             // patch markers of the replayed task
+  std::map<int64_t, Payloads> segment_side_effects_;  // side-effect markers of the replayed task
+  int64_t side_effect_seq_ = 0;
+  bool cancel_requested_ = false;
+  std::shared_ptr<Completion> cancel_;
+  std::vector<std::weak_ptr<Completion>> all_;
+};
+
+}  // namespace temporalite::sdk::internal
