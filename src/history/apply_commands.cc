@@ -4,7 +4,9 @@
 #include "history/commands.h"
 #include "history/engine.h"
 #include "history/execution.h"
+#include "history/memo.h"
 #include "history/proto_time.h"
+#include "history/sa_types.h"
 
 namespace temporalite::history {
 
@@ -168,8 +170,8 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
         *a->mutable_task_queue() = f.attrs.task_queue();
         a->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
         *a->mutable_input() = f.attrs.input();
-        *a->mutable_workflow_run_timeout() = f.attrs.workflow_run_timeout();
-        *a->mutable_workflow_task_timeout() = f.attrs.workflow_task_timeout();
+        if (!IsZero(f.attrs.workflow_run_timeout())) *a->mutable_workflow_run_timeout() = f.attrs.workflow_run_timeout();
+        if (!IsZero(f.attrs.workflow_task_timeout())) *a->mutable_workflow_task_timeout() = f.attrs.workflow_task_timeout();
         a->set_workflow_task_completed_event_id(completed_id);
         *a->mutable_backoff_start_interval() = f.attrs.first_workflow_task_backoff();
         a->set_initiator(f.attrs.initiator());
@@ -216,8 +218,9 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
         auto* e = AddEvent(ex, ev1::EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, now);
         auto* a = e->mutable_upsert_workflow_search_attributes_event_attributes();
         *a->mutable_search_attributes() = in.search_attributes();
+        SetSearchAttributeTypes(a->mutable_search_attributes(), CustomSearchAttributesLocked(st.namespace_id()));
         a->set_workflow_task_completed_event_id(completed_id);
-        for (const auto& [k, v] : in.search_attributes().indexed_fields()) {
+        for (const auto& [k, v] : a->search_attributes().indexed_fields()) {
           // An empty value unsets the attribute.
           if (visibility::IsUnset(v)) {
             st.mutable_search_attributes()->mutable_indexed_fields()->erase(k);
@@ -234,7 +237,7 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
         auto* a = e->mutable_workflow_properties_modified_event_attributes();
         *a->mutable_upserted_memo() = in.upserted_memo();
         a->set_workflow_task_completed_event_id(completed_id);
-        for (const auto& [k, v] : in.upserted_memo().fields()) (*st.mutable_memo()->mutable_fields())[k] = v;
+        MergeMemo(in.upserted_memo(), st.mutable_memo());
         ex.visibility_dirty = true;
         break;
       }

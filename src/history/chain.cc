@@ -24,8 +24,8 @@ Engine::StartFields Engine::NextRunBase(const Execution& ex) const {
   *a.mutable_workflow_type() = first.workflow_type();
   *a.mutable_task_queue() = first.task_queue();
   *a.mutable_input() = first.input();
-  *a.mutable_workflow_execution_timeout() = first.workflow_execution_timeout();
-  *a.mutable_workflow_run_timeout() = first.workflow_run_timeout();
+  if (!IsZero(first.workflow_execution_timeout())) *a.mutable_workflow_execution_timeout() = first.workflow_execution_timeout();
+  if (!IsZero(first.workflow_run_timeout())) *a.mutable_workflow_run_timeout() = first.workflow_run_timeout();
   *a.mutable_workflow_task_timeout() = first.workflow_task_timeout();
   if (!IsZero(ex.st.execution_expiration_time())) *a.mutable_workflow_execution_expiration_time() = ex.st.execution_expiration_time();
   if (first.has_retry_policy()) *a.mutable_retry_policy() = first.retry_policy();

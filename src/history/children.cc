@@ -30,9 +30,10 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
   a->mutable_task_queue()->set_name(task_queue);
   a->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
   *a->mutable_input() = c.input();
-  *a->mutable_workflow_execution_timeout() = c.workflow_execution_timeout();
-  *a->mutable_workflow_run_timeout() = c.workflow_run_timeout();
-  *a->mutable_workflow_task_timeout() = c.workflow_task_timeout();
+  // Unset timeouts stay absent (not zero durations), as in Temporal.
+  if (!IsZero(c.workflow_execution_timeout())) *a->mutable_workflow_execution_timeout() = c.workflow_execution_timeout();
+  if (!IsZero(c.workflow_run_timeout())) *a->mutable_workflow_run_timeout() = c.workflow_run_timeout();
+  if (!IsZero(c.workflow_task_timeout())) *a->mutable_workflow_task_timeout() = c.workflow_task_timeout();
   a->set_parent_close_policy(policy);
   a->set_control(c.control());
   a->set_workflow_task_completed_event_id(completed_id);
@@ -51,9 +52,9 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
   *sa.mutable_workflow_type() = c.workflow_type();
   sa.mutable_task_queue()->set_name(task_queue);
   *sa.mutable_input() = c.input();
-  *sa.mutable_workflow_execution_timeout() = c.workflow_execution_timeout();
-  *sa.mutable_workflow_run_timeout() = c.workflow_run_timeout();
-  *sa.mutable_workflow_task_timeout() = c.workflow_task_timeout();
+  if (!IsZero(c.workflow_execution_timeout())) *sa.mutable_workflow_execution_timeout() = c.workflow_execution_timeout();
+  if (!IsZero(c.workflow_run_timeout())) *sa.mutable_workflow_run_timeout() = c.workflow_run_timeout();
+  if (!IsZero(c.workflow_task_timeout())) *sa.mutable_workflow_task_timeout() = c.workflow_task_timeout();
   if (c.has_retry_policy()) *sa.mutable_retry_policy() = c.retry_policy();
   sa.set_cron_schedule(c.cron_schedule());
   *sa.mutable_header() = c.header();

@@ -477,8 +477,9 @@ void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequ
   auto* cfg = resp->mutable_execution_config();
   cfg->mutable_task_queue()->set_name(st.task_queue());
   cfg->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
-  *cfg->mutable_workflow_execution_timeout() = st.execution_timeout();
-  *cfg->mutable_workflow_run_timeout() = st.run_timeout();
+  // Unset timeouts stay absent, as in Temporal.
+  if (!IsZero(st.execution_timeout())) *cfg->mutable_workflow_execution_timeout() = st.execution_timeout();
+  if (!IsZero(st.run_timeout())) *cfg->mutable_workflow_run_timeout() = st.run_timeout();
   *cfg->mutable_default_workflow_task_timeout() = st.workflow_task_timeout();
   for (const auto& [sid, ai] : st.activities()) {
     auto* pa = resp->add_pending_activities();

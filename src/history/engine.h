@@ -299,6 +299,9 @@ class Engine {
     std::unique_ptr<state::ExecutionState> closed_state;  // storage for a closed `existing`
   };
   StartFields StartFieldsFrom(const wsv1::StartWorkflowExecutionRequest& req);
+  StartFields StartFieldsFrom(const wsv1::SignalWithStartWorkflowExecutionRequest& req);
+  template <class Req>
+  StartFields CommonStartFields(const Req& req);  // start.cc
   Status ValidateStartLocked(const StartFields& f, const std::string& ns_id) const;
   // --- visibility (visibility.cc) ---
   visibility::TypeMap CustomSearchAttributesLocked(const std::string& ns_id) const;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "history/memo.h"
 #include "history/proto_time.h"
 
 namespace temporalite::history {
@@ -213,9 +214,7 @@ Status ReplayHistory(const std::vector<hv1::HistoryEvent>& events, state::Execut
         }
         break;
       case ev1::EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
-        for (const auto& [k, v] : e.workflow_properties_modified_event_attributes().upserted_memo().fields()) {
-          (*st->mutable_memo()->mutable_fields())[k] = v;
-        }
+        MergeMemo(e.workflow_properties_modified_event_attributes().upserted_memo(), st->mutable_memo());
         break;
       case ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         st->set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);

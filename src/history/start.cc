@@ -8,6 +8,7 @@
 #include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
+#include "history/sa_types.h"
 
 namespace temporalite::history {
 
@@ -137,8 +138,8 @@ Execution* Engine::CreateRunLocked(Txn& txn, const std::string& ns_id, StartFiel
   *st.mutable_start_time() = ToProto(now);
   *st.mutable_execution_time() = ToProto(now + delay);
   *st.mutable_workflow_task_timeout() = ToProtoDuration(task_to);
-  *st.mutable_run_timeout() = ToProtoDuration(run_to);
-  *st.mutable_execution_timeout() = ToProtoDuration(exec_to);
+  if (run_to > Duration::zero()) *st.mutable_run_timeout() = ToProtoDuration(run_to);
+  if (exec_to > Duration::zero()) *st.mutable_execution_timeout() = ToProtoDuration(exec_to);
   if (run_to > Duration::zero()) *st.mutable_run_expiration_time() = ToProto(now + delay + run_to);
   // The execution timeout spans the whole chain (retries, continue-as-new): keep its deadline.
   if (!IsZero(a.workflow_execution_expiration_time())) {
@@ -149,6 +150,9 @@ Execution* Engine::CreateRunLocked(Txn& txn, const std::string& ns_id, StartFiel
   }
   st.set_start_request_id(f.request_id.empty() ? NewUuid() : f.request_id);
   *st.mutable_memo() = a.memo();
+  if (a.search_attributes().indexed_fields_size() > 0) {
+    SetSearchAttributeTypes(a.mutable_search_attributes(), CustomSearchAttributesLocked(ns_id));
+  }
   *st.mutable_search_attributes() = a.search_attributes();
   if (a.first_execution_run_id().empty()) a.set_first_execution_run_id(run_id);
   st.set_first_execution_run_id(a.first_execution_run_id());
@@ -166,7 +170,12 @@ Execution* Engine::CreateRunLocked(Txn& txn, const std::string& ns_id, StartFiel
   }
 
   a.mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
-  *a.mutable_workflow_run_timeout() = st.run_timeout();
+  if (st.has_run_timeout()) {
+    *a.mutable_workflow_run_timeout() = st.run_timeout();
+  } else {
+    a.clear_workflow_run_timeout();
+  }
+  if (!st.has_execution_timeout()) a.clear_workflow_execution_timeout();
   *a.mutable_workflow_task_timeout() = st.workflow_task_timeout();
   a.set_original_execution_run_id(run_id);
   a.set_workflow_id(f.workflow_id);
@@ -189,7 +198,10 @@ Execution* Engine::CreateRunLocked(Txn& txn, const std::string& ns_id, StartFiel
   return raw;
 }
 
-Engine::StartFields Engine::StartFieldsFrom(const wsv1::StartWorkflowExecutionRequest& req) {
+// The fields StartWorkflowExecutionRequest and SignalWithStartWorkflowExecutionRequest share (same
+// names in both messages), so neither start path can drop one the other keeps.
+template <class Req>
+Engine::StartFields Engine::CommonStartFields(const Req& req) {
   StartFields f;
   f.workflow_id = req.workflow_id();
   f.request_id = req.request_id();
@@ -197,9 +209,10 @@ Engine::StartFields Engine::StartFieldsFrom(const wsv1::StartWorkflowExecutionRe
   *a.mutable_workflow_type() = req.workflow_type();
   a.mutable_task_queue()->set_name(req.task_queue().name());
   *a.mutable_input() = req.input();
-  *a.mutable_workflow_execution_timeout() = req.workflow_execution_timeout();
-  *a.mutable_workflow_run_timeout() = req.workflow_run_timeout();
-  *a.mutable_workflow_task_timeout() = req.workflow_task_timeout();
+  // Temporal leaves an unset timeout unset (absent), not a zero duration.
+  if (!IsZero(req.workflow_execution_timeout())) *a.mutable_workflow_execution_timeout() = req.workflow_execution_timeout();
+  if (!IsZero(req.workflow_run_timeout())) *a.mutable_workflow_run_timeout() = req.workflow_run_timeout();
+  if (!IsZero(req.workflow_task_timeout())) *a.mutable_workflow_task_timeout() = req.workflow_task_timeout();
   a.set_identity(req.identity());
   if (req.has_retry_policy()) *a.mutable_retry_policy() = req.retry_policy();
   a.set_cron_schedule(req.cron_schedule());
@@ -207,8 +220,6 @@ Engine::StartFields Engine::StartFieldsFrom(const wsv1::StartWorkflowExecutionRe
   *a.mutable_search_attributes() = req.search_attributes();
   *a.mutable_header() = req.header();
   if (req.has_priority()) *a.mutable_priority() = req.priority();
-  if (req.has_continued_failure()) *a.mutable_continued_failure() = req.continued_failure();
-  if (req.has_last_completion_result()) *a.mutable_last_completion_result() = req.last_completion_result();
   Duration delay = FromProto(req.workflow_start_delay());
   if (!req.cron_schedule().empty() && cron_next_ && delay == Duration::zero()) {
     TimePoint now = clock_.Now();
@@ -217,6 +228,17 @@ Engine::StartFields Engine::StartFieldsFrom(const wsv1::StartWorkflowExecutionRe
   }
   if (delay > Duration::zero()) *a.mutable_first_workflow_task_backoff() = ToProtoDuration(delay);
   return f;
+}
+
+Engine::StartFields Engine::StartFieldsFrom(const wsv1::StartWorkflowExecutionRequest& req) {
+  StartFields f = CommonStartFields(req);
+  if (req.has_continued_failure()) *f.attrs.mutable_continued_failure() = req.continued_failure();
+  if (req.has_last_completion_result()) *f.attrs.mutable_last_completion_result() = req.last_completion_result();
+  return f;
+}
+
+Engine::StartFields Engine::StartFieldsFrom(const wsv1::SignalWithStartWorkflowExecutionRequest& req) {
+  return CommonStartFields(req);
 }
 
 void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& req,
@@ -258,23 +280,7 @@ void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflo
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   const std::string ns_id = ns.value()->info().id();
-  wsv1::StartWorkflowExecutionRequest start;
-  start.set_workflow_id(req.workflow_id());
-  *start.mutable_workflow_type() = req.workflow_type();
-  *start.mutable_task_queue() = req.task_queue();
-  *start.mutable_input() = req.input();
-  *start.mutable_workflow_execution_timeout() = req.workflow_execution_timeout();
-  *start.mutable_workflow_run_timeout() = req.workflow_run_timeout();
-  *start.mutable_workflow_task_timeout() = req.workflow_task_timeout();
-  start.set_identity(req.identity());
-  start.set_request_id(req.request_id());
-  if (req.has_retry_policy()) *start.mutable_retry_policy() = req.retry_policy();
-  start.set_cron_schedule(req.cron_schedule());
-  *start.mutable_memo() = req.memo();
-  *start.mutable_search_attributes() = req.search_attributes();
-  *start.mutable_header() = req.header();
-  *start.mutable_workflow_start_delay() = req.workflow_start_delay();
-  StartFields f = StartFieldsFrom(start);
+  StartFields f = StartFieldsFrom(req);
   Status s = ValidateStartLocked(f, ns_id);
   if (s.ok()) s = CheckId(req.signal_name(), "SignalName");
   if (s.ok()) s = CheckBlob(req.signal_input().ByteSizeLong(), "SignalInput");

@@ -6,4 +6,5 @@ module.exports = {
   ...require('./issue3'),
   ...require('./visibility'),
   ...require('./external'),
+  ...require('./gaps'),
 };
