@@ -37,6 +37,9 @@ struct Manifest {
 // "temporalite-20261206T022300123Z" for a Unix time in ms.
 std::string BackupName(int64_t unix_ms);
 
+// RFC 3339 UTC time with milliseconds ("2026-12-06T02:00:00.000Z"), as manifests record it.
+std::string Rfc3339(int64_t unix_ms);
+
 // Compresses the database file `db_path` into `gz_path` (gzip, level 6).
 Status GzipFile(const std::string& db_path, const std::string& gz_path);
 // Decompresses `gz_path` into `out_path`; DATA_LOSS on a damaged stream.
