@@ -294,8 +294,20 @@ int RunServer(const StartDevFlags& f) {
     ops::BackupScheduler::Options bo{db_path, f.backup_to, f.backup_keep, std::string(kVersion), {}};
     backups = std::make_unique<ops::BackupScheduler>(
         clock, [&backup_spec](TimePoint after) { return backup_spec->Next(after); }, bo,
-        [&admin_service](const ops::ScheduledBackupResult& r) {
+        [&admin_service, m = registry.get()](const ops::ScheduledBackupResult& r) {
           admin_service.RecordScheduledBackup(r.at_unix_ms, r.ok, r.name, r.error, r.next_unix_ms);
+          if (!m) return;
+          m->gauge("temporalite_backup_last_run_timestamp_seconds", "When the last scheduled backup ran (Unix time)")
+              .Set(static_cast<double>(r.at_unix_ms) / 1000);
+          m->gauge("temporalite_backup_last_run_success", "1 if the last scheduled backup succeeded, 0 if it failed")
+              .Set(r.ok ? 1 : 0);
+          if (r.ok) {
+            m->gauge("temporalite_backup_last_success_timestamp_seconds", "When a scheduled backup last succeeded (Unix time)")
+                .Set(static_cast<double>(r.at_unix_ms) / 1000);
+          }
+          m->counter(r.ok ? "temporalite_backups" : "temporalite_backup_failures",
+                     r.ok ? "Scheduled backups completed" : "Scheduled backups that failed")
+              .Inc();
         });
     backup_thread = std::thread([&backups] { backups->Run(); });
   }

@@ -31,7 +31,9 @@ function lines(out) {
 
 test('scheduled backups: on schedule, retention, doctor sees the last result', async () => {
   const dest = tempDir('tl-sched-backups-');
-  const server = await startServer({ extraArgs: ['--backup-schedule', '@every 2s', '--backup-to', dest, '--backup-keep', '2'] });
+  const server = await startServer({
+    extraArgs: ['--backup-schedule', '@every 2s', '--backup-to', dest, '--backup-keep', '2', '--metrics-port', '0'],
+  });
   try {
     await pollUntil(async () => (await names(dest)).length >= 1, { timeoutMs: 20000, what: 'a first scheduled backup' });
     const first = (await names(dest))[0];
@@ -45,13 +47,20 @@ test('scheduled backups: on schedule, retention, doctor sees the last result', a
     assert.equal(l['scheduled backup']?.level, 'OK', doc.stdout);
     assert.match(l['scheduled backup'].detail, /"@every 2s" to .*, last temporalite-/);
     assert.equal(l['last backup']?.level, 'OK', doc.stdout);
+    // The last result is in the metrics too (for an alert on backup age).
+    const text = await (await fetch(server.metricsUrl())).text();
+    const value = (name) => Number((new RegExp(`^${name} (\\S+)$`, 'm').exec(text) || [])[1]);
+    assert.equal(value('temporalite_backup_last_run_success'), 1, text);
+    assert.ok(value('temporalite_backups_total') >= 3, text);
+    const lastOk = value('temporalite_backup_last_success_timestamp_seconds');
+    assert.ok(Math.abs(lastOk - Date.now() / 1000) < 60, `last success ${lastOk}`);
   } finally {
     await server.stop();
   }
 
   // A destination that cannot work: every run fails, and doctor says so.
   const bad = await startServer({
-    extraArgs: ['--backup-schedule', '@every 1s', '--backup-to', 's3://nowhere/x'],
+    extraArgs: ['--backup-schedule', '@every 1s', '--backup-to', 's3://nowhere/x', '--metrics-port', '0'],
   });
   try {
     let doc;
@@ -61,6 +70,9 @@ test('scheduled backups: on schedule, retention, doctor sees the last result', a
     }, { timeoutMs: 20000, what: 'a failed scheduled backup in doctor' });
     assert.equal(doc.code, 2);
     assert.match(lines(doc.stdout)['scheduled backup'].detail, /failed: S3 (credentials missing|request failed|refused)/);
+    const text = await (await fetch(bad.metricsUrl())).text();
+    assert.match(text, /^temporalite_backup_last_run_success 0$/m, text);
+    assert.match(text, /^temporalite_backup_failures_total [1-9]/m, text);
   } finally {
     await bad.stop();
   }
