@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/routes.h"
 #include "http/transcode.h"
 #include "temporal/api/operatorservice/v1/service.pb.h"
 #include "temporal/api/workflowservice/v1/service.pb.h"
@@ -18,18 +19,6 @@ namespace {
 
 // Long polls answer within 60 s (the frontend's PollWait); leave them room.
 constexpr std::chrono::milliseconds kCallTimeout{70'000};
-
-std::vector<std::string_view> Split(std::string_view path) {
-  std::vector<std::string_view> out;
-  if (!path.empty() && path[0] == '/') path.remove_prefix(1);
-  while (true) {
-    size_t slash = path.find('/');
-    out.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-  }
-  return out;
-}
 
 std::string HostName(std::string_view hostport) {
   if (!hostport.empty() && hostport[0] == '[') {
@@ -154,7 +143,7 @@ Response Handler::Api(const Request& req, std::string_view path, std::string_vie
     return Settings();
   }
   // The UI server's raw history download: /api/v1/namespaces/{ns}/workflows/{wid}/run/{rid}/history.json
-  std::vector<std::string_view> parts = Split(path);
+  std::vector<std::string_view> parts = SplitPath(path);
   if (parts.size() == 9 && parts[2] == "namespaces" && parts[4] == "workflows" && parts[6] == "run" &&
       parts[8] == "history.json" && req.method == "GET") {
     std::string ns, wid, rid;
@@ -243,7 +232,7 @@ Response Handler::Static(const Request& req, std::string_view path) const {
   std::string_view rel = decoded;
   while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
   bool traversal = false;
-  for (std::string_view seg : Split(rel)) traversal = traversal || seg == ".." || seg == ".";
+  for (std::string_view seg : SplitPath(rel)) traversal = traversal || seg == ".." || seg == ".";
   const StaticFile* f = traversal || rel.empty() ? nullptr : static_files_->Find(rel);
   bool fallback = false;
   if (!f) {

@@ -5,8 +5,6 @@
 
 namespace temporalite::http {
 
-namespace {
-
 std::vector<std::string_view> SplitPath(std::string_view path) {
   std::vector<std::string_view> out;
   if (!path.empty() && path[0] == '/') path.remove_prefix(1);
@@ -18,6 +16,8 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   }
   return out;
 }
+
+namespace {
 
 std::vector<PathSegment> ParseTemplate(std::string_view path) {
   std::vector<PathSegment> segs;

@@ -12,6 +12,9 @@
 
 namespace temporalite::http {
 
+// "/a/b/c" -> {"a", "b", "c"} (a leading slash dropped; empty segments kept).
+std::vector<std::string_view> SplitPath(std::string_view path);
+
 struct PathSegment {
   enum class Kind { kLiteral, kVariable, kRest };  // "x", "{a.b}" or "{a.b=*}", "{a.b=**}"
   Kind kind = Kind::kLiteral;

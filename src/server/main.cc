@@ -106,6 +106,36 @@ void AddGaugeCollectors(temporalite::metrics::Registry& m, temporalite::history:
   });
 }
 
+// --backup-schedule: the runbook's phrase ("daily at 02:00 Africa/Johannesburg") or a cron
+// string ("CRON_TZ=Africa/Johannesburg 0 2 * * 0", "@every 12h"). Returns 0, or the exit code after
+// printing the error; leaves *backup_spec empty when no schedule is given.
+int ParseBackupSchedule(const StartDevFlags& f, std::optional<temporalite::scheduler::CompiledSpec>* backup_spec) {
+  if (f.backup_schedule.empty() && f.backup_to.empty()) return 0;
+  if (f.backup_schedule.empty() || f.backup_to.empty()) {
+    std::fprintf(stderr, "error: --backup-schedule and --backup-to go together\n");
+    return 2;
+  }
+  if (f.ephemeral) {
+    std::fprintf(stderr, "error: --backup-schedule needs a database file (not --ephemeral)\n");
+    return 2;
+  }
+  auto phrase = temporalite::scheduler::ParseSchedulePhrase(f.backup_schedule);
+  temporal::api::schedule::v1::ScheduleSpec spec;
+  if (phrase.ok()) {
+    spec = *phrase;
+  } else {
+    spec.add_cron_string(f.backup_schedule);
+  }
+  auto compiled = temporalite::scheduler::CompiledSpec::Compile(spec);
+  if (!compiled.ok()) {
+    std::fprintf(stderr, "error: invalid --backup-schedule \"%s\": not a schedule phrase (%s) nor a cron string (%s)\n",
+                 f.backup_schedule.c_str(), phrase.status().message().c_str(), compiled.status().message().c_str());
+    return 2;
+  }
+  *backup_spec = std::move(compiled).value();
+  return 0;
+}
+
 int RunServer(const StartDevFlags& f) {
   using namespace temporalite;
   LogLevel level;
@@ -143,33 +173,8 @@ int RunServer(const StartDevFlags& f) {
     ui_files = ui::EmbeddedUi(&why);
     if (!ui_files) TL_LOG_WARN("%s", why.c_str());
   }
-  // --backup-schedule: the runbook's phrase ("daily at 02:00 Africa/Johannesburg") or a cron
-  // string ("CRON_TZ=Africa/Johannesburg 0 2 * * 0", "@every 12h").
-  std::optional<scheduler::CompiledSpec> backup_spec;
-  if (!f.backup_schedule.empty() || !f.backup_to.empty()) {
-    if (f.backup_schedule.empty() || f.backup_to.empty()) {
-      std::fprintf(stderr, "error: --backup-schedule and --backup-to go together\n");
-      return 2;
-    }
-    if (f.ephemeral) {
-      std::fprintf(stderr, "error: --backup-schedule needs a database file (not --ephemeral)\n");
-      return 2;
-    }
-    auto phrase = scheduler::ParseSchedulePhrase(f.backup_schedule);
-    temporal::api::schedule::v1::ScheduleSpec spec;
-    if (phrase.ok()) {
-      spec = *phrase;
-    } else {
-      spec.add_cron_string(f.backup_schedule);
-    }
-    auto compiled = scheduler::CompiledSpec::Compile(spec);
-    if (!compiled.ok()) {
-      std::fprintf(stderr, "error: invalid --backup-schedule \"%s\": not a schedule phrase (%s) nor a cron string (%s)\n",
-                   f.backup_schedule.c_str(), phrase.status().message().c_str(), compiled.status().message().c_str());
-      return 2;
-    }
-    backup_spec = std::move(compiled).value();
-  }
+  std::optional<temporalite::scheduler::CompiledSpec> backup_spec;
+  if (int rc = ParseBackupSchedule(f, &backup_spec); rc != 0) return rc;
   // --search-attribute Name=Type (Type case-insensitive, as the temporal CLI).
   visibility::TypeMap startup_sas;
   for (const auto& kv : f.search_attributes) {
