@@ -149,6 +149,7 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
   }
   auto fit = workflows_.find(task.workflow_type().name());
   internal::WorkflowInstance inst(fit == workflows_.end() ? nullptr : &fit->second, client_->ns(), options_.identity);
+  inst.SetExecution(task.workflow_execution().workflow_id(), task.workflow_execution().run_id());
 
   if (task.has_query()) {
     wsv1::RespondQueryTaskCompletedRequest qr;

@@ -56,6 +56,11 @@ class WorkflowInstance : public Scheduler {
 
   // WorkflowContext operations.
   const WorkflowInfo& info() const { return info_; }
+  // The execution the history belongs to (histories' events do not name it).
+  void SetExecution(const std::string& workflow_id, const std::string& run_id) {
+    info_.workflow_id = workflow_id;
+    info_.run_id = run_id;
+  }
   std::chrono::system_clock::time_point now() const { return now_; }
   bool replaying() const { return replaying_; }
   Future<Payloads> ScheduleActivity(const std::string& type, const ActivityOptions& o, const Payloads& args);

@@ -148,6 +148,18 @@ TEST_F(SdkTest, WorkflowRunsAnActivityToCompletion) {
   EXPECT_NO_THROW(r.ReplayHistory(events));
 }
 
+Task<std::string> InfoWorkflow(WorkflowContext& ctx) {
+  co_return ctx.info().workflow_id + "|" + ctx.info().run_id + "|" + ctx.info().workflow_type;
+}
+
+TEST_F(SdkTest, WorkflowInfoNamesTheExecution) {
+  auto w = NewWorker();
+  w->RegisterWorkflow("Info", InfoWorkflow);
+  w->Start();
+  auto h = client_->Start("Info", Opts("info-1"));
+  EXPECT_EQ(h.Result<std::string>(), "info-1|" + h.run_id() + "|Info");
+}
+
 TEST_F(SdkTest, UserTypesAndRetriesThenNonRetryableFailureReachTheClient) {
   static std::atomic<int> attempts{0};
   attempts = 0;
