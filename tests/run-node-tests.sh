@@ -28,7 +28,7 @@ else
     tests/crash/messaging-crash.test.js tests/crash/external-crash.test.js
     tests/cli/cli.test.js tests/cli/completion.test.js tests/cli/schedule.test.js tests/sdk/interop.test.js
     tests/http/http-api.test.js tests/http/ui-static.test.js tests/http/metrics.test.js
-    tests/ingest/ingest.test.js tests/ingest/pnpm-cli.test.js
+    tests/ingest/ingest.test.js tests/ingest/pnpm-cli.test.js tests/ingest/worker.test.js
     tests/ops/backup.test.js tests/ops/s3.test.js tests/ops/doctor.test.js tests/ops/alert-check.test.js
     tests/ops/alerts.test.js tests/ops/scheduled-backup.test.js tests/ops/config.test.js tests/ops/deploy.test.js
     tests/hardening/hardening.test.js tests/ui/ui.test.js)

@@ -286,7 +286,7 @@ test('wrong retailer credentials fail the run clearly (no retries)', { timeout: 
   assert.equal(pg.psql(`SELECT status FROM ingest_run WHERE run_id = 'bad-auth'`), 'failed');
 });
 
-test('a request sent by Node pg-boss runs the ingestion and the job completes with the summary', { timeout: 120000 }, async () => {
+test('a request sent by Node pg-boss runs the ingestion (consume --offline) and the job completes with the summary', { timeout: 120000 }, async () => {
   const exp = await fixture.expected('sixty60-jhb');
   const boss = new PgBoss({ connectionString: pg.url(), supervise: false, schedule: false });
   boss.on('error', () => {});
@@ -295,7 +295,8 @@ test('a request sent by Node pg-boss runs the ingestion and the job completes wi
     await boss.createQueue('checkers-ingestion-requests');
     const good = await boss.send('checkers-ingestion-requests', { storeId: 'sixty60-jhb', forceRefresh: true });
     const bad = await boss.send('checkers-ingestion-requests', { storeId: 42 }, { retryLimit: 0 });
-    const r = await run(INGEST_BIN, ['consume', '--once', '--env-file', path.join(tmp, 'none.env')],
+    // --offline: in process (the worker service starts workflows instead: worker.test.js).
+    const r = await run(INGEST_BIN, ['consume', '--once', '--offline', '--env-file', path.join(tmp, 'none.env')],
       { env: env({ PG_BOSS_QUEUE: 'checkers-ingestion-requests' }), cwd: tmp });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { handled: 2 });

@@ -1,8 +1,8 @@
 'use strict';
 // The runbook's pnpm lines, verbatim, from infra/orchestration against the real server binary:
 // schedule create (the phrase) and list, workflow start with the default task queue, list
-// --status running (the workflow, then empty once terminated), and the worker entry's clear
-// "not built yet" answer until the C++ SDK worker lands.
+// --status running (the workflow, then empty once terminated). The worker service and the whole
+// sequence with it: tests/ingest/worker.test.js.
 //
 // Run: tests/run-node-tests.sh tests/ingest/pnpm-cli.test.js
 
@@ -60,19 +60,10 @@ test('runbook: trigger a workflow, list --status running, empty once it ends', {
   assert.match(JSON.stringify(desc), /CheckersIngestionWorkflow/);
   let running = await ok(['temporal:workflow', 'list', '--status', 'running']);
   assert.match(running, new RegExp(id));
-  // No worker polls in this test (the SDK worker is not built yet): end the run by hand.
+  // No worker polls in this test (worker.test.js runs one): end the run by hand.
   await ok(['temporal:workflow', 'terminate', '-w', id, '--reason', 'test']);
   running = await ok(['temporal:workflow', 'list', '--status', 'running']);
   assert.doesNotMatch(running, new RegExp(id));
   const json = JSON.parse(await ok(['temporal:workflow', 'list', '--status', 'running', '-o', 'json']));
   assert.deepEqual(json, []);
-});
-
-test('temporal:worker says clearly that the worker service is not built yet', { timeout: 30000 }, async () => {
-  const r = await pnpm(['temporal:worker', '--worker', 'checkers-ingestion']);
-  assert.equal(r.code, 3);
-  assert.match(r.stderr, /not built yet: it needs the C\+\+ SDK \(issue 10\)/);
-  const bad = await pnpm(['temporal:worker', '--worker', 'nope']);
-  assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /unknown worker "nope"/);
 });

@@ -34,6 +34,27 @@ export function withTaskQueue(args) {
   return has ? args : [...args, '--task-queue', process.env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE];
 }
 
+/** The SLA of a CheckersIngestionWorkflow run (its execution timeout) unless one is given. */
+export const INGESTION_SLA = '1h';
+export function withSla(workflowType, args) {
+  if (workflowType !== 'CheckersIngestionWorkflow') return args;
+  const has = args.some((a) => a === '--execution-timeout' || a.startsWith('--execution-timeout='));
+  return has ? args : [...args, '--execution-timeout', INGESTION_SLA];
+}
+
+/**
+ * A CheckersIngestionWorkflow schedule needs an input (the runbook's line gives none): without
+ * --input it ingests INGEST_STORE_ID (default sixty60-jhb, the runbook's store) with
+ * forceRefresh=false, so unchanged pages are skipped by conditional requests.
+ */
+export function withDefaultInput(workflowType, args) {
+  if (workflowType !== 'CheckersIngestionWorkflow') return args;
+  if (args.some((a) => a === '--input' || a === '-i' || a.startsWith('--input='))) return args;
+  const input = JSON.stringify({ storeId: process.env.INGEST_STORE_ID || 'sixty60-jhb', forceRefresh: false });
+  console.error(`temporal:schedule: no --input given; the schedule's runs use ${input}`);
+  return [...args, '--input', input];
+}
+
 /** True when a TCP connection to host:port succeeds within timeoutMs. */
 export function reachable(address, timeoutMs = 2000) {
   const i = address.lastIndexOf(':');

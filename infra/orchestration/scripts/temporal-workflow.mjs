@@ -2,10 +2,12 @@
 // pnpm temporal:workflow <subcommand> ...  (list, describe, show, result, terminate, ...) -> as is
 // Over `temporalite workflow`. Starting without --task-queue uses checkers-ingestion; the
 // address and namespace come from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE as for the CLI.
+// A CheckersIngestionWorkflow gets its SLA as execution timeout (1h) unless --execution-timeout
+// is given.
 // Offline fallback (the runbook's nightly job "if Temporalite offline"): with --offline, or when
 // the server cannot be reached, a CheckersIngestionWorkflow start runs the same ingestion in
 // process (build/tillless-ingest run) and exits non-zero if it fails.
-import { binary, flagValue, reachable, runAndExit, withTaskQueue } from './lib.mjs';
+import { binary, flagValue, reachable, runAndExit, withSla, withTaskQueue } from './lib.mjs';
 
 const SUBCOMMANDS = new Set([
   'start', 'execute', 'describe', 'show', 'result', 'signal', 'signal-with-start', 'query', 'stack',
@@ -30,6 +32,6 @@ if (sub === 'start' || sub === 'execute') {
     if (runId) runArgs.push('--run-id', runId);
     runAndExit(binary('TILLLESS_INGEST_BIN', 'tillless-ingest'), runArgs);
   }
-  runAndExit(binary('TEMPORALITE_BIN', 'temporalite'), ['workflow', sub, ...withTaskQueue(args)]);
+  runAndExit(binary('TEMPORALITE_BIN', 'temporalite'), ['workflow', sub, ...withSla(type, withTaskQueue(args))]);
 }
 runAndExit(binary('TEMPORALITE_BIN', 'temporalite'), ['workflow', sub, ...args]);

@@ -144,6 +144,7 @@ Result<IngestConfig> LoadConfig(const std::map<std::string, std::string>& dotenv
       *into = *v;
     }
   }
+  c.pgboss_queue_set = get("PG_BOSS_QUEUE", &from).has_value();
   return c;
 }
 

@@ -15,6 +15,7 @@ struct IngestConfig {
   std::string task_queue = "checkers-ingestion";
   std::string database_url;
   std::string pgboss_queue = "checkers-ingestion-requests";  // ingestion requests (consumer)
+  bool pgboss_queue_set = false;  // PG_BOSS_QUEUE given (the worker service requires it)
   std::string pgboss_price_queue = "price-changes";          // published price changes
   std::string retailer_base_url;
   std::string retailer_client_id;

@@ -3,7 +3,11 @@
 //   tillless-ingest run [--input '{"storeId":"sixty60-jhb","forceRefresh":true}'] [--store-id ID]
 //                       [--force-refresh] [--run-id ID] [--env-file .env] [--concurrency N]
 //                       [--deadline-seconds N]
-//   tillless-ingest consume [--once] [--env-file .env]   (ingestion requests from PG_BOSS_QUEUE)
+//   tillless-ingest worker [--env-file .env] [--task-queue Q]   (the checkers-ingestion worker
+//       service: CheckersIngestionWorkflow and its activities on Temporalite, plus the pg-boss
+//       consumer of PG_BOSS_QUEUE starting workflows; SIGINT/SIGTERM stop it gracefully)
+//   tillless-ingest consume [--once] [--offline] [--env-file .env]   (ingestion requests from
+//       PG_BOSS_QUEUE: each starts CheckersIngestionWorkflow, or runs in process with --offline)
 //   tillless-ingest check-config [--env-file .env]
 //   tillless-ingest migrate                     (DATABASE_URL from the environment or --env-file)
 //   tillless-ingest pgboss check|dashboard|create-queue Q|send Q JSON [--id UUID]
@@ -21,12 +25,15 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <unistd.h>
 
 #include "ingest/config.h"
 #include "ingest/migrations.h"
 #include "ingest/offline_runner.h"
 #include "ingest/request_consumer.h"
 #include "ingest/sixty60_source.h"
+#include "worker/checkers_workflow.h"
+#include "worker/workflow_starter.h"
 
 using namespace tillless::ingest;  // NOLINT(build/namespaces): a main file
 
@@ -37,7 +44,7 @@ struct Args {
   std::map<std::string, std::string> flags;
 };
 
-const std::set<std::string> kBoolFlags = {"--force-refresh", "--once"};
+const std::set<std::string> kBoolFlags = {"--force-refresh", "--once", "--offline"};
 
 Args Parse(int argc, char** argv, int from) {
   Args a;
@@ -142,7 +149,7 @@ struct Wiring {
   OfflineRunner runner;
 };
 
-// Runs pg-boss requests with the offline runner (the SDK worker will start workflows instead).
+// Runs pg-boss requests in this process with the offline runner (`consume --offline`).
 class OfflineStarter : public RunStarter {
  public:
   explicit OfflineStarter(Wiring& w) : w_(w) {}
@@ -201,23 +208,46 @@ int RunCommand(const Args& a) {
 
 std::atomic<bool> g_stop{false};
 
-// Takes ingestion requests from PG_BOSS_QUEUE; --once handles what is queued and exits.
-int ConsumeCommand(const Args& a) {
-  auto config = LoadConfigFromFile(Flag(a, "--env-file", ".env"), a.flags.count("--env-file") > 0);
-  if (!config.ok()) return Fail(config.status(), 2);
-  Wiring w(config.value());
-  if (int rc = w.Prepare(true); rc != 0) return rc;
-  if (Status q = w.boss.CreateQueue(config->pgboss_queue); !q.ok()) return Fail(q, 1);
-  OfflineStarter starter(w);
-  RequestConsumer consumer(w.boss, config->pgboss_queue, starter);
-  bool once = Flag(a, "--once") == "true";
-  std::signal(SIGINT, [](int) { g_stop = true; });
-  std::signal(SIGTERM, [](int) { g_stop = true; });
+void OnStopSignal(int) { g_stop = true; }
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// The workflow run's SLA (its execution timeout) when the consumer starts it.
+constexpr std::chrono::seconds kWorkflowSla{3600};
+
+// Connects to Temporalite as configured; a clear message naming the settings when it cannot.
+Result<std::shared_ptr<temporalite::sdk::Client>> ConnectTemporal(const IngestConfig& c) {
+  auto options = temporalite::sdk::ClientOptions::FromEnvironment();
+  options.address = c.temporal_address;
+  options.ns = c.temporal_namespace;
+  try {
+    auto probe_options = options;
+    probe_options.max_attempts = 3;
+    probe_options.rpc_timeout = std::chrono::seconds(5);
+    temporalite::sdk::Client::Connect(probe_options);
+    return temporalite::sdk::Client::Connect(options);
+  } catch (const temporalite::sdk::RpcError& e) {
+    Code code = e.code() == grpc::StatusCode::NOT_FOUND ? Code::kNotFound : Code::kUnavailable;
+    return Status(code, "cannot use Temporalite at TEMPORAL_ADDRESS=" + c.temporal_address +
+                            " with TEMPORAL_NAMESPACE=" + c.temporal_namespace + ": " + e.what());
+  }
+}
+
+// Takes ingestion requests from PG_BOSS_QUEUE until `g_stop` (or, with `once`, until the queue
+// is empty). Returns the number handled, or the error that stopped it.
+Result<int> ConsumeLoop(PgBossClient& boss, const std::string& queue, RunStarter& starter, bool once) {
+  RequestConsumer consumer(boss, queue, starter);
   int handled = 0;
   while (!g_stop) {
     auto n = consumer.PollOnce(1);
     if (!n.ok()) {
-      if (!IsRetryable(n.status())) return Fail(n.status(), 1);
+      if (!IsRetryable(n.status())) return n.status();
       std::cerr << "tillless-ingest: " << n.status().ToString() << "; polling again\n";
     } else {
       handled += n.value();
@@ -226,8 +256,87 @@ int ConsumeCommand(const Args& a) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  std::cout << nlohmann::json{{"handled", handled}}.dump() << std::endl;
+  return handled;
+}
+
+// Takes ingestion requests from PG_BOSS_QUEUE; --once handles what is queued and exits.
+// Each request starts CheckersIngestionWorkflow (a worker must poll the task queue), or runs in
+// this process with --offline.
+int ConsumeCommand(const Args& a) {
+  auto config = LoadConfigFromFile(Flag(a, "--env-file", ".env"), a.flags.count("--env-file") > 0);
+  if (!config.ok()) return Fail(config.status(), 2);
+  Wiring w(config.value());
+  if (int rc = w.Prepare(true); rc != 0) return rc;
+  if (Status q = w.boss.CreateQueue(config->pgboss_queue); !q.ok()) return Fail(q, 1);
+  InstallStopHandlers();
+  OfflineStarter offline(w);
+  std::unique_ptr<tillless::worker::WorkflowRunStarter> through_workflows;
+  std::shared_ptr<temporalite::sdk::Client> client;
+  RunStarter* starter = &offline;
+  if (Flag(a, "--offline") != "true") {
+    auto c = ConnectTemporal(config.value());
+    if (!c.ok()) return Fail(c.status(), 1);
+    client = c.value();
+    through_workflows = std::make_unique<tillless::worker::WorkflowRunStarter>(
+        client, Flag(a, "--task-queue", config->task_queue), kWorkflowSla, g_stop);
+    starter = through_workflows.get();
+  }
+  auto handled = ConsumeLoop(w.boss, config->pgboss_queue, *starter, Flag(a, "--once") == "true");
+  if (!handled.ok()) return Fail(handled.status(), 1);
+  std::cout << nlohmann::json{{"handled", handled.value()}}.dump() << std::endl;
   return 0;
+}
+
+// The checkers-ingestion worker service (`pnpm temporal:worker --worker checkers-ingestion`):
+// CheckersIngestionWorkflow and its activities on the task queue, and consumers of
+// PG_BOSS_QUEUE that start workflows. Runs until SIGINT/SIGTERM, then stops taking work,
+// lets running activities finish (up to the grace period) and exits 0.
+int WorkerCommand(const Args& a) {
+  auto config = LoadConfigFromFile(Flag(a, "--env-file", ".env"), a.flags.count("--env-file") > 0);
+  if (!config.ok()) return Fail(config.status(), 2);
+  if (!config->pgboss_queue_set) {
+    return Fail(InvalidArgument("PG_BOSS_QUEUE is not set (in .env or the environment): the worker takes "
+                                "ingestion requests from that pg-boss queue"), 2);
+  }
+  std::string task_queue = Flag(a, "--task-queue", config->task_queue);
+  InstallStopHandlers();
+  Wiring w(config.value());
+  if (int rc = w.Prepare(true); rc != 0) return rc;
+  if (Status q = w.boss.CreateQueue(config->pgboss_queue); !q.ok()) return Fail(q, 1);
+  auto client = ConnectTemporal(config.value());
+  if (!client.ok()) return Fail(client.status(), 1);
+
+  temporalite::sdk::WorkerOptions wo;
+  wo.task_queue = task_queue;
+  wo.max_concurrent_activities = std::max(8, 2 * config->concurrency);
+  temporalite::sdk::Worker worker(client.value(), wo);
+  tillless::worker::RegisterCheckersIngestion(worker, w.activities, w.store);
+  worker.Start();
+
+  tillless::worker::WorkflowRunStarter starter(client.value(), task_queue, kWorkflowSla, g_stop);
+  constexpr int kConsumers = 2;
+  std::vector<std::thread> consumers;
+  std::atomic<bool> consumer_failed{false};
+  for (int i = 0; i < kConsumers; ++i) {
+    consumers.emplace_back([&] {
+      auto r = ConsumeLoop(w.boss, config->pgboss_queue, starter, /*once=*/false);
+      if (!r.ok()) {
+        std::cerr << "tillless-ingest worker: pg-boss consumer stopped: " << r.status().ToString() << "\n";
+        consumer_failed = true;
+        g_stop = true;
+      }
+    });
+  }
+  std::cerr << "tillless-ingest worker: pid " << getpid() << " polling task queue " << task_queue << " on "
+            << config->temporal_address << " (namespace " << config->temporal_namespace
+            << "); pg-boss requests from " << config->pgboss_queue << ", price changes to "
+            << config->pgboss_price_queue << std::endl;
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::cerr << "tillless-ingest worker: stopping (finishing running activities)" << std::endl;
+  for (auto& t : consumers) t.join();
+  worker.Shutdown();
+  std::cerr << "tillless-ingest worker: stopped" << std::endl;
+  return consumer_failed ? 1 : 0;
 }
 
 int PgBossCommand(const Args& a) {
@@ -309,13 +418,14 @@ int PgBossCommand(const Args& a) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: tillless-ingest run|check-config|migrate|pgboss ... (see the file header)\n";
+    std::cerr << "usage: tillless-ingest run|worker|consume|check-config|migrate|pgboss ... (see the file header)\n";
     return 2;
   }
   std::string cmd = argv[1];
   Args a = Parse(argc, argv, 1);
   if (cmd == "run") return RunCommand(a);
   if (cmd == "consume") return ConsumeCommand(a);
+  if (cmd == "worker") return WorkerCommand(a);
   if (cmd == "check-config") {
     auto c = LoadConfigFromFile(Flag(a, "--env-file", ".env"), a.flags.count("--env-file") > 0);
     if (!c.ok()) return Fail(c.status(), 2);
