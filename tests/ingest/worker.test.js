@@ -352,3 +352,17 @@ test('missing or malformed settings stop the worker at start, naming the variabl
     assert.ok(Date.now() - t0 < 15000, 'refused promptly');
   }
 });
+
+test('pnpm demo runs an ingestion through the server and the worker, and a pg-boss request, then stops all', { timeout: 150000 }, async () => {
+  const r = await pnpm(['demo'], {}, 140000);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /Temporalite: +127\.0\.0\.1:\d+/);
+  assert.match(r.stdout, /Worker: +tillless-ingest worker on task queue checkers-ingestion/);
+  const summary = JSON.parse(/Summary \(workflow demo-1, COMPLETED\): (\{[^]*?\n\})/.exec(r.stdout)[1]);
+  const exp = await fixture.expected('sixty60-jhb');  // the demo's fixture serves the same catalogue
+  assert.equal(summary.itemsWritten, exp.wellFormed);
+  assert.equal(summary.malformed, exp.malformed);
+  const changes = await fixture.expected('sixty60-jhb', 0, 1);
+  assert.match(r.stdout, new RegExp(`Job completed by workflow pgboss-\\S+: ${changes.priceChanged} rows written, ${changes.priceChanged} price changes`));
+  assert.match(r.stdout, new RegExp(`price-changes\\|${changes.priceChanged}\\|`));
+});
