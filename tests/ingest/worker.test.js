@@ -6,7 +6,8 @@
 //    the phrase and listed, `list --status running` empty, Ctrl+C/SIGTERM stops the worker cleanly;
 //  - a job sent by Node pg-boss starts CheckersIngestionWorkflow (workflow id from the job) and is
 //    completed with the run summary, or failed with the reason;
-//  - the worker SIGKILLed mid-run and restarted: the run completes, exactly one row per item;
+//  - the worker SIGKILLed mid-run and restarted, and PostgreSQL restarted mid-run: the run
+//    completes, exactly one row per item;
 //  - missing / malformed settings stop the worker at start, naming the variable.
 //
 // Run: tests/run-node-tests.sh tests/ingest/worker.test.js
@@ -306,6 +307,33 @@ test('the worker SIGKILLed mid-run and restarted: the run completes with exactly
     // The retried category activities resumed from their heartbeated cursor (attempt > 1).
     const hist = await cli(['workflow', 'show', '-w', 'cpt-kill', '-o', 'json']);
     assert.match(hist, /"attempt":\s*[2-9]/, 'an IngestCategory attempt was retried');
+  } finally {
+    await worker.stop('SIGTERM');
+  }
+});
+
+test('PostgreSQL restarted mid-run under the worker: the run completes with exactly one row per item', { timeout: 150000 }, async () => {
+  const exp = await fixture.expected('sixty60-cpt');
+  for (const category of ['beverages', 'pantry', 'snacks', 'frozen']) {
+    for (let page = 1; page <= 8; page++) await fixture.fault({ store: 'sixty60-cpt', category, page, kind: 'slow', times: 1, delayMs: 250 });
+  }
+  const worker = await startWorker({ INGEST_PAGE_SIZE: '50' });
+  try {
+    await cli(['workflow', 'start', '--workflow', 'CheckersIngestionWorkflow', '--task-queue', 'checkers-ingestion', '--workflow-id', 'cpt-pg-restart',
+      '--input', '{"storeId":"sixty60-cpt","forceRefresh":true,"concurrency":2}']);
+    await pollUntil(() => Number(pg.psql(`SELECT count(*) FROM retailer_item_price WHERE run_id = 'cpt-pg-restart'`)) > 0, 60000, 'first rows');
+    await keepAlive(pg.stop('SIGQUIT'));  // immediate shutdown: in-flight transactions are lost
+    await new Promise((r) => setTimeout(r, 1500));
+    await pg.start();
+    const partial = Number(pg.psql(`SELECT count(*) FROM retailer_item_price WHERE run_id = 'cpt-pg-restart'`));
+    assert.ok(partial < exp.wellFormed, `restarted mid-run: ${partial} of ${exp.wellFormed}`);
+    const s = await result('cpt-pg-restart');
+    // An activity that met the stopped database failed and was retried.
+    assert.match(await cli(['workflow', 'show', '-w', 'cpt-pg-restart', '-o', 'json']), /"attempt":\s*[2-9]/);
+    assert.equal(s.itemsWritten, exp.wellFormed);
+    assert.equal(s.malformed, exp.malformed);
+    assert.equal(rows('cpt-pg-restart'), `${exp.wellFormed}/${exp.wellFormed}`);
+    assert.equal(pg.psql(`SELECT status FROM ingest_run WHERE run_id = 'cpt-pg-restart'`), 'completed');
   } finally {
     await worker.stop('SIGTERM');
   }
