@@ -41,8 +41,13 @@ async function startFixture(stores) {
     stats: () => call('GET', '/admin/stats'),
     expected: (store, from = 0, to = 0) => call('GET', `/admin/expected?store=${store}&from=${from}&to=${to}`),
     stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
+      // The child is unref'd: without this (ref'd) timer the event loop could drain before the
+      // exit arrives, ending the after() hook early and leaving the PostgreSQL cluster running.
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
       await exited;
+      clearTimeout(t);
     },
   };
 }
