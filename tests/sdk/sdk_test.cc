@@ -485,7 +485,7 @@ TEST_F(SdkTest, ChangedWorkflowFailsTaskWithNondeterminismMessage) {
     // Wait until the workflow waits for the signal (activity done, second task completed).
     for (int i = 0; i < 200; ++i) {
       auto hist = h.FetchHistory();
-      if (hist.size() >= 11 && hist.back().event_type() == enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED) break;
+      if (hist.size() >= 10 && hist.back().event_type() == enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED) break;
       std::this_thread::sleep_for(50ms);
     }
     Replayer r;
