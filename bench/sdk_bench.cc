@@ -56,9 +56,10 @@ int main(int argc, char** argv) {
   const std::string tq = "sdk-bench-" + NewUuid();
   WorkerOptions wo;
   wo.task_queue = tq;
-  wo.max_concurrent_workflow_tasks = std::max<int>(2, static_cast<int>(std::min<long>(concurrency, 8)));
+  // As many pollers as workflow_bench's defaults (16 workflow-task, 16 activity-task pollers).
+  wo.max_concurrent_workflow_tasks = std::max<int>(2, static_cast<int>(std::min<long>(concurrency, 16)));
   wo.max_concurrent_activities = static_cast<int>(std::max<long>(concurrency, 1));
-  wo.activity_pollers = std::max<int>(1, wo.max_concurrent_workflow_tasks / 2);
+  wo.activity_pollers = wo.max_concurrent_workflow_tasks;
   Worker worker(client, wo);
   worker.RegisterWorkflow("SdkBench", BenchWorkflow);
   worker.RegisterActivity("noop", []() {});
