@@ -14,5 +14,10 @@ trap 'rm -rf "$sdk_tmp"' EXIT
 cmake --install build --prefix "$sdk_tmp/prefix" >/dev/null
 cmake -S examples/out_of_tree -B "$sdk_tmp/build" -DCMAKE_PREFIX_PATH="$sdk_tmp/prefix" >/dev/null
 cmake --build "$sdk_tmp/build" -j"${BUILD_JOBS:-$(nproc)}" >&2
+echo "== C++ SDK: the hello-world example built with pkg-config against the installed package"
+PKG_CONFIG_PATH="$sdk_tmp/prefix/lib/pkgconfig" pkg-config --exists temporalite_sdk
+# shellcheck disable=SC2046
+g++ -o "$sdk_tmp/hello_pc" examples/hello_world.cc \
+  $(PKG_CONFIG_PATH="$sdk_tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs temporalite_sdk)
 echo "== SDK compatibility, bad-input and crash tests (node --test)"
 TEMPORALITE_BIN="$PWD/build/temporalite" tests/run-node-tests.sh

@@ -50,6 +50,7 @@ void ActivityContext::HeartbeatPayloads(const Payloads& details) {
 }
 
 void ActivityContext::SendHeartbeat(const Payloads& details) {
+  if (info_.task_token.empty()) return;  // a local activity: nothing to tell the server
   wsv1::RecordActivityTaskHeartbeatRequest req;
   req.set_namespace_(client_->ns());
   req.set_task_token(info_.task_token);

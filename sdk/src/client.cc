@@ -13,6 +13,7 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace enums = temporal::api::enums::v1;
+namespace ssv1 = temporal::api::schedule::v1;
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
@@ -156,10 +157,13 @@ grpc::Status Client::CallOnce(const std::function<grpc::Status(grpc::ClientConte
   return st;
 }
 
-WorkflowHandle Client::StartPayloads(const std::string& workflow_type, const StartWorkflowOptions& o,
-                                     const Payloads& args) {
+namespace {
+
+wsv1::StartWorkflowExecutionRequest StartRequest(const std::string& ns, const std::string& identity,
+                                                 const std::string& workflow_type, const StartWorkflowOptions& o,
+                                                 const Payloads& args) {
   wsv1::StartWorkflowExecutionRequest req;
-  req.set_namespace_(ns());
+  req.set_namespace_(ns);
   req.set_workflow_id(o.id);
   req.mutable_workflow_type()->set_name(workflow_type);
   req.mutable_task_queue()->set_name(o.task_queue);
@@ -174,10 +178,168 @@ WorkflowHandle Client::StartPayloads(const std::string& workflow_type, const Sta
   req.set_workflow_id_reuse_policy(o.id_reuse_policy);
   req.set_workflow_id_conflict_policy(o.id_conflict_policy);
   for (const auto& [k, v] : o.memo) (*req.mutable_memo()->mutable_fields())[k] = JsonPayload(v);
-  req.set_identity(identity());
+  req.set_identity(identity);
   req.set_request_id(o.request_id.empty() ? NewUuid() : o.request_id);
+  return req;
+}
+
+}  // namespace
+
+WorkflowHandle Client::StartPayloads(const std::string& workflow_type, const StartWorkflowOptions& o,
+                                     const Payloads& args) {
+  auto req = StartRequest(ns(), identity(), workflow_type, o, args);
   auto resp = Call(&wsv1::WorkflowService::Stub::StartWorkflowExecution, req);
   return WorkflowHandle(shared_from_this(), o.id, resp.run_id(), resp.run_id());
+}
+
+WorkflowHandle Client::UpdateWithStartPayloads(const std::string& workflow_type, const StartWorkflowOptions& o,
+                                               const Payloads& args, const std::string& update_name,
+                                               const Payloads& update_args, Payloads* update_result,
+                                               std::string update_id) {
+  if (update_id.empty()) update_id = NewUuid();
+  wsv1::ExecuteMultiOperationRequest req;
+  req.set_namespace_(ns());
+  auto* start = req.add_operations()->mutable_start_workflow();
+  *start = StartRequest(ns(), identity(), workflow_type, o, args);
+  if (start->workflow_id_conflict_policy() == enums::WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED) {
+    start->set_workflow_id_conflict_policy(enums::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING);
+  }
+  auto* upd = req.add_operations()->mutable_update_workflow();
+  upd->set_namespace_(ns());
+  upd->mutable_workflow_execution()->set_workflow_id(o.id);
+  upd->mutable_wait_policy()->set_lifecycle_stage(enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED);
+  upd->mutable_request()->mutable_meta()->set_update_id(update_id);
+  upd->mutable_request()->mutable_meta()->set_identity(identity());
+  upd->mutable_request()->mutable_input()->set_name(update_name);
+  if (update_args.payloads_size() > 0) *upd->mutable_request()->mutable_input()->mutable_args() = update_args;
+  auto resp = Call(&wsv1::WorkflowService::Stub::ExecuteMultiOperation, req, std::chrono::milliseconds(70000));
+  if (resp.responses_size() != 2) throw RpcError(grpc::StatusCode::INTERNAL, "update-with-start: unexpected response");
+  const std::string run_id = resp.responses(0).start_workflow().run_id();
+  WorkflowHandle h(shared_from_this(), o.id, run_id);
+  const auto& u = resp.responses(1).update_workflow();
+  Payloads result;
+  if (u.has_outcome()) {
+    if (u.outcome().has_failure()) {
+      throw WorkflowUpdateFailedError("Workflow Update failed", FromFailureProto(u.outcome().failure()));
+    }
+    result = u.outcome().success();
+  } else {
+    result = h.UpdateResultPayloads(update_id);
+  }
+  if (update_result) *update_result = std::move(result);
+  return h;
+}
+
+ssv1::ScheduleAction Client::MakeStartWorkflowAction(const std::string& workflow_type, const StartWorkflowOptions& o,
+                                                     const Payloads& args) const {
+  ssv1::ScheduleAction action;
+  auto* w = action.mutable_start_workflow();
+  w->set_workflow_id(o.id);
+  w->mutable_workflow_type()->set_name(workflow_type);
+  w->mutable_task_queue()->set_name(o.task_queue);
+  w->mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  if (args.payloads_size() > 0) *w->mutable_input() = args;
+  if (o.execution_timeout.count() > 0) *w->mutable_workflow_execution_timeout() = ToProtoDuration(o.execution_timeout);
+  if (o.run_timeout.count() > 0) *w->mutable_workflow_run_timeout() = ToProtoDuration(o.run_timeout);
+  if (o.task_timeout.count() > 0) *w->mutable_workflow_task_timeout() = ToProtoDuration(o.task_timeout);
+  if (o.retry_policy) *w->mutable_retry_policy() = o.retry_policy->ToProto();
+  for (const auto& [k, v] : o.memo) (*w->mutable_memo()->mutable_fields())[k] = JsonPayload(v);
+  return action;
+}
+
+void Client::CreateSchedule(const std::string& schedule_id, const ssv1::Schedule& schedule, bool trigger_immediately) {
+  wsv1::CreateScheduleRequest req;
+  req.set_namespace_(ns());
+  req.set_schedule_id(schedule_id);
+  *req.mutable_schedule() = schedule;
+  if (trigger_immediately) req.mutable_initial_patch()->mutable_trigger_immediately();
+  req.set_identity(identity());
+  req.set_request_id(NewUuid());
+  Call(&wsv1::WorkflowService::Stub::CreateSchedule, req);
+}
+
+wsv1::DescribeScheduleResponse Client::DescribeSchedule(const std::string& schedule_id) {
+  wsv1::DescribeScheduleRequest req;
+  req.set_namespace_(ns());
+  req.set_schedule_id(schedule_id);
+  return Call(&wsv1::WorkflowService::Stub::DescribeSchedule, req);
+}
+
+void Client::UpdateSchedule(const std::string& schedule_id, const ssv1::Schedule& schedule) {
+  wsv1::UpdateScheduleRequest req;
+  req.set_namespace_(ns());
+  req.set_schedule_id(schedule_id);
+  *req.mutable_schedule() = schedule;
+  req.set_identity(identity());
+  req.set_request_id(NewUuid());
+  Call(&wsv1::WorkflowService::Stub::UpdateSchedule, req);
+}
+
+namespace {
+wsv1::PatchScheduleRequest PatchRequest(const Client& c, const std::string& schedule_id) {
+  wsv1::PatchScheduleRequest req;
+  req.set_namespace_(c.ns());
+  req.set_schedule_id(schedule_id);
+  req.set_identity(c.identity());
+  req.set_request_id(NewUuid());
+  return req;
+}
+google::protobuf::Timestamp ToTimestamp(std::chrono::system_clock::time_point t) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(ns / 1000000000);
+  ts.set_nanos(static_cast<int32_t>(ns % 1000000000));
+  return ts;
+}
+}  // namespace
+
+void Client::PauseSchedule(const std::string& schedule_id, const std::string& note) {
+  auto req = PatchRequest(*this, schedule_id);
+  req.mutable_patch()->set_pause(note.empty() ? "Paused via C++ SDK" : note);
+  Call(&wsv1::WorkflowService::Stub::PatchSchedule, req);
+}
+
+void Client::UnpauseSchedule(const std::string& schedule_id, const std::string& note) {
+  auto req = PatchRequest(*this, schedule_id);
+  req.mutable_patch()->set_unpause(note.empty() ? "Unpaused via C++ SDK" : note);
+  Call(&wsv1::WorkflowService::Stub::PatchSchedule, req);
+}
+
+void Client::TriggerSchedule(const std::string& schedule_id, enums::ScheduleOverlapPolicy overlap) {
+  auto req = PatchRequest(*this, schedule_id);
+  req.mutable_patch()->mutable_trigger_immediately()->set_overlap_policy(overlap);
+  Call(&wsv1::WorkflowService::Stub::PatchSchedule, req);
+}
+
+void Client::BackfillSchedule(const std::string& schedule_id, std::chrono::system_clock::time_point start,
+                              std::chrono::system_clock::time_point end, enums::ScheduleOverlapPolicy overlap) {
+  auto req = PatchRequest(*this, schedule_id);
+  auto* b = req.mutable_patch()->add_backfill_request();
+  *b->mutable_start_time() = ToTimestamp(start);
+  *b->mutable_end_time() = ToTimestamp(end);
+  b->set_overlap_policy(overlap);
+  Call(&wsv1::WorkflowService::Stub::PatchSchedule, req);
+}
+
+void Client::DeleteSchedule(const std::string& schedule_id) {
+  wsv1::DeleteScheduleRequest req;
+  req.set_namespace_(ns());
+  req.set_schedule_id(schedule_id);
+  req.set_identity(identity());
+  Call(&wsv1::WorkflowService::Stub::DeleteSchedule, req);
+}
+
+std::vector<ssv1::ScheduleListEntry> Client::ListSchedules() {
+  std::vector<ssv1::ScheduleListEntry> out;
+  wsv1::ListSchedulesRequest req;
+  req.set_namespace_(ns());
+  req.set_maximum_page_size(1000);
+  do {
+    auto resp = Call(&wsv1::WorkflowService::Stub::ListSchedules, req);
+    for (const auto& e : resp.schedules()) out.push_back(e);
+    req.set_next_page_token(resp.next_page_token());
+  } while (!req.next_page_token().empty());
+  return out;
 }
 
 WorkflowHandle Client::SignalWithStartPayloads(const std::string& workflow_type, const StartWorkflowOptions& o,

@@ -1,8 +1,10 @@
 #include "temporalite/sdk/worker.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
+#include "workflow_cache.h"
 #include "workflow_instance.h"
 
 namespace temporalite::sdk {
@@ -35,17 +37,37 @@ Worker::Worker(std::shared_ptr<Client> client, WorkerOptions options)
   if (options_.max_concurrent_activities < 1) options_.max_concurrent_activities = 1;
   if (options_.max_concurrent_workflow_tasks < 1) options_.max_concurrent_workflow_tasks = 1;
   if (options_.activity_pollers < 1) options_.activity_pollers = 1;
+  if (options_.max_cached_workflows > 0) {
+    cache_ = std::make_unique<internal::WorkflowCache>(static_cast<size_t>(options_.max_cached_workflows));
+    sticky_queue_ = options_.identity + "-" + options_.task_queue + "-sticky-" + NewUuid();
+  }
 }
 
 Worker::~Worker() { Shutdown(); }
+
+WorkerStats Worker::stats() const {
+  WorkerStats s;
+  s.workflow_tasks = n_tasks_;
+  s.sticky_hits = n_hits_;
+  s.full_replays = n_full_;
+  s.history_fetches = n_fetches_;
+  s.evictions = n_evictions_;
+  s.events_applied = n_events_;
+  s.cached_workflows = cache_ ? static_cast<int64_t>(cache_->size()) : 0;
+  return s;
+}
 
 void Worker::Start() {
   std::lock_guard<std::mutex> l(shutdown_mu_);
   if (started_ || shut_down_) return;
   started_ = true;
   free_slots_ = options_.max_concurrent_activities;
+  wft_free_ = options_.max_concurrent_workflow_tasks;
   if (!workflows_.empty()) {
-    for (int i = 0; i < options_.max_concurrent_workflow_tasks; ++i) threads_.emplace_back([this] { WorkflowPollLoop(); });
+    for (int i = 0; i < options_.max_concurrent_workflow_tasks; ++i) {
+      threads_.emplace_back([this] { WorkflowPollLoop(false); });
+      if (cache_) threads_.emplace_back([this] { WorkflowPollLoop(true); });
+    }
   }
   if (!activities_.empty()) {
     for (int i = 0; i < options_.max_concurrent_activities; ++i) act_threads_.emplace_back([this] { ActivityThreadLoop(); });
@@ -63,8 +85,26 @@ void Worker::Shutdown() {
     for (auto* ctx : polls_) ctx->TryCancel();
   }
   act_cv_.notify_all();
+  wft_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  if (cache_) {
+    n_evictions_ += static_cast<int64_t>(cache_->Clear().size());
+    // Tell the server this sticky queue is gone so its tasks move to the normal queue now
+    // (servers without the RPC answer UNIMPLEMENTED: nothing to do then).
+    if (started_) {
+      wsv1::ShutdownWorkerRequest req;
+      req.set_namespace_(client_->ns());
+      req.set_sticky_task_queue(sticky_queue_);
+      req.set_identity(options_.identity);
+      req.set_reason("graceful shutdown");
+      try {
+        client_->Call(&wsv1::WorkflowService::Stub::ShutdownWorker, req, std::chrono::milliseconds(5000));
+      } catch (const RpcError& e) {
+        if (e.code() != grpc::StatusCode::UNIMPLEMENTED) LogWarning(std::string("ShutdownWorker: ") + e.what());
+      }
+    }
+  }
   {
     std::unique_lock<std::mutex> al(act_mu_);
     bool idle = act_cv_.wait_for(al, options_.graceful_shutdown_timeout,
@@ -93,13 +133,19 @@ void Worker::RunUntilSignal() {
   sigaction(SIGTERM, &old_term, nullptr);
 }
 
-void Worker::WorkflowPollLoop() {
+void Worker::WorkflowPollLoop(bool sticky) {
   auto backoff = 100ms;
   while (!stopping_) {
     wsv1::PollWorkflowTaskQueueRequest req;
     req.set_namespace_(client_->ns());
-    req.mutable_task_queue()->set_name(options_.task_queue);
-    req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+    if (sticky) {
+      req.mutable_task_queue()->set_name(sticky_queue_);
+      req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_STICKY);
+      req.mutable_task_queue()->set_normal_name(options_.task_queue);
+    } else {
+      req.mutable_task_queue()->set_name(options_.task_queue);
+      req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+    }
     req.set_identity(options_.identity);
     wsv1::PollWorkflowTaskQueueResponse resp;
     grpc::ClientContext* mine = nullptr;
@@ -126,12 +172,42 @@ void Worker::WorkflowPollLoop() {
     }
     backoff = 100ms;
     if (resp.task_token().empty()) continue;
+    {
+      std::unique_lock<std::mutex> l(wft_mu_);
+      wft_cv_.wait(l, [this] { return wft_free_ > 0 || stopping_; });
+      --wft_free_;  // a polled task is still run while stopping (graceful shutdown)
+    }
     try {
       HandleWorkflowTask(resp);
     } catch (const std::exception& e) {
       LogWarning(std::string("workflow task: ") + e.what());
     }
+    {
+      std::lock_guard<std::mutex> l(wft_mu_);
+      ++wft_free_;
+    }
+    wft_cv_.notify_one();
   }
+}
+
+std::vector<HistoryEvent> Worker::FullHistory(const wsv1::PollWorkflowTaskQueueResponse& task) {
+  ++n_fetches_;
+  std::vector<HistoryEvent> events;
+  wsv1::GetWorkflowExecutionHistoryRequest hreq;
+  hreq.set_namespace_(client_->ns());
+  *hreq.mutable_execution() = task.workflow_execution();
+  int64_t last = task.history().events_size() > 0
+                     ? task.history().events(task.history().events_size() - 1).event_id()
+                     : task.started_event_id();
+  do {
+    auto page = client_->Call(&wsv1::WorkflowService::Stub::GetWorkflowExecutionHistory, hreq);
+    for (const auto& e : page.history().events()) {
+      if (last > 0 && e.event_id() > last) return events;  // events after this task's start
+      events.push_back(e);
+    }
+    hreq.set_next_page_token(page.next_page_token());
+  } while (!hreq.next_page_token().empty());
+  return events;
 }
 
 void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
@@ -147,11 +223,17 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
       hreq.set_next_page_token(page.next_page_token());
     }
   }
+  const bool partial = !events.empty() && events.front().event_id() != 1;
   auto fit = workflows_.find(task.workflow_type().name());
-  internal::WorkflowInstance inst(fit == workflows_.end() ? nullptr : &fit->second, client_->ns(), options_.identity);
-  inst.SetExecution(task.workflow_execution().workflow_id(), task.workflow_execution().run_id());
+  const internal::WorkflowFn* fn = fit == workflows_.end() ? nullptr : &fit->second;
 
+  const std::string& run_id = task.workflow_execution().run_id();
   if (task.has_query()) {
+    // A legacy query task (a sticky one has only the new events): answered by a fresh replay
+    // of the whole history, leaving the cache alone.
+    if (partial) events = FullHistory(task);
+    internal::WorkflowInstance inst(fn, client_->ns(), options_.identity);
+    inst.SetExecution(task.workflow_execution().workflow_id(), run_id);
     wsv1::RespondQueryTaskCompletedRequest qr;
     qr.set_namespace_(client_->ns());
     qr.set_task_token(task.task_token());
@@ -171,6 +253,35 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
     return;
   }
 
+  ++n_tasks_;
+  std::unique_ptr<internal::CachedRun> run = cache_ ? cache_->Take(run_id) : nullptr;
+  // The cached instance continues only if this history starts right after its last task (whose
+  // completion the server recorded); anything else (a full history, a failed or timed-out task
+  // in between) replays the run from its first event.
+  bool resume = run && partial && events.front().event_id() == run->last_started_event_id + 1 &&
+                events.front().event_type() == enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
+  if (run && !resume) {
+    run.reset();
+    ++n_evictions_;
+  }
+  if (resume) {
+    ++n_hits_;
+  } else {
+    if (partial) events = FullHistory(task);
+    ++n_full_;
+    run = std::make_unique<internal::CachedRun>(
+        std::make_unique<internal::WorkflowInstance>(fn, client_->ns(), options_.identity), 0);
+    run->instance->SetLocalActivityRunner([this](const std::string& type, const LocalActivityOptions& o,
+                                                 const Payloads& args, const std::string& id,
+                                                 const WorkflowInfo& info, int* attempts) {
+      return RunLocalActivity(type, o, args, id, info, attempts);
+    });
+    run->instance->SetExecution(task.workflow_execution().workflow_id(), run_id);
+  }
+  if (events.empty()) throw std::runtime_error("workflow task without history events");
+  n_events_ += static_cast<int64_t>(events.size());
+  internal::WorkflowInstance& inst = *run->instance;
+
   std::vector<internal::ProtocolMessage> messages(task.messages().begin(), task.messages().end());
   enums::WorkflowTaskFailedCause cause = enums::WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED;
   std::string error, error_type;
@@ -183,6 +294,19 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
     for (auto& c : out.commands) *req.add_commands() = std::move(c);
     for (auto& m : out.messages) *req.add_messages() = std::move(m);
     for (auto& [id, r] : out.query_results) (*req.mutable_query_results())[id] = std::move(r);
+    const bool keep = cache_ && !inst.closed();
+    if (keep) {
+      auto* sa = req.mutable_sticky_attributes();
+      sa->mutable_worker_task_queue()->set_name(sticky_queue_);
+      sa->mutable_worker_task_queue()->set_kind(enums::TASK_QUEUE_KIND_STICKY);
+      sa->mutable_worker_task_queue()->set_normal_name(options_.task_queue);
+      *sa->mutable_schedule_to_start_timeout() = ToProtoDuration(options_.sticky_schedule_to_start_timeout);
+      // Cached before the completion is sent: the run's next task (which the server creates only
+      // after this completion) may reach another poller at once. Should the completion be
+      // rejected, that next task's history does not continue this instance's and it is dropped.
+      run->last_started_event_id = events.back().event_id();
+      n_evictions_ += static_cast<int64_t>(cache_->Put(run_id, std::move(run)).size());
+    }
     try {
       client_->Call(&wsv1::WorkflowService::Stub::RespondWorkflowTaskCompleted, req);
     } catch (const RpcError& e) {
@@ -202,6 +326,7 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
     error = e.what();
     error_type = ExceptionTypeName(e);
   }
+  if (cache_) ++n_evictions_;  // the instance is dropped: the retried task replays the run
   LogWarning("workflow task failed for " + task.workflow_execution().workflow_id() + ": " + error);
   // Like the official SDKs, report only the first attempt; later attempts time out quietly
   // (this keeps a failing task from filling the history).
@@ -283,6 +408,57 @@ void Worker::ActivityThreadLoop() {
       ++free_slots_;
     }
     act_cv_.notify_all();
+  }
+}
+
+Payloads Worker::RunLocalActivity(const std::string& type, const LocalActivityOptions& opts, const Payloads& args,
+                                  const std::string& activity_id, const WorkflowInfo& info, int* attempts) {
+  auto it = activities_.find(type);
+  if (it == activities_.end()) {
+    throw ApplicationFailure("Activity function " + type + " is not registered on this worker", "NotFoundError", true);
+  }
+  RetryPolicy rp;
+  if (opts.retry_policy) {
+    rp = *opts.retry_policy;
+  } else {
+    rp.initial_interval = 100ms;
+    rp.maximum_attempts = 3;
+  }
+  std::chrono::milliseconds interval = rp.initial_interval.count() > 0 ? rp.initial_interval : 100ms;
+  const double coefficient = rp.backoff_coefficient > 0 ? rp.backoff_coefficient : 2.0;
+  const auto max_interval = rp.maximum_interval.count() > 0 ? rp.maximum_interval : interval * 100;
+  const auto deadline =
+      std::chrono::steady_clock::now() + (opts.schedule_to_close.count() > 0 ? opts.schedule_to_close : 5000ms);
+  for (int attempt = 1;; ++attempt) {
+    *attempts = attempt;
+    wsv1::PollActivityTaskQueueResponse t;
+    t.set_activity_id(activity_id);
+    t.mutable_activity_type()->set_name(type);
+    t.set_workflow_namespace(info.ns);
+    t.mutable_workflow_execution()->set_workflow_id(info.workflow_id);
+    t.mutable_workflow_execution()->set_run_id(info.run_id);
+    t.mutable_workflow_type()->set_name(info.workflow_type);
+    t.set_attempt(attempt);
+    if (opts.start_to_close.count() > 0) *t.mutable_start_to_close_timeout() = ToProtoDuration(opts.start_to_close);
+    ActivityContext ctx(client_, t, options_.task_queue);  // no task token: heartbeats stay local
+    std::optional<std::chrono::milliseconds> next_delay;
+    try {
+      return it->second(ctx, args);
+    } catch (const ApplicationFailure& f) {
+      bool listed = std::find(rp.non_retryable_error_types.begin(), rp.non_retryable_error_types.end(), f.type) !=
+                    rp.non_retryable_error_types.end();
+      if (f.non_retryable || listed) throw;
+      next_delay = f.next_retry_delay;
+      if (rp.maximum_attempts > 0 && attempt >= rp.maximum_attempts) throw;
+      if (std::chrono::steady_clock::now() + next_delay.value_or(interval) >= deadline) throw;
+    } catch (...) {
+      if (rp.maximum_attempts > 0 && attempt >= rp.maximum_attempts) throw;
+      if (std::chrono::steady_clock::now() + interval >= deadline) throw;
+    }
+    std::this_thread::sleep_for(next_delay.value_or(interval));
+    interval = std::min<std::chrono::milliseconds>(
+        std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(interval.count()) * coefficient)),
+        max_interval);
   }
 }
 

@@ -15,7 +15,36 @@ Future<Payloads> WorkflowContext::ExecuteActivityPayloads(const std::string& typ
   return impl_->ScheduleActivity(type, opts, args);
 }
 
-Future<void> WorkflowContext::Sleep(std::chrono::milliseconds d) { return impl_->StartTimer(d); }
+Future<void> WorkflowContext::Sleep(std::chrono::milliseconds d) { return impl_->StartTimer(d, nullptr); }
+Future<void> WorkflowContext::Sleep(std::chrono::milliseconds d, const CancellationScope& scope) {
+  return impl_->StartTimer(d, scope.state());
+}
+
+CancellationScope WorkflowContext::NewCancellationScope() { return impl_->NewScope(impl_->root_scope()); }
+CancellationScope WorkflowContext::NewCancellationScope(const CancellationScope& parent) {
+  return impl_->NewScope(parent ? parent.state() : impl_->root_scope());
+}
+CancellationScope WorkflowContext::NewDetachedCancellationScope() { return impl_->NewScope(nullptr); }
+
+void CancellationScope::Cancel() {
+  if (s_) s_->Cancel();
+}
+bool CancellationScope::IsCancelled() const { return s_ && s_->cancelled; }
+
+Future<Payloads> WorkflowContext::ExecuteLocalActivityPayloads(const std::string& type, const LocalActivityOptions& opts,
+                                                               const Payloads& args) {
+  return impl_->ScheduleLocalActivity(type, opts, args);
+}
+
+void WorkflowContext::UpsertSearchAttributesPayloads(const std::map<std::string, Payload>& attributes) {
+  impl_->UpsertSearchAttributes(attributes);
+}
+void WorkflowContext::UpsertMemoPayloads(const std::map<std::string, Payload>& fields) { impl_->UpsertMemo(fields); }
+void WorkflowContext::SetCurrentDetails(const std::string& details) { impl_->SetCurrentDetails(details); }
+
+Future<void> WorkflowContext::RequestCancelExternalWorkflow(const std::string& workflow_id, const std::string& run_id) {
+  return impl_->RequestCancelExternal(workflow_id, run_id);
+}
 
 Future<bool> WorkflowContext::Condition(std::function<bool()> pred, std::optional<std::chrono::milliseconds> timeout) {
   return impl_->AddCondition(std::move(pred), timeout);

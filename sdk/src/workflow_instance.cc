@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "temporal/api/sdk/v1/workflow_metadata.pb.h"
+
 namespace temporalite::sdk::internal {
 namespace {
 
@@ -89,6 +91,30 @@ Task<void> RunUpdateHandler(WorkflowContext::UpdateHandler handler, Payloads arg
   done(std::move(outcome));
 }
 
+// The key a search-attribute or memo upsert is matched by: its field names.
+template <class M>
+std::string FieldNames(const M& fields) {
+  std::set<std::string> names;
+  for (const auto& [k, v] : fields) names.insert(k);
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+bool IsNullPayload(const Payload& p) {
+  auto it = p.metadata().find("encoding");
+  if (it != p.metadata().end() && it->second == "binary/null") return true;
+  return p.data().empty() || p.data() == "null";
+}
+
+template <class M>
+void MergeFields(const M& in, std::map<std::string, Payload>* out) {
+  for (const auto& [k, v] : in) {
+    if (IsNullPayload(v)) out->erase(k);
+    else (*out)[k] = v;
+  }
+}
+
 std::string Describe(enums::CommandType type, const std::string& text) {
   return CommandName(type) + (text.empty() ? "" : "(" + text + ")");
 }
@@ -116,8 +142,62 @@ std::shared_ptr<Completion> WorkflowInstance::NewCompletion(std::string descript
 }
 
 void WorkflowInstance::AddCommand(Command cmd, std::string key, std::string text) {
+  command_keys_.emplace_back(cmd.command_type(), key);
   expected_.push_back({cmd.command_type(), std::move(key), std::move(text), activation_});
   commands_.push_back(std::move(cmd));
+}
+
+bool WorkflowInstance::RemoveUnsentCommand(enums::CommandType type, const std::string& key) {
+  for (size_t i = command_keys_.size(); i-- > 0;) {
+    if (command_keys_[i].first != type || command_keys_[i].second != key) continue;
+    command_keys_.erase(command_keys_.begin() + static_cast<std::ptrdiff_t>(i));
+    commands_.erase(commands_.begin() + static_cast<std::ptrdiff_t>(i));
+    for (auto it = expected_.rbegin(); it != expected_.rend(); ++it) {
+      if (it->type == type && it->key == key) {
+        expected_.erase(std::next(it).base());
+        break;
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
+void ScopeState::Add(const std::shared_ptr<Completion>& c, std::function<void()> cancel) {
+  std::erase_if(on_cancel, [](const auto& e) {
+    auto l = e.first.lock();
+    return !l || l->done;
+  });
+  on_cancel.emplace_back(c, std::move(cancel));
+}
+
+void ScopeState::Cancel() {
+  if (cancelled) return;
+  cancelled = true;
+  auto callbacks = std::move(on_cancel);
+  on_cancel.clear();
+  for (auto& [w, fn] : callbacks) {
+    auto c = w.lock();
+    if (c && !c->done) fn();
+  }
+  auto kids = std::move(children);
+  children.clear();
+  for (auto& k : kids) {
+    if (auto s = k.lock()) s->Cancel();
+  }
+}
+
+CancellationScope WorkflowInstance::NewScope(const std::shared_ptr<ScopeState>& parent) {
+  auto s = std::make_shared<ScopeState>();
+  if (parent) {
+    if (parent->cancelled) {
+      s->cancelled = true;
+    } else {
+      std::erase_if(parent->children, [](const auto& w) { return w.expired(); });
+      parent->children.push_back(s);
+    }
+  }
+  return CancellationScope(s);
 }
 
 TaskOutput WorkflowInstance::RunTask(
@@ -131,6 +211,9 @@ TaskOutput WorkflowInstance::RunTask(
   TaskOutput out;
   out.commands = std::move(commands_);
   out.messages = std::move(messages_);
+  commands_.clear();
+  messages_.clear();
+  command_keys_.clear();
   for (const auto& [id, q] : queries) {
     temporal::api::query::v1::WorkflowQueryResult r;
     try {
@@ -175,6 +258,8 @@ void WorkflowInstance::Process(const std::vector<HistoryEvent>& events, bool liv
         info_.parent_workflow_id = a.parent_workflow_execution().workflow_id();
         info_.parent_run_id = a.parent_workflow_execution().run_id();
         info_.start_time = ToTime(e.event_time());
+        MergeFields(a.search_attributes().indexed_fields(), &info_.search_attributes);
+        MergeFields(a.memo().fields(), &info_.memo);
         now_ = info_.start_time;
         rng_.seed(Fnv1a(a.original_execution_run_id().empty() ? a.first_execution_run_id()
                                                               : a.original_execution_run_id()));
@@ -221,6 +306,7 @@ void WorkflowInstance::Activate(const std::vector<HistoryEvent>& events, size_t 
   }
   segment_patches_.clear();
   segment_side_effects_.clear();
+  segment_local_activities_.clear();
   pending_updates_.clear();
   if (!live) {
     for (size_t j = started + 2; j < events.size(); ++j) {
@@ -228,6 +314,11 @@ void WorkflowInstance::Activate(const std::vector<HistoryEvent>& events, size_t 
       if (e.event_type() == enums::EVENT_TYPE_WORKFLOW_TASK_STARTED) break;
       if (e.event_type() == enums::EVENT_TYPE_MARKER_RECORDED) {
         const auto& m = e.marker_recorded_event_attributes();
+        if (m.marker_name() == "LocalActivity") {
+          auto seq = m.details().find("seq");
+          if (seq != m.details().end()) segment_local_activities_[FirstPayload<int64_t>(seq->second)] = e;
+          continue;
+        }
         auto it = m.details().find(m.marker_name() == "Patched" ? "patch_id" : "seq");
         if (it == m.details().end() || it->second.payloads_size() == 0) continue;
         if (m.marker_name() == "Patched") {
@@ -264,6 +355,7 @@ void WorkflowInstance::Activate(const std::vector<HistoryEvent>& events, size_t 
   pending_updates_.clear();
   for (auto& [req, id, seq, is_live] : updates) DeliverUpdate(req, id, seq, is_live);
   RunReady();
+  ResolveLocalActivities(live);
   FinishRoot();
   ++activation_;
   if (!live) {
@@ -272,6 +364,7 @@ void WorkflowInstance::Activate(const std::vector<HistoryEvent>& events, size_t 
     // belong to the next activation.)
     commands_.clear();
     messages_.clear();
+    command_keys_.clear();
   }
 }
 
@@ -385,6 +478,9 @@ void WorkflowInstance::MatchCommandEvent(const HistoryEvent& e) {
       break;
     case enums::EVENT_TYPE_MARKER_RECORDED: {
       const auto& m = e.marker_recorded_event_attributes();
+      // Local-activity markers are read ahead by the activation that ran them (their commands
+      // are issued when the activity ends, not when it is called): not matched in order.
+      if (m.marker_name() == "LocalActivity") return;
       type = enums::COMMAND_TYPE_RECORD_MARKER;
       key = MarkerKey(m.marker_name(), m.details());
       text = "marker=" + key;
@@ -408,6 +504,16 @@ void WorkflowInstance::MatchCommandEvent(const HistoryEvent& e) {
       type = enums::COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION;
       key = e.request_cancel_external_workflow_execution_initiated_event_attributes().workflow_execution().workflow_id();
       text = "workflow_id=" + key;
+      break;
+    case enums::EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+      type = enums::COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES;
+      key = FieldNames(e.upsert_workflow_search_attributes_event_attributes().search_attributes().indexed_fields());
+      text = "search_attributes=" + key;
+      break;
+    case enums::EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
+      type = enums::COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES;
+      key = FieldNames(e.workflow_properties_modified_event_attributes().upserted_memo().fields());
+      text = "memo=" + key;
       break;
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
       type = enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION;
@@ -463,6 +569,14 @@ void WorkflowInstance::MatchCommandEvent(const HistoryEvent& e) {
     case enums::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
       initiated_to_signal_[e.event_id()] = key;
       break;
+    case enums::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: {
+      auto& q = pending_ext_cancels_[key];
+      if (!q.empty()) {
+        if (q.front()) initiated_to_cancel_[e.event_id()] = q.front();
+        q.pop_front();
+      }
+      break;
+    }
     default:
       break;
   }
@@ -561,6 +675,7 @@ void WorkflowInstance::ApplyEvent(const HistoryEvent& e) {
       const auto& a = e.child_workflow_execution_started_event_attributes();
       auto it = initiated_to_child_.find(a.initiated_event_id());
       if (it == initiated_to_child_.end()) break;
+      children_[it->second].run_id = a.workflow_execution().run_id();
       children_[it->second].started->Resolve(ToPayloads(a.workflow_execution().run_id()));
       break;
     }
@@ -636,6 +751,23 @@ void WorkflowInstance::ApplyEvent(const HistoryEvent& e) {
       }
       break;
     }
+    case enums::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED: {
+      auto it = initiated_to_cancel_.find(e.external_workflow_execution_cancel_requested_event_attributes().initiated_event_id());
+      if (it == initiated_to_cancel_.end()) break;
+      it->second->Resolve({});
+      initiated_to_cancel_.erase(it);
+      break;
+    }
+    case enums::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED: {
+      const auto& a = e.request_cancel_external_workflow_execution_failed_event_attributes();
+      auto it = initiated_to_cancel_.find(a.initiated_event_id());
+      if (it == initiated_to_cancel_.end()) break;
+      it->second->Reject(std::make_exception_ptr(ApplicationFailure(
+          "Unable to cancel external workflow because it was not found: " + a.workflow_execution().workflow_id(),
+          "ExternalWorkflowExecutionNotFound")));
+      initiated_to_cancel_.erase(it);
+      break;
+    }
     case enums::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED: {
       auto it = initiated_to_signal_.find(e.external_workflow_execution_signaled_event_attributes().initiated_event_id());
       if (it == initiated_to_signal_.end()) break;
@@ -667,34 +799,164 @@ void WorkflowInstance::HandleCancelRequest() {
   if (cancel_requested_) return;
   cancel_requested_ = true;
   cancel_->Resolve({});
-  for (auto it = activities_.begin(); it != activities_.end();) {
-    auto& a = it->second;
-    if (!a.cancellable || a.scheduled_event_id == 0) {
-      ++it;
-      continue;
-    }
+  root_scope_->Cancel();  // activities, timers, local activities and children, by their scopes
+  for (auto& cond : conditions_) cond.c->Reject(std::make_exception_ptr(CanceledFailure("Condition cancelled")));
+  conditions_.clear();
+}
+
+void WorkflowInstance::CancelActivity(const std::string& id) {
+  auto it = activities_.find(id);
+  if (it == activities_.end() || it->second.c->done) return;
+  auto& a = it->second;
+  ActivityFailure f("Activity task cancelled", std::make_shared<CanceledFailure>("Activity cancelled"));
+  f.activity_type = a.type;
+  f.activity_id = a.id;
+  f.scheduled_event_id = a.scheduled_event_id;
+  f.retry_state = enums::RETRY_STATE_CANCEL_REQUESTED;
+  if (a.scheduled_event_id == 0) {
+    // Scheduled in this activation: the command is not sent at all.
+    RemoveUnsentCommand(enums::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK, a.id + "|" + a.type);
+  } else if (a.cancellation_type != ActivityCancellationType::kAbandon) {
     Command cmd;
     cmd.set_command_type(enums::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK);
     cmd.mutable_request_cancel_activity_task_command_attributes()->set_scheduled_event_id(a.scheduled_event_id);
     AddCommand(std::move(cmd), std::to_string(a.scheduled_event_id),
                "scheduled_event_id=" + std::to_string(a.scheduled_event_id));
-    ActivityFailure f("Activity task cancelled", std::make_shared<CanceledFailure>("Activity cancelled"));
-    f.activity_type = a.type;
-    f.activity_id = a.id;
-    f.scheduled_event_id = a.scheduled_event_id;
-    f.retry_state = enums::RETRY_STATE_CANCEL_REQUESTED;
-    a.c->Reject(std::make_exception_ptr(f));
-    it = activities_.erase(it);
+    // Resolved by the activity's ActivityTaskCanceled (or completed/failed) event.
+    if (a.cancellation_type == ActivityCancellationType::kWaitCancellationCompleted) return;
   }
-  std::vector<std::string> timer_ids;
-  for (const auto& [id, c] : timers_) timer_ids.push_back(id);
-  for (const auto& id : timer_ids) {
-    auto c = timers_[id];
-    CancelTimer(id);
-    c->Reject(std::make_exception_ptr(CanceledFailure("Timer cancelled")));
+  a.c->Reject(std::make_exception_ptr(f));
+  activities_.erase(it);
+}
+
+void WorkflowInstance::CancelChild(const std::string& workflow_id) {
+  auto it = children_.find(workflow_id);
+  if (it == children_.end() || it->second.result->done || it->second.cancel_requested) return;
+  auto& ch = it->second;
+  ch.cancel_requested = true;
+  if (RemoveUnsentCommand(enums::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION, ch.workflow_id + "|" + ch.type)) {
+    ChildWorkflowFailure f("Child Workflow execution cancelled before it started",
+                           std::make_shared<CanceledFailure>("Child workflow cancelled"));
+    f.ns = info_.ns;
+    f.workflow_id = ch.workflow_id;
+    f.workflow_type = ch.type;
+    auto err = std::make_exception_ptr(f);
+    ch.started->Reject(err);
+    ch.result->Reject(err);
+    return;
   }
-  for (auto& cond : conditions_) cond.c->Reject(std::make_exception_ptr(CanceledFailure("Condition cancelled")));
-  conditions_.clear();
+  Command cmd;
+  cmd.set_command_type(enums::COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION);
+  auto* a = cmd.mutable_request_cancel_external_workflow_execution_command_attributes();
+  a->set_namespace_(info_.ns);
+  a->set_workflow_id(ch.workflow_id);
+  a->set_run_id(ch.run_id);
+  a->set_child_workflow_only(true);
+  pending_ext_cancels_[ch.workflow_id].push_back(nullptr);  // the child's result reports it
+  AddCommand(std::move(cmd), ch.workflow_id, "workflow_id=" + ch.workflow_id);
+}
+
+Future<void> WorkflowInstance::RequestCancelExternal(const std::string& wid, const std::string& rid) {
+  auto c = NewCompletion("cancellation of " + wid);
+  Command cmd;
+  cmd.set_command_type(enums::COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION);
+  auto* a = cmd.mutable_request_cancel_external_workflow_execution_command_attributes();
+  a->set_namespace_(info_.ns);
+  a->set_workflow_id(wid);
+  a->set_run_id(rid);
+  pending_ext_cancels_[wid].push_back(c);
+  AddCommand(std::move(cmd), wid, "workflow_id=" + wid);
+  return Future<void>(c);
+}
+
+Future<Payloads> WorkflowInstance::ScheduleLocalActivity(const std::string& type, const LocalActivityOptions& o,
+                                                         const Payloads& args) {
+  int64_t seq = ++la_seq_;
+  auto c = NewCompletion("local activity " + type + " (seq " + std::to_string(seq) + ")");
+  auto scope = o.scope ? o.scope.state() : root_scope_;
+  if (scope->cancelled) {
+    c->Reject(std::make_exception_ptr(
+        ActivityFailure("Local activity cancelled", std::make_shared<CanceledFailure>("Activity cancelled"))));
+    return Future<Payloads>(c);
+  }
+  pending_las_.push_back(LocalActivity{c, seq, type, o, args});
+  scope->Add(c, [c] {
+    c->Reject(std::make_exception_ptr(
+        ActivityFailure("Local activity cancelled", std::make_shared<CanceledFailure>("Activity cancelled"))));
+  });
+  return Future<Payloads>(c);
+}
+
+// Runs (live) or reads from markers (replay) the local activities the workflow is waiting on,
+// each followed by the workflow's next steps, until none is pending. Each outcome becomes a
+// LocalActivity marker.
+void WorkflowInstance::ResolveLocalActivities(bool live) {
+  while (!pending_las_.empty()) {
+    LocalActivity la = std::move(pending_las_.front());
+    pending_las_.pop_front();
+    if (la.c->done) continue;  // cancelled before it ran: no marker
+    const std::string id = std::to_string(la.seq);
+    Payloads result;
+    std::shared_ptr<TemporalFailure> failure;
+    int attempts = 1;
+    if (!live) {
+      auto it = segment_local_activities_.find(la.seq);
+      if (it == segment_local_activities_.end()) {
+        nondeterminism_ = "nondeterminism: local activity " + la.type + " (seq " + id + ") has no marker in the history";
+        return;
+      }
+      const auto& m = it->second.marker_recorded_event_attributes();
+      auto t = m.details().find("activity_type");
+      if (t != m.details().end() && FirstPayload<std::string>(t->second) != la.type) {
+        nondeterminism_ = "nondeterminism: history event " + std::to_string(it->second.event_id()) +
+                          " MarkerRecorded(marker=LocalActivity|" + id + ", activity_type=" +
+                          FirstPayload<std::string>(t->second) + ") does not match the workflow's local activity " +
+                          la.type;
+        return;
+      }
+      if (m.has_failure()) {
+        failure = FromFailureProto(m.failure());
+      } else {
+        auto r = m.details().find("result");
+        if (r != m.details().end()) result = r->second;
+      }
+      auto n = m.details().find("attempts");
+      if (n != m.details().end()) attempts = FirstPayload<int>(n->second);
+    } else {
+      if (!la_runner_) throw WorkflowTaskError("local activities need a worker (no runner)");
+      try {
+        result = la_runner_(la.type, la.opts, la.args, id, info_, &attempts);
+      } catch (...) {
+        auto err = std::current_exception();
+        failure = FromFailureProto(ToFailureProto(err));
+      }
+    }
+    Command cmd;
+    cmd.set_command_type(enums::COMMAND_TYPE_RECORD_MARKER);
+    auto* m = cmd.mutable_record_marker_command_attributes();
+    m->set_marker_name("LocalActivity");
+    (*m->mutable_details())["seq"] = ToPayloads(la.seq);
+    (*m->mutable_details())["activity_type"] = ToPayloads(la.type);
+    (*m->mutable_details())["attempts"] = ToPayloads(attempts);
+    if (failure) {
+      *m->mutable_failure() = ToFailureProto(*failure);
+    } else {
+      (*m->mutable_details())["result"] = result;
+    }
+    // Not expected in order (see MatchCommandEvent): sent, never matched.
+    commands_.push_back(std::move(cmd));
+    command_keys_.emplace_back(enums::COMMAND_TYPE_RECORD_MARKER, "LocalActivity|" + id);
+    if (failure) {
+      ActivityFailure f("Local activity failed", failure);
+      f.activity_type = la.type;
+      f.activity_id = id;
+      f.identity = identity_;
+      la.c->Reject(std::make_exception_ptr(f));
+    } else {
+      la.c->Resolve(result);
+    }
+    RunReady();
+  }
 }
 
 void WorkflowInstance::CancelTimer(const std::string& timer_id) {
@@ -710,7 +972,8 @@ Future<Payloads> WorkflowInstance::ScheduleActivity(const std::string& type, con
   int64_t seq = next_seq_++;
   std::string id = o.activity_id.empty() ? std::to_string(seq) : o.activity_id;
   auto c = NewCompletion("activity " + type + " (id " + id + ")");
-  if (o.cancellable && cancel_requested_) {
+  auto scope = o.scope ? o.scope.state() : (o.cancellable ? root_scope_ : nullptr);
+  if (scope && scope->cancelled) {
     c->Reject(std::make_exception_ptr(
         ActivityFailure("Activity task cancelled", std::make_shared<CanceledFailure>("Activity cancelled"))));
     return Future<Payloads>(c);
@@ -731,14 +994,16 @@ Future<Payloads> WorkflowInstance::ScheduleActivity(const std::string& type, con
   if (o.heartbeat.count() > 0) *a->mutable_heartbeat_timeout() = ToProtoDuration(o.heartbeat);
   if (o.retry_policy) *a->mutable_retry_policy() = o.retry_policy->ToProto();
   AddCommand(std::move(cmd), id + "|" + type, "activity_id=" + id + ", activity_type=" + type);
-  activities_[id] = Activity{c, type, id, o.cancellable, 0};
+  activities_[id] = Activity{c, type, id, o.cancellable, 0, o.cancellation_type};
+  if (scope) scope->Add(c, [this, id] { CancelActivity(id); });
   return Future<Payloads>(c);
 }
 
-Future<void> WorkflowInstance::StartTimer(std::chrono::milliseconds d) {
+Future<void> WorkflowInstance::StartTimer(std::chrono::milliseconds d, std::shared_ptr<ScopeState> scope) {
   std::string id = std::to_string(next_seq_++);
   auto c = NewCompletion("timer " + id + " (" + std::to_string(d.count()) + " ms)");
-  if (cancel_requested_) {
+  if (!scope) scope = root_scope_;
+  if (scope->cancelled) {
     c->Reject(std::make_exception_ptr(CanceledFailure("Timer cancelled")));
     return Future<void>(c);
   }
@@ -749,6 +1014,15 @@ Future<void> WorkflowInstance::StartTimer(std::chrono::milliseconds d) {
   *cmd.mutable_start_timer_command_attributes()->mutable_start_to_fire_timeout() = ToProtoDuration(d);
   AddCommand(std::move(cmd), id, "timer_id=" + id);
   timers_[id] = c;
+  scope->Add(c, [this, id] {
+    auto it = timers_.find(id);
+    if (it == timers_.end()) return;
+    auto tc = it->second;
+    // A timer started in this activation is simply not started.
+    if (RemoveUnsentCommand(enums::COMMAND_TYPE_START_TIMER, id)) timers_.erase(it);
+    else CancelTimer(id);
+    tc->Reject(std::make_exception_ptr(CanceledFailure("Timer cancelled")));
+  });
   return Future<void>(c);
 }
 
@@ -765,7 +1039,7 @@ Future<bool> WorkflowInstance::AddCondition(std::function<bool()> pred, std::opt
   Cond cond{std::move(pred), c, ""};
   if (timeout) {
     cond.timer_id = std::to_string(next_seq_);
-    StartTimer(*timeout);
+    StartTimer(*timeout, nullptr);
   }
   conditions_.push_back(std::move(cond));
   return Future<bool>(c);
@@ -885,7 +1159,11 @@ ChildWorkflowHandle WorkflowInstance::StartChild(const std::string& type, const 
   a->set_parent_close_policy(o.parent_close_policy);
   AddCommand(std::move(cmd), wid + "|" + type, "workflow_id=" + wid + ", workflow_type=" + type);
   children_[wid] = ch;
-  return ChildWorkflowHandle{wid, Future<std::string>(ch.started), Future<Payloads>(ch.result)};
+  auto scope = o.scope ? o.scope.state() : root_scope_;
+  scope->Add(ch.result, [this, wid] { CancelChild(wid); });
+  if (scope->cancelled) CancelChild(wid);
+  return ChildWorkflowHandle{wid, Future<std::string>(ch.started), Future<Payloads>(ch.result),
+                             [this, wid] { CancelChild(wid); }};
 }
 
 Future<void> WorkflowInstance::SignalExternal(const std::string& wid, const std::string& rid, const std::string& name,
@@ -955,8 +1233,42 @@ void WorkflowInstance::Spawn(Task<void> t) {
   Ready(h);
 }
 
+void WorkflowInstance::UpsertSearchAttributes(const std::map<std::string, Payload>& attributes) {
+  if (attributes.empty()) return;
+  Command cmd;
+  cmd.set_command_type(enums::COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
+  auto* f = cmd.mutable_upsert_workflow_search_attributes_command_attributes()->mutable_search_attributes()->mutable_indexed_fields();
+  for (const auto& [k, v] : attributes) (*f)[k] = v;
+  MergeFields(attributes, &info_.search_attributes);
+  std::string key = FieldNames(attributes);
+  AddCommand(std::move(cmd), key, "search_attributes=" + key);
+}
+
+void WorkflowInstance::UpsertMemo(const std::map<std::string, Payload>& fields) {
+  if (fields.empty()) return;
+  Command cmd;
+  cmd.set_command_type(enums::COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES);
+  auto* f = cmd.mutable_modify_workflow_properties_command_attributes()->mutable_upserted_memo()->mutable_fields();
+  for (const auto& [k, v] : fields) (*f)[k] = v;
+  MergeFields(fields, &info_.memo);
+  std::string key = FieldNames(fields);
+  AddCommand(std::move(cmd), key, "memo=" + key);
+}
+
 Payloads WorkflowInstance::AnswerQuery(const std::string& name, const Payloads& args) {
   if (name == "__stack_trace") return ToPayloads(StackTrace());
+  if (name == "__temporal_workflow_metadata") {
+    temporal::api::sdk::v1::WorkflowMetadata md;
+    auto* d = md.mutable_definition();
+    d->set_type(info_.workflow_type);
+    std::set<std::string> qs{"__stack_trace", "__temporal_workflow_metadata"};
+    for (const auto& [n, h] : queries_) qs.insert(n);
+    for (const auto& n : qs) d->add_query_definitions()->set_name(n);
+    for (const auto& [n, h] : signals_) d->add_signal_definitions()->set_name(n);  // std::map: sorted
+    for (const auto& [n, u] : updates_) d->add_update_definitions()->set_name(n);
+    md.set_current_details(current_details_);
+    return ToPayloads(md);
+  }
   auto it = queries_.find(name);
   if (it == queries_.end()) {
     std::string known;

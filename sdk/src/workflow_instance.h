@@ -31,6 +31,22 @@ class WorkflowTaskError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The state behind a CancellationScope: callbacks cancelling the work started in it.
+struct ScopeState {
+  bool cancelled = false;
+  std::vector<std::pair<std::weak_ptr<Completion>, std::function<void()>>> on_cancel;
+  std::vector<std::weak_ptr<ScopeState>> children;
+  // Registers `cancel` for the work whose outcome is `c` (skipped once `c` is done).
+  void Add(const std::shared_ptr<Completion>& c, std::function<void()> cancel);
+  void Cancel();
+};
+
+// Runs a local activity in the worker (all its attempts); returns the result or throws the
+// last attempt's error.
+using LocalActivityRunner = std::function<Payloads(const std::string& type, const LocalActivityOptions& opts,
+                                                   const Payloads& args, const std::string& activity_id,
+                                                   const WorkflowInfo& info, int* attempts)>;
+
 struct TaskOutput {
   std::vector<Command> commands;
   std::vector<ProtocolMessage> messages;
@@ -53,6 +69,9 @@ class WorkflowInstance : public Scheduler {
   void Replay(const std::vector<HistoryEvent>& events);
 
   void Ready(std::coroutine_handle<> h) override { ready_.push_back(h); }
+  void SetLocalActivityRunner(LocalActivityRunner r) { la_runner_ = std::move(r); }
+  // The workflow issued its closing command (complete, fail, cancel, continue-as-new).
+  bool closed() const { return closed_; }
 
   // WorkflowContext operations.
   const WorkflowInfo& info() const { return info_; }
@@ -64,7 +83,14 @@ class WorkflowInstance : public Scheduler {
   std::chrono::system_clock::time_point now() const { return now_; }
   bool replaying() const { return replaying_; }
   Future<Payloads> ScheduleActivity(const std::string& type, const ActivityOptions& o, const Payloads& args);
-  Future<void> StartTimer(std::chrono::milliseconds d);
+  Future<void> StartTimer(std::chrono::milliseconds d, std::shared_ptr<ScopeState> scope);
+  Future<Payloads> ScheduleLocalActivity(const std::string& type, const LocalActivityOptions& o, const Payloads& args);
+  Future<void> RequestCancelExternal(const std::string& wid, const std::string& rid);
+  const std::shared_ptr<ScopeState>& root_scope() const { return root_scope_; }
+  CancellationScope NewScope(const std::shared_ptr<ScopeState>& parent);
+  void UpsertSearchAttributes(const std::map<std::string, Payload>& attributes);
+  void UpsertMemo(const std::map<std::string, Payload>& fields);
+  void SetCurrentDetails(const std::string& details) { current_details_ = details; }
   Future<bool> AddCondition(std::function<bool()> pred, std::optional<std::chrono::milliseconds> timeout);
   void SetSignalHandler(const std::string& name, std::function<void(const Payloads&)> h);
   void SetQueryHandler(const std::string& name, std::function<Payloads(const Payloads&)> h) { queries_[name] = std::move(h); }
@@ -90,10 +116,19 @@ class WorkflowInstance : public Scheduler {
     std::string type, id;
     bool cancellable = true;
     int64_t scheduled_event_id = 0;
+    ActivityCancellationType cancellation_type = ActivityCancellationType::kTryCancel;
+  };
+  struct LocalActivity {
+    std::shared_ptr<Completion> c;
+    int64_t seq;
+    std::string type;
+    LocalActivityOptions opts;
+    Payloads args;
   };
   struct Child {
     std::shared_ptr<Completion> started, result;
-    std::string workflow_id, type, ns;
+    std::string workflow_id, type, ns, run_id;
+    bool cancel_requested = false;
   };
   struct Cond {
     std::function<bool()> pred;
@@ -116,6 +151,10 @@ class WorkflowInstance : public Scheduler {
   void DeliverUpdate(const temporal::api::update::v1::Request& req, const std::string& message_id,
                      int64_t sequencing_event_id, bool live);
   void CancelTimer(const std::string& timer_id);
+  void CancelActivity(const std::string& id);
+  void CancelChild(const std::string& workflow_id);
+  bool RemoveUnsentCommand(temporal::api::enums::v1::CommandType type, const std::string& key);
+  void ResolveLocalActivities(bool live);
   void HandleCancelRequest();
   Payloads AnswerQuery(const std::string& name, const Payloads& args);
   std::string StackTrace() const;
@@ -133,6 +172,7 @@ class WorkflowInstance : public Scheduler {
   std::exception_ptr spawned_error_;
 
   std::vector<Command> commands_;
+  std::vector<std::pair<temporal::api::enums::v1::CommandType, std::string>> command_keys_;  // parallel to commands_
   std::vector<ProtocolMessage> messages_;
   std::deque<Expected> expected_;
   std::string nondeterminism_;
@@ -164,6 +204,14 @@ class WorkflowInstance : public Scheduler {
   int64_t side_effect_seq_ = 0;
   bool cancel_requested_ = false;
   std::shared_ptr<Completion> cancel_;
+  std::shared_ptr<ScopeState> root_scope_ = std::make_shared<ScopeState>();
+  LocalActivityRunner la_runner_;
+  std::string current_details_;
+  std::deque<LocalActivity> pending_las_;
+  std::map<int64_t, HistoryEvent> segment_local_activities_;  // local-activity markers of the replayed task
+  int64_t la_seq_ = 0;
+  std::map<std::string, std::deque<std::shared_ptr<Completion>>> pending_ext_cancels_;  // by workflow id
+  std::map<int64_t, std::shared_ptr<Completion>> initiated_to_cancel_;
   std::vector<std::weak_ptr<Completion>> all_;
 };
 

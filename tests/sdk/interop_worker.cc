@@ -1,6 +1,9 @@
 // A C++ SDK worker for the TypeScript interop test (tests/sdk/interop.test.js): serves workflows
 // on task queue "cpp-interop" against TEMPORAL_ADDRESS until SIGTERM. Prints "ready" once polling.
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "temporalite/sdk/sdk.h"
 
@@ -50,11 +53,55 @@ Task<int> CppMessages(WorkflowContext& ctx) {
   co_return *total;
 }
 
+// Called by a TS workflow.
+std::string CppShout(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s + "!";
+}
+
+// A C++ parent running a TS child workflow on the TS worker's queue.
+Task<std::string> CppParentOfTs(WorkflowContext& ctx, std::string name) {
+  ChildWorkflowOptions o;
+  o.task_queue = "ts-interop";
+  auto child = ctx.ExecuteChildWorkflow<std::string>("tsChild", o, name);
+  std::string r = co_await child;
+  co_return "C++ parent got: " + r;
+}
+
+// For the SIGKILL-restart test: each step appends its index to $SDK_INTEROP_SIDE_EFFECTS.
+int CppStep(int i) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const char* path = std::getenv("SDK_INTEROP_SIDE_EFFECTS");
+  if (path) {
+    std::ofstream f(path, std::ios::app);
+    f << i << "\n";
+    f.flush();
+  }
+  return i;
+}
+
+Task<int> CppSteps(WorkflowContext& ctx, int n) {
+  ActivityOptions o;
+  o.start_to_close = 3s;
+  o.retry_policy = RetryPolicy{.initial_interval = 100ms, .backoff_coefficient = 1.0, .maximum_attempts = 0};
+  int sum = 0;
+  for (int i = 0; i < n; ++i) {
+    auto step = ctx.ExecuteActivity<int>("cppStep", o, i);
+    sum += co_await step;
+  }
+  co_return sum;
+}
+
 }  // namespace
 
-int main() {
+// argv[1]: the task queue (default "cpp-interop").
+int main(int argc, char** argv) {
   auto client = Client::Connect(ClientOptions::FromEnvironment());
-  Worker worker(client, WorkerOptions{.task_queue = "cpp-interop"});
+  Worker worker(client, WorkerOptions{.task_queue = argc > 1 ? argv[1] : "cpp-interop"});
+  worker.RegisterActivity("cppShout", CppShout);
+  worker.RegisterActivity("cppStep", CppStep);
+  worker.RegisterWorkflow("CppParentOfTs", CppParentOfTs);
+  worker.RegisterWorkflow("CppSteps", CppSteps);
   worker.RegisterWorkflow("CppGreet", CppGreet);
   worker.RegisterWorkflow("CppFail", CppFail);
   worker.RegisterWorkflow("CppCallsFailingTs", CppCallsFailingTs);

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "temporal/api/schedule/v1/message.pb.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
 #include "temporalite/sdk/failure.h"
 #include "temporalite/sdk/payload.h"
@@ -192,6 +193,37 @@ class Client : public std::enable_shared_from_this<Client> {
     return WorkflowHandle(shared_from_this(), workflow_id, run_id);
   }
   // Visibility: every matching execution (pages followed), and the count.
+  // Update-with-start: starts the workflow (or, by opts.id_conflict_policy, default
+  // USE_EXISTING, uses the running one) and sends it an update in one request. Waits for the
+  // update's result (`*update_result`); throws WorkflowUpdateFailedError if it failed.
+  WorkflowHandle UpdateWithStartPayloads(const std::string& workflow_type, const StartWorkflowOptions& opts,
+                                         const Payloads& args, const std::string& update_name,
+                                         const Payloads& update_args, Payloads* update_result,
+                                         std::string update_id = "");
+
+  // Schedules (temporal.api.schedule.v1 protos). MakeStartWorkflowAction builds the usual action.
+  temporal::api::schedule::v1::ScheduleAction MakeStartWorkflowAction(const std::string& workflow_type,
+                                                                      const StartWorkflowOptions& opts,
+                                                                      const Payloads& args = {}) const;
+  void CreateSchedule(const std::string& schedule_id, const temporal::api::schedule::v1::Schedule& schedule,
+                      bool trigger_immediately = false);
+  wsv1::DescribeScheduleResponse DescribeSchedule(const std::string& schedule_id);
+  // Replaces the schedule's definition.
+  void UpdateSchedule(const std::string& schedule_id, const temporal::api::schedule::v1::Schedule& schedule);
+  void PauseSchedule(const std::string& schedule_id, const std::string& note = "");
+  void UnpauseSchedule(const std::string& schedule_id, const std::string& note = "");
+  // Runs the action now.
+  void TriggerSchedule(const std::string& schedule_id,
+                       temporal::api::enums::v1::ScheduleOverlapPolicy overlap =
+                           temporal::api::enums::v1::SCHEDULE_OVERLAP_POLICY_ALLOW_ALL);
+  // Runs the actions the schedule would have taken between `start` and `end`.
+  void BackfillSchedule(const std::string& schedule_id, std::chrono::system_clock::time_point start,
+                        std::chrono::system_clock::time_point end,
+                        temporal::api::enums::v1::ScheduleOverlapPolicy overlap =
+                            temporal::api::enums::v1::SCHEDULE_OVERLAP_POLICY_ALLOW_ALL);
+  void DeleteSchedule(const std::string& schedule_id);
+  std::vector<temporal::api::schedule::v1::ScheduleListEntry> ListSchedules();
+
   std::vector<temporal::api::workflow::v1::WorkflowExecutionInfo> List(const std::string& query = "");
   int64_t Count(const std::string& query = "");
 

@@ -28,6 +28,10 @@
 
 namespace temporalite::sdk {
 
+namespace internal {
+class WorkflowCache;
+}
+
 struct WorkerOptions {
   std::string task_queue;  // REQUIRED
   int max_concurrent_activities = 100;
@@ -36,6 +40,23 @@ struct WorkerOptions {
   std::string identity;  // default: the client's
   // Shutdown waits this long for running activities, then cancels them (IsCancelled()).
   std::chrono::milliseconds graceful_shutdown_timeout{10000};
+  // Sticky cache: up to this many running workflow instances stay in memory between workflow
+  // tasks (least recently used evicted first); the server then sends their next tasks to this
+  // worker's sticky queue with only the new events. 0 disables it (every task replays the run).
+  int max_cached_workflows = 1000;
+  // How long the server keeps a task on the sticky queue before giving it to any worker.
+  std::chrono::milliseconds sticky_schedule_to_start_timeout{5000};
+};
+
+// Counters of a worker's workflow-task processing (for monitoring and tests).
+struct WorkerStats {
+  int64_t workflow_tasks = 0;     // workflow tasks run (legacy query tasks excluded)
+  int64_t sticky_hits = 0;        // tasks applied to a cached instance: only the new events
+  int64_t full_replays = 0;       // tasks that replayed the run from its first event
+  int64_t history_fetches = 0;    // sticky tasks not in the cache: full history fetched
+  int64_t evictions = 0;          // cached instances dropped (cache full, failure, full history)
+  int64_t events_applied = 0;     // history events fed to workflow instances
+  int64_t cached_workflows = 0;   // instances in the cache now
 };
 
 class Worker {
@@ -62,18 +83,32 @@ class Worker {
   void RunUntilSignal();
 
   const WorkerOptions& options() const { return options_; }
+  WorkerStats stats() const;
+  // This worker's sticky task queue ("" when the cache is disabled).
+  const std::string& sticky_task_queue() const { return sticky_queue_; }
 
  private:
-  void WorkflowPollLoop();
+  void WorkflowPollLoop(bool sticky);
+  std::vector<HistoryEvent> FullHistory(const wsv1::PollWorkflowTaskQueueResponse& task);
   void ActivityPollLoop();
   void ActivityThreadLoop();
   void HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task);
   void RunActivity(const wsv1::PollActivityTaskQueueResponse& task);
+  Payloads RunLocalActivity(const std::string& type, const LocalActivityOptions& opts, const Payloads& args,
+                            const std::string& activity_id, const WorkflowInfo& info, int* attempts);
 
   std::shared_ptr<Client> client_;
   WorkerOptions options_;
   std::map<std::string, internal::WorkflowFn> workflows_;
   std::map<std::string, internal::ActivityFn> activities_;
+
+  std::unique_ptr<internal::WorkflowCache> cache_;
+  std::string sticky_queue_;
+  // Workflow tasks run at once (normal and sticky pollers share max_concurrent_workflow_tasks).
+  std::mutex wft_mu_;
+  std::condition_variable wft_cv_;
+  int wft_free_ = 0;
+  std::atomic<int64_t> n_tasks_{0}, n_hits_{0}, n_full_{0}, n_fetches_{0}, n_evictions_{0}, n_events_{0};
 
   std::atomic<bool> stopping_{false};
   bool started_ = false;

@@ -28,7 +28,33 @@ namespace temporalite::sdk {
 
 namespace internal {
 class WorkflowInstance;
+struct ScopeState;
 }
+
+// A cancellation scope: activities, timers, local activities and child workflows started with
+// it are cancelled when it is (each by its cancellation type). Made by
+// WorkflowContext::NewCancellationScope (also cancelled by the workflow's cancellation, or by
+// its parent scope) or NewDetachedCancellationScope (only by Cancel(): for cleanup work).
+// Workflow-thread only.
+class CancellationScope {
+ public:
+  CancellationScope() = default;  // empty: "the workflow's scope"
+  explicit CancellationScope(std::shared_ptr<internal::ScopeState> s) : s_(std::move(s)) {}
+  void Cancel();
+  bool IsCancelled() const;
+  explicit operator bool() const { return s_ != nullptr; }
+  const std::shared_ptr<internal::ScopeState>& state() const { return s_; }
+
+ private:
+  std::shared_ptr<internal::ScopeState> s_;
+};
+
+// What cancelling a started activity does (as in the other Temporal SDKs).
+enum class ActivityCancellationType {
+  kTryCancel,                  // request cancellation, fail the activity's future at once
+  kWaitCancellationCompleted,  // request cancellation, wait for the activity to acknowledge it
+  kAbandon,                    // fail the future at once; the activity is not told
+};
 
 struct ActivityOptions {
   std::string task_queue;  // default: the workflow's task queue
@@ -37,6 +63,18 @@ struct ActivityOptions {
   std::string activity_id;  // default: the activity's sequence number
   // false: a workflow cancellation request does not cancel this activity (for cleanup work).
   bool cancellable = true;
+  ActivityCancellationType cancellation_type = ActivityCancellationType::kTryCancel;
+  CancellationScope scope;  // empty: the workflow's scope (if cancellable)
+};
+
+// A local activity runs in the workflow's worker during the workflow task (no activity task
+// round trip); its outcome is recorded as a marker and replay reads the marker. Retried in the
+// worker by `retry_policy`; all attempts must end within `schedule_to_close` (default 5 s,
+// keep it below the workflow task timeout).
+struct LocalActivityOptions {
+  std::chrono::milliseconds start_to_close{0}, schedule_to_close{0};
+  std::optional<RetryPolicy> retry_policy;  // default: up to 3 attempts, 100 ms initial interval
+  CancellationScope scope;
 };
 
 struct ChildWorkflowOptions {
@@ -46,6 +84,7 @@ struct ChildWorkflowOptions {
   std::optional<RetryPolicy> retry_policy;
   temporal::api::enums::v1::ParentClosePolicy parent_close_policy =
       temporal::api::enums::v1::PARENT_CLOSE_POLICY_TERMINATE;
+  CancellationScope scope;  // empty: the workflow's scope
 };
 
 struct WorkflowInfo {
@@ -54,6 +93,8 @@ struct WorkflowInfo {
   std::string parent_workflow_id, parent_run_id;
   int attempt = 1;
   std::chrono::system_clock::time_point start_time;
+  // As given at start, then changed by UpsertSearchAttributes / UpsertMemo.
+  std::map<std::string, Payload> search_attributes, memo;
 };
 
 // Thrown by WorkflowContext::ContinueAsNew; the worker turns it into the command. Do not catch.
@@ -69,6 +110,12 @@ struct ChildWorkflowHandle {
   std::string workflow_id;
   Future<std::string> started;  // resolves to the child's run id, or throws
   Future<Payloads> result;      // the child's result; throws ChildWorkflowFailure
+  std::function<void()> cancel_fn;
+  // Requests the child's cancellation; `result` then throws ChildWorkflowFailure(CanceledFailure)
+  // once the child is cancelled (a child not started yet is never started).
+  void Cancel() const {
+    if (cancel_fn) cancel_fn();
+  }
 };
 
 class WorkflowContext {
@@ -88,6 +135,22 @@ class WorkflowContext {
 
   // A durable timer. Throws CanceledFailure if the workflow is cancelled while sleeping.
   Future<void> Sleep(std::chrono::milliseconds d);
+  // The same, cancelled with `scope`.
+  Future<void> Sleep(std::chrono::milliseconds d, const CancellationScope& scope);
+
+  // A scope cancelled by Cancel(), by `parent` (default: the workflow's scope, so by the
+  // workflow's cancellation too).
+  CancellationScope NewCancellationScope();
+  CancellationScope NewCancellationScope(const CancellationScope& parent);
+  // A scope only Cancel() cancels: work in it survives the workflow's cancellation.
+  CancellationScope NewDetachedCancellationScope();
+
+  Future<Payloads> ExecuteLocalActivityPayloads(const std::string& type, const LocalActivityOptions& opts,
+                                                const Payloads& args);
+  template <class R = Payloads, class... A>
+  Future<R> ExecuteLocalActivity(const std::string& type, const LocalActivityOptions& opts, const A&... args) {
+    return Future<R>(ExecuteLocalActivityPayloads(type, opts, ToPayloads(args...)).completion());
+  }
   // Resolves true once `pred` holds (checked after every step of the workflow), or false when
   // `timeout` elapses first.
   Future<bool> Condition(std::function<bool()> pred, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
@@ -144,6 +207,27 @@ class WorkflowContext {
   Future<void> SignalExternalWorkflow(const std::string& workflow_id, const std::string& signal, const A&... args) {
     return SignalExternalWorkflowPayloads(workflow_id, "", signal, ToPayloads(args...));
   }
+
+  // Search attributes (registered on the server; a null value unsets one) and memo fields (a
+  // null value removes the key), recorded in the history; info() shows the new values.
+  void UpsertSearchAttributesPayloads(const std::map<std::string, Payload>& attributes);
+  template <class T>
+  void UpsertSearchAttribute(const std::string& name, const T& value) {
+    UpsertSearchAttributesPayloads({{name, ToPayload(value)}});
+  }
+  void UpsertMemoPayloads(const std::map<std::string, Payload>& fields);
+  template <class T>
+  void UpsertMemo(const std::string& key, const T& value) {
+    UpsertMemoPayloads({{key, ToPayload(value)}});
+  }
+  // Long-form text about the workflow's state, answered by the __temporal_workflow_metadata
+  // query (with the workflow's query, signal and update names) for UIs.
+  void SetCurrentDetails(const std::string& details);
+
+  // Requests the cancellation of another workflow (run_id empty: its current run). Resolves once
+  // the request is recorded in the target; throws ApplicationFailure
+  // (ExternalWorkflowExecutionNotFound) when there is no such workflow.
+  Future<void> RequestCancelExternalWorkflow(const std::string& workflow_id, const std::string& run_id = "");
 
   // Ends this run and starts a new one with `args` (throws ContinueAsNewError).
   template <class... A>
