@@ -112,7 +112,9 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   st.clear_sticky_task_queue();
   ex.activity_ids.clear();
   open_by_workflow_id_.erase(ex.workflow_key());
-  if (!ex.admitted_updates.empty()) SettleUpdatesAfterTaskLocked(txn, ex, false);  // fail them: run closed
+  // Fail the run's unfinished updates, accepted ones included (they are no longer in
+  // `admitted_updates`): their waiters get AcceptedUpdateCompletedWorkflow now.
+  SettleUpdatesAfterTaskLocked(txn, ex, false);
   ex.visibility_dirty = true;
   txn.Touch(&ex);
   txn.closed_runs.push_back(st.run_id());
