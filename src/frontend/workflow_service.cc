@@ -20,20 +20,20 @@ Reactor* Unary(grpc::CallbackServerContext* ctx, F&& call) {
 }
 
 // A long poll: holds no thread while waiting; a client cancel ends the poll in the engine.
+template <typename Resp>
 class PollReactor final : public grpc::ServerUnaryReactor {
  public:
-  PollReactor(history::Engine& engine, void* response) : engine_(engine) {
-    waiter_ = std::make_shared<matching::PollWaiter>();
-    waiter_->response = response;
+  PollReactor(history::Engine& engine, Resp* response)
+      : engine_(engine), waiter_(std::make_shared<matching::PollWaiter<Resp>>(response)) {
     waiter_->finish = [this](const Status& s) { Finish(ToGrpc(s)); };
   }
-  std::shared_ptr<matching::PollWaiter> waiter() const { return waiter_; }
+  std::shared_ptr<matching::PollWaiter<Resp>> waiter() const { return waiter_; }
   void OnCancel() override { engine_.CancelPoll(waiter_); }
   void OnDone() override { delete this; }
 
  private:
   history::Engine& engine_;
-  std::shared_ptr<matching::PollWaiter> waiter_;
+  std::shared_ptr<matching::PollWaiter<Resp>> waiter_;
 };
 
 }  // namespace

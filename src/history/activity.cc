@@ -18,19 +18,13 @@ namespace fv1 = ::temporal::api::failure::v1;
 
 void Engine::DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai) {
   matching::QueueKey key{ex.st.namespace_id(), ai.task_queue(), matching::TaskType::kActivity};
-  auto& q = queues_.Get(key);
   ai.set_dispatched(true);
-  q.added.Add(clock_.Now());
-  if (auto poller = matching::TaskQueues::PopPoller(q)) {
-    q.dispatched.Add(clock_.Now());
+  if (auto poller = activity_queues_.Offer(key, {ex.st.run_id(), ai.scheduled_event_id(), ai.attempt(), {}}, clock_.Now())) {
     StartActivityLocked(txn, ex, ai, poller);
-    return;
   }
-  q.backlog.push_back({ex.st.run_id(), ai.scheduled_event_id(), ai.attempt(), {}});
 }
 
-void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai,
-                                 const std::shared_ptr<matching::PollWaiter>& waiter) {
+void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai, const ActivityPoller& waiter) {
   txn.Touch(&ex);
   const TimePoint now = clock_.Now();
   ai.set_started(true);
@@ -41,7 +35,7 @@ void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& a
   ai.clear_last_heartbeat_time();
   const auto& st = ex.st;
   const auto& sched = ex.events.at(static_cast<size_t>(ai.scheduled_event_id() - 1)).activity_task_scheduled_event_attributes();
-  auto* resp = static_cast<wsv1::PollActivityTaskQueueResponse*>(waiter->response);
+  wsv1::PollActivityTaskQueueResponse* resp = waiter->response;
   state::TaskToken tok;
   tok.set_kind(state::TaskToken::ACTIVITY_TASK);
   tok.set_namespace_id(st.namespace_id());
@@ -84,23 +78,8 @@ std::pair<Execution*, state::ActivityInfo*> Engine::LiveActivityTaskLocked(const
   return {it->second.get(), &ai->second};
 }
 
-bool Engine::TryMatchActivityPollLocked(Txn& txn, const matching::QueueKey& key,
-                                        const std::shared_ptr<matching::PollWaiter>& waiter) {
-  auto& q = queues_.Get(key);
-  while (!q.backlog.empty()) {
-    matching::PendingTask t = q.backlog.front();
-    q.backlog.pop_front();
-    auto [ex, ai] = LiveActivityTaskLocked(t);
-    if (!ai) continue;  // stale: started, retried or closed meanwhile
-    q.dispatched.Add(clock_.Now());
-    StartActivityLocked(txn, *ex, *ai, waiter);
-    return true;
-  }
-  return false;
-}
-
-void Engine::PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req,
-                                   std::shared_ptr<matching::PollWaiter> waiter, Duration max_wait) {
+void Engine::PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req, ActivityPoller waiter,
+                                   Duration max_wait) {
   std::unique_lock<std::mutex> l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
   Status s = ns.ok() ? CheckId(req.task_queue().name(), "TaskQueue") : ns.status();
@@ -110,17 +89,18 @@ void Engine::PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req
     return waiter->finish(s);
   }
   matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(), matching::TaskType::kActivity};
-  auto& q = queues_.Get(key);
-  q.last_poll_time = clock_.Now();
   double rps = req.task_queue_metadata().has_max_tasks_per_second() ? req.task_queue_metadata().max_tasks_per_second().value() : 0;
-  q.recent_pollers[req.identity()] = {req.identity(), q.last_poll_time, rps};
-  waiter->identity = req.identity();
   Txn txn;
-  if (TryMatchActivityPollLocked(txn, key, waiter)) {
+  auto take = [&](const matching::PendingTask& t) {
+    auto [ex, ai] = LiveActivityTaskLocked(t);
+    if (!ai) return false;  // stale: started, retried or closed meanwhile
+    StartActivityLocked(txn, *ex, *ai, waiter);
+    return true;
+  };
+  if (activity_queues_.Poll(key, waiter, {req.identity(), {}, rps}, false, clock_.Now(), take)) {
     CommitLocked(txn, nullptr);
     return;
   }
-  q.pollers.push_back(waiter);
   ArmPollTimeoutLocked(waiter, max_wait, key);
 }
 

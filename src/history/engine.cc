@@ -681,12 +681,14 @@ size_t Engine::OpenWorkflowCount() {
 std::vector<Engine::TaskQueueGauge> Engine::TaskQueueGauges() {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<TaskQueueGauge> out;
-  for (const auto& [key, q] : queues_.all()) {
-    if (q.sticky) continue;
+  auto add = [&](const matching::QueueKey& key, const matching::QueueState& q, size_t pollers) {
+    if (q.sticky) return;
     auto ns = namespace_names_.find(key.namespace_id);
     out.push_back({ns == namespace_names_.end() ? key.namespace_id : ns->second, key.name,
-                   key.type == matching::TaskType::kActivity, q.backlog.size(), q.pollers.size()});
-  }
+                   key.type == matching::TaskType::kActivity, q.backlog.size(), pollers});
+  };
+  for (const auto& [key, q] : workflow_queues_.all()) add(key, q, q.pollers.size());
+  for (const auto& [key, q] : activity_queues_.all()) add(key, q, q.pollers.size());
   return out;
 }
 

@@ -76,6 +76,12 @@ struct CommandPlan;  // history/commands.h
 
 class Engine {
  public:
+  // A waiting RPC and its response message (matching/task_queues.h); the frontend creates it.
+  template <typename Resp>
+  using Waiting = std::shared_ptr<matching::PollWaiter<Resp>>;
+  using WorkflowPoller = Waiting<wsv1::PollWorkflowTaskQueueResponse>;
+  using ActivityPoller = Waiting<wsv1::PollActivityTaskQueueResponse>;
+
   Engine(persistence::Store& store, const Clock& clock, TimerService& timers, EngineOptions options);
   ~Engine();
   Engine(const Engine&) = delete;
@@ -152,8 +158,7 @@ class Engine {
   void RetentionSweep(std::function<void(int64_t deleted)> done);
 
   // Workflow tasks. `max_wait` bounds the long poll (the frontend derives it from the deadline).
-  void PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req,
-                             std::shared_ptr<matching::PollWaiter> waiter, Duration max_wait);
+  void PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req, WorkflowPoller waiter, Duration max_wait);
   void RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskCompletedRequest& req,
                                     wsv1::RespondWorkflowTaskCompletedResponse* resp, Done done);
   void RespondWorkflowTaskFailed(const wsv1::RespondWorkflowTaskFailedRequest& req, Done done);
@@ -164,8 +169,7 @@ class Engine {
                          Done done);
 
   // Activities.
-  void PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req,
-                             std::shared_ptr<matching::PollWaiter> waiter, Duration max_wait);
+  void PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req, ActivityPoller waiter, Duration max_wait);
   void RespondActivityTaskCompleted(const wsv1::RespondActivityTaskCompletedRequest& req, Done done);
   void RespondActivityTaskCompletedById(const wsv1::RespondActivityTaskCompletedByIdRequest& req, Done done);
   void RespondActivityTaskFailed(const wsv1::RespondActivityTaskFailedRequest& req, Done done);
@@ -177,21 +181,23 @@ class Engine {
   void RecordActivityTaskHeartbeatById(const wsv1::RecordActivityTaskHeartbeatByIdRequest& req,
                                        wsv1::RecordActivityTaskHeartbeatByIdResponse* resp, Done done);
 
-  // Queries. `waiter->response` is the QueryWorkflowResponse; `waiter->finish` ends the RPC.
-  void QueryWorkflow(const wsv1::QueryWorkflowRequest& req, std::shared_ptr<matching::PollWaiter> waiter);
+  // Queries. `waiter->finish` ends the RPC.
+  void QueryWorkflow(const wsv1::QueryWorkflowRequest& req, Waiting<wsv1::QueryWorkflowResponse> waiter);
   void RespondQueryTaskCompleted(const wsv1::RespondQueryTaskCompletedRequest& req, Done done);
 
-  // Updates (update.cc). `waiter->response` is the RPC's response message.
-  void UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest& req, std::shared_ptr<matching::PollWaiter> waiter);
+  // Updates (update.cc).
+  void UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest& req,
+                               Waiting<wsv1::UpdateWorkflowExecutionResponse> waiter);
   void PollWorkflowExecutionUpdate(const wsv1::PollWorkflowExecutionUpdateRequest& req,
-                                   std::shared_ptr<matching::PollWaiter> waiter);
+                                   Waiting<wsv1::PollWorkflowExecutionUpdateResponse> waiter);
   // Update-with-start: operations [StartWorkflow, UpdateWorkflow].
-  void ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req, std::shared_ptr<matching::PollWaiter> waiter);
+  void ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req,
+                             Waiting<wsv1::ExecuteMultiOperationResponse> waiter);
 
   struct UpdateState;
   using UpdateFill = std::function<void(const UpdateState&, const temporal::api::common::v1::WorkflowExecution&)>;
   struct UpdateWaiter {
-    std::shared_ptr<matching::PollWaiter> waiter;
+    std::shared_ptr<matching::Waiter> waiter;  // `fill` writes its response
     int stage = 0;  // UpdateWorkflowExecutionLifecycleStage wanted
     UpdateFill fill;
     temporal::api::common::v1::WorkflowExecution execution;
@@ -208,7 +214,7 @@ class Engine {
   };
 
   // Ends a waiting poll (or query) whose RPC was cancelled. No-op if it already completed.
-  void CancelPoll(const std::shared_ptr<matching::PollWaiter>& waiter);
+  void CancelPoll(const std::shared_ptr<matching::Waiter>& waiter);
 
   const EngineOptions& options() const { return options_; }
 
@@ -342,7 +348,7 @@ class Engine {
     std::string id;
     std::string run_id;
     temporal::api::query::v1::WorkflowQuery query;
-    std::shared_ptr<matching::PollWaiter> waiter;
+    Waiting<wsv1::QueryWorkflowResponse> waiter;
     int64_t delivered_in_wft = 0;  // started event id of the workflow task carrying it
     bool legacy = false;           // dispatched as a legacy query task
     // A closed run is not in memory: its history and identity travel with the query.
@@ -361,10 +367,10 @@ class Engine {
   // --- updates (update.cc) ---
   std::shared_ptr<UpdateState> FindOrRecoverUpdateLocked(const Execution& ex, const std::string& update_id);
   void WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution& ex, int wanted_stage,
-                           std::shared_ptr<matching::PollWaiter> waiter, UpdateFill fill);
+                           std::shared_ptr<matching::Waiter> waiter, UpdateFill fill);
   void AdvanceUpdateLocked(Txn& txn, UpdateState& u, int stage, const temporal::api::update::v1::Outcome* outcome);
   void RegisterUpdateLocked(Txn& txn, Execution& ex, const wsv1::UpdateWorkflowExecutionRequest& req,
-                            std::shared_ptr<matching::PollWaiter> waiter, UpdateFill fill, Status* error);
+                            std::shared_ptr<matching::Waiter> waiter, UpdateFill fill, Status* error);
   Status ValidateUpdateLocked(const wsv1::UpdateWorkflowExecutionRequest& req) const;
   void AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp);
   void ApplyProtocolMessageLocked(Txn& txn, Execution& ex, const temporal::api::protocol::v1::Message& m,
@@ -412,12 +418,12 @@ class Engine {
   // --- workflow tasks (workflow_task.cc) ---
   void ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex);
   void DispatchWorkflowTaskLocked(Txn& txn, Execution& ex);
-  void StartWorkflowTaskLocked(Txn& txn, Execution& ex, const std::shared_ptr<matching::PollWaiter>& waiter,
-                               bool from_sticky);
+  void StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky);
   // The execution whose workflow task `t` still is (scheduled, unstarted, on `queue`), or null.
   Execution* LiveWorkflowTaskLocked(const matching::PendingTask& t, const std::string& queue);
-  bool TryMatchWorkflowPollLocked(Txn& txn, const matching::QueueKey& key,
-                                  const std::shared_ptr<matching::PollWaiter>& waiter);
+  // A poller takes backlog task `t` of `key` if it is still live; false: stale, dropped.
+  bool TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, const matching::PendingTask& t,
+                              const WorkflowPoller& waiter);
   // Writes WorkflowTaskFailed/TimedOut, flushes buffered events and schedules the next task
   // (unless the cause is FORCE_CLOSE_COMMAND or `terminate_after`, when the caller closes the run).
   void FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const temporal::api::failure::v1::Failure* failure,
@@ -435,12 +441,9 @@ class Engine {
 
   // --- activities (activity.cc) ---
   void DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai);
-  void StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai,
-                           const std::shared_ptr<matching::PollWaiter>& waiter);
+  void StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai, const ActivityPoller& waiter);
   // The activity attempt `t` still is (scheduled, unstarted) and its execution, or nulls.
   std::pair<Execution*, state::ActivityInfo*> LiveActivityTaskLocked(const matching::PendingTask& t);
-  bool TryMatchActivityPollLocked(Txn& txn, const matching::QueueKey& key,
-                                  const std::shared_ptr<matching::PollWaiter>& waiter);
   void ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& ai);
   void OnActivityTimer(std::string run_id, int64_t scheduled_id, int32_t attempt);
   // Records a final or retryable failure/timeout. Returns true if the activity will retry.
@@ -471,7 +474,7 @@ class Engine {
   void OnUserTimer(std::string run_id, std::string timer_id, int64_t started_event_id);
   void TerminateLocked(Txn& txn, Execution& ex, const std::string& reason,
                        const temporal::api::common::v1::Payloads* details, const std::string& identity);
-  void ArmPollTimeoutLocked(const std::shared_ptr<matching::PollWaiter>& waiter, Duration max_wait,
+  void ArmPollTimeoutLocked(const std::shared_ptr<matching::Waiter>& waiter, Duration max_wait,
                             matching::QueueKey key);
   void ReadHistoryPage(const std::string& run_id, const wsv1::GetWorkflowExecutionHistoryRequest& req,
                        int64_t first_event_id, wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed);
@@ -492,7 +495,9 @@ class Engine {
   std::unordered_map<std::string, std::shared_ptr<Execution>> runs_;   // GUARDED_BY(mu_)
   // namespace_id + '\n' + workflow_id -> run id of the open run.
   std::unordered_map<std::string, std::string> open_by_workflow_id_;  // GUARDED_BY(mu_)
-  matching::TaskQueues queues_;                                        // GUARDED_BY(mu_)
+  // Matching, one set of queues per task type (declared after options_: built from it).
+  matching::TaskQueues<wsv1::PollWorkflowTaskQueueResponse> workflow_queues_{options_.sticky_fallback};  // GUARDED_BY(mu_)
+  matching::TaskQueues<wsv1::PollActivityTaskQueueResponse> activity_queues_{options_.sticky_fallback};  // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::shared_ptr<PendingQuery>> queries_;  // by id; GUARDED_BY(mu_)
   std::unordered_map<std::string, std::shared_ptr<UpdateState>> updates_;   // run/update id; GUARDED_BY(mu_)
 

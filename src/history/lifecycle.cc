@@ -112,7 +112,9 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   st.clear_sticky_task_queue();
   ex.activity_ids.clear();
   open_by_workflow_id_.erase(ex.workflow_key());
-  if (!ex.admitted_updates.empty()) SettleUpdatesAfterTaskLocked(txn, ex, false);  // fail them: run closed
+  // Fail the run's unfinished updates, accepted ones included (they are no longer in
+  // `admitted_updates`): their waiters get AcceptedUpdateCompletedWorkflow now.
+  SettleUpdatesAfterTaskLocked(txn, ex, false);
   ex.visibility_dirty = true;
   txn.Touch(&ex);
   txn.closed_runs.push_back(st.run_id());
@@ -220,9 +222,9 @@ void Engine::DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest&
 // --------------------------------------------------------------------------------------------
 // Long polls
 
-void Engine::ArmPollTimeoutLocked(const std::shared_ptr<matching::PollWaiter>& waiter, Duration max_wait,
+void Engine::ArmPollTimeoutLocked(const std::shared_ptr<matching::Waiter>& waiter, Duration max_wait,
                                   matching::QueueKey key) {
-  std::weak_ptr<matching::PollWaiter> weak = waiter;
+  std::weak_ptr<matching::Waiter> weak = waiter;
   timers_.Schedule(clock_.Now() + max_wait, [this, weak, key] {
     auto w = weak.lock();
     if (!w) return;
@@ -230,13 +232,17 @@ void Engine::ArmPollTimeoutLocked(const std::shared_ptr<matching::PollWaiter>& w
       std::lock_guard<std::mutex> l(mu_);
       if (w->completed) return;
       w->completed = true;
-      if (auto* q = queues_.Find(key)) matching::TaskQueues::RemovePoller(*q, w.get());
+      if (key.type == matching::TaskType::kActivity) {
+        activity_queues_.Expire(key, w.get());
+      } else {
+        workflow_queues_.Expire(key, w.get());
+      }
     }
     w->finish(Status::Ok());  // empty response: the long poll expired
   });
 }
 
-void Engine::CancelPoll(const std::shared_ptr<matching::PollWaiter>& waiter) {
+void Engine::CancelPoll(const std::shared_ptr<matching::Waiter>& waiter) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (waiter->completed) return;

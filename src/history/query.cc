@@ -28,7 +28,7 @@ Status QueryFailed(const std::string& message, const temporal::api::failure::v1:
 }
 }  // namespace
 
-void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, std::shared_ptr<matching::PollWaiter> waiter) {
+void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, Waiting<wsv1::QueryWorkflowResponse> waiter) {
   std::unique_lock<std::mutex> l(mu_);
   auto fail = [&](Status s) {
     waiter->completed = true;
@@ -44,7 +44,7 @@ void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, std::shared_pt
   auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
   if (!r.ok()) return fail(r.status());
   std::shared_ptr<Execution> ex = r.value();
-  auto* resp = static_cast<wsv1::QueryWorkflowResponse*>(waiter->response);
+  wsv1::QueryWorkflowResponse* resp = waiter->response;
   const auto status = ex->st.status();
   if (!ex->open()) {
     auto cond = req.query_reject_condition();
@@ -108,28 +108,26 @@ void Engine::DispatchLegacyQueryLocked(PendingQuery& q, const Execution& ex) {
   q.legacy = true;
   q.delivered_in_wft = 0;
   // Prefer the sticky worker (it has the run cached) while it looks alive.
-  std::string queue = ex.st.task_queue();
+  const TimePoint now = clock_.Now();
+  matching::QueueKey key{ex.st.namespace_id(), ex.st.task_queue(), matching::TaskType::kWorkflow};
   bool sticky = false;
   if (ex.open() && !ex.st.sticky_task_queue().empty()) {
-    auto* sq = queues_.Find({ex.st.namespace_id(), ex.st.sticky_task_queue(), matching::TaskType::kWorkflow});
-    if (sq && !sq->dead && (!sq->pollers.empty() || clock_.Now() - sq->last_poll_time < options_.sticky_fallback)) {
-      queue = ex.st.sticky_task_queue();
+    matching::QueueKey sticky_key{ex.st.namespace_id(), ex.st.sticky_task_queue(), matching::TaskType::kWorkflow};
+    if (workflow_queues_.StickyAlive(sticky_key, now)) {
+      key = std::move(sticky_key);
       sticky = true;
     }
   }
-  auto& tq = queues_.Get({ex.st.namespace_id(), queue, matching::TaskType::kWorkflow});
-  if (auto poller = matching::TaskQueues::PopPoller(tq)) {
-    FillLegacyQueryTaskLocked(q, ex, sticky, static_cast<wsv1::PollWorkflowTaskQueueResponse*>(poller->response));
-    poller->completed = true;
+  bool refused = false;
+  auto poller = workflow_queues_.OfferQuery(key, {ex.st.run_id(), 0, 0, q.id}, now, created_at_,
+                                            options_.query_poller_unavailable_window, &refused);
+  if (poller) {
+    FillLegacyQueryTaskLocked(q, ex, sticky, poller->response);
     poller->finish(Status::Ok());
-    return;
-  }
-  if (clock_.Now() - std::max(tq.last_poll_time, created_at_) > options_.query_poller_unavailable_window) {
+  } else if (refused) {
     // Temporal's matching answers this way instead of holding the query until the deadline.
     AnswerQueryLocked(q, FailedPrecondition("no poller seen for task queue recently, worker may be down"), nullptr);
-    return;
   }
-  tq.backlog.push_back({ex.st.run_id(), 0, 0, q.id});
 }
 
 void Engine::AttachQueriesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp) {
@@ -146,7 +144,7 @@ void Engine::AttachQueriesLocked(Execution& ex, int64_t started_event_id, wsv1::
 void Engine::AnswerQueryLocked(PendingQuery& q, const Status& status, const cv1::Payloads* result) {
   if (!q.waiter->completed) {
     q.waiter->completed = true;
-    auto* resp = static_cast<wsv1::QueryWorkflowResponse*>(q.waiter->response);
+    wsv1::QueryWorkflowResponse* resp = q.waiter->response;
     if (status.ok()) *resp->mutable_query_result() = result ? *result : cv1::Payloads();
     q.waiter->finish(status);
   }

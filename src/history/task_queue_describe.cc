@@ -33,7 +33,12 @@ void Engine::DescribeTaskQueue(const wsv1::DescribeTaskQueueRequest& req, wsv1::
   matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(),
                          activity ? matching::TaskType::kActivity : matching::TaskType::kWorkflow};
   const TimePoint now = clock_.Now();
-  matching::TaskQueue* q = queues_.Find(key);
+  matching::QueueState* q = nullptr;
+  if (activity) {
+    q = activity_queues_.Find(key);
+  } else {
+    q = workflow_queues_.Find(key);
+  }
   if (q) {
     for (auto it = q->recent_pollers.begin(); it != q->recent_pollers.end();) {
       if (now - it->second.last_access_time > kPollerTtl) {

@@ -71,7 +71,7 @@ std::shared_ptr<Engine::UpdateState> Engine::FindOrRecoverUpdateLocked(const Exe
 }
 
 void Engine::WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution& ex, int wanted_stage,
-                                 std::shared_ptr<matching::PollWaiter> waiter, UpdateFill fill) {
+                                 std::shared_ptr<matching::Waiter> waiter, UpdateFill fill) {
   if (wanted_stage <= 0) wanted_stage = kStageAccepted;
   cv1::WorkflowExecution we;
   we.set_workflow_id(ex.st.workflow_id());
@@ -88,7 +88,7 @@ void Engine::WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution
   }
   u->waiters.push_back({waiter, wanted_stage, fill, we});
   // Long poll: after ~20 s answer with the stage reached so far (the SDK asks again).
-  std::weak_ptr<matching::PollWaiter> weak = waiter;
+  std::weak_ptr<matching::Waiter> weak = waiter;
   std::weak_ptr<UpdateState> weak_u = u;
   timers_.Schedule(clock_.Now() + options_.history_long_poll, [this, weak, weak_u, fill, we] {
     auto w = weak.lock();
@@ -106,7 +106,7 @@ void Engine::WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution
 void Engine::AdvanceUpdateLocked(Txn& txn, UpdateState& u, int stage, const uv1::Outcome* outcome) {
   u.stage = stage;
   if (outcome) u.outcome = *outcome;
-  std::vector<std::shared_ptr<matching::PollWaiter>> ready;
+  std::vector<std::shared_ptr<matching::Waiter>> ready;
   auto keep = u.waiters.begin();
   for (auto& w : u.waiters) {
     if (w.stage <= stage && !w.waiter->completed) {
@@ -126,7 +126,7 @@ void Engine::AdvanceUpdateLocked(Txn& txn, UpdateState& u, int stage, const uv1:
 }
 
 void Engine::RegisterUpdateLocked(Txn& txn, Execution& ex, const wsv1::UpdateWorkflowExecutionRequest& req,
-                                  std::shared_ptr<matching::PollWaiter> waiter, UpdateFill fill, Status* error) {
+                                  std::shared_ptr<matching::Waiter> waiter, UpdateFill fill, Status* error) {
   const std::string& update_id = req.request().meta().update_id();
   auto u = FindOrRecoverUpdateLocked(ex, update_id);
   if (!u) {
@@ -168,7 +168,7 @@ Status Engine::ValidateUpdateLocked(const wsv1::UpdateWorkflowExecutionRequest& 
 }
 
 void Engine::UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest& req,
-                                     std::shared_ptr<matching::PollWaiter> waiter) {
+                                     Waiting<wsv1::UpdateWorkflowExecutionResponse> waiter) {
   std::unique_lock<std::mutex> l(mu_);
   auto fail = [&](Status s) {
     waiter->completed = true;
@@ -189,13 +189,13 @@ void Engine::UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest&
   if (Status loaded = LoadEventsIfMissingLocked(*ex); !loaded.ok()) return fail(loaded);
   Txn txn;
   Status err;
-  RegisterUpdateLocked(txn, *ex, req, waiter, FillInto(static_cast<wsv1::UpdateWorkflowExecutionResponse*>(waiter->response)), &err);
+  RegisterUpdateLocked(txn, *ex, req, waiter, FillInto(waiter->response), &err);
   if (!err.ok()) return fail(err);
   if (!txn.touched.empty()) CommitLocked(txn, nullptr);
 }
 
 void Engine::PollWorkflowExecutionUpdate(const wsv1::PollWorkflowExecutionUpdateRequest& req,
-                                         std::shared_ptr<matching::PollWaiter> waiter) {
+                                         Waiting<wsv1::PollWorkflowExecutionUpdateResponse> waiter) {
   std::unique_lock<std::mutex> l(mu_);
   auto fail = [&](Status s) {
     waiter->completed = true;
@@ -214,7 +214,7 @@ void Engine::PollWorkflowExecutionUpdate(const wsv1::PollWorkflowExecutionUpdate
   auto u = FindOrRecoverUpdateLocked(*ex, ref.update_id());
   if (!u) return fail(NotFound("update " + ref.update_id() + " not found"));
   WaitForUpdateLocked(u, *ex, req.wait_policy().lifecycle_stage(), waiter,
-                      FillInto(static_cast<wsv1::PollWorkflowExecutionUpdateResponse*>(waiter->response)));
+                      FillInto(waiter->response));
 }
 
 void Engine::AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp) {
@@ -339,7 +339,7 @@ bool Engine::HasUndeliveredUpdatesLocked(const Execution& ex) const {
 }
 
 void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req,
-                                   std::shared_ptr<matching::PollWaiter> waiter) {
+                                   Waiting<wsv1::ExecuteMultiOperationResponse> waiter) {
   std::unique_lock<std::mutex> l(mu_);
   auto fail = [&](Status s) {
     waiter->completed = true;
@@ -361,7 +361,7 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
   Status s = ValidateStartLocked(f, ns_id);
   if (s.ok()) s = ValidateUpdateLocked(update);
   if (!s.ok()) return fail(s);
-  auto* resp = static_cast<wsv1::ExecuteMultiOperationResponse*>(waiter->response);
+  wsv1::ExecuteMultiOperationResponse* resp = waiter->response;
   auto* start_resp = resp->add_responses()->mutable_start_workflow();
   auto* update_resp = resp->add_responses()->mutable_update_workflow();
   Txn txn;

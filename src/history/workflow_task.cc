@@ -21,11 +21,10 @@ void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) {
   auto& st = ex.st;
   int32_t attempt = std::max(1, st.wft().attempt());
   const TimePoint now = clock_.Now();
-  // Sticky only while the sticky worker looks alive: polling now or recently, and not shut down.
+  // Sticky only while matching says the sticky worker looks alive.
   bool sticky = false;
   if (!st.sticky_task_queue().empty()) {
-    auto* q = queues_.Find({st.namespace_id(), st.sticky_task_queue(), matching::TaskType::kWorkflow});
-    sticky = q && !q->dead && (!q->pollers.empty() || now - q->last_poll_time < options_.sticky_fallback);
+    sticky = workflow_queues_.StickyAlive({st.namespace_id(), st.sticky_task_queue(), matching::TaskType::kWorkflow}, now);
     if (!sticky) st.clear_sticky_task_queue();
   }
   auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, now);
@@ -52,29 +51,23 @@ void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) {
 }
 
 void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
-  const auto& wft = ex.st.wft();
-  if (!wft.on_sticky_queue()) const_cast<state::WorkflowTaskInfo&>(wft).set_task_queue(ex.st.task_queue());
-  matching::QueueKey key{ex.st.namespace_id(), wft.task_queue(), matching::TaskType::kWorkflow};
-  auto& q = queues_.Get(key);
-  if (wft.on_sticky_queue()) {
-    Duration s2s = FromProto(ex.st.sticky_schedule_to_start_timeout());
-    if (s2s <= Duration::zero()) s2s = options_.sticky_fallback;
+  auto& wft = *ex.st.mutable_wft();
+  if (!wft.on_sticky_queue()) wft.set_task_queue(ex.st.task_queue());
+  const TimePoint now = clock_.Now();
+  if (wft.on_sticky_queue()) {  // unstarted by then, it falls back to the normal queue
+    Duration s2s = workflow_queues_.StickyScheduleToStart(FromProto(ex.st.sticky_schedule_to_start_timeout()));
     std::string run_id = ex.st.run_id();
     int64_t sid = wft.scheduled_event_id();
     int32_t attempt = wft.attempt();
-    timers_.Schedule(clock_.Now() + s2s, [this, run_id, sid, attempt] { OnStickyScheduleToStartTimeout(run_id, sid, attempt); });
+    timers_.Schedule(now + s2s, [this, run_id, sid, attempt] { OnStickyScheduleToStartTimeout(run_id, sid, attempt); });
   }
-  q.added.Add(clock_.Now());
-  if (auto poller = matching::TaskQueues::PopPoller(q)) {
-    q.dispatched.Add(clock_.Now());
+  matching::QueueKey key{ex.st.namespace_id(), wft.task_queue(), matching::TaskType::kWorkflow};
+  if (auto poller = workflow_queues_.Offer(key, {ex.st.run_id(), wft.scheduled_event_id(), wft.attempt(), {}}, now)) {
     StartWorkflowTaskLocked(txn, ex, poller, wft.on_sticky_queue());
-    return;
   }
-  q.backlog.push_back({ex.st.run_id(), wft.scheduled_event_id(), wft.attempt(), {}});
 }
 
-void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const std::shared_ptr<matching::PollWaiter>& waiter,
-                                     bool from_sticky) {
+void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky) {
   txn.Touch(&ex);
   auto& st = ex.st;
   const TimePoint now = clock_.Now();
@@ -92,7 +85,7 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const std::shared_
   wft->set_identity(waiter->identity);
   wft->set_request_id(a->request_id());
 
-  auto* resp = static_cast<wsv1::PollWorkflowTaskQueueResponse*>(waiter->response);
+  wsv1::PollWorkflowTaskQueueResponse* resp = waiter->response;
   state::TaskToken tok;
   tok.set_kind(state::TaskToken::WORKFLOW_TASK);
   tok.set_namespace_id(st.namespace_id());
@@ -145,43 +138,35 @@ Execution* Engine::LiveWorkflowTaskLocked(const matching::PendingTask& t, const 
   return it->second.get();
 }
 
-bool Engine::TryMatchWorkflowPollLocked(Txn& txn, const matching::QueueKey& key,
-                                        const std::shared_ptr<matching::PollWaiter>& waiter) {
-  auto& q = queues_.Get(key);
-  while (!q.backlog.empty()) {
-    matching::PendingTask t = q.backlog.front();
-    q.backlog.pop_front();
-    if (!t.query_id.empty()) {  // a legacy query task: no state change, nothing to commit
-      auto qit = queries_.find(t.query_id);
-      if (qit == queries_.end()) continue;
-      std::shared_ptr<PendingQuery> pq = qit->second;
-      if (pq->waiter->completed) {
-        AnswerQueryLocked(*pq, Status::Ok(), nullptr);
-        continue;
-      }
-      const Execution* qex = pq->closed_run.get();
-      if (!qex) {
-        auto rit = runs_.find(pq->run_id);
-        if (rit == runs_.end()) continue;
-        qex = rit->second.get();
-      }
-      FillLegacyQueryTaskLocked(*pq, *qex, key.name != qex->st.task_queue(),
-                                static_cast<wsv1::PollWorkflowTaskQueueResponse*>(waiter->response));
-      waiter->completed = true;
-      waiter->finish(Status::Ok());
-      return true;
+bool Engine::TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, const matching::PendingTask& t,
+                                    const WorkflowPoller& waiter) {
+  if (!t.query_id.empty()) {  // a legacy query task: no state change, nothing to commit
+    auto qit = queries_.find(t.query_id);
+    if (qit == queries_.end()) return false;
+    std::shared_ptr<PendingQuery> pq = qit->second;
+    if (pq->waiter->completed) {
+      AnswerQueryLocked(*pq, Status::Ok(), nullptr);
+      return false;
     }
-    Execution* ex = LiveWorkflowTaskLocked(t, key.name);
-    if (!ex) continue;  // stale: already started elsewhere, timed out, or moved queues
-    q.dispatched.Add(clock_.Now());
-    StartWorkflowTaskLocked(txn, *ex, waiter, ex->st.wft().on_sticky_queue());
+    const Execution* qex = pq->closed_run.get();
+    if (!qex) {
+      auto rit = runs_.find(pq->run_id);
+      if (rit == runs_.end()) return false;
+      qex = rit->second.get();
+    }
+    FillLegacyQueryTaskLocked(*pq, *qex, key.name != qex->st.task_queue(), waiter->response);
+    waiter->completed = true;
+    waiter->finish(Status::Ok());
     return true;
   }
-  return false;
+  Execution* ex = LiveWorkflowTaskLocked(t, key.name);
+  if (!ex) return false;  // stale: already started elsewhere, timed out, or moved queues
+  StartWorkflowTaskLocked(txn, *ex, waiter, ex->st.wft().on_sticky_queue());
+  return true;
 }
 
-void Engine::PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req,
-                                   std::shared_ptr<matching::PollWaiter> waiter, Duration max_wait) {
+void Engine::PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req, WorkflowPoller waiter,
+                                   Duration max_wait) {
   std::unique_lock<std::mutex> l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
   Status s = ns.ok() ? CheckId(req.task_queue().name(), "TaskQueue") : ns.status();
@@ -192,19 +177,13 @@ void Engine::PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req
   }
   const bool sticky = req.task_queue().kind() == ev1::TASK_QUEUE_KIND_STICKY;
   matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(), matching::TaskType::kWorkflow};
-  auto& q = queues_.Get(key);
-  q.sticky = sticky;
-  q.dead = false;
-  q.last_poll_time = clock_.Now();
-  q.recent_pollers[req.identity()] = {req.identity(), q.last_poll_time};
-  waiter->identity = req.identity();
-  waiter->sticky_poll = sticky;
   Txn txn;
-  if (TryMatchWorkflowPollLocked(txn, key, waiter)) {
+  bool matched = workflow_queues_.Poll(key, waiter, {req.identity(), {}, 0}, sticky, clock_.Now(),
+                                       [&](const matching::PendingTask& t) { return TakeWorkflowTaskLocked(txn, key, t, waiter); });
+  if (matched) {
     CommitLocked(txn, nullptr);
     return;
   }
-  q.pollers.push_back(waiter);
   ArmPollTimeoutLocked(waiter, max_wait, key);
 }
 
@@ -408,12 +387,9 @@ void Engine::ShutdownWorker(const wsv1::ShutdownWorkerRequest& req, Done done) {
   if (!ns.ok()) return l.unlock(), done(ns.status());
   if (!req.sticky_task_queue().empty()) {
     matching::QueueKey key{ns.value()->info().id(), req.sticky_task_queue(), matching::TaskType::kWorkflow};
-    auto& q = queues_.Get(key);
-    q.dead = true;
     // Move its waiting tasks to their normal queues now rather than after the sticky timeout.
     Txn txn;
-    auto backlog = std::move(q.backlog);
-    q.backlog.clear();
+    auto backlog = workflow_queues_.Shutdown(key);
     for (const auto& t : backlog) {
       auto it = runs_.find(t.run_id);
       if (it == runs_.end() || !it->second->open()) continue;

@@ -2,16 +2,22 @@
 // a backlog otherwise. In-memory only: the backlog is derived from durable mutable state (every
 // scheduled-but-unstarted task is in it), so after a restart the engine re-adds it on recovery.
 //
-// Not thread-safe: the engine owns one instance and guards it with its own mutex.
+// The dispatch policy lives here: sync match to the first live poller, backlog in FIFO order,
+// whether a workflow's sticky queue is still worth using, and how long a task may wait there
+// before it falls back to the normal queue. The engine validates each task against mutable state
+// when a poller takes it (`take` below) and writes the events; matching never touches state.
+//
+// Not thread-safe: the engine owns one instance per task type and guards it with its own mutex.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <utility>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -20,14 +26,21 @@ namespace temporalite::matching {
 
 enum class TaskType { kWorkflow, kActivity };
 
-// A waiting long poll, created by the frontend. `finish` is called exactly once by the engine
-// (task delivered, poll expired, or poll cancelled), after `response` has been filled.
-struct PollWaiter {
+// A waiting RPC (a long poll, a query, an update wait), created by the frontend. `finish` is
+// called exactly once (answer delivered, wait expired, or RPC cancelled); whoever sets
+// `completed` (under the engine's mutex) owns that call.
+struct Waiter {
   std::string identity;
   std::function<void(const Status&)> finish;
-  void* response = nullptr;   // the RPC's response message, owned by the RPC
-  bool sticky_poll = false;   // set by the engine: the poll was on a sticky queue
-  bool completed = false;     // guarded by the engine's mutex
+  bool completed = false;  // guarded by the engine's mutex
+};
+
+// A waiter with its RPC's response message, filled before `finish`. The RPC owns the message
+// and keeps it alive until `finish` has been called.
+template <typename Resp>
+struct PollWaiter : Waiter {
+  explicit PollWaiter(Resp* r) : response(r) {}
+  Resp* const response;
 };
 
 // A task waiting for a poller. Validated against mutable state when it is taken.
@@ -86,9 +99,9 @@ class RateWindow {
   Slot slots_[kSeconds];
 };
 
-struct TaskQueue {
-  std::deque<PendingTask> backlog;
-  std::deque<std::shared_ptr<PollWaiter>> pollers;
+// What DescribeTaskQueue and the gauges read, whatever the queue's task type.
+struct QueueState {
+  std::deque<PendingTask> backlog;  // FIFO; may hold stale tasks, dropped when reached
   TimePoint last_poll_time{};
   bool sticky = false;
   bool dead = false;  // sticky queue whose worker said ShutdownWorker
@@ -97,34 +110,135 @@ struct TaskQueue {
   RateWindow dispatched;  // tasks handed to a poller
 };
 
+template <typename Resp>
+struct TaskQueue : QueueState {
+  std::deque<std::shared_ptr<PollWaiter<Resp>>> pollers;  // may hold completed (cancelled) ones
+};
+
+// The queues of one task type; `Resp` is the poll response its tasks are delivered in.
+template <typename Resp>
 class TaskQueues {
  public:
-  TaskQueue& Get(const QueueKey& key) { return queues_[key]; }
-  const std::map<QueueKey, TaskQueue>& all() const { return queues_; }
-  TaskQueue* Find(const QueueKey& key) {
-    auto it = queues_.find(key);
-    return it == queues_.end() ? nullptr : &it->second;
-  }
-  // Pops the first poller that has not completed yet, or null.
-  static std::shared_ptr<PollWaiter> PopPoller(TaskQueue& q) {
-    while (!q.pollers.empty()) {
-      auto p = std::move(q.pollers.front());
-      q.pollers.pop_front();
-      if (!p->completed) return p;
+  using Poller = std::shared_ptr<PollWaiter<Resp>>;
+
+  // `sticky_fallback`: how long a sticky queue counts as alive after its last poll, and the
+  // schedule-to-start timeout of sticky tasks when the worker gave none.
+  explicit TaskQueues(Duration sticky_fallback) : sticky_fallback_(sticky_fallback) {}
+
+  // A task became ready on `key`. Sync match: returns the first live poller waiting there, now
+  // marked completed (the caller fills its response and finishes it); without one, appends the
+  // task to the backlog and returns null. Legacy query tasks are not counted in the rates.
+  Poller Offer(const QueueKey& key, PendingTask task, TimePoint now) {
+    TaskQueue<Resp>& q = queues_[key];
+    const bool counted = task.query_id.empty();
+    if (counted) q.added.Add(now);
+    if (Poller p = PopPoller(q)) {
+      if (counted) q.dispatched.Add(now);
+      return p;
     }
+    q.backlog.push_back(std::move(task));
     return nullptr;
   }
-  static void RemovePoller(TaskQueue& q, const PollWaiter* w) {
-    for (auto it = q.pollers.begin(); it != q.pollers.end(); ++it) {
-      if (it->get() == w) {
-        q.pollers.erase(it);
+
+  // A legacy query task: as Offer, except that with no poller waiting and none seen within
+  // `window` (counting from `floor` at the earliest: the server's start, when workers reconnect)
+  // the task is refused: `*refused` is set and nothing is queued.
+  Poller OfferQuery(const QueueKey& key, PendingTask task, TimePoint now, TimePoint floor, Duration window,
+                    bool* refused) {
+    TaskQueue<Resp>& q = queues_[key];
+    *refused = false;
+    if (Poller p = PopPoller(q)) return p;
+    if (now - std::max(q.last_poll_time, floor) > window) {
+      *refused = true;
+      return nullptr;
+    }
+    q.backlog.push_back(std::move(task));
+    return nullptr;
+  }
+
+  // A poll arrives on `key` (`sticky`: the poll names a sticky queue). Records the poller, then
+  // hands backlog tasks to `take` in FIFO order, dropping each one it refuses (stale), until it
+  // accepts one: returns true. With the backlog empty the poller joins the waiting pollers and
+  // false is returned (the caller arms the poll's timeout and calls Expire then).
+  // `take(const PendingTask&) -> bool` completes and finishes the poller when it accepts.
+  template <typename Take>
+  bool Poll(const QueueKey& key, const Poller& poller, const PollerInfo& info, bool sticky, TimePoint now, Take&& take) {
+    TaskQueue<Resp>& q = queues_[key];
+    q.sticky = sticky;
+    q.dead = false;
+    q.last_poll_time = now;
+    PollerInfo& recorded = q.recent_pollers[info.identity];
+    recorded = info;
+    recorded.last_access_time = now;
+    poller->identity = info.identity;
+    while (!q.backlog.empty()) {
+      PendingTask t = std::move(q.backlog.front());
+      q.backlog.pop_front();
+      if (!take(t)) continue;
+      if (t.query_id.empty()) q.dispatched.Add(now);
+      return true;
+    }
+    q.pollers.push_back(poller);
+    return false;
+  }
+
+  // A waiting poll's time is up: removes it from `key`'s pollers. The caller finishes it.
+  void Expire(const QueueKey& key, const Waiter* w) {
+    auto it = queues_.find(key);
+    if (it == queues_.end()) return;
+    auto& pollers = it->second.pollers;
+    for (auto p = pollers.begin(); p != pollers.end(); ++p) {
+      if (p->get() == w) {
+        pollers.erase(p);
         return;
       }
     }
   }
 
+  // Sticky policy. A workflow's tasks go to its worker's sticky queue only while that worker
+  // looks alive: a poll waiting or seen within the fallback window, and no ShutdownWorker.
+  bool StickyAlive(const QueueKey& sticky_key, TimePoint now) const {
+    auto it = queues_.find(sticky_key);
+    if (it == queues_.end()) return false;
+    const TaskQueue<Resp>& q = it->second;
+    return !q.dead && (!q.pollers.empty() || now - q.last_poll_time < sticky_fallback_);
+  }
+  // How long a task waits on a sticky queue before it falls back to the normal queue.
+  Duration StickyScheduleToStart(Duration requested) const {
+    return requested > Duration::zero() ? requested : sticky_fallback_;
+  }
+  // The sticky worker of `key` shut down: the queue counts as dead until it is polled again, and
+  // its backlog is handed back for dispatch to the normal queues.
+  std::deque<PendingTask> Shutdown(const QueueKey& key) {
+    TaskQueue<Resp>& q = queues_[key];
+    q.dead = true;
+    std::deque<PendingTask> backlog = std::move(q.backlog);
+    q.backlog.clear();
+    return backlog;
+  }
+
+  TaskQueue<Resp>* Find(const QueueKey& key) {
+    auto it = queues_.find(key);
+    return it == queues_.end() ? nullptr : &it->second;
+  }
+  const std::map<QueueKey, TaskQueue<Resp>>& all() const { return queues_; }
+
  private:
-  std::map<QueueKey, TaskQueue> queues_;
+  // Pops the first poller that has not completed yet, marking it completed; or null.
+  static Poller PopPoller(TaskQueue<Resp>& q) {
+    while (!q.pollers.empty()) {
+      Poller p = std::move(q.pollers.front());
+      q.pollers.pop_front();
+      if (!p->completed) {
+        p->completed = true;
+        return p;
+      }
+    }
+    return nullptr;
+  }
+
+  const Duration sticky_fallback_;
+  std::map<QueueKey, TaskQueue<Resp>> queues_;
 };
 
 }  // namespace temporalite::matching

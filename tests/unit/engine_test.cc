@@ -638,9 +638,8 @@ TEST_F(EngineWorkflowTest, QueryWithNoRecentPollerFailsFast) {
     req.mutable_execution()->set_workflow_id("wf-q");
     req.mutable_query()->set_query_type("state");
     Poll<wsv1::QueryWorkflowResponse> poll;
-    poll.waiter = std::make_shared<matching::PollWaiter>();
     poll.resp = std::make_shared<wsv1::QueryWorkflowResponse>();
-    poll.waiter->response = poll.resp.get();
+    poll.waiter = std::make_shared<matching::PollWaiter<wsv1::QueryWorkflowResponse>>(poll.resp.get());
     auto p = std::make_shared<std::promise<Status>>();
     poll.done = p->get_future().share();
     poll.waiter->finish = [p, resp = poll.resp](const Status& st) { p->set_value(st); };

@@ -143,7 +143,7 @@ inline ::testing::AssertionResult WellFormed(const std::vector<hv1::HistoryEvent
 // A poll in flight: the engine owns `waiter` until it calls finish exactly once.
 template <typename Resp>
 struct Poll {
-  std::shared_ptr<matching::PollWaiter> waiter;
+  std::shared_ptr<matching::PollWaiter<Resp>> waiter;
   std::shared_ptr<Resp> resp;
   std::shared_future<Status> done;
   bool finished() const { return done.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
@@ -379,13 +379,12 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<TimerService> timers_;
   std::unique_ptr<Engine> engine_;
 
- private:
+  // A waiting RPC's handle (poll, query, update wait), for calls the helpers above do not wrap.
   template <typename Resp>
   static Poll<Resp> MakePoll() {
     Poll<Resp> poll;
-    poll.waiter = std::make_shared<matching::PollWaiter>();
     poll.resp = std::make_shared<Resp>();
-    poll.waiter->response = poll.resp.get();
+    poll.waiter = std::make_shared<matching::PollWaiter<Resp>>(poll.resp.get());
     auto p = std::make_shared<std::promise<Status>>();
     poll.done = p->get_future().share();
     // Holds the response alive for as long as the engine may still write it.

@@ -1,0 +1,263 @@
+// Engine tests for batch operations (batch.cc) and namespace deletion (namespace_delete.cc), both
+// background jobs driven by the TimerService: here by Advance() on the SimClock.
+#include "engine_test_util.h"
+#include "temporal/api/operatorservice/v1/request_response.pb.h"
+
+namespace temporalite::history::testing {
+namespace {
+
+namespace osv1 = ::temporal::api::operatorservice::v1;
+
+// Visibility queries read the store: a file-backed engine, as the visibility tests use.
+class EngineBatchTest : public FileEngineTest {
+ protected:
+  Status StartBatch(const wsv1::StartBatchOperationRequest& req) {
+    return Call<wsv1::StartBatchOperationResponse>(
+        [&](auto* r, Done d) { engine_->StartBatchOperation(req, r, std::move(d)); }, nullptr);
+  }
+  wsv1::StartBatchOperationRequest TerminateJob(const std::string& job_id, const std::vector<std::string>& wids) {
+    wsv1::StartBatchOperationRequest req;
+    req.set_namespace_(kNamespace);
+    req.set_job_id(job_id);
+    req.set_reason("cleanup");
+    req.mutable_termination_operation()->set_identity("operator");
+    for (const auto& w : wids) req.add_executions()->set_workflow_id(w);
+    return req;
+  }
+  wsv1::DescribeBatchOperationResponse DescribeBatch(const std::string& job_id) {
+    wsv1::DescribeBatchOperationRequest req;
+    req.set_namespace_(kNamespace);
+    req.set_job_id(job_id);
+    wsv1::DescribeBatchOperationResponse resp;
+    Status s = Call<wsv1::DescribeBatchOperationResponse>(
+        [&](auto* r, Done d) { engine_->DescribeBatchOperation(req, r, std::move(d)); }, &resp);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return resp;
+  }
+  // Drives the job's timer steps until it leaves Running (bounded: a stuck job fails the test).
+  wsv1::DescribeBatchOperationResponse RunBatch(const std::string& job_id) {
+    for (int i = 0; i < 50; ++i) {
+      auto d = DescribeBatch(job_id);
+      if (d.state() != ev1::BATCH_OPERATION_STATE_RUNNING) return d;
+      Advance(Ms(100));
+    }
+    ADD_FAILURE() << "batch " << job_id << " still running";
+    return DescribeBatch(job_id);
+  }
+  ev1::WorkflowExecutionStatus StatusOf(const std::string& wid) {
+    return DescribeWf(wid).workflow_execution_info().status();
+  }
+};
+
+TEST_F(EngineBatchTest, TerminateListedExecutions) {
+  StartAndComplete("b-done", {CompleteWorkflow("r")});  // first: it takes the queue's first task
+  StartWorkflow("b-1");
+  StartWorkflow("b-2");
+  StartWorkflow("b-keep");
+  ASSERT_TRUE(StartBatch(TerminateJob("job-1", {"b-1", "b-2", "b-done", "b-never-existed"})).ok());
+  auto d = RunBatch("job-1");
+  EXPECT_EQ(d.state(), ev1::BATCH_OPERATION_STATE_COMPLETED);
+  EXPECT_EQ(d.operation_type(), ev1::BATCH_OPERATION_TYPE_TERMINATE);
+  EXPECT_EQ(d.total_operation_count(), 4);
+  // Already closed and missing workflows count as done (NotFound is success, as in Temporal).
+  EXPECT_EQ(d.complete_operation_count(), 4);
+  EXPECT_EQ(d.failure_operation_count(), 0);
+  EXPECT_EQ(d.identity(), "operator");
+  EXPECT_TRUE(d.has_close_time());
+
+  EXPECT_EQ(StatusOf("b-1"), ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  EXPECT_EQ(StatusOf("b-2"), ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  EXPECT_EQ(StatusOf("b-keep"), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  EXPECT_EQ(StatusOf("b-done"), ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  auto events = History("b-1");
+  ASSERT_FALSE(events.empty());
+  const auto& t = events.back().workflow_execution_terminated_event_attributes();
+  EXPECT_EQ(t.reason(), "cleanup");
+  EXPECT_EQ(t.identity(), "operator");
+}
+
+TEST_F(EngineBatchTest, SignalByVisibilityQueryReachesOnlyRunningMatches) {
+  StartAndComplete("s-closed", {CompleteWorkflow("r")});
+  StartWorkflow("s-1");
+  StartWorkflow("s-2");
+  StartWorkflow("s-other", [](auto& req) { req.mutable_workflow_type()->set_name("OtherWorkflow"); });
+  wsv1::StartBatchOperationRequest req;
+  req.set_namespace_(kNamespace);
+  req.set_job_id("job-sig");
+  req.set_reason("poke");
+  req.set_visibility_query("WorkflowType = 'TestWorkflow'");
+  req.mutable_signal_operation()->set_signal("poke");
+  *req.mutable_signal_operation()->mutable_input() = TextPayloads("from-batch");
+  ASSERT_TRUE(StartBatch(req).ok());
+  auto d = RunBatch("job-sig");
+  EXPECT_EQ(d.state(), ev1::BATCH_OPERATION_STATE_COMPLETED);
+  EXPECT_EQ(d.total_operation_count(), 2);  // counted at start: running TestWorkflows only
+  EXPECT_EQ(d.complete_operation_count(), 2);
+  auto count_signals = [&](const std::string& wid) {
+    int n = 0;
+    for (const auto& e : History(wid)) {
+      if (e.event_type() != ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) continue;
+      EXPECT_EQ(e.workflow_execution_signaled_event_attributes().signal_name(), "poke");
+      EXPECT_EQ(e.workflow_execution_signaled_event_attributes().input().payloads(0).data(), "\"from-batch\"");
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(count_signals("s-1"), 1);
+  EXPECT_EQ(count_signals("s-2"), 1);
+  EXPECT_EQ(count_signals("s-other"), 0);
+  EXPECT_EQ(count_signals("s-closed"), 0);
+}
+
+TEST_F(EngineBatchTest, StartValidationAndConcurrencyLimit) {
+  auto no_reason = TerminateJob("job-x", {"a"});
+  no_reason.clear_reason();
+  EXPECT_EQ(StartBatch(no_reason).code(), Code::kInvalidArgument);
+  auto no_job = TerminateJob("", {"a"});
+  EXPECT_EQ(StartBatch(no_job).code(), Code::kInvalidArgument);
+  auto both = TerminateJob("job-x", {"a"});
+  both.set_visibility_query("WorkflowType = 'X'");
+  EXPECT_EQ(StartBatch(both).code(), Code::kInvalidArgument);
+  auto bad_query = TerminateJob("job-x", {});
+  bad_query.set_visibility_query("NoSuchAttribute = 'X'");
+  EXPECT_EQ(StartBatch(bad_query).code(), Code::kInvalidArgument);
+  auto unnamed_signal = TerminateJob("job-x", {"a"});
+  unnamed_signal.mutable_signal_operation();
+  EXPECT_EQ(StartBatch(unnamed_signal).code(), Code::kInvalidArgument);
+
+  StartWorkflow("c-1");
+  ASSERT_TRUE(StartBatch(TerminateJob("job-a", {"c-1"})).ok());
+  // One running job per namespace; the same job id again is a conflict.
+  EXPECT_EQ(StartBatch(TerminateJob("job-b", {"c-1"})).code(), Code::kResourceExhausted);
+  EXPECT_EQ(StartBatch(TerminateJob("job-a", {"c-1"})).code(), Code::kAlreadyExists);
+  EXPECT_EQ(RunBatch("job-a").state(), ev1::BATCH_OPERATION_STATE_COMPLETED);
+  // Once it finished, the next one may start.
+  EXPECT_TRUE(StartBatch(TerminateJob("job-b", {"c-1"})).ok());
+  EXPECT_EQ(RunBatch("job-b").state(), ev1::BATCH_OPERATION_STATE_COMPLETED);
+}
+
+TEST_F(EngineBatchTest, StopMarksTheJobStoppedAndNoFurtherChunksRun) {
+  std::vector<std::string> wids;
+  for (int i = 0; i < 4; ++i) {
+    wids.push_back("stop-" + std::to_string(i));
+    StartWorkflow(wids.back());
+  }
+  auto req = TerminateJob("job-stop", wids);
+  req.set_max_operations_per_second(1);  // one workflow per chunk, a second apart
+  ASSERT_TRUE(StartBatch(req).ok());
+  Advance(Ms(0));  // the first chunk
+  Barrier();
+  wsv1::StopBatchOperationRequest stop;
+  stop.set_namespace_(kNamespace);
+  stop.set_job_id("job-stop");
+  stop.set_reason("enough");
+  ASSERT_TRUE(Call<wsv1::StopBatchOperationResponse>(
+                  [&](auto* r, Done d) { engine_->StopBatchOperation(stop, r, std::move(d)); }, nullptr)
+                  .ok());
+  for (int i = 0; i < 10; ++i) Advance(Sec(1));
+  EXPECT_EQ(DescribeBatch("job-stop").state(), ev1::BATCH_OPERATION_STATE_FAILED);  // Temporal: stopped = failed
+  int running = 0;
+  for (const auto& w : wids) running += StatusOf(w) == ev1::WORKFLOW_EXECUTION_STATUS_RUNNING;
+  EXPECT_GE(running, 2) << "chunks kept running after the stop";
+}
+
+// --- Namespace deletion ---
+
+class EngineNamespaceDeleteTest : public FileEngineTest {
+ protected:
+  Status Register(const std::string& name) {
+    wsv1::RegisterNamespaceRequest req;
+    req.set_namespace_(name);
+    return Call([&](Done d) { engine_->RegisterNamespace(req, std::move(d)); });
+  }
+  Status Describe(const std::string& name, wsv1::DescribeNamespaceResponse* out = nullptr) {
+    wsv1::DescribeNamespaceRequest req;
+    req.set_namespace_(name);
+    return Call<wsv1::DescribeNamespaceResponse>(
+        [&](auto* r, Done d) { engine_->DescribeNamespace(req, r, std::move(d)); }, out);
+  }
+  Status Delete(const std::string& name, osv1::DeleteNamespaceResponse* out = nullptr,
+                const std::function<void(osv1::DeleteNamespaceRequest&)>& edit = {}) {
+    osv1::DeleteNamespaceRequest req;
+    req.set_namespace_(name);
+    if (edit) edit(req);
+    return Call<osv1::DeleteNamespaceResponse>(
+        [&](auto* r, Done d) { engine_->DeleteNamespace(req, r, std::move(d)); }, out);
+  }
+  Status StartIn(const std::string& ns, const std::string& wid) {
+    auto req = StartRequest(wid);
+    req.set_namespace_(ns);
+    return Start(req, nullptr);
+  }
+  Status DescribeIn(const std::string& ns, const std::string& wid, wsv1::DescribeWorkflowExecutionResponse* out = nullptr) {
+    wsv1::DescribeWorkflowExecutionRequest req;
+    req.set_namespace_(ns);
+    req.mutable_execution()->set_workflow_id(wid);
+    return Call<wsv1::DescribeWorkflowExecutionResponse>(
+        [&](auto* r, Done d) { engine_->DescribeWorkflowExecution(req, r, std::move(d)); }, out);
+  }
+};
+
+TEST_F(EngineNamespaceDeleteTest, RenamesAtOnceThenReclaimsWorkflowsAndTheRow) {
+  ASSERT_TRUE(Register("doomed").ok());
+  wsv1::DescribeNamespaceResponse before;
+  ASSERT_TRUE(Describe("doomed", &before).ok());
+  const std::string id = before.namespace_info().id();
+  ASSERT_TRUE(StartIn("doomed", "open-1").ok());
+  ASSERT_TRUE(StartIn("doomed", "open-2").ok());
+  ASSERT_TRUE(StartIn(kNamespace, "survivor").ok());
+
+  osv1::DeleteNamespaceResponse resp;
+  ASSERT_TRUE(Delete("doomed", &resp, [](auto& req) { *req.mutable_namespace_delete_delay() = PbDur(Sec(30)); }).ok());
+  const std::string renamed = resp.deleted_namespace();
+  EXPECT_EQ(renamed, "doomed-deleted-" + id.substr(0, 5));
+  // The old name is gone (and free) at once; the renamed record is Deleted.
+  EXPECT_EQ(Describe("doomed").code(), Code::kNotFound);
+  wsv1::DescribeNamespaceResponse marked;
+  ASSERT_TRUE(Describe(renamed, &marked).ok());
+  EXPECT_EQ(marked.namespace_info().state(), ev1::NAMESPACE_STATE_DELETED);
+  EXPECT_EQ(marked.namespace_info().id(), id);
+  // A deleted namespace only describes: its workflows are out of reach at once.
+  EXPECT_EQ(DescribeIn(renamed, "open-1").code(), Code::kNotFound);
+  EXPECT_EQ(StartIn(renamed, "late").code(), Code::kNotFound);
+  // Before the delay nothing is reclaimed.
+  Advance(Sec(29));
+  EXPECT_EQ(engine_->OpenWorkflowCount(), 3u);
+
+  Advance(Sec(1));
+  for (int i = 0; i < 20 && Describe(renamed).ok(); ++i) Advance(Ms(100));
+  EXPECT_EQ(Describe(renamed).code(), Code::kNotFound);
+  EXPECT_EQ(engine_->OpenWorkflowCount(), 1u);  // the survivor's
+  // Other namespaces are untouched; the old name can be registered again as a new namespace.
+  EXPECT_EQ(DescribeWf("survivor").workflow_execution_info().status(), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  ASSERT_TRUE(Register("doomed").ok());
+  wsv1::DescribeNamespaceResponse reborn;
+  ASSERT_TRUE(Describe("doomed", &reborn).ok());
+  EXPECT_NE(reborn.namespace_info().id(), id);
+  EXPECT_EQ(DescribeIn("doomed", "open-2").code(), Code::kNotFound);
+}
+
+TEST_F(EngineNamespaceDeleteTest, DeletionResumesAfterARestart) {
+  ASSERT_TRUE(Register("doomed2").ok());
+  ASSERT_TRUE(StartIn("doomed2", "wf").ok());
+  osv1::DeleteNamespaceResponse resp;
+  ASSERT_TRUE(Delete("doomed2", &resp, [](auto& req) { *req.mutable_namespace_delete_delay() = PbDur(Sec(60)); }).ok());
+  Restart();
+  ASSERT_TRUE(Describe(resp.deleted_namespace()).ok());  // still there, still Deleted
+  Advance(Ms(0));
+  for (int i = 0; i < 20 && Describe(resp.deleted_namespace()).ok(); ++i) Advance(Ms(100));
+  EXPECT_EQ(Describe(resp.deleted_namespace()).code(), Code::kNotFound);
+}
+
+TEST_F(EngineNamespaceDeleteTest, Validation) {
+  EXPECT_EQ(Delete("").code(), Code::kInvalidArgument);
+  EXPECT_EQ(Delete("no-such-namespace").code(), Code::kInvalidArgument);
+  EXPECT_EQ(Delete("temporal-system").code(), Code::kFailedPrecondition);
+  ASSERT_TRUE(Register("neg").ok());
+  Status s = Delete("neg", nullptr, [](auto& req) { *req.mutable_namespace_delete_delay() = PbDur(Sec(-1)); });
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_TRUE(Describe("neg").ok());  // a refused delete changes nothing
+}
+
+}  // namespace
+}  // namespace temporalite::history::testing
