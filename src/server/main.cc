@@ -320,10 +320,12 @@ int RunServer(const StartDevFlags& f) {
   frontend::InstallProtobufLogHandler();
   grpc::ServerBuilder builder;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(frontend::NewDecodeErrorInterceptorFactory());
+  // One interceptor per RPC either way: the metrics interceptor also handles decode errors.
   if (registry) {
     interceptors.push_back(std::make_unique<frontend::MetricsInterceptorFactory>(*registry));
     AddGaugeCollectors(*registry, engine, db_path);
+  } else {
+    interceptors.push_back(frontend::NewDecodeErrorInterceptorFactory());
   }
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   int bound_port = 0;
