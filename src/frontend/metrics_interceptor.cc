@@ -1,6 +1,9 @@
 #include "frontend/metrics_interceptor.h"
 
 #include <chrono>
+#include <string_view>
+
+#include "frontend/request_decoding.h"
 
 #include "temporal/api/operatorservice/v1/service.pb.h"
 #include "temporal/api/workflowservice/v1/service.pb.h"
@@ -12,39 +15,36 @@ namespace {
 namespace wsv1 = ::temporal::api::workflowservice::v1;
 using grpc::experimental::InterceptionHookPoints;
 
-// Labelled counters by (name, label values), cached per thread: after the first use on a
-// thread a lookup takes no lock. One registry per process, so the cache needs no registry key.
-template <typename Make>
-metrics::Counter* Cached(const char* name, const std::string& a, const std::string& b, const std::string& c, Make make) {
-  thread_local std::unordered_map<std::string, metrics::Counter*> cache;
-  thread_local std::string key;
-  key.assign(name).append(1, '\0').append(a).append(1, '\0').append(b).append(1, '\0').append(c);
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
-  metrics::Counter* counter = make();
-  cache.emplace(key, counter);
-  return counter;
-}
+// A labelled counter per thread and call site, remembered for the last label values seen: a
+// worker polls the same few queues over and over, so the usual case compares two short strings
+// and takes no lock and no allocation. A miss looks the counter up in the registry (its mutex).
+struct LastCounter {
+  const metrics::Registry* registry = nullptr;  // A test may run several servers, one after another.
+  std::string a, b;
+  metrics::Counter* counter = nullptr;
+
+  template <typename Make>
+  metrics::Counter* Get(const metrics::Registry& r, const std::string& x, const std::string& y, Make make) {
+    if (counter == nullptr || registry != &r || x != a || y != b) {
+      counter = make();
+      registry = &r;
+      a = x;
+      b = y;
+    }
+    return counter;
+  }
+};
 
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(const MetricsInterceptorFactory::MethodMetrics& m, metrics::Registry& registry)
-      : m_(m), registry_(registry), start_(std::chrono::steady_clock::now()) {}
+  MetricsInterceptor(const char* method, const MetricsInterceptorFactory::MethodMetrics& m, metrics::Registry& registry)
+      : decode_(method), m_(m), registry_(registry), start_(std::chrono::steady_clock::now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    decode_.Intercept(methods);
+    // The request stays alive until the RPC is done; read its fields only when counting.
     if (m_.poll_kind && methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
-      void* msg = methods->GetRecvMessage();
-      if (msg && m_.poll_kind == 3) ns_ = static_cast<wsv1::RespondActivityTaskFailedRequest*>(msg)->namespace_();
-      if (msg && m_.poll_kind == 4) ns_ = static_cast<wsv1::RespondActivityTaskFailedByIdRequest*>(msg)->namespace_();
-      if (msg && m_.poll_kind == 1) {
-        auto* r = static_cast<wsv1::PollWorkflowTaskQueueRequest*>(msg);
-        ns_ = r->namespace_();
-        queue_ = r->task_queue().name();
-      } else if (msg && m_.poll_kind == 2) {
-        auto* r = static_cast<wsv1::PollActivityTaskQueueRequest*>(msg);
-        ns_ = r->namespace_();
-        queue_ = r->task_queue().name();
-      }
+      request_ = methods->GetRecvMessage();
     }
     if (m_.poll_kind && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
       const void* msg = methods->GetSendMessage();
@@ -52,8 +52,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       if (msg && m_.poll_kind == 2) {
         const auto* r = static_cast<const wsv1::PollActivityTaskQueueResponse*>(msg);
         got_task_ = !r->task_token().empty();
-        activity_type_ = r->activity_type().name();
-        attempt_ = r->attempt();
+        if (got_task_) CountActivityAttempt(*r);
       }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
@@ -61,41 +60,77 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       grpc::Status s = methods->GetSendStatus();
       if (!s.ok()) m_.errors->Inc();
       m_.latency->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
-      if (m_.poll_kind >= 3 && s.ok()) {
-        Cached("temporalite_activity_failures", ns_, "", "", [&] {
-          return &registry_.counter("temporalite_activity_failures", "Activity attempts reported failed by workers",
-                                    {{"namespace", ns_}});
-        })->Inc();
-      } else if (m_.poll_kind && s.ok()) {
-        const char* name = got_task_ ? "poll_success" : "poll_timeouts";
-        Cached(name, ns_, m_.operation, queue_, [&] {
-          metrics::Labels l = {{"namespace", ns_}, {"operation", m_.operation}, {"taskqueue", queue_}};
-          return got_task_ ? &registry_.counter("poll_success", "Long polls that returned a task", l)
-                           : &registry_.counter("poll_timeouts", "Long polls that ended without a task", l);
-        })->Inc();
-        if (got_task_ && m_.poll_kind == 2) {
-          metrics::Labels a = {{"activity_type", activity_type_}, {"namespace", ns_}};
-          Cached("temporalite_activity_attempts", ns_, activity_type_, "", [&] {
-            return &registry_.counter("temporalite_activity_attempts", "Activity attempts handed to workers", a);
-          })->Inc();
-          if (attempt_ > 1) {
-            Cached("temporalite_activity_retries", ns_, activity_type_, "", [&] {
-              return &registry_.counter("temporalite_activity_retries", "Activity attempts after the first", a);
-            })->Inc();
-          }
-        }
-      }
+      if (m_.poll_kind && request_ && s.ok()) CountPoll();
     }
     methods->Proceed();
   }
 
  private:
+  const std::string& Namespace() const {
+    switch (m_.poll_kind) {
+      case 1: return static_cast<const wsv1::PollWorkflowTaskQueueRequest*>(request_)->namespace_();
+      case 2: return static_cast<const wsv1::PollActivityTaskQueueRequest*>(request_)->namespace_();
+      case 3: return static_cast<const wsv1::RespondActivityTaskFailedRequest*>(request_)->namespace_();
+      default: return static_cast<const wsv1::RespondActivityTaskFailedByIdRequest*>(request_)->namespace_();
+    }
+  }
+
+  void CountPoll() {
+    const std::string& ns = Namespace();
+    if (m_.poll_kind >= 3) {
+      thread_local LastCounter failures;
+      failures.Get(registry_, ns, "", [&] {
+        return &registry_.counter("temporalite_activity_failures", "Activity attempts reported failed by workers",
+                                  {{"namespace", ns}});
+      })->Inc();
+      return;
+    }
+    const std::string& queue = m_.poll_kind == 1
+                                   ? static_cast<const wsv1::PollWorkflowTaskQueueRequest*>(request_)->task_queue().name()
+                                   : static_cast<const wsv1::PollActivityTaskQueueRequest*>(request_)->task_queue().name();
+    thread_local LastCounter polls[2][2];  // [activity poll][got a task]
+    polls[m_.poll_kind == 2][got_task_].Get(registry_, ns, queue, [&] {
+      metrics::Labels l = {{"namespace", ns}, {"operation", m_.operation}, {"taskqueue", queue}};
+      return got_task_ ? &registry_.counter("poll_success", "Long polls that returned a task", l)
+                       : &registry_.counter("poll_timeouts", "Long polls that ended without a task", l);
+    })->Inc();
+  }
+
+  void CountActivityAttempt(const wsv1::PollActivityTaskQueueResponse& r) {
+    if (request_ == nullptr) return;
+    const std::string& ns = static_cast<const wsv1::PollActivityTaskQueueRequest*>(request_)->namespace_();
+    const std::string& type = r.activity_type().name();
+    auto labels = [&] { return metrics::Labels{{"activity_type", type}, {"namespace", ns}}; };
+    thread_local LastCounter attempts, retries;
+    attempts.Get(registry_, ns, type, [&] {
+      return &registry_.counter("temporalite_activity_attempts", "Activity attempts handed to workers", labels());
+    })->Inc();
+    if (r.attempt() > 1) {
+      retries.Get(registry_, ns, type, [&] {
+        return &registry_.counter("temporalite_activity_retries", "Activity attempts after the first", labels());
+      })->Inc();
+    }
+  }
+
+  DecodeErrorHook decode_;
   const MetricsInterceptorFactory::MethodMetrics& m_;
   metrics::Registry& registry_;
   std::chrono::steady_clock::time_point start_;
-  std::string ns_, queue_, activity_type_;
-  int attempt_ = 0;
+  const void* request_ = nullptr;
   bool got_task_ = false;
+};
+
+// Methods this server does not register (e.g. unknown paths) still need the decode handling.
+class DecodeOnlyInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit DecodeOnlyInterceptor(const char* method) : decode_(method) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    decode_.Intercept(methods);
+    methods->Proceed();
+  }
+
+ private:
+  DecodeErrorHook decode_;
 };
 
 }  // namespace
@@ -121,16 +156,17 @@ MetricsInterceptorFactory::MetricsInterceptorFactory(metrics::Registry& registry
                        : m->name() == "RespondActivityTaskFailed"     ? 3
                        : m->name() == "RespondActivityTaskFailedById" ? 4
                                                                       : 0};
-      by_path_.emplace("/" + service->full_name() + "/" + m->name(), std::move(mm));
+      paths_.push_back(std::make_unique<std::string>("/" + service->full_name() + "/" + m->name()));
+      by_path_.emplace(*paths_.back(), std::move(mm));
     }
   }
 }
 
 grpc::experimental::Interceptor* MetricsInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  auto it = by_path_.find(info->method());
-  if (it == by_path_.end()) return nullptr;
-  return new MetricsInterceptor(it->second, registry_);
+  auto it = by_path_.find(std::string_view(info->method() ? info->method() : ""));
+  if (it == by_path_.end()) return new DecodeOnlyInterceptor(info->method());
+  return new MetricsInterceptor(info->method(), it->second, registry_);
 }
 
 }  // namespace temporalite::frontend

@@ -33,30 +33,15 @@ std::string Reason(const std::string& method, const std::string& protobuf_error)
 
 class DecodeErrorInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit DecodeErrorInterceptor(grpc::experimental::ServerRpcInfo* info) : method_(info->method()) {}
+  explicit DecodeErrorInterceptor(grpc::experimental::ServerRpcInfo* info) : hook_(info->method()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    using grpc::experimental::InterceptionHookPoints;
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_RECV_MESSAGE)) {
-      last_protobuf_error.clear();
-    }
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
-        methods->GetRecvMessage() == nullptr) {
-      failed_ = true;
-      reason_ = Reason(method_, last_protobuf_error);
-      last_protobuf_error.clear();
-    }
-    if (failed_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
-        methods->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-      methods->ModifySendStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, reason_));
-    }
+    hook_.Intercept(methods);
     methods->Proceed();
   }
 
  private:
-  std::string method_;
-  bool failed_ = false;
-  std::string reason_;
+  DecodeErrorHook hook_;
 };
 
 class Factory final : public grpc::experimental::ServerInterceptorFactoryInterface {
@@ -67,6 +52,23 @@ class Factory final : public grpc::experimental::ServerInterceptorFactoryInterfa
 };
 
 }  // namespace
+
+void DecodeErrorHook::Intercept(grpc::experimental::InterceptorBatchMethods* methods) {
+  using grpc::experimental::InterceptionHookPoints;
+  if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_RECV_MESSAGE)) {
+    last_protobuf_error.clear();
+  }
+  if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+      methods->GetRecvMessage() == nullptr) {
+    failed_ = true;
+    reason_ = Reason(method_ ? method_ : "", last_protobuf_error);
+    last_protobuf_error.clear();
+  }
+  if (failed_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+      methods->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+    methods->ModifySendStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, reason_));
+  }
+}
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewDecodeErrorInterceptorFactory() {
   return std::make_unique<Factory>();

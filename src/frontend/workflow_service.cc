@@ -61,7 +61,7 @@ Reactor* WorkflowServiceImpl::GetSystemInfo(Ctx* ctx, const wsv1::GetSystemInfoR
   caps->set_encoded_failure_attributes(true);
   caps->set_build_id_based_versioning(false);
   caps->set_upsert_memo(true);
-  caps->set_eager_workflow_start(false);
+  caps->set_eager_workflow_start(true);  // request_eager_execution on StartWorkflowExecution
   caps->set_sdk_metadata(true);  // WorkflowTaskCompleted.sdk_metadata is stored and returned verbatim
   caps->set_count_group_by_execution_status(true);
   caps->set_nexus(false);

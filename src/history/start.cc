@@ -1,6 +1,8 @@
 // Creating runs: StartWorkflowExecution, SignalWithStartWorkflowExecution, and the shared
 // CreateRunLocked used by continue-as-new, workflow retries, cron and child workflows.
 #include <algorithm>
+#include <deque>
+#include <memory>
 
 #include "common/ids.h"
 #include "common/log.h"
@@ -263,10 +265,33 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
     resp->set_status(c.existing->status());
     return AfterDurableLocked([done] { done(Status::Ok()); });
   }
+  // Eager start (below) takes the first task for the caller, so no waiting poller may take it at
+  // dispatch: the queue's pollers step aside while the run is created (std::map: q stays valid).
+  std::deque<std::shared_ptr<matching::PollWaiter>> pollers_aside;
+  matching::TaskQueue* eager_queue = nullptr;
+  if (req.request_eager_execution()) {
+    eager_queue = &queues_.Get({ns_id, req.task_queue().name(), matching::TaskType::kWorkflow});
+    pollers_aside.swap(eager_queue->pollers);
+  }
   Execution* ex = CreateRunLocked(txn, ns_id, std::move(f), nullptr);
+  if (eager_queue) {
+    for (auto& p : eager_queue->pollers) pollers_aside.push_back(std::move(p));  // none expected
+    eager_queue->pollers.swap(pollers_aside);
+  }
   resp->set_run_id(ex->st.run_id());
   resp->set_started(true);
   resp->set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  // Eager workflow start: the first workflow task is started in this start's own transaction
+  // (durable before the reply) and returned in the reply for the caller's in-process worker.
+  // Not when there is no task yet (start delay, cron backoff). The queue entry dispatch left is
+  // skipped as stale when polled (LiveWorkflowTaskLocked).
+  if (req.request_eager_execution() && ex->wft_pending() && ex->st.wft().started_event_id() == 0) {
+    auto eager = std::make_shared<matching::PollWaiter>();
+    eager->identity = req.identity();
+    eager->response = resp->mutable_eager_workflow_task();
+    eager->finish = [](const Status&) {};  // The start's own reply carries the task.
+    StartWorkflowTaskLocked(txn, *ex, eager, /*from_sticky=*/false);
+  }
   CommitLocked(txn, std::move(done));
 }
 

@@ -566,14 +566,15 @@ void SqliteStore::WriterLoop() {
       std::unique_lock<std::mutex> l(queue_mu_);
       queue_cv_.wait(l, [this] { return !queue_.empty() || !accepting_; });
       if (queue_.empty()) return;  // Closing, and everything queued has been committed.
-      // Group commit delay: when the last transaction was already shared by several batches
-      // (load), give concurrent transitions a moment to join this one. Fewer fsyncs and fewer
-      // rewrites of the same hot pages; an idle server (one batch at a time) never waits.
-      if (options_.commit_delay.count() > 0 && last_batches_ > 1 && accepting_ &&
-          queue_.size() < static_cast<size_t>(options_.commit_delay_batches)) {
-        queue_cv_.wait_for(l, options_.commit_delay, [this] {
-          return queue_.size() >= static_cast<size_t>(options_.commit_delay_batches) || !accepting_;
-        });
+      // Adaptive group commit: when the last transaction was already shared by several batches
+      // (load), give concurrent transitions a moment to join this one, but only until as many
+      // batches are queued as the last transaction held (at most commit_delay_batches): the
+      // expected number of writers. Fewer fsyncs and fewer rewrites of the same hot pages; an
+      // idle server (one batch at a time) never waits, and a lightly loaded one waits only for
+      // the writers it has.
+      const size_t target = std::min(last_batches_, static_cast<size_t>(options_.commit_delay_batches));
+      if (options_.commit_delay.count() > 0 && last_batches_ > 1 && accepting_ && queue_.size() < target) {
+        queue_cv_.wait_for(l, options_.commit_delay, [this, target] { return queue_.size() >= target || !accepting_; });
       }
       if (queue_.size() <= max) {
         work.swap(queue_);  // Both vectors keep their capacity: no allocation in steady state.
