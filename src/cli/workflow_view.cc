@@ -45,6 +45,23 @@ std::string PayloadMapText(const google::protobuf::Map<std::string, temporal::ap
 
 std::string Num(int64_t v) { return std::to_string(v); }
 
+// A user metadata payload (summary or details) as text: a JSON string shown bare, others as JSON.
+std::string MetadataText(const temporal::api::common::v1::Payload& p) {
+  if (p.data().empty() && p.metadata().empty()) return "";
+  Json v = PayloadValue(p);
+  return v.is_string() ? v.get<std::string>() : CompactJson(v);
+}
+
+std::string PriorityText(const temporal::api::common::v1::Priority& p) {
+  std::vector<std::string> parts;
+  if (p.priority_key() != 0) parts.push_back("key " + std::to_string(p.priority_key()));
+  if (!p.fairness_key().empty()) parts.push_back("fairness key " + p.fairness_key());
+  if (p.fairness_weight() != 0) parts.push_back("fairness weight " + CompactJson(Json(p.fairness_weight())));
+  std::string s;
+  for (const auto& part : parts) s += (s.empty() ? "" : ", ") + part;
+  return s;
+}
+
 void PrintDescribeText(Context& ctx, const wsv1::DescribeWorkflowExecutionResponse& resp,
                        const std::optional<HistoryEvent>& close) {
   Printer& out = ctx.out();
@@ -54,9 +71,12 @@ void PrintDescribeText(Context& ctx, const wsv1::DescribeWorkflowExecutionRespon
       {"WorkflowId", info.execution().workflow_id()},
       {"RunId", info.execution().run_id()},
       {"Type", info.type().name()},
+      {"Summary", MetadataText(resp.execution_config().user_metadata().summary()), true},
+      {"Details", MetadataText(resp.execution_config().user_metadata().details()), true},
       {"Namespace", ctx.ns()},
       {"TaskQueue", info.task_queue()},
       {"Status", EnumName(info.status())},
+      {"Priority", PriorityText(info.priority()), true},
       {"StartTime", out.Time(info.start_time())},
       {"CloseTime", out.Time(info.close_time()), true},
       {"ExecutionTime", out.Time(info.execution_time()), true},

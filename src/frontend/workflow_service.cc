@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "frontend/grpc_status.h"
+#include "frontend/schedule_typing.h"
 
 namespace temporalite::frontend {
 
@@ -125,11 +126,18 @@ TL_UNARY(RespondActivityTaskCanceledById, engine_.RespondActivityTaskCanceledByI
 TL_UNARY(RecordActivityTaskHeartbeat, engine_.RecordActivityTaskHeartbeat(*req, resp, std::move(done)))
 TL_UNARY(RecordActivityTaskHeartbeatById, engine_.RecordActivityTaskHeartbeatById(*req, resp, std::move(done)))
 TL_UNARY(CreateSchedule, scheduler_.CreateSchedule(*req, resp, std::move(done)))
-TL_UNARY(DescribeSchedule, scheduler_.DescribeSchedule(*req, resp, std::move(done)))
+// Schedule search attributes leave typed (schedule_typing.h); the types are read first, no lock held.
+TL_UNARY(DescribeSchedule, scheduler_.DescribeSchedule(*req, resp, [resp, done = std::move(done), types = engine_.SearchAttributeTypes(req->namespace_())](const Status& s) {
+  if (s.ok()) TypeScheduleAttributes(types, resp);
+  done(s);
+}))
 TL_UNARY(UpdateSchedule, scheduler_.UpdateSchedule(*req, resp, std::move(done)))
 TL_UNARY(PatchSchedule, scheduler_.PatchSchedule(*req, resp, std::move(done)))
 TL_UNARY(DeleteSchedule, scheduler_.DeleteSchedule(*req, resp, std::move(done)))
-TL_UNARY(ListSchedules, scheduler_.ListSchedules(*req, resp, std::move(done)))
+TL_UNARY(ListSchedules, scheduler_.ListSchedules(*req, resp, [resp, done = std::move(done), types = engine_.SearchAttributeTypes(req->namespace_())](const Status& s) {
+  if (s.ok()) TypeScheduleAttributes(types, resp);
+  done(s);
+}))
 TL_UNARY(ListScheduleMatchingTimes, scheduler_.ListScheduleMatchingTimes(*req, resp, std::move(done)))
 
 TL_UNARY(ListWorkflowExecutions, engine_.ListWorkflowExecutions(*req, resp, std::move(done)))

@@ -5,6 +5,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "history/compat_fields.h"
 #include "history/engine.h"
 #include "history/errors.h"
 #include "history/execution.h"
@@ -44,6 +45,8 @@ void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& a
   tok.set_scheduled_event_id(ai.scheduled_event_id());
   tok.set_attempt(ai.attempt());
   tok.set_activity_id(ai.activity_id());
+  tok.set_workflow_type(st.workflow_type());
+  tok.set_activity_type(ai.activity_type());
   resp->set_task_token(EncodeTaskToken(tok));
   resp->set_workflow_namespace(namespace_names_.at(st.namespace_id()));
   resp->mutable_workflow_type()->set_name(st.workflow_type());
@@ -62,7 +65,11 @@ void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& a
   *resp->mutable_start_to_close_timeout() = ai.start_to_close_timeout();
   *resp->mutable_heartbeat_timeout() = ai.heartbeat_timeout();
   *resp->mutable_retry_policy() = ai.retry_policy();
-  if (sched.has_priority()) *resp->mutable_priority() = sched.priority();
+  // Temporal's merge: the activity's own priority fields, the workflow's for the unset ones.
+  ::temporal::api::common::v1::Priority priority;
+  if (MergePriority(st.has_priority() ? &st.priority() : nullptr, sched.has_priority() ? &sched.priority() : nullptr, &priority)) {
+    *resp->mutable_priority() = std::move(priority);
+  }
   waiter->completed = true;
   txn.after_commit.push_back([waiter] { waiter->finish(Status::Ok()); });
   ArmActivityTimersLocked(ex, ai);
@@ -328,11 +335,14 @@ ActivityTarget Engine::ActivityByTokenLocked(const std::string& token) {
   if (!tok.ok()) return tok.status();
   if (tok->kind() != state::TaskToken::ACTIVITY_TASK) return InvalidArgument("task token is not an activity task token");
   auto it = runs_.find(tok->run_id());
-  if (it == runs_.end() || !it->second->open()) return NotFound("workflow execution already completed");
+  if (it == runs_.end() || !it->second->open() || it->second->st.workflow_id() != tok->workflow_id()) {
+    return NotFound("workflow execution already completed");
+  }
   Execution& ex = *it->second;
   auto ai = ex.st.mutable_activities()->find(tok->scheduled_event_id());
   if (ai == ex.st.mutable_activities()->end() || ai->second.attempt() != tok->attempt() || !ai->second.started()) {
-    return NotFound("activity task not found");
+    // Temporal's ErrActivityTaskNotFound.
+    return NotFound("invalid activityID or activity already timed out or invoking workflow is completed");
   }
   return std::make_pair(&ex, &ai->second);
 }

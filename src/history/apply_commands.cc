@@ -18,6 +18,8 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
   const TimePoint now = clock_.Now();
   for (const auto& pc : plan.commands) {
     const auto& c = *pc.command;
+    // Temporal: a command's user_metadata goes onto the event it records (AddEvent takes it).
+    ex.command_user_metadata = c.has_user_metadata() && !c.has_protocol_message_command_attributes() ? &c.user_metadata() : nullptr;
     switch (c.attributes_case()) {
       case cmdv1::Command::kScheduleActivityTaskCommandAttributes: {
         const auto& in = pc.activity;
@@ -244,6 +246,7 @@ void Engine::ApplyCommands(const CommandPlan& plan, int64_t completed_id, bool* 
       default:
         break;  // rejected by the validator
     }
+    ex.command_user_metadata = nullptr;
   }
   // Then the protocol messages no command referred to (e.g. rejections), in order.
   if (plan.messages) {

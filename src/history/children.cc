@@ -3,6 +3,7 @@
 // The child is started in the parent's transaction; the parent's ChildWorkflowExecutionStarted
 // (or StartChildWorkflowExecutionFailed) follows the command events, then a new workflow task.
 #include "history/commands.h"
+#include "history/compat_fields.h"
 #include "history/engine.h"
 #include "history/errors.h"
 #include "history/execution.h"
@@ -43,11 +44,13 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
   *a->mutable_header() = c.header();
   *a->mutable_memo() = c.memo();
   *a->mutable_search_attributes() = c.search_attributes();
+  if (c.has_priority()) *a->mutable_priority() = c.priority();
   const int64_t initiated_id = e->event_id();
   *need_wft = true;
 
   StartFields f;
   f.workflow_id = c.workflow_id();
+  f.user_metadata = e->user_metadata();  // the command's, on its initiated event: the child's start has it
   auto& sa = f.attrs;
   *sa.mutable_workflow_type() = c.workflow_type();
   sa.mutable_task_queue()->set_name(task_queue);
@@ -68,7 +71,11 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
   auto* root = sa.mutable_root_workflow_execution();
   root->set_workflow_id(pst.root_workflow_id().empty() ? pst.workflow_id() : pst.root_workflow_id());
   root->set_run_id(pst.root_run_id().empty() ? pst.run_id() : pst.root_run_id());
-  if (c.has_priority()) *sa.mutable_priority() = c.priority();
+  // The child runs with the parent's priority, its own fields overriding (Temporal's merge).
+  cv1::Priority merged;
+  if (MergePriority(pst.has_priority() ? &pst.priority() : nullptr, c.has_priority() ? &c.priority() : nullptr, &merged)) {
+    *sa.mutable_priority() = merged;
+  }
   if (!c.cron_schedule().empty() && cron_next_) {
     TimePoint next = cron_next_(c.cron_schedule(), now);
     if (next != TimePoint::max() && next > now) *sa.mutable_first_workflow_task_backoff() = ToProtoDuration(CronBackoff(now, next));

@@ -7,6 +7,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "history/compat_fields.h"
 #include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
@@ -511,6 +512,7 @@ void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequ
     if (ex.wft_started()) *pw->mutable_started_time() = st.wft().started_time();
     pw->set_attempt(st.wft().attempt());
   }
+  FillDescribeExtras(st, resp);
   // Reply only once what we describe is durable.
   AfterDurableLocked([done = std::move(done)] { done(Status::Ok()); });
 }

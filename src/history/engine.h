@@ -31,6 +31,7 @@
 #include "temporal/api/command/v1/message.pb.h"
 #include "temporal/api/protocol/v1/message.pb.h"
 #include "temporal/api/query/v1/message.pb.h"
+#include "temporal/api/sdk/v1/user_metadata.pb.h"
 #include "temporal/api/update/v1/message.pb.h"
 #include "temporal/api/operatorservice/v1/request_response.pb.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
@@ -55,6 +56,13 @@ struct EngineOptions {
   size_t blob_size_limit_warn = 512 * 1024;
   int64_t history_count_limit_error = 51200;
   int64_t history_size_limit_error = 50LL * 1024 * 1024;
+  // WorkflowTaskStarted suggests continue-as-new from these (Temporal's dynamic config
+  // limit.historyCount/historySize.suggestContinueAsNew; server --dynamic-config-value).
+  int64_t history_count_suggest_continue_as_new = 4 * 1024;
+  int64_t history_size_suggest_continue_as_new = 4LL * 1024 * 1024;
+  // Temporal's history.maxInFlightUpdates / history.maxTotalUpdates (0: no limit).
+  int64_t max_in_flight_updates = 10;
+  int64_t max_total_updates = 2000;
   size_t pending_activities_limit = 2000;
   size_t pending_children_limit = 2000;
   size_t pending_signals_limit = 2000;          // external signals initiated, not yet resolved
@@ -127,6 +135,8 @@ class Engine {
                                   wsv1::ListOpenWorkflowExecutionsResponse* resp, Done done);
   void ListClosedWorkflowExecutions(const wsv1::ListClosedWorkflowExecutionsRequest& req,
                                     wsv1::ListClosedWorkflowExecutionsResponse* resp, Done done);
+  // Custom search attribute types of a namespace (empty if it does not exist); schedule_typing.
+  visibility::TypeMap SearchAttributeTypes(const std::string& ns);
   void GetSearchAttributes(const wsv1::GetSearchAttributesRequest& req, wsv1::GetSearchAttributesResponse* resp,
                            Done done);
   // OperatorService search attributes (namespace-scoped, as Temporal does for SQL visibility).
@@ -298,6 +308,7 @@ class Engine {
     // Becomes event 1. first_workflow_task_backoff = start delay; workflow_execution_expiration_time
     // set = inherited deadline of the chain.
     temporal::api::history::v1::WorkflowExecutionStartedEventAttributes attrs;
+    temporal::api::sdk::v1::UserMetadata user_metadata;  // event-level in Temporal (compat_fields.h)
   };
   struct IdConflict {
     Status status;                                        // non-OK: reject the start
@@ -372,6 +383,8 @@ class Engine {
   void RegisterUpdateLocked(Txn& txn, Execution& ex, const wsv1::UpdateWorkflowExecutionRequest& req,
                             std::shared_ptr<matching::Waiter> waiter, UpdateFill fill, Status* error);
   Status ValidateUpdateLocked(const wsv1::UpdateWorkflowExecutionRequest& req) const;
+  // Temporal's in-flight and total update limits for admitting one more update (update_limits.cc).
+  Status CheckUpdateLimitsLocked(const Execution& ex) const;
   void AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp);
   void ApplyProtocolMessageLocked(Txn& txn, Execution& ex, const temporal::api::protocol::v1::Message& m,
                                   int64_t completed_event_id);

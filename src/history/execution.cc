@@ -18,6 +18,10 @@ hv1::HistoryEvent* AddEvent(Execution& ex, ev1::EventType type, TimePoint now) {
   e.set_event_id(id);
   e.set_event_type(type);
   *e.mutable_event_time() = ToProto(now);
+  if (ex.command_user_metadata) {
+    *e.mutable_user_metadata() = *ex.command_user_metadata;
+    ex.command_user_metadata = nullptr;
+  }
   return &e;
 }
 

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "history/state.pb.h"
 #include "temporal/api/history/v1/message.pb.h"
+#include "temporal/api/sdk/v1/user_metadata.pb.h"
 
 namespace temporalite::history {
 
@@ -24,6 +25,9 @@ struct Execution {
   bool visibility_dirty = false;
   std::unordered_map<std::string, int64_t> activity_ids;  // activity id -> scheduled event id
   std::vector<std::string> query_ids;
+  // While one workflow-task command is applied: its user_metadata, which the first event appended
+  // (the command's event) takes over, as Temporal copies Command.user_metadata onto its event.
+  const ::temporal::api::sdk::v1::UserMetadata* command_user_metadata = nullptr;
   std::vector<std::string> admitted_updates;  // update ids admitted, not yet accepted/rejected  // queries waiting on this run (in memory only, like Temporal)
 
   bool open() const { return st.status() == ev1::WORKFLOW_EXECUTION_STATUS_RUNNING; }

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <string>
 
+#include "history/compat_fields.h"
 #include "history/memo.h"
 #include "history/proto_time.h"
+#include "visibility/search_attributes.h"
 
 namespace temporalite::history {
 
@@ -49,6 +51,7 @@ Status ReplayHistory(const std::vector<hv1::HistoryEvent>& events, state::Execut
         }
         *st->mutable_memo() = a.memo();
         *st->mutable_search_attributes() = a.search_attributes();
+        ExtrasFromStartedEvent(e, st);
         st->set_first_execution_run_id(a.first_execution_run_id());
         st->set_attempt(std::max(1, a.attempt()));
         if (a.has_retry_policy()) *st->mutable_retry_policy() = a.retry_policy();
@@ -210,7 +213,12 @@ Status ReplayHistory(const std::vector<hv1::HistoryEvent>& events, state::Execut
         break;
       case ev1::EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
         for (const auto& [k, v] : e.upsert_workflow_search_attributes_event_attributes().search_attributes().indexed_fields()) {
-          (*st->mutable_search_attributes()->mutable_indexed_fields())[k] = v;
+          // An empty value unsets the attribute (as when the upsert was first applied).
+          if (visibility::IsUnset(v)) {
+            st->mutable_search_attributes()->mutable_indexed_fields()->erase(k);
+          } else {
+            (*st->mutable_search_attributes()->mutable_indexed_fields())[k] = v;
+          }
         }
         break;
       case ev1::EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:

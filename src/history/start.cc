@@ -7,6 +7,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "history/engine.h"
+#include "history/compat_fields.h"
 #include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
@@ -41,6 +42,7 @@ Status Engine::ValidateStartLocked(const StartFields& f, const std::string& ns_i
   if (s.ok()) s = CheckBlob(f.attrs.memo().ByteSizeLong(), "Memo");
   if (s.ok()) s = CheckBlob(f.attrs.header().ByteSizeLong(), "Header");
   if (s.ok()) s = visibility::Validate(f.attrs.search_attributes(), CustomSearchAttributesLocked(ns_id));
+  if (s.ok()) s = ValidatePriority(f.attrs.priority());
   if (s.ok() && f.attrs.has_retry_policy()) {
     const auto& p = f.attrs.retry_policy();
     if (p.backoff_coefficient() != 0 && p.backoff_coefficient() < 1) s = InvalidArgument("BackoffCoefficient cannot be less than 1.");
@@ -183,6 +185,7 @@ Execution* Engine::CreateRunLocked(Txn& txn, const std::string& ns_id, StartFiel
   a.set_workflow_id(f.workflow_id);
   auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, now);
   *e->mutable_workflow_execution_started_event_attributes() = std::move(a);
+  RecordStartExtras(f.user_metadata, e, &st);
 
   Execution* raw = ex.get();
   ex->visibility_dirty = true;
@@ -222,6 +225,7 @@ Engine::StartFields Engine::CommonStartFields(const Req& req) {
   *a.mutable_search_attributes() = req.search_attributes();
   *a.mutable_header() = req.header();
   if (req.has_priority()) *a.mutable_priority() = req.priority();
+  if (req.has_user_metadata()) f.user_metadata = req.user_metadata();
   Duration delay = FromProto(req.workflow_start_delay());
   if (!req.cron_schedule().empty() && cron_next_ && delay == Duration::zero()) {
     TimePoint now = clock_.Now();

@@ -12,6 +12,7 @@
 #include "history/engine.h"
 #include "history/errors.h"
 #include "history/execution.h"
+#include "history/multi_op.h"
 #include "history/proto_time.h"
 #include "temporal/api/protocol/v1/message.pb.h"
 #include "temporal/api/update/v1/message.pb.h"
@@ -132,6 +133,10 @@ void Engine::RegisterUpdateLocked(Txn& txn, Execution& ex, const wsv1::UpdateWor
   if (!u) {
     if (!ex.open()) {
       *error = NotFound("workflow execution already completed");
+      return;
+    }
+    if (Status limit = CheckUpdateLimitsLocked(ex); !limit.ok()) {
+      *error = limit;
       return;
     }
     u = std::make_shared<UpdateState>();
@@ -349,28 +354,37 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   if (req.operations_size() != 2 || !req.operations(0).has_start_workflow() || !req.operations(1).has_update_workflow()) {
-    return fail(InvalidArgument("ExecuteMultiOperation supports exactly [StartWorkflow, UpdateWorkflow]."));
+    return fail(InvalidArgument("Operations have to be exactly [Start, Update]."));
   }
   const auto& start = req.operations(0).start_workflow();
   const auto& update = req.operations(1).update_workflow();
-  if (start.workflow_id() != update.workflow_execution().workflow_id()) {
-    return fail(InvalidArgument("WorkflowId of the start and the update operations must match."));
-  }
   const std::string ns_id = ns.value()->info().id();
   StartFields f = StartFieldsFrom(start);
-  Status s = ValidateStartLocked(f, ns_id);
-  if (s.ok()) s = ValidateUpdateLocked(update);
-  if (!s.ok()) return fail(s);
+  // Each operation is validated on its own (Temporal's checks for Update-with-Start included); a
+  // failure is reported per operation, the other one aborted.
+  Status start_err = ValidateMultiOpStart(start, req.namespace_());
+  if (start_err.ok()) start_err = ValidateStartLocked(f, ns_id);
+  Status update_err = ValidateMultiOpUpdate(update, req.namespace_());
+  if (update_err.ok()) update_err = ValidateUpdateLocked(update);
+  if (start_err.ok() && update_err.ok() && start.workflow_id() != update.workflow_execution().workflow_id()) {
+    update_err = InvalidArgument("WorkflowId is not consistent with previous operation(s).");
+  }
+  if (!start_err.ok() || !update_err.ok()) {
+    return fail(MultiOperationError(start_err.ok() ? nullptr : &start_err, update_err.ok() ? nullptr : &update_err));
+  }
   wsv1::ExecuteMultiOperationResponse* resp = waiter->response;
   auto* start_resp = resp->add_responses()->mutable_start_workflow();
   auto* update_resp = resp->add_responses()->mutable_update_workflow();
   Txn txn;
   IdConflict c = ResolveIdConflictLocked(txn, f, ns_id, start.workflow_id_reuse_policy(), start.workflow_id_conflict_policy());
-  if (!c.status.ok()) return fail(c.status);
+  if (!c.status.ok()) return fail(MultiOperationError(&c.status, nullptr));
   Execution* ex = nullptr;
   if (c.existing) {
     auto it = runs_.find(c.existing->run_id());
-    if (it == runs_.end()) return fail(NotFound("workflow execution already completed"));
+    if (it == runs_.end()) {
+      Status closed = NotFound("workflow execution already completed");
+      return fail(MultiOperationError(nullptr, &closed));
+    }
     ex = it->second.get();
     start_resp->set_run_id(ex->st.run_id());
     start_resp->set_started(false);
@@ -383,7 +397,7 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
   }
   Status err;
   RegisterUpdateLocked(txn, *ex, update, waiter, FillInto(update_resp), &err);
-  if (!err.ok()) return fail(err);
+  if (!err.ok()) return fail(MultiOperationError(nullptr, &err));
   CommitLocked(txn, nullptr);
 }
 

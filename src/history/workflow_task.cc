@@ -2,6 +2,7 @@
 // commands, failure and timeouts. See shared/protocol-notes.md sections 1-3.
 #include "common/ids.h"
 #include "common/log.h"
+#include "history/compat_fields.h"
 #include "history/commands.h"
 #include "history/engine.h"
 #include "history/errors.h"
@@ -79,6 +80,8 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
   a->set_identity(waiter->identity);
   a->set_request_id(NewUuid());
   a->set_history_size_bytes(st.history_size_bytes());
+  SuggestContinueAsNew(e->event_id(), options_.history_count_suggest_continue_as_new,
+                       options_.history_size_suggest_continue_as_new, a);
   auto* wft = st.mutable_wft();
   wft->set_started_event_id(e->event_id());
   *wft->mutable_started_time() = ToProto(now);
@@ -328,7 +331,13 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   a->set_binary_checksum(req.binary_checksum());
   if (req.has_sdk_metadata()) *a->mutable_sdk_metadata() = req.sdk_metadata();
   if (req.has_metering_metadata()) *a->mutable_metering_metadata() = req.metering_metadata();
-  if (req.has_worker_version_stamp()) *a->mutable_worker_version() = req.worker_version_stamp();
+  // Temporal drops a versioned stamp of a workflow without an assigned build id (none here).
+  if (req.has_worker_version_stamp() && !req.worker_version_stamp().use_versioning()) {
+    *a->mutable_worker_version() = req.worker_version_stamp();
+  }
+  if (UpdateBuildIds(a->has_worker_version() ? &a->worker_version() : nullptr, st.mutable_search_attributes())) {
+    ex.visibility_dirty = true;
+  }
   const int64_t completed_id = e->event_id();
   st.set_last_completed_wft_started_id(st.wft().started_event_id());
   if (req.has_sticky_attributes() && !req.sticky_attributes().worker_task_queue().name().empty()) {

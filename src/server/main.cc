@@ -29,6 +29,7 @@
 #include "frontend/operator_service.h"
 #include "frontend/request_decoding.h"
 #include "frontend/workflow_service.h"
+#include "history/dynamic_config.h"
 #include "history/engine.h"
 #include "http/handler.h"
 #include "http/invoker.h"
@@ -61,6 +62,7 @@ struct StartDevFlags {
   std::vector<std::string> namespaces;
   std::vector<std::string> sqlite_pragmas;
   std::vector<std::string> search_attributes;
+  std::vector<std::string> dynamic_config_values;
   std::string alert_webhook;
   int alert_after = 2;
   bool skip_integrity_check = false;
@@ -246,6 +248,12 @@ int RunServer(const StartDevFlags& f) {
   history::EngineOptions eo;
   eo.extra_namespaces = f.namespaces;
   eo.startup_search_attributes = startup_sas;
+  for (const auto& kv : f.dynamic_config_values) {
+    if (Status s = history::ApplyDynamicConfigValue(kv, &eo); !s.ok()) {
+      std::fprintf(stderr, "error: %s\n", s.message().c_str());
+      return 2;
+    }
+  }
   history::Engine engine(*store, clock, timers, eo);
   // Cron workflows (cronSchedule on start): the next fire time from the schedule-spec library.
   engine.set_cron_next([](const std::string& cron, TimePoint after) {
@@ -509,6 +517,8 @@ int main(int argc, char** argv) {
   dev->add_flag("--skip-integrity-check", f.skip_integrity_check,
                 "Skip SQLite's quick_check of the database at start (it reads the whole file)");
   dev->add_option("--search-attribute", f.search_attributes, "Search attributes to register at start, Name=Type (repeatable)");
+  dev->add_option("--dynamic-config-value", f.dynamic_config_values,
+                  "Temporal dynamic config KEY=VALUE (repeatable; e.g. limit.historyCount.suggestContinueAsNew=100)");
   dev->add_option("--alert-webhook", f.alert_webhook,
                   "POST Slack incoming-webhook JSON here after --alert-after consecutive failed runs of a workflow type "
                   "or schedule, and when it recovers (env TEMPORALITE_ALERT_WEBHOOK)")

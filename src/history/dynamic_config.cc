@@ -1,0 +1,53 @@
+#include "history/dynamic_config.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <utility>
+#include <vector>
+
+namespace temporalite::history {
+namespace {
+
+struct Key {
+  const char* name;
+  int64_t EngineOptions::*field;
+};
+
+const std::vector<Key>& Keys() {
+  static const std::vector<Key> keys = {
+      {"limit.historyCount.suggestContinueAsNew", &EngineOptions::history_count_suggest_continue_as_new},
+      {"limit.historySize.suggestContinueAsNew", &EngineOptions::history_size_suggest_continue_as_new},
+      {"limit.historyCount.error", &EngineOptions::history_count_limit_error},
+      {"limit.historySize.error", &EngineOptions::history_size_limit_error},
+      {"history.maxInFlightUpdates", &EngineOptions::max_in_flight_updates},
+      {"history.maxTotalUpdates", &EngineOptions::max_total_updates},
+  };
+  return keys;
+}
+
+}  // namespace
+
+Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* options) {
+  const size_t eq = key_value.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return Status(Code::kInvalidArgument, "dynamic config value \"" + key_value + "\": want KEY=VALUE");
+  }
+  const std::string key = key_value.substr(0, eq);
+  const std::string value = key_value.substr(eq + 1);
+  std::string known;
+  for (const Key& k : Keys()) {
+    known += (known.empty() ? "" : ", ") + std::string(k.name);
+    if (key != k.name) continue;
+    errno = 0;
+    char* end = nullptr;
+    const long long v = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno == ERANGE || v < 0) {
+      return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not a non-negative integer");
+    }
+    options->*k.field = v;
+    return Status::Ok();
+  }
+  return Status(Code::kInvalidArgument, "unknown dynamic config key \"" + key + "\" (known: " + known + ")");
+}
+
+}  // namespace temporalite::history

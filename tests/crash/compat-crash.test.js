@@ -1,0 +1,90 @@
+'use strict';
+// Crash test for fields persisted for Temporal compatibility: a workflow's user metadata (start
+// summary and details) and priority, and a schedule's action user metadata and search attributes
+// survive a SIGKILL of the server (each acknowledged write is durable).
+//
+// Run: node --test tests/crash/compat-crash.test.js   (env TEMPORALITE_BIN overrides the binary)
+
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { Connection, Client } = require('@temporalio/client');
+
+const { startServer, makeTempDir, removeDir, uniqueName } = require('../compat/harness');
+
+const NS = 'default';
+const cleanups = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function withClient(server, fn) {
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    return await fn(new Client({ connection, namespace: NS }));
+  } finally {
+    await connection.close();
+  }
+}
+
+function payloadText(p) {
+  return p ? JSON.parse(Buffer.from(p.data).toString()) : undefined;
+}
+
+test('user metadata, priority and schedule search attributes survive SIGKILL', { timeout: 60000 }, async () => {
+  const dataDir = makeTempDir('temporalite-compat-crash-');
+  cleanups.push(() => removeDir(dataDir));
+  const extraArgs = ['--search-attribute', 'CrashKeyword=Keyword', '--search-attribute', 'CrashInt=Int'];
+  let server = await startServer({ dataDir, extraArgs });
+  cleanups.push(() => server && server.stop('SIGKILL'));
+  const workflowId = uniqueName('compat-crash-wf');
+  const scheduleId = uniqueName('compat-crash-sched');
+  const taskQueue = uniqueName('compat-crash-tq'); // no worker: the workflow stays running
+  await withClient(server, async (client) => {
+    await client.workflow.start('noSuchWorkflowType', {
+      taskQueue,
+      workflowId,
+      staticSummary: 'crash summary',
+      staticDetails: 'crash details',
+      priority: { priorityKey: 4, fairnessKey: 'tenant-b', fairnessWeight: 2.5 },
+    });
+    await client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: '1 hour' }] },
+      state: { paused: true },
+      searchAttributes: { CrashKeyword: ['sched-kw'], CrashInt: [7] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'noSuchWorkflowType',
+        taskQueue,
+        staticSummary: 'scheduled summary',
+        staticDetails: 'scheduled details',
+        searchAttributes: { CrashKeyword: ['action-kw'], CrashInt: [8] },
+      },
+    });
+  });
+  const killed = await server.stop('SIGKILL');
+  assert.equal(killed.signal, 'SIGKILL');
+  server = await startServer({ dataDir, extraArgs });
+  await withClient(server, async (client) => {
+    const handle = client.workflow.getHandle(workflowId);
+    const desc = await handle.describe();
+    assert.equal(await desc.staticSummary(), 'crash summary');
+    assert.equal(await desc.staticDetails(), 'crash details');
+    const p = desc.raw.workflowExecutionInfo.priority;
+    assert.deepEqual([p.priorityKey, p.fairnessKey, p.fairnessWeight], [4, 'tenant-b', 2.5]);
+    const started = (await handle.fetchHistory()).events[0];
+    assert.equal(payloadText(started.userMetadata.summary), 'crash summary');
+    assert.equal(started.workflowExecutionStartedEventAttributes.priority.priorityKey, 4);
+
+    const sched = await client.schedule.getHandle(scheduleId).describe();
+    assert.equal(sched.action.staticSummary, 'scheduled summary');
+    assert.equal(sched.action.staticDetails, 'scheduled details');
+    assert.deepEqual(sched.action.searchAttributes, { CrashKeyword: ['action-kw'], CrashInt: [8] });
+    assert.deepEqual(sched.searchAttributes, { CrashKeyword: ['sched-kw'], CrashInt: [7] });
+    await client.workflow.getHandle(workflowId).terminate('done');
+  });
+  const res = await server.stop('SIGTERM');
+  assert.equal(res.code, 0);
+  server = undefined;
+});
