@@ -270,18 +270,12 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
     return AfterDurableLocked([done] { done(Status::Ok()); });
   }
   // Eager start (below) takes the first task for the caller, so no waiting poller may take it at
-  // dispatch: the queue's pollers step aside while the run is created (std::map: q stays valid).
-  std::deque<std::shared_ptr<matching::PollWaiter>> pollers_aside;
-  matching::TaskQueue* eager_queue = nullptr;
-  if (req.request_eager_execution()) {
-    eager_queue = &queues_.Get({ns_id, req.task_queue().name(), matching::TaskType::kWorkflow});
-    pollers_aside.swap(eager_queue->pollers);
-  }
+  // dispatch: the queue's pollers step aside while the run is created.
+  const matching::QueueKey eager_key{ns_id, req.task_queue().name(), matching::TaskType::kWorkflow};
+  std::deque<WorkflowPoller> pollers_aside;
+  if (req.request_eager_execution()) pollers_aside = workflow_queues_.SetAsidePollers(eager_key);
   Execution* ex = CreateRunLocked(txn, ns_id, std::move(f), nullptr);
-  if (eager_queue) {
-    for (auto& p : eager_queue->pollers) pollers_aside.push_back(std::move(p));  // none expected
-    eager_queue->pollers.swap(pollers_aside);
-  }
+  if (req.request_eager_execution()) workflow_queues_.RestorePollers(eager_key, std::move(pollers_aside));
   resp->set_run_id(ex->st.run_id());
   resp->set_started(true);
   resp->set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
@@ -290,9 +284,9 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
   // Not when there is no task yet (start delay, cron backoff). The queue entry dispatch left is
   // skipped as stale when polled (LiveWorkflowTaskLocked).
   if (req.request_eager_execution() && ex->wft_pending() && ex->st.wft().started_event_id() == 0) {
-    auto eager = std::make_shared<matching::PollWaiter>();
+    auto eager = std::make_shared<matching::PollWaiter<wsv1::PollWorkflowTaskQueueResponse>>(
+        resp->mutable_eager_workflow_task());
     eager->identity = req.identity();
-    eager->response = resp->mutable_eager_workflow_task();
     eager->finish = [](const Status&) {};  // The start's own reply carries the task.
     StartWorkflowTaskLocked(txn, *ex, eager, /*from_sticky=*/false);
   }

@@ -217,6 +217,19 @@ class TaskQueues {
     return backlog;
   }
 
+  // Eager workflow start: the starter takes the run's first task itself, so no poller waiting on
+  // `key` may be matched while the run is created. SetAsidePollers removes the waiting pollers;
+  // RestorePollers puts them back ahead of any that arrived meanwhile.
+  std::deque<Poller> SetAsidePollers(const QueueKey& key) {
+    TaskQueue<Resp>* q = Find(key);
+    return q ? std::exchange(q->pollers, {}) : std::deque<Poller>{};
+  }
+  void RestorePollers(const QueueKey& key, std::deque<Poller> aside) {
+    TaskQueue<Resp>& q = queues_[key];
+    for (auto& p : q.pollers) aside.push_back(std::move(p));
+    q.pollers.swap(aside);
+  }
+
   TaskQueue<Resp>* Find(const QueueKey& key) {
     auto it = queues_.find(key);
     return it == queues_.end() ? nullptr : &it->second;
