@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh
+echo "== checked locking (clang -Wthread-safety over the engine and the store)"
+scripts/check-thread-safety.sh
 echo "== unit tests (ctest)"
 (cd build && ctest --output-on-failure --timeout 300)
 echo "== C++ SDK: install, then build the out-of-tree example against the installed package alone"

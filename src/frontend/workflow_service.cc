@@ -42,7 +42,8 @@ class PollReactor final : public grpc::ServerUnaryReactor {
 Duration WorkflowServiceImpl::PollWait(const Ctx* ctx) const {
   Duration wait = std::chrono::seconds(60);
   auto deadline = ctx->deadline();
-  auto now = std::chrono::system_clock::now();
+  // The injected clock (the system clock in the server), the one the engine's poll timer runs on.
+  const TimePoint now = clock_.Now();
   if (deadline != std::chrono::system_clock::time_point::max()) {
     auto remaining = std::chrono::duration_cast<Duration>(deadline - now) - std::chrono::seconds(1);
     wait = std::min(wait, remaining);

@@ -87,13 +87,11 @@ std::pair<Execution*, state::ActivityInfo*> Engine::LiveActivityTaskLocked(const
 
 void Engine::PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req, ActivityPoller waiter,
                                    Duration max_wait) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
   Status s = ns.ok() ? CheckId(req.task_queue().name(), "TaskQueue") : ns.status();
   if (!s.ok()) {
-    waiter->completed = true;
-    l.unlock();
-    return waiter->finish(s);
+    return ReplyNow(l, *waiter, s);
   }
   matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(), matching::TaskType::kActivity};
   double rps = req.task_queue_metadata().has_max_tasks_per_second() ? req.task_queue_metadata().max_tasks_per_second().value() : 0;
@@ -156,7 +154,7 @@ void Engine::ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& a
 }
 
 void Engine::OnActivityTimer(std::string run_id, int64_t scheduled_id, int32_t attempt) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
@@ -451,63 +449,63 @@ void Engine::HeartbeatActivity(ActivityTarget target, const cv1::Payloads* detai
 // Public entry points: lock, resolve the target, delegate. Immediate errors may be reported
 // under the lock; `done` only finishes the RPC and never re-enters the engine.
 void Engine::RespondActivityTaskCompleted(const wsv1::RespondActivityTaskCompletedRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto t = ActivityByTokenLocked(req.task_token());
-  if (!t.ok()) return l.unlock(), done(t.status());
+  if (!t.ok()) return ReplyNow(l, done, t.status());
   CompleteActivity(std::move(t), req.has_result() ? &req.result() : nullptr, req.identity(), std::move(done));
 }
 
 void Engine::RespondActivityTaskCompletedById(const wsv1::RespondActivityTaskCompletedByIdRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto t = ActivityByIdLocked(req.namespace_(), req.workflow_id(), req.run_id(), req.activity_id());
-  if (!t.ok()) return l.unlock(), done(t.status());
+  if (!t.ok()) return ReplyNow(l, done, t.status());
   CompleteActivity(std::move(t), req.has_result() ? &req.result() : nullptr, req.identity(), std::move(done));
 }
 
 void Engine::RespondActivityTaskFailed(const wsv1::RespondActivityTaskFailedRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto t = ActivityByTokenLocked(req.task_token());
-  if (!t.ok()) return l.unlock(), done(t.status());
+  if (!t.ok()) return ReplyNow(l, done, t.status());
   FailActivity(std::move(t), req.failure(), req.has_last_heartbeat_details() ? &req.last_heartbeat_details() : nullptr,
                req.identity(), std::move(done));
 }
 
 void Engine::RespondActivityTaskFailedById(const wsv1::RespondActivityTaskFailedByIdRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto t = ActivityByIdLocked(req.namespace_(), req.workflow_id(), req.run_id(), req.activity_id());
-  if (!t.ok()) return l.unlock(), done(t.status());
+  if (!t.ok()) return ReplyNow(l, done, t.status());
   FailActivity(std::move(t), req.failure(), req.has_last_heartbeat_details() ? &req.last_heartbeat_details() : nullptr,
                req.identity(), std::move(done));
 }
 
 void Engine::RespondActivityTaskCanceled(const wsv1::RespondActivityTaskCanceledRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto t = ActivityByTokenLocked(req.task_token());
-  if (!t.ok()) return l.unlock(), done(t.status());
+  if (!t.ok()) return ReplyNow(l, done, t.status());
   CancelActivity(std::move(t), req.has_details() ? &req.details() : nullptr, req.identity(), std::move(done));
 }
 
 void Engine::RespondActivityTaskCanceledById(const wsv1::RespondActivityTaskCanceledByIdRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto t = ActivityByIdLocked(req.namespace_(), req.workflow_id(), req.run_id(), req.activity_id());
-  if (!t.ok()) return l.unlock(), done(t.status());
+  if (!t.ok()) return ReplyNow(l, done, t.status());
   CancelActivity(std::move(t), req.has_details() ? &req.details() : nullptr, req.identity(), std::move(done));
 }
 
 void Engine::RecordActivityTaskHeartbeat(const wsv1::RecordActivityTaskHeartbeatRequest& req,
                                          wsv1::RecordActivityTaskHeartbeatResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto t = ActivityByTokenLocked(req.task_token());
-  if (!t.ok()) return l.unlock(), done(t.status());
+  if (!t.ok()) return ReplyNow(l, done, t.status());
   HeartbeatActivity(std::move(t), req.has_details() ? &req.details() : nullptr,
                     [resp](bool cancel) { resp->set_cancel_requested(cancel); }, std::move(done));
 }
 
 void Engine::RecordActivityTaskHeartbeatById(const wsv1::RecordActivityTaskHeartbeatByIdRequest& req,
                                              wsv1::RecordActivityTaskHeartbeatByIdResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto t = ActivityByIdLocked(req.namespace_(), req.workflow_id(), req.run_id(), req.activity_id());
-  if (!t.ok()) return l.unlock(), done(t.status());
+  if (!t.ok()) return ReplyNow(l, done, t.status());
   HeartbeatActivity(std::move(t), req.has_details() ? &req.details() : nullptr,
                     [resp](bool cancel) { resp->set_cancel_requested(cancel); }, std::move(done));
 }

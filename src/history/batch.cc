@@ -90,11 +90,8 @@ state::BatchJob* Engine::FindBatchJobLocked(state::NamespaceRecord& ns, const st
 
 void Engine::StartBatchOperation(const wsv1::StartBatchOperationRequest& req, wsv1::StartBatchOperationResponse*,
                                  Done done) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto fail = [&](Status s) {
-    l.unlock();
-    done(std::move(s));
-  };
+  MutexLock l(mu_);
+  auto fail = [&](Status s) { ReplyNow(l, done, s); };
   const int targets = (req.visibility_query().empty() ? 0 : 1) + (req.executions_size() > 0 ? 1 : 0) +
                       (req.target_executions_size() > 0 ? 1 : 0);
   if (req.operation_case() == wsv1::StartBatchOperationRequest::OPERATION_NOT_SET || req.reason().empty() ||
@@ -185,7 +182,7 @@ void Engine::StartBatchOperation(const wsv1::StartBatchOperationRequest& req, ws
 }
 
 void Engine::BatchStep(const std::string& ns_id, const std::string& job_id) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto name_it = namespace_names_.find(ns_id);
   if (name_it == namespace_names_.end()) return;
   const std::string ns_name = name_it->second;
@@ -207,8 +204,12 @@ void Engine::BatchStep(const std::string& ns_id, const std::string& job_id) {
     last_chunk = next_index >= snapshot.request().executions_size();
   } else {
     google::protobuf::RepeatedPtrField<::temporal::api::workflow::v1::WorkflowExecutionInfo> infos;
-    Status s = ListLocked(l, {ns_name, EffectiveQuery(snapshot), chunk, snapshot.cursor()}, &infos, &next_cursor);
-    if (!l.owns_lock()) l.lock();
+    const ListArgs list{ns_name, EffectiveQuery(snapshot), chunk, snapshot.cursor()};
+    std::string list_ns_id;
+    auto compiled = CompileListLocked(list, &list_ns_id);
+    l.Unlock();  // the store read needs no engine state
+    Status s = RunList(list, list_ns_id, std::move(compiled), &infos, &next_cursor);
+    l.Lock();
     if (!s.ok()) {
       // The query stopped compiling (a search attribute was removed) or the store failed: the
       // job fails rather than spinning.
@@ -220,9 +221,9 @@ void Engine::BatchStep(const std::string& ns_id, const std::string& job_id) {
     last_chunk = next_cursor.empty();
     if (next_cursor.empty()) next_cursor = snapshot.cursor();
   }
-  l.unlock();
+  l.Unlock();
   if (targets.empty()) {
-    std::lock_guard<std::mutex> g(mu_);
+    MutexLock g(mu_);
     FinishBatchChunkLocked(ns_id, job_id, 0, 0, next_cursor, next_index, true, ev1::BATCH_OPERATION_STATE_COMPLETED);
     return;
   }
@@ -245,7 +246,7 @@ void Engine::BatchStep(const std::string& ns_id, const std::string& job_id) {
     if (c->pending.fetch_sub(1) != 1) return;
     // Runs on the store's writer thread: hand over to the timer thread before locking.
     timers_.Schedule(clock_.Now(), [this, c, ns_id, job_id, next_cursor, next_index, last_chunk, started, pace] {
-      std::lock_guard<std::mutex> g(mu_);
+      MutexLock g(mu_);
       FinishBatchChunkLocked(ns_id, job_id, c->ok.load(), c->failed.load(), next_cursor, next_index, last_chunk,
                              ev1::BATCH_OPERATION_STATE_COMPLETED, started + pace);
     });
@@ -330,16 +331,16 @@ void Engine::FinishBatchChunkLocked(const std::string& ns_id, const std::string&
 
 void Engine::StopBatchOperation(const wsv1::StopBatchOperationRequest& req, wsv1::StopBatchOperationResponse*,
                                 Done done) {
-  std::unique_lock<std::mutex> l(mu_);
-  if (req.job_id().empty()) return l.unlock(), done(InvalidArgument("JobId is not set on request."));
-  if (req.reason().empty()) return l.unlock(), done(InvalidArgument("Reason is not set on request."));
+  MutexLock l(mu_);
+  if (req.job_id().empty()) return ReplyNow(l, done, InvalidArgument("JobId is not set on request."));
+  if (req.reason().empty()) return ReplyNow(l, done, InvalidArgument("Reason is not set on request."));
   auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return l.unlock(), done(ns.status());
+  if (!ns.ok()) return ReplyNow(l, done, ns.status());
   state::NamespaceRecord& rec = namespaces_.at(req.namespace_());
   state::BatchJob* job = FindBatchJobLocked(rec, req.job_id());
-  if (!job) return l.unlock(), done(NotFound("batch operation " + req.job_id() + " not found"));
+  if (!job) return ReplyNow(l, done, NotFound("batch operation " + req.job_id() + " not found"));
   if (job->state() != ev1::BATCH_OPERATION_STATE_RUNNING) {
-    return l.unlock(), done(FailedPrecondition("batch operation " + req.job_id() + " is not running"));
+    return ReplyNow(l, done, FailedPrecondition("batch operation " + req.job_id() + " is not running"));
   }
   // Temporal terminates the batch workflow; its describe then reports FAILED.
   job->set_state(ev1::BATCH_OPERATION_STATE_FAILED);
@@ -351,12 +352,12 @@ void Engine::StopBatchOperation(const wsv1::StopBatchOperationRequest& req, wsv1
 
 void Engine::DescribeBatchOperation(const wsv1::DescribeBatchOperationRequest& req,
                                     wsv1::DescribeBatchOperationResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
-  if (req.job_id().empty()) return l.unlock(), done(InvalidArgument("JobId is not set on request."));
+  MutexLock l(mu_);
+  if (req.job_id().empty()) return ReplyNow(l, done, InvalidArgument("JobId is not set on request."));
   auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return l.unlock(), done(ns.status());
+  if (!ns.ok()) return ReplyNow(l, done, ns.status());
   const state::BatchJob* job = FindBatchJobLocked(namespaces_.at(req.namespace_()), req.job_id());
-  if (!job) return l.unlock(), done(NotFound("batch operation " + req.job_id() + " not found"));
+  if (!job) return ReplyNow(l, done, NotFound("batch operation " + req.job_id() + " not found"));
   resp->set_operation_type(static_cast<ev1::BatchOperationType>(job->operation_type()));
   resp->set_job_id(job->request().job_id());
   resp->set_state(static_cast<ev1::BatchOperationState>(job->state()));
@@ -374,15 +375,14 @@ void Engine::DescribeBatchOperation(const wsv1::DescribeBatchOperationRequest& r
     out->set_run_id(e.run_id());
     out->set_type(ev1::EXECUTION_TYPE_WORKFLOW);
   }
-  l.unlock();
-  done(Status::Ok());
+  ReplyNow(l, done, Status::Ok());
 }
 
 void Engine::ListBatchOperations(const wsv1::ListBatchOperationsRequest& req, wsv1::ListBatchOperationsResponse* resp,
                                  Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return l.unlock(), done(ns.status());
+  if (!ns.ok()) return ReplyNow(l, done, ns.status());
   std::vector<const state::BatchJob*> jobs;
   for (const auto& j : namespaces_.at(req.namespace_()).batch_jobs()) jobs.push_back(&j);
   // Newest first.
@@ -394,14 +394,13 @@ void Engine::ListBatchOperations(const wsv1::ListBatchOperationsRequest& req, ws
     try {
       offset = std::stoul(req.next_page_token());
     } catch (const std::exception&) {
-      return l.unlock(), done(InvalidArgument("invalid page token"));
+      return ReplyNow(l, done, InvalidArgument("invalid page token"));
     }
   }
   const size_t page = req.page_size() > 0 ? static_cast<size_t>(req.page_size()) : 1000;
   for (size_t i = offset; i < jobs.size() && i < offset + page; ++i) FillInfo(*jobs[i], resp->add_operation_info());
   if (offset + page < jobs.size()) resp->set_next_page_token(std::to_string(offset + page));
-  l.unlock();
-  done(Status::Ok());
+  ReplyNow(l, done, Status::Ok());
 }
 
 void Engine::ResumeBatchJobsLocked() {

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstdlib>
 
 #include "common/ids.h"
 #include "common/log.h"
@@ -57,23 +56,27 @@ void Engine::CommitLocked(Txn& txn, Done done) {
   store_.Commit(std::move(txn.batch), [this, after = std::move(after), closed = std::move(closed),
                                        notify = std::move(notify), done = std::move(done)](const Status& s) {
     if (!s.ok()) {
-      // Memory is now ahead of disk; the only safe continuation is a restart from disk.
-      TL_LOG_ERROR("commit failed, exiting so that a restart recovers from the database: %s", s.ToString().c_str());
+      // Memory is now ahead of disk. The store has recorded a fatal error and refuses every later
+      // write, so nothing more is acknowledged; the composition root sees the error and exits (a
+      // restart recovers from disk). Deliveries and wake-ups of this transition never happen.
       if (done) done(s);
-      std::_Exit(70);
+      return;
     }
     for (auto& f : after) f();
     if (!closed.empty()) {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(mu_);
       for (const auto& run_id : closed) {
         auto it = runs_.find(run_id);
-        if (it != runs_.end() && !it->second->open()) runs_.erase(it);
+        if (it == runs_.end() || it->second->open()) continue;
+        auto closing = closing_by_workflow_id_.find(it->second->workflow_key());
+        if (closing != closing_by_workflow_id_.end() && closing->second == run_id) closing_by_workflow_id_.erase(closing);
+        runs_.erase(it);
       }
     }
     for (const auto& [run_id, was_closed] : notify) {
       std::vector<std::function<void(bool)>> waiters;
       {
-        std::lock_guard<std::mutex> l(waiters_mu_);
+        MutexLock l(waiters_mu_);
         auto it = history_waiters_.find(run_id);
         if (it != history_waiters_.end()) {
           waiters = std::move(it->second);
@@ -86,8 +89,10 @@ void Engine::CommitLocked(Txn& txn, Done done) {
   });
 }
 
-void Engine::AfterDurableLocked(std::function<void()> fn) {
-  store_.Commit(persistence::WriteBatch{}, [fn = std::move(fn)](const Status&) { fn(); });
+void Engine::ReplyWhenDurableLocked(Done done, Status reply) {
+  store_.Commit(persistence::WriteBatch{}, [done = std::move(done), reply = std::move(reply)](const Status& s) {
+    done(s.ok() ? reply : s);
+  });
 }
 
 Status Engine::CheckBlob(size_t bytes, const char* what) const {
@@ -111,7 +116,7 @@ Status Engine::CheckId(const std::string& id, const char* what) const {
 // Recovery
 
 Status Engine::Recover() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = store_.LoadNamespaces();
   if (!ns.ok()) return ns.status();
   for (const auto& row : ns.value()) {
@@ -207,7 +212,7 @@ Status Engine::Recover() {
 // Namespaces
 
 Result<std::string> Engine::NamespaceIdOf(const std::string& name) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto r = NamespaceByNameLocked(name);
   if (!r.ok()) return r.status();
   return (*r)->info().id();
@@ -241,10 +246,10 @@ Status ValidateRetention(google::protobuf::Duration* d) {
 }  // namespace
 
 void Engine::RegisterNamespace(const wsv1::RegisterNamespaceRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
-  if (req.namespace_().empty()) return l.unlock(), done(InvalidArgument("Namespace not set on request."));
-  if (req.namespace_().size() > options_.max_id_length) return l.unlock(), done(InvalidArgument("Namespace length exceeds limit."));
-  if (namespaces_.count(req.namespace_())) return l.unlock(), done(NamespaceAlreadyExists(req.namespace_()));
+  MutexLock l(mu_);
+  if (req.namespace_().empty()) return ReplyNow(l, done, InvalidArgument("Namespace not set on request."));
+  if (req.namespace_().size() > options_.max_id_length) return ReplyNow(l, done, InvalidArgument("Namespace length exceeds limit."));
+  if (namespaces_.count(req.namespace_())) return ReplyNow(l, done, NamespaceAlreadyExists(req.namespace_()));
   state::NamespaceRecord rec;
   auto* info = rec.mutable_info();
   info->set_name(req.namespace_());
@@ -257,7 +262,7 @@ void Engine::RegisterNamespace(const wsv1::RegisterNamespaceRequest& req, Done d
   if (req.has_workflow_execution_retention_period()) {
     *cfg->mutable_workflow_execution_retention_ttl() = req.workflow_execution_retention_period();
     Status valid = ValidateRetention(cfg->mutable_workflow_execution_retention_ttl());
-    if (!valid.ok()) return l.unlock(), done(valid);
+    if (!valid.ok()) return ReplyNow(l, done, valid);
   } else {
     *cfg->mutable_workflow_execution_retention_ttl() = ToProtoDuration(options_.default_retention);
   }
@@ -294,11 +299,11 @@ void FillNamespace(const state::NamespaceRecord& rec, const EngineOptions& opts,
 
 void Engine::DescribeNamespace(const wsv1::DescribeNamespaceRequest& req, wsv1::DescribeNamespaceResponse* resp,
                                Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   const state::NamespaceRecord* rec = nullptr;
   if (!req.id().empty()) {
     auto it = namespace_names_.find(req.id());
-    if (it == namespace_names_.end()) return l.unlock(), done(NamespaceNotFound(req.id()));
+    if (it == namespace_names_.end()) return ReplyNow(l, done, NamespaceNotFound(req.id()));
     rec = &namespaces_.at(it->second);
   } else {
     auto it = namespaces_.find(req.namespace_());
@@ -306,19 +311,18 @@ void Engine::DescribeNamespace(const wsv1::DescribeNamespaceRequest& req, wsv1::
       rec = &it->second;  // still describes (state Deleted) until its workflows are reclaimed
     } else {
       auto r = NamespaceByNameLocked(req.namespace_());
-      if (!r.ok()) return l.unlock(), done(r.status());
+      if (!r.ok()) return ReplyNow(l, done, r.status());
       rec = r.value();
     }
   }
   bool global = false;
   FillNamespace(*rec, options_, resp->mutable_namespace_info(), resp->mutable_config(), &global);
   resp->set_is_global_namespace(global);
-  l.unlock();
-  done(Status::Ok());
+  ReplyNow(l, done, Status::Ok());
 }
 
 void Engine::ListNamespaces(const wsv1::ListNamespacesRequest& req, wsv1::ListNamespacesResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   std::vector<std::string> names;
   for (const auto& [name, rec] : namespaces_) {
     if (rec.info().state() == ev1::NAMESPACE_STATE_DELETED && !req.namespace_filter().include_deleted()) continue;
@@ -331,14 +335,13 @@ void Engine::ListNamespaces(const wsv1::ListNamespacesRequest& req, wsv1::ListNa
     FillNamespace(namespaces_.at(name), options_, out->mutable_namespace_info(), out->mutable_config(), &global);
     out->set_is_global_namespace(global);
   }
-  l.unlock();
-  done(Status::Ok());
+  ReplyNow(l, done, Status::Ok());
 }
 
 void Engine::UpdateNamespace(const wsv1::UpdateNamespaceRequest& req, wsv1::UpdateNamespaceResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto r = NamespaceByNameLocked(req.namespace_());
-  if (!r.ok()) return l.unlock(), done(r.status());
+  if (!r.ok()) return ReplyNow(l, done, r.status());
   state::NamespaceRecord rec = *r.value();
   if (req.has_update_info()) {
     const auto& u = req.update_info();
@@ -350,7 +353,7 @@ void Engine::UpdateNamespace(const wsv1::UpdateNamespaceRequest& req, wsv1::Upda
   if (req.has_config() && req.config().has_workflow_execution_retention_ttl()) {
     *rec.mutable_config()->mutable_workflow_execution_retention_ttl() = req.config().workflow_execution_retention_ttl();
     Status valid = ValidateRetention(rec.mutable_config()->mutable_workflow_execution_retention_ttl());
-    if (!valid.ok()) return l.unlock(), done(valid);
+    if (!valid.ok()) return ReplyNow(l, done, valid);
   }
   bool global = false;
   FillNamespace(rec, options_, resp->mutable_namespace_info(), resp->mutable_config(), &global);
@@ -387,9 +390,13 @@ Result<std::shared_ptr<Execution>> Engine::LoadAnyExecutionLocked(const std::str
                                                                   const std::string& run_id) {
   std::string rid = run_id;
   if (rid.empty()) {
-    auto it = open_by_workflow_id_.find(WorkflowKey(ns_id, workflow_id));
+    const std::string key = WorkflowKey(ns_id, workflow_id);
+    auto it = open_by_workflow_id_.find(key);
+    auto closing = closing_by_workflow_id_.find(key);
     if (it != open_by_workflow_id_.end()) {
       rid = it->second;
+    } else if (closing != closing_by_workflow_id_.end()) {
+      rid = closing->second;  // closed, not durable yet: the store's current row may be stale
     } else {
       auto cur = store_.GetCurrentRunId(ns_id, workflow_id);
       if (!cur.ok()) return cur.status();
@@ -431,12 +438,12 @@ Status Engine::LoadEventsIfMissingLocked(Execution& ex) {
 
 void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequest& req,
                                        wsv1::DescribeWorkflowExecutionResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return l.unlock(), done(ns.status());
-  if (req.execution().workflow_id().empty()) return l.unlock(), done(InvalidArgument("WorkflowId is not set on request."));
+  if (!ns.ok()) return ReplyNow(l, done, ns.status());
+  if (req.execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
   auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
-  if (!r.ok()) return l.unlock(), done(r.status());
+  if (!r.ok()) return ReplyNow(l, done, r.status());
   const Execution& ex = *r.value();
   const auto& st = ex.st;
   auto* info = resp->mutable_workflow_execution_info();
@@ -514,7 +521,7 @@ void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequ
   }
   FillDescribeExtras(st, resp);
   // Reply only once what we describe is durable.
-  AfterDurableLocked([done = std::move(done)] { done(Status::Ok()); });
+  ReplyWhenDurableLocked(std::move(done), Status::Ok());
 }
 
 // --------------------------------------------------------------------------------------------
@@ -543,7 +550,7 @@ void Engine::ReadHistoryPage(const std::string& run_id, const wsv1::GetWorkflowE
 }
 
 void Engine::WaitForHistory(std::string run_id, std::function<void(bool)> fn) {
-  std::lock_guard<std::mutex> l(waiters_mu_);
+  MutexLock l(waiters_mu_);
   history_waiters_[run_id].push_back(std::move(fn));
 }
 
@@ -552,20 +559,20 @@ void Engine::GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistory
   std::string run_id;
   int64_t first_event_id = 1;
   {
-    std::unique_lock<std::mutex> l(mu_);
+    MutexLock l(mu_);
     auto ns = NamespaceByNameLocked(req.namespace_());
-    if (!ns.ok()) return l.unlock(), done(ns.status());
-    if (req.execution().workflow_id().empty()) return l.unlock(), done(InvalidArgument("WorkflowId is not set on request."));
+    if (!ns.ok()) return ReplyNow(l, done, ns.status());
+    if (req.execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
     if (!req.next_page_token().empty()) {
       state::TaskToken tok;
       if (!tok.ParseFromString(req.next_page_token()) || tok.run_id().empty() || tok.scheduled_event_id() < 1) {
-        return l.unlock(), done(InvalidArgument("Invalid NextPageToken."));
+        return ReplyNow(l, done, InvalidArgument("Invalid NextPageToken."));
       }
       run_id = tok.run_id();
       first_event_id = tok.scheduled_event_id();
     } else {
       auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
-      if (!r.ok()) return l.unlock(), done(r.status());
+      if (!r.ok()) return ReplyNow(l, done, r.status());
       run_id = r.value()->st.run_id();
     }
   }
@@ -633,19 +640,19 @@ void Engine::GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecution
   std::string run_id;
   int64_t last_event_id = INT64_MAX;
   {
-    std::unique_lock<std::mutex> l(mu_);
+    MutexLock l(mu_);
     auto ns = NamespaceByNameLocked(req.namespace_());
-    if (!ns.ok()) return l.unlock(), done(ns.status());
+    if (!ns.ok()) return ReplyNow(l, done, ns.status());
     if (!req.next_page_token().empty()) {
       state::TaskToken tok;
       if (!tok.ParseFromString(req.next_page_token()) || tok.run_id().empty()) {
-        return l.unlock(), done(InvalidArgument("Invalid NextPageToken."));
+        return ReplyNow(l, done, InvalidArgument("Invalid NextPageToken."));
       }
       run_id = tok.run_id();
       last_event_id = tok.scheduled_event_id();
     } else {
       auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
-      if (!r.ok()) return l.unlock(), done(r.status());
+      if (!r.ok()) return ReplyNow(l, done, r.status());
       run_id = r.value()->st.run_id();
     }
   }
@@ -676,12 +683,12 @@ void Engine::GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecution
 namespace temporalite::history {
 
 size_t Engine::OpenWorkflowCount() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   return open_by_workflow_id_.size();
 }
 
 std::vector<Engine::TaskQueueGauge> Engine::TaskQueueGauges() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   std::vector<TaskQueueGauge> out;
   auto add = [&](const matching::QueueKey& key, const matching::QueueState& q, size_t pollers) {
     if (q.sticky) return;

@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "common/timer_service.h"
 #include "history/state.pb.h"
 #include "matching/task_queues.h"
@@ -35,6 +36,7 @@
 #include "temporal/api/update/v1/message.pb.h"
 #include "temporal/api/operatorservice/v1/request_response.pb.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
+#include "visibility/query.h"
 #include "visibility/search_attributes.h"
 
 namespace temporalite::history {
@@ -283,20 +285,33 @@ class Engine {
   // --- plumbing (engine.cc) ---
   // REQUIRES(mu_). Serializes touched executions into the batch and submits it. `done` runs
   // after the batch is durable.
-  void CommitLocked(Txn& txn, Done done);
-  // Runs `fn` once everything submitted so far is durable (a read barrier).
-  void AfterDurableLocked(std::function<void()> fn);
-  Result<const state::NamespaceRecord*> NamespaceByNameLocked(const std::string& name) const;
+  void CommitLocked(Txn& txn, Done done) REQUIRES(mu_);
+  // The one way an RPC answers before any commit (validation errors, not found, answers that
+  // reveal nothing undurable): ends the hold of the engine mutex, then replies. Replies after a
+  // transition go through CommitLocked or ReplyWhenDurableLocked.
+  static void ReplyNow(MutexLock& l, const Done& done, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
+    l.Unlock();
+    done(s);
+  }
+  static void ReplyNow(MutexLock& l, matching::Waiter& waiter, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
+    waiter.completed = true;
+    l.Unlock();
+    waiter.finish(s);
+  }
+  // The reply-after-commit helper: answers `reply` once everything submitted so far is durable,
+  // or the store's error if that commit failed (a reply never reveals state that is not durable).
+  void ReplyWhenDurableLocked(Done done, Status reply) REQUIRES(mu_);
+  Result<const state::NamespaceRecord*> NamespaceByNameLocked(const std::string& name) const REQUIRES(mu_);
   Result<Execution*> OpenExecutionLocked(const std::string& ns_id, const std::string& workflow_id,
-                                         const std::string& run_id);
+                                         const std::string& run_id) REQUIRES(mu_);
   Result<std::shared_ptr<Execution>> LoadAnyExecutionLocked(const std::string& ns_id,
                                                             const std::string& workflow_id,
-                                                            const std::string& run_id);
+                                                            const std::string& run_id) REQUIRES(mu_);
   // `chain_continues`: a next run (continue-as-new, retry, cron) takes over the workflow id, so
   // a parent is not told about this close.
   // A closed run loaded from the store has no events in memory: read them (queries, updates).
-  Status LoadEventsIfMissingLocked(Execution& ex);
-  void OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues);
+  Status LoadEventsIfMissingLocked(Execution& ex) REQUIRES(mu_);
+  void OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) REQUIRES(mu_);
   Status CheckBlob(size_t bytes, const char* what) const;
   Status CheckId(const std::string& id, const char* what) const;
 
@@ -312,6 +327,8 @@ class Engine {
   };
   struct IdConflict {
     Status status;                                        // non-OK: reject the start
+    // Judged on a run whose close is not durable yet: a rejection waits for that durability.
+    bool judged_on_undurable_close = false;
     const state::ExecutionState* existing = nullptr;      // set: answer with this run, start nothing
     std::unique_ptr<state::ExecutionState> closed_state;  // storage for a closed `existing`
   };
@@ -319,40 +336,43 @@ class Engine {
   StartFields StartFieldsFrom(const wsv1::SignalWithStartWorkflowExecutionRequest& req);
   template <class Req>
   StartFields CommonStartFields(const Req& req);  // start.cc
-  Status ValidateStartLocked(const StartFields& f, const std::string& ns_id) const;
+  Status ValidateStartLocked(const StartFields& f, const std::string& ns_id) const REQUIRES(mu_);
   // --- visibility (visibility.cc) ---
-  visibility::TypeMap CustomSearchAttributesLocked(const std::string& ns_id) const;
-  persistence::VisibilityRow VisibilityRowLocked(const Execution& ex) const;
+  visibility::TypeMap CustomSearchAttributesLocked(const std::string& ns_id) const REQUIRES(mu_);
+  persistence::VisibilityRow VisibilityRowLocked(const Execution& ex) const REQUIRES(mu_);
   struct ListArgs {
     std::string namespace_name;
     std::string query;
     int32_t page_size = 0;
     std::string page_token;
   };
-  // Takes the engine mutex and runs ListLocked.
+  // Runs a list query (compiled under the engine mutex, read from the store without it); fills
+  // `out` and `next_token`.
   Status List(const ListArgs& args,
               google::protobuf::RepeatedPtrField<temporal::api::workflow::v1::WorkflowExecutionInfo>* out,
-              std::string* next_token);
-  // Runs a list query; fills `out` and `next_token`.
-  Status ListLocked(std::unique_lock<std::mutex>& l, const ListArgs& args,
-                    google::protobuf::RepeatedPtrField<temporal::api::workflow::v1::WorkflowExecutionInfo>* out,
-                    std::string* next_token);
+              std::string* next_token) EXCLUDES(mu_);
+  // The namespace and custom attributes a list query needs, from engine state; sets `ns_id`.
+  Result<visibility::CompiledQuery> CompileListLocked(const ListArgs& args, std::string* ns_id) const REQUIRES(mu_);
+  // The store read of a compiled list query: no engine state, so never under the engine mutex.
+  Status RunList(const ListArgs& args, const std::string& ns_id, Result<visibility::CompiledQuery> compiled,
+                 google::protobuf::RepeatedPtrField<temporal::api::workflow::v1::WorkflowExecutionInfo>* out,
+                 std::string* next_token) EXCLUDES(mu_);
   void OnRetentionTimer();
   // --- batch operations (batch.cc) ---
   static state::BatchJob* FindBatchJobLocked(state::NamespaceRecord& ns, const std::string& job_id);
   void BatchStep(const std::string& ns_id, const std::string& job_id);
   void FinishBatchChunkLocked(const std::string& ns_id, const std::string& job_id, int64_t ok, int64_t failed,
                               const std::string& cursor, int64_t next_index, bool last, int final_state,
-                              TimePoint next_step_at = TimePoint{});
-  void ResumeBatchJobsLocked();
+                              TimePoint next_step_at = TimePoint{}) REQUIRES(mu_);
+  void ResumeBatchJobsLocked() REQUIRES(mu_);
   // --- namespace deletion (namespace_delete.cc) ---
   void ReclaimNamespaceStep(const std::string& ns_id);
-  void ResumeNamespaceDeletesLocked();
+  void ResumeNamespaceDeletesLocked() REQUIRES(mu_);
   IdConflict ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
                                      temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
-                                     temporal::api::enums::v1::WorkflowIdConflictPolicy conflict);
+                                     temporal::api::enums::v1::WorkflowIdConflictPolicy conflict) REQUIRES(mu_);
   Execution* CreateRunLocked(Txn& txn, const std::string& ns_id, StartFields f,
-                             const std::function<void(Execution&)>& before_first_wft);
+                             const std::function<void(Execution&)>& before_first_wft) REQUIRES(mu_);
 
   // --- queries (query.cc) ---
   struct PendingQuery {
@@ -365,39 +385,39 @@ class Engine {
     // A closed run is not in memory: its history and identity travel with the query.
     std::shared_ptr<const Execution> closed_run;
   };
-  void DispatchLegacyQueryLocked(PendingQuery& q, const Execution& ex);
+  void DispatchLegacyQueryLocked(PendingQuery& q, const Execution& ex) REQUIRES(mu_);
   void FillLegacyQueryTaskLocked(const PendingQuery& q, const Execution& ex, bool sticky,
-                                 wsv1::PollWorkflowTaskQueueResponse* resp);
+                                 wsv1::PollWorkflowTaskQueueResponse* resp) REQUIRES(mu_);
   // Attaches undelivered queries to a workflow task being started.
-  void AttachQueriesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp);
+  void AttachQueriesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp) REQUIRES(mu_);
   // After a workflow task closed: answer from `results`, re-queue or dispatch the rest.
   void SettleQueriesLocked(Execution& ex, const google::protobuf::Map<std::string, temporal::api::query::v1::WorkflowQueryResult>* results,
-                           bool new_wft_scheduled);
-  void AnswerQueryLocked(PendingQuery& q, const Status& status, const temporal::api::common::v1::Payloads* result);
+                           bool new_wft_scheduled) REQUIRES(mu_);
+  void AnswerQueryLocked(PendingQuery& q, const Status& status, const temporal::api::common::v1::Payloads* result) REQUIRES(mu_);
 
   // --- updates (update.cc) ---
-  std::shared_ptr<UpdateState> FindOrRecoverUpdateLocked(const Execution& ex, const std::string& update_id);
+  std::shared_ptr<UpdateState> FindOrRecoverUpdateLocked(const Execution& ex, const std::string& update_id) REQUIRES(mu_);
   void WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution& ex, int wanted_stage,
-                           std::shared_ptr<matching::Waiter> waiter, UpdateFill fill);
-  void AdvanceUpdateLocked(Txn& txn, UpdateState& u, int stage, const temporal::api::update::v1::Outcome* outcome);
+                           std::shared_ptr<matching::Waiter> waiter, UpdateFill fill) REQUIRES(mu_);
+  void AdvanceUpdateLocked(Txn& txn, UpdateState& u, int stage, const temporal::api::update::v1::Outcome* outcome) REQUIRES(mu_);
   void RegisterUpdateLocked(Txn& txn, Execution& ex, const wsv1::UpdateWorkflowExecutionRequest& req,
-                            std::shared_ptr<matching::Waiter> waiter, UpdateFill fill, Status* error);
-  Status ValidateUpdateLocked(const wsv1::UpdateWorkflowExecutionRequest& req) const;
+                            std::shared_ptr<matching::Waiter> waiter, UpdateFill fill, Status* error) REQUIRES(mu_);
+  Status ValidateUpdateLocked(const wsv1::UpdateWorkflowExecutionRequest& req) const REQUIRES(mu_);
   // Temporal's in-flight and total update limits for admitting one more update (update_limits.cc).
-  Status CheckUpdateLimitsLocked(const Execution& ex) const;
-  void AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp);
+  Status CheckUpdateLimitsLocked(const Execution& ex) const REQUIRES(mu_);
+  void AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp) REQUIRES(mu_);
   void ApplyProtocolMessageLocked(Txn& txn, Execution& ex, const temporal::api::protocol::v1::Message& m,
-                                  int64_t completed_event_id);
+                                  int64_t completed_event_id) REQUIRES(mu_);
   // After a workflow task closed (completed or not): re-deliver or reject admitted updates.
-  void SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_completed);
-  bool HasUndeliveredUpdatesLocked(const Execution& ex) const;
+  void SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_completed) REQUIRES(mu_);
+  bool HasUndeliveredUpdatesLocked(const Execution& ex) const REQUIRES(mu_);
 
   // --- child workflows (children.cc) ---
   void StartChildLocked(Txn& txn, Execution& parent,
                         const temporal::api::command::v1::StartChildWorkflowExecutionCommandAttributes& c,
-                        int64_t completed_event_id, bool* need_wft);
-  void ReportChildClosedLocked(Txn& txn, const Execution& child);
-  void ApplyParentClosePolicyLocked(Txn& txn, const std::vector<state::ChildInfo>& children);
+                        int64_t completed_event_id, bool* need_wft) REQUIRES(mu_);
+  void ReportChildClosedLocked(Txn& txn, const Execution& child) REQUIRES(mu_);
+  void ApplyParentClosePolicyLocked(Txn& txn, const std::vector<state::ChildInfo>& children) REQUIRES(mu_);
 
   // --- signals and external commands (signal.cc, external.cc) ---
   // Adds a WorkflowExecutionSignaled to an open run (buffered while a task runs) and schedules a
@@ -406,89 +426,89 @@ class Engine {
   Status DeliverSignalLocked(Txn& txn, Execution& ex, const std::string& name, const temporal::api::common::v1::Payloads& input,
                              const temporal::api::common::v1::Header& header, const std::string& identity,
                              const std::string& request_id, const temporal::api::common::v1::WorkflowExecution* external,
-                             bool* duplicate);
+                             bool* duplicate) REQUIRES(mu_);
   // Initiated event in command order; the target is signalled / asked to cancel in the same
   // transaction and the result event is buffered behind the command events (a new task follows).
   // `source_closes`: the completion also closes the source, so (like Temporal's transfer task,
   // which finds the source closed) nothing is delivered.
   void SignalExternalLocked(Txn& txn, Execution& src, const temporal::api::command::v1::SignalExternalWorkflowExecutionCommandAttributes& c,
-                            int64_t completed_id, bool source_closes, bool* need_wft);
+                            int64_t completed_id, bool source_closes, bool* need_wft) REQUIRES(mu_);
   void RequestCancelExternalLocked(Txn& txn, Execution& src,
                                    const temporal::api::command::v1::RequestCancelExternalWorkflowExecutionCommandAttributes& c,
-                                   int64_t completed_id, bool source_closes, bool* need_wft);
+                                   int64_t completed_id, bool source_closes, bool* need_wft) REQUIRES(mu_);
 
   // --- run chains (chain.cc) ---
   StartFields NextRunBase(const Execution& ex) const;
   // Decides a workflow retry after a failure or timeout; fills `next` when one starts.
   temporal::api::enums::v1::RetryState WorkflowRetryLocked(const Execution& ex,
                                                            const temporal::api::failure::v1::Failure* failure,
-                                                           bool timeout, std::optional<StartFields>* next);
+                                                           bool timeout, std::optional<StartFields>* next) REQUIRES(mu_);
   std::optional<StartFields> CronNextRunLocked(const Execution& ex, const temporal::api::common::v1::Payloads* result,
-                                               const temporal::api::failure::v1::Failure* failure);
+                                               const temporal::api::failure::v1::Failure* failure) REQUIRES(mu_);
   StartFields ContinueAsNewFields(const Execution& ex,
                                   const temporal::api::command::v1::ContinueAsNewWorkflowExecutionCommandAttributes& c);
 
   // --- workflow tasks (workflow_task.cc) ---
-  void ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex);
-  void DispatchWorkflowTaskLocked(Txn& txn, Execution& ex);
-  void StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky);
+  void ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) REQUIRES(mu_);
+  void DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) REQUIRES(mu_);
+  void StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky) REQUIRES(mu_);
   // The execution whose workflow task `t` still is (scheduled, unstarted, on `queue`), or null.
-  Execution* LiveWorkflowTaskLocked(const matching::PendingTask& t, const std::string& queue);
+  Execution* LiveWorkflowTaskLocked(const matching::PendingTask& t, const std::string& queue) REQUIRES(mu_);
   // A poller takes backlog task `t` of `key` if it is still live; false: stale, dropped.
   bool TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, const matching::PendingTask& t,
-                              const WorkflowPoller& waiter);
+                              const WorkflowPoller& waiter) REQUIRES(mu_);
   // Writes WorkflowTaskFailed/TimedOut, flushes buffered events and schedules the next task
   // (unless the cause is FORCE_CLOSE_COMMAND or `terminate_after`, when the caller closes the run).
   void FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const temporal::api::failure::v1::Failure* failure,
                               const std::string& identity, bool timed_out, int timeout_type,
-                              bool terminate_after = false);
+                              bool terminate_after = false) REQUIRES(mu_);
   // REQUIRES(mu_). Starts (by id) an attempt nobody polled, once the by-id call is accepted.
-  void EnsureStartedByIdLocked(Execution& ex, state::ActivityInfo& ai, const std::string& identity);
+  void EnsureStartedByIdLocked(Execution& ex, state::ActivityInfo& ai, const std::string& identity) REQUIRES(mu_);
   void OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id);
   void OnStickyScheduleToStartTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt);
-  void ArmWorkflowTaskTimersLocked(Execution& ex);
+  void ArmWorkflowTaskTimersLocked(Execution& ex) REQUIRES(mu_);
   // REQUIRES(mu_). Writes the events of already-validated commands (commands.cc).
   void ApplyCommands(const CommandPlan& plan, int64_t completed_event_id, bool* closed, bool* need_wft, Txn& txn,
-                     Execution& ex, std::optional<StartFields>* next_run);
-  void FlushBufferedEventsLocked(Execution& ex);
+                     Execution& ex, std::optional<StartFields>* next_run) REQUIRES(mu_);
+  void FlushBufferedEventsLocked(Execution& ex) REQUIRES(mu_);
 
   // --- activities (activity.cc) ---
-  void DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai);
-  void StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai, const ActivityPoller& waiter);
+  void DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai) REQUIRES(mu_);
+  void StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai, const ActivityPoller& waiter) REQUIRES(mu_);
   // The activity attempt `t` still is (scheduled, unstarted) and its execution, or nulls.
-  std::pair<Execution*, state::ActivityInfo*> LiveActivityTaskLocked(const matching::PendingTask& t);
-  void ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& ai);
+  std::pair<Execution*, state::ActivityInfo*> LiveActivityTaskLocked(const matching::PendingTask& t) REQUIRES(mu_);
+  void ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& ai) REQUIRES(mu_);
   void OnActivityTimer(std::string run_id, int64_t scheduled_id, int32_t attempt);
   // Records a final or retryable failure/timeout. Returns true if the activity will retry.
   bool FailActivityAttemptLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai,
                                  const temporal::api::failure::v1::Failure& failure, bool is_timeout,
-                                 int timeout_type, const std::string& identity);
-  void CloseActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai);
-  Result<std::pair<Execution*, state::ActivityInfo*>> ActivityByTokenLocked(const std::string& token);
+                                 int timeout_type, const std::string& identity) REQUIRES(mu_);
+  void CloseActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai) REQUIRES(mu_);
+  Result<std::pair<Execution*, state::ActivityInfo*>> ActivityByTokenLocked(const std::string& token) REQUIRES(mu_);
   Result<std::pair<Execution*, state::ActivityInfo*>> ActivityByIdLocked(const std::string& ns,
                                                                            const std::string& wid,
                                                                            const std::string& rid,
-                                                                           const std::string& activity_id);
+                                                                           const std::string& activity_id) REQUIRES(mu_);
   void CompleteActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
-                        const temporal::api::common::v1::Payloads* result, const std::string& identity, Done done);
+                        const temporal::api::common::v1::Payloads* result, const std::string& identity, Done done) REQUIRES(mu_);
   void FailActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
                     const temporal::api::failure::v1::Failure& failure,
-                    const temporal::api::common::v1::Payloads* details, const std::string& identity, Done done);
+                    const temporal::api::common::v1::Payloads* details, const std::string& identity, Done done) REQUIRES(mu_);
   void CancelActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
-                      const temporal::api::common::v1::Payloads* details, const std::string& identity, Done done);
+                      const temporal::api::common::v1::Payloads* details, const std::string& identity, Done done) REQUIRES(mu_);
   void HeartbeatActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
                          const temporal::api::common::v1::Payloads* details,
-                         const std::function<void(bool)>& set_cancel_requested, Done done);
+                         const std::function<void(bool)>& set_cancel_requested, Done done) REQUIRES(mu_);
 
   // --- workflow close and timers (lifecycle.cc) ---
-  void ArmWorkflowTimersLocked(Execution& ex);
+  void ArmWorkflowTimersLocked(Execution& ex) REQUIRES(mu_);
   void OnWorkflowRunTimeout(std::string run_id);
   void OnFirstWorkflowTaskBackoff(std::string run_id);
   void OnUserTimer(std::string run_id, std::string timer_id, int64_t started_event_id);
   void TerminateLocked(Txn& txn, Execution& ex, const std::string& reason,
-                       const temporal::api::common::v1::Payloads* details, const std::string& identity);
+                       const temporal::api::common::v1::Payloads* details, const std::string& identity) REQUIRES(mu_);
   void ArmPollTimeoutLocked(const std::shared_ptr<matching::Waiter>& waiter, Duration max_wait,
-                            matching::QueueKey key);
+                            matching::QueueKey key) REQUIRES(mu_);
   void ReadHistoryPage(const std::string& run_id, const wsv1::GetWorkflowExecutionHistoryRequest& req,
                        int64_t first_event_id, wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed);
   void WaitForHistory(std::string run_id, std::function<void(bool closed)> fn);
@@ -501,22 +521,26 @@ class Engine {
   TimerService& timers_;
   const EngineOptions options_;
 
-  std::mutex mu_;
-  std::unordered_map<std::string, state::NamespaceRecord> namespaces_;  // by name; GUARDED_BY(mu_)
-  std::unordered_map<std::string, std::string> namespace_names_;       // id -> name; GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<std::string, state::NamespaceRecord> namespaces_ GUARDED_BY(mu_);  // by name
+  std::unordered_map<std::string, std::string> namespace_names_ GUARDED_BY(mu_);  // id -> name
   // Open (and just-closed, not yet durable) executions by run id.
-  std::unordered_map<std::string, std::shared_ptr<Execution>> runs_;   // GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::shared_ptr<Execution>> runs_ GUARDED_BY(mu_);
   // namespace_id + '\n' + workflow_id -> run id of the open run.
-  std::unordered_map<std::string, std::string> open_by_workflow_id_;  // GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::string> open_by_workflow_id_ GUARDED_BY(mu_);
+  // Same key -> run id of the workflow's current run when that run has closed but its close is
+  // not durable yet (the store's rows still say RUNNING, or do not exist yet). Erased with the
+  // run's entry in runs_ once the close is durable; an open run of the key takes precedence.
+  std::unordered_map<std::string, std::string> closing_by_workflow_id_ GUARDED_BY(mu_);
   // Matching, one set of queues per task type (declared after options_: built from it).
-  matching::TaskQueues<wsv1::PollWorkflowTaskQueueResponse> workflow_queues_{options_.sticky_fallback};  // GUARDED_BY(mu_)
-  matching::TaskQueues<wsv1::PollActivityTaskQueueResponse> activity_queues_{options_.sticky_fallback};  // GUARDED_BY(mu_)
-  std::unordered_map<std::string, std::shared_ptr<PendingQuery>> queries_;  // by id; GUARDED_BY(mu_)
-  std::unordered_map<std::string, std::shared_ptr<UpdateState>> updates_;   // run/update id; GUARDED_BY(mu_)
+  matching::TaskQueues<wsv1::PollWorkflowTaskQueueResponse> workflow_queues_ GUARDED_BY(mu_){options_.sticky_fallback};
+  matching::TaskQueues<wsv1::PollActivityTaskQueueResponse> activity_queues_ GUARDED_BY(mu_){options_.sticky_fallback};
+  std::unordered_map<std::string, std::shared_ptr<PendingQuery>> queries_ GUARDED_BY(mu_);  // by id
+  std::unordered_map<std::string, std::shared_ptr<UpdateState>> updates_ GUARDED_BY(mu_);  // run/update id
 
   // History long-poll waiters, woken after commits. Own mutex: woken from the writer thread.
-  std::mutex waiters_mu_;
-  std::unordered_map<std::string, std::vector<std::function<void(bool)>>> history_waiters_;
+  Mutex waiters_mu_;
+  std::unordered_map<std::string, std::vector<std::function<void(bool)>>> history_waiters_ GUARDED_BY(waiters_mu_);
 };
 
 }  // namespace temporalite::history

@@ -35,7 +35,7 @@ void Engine::ArmWorkflowTimersLocked(Execution& ex) {
 }
 
 void Engine::OnFirstWorkflowTaskBackoff(std::string run_id) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second->open() || IsZero(it->second->st.first_wft_due_time())) return;
   Execution& ex = *it->second;
@@ -47,7 +47,7 @@ void Engine::OnFirstWorkflowTaskBackoff(std::string run_id) {
 }
 
 void Engine::OnUserTimer(std::string run_id, std::string timer_id, int64_t started_event_id) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
@@ -69,7 +69,7 @@ void Engine::OnUserTimer(std::string run_id, std::string timer_id, int64_t start
 }
 
 void Engine::OnWorkflowRunTimeout(std::string run_id) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
@@ -111,7 +111,10 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   st.clear_buffered_events();
   st.clear_sticky_task_queue();
   ex.activity_ids.clear();
-  open_by_workflow_id_.erase(ex.workflow_key());
+  // Still the current run until a next one starts; the store learns of the close only at commit.
+  const std::string key = ex.workflow_key();
+  open_by_workflow_id_.erase(key);
+  closing_by_workflow_id_[key] = st.run_id();
   // Fail the run's unfinished updates, accepted ones included (they are no longer in
   // `admitted_updates`): their waiters get AcceptedUpdateCompletedWorkflow now.
   SettleUpdatesAfterTaskLocked(txn, ex, false);
@@ -160,18 +163,18 @@ void Engine::TerminateLocked(Txn& txn, Execution& ex, const std::string& reason,
 }
 
 void Engine::TerminateWorkflowExecution(const wsv1::TerminateWorkflowExecutionRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return l.unlock(), done(ns.status());
-  if (req.workflow_execution().workflow_id().empty()) return l.unlock(), done(InvalidArgument("WorkflowId is not set on request."));
+  if (!ns.ok()) return ReplyNow(l, done, ns.status());
+  if (req.workflow_execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
   Status s = CheckBlob(req.details().ByteSizeLong(), "Details");
-  if (!s.ok()) return l.unlock(), done(s);
+  if (!s.ok()) return ReplyNow(l, done, s);
   auto r = OpenExecutionLocked(ns.value()->info().id(), req.workflow_execution().workflow_id(),
                                req.workflow_execution().run_id());
-  if (!r.ok()) return l.unlock(), done(r.status());
+  if (!r.ok()) return ReplyNow(l, done, r.status());
   Execution& ex = *r.value();
   if (!req.first_execution_run_id().empty() && ex.st.first_execution_run_id() != req.first_execution_run_id()) {
-    return l.unlock(), done(WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
+    return ReplyNow(l, done, WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
   }
   Txn txn;
   TerminateLocked(txn, ex, req.reason(), req.has_details() ? &req.details() : nullptr, req.identity());
@@ -179,19 +182,19 @@ void Engine::TerminateWorkflowExecution(const wsv1::TerminateWorkflowExecutionRe
 }
 
 void Engine::RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return l.unlock(), done(ns.status());
-  if (req.workflow_execution().workflow_id().empty()) return l.unlock(), done(InvalidArgument("WorkflowId is not set on request."));
+  if (!ns.ok()) return ReplyNow(l, done, ns.status());
+  if (req.workflow_execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
   auto any = LoadAnyExecutionLocked(ns.value()->info().id(), req.workflow_execution().workflow_id(),
                                     req.workflow_execution().run_id());
-  if (!any.ok()) return l.unlock(), done(any.status());
+  if (!any.ok()) return ReplyNow(l, done, any.status());
   Execution& ex = *any.value();
   if (!req.first_execution_run_id().empty() && ex.st.first_execution_run_id() != req.first_execution_run_id()) {
-    return l.unlock(), done(WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
+    return ReplyNow(l, done, WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
   }
   // Repeated requests and closed runs succeed without a new event (Temporal's behaviour).
-  if (!ex.open() || ex.st.cancel_requested()) return AfterDurableLocked([done] { done(Status::Ok()); });
+  if (!ex.open() || ex.st.cancel_requested()) return ReplyWhenDurableLocked(std::move(done), Status::Ok());
   Txn txn;
   txn.Touch(&ex);
   ex.st.set_cancel_requested(true);
@@ -203,13 +206,13 @@ void Engine::RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExe
 }
 
 void Engine::DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return l.unlock(), done(ns.status());
-  if (req.workflow_execution().workflow_id().empty()) return l.unlock(), done(InvalidArgument("WorkflowId is not set on request."));
+  if (!ns.ok()) return ReplyNow(l, done, ns.status());
+  if (req.workflow_execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
   auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.workflow_execution().workflow_id(),
                                   req.workflow_execution().run_id());
-  if (!r.ok()) return l.unlock(), done(r.status());
+  if (!r.ok()) return ReplyNow(l, done, r.status());
   Execution& ex = *r.value();
   Txn txn;
   // Temporal terminates a running execution before deleting it.
@@ -229,7 +232,7 @@ void Engine::ArmPollTimeoutLocked(const std::shared_ptr<matching::Waiter>& waite
     auto w = weak.lock();
     if (!w) return;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(mu_);
       if (w->completed) return;
       w->completed = true;
       if (key.type == matching::TaskType::kActivity) {
@@ -244,7 +247,7 @@ void Engine::ArmPollTimeoutLocked(const std::shared_ptr<matching::Waiter>& waite
 
 void Engine::CancelPoll(const std::shared_ptr<matching::Waiter>& waiter) {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(mu_);
     if (waiter->completed) return;
     waiter->completed = true;  // stays in its queue's list; skipped when popped
   }

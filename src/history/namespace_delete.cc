@@ -19,11 +19,8 @@ constexpr int64_t kReclaimBatch = 100;
 
 void Engine::DeleteNamespace(const ::temporal::api::operatorservice::v1::DeleteNamespaceRequest& req,
                              ::temporal::api::operatorservice::v1::DeleteNamespaceResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto fail = [&](Status s) {
-    l.unlock();
-    done(std::move(s));
-  };
+  MutexLock l(mu_);
+  auto fail = [&](Status s) { ReplyNow(l, done, s); };
   std::string name = req.namespace_();
   if (name.empty() && !req.namespace_id().empty()) {
     auto it = namespace_names_.find(req.namespace_id());
@@ -74,7 +71,7 @@ void Engine::DeleteNamespace(const ::temporal::api::operatorservice::v1::DeleteN
 }
 
 void Engine::ReclaimNamespaceStep(const std::string& ns_id) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto name_it = namespace_names_.find(ns_id);
   if (name_it == namespace_names_.end()) return;
   const std::string name = name_it->second;
@@ -98,7 +95,7 @@ void Engine::ReclaimNamespaceStep(const std::string& ns_id) {
     auto closed = store_.ClosedRunsBefore(ns_id, INT64_MAX, kReclaimBatch);
     if (!closed.ok()) {
       TL_LOG_WARN("deleting namespace %s: %s", name.c_str(), closed.status().ToString().c_str());
-      l.unlock();
+      l.Unlock();
       timers_.Schedule(clock_.Now() + std::chrono::seconds(1), [this, ns_id] { ReclaimNamespaceStep(ns_id); });
       return;
     }

@@ -29,12 +29,8 @@ Status QueryFailed(const std::string& message, const temporal::api::failure::v1:
 }  // namespace
 
 void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, Waiting<wsv1::QueryWorkflowResponse> waiter) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto fail = [&](Status s) {
-    waiter->completed = true;
-    l.unlock();
-    waiter->finish(s);
-  };
+  MutexLock l(mu_);
+  auto fail = [&](Status s) { ReplyNow(l, *waiter, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   if (req.execution().workflow_id().empty()) return fail(InvalidArgument("WorkflowId is not set on request."));
@@ -51,9 +47,7 @@ void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, Waiting<wsv1::
     if (cond == ev1::QUERY_REJECT_CONDITION_NOT_OPEN ||
         (cond == ev1::QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY && status != ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED)) {
       resp->mutable_query_rejected()->set_status(status);
-      waiter->completed = true;
-      l.unlock();
-      return waiter->finish(Status::Ok());
+      return ReplyNow(l, *waiter, Status::Ok());
     }
     if (ex->st.last_completed_wft_started_id() == 0) {
       return fail(WorkflowNotReady("Cannot query workflow due to Workflow Task in failed state."));
@@ -198,7 +192,7 @@ void Engine::RespondQueryTaskCompleted(const wsv1::RespondQueryTaskCompletedRequ
   if (!tok.ok()) return done(tok.status());
   if (tok->kind() != state::TaskToken::QUERY_TASK) return done(InvalidArgument("task token is not a query task token"));
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(mu_);
     auto it = queries_.find(tok->query_id());
     if (it == queries_.end()) return done(NotFound("query not found: it was answered already or the caller gave up"));
     std::shared_ptr<PendingQuery> q = it->second;

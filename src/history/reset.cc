@@ -45,11 +45,8 @@ std::set<ev1::ResetReapplyExcludeType> ExcludedReapplyTypes(const wsv1::ResetWor
 
 void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& req,
                                     wsv1::ResetWorkflowExecutionResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto fail = [&](Status s) {
-    l.unlock();
-    done(s);
-  };
+  MutexLock l(mu_);
+  auto fail = [&](Status s) { ReplyNow(l, done, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   const std::string ns_id = ns.value()->info().id();
@@ -82,7 +79,7 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   }
   if (current && current->st.reset_request_id() == req.request_id()) {  // a retry of this reset
     resp->set_run_id(current->st.run_id());
-    return AfterDurableLocked([done] { done(Status::Ok()); });
+    return ReplyWhenDurableLocked(std::move(done), Status::Ok());
   }
 
   // Rebuild the new run's mutable state from the copied prefix.

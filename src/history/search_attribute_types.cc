@@ -3,7 +3,7 @@
 namespace temporalite::history {
 
 visibility::TypeMap Engine::SearchAttributeTypes(const std::string& ns) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = namespaces_.find(ns);
   if (it == namespaces_.end()) return {};
   return CustomSearchAttributesLocked(it->second.info().id());

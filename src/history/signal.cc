@@ -16,11 +16,8 @@ constexpr int64_t kMaxSignalsPerExecution = 10000;
 }  // namespace
 
 void Engine::SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto fail = [&](Status s) {
-    l.unlock();
-    done(s);
-  };
+  MutexLock l(mu_);
+  auto fail = [&](Status s) { ReplyNow(l, done, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   Status s = CheckId(req.workflow_execution().workflow_id(), "WorkflowId");
@@ -36,7 +33,7 @@ void Engine::SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest&
   s = DeliverSignalLocked(txn, *r.value(), req.signal_name(), req.input(), req.header(), req.identity(),
                           req.request_id(), nullptr, &duplicate);
   if (!s.ok()) return fail(s);
-  if (duplicate) return AfterDurableLocked([done] { done(Status::Ok()); });  // a retry of an accepted signal
+  if (duplicate) return ReplyWhenDurableLocked(std::move(done), Status::Ok());  // a retry of an accepted signal
   CommitLocked(txn, std::move(done));
 }
 

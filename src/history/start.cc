@@ -82,23 +82,33 @@ Engine::IdConflict Engine::ResolveIdConflictLocked(Txn& txn, const StartFields& 
     TerminateLocked(txn, cur, "TerminateIfRunning WorkflowIdReusePolicy Policy", nullptr, f.attrs.identity());
     return out;
   }
-  auto cur_id = store_.GetCurrentRunId(ns_id, f.workflow_id);
-  if (!cur_id.ok()) {
-    out.status = cur_id.status();
-    return out;
+  const state::ExecutionState* prev_state = nullptr;
+  if (auto closing = closing_by_workflow_id_.find(WorkflowKey(ns_id, f.workflow_id));
+      closing != closing_by_workflow_id_.end()) {
+    // The current run closed but the store does not know yet (its row says RUNNING, or there is
+    // no row at all): judge on memory, and let a rejection wait until the close is durable.
+    prev_state = &runs_.at(closing->second)->st;
+    out.judged_on_undurable_close = true;
+  } else {
+    auto cur_id = store_.GetCurrentRunId(ns_id, f.workflow_id);
+    if (!cur_id.ok()) {
+      out.status = cur_id.status();
+      return out;
+    }
+    if (!cur_id.value()) return out;
+    auto row = store_.GetExecution(*cur_id.value());
+    if (!row.ok()) {
+      out.status = row.status();
+      return out;
+    }
+    if (!row.value()) return out;
+    out.closed_state = std::make_unique<state::ExecutionState>();
+    out.closed_state->ParseFromString(row.value()->state);
+    prev_state = out.closed_state.get();
   }
-  if (!cur_id.value()) return out;
-  auto row = store_.GetExecution(*cur_id.value());
-  if (!row.ok()) {
-    out.status = row.status();
-    return out;
-  }
-  if (!row.value()) return out;
-  out.closed_state = std::make_unique<state::ExecutionState>();
-  out.closed_state->ParseFromString(row.value()->state);
-  const auto& prev = *out.closed_state;
+  const auto& prev = *prev_state;
   if (!f.request_id.empty() && prev.start_request_id() == f.request_id) {
-    out.existing = out.closed_state.get();
+    out.existing = prev_state;
     return out;
   }
   if (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE ||
@@ -249,11 +259,8 @@ Engine::StartFields Engine::StartFieldsFrom(const wsv1::SignalWithStartWorkflowE
 
 void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& req,
                                     wsv1::StartWorkflowExecutionResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto fail = [&](Status s) {
-    l.unlock();
-    done(s);
-  };
+  MutexLock l(mu_);
+  auto fail = [&](Status s) { ReplyNow(l, done, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   const std::string ns_id = ns.value()->info().id();
@@ -262,12 +269,15 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
   if (!s.ok()) return fail(s);
   Txn txn;
   IdConflict c = ResolveIdConflictLocked(txn, f, ns_id, req.workflow_id_reuse_policy(), req.workflow_id_conflict_policy());
-  if (!c.status.ok()) return fail(c.status);
+  if (!c.status.ok()) {
+    if (c.judged_on_undurable_close) return ReplyWhenDurableLocked(std::move(done), c.status);
+    return fail(c.status);
+  }
   if (c.existing) {  // request-id dedupe or USE_EXISTING: the existing run, not started now
     resp->set_run_id(c.existing->run_id());
     resp->set_started(false);
     resp->set_status(c.existing->status());
-    return AfterDurableLocked([done] { done(Status::Ok()); });
+    return ReplyWhenDurableLocked(std::move(done), Status::Ok());
   }
   // Eager start (below) takes the first task for the caller, so no waiting poller may take it at
   // dispatch: the queue's pollers step aside while the run is created.
@@ -295,11 +305,8 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
 
 void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflowExecutionRequest& req,
                                               wsv1::SignalWithStartWorkflowExecutionResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto fail = [&](Status s) {
-    l.unlock();
-    done(s);
-  };
+  MutexLock l(mu_);
+  auto fail = [&](Status s) { ReplyNow(l, done, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   const std::string ns_id = ns.value()->info().id();
@@ -334,7 +341,10 @@ void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflo
   }
   IdConflict c = ResolveIdConflictLocked(txn, f, ns_id, req.workflow_id_reuse_policy(),
                                          ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING);
-  if (!c.status.ok()) return fail(c.status);
+  if (!c.status.ok()) {
+    if (c.judged_on_undurable_close) return ReplyWhenDurableLocked(std::move(done), c.status);
+    return fail(c.status);
+  }
   Execution* ex = CreateRunLocked(txn, ns_id, std::move(f), add_signal);
   resp->set_run_id(ex->st.run_id());
   resp->set_started(true);

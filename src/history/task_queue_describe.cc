@@ -17,17 +17,15 @@ constexpr double kDefaultPollerRate = 100000.0;
 
 void Engine::DescribeTaskQueue(const wsv1::DescribeTaskQueueRequest& req, wsv1::DescribeTaskQueueResponse* resp,
                                Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
   Status s = ns.ok() ? CheckId(req.task_queue().name(), "TaskQueue") : ns.status();
   if (!s.ok()) {
-    l.unlock();
-    return done(s);
+    return ReplyNow(l, done, s);
   }
   const auto type = req.task_queue_type();
   if (type == ev1::TASK_QUEUE_TYPE_NEXUS) {
-    l.unlock();
-    return done(Status(Code::kUnimplemented, "Nexus task queues are not supported by this server."));
+    return ReplyNow(l, done, Status(Code::kUnimplemented, "Nexus task queues are not supported by this server."));
   }
   const bool activity = type == ev1::TASK_QUEUE_TYPE_ACTIVITY;
   matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(),
@@ -86,8 +84,7 @@ void Engine::DescribeTaskQueue(const wsv1::DescribeTaskQueueRequest& req, wsv1::
   }
   // No per-queue rate limits or fairness settings exist on this server: the config is empty.
   if (req.report_config()) resp->mutable_config();
-  l.unlock();
-  done(Status::Ok());
+  ReplyNow(l, done, Status::Ok());
 }
 
 }  // namespace temporalite::history

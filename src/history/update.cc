@@ -84,7 +84,7 @@ void Engine::WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution
     }
     fill(*u, we);
     waiter->completed = true;
-    AfterDurableLocked([waiter] { waiter->finish(Status::Ok()); });
+    ReplyWhenDurableLocked([waiter](const Status& s) { waiter->finish(s); }, Status::Ok());
     return;
   }
   u->waiters.push_back({waiter, wanted_stage, fill, we});
@@ -95,7 +95,7 @@ void Engine::WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution
     auto w = weak.lock();
     if (!w) return;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(mu_);
       if (w->completed) return;
       w->completed = true;
       if (auto u = weak_u.lock()) fill(*u, we);
@@ -174,12 +174,8 @@ Status Engine::ValidateUpdateLocked(const wsv1::UpdateWorkflowExecutionRequest& 
 
 void Engine::UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest& req,
                                      Waiting<wsv1::UpdateWorkflowExecutionResponse> waiter) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto fail = [&](Status s) {
-    waiter->completed = true;
-    l.unlock();
-    waiter->finish(s);
-  };
+  MutexLock l(mu_);
+  auto fail = [&](Status s) { ReplyNow(l, *waiter, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   Status s = ValidateUpdateLocked(req);
@@ -201,12 +197,8 @@ void Engine::UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest&
 
 void Engine::PollWorkflowExecutionUpdate(const wsv1::PollWorkflowExecutionUpdateRequest& req,
                                          Waiting<wsv1::PollWorkflowExecutionUpdateResponse> waiter) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto fail = [&](Status s) {
-    waiter->completed = true;
-    l.unlock();
-    waiter->finish(s);
-  };
+  MutexLock l(mu_);
+  auto fail = [&](Status s) { ReplyNow(l, *waiter, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   const auto& ref = req.update_ref();
@@ -330,6 +322,7 @@ void Engine::SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_com
   } else {
     auto& v = ex.admitted_updates;
     v.erase(std::remove_if(v.begin(), v.end(), [&](const std::string& id) {
+      mu_.AssertHeld();  // called right here, under the caller's lock
       return updates_.find(UpdateKey(ex.st.run_id(), id)) == updates_.end();
     }), v.end());
   }
@@ -345,12 +338,8 @@ bool Engine::HasUndeliveredUpdatesLocked(const Execution& ex) const {
 
 void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req,
                                    Waiting<wsv1::ExecuteMultiOperationResponse> waiter) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto fail = [&](Status s) {
-    waiter->completed = true;
-    l.unlock();
-    waiter->finish(s);
-  };
+  MutexLock l(mu_);
+  auto fail = [&](Status s) { ReplyNow(l, *waiter, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   if (req.operations_size() != 2 || !req.operations(0).has_start_workflow() || !req.operations(1).has_update_workflow()) {
@@ -377,7 +366,12 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
   auto* update_resp = resp->add_responses()->mutable_update_workflow();
   Txn txn;
   IdConflict c = ResolveIdConflictLocked(txn, f, ns_id, start.workflow_id_reuse_policy(), start.workflow_id_conflict_policy());
-  if (!c.status.ok()) return fail(MultiOperationError(&c.status, nullptr));
+  if (!c.status.ok()) {
+    Status err = MultiOperationError(&c.status, nullptr);
+    if (!c.judged_on_undurable_close) return fail(err);
+    waiter->completed = true;
+    return ReplyWhenDurableLocked([waiter](const Status& s) { waiter->finish(s); }, err);
+  }
   Execution* ex = nullptr;
   if (c.existing) {
     auto it = runs_.find(c.existing->run_id());

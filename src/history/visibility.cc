@@ -115,13 +115,15 @@ persistence::VisibilityRow Engine::VisibilityRowLocked(const Execution& ex) cons
   return row;
 }
 
-Status Engine::ListLocked(std::unique_lock<std::mutex>& l, const ListArgs& args,
-                          google::protobuf::RepeatedPtrField<wfv1::WorkflowExecutionInfo>* out, std::string* next_token) {
+Result<visibility::CompiledQuery> Engine::CompileListLocked(const ListArgs& args, std::string* ns_id) const {
   auto ns = NamespaceByNameLocked(args.namespace_name);
   if (!ns.ok()) return ns.status();
-  const std::string ns_id = ns.value()->info().id();
-  auto compiled = visibility::CompileQuery(args.query, CustomSearchAttributesLocked(ns_id));
-  l.unlock();  // the store read needs no engine state
+  *ns_id = ns.value()->info().id();
+  return visibility::CompileQuery(args.query, CustomSearchAttributesLocked(*ns_id));
+}
+
+Status Engine::RunList(const ListArgs& args, const std::string& ns_id, Result<visibility::CompiledQuery> compiled,
+                       google::protobuf::RepeatedPtrField<wfv1::WorkflowExecutionInfo>* out, std::string* next_token) {
   if (!compiled.ok()) return compiled.status();
   if (compiled->group_by_status) {
     return InvalidArgument("invalid query: operation is not supported: 'GROUP BY' clause is only supported in count query");
@@ -166,8 +168,13 @@ Status Engine::ListLocked(std::unique_lock<std::mutex>& l, const ListArgs& args,
 
 Status Engine::List(const ListArgs& args,
                     google::protobuf::RepeatedPtrField<wfv1::WorkflowExecutionInfo>* out, std::string* next_token) {
-  std::unique_lock<std::mutex> l(mu_);
-  return ListLocked(l, args, out, next_token);  // `l` releases the lock if ListLocked did not
+  std::string ns_id;
+  Result<visibility::CompiledQuery> compiled = Internal("list query not compiled");
+  {
+    MutexLock l(mu_);
+    compiled = CompileListLocked(args, &ns_id);
+  }
+  return RunList(args, ns_id, std::move(compiled), out, next_token);  // the store read needs no engine state
 }
 
 void Engine::ListWorkflowExecutions(const wsv1::ListWorkflowExecutionsRequest& req,
@@ -224,12 +231,12 @@ void Engine::ListClosedWorkflowExecutions(const wsv1::ListClosedWorkflowExecutio
 
 void Engine::CountWorkflowExecutions(const wsv1::CountWorkflowExecutionsRequest& req,
                                      wsv1::CountWorkflowExecutionsResponse* resp, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return l.unlock(), done(ns.status());
+  if (!ns.ok()) return ReplyNow(l, done, ns.status());
   const std::string ns_id = ns.value()->info().id();
   auto compiled = visibility::CompileQuery(req.query(), CustomSearchAttributesLocked(ns_id));
-  l.unlock();
+  l.Unlock();
   if (!compiled.ok()) return done(compiled.status());
   persistence::VisibilityQuery q;
   q.namespace_id = ns_id;
@@ -258,15 +265,14 @@ void Engine::CountWorkflowExecutions(const wsv1::CountWorkflowExecutionsRequest&
 
 void Engine::GetSearchAttributes(const wsv1::GetSearchAttributesRequest&, wsv1::GetSearchAttributesResponse* resp,
                                  Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto& keys = *resp->mutable_keys();
   for (const auto& [n, t] : visibility::SystemAttributes()) keys[n] = t;
   for (const auto& [n, t] : visibility::PredefinedAttributes()) keys[n] = t;
   for (const auto& [name, rec] : namespaces_) {
     for (const auto& [n, t] : rec.custom_search_attributes()) keys[n] = static_cast<visibility::ValueType>(t);
   }
-  l.unlock();
-  done(Status::Ok());
+  ReplyNow(l, done, Status::Ok());
 }
 
 // --------------------------------------------------------------------------------------------
@@ -285,10 +291,10 @@ void Engine::AddSearchAttributes(const osv1::AddSearchAttributesRequest& req, Do
                                   " is not valid: use letters, digits, '_', '-' and '.', starting with a letter."));
     }
   }
-  std::unique_lock<std::mutex> l(mu_);
-  if (req.namespace_().empty()) return l.unlock(), done(InvalidArgument("Namespace is not set on request."));
+  MutexLock l(mu_);
+  if (req.namespace_().empty()) return ReplyNow(l, done, InvalidArgument("Namespace is not set on request."));
   auto it = namespaces_.find(req.namespace_());
-  if (it == namespaces_.end()) return l.unlock(), done(NamespaceNotFound(req.namespace_()));
+  if (it == namespaces_.end()) return ReplyNow(l, done, NamespaceNotFound(req.namespace_()));
   auto* custom = it->second.mutable_custom_search_attributes();
   bool changed = false;
   // As Temporal's SQL visibility: a name that already exists is left alone (even with another type).
@@ -297,7 +303,7 @@ void Engine::AddSearchAttributes(const osv1::AddSearchAttributesRequest& req, Do
     (*custom)[name] = type;
     changed = true;
   }
-  if (!changed) return l.unlock(), done(Status::Ok());
+  if (!changed) return ReplyNow(l, done, Status::Ok());
   Txn txn;
   txn.batch.upsert_namespaces.push_back({it->second.info().id(), it->first, it->second.SerializeAsString()});
   // Scalar attributes get an expression index (list membership goes through json_each).
@@ -309,16 +315,16 @@ void Engine::AddSearchAttributes(const osv1::AddSearchAttributesRequest& req, Do
 
 void Engine::RemoveSearchAttributes(const osv1::RemoveSearchAttributesRequest& req, Done done) {
   if (req.search_attributes().empty()) return done(InvalidArgument("SearchAttributes are not set on request."));
-  std::unique_lock<std::mutex> l(mu_);
-  if (req.namespace_().empty()) return l.unlock(), done(InvalidArgument("Namespace is not set on request."));
+  MutexLock l(mu_);
+  if (req.namespace_().empty()) return ReplyNow(l, done, InvalidArgument("Namespace is not set on request."));
   auto it = namespaces_.find(req.namespace_());
-  if (it == namespaces_.end()) return l.unlock(), done(NamespaceNotFound(req.namespace_()));
+  if (it == namespaces_.end()) return ReplyNow(l, done, NamespaceNotFound(req.namespace_()));
   auto* custom = it->second.mutable_custom_search_attributes();
   for (const auto& name : req.search_attributes()) {
     if (custom->count(name)) continue;
     // As Temporal's SQL visibility: system names are refused, unknown names ignored.
     if (visibility::IsReserved(name)) {
-      return l.unlock(), done(InvalidArgument("Unable to remove non-custom search attributes: " + name + "."));
+      return ReplyNow(l, done, InvalidArgument("Unable to remove non-custom search attributes: " + name + "."));
     }
   }
   for (const auto& name : req.search_attributes()) custom->erase(name);
@@ -329,31 +335,30 @@ void Engine::RemoveSearchAttributes(const osv1::RemoveSearchAttributesRequest& r
 
 void Engine::ListSearchAttributes(const osv1::ListSearchAttributesRequest& req, osv1::ListSearchAttributesResponse* resp,
                                   Done done) {
-  std::unique_lock<std::mutex> l(mu_);
-  if (req.namespace_().empty()) return l.unlock(), done(InvalidArgument("Namespace is not set on request."));
+  MutexLock l(mu_);
+  if (req.namespace_().empty()) return ReplyNow(l, done, InvalidArgument("Namespace is not set on request."));
   auto it = namespaces_.find(req.namespace_());
-  if (it == namespaces_.end()) return l.unlock(), done(NamespaceNotFound(req.namespace_()));
+  if (it == namespaces_.end()) return ReplyNow(l, done, NamespaceNotFound(req.namespace_()));
   for (const auto& [n, t] : it->second.custom_search_attributes()) {
     (*resp->mutable_custom_attributes())[n] = static_cast<visibility::ValueType>(t);
   }
   for (const auto& [n, t] : visibility::SystemAttributes()) (*resp->mutable_system_attributes())[n] = t;
   for (const auto& [n, t] : visibility::PredefinedAttributes()) (*resp->mutable_system_attributes())[n] = t;
-  l.unlock();
-  done(Status::Ok());
+  ReplyNow(l, done, Status::Ok());
 }
 
 // --------------------------------------------------------------------------------------------
 // Retention
 
 void Engine::StartRetention() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   timers_.Schedule(clock_.Now() + options_.retention_sweep_interval, [this] { OnRetentionTimer(); });
 }
 
 void Engine::OnRetentionTimer() {
   RetentionSweep([this](int64_t deleted) {
     // A full batch means more may be due: continue soon, after this batch is durable.
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(mu_);
     Duration next = deleted >= options_.retention_batch ? Duration::zero() : options_.retention_sweep_interval;
     timers_.Schedule(clock_.Now() + next, [this] { OnRetentionTimer(); });
   });
@@ -364,7 +369,7 @@ void Engine::RetentionSweep(std::function<void(int64_t)> done) {
   // it, so transitions do not wait for them.
   std::vector<std::pair<std::string, int64_t>> cutoffs;  // namespace id, close time before
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(mu_);
     const TimePoint now = clock_.Now();
     for (const auto& [name, rec] : namespaces_) {
       Duration ttl = FromProto(rec.config().workflow_execution_retention_ttl());
@@ -382,7 +387,7 @@ void Engine::RetentionSweep(std::function<void(int64_t)> done) {
     }
     for (auto& r : *runs) expired.push_back(std::move(r));
   }
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   Txn txn;
   for (auto& run_id : expired) {
     // Closed runs are only read from the store; one still in memory is closing right now.
@@ -391,7 +396,7 @@ void Engine::RetentionSweep(std::function<void(int64_t)> done) {
   }
   int64_t deleted = static_cast<int64_t>(txn.batch.delete_runs.size());
   if (deleted == 0) {
-    l.unlock();
+    l.Unlock();
     return done(0);
   }
   TL_LOG_DEBUG("retention: deleting %lld closed runs", static_cast<long long>(deleted));

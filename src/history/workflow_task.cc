@@ -170,13 +170,11 @@ bool Engine::TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, con
 
 void Engine::PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req, WorkflowPoller waiter,
                                    Duration max_wait) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
   Status s = ns.ok() ? CheckId(req.task_queue().name(), "TaskQueue") : ns.status();
   if (!s.ok()) {
-    waiter->completed = true;
-    l.unlock();
-    return waiter->finish(s);
+    return ReplyNow(l, *waiter, s);
   }
   const bool sticky = req.task_queue().kind() == ev1::TASK_QUEUE_KIND_STICKY;
   matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(), matching::TaskType::kWorkflow};
@@ -229,7 +227,7 @@ void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv
 }
 
 void Engine::OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
@@ -244,7 +242,7 @@ void Engine::OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int
 }
 
 void Engine::OnStickyScheduleToStartTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
@@ -262,14 +260,14 @@ void Engine::RespondWorkflowTaskFailed(const wsv1::RespondWorkflowTaskFailedRequ
   auto tok = DecodeTaskToken(req.task_token());
   if (!tok.ok()) return done(tok.status());
   if (tok->kind() != state::TaskToken::WORKFLOW_TASK) return done(InvalidArgument("task token is not a workflow task token"));
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = runs_.find(tok->run_id());
-  if (it == runs_.end() || !it->second->open()) return l.unlock(), done(NotFound("Workflow task not found."));
+  if (it == runs_.end() || !it->second->open()) return ReplyNow(l, done, NotFound("Workflow task not found."));
   Execution& ex = *it->second;
   const auto& wft = ex.st.wft();
   if (wft.scheduled_event_id() != tok->scheduled_event_id() || wft.started_event_id() != tok->started_event_id() ||
       wft.attempt() != tok->attempt() || wft.started_event_id() == 0) {
-    return l.unlock(), done(NotFound("Workflow task not found."));
+    return ReplyNow(l, done, NotFound("Workflow task not found."));
   }
   Txn txn;
   FailWorkflowTaskLocked(txn, ex, req.cause(), req.has_failure() ? &req.failure() : nullptr, req.identity(), false, 0);
@@ -281,25 +279,28 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   auto tok = DecodeTaskToken(req.task_token());
   if (!tok.ok()) return done(tok.status());
   if (tok->kind() != state::TaskToken::WORKFLOW_TASK) return done(InvalidArgument("task token is not a workflow task token"));
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = runs_.find(tok->run_id());
-  if (it == runs_.end() || !it->second->open()) return l.unlock(), done(NotFound("Workflow task not found."));
+  if (it == runs_.end() || !it->second->open()) return ReplyNow(l, done, NotFound("Workflow task not found."));
   Execution& ex = *it->second;
   auto& st = ex.st;
   if (st.wft().scheduled_event_id() != tok->scheduled_event_id() ||
       st.wft().started_event_id() != tok->started_event_id() || st.wft().attempt() != tok->attempt() ||
       st.wft().started_event_id() == 0) {
-    return l.unlock(), done(NotFound("Workflow task not found."));
+    return ReplyNow(l, done, NotFound("Workflow task not found."));
   }
 
   // Validate everything before writing anything.
   CommandPlan plan;
   visibility::TypeMap custom_sa = CustomSearchAttributesLocked(ex.st.namespace_id());
-  CommandValidator validator(ex, options_, clock_.Now(), [this](const std::string& n) { return namespaces_.count(n) > 0; },
+  CommandValidator validator(ex, options_, clock_.Now(), [this](const std::string& n) {
+    mu_.AssertHeld();  // called by Validate below, under this function's lock
+    return namespaces_.count(n) > 0;
+  },
                              [&custom_sa](const cv1::SearchAttributes& sa) { return visibility::Validate(sa, custom_sa); });
   validator.set_namespace_name(namespace_names_.at(ex.st.namespace_id()));
   Status structural = validator.Validate(req, &plan);
-  if (!structural.ok() && plan.failure_cause == 0) return l.unlock(), done(structural);
+  if (!structural.ok() && plan.failure_cause == 0) return ReplyNow(l, done, structural);
   Txn txn;
   if (!structural.ok()) {
     // Temporal fails the task and answers with "<Cause>: <detail>".
@@ -379,11 +380,11 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
 }
 
 void Engine::ResetStickyTaskQueue(const wsv1::ResetStickyTaskQueueRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return l.unlock(), done(ns.status());
+  if (!ns.ok()) return ReplyNow(l, done, ns.status());
   auto r = OpenExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
-  if (!r.ok()) return l.unlock(), done(r.status());
+  if (!r.ok()) return ReplyNow(l, done, r.status());
   Txn txn;
   r.value()->st.clear_sticky_task_queue();
   txn.Touch(r.value());
@@ -391,9 +392,9 @@ void Engine::ResetStickyTaskQueue(const wsv1::ResetStickyTaskQueueRequest& req, 
 }
 
 void Engine::ShutdownWorker(const wsv1::ShutdownWorkerRequest& req, Done done) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return l.unlock(), done(ns.status());
+  if (!ns.ok()) return ReplyNow(l, done, ns.status());
   if (!req.sticky_task_queue().empty()) {
     matching::QueueKey key{ns.value()->info().id(), req.sticky_task_queue(), matching::TaskType::kWorkflow};
     // Move its waiting tasks to their normal queues now rather than after the sticky timeout.
@@ -413,8 +414,7 @@ void Engine::ShutdownWorker(const wsv1::ShutdownWorkerRequest& req, Done done) {
     CommitLocked(txn, std::move(done));
     return;
   }
-  l.unlock();
-  done(Status::Ok());
+  ReplyNow(l, done, Status::Ok());
 }
 
 }  // namespace temporalite::history

@@ -543,7 +543,7 @@ Status SqliteStore::Init() {
 void SqliteStore::Commit(WriteBatch batch, DoneCallback done) {
   bool queued = false;
   {
-    std::lock_guard<std::mutex> l(queue_mu_);
+    MutexLock l(queue_mu_);
     if (accepting_) {
       queue_.push_back(Pending{std::move(batch), std::move(done),
                                m_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point()});
@@ -563,8 +563,11 @@ void SqliteStore::WriterLoop() {
   const size_t max = static_cast<size_t>(options_.max_batches_per_transaction);
   for (;;) {
     {
-      std::unique_lock<std::mutex> l(queue_mu_);
-      queue_cv_.wait(l, [this] { return !queue_.empty() || !accepting_; });
+      MutexLock l(queue_mu_);
+      queue_cv_.wait(queue_mu_, [this] {
+        queue_mu_.AssertHeld();  // the condition variable holds it while testing
+        return !queue_.empty() || !accepting_;
+      });
       if (queue_.empty()) return;  // Closing, and everything queued has been committed.
       // Adaptive group commit: when the last transaction was already shared by several batches
       // (load), give concurrent transitions a moment to join this one, but only until as many
@@ -574,7 +577,10 @@ void SqliteStore::WriterLoop() {
       // the writers it has.
       const size_t target = std::min(last_batches_, static_cast<size_t>(options_.commit_delay_batches));
       if (options_.commit_delay.count() > 0 && last_batches_ > 1 && accepting_ && queue_.size() < target) {
-        queue_cv_.wait_for(l, options_.commit_delay, [this, target] { return queue_.size() >= target || !accepting_; });
+        queue_cv_.wait_for(queue_mu_, options_.commit_delay, [this, target] {
+          queue_mu_.AssertHeld();
+          return queue_.size() >= target || !accepting_;
+        });
       }
       if (queue_.size() <= max) {
         work.swap(queue_);  // Both vectors keep their capacity: no allocation in steady state.
@@ -624,8 +630,23 @@ Status SqliteStore::RunTransaction(std::vector<Pending>& work) {
   // The engine applied these batches in memory already, so memory and disk now disagree: only a
   // restart (reloading from disk) can make them consistent again.
   failed_ = true;
-  failed_status_ = Internal("store refuses writes after a failed transaction (restart the server): " + status.message());
+  failed_status_ = Unavailable("the database refuses writes after a failed transaction (the server must restart): " +
+                               status.message());
+  {
+    MutexLock l(fatal_mu_);
+    fatal_error_ = status;
+  }
+  if (fatal_error_listener_) fatal_error_listener_(status);
   return status;
+}
+
+Status SqliteStore::fatal_error() {
+  MutexLock l(fatal_mu_);
+  return fatal_error_;
+}
+
+void SqliteStore::set_fatal_error_listener(std::function<void(const Status&)> fn) {
+  fatal_error_listener_ = std::move(fn);
 }
 
 SqliteStore::CommitMetrics::CommitMetrics(metrics::Registry& r)
@@ -957,11 +978,11 @@ Result<std::vector<ScheduleRow>> SqliteStore::LoadSchedules() {
 
 void SqliteStore::Close() {
   // Held throughout so a concurrent second Close() returns only once the store is really closed.
-  std::lock_guard<std::mutex> close_lock(close_mu_);
+  MutexLock close_lock(close_mu_);
   if (closed_) return;
   closed_ = true;
   {
-    std::lock_guard<std::mutex> l(queue_mu_);
+    MutexLock l(queue_mu_);
     accepting_ = false;
     queue_cv_.notify_all();
   }

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "persistence/store.h"
 
 namespace temporalite::persistence {
@@ -45,6 +46,8 @@ class SqliteStore final : public Store {
   // Must not be called from a `done` callback (it joins the writer thread).
   Result<std::vector<ScheduleRow>> LoadSchedules() override;
   void Close() override;
+  Status fatal_error() override;
+  void set_fatal_error_listener(std::function<void(const Status&)> fn) override;
 
   // Transactions that committed successfully, and the batches they carried.
   uint64_t transactions_committed() const { return transactions_committed_.load(); }
@@ -101,18 +104,21 @@ class SqliteStore final : public Store {
   std::atomic<unsigned> next_reader_{0};
   std::atomic<uint64_t> stats_generation_{0};  // bumped when an index gets new statistics
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::vector<Pending> queue_;  // guarded by queue_mu_
-  bool accepting_ = true;       // guarded by queue_mu_
+  Mutex queue_mu_;
+  std::condition_variable_any queue_cv_;
+  std::vector<Pending> queue_ GUARDED_BY(queue_mu_);
+  bool accepting_ GUARDED_BY(queue_mu_) = true;
 
   // Writer-thread only: once a transaction fails nothing more is written.
   bool failed_ = false;
-  Status failed_status_;
+  Status failed_status_;  // what later writes are refused with (UNAVAILABLE)
+  std::function<void(const Status&)> fatal_error_listener_;  // set before the first Commit
+  Mutex fatal_mu_;
+  Status fatal_error_ GUARDED_BY(fatal_mu_);  // the failed transaction's error
 
   std::thread writer_thread_;
-  std::mutex close_mu_;
-  bool closed_ = false;  // guarded by close_mu_
+  Mutex close_mu_;
+  bool closed_ GUARDED_BY(close_mu_) = false;
 
   size_t last_batches_ = 0;  // batches in the previous transaction; writer thread only
   uint64_t transactions_since_optimize_ = 0;  // writer thread only

@@ -5,7 +5,8 @@
 // Durability contract: a batch is durable (fsync'd with synchronous=FULL, the default) before its
 // `done` callback runs. Batches commit in submission order; many batches may share one transaction
 // and one fsync (group commit). A failed transaction fails every batch in it, and the store then
-// refuses further writes (the engine's in-memory state can no longer be trusted to match disk).
+// records a fatal error and refuses further writes (the engine's in-memory state can no longer be
+// trusted to match disk; see fatal_error()).
 #pragma once
 
 #include <chrono>
@@ -179,6 +180,17 @@ class Store {
 
   // Commits everything queued so far, stops the writer and closes the database. Idempotent.
   virtual void Close() = 0;
+
+  // Fatal write errors (the leveldb RecordBackgroundError habit). A failed transaction leaves the
+  // engine's memory ahead of the disk, so the store records the error, fails that transaction's
+  // batches with it and refuses every later write (UNAVAILABLE) without touching the database:
+  // nothing is acknowledged after a failed write or fsync. Only a restart (recovery from disk)
+  // clears it; the composition root decides to exit.
+  // The recorded error (OK while writes work). Safe from any thread.
+  virtual Status fatal_error() = 0;
+  // Called once, on the writer thread, when the error is recorded (before the failed batches'
+  // callbacks run). Must be quick. Set before the first Commit.
+  virtual void set_fatal_error_listener(std::function<void(const Status&)> fn) = 0;
 };
 
 struct SqliteOptions {

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -213,6 +214,7 @@ int RunServer(const StartDevFlags& f) {
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGUSR2);  // raised by the store's fatal-error listener (below)
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   std::string db_path = f.ephemeral ? ":memory:" : f.db_filename;
@@ -242,6 +244,9 @@ int RunServer(const StartDevFlags& f) {
     return 1;
   }
   std::unique_ptr<persistence::Store> store = std::move(store_or).value();
+  // A write the database refused leaves the engine's memory ahead of the disk; the store now
+  // refuses every write, and this process exits (below) so that a restart recovers from disk.
+  store->set_fatal_error_listener([](const Status&) { kill(getpid(), SIGUSR2); });
 
   SystemClock clock;
   TimerService timers(clock);
@@ -467,6 +472,16 @@ int RunServer(const StartDevFlags& f) {
 
   int sig = 0;
   sigwait(&sigs, &sig);
+  if (sig == SIGUSR2) {
+    // Exit status 70 (EX_SOFTWARE): a supervisor restarts the server, which recovers from disk.
+    TL_LOG_ERROR("fatal: the database refused a write (%s); nothing is acknowledged from now on, exiting with "
+                 "status 70 so that a restart recovers from the database",
+                 store->fatal_error().ToString().c_str());
+    // In-flight RPCs get their (error) replies for a moment; nothing new is accepted.
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    std::fflush(nullptr);
+    std::_Exit(70);
+  }
   TL_LOG_INFO("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
   // HTTP first: its in-flight calls end when the gRPC server shuts down below.
   for (auto& p : http_ports) p.listener->Stop();

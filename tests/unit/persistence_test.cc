@@ -284,7 +284,17 @@ TEST_F(PersistenceTest, GroupCommitRespectsMaxBatchesPerTransaction) {
 
 TEST_F(PersistenceTest, DuplicateEventFailsWholeTransactionAndStoreRefusesWrites) {
   auto store = OpenOrDie();
+  // The composition root's watch: told once, on the writer thread, before any failed reply.
+  std::atomic<int> told{0};
+  std::promise<Status> told_status;
+  std::atomic<int> replies_before_told{0};
+  std::atomic<int> replies{0};
+  store->set_fatal_error_listener([&](const Status& s) {
+    replies_before_told = replies.load();
+    if (told.fetch_add(1) == 0) told_status.set_value(s);
+  });
   ASSERT_TRUE(store->CommitSync(WriteBatch{.append_events = {Event("r1", 1)}}).ok());
+  EXPECT_TRUE(store->fatal_error().ok());
 
   WriterGate gate;
   store->Commit(WriteBatch{}, gate.Callback());
@@ -294,7 +304,10 @@ TEST_F(PersistenceTest, DuplicateEventFailsWholeTransactionAndStoreRefusesWrites
   auto commit = [&](WriteBatch b) {
     auto p = std::make_shared<std::promise<Status>>();
     results.push_back(p->get_future());
-    store->Commit(std::move(b), [p](const Status& s) { p->set_value(s); });
+    store->Commit(std::move(b), [p, &replies](const Status& s) {
+      ++replies;
+      p->set_value(s);
+    });
   };
   commit(WriteBatch{.upsert_executions = {Exec("r2", "wf-2", "s2")},
                     .append_events = {Event("r2", 1)}});
@@ -313,11 +326,22 @@ TEST_F(PersistenceTest, DuplicateEventFailsWholeTransactionAndStoreRefusesWrites
   EXPECT_EQ(EventIds(store->ReadEvents("r1", 1, 10).value()), std::vector<int64_t>{1});
   EXPECT_FALSE(store->GetCurrentRunId("ns-1", "wf-3")->has_value());
 
-  // A perfectly valid batch is now refused, still through `done`.
+  // The error is recorded and the listener was told exactly once, before the failed replies.
+  EXPECT_EQ(told.load(), 1);
+  EXPECT_EQ(replies_before_told.load(), 0);
+  EXPECT_EQ(told_status.get_future().get().message(), "storage error: constraint failed");
+  EXPECT_EQ(store->fatal_error().code(), Code::kInternal);
+  EXPECT_EQ(store->fatal_error().message(), "storage error: constraint failed");
+
+  // A perfectly valid batch is now refused, still through `done`: UNAVAILABLE (a restarted
+  // server will take it), and nothing of it reaches the database.
   Status later = store->CommitSync(WriteBatch{.append_events = {Event("r9", 1)}});
-  EXPECT_EQ(later.code(), Code::kInternal);
+  EXPECT_EQ(later.code(), Code::kUnavailable);
   EXPECT_TRUE(Contains(later.message(), "refuses writes"));
   EXPECT_TRUE(store->ReadEvents("r9", 1, 10)->empty());
+  // An empty batch (a read barrier) is refused too: no reply may claim durability now.
+  EXPECT_EQ(store->CommitSync(WriteBatch{}).code(), Code::kUnavailable);
+  EXPECT_EQ(told.load(), 1);
   store->Close();
   EXPECT_EQ(store->CommitSync(WriteBatch{}).code(), Code::kUnavailable);  // Closed: inline.
 }

@@ -1,0 +1,90 @@
+// A Store that forwards to a real store but can hold commits back: while held, every Commit
+// waits (in submission order) until Release() hands them all to the real store. Engine tests use it
+// to act inside the window between a transition in memory and its durability, deterministically.
+// Reads always go straight to the real store (they see committed rows only, as in production).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "persistence/store.h"
+
+namespace temporalite::history::testing {
+
+class GatedStore final : public persistence::Store {
+ public:
+  explicit GatedStore(std::unique_ptr<persistence::Store> inner) : inner_(std::move(inner)) {}
+
+  // From now on commits are held.
+  void Hold() {
+    std::lock_guard<std::mutex> l(mu_);
+    held_ = true;
+  }
+  // Submits every held commit to the real store (in order) and stops holding.
+  void Release() {
+    std::vector<std::pair<persistence::WriteBatch, DoneCallback>> held;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      held_ = false;
+      held.swap(queue_);
+      // Submitted under the lock so a concurrent Commit cannot overtake the held ones.
+      for (auto& [batch, done] : held) inner_->Commit(std::move(batch), std::move(done));
+    }
+  }
+  size_t held_commits() {
+    std::lock_guard<std::mutex> l(mu_);
+    return queue_.size();
+  }
+
+  void Commit(persistence::WriteBatch batch, DoneCallback done) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (held_) {
+      queue_.emplace_back(std::move(batch), std::move(done));
+      return;
+    }
+    inner_->Commit(std::move(batch), std::move(done));
+  }
+  Result<std::vector<persistence::NamespaceRow>> LoadNamespaces() override { return inner_->LoadNamespaces(); }
+  Result<std::vector<persistence::ExecutionRow>> LoadOpenExecutions() override { return inner_->LoadOpenExecutions(); }
+  Result<std::optional<persistence::ExecutionRow>> GetExecution(const std::string& run_id) override {
+    return inner_->GetExecution(run_id);
+  }
+  Result<std::optional<std::string>> GetCurrentRunId(const std::string& namespace_id,
+                                                     const std::string& workflow_id) override {
+    return inner_->GetCurrentRunId(namespace_id, workflow_id);
+  }
+  Result<std::vector<persistence::EventRow>> ReadEvents(const std::string& run_id, int64_t first_event_id,
+                                                        int64_t max_count) override {
+    return inner_->ReadEvents(run_id, first_event_id, max_count);
+  }
+  Result<persistence::VisibilityPage> ListVisibility(const persistence::VisibilityQuery& q) override {
+    return inner_->ListVisibility(q);
+  }
+  Result<int64_t> CountVisibility(const persistence::VisibilityQuery& q) override { return inner_->CountVisibility(q); }
+  Result<std::vector<std::pair<int64_t, int64_t>>> CountVisibilityByStatus(const persistence::VisibilityQuery& q) override {
+    return inner_->CountVisibilityByStatus(q);
+  }
+  Result<std::vector<std::string>> ClosedRunsBefore(const std::string& namespace_id, int64_t close_before,
+                                                   int64_t limit) override {
+    return inner_->ClosedRunsBefore(namespace_id, close_before, limit);
+  }
+  Result<std::vector<persistence::ScheduleRow>> LoadSchedules() override { return inner_->LoadSchedules(); }
+  Status fatal_error() override { return inner_->fatal_error(); }
+  void set_fatal_error_listener(std::function<void(const Status&)> fn) override {
+    inner_->set_fatal_error_listener(std::move(fn));
+  }
+  void Close() override {
+    Release();
+    inner_->Close();
+  }
+
+ private:
+  std::unique_ptr<persistence::Store> inner_;
+  std::mutex mu_;
+  bool held_ = false;
+  std::vector<std::pair<persistence::WriteBatch, DoneCallback>> queue_;
+};
+
+}  // namespace temporalite::history::testing
