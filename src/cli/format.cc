@@ -75,17 +75,6 @@ nanoseconds ParseDuration(const std::string& text, const std::string& flag) {
   return nanoseconds(static_cast<int64_t>(std::llround(negative ? -total : total)));
 }
 
-google::protobuf::Duration ToProtoDuration(nanoseconds d) {
-  google::protobuf::Duration out;
-  out.set_seconds(d.count() / 1000000000);
-  out.set_nanos(static_cast<int32_t>(d.count() % 1000000000));
-  return out;
-}
-
-nanoseconds FromProtoDuration(const google::protobuf::Duration& d) {
-  return nanoseconds(d.seconds() * 1000000000LL + d.nanos());
-}
-
 std::string FormatDuration(nanoseconds d) {
   int64_t ns = d.count();
   if (ns == 0) return "0s";
@@ -116,12 +105,6 @@ std::string FormatDuration(nanoseconds d) {
   if (hours > 0 || minutes > 0) out += std::to_string(minutes) + "m";
   out += fixed(sec_ns, 1000000000ULL) + "s";
   return out;
-}
-
-std::chrono::system_clock::time_point FromTimestamp(const google::protobuf::Timestamp& ts) {
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::seconds(ts.seconds()) + nanoseconds(ts.nanos())));
 }
 
 bool IsSet(const google::protobuf::Timestamp& ts) { return ts.seconds() != 0 || ts.nanos() != 0; }

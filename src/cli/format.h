@@ -8,19 +8,17 @@
 #include <chrono>
 #include <string>
 
+#include "common/proto_time.h"  // ToProtoDuration, FromProto (durations and timestamps)
+
 namespace temporalite::cli {
 
 // Parses a duration as `temporal` accepts it: Go syntax ("10s", "1m30s", "1.5h", "250ms") plus
 // days ("5d"). Throws UsageError mentioning `flag` when invalid.
 std::chrono::nanoseconds ParseDuration(const std::string& text, const std::string& flag);
 
-google::protobuf::Duration ToProtoDuration(std::chrono::nanoseconds d);
-std::chrono::nanoseconds FromProtoDuration(const google::protobuf::Duration& d);
-
 // Go's time.Duration.String(): "1.5s", "2m3s", "72h0m0s", "0s".
 std::string FormatDuration(std::chrono::nanoseconds d);
 
-std::chrono::system_clock::time_point FromTimestamp(const google::protobuf::Timestamp& ts);
 bool IsSet(const google::protobuf::Timestamp& ts);
 // RFC 3339 in UTC, seconds precision: "2024-05-01T10:11:12Z".
 std::string Rfc3339(const google::protobuf::Timestamp& ts);

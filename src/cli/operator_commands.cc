@@ -52,7 +52,7 @@ void PrintNamespaceCard(Printer& out, const wsv1::DescribeNamespaceResponse& r) 
       {"NamespaceInfo.State", EnumName(r.namespace_info().state())},
       {"NamespaceInfo.Data", MapText(r.namespace_info().data())},
       {"Config.WorkflowExecutionRetentionTtl",
-       FormatDuration(FromProtoDuration(r.config().workflow_execution_retention_ttl()))},
+       FormatDuration(FromProto(r.config().workflow_execution_retention_ttl()))},
       {"ReplicationConfig.ActiveClusterName", r.replication_config().active_cluster_name()},
       {"ReplicationConfig.Clusters", CompactJson(clusters)},
       {"ReplicationConfig.State", EnumName(r.replication_config().state())},

@@ -148,7 +148,7 @@ std::string Printer::Time(const google::protobuf::Timestamp& ts) const {
   if (!IsSet(ts)) return "";
   switch (time_format_) {
     case TimeFormat::kRelative:
-      return RelativeTime(FromTimestamp(ts), std::chrono::system_clock::now());
+      return RelativeTime(FromProto(ts), std::chrono::system_clock::now());
     case TimeFormat::kIso:
       return Rfc3339(ts);
     case TimeFormat::kRaw: {

@@ -269,8 +269,8 @@ std::vector<std::string> SpecLines(const spv1::ScheduleSpec& spec) {
   }
   for (const auto& c : spec.cron_string()) out.push_back("cron " + c);
   for (const auto& i : spec.interval()) {
-    std::string line = "every " + FormatDuration(FromProtoDuration(i.interval()));
-    if (FromProtoDuration(i.phase()).count() > 0) line += " offset " + FormatDuration(FromProtoDuration(i.phase()));
+    std::string line = "every " + FormatDuration(FromProto(i.interval()));
+    if (FromProto(i.phase()).count() > 0) line += " offset " + FormatDuration(FromProto(i.phase()));
     out.push_back(line);
   }
   return out;
@@ -308,9 +308,9 @@ void RunDescribe(Context& ctx, const ScheduleId& s) {
       {"Workflow", wf.workflow_type().name() + " (id " + wf.workflow_id() + ", task queue " + wf.task_queue().name() + ")"},
       {"Spec", JoinLines(SpecLines(sch.spec()), "; "), true},
       {"TimeZoneName", sch.spec().timezone_name(), true},
-      {"Jitter", sch.spec().has_jitter() ? FormatDuration(FromProtoDuration(sch.spec().jitter())) : "", true},
+      {"Jitter", sch.spec().has_jitter() ? FormatDuration(FromProto(sch.spec().jitter())) : "", true},
       {"OverlapPolicy", EnumName(sch.policies().overlap_policy())},
-      {"CatchupWindow", FormatDuration(FromProtoDuration(sch.policies().catchup_window()))},
+      {"CatchupWindow", FormatDuration(FromProto(sch.policies().catchup_window()))},
       {"PauseOnFailure", sch.policies().pause_on_failure() ? "true" : "false"},
       {"Notes", sch.state().notes(), true},
       {"Paused", sch.state().paused() ? "true" : "false"},

@@ -55,7 +55,7 @@ void RunDescribe(Context& ctx, const DescribeFlags& f) {
     }
     if (!f.disable_stats) {
       const auto& s = resp.stats();
-      std::string age = FormatDuration(FromProtoDuration(s.approximate_backlog_age()));
+      std::string age = FormatDuration(FromProto(s.approximate_backlog_age()));
       double increase = s.tasks_add_rate() - s.tasks_dispatch_rate();
       stats.push_back({{"buildId", "UNVERSIONED"},
                        {"taskQueueType", type},

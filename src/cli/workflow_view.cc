@@ -145,8 +145,8 @@ void PrintDescribeText(Context& ctx, const wsv1::DescribeWorkflowExecutionRespon
     out.Line();
     std::chrono::nanoseconds run_time(0);
     if (IsSet(info.start_time()) && IsSet(info.close_time())) {
-      run_time = std::chrono::duration_cast<std::chrono::nanoseconds>(FromTimestamp(info.close_time()) -
-                                                                     FromTimestamp(info.start_time()));
+      run_time = std::chrono::duration_cast<std::chrono::nanoseconds>(FromProto(info.close_time()) -
+                                                                     FromProto(info.start_time()));
     }
     PrintResultCard(out, *close, run_time);
   }

@@ -2,8 +2,8 @@
 // close to the parent, and applying the parent close policy (protocol-notes §3, "Children").
 // The child is started in the parent's transaction; the parent's ChildWorkflowExecutionStarted
 // (or StartChildWorkflowExecutionFailed) follows the command events, then a new workflow task.
-#include "history/commands.h"
 #include "history/compat_fields.h"
+#include "temporal/api/command/v1/message.pb.h"
 #include "history/engine.h"
 #include "history/errors.h"
 #include "history/execution.h"
@@ -12,6 +12,7 @@
 namespace temporalite::history {
 
 namespace cv1 = ::temporal::api::common::v1;
+namespace cmdv1 = ::temporal::api::command::v1;
 
 void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChildWorkflowExecutionCommandAttributes& c,
                               int64_t completed_id, bool* need_wft) {

@@ -81,8 +81,8 @@ struct EngineOptions {
   int64_t visibility_max_page_size = 1000;
 };
 
-struct Execution;    // history/execution.h
-struct CommandPlan;  // history/commands.h
+struct Execution;            // history/execution.h
+class EngineCommandContext;  // history/engine_command_context.h
 
 class Engine {
  public:
@@ -273,6 +273,9 @@ class Engine {
   Result<std::string> NamespaceIdOf(const std::string& name);
 
  private:
+  // The workflow-task command handlers (history/commands/) reach the engine only through it.
+  friend class EngineCommandContext;
+
   // One transition's writes and the replies that wait for them.
   struct Txn {
     std::vector<Execution*> touched;
@@ -307,10 +310,10 @@ class Engine {
   Result<std::shared_ptr<Execution>> LoadAnyExecutionLocked(const std::string& ns_id,
                                                             const std::string& workflow_id,
                                                             const std::string& run_id) REQUIRES(mu_);
-  // `chain_continues`: a next run (continue-as-new, retry, cron) takes over the workflow id, so
-  // a parent is not told about this close.
   // A closed run loaded from the store has no events in memory: read them (queries, updates).
   Status LoadEventsIfMissingLocked(Execution& ex) REQUIRES(mu_);
+  // `chain_continues`: a next run (continue-as-new, retry, cron) takes over the workflow id, so
+  // a parent is not told about this close.
   void OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) REQUIRES(mu_);
   Status CheckBlob(size_t bytes, const char* what) const;
   Status CheckId(const std::string& id, const char* what) const;
@@ -467,9 +470,6 @@ class Engine {
   void OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id);
   void OnStickyScheduleToStartTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt);
   void ArmWorkflowTaskTimersLocked(Execution& ex) REQUIRES(mu_);
-  // REQUIRES(mu_). Writes the events of already-validated commands (commands.cc).
-  void ApplyCommands(const CommandPlan& plan, int64_t completed_event_id, bool* closed, bool* need_wft, Txn& txn,
-                     Execution& ex, std::optional<StartFields>* next_run) REQUIRES(mu_);
   void FlushBufferedEventsLocked(Execution& ex) REQUIRES(mu_);
 
   // --- activities (activity.cc) ---

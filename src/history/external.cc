@@ -10,7 +10,7 @@
 // neither lose nor double a delivery. The target still records the signal's request id (dedupe),
 // as Temporal's delivery does.
 #include "common/ids.h"
-#include "history/commands.h"
+#include "temporal/api/command/v1/message.pb.h"
 #include "history/engine.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
@@ -18,6 +18,7 @@
 namespace temporalite::history {
 
 namespace cv1 = ::temporal::api::common::v1;
+namespace cmdv1 = ::temporal::api::command::v1;
 
 namespace {
 constexpr const char* kHistoryServiceIdentity = "history-service";

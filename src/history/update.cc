@@ -8,7 +8,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
-#include "history/commands.h"
+#include "temporal/api/command/v1/message.pb.h"
 #include "history/engine.h"
 #include "history/errors.h"
 #include "history/execution.h"

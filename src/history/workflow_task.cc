@@ -3,8 +3,9 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "history/compat_fields.h"
-#include "history/commands.h"
+#include "history/commands/dispatcher.h"
 #include "history/engine.h"
+#include "history/engine_command_context.h"
 #include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
@@ -291,26 +292,22 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   }
 
   // Validate everything before writing anything.
-  CommandPlan plan;
-  visibility::TypeMap custom_sa = CustomSearchAttributesLocked(ex.st.namespace_id());
-  CommandValidator validator(ex, options_, clock_.Now(), [this](const std::string& n) {
-    mu_.AssertHeld();  // called by Validate below, under this function's lock
-    return namespaces_.count(n) > 0;
-  },
-                             [&custom_sa](const cv1::SearchAttributes& sa) { return visibility::Validate(sa, custom_sa); });
-  validator.set_namespace_name(namespace_names_.at(ex.st.namespace_id()));
-  Status structural = validator.Validate(req, &plan);
-  if (!structural.ok() && plan.failure_cause == 0) return ReplyNow(l, done, structural);
   Txn txn;
-  if (!structural.ok()) {
+  EngineCommandContext ctx(*this, txn, ex);
+  const auto& dispatcher = commands::CommandDispatcher::Get();
+  commands::CommandPlan plan;
+  commands::CommandStatus verdict = dispatcher.Validate(req, ctx, &plan);
+  if (!verdict.ok() && verdict.cause == ev1::WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED) {
+    return ReplyNow(l, done, verdict.status);
+  }
+  if (!verdict.ok()) {
     // Temporal fails the task and answers with "<Cause>: <detail>".
     fv1::Failure f;
-    f.set_message(structural.message());
-    FailWorkflowTaskLocked(txn, ex, plan.failure_cause, &f, req.identity(), false, 0, plan.terminate_run);
+    f.set_message(verdict.status.message());
+    FailWorkflowTaskLocked(txn, ex, verdict.cause, &f, req.identity(), false, 0, verdict.terminate_run);
     // An oversized payload would fail every retry the same way: Temporal ends the run.
-    if (plan.terminate_run) TerminateLocked(txn, ex, structural.message(), nullptr, "history-service");
-    Status reply = structural;
-    CommitLocked(txn, [reply, done](const Status& s) { done(s.ok() ? reply : s); });
+    if (verdict.terminate_run) TerminateLocked(txn, ex, verdict.status.message(), nullptr, "history-service");
+    CommitLocked(txn, [reply = verdict.status, done](const Status& s) { done(s.ok() ? reply : s); });
     return;
   }
   if (plan.closes && st.buffered_events_size() > 0) {
@@ -323,8 +320,7 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   }
 
   txn.Touch(&ex);
-  const TimePoint now = clock_.Now();
-  auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED, now);
+  auto* e = ctx.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
   auto* a = e->mutable_workflow_task_completed_event_attributes();
   a->set_scheduled_event_id(st.wft().scheduled_event_id());
   a->set_started_event_id(st.wft().started_event_id());
@@ -339,7 +335,7 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   if (UpdateBuildIds(a->has_worker_version() ? &a->worker_version() : nullptr, st.mutable_search_attributes())) {
     ex.visibility_dirty = true;
   }
-  const int64_t completed_id = e->event_id();
+  ctx.set_completed_event_id(e->event_id());
   st.set_last_completed_wft_started_id(st.wft().started_event_id());
   if (req.has_sticky_attributes() && !req.sticky_attributes().worker_task_queue().name().empty()) {
     st.set_sticky_task_queue(req.sticky_attributes().worker_task_queue().name());
@@ -348,16 +344,15 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
     st.clear_sticky_task_queue();
   }
 
-  bool closed = false;
-  bool need_wft = req.force_create_new_workflow_task();
-  std::optional<StartFields> next_run;
-  ApplyCommands(plan, completed_id, &closed, &need_wft, txn, ex, &next_run);
+  commands::ApplyResult applied = dispatcher.Apply(plan, ctx);
+  bool need_wft = req.force_create_new_workflow_task() || applied.need_wft;
+  std::optional<StartFields>& next_run = ctx.next_run();
   if (!ex.admitted_updates.empty()) {
     SettleUpdatesAfterTaskLocked(txn, ex, true);
     if (HasUndeliveredUpdatesLocked(ex)) need_wft = true;  // admitted while this task ran
   }
   st.mutable_wft()->Clear();
-  if (closed) {
+  if (applied.closed) {
     OnRunClosedLocked(txn, ex, next_run.has_value());
     if (next_run) CreateRunLocked(txn, st.namespace_id(), std::move(*next_run), nullptr);
   } else if (st.next_event_id() - 1 > options_.history_count_limit_error ||

@@ -43,8 +43,8 @@ class SqliteStore final : public Store {
   Result<std::vector<std::string>> ClosedRunsBefore(const std::string& namespace_id, int64_t close_before,
                                                    int64_t limit) override;
 
-  // Must not be called from a `done` callback (it joins the writer thread).
   Result<std::vector<ScheduleRow>> LoadSchedules() override;
+  // Must not be called from a `done` callback (it joins the writer thread).
   void Close() override;
   Status fatal_error() override;
   void set_fatal_error_listener(std::function<void(const Status&)> fn) override;

@@ -92,7 +92,7 @@ BufferDecision DecideBuffer(const google::protobuf::RepeatedPtrField<state::Buff
 Duration Scheduler::CatchupWindow(const Entry& e) const {
   const auto& pol = e.rec.schedule().policies();
   if (!pol.has_catchup_window()) return options_.default_catchup_window;
-  return std::max(FromPbDuration(pol.catchup_window()), options_.min_catchup_window);
+  return std::max(FromProto(pol.catchup_window()), options_.min_catchup_window);
 }
 
 ev1::ScheduleOverlapPolicy Scheduler::ResolveOverlap(const Entry& e, ev1::ScheduleOverlapPolicy p) const {
@@ -129,14 +129,14 @@ void Scheduler::AddStartLocked(Entry& e, TimePoint nominal, TimePoint actual, ev
     return;
   }
   auto* b = e.rec.add_buffered_starts();
-  *b->mutable_nominal_time() = ToPbTime(nominal);
-  *b->mutable_actual_time() = ToPbTime(actual);
+  *b->mutable_nominal_time() = ToProto(nominal);
+  *b->mutable_actual_time() = ToProto(actual);
   b->set_overlap_policy(policy);
   b->set_manual(manual);
   // Scheduled starts: a function of the schedule incarnation and the nominal time, so the same
   // time processed twice (after a crash) asks the engine for the same start.
   std::string base = "sched:" + e.rec.namespace_id() + ":" + e.rec.schedule_id() + ":" +
-                     std::to_string(FromPbTime(e.rec.info().create_time()).time_since_epoch().count()) + ":";
+                     std::to_string(FromProto(e.rec.info().create_time()).time_since_epoch().count()) + ":";
   if (manual) {
     e.rec.set_next_manual_seq(e.rec.next_manual_seq() + 1);
     b->set_request_id(base + "manual:" + std::to_string(e.rec.next_manual_seq()));
@@ -155,7 +155,7 @@ TimePoint Scheduler::ProcessTimeRangeLocked(Entry& e, TimePoint start, TimePoint
   };
   if (!CanTakeScheduledAction(e, manual, false)) return next_after(end).actual;  // skip time spent paused
   Duration catchup = CatchupWindow(e);
-  TimePoint update = e.rec.info().has_update_time() ? FromPbTime(e.rec.info().update_time()) : TimePoint::min();
+  TimePoint update = e.rec.info().has_update_time() ? FromProto(e.rec.info().update_time()) : TimePoint::min();
   NextTime next;
   for (next = next_after(start); next.actual != TimePoint::max() && next.actual <= end; next = next_after(next.actual)) {
     if (!manual && update > next.actual) continue;  // before the last update: the old spec's time
@@ -180,19 +180,19 @@ void Scheduler::ProcessBackfillsLocked(Entry& e) {
   while (e.rec.ongoing_backfills_size() > 0 && limit > 0 &&
          static_cast<size_t>(e.rec.buffered_starts_size()) < options_.max_buffer_size / 2) {
     auto* b = e.rec.mutable_ongoing_backfills(0);
-    TimePoint end = FromPbTime(b->end_time());
-    TimePoint next = ProcessTimeRangeLocked(e, FromPbTime(b->start_time()), end, b->overlap_policy(), true, &limit);
+    TimePoint end = FromProto(b->end_time());
+    TimePoint next = ProcessTimeRangeLocked(e, FromProto(b->start_time()), end, b->overlap_policy(), true, &limit);
     if (next == TimePoint::max() || next > end) {
       e.rec.mutable_ongoing_backfills()->DeleteSubrange(0, 1);
     } else {
-      *b->mutable_start_time() = ToPbTime(next);  // exclusive: `next` itself was buffered
+      *b->mutable_start_time() = ToProto(next);  // exclusive: `next` itself was buffered
     }
   }
 }
 
 Scheduler::Op Scheduler::StartOpLocked(const Entry& e, const state::BufferedStart& start) const {
   const auto& wf = e.rec.schedule().action().start_workflow();
-  TimePoint nominal = FromPbTime(start.nominal_time());
+  TimePoint nominal = FromProto(start.nominal_time());
   Op op{Op::kStart, Key(e.rec.namespace_id(), e.rec.schedule_id()), e.rec.namespace_(), {}, {}, start, {}};
   op.workflow_id = wf.workflow_id() + "-" + Rfc3339Seconds(nominal);
   auto& req = op.req;
@@ -266,7 +266,7 @@ void Scheduler::ApplyPatchLocked(Entry& e, const spv1::SchedulePatch& patch) {
   TimePoint now = clock_.Now();
   if (patch.has_trigger_immediately()) {
     TimePoint at = patch.trigger_immediately().has_scheduled_time()
-                       ? FromPbTime(patch.trigger_immediately().scheduled_time())
+                       ? FromProto(patch.trigger_immediately().scheduled_time())
                        : now;
     AddStartLocked(e, at, at, patch.trigger_immediately().overlap_policy(), true);
   }
@@ -277,7 +277,7 @@ void Scheduler::ApplyPatchLocked(Entry& e, const spv1::SchedulePatch& patch) {
     }
     auto* ob = e.rec.add_ongoing_backfills();
     // Inclusive start (Temporal's InclusiveBackfillStartTime): search from 1 ms before it.
-    *ob->mutable_start_time() = ToPbTime(FromPbTime(b.start_time()) - std::chrono::milliseconds(1));
+    *ob->mutable_start_time() = ToProto(FromProto(b.start_time()) - std::chrono::milliseconds(1));
     *ob->mutable_end_time() = b.end_time();
     ob->set_overlap_policy(b.overlap_policy());
   }
@@ -295,10 +295,10 @@ void Scheduler::ApplyPatchLocked(Entry& e, const spv1::SchedulePatch& patch) {
 }
 
 TimePoint Scheduler::CatchUpLocked(Entry& e) {
-  TimePoint t1 = FromPbTime(e.rec.last_processed_time());
+  TimePoint t1 = FromProto(e.rec.last_processed_time());
   TimePoint t2 = std::max(clock_.Now(), t1);
   TimePoint next = ProcessTimeRangeLocked(e, t1, t2, ev1::SCHEDULE_OVERLAP_POLICY_UNSPECIFIED, false, nullptr);
-  *e.rec.mutable_last_processed_time() = ToPbTime(t2);
+  *e.rec.mutable_last_processed_time() = ToProto(t2);
   return next;
 }
 
@@ -411,7 +411,7 @@ void Scheduler::OnStartResult(const std::string& key, const state::BufferedStart
       info->set_action_count(info->action_count() + 1);
       spv1::ScheduleActionResult action;
       *action.mutable_schedule_time() = start.actual_time();
-      *action.mutable_actual_time() = ToPbTime(result->start_time);
+      *action.mutable_actual_time() = ToProto(result->start_time);
       action.mutable_start_workflow_result()->set_workflow_id(wid);
       action.mutable_start_workflow_result()->set_run_id(result->run_id);
       action.set_start_workflow_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);

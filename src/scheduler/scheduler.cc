@@ -69,9 +69,9 @@ void Scheduler::EnsureDefaults(state::ScheduleRecord& rec) const {
   if (pol->overlap_policy() == ev1::SCHEDULE_OVERLAP_POLICY_UNSPECIFIED) {
     pol->set_overlap_policy(ev1::SCHEDULE_OVERLAP_POLICY_SKIP);
   }
-  Duration cw = pol->has_catchup_window() ? FromPbDuration(pol->catchup_window()) : options_.default_catchup_window;
+  Duration cw = pol->has_catchup_window() ? FromProto(pol->catchup_window()) : options_.default_catchup_window;
   if (cw < options_.min_catchup_window) cw = options_.min_catchup_window;
-  *pol->mutable_catchup_window() = ToPbDuration(cw);
+  *pol->mutable_catchup_window() = ToProtoDuration(cw);
   rec.mutable_schedule()->mutable_state();
   rec.mutable_schedule()->mutable_spec();
 }
@@ -180,8 +180,8 @@ void Scheduler::CreateSchedule(const wsv1::CreateScheduleRequest& req, wsv1::Cre
     rec.set_create_request_id(req.request_id());
     rec.set_conflict_token(1);
     TimePoint now = clock_.Now();
-    *rec.mutable_info()->mutable_create_time() = ToPbTime(now);
-    *rec.mutable_last_processed_time() = ToPbTime(now);
+    *rec.mutable_info()->mutable_create_time() = ToProto(now);
+    *rec.mutable_last_processed_time() = ToProto(now);
     EnsureDefaults(rec);
     e->spec = std::move(spec);
     if (req.has_initial_patch()) ApplyPatchLocked(*e, req.initial_patch());
@@ -197,7 +197,7 @@ void Scheduler::FillDescribeLocked(const Entry& e, wsv1::DescribeScheduleRespons
   *resp->mutable_schedule() = e.rec.schedule();
   *resp->mutable_info() = e.rec.info();
   auto* info = resp->mutable_info();
-  for (TimePoint t : FutureActionTimesLocked(e, options_.future_action_count)) *info->add_future_action_times() = ToPbTime(t);
+  for (TimePoint t : FutureActionTimesLocked(e, options_.future_action_count)) *info->add_future_action_times() = ToProto(t);
   info->set_buffer_size(e.rec.buffered_starts_size());
   *resp->mutable_memo() = e.rec.memo();
   *resp->mutable_search_attributes() = e.rec.search_attributes();
@@ -244,7 +244,7 @@ void Scheduler::UpdateSchedule(const wsv1::UpdateScheduleRequest& req, wsv1::Upd
     e.spec = std::move(spec);
     e.rec.mutable_info()->clear_invalid_schedule_error();
     TimePoint now = clock_.Now();
-    *e.rec.mutable_info()->mutable_update_time() = ToPbTime(now);
+    *e.rec.mutable_info()->mutable_update_time() = ToProto(now);
     e.rec.set_conflict_token(e.rec.conflict_token() + 1);
     // The new spec's times from now on (times before the update are discarded in processing).
     e.armed = TimePoint::max();
@@ -261,7 +261,7 @@ void Scheduler::PatchSchedule(const wsv1::PatchScheduleRequest& req, wsv1::Patch
     if (!b.has_start_time() || !b.has_end_time()) {
       return done(InvalidArgument("Invalid backfill request: start_time and end_time are required."));
     }
-    if (FromPbTime(b.end_time()) < FromPbTime(b.start_time())) {
+    if (FromProto(b.end_time()) < FromProto(b.start_time())) {
       return done(InvalidArgument("Invalid backfill request: end_time is before start_time."));
     }
   }
@@ -324,7 +324,7 @@ void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, wsv1::ListS
     size_t n = std::min<size_t>(recent.size(), options_.list_recent_action_count);
     for (int i = recent.size() - static_cast<int>(n); i < recent.size(); ++i) *info->add_recent_actions() = recent[i];
     for (TimePoint t : FutureActionTimesLocked(e, options_.list_future_action_count)) {
-      *info->add_future_action_times() = ToPbTime(t);
+      *info->add_future_action_times() = ToProto(t);
     }
   }
   store_.Commit(persistence::WriteBatch{}, std::move(done));
@@ -346,9 +346,9 @@ void Scheduler::ListScheduleMatchingTimes(const wsv1::ListScheduleMatchingTimesR
     spec = it->second->spec;
     seed = *ns_id + "-" + req.schedule_id();
   }
-  auto times = spec->ListMatchingTimes(FromPbTime(req.start_time()), FromPbTime(req.end_time()), seed);
+  auto times = spec->ListMatchingTimes(FromProto(req.start_time()), FromProto(req.end_time()), seed);
   if (!times.ok()) return done(times.status());
-  for (TimePoint t : *times) *resp->add_start_time() = ToPbTime(t);
+  for (TimePoint t : *times) *resp->add_start_time() = ToProto(t);
   done(Status::Ok());
 }
 
@@ -357,9 +357,9 @@ std::vector<TimePoint> Scheduler::FutureActionTimesLocked(const Entry& e, size_t
   if (!e.spec) return out;
   const auto& st = e.rec.schedule().state();
   if (st.limited_actions()) n = std::min<size_t>(n, std::max<int64_t>(st.remaining_actions(), 0));
-  TimePoint update = e.rec.info().has_update_time() ? FromPbTime(e.rec.info().update_time()) : TimePoint::min();
+  TimePoint update = e.rec.info().has_update_time() ? FromProto(e.rec.info().update_time()) : TimePoint::min();
   std::string seed = e.rec.namespace_id() + "-" + e.rec.schedule_id();
-  TimePoint t = FromPbTime(e.rec.last_processed_time());
+  TimePoint t = FromProto(e.rec.last_processed_time());
   for (int guard = 0; out.size() < n && guard < 10000; ++guard) {
     auto next = e.spec->GetNextTime(seed, t);
     if (!next.ok() || next->actual == TimePoint::max()) break;

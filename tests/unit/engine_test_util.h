@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
+#include "common/proto_time.h"
 #include "common/status.h"
 #include "common/timer_service.h"
 #include "history/engine.h"
@@ -44,18 +45,10 @@ constexpr char kWorker[] = "worker-1";
 inline std::chrono::seconds Sec(int64_t s) { return std::chrono::seconds(s); }
 inline std::chrono::milliseconds Ms(int64_t ms) { return std::chrono::milliseconds(ms); }
 
-inline google::protobuf::Duration PbDur(Duration d) {
-  google::protobuf::Duration p;
-  p.set_seconds(d.count() / 1'000'000'000);
-  p.set_nanos(static_cast<int32_t>(d.count() % 1'000'000'000));
-  return p;
-}
-inline Duration FromPb(const google::protobuf::Duration& d) {
-  return Duration(d.seconds() * 1'000'000'000LL + d.nanos());
-}
-inline TimePoint FromPb(const google::protobuf::Timestamp& t) {
-  return TimePoint(Duration(t.seconds() * 1'000'000'000LL + t.nanos()));
-}
+// Short names for the tests; the conversions are common/proto_time.h's.
+inline google::protobuf::Duration PbDur(Duration d) { return ToProtoDuration(d); }
+inline Duration FromPb(const google::protobuf::Duration& d) { return FromProto(d); }
+inline TimePoint FromPb(const google::protobuf::Timestamp& t) { return FromProto(t); }
 
 inline cv1::Payloads TextPayloads(const std::string& text) {
   cv1::Payloads p;

@@ -200,7 +200,7 @@ class SchedulerTest : public FileEngineTest {
   }
   static spv1::ScheduleSpec Every(Duration d) {
     spv1::ScheduleSpec spec;
-    *spec.add_interval()->mutable_interval() = ToPbDuration(d);
+    *spec.add_interval()->mutable_interval() = ToProtoDuration(d);
     return spec;
   }
   static spv1::ScheduleSpec Phrase(const std::string& phrase) {
@@ -249,7 +249,7 @@ TEST_F(SchedulerTest, RunbookPhraseRunsEveryTwoHoursBetweenSixAndTenSast) {
   EXPECT_EQ(d.info().action_count(), 18);
   EXPECT_EQ(d.info().recent_actions_size(), 10);
   ASSERT_GE(d.info().future_action_times_size(), 1);
-  EXPECT_EQ(FromPbTime(d.info().future_action_times(0)), At("2026-03-04T04:00:00Z"));
+  EXPECT_EQ(FromProto(d.info().future_action_times(0)), At("2026-03-04T04:00:00Z"));
   EXPECT_EQ(d.info().running_workflows_size(), 0);  // AllowAll runs are not tracked
 }
 
@@ -374,7 +374,7 @@ TEST_F(OverlapTest, AllowAllStartsEveryTime) {
 
 TEST_F(SchedulerTest, CatchupAfterThreeHoursDownWithOneHourWindow) {
   auto req = CreateRequest("hourly", Every(std::chrono::hours(1)));
-  *req.mutable_schedule()->mutable_policies()->mutable_catchup_window() = ToPbDuration(std::chrono::hours(1));
+  *req.mutable_schedule()->mutable_policies()->mutable_catchup_window() = ToProtoDuration(std::chrono::hours(1));
   ASSERT_TRUE(Create(req).ok());
   RunUntil(At("2024-01-01T01:00:00Z"));
   EXPECT_EQ(runner_->Started(), Ids("hourly-wf", {"2024-01-01T01:00:00Z"}));
@@ -388,7 +388,7 @@ TEST_F(SchedulerTest, CatchupAfterThreeHoursDownWithOneHourWindow) {
   auto d = Describe("hourly");
   EXPECT_EQ(d.info().missed_catchup_window(), 2);
   EXPECT_EQ(d.info().action_count(), 2);
-  EXPECT_EQ(FromPbDuration(d.schedule().policies().catchup_window()), std::chrono::hours(1));
+  EXPECT_EQ(FromProto(d.schedule().policies().catchup_window()), std::chrono::hours(1));
 }
 
 TEST_F(SchedulerTest, BackfillOverThreeYears) {
@@ -397,8 +397,8 @@ TEST_F(SchedulerTest, BackfillOverThreeYears) {
   ASSERT_TRUE(Create(req).ok());
   spv1::SchedulePatch patch;
   auto* b = patch.add_backfill_request();
-  *b->mutable_start_time() = ToPbTime(At("2021-01-01T12:00:00Z"));  // inclusive
-  *b->mutable_end_time() = ToPbTime(At("2023-12-31T12:00:00Z"));
+  *b->mutable_start_time() = ToProto(At("2021-01-01T12:00:00Z"));  // inclusive
+  *b->mutable_end_time() = ToProto(At("2023-12-31T12:00:00Z"));
   b->set_overlap_policy(ev1::SCHEDULE_OVERLAP_POLICY_ALLOW_ALL);
   ASSERT_TRUE(Patch("bf", patch).ok());
   auto started = runner_->Started();
@@ -586,13 +586,13 @@ TEST_F(SchedulerTest, ListScheduleMatchingTimes) {
   wsv1::ListScheduleMatchingTimesRequest req;
   req.set_namespace_(kNamespace);
   req.set_schedule_id("m");
-  *req.mutable_start_time() = ToPbTime(At("2026-03-02T00:00:00Z"));
-  *req.mutable_end_time() = ToPbTime(At("2026-03-02T23:59:59Z"));
+  *req.mutable_start_time() = ToProto(At("2026-03-02T00:00:00Z"));
+  *req.mutable_end_time() = ToProto(At("2026-03-02T23:59:59Z"));
   wsv1::ListScheduleMatchingTimesResponse resp;
   ASSERT_TRUE(Call([&](Done d) { sched_->ListScheduleMatchingTimes(req, &resp, std::move(d)); }).ok());
   ASSERT_EQ(resp.start_time_size(), 9);
-  EXPECT_EQ(FromPbTime(resp.start_time(0)), At("2026-03-02T04:00:00Z"));
-  EXPECT_EQ(FromPbTime(resp.start_time(8)), At("2026-03-02T20:00:00Z"));
+  EXPECT_EQ(FromProto(resp.start_time(0)), At("2026-03-02T04:00:00Z"));
+  EXPECT_EQ(FromProto(resp.start_time(8)), At("2026-03-02T20:00:00Z"));
 }
 
 }  // namespace

@@ -1,0 +1,70 @@
+#include "history/engine_command_context.h"
+
+#include "history/proto_time.h"
+
+namespace temporalite::history {
+
+EngineCommandContext::EngineCommandContext(Engine& engine, Engine::Txn& txn, Execution& ex)
+    : engine_(engine),
+      txn_(txn),
+      ex_(ex),
+      now_(engine.clock_.Now()),
+      namespace_name_(engine.namespace_names_.at(ex.st.namespace_id())),
+      custom_search_attributes_(engine.CustomSearchAttributesLocked(ex.st.namespace_id())) {}
+
+bool EngineCommandContext::NamespaceExists(const std::string& name) const {
+  return engine_.namespaces_.count(name) > 0;
+}
+
+void EngineCommandContext::DispatchActivity(state::ActivityInfo& ai) {
+  engine_.ArmActivityTimersLocked(ex_, ai);
+  engine_.DispatchActivityLocked(txn_, ex_, ai);
+}
+
+void EngineCommandContext::ArmUserTimer(const state::TimerInfo& timer) {
+  Engine& engine = engine_;
+  engine.timers_.Schedule(FromProto(timer.expiry_time()),
+                          [&engine, run_id = ex_.st.run_id(), timer_id = timer.timer_id(),
+                           started = timer.started_event_id()] { engine.OnUserTimer(run_id, timer_id, started); });
+}
+
+std::string EngineCommandContext::PlanCronRun(const commands::cv1::Payloads* result,
+                                              const commands::fv1::Failure* failure) {
+  next_run_ = engine_.CronNextRunLocked(ex_, result, failure);
+  return next_run_ ? next_run_->run_id : "";
+}
+
+ev1::RetryState EngineCommandContext::PlanRetry(const commands::fv1::Failure& failure, std::string* new_run_id) {
+  ev1::RetryState state = engine_.WorkflowRetryLocked(ex_, &failure, false, &next_run_);
+  *new_run_id = next_run_ ? next_run_->run_id : "";
+  return state;
+}
+
+const hv1::WorkflowExecutionStartedEventAttributes& EngineCommandContext::PlanContinueAsNew(
+    const commands::cmdv1::ContinueAsNewWorkflowExecutionCommandAttributes& attrs, std::string* new_run_id) {
+  next_run_ = engine_.ContinueAsNewFields(ex_, attrs);
+  *new_run_id = next_run_->run_id;
+  return next_run_->attrs;
+}
+
+void EngineCommandContext::StartChild(const commands::cmdv1::StartChildWorkflowExecutionCommandAttributes& attrs,
+                                      bool* need_wft) {
+  engine_.StartChildLocked(txn_, ex_, attrs, completed_event_id_, need_wft);
+}
+
+void EngineCommandContext::SignalExternal(const commands::cmdv1::SignalExternalWorkflowExecutionCommandAttributes& attrs,
+                                          bool source_closes, bool* need_wft) {
+  engine_.SignalExternalLocked(txn_, ex_, attrs, completed_event_id_, source_closes, need_wft);
+}
+
+void EngineCommandContext::RequestCancelExternal(
+    const commands::cmdv1::RequestCancelExternalWorkflowExecutionCommandAttributes& attrs, bool source_closes,
+    bool* need_wft) {
+  engine_.RequestCancelExternalLocked(txn_, ex_, attrs, completed_event_id_, source_closes, need_wft);
+}
+
+void EngineCommandContext::ApplyProtocolMessage(const temporal::api::protocol::v1::Message& message) {
+  engine_.ApplyProtocolMessageLocked(txn_, ex_, message, completed_event_id_);
+}
+
+}  // namespace temporalite::history
