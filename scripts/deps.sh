@@ -19,6 +19,7 @@ APT_PACKAGES=(
   libcurl4-openssl-dev libssl-dev zlib1g-dev  # backups: S3 (SigV4 over libcurl), sha256, gzip
   libyaml-cpp-dev  # temporalite.yaml (server configuration file)
   chromium # the web UI browser tests (driven headless by npm playwright-core; no browser download)
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets with ASan + UBSan (fuzz/)
 )
 
 missing=()

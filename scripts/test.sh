@@ -16,3 +16,9 @@ cmake -S examples/out_of_tree -B "$sdk_tmp/build" -DCMAKE_PREFIX_PATH="$sdk_tmp/
 cmake --build "$sdk_tmp/build" -j"${BUILD_JOBS:-$(nproc)}" >&2
 echo "== SDK compatibility, bad-input and crash tests (node --test)"
 TEMPORALITE_BIN="$PWD/build/temporalite" tests/run-node-tests.sh
+# Opt-in until the clang build has been measured in CI: FUZZ_SECONDS=20 scripts/test.sh runs every
+# libFuzzer target for 20 s (scripts/fuzz.sh, a clang + ASan + UBSan build in build-fuzz).
+if [ "${FUZZ_SECONDS:-0}" != 0 ]; then
+  echo "== fuzzing: every libFuzzer target for ${FUZZ_SECONDS} s (scripts/fuzz.sh)"
+  scripts/fuzz.sh "${FUZZ_SECONDS}"
+fi
