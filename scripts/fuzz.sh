@@ -21,11 +21,11 @@ if [ ! -f build-fuzz/CMakeCache.txt ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEMPORALITE_FUZZ=ON \
     -DTEMPORALITE_UI=OFF >&2
 fi
-cmake --build build-fuzz -j"${BUILD_JOBS:-$(nproc)}" --target fuzzers >&2
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for f in fuzz/*_fuzzer.cc; do targets+=("$(basename "$f" _fuzzer.cc)"); done
 fi
+cmake --build build-fuzz -j"${BUILD_JOBS:-$(nproc)}" --target "${targets[@]/%/_fuzzer}" >&2
 seeds=build-fuzz/seeds
 rm -rf "$seeds"
 fuzz/make_seeds.sh "$seeds"
