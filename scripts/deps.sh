@@ -19,7 +19,8 @@ APT_PACKAGES=(
   libcurl4-openssl-dev libssl-dev zlib1g-dev  # backups: S3 (SigV4 over libcurl), sha256, gzip
   libyaml-cpp-dev  # temporalite.yaml (server configuration file)
   chromium # the web UI browser tests (driven headless by npm playwright-core; no browser download)
-  clang    # scripts/check-thread-safety.sh: the -Wthread-safety analysis of the locking code
+  clang    # scripts/check-thread-safety.sh (-Wthread-safety) and scripts/fuzz.sh (libFuzzer)
+  libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets with ASan + UBSan (fuzz/)
   sqlite3  # tests/crash/fatal-write.test.js writes into a live database to make a commit fail
 )
 

@@ -23,3 +23,9 @@ g++ -o "$sdk_tmp/hello_pc" examples/hello_world.cc \
   $(PKG_CONFIG_PATH="$sdk_tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs temporalite_sdk)
 echo "== SDK compatibility, bad-input and crash tests (node --test)"
 TEMPORALITE_BIN="$PWD/build/temporalite" tests/run-node-tests.sh
+# Opt-in until the clang build has been measured in CI: FUZZ_SECONDS=20 scripts/test.sh runs every
+# libFuzzer target for 20 s (scripts/fuzz.sh, a clang + ASan + UBSan build in build-fuzz).
+if [ "${FUZZ_SECONDS:-0}" != 0 ]; then
+  echo "== fuzzing: every libFuzzer target for ${FUZZ_SECONDS} s (scripts/fuzz.sh)"
+  scripts/fuzz.sh "${FUZZ_SECONDS}"
+fi

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 
+#include "auth/call_gate.h"
 #include "common/log.h"
 #include "frontend/grpc_status.h"
 #include "persistence/snapshot.h"
@@ -54,6 +55,7 @@ AdminServiceImpl::AdminServiceImpl(const Clock& clock, AdminOptions options)
 
 grpc::Status AdminServiceImpl::CreateSnapshot(grpc::ServerContext* ctx, const v1::CreateSnapshotRequest* req,
                                               grpc::ServerWriter<v1::SnapshotChunk>* writer) {
+  if (auto denial = auth::CallDenial(ctx)) return *denial;  // auth/call_gate.h
   if (options_.db_path.empty()) {
     return frontend::ToGrpc(FailedPrecondition("this server is ephemeral (in memory): there is no database to back up"));
   }
@@ -128,8 +130,9 @@ void AdminServiceImpl::RecordScheduledBackup(int64_t at_unix_ms, bool ok, std::s
   scheduled_.set_next_scheduled_backup_unix_ms(next_unix_ms);
 }
 
-grpc::Status AdminServiceImpl::GetServerInfo(grpc::ServerContext*, const v1::GetServerInfoRequest* req,
+grpc::Status AdminServiceImpl::GetServerInfo(grpc::ServerContext* ctx, const v1::GetServerInfoRequest* req,
                                              v1::GetServerInfoResponse* resp) {
+  if (auto denial = auth::CallDenial(ctx)) return *denial;  // auth/call_gate.h
   {
     std::lock_guard<std::mutex> l(backup_mu_);
     resp->MergeFrom(scheduled_);

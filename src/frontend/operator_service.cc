@@ -1,5 +1,6 @@
 #include "frontend/operator_service.h"
 
+#include "auth/call_gate.h"
 #include "frontend/grpc_status.h"
 
 namespace temporalite::frontend {
@@ -8,6 +9,11 @@ namespace {
 template <typename F>
 grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, F&& call) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  // A call the auth interceptor denied (auth/call_gate.h): finished with its status, nothing done.
+  if (auto denial = auth::CallDenial(ctx)) {
+    reactor->Finish(*denial);
+    return reactor;
+  }
   call([reactor](const Status& s) { reactor->Finish(ToGrpc(s)); });
   return reactor;
 }

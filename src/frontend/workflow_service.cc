@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "auth/call_gate.h"
 #include "frontend/grpc_status.h"
 #include "frontend/schedule_typing.h"
 
@@ -12,9 +13,19 @@ namespace {
 
 using Reactor = grpc::ServerUnaryReactor;
 
+// A call the auth interceptor denied (auth/call_gate.h): finished with its status, nothing done.
+Reactor* Denied(grpc::CallbackServerContext* ctx) {
+  auto denial = auth::CallDenial(ctx);
+  if (!denial) return nullptr;
+  Reactor* r = ctx->DefaultReactor();
+  r->Finish(*denial);
+  return r;
+}
+
 // Runs `call(done)`; `done` finishes the RPC (exactly once, from any thread).
 template <typename F>
 Reactor* Unary(grpc::CallbackServerContext* ctx, F&& call) {
+  if (Reactor* denied = Denied(ctx)) return denied;
   Reactor* reactor = ctx->DefaultReactor();
   call([reactor](const Status& s) { reactor->Finish(ToGrpc(s)); });
   return reactor;
@@ -75,6 +86,7 @@ Reactor* WorkflowServiceImpl::GetSystemInfo(Ctx* ctx, const wsv1::GetSystemInfoR
 // What the web UI reads on every page: one single-node "active" cluster on SQLite.
 Reactor* WorkflowServiceImpl::GetClusterInfo(Ctx* ctx, const wsv1::GetClusterInfoRequest*,
                                              wsv1::GetClusterInfoResponse* resp) {
+  if (Reactor* denied = Denied(ctx)) return denied;
   resp->set_server_version(info_.temporal_version);
   resp->set_cluster_name("active");
   resp->set_cluster_id("temporalite");
@@ -152,6 +164,7 @@ TL_UNARY(GetSearchAttributes, engine_.GetSearchAttributes(*req, resp, std::move(
 
 Reactor* WorkflowServiceImpl::PollWorkflowTaskQueue(Ctx* ctx, const wsv1::PollWorkflowTaskQueueRequest* req,
                                                     wsv1::PollWorkflowTaskQueueResponse* resp) {
+  if (Reactor* denied = Denied(ctx)) return denied;
   auto* reactor = new PollReactor(engine_, resp);
   engine_.PollWorkflowTaskQueue(*req, reactor->waiter(), PollWait(ctx));
   return reactor;
@@ -160,6 +173,7 @@ Reactor* WorkflowServiceImpl::PollWorkflowTaskQueue(Ctx* ctx, const wsv1::PollWo
 Reactor* WorkflowServiceImpl::QueryWorkflow(Ctx* ctx, const wsv1::QueryWorkflowRequest* req,
                                             wsv1::QueryWorkflowResponse* resp) {
   // Waits for a worker until the caller's deadline; a cancelled RPC drops the query.
+  if (Reactor* denied = Denied(ctx)) return denied;
   auto* reactor = new PollReactor(engine_, resp);
   engine_.QueryWorkflow(*req, reactor->waiter());
   return reactor;
@@ -169,6 +183,7 @@ Reactor* WorkflowServiceImpl::QueryWorkflow(Ctx* ctx, const wsv1::QueryWorkflowR
 #define TL_WAITING(Method)                                                                          \
   Reactor* WorkflowServiceImpl::Method(Ctx* ctx, const wsv1::Method##Request* req,                  \
                                        wsv1::Method##Response* resp) {                              \
+    if (Reactor* denied = Denied(ctx)) return denied;                                               \
     auto* reactor = new PollReactor(engine_, resp);                                                 \
     engine_.Method(*req, reactor->waiter());                                                        \
     return reactor;                                                                                 \
@@ -180,6 +195,7 @@ TL_WAITING(ExecuteMultiOperation)
 
 Reactor* WorkflowServiceImpl::PollActivityTaskQueue(Ctx* ctx, const wsv1::PollActivityTaskQueueRequest* req,
                                                     wsv1::PollActivityTaskQueueResponse* resp) {
+  if (Reactor* denied = Denied(ctx)) return denied;
   auto* reactor = new PollReactor(engine_, resp);
   engine_.PollActivityTaskQueue(*req, reactor->waiter(), PollWait(ctx));
   return reactor;

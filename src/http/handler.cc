@@ -150,7 +150,7 @@ Response Handler::Api(const Request& req, std::string_view path, std::string_vie
     if (!PercentDecode(parts[3], false, &ns) || !PercentDecode(parts[5], false, &wid) ||
         !PercentDecode(parts[7], false, &rid))
       return JsonError(3, "malformed path");
-    return HistoryJson(ns, wid, rid);
+    return HistoryJson(ns, wid, rid, req.header("authorization"));
   }
   PathBindings bindings;
   bool path_matched = false;
@@ -166,7 +166,7 @@ Response Handler::Api(const Request& req, std::string_view path, std::string_vie
   std::unique_ptr<pb::Message> out(factory->GetPrototype(route->method->output_type())->New());
   if (s.ok()) s = BuildRequest(*route, bindings, params, req.body, in.get());
   if (!s.ok()) return JsonError(static_cast<int>(s.code()), s.message());
-  CallResult r = invoker_.Call(*route->method, *in, out.get(), kCallTimeout);
+  CallResult r = invoker_.Call(*route->method, *in, out.get(), kCallTimeout, req.header("authorization"));
   Response resp;
   if (r.code != 0) {
     resp.status = HttpStatusForCode(r.code);
@@ -177,7 +177,8 @@ Response Handler::Api(const Request& req, std::string_view path, std::string_vie
   return resp;
 }
 
-Response Handler::HistoryJson(std::string_view ns, std::string_view wid, std::string_view rid) const {
+Response Handler::HistoryJson(std::string_view ns, std::string_view wid, std::string_view rid,
+                              const std::string& authorization) const {
   const auto* method = pb::DescriptorPool::generated_pool()->FindMethodByName(
       "temporal.api.workflowservice.v1.WorkflowService.GetWorkflowExecutionHistory");
   std::string body = "[";
@@ -191,7 +192,7 @@ Response Handler::HistoryJson(std::string_view ns, std::string_view wid, std::st
     in.set_maximum_page_size(1000);
     in.set_next_page_token(token);
     wsv1::GetWorkflowExecutionHistoryResponse out;
-    CallResult r = invoker_.Call(*method, in, &out, kCallTimeout);
+    CallResult r = invoker_.Call(*method, in, &out, kCallTimeout, authorization);
     if (r.code != 0) {
       Response e;
       e.status = HttpStatusForCode(r.code);

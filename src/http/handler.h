@@ -54,7 +54,8 @@ class Handler {
 
  private:
   Response Api(const Request& req, std::string_view path, std::string_view query) const;
-  Response HistoryJson(std::string_view ns, std::string_view wid, std::string_view rid) const;
+  Response HistoryJson(std::string_view ns, std::string_view wid, std::string_view rid,
+                       const std::string& authorization) const;
   Response Settings() const;
   Response Static(const Request& req, std::string_view path) const;
   // Empty when the request may proceed, else why it is refused (a state-changing request from

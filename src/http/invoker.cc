@@ -11,13 +11,14 @@ ChannelInvoker::ChannelInvoker(std::shared_ptr<grpc::Channel> channel) : channel
 
 CallResult ChannelInvoker::Call(const google::protobuf::MethodDescriptor& method,
                                 const google::protobuf::Message& request, google::protobuf::Message* response,
-                                std::chrono::milliseconds timeout) {
+                                std::chrono::milliseconds timeout, const std::string& authorization) {
   std::string bytes = request.SerializeAsString();
   grpc::Slice slice(bytes);
   grpc::ByteBuffer req(&slice, 1);
   grpc::ByteBuffer resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
   std::promise<grpc::Status> done;
   std::string name = "/" + method.service()->full_name() + "/" + method.name();
   stub_.UnaryCall(&ctx, name, grpc::StubOptions(), &req, &resp, [&done](grpc::Status s) { done.set_value(s); });

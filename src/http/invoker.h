@@ -25,9 +25,11 @@ class MethodInvoker {
  public:
   virtual ~MethodInvoker() = default;
   // Calls `method` with `request`, fills `response` on success. Blocks the calling (HTTP) thread
-  // until the RPC finishes or `timeout` passes. Thread-safe.
+  // until the RPC finishes or `timeout` passes. `authorization`: the HTTP request's Authorization
+  // header, sent as the call's `authorization` metadata when not empty (API keys). Thread-safe.
   virtual CallResult Call(const google::protobuf::MethodDescriptor& method, const google::protobuf::Message& request,
-                          google::protobuf::Message* response, std::chrono::milliseconds timeout) = 0;
+                          google::protobuf::Message* response, std::chrono::milliseconds timeout,
+                          const std::string& authorization) = 0;
 };
 
 // Calls over a gRPC channel (the server's InProcessChannel) with a generic stub: request and
@@ -36,7 +38,8 @@ class ChannelInvoker final : public MethodInvoker {
  public:
   explicit ChannelInvoker(std::shared_ptr<grpc::Channel> channel);
   CallResult Call(const google::protobuf::MethodDescriptor& method, const google::protobuf::Message& request,
-                  google::protobuf::Message* response, std::chrono::milliseconds timeout) override;
+                  google::protobuf::Message* response, std::chrono::milliseconds timeout,
+                  const std::string& authorization) override;
 
  private:
   std::shared_ptr<grpc::Channel> channel_;

@@ -17,6 +17,7 @@
 
 #include "admin/admin_service.h"
 #include "alerts/alerter.h"
+#include "auth/server_security.h"
 #include "ops/scheduled_backup.h"
 #include "ops/webhook.h"
 #include "scheduler/phrase.h"
@@ -70,6 +71,7 @@ struct StartDevFlags {
   std::string backup_schedule;
   std::string backup_to;
   int backup_keep = 0;
+  temporalite::auth::SecurityFlags security;  // --tls-*-file, --api-key-file, --audit-log-file
 };
 
 // Temporal's workflow close counters by namespace and workflow type.
@@ -183,6 +185,13 @@ int RunServer(const StartDevFlags& f) {
   }
   std::optional<temporalite::scheduler::CompiledSpec> backup_spec;
   if (int rc = ParseBackupSchedule(f, &backup_spec); rc != 0) return rc;
+  auto security_or = auth::SetUpSecurity(f.security);
+  if (!security_or.ok()) {
+    std::fprintf(stderr, "error: %s\n", security_or.status().message().c_str());
+    return 2;
+  }
+  auth::ServerSecurity security = std::move(security_or).value();
+  if (std::string w = security.ExposureWarning(f.ip); !w.empty()) TL_LOG_WARN("%s", w.c_str());
   // --search-attribute Name=Type (Type case-insensitive, as the temporal CLI).
   visibility::TypeMap startup_sas;
   for (const auto& kv : f.search_attributes) {
@@ -338,7 +347,9 @@ int RunServer(const StartDevFlags& f) {
   frontend::InstallProtobufLogHandler();
   grpc::ServerBuilder builder;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  // One interceptor per RPC either way: the metrics interceptor also handles decode errors.
+  // The auth gate first; then one interceptor per RPC either way: the metrics interceptor also
+  // handles decode errors.
+  if (auto auth_interceptor = security.Interceptor()) interceptors.push_back(std::move(auth_interceptor));
   if (registry) {
     interceptors.push_back(std::make_unique<frontend::MetricsInterceptorFactory>(*registry));
     AddGaugeCollectors(*registry, engine, db_path);
@@ -347,7 +358,7 @@ int RunServer(const StartDevFlags& f) {
   }
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   int bound_port = 0;
-  builder.AddListeningPort(f.ip + ":" + std::to_string(f.port), grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(f.ip + ":" + std::to_string(f.port), security.credentials, &bound_port);
   builder.RegisterService(&workflow_service);
   builder.RegisterService(&operator_service);
   builder.RegisterService(&admin_service);
@@ -544,6 +555,16 @@ int main(int argc, char** argv) {
                   "(\"CRON_TZ=Africa/Johannesburg 0 2 * * 0\", \"@every 12h\")");
   dev->add_option("--backup-to", f.backup_to, "Scheduled backups go here: a directory or s3://bucket/prefix (AWS_* variables)");
   dev->add_option("--backup-keep", f.backup_keep, "After each scheduled backup keep only the newest N (0: keep all)");
+  dev->add_option("--tls-cert-file", f.security.tls.cert_file, "Serve gRPC over TLS with this PEM certificate (chain)");
+  dev->add_option("--tls-key-file", f.security.tls.key_file, "The PEM private key of --tls-cert-file");
+  dev->add_option("--tls-ca-file", f.security.tls.ca_file,
+                  "Mutual TLS: require client certificates signed by this PEM CA bundle");
+  dev->add_option("--api-key-file", f.security.api_key_file,
+                  "Require API keys (authorization: Bearer <key>): lines of <name> <key> <role>[@<namespace>]..., "
+                  "role reader, writer or admin");
+  dev->add_option("--audit-log-file", f.security.audit_log_file,
+                  "Append a JSON line per client write, admin call and denied call (who, method, namespace, "
+                  "workflow id, outcome)");
   std::string config_path;
   dev->add_option("--config", config_path,
                   "YAML file with any of these flags as keys (e.g. port: 7233); flags given here win (env TEMPORALITE_CONFIG)")

@@ -718,8 +718,9 @@ std::optional<int64_t> ParseDuration(const std::string& s) {
   {
     int h, m, sec;
     char tail;
-    if (std::sscanf(s.c_str(), "%d:%d:%d%c", &h, &m, &sec, &tail) == 3 && h >= 0 && m >= 0 && m < 60 && sec >= 0 &&
-        sec < 60) {
+    // h bounded so that the nanoseconds fit in int64 (no signed overflow).
+    if (std::sscanf(s.c_str(), "%d:%d:%d%c", &h, &m, &sec, &tail) == 3 && h >= 0 && h <= 2562046 && m >= 0 && m < 60 &&
+        sec >= 0 && sec < 60) {
       return (static_cast<int64_t>(h) * 3600 + m * 60 + sec) * 1000000000LL;
     }
   }
@@ -749,6 +750,9 @@ std::optional<int64_t> ParseDuration(const std::string& s) {
     else return std::nullopt;
     total += n * mult;
   }
+  // Out of int64 nanoseconds (about 292 years): invalid, as Go's time.ParseDuration says (the
+  // cast would be undefined; found by fuzz/list_filter_fuzzer.cc).
+  if (!(total < 9223372036854775807.0)) return std::nullopt;
   return static_cast<int64_t>(neg ? -total : total);
 }
 

@@ -164,6 +164,9 @@ std::optional<int64_t> ParseRfc3339(const std::string& s) {
   tm.tm_min = mi;
   tm.tm_sec = sec;
   int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset;
+  // Unix nanoseconds in int64 reach 1677-09-21..2262-04-11; later or earlier times are invalid
+  // (the multiplication would overflow; found by fuzz/list_filter_fuzzer.cc).
+  if (secs <= -9223372036LL || secs >= 9223372036LL) return std::nullopt;
   return secs * 1000000000 + nanos;
 }
 

@@ -104,6 +104,20 @@ TEST(VisibilityQuery, TemporalErrorWording) {
   EXPECT_EQ(Err("ExecutionStatus = 99"), "invalid query: invalid expression: invalid ExecutionStatus value 99");
   EXPECT_EQ(Err("ExecutionDuration > 'x'"),
             "invalid query: invalid expression: invalid duration value for search attribute ExecutionDuration: x");
+  // Found by fuzz/list_filter_fuzzer.cc (UBSan: a double out of int64's range cast to int64):
+  // durations beyond int64 nanoseconds (~292 years) are invalid, as in Go.
+  EXPECT_EQ(Err("ExecutionDuration > '99999999999999999999h'"),
+            "invalid query: invalid expression: invalid duration value for search attribute ExecutionDuration: "
+            "99999999999999999999h");
+  EXPECT_FALSE(CompileQuery("ExecutionDuration < '1e308h'", Custom()).ok());
+  EXPECT_FALSE(CompileQuery("ExecutionDuration < '2147483647:00:00'", Custom()).ok());
+  EXPECT_EQ(std::get<int64_t>(Ok("ExecutionDuration > '2562046:00:00'").args[0]), 2562046LL * 3600 * 1000000000LL);
+  EXPECT_EQ(std::get<int64_t>(Ok("ExecutionDuration > '2562047h'").args[0]), 2562047LL * 3600 * 1000000000LL);
+  // Also found by the fuzzer (signed overflow): datetimes outside int64 Unix nanoseconds are invalid.
+  EXPECT_EQ(Err("StartTime > '4048-01-01T00:00:00Z'"),
+            "invalid query: invalid expression: unable to parse datetime '4048-01-01T00:00:00Z'");
+  EXPECT_FALSE(CompileQuery("CloseTime < '1600-01-01T00:00:00Z'", Custom()).ok());
+  EXPECT_TRUE(CompileQuery("StartTime > '2262-04-11T00:00:00Z'", Custom()).ok());
   EXPECT_EQ(Err("ORDER BY Txt"), "invalid query: operation is not supported: unable to sort by search attribute type Text");
   EXPECT_EQ(Err("GROUP BY WorkflowType"),
             "invalid query: operation is not supported: 'GROUP BY' clause is not supported for search attribute WorkflowType");

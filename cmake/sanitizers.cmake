@@ -1,0 +1,27 @@
+# Instrumented builds, for the project's own code (included after proto/, so the generated
+# Temporal API library stays uninstrumented: it is protoc's output, and instrumenting it only
+# slows the build):
+#   -DTEMPORALITE_SANITIZE=address,undefined   ASan + UBSan (scripts/sanitize.sh, build-asan/)
+#   -DTEMPORALITE_SANITIZE=thread              TSan (scripts/sanitize.sh tsan, build-tsan/)
+#   -DTEMPORALITE_FUZZ=ON (clang)              libFuzzer coverage + ASan + UBSan (scripts/fuzz.sh)
+set(TEMPORALITE_SANITIZE "" CACHE STRING "Sanitizers for the project's code, e.g. address,undefined or thread")
+option(TEMPORALITE_FUZZ "Build the libFuzzer targets in fuzz/ (clang only)" OFF)
+if(TEMPORALITE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "TEMPORALITE_FUZZ needs clang (CXX=clang++)")
+  endif()
+  set(TEMPORALITE_SANITIZE "address,undefined")
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+if(TEMPORALITE_SANITIZE)
+  add_compile_options(-fsanitize=${TEMPORALITE_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${TEMPORALITE_SANITIZE})
+  if(TEMPORALITE_SANITIZE MATCHES "undefined")
+    # UB stops the program (a test failure or a fuzzer finding), not just a line on stderr.
+    add_compile_options(-fno-sanitize-recover=undefined)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+      # Protobuf and gRPC are not instrumented; vptr checks across them only give noise.
+      add_compile_options(-fno-sanitize=vptr)
+    endif()
+  endif()
+endif()

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Writes the seed corpus of every fuzz target into <out>/<target>/ (one file per seed): valid
+# and near-valid inputs written here by hand (list filters, cron strings, phrases, calendar specs,
+# HTTP requests, CLI values) and protobuf messages encoded with protoc from text format. The
+# fuzzers mutate from these; fuzz/regressions/<target>/ holds inputs that once crashed.
+# Usage: fuzz/make_seeds.sh <out dir>
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="$1"
+mkdir -p "$out"
+
+# seed <target> <bytes as printf format>
+n=0
+seed() {
+  mkdir -p "$out/$1"
+  n=$((n + 1))
+  printf "$2" > "$out/$1/seed-$n"
+}
+# lit <target> <prefix byte as printf format> <literal text>
+lit() {
+  mkdir -p "$out/$1"
+  n=$((n + 1))
+  { printf "$2"; printf '%s' "$3"; } > "$out/$1/seed-$n"
+}
+
+# --- list filters
+for q in \
+  "WorkflowId='x'" \
+  "WorkflowType = 'CheckersIngestionWorkflow' AND ExecutionStatus = 'Running'" \
+  "ExecutionStatus='Failed' AND WorkflowType='CheckersIngestionWorkflow' ORDER BY StartTime DESC" \
+  "StartTime > '2024-01-01T00:00:00Z' AND CloseTime < \"2024-02-01T00:00:00+02:00\"" \
+  "(WorkflowId = 'a' OR WorkflowId = 'b') AND NOT (RunId = 'c')" \
+  "WorkflowId IN ('a', 'b', 'c') AND WorkflowType NOT IN ('x')" \
+  "WorkflowId STARTS_WITH 'ingest-' AND TaskQueue != 'q'" \
+  "ExecutionDuration > '2h45m' AND ExecutionDuration <= 3600000000000" \
+  "CustomIntField BETWEEN 1 AND 10 AND CustomDoubleField >= 1.5e3" \
+  "CustomBoolField = true AND CustomKeywordListField = 'k1' AND CustomTextField = 'some words'" \
+  "CustomDatetimeField IS NULL OR CustomKeywordField IS NOT NULL" \
+  "\`CustomKeywordField\` = 'x' AND HistoryLength > 10 AND StateTransitionCount < 5" \
+  "GROUP BY ExecutionStatus" \
+  "ExecutionStatus = 'Running' GROUP BY ExecutionStatus" \
+  "TemporalScheduledById = 'sched' ORDER BY CloseTime ASC, WorkflowId" \
+  "((((WorkflowId='x'))))" \
+  "WorkflowId = 'it''s' AND WorkflowId LIKE '%x'" \
+  "ExecutionStatus = 3 OR ExecutionStatus = 'WORKFLOW_EXECUTION_STATUS_COMPLETED'" ; do
+  lit list_filter "" "$q"
+done
+
+# Hostile list filters (deep nesting, many terms, out-of-range values): must be INVALID_ARGUMENT.
+deep=$(printf '%*s' 5000 '' | tr ' ' '(')
+shut=$(printf '%*s' 5000 '' | tr ' ' ')')
+lit list_filter "" "${deep}WorkflowId='x'${shut}"
+lit list_filter "" "$(printf "WorkflowId='x' OR %.0s" $(seq 1 1500))WorkflowId='y'"
+lit list_filter "" "$(printf 'NOT %.0s' $(seq 1 3000))WorkflowId='x'"
+lit list_filter "" "ExecutionDuration > '99999999999999999999h' OR ExecutionDuration < '1e308h'"
+lit list_filter "" "StartTime > '9999999-01-01T00:00:00Z' AND CustomIntField > 99999999999999999999999"
+
+# --- schedule specs: first byte 0 cron, 1 phrase, 2 ScheduleSpec JSON, 3 Go duration
+for c in "0 2 * * 0" "CRON_TZ=Africa/Johannesburg 0 2 * * 0" "*/15 6-22 * * MON-FRI" "0 0 13 * FRI" \
+         "30 0 0 1 JAN,JUL * 2026-2030" "@hourly" "@every 90m" "@every 5h/45m" "TZ=UTC @daily # nightly" \
+         "0 0 29 2 *" "59 23 31 12 6 2100" "@every 99999999999999999999h" "@every 1s/99999999999h" "*/0 * * * *" \
+         "0-59/99999999999 * * * *" "* * * * * 1999-2200"; do
+  lit schedule_spec '\x00' "$c"
+done
+for p in "every 2h between 06:00-22:00 Africa/Johannesburg" "every 15m between 08:00-17:00 Europe/London" \
+         "daily at 03:30" "weekdays at 09:00,17:30 America/New_York" "every 7m" "daily at 6:00 , 18:00 UTC"; do
+  lit schedule_spec '\x01' "$p"
+done
+for j in \
+  '{"calendar":[{"second":"0","minute":"*/5","hour":"6-22","dayOfWeek":"MON-FRI","comment":"c"}]}' \
+  '{"structuredCalendar":[{"hour":[{"start":6,"end":22,"step":2}],"minute":[{"start":0}]}],"timezoneName":"Europe/London"}' \
+  '{"interval":[{"interval":"3600s","phase":"900s"}],"jitter":"60s","startTime":"2026-01-01T00:00:00Z","endTime":"2027-01-01T00:00:00Z"}' \
+  '{"cronString":["0 2 * * *"],"excludeCalendar":[{"dayOfMonth":"25","month":"12"}]}' \
+  '{"calendar":[{"hour":"1","minute":"30"}],"timezoneName":"America/New_York"}' \
+  '{"excludeStructuredCalendar":[{"second":[{"start":0,"end":59}]}],"interval":[{"interval":"1s"}]}'; do
+  lit schedule_spec '\x02' "$j"
+done
+for d in "300ms" "-1.5h" "2h45m" "5d" "1h30m10s" "0" "-9223372036854775808s" "1e309s" "99999999999999999999999h"; do
+  lit schedule_spec '\x03' "$d"
+done
+
+# --- HTTP API requests: METHOD \n PATH \n QUERY \n BODY
+lit http_transcode "" $'POST\n/api/v1/namespaces/default/workflows/w1\n\n{"workflowType":{"name":"T"},"taskQueue":{"name":"q"},"workflowIdReusePolicy":"RejectDuplicate","workflowRunTimeout":"60s","input":{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"MQ=="}]}}'
+lit http_transcode "" $'GET\n/api/v1/namespaces/default/workflows\nquery=ExecutionStatus%3D%27Failed%27&pageSize=10\n'
+lit http_transcode "" $'GET\n/api/v1/namespaces/default/workflows/a%2Fb%20c/history\nwaitNewEvent=true&historyEventFilterType=CloseEvent\n'
+lit http_transcode "" $'POST\n/api/v1/namespaces/default/workflows/w1/signal/sig\n\n{"input":{"payloads":[]},"identity":"me"}'
+lit http_transcode "" $'POST\n/api/v1/namespaces/default/schedules/s1\n\n{"schedule":{"spec":{"cronString":["@hourly"]},"action":{"startWorkflow":{"workflowId":"x","workflowType":{"name":"T"},"taskQueue":{"name":"q"}}}}}'
+lit http_transcode "" $'GET\n/api/v1/namespaces/default/schedules\nmaximumPageSize=5&nextPageToken=YWJj\n'
+lit http_transcode "" $'DELETE\n/api/v1/namespaces/default/workflows/w1\nworkflowExecution.runId=r1\n'
+lit http_transcode "" $'POST\n/api/v1/namespaces/default/workflows/w1/update/u\n\n{"request":{"meta":{"updateId":"1"},"input":{"name":"u"}},"waitPolicy":{"lifecycleStage":"UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED"}}'
+lit http_transcode "" $'GET\n/api/v1/namespaces\n\n'
+lit http_transcode "" $'POST\n/api/v1/namespaces/default/search-attributes\n\n{"searchAttributes":{"StoreId":"INDEXED_VALUE_TYPE_KEYWORD"}}'
+
+# --- CLI values: first byte 0 duration, 1 --input [\n --input-meta], 2 KEY=JSON, 3 base64, 4 enum/payload
+for d in "10s" "1m30s" "72h" "5d" "250ms" "1.5h" "-5h" "0" "87600h" "1µs" "1e400h" "99999999999999999999h" ".h" "1e18s"; do lit cli_input '\x00' "$d"; done
+lit cli_input '\x01' '{"storeId":"sixty60-jhb","forceRefresh":true}'
+lit cli_input '\x01' $'"text"\nencoding=json/plain'
+lit cli_input '\x81' $'aGVsbG8=\nencoding=binary/plain'
+lit cli_input '\x02' 'key={"a":[1,2,{"b":null}]}'
+lit cli_input '\x02' 'StoreId="sixty60-jhb"'
+lit cli_input '\x03' 'aGVsbG8gd29ybGQ='
+lit cli_input '\x04' 'TimedOut'
+lit cli_input '\x84' '{"a":1e308,"b":"\u00e9"}'
+
+# --- protobuf values (protoc --encode from text format); first byte 0 task token,
+# 1 SearchAttributes, 2 Payload
+protos="$root/node_modules/@temporalio/core-bridge/sdk-core/crates/protos/protos/api_upstream"
+enc() {  # enc <target> <prefix> <message type> <proto file> <text>
+  mkdir -p "$out/$1"
+  n=$((n + 1))
+  { printf "$2"; printf '%s' "$5" | protoc -I "$protos" -I "$root/src" -I /usr/include --encode="$3" "$4"; } > "$out/$1/seed-$n"
+}
+if [ -d "$protos" ] && command -v protoc >/dev/null; then
+  enc request_values '\x00' temporalite.state.TaskToken history/state.proto \
+    'kind: WORKFLOW_TASK namespace_id: "ns" workflow_id: "w" run_id: "r" scheduled_event_id: 2 started_event_id: 3 attempt: 1'
+  enc request_values '\x00' temporalite.state.TaskToken history/state.proto \
+    'kind: ACTIVITY_TASK namespace_id: "ns" workflow_id: "w" run_id: "r" scheduled_event_id: 5 attempt: 2 activity_id: "a1"'
+  enc request_values '\x01' temporal.api.common.v1.SearchAttributes temporal/api/common/v1/message.proto \
+    'indexed_fields { key: "CustomKeywordField" value { metadata { key: "encoding" value: "json/plain" } data: "\"k\"" } }
+     indexed_fields { key: "CustomIntField" value { metadata { key: "encoding" value: "json/plain" } metadata { key: "type" value: "Int" } data: "42" } }
+     indexed_fields { key: "CustomKeywordListField" value { metadata { key: "encoding" value: "json/plain" } data: "[\"a\",\"b\"]" } }'
+  enc request_values '\x02' temporal.api.common.v1.Payload temporal/api/common/v1/message.proto \
+    'metadata { key: "encoding" value: "json/plain" } data: "\"2026-03-01T00:00:00Z\""'
+  enc request_values '\x02' temporal.api.common.v1.Payload temporal/api/common/v1/message.proto \
+    'metadata { key: "encoding" value: "binary/null" }'
+fi
+lit request_values '\x02' '[1.5, true, "x"]'
+lit request_values '\x02' '9223372036854775807'
+echo "seeds: $n files in $out" >&2

@@ -1,0 +1,137 @@
+#include "auth/auth_interceptor.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <grpcpp/server_context.h>
+
+#include <string>
+
+#include "auth/call_gate.h"
+
+namespace temporalite::auth {
+namespace {
+
+namespace pb = google::protobuf;
+using grpc::experimental::InterceptionHookPoints;
+
+std::string_view ShortName(std::string_view full_method) { return full_method.substr(full_method.rfind('/') + 1); }
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::string StringField(const pb::Message& m, const char* name) {
+  const pb::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+  if (f == nullptr || f->is_repeated() || f->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) return "";
+  return m.GetReflection()->GetString(m, f);
+}
+
+const pb::Message* MessageField(const pb::Message& m, const char* name) {
+  const pb::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+  if (f == nullptr || f->is_repeated() || f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) return nullptr;
+  if (!m.GetReflection()->HasField(m, f)) return nullptr;
+  return &m.GetReflection()->GetMessage(m, f);
+}
+
+std::string WorkflowId(const pb::Message& m) {
+  std::string id = StringField(m, "workflow_id");
+  if (!id.empty()) return id;
+  for (const char* name : {"workflow_execution", "execution"}) {
+    if (const pb::Message* e = MessageField(m, name)) {
+      id = StringField(*e, "workflow_id");
+      if (!id.empty()) return id;
+    }
+  }
+  return "";
+}
+
+class AuthInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  AuthInterceptor(grpc::experimental::ServerRpcInfo* info, const ApiKeys* keys, AuditLog* audit)
+      : info_(info), keys_(keys), audit_(audit), method_(info->method()) {}
+  ~AuthInterceptor() override { ForgetCall(info_->server_context()); }
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      auto* md = methods->GetRecvInitialMetadata();
+      if (md != nullptr) {
+        auto it = md->find("authorization");
+        if (it != md->end()) authorization_.assign(it->second.data(), it->second.size());
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+      // The decoded request: a generated message whose pb::Message base is at its address
+      // (single inheritance). nullptr when decoding failed (request_decoding.h answers those).
+      if (void* raw = methods->GetRecvMessage()) {
+        const auto* m = static_cast<const pb::Message*>(raw);
+        record_.ns = StringField(*m, "namespace");
+        record_.workflow_id = WorkflowId(*m);
+        record_.schedule_id = StringField(*m, "schedule_id");
+        decided_ = true;
+        if (keys_ != nullptr) {
+          Decision d = Authorize(*keys_, authorization_, method_, record_.ns);
+          record_.principal = d.principal;
+          if (!d.status.ok()) {
+            denied_ = true;
+            DenyCall(info_->server_context(), grpc::Status(static_cast<grpc::StatusCode>(d.status.code()), d.status.message()));
+          }
+        }
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) && audit_ != nullptr && decided_ &&
+        (denied_ || Audited(method_))) {
+      grpc::Status s = methods->GetSendStatus();
+      record_.method = std::string(ShortName(method_));
+      record_.peer = info_->server_context() != nullptr ? info_->server_context()->peer() : "";
+      static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+                                     "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+                                     "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+                                     "UNAUTHENTICATED"};
+      int code = static_cast<int>(s.error_code());
+      record_.outcome = code >= 0 && code <= 16 ? kNames[code] : std::to_string(code);
+      record_.message = s.ok() ? "" : s.error_message();
+      audit_->Write(record_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  grpc::experimental::ServerRpcInfo* info_;
+  const ApiKeys* keys_;
+  AuditLog* audit_;
+  std::string method_;
+  std::string authorization_;
+  bool decided_ = false;
+  bool denied_ = false;
+  AuditRecord record_;
+};
+
+class Factory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  Factory(const ApiKeys* keys, AuditLog* audit) : keys_(keys), audit_(audit) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
+    return new AuthInterceptor(info, keys_, audit_);
+  }
+
+ private:
+  const ApiKeys* keys_;
+  AuditLog* audit_;
+};
+
+}  // namespace
+
+bool Audited(std::string_view full_method) {
+  Access a = RequiredAccess(full_method);
+  if (a == Access::kOpen || a == Access::kAuthenticated || a == Access::kRead) return false;
+  std::string_view m = ShortName(full_method);
+  // Worker traffic: every poll and task response would drown the client writes.
+  for (std::string_view p : {"Poll", "Respond", "RecordActivityTaskHeartbeat", "ShutdownWorker", "ResetStickyTaskQueue"}) {
+    if (StartsWith(m, p)) return false;
+  }
+  return true;
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewAuthInterceptorFactory(const ApiKeys* keys,
+                                                                                                  AuditLog* audit) {
+  return std::make_unique<Factory>(keys, audit);
+}
+
+}  // namespace temporalite::auth

@@ -1,0 +1,24 @@
+// The gRPC server interceptor for API keys and the audit log. For every call it reads the
+// `authorization` metadata and the decoded request's namespace (and workflow/schedule id), asks
+// Authorize() (api_keys.h) when keys are configured, hands a denial to the service through
+// call_gate.h, and writes an audit line for client writes, admin calls and denied calls.
+// Worker traffic (polls, task responses, heartbeats) is authorized but not audited.
+#pragma once
+
+#include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
+
+#include "auth/api_keys.h"
+#include "auth/audit_log.h"
+
+namespace temporalite::auth {
+
+// `keys` nullptr: no authorization (audit only); `audit` nullptr: no audit log. Both outlive the server.
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewAuthInterceptorFactory(const ApiKeys* keys,
+                                                                                                  AuditLog* audit);
+
+// Whether a successful call of this method goes to the audit log.
+bool Audited(std::string_view full_method);
+
+}  // namespace temporalite::auth

@@ -1,0 +1,293 @@
+'use strict';
+// Security of the server: TLS and mutual TLS on the gRPC port (--tls-cert-file, --tls-key-file,
+// --tls-ca-file), API keys with roles (--api-key-file: reader / writer / admin, per namespace)
+// sent as `authorization: Bearer <key>` by the official TypeScript SDK (its apiKey option), the
+// CLI (--api-key) and HTTP clients, and the audit log (--audit-log-file). Certificates come
+// from openssl in a temp dir; every server is the real binary on an ephemeral loopback port.
+//
+// Run: tests/run-node-tests.sh tests/security/security.test.js
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFile } = require('node:child_process');
+
+const { Connection, Client } = require('@temporalio/client');
+const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
+
+const { startServer, installRuntime, makeTempDir, removeDir, serverBinary, uniqueName } = require('../compat/harness');
+
+const Code = { PERMISSION_DENIED: 7, UNAUTHENTICATED: 16 };
+const KEYS = {
+  admin: 'adm-0123456789abcdef0123',
+  writer: 'wrt-0123456789abcdef0123',
+  reader: 'rdr-0123456789abcdef0123',
+  other: 'oth-0123456789abcdef0123', // writer on namespace "other" only
+};
+
+let dir;
+let workflowBundle;
+
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: 30000, maxBuffer: 8 << 20, killSignal: 'SIGKILL', ...opts }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : String(err.code)) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** The CLI with a hermetic environment (no TEMPORAL_* of the caller). */
+function cli(args) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TEMPORAL_')) env[k] = v;
+  return run(serverBinary(), args, { env, cwd: dir });
+}
+
+async function openssl(args) {
+  const r = await run('openssl', args, { cwd: dir });
+  if (r.code !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+}
+
+async function makeCertificates() {
+  const ca = async (name, cn) => openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', `${name}.key`,
+    '-out', `${name}.pem`, '-subj', `/CN=${cn}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+  const leaf = async (name, caName, ext) => {
+    fs.writeFileSync(path.join(dir, `${name}.ext`), `${ext}\n`);
+    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
+    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}.key`, '-CAcreateserial',
+      '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`]);
+  };
+  await ca('ca', 'temporalite test CA');
+  await ca('rogue', 'rogue CA');
+  await leaf('server', 'ca', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth');
+  await leaf('client', 'ca', 'extendedKeyUsage=clientAuth');
+  await leaf('intruder', 'rogue', 'extendedKeyUsage=clientAuth'); // a client certificate from another CA
+}
+
+const f = (name) => path.join(dir, name);
+
+before(
+  async () => {
+    installRuntime();
+    dir = makeTempDir('tl-security');
+    const bundling = bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows.js'), logger: new DefaultLogger('WARN') });
+    bundling.catch(() => {});
+    await makeCertificates();
+    fs.writeFileSync(f('keys.txt'), [
+      '# name key grants',
+      `ops ${KEYS.admin} admin`,
+      `ci-bot ${KEYS.writer} writer@default   # starts and runs workflows in default`,
+      `grafana ${KEYS.reader} reader`,
+      `other-team ${KEYS.other} writer@other`,
+      '',
+    ].join('\n'));
+    workflowBundle = await bundling;
+  },
+  { timeout: 120000 },
+);
+
+after(() => {
+  if (dir) removeDir(dir);
+});
+
+async function expectCode(promise, code, re) {
+  await assert.rejects(promise, (e) => {
+    // The high-level client wraps the gRPC error (ServiceError with the gRPC error as cause).
+    const g = e.code === undefined && e.cause ? e.cause : e;
+    assert.equal(g.code, code, `expected gRPC code ${code}, got ${g.code}: ${e.message}`);
+    if (re) assert.match(g.details ?? g.message, re);
+    return true;
+  });
+}
+
+test('TLS: the server serves gRPC over TLS; the SDK and the CLI verify it against the CA; plain text and untrusted CAs fail', async () => {
+  const server = await startServer({ ephemeral: true, extraArgs: ['--tls-cert-file', f('server.pem'), '--tls-key-file', f('server.key')] });
+  try {
+    const connection = await Connection.connect({
+      address: server.address,
+      tls: { serverRootCACertificate: fs.readFileSync(f('ca.pem')) },
+    });
+    try {
+      const ns = await connection.workflowService.describeNamespace({ namespace: 'default' });
+      assert.equal(ns.namespaceInfo.name, 'default');
+    } finally {
+      await connection.close();
+    }
+    let r = await cli(['operator', 'namespace', 'describe', '-n', 'default', '--address', server.address, '--tls-ca-path', f('ca.pem'), '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).namespaceInfo.name, 'default');
+    // Plain text against the TLS port, and a CA that did not sign the server's certificate.
+    r = await cli(['operator', 'namespace', 'describe', '-n', 'default', '--address', server.address, '--command-timeout', '5s']);
+    assert.equal(r.code, 1, r.stderr);
+    r = await cli(['operator', 'namespace', 'describe', '-n', 'default', '--address', server.address, '--tls-ca-path', f('rogue.pem')]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /over TLS/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('mutual TLS: --tls-ca-file requires a client certificate signed by that CA', async () => {
+  const server = await startServer({
+    ephemeral: true,
+    extraArgs: ['--tls-cert-file', f('server.pem'), '--tls-key-file', f('server.key'), '--tls-ca-file', f('ca.pem')],
+  });
+  try {
+    const base = ['operator', 'namespace', 'describe', '-n', 'default', '--address', server.address, '--tls-ca-path', f('ca.pem')];
+    let r = await cli([...base, '--tls-cert-path', f('client.pem'), '--tls-key-path', f('client.key'), '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).namespaceInfo.name, 'default');
+    r = await cli(base); // no client certificate
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /cannot reach/);
+    r = await cli([...base, '--tls-cert-path', f('intruder.pem'), '--tls-key-path', f('intruder.key')]); // wrong CA
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /cannot reach/);
+    // The SDK with the client pair works.
+    const connection = await Connection.connect({
+      address: server.address,
+      tls: { serverRootCACertificate: fs.readFileSync(f('ca.pem')), clientCertPair: { crt: fs.readFileSync(f('client.pem')), key: fs.readFileSync(f('client.key')) } },
+    });
+    try {
+      await connection.workflowService.describeNamespace({ namespace: 'default' });
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+test('bad TLS and key files stop the server at start with a clear message (exit 2)', async () => {
+  for (const [args, re] of [
+    [['--tls-cert-file', f('server.pem')], /--tls-cert-file and --tls-key-file go together/],
+    [['--tls-cert-file', f('missing.pem'), '--tls-key-file', f('server.key')], /--tls-cert-file: cannot read/],
+    [['--tls-cert-file', f('server.pem'), '--tls-key-file', f('keys.txt')], /--tls-key-file: .* is not a PEM file/],
+    [['--api-key-file', f('server.pem')], /--api-key-file .*line 1/],
+    [['--api-key-file', f('missing.txt')], /--api-key-file: cannot read/],
+  ]) {
+    const r = await cli(['server', 'start-dev', '--ephemeral', '--port', '0', '--headless', '--http-port', '0', ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  }
+});
+
+test('API keys: roles per namespace through the TypeScript SDK (apiKey), a worker, the CLI and the HTTP API; the audit log', async () => {
+  const audit = f('audit.log');
+  const server = await startServer({
+    ephemeral: true,
+    extraArgs: ['--api-key-file', f('keys.txt'), '--audit-log-file', audit, '-n', 'other'],
+  });
+  const connections = [];
+  const connect = async (apiKey) => {
+    const c = await Connection.connect({ address: server.address, tls: false, ...(apiKey ? { apiKey } : {}) });
+    connections.push(c);
+    return c;
+  };
+  let worker;
+  let workerRun;
+  try {
+    const taskQueue = uniqueName('sec-tq');
+    // No key, an unknown key: UNAUTHENTICATED (GetSystemInfo stays open: SDKs call it first).
+    const anonymous = await connect();
+    await anonymous.workflowService.getSystemInfo({});
+    await expectCode(anonymous.workflowService.describeNamespace({ namespace: 'default' }), Code.UNAUTHENTICATED, /unauthenticated/i);
+    const stranger = await connect('not-a-key-0123456789');
+    await expectCode(stranger.workflowService.describeNamespace({ namespace: 'default' }), Code.UNAUTHENTICATED, /unknown API key/);
+
+    // The writer runs a workflow end to end: client start + worker polls and completions.
+    const writer = await connect(KEYS.writer);
+    const native = await NativeConnection.connect({ address: server.address, apiKey: KEYS.writer, tls: false });
+    worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle, shutdownGraceTime: '1s' });
+    workerRun = worker.run();
+    const client = new Client({ connection: writer, namespace: 'default' });
+    const result = await client.workflow.execute('greet', { taskQueue, workflowId: 'sec-wf-1', args: ['keys'] });
+    assert.equal(result, 'hello keys');
+
+    // The reader reads but cannot write; nothing was started by the denied call.
+    const reader = new Client({ connection: await connect(KEYS.reader), namespace: 'default' });
+    assert.equal(await reader.workflow.getHandle('sec-wf-1').result(), 'hello keys');
+    await expectCode(reader.workflow.start('greet', { taskQueue, workflowId: 'sec-wf-denied', args: ['x'] }), Code.PERMISSION_DENIED,
+      /Request unauthorized.*StartWorkflowExecution needs writer.*"grafana" has reader/);
+    await expectCode(writer.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: 'sec-wf-denied' } }), 5);
+
+    // Per namespace: the writer of "default" cannot touch "other", and the other team not "default".
+    await expectCode(writer.workflowService.describeNamespace({ namespace: 'other' }), Code.PERMISSION_DENIED, /namespace "other"/);
+    const otherTeam = new Client({ connection: await connect(KEYS.other), namespace: 'default' });
+    await expectCode(otherTeam.workflow.start('greet', { taskQueue, workflowId: 'sec-wf-x', args: ['x'] }), Code.PERMISSION_DENIED);
+
+    // Admin calls (OperatorService, namespaces) need admin; the admin key may.
+    await expectCode(writer.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes: { StoreId: 2 } }),
+      Code.PERMISSION_DENIED, /AddSearchAttributes needs admin/);
+    await expectCode(writer.workflowService.registerNamespace({ namespace: 'rogue', workflowExecutionRetentionPeriod: { seconds: 86400 } }),
+      Code.PERMISSION_DENIED);
+    const admin = await connect(KEYS.admin);
+    await admin.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes: { StoreId: 2 } });
+    const sas = await reader.connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    assert.ok('StoreId' in sas.customAttributes);
+
+    // The CLI's --api-key (with --tls=false: the key implies TLS, as in `temporal`).
+    const base = ['--address', server.address, '--tls=false'];
+    let r = await cli(['workflow', 'describe', '-w', 'sec-wf-1', '-o', 'json', '--api-key', KEYS.reader, ...base]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await cli(['workflow', 'terminate', '-w', 'sec-wf-1', '--api-key', KEYS.reader, ...base]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Request unauthorized/);
+    r = await cli(['workflow', 'describe', '-w', 'sec-wf-1', ...base]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /unauthenticated/i);
+
+    // The HTTP API: the Authorization header, 401 without it, 403 with a reader on a write.
+    const httpPort = await httpPortOf(server);
+    const url = `http://127.0.0.1:${httpPort}/api/v1/namespaces/default/workflows/sec-wf-1`;
+    let resp = await fetch(url);
+    assert.equal(resp.status, 401);
+    resp = await fetch(url, { headers: { authorization: `Bearer ${KEYS.reader}` } });
+    const body = await resp.text();
+    assert.equal(resp.status, 200, body);
+    assert.equal(JSON.parse(body).workflowExecutionInfo.execution.workflowId, 'sec-wf-1');
+    resp = await fetch(`http://127.0.0.1:${httpPort}/api/v1/namespaces/default/workflows/sec-wf-h`, {
+      method: 'POST', headers: { authorization: `Bearer ${KEYS.reader}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ workflowType: { name: 'greet' }, taskQueue: { name: taskQueue } }),
+    });
+    assert.equal(resp.status, 403);
+
+    // Audit: client writes and admin calls with who and what, denied calls too; no worker polls.
+    const lines = fs.readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const find = (pred, what) => {
+      const l = lines.find(pred);
+      assert.ok(l, `no audit line for ${what} in:\n${lines.map((x) => JSON.stringify(x)).join('\n')}`);
+      return l;
+    };
+    const started = find((l) => l.method === 'StartWorkflowExecution' && l.outcome === 'OK', 'the start');
+    assert.equal(started.principal, 'ci-bot');
+    assert.equal(started.namespace, 'default');
+    assert.equal(started.workflowId, 'sec-wf-1');
+    assert.match(started.time, /^\d{4}-\d\d-\d\dT/);
+    const denied = find((l) => l.workflowId === 'sec-wf-denied', 'the denied start');
+    assert.equal(denied.principal, 'grafana');
+    assert.equal(denied.outcome, 'PERMISSION_DENIED');
+    find((l) => l.method === 'AddSearchAttributes' && l.principal === 'ops' && l.outcome === 'OK', 'the admin call');
+    find((l) => l.method === 'TerminateWorkflowExecution' && l.outcome === 'PERMISSION_DENIED', 'the CLI terminate');
+    find((l) => l.outcome === 'UNAUTHENTICATED' && l.principal === '', 'a call without a key');
+    assert.ok(!lines.some((l) => l.method.startsWith('Poll') || l.method.startsWith('Respond')), 'worker traffic is not audited');
+    assert.ok(!lines.some((l) => l.method === 'DescribeWorkflowExecution' && l.outcome === 'OK'), 'reads are not audited');
+  } finally {
+    if (worker) {
+      worker.shutdown();
+      await workerRun.catch(() => {});
+    }
+    for (const c of connections) await c.close().catch(() => {});
+    await server.stop();
+  }
+});
+
+/** The HTTP API port the server printed ("HTTP:    http://127.0.0.1:<port>"). */
+async function httpPortOf(server) {
+  const out = server.stdout();
+  const m = /HTTP:\s+http:\/\/[^:]+:(\d+)/.exec(out);
+  assert.ok(m, `no HTTP line in ${out}`);
+  return Number(m[1]);
+}
+

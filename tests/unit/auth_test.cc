@@ -1,0 +1,104 @@
+// API keys (src/auth/api_keys.h): the key file, what each method needs, and the decisions with
+// Temporal's codes. The end-to-end behaviour (SDK, CLI, HTTP, audit) is tests/security.
+#include <gtest/gtest.h>
+
+#include "auth/api_keys.h"
+#include "auth/auth_interceptor.h"
+
+namespace temporalite::auth {
+namespace {
+
+constexpr const char* kWs = "/temporal.api.workflowservice.v1.WorkflowService/";
+constexpr const char* kOs = "/temporal.api.operatorservice.v1.OperatorService/";
+
+ApiKeys Keys() {
+  auto k = ApiKeys::Parse(
+      "# comment line\n"
+      "ops    admin-key-0123456789  admin\n"
+      "bot    writer-key-0123456789 writer@default reader@other  # trailing comment\n"
+      "viewer reader-key-0123456789 reader\n");
+  EXPECT_TRUE(k.ok()) << k.status().message();
+  return std::move(k).value();
+}
+
+TEST(ApiKeys, ParsesGrantsAndFindsKeys) {
+  ApiKeys k = Keys();
+  EXPECT_EQ(k.size(), 3u);
+  const Principal* bot = k.Find("writer-key-0123456789");
+  ASSERT_NE(bot, nullptr);
+  EXPECT_EQ(bot->name, "bot");
+  EXPECT_EQ(bot->On("default"), Role::kWriter);
+  EXPECT_EQ(bot->On("other"), Role::kReader);
+  EXPECT_EQ(bot->On("third"), Role::kNone);
+  EXPECT_EQ(k.Find("writer-key-012345678"), nullptr);
+  EXPECT_EQ(k.Find(""), nullptr);
+}
+
+TEST(ApiKeys, RejectsMalformedFiles) {
+  for (const char* text : {"", "# only comments\n", "a key-0123456789abcdef\n", "a short reader\n",
+                           "a key-0123456789abcdef owner\n", "a key-0123456789abcdef reader@\n",
+                           "a key-0123456789abcdef reader\nb key-0123456789abcdef admin\n",
+                           "a key-0123456789abcdef reader\na key-1123456789abcdef admin\n"}) {
+    auto k = ApiKeys::Parse(text);
+    EXPECT_FALSE(k.ok()) << text;
+    EXPECT_EQ(k.status().code(), Code::kInvalidArgument) << text;
+  }
+  auto k = ApiKeys::Parse("ok key-0123456789abcdef reader\nbad key-1123456789abcdef superuser\n");
+  ASSERT_FALSE(k.ok());
+  EXPECT_NE(k.status().message().find("line 2"), std::string::npos) << k.status().message();
+}
+
+TEST(ApiKeys, WhatEachMethodNeeds) {
+  auto need = [](std::string prefix, const char* m) { return RequiredAccess(prefix + m); };
+  EXPECT_EQ(need(kWs, "GetSystemInfo"), Access::kOpen);
+  EXPECT_EQ(RequiredAccess("/grpc.health.v1.Health/Check"), Access::kOpen);
+  EXPECT_EQ(need(kWs, "ListNamespaces"), Access::kAuthenticated);
+  EXPECT_EQ(need(kWs, "DescribeWorkflowExecution"), Access::kRead);
+  EXPECT_EQ(need(kWs, "CountWorkflowExecutions"), Access::kRead);
+  EXPECT_EQ(need(kWs, "QueryWorkflow"), Access::kRead);
+  EXPECT_EQ(need(kWs, "StartWorkflowExecution"), Access::kWrite);
+  EXPECT_EQ(need(kWs, "PollWorkflowTaskQueue"), Access::kWrite);
+  EXPECT_EQ(need(kWs, "StartBatchOperation"), Access::kWrite);
+  EXPECT_EQ(need(kWs, "UpdateNamespace"), Access::kAdmin);
+  EXPECT_EQ(need(kWs, "RegisterNamespace"), Access::kClusterAdmin);
+  EXPECT_EQ(need(kOs, "ListSearchAttributes"), Access::kRead);
+  EXPECT_EQ(need(kOs, "AddSearchAttributes"), Access::kAdmin);
+  EXPECT_EQ(need(kOs, "DeleteNamespace"), Access::kClusterAdmin);
+  EXPECT_EQ(RequiredAccess("/temporalite.admin.v1.AdminService/CreateSnapshot"), Access::kClusterAdmin);
+  EXPECT_EQ(RequiredAccess("/some.Unknown/Method"), Access::kClusterAdmin);
+  EXPECT_TRUE(Audited(std::string(kWs) + "StartWorkflowExecution"));
+  EXPECT_TRUE(Audited(std::string(kOs) + "AddSearchAttributes"));
+  EXPECT_FALSE(Audited(std::string(kWs) + "PollActivityTaskQueue"));
+  EXPECT_FALSE(Audited(std::string(kWs) + "RespondWorkflowTaskCompleted"));
+  EXPECT_FALSE(Audited(std::string(kWs) + "DescribeWorkflowExecution"));
+}
+
+TEST(ApiKeys, DecisionsWithTemporalCodes) {
+  ApiKeys k = Keys();
+  const std::string start = std::string(kWs) + "StartWorkflowExecution";
+  EXPECT_TRUE(Authorize(k, "", std::string(kWs) + "GetSystemInfo", "").status.ok());
+  Decision d = Authorize(k, "", start, "default");
+  EXPECT_EQ(d.status.code(), Code::kUnauthenticated);
+  EXPECT_EQ(Authorize(k, "Basic d3JpdGVy", start, "default").status.code(), Code::kUnauthenticated);
+  EXPECT_EQ(Authorize(k, "Bearer nope-0123456789abc", start, "default").status.code(), Code::kUnauthenticated);
+  d = Authorize(k, "Bearer writer-key-0123456789", start, "default");
+  EXPECT_TRUE(d.status.ok());
+  EXPECT_EQ(d.principal, "bot");
+  EXPECT_TRUE(Authorize(k, "bearer  writer-key-0123456789 ", start, "default").status.ok());  // scheme case, spaces
+  d = Authorize(k, "Bearer writer-key-0123456789", start, "other");
+  EXPECT_EQ(d.status.code(), Code::kPermissionDenied);
+  EXPECT_EQ(d.status.message().rfind("Request unauthorized.", 0), 0u) << d.status.message();
+  EXPECT_NE(d.status.message().find("\"bot\" has reader"), std::string::npos) << d.status.message();
+  EXPECT_EQ(Authorize(k, "Bearer reader-key-0123456789", start, "default").status.code(), Code::kPermissionDenied);
+  EXPECT_TRUE(Authorize(k, "Bearer reader-key-0123456789", std::string(kWs) + "ListWorkflowExecutions", "x").status.ok());
+  // A namespace admin grant is not a cluster admin.
+  auto ns_admin = ApiKeys::Parse("nsadmin key-0123456789abcdef admin@default\n");
+  ASSERT_TRUE(ns_admin.ok());
+  EXPECT_TRUE(Authorize(*ns_admin, "Bearer key-0123456789abcdef", std::string(kOs) + "AddSearchAttributes", "default").status.ok());
+  EXPECT_EQ(Authorize(*ns_admin, "Bearer key-0123456789abcdef", std::string(kWs) + "RegisterNamespace", "new").status.code(),
+            Code::kPermissionDenied);
+  EXPECT_TRUE(Authorize(k, "Bearer admin-key-0123456789", std::string(kWs) + "RegisterNamespace", "new").status.ok());
+}
+
+}  // namespace
+}  // namespace temporalite::auth
