@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 0: {
         auto d = cli::ParseDuration(text, "--fuzz");
         (void)cli::FormatDuration(d);
-        (void)cli::ToProtoDuration(d);
+        (void)temporalite::ToProtoDuration(d);
         break;
       }
       case 1: {
