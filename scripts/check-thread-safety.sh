@@ -16,7 +16,7 @@ fi
 if [ $# -gt 0 ]; then
   files=("$@")
 else
-  files=(src/history/*.cc src/persistence/*.cc)
+  files=(src/history/*.cc src/history/commands/*.cc src/persistence/*.cc)
   for f in src/matching/*.cc; do [ -e "$f" ] && files+=("$f"); done
 fi
 [ ${#files[@]} -gt 0 ] || exit 0

@@ -97,6 +97,7 @@ void Engine::PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req
   double rps = req.task_queue_metadata().has_max_tasks_per_second() ? req.task_queue_metadata().max_tasks_per_second().value() : 0;
   Txn txn;
   auto take = [&](const matching::PendingTask& t) {
+    mu_.AssertHeld();  // called by Poll below, under this function's lock
     auto [ex, ai] = LiveActivityTaskLocked(t);
     if (!ai) return false;  // stale: started, retried or closed meanwhile
     StartActivityLocked(txn, *ex, *ai, waiter);

@@ -691,6 +691,7 @@ std::vector<Engine::TaskQueueGauge> Engine::TaskQueueGauges() {
   MutexLock l(mu_);
   std::vector<TaskQueueGauge> out;
   auto add = [&](const matching::QueueKey& key, const matching::QueueState& q, size_t pollers) {
+    mu_.AssertHeld();  // called below, under this function's lock
     if (q.sticky) return;
     auto ns = namespace_names_.find(key.namespace_id);
     out.push_back({ns == namespace_names_.end() ? key.namespace_id : ns->second, key.name,

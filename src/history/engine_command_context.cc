@@ -13,15 +13,18 @@ EngineCommandContext::EngineCommandContext(Engine& engine, Engine::Txn& txn, Exe
       custom_search_attributes_(engine.CustomSearchAttributesLocked(ex.st.namespace_id())) {}
 
 bool EngineCommandContext::NamespaceExists(const std::string& name) const {
+  engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   return engine_.namespaces_.count(name) > 0;
 }
 
 void EngineCommandContext::DispatchActivity(state::ActivityInfo& ai) {
+  engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   engine_.ArmActivityTimersLocked(ex_, ai);
   engine_.DispatchActivityLocked(txn_, ex_, ai);
 }
 
 void EngineCommandContext::ArmUserTimer(const state::TimerInfo& timer) {
+  engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   Engine& engine = engine_;
   engine.timers_.Schedule(FromProto(timer.expiry_time()),
                           [&engine, run_id = ex_.st.run_id(), timer_id = timer.timer_id(),
@@ -30,11 +33,13 @@ void EngineCommandContext::ArmUserTimer(const state::TimerInfo& timer) {
 
 std::string EngineCommandContext::PlanCronRun(const commands::cv1::Payloads* result,
                                               const commands::fv1::Failure* failure) {
+  engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   next_run_ = engine_.CronNextRunLocked(ex_, result, failure);
   return next_run_ ? next_run_->run_id : "";
 }
 
 ev1::RetryState EngineCommandContext::PlanRetry(const commands::fv1::Failure& failure, std::string* new_run_id) {
+  engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   ev1::RetryState state = engine_.WorkflowRetryLocked(ex_, &failure, false, &next_run_);
   *new_run_id = next_run_ ? next_run_->run_id : "";
   return state;
@@ -42,6 +47,7 @@ ev1::RetryState EngineCommandContext::PlanRetry(const commands::fv1::Failure& fa
 
 const hv1::WorkflowExecutionStartedEventAttributes& EngineCommandContext::PlanContinueAsNew(
     const commands::cmdv1::ContinueAsNewWorkflowExecutionCommandAttributes& attrs, std::string* new_run_id) {
+  engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   next_run_ = engine_.ContinueAsNewFields(ex_, attrs);
   *new_run_id = next_run_->run_id;
   return next_run_->attrs;
@@ -49,21 +55,25 @@ const hv1::WorkflowExecutionStartedEventAttributes& EngineCommandContext::PlanCo
 
 void EngineCommandContext::StartChild(const commands::cmdv1::StartChildWorkflowExecutionCommandAttributes& attrs,
                                       bool* need_wft) {
+  engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   engine_.StartChildLocked(txn_, ex_, attrs, completed_event_id_, need_wft);
 }
 
 void EngineCommandContext::SignalExternal(const commands::cmdv1::SignalExternalWorkflowExecutionCommandAttributes& attrs,
                                           bool source_closes, bool* need_wft) {
+  engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   engine_.SignalExternalLocked(txn_, ex_, attrs, completed_event_id_, source_closes, need_wft);
 }
 
 void EngineCommandContext::RequestCancelExternal(
     const commands::cmdv1::RequestCancelExternalWorkflowExecutionCommandAttributes& attrs, bool source_closes,
     bool* need_wft) {
+  engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   engine_.RequestCancelExternalLocked(txn_, ex_, attrs, completed_event_id_, source_closes, need_wft);
 }
 
 void EngineCommandContext::ApplyProtocolMessage(const temporal::api::protocol::v1::Message& message) {
+  engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   engine_.ApplyProtocolMessageLocked(txn_, ex_, message, completed_event_id_);
 }
 

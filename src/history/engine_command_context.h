@@ -14,7 +14,7 @@ namespace temporalite::history {
 class EngineCommandContext final : public commands::CommandContext {
  public:
   // REQUIRES(engine.mu_) for the context's whole life.
-  EngineCommandContext(Engine& engine, Engine::Txn& txn, Execution& ex);
+  EngineCommandContext(Engine& engine, Engine::Txn& txn, Execution& ex) REQUIRES(engine.mu_);
 
   Execution& run() override { return ex_; }
   const EngineOptions& limits() const override { return engine_.options_; }

@@ -181,7 +181,10 @@ void Engine::PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req
   matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(), matching::TaskType::kWorkflow};
   Txn txn;
   bool matched = workflow_queues_.Poll(key, waiter, {req.identity(), {}, 0}, sticky, clock_.Now(),
-                                       [&](const matching::PendingTask& t) { return TakeWorkflowTaskLocked(txn, key, t, waiter); });
+                                       [&](const matching::PendingTask& t) {
+                                         mu_.AssertHeld();  // called by Poll, under this function's lock
+                                         return TakeWorkflowTaskLocked(txn, key, t, waiter);
+                                       });
   if (matched) {
     CommitLocked(txn, nullptr);
     return;
