@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "cli/command.h"
+#include "common/enum_names.h"
 
 namespace temporalite::cli {
 namespace {
@@ -140,20 +141,7 @@ std::string RelativeTime(std::chrono::system_clock::time_point t, std::chrono::s
 std::string EnumName(const google::protobuf::EnumDescriptor* type, int value) {
   const google::protobuf::EnumValueDescriptor* v = type->FindValueByNumber(value);
   if (v == nullptr) return std::to_string(value);
-  std::string name = v->name();
-  std::string prefix = EnumPrefix(type->name());
-  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
-  std::string out;
-  bool upper = true;
-  for (char c : name) {
-    if (c == '_') {
-      upper = true;
-      continue;
-    }
-    out += upper ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    upper = false;
-  }
-  return out;
+  return PascalEnumName(v->name(), EnumPrefix(type->name()));
 }
 
 bool ParseEnumName(const google::protobuf::EnumDescriptor* type, const std::string& text, int* value) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 
+#include "common/enum_names.h"
 #include "temporal/api/enums/v1/workflow.pb.h"
 
 namespace temporalite::visibility {
@@ -690,20 +691,7 @@ std::optional<int> ParseExecutionStatus(const std::string& s) {
 
 std::string ExecutionStatusName(int status) {
   // WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW -> ContinuedAsNew
-  std::string name = ev1::WorkflowExecutionStatus_Name(status);
-  const std::string prefix = "WORKFLOW_EXECUTION_STATUS_";
-  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
-  std::string out;
-  bool upper = true;
-  for (char c : name) {
-    if (c == '_') {
-      upper = true;
-      continue;
-    }
-    out += upper ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    upper = false;
-  }
-  return out;
+  return PascalEnumName(ev1::WorkflowExecutionStatus_Name(status), "WORKFLOW_EXECUTION_STATUS_");
 }
 
 std::optional<int64_t> ParseDuration(const std::string& s) {

@@ -13,6 +13,16 @@ void Close(CommandContext& ctx, ev1::WorkflowExecutionStatus status, ApplyResult
   result.closed = true;
 }
 
+// A closing command with nothing of its own to validate (fail, cancel).
+class UncheckedCloseHandler : public CommandHandler {
+ public:
+  CommandStatus Validate(const cmdv1::Command&, CommandContext&, ValidationScope& scope,
+                         PlannedCommand&) const override {
+    scope.closes = true;
+    return CommandStatus::Ok();
+  }
+};
+
 class CompleteWorkflowExecutionHandler final : public CommandHandler {
  public:
   CommandStatus Validate(const cmdv1::Command& command, CommandContext& ctx, ValidationScope& scope,
@@ -38,14 +48,8 @@ class CompleteWorkflowExecutionHandler final : public CommandHandler {
   }
 };
 
-class FailWorkflowExecutionHandler final : public CommandHandler {
+class FailWorkflowExecutionHandler final : public UncheckedCloseHandler {
  public:
-  CommandStatus Validate(const cmdv1::Command&, CommandContext&, ValidationScope& scope,
-                         PlannedCommand&) const override {
-    scope.closes = true;
-    return CommandStatus::Ok();
-  }
-
   void Apply(const PlannedCommand& planned, const CommandPlan&, CommandContext& ctx,
              ApplyResult& result) const override {
     auto* e = ctx.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
@@ -62,14 +66,8 @@ class FailWorkflowExecutionHandler final : public CommandHandler {
   }
 };
 
-class CancelWorkflowExecutionHandler final : public CommandHandler {
+class CancelWorkflowExecutionHandler final : public UncheckedCloseHandler {
  public:
-  CommandStatus Validate(const cmdv1::Command&, CommandContext&, ValidationScope& scope,
-                         PlannedCommand&) const override {
-    scope.closes = true;
-    return CommandStatus::Ok();
-  }
-
   void Apply(const PlannedCommand& planned, const CommandPlan&, CommandContext& ctx,
              ApplyResult& result) const override {
     auto* e = ctx.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);

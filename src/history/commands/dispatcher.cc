@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/enum_names.h"
 #include "history/commands/handlers.h"
 
 namespace temporalite::history::commands {
@@ -20,20 +21,7 @@ CommandStatus CommandStatus::Malformed(const std::string& message) {
 }
 
 std::string CauseName(ev1::WorkflowTaskFailedCause cause) {
-  std::string name = ev1::WorkflowTaskFailedCause_Name(cause);
-  const std::string prefix = "WORKFLOW_TASK_FAILED_CAUSE_";
-  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
-  std::string out;
-  bool upper = true;
-  for (char c : name) {
-    if (c == '_') {
-      upper = true;
-      continue;
-    }
-    out += upper ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    upper = false;
-  }
-  return out;
+  return PascalEnumName(ev1::WorkflowTaskFailedCause_Name(cause), "WORKFLOW_TASK_FAILED_CAUSE_");
 }
 
 namespace {
