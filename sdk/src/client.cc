@@ -8,6 +8,8 @@
 #include <sstream>
 #include <thread>
 
+#include "uuid_format.h"
+
 namespace temporalite::sdk {
 namespace {
 
@@ -38,13 +40,7 @@ std::string NewUuid() {
   thread_local std::mt19937_64 rng(std::random_device{}() ^
                                    static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
   uint64_t a = rng(), b = rng();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  char buf[37];
-  snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-           static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-           static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
+  return internal::FormatUuidV4(a, b);
 }
 
 google::protobuf::Duration ToProtoDuration(std::chrono::milliseconds ms) {

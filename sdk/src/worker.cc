@@ -28,6 +28,22 @@ bool IsCanceledError(const std::exception_ptr& e) {
 
 void LogWarning(const std::string& msg) { std::fprintf(stderr, "temporalite-sdk: %s\n", msg.c_str()); }
 
+
+// The CallOnce hook of a long poll: registers its context while it runs (so shutdown can cancel
+// it; one started after shutdown began is cancelled at once) and unregisters it after.
+std::function<void(grpc::ClientContext*)> PollTracker(std::mutex& mu, std::set<grpc::ClientContext*>& polls,
+                                                      const std::atomic<bool>& stopping) {
+  return [&mu, &polls, &stopping, mine = static_cast<grpc::ClientContext*>(nullptr)](grpc::ClientContext* ctx) mutable {
+    std::lock_guard<std::mutex> l(mu);
+    if (ctx) {
+      mine = ctx;
+      polls.insert(ctx);
+      if (stopping) ctx->TryCancel();
+    } else {
+      polls.erase(mine);
+    }
+  };
+}
 }  // namespace
 
 Worker::Worker(std::shared_ptr<Client> client, WorkerOptions options)
@@ -148,19 +164,10 @@ void Worker::WorkflowPollLoop(bool sticky) {
     }
     req.set_identity(options_.identity);
     wsv1::PollWorkflowTaskQueueResponse resp;
-    grpc::ClientContext* mine = nullptr;
+    auto track = PollTracker(poll_mu_, polls_, stopping_);
     grpc::Status st = client_->CallOnce(
         [&](grpc::ClientContext& ctx) { return client_->stub().PollWorkflowTaskQueue(&ctx, req, &resp); }, 70s,
-        [&](grpc::ClientContext* ctx) {
-          std::lock_guard<std::mutex> l(poll_mu_);
-          if (ctx) {
-            mine = ctx;
-            polls_.insert(ctx);
-            if (stopping_) ctx->TryCancel();
-          } else {
-            polls_.erase(mine);
-          }
-        });
+        track);
     if (stopping_) break;
     if (!st.ok()) {
       if (st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
@@ -359,19 +366,10 @@ void Worker::ActivityPollLoop() {
     req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
     req.set_identity(options_.identity);
     wsv1::PollActivityTaskQueueResponse resp;
-    grpc::ClientContext* mine = nullptr;
+    auto track = PollTracker(poll_mu_, polls_, stopping_);
     grpc::Status st = client_->CallOnce(
         [&](grpc::ClientContext& ctx) { return client_->stub().PollActivityTaskQueue(&ctx, req, &resp); }, 70s,
-        [&](grpc::ClientContext* ctx) {
-          std::lock_guard<std::mutex> l(poll_mu_);
-          if (ctx) {
-            mine = ctx;
-            polls_.insert(ctx);
-            if (stopping_) ctx->TryCancel();
-          } else {
-            polls_.erase(mine);
-          }
-        });
+        track);
     bool got = st.ok() && !resp.task_token().empty();
     {
       std::lock_guard<std::mutex> l(act_mu_);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "uuid_format.h"
 #include "workflow_instance.h"
 
 namespace temporalite::sdk {
@@ -76,13 +77,7 @@ uint64_t WorkflowContext::Random() { return impl_->NextRandom(); }
 
 std::string WorkflowContext::Uuid() {
   uint64_t a = Random(), b = Random();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  char buf[37];
-  snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-           static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-           static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
+  return internal::FormatUuidV4(a, b);
 }
 
 Payloads WorkflowContext::SideEffectPayloads(const std::function<Payloads()>& fn) { return impl_->SideEffect(fn); }

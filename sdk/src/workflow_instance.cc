@@ -23,11 +23,10 @@ uint64_t Fnv1a(const std::string& s) {
   return h;
 }
 
-std::string EventName(const HistoryEvent& e) {
-  std::string n = enums::EventType_Name(e.event_type());
-  const std::string prefix = "EVENT_TYPE_";
+// UPPER_SNAKE without its type prefix -> PascalCase, as Temporal names events and commands in its
+// UI and errors.
+std::string PascalName(std::string n, const std::string& prefix) {
   if (n.rfind(prefix, 0) == 0) n = n.substr(prefix.size());
-  // UPPER_SNAKE -> PascalCase, as Temporal names events in its UI and errors.
   std::string out;
   bool up = true;
   for (char c : n) {
@@ -38,19 +37,9 @@ std::string EventName(const HistoryEvent& e) {
   return out;
 }
 
-std::string CommandName(enums::CommandType t) {
-  std::string n = enums::CommandType_Name(t);
-  const std::string prefix = "COMMAND_TYPE_";
-  if (n.rfind(prefix, 0) == 0) n = n.substr(prefix.size());
-  std::string out;
-  bool up = true;
-  for (char c : n) {
-    if (c == '_') { up = true; continue; }
-    out += up ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    up = false;
-  }
-  return out;
-}
+std::string EventName(const HistoryEvent& e) { return PascalName(enums::EventType_Name(e.event_type()), "EVENT_TYPE_"); }
+
+std::string CommandName(enums::CommandType t) { return PascalName(enums::CommandType_Name(t), "COMMAND_TYPE_"); }
 
 std::string MarkerKey(const std::string& name, const google::protobuf::Map<std::string, Payloads>& details) {
   std::string id;
