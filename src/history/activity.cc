@@ -21,13 +21,29 @@ void Engine::DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo
   matching::QueueKey key{ex.st.namespace_id(), ai.task_queue(), matching::TaskType::kActivity};
   ai.set_dispatched(true);
   if (auto poller = activity_queues_.Offer(key, {ex.st.run_id(), ai.scheduled_event_id(), ai.attempt(), {}}, clock_.Now())) {
-    StartActivityLocked(txn, ex, ai, poller);
+    StartActivityLocked(txn, ex, ai, poller, clock_.Now());
   }
 }
 
-void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai, const ActivityPoller& waiter) {
+void Engine::StartEagerActivitiesLocked(Txn& txn, Execution& ex, const std::vector<int64_t>& scheduled_ids,
+                                        const std::string& identity, TimePoint now,
+                                        wsv1::RespondWorkflowTaskCompletedResponse* resp) {
+  if (!ex.open()) return;  // the completion also closed the run
+  for (int64_t sid : scheduled_ids) {
+    auto it = ex.st.mutable_activities()->find(sid);
+    // Cancelled by a later command of the same completion: nothing to hand out.
+    if (it == ex.st.mutable_activities()->end() || it->second.started()) continue;
+    // The reply carries the task: a waiter of our own whose finish has nothing to do.
+    auto waiter = std::make_shared<matching::PollWaiter<wsv1::PollActivityTaskQueueResponse>>(resp->add_activity_tasks());
+    waiter->identity = identity;
+    waiter->finish = [](const Status&) {};
+    StartActivityLocked(txn, ex, it->second, waiter, now);
+  }
+}
+
+void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai, const ActivityPoller& waiter,
+                                 TimePoint now) {
   txn.Touch(&ex);
-  const TimePoint now = clock_.Now();
   ai.set_started(true);
   *ai.mutable_started_time() = ToProto(now);
   ai.set_started_identity(waiter->identity);
@@ -100,7 +116,7 @@ void Engine::PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req
     mu_.AssertHeld();  // called by Poll below, under this function's lock
     auto [ex, ai] = LiveActivityTaskLocked(t);
     if (!ai) return false;  // stale: started, retried or closed meanwhile
-    StartActivityLocked(txn, *ex, *ai, waiter);
+    StartActivityLocked(txn, *ex, *ai, waiter, clock_.Now());
     return true;
   };
   if (activity_queues_.Poll(key, waiter, {req.identity(), {}, rps}, false, clock_.Now(), take)) {

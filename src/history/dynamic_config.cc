@@ -25,6 +25,18 @@ const std::vector<Key>& Keys() {
   return keys;
 }
 
+struct BoolKey {
+  const char* name;
+  bool EngineOptions::*field;
+};
+
+const std::vector<BoolKey>& BoolKeys() {
+  static const std::vector<BoolKey> keys = {
+      {"system.enableActivityEagerExecution", &EngineOptions::enable_activity_eager_execution},
+  };
+  return keys;
+}
+
 }  // namespace
 
 Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* options) {
@@ -45,6 +57,15 @@ Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* opti
       return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not a non-negative integer");
     }
     options->*k.field = v;
+    return Status::Ok();
+  }
+  for (const BoolKey& k : BoolKeys()) {
+    known += ", " + std::string(k.name);
+    if (key != k.name) continue;
+    if (value != "true" && value != "false") {
+      return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not true or false");
+    }
+    options->*k.field = value == "true";
     return Status::Ok();
   }
   return Status(Code::kInvalidArgument, "unknown dynamic config key \"" + key + "\" (known: " + known + ")");

@@ -9,8 +9,8 @@
 
 namespace temporalite::history {
 
-// Applies one KEY=VALUE (VALUE: a JSON integer). Unknown keys and bad values: INVALID_ARGUMENT,
-// naming the keys this server knows.
+// Applies one KEY=VALUE (VALUE: a JSON integer, or true/false for boolean keys). Unknown keys
+// and bad values: INVALID_ARGUMENT, naming the keys this server knows.
 Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* options);
 
 }  // namespace temporalite::history

@@ -284,7 +284,7 @@ void FillNamespace(const state::NamespaceRecord& rec, const EngineOptions& opts,
   *info = rec.info();
   // Honest capabilities: only what this server implements.
   auto* caps = info->mutable_capabilities();
-  caps->set_eager_workflow_start(false);
+  caps->set_eager_workflow_start(true);  // start.cc: request_eager_execution
   caps->set_sync_update(true);
   caps->set_async_update(true);
   info->mutable_limits()->set_blob_size_limit_error(static_cast<int64_t>(opts.blob_size_limit_error));

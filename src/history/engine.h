@@ -65,6 +65,10 @@ struct EngineOptions {
   // Temporal's history.maxInFlightUpdates / history.maxTotalUpdates (0: no limit).
   int64_t max_in_flight_updates = 10;
   int64_t max_total_updates = 2000;
+  // Temporal's system.enableActivityEagerExecution: a ScheduleActivityTask command with
+  // request_eager_execution is started in the completion's own transaction and its task returned
+  // in the RespondWorkflowTaskCompleted reply. Temporal's default is off; on here.
+  bool enable_activity_eager_execution = true;
   size_t pending_activities_limit = 2000;
   size_t pending_children_limit = 2000;
   size_t pending_signals_limit = 2000;          // external signals initiated, not yet resolved
@@ -474,7 +478,14 @@ class Engine {
 
   // --- activities (activity.cc) ---
   void DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai) REQUIRES(mu_);
-  void StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai, const ActivityPoller& waiter) REQUIRES(mu_);
+  void StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai, const ActivityPoller& waiter,
+                           TimePoint now) REQUIRES(mu_);
+  // Eager activity execution: starts the still-pending activities of `scheduled_ids` (scheduled
+  // by this completion with request_eager_execution, never queued) for the completing worker and
+  // adds their tasks to `resp`; the commit that follows makes them durable before the reply.
+  void StartEagerActivitiesLocked(Txn& txn, Execution& ex, const std::vector<int64_t>& scheduled_ids,
+                                  const std::string& identity, TimePoint now,
+                                  wsv1::RespondWorkflowTaskCompletedResponse* resp) REQUIRES(mu_);
   // The activity attempt `t` still is (scheduled, unstarted) and its execution, or nulls.
   std::pair<Execution*, state::ActivityInfo*> LiveActivityTaskLocked(const matching::PendingTask& t) REQUIRES(mu_);
   void ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& ai) REQUIRES(mu_);

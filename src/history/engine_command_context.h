@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "history/commands/command_handler.h"
 #include "history/engine.h"
@@ -25,7 +26,7 @@ class EngineCommandContext final : public commands::CommandContext {
 
   int64_t completed_event_id() const override { return completed_event_id_; }
   void set_completed_event_id(int64_t id) { completed_event_id_ = id; }
-  void DispatchActivity(state::ActivityInfo& ai) override;
+  void DispatchActivity(state::ActivityInfo& ai, bool eager_requested) override;
   void ArmUserTimer(const state::TimerInfo& timer) override;
   std::string PlanCronRun(const commands::cv1::Payloads* result, const commands::fv1::Failure* failure) override;
   ev1::RetryState PlanRetry(const commands::fv1::Failure& failure, std::string* new_run_id) override;
@@ -40,6 +41,8 @@ class EngineCommandContext final : public commands::CommandContext {
 
   // The next run a closing command planned (continue-as-new, retry or cron), if any.
   std::optional<Engine::StartFields>& next_run() { return next_run_; }
+  // Activities scheduled for eager execution (not queued), by scheduled event id, in order.
+  const std::vector<int64_t>& eager_activities() const { return eager_activities_; }
 
  private:
   Engine& engine_;
@@ -50,6 +53,7 @@ class EngineCommandContext final : public commands::CommandContext {
   const visibility::TypeMap custom_search_attributes_;
   int64_t completed_event_id_ = 0;
   std::optional<Engine::StartFields> next_run_;
+  std::vector<int64_t> eager_activities_;
 };
 
 }  // namespace temporalite::history

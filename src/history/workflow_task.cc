@@ -370,6 +370,10 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
     if (FlushBufferedEvents(ex) > 0) need_wft = true;
     if (need_wft) ScheduleWorkflowTaskLocked(txn, ex);
   }
+  // Eager activity execution: the tasks ride this reply, which is sent after the commit.
+  if (!ctx.eager_activities().empty()) {
+    StartEagerActivitiesLocked(txn, ex, ctx.eager_activities(), req.identity(), ctx.now(), resp);
+  }
   // Closed runs settled their queries in OnRunClosedLocked; answers in this completion count too.
   if (!ex.query_ids.empty() || req.query_results_size() > 0) {
     SettleQueriesLocked(ex, &req.query_results(), ex.open() && ex.wft_pending());

@@ -149,7 +149,7 @@ class ScheduleActivityTaskHandler final : public CommandHandler {
     *ai.mutable_current_attempt_scheduled_time() = ToProto(now);
     ai.set_attempt(1);
     ex.activity_ids[in.activity_id()] = sid;
-    ctx.DispatchActivity(ai);
+    ctx.DispatchActivity(ai, in.request_eager_execution());
   }
 };
 
