@@ -291,9 +291,9 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
   resp->set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
   // Eager workflow start: the first workflow task is started in this start's own transaction
   // (durable before the reply) and returned in the reply for the caller's in-process worker.
-  // Not when there is no task yet (start delay, cron backoff). The queue entry dispatch left is
-  // skipped as stale when polled (LiveWorkflowTaskLocked).
+  // Not when there is no task yet (start delay, cron backoff). The queue entry dispatch left goes.
   if (req.request_eager_execution() && ex->wft_pending() && ex->st.wft().started_event_id() == 0) {
+    workflow_queues_.Withdraw(eager_key, ex->st.run_id(), ex->st.wft().scheduled_event_id());
     auto eager = std::make_shared<matching::PollWaiter<wsv1::PollWorkflowTaskQueueResponse>>(
         resp->mutable_eager_workflow_task());
     eager->identity = req.identity();

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -228,6 +229,19 @@ class TaskQueues {
     TaskQueue<Resp>& q = queues_[key];
     for (auto& p : q.pollers) aside.push_back(std::move(p));
     q.pollers.swap(aside);
+  }
+
+  // Eager workflow start: the starter took the task `Offer` just backlogged on `key` (its pollers
+  // set aside), so the entry goes now rather than lingering until a poll drops it as stale.
+  void Withdraw(const QueueKey& key, const std::string& run_id, int64_t scheduled_event_id) {
+    TaskQueue<Resp>* q = Find(key);
+    if (!q) return;
+    for (auto it = q->backlog.rbegin(); it != q->backlog.rend(); ++it) {
+      if (it->run_id == run_id && it->scheduled_event_id == scheduled_event_id && it->query_id.empty()) {
+        q->backlog.erase(std::next(it).base());
+        return;
+      }
+    }
   }
 
   TaskQueue<Resp>* Find(const QueueKey& key) {
