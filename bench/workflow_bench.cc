@@ -10,6 +10,9 @@
 //   with an empty result -> WFT #2: CompleteWorkflowExecution.
 // Start-to-close latency runs from the StartWorkflowExecution call to the OK return of the
 // RespondWorkflowTaskCompleted that carries CompleteWorkflowExecution.
+// --eager-activities 1 sets request_eager_execution on the ScheduleActivityTask (as the SDKs do
+// by default) and runs the activity tasks the completion reply carries; --eager-start 1 asks for
+// eager workflow start and handles the first workflow task from the start reply.
 
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
@@ -64,6 +67,8 @@ struct Options {
   int64_t channels = 4;
   int64_t starters = 0;  // 0: min(concurrency, 8).
   double timeout_s = 300;
+  int64_t eager_activities = 0;  // 1: request_eager_execution on ScheduleActivityTask
+  int64_t eager_start = 0;       // 1: request_eager_execution on StartWorkflowExecution
 };
 
 void PrintUsage(const char* argv0) {
@@ -71,7 +76,8 @@ void PrintUsage(const char* argv0) {
                "usage: %s [--address HOST:PORT] [--namespace NS] [--concurrency N]\n"
                "          [--workflows N | --duration SECONDS] [--warmup N] [--task-queue NAME]\n"
                "          [--wft-pollers N] [--activity-pollers N] [--channels N]\n"
-               "          [--starters N] [--timeout SECONDS]\n"
+               "          [--starters N] [--timeout SECONDS] [--eager-activities 0|1]\n"
+               "          [--eager-start 0|1]\n"
                "Scenario: %s. Defaults: address 127.0.0.1:7233, namespace default,\n"
                "concurrency 64, workflows 5000, warmup 0 (extra, excluded from stats),\n"
                "task queue unique per run, 16 workflow + 16 activity pollers, 4 channels,\n"
@@ -137,6 +143,10 @@ bool ParseOptions(int argc, char** argv, Options* opts) {
       ok = ParseInt(*value, 1, &opts->channels);
     } else if (name == "--starters") {
       ok = ParseInt(*value, 1, &opts->starters);
+    } else if (name == "--eager-activities") {
+      ok = ParseInt(*value, 0, &opts->eager_activities) && opts->eager_activities <= 1;
+    } else if (name == "--eager-start") {
+      ok = ParseInt(*value, 0, &opts->eager_start) && opts->eager_start <= 1;
     } else if (name == "--timeout") {
       ok = ParseDouble(*value, &opts->timeout_s);
     } else {
@@ -235,6 +245,7 @@ class Bench {
   void WorkflowPollerLoop(Stub* stub);
   void ActivityPollerLoop(Stub* stub);
   void HandleWorkflowTask(Stub* stub, const wfs::PollWorkflowTaskQueueResponse& task);
+  void CompleteActivityTask(Stub* stub, const wfs::PollActivityTaskQueueResponse& task);
   void OnWorkflowFinished(const std::string& workflow_id, bool completed);
 
   // Long polls register their context so Shutdown() can cancel them. Returns false once stopping.
@@ -337,6 +348,7 @@ void Bench::StarterLoop(Stub* stub) {
     req.mutable_workflow_task_timeout()->set_seconds(10);
     req.set_identity(identity_);
     req.set_request_id(workflow_id + "-start");
+    req.set_request_eager_execution(opts_.eager_start == 1);
     wfs::StartWorkflowExecutionResponse resp;
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline(kRpcDeadline));
@@ -345,6 +357,9 @@ void Bench::StarterLoop(Stub* stub) {
       Error("StartWorkflowExecution " + workflow_id, status);
       OnWorkflowFinished(workflow_id, /*completed=*/false);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } else if (!resp.eager_workflow_task().task_token().empty()) {
+      workflow_tasks_.fetch_add(1, std::memory_order_relaxed);
+      HandleWorkflowTask(stub, resp.eager_workflow_task());
     }
   }
 }
@@ -451,6 +466,7 @@ void Bench::HandleWorkflowTask(Stub* stub, const wfs::PollWorkflowTaskQueueRespo
     attrs->mutable_activity_type()->set_name(kActivityType);
     SetTaskQueue(attrs->mutable_task_queue());
     attrs->mutable_start_to_close_timeout()->set_seconds(10);
+    attrs->set_request_eager_execution(opts_.eager_activities == 1);
   }
   wfs::RespondWorkflowTaskCompletedResponse resp;
   grpc::ClientContext ctx;
@@ -461,6 +477,24 @@ void Bench::HandleWorkflowTask(Stub* stub, const wfs::PollWorkflowTaskQueueRespo
     return;
   }
   if (closes) OnWorkflowFinished(workflow_id, /*completed=*/true);
+  for (const auto& activity : resp.activity_tasks()) {  // eager activities
+    activity_tasks_.fetch_add(1, std::memory_order_relaxed);
+    CompleteActivityTask(stub, activity);
+  }
+}
+
+void Bench::CompleteActivityTask(Stub* stub, const wfs::PollActivityTaskQueueResponse& task) {
+  wfs::RespondActivityTaskCompletedRequest done;
+  done.set_task_token(task.task_token());
+  done.set_identity(identity_);
+  done.set_namespace_(opts_.ns);
+  wfs::RespondActivityTaskCompletedResponse done_resp;
+  grpc::ClientContext done_ctx;
+  done_ctx.set_deadline(Deadline(kRpcDeadline));
+  grpc::Status status = stub->RespondActivityTaskCompleted(&done_ctx, done, &done_resp);
+  if (!status.ok()) {
+    Error("RespondActivityTaskCompleted " + task.workflow_execution().workflow_id(), status);
+  }
 }
 
 void Bench::ActivityPollerLoop(Stub* stub) {
@@ -487,18 +521,7 @@ void Bench::ActivityPollerLoop(Stub* stub) {
       continue;
     }
     activity_tasks_.fetch_add(1, std::memory_order_relaxed);
-    wfs::RespondActivityTaskCompletedRequest done;
-    done.set_task_token(resp.task_token());
-    done.set_identity(identity_);
-    done.set_namespace_(opts_.ns);
-    wfs::RespondActivityTaskCompletedResponse done_resp;
-    grpc::ClientContext done_ctx;
-    done_ctx.set_deadline(Deadline(kRpcDeadline));
-    status = stub->RespondActivityTaskCompleted(&done_ctx, done, &done_resp);
-    if (!status.ok()) {
-      Error("RespondActivityTaskCompleted " + resp.workflow_execution().workflow_id(),
-                     status);
-    }
+    CompleteActivityTask(stub, resp);
   }
 }
 
@@ -572,6 +595,8 @@ int Bench::Run() {
               static_cast<long long>(opts_.wft_pollers),
               static_cast<long long>(opts_.activity_pollers),
               static_cast<long long>(opts_.starters), static_cast<long long>(opts_.channels));
+  std::printf("eager: activities=%lld start=%lld\n", static_cast<long long>(opts_.eager_activities),
+              static_cast<long long>(opts_.eager_start));
   std::printf("concurrency: %lld  workflows: %lld  warmup: %lld  elapsed_s: %.2f\n",
               static_cast<long long>(opts_.concurrency), static_cast<long long>(measured_done),
               static_cast<long long>(std::min(opts_.warmup, next_index_)), elapsed_s);
