@@ -200,6 +200,6 @@ test('errors: unparseable phrase, unknown zone, no spec, duplicate id, bad overl
 
   const query = await cli(['schedule', 'list', '--query', 'StartTime > "2024-01-01"']);
   assert.equal(query.code, 1);
-  assert.match(query.stderr, /unsupported schedule list query.*INVALID_ARGUMENT/);
+  assert.match(query.stderr, /invalid query filter for schedules: cannot filter on "StartTime".*INVALID_ARGUMENT/);
   await ok(['schedule', 'delete', '-s', id]);
 });
