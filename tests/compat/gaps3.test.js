@@ -30,7 +30,8 @@ const suite = setupSuite({
 });
 const { withWorker } = suite;
 
-/** The first WorkflowTaskFailed event's {cause, message} of `workflowId`, waited for. */
+/** The first WorkflowTaskFailed event's {cause, message} of `workflowId`, waited for (the message
+ * starts with the cause's name, as Temporal's server writes it). */
 async function firstTaskFailure(workflowId) {
   return pollUntil(async () => {
     const history = await suite.client.workflow.getHandle(workflowId).fetchHistory();
@@ -50,11 +51,11 @@ test('a bad priority on ScheduleActivityTask or StartChildWorkflowExecution fail
     await suite.client.workflow.start('badChildPriorityWorkflow', { taskQueue, workflowId: childWf, args: [`${childWf}-c`] });
     assert.deepEqual(await firstTaskFailure(activityWf), {
       cause: 'WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES',
-      message: 'Invalid Priorities: fairness key length exceeds limit. ActivityId=1 ActivityType=echo',
+      message: 'BadScheduleActivityAttributes: Invalid Priorities: fairness key length exceeds limit. ActivityId=1 ActivityType=echo',
     });
     assert.deepEqual(await firstTaskFailure(childWf), {
       cause: 'WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES',
-      message: 'must be greater than zero',
+      message: 'BadStartChildExecutionAttributes: must be greater than zero',
     });
     // Nothing was scheduled or initiated, and the workflows stay open (a workflow task failure).
     for (const id of [activityWf, childWf]) {
