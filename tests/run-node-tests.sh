@@ -24,14 +24,14 @@ if [[ $# -gt 0 ]]; then
 else
   files=(tests/compat/core.test.js tests/compat/messaging.test.js tests/compat/children.test.js
     tests/compat/chains.test.js tests/compat/batch.test.js tests/compat/visibility.test.js tests/compat/external.test.js
-    tests/compat/reset.test.js tests/compat/schedules.test.js tests/compat/namespace.test.js tests/compat/gaps.test.js tests/compat/eager.test.js tests/badinput/badinput.test.js tests/crash/crash.test.js
+    tests/compat/reset.test.js tests/compat/schedules.test.js tests/compat/namespace.test.js tests/compat/gaps.test.js tests/compat/gaps3.test.js tests/compat/eager.test.js tests/badinput/badinput.test.js tests/crash/crash.test.js
     tests/crash/messaging-crash.test.js tests/crash/external-crash.test.js tests/crash/group-commit-crash.test.js tests/crash/compat-crash.test.js tests/crash/fatal-write.test.js
     tests/crash/eager-crash.test.js
     tests/cli/cli.test.js tests/cli/completion.test.js tests/cli/schedule.test.js tests/sdk/interop.test.js
     tests/http/http-api.test.js tests/http/ui-static.test.js tests/http/metrics.test.js
     tests/ingest/ingest.test.js tests/ingest/pnpm-cli.test.js tests/ingest/worker.test.js
     tests/ops/backup.test.js tests/ops/s3.test.js tests/ops/doctor.test.js tests/ops/alert-check.test.js
-    tests/ops/alerts.test.js tests/ops/scheduled-backup.test.js tests/ops/config.test.js tests/ops/deploy.test.js
+    tests/ops/alerts.test.js tests/ops/alerts-db.test.js tests/ops/scheduled-backup.test.js tests/ops/config.test.js tests/ops/deploy.test.js
     tests/hardening/hardening.test.js tests/security/security.test.js tests/ui/ui.test.js)
 fi
 

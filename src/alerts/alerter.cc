@@ -1,11 +1,10 @@
 #include "alerts/alerter.h"
 
-#include <fcntl.h>
 #include <temporal/api/workflow/v1/message.pb.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
@@ -21,40 +20,43 @@ int64_t Nanos(TimePoint t) { return t.time_since_epoch().count(); }
 
 std::string Slack(const std::string& text) { return Json{{"text", text}}.dump(); }
 
-Status WriteDurably(const std::string& path, const std::string& data) {
-  if (path.empty()) return Status::Ok();  // ephemeral server: state lives in memory only
-  const std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Unavailable("cannot write " + tmp);
-  bool ok = write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && fsync(fd) == 0;
-  close(fd);
-  if (!ok) return Unavailable("cannot write " + tmp);
-  if (rename(tmp.c_str(), path.c_str()) != 0) return Unavailable("cannot rename " + tmp);
-  int dfd = open(fs::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Alerter::Alerter(persistence::Store& store, const Clock& clock, AlerterOptions options, PostFn post)
     : store_(store), clock_(clock), options_(std::move(options)), post_(std::move(post)) {}
 
 Status Alerter::Load() {
-  std::ifstream in(options_.state_path);
-  if (options_.state_path.empty() || !in) {
-    start_time_ = Nanos(clock_.Now());
-    return Save();
+  Result<std::optional<std::string>> stored = store_.GetServerState(kStateKey);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) return Parse(**stored, "the database's alert record");
+  // Migration from the side file of earlier versions: into the database, then the file aside.
+  if (!options_.legacy_state_path.empty() && fs::exists(options_.legacy_state_path)) {
+    std::ifstream in(options_.legacy_state_path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    TL_RETURN_IF_ERROR(Parse(text, "alert state file " + options_.legacy_state_path));
+    TL_RETURN_IF_ERROR(Save());
+    std::error_code ec;
+    fs::rename(options_.legacy_state_path, options_.legacy_state_path + ".migrated", ec);
+    if (ec) TL_LOG_WARN("alerts: migrated %s into the database but cannot rename it: %s",
+                        options_.legacy_state_path.c_str(), ec.message().c_str());
+    TL_LOG_INFO("alerts: state migrated from %s into the database", options_.legacy_state_path.c_str());
+    return Status::Ok();
   }
-  Json j = Json::parse(in, nullptr, false);
-  if (j.is_discarded()) return FailedPrecondition("alert state file " + options_.state_path + " is damaged; delete it to start afresh");
-  start_time_ = j.value("startTime", int64_t{0});
-  for (auto& [ns, c] : j["cursors"].items()) cursors_[ns] = Cursor{c.at("closeTime").get<int64_t>(), c.at("runId").get<std::string>()};
-  for (auto& [k, s] : j["streaks"].items()) streaks_[k] = Streak{s.at("failures").get<int>(), s.at("alerted").get<bool>()};
-  for (auto& m : j["outbox"]) outbox_.push_back(m.get<std::string>());
+  start_time_ = Nanos(clock_.Now());
+  return Save();
+}
+
+Status Alerter::Parse(const std::string& text, const std::string& where) {
+  Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return FailedPrecondition(where + " is damaged");
+  try {
+    start_time_ = j.value("startTime", int64_t{0});
+    for (auto& [ns, c] : j["cursors"].items()) cursors_[ns] = Cursor{c.at("closeTime").get<int64_t>(), c.at("runId").get<std::string>()};
+    for (auto& [k, st] : j["streaks"].items()) streaks_[k] = Streak{st.at("failures").get<int>(), st.at("alerted").get<bool>()};
+    for (auto& m : j["outbox"]) outbox_.push_back(m.get<std::string>());
+  } catch (const Json::exception& e) {
+    return FailedPrecondition(where + " is damaged: " + e.what());
+  }
   return Status::Ok();
 }
 
@@ -64,12 +66,14 @@ Status Alerter::Save() {
   j["cursors"] = Json::object();
   for (const auto& [ns, c] : cursors_) j["cursors"][ns] = {{"closeTime", c.close_time}, {"runId", c.run_id}};
   j["streaks"] = Json::object();
-  for (const auto& [k, s] : streaks_) {
-    if (s.failures > 0 || s.alerted) j["streaks"][k] = {{"failures", s.failures}, {"alerted", s.alerted}};
+  for (const auto& [k, st] : streaks_) {
+    if (st.failures > 0 || st.alerted) j["streaks"][k] = {{"failures", st.failures}, {"alerted", st.alerted}};
   }
   j["outbox"] = Json::array();
   for (const auto& m : outbox_) j["outbox"].push_back(m);
-  return WriteDurably(options_.state_path, j.dump());
+  persistence::WriteBatch batch;
+  batch.put_server_state.emplace_back(kStateKey, j.dump());
+  return store_.CommitSync(std::move(batch));
 }
 
 void Alerter::Observe(const std::string& key, const std::string& label, bool failed, const std::string& run_desc) {

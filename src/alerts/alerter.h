@@ -5,11 +5,13 @@
 // Durability without touching the engine's transactions: closes are read back from visibility
 // (written in the same transaction as each close) in close order after a cursor, so nothing
 // closed is missed across a crash. The cursor, the streaks and the outbox of undelivered messages
-// are saved together in one file in the data directory (write, fsync, rename, fsync dir) before
-// anything is sent; a message leaves the outbox only after the webhook accepted it, and is retried
+// are saved together as one row of the database's server_state table (a durable commit) before
+// anything is sent, so they are in backups and come back with a restore; a message leaves the outbox only after the webhook accepted it, and is retried
 // with exponential backoff (1 s .. 60 s) until then, in order. Replaying closes from an older
 // cursor after a crash recomputes the same streaks, so no alert is lost and none is queued twice.
 // (A crash between the webhook's 2xx and the save can resend that one message: at least once.)
+// Earlier versions kept this record in a side file (alerts-state.json next to the database): Load
+// moves it into the database once and renames the file to alerts-state.json.migrated.
 #pragma once
 
 #include <condition_variable>
@@ -28,7 +30,8 @@ namespace temporalite::alerts {
 
 struct AlerterOptions {
   int alert_after = 2;     // consecutive failures that make an alert
-  std::string state_path;  // the state file (cursor, streaks, outbox)
+  // The side file of earlier versions, migrated into the database by Load if present ("": none).
+  std::string legacy_state_path;
   std::chrono::milliseconds poll_interval{1000};
 };
 
@@ -38,7 +41,10 @@ class Alerter {
   using PostFn = std::function<Status(const std::string& json)>;
   Alerter(persistence::Store& store, const Clock& clock, AlerterOptions options, PostFn post);
 
-  // Loads the state file (a missing file starts from "now": history is not alerted on).
+  // The server_state key of the alerter's record.
+  static constexpr const char* kStateKey = "alerts";
+  // Loads the record from the database (migrating a legacy side file first); none starts from
+  // "now": history is not alerted on.
   Status Load();
   // Processes closes and delivers the outbox until Stop(). Runs on a thread made by main.
   void Run();
@@ -58,6 +64,7 @@ class Alerter {
   Status ProcessNewCloses();
   void Observe(const std::string& key, const std::string& label, bool failed, const std::string& run_desc);
   Status Save();
+  Status Parse(const std::string& text, const std::string& where);
   void Deliver();
 
   persistence::Store& store_;

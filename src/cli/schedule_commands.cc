@@ -533,8 +533,9 @@ void RegisterScheduleCommands(CLI::App* app, int* exit_code) {
     CLI::App* cmd = AddCommand(sched, "list", "Display hosted Schedules",
                                "List the Schedules of the namespace:\n\n"
                                "  temporalite schedule list\n\n"
-                               "--query supports ScheduleId = '<id>', ScheduleId STARTS_WITH '<prefix>',\n"
-                               "WorkflowType = '<type>' and TemporalSchedulePaused = true|false, joined with AND.\n",
+                               "--query takes Temporal's list filter language over the schedules' own search\n"
+                               "attributes: custom attributes, TemporalSchedulePaused and ScheduleId, e.g.\n"
+                               "  --query \"ScheduleId STARTS_WITH 'nightly-' AND TemporalSchedulePaused = false\"\n",
                                exit_code, [f](Context& ctx) { RunList(ctx, *f); });
     cmd->add_flag("-l,--long", f->long_, "Show detailed information");
     cmd->add_flag("--really-long", f->really_long, "Show extensive information in non-table form");

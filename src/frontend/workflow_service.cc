@@ -147,11 +147,48 @@ TL_UNARY(DescribeSchedule, scheduler_.DescribeSchedule(*req, resp, [resp, done =
 TL_UNARY(UpdateSchedule, scheduler_.UpdateSchedule(*req, resp, std::move(done)))
 TL_UNARY(PatchSchedule, scheduler_.PatchSchedule(*req, resp, std::move(done)))
 TL_UNARY(DeleteSchedule, scheduler_.DeleteSchedule(*req, resp, std::move(done)))
-TL_UNARY(ListSchedules, scheduler_.ListSchedules(*req, resp, [resp, done = std::move(done), types = engine_.SearchAttributeTypes(req->namespace_())](const Status& s) {
-  if (s.ok()) TypeScheduleAttributes(types, resp);
-  done(s);
-}))
+// The namespace's custom attributes also type the query and the schedules' own attributes.
+Reactor* WorkflowServiceImpl::ListSchedules(Ctx* ctx, const wsv1::ListSchedulesRequest* req,
+                                            wsv1::ListSchedulesResponse* resp) {
+  return Unary(ctx, [&](history::Done done) {
+    visibility::TypeMap types = engine_.SearchAttributeTypes(req->namespace_());
+    scheduler_.ListSchedules(*req, types, resp, [resp, done = std::move(done), types](const Status& s) {
+      if (s.ok()) TypeScheduleAttributes(types, resp);
+      done(s);
+    });
+  });
+}
 TL_UNARY(ListScheduleMatchingTimes, scheduler_.ListScheduleMatchingTimes(*req, resp, std::move(done)))
+
+// Worker versioning (v0.1 build-id sets, v0.2 rules) and deployments are not implemented. Temporal's
+// server answers these RPCs, when the feature is disabled on a namespace, with the texts below
+// (PERMISSION_DENIED there); here they are UNIMPLEMENTED, with the same text.
+#define TL_VERSIONING_UNIMPLEMENTED(Method, text) \
+  TL_UNARY(Method, done(Status(Code::kUnimplemented, text)))
+TL_VERSIONING_UNIMPLEMENTED(UpdateWorkerBuildIdCompatibility, "Worker versioning v0.1 (Version Set-based, deprecated) is disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(GetWorkerBuildIdCompatibility, "Worker versioning v0.1 (Version Set-based, deprecated) is disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(GetWorkerTaskReachability, "Worker versioning v0.1 (Version Set-based, deprecated) is disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(UpdateWorkerVersioningRules, "Worker versioning v0.2 (Rules-based, deprecated) is disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(GetWorkerVersioningRules, "Worker versioning v0.2 (Rules-based, deprecated) is disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(DescribeDeployment, "Deployments (deprecated) are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(ListDeployments, "Deployments (deprecated) are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(GetDeploymentReachability, "Deployments (deprecated) are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(GetCurrentDeployment, "Deployments (deprecated) are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(SetCurrentDeployment, "Deployments (deprecated) are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(DescribeWorkerDeploymentVersion, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(SetWorkerDeploymentCurrentVersion, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(DescribeWorkerDeployment, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(DeleteWorkerDeployment, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(DeleteWorkerDeploymentVersion, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(SetWorkerDeploymentRampingVersion, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(ListWorkerDeployments, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(CreateWorkerDeployment, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(CreateWorkerDeploymentVersion, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(UpdateWorkerDeploymentVersionComputeConfig, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(ValidateWorkerDeploymentVersionComputeConfig, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(UpdateWorkerDeploymentVersionMetadata, "Worker Deployment Versions are disabled on this namespace.")
+TL_VERSIONING_UNIMPLEMENTED(SetWorkerDeploymentManager, "Worker Deployment Versions are disabled on this namespace.")
+#undef TL_VERSIONING_UNIMPLEMENTED
 
 TL_UNARY(ListWorkflowExecutions, engine_.ListWorkflowExecutions(*req, resp, std::move(done)))
 TL_UNARY(ScanWorkflowExecutions, engine_.ScanWorkflowExecutions(*req, resp, std::move(done)))

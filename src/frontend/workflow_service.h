@@ -117,6 +117,33 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
   Reactor* ListSchedules(Ctx*, const wsv1::ListSchedulesRequest*, wsv1::ListSchedulesResponse*) override;
   Reactor* ListScheduleMatchingTimes(Ctx*, const wsv1::ListScheduleMatchingTimesRequest*,
                                      wsv1::ListScheduleMatchingTimesResponse*) override;
+  // Worker versioning and deployments are not implemented: UNIMPLEMENTED with the text Temporal's
+  // server answers when the feature is disabled on a namespace (versioning_unimplemented below).
+#define TL_VERSIONING_DECL(M) Reactor* M(Ctx*, const wsv1::M##Request*, wsv1::M##Response*) override;
+  TL_VERSIONING_DECL(UpdateWorkerBuildIdCompatibility)
+  TL_VERSIONING_DECL(GetWorkerBuildIdCompatibility)
+  TL_VERSIONING_DECL(GetWorkerTaskReachability)
+  TL_VERSIONING_DECL(UpdateWorkerVersioningRules)
+  TL_VERSIONING_DECL(GetWorkerVersioningRules)
+  TL_VERSIONING_DECL(DescribeDeployment)
+  TL_VERSIONING_DECL(ListDeployments)
+  TL_VERSIONING_DECL(GetDeploymentReachability)
+  TL_VERSIONING_DECL(GetCurrentDeployment)
+  TL_VERSIONING_DECL(SetCurrentDeployment)
+  TL_VERSIONING_DECL(DescribeWorkerDeploymentVersion)
+  TL_VERSIONING_DECL(SetWorkerDeploymentCurrentVersion)
+  TL_VERSIONING_DECL(DescribeWorkerDeployment)
+  TL_VERSIONING_DECL(DeleteWorkerDeployment)
+  TL_VERSIONING_DECL(DeleteWorkerDeploymentVersion)
+  TL_VERSIONING_DECL(SetWorkerDeploymentRampingVersion)
+  TL_VERSIONING_DECL(ListWorkerDeployments)
+  TL_VERSIONING_DECL(CreateWorkerDeployment)
+  TL_VERSIONING_DECL(CreateWorkerDeploymentVersion)
+  TL_VERSIONING_DECL(UpdateWorkerDeploymentVersionComputeConfig)
+  TL_VERSIONING_DECL(ValidateWorkerDeploymentVersionComputeConfig)
+  TL_VERSIONING_DECL(UpdateWorkerDeploymentVersionMetadata)
+  TL_VERSIONING_DECL(SetWorkerDeploymentManager)
+#undef TL_VERSIONING_DECL
 
  private:
   // Long polls reply empty at min(60 s, deadline - 1 s) so a task never goes to a dead poll.

@@ -21,6 +21,7 @@ const std::vector<Key>& Keys() {
       {"limit.historySize.error", &EngineOptions::history_size_limit_error},
       {"history.maxInFlightUpdates", &EngineOptions::max_in_flight_updates},
       {"history.maxTotalUpdates", &EngineOptions::max_total_updates},
+      {"history.maxInFlightUpdatePayloads", &EngineOptions::max_in_flight_update_payloads},
   };
   return keys;
 }

@@ -69,6 +69,8 @@ struct EngineOptions {
   // request_eager_execution is started in the completion's own transaction and its task returned
   // in the RespondWorkflowTaskCompleted reply. Temporal's default is off; on here.
   bool enable_activity_eager_execution = true;
+  // Temporal's history.maxInFlightUpdatePayloads: bytes of in-flight update requests (0: no limit).
+  int64_t max_in_flight_update_payloads = 20LL * 1024 * 1024;
   size_t pending_activities_limit = 2000;
   size_t pending_children_limit = 2000;
   size_t pending_signals_limit = 2000;          // external signals initiated, not yet resolved
@@ -411,7 +413,8 @@ class Engine {
                             std::shared_ptr<matching::Waiter> waiter, UpdateFill fill, Status* error) REQUIRES(mu_);
   Status ValidateUpdateLocked(const wsv1::UpdateWorkflowExecutionRequest& req) const REQUIRES(mu_);
   // Temporal's in-flight and total update limits for admitting one more update (update_limits.cc).
-  Status CheckUpdateLimitsLocked(const Execution& ex) const REQUIRES(mu_);
+  Status CheckUpdateLimitsLocked(const Execution& ex, const temporal::api::update::v1::Request& incoming) const
+      REQUIRES(mu_);
   void AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp) REQUIRES(mu_);
   void ApplyProtocolMessageLocked(Txn& txn, Execution& ex, const temporal::api::protocol::v1::Message& m,
                                   int64_t completed_event_id) REQUIRES(mu_);

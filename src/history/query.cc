@@ -76,13 +76,7 @@ void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, Waiting<wsv1::
 void Engine::FillLegacyQueryTaskLocked(const PendingQuery& q, const Execution& ex, bool sticky,
                                        wsv1::PollWorkflowTaskQueueResponse* resp) {
   const auto& st = ex.st;
-  state::TaskToken tok;
-  tok.set_kind(state::TaskToken::QUERY_TASK);
-  tok.set_namespace_id(st.namespace_id());
-  tok.set_workflow_id(st.workflow_id());
-  tok.set_run_id(st.run_id());
-  tok.set_query_id(q.id);
-  resp->set_task_token(EncodeTaskToken(tok));
+  resp->set_task_token(EncodeQueryTaskToken(st.namespace_id(), sticky ? st.sticky_task_queue() : st.task_queue(), q.id));
   resp->mutable_workflow_execution()->set_workflow_id(st.workflow_id());
   resp->mutable_workflow_execution()->set_run_id(st.run_id());
   resp->mutable_workflow_type()->set_name(st.workflow_type());

@@ -135,7 +135,7 @@ void Engine::RegisterUpdateLocked(Txn& txn, Execution& ex, const wsv1::UpdateWor
       *error = NotFound("workflow execution already completed");
       return;
     }
-    if (Status limit = CheckUpdateLimitsLocked(ex); !limit.ok()) {
+    if (Status limit = CheckUpdateLimitsLocked(ex, req.request()); !limit.ok()) {
       *error = limit;
       return;
     }

@@ -85,6 +85,13 @@ CREATE TABLE schedules(
   data BLOB NOT NULL,
   PRIMARY KEY(namespace_id, schedule_id)) WITHOUT ROWID;
 )sql",
+    // v4: small records of server components beside the engine (the alerter's streaks and
+    // outbox), so they are in backups and restored with the database.
+    R"sql(
+CREATE TABLE server_state(
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL) WITHOUT ROWID;
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations)) - 1;
 
@@ -105,6 +112,7 @@ enum Sql : int {
   kPutSchedule,
   kDeleteSchedule,
   kDeleteNamespace,
+  kPutServerState,
   kNumWriterSql,
   kLoadNamespaces = kNumWriterSql,
   kLoadOpenExecutions,
@@ -113,6 +121,7 @@ enum Sql : int {
   kReadEvents,
   kClosedRunsBefore,
   kLoadSchedules,
+  kGetServerState,
   kNumSql,
 };
 
@@ -154,6 +163,7 @@ constexpr const char* kSql[kNumSql] = {
     "INSERT OR REPLACE INTO schedules(namespace_id, schedule_id, data) VALUES(?1, ?2, ?3)",
     "DELETE FROM schedules WHERE namespace_id = ?1 AND schedule_id = ?2",
     "DELETE FROM namespaces WHERE id = ?1",
+    "INSERT OR REPLACE INTO server_state(key, value) VALUES(?1, ?2)",
     "SELECT id, name, data FROM namespaces ORDER BY name",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE open = 1",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE run_id = ?1",
@@ -163,6 +173,7 @@ constexpr const char* kSql[kNumSql] = {
     "SELECT run_id FROM executions WHERE namespace_id = ?1 AND open = 0 AND close_time < ?2 "
     "ORDER BY close_time LIMIT ?3",
     "SELECT namespace_id, schedule_id, data FROM schedules ORDER BY namespace_id, schedule_id",
+    "SELECT value FROM server_state WHERE key = ?1",
 };
 #undef TL_EXECUTION_COLUMNS
 
@@ -741,6 +752,11 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     b.Text(1, r.namespace_id).Text(2, r.schedule_id);
     TL_RETURN_IF_ERROR(c.Run(kDeleteSchedule, b, "deleting schedule " + r.schedule_id));
   }
+  for (const auto& [key, value] : batch.put_server_state) {
+    Binder b(c.stmt(kPutServerState));
+    b.Text(1, key).Blob(2, value);
+    TL_RETURN_IF_ERROR(c.Run(kPutServerState, b, "writing server state " + key));
+  }
   for (const std::string& id : batch.delete_namespaces) {
     Binder b(c.stmt(kDeleteNamespace));
     b.Text(1, id);
@@ -974,6 +990,19 @@ Result<std::vector<ScheduleRow>> SqliteStore::LoadSchedules() {
   }
   if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "loading schedules");
   return out;
+}
+
+Result<std::optional<std::string>> SqliteStore::GetServerState(const std::string& key) {
+  Result<ReaderLease> lease = AcquireReader();
+  if (!lease.ok()) return lease.status();
+  sqlite3_stmt* s = lease->conn->stmt(kGetServerState);
+  ResetOnExit reset{s};
+  Binder b(s);
+  if (b.Text(1, key).rc() != SQLITE_OK) return SqlError(lease->conn->db(), "binding server state query");
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) return std::optional<std::string>(ColumnBytes(s, 0));
+  if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "reading server state");
+  return std::optional<std::string>();
 }
 
 void SqliteStore::Close() {

@@ -44,6 +44,7 @@ class SqliteStore final : public Store {
                                                    int64_t limit) override;
 
   Result<std::vector<ScheduleRow>> LoadSchedules() override;
+  Result<std::optional<std::string>> GetServerState(const std::string& key) override;
   // Must not be called from a `done` callback (it joins the writer thread).
   void Close() override;
   Status fatal_error() override;

@@ -32,6 +32,7 @@ void WriteBatch::Append(WriteBatch&& other) {
   MoveAppend(delete_runs, other.delete_runs);
   MoveAppend(upsert_schedules, other.upsert_schedules);
   MoveAppend(delete_schedules, other.delete_schedules);
+  MoveAppend(put_server_state, other.put_server_state);
   MoveAppend(delete_namespaces, other.delete_namespaces);
 }
 

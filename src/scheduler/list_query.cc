@@ -1,111 +1,86 @@
 #include "scheduler/list_query.h"
 
-#include <cctype>
+#include <sqlite3.h>
+
+#include <memory>
+#include <variant>
 
 namespace temporalite::scheduler {
 
-namespace {
-
-constexpr const char* kSupported =
-    "supported: ScheduleId = '<id>', ScheduleId STARTS_WITH '<prefix>', WorkflowType = '<type>', "
-    "TemporalSchedulePaused = true|false, joined with AND";
-
-Status Unsupported(std::string_view q, const std::string& why) {
-  return InvalidArgument("unsupported schedule list query \"" + std::string(q) + "\": " + why + " (" + kSupported + ")");
+Result<ScheduleFilter> ScheduleFilter::Compile(std::string_view query, const visibility::TypeMap& custom) {
+  ScheduleFilter f;
+  auto compiled = visibility::CompileQuery(query, custom);
+  if (!compiled.ok()) return compiled.status();
+  for (const auto& [alias, name] : compiled->fields) {
+    if (alias == "ScheduleId" || alias == "TemporalScheduleId" || name == "TemporalSchedulePaused") continue;
+    if (visibility::IsReserved(name)) {
+      return InvalidArgument("invalid query filter for schedules: cannot filter on \"" + alias + "\"");
+    }
+  }
+  if (!compiled->order_by.empty() || compiled->group_by_status) {
+    return InvalidArgument("invalid query filter for schedules: 'ORDER BY' and 'GROUP BY' are not supported");
+  }
+  f.compiled_ = std::move(compiled).value();
+  return f;
 }
 
-// Tokens: identifiers/keywords, '=', quoted strings (quotes kept as the first char).
-Result<std::vector<std::string>> Tokenize(std::string_view q) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < q.size()) {
-    char c = q[i];
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      ++i;
-    } else if (c == '=') {
-      out.emplace_back("=");
-      ++i;
-    } else if (c == '\'' || c == '"') {
-      size_t end = q.find(c, i + 1);
-      if (end == std::string_view::npos) return Unsupported(q, "unterminated string");
-      out.push_back(std::string(1, '\'') + std::string(q.substr(i + 1, end - i - 1)));
-      i = end + 1;
-    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
-      size_t j = i;
-      while (j < q.size() && (std::isalnum(static_cast<unsigned char>(q[j])) || q[j] == '_')) ++j;
-      out.emplace_back(q.substr(i, j - i));
-      i = j;
+Result<std::set<std::string>> ScheduleFilter::Match(const std::vector<Row>& rows) const {
+  std::set<std::string> out;
+  if (empty()) {
+    for (const Row& r : rows) out.insert(r.schedule_id);
+    return out;
+  }
+  sqlite3* raw = nullptr;
+  if (sqlite3_open_v2(":memory:", &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, nullptr) != SQLITE_OK) {
+    sqlite3_close(raw);
+    return Internal("schedule list: cannot open an in-memory database");
+  }
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
+  auto fail = [&](const char* what) { return Internal(std::string("schedule list: ") + what + ": " + sqlite3_errmsg(db.get())); };
+  if (sqlite3_exec(db.get(), "CREATE TABLE visibility(workflow_id TEXT, search_attributes TEXT)", nullptr, nullptr,
+                   nullptr) != SQLITE_OK) {
+    return fail("creating the table");
+  }
+  {
+    sqlite3_stmt* ins = nullptr;
+    if (sqlite3_prepare_v2(db.get(), "INSERT INTO visibility VALUES(?1, ?2)", -1, &ins, nullptr) != SQLITE_OK) {
+      return fail("preparing the insert");
+    }
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(ins, sqlite3_finalize);
+    for (const Row& r : rows) {
+      sqlite3_bind_text(ins, 1, r.schedule_id.data(), static_cast<int>(r.schedule_id.size()), SQLITE_STATIC);
+      if (r.search_attributes_json.empty()) {
+        sqlite3_bind_null(ins, 2);
+      } else {
+        sqlite3_bind_text(ins, 2, r.search_attributes_json.data(), static_cast<int>(r.search_attributes_json.size()),
+                          SQLITE_STATIC);
+      }
+      if (sqlite3_step(ins) != SQLITE_DONE) return fail("inserting a schedule");
+      sqlite3_reset(ins);
+    }
+  }
+  const std::string sql = "SELECT workflow_id FROM visibility WHERE " + compiled_.where;
+  sqlite3_stmt* sel = nullptr;
+  if (sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &sel, nullptr) != SQLITE_OK) return fail("preparing the query");
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(sel, sqlite3_finalize);
+  int i = 1;
+  for (const auto& arg : compiled_.args) {
+    if (const auto* n = std::get_if<int64_t>(&arg)) {
+      sqlite3_bind_int64(sel, i, *n);
+    } else if (const auto* d = std::get_if<double>(&arg)) {
+      sqlite3_bind_double(sel, i, *d);
     } else {
-      return Unsupported(q, std::string("unexpected '") + c + "'");
+      const auto& s = std::get<std::string>(arg);
+      sqlite3_bind_text(sel, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
     }
+    ++i;
   }
-  return out;
-}
-
-std::string Upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-}  // namespace
-
-bool ScheduleListQuery::Matches(const std::string& schedule_id, const std::string& workflow_type, bool paused) const {
-  for (const auto& c : clauses_) {
-    switch (c.kind) {
-      case Clause::kIdEq:
-        if (schedule_id != c.value) return false;
-        break;
-      case Clause::kIdPrefix:
-        if (schedule_id.compare(0, c.value.size(), c.value) != 0) return false;
-        break;
-      case Clause::kTypeEq:
-        if (workflow_type != c.value) return false;
-        break;
-      case Clause::kPaused:
-        if (paused != c.flag) return false;
-        break;
-    }
+  int rc;
+  while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+    out.insert(std::string(reinterpret_cast<const char*>(sqlite3_column_text(sel, 0)),
+                           static_cast<size_t>(sqlite3_column_bytes(sel, 0))));
   }
-  return true;
-}
-
-Result<ScheduleListQuery> ParseScheduleListQuery(std::string_view q) {
-  ScheduleListQuery out;
-  auto toks = Tokenize(q);
-  if (!toks.ok()) return toks.status();
-  const auto& t = *toks;
-  size_t i = 0;
-  while (i < t.size()) {
-    if (i + 2 >= t.size()) return Unsupported(q, "incomplete condition");
-    const std::string& field = t[i];
-    std::string op = Upper(t[i + 1]);
-    const std::string& val = t[i + 2];
-    ScheduleListQuery::Clause c{};
-    bool quoted = !val.empty() && val[0] == '\'';
-    if (field == "ScheduleId" && op == "=" && quoted) {
-      c.kind = ScheduleListQuery::Clause::kIdEq;
-      c.value = val.substr(1);
-    } else if (field == "ScheduleId" && op == "STARTS_WITH" && quoted) {
-      c.kind = ScheduleListQuery::Clause::kIdPrefix;
-      c.value = val.substr(1);
-    } else if (field == "WorkflowType" && op == "=" && quoted) {
-      c.kind = ScheduleListQuery::Clause::kTypeEq;
-      c.value = val.substr(1);
-    } else if (field == "TemporalSchedulePaused" && op == "=" && !quoted &&
-               (Upper(val) == "TRUE" || Upper(val) == "FALSE")) {
-      c.kind = ScheduleListQuery::Clause::kPaused;
-      c.flag = Upper(val) == "TRUE";
-    } else {
-      return Unsupported(q, "cannot evaluate \"" + field + " " + t[i + 1] + " ...\"");
-    }
-    out.clauses_.push_back(std::move(c));
-    i += 3;
-    if (i < t.size()) {
-      if (Upper(t[i]) != "AND") return Unsupported(q, "only AND may join conditions");
-      ++i;
-      if (i == t.size()) return Unsupported(q, "dangling AND");
-    }
-  }
+  if (rc != SQLITE_DONE) return fail("running the query");
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include "scheduler/scheduler.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/log.h"
 #include "scheduler/list_query.h"
@@ -293,20 +294,38 @@ void Scheduler::DeleteSchedule(const wsv1::DeleteScheduleRequest& req, wsv1::Del
   store_.Commit(std::move(batch), std::move(done));
 }
 
-void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, wsv1::ListSchedulesResponse* resp, Done done) {
+void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, const visibility::TypeMap& custom,
+                              wsv1::ListSchedulesResponse* resp, Done done) {
   auto ns_id = NamespaceIdFor(req.namespace_());
   if (!ns_id.ok()) return done(ns_id.status());
-  auto query = ParseScheduleListQuery(req.query());
-  if (!query.ok()) return done(query.status());
+  auto filter = ScheduleFilter::Compile(req.query(), custom);
+  if (!filter.ok()) return done(filter.status());
   int32_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : options_.default_page_size;
   std::lock_guard<std::mutex> l(mu_);
   std::string prefix = *ns_id + '\n';
+  // The schedules' own search attributes, with TemporalSchedulePaused as Temporal indexes it.
+  std::set<std::string> matching;
+  if (!filter->empty()) {
+    std::vector<ScheduleFilter::Row> rows;
+    for (auto it = schedules_.lower_bound(prefix); it != schedules_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+         ++it) {
+      const Entry& e = *it->second;
+      ::temporal::api::common::v1::SearchAttributes sa = e.rec.search_attributes();
+      auto& paused = (*sa.mutable_indexed_fields())["TemporalSchedulePaused"];
+      (*paused.mutable_metadata())["encoding"] = "json/plain";
+      paused.set_data(e.rec.schedule().state().paused() ? "true" : "false");
+      rows.push_back({e.rec.schedule_id(), visibility::ToJsonColumn(sa, custom)});
+    }
+    auto m = filter->Match(rows);
+    if (!m.ok()) return done(m.status());
+    matching = std::move(m).value();
+  }
   auto it = req.next_page_token().empty() ? schedules_.lower_bound(prefix)
                                           : schedules_.upper_bound(prefix + req.next_page_token());
   for (; it != schedules_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
     const Entry& e = *it->second;
     const auto& wf = e.rec.schedule().action().start_workflow();
-    if (!query->Matches(e.rec.schedule_id(), wf.workflow_type().name(), e.rec.schedule().state().paused())) continue;
+    if (!filter->empty() && !matching.count(e.rec.schedule_id())) continue;
     if (resp->schedules_size() == page) {
       resp->set_next_page_token(resp->schedules(page - 1).schedule_id());
       break;

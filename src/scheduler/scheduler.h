@@ -45,6 +45,7 @@
 #include "metrics/metrics.h"
 #include "scheduler/workflow_runner.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
+#include "visibility/search_attributes.h"
 
 namespace temporalite::scheduler {
 
@@ -84,7 +85,9 @@ class Scheduler {
   void UpdateSchedule(const wsv1::UpdateScheduleRequest& req, wsv1::UpdateScheduleResponse* resp, Done done);
   void PatchSchedule(const wsv1::PatchScheduleRequest& req, wsv1::PatchScheduleResponse* resp, Done done);
   void DeleteSchedule(const wsv1::DeleteScheduleRequest& req, wsv1::DeleteScheduleResponse* resp, Done done);
-  void ListSchedules(const wsv1::ListSchedulesRequest& req, wsv1::ListSchedulesResponse* resp, Done done);
+  // `custom`: the namespace's custom search attributes (the query and the schedules' own ones).
+  void ListSchedules(const wsv1::ListSchedulesRequest& req, const visibility::TypeMap& custom,
+                     wsv1::ListSchedulesResponse* resp, Done done);
   void ListScheduleMatchingTimes(const wsv1::ListScheduleMatchingTimesRequest& req,
                                  wsv1::ListScheduleMatchingTimesResponse* resp, Done done);
 

@@ -290,7 +290,8 @@ int RunServer(const StartDevFlags& f) {
     }
     alerts::AlerterOptions ao;
     ao.alert_after = f.alert_after;
-    if (db_path != ":memory:") ao.state_path = (std::filesystem::path(db_path).parent_path() / "alerts-state.json").string();
+    // State in the database (server_state); the side file of earlier versions is migrated.
+    if (db_path != ":memory:") ao.legacy_state_path = (std::filesystem::path(db_path).parent_path() / "alerts-state.json").string();
     const std::string url = f.alert_webhook;
     alerter = std::make_unique<alerts::Alerter>(*store, clock, ao, [url](const std::string& json) { return ops::PostJson(url, json); });
     Status as = alerter->Load();

@@ -427,6 +427,7 @@ class Compiler {
     if (!type) return QueryError(kInvalidExpr, "column name '" + alias + "' is not a valid search attribute");
     c.name = name;
     c.type = *type;
+    out_.fields.emplace_back(alias, name);
     auto sys = SystemColumns().find(name);
     if (sys != SystemColumns().end()) {
       c.sql = sys->second;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct CompiledQuery {
   std::vector<SqlArg> args;    // bound to the `?` in `where`, in order
   std::string order_by;        // "col DESC, ..." or empty (default order)
   bool group_by_status = false;  // GROUP BY ExecutionStatus
+  // Every attribute the query names: (as written, resolved name), e.g. ("ScheduleId", "WorkflowId").
+  std::vector<std::pair<std::string, std::string>> fields;
 };
 
 // `custom`: the namespace's custom search attributes.

@@ -198,8 +198,8 @@ test('errors: unparseable phrase, unknown zone, no spec, duplicate id, bad overl
   assert.equal(dup.code, 1);
   assert.match(dup.stderr, /schedule with this ID is already registered \(ALREADY_EXISTS\)/);
 
-  const query = await cli(['schedule', 'list', '--query', 'StartTime > "2024-01-01"']);
+  const query = await cli(['schedule', 'list', '--query', 'StartTime > "2024-01-01T00:00:00Z"']);
   assert.equal(query.code, 1);
-  assert.match(query.stderr, /unsupported schedule list query.*INVALID_ARGUMENT/);
+  assert.match(query.stderr, /invalid query filter for schedules: cannot filter on "StartTime".*INVALID_ARGUMENT/);
   await ok(['schedule', 'delete', '-s', id]);
 });

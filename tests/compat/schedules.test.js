@@ -126,7 +126,7 @@ test('create, describe, update, pause/unpause, trigger, backfill, list and delet
     (async () => {
       for await (const s of client.schedule.list({ query: 'ExecutionDuration > 5' })) void s;
     })(),
-    (e) => /unsupported schedule list query/.test(String(e.cause?.details ?? e.cause?.message ?? e.message)),
+    (e) => /invalid query filter for schedules: cannot filter on "ExecutionDuration"/.test(String(e.cause?.details ?? e.cause?.message ?? e.message)),
   );
 
   await handle.delete();

@@ -77,16 +77,82 @@ test('GitHub Actions workflows: valid, and they call the project commands', () =
   assert.ok(bad.errors.length > 0);
 });
 
-test('Dockerfile: Debian 12 multi-stage, non-root user, entrypoint and health check scripts', () => {
+test('Dockerfile: Debian 12 multi-stage (server and worker targets), non-root users, entrypoint and health check scripts', () => {
   const df = fs.readFileSync(path.join(root, 'deploy/Dockerfile'), 'utf8');
   const froms = df.split('\n').filter((l) => l.startsWith('FROM '));
-  assert.deepEqual(froms, ['FROM debian:12-slim AS build', 'FROM debian:12-slim']);
-  assert.match(df, /^USER temporalite$/m);
-  assert.match(df, /useradd --system --uid 10001/);
-  assert.match(df, /^ENTRYPOINT \["temporalite-entrypoint"\]$/m);
-  assert.match(df, /^HEALTHCHECK .*CMD \["temporalite-healthcheck"\]$/m);
-  assert.match(df, /^STOPSIGNAL SIGTERM$/m);
+  assert.deepEqual(froms, ['FROM node:20-bookworm AS build', 'FROM debian:12-slim AS server', 'FROM debian:12-slim AS worker']);
+  const server = stage(df, 'server');
+  assert.match(server, /^USER temporalite$/m);
+  assert.match(server, /useradd --system --uid 10001/);
+  assert.match(server, /^ENTRYPOINT \["temporalite-entrypoint"\]$/m);
+  assert.match(server, /^HEALTHCHECK .*CMD \["temporalite-healthcheck"\]$/m);
+  assert.match(server, /^STOPSIGNAL SIGTERM$/m);
+  const worker = stage(df, 'worker');
+  assert.match(worker, /^USER ingest$/m);
+  assert.match(worker, /^ENTRYPOINT \["tillless-ingest", "worker"\]$/m);
+  // The build stage builds both binaries from the whole tree the top-level CMakeLists.txt needs.
+  assert.match(stage(df, 'build'), /--target temporalite tillless-ingest/);
+  assert.match(stage(df, 'build'), /^COPY \. \.$/m);
+  const ignored = fs.readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n');
+  for (const d of ['build/', 'node_modules/', 'ui/node_modules/']) assert.ok(ignored.includes(d), d);
   assert.match(fs.readFileSync(path.join(root, 'deploy/healthcheck.sh'), 'utf8'), /\/readyz/);
+});
+
+/** The lines of the Dockerfile stage named `name` (from its FROM to the next FROM). */
+function stage(df, name) {
+  const parts = df.split(/^(?=FROM )/m);
+  const found = parts.find((p) => new RegExp(`^FROM \\S+ AS ${name}$`, 'm').test(p.split('\n')[0]));
+  assert.ok(found, `stage ${name}`);
+  return found;
+}
+
+/** The Debian packages named in the stage's `apt-get install` command. */
+function aptPackages(stageText) {
+  const m = /apt-get install -y --no-install-recommends((?:[^\n]*\\\n)*[^\n]*)/.exec(stageText);
+  assert.ok(m, 'an apt-get install line');
+  return new Set(m[1].replace(/\\\n/g, ' ').split('&&')[0].split(/\s+/).filter(Boolean));
+}
+
+/** The Debian packages owning the shared libraries `binary` links directly (readelf NEEDED, ldd paths). */
+function linkedPackages(binary) {
+  const { execFileSync, spawnSync } = require('node:child_process');
+  const needed = [...execFileSync('readelf', ['-d', binary], { encoding: 'utf8' }).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+  const paths = new Map([...execFileSync('ldd', [binary], { encoding: 'utf8' }).matchAll(/^\s*(\S+) => (\S+)/gm)].map((m) => [m[1], m[2]]));
+  // usrmerge: dpkg may know a file under /lib rather than /usr/lib (or the reverse); one dpkg
+  // query for every spelling of every library (it prints the owners of those it knows).
+  const spellings = new Map();
+  for (const soname of needed) {
+    const p = paths.get(soname);
+    assert.ok(p && p !== 'not', `${binary}: ${soname} not found by ldd`);
+    const real = fs.realpathSync(p);
+    spellings.set(soname, [...new Set([p, real, p.replace(/^\/usr/, ''), real.replace(/^\/usr/, ''), `/usr${p}`, `/usr${real}`])]);
+  }
+  const out = spawnSync('dpkg', ['-S', ...[...spellings.values()].flat()], { encoding: 'utf8' }).stdout;
+  const owners = new Map([...out.matchAll(/^([^:\s]+)(?::\S+)?: (\S+)$/gm)].map((m) => [m[2], m[1]]));
+  const pkgs = new Set();
+  for (const [soname, names] of spellings) {
+    const owner = names.map((n) => owners.get(n)).find(Boolean);
+    assert.ok(owner, `${binary}: no Debian package owns ${soname}`);
+    pkgs.add(owner);
+  }
+  return pkgs;
+}
+
+test("the images' runtime stages install every library their binary links (ldd on this Debian 12 machine)", () => {
+  const df = fs.readFileSync(path.join(root, 'deploy/Dockerfile'), 'utf8');
+  // In debian:12-slim already (Essential, or needed by apt itself).
+  const base = new Set(['libc6', 'libgcc-s1', 'libstdc++6']);
+  const binDir = path.dirname(serverBinary());
+  for (const [name, binary] of [['server', serverBinary()], ['worker', path.join(binDir, 'tillless-ingest')]]) {
+    assert.ok(fs.existsSync(binary), `${binary} is built (scripts/build.sh)`);
+    const listed = aptPackages(stage(df, name));
+    const missing = [...linkedPackages(binary)].filter((p) => !base.has(p) && !listed.has(p));
+    assert.deepEqual(missing, [], `deploy/Dockerfile stage ${name} lacks Debian packages for ${path.basename(binary)}`);
+  }
+  // The compose worker runs that image, not a bare Node image without the C++ worker's libraries.
+  const doc = YAML.parse(fs.readFileSync(path.join(root, 'infra/orchestration/compose.yaml'), 'utf8'));
+  assert.deepEqual(doc.services.worker.build, { context: '../..', dockerfile: 'deploy/Dockerfile', target: 'worker' });
+  assert.equal(doc.services.temporalite.build.target, 'server');
 });
 
 function freePort() {

@@ -71,6 +71,9 @@ class GatedStore final : public persistence::Store {
     return inner_->ClosedRunsBefore(namespace_id, close_before, limit);
   }
   Result<std::vector<persistence::ScheduleRow>> LoadSchedules() override { return inner_->LoadSchedules(); }
+  Result<std::optional<std::string>> GetServerState(const std::string& key) override {
+    return inner_->GetServerState(key);
+  }
   Status fatal_error() override { return inner_->fatal_error(); }
   void set_fatal_error_listener(std::function<void(const Status&)> fn) override {
     inner_->set_fatal_error_listener(std::move(fn));

@@ -574,9 +574,9 @@ TEST_F(SchedulerTest, ErrorsUseTemporalCodes) {
   lr.set_namespace_(kNamespace);
   lr.set_query("WorkflowId = 'x' OR true");
   wsv1::ListSchedulesResponse lresp;
-  EXPECT_EQ(Call([&](Done dn) { sched_->ListSchedules(lr, &lresp, std::move(dn)); }).code(), Code::kInvalidArgument);
+  EXPECT_EQ(Call([&](Done dn) { sched_->ListSchedules(lr, visibility::TypeMap{}, &lresp, std::move(dn)); }).code(), Code::kInvalidArgument);
   lr.set_query("ScheduleId = 'e' AND TemporalSchedulePaused = false");
-  EXPECT_TRUE(Call([&](Done dn) { sched_->ListSchedules(lr, &lresp, std::move(dn)); }).ok());
+  EXPECT_TRUE(Call([&](Done dn) { sched_->ListSchedules(lr, visibility::TypeMap{}, &lresp, std::move(dn)); }).ok());
   ASSERT_EQ(lresp.schedules_size(), 1);
   EXPECT_EQ(lresp.schedules(0).schedule_id(), "e");
 }

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "history/commands/handlers.h"
+#include "history/compat_fields.h"
 #include "history/proto_time.h"
 
 namespace temporalite::history::commands {
@@ -81,6 +82,11 @@ CommandStatus NormaliseActivity(const cmdv1::ScheduleActivityTaskCommandAttribut
                                 cmdv1::ScheduleActivityTaskCommandAttributes* out) {
   const auto cause = ev1::WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES;
   if (Status s = CheckActivityAttributes(in, ctx.limits()); !s.ok()) return CommandStatus::Reject(cause, s.message());
+  // Temporal's activity validator: the priority after the timeouts, its error wrapped with the ids.
+  if (Status s = ValidatePriority(in.priority()); !s.ok()) {
+    return CommandStatus::Reject(cause, "Invalid Priorities: " + s.message() + ". ActivityId=" + in.activity_id() +
+                                            " ActivityType=" + in.activity_type().name());
+  }
   if (in.input().ByteSizeLong() > ctx.limits().blob_size_limit_error) {
     return CommandStatus::Reject(cause, "ScheduleActivityTaskCommandAttributes.Input exceeds size limit.")
         .TerminatingRun();

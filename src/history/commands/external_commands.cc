@@ -2,6 +2,7 @@
 // SignalExternalWorkflowExecution and RequestCancelExternalWorkflowExecution. Their effects on the
 // target live in the engine (children.cc, external.cc), reached through CommandContext.
 #include "history/commands/handlers.h"
+#include "history/compat_fields.h"
 #include "visibility/search_attributes.h"
 
 namespace temporalite::history::commands {
@@ -52,6 +53,8 @@ class StartChildWorkflowExecutionHandler final : public CommandHandler {
       Status sa = visibility::Validate(a.search_attributes(), ctx.custom_search_attributes());
       if (!sa.ok()) return CommandStatus::Reject(cause, sa.message());
     }
+    // Temporal's child validator answers the bare priority error under the child's cause.
+    if (Status s = ValidatePriority(a.priority()); !s.ok()) return CommandStatus::Reject(cause, s.message());
     if (a.input().ByteSizeLong() > ctx.limits().blob_size_limit_error) {
       return CommandStatus::Reject(cause, "StartChildWorkflowExecutionCommandAttributes.Input exceeds size limit.")
           .TerminatingRun();

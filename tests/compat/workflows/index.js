@@ -7,4 +7,5 @@ module.exports = {
   ...require('./visibility'),
   ...require('./external'),
   ...require('./gaps'),
+  ...require('./gaps3'),
 };
