@@ -3,6 +3,10 @@
 #
 #   bench/run_workflow_bench.sh [workflow_bench flags...]
 #   e.g. bench/run_workflow_bench.sh --concurrency 64 --workflows 2000
+#        bench/run_workflow_bench.sh --activities 1000 --sticky 1 --workflows 2 --concurrency 2
+#        bench/run_workflow_bench.sh --open-workflows 100000 --workflows 1000 --concurrency 32
+# The driver gets the server's pid (--server-pid) and prints its RSS; with --activities N the
+# script also prints the server CPU per step (per activity).
 #
 # Environment:
 #   TEMPORALITE_BIN   server binary (default build/temporalite)
@@ -78,7 +82,7 @@ echo "server: $address (pid $server_pid)" >&2
 status=0
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 cpu_before=$(cpu_ticks)
-"$bench_bin" --address "$address" "$@" > >(tee "$tmp_dir/bench.out") &
+"$bench_bin" --address "$address" --server-pid "$server_pid" "$@" > >(tee "$tmp_dir/bench.out") &
 bench_pid=$!
 wait "$bench_pid" || status=$?
 bench_pid=""
@@ -89,6 +93,11 @@ total=$(awk '/^concurrency:/ { for (i = 1; i <= NF; i++) { if ($i == "workflows:
 if (( status == 0 )) && [[ -n "$total" && "$total" -gt 0 ]]; then
   awk -v t="$((cpu_after - cpu_before))" -v hz="$(getconf CLK_TCK)" -v n="$total" \
     'BEGIN { printf "server_cpu_ms_per_workflow: %.3f\n", t * 1000 / hz / n }'
+  steps=$(sed -n 's/^steps: activities_per_workflow=\([0-9]*\).*/\1/p' "$tmp_dir/bench.out")
+  if [[ -n "$steps" ]]; then
+    awk -v t="$((cpu_after - cpu_before))" -v hz="$(getconf CLK_TCK)" -v n="$total" -v k="$steps" \
+      'BEGIN { printf "server_cpu_ms_per_step: %.4f (%d activities per workflow)\n", t * 1000 / hz / n / k, k }'
+  fi
 fi
 # Database bytes per completed workflow: stop the server (a clean shutdown checkpoints the WAL
 # into the file), then divide the file size (database + any WAL left) by the workflows run. It

@@ -13,6 +13,14 @@
 // --eager-activities 1 sets request_eager_execution on the ScheduleActivityTask (as the SDKs do
 // by default) and runs the activity tasks the completion reply carries; --eager-start 1 asks for
 // eager workflow start and handles the first workflow task from the start reply.
+//
+// Growth scenarios (README "Performance"):
+//   --activities N   N sequential no-op activities per workflow (one workflow task each); with
+//                    --sticky 1 the worker keeps a sticky queue, as SDK workers do, so each task
+//                    carries only the new events. Prints per-step figures.
+//   --open-workflows N  before the measured run, opens N workflows that each start a 24 h timer
+//                    and then sit idle (own task queue), and reports the time to open them and,
+//                    with --server-pid, the server's RSS growth per open workflow.
 
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
@@ -69,6 +77,10 @@ struct Options {
   double timeout_s = 300;
   int64_t eager_activities = 0;  // 1: request_eager_execution on ScheduleActivityTask
   int64_t eager_start = 0;       // 1: request_eager_execution on StartWorkflowExecution
+  int64_t activities = 1;      // Sequential activities per workflow.
+  int64_t sticky = 0;          // 1: sticky workflow-task queue (partial histories).
+  int64_t open_workflows = 0;  // Idle timer workflows opened before the measured run.
+  int64_t server_pid = 0;      // > 0: report this process's RSS.
 };
 
 void PrintUsage(const char* argv0) {
@@ -78,6 +90,8 @@ void PrintUsage(const char* argv0) {
                "          [--wft-pollers N] [--activity-pollers N] [--channels N]\n"
                "          [--starters N] [--timeout SECONDS] [--eager-activities 0|1]\n"
                "          [--eager-start 0|1]\n"
+               "          [--starters N] [--timeout SECONDS] [--activities N] [--sticky 0|1]\n"
+               "          [--open-workflows N] [--server-pid PID]\n"
                "Scenario: %s. Defaults: address 127.0.0.1:7233, namespace default,\n"
                "concurrency 64, workflows 5000, warmup 0 (extra, excluded from stats),\n"
                "task queue unique per run, 16 workflow + 16 activity pollers, 4 channels,\n"
@@ -149,6 +163,14 @@ bool ParseOptions(int argc, char** argv, Options* opts) {
       ok = ParseInt(*value, 0, &opts->eager_start) && opts->eager_start <= 1;
     } else if (name == "--timeout") {
       ok = ParseDouble(*value, &opts->timeout_s);
+    } else if (name == "--activities") {
+      ok = ParseInt(*value, 1, &opts->activities);
+    } else if (name == "--sticky") {
+      ok = ParseInt(*value, 0, &opts->sticky) && opts->sticky <= 1;
+    } else if (name == "--open-workflows") {
+      ok = ParseInt(*value, 0, &opts->open_workflows);
+    } else if (name == "--server-pid") {
+      ok = ParseInt(*value, 1, &opts->server_pid);
     } else {
       std::fprintf(stderr, "unknown flag: %.*s\n", static_cast<int>(name.size()), name.data());
       return false;
@@ -217,6 +239,20 @@ double Percentile(const std::vector<double>& sorted, double p) {
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
+// Resident set size of a process in bytes (0 if unreadable).
+int64_t RssBytes(int64_t pid) {
+  if (pid <= 0) return 0;
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (!f) return 0;
+  char line[256];
+  long long kb = 0;
+  while (std::fgets(line, sizeof(line), f)) {
+    if (std::sscanf(line, "VmRSS: %lld kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb * 1024;
+}
+
 // gRPC deadlines take system_clock time points only.
 std::chrono::system_clock::time_point Deadline(std::chrono::seconds timeout) {
   return std::chrono::system_clock::now() + timeout;
@@ -240,9 +276,17 @@ class Bench {
     tq->set_name(opts_.task_queue);
     tq->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
   }
+  std::string StickyQueue() const { return opts_.task_queue + "-sticky-" + identity_; }
+  void SetStickyQueue(temporal::api::taskqueue::v1::TaskQueue* tq) const {
+    tq->set_name(StickyQueue());
+    tq->set_kind(enums::TASK_QUEUE_KIND_STICKY);
+    tq->set_normal_name(opts_.task_queue);
+  }
+  // Opens opts_.open_workflows idle workflows (each waits on a 24 h timer). Returns false on errors.
+  bool OpenIdleWorkflows();
 
   void StarterLoop(Stub* stub);
-  void WorkflowPollerLoop(Stub* stub);
+  void WorkflowPollerLoop(Stub* stub, bool sticky);
   void ActivityPollerLoop(Stub* stub);
   void HandleWorkflowTask(Stub* stub, const wfs::PollWorkflowTaskQueueResponse& task);
   void CompleteActivityTask(Stub* stub, const wfs::PollActivityTaskQueueResponse& task);
@@ -381,10 +425,14 @@ void Bench::OnWorkflowFinished(const std::string& workflow_id, bool completed) {
   slots_.release();
 }
 
-void Bench::WorkflowPollerLoop(Stub* stub) {
+void Bench::WorkflowPollerLoop(Stub* stub, bool sticky) {
   wfs::PollWorkflowTaskQueueRequest req;
   req.set_namespace_(opts_.ns);
-  SetTaskQueue(req.mutable_task_queue());
+  if (sticky) {
+    SetStickyQueue(req.mutable_task_queue());
+  } else {
+    SetTaskQueue(req.mutable_task_queue());
+  }
   req.set_identity(identity_);
   while (!stopping()) {
     grpc::ClientContext ctx;
@@ -409,18 +457,27 @@ void Bench::WorkflowPollerLoop(Stub* stub) {
   }
 }
 
-// Decides from the full history: no ActivityTaskScheduled -> schedule the activity; an
-// ActivityTaskCompleted -> complete the workflow; otherwise (activity still running) no commands.
+// Decides from the events delivered (the full history, or on the sticky queue the new ones, which
+// include the last ActivityTaskScheduled): activity k is the highest activity id scheduled. None
+// -> schedule activity 1; activity k completed -> schedule k+1, or complete the workflow after
+// the last one; otherwise (activity still running) no commands.
 void Bench::HandleWorkflowTask(Stub* stub, const wfs::PollWorkflowTaskQueueResponse& task) {
   const std::string& workflow_id = task.workflow_execution().workflow_id();
-  bool scheduled = false;
-  bool completed = false;
+  int64_t last_k = 0;
+  int64_t last_scheduled_id = 0;
+  std::unordered_set<int64_t> completed_ids;
   bool activity_failed = false;
   auto scan = [&](const temporal::api::history::v1::History& history) {
     for (const auto& event : history.events()) {
       switch (event.event_type()) {
-        case enums::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: scheduled = true; break;
-        case enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED: completed = true; break;
+        case enums::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
+          int64_t k = std::atoll(event.activity_task_scheduled_event_attributes().activity_id().c_str());
+          if (k > last_k) last_k = k, last_scheduled_id = event.event_id();
+          break;
+        }
+        case enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+          completed_ids.insert(event.activity_task_completed_event_attributes().scheduled_event_id());
+          break;
         case enums::EVENT_TYPE_ACTIVITY_TASK_FAILED:
         case enums::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
         case enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED: activity_failed = true; break;
@@ -452,21 +509,27 @@ void Bench::HandleWorkflowTask(Stub* stub, const wfs::PollWorkflowTaskQueueRespo
   req.set_identity(identity_);
   req.set_namespace_(opts_.ns);
   bool closes = false;
-  if (completed || activity_failed) {
+  const bool completed = last_k > 0 && completed_ids.count(last_scheduled_id) > 0;
+  const bool scheduled = last_k > 0;
+  if ((completed && last_k >= opts_.activities) || activity_failed) {
     if (activity_failed) Error("activity of " + workflow_id + " failed or timed out");
     auto* cmd = req.add_commands();
     cmd->set_command_type(enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION);
     cmd->mutable_complete_workflow_execution_command_attributes();
     closes = true;
-  } else if (!scheduled) {
+  } else if (!scheduled || completed) {
     auto* cmd = req.add_commands();
     cmd->set_command_type(enums::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK);
     auto* attrs = cmd->mutable_schedule_activity_task_command_attributes();
-    attrs->set_activity_id("1");
+    attrs->set_activity_id(std::to_string(last_k + 1));
     attrs->mutable_activity_type()->set_name(kActivityType);
     SetTaskQueue(attrs->mutable_task_queue());
     attrs->mutable_start_to_close_timeout()->set_seconds(10);
     attrs->set_request_eager_execution(opts_.eager_activities == 1);
+  }
+  if (opts_.sticky && !closes) {
+    SetStickyQueue(req.mutable_sticky_attributes()->mutable_worker_task_queue());
+    req.mutable_sticky_attributes()->mutable_schedule_to_start_timeout()->set_seconds(10);
   }
   wfs::RespondWorkflowTaskCompletedResponse resp;
   grpc::ClientContext ctx;
@@ -525,6 +588,71 @@ void Bench::ActivityPollerLoop(Stub* stub) {
   }
 }
 
+bool Bench::OpenIdleWorkflows() {
+  const std::string queue = opts_.task_queue + "-idle";
+  std::atomic<int64_t> next{0};
+  std::atomic<int64_t> timers_started{0};
+  std::atomic<bool> done{false};
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(opts_.timeout_s));
+  auto starter = [&](Stub* stub) {
+    for (int64_t i = next++; i < opts_.open_workflows && errors_.count() < kAbortAfterErrors; i = next++) {
+      wfs::StartWorkflowExecutionRequest req;
+      req.set_namespace_(opts_.ns);
+      req.set_workflow_id(queue + "-wf-" + std::to_string(i));
+      req.mutable_workflow_type()->set_name("workflow_bench_idle_timer");
+      req.mutable_task_queue()->set_name(queue);
+      req.mutable_workflow_task_timeout()->set_seconds(10);
+      req.set_identity(identity_);
+      req.set_request_id(req.workflow_id() + "-start");
+      wfs::StartWorkflowExecutionResponse resp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline(kRpcDeadline));
+      grpc::Status status = stub->StartWorkflowExecution(&ctx, req, &resp);
+      if (!status.ok()) Error("StartWorkflowExecution " + req.workflow_id(), status);
+    }
+  };
+  auto poller = [&](Stub* stub) {
+    wfs::PollWorkflowTaskQueueRequest req;
+    req.set_namespace_(opts_.ns);
+    req.mutable_task_queue()->set_name(queue);
+    req.set_identity(identity_);
+    while (!done.load() && errors_.count() < kAbortAfterErrors && Clock::now() < deadline) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline(std::chrono::seconds(2)));
+      wfs::PollWorkflowTaskQueueResponse task;
+      grpc::Status status = stub->PollWorkflowTaskQueue(&ctx, req, &task);
+      if (!status.ok() && status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+        Error("PollWorkflowTaskQueue " + queue, status);
+      }
+      if (!status.ok() || task.task_token().empty()) continue;
+      wfs::RespondWorkflowTaskCompletedRequest done_req;
+      done_req.set_task_token(task.task_token());
+      done_req.set_identity(identity_);
+      done_req.set_namespace_(opts_.ns);
+      auto* cmd = done_req.add_commands();
+      cmd->set_command_type(enums::COMMAND_TYPE_START_TIMER);
+      cmd->mutable_start_timer_command_attributes()->set_timer_id("idle");
+      cmd->mutable_start_timer_command_attributes()->mutable_start_to_fire_timeout()->set_seconds(24 * 3600);
+      wfs::RespondWorkflowTaskCompletedResponse resp;
+      grpc::ClientContext rctx;
+      rctx.set_deadline(Deadline(kRpcDeadline));
+      status = stub->RespondWorkflowTaskCompleted(&rctx, done_req, &resp);
+      if (!status.ok()) {
+        Error("RespondWorkflowTaskCompleted " + task.workflow_execution().workflow_id(), status);
+      } else if (++timers_started == opts_.open_workflows) {
+        done.store(true);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  int64_t thread_index = 0;
+  for (int64_t i = 0; i < opts_.wft_pollers; ++i) threads.emplace_back(poller, StubFor(thread_index++));
+  for (int64_t i = 0; i < opts_.starters; ++i) threads.emplace_back(starter, StubFor(thread_index++));
+  for (auto& t : threads) t.join();
+  return timers_started.load() == opts_.open_workflows && errors_.count() == 0;
+}
+
 int Bench::Run() {
   for (int64_t i = 0; i < opts_.channels; ++i) {
     grpc::ChannelArguments args;
@@ -544,6 +672,20 @@ int Bench::Run() {
     stubs_.push_back(wfs::WorkflowService::NewStub(channel));
   }
 
+  const int64_t rss_start = RssBytes(opts_.server_pid);
+  double open_s = 0;
+  int64_t rss_open = 0;
+  if (opts_.open_workflows > 0) {
+    const auto open_start = Clock::now();
+    if (!OpenIdleWorkflows()) {
+      std::printf("status: FAILED opening idle workflows\n");
+      for (const std::string& e : errors_.first()) std::printf("  error: %s\n", e.c_str());
+      return 1;
+    }
+    open_s = Ms(Clock::now() - open_start) / 1000.0;
+    rss_open = RssBytes(opts_.server_pid);
+  }
+
   const auto run_start = Clock::now();
   const auto run_deadline =
       run_start + std::chrono::duration_cast<Clock::duration>(
@@ -556,7 +698,8 @@ int Bench::Run() {
   std::vector<std::thread> threads;
   int64_t thread_index = 0;
   for (int64_t i = 0; i < opts_.wft_pollers; ++i) {
-    threads.emplace_back(&Bench::WorkflowPollerLoop, this, StubFor(thread_index++));
+    threads.emplace_back(&Bench::WorkflowPollerLoop, this, StubFor(thread_index++), false);
+    if (opts_.sticky) threads.emplace_back(&Bench::WorkflowPollerLoop, this, StubFor(thread_index++), true);
   }
   for (int64_t i = 0; i < opts_.activity_pollers; ++i) {
     threads.emplace_back(&Bench::ActivityPollerLoop, this, StubFor(thread_index++));
@@ -609,6 +752,24 @@ int Bench::Run() {
               static_cast<long long>(workflow_tasks_.load()),
               static_cast<long long>(activity_tasks_.load()),
               static_cast<long long>(empty_polls_.load()));
+  if (opts_.activities > 1 || opts_.sticky) {
+    std::printf("steps: activities_per_workflow=%lld sticky=%lld step_ms_mean=%.3f\n",
+                static_cast<long long>(opts_.activities), static_cast<long long>(opts_.sticky),
+                mean / static_cast<double>(opts_.activities));
+  }
+  if (opts_.open_workflows > 0) {
+    std::printf("open_workflows: %lld opened_in_s=%.2f (%.0f/s)\n", static_cast<long long>(opts_.open_workflows),
+                open_s, open_s > 0 ? static_cast<double>(opts_.open_workflows) / open_s : 0.0);
+  }
+  if (opts_.server_pid > 0) {
+    const int64_t rss_end = RssBytes(opts_.server_pid);
+    std::printf("server_rss_mb: start=%.1f after_open=%.1f end=%.1f\n", rss_start / 1048576.0,
+                rss_open / 1048576.0, rss_end / 1048576.0);
+    if (opts_.open_workflows > 0) {
+      std::printf("server_rss_bytes_per_open_workflow: %.0f\n",
+                  static_cast<double>(rss_open - rss_start) / static_cast<double>(opts_.open_workflows));
+    }
+  }
   std::printf("errors: %lld\n", static_cast<long long>(errors_.count()));
   for (const std::string& e : errors_.first()) std::printf("  error: %s\n", e.c_str());
   bool ok = errors_.count() == 0;

@@ -47,7 +47,15 @@ Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* opti
   }
   const std::string key = key_value.substr(0, eq);
   const std::string value = key_value.substr(eq + 1);
-  std::string known;
+  // Temporalite's own switch (0 or 1): idle open runs leave memory (run_cache.h). For benchmarks.
+  if (key == "temporalite.evictIdleRuns") {
+    if (value != "0" && value != "1") {
+      return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not 0 or 1");
+    }
+    options->evict_idle_runs = value == "1";
+    return Status::Ok();
+  }
+  std::string known = "temporalite.evictIdleRuns";
   for (const Key& k : Keys()) {
     known += (known.empty() ? "" : ", ") + std::string(k.name);
     if (key != k.name) continue;

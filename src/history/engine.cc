@@ -26,6 +26,7 @@ void Engine::Txn::Touch(Execution* ex) {
 
 void Engine::CommitLocked(Txn& txn, Done done) {
   std::vector<std::pair<std::string, bool>> notify;  // run id, closed
+  std::vector<std::pair<std::string, int64_t>> evict;  // idle after this commit: run id, transitions
   for (Execution* ex : txn.touched) {
     auto& st = ex->st;
     st.set_state_transition_count(st.state_transition_count() + 1);
@@ -49,12 +50,14 @@ void Engine::CommitLocked(Txn& txn, Done done) {
       ex->visibility_dirty = false;
     }
     if (new_events) notify.emplace_back(st.run_id(), !ex->open());
+    if (options_.evict_idle_runs && EvictableLocked(*ex)) evict.emplace_back(st.run_id(), st.state_transition_count());
   }
   auto after = std::move(txn.after_commit);
   auto closed = std::move(txn.closed_runs);
   txn.touched.clear();
   store_.Commit(std::move(txn.batch), [this, after = std::move(after), closed = std::move(closed),
-                                       notify = std::move(notify), done = std::move(done)](const Status& s) {
+                                       evict = std::move(evict), notify = std::move(notify),
+                                       done = std::move(done)](const Status& s) {
     if (!s.ok()) {
       // Memory is now ahead of disk. The store has recorded a fatal error and refuses every later
       // write, so nothing more is acknowledged; the composition root sees the error and exits (a
@@ -63,7 +66,7 @@ void Engine::CommitLocked(Txn& txn, Done done) {
       return;
     }
     for (auto& f : after) f();
-    if (!closed.empty()) {
+    if (!closed.empty() || !evict.empty()) {
       MutexLock l(mu_);
       for (const auto& run_id : closed) {
         auto it = runs_.find(run_id);
@@ -71,6 +74,11 @@ void Engine::CommitLocked(Txn& txn, Done done) {
         auto closing = closing_by_workflow_id_.find(it->second->workflow_key());
         if (closing != closing_by_workflow_id_.end() && closing->second == run_id) closing_by_workflow_id_.erase(closing);
         runs_.erase(it);
+      }
+      // Durable now; a run changed since (a later commit in flight) is left to that commit.
+      for (const auto& [run_id, transitions] : evict) {
+        Execution* ex = runs_.FindLoaded(run_id);
+        if (ex && ex->st.state_transition_count() == transitions && EvictableLocked(*ex)) runs_.Evict(run_id);
       }
     }
     for (const auto& [run_id, was_closed] : notify) {
@@ -163,28 +171,33 @@ Status Engine::Recover() {
   auto open = store_.LoadOpenExecutions();
   if (!open.ok()) return open.status();
   size_t n = 0;
+  size_t idle = 0;
   for (auto& row : open.value()) {
     auto ex = std::make_shared<Execution>();
     if (!ex->st.ParseFromString(row.state)) return Status(Code::kDataLoss, "corrupt execution record " + row.run_id);
-    auto events = store_.ReadEvents(row.run_id, 1, INT64_MAX);
-    if (!events.ok()) return events.status();
-    ex->events.reserve(events->size());
-    for (const auto& e : events.value()) {
-      if (!ex->events.emplace_back().ParseFromString(e.data)) return Status(Code::kDataLoss, "corrupt event in " + row.run_id);
+    open_by_workflow_id_[ex->workflow_key()] = row.run_id;
+    ++n;
+    if (options_.evict_idle_runs && EvictableLocked(*ex)) {
+      // Idle: only its timers are needed now; state and history are read back when one fires.
+      ArmWorkflowTimersLocked(*ex);
+      runs_.AddEvicted(std::move(row.run_id));
+      ++idle;
+      continue;
     }
+    TL_RETURN_IF_ERROR(LoadEventsIfMissingLocked(*ex));
     if (static_cast<int64_t>(ex->events.size()) + 1 != ex->st.next_event_id()) {
       return Status(Code::kDataLoss, "run " + row.run_id + " has " + std::to_string(ex->events.size()) +
                                          " events but next event id " + std::to_string(ex->st.next_event_id()));
     }
     ex->persisted_events = ex->events.size();
     ex->RebuildIndexes();
-    open_by_workflow_id_[ex->workflow_key()] = row.run_id;
     runs_[row.run_id] = ex;
-    ++n;
   }
   // Re-arm timers and re-queue scheduled tasks from durable state (the outbox is the state).
   Txn txn;  // dispatch writes nothing unless a poller is waiting, and none are yet
-  for (auto& [run_id, ex] : runs_) {
+  std::vector<std::shared_ptr<Execution>> loaded;  // a lookup below may read an evicted run back
+  for (auto& [run_id, ex] : runs_) loaded.push_back(ex);
+  for (auto& ex : loaded) {
     ArmWorkflowTimersLocked(*ex);
     if (ex->wft_pending()) {
       if (ex->wft_started()) {
@@ -204,7 +217,8 @@ Status Engine::Recover() {
   }
   ResumeBatchJobsLocked();
   ResumeNamespaceDeletesLocked();
-  TL_LOG_INFO("recovered %zu namespaces and %zu open workflow executions", namespaces_.size(), n);
+  TL_LOG_INFO("recovered %zu namespaces and %zu open workflow executions (%zu idle, not loaded)", namespaces_.size(), n,
+              idle);
   return Status::Ok();
 }
 
@@ -431,6 +445,78 @@ Status Engine::LoadEventsIfMissingLocked(Execution& ex) {
     if (!ex.events.emplace_back().ParseFromString(row.data)) return Status(Code::kDataLoss, "corrupt event in " + ex.st.run_id());
   }
   return Status::Ok();
+}
+
+// --------------------------------------------------------------------------------------------
+// Idle-run eviction
+
+bool Engine::EvictableLocked(const Execution& ex) const {
+  return ex.open() && !ex.wft_pending() && ex.st.buffered_events_size() == 0 && ex.st.activities_size() == 0 &&
+         ex.query_ids.empty() && ex.admitted_updates.empty() && !ex.visibility_dirty &&
+         ex.command_user_metadata == nullptr && ex.persisted_events == ex.events.size();
+}
+
+std::shared_ptr<Execution> Engine::LoadEvictedRun(const std::string& run_id) {
+  auto fail = [&](const Status& s) -> std::shared_ptr<Execution> {
+    TL_LOG_ERROR("cannot read back idle run %s: %s", run_id.c_str(), s.ToString().c_str());
+    return nullptr;
+  };
+  auto row = store_.GetExecution(run_id);
+  if (!row.ok()) return fail(row.status());
+  if (!row.value()) return fail(Status(Code::kDataLoss, "execution row missing"));
+  auto ex = std::make_shared<Execution>();
+  if (!ex->st.ParseFromString(row.value()->state)) return fail(Status(Code::kDataLoss, "corrupt execution record"));
+  auto events = store_.ReadEvents(run_id, 1, INT64_MAX);
+  if (!events.ok()) return fail(events.status());
+  ex->events.reserve(events->size());
+  for (const auto& e : events.value()) {
+    if (!ex->events.emplace_back().ParseFromString(e.data)) return fail(Status(Code::kDataLoss, "corrupt event"));
+  }
+  if (static_cast<int64_t>(ex->events.size()) + 1 != ex->st.next_event_id()) {
+    return fail(Status(Code::kDataLoss, std::to_string(ex->events.size()) + " events but next event id " +
+                                            std::to_string(ex->st.next_event_id())));
+  }
+  ex->persisted_events = ex->events.size();
+  ex->RebuildIndexes();
+  // A lookup that changes nothing (describe, history, a stale timer) leaves it here: evict it
+  // again a little later unless a commit has taken it over by then.
+  if (!reload_sweep_armed_) {
+    reload_sweep_armed_ = true;
+    timers_.Schedule(clock_.Now() + std::chrono::seconds(1), [this] { SweepReloadedRuns(); });
+  }
+  return ex;
+}
+
+void Engine::SweepReloadedRuns() {
+  MutexLock l(mu_);
+  reload_sweep_armed_ = false;
+  std::vector<std::pair<std::string, int64_t>> keep;
+  for (auto& [run_id, transitions] : runs_.TakeReloaded()) {
+    Execution* ex = runs_.FindLoaded(run_id);
+    if (!ex || ex->st.state_transition_count() != transitions) continue;  // gone, or a commit owns it
+    if (EvictableLocked(*ex)) {
+      runs_.Evict(run_id);
+    } else if (ex->open()) {
+      keep.emplace_back(std::move(run_id), transitions);  // e.g. a query in flight: look again
+    }
+  }
+  if (!keep.empty()) {
+    for (auto& k : keep) runs_.KeepReloaded(std::move(k.first), k.second);
+    reload_sweep_armed_ = true;
+    timers_.Schedule(clock_.Now() + std::chrono::seconds(1), [this] { SweepReloadedRuns(); });
+  }
+}
+
+Engine::RunCounts Engine::CountRuns() {
+  MutexLock l(mu_);
+  RunCounts c;
+  c.evicted = runs_.evicted_size();
+  for (const auto& [run_id, ex] : runs_) {
+    if (!ex->open()) continue;
+    ++c.in_memory;
+    c.events_in_memory += ex->events.size();
+  }
+  return c;
 }
 
 // --------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@
 #include "common/status.h"
 #include "common/thread_annotations.h"
 #include "common/timer_service.h"
+#include "history/run_cache.h"
 #include "history/state.pb.h"
 #include "matching/task_queues.h"
 #include "persistence/store.h"
@@ -85,6 +86,9 @@ struct EngineOptions {
   Duration retention_sweep_interval = std::chrono::minutes(1);
   int64_t retention_batch = 100;
   int64_t visibility_max_page_size = 1000;
+  // Idle open runs (no workflow task, activity, buffered event, query or update in flight) leave
+  // memory once durable and are read back from the store when something needs them (run_cache.h).
+  bool evict_idle_runs = true;
 };
 
 struct Execution;            // history/execution.h
@@ -236,6 +240,15 @@ class Engine {
 
   const EngineOptions& options() const { return options_; }
 
+  // Open runs held in memory and open runs evicted to the store (run_cache.h); for tests and
+  // benchmarks of memory per open workflow.
+  struct RunCounts {
+    size_t in_memory = 0;
+    size_t evicted = 0;
+    size_t events_in_memory = 0;
+  };
+  RunCounts CountRuns();
+
   // Next fire time of a cron string strictly after `after` (TimePoint::max() if none). Injected
   // by the composition root from the scheduler library; without it cron starts are refused.
   using CronNext = std::function<TimePoint(const std::string& cron, TimePoint after)>;
@@ -318,6 +331,14 @@ class Engine {
                                                             const std::string& run_id) REQUIRES(mu_);
   // A closed run loaded from the store has no events in memory: read them (queries, updates).
   Status LoadEventsIfMissingLocked(Execution& ex) REQUIRES(mu_);
+  // --- idle-run eviction (run_cache.h; engine.cc) ---
+  // Nothing in memory refers to `ex` but its durable state: it may leave memory once durable.
+  bool EvictableLocked(const Execution& ex) const REQUIRES(mu_);
+  // RunCache's loader: an evicted open run's state and history from the store (null on error).
+  // Runs under the engine mutex (inside runs_.find).
+  std::shared_ptr<Execution> LoadEvictedRun(const std::string& run_id) NO_THREAD_SAFETY_ANALYSIS;
+  // Evicts runs read back by lookups that changed nothing since (reads: describe, history, ...).
+  void SweepReloadedRuns();
   // `chain_continues`: a next run (continue-as-new, retry, cron) takes over the workflow id, so
   // a parent is not told about this close.
   void OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) REQUIRES(mu_);
@@ -538,8 +559,10 @@ class Engine {
   Mutex mu_;
   std::unordered_map<std::string, state::NamespaceRecord> namespaces_ GUARDED_BY(mu_);  // by name
   std::unordered_map<std::string, std::string> namespace_names_ GUARDED_BY(mu_);  // id -> name
-  // Open (and just-closed, not yet durable) executions by run id.
-  std::unordered_map<std::string, std::shared_ptr<Execution>> runs_ GUARDED_BY(mu_);
+  // Open (and just-closed, not yet durable) executions by run id; idle open ones may be evicted
+  // to the store and are read back on lookup (run_cache.h).
+  RunCache runs_ GUARDED_BY(mu_){[this](const std::string& run_id) { return LoadEvictedRun(run_id); }};
+  bool reload_sweep_armed_ GUARDED_BY(mu_) = false;
   // namespace_id + '\n' + workflow_id -> run id of the open run.
   std::unordered_map<std::string, std::string> open_by_workflow_id_ GUARDED_BY(mu_);
   // Same key -> run id of the workflow's current run when that run has closed but its close is

@@ -79,8 +79,10 @@ void Engine::ReclaimNamespaceStep(const std::string& ns_id) {
   Txn txn;
   // Open runs first (they are in memory): terminate, then delete, as DeleteWorkflowExecution does.
   std::vector<std::string> open;
-  for (const auto& [run_id, ex] : runs_) {
-    if (ex->st.namespace_id() == ns_id && ex->open()) open.push_back(run_id);
+  // open_by_workflow_id_ knows every open run, also those evicted from memory while idle.
+  const std::string prefix = ns_id + "\n";
+  for (const auto& [key, run_id] : open_by_workflow_id_) {
+    if (key.compare(0, prefix.size(), prefix) == 0) open.push_back(run_id);
     if (static_cast<int64_t>(open.size()) >= kReclaimBatch) break;
   }
   for (const auto& run_id : open) {

@@ -75,6 +75,7 @@ function waitForExit(child, ms) {
  * @param {boolean} [opts.ephemeral] use --ephemeral instead of --db-filename
  * @param {number} [opts.port]      port to listen on (default 0 = ephemeral port)
  * @param {string[]} [opts.extraArgs]
+ * @param {string} [opts.logLevel] server --log-level (default warn)
  * @param {boolean} [opts.headless] default true (pass false to serve the UI port)
  * @param {number} [opts.readyTimeoutMs] default 20000
  * @returns {Promise<{address: string, port: number, dataDir: string|undefined, proc: import('child_process').ChildProcess,
@@ -103,7 +104,7 @@ async function startServer(opts = {}) {
   // The HTTP API defaults to port 7243: take a free one so parallel servers never collide.
   if (!extra.includes('--http-port')) args.push('--http-port', '0');
   if (opts.headless !== false) args.push('--headless');
-  args.push('--log-level', 'warn', ...extra);
+  args.push('--log-level', opts.logLevel ?? 'warn', ...extra);
 
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   liveChildren.add(proc);

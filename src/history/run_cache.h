@@ -1,0 +1,68 @@
+// The engine's runs by id: open runs (and closed ones whose close is not durable yet) in memory,
+// plus the ids of open runs evicted from memory while idle. An evicted run is durable as it
+// stands (it is only evicted once its last write is on disk and nothing in memory refers to it),
+// so `find` reads it back from the store, as a restart would, and keeps it in memory again. Its
+// timers stay armed in the TimerService: they carry run ids, not pointers.
+//
+// The interface is the subset of std::unordered_map the engine uses, so lookups read the same
+// whether the run was in memory or not. Guarded by the engine mutex.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace temporalite::history {
+
+struct Execution;
+
+class RunCache {
+ public:
+  using Map = std::unordered_map<std::string, std::shared_ptr<Execution>>;
+  using iterator = Map::iterator;
+  // Reads an evicted run back from the store (state and complete history); null if that failed
+  // (the loader logs why).
+  using Loader = std::function<std::shared_ptr<Execution>(const std::string& run_id)>;
+
+  explicit RunCache(Loader loader) : loader_(std::move(loader)) {}
+
+  // The run, read back from the store if it was evicted; end() if unknown (or the read failed).
+  iterator find(const std::string& run_id);
+  // Like find; throws std::out_of_range if unknown, as std::unordered_map::at.
+  std::shared_ptr<Execution>& at(const std::string& run_id);
+  iterator begin() { return loaded_.begin(); }
+  iterator end() { return loaded_.end(); }
+  // In memory now (evicted runs are open and durable, never "closing").
+  size_t count(const std::string& run_id) const { return loaded_.count(run_id); }
+  std::shared_ptr<Execution>& operator[](const std::string& run_id) {
+    evicted_.erase(run_id);
+    return loaded_[run_id];
+  }
+  void erase(iterator it) { loaded_.erase(it); }
+
+  // In memory, without reading an evicted run back; null otherwise.
+  Execution* FindLoaded(const std::string& run_id) const;
+  // Drops the run from memory, keeping its id.
+  void Evict(const std::string& run_id);
+  // An open run known only by id (recovery of idle runs).
+  void AddEvicted(std::string run_id) { evicted_.insert(std::move(run_id)); }
+  // Runs read back since the last call, each with its state transition count at that moment.
+  std::vector<std::pair<std::string, int64_t>> TakeReloaded() { return std::exchange(reloaded_, {}); }
+  void KeepReloaded(std::string run_id, int64_t transitions) { reloaded_.emplace_back(std::move(run_id), transitions); }
+
+  size_t loaded_size() const { return loaded_.size(); }
+  size_t evicted_size() const { return evicted_.size(); }
+
+ private:
+  Loader loader_;
+  Map loaded_;
+  std::unordered_set<std::string> evicted_;
+  std::vector<std::pair<std::string, int64_t>> reloaded_;
+};
+
+}  // namespace temporalite::history

@@ -1,0 +1,96 @@
+'use strict';
+// Idle open runs are evicted from memory (src/history/run_cache.h) and a restart does not load
+// them: only their timers are re-armed. This test SIGKILLs the server while runs wait on timers,
+// checks the restart left them on disk (its recovery log line), and that each timer then fires
+// exactly once and the runs complete.
+//
+// The worker is driven through the raw WorkflowService calls (no SDK worker), so every workflow
+// task is seen and answered here.
+//
+// Run: node --test tests/crash/idle-eviction-crash.test.js
+
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { Connection, Client } = require('@temporalio/client');
+const { temporal } = require('@temporalio/proto');
+
+const { startServer, makeTempDir, removeDir, uniqueName } = require('../compat/harness');
+
+const NS = 'default';
+const N = 10;
+const TIMER_S = 4;
+const CommandType = temporal.api.enums.v1.CommandType;
+const EventType = temporal.api.enums.v1.EventType;
+
+const cleanups = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+// Polls workflow tasks of `taskQueue` and answers each with `commandsFor(task)` until `count`
+// tasks were answered or `deadlineMs` passed.
+async function answerTasks(svc, taskQueue, count, deadlineMs, commandsFor) {
+  const seen = [];
+  const deadline = Date.now() + deadlineMs;
+  while (seen.length < count && Date.now() < deadline) {
+    const task = await svc.pollWorkflowTaskQueue({ namespace: NS, taskQueue: { name: taskQueue }, identity: 'eviction-test' });
+    if (!task.taskToken || task.taskToken.length === 0) continue;
+    await svc.respondWorkflowTaskCompleted({
+      namespace: NS,
+      taskToken: task.taskToken,
+      identity: 'eviction-test',
+      commands: commandsFor(task),
+    });
+    seen.push(task);
+  }
+  return seen;
+}
+
+function countEvents(history, type) {
+  return history.events.filter((e) => e.eventType === type).length;
+}
+
+test('evicted idle runs: after SIGKILL their timers fire exactly once', { timeout: 120000 }, async () => {
+  const dataDir = makeTempDir('temporalite-eviction-crash-');
+  cleanups.push(() => removeDir(dataDir));
+  let server = await startServer({ dataDir, logLevel: 'info' });
+  cleanups.push(() => server && server.stop('SIGKILL'));
+  const taskQueue = uniqueName('eviction-tq');
+  const ids = Array.from({ length: N }, (_, i) => uniqueName(`eviction-wf-${i}`));
+
+  let connection = await Connection.connect({ address: server.address });
+  let client = new Client({ connection, namespace: NS });
+  for (const workflowId of ids) await client.workflow.start('idleTimer', { taskQueue, workflowId });
+  const first = await answerTasks(connection.workflowService, taskQueue, N, 30000, () => [
+    {
+      commandType: CommandType.COMMAND_TYPE_START_TIMER,
+      startTimerCommandAttributes: { timerId: 'idle', startToFireTimeout: { seconds: TIMER_S } },
+    },
+  ]);
+  assert.equal(first.length, N);
+  await connection.close();
+
+  const killed = await server.stop('SIGKILL');
+  assert.equal(killed.signal, 'SIGKILL');
+  server = await startServer({ dataDir, logLevel: 'info' });
+  // Recovery loaded none of them: they only wait on their timers.
+  assert.match(server.stderr(), new RegExp(`${N} open workflow executions \\(${N} idle, not loaded\\)`), server.stderr());
+
+  connection = await Connection.connect({ address: server.address });
+  client = new Client({ connection, namespace: NS });
+  const second = await answerTasks(connection.workflowService, taskQueue, N, 60000, (task) => {
+    assert.equal(countEvents(task.history, EventType.EVENT_TYPE_TIMER_FIRED), 1);
+    return [{ commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} }];
+  });
+  assert.equal(second.length, N, 'every timer fired after the restart');
+  for (const workflowId of ids) {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    assert.equal(countEvents(history, EventType.EVENT_TYPE_TIMER_FIRED), 1, workflowId);
+    assert.equal(countEvents(history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED), 1, workflowId);
+  }
+  await connection.close();
+  const res = await server.stop('SIGTERM');
+  assert.equal(res.code, 0);
+  server = undefined;
+});
