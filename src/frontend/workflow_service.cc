@@ -151,6 +151,7 @@ TL_UNARY(ListSchedules, scheduler_.ListSchedules(*req, resp, [resp, done = std::
   if (s.ok()) TypeScheduleAttributes(types, resp);
   done(s);
 }))
+TL_UNARY(CountSchedules, scheduler_.CountSchedules(*req, resp, std::move(done)))
 TL_UNARY(ListScheduleMatchingTimes, scheduler_.ListScheduleMatchingTimes(*req, resp, std::move(done)))
 
 TL_UNARY(ListWorkflowExecutions, engine_.ListWorkflowExecutions(*req, resp, std::move(done)))

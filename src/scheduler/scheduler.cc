@@ -330,6 +330,24 @@ void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, wsv1::ListS
   store_.Commit(persistence::WriteBatch{}, std::move(done));
 }
 
+void Scheduler::CountSchedules(const wsv1::CountSchedulesRequest& req, wsv1::CountSchedulesResponse* resp, Done done) {
+  auto ns_id = NamespaceIdFor(req.namespace_());
+  if (!ns_id.ok()) return done(ns_id.status());
+  auto query = ParseScheduleListQuery(req.query());
+  if (!query.ok()) return done(query.status());
+  std::lock_guard<std::mutex> l(mu_);
+  std::string prefix = *ns_id + '\n';
+  int64_t n = 0;
+  for (auto it = schedules_.lower_bound(prefix); it != schedules_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    const Entry& e = *it->second;
+    if (query->Matches(e.rec.schedule_id(), e.rec.schedule().action().start_workflow().workflow_type().name(),
+                       e.rec.schedule().state().paused()))
+      ++n;
+  }
+  resp->set_count(n);
+  store_.Commit(persistence::WriteBatch{}, std::move(done));  // as ListSchedules: after earlier writes are durable
+}
+
 void Scheduler::ListScheduleMatchingTimes(const wsv1::ListScheduleMatchingTimesRequest& req,
                                           wsv1::ListScheduleMatchingTimesResponse* resp, Done done) {
   auto ns_id = NamespaceIdFor(req.namespace_());

@@ -85,6 +85,8 @@ class Scheduler {
   void PatchSchedule(const wsv1::PatchScheduleRequest& req, wsv1::PatchScheduleResponse* resp, Done done);
   void DeleteSchedule(const wsv1::DeleteScheduleRequest& req, wsv1::DeleteScheduleResponse* resp, Done done);
   void ListSchedules(const wsv1::ListSchedulesRequest& req, wsv1::ListSchedulesResponse* resp, Done done);
+  // The schedules ListSchedules would return for the same query (no GROUP BY).
+  void CountSchedules(const wsv1::CountSchedulesRequest& req, wsv1::CountSchedulesResponse* resp, Done done);
   void ListScheduleMatchingTimes(const wsv1::ListScheduleMatchingTimesRequest& req,
                                  wsv1::ListScheduleMatchingTimesResponse* resp, Done done);
 
