@@ -158,6 +158,12 @@ Reactor* WorkflowServiceImpl::ListSchedules(Ctx* ctx, const wsv1::ListSchedulesR
     });
   });
 }
+Reactor* WorkflowServiceImpl::CountSchedules(Ctx* ctx, const wsv1::CountSchedulesRequest* req,
+                                             wsv1::CountSchedulesResponse* resp) {
+  return Unary(ctx, [&](history::Done done) {
+    scheduler_.CountSchedules(*req, engine_.SearchAttributeTypes(req->namespace_()), resp, std::move(done));
+  });
+}
 TL_UNARY(ListScheduleMatchingTimes, scheduler_.ListScheduleMatchingTimes(*req, resp, std::move(done)))
 
 // Worker versioning (v0.1 build-id sets, v0.2 rules) and deployments are not implemented. Temporal's

@@ -115,6 +115,7 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
   Reactor* PatchSchedule(Ctx*, const wsv1::PatchScheduleRequest*, wsv1::PatchScheduleResponse*) override;
   Reactor* DeleteSchedule(Ctx*, const wsv1::DeleteScheduleRequest*, wsv1::DeleteScheduleResponse*) override;
   Reactor* ListSchedules(Ctx*, const wsv1::ListSchedulesRequest*, wsv1::ListSchedulesResponse*) override;
+  Reactor* CountSchedules(Ctx*, const wsv1::CountSchedulesRequest*, wsv1::CountSchedulesResponse*) override;
   Reactor* ListScheduleMatchingTimes(Ctx*, const wsv1::ListScheduleMatchingTimesRequest*,
                                      wsv1::ListScheduleMatchingTimesResponse*) override;
   // Worker versioning and deployments are not implemented: UNIMPLEMENTED with the text Temporal's

@@ -7,6 +7,7 @@
 
 #include "http/routes.h"
 #include "http/transcode.h"
+#include "http/ui_login.h"
 #include "temporal/api/operatorservice/v1/service.pb.h"
 #include "temporal/api/workflowservice/v1/service.pb.h"
 
@@ -45,6 +46,14 @@ const pb::ServiceDescriptor* FindService(const char* name) {
                                         &descriptor_table_temporal_2fapi_2foperatorservice_2fv1_2fservice_2eproto};  // volatile: kept
   (void)kLinked;
   return pb::DescriptorPool::generated_pool()->FindServiceByName(name);
+}
+
+// A call that may wait for something to happen (up to the frontend's poll wait): the Poll*
+// methods and a history read with wait_new_event.
+bool IsLongPoll(const pb::MethodDescriptor& method, const pb::Message& request) {
+  if (method.name().rfind("Poll", 0) == 0) return true;
+  const pb::FieldDescriptor* f = request.GetDescriptor()->FindFieldByName("wait_new_event");
+  return f && f->cpp_type() == pb::FieldDescriptor::CPPTYPE_BOOL && request.GetReflection()->GetBool(request, f);
 }
 
 }  // namespace
@@ -100,7 +109,17 @@ Response Handler::Handle(const Request& req, bool ui_port) const {
   if (path.rfind("/api/", 0) == 0) {
     std::string refusal = CrossOriginRefusal(req);
     if (!refusal.empty()) return JsonError(7, refusal);
-    return Api(req, path, query);
+    std::string authorization = req.header("authorization");
+    if (authorization.empty() && ui_port && options_.api_keys) {
+      std::string key = KeyFromCookie(req.header("cookie"));
+      if (!key.empty()) authorization = "Bearer " + key;
+    }
+    return Api(req, path, query, authorization);
+  }
+  if (ui_port && options_.api_keys && (path == "/login" || path == "/logout")) {
+    std::string refusal = CrossOriginRefusal(req);
+    if (!refusal.empty()) return Text(403, refusal + "\n");
+    return Login(req, path, query);
   }
   if (!ui_port) return JsonError(5, "not found: " + std::string(path));
   return Static(req, path);
@@ -137,7 +156,43 @@ Response Handler::Settings() const {
   return r;
 }
 
-Response Handler::Api(const Request& req, std::string_view path, std::string_view query) const {
+Response Handler::Login(const Request& req, std::string_view path, std::string_view query) const {
+  if (path == "/logout") return LoginRedirect("", "/login");
+  QueryParams params;
+  if (req.method == "GET" || req.method == "HEAD") {
+    (void)ParseQueryString(query, &params);
+    std::string error, return_url;
+    for (const auto& [k, v] : params) {
+      if (k == "error") error = v;
+      if (k == "returnUrl") return_url = v;
+    }
+    return LoginPage(error, return_url);
+  }
+  if (req.method != "POST") return Text(405, "method not allowed\n");
+  // The form's fields (application/x-www-form-urlencoded).
+  if (!ParseQueryString(req.body, &params).ok()) return Text(400, "malformed form\n");
+  std::string key, return_url;
+  for (const auto& [k, v] : params) {
+    if (k == "key") key = v;
+    if (k == "returnUrl") return_url = v;
+  }
+  // Checked by the server itself: GetClusterInfo needs any valid key.
+  const auto* method = pb::DescriptorPool::generated_pool()->FindMethodByName(
+      "temporal.api.workflowservice.v1.WorkflowService.GetClusterInfo");
+  wsv1::GetClusterInfoRequest in;
+  wsv1::GetClusterInfoResponse out;
+  CallResult r = key.empty() ? CallResult{16, "no API key given", {}}
+                             : invoker_.Call(*method, in, &out, std::chrono::seconds(10), "Bearer " + key);
+  if (r.code != 0) {
+    Response page = LoginPage("Sign-in failed: " + r.message, return_url);
+    page.status = HttpStatusForCode(r.code);
+    return page;
+  }
+  return LoginRedirect(key, return_url);
+}
+
+Response Handler::Api(const Request& req, std::string_view path, std::string_view query,
+                      const std::string& authorization) const {
   if (path == "/api/v1/settings") {
     if (req.method != "GET") return JsonError(12, "method not allowed", 405);
     return Settings();
@@ -150,7 +205,7 @@ Response Handler::Api(const Request& req, std::string_view path, std::string_vie
     if (!PercentDecode(parts[3], false, &ns) || !PercentDecode(parts[5], false, &wid) ||
         !PercentDecode(parts[7], false, &rid))
       return JsonError(3, "malformed path");
-    return HistoryJson(ns, wid, rid, req.header("authorization"));
+    return HistoryJson(ns, wid, rid, authorization);
   }
   PathBindings bindings;
   bool path_matched = false;
@@ -166,7 +221,14 @@ Response Handler::Api(const Request& req, std::string_view path, std::string_vie
   std::unique_ptr<pb::Message> out(factory->GetPrototype(route->method->output_type())->New());
   if (s.ok()) s = BuildRequest(*route, bindings, params, req.body, in.get());
   if (!s.ok()) return JsonError(static_cast<int>(s.code()), s.message());
-  CallResult r = invoker_.Call(*route->method, *in, out.get(), kCallTimeout, req.header("authorization"));
+  const bool long_poll = IsLongPoll(*route->method, *in);
+  if (long_poll && long_polls_.fetch_add(1) >= options_.max_long_polls) {
+    long_polls_.fetch_sub(1);
+    return JsonError(8, "too many long polls waiting on this port (" + std::to_string(options_.max_long_polls) +
+                            "); retry later");
+  }
+  CallResult r = invoker_.Call(*route->method, *in, out.get(), kCallTimeout, authorization);
+  if (long_poll) long_polls_.fetch_sub(1);
   Response resp;
   if (r.code != 0) {
     resp.status = HttpStatusForCode(r.code);

@@ -4,6 +4,7 @@
 // fallback. Thread-safe; every request runs on an HTTP thread, never on an engine thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
@@ -34,6 +35,13 @@ struct HandlerOptions {
   size_t max_body_bytes = 8 << 20;
   std::string default_namespace = "default";
   std::string ui_version = "2.38.0";  // the @temporalio/ui version reported in /api/v1/settings
+  // The server requires API keys: the UI port serves a login page (ui_login.h) and sends the
+  // browser's key from its cookie as the Authorization of its API calls.
+  bool api_keys = false;
+  // Long polls (Poll* methods, history with waitNewEvent) waiting at once; one more answers
+  // RESOURCE_EXHAUSTED (429). Each holds a listener thread while it waits: keep this below the
+  // listener's max_threads so ordinary requests always find one.
+  int max_long_polls = 512;
   // Readiness: database writable and recovery done. Returns an empty string when ready, else why not.
   std::function<std::string()> ready;
 };
@@ -53,7 +61,9 @@ class Handler {
   Response BodyTooLarge() const;
 
  private:
-  Response Api(const Request& req, std::string_view path, std::string_view query) const;
+  Response Api(const Request& req, std::string_view path, std::string_view query, const std::string& authorization) const;
+  // /login and /logout on the UI port (api_keys only).
+  Response Login(const Request& req, std::string_view path, std::string_view query) const;
   Response HistoryJson(std::string_view ns, std::string_view wid, std::string_view rid,
                        const std::string& authorization) const;
   Response Settings() const;
@@ -66,6 +76,7 @@ class Handler {
   const StaticFiles* static_files_;
   HandlerOptions options_;
   RouteTable routes_;
+  mutable std::atomic<int> long_polls_{0};
 };
 
 Response JsonError(int grpc_code, const std::string& message, int http_status = 0);

@@ -2,15 +2,32 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "http/elastic_pool.h"
+
 namespace temporalite::http {
 
-Listener::Listener(Serve serve, size_t max_body_bytes, std::function<Response()> too_large, int threads)
+Listener::Listener(Serve serve, size_t max_body_bytes, std::function<Response()> too_large, int threads,
+                   int max_threads)
     : server_(std::make_unique<httplib::Server>()) {
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->new_task_queue = [threads, max_threads] {
+    return new ElasticPool(threads, std::max(threads, max_threads), std::chrono::seconds(30));
+  };
   // Bodies are read to the end and refused after (a response before the body is read would
   // reset the connection under a client still sending). Beyond 8x the limit httplib stops
   // reading and answers 413; keep the API's 400 there too.
   server_->set_payload_max_length(max_body_bytes * 8);
+  // cpp-httplib listens with a backlog of 5, compiled into Debian's library: a burst of
+  // connections (a page's requests, many clients' long polls) overflows it, and connections
+  // whose handshake the kernel dropped are retried in step and may never get in. Keep the
+  // library's socket options and note the socket, so Bind can listen again with a real backlog.
+  server_->set_socket_options([this](int sock) {
+    httplib::default_socket_options(sock);
+    listen_fd_ = sock;
+  });
   auto write = [](const Response& r, httplib::Response& res) {
     res.status = r.status;
     for (const auto& [k, v] : r.headers) res.set_header(k, v);
@@ -39,8 +56,10 @@ Listener::Listener(Serve serve, size_t max_body_bytes, std::function<Response()>
 Listener::~Listener() = default;
 
 int Listener::Bind(const std::string& ip, int port) {
-  if (port == 0) return server_->bind_to_any_port(ip.c_str());
-  return server_->bind_to_port(ip.c_str(), port) ? port : -1;
+  int bound = port == 0 ? server_->bind_to_any_port(ip.c_str()) : (server_->bind_to_port(ip.c_str(), port) ? port : -1);
+  // listen() on a listening socket only changes its backlog (capped by net.core.somaxconn).
+  if (bound > 0 && listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
+  return bound;
 }
 
 void Listener::Run() { server_->listen_after_bind(); }

@@ -294,6 +294,24 @@ void Scheduler::DeleteSchedule(const wsv1::DeleteScheduleRequest& req, wsv1::Del
   store_.Commit(std::move(batch), std::move(done));
 }
 
+// The ids of the namespace's schedules matching `filter` over their own search attributes, with
+// TemporalSchedulePaused as Temporal indexes it.
+Result<std::set<std::string>> Scheduler::MatchingSchedulesLocked(const std::string& prefix,
+                                                                  const ScheduleFilter& filter,
+                                                                  const visibility::TypeMap& custom) const {
+  std::vector<ScheduleFilter::Row> rows;
+  for (auto it = schedules_.lower_bound(prefix); it != schedules_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+       ++it) {
+    const Entry& e = *it->second;
+    ::temporal::api::common::v1::SearchAttributes sa = e.rec.search_attributes();
+    auto& paused = (*sa.mutable_indexed_fields())["TemporalSchedulePaused"];
+    (*paused.mutable_metadata())["encoding"] = "json/plain";
+    paused.set_data(e.rec.schedule().state().paused() ? "true" : "false");
+    rows.push_back({e.rec.schedule_id(), visibility::ToJsonColumn(sa, custom)});
+  }
+  return filter.Match(rows);
+}
+
 void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, const visibility::TypeMap& custom,
                               wsv1::ListSchedulesResponse* resp, Done done) {
   auto ns_id = NamespaceIdFor(req.namespace_());
@@ -303,20 +321,9 @@ void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, const visib
   int32_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : options_.default_page_size;
   std::lock_guard<std::mutex> l(mu_);
   std::string prefix = *ns_id + '\n';
-  // The schedules' own search attributes, with TemporalSchedulePaused as Temporal indexes it.
   std::set<std::string> matching;
   if (!filter->empty()) {
-    std::vector<ScheduleFilter::Row> rows;
-    for (auto it = schedules_.lower_bound(prefix); it != schedules_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-         ++it) {
-      const Entry& e = *it->second;
-      ::temporal::api::common::v1::SearchAttributes sa = e.rec.search_attributes();
-      auto& paused = (*sa.mutable_indexed_fields())["TemporalSchedulePaused"];
-      (*paused.mutable_metadata())["encoding"] = "json/plain";
-      paused.set_data(e.rec.schedule().state().paused() ? "true" : "false");
-      rows.push_back({e.rec.schedule_id(), visibility::ToJsonColumn(sa, custom)});
-    }
-    auto m = filter->Match(rows);
+    auto m = MatchingSchedulesLocked(prefix, *filter, custom);
     if (!m.ok()) return done(m.status());
     matching = std::move(m).value();
   }
@@ -347,6 +354,26 @@ void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, const visib
     }
   }
   store_.Commit(persistence::WriteBatch{}, std::move(done));
+}
+
+void Scheduler::CountSchedules(const wsv1::CountSchedulesRequest& req, const visibility::TypeMap& custom,
+                               wsv1::CountSchedulesResponse* resp, Done done) {
+  auto ns_id = NamespaceIdFor(req.namespace_());
+  if (!ns_id.ok()) return done(ns_id.status());
+  auto filter = ScheduleFilter::Compile(req.query(), custom);
+  if (!filter.ok()) return done(filter.status());
+  std::lock_guard<std::mutex> l(mu_);
+  std::string prefix = *ns_id + '\n';
+  if (filter->empty()) {
+    int64_t n = 0;
+    for (auto it = schedules_.lower_bound(prefix); it != schedules_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) ++n;
+    resp->set_count(n);
+  } else {
+    auto m = MatchingSchedulesLocked(prefix, *filter, custom);
+    if (!m.ok()) return done(m.status());
+    resp->set_count(static_cast<int64_t>(m->size()));
+  }
+  store_.Commit(persistence::WriteBatch{}, std::move(done));  // as ListSchedules: after earlier writes are durable
 }
 
 void Scheduler::ListScheduleMatchingTimes(const wsv1::ListScheduleMatchingTimesRequest& req,

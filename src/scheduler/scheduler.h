@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -41,6 +42,7 @@
 #include "common/timer_service.h"
 #include "persistence/store.h"
 #include "scheduler/schedule_state.pb.h"
+#include "scheduler/list_query.h"
 #include "scheduler/spec.h"
 #include "metrics/metrics.h"
 #include "scheduler/workflow_runner.h"
@@ -88,6 +90,9 @@ class Scheduler {
   // `custom`: the namespace's custom search attributes (the query and the schedules' own ones).
   void ListSchedules(const wsv1::ListSchedulesRequest& req, const visibility::TypeMap& custom,
                      wsv1::ListSchedulesResponse* resp, Done done);
+  // The schedules ListSchedules would return for the same query (no GROUP BY).
+  void CountSchedules(const wsv1::CountSchedulesRequest& req, const visibility::TypeMap& custom,
+                      wsv1::CountSchedulesResponse* resp, Done done);
   void ListScheduleMatchingTimes(const wsv1::ListScheduleMatchingTimesRequest& req,
                                  wsv1::ListScheduleMatchingTimesResponse* resp, Done done);
 
@@ -138,6 +143,8 @@ class Scheduler {
   void PersistLocked(const Entry& e, Done done);
   void FillDescribeLocked(const Entry& e, wsv1::DescribeScheduleResponse* resp) const;
   std::vector<TimePoint> FutureActionTimesLocked(const Entry& e, size_t n) const;
+  Result<std::set<std::string>> MatchingSchedulesLocked(const std::string& prefix, const ScheduleFilter& filter,
+                                                        const visibility::TypeMap& custom) const;
 
   // --- processing (processing.cc) ---
   // REQUIRES(mu_). One wake-up: time range, backfills, buffer; persists and arms the next timer.

@@ -397,6 +397,7 @@ int RunServer(const StartDevFlags& f) {
   http::ChannelInvoker invoker(server->InProcessChannel(grpc::ChannelArguments()));
   http::HandlerOptions ho;
   ho.bind_ip = f.ip;
+  ho.api_keys = !f.security.api_key_file.empty();  // the UI port's login page (http/ui_login.h)
   ho.ready = [&store]() -> std::string {
     // Recovery is done before the ports open; the database is writable when a commit goes through.
     auto done = std::make_shared<std::promise<Status>>();

@@ -56,7 +56,6 @@ const REASONS = [
   [/^(RecordWorkerHeartbeat|ListWorkers|CountWorkers|DescribeWorker|FetchWorkerConfig|UpdateWorkerConfig|UpdateTaskQueueConfig)$/,
     'worker heartbeats/config and task-queue config are not implemented'],
   [/^ListArchivedWorkflowExecutions$/, 'archival is not supported'],
-  [/^CountSchedules$/, 'not implemented (the UI counts schedules with workflow-count)'],
   [/^(Pause|Unpause)WorkflowExecution$|^UpdateWorkflowExecutionOptions$/, 'workflow pause and workflow options are not implemented'],
   [/^PollWorkflowExecutionTimeSkipping$/, 'time skipping is not implemented'],
 ];
@@ -272,6 +271,13 @@ const EXERCISED = {
     const j = ok(await GET(`${fillPath(r.path, { namespace: NS })}?maximumPageSize=10`), r.method);
     assert.ok(j.schedules.some((s) => s.scheduleId === 'http-sched'));
   },
+  async CountSchedules(r) {
+    const p = fillPath(r.path, { namespace: NS });
+    assert.equal(ok(await GET(p), r.method).count, '1'); // int64 as a string
+    assert.equal(ok(await GET(`${p}?query=${encodeURIComponent("ScheduleId = 'http-sched'")}`), 'by id').count, '1');
+    assert.equal(ok(await GET(`${p}?query=${encodeURIComponent("ScheduleId = 'none'")}`), 'no match').count ?? '0', '0');
+    apiError(await GET(`${p}?query=${encodeURIComponent('GROUP BY ScheduleId')}`), 400, 3, 'unsupported query');
+  },
   async DeleteSchedule(r) {
     const p = fillPath(r.path, { namespace: NS, schedule_id: 'http-sched' });
     ok(await request('DELETE', url(p)), r.method);
@@ -431,4 +437,46 @@ test('settings, history.json download, health on both ports, the UI port without
   }
   ok(await request('GET', `${ui}/api/v1/system-info`), 'the API on the UI port');
   assert.equal((await request('GET', `${base()}/`)).status, 404, 'no UI on the API port');
+});
+
+test('200 concurrent history long polls do not starve other requests', { timeout: 120000 }, async () => {
+  const wid = S('http-many-polls');
+  await startIdle(wid); // no worker polls its queue: no new event until the signal below
+  const p = `/api/v1/namespaces/${NS}/workflows/${encodeURIComponent(wid)}/history`;
+  // Follow the history to its end: the token then makes the next call wait.
+  const head = ok(await GET(`${p}?waitNewEvent=true`), 'head');
+  const token = head.nextPageToken;
+  assert.ok(token, 'a running workflow returns a continuation token');
+  const N = 200;
+  const { Agent } = require('node:http');
+  const agent = new Agent({ keepAlive: false, maxSockets: N + 10 });
+  let answered = 0;
+  const polls = [];
+  const sent = [];
+  for (let i = 0; i < N; i++) {
+    polls.push(
+      request('GET', url(`${p}?waitNewEvent=true&nextPageToken=${encodeURIComponent(token)}`), { timeoutMs: 90000, agent, onSent: (f) => sent.push(f) })
+        .then((res) => { answered++; return res; }),
+    );
+  }
+  await pollUntil(async () => sent.length === N, { timeoutMs: 20000, what: 'all long polls sent' });
+  // Ordinary requests answer at once while the long polls wait (with a fixed pool of 32
+  // listener threads they waited for the poll timeout, about 60 s). Each on a new connection: a
+  // kept-alive one already has its thread.
+  const fresh = new Agent({ keepAlive: false });
+  for (const path of ['/api/v1/namespaces', `/api/v1/namespaces/${NS}/workflows/${encodeURIComponent(wid)}`, '/healthz']) {
+    const t0 = Date.now();
+    const res = await GET(path, { timeoutMs: 10000, agent: fresh });
+    assert.equal(res.status, 200, `${path}: ${res.text}`);
+    assert.ok(Date.now() - t0 < 5000, `${path} answered in ${Date.now() - t0} ms with ${N} long polls waiting`);
+  }
+  assert.equal(answered, 0, 'the long polls are still waiting (no new event yet)');
+  ok(await POST(`${wfPath(wid)}/signal/noop`, { workflowExecution: { workflowId: wid }, input: { payloads: [payload(1)] } }), 'signal');
+  const results = await Promise.all(polls);
+  for (const res of results) {
+    const j = ok(res, 'long poll');
+    assert.ok(j.history.events.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'), res.text);
+  }
+  agent.destroy();
+  ok(await POST(`${wfPath(wid)}/terminate`, { reason: 'done' }), 'terminate');
 });

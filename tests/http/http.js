@@ -2,13 +2,13 @@
 // A tiny HTTP client over node:http (full control over Host/Origin headers and bodies).
 const http = require('node:http');
 
-function request(method, url, { body, headers = {}, timeoutMs = 20000 } = {}) {
+function request(method, url, { body, headers = {}, timeoutMs = 20000, agent, onSent } = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const data = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(
       typeof body === 'string' ? body : JSON.stringify(body));
     const req = http.request(
-      { method, hostname: u.hostname, port: u.port, path: u.pathname + u.search,
+      { method, hostname: u.hostname, port: u.port, path: u.pathname + u.search, ...(agent ? { agent } : {}),
         headers: { ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}), ...headers } },
       (res) => {
         const chunks = [];
@@ -27,6 +27,7 @@ function request(method, url, { body, headers = {}, timeoutMs = 20000 } = {}) {
       });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
     req.on('error', reject);
+    if (onSent) req.on('finish', () => onSent(req));
     if (data) req.write(data);
     req.end();
   });

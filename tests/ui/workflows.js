@@ -9,6 +9,9 @@ const { alwaysFails } = wf.proxyActivities({
 });
 
 const approve = wf.defineSignal('approve');
+const addItem = wf.defineUpdate('addItem');
+const items = wf.defineQuery('items');
+const finish = wf.defineSignal('finish');
 
 /** Completes at once. */
 async function uiGreet(name) {
@@ -40,4 +43,20 @@ async function uiForever() {
   await wf.condition(() => false);
 }
 
-module.exports = { uiGreet, uiFail, uiAwaitApproval, uiRetrying, uiForever };
+/** Keeps a cart: the `addItem` update adds an item and returns the count; `finish` completes. */
+async function uiCart() {
+  const cart = [];
+  let done = false;
+  wf.setHandler(addItem, (item) => {
+    cart.push(item);
+    return `${cart.length} item(s), last ${item}`;
+  });
+  wf.setHandler(items, () => cart);
+  wf.setHandler(finish, () => {
+    done = true;
+  });
+  await wf.condition(() => done);
+  return cart;
+}
+
+module.exports = { uiGreet, uiFail, uiAwaitApproval, uiRetrying, uiForever, uiCart };
