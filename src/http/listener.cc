@@ -4,8 +4,20 @@
 
 namespace temporalite::http {
 
-Listener::Listener(Serve serve, size_t max_body_bytes, std::function<Response()> too_large, int threads)
-    : server_(std::make_unique<httplib::Server>()) {
+namespace {
+
+std::unique_ptr<httplib::Server> NewServer(const ListenerTls* tls) {
+  if (tls == nullptr) return std::make_unique<httplib::Server>();
+  // With a CA file httplib requires and verifies a client certificate (mutual TLS).
+  return std::make_unique<httplib::SSLServer>(tls->cert_file.c_str(), tls->key_file.c_str(),
+                                              tls->ca_file.empty() ? nullptr : tls->ca_file.c_str());
+}
+
+}  // namespace
+
+Listener::Listener(Serve serve, size_t max_body_bytes, std::function<Response()> too_large, int threads,
+                   const ListenerTls* tls)
+    : server_(NewServer(tls)) {
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // Bodies are read to the end and refused after (a response before the body is read would
   // reset the connection under a client still sending). Beyond 8x the limit httplib stops
@@ -37,6 +49,8 @@ Listener::Listener(Serve serve, size_t max_body_bytes, std::function<Response()>
 }
 
 Listener::~Listener() = default;
+
+bool Listener::ok() const { return server_->is_valid(); }
 
 int Listener::Bind(const std::string& ip, int port) {
   if (port == 0) return server_->bind_to_any_port(ip.c_str());
