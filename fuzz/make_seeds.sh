@@ -126,4 +126,57 @@ if [ -d "$protos" ] && command -v protoc >/dev/null; then
 fi
 lit request_values '\x02' '[1.5, true, "x"]'
 lit request_values '\x02' '9223372036854775807'
+# --- whole RPCs (rpc_request): the first byte is the method's index, WorkflowService's methods
+# in service.proto order, then OperatorService's; then the request in wire format.
+if [ -d "$protos" ] && command -v protoc >/dev/null; then
+  ws="$protos/temporal/api/workflowservice/v1/service.proto"
+  os="$protos/temporal/api/operatorservice/v1/service.proto"
+  mapfile -t rpcs < <( { grep -o '^ *rpc [A-Za-z]*' "$ws"; grep -o '^ *rpc [A-Za-z]*' "$os"; } | awk '{print $2}')
+  rpc() {  # rpc <method> <text of its request>
+    local i svc file
+    for i in "${!rpcs[@]}"; do [ "${rpcs[$i]}" = "$1" ] && break; done
+    if grep -q "rpc $1 *(" "$ws"; then svc=workflowservice; else svc=operatorservice; fi
+    file="temporal/api/$svc/v1/request_response.proto"
+    enc rpc_request "\\x$(printf '%02x' "$i")" "temporal.api.$svc.v1.$1Request" "$file" "$2"
+  }
+  for m in "${rpcs[@]}"; do  # every method with an empty request
+    rpc "$m" ''
+  done
+  start='namespace: "default" workflow_id: "wf-1" workflow_type { name: "greet" } task_queue { name: "tq" } request_id: "r-1"
+    input { payloads { metadata { key: "encoding" value: "json/plain" } data: "\"x\"" } }
+    workflow_execution_timeout { seconds: 60 } workflow_task_timeout { seconds: 10 }
+    retry_policy { initial_interval { seconds: 1 } backoff_coefficient: 2 maximum_attempts: 3 }
+    memo { fields { key: "m" value { metadata { key: "encoding" value: "json/plain" } data: "1" } } }
+    search_attributes { indexed_fields { key: "CustomKeywordField" value { metadata { key: "encoding" value: "json/plain" } data: "\"k\"" } } }'
+  rpc StartWorkflowExecution "$start"
+  rpc StartWorkflowExecution 'namespace: "default" workflow_id: "cron-1" workflow_type { name: "greet" } task_queue { name: "tq" } cron_schedule: "*/5 * * * *" workflow_id_reuse_policy: WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE'
+  rpc SignalWithStartWorkflowExecution 'namespace: "default" workflow_id: "wf-2" workflow_type { name: "greet" } task_queue { name: "tq" } signal_name: "go" signal_input { payloads { data: "1" } }'
+  rpc SignalWorkflowExecution 'namespace: "default" workflow_execution { workflow_id: "wf-1" } signal_name: "go" request_id: "s-1"'
+  rpc QueryWorkflow 'namespace: "default" execution { workflow_id: "wf-1" } query { query_type: "state" }'
+  rpc DescribeWorkflowExecution 'namespace: "default" execution { workflow_id: "wf-1" }'
+  rpc GetWorkflowExecutionHistory 'namespace: "default" execution { workflow_id: "wf-1" } maximum_page_size: 10'
+  rpc TerminateWorkflowExecution 'namespace: "default" workflow_execution { workflow_id: "wf-1" } reason: "fuzz"'
+  rpc RequestCancelWorkflowExecution 'namespace: "default" workflow_execution { workflow_id: "wf-2" } request_id: "c-1"'
+  rpc ResetWorkflowExecution 'namespace: "default" workflow_execution { workflow_id: "wf-1" } workflow_task_finish_event_id: 4 request_id: "x-1"'
+  rpc DeleteWorkflowExecution 'namespace: "default" workflow_execution { workflow_id: "wf-1" }'
+  rpc ListWorkflowExecutions 'namespace: "default" page_size: 5 query: "WorkflowType = '"'"'greet'"'"' AND ExecutionStatus = '"'"'Running'"'"' ORDER BY StartTime DESC"'
+  rpc CountWorkflowExecutions 'namespace: "default" query: "CustomKeywordField = '"'"'k'"'"' GROUP BY ExecutionStatus"'
+  rpc PollWorkflowTaskQueue 'namespace: "default" task_queue { name: "tq" } identity: "fuzz"'
+  rpc PollActivityTaskQueue 'namespace: "default" task_queue { name: "tq" } identity: "fuzz"'
+  rpc RespondWorkflowTaskCompleted 'task_token: "\x0a\x02ns" identity: "fuzz" commands { command_type: COMMAND_TYPE_START_TIMER start_timer_command_attributes { timer_id: "t" start_to_fire_timeout { seconds: 1 } } }'
+  rpc RespondActivityTaskFailed 'task_token: "\x08\x02" failure { message: "boom" application_failure_info { type: "E" non_retryable: true } }'
+  rpc RecordActivityTaskHeartbeat 'task_token: "x" details { payloads { data: "1" } }'
+  rpc UpdateWorkflowExecution 'namespace: "default" workflow_execution { workflow_id: "wf-1" } wait_policy { lifecycle_stage: UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED } request { meta { update_id: "u-1" } input { name: "set" args { payloads { data: "1" } } } }'
+  rpc ExecuteMultiOperation "namespace: \"default\" operations { start_workflow { $start } } operations { update_workflow { namespace: \"default\" workflow_execution { workflow_id: \"wf-1\" } request { meta { update_id: \"u-2\" } input { name: \"set\" } } } }"
+  rpc RegisterNamespace 'namespace: "fuzz-ns" workflow_execution_retention_period { seconds: 86400 } description: "d"'
+  rpc UpdateNamespace 'namespace: "default" update_info { description: "x" } config { workflow_execution_retention_ttl { seconds: 172800 } }'
+  rpc DescribeNamespace 'namespace: "default"'
+  rpc CreateSchedule 'namespace: "default" schedule_id: "sch-1" request_id: "q-1" schedule { spec { interval { interval { seconds: 300 } } cron_string: "0 12 * * MON-FRI" calendar { hour: "9" day_of_week: "1-5" } timezone_name: "Africa/Johannesburg" } action { start_workflow { workflow_id: "sw" workflow_type { name: "greet" } task_queue { name: "tq" } } } policies { overlap_policy: SCHEDULE_OVERLAP_POLICY_SKIP } }'
+  rpc PatchSchedule 'namespace: "default" schedule_id: "sch-1" patch { pause: "fuzz" trigger_immediately { overlap_policy: SCHEDULE_OVERLAP_POLICY_ALLOW_ALL } }'
+  rpc StartBatchOperation 'namespace: "default" job_id: "b-1" visibility_query: "WorkflowType = '"'"'greet'"'"'" reason: "r" termination_operation { identity: "fuzz" }'
+  rpc DescribeTaskQueue 'namespace: "default" task_queue { name: "tq" } task_queue_type: TASK_QUEUE_TYPE_WORKFLOW'
+  rpc AddSearchAttributes 'namespace: "default" search_attributes { key: "FuzzKeyword" value: INDEXED_VALUE_TYPE_KEYWORD }'
+  rpc ListSearchAttributes 'namespace: "default"'
+  rpc DeleteNamespace 'namespace: "fuzz-ns"'
+fi
 echo "seeds: $n files in $out" >&2

@@ -1,8 +1,11 @@
 #include "auth/api_keys.h"
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -16,6 +19,43 @@ std::string Digest(std::string_view key) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), d);
   return std::string(reinterpret_cast<const char*>(d), sizeof d);
+}
+
+std::string Digest(std::string_view salt, std::string_view key) {
+  std::string in(salt);
+  in.append(key);
+  return Digest(in);
+}
+
+std::string Hex(std::string_view bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+std::optional<std::string> Unhex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int v = 0;
+    for (char c : hex.substr(i, 2)) {
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) return std::nullopt;
+      v = v * 16 + d;
+    }
+    out.push_back(static_cast<char>(v));
+  }
+  return out;
+}
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) std::abort();
+  return out;
 }
 
 std::optional<Role> ParseRole(std::string_view s) {
@@ -105,7 +145,18 @@ Result<ApiKeys> ApiKeys::Parse(std::string_view text) {
     Principal p;
     p.name = w[0];
     if (!names.insert(p.name).second) return bad("the name " + p.name + " is used twice");
-    if (w[1].size() < 16) return bad("the key of " + p.name + " is shorter than 16 characters");
+    std::optional<Salted> salted;
+    if (StartsWith(w[1], "sha256:")) {
+      size_t colon = w[1].find(':', 7);
+      auto salt = Unhex(std::string_view(w[1]).substr(7, colon == std::string::npos ? 0 : colon - 7));
+      auto digest = colon == std::string::npos ? std::nullopt : Unhex(std::string_view(w[1]).substr(colon + 1));
+      if (!salt || salt->empty() || !digest || digest->size() != SHA256_DIGEST_LENGTH) {
+        return bad("the hashed key of " + p.name + " is not sha256:<salt hex>:<64 hex digits> (temporalite server hash-api-key)");
+      }
+      salted = Salted{std::move(*salt), std::move(*digest), {}};
+    } else if (w[1].size() < 16) {
+      return bad("the key of " + p.name + " is shorter than 16 characters");
+    }
     for (size_t i = 2; i < w.size(); ++i) {
       size_t at = w[i].find('@');
       auto role = ParseRole(std::string_view(w[i]).substr(0, at));
@@ -119,9 +170,17 @@ Result<ApiKeys> ApiKeys::Parse(std::string_view text) {
         if (*role > r) r = *role;
       }
     }
-    if (!keys.by_digest_.emplace(Digest(w[1]), std::move(p)).second) return bad("this key is listed twice");
+    if (salted) {
+      for (const Salted& other : keys.salted_) {
+        if (other.salt == salted->salt && other.digest == salted->digest) return bad("this key is listed twice");
+      }
+      salted->principal = std::move(p);
+      keys.salted_.push_back(std::move(*salted));
+    } else if (!keys.by_digest_.emplace(Digest(w[1]), std::move(p)).second) {
+      return bad("this key is listed twice");
+    }
   }
-  if (keys.by_digest_.empty()) return InvalidArgument("the API key file lists no keys");
+  if (keys.size() == 0) return InvalidArgument("the API key file lists no keys");
   return keys;
 }
 
@@ -137,7 +196,36 @@ Result<ApiKeys> ApiKeys::Load(const std::string& path) {
 
 const Principal* ApiKeys::Find(std::string_view key) const {
   auto it = by_digest_.find(Digest(key));
-  return it == by_digest_.end() ? nullptr : &it->second;
+  if (it != by_digest_.end()) return &it->second;
+  for (const Salted& s : salted_) {
+    std::string d = Digest(s.salt, key);
+    if (CRYPTO_memcmp(d.data(), s.digest.data(), d.size()) == 0) return &s.principal;
+  }
+  return nullptr;
+}
+
+std::string HashApiKey(std::string_view key) {
+  std::string salt = RandomBytes(16);
+  return "sha256:" + Hex(salt) + ":" + Hex(Digest(salt, key));
+}
+
+std::string NewApiKey() { return Hex(RandomBytes(32)); }
+
+KeyRing::KeyRing(std::string path, ApiKeys keys)
+    : path_(std::move(path)), keys_(std::make_shared<const ApiKeys>(std::move(keys))) {}
+
+std::shared_ptr<const ApiKeys> KeyRing::Current() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return keys_;
+}
+
+Status KeyRing::Reload() {
+  auto keys = ApiKeys::Load(path_);
+  if (!keys.ok()) return keys.status();
+  auto fresh = std::make_shared<const ApiKeys>(std::move(keys).value());
+  std::lock_guard<std::mutex> l(mu_);
+  keys_ = std::move(fresh);
+  return Status::Ok();
 }
 
 Decision Authorize(const ApiKeys& keys, std::string_view authorization, std::string_view full_method,

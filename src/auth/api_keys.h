@@ -10,7 +10,12 @@
 //
 //   ci-bot    3b8f0c...e1   writer@default
 //   grafana   77aa01...9c   reader
-//   ops       f00dcafe...   admin
+//   ops       sha256:9f1c...:5be0...   admin
+//
+// <key> is the key itself (16 characters or more) or, better, its salted hash
+// `sha256:<salt hex>:<hex of SHA-256(salt bytes + key)>` as `temporalite server hash-api-key`
+// prints it: the file then holds nothing a caller could send. The server re-reads the file on
+// SIGHUP (KeyRing below); a file that no longer parses leaves the keys in force unchanged.
 //
 // Roles are ordered reader < writer < admin (Temporal's reader, writer/worker and admin).
 // What each call needs is RequiredAccess() below.
@@ -18,8 +23,10 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -52,10 +59,37 @@ class ApiKeys {
 
   // The key's principal, or nullptr.
   const Principal* Find(std::string_view key) const;
-  size_t size() const { return by_digest_.size(); }
+  size_t size() const { return by_digest_.size() + salted_.size(); }
 
  private:
-  std::map<std::string, Principal> by_digest_;  // SHA-256 of the key -> principal
+  struct Salted {
+    std::string salt;    // raw bytes
+    std::string digest;  // SHA-256(salt + key), raw bytes
+    Principal principal;
+  };
+  std::map<std::string, Principal> by_digest_;  // SHA-256 of a key given in clear -> principal
+  std::vector<Salted> salted_;                  // keys given as salted hashes (checked one by one)
+};
+
+// `sha256:<salt hex>:<digest hex>` for `key` with a fresh random 16-byte salt.
+std::string HashApiKey(std::string_view key);
+// A new random key: 32 bytes as 64 hex digits.
+std::string NewApiKey();
+
+// The keys in force, replaceable while the server runs (SIGHUP). Thread-safe.
+class KeyRing {
+ public:
+  KeyRing(std::string path, ApiKeys keys);
+  std::shared_ptr<const ApiKeys> Current() const;
+  // Re-reads the file: on success the new keys are in force for every later call; on error
+  // (the message names the line) the old keys stay.
+  Status Reload();
+  const std::string& path() const { return path_; }
+
+ private:
+  const std::string path_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const ApiKeys> keys_;
 };
 
 struct Decision {

@@ -45,7 +45,7 @@ std::string WorkflowId(const pb::Message& m) {
 
 class AuthInterceptor final : public grpc::experimental::Interceptor {
  public:
-  AuthInterceptor(grpc::experimental::ServerRpcInfo* info, const ApiKeys* keys, AuditLog* audit)
+  AuthInterceptor(grpc::experimental::ServerRpcInfo* info, const KeyRing* keys, AuditLog* audit)
       : info_(info), keys_(keys), audit_(audit), method_(info->method()) {}
   ~AuthInterceptor() override { ForgetCall(info_->server_context()); }
 
@@ -67,7 +67,7 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
         record_.schedule_id = StringField(*m, "schedule_id");
         decided_ = true;
         if (keys_ != nullptr) {
-          Decision d = Authorize(*keys_, authorization_, method_, record_.ns);
+          Decision d = Authorize(*keys_->Current(), authorization_, method_, record_.ns);
           record_.principal = d.principal;
           if (!d.status.ok()) {
             denied_ = true;
@@ -95,7 +95,7 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
 
  private:
   grpc::experimental::ServerRpcInfo* info_;
-  const ApiKeys* keys_;
+  const KeyRing* keys_;
   AuditLog* audit_;
   std::string method_;
   std::string authorization_;
@@ -106,13 +106,13 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
 
 class Factory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  Factory(const ApiKeys* keys, AuditLog* audit) : keys_(keys), audit_(audit) {}
+  Factory(const KeyRing* keys, AuditLog* audit) : keys_(keys), audit_(audit) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
     return new AuthInterceptor(info, keys_, audit_);
   }
 
  private:
-  const ApiKeys* keys_;
+  const KeyRing* keys_;
   AuditLog* audit_;
 };
 
@@ -129,7 +129,7 @@ bool Audited(std::string_view full_method) {
   return true;
 }
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewAuthInterceptorFactory(const ApiKeys* keys,
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewAuthInterceptorFactory(const KeyRing* keys,
                                                                                                   AuditLog* audit) {
   return std::make_unique<Factory>(keys, audit);
 }

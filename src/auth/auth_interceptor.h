@@ -14,8 +14,9 @@
 
 namespace temporalite::auth {
 
-// `keys` nullptr: no authorization (audit only); `audit` nullptr: no audit log. Both outlive the server.
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewAuthInterceptorFactory(const ApiKeys* keys,
+// `keys` nullptr: no authorization (audit only); `audit` nullptr: no audit log. Both outlive the
+// server. The keys in force are read per call, so a reload applies to the next call.
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewAuthInterceptorFactory(const KeyRing* keys,
                                                                                                   AuditLog* audit);
 
 // Whether a successful call of this method goes to the audit log.

@@ -13,7 +13,7 @@ Result<ServerSecurity> SetUpSecurity(const SecurityFlags& flags) {
   if (!flags.api_key_file.empty()) {
     auto keys = ApiKeys::Load(flags.api_key_file);
     if (!keys.ok()) return keys.status();
-    s.keys = std::move(keys).value();
+    s.keys = std::make_unique<KeyRing>(flags.api_key_file, std::move(keys).value());
   }
   if (!flags.audit_log_file.empty()) {
     auto audit = AuditLog::Open(flags.audit_log_file);
@@ -25,8 +25,10 @@ Result<ServerSecurity> SetUpSecurity(const SecurityFlags& flags) {
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> ServerSecurity::Interceptor() const {
   if (!keys && !audit) return nullptr;
-  return NewAuthInterceptorFactory(keys ? &*keys : nullptr, audit.get());
+  return NewAuthInterceptorFactory(keys.get(), audit.get());
 }
+
+Status ServerSecurity::ReloadKeys() const { return keys ? keys->Reload() : Status::Ok(); }
 
 std::string ServerSecurity::ExposureWarning(const std::string& ip) const {
   bool loopback = ip == "localhost" || ip == "::1" || ip == "[::1]" || ip.rfind("127.", 0) == 0;

@@ -25,11 +25,13 @@ struct SecurityFlags {
 struct ServerSecurity {
   std::shared_ptr<grpc::ServerCredentials> credentials;
   bool tls = false;
-  std::optional<ApiKeys> keys;
+  std::unique_ptr<KeyRing> keys;  // nullptr without --api-key-file
   std::unique_ptr<AuditLog> audit;
 
   // The interceptor to install, or nullptr when neither keys nor an audit log are configured.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> Interceptor() const;
+  // SIGHUP: re-reads the API key file (OK without one); the old keys stay on error.
+  Status ReloadKeys() const;
   // A warning for a non-loopback address served without TLS or without keys ("" if none).
   std::string ExposureWarning(const std::string& ip) const;
 };

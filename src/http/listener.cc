@@ -10,9 +10,20 @@
 
 namespace temporalite::http {
 
+namespace {
+
+std::unique_ptr<httplib::Server> NewServer(const ListenerTls* tls) {
+  if (tls == nullptr) return std::make_unique<httplib::Server>();
+  // With a CA file httplib requires and verifies a client certificate (mutual TLS).
+  return std::make_unique<httplib::SSLServer>(tls->cert_file.c_str(), tls->key_file.c_str(),
+                                              tls->ca_file.empty() ? nullptr : tls->ca_file.c_str());
+}
+
+}  // namespace
+
 Listener::Listener(Serve serve, size_t max_body_bytes, std::function<Response()> too_large, int threads,
-                   int max_threads)
-    : server_(std::make_unique<httplib::Server>()) {
+                   const ListenerTls* tls, int max_threads)
+    : server_(NewServer(tls)) {
   server_->new_task_queue = [threads, max_threads] {
     return new ElasticPool(threads, std::max(threads, max_threads), std::chrono::seconds(30));
   };
@@ -54,6 +65,8 @@ Listener::Listener(Serve serve, size_t max_body_bytes, std::function<Response()>
 }
 
 Listener::~Listener() = default;
+
+bool Listener::ok() const { return server_->is_valid(); }
 
 int Listener::Bind(const std::string& ip, int port) {
   int bound = port == 0 ? server_->bind_to_any_port(ip.c_str()) : (server_->bind_to_port(ip.c_str(), port) ? port : -1);

@@ -14,15 +14,26 @@ class Server;
 
 namespace temporalite::http {
 
+// HTTPS for the port: the server's PEM certificate and key (the gRPC port's --tls-cert-file and
+// --tls-key-file); with `ca_file` every client must present a certificate signed by it (mutual TLS).
+struct ListenerTls {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+};
+
 class Listener {
  public:
   using Serve = std::function<Response(const Request&)>;
   // Bodies over `max_body_bytes` are answered by `too_large` (and not handed to `serve`).
   // `threads` serve connections always; up to `max_threads` when they are all busy (long polls
-  // hold theirs, see elastic_pool.h).
+  // hold theirs, see elastic_pool.h). `tls` non-null: HTTPS (check ok()).
   Listener(Serve serve, size_t max_body_bytes, std::function<Response()> too_large, int threads = 32,
-           int max_threads = 32 + 512 + 64);
+           const ListenerTls* tls = nullptr, int max_threads = 32 + 512 + 64);
   ~Listener();
+
+  // False when the TLS certificate or key could not be loaded.
+  bool ok() const;
 
   // Binds ip:port (0 picks a free port). Returns the bound port, or -1.
   int Bind(const std::string& ip, int port);

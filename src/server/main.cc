@@ -17,6 +17,7 @@
 
 #include "admin/admin_service.h"
 #include "alerts/alerter.h"
+#include "auth/key_command.h"
 #include "auth/server_security.h"
 #include "ops/scheduled_backup.h"
 #include "ops/webhook.h"
@@ -29,6 +30,7 @@
 #include "frontend/grpc_log.h"
 #include "frontend/metrics_interceptor.h"
 #include "frontend/operator_service.h"
+#include "frontend/rate_limit.h"
 #include "frontend/request_decoding.h"
 #include "frontend/workflow_service.h"
 #include "history/dynamic_config.h"
@@ -224,6 +226,7 @@ int RunServer(const StartDevFlags& f) {
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGUSR2);  // raised by the store's fatal-error listener (below)
+  sigaddset(&sigs, SIGHUP);   // reload the API key file
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   std::string db_path = f.ephemeral ? ":memory:" : f.db_filename;
@@ -262,9 +265,15 @@ int RunServer(const StartDevFlags& f) {
   history::EngineOptions eo;
   eo.extra_namespaces = f.namespaces;
   eo.startup_search_attributes = startup_sas;
+  frontend::RateLimitOptions rate_limits;  // frontend.rps, frontend.namespaceRPS, ... (frontend/rate_limit.h)
   for (const auto& kv : f.dynamic_config_values) {
-    if (Status s = history::ApplyDynamicConfigValue(kv, &eo); !s.ok()) {
-      std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    Status s = frontend::ApplyRateLimitConfigValue(kv, &rate_limits);
+    if (s.code() == Code::kNotFound) s = history::ApplyDynamicConfigValue(kv, &eo);
+    if (!s.ok()) {
+      std::string known = s.message().find("(known: ") != std::string::npos ? std::string(", ") + frontend::RateLimitConfigKeys() : "";
+      std::string msg = s.message();
+      if (!known.empty() && msg.back() == ')') msg.insert(msg.size() - 1, known);
+      std::fprintf(stderr, "error: %s\n", msg.c_str());
       return 2;
     }
   }
@@ -350,6 +359,13 @@ int RunServer(const StartDevFlags& f) {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   // The auth gate first; then one interceptor per RPC either way: the metrics interceptor also
   // handles decode errors.
+  // Rate limits before the auth gate in the list: gRPC runs the hooks after a message arrives in
+  // reverse order, so the limiter sees the gate's decision and does not answer refused calls.
+  std::unique_ptr<frontend::RateLimiter> rate_limiter;
+  if (rate_limits.enabled()) {
+    rate_limiter = std::make_unique<frontend::RateLimiter>(clock, rate_limits);
+    interceptors.push_back(frontend::NewRateLimitInterceptorFactory(rate_limiter.get()));
+  }
   if (auto auth_interceptor = security.Interceptor()) interceptors.push_back(std::move(auth_interceptor));
   if (registry) {
     interceptors.push_back(std::make_unique<frontend::MetricsInterceptorFactory>(*registry));
@@ -408,9 +424,15 @@ int RunServer(const StartDevFlags& f) {
     return s.ok() ? "" : "database: " + s.message();
   };
   http::Handler http_handler(invoker, ui_files.get(), ho);
-  auto make_listener = [&http_handler](bool ui) {
+  // The HTTP API and UI ports serve HTTPS with the gRPC port's certificate (and client CA), as
+  // Temporal's HTTP API uses the frontend's TLS settings; the metrics port stays plain HTTP.
+  http::ListenerTls http_tls{f.security.tls.cert_file, f.security.tls.key_file, f.security.tls.ca_file};
+  const http::ListenerTls* tls = security.tls ? &http_tls : nullptr;
+  const char* scheme = tls ? "https" : "http";
+  auto make_listener = [&http_handler, tls](bool ui) {
     return std::make_unique<http::Listener>([&http_handler, ui](const http::Request& r) { return http_handler.Handle(r, ui); },
-                                            http_handler.max_body_bytes(), [&http_handler] { return http_handler.BodyTooLarge(); });
+                                            http_handler.max_body_bytes(), [&http_handler] { return http_handler.BodyTooLarge(); }, 32,
+                                            tls);
   };
   struct Port {
     std::unique_ptr<http::Listener> listener;
@@ -419,6 +441,10 @@ int RunServer(const StartDevFlags& f) {
   };
   std::vector<Port> http_ports;
   auto open_port = [&](std::unique_ptr<http::Listener> l, int want, const char* what) -> int {
+    if (!l->ok()) {
+      std::fprintf(stderr, "error: cannot serve TLS on %s: the certificate or key could not be loaded\n", what);
+      return -1;
+    }
     int got = l->Bind(f.ip, want);
     if (got <= 0) {
       std::fprintf(stderr, "error: cannot listen on %s:%d for %s\n", f.ip.c_str(), want, what);
@@ -475,16 +501,27 @@ int RunServer(const StartDevFlags& f) {
   if (f.headless) {
     std::printf("UI:      off (--headless)\n");
   } else {
-    std::printf("UI:      http://%s:%d%s\n", f.ip.c_str(), ui_port, ui_files ? "" : " (not built: the port answers with a notice, the API and health)");
+    std::printf("UI:      %s://%s:%d%s\n", scheme, f.ip.c_str(), ui_port, ui_files ? "" : " (not built: the port answers with a notice, the API and health)");
   }
-  std::printf("HTTP:    http://%s:%d\n", f.ip.c_str(), http_port);
+  std::printf("HTTP:    %s://%s:%d\n", scheme, f.ip.c_str(), http_port);
   if (registry) std::printf("Metrics: http://%s:%d/metrics\n", f.ip.c_str(), metrics_port);
   std::printf("Data:    %s\n", db_path.c_str());
   std::fflush(stdout);
   TL_LOG_INFO("serving Temporal gRPC on %s:%d, HTTP API on %d, data in %s", f.ip.c_str(), bound_port, http_port, db_path.c_str());
 
   int sig = 0;
-  sigwait(&sigs, &sig);
+  for (;;) {
+    sigwait(&sigs, &sig);
+    if (sig != SIGHUP) break;
+    // SIGHUP: re-read the API key file; a file that does not parse leaves the keys in force.
+    if (Status s = security.ReloadKeys(); s.ok()) {
+      TL_LOG_INFO("SIGHUP: %s", security.keys ? ("reloaded " + std::to_string(security.keys->Current()->size()) + " API keys from " +
+                                                 security.keys->path()).c_str()
+                                              : "no --api-key-file to reload");
+    } else {
+      TL_LOG_ERROR("SIGHUP: API keys not reloaded, the previous keys stay in force: %s", s.message().c_str());
+    }
+  }
   if (sig == SIGUSR2) {
     // Exit status 70 (EX_SOFTWARE): a supervisor restarts the server, which recovers from disk.
     TL_LOG_ERROR("fatal: the database refused a write (%s); nothing is acknowledged from now on, exiting with "
@@ -546,7 +583,7 @@ int main(int argc, char** argv) {
                 "Skip SQLite's quick_check of the database at start (it reads the whole file)");
   dev->add_option("--search-attribute", f.search_attributes, "Search attributes to register at start, Name=Type (repeatable)");
   dev->add_option("--dynamic-config-value", f.dynamic_config_values,
-                  "Temporal dynamic config KEY=VALUE (repeatable; e.g. limit.historyCount.suggestContinueAsNew=100)");
+                  "Temporal dynamic config KEY=VALUE (repeatable; e.g. limit.historyCount.suggestContinueAsNew=100, frontend.namespaceRPS=50)");
   dev->add_option("--alert-webhook", f.alert_webhook,
                   "POST Slack incoming-webhook JSON here after --alert-after consecutive failed runs of a workflow type "
                   "or schedule, and when it recovers (env TEMPORALITE_ALERT_WEBHOOK)")
@@ -557,10 +594,10 @@ int main(int argc, char** argv) {
                   "(\"CRON_TZ=Africa/Johannesburg 0 2 * * 0\", \"@every 12h\")");
   dev->add_option("--backup-to", f.backup_to, "Scheduled backups go here: a directory or s3://bucket/prefix (AWS_* variables)");
   dev->add_option("--backup-keep", f.backup_keep, "After each scheduled backup keep only the newest N (0: keep all)");
-  dev->add_option("--tls-cert-file", f.security.tls.cert_file, "Serve gRPC over TLS with this PEM certificate (chain)");
+  dev->add_option("--tls-cert-file", f.security.tls.cert_file, "Serve gRPC, the HTTP API and the UI over TLS with this PEM certificate (chain)");
   dev->add_option("--tls-key-file", f.security.tls.key_file, "The PEM private key of --tls-cert-file");
   dev->add_option("--tls-ca-file", f.security.tls.ca_file,
-                  "Mutual TLS: require client certificates signed by this PEM CA bundle");
+                  "Mutual TLS (gRPC, HTTP API, UI): require client certificates signed by this PEM CA bundle");
   dev->add_option("--api-key-file", f.security.api_key_file,
                   "Require API keys (authorization: Bearer <key>): lines of <name> <key> <role>[@<namespace>]..., "
                   "role reader, writer or admin");
@@ -576,6 +613,7 @@ int main(int argc, char** argv) {
   temporalite::cli::RegisterCommands(app, &rc);
   temporalite::ops::RegisterBackupCommands(&app, &rc);
   temporalite::ops::RegisterDoctorCommand(&app, &rc);
+  temporalite::auth::RegisterHashApiKeyCommand(server, &rc);
   temporalite::ops::RegisterAlertCommands(&app, &rc);
   // temporalite.yaml: its keys become start-dev arguments placed before the command line's.
   std::vector<std::string> args(argv + 1, argv + argc);

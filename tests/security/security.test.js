@@ -12,6 +12,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFile } = require('node:child_process');
+const https = require('node:https');
+const http = require('node:http');
 
 const { Connection, Client } = require('@temporalio/client');
 const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
@@ -37,11 +39,47 @@ function run(cmd, args, opts = {}) {
   });
 }
 
-/** The CLI with a hermetic environment (no TEMPORAL_* of the caller). */
-function cli(args) {
+/** The CLI with a hermetic environment (no TEMPORAL_* of the caller; `extraEnv` added). */
+function cli(args, extraEnv = {}, opts = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TEMPORAL_')) env[k] = v;
-  return run(serverBinary(), args, { env, cwd: dir });
+  return run(serverBinary(), args, { env: { ...env, ...extraEnv }, cwd: dir, ...opts });
+}
+
+/** The CLI with `input` on its standard input. */
+function cliWithInput(args, input) {
+  return new Promise((resolve) => {
+    const child = execFile(serverBinary(), args, { timeout: 30000, cwd: dir }, (err, stdout, stderr) => {
+      resolve({ code: err ? err.code : 0, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+/** GET over HTTPS (or HTTP) with node's own TLS: { status, body } or { error }. */
+function get(url, tls = {}) {
+  return new Promise((resolve) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const req = mod.get(url, { ...tls, timeout: 10000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (error) => resolve({ error }));
+  });
+}
+
+/** Retries `check` (async, returns truthy when done) for up to `ms`. */
+async function eventually(check, ms, what) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const last = await check();
+    if (last) return last;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function openssl(args) {
@@ -283,11 +321,151 @@ test('API keys: roles per namespace through the TypeScript SDK (apiKey), a worke
   }
 });
 
-/** The HTTP API port the server printed ("HTTP:    http://127.0.0.1:<port>"). */
+/** The HTTP API port the server printed ("HTTP:    http://127.0.0.1:<port>", https with TLS). */
 async function httpPortOf(server) {
   const out = server.stdout();
-  const m = /HTTP:\s+http:\/\/[^:]+:(\d+)/.exec(out);
+  const m = /HTTP:\s+https?:\/\/[^:]+:(\d+)/.exec(out);
   assert.ok(m, `no HTTP line in ${out}`);
   return Number(m[1]);
 }
 
+
+test('HTTPS: the HTTP API and UI ports serve TLS with the gRPC certificate; with --tls-ca-file they require a client certificate', async () => {
+  const ca = fs.readFileSync(f('ca.pem'));
+  let server = await startServer({ ephemeral: true, headless: false,
+    extraArgs: ['--tls-cert-file', f('server.pem'), '--tls-key-file', f('server.key')] });
+  try {
+    const api = server.httpUrl();
+    const ui = server.uiUrl();
+    assert.match(api, /^https:\/\/127\.0\.0\.1:\d+$/, server.stdout());
+    assert.match(ui, /^https:\/\/127\.0\.0\.1:\d+$/, server.stdout());
+    let r = await get(`${api}/api/v1/namespaces/default`, { ca });
+    assert.equal(r.status, 200, r.error && r.error.message);
+    assert.equal(JSON.parse(r.body).namespaceInfo.name, 'default');
+    r = await get(`${ui}/healthz`, { ca });
+    assert.equal(r.status, 200, r.error && r.error.message);
+    // Plain HTTP on the TLS port gets no answer; a client that does not trust the CA refuses it.
+    r = await get(`${api.replace('https:', 'http:')}/healthz`);
+    assert.ok(r.error || r.status >= 400, `plain HTTP answered ${r.status}`);
+    r = await get(`${api}/healthz`, { ca: fs.readFileSync(f('rogue.pem')) });
+    assert.ok(r.error, 'a certificate from an untrusted CA was accepted');
+  } finally {
+    await server.stop();
+  }
+  server = await startServer({ ephemeral: true, headless: false,
+    extraArgs: ['--tls-cert-file', f('server.pem'), '--tls-key-file', f('server.key'), '--tls-ca-file', f('ca.pem')] });
+  try {
+    const client = { ca, cert: fs.readFileSync(f('client.pem')), key: fs.readFileSync(f('client.key')) };
+    for (const base of [server.httpUrl(), server.uiUrl()]) {
+      let r = await get(`${base}/healthz`, client);
+      assert.equal(r.status, 200, r.error && r.error.message);
+      r = await get(`${base}/healthz`, { ca });
+      assert.ok(r.error, `${base}: answered ${r.status} without a client certificate`);
+      r = await get(`${base}/healthz`, { ca, cert: fs.readFileSync(f('intruder.pem')), key: fs.readFileSync(f('intruder.key')) });
+      assert.ok(r.error, `${base}: answered ${r.status} to a client certificate of another CA`);
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+test('hashed API keys in the key file (server hash-api-key), reloaded on SIGHUP without a restart', async () => {
+  let r = await cli(['server', 'hash-api-key', '--generate']);
+  assert.equal(r.code, 0, r.stderr);
+  const gen = /^key ([0-9a-f]{64})\nhash (sha256:[0-9a-f]{32}:[0-9a-f]{64})\n$/.exec(r.stdout);
+  assert.ok(gen, r.stdout);
+  const [, opsKey, opsHash] = gen;
+  const lateKey = 'late-0123456789abcdef-key';
+  r = await cliWithInput(['server', 'hash-api-key'], `${lateKey}\n`);
+  assert.equal(r.code, 0, r.stderr);
+  const lateHash = r.stdout.trim();
+  assert.match(lateHash, /^sha256:[0-9a-f]{32}:[0-9a-f]{64}$/);
+  r = await cliWithInput(['server', 'hash-api-key'], 'short\n');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /16 characters/);
+
+  const keyFile = f('hashed-keys.txt');
+  fs.writeFileSync(keyFile, `ops ${opsHash} admin\n`);
+  assert.ok(!fs.readFileSync(keyFile, 'utf8').includes(opsKey));
+  const server = await startServer({ ephemeral: true, extraArgs: ['--api-key-file', keyFile] });
+  const connections = [];
+  const connect = async (apiKey) => {
+    const c = await Connection.connect({ address: server.address, tls: false, apiKey, interceptors: [] });
+    connections.push(c);
+    return c;
+  };
+  const works = async (key) => {
+    try {
+      await (await connect(key)).workflowService.describeNamespace({ namespace: 'default' });
+      return true;
+    } catch (e) {
+      if (e.code !== Code.UNAUTHENTICATED) throw e;
+      return false;
+    }
+  };
+  try {
+    assert.equal(await works(opsKey), true);
+    assert.equal(await works(opsHash), false); // the file's text is not a key
+    assert.equal(await works(lateKey), false);
+
+    // Rotate: the new file drops ops and adds late; SIGHUP applies it to the running server.
+    fs.writeFileSync(keyFile, `late ${lateHash} reader\n`);
+    server.proc.kill('SIGHUP');
+    await eventually(() => works(lateKey), 10000, 'the reloaded key');
+    assert.equal(await works(opsKey), false);
+
+    // A broken file leaves the keys in force, with an error in the log.
+    fs.writeFileSync(keyFile, 'late sha256:nothex reader\n');
+    server.proc.kill('SIGHUP');
+    await eventually(() => /API keys not reloaded.*line 1/.test(server.stderr()), 10000, 'the reload error');
+    assert.equal(await works(lateKey), true);
+    assert.equal(server.proc.exitCode, null);
+  } finally {
+    for (const c of connections) await c.close().catch(() => {});
+    await server.stop();
+  }
+});
+
+test('backup create and doctor with --api-key or TEMPORAL_API_KEY and the TLS flags', async () => {
+  const server = await startServer({
+    extraArgs: ['--tls-cert-file', f('server.pem'), '--tls-key-file', f('server.key'), '--api-key-file', f('keys.txt')],
+  });
+  try {
+    const tlsFlags = ['--address', server.address, '--tls-ca-path', f('ca.pem')];
+    const backups = f('backups');
+    let r = await cli(['backup', 'create', ...tlsFlags, '--api-key', KEYS.admin, '--to', backups, '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const made = JSON.parse(r.stdout);
+    assert.ok(made.name && made.dbSha256, r.stdout);
+    r = await cli(['backup', 'create', ...tlsFlags, '--to', backups], { TEMPORAL_API_KEY: KEYS.admin });
+    assert.equal(r.code, 0, r.stderr);
+    // A snapshot is a cluster admin call: a reader's key is refused, no key is unauthenticated.
+    r = await cli(['backup', 'create', ...tlsFlags, '--to', backups], { TEMPORAL_API_KEY: KEYS.reader });
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /Request unauthorized/);
+    r = await cli(['backup', 'create', ...tlsFlags, '--to', backups]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /unauthenticated/i);
+    r = await cli(['backup', 'list', backups, '-o', 'json']);
+    assert.equal(JSON.parse(r.stdout).length, 2, r.stdout);
+
+    // doctor reads: a reader's key is enough; without one the server check fails and says why.
+    const doctor = ['doctor', ...tlsFlags, '--db-filename', path.join(server.dataDir, 'temporalite.db'), '--min-free-disk-mib', '1',
+      '-o', 'json'];
+    r = await cli(doctor, { TEMPORAL_API_KEY: KEYS.reader });
+    let report = JSON.parse(r.stdout);
+    const check = (name) => report.checks.find((c) => c.check === name);
+    assert.equal(check('server').level, 'OK', r.stdout);
+    assert.equal(check('task queues').level, 'OK', r.stdout);
+    r = await cli([...doctor, '--api-key', KEYS.reader]);
+    report = JSON.parse(r.stdout);
+    assert.equal(check('server').level, 'OK', r.stdout);
+    r = await cli(doctor);
+    report = JSON.parse(r.stdout);
+    assert.equal(r.code, 2, r.stdout);
+    assert.equal(check('server').level, 'FAIL', r.stdout);
+    assert.match(check('server').detail, /unauthenticated/i);
+  } finally {
+    await server.stop();
+  }
+});

@@ -1,6 +1,10 @@
 // API keys (src/auth/api_keys.h): the key file, what each method needs, and the decisions with
 // Temporal's codes. The end-to-end behaviour (SDK, CLI, HTTP, audit) is tests/security.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 
 #include "auth/api_keys.h"
 #include "auth/auth_interceptor.h"
@@ -98,6 +102,61 @@ TEST(ApiKeys, DecisionsWithTemporalCodes) {
   EXPECT_EQ(Authorize(*ns_admin, "Bearer key-0123456789abcdef", std::string(kWs) + "RegisterNamespace", "new").status.code(),
             Code::kPermissionDenied);
   EXPECT_TRUE(Authorize(k, "Bearer admin-key-0123456789", std::string(kWs) + "RegisterNamespace", "new").status.ok());
+}
+
+
+TEST(ApiKeys, SaltedHashesInTheFile) {
+  const std::string h1 = HashApiKey("hashed-key-0123456789");
+  const std::string h2 = HashApiKey("hashed-key-0123456789");
+  EXPECT_EQ(h1.rfind("sha256:", 0), 0u) << h1;
+  EXPECT_NE(h1, h2);  // a fresh salt each time
+  EXPECT_EQ(h1.find("hashed-key"), std::string::npos);
+  auto k = ApiKeys::Parse("ops " + h1 + " admin\nbot " + h2 + " writer@default\nplain plain-key-0123456789 reader\n");
+  ASSERT_TRUE(k.ok()) << k.status().message();
+  EXPECT_EQ(k->size(), 3u);
+  const Principal* p = k->Find("hashed-key-0123456789");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->name, "ops");  // the first line whose hash matches
+  EXPECT_EQ(k->Find(h1), nullptr);  // the file's text is not a key
+  EXPECT_EQ(k->Find("hashed-key-012345678"), nullptr);
+  ASSERT_NE(k->Find("plain-key-0123456789"), nullptr);
+  EXPECT_TRUE(Authorize(*k, "Bearer hashed-key-0123456789", std::string(kWs) + "RegisterNamespace", "x").status.ok());
+  for (const std::string& bad : {std::string("sha256:zz:00"), std::string("sha256::") + std::string(64, 'a'),
+                                  "sha256:00ff:" + std::string(63, 'a'), std::string("sha256:00ff")}) {
+    auto r = ApiKeys::Parse("x " + bad + " reader\n");
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("hash-api-key"), std::string::npos) << r.status().message();
+  }
+  auto twice = ApiKeys::Parse("a " + h1 + " reader\nb " + h1 + " admin\n");
+  EXPECT_FALSE(twice.ok());
+  EXPECT_EQ(NewApiKey().size(), 64u);
+  EXPECT_NE(NewApiKey(), NewApiKey());
+}
+
+TEST(KeyRing, ReloadReplacesKeysAndKeepsThemOnABadFile) {
+  char tmpl[] = "/tmp/keyring-test-XXXXXX";
+  int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  const std::string path = tmpl;
+  auto write = [&](const std::string& text) { std::ofstream(path, std::ios::trunc) << text; };
+  write("old old-key-0123456789 admin\n");
+  auto first = ApiKeys::Load(path);
+  ASSERT_TRUE(first.ok());
+  KeyRing ring(path, std::move(first).value());
+  std::shared_ptr<const ApiKeys> before = ring.Current();
+  ASSERT_NE(before->Find("old-key-0123456789"), nullptr);
+  write("new " + HashApiKey("new-key-0123456789") + " reader\n");
+  ASSERT_TRUE(ring.Reload().ok());
+  EXPECT_EQ(ring.Current()->Find("old-key-0123456789"), nullptr);
+  EXPECT_NE(ring.Current()->Find("new-key-0123456789"), nullptr);
+  EXPECT_NE(before->Find("old-key-0123456789"), nullptr);  // a call holding the old set keeps it
+  write("broken line\n");
+  Status s = ring.Reload();
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("line 1"), std::string::npos) << s.message();
+  EXPECT_NE(ring.Current()->Find("new-key-0123456789"), nullptr);
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -1,0 +1,161 @@
+'use strict';
+// Per-namespace rate limits under Temporal's dynamic config names (--dynamic-config-value
+// frontend.namespaceRPS / frontend.rps / frontend.namespaceBurstRatio / frontend.namespaceCount):
+// over-limit calls get RESOURCE_EXHAUSTED with Temporal's message and a ResourceExhaustedFailure
+// (cause RPS_LIMIT, or CONCURRENT_LIMIT for long polls), the official TypeScript SDK retries
+// them until its calls succeed, and long polls are limited by their number, apart from the rate.
+//
+// Run: tests/run-node-tests.sh tests/security/rate-limit.test.js
+
+const { test, before } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+
+const { Connection, Client } = require('@temporalio/client');
+const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
+const proto = require('@temporalio/proto');
+
+const { startServer, installRuntime, uniqueName } = require('../compat/harness');
+
+const RESOURCE_EXHAUSTED = 8;
+const enums = proto.temporal.api.enums.v1;
+let workflowBundle;
+
+before(async () => {
+  installRuntime();
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows.js'), logger: new DefaultLogger('WARN') });
+}, { timeout: 120000 });
+
+/** The ResourceExhaustedFailure in a gRPC error's grpc-status-details-bin. */
+function failureOf(e) {
+  const bin = e.metadata && e.metadata.get('grpc-status-details-bin')[0];
+  assert.ok(bin, `no status details in ${e.message}`);
+  const status = proto.google.rpc.Status.decode(bin);
+  assert.equal(status.details.length, 1);
+  assert.equal(status.details[0].type_url, 'type.googleapis.com/temporal.api.errordetails.v1.ResourceExhaustedFailure');
+  return proto.temporal.api.errordetails.v1.ResourceExhaustedFailure.decode(status.details[0].value);
+}
+
+/**
+ * Runs the calls at once; returns [successes, RESOURCE_EXHAUSTED errors, seconds taken] (anything
+ * else throws). A bucket refills while the calls arrive: a loaded machine stretches the burst.
+ */
+async function burst(calls) {
+  const t0 = Date.now();
+  const results = await Promise.allSettled(calls.map((c) => c()));
+  const ok = results.filter((r) => r.status === 'fulfilled').length;
+  const refused = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
+  for (const e of refused) assert.equal(e.code, RESOURCE_EXHAUSTED, e.message);
+  return [ok, refused, (Date.now() - t0) / 1000];
+}
+
+test('namespaceRPS: RESOURCE_EXHAUSTED as Temporal answers it, per namespace; the SDK retries until every start and completion succeeds', async () => {
+  const server = await startServer({
+    ephemeral: true,
+    extraArgs: ['-n', 'other', '--dynamic-config-value', 'frontend.namespaceRPS=4', '--dynamic-config-value', 'frontend.namespaceBurstRatio=2'],
+  });
+  const raw = await Connection.connect({ address: server.address, interceptors: [] }); // no retries
+  const sdk = await Connection.connect({ address: server.address }); // the SDK's default retries
+  let worker;
+  let workerRun;
+  try {
+    // A bucket of 4 x 2 = 8 calls, refilled at 4/s: 30 at once leave the rest refused.
+    const [ok, refused, secs] = await burst(Array.from({ length: 30 }, () => () => raw.workflowService.describeNamespace({ namespace: 'default' })));
+    assert.ok(ok >= 8 && ok <= 8 + Math.ceil(4 * secs), `${ok} calls got through in ${secs} s`);
+    assert.ok(refused.length > 0);
+    assert.equal(refused.length, 30 - ok);
+    assert.match(refused[0].details, /^namespace rate limit exceeded$/);
+    const failure = failureOf(refused[0]);
+    assert.equal(failure.cause, enums.ResourceExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT);
+    assert.equal(failure.scope, enums.ResourceExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
+    // Another namespace has its own bucket; calls without a namespace are not namespace-limited.
+    await raw.workflowService.describeNamespace({ namespace: 'other' });
+    await raw.workflowService.getSystemInfo({});
+
+    // The SDK: 16 starts at once, then a worker runs them all; the refused calls are retried.
+    const taskQueue = uniqueName('rl-tq');
+    const client = new Client({ connection: sdk, namespace: 'default' });
+    const ids = Array.from({ length: 16 }, (_, i) => `rl-wf-${i}`);
+    const t0 = Date.now();
+    const handles = await Promise.all(ids.map((workflowId) => client.workflow.start('greet', { taskQueue, workflowId, args: [workflowId] })));
+    const startMs = Date.now() - t0;
+    assert.ok(startMs >= 500, `16 starts at 4/s after a burst of 8 took only ${startMs} ms`);
+    const native = await NativeConnection.connect({ address: server.address });
+    worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle, shutdownGraceTime: '1s' });
+    workerRun = worker.run();
+    const results = await Promise.all(handles.map((h) => h.result()));
+    assert.deepEqual(results, ids.map((id) => `hello ${id}`));
+    // Exactly one run each (a retried start is not a second workflow).
+    let count = 0;
+    for await (const wf of client.workflow.list({ query: `TaskQueue="${taskQueue}"` })) {
+      assert.equal(wf.status.name, 'COMPLETED');
+      count++;
+    }
+    assert.equal(count, ids.length);
+  } finally {
+    if (worker) {
+      worker.shutdown();
+      await workerRun.catch(() => {});
+    }
+    await raw.close();
+    await sdk.close();
+    await server.stop();
+  }
+});
+
+test('frontend.rps limits the whole server; namespaceCount limits concurrent long polls apart from the rate', async () => {
+  const server = await startServer({
+    ephemeral: true,
+    extraArgs: ['-n', 'other', '--dynamic-config-value', 'frontend.rps=3', '--dynamic-config-value', 'frontend.namespaceCount=2'],
+  });
+  const raw = await Connection.connect({ address: server.address, interceptors: [] });
+  try {
+    // Service-wide: every namespace and calls without one share one bucket of 3 (GetSystemInfo,
+    // what SDKs call first, stays open).
+    const [ok, refused, secs] = await burst(Array.from({ length: 21 }, (_, i) => () =>
+      (i % 3 === 0 ? raw.workflowService.describeNamespace({ namespace: 'default' })
+        : i % 3 === 1 ? raw.workflowService.describeNamespace({ namespace: 'other' }) : raw.workflowService.listNamespaces({}))));
+    assert.ok(ok >= 3 && ok <= 3 + Math.ceil(3 * secs), `${ok} calls got through in ${secs} s`);
+    assert.ok(refused.length > 0);
+    await raw.workflowService.getSystemInfo({});
+    assert.match(refused[0].details, /^service rate limit exceeded$/);
+    assert.equal(failureOf(refused[0]).scope, enums.ResourceExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_SYSTEM);
+
+    // Long polls are not charged to the rate: two polls wait although the bucket is empty...
+    const taskQueue = uniqueName('rl-poll');
+    const poll = () => raw.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'rl-test' });
+    const deadline = () => Date.now() + 4000;
+    const polls = [0, 1].map(() => raw.withDeadline(deadline(), poll));
+    await new Promise((r) => setTimeout(r, 300));
+    // ...and a third one in the namespace is refused at once: CONCURRENT_LIMIT.
+    const t0 = Date.now();
+    const third = await raw.withDeadline(deadline(), poll).then(() => null, (e) => e);
+    assert.ok(third, 'a third concurrent poll was accepted');
+    assert.equal(third.code, RESOURCE_EXHAUSTED, third.message);
+    assert.match(third.details, /^namespace concurrent poller limit exceeded$/);
+    assert.equal(failureOf(third).cause, enums.ResourceExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT);
+    assert.ok(Date.now() - t0 < 2000, 'the refused poll waited');
+    // The two polls end empty at their deadline; then polls are accepted again.
+    for (const p of polls) {
+      const r = await p;
+      assert.ok(!r.taskToken || r.taskToken.length === 0);
+    }
+    const again = await raw.withDeadline(Date.now() + 2500, poll);
+    assert.ok(!again.taskToken || again.taskToken.length === 0);
+  } finally {
+    await raw.close();
+    await server.stop();
+  }
+});
+
+test('bad rate-limit values stop the server at start, naming the key', async () => {
+  const { execFile } = require('node:child_process');
+  const { serverBinary } = require('../compat/harness');
+  for (const [value, re] of [['frontend.namespaceRPS=fast', /frontend.namespaceRPS: "fast" is not a non-negative number/],
+    ['frontend.namespaceCount=1.5', /not a non-negative integer/], ['frontend.nope=1', /unknown dynamic config key.*frontend.namespaceRPS/]]) {
+    const r = await new Promise((resolve) => execFile(serverBinary(), ['server', 'start-dev', '--ephemeral', '--port', '0', '--headless',
+      '--http-port', '0', '--dynamic-config-value', value], { timeout: 20000 }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stderr })));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, re);
+  }
+});
