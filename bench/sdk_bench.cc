@@ -39,6 +39,7 @@ double Percentile(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
   ClientOptions co = ClientOptions::FromEnvironment();
   long concurrency = 64, workflows = 2000, warmup = 200;
+  bool eager = true;  // eager workflow start (--eager 0 turns it off)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i], v = argv[i + 1];
     if (f == "--address") co.address = v;
@@ -46,8 +47,9 @@ int main(int argc, char** argv) {
     else if (f == "--concurrency") concurrency = std::atol(v.c_str());
     else if (f == "--workflows") workflows = std::atol(v.c_str());
     else if (f == "--warmup") warmup = std::atol(v.c_str());
+    else if (f == "--eager") eager = v != "0";
     else {
-      std::fprintf(stderr, "usage: %s [--address HOST:PORT] [--namespace NS] [--concurrency N] [--workflows N] [--warmup N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--address HOST:PORT] [--namespace NS] [--concurrency N] [--workflows N] [--warmup N] [--eager 0|1]\n", argv[0]);
       return 2;
     }
   }
@@ -78,6 +80,7 @@ int main(int argc, char** argv) {
           StartWorkflowOptions so;
           so.id = tq + "-" + std::to_string(record) + "-" + std::to_string(i);
           so.task_queue = tq;
+          so.eager_start = eager;
           auto t0 = Clock::now();
           try {
             client->Start("SdkBench", so).Result<void>(std::chrono::seconds(60));

@@ -184,8 +184,34 @@ wsv1::StartWorkflowExecutionRequest StartRequest(const std::string& ns, const st
 WorkflowHandle Client::StartPayloads(const std::string& workflow_type, const StartWorkflowOptions& o,
                                      const Payloads& args) {
   auto req = StartRequest(ns(), identity(), workflow_type, o, args);
-  auto resp = Call(&wsv1::WorkflowService::Stub::StartWorkflowExecution, req);
+  EagerWorkflowExecutor* eager = nullptr;
+  if (o.eager_start) {
+    std::lock_guard<std::mutex> l(eager_mu_);
+    auto it = eager_.find(o.task_queue);
+    if (it != eager_.end() && it->second->TryReserveEagerSlot()) eager = it->second;
+  }
+  req.set_request_eager_execution(eager != nullptr);
+  wsv1::StartWorkflowExecutionResponse resp;
+  try {
+    resp = Call(&wsv1::WorkflowService::Stub::StartWorkflowExecution, req);
+  } catch (...) {
+    if (eager) eager->ReleaseEagerSlot();
+    throw;
+  }
+  if (eager) {
+    if (resp.has_eager_workflow_task() && !resp.eager_workflow_task().task_token().empty()) {
+      eager->RunEagerTask(std::move(*resp.mutable_eager_workflow_task()));
+    } else {
+      eager->ReleaseEagerSlot();
+    }
+  }
   return WorkflowHandle(shared_from_this(), o.id, resp.run_id(), resp.run_id());
+}
+
+void Client::SetEagerExecutor(const std::string& task_queue, EagerWorkflowExecutor* executor) {
+  std::lock_guard<std::mutex> l(eager_mu_);
+  if (executor) eager_[task_queue] = executor;
+  else eager_.erase(task_queue);
 }
 
 WorkflowHandle Client::UpdateWithStartPayloads(const std::string& workflow_type, const StartWorkflowOptions& o,

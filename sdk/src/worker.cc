@@ -70,6 +70,7 @@ WorkerStats Worker::stats() const {
   s.evictions = n_evictions_;
   s.events_applied = n_events_;
   s.cached_workflows = cache_ ? static_cast<int64_t>(cache_->size()) : 0;
+  s.eager_tasks = n_eager_;
   return s;
 }
 
@@ -83,7 +84,9 @@ void Worker::Start() {
     for (int i = 0; i < options_.max_concurrent_workflow_tasks; ++i) {
       threads_.emplace_back([this] { WorkflowPollLoop(false); });
       if (cache_) threads_.emplace_back([this] { WorkflowPollLoop(true); });
+      eager_threads_.emplace_back([this] { EagerLoop(); });
     }
+    client_->SetEagerExecutor(options_.task_queue, this);
   }
   if (!activities_.empty()) {
     for (int i = 0; i < options_.max_concurrent_activities; ++i) act_threads_.emplace_back([this] { ActivityThreadLoop(); });
@@ -94,6 +97,7 @@ void Worker::Start() {
 void Worker::Shutdown() {
   std::lock_guard<std::mutex> l(shutdown_mu_);
   if (shut_down_) return;
+  if (started_ && !workflows_.empty()) client_->SetEagerExecutor(options_.task_queue, nullptr);
   shut_down_ = true;
   stopping_ = true;
   {
@@ -104,6 +108,15 @@ void Worker::Shutdown() {
   wft_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  {
+    // Eager tasks already handed over (or whose start is in flight) still run.
+    std::unique_lock<std::mutex> l(wft_mu_);
+    wft_cv_.wait(l, [this] { return eager_reserved_ == 0; });
+    eager_stop_ = true;
+  }
+  wft_cv_.notify_all();
+  for (auto& t : eager_threads_) t.join();
+  eager_threads_.clear();
   if (cache_) {
     n_evictions_ += static_cast<int64_t>(cache_->Clear().size());
     // Tell the server this sticky queue is gone so its tasks move to the normal queue now
@@ -149,6 +162,51 @@ void Worker::RunUntilSignal() {
   sigaction(SIGTERM, &old_term, nullptr);
 }
 
+bool Worker::TryReserveEagerSlot() {
+  std::lock_guard<std::mutex> l(wft_mu_);
+  if (stopping_ || wft_free_ <= 0) return false;
+  --wft_free_;
+  ++eager_reserved_;
+  return true;
+}
+
+void Worker::ReleaseEagerSlot() {
+  {
+    std::lock_guard<std::mutex> l(wft_mu_);
+    ++wft_free_;
+    --eager_reserved_;
+  }
+  wft_cv_.notify_all();
+}
+
+void Worker::RunEagerTask(wsv1::PollWorkflowTaskQueueResponse task) {
+  {
+    std::lock_guard<std::mutex> l(wft_mu_);
+    eager_tasks_.push_back(std::move(task));
+  }
+  wft_cv_.notify_all();
+}
+
+void Worker::EagerLoop() {
+  for (;;) {
+    wsv1::PollWorkflowTaskQueueResponse task;
+    {
+      std::unique_lock<std::mutex> l(wft_mu_);
+      wft_cv_.wait(l, [this] { return !eager_tasks_.empty() || eager_stop_; });
+      if (eager_tasks_.empty()) return;
+      task = std::move(eager_tasks_.front());
+      eager_tasks_.pop_front();
+    }
+    ++n_eager_;
+    try {
+      HandleWorkflowTask(task);  // decoded by the client's Start
+    } catch (const std::exception& e) {
+      LogWarning(std::string("eager workflow task: ") + e.what());
+    }
+    ReleaseEagerSlot();
+  }
+}
+
 void Worker::WorkflowPollLoop(bool sticky) {
   auto backoff = 100ms;
   while (!stopping_) {
@@ -185,7 +243,15 @@ void Worker::WorkflowPollLoop(bool sticky) {
       --wft_free_;  // a polled task is still run while stopping (graceful shutdown)
     }
     try {
-      HandleWorkflowTask(resp);
+      bool decoded = false;
+      try {
+        client_->DecodeResponse(&resp);
+        decoded = true;
+      } catch (const std::exception& e) {
+        FailWorkflowTask(resp, enums::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+                         std::string("payload codec: ") + e.what(), "PayloadCodecError");
+      }
+      if (decoded) HandleWorkflowTask(resp);
     } catch (const std::exception& e) {
       LogWarning(std::string("workflow task: ") + e.what());
     }
@@ -236,27 +302,7 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
 
   const std::string& run_id = task.workflow_execution().run_id();
   if (task.has_query()) {
-    // A legacy query task (a sticky one has only the new events): answered by a fresh replay
-    // of the whole history, leaving the cache alone.
-    if (partial) events = FullHistory(task);
-    internal::WorkflowInstance inst(fn, client_->ns(), options_.identity);
-    inst.SetExecution(task.workflow_execution().workflow_id(), run_id);
-    wsv1::RespondQueryTaskCompletedRequest qr;
-    qr.set_namespace_(client_->ns());
-    qr.set_task_token(task.task_token());
-    try {
-      *qr.mutable_query_result() = inst.ReplayAndQuery(events, task.query().query_type(), task.query().query_args());
-      qr.set_completed_type(enums::QUERY_RESULT_TYPE_ANSWERED);
-    } catch (...) {
-      qr.set_completed_type(enums::QUERY_RESULT_TYPE_FAILED);
-      *qr.mutable_failure() = ToFailureProto(std::current_exception());
-      qr.set_error_message(qr.failure().message());
-    }
-    try {
-      client_->Call(&wsv1::WorkflowService::Stub::RespondQueryTaskCompleted, qr);
-    } catch (const RpcError& e) {
-      LogWarning(std::string("query answer not accepted: ") + e.what());
-    }
+    AnswerLegacyQuery(task, partial ? FullHistory(task) : std::move(events), fn);
     return;
   }
 
@@ -334,6 +380,35 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
     error_type = ExceptionTypeName(e);
   }
   if (cache_) ++n_evictions_;  // the instance is dropped: the retried task replays the run
+  FailWorkflowTask(task, cause, error, error_type);
+}
+
+// A legacy query task (a sticky one has only the new events): answered by a fresh replay of the
+// whole history, leaving the cache alone.
+void Worker::AnswerLegacyQuery(const wsv1::PollWorkflowTaskQueueResponse& task, const std::vector<HistoryEvent>& events,
+                               const internal::WorkflowFn* fn) {
+  internal::WorkflowInstance inst(fn, client_->ns(), options_.identity);
+  inst.SetExecution(task.workflow_execution().workflow_id(), task.workflow_execution().run_id());
+  wsv1::RespondQueryTaskCompletedRequest qr;
+  qr.set_namespace_(client_->ns());
+  qr.set_task_token(task.task_token());
+  try {
+    *qr.mutable_query_result() = inst.ReplayAndQuery(events, task.query().query_type(), task.query().query_args());
+    qr.set_completed_type(enums::QUERY_RESULT_TYPE_ANSWERED);
+  } catch (...) {
+    qr.set_completed_type(enums::QUERY_RESULT_TYPE_FAILED);
+    *qr.mutable_failure() = ToFailureProto(std::current_exception());
+    qr.set_error_message(qr.failure().message());
+  }
+  try {
+    client_->Call(&wsv1::WorkflowService::Stub::RespondQueryTaskCompleted, qr);
+  } catch (const RpcError& e) {
+    LogWarning(std::string("query answer not accepted: ") + e.what());
+  }
+}
+
+void Worker::FailWorkflowTask(const wsv1::PollWorkflowTaskQueueResponse& task, enums::WorkflowTaskFailedCause cause,
+                              const std::string& error, const std::string& error_type) {
   LogWarning("workflow task failed for " + task.workflow_execution().workflow_id() + ": " + error);
   // Like the official SDKs, report only the first attempt; later attempts time out quietly
   // (this keeps a failing task from filling the history).
@@ -460,17 +535,24 @@ Payloads Worker::RunLocalActivity(const std::string& type, const LocalActivityOp
   }
 }
 
-void Worker::RunActivity(const wsv1::PollActivityTaskQueueResponse& task) {
+void Worker::RunActivity(wsv1::PollActivityTaskQueueResponse& task) {
+  std::exception_ptr error;
+  try {
+    client_->DecodeResponse(&task);  // input and last heartbeat details, through the codecs
+  } catch (...) {
+    error = std::current_exception();
+  }
   ActivityContext ctx(client_, task, options_.task_queue);
   {
     std::lock_guard<std::mutex> l(act_mu_);
     running_.insert(&ctx);
     if (pool_stop_) ctx.Cancel();
   }
-  std::exception_ptr error;
   Payloads result;
   auto it = activities_.find(task.activity_type().name());
-  if (it == activities_.end()) {
+  if (error) {
+    // the payloads could not be decoded: the attempt fails with that error
+  } else if (it == activities_.end()) {
     error = std::make_exception_ptr(ApplicationFailure(
         "Activity function " + task.activity_type().name() + " is not registered on this worker", "NotFoundError"));
   } else {

@@ -148,6 +148,10 @@ class WorkflowInstance : public Scheduler {
   void FinishRoot();
   void ApplyEvent(const HistoryEvent& e);
   void MatchCommandEvent(const HistoryEvent& e);
+  void NoteMatchedEvent(const HistoryEvent& e, const std::string& key);
+  void ApplyActivityOutcome(const HistoryEvent& e);
+  void ApplyChildEvent(const HistoryEvent& e);
+  void ApplyExternalEvent(const HistoryEvent& e);
   void DeliverUpdate(const temporal::api::update::v1::Request& req, const std::string& message_id,
                      int64_t sequencing_event_id, bool live);
   void CancelTimer(const std::string& timer_id);

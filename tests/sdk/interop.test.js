@@ -4,12 +4,17 @@
 // updates with a validator), and a C++ workflow calls TS activities on another task queue
 // (results and ApplicationFailure round-trip through ActivityFailure); a TS workflow calls a C++
 // activity; children across the languages both ways; a C++ worker SIGKILLed mid-workflow and
-// restarted finishes it from history without duplicated commands.
+// restarted finishes it from history without duplicated commands; a C++ client signals, queries
+// and updates a TS workflow and a C++ workflow signals one; a zlib payload codec on both sides
+// (the server stores only encoded payloads); the Web UI's history.json download replays in the
+// C++ Replayer.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const zlib = require('node:zlib');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
+const { spawn, execFile } = require('node:child_process');
+const { temporal } = require('@temporalio/proto');
 const test = require('node:test');
 
 const { Connection, Client, WorkflowFailedError, WorkflowUpdateFailedError } = require('@temporalio/client');
@@ -164,6 +169,131 @@ test('a C++ worker SIGKILLed mid-workflow and restarted completes it without dup
   } finally {
     w.kill('SIGTERM');
     await new Promise((resolve) => (w.exitCode !== null || w.signalCode !== null ? resolve() : w.on('exit', resolve)));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The C++ binary in one of its one-shot modes; resolves with its stdout (rejects on exit != 0).
+function runCpp(args, env = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(CPP_WORKER, args, { env: { ...process.env, TEMPORAL_ADDRESS: server.address, ...env }, timeout: 60000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout)));
+  });
+}
+
+test('a C++ client signals, queries and updates a TS workflow', { timeout: 60000 }, async () => {
+  const handle = await client.workflow.start('tsMessages', { taskQueue: 'ts-interop', workflowId: uniqueName('ts-msg') });
+  const seen = JSON.parse((await runCpp(['client-msgs', handle.workflowId])).trim());
+  assert.equal(seen.queried, 5);
+  assert.equal(seen.doubled, 10);
+  assert.equal(seen.set, 7);
+  assert.match(seen.rejected, /^ValidationError: negative value/);
+  assert.notEqual(seen.badQuery, 'answered');
+  assert.equal(seen.result, 7);
+  assert.equal(await handle.result(), 7);
+});
+
+test('a C++ workflow signals a TS workflow', { timeout: 30000 }, async () => {
+  const ts = await client.workflow.start('tsMessages', { taskQueue: 'ts-interop', workflowId: uniqueName('ts-signalled') });
+  const r = await client.workflow.execute('CppSignalsTs', { taskQueue: 'cpp-interop', workflowId: uniqueName('cpp-signals'), args: [ts.workflowId] });
+  assert.equal(r, `signalled ${ts.workflowId}`);
+  await pollUntil(async () => (await ts.query('total')) === 2, { timeoutMs: 10000, what: 'the TS workflow saw the signal' });
+  await ts.signal('done');
+  assert.equal(await ts.result(), 2);
+});
+
+// The same codec as tests/sdk/zlib_codec.h: the whole Payload proto, zlib-compressed.
+const zlibCodec = {
+  async encode(payloads) {
+    return payloads.map((p) => ({
+      metadata: { encoding: Buffer.from('binary/zlib') },
+      data: zlib.deflateSync(temporal.api.common.v1.Payload.encode(p).finish()),
+    }));
+  },
+  async decode(payloads) {
+    return payloads.map((p) => {
+      const enc = p.metadata && p.metadata.encoding ? Buffer.from(p.metadata.encoding).toString() : '';
+      if (enc !== 'binary/zlib') return p;
+      return temporal.api.common.v1.Payload.decode(zlib.inflateSync(p.data));
+    });
+  },
+};
+
+test('a zlib payload codec on a TS client and a C++ worker: the server stores only encoded payloads', { timeout: 60000 }, async () => {
+  const w = spawn(CPP_WORKER, ['cpp-codec'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: server.address, SDK_INTEROP_CODEC: 'zlib' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    let out = '';
+    w.stdout.on('data', (d) => (out += d));
+    await pollUntil(() => out.includes('ready'), { timeoutMs: 15000, what: 'C++ codec worker ready' });
+    const coded = new Client({ connection, namespace: 'default', dataConverter: { payloadCodecs: [zlibCodec] } });
+    const handle = await coded.workflow.start('CppMessages', { taskQueue: 'cpp-codec', workflowId: uniqueName('codec-msg') });
+    await handle.signal('add', 5);
+    await pollUntil(async () => (await handle.query('total')) === 5, { timeoutMs: 10000, what: 'total 5' });
+    assert.equal(await handle.executeUpdate('double'), 10);
+    const rejected = await handle.executeUpdate('set', { args: [-1] }).catch((e) => e);
+    assert.ok(rejected instanceof WorkflowUpdateFailedError, String(rejected));
+    assert.equal(rejected.cause.type, 'ValidationError');
+    await handle.signal('done');
+    assert.equal(await handle.result(), 10);
+
+    const err = await coded.workflow
+      .execute('CppFail', { taskQueue: 'cpp-codec', workflowId: uniqueName('codec-fail'), args: ['secret'] })
+      .catch((e) => e);
+    assert.ok(err instanceof WorkflowFailedError, String(err));
+    assert.equal(err.cause.type, 'CppError');
+    assert.deepEqual(err.cause.details, [{ code: 42 }]);
+
+    // Without the codec: every stored payload is binary/zlib and the result is unreadable.
+    const plainHandle = client.workflow.getHandle(handle.workflowId);
+    const encodings = [];
+    const visit = (v) => {
+      if (!v || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
+      if (v.metadata && v.metadata.encoding && 'data' in v) {
+        encodings.push(Buffer.from(v.metadata.encoding).toString());
+        return;
+      }
+      for (const [k, x] of Object.entries(v)) if (k !== 'searchAttributes') visit(x);
+    };
+    visit((await plainHandle.fetchHistory()).events);
+    // the signal's argument, the update's result and the workflow's result at least
+    assert.ok(encodings.length >= 3, `payloads in history: ${encodings.length}`);
+    assert.deepEqual([...new Set(encodings)], ['binary/zlib']);
+    await assert.rejects(plainHandle.result(), /binary\/zlib|encoding/i);
+  } finally {
+    w.kill('SIGTERM');
+    await new Promise((resolve) => (w.exitCode !== null || w.signalCode !== null ? resolve() : w.on('exit', resolve)));
+  }
+});
+
+test("the Web UI's history.json download replays in the C++ Replayer", { timeout: 60000 }, async () => {
+  const m = /HTTP:\s+http:\/\/[^:]+:(\d+)/.exec(server.stdout());
+  assert.ok(m, 'the server prints its HTTP port');
+  const download = async (h) => {
+    const desc = await h.describe();
+    const url = `http://127.0.0.1:${m[1]}/api/v1/namespaces/default/workflows/${encodeURIComponent(h.workflowId)}/run/${desc.runId}/history.json`;
+    const resp = await fetch(url);
+    assert.equal(resp.status, 200);
+    return resp.text();
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdk-replay-'));
+  try {
+    const good = client.workflow.getHandle((await client.workflow.start('CppGreet', {
+      taskQueue: 'cpp-interop', workflowId: uniqueName('replay-greet'), args: ['ada'] })).workflowId);
+    assert.equal(await good.result(), 'Hello, ADA');
+    const goodFile = path.join(dir, 'good.json');
+    fs.writeFileSync(goodFile, await download(good));
+    assert.ok(Array.isArray(JSON.parse(fs.readFileSync(goodFile, 'utf8'))), 'the download is an array of events');
+    assert.equal((await runCpp(['replay', goodFile, good.workflowId])).trim(), 'replayed');
+    // A history of a workflow type the replayer does not have: the replay fails.
+    const bad = await client.workflow.start('CppFail', { taskQueue: 'cpp-interop', workflowId: uniqueName('replay-fail'), args: ['x'] });
+    await bad.result().catch(() => {});
+    const badFile = path.join(dir, 'bad.json');
+    fs.writeFileSync(badFile, await download(bad));
+    await assert.rejects(runCpp(['replay', badFile, bad.workflowId]), /replay failed: .*CppFail/);
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

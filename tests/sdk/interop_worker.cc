@@ -1,11 +1,19 @@
 // A C++ SDK worker for the TypeScript interop test (tests/sdk/interop.test.js): serves workflows
 // on task queue "cpp-interop" against TEMPORAL_ADDRESS until SIGTERM. Prints "ready" once polling.
+// With SDK_INTEROP_CODEC=zlib its client (and so the worker) uses the zlib payload codec.
+// Other modes (argv[1]):
+//   client-msgs <workflow id>   a C++ client signals, queries and updates a (TS) workflow and
+//                               prints what it saw as one JSON line
+//   replay <file> <workflow id> replays a history JSON file with the Replayer; prints "replayed"
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
+#include "temporalite/sdk/replayer.h"
 #include "temporalite/sdk/sdk.h"
+#include "zlib_codec.h"
 
 using namespace temporalite::sdk;
 using namespace std::chrono_literals;
@@ -68,6 +76,13 @@ Task<std::string> CppParentOfTs(WorkflowContext& ctx, std::string name) {
   co_return "C++ parent got: " + r;
 }
 
+// A C++ workflow signalling a TS workflow (the signal crosses the languages from workflow code).
+Task<std::string> CppSignalsTs(WorkflowContext& ctx, std::string ts_workflow_id) {
+  auto sent = ctx.SignalExternalWorkflow(ts_workflow_id, "add", 2);
+  co_await sent;
+  co_return std::string("signalled ") + ts_workflow_id;
+}
+
 // For the SIGKILL-restart test: each step appends its index to $SDK_INTEROP_SIDE_EFFECTS.
 int CppStep(int i) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -94,10 +109,65 @@ Task<int> CppSteps(WorkflowContext& ctx, int n) {
 
 }  // namespace
 
-// argv[1]: the task queue (default "cpp-interop").
+// A C++ client driving a TS workflow's signal, query and update handlers.
+int ClientMessages(const std::shared_ptr<Client>& client, const std::string& workflow_id) {
+  auto h = client->GetHandle(workflow_id);
+  h.Signal("add", 5);
+  int total = 0;
+  for (int i = 0; i < 200 && total != 5; ++i) {
+    total = h.Query<int>("total");
+    if (total != 5) std::this_thread::sleep_for(50ms);
+  }
+  nlohmann::json out{{"queried", total}};
+  out["doubled"] = h.ExecuteUpdate<int>("double");
+  out["set"] = h.ExecuteUpdate<int>("set", 7);
+  try {
+    h.ExecuteUpdate<int>("set", -1);
+    out["rejected"] = "no";
+  } catch (const WorkflowUpdateFailedError& e) {
+    auto* app = dynamic_cast<ApplicationFailure*>(e.cause().get());
+    out["rejected"] = app ? app->type + ": " + app->what() : std::string("not an ApplicationFailure");
+  }
+  try {
+    h.Query<int>("nope");
+    out["badQuery"] = "answered";
+  } catch (const std::exception& e) {  // QueryFailedError (or an RpcError, by the server's code)
+    out["badQuery"] = e.what();
+  }
+  h.Signal("done");
+  out["result"] = h.Result<int>(std::chrono::milliseconds(20000));
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+int Replay(const std::string& file, const std::string& workflow_id) {
+  std::ifstream f(file);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  Replayer r;
+  r.RegisterWorkflow("CppGreet", CppGreet);
+  r.RegisterWorkflow("CppMessages", CppMessages);
+  try {
+    r.ReplayHistoryJson(ss.str(), workflow_id);
+  } catch (const std::exception& e) {
+    std::cout << "replay failed: " << e.what() << std::endl;
+    return 1;
+  }
+  std::cout << "replayed" << std::endl;
+  return 0;
+}
+
+// argv[1]: the task queue (default "cpp-interop"), or a mode above.
 int main(int argc, char** argv) {
-  auto client = Client::Connect(ClientOptions::FromEnvironment());
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "replay" && argc > 3) return Replay(argv[2], argv[3]);
+  ClientOptions co = ClientOptions::FromEnvironment();
+  const char* codec = std::getenv("SDK_INTEROP_CODEC");
+  if (codec && std::string(codec) == "zlib") co.codecs.push_back(std::make_shared<sdk_test::ZlibCodec>());
+  auto client = Client::Connect(co);
+  if (mode == "client-msgs" && argc > 2) return ClientMessages(client, argv[2]);
   Worker worker(client, WorkerOptions{.task_queue = argc > 1 ? argv[1] : "cpp-interop"});
+  worker.RegisterWorkflow("CppSignalsTs", CppSignalsTs);
   worker.RegisterActivity("cppShout", CppShout);
   worker.RegisterActivity("cppStep", CppStep);
   worker.RegisterWorkflow("CppParentOfTs", CppParentOfTs);

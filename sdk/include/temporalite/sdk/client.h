@@ -10,13 +10,16 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "temporal/api/schedule/v1/message.pb.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
+#include "temporalite/sdk/codec.h"
 #include "temporalite/sdk/failure.h"
 #include "temporalite/sdk/payload.h"
 
@@ -77,6 +80,9 @@ struct ClientOptions {
   std::string api_key;  // sent as "authorization: Bearer <key>"
   std::chrono::milliseconds rpc_timeout{30000};  // per attempt of a unary call
   int max_attempts = 10;  // UNAVAILABLE / RESOURCE_EXHAUSTED are retried with backoff
+  // Payload codecs (encryption, compression) applied to every payload this client and its
+  // workers send and receive; see temporalite/sdk/codec.h.
+  PayloadCodecs codecs;
 
   // Defaults overridden by the environment as `temporal` reads it: TEMPORAL_ADDRESS,
   // TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CA_PATH,
@@ -106,6 +112,23 @@ struct StartWorkflowOptions {
       temporal::api::enums::v1::WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED;
   std::map<std::string, nlohmann::json> memo;
   std::string request_id;  // default: random
+  // Eager start: when a Worker of this client polls `task_queue` and has a free workflow-task
+  // slot, the server hands the first workflow task back in the start response and that worker
+  // runs it (no matching round trip). Ignored otherwise (the task goes through the queue).
+  bool eager_start = false;
+};
+
+// A worker in this process that runs first workflow tasks handed back by eager starts
+// (implemented by Worker; registered with the Client for its task queue while it runs).
+class EagerWorkflowExecutor {
+ public:
+  virtual ~EagerWorkflowExecutor() = default;
+  // Reserves a workflow-task slot for one eager start; false when none is free.
+  virtual bool TryReserveEagerSlot() = 0;
+  // Gives the reserved slot back (the server did not return a task).
+  virtual void ReleaseEagerSlot() = 0;
+  // Runs the returned task in the reserved slot (asynchronously; the slot is freed after).
+  virtual void RunEagerTask(wsv1::PollWorkflowTaskQueueResponse task) = 0;
 };
 
 class Client;
@@ -238,15 +261,28 @@ class Client : public std::enable_shared_from_this<Client> {
   Resp Call(grpc::Status (wsv1::WorkflowService::Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
             const Req& req, std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
     Resp resp;
-    RunWithRetries([&](grpc::ClientContext& ctx) { return (stub_.get()->*method)(&ctx, req, &resp); },
+    const Req* send = &req;
+    Req encoded;
+    if (!options_.codecs.empty()) {
+      encoded = req;
+      EncodePayloadsIn(options_.codecs, &encoded);
+      send = &encoded;
+    }
+    RunWithRetries([&](grpc::ClientContext& ctx) { return (stub_.get()->*method)(&ctx, *send, &resp); },
                    timeout ? *timeout : options_.rpc_timeout);
+    DecodePayloadsIn(options_.codecs, &resp);
     return resp;
   }
+  // Decodes the payloads of a response received through CallOnce (the options' codecs).
+  void DecodeResponse(google::protobuf::Message* resp) const { DecodePayloadsIn(options_.codecs, resp); }
   // The same, with one attempt and a cancellable context (long polls). Returns the status.
   grpc::Status CallOnce(const std::function<grpc::Status(grpc::ClientContext&)>& fn,
                         std::chrono::milliseconds timeout, const std::function<void(grpc::ClientContext*)>& on_ctx);
 
   explicit Client(ClientOptions options);
+
+  // Registers (or, with nullptr, removes) the eager-start executor of `task_queue`.
+  void SetEagerExecutor(const std::string& task_queue, EagerWorkflowExecutor* executor);
 
  private:
   void PrepareContext(grpc::ClientContext& ctx, std::chrono::milliseconds timeout) const;
@@ -255,6 +291,8 @@ class Client : public std::enable_shared_from_this<Client> {
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<wsv1::WorkflowService::Stub> stub_;
+  std::mutex eager_mu_;
+  std::map<std::string, EagerWorkflowExecutor*> eager_;  // by task queue
 };
 
 // Throws the RpcError for a failed status.

@@ -3,6 +3,7 @@
 
 #include "temporalite/sdk/activity.h"
 #include "temporalite/sdk/client.h"
+#include "temporalite/sdk/codec.h"
 #include "temporalite/sdk/failure.h"
 #include "temporalite/sdk/payload.h"
 #include "temporalite/sdk/task.h"

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,9 +58,10 @@ struct WorkerStats {
   int64_t evictions = 0;          // cached instances dropped (cache full, failure, full history)
   int64_t events_applied = 0;     // history events fed to workflow instances
   int64_t cached_workflows = 0;   // instances in the cache now
+  int64_t eager_tasks = 0;        // first workflow tasks handed over by eager starts
 };
 
-class Worker {
+class Worker : private EagerWorkflowExecutor {
  public:
   Worker(std::shared_ptr<Client> client, WorkerOptions options);
   ~Worker();  // shuts down
@@ -88,12 +90,21 @@ class Worker {
   const std::string& sticky_task_queue() const { return sticky_queue_; }
 
  private:
+  bool TryReserveEagerSlot() override;
+  void ReleaseEagerSlot() override;
+  void RunEagerTask(wsv1::PollWorkflowTaskQueueResponse task) override;
+  void EagerLoop();
   void WorkflowPollLoop(bool sticky);
   std::vector<HistoryEvent> FullHistory(const wsv1::PollWorkflowTaskQueueResponse& task);
   void ActivityPollLoop();
   void ActivityThreadLoop();
   void HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task);
-  void RunActivity(const wsv1::PollActivityTaskQueueResponse& task);
+  void AnswerLegacyQuery(const wsv1::PollWorkflowTaskQueueResponse& task, const std::vector<HistoryEvent>& events,
+                         const internal::WorkflowFn* fn);
+  void FailWorkflowTask(const wsv1::PollWorkflowTaskQueueResponse& task,
+                        temporal::api::enums::v1::WorkflowTaskFailedCause cause, const std::string& error,
+                        const std::string& error_type);
+  void RunActivity(wsv1::PollActivityTaskQueueResponse& task);
   Payloads RunLocalActivity(const std::string& type, const LocalActivityOptions& opts, const Payloads& args,
                             const std::string& activity_id, const WorkflowInfo& info, int* attempts);
 
@@ -108,7 +119,13 @@ class Worker {
   std::mutex wft_mu_;
   std::condition_variable wft_cv_;
   int wft_free_ = 0;
-  std::atomic<int64_t> n_tasks_{0}, n_hits_{0}, n_full_{0}, n_fetches_{0}, n_evictions_{0}, n_events_{0};
+  // Eager starts: slots reserved by this client's Start calls, and the tasks they handed over
+  // (run by eager_threads_).
+  int eager_reserved_ = 0;
+  bool eager_stop_ = false;
+  std::deque<wsv1::PollWorkflowTaskQueueResponse> eager_tasks_;
+  std::vector<std::thread> eager_threads_;
+  std::atomic<int64_t> n_tasks_{0}, n_hits_{0}, n_full_{0}, n_fetches_{0}, n_evictions_{0}, n_events_{0}, n_eager_{0};
 
   std::atomic<bool> stopping_{false};
   bool started_ = false;
