@@ -17,16 +17,26 @@
 #define TL_THREAD_ANNOTATION(x)
 #endif
 
+// Abseil's legacy header (absl/base/internal/thread_annotations.h, included by absl's mutex and
+// so by gRPC) defines GUARDED_BY, PT_GUARDED_BY and NO_THREAD_SAFETY_ANALYSIS too, unguarded and
+// with the same attributes. When it came first its definitions stay: defining them again would be
+// a redefinition warning. (When it comes after, its redefinition is in a system header: silent.)
 #define CAPABILITY(x) TL_THREAD_ANNOTATION(capability(x))
 #define SCOPED_CAPABILITY TL_THREAD_ANNOTATION(scoped_lockable)
+#ifndef GUARDED_BY
 #define GUARDED_BY(x) TL_THREAD_ANNOTATION(guarded_by(x))
+#endif
+#ifndef PT_GUARDED_BY
 #define PT_GUARDED_BY(x) TL_THREAD_ANNOTATION(pt_guarded_by(x))
+#endif
 #define REQUIRES(...) TL_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
 #define EXCLUDES(...) TL_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define ACQUIRE(...) TL_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define RELEASE(...) TL_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 #define RETURN_CAPABILITY(x) TL_THREAD_ANNOTATION(lock_returned(x))
+#ifndef NO_THREAD_SAFETY_ANALYSIS
 #define NO_THREAD_SAFETY_ANALYSIS TL_THREAD_ANNOTATION(no_thread_safety_analysis)
+#endif
 
 namespace temporalite {
 

@@ -74,6 +74,7 @@ void Engine::CommitLocked(Txn& txn, Done done) {
         auto closing = closing_by_workflow_id_.find(it->second->workflow_key());
         if (closing != closing_by_workflow_id_.end() && closing->second == run_id) closing_by_workflow_id_.erase(closing);
         runs_.erase(it);
+        ++closed_runs_left_memory_;
       }
       // Durable now; a run changed since (a later commit in flight) is left to that commit.
       for (const auto& [run_id, transitions] : evict) {

@@ -362,6 +362,20 @@ class Engine {
     const state::ExecutionState* existing = nullptr;      // set: answer with this run, start nothing
     std::unique_ptr<state::ExecutionState> closed_state;  // storage for a closed `existing`
   };
+  // The store's current run of a workflow id, read without the engine mutex before a start's
+  // transition (start.cc). Used under the mutex only while still valid: no closed run has left
+  // memory since the read (`generation`, see closed_runs_left_memory_) and the id is neither open
+  // nor closing in memory (every other change of a workflow id's current run is in memory until
+  // it is durable). Otherwise the check reads again under the mutex.
+  struct CurrentRunRead {
+    bool done = false;  // false: not read (the id was in memory, or the namespace is unknown)
+    std::string ns_id;
+    std::string workflow_id;
+    uint64_t generation = 0;
+    Status status;                                 // the read's error
+    std::unique_ptr<state::ExecutionState> state;  // null: no current run
+  };
+  CurrentRunRead ReadCurrentRun(const std::string& namespace_name, const std::string& workflow_id) EXCLUDES(mu_);
   StartFields StartFieldsFrom(const wsv1::StartWorkflowExecutionRequest& req);
   StartFields StartFieldsFrom(const wsv1::SignalWithStartWorkflowExecutionRequest& req);
   template <class Req>
@@ -400,7 +414,8 @@ class Engine {
   void ResumeNamespaceDeletesLocked() REQUIRES(mu_);
   IdConflict ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
                                      temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
-                                     temporal::api::enums::v1::WorkflowIdConflictPolicy conflict) REQUIRES(mu_);
+                                     temporal::api::enums::v1::WorkflowIdConflictPolicy conflict,
+                                     CurrentRunRead* pre = nullptr) REQUIRES(mu_);
   Execution* CreateRunLocked(Txn& txn, const std::string& ns_id, StartFields f,
                              const std::function<void(Execution&)>& before_first_wft) REQUIRES(mu_);
 
@@ -569,6 +584,9 @@ class Engine {
   // not durable yet (the store's rows still say RUNNING, or do not exist yet). Erased with the
   // run's entry in runs_ once the close is durable; an open run of the key takes precedence.
   std::unordered_map<std::string, std::string> closing_by_workflow_id_ GUARDED_BY(mu_);
+  // Closed runs erased from runs_ so far (their close durable): a generation that tells a store
+  // read made without the mutex whether a workflow id's current run may have changed since.
+  uint64_t closed_runs_left_memory_ GUARDED_BY(mu_) = 0;
   // Matching, one set of queues per task type (declared after options_: built from it).
   matching::TaskQueues<wsv1::PollWorkflowTaskQueueResponse> workflow_queues_ GUARDED_BY(mu_){options_.sticky_fallback};
   matching::TaskQueues<wsv1::PollActivityTaskQueueResponse> activity_queues_ GUARDED_BY(mu_){options_.sticky_fallback};

@@ -1,10 +1,11 @@
 // OperatorService DeleteNamespace, as Temporal's delete-namespace workflow does it:
 //   1. mark the namespace Deleted and rename it to "<name>-deleted-<first 5 chars of its id>"
 //      (one commit; the reply names the new name, and the old name is free again at once);
-//   2. after namespace_delete_delay, reclaim in the background: every workflow of the namespace
+//   2. after namespace_delete_delay (kept in the record as reclaim_after), reclaim in the background: every workflow of the namespace
 //      is deleted (running ones terminated first), a bounded number per transaction;
 //   3. when none is left, the namespace row goes.
-// The state is the record itself (state Deleted), so a restart resumes step 2.
+// The state is the record itself (state Deleted, reclaim_after), so a restart resumes step 2 when
+// the delay that remains is over.
 #include "common/log.h"
 #include "history/engine.h"
 #include "history/errors.h"
@@ -57,12 +58,15 @@ void Engine::DeleteNamespace(const ::temporal::api::operatorservice::v1::DeleteN
         *j.mutable_close_time() = ToProto(clock_.Now());
       }
     }
-    namespaces_.erase(it);
-    namespace_names_[id] = new_name;
-    namespaces_[new_name] = rec;
   }
+  // A repeated delete may bring the reclaim forward, never push it back.
+  const Duration delay = req.has_namespace_delete_delay() ? FromProto(req.namespace_delete_delay()) : Duration::zero();
+  const TimePoint reclaim_after = clock_.Now() + delay;
+  if (!rec.has_reclaim_after() || reclaim_after < FromProto(rec.reclaim_after())) *rec.mutable_reclaim_after() = ToProto(reclaim_after);
+  namespaces_.erase(it);
+  namespace_names_[id] = new_name;
+  namespaces_[new_name] = rec;
   resp->set_deleted_namespace(new_name);
-  Duration delay = req.has_namespace_delete_delay() ? FromProto(req.namespace_delete_delay()) : Duration::zero();
   Txn txn;
   txn.batch.upsert_namespaces.push_back({id, new_name, rec.SerializeAsString()});
   txn.after_commit.push_back([this, id, delay] { timers_.Schedule(clock_.Now() + delay, [this, id] { ReclaimNamespaceStep(id); }); });
@@ -71,6 +75,28 @@ void Engine::DeleteNamespace(const ::temporal::api::operatorservice::v1::DeleteN
 }
 
 void Engine::ReclaimNamespaceStep(const std::string& ns_id) {
+  // The store read of closed runs goes without the engine mutex (as RetentionSweep). Runs of a
+  // deleted namespace only close (none starts), and one that closes durably between the read and
+  // the transition below is missing from the read: the generation check keeps the step from
+  // taking the namespace for empty then.
+  uint64_t generation = 0;
+  {
+    MutexLock l(mu_);
+    auto name_it = namespace_names_.find(ns_id);
+    if (name_it == namespace_names_.end()) return;
+    const state::NamespaceRecord& rec = namespaces_.at(name_it->second);
+    if (rec.info().state() != ev1::NAMESPACE_STATE_DELETED) return;
+    // Early (a restart resumes every deletion at once): wait for the rest of the delay.
+    if (rec.has_reclaim_after() && clock_.Now() < FromProto(rec.reclaim_after())) {
+      const TimePoint at = FromProto(rec.reclaim_after());
+      l.Unlock();
+      timers_.Schedule(at, [this, ns_id] { ReclaimNamespaceStep(ns_id); });
+      return;
+    }
+    generation = closed_runs_left_memory_;
+  }
+  auto closed = store_.ClosedRunsBefore(ns_id, INT64_MAX, kReclaimBatch);
+
   MutexLock l(mu_);
   auto name_it = namespace_names_.find(ns_id);
   if (name_it == namespace_names_.end()) return;
@@ -79,10 +105,19 @@ void Engine::ReclaimNamespaceStep(const std::string& ns_id) {
   Txn txn;
   // Open runs first (they are in memory): terminate, then delete, as DeleteWorkflowExecution does.
   std::vector<std::string> open;
+  // Runs of the namespace still in memory (open, or closing right now), and its open runs:
   // open_by_workflow_id_ knows every open run, also those evicted from memory while idle.
+  bool in_memory = false;
+  for (const auto& [run_id, ex] : runs_) {
+    if (ex->st.namespace_id() != ns_id) continue;
+    in_memory = true;
+    break;
+  }
   const std::string prefix = ns_id + "\n";
   for (const auto& [key, run_id] : open_by_workflow_id_) {
-    if (key.compare(0, prefix.size(), prefix) == 0) open.push_back(run_id);
+    if (key.compare(0, prefix.size(), prefix) != 0) continue;
+    in_memory = true;
+    open.push_back(run_id);
     if (static_cast<int64_t>(open.size()) >= kReclaimBatch) break;
   }
   for (const auto& run_id : open) {
@@ -92,9 +127,7 @@ void Engine::ReclaimNamespaceStep(const std::string& ns_id) {
     TerminateLocked(txn, *ex, "Delete namespace", nullptr, "history-service");
     txn.batch.delete_runs.push_back(run_id);
   }
-  bool busy = false;  // closed runs still referenced in memory (closing right now)
   if (static_cast<int64_t>(txn.batch.delete_runs.size()) < kReclaimBatch) {
-    auto closed = store_.ClosedRunsBefore(ns_id, INT64_MAX, kReclaimBatch);
     if (!closed.ok()) {
       TL_LOG_WARN("deleting namespace %s: %s", name.c_str(), closed.status().ToString().c_str());
       l.Unlock();
@@ -102,14 +135,13 @@ void Engine::ReclaimNamespaceStep(const std::string& ns_id) {
       return;
     }
     for (auto& run_id : *closed) {
-      if (runs_.count(run_id)) {
-        busy = true;
-        continue;
-      }
+      if (runs_.count(run_id)) continue;  // closing right now: in_memory is set
       txn.batch.delete_runs.push_back(std::move(run_id));
     }
   }
-  const bool done = txn.batch.delete_runs.empty() && !busy && open.empty();
+  // Empty only when nothing is left in memory either, and no close became durable since the read
+  // (its run would be in neither).
+  const bool done = txn.batch.delete_runs.empty() && !in_memory && generation == closed_runs_left_memory_;
   if (done) {
     // Nothing left: the namespace itself goes.
     txn.batch.delete_namespaces.push_back(ns_id);
@@ -119,7 +151,7 @@ void Engine::ReclaimNamespaceStep(const std::string& ns_id) {
     CommitLocked(txn, nullptr);
     return;
   }
-  const Duration next = busy && txn.batch.delete_runs.empty() ? std::chrono::milliseconds(100) : Duration::zero();
+  const Duration next = txn.batch.delete_runs.empty() ? std::chrono::milliseconds(100) : Duration::zero();
   txn.after_commit.push_back([this, ns_id, next] { timers_.Schedule(clock_.Now() + next, [this, ns_id] { ReclaimNamespaceStep(ns_id); }); });
   CommitLocked(txn, nullptr);
 }

@@ -41,6 +41,155 @@ std::set<ev1::ResetReapplyExcludeType> ExcludedReapplyTypes(const wsv1::ResetWor
   for (int t : req.reset_reapply_exclude_types()) out.insert(static_cast<ev1::ResetReapplyExcludeType>(t));
   return out;
 }
+
+Status ValidateResetRequest(const wsv1::ResetWorkflowExecutionRequest& req, size_t max_id_length) {
+  if (req.request_id().empty()) return InvalidArgument("RequestId is not set on request.");
+  if (req.request_id().size() > max_id_length) return InvalidArgument("RequestId length exceeds limit.");
+  if (!req.has_workflow_execution()) return InvalidArgument("Execution is not set on request.");
+  if (req.workflow_execution().workflow_id().empty()) return InvalidArgument("WorkflowId is not set on request.");
+  if (!ev1::ResetReapplyType_IsValid(req.reset_reapply_type())) {
+    return Status(Code::kInternal, "unknown reset reapply type: " + std::to_string(req.reset_reapply_type()));
+  }
+  return Status::Ok();
+}
+
+// The new run with the base run's first `finish_id - 1` events and the mutable state they replay to.
+Result<std::shared_ptr<Execution>> NewRunFromPrefix(const Execution& base, int64_t finish_id, const std::string& ns_id,
+                                                     const std::string& workflow_id, const std::string& new_run_id) {
+  auto ex = std::make_shared<Execution>();
+  auto& st = ex->st;
+  st.set_namespace_id(ns_id);
+  st.set_workflow_id(workflow_id);
+  st.set_run_id(new_run_id);
+  ex->events.assign(base.events.begin(), base.events.begin() + (finish_id - 1));
+  Status s = ReplayHistory(ex->events, &st);
+  if (!s.ok()) return InvalidArgument("cannot rebuild the workflow from its history: " + s.message());
+  if (st.wft().scheduled_event_id() == 0) {
+    return InvalidArgument("Can only reset workflow to event ID in range [WorkflowTaskScheduled +1, WorkflowTaskStarted + 1]: " +
+                           std::to_string(finish_id));
+  }
+  // Pending children of the prefix are adopted by the new run (Temporal's default,
+  // history.allowResetWithPendingChildren): their close is reported to it (children.cc).
+  return ex;
+}
+
+// The new run's own identity and deadlines. Temporal refreshes the expirations from now
+// (RefreshExpirationTimeoutTask): execution timeout, then the run timeout capped at the execution
+// deadline.
+void PrepareResetState(const state::ExecutionState& base, const std::string& reset_request_id, TimePoint now,
+                       state::ExecutionState* st) {
+  st->set_start_request_id(base.start_request_id());
+  st->set_reset_request_id(reset_request_id);
+  st->clear_sticky_task_queue();
+  st->clear_first_wft_due_time();  // the prefix holds a workflow task: any start delay is over
+  if (!IsZero(st->execution_timeout())) *st->mutable_execution_expiration_time() = ToProto(now + FromProto(st->execution_timeout()));
+  if (!IsZero(st->run_timeout())) {
+    TimePoint run_expiry = now + FromProto(st->run_timeout());
+    if (!IsZero(st->execution_expiration_time())) run_expiry = std::min(run_expiry, FromProto(st->execution_expiration_time()));
+    *st->mutable_run_expiration_time() = ToProto(run_expiry);
+  }
+}
+
+// Closes the prefix's workflow task as failed by the reset (started first if it was only scheduled).
+void FailPrefixWorkflowTask(Execution& ex, const std::string& reason, const std::string& base_run_id, TimePoint now) {
+  auto& st = ex.st;
+  if (st.wft().started_event_id() == 0) {
+    auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
+    auto* a = e->mutable_workflow_task_started_event_attributes();
+    a->set_scheduled_event_id(st.wft().scheduled_event_id());
+    a->set_identity(kHistoryServiceIdentity);
+    a->set_request_id(NewUuid());
+    st.mutable_wft()->set_started_event_id(e->event_id());
+  }
+  auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_FAILED, now);
+  auto* a = e->mutable_workflow_task_failed_event_attributes();
+  a->set_scheduled_event_id(st.wft().scheduled_event_id());
+  a->set_started_event_id(st.wft().started_event_id());
+  a->set_cause(ev1::WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW);
+  a->mutable_failure()->set_message(reason);
+  a->mutable_failure()->mutable_reset_workflow_failure_info();
+  a->set_identity(kHistoryServiceIdentity);
+  a->set_base_run_id(base_run_id);
+  a->set_new_run_id(st.run_id());
+  st.clear_wft();
+}
+
+// Activities: a started attempt in the prefix fails (Temporal's failInflightActivity); the others
+// are scheduled again now as fresh first attempts.
+void FailOrRescheduleActivities(Execution& ex, const std::string& reason, TimePoint now) {
+  std::vector<int64_t> failed;
+  for (auto& [sid, ai] : *ex.st.mutable_activities()) {
+    if (ai.started()) {
+      auto* e = AddEvent(ex, ev1::EVENT_TYPE_ACTIVITY_TASK_FAILED, now);
+      auto* a = e->mutable_activity_task_failed_event_attributes();
+      a->set_scheduled_event_id(sid);
+      int64_t started_id = 0;
+      for (const auto& pe : ex.events) {
+        if (pe.has_activity_task_started_event_attributes() && pe.activity_task_started_event_attributes().scheduled_event_id() == sid) {
+          started_id = pe.event_id();
+        }
+      }
+      a->set_started_event_id(started_id);
+      a->mutable_failure()->set_message(reason);
+      *a->mutable_failure()->mutable_reset_workflow_failure_info()->mutable_last_heartbeat_details() = ai.heartbeat_details();
+      a->set_retry_state(ev1::RETRY_STATE_NON_RETRYABLE_FAILURE);
+      a->set_identity(ai.started_identity());
+      failed.push_back(sid);
+      continue;
+    }
+    *ai.mutable_scheduled_time() = ToProto(now);
+    *ai.mutable_current_attempt_scheduled_time() = ToProto(now);
+    ai.set_attempt(1);
+    ai.set_dispatched(false);
+  }
+  for (int64_t sid : failed) ex.st.mutable_activities()->erase(sid);
+}
+
+// A run whose events after index `from` are reapplied.
+using ReapplySource = std::pair<std::shared_ptr<Execution>, size_t>;
+
+// Reapplies, in their original order, the signals and updates of `sources` (the rest of the base
+// run, then every later run of its continue-as-new chain: Temporal's
+// reapplyContinueAsNewWorkflowEvents). Updates become UpdateAdmitted events; an Accepted update
+// without a preceding Admitted event is admitted once.
+void ReapplyEvents(const std::vector<ReapplySource>& sources, const std::set<ev1::ResetReapplyExcludeType>& excluded,
+                   TimePoint now, Execution& ex) {
+  const bool reapply_signals = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
+  const bool reapply_updates = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
+  auto& st = ex.st;
+  std::set<std::string> admitted;
+  for (const auto& [run, from] : sources) {
+    for (size_t i = from; i < run->events.size(); ++i) {
+      const auto& be = run->events[i];
+      if (be.has_workflow_execution_signaled_event_attributes() && reapply_signals) {
+        const auto& in = be.workflow_execution_signaled_event_attributes();
+        auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, now);
+        auto* a = e->mutable_workflow_execution_signaled_event_attributes();
+        a->set_signal_name(in.signal_name());
+        *a->mutable_input() = in.input();
+        a->set_identity(in.identity());
+        *a->mutable_header() = in.header();
+        a->set_request_id(in.request_id());
+        st.set_signal_count(st.signal_count() + 1);
+        if (!in.request_id().empty()) st.add_signal_request_ids(in.request_id());
+        continue;
+      }
+      if (!reapply_updates) continue;
+      const temporal::api::update::v1::Request* request = nullptr;
+      if (be.has_workflow_execution_update_admitted_event_attributes()) {
+        request = &be.workflow_execution_update_admitted_event_attributes().request();
+      } else if (be.has_workflow_execution_update_accepted_event_attributes() &&
+                 be.workflow_execution_update_accepted_event_attributes().has_accepted_request()) {
+        request = &be.workflow_execution_update_accepted_event_attributes().accepted_request();
+      }
+      if (!request || !admitted.insert(request->meta().update_id()).second) continue;
+      auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED, now);
+      auto* a = e->mutable_workflow_execution_update_admitted_event_attributes();
+      *a->mutable_request() = *request;
+      a->set_origin(ev1::UPDATE_ADMITTED_EVENT_ORIGIN_REAPPLY);
+    }
+  }
+}
 }  // namespace
 
 void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& req,
@@ -50,20 +199,13 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   const std::string ns_id = ns.value()->info().id();
-  if (req.request_id().empty()) return fail(InvalidArgument("RequestId is not set on request."));
-  if (req.request_id().size() > options_.max_id_length) return fail(InvalidArgument("RequestId length exceeds limit."));
-  if (!req.has_workflow_execution()) return fail(InvalidArgument("Execution is not set on request."));
+  if (Status s = ValidateResetRequest(req, options_.max_id_length); !s.ok()) return fail(s);
   const std::string& wid = req.workflow_execution().workflow_id();
-  if (wid.empty()) return fail(InvalidArgument("WorkflowId is not set on request."));
-  if (!ev1::ResetReapplyType_IsValid(req.reset_reapply_type())) {
-    return fail(Status(Code::kInternal, "unknown reset reapply type: " + std::to_string(req.reset_reapply_type())));
-  }
 
   auto base_r = LoadAnyExecutionLocked(ns_id, wid, req.workflow_execution().run_id());
   if (!base_r.ok()) return fail(base_r.status());
   std::shared_ptr<Execution> base = base_r.value();
-  Status s = LoadEventsIfMissingLocked(*base);
-  if (!s.ok()) return fail(s);
+  if (Status s = LoadEventsIfMissingLocked(*base); !s.ok()) return fail(s);
   const int64_t finish_id = req.workflow_task_finish_event_id();
   if (finish_id <= 1 || finish_id >= base->st.next_event_id()) {
     return fail(InvalidArgument("Workflow task finish ID must be > 1 && <= workflow last event ID."));
@@ -86,20 +228,9 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   const TimePoint now = clock_.Now();
   const std::string new_run_id =
       NewTimeOrderedUuid(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
-  auto ex = std::make_shared<Execution>();
-  auto& st = ex->st;
-  st.set_namespace_id(ns_id);
-  st.set_workflow_id(wid);
-  st.set_run_id(new_run_id);
-  ex->events.assign(base->events.begin(), base->events.begin() + (finish_id - 1));
-  s = ReplayHistory(ex->events, &st);
-  if (!s.ok()) return fail(InvalidArgument("cannot rebuild the workflow from its history: " + s.message()));
-  if (st.wft().scheduled_event_id() == 0) {
-    return fail(InvalidArgument("Can only reset workflow to event ID in range [WorkflowTaskScheduled +1, WorkflowTaskStarted + 1]: " +
-                                std::to_string(finish_id)));
-  }
-  // Pending children of the prefix are adopted by the new run (Temporal's default,
-  // history.allowResetWithPendingChildren): their close is reported to it (children.cc).
+  auto ex_r = NewRunFromPrefix(*base, finish_id, ns_id, wid, new_run_id);
+  if (!ex_r.ok()) return fail(ex_r.status());
+  std::shared_ptr<Execution> ex = ex_r.value();
   const auto excluded = ExcludedReapplyTypes(req);
 
   Txn txn;
@@ -111,77 +242,14 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
     cur->st.clear_children();
     TerminateLocked(txn, *cur, req.reason(), nullptr, kResetterIdentity);
   }
-
-  st.set_start_request_id(base->st.start_request_id());
-  st.set_reset_request_id(req.request_id());
-  st.clear_sticky_task_queue();
-  st.clear_first_wft_due_time();  // the prefix holds a workflow task: any start delay is over
-  // Temporal refreshes the expirations from now (RefreshExpirationTimeoutTask): execution
-  // timeout, then the run timeout capped at the execution deadline.
-  if (!IsZero(st.execution_timeout())) *st.mutable_execution_expiration_time() = ToProto(now + FromProto(st.execution_timeout()));
-  if (!IsZero(st.run_timeout())) {
-    TimePoint run_expiry = now + FromProto(st.run_timeout());
-    if (!IsZero(st.execution_expiration_time())) run_expiry = std::min(run_expiry, FromProto(st.execution_expiration_time()));
-    *st.mutable_run_expiration_time() = ToProto(run_expiry);
-  }
-
-  // Close the prefix's workflow task as failed by the reset.
-  if (st.wft().started_event_id() == 0) {
-    auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
-    auto* a = e->mutable_workflow_task_started_event_attributes();
-    a->set_scheduled_event_id(st.wft().scheduled_event_id());
-    a->set_identity(kHistoryServiceIdentity);
-    a->set_request_id(NewUuid());
-    st.mutable_wft()->set_started_event_id(e->event_id());
-  }
-  {
-    auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_TASK_FAILED, now);
-    auto* a = e->mutable_workflow_task_failed_event_attributes();
-    a->set_scheduled_event_id(st.wft().scheduled_event_id());
-    a->set_started_event_id(st.wft().started_event_id());
-    a->set_cause(ev1::WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW);
-    a->mutable_failure()->set_message(req.reason());
-    a->mutable_failure()->mutable_reset_workflow_failure_info();
-    a->set_identity(kHistoryServiceIdentity);
-    a->set_base_run_id(base->st.run_id());
-    a->set_new_run_id(new_run_id);
-    st.clear_wft();
-  }
-  // Activities: a started attempt in the prefix fails (Temporal's failInflightActivity); the
-  // others are scheduled again now as fresh first attempts.
-  std::vector<int64_t> failed;
-  for (auto& [sid, ai] : *st.mutable_activities()) {
-    if (ai.started()) {
-      auto* e = AddEvent(*ex, ev1::EVENT_TYPE_ACTIVITY_TASK_FAILED, now);
-      auto* a = e->mutable_activity_task_failed_event_attributes();
-      a->set_scheduled_event_id(sid);
-      int64_t started_id = 0;
-      for (const auto& pe : ex->events) {
-        if (pe.has_activity_task_started_event_attributes() && pe.activity_task_started_event_attributes().scheduled_event_id() == sid) {
-          started_id = pe.event_id();
-        }
-      }
-      a->set_started_event_id(started_id);
-      a->mutable_failure()->set_message(req.reason());
-      *a->mutable_failure()->mutable_reset_workflow_failure_info()->mutable_last_heartbeat_details() = ai.heartbeat_details();
-      a->set_retry_state(ev1::RETRY_STATE_NON_RETRYABLE_FAILURE);
-      a->set_identity(ai.started_identity());
-      failed.push_back(sid);
-      continue;
-    }
-    *ai.mutable_scheduled_time() = ToProto(now);
-    *ai.mutable_current_attempt_scheduled_time() = ToProto(now);
-    ai.set_attempt(1);
-    ai.set_dispatched(false);
-  }
-  for (int64_t sid : failed) st.mutable_activities()->erase(sid);
+  PrepareResetState(base->st, req.request_id(), now, &ex->st);
+  FailPrefixWorkflowTask(*ex, req.reason(), base->st.run_id(), now);
+  FailOrRescheduleActivities(*ex, req.reason(), now);
   ex->RebuildIndexes();
 
-  // Reapply, in their original order, the signals and updates after the reset point: the rest
-  // of the base run, then every later run of its continue-as-new chain (Temporal's
-  // reapplyContinueAsNewWorkflowEvents). Updates become UpdateAdmitted events; an Accepted update
-  // without a preceding Admitted event is admitted once.
-  std::vector<std::pair<std::shared_ptr<Execution>, size_t>> sources{{base, static_cast<size_t>(finish_id - 1)}};
+  // The signals and updates after the reset point: the rest of the base run, then every later run
+  // of its continue-as-new chain.
+  std::vector<ReapplySource> sources{{base, static_cast<size_t>(finish_id - 1)}};
   for (int hops = 0; hops < 1000; ++hops) {
     const auto& last = sources.back().first->events;
     if (last.empty() || !last.back().has_workflow_execution_continued_as_new_event_attributes()) break;
@@ -189,40 +257,7 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
     if (!next.ok() || !LoadEventsIfMissingLocked(*next.value()).ok()) break;
     sources.emplace_back(next.value(), 0);
   }
-  const bool reapply_signals = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
-  const bool reapply_updates = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
-  std::set<std::string> admitted;
-  for (const auto& [run, from] : sources) {
-    for (size_t i = from; i < run->events.size(); ++i) {
-      const auto& be = run->events[i];
-      if (be.has_workflow_execution_signaled_event_attributes() && reapply_signals) {
-        const auto& in = be.workflow_execution_signaled_event_attributes();
-        auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, now);
-        auto* a = e->mutable_workflow_execution_signaled_event_attributes();
-        a->set_signal_name(in.signal_name());
-        *a->mutable_input() = in.input();
-        a->set_identity(in.identity());
-        *a->mutable_header() = in.header();
-        a->set_request_id(in.request_id());
-        st.set_signal_count(st.signal_count() + 1);
-        if (!in.request_id().empty()) st.add_signal_request_ids(in.request_id());
-        continue;
-      }
-      if (!reapply_updates) continue;
-      const temporal::api::update::v1::Request* request = nullptr;
-      if (be.has_workflow_execution_update_admitted_event_attributes()) {
-        request = &be.workflow_execution_update_admitted_event_attributes().request();
-      } else if (be.has_workflow_execution_update_accepted_event_attributes() &&
-                 be.workflow_execution_update_accepted_event_attributes().has_accepted_request()) {
-        request = &be.workflow_execution_update_accepted_event_attributes().accepted_request();
-      }
-      if (!request || !admitted.insert(request->meta().update_id()).second) continue;
-      auto* e = AddEvent(*ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED, now);
-      auto* a = e->mutable_workflow_execution_update_admitted_event_attributes();
-      *a->mutable_request() = *request;
-      a->set_origin(ev1::UPDATE_ADMITTED_EVENT_ORIGIN_REAPPLY);
-    }
-  }
+  ReapplyEvents(sources, excluded, now, *ex);
 
   Execution* raw = ex.get();
   runs_[new_run_id] = ex;
@@ -230,7 +265,7 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   txn.Touch(raw);
   txn.batch.upsert_current.push_back({ns_id, wid, new_run_id});
   ScheduleWorkflowTaskLocked(txn, *raw);
-  for (auto& [sid, ai] : *st.mutable_activities()) {
+  for (auto& [sid, ai] : *raw->st.mutable_activities()) {
     ArmActivityTimersLocked(*raw, ai);
     DispatchActivityLocked(txn, *raw, ai);
   }

@@ -58,9 +58,39 @@ Status Engine::ValidateStartLocked(const StartFields& f, const std::string& ns_i
   return s;
 }
 
+Engine::CurrentRunRead Engine::ReadCurrentRun(const std::string& namespace_name, const std::string& workflow_id) {
+  CurrentRunRead out;
+  {
+    MutexLock l(mu_);
+    auto ns = NamespaceByNameLocked(namespace_name);
+    if (!ns.ok()) return out;  // the start reports it
+    out.ns_id = ns.value()->info().id();
+    const std::string key = WorkflowKey(out.ns_id, workflow_id);
+    if (open_by_workflow_id_.count(key) || closing_by_workflow_id_.count(key)) return out;  // judged on memory
+    out.generation = closed_runs_left_memory_;
+  }
+  out.done = true;
+  out.workflow_id = workflow_id;
+  auto cur_id = store_.GetCurrentRunId(out.ns_id, workflow_id);
+  if (!cur_id.ok()) {
+    out.status = cur_id.status();
+    return out;
+  }
+  if (!cur_id.value()) return out;
+  auto row = store_.GetExecution(*cur_id.value());
+  if (!row.ok()) {
+    out.status = row.status();
+    return out;
+  }
+  if (!row.value()) return out;
+  out.state = std::make_unique<state::ExecutionState>();
+  out.state->ParseFromString(row.value()->state);
+  return out;
+}
+
 Engine::IdConflict Engine::ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
                                                    ev1::WorkflowIdReusePolicy reuse,
-                                                   ev1::WorkflowIdConflictPolicy conflict) {
+                                                   ev1::WorkflowIdConflictPolicy conflict, CurrentRunRead* pre) {
   IdConflict out;
   auto open_it = open_by_workflow_id_.find(WorkflowKey(ns_id, f.workflow_id));
   if (open_it != open_by_workflow_id_.end()) {
@@ -89,7 +119,19 @@ Engine::IdConflict Engine::ResolveIdConflictLocked(Txn& txn, const StartFields& 
     // no row at all): judge on memory, and let a rejection wait until the close is durable.
     prev_state = &runs_.at(closing->second)->st;
     out.judged_on_undurable_close = true;
+  } else if (pre && pre->done && pre->ns_id == ns_id && pre->workflow_id == f.workflow_id &&
+             pre->generation == closed_runs_left_memory_) {
+    // Read before the mutex was taken, and still what the store says (see CurrentRunRead).
+    if (!pre->status.ok()) {
+      out.status = pre->status;
+      return out;
+    }
+    if (!pre->state) return out;
+    out.closed_state = std::move(pre->state);
+    prev_state = out.closed_state.get();
   } else {
+    // No valid read from before the mutex (a child's start, or a close became durable since):
+    // read under it.
     auto cur_id = store_.GetCurrentRunId(ns_id, f.workflow_id);
     if (!cur_id.ok()) {
       out.status = cur_id.status();
@@ -259,6 +301,8 @@ Engine::StartFields Engine::StartFieldsFrom(const wsv1::SignalWithStartWorkflowE
 
 void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& req,
                                     wsv1::StartWorkflowExecutionResponse* resp, Done done) {
+  // The store read of the id-conflict check, when the id is not in memory, without the mutex.
+  CurrentRunRead pre = ReadCurrentRun(req.namespace_(), req.workflow_id());
   MutexLock l(mu_);
   auto fail = [&](Status s) { ReplyNow(l, done, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
@@ -268,7 +312,8 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
   Status s = ValidateStartLocked(f, ns_id);
   if (!s.ok()) return fail(s);
   Txn txn;
-  IdConflict c = ResolveIdConflictLocked(txn, f, ns_id, req.workflow_id_reuse_policy(), req.workflow_id_conflict_policy());
+  IdConflict c =
+      ResolveIdConflictLocked(txn, f, ns_id, req.workflow_id_reuse_policy(), req.workflow_id_conflict_policy(), &pre);
   if (!c.status.ok()) {
     if (c.judged_on_undurable_close) return ReplyWhenDurableLocked(std::move(done), c.status);
     return fail(c.status);
@@ -305,6 +350,7 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
 
 void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflowExecutionRequest& req,
                                               wsv1::SignalWithStartWorkflowExecutionResponse* resp, Done done) {
+  CurrentRunRead pre = ReadCurrentRun(req.namespace_(), req.workflow_id());  // as StartWorkflowExecution
   MutexLock l(mu_);
   auto fail = [&](Status s) { ReplyNow(l, done, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
@@ -340,7 +386,7 @@ void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflo
     return CommitLocked(txn, std::move(done));
   }
   IdConflict c = ResolveIdConflictLocked(txn, f, ns_id, req.workflow_id_reuse_policy(),
-                                         ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING);
+                                         ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING, &pre);
   if (!c.status.ok()) {
     if (c.judged_on_undurable_close) return ReplyWhenDurableLocked(std::move(done), c.status);
     return fail(c.status);

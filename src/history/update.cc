@@ -338,6 +338,11 @@ bool Engine::HasUndeliveredUpdatesLocked(const Execution& ex) const {
 
 void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req,
                                    Waiting<wsv1::ExecuteMultiOperationResponse> waiter) {
+  // The id-conflict check's store read without the mutex (as StartWorkflowExecution).
+  CurrentRunRead pre;
+  if (req.operations_size() > 0 && req.operations(0).has_start_workflow()) {
+    pre = ReadCurrentRun(req.namespace_(), req.operations(0).start_workflow().workflow_id());
+  }
   MutexLock l(mu_);
   auto fail = [&](Status s) { ReplyNow(l, *waiter, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
@@ -365,7 +370,8 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
   auto* start_resp = resp->add_responses()->mutable_start_workflow();
   auto* update_resp = resp->add_responses()->mutable_update_workflow();
   Txn txn;
-  IdConflict c = ResolveIdConflictLocked(txn, f, ns_id, start.workflow_id_reuse_policy(), start.workflow_id_conflict_policy());
+  IdConflict c =
+      ResolveIdConflictLocked(txn, f, ns_id, start.workflow_id_reuse_policy(), start.workflow_id_conflict_policy(), &pre);
   if (!c.status.ok()) {
     Status err = MultiOperationError(&c.status, nullptr);
     if (!c.judged_on_undurable_close) return fail(err);

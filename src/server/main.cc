@@ -49,6 +49,9 @@
 
 namespace {
 
+// main.cc is the composition root: it names most of the project's subsystems.
+using namespace temporalite;  // NOLINT(build/namespaces)
+
 constexpr const char* kVersion = "0.1.0";
 
 struct StartDevFlags {
@@ -144,12 +147,11 @@ int ParseBackupSchedule(const StartDevFlags& f, std::optional<temporalite::sched
   return 0;
 }
 
-int RunServer(const StartDevFlags& f) {
-  // Debian's Abseil is built with its debug checks, so every absl::Mutex (gRPC takes several per
-  // RPC) maintains a lock-order graph for deadlock detection: about 1-2 % of the server's CPU in
-  // a profile of the workflow benchmark. gRPC's own tests cover its lock order; skip it here.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  using namespace temporalite;
+// --- RunServer's steps, in the order it takes them. Each returns 0 or the process exit code
+// after printing the error. ---
+
+// --log-level / --log-format, and the port flags' ranges.
+int ConfigureLoggingAndPorts(const StartDevFlags& f) {
   LogLevel level;
   if (!ParseLogLevel(f.log_level, &level)) {
     std::fprintf(stderr, "error: invalid --log-level %s (debug, info, warn, error, never)\n", f.log_level.c_str());
@@ -168,34 +170,33 @@ int RunServer(const StartDevFlags& f) {
       return 2;
     }
   }
-  std::unique_ptr<http::StaticFiles> ui_files;
+  return 0;
+}
+
+// The web UI's files: --ui-assets-dir (or TEMPORALITE_UI_ASSETS_DIR), else the UI built into this
+// binary (src/ui) if it was built in. None with --headless.
+int LoadUiFiles(const StartDevFlags& f, std::unique_ptr<http::StaticFiles>* ui_files) {
+  if (f.headless) return 0;
   std::string ui_dir = f.ui_assets_dir;
   if (ui_dir.empty() && std::getenv("TEMPORALITE_UI_ASSETS_DIR")) ui_dir = std::getenv("TEMPORALITE_UI_ASSETS_DIR");
-  if (!ui_dir.empty() && !f.headless) {
+  if (!ui_dir.empty()) {
     std::string err;
-    ui_files = http::LoadStaticFilesFromDirectory(ui_dir, &err);
-    if (!ui_files) {
+    *ui_files = http::LoadStaticFilesFromDirectory(ui_dir, &err);
+    if (!*ui_files) {
       std::fprintf(stderr, "error: --ui-assets-dir: %s\n", err.c_str());
       return 2;
     }
   }
-  // Without a directory, the web UI built into this binary (src/ui), if it was built in.
-  if (!ui_files && !f.headless) {
+  if (!*ui_files) {
     std::string why;
-    ui_files = ui::EmbeddedUi(&why);
-    if (!ui_files) TL_LOG_WARN("%s", why.c_str());
+    *ui_files = ui::EmbeddedUi(&why);
+    if (!*ui_files) TL_LOG_WARN("%s", why.c_str());
   }
-  std::optional<temporalite::scheduler::CompiledSpec> backup_spec;
-  if (int rc = ParseBackupSchedule(f, &backup_spec); rc != 0) return rc;
-  auto security_or = auth::SetUpSecurity(f.security);
-  if (!security_or.ok()) {
-    std::fprintf(stderr, "error: %s\n", security_or.status().message().c_str());
-    return 2;
-  }
-  auth::ServerSecurity security = std::move(security_or).value();
-  if (std::string w = security.ExposureWarning(f.ip); !w.empty()) TL_LOG_WARN("%s", w.c_str());
-  // --search-attribute Name=Type (Type case-insensitive, as the temporal CLI).
-  visibility::TypeMap startup_sas;
+  return 0;
+}
+
+// --search-attribute Name=Type (Type case-insensitive, as the temporal CLI).
+int ParseStartupSearchAttributes(const StartDevFlags& f, visibility::TypeMap* out) {
   for (const auto& kv : f.search_attributes) {
     size_t eq = kv.find('=');
     std::string name = eq == std::string::npos ? "" : kv.substr(0, eq);
@@ -217,58 +218,36 @@ int RunServer(const StartDevFlags& f) {
       std::fprintf(stderr, "error: search attribute %s is reserved by system\n", name.c_str());
       return 2;
     }
-    startup_sas[name] = *type;
+    (*out)[name] = *type;
   }
+  return 0;
+}
 
-  // Block termination signals in every thread; the main thread waits for them with sigwait.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGUSR2);  // raised by the store's fatal-error listener (below)
-  sigaddset(&sigs, SIGHUP);   // reload the API key file
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-
-  std::string db_path = f.ephemeral ? ":memory:" : f.db_filename;
-  if (db_path.empty()) db_path = ".temporal-data/temporalite.db";
-  std::unique_ptr<persistence::DirLock> lock;
-  if (db_path != ":memory:") {
-    std::filesystem::path p = std::filesystem::absolute(db_path);
-    db_path = p.string();
-    auto l = persistence::DirLock::AcquireForDatabase(db_path);
-    if (!l.ok()) {
-      std::fprintf(stderr, "error: %s\n", l.status().message().c_str());
-      return 1;
-    }
-    lock = std::move(l).value();
-  }
-  // Metrics only when --metrics-port is given: off costs nothing.
-  std::unique_ptr<metrics::Registry> registry;
-  if (f.metrics_port >= 0) registry = std::make_unique<metrics::Registry>();
-  persistence::SqliteOptions so;
-  so.path = db_path;
-  so.extra_pragmas = f.sqlite_pragmas;
-  so.metrics = registry.get();
-  so.integrity_check = !f.skip_integrity_check;
-  auto store_or = persistence::OpenSqliteStore(so);
-  if (!store_or.ok()) {
-    std::fprintf(stderr, "error: cannot open database %s: %s\n", db_path.c_str(), store_or.status().message().c_str());
-    return 1;
-  }
-  std::unique_ptr<persistence::Store> store = std::move(store_or).value();
-  // A write the database refused leaves the engine's memory ahead of the disk; the store now
-  // refuses every write, and this process exits (below) so that a restart recovers from disk.
-  store->set_fatal_error_listener([](const Status&) { kill(getpid(), SIGUSR2); });
-
-  SystemClock clock;
-  TimerService timers(clock);
-  history::EngineOptions eo;
-  eo.extra_namespaces = f.namespaces;
-  eo.startup_search_attributes = startup_sas;
+// Everything the flags decide before anything is opened.
+struct StartupConfig {
+  std::unique_ptr<http::StaticFiles> ui_files;
+  std::optional<scheduler::CompiledSpec> backup_spec;
+  std::optional<auth::ServerSecurity> security;
+  history::EngineOptions engine_options;
   frontend::RateLimitOptions rate_limits;  // frontend.rps, frontend.namespaceRPS, ... (frontend/rate_limit.h)
+};
+
+int ReadStartupConfig(const StartDevFlags& f, StartupConfig* c) {
+  if (int rc = ConfigureLoggingAndPorts(f); rc != 0) return rc;
+  if (int rc = LoadUiFiles(f, &c->ui_files); rc != 0) return rc;
+  if (int rc = ParseBackupSchedule(f, &c->backup_spec); rc != 0) return rc;
+  auto security_or = auth::SetUpSecurity(f.security);
+  if (!security_or.ok()) {
+    std::fprintf(stderr, "error: %s\n", security_or.status().message().c_str());
+    return 2;
+  }
+  c->security.emplace(std::move(security_or).value());
+  if (std::string w = c->security->ExposureWarning(f.ip); !w.empty()) TL_LOG_WARN("%s", w.c_str());
+  c->engine_options.extra_namespaces = f.namespaces;
+  if (int rc = ParseStartupSearchAttributes(f, &c->engine_options.startup_search_attributes); rc != 0) return rc;
   for (const auto& kv : f.dynamic_config_values) {
-    Status s = frontend::ApplyRateLimitConfigValue(kv, &rate_limits);
-    if (s.code() == Code::kNotFound) s = history::ApplyDynamicConfigValue(kv, &eo);
+    Status s = frontend::ApplyRateLimitConfigValue(kv, &c->rate_limits);
+    if (s.code() == Code::kNotFound) s = history::ApplyDynamicConfigValue(kv, &c->engine_options);
     if (!s.ok()) {
       std::string known = s.message().find("(known: ") != std::string::npos ? std::string(", ") + frontend::RateLimitConfigKeys() : "";
       std::string msg = s.message();
@@ -277,7 +256,343 @@ int RunServer(const StartDevFlags& f) {
       return 2;
     }
   }
-  history::Engine engine(*store, clock, timers, eo);
+  return 0;
+}
+
+// Blocks termination signals in every thread (call before starting any); the main thread waits
+// for them with sigwait.
+sigset_t BlockTerminationSignals() {
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);   // reload the API key file
+  sigaddset(&sigs, SIGUSR2);  // raised by the store's fatal-error listener (OpenStore)
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  return sigs;
+}
+
+// The database: its directory lock, then the store. Sets *db_path to the absolute path (or
+// ":memory:").
+int OpenStore(const StartDevFlags& f, metrics::Registry* registry, std::string* db_path,
+              std::unique_ptr<persistence::DirLock>* lock, std::unique_ptr<persistence::Store>* store) {
+  *db_path = f.ephemeral ? ":memory:" : f.db_filename;
+  if (db_path->empty()) *db_path = ".temporal-data/temporalite.db";
+  if (*db_path != ":memory:") {
+    *db_path = std::filesystem::absolute(*db_path).string();
+    auto l = persistence::DirLock::AcquireForDatabase(*db_path);
+    if (!l.ok()) {
+      std::fprintf(stderr, "error: %s\n", l.status().message().c_str());
+      return 1;
+    }
+    *lock = std::move(l).value();
+  }
+  persistence::SqliteOptions so;
+  so.path = *db_path;
+  so.extra_pragmas = f.sqlite_pragmas;
+  so.metrics = registry;
+  so.integrity_check = !f.skip_integrity_check;
+  auto store_or = persistence::OpenSqliteStore(so);
+  if (!store_or.ok()) {
+    std::fprintf(stderr, "error: cannot open database %s: %s\n", db_path->c_str(), store_or.status().message().c_str());
+    return 1;
+  }
+  *store = std::move(store_or).value();
+  // A write the database refused leaves the engine's memory ahead of the disk; the store now
+  // refuses every write, and this process exits (WaitForShutdown) so that a restart recovers
+  // from disk.
+  (*store)->set_fatal_error_listener([](const Status&) { kill(getpid(), SIGUSR2); });
+  return 0;
+}
+
+// Failure alerts (--alert-webhook): reads closes back from visibility; state next to the database.
+int MakeAlerter(const StartDevFlags& f, persistence::Store& store, const Clock& clock, const std::string& db_path,
+                std::unique_ptr<alerts::Alerter>* alerter) {
+  if (f.alert_webhook.empty()) return 0;
+  if (f.alert_after < 1) {
+    std::fprintf(stderr, "error: --alert-after must be at least 1\n");
+    return 2;
+  }
+  alerts::AlerterOptions ao;
+  ao.alert_after = f.alert_after;
+  // State in the database (server_state); the side file of earlier versions is migrated.
+  if (db_path != ":memory:") ao.legacy_state_path = (std::filesystem::path(db_path).parent_path() / "alerts-state.json").string();
+  const std::string url = f.alert_webhook;
+  *alerter = std::make_unique<alerts::Alerter>(store, clock, ao, [url](const std::string& json) { return ops::PostJson(url, json); });
+  Status as = (*alerter)->Load();
+  if (!as.ok()) {
+    std::fprintf(stderr, "error: %s\n", as.message().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+// Scheduled backups (--backup-schedule): results go to the admin service and the metrics.
+std::unique_ptr<ops::BackupScheduler> MakeBackupScheduler(const StartDevFlags& f, const Clock& clock,
+                                                          const scheduler::CompiledSpec& spec, const std::string& db_path,
+                                                          admin::AdminServiceImpl& admin_service, metrics::Registry* m) {
+  admin_service.SetBackupSchedule(f.backup_to, f.backup_schedule);
+  ops::BackupScheduler::Options bo{db_path, f.backup_to, f.backup_keep, std::string(kVersion), {}};
+  return std::make_unique<ops::BackupScheduler>(
+      clock, [&spec](TimePoint after) { return spec.Next(after); }, bo,
+      [&admin_service, m](const ops::ScheduledBackupResult& r) {
+        admin_service.RecordScheduledBackup(r.at_unix_ms, r.ok, r.name, r.error, r.next_unix_ms);
+        if (!m) return;
+        m->gauge("temporalite_backup_last_run_timestamp_seconds", "When the last scheduled backup ran (Unix time)")
+            .Set(static_cast<double>(r.at_unix_ms) / 1000);
+        m->gauge("temporalite_backup_last_run_success", "1 if the last scheduled backup succeeded, 0 if it failed")
+            .Set(r.ok ? 1 : 0);
+        if (r.ok) {
+          m->gauge("temporalite_backup_last_success_timestamp_seconds", "When a scheduled backup last succeeded (Unix time)")
+              .Set(static_cast<double>(r.at_unix_ms) / 1000);
+        }
+        m->counter(r.ok ? "temporalite_backups" : "temporalite_backup_failures",
+                   r.ok ? "Scheduled backups completed" : "Scheduled backups that failed")
+            .Inc();
+      });
+}
+
+// The threads besides gRPC's and HTTP's: timers, alerts, scheduled backups. Stop() ends them in
+// that order's reverse (a backup in progress finishes first), on every way out of RunServer.
+class BackgroundThreads {
+ public:
+  BackgroundThreads(TimerService& timers, alerts::Alerter* alerter, ops::BackupScheduler* backups)
+      : timers_(timers), alerter_(alerter), backups_(backups) {
+    timer_thread_ = std::thread([this] { timers_.RunLoop(); });
+    if (alerter_) alert_thread_ = std::thread([this] { alerter_->Run(); });
+    if (backups_) backup_thread_ = std::thread([this] { backups_->Run(); });
+  }
+  ~BackgroundThreads() { Stop(); }
+  void Stop() {
+    if (alert_thread_.joinable()) {
+      alerter_->Stop();
+      alert_thread_.join();
+    }
+    if (backup_thread_.joinable()) {
+      backups_->Stop();
+      backup_thread_.join();
+    }
+    if (timer_thread_.joinable()) {
+      timers_.Stop();
+      timer_thread_.join();
+    }
+  }
+
+ private:
+  TimerService& timers_;
+  alerts::Alerter* alerter_;
+  ops::BackupScheduler* backups_;
+  std::thread timer_thread_, alert_thread_, backup_thread_;
+};
+
+// The gRPC server on --ip:--port with the three services; null (after printing the error) when it
+// cannot listen. Sets *bound_port.
+std::unique_ptr<grpc::Server> StartGrpcServer(const StartDevFlags& f, const auth::ServerSecurity& security,
+                                              frontend::RateLimiter* rate_limiter,
+                                              metrics::Registry* registry, history::Engine& engine, const std::string& db_path,
+                                              const std::vector<grpc::Service*>& services, int* bound_port) {
+  grpc::EnableDefaultHealthCheckService(true);
+  frontend::InstallProtobufLogHandler();
+  grpc::ServerBuilder builder;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  // The auth gate first; then one interceptor per RPC either way: the metrics interceptor also
+  // handles decode errors.
+  // Rate limits before the auth gate in the list: gRPC runs the hooks after a message arrives in
+  // reverse order, so the limiter sees the gate's decision and does not answer refused calls.
+  if (rate_limiter) interceptors.push_back(frontend::NewRateLimitInterceptorFactory(rate_limiter));
+  if (auto auth_interceptor = security.Interceptor()) interceptors.push_back(std::move(auth_interceptor));
+  if (registry) {
+    interceptors.push_back(std::make_unique<frontend::MetricsInterceptorFactory>(*registry));
+    AddGaugeCollectors(*registry, engine, db_path);
+  } else {
+    interceptors.push_back(frontend::NewDecodeErrorInterceptorFactory());
+  }
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  builder.AddListeningPort(f.ip + ":" + std::to_string(f.port), security.credentials, bound_port);
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  builder.SetMaxReceiveMessageSize(128 * 1024 * 1024);
+  builder.SetMaxSendMessageSize(128 * 1024 * 1024);
+  // SDKs ping every 30 s even when idle; permit it rather than answer with GOAWAY too_many_pings.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  // gRPC sets SO_REUSEPORT by default, which lets a second server bind a port this one serves
+  // and split the clients between two databases; without it the second bind fails.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || *bound_port == 0) {
+    std::fprintf(stderr, "error: cannot listen on %s:%d (is another server running?)\n", f.ip.c_str(), f.port);
+    return nullptr;
+  }
+  // Health by service name, as grpc-health-probe and the Java SDK ask (the empty name is SERVING
+  // by default).
+  server->GetHealthCheckService()->SetServingStatus("temporal.api.workflowservice.v1.WorkflowService", true);
+  server->GetHealthCheckService()->SetServingStatus("temporal.api.operatorservice.v1.OperatorService", true);
+  return server;
+}
+
+// The HTTP listeners (API, UI, metrics), each on its own thread.
+class HttpPorts {
+ public:
+  explicit HttpPorts(std::string ip) : ip_(std::move(ip)) {}
+  ~HttpPorts() { Stop(); }
+  // The bound port, or -1 after printing the error.
+  int Open(std::unique_ptr<http::Listener> l, int want, const char* what) {
+    if (!l->ok()) {
+      std::fprintf(stderr, "error: cannot serve TLS on %s: the certificate or key could not be loaded\n", what);
+      return -1;
+    }
+    int got = l->Bind(ip_, want);
+    if (got <= 0) {
+      std::fprintf(stderr, "error: cannot listen on %s:%d for %s\n", ip_.c_str(), want, what);
+      return -1;
+    }
+    Port p;
+    p.listener = std::move(l);
+    http::Listener* raw = p.listener.get();
+    p.thread = std::thread([raw] { raw->Run(); });
+    ports_.push_back(std::move(p));
+    return got;
+  }
+  // Stops accepting; threads end in Stop.
+  void StopListening() {
+    for (auto& p : ports_) p.listener->Stop();
+  }
+  void Stop() {
+    for (auto& p : ports_) p.listener->Stop();
+    for (auto& p : ports_) p.thread.join();
+    ports_.clear();
+  }
+
+ private:
+  struct Port {
+    std::unique_ptr<http::Listener> listener;
+    std::thread thread;
+  };
+  std::string ip_;
+  std::vector<Port> ports_;
+};
+
+// Prometheus /metrics on its own listener.
+std::unique_ptr<http::Listener> MetricsListener(metrics::Registry* m) {
+  auto serve = [m](const http::Request& r) {
+    http::Response resp;
+    std::string_view path = std::string_view(r.target).substr(0, r.target.find('?'));
+    if (path == "/metrics" && r.method == "GET") {
+      resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      resp.body = m->Expose();
+    } else {
+      resp.status = 404;
+      resp.content_type = "text/plain; charset=utf-8";
+      resp.body = "not found: metrics are at /metrics\n";
+    }
+    return resp;
+  };
+  return std::make_unique<http::Listener>(serve, 1 << 16, [] { return http::JsonError(3, "body too large", 400); }, 4);
+}
+
+// Readiness for /readyz: recovery is done before the ports open; the database is writable when a
+// commit goes through.
+std::string StoreReadiness(persistence::Store& store) {
+  auto done = std::make_shared<std::promise<Status>>();
+  auto fut = done->get_future();
+  store.Commit(persistence::WriteBatch{}, [done](const Status& s) { done->set_value(s); });
+  if (fut.wait_for(std::chrono::seconds(5)) != std::future_status::ready) return "database commit timed out";
+  Status s = fut.get();
+  return s.ok() ? "" : "database: " + s.message();
+}
+
+struct BoundPorts {
+  int grpc = 0, http = 0, ui = 0, metrics = 0;
+};
+
+// HTTP API, then the Web UI (unless --headless), then metrics (with --metrics-port). Returns false
+// (after printing the error) when one cannot listen.
+// The HTTP API and UI ports serve HTTPS with the gRPC port's certificate (and client CA), as
+// Temporal's HTTP API uses the frontend's TLS settings (`tls` non-null); the metrics port stays
+// plain HTTP.
+bool OpenHttpListeners(const StartDevFlags& f, http::Handler& handler, const http::ListenerTls* tls,
+                       metrics::Registry* registry, HttpPorts& ports, BoundPorts* bound) {
+  auto make_listener = [&handler, tls](bool ui) {
+    return std::make_unique<http::Listener>([&handler, ui](const http::Request& r) { return handler.Handle(r, ui); },
+                                            handler.max_body_bytes(), [&handler] { return handler.BodyTooLarge(); }, 32,
+                                            tls);
+  };
+  bound->http = ports.Open(make_listener(false), f.http_port >= 0 ? f.http_port : (f.port == 0 ? 0 : 7243), "the HTTP API");
+  if (bound->http > 0 && !f.headless) {
+    bound->ui = ports.Open(make_listener(true), f.ui_port >= 0 ? f.ui_port : (f.port == 0 ? 0 : bound->grpc + 1000), "the Web UI");
+  }
+  if (registry && bound->http > 0 && bound->ui >= 0) bound->metrics = ports.Open(MetricsListener(registry), f.metrics_port, "metrics");
+  return bound->http >= 0 && bound->ui >= 0 && bound->metrics >= 0;
+}
+
+void PrintBanner(const StartDevFlags& f, const BoundPorts& p, bool ui_built, bool metrics, bool https,
+                 const std::string& db_path) {
+  const char* scheme = https ? "https" : "http";
+  std::printf("Temporalite %s (Temporal API from @temporalio/core-bridge 1.24.0)\n\n", kVersion);
+  std::printf("Server:  %s:%d\n", f.ip.c_str(), p.grpc);
+  if (f.headless) {
+    std::printf("UI:      off (--headless)\n");
+  } else {
+    std::printf("UI:      %s://%s:%d%s\n", scheme, f.ip.c_str(), p.ui, ui_built ? "" : " (not built: the port answers with a notice, the API and health)");
+  }
+  std::printf("HTTP:    %s://%s:%d\n", scheme, f.ip.c_str(), p.http);
+  if (metrics) std::printf("Metrics: http://%s:%d/metrics\n", f.ip.c_str(), p.metrics);
+  std::printf("Data:    %s\n", db_path.c_str());
+  std::fflush(stdout);
+  TL_LOG_INFO("serving Temporal gRPC on %s:%d, HTTP API on %d, data in %s", f.ip.c_str(), p.grpc, p.http, db_path.c_str());
+}
+
+// Waits for SIGINT / SIGTERM (returns to shut down cleanly) or the store's fatal error (SIGUSR2:
+// exits with status 70 here, EX_SOFTWARE, so that a supervisor restarts the server, which
+// recovers from disk). SIGHUP re-reads the API key file and waits on.
+void WaitForShutdownSignal(const sigset_t& sigs, grpc::Server& server, persistence::Store& store,
+                           auth::ServerSecurity& security) {
+  int sig = 0;
+  for (;;) {
+    sigwait(&sigs, &sig);
+    if (sig != SIGHUP) break;
+    // A file that does not parse leaves the keys in force.
+    if (Status s = security.ReloadKeys(); s.ok()) {
+      TL_LOG_INFO("SIGHUP: %s", security.keys ? ("reloaded " + std::to_string(security.keys->Current()->size()) + " API keys from " +
+                                                 security.keys->path()).c_str()
+                                              : "no --api-key-file to reload");
+    } else {
+      TL_LOG_ERROR("SIGHUP: API keys not reloaded, the previous keys stay in force: %s", s.message().c_str());
+    }
+  }
+  if (sig == SIGUSR2) {
+    TL_LOG_ERROR("fatal: the database refused a write (%s); nothing is acknowledged from now on, exiting with "
+                 "status 70 so that a restart recovers from the database",
+                 store.fatal_error().ToString().c_str());
+    // In-flight RPCs get their (error) replies for a moment; nothing new is accepted.
+    server.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    std::fflush(nullptr);
+    std::_Exit(70);
+  }
+  TL_LOG_INFO("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+int RunServer(const StartDevFlags& f) {
+  // Debian's Abseil is built with its debug checks, so every absl::Mutex (gRPC takes several per
+  // RPC) maintains a lock-order graph for deadlock detection: about 1-2 % of the server's CPU in
+  // a profile of the workflow benchmark. gRPC's own tests cover its lock order; skip it here.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  StartupConfig config;
+  if (int rc = ReadStartupConfig(f, &config); rc != 0) return rc;
+  const sigset_t sigs = BlockTerminationSignals();
+
+  // Metrics only when --metrics-port is given: off costs nothing.
+  std::unique_ptr<metrics::Registry> registry;
+  if (f.metrics_port >= 0) registry = std::make_unique<metrics::Registry>();
+  std::string db_path;
+  std::unique_ptr<persistence::DirLock> lock;
+  std::unique_ptr<persistence::Store> store;
+  if (int rc = OpenStore(f, registry.get(), &db_path, &lock, &store); rc != 0) return rc;
+
+  SystemClock clock;
+  TimerService timers(clock);
+  history::Engine engine(*store, clock, timers, config.engine_options);
   // Cron workflows (cronSchedule on start): the next fire time from the schedule-spec library.
   engine.set_cron_next([](const std::string& cron, TimePoint after) {
     temporal::api::schedule::v1::ScheduleSpec spec;
@@ -290,25 +605,8 @@ int RunServer(const StartDevFlags& f) {
   scheduler::SchedulerOptions sched_options;
   sched_options.metrics = registry.get();
   scheduler::Scheduler sched(*store, clock, timers, runner, sched_options);
-  // Failure alerts (--alert-webhook): reads closes back from visibility; state next to the database.
   std::unique_ptr<alerts::Alerter> alerter;
-  if (!f.alert_webhook.empty()) {
-    if (f.alert_after < 1) {
-      std::fprintf(stderr, "error: --alert-after must be at least 1\n");
-      return 2;
-    }
-    alerts::AlerterOptions ao;
-    ao.alert_after = f.alert_after;
-    // State in the database (server_state); the side file of earlier versions is migrated.
-    if (db_path != ":memory:") ao.legacy_state_path = (std::filesystem::path(db_path).parent_path() / "alerts-state.json").string();
-    const std::string url = f.alert_webhook;
-    alerter = std::make_unique<alerts::Alerter>(*store, clock, ao, [url](const std::string& json) { return ops::PostJson(url, json); });
-    Status as = alerter->Load();
-    if (!as.ok()) {
-      std::fprintf(stderr, "error: %s\n", as.message().c_str());
-      return 1;
-    }
-  }
+  if (int rc = MakeAlerter(f, *store, clock, db_path, &alerter); rc != 0) return rc;
   engine.set_run_closed_listener([&sched, &alerter, m = registry.get()](const history::Engine::RunClosed& rc) {
     sched.OnRunClosed(rc.namespace_id, rc.workflow_id, rc.run_id, rc.status, rc.chain_continues, rc.failure_message,
                       rc.result, rc.failure);
@@ -322,233 +620,53 @@ int RunServer(const StartDevFlags& f) {
     return 1;
   }
   engine.StartRetention();
-  std::thread timer_thread([&timers] { timers.RunLoop(); });
-  std::thread alert_thread;
-  if (alerter) alert_thread = std::thread([&alerter] { alerter->Run(); });
 
   frontend::WorkflowServiceImpl workflow_service(engine, sched, clock, {std::string(kVersion)});
   frontend::OperatorServiceImpl operator_service(engine);
   admin::AdminServiceImpl admin_service(clock, {std::string(kVersion), db_path == ":memory:" ? "" : db_path});
   std::unique_ptr<ops::BackupScheduler> backups;
-  std::thread backup_thread;
-  if (backup_spec) {
-    admin_service.SetBackupSchedule(f.backup_to, f.backup_schedule);
-    ops::BackupScheduler::Options bo{db_path, f.backup_to, f.backup_keep, std::string(kVersion), {}};
-    backups = std::make_unique<ops::BackupScheduler>(
-        clock, [&backup_spec](TimePoint after) { return backup_spec->Next(after); }, bo,
-        [&admin_service, m = registry.get()](const ops::ScheduledBackupResult& r) {
-          admin_service.RecordScheduledBackup(r.at_unix_ms, r.ok, r.name, r.error, r.next_unix_ms);
-          if (!m) return;
-          m->gauge("temporalite_backup_last_run_timestamp_seconds", "When the last scheduled backup ran (Unix time)")
-              .Set(static_cast<double>(r.at_unix_ms) / 1000);
-          m->gauge("temporalite_backup_last_run_success", "1 if the last scheduled backup succeeded, 0 if it failed")
-              .Set(r.ok ? 1 : 0);
-          if (r.ok) {
-            m->gauge("temporalite_backup_last_success_timestamp_seconds", "When a scheduled backup last succeeded (Unix time)")
-                .Set(static_cast<double>(r.at_unix_ms) / 1000);
-          }
-          m->counter(r.ok ? "temporalite_backups" : "temporalite_backup_failures",
-                     r.ok ? "Scheduled backups completed" : "Scheduled backups that failed")
-              .Inc();
-        });
-    backup_thread = std::thread([&backups] { backups->Run(); });
+  if (config.backup_spec) {
+    backups = MakeBackupScheduler(f, clock, *config.backup_spec, db_path, admin_service, registry.get());
   }
-  grpc::EnableDefaultHealthCheckService(true);
-  frontend::InstallProtobufLogHandler();
-  grpc::ServerBuilder builder;
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  // The auth gate first; then one interceptor per RPC either way: the metrics interceptor also
-  // handles decode errors.
-  // Rate limits before the auth gate in the list: gRPC runs the hooks after a message arrives in
-  // reverse order, so the limiter sees the gate's decision and does not answer refused calls.
+  BackgroundThreads background(timers, alerter.get(), backups.get());
+
+  BoundPorts ports;
   std::unique_ptr<frontend::RateLimiter> rate_limiter;
-  if (rate_limits.enabled()) {
-    rate_limiter = std::make_unique<frontend::RateLimiter>(clock, rate_limits);
-    interceptors.push_back(frontend::NewRateLimitInterceptorFactory(rate_limiter.get()));
-  }
-  if (auto auth_interceptor = security.Interceptor()) interceptors.push_back(std::move(auth_interceptor));
-  if (registry) {
-    interceptors.push_back(std::make_unique<frontend::MetricsInterceptorFactory>(*registry));
-    AddGaugeCollectors(*registry, engine, db_path);
-  } else {
-    interceptors.push_back(frontend::NewDecodeErrorInterceptorFactory());
-  }
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  int bound_port = 0;
-  builder.AddListeningPort(f.ip + ":" + std::to_string(f.port), security.credentials, &bound_port);
-  builder.RegisterService(&workflow_service);
-  builder.RegisterService(&operator_service);
-  builder.RegisterService(&admin_service);
-  builder.SetMaxReceiveMessageSize(128 * 1024 * 1024);
-  builder.SetMaxSendMessageSize(128 * 1024 * 1024);
-  // SDKs ping every 30 s even when idle; permit it rather than answer with GOAWAY too_many_pings.
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
-  // gRPC sets SO_REUSEPORT by default, which lets a second server bind a port this one serves
-  // and split the clients between two databases; without it the second bind fails.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || bound_port == 0) {
-    std::fprintf(stderr, "error: cannot listen on %s:%d (is another server running?)\n", f.ip.c_str(), f.port);
-    if (alerter) {
-      alerter->Stop();
-      alert_thread.join();
-    }
-    if (backups) {
-      backups->Stop();
-      backup_thread.join();
-    }
-    timers.Stop();
-    timer_thread.join();
+  if (config.rate_limits.enabled()) rate_limiter = std::make_unique<frontend::RateLimiter>(clock, config.rate_limits);
+  std::unique_ptr<grpc::Server> server = StartGrpcServer(f, *config.security, rate_limiter.get(), registry.get(), engine, db_path,
+                                                         {&workflow_service, &operator_service, &admin_service}, &ports.grpc);
+  if (!server) {
+    background.Stop();
     store->Close();
     return 1;
   }
-  // Health by service name, as grpc-health-probe and the Java SDK ask (the empty name is SERVING
-  // by default).
-  server->GetHealthCheckService()->SetServingStatus("temporal.api.workflowservice.v1.WorkflowService", true);
-  server->GetHealthCheckService()->SetServingStatus("temporal.api.operatorservice.v1.OperatorService", true);
-
   // HTTP API, UI and health: the same services through an in-process channel, on HTTP threads.
   http::ChannelInvoker invoker(server->InProcessChannel(grpc::ChannelArguments()));
   http::HandlerOptions ho;
   ho.bind_ip = f.ip;
   ho.api_keys = !f.security.api_key_file.empty();  // the UI port's login page (http/ui_login.h)
-  ho.ready = [&store]() -> std::string {
-    // Recovery is done before the ports open; the database is writable when a commit goes through.
-    auto done = std::make_shared<std::promise<Status>>();
-    auto fut = done->get_future();
-    store->Commit(persistence::WriteBatch{}, [done](const Status& s) { done->set_value(s); });
-    if (fut.wait_for(std::chrono::seconds(5)) != std::future_status::ready) return "database commit timed out";
-    Status s = fut.get();
-    return s.ok() ? "" : "database: " + s.message();
-  };
-  http::Handler http_handler(invoker, ui_files.get(), ho);
-  // The HTTP API and UI ports serve HTTPS with the gRPC port's certificate (and client CA), as
-  // Temporal's HTTP API uses the frontend's TLS settings; the metrics port stays plain HTTP.
+  ho.ready = [&store] { return StoreReadiness(*store); };
+  http::Handler http_handler(invoker, config.ui_files.get(), ho);
+  HttpPorts http_ports(f.ip);
   http::ListenerTls http_tls{f.security.tls.cert_file, f.security.tls.key_file, f.security.tls.ca_file};
-  const http::ListenerTls* tls = security.tls ? &http_tls : nullptr;
-  const char* scheme = tls ? "https" : "http";
-  auto make_listener = [&http_handler, tls](bool ui) {
-    return std::make_unique<http::Listener>([&http_handler, ui](const http::Request& r) { return http_handler.Handle(r, ui); },
-                                            http_handler.max_body_bytes(), [&http_handler] { return http_handler.BodyTooLarge(); }, 32,
-                                            tls);
-  };
-  struct Port {
-    std::unique_ptr<http::Listener> listener;
-    int port = 0;
-    std::thread thread;
-  };
-  std::vector<Port> http_ports;
-  auto open_port = [&](std::unique_ptr<http::Listener> l, int want, const char* what) -> int {
-    if (!l->ok()) {
-      std::fprintf(stderr, "error: cannot serve TLS on %s: the certificate or key could not be loaded\n", what);
-      return -1;
-    }
-    int got = l->Bind(f.ip, want);
-    if (got <= 0) {
-      std::fprintf(stderr, "error: cannot listen on %s:%d for %s\n", f.ip.c_str(), want, what);
-      return -1;
-    }
-    Port p;
-    p.listener = std::move(l);
-    p.port = got;
-    http::Listener* raw = p.listener.get();
-    p.thread = std::thread([raw] { raw->Run(); });
-    http_ports.push_back(std::move(p));
-    return got;
-  };
-  auto stop_http = [&http_ports] {
-    for (auto& p : http_ports) p.listener->Stop();
-    for (auto& p : http_ports) p.thread.join();
-    http_ports.clear();
-  };
-  int http_port = open_port(make_listener(false), f.http_port >= 0 ? f.http_port : (f.port == 0 ? 0 : 7243), "the HTTP API");
-  int ui_port = 0;
-  if (http_port > 0 && !f.headless) {
-    ui_port = open_port(make_listener(true), f.ui_port >= 0 ? f.ui_port : (f.port == 0 ? 0 : bound_port + 1000), "the Web UI");
-  }
-  int metrics_port = 0;
-  if (registry && http_port > 0 && ui_port >= 0) {
-    metrics::Registry* m = registry.get();
-    auto serve = [m](const http::Request& r) {
-      http::Response resp;
-      std::string_view path = std::string_view(r.target).substr(0, r.target.find('?'));
-      if (path == "/metrics" && r.method == "GET") {
-        resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        resp.body = m->Expose();
-      } else {
-        resp.status = 404;
-        resp.content_type = "text/plain; charset=utf-8";
-        resp.body = "not found: metrics are at /metrics\n";
-      }
-      return resp;
-    };
-    metrics_port = open_port(std::make_unique<http::Listener>(serve, 1 << 16, [] { return http::JsonError(3, "body too large", 400); }, 4),
-                             f.metrics_port, "metrics");
-  }
-  if (http_port < 0 || ui_port < 0 || metrics_port < 0) {
-    stop_http();
+  const http::ListenerTls* tls = config.security->tls ? &http_tls : nullptr;
+  if (!OpenHttpListeners(f, http_handler, tls, registry.get(), http_ports, &ports)) {
+    http_ports.Stop();
     server->Shutdown();
-    timers.Stop();
-    timer_thread.join();
+    background.Stop();
     store->Close();
     return 1;
   }
+  PrintBanner(f, ports, config.ui_files != nullptr, registry != nullptr, tls != nullptr, db_path);
 
-  std::printf("Temporalite %s (Temporal API from @temporalio/core-bridge 1.24.0)\n\n", kVersion);
-  std::printf("Server:  %s:%d\n", f.ip.c_str(), bound_port);
-  if (f.headless) {
-    std::printf("UI:      off (--headless)\n");
-  } else {
-    std::printf("UI:      %s://%s:%d%s\n", scheme, f.ip.c_str(), ui_port, ui_files ? "" : " (not built: the port answers with a notice, the API and health)");
-  }
-  std::printf("HTTP:    %s://%s:%d\n", scheme, f.ip.c_str(), http_port);
-  if (registry) std::printf("Metrics: http://%s:%d/metrics\n", f.ip.c_str(), metrics_port);
-  std::printf("Data:    %s\n", db_path.c_str());
-  std::fflush(stdout);
-  TL_LOG_INFO("serving Temporal gRPC on %s:%d, HTTP API on %d, data in %s", f.ip.c_str(), bound_port, http_port, db_path.c_str());
-
-  int sig = 0;
-  for (;;) {
-    sigwait(&sigs, &sig);
-    if (sig != SIGHUP) break;
-    // SIGHUP: re-read the API key file; a file that does not parse leaves the keys in force.
-    if (Status s = security.ReloadKeys(); s.ok()) {
-      TL_LOG_INFO("SIGHUP: %s", security.keys ? ("reloaded " + std::to_string(security.keys->Current()->size()) + " API keys from " +
-                                                 security.keys->path()).c_str()
-                                              : "no --api-key-file to reload");
-    } else {
-      TL_LOG_ERROR("SIGHUP: API keys not reloaded, the previous keys stay in force: %s", s.message().c_str());
-    }
-  }
-  if (sig == SIGUSR2) {
-    // Exit status 70 (EX_SOFTWARE): a supervisor restarts the server, which recovers from disk.
-    TL_LOG_ERROR("fatal: the database refused a write (%s); nothing is acknowledged from now on, exiting with "
-                 "status 70 so that a restart recovers from the database",
-                 store->fatal_error().ToString().c_str());
-    // In-flight RPCs get their (error) replies for a moment; nothing new is accepted.
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-    std::fflush(nullptr);
-    std::_Exit(70);
-  }
-  TL_LOG_INFO("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  WaitForShutdownSignal(sigs, *server, *store, *config.security);
   // HTTP first: its in-flight calls end when the gRPC server shuts down below.
-  for (auto& p : http_ports) p.listener->Stop();
+  http_ports.StopListening();
   // Ends waiting long polls and lets in-flight requests finish (their commits complete).
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
   server->Wait();
-  stop_http();
-  if (alerter) {
-    alerter->Stop();
-    alert_thread.join();
-  }
-  if (backups) {
-    backups->Stop();  // a backup in progress finishes first
-    backup_thread.join();
-  }
-  timers.Stop();
-  timer_thread.join();
+  http_ports.Stop();
+  background.Stop();
   store->Close();
   TL_LOG_INFO("stopped cleanly");
   return 0;

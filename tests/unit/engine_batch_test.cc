@@ -242,11 +242,34 @@ TEST_F(EngineNamespaceDeleteTest, DeletionResumesAfterARestart) {
   ASSERT_TRUE(StartIn("doomed2", "wf").ok());
   osv1::DeleteNamespaceResponse resp;
   ASSERT_TRUE(Delete("doomed2", &resp, [](auto& req) { *req.mutable_namespace_delete_delay() = PbDur(Sec(60)); }).ok());
+  Advance(Sec(20));
   Restart();
   ASSERT_TRUE(Describe(resp.deleted_namespace()).ok());  // still there, still Deleted
+  // The restart keeps the remaining 40 s of the delay: nothing is reclaimed before.
   Advance(Ms(0));
+  Advance(Sec(39));
+  EXPECT_TRUE(Describe(resp.deleted_namespace()).ok());
+  EXPECT_EQ(engine_->OpenWorkflowCount(), 1u);
+  Advance(Sec(1));
   for (int i = 0; i < 20 && Describe(resp.deleted_namespace()).ok(); ++i) Advance(Ms(100));
   EXPECT_EQ(Describe(resp.deleted_namespace()).code(), Code::kNotFound);
+  EXPECT_EQ(engine_->OpenWorkflowCount(), 0u);
+}
+
+TEST_F(EngineNamespaceDeleteTest, ARepeatedDeleteBringsTheReclaimForwardNeverBack) {
+  ASSERT_TRUE(Register("doomed3").ok());
+  ASSERT_TRUE(StartIn("doomed3", "wf").ok());
+  osv1::DeleteNamespaceResponse resp;
+  ASSERT_TRUE(Delete("doomed3", &resp, [](auto& req) { *req.mutable_namespace_delete_delay() = PbDur(Sec(60)); }).ok());
+  const std::string renamed = resp.deleted_namespace();
+  // A longer delay asked later does not postpone it (not even across a restart).
+  ASSERT_TRUE(Delete(renamed, nullptr, [](auto& req) { *req.mutable_namespace_delete_delay() = PbDur(Sec(600)); }).ok());
+  Restart();
+  Advance(Sec(59));
+  EXPECT_TRUE(Describe(renamed).ok());
+  Advance(Sec(1));
+  for (int i = 0; i < 20 && Describe(renamed).ok(); ++i) Advance(Ms(100));
+  EXPECT_EQ(Describe(renamed).code(), Code::kNotFound);
 }
 
 TEST_F(EngineNamespaceDeleteTest, Validation) {

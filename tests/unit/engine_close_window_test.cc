@@ -191,5 +191,88 @@ TEST_F(CloseWindowTest, DescribeFindsARunClosedBeforeItsStartIsDurable) {
   EXPECT_EQ(describe.resp->workflow_execution_info().status(), ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
 }
 
+// --- Store reads made without the engine mutex, re-validated under it ---
+
+// A start reads the id's current run from the store before it takes the engine mutex. Between
+// that read (current run: R0) and the start's transition, another start with the same request id
+// runs the id's next run R1 to a durable close. The read is stale then, and must not be used: the
+// start is judged on R1 (same request id: answered with R1), not on R0 (it would start a new run).
+// (Were the read made under the mutex, the nested calls below could not run.)
+TEST_F(CloseWindowTest, AStartDoesNotUseAStoreReadMadeStaleByADurableClose) {
+  StartWorkflow("wf-preread");
+  ASSERT_TRUE(AsyncTerminate("wf-preread").Wait().ok());  // R0 closed, durable, out of memory
+  std::string r1;
+  gate_->AfterNextCurrentRunRead([&] {
+    auto other = AsyncStart("wf-preread", "same-request", ev1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE);
+    ASSERT_TRUE(other.Wait().ok());
+    ASSERT_TRUE(other.resp->started());
+    r1 = other.resp->run_id();
+    ASSERT_TRUE(AsyncTerminate("wf-preread").Wait().ok());
+  });
+  auto retry = AsyncStart("wf-preread", "same-request", ev1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE);
+  Status s = retry.Wait();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_FALSE(r1.empty()) << "the read hook did not run";
+  EXPECT_EQ(retry.resp->run_id(), r1);
+  EXPECT_FALSE(retry.resp->started());
+  EXPECT_EQ(retry.resp->status(), ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+}
+
+// Without a race the read from before the mutex is used: the reuse policy is judged on it.
+TEST_F(CloseWindowTest, AStartIsJudgedOnTheStoreReadMadeBeforeTheMutex) {
+  const std::string first = StartWorkflow("wf-preread-ok");
+  ASSERT_TRUE(AsyncTerminate("wf-preread-ok").Wait().ok());
+  bool read = false;
+  gate_->AfterNextCurrentRunRead([&] { read = true; });
+  auto reject = AsyncStart("wf-preread-ok", "second", ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
+  Status s = reject.Wait();
+  EXPECT_TRUE(read);
+  EXPECT_EQ(s.code(), Code::kAlreadyExists) << s.ToString();
+  EXPECT_NE(s.message().find(first), std::string::npos) << s.message();
+}
+
+// Namespace deletion reads the namespace's closed runs without the engine mutex. A run of the
+// namespace that times out at the reclaim time has its close held back (not durable: the read
+// does not list it), then becomes durable (leaves memory) between the read and the step's
+// transition. The step must not take the namespace for empty: the run's rows go with it.
+TEST_F(CloseWindowTest, NamespaceReclaimMissesNoRunClosedDuringItsStoreRead) {
+  namespace osv1 = ::temporal::api::operatorservice::v1;
+  wsv1::RegisterNamespaceRequest reg;
+  reg.set_namespace_("reclaimed");
+  ASSERT_TRUE(Call([&](Done d) { engine_->RegisterNamespace(reg, std::move(d)); }).ok());
+  const std::string run_id = StartWorkflow("wf-in-deleted", [](auto& req) {
+    req.set_namespace_("reclaimed");
+    *req.mutable_workflow_run_timeout() = PbDur(Sec(10));
+  });
+  osv1::DeleteNamespaceRequest del;
+  del.set_namespace_("reclaimed");
+  *del.mutable_namespace_delete_delay() = PbDur(Sec(10));
+  osv1::DeleteNamespaceResponse deleted;
+  ASSERT_TRUE(Call<osv1::DeleteNamespaceResponse>(
+                  [&](auto* r, Done d) { engine_->DeleteNamespace(del, r, std::move(d)); }, &deleted)
+                  .ok());
+  gate_->Hold();
+  bool hooked = false;
+  gate_->AfterNextClosedRunsRead([&] {
+    hooked = true;
+    EXPECT_EQ(gate_->held_commits(), 1u);  // the run's timeout close
+    gate_->Release();
+    Barrier();  // durable: the run has left memory
+  });
+  Advance(Sec(10));  // the run times out, then the first reclaim step runs
+  ASSERT_TRUE(hooked);
+  auto describe = [&] {
+    wsv1::DescribeNamespaceRequest req;
+    req.set_namespace_(deleted.deleted_namespace());
+    return Call<wsv1::DescribeNamespaceResponse>(
+        [&](auto* r, Done d) { engine_->DescribeNamespace(req, r, std::move(d)); }, nullptr);
+  };
+  for (int i = 0; i < 20 && describe().ok(); ++i) Advance(Ms(100));
+  EXPECT_EQ(describe().code(), Code::kNotFound);
+  auto row = store_->GetExecution(run_id);
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  EXPECT_FALSE(row.value().has_value()) << "the run's rows outlived its namespace";
+}
+
 }  // namespace
 }  // namespace temporalite::history::testing

@@ -4,6 +4,7 @@
 // Reads always go straight to the real store (they see committed rows only, as in production).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -33,6 +34,17 @@ class GatedStore final : public persistence::Store {
       for (auto& [batch, done] : held) inner_->Commit(std::move(batch), std::move(done));
     }
   }
+  // Runs `fn` once, on the reading thread, right after the next GetCurrentRunId (or
+  // ClosedRunsBefore) has read: tests act between a store read the engine makes without its mutex
+  // and the transition that uses the result.
+  void AfterNextCurrentRunRead(std::function<void()> fn) {
+    std::lock_guard<std::mutex> l(mu_);
+    after_current_run_read_ = std::move(fn);
+  }
+  void AfterNextClosedRunsRead(std::function<void()> fn) {
+    std::lock_guard<std::mutex> l(mu_);
+    after_closed_runs_read_ = std::move(fn);
+  }
   size_t held_commits() {
     std::lock_guard<std::mutex> l(mu_);
     return queue_.size();
@@ -53,7 +65,9 @@ class GatedStore final : public persistence::Store {
   }
   Result<std::optional<std::string>> GetCurrentRunId(const std::string& namespace_id,
                                                      const std::string& workflow_id) override {
-    return inner_->GetCurrentRunId(namespace_id, workflow_id);
+    auto r = inner_->GetCurrentRunId(namespace_id, workflow_id);
+    RunOnce(after_current_run_read_);
+    return r;
   }
   Result<std::vector<persistence::EventRow>> ReadEvents(const std::string& run_id, int64_t first_event_id,
                                                         int64_t max_count) override {
@@ -68,7 +82,9 @@ class GatedStore final : public persistence::Store {
   }
   Result<std::vector<std::string>> ClosedRunsBefore(const std::string& namespace_id, int64_t close_before,
                                                    int64_t limit) override {
-    return inner_->ClosedRunsBefore(namespace_id, close_before, limit);
+    auto r = inner_->ClosedRunsBefore(namespace_id, close_before, limit);
+    RunOnce(after_closed_runs_read_);
+    return r;
   }
   Result<std::vector<persistence::ScheduleRow>> LoadSchedules() override { return inner_->LoadSchedules(); }
   Result<std::optional<std::string>> GetServerState(const std::string& key) override {
@@ -84,10 +100,21 @@ class GatedStore final : public persistence::Store {
   }
 
  private:
+  void RunOnce(std::function<void()>& slot) {
+    std::function<void()> fn;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      fn = std::exchange(slot, nullptr);
+    }
+    if (fn) fn();
+  }
+
   std::unique_ptr<persistence::Store> inner_;
   std::mutex mu_;
   bool held_ = false;
   std::vector<std::pair<persistence::WriteBatch, DoneCallback>> queue_;
+  std::function<void()> after_current_run_read_;
+  std::function<void()> after_closed_runs_read_;
 };
 
 }  // namespace temporalite::history::testing
