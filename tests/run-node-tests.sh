@@ -28,6 +28,7 @@ else
     tests/crash/messaging-crash.test.js tests/crash/external-crash.test.js tests/crash/group-commit-crash.test.js tests/crash/compat-crash.test.js tests/crash/fatal-write.test.js
     tests/crash/eager-crash.test.js
     tests/crash/idle-eviction-crash.test.js
+    tests/crash/transient-wft.test.js tests/crash/store-faults.test.js tests/crash/chaos.test.js
     tests/cli/cli.test.js tests/cli/completion.test.js tests/cli/schedule.test.js tests/sdk/interop.test.js
     tests/http/http-api.test.js tests/http/ui-static.test.js tests/http/metrics.test.js
     tests/ingest/ingest.test.js tests/ingest/pnpm-cli.test.js tests/ingest/worker.test.js

@@ -79,7 +79,11 @@ class Printer {
   Json list_;
 };
 
-// Visible width of `s`: UTF-8 code points, not counting ANSI colour sequences.
+// Terminal columns of one code point, wcwidth-style: 2 for East Asian wide/fullwidth characters
+// and emoji, 0 for combining marks, zero-width characters and variation selectors, else 1.
+size_t CodePointWidth(char32_t c);
+// Visible width of `s` in terminal columns (CodePointWidth of each UTF-8 code point), not
+// counting ANSI colour sequences.
 size_t DisplayWidth(std::string_view s);
 
 // The protobuf JSON of `msg` (google::protobuf::util::MessageToJsonString), key order kept.

@@ -16,8 +16,67 @@ namespace temporalite::history {
 namespace cv1 = ::temporal::api::common::v1;
 namespace fv1 = ::temporal::api::failure::v1;
 
+namespace {
+
+// Temporal's slow-down for a failing workflow task (its workflow task state machine): attempts
+// after the third get their start-to-close timeout extended by an exponential backoff, 5 s
+// doubling, capped at 10 minutes (history.workflowTaskRetryMaxInterval's default). SDKs do not
+// report failures of attempts after the first; those attempts time out, so this is their backoff.
+constexpr int32_t kWftRetryBackoffMinAttempts = 3;
+constexpr Duration kWftRetryInitialInterval = std::chrono::seconds(5);
+constexpr Duration kWftRetryMaxInterval = std::chrono::minutes(10);
+
+Duration WorkflowTaskRetryBackoff(int32_t attempt) {
+  if (attempt <= kWftRetryBackoffMinAttempts) return Duration::zero();
+  Duration d = kWftRetryInitialInterval;
+  for (int32_t i = kWftRetryBackoffMinAttempts + 1; i < attempt && d < kWftRetryMaxInterval; ++i) d *= 2;
+  return std::min(d, kWftRetryMaxInterval);
+}
+
+// The WorkflowTaskScheduled event of the pending task (written, or shown to a worker while the
+// task is transient). `id`: its event id.
+void FillWorkflowTaskScheduled(const state::ExecutionState& st, hv1::HistoryEvent* e, int64_t id) {
+  const auto& wft = st.wft();
+  e->set_event_id(id);
+  e->set_event_type(ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+  *e->mutable_event_time() = wft.scheduled_time();
+  auto* a = e->mutable_workflow_task_scheduled_event_attributes();
+  if (wft.on_sticky_queue()) {
+    a->mutable_task_queue()->set_name(st.sticky_task_queue());
+    a->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_STICKY);
+    a->mutable_task_queue()->set_normal_name(st.task_queue());
+  } else {
+    a->mutable_task_queue()->set_name(st.task_queue());
+    a->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
+  }
+  *a->mutable_start_to_close_timeout() = wft.start_to_close_timeout();
+  a->set_attempt(wft.attempt());
+}
+
+// The WorkflowTaskStarted event of the started task (see FillWorkflowTaskScheduled).
+void FillWorkflowTaskStarted(const state::ExecutionState& st, int64_t id, int64_t count_limit, int64_t size_limit,
+                             hv1::HistoryEvent* e) {
+  const auto& wft = st.wft();
+  e->set_event_id(id);
+  e->set_event_type(ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED);
+  *e->mutable_event_time() = wft.started_time();
+  auto* a = e->mutable_workflow_task_started_event_attributes();
+  a->set_scheduled_event_id(wft.scheduled_event_id());
+  a->set_identity(wft.identity());
+  a->set_request_id(wft.request_id());
+  a->set_history_size_bytes(st.history_size_bytes());
+  SuggestContinueAsNew(id, count_limit, size_limit, a);
+}
+
+}  // namespace
+
 void Engine::FlushBufferedEventsLocked(Execution& ex) { FlushBufferedEvents(ex); }
 
+// Transient workflow tasks (Temporal's IsTransientWorkflowTask: attempt > 1 after a failure or a
+// timeout): their Scheduled and Started events are not written to history. The mutable state
+// holds the ids they would take (next_event_id, + 1); a poll appends them to the history it
+// returns; completion writes them just before WorkflowTaskCompleted; failure and timeout write
+// nothing. A continuously failing task therefore leaves one WorkflowTaskFailed in history.
 void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) {
   txn.Touch(&ex);
   auto& st = ex.st;
@@ -29,26 +88,25 @@ void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) {
     sticky = workflow_queues_.StickyAlive({st.namespace_id(), st.sticky_task_queue(), matching::TaskType::kWorkflow}, now);
     if (!sticky) st.clear_sticky_task_queue();
   }
-  auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, now);
-  auto* a = e->mutable_workflow_task_scheduled_event_attributes();
-  if (sticky) {
-    a->mutable_task_queue()->set_name(st.sticky_task_queue());
-    a->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_STICKY);
-    a->mutable_task_queue()->set_normal_name(st.task_queue());
-  } else {
-    a->mutable_task_queue()->set_name(st.task_queue());
-    a->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
-  }
-  *a->mutable_start_to_close_timeout() = st.workflow_task_timeout();
-  a->set_attempt(attempt);
+  // A failure clears stickiness, so a retried task is never sticky; still, only a normal-queue
+  // retry is transient.
+  const bool transient = attempt > 1 && !sticky;
   auto* wft = st.mutable_wft();
   wft->Clear();
-  wft->set_scheduled_event_id(e->event_id());
   wft->set_attempt(attempt);
   *wft->mutable_scheduled_time() = ToProto(now);
-  *wft->mutable_start_to_close_timeout() = st.workflow_task_timeout();
+  *wft->mutable_start_to_close_timeout() =
+      ToProtoDuration(FromProto(st.workflow_task_timeout()) + WorkflowTaskRetryBackoff(attempt));
   wft->set_task_queue(sticky ? st.sticky_task_queue() : st.task_queue());
   wft->set_on_sticky_queue(sticky);
+  wft->set_transient(transient);
+  if (transient) {
+    wft->set_scheduled_event_id(st.next_event_id());  // the id its event takes if it completes
+  } else {
+    auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, now);
+    FillWorkflowTaskScheduled(st, e, e->event_id());
+    wft->set_scheduled_event_id(e->event_id());
+  }
   DispatchWorkflowTaskLocked(txn, ex);
 }
 
@@ -75,19 +133,33 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
   const TimePoint now = clock_.Now();
   // A sticky workflow's task taken from the normal queue: the sticky worker is gone.
   if (!from_sticky) st.clear_sticky_task_queue();
-  auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
-  auto* a = e->mutable_workflow_task_started_event_attributes();
-  a->set_scheduled_event_id(st.wft().scheduled_event_id());
-  a->set_identity(waiter->identity);
-  a->set_request_id(NewUuid());
-  a->set_history_size_bytes(st.history_size_bytes());
-  SuggestContinueAsNew(e->event_id(), options_.history_count_suggest_continue_as_new,
-                       options_.history_size_suggest_continue_as_new, a);
   auto* wft = st.mutable_wft();
-  wft->set_started_event_id(e->event_id());
+  if (wft->transient() && wft->scheduled_event_id() != st.next_event_id()) {
+    // Events arrived since the transient task was scheduled: it becomes a normal task, attempt 1,
+    // and its Scheduled event is written now (as Temporal does).
+    wft->set_transient(false);
+    wft->set_attempt(1);
+    *wft->mutable_scheduled_time() = ToProto(now);
+    *wft->mutable_start_to_close_timeout() = st.workflow_task_timeout();
+    auto* se = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, now);
+    FillWorkflowTaskScheduled(st, se, se->event_id());
+    wft->set_scheduled_event_id(se->event_id());
+  }
   *wft->mutable_started_time() = ToProto(now);
   wft->set_identity(waiter->identity);
-  wft->set_request_id(a->request_id());
+  wft->set_request_id(NewUuid());
+  hv1::HistoryEvent transient_events[2];
+  if (wft->transient()) {
+    wft->set_started_event_id(wft->scheduled_event_id() + 1);
+    FillWorkflowTaskScheduled(st, &transient_events[0], wft->scheduled_event_id());
+    FillWorkflowTaskStarted(st, wft->started_event_id(), options_.history_count_suggest_continue_as_new,
+                            options_.history_size_suggest_continue_as_new, &transient_events[1]);
+  } else {
+    auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
+    FillWorkflowTaskStarted(st, e->event_id(), options_.history_count_suggest_continue_as_new,
+                            options_.history_size_suggest_continue_as_new, e);
+    wft->set_started_event_id(e->event_id());
+  }
 
   wsv1::PollWorkflowTaskQueueResponse* resp = waiter->response;
   state::TaskToken tok;
@@ -115,6 +187,9 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
   auto* hist = resp->mutable_history();
   hist->mutable_events()->Reserve(static_cast<int>(ex.events.size() - first));
   for (size_t i = first; i < ex.events.size(); ++i) *hist->add_events() = ex.events[i];
+  if (wft->transient()) {
+    for (auto& te : transient_events) *hist->add_events() = std::move(te);
+  }
   AttachQueriesLocked(ex, wft->started_event_id(), resp);
   AttachUpdatesLocked(ex, wft->started_event_id(), resp);
   waiter->completed = true;
@@ -199,7 +274,9 @@ void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv
   auto& st = ex.st;
   const auto wft = st.wft();
   const TimePoint now = clock_.Now();
-  if (timed_out) {
+  if (wft.transient()) {
+    // A transient attempt's failure or timeout is not written (its task events never were).
+  } else if (timed_out) {
     auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, now);
     auto* a = e->mutable_workflow_task_timed_out_event_attributes();
     a->set_scheduled_event_id(wft.scheduled_event_id());
@@ -323,6 +400,25 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   }
 
   txn.Touch(&ex);
+  if (st.wft().transient()) {
+    // The transient task's Scheduled and Started events go into history now, with the ids and
+    // contents the worker saw (nothing was appended since: events were buffered).
+    if (st.next_event_id() != st.wft().scheduled_event_id()) {
+      TL_LOG_ERROR("transient workflow task of run %s: expected next event id %lld, have %lld", st.run_id().c_str(),
+                   static_cast<long long>(st.wft().scheduled_event_id()), static_cast<long long>(st.next_event_id()));
+    }
+    auto* w = st.mutable_wft();
+    w->set_scheduled_event_id(st.next_event_id());
+    w->set_started_event_id(st.next_event_id() + 1);
+    hv1::HistoryEvent scheduled, started;
+    FillWorkflowTaskScheduled(st, &scheduled, w->scheduled_event_id());
+    FillWorkflowTaskStarted(st, w->started_event_id(), options_.history_count_suggest_continue_as_new,
+                            options_.history_size_suggest_continue_as_new, &started);
+    started.mutable_workflow_task_started_event_attributes()->set_identity(req.identity());
+    *AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, FromProto(w->scheduled_time())) = std::move(scheduled);
+    *AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, FromProto(w->started_time())) = std::move(started);
+    st.mutable_wft()->set_transient(false);
+  }
   auto* e = ctx.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
   auto* a = e->mutable_workflow_task_completed_event_attributes();
   a->set_scheduled_event_id(st.wft().scheduled_event_id());

@@ -146,6 +146,7 @@ bool ParseSchedulePhrase(std::string_view phrase, const ZoneCheck& is_zone, spv1
   bool weekdays_only = false;
   size_t next = 0;           // index of the first token after the schedule part
   std::string zone_context;  // what else could have appeared where the zone is
+  int interval_minutes = 0;  // "every N" over the whole day, N not dividing the day: an interval
 
   if (head == "every") {
     if (tok.size() < 2) return Bad(phrase, "expected <N>m or <N>h after \"every\" (e.g. every 2h)");
@@ -185,7 +186,13 @@ bool ParseSchedulePhrase(std::string_view phrase, const ZoneCheck& is_zone, spv1
       next = 4;
       zone_context.clear();
     }
-    for (int t = from; t <= to; t += step) minutes.set(t);
+    if (next == 2 && kMinutesPerDay % step != 0) {
+      // A grid restarting at midnight would leave a short gap there (every 7m: 23:55, 00:00);
+      // Temporal's IntervalSpec keeps the step everywhere: epoch + k * N.
+      interval_minutes = step;
+    } else {
+      for (int t = from; t <= to; t += step) minutes.set(t);
+    }
   } else if (head == "daily" || head == "weekdays") {
     weekdays_only = head == "weekdays";
     if (tok.size() < 3 || Lower(tok[1]) != "at") {
@@ -224,7 +231,11 @@ bool ParseSchedulePhrase(std::string_view phrase, const ZoneCheck& is_zone, spv1
     return Bad(phrase,
                "unexpected \"" + tok[next] + "\" after the time zone; nothing may follow it");
   }
-  AddCalendars(minutes, weekdays_only, phrase, &spec);
+  if (interval_minutes > 0) {
+    spec.add_interval()->mutable_interval()->set_seconds(int64_t{interval_minutes} * 60);
+  } else {
+    AddCalendars(minutes, weekdays_only, phrase, &spec);
+  }
   *out = std::move(spec);
   return true;
 }

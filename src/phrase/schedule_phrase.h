@@ -18,6 +18,11 @@
 //                                (like cron's */N). Without "between" the window is
 //                                00:00-23:59. N is 1-1440 minutes or 1-24 hours; TIME1 must
 //                                not be after TIME2 (a window cannot cross midnight).
+//                                Without "between", an N that does not divide the day (7m,
+//                                50m, 5h) becomes Temporal's IntervalSpec instead: every N
+//                                counted from the Unix epoch (phase 0), with no restart (and
+//                                no short gap) at midnight; the zone does not change the
+//                                times then (an interval is absolute).
 //   daily at TIME[,TIME...]      every day at each TIME.
 //   weekdays at TIME[,TIME...]   Monday to Friday at each TIME.
 //

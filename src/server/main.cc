@@ -40,6 +40,7 @@
 #include "http/listener.h"
 #include "http/static_files.h"
 #include "metrics/metrics.h"
+#include "persistence/fault_vfs.h"
 #include "persistence/store.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/spec.h"
@@ -292,6 +293,7 @@ int OpenStore(const StartDevFlags& f, metrics::Registry* registry, std::string* 
   so.extra_pragmas = f.sqlite_pragmas;
   so.metrics = registry;
   so.integrity_check = !f.skip_integrity_check;
+  persistence::InstallFaultInjectionFromEnv();  // tests only: off unless TEMPORALITE_FAULT_INJECTION is set
   auto store_or = persistence::OpenSqliteStore(so);
   if (!store_or.ok()) {
     std::fprintf(stderr, "error: cannot open database %s: %s\n", db_path->c_str(), store_or.status().message().c_str());

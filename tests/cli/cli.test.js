@@ -619,6 +619,26 @@ test('workflow list --status running lists running workflows', async () => {
   }
 });
 
+test('workflow list aligns its columns by display width with CJK and emoji ids', async () => {
+  // Terminal columns of the characters used here: ASCII 1, CJK ideographs 2, the emoji 2.
+  const columns = (s) => [...s].reduce((w, ch) => w + (ch.codePointAt(0) < 0x1100 ? 1 : 2), 0);
+  const prefix = uniqueName('w');
+  const ids = [`${prefix}-ascii-id`, `${prefix}-工作流`, `${prefix}-🚀x`];
+  for (const id of ids) {
+    await ok(['workflow', 'start', '--type', 'sleeper', '--task-queue', TASK_QUEUE, '--workflow-id', id]);
+  }
+  try {
+    const text = await ok(['workflow', 'list', '-q', `WorkflowId STARTS_WITH '${prefix}'`]);
+    const rows = text.split('\n').filter((l) => l.includes(prefix));
+    assert.equal(rows.length, 3, text);
+    // The Type column ("sleeper") starts at the same terminal column in every row.
+    const typeColumn = rows.map((l) => columns(l.slice(0, l.indexOf(' sleeper') + 1)));
+    assert.deepEqual(new Set(typeColumn).size, 1, `Type column at ${typeColumn}:\n${rows.join('\n')}`);
+  } finally {
+    for (const id of ids) await tl(['workflow', 'terminate', '-w', id]);
+  }
+});
+
 test('workflow list --status rejects an unknown status (exit 2)', async () => {
   const r = await tl(['workflow', 'list', '--status', 'sleeping']);
   assert.equal(r.code, 2);

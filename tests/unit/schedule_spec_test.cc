@@ -147,6 +147,27 @@ TEST(SchedulePhrase, OtherForms) {
     EXPECT_EQ(times[i], Utc(2026, 1, 12) + minutes(90 * static_cast<int>(i)));
   }
 
+  // every 7m (no window; 7 does not divide the day): Temporal's interval from the epoch, so the
+  // step stays 7 minutes across midnight (a calendar grid restarted at 00:00, after 23:55).
+  auto seven = ParseSchedulePhrase("every 7m");
+  ASSERT_TRUE(seven.ok()) << seven.status().ToString();
+  EXPECT_EQ(seven->structured_calendar_size(), 0);
+  ASSERT_EQ(seven->interval_size(), 1);
+  EXPECT_EQ(seven->interval(0).interval().seconds(), 420);
+  CompiledSpec s7 = MustCompile(*seven);
+  auto around_midnight = s7.MatchingTimes(Utc(2026, 1, 12, 23, 30), Utc(2026, 1, 13, 0, 30), 100);
+  ASSERT_GE(around_midnight.size(), 8u);
+  for (size_t i = 0; i < around_midnight.size(); ++i) {
+    EXPECT_EQ((around_midnight[i].time_since_epoch() / seconds(1)) % 420, 0) << Fmt(around_midnight[i]);
+    if (i > 0) EXPECT_EQ(around_midnight[i] - around_midnight[i - 1], minutes(7)) << Fmt(around_midnight[i]);
+  }
+  // With a window the grid is anchored at the window's start each day (documented).
+  auto seven_window = ParseSchedulePhrase("every 7m between 08:00-09:00");
+  ASSERT_TRUE(seven_window.ok()) << seven_window.status().ToString();
+  EXPECT_EQ(seven_window->interval_size(), 0);
+  CompiledSpec w7 = MustCompile(*seven_window);
+  EXPECT_EQ(w7.Next(Utc(2026, 1, 12, 7)), Utc(2026, 1, 12, 8));
+
   // daily at 03:30 (UTC).
   auto daily = ParseSchedulePhrase("daily at 03:30");
   ASSERT_TRUE(daily.ok());

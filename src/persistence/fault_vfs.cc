@@ -1,0 +1,181 @@
+#include "persistence/fault_vfs.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <string>
+
+#include "common/log.h"
+
+namespace temporalite::persistence {
+namespace {
+
+enum class Fault { kNone, kWriteFail, kDiskFull, kFsyncFail, kSyncLost };
+
+std::string g_control;  // the control file's path
+sqlite3_vfs* g_base = nullptr;
+sqlite3_vfs g_vfs;
+sqlite3_io_methods g_methods;
+std::mutex g_mu;
+
+// The armed fault, consumed by the call it applies to (a cheap stat when nothing is armed).
+Fault TakeFault(bool for_write) {
+  struct stat sb;
+  if (::stat(g_control.c_str(), &sb) != 0) return Fault::kNone;
+  std::lock_guard<std::mutex> l(g_mu);
+  std::ifstream in(g_control);
+  std::string word;
+  in >> word;
+  Fault f = word == "write-fail"   ? Fault::kWriteFail
+            : word == "disk-full"  ? Fault::kDiskFull
+            : word == "fsync-fail" ? Fault::kFsyncFail
+            : word == "sync-lost"  ? Fault::kSyncLost
+                                   : Fault::kNone;
+  const bool is_write = f == Fault::kWriteFail || f == Fault::kDiskFull;
+  if (f == Fault::kNone || is_write != for_write) return Fault::kNone;
+  if (::unlink(g_control.c_str()) != 0) return Fault::kNone;  // another call took it
+  TL_LOG_WARN("fault injection: %s", word.c_str());
+  return f;
+}
+
+struct FaultFile {
+  sqlite3_file base;   // must be first: SQLite sees a FaultFile as an sqlite3_file
+  sqlite3_file* real;  // the wrapped VFS's file (allocated after this struct)
+  bool data;           // main database or WAL (journals and temp files are not faulted)
+};
+
+sqlite3_file* Real(sqlite3_file* f) { return reinterpret_cast<FaultFile*>(f)->real; }
+
+int Close(sqlite3_file* f) {
+  sqlite3_file* r = Real(f);
+  int rc = r->pMethods ? r->pMethods->xClose(r) : SQLITE_OK;
+  return rc;
+}
+int Read(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) { return Real(f)->pMethods->xRead(Real(f), buf, n, off); }
+int Write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
+  if (reinterpret_cast<FaultFile*>(f)->data) {
+    switch (TakeFault(true)) {
+      case Fault::kWriteFail:
+        return SQLITE_IOERR_WRITE;
+      case Fault::kDiskFull:
+        return SQLITE_FULL;
+      default:
+        break;
+    }
+  }
+  return Real(f)->pMethods->xWrite(Real(f), buf, n, off);
+}
+int Truncate(sqlite3_file* f, sqlite3_int64 size) { return Real(f)->pMethods->xTruncate(Real(f), size); }
+int Sync(sqlite3_file* f, int flags) {
+  if (reinterpret_cast<FaultFile*>(f)->data) {
+    switch (TakeFault(false)) {
+      case Fault::kFsyncFail:
+        return SQLITE_IOERR_FSYNC;
+      case Fault::kSyncLost:
+        Real(f)->pMethods->xSync(Real(f), flags);
+        return SQLITE_IOERR_FSYNC;
+      default:
+        break;
+    }
+  }
+  return Real(f)->pMethods->xSync(Real(f), flags);
+}
+int FileSize(sqlite3_file* f, sqlite3_int64* size) { return Real(f)->pMethods->xFileSize(Real(f), size); }
+int Lock(sqlite3_file* f, int l) { return Real(f)->pMethods->xLock(Real(f), l); }
+int Unlock(sqlite3_file* f, int l) { return Real(f)->pMethods->xUnlock(Real(f), l); }
+int CheckReservedLock(sqlite3_file* f, int* out) { return Real(f)->pMethods->xCheckReservedLock(Real(f), out); }
+int FileControl(sqlite3_file* f, int op, void* arg) { return Real(f)->pMethods->xFileControl(Real(f), op, arg); }
+int SectorSize(sqlite3_file* f) { return Real(f)->pMethods->xSectorSize(Real(f)); }
+int DeviceCharacteristics(sqlite3_file* f) { return Real(f)->pMethods->xDeviceCharacteristics(Real(f)); }
+int ShmMap(sqlite3_file* f, int pg, int sz, int extend, void volatile** p) {
+  return Real(f)->pMethods->xShmMap(Real(f), pg, sz, extend, p);
+}
+int ShmLock(sqlite3_file* f, int off, int n, int flags) { return Real(f)->pMethods->xShmLock(Real(f), off, n, flags); }
+void ShmBarrier(sqlite3_file* f) { Real(f)->pMethods->xShmBarrier(Real(f)); }
+int ShmUnmap(sqlite3_file* f, int del) { return Real(f)->pMethods->xShmUnmap(Real(f), del); }
+int Fetch(sqlite3_file* f, sqlite3_int64 off, int n, void** p) { return Real(f)->pMethods->xFetch(Real(f), off, n, p); }
+int Unfetch(sqlite3_file* f, sqlite3_int64 off, void* p) { return Real(f)->pMethods->xUnfetch(Real(f), off, p); }
+
+int Open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out_flags) {
+  auto* ff = reinterpret_cast<FaultFile*>(file);
+  ff->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + sizeof(FaultFile));
+  ff->data = (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) != 0;
+  int rc = g_base->xOpen(g_base, name, ff->real, flags, out_flags);
+  // Only a file the real VFS opened gets methods (SQLite calls xClose only then).
+  file->pMethods = ff->real->pMethods ? &g_methods : nullptr;
+  return rc;
+}
+int Delete(sqlite3_vfs*, const char* name, int sync_dir) { return g_base->xDelete(g_base, name, sync_dir); }
+int Access(sqlite3_vfs*, const char* name, int flags, int* out) { return g_base->xAccess(g_base, name, flags, out); }
+int FullPathname(sqlite3_vfs*, const char* name, int n, char* out) { return g_base->xFullPathname(g_base, name, n, out); }
+void* DlOpen(sqlite3_vfs*, const char* name) { return g_base->xDlOpen(g_base, name); }
+void DlError(sqlite3_vfs*, int n, char* msg) { g_base->xDlError(g_base, n, msg); }
+void (*DlSym(sqlite3_vfs*, void* h, const char* sym))(void) { return g_base->xDlSym(g_base, h, sym); }
+void DlClose(sqlite3_vfs*, void* h) { g_base->xDlClose(g_base, h); }
+int Randomness(sqlite3_vfs*, int n, char* out) { return g_base->xRandomness(g_base, n, out); }
+int Sleep(sqlite3_vfs*, int us) { return g_base->xSleep(g_base, us); }
+int CurrentTime(sqlite3_vfs*, double* t) { return g_base->xCurrentTime(g_base, t); }
+int GetLastError(sqlite3_vfs*, int n, char* msg) { return g_base->xGetLastError ? g_base->xGetLastError(g_base, n, msg) : 0; }
+int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* t) { return g_base->xCurrentTimeInt64(g_base, t); }
+
+}  // namespace
+
+bool InstallFaultInjectionFromEnv() {
+  const char* control = std::getenv("TEMPORALITE_FAULT_INJECTION");
+  if (control == nullptr || *control == '\0' || g_base != nullptr) return false;
+  g_base = sqlite3_vfs_find(nullptr);
+  if (g_base == nullptr || g_base->iVersion < 2) return false;
+  g_control = control;
+
+  g_methods = sqlite3_io_methods{};
+  g_methods.iVersion = 3;
+  g_methods.xClose = Close;
+  g_methods.xRead = Read;
+  g_methods.xWrite = Write;
+  g_methods.xTruncate = Truncate;
+  g_methods.xSync = Sync;
+  g_methods.xFileSize = FileSize;
+  g_methods.xLock = Lock;
+  g_methods.xUnlock = Unlock;
+  g_methods.xCheckReservedLock = CheckReservedLock;
+  g_methods.xFileControl = FileControl;
+  g_methods.xSectorSize = SectorSize;
+  g_methods.xDeviceCharacteristics = DeviceCharacteristics;
+  g_methods.xShmMap = ShmMap;
+  g_methods.xShmLock = ShmLock;
+  g_methods.xShmBarrier = ShmBarrier;
+  g_methods.xShmUnmap = ShmUnmap;
+  g_methods.xFetch = Fetch;
+  g_methods.xUnfetch = Unfetch;
+
+  g_vfs = sqlite3_vfs{};
+  g_vfs.iVersion = 2;
+  g_vfs.szOsFile = static_cast<int>(sizeof(FaultFile)) + g_base->szOsFile;
+  g_vfs.mxPathname = g_base->mxPathname;
+  g_vfs.zName = "temporalite-fault";
+  g_vfs.xOpen = Open;
+  g_vfs.xDelete = Delete;
+  g_vfs.xAccess = Access;
+  g_vfs.xFullPathname = FullPathname;
+  g_vfs.xDlOpen = DlOpen;
+  g_vfs.xDlError = DlError;
+  g_vfs.xDlSym = DlSym;
+  g_vfs.xDlClose = DlClose;
+  g_vfs.xRandomness = Randomness;
+  g_vfs.xSleep = Sleep;
+  g_vfs.xCurrentTime = CurrentTime;
+  g_vfs.xGetLastError = GetLastError;
+  g_vfs.xCurrentTimeInt64 = CurrentTimeInt64;
+  if (sqlite3_vfs_register(&g_vfs, 1) != SQLITE_OK) return false;
+  TL_LOG_WARN("storage fault injection is ON (TEMPORALITE_FAULT_INJECTION=%s): for tests only", control);
+  return true;
+}
+
+}  // namespace temporalite::persistence

@@ -1,0 +1,206 @@
+'use strict';
+// Storage faults (issue 15, item 2). The server never acknowledges a write that is not durable,
+// never loses one it acknowledged, and stops cleanly with a clear message (exit status 70) so
+// that a restart recovers from the database.
+//
+//   * Injected faults (src/persistence/fault_vfs.h, enabled only by TEMPORALITE_FAULT_INJECTION):
+//     a write that fails before reaching disk, a disk-full write, a failing fsync, and a commit
+//     that reached disk but was reported failed.
+//   * A real disk-full: the data directory is a small tmpfs mounted in a mount namespace of the
+//     test's own (unshare -m; root only, as CI runs), filled up with a file: the request is
+//     answered RESOURCE_EXHAUSTED, the server stops cleanly, nothing is corrupted, and once the
+//     file is removed the restarted server has every acknowledged workflow and takes new ones.
+//
+// Run: tests/run-node-tests.sh tests/crash/store-faults.test.js
+
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn, execFileSync } = require('node:child_process');
+
+const { Connection, Client, WorkflowExecutionAlreadyStartedError } = require('@temporalio/client');
+const { startServer, makeTempDir, removeDir, waitForExit, withTimeout, serverBinary, grpcCode, eventTypeName, uniqueName } =
+  require('../compat/harness');
+
+const NS = 'default';
+const cleanups = [];
+after(async () => {
+  for (const fn of cleanups.reverse()) {
+    try {
+      await fn();
+    } catch (e) {
+      console.error('cleanup failed:', e);
+    }
+  }
+});
+
+const GRPC_NOT_FOUND = 5;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_INTERNAL = 13;
+
+async function connect(server) {
+  // No client-side retries: the test sees the server's own answer to each call.
+  const connection = await Connection.connect({ address: server.address, interceptors: [] });
+  return { connection, client: new Client({ connection, namespace: NS }) };
+}
+
+function startOne(client, workflowId) {
+  return client.workflow.start('neverPolled', { taskQueue: 'store-faults', workflowId, retry: undefined });
+}
+
+/** The gRPC code of a failed start (the SDK wraps service errors). */
+function codeOf(err) {
+  return grpcCode(err) ?? grpcCode(err && err.cause);
+}
+
+async function exists(client, workflowId) {
+  try {
+    await client.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (err) {
+    if (codeOf(err) === GRPC_NOT_FOUND || /not found/i.test(String(err))) return false;
+    throw err;
+  }
+}
+
+const faults = [
+  // kind, expected code of the failed request, whether the failed write is on disk afterwards
+  { kind: 'write-fail', code: GRPC_INTERNAL, onDisk: false },
+  { kind: 'disk-full', code: GRPC_RESOURCE_EXHAUSTED, onDisk: false },
+  { kind: 'fsync-fail', code: GRPC_INTERNAL, onDisk: undefined }, // unsynced data may or may not survive
+  { kind: 'sync-lost', code: GRPC_INTERNAL, onDisk: true }, // committed but reported failed
+];
+
+for (const f of faults) {
+  test(`injected ${f.kind}: not acknowledged, acknowledged writes kept, clean stop, restart recovers`, { timeout: 60000 }, async () => {
+    const dataDir = makeTempDir('temporalite-faults-');
+    cleanups.push(() => removeDir(dataDir));
+    const control = path.join(dataDir, 'FAULT');
+    process.env.TEMPORALITE_FAULT_INJECTION = control;
+    let server;
+    try {
+      server = await startServer({ dataDir });
+    } finally {
+      delete process.env.TEMPORALITE_FAULT_INJECTION;
+    }
+    cleanups.push(() => server.stop('SIGKILL'));
+    const port = server.port;
+    let { connection, client } = await connect(server);
+    const acked = [];
+    for (let i = 0; i < 3; i++) {
+      const id = uniqueName(`acked-${f.kind}`);
+      await startOne(client, id);
+      acked.push(id);
+    }
+    await client.workflow.getHandle(acked[0]).signal('hello', 'before the fault');
+
+    fs.writeFileSync(control, f.kind);
+    const doomed = uniqueName(`doomed-${f.kind}`);
+    const err = await startOne(client, doomed).then(
+      () => null,
+      (e) => e,
+    );
+    assert.ok(err, `the start during ${f.kind} must not be acknowledged`);
+    assert.equal(codeOf(err), f.code, `code of ${err}`);
+    assert.ok(!fs.existsSync(control), 'the fault fired');
+    const exit = await waitForExit(server.proc, 15000);
+    assert.deepEqual(exit && { code: exit.code }, { code: 70 }, `exit ${JSON.stringify(exit)}\n${server.stderr()}`);
+    assert.match(server.stderr(), /fatal: the database refused a write/);
+    await connection.close();
+
+    // Restart without faults on the same data.
+    server = await startServer({ dataDir, port });
+    ({ connection, client } = await connect(server));
+    cleanups.push(() => connection.close());
+    for (const id of acked) assert.ok(await exists(client, id), `acknowledged ${id} kept`);
+    const history = await client.workflow.getHandle(acked[0]).fetchHistory();
+    assert.ok(history.events.map(eventTypeName).includes('WORKFLOW_EXECUTION_SIGNALED'), 'acknowledged signal kept');
+    const doomedExists = await exists(client, doomed);
+    if (f.onDisk !== undefined) assert.equal(doomedExists, f.onDisk, `${doomed} on disk after ${f.kind}`);
+    // The client's retry settles it either way: started now, or already there.
+    await startOne(client, doomed).catch((e) => {
+      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+    });
+    assert.ok(await exists(client, doomed));
+    await server.stop('SIGTERM');
+    assert.equal(execFileSync('sqlite3', [path.join(dataDir, 'temporalite.db'), 'PRAGMA integrity_check']).toString().trim(), 'ok');
+  });
+}
+
+const canUnshare = process.getuid && process.getuid() === 0 && fs.existsSync('/usr/bin/unshare') && fs.existsSync('/usr/bin/nsenter');
+
+test('a real disk-full on a small tmpfs: RESOURCE_EXHAUSTED, clean stop, no corruption, resumes once space is freed',
+  { timeout: 120000, skip: !canUnshare && 'needs root, unshare and nsenter (CI runs as root)' }, async () => {
+    const dataDir = makeTempDir('temporalite-tmpfs-');
+    const scratch = makeTempDir('temporalite-tmpfs-bin-');
+    cleanups.push(() => removeDir(dataDir), () => removeDir(scratch));
+    // A process holding a private mount namespace with a 6 MB tmpfs on dataDir.
+    const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
+      `mount -t tmpfs -o size=6m tmpfs '${dataDir}' && echo mounted && exec sleep 600`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanups.push(() => holder.kill('SIGKILL'));
+    await withTimeout(new Promise((resolve, reject) => {
+      holder.stdout.on('data', (d) => String(d).includes('mounted') && resolve());
+      holder.once('exit', (code) => reject(new Error(`unshare exited ${code}`)));
+    }), 10000, 'tmpfs mount');
+    const inNs = (cmd, args) => execFileSync('nsenter', ['-t', String(holder.pid), '-m', cmd, ...args]).toString();
+    assert.match(inNs('findmnt', ['-n', '-o', 'FSTYPE', dataDir]), /tmpfs/);
+    // The server runs inside the namespace (nsenter execs it: same pid, signals reach it).
+    const wrapper = path.join(scratch, 'temporalite-in-ns');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nexec nsenter -t ${holder.pid} -m '${serverBinary()}' "$@"\n`, { mode: 0o755 });
+    const realBin = process.env.TEMPORALITE_BIN;
+    const startInNs = async (opts) => {
+      process.env.TEMPORALITE_BIN = wrapper;
+      try {
+        return await startServer(opts);
+      } finally {
+        if (realBin === undefined) delete process.env.TEMPORALITE_BIN;
+        else process.env.TEMPORALITE_BIN = realBin;
+      }
+    };
+
+    let server = await startInNs({ dataDir });
+    cleanups.push(() => server.stop('SIGKILL'));
+    const port = server.port;
+    let { connection, client } = await connect(server);
+    const acked = [];
+    for (let i = 0; i < 5; i++) {
+      const id = uniqueName('tmpfs-acked');
+      await startOne(client, id);
+      acked.push(id);
+    }
+    // Fill the file system, then keep starting workflows until one is refused.
+    const filler = path.join(dataDir, 'filler');
+    try {
+      inNs('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k']);
+    } catch {
+      /* dd stops with ENOSPC: expected */
+    }
+    let refused;
+    for (let i = 0; i < 500 && !refused; i++) {
+      const id = uniqueName('tmpfs-fill');
+      try {
+        await startOne(client, id);
+        acked.push(id);
+      } catch (err) {
+        refused = err;
+      }
+    }
+    assert.ok(refused, 'a write on a full disk was refused');
+    assert.equal(codeOf(refused), GRPC_RESOURCE_EXHAUSTED, `code of ${refused}`);
+    assert.match(String(refused.cause?.details ?? refused.message), /disk|full/i);
+    const exit = await waitForExit(server.proc, 15000);
+    assert.equal(exit && exit.code, 70, `exit ${JSON.stringify(exit)}\n${server.stderr()}`);
+    assert.match(server.stderr(), /fatal: the database refused a write .*RESOURCE_EXHAUSTED|fatal: the database refused a write/);
+    await connection.close();
+
+    // Free the space; the restarted server has everything acknowledged and takes new work.
+    inNs('rm', ['-f', filler]);
+    server = await startInNs({ dataDir, port });
+    ({ connection, client } = await connect(server));
+    cleanups.push(() => connection.close());
+    for (const id of acked) assert.ok(await exists(client, id), `acknowledged ${id} kept`);
+    await startOne(client, uniqueName('tmpfs-after'));
+    await server.stop('SIGTERM');
+    assert.equal(inNs('sqlite3', [path.join(dataDir, 'temporalite.db'), 'PRAGMA integrity_check']).trim(), 'ok');
+  });
