@@ -18,6 +18,21 @@ namespace temporalite::history {
 namespace cv1 = ::temporal::api::common::v1;
 
 namespace {
+
+// The store's current run of a workflow id (null: none). Store reads only: callable with or
+// without the engine mutex.
+Result<std::unique_ptr<state::ExecutionState>> ReadCurrentRunState(persistence::Store& store, const std::string& ns_id,
+                                                                  const std::string& workflow_id) {
+  auto cur_id = store.GetCurrentRunId(ns_id, workflow_id);
+  if (!cur_id.ok()) return cur_id.status();
+  if (!cur_id.value()) return std::unique_ptr<state::ExecutionState>();
+  auto row = store.GetExecution(*cur_id.value());
+  if (!row.ok()) return row.status();
+  if (!row.value()) return std::unique_ptr<state::ExecutionState>();
+  auto st = std::make_unique<state::ExecutionState>();
+  st->ParseFromString(row.value()->state);
+  return st;
+}
 bool IsClosedFailedLike(ev1::WorkflowExecutionStatus s) {
   return s == ev1::WORKFLOW_EXECUTION_STATUS_FAILED || s == ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED ||
          s == ev1::WORKFLOW_EXECUTION_STATUS_CANCELED || s == ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT;
@@ -71,20 +86,12 @@ Engine::CurrentRunRead Engine::ReadCurrentRun(const std::string& namespace_name,
   }
   out.done = true;
   out.workflow_id = workflow_id;
-  auto cur_id = store_.GetCurrentRunId(out.ns_id, workflow_id);
-  if (!cur_id.ok()) {
-    out.status = cur_id.status();
+  auto state = ReadCurrentRunState(store_, out.ns_id, workflow_id);
+  if (!state.ok()) {
+    out.status = state.status();
     return out;
   }
-  if (!cur_id.value()) return out;
-  auto row = store_.GetExecution(*cur_id.value());
-  if (!row.ok()) {
-    out.status = row.status();
-    return out;
-  }
-  if (!row.value()) return out;
-  out.state = std::make_unique<state::ExecutionState>();
-  out.state->ParseFromString(row.value()->state);
+  out.state = std::move(state).value();
   return out;
 }
 
@@ -132,20 +139,13 @@ Engine::IdConflict Engine::ResolveIdConflictLocked(Txn& txn, const StartFields& 
   } else {
     // No valid read from before the mutex (a child's start, or a close became durable since):
     // read under it.
-    auto cur_id = store_.GetCurrentRunId(ns_id, f.workflow_id);
-    if (!cur_id.ok()) {
-      out.status = cur_id.status();
+    auto state = ReadCurrentRunState(store_, ns_id, f.workflow_id);
+    if (!state.ok()) {
+      out.status = state.status();
       return out;
     }
-    if (!cur_id.value()) return out;
-    auto row = store_.GetExecution(*cur_id.value());
-    if (!row.ok()) {
-      out.status = row.status();
-      return out;
-    }
-    if (!row.value()) return out;
-    out.closed_state = std::make_unique<state::ExecutionState>();
-    out.closed_state->ParseFromString(row.value()->state);
+    if (!*state) return out;
+    out.closed_state = std::move(state).value();
     prev_state = out.closed_state.get();
   }
   const auto& prev = *prev_state;

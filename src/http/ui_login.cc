@@ -3,6 +3,7 @@
 #include <cctype>
 #include <string>
 
+#include "common/percent_encode.h"
 #include "http/routes.h"
 
 namespace temporalite::http {
@@ -19,22 +20,6 @@ std::string HtmlEscape(std::string_view s) {
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
       default: out += c;
-    }
-  }
-  return out;
-}
-
-// Keys may hold characters a cookie value cannot: percent-encode all but unreserved ones.
-std::string CookieEncode(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
     }
   }
   return out;
@@ -88,7 +73,8 @@ Response LoginRedirect(std::string_view key, std::string_view return_url) {
   r.content_type = "text/plain; charset=utf-8";
   r.headers["Location"] = SafeReturnPath(return_url);
   r.headers["Cache-Control"] = "no-store";
-  std::string cookie = std::string(kUiKeyCookie) + "=" + CookieEncode(key) + "; Path=/; HttpOnly; SameSite=Strict";
+  // Keys may hold characters a cookie value cannot: percent-encoded.
+  std::string cookie = std::string(kUiKeyCookie) + "=" + PercentEncode(key) + "; Path=/; HttpOnly; SameSite=Strict";
   if (key.empty()) cookie += "; Max-Age=0";
   r.headers["Set-Cookie"] = cookie;
   return r;

@@ -1,25 +1,11 @@
 #include "ops/sigv4.h"
 
-#include <cctype>
-
+#include "common/percent_encode.h"
 #include "ops/hash.h"
 
 namespace temporalite::ops {
 
-std::string UriEncode(const std::string& s, bool keep_slash) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UriEncode(const std::string& s, bool keep_slash) { return PercentEncode(s, keep_slash); }
 
 std::string CanonicalQuery(const std::map<std::string, std::string>& query) {
   std::map<std::string, std::string> encoded;  // sorted by encoded name
