@@ -157,7 +157,7 @@ Response Handler::Settings() const {
 }
 
 Response Handler::Login(const Request& req, std::string_view path, std::string_view query) const {
-  if (path == "/logout") return LoginRedirect("", "/login");
+  if (path == "/logout") return LoginRedirect("", "/login", options_.secure_cookie);
   QueryParams params;
   if (req.method == "GET" || req.method == "HEAD") {
     (void)ParseQueryString(query, &params);
@@ -188,7 +188,7 @@ Response Handler::Login(const Request& req, std::string_view path, std::string_v
     page.status = HttpStatusForCode(r.code);
     return page;
   }
-  return LoginRedirect(key, return_url);
+  return LoginRedirect(key, return_url, options_.secure_cookie);
 }
 
 Response Handler::Api(const Request& req, std::string_view path, std::string_view query,

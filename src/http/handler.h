@@ -38,6 +38,8 @@ struct HandlerOptions {
   // The server requires API keys: the UI port serves a login page (ui_login.h) and sends the
   // browser's key from its cookie as the Authorization of its API calls.
   bool api_keys = false;
+  // The UI port serves HTTPS: the sign-in cookie is marked Secure.
+  bool secure_cookie = false;
   // Long polls (Poll* methods, history with waitNewEvent) waiting at once; one more answers
   // RESOURCE_EXHAUSTED (429). Each holds a listener thread while it waits: keep this below the
   // listener's max_threads so ordinary requests always find one.

@@ -67,7 +67,7 @@ Response LoginPage(std::string_view error, std::string_view return_url) {
   return r;
 }
 
-Response LoginRedirect(std::string_view key, std::string_view return_url) {
+Response LoginRedirect(std::string_view key, std::string_view return_url, bool secure) {
   Response r;
   r.status = 303;
   r.content_type = "text/plain; charset=utf-8";
@@ -75,6 +75,7 @@ Response LoginRedirect(std::string_view key, std::string_view return_url) {
   r.headers["Cache-Control"] = "no-store";
   // Keys may hold characters a cookie value cannot: percent-encoded.
   std::string cookie = std::string(kUiKeyCookie) + "=" + PercentEncode(key) + "; Path=/; HttpOnly; SameSite=Strict";
+  if (secure) cookie += "; Secure";  // the UI port serves HTTPS: never sent over plain HTTP
   if (key.empty()) cookie += "; Max-Age=0";
   r.headers["Set-Cookie"] = cookie;
   return r;

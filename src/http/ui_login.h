@@ -22,7 +22,7 @@ Response LoginPage(std::string_view error, std::string_view return_url);
 
 // 303 to `return_url` (only a same-origin path; "/" otherwise) setting the cookie to `key`
 // (an empty key clears it).
-Response LoginRedirect(std::string_view key, std::string_view return_url);
+Response LoginRedirect(std::string_view key, std::string_view return_url, bool secure = false);
 
 // The key in a Cookie header, "" when absent.
 std::string KeyFromCookie(std::string_view cookie_header);

@@ -647,6 +647,7 @@ int RunServer(const StartDevFlags& f) {
   http::HandlerOptions ho;
   ho.bind_ip = f.ip;
   ho.api_keys = !f.security.api_key_file.empty();  // the UI port's login page (http/ui_login.h)
+  ho.secure_cookie = config.security->tls;
   ho.ready = [&store] { return StoreReadiness(*store); };
   http::Handler http_handler(invoker, config.ui_files.get(), ho);
   HttpPorts http_ports(f.ip);

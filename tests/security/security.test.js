@@ -64,7 +64,7 @@ function get(url, tls = {}) {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode, body }));
+      res.on('end', () => resolve({ status: res.statusCode, body, headers: res.headers }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (error) => resolve({ error }));
@@ -428,6 +428,7 @@ test('hashed API keys in the key file (server hash-api-key), reloaded on SIGHUP 
 
 test('backup create and doctor with --api-key or TEMPORAL_API_KEY and the TLS flags', async () => {
   const server = await startServer({
+    headless: false,
     extraArgs: ['--tls-cert-file', f('server.pem'), '--tls-key-file', f('server.key'), '--api-key-file', f('keys.txt')],
   });
   try {
@@ -465,6 +466,11 @@ test('backup create and doctor with --api-key or TEMPORAL_API_KEY and the TLS fl
     assert.equal(r.code, 2, r.stdout);
     assert.equal(check('server').level, 'FAIL', r.stdout);
     assert.match(check('server').detail, /unauthenticated/i);
+
+    // The UI port serves HTTPS here: its sign-in cookie is marked Secure (never sent over HTTP).
+    r = await get(`${server.uiUrl()}/logout`, { ca: fs.readFileSync(f('ca.pem')) });
+    assert.equal(r.status, 303, r.error && r.error.message);
+    assert.match(String(r.headers['set-cookie']), /temporalite-ui-key=.*; Secure/);
   } finally {
     await server.stop();
   }

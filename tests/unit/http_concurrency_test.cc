@@ -155,6 +155,8 @@ TEST(UiLogin, CookieAndReturnPath) {
   EXPECT_EQ(r.headers["Location"], "/a");
   EXPECT_EQ(r.headers["Set-Cookie"], "temporalite-ui-key=k%3B1; Path=/; HttpOnly; SameSite=Strict");
   EXPECT_NE(LoginRedirect("", "/").headers["Set-Cookie"].find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(LoginRedirect("k", "/").headers["Set-Cookie"].find("Secure"), std::string::npos);
+  EXPECT_NE(LoginRedirect("k", "/", true).headers["Set-Cookie"].find("; Secure"), std::string::npos);
   Response page = LoginPage("<script>", "/x\"><script>");
   EXPECT_EQ(page.body.find("<script>"), std::string::npos) << "escaped";
 }
