@@ -22,6 +22,7 @@ APT_PACKAGES=(
   clang    # scripts/check-thread-safety.sh (-Wthread-safety) and scripts/fuzz.sh (libFuzzer)
   libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets with ASan + UBSan (fuzz/)
   sqlite3  # tests/crash/fatal-write.test.js writes into a live database to make a commit fail
+  libjemalloc-dev  # the server's allocator (Debian 12: 5.3.0, static archive; -DTEMPORALITE_ALLOCATOR=system turns it off)
 )
 
 missing=()

@@ -27,7 +27,7 @@ else
     tests/compat/reset.test.js tests/compat/schedules.test.js tests/compat/namespace.test.js tests/compat/gaps.test.js tests/compat/gaps3.test.js tests/compat/eager.test.js tests/badinput/badinput.test.js tests/crash/crash.test.js
     tests/crash/messaging-crash.test.js tests/crash/external-crash.test.js tests/crash/group-commit-crash.test.js tests/crash/compat-crash.test.js tests/crash/fatal-write.test.js
     tests/crash/eager-crash.test.js
-    tests/crash/idle-eviction-crash.test.js
+    tests/crash/idle-eviction-crash.test.js tests/crash/in-place-update-crash.test.js
     tests/crash/transient-wft.test.js tests/crash/store-faults.test.js tests/crash/chaos.test.js
     tests/cli/cli.test.js tests/cli/completion.test.js tests/cli/schedule.test.js tests/sdk/interop.test.js
     tests/http/http-api.test.js tests/http/ui-static.test.js tests/http/metrics.test.js

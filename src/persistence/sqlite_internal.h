@@ -33,6 +33,8 @@ enum Sql : int {
   kDeleteSchedule,
   kDeleteNamespace,
   kPutServerState,
+  kUpdateExecutionState,
+  kUpdateVisibilityInPlace,
   kNumWriterSql,
   kLoadNamespaces = kNumWriterSql,
   kLoadOpenExecutions,
@@ -84,6 +86,17 @@ inline constexpr const char* kSql[kNumSql] = {
     "DELETE FROM schedules WHERE namespace_id = ?1 AND schedule_id = ?2",
     "DELETE FROM namespaces WHERE id = ?1",
     "INSERT OR REPLACE INTO server_state(key, value) VALUES(?1, ?2)",
+    // Most transitions change only the state blob of a run whose row exists and whose open /
+    // close_time stay as they are: setting `state` alone leaves every index untouched, where the
+    // upsert above rewrites the partial indexes on `open` (executions_open) each time. No change
+    // (a new run, a close) falls back to the upsert.
+    "UPDATE executions SET state = ?2 WHERE run_id = ?1 AND open = ?3 AND close_time = ?4",
+    // The same for a visibility row whose status and close time stay (a search attribute or
+    // memo upsert, BuildIds at the first workflow task): the upsert's SET of those columns would
+    // rewrite both ordering indexes. Parameters numbered as in kPutVisibility.
+    "UPDATE visibility SET execution_duration = ?10, history_length = ?11, history_size_bytes = ?12, "
+    "state_transition_count = ?13, search_attributes = ?18, info = ?19 "
+    "WHERE run_id = ?1 AND status = ?6 AND close_time IS ?9",
     "SELECT id, name, data FROM namespaces ORDER BY name",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE open = 1",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE run_id = ?1",

@@ -295,6 +295,28 @@ void SqliteStore::RecordCommitMetrics(const std::vector<Pending>& work, std::chr
   for (const Pending& p : work) m_->latency.Observe(Seconds(end - p.queued).count());
 }
 
+namespace {
+
+// Binds a visibility row's parameters as kPutVisibility numbers them; without `all_columns` only
+// those kUpdateVisibilityInPlace uses (binding a parameter a statement lacks is an error).
+void BindVisibility(Binder& b, const VisibilityRow& r, bool all_columns) {
+  b.Text(1, r.run_id).Int(6, r.status);
+  if (r.close_time != 0) {
+    b.Int(9, r.close_time).Int(10, r.execution_duration);
+  } else {
+    b.Null(9).Null(10);
+  }
+  b.Int(11, r.history_length).Int(12, r.history_size_bytes).Int(13, r.state_transition_count);
+  b.TextOrNull(18, r.search_attributes_json).Blob(19, r.info);
+  if (!all_columns) return;
+  b.Text(2, r.namespace_id).Text(3, r.workflow_id).Text(4, r.workflow_type).Text(5, r.task_queue);
+  b.Int(7, r.start_time).Int(8, r.execution_time);
+  b.TextOrNull(14, r.parent_workflow_id).TextOrNull(15, r.parent_run_id);
+  b.TextOrNull(16, r.root_workflow_id).TextOrNull(17, r.root_run_id);
+}
+
+}  // namespace
+
 Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
   Conn& c = *writer_;
   for (const NamespaceRow& r : batch.upsert_namespaces) {
@@ -303,6 +325,10 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     TL_RETURN_IF_ERROR(c.Run(kPutNamespace, b, "writing namespace " + r.name));
   }
   for (const ExecutionRow& r : batch.upsert_executions) {
+    Binder u(c.stmt(kUpdateExecutionState));
+    u.Text(1, r.run_id).Blob(2, r.state).Int(3, r.open ? 1 : 0).Int(4, r.close_time_unix_nanos);
+    TL_RETURN_IF_ERROR(c.Run(kUpdateExecutionState, u, "writing execution"));
+    if (sqlite3_changes(c.db()) > 0) continue;
     Binder b(c.stmt(kPutExecution));
     b.Text(1, r.run_id).Text(2, r.namespace_id).Text(3, r.workflow_id).Int(4, r.open ? 1 : 0);
     b.Int(5, r.close_time_unix_nanos).Blob(6, r.state);
@@ -332,18 +358,14 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     stats_generation_.fetch_add(1, std::memory_order_relaxed);
   }
   for (const VisibilityRow& r : batch.upsert_visibility) {
+    // In place when the row exists with the same status and close time (no index changes),
+    // otherwise the upsert; both statements number their parameters alike.
+    Binder u(c.stmt(kUpdateVisibilityInPlace));
+    BindVisibility(u, r, /*all_columns=*/false);
+    TL_RETURN_IF_ERROR(c.Run(kUpdateVisibilityInPlace, u, "writing visibility"));
+    if (sqlite3_changes(c.db()) > 0) continue;
     Binder b(c.stmt(kPutVisibility));
-    b.Text(1, r.run_id).Text(2, r.namespace_id).Text(3, r.workflow_id).Text(4, r.workflow_type);
-    b.Text(5, r.task_queue).Int(6, r.status).Int(7, r.start_time).Int(8, r.execution_time);
-    if (r.close_time != 0) {
-      b.Int(9, r.close_time).Int(10, r.execution_duration);
-    } else {
-      b.Null(9).Null(10);
-    }
-    b.Int(11, r.history_length).Int(12, r.history_size_bytes).Int(13, r.state_transition_count);
-    b.TextOrNull(14, r.parent_workflow_id).TextOrNull(15, r.parent_run_id);
-    b.TextOrNull(16, r.root_workflow_id).TextOrNull(17, r.root_run_id);
-    b.TextOrNull(18, r.search_attributes_json).Blob(19, r.info);
+    BindVisibility(b, r, /*all_columns=*/true);
     TL_RETURN_IF_ERROR(c.Run(kPutVisibility, b, "writing visibility"));
   }
   // Deletes last, in dependency order (the current row is found through the execution row).

@@ -748,6 +748,77 @@ TEST_F(PersistenceTest, VisibilityListsInDefaultOrderPagesCountsAndDeletesWithTh
   EXPECT_EQ(RawQueryInt("SELECT count(*) FROM visibility WHERE run_id = 'r1'"), 0);
 }
 
+// Most transitions rewrite only a run's state blob (and, for a search attribute or memo upsert,
+// its visibility row's values) while open/close_time and status stay: the writer updates those
+// rows in place without touching the indexes, and falls back to the upsert for a new row or a
+// close. Reads through every index must see the latest values, and the indexes must still match
+// the tables (integrity_check compares each index entry with its row), also after a reopen.
+TEST_F(PersistenceTest, RowsUpdatedInPlaceStayConsistentWithTheirIndexes) {
+  auto store = OpenOrDie();
+  WriteBatch b;
+  b.upsert_executions = {Exec("r1", "wf-r1", "s1"), Exec("r2", "wf-r2", "s1")};
+  b.upsert_visibility = {Vis("r1", 1, 10, 0), Vis("r2", 1, 11, 0)};
+  ASSERT_TRUE(store->CommitSync(std::move(b)).ok());
+  // In place: same open/close_time, same status/close_time; several in one transaction too.
+  for (int i = 2; i <= 4; ++i) {
+    WriteBatch u;
+    u.upsert_executions = {Exec("r1", "wf-r1", "s" + std::to_string(i)), Exec("r2", "wf-r2", "s" + std::to_string(i))};
+    VisibilityRow v = Vis("r1", 1, 10, 0);
+    v.search_attributes_json = "{\"K\":\"v" + std::to_string(i) + "\"}";
+    v.info = "info-r1-" + std::to_string(i);
+    v.history_length = i;
+    u.upsert_visibility = {v};
+    ASSERT_TRUE(store->CommitSync(std::move(u)).ok());
+  }
+  auto open = store->LoadOpenExecutions();
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 2u);
+  for (const ExecutionRow& r : *open) EXPECT_EQ(r.state, "s4") << r.run_id;
+  VisibilityQuery q;
+  q.namespace_id = "ns-1";
+  q.where = "status = ? AND json_extract(search_attributes, '$.\"K\"') = ?";
+  q.args = {int64_t{1}, std::string("v4")};
+  EXPECT_EQ(store->ListVisibility(q)->infos, (std::vector<std::string>{"info-r1-4"}));
+  EXPECT_EQ(RawQueryInt("SELECT history_length FROM visibility WHERE run_id = 'r1'"), 4);
+
+  // A close changes open/close_time and status: the upsert path, indexes rewritten.
+  WriteBatch c;
+  c.upsert_executions = {Exec("r1", "wf-r1", "s5", false)};
+  c.upsert_executions[0].close_time_unix_nanos = 20;
+  VisibilityRow closed = Vis("r1", 2, 10, 20);
+  closed.info = "info-r1-closed";
+  c.upsert_visibility = {closed};
+  ASSERT_TRUE(store->CommitSync(std::move(c)).ok());
+  open = store->LoadOpenExecutions();
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].run_id, "r2");
+  EXPECT_EQ(store->ClosedRunsBefore("ns-1", 21, 10).value(), (std::vector<std::string>{"r1"}));
+  EXPECT_EQ(store->GetExecution("r1").value()->state, "s5");
+  VisibilityQuery all;
+  all.namespace_id = "ns-1";
+  // Default order: the open run first, then the closed one (the order index was rewritten).
+  EXPECT_EQ(store->ListVisibility(all)->infos, (std::vector<std::string>{"info-r2", "info-r1-closed"}));
+  q.where = "status = ?";
+  q.args = {int64_t{2}};
+  EXPECT_EQ(store->CountVisibility(q).value(), 1);
+  // A later in-place update of the closed rows keeps them closed.
+  WriteBatch after;
+  after.upsert_executions = {Exec("r1", "wf-r1", "s6", false)};
+  after.upsert_executions[0].close_time_unix_nanos = 20;
+  ASSERT_TRUE(store->CommitSync(std::move(after)).ok());
+  store->Close();
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
+
+  store = OpenOrDie();
+  open = store->LoadOpenExecutions();
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].state, "s4");
+  EXPECT_EQ(store->GetExecution("r1").value()->state, "s6");
+  EXPECT_EQ(store->ClosedRunsBefore("ns-1", 21, 10).value(), (std::vector<std::string>{"r1"}));
+}
+
 TEST_F(PersistenceTest, SearchAttributeIndexesAreCreatedOnceAndNamesAreChecked) {
   auto store = OpenOrDie();
   WriteBatch b;
