@@ -303,7 +303,10 @@ int OpenStore(const StartDevFlags& f, metrics::Registry* registry, std::string* 
   // A write the database refused leaves the engine's memory ahead of the disk; the store now
   // refuses every write, and this process exits (WaitForShutdown) so that a restart recovers
   // from disk.
-  (*store)->set_fatal_error_listener([](const Status&) { kill(getpid(), SIGUSR2); });
+  // To this (the main) thread, which waits for it with sigwait: a process-directed signal may be
+  // delivered to a thread that does not block it (some of gRPC's threads do not), whose default
+  // action then kills the process instead of the exit with status 70.
+  (*store)->set_fatal_error_listener([main_thread = pthread_self()](const Status&) { pthread_kill(main_thread, SIGUSR2); });
   return 0;
 }
 
