@@ -110,6 +110,10 @@ Status QuickCheck(sqlite3* db, const std::string& path) {
       if (line != "ok") problems.push_back(line);
     }
   }
+  if (rc == SQLITE_INTERRUPT) {  // stopped (Close), no verdict
+    sqlite3_finalize(s);
+    return Status(Code::kCancelled, "integrity check of " + path + " interrupted");
+  }
   if (rc != SQLITE_DONE) problems.push_back(sqlite3_errmsg(db));
   sqlite3_finalize(s);
   if (problems.empty()) return Status::Ok();

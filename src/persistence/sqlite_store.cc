@@ -6,7 +6,12 @@
 
 #include <sqlite3.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <cctype>
 #include <cstdlib>
 #include <iterator>
@@ -122,7 +127,21 @@ Status SqliteStore::Init() {
                          ")");
     }
   }
-  if (!in_memory_ && options_.integrity_check) TL_RETURN_IF_ERROR(QuickCheck(db, options_.path));
+  // A small file is checked before anything is served; a large one (the check reads all of it,
+  // about a second per GB) after Open, in the background (StartBackgroundCheck).
+  bool check_later = false;
+  if (!in_memory_ && options_.integrity_check) {
+    std::error_code ec;
+    auto size = [&ec](const std::string& p) {
+      auto n = std::filesystem::file_size(p, ec);
+      return ec ? int64_t{0} : static_cast<int64_t>(n);
+    };
+    if (size(options_.path) + size(options_.path + "-wal") <= options_.integrity_check_sync_max_bytes) {
+      TL_RETURN_IF_ERROR(QuickCheck(db, options_.path));
+    } else {
+      check_later = true;
+    }
+  }
   TL_RETURN_IF_ERROR(
       Exec(db, "PRAGMA synchronous=" + options_.synchronous, "setting synchronous"));
   TL_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys=OFF", "disabling foreign keys"));
@@ -160,7 +179,56 @@ Status SqliteStore::Init() {
     }
   }
   writer_thread_ = std::thread([this] { WriterLoop(); });
+  if (check_later) StartBackgroundCheck();
   return Status::Ok();
+}
+
+void SqliteStore::StartBackgroundCheck() {
+  Result<std::unique_ptr<Conn>> conn = Conn::Open(options_.path, SQLITE_OPEN_READONLY);
+  if (!conn.ok()) {
+    TL_LOG_WARN("integrity check of %s not run: %s", options_.path.c_str(), conn.status().message().c_str());
+    return;
+  }
+  TL_LOG_INFO("integrity check of %s runs in the background (large file); damage found stops the server",
+              options_.path.c_str());
+  check_thread_ = std::thread([this, c = std::shared_ptr<Conn>(std::move(conn).value())] {
+    // Lowest priority: serving comes first (Linux: per-thread nice value).
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+    {
+      std::lock_guard<std::mutex> l(check_mu_);
+      if (check_stop_) return;
+      check_db_ = c->db();
+    }
+    const auto start = std::chrono::steady_clock::now();
+    Status s = QuickCheck(c->db(), options_.path);
+    {
+      std::lock_guard<std::mutex> l(check_mu_);
+      check_db_ = nullptr;
+      if (check_stop_) return;  // interrupted by Close: no verdict
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (s.ok()) {
+      TL_LOG_INFO("integrity check of %s: ok (%.1f s, in the background)", options_.path.c_str(), secs);
+      return;
+    }
+    damaged_.store(true);
+    RecordFatal(s);
+  });
+}
+
+void SqliteStore::RecordFatal(const Status& status) {
+  std::function<void(const Status&)> tell;
+  Status first;
+  {
+    MutexLock l(fatal_mu_);
+    if (fatal_error_.ok()) fatal_error_ = status;
+    if (!listener_told_ && fatal_error_listener_) {
+      listener_told_ = true;
+      tell = fatal_error_listener_;
+      first = fatal_error_;
+    }
+  }
+  if (tell) tell(first);
 }
 
 void SqliteStore::Commit(WriteBatch batch, DoneCallback done) {
@@ -229,6 +297,10 @@ void SqliteStore::WriterLoop() {
 }
 
 Status SqliteStore::RunTransaction(std::vector<Pending>& work) {
+  if (!failed_ && damaged_.load()) {
+    failed_ = true;
+    failed_status_ = Unavailable("the database refuses writes: " + fatal_error().message());
+  }
   if (failed_) return failed_status_;
   if (std::all_of(work.begin(), work.end(), [](const Pending& p) { return p.batch.empty(); })) {
     return Status::Ok();  // Earlier batches are already durable; nothing to fsync.
@@ -255,11 +327,7 @@ Status SqliteStore::RunTransaction(std::vector<Pending>& work) {
   failed_ = true;
   failed_status_ = Unavailable("the database refuses writes after a failed transaction (the server must restart): " +
                                status.message());
-  {
-    MutexLock l(fatal_mu_);
-    fatal_error_ = status;
-  }
-  if (fatal_error_listener_) fatal_error_listener_(status);
+  RecordFatal(status);
   return status;
 }
 
@@ -269,7 +337,18 @@ Status SqliteStore::fatal_error() {
 }
 
 void SqliteStore::set_fatal_error_listener(std::function<void(const Status&)> fn) {
-  fatal_error_listener_ = std::move(fn);
+  Status first;
+  std::function<void(const Status&)> tell;
+  {
+    MutexLock l(fatal_mu_);
+    fatal_error_listener_ = std::move(fn);
+    // The background integrity check may have found damage before anyone listened.
+    if (fatal_error_.ok() || listener_told_ || !fatal_error_listener_) return;
+    listener_told_ = true;
+    first = fatal_error_;
+    tell = fatal_error_listener_;
+  }
+  tell(first);
 }
 
 SqliteStore::CommitMetrics::CommitMetrics(metrics::Registry& r)
@@ -382,6 +461,12 @@ void SqliteStore::Close() {
   MutexLock close_lock(close_mu_);
   if (closed_) return;
   closed_ = true;
+  {
+    std::lock_guard<std::mutex> l(check_mu_);
+    check_stop_ = true;
+    if (check_db_ != nullptr) sqlite3_interrupt(check_db_);
+  }
+  if (check_thread_.joinable()) check_thread_.join();
   {
     MutexLock l(queue_mu_);
     accepting_ = false;

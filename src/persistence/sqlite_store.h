@@ -15,6 +15,8 @@
 #include "common/thread_annotations.h"
 #include "persistence/store.h"
 
+struct sqlite3;
+
 namespace temporalite::persistence {
 
 class SqliteStore final : public Store {
@@ -80,6 +82,10 @@ class SqliteStore final : public Store {
   void RecordCommitMetrics(const std::vector<Pending>& work, std::chrono::steady_clock::time_point begin,
                            std::chrono::steady_clock::time_point commit, bool ok);
   Status ApplyBatch(const WriteBatch& batch);
+  // Records the store's fatal error (the first one wins) and tells the listener once.
+  void RecordFatal(const Status& status);
+  // The start-up integrity check of a large file, on its own connection (BackgroundCheck).
+  void StartBackgroundCheck();
   Result<ReaderLease> AcquireReader();
   // Makes a reader load planner statistics written since it last did (new attribute indexes).
   void ReloadStatsIfStale(ReaderLease& lease);
@@ -113,9 +119,16 @@ class SqliteStore final : public Store {
   // Writer-thread only: once a transaction fails nothing more is written.
   bool failed_ = false;
   Status failed_status_;  // what later writes are refused with (UNAVAILABLE)
-  std::function<void(const Status&)> fatal_error_listener_;  // set before the first Commit
   Mutex fatal_mu_;
-  Status fatal_error_ GUARDED_BY(fatal_mu_);  // the failed transaction's error
+  std::function<void(const Status&)> fatal_error_listener_ GUARDED_BY(fatal_mu_);
+  Status fatal_error_ GUARDED_BY(fatal_mu_);  // the failed transaction's (or check's) error
+  bool listener_told_ GUARDED_BY(fatal_mu_) = false;
+  std::atomic<bool> damaged_{false};  // the background integrity check found damage
+
+  std::thread check_thread_;
+  std::mutex check_mu_;
+  sqlite3* check_db_ = nullptr;  // guarded by check_mu_ (interrupted by Close)
+  bool check_stop_ = false;      // guarded by check_mu_
 
   std::thread writer_thread_;
   Mutex close_mu_;

@@ -628,6 +628,64 @@ TEST_F(PersistenceTest, DamagedDatabaseIsRefusedAtOpenWithTheRestoreCommand) {
   EXPECT_FALSE(Contains(s.message(), "visibility"));
 }
 
+// A file above integrity_check_sync_max_bytes opens at once (start-up does not read the whole
+// file) and is checked in the background: damage found there becomes the store's fatal error,
+// the listener is told once (also when it is set after the check finished), writes are refused.
+TEST_F(PersistenceTest, LargeDatabaseIsCheckedInTheBackgroundAndDamageStopsWrites) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_TRUE(store->CommitSync(ManyVisibilityRows(2000)).ok());
+    store->Close();
+  }
+  RawExec("PRAGMA wal_checkpoint(TRUNCATE)");
+  long size = static_cast<long>(std::filesystem::file_size(path_));
+  Damage(path_, size - 3 * 4096, 3 * 4096);  // the last pages: nothing the open itself reads
+  SqliteOptions o = Options();
+  o.integrity_check_sync_max_bytes = 4096;  // every real file is "large"
+  auto opened = SqliteStore::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto& store = *opened;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (store->fatal_error().ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Status fatal = store->fatal_error();
+  EXPECT_EQ(fatal.code(), Code::kInternal) << fatal.ToString();
+  EXPECT_TRUE(Contains(fatal.message(), "database " + path_ + " is damaged"));
+  EXPECT_TRUE(Contains(fatal.message(), "temporalite backup restore --from <backup> --db-filename " + path_));
+  std::atomic<int> told{0};
+  store->set_fatal_error_listener([&](const Status& s) {
+    EXPECT_TRUE(Contains(s.message(), "is damaged"));
+    ++told;
+  });
+  EXPECT_EQ(told.load(), 1);  // told at once: the damage was found before anyone listened
+  Status write = store->CommitSync(WriteBatch{.upsert_current = {{"ns-1", "wf", "r"}}});
+  EXPECT_EQ(write.code(), Code::kUnavailable);
+  EXPECT_TRUE(Contains(write.message(), "is damaged"));
+  EXPECT_EQ(told.load(), 1);
+  store->Close();
+}
+
+// The same file undamaged: opens, the background check passes, writes work; Close interrupts a
+// check still running.
+TEST_F(PersistenceTest, BackgroundIntegrityCheckPassesOnAHealthyFileAndStopsOnClose) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_TRUE(store->CommitSync(ManyVisibilityRows(2000)).ok());
+    store->Close();
+  }
+  SqliteOptions o = Options();
+  o.integrity_check_sync_max_bytes = 4096;
+  for (int i = 0; i < 3; ++i) {
+    auto store = OpenOrDie(o);
+    ASSERT_NE(store, nullptr);
+    EXPECT_TRUE(store->CommitSync(WriteBatch{.upsert_current = {{"ns-1", "wf", "r" + std::to_string(i)}}}).ok());
+    if (i == 2) std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let one check finish
+    EXPECT_TRUE(store->fatal_error().ok()) << store->fatal_error().ToString();
+    store->Close();
+  }
+}
+
 // Throughput: 4 submitters, synchronous=FULL, engine-like batches. Run with
 // --gtest_also_run_disabled_tests --gtest_filter='*Throughput*'.
 TEST_F(PersistenceTest, DISABLED_Throughput) {
