@@ -84,14 +84,16 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
   return std::unique_ptr<Store>(std::move(store).value());
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
-  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(options));
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options,
+                                                       int64_t integrity_check_sync_max_bytes) {
+  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(options, integrity_check_sync_max_bytes));
   TL_RETURN_IF_ERROR(store->Init());
   return store;
 }
 
-SqliteStore::SqliteStore(const SqliteOptions& options)
+SqliteStore::SqliteStore(const SqliteOptions& options, int64_t integrity_check_sync_max_bytes)
     : options_(options),
+      integrity_check_sync_max_bytes_(integrity_check_sync_max_bytes),
       m_(options.metrics ? std::make_unique<CommitMetrics>(*options.metrics) : nullptr),
       in_memory_(options.path == ":memory:") {}
 
@@ -136,7 +138,7 @@ Status SqliteStore::Init() {
       auto n = std::filesystem::file_size(p, ec);
       return ec ? int64_t{0} : static_cast<int64_t>(n);
     };
-    if (size(options_.path) + size(options_.path + "-wal") <= options_.integrity_check_sync_max_bytes) {
+    if (size(options_.path) + size(options_.path + "-wal") <= integrity_check_sync_max_bytes_) {
       TL_RETURN_IF_ERROR(QuickCheck(db, options_.path));
     } else {
       check_later = true;
@@ -162,6 +164,7 @@ Status SqliteStore::Init() {
   TL_RETURN_IF_ERROR(Exec(db, "PRAGMA analysis_limit=1000", "setting analysis_limit"));
   TL_RETURN_IF_ERROR(Exec(db, "ANALYZE", "analyzing"));
   TL_RETURN_IF_ERROR(writer_->Prepare(0, kNumWriterSql));
+  TL_RETURN_IF_ERROR(LoadNewestDictionary());
 
   if (in_memory_) {
     TL_RETURN_IF_ERROR(writer_->Prepare(kNumWriterSql, kNumSql));
@@ -382,9 +385,11 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     TL_RETURN_IF_ERROR(c.Run(kPutNamespace, b, "writing namespace " + r.name));
   }
   for (const ExecutionRow& r : batch.upsert_executions) {
+    Result<std::string> state = EncodeBlob(r.state);
+    if (!state.ok()) return state.status();
     Binder b(c.stmt(kPutExecution));
     b.Text(1, r.run_id).Text(2, r.namespace_id).Text(3, r.workflow_id).Int(4, r.open ? 1 : 0);
-    b.Int(5, r.close_time_unix_nanos).Blob(6, r.state);
+    b.Int(5, r.close_time_unix_nanos).Blob(6, *state);
     TL_RETURN_IF_ERROR(c.Run(kPutExecution, b, "writing execution"));
   }
   for (const CurrentRow& r : batch.upsert_current) {
@@ -392,11 +397,7 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     b.Text(1, r.namespace_id).Text(2, r.workflow_id).Text(3, r.run_id);
     TL_RETURN_IF_ERROR(c.Run(kPutCurrent, b, "writing current execution"));
   }
-  for (const EventRow& r : batch.append_events) {
-    Binder b(c.stmt(kInsertEvent));
-    b.Text(1, r.run_id).Int(2, r.event_id).Blob(3, r.data);
-    TL_RETURN_IF_ERROR(c.Run(kInsertEvent, b, "appending history event"));
-  }
+  TL_RETURN_IF_ERROR(AppendHistory(batch.append_events));
   for (const std::string& name : batch.index_search_attributes) {
     // Spliced into DDL (no bound parameters there): only a safe alphabet is accepted.
     bool safe = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
@@ -411,6 +412,8 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     stats_generation_.fetch_add(1, std::memory_order_relaxed);
   }
   for (const VisibilityRow& r : batch.upsert_visibility) {
+    Result<std::string> info = EncodeBlob(r.info);
+    if (!info.ok()) return info.status();
     Binder b(c.stmt(kPutVisibility));
     b.Text(1, r.run_id).Text(2, r.namespace_id).Text(3, r.workflow_id).Text(4, r.workflow_type);
     b.Text(5, r.task_queue).Int(6, r.status).Int(7, r.start_time).Int(8, r.execution_time);
@@ -422,7 +425,7 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     b.Int(11, r.history_length).Int(12, r.history_size_bytes).Int(13, r.state_transition_count);
     b.TextOrNull(14, r.parent_workflow_id).TextOrNull(15, r.parent_run_id);
     b.TextOrNull(16, r.root_workflow_id).TextOrNull(17, r.root_run_id);
-    b.TextOrNull(18, r.search_attributes_json).Blob(19, r.info);
+    b.TextOrNull(18, r.search_attributes_json).Blob(19, *info);
     TL_RETURN_IF_ERROR(c.Run(kPutVisibility, b, "writing visibility"));
   }
   // Deletes last, in dependency order (the current row is found through the execution row).
@@ -454,6 +457,87 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     TL_RETURN_IF_ERROR(c.Run(kDeleteNamespace, b, "deleting namespace " + id));
   }
   return Status::Ok();
+}
+
+Result<std::string> SqliteStore::EncodeBlob(std::string_view raw) {
+  if (std::optional<std::string> dict = encoder_.Sample(raw)) {
+    Binder b(writer_->stmt(kPutDictionary));
+    b.Int(1, next_dictionary_id_).Blob(2, *dict);
+    TL_RETURN_IF_ERROR(writer_->Run(kPutDictionary, b, "storing a compression dictionary"));
+    encoder_.SetDictionary(next_dictionary_id_, *dict);
+    dictionaries_.Add(next_dictionary_id_, *dict);
+    TL_LOG_INFO("compression dictionary %lld (%zu bytes) trained on this database's first records",
+                static_cast<long long>(next_dictionary_id_), dict->size());
+    ++next_dictionary_id_;
+  }
+  return encoder_.Encode(raw);
+}
+
+// Events of one run with consecutive ids become one row; a batch with gaps or another order gets
+// one row per run of consecutive ids (the engine appends in order, so one per run and commit).
+Status SqliteStore::AppendHistory(const std::vector<EventRow>& events) {
+  Conn& c = *writer_;
+  for (size_t i = 0; i < events.size();) {
+    size_t j = i + 1;
+    while (j < events.size() && events[j].run_id == events[i].run_id &&
+           events[j].event_id == events[j - 1].event_id + 1) {
+      ++j;
+    }
+    const std::string& run_id = events[i].run_id;
+    {
+      sqlite3_stmt* s = c.stmt(kLastEventId);
+      ResetOnExit reset{s};
+      Binder b(s);
+      b.Text(1, run_id);
+      int rc = b.rc() == SQLITE_OK ? sqlite3_step(s) : b.rc();
+      if (rc != SQLITE_ROW) return SqlError(c.db(), "reading the last history event");
+      if (sqlite3_column_type(s, 0) != SQLITE_NULL && sqlite3_column_int64(s, 0) >= events[i].event_id) {
+        return StorageError(SQLITE_CONSTRAINT, "appending history event",
+                            "event " + std::to_string(events[i].event_id) + " of run " + run_id + " exists already");
+      }
+    }
+    std::string payload;
+    for (size_t k = i; k < j; ++k) AppendEvent(&payload, events[k].data);
+    Result<std::string> data = EncodeBlob(payload);
+    if (!data.ok()) return data.status();
+    Binder b(c.stmt(kInsertHistory));
+    b.Text(1, run_id).Int(2, events[j - 1].event_id).Blob(3, *data);
+    TL_RETURN_IF_ERROR(c.Run(kInsertHistory, b, "appending history events"));
+    i = j;
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::LoadNewestDictionary() {
+  sqlite3_stmt* s = nullptr;
+  sqlite3* db = writer_->db();
+  if (sqlite3_prepare_v2(db, "SELECT id, data FROM dictionaries ORDER BY id DESC LIMIT 1", -1, &s, nullptr) != SQLITE_OK) {
+    return SqlError(db, "preparing the dictionary lookup");
+  }
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(s, 0);
+    std::string dict = ColumnBytes(s, 1);
+    encoder_.SetDictionary(id, dict);
+    dictionaries_.Add(id, dict);
+    next_dictionary_id_ = id + 1;
+  }
+  Status status = rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : SqlError(db, "loading the dictionary");
+  sqlite3_finalize(s);
+  return status;
+}
+
+Result<std::string> SqliteStore::Decode(Conn& c, std::string_view stored) {
+  return dictionaries_.Decode(stored, [&c](int64_t id) -> Result<std::optional<std::string>> {
+    sqlite3_stmt* s = c.stmt(kGetDictionary);
+    ResetOnExit reset{s};
+    Binder b(s);
+    if (b.Int(1, id).rc() != SQLITE_OK) return SqlError(c.db(), "binding dictionary id");
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return std::optional<std::string>(ColumnBytes(s, 0));
+    if (rc != SQLITE_DONE) return SqlError(c.db(), "reading a compression dictionary");
+    return std::optional<std::string>();
+  });
 }
 
 void SqliteStore::Close() {

@@ -212,13 +212,8 @@ struct SqliteOptions {
   // Commit metrics (group size, transaction and fsync latency, per-batch latency); nullptr: off.
   metrics::Registry* metrics = nullptr;
   // PRAGMA quick_check at open: a damaged file fails Open (INTERNAL) naming the restore
-  // command. It reads the whole file (about a second per GB), so only a file of at most
-  // `integrity_check_sync_max_bytes` (database + WAL) is checked before Open returns; a larger one
-  // is checked in the background at low priority while the server serves, and damage found there
-  // is recorded as the store's fatal error (writes refused, the fatal-error listener told, so the
-  // server stops with the message).
+  // command. It reads the whole file (about a second per GB).
   bool integrity_check = true;
-  int64_t integrity_check_sync_max_bytes = int64_t{256} << 20;
 };
 
 // Opens (creating if needed) and migrates the database, then starts the writer thread.
