@@ -37,28 +37,24 @@ function sql(db, statement) {
 
 // history (v5, uncompressed rows) -> history_events (v4). A row holds varint(length) + bytes per
 // event (lengths under 16 KB here: at most two varint bytes); its key is its last event id.
+const byteAt = (pos) => `((instr('0123456789ABCDEF', substr(hex(substr(data, ${pos}, 1)), 1, 1)) - 1) * 16 + ` +
+  `instr('0123456789ABCDEF', substr(hex(substr(data, ${pos}, 1)), 2, 1)) - 1)`;
+const hdr = `(CASE WHEN ${byteAt('pos')} < 128 THEN 1 ELSE 2 END)`;
+const len = `(CASE WHEN ${byteAt('pos')} < 128 THEN ${byteAt('pos')} ELSE ${byteAt('pos')} - 128 + ${byteAt('pos + 1')} * 128 END)`;
 const kDowngradeToV4 = `
 BEGIN;
 CREATE TABLE history_events(run_id TEXT, event_id INTEGER, data BLOB NOT NULL,
   PRIMARY KEY(run_id, event_id)) WITHOUT ROWID;
-WITH RECURSIVE
+CREATE TEMP TABLE split AS WITH RECURSIVE
   byte(run_id, last, data, pos, k, ev) AS (
     SELECT run_id, last_event_id, data, 1, 0, NULL FROM history
     UNION ALL
-    SELECT run_id, last, data, pos + hdr + len, k + 1, substr(data, pos + hdr, len) FROM (
-      SELECT run_id, last, data, pos, k,
-        CASE WHEN b0 < 128 THEN 1 ELSE 2 END AS hdr,
-        CASE WHEN b0 < 128 THEN b0 ELSE b0 - 128 + b1 * 128 END AS len
-      FROM (SELECT run_id, last, data, pos, k,
-              (instr('0123456789ABCDEF', substr(hex(substr(data, pos, 1)), 1, 1)) - 1) * 16 +
-               instr('0123456789ABCDEF', substr(hex(substr(data, pos, 1)), 2, 1)) - 1 AS b0,
-              (instr('0123456789ABCDEF', substr(hex(substr(data, pos + 1, 1)), 1, 1)) - 1) * 16 +
-               instr('0123456789ABCDEF', substr(hex(substr(data, pos + 1, 1)), 2, 1)) - 1 AS b1
-            FROM byte WHERE pos <= length(data))))
+    SELECT run_id, last, data, pos + ${hdr} + ${len}, k + 1, substr(data, pos + ${hdr}, ${len})
+    FROM byte WHERE pos <= length(data))
+  SELECT run_id, last, k, ev FROM byte WHERE k > 0;
 INSERT INTO history_events(run_id, event_id, data)
-  SELECT b.run_id, b.last - c.n + b.k, b.ev FROM byte b
-  JOIN (SELECT run_id, last, max(k) AS n FROM byte GROUP BY run_id, last) c USING (run_id, last)
-  WHERE b.k > 0;
+  SELECT s.run_id, s.last - c.n + s.k, s.ev FROM split s
+  JOIN (SELECT run_id, last, max(k) AS n FROM split GROUP BY run_id, last) c USING (run_id, last);
 DROP TABLE history;
 DROP TABLE dictionaries;
 CREATE INDEX executions_by_workflow ON executions(namespace_id, workflow_id);
