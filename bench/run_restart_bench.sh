@@ -5,6 +5,7 @@
 #   e.g. bench/run_restart_bench.sh 100000 1000000 9     (the README's figure)
 #        bench/run_restart_bench.sh 1000 2000             (short form)
 #
+# Needs a schema-5 database layout (table `history`).
 # 1. Starts a throwaway server on loopback and, through it, opens OPEN workflows that each wait
 #    on a 24 h timer and completes CLOSED single-activity workflows (workflow_bench).
 # 2. With COPIES > 0 the closed workflows are then multiplied: the server is stopped and every
@@ -95,7 +96,7 @@ c.execute("CREATE TEMP TABLE src(run_id TEXT PRIMARY KEY)")
 c.executemany("INSERT INTO src VALUES (?)", [(r,) for r in closed])
 for k in range(1, copies + 1):
     copy("executions", "run_id IN (SELECT run_id FROM temp.src)", k)
-    copy("history_events", "run_id IN (SELECT run_id FROM temp.src)", k)
+    copy("history", "run_id IN (SELECT run_id FROM temp.src)", k)
     copy("visibility", "run_id IN (SELECT run_id FROM temp.src)", k)
     copy("current_executions", "run_id IN (SELECT run_id FROM temp.src)", k)
     c.commit()

@@ -23,7 +23,9 @@ enum Sql : int {
   kPutNamespace,
   kPutExecution,
   kPutCurrent,
-  kInsertEvent,
+  kInsertHistory,
+  kLastEventId,
+  kPutDictionary,
   kDeleteCurrent,
   kDeleteEvents,
   kDeleteExecution,
@@ -44,6 +46,7 @@ enum Sql : int {
   kClosedRunsBefore,
   kLoadSchedules,
   kGetServerState,
+  kGetDictionary,
   kNumSql,
 };
 
@@ -61,14 +64,17 @@ inline constexpr const char* kSql[kNumSql] = {
     "state = excluded.state",
     "INSERT OR REPLACE INTO current_executions(namespace_id, workflow_id, run_id) "
     "VALUES(?1, ?2, ?3)",
-    // Plain INSERT: rewriting an event that already exists means the engine lost track of
-    // history, which must fail loudly rather than silently overwrite.
-    "INSERT INTO history_events(run_id, event_id, data) VALUES(?1, ?2, ?3)",
+    // One row per run per commit (blob_codec.h), keyed by its last event id. Plain INSERT, and
+    // kLastEventId before it: rewriting an event that already exists means the engine lost track
+    // of history, which must fail loudly rather than silently overwrite.
+    "INSERT INTO history(run_id, last_event_id, data) VALUES(?1, ?2, ?3)",
+    "SELECT max(last_event_id) FROM history WHERE run_id = ?1",
+    "INSERT INTO dictionaries(id, data) VALUES(?1, ?2)",
     // Must run before the execution row is deleted: it finds the current row through it (there
     // is no index on current_executions.run_id).
     "DELETE FROM current_executions WHERE run_id = ?1 AND (namespace_id, workflow_id) IN "
     "(SELECT namespace_id, workflow_id FROM executions WHERE run_id = ?1)",
-    "DELETE FROM history_events WHERE run_id = ?1",
+    "DELETE FROM history WHERE run_id = ?1",
     "DELETE FROM executions WHERE run_id = ?1",
     // In place, like executions: only the indexes whose columns change (close) are rewritten.
     "INSERT INTO visibility(run_id, namespace_id, workflow_id, workflow_type, task_queue, "
@@ -101,12 +107,14 @@ inline constexpr const char* kSql[kNumSql] = {
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE open = 1",
     "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE run_id = ?1",
     "SELECT run_id FROM current_executions WHERE namespace_id = ?1 AND workflow_id = ?2",
-    "SELECT event_id, data FROM history_events WHERE run_id = ?1 AND event_id >= ?2 "
-    "ORDER BY event_id LIMIT ?3",
+    // Rows are stepped only until the page is full: no LIMIT (a row holds several events).
+    "SELECT last_event_id, data FROM history WHERE run_id = ?1 AND last_event_id >= ?2 "
+    "ORDER BY last_event_id",
     "SELECT run_id FROM executions WHERE namespace_id = ?1 AND open = 0 AND close_time < ?2 "
     "ORDER BY close_time LIMIT ?3",
     "SELECT namespace_id, schedule_id, data FROM schedules ORDER BY namespace_id, schedule_id",
     "SELECT value FROM server_state WHERE key = ?1",
+    "SELECT data FROM dictionaries WHERE id = ?1",
 };
 #undef TL_EXECUTION_COLUMNS
 
@@ -169,7 +177,7 @@ struct ResetOnExit {
 
 // A blob or text column as bytes ("" for NULL).
 std::string ColumnBytes(sqlite3_stmt* s, int i);
-// A row of SELECT TL_EXECUTION_COLUMNS.
+// A row of SELECT TL_EXECUTION_COLUMNS, its state still in stored form (SqliteStore::Decode).
 ExecutionRow ReadExecution(sqlite3_stmt* s);
 Status Exec(sqlite3* db, const std::string& sql, std::string_view what);
 // First column of the first row of `sql` as text ("" if no row).

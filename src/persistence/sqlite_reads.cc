@@ -59,7 +59,12 @@ Result<std::vector<ExecutionRow>> SqliteStore::LoadOpenExecutions() {
   ResetOnExit reset{s};
   std::vector<ExecutionRow> out;
   int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadExecution(s));
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    out.push_back(ReadExecution(s));
+    Result<std::string> state = Decode(*lease->conn, out.back().state);
+    if (!state.ok()) return state.status();
+    out.back().state = std::move(state).value();
+  }
   if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "loading open executions");
   return out;
 }
@@ -72,7 +77,13 @@ Result<std::optional<ExecutionRow>> SqliteStore::GetExecution(const std::string&
   Binder b(s);
   if (b.Text(1, run_id).rc() != SQLITE_OK) return SqlError(lease->conn->db(), "binding run_id");
   int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) return std::optional<ExecutionRow>(ReadExecution(s));
+  if (rc == SQLITE_ROW) {
+    ExecutionRow row = ReadExecution(s);
+    Result<std::string> state = Decode(*lease->conn, row.state);
+    if (!state.ok()) return state.status();
+    row.state = std::move(state).value();
+    return std::optional<ExecutionRow>(std::move(row));
+  }
   if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "reading execution");
   return std::optional<ExecutionRow>();
 }
@@ -102,15 +113,29 @@ Result<std::vector<EventRow>> SqliteStore::ReadEvents(const std::string& run_id,
   sqlite3_stmt* s = lease->conn->stmt(kReadEvents);
   ResetOnExit reset{s};
   Binder b(s);
-  if (b.Text(1, run_id).Int(2, first_event_id).Int(3, max_count).rc() != SQLITE_OK) {
+  if (b.Text(1, run_id).Int(2, first_event_id).rc() != SQLITE_OK) {
     return SqlError(lease->conn->db(), "binding event range");
   }
   std::vector<EventRow> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    out.push_back(EventRow{run_id, sqlite3_column_int64(s, 0), ColumnBytes(s, 1)});
+  int rc = SQLITE_DONE;
+  std::vector<std::string> events;
+  while (static_cast<int64_t>(out.size()) < max_count && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const int64_t last = sqlite3_column_int64(s, 0);
+    Result<std::string> payload = Decode(*lease->conn, ColumnBytes(s, 1));
+    if (!payload.ok()) return payload.status();
+    events.clear();
+    if (!SplitEvents(*payload, &events) || events.empty()) {
+      return Status(Code::kDataLoss, "history row " + std::to_string(last) + " of run " + run_id + " is damaged");
+    }
+    int64_t id = last - static_cast<int64_t>(events.size()) + 1;
+    for (std::string& e : events) {
+      if (id >= first_event_id && static_cast<int64_t>(out.size()) < max_count) {
+        out.push_back(EventRow{run_id, id, std::move(e)});
+      }
+      ++id;
+    }
   }
-  if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "reading history events");
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqlError(lease->conn->db(), "reading history events");
   return out;
 }
 
@@ -177,7 +202,9 @@ Result<VisibilityPage> SqliteStore::ListVisibility(const VisibilityQuery& q) {
   VisibilityPage page;
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    page.infos.push_back(ColumnBytes(st.s, 0));
+    Result<std::string> info = Decode(*lease->conn, ColumnBytes(st.s, 0));
+    if (!info.ok()) return info.status();
+    page.infos.push_back(std::move(info).value());
     page.cursors.push_back({sqlite3_column_int64(st.s, 1), sqlite3_column_int64(st.s, 2), ColumnBytes(st.s, 3)});
   }
   if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "listing visibility");

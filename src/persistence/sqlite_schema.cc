@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "persistence/blob_codec.h"
 #include "persistence/sqlite_internal.h"
 
 namespace temporalite::persistence {
@@ -93,6 +94,22 @@ CREATE TABLE server_state(
   key TEXT PRIMARY KEY,
   value BLOB NOT NULL) WITHOUT ROWID;
 )sql",
+    // v5: smaller files (issue 16). History in one row per run and commit instead of one per
+    // event, blobs compressed with zstd dictionaries trained on the database's own records
+    // (blob_codec.h; older blobs read unchanged), and no index of executions by workflow id
+    // (nothing reads through it: current_executions and visibility answer those lookups).
+    // MoveHistoryToRows copies history_events into `history` (one row per run) and drops it.
+    R"sql(
+CREATE TABLE history(
+  run_id TEXT,
+  last_event_id INTEGER,
+  data BLOB NOT NULL,
+  PRIMARY KEY(run_id, last_event_id)) WITHOUT ROWID;
+CREATE TABLE dictionaries(
+  id INTEGER PRIMARY KEY,
+  data BLOB NOT NULL);
+DROP INDEX executions_by_workflow;
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations)) - 1;
 
@@ -109,6 +126,10 @@ Status QuickCheck(sqlite3* db, const std::string& path) {
       std::string line = ColumnBytes(s, 0);
       if (line != "ok") problems.push_back(line);
     }
+  }
+  if (rc == SQLITE_INTERRUPT) {  // stopped (Close), no verdict
+    sqlite3_finalize(s);
+    return Status(Code::kCancelled, "integrity check of " + path + " interrupted");
   }
   if (rc != SQLITE_DONE) problems.push_back(sqlite3_errmsg(db));
   sqlite3_finalize(s);
@@ -183,6 +204,60 @@ Status CheckPragmaExists(sqlite3* db, const std::string& name) {
   return InvalidArgument("unknown sqlite pragma \"" + name + "\"");
 }
 
+// v5: history_events (one row per event) -> history (one row per run: all its events, stored
+// raw; rows written from now on hold one commit's events, compressed). Chunks of at most 1,000
+// events or 1 MiB, so a long history does not become one huge row.
+Status MoveHistoryToRows(sqlite3* db) {
+  sqlite3_stmt* read = nullptr;
+  sqlite3_stmt* write = nullptr;
+  auto finish = [&](Status s) {
+    sqlite3_finalize(read);
+    sqlite3_finalize(write);
+    return s;
+  };
+  if (sqlite3_prepare_v2(db, "SELECT run_id, event_id, data FROM history_events ORDER BY run_id, event_id", -1, &read,
+                         nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "INSERT INTO history(run_id, last_event_id, data) VALUES(?1, ?2, ?3)", -1, &write,
+                         nullptr) != SQLITE_OK) {
+    return finish(SqlError(db, "preparing the history migration"));
+  }
+  std::string run;
+  std::string payload;
+  int64_t last = 0;
+  int count = 0;
+  auto flush = [&]() -> Status {
+    if (count == 0) return Status::Ok();
+    std::string data = EncodeRaw(payload);
+    sqlite3_bind_text64(write, 1, run.data(), run.size(), SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_int64(write, 2, last);
+    sqlite3_bind_blob64(write, 3, data.data(), data.size(), SQLITE_STATIC);
+    int rc = sqlite3_step(write);
+    sqlite3_reset(write);
+    if (rc != SQLITE_DONE) return SqlError(db, "migrating history");
+    payload.clear();
+    count = 0;
+    return Status::Ok();
+  };
+  int rc;
+  while ((rc = sqlite3_step(read)) == SQLITE_ROW) {
+    std::string r = ColumnBytes(read, 0);
+    int64_t id = sqlite3_column_int64(read, 1);
+    if (r != run || id != last + 1 || count >= 1000 || payload.size() >= (1u << 20)) {
+      Status s = flush();
+      if (!s.ok()) return finish(s);
+      run = std::move(r);
+    }
+    AppendEvent(&payload, ColumnBytes(read, 2));
+    last = id;
+    ++count;
+  }
+  if (rc != SQLITE_DONE) return finish(SqlError(db, "reading history for the migration"));
+  Status s = flush();
+  if (!s.ok()) return finish(s);
+  finish(Status::Ok());
+  return Exec(db, "DROP TABLE history_events", "dropping the per-event history table");
+}
+
 Status Migrate(sqlite3* db, const std::string& path) {
   Result<int> version = UserVersion(db);
   if (!version.ok()) return version.status();
@@ -204,6 +279,7 @@ Status Migrate(sqlite3* db, const std::string& path) {
     for (int next = *v + 1; next <= kLatestVersion; ++next) {
       TL_RETURN_IF_ERROR(
           Exec(db, kMigrations[next], "migrating schema to version " + std::to_string(next)));
+      if (next == 5) TL_RETURN_IF_ERROR(MoveHistoryToRows(db));
     }
     TL_RETURN_IF_ERROR(Exec(db, "PRAGMA user_version = " + std::to_string(kLatestVersion),
                             "setting schema version"));

@@ -6,7 +6,12 @@
 
 #include <sqlite3.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <cctype>
 #include <cstdlib>
 #include <iterator>
@@ -79,14 +84,16 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
   return std::unique_ptr<Store>(std::move(store).value());
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
-  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(options));
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options,
+                                                       int64_t integrity_check_sync_max_bytes) {
+  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(options, integrity_check_sync_max_bytes));
   TL_RETURN_IF_ERROR(store->Init());
   return store;
 }
 
-SqliteStore::SqliteStore(const SqliteOptions& options)
+SqliteStore::SqliteStore(const SqliteOptions& options, int64_t integrity_check_sync_max_bytes)
     : options_(options),
+      integrity_check_sync_max_bytes_(integrity_check_sync_max_bytes),
       m_(options.metrics ? std::make_unique<CommitMetrics>(*options.metrics) : nullptr),
       in_memory_(options.path == ":memory:") {}
 
@@ -122,7 +129,21 @@ Status SqliteStore::Init() {
                          ")");
     }
   }
-  if (!in_memory_ && options_.integrity_check) TL_RETURN_IF_ERROR(QuickCheck(db, options_.path));
+  // A small file is checked before anything is served; a large one (the check reads all of it,
+  // about a second per GB) after Open, in the background (StartBackgroundCheck).
+  bool check_later = false;
+  if (!in_memory_ && options_.integrity_check) {
+    std::error_code ec;
+    auto size = [&ec](const std::string& p) {
+      auto n = std::filesystem::file_size(p, ec);
+      return ec ? int64_t{0} : static_cast<int64_t>(n);
+    };
+    if (size(options_.path) + size(options_.path + "-wal") <= integrity_check_sync_max_bytes_) {
+      TL_RETURN_IF_ERROR(QuickCheck(db, options_.path));
+    } else {
+      check_later = true;
+    }
+  }
   TL_RETURN_IF_ERROR(
       Exec(db, "PRAGMA synchronous=" + options_.synchronous, "setting synchronous"));
   TL_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys=OFF", "disabling foreign keys"));
@@ -143,6 +164,7 @@ Status SqliteStore::Init() {
   TL_RETURN_IF_ERROR(Exec(db, "PRAGMA analysis_limit=1000", "setting analysis_limit"));
   TL_RETURN_IF_ERROR(Exec(db, "ANALYZE", "analyzing"));
   TL_RETURN_IF_ERROR(writer_->Prepare(0, kNumWriterSql));
+  TL_RETURN_IF_ERROR(LoadNewestDictionary());
 
   if (in_memory_) {
     TL_RETURN_IF_ERROR(writer_->Prepare(kNumWriterSql, kNumSql));
@@ -160,7 +182,56 @@ Status SqliteStore::Init() {
     }
   }
   writer_thread_ = std::thread([this] { WriterLoop(); });
+  if (check_later) StartBackgroundCheck();
   return Status::Ok();
+}
+
+void SqliteStore::StartBackgroundCheck() {
+  Result<std::unique_ptr<Conn>> conn = Conn::Open(options_.path, SQLITE_OPEN_READONLY);
+  if (!conn.ok()) {
+    TL_LOG_WARN("integrity check of %s not run: %s", options_.path.c_str(), conn.status().message().c_str());
+    return;
+  }
+  TL_LOG_INFO("integrity check of %s runs in the background (large file); damage found stops the server",
+              options_.path.c_str());
+  check_thread_ = std::thread([this, c = std::shared_ptr<Conn>(std::move(conn).value())] {
+    // Lowest priority: serving comes first (Linux: per-thread nice value).
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+    {
+      std::lock_guard<std::mutex> l(check_mu_);
+      if (check_stop_) return;
+      check_db_ = c->db();
+    }
+    const auto start = std::chrono::steady_clock::now();
+    Status s = QuickCheck(c->db(), options_.path);
+    {
+      std::lock_guard<std::mutex> l(check_mu_);
+      check_db_ = nullptr;
+      if (check_stop_) return;  // interrupted by Close: no verdict
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (s.ok()) {
+      TL_LOG_INFO("integrity check of %s: ok (%.1f s, in the background)", options_.path.c_str(), secs);
+      return;
+    }
+    damaged_.store(true);
+    RecordFatal(s);
+  });
+}
+
+void SqliteStore::RecordFatal(const Status& status) {
+  std::function<void(const Status&)> tell;
+  Status first;
+  {
+    MutexLock l(fatal_mu_);
+    if (fatal_error_.ok()) fatal_error_ = status;
+    if (!listener_told_ && fatal_error_listener_) {
+      listener_told_ = true;
+      tell = fatal_error_listener_;
+      first = fatal_error_;
+    }
+  }
+  if (tell) tell(first);
 }
 
 void SqliteStore::Commit(WriteBatch batch, DoneCallback done) {
@@ -229,6 +300,10 @@ void SqliteStore::WriterLoop() {
 }
 
 Status SqliteStore::RunTransaction(std::vector<Pending>& work) {
+  if (!failed_ && damaged_.load()) {
+    failed_ = true;
+    failed_status_ = Unavailable("the database refuses writes: " + fatal_error().message());
+  }
   if (failed_) return failed_status_;
   if (std::all_of(work.begin(), work.end(), [](const Pending& p) { return p.batch.empty(); })) {
     return Status::Ok();  // Earlier batches are already durable; nothing to fsync.
@@ -255,11 +330,7 @@ Status SqliteStore::RunTransaction(std::vector<Pending>& work) {
   failed_ = true;
   failed_status_ = Unavailable("the database refuses writes after a failed transaction (the server must restart): " +
                                status.message());
-  {
-    MutexLock l(fatal_mu_);
-    fatal_error_ = status;
-  }
-  if (fatal_error_listener_) fatal_error_listener_(status);
+  RecordFatal(status);
   return status;
 }
 
@@ -269,7 +340,18 @@ Status SqliteStore::fatal_error() {
 }
 
 void SqliteStore::set_fatal_error_listener(std::function<void(const Status&)> fn) {
-  fatal_error_listener_ = std::move(fn);
+  Status first;
+  std::function<void(const Status&)> tell;
+  {
+    MutexLock l(fatal_mu_);
+    fatal_error_listener_ = std::move(fn);
+    // The background integrity check may have found damage before anyone listened.
+    if (fatal_error_.ok() || listener_told_ || !fatal_error_listener_) return;
+    listener_told_ = true;
+    first = fatal_error_;
+    tell = fatal_error_listener_;
+  }
+  tell(first);
 }
 
 SqliteStore::CommitMetrics::CommitMetrics(metrics::Registry& r)
@@ -299,7 +381,8 @@ namespace {
 
 // Binds a visibility row's parameters as kPutVisibility numbers them; without `all_columns` only
 // those kUpdateVisibilityInPlace uses (binding a parameter a statement lacks is an error).
-void BindVisibility(Binder& b, const VisibilityRow& r, bool all_columns) {
+// `info` is the row's encoded info blob (it must outlive the statement's run).
+void BindVisibility(Binder& b, const VisibilityRow& r, const std::string& info, bool all_columns) {
   b.Text(1, r.run_id).Int(6, r.status);
   if (r.close_time != 0) {
     b.Int(9, r.close_time).Int(10, r.execution_duration);
@@ -307,7 +390,7 @@ void BindVisibility(Binder& b, const VisibilityRow& r, bool all_columns) {
     b.Null(9).Null(10);
   }
   b.Int(11, r.history_length).Int(12, r.history_size_bytes).Int(13, r.state_transition_count);
-  b.TextOrNull(18, r.search_attributes_json).Blob(19, r.info);
+  b.TextOrNull(18, r.search_attributes_json).Blob(19, info);
   if (!all_columns) return;
   b.Text(2, r.namespace_id).Text(3, r.workflow_id).Text(4, r.workflow_type).Text(5, r.task_queue);
   b.Int(7, r.start_time).Int(8, r.execution_time);
@@ -325,13 +408,15 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     TL_RETURN_IF_ERROR(c.Run(kPutNamespace, b, "writing namespace " + r.name));
   }
   for (const ExecutionRow& r : batch.upsert_executions) {
+    Result<std::string> state = EncodeBlob(r.state);
+    if (!state.ok()) return state.status();
     Binder u(c.stmt(kUpdateExecutionState));
-    u.Text(1, r.run_id).Blob(2, r.state).Int(3, r.open ? 1 : 0).Int(4, r.close_time_unix_nanos);
+    u.Text(1, r.run_id).Blob(2, *state).Int(3, r.open ? 1 : 0).Int(4, r.close_time_unix_nanos);
     TL_RETURN_IF_ERROR(c.Run(kUpdateExecutionState, u, "writing execution"));
     if (sqlite3_changes(c.db()) > 0) continue;
     Binder b(c.stmt(kPutExecution));
     b.Text(1, r.run_id).Text(2, r.namespace_id).Text(3, r.workflow_id).Int(4, r.open ? 1 : 0);
-    b.Int(5, r.close_time_unix_nanos).Blob(6, r.state);
+    b.Int(5, r.close_time_unix_nanos).Blob(6, *state);
     TL_RETURN_IF_ERROR(c.Run(kPutExecution, b, "writing execution"));
   }
   for (const CurrentRow& r : batch.upsert_current) {
@@ -339,11 +424,7 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     b.Text(1, r.namespace_id).Text(2, r.workflow_id).Text(3, r.run_id);
     TL_RETURN_IF_ERROR(c.Run(kPutCurrent, b, "writing current execution"));
   }
-  for (const EventRow& r : batch.append_events) {
-    Binder b(c.stmt(kInsertEvent));
-    b.Text(1, r.run_id).Int(2, r.event_id).Blob(3, r.data);
-    TL_RETURN_IF_ERROR(c.Run(kInsertEvent, b, "appending history event"));
-  }
+  TL_RETURN_IF_ERROR(AppendHistory(batch.append_events));
   for (const std::string& name : batch.index_search_attributes) {
     // Spliced into DDL (no bound parameters there): only a safe alphabet is accepted.
     bool safe = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
@@ -358,14 +439,16 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     stats_generation_.fetch_add(1, std::memory_order_relaxed);
   }
   for (const VisibilityRow& r : batch.upsert_visibility) {
+    Result<std::string> info = EncodeBlob(r.info);
+    if (!info.ok()) return info.status();
     // In place when the row exists with the same status and close time (no index changes),
     // otherwise the upsert; both statements number their parameters alike.
     Binder u(c.stmt(kUpdateVisibilityInPlace));
-    BindVisibility(u, r, /*all_columns=*/false);
+    BindVisibility(u, r, *info, /*all_columns=*/false);
     TL_RETURN_IF_ERROR(c.Run(kUpdateVisibilityInPlace, u, "writing visibility"));
     if (sqlite3_changes(c.db()) > 0) continue;
     Binder b(c.stmt(kPutVisibility));
-    BindVisibility(b, r, /*all_columns=*/true);
+    BindVisibility(b, r, *info, /*all_columns=*/true);
     TL_RETURN_IF_ERROR(c.Run(kPutVisibility, b, "writing visibility"));
   }
   // Deletes last, in dependency order (the current row is found through the execution row).
@@ -399,11 +482,98 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
   return Status::Ok();
 }
 
+Result<std::string> SqliteStore::EncodeBlob(std::string_view raw) {
+  if (std::optional<std::string> dict = encoder_.Sample(raw)) {
+    Binder b(writer_->stmt(kPutDictionary));
+    b.Int(1, next_dictionary_id_).Blob(2, *dict);
+    TL_RETURN_IF_ERROR(writer_->Run(kPutDictionary, b, "storing a compression dictionary"));
+    encoder_.SetDictionary(next_dictionary_id_, *dict);
+    dictionaries_.Add(next_dictionary_id_, *dict);
+    TL_LOG_INFO("compression dictionary %lld (%zu bytes) trained on this database's first records",
+                static_cast<long long>(next_dictionary_id_), dict->size());
+    ++next_dictionary_id_;
+  }
+  return encoder_.Encode(raw);
+}
+
+// Events of one run with consecutive ids become one row; a batch with gaps or another order gets
+// one row per run of consecutive ids (the engine appends in order, so one per run and commit).
+Status SqliteStore::AppendHistory(const std::vector<EventRow>& events) {
+  Conn& c = *writer_;
+  for (size_t i = 0; i < events.size();) {
+    size_t j = i + 1;
+    while (j < events.size() && events[j].run_id == events[i].run_id &&
+           events[j].event_id == events[j - 1].event_id + 1) {
+      ++j;
+    }
+    const std::string& run_id = events[i].run_id;
+    {
+      sqlite3_stmt* s = c.stmt(kLastEventId);
+      ResetOnExit reset{s};
+      Binder b(s);
+      b.Text(1, run_id);
+      int rc = b.rc() == SQLITE_OK ? sqlite3_step(s) : b.rc();
+      if (rc != SQLITE_ROW) return SqlError(c.db(), "reading the last history event");
+      if (sqlite3_column_type(s, 0) != SQLITE_NULL && sqlite3_column_int64(s, 0) >= events[i].event_id) {
+        return StorageError(SQLITE_CONSTRAINT, "appending history event",
+                            "event " + std::to_string(events[i].event_id) + " of run " + run_id + " exists already");
+      }
+    }
+    std::string payload;
+    for (size_t k = i; k < j; ++k) AppendEvent(&payload, events[k].data);
+    Result<std::string> data = EncodeBlob(payload);
+    if (!data.ok()) return data.status();
+    Binder b(c.stmt(kInsertHistory));
+    b.Text(1, run_id).Int(2, events[j - 1].event_id).Blob(3, *data);
+    TL_RETURN_IF_ERROR(c.Run(kInsertHistory, b, "appending history events"));
+    i = j;
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::LoadNewestDictionary() {
+  sqlite3_stmt* s = nullptr;
+  sqlite3* db = writer_->db();
+  if (sqlite3_prepare_v2(db, "SELECT id, data FROM dictionaries ORDER BY id DESC LIMIT 1", -1, &s, nullptr) != SQLITE_OK) {
+    return SqlError(db, "preparing the dictionary lookup");
+  }
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(s, 0);
+    std::string dict = ColumnBytes(s, 1);
+    encoder_.SetDictionary(id, dict);
+    dictionaries_.Add(id, dict);
+    next_dictionary_id_ = id + 1;
+  }
+  Status status = rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : SqlError(db, "loading the dictionary");
+  sqlite3_finalize(s);
+  return status;
+}
+
+Result<std::string> SqliteStore::Decode(Conn& c, std::string_view stored) {
+  return dictionaries_.Decode(stored, [&c](int64_t id) -> Result<std::optional<std::string>> {
+    sqlite3_stmt* s = c.stmt(kGetDictionary);
+    ResetOnExit reset{s};
+    Binder b(s);
+    if (b.Int(1, id).rc() != SQLITE_OK) return SqlError(c.db(), "binding dictionary id");
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return std::optional<std::string>(ColumnBytes(s, 0));
+    if (rc != SQLITE_DONE) return SqlError(c.db(), "reading a compression dictionary");
+    return std::optional<std::string>();
+  });
+}
+
 void SqliteStore::Close() {
   // Held throughout so a concurrent second Close() returns only once the store is really closed.
   MutexLock close_lock(close_mu_);
   if (closed_) return;
   closed_ = true;
+  {
+    std::lock_guard<std::mutex> l(check_mu_);
+    check_stop_ = true;
+    if (check_db_ != nullptr) sqlite3_interrupt(check_db_);
+  }
+  if (check_thread_.joinable()) check_thread_.join();
   {
     MutexLock l(queue_mu_);
     accepting_ = false;

@@ -13,14 +13,25 @@
 #include <vector>
 
 #include "common/thread_annotations.h"
+#include "persistence/blob_codec.h"
 #include "persistence/store.h"
+
+struct sqlite3;
 
 namespace temporalite::persistence {
 
 class SqliteStore final : public Store {
  public:
+  // The start-up integrity check (options.integrity_check) reads the whole file, about a second
+  // per GB, so only a file of at most `integrity_check_sync_max_bytes` (database + WAL) is checked
+  // before Open returns; a larger one is checked in the background at low priority while the
+  // server serves, and damage found there becomes the store's fatal error (writes refused, the
+  // fatal-error listener told, so the server stops with the message).
+  static constexpr int64_t kIntegrityCheckSyncMaxBytes = int64_t{256} << 20;
+
   // Same as OpenSqliteStore, with the concrete type.
-  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options,
+                                                   int64_t integrity_check_sync_max_bytes = kIntegrityCheckSyncMaxBytes);
 
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
@@ -72,7 +83,7 @@ class SqliteStore final : public Store {
   };
   static constexpr size_t kReaderConnections = 4;
 
-  explicit SqliteStore(const SqliteOptions& options);
+  SqliteStore(const SqliteOptions& options, int64_t integrity_check_sync_max_bytes);
   Status Init();
   void WriterLoop();
   // Runs one transaction over `work`; on failure marks the store failed.
@@ -80,11 +91,23 @@ class SqliteStore final : public Store {
   void RecordCommitMetrics(const std::vector<Pending>& work, std::chrono::steady_clock::time_point begin,
                            std::chrono::steady_clock::time_point commit, bool ok);
   Status ApplyBatch(const WriteBatch& batch);
+  // Records the store's fatal error (the first one wins) and tells the listener once.
+  void RecordFatal(const Status& status);
+  // The start-up integrity check of a large file, on its own connection (BackgroundCheck).
+  void StartBackgroundCheck();
+  // Writer: the stored form of a blob (compressed once the database has a dictionary; the first
+  // blobs train it, and the dictionary row joins the current transaction).
+  Result<std::string> EncodeBlob(std::string_view raw);
+  Status AppendHistory(const std::vector<EventRow>& events);
+  Status LoadNewestDictionary();
+  // Readers: the plain bytes of a stored blob (`c`'s connection loads unknown dictionaries).
+  Result<std::string> Decode(Conn& c, std::string_view stored);
   Result<ReaderLease> AcquireReader();
   // Makes a reader load planner statistics written since it last did (new attribute indexes).
   void ReloadStatsIfStale(ReaderLease& lease);
 
   const SqliteOptions options_;
+  const int64_t integrity_check_sync_max_bytes_;
   // Looked up once at open; nullptr when metrics are off.
   struct CommitMetrics {
     explicit CommitMetrics(metrics::Registry& r);
@@ -113,13 +136,24 @@ class SqliteStore final : public Store {
   // Writer-thread only: once a transaction fails nothing more is written.
   bool failed_ = false;
   Status failed_status_;  // what later writes are refused with (UNAVAILABLE)
-  std::function<void(const Status&)> fatal_error_listener_;  // set before the first Commit
   Mutex fatal_mu_;
-  Status fatal_error_ GUARDED_BY(fatal_mu_);  // the failed transaction's error
+  std::function<void(const Status&)> fatal_error_listener_ GUARDED_BY(fatal_mu_);
+  Status fatal_error_ GUARDED_BY(fatal_mu_);  // the failed transaction's (or check's) error
+  bool listener_told_ GUARDED_BY(fatal_mu_) = false;
+  std::atomic<bool> damaged_{false};  // the background integrity check found damage
+
+  std::thread check_thread_;
+  std::mutex check_mu_;
+  sqlite3* check_db_ = nullptr;  // guarded by check_mu_ (interrupted by Close)
+  bool check_stop_ = false;      // guarded by check_mu_
 
   std::thread writer_thread_;
   Mutex close_mu_;
   bool closed_ GUARDED_BY(close_mu_) = false;
+
+  DictionaryCache dictionaries_;  // all connections
+  BlobEncoder encoder_;           // writer thread only
+  int64_t next_dictionary_id_ = 1;  // writer thread only
 
   size_t last_batches_ = 0;  // batches in the previous transaction; writer thread only
   uint64_t transactions_since_optimize_ = 0;  // writer thread only

@@ -4,8 +4,8 @@
 // that was refused appears, everything acknowledged before is there).
 //
 // The failure is real: while the server idles, another SQLite connection (the sqlite3 CLI) puts
-// a row where the engine's next history event goes, so the engine's next commit violates the
-// history's primary key. The row is removed again before the restart.
+// a history row holding the engine's next event id, so the engine's next commit would rewrite an
+// event that exists (the store refuses it as a constraint failure). The row is removed again before the restart.
 //
 // Run: node --test tests/crash/fatal-write.test.js
 
@@ -33,8 +33,8 @@ test('a refused write makes the server exit 70 with a fatal log line; a restart 
     const handle = await client.workflow.start('NeverPolled', { taskQueue: uniqueName('tq'), workflowId });
     const runId = handle.firstExecutionRunId;
     // Started + task scheduled are durable (the start was acknowledged).
-    assert.equal(sql(db, `SELECT count(*) FROM history_events WHERE run_id = '${runId}'`), '2');
-    sql(db, `INSERT INTO history_events(run_id, event_id, data) VALUES ('${runId}', 3, x'00')`);
+    assert.equal(sql(db, `SELECT max(last_event_id) FROM history WHERE run_id = '${runId}'`), '2');
+    sql(db, `INSERT INTO history(run_id, last_event_id, data) VALUES ('${runId}', 3, x'0100')`);
 
     // The signal would be event 3: its commit fails, and the client gets the error, not OK.
     await assert.rejects(handle.signal('poke'), (e) => {
@@ -50,7 +50,7 @@ test('a refused write makes the server exit 70 with a fatal log line; a restart 
     connection = undefined;
 
     // Remove the squatter row; the restarted server recovers the run from disk.
-    sql(db, `DELETE FROM history_events WHERE run_id = '${runId}' AND event_id = 3`);
+    sql(db, `DELETE FROM history WHERE run_id = '${runId}' AND last_event_id = 3`);
     restarted = await startServer({ dataDir: server.dataDir });
     connection = await Connection.connect({ address: restarted.address });
     const again = new Client({ connection, namespace: 'default' }).workflow.getHandle(workflowId);
@@ -59,7 +59,7 @@ test('a refused write makes the server exit 70 with a fatal log line; a restart 
     assert.equal(desc.status.name, 'RUNNING');
     assert.equal(desc.historyLength, 2);  // the refused signal is not there
     await again.signal('poke');  // and writes work again
-    assert.equal(sql(db, `SELECT count(*) FROM history_events WHERE run_id = '${runId}'`), '3');
+    assert.equal(sql(db, `SELECT max(last_event_id) FROM history WHERE run_id = '${runId}'`), '3');
   } finally {
     if (connection) await connection.close().catch(() => {});
     if (restarted) await restarted.stop();

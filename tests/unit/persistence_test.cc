@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -409,7 +410,7 @@ TEST_F(PersistenceTest, FileDatabaseUsesWalAndMigratesAnEmptyFile) {
   store->Close();
   EXPECT_EQ(RawQueryInt("PRAGMA application_id"), 7);  // Same file, migrated in place.
   EXPECT_EQ(RawQueryInt("PRAGMA user_version"), LatestSchemaVersion());
-  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM history_events"), 1);
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM history"), 1);
 }
 
 TEST_F(PersistenceTest, ExtraPragmasAreValidatedAndApplied) {
@@ -626,6 +627,163 @@ TEST_F(PersistenceTest, DamagedDatabaseIsRefusedAtOpenWithTheRestoreCommand) {
   EXPECT_TRUE(Contains(s.message(), "temporalite backup restore"));
   EXPECT_FALSE(Contains(s.message(), "SELECT"));
   EXPECT_FALSE(Contains(s.message(), "visibility"));
+}
+
+// A file above integrity_check_sync_max_bytes opens at once (start-up does not read the whole
+// file) and is checked in the background: damage found there becomes the store's fatal error,
+// the listener is told once (also when it is set after the check finished), writes are refused.
+TEST_F(PersistenceTest, LargeDatabaseIsCheckedInTheBackgroundAndDamageStopsWrites) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_TRUE(store->CommitSync(ManyVisibilityRows(2000)).ok());
+    store->Close();
+  }
+  RawExec("PRAGMA wal_checkpoint(TRUNCATE)");
+  // The visibility table's last leaf in key order: the open's sampled ANALYZE (first 1000 rows of
+  // each b-tree) does not read it, the full check does.
+  int64_t page = RawQueryInt("SELECT pageno FROM dbstat WHERE name = 'visibility' AND pagetype = 'leaf' "
+                             "ORDER BY path DESC LIMIT 1");
+  ASSERT_GT(page, 1);
+  Damage(path_, static_cast<long>((page - 1) * 4096), 4096);
+  auto opened = SqliteStore::Open(Options(), 4096);  // every real file is "large"
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto& store = *opened;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (store->fatal_error().ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Status fatal = store->fatal_error();
+  EXPECT_EQ(fatal.code(), Code::kInternal) << fatal.ToString();
+  EXPECT_TRUE(Contains(fatal.message(), "database " + path_ + " is damaged"));
+  EXPECT_TRUE(Contains(fatal.message(), "temporalite backup restore --from <backup> --db-filename " + path_));
+  std::atomic<int> told{0};
+  store->set_fatal_error_listener([&](const Status& s) {
+    EXPECT_TRUE(Contains(s.message(), "is damaged"));
+    ++told;
+  });
+  EXPECT_EQ(told.load(), 1);  // told at once: the damage was found before anyone listened
+  Status write = store->CommitSync(WriteBatch{.upsert_current = {{"ns-1", "wf", "r"}}});
+  EXPECT_EQ(write.code(), Code::kUnavailable);
+  EXPECT_TRUE(Contains(write.message(), "is damaged"));
+  EXPECT_EQ(told.load(), 1);
+  store->Close();
+}
+
+// The same file undamaged: opens, the background check passes, writes work; Close interrupts a
+// check still running.
+TEST_F(PersistenceTest, BackgroundIntegrityCheckPassesOnAHealthyFileAndStopsOnClose) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_TRUE(store->CommitSync(ManyVisibilityRows(2000)).ok());
+    store->Close();
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto opened = SqliteStore::Open(Options(), 4096);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    auto store = std::move(opened).value();
+    EXPECT_TRUE(store->CommitSync(WriteBatch{.upsert_current = {{"ns-1", "wf", "r" + std::to_string(i)}}}).ok());
+    if (i == 2) std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let one check finish
+    EXPECT_TRUE(store->fatal_error().ok()) << store->fatal_error().ToString();
+    store->Close();
+  }
+}
+
+// Schema 5 blobs: once 256 KB of records are written, a dictionary is trained and stored, and
+// later records are compressed with it; everything reads back the same, also after a reopen
+// (dictionary loaded from the file) and across history rows of several commits.
+TEST_F(PersistenceTest, RecordsAreCompressedWithATrainedDictionaryAndReadBackAfterReopen) {
+  auto text = [](int i, int n) {
+    std::string t;
+    while (static_cast<int>(t.size()) < n) t += "workflow-type-A task-queue-main identity-" + std::to_string(i % 7) + " ";
+    return t + std::to_string(i);
+  };
+  std::map<std::string, std::string> states;
+  std::map<std::string, std::vector<std::string>> events;
+  auto store = OpenOrDie();
+  for (int i = 0; i < 400; ++i) {
+    std::string run = "run-" + std::to_string(i);
+    WriteBatch b;
+    states[run] = text(i, 600);
+    b.upsert_executions = {Exec(run, "wf-" + std::to_string(i), states[run])};
+    for (int e = 1; e <= 4; ++e) {
+      events[run].push_back(text(i * 10 + e, 150));
+      b.append_events.push_back(EventRow{run, e, events[run].back()});
+    }
+    VisibilityRow v = ManyVisibilityRows(1).upsert_visibility[0];
+    v.run_id = run;
+    v.info = text(i, 300);
+    b.upsert_visibility = {v};
+    ASSERT_TRUE(store->CommitSync(std::move(b)).ok());
+    // A second commit appends events 5-6 (a second history row).
+    WriteBatch more;
+    for (int e = 5; e <= 6; ++e) {
+      events[run].push_back(std::string(1, '\0') + text(e, 40));  // starts with byte 0: escaped when raw
+      more.append_events.push_back(EventRow{run, e, events[run].back()});
+    }
+    ASSERT_TRUE(store->CommitSync(std::move(more)).ok());
+  }
+  auto check = [&](SqliteStore& st) {
+    for (const auto& [run, state] : states) {
+      auto ex = st.GetExecution(run);
+      ASSERT_TRUE(ex.ok() && ex->has_value()) << run;
+      EXPECT_EQ((*ex)->state, state);
+      auto all = st.ReadEvents(run, 1, 100);
+      ASSERT_TRUE(all.ok());
+      ASSERT_EQ(all->size(), 6u);
+      for (size_t k = 0; k < all->size(); ++k) {
+        EXPECT_EQ((*all)[k].event_id, static_cast<int64_t>(k + 1));
+        EXPECT_EQ((*all)[k].data, events[run][k]);
+      }
+      auto page = st.ReadEvents(run, 4, 2);  // spans the two rows
+      ASSERT_TRUE(page.ok());
+      EXPECT_EQ(EventIds(*page), (std::vector<int64_t>{4, 5}));
+    }
+    VisibilityQuery q;
+    q.namespace_id = "ns-1";
+    q.limit = 1000;
+    auto page = st.ListVisibility(q);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->infos.size(), 400u);
+  };
+  check(*store);
+  store->Close();
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM dictionaries"), 1);
+  EXPECT_GT(RawQueryInt("SELECT count(*) FROM history WHERE substr(data, 1, 2) = x'0001'"), 100);
+  EXPECT_GT(RawQueryInt("SELECT count(*) FROM executions WHERE substr(state, 1, 2) = x'0001'"), 100);
+  EXPECT_GT(RawQueryInt("SELECT count(*) FROM visibility WHERE substr(info, 1, 2) = x'0001'"), 100);
+  // Compressed: well under the raw bytes.
+  EXPECT_LT(RawQueryInt("SELECT sum(length(state)) FROM executions WHERE substr(state, 1, 2) = x'0001'"),
+            RawQueryInt("SELECT count(*) FROM executions WHERE substr(state, 1, 2) = x'0001'") * 300);
+  auto reopened = OpenOrDie();
+  check(*reopened);
+  ASSERT_TRUE(reopened->CommitSync(WriteBatch{.upsert_executions = {Exec("late", "wf-late", text(1, 600))}}).ok());
+  EXPECT_EQ(reopened->GetExecution("late")->value().state, text(1, 600));
+  reopened->Close();
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM dictionaries"), 1);  // the stored one is reused
+  EXPECT_EQ(RawQueryInt("SELECT substr(state, 1, 2) = x'0001' FROM executions WHERE run_id = 'late'"), 1);
+}
+
+// A version-4 file (one history row per event, the executions-by-workflow index) migrates: its
+// events read back in order through the new rows, and appends continue after them.
+TEST_F(PersistenceTest, Version4HistoryMigratesToRowsPerRun) {
+  OpenOrDie()->Close();
+  RawExec(
+      "DROP TABLE history; DROP TABLE dictionaries;"
+      "CREATE TABLE history_events(run_id TEXT, event_id INTEGER, data BLOB NOT NULL, PRIMARY KEY(run_id, event_id)) WITHOUT ROWID;"
+      "CREATE INDEX executions_by_workflow ON executions(namespace_id, workflow_id);"
+      "INSERT INTO history_events VALUES('a', 1, 'a1'), ('a', 2, 'a2'), ('a', 3, x'0061'), ('b', 1, 'b1');"
+      "INSERT INTO executions(run_id, namespace_id, workflow_id, open, close_time, state) VALUES('a', 'ns-1', 'wf-a', 1, 0, 'sa');"
+      "PRAGMA user_version = 4;");
+  auto store = OpenOrDie();
+  EXPECT_EQ(RawQueryInt("PRAGMA user_version"), LatestSchemaVersion());
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM sqlite_schema WHERE name IN ('history_events', 'executions_by_workflow')"), 0);
+  auto a = store->ReadEvents("a", 1, 10);
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(EventIds(*a), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ((*a)[2].data, std::string("\0a", 2));
+  EXPECT_EQ(store->ReadEvents("b", 1, 10)->at(0).data, "b1");
+  EXPECT_EQ(store->GetExecution("a")->value().state, "sa");
+  EXPECT_EQ(store->CommitSync(WriteBatch{.append_events = {Event("a", 3)}}).code(), Code::kInternal);  // exists
 }
 
 // Throughput: 4 submitters, synchronous=FULL, engine-like batches. Run with
