@@ -70,7 +70,8 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status"; }
 # The parts of RSS: heap and other private memory, mapped files, shared memory (SQLite's WAL index).
 rss_parts() { awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } /^RssShmem:/ { s = $2 }
   END { printf "anon %.1f, file %.1f, shmem %.1f", a / 1024, f / 1024, s / 1024 }' "/proc/$server_pid/status"; }
-"$bench_bin" --address "$address" --duration "$seconds" --concurrency "$concurrency" --activities 1 \
+# --timeout: workflow_bench's own limit on the whole run (default 300 s) must outlast the soak.
+"$bench_bin" --address "$address" --duration "$seconds" --timeout $((seconds + 120)) --concurrency "$concurrency" --activities 1 \
   >"$tmp_dir/bench.out" 2>"$tmp_dir/bench.err" &
 bench_pid=$!
 
