@@ -3,15 +3,17 @@
 # one activity, complete, --concurrency in flight) for SOAK_SECONDS, with the server's RSS
 # printed every SOAK_INTERVAL seconds. At the end it compares the RSS after the warm-up
 # (SOAK_WARMUP seconds, by default the first fifth of the run: SQLite's 64 MiB page cache and
-# the allocator's arenas fill up) with the last sample: "flat" when the growth after warm-up is
-# at most SOAK_MAX_GROWTH_PCT percent (exit 0), else exit 1.
+# the allocator's arenas fill up) with the last sample, as a percentage and per workflow run after
+# the warm-up (the bench's throughput x the time after warm-up): "flat" when the growth is at most
+# SOAK_MAX_BYTES_PER_WORKFLOW bytes per workflow (exit 0), else exit 1. A server that kept
+# anything per finished workflow in memory would fail it (a workflow's rows alone are ~4 KB).
 #
 #   bench/soak.sh                 # 10 minutes (the README figure)
 #   SOAK_SECONDS=100 SOAK_WARMUP=60 SOAK_INTERVAL=5 bench/soak.sh   # the short form scripts/test.sh runs
 #
 # Environment:
 #   SOAK_SECONDS (600), SOAK_WARMUP (SOAK_SECONDS / 5), SOAK_INTERVAL (30), SOAK_CONCURRENCY (16),
-#   SOAK_MAX_GROWTH_PCT (10)
+#   SOAK_MAX_BYTES_PER_WORKFLOW (2048)
 #   TEMPORALITE_BIN (build/temporalite), WORKFLOW_BENCH (build/bench/workflow_bench)
 #   SERVER_ARGS  extra `server start-dev` flags
 set -euo pipefail
@@ -22,7 +24,7 @@ bench_bin="${WORKFLOW_BENCH:-build/bench/workflow_bench}"
 seconds="${SOAK_SECONDS:-600}"
 interval="${SOAK_INTERVAL:-30}"
 concurrency="${SOAK_CONCURRENCY:-16}"
-max_growth="${SOAK_MAX_GROWTH_PCT:-10}"
+max_bytes="${SOAK_MAX_BYTES_PER_WORKFLOW:-2048}"
 warmup="${SOAK_WARMUP:-$(( ${SOAK_SECONDS:-600} / 5 ))}"
 for bin in "$server_bin" "$bench_bin"; do
   if [[ ! -x "$bin" ]]; then
@@ -79,6 +81,7 @@ echo "soak: ${seconds} s at concurrency ${concurrency} (one activity per workflo
 start=$(date +%s)
 samples=()
 warm_kb=""
+warm_t=0
 while kill -0 "$bench_pid" 2>/dev/null; do
   sleep "$interval"
   kill -0 "$server_pid" 2>/dev/null || { echo "error: the server died" >&2; cat "$tmp_dir/server.err" >&2; exit 1; }
@@ -86,7 +89,7 @@ while kill -0 "$bench_pid" 2>/dev/null; do
   kb=$(rss_kb)
   samples+=("$kb")
   printf 't=%4ds rss=%6.1f MiB (%s)\n' "$t" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$(rss_parts)"
-  if [[ -z "$warm_kb" ]] && (( t >= warmup )); then warm_kb=$kb; fi
+  if [[ -z "$warm_kb" ]] && (( t >= warmup )); then warm_kb=$kb; warm_t=$t; fi
 done
 status=0
 wait "$bench_pid" || status=$?
@@ -98,10 +101,14 @@ if (( status != 0 )); then
 fi
 grep -E '^(throughput|completed|workflows)' "$tmp_dir/bench.out" || tail -n 5 "$tmp_dir/bench.out"
 last_kb=${samples[-1]}
-[[ -n "$warm_kb" ]] || warm_kb=${samples[0]}
-awk -v w="$warm_kb" -v l="$last_kb" -v m="$max_growth" 'BEGIN {
-  g = (l - w) * 100 / w
-  printf "rss after warm-up %.1f MiB, at the end %.1f MiB: %+.1f%% (limit %s%%)\n", w / 1024, l / 1024, g, m
-  exit (g <= m) ? 0 : 1
+[[ -n "$warm_kb" ]] || { warm_kb=${samples[0]}; warm_t=$interval; }
+rate=$(sed -n 's/^throughput_wf_per_s: \([0-9.]*\).*/\1/p' "$tmp_dir/bench.out")
+after_s=$(( $(date +%s) - start - warm_t ))
+awk -v w="$warm_kb" -v l="$last_kb" -v r="${rate:-0}" -v s="$after_s" -v m="$max_bytes" 'BEGIN {
+  n = r * s
+  per = n > 0 ? (l - w) * 1024 / n : 0
+  printf "rss after warm-up %.1f MiB, at the end %.1f MiB: %+.1f%%, %+.0f bytes per workflow over ~%d workflows (limit %d)\n",
+    w / 1024, l / 1024, (l - w) * 100 / w, per, n, m
+  exit (per <= m) ? 0 : 1
 }' || { echo "soak: RSS grew after warm-up" >&2; exit 1; }
 echo "soak: flat"
