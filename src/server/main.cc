@@ -606,17 +606,37 @@ bool WaitForShutdownSignal(const sigset_t& sigs, auth::ServerSecurity& security)
   std::_Exit(70);
 }
 
+// After a storage failure this process re-executed itself (OnStorageFailure): it serves on the
+// ports it had. True (and *state filled) when this start is such a resume.
+bool TakeResumedPorts(StartDevFlags* f, server::ResumeState* state) {
+  if (!server::TakeResumeState(state)) return false;
+  f->port = state->grpc;
+  if (state->http > 0) f->http_port = state->http;
+  if (state->ui > 0) f->ui_port = state->ui;
+  if (state->metrics > 0) f->metrics_port = state->metrics;
+  return true;
+}
+
+// The key file is also re-read when it changes (checked every second), not only on SIGHUP.
+// nullptr without --api-key-file.
+std::unique_ptr<auth::KeyFileWatcher> WatchKeyFile(const auth::ServerSecurity& security) {
+  if (!security.keys) return nullptr;
+  auth::KeyRing* keys = security.keys.get();
+  auto watch = std::make_unique<auth::KeyFileWatcher>(*keys, [keys](const Status& s) {
+    if (s.ok()) {
+      TL_LOG_INFO("API key file changed: reloaded %zu API keys from %s", keys->Current()->size(), keys->path().c_str());
+    } else {
+      TL_LOG_ERROR("API key file changed: API keys not reloaded, the previous keys stay in force: %s", s.message().c_str());
+    }
+  });
+  watch->Start(std::chrono::seconds(1));
+  return watch;
+}
+
 int RunServer(const StartDevFlags& flags) {
   StartDevFlags f = flags;
-  // After a storage failure this process re-executed itself (OnStorageFailure): same ports.
   server::ResumeState resumed;
-  const bool is_resume = server::TakeResumeState(&resumed);
-  if (is_resume) {
-    f.port = resumed.grpc;
-    if (resumed.http > 0) f.http_port = resumed.http;
-    if (resumed.ui > 0) f.ui_port = resumed.ui;
-    if (resumed.metrics > 0) f.metrics_port = resumed.metrics;
-  }
+  const bool is_resume = TakeResumedPorts(&f, &resumed);
   // Debian's Abseil is built with its debug checks, so every absl::Mutex (gRPC takes several per
   // RPC) maintains a lock-order graph for deadlock detection: about 1-2 % of the server's CPU in
   // a profile of the workflow benchmark. gRPC's own tests cover its lock order; skip it here.
@@ -701,19 +721,7 @@ int RunServer(const StartDevFlags& flags) {
     store->Close();
     return 1;
   }
-  // The key file is also re-read when it changes (checked every second), not only on SIGHUP.
-  std::unique_ptr<auth::KeyFileWatcher> key_watch;
-  if (config.security->keys) {
-    key_watch = std::make_unique<auth::KeyFileWatcher>(*config.security->keys, [&config](const Status& s) {
-      if (s.ok()) {
-        TL_LOG_INFO("API key file changed: reloaded %zu API keys from %s", config.security->keys->Current()->size(),
-                    config.security->keys->path().c_str());
-      } else {
-        TL_LOG_ERROR("API key file changed: API keys not reloaded, the previous keys stay in force: %s", s.message().c_str());
-      }
-    });
-    key_watch->Start(std::chrono::seconds(1));
-  }
+  std::unique_ptr<auth::KeyFileWatcher> key_watch = WatchKeyFile(*config.security);
   PrintBanner(f, ports, config.ui_files != nullptr, registry != nullptr, tls != nullptr, db_path);
   if (is_resume) {
     TL_LOG_WARN("resumed after a storage failure: recovered from the database (pid %d, resume %d)",
