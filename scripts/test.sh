@@ -23,6 +23,8 @@ g++ -o "$sdk_tmp/hello_pc" examples/hello_world.cc \
   $(PKG_CONFIG_PATH="$sdk_tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs temporalite_sdk)
 echo "== SDK compatibility, bad-input and crash tests (node --test)"
 TEMPORALITE_BIN="$PWD/build/temporalite" tests/run-node-tests.sh
+echo "== soak, short form: 100 s of steady load, RSS growth after a 60 s warm-up under 4 KiB per workflow (bench/soak.sh; 10 min: the README figure)"
+SOAK_SECONDS=100 SOAK_WARMUP=60 SOAK_INTERVAL=5 SOAK_MAX_BYTES_PER_WORKFLOW=4096 bench/soak.sh
 # Opt-in until the clang build has been measured in CI: FUZZ_SECONDS=20 scripts/test.sh runs every
 # libFuzzer target for 20 s (scripts/fuzz.sh, a clang + ASan + UBSan build in build-fuzz).
 if [ "${FUZZ_SECONDS:-0}" != 0 ]; then

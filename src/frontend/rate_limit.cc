@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <set>
 
 #include "auth/call_gate.h"
 #include "frontend/grpc_status.h"
@@ -20,7 +21,53 @@ namespace enums = ::temporal::api::enums::v1;
 namespace pb = google::protobuf;
 using grpc::experimental::InterceptionHookPoints;
 
-constexpr const char* kKeys = "frontend.rps, frontend.namespaceRPS, frontend.namespaceBurstRatio, frontend.namespaceCount";
+constexpr const char* kKeys =
+    "frontend.rps, frontend.namespaceRPS, frontend.namespaceBurstRatio, frontend.namespaceRPS.visibility, "
+    "frontend.namespaceBurstRatio.visibility, frontend.namespaceCount";
+constexpr std::string_view kWorkflowService = "/temporal.api.workflowservice.v1.WorkflowService/";
+
+// Temporal's frontend priorities (service/frontend/configs/quotas.go), by WorkflowService method.
+// Methods not listed (OperatorService, namespace changes) take the lowest priority, as there.
+int ExecutionPriority(std::string_view m) {
+  static const std::map<std::string_view, int> kPriorities = {
+      // P0: namespace and cluster reads
+      {"GetClusterInfo", 0}, {"GetSystemInfo", 0}, {"GetSearchAttributes", 0}, {"DescribeNamespace", 0},
+      {"ListNamespaces", 0}, {"DeprecateNamespace", 0},
+      // P1: external events
+      {"SignalWorkflowExecution", 1}, {"SignalWithStartWorkflowExecution", 1}, {"StartWorkflowExecution", 1},
+      {"UpdateWorkflowExecution", 1}, {"ExecuteMultiOperation", 1}, {"CreateSchedule", 1}, {"StartBatchOperation", 1},
+      // P2: state changes (and history, which replay needs)
+      {"RequestCancelWorkflowExecution", 2}, {"TerminateWorkflowExecution", 2}, {"ResetWorkflowExecution", 2},
+      {"DeleteWorkflowExecution", 2}, {"GetWorkflowExecutionHistory", 2}, {"UpdateSchedule", 2}, {"PatchSchedule", 2},
+      {"DeleteSchedule", 2}, {"StopBatchOperation", 2}, {"UpdateActivityOptionsById", 2},
+      // P3: status queries
+      {"DescribeWorkflowExecution", 3}, {"GetWorkerBuildIdCompatibility", 3}, {"GetWorkerVersioningRules", 3},
+      {"ListTaskQueuePartitions", 3}, {"QueryWorkflow", 3}, {"DescribeSchedule", 3}, {"ListScheduleMatchingTimes", 3},
+      {"DescribeBatchOperation", 3},
+      // P4: progress (task responses, heartbeats)
+      {"RecordActivityTaskHeartbeat", 4}, {"RecordActivityTaskHeartbeatById", 4}, {"RespondActivityTaskCanceled", 4},
+      {"RespondActivityTaskCanceledById", 4}, {"RespondActivityTaskFailed", 4}, {"RespondActivityTaskFailedById", 4},
+      {"RespondActivityTaskCompleted", 4}, {"RespondActivityTaskCompletedById", 4}, {"RespondWorkflowTaskCompleted", 4},
+      {"RespondWorkflowTaskFailed", 4}, {"RespondQueryTaskCompleted", 4}, {"RespondNexusTaskCompleted", 4},
+      {"RespondNexusTaskFailed", 4},
+      // P5: polls and other low-priority calls
+      {"PollWorkflowTaskQueue", 5}, {"PollActivityTaskQueue", 5}, {"PollWorkflowExecutionUpdate", 5},
+      {"PollNexusTaskQueue", 5}, {"ResetStickyTaskQueue", 5}, {"ShutdownWorker", 5},
+      {"GetWorkflowExecutionHistoryReverse", 5},
+  };
+  auto it = kPriorities.find(m);
+  return it == kPriorities.end() ? kRatePriorities - 1 : it->second;
+}
+
+// Temporal's visibility APIs: charged to frontend.namespaceRPS.visibility, priority 1.
+bool IsVisibility(std::string_view m) {
+  static const std::set<std::string_view> kVisibility = {
+      "CountWorkflowExecutions", "ScanWorkflowExecutions", "ListOpenWorkflowExecutions",
+      "ListClosedWorkflowExecutions", "ListWorkflowExecutions", "ListArchivedWorkflowExecutions",
+      "GetWorkerTaskReachability", "ListSchedules", "CountSchedules", "ListBatchOperations", "DescribeTaskQueue",
+      "ListWorkers", "DescribeWorker"};
+  return kVisibility.count(m) > 0;
+}
 
 // GetSystemInfo (what SDKs call first, answered from memory) stays open, as for API keys.
 bool Limited(std::string_view full_method) {
@@ -52,7 +99,7 @@ class RateLimitInterceptor final : public grpc::experimental::Interceptor {
       void* raw = methods->GetRecvMessage();
       if (raw != nullptr && !auth::CallDenial(info_->server_context())) {
         ns_ = Namespace(*static_cast<const pb::Message*>(raw));
-        Status s = poll_ ? limiter_->BeginPoll(ns_) : limiter_->Admit(ns_);
+        Status s = poll_ ? limiter_->BeginPoll(ns_, info_->method()) : limiter_->Admit(ns_, info_->method());
         if (s.ok()) {
           counted_ = poll_;
         } else {
@@ -96,6 +143,8 @@ Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions*
   if (key == "frontend.rps") target = &options->service_rps;
   if (key == "frontend.namespaceRPS") target = &options->namespace_rps;
   if (key == "frontend.namespaceBurstRatio") target = &options->namespace_burst_ratio;
+  if (key == "frontend.namespaceRPS.visibility") target = &options->namespace_visibility_rps;
+  if (key == "frontend.namespaceBurstRatio.visibility") target = &options->namespace_visibility_burst_ratio;
   const bool count = key == "frontend.namespaceCount";
   if (target == nullptr && !count) return Status(Code::kNotFound, "not a rate-limit key: " + key);
   const std::string value = eq == std::string::npos ? "" : key_value.substr(eq + 1);
@@ -121,44 +170,77 @@ bool IsLongPoll(std::string_view full_method) {
   return m == "PollWorkflowTaskQueue" || m == "PollActivityTaskQueue" || m == "PollNexusTaskQueue";
 }
 
+RateClass ClassifyForRate(std::string_view full_method) {
+  std::string_view m = full_method;
+  if (m.substr(0, kWorkflowService.size()) == kWorkflowService) {
+    m = m.substr(kWorkflowService.size());
+    if (IsVisibility(m)) return {true, 1};
+    return {false, ExecutionPriority(m)};
+  }
+  return {false, kRatePriorities - 1};
+}
+
 RateLimiter::RateLimiter(const Clock& clock, RateLimitOptions options) : clock_(clock), options_(options) {}
 
-bool RateLimiter::Take(Bucket& b, double rate, double burst, TimePoint now) {
-  burst = std::max(1.0, burst);
-  if (b.tokens < 0) {
+void RateLimiter::Refill(Bucket& b, double rate, double burst, TimePoint now) {
+  if (!b.used) {
+    b.used = true;
     b.tokens = burst;
   } else if (now > b.last) {
     b.tokens = std::min(burst, b.tokens + std::chrono::duration<double>(now - b.last).count() * rate);
   }
   b.last = std::max(b.last, now);
-  if (b.tokens < 1) return false;
-  b.tokens -= 1;
+}
+
+bool RateLimiter::TakeAt(Buckets& buckets, int priority, double rate, double burst, TimePoint now) {
+  burst = std::max(1.0, burst);
+  Bucket& deciding = buckets[priority];
+  Refill(deciding, rate, burst, now);
+  if (deciding.tokens < 1) return false;
+  deciding.tokens -= 1;
+  // Lower priorities pay for it too (Temporal reserves a token there, into debt if need be).
+  for (int p = priority + 1; p < kRatePriorities; ++p) {
+    Refill(buckets[p], rate, burst, now);
+    buckets[p].tokens -= 1;
+  }
   return true;
 }
 
-Status RateLimiter::Admit(const std::string& ns) {
-  const TimePoint now = clock_.Now();
-  std::lock_guard<std::mutex> l(mu_);
-  if (options_.namespace_rps > 0 && !ns.empty()) {
-    Bucket& b = namespaces_[ns];
-    if (!Take(b, options_.namespace_rps, options_.namespace_rps * options_.namespace_burst_ratio, now)) {
+Status RateLimiter::AdmitLocked(const std::string& ns, RateClass c, TimePoint now) {
+  const double ns_rps = c.visibility ? options_.namespace_visibility_rps : options_.namespace_rps;
+  const double ratio = c.visibility ? std::max(1.0, options_.namespace_visibility_burst_ratio) : options_.namespace_burst_ratio;
+  if (ns_rps > 0 && !ns.empty()) {
+    Buckets& b = (c.visibility ? visibility_ : namespaces_)[ns];
+    if (!TakeAt(b, c.priority, ns_rps, ns_rps * ratio, now)) {
       return history::ResourceExhausted("namespace rate limit exceeded", enums::RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT,
                                         enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
     }
   }
-  if (options_.service_rps > 0 && !Take(service_, options_.service_rps, options_.service_rps, now)) {
+  if (options_.service_rps > 0 &&
+      !TakeAt(c.visibility ? service_visibility_ : service_, c.priority, options_.service_rps, options_.service_rps, now)) {
     return history::ResourceExhausted("service rate limit exceeded", enums::RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT,
                                       enums::RESOURCE_EXHAUSTED_SCOPE_SYSTEM);
   }
   return Status::Ok();
 }
 
-Status RateLimiter::BeginPoll(const std::string& ns) {
+Status RateLimiter::Admit(const std::string& ns, std::string_view full_method) {
+  const TimePoint now = clock_.Now();
+  std::lock_guard<std::mutex> l(mu_);
+  return AdmitLocked(ns, ClassifyForRate(full_method), now);
+}
+
+Status RateLimiter::BeginPoll(const std::string& ns, std::string_view full_method) {
+  const TimePoint now = clock_.Now();
   std::lock_guard<std::mutex> l(mu_);
   int64_t& n = polls_[ns];
   if (options_.namespace_pollers > 0 && n >= options_.namespace_pollers) {
     return history::ResourceExhausted("namespace concurrent poller limit exceeded", enums::RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT,
                                       enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
+  }
+  if (Status s = AdmitLocked(ns, ClassifyForRate(full_method), now); !s.ok()) {
+    if (n == 0) polls_.erase(ns);
+    return s;
   }
   ++n;
   return Status::Ok();

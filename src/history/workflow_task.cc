@@ -20,17 +20,28 @@ namespace {
 
 // Temporal's slow-down for a failing workflow task (its workflow task state machine): attempts
 // after the third get their start-to-close timeout extended by an exponential backoff, 5 s
-// doubling, capped at 10 minutes (history.workflowTaskRetryMaxInterval's default). SDKs do not
-// report failures of attempts after the first; those attempts time out, so this is their backoff.
+// doubling, capped at 10 minutes (history.workflowTaskRetryMaxInterval's default), with
+// Temporal's jitter (its exponential retry policy: 80 % of the interval plus up to 20 % more) so
+// that many workflows failing together do not retry in step. SDKs do not report failures of
+// attempts after the first; those attempts time out, so this is their backoff. The jitter is
+// drawn from the run id and the attempt (FNV-1a), not a random generator: the same run and
+// attempt always get the same backoff (reproducible in tests and across a restart), different
+// runs spread over the window.
 constexpr int32_t kWftRetryBackoffMinAttempts = 3;
 constexpr Duration kWftRetryInitialInterval = std::chrono::seconds(5);
 constexpr Duration kWftRetryMaxInterval = std::chrono::minutes(10);
 
-Duration WorkflowTaskRetryBackoff(int32_t attempt) {
+Duration WorkflowTaskRetryBackoff(int32_t attempt, std::string_view run_id) {
   if (attempt <= kWftRetryBackoffMinAttempts) return Duration::zero();
   Duration d = kWftRetryInitialInterval;
   for (int32_t i = kWftRetryBackoffMinAttempts + 1; i < attempt && d < kWftRetryMaxInterval; ++i) d *= 2;
-  return std::min(d, kWftRetryMaxInterval);
+  d = std::min(d, kWftRetryMaxInterval);
+  uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](uint8_t b) { h = (h ^ b) * 1099511628211ull; };
+  for (char c : run_id) mix(static_cast<uint8_t>(c));
+  for (int i = 0; i < 4; ++i) mix(static_cast<uint8_t>(static_cast<uint32_t>(attempt) >> (8 * i)));
+  const auto window = d.count() / 5;  // 20 %
+  return Duration(d.count() - window + static_cast<Duration::rep>((h >> 11) % static_cast<uint64_t>(window)));
 }
 
 // The WorkflowTaskScheduled event of the pending task (written, or shown to a worker while the
@@ -96,7 +107,7 @@ void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) {
   wft->set_attempt(attempt);
   *wft->mutable_scheduled_time() = ToProto(now);
   *wft->mutable_start_to_close_timeout() =
-      ToProtoDuration(FromProto(st.workflow_task_timeout()) + WorkflowTaskRetryBackoff(attempt));
+      ToProtoDuration(FromProto(st.workflow_task_timeout()) + WorkflowTaskRetryBackoff(attempt, st.run_id()));
   wft->set_task_queue(sticky ? st.sticky_task_queue() : st.task_queue());
   wft->set_on_sticky_queue(sticky);
   wft->set_transient(transient);

@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "http/routes.h"
@@ -66,7 +67,10 @@ Response JsonError(int grpc_code, const std::string& message, int http_status) {
 }
 
 Handler::Handler(MethodInvoker& invoker, const StaticFiles* static_files, HandlerOptions options)
-    : invoker_(invoker), static_files_(static_files), options_(std::move(options)) {
+    : invoker_(invoker),
+      static_files_(static_files),
+      options_(std::move(options)),
+      login_throttle_(std::make_unique<LoginThrottle>(options_.clock ? *options_.clock : system_clock_)) {
   routes_ = RouteTable::Build({FindService("temporal.api.workflowservice.v1.WorkflowService"),
                                FindService("temporal.api.operatorservice.v1.OperatorService")},
                               "/api/v1/");
@@ -176,6 +180,15 @@ Response Handler::Login(const Request& req, std::string_view path, std::string_v
     if (k == "key") key = v;
     if (k == "returnUrl") return_url = v;
   }
+  // Too many failed keys from this address: 429 until its wait is over, the key not even tried.
+  if (Duration wait = login_throttle_->WaitBeforeAttempt(req.peer); wait > Duration::zero()) {
+    const auto secs = std::chrono::ceil<std::chrono::seconds>(wait).count();
+    Response page = LoginPage("Too many failed sign-in attempts from this address: try again in " + std::to_string(secs) + " s",
+                              return_url);
+    page.status = 429;
+    page.headers["Retry-After"] = std::to_string(secs);
+    return page;
+  }
   // Checked by the server itself: GetClusterInfo needs any valid key.
   const auto* method = pb::DescriptorPool::generated_pool()->FindMethodByName(
       "temporal.api.workflowservice.v1.WorkflowService.GetClusterInfo");
@@ -183,6 +196,8 @@ Response Handler::Login(const Request& req, std::string_view path, std::string_v
   wsv1::GetClusterInfoResponse out;
   CallResult r = key.empty() ? CallResult{16, "no API key given", {}}
                              : invoker_.Call(*method, in, &out, std::chrono::seconds(10), "Bearer " + key);
+  if (r.code == 16 || r.code == 7) login_throttle_->RecordFailure(req.peer);  // UNAUTHENTICATED, PERMISSION_DENIED
+  if (r.code == 0) login_throttle_->RecordSuccess(req.peer);
   if (r.code != 0) {
     Response page = LoginPage("Sign-in failed: " + r.message, return_url);
     page.status = HttpStatusForCode(r.code);

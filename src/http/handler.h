@@ -7,10 +7,13 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "http/invoker.h"
+#include "http/login_throttle.h"
 #include "http/routes.h"
 #include "http/static_files.h"
 
@@ -21,6 +24,7 @@ struct Request {
   std::string target;  // raw request target: path and query, still percent-encoded
   std::function<std::string(std::string_view)> header;  // "" when absent; name case-insensitive
   std::string body;
+  std::string peer;  // the client's address (the UI sign-in's attempt limit is per address)
 };
 
 struct Response {
@@ -46,6 +50,8 @@ struct HandlerOptions {
   int max_long_polls = 512;
   // Readiness: database writable and recovery done. Returns an empty string when ready, else why not.
   std::function<std::string()> ready;
+  // Time for the sign-in attempt limit (login_throttle.h); the system clock when null.
+  const Clock* clock = nullptr;
 };
 
 class Handler {
@@ -79,6 +85,8 @@ class Handler {
   HandlerOptions options_;
   RouteTable routes_;
   mutable std::atomic<int> long_polls_{0};
+  SystemClock system_clock_;
+  std::unique_ptr<LoginThrottle> login_throttle_;  // failed /login attempts per client address
 };
 
 Response JsonError(int grpc_code, const std::string& message, int http_status = 0);

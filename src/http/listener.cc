@@ -54,6 +54,7 @@ Listener::Listener(Serve serve, size_t max_body_bytes, std::function<Response()>
     r.target = req.target.empty() ? req.path : req.target;
     r.header = [&req](std::string_view name) { return req.get_header_value(std::string(name).c_str()); };
     r.body = req.body;
+    r.peer = req.remote_addr;
     write(serve(r), res);
   };
   server_->Get(".*", handle);

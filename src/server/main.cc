@@ -18,6 +18,7 @@
 #include "admin/admin_service.h"
 #include "alerts/alerter.h"
 #include "auth/key_command.h"
+#include "auth/key_file_watch.h"
 #include "auth/server_security.h"
 #include "ops/scheduled_backup.h"
 #include "ops/webhook.h"
@@ -46,6 +47,7 @@
 #include "scheduler/spec.h"
 #include "server/config_file.h"
 #include "server/engine_runner.h"
+#include "server/storage_resume.h"
 #include "ui/embedded_ui.h"
 
 namespace {
@@ -78,6 +80,8 @@ struct StartDevFlags {
   std::string backup_to;
   int backup_keep = 0;
   temporalite::auth::SecurityFlags security;  // --tls-*-file, --api-key-file, --audit-log-file
+  bool exit_on_storage_failure = false;  // exit 70 instead of resuming in-process (server/storage_resume.h)
+  std::vector<std::string> argv;         // the command line, for the re-exec after a storage failure
 };
 
 // Temporal's workflow close counters by namespace and workflow type.
@@ -301,11 +305,11 @@ int OpenStore(const StartDevFlags& f, metrics::Registry* registry, std::string* 
   }
   *store = std::move(store_or).value();
   // A write the database refused leaves the engine's memory ahead of the disk; the store now
-  // refuses every write, and this process exits (WaitForShutdown) so that a restart recovers
-  // from disk.
+  // refuses every write, and this process stops serving (OnStorageFailure) and recovers from
+  // disk by re-executing itself, or exits for a supervisor to restart it.
   // To this (the main) thread, which waits for it with sigwait: a process-directed signal may be
   // delivered to a thread that does not block it (some of gRPC's threads do not), whose default
-  // action then kills the process instead of the exit with status 70.
+  // action then kills the process.
   (*store)->set_fatal_error_listener([main_thread = pthread_self()](const Status&) { pthread_kill(main_thread, SIGUSR2); });
   return 0;
 }
@@ -548,11 +552,9 @@ void PrintBanner(const StartDevFlags& f, const BoundPorts& p, bool ui_built, boo
   TL_LOG_INFO("serving Temporal gRPC on %s:%d, HTTP API on %d, data in %s", f.ip.c_str(), p.grpc, p.http, db_path.c_str());
 }
 
-// Waits for SIGINT / SIGTERM (returns to shut down cleanly) or the store's fatal error (SIGUSR2:
-// exits with status 70 here, EX_SOFTWARE, so that a supervisor restarts the server, which
-// recovers from disk). SIGHUP re-reads the API key file and waits on.
-void WaitForShutdownSignal(const sigset_t& sigs, grpc::Server& server, persistence::Store& store,
-                           auth::ServerSecurity& security) {
+// Waits for SIGINT / SIGTERM (returns false: shut down cleanly) or the store's fatal error
+// (SIGUSR2: returns true, see OnStorageFailure). SIGHUP re-reads the API key file and waits on.
+bool WaitForShutdownSignal(const sigset_t& sigs, auth::ServerSecurity& security) {
   int sig = 0;
   for (;;) {
     sigwait(&sigs, &sig);
@@ -566,19 +568,78 @@ void WaitForShutdownSignal(const sigset_t& sigs, grpc::Server& server, persisten
       TL_LOG_ERROR("SIGHUP: API keys not reloaded, the previous keys stay in force: %s", s.message().c_str());
     }
   }
-  if (sig == SIGUSR2) {
-    TL_LOG_ERROR("fatal: the database refused a write (%s); nothing is acknowledged from now on, exiting with "
-                 "status 70 so that a restart recovers from the database",
-                 store.fatal_error().ToString().c_str());
-    // In-flight RPCs get their (error) replies for a moment; nothing new is accepted.
-    server.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  if (sig == SIGUSR2) return true;
+  TL_LOG_INFO("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  return false;
+}
+
+// After a write the database refused, the engine's memory may be ahead of the disk: nothing more
+// is acknowledged. The server stops serving; then either exits with status 70 (EX_SOFTWARE;
+// --exit-on-storage-failure, or an in-memory database) so that a supervisor restarts it, or waits
+// until a probe write in the data directory succeeds and re-executes itself (same pid), which
+// recovers from the database as any restart does. Never returns.
+[[noreturn]] void OnStorageFailure(const StartDevFlags& f, const sigset_t& sigs, grpc::Server& server, HttpPorts& http,
+                                   persistence::Store& store, const std::string& db_path, const server::ResumeState& st) {
+  const bool resume = !f.exit_on_storage_failure && db_path != ":memory:";
+  TL_LOG_ERROR("fatal: the database refused a write (%s); nothing is acknowledged from now on, %s",
+               store.fatal_error().ToString().c_str(),
+               resume ? "stopped serving until a write in the data directory succeeds, then the server re-executes "
+                        "itself to recover from the database (--exit-on-storage-failure exits instead)"
+                      : "exiting with status 70 so that a restart recovers from the database");
+  http.StopListening();
+  // In-flight RPCs get their (error) replies for a moment; nothing new is accepted.
+  server.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  std::fflush(nullptr);
+  if (!resume) std::_Exit(70);
+  const std::string dir = std::filesystem::path(db_path).parent_path().string();
+  // A failure right after a resume waits longer each time (0.5 s, 1 s, ... up to 30 s).
+  const auto first_wait = std::chrono::milliseconds(500) * (1 << std::min(st.resumes, 6));
+  if (!server::WaitUntilWritable(dir, sigs, std::min(first_wait, std::chrono::milliseconds(30000)))) {
+    TL_LOG_ERROR("stopped while waiting for the data directory to take writes; exiting with status 70");
     std::fflush(nullptr);
     std::_Exit(70);
   }
-  TL_LOG_INFO("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  server::ResumeState next = st;
+  next.resumes++;
+  TL_LOG_WARN("storage: writes in %s succeed again; re-executing the server (pid %d) to recover from the database",
+              dir.c_str(), static_cast<int>(getpid()));
+  Status s = server::ReExec(f.argv, next);
+  TL_LOG_ERROR("fatal: %s; exiting with status 70", s.message().c_str());
+  std::fflush(nullptr);
+  std::_Exit(70);
 }
 
-int RunServer(const StartDevFlags& f) {
+// After a storage failure this process re-executed itself (OnStorageFailure): it serves on the
+// ports it had. True (and *state filled) when this start is such a resume.
+bool TakeResumedPorts(StartDevFlags* f, server::ResumeState* state) {
+  if (!server::TakeResumeState(state)) return false;
+  f->port = state->grpc;
+  if (state->http > 0) f->http_port = state->http;
+  if (state->ui > 0) f->ui_port = state->ui;
+  if (state->metrics > 0) f->metrics_port = state->metrics;
+  return true;
+}
+
+// The key file is also re-read when it changes (checked every second), not only on SIGHUP.
+// nullptr without --api-key-file.
+std::unique_ptr<auth::KeyFileWatcher> WatchKeyFile(const auth::ServerSecurity& security) {
+  if (!security.keys) return nullptr;
+  auth::KeyRing* keys = security.keys.get();
+  auto watch = std::make_unique<auth::KeyFileWatcher>(*keys, [keys](const Status& s) {
+    if (s.ok()) {
+      TL_LOG_INFO("API key file changed: reloaded %zu API keys from %s", keys->Current()->size(), keys->path().c_str());
+    } else {
+      TL_LOG_ERROR("API key file changed: API keys not reloaded, the previous keys stay in force: %s", s.message().c_str());
+    }
+  });
+  watch->Start(std::chrono::seconds(1));
+  return watch;
+}
+
+int RunServer(const StartDevFlags& flags) {
+  StartDevFlags f = flags;
+  server::ResumeState resumed;
+  const bool is_resume = TakeResumedPorts(&f, &resumed);
   // Debian's Abseil is built with its debug checks, so every absl::Mutex (gRPC takes several per
   // RPC) maintains a lock-order graph for deadlock detection: about 1-2 % of the server's CPU in
   // a profile of the workflow benchmark. gRPC's own tests cover its lock order; skip it here.
@@ -663,10 +724,19 @@ int RunServer(const StartDevFlags& f) {
     store->Close();
     return 1;
   }
+  std::unique_ptr<auth::KeyFileWatcher> key_watch = WatchKeyFile(*config.security);
   PrintBanner(f, ports, config.ui_files != nullptr, registry != nullptr, tls != nullptr, db_path);
+  if (is_resume) {
+    TL_LOG_WARN("resumed after a storage failure: recovered from the database (pid %d, resume %d)",
+                static_cast<int>(getpid()), resumed.resumes);
+  }
 
-  WaitForShutdownSignal(sigs, *server, *store, *config.security);
+  if (WaitForShutdownSignal(sigs, *config.security)) {
+    server::ResumeState st{ports.grpc, ports.http, ports.ui, ports.metrics, resumed.resumes};
+    OnStorageFailure(f, sigs, *server, http_ports, *store, db_path, st);
+  }
   // HTTP first: its in-flight calls end when the gRPC server shuts down below.
+  key_watch.reset();
   http_ports.StopListening();
   // Ends waiting long polls and lets in-flight requests finish (their commits complete).
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
@@ -728,6 +798,10 @@ int main(int argc, char** argv) {
   dev->add_option("--audit-log-file", f.security.audit_log_file,
                   "Append a JSON line per client write, admin call and denied call (who, method, namespace, "
                   "workflow id, outcome)");
+  dev->add_flag("--exit-on-storage-failure", f.exit_on_storage_failure,
+                "After a write the database refused (disk full, I/O error), exit with status 70 for a supervisor to "
+                "restart the server, instead of waiting for space and re-executing in-process");
+  f.argv.assign(argv, argv + argc);
   std::string config_path;
   dev->add_option("--config", config_path,
                   "YAML file with any of these flags as keys (e.g. port: 7233); flags given here win (env TEMPORALITE_CONFIG)")

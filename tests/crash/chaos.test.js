@@ -6,8 +6,9 @@
 //
 // Workload (chaos-workflows.js): workflows with timers, an activity that fails its first attempt
 // and heartbeats on the next, a child workflow and continue-as-new; signals and updates sent to
-// them throughout; a schedule firing every second. Client calls that fail during an outage are
-// retried by this test with the same idempotency key (signal request id, update id, workflow id).
+// them throughout; a schedule firing every second; batch jobs signalling a few running workflows
+// at once. Client calls that fail during an outage are retried by this test with the same
+// idempotency key (signal request id, update id, workflow id, batch job id).
 //
 // Checked afterwards:
 //   * 0 acknowledged starts lost: every workflow whose start was acknowledged completes with the
@@ -20,7 +21,9 @@
 //   * 0 timers fired twice, 0 activities completed twice: per history, one TimerFired per
 //     TimerStarted and one ActivityTaskCompleted per ActivityTaskScheduled;
 //   * schedule actions exactly once: one chaosTick workflow per action the schedule counted,
-//     distinct nominal times, one per second with no gap (missed seconds are caught up).
+//     distinct nominal times, one per second with no gap (missed seconds are caught up);
+//   * batch jobs exactly once: every acknowledged job completes with each of its targets done and
+//     none failed, and each target's state and history have the job's signal exactly once.
 //
 // CHAOS_KILLS (default 20) sets the number of SIGKILLs; scripts/chaos.sh runs the long form.
 // Run: tests/run-node-tests.sh tests/crash/chaos.test.js
@@ -43,6 +46,7 @@ const KILLS = Number(process.env.CHAOS_KILLS || 20);
 const STOP_EVERY = Number(process.env.CHAOS_STOP_EVERY || 6); // every 6th outage starts with a SIGSTOP
 const STOP_MS = 3500; // longer than the 2 s workflow task, 3 s start-to-close and 2 s heartbeat timeouts
 const MAX_LIVE = 16;
+const MAX_BATCHES = 60;
 const seed = Number(process.env.CHAOS_SEED || Date.now() % 100000);
 let rng = seed;
 function random() {
@@ -185,6 +189,50 @@ test(`chaos: mixed workload survives ${KILLS} SIGKILLs and SIGSTOP pauses`, { ti
   let nextSeq = 0;
   let nextWorkflow = 0;
   const stats = { starts: 0, signals: 0, updates: 0, kills: 0, stops: 0 };
+  const batches = []; // {jobId, seq, targets: [workflow ids]}
+  let batchInFlight = false;
+  const BATCH_COMPLETED = 2; // temporal.api.enums.v1.BatchOperationState
+
+  /** Starts a batch job signalling `targets` (retried with the same job id until acknowledged). */
+  async function startBatch(targets) {
+    batchInFlight = true;
+    const seq = nextSeq++;
+    const jobId = `chaos-batch-${process.pid}-${seed}-${batches.length}`;
+    for (const wf of targets) wf.batches.push(jobId);
+    const request = {
+      namespace: NS,
+      jobId,
+      reason: 'chaos',
+      executions: targets.map((wf) => ({ workflowId: wf.id })),
+      signalOperation: { signal: 'item', input: { payloads: [defaultPayloadConverter.toPayload(seq)] }, identity: 'chaos-batch' },
+    };
+    try {
+      for (;;) {
+        try {
+          await withTimeout(driver.workflowService.startBatchOperation(request), 5000, `batch ${jobId}`);
+          break;
+        } catch (err) {
+          if (err && err.code === 6) break; // ALREADY_EXISTS: an earlier attempt was acknowledged
+          if (Date.now() > deadline) throw new Error(`batch ${jobId}: not acknowledged before the deadline: ${err}`);
+          await sleep(200);
+        }
+      }
+      batches.push({ jobId, seq, targets: targets.map((wf) => wf.id) });
+      stats.batches = (stats.batches || 0) + 1;
+    } finally {
+      batchInFlight = false;
+    }
+  }
+
+  /** True once every batch job targeting `wf` has completed (its signal is in). */
+  async function batchesDone(wf) {
+    for (const jobId of wf.batches) {
+      const d = await untilAcknowledged(`describe batch ${jobId}`, () =>
+        driver.workflowService.describeBatchOperation({ namespace: NS, jobId }));
+      if (d.value.state !== BATCH_COMPLETED) return false;
+    }
+    return true;
+  }
 
   async function signal(wf, name, seq) {
     const requestId = randomUUID();
@@ -205,7 +253,8 @@ test(`chaos: mixed workload survives ${KILLS} SIGKILLs and SIGSTOP pauses`, { ti
     const live = [...workflows.values()].filter((w) => !w.finishing);
     if (live.length < MAX_LIVE && phase === 'chaos') {
       const id = `chaos-${process.pid}-${seed}-${nextWorkflow++}`;
-      const wf = { id, firstRunId: undefined, run1: false, signals: new Map(), updates: new Map(), updatesSent: 0, finishing: false };
+      const wf = { id, firstRunId: undefined, run1: false, signals: new Map(), updates: new Map(), updatesSent: 0, finishing: false,
+        batches: [] };
       const r = await untilAcknowledged(`start ${id}`, () =>
         driver.workflow.start('chaosWorkflow', { taskQueue, workflowId: id, args: [id], workflowTaskTimeout: '2s' }),
       );
@@ -215,6 +264,14 @@ test(`chaos: mixed workload survives ${KILLS} SIGKILLs and SIGSTOP pauses`, { ti
       return;
     }
     if (live.length === 0) return;
+    // Now and then a batch job signals up to three workflows that wait in their second run (a
+    // signal pinned to a run that continues as new would not arrive; Temporal behaves alike).
+    const waiting = live.filter((w) => w.run1 && w.signals.size >= 3);
+    // The server keeps the last 100 closed jobs for describe: stay well under that.
+    if (!batchInFlight && waiting.length > 0 && batches.length < MAX_BATCHES && random() < 0.05) {
+      await startBatch(waiting.sort(() => random() - 0.5).slice(0, 3));
+      return;
+    }
     const wf = live[Math.floor(random() * live.length)];
     if (!wf.run1) {
       const d = await untilAcknowledged(`describe ${wf.id}`, () => driver.workflow.getHandle(wf.id).describe());
@@ -236,7 +293,7 @@ test(`chaos: mixed workload survives ${KILLS} SIGKILLs and SIGSTOP pauses`, { ti
       );
       wf.updates.set(value, r.value);
       stats.updates += 1;
-    } else if (wf.updates.size === wf.updatesSent && !wf.finishing) {
+    } else if (wf.updates.size === wf.updatesSent && !wf.finishing && !batchInFlight && (await batchesDone(wf))) {
       wf.finishing = true;
       await signal(wf, 'finish');
     }
@@ -266,9 +323,11 @@ test(`chaos: mixed workload survives ${KILLS} SIGKILLs and SIGSTOP pauses`, { ti
   phase = 'drain';
   await Promise.all(drivers);
 
-  // Finish every workflow (a run-0 workflow carries `finish` through continue-as-new).
+  // Finish every workflow (a run-0 workflow carries `finish` through continue-as-new), once the
+  // batch jobs that target it are done.
   for (const wf of workflows.values()) {
     if (!wf.finishing) {
+      await pollUntil(() => batchesDone(wf), { timeoutMs: 60000, intervalMs: 200, what: `batch jobs of ${wf.id}` });
       await signal(wf, 'finish');
       wf.finishing = true;
     }
@@ -332,6 +391,20 @@ test(`chaos: mixed workload survives ${KILLS} SIGKILLs and SIGSTOP pauses`, { ti
     assert.deepEqual(childRuns.map((r) => r.status.name), ['COMPLETED'], `${wf.id}-child runs`);
   }
 
+  // Batch jobs: each completed with every target signalled once (checked in the state above and
+  // per run in history here).
+  for (const b of batches) {
+    const d = await driver.workflowService.describeBatchOperation({ namespace: NS, jobId: b.jobId });
+    assert.equal(d.state, BATCH_COMPLETED, `batch ${b.jobId}`);
+    assert.equal(Number(d.totalOperationCount), b.targets.length, `batch ${b.jobId} total`);
+    assert.equal(Number(d.completeOperationCount), b.targets.length, `batch ${b.jobId} completed`);
+    assert.equal(Number(d.failureOperationCount || 0), 0, `batch ${b.jobId} failures`);
+    for (const id of b.targets) {
+      const result = await client.workflow.getHandle(id).result();
+      assert.equal(result.signals.filter((x) => x === b.seq).length, 1, `${id}: batch ${b.jobId} signal once`);
+    }
+  }
+
   // The schedule: stop it, then every action it counted is one workflow, one per second.
   const schedule = client.schedule.getHandle(scheduleId);
   await schedule.pause('chaos over');
@@ -351,6 +424,7 @@ test(`chaos: mixed workload survives ${KILLS} SIGKILLs and SIGSTOP pauses`, { ti
   console.log(
     `chaos: seed ${seed}, ${stats.kills} SIGKILLs, ${stats.stops} SIGSTOP pauses of ${STOP_MS} ms, ` +
       `${stats.starts} workflows, ${stats.signals} signals, ${stats.updates} updates, ${numActions} schedule actions, ` +
+      `${batches.length} batch jobs, ` +
       `${supervisor.failures} worker restarts; chaos phase ${chaosSeconds.toFixed(0)} s, total ${((Date.now() - t0) / 1000).toFixed(0)} s: ` +
       '0 lost, 0 doubled',
   );

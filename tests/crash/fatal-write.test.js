@@ -5,7 +5,9 @@
 //
 // The failure is real: while the server idles, another SQLite connection (the sqlite3 CLI) puts
 // a history row holding the engine's next event id, so the engine's next commit would rewrite an
-// event that exists (the store refuses it as a constraint failure). The row is removed again before the restart.
+// event that exists (the store refuses it as a constraint failure). The row is removed again before
+// the restart. The server runs with --exit-on-storage-failure (for a supervisor); without it the
+// server resumes in-process (tests/crash/store-faults.test.js).
 //
 // Run: node --test tests/crash/fatal-write.test.js
 
@@ -22,7 +24,7 @@ function sql(db, statement) {
 }
 
 test('a refused write makes the server exit 70 with a fatal log line; a restart recovers', async () => {
-  const server = await startServer();
+  const server = await startServer({ extraArgs: ['--exit-on-storage-failure'] });
   const db = path.join(server.dataDir, 'temporalite.db');
   let restarted;
   let connection;

@@ -1,15 +1,18 @@
 'use strict';
 // Storage faults (issue 15, item 2). The server never acknowledges a write that is not durable,
-// never loses one it acknowledged, and stops cleanly with a clear message (exit status 70) so
-// that a restart recovers from the database.
+// never loses one it acknowledged, and stops serving with a clear message; then it either waits
+// until the data directory takes writes again and re-executes itself (the default: same pid,
+// recovered from the database as on any restart), or, with --exit-on-storage-failure, exits with
+// status 70 so that a supervisor's restart recovers from the database.
 //
 //   * Injected faults (src/persistence/fault_vfs.h, enabled only by TEMPORALITE_FAULT_INJECTION):
 //     a write that fails before reaching disk, a disk-full write, a failing fsync, and a commit
 //     that reached disk but was reported failed.
 //   * A real disk-full: the data directory is a small tmpfs mounted in a mount namespace of the
 //     test's own (unshare -m; root only, as CI runs), filled up with a file: the request is
-//     answered RESOURCE_EXHAUSTED, the server stops cleanly, nothing is corrupted, and once the
-//     file is removed the restarted server has every acknowledged workflow and takes new ones.
+//     answered RESOURCE_EXHAUSTED, the server stops serving, nothing is corrupted, and once the
+//     file is removed the same server process (same pid, re-executed) serves again with every
+//     acknowledged workflow and takes new ones.
 //
 // Run: tests/run-node-tests.sh tests/crash/store-faults.test.js
 
@@ -54,6 +57,26 @@ function codeOf(err) {
   return grpcCode(err) ?? grpcCode(err && err.cause);
 }
 
+/** Waits (bounded) until the server's stderr matches `re`. */
+async function waitForLog(server, re, ms) {
+  const deadline = Date.now() + ms;
+  while (!re.test(server.stderr())) {
+    if (Date.now() > deadline) throw new Error(`no log line ${re} within ${ms} ms\n${server.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** After a storage failure the default server re-executes itself once writes succeed: same pid. */
+async function waitForResume(server, ms) {
+  await waitForLog(server, /resumed after a storage failure: recovered from the database \(pid (\d+)/, ms);
+  const log = server.stderr();
+  assert.match(log, /fatal: the database refused a write .*stopped serving until a write in the data directory succeeds/);
+  assert.match(log, /re-executing the server \(pid (\d+)\)/);
+  assert.equal(Number(/re-executing the server \(pid (\d+)\)/.exec(log)[1]), server.proc.pid, 'the same process');
+  assert.equal(Number(/resumed after a storage failure: recovered from the database \(pid (\d+)/.exec(log)[1]), server.proc.pid);
+  assert.equal(server.proc.exitCode, null, 'still running');
+}
+
 async function exists(client, workflowId) {
   try {
     await client.workflow.getHandle(workflowId).describe();
@@ -65,22 +88,24 @@ async function exists(client, workflowId) {
 }
 
 const faults = [
-  // kind, expected code of the failed request, whether the failed write is on disk afterwards
-  { kind: 'write-fail', code: GRPC_INTERNAL, onDisk: false },
-  { kind: 'disk-full', code: GRPC_RESOURCE_EXHAUSTED, onDisk: false },
-  { kind: 'fsync-fail', code: GRPC_INTERNAL, onDisk: undefined }, // unsynced data may or may not survive
-  { kind: 'sync-lost', code: GRPC_INTERNAL, onDisk: true }, // committed but reported failed
+  // kind, expected code of the failed request, whether the failed write is on disk afterwards,
+  // and whether the server resumes in-process (default) or exits 70 (--exit-on-storage-failure)
+  { kind: 'write-fail', code: GRPC_INTERNAL, onDisk: false, resume: true },
+  { kind: 'disk-full', code: GRPC_RESOURCE_EXHAUSTED, onDisk: false, resume: false },
+  { kind: 'fsync-fail', code: GRPC_INTERNAL, onDisk: undefined, resume: false }, // unsynced data may or may not survive
+  { kind: 'sync-lost', code: GRPC_INTERNAL, onDisk: true, resume: true }, // committed but reported failed
 ];
 
 for (const f of faults) {
-  test(`injected ${f.kind}: not acknowledged, acknowledged writes kept, clean stop, restart recovers`, { timeout: 60000 }, async () => {
+  const how = f.resume ? 'the same process resumes' : 'exit 70, restart recovers';
+  test(`injected ${f.kind}: not acknowledged, acknowledged writes kept, ${how}`, { timeout: 60000 }, async () => {
     const dataDir = makeTempDir('temporalite-faults-');
     cleanups.push(() => removeDir(dataDir));
     const control = path.join(dataDir, 'FAULT');
     process.env.TEMPORALITE_FAULT_INJECTION = control;
     let server;
     try {
-      server = await startServer({ dataDir });
+      server = await startServer({ dataDir, extraArgs: f.resume ? [] : ['--exit-on-storage-failure'] });
     } finally {
       delete process.env.TEMPORALITE_FAULT_INJECTION;
     }
@@ -104,13 +129,17 @@ for (const f of faults) {
     assert.ok(err, `the start during ${f.kind} must not be acknowledged`);
     assert.equal(codeOf(err), f.code, `code of ${err}`);
     assert.ok(!fs.existsSync(control), 'the fault fired');
-    const exit = await waitForExit(server.proc, 15000);
-    assert.deepEqual(exit && { code: exit.code }, { code: 70 }, `exit ${JSON.stringify(exit)}\n${server.stderr()}`);
-    assert.match(server.stderr(), /fatal: the database refused a write/);
+    if (f.resume) {
+      await waitForResume(server, 20000);
+    } else {
+      const exit = await waitForExit(server.proc, 15000);
+      assert.deepEqual(exit && { code: exit.code }, { code: 70 }, `exit ${JSON.stringify(exit)}\n${server.stderr()}`);
+      assert.match(server.stderr(), /fatal: the database refused a write .*exiting with status 70/);
+    }
     await connection.close();
 
-    // Restart without faults on the same data.
-    server = await startServer({ dataDir, port });
+    // Restart without faults on the same data (or the re-executed process on its same port).
+    if (!f.resume) server = await startServer({ dataDir, port });
     ({ connection, client } = await connect(server));
     cleanups.push(() => connection.close());
     for (const id of acked) assert.ok(await exists(client, id), `acknowledged ${id} kept`);
@@ -130,7 +159,7 @@ for (const f of faults) {
 
 const canUnshare = process.getuid && process.getuid() === 0 && fs.existsSync('/usr/bin/unshare') && fs.existsSync('/usr/bin/nsenter');
 
-test('a real disk-full on a small tmpfs: RESOURCE_EXHAUSTED, clean stop, no corruption, resumes once space is freed',
+test('a real disk-full on a small tmpfs: RESOURCE_EXHAUSTED, no corruption, the same process resumes once space is freed',
   { timeout: 120000, skip: !canUnshare && 'needs root, unshare and nsenter (CI runs as root)' }, async () => {
     const dataDir = makeTempDir('temporalite-tmpfs-');
     const scratch = makeTempDir('temporalite-tmpfs-bin-');
@@ -189,14 +218,18 @@ test('a real disk-full on a small tmpfs: RESOURCE_EXHAUSTED, clean stop, no corr
     assert.ok(refused, 'a write on a full disk was refused');
     assert.equal(codeOf(refused), GRPC_RESOURCE_EXHAUSTED, `code of ${refused}`);
     assert.match(String(refused.cause?.details ?? refused.message), /disk|full/i);
-    const exit = await waitForExit(server.proc, 15000);
-    assert.equal(exit && exit.code, 70, `exit ${JSON.stringify(exit)}\n${server.stderr()}`);
-    assert.match(server.stderr(), /fatal: the database refused a write .*RESOURCE_EXHAUSTED|fatal: the database refused a write/);
+    await waitForLog(server, /fatal: the database refused a write .*RESOURCE_EXHAUSTED.*stopped serving/, 15000);
+    // While the disk stays full the server keeps waiting (it probes the data directory).
+    await waitForLog(server, /a probe write in .* still fails \(RESOURCE_EXHAUSTED/, 15000);
+    assert.equal(server.proc.exitCode, null, 'waits, does not exit');
+    assert.doesNotMatch(server.stderr(), /re-executing/);
     await connection.close();
 
-    // Free the space; the restarted server has everything acknowledged and takes new work.
+    // Free the space: the same process (re-executed, same pid and port) has everything
+    // acknowledged and takes new work.
     inNs('rm', ['-f', filler]);
-    server = await startInNs({ dataDir, port });
+    await waitForResume(server, 60000);
+    assert.equal(server.port, port);
     ({ connection, client } = await connect(server));
     cleanups.push(() => connection.close());
     for (const id of acked) assert.ok(await exists(client, id), `acknowledged ${id} kept`);

@@ -3,7 +3,9 @@
 // frontend.namespaceRPS / frontend.rps / frontend.namespaceBurstRatio / frontend.namespaceCount):
 // over-limit calls get RESOURCE_EXHAUSTED with Temporal's message and a ResourceExhaustedFailure
 // (cause RPS_LIMIT, or CONCURRENT_LIMIT for long polls), the official TypeScript SDK retries
-// them until its calls succeed, and long polls are limited by their number, apart from the rate.
+// them until its calls succeed, long polls are limited by their number and charged to the rate
+// at the lowest priority, and visibility calls go to frontend.namespaceRPS.visibility instead of
+// the namespace rate (Temporal's frontend quotas).
 //
 // Run: tests/run-node-tests.sh tests/security/rate-limit.test.js
 
@@ -103,7 +105,7 @@ test('namespaceRPS: RESOURCE_EXHAUSTED as Temporal answers it, per namespace; th
   }
 });
 
-test('frontend.rps limits the whole server; namespaceCount limits concurrent long polls apart from the rate', async () => {
+test('frontend.rps limits the whole server; namespaceCount limits concurrent long polls, which are also charged to the rate', async () => {
   const server = await startServer({
     ephemeral: true,
     extraArgs: ['-n', 'other', '--dynamic-config-value', 'frontend.rps=3', '--dynamic-config-value', 'frontend.namespaceCount=2'],
@@ -121,10 +123,17 @@ test('frontend.rps limits the whole server; namespaceCount limits concurrent lon
     assert.match(refused[0].details, /^service rate limit exceeded$/);
     assert.equal(failureOf(refused[0]).scope, enums.ResourceExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_SYSTEM);
 
-    // Long polls are not charged to the rate: two polls wait although the bucket is empty...
+    // Long polls are charged to the rate at the lowest priority: refused while the bucket is empty...
     const taskQueue = uniqueName('rl-poll');
     const poll = () => raw.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'rl-test' });
     const deadline = () => Date.now() + 4000;
+    const early = await raw.withDeadline(deadline(), poll).then(() => null, (e) => e);
+    assert.ok(early, 'a poll was accepted with the service bucket empty');
+    assert.equal(early.code, RESOURCE_EXHAUSTED, early.message);
+    assert.match(early.details, /^service rate limit exceeded$/);
+    assert.equal(failureOf(early).cause, enums.ResourceExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT);
+    // ...and once it has refilled (3/s, burst 3), two polls wait...
+    await new Promise((r) => setTimeout(r, 2500));
     const polls = [0, 1].map(() => raw.withDeadline(deadline(), poll));
     await new Promise((r) => setTimeout(r, 300));
     // ...and a third one in the namespace is refused at once: CONCURRENT_LIMIT.
@@ -142,6 +151,41 @@ test('frontend.rps limits the whole server; namespaceCount limits concurrent lon
     }
     const again = await raw.withDeadline(Date.now() + 2500, poll);
     assert.ok(!again.taskToken || again.taskToken.length === 0);
+  } finally {
+    await raw.close();
+    await server.stop();
+  }
+});
+
+test('visibility calls use frontend.namespaceRPS.visibility, not the namespace rate; polls are refused first when a namespace is busy', async () => {
+  // Buckets of 2 refilled every 5 s: the refills during the test stay below one token.
+  const server = await startServer({
+    ephemeral: true,
+    extraArgs: ['--dynamic-config-value', 'frontend.namespaceRPS=0.2', '--dynamic-config-value', 'frontend.namespaceBurstRatio=10',
+      '--dynamic-config-value', 'frontend.namespaceRPS.visibility=0.2', '--dynamic-config-value', 'frontend.namespaceBurstRatio.visibility=10'],
+  });
+  const raw = await Connection.connect({ address: server.address, interceptors: [] });
+  const refusal = (p) => p.then(() => null, (e) => e);
+  const assertRateRefusal = (e, what) => {
+    assert.ok(e, `${what} was accepted`);
+    assert.equal(e.code, RESOURCE_EXHAUSTED, e.message);
+    assert.match(e.details, /^namespace rate limit exceeded$/);
+    assert.equal(failureOf(e).cause, enums.ResourceExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT);
+    assert.equal(failureOf(e).scope, enums.ResourceExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
+  };
+  try {
+    // Two namespace reads (the highest priority) use up the namespace rate...
+    await raw.workflowService.describeNamespace({ namespace: 'default' });
+    await raw.workflowService.describeNamespace({ namespace: 'default' });
+    assertRateRefusal(await refusal(raw.workflowService.describeNamespace({ namespace: 'default' })), 'a third DescribeNamespace');
+    // ...and every lower priority's share with it: a poll is refused by the rate at once.
+    const poll = raw.withDeadline(Date.now() + 3000, () =>
+      raw.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: uniqueName('rl-vis') }, identity: 'rl-test' }));
+    assertRateRefusal(await refusal(poll), 'a poll in a busy namespace');
+    // List/count calls are charged to the visibility bucket, which is still full.
+    await raw.workflowService.listWorkflowExecutions({ namespace: 'default', query: '' });
+    await raw.workflowService.countWorkflowExecutions({ namespace: 'default', query: '' });
+    assertRateRefusal(await refusal(raw.workflowService.listWorkflowExecutions({ namespace: 'default', query: '' })), 'a third list');
   } finally {
     await raw.close();
     await server.stop();

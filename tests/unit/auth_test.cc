@@ -1,13 +1,17 @@
 // API keys (src/auth/api_keys.h): the key file, what each method needs, and the decisions with
 // Temporal's codes. The end-to-end behaviour (SDK, CLI, HTTP, audit) is tests/security.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+#include <vector>
 
 #include "auth/api_keys.h"
 #include "auth/auth_interceptor.h"
+#include "auth/key_file_watch.h"
 
 namespace temporalite::auth {
 namespace {
@@ -157,6 +161,56 @@ TEST(KeyRing, ReloadReplacesKeysAndKeepsThemOnABadFile) {
   EXPECT_NE(s.message().find("line 1"), std::string::npos) << s.message();
   EXPECT_NE(ring.Current()->Find("new-key-0123456789"), nullptr);
   std::remove(path.c_str());
+}
+
+// The key file is watched (no SIGHUP): a changed stat reloads it; an unchanged one does nothing.
+TEST(KeyFileWatcher, ReloadsWhenTheFileChanges) {
+  char tmpl[] = "/tmp/keywatch-test-XXXXXX";
+  int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  const std::string path = tmpl;
+  // Each write gets its own modification time, as edits seconds apart would.
+  int64_t mtime = 1'800'000'000;
+  auto write = [&](const std::string& text) {
+    std::ofstream(path, std::ios::trunc) << text;
+    struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
+    ++mtime;
+    ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  };
+  write("old old-key-0123456789 admin\n");
+  auto first = ApiKeys::Load(path);
+  ASSERT_TRUE(first.ok());
+  KeyRing ring(path, std::move(first).value());
+  std::vector<Status> reloads;
+  KeyFileWatcher watcher(ring, [&](const Status& s) { reloads.push_back(s); });
+  EXPECT_FALSE(watcher.CheckOnce()) << "unchanged";
+  write("new new-key-0123456789 reader\n");
+  EXPECT_TRUE(watcher.CheckOnce());
+  ASSERT_EQ(reloads.size(), 1u);
+  EXPECT_TRUE(reloads[0].ok());
+  EXPECT_NE(ring.Current()->Find("new-key-0123456789"), nullptr);
+  EXPECT_EQ(ring.Current()->Find("old-key-0123456789"), nullptr);
+  EXPECT_FALSE(watcher.CheckOnce());
+  // Half-written: the keys in force stay, the error is reported; the finished file loads.
+  write("new new-key-0123456789 rea");
+  EXPECT_TRUE(watcher.CheckOnce());
+  EXPECT_FALSE(reloads.back().ok());
+  EXPECT_NE(ring.Current()->Find("new-key-0123456789"), nullptr);
+  write("new new-key-0123456789 reader\nlate late-key-0123456789 admin\n");
+  EXPECT_TRUE(watcher.CheckOnce());
+  EXPECT_TRUE(reloads.back().ok());
+  EXPECT_NE(ring.Current()->Find("late-key-0123456789"), nullptr);
+  // Replaced by a rename (a new inode), as editors and secret mounts do.
+  const std::string tmp = path + ".new";
+  std::ofstream(tmp) << "only only-key-0123456789 admin\n";
+  ASSERT_EQ(std::rename(tmp.c_str(), path.c_str()), 0);
+  EXPECT_TRUE(watcher.CheckOnce());
+  EXPECT_NE(ring.Current()->Find("only-key-0123456789"), nullptr);
+  // Removed for a moment: nothing happens (the keys stay).
+  std::remove(path.c_str());
+  EXPECT_FALSE(watcher.CheckOnce());
+  EXPECT_NE(ring.Current()->Find("only-key-0123456789"), nullptr);
 }
 
 }  // namespace

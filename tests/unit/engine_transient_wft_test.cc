@@ -3,6 +3,10 @@
 // shows their WorkflowTaskScheduled/Started as the tail of the history it returns; from attempt 4
 // their start-to-close timeout carries Temporal's backoff; new events turn the retry into a
 // normal attempt-1 task; the transient state survives a restart.
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "engine_test_util.h"
 
 namespace temporalite::history::testing {
@@ -20,6 +24,13 @@ class EngineTransientWftTest : public FileEngineTest {
     return Call([&](Done d) { engine_->RespondWorkflowTaskFailed(req, std::move(d)); });
   }
   static int64_t Seconds(const google::protobuf::Duration& d) { return d.seconds(); }
+  static int64_t Millis(const google::protobuf::Duration& d) { return d.seconds() * 1000 + d.nanos() / 1000000; }
+  static int64_t Nanos(const google::protobuf::Duration& d) { return d.seconds() * 1000000000 + d.nanos(); }
+  // The pending task's start-to-close timeout in ms, as the next poll shows it (transient tail).
+  int64_t PolledTimeoutMs(const wsv1::PollWorkflowTaskQueueResponse& t) { return PolledTimeoutNs(t) / 1000000; }
+  int64_t PolledTimeoutNs(const wsv1::PollWorkflowTaskQueueResponse& t) {
+    return Nanos(t.history().events(t.history().events_size() - 2).workflow_task_scheduled_event_attributes().start_to_close_timeout());
+  }
 };
 
 const std::vector<ev1::EventType> kAfterFirstFailure = {
@@ -56,8 +67,10 @@ TEST_F(EngineTransientWftTest, RetriesAreTransientUntilOneCompletes) {
   EXPECT_EQ(Types(History("wf-tr")), kAfterFirstFailure);
   auto t4 = PollWft();
   ASSERT_EQ(t4.attempt(), 4);
-  // Backoff from attempt 4: 10 s + 5 s, then + 10 s at attempt 5.
-  EXPECT_EQ(Seconds(t4.history().events(4).workflow_task_scheduled_event_attributes().start_to_close_timeout()), 15);
+  // Backoff from attempt 4: 10 s + 5 s, then + 10 s at attempt 5, each less up to 20 % jitter.
+  const int64_t t4_ms = Millis(t4.history().events(4).workflow_task_scheduled_event_attributes().start_to_close_timeout());
+  EXPECT_GE(t4_ms, 14000);
+  EXPECT_LT(t4_ms, 15000);
   Advance(Sec(10));
   EXPECT_EQ(DescribeWf("wf-tr").pending_workflow_task().attempt(), 4);  // still running at 10 s
   Advance(Sec(5));
@@ -69,7 +82,9 @@ TEST_F(EngineTransientWftTest, RetriesAreTransientUntilOneCompletes) {
   EXPECT_EQ(Types(History("wf-tr")), kAfterFirstFailure);
   auto t5 = PollWft();
   ASSERT_EQ(t5.attempt(), 5);
-  EXPECT_EQ(Seconds(t5.history().events(4).workflow_task_scheduled_event_attributes().start_to_close_timeout()), 20);
+  const int64_t t5_ms = Millis(t5.history().events(4).workflow_task_scheduled_event_attributes().start_to_close_timeout());
+  EXPECT_GE(t5_ms, 18000);
+  EXPECT_LT(t5_ms, 20000);
   ASSERT_TRUE(CompleteWft(t5.task_token(), {CompleteWorkflow("done")}).ok());
 
   auto hist = History("wf-tr");
@@ -86,6 +101,51 @@ TEST_F(EngineTransientWftTest, RetriesAreTransientUntilOneCompletes) {
             t5.history().events(5).workflow_task_started_event_attributes().request_id());
   EXPECT_EQ(hist[6].workflow_task_completed_event_attributes().scheduled_event_id(), 5);
   EXPECT_EQ(hist[6].workflow_task_completed_event_attributes().started_event_id(), 6);
+}
+
+// Temporal's jitter on the workflow-task retry backoff: workflows failing together get timeouts
+// spread over [80 %, 100 %) of the backoff, and each times out exactly at its own (SimClock).
+TEST_F(EngineTransientWftTest, RetryBackoffHasJitterSpreadingWorkflowsThatFailTogether) {
+  constexpr int kRuns = 8;
+  for (int i = 0; i < kRuns; ++i) StartWorkflow("wf-jitter-" + std::to_string(i));
+  // All fail attempts 1 and 2 together, and attempt 3 by timeout.
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    for (int i = 0; i < kRuns; ++i) {
+      auto t = PollWft();
+      ASSERT_EQ(t.attempt(), attempt);
+      ASSERT_TRUE(FailWft(t.task_token()).ok());
+    }
+  }
+  for (int i = 0; i < kRuns; ++i) ASSERT_EQ(PollWft().attempt(), 3);
+  Advance(Sec(10));
+  std::set<int64_t> distinct;
+  std::map<std::string, int64_t> timeouts;
+  for (int i = 0; i < kRuns; ++i) {
+    auto t4 = PollWft();
+    ASSERT_EQ(t4.attempt(), 4);
+    const int64_t ms = PolledTimeoutMs(t4);
+    EXPECT_GE(ms, 10000 + 4000);  // 10 s task timeout + 80 % of 5 s
+    EXPECT_LT(ms, 10000 + 5000);
+    distinct.insert(ms);
+    timeouts[t4.workflow_execution().workflow_id()] = PolledTimeoutNs(t4);
+  }
+  EXPECT_GE(distinct.size(), kRuns - 2u) << "the backoffs are not spread";
+  // Each times out at its own jittered deadline (ns): 1 ms before it attempt 4 is pending, at it 5.
+  auto earliest = std::min_element(timeouts.begin(), timeouts.end(), [](auto& a, auto& b) { return a.second < b.second; });
+  auto latest = std::max_element(timeouts.begin(), timeouts.end(), [](auto& a, auto& b) { return a.second < b.second; });
+  ASSERT_LT(earliest->second, latest->second);
+  Advance(std::chrono::nanoseconds(earliest->second) - std::chrono::milliseconds(1));
+  EXPECT_EQ(DescribeWf(earliest->first).pending_workflow_task().attempt(), 4);
+  Advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(DescribeWf(earliest->first).pending_workflow_task().attempt(), 5);
+  EXPECT_EQ(DescribeWf(latest->first).pending_workflow_task().attempt(), 4);
+  Advance(std::chrono::nanoseconds(latest->second - earliest->second));
+  EXPECT_EQ(DescribeWf(latest->first).pending_workflow_task().attempt(), 5);
+  // Attempt 5's backoff: 10 s, jittered likewise.
+  auto t5 = PollWft();
+  ASSERT_EQ(t5.attempt(), 5);
+  EXPECT_GE(PolledTimeoutMs(t5), 10000 + 8000);
+  EXPECT_LT(PolledTimeoutMs(t5), 10000 + 10000);
 }
 
 TEST_F(EngineTransientWftTest, ANewEventMakesTheRetryANormalAttemptOneTask) {

@@ -14,7 +14,9 @@
 #include <strings.h>
 
 #include "http/elastic_pool.h"
+#include "common/clock.h"
 #include "http/handler.h"
+#include "http/login_throttle.h"
 #include "http/ui_login.h"
 
 namespace temporalite::http {
@@ -88,6 +90,7 @@ class FakeInvoker final : public MethodInvoker {
     {
       std::lock_guard<std::mutex> l(mu_);
       last_authorization_ = authorization;
+      ++calls_;
     }
     if (method.name() == "GetClusterInfo" && authorization != "Bearer good-key-0123456789") return {16, "bad key", {}};
     if (method.name().rfind("Poll", 0) == 0) gate.Wait();
@@ -97,11 +100,16 @@ class FakeInvoker final : public MethodInvoker {
     std::lock_guard<std::mutex> l(mu_);
     return last_authorization_;
   }
+  size_t calls() {
+    std::lock_guard<std::mutex> l(mu_);
+    return calls_;
+  }
   Gate gate;
 
  private:
   std::mutex mu_;
   std::string last_authorization_;
+  size_t calls_ = 0;
 };
 
 Request Req(std::string method, std::string target, std::string body = "", std::map<std::string, std::string> headers = {}) {
@@ -192,6 +200,66 @@ TEST(UiLogin, TheUiPortChecksTheKeyAndForwardsItsCookieTheApiPortDoesNot) {
   open.Handle(Req("GET", "/api/v1/namespaces", "", cookie), true);
   EXPECT_EQ(invoker.last_authorization(), "");
   EXPECT_NE(open.Handle(Req("GET", "/login"), true).body.find("not built"), std::string::npos) << "SPA fallback";
+}
+
+// The sign-in attempt limit (login_throttle.h): 5 free failures per address, then a doubling wait.
+TEST(LoginThrottle, FailuresPerAddressThenADoublingWaitForgottenOnSuccess) {
+  SimClock clock(TimePoint(std::chrono::seconds(1'800'000'000)));
+  LoginThrottle t(clock);
+  for (int i = 0; i < LoginThrottle::kFreeFailures - 1; ++i) {
+    EXPECT_EQ(t.WaitBeforeAttempt("10.0.0.1"), Duration::zero()) << i;
+    t.RecordFailure("10.0.0.1");
+  }
+  EXPECT_EQ(t.WaitBeforeAttempt("10.0.0.1"), Duration::zero());
+  t.RecordFailure("10.0.0.1");  // the fifth: from now on a wait
+  EXPECT_EQ(t.WaitBeforeAttempt("10.0.0.1"), 1s);
+  EXPECT_EQ(t.WaitBeforeAttempt("10.0.0.2"), Duration::zero()) << "per address";
+  clock.Advance(1s);
+  EXPECT_EQ(t.WaitBeforeAttempt("10.0.0.1"), Duration::zero());
+  t.RecordFailure("10.0.0.1");
+  EXPECT_EQ(t.WaitBeforeAttempt("10.0.0.1"), 2s);
+  clock.Advance(2s);
+  t.RecordFailure("10.0.0.1");
+  EXPECT_EQ(t.WaitBeforeAttempt("10.0.0.1"), 4s);
+  for (int i = 0; i < 20; ++i) t.RecordFailure("10.0.0.1");
+  EXPECT_EQ(t.WaitBeforeAttempt("10.0.0.1"), LoginThrottle::kMaxWait) << "capped";
+  t.RecordSuccess("10.0.0.1");
+  EXPECT_EQ(t.WaitBeforeAttempt("10.0.0.1"), Duration::zero());
+  // 15 minutes without a failure forget the count.
+  for (int i = 0; i < LoginThrottle::kFreeFailures; ++i) t.RecordFailure("10.0.0.3");
+  EXPECT_GT(t.WaitBeforeAttempt("10.0.0.3"), Duration::zero());
+  clock.Advance(LoginThrottle::kForgetAfter);
+  EXPECT_EQ(t.WaitBeforeAttempt("10.0.0.3"), Duration::zero());
+  t.RecordFailure("10.0.0.3");
+  EXPECT_EQ(t.WaitBeforeAttempt("10.0.0.3"), Duration::zero()) << "counting starts again";
+}
+
+TEST(UiLogin, RepeatedWrongKeysFromOneAddressGet429WithRetryAfter) {
+  FakeInvoker invoker;
+  SimClock clock(TimePoint(std::chrono::seconds(1'800'000'000)));
+  HandlerOptions o;
+  o.api_keys = true;
+  o.clock = &clock;
+  Handler h(invoker, nullptr, o);
+  auto from = [](std::string peer, std::string body) {
+    Request r = Req("POST", "/login", std::move(body));
+    r.peer = std::move(peer);
+    return r;
+  };
+  for (int i = 0; i < LoginThrottle::kFreeFailures; ++i) {
+    EXPECT_EQ(h.Handle(from("192.0.2.7", "key=wrong-key-0123456789"), true).status, 401) << i;
+  }
+  const size_t calls = invoker.calls();
+  Response limited = h.Handle(from("192.0.2.7", "key=good-key-0123456789&returnUrl=%2Fx"), true);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.headers["Retry-After"], "1");
+  EXPECT_NE(limited.body.find("Too many failed sign-in attempts"), std::string::npos);
+  EXPECT_EQ(limited.headers.count("Set-Cookie"), 0u);
+  EXPECT_EQ(invoker.calls(), calls) << "the key was not even tried";
+  EXPECT_EQ(h.Handle(from("192.0.2.8", "key=good-key-0123456789"), true).status, 303) << "another address";
+  clock.Advance(1s);
+  EXPECT_EQ(h.Handle(from("192.0.2.7", "key=good-key-0123456789"), true).status, 303) << "after the wait";
+  EXPECT_EQ(h.Handle(from("192.0.2.7", "key=wrong-key-0123456789"), true).status, 401) << "the success reset the count";
 }
 
 }  // namespace

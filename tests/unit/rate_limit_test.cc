@@ -16,6 +16,12 @@ namespace enums = ::temporal::api::enums::v1;
 
 TimePoint T0() { return TimePoint(std::chrono::seconds(1'800'000'000)); }
 
+constexpr const char* kStart = "/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution";
+constexpr const char* kDescribeNs = "/temporal.api.workflowservice.v1.WorkflowService/DescribeNamespace";
+constexpr const char* kList = "/temporal.api.workflowservice.v1.WorkflowService/ListWorkflowExecutions";
+constexpr const char* kPollWft = "/temporal.api.workflowservice.v1.WorkflowService/PollWorkflowTaskQueue";
+constexpr const char* kPollAt = "/temporal.api.workflowservice.v1.WorkflowService/PollActivityTaskQueue";
+
 ::temporal::api::errordetails::v1::ResourceExhaustedFailure Details(const Status& s) {
   google::protobuf::Any any;
   EXPECT_TRUE(any.ParseFromString(s.details()));
@@ -31,6 +37,10 @@ TEST(RateLimit, DynamicConfigKeys) {
   EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.rps=2.5", &o).ok());
   EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.namespaceBurstRatio=1", &o).ok());
   EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.namespaceCount=3", &o).ok());
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.namespaceRPS.visibility=10", &o).ok());
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.namespaceBurstRatio.visibility=1.5", &o).ok());
+  EXPECT_EQ(o.namespace_visibility_rps, 10);
+  EXPECT_EQ(o.namespace_visibility_burst_ratio, 1.5);
   EXPECT_EQ(o.namespace_rps, 50);
   EXPECT_EQ(o.service_rps, 2.5);
   EXPECT_EQ(o.namespace_burst_ratio, 1);
@@ -41,6 +51,9 @@ TEST(RateLimit, DynamicConfigKeys) {
                           "frontend.namespaceRPS", "frontend.rps=nan"}) {
     EXPECT_EQ(ApplyRateLimitConfigValue(bad, &o).code(), Code::kInvalidArgument) << bad;
   }
+  RateLimitOptions only_visibility;
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.namespaceRPS.visibility=1", &only_visibility).ok());
+  EXPECT_TRUE(only_visibility.enabled());
 }
 
 TEST(RateLimit, NamespaceBucketsRefillAndAreSeparate) {
@@ -48,23 +61,23 @@ TEST(RateLimit, NamespaceBucketsRefillAndAreSeparate) {
   RateLimitOptions o;
   o.namespace_rps = 2;  // burst 2 x 2 = 4
   RateLimiter l(clock, o);
-  for (int i = 0; i < 4; ++i) EXPECT_TRUE(l.Admit("default").ok()) << i;
-  Status s = l.Admit("default");
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(l.Admit("default", kStart).ok()) << i;
+  Status s = l.Admit("default", kStart);
   ASSERT_EQ(s.code(), Code::kResourceExhausted);
   EXPECT_EQ(s.message(), "namespace rate limit exceeded");
   auto f = Details(s);
   EXPECT_EQ(f.cause(), enums::RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT);
   EXPECT_EQ(f.scope(), enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
-  EXPECT_TRUE(l.Admit("other").ok());  // another namespace has its own bucket
-  EXPECT_TRUE(l.Admit("").ok());       // calls without a namespace are not namespace-limited
+  EXPECT_TRUE(l.Admit("other", kStart).ok());  // another namespace has its own bucket
+  EXPECT_TRUE(l.Admit("", kStart).ok());       // calls without a namespace are not namespace-limited
   clock.Advance(std::chrono::milliseconds(499));
-  EXPECT_FALSE(l.Admit("default").ok());
+  EXPECT_FALSE(l.Admit("default", kStart).ok());
   clock.Advance(std::chrono::milliseconds(2));  // 0.5 s: one token at 2/s
-  EXPECT_TRUE(l.Admit("default").ok());
-  EXPECT_FALSE(l.Admit("default").ok());
+  EXPECT_TRUE(l.Admit("default", kStart).ok());
+  EXPECT_FALSE(l.Admit("default", kStart).ok());
   clock.Advance(std::chrono::hours(1));  // refills up to the burst only
-  for (int i = 0; i < 4; ++i) EXPECT_TRUE(l.Admit("default").ok()) << i;
-  EXPECT_FALSE(l.Admit("default").ok());
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(l.Admit("default", kStart).ok()) << i;
+  EXPECT_FALSE(l.Admit("default", kStart).ok());
 }
 
 TEST(RateLimit, ServiceLimitCoversEveryNamespace) {
@@ -72,39 +85,118 @@ TEST(RateLimit, ServiceLimitCoversEveryNamespace) {
   RateLimitOptions o;
   o.service_rps = 3;
   RateLimiter l(clock, o);
-  EXPECT_TRUE(l.Admit("a").ok());
-  EXPECT_TRUE(l.Admit("b").ok());
-  EXPECT_TRUE(l.Admit("").ok());
-  Status s = l.Admit("c");
+  EXPECT_TRUE(l.Admit("a", kStart).ok());
+  EXPECT_TRUE(l.Admit("b", kStart).ok());
+  EXPECT_TRUE(l.Admit("", kStart).ok());
+  Status s = l.Admit("c", kStart);
   ASSERT_EQ(s.code(), Code::kResourceExhausted);
   EXPECT_EQ(s.message(), "service rate limit exceeded");
   EXPECT_EQ(Details(s).scope(), enums::RESOURCE_EXHAUSTED_SCOPE_SYSTEM);
   clock.Advance(std::chrono::seconds(1));
-  EXPECT_TRUE(l.Admit("c").ok());
+  EXPECT_TRUE(l.Admit("c", kStart).ok());
 }
 
-TEST(RateLimit, LongPollsAreCountedNotRated) {
+TEST(RateLimit, LongPollsAreCountedAndChargedToTheRate) {
   SimClock clock(T0());
   RateLimitOptions o;
-  o.namespace_rps = 1;
+  o.namespace_rps = 10;
   o.namespace_pollers = 2;
   RateLimiter l(clock, o);
-  EXPECT_TRUE(IsLongPoll("/temporal.api.workflowservice.v1.WorkflowService/PollWorkflowTaskQueue"));
-  EXPECT_TRUE(IsLongPoll("/temporal.api.workflowservice.v1.WorkflowService/PollActivityTaskQueue"));
-  EXPECT_FALSE(IsLongPoll("/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution"));
+  EXPECT_TRUE(IsLongPoll(kPollWft));
+  EXPECT_TRUE(IsLongPoll(kPollAt));
+  EXPECT_FALSE(IsLongPoll(kStart));
   EXPECT_FALSE(IsLongPoll("/temporal.api.operatorservice.v1.OperatorService/PollWorkflowTaskQueue"));
-  EXPECT_TRUE(l.BeginPoll("default").ok());
-  EXPECT_TRUE(l.BeginPoll("default").ok());
-  Status s = l.BeginPoll("default");
+  EXPECT_TRUE(l.BeginPoll("default", kPollWft).ok());
+  EXPECT_TRUE(l.BeginPoll("default", kPollAt).ok());
+  Status s = l.BeginPoll("default", kPollWft);
   ASSERT_EQ(s.code(), Code::kResourceExhausted);
   EXPECT_EQ(s.message(), "namespace concurrent poller limit exceeded");
   EXPECT_EQ(Details(s).cause(), enums::RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT);
-  EXPECT_TRUE(l.BeginPoll("other").ok());
-  // Polls in flight do not use the namespace's request tokens, nor the other way round.
-  EXPECT_TRUE(l.Admit("default").ok());
+  EXPECT_TRUE(l.BeginPoll("other", kPollWft).ok());
   l.EndPoll("default");
-  EXPECT_TRUE(l.BeginPoll("default").ok());
-  EXPECT_FALSE(l.BeginPoll("default").ok());
+  EXPECT_TRUE(l.BeginPoll("default", kPollWft).ok());
+  EXPECT_FALSE(l.BeginPoll("default", kPollWft).ok());
+}
+
+TEST(RateLimit, MethodsAreClassedAsTemporalsFrontendDoes) {
+  EXPECT_EQ(ClassifyForRate(kDescribeNs).priority, 0);
+  EXPECT_EQ(ClassifyForRate(kStart).priority, 1);
+  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/SignalWorkflowExecution").priority, 1);
+  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/TerminateWorkflowExecution").priority, 2);
+  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/GetWorkflowExecutionHistory").priority, 2);
+  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/DescribeWorkflowExecution").priority, 3);
+  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/RespondWorkflowTaskCompleted").priority, 4);
+  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/RecordActivityTaskHeartbeat").priority, 4);
+  EXPECT_EQ(ClassifyForRate(kPollWft).priority, 5);
+  EXPECT_EQ(ClassifyForRate(kPollAt).priority, 5);
+  EXPECT_EQ(ClassifyForRate("/temporal.api.operatorservice.v1.OperatorService/AddSearchAttributes").priority, 5);
+  for (const char* m : {kList, "/temporal.api.workflowservice.v1.WorkflowService/CountWorkflowExecutions",
+                        "/temporal.api.workflowservice.v1.WorkflowService/ListSchedules",
+                        "/temporal.api.workflowservice.v1.WorkflowService/DescribeTaskQueue"}) {
+    EXPECT_TRUE(ClassifyForRate(m).visibility) << m;
+    EXPECT_EQ(ClassifyForRate(m).priority, 1) << m;
+  }
+  EXPECT_FALSE(ClassifyForRate(kStart).visibility);
+  EXPECT_FALSE(ClassifyForRate(kPollWft).visibility);
+}
+
+// Temporal's priority limiter: a call is decided by its priority's bucket and takes a token from
+// every lower priority's bucket too, so a busy namespace refuses polls first and polls never
+// take the tokens of starts or task completions.
+TEST(RateLimit, PollsHaveTheLowestPriority) {
+  SimClock clock(T0());
+  RateLimitOptions o;
+  o.namespace_rps = 2;  // burst 4 per priority
+  RateLimiter l(clock, o);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(l.Admit("default", kStart).ok()) << i;
+  // The starts used the poll bucket as well: a poll is refused by the rate (not by the count).
+  Status s = l.BeginPoll("default", kPollWft);
+  ASSERT_EQ(s.code(), Code::kResourceExhausted);
+  EXPECT_EQ(s.message(), "namespace rate limit exceeded");
+  EXPECT_EQ(Details(s).cause(), enums::RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT);
+  // A higher priority than the starts still has its own tokens.
+  EXPECT_TRUE(l.Admit("default", kDescribeNs).ok());  // poll bucket now -1
+  EXPECT_FALSE(l.Admit("default", kStart).ok());
+  clock.Advance(std::chrono::milliseconds(500));  // +1 token everywhere: poll bucket 0
+  EXPECT_FALSE(l.BeginPoll("default", kPollWft).ok());
+  clock.Advance(std::chrono::milliseconds(500));
+  EXPECT_TRUE(l.BeginPoll("default", kPollWft).ok());
+  l.EndPoll("default");
+
+  // The other way round: polls exhaust only their own bucket; starts keep theirs.
+  RateLimiter l2(clock, o);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(l2.BeginPoll("default", kPollAt).ok()) << i;
+  EXPECT_EQ(l2.BeginPoll("default", kPollAt).message(), "namespace rate limit exceeded");
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(l2.Admit("default", kStart).ok()) << i;
+}
+
+TEST(RateLimit, VisibilityCallsHaveTheirOwnBucket) {
+  SimClock clock(T0());
+  RateLimitOptions o;
+  o.namespace_rps = 1;             // burst 2
+  o.namespace_visibility_rps = 3;  // burst 3 (ratio 1)
+  RateLimiter l(clock, o);
+  EXPECT_TRUE(l.Admit("default", kStart).ok());
+  EXPECT_TRUE(l.Admit("default", kStart).ok());
+  EXPECT_FALSE(l.Admit("default", kStart).ok());
+  // Lists are not charged to the exhausted namespace rate...
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(l.Admit("default", kList).ok()) << i;
+  // ...but to the visibility rate, with the same answer as Temporal's.
+  Status s = l.Admit("default", kList);
+  ASSERT_EQ(s.code(), Code::kResourceExhausted);
+  EXPECT_EQ(s.message(), "namespace rate limit exceeded");
+  EXPECT_EQ(Details(s).scope(), enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
+  EXPECT_TRUE(l.Admit("other", kList).ok());
+  clock.Advance(std::chrono::milliseconds(334));
+  EXPECT_TRUE(l.Admit("default", kList).ok());
+
+  // Without frontend.namespaceRPS.visibility, visibility calls are not namespace-limited at all.
+  RateLimitOptions o2;
+  o2.namespace_rps = 1;
+  RateLimiter l2(clock, o2);
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(l2.Admit("default", kStart).ok());
+  for (int i = 0; i < 50; ++i) EXPECT_TRUE(l2.Admit("default", kList).ok()) << i;
+  EXPECT_FALSE(l2.Admit("default", kStart).ok());
 }
 
 }  // namespace
