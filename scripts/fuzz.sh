@@ -29,7 +29,7 @@ fi
 nice -n 10 cmake --build build-fuzz -j"${BUILD_JOBS:-$(nproc)}" --target "${targets[@]/%/_fuzzer}" >&2
 seeds="$(mktemp -d)"
 trap 'rm -rf "$seeds"' EXIT
-fuzz/make_seeds.sh "$seeds"
+nice -n 10 fuzz/make_seeds.sh "$seeds"
 # One target for $secs seconds; prints one line; returns 1 on a finding.
 run_one() {
   local t="$1" corpus="build-fuzz/corpus/$1" artifacts="build-fuzz/artifacts/$1" start extra=() runs cov
