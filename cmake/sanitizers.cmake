@@ -15,6 +15,11 @@ if(TEMPORALITE_FUZZ)
 endif()
 if(TEMPORALITE_SANITIZE)
   add_compile_options(-fsanitize=${TEMPORALITE_SANITIZE} -fno-omit-frame-pointer)
+  if(TEMPORALITE_SANITIZE STREQUAL "thread")
+    # TSan's usual flags, and about a third less compile time than -O2 -g on the shared machine:
+    # line tables are all a report's stacks need.
+    add_compile_options(-O1 $<IF:$<CXX_COMPILER_ID:Clang>,-gline-tables-only,-g1>)
+  endif()
   add_link_options(-fsanitize=${TEMPORALITE_SANITIZE})
   if(TEMPORALITE_SANITIZE MATCHES "undefined")
     # UB stops the program (a test failure or a fuzzer finding), not just a line on stderr.

@@ -24,9 +24,10 @@ namespace {
 
 const http::RouteTable& Routes() {
   static const http::RouteTable* table = [] {
-    const void* volatile linked[] = {&::descriptor_table_temporal_2fapi_2fworkflowservice_2fv1_2fservice_2eproto,
-                                     &::descriptor_table_temporal_2fapi_2foperatorservice_2fv1_2fservice_2eproto};
-    (void)linked;
+    // A call, not an unused (volatile) local naming the tables: clang drops those, and then
+    // service.pb.cc is not linked in and the services are missing from the generated pool.
+    google::protobuf::internal::AssignDescriptors(&::descriptor_table_temporal_2fapi_2fworkflowservice_2fv1_2fservice_2eproto);
+    google::protobuf::internal::AssignDescriptors(&::descriptor_table_temporal_2fapi_2foperatorservice_2fv1_2fservice_2eproto);
     const auto* pool = pb::DescriptorPool::generated_pool();
     return new http::RouteTable(http::RouteTable::Build(
         {pool->FindServiceByName("temporal.api.workflowservice.v1.WorkflowService"),

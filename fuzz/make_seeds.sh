@@ -179,4 +179,16 @@ if [ -d "$protos" ] && command -v protoc >/dev/null; then
   rpc ListSearchAttributes 'namespace: "default"'
   rpc DeleteNamespace 'namespace: "fuzz-ns"'
 fi
+# --- libFuzzer dictionary for http_transcode (scripts/fuzz.sh passes <out>/<target>.dict): the
+# path segments of every route of the two services (from their google.api.http options), methods
+# and query keys, so mutations reach more routes than the seeds' few.
+if [ -d "$protos" ]; then
+  {
+    printf '"%s"\n' GET POST DELETE PATCH PUT /api/v1/ /api/v1/namespaces/default/ pageSize= nextPageToken= query= \
+      waitNewEvent= runId= "%2F" "%20" '{\"' '\":\"' '\"}' true null
+    sed -nE 's/^ *(get|post|delete|put|patch): "(\/api\/[^"]*)".*/\2/p' \
+      "$protos/temporal/api/workflowservice/v1/service.proto" "$protos/temporal/api/operatorservice/v1/service.proto" |
+      tr '/' '\n' | grep -v '^$' | sed -E 's/^\{([^}=]*)(=.*)?\}$/x/' | sort -u | sed 's/.*/"\/&"/'
+  } > "$out/http_transcode.dict"
+fi
 echo "seeds: $n files in $out" >&2

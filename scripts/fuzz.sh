@@ -4,7 +4,8 @@
 # fuzz/make_seeds.sh plus fuzz/regressions/<target>/; the corpus grown by a run is kept in
 # build-fuzz/corpus/<target>/ so later runs continue from it. A crash leaves its input in
 # build-fuzz/artifacts/<target>/ and the script exits 1 (add the input to fuzz/regressions/<target>/
-# once fixed). `scripts/test.sh` runs the short form: FUZZ_SECONDS=20.
+# once fixed). Targets run FUZZ_PARALLEL at a time (default 2), everything under `nice`.
+# `scripts/test.sh` runs the short form (FUZZ_SECONDS, default 10).
 # Usage: scripts/fuzz.sh [seconds per target] [target...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,29 +26,43 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for f in fuzz/*_fuzzer.cc; do targets+=("$(basename "$f" _fuzzer.cc)"); done
 fi
-cmake --build build-fuzz -j"${BUILD_JOBS:-$(nproc)}" --target "${targets[@]/%/_fuzzer}" >&2
-seeds=build-fuzz/seeds
-rm -rf "$seeds"
-fuzz/make_seeds.sh "$seeds"
-failed=0
-for t in "${targets[@]}"; do
-  corpus="build-fuzz/corpus/$t"
-  artifacts="build-fuzz/artifacts/$t"
+nice -n 10 cmake --build build-fuzz -j"${BUILD_JOBS:-$(nproc)}" --target "${targets[@]/%/_fuzzer}" >&2
+seeds="$(mktemp -d)"
+trap 'rm -rf "$seeds"' EXIT
+nice -n 10 fuzz/make_seeds.sh "$seeds"
+# One target for $secs seconds; prints one line; returns 1 on a finding.
+run_one() {
+  local t="$1" corpus="build-fuzz/corpus/$1" artifacts="build-fuzz/artifacts/$1" start extra=() runs cov
   mkdir -p "$corpus" "$artifacts" "$seeds/$t"
-  extra=()
   [ -d "fuzz/regressions/$t" ] && extra+=("fuzz/regressions/$t")
+  [ -f "$seeds/$t.dict" ] && extra+=("-dict=$seeds/$t.dict")
   start=$(date +%s)
   # -timeout: one input taking > 10 s is a hang; -rss_limit_mb: runaway memory is a finding too.
-  if build-fuzz/fuzz/"${t}_fuzzer" "$corpus" "$seeds/$t" "${extra[@]}" -max_total_time="$secs" -timeout=10 \
-      -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 -artifact_prefix="$artifacts/" \
+  if nice -n 10 build-fuzz/fuzz/"${t}_fuzzer" "$corpus" "$seeds/$t" "${extra[@]}" -max_total_time="$secs" \
+      -timeout=10 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 -artifact_prefix="$artifacts/" \
       > "build-fuzz/$t.log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "build-fuzz/$t.log" | grep -o '[0-9]*$' || echo '?')
     cov=$(grep -o 'cov: [0-9]*' "build-fuzz/$t.log" | tail -1 | grep -o '[0-9]*' || echo '?')
     echo "fuzz: $t ok: $runs inputs in $(( $(date +%s) - start )) s, coverage $cov edges, corpus $(ls "$corpus" | wc -l) files"
   else
-    failed=1
     echo "fuzz: $t FAILED (log build-fuzz/$t.log, input in $artifacts/):"
     grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "build-fuzz/$t.log" | head -8
+    return 1
   fi
+}
+failed=0
+parallel="${FUZZ_PARALLEL:-2}"
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$parallel" ]; then
+    wait -n || failed=1
+    running=$((running - 1))
+  fi
+  run_one "$t" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || failed=1
+  running=$((running - 1))
 done
 exit $failed

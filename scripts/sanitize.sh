@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Sanitizer runs (the project's own code instrumented; see cmake/sanitizers.cmake):
-#   scripts/sanitize.sh asan [node test files...]
-#       ASan + UBSan build in ./build-asan: the unit tests (ctest), then the server binary under
-#       the SDK suites given (default: a core set; "all" for every suite in tests/run-node-tests.sh).
+# Sanitizer runs (the project's own code instrumented; see cmake/sanitizers.cmake). Debian's clang.
+#   scripts/sanitize.sh asan [node test files...|all]
+#       ASan + UBSan: the unit tests and the C++ SDK tests (ctest), then the server binary under
+#       the TypeScript SDK suites given (default: the compatibility suites, bad input, hardening,
+#       security and the crash suite; "all" for every file in tests/run-node-tests.sh). Built in
+#       ./build-fuzz, the build scripts/fuzz.sh uses (clang, ASan + UBSan + libFuzzer's coverage
+#       instrumentation): one instrumented build serves both, which halves the build on 2 cores.
 #   scripts/sanitize.sh tsan
-#       TSan build in ./build-tsan: the engine, store and scheduler unit tests.
-# Any sanitizer report fails the run (halt_on_error; UBSan does not recover). Prints the time
-# each phase took. Figures: README "Reliability and security".
+#       TSan build in ./build-tsan (-O1, line tables): the persistence, engine and scheduler tests.
+# Only the targets these runs need are built (no UI, no CLI extras, no fuzzers, no benchmarks).
+# Every sanitizer report goes to a file under $SANITIZE_LOGS (default build-*/sanitizer-logs; a
+# server started by a node test reports there too, whatever the test does with its stderr); the
+# run fails if any report was written, and prints them. Prints the time each phase took. The
+# compiles run under `nice`. Figures: README "Fuzzing and sanitizers".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-asan}"
@@ -15,6 +21,10 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 export CCACHE_DIR="${CCACHE_DIR:-/var/cache/temporalite-ccache}"
 mkdir -p "$CCACHE_DIR" 2>/dev/null || export CCACHE_DIR="$HOME/.cache/temporalite-ccache"
 jobs="${BUILD_JOBS:-$(nproc)}"
+if ! command -v clang++ >/dev/null; then
+  echo "sanitize: clang++ not found (scripts/deps.sh installs clang)" >&2
+  exit 2
+fi
 phase_start=$(date +%s)
 phase() {
   local now
@@ -22,45 +32,69 @@ phase() {
   echo "sanitize: $1 took $((now - phase_start)) s" >&2
   phase_start=$now
 }
+# Fails (and prints them) if any sanitizer report was written since the logs were cleared.
+check_reports() {
+  local reports
+  reports=$(find "$logs" -type f 2>/dev/null | sort)
+  if [ -n "$reports" ]; then
+    echo "sanitize: $(echo "$reports" | wc -l) sanitizer report(s) after $1:" >&2
+    for f in $reports; do
+      echo "--- $f" >&2
+      head -60 "$f" >&2
+    done
+    exit 1
+  fi
+}
 
-unit_tests=(persistence_test engine_test schedule_spec_test visibility_query_test scheduler_test http_test)
+# Every ctest except the embedded UI's (the UI is not built here).
+unit_tests=(persistence_test engine_test matching_test schedule_spec_test visibility_query_test scheduler_test
+  http_test http_concurrency_test sigv4_test auth_test rate_limit_test)
 case "$mode" in
   asan)
-    dir=build-asan
+    dir=build-fuzz
     if [ ! -f $dir/CMakeCache.txt ]; then
-      cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEMPORALITE_SANITIZE=address,undefined -DTEMPORALITE_UI=OFF >&2
+      CC=clang CXX=clang++ cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEMPORALITE_FUZZ=ON \
+        -DTEMPORALITE_UI=OFF >&2
     fi
-    cmake --build $dir -j"$jobs" --target temporalite "${unit_tests[@]}" \
-      list_filter_replay schedule_spec_replay http_transcode_replay cli_input_replay request_values_replay >&2
+    nice -n 10 cmake --build $dir -j"$jobs" --target temporalite sdk_test "${unit_tests[@]}" >&2
     phase "ASan+UBSan build"
-    export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0"
-    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+    logs="${SANITIZE_LOGS:-$PWD/$dir/sanitizer-logs}"
+    rm -rf "$logs" && mkdir -p "$logs"
+    export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:log_path=$logs/asan"
+    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
     # Leaks of process-lifetime singletons in gRPC/protobuf are not ours.
     export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
-    regex="^($(IFS='|'; echo "${unit_tests[*]}")|fuzz_replay)$"
-    (cd $dir && ctest --output-on-failure --timeout 600 -R "$regex")
-    phase "unit tests under ASan+UBSan"
+    regex="^($(IFS='|'; echo "${unit_tests[*]}")|sdk_test)$"
+    (cd $dir && ctest --output-on-failure --timeout 900 -R "$regex") || { check_reports "the unit tests"; exit 1; }
+    check_reports "the unit tests"
+    phase "unit and C++ SDK tests under ASan+UBSan"
     files=("$@")
     if [ ${#files[@]} -eq 0 ]; then
-      files=(tests/compat/core.test.js tests/compat/messaging.test.js tests/badinput/badinput.test.js
-        tests/hardening/hardening.test.js tests/security/security.test.js tests/crash/crash.test.js)
+      files=(tests/compat/*.test.js tests/badinput/badinput.test.js tests/hardening/hardening.test.js
+        tests/security/security.test.js tests/crash/crash.test.js)
     elif [ "${files[0]}" = all ]; then
       files=()
     fi
-    TEMPORALITE_BIN="$PWD/$dir/temporalite" tests/run-node-tests.sh "${files[@]}"
-    phase "SDK suites against the ASan+UBSan server"
+    TEMPORALITE_BIN="$PWD/$dir/temporalite" tests/run-node-tests.sh "${files[@]}" ||
+      { check_reports "the SDK suites"; exit 1; }
+    check_reports "the SDK suites"
+    phase "TypeScript SDK suites against the ASan+UBSan server"
     ;;
   tsan)
     dir=build-tsan
     tsan_tests=(persistence_test engine_test scheduler_test)
     if [ ! -f $dir/CMakeCache.txt ]; then
-      cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEMPORALITE_SANITIZE=thread -DTEMPORALITE_UI=OFF >&2
+      CC=clang CXX=clang++ cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEMPORALITE_SANITIZE=thread \
+        -DTEMPORALITE_UI=OFF >&2
     fi
-    cmake --build $dir -j"$jobs" --target "${tsan_tests[@]}" >&2
+    nice -n 10 cmake --build $dir -j"$jobs" --target "${tsan_tests[@]}" >&2
     phase "TSan build"
-    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+    logs="${SANITIZE_LOGS:-$PWD/$dir/sanitizer-logs}"
+    rm -rf "$logs" && mkdir -p "$logs"
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$logs/tsan"
     regex="^($(IFS='|'; echo "${tsan_tests[*]}"))$"
-    (cd $dir && ctest --output-on-failure --timeout 900 -R "$regex")
+    (cd $dir && ctest --output-on-failure --timeout 1200 -R "$regex") || { check_reports "the TSan tests"; exit 1; }
+    check_reports "the TSan tests"
     phase "engine, store and scheduler tests under TSan"
     ;;
   *)

@@ -137,9 +137,10 @@ class DecodeOnlyInterceptor final : public grpc::experimental::Interceptor {
 
 MetricsInterceptorFactory::MetricsInterceptorFactory(metrics::Registry& registry) : registry_(registry) {
   // Naming the descriptor tables links service.pb.cc in, which registers the services.
-  const void* volatile kLinked[] = {&descriptor_table_temporal_2fapi_2fworkflowservice_2fv1_2fservice_2eproto,
-                                        &descriptor_table_temporal_2fapi_2foperatorservice_2fv1_2fservice_2eproto};  // volatile: kept
-  (void)kLinked;
+  // A call, not an unused (volatile) local naming the tables: clang drops those, and then
+  // service.pb.cc is not linked in and the services are missing from the generated pool.
+  google::protobuf::internal::AssignDescriptors(&descriptor_table_temporal_2fapi_2fworkflowservice_2fv1_2fservice_2eproto);
+  google::protobuf::internal::AssignDescriptors(&descriptor_table_temporal_2fapi_2foperatorservice_2fv1_2fservice_2eproto);
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
   for (const auto* service : {pool->FindServiceByName("temporal.api.workflowservice.v1.WorkflowService"),
                               pool->FindServiceByName("temporal.api.operatorservice.v1.OperatorService")}) {

@@ -43,9 +43,10 @@ Response Text(int status, std::string body) {
 // The service descriptors are defined in service.pb.cc, which no other code references: naming
 // its descriptor table links it in, so the services are registered in the generated pool.
 const pb::ServiceDescriptor* FindService(const char* name) {
-  const void* volatile kLinked[] = {&descriptor_table_temporal_2fapi_2fworkflowservice_2fv1_2fservice_2eproto,
-                                        &descriptor_table_temporal_2fapi_2foperatorservice_2fv1_2fservice_2eproto};  // volatile: kept
-  (void)kLinked;
+  // A call, not an unused (volatile) local naming the tables: clang drops those, and then
+  // service.pb.cc is not linked in and the services are missing from the generated pool.
+  google::protobuf::internal::AssignDescriptors(&descriptor_table_temporal_2fapi_2fworkflowservice_2fv1_2fservice_2eproto);
+  google::protobuf::internal::AssignDescriptors(&descriptor_table_temporal_2fapi_2foperatorservice_2fv1_2fservice_2eproto);
   return pb::DescriptorPool::generated_pool()->FindServiceByName(name);
 }
 

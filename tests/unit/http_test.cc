@@ -23,9 +23,10 @@ namespace pb = google::protobuf;
 namespace wsv1 = temporal::api::workflowservice::v1;
 
 RouteTable Api() {
-  const void* volatile kLinked[] = {&::descriptor_table_temporal_2fapi_2fworkflowservice_2fv1_2fservice_2eproto,
-                                        &::descriptor_table_temporal_2fapi_2foperatorservice_2fv1_2fservice_2eproto};  // volatile: kept
-  (void)kLinked;
+  // A call, not an unused (volatile) local naming the tables: clang drops those, and then
+  // service.pb.cc is not linked in and the services are missing from the generated pool.
+  google::protobuf::internal::AssignDescriptors(&::descriptor_table_temporal_2fapi_2fworkflowservice_2fv1_2fservice_2eproto);
+  google::protobuf::internal::AssignDescriptors(&::descriptor_table_temporal_2fapi_2foperatorservice_2fv1_2fservice_2eproto);
   const auto* pool = pb::DescriptorPool::generated_pool();
   return RouteTable::Build({pool->FindServiceByName("temporal.api.workflowservice.v1.WorkflowService"),
                             pool->FindServiceByName("temporal.api.operatorservice.v1.OperatorService")},
