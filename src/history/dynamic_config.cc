@@ -22,6 +22,8 @@ const std::vector<Key>& Keys() {
       {"history.maxInFlightUpdates", &EngineOptions::max_in_flight_updates},
       {"history.maxTotalUpdates", &EngineOptions::max_total_updates},
       {"history.maxInFlightUpdatePayloads", &EngineOptions::max_in_flight_update_payloads},
+      // Temporal's is a duration; here whole seconds.
+      {"history.workflowTaskHeartbeatTimeout", &EngineOptions::workflow_task_heartbeat_timeout_seconds},
   };
   return keys;
 }

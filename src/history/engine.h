@@ -70,6 +70,10 @@ struct EngineOptions {
   // request_eager_execution is started in the completion's own transaction and its task returned
   // in the RespondWorkflowTaskCompleted reply. Temporal's default is off; on here.
   bool enable_activity_eager_execution = true;
+  // Temporal's history.workflowTaskHeartbeatTimeout (seconds): how long a run may keep its
+  // workflow task alive with heartbeats alone (completions with force_create_new_workflow_task
+  // and no commands, as SDKs send while local activities run) before the task is timed out.
+  int64_t workflow_task_heartbeat_timeout_seconds = 30 * 60;
   // Temporal's history.maxInFlightUpdatePayloads: bytes of in-flight update requests (0: no limit).
   int64_t max_in_flight_update_payloads = 20LL * 1024 * 1024;
   size_t pending_activities_limit = 2000;
@@ -496,8 +500,23 @@ class Engine {
 
   // --- workflow tasks (workflow_task.cc) ---
   void ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) REQUIRES(mu_);
+  // Sets up the pending task (attempt, queue, timeout; its Scheduled event unless transient).
+  void PrepareWorkflowTaskLocked(Txn& txn, Execution& ex, bool sticky) REQUIRES(mu_);
+  // return_new_workflow_task (workflow_task_completion.cc): the next task is scheduled and started
+  // for the completing worker in the completion's transaction and returned in `out`.
+  void StartReturnedWorkflowTaskLocked(Txn& txn, Execution& ex, const std::string& identity,
+                                       wsv1::PollWorkflowTaskQueueResponse* out) REQUIRES(mu_);
+  // WorkflowTaskCompleted (with a transient task's Scheduled/Started first) and stickiness.
+  void RecordWorkflowTaskCompletedLocked(Execution& ex, EngineCommandContext& ctx,
+                                         const wsv1::RespondWorkflowTaskCompletedRequest& req) REQUIRES(mu_);
+  // After a completion's commands: flush, settle queries, schedule (or return) the next task.
+  void AfterWorkflowTaskCompletedLocked(Txn& txn, Execution& ex, const wsv1::RespondWorkflowTaskCompletedRequest& req,
+                                        bool need_wft, std::optional<TimePoint> heartbeat_chain_start,
+                                        wsv1::RespondWorkflowTaskCompletedResponse* resp) REQUIRES(mu_);
   void DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) REQUIRES(mu_);
-  void StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky) REQUIRES(mu_);
+  // `request_id`: of the WorkflowTaskStarted event (empty: a new uuid).
+  void StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky,
+                               const std::string& request_id = {}) REQUIRES(mu_);
   // The execution whose workflow task `t` still is (scheduled, unstarted, on `queue`), or null.
   Execution* LiveWorkflowTaskLocked(const matching::PendingTask& t, const std::string& queue) REQUIRES(mu_);
   // A poller takes backlog task `t` of `key` if it is still live; false: stale, dropped.

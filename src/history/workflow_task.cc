@@ -3,7 +3,6 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "history/compat_fields.h"
-#include "history/commands/dispatcher.h"
 #include "history/engine.h"
 #include "history/engine_command_context.h"
 #include "history/errors.h"
@@ -89,16 +88,23 @@ void Engine::FlushBufferedEventsLocked(Execution& ex) { FlushBufferedEvents(ex);
 // returns; completion writes them just before WorkflowTaskCompleted; failure and timeout write
 // nothing. A continuously failing task therefore leaves one WorkflowTaskFailed in history.
 void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) {
+  auto& st = ex.st;
+  // Sticky only while matching says the sticky worker looks alive.
+  bool sticky = false;
+  if (!st.sticky_task_queue().empty()) {
+    sticky = workflow_queues_.StickyAlive({st.namespace_id(), st.sticky_task_queue(), matching::TaskType::kWorkflow},
+                                          clock_.Now());
+    if (!sticky) st.clear_sticky_task_queue();
+  }
+  PrepareWorkflowTaskLocked(txn, ex, sticky);
+  DispatchWorkflowTaskLocked(txn, ex);
+}
+
+void Engine::PrepareWorkflowTaskLocked(Txn& txn, Execution& ex, bool sticky) {
   txn.Touch(&ex);
   auto& st = ex.st;
   int32_t attempt = std::max(1, st.wft().attempt());
   const TimePoint now = clock_.Now();
-  // Sticky only while matching says the sticky worker looks alive.
-  bool sticky = false;
-  if (!st.sticky_task_queue().empty()) {
-    sticky = workflow_queues_.StickyAlive({st.namespace_id(), st.sticky_task_queue(), matching::TaskType::kWorkflow}, now);
-    if (!sticky) st.clear_sticky_task_queue();
-  }
   // A failure clears stickiness, so a retried task is never sticky; still, only a normal-queue
   // retry is transient.
   const bool transient = attempt > 1 && !sticky;
@@ -118,7 +124,6 @@ void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) {
     FillWorkflowTaskScheduled(st, e, e->event_id());
     wft->set_scheduled_event_id(e->event_id());
   }
-  DispatchWorkflowTaskLocked(txn, ex);
 }
 
 void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
@@ -138,7 +143,8 @@ void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
   }
 }
 
-void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky) {
+void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky,
+                                     const std::string& request_id) {
   txn.Touch(&ex);
   auto& st = ex.st;
   const TimePoint now = clock_.Now();
@@ -158,7 +164,7 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
   }
   *wft->mutable_started_time() = ToProto(now);
   wft->set_identity(waiter->identity);
-  wft->set_request_id(NewUuid());
+  wft->set_request_id(request_id.empty() ? NewUuid() : request_id);
   hv1::HistoryEvent transient_events[2];
   if (wft->transient()) {
     wft->set_started_event_id(wft->scheduled_event_id() + 1);
@@ -366,51 +372,9 @@ void Engine::RespondWorkflowTaskFailed(const wsv1::RespondWorkflowTaskFailedRequ
   CommitLocked(txn, std::move(done));
 }
 
-void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskCompletedRequest& req,
-                                          wsv1::RespondWorkflowTaskCompletedResponse* resp, Done done) {
-  auto tok = DecodeTaskToken(req.task_token());
-  if (!tok.ok()) return done(tok.status());
-  if (tok->kind() != state::TaskToken::WORKFLOW_TASK) return done(InvalidArgument("task token is not a workflow task token"));
-  MutexLock l(mu_);
-  auto it = runs_.find(tok->run_id());
-  if (it == runs_.end() || !it->second->open()) return ReplyNow(l, done, NotFound("Workflow task not found."));
-  Execution& ex = *it->second;
+void Engine::RecordWorkflowTaskCompletedLocked(Execution& ex, EngineCommandContext& ctx,
+                                               const wsv1::RespondWorkflowTaskCompletedRequest& req) {
   auto& st = ex.st;
-  if (st.wft().scheduled_event_id() != tok->scheduled_event_id() ||
-      st.wft().started_event_id() != tok->started_event_id() || st.wft().attempt() != tok->attempt() ||
-      st.wft().started_event_id() == 0) {
-    return ReplyNow(l, done, NotFound("Workflow task not found."));
-  }
-
-  // Validate everything before writing anything.
-  Txn txn;
-  EngineCommandContext ctx(*this, txn, ex);
-  const auto& dispatcher = commands::CommandDispatcher::Get();
-  commands::CommandPlan plan;
-  commands::CommandStatus verdict = dispatcher.Validate(req, ctx, &plan);
-  if (!verdict.ok() && verdict.cause == ev1::WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED) {
-    return ReplyNow(l, done, verdict.status);
-  }
-  if (!verdict.ok()) {
-    // Temporal fails the task and answers with "<Cause>: <detail>".
-    fv1::Failure f;
-    f.set_message(verdict.status.message());
-    FailWorkflowTaskLocked(txn, ex, verdict.cause, &f, req.identity(), false, 0, verdict.terminate_run);
-    // An oversized payload would fail every retry the same way: Temporal ends the run.
-    if (verdict.terminate_run) TerminateLocked(txn, ex, verdict.status.message(), nullptr, "history-service");
-    CommitLocked(txn, [reply = verdict.status, done](const Status& s) { done(s.ok() ? reply : s); });
-    return;
-  }
-  if (plan.closes && st.buffered_events_size() > 0) {
-    // New events arrived while the worker decided to close: make it see them first.
-    fv1::Failure f;
-    f.set_message("UnhandledCommand");
-    FailWorkflowTaskLocked(txn, ex, ev1::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, &f, req.identity(), false, 0);
-    CommitLocked(txn, [done](const Status& s) { done(s.ok() ? InvalidArgument("UnhandledCommand") : s); });
-    return;
-  }
-
-  txn.Touch(&ex);
   if (st.wft().transient()) {
     // The transient task's Scheduled and Started events go into history now, with the ids and
     // contents the worker saw (nothing was appended since: events were buffered).
@@ -453,39 +417,6 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   } else {
     st.clear_sticky_task_queue();
   }
-
-  commands::ApplyResult applied = dispatcher.Apply(plan, ctx);
-  bool need_wft = req.force_create_new_workflow_task() || applied.need_wft;
-  std::optional<StartFields>& next_run = ctx.next_run();
-  if (!ex.admitted_updates.empty()) {
-    SettleUpdatesAfterTaskLocked(txn, ex, true);
-    if (HasUndeliveredUpdatesLocked(ex)) need_wft = true;  // admitted while this task ran
-  }
-  st.mutable_wft()->Clear();
-  if (applied.closed) {
-    OnRunClosedLocked(txn, ex, next_run.has_value());
-    if (next_run) CreateRunLocked(txn, st.namespace_id(), std::move(*next_run), nullptr);
-  } else if (st.next_event_id() - 1 > options_.history_count_limit_error ||
-             st.history_size_bytes() > options_.history_size_limit_error) {
-    // Temporal's hard limits: the run is terminated rather than allowed to grow further.
-    TerminateLocked(txn, ex,
-                    st.next_event_id() - 1 > options_.history_count_limit_error
-                        ? "Workflow history count exceeds limit."
-                        : "Workflow history size exceeds limit.",
-                    nullptr, "history-service");
-  } else {
-    if (FlushBufferedEvents(ex) > 0) need_wft = true;
-    if (need_wft) ScheduleWorkflowTaskLocked(txn, ex);
-  }
-  // Eager activity execution: the tasks ride this reply, which is sent after the commit.
-  if (!ctx.eager_activities().empty()) {
-    StartEagerActivitiesLocked(txn, ex, ctx.eager_activities(), req.identity(), ctx.now(), resp);
-  }
-  // Closed runs settled their queries in OnRunClosedLocked; answers in this completion count too.
-  if (!ex.query_ids.empty() || req.query_results_size() > 0) {
-    SettleQueriesLocked(ex, &req.query_results(), ex.open() && ex.wft_pending());
-  }
-  CommitLocked(txn, std::move(done));
 }
 
 void Engine::ResetStickyTaskQueue(const wsv1::ResetStickyTaskQueueRequest& req, Done done) {

@@ -8,4 +8,5 @@ module.exports = {
   ...require('./external'),
   ...require('./gaps'),
   ...require('./gaps3'),
+  ...require('./wft-heartbeat'),
 };
