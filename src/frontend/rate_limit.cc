@@ -20,8 +20,6 @@ namespace enums = ::temporal::api::enums::v1;
 namespace pb = google::protobuf;
 using grpc::experimental::InterceptionHookPoints;
 
-constexpr const char* kKeys = "frontend.rps, frontend.namespaceRPS, frontend.namespaceBurstRatio, frontend.namespaceCount";
-
 // GetSystemInfo (what SDKs call first, answered from memory) stays open, as for API keys.
 bool Limited(std::string_view full_method) {
   if (full_method == "/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo") return false;
@@ -87,7 +85,9 @@ class Factory final : public grpc::experimental::ServerInterceptorFactoryInterfa
 
 }  // namespace
 
-const char* RateLimitConfigKeys() { return kKeys; }
+std::vector<std::string> RateLimitConfigKeys() {
+  return {"frontend.rps", "frontend.namespaceRPS", "frontend.namespaceBurstRatio", "frontend.namespaceCount"};
+}
 
 Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions* options) {
   const size_t eq = key_value.find('=');
