@@ -34,8 +34,11 @@ hv1::HistoryEvent* Execution::AddOrBufferEvent(ev1::EventType type, TimePoint no
 }
 
 state::ActivityInfo& Execution::AddActivity(int64_t scheduled_event_id, const std::string& activity_id) {
+  state::ActivityInfo& ai = (*st.mutable_activities())[scheduled_event_id];
+  ai.set_scheduled_event_id(scheduled_event_id);
+  ai.set_activity_id(activity_id);
   activity_ids[activity_id] = scheduled_event_id;
-  return (*st.mutable_activities())[scheduled_event_id];
+  return ai;
 }
 
 void Execution::RemoveActivity(int64_t scheduled_event_id) {
