@@ -21,9 +21,6 @@ namespace enums = ::temporal::api::enums::v1;
 namespace pb = google::protobuf;
 using grpc::experimental::InterceptionHookPoints;
 
-constexpr const char* kKeys =
-    "frontend.rps, frontend.namespaceRPS, frontend.namespaceBurstRatio, frontend.namespaceRPS.visibility, "
-    "frontend.namespaceBurstRatio.visibility, frontend.namespaceCount";
 constexpr std::string_view kWorkflowService = "/temporal.api.workflowservice.v1.WorkflowService/";
 
 // Temporal's frontend priorities (service/frontend/configs/quotas.go), by WorkflowService method.
@@ -134,7 +131,14 @@ class Factory final : public grpc::experimental::ServerInterceptorFactoryInterfa
 
 }  // namespace
 
-const char* RateLimitConfigKeys() { return kKeys; }
+std::vector<std::string> RateLimitConfigKeys() {
+  return {"frontend.rps",
+          "frontend.namespaceRPS",
+          "frontend.namespaceBurstRatio",
+          "frontend.namespaceRPS.visibility",
+          "frontend.namespaceBurstRatio.visibility",
+          "frontend.namespaceCount"};
+}
 
 Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions* options) {
   const size_t eq = key_value.find('=');

@@ -35,6 +35,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -56,8 +57,8 @@ struct RateLimitOptions {
 // Applies KEY=VALUE when KEY is one of the keys above (VALUE: a non-negative number; the poller
 // count an integer). NOT_FOUND when KEY is not a rate-limit key; INVALID_ARGUMENT for a bad value.
 Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions* options);
-// "frontend.rps, frontend.namespaceRPS, ..." for error messages listing the known keys.
-const char* RateLimitConfigKeys();
+// The keys ApplyRateLimitConfigValue takes (the server lists every known key in one message).
+std::vector<std::string> RateLimitConfigKeys();
 
 // A long poll by full gRPC method name.
 bool IsLongPoll(std::string_view full_method);

@@ -20,7 +20,7 @@ namespace fv1 = ::temporal::api::failure::v1;
 void Engine::DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai) {
   matching::QueueKey key{ex.st.namespace_id(), ai.task_queue(), matching::TaskType::kActivity};
   ai.set_dispatched(true);
-  if (auto poller = activity_queues_.Offer(key, {ex.st.run_id(), ai.scheduled_event_id(), ai.attempt(), {}}, clock_.Now())) {
+  if (auto poller = activity_queues_.Offer(mu_, key, {ex.st.run_id(), ai.scheduled_event_id(), ai.attempt(), {}}, clock_.Now())) {
     StartActivityLocked(txn, ex, ai, poller, clock_.Now());
   }
 }
@@ -86,7 +86,7 @@ void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& a
   if (MergePriority(st.has_priority() ? &st.priority() : nullptr, sched.has_priority() ? &sched.priority() : nullptr, &priority)) {
     *resp->mutable_priority() = std::move(priority);
   }
-  waiter->completed = true;
+  waiter->Complete(mu_);
   txn.after_commit.push_back([waiter] { waiter->finish(Status::Ok()); });
   ArmActivityTimersLocked(ex, ai);
 }
@@ -324,8 +324,7 @@ bool Engine::FailActivityAttemptLocked(Txn& txn, Execution& ex, state::ActivityI
 }
 
 void Engine::CloseActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai) {
-  ex.activity_ids.erase(ai.activity_id());
-  ex.st.mutable_activities()->erase(ai.scheduled_event_id());  // `ai` is dangling from here on
+  ex.RemoveActivity(ai.scheduled_event_id());  // `ai` is dangling from here on
   if (!ex.wft_pending()) ScheduleWorkflowTaskLocked(txn, ex);
 }
 

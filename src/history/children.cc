@@ -98,7 +98,7 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
     return;
   }
   Execution* child = CreateRunLocked(txn, ns_id, std::move(f), nullptr);
-  state::ChildInfo& ci = (*pst.mutable_children())[initiated_id];
+  state::ChildInfo& ci = parent.AddChild(initiated_id);
   ci.set_initiated_event_id(initiated_id);
   ci.set_namespace_(ns_name);
   ci.set_namespace_id(ns_id);
@@ -203,7 +203,7 @@ void Engine::ReportChildClosedLocked(Txn& txn, const Execution& child) {
       break;
     }
   }
-  parent.st.mutable_children()->erase(ci);
+  parent.RemoveChild(cst.parent_initiated_event_id());  // `ci` dangles from here on
   if (!parent.wft_pending() && IsZero(parent.st.first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, parent);
 }
 

@@ -8,6 +8,8 @@
 namespace temporalite::history {
 namespace {
 
+constexpr const char* kEvictIdleRuns = "temporalite.evictIdleRuns";
+
 struct Key {
   const char* name;
   int64_t EngineOptions::*field;
@@ -50,16 +52,14 @@ Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* opti
   const std::string key = key_value.substr(0, eq);
   const std::string value = key_value.substr(eq + 1);
   // Temporalite's own switch (0 or 1): idle open runs leave memory (run_cache.h). For benchmarks.
-  if (key == "temporalite.evictIdleRuns") {
+  if (key == kEvictIdleRuns) {
     if (value != "0" && value != "1") {
       return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not 0 or 1");
     }
     options->evict_idle_runs = value == "1";
     return Status::Ok();
   }
-  std::string known = "temporalite.evictIdleRuns";
   for (const Key& k : Keys()) {
-    known += (known.empty() ? "" : ", ") + std::string(k.name);
     if (key != k.name) continue;
     errno = 0;
     char* end = nullptr;
@@ -71,7 +71,6 @@ Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* opti
     return Status::Ok();
   }
   for (const BoolKey& k : BoolKeys()) {
-    known += ", " + std::string(k.name);
     if (key != k.name) continue;
     if (value != "true" && value != "false") {
       return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not true or false");
@@ -79,7 +78,14 @@ Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* opti
     options->*k.field = value == "true";
     return Status::Ok();
   }
-  return Status(Code::kInvalidArgument, "unknown dynamic config key \"" + key + "\" (known: " + known + ")");
+  return Status(Code::kNotFound, "not an engine dynamic config key: " + key);
+}
+
+std::vector<std::string> DynamicConfigKeys() {
+  std::vector<std::string> out = {kEvictIdleRuns};
+  for (const Key& k : Keys()) out.emplace_back(k.name);
+  for (const BoolKey& k : BoolKeys()) out.emplace_back(k.name);
+  return out;
 }
 
 }  // namespace temporalite::history

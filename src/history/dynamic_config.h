@@ -3,14 +3,18 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "history/engine.h"
 
 namespace temporalite::history {
 
-// Applies one KEY=VALUE (VALUE: a JSON integer, or true/false for boolean keys). Unknown keys
-// and bad values: INVALID_ARGUMENT, naming the keys this server knows.
+// Applies one KEY=VALUE (VALUE: a JSON integer, or true/false for boolean keys). NOT_FOUND when
+// KEY is not one of DynamicConfigKeys() (the composition root names every known key then);
+// INVALID_ARGUMENT for a bad value.
 Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* options);
+// The keys ApplyDynamicConfigValue takes.
+std::vector<std::string> DynamicConfigKeys();
 
 }  // namespace temporalite::history

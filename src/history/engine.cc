@@ -73,6 +73,8 @@ void Engine::CommitLocked(Txn& txn, Done done) {
         if (it == runs_.end() || it->second->open()) continue;
         auto closing = closing_by_workflow_id_.find(it->second->workflow_key());
         if (closing != closing_by_workflow_id_.end() && closing->second == run_id) closing_by_workflow_id_.erase(closing);
+        ++closed_left_memory_by_key_[std::hash<std::string>{}(it->second->workflow_key()) %
+                                     closed_left_memory_by_key_.size()];
         runs_.erase(it);
         ++closed_runs_left_memory_;
       }
@@ -412,11 +414,22 @@ Result<std::shared_ptr<Execution>> Engine::LoadAnyExecutionLocked(const std::str
       rid = it->second;
     } else if (closing != closing_by_workflow_id_.end()) {
       rid = closing->second;  // closed, not durable yet: the store's current row may be stale
+    } else if (auto pre = TakePrefetchedLocked(ns_id, workflow_id, run_id)) {
+      if (!pre->status.ok()) return pre->status;
+      if (!pre->run) return WorkflowNotFound(workflow_id, run_id);
+      return pre->run;  // read by PrefetchCommandTargets without the mutex
     } else {
       auto cur = store_.GetCurrentRunId(ns_id, workflow_id);
       if (!cur.ok()) return cur.status();
       if (!cur.value()) return WorkflowNotFound(workflow_id, run_id);
       rid = *cur.value();
+    }
+  }
+  if (!runs_.count(rid) && !runs_.eviction_seq(rid)) {
+    if (auto pre = TakePrefetchedLocked(ns_id, workflow_id, rid)) {
+      if (!pre->status.ok()) return pre->status;
+      if (!pre->run || pre->run->st.run_id() != rid) return WorkflowNotFound(workflow_id, run_id);
+      return pre->run;  // read by PrefetchCommandTargets without the mutex
     }
   }
   auto it = runs_.find(rid);
@@ -462,30 +475,24 @@ std::shared_ptr<Execution> Engine::LoadEvictedRun(const std::string& run_id) {
     TL_LOG_ERROR("cannot read back idle run %s: %s", run_id.c_str(), s.ToString().c_str());
     return nullptr;
   };
-  auto row = store_.GetExecution(run_id);
-  if (!row.ok()) return fail(row.status());
-  if (!row.value()) return fail(Status(Code::kDataLoss, "execution row missing"));
-  auto ex = std::make_shared<Execution>();
-  if (!ex->st.ParseFromString(row.value()->state)) return fail(Status(Code::kDataLoss, "corrupt execution record"));
-  auto events = store_.ReadEvents(run_id, 1, INT64_MAX);
-  if (!events.ok()) return fail(events.status());
-  ex->events.reserve(events->size());
-  for (const auto& e : events.value()) {
-    if (!ex->events.emplace_back().ParseFromString(e.data)) return fail(Status(Code::kDataLoss, "corrupt event"));
-  }
+  auto read = ReadRunRows(store_, run_id, /*with_events=*/true);
+  if (!read.ok()) return fail(read.status());
+  std::shared_ptr<Execution> ex = std::move(read).value();
+  if (!ex) return fail(Status(Code::kDataLoss, "execution row missing"));
   if (static_cast<int64_t>(ex->events.size()) + 1 != ex->st.next_event_id()) {
     return fail(Status(Code::kDataLoss, std::to_string(ex->events.size()) + " events but next event id " +
                                             std::to_string(ex->st.next_event_id())));
   }
-  ex->persisted_events = ex->events.size();
-  ex->RebuildIndexes();
-  // A lookup that changes nothing (describe, history, a stale timer) leaves it here: evict it
-  // again a little later unless a commit has taken it over by then.
-  if (!reload_sweep_armed_) {
-    reload_sweep_armed_ = true;
-    timers_.Schedule(clock_.Now() + std::chrono::seconds(1), [this] { SweepReloadedRuns(); });
-  }
+  ArmReloadSweepLocked();
   return ex;
+}
+
+// A lookup that changes nothing (describe, history, a stale timer) leaves a run read back in
+// memory: evict it again a little later unless a commit has taken it over by then.
+void Engine::ArmReloadSweepLocked() {
+  if (reload_sweep_armed_) return;
+  reload_sweep_armed_ = true;
+  timers_.Schedule(clock_.Now() + std::chrono::seconds(1), [this] { SweepReloadedRuns(); });
 }
 
 void Engine::SweepReloadedRuns() {
@@ -529,7 +536,8 @@ void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequ
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return ReplyNow(l, done, ns.status());
   if (req.execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
-  auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
+  auto r = FetchRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id(),
+                    /*with_events=*/false);
   if (!r.ok()) return ReplyNow(l, done, r.status());
   const Execution& ex = *r.value();
   const auto& st = ex.st;
@@ -658,7 +666,8 @@ void Engine::GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistory
       run_id = tok.run_id();
       first_event_id = tok.scheduled_event_id();
     } else {
-      auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
+      auto r = FetchRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id(),
+                        /*with_events=*/false);
       if (!r.ok()) return ReplyNow(l, done, r.status());
       run_id = r.value()->st.run_id();
     }
@@ -738,7 +747,8 @@ void Engine::GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecution
       run_id = tok.run_id();
       last_event_id = tok.scheduled_event_id();
     } else {
-      auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
+      auto r = FetchRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id(),
+                        /*with_events=*/false);
       if (!r.ok()) return ReplyNow(l, done, r.status());
       run_id = r.value()->st.run_id();
     }

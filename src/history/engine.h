@@ -14,6 +14,7 @@
 // thread (or the calling thread for immediate errors) and must be quick.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -319,8 +320,8 @@ class Engine {
     l.Unlock();
     done(s);
   }
-  static void ReplyNow(MutexLock& l, matching::Waiter& waiter, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
-    waiter.completed = true;
+  void ReplyNow(MutexLock& l, matching::Waiter& waiter, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
+    waiter.Complete(mu_);
     l.Unlock();
     waiter.finish(s);
   }
@@ -339,8 +340,50 @@ class Engine {
   // Nothing in memory refers to `ex` but its durable state: it may leave memory once durable.
   bool EvictableLocked(const Execution& ex) const REQUIRES(mu_);
   // RunCache's loader: an evicted open run's state and history from the store (null on error).
-  // Runs under the engine mutex (inside runs_.find).
+  // Runs under the engine mutex (inside runs_.find): the fallback for lookups inside a transition;
+  // RPCs and timers bring evicted runs back with FetchIfEvicted first.
   std::shared_ptr<Execution> LoadEvictedRun(const std::string& run_id) NO_THREAD_SAFETY_ANALYSIS;
+  void ArmReloadSweepLocked() REQUIRES(mu_);
+
+  // --- store reads with the engine mutex released (run_reads.cc) ---
+  // Each REQUIRES(mu_) and releases it while the store reads (other RPCs proceed), then takes it
+  // again and checks that the read still tells what the store holds (eviction_seq, the workflow
+  // key's generation); if not, it looks again. The caller holds no pointer or reference into
+  // engine state across the call (string arguments are copied for that reason).
+  //
+  // A run by id, or the workflow's current run when `run_id` is empty: from memory when it is
+  // there (an evicted open run comes back into memory), else a copy of the closed run's rows
+  // (with its history when `with_events`). Errors as LoadAnyExecutionLocked.
+  Result<std::shared_ptr<Execution>> FetchRun(std::string ns_id, std::string workflow_id, std::string run_id,
+                                              bool with_events) REQUIRES(mu_);
+  // As OpenExecutionLocked, with the reads of FetchRun.
+  Result<Execution*> FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) REQUIRES(mu_);
+  // An evicted open run back into memory (a no-op for any other run id).
+  void FetchIfEvicted(const std::string& run_id) REQUIRES(mu_);
+  // A run's state row, and with `with_events` its whole history, from the store (null: no row).
+  // Store reads only: no engine state.
+  static Result<std::shared_ptr<Execution>> ReadRunRows(persistence::Store& store, const std::string& run_id,
+                                                        bool with_events);
+  // The runs a workflow-task completion's commands reach (a child's workflow id, an external
+  // signal's or cancel's target), read before its transition with FetchRun (releasing the mutex)
+  // and kept for the lookups inside it (LoadAnyExecutionLocked, the child's id-conflict check).
+  // REQUIRES(mu_); releases it while reading: call before taking pointers into engine state.
+  void PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRequest& req, const std::string& run_id)
+      REQUIRES(mu_);
+  struct PrefetchedRun {
+    uint64_t generation = 0;  // WorkflowKeyGenerationLocked when read
+    Status status;            // the read's error
+    std::shared_ptr<Execution> run;  // null with an OK status: no such run
+  };
+  // The prefetched closed run (ns_id, workflow_id, run_id), taken out, if it is still what the
+  // store holds; null otherwise.
+  std::optional<PrefetchedRun> TakePrefetchedLocked(const std::string& ns_id, const std::string& workflow_id,
+                                                    const std::string& run_id) REQUIRES(mu_);
+  // Changes whenever a closed run of workflow key `key` leaves memory (its close durable): a store
+  // read of the key's current run made while it stays the same is still what the store holds, as
+  // long as the key is neither open nor closing in memory. Keys share counters by hash (a shared
+  // one only makes a reader look again).
+  uint64_t WorkflowKeyGenerationLocked(const std::string& key) const REQUIRES(mu_);
   // Evicts runs read back by lookups that changed nothing since (reads: describe, history, ...).
   void SweepReloadedRuns();
   // `chain_continues`: a next run (continue-as-new, retry, cron) takes over the workflow id, so
@@ -368,9 +411,9 @@ class Engine {
   };
   // The store's current run of a workflow id, read without the engine mutex before a start's
   // transition (start.cc). Used under the mutex only while still valid: no closed run has left
-  // memory since the read (`generation`, see closed_runs_left_memory_) and the id is neither open
+  // memory since the read (`generation`, see WorkflowKeyGenerationLocked) and the id is neither open
   // nor closing in memory (every other change of a workflow id's current run is in memory until
-  // it is durable). Otherwise the check reads again under the mutex.
+  // it is durable). Otherwise the start reads again (RereadCurrentRunIfStaleLocked).
   struct CurrentRunRead {
     bool done = false;  // false: not read (the id was in memory, or the namespace is unknown)
     std::string ns_id;
@@ -380,6 +423,11 @@ class Engine {
     std::unique_ptr<state::ExecutionState> state;  // null: no current run
   };
   CurrentRunRead ReadCurrentRun(const std::string& namespace_name, const std::string& workflow_id) EXCLUDES(mu_);
+  // Reads `pre` again (with the mutex released, as ReadCurrentRun) while it is stale, so that the
+  // start's id-conflict check is judged on memory or on a valid read, never on a read under the
+  // mutex. REQUIRES(mu_); releases it while reading.
+  void RereadCurrentRunIfStaleLocked(CurrentRunRead* pre, const std::string& namespace_name,
+                                     const std::string& workflow_id) REQUIRES(mu_);
   StartFields StartFieldsFrom(const wsv1::StartWorkflowExecutionRequest& req);
   StartFields StartFieldsFrom(const wsv1::SignalWithStartWorkflowExecutionRequest& req);
   template <class Req>
@@ -606,6 +654,11 @@ class Engine {
   // Closed runs erased from runs_ so far (their close durable): a generation that tells a store
   // read made without the mutex whether a workflow id's current run may have changed since.
   uint64_t closed_runs_left_memory_ GUARDED_BY(mu_) = 0;
+  // The same per workflow key, by hash (WorkflowKeyGenerationLocked).
+  std::array<uint64_t, 1024> closed_left_memory_by_key_ GUARDED_BY(mu_){};
+  // PrefetchCommandTargets' reads by namespace id + '\n' + workflow id + '\n' + run id; taken out
+  // when used, bounded (a read nobody used is dropped with the rest past kMaxPrefetched).
+  std::unordered_map<std::string, PrefetchedRun> prefetched_runs_ GUARDED_BY(mu_);
   // Matching, one set of queues per task type (declared after options_: built from it).
   matching::TaskQueues<wsv1::PollWorkflowTaskQueueResponse> workflow_queues_ GUARDED_BY(mu_){options_.sticky_fallback};
   matching::TaskQueues<wsv1::PollActivityTaskQueueResponse> activity_queues_ GUARDED_BY(mu_){options_.sticky_fallback};

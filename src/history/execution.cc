@@ -11,35 +11,69 @@ void Execution::RebuildIndexes() {
   for (const auto& [id, ai] : st.activities()) activity_ids[ai.activity_id()] = id;
 }
 
-hv1::HistoryEvent* AddEvent(Execution& ex, ev1::EventType type, TimePoint now) {
-  int64_t id = ex.st.next_event_id();
-  ex.st.set_next_event_id(id + 1);
-  hv1::HistoryEvent& e = ex.events.emplace_back();
+hv1::HistoryEvent* Execution::AddEvent(ev1::EventType type, TimePoint now) {
+  int64_t id = st.next_event_id();
+  st.set_next_event_id(id + 1);
+  hv1::HistoryEvent& e = events.emplace_back();
   e.set_event_id(id);
   e.set_event_type(type);
   *e.mutable_event_time() = ToProto(now);
-  if (ex.command_user_metadata) {
-    *e.mutable_user_metadata() = *ex.command_user_metadata;
-    ex.command_user_metadata = nullptr;
+  if (command_user_metadata) {
+    *e.mutable_user_metadata() = *command_user_metadata;
+    command_user_metadata = nullptr;
   }
   return &e;
 }
 
-hv1::HistoryEvent* AddOrBufferEvent(Execution& ex, ev1::EventType type, TimePoint now) {
-  if (!ex.wft_started()) return AddEvent(ex, type, now);
-  hv1::HistoryEvent* e = ex.st.add_buffered_events();
+hv1::HistoryEvent* Execution::AddOrBufferEvent(ev1::EventType type, TimePoint now) {
+  if (!wft_started()) return AddEvent(type, now);
+  hv1::HistoryEvent* e = st.add_buffered_events();
   e->set_event_type(type);
   *e->mutable_event_time() = ToProto(now);
   return e;
 }
 
-int FlushBufferedEvents(Execution& ex) {
-  int n = ex.st.buffered_events_size();
+state::ActivityInfo& Execution::AddActivity(int64_t scheduled_event_id, const std::string& activity_id) {
+  state::ActivityInfo& ai = (*st.mutable_activities())[scheduled_event_id];
+  ai.set_scheduled_event_id(scheduled_event_id);
+  ai.set_activity_id(activity_id);
+  activity_ids[activity_id] = scheduled_event_id;
+  return ai;
+}
+
+void Execution::RemoveActivity(int64_t scheduled_event_id) {
+  auto it = st.mutable_activities()->find(scheduled_event_id);
+  if (it == st.mutable_activities()->end()) return;
+  auto id = activity_ids.find(it->second.activity_id());
+  if (id != activity_ids.end() && id->second == scheduled_event_id) activity_ids.erase(id);
+  st.mutable_activities()->erase(it);
+}
+
+state::ActivityInfo* Execution::FindActivity(int64_t scheduled_event_id) {
+  auto it = st.mutable_activities()->find(scheduled_event_id);
+  return it == st.mutable_activities()->end() ? nullptr : &it->second;
+}
+
+state::ActivityInfo* Execution::FindActivityById(const std::string& activity_id) {
+  auto id = activity_ids.find(activity_id);
+  return id == activity_ids.end() ? nullptr : FindActivity(id->second);
+}
+
+state::TimerInfo& Execution::AddTimer(const std::string& timer_id) { return (*st.mutable_timers())[timer_id]; }
+
+void Execution::RemoveTimer(const std::string& timer_id) { st.mutable_timers()->erase(timer_id); }
+
+state::ChildInfo& Execution::AddChild(int64_t initiated_event_id) { return (*st.mutable_children())[initiated_event_id]; }
+
+void Execution::RemoveChild(int64_t initiated_event_id) { st.mutable_children()->erase(initiated_event_id); }
+
+int Execution::FlushBufferedEvents() {
+  int n = st.buffered_events_size();
   if (n == 0) return 0;
   std::unordered_map<int64_t, int64_t> started_ids;  // scheduled id -> flushed ActivityTaskStarted id
-  for (auto& b : *ex.st.mutable_buffered_events()) {
-    int64_t id = ex.st.next_event_id();
-    ex.st.set_next_event_id(id + 1);
+  for (auto& b : *st.mutable_buffered_events()) {
+    int64_t id = st.next_event_id();
+    st.set_next_event_id(id + 1);
     b.set_event_id(id);
     switch (b.event_type()) {
       case ev1::EVENT_TYPE_ACTIVITY_TASK_STARTED:
@@ -68,9 +102,9 @@ int FlushBufferedEvents(Execution& ex) {
       default:
         break;
     }
-    ex.events.push_back(std::move(b));
+    events.push_back(std::move(b));
   }
-  ex.st.clear_buffered_events();
+  st.clear_buffered_events();
   return n;
 }
 

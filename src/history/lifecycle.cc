@@ -36,6 +36,7 @@ void Engine::ArmWorkflowTimersLocked(Execution& ex) {
 
 void Engine::OnFirstWorkflowTaskBackoff(std::string run_id) {
   MutexLock l(mu_);
+  FetchIfEvicted(run_id);  // the store read without the mutex
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second->open() || IsZero(it->second->st.first_wft_due_time())) return;
   Execution& ex = *it->second;
@@ -48,6 +49,7 @@ void Engine::OnFirstWorkflowTaskBackoff(std::string run_id) {
 
 void Engine::OnUserTimer(std::string run_id, std::string timer_id, int64_t started_event_id) {
   MutexLock l(mu_);
+  FetchIfEvicted(run_id);  // the store read without the mutex
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
@@ -63,13 +65,14 @@ void Engine::OnUserTimer(std::string run_id, std::string timer_id, int64_t start
   auto* e = AddOrBufferEvent(ex, ev1::EVENT_TYPE_TIMER_FIRED, clock_.Now());
   e->mutable_timer_fired_event_attributes()->set_timer_id(timer_id);
   e->mutable_timer_fired_event_attributes()->set_started_event_id(started_event_id);
-  ex.st.mutable_timers()->erase(timer_id);
+  ex.RemoveTimer(timer_id);
   if (!ex.wft_pending()) ScheduleWorkflowTaskLocked(txn, ex);
   CommitLocked(txn, nullptr);
 }
 
 void Engine::OnWorkflowRunTimeout(std::string run_id) {
   MutexLock l(mu_);
+  FetchIfEvicted(run_id);  // the store read without the mutex
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
@@ -169,8 +172,8 @@ void Engine::TerminateWorkflowExecution(const wsv1::TerminateWorkflowExecutionRe
   if (req.workflow_execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
   Status s = CheckBlob(req.details().ByteSizeLong(), "Details");
   if (!s.ok()) return ReplyNow(l, done, s);
-  auto r = OpenExecutionLocked(ns.value()->info().id(), req.workflow_execution().workflow_id(),
-                               req.workflow_execution().run_id());
+  auto r = FetchOpenRun(ns.value()->info().id(), req.workflow_execution().workflow_id(),
+                        req.workflow_execution().run_id());
   if (!r.ok()) return ReplyNow(l, done, r.status());
   Execution& ex = *r.value();
   if (!req.first_execution_run_id().empty() && ex.st.first_execution_run_id() != req.first_execution_run_id()) {
@@ -186,8 +189,8 @@ void Engine::RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExe
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return ReplyNow(l, done, ns.status());
   if (req.workflow_execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
-  auto any = LoadAnyExecutionLocked(ns.value()->info().id(), req.workflow_execution().workflow_id(),
-                                    req.workflow_execution().run_id());
+  auto any = FetchRun(ns.value()->info().id(), req.workflow_execution().workflow_id(),
+                      req.workflow_execution().run_id(), /*with_events=*/false);
   if (!any.ok()) return ReplyNow(l, done, any.status());
   Execution& ex = *any.value();
   if (!req.first_execution_run_id().empty() && ex.st.first_execution_run_id() != req.first_execution_run_id()) {
@@ -210,8 +213,8 @@ void Engine::DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest&
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return ReplyNow(l, done, ns.status());
   if (req.workflow_execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
-  auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.workflow_execution().workflow_id(),
-                                  req.workflow_execution().run_id());
+  auto r = FetchRun(ns.value()->info().id(), req.workflow_execution().workflow_id(),
+                    req.workflow_execution().run_id(), /*with_events=*/false);
   if (!r.ok()) return ReplyNow(l, done, r.status());
   Execution& ex = *r.value();
   Txn txn;
@@ -233,8 +236,8 @@ void Engine::ArmPollTimeoutLocked(const std::shared_ptr<matching::Waiter>& waite
     if (!w) return;
     {
       MutexLock l(mu_);
-      if (w->completed) return;
-      w->completed = true;
+      if (w->completed(mu_)) return;
+      w->Complete(mu_);
       if (key.type == matching::TaskType::kActivity) {
         activity_queues_.Expire(key, w.get());
       } else {
@@ -248,8 +251,8 @@ void Engine::ArmPollTimeoutLocked(const std::shared_ptr<matching::Waiter>& waite
 void Engine::CancelPoll(const std::shared_ptr<matching::Waiter>& waiter) {
   {
     MutexLock l(mu_);
-    if (waiter->completed) return;
-    waiter->completed = true;  // stays in its queue's list; skipped when popped
+    if (waiter->completed(mu_)) return;
+    waiter->Complete(mu_);  // stays in its queue's list; skipped when popped
   }
   waiter->finish(Status(Code::kCancelled, "poll cancelled by the caller"));
 }

@@ -120,6 +120,9 @@ void Engine::ReclaimNamespaceStep(const std::string& ns_id) {
     open.push_back(run_id);
     if (static_cast<int64_t>(open.size()) >= kReclaimBatch) break;
   }
+  // Evicted open runs come back into memory with the mutex released (nothing above is held
+  // across: a run that closed meanwhile is skipped below, and `in_memory` stays true).
+  for (const auto& run_id : open) FetchIfEvicted(run_id);
   for (const auto& run_id : open) {
     auto rit = runs_.find(run_id);
     if (rit == runs_.end() || !rit->second->open()) continue;

@@ -37,7 +37,8 @@ void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, Waiting<wsv1::
   if (req.query().query_type().empty()) return fail(InvalidArgument("QueryType is not set on request."));
   Status s = CheckBlob(req.query().query_args().ByteSizeLong(), "QueryArgs");
   if (!s.ok()) return fail(s);
-  auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
+  auto r = FetchRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id(),
+                    /*with_events=*/true);
   if (!r.ok()) return fail(r.status());
   std::shared_ptr<Execution> ex = r.value();
   wsv1::QueryWorkflowResponse* resp = waiter->response;
@@ -107,7 +108,7 @@ void Engine::DispatchLegacyQueryLocked(PendingQuery& q, const Execution& ex) {
     }
   }
   bool refused = false;
-  auto poller = workflow_queues_.OfferQuery(key, {ex.st.run_id(), 0, 0, q.id}, now, created_at_,
+  auto poller = workflow_queues_.OfferQuery(mu_, key, {ex.st.run_id(), 0, 0, q.id}, now, created_at_,
                                             options_.query_poller_unavailable_window, &refused);
   if (poller) {
     FillLegacyQueryTaskLocked(q, ex, sticky, poller->response);
@@ -123,15 +124,15 @@ void Engine::AttachQueriesLocked(Execution& ex, int64_t started_event_id, wsv1::
     auto it = queries_.find(id);
     if (it == queries_.end()) continue;
     PendingQuery& q = *it->second;
-    if (q.legacy || q.delivered_in_wft != 0 || q.waiter->completed) continue;
+    if (q.legacy || q.delivered_in_wft != 0 || q.waiter->completed(mu_)) continue;
     q.delivered_in_wft = started_event_id;
     (*resp->mutable_queries())[id] = q.query;
   }
 }
 
 void Engine::AnswerQueryLocked(PendingQuery& q, const Status& status, const cv1::Payloads* result) {
-  if (!q.waiter->completed) {
-    q.waiter->completed = true;
+  if (!q.waiter->completed(mu_)) {
+    q.waiter->Complete(mu_);
     wsv1::QueryWorkflowResponse* resp = q.waiter->response;
     if (status.ok()) *resp->mutable_query_result() = result ? *result : cv1::Payloads();
     q.waiter->finish(status);
@@ -150,7 +151,7 @@ void Engine::SettleQueriesLocked(Execution& ex, const google::protobuf::Map<std:
     auto it = queries_.find(id);
     if (it == queries_.end()) continue;
     std::shared_ptr<PendingQuery> q = it->second;
-    if (q->waiter->completed) {  // the caller gave up
+    if (q->waiter->completed(mu_)) {  // the caller gave up
       AnswerQueryLocked(*q, Status::Ok(), nullptr);
       continue;
     }

@@ -202,23 +202,30 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   if (Status s = ValidateResetRequest(req, options_.max_id_length); !s.ok()) return fail(s);
   const std::string& wid = req.workflow_execution().workflow_id();
 
-  auto base_r = LoadAnyExecutionLocked(ns_id, wid, req.workflow_execution().run_id());
+  // The runs are read first (a store read releases the engine mutex: FetchRun), the transition
+  // after the last read. Closed runs no longer change; open ones are in memory.
+  auto base_r = FetchRun(ns_id, wid, req.workflow_execution().run_id(), /*with_events=*/true);
   if (!base_r.ok()) return fail(base_r.status());
   std::shared_ptr<Execution> base = base_r.value();
-  if (Status s = LoadEventsIfMissingLocked(*base); !s.ok()) return fail(s);
   const int64_t finish_id = req.workflow_task_finish_event_id();
   if (finish_id <= 1 || finish_id >= base->st.next_event_id()) {
     return fail(InvalidArgument("Workflow task finish ID must be > 1 && <= workflow last event ID."));
   }
+  // The signals and updates after the reset point: the rest of the base run, then every later run
+  // of its continue-as-new chain.
+  std::vector<ReapplySource> sources{{base, static_cast<size_t>(finish_id - 1)}};
+  for (int hops = 0; hops < 1000; ++hops) {
+    const auto& last = sources.back().first->events;
+    if (last.empty() || !last.back().has_workflow_execution_continued_as_new_event_attributes()) break;
+    auto next = FetchRun(ns_id, wid, last.back().workflow_execution_continued_as_new_event_attributes().new_execution_run_id(),
+                         /*with_events=*/true);
+    if (!next.ok()) break;
+    sources.emplace_back(next.value(), 0);
+  }
 
   // The current run of the workflow id (it may differ from the base run).
   std::shared_ptr<Execution> current;
-  if (auto it = open_by_workflow_id_.find(WorkflowKey(ns_id, wid)); it != open_by_workflow_id_.end()) {
-    current = runs_.at(it->second);
-  } else {
-    auto cur = LoadAnyExecutionLocked(ns_id, wid, "");
-    if (cur.ok()) current = cur.value();
-  }
+  if (auto cur = FetchRun(ns_id, wid, "", /*with_events=*/false); cur.ok()) current = cur.value();
   if (current && current->st.reset_request_id() == req.request_id()) {  // a retry of this reset
     resp->set_run_id(current->st.run_id());
     return ReplyWhenDurableLocked(std::move(done), Status::Ok());
@@ -247,16 +254,6 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   FailOrRescheduleActivities(*ex, req.reason(), now);
   ex->RebuildIndexes();
 
-  // The signals and updates after the reset point: the rest of the base run, then every later run
-  // of its continue-as-new chain.
-  std::vector<ReapplySource> sources{{base, static_cast<size_t>(finish_id - 1)}};
-  for (int hops = 0; hops < 1000; ++hops) {
-    const auto& last = sources.back().first->events;
-    if (last.empty() || !last.back().has_workflow_execution_continued_as_new_event_attributes()) break;
-    auto next = LoadAnyExecutionLocked(ns_id, wid, last.back().workflow_execution_continued_as_new_event_attributes().new_execution_run_id());
-    if (!next.ok() || !LoadEventsIfMissingLocked(*next.value()).ok()) break;
-    sources.emplace_back(next.value(), 0);
-  }
   ReapplyEvents(sources, excluded, now, *ex);
 
   Execution* raw = ex.get();

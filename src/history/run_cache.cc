@@ -32,8 +32,14 @@ Execution* RunCache::FindLoaded(const std::string& run_id) const {
 void RunCache::Evict(const std::string& run_id) {
   auto it = loaded_.find(run_id);
   if (it == loaded_.end()) return;
-  evicted_.insert(it->first);
+  evicted_.emplace(it->first, ++evictions_);
   loaded_.erase(it);
+}
+
+RunCache::iterator RunCache::Adopt(const std::string& run_id, std::shared_ptr<Execution> ex) {
+  evicted_.erase(run_id);
+  reloaded_.emplace_back(run_id, ex->st.state_transition_count());
+  return loaded_.insert_or_assign(run_id, std::move(ex)).first;
 }
 
 }  // namespace temporalite::history

@@ -6,6 +6,11 @@
 //
 // The interface is the subset of std::unordered_map the engine uses, so lookups read the same
 // whether the run was in memory or not. Guarded by the engine mutex.
+//
+// `find` reads an evicted run back with the engine mutex held: the fallback for lookups inside a
+// transition. RPCs and timers read it before with the mutex released (Engine::FetchIfEvicted in
+// run_reads.cc): `eviction_seq` tells whether the read is still the run's durable state when the
+// mutex is taken again, and `Adopt` puts it back.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +18,6 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -43,6 +47,15 @@ class RunCache {
     evicted_.erase(run_id);
     return loaded_[run_id];
   }
+  // Non-zero while `run_id` is evicted; a new value each time a run is evicted (a read of the run
+  // made while the value stays the same is the run's durable state).
+  uint64_t eviction_seq(const std::string& run_id) const {
+    auto it = evicted_.find(run_id);
+    return it == evicted_.end() ? 0 : it->second;
+  }
+  // An evicted run read back from the store without the engine mutex (eviction_seq unchanged since
+  // the read) comes back into memory, as `find` would have brought it.
+  iterator Adopt(const std::string& run_id, std::shared_ptr<Execution> ex);
   void erase(iterator it) { loaded_.erase(it); }
 
   // In memory, without reading an evicted run back; null otherwise.
@@ -50,7 +63,7 @@ class RunCache {
   // Drops the run from memory, keeping its id.
   void Evict(const std::string& run_id);
   // An open run known only by id (recovery of idle runs).
-  void AddEvicted(std::string run_id) { evicted_.insert(std::move(run_id)); }
+  void AddEvicted(std::string run_id) { evicted_.emplace(std::move(run_id), ++evictions_); }
   // Runs read back since the last call, each with its state transition count at that moment.
   std::vector<std::pair<std::string, int64_t>> TakeReloaded() { return std::exchange(reloaded_, {}); }
   void KeepReloaded(std::string run_id, int64_t transitions) { reloaded_.emplace_back(std::move(run_id), transitions); }
@@ -61,7 +74,8 @@ class RunCache {
  private:
   Loader loader_;
   Map loaded_;
-  std::unordered_set<std::string> evicted_;
+  std::unordered_map<std::string, uint64_t> evicted_;  // run id -> eviction_seq
+  uint64_t evictions_ = 0;
   std::vector<std::pair<std::string, int64_t>> reloaded_;
 };
 

@@ -25,8 +25,8 @@ void Engine::SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest&
   if (s.ok() && req.request_id().size() > options_.max_id_length) s = InvalidArgument("RequestId exceeds length limit.");
   if (s.ok()) s = CheckBlob(req.input().ByteSizeLong() + req.header().ByteSizeLong(), "Input");
   if (!s.ok()) return fail(s);
-  auto r = OpenExecutionLocked(ns.value()->info().id(), req.workflow_execution().workflow_id(),
-                               req.workflow_execution().run_id());
+  auto r = FetchOpenRun(ns.value()->info().id(), req.workflow_execution().workflow_id(),
+                        req.workflow_execution().run_id());
   if (!r.ok()) return fail(r.status());
   Txn txn;
   bool duplicate = false;

@@ -82,7 +82,7 @@ Engine::CurrentRunRead Engine::ReadCurrentRun(const std::string& namespace_name,
     out.ns_id = ns.value()->info().id();
     const std::string key = WorkflowKey(out.ns_id, workflow_id);
     if (open_by_workflow_id_.count(key) || closing_by_workflow_id_.count(key)) return out;  // judged on memory
-    out.generation = closed_runs_left_memory_;
+    out.generation = WorkflowKeyGenerationLocked(key);
   }
   out.done = true;
   out.workflow_id = workflow_id;
@@ -127,7 +127,7 @@ Engine::IdConflict Engine::ResolveIdConflictLocked(Txn& txn, const StartFields& 
     prev_state = &runs_.at(closing->second)->st;
     out.judged_on_undurable_close = true;
   } else if (pre && pre->done && pre->ns_id == ns_id && pre->workflow_id == f.workflow_id &&
-             pre->generation == closed_runs_left_memory_) {
+             pre->generation == WorkflowKeyGenerationLocked(WorkflowKey(ns_id, f.workflow_id))) {
     // Read before the mutex was taken, and still what the store says (see CurrentRunRead).
     if (!pre->status.ok()) {
       out.status = pre->status;
@@ -136,9 +136,18 @@ Engine::IdConflict Engine::ResolveIdConflictLocked(Txn& txn, const StartFields& 
     if (!pre->state) return out;
     out.closed_state = std::move(pre->state);
     prev_state = out.closed_state.get();
+  } else if (auto child = TakePrefetchedLocked(ns_id, f.workflow_id, "")) {
+    // A child's start: read by PrefetchCommandTargets before the completion's transition.
+    if (!child->status.ok()) {
+      out.status = child->status;
+      return out;
+    }
+    if (!child->run) return out;
+    out.closed_state = std::make_unique<state::ExecutionState>(child->run->st);
+    prev_state = out.closed_state.get();
   } else {
-    // No valid read from before the mutex (a child's start, or a close became durable since):
-    // read under it.
+    // No valid read from before the mutex (a start whose reads kept racing with closes of the
+    // same id): read under it.
     auto state = ReadCurrentRunState(store_, ns_id, f.workflow_id);
     if (!state.ok()) {
       out.status = state.status();
@@ -304,6 +313,7 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
   // The store read of the id-conflict check, when the id is not in memory, without the mutex.
   CurrentRunRead pre = ReadCurrentRun(req.namespace_(), req.workflow_id());
   MutexLock l(mu_);
+  RereadCurrentRunIfStaleLocked(&pre, req.namespace_(), req.workflow_id());
   auto fail = [&](Status s) { ReplyNow(l, done, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
@@ -352,6 +362,7 @@ void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflo
                                               wsv1::SignalWithStartWorkflowExecutionResponse* resp, Done done) {
   CurrentRunRead pre = ReadCurrentRun(req.namespace_(), req.workflow_id());  // as StartWorkflowExecution
   MutexLock l(mu_);
+  RereadCurrentRunIfStaleLocked(&pre, req.namespace_(), req.workflow_id());
   auto fail = [&](Status s) { ReplyNow(l, done, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());

@@ -83,7 +83,7 @@ void Engine::WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution
       u->outcome = ClosedBeforeCompletion();
     }
     fill(*u, we);
-    waiter->completed = true;
+    waiter->Complete(mu_);
     ReplyWhenDurableLocked([waiter](const Status& s) { waiter->finish(s); }, Status::Ok());
     return;
   }
@@ -96,8 +96,8 @@ void Engine::WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution
     if (!w) return;
     {
       MutexLock l(mu_);
-      if (w->completed) return;
-      w->completed = true;
+      if (w->completed(mu_)) return;
+      w->Complete(mu_);
       if (auto u = weak_u.lock()) fill(*u, we);
     }
     w->finish(Status::Ok());
@@ -110,11 +110,11 @@ void Engine::AdvanceUpdateLocked(Txn& txn, UpdateState& u, int stage, const uv1:
   std::vector<std::shared_ptr<matching::Waiter>> ready;
   auto keep = u.waiters.begin();
   for (auto& w : u.waiters) {
-    if (w.stage <= stage && !w.waiter->completed) {
+    if (w.stage <= stage && !w.waiter->completed(mu_)) {
       w.fill(u, w.execution);
-      w.waiter->completed = true;
+      w.waiter->Complete(mu_);
       ready.push_back(w.waiter);
-    } else if (!w.waiter->completed) {
+    } else if (!w.waiter->completed(mu_)) {
       *keep++ = std::move(w);
     }
   }
@@ -180,8 +180,8 @@ void Engine::UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest&
   if (!ns.ok()) return fail(ns.status());
   Status s = ValidateUpdateLocked(req);
   if (!s.ok()) return fail(s);
-  auto r = LoadAnyExecutionLocked(ns.value()->info().id(), req.workflow_execution().workflow_id(),
-                                  req.workflow_execution().run_id());
+  auto r = FetchRun(ns.value()->info().id(), req.workflow_execution().workflow_id(),
+                    req.workflow_execution().run_id(), /*with_events=*/true);
   if (!r.ok()) return fail(r.status());
   std::shared_ptr<Execution> ex = r.value();
   if (!req.first_execution_run_id().empty() && ex->st.first_execution_run_id() != req.first_execution_run_id()) {
@@ -203,8 +203,8 @@ void Engine::PollWorkflowExecutionUpdate(const wsv1::PollWorkflowExecutionUpdate
   if (!ns.ok()) return fail(ns.status());
   const auto& ref = req.update_ref();
   if (ref.update_id().empty()) return fail(InvalidArgument("UpdateId is not set on request."));
-  auto r = LoadAnyExecutionLocked(ns.value()->info().id(), ref.workflow_execution().workflow_id(),
-                                  ref.workflow_execution().run_id());
+  auto r = FetchRun(ns.value()->info().id(), ref.workflow_execution().workflow_id(),
+                    ref.workflow_execution().run_id(), /*with_events=*/true);
   if (!r.ok()) return fail(r.status());
   std::shared_ptr<Execution> ex = r.value();
   if (Status loaded = LoadEventsIfMissingLocked(*ex); !loaded.ok()) return fail(loaded);
@@ -344,6 +344,9 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
     pre = ReadCurrentRun(req.namespace_(), req.operations(0).start_workflow().workflow_id());
   }
   MutexLock l(mu_);
+  if (req.operations_size() > 0 && req.operations(0).has_start_workflow()) {
+    RereadCurrentRunIfStaleLocked(&pre, req.namespace_(), req.operations(0).start_workflow().workflow_id());
+  }
   auto fail = [&](Status s) { ReplyNow(l, *waiter, s); };
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
@@ -375,7 +378,7 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
   if (!c.status.ok()) {
     Status err = MultiOperationError(&c.status, nullptr);
     if (!c.judged_on_undurable_close) return fail(err);
-    waiter->completed = true;
+    waiter->Complete(mu_);
     return ReplyWhenDurableLocked([waiter](const Status& s) { waiter->finish(s); }, err);
   }
   Execution* ex = nullptr;

@@ -138,7 +138,7 @@ void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
     timers_.Schedule(now + s2s, [this, run_id, sid, attempt] { OnStickyScheduleToStartTimeout(run_id, sid, attempt); });
   }
   matching::QueueKey key{ex.st.namespace_id(), wft.task_queue(), matching::TaskType::kWorkflow};
-  if (auto poller = workflow_queues_.Offer(key, {ex.st.run_id(), wft.scheduled_event_id(), wft.attempt(), {}}, now)) {
+  if (auto poller = workflow_queues_.Offer(mu_, key, {ex.st.run_id(), wft.scheduled_event_id(), wft.attempt(), {}}, now)) {
     StartWorkflowTaskLocked(txn, ex, poller, wft.on_sticky_queue());
   }
 }
@@ -209,7 +209,7 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
   }
   AttachQueriesLocked(ex, wft->started_event_id(), resp);
   AttachUpdatesLocked(ex, wft->started_event_id(), resp);
-  waiter->completed = true;
+  waiter->Complete(mu_);
   txn.after_commit.push_back([waiter] { waiter->finish(Status::Ok()); });
   ArmWorkflowTaskTimersLocked(ex);
 }
@@ -240,7 +240,7 @@ bool Engine::TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, con
     auto qit = queries_.find(t.query_id);
     if (qit == queries_.end()) return false;
     std::shared_ptr<PendingQuery> pq = qit->second;
-    if (pq->waiter->completed) {
+    if (pq->waiter->completed(mu_)) {
       AnswerQueryLocked(*pq, Status::Ok(), nullptr);
       return false;
     }
@@ -251,7 +251,7 @@ bool Engine::TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, con
       qex = rit->second.get();
     }
     FillLegacyQueryTaskLocked(*pq, *qex, key.name != qex->st.task_queue(), waiter->response);
-    waiter->completed = true;
+    waiter->Complete(mu_);
     waiter->finish(Status::Ok());
     return true;
   }

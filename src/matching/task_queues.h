@@ -7,7 +7,8 @@
 // before it falls back to the normal queue. The engine validates each task against mutable state
 // when a poller takes it (`take` below) and writes the events; matching never touches state.
 //
-// Not thread-safe: the engine owns one instance per task type and guards it with its own mutex.
+// Not thread-safe: the engine owns one instance per task type and guards it with its own mutex;
+// the calls that complete a waiter take that mutex (`held`) so the analysis checks it is held.
 #pragma once
 
 #include <algorithm>
@@ -22,18 +23,27 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace temporalite::matching {
 
 enum class TaskType { kWorkflow, kActivity };
 
 // A waiting RPC (a long poll, a query, an update wait), created by the frontend. `finish` is
-// called exactly once (answer delivered, wait expired, or RPC cancelled); whoever sets
-// `completed` (under the engine's mutex) owns that call.
+// called exactly once (answer delivered, wait expired, or RPC cancelled); whoever marks it
+// completed owns that call. Completion is guarded by the mutex of the engine that holds the
+// waiter: each access names it (`held`), so Clang's thread-safety analysis checks that the caller
+// holds it.
 struct Waiter {
   std::string identity;
   std::function<void(const Status&)> finish;
-  bool completed = false;  // guarded by the engine's mutex
+
+  bool completed(const Mutex& held) const REQUIRES(held) { return completed_; }
+  // Marks it completed; false if it already was (then someone else owns `finish`).
+  bool Complete(const Mutex& held) REQUIRES(held) { return !std::exchange(completed_, true); }
+
+ private:
+  bool completed_ = false;
 };
 
 // A waiter with its RPC's response message, filled before `finish`. The RPC owns the message
@@ -129,11 +139,11 @@ class TaskQueues {
   // A task became ready on `key`. Sync match: returns the first live poller waiting there, now
   // marked completed (the caller fills its response and finishes it); without one, appends the
   // task to the backlog and returns null. Legacy query tasks are not counted in the rates.
-  Poller Offer(const QueueKey& key, PendingTask task, TimePoint now) {
+  Poller Offer(const Mutex& held, const QueueKey& key, PendingTask task, TimePoint now) REQUIRES(held) {
     TaskQueue<Resp>& q = queues_[key];
     const bool counted = task.query_id.empty();
     if (counted) q.added.Add(now);
-    if (Poller p = PopPoller(q)) {
+    if (Poller p = PopPoller(held, q)) {
       if (counted) q.dispatched.Add(now);
       return p;
     }
@@ -144,11 +154,11 @@ class TaskQueues {
   // A legacy query task: as Offer, except that with no poller waiting and none seen within
   // `window` (counting from `floor` at the earliest: the server's start, when workers reconnect)
   // the task is refused: `*refused` is set and nothing is queued.
-  Poller OfferQuery(const QueueKey& key, PendingTask task, TimePoint now, TimePoint floor, Duration window,
-                    bool* refused) {
+  Poller OfferQuery(const Mutex& held, const QueueKey& key, PendingTask task, TimePoint now, TimePoint floor,
+                    Duration window, bool* refused) REQUIRES(held) {
     TaskQueue<Resp>& q = queues_[key];
     *refused = false;
-    if (Poller p = PopPoller(q)) return p;
+    if (Poller p = PopPoller(held, q)) return p;
     if (now - std::max(q.last_poll_time, floor) > window) {
       *refused = true;
       return nullptr;
@@ -252,14 +262,11 @@ class TaskQueues {
 
  private:
   // Pops the first poller that has not completed yet, marking it completed; or null.
-  static Poller PopPoller(TaskQueue<Resp>& q) {
+  static Poller PopPoller(const Mutex& held, TaskQueue<Resp>& q) REQUIRES(held) {
     while (!q.pollers.empty()) {
       Poller p = std::move(q.pollers.front());
       q.pollers.pop_front();
-      if (!p->completed) {
-        p->completed = true;
-        return p;
-      }
+      if (p->Complete(held)) return p;
     }
     return nullptr;
   }

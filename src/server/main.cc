@@ -237,6 +237,20 @@ struct StartupConfig {
   frontend::RateLimitOptions rate_limits;  // frontend.rps, frontend.namespaceRPS, ... (frontend/rate_limit.h)
 };
 
+// One --dynamic-config-value KEY=VALUE, for whichever part owns KEY (the frontend's rate limits,
+// the engine's options). An unknown key names every key of both, from their own lists.
+Status ApplyDynamicConfigValue(const std::string& kv, StartupConfig* c) {
+  Status s = frontend::ApplyRateLimitConfigValue(kv, &c->rate_limits);
+  if (s.code() == Code::kNotFound) s = history::ApplyDynamicConfigValue(kv, &c->engine_options);
+  if (s.code() != Code::kNotFound) return s;
+  std::vector<std::string> keys = frontend::RateLimitConfigKeys();
+  for (std::string& k : history::DynamicConfigKeys()) keys.push_back(std::move(k));
+  std::string known;
+  for (const std::string& k : keys) known += (known.empty() ? "" : ", ") + k;
+  return Status(Code::kInvalidArgument,
+                "unknown dynamic config key \"" + kv.substr(0, kv.find('=')) + "\" (known: " + known + ")");
+}
+
 int ReadStartupConfig(const StartDevFlags& f, StartupConfig* c) {
   if (int rc = ConfigureLoggingAndPorts(f); rc != 0) return rc;
   if (int rc = LoadUiFiles(f, &c->ui_files); rc != 0) return rc;
@@ -251,13 +265,9 @@ int ReadStartupConfig(const StartDevFlags& f, StartupConfig* c) {
   c->engine_options.extra_namespaces = f.namespaces;
   if (int rc = ParseStartupSearchAttributes(f, &c->engine_options.startup_search_attributes); rc != 0) return rc;
   for (const auto& kv : f.dynamic_config_values) {
-    Status s = frontend::ApplyRateLimitConfigValue(kv, &c->rate_limits);
-    if (s.code() == Code::kNotFound) s = history::ApplyDynamicConfigValue(kv, &c->engine_options);
+    Status s = ApplyDynamicConfigValue(kv, c);
     if (!s.ok()) {
-      std::string known = s.message().find("(known: ") != std::string::npos ? std::string(", ") + frontend::RateLimitConfigKeys() : "";
-      std::string msg = s.message();
-      if (!known.empty() && msg.back() == ')') msg.insert(msg.size() - 1, known);
-      std::fprintf(stderr, "error: %s\n", msg.c_str());
+      std::fprintf(stderr, "error: %s\n", s.message().c_str());
       return 2;
     }
   }

@@ -196,7 +196,9 @@ test('bad rate-limit values stop the server at start, naming the key', async () 
   const { execFile } = require('node:child_process');
   const { serverBinary } = require('../compat/harness');
   for (const [value, re] of [['frontend.namespaceRPS=fast', /frontend.namespaceRPS: "fast" is not a non-negative number/],
-    ['frontend.namespaceCount=1.5', /not a non-negative integer/], ['frontend.nope=1', /unknown dynamic config key.*frontend.namespaceRPS/]]) {
+    ['frontend.namespaceCount=1.5', /not a non-negative integer/], ['frontend.nope=1', /unknown dynamic config key.*frontend.namespaceRPS/],
+    // One list of every key, the frontend's and the engine's, in one message.
+    ['nope=1', /unknown dynamic config key "nope" \(known: frontend\.rps, [^)]*frontend\.namespaceCount, temporalite\.evictIdleRuns, [^)]*history\.maxTotalUpdates[^)]*system\.enableActivityEagerExecution\)\n/]]) {
     const r = await new Promise((resolve) => execFile(serverBinary(), ['server', 'start-dev', '--ephemeral', '--port', '0', '--headless',
       '--http-port', '0', '--dynamic-config-value', value], { timeout: 20000 }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stderr })));
     assert.equal(r.code, 2, r.stderr);

@@ -1,10 +1,15 @@
 // A Store that forwards to a real store but can hold commits back: while held, every Commit
 // waits (in submission order) until Release() hands them all to the real store. Engine tests use it
 // to act inside the window between a transition in memory and its durability, deterministically.
-// Reads always go straight to the real store (they see committed rows only, as in production).
+// Reads go straight to the real store (they see committed rows only, as in production), unless a
+// test blocks the reads of one run or workflow id (BlockReadsOf): then they wait until unblocked,
+// so a test can show which RPCs proceed while the engine waits on a slow read.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <string>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -45,6 +50,30 @@ class GatedStore final : public persistence::Store {
     std::lock_guard<std::mutex> l(mu_);
     after_closed_runs_read_ = std::move(fn);
   }
+  // From now on a read of run `id` (GetExecution, ReadEvents), of workflow id `id`'s current run
+  // (GetCurrentRunId) or of namespace id `id`'s closed runs (ClosedRunsBefore) waits until
+  // UnblockReads().
+  void BlockReadsOf(std::string id) {
+    std::lock_guard<std::mutex> l(mu_);
+    blocked_id_ = std::move(id);
+  }
+  void UnblockReads() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      blocked_id_.clear();
+    }
+    cv_.notify_all();
+  }
+  // True once a read is waiting on BlockReadsOf (false after `wait` without one).
+  bool WaitForBlockedRead(std::chrono::milliseconds wait) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, wait, [&] { return blocked_reads_ > 0; });
+  }
+  // Reads that have waited so far.
+  int blocked_reads() {
+    std::lock_guard<std::mutex> l(mu_);
+    return blocked_reads_;
+  }
   size_t held_commits() {
     std::lock_guard<std::mutex> l(mu_);
     return queue_.size();
@@ -61,16 +90,19 @@ class GatedStore final : public persistence::Store {
   Result<std::vector<persistence::NamespaceRow>> LoadNamespaces() override { return inner_->LoadNamespaces(); }
   Result<std::vector<persistence::ExecutionRow>> LoadOpenExecutions() override { return inner_->LoadOpenExecutions(); }
   Result<std::optional<persistence::ExecutionRow>> GetExecution(const std::string& run_id) override {
+    WaitIfBlocked(run_id);
     return inner_->GetExecution(run_id);
   }
   Result<std::optional<std::string>> GetCurrentRunId(const std::string& namespace_id,
                                                      const std::string& workflow_id) override {
+    WaitIfBlocked(workflow_id);
     auto r = inner_->GetCurrentRunId(namespace_id, workflow_id);
     RunOnce(after_current_run_read_);
     return r;
   }
   Result<std::vector<persistence::EventRow>> ReadEvents(const std::string& run_id, int64_t first_event_id,
                                                         int64_t max_count) override {
+    WaitIfBlocked(run_id);
     return inner_->ReadEvents(run_id, first_event_id, max_count);
   }
   Result<persistence::VisibilityPage> ListVisibility(const persistence::VisibilityQuery& q) override {
@@ -82,6 +114,7 @@ class GatedStore final : public persistence::Store {
   }
   Result<std::vector<std::string>> ClosedRunsBefore(const std::string& namespace_id, int64_t close_before,
                                                    int64_t limit) override {
+    WaitIfBlocked(namespace_id);
     auto r = inner_->ClosedRunsBefore(namespace_id, close_before, limit);
     RunOnce(after_closed_runs_read_);
     return r;
@@ -100,6 +133,13 @@ class GatedStore final : public persistence::Store {
   }
 
  private:
+  void WaitIfBlocked(const std::string& id) {
+    std::unique_lock<std::mutex> l(mu_);
+    if (blocked_id_.empty() || blocked_id_ != id) return;
+    ++blocked_reads_;
+    cv_.notify_all();
+    cv_.wait(l, [&] { return blocked_id_ != id; });
+  }
   void RunOnce(std::function<void()>& slot) {
     std::function<void()> fn;
     {
@@ -115,6 +155,9 @@ class GatedStore final : public persistence::Store {
   std::vector<std::pair<persistence::WriteBatch, DoneCallback>> queue_;
   std::function<void()> after_current_run_read_;
   std::function<void()> after_closed_runs_read_;
+  std::condition_variable cv_;
+  std::string blocked_id_;
+  int blocked_reads_ = 0;
 };
 
 }  // namespace temporalite::history::testing

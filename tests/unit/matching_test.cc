@@ -23,6 +23,9 @@ constexpr auto kFallback = std::chrono::seconds(10);
 class MatchingTest : public ::testing::Test {
  protected:
   MatchingTest() : clock_(TimePoint(std::chrono::seconds(1704067200))), queues_(kFallback) {}
+  // The queues are used under their owner's mutex, as in the engine: held for the whole test.
+  void SetUp() override { mu_.Lock(); }
+  void TearDown() override { mu_.Unlock(); }
 
   // A poller whose `finish` records the status it ended with.
   Poller NewPoller() {
@@ -41,7 +44,7 @@ class MatchingTest : public ::testing::Test {
     return queues_.Poll(key, p, {identity, {}, 0}, sticky, clock_.Now(), [&](const PendingTask& t) {
       if (live && !live(t)) return false;
       p->response->task = t.run_id + "/" + std::to_string(t.scheduled_event_id);
-      p->completed = true;
+      p->Complete(mu_);
       p->finish(Status::Ok());
       return true;
     });
@@ -51,6 +54,7 @@ class MatchingTest : public ::testing::Test {
     const Waiter* waiter;
     Code code;
   };
+  Mutex mu_;
   SimClock clock_;
   Queues queues_;
   std::vector<std::shared_ptr<Resp>> responses_;
@@ -62,17 +66,17 @@ class MatchingTest : public ::testing::Test {
 TEST_F(MatchingTest, TaskOfferedToAWaitingPollerIsSyncMatched) {
   Poller p = NewPoller();
   EXPECT_FALSE(PollOn(normal_, p, "w1", false));  // nothing queued: the poller waits
-  EXPECT_FALSE(p->completed);
-  Poller got = queues_.Offer(normal_, Task("run-a", 2), clock_.Now());
+  EXPECT_FALSE(p->completed(mu_));
+  Poller got = queues_.Offer(mu_, normal_, Task("run-a", 2), clock_.Now());
   ASSERT_EQ(got, p);
-  EXPECT_TRUE(got->completed);  // claimed: nobody else may finish it
+  EXPECT_TRUE(got->completed(mu_));  // claimed: nobody else may finish it
   const QueueState* q = queues_.Find(normal_);
   ASSERT_NE(q, nullptr);
   EXPECT_TRUE(q->backlog.empty());
   EXPECT_GT(q->added.PerSecond(clock_.Now()), 0);
   EXPECT_GT(q->dispatched.PerSecond(clock_.Now()), 0);
   // The poller is gone: the next task waits in the backlog.
-  EXPECT_EQ(queues_.Offer(normal_, Task("run-b", 2), clock_.Now()), nullptr);
+  EXPECT_EQ(queues_.Offer(mu_, normal_, Task("run-b", 2), clock_.Now()), nullptr);
   EXPECT_EQ(queues_.Find(normal_)->backlog.size(), 1u);
 }
 
@@ -80,12 +84,12 @@ TEST_F(MatchingTest, PollersAreServedInArrivalOrder) {
   Poller first = NewPoller(), second = NewPoller();
   PollOn(normal_, first, "w1", false);
   PollOn(normal_, second, "w2", false);
-  EXPECT_EQ(queues_.Offer(normal_, Task("run-a", 2), clock_.Now()), first);
-  EXPECT_EQ(queues_.Offer(normal_, Task("run-b", 2), clock_.Now()), second);
+  EXPECT_EQ(queues_.Offer(mu_, normal_, Task("run-a", 2), clock_.Now()), first);
+  EXPECT_EQ(queues_.Offer(mu_, normal_, Task("run-b", 2), clock_.Now()), second);
 }
 
 TEST_F(MatchingTest, BacklogIsTakenInFifoOrderAndStaleTasksAreDropped) {
-  for (int i = 1; i <= 4; ++i) EXPECT_EQ(queues_.Offer(normal_, Task("run-" + std::to_string(i), 2), clock_.Now()), nullptr);
+  for (int i = 1; i <= 4; ++i) EXPECT_EQ(queues_.Offer(mu_, normal_, Task("run-" + std::to_string(i), 2), clock_.Now()), nullptr);
   std::vector<std::string> offered;
   auto live = [&](const PendingTask& t) {
     offered.push_back(t.run_id);
@@ -99,30 +103,30 @@ TEST_F(MatchingTest, BacklogIsTakenInFifoOrderAndStaleTasksAreDropped) {
   EXPECT_EQ(offered, (std::vector<std::string>{"run-1", "run-2", "run-3", "run-4"}));
   // Backlog exhausted: the third poller waits.
   EXPECT_FALSE(PollOn(normal_, c, "w1", false, live));
-  EXPECT_FALSE(c->completed);
+  EXPECT_FALSE(c->completed(mu_));
   EXPECT_TRUE(queues_.Find(normal_)->backlog.empty());
 }
 
 TEST_F(MatchingTest, QueuesAreSeparateByNamespaceAndName) {
   Poller p = NewPoller();
   PollOn(normal_, p, "w1", false);
-  EXPECT_EQ(queues_.Offer({"other-ns", "tq", TaskType::kWorkflow}, Task("run-a", 2), clock_.Now()), nullptr);
-  EXPECT_EQ(queues_.Offer({"ns", "tq2", TaskType::kWorkflow}, Task("run-b", 2), clock_.Now()), nullptr);
-  EXPECT_FALSE(p->completed);
-  EXPECT_EQ(queues_.Offer(normal_, Task("run-c", 2), clock_.Now()), p);
+  EXPECT_EQ(queues_.Offer(mu_, {"other-ns", "tq", TaskType::kWorkflow}, Task("run-a", 2), clock_.Now()), nullptr);
+  EXPECT_EQ(queues_.Offer(mu_, {"ns", "tq2", TaskType::kWorkflow}, Task("run-b", 2), clock_.Now()), nullptr);
+  EXPECT_FALSE(p->completed(mu_));
+  EXPECT_EQ(queues_.Offer(mu_, normal_, Task("run-c", 2), clock_.Now()), p);
 }
 
 TEST_F(MatchingTest, CancelledPollerIsSkipped) {
   Poller cancelled = NewPoller(), live = NewPoller();
   PollOn(normal_, cancelled, "w1", false);
   PollOn(normal_, live, "w2", false);
-  cancelled->completed = true;  // what Engine::CancelPoll does before finishing it
-  EXPECT_EQ(queues_.Offer(normal_, Task("run-a", 2), clock_.Now()), live);
+  cancelled->Complete(mu_);  // what Engine::CancelPoll does before finishing it
+  EXPECT_EQ(queues_.Offer(mu_, normal_, Task("run-a", 2), clock_.Now()), live);
   // Only cancelled pollers left: the task is backlogged, not handed to a dead poll.
   Poller gone = NewPoller();
   PollOn(normal_, gone, "w3", false);
-  gone->completed = true;
-  EXPECT_EQ(queues_.Offer(normal_, Task("run-b", 2), clock_.Now()), nullptr);
+  gone->Complete(mu_);
+  EXPECT_EQ(queues_.Offer(mu_, normal_, Task("run-b", 2), clock_.Now()), nullptr);
   EXPECT_EQ(queues_.Find(normal_)->backlog.size(), 1u);
 }
 
@@ -131,8 +135,8 @@ TEST_F(MatchingTest, ExpiredPollerIsRemoved) {
   PollOn(normal_, p, "w1", false);
   queues_.Expire(normal_, p.get());
   EXPECT_TRUE(queues_.Find(normal_)->pollers.empty());
-  EXPECT_EQ(queues_.Offer(normal_, Task("run-a", 2), clock_.Now()), nullptr);
-  EXPECT_FALSE(p->completed);  // the caller finishes it, not matching
+  EXPECT_EQ(queues_.Offer(mu_, normal_, Task("run-a", 2), clock_.Now()), nullptr);
+  EXPECT_FALSE(p->completed(mu_));  // the caller finishes it, not matching
   queues_.Expire({"ns", "never-polled", TaskType::kWorkflow}, p.get());  // unknown queue: no-op
 }
 
@@ -178,8 +182,8 @@ TEST_F(MatchingTest, ShutdownHandsBackTheStickyBacklogAndMarksTheQueueDead) {
   Poller p = NewPoller();
   PollOn(sticky_, p, "w1", true);
   queues_.Expire(sticky_, p.get());
-  queues_.Offer(sticky_, Task("run-a", 2), clock_.Now());
-  queues_.Offer(sticky_, Task("run-b", 5), clock_.Now());
+  queues_.Offer(mu_, sticky_, Task("run-a", 2), clock_.Now());
+  queues_.Offer(mu_, sticky_, Task("run-b", 5), clock_.Now());
   auto back = queues_.Shutdown(sticky_);
   ASSERT_EQ(back.size(), 2u);
   EXPECT_EQ(back[0].run_id, "run-a");
@@ -197,18 +201,18 @@ TEST_F(MatchingTest, QueryTaskGoesToAPollerOrBacklogOnlyWhilePolledRecently) {
   const Duration window = std::chrono::seconds(20);
   bool refused = true;
   // Counting from the server's start: a queue nobody polled yet still gets the query for a while.
-  EXPECT_EQ(queues_.OfferQuery(normal_, {"run-a", 0, 0, "q1"}, clock_.Now(), start, window, &refused), nullptr);
+  EXPECT_EQ(queues_.OfferQuery(mu_, normal_, {"run-a", 0, 0, "q1"}, clock_.Now(), start, window, &refused), nullptr);
   EXPECT_FALSE(refused);
   EXPECT_EQ(queues_.Find(normal_)->backlog.size(), 1u);
   clock_.Advance(window + std::chrono::seconds(1));
-  EXPECT_EQ(queues_.OfferQuery(normal_, {"run-a", 0, 0, "q2"}, clock_.Now(), start, window, &refused), nullptr);
+  EXPECT_EQ(queues_.OfferQuery(mu_, normal_, {"run-a", 0, 0, "q2"}, clock_.Now(), start, window, &refused), nullptr);
   EXPECT_TRUE(refused);
   EXPECT_EQ(queues_.Find(normal_)->backlog.size(), 1u);
   // A poller that has waited longer than the window still takes it.
   Poller p = NewPoller();
   PollOn(normal_, p, "w1", false, [](const PendingTask&) { return false; });  // drops q1 as stale
   clock_.Advance(window + std::chrono::seconds(1));
-  EXPECT_EQ(queues_.OfferQuery(normal_, {"run-a", 0, 0, "q3"}, clock_.Now(), start, window, &refused), p);
+  EXPECT_EQ(queues_.OfferQuery(mu_, normal_, {"run-a", 0, 0, "q3"}, clock_.Now(), start, window, &refused), p);
   EXPECT_FALSE(refused);
   // Query tasks are not counted as added or dispatched tasks.
   EXPECT_EQ(queues_.Find(normal_)->added.PerSecond(clock_.Now()), 0);
@@ -216,11 +220,11 @@ TEST_F(MatchingTest, QueryTaskGoesToAPollerOrBacklogOnlyWhilePolledRecently) {
 
 TEST_F(MatchingTest, BacklogQueryTaskIsNotCountedAsDispatched) {
   bool refused = false;
-  queues_.OfferQuery(normal_, {"run-a", 0, 0, "q1"}, clock_.Now(), clock_.Now(), std::chrono::seconds(20), &refused);
+  queues_.OfferQuery(mu_, normal_, {"run-a", 0, 0, "q1"}, clock_.Now(), clock_.Now(), std::chrono::seconds(20), &refused);
   Poller p = NewPoller();
   EXPECT_TRUE(PollOn(normal_, p, "w1", false));
   EXPECT_EQ(queues_.Find(normal_)->dispatched.PerSecond(clock_.Now()), 0);
-  queues_.Offer(normal_, Task("run-b", 2), clock_.Now());
+  queues_.Offer(mu_, normal_, Task("run-b", 2), clock_.Now());
   Poller p2 = NewPoller();
   EXPECT_TRUE(PollOn(normal_, p2, "w1", false));
   EXPECT_GT(queues_.Find(normal_)->dispatched.PerSecond(clock_.Now()), 0);

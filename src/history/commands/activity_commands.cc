@@ -141,7 +141,7 @@ class ScheduleActivityTaskHandler final : public CommandHandler {
     if (in.has_priority()) *a->mutable_priority() = in.priority();
     const int64_t sid = e->event_id();
     Execution& ex = ctx.run();
-    state::ActivityInfo& ai = (*ex.st.mutable_activities())[sid];
+    state::ActivityInfo& ai = ex.AddActivity(sid, in.activity_id());
     ai.set_scheduled_event_id(sid);
     ai.set_activity_id(in.activity_id());
     ai.set_activity_type(in.activity_type().name());
@@ -154,7 +154,6 @@ class ScheduleActivityTaskHandler final : public CommandHandler {
     *ai.mutable_scheduled_time() = ToProto(now);
     *ai.mutable_current_attempt_scheduled_time() = ToProto(now);
     ai.set_attempt(1);
-    ex.activity_ids[in.activity_id()] = sid;
     ctx.DispatchActivity(ai, in.request_eager_execution());
   }
 };
@@ -203,9 +202,9 @@ class RequestCancelActivityTaskHandler final : public CommandHandler {
     const int64_t req_id = e->event_id();
     Execution& ex = ctx.run();
     auto& st = ex.st;
-    auto it = st.mutable_activities()->find(sid);
-    if (it == st.mutable_activities()->end()) return;  // its close event is buffered; nothing more to do
-    state::ActivityInfo& ai = it->second;
+    state::ActivityInfo* found = ex.FindActivity(sid);
+    if (!found) return;  // its close event is buffered; nothing more to do
+    state::ActivityInfo& ai = *found;
     ai.set_cancel_requested(true);
     ai.set_cancel_requested_event_id(req_id);
     if (ai.started()) return;  // the worker learns of it from its next heartbeat
@@ -221,8 +220,7 @@ class RequestCancelActivityTaskHandler final : public CommandHandler {
     (*p->mutable_metadata())["encoding"] = "binary/plain";
     p->set_data("ACTIVITY_ID_NOT_STARTED");
     a->set_identity(ai.last_worker_identity());
-    ex.activity_ids.erase(ai.activity_id());
-    st.mutable_activities()->erase(it);
+    ex.RemoveActivity(sid);  // `ai` dangles from here on
     result.need_wft = true;
   }
 };

@@ -32,7 +32,7 @@ class StartTimerHandler final : public CommandHandler {
     a->set_timer_id(in.timer_id());
     *a->mutable_start_to_fire_timeout() = in.start_to_fire_timeout();
     a->set_workflow_task_completed_event_id(ctx.completed_event_id());
-    state::TimerInfo& t = (*ctx.run().st.mutable_timers())[in.timer_id()];
+    state::TimerInfo& t = ctx.run().AddTimer(in.timer_id());
     t.set_timer_id(in.timer_id());
     t.set_started_event_id(e->event_id());
     *t.mutable_expiry_time() = ToProto(ctx.now() + FromProto(in.start_to_fire_timeout()));
@@ -70,7 +70,7 @@ class CancelTimerHandler final : public CommandHandler {
     auto it = st.timers().find(id);
     if (it != st.timers().end()) {
       started = it->second.started_event_id();
-      st.mutable_timers()->erase(id);  // its armed TimerService entry finds no timer and does nothing
+      ctx.run().RemoveTimer(id);  // its armed TimerService entry finds no timer and does nothing
     } else if (int i = BufferedFiredIndex(ctx.run(), id); i >= 0) {
       // Its TimerFired is still buffered: drop that event instead.
       started = st.buffered_events(i).timer_fired_event_attributes().started_event_id();

@@ -1,0 +1,213 @@
+// Store reads of runs that are not in memory (closed, durable runs; open runs evicted while
+// idle), made with the engine mutex released so that a slow read holds up only its own RPC.
+// The pattern, as the start's id-conflict check uses it (start.cc): note under the mutex what
+// memory says and a generation, release the mutex, read, take the mutex again, and use the read
+// only if the generation says the store cannot have changed since; otherwise look again.
+//
+// Why the checks are enough: every change of a run is in memory from the transition until it is
+// durable. A run absent from memory is either closed and durable (its rows no longer change, only
+// deletion removes them) or evicted (durable as it stands; any change reloads it first, and a new
+// eviction gives it a new eviction_seq). A workflow id's current run changes only by a new run,
+// which is in memory (open or closing) until its close is durable, when the key's generation moves.
+#include <array>
+#include <vector>
+
+#include "common/log.h"
+#include "history/engine.h"
+#include "history/errors.h"
+#include "history/execution.h"
+
+namespace temporalite::history {
+
+namespace {
+// Reads that raced with changes this many times in a row fall back to the lookup under the mutex
+// (each race needs a close of the same workflow id, or a re-eviction of the same run, during the
+// read: practically never twice).
+constexpr int kMaxFetchAttempts = 4;
+// Prefetched reads kept at most (each completion takes its own out again).
+constexpr size_t kMaxPrefetched = 1024;
+
+std::string PrefetchKey(const std::string& ns_id, const std::string& workflow_id, const std::string& run_id) {
+  return WorkflowKey(ns_id, workflow_id) + "\n" + run_id;
+}
+}  // namespace
+
+Result<std::shared_ptr<Execution>> Engine::ReadRunRows(persistence::Store& store, const std::string& run_id,
+                                                       bool with_events) {
+  auto row = store.GetExecution(run_id);
+  if (!row.ok()) return row.status();
+  if (!row.value()) return std::shared_ptr<Execution>();
+  auto ex = std::make_shared<Execution>();
+  if (!ex->st.ParseFromString(row.value()->state)) return Status(Code::kDataLoss, "corrupt execution record " + run_id);
+  if (with_events) {
+    auto events = store.ReadEvents(run_id, 1, INT64_MAX);
+    if (!events.ok()) return events.status();
+    ex->events.reserve(events->size());
+    for (const auto& e : events.value()) {
+      if (!ex->events.emplace_back().ParseFromString(e.data)) return Status(Code::kDataLoss, "corrupt event in " + run_id);
+    }
+    ex->persisted_events = ex->events.size();
+  }
+  ex->RebuildIndexes();
+  return ex;
+}
+
+uint64_t Engine::WorkflowKeyGenerationLocked(const std::string& key) const {
+  return closed_left_memory_by_key_[std::hash<std::string>{}(key) % closed_left_memory_by_key_.size()];
+}
+
+void Engine::FetchIfEvicted(const std::string& run_id) {
+  for (int attempt = 0; attempt < kMaxFetchAttempts; ++attempt) {
+    const uint64_t seq = runs_.eviction_seq(run_id);
+    if (seq == 0) return;  // in memory, or not an open run
+    mu_.Unlock();
+    auto read = ReadRunRows(store_, run_id, /*with_events=*/true);
+    mu_.Lock();
+    if (runs_.eviction_seq(run_id) != seq) continue;  // reloaded (and maybe evicted again) meanwhile
+    Status s = read.ok() ? Status::Ok() : read.status();
+    if (s.ok() && !read.value()) s = Status(Code::kDataLoss, "execution row missing");
+    if (s.ok() && static_cast<int64_t>(read.value()->events.size()) + 1 != read.value()->st.next_event_id()) {
+      s = Status(Code::kDataLoss, std::to_string(read.value()->events.size()) + " events but next event id " +
+                                      std::to_string(read.value()->st.next_event_id()));
+    }
+    if (!s.ok()) {
+      // Left evicted: a lookup under the mutex tries again (and logs), as before.
+      TL_LOG_ERROR("cannot read back idle run %s: %s", run_id.c_str(), s.ToString().c_str());
+      return;
+    }
+    runs_.Adopt(run_id, std::move(read).value());
+    ArmReloadSweepLocked();
+    return;
+  }
+}
+
+Result<std::shared_ptr<Execution>> Engine::FetchRun(std::string ns_id, std::string workflow_id, std::string run_id,
+                                                    bool with_events) {
+  const std::string key = WorkflowKey(ns_id, workflow_id);
+  for (int attempt = 0; attempt < kMaxFetchAttempts; ++attempt) {
+    std::string rid = run_id;
+    if (rid.empty()) {
+      if (auto it = open_by_workflow_id_.find(key); it != open_by_workflow_id_.end()) {
+        rid = it->second;
+      } else if (auto c = closing_by_workflow_id_.find(key); c != closing_by_workflow_id_.end()) {
+        rid = c->second;
+      }
+    }
+    if (!rid.empty() && runs_.eviction_seq(rid) != 0) {
+      FetchIfEvicted(rid);
+      if (runs_.eviction_seq(rid) != 0) break;  // the read failed: the lookup below reports it
+      continue;
+    }
+    if (!rid.empty() && runs_.count(rid)) break;  // in memory: no store read
+    // Not in memory: a closed run (or none). Read it without the mutex.
+    const uint64_t generation = WorkflowKeyGenerationLocked(key);
+    mu_.Unlock();
+    Result<std::shared_ptr<Execution>> read = std::shared_ptr<Execution>();
+    if (rid.empty()) {
+      auto cur = store_.GetCurrentRunId(ns_id, workflow_id);
+      if (!cur.ok()) {
+        read = cur.status();
+      } else if (cur.value()) {
+        rid = *cur.value();
+      }
+    }
+    if (read.ok() && !rid.empty()) read = ReadRunRows(store_, rid, with_events);
+    mu_.Lock();
+    if (run_id.empty() && (open_by_workflow_id_.count(key) || closing_by_workflow_id_.count(key) ||
+                           WorkflowKeyGenerationLocked(key) != generation)) {
+      continue;  // the current run changed meanwhile
+    }
+    if (!rid.empty() && runs_.count(rid)) continue;  // memory has it now
+    if (!read.ok()) return read.status();
+    const std::shared_ptr<Execution>& ex = read.value();
+    if (!ex || ex->st.workflow_id() != workflow_id || ex->st.namespace_id() != ns_id) {
+      return WorkflowNotFound(workflow_id, run_id);
+    }
+    return ex;
+  }
+  auto r = LoadAnyExecutionLocked(ns_id, workflow_id, run_id);
+  if (r.ok() && with_events) TL_RETURN_IF_ERROR(LoadEventsIfMissingLocked(*r.value()));
+  return r;
+}
+
+Result<Execution*> Engine::FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) {
+  auto r = FetchRun(ns_id, workflow_id, run_id, /*with_events=*/false);
+  if (r.ok() && r.value()->open()) return r.value().get();  // open runs are in memory
+  // Temporal tells a closed run apart from one that never existed (both NOT_FOUND).
+  if (r.ok()) return NotFound("workflow execution already completed");
+  return WorkflowNotFound(workflow_id, run_id);
+}
+
+void Engine::PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRequest& req, const std::string& run_id) {
+  std::vector<std::array<std::string, 3>> targets;  // namespace name (empty: the run's), workflow id, run id
+  for (const auto& c : req.commands()) {
+    if (c.has_start_child_workflow_execution_command_attributes()) {
+      const auto& a = c.start_child_workflow_execution_command_attributes();
+      targets.push_back({a.namespace_(), a.workflow_id(), ""});
+    } else if (c.has_signal_external_workflow_execution_command_attributes()) {
+      const auto& a = c.signal_external_workflow_execution_command_attributes();
+      targets.push_back({a.namespace_(), a.execution().workflow_id(), a.execution().run_id()});
+    } else if (c.has_request_cancel_external_workflow_execution_command_attributes()) {
+      const auto& a = c.request_cancel_external_workflow_execution_command_attributes();
+      targets.push_back({a.namespace_(), a.workflow_id(), a.run_id()});
+    }
+  }
+  if (targets.empty()) return;
+  const Execution* run = runs_.FindLoaded(run_id);
+  if (!run) return;  // the completion reports it
+  const std::string own_ns_id = run->st.namespace_id();
+  if (prefetched_runs_.size() > kMaxPrefetched) prefetched_runs_.clear();
+  for (const auto& [ns_name, workflow_id, target_run_id] : targets) {
+    if (workflow_id.empty()) continue;  // the command is invalid: its handler says so
+    std::string ns_id = own_ns_id;
+    if (!ns_name.empty()) {
+      auto ns = namespaces_.find(ns_name);
+      if (ns == namespaces_.end()) continue;
+      ns_id = ns->second.info().id();
+    }
+    auto r = FetchRun(ns_id, workflow_id, target_run_id, /*with_events=*/false);
+    // In memory (open, closing, or an evicted run brought back): the lookups find it there.
+    if (r.ok() && runs_.FindLoaded(r.value()->st.run_id()) == r.value().get()) continue;
+    PrefetchedRun p;
+    p.generation = WorkflowKeyGenerationLocked(WorkflowKey(ns_id, workflow_id));
+    if (r.ok()) {
+      p.run = std::move(r).value();
+    } else if (r.status().code() != Code::kNotFound) {
+      p.status = r.status();
+    }
+    prefetched_runs_[PrefetchKey(ns_id, workflow_id, target_run_id)] = std::move(p);
+  }
+}
+
+std::optional<Engine::PrefetchedRun> Engine::TakePrefetchedLocked(const std::string& ns_id,
+                                                                   const std::string& workflow_id,
+                                                                   const std::string& run_id) {
+  if (prefetched_runs_.empty()) return std::nullopt;
+  auto it = prefetched_runs_.find(PrefetchKey(ns_id, workflow_id, run_id));
+  if (it == prefetched_runs_.end()) return std::nullopt;
+  PrefetchedRun p = std::move(it->second);
+  prefetched_runs_.erase(it);
+  // A run of the workflow id that left memory since (its close durable) may have changed what
+  // the store holds; runs in memory are looked up there before this is asked.
+  if (p.generation != WorkflowKeyGenerationLocked(WorkflowKey(ns_id, workflow_id))) return std::nullopt;
+  return p;
+}
+
+void Engine::RereadCurrentRunIfStaleLocked(CurrentRunRead* pre, const std::string& namespace_name,
+                                           const std::string& workflow_id) {
+  for (int attempt = 0; attempt < kMaxFetchAttempts; ++attempt) {
+    auto ns = NamespaceByNameLocked(namespace_name);
+    if (!ns.ok()) return;  // the start reports it
+    const std::string key = WorkflowKey(ns.value()->info().id(), workflow_id);
+    if (open_by_workflow_id_.count(key) || closing_by_workflow_id_.count(key)) return;  // judged on memory
+    if (pre->done && pre->ns_id == ns.value()->info().id() && pre->workflow_id == workflow_id &&
+        pre->generation == WorkflowKeyGenerationLocked(key)) {
+      return;  // still what the store holds
+    }
+    mu_.Unlock();
+    *pre = ReadCurrentRun(namespace_name, workflow_id);
+    mu_.Lock();
+  }
+}
+
+}  // namespace temporalite::history

@@ -1,0 +1,97 @@
+// A run's MutableState (history/execution.h) alone: event ids, buffering while a workflow task
+// runs (ids assigned at flush, buffered ActivityTaskStarted ids fixed up), and the pending maps
+// with their activity-id index.
+#include <gtest/gtest.h>
+
+#include "history/execution.h"
+#include "history/proto_time.h"
+
+namespace temporalite::history {
+namespace {
+
+const TimePoint kNow = TimePoint(std::chrono::seconds(1704067200));
+
+TEST(MutableStateTest, EventsGetConsecutiveIdsAndTheCommandsMetadata) {
+  MutableState ms;
+  ms.st.set_next_event_id(1);
+  ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, kNow);
+  ::temporal::api::sdk::v1::UserMetadata md;
+  md.mutable_summary()->set_data("summary");
+  ms.command_user_metadata = &md;
+  auto* timer = ms.AddEvent(ev1::EVENT_TYPE_TIMER_STARTED, kNow + std::chrono::seconds(1));
+  EXPECT_EQ(timer->event_id(), 2);
+  EXPECT_EQ(timer->user_metadata().summary().data(), "summary");
+  EXPECT_EQ(ms.command_user_metadata, nullptr) << "only the command's first event takes it";
+  auto* next = ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, kNow);
+  EXPECT_FALSE(next->has_user_metadata());
+  EXPECT_EQ(ms.st.next_event_id(), 4);
+  ASSERT_EQ(ms.events.size(), 3u);
+  for (size_t i = 0; i < ms.events.size(); ++i) EXPECT_EQ(ms.events[i].event_id(), static_cast<int64_t>(i + 1));
+  EXPECT_EQ(FromProto(ms.events[1].event_time()), kNow + std::chrono::seconds(1));
+}
+
+TEST(MutableStateTest, EventsBufferWhileATaskRunsAndGetIdsAtFlush) {
+  MutableState ms;
+  ms.st.set_next_event_id(5);
+  ms.st.mutable_wft()->set_scheduled_event_id(3);
+  ms.st.mutable_wft()->set_started_event_id(4);  // a workflow task is running
+  auto* started = ms.AddOrBufferEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_STARTED, kNow);
+  started->mutable_activity_task_started_event_attributes()->set_scheduled_event_id(2);
+  auto* completed = ms.AddOrBufferEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_COMPLETED, kNow);
+  completed->mutable_activity_task_completed_event_attributes()->set_scheduled_event_id(2);
+  completed->mutable_activity_task_completed_event_attributes()->set_started_event_id(kBufferedStartedEventId);
+  ms.AddOrBufferEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, kNow);
+  EXPECT_TRUE(ms.events.empty());
+  EXPECT_EQ(ms.st.next_event_id(), 5) << "buffered events have no id yet";
+
+  // The task completes: its own event first, then the buffered ones in arrival order.
+  ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED, kNow);
+  EXPECT_EQ(ms.FlushBufferedEvents(), 3);
+  ASSERT_EQ(ms.events.size(), 4u);
+  EXPECT_EQ(ms.events[1].event_id(), 6);
+  EXPECT_EQ(ms.events[1].event_type(), ev1::EVENT_TYPE_ACTIVITY_TASK_STARTED);
+  EXPECT_EQ(ms.events[2].activity_task_completed_event_attributes().started_event_id(), 6);
+  EXPECT_EQ(ms.events[3].event_id(), 8);
+  EXPECT_EQ(ms.st.next_event_id(), 9);
+  EXPECT_EQ(ms.st.buffered_events_size(), 0);
+  EXPECT_EQ(ms.FlushBufferedEvents(), 0);
+
+  ms.st.mutable_wft()->set_started_event_id(0);  // no task running: appended at once
+  EXPECT_EQ(ms.AddOrBufferEvent(ev1::EVENT_TYPE_TIMER_FIRED, kNow)->event_id(), 9);
+}
+
+TEST(MutableStateTest, PendingActivitiesKeepTheirActivityIdIndex) {
+  MutableState ms;
+  ms.AddActivity(5, "a").set_attempt(1);
+  ms.AddActivity(7, "b").set_attempt(3);
+  ASSERT_NE(ms.FindActivityById("b"), nullptr);
+  EXPECT_EQ(ms.FindActivityById("b")->attempt(), 3);
+  EXPECT_EQ(ms.FindActivity(5), ms.FindActivityById("a"));
+  ms.RemoveActivity(5);
+  EXPECT_EQ(ms.FindActivity(5), nullptr);
+  EXPECT_EQ(ms.FindActivityById("a"), nullptr);
+  EXPECT_EQ(ms.activity_ids.count("a"), 0u);
+  ms.RemoveActivity(99);  // unknown: nothing happens
+  EXPECT_EQ(ms.st.activities_size(), 1);
+  // The index is derived: rebuilt from the state after a load.
+  ms.activity_ids.clear();
+  ms.RebuildIndexes();
+  EXPECT_EQ(ms.FindActivityById("b"), ms.FindActivity(7));
+}
+
+TEST(MutableStateTest, TimersAndChildren) {
+  MutableState ms;
+  ms.AddTimer("t1").set_started_event_id(5);
+  ms.AddTimer("t2").set_started_event_id(6);
+  ms.RemoveTimer("t1");
+  ms.RemoveTimer("unknown");
+  ASSERT_EQ(ms.st.timers_size(), 1);
+  EXPECT_EQ(ms.st.timers().at("t2").started_event_id(), 6);
+  ms.AddChild(9).set_workflow_id("child");
+  EXPECT_EQ(ms.st.children().at(9).workflow_id(), "child");
+  ms.RemoveChild(9);
+  EXPECT_EQ(ms.st.children_size(), 0);
+}
+
+}  // namespace
+}  // namespace temporalite::history
