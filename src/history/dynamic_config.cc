@@ -38,6 +38,19 @@ const std::vector<BoolKey>& BoolKeys() {
   return keys;
 }
 
+struct FloatKey {
+  const char* name;
+  double EngineOptions::*field;
+};
+
+const std::vector<FloatKey>& FloatKeys() {
+  static const std::vector<FloatKey> keys = {
+      {"history.maxTotalUpdates.suggestContinueAsNewThreshold",
+       &EngineOptions::max_total_updates_suggest_continue_as_new_threshold},
+  };
+  return keys;
+}
+
 }  // namespace
 
 Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* options) {
@@ -75,6 +88,18 @@ Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* opti
       return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not true or false");
     }
     options->*k.field = value == "true";
+    return Status::Ok();
+  }
+  for (const FloatKey& k : FloatKeys()) {
+    known += ", " + std::string(k.name);
+    if (key != k.name) continue;
+    errno = 0;
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || errno == ERANGE || !(v >= 0)) {
+      return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not a non-negative number");
+    }
+    options->*k.field = v;
     return Status::Ok();
   }
   return Status(Code::kInvalidArgument, "unknown dynamic config key \"" + key + "\" (known: " + known + ")");
