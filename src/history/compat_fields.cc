@@ -41,13 +41,16 @@ void ExtrasFromStartedEvent(const ::temporal::api::history::v1::HistoryEvent& st
   if (a.has_priority()) *st->mutable_priority() = a.priority();
 }
 
-void SuggestContinueAsNew(int64_t event_count, int64_t count_limit, int64_t size_limit,
+void SuggestContinueAsNew(int64_t event_count, int64_t count_limit, int64_t size_limit, bool too_many_updates,
                           ::temporal::api::history::v1::WorkflowTaskStartedEventAttributes* a) {
   if (a->history_size_bytes() >= size_limit) {
     a->add_suggest_continue_as_new_reasons(::temporal::api::enums::v1::SUGGEST_CONTINUE_AS_NEW_REASON_HISTORY_SIZE_TOO_LARGE);
   }
   if (event_count >= count_limit) {
     a->add_suggest_continue_as_new_reasons(::temporal::api::enums::v1::SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS);
+  }
+  if (too_many_updates) {
+    a->add_suggest_continue_as_new_reasons(::temporal::api::enums::v1::SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_UPDATES);
   }
   a->set_suggest_continue_as_new(a->suggest_continue_as_new_reasons_size() > 0);
 }

@@ -33,8 +33,9 @@ void RecordStartExtras(const ::temporal::api::sdk::v1::UserMetadata& metadata,
                        ::temporal::api::history::v1::HistoryEvent* started, state::ExecutionState* st);
 
 // Temporal's continue-as-new suggestion on WorkflowTaskStarted: the history (its persisted size
-// in bytes, already in `a`; its event count, the started event's own id) at or past a limit.
-void SuggestContinueAsNew(int64_t event_count, int64_t count_limit, int64_t size_limit,
+// in bytes, already in `a`; its event count, the started event's own id) at or past a limit, or
+// the run's updates past their share of the total (`too_many_updates`, update_limits.h).
+void SuggestContinueAsNew(int64_t event_count, int64_t count_limit, int64_t size_limit, bool too_many_updates,
                           ::temporal::api::history::v1::WorkflowTaskStartedEventAttributes* a);
 
 // The same mutable-state fields rebuilt from a started event (replay of a history prefix).

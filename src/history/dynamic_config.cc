@@ -42,6 +42,19 @@ const std::vector<BoolKey>& BoolKeys() {
   return keys;
 }
 
+struct FloatKey {
+  const char* name;
+  double EngineOptions::*field;
+};
+
+const std::vector<FloatKey>& FloatKeys() {
+  static const std::vector<FloatKey> keys = {
+      {"history.maxTotalUpdates.suggestContinueAsNewThreshold",
+       &EngineOptions::max_total_updates_suggest_continue_as_new_threshold},
+  };
+  return keys;
+}
+
 }  // namespace
 
 Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* options) {
@@ -78,6 +91,17 @@ Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* opti
     options->*k.field = value == "true";
     return Status::Ok();
   }
+  for (const FloatKey& k : FloatKeys()) {
+    if (key != k.name) continue;
+    errno = 0;
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || errno == ERANGE || !(v >= 0)) {
+      return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not a non-negative number");
+    }
+    options->*k.field = v;
+    return Status::Ok();
+  }
   return Status(Code::kNotFound, "not an engine dynamic config key: " + key);
 }
 
@@ -85,6 +109,7 @@ std::vector<std::string> DynamicConfigKeys() {
   std::vector<std::string> out = {kEvictIdleRuns};
   for (const Key& k : Keys()) out.emplace_back(k.name);
   for (const BoolKey& k : BoolKeys()) out.emplace_back(k.name);
+  for (const FloatKey& k : FloatKeys()) out.emplace_back(k.name);
   return out;
 }
 

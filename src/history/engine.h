@@ -67,6 +67,10 @@ struct EngineOptions {
   // Temporal's history.maxInFlightUpdates / history.maxTotalUpdates (0: no limit).
   int64_t max_in_flight_updates = 10;
   int64_t max_total_updates = 2000;
+  // Temporal's history.maxTotalUpdates.suggestContinueAsNewThreshold: WorkflowTaskStarted suggests
+  // continue-as-new (reason TOO_MANY_UPDATES) once the run's distinct updates reach
+  // ceil(max_total_updates * this); 0 turns the suggestion off.
+  double max_total_updates_suggest_continue_as_new_threshold = 0.9;
   // Temporal's system.enableActivityEagerExecution: a ScheduleActivityTask command with
   // request_eager_execution is started in the completion's own transaction and its task returned
   // in the RespondWorkflowTaskCompleted reply. Temporal's default is off; on here.

@@ -35,6 +35,9 @@ struct Execution {
   // (the command's event) takes over, as Temporal copies Command.user_metadata onto its event.
   const ::temporal::api::sdk::v1::UserMetadata* command_user_metadata = nullptr;
   std::vector<std::string> admitted_updates;  // update ids admitted, not yet accepted/rejected
+  // DistinctUpdates (update_limits.h): UpdateAccepted events counted in events[0, accepted_scan_end).
+  size_t accepted_scan_end = 0;
+  int64_t accepted_updates = 0;
 
   // --- events ---
   // Appends an event with the next event id. The pointer is valid until the next append.

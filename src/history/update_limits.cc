@@ -6,6 +6,9 @@
 // registry as, per update, its id (map key and field) plus its request's encoded size (and the
 // acceptance/outcome once known; an in-flight update has no outcome), and refuses a request when
 // that size plus the new request's reaches the limit (RESOURCE_EXHAUSTED, CONCURRENT_LIMIT).
+#include "history/update_limits.h"
+
+#include <cmath>
 #include <map>
 
 #include "history/engine.h"
@@ -13,6 +16,23 @@
 #include "history/execution.h"
 
 namespace temporalite::history {
+
+int64_t DistinctUpdates(Execution& ex) {
+  if (ex.accepted_scan_end > ex.events.size()) {  // the events were replaced: count again
+    ex.accepted_scan_end = 0;
+    ex.accepted_updates = 0;
+  }
+  for (; ex.accepted_scan_end < ex.events.size(); ++ex.accepted_scan_end) {
+    if (ex.events[ex.accepted_scan_end].has_workflow_execution_update_accepted_event_attributes()) ++ex.accepted_updates;
+  }
+  return ex.accepted_updates + static_cast<int64_t>(ex.admitted_updates.size());
+}
+
+bool TooManyUpdatesForSuggestion(Execution& ex, int64_t max_total, double threshold) {
+  const auto at = static_cast<int64_t>(std::ceil(static_cast<double>(max_total) * threshold));
+  if (at <= 0) return false;
+  return DistinctUpdates(ex) >= at;
+}
 
 Status Engine::CheckUpdateLimitsLocked(const Execution& ex, const temporal::api::update::v1::Request& incoming) const {
   // Admitted, not yet accepted (in memory) plus accepted ones from history; accepted and not

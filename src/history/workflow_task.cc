@@ -9,6 +9,7 @@
 #include "history/execution.h"
 #include "history/proto_time.h"
 #include "history/task_token.h"
+#include "history/update_limits.h"
 
 namespace temporalite::history {
 
@@ -64,8 +65,8 @@ void FillWorkflowTaskScheduled(const state::ExecutionState& st, hv1::HistoryEven
 }
 
 // The WorkflowTaskStarted event of the started task (see FillWorkflowTaskScheduled).
-void FillWorkflowTaskStarted(const state::ExecutionState& st, int64_t id, int64_t count_limit, int64_t size_limit,
-                             hv1::HistoryEvent* e) {
+void FillWorkflowTaskStarted(Execution& ex, int64_t id, const EngineOptions& o, hv1::HistoryEvent* e) {
+  const auto& st = ex.st;
   const auto& wft = st.wft();
   e->set_event_id(id);
   e->set_event_type(ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED);
@@ -75,7 +76,9 @@ void FillWorkflowTaskStarted(const state::ExecutionState& st, int64_t id, int64_
   a->set_identity(wft.identity());
   a->set_request_id(wft.request_id());
   a->set_history_size_bytes(st.history_size_bytes());
-  SuggestContinueAsNew(id, count_limit, size_limit, a);
+  SuggestContinueAsNew(id, o.history_count_suggest_continue_as_new, o.history_size_suggest_continue_as_new,
+                       TooManyUpdatesForSuggestion(ex, o.max_total_updates, o.max_total_updates_suggest_continue_as_new_threshold),
+                       a);
 }
 
 }  // namespace
@@ -169,12 +172,10 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
   if (wft->transient()) {
     wft->set_started_event_id(wft->scheduled_event_id() + 1);
     FillWorkflowTaskScheduled(st, &transient_events[0], wft->scheduled_event_id());
-    FillWorkflowTaskStarted(st, wft->started_event_id(), options_.history_count_suggest_continue_as_new,
-                            options_.history_size_suggest_continue_as_new, &transient_events[1]);
+    FillWorkflowTaskStarted(ex, wft->started_event_id(), options_, &transient_events[1]);
   } else {
     auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
-    FillWorkflowTaskStarted(st, e->event_id(), options_.history_count_suggest_continue_as_new,
-                            options_.history_size_suggest_continue_as_new, e);
+    FillWorkflowTaskStarted(ex, e->event_id(), options_, e);
     wft->set_started_event_id(e->event_id());
   }
 
@@ -387,8 +388,7 @@ void Engine::RecordWorkflowTaskCompletedLocked(Execution& ex, EngineCommandConte
     w->set_started_event_id(st.next_event_id() + 1);
     hv1::HistoryEvent scheduled, started;
     FillWorkflowTaskScheduled(st, &scheduled, w->scheduled_event_id());
-    FillWorkflowTaskStarted(st, w->started_event_id(), options_.history_count_suggest_continue_as_new,
-                            options_.history_size_suggest_continue_as_new, &started);
+    FillWorkflowTaskStarted(ex, w->started_event_id(), options_, &started);
     started.mutable_workflow_task_started_event_attributes()->set_identity(req.identity());
     *AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, FromProto(w->scheduled_time())) = std::move(scheduled);
     *AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, FromProto(w->started_time())) = std::move(started);

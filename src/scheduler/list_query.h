@@ -4,17 +4,15 @@
 // schedule's id). Like Temporal, other system and predefined attributes are refused
 // ("invalid query filter for schedules: cannot filter on \"ExecutionDuration\"").
 //
-// The schedules of a namespace are few and in memory: Match evaluates the compiled condition over
-// them in a private in-memory SQLite table shaped like the visibility table's columns it can name
-// (workflow_id = the schedule id, search_attributes = its JSON column).
+// The condition runs in the visibility store over the schedules' rows (schedule_visibility.h):
+// Query() makes the store query of one page.
 #pragma once
 
-#include <set>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "common/status.h"
+#include "persistence/store.h"
 #include "visibility/query.h"
 #include "visibility/search_attributes.h"
 
@@ -22,17 +20,14 @@ namespace temporalite::scheduler {
 
 class ScheduleFilter {
  public:
-  struct Row {
-    std::string schedule_id;
-    std::string search_attributes_json;  // visibility::ToJsonColumn form ("" = none)
-  };
-
   // INVALID_ARGUMENT with Temporal's wording for a malformed query or a refused attribute.
   static Result<ScheduleFilter> Compile(std::string_view query, const visibility::TypeMap& custom);
 
   bool empty() const { return compiled_.where.empty(); }
-  // The ids of `rows` the condition selects (all when empty()).
-  Result<std::set<std::string>> Match(const std::vector<Row>& rows) const;
+  // The store query over namespace `namespace_id`'s schedule rows: the condition, schedules
+  // ordered by id after `after_schedule_id` (a page token; "" for the first page), `limit` rows.
+  persistence::VisibilityQuery Query(const std::string& namespace_id, const std::string& after_schedule_id,
+                                     int64_t limit) const;
 
  private:
   visibility::CompiledQuery compiled_;

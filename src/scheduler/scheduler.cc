@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "scheduler/list_query.h"
+#include "scheduler/schedule_visibility.h"
 #include "scheduler/time_util.h"
 
 namespace temporalite::scheduler {
@@ -100,28 +101,61 @@ Status Scheduler::ValidateSchedule(const spv1::Schedule& s, std::shared_ptr<cons
   return Status::Ok();
 }
 
-void Scheduler::PersistLocked(const Entry& e, Done done) {
+void Scheduler::PersistLocked(Entry& e, Done done) {
   persistence::WriteBatch batch;
   batch.upsert_schedules.push_back({e.rec.namespace_id(), e.rec.schedule_id(), e.rec.SerializeAsString()});
+  persistence::VisibilityRow row = ScheduleVisibilityRow(e.rec, e.attrs_json);
+  if (row.search_attributes_json != e.visible_written) {
+    e.visible_written = row.search_attributes_json;
+    batch.upsert_visibility.push_back(std::move(row));
+  }
   store_.Commit(std::move(batch), [done = std::move(done)](const Status& s) {
     if (!s.ok()) TL_LOG_ERROR("schedule commit failed: %s", s.ToString().c_str());
     if (done) done(s);
   });
 }
 
+Status Scheduler::RecoverVisibility(std::vector<std::unique_ptr<Entry>>& entries) {
+  std::map<std::string, visibility::TypeMap> types;  // by namespace name
+  for (auto& e : entries) {
+    const std::string& ns = e->rec.namespace_();
+    auto it = types.find(ns);
+    if (it == types.end()) it = types.emplace(ns, runner_.SearchAttributeTypes(ns)).first;
+    e->attrs_json = ScheduleAttributesJson(e->rec.search_attributes(), it->second);
+  }
+  auto marker = store_.GetServerState(kScheduleVisibilityMarker);
+  if (!marker.ok()) return marker.status();
+  persistence::WriteBatch batch;
+  for (auto& e : entries) {
+    persistence::VisibilityRow row = ScheduleVisibilityRow(e->rec, e->attrs_json);
+    e->visible_written = row.search_attributes_json;
+    if (!marker->has_value()) batch.upsert_visibility.push_back(std::move(row));
+  }
+  if (marker->has_value()) return Status::Ok();
+  batch.put_server_state.emplace_back(kScheduleVisibilityMarker, "1");
+  TL_LOG_INFO("scheduler: indexing %zu schedules in visibility", entries.size());
+  return store_.CommitSync(std::move(batch));
+}
+
 Status Scheduler::Recover() {
   auto rows = store_.LoadSchedules();
   if (!rows.ok()) return rows.status();
-  Ops ops;
-  std::lock_guard<std::mutex> l(mu_);
+  std::vector<std::unique_ptr<Entry>> entries;
   for (const auto& row : *rows) {
     auto e = std::make_unique<Entry>();
     if (!e->rec.ParseFromString(row.data)) return Internal("corrupt schedule record " + row.schedule_id);
+    entries.push_back(std::move(e));
+  }
+  TL_RETURN_IF_ERROR(RecoverVisibility(entries));  // the runner is called without mu_
+  Ops ops;
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& e : entries) {
+    const std::string ns_id = e->rec.namespace_id();
     Compile(*e);
-    std::string key = Key(row.namespace_id, row.schedule_id);
+    std::string key = Key(ns_id, e->rec.schedule_id());
     const std::string& ns = e->rec.namespace_();
     for (const auto& run : e->rec.info().running_workflows()) {
-      Watch(row.namespace_id, run.workflow_id(), key);
+      Watch(ns_id, run.workflow_id(), key);
       // It may have closed while we were down: ask.
       Op op{Op::kCheck, key, ns, run.workflow_id(), run.run_id(), {}, {}};
       ops.push_back(std::move(op));
@@ -129,7 +163,7 @@ Status Scheduler::Recover() {
     for (const auto& start : e->rec.starting()) {
       Op op = StartOpLocked(*e, start);
       if (ResolveOverlap(*e, start.overlap_policy()) != ev1::SCHEDULE_OVERLAP_POLICY_ALLOW_ALL) {
-        Watch(row.namespace_id, op.workflow_id, key);
+        Watch(ns_id, op.workflow_id, key);
       }
       ops.push_back(std::move(op));
     }
@@ -155,6 +189,7 @@ void Scheduler::CreateSchedule(const wsv1::CreateScheduleRequest& req, wsv1::Cre
   spv1::ScheduleSpec canonical;
   Status v = ValidateSchedule(req.schedule(), &spec, &canonical);
   if (!v.ok()) return done(v);
+  std::string attrs_json = ScheduleAttributesJson(req.search_attributes(), runner_.SearchAttributeTypes(req.namespace_()));
 
   Ops ops;
   {
@@ -185,6 +220,7 @@ void Scheduler::CreateSchedule(const wsv1::CreateScheduleRequest& req, wsv1::Cre
     *rec.mutable_last_processed_time() = ToProto(now);
     EnsureDefaults(rec);
     e->spec = std::move(spec);
+    e->attrs_json = std::move(attrs_json);
     if (req.has_initial_patch()) ApplyPatchLocked(*e, req.initial_patch());
     resp->set_conflict_token(EncodeConflictToken(rec.conflict_token()));
     Entry& ref = *e;
@@ -226,6 +262,10 @@ void Scheduler::UpdateSchedule(const wsv1::UpdateScheduleRequest& req, wsv1::Upd
   spv1::ScheduleSpec canonical;
   Status v = ValidateSchedule(req.schedule(), &spec, &canonical);
   if (!v.ok()) return done(v);
+  std::string attrs_json;
+  if (req.has_search_attributes()) {
+    attrs_json = ScheduleAttributesJson(req.search_attributes(), runner_.SearchAttributeTypes(req.namespace_()));
+  }
   Ops ops;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -240,7 +280,10 @@ void Scheduler::UpdateSchedule(const wsv1::UpdateScheduleRequest& req, wsv1::Upd
     auto* sched = e.rec.mutable_schedule();
     *sched = req.schedule();
     *sched->mutable_spec() = canonical;
-    if (req.has_search_attributes()) *e.rec.mutable_search_attributes() = req.search_attributes();
+    if (req.has_search_attributes()) {
+      *e.rec.mutable_search_attributes() = req.search_attributes();
+      e.attrs_json = std::move(attrs_json);
+    }
     EnsureDefaults(e.rec);
     e.spec = std::move(spec);
     e.rec.mutable_info()->clear_invalid_schedule_error();
@@ -290,26 +333,10 @@ void Scheduler::DeleteSchedule(const wsv1::DeleteScheduleRequest& req, wsv1::Del
   for (const auto& run : it->second->rec.info().running_workflows()) Unwatch(*ns_id, run.workflow_id());
   persistence::WriteBatch batch;
   batch.delete_schedules.push_back({*ns_id, req.schedule_id(), {}});
+  // Its visibility row: deleting the "run" of its key removes that row (and finds nothing else).
+  batch.delete_runs.push_back(ScheduleVisibilityKey(*ns_id, req.schedule_id()));
   schedules_.erase(it);
   store_.Commit(std::move(batch), std::move(done));
-}
-
-// The ids of the namespace's schedules matching `filter` over their own search attributes, with
-// TemporalSchedulePaused as Temporal indexes it.
-Result<std::set<std::string>> Scheduler::MatchingSchedulesLocked(const std::string& prefix,
-                                                                  const ScheduleFilter& filter,
-                                                                  const visibility::TypeMap& custom) const {
-  std::vector<ScheduleFilter::Row> rows;
-  for (auto it = schedules_.lower_bound(prefix); it != schedules_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-       ++it) {
-    const Entry& e = *it->second;
-    ::temporal::api::common::v1::SearchAttributes sa = e.rec.search_attributes();
-    auto& paused = (*sa.mutable_indexed_fields())["TemporalSchedulePaused"];
-    (*paused.mutable_metadata())["encoding"] = "json/plain";
-    paused.set_data(e.rec.schedule().state().paused() ? "true" : "false");
-    rows.push_back({e.rec.schedule_id(), visibility::ToJsonColumn(sa, custom)});
-  }
-  return filter.Match(rows);
 }
 
 void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, const visibility::TypeMap& custom,
@@ -318,25 +345,18 @@ void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, const visib
   if (!ns_id.ok()) return done(ns_id.status());
   auto filter = ScheduleFilter::Compile(req.query(), custom);
   if (!filter.ok()) return done(filter.status());
-  int32_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : options_.default_page_size;
+  const int32_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : options_.default_page_size;
+  // The page's ids from the visibility store (no lock held), one more to know whether more follow.
+  auto rows = store_.ListVisibility(filter->Query(*ns_id, req.next_page_token(), int64_t{page} + 1));
+  if (!rows.ok()) return done(rows.status());
+  const bool more = rows->infos.size() > static_cast<size_t>(page);
+  if (more) rows->infos.resize(page);
   std::lock_guard<std::mutex> l(mu_);
-  std::string prefix = *ns_id + '\n';
-  std::set<std::string> matching;
-  if (!filter->empty()) {
-    auto m = MatchingSchedulesLocked(prefix, *filter, custom);
-    if (!m.ok()) return done(m.status());
-    matching = std::move(m).value();
-  }
-  auto it = req.next_page_token().empty() ? schedules_.lower_bound(prefix)
-                                          : schedules_.upper_bound(prefix + req.next_page_token());
-  for (; it != schedules_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+  for (const std::string& schedule_id : rows->infos) {
+    auto it = schedules_.find(Key(*ns_id, schedule_id));
+    if (it == schedules_.end()) continue;  // deleted since the read
     const Entry& e = *it->second;
     const auto& wf = e.rec.schedule().action().start_workflow();
-    if (!filter->empty() && !matching.count(e.rec.schedule_id())) continue;
-    if (resp->schedules_size() == page) {
-      resp->set_next_page_token(resp->schedules(page - 1).schedule_id());
-      break;
-    }
     auto* out = resp->add_schedules();
     out->set_schedule_id(e.rec.schedule_id());
     *out->mutable_memo() = e.rec.memo();
@@ -353,7 +373,8 @@ void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, const visib
       *info->add_future_action_times() = ToProto(t);
     }
   }
-  store_.Commit(persistence::WriteBatch{}, std::move(done));
+  if (more) resp->set_next_page_token(rows->infos.back());
+  store_.Commit(persistence::WriteBatch{}, std::move(done));  // what memory shows is durable first
 }
 
 void Scheduler::CountSchedules(const wsv1::CountSchedulesRequest& req, const visibility::TypeMap& custom,
@@ -362,18 +383,10 @@ void Scheduler::CountSchedules(const wsv1::CountSchedulesRequest& req, const vis
   if (!ns_id.ok()) return done(ns_id.status());
   auto filter = ScheduleFilter::Compile(req.query(), custom);
   if (!filter.ok()) return done(filter.status());
-  std::lock_guard<std::mutex> l(mu_);
-  std::string prefix = *ns_id + '\n';
-  if (filter->empty()) {
-    int64_t n = 0;
-    for (auto it = schedules_.lower_bound(prefix); it != schedules_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) ++n;
-    resp->set_count(n);
-  } else {
-    auto m = MatchingSchedulesLocked(prefix, *filter, custom);
-    if (!m.ok()) return done(m.status());
-    resp->set_count(static_cast<int64_t>(m->size()));
-  }
-  store_.Commit(persistence::WriteBatch{}, std::move(done));  // as ListSchedules: after earlier writes are durable
+  auto n = store_.CountVisibility(filter->Query(*ns_id, "", 1));
+  if (!n.ok()) return done(n.status());
+  resp->set_count(*n);
+  done(Status::Ok());
 }
 
 void Scheduler::ListScheduleMatchingTimes(const wsv1::ListScheduleMatchingTimesRequest& req,

@@ -116,6 +116,10 @@ class Scheduler {
     std::shared_ptr<const CompiledSpec> spec;  // null: the spec does not compile
     std::string spec_error;
     TimePoint armed = TimePoint::max();  // the wake-up timer already scheduled
+    // Its own search attributes as visibility JSON (schedule_visibility.h), and the
+    // search_attributes of its visibility row as last written ("": none yet).
+    std::string attrs_json;
+    std::string visible_written;
   };
   // One call to the runner, decided under the lock and issued after it.
   struct Op {
@@ -139,12 +143,14 @@ class Scheduler {
   void EnsureDefaults(state::ScheduleRecord& rec) const;
   void Compile(Entry& e) const;
   Result<std::string> NamespaceIdFor(const std::string& ns);
-  // REQUIRES(mu_). Commits `e`'s record; `done` after it is durable.
-  void PersistLocked(const Entry& e, Done done);
+  // REQUIRES(mu_). Commits `e`'s record, and its visibility row if that changed; `done` after
+  // it is durable.
+  void PersistLocked(Entry& e, Done done);
+  // Recovery: the records' visibility JSON; writes every visibility row (once, for databases
+  // from before schedules had them) unless the store's marker says they are there.
+  Status RecoverVisibility(std::vector<std::unique_ptr<Entry>>& entries);
   void FillDescribeLocked(const Entry& e, wsv1::DescribeScheduleResponse* resp) const;
   std::vector<TimePoint> FutureActionTimesLocked(const Entry& e, size_t n) const;
-  Result<std::set<std::string>> MatchingSchedulesLocked(const std::string& prefix, const ScheduleFilter& filter,
-                                                        const visibility::TypeMap& custom) const;
 
   // --- processing (processing.cc) ---
   // REQUIRES(mu_). One wake-up: time range, backfills, buffer; persists and arms the next timer.

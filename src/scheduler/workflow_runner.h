@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "temporal/api/enums/v1/workflow.pb.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
+#include "visibility/search_attributes.h"
 
 namespace temporalite::scheduler {
 
@@ -45,6 +46,10 @@ class WorkflowRunner {
                          std::function<void(const Status&)> done) = 0;
   virtual void CurrentStatus(const std::string& ns, const std::string& workflow_id,
                              std::function<void(Result<RunStatus>)> done) = 0;
+
+  // The namespace's custom search attributes (name -> type), to index a schedule's own ones in
+  // visibility. Synchronous and quick; never called with the scheduler's lock held.
+  virtual visibility::TypeMap SearchAttributeTypes(const std::string& /*ns*/) { return {}; }
 };
 
 }  // namespace temporalite::scheduler

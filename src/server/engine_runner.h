@@ -26,6 +26,7 @@ class EngineRunner final : public scheduler::WorkflowRunner {
                  std::function<void(const Status&)> done) override;
   void CurrentStatus(const std::string& ns, const std::string& workflow_id,
                      std::function<void(Result<scheduler::RunStatus>)> done) override;
+  visibility::TypeMap SearchAttributeTypes(const std::string& ns) override { return engine_.SearchAttributeTypes(ns); }
 
  private:
   history::Engine& engine_;

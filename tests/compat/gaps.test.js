@@ -396,6 +396,42 @@ test('update limits: in-flight updates past the limit are RESOURCE_EXHAUSTED, di
   });
 });
 
+test('continue-as-new is suggested with reason TOO_MANY_UPDATES from ceil(90 % of history.maxTotalUpdates) updates', { timeout: TEST_TIMEOUT }, async () => {
+  const taskQueue = uniqueName('gaps-upd-can');
+  const workflowId = uniqueName('gaps-upd-can-wf');
+  const threshold = Math.ceil(MAX_TOTAL * 0.9); // Temporal's history.maxTotalUpdates.suggestContinueAsNewThreshold
+  const seen = [];
+  await withWorker(taskQueue, async () => {
+    const handle = await suite.client.workflow.start('updateSuggestionWorkflow', { taskQueue, workflowId });
+    for (let i = 1; i <= MAX_TOTAL; i++) seen.push(await handle.executeUpdate('info', { updateId: `info-${i}` }));
+    await expectGrpcError(handle.executeUpdate('info', { updateId: 'over-total' }), 9, /limit on the total number of distinct updates/);
+    await handle.signal('done');
+    assert.equal(await resultWithin(handle, 15000), true);
+  });
+  // The workflow sees the suggestion while handling the update that reaches the threshold.
+  assert.deepEqual(seen, Array.from({ length: MAX_TOTAL }, (_, i) => i + 1 >= threshold));
+  // Raw: WorkflowTaskStarted carries reason TOO_MANY_UPDATES (3) from the task delivering that update.
+  const { SuggestContinueAsNewReason } = require('@temporalio/proto').temporal.api.enums.v1;
+  const events = (await suite.client.workflow.getHandle(workflowId).fetchHistory()).events;
+  let updates = 0; // accepted so far
+  let suggestedTasks = 0;
+  for (const e of events) {
+    if (e.workflowExecutionUpdateAcceptedEventAttributes) updates += 1;
+    const a = e.workflowTaskStartedEventAttributes;
+    if (!a) continue;
+    // Every task but the first and the last delivers update k: k - 1 accepted, update k admitted.
+    const counted = updates < MAX_TOTAL ? updates + 1 : updates;
+    if (counted >= threshold) {
+      assert.equal(a.suggestContinueAsNew, true, JSON.stringify(a));
+      assert.deepEqual(a.suggestContinueAsNewReasons, [SuggestContinueAsNewReason.SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_UPDATES]);
+      suggestedTasks += 1;
+    } else {
+      assert.ok(!a.suggestContinueAsNew, JSON.stringify(a));
+    }
+  }
+  assert.ok(suggestedTasks >= 2, `suggested on ${suggestedTasks} tasks`); // the 5th update's task and the signal's
+});
+
 test('an update sent during the start delay is admitted and delivered with the first workflow task', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('gaps-upd-delay');
   const workflowId = uniqueName('gaps-upd-delay-wf');

@@ -88,3 +88,47 @@ test('user metadata, priority and schedule search attributes survive SIGKILL', {
   assert.equal(res.code, 0);
   server = undefined;
 });
+
+test('schedule visibility rows (search attributes, paused, deletes) survive SIGKILL', { timeout: 60000 }, async () => {
+  const dataDir = makeTempDir('temporalite-compat-crash-vis-');
+  cleanups.push(() => removeDir(dataDir));
+  const extraArgs = ['--search-attribute', 'CrashTeam=Keyword'];
+  let server = await startServer({ dataDir, extraArgs });
+  cleanups.push(() => server && server.stop('SIGKILL'));
+  const prefix = uniqueName('crash-vis');
+  const ids = (n) => `${prefix}-${n}`;
+  const listIds = async (client, query) => {
+    const out = [];
+    for await (const s of client.schedule.list({ query: `ScheduleId STARTS_WITH '${prefix}-' AND (${query})`, pageSize: 2 })) {
+      out.push(s.scheduleId.slice(prefix.length + 1));
+    }
+    return out.sort();
+  };
+  await withClient(server, async (client) => {
+    for (const [n, team] of [['a', 'ingest'], ['b', 'ops'], ['c', 'ingest'], ['d', 'ingest']]) {
+      await client.schedule.create({
+        scheduleId: ids(n),
+        spec: { intervals: [{ every: '1 day' }] },
+        searchAttributes: { CrashTeam: [team] },
+        action: { type: 'startWorkflow', workflowType: 'noSuchWorkflowType', taskQueue: uniqueName('crash-vis-tq') },
+      });
+    }
+    await client.schedule.getHandle(ids('c')).pause('maintenance');
+    await client.schedule.getHandle(ids('d')).delete();
+    // Acknowledged: what a list shows now must be there after the kill.
+    assert.deepEqual(await listIds(client, "CrashTeam = 'ingest'"), ['a', 'c']);
+  });
+  const killed = await server.stop('SIGKILL');
+  assert.equal(killed.signal, 'SIGKILL');
+  server = await startServer({ dataDir, extraArgs });
+  await withClient(server, async (client) => {
+    assert.deepEqual(await listIds(client, "CrashTeam = 'ingest'"), ['a', 'c']);
+    assert.deepEqual(await listIds(client, 'TemporalSchedulePaused = true'), ['c']);
+    assert.deepEqual(await listIds(client, "CrashTeam = 'ops' OR TemporalSchedulePaused = true"), ['b', 'c']);
+    const { count } = await client.workflowService.countSchedules({ namespace: NS, query: `ScheduleId STARTS_WITH '${prefix}-'` });
+    assert.equal(Number(count), 3);
+  });
+  const res = await server.stop('SIGTERM');
+  assert.equal(res.code, 0);
+  server = undefined;
+});

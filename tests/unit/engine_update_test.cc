@@ -268,5 +268,85 @@ TEST_F(EngineUpdateTest, DeliveredButUnhandledUpdateIsRejected) {
   EXPECT_EQ(resp.outcome().failure().message(), "update was not handled by the workflow worker");
 }
 
+
+// Temporal's update registry suggests continue-as-new (reason TOO_MANY_UPDATES) once the run's
+// admitted + accepted updates reach ceil(history.maxTotalUpdates * suggestContinueAsNewThreshold).
+class EngineUpdateSuggestionTest : public EngineUpdateTest {
+ protected:
+  void SetUp() override {
+    options_.max_total_updates = 4;
+    options_.max_total_updates_suggest_continue_as_new_threshold = 0.5;  // from the 2nd update
+    EngineUpdateTest::SetUp();
+  }
+  static bool SuggestsTooManyUpdates(const wsv1::PollWorkflowTaskQueueResponse& task) {
+    const auto& a = task.history().events(task.history().events_size() - 1).workflow_task_started_event_attributes();
+    for (int r : a.suggest_continue_as_new_reasons()) {
+      if (r == ev1::SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_UPDATES) return a.suggest_continue_as_new();
+    }
+    return false;
+  }
+};
+
+TEST_F(EngineUpdateSuggestionTest, SuggestedFromTheThresholdCountingAdmittedAndCompletedUpdates) {
+  StartAndComplete("wf-can-u", {});
+  std::vector<bool> suggested;
+  for (int i = 1; i <= 3; ++i) {
+    const std::string id = "u" + std::to_string(i);
+    auto waiting = Update(UpdateRequest("wf-can-u", id, kCompleted));
+    auto task = PollWft();
+    ASSERT_EQ(task.messages_size(), 1);
+    suggested.push_back(SuggestsTooManyUpdates(task));
+    ASSERT_TRUE(CompleteWithMessages(task.task_token(), {Accept(task.messages(0)), Respond(id, "ok")}).ok());
+    EXPECT_TRUE(Await(waiting).outcome().has_success());
+  }
+  EXPECT_EQ(suggested, (std::vector<bool>{false, true, true}));
+  // The persisted started events carry the reason too.
+  int with_reason = 0;
+  for (const auto& e : OfType(History("wf-can-u"), ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED)) {
+    const auto& a = e.workflow_task_started_event_attributes();
+    if (a.suggest_continue_as_new()) {
+      ASSERT_EQ(a.suggest_continue_as_new_reasons_size(), 1);
+      EXPECT_EQ(a.suggest_continue_as_new_reasons(0), ev1::SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_UPDATES);
+      ++with_reason;
+    }
+  }
+  EXPECT_EQ(with_reason, 2);
+}
+
+TEST_F(EngineUpdateSuggestionTest, RejectedUpdatesDoNotCount) {
+  StartAndComplete("wf-can-rej", {});
+  for (int i = 1; i <= 2; ++i) {
+    auto waiting = Update(UpdateRequest("wf-can-rej", "r" + std::to_string(i), kCompleted));
+    auto task = PollWft();
+    ASSERT_EQ(task.messages_size(), 1);
+    EXPECT_FALSE(SuggestsTooManyUpdates(task)) << "update " << i;  // only the one in flight counts
+    ASSERT_TRUE(CompleteWithMessages(task.task_token(), {Reject(task.messages(0), "no")}).ok());
+    EXPECT_TRUE(Await(waiting).outcome().has_failure());
+  }
+}
+
+class EngineUpdateSuggestionOffTest : public EngineUpdateTest {
+ protected:
+  void SetUp() override {
+    options_.max_total_updates = 4;
+    options_.max_total_updates_suggest_continue_as_new_threshold = 0;  // off
+    EngineUpdateTest::SetUp();
+  }
+};
+
+TEST_F(EngineUpdateSuggestionOffTest, AZeroThresholdNeverSuggests) {
+  StartAndComplete("wf-can-off", {});
+  for (int i = 1; i <= 3; ++i) {
+    const std::string id = "o" + std::to_string(i);
+    auto waiting = Update(UpdateRequest("wf-can-off", id, kCompleted));
+    auto task = PollWft();
+    ASSERT_EQ(task.messages_size(), 1);
+    EXPECT_FALSE(task.history().events(task.history().events_size() - 1).workflow_task_started_event_attributes()
+                     .suggest_continue_as_new());
+    ASSERT_TRUE(CompleteWithMessages(task.task_token(), {Accept(task.messages(0)), Respond(id, "ok")}).ok());
+    Await(waiting);
+  }
+}
+
 }  // namespace
 }  // namespace temporalite::history::testing

@@ -3,11 +3,14 @@
 // it; Settle() runs what became due and waits (bounded) for the engine's answers.
 #include "scheduler/scheduler.h"
 
+#include <sqlite3.h>
+
 #include <map>
 #include <set>
 
 #include "engine_test_util.h"
 #include "scheduler/phrase.h"
+#include "scheduler/schedule_visibility.h"
 #include "scheduler/time_util.h"
 #include "server/engine_runner.h"
 
@@ -59,6 +62,7 @@ class RecordingRunner final : public WorkflowRunner {
                      std::function<void(Result<RunStatus>)> done) override {
     inner_.CurrentStatus(ns, wid, std::move(done));
   }
+  visibility::TypeMap SearchAttributeTypes(const std::string& ns) override { return inner_.SearchAttributeTypes(ns); }
 
   // Workflow ids of runs the engine really started (not deduplicated repeats), in order.
   std::vector<std::string> Started() {
@@ -593,6 +597,167 @@ TEST_F(SchedulerTest, ListScheduleMatchingTimes) {
   ASSERT_EQ(resp.start_time_size(), 9);
   EXPECT_EQ(FromProto(resp.start_time(0)), At("2026-03-02T04:00:00Z"));
   EXPECT_EQ(FromProto(resp.start_time(8)), At("2026-03-02T20:00:00Z"));
+}
+
+// Schedules in visibility (schedule_visibility.h): rows written with the records, queried with
+// the list-filter language in the store, paged by schedule id, migrated once for old databases.
+class SchedulerVisibilityTest : public SchedulerTest {
+ protected:
+  void SetUp() override {
+    options_.startup_search_attributes["SchedTeam"] = ev1::INDEXED_VALUE_TYPE_KEYWORD;
+    options_.startup_search_attributes["SchedRank"] = ev1::INDEXED_VALUE_TYPE_INT;
+    SchedulerTest::SetUp();
+  }
+  static ::temporal::api::common::v1::Payload Json(const std::string& json) {
+    ::temporal::api::common::v1::Payload p;
+    (*p.mutable_metadata())["encoding"] = "json/plain";
+    p.set_data(json);
+    return p;
+  }
+  Status CreateWithAttributes(const std::string& id, const std::string& team, int rank) {
+    auto req = CreateRequest(id, Every(std::chrono::hours(24)));
+    auto& f = *req.mutable_search_attributes()->mutable_indexed_fields();
+    f["SchedTeam"] = Json("\"" + team + "\"");
+    f["SchedRank"] = Json(std::to_string(rank));
+    return Create(req);
+  }
+  // Every id the query selects, `page` at a time; `pages` counts the calls.
+  std::vector<std::string> ListAll(const std::string& query, int32_t page = 0, int* pages = nullptr) {
+    std::vector<std::string> ids;
+    wsv1::ListSchedulesRequest req;
+    req.set_namespace_(kNamespace);
+    req.set_query(query);
+    req.set_maximum_page_size(page);
+    int calls = 0;
+    do {
+      wsv1::ListSchedulesResponse resp;
+      Status s = Call([&](Done d) { sched_->ListSchedules(req, runner_->SearchAttributeTypes(kNamespace), &resp, std::move(d)); });
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      if (!s.ok() || ++calls > 100) break;
+      for (const auto& e : resp.schedules()) ids.push_back(e.schedule_id());
+      req.set_next_page_token(resp.next_page_token());
+    } while (!req.next_page_token().empty());
+    if (pages) *pages = calls;
+    return ids;
+  }
+  int64_t Count(const std::string& query) {
+    wsv1::CountSchedulesRequest req;
+    req.set_namespace_(kNamespace);
+    req.set_query(query);
+    wsv1::CountSchedulesResponse resp;
+    Status s = Call([&](Done d) { sched_->CountSchedules(req, runner_->SearchAttributeTypes(kNamespace), &resp, std::move(d)); });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return resp.count();
+  }
+  void Pause(const std::string& id, bool paused) {
+    spv1::SchedulePatch patch;
+    if (paused) patch.set_pause("maintenance");
+    else patch.set_unpause("done");
+    ASSERT_TRUE(Patch(id, patch).ok());
+  }
+  int64_t WorkflowCount() {
+    wsv1::CountWorkflowExecutionsRequest req;
+    req.set_namespace_(kNamespace);
+    auto p = std::make_shared<std::promise<Status>>();
+    auto f = p->get_future();
+    wsv1::CountWorkflowExecutionsResponse resp;
+    engine_->CountWorkflowExecutions(req, &resp, [p](const Status& s) { p->set_value(s); });
+    EXPECT_EQ(f.wait_for(kCallbackWait), std::future_status::ready);
+    return resp.count();
+  }
+};
+
+TEST_F(SchedulerVisibilityTest, FiltersPagesAndCountsInTheStore) {
+  using V = std::vector<std::string>;
+  ASSERT_TRUE(CreateWithAttributes("s-a", "ingest", 1).ok());
+  ASSERT_TRUE(CreateWithAttributes("s-b", "ops", 2).ok());
+  ASSERT_TRUE(CreateWithAttributes("s-c", "ingest", 3).ok());
+  ASSERT_TRUE(CreateWithAttributes("s-d", "ingest", 4).ok());
+  ASSERT_TRUE(Create(CreateRequest("s-e", Every(std::chrono::hours(24)))).ok());  // no attributes
+  Pause("s-c", true);
+  EXPECT_EQ(ListAll(""), (V{"s-a", "s-b", "s-c", "s-d", "s-e"}));
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-a", "s-c", "s-d"}));
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest' AND SchedRank >= 3"), (V{"s-c", "s-d"}));
+  EXPECT_EQ(ListAll("TemporalSchedulePaused = true"), (V{"s-c"}));
+  EXPECT_EQ(ListAll("TemporalSchedulePaused = false AND SchedTeam IN ('ops', 'ingest')"), (V{"s-a", "s-b", "s-d"}));
+  EXPECT_EQ(ListAll("SchedTeam IS NULL"), (V{"s-e"}));
+  EXPECT_EQ(ListAll("ScheduleId STARTS_WITH 's-' AND ScheduleId > 's-b'"), (V{"s-c", "s-d", "s-e"}));
+  // Pages of 2 by schedule id; the token is the last id of a page.
+  int pages = 0;
+  EXPECT_EQ(ListAll("", 2, &pages), (V{"s-a", "s-b", "s-c", "s-d", "s-e"}));
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest'", 1, &pages), (V{"s-a", "s-c", "s-d"}));
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(Count(""), 5);
+  EXPECT_EQ(Count("SchedTeam = 'ingest'"), 3);
+  EXPECT_EQ(Count("TemporalSchedulePaused = true"), 1);
+  // Schedule rows are not workflows.
+  EXPECT_EQ(WorkflowCount(), 0);
+
+  // Kept in sync: unpause, update's new attributes, delete.
+  Pause("s-c", false);
+  EXPECT_EQ(ListAll("TemporalSchedulePaused = true"), V{});
+  auto d = Describe("s-b");
+  wsv1::UpdateScheduleRequest up;
+  up.set_namespace_(kNamespace);
+  up.set_schedule_id("s-b");
+  *up.mutable_schedule() = d.schedule();
+  (*up.mutable_search_attributes()->mutable_indexed_fields())["SchedTeam"] = Json("\"ingest\"");
+  wsv1::UpdateScheduleResponse ur;
+  ASSERT_TRUE(Call([&](Done dn) { sched_->UpdateSchedule(up, &ur, std::move(dn)); }).ok());
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-a", "s-b", "s-c", "s-d"}));
+  EXPECT_EQ(ListAll("SchedRank = 2"), V{});  // the update replaced the attributes
+  wsv1::DeleteScheduleRequest del;
+  del.set_namespace_(kNamespace);
+  del.set_schedule_id("s-a");
+  wsv1::DeleteScheduleResponse delr;
+  ASSERT_TRUE(Call([&](Done dn) { sched_->DeleteSchedule(del, &delr, std::move(dn)); }).ok());
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-b", "s-c", "s-d"}));
+  EXPECT_EQ(Count(""), 4);
+
+  RestartAll();
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-b", "s-c", "s-d"}));
+  EXPECT_EQ(Count(""), 4);
+}
+
+TEST_F(SchedulerVisibilityTest, PauseOnFailureUpdatesTheRow) {
+  auto req = CreateRequest("pf", Every(std::chrono::minutes(1)), ev1::SCHEDULE_OVERLAP_POLICY_SKIP);
+  req.mutable_schedule()->mutable_policies()->set_pause_on_failure(true);
+  ASSERT_TRUE(Create(req).ok());
+  EXPECT_EQ(Count("TemporalSchedulePaused = true"), 0);
+  RunUntil(clock_.Now() + std::chrono::minutes(1));
+  ASSERT_EQ(runner_->Started().size(), 1u);
+  auto task = PollWft();
+  cmdv1::Command fail;
+  fail.set_command_type(ev1::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION);
+  fail.mutable_fail_workflow_execution_command_attributes()->mutable_failure()->set_message("boom");
+  ASSERT_TRUE(CompleteWft(task.task_token(), {fail}).ok());
+  Settle();
+  EXPECT_TRUE(Describe("pf").schedule().state().paused());
+  EXPECT_EQ(ListAll("TemporalSchedulePaused = true"), std::vector<std::string>{"pf"});
+}
+
+// A database from before schedules had visibility rows: recovery writes them once.
+TEST_F(SchedulerVisibilityTest, RecoveryIndexesSchedulesOfAnOlderDatabase) {
+  ASSERT_TRUE(CreateWithAttributes("old-1", "ingest", 1).ok());
+  ASSERT_TRUE(CreateWithAttributes("old-2", "ops", 2).ok());
+  StopScheduler();
+  CloseEngine();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    const std::string sql = "DELETE FROM visibility WHERE namespace_id LIKE '%/" + std::string(kScheduleDivision) +
+                            "'; DELETE FROM server_state WHERE key = '" + kScheduleVisibilityMarker + "';";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    EXPECT_EQ(sqlite3_changes(db), 1);  // the marker (after two visibility rows)
+    sqlite3_close(db);
+  }
+  OpenEngine(path());
+  StartScheduler();
+  EXPECT_EQ(ListAll("SchedTeam = 'ops'"), std::vector<std::string>{"old-2"});
+  EXPECT_EQ(Count(""), 2);
 }
 
 }  // namespace

@@ -129,6 +129,21 @@ exports.updateLimitWorkflow = async function updateLimitWorkflow() {
   return 'done';
 };
 
+/**
+ * The `info` update answers workflowInfo().continueAsNewSuggested as the workflow sees it while
+ * handling that update; the workflow ends on `done`, returning the same flag.
+ */
+exports.updateSuggestionWorkflow = async function updateSuggestionWorkflow() {
+  const { defineUpdate } = require('@temporalio/workflow');
+  let done = false;
+  setHandler(defineSignal('done'), () => {
+    done = true;
+  });
+  setHandler(defineUpdate('info'), () => workflowInfo().continueAsNewSuggested);
+  await condition(() => done);
+  return workflowInfo().continueAsNewSuggested;
+};
+
 /** Runs `asyncToken` (completed from outside with its task token) and returns its result. */
 exports.asyncActivityWorkflow = async function asyncActivityWorkflow() {
   const { proxyActivities } = require('@temporalio/workflow');
