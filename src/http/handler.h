@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,9 @@ struct Request {
   std::string target;  // raw request target: path and query, still percent-encoded
   std::function<std::string(std::string_view)> header;  // "" when absent; name case-insensitive
   std::string body;
+  // True once the client has closed its connection (empty: the transport cannot tell). Calls
+  // that wait (long polls, updates, queries) are cancelled when it turns true.
+  std::function<bool()> client_gone;
 };
 
 struct Response {
@@ -44,6 +48,8 @@ struct HandlerOptions {
   // RESOURCE_EXHAUSTED (429). Each holds a listener thread while it waits: keep this below the
   // listener's max_threads so ordinary requests always find one.
   int max_long_polls = 512;
+  // Told the number of long polls waiting whenever it changes (a metrics gauge); may be empty.
+  std::function<void(int)> long_polls_changed;
   // Readiness: database writable and recovery done. Returns an empty string when ready, else why not.
   std::function<std::string()> ready;
 };
@@ -73,12 +79,14 @@ class Handler {
   // Empty when the request may proceed, else why it is refused (a state-changing request from
   // another origin or to an unexpected Host).
   std::string CrossOriginRefusal(const Request& req) const;
+  void ReportLongPolls() const;
 
   MethodInvoker& invoker_;
   const StaticFiles* static_files_;
   HandlerOptions options_;
   RouteTable routes_;
   mutable std::atomic<int> long_polls_{0};
+  mutable std::mutex report_mu_;  // orders the long_polls_changed reports
 };
 
 Response JsonError(int grpc_code, const std::string& message, int http_status = 0);
