@@ -1,5 +1,5 @@
-// Batch operations (StartBatchOperation and friends): terminate, cancel, signal or delete every
-// workflow a visibility query (or an explicit list) selects, at a bounded rate, in the
+// Batch operations (StartBatchOperation and friends): terminate, cancel, signal, delete or reset
+// every workflow a visibility query (or an explicit list) selects, at a bounded rate, in the
 // background. Temporal runs these as a system workflow; here a job is a record in its namespace
 // (state.proto BatchJob), driven by the TimerService in chunks:
 //   step: pick the next chunk (a visibility page after the job's cursor, or the next entries of
@@ -8,6 +8,9 @@
 // As in Temporal's batcher: for terminate, cancel and signal the query is narrowed to running
 // workflows, and NotFound (already closed or gone) counts as success. A chunk whose progress was
 // not recorded before a crash is applied again; that is harmless (see state.proto BatchJob).
+// Reset (Temporal's batcher: getResetEventIDByType/Options) is not narrowed to running workflows:
+// each target run is reset to its first or last completed workflow task (reset.cc ResetToOptions),
+// and a reset job pages by (start time, run id), an order no reset changes (see ListByStartTime).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -40,6 +43,7 @@ int OperationType(const wsv1::StartBatchOperationRequest& r) {
     case wsv1::StartBatchOperationRequest::kCancellationOperation: return ev1::BATCH_OPERATION_TYPE_CANCEL;
     case wsv1::StartBatchOperationRequest::kSignalOperation: return ev1::BATCH_OPERATION_TYPE_SIGNAL;
     case wsv1::StartBatchOperationRequest::kDeletionOperation: return ev1::BATCH_OPERATION_TYPE_DELETE;
+    case wsv1::StartBatchOperationRequest::kResetOperation: return ev1::BATCH_OPERATION_TYPE_RESET;
     default: return ev1::BATCH_OPERATION_TYPE_UNSPECIFIED;
   }
 }
@@ -50,6 +54,7 @@ std::string Identity(const wsv1::StartBatchOperationRequest& r) {
     case wsv1::StartBatchOperationRequest::kCancellationOperation: return r.cancellation_operation().identity();
     case wsv1::StartBatchOperationRequest::kSignalOperation: return r.signal_operation().identity();
     case wsv1::StartBatchOperationRequest::kDeletionOperation: return r.deletion_operation().identity();
+    case wsv1::StartBatchOperationRequest::kResetOperation: return r.reset_operation().identity();
     default: return {};
   }
 }
@@ -69,6 +74,91 @@ std::string EffectiveQuery(const state::BatchJob& job) {
 // A request id derived from the job and the target, so a re-applied chunk is deduplicated.
 std::string DerivedRequestId(const std::string& job_id, const cv1::WorkflowExecution& ex) {
   return NameBasedUuid("batch:" + job_id + ":" + ex.workflow_id() + ":" + ex.run_id());
+}
+
+// Temporal's frontend checks of a reset operation, and what this server cannot do.
+Status ValidateReset(const bv1::BatchOperationReset& op) {
+  if (op.has_options()) {
+    switch (op.options().target_case()) {
+      case cv1::ResetOptions::TARGET_NOT_SET: return InvalidArgument("batch reset missing target");
+      case cv1::ResetOptions::kBuildId:
+        return Status(Code::kUnimplemented, "reset to a build id is not supported by this server (it keeps no "
+                                            "reset points): use the first or last workflow task");
+      default: break;
+    }
+  } else if (op.reset_type() != ev1::RESET_TYPE_FIRST_WORKFLOW_TASK && op.reset_type() != ev1::RESET_TYPE_LAST_WORKFLOW_TASK) {
+    return InvalidArgument("unknown batch reset type " + std::to_string(op.reset_type()));
+  }
+  if (op.post_reset_operations_size() > 0) {
+    return Status(Code::kUnimplemented, "post_reset_operations are not supported by this server");
+  }
+  return Status::Ok();
+}
+
+// The reset target and reapply rules of a job (`options` wins over the deprecated fields, as in
+// Temporal), as a single reset request for `target` plus the options it resolves.
+std::pair<wsv1::ResetWorkflowExecutionRequest, cv1::ResetOptions> ResetRequestFor(const state::BatchJob& job,
+                                                                                  const std::string& ns_name,
+                                                                                  const cv1::WorkflowExecution& target) {
+  const auto& op = job.request().reset_operation();
+  wsv1::ResetWorkflowExecutionRequest req;
+  req.set_namespace_(ns_name);
+  *req.mutable_workflow_execution() = target;
+  req.set_reason(job.request().reason());
+  req.set_request_id(DerivedRequestId(job.request().job_id(), target));
+  req.set_identity(op.identity());
+  cv1::ResetOptions options;
+  if (op.has_options()) {
+    options = op.options();
+    req.set_reset_reapply_type(op.options().reset_reapply_type());
+    for (int t : op.options().reset_reapply_exclude_types()) req.add_reset_reapply_exclude_types(static_cast<ev1::ResetReapplyExcludeType>(t));
+  } else {
+    if (op.reset_type() == ev1::RESET_TYPE_FIRST_WORKFLOW_TASK) options.mutable_first_workflow_task();
+    else options.mutable_last_workflow_task();
+    req.set_reset_reapply_type(op.reset_reapply_type());
+  }
+  return {std::move(req), std::move(options)};
+}
+
+// A page of a reset job's targets after `cursor`, newest start first, by (start_time, run_id):
+// neither changes when a run is reset. In the default order (close time first) the run a reset
+// terminates moves behind the cursor and would be reset a second time; the new run has the base
+// run's start time and a later run id, so it sorts before the cursor and is not visited.
+Status ListByStartTime(persistence::Store& store, const std::string& ns_id, const visibility::CompiledQuery& compiled,
+                       int limit, const std::string& cursor, std::vector<cv1::WorkflowExecution>* out,
+                       std::string* next_cursor) {
+  persistence::VisibilityQuery q;
+  q.namespace_id = ns_id;
+  q.where = compiled.where;
+  q.args = compiled.args;
+  if (!cursor.empty()) {
+    const size_t colon = cursor.find(':', 2);
+    if (cursor.rfind("s:", 0) != 0 || colon == std::string::npos) return Internal("corrupt batch reset cursor");
+    int64_t start_ns = 0;
+    try {
+      start_ns = std::stoll(cursor.substr(2, colon - 2));
+    } catch (const std::exception&) {
+      return Internal("corrupt batch reset cursor");
+    }
+    q.where = (q.where.empty() ? std::string() : "(" + q.where + ") AND ") + "(start_time, run_id) < (?, ?)";
+    q.args.emplace_back(start_ns);
+    q.args.emplace_back(cursor.substr(colon + 1));
+  }
+  q.order_by = "start_time DESC";
+  q.limit = limit + 1;  // one more tells whether another page exists
+  auto page = store.ListVisibility(q);
+  if (!page.ok()) return page.status();
+  const size_t n = std::min(page->infos.size(), static_cast<size_t>(limit));
+  for (size_t i = 0; i < n; ++i) {
+    ::temporal::api::workflow::v1::WorkflowExecutionInfo info;
+    if (!info.ParseFromString(page->infos[i])) return Status(Code::kDataLoss, "corrupt visibility record");
+    out->push_back(info.execution());
+  }
+  next_cursor->clear();
+  if (page->infos.size() > n) {
+    *next_cursor = "s:" + std::to_string(page->cursors[n - 1].start_time) + ":" + page->cursors[n - 1].run_id;
+  }
+  return Status::Ok();
 }
 
 void FillInfo(const state::BatchJob& job, ::temporal::api::batch::v1::BatchOperationInfo* info) {
@@ -103,8 +193,11 @@ void Engine::StartBatchOperation(const wsv1::StartBatchOperationRequest& req, ws
   if (targets > 1) return fail(InvalidArgument("visibility query, executions, and target executions are mutually exclusive"));
   const int type = OperationType(req);
   if (type == ev1::BATCH_OPERATION_TYPE_UNSPECIFIED) {
-    return fail(Status(Code::kUnimplemented, "This server supports the terminate, cancel, signal and delete batch "
-                                             "operations only."));
+    return fail(Status(Code::kUnimplemented, "This server supports the terminate, cancel, signal, delete and reset "
+                                             "batch operations only."));
+  }
+  if (type == ev1::BATCH_OPERATION_TYPE_RESET) {
+    if (Status s = ValidateReset(req.reset_operation()); !s.ok()) return fail(s);
   }
   if (req.target_executions_size() > 0) {
     return fail(Status(Code::kUnimplemented, "target_executions is not supported by this server: use executions or "
@@ -203,12 +296,11 @@ void Engine::BatchStep(const std::string& ns_id, const std::string& job_id) {
     next_index += static_cast<int64_t>(targets.size());
     last_chunk = next_index >= snapshot.request().executions_size();
   } else {
-    google::protobuf::RepeatedPtrField<::temporal::api::workflow::v1::WorkflowExecutionInfo> infos;
     const ListArgs list{ns_name, EffectiveQuery(snapshot), chunk, snapshot.cursor()};
     std::string list_ns_id;
     auto compiled = CompileListLocked(list, &list_ns_id);
     l.Unlock();  // the store read needs no engine state
-    Status s = RunList(list, list_ns_id, std::move(compiled), &infos, &next_cursor);
+    Status s = ListBatchChunk(snapshot, list, list_ns_id, std::move(compiled), &targets, &next_cursor);
     l.Lock();
     if (!s.ok()) {
       // The query stopped compiling (a search attribute was removed) or the store failed: the
@@ -217,7 +309,6 @@ void Engine::BatchStep(const std::string& ns_id, const std::string& job_id) {
       FinishBatchChunkLocked(ns_id, job_id, 0, 0, snapshot.cursor(), next_index, true, ev1::BATCH_OPERATION_STATE_FAILED);
       return;
     }
-    for (const auto& info : infos) targets.push_back(info.execution());
     last_chunk = next_cursor.empty();
     if (next_cursor.empty()) next_cursor = snapshot.cursor();
   }
@@ -251,51 +342,73 @@ void Engine::BatchStep(const std::string& ns_id, const std::string& job_id) {
                              ev1::BATCH_OPERATION_STATE_COMPLETED, started + pace);
     });
   };
-  const auto& r = snapshot.request();
-  for (const auto& target : targets) {
-    switch (snapshot.operation_type()) {
-      case ev1::BATCH_OPERATION_TYPE_TERMINATE: {
-        wsv1::TerminateWorkflowExecutionRequest t;
-        t.set_namespace_(ns_name);
-        *t.mutable_workflow_execution() = target;
-        t.set_reason(r.reason());
-        *t.mutable_details() = r.termination_operation().details();
-        t.set_identity(snapshot.identity());
-        TerminateWorkflowExecution(t, one_done);
-        break;
-      }
-      case ev1::BATCH_OPERATION_TYPE_CANCEL: {
-        wsv1::RequestCancelWorkflowExecutionRequest t;
-        t.set_namespace_(ns_name);
-        *t.mutable_workflow_execution() = target;
-        t.set_reason(r.reason());
-        t.set_identity(snapshot.identity());
-        t.set_request_id(DerivedRequestId(job_id, target));
-        RequestCancelWorkflowExecution(t, one_done);
-        break;
-      }
-      case ev1::BATCH_OPERATION_TYPE_SIGNAL: {
-        wsv1::SignalWorkflowExecutionRequest t;
-        t.set_namespace_(ns_name);
-        *t.mutable_workflow_execution() = target;
-        t.set_signal_name(r.signal_operation().signal());
-        *t.mutable_input() = r.signal_operation().input();
-        *t.mutable_header() = r.signal_operation().header();
-        t.set_identity(snapshot.identity());
-        t.set_request_id(DerivedRequestId(job_id, target));
-        SignalWorkflowExecution(t, one_done);
-        break;
-      }
-      case ev1::BATCH_OPERATION_TYPE_DELETE: {
-        wsv1::DeleteWorkflowExecutionRequest t;
-        t.set_namespace_(ns_name);
-        *t.mutable_workflow_execution() = target;
-        DeleteWorkflowExecution(t, one_done);
-        break;
-      }
-      default:
-        one_done(Status(Code::kUnimplemented, "unsupported batch operation"));
+  for (const auto& target : targets) ApplyBatchOperation(snapshot, ns_name, target, one_done);
+}
+
+Status Engine::ListBatchChunk(const state::BatchJob& job, const ListArgs& list, const std::string& ns_id,
+                              Result<visibility::CompiledQuery> compiled, std::vector<cv1::WorkflowExecution>* targets,
+                              std::string* next_cursor) {
+  if (job.operation_type() == ev1::BATCH_OPERATION_TYPE_RESET) {
+    if (!compiled.ok()) return compiled.status();
+    return ListByStartTime(store_, ns_id, *compiled, list.page_size, list.page_token, targets, next_cursor);
+  }
+  google::protobuf::RepeatedPtrField<::temporal::api::workflow::v1::WorkflowExecutionInfo> infos;
+  Status s = RunList(list, ns_id, std::move(compiled), &infos, next_cursor);
+  for (const auto& info : infos) targets->push_back(info.execution());
+  return s;
+}
+
+void Engine::ApplyBatchOperation(const state::BatchJob& job, const std::string& ns_name,
+                                 const cv1::WorkflowExecution& target, const Done& one_done) {
+  const auto& r = job.request();
+  const std::string& job_id = r.job_id();
+  switch (job.operation_type()) {
+    case ev1::BATCH_OPERATION_TYPE_TERMINATE: {
+      wsv1::TerminateWorkflowExecutionRequest t;
+      t.set_namespace_(ns_name);
+      *t.mutable_workflow_execution() = target;
+      t.set_reason(r.reason());
+      *t.mutable_details() = r.termination_operation().details();
+      t.set_identity(job.identity());
+      TerminateWorkflowExecution(t, one_done);
+      break;
     }
+    case ev1::BATCH_OPERATION_TYPE_CANCEL: {
+      wsv1::RequestCancelWorkflowExecutionRequest t;
+      t.set_namespace_(ns_name);
+      *t.mutable_workflow_execution() = target;
+      t.set_reason(r.reason());
+      t.set_identity(job.identity());
+      t.set_request_id(DerivedRequestId(job_id, target));
+      RequestCancelWorkflowExecution(t, one_done);
+      break;
+    }
+    case ev1::BATCH_OPERATION_TYPE_SIGNAL: {
+      wsv1::SignalWorkflowExecutionRequest t;
+      t.set_namespace_(ns_name);
+      *t.mutable_workflow_execution() = target;
+      t.set_signal_name(r.signal_operation().signal());
+      *t.mutable_input() = r.signal_operation().input();
+      *t.mutable_header() = r.signal_operation().header();
+      t.set_identity(job.identity());
+      t.set_request_id(DerivedRequestId(job_id, target));
+      SignalWorkflowExecution(t, one_done);
+      break;
+    }
+    case ev1::BATCH_OPERATION_TYPE_DELETE: {
+      wsv1::DeleteWorkflowExecutionRequest t;
+      t.set_namespace_(ns_name);
+      *t.mutable_workflow_execution() = target;
+      DeleteWorkflowExecution(t, one_done);
+      break;
+    }
+    case ev1::BATCH_OPERATION_TYPE_RESET: {
+      auto [t, options] = ResetRequestFor(job, ns_name, target);
+      ResetToOptions(std::move(t), options, one_done);
+      break;
+    }
+    default:
+      one_done(Status(Code::kUnimplemented, "unsupported batch operation"));
   }
 }
 

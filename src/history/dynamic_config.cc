@@ -108,8 +108,8 @@ Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* opti
 std::vector<std::string> DynamicConfigKeys() {
   std::vector<std::string> out = {kEvictIdleRuns};
   for (const Key& k : Keys()) out.emplace_back(k.name);
-  for (const BoolKey& k : BoolKeys()) out.emplace_back(k.name);
   for (const FloatKey& k : FloatKeys()) out.emplace_back(k.name);
+  for (const BoolKey& k : BoolKeys()) out.emplace_back(k.name);
   return out;
 }
 

@@ -465,6 +465,19 @@ class Engine {
                               const std::string& cursor, int64_t next_index, bool last, int final_state,
                               TimePoint next_step_at = TimePoint{}) REQUIRES(mu_);
   void ResumeBatchJobsLocked() REQUIRES(mu_);
+  // A chunk of a query job's targets after its cursor (reset jobs in their own order, batch.cc).
+  Status ListBatchChunk(const state::BatchJob& job, const ListArgs& list, const std::string& ns_id,
+                        Result<visibility::CompiledQuery> compiled,
+                        std::vector<temporal::api::common::v1::WorkflowExecution>* targets, std::string* next_cursor)
+      EXCLUDES(mu_);
+  // Applies the job's operation to one target through the public calls; `done` gets its status.
+  void ApplyBatchOperation(const state::BatchJob& job, const std::string& ns_name,
+                           const temporal::api::common::v1::WorkflowExecution& target, const Done& done) EXCLUDES(mu_);
+  // A batch reset of one run (reset.cc): resolves `options`' target (first/last workflow task or
+  // an event id) in the history of the run `req` names, pins that run, then resets as
+  // ResetWorkflowExecution does.
+  void ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const temporal::api::common::v1::ResetOptions& options,
+                      Done done) EXCLUDES(mu_);
   // --- namespace deletion (namespace_delete.cc) ---
   void ReclaimNamespaceStep(const std::string& ns_id);
   void ResumeNamespaceDeletesLocked() REQUIRES(mu_);

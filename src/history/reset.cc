@@ -18,8 +18,11 @@
 #include "history/execution.h"
 #include "history/proto_time.h"
 #include "history/replay.h"
+#include "history/reset_point.h"
 
 namespace temporalite::history {
+
+namespace cv1 = ::temporal::api::common::v1;
 
 namespace {
 constexpr const char* kHistoryServiceIdentity = "history-service";
@@ -191,6 +194,50 @@ void ReapplyEvents(const std::vector<ReapplySource>& sources, const std::set<ev1
   }
 }
 }  // namespace
+
+Result<int64_t> ResetPointOf(const std::vector<hv1::HistoryEvent>& events, const cv1::ResetOptions& options) {
+  switch (options.target_case()) {
+    case cv1::ResetOptions::kWorkflowTaskId: return options.workflow_task_id();
+    case cv1::ResetOptions::kFirstWorkflowTask:
+    case cv1::ResetOptions::kLastWorkflowTask: {
+      // Temporal's batcher: the first (last) WorkflowTaskCompleted; without one, just after the
+      // first WorkflowTaskScheduled.
+      const bool last = options.target_case() == cv1::ResetOptions::kLastWorkflowTask;
+      int64_t completed = 0, after_scheduled = 0;
+      for (const auto& e : events) {
+        if (e.event_type() == ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
+          completed = e.event_id();
+          if (!last) break;
+        } else if (e.event_type() == ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED && after_scheduled == 0) {
+          after_scheduled = e.event_id() + 1;
+        }
+      }
+      if (completed > 0) return completed;
+      if (after_scheduled > 0) return after_scheduled;
+      return InvalidArgument("unable to find any scheduled or completed task");
+    }
+    default: return InvalidArgument("provided reset target is not supported.");
+  }
+}
+
+void Engine::ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const cv1::ResetOptions& options, Done done) {
+  {
+    MutexLock l(mu_);
+    auto ns = NamespaceByNameLocked(req.namespace_());
+    if (!ns.ok()) return ReplyNow(l, done, ns.status());
+    const auto& target = req.workflow_execution();
+    auto base = LoadAnyExecutionLocked(ns.value()->info().id(), target.workflow_id(), target.run_id());
+    if (!base.ok()) return ReplyNow(l, done, base.status());
+    if (Status s = LoadEventsIfMissingLocked(*base.value()); !s.ok()) return ReplyNow(l, done, s);
+    auto finish_id = ResetPointOf(base.value()->events, options);
+    if (!finish_id.ok()) return ReplyNow(l, done, finish_id.status());
+    req.set_workflow_task_finish_event_id(*finish_id);
+    // The event id belongs to this run's history: reset this run even if another became current.
+    req.mutable_workflow_execution()->set_run_id(base.value()->st.run_id());
+  }
+  auto resp = std::make_shared<wsv1::ResetWorkflowExecutionResponse>();
+  ResetWorkflowExecution(req, resp.get(), [resp, done = std::move(done)](const Status& s) { done(s); });
+}
 
 void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& req,
                                     wsv1::ResetWorkflowExecutionResponse* resp, Done done) {

@@ -196,7 +196,7 @@ Response Handler::Login(const Request& req, std::string_view path, std::string_v
   wsv1::GetClusterInfoRequest in;
   wsv1::GetClusterInfoResponse out;
   CallResult r = key.empty() ? CallResult{16, "no API key given", {}}
-                             : invoker_.Call(*method, in, &out, std::chrono::seconds(10), "Bearer " + key);
+                             : invoker_.Call(*method, in, &out, std::chrono::seconds(10), "Bearer " + key, {});
   if (r.code == 16 || r.code == 7) login_throttle_->RecordFailure(req.peer);  // UNAUTHENTICATED, PERMISSION_DENIED
   if (r.code == 0) login_throttle_->RecordSuccess(req.peer);
   if (r.code != 0) {
@@ -238,13 +238,20 @@ Response Handler::Api(const Request& req, std::string_view path, std::string_vie
   if (s.ok()) s = BuildRequest(*route, bindings, params, req.body, in.get());
   if (!s.ok()) return JsonError(static_cast<int>(s.code()), s.message());
   const bool long_poll = IsLongPoll(*route->method, *in);
-  if (long_poll && long_polls_.fetch_add(1) >= options_.max_long_polls) {
-    long_polls_.fetch_sub(1);
-    return JsonError(8, "too many long polls waiting on this port (" + std::to_string(options_.max_long_polls) +
-                            "); retry later");
+  if (long_poll) {
+    const int waiting = long_polls_.fetch_add(1) + 1;
+    if (waiting > options_.max_long_polls) {
+      long_polls_.fetch_sub(1);
+      return JsonError(8, "too many long polls waiting on this port (" + std::to_string(options_.max_long_polls) +
+                              "); retry later");
+    }
+    ReportLongPolls();
   }
-  CallResult r = invoker_.Call(*route->method, *in, out.get(), kCallTimeout, authorization);
-  if (long_poll) long_polls_.fetch_sub(1);
+  CallResult r = invoker_.Call(*route->method, *in, out.get(), kCallTimeout, authorization, req.client_gone);
+  if (long_poll) {
+    long_polls_.fetch_sub(1);
+    ReportLongPolls();
+  }
   Response resp;
   if (r.code != 0) {
     resp.status = HttpStatusForCode(r.code);
@@ -253,6 +260,13 @@ Response Handler::Api(const Request& req, std::string_view path, std::string_vie
   }
   resp.body = MessageToJson(*out);
   return resp;
+}
+
+void Handler::ReportLongPolls() const {
+  if (!options_.long_polls_changed) return;
+  // Under a lock: two threads' reports must not land in the wrong order.
+  std::lock_guard<std::mutex> l(report_mu_);
+  options_.long_polls_changed(long_polls_.load());
 }
 
 Response Handler::HistoryJson(std::string_view ns, std::string_view wid, std::string_view rid,
@@ -270,7 +284,7 @@ Response Handler::HistoryJson(std::string_view ns, std::string_view wid, std::st
     in.set_maximum_page_size(1000);
     in.set_next_page_token(token);
     wsv1::GetWorkflowExecutionHistoryResponse out;
-    CallResult r = invoker_.Call(*method, in, &out, kCallTimeout, authorization);
+    CallResult r = invoker_.Call(*method, in, &out, kCallTimeout, authorization, {});
     if (r.code != 0) {
       Response e;
       e.status = HttpStatusForCode(r.code);

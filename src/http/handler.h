@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,9 @@ struct Request {
   std::function<std::string(std::string_view)> header;  // "" when absent; name case-insensitive
   std::string body;
   std::string peer;  // the client's address (the UI sign-in's attempt limit is per address)
+  // True once the client has closed its connection (empty: the transport cannot tell). Calls
+  // that wait (long polls, updates, queries) are cancelled when it turns true.
+  std::function<bool()> client_gone;
 };
 
 struct Response {
@@ -48,6 +52,8 @@ struct HandlerOptions {
   // RESOURCE_EXHAUSTED (429). Each holds a listener thread while it waits: keep this below the
   // listener's max_threads so ordinary requests always find one.
   int max_long_polls = 512;
+  // Told the number of long polls waiting whenever it changes (a metrics gauge); may be empty.
+  std::function<void(int)> long_polls_changed;
   // Readiness: database writable and recovery done. Returns an empty string when ready, else why not.
   std::function<std::string()> ready;
   // Time for the sign-in attempt limit (login_throttle.h); the system clock when null.
@@ -79,6 +85,7 @@ class Handler {
   // Empty when the request may proceed, else why it is refused (a state-changing request from
   // another origin or to an unexpected Host).
   std::string CrossOriginRefusal(const Request& req) const;
+  void ReportLongPolls() const;
 
   MethodInvoker& invoker_;
   const StaticFiles* static_files_;
@@ -87,6 +94,7 @@ class Handler {
   mutable std::atomic<int> long_polls_{0};
   SystemClock system_clock_;
   std::unique_ptr<LoginThrottle> login_throttle_;  // failed /login attempts per client address
+  mutable std::mutex report_mu_;  // orders the long_polls_changed reports
 };
 
 Response JsonError(int grpc_code, const std::string& message, int http_status = 0);

@@ -11,7 +11,8 @@ ChannelInvoker::ChannelInvoker(std::shared_ptr<grpc::Channel> channel) : channel
 
 CallResult ChannelInvoker::Call(const google::protobuf::MethodDescriptor& method,
                                 const google::protobuf::Message& request, google::protobuf::Message* response,
-                                std::chrono::milliseconds timeout, const std::string& authorization) {
+                                std::chrono::milliseconds timeout, const std::string& authorization,
+                                const std::function<bool()>& client_gone) {
   std::string bytes = request.SerializeAsString();
   grpc::Slice slice(bytes);
   grpc::ByteBuffer req(&slice, 1);
@@ -22,7 +23,16 @@ CallResult ChannelInvoker::Call(const google::protobuf::MethodDescriptor& method
   std::promise<grpc::Status> done;
   std::string name = "/" + method.service()->full_name() + "/" + method.name();
   stub_.UnaryCall(&ctx, name, grpc::StubOptions(), &req, &resp, [&done](grpc::Status s) { done.set_value(s); });
-  grpc::Status s = done.get_future().get();
+  std::future<grpc::Status> finished = done.get_future();
+  // The HTTP client may leave while the call waits (a long poll): cancel the RPC then, which
+  // frees this thread and ends the poll in the engine, rather than waiting up to a minute.
+  while (client_gone && finished.wait_for(kClientCheck) != std::future_status::ready) {
+    if (client_gone()) {
+      ctx.TryCancel();
+      break;
+    }
+  }
+  grpc::Status s = finished.get();
   CallResult r;
   if (!s.ok()) {
     r.code = static_cast<int>(s.error_code());

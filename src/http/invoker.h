@@ -10,6 +10,7 @@
 #include <grpcpp/generic/generic_stub.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,10 +27,13 @@ class MethodInvoker {
   virtual ~MethodInvoker() = default;
   // Calls `method` with `request`, fills `response` on success. Blocks the calling (HTTP) thread
   // until the RPC finishes or `timeout` passes. `authorization`: the HTTP request's Authorization
-  // header, sent as the call's `authorization` metadata when not empty (API keys). Thread-safe.
+  // header, sent as the call's `authorization` metadata when not empty (API keys). `client_gone`
+  // (may be empty): asked every kClientCheck while the call waits; once true the RPC is cancelled,
+  // as a gRPC client's cancel is (a waiting poll ends in the engine, CANCELLED). Thread-safe.
   virtual CallResult Call(const google::protobuf::MethodDescriptor& method, const google::protobuf::Message& request,
                           google::protobuf::Message* response, std::chrono::milliseconds timeout,
-                          const std::string& authorization) = 0;
+                          const std::string& authorization, const std::function<bool()>& client_gone) = 0;
+  static constexpr std::chrono::milliseconds kClientCheck{250};
 };
 
 // Calls over a gRPC channel (the server's InProcessChannel) with a generic stub: request and
@@ -39,7 +43,7 @@ class ChannelInvoker final : public MethodInvoker {
   explicit ChannelInvoker(std::shared_ptr<grpc::Channel> channel);
   CallResult Call(const google::protobuf::MethodDescriptor& method, const google::protobuf::Message& request,
                   google::protobuf::Message* response, std::chrono::milliseconds timeout,
-                  const std::string& authorization) override;
+                  const std::string& authorization, const std::function<bool()>& client_gone) override;
 
  private:
   std::shared_ptr<grpc::Channel> channel_;

@@ -2,9 +2,16 @@
 
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 
 #include "http/elastic_pool.h"
 
@@ -17,6 +24,57 @@ std::unique_ptr<httplib::Server> NewServer(const ListenerTls* tls) {
   // With a CA file httplib requires and verifies a client certificate (mutual TLS).
   return std::make_unique<httplib::SSLServer>(tls->cert_file.c_str(), tls->key_file.c_str(),
                                               tls->ca_file.empty() ? nullptr : tls->ca_file.c_str());
+}
+
+// The numeric host of a socket address, formatted as cpp-httplib formats Request::remote_addr.
+std::string NumericHost(const sockaddr_storage& a, socklen_t len) {
+  char host[NI_MAXHOST];
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&a), len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0) return "";
+  return host;
+}
+
+int Port(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+  if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+  return -1;
+}
+
+// The request's connection socket, found by its two addresses (cpp-httplib 0.11 hands a handler
+// no socket). The handler runs on the thread that serves that socket, so the descriptor stays
+// this connection's while the handler runs. -1 if not found.
+int FindConnectionSocket(const httplib::Request& req) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int found = -1;
+  while (dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    const long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd == dirfd(dir)) continue;
+    sockaddr_storage peer{}, local{};
+    socklen_t peer_len = sizeof peer, local_len = sizeof local;
+    if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
+    if (Port(peer) != req.remote_port) continue;
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
+    if (Port(local) != req.local_port || NumericHost(peer, peer_len) != req.remote_addr) continue;
+    found = static_cast<int>(fd);
+    break;
+  }
+  closedir(dir);
+  return found;
+}
+
+// Whether the client closed its side: the peer's FIN (POLLRDHUP), a reset or an error. As Go's
+// HTTP server (Temporal's frontend) ends a request's context when its connection reads EOF.
+// Asked only from the handler's thread; finds the socket on first use.
+std::function<bool()> ClientGoneProbe(const httplib::Request& req) {
+  auto fd = std::make_shared<int>(-2);  // -2: not looked up yet
+  return [fd, &req] {
+    if (*fd == -2) *fd = FindConnectionSocket(req);
+    if (*fd < 0) return false;
+    pollfd p{*fd, POLLRDHUP, 0};
+    if (poll(&p, 1, 0) <= 0) return false;
+    return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+  };
 }
 
 }  // namespace
@@ -55,6 +113,7 @@ Listener::Listener(Serve serve, size_t max_body_bytes, std::function<Response()>
     r.header = [&req](std::string_view name) { return req.get_header_value(std::string(name).c_str()); };
     r.body = req.body;
     r.peer = req.remote_addr;
+    r.client_gone = ClientGoneProbe(req);
     write(serve(r), res);
   };
   server_->Get(".*", handle);

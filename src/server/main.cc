@@ -723,6 +723,11 @@ int RunServer(const StartDevFlags& flags) {
   ho.api_keys = !f.security.api_key_file.empty();  // the UI port's login page (http/ui_login.h)
   ho.secure_cookie = config.security->tls;
   ho.ready = [&store] { return StoreReadiness(*store); };
+  if (registry) {
+    temporalite::metrics::Gauge* waiting = &registry->gauge("temporalite_http_long_polls",
+                                               "HTTP API long polls waiting (history with waitNewEvent, Poll* routes)");
+    ho.long_polls_changed = [waiting](int n) { waiting->Set(n); };
+  }
   http::Handler http_handler(invoker, config.ui_files.get(), ho);
   HttpPorts http_ports(f.ip);
   http::ListenerTls http_tls{f.security.tls.cert_file, f.security.tls.key_file, f.security.tls.ca_file};

@@ -721,6 +721,48 @@ test('workflow reset to the first workflow task', async () => {
   }
 });
 
+test('workflow reset --query: a batch reset job, as `temporal workflow reset --query`', async () => {
+  const a = await startWorkflow('waitForApproval');
+  const b = await startWorkflow('waitForApproval');
+  try {
+    for (const id of [a, b]) {
+      await pollUntil(async () => (await describeJson(id)).workflowExecutionInfo.historyLength >= 4, { what: `${id}'s first workflow task` });
+    }
+    const before = {};
+    for (const id of [a, b]) before[id] = (await describeJson(id)).workflowExecutionInfo.execution.runId;
+    const query = `WorkflowId IN ('${a}', '${b}')`;
+    // Flag checks as in `temporal`.
+    const noType = await tl(['workflow', 'reset', '-q', query, '--reason', 'r', '--yes']);
+    assert.equal(noType.code, 2);
+    assert.match(noType.stderr, /--type/);
+    const withEvent = await tl(['workflow', 'reset', '-q', query, '--type', 'FirstWorkflowTask', '-e', '4', '--reason', 'r', '--yes']);
+    assert.equal(withEvent.code, 2);
+    // The prompt counts the matches; "n" aborts.
+    const declined = await tl(['workflow', 'reset', '-q', query, '--type', 'FirstWorkflowTask', '--reason', 'batch reset'], { stdin: 'n\n' });
+    assert.notEqual(declined.code, 0);
+    assert.match(declined.stderr, /2 workflow/);
+    const out = await ok(['workflow', 'reset', '-q', query, '--type', 'LastWorkflowTask', '--reason', 'batch reset', '--yes']);
+    const m = out.match(/^Started batch for job ID: (\S+)$/m);
+    assert.ok(m, out);
+    await pollUntil(async () => {
+      const runs = await Promise.all([a, b].map(async (id) => (await describeJson(id)).workflowExecutionInfo.execution.runId));
+      return runs[0] !== before[a] && runs[1] !== before[b];
+    }, { timeoutMs: 20000, what: 'both workflows reset' });
+    for (const id of [a, b]) {
+      const base = await okJson(['workflow', 'describe', '-w', id, '-r', before[id]]);
+      assert.equal(base.workflowExecutionInfo.status, 'WORKFLOW_EXECUTION_STATUS_TERMINATED');
+      const count = await okJson(['workflow', 'count', '-q', `WorkflowId = '${id}'`]);
+      assert.equal(Number(count.count), 2, `${id} reset once`);
+    }
+    // The reset runs are live: a worker runs them to completion.
+    await ok(['workflow', 'signal', '-w', a, '--name', 'approve', '--input', '"after-batch-reset"']);
+    assert.deepEqual((await okJson(['workflow', 'result', '-w', a])).result, { approvedBy: 'after-batch-reset' });
+  } finally {
+    await tl(['workflow', 'terminate', '-w', a]);
+    await tl(['workflow', 'terminate', '-w', b]);
+  }
+});
+
 test('workflow delete removes the execution', async () => {
   const id = await startWorkflow('sleeper');
   const out = await ok(['workflow', 'delete', '-w', id, '--yes']);

@@ -158,6 +158,15 @@ test('toggle, trigger, backfill, update and delete', async () => {
   );
   const backfilled = d.info.recentActions.slice(1).map((a) => a.startWorkflowResult.workflowId).sort();
   assert.deepEqual(backfilled, ['00', '01', '02'].map((h) => `${id}-workflow-2024-01-01T${h}:00:00Z`));
+  // The runs exist, with their schedule time as TemporalScheduledStartTime (Temporal's backfill),
+  // started now rather than in 2024.
+  for (const [i, h] of ['00', '01', '02'].entries()) {
+    const wf = await okJson(['workflow', 'describe', '-w', backfilled[i]]);
+    const sa = wf.workflowExecutionInfo.searchAttributes.indexedFields;
+    const scheduled = JSON.parse(Buffer.from(sa.TemporalScheduledStartTime.data, 'base64').toString());
+    assert.equal(Date.parse(scheduled), Date.parse(`2024-01-01T${h}:00:00Z`), scheduled);
+    assert.ok(Date.parse(wf.workflowExecutionInfo.startTime) > Date.parse('2025-01-01T00:00:00Z'), wf.workflowExecutionInfo.startTime);
+  }
 
   // Update replaces the spec.
   await ok(['schedule', 'update', '-s', id, '--type', 'SomeWorkflow', '-t', 'q-none', '--cron', '30 5 * * *',

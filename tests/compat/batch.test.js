@@ -167,3 +167,65 @@ test('bad requests, duplicate job ids, one running job per namespace, stop', { t
   assert.equal(running, 20 - Number(after.completeOperationCount));
   for (const id of ids) await terminateQuietly(suite.client.workflow.getHandle(id));
 });
+
+test('reset by query and by execution list: each run is reset once, the worker runs the new runs', { timeout: TEST_TIMEOUT }, async () => {
+  const taskQueue = uniqueName('batch-reset');
+  const ids = [];
+  const firstRuns = new Map();
+  const countRuns = async (id) => Number((await svc().countWorkflowExecutions({ namespace: NS, query: `WorkflowId = '${id}'` })).count);
+  await withWorker(taskQueue, async () => {
+    for (let i = 0; i < 3; i++) {
+      const id = `${taskQueue}-${i}`;
+      ids.push(id);
+      const h = await suite.client.workflow.start('waitForSignalWorkflow', { taskQueue, workflowId: id });
+      firstRuns.set(id, h.firstExecutionRunId);
+    }
+    // Wait for each first workflow task to complete: that is the reset point.
+    for (const id of ids) {
+      await pollUntil(async () => {
+        const { events } = await suite.client.workflow.getHandle(id).fetchHistory();
+        return events.some((e) => e.workflowTaskCompletedEventAttributes);
+      }, { timeoutMs: 20000, what: `${id}'s first workflow task` });
+    }
+    // As the UI sends it: the new `options` and the deprecated `resetType`.
+    const jobId = uniqueName('job-reset');
+    await svc().startBatchOperation({
+      namespace: NS, jobId, reason: 'redeploy', visibilityQuery: `TaskQueue = '${taskQueue}'`, maxOperationsPerSecond: 2,
+      resetOperation: { identity: 'batch-tester', options: { firstWorkflowTask: {} }, resetType: temporal.api.enums.v1.ResetType.RESET_TYPE_FIRST_WORKFLOW_TASK },
+    });
+    const d = await waitForJob(jobId);
+    assert.equal(d.operationType, BatchOperationType.BATCH_OPERATION_TYPE_RESET);
+    assert.equal(Number(d.totalOperationCount), 3);
+    assert.equal(Number(d.completeOperationCount), 3);
+    assert.equal(Number(d.failureOperationCount), 0);
+    for (const id of ids) {
+      assert.equal(await countRuns(id), 2, `${id} reset exactly once`);
+      const old = await suite.client.workflow.getHandle(id, firstRuns.get(id)).describe();
+      assert.equal(old.status.name, 'TERMINATED');
+      const cur = await suite.client.workflow.getHandle(id).describe();
+      assert.notEqual(cur.runId, firstRuns.get(id));
+      assert.equal(cur.status.name, 'RUNNING');
+      const { events } = await suite.client.workflow.getHandle(id).fetchHistory();
+      const failed = events.find((e) => e.workflowTaskFailedEventAttributes);
+      assert.equal(failed.workflowTaskFailedEventAttributes.baseRunId, firstRuns.get(id));
+      assert.equal(failed.workflowTaskFailedEventAttributes.failure.message, 'redeploy');
+    }
+    // By execution list, to the last workflow task (deprecated reset type only): one more run.
+    const listJob = uniqueName('job-reset-list');
+    await svc().startBatchOperation({
+      namespace: NS, jobId: listJob, reason: 'again', executions: [{ workflowId: ids[0] }, { workflowId: `${taskQueue}-missing` }],
+      resetOperation: { resetType: temporal.api.enums.v1.ResetType.RESET_TYPE_LAST_WORKFLOW_TASK },
+    });
+    const d2 = await waitForJob(listJob);
+    assert.equal(Number(d2.completeOperationCount), 2);  // a missing workflow counts as done
+    assert.equal(await countRuns(ids[0]), 3);
+    // The worker runs the reset runs: a signal completes each.
+    for (const id of ids) {
+      await suite.client.workflow.getHandle(id).signal('continue', 'go');
+      assert.equal(await suite.client.workflow.getHandle(id).result(), 'go');
+    }
+  });
+  await expectGrpcError(svc().startBatchOperation({ namespace: NS, jobId: 'x', reason: 'r', executions: [{ workflowId: 'a' }], resetOperation: { options: {} } }), 3, /batch reset missing target/);
+  await expectGrpcError(svc().startBatchOperation({ namespace: NS, jobId: 'x', reason: 'r', executions: [{ workflowId: 'a' }], resetOperation: {} }), 3, /unknown batch reset type/);
+  await expectGrpcError(svc().startBatchOperation({ namespace: NS, jobId: 'x', reason: 'r', executions: [{ workflowId: 'a' }], resetOperation: { options: { buildId: 'b' } } }), 12, /build id/);
+});

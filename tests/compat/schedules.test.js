@@ -109,6 +109,18 @@ test('create, describe, update, pause/unpause, trigger, backfill, list and delet
     for (const id of backfilled) assert.match(id, /T05:30:00Z$/);
     assert.equal(new Set(backfilled).size, 3);
     for (const id of backfilled) assert.equal(await resultWithin(client.workflow.getHandle(id)), 'hello');
+    // As Temporal's backfill: each run is named after its schedule time, carries it as
+    // TemporalScheduledStartTime (and the action's scheduledAt), and started when the backfill
+    // ran, not at that (past) time.
+    for (const a of d.info.recentActions.slice(1)) {
+      const nominal = a.scheduledAt.getTime();
+      assert.ok(nominal >= start.getTime() && nominal <= end.getTime(), `${a.scheduledAt.toISOString()} in the range`);
+      assert.equal(a.action.workflow.workflowId, `${scheduleId}-workflow-${a.scheduledAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}`);
+      const wd = await client.workflow.getHandle(a.action.workflow.workflowId).describe();
+      assert.equal(wd.searchAttributes.TemporalScheduledStartTime[0].getTime(), nominal);
+      assert.deepEqual(wd.searchAttributes.TemporalScheduledById, [scheduleId]);
+      assert.ok(wd.startTime.getTime() >= end.getTime() - 1000, `started at ${wd.startTime.toISOString()}, when the backfill ran`);
+    }
   });
 
   // List, with and without a query.

@@ -102,3 +102,42 @@ test('the Grafana dashboard is valid JSON whose queries name exposed metrics', (
   const known = /workflow_(success|failed|timeout|terminate|cancel|continued_as_new)_total|temporalite_activity_(attempts|retries|failures)_total|schedule_\w+_total|approximate_backlog|poll_(success|timeouts)_total|service_(requests|errors)_total|service_latency_bucket|temporalite_\w+|persistence_\w+/;
   for (const e of exprs) assert.match(e, known, e);
 });
+
+test('an HTTP long poll whose client hangs up ends at once (thread and slot freed), and the next one still answers', { timeout: 60000 }, async () => {
+  const httpUrl = suite.server.httpUrl().replace(/\/$/, '');
+  const metricsUrl = suite.server.metricsUrl();
+  const waiting = async () => {
+    const m = /^temporalite_http_long_polls (\S+)$/m.exec((await request('GET', metricsUrl)).text);
+    return m ? Number(m[1]) : 0;
+  };
+  // No worker polls this queue: the history gets no new event until the signal below.
+  const wid = `long-poll-gone-${Date.now()}`;
+  await suite.client.workflow.start('msgSignalCollectorWorkflow', { taskQueue: 'long-poll-idle', workflowId: wid, args: [1] });
+  const p = `/api/v1/namespaces/default/workflows/${encodeURIComponent(wid)}/history`;
+  const head = (await request('GET', `${httpUrl}${p}?waitNewEvent=true`)).json;
+  assert.ok(head.nextPageToken, 'a running workflow returns a continuation token');
+  const pollPath = `${p}?waitNewEvent=true&nextPageToken=${encodeURIComponent(head.nextPageToken)}`;
+  const { port } = new URL(httpUrl);
+  const N = 5;
+  const sockets = [];
+  for (let i = 0; i < N; i++) {
+    const s = net.connect(Number(port), '127.0.0.1');
+    s.on('error', () => {});
+    s.write(`GET ${pollPath} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    sockets.push(s);
+  }
+  await pollUntil(async () => (await waiting()) === N, { timeoutMs: 15000, what: `${N} long polls waiting` });
+  const closed = Date.now();
+  for (const s of sockets) s.destroy();
+  // Before, each waited for its 60 s deadline: the thread, the slot (of 512) and the gauge with it.
+  await pollUntil(async () => (await waiting()) === 0, { timeoutMs: 15000, intervalMs: 100, what: 'the long polls ended' });
+  assert.ok(Date.now() - closed < 5000, `ended ${Date.now() - closed} ms after the clients left`);
+  // A long poll from a client that stays gets the next event.
+  const poll = request('GET', `${httpUrl}${pollPath}`, { timeoutMs: 30000 });
+  await pollUntil(async () => (await waiting()) === 1, { timeoutMs: 15000, what: 'one long poll waiting' });
+  await suite.client.workflow.getHandle(wid).signal('item', 'x');
+  const res = await poll;
+  assert.equal(res.status, 200, res.text);
+  assert.ok(res.json.history.events.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'), res.text);
+  await suite.client.workflow.getHandle(wid).terminate('done');
+});

@@ -5,7 +5,7 @@
 //   - start a workflow from the start-workflow page;
 //   - an update, a cancel request and a reset from a workflow's page;
 //   - schedules: create, edit, pause/unpause, trigger, backfill, delete;
-//   - batch terminate and batch cancel of the workflows a list query selects.
+//   - batch terminate, batch cancel and batch reset of the workflows a list query selects.
 // (The UI 2.38 offers no batch signal: its list has cancel, reset and terminate.)
 //
 // Run: tests/run-node-tests.sh tests/ui/actions.test.js   (env TEMPORALITE_CHROMIUM: the browser)
@@ -247,14 +247,14 @@ test('schedules: create, edit, pause, unpause, trigger, backfill and delete from
   assert.equal(d.action.taskQueue, taskQueue);
   assert.equal(d.spec.intervals[0].every, 6 * 3600 * 1000);
 
-  // Edit: the interval becomes 8 hours.
+  // Edit: the interval becomes 1 hour (so the backfill below, the next hour, holds one time).
   await scheduleAction(id, 'edit-schedule');
   await page.waitForURL(/\/edit$/);
   await page.locator('[data-testid="interval-tab"]').click();
-  await page.locator('[data-testid="hour-interval-input"]').fill('8');
+  await page.locator('[data-testid="hour-interval-input"]').fill('1');
   await apiCall('POST', `/schedules/${id}/update`, () => page.locator('[data-testid="create-schedule-button"]').click());
   d = await handle.describe();
-  assert.equal(d.spec.intervals[0].every, 8 * 3600 * 1000);
+  assert.equal(d.spec.intervals[0].every, 3600 * 1000);
   assert.equal(d.action.workflowType, 'uiGreet', 'the edit keeps the action');
 
   // Pause, then unpause (the primary button of the actions menu).
@@ -275,6 +275,9 @@ test('schedules: create, edit, pause, unpause, trigger, backfill and delete from
   await pollUntil(async () => (await handle.describe()).info.recentActions.length >= 1, { timeoutMs: 20000, what: 'triggered run' });
   await modal('trigger-schedule-modal').waitFor({ state: 'hidden' });
   await screenshot('16-schedule-triggered');
+  // The triggered run ends before the backfill (the schedule's overlap policy skips while one runs).
+  const triggered = (await handle.describe()).info.recentActions[0].action.workflow;
+  await withTimeout(client.workflow.getHandle(triggered.workflowId, triggered.firstExecutionRunId).result(), 20000, 'triggered run');
 
   // Backfill: the modal's default range (the next hour) is sent and accepted.
   await scheduleAction(id, 'backfill-schedule');
@@ -284,6 +287,27 @@ test('schedules: create, edit, pause, unpause, trigger, backfill and delete from
   const res = await apiCall('POST', `/schedules/${id}/patch`, () => bf.locator('[data-testid="confirm-modal-button"]').click());
   const body = JSON.parse(res.request().postData());
   assert.ok(body.patch.backfillRequest?.[0]?.startTime && body.patch.backfillRequest[0].endTime, res.request().postData());
+  // As Temporal's backfill: one run per schedule time in the range (whole hours here), started at
+  // once (the range is in the future), named <workflow id>-<time>, with that time as its
+  // TemporalScheduledStartTime.
+  const from = Date.parse(body.patch.backfillRequest[0].startTime);
+  const to = Date.parse(body.patch.backfillRequest[0].endTime);
+  const hour = 3600 * 1000;
+  const nominal = [];
+  for (let t = Math.ceil(from / hour) * hour; t <= to; t += hour) nominal.push(t);
+  assert.equal(nominal.length, 1, `one whole hour in ${body.patch.backfillRequest[0].startTime}..${body.patch.backfillRequest[0].endTime}`);
+  for (const t of nominal) {
+    const runId = `${wid}-${new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+    const run = client.workflow.getHandle(runId);
+    const wd = await pollUntil(async () => run.describe().catch(() => null), { timeoutMs: 20000, what: `backfilled run ${runId}` });
+    assert.equal(wd.type, 'uiGreet');
+    assert.equal(wd.searchAttributes.TemporalScheduledStartTime[0].getTime(), t);
+    assert.deepEqual(wd.searchAttributes.TemporalScheduledById, [id]);
+    assert.ok(wd.startTime.getTime() < t, `started at once (${wd.startTime.toISOString()}), not at its schedule time`);
+    await withTimeout(run.result(), 20000, 'backfilled run');
+  }
+  d = await handle.describe();
+  assert.deepEqual(d.info.recentActions.slice(1).map((a) => a.scheduledAt.getTime()), nominal);
 
   // Delete.
   await scheduleAction(id, 'delete-schedule');
@@ -316,5 +340,52 @@ test('batch terminate and batch cancel of the workflows a list query selects', a
       await pollUntil(async () => (await h.describe()).status.name === want, { timeoutMs: 30000, what: `${h.workflowId} ${want}` });
     }
   }
+  assertNoApiFailures();
+});
+
+test('batch reset of the workflows selected in the list, to their last workflow task', async () => {
+  const prefix = uniqueName('ui-batch-reset');
+  const handles = [];
+  for (let i = 0; i < 2; i++) {
+    handles.push(await client.workflow.start('uiForever', { taskQueue, workflowId: `${prefix}-${i}` }));
+  }
+  // The reset point: each run's first workflow task has completed.
+  for (const h of handles) {
+    await pollUntil(async () => (await h.fetchHistory()).events.some((e) => e.workflowTaskCompletedEventAttributes),
+      { timeoutMs: 20000, what: `${h.workflowId}'s first workflow task` });
+  }
+  const before = new Map();
+  for (const h of handles) before.set(h.workflowId, (await h.describe()).runId);
+  const query = `WorkflowId STARTS_WITH "${prefix}"`;
+  await open(`/namespaces/${NS}/workflows?query=${encodeURIComponent(query)}`);
+  for (const h of handles) await page.getByText(h.workflowId, { exact: true }).first().waitFor();
+  await page.locator('[data-testid="batch-actions-checkbox"]:visible').first().click();
+  await page.locator('[data-testid="bulk-reset-button"]:visible').click();
+  const m = modal('batch-reset-confirmation-modal');
+  await m.waitFor();
+  await m.locator('#reset-event-last').check();
+  await screenshot('19-batch-reset');
+  const res = await apiCall('POST', '/batch-operations/', () => m.locator('[data-testid="confirm-modal-button"]').click());
+  const body = JSON.parse(res.request().postData());
+  assert.deepEqual(body.resetOperation.options, { lastWorkflowTask: {} }, res.request().postData());
+  assert.deepEqual(body.executions.map((e) => e.workflowId).sort(), handles.map((h) => h.workflowId).sort());
+  // Each workflow has a new run; the one reset was terminated by the reset.
+  for (const h of handles) {
+    const latest = client.workflow.getHandle(h.workflowId);
+    await pollUntil(async () => (await latest.describe()).runId !== before.get(h.workflowId), { timeoutMs: 30000, what: `${h.workflowId} reset` });
+    assert.equal((await latest.describe()).status.name, 'RUNNING');
+    assert.equal((await client.workflow.getHandle(h.workflowId, before.get(h.workflowId)).describe()).status.name, 'TERMINATED');
+  }
+  // The job, as Temporal's batch page shows it: completed, two of two done.
+  const d = await pollUntil(async () => {
+    const x = await connection.workflowService.describeBatchOperation({ namespace: NS, jobId: body.jobId });
+    return x.state === 2 /* COMPLETED */ ? x : null;
+  }, { timeoutMs: 30000, what: 'batch job completed' });
+  assert.equal(Number(d.completeOperationCount), 2);
+  assert.equal(Number(d.failureOperationCount), 0);
+  await open(`/namespaces/${NS}/batch-operations/${encodeURIComponent(body.jobId)}`);
+  await page.getByText('Reset', { exact: true }).first().waitFor();
+  await screenshot('20-batch-reset-job');
+  for (const h of handles) await client.workflow.getHandle(h.workflowId).terminate('done');
   assertNoApiFailures();
 });

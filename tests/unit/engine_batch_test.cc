@@ -1,5 +1,7 @@
 // Engine tests for batch operations (batch.cc) and namespace deletion (namespace_delete.cc), both
 // background jobs driven by the TimerService: here by Advance() on the SimClock.
+#include <map>
+
 #include "engine_test_util.h"
 #include "temporal/api/operatorservice/v1/request_response.pb.h"
 
@@ -159,6 +161,183 @@ TEST_F(EngineBatchTest, StopMarksTheJobStoppedAndNoFurtherChunksRun) {
   int running = 0;
   for (const auto& w : wids) running += StatusOf(w) == ev1::WORKFLOW_EXECUTION_STATUS_RUNNING;
   EXPECT_GE(running, 2) << "chunks kept running after the stop";
+}
+
+// --- Batch reset ---
+
+class EngineBatchResetTest : public EngineBatchTest {
+ protected:
+  wsv1::StartBatchOperationRequest ResetJob(const std::string& job_id) {
+    wsv1::StartBatchOperationRequest req;
+    req.set_namespace_(kNamespace);
+    req.set_job_id(job_id);
+    req.set_reason("bad deploy");
+    req.mutable_reset_operation()->set_identity("operator");
+    return req;
+  }
+  // Drives a job at `rps` 1 (one target per chunk, a second apart) until it leaves Running.
+  wsv1::DescribeBatchOperationResponse RunSlowBatch(const std::string& job_id) {
+    for (int i = 0; i < 40; ++i) {
+      auto d = DescribeBatch(job_id);
+      if (d.state() != ev1::BATCH_OPERATION_STATE_RUNNING) return d;
+      Advance(Ms(500));
+    }
+    ADD_FAILURE() << "batch " << job_id << " still running";
+    return DescribeBatch(job_id);
+  }
+  int64_t RunsOf(const std::string& wid) {
+    wsv1::CountWorkflowExecutionsRequest req;
+    req.set_namespace_(kNamespace);
+    req.set_query("WorkflowId = '" + wid + "'");
+    wsv1::CountWorkflowExecutionsResponse resp;
+    EXPECT_TRUE(Call<wsv1::CountWorkflowExecutionsResponse>(
+                    [&](auto* r, Done d) { engine_->CountWorkflowExecutions(req, r, std::move(d)); }, &resp)
+                    .ok());
+    return resp.count();
+  }
+  std::string CurrentRun(const std::string& wid) { return DescribeWf(wid).workflow_execution_info().execution().run_id(); }
+  // The reset run's history: the base run's events before `finish_id`, then the reset's WorkflowTaskFailed.
+  void ExpectResetAt(const std::string& wid, const std::string& base_run, int64_t finish_id) {
+    auto h = History(wid);
+    ASSERT_GE(h.size(), static_cast<size_t>(finish_id)) << wid;
+    const auto& failed = h[finish_id - 1];
+    ASSERT_EQ(failed.event_type(), ev1::EVENT_TYPE_WORKFLOW_TASK_FAILED) << wid << " event " << finish_id;
+    const auto& a = failed.workflow_task_failed_event_attributes();
+    EXPECT_EQ(a.cause(), ev1::WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW);
+    EXPECT_EQ(a.base_run_id(), base_run);
+    EXPECT_EQ(a.failure().message(), "bad deploy");
+  }
+};
+
+TEST_F(EngineBatchResetTest, ByQueryResetsEveryMatchingRunOnceRunningOrClosed) {
+  // Two running workflows (first task completed with a timer, then a signal) and a completed
+  // one; a workflow of another type is not selected.
+  std::map<std::string, std::string> base;
+  for (const std::string wid : {"r-1", "r-2"}) {
+    base[wid] = StartAndComplete(wid, {StartTimer("t", Sec(3600))}).workflow_execution().run_id();
+    ASSERT_TRUE(Signal(wid, "later").ok());
+  }
+  base["r-closed"] = StartAndComplete("r-closed", {CompleteWorkflow("r")}).workflow_execution().run_id();
+  StartWorkflow("r-other", [](auto& req) { req.mutable_workflow_type()->set_name("OtherWorkflow"); });
+
+  auto req = ResetJob("job-reset");
+  req.set_visibility_query("WorkflowType = 'TestWorkflow'");
+  req.mutable_reset_operation()->mutable_options()->mutable_first_workflow_task();
+  // One target per chunk: the job pages through runs whose close times its own resets change.
+  req.set_max_operations_per_second(1);
+  ASSERT_TRUE(StartBatch(req).ok());
+  auto d = RunSlowBatch("job-reset");
+  EXPECT_EQ(d.state(), ev1::BATCH_OPERATION_STATE_COMPLETED);
+  EXPECT_EQ(d.operation_type(), ev1::BATCH_OPERATION_TYPE_RESET);
+  EXPECT_EQ(d.total_operation_count(), 3);  // not narrowed to running workflows, as in Temporal
+  EXPECT_EQ(d.complete_operation_count(), 3);
+  EXPECT_EQ(d.failure_operation_count(), 0);
+  EXPECT_EQ(d.identity(), "operator");
+  EXPECT_EQ(d.query(), "WorkflowType = 'TestWorkflow'");
+  for (const auto& [wid, run] : base) {
+    EXPECT_EQ(RunsOf(wid), 2) << wid << " reset exactly once";
+    EXPECT_NE(CurrentRun(wid), run) << wid;
+    EXPECT_EQ(StatusOf(wid), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING) << wid;
+    ExpectResetAt(wid, run, 4);  // the first WorkflowTaskCompleted
+  }
+  // The signal after the reset point is reapplied (the default reapply type).
+  int signals = 0;
+  for (const auto& e : History("r-1")) signals += e.event_type() == ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED;
+  EXPECT_EQ(signals, 1);
+  // The running base runs were terminated by the reset.
+  wsv1::DescribeWorkflowExecutionRequest old;
+  old.set_namespace_(kNamespace);
+  old.mutable_execution()->set_workflow_id("r-1");
+  old.mutable_execution()->set_run_id(base["r-1"]);
+  wsv1::DescribeWorkflowExecutionResponse old_d;
+  ASSERT_TRUE(Call<wsv1::DescribeWorkflowExecutionResponse>(
+                  [&](auto* r, Done dn) { engine_->DescribeWorkflowExecution(old, r, std::move(dn)); }, &old_d)
+                  .ok());
+  EXPECT_EQ(old_d.workflow_execution_info().status(), ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  EXPECT_EQ(RunsOf("r-other"), 1);
+  EXPECT_EQ(StatusOf("r-other"), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+}
+
+TEST_F(EngineBatchResetTest, ByExecutionsToTheLastTaskCountsFailures) {
+  // Two completed workflow tasks: the last one is the reset point.
+  const std::string run = StartAndComplete("l-1", {StartTimer("t", Sec(3600))}).workflow_execution().run_id();
+  ASSERT_TRUE(Signal("l-1", "poke").ok());
+  auto t2 = PollWft();
+  ASSERT_TRUE(CompleteWft(t2.task_token(), {}).ok());
+  int64_t last_completed = 0;
+  for (const auto& e : History("l-1")) {
+    if (e.event_type() == ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED) last_completed = e.event_id();
+  }
+  ASSERT_GT(last_completed, 4);
+  // A delayed start has no workflow task yet: nothing to reset to, a failure of the job.
+  StartWorkflow("l-delayed", [](auto& r) { *r.mutable_workflow_start_delay() = PbDur(Sec(3600)); });
+
+  auto req = ResetJob("job-last");
+  // The deprecated fields (what servers before 1.23 read; the UI sends both).
+  req.mutable_reset_operation()->set_reset_type(ev1::RESET_TYPE_LAST_WORKFLOW_TASK);
+  auto* e = req.add_executions();
+  e->set_workflow_id("l-1");
+  e->set_run_id(run);
+  req.add_executions()->set_workflow_id("l-delayed");
+  req.add_executions()->set_workflow_id("l-never-existed");  // NotFound counts as done, as in Temporal
+  ASSERT_TRUE(StartBatch(req).ok());
+  auto d = RunBatch("job-last");
+  EXPECT_EQ(d.state(), ev1::BATCH_OPERATION_STATE_COMPLETED);
+  EXPECT_EQ(d.total_operation_count(), 3);
+  EXPECT_EQ(d.complete_operation_count(), 2);
+  EXPECT_EQ(d.failure_operation_count(), 1);
+  ASSERT_EQ(d.executions_size(), 3);
+  EXPECT_NE(CurrentRun("l-1"), run);
+  ExpectResetAt("l-1", run, last_completed);
+  EXPECT_EQ(RunsOf("l-delayed"), 1);
+  // Listed with the others.
+  wsv1::ListBatchOperationsRequest list;
+  list.set_namespace_(kNamespace);
+  wsv1::ListBatchOperationsResponse listed;
+  ASSERT_TRUE(Call<wsv1::ListBatchOperationsResponse>(
+                  [&](auto* r, Done dn) { engine_->ListBatchOperations(list, r, std::move(dn)); }, &listed)
+                  .ok());
+  ASSERT_EQ(listed.operation_info_size(), 1);
+  EXPECT_EQ(listed.operation_info(0).operation_type(), ev1::BATCH_OPERATION_TYPE_RESET);
+  EXPECT_EQ(listed.operation_info(0).state(), ev1::BATCH_OPERATION_STATE_COMPLETED);
+}
+
+TEST_F(EngineBatchResetTest, ReappliedChunkDoesNotResetTwice) {
+  // The same job's operation on the same target again (a chunk applied again after a crash)
+  // is deduplicated by its derived request id.
+  const std::string run = StartAndComplete("d-1", {StartTimer("t", Sec(3600))}).workflow_execution().run_id();
+  auto req = ResetJob("job-dup");
+  req.mutable_reset_operation()->mutable_options()->mutable_first_workflow_task();
+  auto* e = req.add_executions();
+  e->set_workflow_id("d-1");
+  e->set_run_id(run);
+  *req.add_executions() = *e;
+  ASSERT_TRUE(StartBatch(req).ok());
+  auto d = RunBatch("job-dup");
+  EXPECT_EQ(d.complete_operation_count(), 2);
+  EXPECT_EQ(RunsOf("d-1"), 2);
+}
+
+TEST_F(EngineBatchResetTest, Validation) {
+  StartWorkflow("v-1");
+  auto with = [&](const std::function<void(wsv1::StartBatchOperationRequest&)>& edit) {
+    auto req = ResetJob("job-v");
+    req.add_executions()->set_workflow_id("v-1");
+    edit(req);
+    return StartBatch(req);
+  };
+  EXPECT_EQ(with([](auto& r) { r.mutable_reset_operation()->mutable_options(); }).code(), Code::kInvalidArgument);
+  EXPECT_EQ(with([](auto&) {}).code(), Code::kInvalidArgument);  // no options and no reset type
+  EXPECT_EQ(with([](auto& r) { r.mutable_reset_operation()->set_reset_type(static_cast<ev1::ResetType>(9)); }).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(with([](auto& r) { r.mutable_reset_operation()->mutable_options()->set_build_id("b1"); }).code(),
+            Code::kUnimplemented);
+  EXPECT_EQ(with([](auto& r) {
+              r.mutable_reset_operation()->mutable_options()->mutable_first_workflow_task();
+              r.mutable_reset_operation()->add_post_reset_operations();
+            }).code(),
+            Code::kUnimplemented);
+  EXPECT_EQ(RunsOf("v-1"), 1);  // nothing started
 }
 
 // --- Namespace deletion ---

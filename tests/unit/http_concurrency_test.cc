@@ -11,12 +11,17 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "http/elastic_pool.h"
 #include "common/clock.h"
 #include "http/handler.h"
 #include "http/login_throttle.h"
+#include "http/listener.h"
 #include "http/ui_login.h"
 
 namespace temporalite::http {
@@ -86,7 +91,8 @@ TEST(ElasticPool, NeverMoreThanMaxThreadsAndQueuedTasksRunLater) {
 class FakeInvoker final : public MethodInvoker {
  public:
   CallResult Call(const google::protobuf::MethodDescriptor& method, const google::protobuf::Message&,
-                  google::protobuf::Message*, std::chrono::milliseconds, const std::string& authorization) override {
+                  google::protobuf::Message*, std::chrono::milliseconds, const std::string& authorization,
+                  const std::function<bool()>&) override {
     {
       std::lock_guard<std::mutex> l(mu_);
       last_authorization_ = authorization;
@@ -147,6 +153,68 @@ TEST(Handler, LongPollsAreBoundedAndOtherRequestsStillAnswer) {
   invoker.gate.Open();
   for (auto& f : waiting) EXPECT_EQ(f.get().status, 200);
   EXPECT_EQ(h.Handle(Req("GET", history), false).status, 200) << "slots are given back";
+}
+
+// Waits in every call until the HTTP client is gone (or 20 s) and records which it was.
+class ClientWatchingInvoker final : public MethodInvoker {
+ public:
+  CallResult Call(const google::protobuf::MethodDescriptor&, const google::protobuf::Message&, google::protobuf::Message*,
+                  std::chrono::milliseconds, const std::string&, const std::function<bool()>& client_gone) override {
+    entered.Wait();  // counts the call; the gate is open
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (client_gone && client_gone()) {
+        gone.set_value(true);
+        return {1, "cancelled", {}};
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    gone.set_value(false);
+    return {};
+  }
+  Gate entered;
+  std::promise<bool> gone;
+};
+
+int ConnectTo(int port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(s);
+    return -1;
+  }
+  return s;
+}
+
+TEST(Listener, AClientThatHangsUpEndsItsWaitingCall) {
+  ClientWatchingInvoker invoker;
+  invoker.entered.Open();
+  Handler h(invoker, nullptr, HandlerOptions{});
+  Listener listener([&h](const Request& r) { return h.Handle(r, false); }, 1 << 20, [&h] { return h.BodyTooLarge(); }, 2,
+                    nullptr, 8);
+  const int port = listener.Bind("127.0.0.1", 0);
+  ASSERT_GT(port, 0);
+  std::thread serving([&listener] { listener.Run(); });
+  // A second, idle connection to the same port must not be mistaken for the poll's.
+  const int idle = ConnectTo(port);
+  const int s = ConnectTo(port);
+  ASSERT_GE(s, 0);
+  const std::string request =
+      "GET /api/v1/namespaces/default/workflows/w/history?waitNewEvent=true HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  ASSERT_EQ(send(s, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  ASSERT_TRUE(invoker.entered.AwaitWaiting(1, 10s)) << "the call is waiting";
+  const auto closed_at = std::chrono::steady_clock::now();
+  close(s);
+  auto gone = invoker.gone.get_future();
+  ASSERT_EQ(gone.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(gone.get()) << "the call saw the client go";
+  EXPECT_LT(std::chrono::steady_clock::now() - closed_at, 5s);
+  close(idle);
+  listener.Stop();
+  serving.join();
 }
 
 TEST(UiLogin, CookieAndReturnPath) {
