@@ -306,6 +306,7 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   Execution* raw = ex.get();
   runs_[new_run_id] = ex;
   open_by_workflow_id_[raw->workflow_key()] = new_run_id;
+  raw->visibility_dirty = true;  // listed while it runs, as a started run is
   txn.Touch(raw);
   txn.batch.upsert_current.push_back({ns_id, wid, new_run_id});
   ScheduleWorkflowTaskLocked(txn, *raw);

@@ -213,11 +213,12 @@ TEST_F(EngineBatchResetTest, ByQueryResetsEveryMatchingRunOnceRunningOrClosed) {
   // Two running workflows (first task completed with a timer, then a signal) and a completed
   // one; a workflow of another type is not selected.
   std::map<std::string, std::string> base;
+  // Signals after all first tasks, so that each poll gets the workflow it started.
   for (const std::string wid : {"r-1", "r-2"}) {
     base[wid] = StartAndComplete(wid, {StartTimer("t", Sec(3600))}).workflow_execution().run_id();
-    ASSERT_TRUE(Signal(wid, "later").ok());
   }
   base["r-closed"] = StartAndComplete("r-closed", {CompleteWorkflow("r")}).workflow_execution().run_id();
+  for (const std::string wid : {"r-1", "r-2"}) ASSERT_TRUE(Signal(wid, "later").ok());
   StartWorkflow("r-other", [](auto& req) { req.mutable_workflow_type()->set_name("OtherWorkflow"); });
 
   auto req = ResetJob("job-reset");
