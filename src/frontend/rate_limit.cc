@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <set>
 
@@ -24,7 +25,7 @@ using grpc::experimental::InterceptionHookPoints;
 constexpr std::string_view kWorkflowService = "/temporal.api.workflowservice.v1.WorkflowService/";
 
 // Temporal's frontend priorities (service/frontend/configs/quotas.go), by WorkflowService method.
-// Methods not listed (OperatorService, namespace changes) take the lowest priority, as there.
+// WorkflowService methods not listed take the lowest priority.
 int ExecutionPriority(std::string_view m) {
   static const std::map<std::string_view, int> kPriorities = {
       // P0: namespace and cluster reads
@@ -66,11 +67,20 @@ bool IsVisibility(std::string_view m) {
   return kVisibility.count(m) > 0;
 }
 
-// GetSystemInfo (what SDKs call first, answered from memory) stays open, as for API keys.
+// Temporal's namespace-replication-inducing APIs and their priorities (a bucket of their own).
+int NamespaceReplicationPriority(std::string_view m) {
+  if (m == "RegisterNamespace" || m == "UpdateNamespace") return 1;
+  if (m == "UpdateWorkerBuildIdCompatibility" || m == "UpdateWorkerVersioningRules") return 2;
+  return -1;
+}
+constexpr int kReplicationPriorities = 3;
+constexpr int kVisibilityPriorities = 2;
+
+// GetSystemInfo (what SDKs call first, answered from memory) stays open, as for API keys;
+// OperatorService calls are in none of Temporal's priority tables, which do not limit them.
 bool Limited(std::string_view full_method) {
   if (full_method == "/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo") return false;
-  return full_method.rfind("/temporal.api.workflowservice.v1.WorkflowService/", 0) == 0 ||
-         full_method.rfind("/temporal.api.operatorservice.v1.OperatorService/", 0) == 0;
+  return full_method.rfind("/temporal.api.workflowservice.v1.WorkflowService/", 0) == 0;
 }
 
 std::string Namespace(const pb::Message& m) {
@@ -90,13 +100,19 @@ class RateLimitInterceptor final : public grpc::experimental::Interceptor {
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      if (auto* md = methods->GetRecvInitialMetadata()) {
+        auto it = md->find("caller-type");
+        operator_ = it != md->end() && IsOperatorCallerType(std::string_view(it->second.data(), it->second.size()));
+      }
+    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
       // nullptr when decoding failed (request_decoding.h answers those); a call the auth
       // interceptor already refused keeps its answer.
       void* raw = methods->GetRecvMessage();
       if (raw != nullptr && !auth::CallDenial(info_->server_context())) {
         ns_ = Namespace(*static_cast<const pb::Message*>(raw));
-        Status s = poll_ ? limiter_->BeginPoll(ns_, info_->method()) : limiter_->Admit(ns_, info_->method());
+        Status s = poll_ ? limiter_->BeginPoll(ns_, info_->method(), operator_) : limiter_->Admit(ns_, info_->method(), operator_);
         if (s.ok()) {
           counted_ = poll_;
         } else {
@@ -114,6 +130,7 @@ class RateLimitInterceptor final : public grpc::experimental::Interceptor {
   const bool poll_;
   bool counted_ = false;
   bool denied_ = false;
+  bool operator_ = false;
   std::string ns_;
 };
 
@@ -137,6 +154,10 @@ std::vector<std::string> RateLimitConfigKeys() {
           "frontend.namespaceBurstRatio",
           "frontend.namespaceRPS.visibility",
           "frontend.namespaceBurstRatio.visibility",
+          "frontend.namespaceRPS.namespaceReplicationInducingAPIs",
+          "frontend.namespaceBurstRatio.namespaceReplicationInducingAPIs",
+          "frontend.rps.namespaceReplicationInducingAPIs",
+          "system.operatorRPSRatio",
           "frontend.namespaceCount"};
 }
 
@@ -149,6 +170,12 @@ Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions*
   if (key == "frontend.namespaceBurstRatio") target = &options->namespace_burst_ratio;
   if (key == "frontend.namespaceRPS.visibility") target = &options->namespace_visibility_rps;
   if (key == "frontend.namespaceBurstRatio.visibility") target = &options->namespace_visibility_burst_ratio;
+  if (key == "frontend.namespaceRPS.namespaceReplicationInducingAPIs") target = &options->namespace_replication_rps;
+  if (key == "frontend.namespaceBurstRatio.namespaceReplicationInducingAPIs") {
+    target = &options->namespace_replication_burst_ratio;
+  }
+  if (key == "frontend.rps.namespaceReplicationInducingAPIs") target = &options->service_replication_rps;
+  if (key == "system.operatorRPSRatio") target = &options->operator_rps_ratio;
   const bool count = key == "frontend.namespaceCount";
   if (target == nullptr && !count) return Status(Code::kNotFound, "not a rate-limit key: " + key);
   const std::string value = eq == std::string::npos ? "" : key_value.substr(eq + 1);
@@ -158,6 +185,9 @@ Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions*
   if (value.empty() || *end != '\0' || errno == ERANGE || !(v >= 0) || (count && v != static_cast<double>(static_cast<int64_t>(v)))) {
     return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not a non-negative " +
                                               (count ? "integer" : "number"));
+  }
+  if (target == &options->operator_rps_ratio && !(v > 0 && v <= 1)) {
+    return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not a ratio in (0, 1]");
   }
   if (count) {
     options->namespace_pollers = static_cast<int64_t>(v);
@@ -174,14 +204,21 @@ bool IsLongPoll(std::string_view full_method) {
   return m == "PollWorkflowTaskQueue" || m == "PollActivityTaskQueue" || m == "PollNexusTaskQueue";
 }
 
-RateClass ClassifyForRate(std::string_view full_method) {
-  std::string_view m = full_method;
-  if (m.substr(0, kWorkflowService.size()) == kWorkflowService) {
-    m = m.substr(kWorkflowService.size());
-    if (IsVisibility(m)) return {true, 1};
-    return {false, ExecutionPriority(m)};
+bool IsOperatorCallerType(std::string_view caller_type) { return caller_type == "operator"; }
+
+RateClass ClassifyForRate(std::string_view full_method, bool operator_caller) {
+  if (!Limited(full_method)) return {false, RateBucket::kExecution, 0};
+  std::string_view m = full_method.substr(kWorkflowService.size());
+  RateClass c;
+  if (IsVisibility(m)) {
+    c = {true, RateBucket::kVisibility, 1};
+  } else if (int p = NamespaceReplicationPriority(m); p >= 0) {
+    c = {true, RateBucket::kNamespaceReplication, p};
+  } else {
+    c = {true, RateBucket::kExecution, ExecutionPriority(m)};
   }
-  return {false, kRatePriorities - 1};
+  if (operator_caller) c.priority = kOperatorPriority;
+  return c;
 }
 
 RateLimiter::RateLimiter(const Clock& clock, RateLimitOptions options) : clock_(clock), options_(options) {}
@@ -196,45 +233,66 @@ void RateLimiter::Refill(Bucket& b, double rate, double burst, TimePoint now) {
   b.last = std::max(b.last, now);
 }
 
-bool RateLimiter::TakeAt(Buckets& buckets, int priority, double rate, double burst, TimePoint now) {
+bool RateLimiter::TakeAt(Buckets& buckets, int priorities, int priority, double rate, double burst, TimePoint now) const {
   burst = std::max(1.0, burst);
+  // Temporal's operator priority: the same burst, refilled at a share of the rate.
+  auto rate_at = [&](int p) { return p == kOperatorPriority ? rate * options_.operator_rps_ratio : rate; };
   Bucket& deciding = buckets[priority];
-  Refill(deciding, rate, burst, now);
+  Refill(deciding, rate_at(priority), burst, now);
   if (deciding.tokens < 1) return false;
   deciding.tokens -= 1;
   // Lower priorities pay for it too (Temporal reserves a token there, into debt if need be).
-  for (int p = priority + 1; p < kRatePriorities; ++p) {
-    Refill(buckets[p], rate, burst, now);
+  for (int p = priority + 1; p < priorities; ++p) {
+    Refill(buckets[p], rate_at(p), burst, now);
     buckets[p].tokens -= 1;
   }
   return true;
 }
 
 Status RateLimiter::AdmitLocked(const std::string& ns, RateClass c, TimePoint now) {
-  const double ns_rps = c.visibility ? options_.namespace_visibility_rps : options_.namespace_rps;
-  const double ratio = c.visibility ? std::max(1.0, options_.namespace_visibility_burst_ratio) : options_.namespace_burst_ratio;
+  if (!c.limited) return Status::Ok();
+  double ns_rps = options_.namespace_rps;
+  double ratio = options_.namespace_burst_ratio;
+  double service_rps = options_.service_rps;
+  int priorities = kRatePriorities;
+  auto* ns_buckets = &namespaces_;
+  Buckets* service = &service_;
+  if (c.bucket == RateBucket::kVisibility) {
+    ns_rps = options_.namespace_visibility_rps;
+    ratio = std::max(1.0, options_.namespace_visibility_burst_ratio);
+    priorities = kVisibilityPriorities;
+    ns_buckets = &visibility_;
+    service = &service_visibility_;
+  } else if (c.bucket == RateBucket::kNamespaceReplication) {
+    ns_rps = options_.namespace_replication_rps;
+    ratio = options_.namespace_replication_burst_ratio;
+    service_rps = options_.service_replication_rps;
+    priorities = kReplicationPriorities;
+    ns_buckets = &replication_;
+    service = &service_replication_;
+  }
   if (ns_rps > 0 && !ns.empty()) {
-    Buckets& b = (c.visibility ? visibility_ : namespaces_)[ns];
-    if (!TakeAt(b, c.priority, ns_rps, ns_rps * ratio, now)) {
+    Buckets& b = (*ns_buckets)[ns];
+    // Temporal rounds a namespace burst up to a whole number of tokens.
+    if (!TakeAt(b, priorities, c.priority, ns_rps, std::ceil(ns_rps * ratio), now)) {
       return history::ResourceExhausted("namespace rate limit exceeded", enums::RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT,
                                         enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
     }
   }
-  if (options_.service_rps > 0 &&
-      !TakeAt(c.visibility ? service_visibility_ : service_, c.priority, options_.service_rps, options_.service_rps, now)) {
+  if (service_rps > 0 && !TakeAt(*service, priorities, c.priority, service_rps, service_rps, now)) {
     return history::ResourceExhausted("service rate limit exceeded", enums::RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT,
                                       enums::RESOURCE_EXHAUSTED_SCOPE_SYSTEM);
   }
   return Status::Ok();
 }
 
-Status RateLimiter::Admit(const std::string& ns, std::string_view full_method) {
+Status RateLimiter::Admit(const std::string& ns, std::string_view full_method, bool operator_caller) {
   const TimePoint now = clock_.Now();
   std::lock_guard<std::mutex> l(mu_);
-  return AdmitLocked(ns, ClassifyForRate(full_method), now);
+  return AdmitLocked(ns, ClassifyForRate(full_method, operator_caller), now);
 }
 
-Status RateLimiter::BeginPoll(const std::string& ns, std::string_view full_method) {
+Status RateLimiter::BeginPoll(const std::string& ns, std::string_view full_method, bool operator_caller) {
   const TimePoint now = clock_.Now();
   std::lock_guard<std::mutex> l(mu_);
   int64_t& n = polls_[ns];
@@ -242,7 +300,7 @@ Status RateLimiter::BeginPoll(const std::string& ns, std::string_view full_metho
     return history::ResourceExhausted("namespace concurrent poller limit exceeded", enums::RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT,
                                       enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
   }
-  if (Status s = AdmitLocked(ns, ClassifyForRate(full_method), now); !s.ok()) {
+  if (Status s = AdmitLocked(ns, ClassifyForRate(full_method, operator_caller), now); !s.ok()) {
     if (n == 0) polls_.erase(ns);
     return s;
   }

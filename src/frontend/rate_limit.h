@@ -8,10 +8,17 @@
 //   frontend.namespaceBurstRatio.visibility  its bucket holds that x this (default 1)
 //   frontend.namespaceCount                  concurrent long polls per namespace
 //                                            ("namespace concurrent poller limit exceeded")
+//   frontend.namespaceRPS.namespaceReplicationInducingAPIs       namespace changes/s per namespace
+//   frontend.namespaceBurstRatio.namespaceReplicationInducingAPIs  its bucket holds that x this (default 10)
+//   frontend.rps.namespaceReplicationInducingAPIs                namespace changes/s on the whole server
+//   system.operatorRPSRatio                  the operator priority's share of each rate (default 0.2)
 //
 // As Temporal's frontend (service/frontend/configs/quotas.go): visibility calls (list, count and
 // scan of workflows, ListSchedules, ListBatchOperations, DescribeTaskQueue, ...) are charged to
-// the namespace's visibility bucket, not to its rate; every other call to the namespace rate,
+// the namespace's visibility bucket, not to its rate; the namespace-changing calls that Temporal
+// replicates (RegisterNamespace, UpdateNamespace at priority 1; UpdateWorkerBuildIdCompatibility,
+// UpdateWorkerVersioningRules at 2) to a bucket of their own, keyed by the namespace they change
+// (limited only when its keys are set); every other call to the namespace rate,
 // with a priority by method (0 namespace and cluster reads, 1 starts/signals/updates, 2 state
 // changes and history, 3 status reads, 4 task responses and heartbeats, 5 long polls): a call is
 // decided by its own priority's bucket and also takes a token (going into debt) from every lower
@@ -24,7 +31,12 @@
 // retry those with a longer backoff. Health checks, GetSystemInfo (what SDKs call first) and the
 // admin API are not limited. Unset or 0: no limit (Temporal's defaults are 2400 requests/s, 10
 // visibility requests/s and 1200 polls; this single-node server leaves them off so that its own
-// benchmarks are not capped). No operator priority (Temporal's caller-type header).
+// benchmarks are not capped). Operator priority: a call with the `caller-type: operator` header
+// (Temporal's caller info, as its UI and tools send it) is decided at priority 0 of whichever
+// bucket its method uses, whose refill rate is system.operatorRPSRatio x the rate (same burst), as
+// Temporal's frontend does; calls of the execution bucket's priority 0 (namespace and cluster
+// reads) share that bucket, as there. OperatorService calls are in none of Temporal's priority
+// tables and, as there, not rate-limited (they need the admin role when API keys are on).
 #pragma once
 
 #include <grpcpp/support/server_interceptor.h>
@@ -49,8 +61,13 @@ struct RateLimitOptions {
   double namespace_visibility_rps = 0;
   double namespace_visibility_burst_ratio = 1;
   int64_t namespace_pollers = 0;
+  double namespace_replication_rps = 0;
+  double namespace_replication_burst_ratio = 10;
+  double service_replication_rps = 0;
+  double operator_rps_ratio = 0.2;
   bool enabled() const {
-    return service_rps > 0 || namespace_rps > 0 || namespace_visibility_rps > 0 || namespace_pollers > 0;
+    return service_rps > 0 || namespace_rps > 0 || namespace_visibility_rps > 0 || namespace_pollers > 0 ||
+           namespace_replication_rps > 0 || service_replication_rps > 0;
   }
 };
 
@@ -63,26 +80,35 @@ std::vector<std::string> RateLimitConfigKeys();
 // A long poll by full gRPC method name.
 bool IsLongPoll(std::string_view full_method);
 
-// How Temporal's frontend charges a method (by full gRPC method name): to the visibility bucket
-// or the namespace rate, at a priority (0 highest). Unknown methods: the rate, lowest priority.
+// How Temporal's frontend charges a method (by full gRPC method name): to the visibility bucket,
+// the namespace-replication-inducing bucket or the namespace rate, at a priority (0 highest).
+// Unknown WorkflowService methods: the rate, lowest priority. `operator_caller`: the call has the
+// `caller-type: operator` header (priority 0). `limited` is false for methods no bucket covers
+// (OperatorService, GetSystemInfo, health, admin).
+enum class RateBucket { kExecution, kVisibility, kNamespaceReplication };
 struct RateClass {
-  bool visibility = false;
+  bool limited = true;
+  RateBucket bucket = RateBucket::kExecution;
   int priority = 0;
+  bool visibility() const { return bucket == RateBucket::kVisibility; }
 };
-inline constexpr int kRatePriorities = 6;  // execution priorities 0..5; visibility uses 0..1
-RateClass ClassifyForRate(std::string_view full_method);
+inline constexpr int kRatePriorities = 6;  // execution priorities 0..5; visibility 0..1; replication 0..2
+inline constexpr int kOperatorPriority = 0;
+RateClass ClassifyForRate(std::string_view full_method, bool operator_caller = false);
+// True when gRPC metadata `caller-type` is `operator` (Temporal's headers.CallerTypeOperator).
+bool IsOperatorCallerType(std::string_view caller_type);
 
 // Token buckets (refilled continuously from the injected clock) and poll counts. Thread-safe.
 class RateLimiter {
  public:
   RateLimiter(const Clock& clock, RateLimitOptions options);
 
-  // A request that is not a long poll (`full_method` picks its bucket and priority, see
-  // ClassifyForRate): OK (tokens taken) or RESOURCE_EXHAUSTED.
-  Status Admit(const std::string& ns, std::string_view full_method);
+  // A request that is not a long poll (`full_method` and `operator_caller` pick its bucket and
+  // priority, see ClassifyForRate): OK (tokens taken) or RESOURCE_EXHAUSTED.
+  Status Admit(const std::string& ns, std::string_view full_method, bool operator_caller = false);
   // A long poll: charged to the rate at its (lowest) priority, then counted. OK (call EndPoll
   // when it ends) or RESOURCE_EXHAUSTED.
-  Status BeginPoll(const std::string& ns, std::string_view full_method);
+  Status BeginPoll(const std::string& ns, std::string_view full_method, bool operator_caller = false);
   void EndPoll(const std::string& ns);
 
  private:
@@ -94,8 +120,9 @@ class RateLimiter {
   // One bucket per priority, all with the same rate and burst (Temporal's priority limiter).
   using Buckets = std::array<Bucket, kRatePriorities>;
   static void Refill(Bucket& b, double rate, double burst, TimePoint now);
-  // Decides by buckets[priority]; on success also takes a token from every lower priority.
-  static bool TakeAt(Buckets& buckets, int priority, double rate, double burst, TimePoint now);
+  // Decides by buckets[priority]; on success also takes a token from every lower priority (up
+  // to `priorities`). The operator priority's bucket refills at rate x operator_rps_ratio.
+  bool TakeAt(Buckets& buckets, int priorities, int priority, double rate, double burst, TimePoint now) const;
   Status AdmitLocked(const std::string& ns, RateClass c, TimePoint now);
 
   const Clock& clock_;
@@ -105,6 +132,8 @@ class RateLimiter {
   Buckets service_visibility_;  // frontend.rps for visibility calls (a limiter of its own, as in Temporal)
   std::map<std::string, Buckets, std::less<>> namespaces_;
   std::map<std::string, Buckets, std::less<>> visibility_;
+  Buckets service_replication_;  // frontend.rps.namespaceReplicationInducingAPIs
+  std::map<std::string, Buckets, std::less<>> replication_;
   std::map<std::string, int64_t, std::less<>> polls_;
 };
 

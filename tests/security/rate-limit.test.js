@@ -192,11 +192,59 @@ test('visibility calls use frontend.namespaceRPS.visibility, not the namespace r
   }
 });
 
+test('caller-type: operator calls go first (system.operatorRPSRatio); namespace changes have their own bucket; OperatorService is not limited', async () => {
+  // Buckets of 2 refilled every 5 s (the operator's every 25 s): no refill during the test.
+  const server = await startServer({
+    ephemeral: true,
+    extraArgs: ['--dynamic-config-value', 'frontend.namespaceRPS=0.2', '--dynamic-config-value', 'frontend.namespaceBurstRatio=10',
+      '--dynamic-config-value', 'frontend.namespaceRPS.namespaceReplicationInducingAPIs=0.2',
+      '--dynamic-config-value', 'frontend.namespaceBurstRatio.namespaceReplicationInducingAPIs=10'],
+  });
+  const raw = await Connection.connect({ address: server.address, interceptors: [] });
+  const operator = await Connection.connect({ address: server.address, interceptors: [], metadata: { 'caller-type': 'operator' } });
+  const refusal = (p) => p.then(() => null, (e) => e);
+  const taskQueue = uniqueName('rl-op');
+  const start = (svc, workflowId) => svc.startWorkflowExecution({ namespace: 'default', workflowId, workflowType: { name: 'w' },
+    taskQueue: { name: taskQueue }, requestId: uniqueName('req') });
+  try {
+    // Two starts use up the namespace's rate (priority 1 and every lower one)...
+    const wf = uniqueName('rl-op-wf');
+    await start(raw.workflowService, wf);
+    await start(raw.workflowService, uniqueName('rl-op-wf'));
+    const refused = await refusal(raw.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: wf } }));
+    assert.ok(refused, 'a describe in the busy namespace was accepted');
+    assert.equal(refused.code, RESOURCE_EXHAUSTED, refused.message);
+    // ...but an operator's calls are decided at priority 0, whose bucket is still full.
+    const d = await operator.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: wf } });
+    assert.equal(d.workflowExecutionInfo.execution.workflowId, wf);
+    await operator.workflowService.terminateWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: wf }, reason: 'rl' });
+    const third = await refusal(operator.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: wf } }));
+    assert.ok(third, 'a third operator call was accepted (burst 2)');
+    assert.equal(third.code, RESOURCE_EXHAUSTED, third.message);
+    assert.match(third.details, /^namespace rate limit exceeded$/);
+    // Namespace changes are charged to their own bucket (still full), keyed by the namespace.
+    const ns = uniqueName('rl-ns');
+    await raw.workflowService.registerNamespace({ namespace: ns, workflowExecutionRetentionPeriod: { seconds: 3 * 86400 } });
+    await raw.workflowService.updateNamespace({ namespace: ns, updateInfo: { description: 'one' } });
+    const update = await refusal(raw.workflowService.updateNamespace({ namespace: ns, updateInfo: { description: 'two' } }));
+    assert.ok(update, 'a third namespace change was accepted');
+    assert.equal(update.code, RESOURCE_EXHAUSTED, update.message);
+    assert.equal(failureOf(update).scope, enums.ResourceExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
+    // OperatorService calls are not rate-limited (none of Temporal's priority tables has them).
+    for (let i = 0; i < 5; i++) await raw.operatorService.listSearchAttributes({ namespace: 'default' });
+  } finally {
+    await operator.close();
+    await raw.close();
+    await server.stop();
+  }
+});
+
 test('bad rate-limit values stop the server at start, naming the key', async () => {
   const { execFile } = require('node:child_process');
   const { serverBinary } = require('../compat/harness');
   for (const [value, re] of [['frontend.namespaceRPS=fast', /frontend.namespaceRPS: "fast" is not a non-negative number/],
     ['frontend.namespaceCount=1.5', /not a non-negative integer/], ['frontend.nope=1', /unknown dynamic config key.*frontend.namespaceRPS/],
+    ['system.operatorRPSRatio=2', /system.operatorRPSRatio: "2" is not a ratio in \(0, 1\]/],
     // One list of every key, the frontend's and the engine's, in one message.
     ['nope=1', /unknown dynamic config key "nope" \(known: frontend\.rps, [^)]*frontend\.namespaceCount, temporalite\.evictIdleRuns, [^)]*history\.maxTotalUpdates[^)]*system\.enableActivityEagerExecution\)\n/]]) {
     const r = await new Promise((resolve) => execFile(serverBinary(), ['server', 'start-dev', '--ephemeral', '--port', '0', '--headless',

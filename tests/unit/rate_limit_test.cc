@@ -51,6 +51,23 @@ TEST(RateLimit, DynamicConfigKeys) {
                           "frontend.namespaceRPS", "frontend.rps=nan"}) {
     EXPECT_EQ(ApplyRateLimitConfigValue(bad, &o).code(), Code::kInvalidArgument) << bad;
   }
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.namespaceRPS.namespaceReplicationInducingAPIs=1", &o).ok());
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.namespaceBurstRatio.namespaceReplicationInducingAPIs=3", &o).ok());
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.rps.namespaceReplicationInducingAPIs=20", &o).ok());
+  EXPECT_TRUE(ApplyRateLimitConfigValue("system.operatorRPSRatio=0.5", &o).ok());
+  EXPECT_EQ(o.namespace_replication_rps, 1);
+  EXPECT_EQ(o.namespace_replication_burst_ratio, 3);
+  EXPECT_EQ(o.service_replication_rps, 20);
+  EXPECT_EQ(o.operator_rps_ratio, 0.5);
+  for (const char* bad : {"system.operatorRPSRatio=0", "system.operatorRPSRatio=1.5"}) {
+    EXPECT_EQ(ApplyRateLimitConfigValue(bad, &o).code(), Code::kInvalidArgument) << bad;
+  }
+  RateLimitOptions defaults;
+  EXPECT_EQ(defaults.operator_rps_ratio, 0.2);                 // Temporal's default
+  EXPECT_EQ(defaults.namespace_replication_burst_ratio, 10);   // Temporal's default
+  RateLimitOptions only_replication;
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.rps.namespaceReplicationInducingAPIs=5", &only_replication).ok());
+  EXPECT_TRUE(only_replication.enabled());
   RateLimitOptions only_visibility;
   EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.namespaceRPS.visibility=1", &only_visibility).ok());
   EXPECT_TRUE(only_visibility.enabled());
@@ -129,15 +146,18 @@ TEST(RateLimit, MethodsAreClassedAsTemporalsFrontendDoes) {
   EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/RecordActivityTaskHeartbeat").priority, 4);
   EXPECT_EQ(ClassifyForRate(kPollWft).priority, 5);
   EXPECT_EQ(ClassifyForRate(kPollAt).priority, 5);
-  EXPECT_EQ(ClassifyForRate("/temporal.api.operatorservice.v1.OperatorService/AddSearchAttributes").priority, 5);
+  // OperatorService is in none of Temporal's priority tables: not limited there, nor here.
+  EXPECT_FALSE(ClassifyForRate("/temporal.api.operatorservice.v1.OperatorService/AddSearchAttributes").limited);
+  EXPECT_FALSE(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo").limited);
+  EXPECT_TRUE(ClassifyForRate(kStart).limited);
   for (const char* m : {kList, "/temporal.api.workflowservice.v1.WorkflowService/CountWorkflowExecutions",
                         "/temporal.api.workflowservice.v1.WorkflowService/ListSchedules",
                         "/temporal.api.workflowservice.v1.WorkflowService/DescribeTaskQueue"}) {
-    EXPECT_TRUE(ClassifyForRate(m).visibility) << m;
+    EXPECT_TRUE(ClassifyForRate(m).visibility()) << m;
     EXPECT_EQ(ClassifyForRate(m).priority, 1) << m;
   }
-  EXPECT_FALSE(ClassifyForRate(kStart).visibility);
-  EXPECT_FALSE(ClassifyForRate(kPollWft).visibility);
+  EXPECT_FALSE(ClassifyForRate(kStart).visibility());
+  EXPECT_FALSE(ClassifyForRate(kPollWft).visibility());
 }
 
 // Temporal's priority limiter: a call is decided by its priority's bucket and takes a token from
@@ -197,6 +217,100 @@ TEST(RateLimit, VisibilityCallsHaveTheirOwnBucket) {
   for (int i = 0; i < 2; ++i) EXPECT_TRUE(l2.Admit("default", kStart).ok());
   for (int i = 0; i < 50; ++i) EXPECT_TRUE(l2.Admit("default", kList).ok()) << i;
   EXPECT_FALSE(l2.Admit("default", kStart).ok());
+}
+
+// Temporal's operator priority: a `caller-type: operator` call is decided at priority 0 of its
+// bucket, which holds the same burst but refills at system.operatorRPSRatio x the rate; it goes
+// ahead of everything else (lower priorities go into debt), so an operator can still act on a
+// namespace whose workers use up its rate.
+TEST(RateLimit, OperatorCallsHavePriorityZeroAtAShareOfTheRate) {
+  EXPECT_TRUE(IsOperatorCallerType("operator"));
+  EXPECT_FALSE(IsOperatorCallerType("api"));
+  EXPECT_FALSE(IsOperatorCallerType(""));
+  EXPECT_EQ(ClassifyForRate(kPollWft, true).priority, 0);
+  EXPECT_EQ(ClassifyForRate(kList, true).priority, 0);
+  EXPECT_TRUE(ClassifyForRate(kList, true).visibility());
+  SimClock clock(T0());
+  RateLimitOptions o;
+  o.namespace_rps = 5;  // burst 10 per priority; the operator bucket refills at 1/s
+  RateLimiter l(clock, o);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(l.Admit("default", kStart).ok()) << i;
+  EXPECT_FALSE(l.Admit("default", kStart).ok());
+  // Workers' polls are refused; an operator's terminate is not.
+  EXPECT_FALSE(l.BeginPoll("default", kPollWft).ok());
+  constexpr const char* kTerminate = "/temporal.api.workflowservice.v1.WorkflowService/TerminateWorkflowExecution";
+  EXPECT_FALSE(l.Admit("default", kTerminate).ok());
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(l.Admit("default", kTerminate, /*operator_caller=*/true).ok()) << i;
+  Status s = l.Admit("default", kTerminate, true);
+  ASSERT_EQ(s.code(), Code::kResourceExhausted);
+  EXPECT_EQ(s.message(), "namespace rate limit exceeded");
+  // 0.5 s gives the other priorities 2.5 tokens (still in debt from the operator's calls), the
+  // operator bucket 0.5: nothing yet. 1 s gives the operator bucket one token (0.2 x 5/s).
+  clock.Advance(std::chrono::milliseconds(500));
+  EXPECT_FALSE(l.Admit("default", kTerminate, true).ok());
+  clock.Advance(std::chrono::milliseconds(500));
+  EXPECT_TRUE(l.Admit("default", kTerminate, true).ok());
+  EXPECT_FALSE(l.Admit("default", kTerminate, true).ok());
+  // Namespace reads (execution priority 0) share the operator bucket, as in Temporal.
+  EXPECT_FALSE(l.Admit("default", kDescribeNs).ok());
+  // A ratio of 1: the operator bucket refills at the full rate.
+  RateLimitOptions full = o;
+  full.operator_rps_ratio = 1;
+  RateLimiter l2(clock, full);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(l2.Admit("default", kTerminate, true).ok()) << i;
+  EXPECT_FALSE(l2.Admit("default", kTerminate, true).ok());
+  clock.Advance(std::chrono::milliseconds(250));
+  EXPECT_TRUE(l2.Admit("default", kTerminate, true).ok());
+}
+
+// Temporal's namespace-replication-inducing APIs have a bucket of their own
+// (frontend.namespaceRPS.namespaceReplicationInducingAPIs, burst ratio default 10, and
+// frontend.rps.namespaceReplicationInducingAPIs across namespaces), keyed by the namespace
+// they change; they are not charged to the namespace rate, nor it to them.
+TEST(RateLimit, NamespaceChangesHaveTheirOwnBucket) {
+  constexpr const char* kRegister = "/temporal.api.workflowservice.v1.WorkflowService/RegisterNamespace";
+  constexpr const char* kUpdate = "/temporal.api.workflowservice.v1.WorkflowService/UpdateNamespace";
+  constexpr const char* kVersioning = "/temporal.api.workflowservice.v1.WorkflowService/UpdateWorkerVersioningRules";
+  EXPECT_EQ(ClassifyForRate(kRegister).bucket, RateBucket::kNamespaceReplication);
+  EXPECT_EQ(ClassifyForRate(kUpdate).priority, 1);
+  EXPECT_EQ(ClassifyForRate(kVersioning).priority, 2);
+  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/UpdateWorkerBuildIdCompatibility").priority, 2);
+  EXPECT_EQ(ClassifyForRate(kStart).bucket, RateBucket::kExecution);
+  SimClock clock(T0());
+  RateLimitOptions o;
+  o.namespace_rps = 1;                    // burst 2
+  o.namespace_replication_rps = 0.5;      // burst 0.5 x 10 = 5
+  RateLimiter l(clock, o);
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(l.Admit("default", kStart).ok()) << i;
+  EXPECT_FALSE(l.Admit("default", kStart).ok());
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(l.Admit("default", kUpdate).ok()) << i;
+  Status s = l.Admit("default", kUpdate);
+  ASSERT_EQ(s.code(), Code::kResourceExhausted);
+  EXPECT_EQ(s.message(), "namespace rate limit exceeded");
+  EXPECT_EQ(Details(s).scope(), enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
+  // Versioning-rule changes (priority 2) paid for the updates; a new namespace has its own bucket.
+  EXPECT_FALSE(l.Admit("default", kVersioning).ok());
+  EXPECT_TRUE(l.Admit("fresh", kRegister).ok());
+  clock.Advance(std::chrono::seconds(2));  // one token at 0.5/s
+  EXPECT_TRUE(l.Admit("default", kUpdate).ok());
+  EXPECT_FALSE(l.Admit("default", kUpdate).ok());
+
+  // The server-wide bucket: every namespace together, burst = the rate.
+  RateLimitOptions so;
+  so.service_replication_rps = 2;
+  RateLimiter l2(clock, so);
+  EXPECT_TRUE(l2.Admit("a", kRegister).ok());
+  EXPECT_TRUE(l2.Admit("b", kRegister).ok());
+  s = l2.Admit("c", kRegister);
+  ASSERT_EQ(s.code(), Code::kResourceExhausted);
+  EXPECT_EQ(s.message(), "service rate limit exceeded");
+  EXPECT_EQ(Details(s).scope(), enums::RESOURCE_EXHAUSTED_SCOPE_SYSTEM);
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(l2.Admit("c", kStart).ok()) << i;  // frontend.rps unset
+  // Unset, namespace changes are not limited by frontend.namespaceRPS either.
+  RateLimitOptions none;
+  none.namespace_rps = 1;
+  RateLimiter l3(clock, none);
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(l3.Admit("default", kUpdate).ok()) << i;
 }
 
 }  // namespace
