@@ -8,8 +8,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <optional>
@@ -47,6 +49,7 @@
 #include "scheduler/spec.h"
 #include "server/config_file.h"
 #include "server/engine_runner.h"
+#include "server/signals.h"
 #include "server/storage_resume.h"
 #include "ui/embedded_ui.h"
 
@@ -275,7 +278,8 @@ int ReadStartupConfig(const StartDevFlags& f, StartupConfig* c) {
 }
 
 // Blocks termination signals in every thread (call before starting any); the main thread waits
-// for them with sigwait.
+// for them with sigwait. A thread that does not block them (started earlier, or one that set
+// its own mask) forwards them to the main thread (server/signals.h).
 sigset_t BlockTerminationSignals() {
   sigset_t sigs;
   sigemptyset(&sigs);
@@ -283,6 +287,7 @@ sigset_t BlockTerminationSignals() {
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGHUP);   // reload the API key file
   sigaddset(&sigs, SIGUSR2);  // raised by the store's fatal-error listener (OpenStore)
+  if (!server::InstallSignalForwarding(sigs)) TL_LOG_WARN("cannot install the signal handlers: %s", std::strerror(errno));
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   return sigs;
 }
@@ -654,9 +659,10 @@ int RunServer(const StartDevFlags& flags) {
   // RPC) maintains a lock-order graph for deadlock detection: about 1-2 % of the server's CPU in
   // a profile of the workflow benchmark. gRPC's own tests cover its lock order; skip it here.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // First: threads started from here on (ReadStartupConfig may start gRPC's) inherit the mask.
+  const sigset_t sigs = BlockTerminationSignals();
   StartupConfig config;
   if (int rc = ReadStartupConfig(f, &config); rc != 0) return rc;
-  const sigset_t sigs = BlockTerminationSignals();
 
   // Metrics only when --metrics-port is given: off costs nothing.
   std::unique_ptr<metrics::Registry> registry;

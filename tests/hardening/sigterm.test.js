@@ -1,0 +1,135 @@
+'use strict';
+// SIGTERM / SIGINT always lead to the clean shutdown. The server takes these signals with sigwait
+// in its main thread; a process-directed signal may be delivered to any thread that does not
+// block it (gRPC's and libraries' threads), which forwards it to the main thread
+// (src/server/signals.h). Fresh servers under load (workflow starts, long polls and task
+// completions in flight) get SIGTERM (and some SIGINT): each must log "stopped cleanly" and exit
+// with status 0, every time, and keep every acknowledged start. Every other server serves TLS:
+// loading its certificate starts gRPC's threads early in the start-up, before the server blocked
+// these signals (before the fix, SIGTERM went to one of those threads and killed the process).
+//
+// Run: node --test tests/hardening/sigterm.test.js   (env TEMPORALITE_BIN overrides the binary;
+// SIGTERM_ROUNDS, default 20, sets the number of servers)
+
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+
+const { Connection } = require('@temporalio/client');
+
+const { startServer, makeTempDir, removeDir, uniqueName, withTimeout } = require('../compat/harness');
+
+const ROUNDS = Number(process.env.SIGTERM_ROUNDS || 20);
+const NS = 'default';
+const cleanups = [];
+after(async () => {
+  for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => {});
+});
+
+/** Keeps starts, long polls and task completions in flight until `stopped()`; counts acknowledged starts. */
+function load(svc, stopped) {
+  const taskQueue = uniqueName('sigterm-tq');
+  const acked = [];
+  const starter = async () => {
+    while (!stopped()) {
+      const workflowId = uniqueName('sigterm-wf');
+      try {
+        await svc.startWorkflowExecution({
+          namespace: NS,
+          workflowId,
+          workflowType: { name: 'w' },
+          taskQueue: { name: taskQueue },
+          requestId: uniqueName('req'),
+        });
+        acked.push(workflowId);
+      } catch {
+        return; // the server is going away
+      }
+    }
+  };
+  const poller = async () => {
+    while (!stopped()) {
+      try {
+        const t = await svc.pollWorkflowTaskQueue({ namespace: NS, taskQueue: { name: taskQueue }, identity: 'sigterm' });
+        if (t.taskToken && t.taskToken.length > 0) {
+          await svc.respondWorkflowTaskCompleted({
+            namespace: NS,
+            taskToken: t.taskToken,
+            identity: 'sigterm',
+            commands: [{ commandType: 4 /* COMPLETE_WORKFLOW_EXECUTION */, completeWorkflowExecutionCommandAttributes: {} }],
+          });
+        }
+      } catch {
+        return;
+      }
+    }
+  };
+  const workers = [starter(), starter(), starter(), poller(), poller(), poller(), poller()];
+  return { acked, done: Promise.allSettled(workers) };
+}
+
+test(`SIGTERM and SIGINT under load shut the server down cleanly, ${ROUNDS} times out of ${ROUNDS}`, { timeout: ROUNDS * 20000 + 30000 }, async (t) => {
+  const dataDir = makeTempDir('temporalite-sigterm-');
+  cleanups.push(() => removeDir(dataDir));
+  const certDir = makeTempDir('temporalite-sigterm-tls-');
+  cleanups.push(() => removeDir(certDir));
+  const cert = path.join(certDir, 'server.pem');
+  const key = path.join(certDir, 'server.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', key, '-out', cert,
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  for (let round = 0; round < ROUNDS; round++) {
+    // Every fourth round SIGINT (Ctrl-C), the others SIGTERM; a fresh server each time, on the same data.
+    const signal = round % 4 === 3 ? 'SIGINT' : 'SIGTERM';
+    const tls = round % 2 === 1;
+    const server = await startServer({ dataDir, logLevel: 'info', extraArgs: tls ? ['--tls-cert-file', cert, '--tls-key-file', key] : [] });
+    cleanups.push(() => server.stop('SIGKILL'));
+    // No retries (interceptors: []): calls in flight at the signal fail instead of being retried.
+    const connection = await Connection.connect({
+      address: server.address,
+      interceptors: [],
+      ...(tls ? { tls: { serverRootCACertificate: fs.readFileSync(cert) } } : {}),
+    });
+    let stopped = false;
+    const l = load(connection.workflowService, () => stopped);
+    // Load for a moment (at least a few acknowledged starts), then the signal.
+    await withTimeout(
+      (async () => {
+        while (l.acked.length < 5) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      20000,
+      `round ${round}: starts acknowledged`,
+    );
+    const acked = l.acked.slice();
+    const res = await server.stop(signal, 15000);
+    stopped = true;
+    await connection.close().catch(() => {});
+    await withTimeout(l.done, 20000, `round ${round}: load ends`);
+    const log = server.stderr();
+    assert.deepEqual(
+      { code: res.code, signal: res.signal, escalated: !!res.escalated },
+      { code: 0, signal: null, escalated: false },
+      `round ${round} (${signal}): exit ${JSON.stringify(res)}\n${log.slice(-2000)}`,
+    );
+    assert.match(log, new RegExp(`received ${signal}, shutting down`), `round ${round}: ${log.slice(-2000)}`);
+    assert.match(log, /stopped cleanly/, `round ${round}: ${log.slice(-2000)}`);
+    // The clean shutdown kept every acknowledged start: the next server finds them.
+    if (round === ROUNDS - 1 || round % 5 === 0) {
+      const check = await startServer({ dataDir });
+      cleanups.push(() => check.stop('SIGKILL'));
+      const c = await Connection.connect({ address: check.address });
+      try {
+        for (const workflowId of acked.slice(-5)) {
+          const d = await c.workflowService.describeWorkflowExecution({ namespace: NS, execution: { workflowId } });
+          assert.equal(d.workflowExecutionInfo.execution.workflowId, workflowId);
+        }
+      } finally {
+        await c.close();
+      }
+      const r = await check.stop('SIGTERM');
+      assert.equal(r.code, 0, `check server exit ${JSON.stringify(r)}`);
+    }
+    t.diagnostic(`round ${round}${tls ? ' (TLS)' : ''}: ${signal} after ${acked.length} acknowledged starts: exit 0, stopped cleanly`);
+  }
+});
