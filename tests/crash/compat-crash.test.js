@@ -5,18 +5,16 @@
 //
 // Run: node --test tests/crash/compat-crash.test.js   (env TEMPORALITE_BIN overrides the binary)
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { Connection, Client } = require('@temporalio/client');
 
 const { startServer, makeTempDir, removeDir, uniqueName } = require('../compat/harness');
+const { cleanupsAfterTests, killAndRestart } = require('./crash-harness');
 
 const NS = 'default';
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const cleanups = cleanupsAfterTests();
 
 async function withClient(server, fn) {
   const connection = await Connection.connect({ address: server.address });
@@ -63,9 +61,7 @@ test('user metadata, priority and schedule search attributes survive SIGKILL', {
       },
     });
   });
-  const killed = await server.stop('SIGKILL');
-  assert.equal(killed.signal, 'SIGKILL');
-  server = await startServer({ dataDir, extraArgs });
+  server = await killAndRestart(server, { samePort: false, extraArgs });
   await withClient(server, async (client) => {
     const handle = client.workflow.getHandle(workflowId);
     const desc = await handle.describe();
@@ -118,9 +114,7 @@ test('schedule visibility rows (search attributes, paused, deletes) survive SIGK
     // Acknowledged: what a list shows now must be there after the kill.
     assert.deepEqual(await listIds(client, "CrashTeam = 'ingest'"), ['a', 'c']);
   });
-  const killed = await server.stop('SIGKILL');
-  assert.equal(killed.signal, 'SIGKILL');
-  server = await startServer({ dataDir, extraArgs });
+  server = await killAndRestart(server, { samePort: false, extraArgs });
   await withClient(server, async (client) => {
     assert.deepEqual(await listIds(client, "CrashTeam = 'ingest'"), ['a', 'c']);
     assert.deepEqual(await listIds(client, 'TemporalSchedulePaused = true'), ['c']);

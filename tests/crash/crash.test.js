@@ -14,7 +14,7 @@
 //
 // Run: node --test tests/crash/crash.test.js
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -33,6 +33,7 @@ const {
   eventTypeNames,
   uniqueName,
 } = require('../compat/harness');
+const { cleanupsAfterTests, killAndRestart } = require('./crash-harness');
 
 const NS = 'default';
 const INITIAL_WORKFLOWS = 40;
@@ -115,16 +116,7 @@ class WorkerSupervisor {
   }
 }
 
-const cleanups = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) {
-    try {
-      await fn();
-    } catch (e) {
-      console.error('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupsAfterTests();
 
 test('acknowledged workflows survive repeated SIGKILL of the server', { timeout: 150000 }, async (t) => {
   installRuntime();
@@ -213,10 +205,7 @@ test('acknowledged workflows survive repeated SIGKILL of the server', { timeout:
       // The crash must hit work in flight, otherwise this test proves little.
       assert.ok(linesBefore < 2 * acknowledged.size, 'all work finished before the first kill');
     }
-    const killed = await server.kill();
-    assert.equal(killed.signal, 'SIGKILL', `kill #${k}: ${JSON.stringify(killed)}`);
-    server = await startServer({ dataDir, port });
-    assert.equal(server.port, port, 'restarted on the same port');
+    server = await killAndRestart(server, { what: `kill #${k}` });
     // Starts after the restart, awaited: these must be acknowledged.
     await withTimeout(Promise.all(Array.from({ length: 3 }, () => startOne())), 30000, `starts after restart #${k}`);
   }

@@ -13,7 +13,7 @@
 //
 // Run: node --test tests/crash/external-crash.test.js   (env TEMPORALITE_BIN overrides the binary)
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 
@@ -22,6 +22,7 @@ const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require(
 
 const { startServer, makeTempDir, removeDir, installRuntime, withTimeout, pollUntil, eventsOfType, uniqueName } =
   require('../compat/harness');
+const { cleanupsAfterTests, sigkill, restart } = require('./crash-harness');
 
 const NS = 'default';
 const SENDERS = 8;
@@ -71,16 +72,7 @@ class WorkerSupervisor {
   }
 }
 
-const cleanups = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) {
-    try {
-      await fn();
-    } catch (e) {
-      console.error('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupsAfterTests();
 
 /** Retries `fn` through server outages (bounded). */
 async function retrying(fn, what, timeoutMs = 20000) {
@@ -106,7 +98,6 @@ test('initiated external signals are delivered exactly once across SIGKILLs', { 
   bundling.catch(() => {});
 
   let server = await startServer({ dataDir });
-  const port = server.port;
   cleanups.push(() => server && server.stop('SIGTERM'));
   const connection = await Connection.connect({
     address: server.address,
@@ -169,11 +160,9 @@ test('initiated external signals are delivered exactly once across SIGKILLs', { 
       `kill #${k} trigger`,
       30000,
     );
-    const killed = await server.kill();
-    assert.equal(killed.signal, 'SIGKILL');
+    await sigkill(server, `kill #${k}`);
     t.diagnostic(`kill #${k} after ${seen}/${total} signals delivered`);
-    server = await startServer({ dataDir, port });
-    assert.equal(server.port, port);
+    server = await restart(server);
   }
 
   const problems = [];

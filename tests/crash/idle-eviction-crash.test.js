@@ -9,13 +9,14 @@
 //
 // Run: node --test tests/crash/idle-eviction-crash.test.js
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { Connection, Client } = require('@temporalio/client');
 const { temporal } = require('@temporalio/proto');
 
 const { startServer, makeTempDir, removeDir, uniqueName } = require('../compat/harness');
+const { cleanupsAfterTests, killAndRestart } = require('./crash-harness');
 
 const NS = 'default';
 const N = 10;
@@ -23,10 +24,7 @@ const TIMER_S = 4;
 const CommandType = temporal.api.enums.v1.CommandType;
 const EventType = temporal.api.enums.v1.EventType;
 
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const cleanups = cleanupsAfterTests();
 
 // Polls workflow tasks of `taskQueue` and answers each with `commandsFor(task)` until `count`
 // tasks were answered or `deadlineMs` passed.
@@ -71,9 +69,7 @@ test('evicted idle runs: after SIGKILL their timers fire exactly once', { timeou
   assert.equal(first.length, N);
   await connection.close();
 
-  const killed = await server.stop('SIGKILL');
-  assert.equal(killed.signal, 'SIGKILL');
-  server = await startServer({ dataDir, logLevel: 'info' });
+  server = await killAndRestart(server, { samePort: false, logLevel: 'info' });
   // Recovery loaded none of them: they only wait on their timers.
   assert.match(server.stderr(), new RegExp(`${N} open workflow executions \\(${N} idle, not loaded\\)`), server.stderr());
 

@@ -10,23 +10,21 @@
 //
 // Run: node --test tests/crash/in-place-update-crash.test.js
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { Connection, Client } = require('@temporalio/client');
 const { temporal } = require('@temporalio/proto');
 
 const { startServer, makeTempDir, removeDir, uniqueName, withTimeout } = require('../compat/harness');
+const { cleanupsAfterTests, killAndRestart } = require('./crash-harness');
 
 const NS = 'default';
 const N = 6; // per half
 const CommandType = temporal.api.enums.v1.CommandType;
 const EventType = temporal.api.enums.v1.EventType;
 
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const cleanups = cleanupsAfterTests();
 
 const json = (v) => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(v)) });
 
@@ -104,10 +102,7 @@ test('rows updated in place survive SIGKILL: open runs recover and continue, vis
     'driving the workflows',
   );
   await connection.close();
-  const killed = await server.stop('SIGKILL'); // right after the last acknowledgement
-  assert.equal(killed.signal, 'SIGKILL');
-
-  server = await startServer({ dataDir });
+  server = await killAndRestart(server, { samePort: false }); // right after the last acknowledgement
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection, namespace: NS });
   const running = await listByQuery(client, `TaskQueue = "${tqOpen}" AND ExecutionStatus = "Running"`);

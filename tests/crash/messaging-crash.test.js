@@ -26,7 +26,7 @@
 //
 // Run: node --test tests/crash/messaging-crash.test.js   (env TEMPORALITE_BIN overrides the binary)
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { setMaxListeners } = require('node:events');
@@ -48,6 +48,7 @@ const {
   uniqueName,
   grpcCode,
 } = require('../compat/harness');
+const { cleanupsAfterTests, sigkill, restart } = require('./crash-harness');
 
 const NS = 'default';
 const WORKFLOWS = 10;
@@ -206,16 +207,7 @@ class WorkerSupervisor {
   }
 }
 
-const cleanups = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) {
-    try {
-      await fn();
-    } catch (e) {
-      console.error('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupsAfterTests();
 
 // ---- the test ---------------------------------------------------------------------------------
 
@@ -424,11 +416,9 @@ test('acknowledged signals, updates, children and continue-as-new survive SIGKIL
       `${pendingCalls()} calls in flight, ${recs.filter((r) => r.done).length} drivers done, ` +
       `${childWorkStarted.size} child activities started, ${finalizeStarted.size} second runs reached`;
     t.diagnostic(info);
-    const killed = await server.kill();
-    assert.equal(killed.signal, 'SIGKILL', `kill #${k}: ${JSON.stringify(killed)}`);
+    await sigkill(server, `kill #${k}`);
     await sleepMs(300); // a short outage: calls issued now fail and are retried
-    server = await startServer({ dataDir, port });
-    assert.equal(server.port, port, 'restarted on the same port');
+    server = await restart(server);
     t.diagnostic(`  restarted at ${since()}`);
   }
 

@@ -6,7 +6,7 @@
 //
 // Run: tests/run-node-tests.sh tests/crash/transient-wft.test.js
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 
@@ -15,18 +15,10 @@ const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require(
 
 const { startServer, makeTempDir, removeDir, installRuntime, withTimeout, pollUntil, eventTypeName, uniqueName } =
   require('../compat/harness');
+const { cleanupsAfterTests, killAndRestart } = require('./crash-harness');
 
 const NS = 'default';
-const cleanups = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) {
-    try {
-      await fn();
-    } catch (e) {
-      console.error('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupsAfterTests();
 
 let bundle;
 function workflowBundle() {
@@ -119,7 +111,6 @@ test('the attempt count of a transient workflow task survives SIGKILL of the ser
   const dataDir = makeTempDir('temporalite-transient-');
   cleanups.push(() => removeDir(dataDir));
   let server = await startServer({ dataDir });
-  const port = server.port;
   cleanups.push(() => server && server.stop('SIGTERM'));
   const connection = await Connection.connect({
     address: server.address,
@@ -142,8 +133,7 @@ test('the attempt count of a transient workflow task survives SIGKILL of the ser
   );
   const before = (await handle.describe()).raw.pendingWorkflowTask.attempt;
   await worker.stop();
-  await server.kill();
-  server = await startServer({ dataDir, port });
+  server = await killAndRestart(server);
   const after = await handle.describe();
   assert.ok(after.raw.pendingWorkflowTask.attempt >= before, `attempt ${after.raw.pendingWorkflowTask.attempt} >= ${before} after restart`);
   const kept = (await handle.fetchHistory()).events.map(eventTypeName);

@@ -9,25 +9,17 @@
 //
 // Run: node --test tests/crash/wft-heartbeat-crash.test.js   (env TEMPORALITE_BIN overrides the binary)
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { Connection } = require('@temporalio/client');
 
-const { startServer, makeTempDir, removeDir, eventTypeNames, uniqueName, withTimeout } = require('../compat/harness');
+const { startServer, makeTempDir, removeDir, eventTypeNames, uniqueName } = require('../compat/harness');
+const { cleanupsAfterTests, killAndRestart } = require('./crash-harness');
 
 const NS = 'default';
 const STICKY = 2; // TASK_QUEUE_KIND_STICKY
-const cleanups = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) {
-    try {
-      await fn();
-    } catch (e) {
-      console.error('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupsAfterTests();
 
 async function withService(server, fn) {
   const connection = await Connection.connect({ address: server.address });
@@ -82,7 +74,6 @@ test('a workflow task returned by a completion survives SIGKILL right after the 
   cleanups.push(() => removeDir(dataDir));
   let server = await startServer({ dataDir });
   cleanups.push(() => server && server.stop('SIGKILL'));
-  const port = server.port;
   const taskQueue = uniqueName('wfthb-crash-tq');
   const kept = uniqueName('wfthb-crash-kept');
   const lost = uniqueName('wfthb-crash-lost');
@@ -93,9 +84,7 @@ test('a workflow task returned by a completion survives SIGKILL right after the 
     assert.equal(Number(l.startedEventId), 6);
     return [k];
   });
-  server.proc.kill('SIGKILL');
-  await withTimeout(server.exited, 10000, 'server exit after SIGKILL'); // the timer keeps the loop alive
-  server = await startServer({ dataDir, port });
+  server = await killAndRestart(server);
 
   await withService(server, async (svc) => {
     // The returned tasks are in history, started by the completions.
