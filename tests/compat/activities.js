@@ -10,6 +10,8 @@ const state = {
   calls: new Map(),
   /** key -> array of attempt numbers as seen in Context.info.attempt */
   attempts: new Map(),
+  /** key -> Date.now() when the first attempt started running on the worker */
+  startedAt: new Map(),
   /** key -> message of the CancelledFailure the activity observed */
   cancelled: new Map(),
   /** key -> list of step names completed by `step` */
@@ -21,6 +23,7 @@ const state = {
 function record(key) {
   const n = (state.calls.get(key) ?? 0) + 1;
   state.calls.set(key, n);
+  if (!state.startedAt.has(key)) state.startedAt.set(key, Date.now());
   const attempt = Context.current().info.attempt;
   if (!state.attempts.has(key)) state.attempts.set(key, []);
   state.attempts.get(key).push(attempt);
