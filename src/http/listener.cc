@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <memory>
 
@@ -135,8 +137,20 @@ int Listener::Bind(const std::string& ip, int port) {
   return bound;
 }
 
-void Listener::Run() { server_->listen_after_bind(); }
+void Listener::Run() {
+  run_started_ = true;
+  if (!stopping_) server_->listen_after_bind();
+  run_returned_ = true;
+}
 
-void Listener::Stop() { server_->stop(); }
+void Listener::Stop() {
+  stopping_ = true;
+  // Run not started: it will see stopping_ (set before this read) and not listen.
+  if (!run_started_) return;
+  // Run started: httplib's stop() acts only once the server is marked running (the first thing
+  // its listen loop does), so wait for that or for Run to return (it saw stopping_).
+  while (!server_->is_running() && !run_returned_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  server_->stop();
+}
 
 }  // namespace temporalite::http

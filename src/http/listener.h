@@ -2,6 +2,7 @@
 // function. Owns no engine logic and runs on no engine thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -39,11 +40,17 @@ class Listener {
   int Bind(const std::string& ip, int port);
   // Serves until Stop. Call on a thread of the caller's (the composition root's).
   void Run();
+  // Ends Run, whenever it is called: before Run starts (Run then returns at once), or while
+  // httplib is still entering its accept loop (a plain httplib stop() then does nothing and the
+  // thread would wait in accept() for ever: a server stopped right after its start hung).
   void Stop();
 
  private:
   std::unique_ptr<httplib::Server> server_;
   int listen_fd_ = -1;  // the listening socket (see Bind)
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> run_started_{false};
+  std::atomic<bool> run_returned_{false};
 };
 
 }  // namespace temporalite::http
