@@ -137,7 +137,7 @@ test(`SIGTERM and SIGINT under load shut the server down cleanly, ${ROUNDS} time
 // The window the forwarding closes: start-up after the configuration is read (with TLS, gRPC's
 // threads are running) and before the main thread waits for signals. The signal is sent when the
 // server logs its recovery, before it serves; the server must finish starting, then stop cleanly.
-// (Before the fixes, 1 in 2 such servers died of the signal, and about 1 in 15 of the others hung:
+// (Before the fixes, the second such server already died of the signal, and 1 in 15 of the others hung:
 // an HTTP listener stopped before its thread entered httplib's accept loop waited there for ever.)
 test('SIGTERM during start-up (TLS) still shuts the server down cleanly', { timeout: 240000 }, async (t) => {
   const { spawn } = require('node:child_process');
