@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     else if (f == "--workflows") workflows = std::atol(v.c_str());
     else if (f == "--warmup") warmup = std::atol(v.c_str());
     else if (f == "--eager") eager = v != "0";
+    else if (f == "--server-pid") continue;  // passed by bench/run_workflow_bench.sh (for its own report)
     else {
       std::fprintf(stderr, "usage: %s [--address HOST:PORT] [--namespace NS] [--concurrency N] [--workflows N] [--warmup N] [--eager 0|1]\n", argv[0]);
       return 2;

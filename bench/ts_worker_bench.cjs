@@ -13,6 +13,7 @@ function flags() {
   const a = process.argv.slice(2);
   for (let i = 0; i + 1 < a.length; i += 2) {
     const k = a[i].replace(/^--/, '');
+    if (k === 'server-pid') continue; // passed by bench/run_workflow_bench.sh; the server's RSS is its report
     if (!(k in o)) throw new Error(`unknown flag ${a[i]}`);
     o[k] = k === 'address' ? a[i + 1] : Number(a[i + 1]);
   }

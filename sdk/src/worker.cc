@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <future>
 
 #include "workflow_cache.h"
 #include "workflow_instance.h"
@@ -324,11 +325,28 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
     ++n_full_;
     run = std::make_unique<internal::CachedRun>(
         std::make_unique<internal::WorkflowInstance>(fn, client_->ns(), options_.identity), 0);
-    run->instance->SetLocalActivityRunner([this](const std::string& type, const LocalActivityOptions& o,
-                                                 const Payloads& args, const std::string& id,
-                                                 const WorkflowInfo& info, int* attempts) {
-      return RunLocalActivity(type, o, args, id, info, attempts);
-    });
+    run->instance->SetLocalActivityRunner(
+        [this](const std::string& type, const LocalActivityOptions& o, const Payloads& args, const std::string& id,
+               const WorkflowInfo& info, int* attempts, internal::TaskKeepAlive& keep_alive) {
+          if (keep_alive.period.count() <= 0) return RunLocalActivity(type, o, args, id, info, attempts);
+          // The attempts run on a thread of their own while this (the workflow task's) thread
+          // keeps the task alive: a heartbeat whenever `keep_alive.next` passes first.
+          // Heartbeats run the workflow (which may change its info): the activity gets a copy.
+          int n = 1;
+          auto done = std::async(std::launch::async, [this, &type, &o, &args, &id, info_copy = info, &n] {
+            return RunLocalActivity(type, o, args, id, info_copy, &n);
+          });
+          while (keep_alive.period.count() > 0 && done.wait_until(keep_alive.next) != std::future_status::ready) {
+            if (!keep_alive.beat()) {
+              keep_alive.period = std::chrono::milliseconds(0);
+              break;
+            }
+            keep_alive.next = std::chrono::steady_clock::now() + keep_alive.period;
+          }
+          done.wait();
+          *attempts = n;
+          return done.get();
+        });
     run->instance->SetExecution(task.workflow_execution().workflow_id(), run_id);
   }
   if (events.empty()) throw std::runtime_error("workflow task without history events");
@@ -338,26 +356,65 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
   std::vector<internal::ProtocolMessage> messages(task.messages().begin(), task.messages().end());
   enums::WorkflowTaskFailedCause cause = enums::WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED;
   std::string error, error_type;
-  try {
-    internal::TaskOutput out = inst.RunTask(events, messages, task.queries());
+  // The task being worked on: a heartbeat (local activities) continues on the task it returns.
+  std::string token = task.task_token();
+  int64_t last_started = events.back().event_id();
+  auto sticky_attributes = [this](wsv1::RespondWorkflowTaskCompletedRequest* req) {
+    auto* sa = req->mutable_sticky_attributes();
+    sa->mutable_worker_task_queue()->set_name(sticky_queue_);
+    sa->mutable_worker_task_queue()->set_kind(enums::TASK_QUEUE_KIND_STICKY);
+    sa->mutable_worker_task_queue()->set_normal_name(options_.task_queue);
+    *sa->mutable_schedule_to_start_timeout() = ToProtoDuration(options_.sticky_schedule_to_start_timeout);
+  };
+  // A workflow-task heartbeat (a local activity outlives 80 % of the task timeout): completes the
+  // task with the commands so far, force_create_new_workflow_task and return_new_workflow_task,
+  // as sdk-core does, and moves to the task the server returns. Nothing returned (a server that
+  // ignores the flag dispatches the new task through its queue instead) or an error: the
+  // instance stops heartbeating.
+  inst.SetTaskHeartbeat([&](internal::TaskOutput out) -> std::optional<internal::HeartbeatTaskReply> {
     wsv1::RespondWorkflowTaskCompletedRequest req;
     req.set_namespace_(client_->ns());
-    req.set_task_token(task.task_token());
+    req.set_task_token(token);
+    req.set_identity(options_.identity);
+    for (auto& c : out.commands) *req.add_commands() = std::move(c);
+    for (auto& m : out.messages) *req.add_messages() = std::move(m);
+    req.set_force_create_new_workflow_task(true);
+    req.set_return_new_workflow_task(true);
+    if (cache_) sticky_attributes(&req);
+    wsv1::RespondWorkflowTaskCompletedResponse resp;
+    try {
+      resp = client_->Call(&wsv1::WorkflowService::Stub::RespondWorkflowTaskCompleted, req);
+    } catch (const RpcError& e) {
+      LogWarning(std::string("workflow task heartbeat rejected: ") + e.what());
+      return std::nullopt;
+    }
+    if (!resp.has_workflow_task() || resp.workflow_task().task_token().empty()) return std::nullopt;
+    internal::HeartbeatTaskReply next;
+    for (const auto& e : resp.workflow_task().history().events()) {
+      if (e.event_id() > last_started) next.events.push_back(e);  // a full history repeats the known events
+    }
+    next.messages.assign(resp.workflow_task().messages().begin(), resp.workflow_task().messages().end());
+    token = resp.workflow_task().task_token();
+    last_started = resp.workflow_task().started_event_id();
+    return next;
+  });
+  try {
+    internal::TaskOutput out = inst.RunTask(events, messages, task.queries());
+    inst.SetTaskHeartbeat(nullptr);  // before the instance goes back to the cache (other threads)
+    wsv1::RespondWorkflowTaskCompletedRequest req;
+    req.set_namespace_(client_->ns());
+    req.set_task_token(token);
     req.set_identity(options_.identity);
     for (auto& c : out.commands) *req.add_commands() = std::move(c);
     for (auto& m : out.messages) *req.add_messages() = std::move(m);
     for (auto& [id, r] : out.query_results) (*req.mutable_query_results())[id] = std::move(r);
     const bool keep = cache_ && !inst.closed();
     if (keep) {
-      auto* sa = req.mutable_sticky_attributes();
-      sa->mutable_worker_task_queue()->set_name(sticky_queue_);
-      sa->mutable_worker_task_queue()->set_kind(enums::TASK_QUEUE_KIND_STICKY);
-      sa->mutable_worker_task_queue()->set_normal_name(options_.task_queue);
-      *sa->mutable_schedule_to_start_timeout() = ToProtoDuration(options_.sticky_schedule_to_start_timeout);
+      sticky_attributes(&req);
       // Cached before the completion is sent: the run's next task (which the server creates only
       // after this completion) may reach another poller at once. Should the completion be
       // rejected, that next task's history does not continue this instance's and it is dropped.
-      run->last_started_event_id = events.back().event_id();
+      run->last_started_event_id = last_started;
       n_evictions_ += static_cast<int64_t>(cache_->Put(run_id, std::move(run)).size());
     }
     try {
@@ -380,6 +437,7 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
     error_type = ExceptionTypeName(e);
   }
   if (cache_) ++n_evictions_;  // the instance is dropped: the retried task replays the run
+  task.set_task_token(token);  // the task a heartbeat returned, if any
   FailWorkflowTask(task, cause, error, error_type);
 }
 

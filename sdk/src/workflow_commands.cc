@@ -92,8 +92,11 @@ Future<Payloads> WorkflowInstance::ScheduleLocalActivity(const std::string& type
 
 // Runs (live) or reads from markers (replay) the local activities the workflow is waiting on,
 // each followed by the workflow's next steps, until none is pending. Each outcome becomes a
-// LocalActivity marker.
+// marker in sdk-core's format (workflow_support.h). In replay a local activity whose marker is
+// not among this task's events stays pending: another SDK (or a task kept alive by heartbeats)
+// may have recorded it in a later task; if none has by the live task, it runs then.
 void WorkflowInstance::ResolveLocalActivities(bool live) {
+  std::deque<LocalActivity> waiting;  // replay: markers not in this task
   while (!pending_las_.empty()) {
     LocalActivity la = std::move(pending_las_.front());
     pending_las_.pop_front();
@@ -105,16 +108,15 @@ void WorkflowInstance::ResolveLocalActivities(bool live) {
     if (!live) {
       auto it = segment_local_activities_.find(la.seq);
       if (it == segment_local_activities_.end()) {
-        nondeterminism_ = "nondeterminism: local activity " + la.type + " (seq " + id + ") has no marker in the history";
-        return;
+        waiting.push_back(std::move(la));
+        continue;
       }
       const auto& m = it->second.marker_recorded_event_attributes();
-      auto t = m.details().find("activity_type");
-      if (t != m.details().end() && FirstPayload<std::string>(t->second) != la.type) {
+      auto data = ReadLocalActivityMarker(m);
+      if (data && !data->activity_type.empty() && data->activity_type != la.type) {
         nondeterminism_ = "nondeterminism: history event " + std::to_string(it->second.event_id()) +
-                          " MarkerRecorded(marker=LocalActivity|" + id + ", activity_type=" +
-                          FirstPayload<std::string>(t->second) + ") does not match the workflow's local activity " +
-                          la.type;
+                          " MarkerRecorded(marker=" + m.marker_name() + "|" + id + ", activity_type=" +
+                          data->activity_type + ") does not match the workflow's local activity " + la.type;
         return;
       }
       if (m.has_failure()) {
@@ -123,32 +125,29 @@ void WorkflowInstance::ResolveLocalActivities(bool live) {
         auto r = m.details().find("result");
         if (r != m.details().end()) result = r->second;
       }
-      auto n = m.details().find("attempts");
-      if (n != m.details().end()) attempts = FirstPayload<int>(n->second);
+      if (data) attempts = data->attempt;
+      segment_local_activities_.erase(it);
     } else {
       if (!la_runner_) throw WorkflowTaskError("local activities need a worker (no runner)");
+      const auto scheduled = std::chrono::system_clock::now();
       try {
-        result = la_runner_(la.type, la.opts, la.args, id, info_, &attempts);
+        result = la_runner_(la.type, la.opts, la.args, id, info_, &attempts, keep_alive_);
       } catch (...) {
         auto err = std::current_exception();
         failure = FromFailureProto(ToFailureProto(err));
       }
+      Command cmd;
+      cmd.set_command_type(enums::COMMAND_TYPE_RECORD_MARKER);
+      auto* m = cmd.mutable_record_marker_command_attributes();
+      m->set_marker_name(kLocalActivityMarker);
+      // Times are wall-clock (informational, as in sdk-core; replay does not read them).
+      *m->mutable_details() = LocalActivityMarkerDetails(la.seq, attempts, la.type, std::chrono::system_clock::now(),
+                                                         scheduled, failure ? nullptr : &result);
+      if (failure) *m->mutable_failure() = ToFailureProto(*failure);
+      // Not expected in order (see MatchCommandEvent): sent, never matched.
+      commands_.push_back(std::move(cmd));
+      command_keys_.emplace_back(enums::COMMAND_TYPE_RECORD_MARKER, std::string(kLocalActivityMarker) + "|" + id);
     }
-    Command cmd;
-    cmd.set_command_type(enums::COMMAND_TYPE_RECORD_MARKER);
-    auto* m = cmd.mutable_record_marker_command_attributes();
-    m->set_marker_name("LocalActivity");
-    (*m->mutable_details())["seq"] = ToPayloads(la.seq);
-    (*m->mutable_details())["activity_type"] = ToPayloads(la.type);
-    (*m->mutable_details())["attempts"] = ToPayloads(attempts);
-    if (failure) {
-      *m->mutable_failure() = ToFailureProto(*failure);
-    } else {
-      (*m->mutable_details())["result"] = result;
-    }
-    // Not expected in order (see MatchCommandEvent): sent, never matched.
-    commands_.push_back(std::move(cmd));
-    command_keys_.emplace_back(enums::COMMAND_TYPE_RECORD_MARKER, "LocalActivity|" + id);
     if (failure) {
       ActivityFailure f("Local activity failed", failure);
       f.activity_type = la.type;
@@ -160,6 +159,7 @@ void WorkflowInstance::ResolveLocalActivities(bool live) {
     }
     RunReady();
   }
+  pending_las_ = std::move(waiting);
 }
 
 void WorkflowInstance::CancelTimer(const std::string& timer_id) {

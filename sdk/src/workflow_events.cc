@@ -45,7 +45,7 @@ EventRole CommandOfEvent(const HistoryEvent& e, enums::CommandType* type_out, st
       const auto& m = e.marker_recorded_event_attributes();
       // Local-activity markers are read ahead by the activation that ran them (their commands
       // are issued when the activity ends, not when it is called): not matched in order.
-      if (m.marker_name() == "LocalActivity") return EventRole::kUnmatched;
+      if (IsLocalActivityMarker(m.marker_name())) return EventRole::kUnmatched;
       type = enums::COMMAND_TYPE_RECORD_MARKER;
       key = MarkerKey(m.marker_name(), m.details());
       text = "marker=" + key;

@@ -95,7 +95,12 @@ TaskOutput WorkflowInstance::RunTask(
     temporal::api::update::v1::Request req;
     if (m.body().UnpackTo(&req)) pending_live_.emplace_back(req, m.id(), m.event_id());
   }
+  task_began_ = std::chrono::steady_clock::now();
+  keep_alive_.beat = [this] { return HeartbeatTask(); };
+  keep_alive_.period = std::chrono::milliseconds(0);
+  ArmKeepAlive();  // a new instance knows the task timeout only from the history's first event
   Process(events, /*live=*/true);
+  keep_alive_.period = std::chrono::milliseconds(0);
   TaskOutput out;
   out.commands = std::move(commands_);
   out.messages = std::move(messages_);
@@ -146,6 +151,9 @@ void WorkflowInstance::Process(const std::vector<HistoryEvent>& events, bool liv
         info_.parent_workflow_id = a.parent_workflow_execution().workflow_id();
         info_.parent_run_id = a.parent_workflow_execution().run_id();
         info_.start_time = ToTime(e.event_time());
+        task_timeout_ = std::chrono::milliseconds(a.workflow_task_timeout().seconds() * 1000 +
+                                                  a.workflow_task_timeout().nanos() / 1000000);
+        if (live) ArmKeepAlive();
         MergeFields(a.search_attributes().indexed_fields(), &info_.search_attributes);
         MergeFields(a.memo().fields(), &info_.memo);
         now_ = info_.start_time;
@@ -202,9 +210,8 @@ void WorkflowInstance::Activate(const std::vector<HistoryEvent>& events, size_t 
       if (e.event_type() == enums::EVENT_TYPE_WORKFLOW_TASK_STARTED) break;
       if (e.event_type() == enums::EVENT_TYPE_MARKER_RECORDED) {
         const auto& m = e.marker_recorded_event_attributes();
-        if (m.marker_name() == "LocalActivity") {
-          auto seq = m.details().find("seq");
-          if (seq != m.details().end()) segment_local_activities_[FirstPayload<int64_t>(seq->second)] = e;
+        if (IsLocalActivityMarker(m.marker_name())) {
+          if (auto data = ReadLocalActivityMarker(m)) segment_local_activities_[data->seq] = e;
           continue;
         }
         auto it = m.details().find(m.marker_name() == "Patched" ? "patch_id" : "seq");
@@ -254,6 +261,55 @@ void WorkflowInstance::Activate(const std::vector<HistoryEvent>& events, size_t 
     messages_.clear();
     command_keys_.clear();
   }
+}
+
+// Local activities beat at 80 % of the task timeout, as the official SDKs do.
+void WorkflowInstance::ArmKeepAlive() {
+  if (!heartbeat_ || task_timeout_.count() <= 0) return;
+  keep_alive_.period = task_timeout_ * 4 / 5;
+  keep_alive_.next = task_began_ + keep_alive_.period;
+}
+
+// Completes the live task with what the workflow issued so far (its commands are then sent:
+// a later cancellation cancels them rather than dropping them) and continues on the task the
+// server returns as on a new activation, as a replay of this history will run it: its command
+// events are matched, its other events (signals, cancel requests...) applied, its
+// WorkflowTaskStarted sets the workflow clock, its updates are delivered and the woken
+// coroutines run (their commands leave with the next heartbeat or the task's completion).
+// Runs on the workflow task's thread; the local activity runs on another thread meanwhile.
+bool WorkflowInstance::HeartbeatTask() {
+  if (!heartbeat_ || !nondeterminism_.empty()) return false;
+  TaskOutput out;
+  out.commands = std::move(commands_);
+  out.messages = std::move(messages_);
+  commands_.clear();
+  messages_.clear();
+  command_keys_.clear();
+  std::optional<HeartbeatTaskReply> reply = heartbeat_(std::move(out));
+  if (!reply) return false;
+  for (const auto& e : reply->events) {
+    switch (e.event_type()) {
+      case enums::EVENT_TYPE_WORKFLOW_TASK_STARTED:
+        now_ = ToTime(e.event_time());
+        break;
+      case enums::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+      case enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+      case enums::EVENT_TYPE_WORKFLOW_TASK_FAILED:
+      case enums::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+        break;
+      default:
+        MatchCommandEvent(e);  // a mismatch is reported after the activation (nondeterminism_)
+        break;
+    }
+    if (!nondeterminism_.empty()) return false;
+  }
+  ++activation_;
+  for (const auto& m : reply->messages) {
+    temporal::api::update::v1::Request req;
+    if (m.body().UnpackTo(&req)) DeliverUpdate(req, m.id(), m.event_id(), /*live=*/true);
+  }
+  RunReady();
+  return nondeterminism_.empty();
 }
 
 void WorkflowInstance::RunReady() {

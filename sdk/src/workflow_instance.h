@@ -2,9 +2,11 @@
 // (internal). See docs/architecture.md "C++ SDK" for the replay algorithm.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <list>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -41,17 +43,39 @@ struct ScopeState {
   void Cancel();
 };
 
-// Runs a local activity in the worker (all its attempts); returns the result or throws the
-// last attempt's error.
-using LocalActivityRunner = std::function<Payloads(const std::string& type, const LocalActivityOptions& opts,
-                                                   const Payloads& args, const std::string& activity_id,
-                                                   const WorkflowInfo& info, int* attempts)>;
-
 struct TaskOutput {
   std::vector<Command> commands;
   std::vector<ProtocolMessage> messages;
   std::map<std::string, temporal::api::query::v1::WorkflowQueryResult> query_results;
 };
+
+// Keeping the live workflow task alive while a local activity runs longer than it may (the
+// official SDKs' workflow-task heartbeating): by `next`, the runner calls `beat`, which completes
+// the task with the commands issued so far and force_create_new_workflow_task, and continues on
+// the task the server returns; then the next beat is due `period` later. `period` 0: never
+// (replay, no heartbeat sender, or a beat failed).
+struct TaskKeepAlive {
+  std::chrono::steady_clock::time_point next;
+  std::chrono::milliseconds period{0};
+  std::function<bool()> beat;  // false: the task could not be kept (stop beating)
+};
+
+// Runs a local activity in the worker (all its attempts), keeping the task alive by `keep_alive`;
+// returns the result or throws the last attempt's error.
+using LocalActivityRunner =
+    std::function<Payloads(const std::string& type, const LocalActivityOptions& opts, const Payloads& args,
+                           const std::string& activity_id, const WorkflowInfo& info, int* attempts,
+                           TaskKeepAlive& keep_alive)>;
+
+// The workflow task a heartbeat completion returned: its events after the task this instance
+// last ran to, and its protocol messages (updates).
+struct HeartbeatTaskReply {
+  std::vector<HistoryEvent> events;
+  std::vector<ProtocolMessage> messages;
+};
+// Sends a heartbeat completion carrying `out` and returns the task the server returned, or
+// nothing if it returned none.
+using TaskHeartbeat = std::function<std::optional<HeartbeatTaskReply>(TaskOutput out)>;
 
 class WorkflowInstance : public Scheduler {
  public:
@@ -70,6 +94,8 @@ class WorkflowInstance : public Scheduler {
 
   void Ready(std::coroutine_handle<> h) override { ready_.push_back(h); }
   void SetLocalActivityRunner(LocalActivityRunner r) { la_runner_ = std::move(r); }
+  // Set by the worker for each live task (and cleared after): how to heartbeat it.
+  void SetTaskHeartbeat(TaskHeartbeat h) { heartbeat_ = std::move(h); }
   // The workflow issued its closing command (complete, fail, cancel, continue-as-new).
   bool closed() const { return closed_; }
 
@@ -210,6 +236,12 @@ class WorkflowInstance : public Scheduler {
   std::shared_ptr<Completion> cancel_;
   std::shared_ptr<ScopeState> root_scope_ = std::make_shared<ScopeState>();
   LocalActivityRunner la_runner_;
+  TaskHeartbeat heartbeat_;
+  TaskKeepAlive keep_alive_;
+  std::chrono::milliseconds task_timeout_{0};  // the run's workflow task timeout
+  std::chrono::steady_clock::time_point task_began_;  // the live task's start (this worker's clock)
+  bool HeartbeatTask();  // keep_alive_.beat
+  void ArmKeepAlive();
   std::string current_details_;
   std::deque<LocalActivity> pending_las_;
   std::map<int64_t, HistoryEvent> segment_local_activities_;  // local-activity markers of the replayed task

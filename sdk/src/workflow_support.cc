@@ -83,6 +83,71 @@ bool IsNullPayload(const Payload& p) {
   return p.data().empty() || p.data() == "null";
 }
 
+bool IsLocalActivityMarker(const std::string& marker_name) {
+  return marker_name == kLocalActivityMarker || marker_name == kLegacyLocalActivityMarker;
+}
+
+namespace {
+
+nlohmann::json TimestampJson(std::chrono::system_clock::time_point t) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  return {{"seconds", ns / 1000000000}, {"nanos", ns % 1000000000}};
+}
+
+}  // namespace
+
+std::optional<LocalActivityMarkerData> ReadLocalActivityMarker(
+    const temporal::api::history::v1::MarkerRecordedEventAttributes& m) {
+  const auto& d = m.details();
+  LocalActivityMarkerData out;
+  try {
+    if (m.marker_name() == kLocalActivityMarker) {
+      auto data = d.find("data");
+      if (data == d.end() || data->second.payloads_size() == 0) return std::nullopt;
+      const nlohmann::json j = nlohmann::json::parse(data->second.payloads(0).data());
+      out.seq = j.at("seq").get<int64_t>();
+      out.attempt = j.value("attempt", 1);
+      out.activity_type = j.value("activity_type", std::string());
+      return out;
+    }
+    if (m.marker_name() == kLegacyLocalActivityMarker) {
+      auto seq = d.find("seq");
+      if (seq == d.end()) return std::nullopt;
+      out.seq = FirstPayload<int64_t>(seq->second);
+      if (auto t = d.find("activity_type"); t != d.end()) out.activity_type = FirstPayload<std::string>(t->second);
+      if (auto n = d.find("attempts"); n != d.end()) out.attempt = FirstPayload<int>(n->second);
+      return out;
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;  // not a marker this SDK can read
+  }
+  return std::nullopt;
+}
+
+google::protobuf::Map<std::string, Payloads> LocalActivityMarkerDetails(
+    int64_t seq, int attempt, const std::string& activity_type, std::chrono::system_clock::time_point complete_time,
+    std::chrono::system_clock::time_point original_schedule_time, const Payloads* result) {
+  // All seven fields, as sdk-core writes them (it reads them back with serde, which wants each).
+  nlohmann::json data = {{"seq", seq},
+                         {"attempt", attempt},
+                         {"activity_id", std::to_string(seq)},
+                         {"activity_type", activity_type},
+                         {"complete_time", TimestampJson(complete_time)},
+                         {"backoff", nullptr},
+                         {"original_schedule_time", TimestampJson(original_schedule_time)}};
+  google::protobuf::Map<std::string, Payloads> details;
+  Payload p;
+  (*p.mutable_metadata())["encoding"] = "json/plain";
+  p.set_data(data.dump());
+  *details["data"].add_payloads() = std::move(p);
+  if (result) {
+    // sdk-core records exactly one result payload.
+    Payloads& r = details["result"];
+    if (result->payloads_size() > 0) *r.add_payloads() = result->payloads(0);
+  }
+  return details;
+}
+
 std::string Describe(enums::CommandType type, const std::string& text) {
   return CommandName(type) + (text.empty() ? "" : "(" + text + ")");
 }

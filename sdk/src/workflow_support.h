@@ -1,6 +1,7 @@
 // Helpers shared by the workflow instance's files (internal).
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 
@@ -15,6 +16,26 @@ std::string EventName(const HistoryEvent& e);
 std::string CommandName(temporal::api::enums::v1::CommandType t);
 // The key a RecordMarker command and its MarkerRecorded event are matched by.
 std::string MarkerKey(const std::string& name, const google::protobuf::Map<std::string, Payloads>& details);
+// Local-activity markers in sdk-core's format (the official SDKs'): name "core_local_activity",
+// details "data" (one json/plain payload: LocalActivityMarkerData {seq, attempt, activity_id,
+// activity_type, complete_time, backoff, original_schedule_time}) and "result"; a failure in the
+// marker's failure. Markers of earlier versions of this SDK ("LocalActivity": details seq,
+// activity_type, attempts, result) are still read.
+inline constexpr char kLocalActivityMarker[] = "core_local_activity";
+inline constexpr char kLegacyLocalActivityMarker[] = "LocalActivity";
+struct LocalActivityMarkerData {
+  int64_t seq = 0;
+  int attempt = 1;
+  std::string activity_type;
+};
+bool IsLocalActivityMarker(const std::string& marker_name);
+// The marker's data, or nothing if it is no (readable) local-activity marker.
+std::optional<LocalActivityMarkerData> ReadLocalActivityMarker(
+    const temporal::api::history::v1::MarkerRecordedEventAttributes& m);
+// The details of a marker for local activity `seq` (its result unless it failed).
+google::protobuf::Map<std::string, Payloads> LocalActivityMarkerDetails(
+    int64_t seq, int attempt, const std::string& activity_type, std::chrono::system_clock::time_point complete_time,
+    std::chrono::system_clock::time_point original_schedule_time, const Payloads* result);
 // A CanceledFailure, or a failure caused by one.
 bool IsCancellation(const std::exception_ptr& e);
 // Runs an accepted update's handler and reports its outcome.

@@ -67,10 +67,10 @@ struct ActivityOptions {
   CancellationScope scope;  // empty: the workflow's scope (if cancellable)
 };
 
-// A local activity runs in the workflow's worker during the workflow task (no activity task
-// round trip); its outcome is recorded as a marker and replay reads the marker. Retried in the
-// worker by `retry_policy`; all attempts must end within `schedule_to_close` (default 5 s,
-// keep it below the workflow task timeout).
+// A local activity runs in the worker during the workflow task; its outcome is recorded as a
+// marker (sdk-core's format) and replay reads it. Retried in the worker by `retry_policy`; all
+// attempts must end within `schedule_to_close` (default 5 s). Past 80 % of the task timeout the
+// worker keeps the task alive by workflow-task heartbeats (sending the commands issued so far).
 struct LocalActivityOptions {
   std::chrono::milliseconds start_to_close{0}, schedule_to_close{0};
   std::optional<RetryPolicy> retry_policy;  // default: up to 3 attempts, 100 ms initial interval
