@@ -6,10 +6,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/thread_annotations.h"
@@ -100,6 +102,8 @@ class SqliteStore final : public Store {
   Result<std::string> EncodeBlob(std::string_view raw);
   Status AppendHistory(const std::vector<EventRow>& events);
   Status LoadNewestDictionary();
+  // The small integer that stands for `namespace_id` in rows (schema 6), assigned on first use.
+  Result<int64_t> NamespaceKey(const std::string& namespace_id);
   // Readers: the plain bytes of a stored blob (`c`'s connection loads unknown dictionaries).
   Result<std::string> Decode(Conn& c, std::string_view stored);
   Result<ReaderLease> AcquireReader();
@@ -154,11 +158,19 @@ class SqliteStore final : public Store {
   DictionaryCache dictionaries_;  // all connections
   BlobEncoder encoder_;           // writer thread only
   int64_t next_dictionary_id_ = 1;  // writer thread only
+  std::unordered_map<std::string, int64_t> namespace_keys_;  // writer thread only
 
   size_t last_batches_ = 0;  // batches in the previous transaction; writer thread only
   uint64_t transactions_since_optimize_ = 0;  // writer thread only
   std::atomic<uint64_t> transactions_committed_{0};
   std::atomic<uint64_t> batches_committed_{0};
 };
+
+// Tests: brings the (possibly new) file at `path` to schema `version` (< LatestSchemaVersion()
+// makes a file as an older temporalite left it), and a hook called inside the migration
+// transaction after each version's step (the argument: that version), e.g. to crash there.
+Status MigrateFileTo(const std::string& path, int version);
+using MigrationHook = std::function<void(int version)>;
+void SetMigrationHookForTesting(MigrationHook hook);
 
 }  // namespace temporalite::persistence
