@@ -128,15 +128,19 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options,
-                                                       int64_t integrity_check_sync_max_bytes) {
-  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(options, integrity_check_sync_max_bytes));
+                                                       int64_t integrity_check_sync_max_bytes,
+                                                       bool defer_background_check) {
+  auto store = std::unique_ptr<SqliteStore>(
+      new SqliteStore(options, integrity_check_sync_max_bytes, defer_background_check));
   TL_RETURN_IF_ERROR(store->Init());
   return store;
 }
 
-SqliteStore::SqliteStore(const SqliteOptions& options, int64_t integrity_check_sync_max_bytes)
+SqliteStore::SqliteStore(const SqliteOptions& options, int64_t integrity_check_sync_max_bytes,
+                         bool defer_background_check)
     : options_(options),
       integrity_check_sync_max_bytes_(integrity_check_sync_max_bytes),
+      defer_background_check_(defer_background_check),
       m_(options.metrics ? std::make_unique<CommitMetrics>(*options.metrics) : nullptr),
       in_memory_(options.path == ":memory:") {}
 
@@ -225,8 +229,18 @@ Status SqliteStore::Init() {
     }
   }
   writer_thread_ = std::thread([this] { WriterLoop(); });
-  if (check_later) StartBackgroundCheck();
+  if (check_later && defer_background_check_) {
+    check_pending_.store(true);
+  } else if (check_later) {
+    StartBackgroundCheck();
+  }
   return Status::Ok();
+}
+
+void SqliteStore::RecoveryFinished() {
+  if (!check_pending_.exchange(false)) return;
+  MutexLock l(close_mu_);  // not after Close
+  if (!closed_) StartBackgroundCheck();
 }
 
 void SqliteStore::StartBackgroundCheck() {
@@ -237,6 +251,7 @@ void SqliteStore::StartBackgroundCheck() {
   }
   TL_LOG_INFO("integrity check of %s runs in the background (large file); damage found stops the server",
               options_.path.c_str());
+  check_started_.store(true);
   check_thread_ = std::thread([this, c = std::shared_ptr<Conn>(std::move(conn).value())] {
     // Lowest priority: serving comes first (Linux: per-thread nice value).
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);

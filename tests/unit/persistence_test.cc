@@ -671,6 +671,38 @@ TEST_F(PersistenceTest, LargeDatabaseIsCheckedInTheBackgroundAndDamageStopsWrite
   store->Close();
 }
 
+// With defer_background_check (the server's setting) the check of a large file waits for
+// RecoveryFinished: the damaged file opens and reads with no check running, then the check starts
+// and finds the damage.
+TEST_F(PersistenceTest, DeferredBackgroundCheckStartsOnlyAfterRecoveryFinished) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_TRUE(store->CommitSync(ManyVisibilityRows(2000)).ok());
+    store->Close();
+  }
+  RawExec("PRAGMA wal_checkpoint(TRUNCATE)");
+  int64_t page = RawQueryInt("SELECT pageno FROM dbstat WHERE name = 'visibility' AND pagetype = 'leaf' "
+                             "ORDER BY path DESC LIMIT 1");
+  ASSERT_GT(page, 1);
+  Damage(path_, static_cast<long>((page - 1) * 4096), 4096);
+  auto opened = SqliteStore::Open(Options(), 4096, /*defer_background_check=*/true);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto& store = *opened;
+  EXPECT_FALSE(store->background_check_started());
+  EXPECT_TRUE(store->LoadOpenExecutions().ok());  // "recovery"
+  EXPECT_TRUE(store->fatal_error().ok());
+  EXPECT_FALSE(store->background_check_started());
+  store->RecoveryFinished();
+  EXPECT_TRUE(store->background_check_started());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (store->fatal_error().ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(Contains(store->fatal_error().message(), "is damaged"));
+  store->RecoveryFinished();  // a second call starts nothing
+  store->Close();
+}
+
 // The same file undamaged: opens, the background check passes, writes work; Close interrupts a
 // check still running.
 TEST_F(PersistenceTest, BackgroundIntegrityCheckPassesOnAHealthyFileAndStopsOnClose) {
