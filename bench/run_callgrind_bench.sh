@@ -15,64 +15,28 @@
 #   SERVER_ENV        extra environment for the server, e.g. "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 #   CALLGRIND_OUT     keep the profile in this file (callgrind_annotate reads it); default: discarded
 # Defaults suited to a run under valgrind (few pollers, one channel): --wft-pollers 2
-# --activity-pollers 2 --channels 1 --starters 1 --timeout 600, overridable by the flags given.
+# --activity-pollers 2 --channels 1 --starters 1 --timeout 600 --rpc-timeout 120 (the commit that
+# trains the compression dictionary takes seconds under valgrind), overridable by the flags given.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 server_bin="${TEMPORALITE_BIN:-build/temporalite}"
 bench_bin="${WORKFLOW_BENCH:-build/bench/workflow_bench}"
 ready_timeout="${READY_TIMEOUT:-180}"
-for bin in "$server_bin" "$bench_bin"; do
-  if [[ ! -x "$bin" ]]; then
-    echo "error: $bin not found or not executable (build it first)" >&2
-    exit 2
-  fi
-done
+source bench/lib.sh
+bench_require_bins "$server_bin" "$bench_bin"
 command -v valgrind >/dev/null || { echo "error: valgrind not found (apt-get install valgrind)" >&2; exit 2; }
-
-tmp_dir="$(mktemp -d "${TMPDIR:-/tmp}/temporalite-callgrind.XXXXXX")"
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 300); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp_dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_init temporalite-callgrind
+bench_server_stop_tries=300  # valgrind is slow to shut down
 
 out="$tmp_dir/callgrind.out"
-: >"$tmp_dir/server.out"
-env ${SERVER_ENV:-} valgrind --tool=callgrind --callgrind-out-file="$out" \
-  "$server_bin" server start-dev --ip 127.0.0.1 --port 0 --db-filename "$tmp_dir/temporalite.db" \
-  --headless --log-level warn ${SERVER_ARGS:-} >"$tmp_dir/server.out" 2>"$tmp_dir/server.err" &
-server_pid=$!
-
-address=""
-for _ in $(seq 1 $((ready_timeout * 10))); do
-  address="$(sed -n 's/^Server:[[:space:]]*\(127\.0\.0\.1:[0-9][0-9]*\).*$/\1/p' "$tmp_dir/server.out" | head -n 1)"
-  [[ -n "$address" ]] && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "error: server exited before becoming ready" >&2
-    cat "$tmp_dir/server.out" "$tmp_dir/server.err" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-[[ -n "$address" ]] || { echo "error: server not ready within ${ready_timeout}s" >&2; exit 1; }
+bench_start_server "$server_bin" "$ready_timeout" env ${SERVER_ENV:-} valgrind --tool=callgrind --callgrind-out-file="$out"
 echo "server: $address (pid $server_pid, under callgrind)" >&2
 
 callgrind_control -z "$server_pid" >/dev/null
 status=0
 "$bench_bin" --address "$address" --wft-pollers 2 --activity-pollers 2 --channels 1 --starters 1 \
-  --timeout 600 "$@" | tee "$tmp_dir/bench.out" || status=$?
+  --timeout 600 --rpc-timeout 120 "$@" | tee "$tmp_dir/bench.out" || status=$?
 callgrind_control -d "$server_pid" >/dev/null
 total=$(awk '/^concurrency:/ { for (i = 1; i <= NF; i++) { if ($i == "workflows:") w = $(i+1); if ($i == "warmup:") u = $(i+1) } } END { print w + u }' "$tmp_dir/bench.out")
 # The dump triggered above is the newest <out>.<pid>.<n> file (or <out>.<n>).

@@ -5,7 +5,7 @@
 #   e.g. bench/run_restart_bench.sh 100000 1000000 9     (the README's figure)
 #        bench/run_restart_bench.sh 1000 2000             (short form)
 #
-# Needs a schema-5 database layout (table `history`).
+# Needs a schema-6 database layout (table `history`, 16-byte run ids).
 # 1. Starts a throwaway server on loopback and, through it, opens OPEN workflows that each wait
 #    on a 24 h timer and completes CLOSED single-activity workflows (workflow_bench).
 # 2. With COPIES > 0 the closed workflows are then multiplied: the server is stopped and every
@@ -79,26 +79,35 @@ stop_server
 if (( copies > 0 )); then
   echo "copying the closed runs' rows $copies times" >&2
   python3 - "$db" "$copies" <<'PY'
-import sqlite3, sys
+import sqlite3, sys, uuid
 db, copies = sys.argv[1], int(sys.argv[2])
 c = sqlite3.connect(db)
 c.execute("PRAGMA journal_mode=WAL")
 closed = [r[0] for r in c.execute("SELECT run_id FROM executions WHERE open = 0")]
 def cols(t): return [r[1] for r in c.execute(f"PRAGMA table_info({t})")]
-def copy(table, where, k):
+# Schema 6 stores a UUID run id as its 16 bytes in executions, history and current_executions
+# and as text in visibility: each copy of a run gets a new UUID, in both forms.
+def text_of(r): return str(uuid.UUID(bytes=r)) if isinstance(r, bytes) else r
+c.execute("CREATE TEMP TABLE map(old PRIMARY KEY, old_text, new, new_text)")
+def copy(table, k):
     cs = cols(table)
+    key = "old_text" if table == "visibility" else "old"
+    new = "new_text" if table == "visibility" else "new"
     sel = []
     for name in cs:
-        if name in ("run_id", "workflow_id"): sel.append(f"{name} || '-copy{k}'")
-        else: sel.append(name)
-    c.execute(f"INSERT INTO {table}({', '.join(cs)}) SELECT {', '.join(sel)} FROM {table} WHERE {where}")
-c.execute("CREATE TEMP TABLE src(run_id TEXT PRIMARY KEY)")
-c.executemany("INSERT INTO src VALUES (?)", [(r,) for r in closed])
+        if name == "run_id": sel.append(f"m.{new}")
+        elif name == "workflow_id": sel.append(f"t.workflow_id || '-copy{k}'")
+        else: sel.append(f"t.{name}")
+    c.execute(f"INSERT INTO {table}({', '.join(cs)}) SELECT {', '.join(sel)} FROM {table} t JOIN temp.map m ON m.{key} = t.run_id")
 for k in range(1, copies + 1):
-    copy("executions", "run_id IN (SELECT run_id FROM temp.src)", k)
-    copy("history", "run_id IN (SELECT run_id FROM temp.src)", k)
-    copy("visibility", "run_id IN (SELECT run_id FROM temp.src)", k)
-    copy("current_executions", "run_id IN (SELECT run_id FROM temp.src)", k)
+    c.execute("DELETE FROM temp.map")
+    rows = []
+    for r in closed:
+        n = uuid.uuid4()
+        rows.append((r, text_of(r), n.bytes if isinstance(r, bytes) else str(n), str(n)))
+    c.executemany("INSERT INTO temp.map VALUES (?, ?, ?, ?)", rows)
+    for table in ("executions", "history", "visibility", "current_executions"):
+        copy(table, k)
     c.commit()
 c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 print("closed runs:", c.execute("SELECT count(*) FROM executions WHERE open = 0").fetchone()[0],

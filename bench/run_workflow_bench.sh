@@ -21,61 +21,10 @@ server_bin="${TEMPORALITE_BIN:-build/temporalite}"
 bench_bin="${WORKFLOW_BENCH:-build/bench/workflow_bench}"
 ready_timeout="${READY_TIMEOUT:-30}"
 
-for bin in "$server_bin" "$bench_bin"; do
-  if [[ ! -x "$bin" ]]; then
-    echo "error: $bin not found or not executable (build it first)" >&2
-    exit 2
-  fi
-done
-
-tmp_dir="$(mktemp -d "${TMPDIR:-/tmp}/temporalite-bench.XXXXXX")"
-server_pid=""
-bench_pid=""
-
-cleanup() {
-  if [[ -n "$bench_pid" ]] && kill -0 "$bench_pid" 2>/dev/null; then
-    kill -TERM "$bench_pid" 2>/dev/null || true
-    wait "$bench_pid" 2>/dev/null || true
-  fi
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do  # Up to 10 s for a clean shutdown, then force.
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp_dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-server_out="$tmp_dir/server.out"
-: >"$server_out"  # Exists before the background redirect races the first read.
-"$server_bin" server start-dev --ip 127.0.0.1 --port 0 \
-  --db-filename "$tmp_dir/temporalite.db" --headless --log-level warn ${SERVER_ARGS:-} \
-  >"$server_out" 2>"$tmp_dir/server.err" &
-server_pid=$!
-
-# Wait (bounded) for the "Server:  127.0.0.1:<port>" line.
-address=""
-for _ in $(seq 1 $((ready_timeout * 10))); do
-  address="$(sed -n 's/^Server:[[:space:]]*\(127\.0\.0\.1:[0-9][0-9]*\).*$/\1/p' "$server_out" | head -n 1)"
-  [[ -n "$address" ]] && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "error: server exited before becoming ready" >&2
-    cat "$server_out" "$tmp_dir/server.err" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [[ -z "$address" ]]; then
-  echo "error: server did not print its address within ${ready_timeout}s" >&2
-  cat "$server_out" "$tmp_dir/server.err" >&2
-  exit 1
-fi
+source bench/lib.sh
+bench_require_bins "$server_bin" "$bench_bin"
+bench_init temporalite-bench
+bench_start_server "$server_bin" "$ready_timeout"
 echo "server: $address (pid $server_pid)" >&2
 
 # In the background so that a signal to this script runs the trap at once (wait is interruptible).
@@ -103,14 +52,7 @@ fi
 # into the file), then divide the file size (database + any WAL left) by the workflows run. It
 # includes the schema and the namespace rows, negligible for thousands of workflows.
 if (( status == 0 )) && [[ -n "$total" && "$total" -gt 0 ]]; then
-  kill -TERM "$server_pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
+  if bench_stop_server; then
     bytes=0
     for f in "$tmp_dir"/temporalite.db "$tmp_dir"/temporalite.db-wal; do
       [[ -f "$f" ]] && bytes=$((bytes + $(stat -c %s "$f")))

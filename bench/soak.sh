@@ -26,47 +26,10 @@ interval="${SOAK_INTERVAL:-30}"
 concurrency="${SOAK_CONCURRENCY:-16}"
 max_bytes="${SOAK_MAX_BYTES_PER_WORKFLOW:-2048}"
 warmup="${SOAK_WARMUP:-$(( ${SOAK_SECONDS:-600} / 5 ))}"
-for bin in "$server_bin" "$bench_bin"; do
-  if [[ ! -x "$bin" ]]; then
-    echo "error: $bin not found or not executable (build it first)" >&2
-    exit 2
-  fi
-done
-
-tmp_dir="$(mktemp -d "${TMPDIR:-/tmp}/temporalite-soak.XXXXXX")"
-server_pid=""
-bench_pid=""
-cleanup() {
-  for pid in "$bench_pid" "$server_pid"; do
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-      done
-      kill -KILL "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$tmp_dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-server_out="$tmp_dir/server.out"
-: >"$server_out"
-"$server_bin" server start-dev --ip 127.0.0.1 --port 0 --db-filename "$tmp_dir/temporalite.db" --headless \
-  --log-level warn ${SERVER_ARGS:-} >"$server_out" 2>"$tmp_dir/server.err" &
-server_pid=$!
-address=""
-for _ in $(seq 1 300); do
-  address="$(sed -n 's/^Server:[[:space:]]*\(127\.0\.0\.1:[0-9][0-9]*\).*$/\1/p' "$server_out" | head -n 1)"
-  [[ -n "$address" ]] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$server_out" "$tmp_dir/server.err" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n "$address" ]] || { echo "error: the server did not start" >&2; exit 1; }
+source bench/lib.sh
+bench_require_bins "$server_bin" "$bench_bin"
+bench_init temporalite-soak
+bench_start_server "$server_bin" 30
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status"; }
 # The parts of RSS: heap and other private memory, mapped files, shared memory (SQLite's WAL index).

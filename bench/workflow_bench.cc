@@ -58,7 +58,9 @@ constexpr char kScenario[] = "workflow_with_single_noop_activity";
 constexpr char kWorkflowType[] = "workflow_bench_single_noop_activity";
 constexpr char kActivityType[] = "noop";
 constexpr auto kPollDeadline = std::chrono::seconds(70);
-constexpr auto kRpcDeadline = std::chrono::seconds(10);
+// Deadline of a non-poll RPC; --rpc-timeout (under valgrind a commit that trains the store's
+// compression dictionary can take longer than the default).
+std::chrono::seconds rpc_deadline{10};
 constexpr std::size_t kMaxErrorsKept = 10;
 constexpr int64_t kAbortAfterErrors = 100;  // Stop early instead of spinning on a dead server.
 
@@ -89,7 +91,7 @@ void PrintUsage(const char* argv0) {
                "          [--workflows N | --duration SECONDS] [--warmup N] [--task-queue NAME]\n"
                "          [--wft-pollers N] [--activity-pollers N] [--channels N]\n"
                "          [--starters N] [--timeout SECONDS] [--eager-activities 0|1]\n"
-               "          [--eager-start 0|1]\n"
+               "          [--eager-start 0|1] [--rpc-timeout SECONDS]\n"
                "          [--starters N] [--timeout SECONDS] [--activities N] [--sticky 0|1]\n"
                "          [--open-workflows N] [--server-pid PID]\n"
                "Scenario: %s. Defaults: address 127.0.0.1:7233, namespace default,\n"
@@ -163,6 +165,10 @@ bool ParseOptions(int argc, char** argv, Options* opts) {
       ok = ParseInt(*value, 0, &opts->eager_start) && opts->eager_start <= 1;
     } else if (name == "--timeout") {
       ok = ParseDouble(*value, &opts->timeout_s);
+    } else if (name == "--rpc-timeout") {
+      int64_t secs = 0;
+      ok = ParseInt(*value, 1, &secs);
+      if (ok) rpc_deadline = std::chrono::seconds(secs);
     } else if (name == "--activities") {
       ok = ParseInt(*value, 1, &opts->activities);
     } else if (name == "--sticky") {
@@ -395,7 +401,7 @@ void Bench::StarterLoop(Stub* stub) {
     req.set_request_eager_execution(opts_.eager_start == 1);
     wfs::StartWorkflowExecutionResponse resp;
     grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline(kRpcDeadline));
+    ctx.set_deadline(Deadline(rpc_deadline));
     grpc::Status status = stub->StartWorkflowExecution(&ctx, req, &resp);
     if (!status.ok()) {
       Error("StartWorkflowExecution " + workflow_id, status);
@@ -494,7 +500,7 @@ void Bench::HandleWorkflowTask(Stub* stub, const wfs::PollWorkflowTaskQueueRespo
     hreq.set_next_page_token(page_token);
     wfs::GetWorkflowExecutionHistoryResponse hresp;
     grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline(kRpcDeadline));
+    ctx.set_deadline(Deadline(rpc_deadline));
     grpc::Status status = stub->GetWorkflowExecutionHistory(&ctx, hreq, &hresp);
     if (!status.ok()) {
       Error("GetWorkflowExecutionHistory " + workflow_id, status);
@@ -533,7 +539,7 @@ void Bench::HandleWorkflowTask(Stub* stub, const wfs::PollWorkflowTaskQueueRespo
   }
   wfs::RespondWorkflowTaskCompletedResponse resp;
   grpc::ClientContext ctx;
-  ctx.set_deadline(Deadline(kRpcDeadline));
+  ctx.set_deadline(Deadline(rpc_deadline));
   grpc::Status status = stub->RespondWorkflowTaskCompleted(&ctx, req, &resp);
   if (!status.ok()) {
     Error("RespondWorkflowTaskCompleted " + workflow_id, status);
@@ -553,7 +559,7 @@ void Bench::CompleteActivityTask(Stub* stub, const wfs::PollActivityTaskQueueRes
   done.set_namespace_(opts_.ns);
   wfs::RespondActivityTaskCompletedResponse done_resp;
   grpc::ClientContext done_ctx;
-  done_ctx.set_deadline(Deadline(kRpcDeadline));
+  done_ctx.set_deadline(Deadline(rpc_deadline));
   grpc::Status status = stub->RespondActivityTaskCompleted(&done_ctx, done, &done_resp);
   if (!status.ok()) {
     Error("RespondActivityTaskCompleted " + task.workflow_execution().workflow_id(), status);
@@ -607,7 +613,7 @@ bool Bench::OpenIdleWorkflows() {
       req.set_request_id(req.workflow_id() + "-start");
       wfs::StartWorkflowExecutionResponse resp;
       grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline(kRpcDeadline));
+      ctx.set_deadline(Deadline(rpc_deadline));
       grpc::Status status = stub->StartWorkflowExecution(&ctx, req, &resp);
       if (!status.ok()) Error("StartWorkflowExecution " + req.workflow_id(), status);
     }
@@ -636,7 +642,7 @@ bool Bench::OpenIdleWorkflows() {
       cmd->mutable_start_timer_command_attributes()->mutable_start_to_fire_timeout()->set_seconds(24 * 3600);
       wfs::RespondWorkflowTaskCompletedResponse resp;
       grpc::ClientContext rctx;
-      rctx.set_deadline(Deadline(kRpcDeadline));
+      rctx.set_deadline(Deadline(rpc_deadline));
       status = stub->RespondWorkflowTaskCompleted(&rctx, done_req, &resp);
       if (!status.ok()) {
         Error("RespondWorkflowTaskCompleted " + task.workflow_execution().workflow_id(), status);

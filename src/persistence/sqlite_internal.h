@@ -37,6 +37,8 @@ enum Sql : int {
   kPutServerState,
   kUpdateExecutionState,
   kUpdateVisibilityInPlace,
+  kAddNamespaceKey,
+  kGetNamespaceKey,
   kNumWriterSql,
   kLoadNamespaces = kNumWriterSql,
   kLoadOpenExecutions,
@@ -51,6 +53,14 @@ enum Sql : int {
 };
 
 #define TL_EXECUTION_COLUMNS "run_id, namespace_id, workflow_id, open, close_time, state"
+// Schema 6 keys (docs/architecture.md, "Compact keys"): namespace_id columns of executions,
+// current_executions and visibility hold the namespace's small integer key (namespace_keys);
+// run_id columns of executions, current_executions and history hold a canonical UUID as its 16
+// bytes (Binder::RunId, ColumnRunId). Reads map keys back: executions joined to namespace_keys,
+// namespace filters through TL_NAMESPACE_KEY.
+#define TL_EXECUTION_READ_COLUMNS "e.run_id, k.id, e.workflow_id, e.open, e.close_time, e.state"
+#define TL_EXECUTION_READ_FROM " FROM executions e JOIN namespace_keys k ON k.key = e.namespace_id"
+#define TL_NAMESPACE_KEY "(SELECT key FROM namespace_keys WHERE id = ?1)"
 inline constexpr const char* kSql[kNumSql] = {
     // IMMEDIATE takes the write lock up front so a transaction cannot fail half way on BUSY.
     "BEGIN IMMEDIATE",
@@ -103,20 +113,25 @@ inline constexpr const char* kSql[kNumSql] = {
     "UPDATE visibility SET execution_duration = ?10, history_length = ?11, history_size_bytes = ?12, "
     "state_transition_count = ?13, search_attributes = ?18, info = ?19 "
     "WHERE run_id = ?1 AND status = ?6 AND close_time IS ?9",
+    // A namespace's key is assigned on its first row and never reused (kept when it is deleted).
+    "INSERT OR IGNORE INTO namespace_keys(id) VALUES(?1)",
+    "SELECT key FROM namespace_keys WHERE id = ?1",
     "SELECT id, name, data FROM namespaces ORDER BY name",
-    "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE open = 1",
-    "SELECT " TL_EXECUTION_COLUMNS " FROM executions WHERE run_id = ?1",
-    "SELECT run_id FROM current_executions WHERE namespace_id = ?1 AND workflow_id = ?2",
+    "SELECT " TL_EXECUTION_READ_COLUMNS TL_EXECUTION_READ_FROM " WHERE e.open = 1",
+    "SELECT " TL_EXECUTION_READ_COLUMNS TL_EXECUTION_READ_FROM " WHERE e.run_id = ?1",
+    "SELECT run_id FROM current_executions WHERE namespace_id = " TL_NAMESPACE_KEY " AND workflow_id = ?2",
     // Rows are stepped only until the page is full: no LIMIT (a row holds several events).
     "SELECT last_event_id, data FROM history WHERE run_id = ?1 AND last_event_id >= ?2 "
     "ORDER BY last_event_id",
-    "SELECT run_id FROM executions WHERE namespace_id = ?1 AND open = 0 AND close_time < ?2 "
+    "SELECT run_id FROM executions WHERE namespace_id = " TL_NAMESPACE_KEY " AND open = 0 AND close_time < ?2 "
     "ORDER BY close_time LIMIT ?3",
     "SELECT namespace_id, schedule_id, data FROM schedules ORDER BY namespace_id, schedule_id",
     "SELECT value FROM server_state WHERE key = ?1",
     "SELECT data FROM dictionaries WHERE id = ?1",
 };
 #undef TL_EXECUTION_COLUMNS
+#undef TL_EXECUTION_READ_COLUMNS
+#undef TL_EXECUTION_READ_FROM
 
 inline constexpr const char* kRestoreHint =
     "stop the server and restore the database from a backup: temporalite backup restore --from <backup> "
@@ -127,6 +142,11 @@ inline constexpr const char* kRestoreHint =
 // detail, with what was being done, goes to the server log.
 Status StorageError(int rc, std::string_view what, const std::string& detail);
 Status SqlError(sqlite3* db, std::string_view what);
+
+// Run ids in compact form: `text` is a canonical lower-case UUID (8-4-4-4-12 hex digits) -> its
+// 16 bytes; BytesToUuid is the inverse. Other ids (upper case, not UUIDs) are stored as text.
+bool UuidToBytes(std::string_view text, unsigned char out[16]);
+std::string BytesToUuid(const unsigned char bytes[16]);
 
 // Binds parameters, remembering the first failure so call sites stay linear. Text and blobs are
 // bound SQLITE_STATIC: callers keep the source strings alive until the statement is reset.
@@ -158,6 +178,14 @@ class Binder {
     if (const auto* d = std::get_if<double>(&v)) return Double(i, *d);
     return Text(i, std::get<std::string>(v));
   }
+  // A run id as stored in executions, current_executions and history: a canonical lower-case
+  // UUID as its 16 bytes (a blob), anything else as text (the two never compare equal).
+  Binder& RunId(int i, const std::string& v) {
+    unsigned char bytes[16];
+    if (!UuidToBytes(v, bytes)) return Text(i, v);
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_blob(s_, i, bytes, sizeof bytes, SQLITE_TRANSIENT);
+    return *this;
+  }
   Binder& Int(int i, int64_t v) {
     if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(s_, i, v);
     return *this;
@@ -177,7 +205,9 @@ struct ResetOnExit {
 
 // A blob or text column as bytes ("" for NULL).
 std::string ColumnBytes(sqlite3_stmt* s, int i);
-// A row of SELECT TL_EXECUTION_COLUMNS, its state still in stored form (SqliteStore::Decode).
+// A run id column (Binder::RunId's encoding) as text.
+std::string ColumnRunId(sqlite3_stmt* s, int i);
+// A row of SELECT TL_EXECUTION_READ_COLUMNS, its state still in stored form (SqliteStore::Decode).
 ExecutionRow ReadExecution(sqlite3_stmt* s);
 Status Exec(sqlite3* db, const std::string& sql, std::string_view what);
 // First column of the first row of `sql` as text ("" if no row).
@@ -193,6 +223,8 @@ Status ValidateSynchronous(const std::string& v);
 Status CheckPragmaExists(sqlite3* db, const std::string& name);
 // Brings the schema to the latest version in one transaction (refuses a newer database).
 Status Migrate(sqlite3* db, const std::string& path);
+// The same up to `target` (tests make files of older versions with it: MigrateFileTo).
+Status MigrateTo(sqlite3* db, const std::string& path, int target);
 
 class SqliteStore::Conn {
  public:

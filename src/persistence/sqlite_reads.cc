@@ -75,7 +75,7 @@ Result<std::optional<ExecutionRow>> SqliteStore::GetExecution(const std::string&
   sqlite3_stmt* s = lease->conn->stmt(kGetExecution);
   ResetOnExit reset{s};
   Binder b(s);
-  if (b.Text(1, run_id).rc() != SQLITE_OK) return SqlError(lease->conn->db(), "binding run_id");
+  if (b.RunId(1, run_id).rc() != SQLITE_OK) return SqlError(lease->conn->db(), "binding run_id");
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) {
     ExecutionRow row = ReadExecution(s);
@@ -99,7 +99,7 @@ Result<std::optional<std::string>> SqliteStore::GetCurrentRunId(const std::strin
     return SqlError(lease->conn->db(), "binding workflow key");
   }
   int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) return std::optional<std::string>(ColumnBytes(s, 0));
+  if (rc == SQLITE_ROW) return std::optional<std::string>(ColumnRunId(s, 0));
   if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "reading current execution");
   return std::optional<std::string>();
 }
@@ -113,7 +113,7 @@ Result<std::vector<EventRow>> SqliteStore::ReadEvents(const std::string& run_id,
   sqlite3_stmt* s = lease->conn->stmt(kReadEvents);
   ResetOnExit reset{s};
   Binder b(s);
-  if (b.Text(1, run_id).Int(2, first_event_id).rc() != SQLITE_OK) {
+  if (b.RunId(1, run_id).Int(2, first_event_id).rc() != SQLITE_OK) {
     return SqlError(lease->conn->db(), "binding event range");
   }
   std::vector<EventRow> out;
@@ -144,7 +144,7 @@ constexpr const char* kCloseSort = "coalesce(close_time, 9223372036854775807)";
 
 // The FROM/WHERE part shared by list and count; binds namespace and filter arguments.
 std::string VisibilityFrom(const VisibilityQuery& q) {
-  std::string sql = " FROM visibility WHERE namespace_id = ?";
+  std::string sql = " FROM visibility WHERE namespace_id = (SELECT key FROM namespace_keys WHERE id = ?)";
   if (!q.where.empty()) sql += " AND (" + q.where + ")";
   return sql;
 }
@@ -251,7 +251,7 @@ Result<std::vector<std::string>> SqliteStore::ClosedRunsBefore(const std::string
   }
   std::vector<std::string> out;
   int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ColumnBytes(s, 0));
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ColumnRunId(s, 0));
   if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "finding expired runs");
   return out;
 }

@@ -110,6 +110,21 @@ CREATE TABLE dictionaries(
   data BLOB NOT NULL);
 DROP INDEX executions_by_workflow;
 )sql",
+    // v6: compact keys (issue 16). Namespace ids become small integers (namespace_keys) in
+    // executions, current_executions and visibility, and run ids canonical UUIDs' 16 bytes in
+    // executions, current_executions and history (sqlite_internal.h, Binder::RunId): the 36-byte
+    // texts were repeated in every index entry. CompactKeys rebuilds those tables with the new
+    // column types, converting each row and recreating the tables' indexes (search attribute
+    // indexes included) from their stored SQL. Visibility keeps text run ids: RunId filters and
+    // list cursors compare them as text.
+    R"sql(
+CREATE TABLE namespace_keys(
+  key INTEGER PRIMARY KEY,
+  id TEXT UNIQUE NOT NULL);
+INSERT INTO namespace_keys(id)
+  SELECT namespace_id FROM executions UNION SELECT namespace_id FROM current_executions
+  UNION SELECT namespace_id FROM visibility;
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations)) - 1;
 
@@ -258,7 +273,116 @@ Status MoveHistoryToRows(sqlite3* db) {
   return Exec(db, "DROP TABLE history_events", "dropping the per-event history table");
 }
 
-Status Migrate(sqlite3* db, const std::string& path) {
+namespace {
+
+// temporalite_run_key(x): Binder::RunId's encoding of a run id, for the v6 migration.
+void RunKeyFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  unsigned char bytes[16];
+  if (sqlite3_value_type(argv[0]) == SQLITE_TEXT) {
+    const char* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    if (UuidToBytes(std::string_view(text, sqlite3_value_bytes(argv[0])), bytes)) {
+      sqlite3_result_blob(ctx, bytes, sizeof bytes, SQLITE_TRANSIENT);
+      return;
+    }
+  }
+  sqlite3_result_value(ctx, argv[0]);
+}
+
+Result<std::vector<std::string>> Strings(sqlite3* db, const std::string& sql, const std::string& arg) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) return SqlError(db, "preparing " + sql);
+  sqlite3_bind_text(s, 1, arg.c_str(), -1, SQLITE_TRANSIENT);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ColumnBytes(s, 0));
+  Status status = rc == SQLITE_DONE ? Status::Ok() : SqlError(db, "reading " + sql);
+  sqlite3_finalize(s);
+  if (!status.ok()) return status;
+  return out;
+}
+
+// Recreates `table` as `definition` (what follows CREATE TABLE's name), copying every row with its
+// namespace_id mapped to its key and, when `run_keys`, its run_id encoded; its indexes are
+// recreated from their stored SQL.
+Status RebuildTable(sqlite3* db, const std::string& table, const std::string& definition, bool run_keys) {
+  Result<std::vector<std::string>> indexes =
+      Strings(db, "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL", table);
+  if (!indexes.ok()) return indexes.status();
+  Result<std::vector<std::string>> names = Strings(db, "SELECT name FROM pragma_table_info(?1) ORDER BY cid", table);
+  if (!names.ok()) return names.status();
+  std::string list, values;
+  for (const std::string& n : *names) {
+    if (!list.empty()) list += ", ", values += ", ";
+    list += n;
+    if (n == "namespace_id") {
+      values += "(SELECT key FROM namespace_keys WHERE id = o.namespace_id)";
+    } else if (n == "run_id" && run_keys) {
+      values += "temporalite_run_key(o.run_id)";
+    } else {
+      values += "o." + n;
+    }
+  }
+  const std::string what = "migrating table " + table + " to compact keys";
+  TL_RETURN_IF_ERROR(Exec(db, "CREATE TABLE v6_" + table + definition, what));
+  TL_RETURN_IF_ERROR(Exec(db, "INSERT INTO v6_" + table + "(" + list + ") SELECT " + values + " FROM " + table + " AS o", what));
+  TL_RETURN_IF_ERROR(Exec(db, "DROP TABLE " + table, what));
+  TL_RETURN_IF_ERROR(Exec(db, "ALTER TABLE v6_" + table + " RENAME TO " + table, what));
+  for (const std::string& sql : *indexes) TL_RETURN_IF_ERROR(Exec(db, sql, what));
+  return Status::Ok();
+}
+
+Status CompactKeys(sqlite3* db) {
+  if (sqlite3_create_function(db, "temporalite_run_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                              RunKeyFunction, nullptr, nullptr) != SQLITE_OK) {
+    return SqlError(db, "registering the run key function");
+  }
+  TL_RETURN_IF_ERROR(RebuildTable(db, "executions",
+                                  "(run_id BLOB PRIMARY KEY, namespace_id INTEGER NOT NULL, workflow_id TEXT NOT NULL, "
+                                  "open INTEGER NOT NULL, close_time INTEGER NOT NULL, state BLOB NOT NULL)",
+                                  true));
+  TL_RETURN_IF_ERROR(RebuildTable(db, "current_executions",
+                                  "(namespace_id INTEGER, workflow_id TEXT, run_id BLOB NOT NULL, "
+                                  "PRIMARY KEY(namespace_id, workflow_id)) WITHOUT ROWID",
+                                  true));
+  TL_RETURN_IF_ERROR(RebuildTable(db, "history",
+                                  "(run_id BLOB, last_event_id INTEGER, data BLOB NOT NULL, "
+                                  "PRIMARY KEY(run_id, last_event_id)) WITHOUT ROWID",
+                                  true));
+  TL_RETURN_IF_ERROR(RebuildTable(
+      db, "visibility",
+      "(run_id TEXT PRIMARY KEY, namespace_id INTEGER NOT NULL, workflow_id TEXT NOT NULL, "
+      "workflow_type TEXT NOT NULL, task_queue TEXT NOT NULL, status INTEGER NOT NULL, start_time INTEGER NOT NULL, "
+      "execution_time INTEGER NOT NULL, close_time INTEGER, execution_duration INTEGER, history_length INTEGER NOT NULL, "
+      "history_size_bytes INTEGER NOT NULL, state_transition_count INTEGER NOT NULL, parent_workflow_id TEXT, "
+      "parent_run_id TEXT, root_workflow_id TEXT, root_run_id TEXT, search_attributes TEXT, info BLOB NOT NULL) "
+      "WITHOUT ROWID",
+      false));
+  sqlite3_create_function(db, "temporalite_run_key", 1, SQLITE_UTF8, nullptr, nullptr, nullptr, nullptr);
+  return Status::Ok();
+}
+
+MigrationHook& Hook() {
+  static MigrationHook hook;
+  return hook;
+}
+
+}  // namespace
+
+void SetMigrationHookForTesting(MigrationHook hook) { Hook() = std::move(hook); }
+
+Status MigrateFileTo(const std::string& path, int version) {
+  if (version < 0 || version > kLatestVersion) return InvalidArgument("no schema version " + std::to_string(version));
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  Status status = rc == SQLITE_OK ? Exec(db, "PRAGMA journal_mode=WAL", "enabling WAL") : SqlError(db, "opening " + path);
+  if (status.ok()) status = MigrateTo(db, path, version);
+  sqlite3_close_v2(db);
+  return status;
+}
+
+Status Migrate(sqlite3* db, const std::string& path) { return MigrateTo(db, path, kLatestVersion); }
+
+Status MigrateTo(sqlite3* db, const std::string& path, int target) {
   Result<int> version = UserVersion(db);
   if (!version.ok()) return version.status();
   auto too_new = [&](int v) {
@@ -267,7 +391,7 @@ Status Migrate(sqlite3* db, const std::string& path) {
                               std::to_string(kLatestVersion) + "; upgrade temporalite");
   };
   if (*version > kLatestVersion) return too_new(*version);
-  if (*version == kLatestVersion) return Status::Ok();
+  if (*version >= target) return Status::Ok();
 
   // All steps in one transaction: a crash mid-upgrade leaves the old schema intact.
   TL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", "starting schema migration"));
@@ -276,12 +400,14 @@ Status Migrate(sqlite3* db, const std::string& path) {
     Result<int> v = UserVersion(db);
     if (!v.ok()) return v.status();
     if (*v > kLatestVersion) return too_new(*v);
-    for (int next = *v + 1; next <= kLatestVersion; ++next) {
+    for (int next = *v + 1; next <= target; ++next) {
       TL_RETURN_IF_ERROR(
           Exec(db, kMigrations[next], "migrating schema to version " + std::to_string(next)));
       if (next == 5) TL_RETURN_IF_ERROR(MoveHistoryToRows(db));
+      if (next == 6) TL_RETURN_IF_ERROR(CompactKeys(db));
+      if (Hook()) Hook()(next);
     }
-    TL_RETURN_IF_ERROR(Exec(db, "PRAGMA user_version = " + std::to_string(kLatestVersion),
+    TL_RETURN_IF_ERROR(Exec(db, "PRAGMA user_version = " + std::to_string(target),
                             "setting schema version"));
     return Exec(db, "COMMIT", "committing schema migration");
   };

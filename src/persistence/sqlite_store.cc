@@ -47,9 +47,52 @@ std::string ColumnBytes(sqlite3_stmt* s, int i) {
   return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
 }
 
+namespace {
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;  // upper case too: it would not round-trip
+}
+}  // namespace
+
+bool UuidToBytes(std::string_view text, unsigned char out[16]) {
+  if (text.size() != 36) return false;
+  int n = 0;
+  for (size_t i = 0; i < 36; i += 2) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-') return false;
+      ++i;
+    }
+    int hi = HexValue(text[i]);
+    int lo = HexValue(text[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[n++] = static_cast<unsigned char>(hi * 16 + lo);
+  }
+  return n == 16;
+}
+
+std::string BytesToUuid(const unsigned char bytes[16]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 15];
+  }
+  return out;
+}
+
+std::string ColumnRunId(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_BLOB && sqlite3_column_bytes(s, i) == 16) {
+    return BytesToUuid(static_cast<const unsigned char*>(sqlite3_column_blob(s, i)));
+  }
+  return ColumnBytes(s, i);
+}
+
 ExecutionRow ReadExecution(sqlite3_stmt* s) {
   ExecutionRow row;
-  row.run_id = ColumnBytes(s, 0);
+  row.run_id = ColumnRunId(s, 0);
   row.namespace_id = ColumnBytes(s, 1);
   row.workflow_id = ColumnBytes(s, 2);
   row.open = sqlite3_column_int64(s, 3) != 0;
@@ -85,15 +128,19 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options,
-                                                       int64_t integrity_check_sync_max_bytes) {
-  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(options, integrity_check_sync_max_bytes));
+                                                       int64_t integrity_check_sync_max_bytes,
+                                                       bool defer_background_check) {
+  auto store = std::unique_ptr<SqliteStore>(
+      new SqliteStore(options, integrity_check_sync_max_bytes, defer_background_check));
   TL_RETURN_IF_ERROR(store->Init());
   return store;
 }
 
-SqliteStore::SqliteStore(const SqliteOptions& options, int64_t integrity_check_sync_max_bytes)
+SqliteStore::SqliteStore(const SqliteOptions& options, int64_t integrity_check_sync_max_bytes,
+                         bool defer_background_check)
     : options_(options),
       integrity_check_sync_max_bytes_(integrity_check_sync_max_bytes),
+      defer_background_check_(defer_background_check),
       m_(options.metrics ? std::make_unique<CommitMetrics>(*options.metrics) : nullptr),
       in_memory_(options.path == ":memory:") {}
 
@@ -182,8 +229,18 @@ Status SqliteStore::Init() {
     }
   }
   writer_thread_ = std::thread([this] { WriterLoop(); });
-  if (check_later) StartBackgroundCheck();
+  if (check_later && defer_background_check_) {
+    check_pending_.store(true);
+  } else if (check_later) {
+    StartBackgroundCheck();
+  }
   return Status::Ok();
+}
+
+void SqliteStore::RecoveryFinished() {
+  if (!check_pending_.exchange(false)) return;
+  MutexLock l(close_mu_);  // not after Close
+  if (!closed_) StartBackgroundCheck();
 }
 
 void SqliteStore::StartBackgroundCheck() {
@@ -194,6 +251,7 @@ void SqliteStore::StartBackgroundCheck() {
   }
   TL_LOG_INFO("integrity check of %s runs in the background (large file); damage found stops the server",
               options_.path.c_str());
+  check_started_.store(true);
   check_thread_ = std::thread([this, c = std::shared_ptr<Conn>(std::move(conn).value())] {
     // Lowest priority: serving comes first (Linux: per-thread nice value).
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
@@ -382,7 +440,8 @@ namespace {
 // Binds a visibility row's parameters as kPutVisibility numbers them; without `all_columns` only
 // those kUpdateVisibilityInPlace uses (binding a parameter a statement lacks is an error).
 // `info` is the row's encoded info blob (it must outlive the statement's run).
-void BindVisibility(Binder& b, const VisibilityRow& r, const std::string& info, bool all_columns) {
+void BindVisibility(Binder& b, const VisibilityRow& r, const std::string& info, int64_t namespace_key,
+                    bool all_columns) {
   b.Text(1, r.run_id).Int(6, r.status);
   if (r.close_time != 0) {
     b.Int(9, r.close_time).Int(10, r.execution_duration);
@@ -392,7 +451,7 @@ void BindVisibility(Binder& b, const VisibilityRow& r, const std::string& info, 
   b.Int(11, r.history_length).Int(12, r.history_size_bytes).Int(13, r.state_transition_count);
   b.TextOrNull(18, r.search_attributes_json).Blob(19, info);
   if (!all_columns) return;
-  b.Text(2, r.namespace_id).Text(3, r.workflow_id).Text(4, r.workflow_type).Text(5, r.task_queue);
+  b.Int(2, namespace_key).Text(3, r.workflow_id).Text(4, r.workflow_type).Text(5, r.task_queue);
   b.Int(7, r.start_time).Int(8, r.execution_time);
   b.TextOrNull(14, r.parent_workflow_id).TextOrNull(15, r.parent_run_id);
   b.TextOrNull(16, r.root_workflow_id).TextOrNull(17, r.root_run_id);
@@ -411,17 +470,21 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     Result<std::string> state = EncodeBlob(r.state);
     if (!state.ok()) return state.status();
     Binder u(c.stmt(kUpdateExecutionState));
-    u.Text(1, r.run_id).Blob(2, *state).Int(3, r.open ? 1 : 0).Int(4, r.close_time_unix_nanos);
+    u.RunId(1, r.run_id).Blob(2, *state).Int(3, r.open ? 1 : 0).Int(4, r.close_time_unix_nanos);
     TL_RETURN_IF_ERROR(c.Run(kUpdateExecutionState, u, "writing execution"));
     if (sqlite3_changes(c.db()) > 0) continue;
+    Result<int64_t> ns = NamespaceKey(r.namespace_id);
+    if (!ns.ok()) return ns.status();
     Binder b(c.stmt(kPutExecution));
-    b.Text(1, r.run_id).Text(2, r.namespace_id).Text(3, r.workflow_id).Int(4, r.open ? 1 : 0);
+    b.RunId(1, r.run_id).Int(2, *ns).Text(3, r.workflow_id).Int(4, r.open ? 1 : 0);
     b.Int(5, r.close_time_unix_nanos).Blob(6, *state);
     TL_RETURN_IF_ERROR(c.Run(kPutExecution, b, "writing execution"));
   }
   for (const CurrentRow& r : batch.upsert_current) {
+    Result<int64_t> ns = NamespaceKey(r.namespace_id);
+    if (!ns.ok()) return ns.status();
     Binder b(c.stmt(kPutCurrent));
-    b.Text(1, r.namespace_id).Text(2, r.workflow_id).Text(3, r.run_id);
+    b.Int(1, *ns).Text(2, r.workflow_id).RunId(3, r.run_id);
     TL_RETURN_IF_ERROR(c.Run(kPutCurrent, b, "writing current execution"));
   }
   TL_RETURN_IF_ERROR(AppendHistory(batch.append_events));
@@ -444,18 +507,24 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     // In place when the row exists with the same status and close time (no index changes),
     // otherwise the upsert; both statements number their parameters alike.
     Binder u(c.stmt(kUpdateVisibilityInPlace));
-    BindVisibility(u, r, *info, /*all_columns=*/false);
+    BindVisibility(u, r, *info, 0, /*all_columns=*/false);
     TL_RETURN_IF_ERROR(c.Run(kUpdateVisibilityInPlace, u, "writing visibility"));
     if (sqlite3_changes(c.db()) > 0) continue;
+    Result<int64_t> ns = NamespaceKey(r.namespace_id);
+    if (!ns.ok()) return ns.status();
     Binder b(c.stmt(kPutVisibility));
-    BindVisibility(b, r, *info, /*all_columns=*/true);
+    BindVisibility(b, r, *info, *ns, /*all_columns=*/true);
     TL_RETURN_IF_ERROR(c.Run(kPutVisibility, b, "writing visibility"));
   }
   // Deletes last, in dependency order (the current row is found through the execution row).
   for (const std::string& run_id : batch.delete_runs) {
     for (int sql : {kDeleteCurrent, kDeleteEvents, kDeleteVisibility, kDeleteExecution}) {
       Binder b(c.stmt(sql));
-      b.Text(1, run_id);
+      if (sql == kDeleteVisibility) {
+        b.Text(1, run_id);  // visibility keeps text run ids (the query compiler's RunId filters)
+      } else {
+        b.RunId(1, run_id);
+      }
       TL_RETURN_IF_ERROR(c.Run(sql, b, "deleting run"));
     }
   }
@@ -511,7 +580,7 @@ Status SqliteStore::AppendHistory(const std::vector<EventRow>& events) {
       sqlite3_stmt* s = c.stmt(kLastEventId);
       ResetOnExit reset{s};
       Binder b(s);
-      b.Text(1, run_id);
+      b.RunId(1, run_id);
       int rc = b.rc() == SQLITE_OK ? sqlite3_step(s) : b.rc();
       if (rc != SQLITE_ROW) return SqlError(c.db(), "reading the last history event");
       if (sqlite3_column_type(s, 0) != SQLITE_NULL && sqlite3_column_int64(s, 0) >= events[i].event_id) {
@@ -524,11 +593,29 @@ Status SqliteStore::AppendHistory(const std::vector<EventRow>& events) {
     Result<std::string> data = EncodeBlob(payload);
     if (!data.ok()) return data.status();
     Binder b(c.stmt(kInsertHistory));
-    b.Text(1, run_id).Int(2, events[j - 1].event_id).Blob(3, *data);
+    b.RunId(1, run_id).Int(2, events[j - 1].event_id).Blob(3, *data);
     TL_RETURN_IF_ERROR(c.Run(kInsertHistory, b, "appending history events"));
     i = j;
   }
   return Status::Ok();
+}
+
+Result<int64_t> SqliteStore::NamespaceKey(const std::string& namespace_id) {
+  if (auto it = namespace_keys_.find(namespace_id); it != namespace_keys_.end()) return it->second;
+  Conn& c = *writer_;
+  Binder add(c.stmt(kAddNamespaceKey));
+  add.Text(1, namespace_id);
+  TL_RETURN_IF_ERROR(c.Run(kAddNamespaceKey, add, "adding a namespace key"));
+  sqlite3_stmt* s = c.stmt(kGetNamespaceKey);
+  ResetOnExit reset{s};
+  Binder b(s);
+  int rc = b.Text(1, namespace_id).rc() == SQLITE_OK ? sqlite3_step(s) : b.rc();
+  if (rc != SQLITE_ROW) return SqlError(c.db(), "reading a namespace key");
+  int64_t key = sqlite3_column_int64(s, 0);
+  // Cached before its transaction commits: if that transaction fails, the store refuses every
+  // later write (RunTransaction), so a key that did not reach the disk is never used.
+  namespace_keys_.emplace(namespace_id, key);
+  return key;
 }
 
 Status SqliteStore::LoadNewestDictionary() {

@@ -6,10 +6,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/thread_annotations.h"
@@ -30,8 +32,12 @@ class SqliteStore final : public Store {
   static constexpr int64_t kIntegrityCheckSyncMaxBytes = int64_t{256} << 20;
 
   // Same as OpenSqliteStore, with the concrete type.
+  // With `defer_background_check` (the server's setting) that background check of a large file
+  // starts only at RecoveryFinished(): it reads the whole file and would slow recovery's reads
+  // down on a small machine.
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options,
-                                                   int64_t integrity_check_sync_max_bytes = kIntegrityCheckSyncMaxBytes);
+                                                   int64_t integrity_check_sync_max_bytes = kIntegrityCheckSyncMaxBytes,
+                                                   bool defer_background_check = false);
 
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
@@ -60,6 +66,11 @@ class SqliteStore final : public Store {
   void Close() override;
   Status fatal_error() override;
   void set_fatal_error_listener(std::function<void(const Status&)> fn) override;
+  // Recovery (the engine's and the scheduler's loads) has finished: a deferred background check
+  // starts. Idempotent.
+  void RecoveryFinished();
+  // Whether the background integrity check has been started (tests).
+  bool background_check_started() const { return check_started_.load(); }
 
   // Transactions that committed successfully, and the batches they carried.
   uint64_t transactions_committed() const { return transactions_committed_.load(); }
@@ -83,7 +94,7 @@ class SqliteStore final : public Store {
   };
   static constexpr size_t kReaderConnections = 4;
 
-  SqliteStore(const SqliteOptions& options, int64_t integrity_check_sync_max_bytes);
+  SqliteStore(const SqliteOptions& options, int64_t integrity_check_sync_max_bytes, bool defer_background_check);
   Status Init();
   void WriterLoop();
   // Runs one transaction over `work`; on failure marks the store failed.
@@ -95,11 +106,15 @@ class SqliteStore final : public Store {
   void RecordFatal(const Status& status);
   // The start-up integrity check of a large file, on its own connection (BackgroundCheck).
   void StartBackgroundCheck();
+  std::atomic<bool> check_pending_{false};  // deferred until RecoveryFinished
+  std::atomic<bool> check_started_{false};
   // Writer: the stored form of a blob (compressed once the database has a dictionary; the first
   // blobs train it, and the dictionary row joins the current transaction).
   Result<std::string> EncodeBlob(std::string_view raw);
   Status AppendHistory(const std::vector<EventRow>& events);
   Status LoadNewestDictionary();
+  // The small integer that stands for `namespace_id` in rows (schema 6), assigned on first use.
+  Result<int64_t> NamespaceKey(const std::string& namespace_id);
   // Readers: the plain bytes of a stored blob (`c`'s connection loads unknown dictionaries).
   Result<std::string> Decode(Conn& c, std::string_view stored);
   Result<ReaderLease> AcquireReader();
@@ -108,6 +123,7 @@ class SqliteStore final : public Store {
 
   const SqliteOptions options_;
   const int64_t integrity_check_sync_max_bytes_;
+  const bool defer_background_check_;
   // Looked up once at open; nullptr when metrics are off.
   struct CommitMetrics {
     explicit CommitMetrics(metrics::Registry& r);
@@ -154,11 +170,19 @@ class SqliteStore final : public Store {
   DictionaryCache dictionaries_;  // all connections
   BlobEncoder encoder_;           // writer thread only
   int64_t next_dictionary_id_ = 1;  // writer thread only
+  std::unordered_map<std::string, int64_t> namespace_keys_;  // writer thread only
 
   size_t last_batches_ = 0;  // batches in the previous transaction; writer thread only
   uint64_t transactions_since_optimize_ = 0;  // writer thread only
   std::atomic<uint64_t> transactions_committed_{0};
   std::atomic<uint64_t> batches_committed_{0};
 };
+
+// Tests: brings the (possibly new) file at `path` to schema `version` (< LatestSchemaVersion()
+// makes a file as an older temporalite left it), and a hook called inside the migration
+// transaction after each version's step (the argument: that version), e.g. to crash there.
+Status MigrateFileTo(const std::string& path, int version);
+using MigrationHook = std::function<void(int version)>;
+void SetMigrationHookForTesting(MigrationHook hook);
 
 }  // namespace temporalite::persistence

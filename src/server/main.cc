@@ -44,6 +44,7 @@
 #include "http/static_files.h"
 #include "metrics/metrics.h"
 #include "persistence/fault_vfs.h"
+#include "persistence/sqlite_store.h"
 #include "persistence/store.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/spec.h"
@@ -295,7 +296,8 @@ sigset_t BlockTerminationSignals() {
 // The database: its directory lock, then the store. Sets *db_path to the absolute path (or
 // ":memory:").
 int OpenStore(const StartDevFlags& f, metrics::Registry* registry, std::string* db_path,
-              std::unique_ptr<persistence::DirLock>* lock, std::unique_ptr<persistence::Store>* store) {
+              std::unique_ptr<persistence::DirLock>* lock, std::unique_ptr<persistence::Store>* store,
+              persistence::SqliteStore** sqlite) {
   *db_path = f.ephemeral ? ":memory:" : f.db_filename;
   if (db_path->empty()) *db_path = ".temporal-data/temporalite.db";
   if (*db_path != ":memory:") {
@@ -313,11 +315,14 @@ int OpenStore(const StartDevFlags& f, metrics::Registry* registry, std::string* 
   so.metrics = registry;
   so.integrity_check = !f.skip_integrity_check;
   persistence::InstallFaultInjectionFromEnv();  // tests only: off unless TEMPORALITE_FAULT_INJECTION is set
-  auto store_or = persistence::OpenSqliteStore(so);
+  // A large file's integrity check waits for recovery (RecoveryFinished after it).
+  auto store_or = persistence::SqliteStore::Open(so, persistence::SqliteStore::kIntegrityCheckSyncMaxBytes,
+                                                 /*defer_background_check=*/true);
   if (!store_or.ok()) {
     std::fprintf(stderr, "error: cannot open database %s: %s\n", db_path->c_str(), store_or.status().message().c_str());
     return 1;
   }
+  *sqlite = store_or->get();
   *store = std::move(store_or).value();
   // A write the database refused leaves the engine's memory ahead of the disk; the store now
   // refuses every write, and this process stops serving (OnStorageFailure) and recovers from
@@ -670,7 +675,8 @@ int RunServer(const StartDevFlags& flags) {
   std::string db_path;
   std::unique_ptr<persistence::DirLock> lock;
   std::unique_ptr<persistence::Store> store;
-  if (int rc = OpenStore(f, registry.get(), &db_path, &lock, &store); rc != 0) return rc;
+  persistence::SqliteStore* sqlite = nullptr;
+  if (int rc = OpenStore(f, registry.get(), &db_path, &lock, &store, &sqlite); rc != 0) return rc;
 
   SystemClock clock;
   TimerService timers(clock);
@@ -702,6 +708,7 @@ int RunServer(const StartDevFlags& flags) {
     return 1;
   }
   engine.StartRetention();
+  sqlite->RecoveryFinished();
 
   frontend::WorkflowServiceImpl workflow_service(engine, sched, clock, {std::string(kVersion)});
   frontend::OperatorServiceImpl operator_service(engine);

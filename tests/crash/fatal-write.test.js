@@ -34,9 +34,10 @@ test('a refused write makes the server exit 70 with a fatal log line; a restart 
     const workflowId = uniqueName('fatal-write');
     const handle = await client.workflow.start('NeverPolled', { taskQueue: uniqueName('tq'), workflowId });
     const runId = handle.firstExecutionRunId;
+    const runKey = `x'${runId.replace(/-/g, '')}'`;  // history stores a UUID run id as its 16 bytes
     // Started + task scheduled are durable (the start was acknowledged).
-    assert.equal(sql(db, `SELECT max(last_event_id) FROM history WHERE run_id = '${runId}'`), '2');
-    sql(db, `INSERT INTO history(run_id, last_event_id, data) VALUES ('${runId}', 3, x'0100')`);
+    assert.equal(sql(db, `SELECT max(last_event_id) FROM history WHERE run_id = ${runKey}`), '2');
+    sql(db, `INSERT INTO history(run_id, last_event_id, data) VALUES (${runKey}, 3, x'0100')`);
 
     // The signal would be event 3: its commit fails, and the client gets the error, not OK.
     await assert.rejects(handle.signal('poke'), (e) => {
@@ -52,7 +53,7 @@ test('a refused write makes the server exit 70 with a fatal log line; a restart 
     connection = undefined;
 
     // Remove the squatter row; the restarted server recovers the run from disk.
-    sql(db, `DELETE FROM history WHERE run_id = '${runId}' AND last_event_id = 3`);
+    sql(db, `DELETE FROM history WHERE run_id = ${runKey} AND last_event_id = 3`);
     restarted = await startServer({ dataDir: server.dataDir });
     connection = await Connection.connect({ address: restarted.address });
     const again = new Client({ connection, namespace: 'default' }).workflow.getHandle(workflowId);
@@ -61,7 +62,7 @@ test('a refused write makes the server exit 70 with a fatal log line; a restart 
     assert.equal(desc.status.name, 'RUNNING');
     assert.equal(desc.historyLength, 2);  // the refused signal is not there
     await again.signal('poke');  // and writes work again
-    assert.equal(sql(db, `SELECT max(last_event_id) FROM history WHERE run_id = '${runId}'`), '3');
+    assert.equal(sql(db, `SELECT max(last_event_id) FROM history WHERE run_id = ${runKey}`), '3');
   } finally {
     if (connection) await connection.close().catch(() => {});
     if (restarted) await restarted.stop();

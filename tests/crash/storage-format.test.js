@@ -2,10 +2,11 @@
 // The database format of schema version 5 (src/persistence/blob_codec.h: history in one row per
 // run and commit, blobs compressed with a dictionary trained on the database's own records):
 //
-// 1. A version-4 database (history one row per event, the executions-by-workflow index) opens,
-//    migrates, and its workflows still describe, list, read their history, and run on. The v4
-//    file is made from a fresh server's (whose blobs are still uncompressed: no dictionary before
-//    256 KB of records) by the inverse of the migration, with the sqlite3 CLI.
+// 1. A version-5 database (text run and namespace ids, before schema 6's compact keys) and a
+//    version-4 one (history one row per event, the executions-by-workflow index) open, migrate,
+//    and their workflows still describe, list, read their history, and run on. The old files are
+//    made from a fresh server's (whose blobs are still uncompressed: no dictionary before 256 KB
+//    of records) by the inverse of the migrations, with the sqlite3 CLI.
 // 2. SIGKILL while starts stream in after the dictionary was trained: every acknowledged start
 //    is there after the restart with its input intact, compressed rows included.
 //
@@ -34,6 +35,23 @@ after(async () => {
 function sql(db, statement) {
   return execFileSync('sqlite3', [db, '.timeout 10000', statement], { encoding: 'utf8' }).trim();
 }
+
+// Compact keys (v6) -> text ids (v5): 16-byte run ids back to UUID text, namespace keys back to
+// the namespaces' ids (the v5 store wrote both as text).
+const hexPart = (col, from, n) => `substr(hex(${col}), ${from}, ${n})`;
+const runText = (col) => `CASE WHEN typeof(${col}) = 'blob' THEN lower(${hexPart(col, 1, 8)} || '-' || ` +
+  `${hexPart(col, 9, 4)} || '-' || ${hexPart(col, 13, 4)} || '-' || ${hexPart(col, 17, 4)} || '-' || ` +
+  `${hexPart(col, 21, 12)}) ELSE ${col} END`;
+const nsText = (table) => `(SELECT id FROM namespace_keys WHERE key = ${table}.namespace_id)`;
+const kDowngradeToV5 = `
+BEGIN;
+UPDATE executions SET run_id = ${runText('run_id')}, namespace_id = ${nsText('executions')};
+UPDATE current_executions SET run_id = ${runText('run_id')}, namespace_id = ${nsText('current_executions')};
+UPDATE history SET run_id = ${runText('run_id')};
+UPDATE visibility SET namespace_id = ${nsText('visibility')};
+DROP TABLE namespace_keys;
+PRAGMA user_version = 5;
+COMMIT;`;
 
 // history (v5, uncompressed rows) -> history_events (v4). A row holds varint(length) + bytes per
 // event (lengths under 16 KB here: at most two varint bytes); its key is its last event id.
@@ -86,7 +104,7 @@ async function history(svc, workflowId) {
   return h.history.events.map((e) => ({ id: Number(e.eventId), type: e.eventType }));
 }
 
-test('a version-4 database migrates and its workflows describe, list and run on', { timeout: 120000 }, async () => {
+test('version-5 and version-4 databases migrate and their workflows describe, list and run on', { timeout: 120000 }, async () => {
   const dataDir = makeTempDir('temporalite-format-');
   cleanups.push(() => removeDir(dataDir));
   const db = path.join(dataDir, 'temporalite.db');
@@ -115,8 +133,35 @@ test('a version-4 database migrates and its workflows describe, list and run on'
   await server.stop();
   server = undefined;
 
-  assert.equal(sql(db, 'PRAGMA user_version'), '5');
+  // The same checks after each migration: histories, describe, list.
+  const check = async (svc) => {
+    assert.deepEqual(await history(svc, closedId), closedBefore);
+    assert.deepEqual(await history(svc, openId), openBefore);
+    const closed = await svc.describeWorkflowExecution({ namespace: NS, execution: { workflowId: closedId } });
+    assert.equal(closed.workflowExecutionInfo.status, temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
+    assert.equal(Number(closed.workflowExecutionInfo.historyLength), closedBefore.length);
+    const list = await svc.listWorkflowExecutions({ namespace: NS, query: `TaskQueue = '${taskQueue}'` });
+    assert.deepEqual(list.executions.map((e) => e.execution.workflowId).sort(), [closedId, openId].sort());
+  };
+
+  assert.equal(sql(db, 'PRAGMA user_version'), '6');
   assert.equal(sql(db, 'SELECT count(*) FROM dictionaries'), '0');  // too few records to train on
+  assert.equal(sql(db, "SELECT count(*) FROM executions WHERE typeof(run_id) = 'blob' AND length(run_id) = 16"), '2');
+  sql(db, kDowngradeToV5);
+  assert.equal(sql(db, 'PRAGMA user_version'), '5');
+  assert.equal(sql(db, "SELECT count(*) FROM executions WHERE typeof(run_id) = 'text'"), '2');
+
+  server = await startServer({ dataDir });
+  connection = await Connection.connect({ address: server.address });
+  svc = connection.workflowService;
+  assert.equal(sql(db, 'PRAGMA user_version'), '6');
+  assert.equal(sql(db, "SELECT count(*) FROM executions WHERE typeof(run_id) = 'blob'"), '2');
+  await check(svc);
+  await connection.close();
+  await server.stop();
+  server = undefined;
+
+  sql(db, kDowngradeToV5);
   sql(db, kDowngradeToV4);
   assert.equal(sql(db, 'PRAGMA user_version'), '4');
   assert.equal(Number(sql(db, 'SELECT count(*) FROM history_events')), closedBefore.length + openBefore.length);
@@ -124,15 +169,9 @@ test('a version-4 database migrates and its workflows describe, list and run on'
   server = await startServer({ dataDir });
   connection = await Connection.connect({ address: server.address });
   svc = connection.workflowService;
-  assert.equal(sql(db, 'PRAGMA user_version'), '5');
+  assert.equal(sql(db, 'PRAGMA user_version'), '6');
   assert.equal(sql(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('history_events', 'executions_by_workflow')"), '0');
-  assert.deepEqual(await history(svc, closedId), closedBefore);
-  assert.deepEqual(await history(svc, openId), openBefore);
-  const closed = await svc.describeWorkflowExecution({ namespace: NS, execution: { workflowId: closedId } });
-  assert.equal(closed.workflowExecutionInfo.status, temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
-  assert.equal(Number(closed.workflowExecutionInfo.historyLength), closedBefore.length);
-  const list = await svc.listWorkflowExecutions({ namespace: NS, query: `TaskQueue = '${taskQueue}'` });
-  assert.deepEqual(list.executions.map((e) => e.execution.workflowId).sort(), [closedId, openId].sort());
+  await check(svc);
 
   // The open run goes on: a signal, and its next workflow task completes it.
   await svc.signalWorkflowExecution({ namespace: NS, workflowExecution: { workflowId: openId }, signalName: 'go', requestId: uniqueName('sig') });

@@ -747,8 +747,8 @@ TEST_F(SchedulerVisibilityTest, RecoveryIndexesSchedulesOfAnOlderDatabase) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
     char* err = nullptr;
-    const std::string sql = "DELETE FROM visibility WHERE namespace_id LIKE '%/" + std::string(kScheduleDivision) +
-                            "'; DELETE FROM server_state WHERE key = '" + kScheduleVisibilityMarker + "';";
+    const std::string sql = "DELETE FROM visibility WHERE namespace_id IN (SELECT key FROM namespace_keys WHERE id LIKE '%/" +
+                            std::string(kScheduleDivision) + "'); DELETE FROM server_state WHERE key = '" + kScheduleVisibilityMarker + "';";
     EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
     sqlite3_free(err);
     EXPECT_EQ(sqlite3_changes(db), 1);  // the marker (after two visibility rows)
