@@ -73,9 +73,12 @@ nanoseconds ParseDuration(const std::string& text, const std::string& flag) {
     any = true;
   }
   if (!any) throw bad();
-  // Beyond int64 nanoseconds (about 292 years) is not a duration (as Go's ParseDuration says);
-  // llround would turn it into INT64_MIN, a negative duration.
-  if (!(total < 9223372036854775807.0L)) throw bad();
+  // Beyond int64 nanoseconds (about 292 years) llround has no defined result (it wrapped to a
+  // negative duration); Go's time.ParseDuration rejects these too.
+  if (!(total <= 9223372036854775807.0L)) {
+    throw UsageError("invalid duration \"" + text + "\" for " + flag +
+                     " (out of range: at most 2562047h47m16.854775807s)");
+  }
   return nanoseconds(static_cast<int64_t>(std::llround(negative ? -total : total)));
 }
 
@@ -83,7 +86,7 @@ std::string FormatDuration(nanoseconds d) {
   int64_t ns = d.count();
   if (ns == 0) return "0s";
   std::string sign = ns < 0 ? "-" : "";
-  // 0 - x in unsigned arithmetic: -ns overflows for INT64_MIN.
+  // Negated as unsigned: -ns is undefined for INT64_MIN.
   uint64_t u = ns < 0 ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
   // Trims trailing zeros of a fraction: 1500000 ns with divisor 1e6 -> "1.5".
   auto fixed = [](uint64_t v, uint64_t div) {

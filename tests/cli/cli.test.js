@@ -262,6 +262,17 @@ test('invalid --input JSON is a usage error (exit 2) and nothing is started', as
   assert.equal(r.stdout, '');
 });
 
+test('a duration beyond int64 nanoseconds is a usage error (exit 2), not a wrapped negative one', async () => {
+  // Found by the cli_input fuzzer: 99999999999999999999h overflowed llround (INT64_MIN), and
+  // printing that duration negated INT64_MIN (undefined behaviour).
+  const ns = uniqueName('ns-huge-retention');
+  const r = await tl(['operator', 'namespace', 'create', '--namespace', ns, '--retention', '99999999999999999999h']);
+  assert.equal(r.code, 2, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  assert.match(r.stderr, /^Error: invalid duration "99999999999999999999h" for --retention \(out of range/m);
+  const d = await tl(['operator', 'namespace', 'describe', '--namespace', ns]);
+  assert.notEqual(d.code, 0, 'the namespace must not have been created');
+});
+
 test('a missing required flag is a usage error naming the flag', async () => {
   const r = await tl(['workflow', 'start', '--type', 'sleeper']);
   assert.notEqual(r.code, 0);
