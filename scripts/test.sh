@@ -8,6 +8,8 @@ scripts/deps.sh
 scripts/build.sh
 echo "== checked locking (clang -Wthread-safety over the engine and the store)"
 scripts/check-thread-safety.sh
+echo "== no function in src/ over 120 lines"
+scripts/check-function-length.py
 echo "== unit tests (ctest)"
 (cd build && ctest --output-on-failure --timeout 300)
 echo "== C++ SDK: install, then build the out-of-tree example against the installed package alone"

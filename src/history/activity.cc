@@ -92,7 +92,7 @@ void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& a
 }
 
 std::pair<Execution*, state::ActivityInfo*> Engine::LiveActivityTaskLocked(const matching::PendingTask& t) {
-  auto it = runs_.find(t.run_id);
+  auto it = runs_.find_loaded(t.run_id);
   if (it == runs_.end() || !it->second->open()) return {nullptr, nullptr};
   auto ai = it->second->st.mutable_activities()->find(t.scheduled_event_id);
   if (ai == it->second->st.mutable_activities()->end() || ai->second.attempt() != t.attempt || ai->second.started()) {
@@ -172,7 +172,7 @@ void Engine::ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& a
 
 void Engine::OnActivityTimer(std::string run_id, int64_t scheduled_id, int32_t attempt) {
   MutexLock l(mu_);
-  auto it = runs_.find(run_id);
+  auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
   auto ait = ex.st.mutable_activities()->find(scheduled_id);
@@ -348,7 +348,11 @@ ActivityTarget Engine::ActivityByTokenLocked(const std::string& token) {
   auto tok = DecodeTaskToken(token);
   if (!tok.ok()) return tok.status();
   if (tok->kind() != state::TaskToken::ACTIVITY_TASK) return InvalidArgument("task token is not an activity task token");
-  auto it = runs_.find(tok->run_id());
+  // An evicted run has no activity (EvictableLocked): answered without reading it back.
+  auto it = runs_.find_loaded(tok->run_id());
+  if (it == runs_.end() && runs_.eviction_seq(tok->run_id()) != 0) {
+    return NotFound("invalid activityID or activity already timed out or invoking workflow is completed");
+  }
   if (it == runs_.end() || !it->second->open() || it->second->st.workflow_id() != tok->workflow_id()) {
     return NotFound("workflow execution already completed");
   }
@@ -367,7 +371,7 @@ ActivityTarget Engine::ActivityByIdLocked(const std::string& ns, const std::stri
   if (!n.ok()) return n.status();
   if (wid.empty()) return InvalidArgument("WorkflowId is not set on request.");
   if (activity_id.empty()) return InvalidArgument("ActivityId is not set on request.");
-  auto r = OpenExecutionLocked(n.value()->info().id(), wid, rid);
+  auto r = FetchOpenRun(n.value()->info().id(), wid, rid);  // an evicted run read without the mutex
   if (!r.ok()) return r.status();
   Execution& ex = *r.value();
   auto id = ex.activity_ids.find(activity_id);

@@ -178,82 +178,98 @@ state::BatchJob* Engine::FindBatchJobLocked(state::NamespaceRecord& ns, const st
   return nullptr;
 }
 
-void Engine::StartBatchOperation(const wsv1::StartBatchOperationRequest& req, wsv1::StartBatchOperationResponse*,
-                                 Done done) {
-  MutexLock l(mu_);
-  auto fail = [&](Status s) { ReplyNow(l, done, s); };
+Status Engine::ValidateBatchStartLocked(const wsv1::StartBatchOperationRequest& req,
+                                        persistence::VisibilityQuery* count) {
   const int targets = (req.visibility_query().empty() ? 0 : 1) + (req.executions_size() > 0 ? 1 : 0) +
                       (req.target_executions_size() > 0 ? 1 : 0);
   if (req.operation_case() == wsv1::StartBatchOperationRequest::OPERATION_NOT_SET || req.reason().empty() ||
       req.namespace_().empty() || targets == 0) {
-    return fail(InvalidArgument("must provide required parameters: BatchType,Reason,Namespace, AND one of (Query OR "
-                                "Executions OR TargetExecutions)"));
+    return InvalidArgument("must provide required parameters: BatchType,Reason,Namespace, AND one of (Query OR "
+                           "Executions OR TargetExecutions)");
   }
-  if (req.job_id().empty()) return fail(InvalidArgument("JobId is not set on request."));
-  if (targets > 1) return fail(InvalidArgument("visibility query, executions, and target executions are mutually exclusive"));
+  if (req.job_id().empty()) return InvalidArgument("JobId is not set on request.");
+  if (targets > 1) return InvalidArgument("visibility query, executions, and target executions are mutually exclusive");
   const int type = OperationType(req);
   if (type == ev1::BATCH_OPERATION_TYPE_UNSPECIFIED) {
-    return fail(Status(Code::kUnimplemented, "This server supports the terminate, cancel, signal, delete and reset "
-                                             "batch operations only."));
+    return Status(Code::kUnimplemented, "This server supports the terminate, cancel, signal, delete and reset "
+                                        "batch operations only.");
   }
   if (type == ev1::BATCH_OPERATION_TYPE_RESET) {
-    if (Status s = ValidateReset(req.reset_operation()); !s.ok()) return fail(s);
+    if (Status s = ValidateReset(req.reset_operation()); !s.ok()) return s;
   }
   if (req.target_executions_size() > 0) {
-    return fail(Status(Code::kUnimplemented, "target_executions is not supported by this server: use executions or "
-                                             "visibility_query."));
+    return Status(Code::kUnimplemented, "target_executions is not supported by this server: use executions or "
+                                        "visibility_query.");
   }
-  if (req.job_id().size() > options_.max_id_length) return fail(InvalidArgument("JobId exceeds length limit."));
+  if (req.job_id().size() > options_.max_id_length) return InvalidArgument("JobId exceeds length limit.");
   if (req.max_operations_per_second() < 0 || !std::isfinite(req.max_operations_per_second())) {
-    return fail(InvalidArgument("MaxOperationsPerSecond must be a positive number."));
+    return InvalidArgument("MaxOperationsPerSecond must be a positive number.");
   }
   if (type == ev1::BATCH_OPERATION_TYPE_SIGNAL && req.signal_operation().signal().empty()) {
-    return fail(InvalidArgument("SignalName is not set on request."));
+    return InvalidArgument("SignalName is not set on request.");
   }
   auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return fail(ns.status());
-  state::NamespaceRecord& rec = namespaces_.at(req.namespace_());
+  if (!ns.ok()) return ns.status();
+  const state::NamespaceRecord& rec = namespaces_.at(req.namespace_());
   const std::string ns_id = rec.info().id();
-  std::string query;
   if (!req.visibility_query().empty()) {
     auto compiled = visibility::CompileQuery(req.visibility_query(), CustomSearchAttributesLocked(ns_id));
-    if (!compiled.ok()) return fail(compiled.status());
-    if (compiled->group_by_status) return fail(InvalidArgument("invalid query: 'GROUP BY' is not allowed in a batch operation query"));
+    if (!compiled.ok()) return compiled.status();
+    if (compiled->group_by_status) return InvalidArgument("invalid query: 'GROUP BY' is not allowed in a batch operation query");
     // Chunks page by a cursor in the default order; an offset over a changing result would skip.
-    if (!compiled->order_by.empty()) return fail(InvalidArgument("invalid query: 'ORDER BY' is not allowed in a batch operation query"));
+    if (!compiled->order_by.empty()) return InvalidArgument("invalid query: 'ORDER BY' is not allowed in a batch operation query");
   }
   int running = 0;
   for (const auto& j : rec.batch_jobs()) {
     if (j.request().job_id() == req.job_id()) {
-      return fail(WorkflowAlreadyStarted(req.job_id(), "", ""));
+      return WorkflowAlreadyStarted(req.job_id(), "", "");
     }
     if (j.state() == ev1::BATCH_OPERATION_STATE_RUNNING) ++running;
   }
   // Temporal's default frontend.MaxConcurrentBatchOperationPerNamespace is 1.
   if (running >= 1) {
-    return fail(ResourceExhausted("Max concurrent batch operations is reached", ev1::RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT,
-                                  ev1::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE));
+    return ResourceExhausted("Max concurrent batch operations is reached", ev1::RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT,
+                             ev1::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
   }
+  if (req.executions_size() > 0) return Status::Ok();
+  // The total is what matches at the start (Temporal counts at start, too).
   state::BatchJob job;
   *job.mutable_request() = req;
   job.set_operation_type(type);
+  auto compiled = visibility::CompileQuery(EffectiveQuery(job), CustomSearchAttributesLocked(ns_id));
+  if (!compiled.ok()) return compiled.status();
+  count->namespace_id = ns_id;
+  count->where = compiled->where;
+  count->args = compiled->args;
+  return Status::Ok();
+}
+
+void Engine::StartBatchOperation(const wsv1::StartBatchOperationRequest& req, wsv1::StartBatchOperationResponse*,
+                                 Done done) {
+  // The total's count is a store read: made without the engine mutex, between two checks of the
+  // request (a job started meanwhile, or the namespace deleted, is seen by the second).
+  persistence::VisibilityQuery count;
+  {
+    MutexLock l(mu_);
+    if (Status s = ValidateBatchStartLocked(req, &count); !s.ok()) return ReplyNow(l, done, s);
+  }
+  int64_t total = req.executions_size();
+  if (req.executions_size() == 0) {
+    auto n = store_.CountVisibility(count);
+    if (!n.ok()) return done(n.status());
+    total = *n;
+  }
+  MutexLock l(mu_);
+  if (Status s = ValidateBatchStartLocked(req, &count); !s.ok()) return ReplyNow(l, done, s);
+  state::NamespaceRecord& rec = namespaces_.at(req.namespace_());
+  const std::string ns_id = rec.info().id();
+  state::BatchJob job;
+  *job.mutable_request() = req;
+  job.set_operation_type(OperationType(req));
   job.set_state(ev1::BATCH_OPERATION_STATE_RUNNING);
   *job.mutable_start_time() = ToProto(clock_.Now());
   job.set_identity(Identity(req));
-  if (req.executions_size() > 0) {
-    job.set_total(req.executions_size());
-  } else {
-    // The total is what matches now (Temporal counts at start, too).
-    auto compiled = visibility::CompileQuery(EffectiveQuery(job), CustomSearchAttributesLocked(ns_id));
-    if (!compiled.ok()) return fail(compiled.status());
-    persistence::VisibilityQuery q;
-    q.namespace_id = ns_id;
-    q.where = compiled->where;
-    q.args = compiled->args;
-    auto n = store_.CountVisibility(q);
-    if (!n.ok()) return fail(n.status());
-    job.set_total(*n);
-  }
+  job.set_total(total);
   // Drop the oldest closed jobs beyond the bound.
   auto* jobs = rec.mutable_batch_jobs();
   int closed = 0;

@@ -175,10 +175,18 @@ Status Engine::Recover() {
   if (!open.ok()) return open.status();
   size_t n = 0;
   size_t idle = 0;
+  // Every open workflow id first: whether a child may be evicted depends on its parent's.
+  std::vector<std::shared_ptr<Execution>> parsed;
+  parsed.reserve(open->size());
   for (auto& row : open.value()) {
-    auto ex = std::make_shared<Execution>();
+    auto& ex = parsed.emplace_back(std::make_shared<Execution>());
     if (!ex->st.ParseFromString(row.state)) return Status(Code::kDataLoss, "corrupt execution record " + row.run_id);
     open_by_workflow_id_[ex->workflow_key()] = row.run_id;
+    std::string().swap(row.state);
+  }
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    auto& row = open.value()[i];
+    std::shared_ptr<Execution> ex = std::move(parsed[i]);
     ++n;
     if (options_.evict_idle_runs && EvictableLocked(*ex)) {
       // Idle: only its timers are needed now; state and history are read back when one fires.
@@ -467,7 +475,20 @@ Status Engine::LoadEventsIfMissingLocked(Execution& ex) {
 bool Engine::EvictableLocked(const Execution& ex) const {
   return ex.open() && !ex.wft_pending() && ex.st.buffered_events_size() == 0 && ex.st.activities_size() == 0 &&
          ex.query_ids.empty() && ex.admitted_updates.empty() && !ex.visibility_dirty &&
-         ex.command_user_metadata == nullptr && ex.persisted_events == ex.events.size();
+         ex.command_user_metadata == nullptr && ex.persisted_events == ex.events.size() &&
+         !LinkedToOpenRunLocked(ex);
+}
+
+// A parent with open children, and a child whose parent's workflow id is open, stay in memory:
+// a child's close tells its parent (ReportChildClosedLocked), and a parent's close applies its
+// policy to its children (ApplyParentClosePolicyLocked), inside that close's transition, where a
+// store read would be made under the engine mutex.
+bool Engine::LinkedToOpenRunLocked(const Execution& ex) const {
+  if (ex.st.children_size() > 0) return true;
+  if (ex.st.parent_workflow_id().empty()) return false;
+  auto ns = namespaces_.find(ex.st.parent_namespace());
+  if (ns == namespaces_.end()) return false;
+  return open_by_workflow_id_.count(WorkflowKey(ns->second.info().id(), ex.st.parent_workflow_id())) > 0;
 }
 
 std::shared_ptr<Execution> Engine::LoadEvictedRun(const std::string& run_id) {
@@ -519,6 +540,7 @@ Engine::RunCounts Engine::CountRuns() {
   MutexLock l(mu_);
   RunCounts c;
   c.evicted = runs_.evicted_size();
+  c.reads_under_mutex = runs_.loader_reads();
   for (const auto& [run_id, ex] : runs_) {
     if (!ex->open()) continue;
     ++c.in_memory;

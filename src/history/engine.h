@@ -255,6 +255,9 @@ class Engine {
     size_t in_memory = 0;
     size_t evicted = 0;
     size_t events_in_memory = 0;
+    // Evicted runs read back from the store under the engine mutex (inside a transition's
+    // lookup) since the engine started: RPCs and timers read them before, without the mutex.
+    uint64_t reads_under_mutex = 0;
   };
   RunCounts CountRuns();
 
@@ -343,6 +346,7 @@ class Engine {
   // --- idle-run eviction (run_cache.h; engine.cc) ---
   // Nothing in memory refers to `ex` but its durable state: it may leave memory once durable.
   bool EvictableLocked(const Execution& ex) const REQUIRES(mu_);
+  bool LinkedToOpenRunLocked(const Execution& ex) const REQUIRES(mu_);
   // RunCache's loader: an evicted open run's state and history from the store (null on error).
   // Runs under the engine mutex (inside runs_.find): the fallback for lookups inside a transition;
   // RPCs and timers bring evicted runs back with FetchIfEvicted first.
@@ -362,8 +366,9 @@ class Engine {
                                               bool with_events) REQUIRES(mu_);
   // As OpenExecutionLocked, with the reads of FetchRun.
   Result<Execution*> FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) REQUIRES(mu_);
-  // An evicted open run back into memory (a no-op for any other run id).
-  void FetchIfEvicted(const std::string& run_id) REQUIRES(mu_);
+  // An evicted open run back into memory (a no-op for any other run id); the read's error if it
+  // failed (the run stays evicted).
+  Status FetchIfEvicted(const std::string& run_id) REQUIRES(mu_);
   // A run's state row, and with `with_events` its whole history, from the store (null: no row).
   // Store reads only: no engine state.
   static Result<std::shared_ptr<Execution>> ReadRunRows(persistence::Store& store, const std::string& run_id,
@@ -460,6 +465,10 @@ class Engine {
   void OnRetentionTimer();
   // --- batch operations (batch.cc) ---
   static state::BatchJob* FindBatchJobLocked(state::NamespaceRecord& ns, const std::string& job_id);
+  // A batch start's checks against the request and the namespace's jobs; `count` is set to the
+  // visibility count of its query (unless it names executions).
+  Status ValidateBatchStartLocked(const wsv1::StartBatchOperationRequest& req, persistence::VisibilityQuery* count)
+      REQUIRES(mu_);
   void BatchStep(const std::string& ns_id, const std::string& job_id);
   void FinishBatchChunkLocked(const std::string& ns_id, const std::string& job_id, int64_t ok, int64_t failed,
                               const std::string& cursor, int64_t next_index, bool last, int final_state,
@@ -637,6 +646,9 @@ class Engine {
   // --- workflow close and timers (lifecycle.cc) ---
   void ArmWorkflowTimersLocked(Execution& ex) REQUIRES(mu_);
   void OnWorkflowRunTimeout(std::string run_id);
+  // A timer's evicted run back into memory (without the mutex); false, with `again` scheduled a
+  // second later, if the store read failed.
+  bool FetchForTimerLocked(const std::string& run_id, std::function<void()> again) REQUIRES(mu_);
   void OnFirstWorkflowTaskBackoff(std::string run_id);
   void OnUserTimer(std::string run_id, std::string timer_id, int64_t started_event_id);
   void TerminateLocked(Txn& txn, Execution& ex, const std::string& reason,

@@ -34,10 +34,16 @@ void Engine::ArmWorkflowTimersLocked(Execution& ex) {
   }
 }
 
+bool Engine::FetchForTimerLocked(const std::string& run_id, std::function<void()> again) {
+  if (FetchIfEvicted(run_id).ok()) return true;  // the store read without the mutex
+  timers_.Schedule(clock_.Now() + std::chrono::seconds(1), std::move(again));
+  return false;
+}
+
 void Engine::OnFirstWorkflowTaskBackoff(std::string run_id) {
   MutexLock l(mu_);
-  FetchIfEvicted(run_id);  // the store read without the mutex
-  auto it = runs_.find(run_id);
+  if (!FetchForTimerLocked(run_id, [this, run_id] { OnFirstWorkflowTaskBackoff(run_id); })) return;
+  auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open() || IsZero(it->second->st.first_wft_due_time())) return;
   Execution& ex = *it->second;
   Txn txn;
@@ -49,8 +55,8 @@ void Engine::OnFirstWorkflowTaskBackoff(std::string run_id) {
 
 void Engine::OnUserTimer(std::string run_id, std::string timer_id, int64_t started_event_id) {
   MutexLock l(mu_);
-  FetchIfEvicted(run_id);  // the store read without the mutex
-  auto it = runs_.find(run_id);
+  if (!FetchForTimerLocked(run_id, [=, this] { OnUserTimer(run_id, timer_id, started_event_id); })) return;
+  auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
   auto t = ex.st.timers().find(timer_id);
@@ -72,8 +78,8 @@ void Engine::OnUserTimer(std::string run_id, std::string timer_id, int64_t start
 
 void Engine::OnWorkflowRunTimeout(std::string run_id) {
   MutexLock l(mu_);
-  FetchIfEvicted(run_id);  // the store read without the mutex
-  auto it = runs_.find(run_id);
+  if (!FetchForTimerLocked(run_id, [this, run_id] { OnWorkflowRunTimeout(run_id); })) return;
+  auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
   Txn txn;

@@ -122,9 +122,10 @@ void Engine::ReclaimNamespaceStep(const std::string& ns_id) {
   }
   // Evicted open runs come back into memory with the mutex released (nothing above is held
   // across: a run that closed meanwhile is skipped below, and `in_memory` stays true).
-  for (const auto& run_id : open) FetchIfEvicted(run_id);
+  // One whose read failed (or that left memory again meanwhile) waits for the next round.
+  for (const auto& run_id : open) (void)FetchIfEvicted(run_id);
   for (const auto& run_id : open) {
-    auto rit = runs_.find(run_id);
+    auto rit = runs_.find_loaded(run_id);
     if (rit == runs_.end() || !rit->second->open()) continue;
     std::shared_ptr<Execution> ex = rit->second;  // keep alive across the terminate
     TerminateLocked(txn, *ex, "Delete namespace", nullptr, "history-service");

@@ -137,7 +137,7 @@ void Engine::AnswerQueryLocked(PendingQuery& q, const Status& status, const cv1:
     if (status.ok()) *resp->mutable_query_result() = result ? *result : cv1::Payloads();
     q.waiter->finish(status);
   }
-  if (auto it = runs_.find(q.run_id); it != runs_.end()) {
+  if (auto it = runs_.find_loaded(q.run_id); it != runs_.end()) {
     auto& ids = it->second->query_ids;
     ids.erase(std::remove(ids.begin(), ids.end(), q.id), ids.end());
   }

@@ -11,6 +11,7 @@ RunCache::iterator RunCache::find(const std::string& run_id) {
   if (it != loaded_.end()) return it;
   auto ev = evicted_.find(run_id);
   if (ev == evicted_.end()) return loaded_.end();
+  ++loader_reads_;
   std::shared_ptr<Execution> ex = loader_(run_id);
   if (!ex) return loaded_.end();
   evicted_.erase(ev);

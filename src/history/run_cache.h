@@ -37,6 +37,10 @@ class RunCache {
 
   // The run, read back from the store if it was evicted; end() if unknown (or the read failed).
   iterator find(const std::string& run_id);
+  // In memory only: end() for an evicted run too, without reading it back. For lookups that need
+  // something an evicted run cannot have (a pending workflow task or activity, a query): a task,
+  // timer or token that names an evicted run is stale (Engine::EvictableLocked).
+  iterator find_loaded(const std::string& run_id) { return loaded_.find(run_id); }
   // Like find; throws std::out_of_range if unknown, as std::unordered_map::at.
   std::shared_ptr<Execution>& at(const std::string& run_id);
   iterator begin() { return loaded_.begin(); }
@@ -69,6 +73,8 @@ class RunCache {
   void KeepReloaded(std::string run_id, int64_t transitions) { reloaded_.emplace_back(std::move(run_id), transitions); }
 
   size_t loaded_size() const { return loaded_.size(); }
+  // Evicted runs `find` has read back itself (under the engine mutex) so far.
+  uint64_t loader_reads() const { return loader_reads_; }
   size_t evicted_size() const { return evicted_.size(); }
 
  private:
@@ -76,6 +82,7 @@ class RunCache {
   Map loaded_;
   std::unordered_map<std::string, uint64_t> evicted_;  // run id -> eviction_seq
   uint64_t evictions_ = 0;
+  uint64_t loader_reads_ = 0;
   std::vector<std::pair<std::string, int64_t>> reloaded_;
 };
 

@@ -20,10 +20,10 @@
 namespace temporalite::history {
 
 namespace {
-// Reads that raced with changes this many times in a row fall back to the lookup under the mutex
-// (each race needs a close of the same workflow id, or a re-eviction of the same run, during the
-// read: practically never twice).
-constexpr int kMaxFetchAttempts = 4;
+// A read that raced with a change is made again, without the mutex, until one did not: each race
+// needs a change made meanwhile by another RPC (a close of the same workflow id, a re-eviction of
+// the same run), so every retry follows progress elsewhere, and a retry that finds the run in
+// memory stops reading. No read falls back to the store under the mutex.
 // Prefetched reads kept at most (each completion takes its own out again).
 constexpr size_t kMaxPrefetched = 1024;
 
@@ -56,10 +56,10 @@ uint64_t Engine::WorkflowKeyGenerationLocked(const std::string& key) const {
   return closed_left_memory_by_key_[std::hash<std::string>{}(key) % closed_left_memory_by_key_.size()];
 }
 
-void Engine::FetchIfEvicted(const std::string& run_id) {
-  for (int attempt = 0; attempt < kMaxFetchAttempts; ++attempt) {
+Status Engine::FetchIfEvicted(const std::string& run_id) {
+  for (;;) {
     const uint64_t seq = runs_.eviction_seq(run_id);
-    if (seq == 0) return;  // in memory, or not an open run
+    if (seq == 0) return Status::Ok();  // in memory, or not an open run
     mu_.Unlock();
     auto read = ReadRunRows(store_, run_id, /*with_events=*/true);
     mu_.Lock();
@@ -71,20 +71,20 @@ void Engine::FetchIfEvicted(const std::string& run_id) {
                                       std::to_string(read.value()->st.next_event_id()));
     }
     if (!s.ok()) {
-      // Left evicted: a lookup under the mutex tries again (and logs), as before.
+      // Left evicted: a later lookup tries again.
       TL_LOG_ERROR("cannot read back idle run %s: %s", run_id.c_str(), s.ToString().c_str());
-      return;
+      return s;
     }
     runs_.Adopt(run_id, std::move(read).value());
     ArmReloadSweepLocked();
-    return;
+    return Status::Ok();
   }
 }
 
 Result<std::shared_ptr<Execution>> Engine::FetchRun(std::string ns_id, std::string workflow_id, std::string run_id,
                                                     bool with_events) {
   const std::string key = WorkflowKey(ns_id, workflow_id);
-  for (int attempt = 0; attempt < kMaxFetchAttempts; ++attempt) {
+  for (;;) {
     std::string rid = run_id;
     if (rid.empty()) {
       if (auto it = open_by_workflow_id_.find(key); it != open_by_workflow_id_.end()) {
@@ -94,11 +94,16 @@ Result<std::shared_ptr<Execution>> Engine::FetchRun(std::string ns_id, std::stri
       }
     }
     if (!rid.empty() && runs_.eviction_seq(rid) != 0) {
-      FetchIfEvicted(rid);
-      if (runs_.eviction_seq(rid) != 0) break;  // the read failed: the lookup below reports it
+      TL_RETURN_IF_ERROR(FetchIfEvicted(rid));
       continue;
     }
-    if (!rid.empty() && runs_.count(rid)) break;  // in memory: no store read
+    if (!rid.empty() && runs_.count(rid)) {  // in memory: no store read
+      std::shared_ptr<Execution> ex = runs_.at(rid);
+      if (ex->st.workflow_id() != workflow_id || ex->st.namespace_id() != ns_id) {
+        return WorkflowNotFound(workflow_id, run_id);
+      }
+      return ex;  // runs in memory (open or closing) hold their history
+    }
     // Not in memory: a closed run (or none). Read it without the mutex.
     const uint64_t generation = WorkflowKeyGenerationLocked(key);
     mu_.Unlock();
@@ -125,9 +130,6 @@ Result<std::shared_ptr<Execution>> Engine::FetchRun(std::string ns_id, std::stri
     }
     return ex;
   }
-  auto r = LoadAnyExecutionLocked(ns_id, workflow_id, run_id);
-  if (r.ok() && with_events) TL_RETURN_IF_ERROR(LoadEventsIfMissingLocked(*r.value()));
-  return r;
 }
 
 Result<Execution*> Engine::FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) {
@@ -195,11 +197,17 @@ std::optional<Engine::PrefetchedRun> Engine::TakePrefetchedLocked(const std::str
 
 void Engine::RereadCurrentRunIfStaleLocked(CurrentRunRead* pre, const std::string& namespace_name,
                                            const std::string& workflow_id) {
-  for (int attempt = 0; attempt < kMaxFetchAttempts; ++attempt) {
+  for (;;) {
     auto ns = NamespaceByNameLocked(namespace_name);
     if (!ns.ok()) return;  // the start reports it
     const std::string key = WorkflowKey(ns.value()->info().id(), workflow_id);
-    if (open_by_workflow_id_.count(key) || closing_by_workflow_id_.count(key)) return;  // judged on memory
+    if (auto open = open_by_workflow_id_.find(key); open != open_by_workflow_id_.end()) {
+      // Judged on memory; an evicted open run comes back first (the check looks at its state).
+      const std::string rid = open->second;
+      if (runs_.eviction_seq(rid) == 0 || !FetchIfEvicted(rid).ok()) return;
+      continue;
+    }
+    if (closing_by_workflow_id_.count(key)) return;  // judged on memory
     if (pre->done && pre->ns_id == ns.value()->info().id() && pre->workflow_id == workflow_id &&
         pre->generation == WorkflowKeyGenerationLocked(key)) {
       return;  // still what the store holds

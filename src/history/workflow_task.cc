@@ -225,7 +225,7 @@ void Engine::ArmWorkflowTaskTimersLocked(Execution& ex) {
 }
 
 Execution* Engine::LiveWorkflowTaskLocked(const matching::PendingTask& t, const std::string& queue) {
-  auto it = runs_.find(t.run_id);
+  auto it = runs_.find_loaded(t.run_id);
   if (it == runs_.end() || !it->second->open()) return nullptr;
   const auto& wft = it->second->st.wft();
   if (wft.scheduled_event_id() != t.scheduled_event_id || wft.started_event_id() != 0 ||
@@ -247,7 +247,7 @@ bool Engine::TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, con
     }
     const Execution* qex = pq->closed_run.get();
     if (!qex) {
-      auto rit = runs_.find(pq->run_id);
+      auto rit = runs_.find_loaded(pq->run_id);
       if (rit == runs_.end()) return false;
       qex = rit->second.get();
     }
@@ -327,7 +327,7 @@ void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv
 
 void Engine::OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id) {
   MutexLock l(mu_);
-  auto it = runs_.find(run_id);
+  auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
   const auto& wft = ex.st.wft();
@@ -342,7 +342,7 @@ void Engine::OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int
 
 void Engine::OnStickyScheduleToStartTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt) {
   MutexLock l(mu_);
-  auto it = runs_.find(run_id);
+  auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
   const auto& wft = ex.st.wft();
@@ -360,7 +360,7 @@ void Engine::RespondWorkflowTaskFailed(const wsv1::RespondWorkflowTaskFailedRequ
   if (!tok.ok()) return done(tok.status());
   if (tok->kind() != state::TaskToken::WORKFLOW_TASK) return done(InvalidArgument("task token is not a workflow task token"));
   MutexLock l(mu_);
-  auto it = runs_.find(tok->run_id());
+  auto it = runs_.find_loaded(tok->run_id());
   if (it == runs_.end() || !it->second->open()) return ReplyNow(l, done, NotFound("Workflow task not found."));
   Execution& ex = *it->second;
   const auto& wft = ex.st.wft();
@@ -423,7 +423,7 @@ void Engine::ResetStickyTaskQueue(const wsv1::ResetStickyTaskQueueRequest& req, 
   MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return ReplyNow(l, done, ns.status());
-  auto r = OpenExecutionLocked(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
+  auto r = FetchOpenRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
   if (!r.ok()) return ReplyNow(l, done, r.status());
   Txn txn;
   r.value()->st.clear_sticky_task_queue();
@@ -441,7 +441,7 @@ void Engine::ShutdownWorker(const wsv1::ShutdownWorkerRequest& req, Done done) {
     Txn txn;
     auto backlog = workflow_queues_.Shutdown(key);
     for (const auto& t : backlog) {
-      auto it = runs_.find(t.run_id);
+      auto it = runs_.find_loaded(t.run_id);
       if (it == runs_.end() || !it->second->open()) continue;
       Execution& ex = *it->second;
       auto& wft = *ex.st.mutable_wft();

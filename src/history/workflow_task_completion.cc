@@ -73,7 +73,7 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   if (tok->kind() != state::TaskToken::WORKFLOW_TASK) return done(InvalidArgument("task token is not a workflow task token"));
   MutexLock l(mu_);
   PrefetchCommandTargets(req, tok->run_id());  // store reads of the commands' targets, without the mutex
-  auto it = runs_.find(tok->run_id());
+  auto it = runs_.find_loaded(tok->run_id());
   if (it == runs_.end() || !it->second->open()) return ReplyNow(l, done, NotFound("Workflow task not found."));
   Execution& ex = *it->second;
   auto& st = ex.st;

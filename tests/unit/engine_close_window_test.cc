@@ -7,25 +7,12 @@
 #include <future>
 
 #include "engine_test_util.h"
-#include "gated_store.h"
 
 namespace temporalite::history::testing {
 namespace {
 
-class CloseWindowTest : public EngineTest {
+class CloseWindowTest : public GatedEngineTest {
  protected:
-  void SetUp() override {
-    auto inner = persistence::OpenSqliteStore({.path = ":memory:"});
-    ASSERT_TRUE(inner.ok()) << inner.status().ToString();
-    auto gate = std::make_unique<GatedStore>(std::move(inner).value());
-    gate_ = gate.get();
-    store_ = std::move(gate);
-    timers_ = std::make_unique<TimerService>(clock_);
-    engine_ = std::make_unique<Engine>(*store_, clock_, *timers_, options_);
-    Status s = engine_->Recover();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-
   // An engine call whose reply is awaited later (it may wait for held commits).
   template <typename Resp>
   struct Pending {
@@ -65,7 +52,6 @@ class CloseWindowTest : public EngineTest {
     return Async<None>([&](None*, Done d) { engine_->TerminateWorkflowExecution(req, std::move(d)); });
   }
 
-  GatedStore* gate_ = nullptr;
 };
 
 // Temporal: ALLOW_DUPLICATE_FAILED_ONLY admits a new run after a terminated one. The committed

@@ -19,6 +19,7 @@
 #include "common/proto_time.h"
 #include "common/status.h"
 #include "common/timer_service.h"
+#include "gated_store.h"
 #include "history/engine.h"
 #include "matching/task_queues.h"
 #include "persistence/store.h"
@@ -153,7 +154,11 @@ class EngineTest : public ::testing::Test {
   void OpenEngine(const std::string& path) {
     auto store = persistence::OpenSqliteStore({.path = path});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
+    OpenEngineOn(std::move(store).value());
+  }
+  // An engine over `store` (a real store, or a wrapper of one such as GatedStore), recovered.
+  void OpenEngineOn(std::unique_ptr<persistence::Store> store) {
+    store_ = std::move(store);
     timers_ = std::make_unique<TimerService>(clock_);
     engine_ = std::make_unique<Engine>(*store_, clock_, *timers_, options_);
     Status s = engine_->Recover();
@@ -384,6 +389,22 @@ class EngineTest : public ::testing::Test {
     poll.waiter->finish = [p, resp = poll.resp](const Status& s) { p->set_value(s); };
     return poll;
   }
+};
+
+// An in-memory store behind a GatedStore (gated_store.h): tests hold its commits back or block
+// its reads to act inside the engine's windows deterministically.
+class GatedEngineTest : public EngineTest {
+ protected:
+  void SetUp() override { OpenGated(":memory:"); }
+  void OpenGated(const std::string& path) {
+    auto inner = persistence::OpenSqliteStore({.path = path});
+    ASSERT_TRUE(inner.ok()) << inner.status().ToString();
+    auto gate = std::make_unique<GatedStore>(std::move(inner).value());
+    gate_ = gate.get();
+    OpenEngineOn(std::move(gate));
+  }
+
+  GatedStore* gate_ = nullptr;
 };
 
 // A file-backed store in a fresh temp directory, removed afterwards.

@@ -6,27 +6,14 @@
 #include <future>
 
 #include "engine_test_util.h"
-#include "gated_store.h"
 
 namespace temporalite::history::testing {
 namespace {
 
 namespace osv1 = ::temporal::api::operatorservice::v1;
 
-class UnlockedReadsTest : public EngineTest {
+class UnlockedReadsTest : public GatedEngineTest {
  protected:
-  void SetUp() override {
-    auto inner = persistence::OpenSqliteStore({.path = ":memory:"});
-    ASSERT_TRUE(inner.ok()) << inner.status().ToString();
-    auto gate = std::make_unique<GatedStore>(std::move(inner).value());
-    gate_ = gate.get();
-    store_ = std::move(gate);
-    timers_ = std::make_unique<TimerService>(clock_);
-    engine_ = std::make_unique<Engine>(*store_, clock_, *timers_, options_);
-    Status s = engine_->Recover();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-
   // Runs `blocked` on its own thread with the store's reads of `id` held back; once one of them
   // waits, `other` must finish (on another thread, waited for a bounded time). Then the reads go
   // on and `blocked` finishes.
@@ -67,7 +54,6 @@ class UnlockedReadsTest : public EngineTest {
     return task.workflow_execution().run_id();
   }
 
-  GatedStore* gate_ = nullptr;
   int bystanders_ = 0;
 };
 
@@ -309,6 +295,219 @@ TEST_F(UnlockedReadsTest, NamespaceReclaimListsClosedRunsWithoutTheMutex) {
     Advance(Ms(100));
   }
   EXPECT_FALSE(engine_->NamespaceIdOf("doomed-deleted-" + ns_id.value().substr(0, 5)).ok());
+}
+
+// The total of a batch over a visibility query is a count of the store's visibility rows, made
+// between two checks under the mutex (a second batch started meanwhile is refused by the second).
+class UnlockedFileReadsTest : public UnlockedReadsTest {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "tl_unlocked_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    OpenGated(dir_ + "/temporalite.db");  // visibility reads need a file (their own connections)
+  }
+  void TearDown() override {
+    CloseEngine();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string dir_;
+};
+
+TEST_F(UnlockedFileReadsTest, BatchStartCountsItsTargetsWithoutTheMutex) {
+  StartWorkflow("wf-batch-1");
+  StartWorkflow("wf-batch-2");
+  Barrier();
+  auto ns_id = engine_->NamespaceIdOf(kNamespace);
+  ASSERT_TRUE(ns_id.ok());
+  wsv1::StartBatchOperationRequest req;
+  req.set_namespace_(kNamespace);
+  req.set_job_id("job-count");
+  req.set_reason("unit");
+  req.set_visibility_query("WorkflowId = 'wf-batch-1' OR WorkflowId = 'wf-batch-2'");
+  req.mutable_termination_operation()->set_identity("operator");
+  Status started;
+  ExpectOtherRpcProceedsWhileReadBlocks(
+      ns_id.value(),
+      [&] {
+        started = Call<wsv1::StartBatchOperationResponse>(
+            [&](auto* r, Done d) { engine_->StartBatchOperation(req, r, std::move(d)); }, nullptr);
+      },
+      StartAnother());
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  wsv1::DescribeBatchOperationRequest dreq;
+  dreq.set_namespace_(kNamespace);
+  dreq.set_job_id("job-count");
+  wsv1::DescribeBatchOperationResponse d;
+  ASSERT_TRUE(Call<wsv1::DescribeBatchOperationResponse>(
+                  [&](auto* r, Done done) { engine_->DescribeBatchOperation(dreq, r, std::move(done)); }, &d)
+                  .ok());
+  EXPECT_EQ(d.total_operation_count(), 2);
+}
+
+// A second batch started while the first one's count is being read: the check after the read
+// sees the first job (one running job per namespace) and refuses the second.
+TEST_F(UnlockedFileReadsTest, BatchStartedDuringAnotherStartsCountIsRefused) {
+  StartWorkflow("wf-batch-3");
+  Barrier();
+  auto ns_id = engine_->NamespaceIdOf(kNamespace);
+  ASSERT_TRUE(ns_id.ok());
+  auto job = [](const std::string& id) {
+    wsv1::StartBatchOperationRequest req;
+    req.set_namespace_(kNamespace);
+    req.set_job_id(id);
+    req.set_reason("unit");
+    req.set_visibility_query("WorkflowId = 'wf-batch-3'");
+    req.mutable_termination_operation()->set_identity("operator");
+    return req;
+  };
+  const auto first = job("job-first"), second = job("job-second");
+  Status first_status;
+  ExpectOtherRpcProceedsWhileReadBlocks(
+      ns_id.value(),
+      [&] {
+        first_status = Call<wsv1::StartBatchOperationResponse>(
+            [&](auto* r, Done d) { engine_->StartBatchOperation(first, r, std::move(d)); }, nullptr);
+      },
+      [&] {
+        // Not blocked: the gate blocks a namespace id's reads once (the first start's).
+        wsv1::StartBatchOperationRequest by_executions = second;
+        by_executions.clear_visibility_query();
+        by_executions.add_executions()->set_workflow_id("wf-batch-3");
+        return Call<wsv1::StartBatchOperationResponse>(
+            [&](auto* r, Done d) { engine_->StartBatchOperation(by_executions, r, std::move(d)); }, nullptr);
+      });
+  EXPECT_EQ(first_status.code(), Code::kResourceExhausted) << first_status.ToString();
+}
+
+// A parent waiting only on its child stays in memory (it is not evicted): the child's close
+// tells it inside the close's transition without reading it from the store.
+TEST_F(UnlockedReadsTest, ChildCloseTellsItsParentFromMemory) {
+  const std::string parent_run = StartWorkflow("wf-parent");
+  auto task = PollWft();
+  cmdv1::Command child;
+  child.set_command_type(ev1::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION);
+  auto* a = child.mutable_start_child_workflow_execution_command_attributes();
+  a->set_workflow_id("wf-child");
+  a->mutable_workflow_type()->set_name("Child");
+  a->mutable_task_queue()->set_name("children");
+  ASSERT_TRUE(CompleteWft(task.task_token(), {child}).ok());
+  ASSERT_TRUE(CompleteWft(PollWft().task_token(), {}).ok());  // the ChildStarted task: now idle
+  Barrier();
+  auto counts = engine_->CountRuns();
+  EXPECT_EQ(counts.evicted, 0u) << "an idle parent of an open child, or the child, left memory";
+
+  // The child completes with the parent's reads blocked: nothing waits on them.
+  gate_->BlockReadsOf(parent_run);
+  wsv1::PollWorkflowTaskQueueRequest preq;
+  preq.set_namespace_(kNamespace);
+  preq.mutable_task_queue()->set_name("children");
+  preq.set_identity(kWorker);
+  auto poll = MakePoll<wsv1::PollWorkflowTaskQueueResponse>();
+  engine_->PollWorkflowTaskQueue(preq, poll.waiter, Sec(60));
+  auto child_task = Await(poll);
+  auto completed = std::async(std::launch::async, [&] { return CompleteWft(child_task.task_token(), {CompleteWorkflow("ok")}); });
+  const bool finished = completed.wait_for(kCallbackWait) == std::future_status::ready;
+  gate_->UnblockReads();
+  EXPECT_TRUE(finished) << "the child's close waited on a store read of its parent";
+  EXPECT_TRUE(completed.get().ok());
+  EXPECT_EQ(gate_->blocked_reads(), 0);
+  EXPECT_EQ(engine_->CountRuns().reads_under_mutex, 0u);
+  auto hist = History("wf-parent");
+  ASSERT_FALSE(hist.empty());
+  EXPECT_EQ(hist[hist.size() - 2].event_type(), ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED) << Describe(hist);
+  EXPECT_EQ(hist.back().event_type(), ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+}
+
+// An activity's timeout timer that fires after the activity is done and its run idle (evicted):
+// the timer is stale, and an evicted run has no activity, so nothing is read from the store.
+TEST_F(UnlockedReadsTest, StaleActivityTimerOfAnEvictedRunReadsNothing) {
+  auto task = StartAndComplete("wf-stale-timer", {ScheduleActivity("a1", Sec(30))});
+  auto act = PollActivity();
+  ASSERT_TRUE(CompleteActivity(act.task_token(), "done").ok());
+  ASSERT_TRUE(CompleteWft(PollWft().task_token(), {StartTimer("t1", Sec(3600))}).ok());
+  Barrier();
+  ASSERT_EQ(engine_->CountRuns().evicted, 1u);
+  gate_->BlockReadsOf(task.workflow_execution().run_id());
+  Advance(Sec(31));  // the activity's start-to-close timer fires: stale
+  gate_->UnblockReads();
+  EXPECT_EQ(gate_->blocked_reads(), 0);
+  auto c = engine_->CountRuns();
+  EXPECT_EQ(c.reads_under_mutex, 0u);
+  EXPECT_EQ(c.evicted, 1u) << "a stale timer brought the run back";
+}
+
+// A stale activity token of an evicted run is answered without reading the run.
+TEST_F(UnlockedReadsTest, StaleActivityTokenOfAnEvictedRunReadsNothing) {
+  StartAndComplete("wf-stale-token", {ScheduleActivity("a1", Sec(30))});
+  auto act = PollActivity();
+  ASSERT_TRUE(CompleteActivity(act.task_token(), "done").ok());
+  ASSERT_TRUE(CompleteWft(PollWft().task_token(), {StartTimer("t1", Sec(3600))}).ok());
+  Barrier();
+  ASSERT_EQ(engine_->CountRuns().evicted, 1u);
+  Status again = CompleteActivity(act.task_token(), "twice");
+  EXPECT_EQ(again.code(), Code::kNotFound) << again.ToString();
+  EXPECT_NE(again.message().find("invalid activityID"), std::string::npos) << again.message();
+  EXPECT_EQ(engine_->CountRuns().reads_under_mutex, 0u);
+}
+
+// A start whose id-conflict read goes stale again and again (a run of the id closes durably
+// during each read) keeps reading without the mutex: it never falls back to a read under it.
+TEST_F(UnlockedReadsTest, StartWhoseReadsGoStaleFiveTimesNeverReadsUnderTheMutex) {
+  ClosedRun("wf-racy");
+  int closes = 0;
+  std::function<void()> close_one = [&] {
+    auto req = StartRequest("wf-racy");
+    req.set_request_id("racer-" + std::to_string(closes));
+    wsv1::StartWorkflowExecutionResponse resp;
+    ASSERT_TRUE(Start(req, &resp).ok());
+    ASSERT_TRUE(Terminate("wf-racy", "race").ok());
+    Barrier();  // durable: the read just made is stale
+    if (++closes < 5) {
+      gate_->AfterNextCurrentRunRead(close_one);
+    } else {
+      gate_->BlockReadsOf("wf-racy");  // the sixth read waits
+    }
+  };
+  gate_->AfterNextCurrentRunRead(close_one);
+  auto req = StartRequest("wf-racy");
+  req.set_request_id("patient");
+  auto start = std::async(std::launch::async, [&] {
+    wsv1::StartWorkflowExecutionResponse resp;
+    return Start(req, &resp);
+  });
+  ASSERT_TRUE(gate_->WaitForBlockedRead(kCallbackWait)) << "the start did not read a sixth time";
+  auto other = std::async(std::launch::async, StartAnother());
+  const bool proceeded = other.wait_for(kCallbackWait) == std::future_status::ready;
+  gate_->UnblockReads();
+  Status s = start.get();
+  EXPECT_EQ(closes, 5);
+  EXPECT_TRUE(proceeded) << "another RPC waited while the start's sixth read blocked";
+  EXPECT_TRUE(other.get().ok());
+  EXPECT_TRUE(s.ok()) << s.ToString();  // the default reuse policy admits a start after a termination
+}
+
+// A start with the id of an evicted open run brings the run back without the mutex before its
+// id-conflict check looks at it.
+TEST_F(UnlockedReadsTest, StartOfAnEvictedRunsIdReadsItWithoutTheMutex) {
+  auto task = StartAndComplete("wf-idle-start", {StartTimer("t1", Sec(3600))});
+  Barrier();
+  ASSERT_EQ(engine_->CountRuns().evicted, 1u);
+  Status s;
+  wsv1::StartWorkflowExecutionResponse resp;
+  ExpectOtherRpcProceedsWhileReadBlocks(
+      task.workflow_execution().run_id(),
+      [&] {
+        auto req = StartRequest("wf-idle-start");
+        req.set_request_id("second");
+        req.set_workflow_id_conflict_policy(ev1::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING);
+        s = Start(req, &resp);
+      },
+      StartAnother());
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(resp.run_id(), task.workflow_execution().run_id());
+  EXPECT_FALSE(resp.started());
+  EXPECT_EQ(engine_->CountRuns().reads_under_mutex, 0u);
 }
 
 }  // namespace

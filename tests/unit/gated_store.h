@@ -51,8 +51,8 @@ class GatedStore final : public persistence::Store {
     after_closed_runs_read_ = std::move(fn);
   }
   // From now on a read of run `id` (GetExecution, ReadEvents), of workflow id `id`'s current run
-  // (GetCurrentRunId) or of namespace id `id`'s closed runs (ClosedRunsBefore) waits until
-  // UnblockReads().
+  // (GetCurrentRunId) or of namespace id `id`'s closed runs (ClosedRunsBefore) or visibility count
+  // (CountVisibility) waits until UnblockReads().
   void BlockReadsOf(std::string id) {
     std::lock_guard<std::mutex> l(mu_);
     blocked_id_ = std::move(id);
@@ -108,7 +108,10 @@ class GatedStore final : public persistence::Store {
   Result<persistence::VisibilityPage> ListVisibility(const persistence::VisibilityQuery& q) override {
     return inner_->ListVisibility(q);
   }
-  Result<int64_t> CountVisibility(const persistence::VisibilityQuery& q) override { return inner_->CountVisibility(q); }
+  Result<int64_t> CountVisibility(const persistence::VisibilityQuery& q) override {
+    WaitIfBlocked(q.namespace_id);
+    return inner_->CountVisibility(q);
+  }
   Result<std::vector<std::pair<int64_t, int64_t>>> CountVisibilityByStatus(const persistence::VisibilityQuery& q) override {
     return inner_->CountVisibilityByStatus(q);
   }
