@@ -59,4 +59,10 @@ async function uiCart() {
   return cart;
 }
 
-module.exports = { uiGreet, uiFail, uiAwaitApproval, uiRetrying, uiForever, uiCart };
+/** Runs uiGreet as a child (the relationships page), returns its result. */
+async function uiParent(name) {
+  const child = await wf.executeChild(uiGreet, { workflowId: `${wf.workflowInfo().workflowId}-child`, args: [name] });
+  return `parent of: ${child}`;
+}
+
+module.exports = { uiGreet, uiFail, uiAwaitApproval, uiRetrying, uiForever, uiCart, uiParent };
