@@ -8,7 +8,8 @@
 //   - the call stack page shows a running workflow's stack (the __stack_trace query);
 //   - the query page runs a workflow's query and shows its result;
 //   - an open history page updates live when the run changes (the waitNewEvent long poll);
-//   - the history download button saves the run's events as JSON (`{"events": [...]}`).
+//   - a history longer than a server page renders to its end (the UI pages with nextPageToken),
+//     and the history download button saves all its events as JSON (`{"events": [...]}`).
 //
 // Run: tests/run-node-tests.sh tests/ui/detail.test.js   (env TEMPORALITE_CHROMIUM: the browser)
 
@@ -90,10 +91,12 @@ before(
     const greet = await client.workflow.start('uiGreet', { taskQueue, workflowId: uniqueName('ui-d-greet'), args: ['detail page'] });
     const parent = await client.workflow.start('uiParent', { taskQueue, workflowId: uniqueName('ui-d-parent'), args: ['kid'] });
     const cart = await client.workflow.start('uiCart', { taskQueue, workflowId: uniqueName('ui-d-cart') });
+    const many = await client.workflow.start('uiManyTimers', { taskQueue, workflowId: uniqueName('ui-d-many'), args: [60] });
     await withTimeout(greet.result(), 30000, 'greet');
+    assert.equal(await withTimeout(many.result(), 60000, 'timers'), 'slept 60 times');
     assert.equal(await withTimeout(parent.result(), 30000, 'parent'), 'parent of: Hello, kid!');
     await cart.executeUpdate('addItem', { args: ['apples'] });
-    Object.assign(ids, { greet: greet.workflowId, parent: parent.workflowId, cart: cart.workflowId });
+    Object.assign(ids, { greet: greet.workflowId, parent: parent.workflowId, cart: cart.workflowId, many: many.workflowId });
 
     userDataDir = makeTempDir('temporalite-ui-detail-chromium-');
     browserContext = await chromium.launchPersistentContext(userDataDir, {
@@ -192,8 +195,10 @@ test('an open history page shows new events as they happen (no reload)', async (
   assertNoApiFailures();
 });
 
-test('the history download button saves the run\'s events as JSON', async () => {
-  const runId = await runPage(ids.greet, 'history');
+test('a history longer than a server page renders to its end, and the download button saves all of its events as JSON', async () => {
+  // About 300 events: the UI reads them in several pages (nextPageToken) of the server's 256.
+  const runId = await runPage(ids.many, 'history');
+  await page.getByText('Workflow Execution Completed', { exact: true }).first().waitFor();
   await page.locator('[data-testid="download"]:visible').first().click();
   const saved = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Download', exact: true }).last().click();
@@ -201,7 +206,8 @@ test('the history download button saves the run\'s events as JSON', async () => 
   // The UI saves {"events": [...]} (what `temporal workflow show -o json` prints).
   const { events } = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
   assert.ok(Array.isArray(events), 'a JSON object with the events');
-  const history = await client.workflow.getHandle(ids.greet, runId).fetchHistory();
+  const history = await client.workflow.getHandle(ids.many, runId).fetchHistory();
+  assert.ok(history.events.length > 256, `${history.events.length} events`);
   assert.equal(events.length, history.events.length);
   assert.deepEqual(events.map((e) => String(e.eventId)), history.events.map((e) => String(e.eventId)));
   assert.equal(events[0].eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED');

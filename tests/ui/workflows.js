@@ -65,4 +65,10 @@ async function uiParent(name) {
   return `parent of: ${child}`;
 }
 
-module.exports = { uiGreet, uiFail, uiAwaitApproval, uiRetrying, uiForever, uiCart, uiParent };
+/** `n` short timers one after another: a history of about 5n events (more than a server page). */
+async function uiManyTimers(n) {
+  for (let i = 0; i < n; i++) await wf.sleep(1);
+  return `slept ${n} times`;
+}
+
+module.exports = { uiGreet, uiFail, uiAwaitApproval, uiRetrying, uiForever, uiCart, uiParent, uiManyTimers };
