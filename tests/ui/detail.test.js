@@ -8,6 +8,7 @@
 //   - the call stack page shows a running workflow's stack (the __stack_trace query);
 //   - the query page runs a workflow's query and shows its result;
 //   - an open history page updates live when the run changes (the waitNewEvent long poll);
+//   - a run's workers tab, the batch operations list;
 //   - a history longer than a server page renders to its end (the UI pages with nextPageToken),
 //     and the history download button saves all its events as JSON (`{"events": [...]}`).
 //
@@ -211,5 +212,29 @@ test('a history longer than a server page renders to its end, and the download b
   assert.equal(events.length, history.events.length);
   assert.deepEqual(events.map((e) => String(e.eventId)), history.events.map((e) => String(e.eventId)));
   assert.equal(events[0].eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED');
+  assertNoApiFailures();
+});
+
+test('a run\'s workers tab lists the worker polling its task queue', async () => {
+  await runPage(ids.greet, 'workers');
+  await page.getByText(taskQueue).first().waitFor();
+  // The TypeScript SDK's default identity: <pid>@<host>.
+  await page.getByText(new RegExp(`^${process.pid}@`)).first().waitFor();
+  await screenshot('07-workers');
+  assertNoApiFailures();
+});
+
+test('the batch operations page lists a batch job', async () => {
+  const jobId = uniqueName('ui-d-batch');
+  await client.workflowService.startBatchOperation({
+    namespace: NS,
+    jobId,
+    reason: 'UI list test',
+    visibilityQuery: `WorkflowId = '${uniqueName('nothing-matches')}'`,
+    terminationOperation: { identity: 'ui-test' },
+  });
+  await open(`/namespaces/${NS}/batch-operations`);
+  await page.getByText(jobId).first().waitFor();
+  await screenshot('08-batch-operations');
   assertNoApiFailures();
 });
