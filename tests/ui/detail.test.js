@@ -8,7 +8,7 @@
 //   - the call stack page shows a running workflow's stack (the __stack_trace query);
 //   - the query page runs a workflow's query and shows its result;
 //   - an open history page updates live when the run changes (the waitNewEvent long poll);
-//   - a run's workers tab, the batch operations list;
+//   - a run's workers tab, the batch operations list, the timeline of a run's event groups;
 //   - a history longer than a server page renders to its end (the UI pages with nextPageToken),
 //     and the history download button saves all its events as JSON (`{"events": [...]}`).
 //
@@ -236,5 +236,13 @@ test('the batch operations page lists a batch job', async () => {
   await open(`/namespaces/${NS}/batch-operations`);
   await page.getByText(jobId).first().waitFor();
   await screenshot('08-batch-operations');
+  assertNoApiFailures();
+});
+
+test('the timeline above a run\'s history draws its event groups (the child workflow of a parent)', async () => {
+  await runPage(ids.parent, 'history');
+  // An SVG row per event group, labelled with the group's name.
+  await page.locator('svg text', { hasText: 'uiGreet' }).first().waitFor();
+  await screenshot('09-timeline');
   assertNoApiFailures();
 });
