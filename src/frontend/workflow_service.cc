@@ -48,7 +48,28 @@ class PollReactor final : public grpc::ServerUnaryReactor {
   std::shared_ptr<matching::PollWaiter<Resp>> waiter_;
 };
 
+// A history read, maybe a long poll (wait_new_event): a client cancel ends the wait in the engine
+// at once (its waiter unregistered) instead of at the run's next commit or the poll's deadline.
+class HistoryReactor final : public grpc::ServerUnaryReactor {
+ public:
+  std::shared_ptr<CancelHook> cancel() const { return cancel_; }
+  void OnCancel() override { cancel_->Cancel(); }
+  void OnDone() override { delete this; }
+
+ private:
+  std::shared_ptr<CancelHook> cancel_ = std::make_shared<CancelHook>();
+};
+
 }  // namespace
+
+Reactor* WorkflowServiceImpl::GetWorkflowExecutionHistory(Ctx* ctx, const wsv1::GetWorkflowExecutionHistoryRequest* req,
+                                                          wsv1::GetWorkflowExecutionHistoryResponse* resp) {
+  if (Reactor* denied = Denied(ctx)) return denied;
+  auto* reactor = new HistoryReactor();
+  engine_.GetWorkflowExecutionHistory(*req, resp, [reactor](const Status& s) { reactor->Finish(ToGrpc(s)); },
+                                      reactor->cancel());
+  return reactor;
+}
 
 Duration WorkflowServiceImpl::PollWait(const Ctx* ctx) const {
   Duration wait = std::chrono::seconds(60);
@@ -119,7 +140,6 @@ TL_UNARY(RespondQueryTaskCompleted, engine_.RespondQueryTaskCompleted(*req, std:
 TL_UNARY(DeleteWorkflowExecution, engine_.DeleteWorkflowExecution(*req, std::move(done)))
 TL_UNARY(ResetWorkflowExecution, engine_.ResetWorkflowExecution(*req, resp, std::move(done)))
 TL_UNARY(DescribeWorkflowExecution, engine_.DescribeWorkflowExecution(*req, resp, std::move(done)))
-TL_UNARY(GetWorkflowExecutionHistory, engine_.GetWorkflowExecutionHistory(*req, resp, std::move(done)))
 TL_UNARY(GetWorkflowExecutionHistoryReverse, engine_.GetWorkflowExecutionHistoryReverse(*req, resp, std::move(done)))
 TL_UNARY(RespondWorkflowTaskCompleted, engine_.RespondWorkflowTaskCompleted(*req, resp, std::move(done)))
 TL_UNARY(RespondWorkflowTaskFailed, engine_.RespondWorkflowTaskFailed(*req, std::move(done)))

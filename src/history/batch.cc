@@ -21,6 +21,7 @@
 #include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
+#include "history/reset_point.h"
 #include "persistence/store.h"
 #include "visibility/query.h"
 
@@ -36,6 +37,9 @@ constexpr double kDefaultRps = 50;
 constexpr int kMaxChunk = 100;
 // Closed jobs kept per namespace for Describe/List (the oldest are dropped).
 constexpr int kKeepClosedJobs = 100;
+// Temporal's batcher: defaultAttemptsOnRetryableError, and the one error it never retries.
+constexpr int kBatchAttemptsOnRetryableError = 50;
+constexpr const char* kNoWorkflowTaskFound = "unable to find any scheduled or completed task";
 
 int OperationType(const wsv1::StartBatchOperationRequest& r) {
   switch (r.operation_case()) {
@@ -77,7 +81,7 @@ std::string DerivedRequestId(const std::string& job_id, const cv1::WorkflowExecu
 }
 
 // Temporal's frontend checks of a reset operation, and what this server cannot do.
-Status ValidateReset(const bv1::BatchOperationReset& op) {
+Status ValidateReset(const bv1::BatchOperationReset& op, size_t max_name_length) {
   if (op.has_options()) {
     switch (op.options().target_case()) {
       case cv1::ResetOptions::TARGET_NOT_SET: return InvalidArgument("batch reset missing target");
@@ -89,10 +93,7 @@ Status ValidateReset(const bv1::BatchOperationReset& op) {
   } else if (op.reset_type() != ev1::RESET_TYPE_FIRST_WORKFLOW_TASK && op.reset_type() != ev1::RESET_TYPE_LAST_WORKFLOW_TASK) {
     return InvalidArgument("unknown batch reset type " + std::to_string(op.reset_type()));
   }
-  if (op.post_reset_operations_size() > 0) {
-    return Status(Code::kUnimplemented, "post_reset_operations are not supported by this server");
-  }
-  return Status::Ok();
+  return ValidatePostResetOperations(op.post_reset_operations(), max_name_length);
 }
 
 // The reset target and reapply rules of a job (`options` wins over the deprecated fields, as in
@@ -107,6 +108,7 @@ std::pair<wsv1::ResetWorkflowExecutionRequest, cv1::ResetOptions> ResetRequestFo
   req.set_reason(job.request().reason());
   req.set_request_id(DerivedRequestId(job.request().job_id(), target));
   req.set_identity(op.identity());
+  *req.mutable_post_reset_operations() = op.post_reset_operations();
   cv1::ResetOptions options;
   if (op.has_options()) {
     options = op.options();
@@ -195,7 +197,7 @@ Status Engine::ValidateBatchStartLocked(const wsv1::StartBatchOperationRequest& 
                                         "batch operations only.");
   }
   if (type == ev1::BATCH_OPERATION_TYPE_RESET) {
-    if (Status s = ValidateReset(req.reset_operation()); !s.ok()) return s;
+    if (Status s = ValidateReset(req.reset_operation(), options_.max_id_length); !s.ok()) return s;
   }
   if (req.target_executions_size() > 0) {
     return Status(Code::kUnimplemented, "target_executions is not supported by this server: use executions or "
@@ -358,7 +360,38 @@ void Engine::BatchStep(const std::string& ns_id, const std::string& job_id) {
                              ev1::BATCH_OPERATION_STATE_COMPLETED, started + pace);
     });
   };
-  for (const auto& target : targets) ApplyBatchOperation(snapshot, ns_name, target, one_done);
+  auto job_ptr = std::make_shared<const state::BatchJob>(snapshot);
+  const Duration spacing = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(1.0 / rps));
+  for (const auto& target : targets) ApplyBatchOperationWithRetries(job_ptr, ns_name, target, 1, spacing, one_done);
+}
+
+// Temporal's batcher (startTaskProcessor) retries a failed operation on a target in place, each
+// attempt through the job's rate limiter, while the error is retryable and the attempts so far are
+// at most AttemptsOnRetryableError (50: the frontend leaves it unset, the batch workflow defaults
+// it); then the target counts as failed. NotFound is success. Not retried: a reset with no
+// workflow task to go back to (a non-retryable NoWorkflowTaskFound), and any target of a job
+// stopped meanwhile (its context is done).
+void Engine::ApplyBatchOperationWithRetries(std::shared_ptr<const state::BatchJob> job, std::string ns_name,
+                                            cv1::WorkflowExecution target, int attempt, Duration spacing, Done done) {
+  const state::BatchJob& j = *job;
+  ApplyBatchOperation(j, ns_name, target, [this, job, ns_name, target, attempt, spacing, done](const Status& s) {
+    if (s.ok() || s.code() == Code::kNotFound || attempt > kBatchAttemptsOnRetryableError ||
+        s.message() == kNoWorkflowTaskFound) {
+      return done(s);
+    }
+    // Runs on the store's writer thread (or the caller's): the retry goes through the timer.
+    timers_.Schedule(clock_.Now() + spacing, [this, job, ns_name, target, attempt, spacing, done, s] {
+      bool running = false;
+      {
+        MutexLock l(mu_);
+        auto ns = namespaces_.find(ns_name);
+        const state::BatchJob* now = ns == namespaces_.end() ? nullptr : FindBatchJobLocked(ns->second, job->request().job_id());
+        running = now && now->state() == ev1::BATCH_OPERATION_STATE_RUNNING;
+      }
+      if (!running) return done(s);  // stopped (or gone): no more attempts
+      ApplyBatchOperationWithRetries(job, ns_name, target, attempt + 1, spacing, done);
+    });
+  });
 }
 
 Status Engine::ListBatchChunk(const state::BatchJob& job, const ListArgs& list, const std::string& ns_id,

@@ -85,7 +85,7 @@ void Engine::CommitLocked(Txn& txn, Done done) {
       }
     }
     for (const auto& [run_id, was_closed] : notify) {
-      std::vector<std::function<void(bool)>> waiters;
+      std::vector<std::pair<uint64_t, std::function<void(bool)>>> waiters;
       {
         MutexLock l(waiters_mu_);
         auto it = history_waiters_.find(run_id);
@@ -94,7 +94,7 @@ void Engine::CommitLocked(Txn& txn, Done done) {
           history_waiters_.erase(it);
         }
       }
-      for (auto& w : waiters) w(was_closed);
+      for (auto& w : waiters) w.second(was_closed);
     }
     if (done) done(Status::Ok());
   });
@@ -666,13 +666,38 @@ void Engine::ReadHistoryPage(const std::string& run_id, const wsv1::GetWorkflowE
   }
 }
 
-void Engine::WaitForHistory(std::string run_id, std::function<void(bool)> fn) {
+uint64_t Engine::WaitForHistory(std::string run_id, std::function<void(bool)> fn) {
   MutexLock l(waiters_mu_);
-  history_waiters_[run_id].push_back(std::move(fn));
+  const uint64_t id = ++next_history_waiter_;
+  history_waiters_[run_id].emplace_back(id, std::move(fn));
+  return id;
+}
+
+void Engine::StopWaitingForHistory(const std::string& run_id, uint64_t id) {
+  std::function<void(bool)> dropped;  // destroyed after the lock: it may hold the last reference to a poll
+  MutexLock l(waiters_mu_);
+  auto it = history_waiters_.find(run_id);
+  if (it == history_waiters_.end()) return;
+  auto& list = it->second;
+  for (auto w = list.begin(); w != list.end(); ++w) {
+    if (w->first != id) continue;
+    dropped = std::move(w->second);
+    list.erase(w);
+    break;
+  }
+  if (list.empty()) history_waiters_.erase(it);
+}
+
+size_t Engine::HistoryWaiterCount() {
+  MutexLock l(waiters_mu_);
+  size_t n = 0;
+  for (const auto& [run_id, list] : history_waiters_) n += list.size();
+  return n;
 }
 
 void Engine::GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistoryRequest& req,
-                                         wsv1::GetWorkflowExecutionHistoryResponse* resp, Done done) {
+                                         wsv1::GetWorkflowExecutionHistoryResponse* resp, Done done,
+                                         std::shared_ptr<CancelHook> cancel) {
   std::string run_id;
   int64_t first_event_id = 1;
   {
@@ -696,15 +721,25 @@ void Engine::GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistory
   }
   const bool close_only = req.history_event_filter_type() == ev1::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
   // Reads go to the store: it holds exactly what is durable, and nothing buffered. A long poll
-  // re-reads after each commit that touches the run, until there is something or the deadline.
+  // re-reads after each commit that touches the run, until there is something, the deadline, or
+  // the caller's cancel. Whichever ends it unregisters its waiter: nothing of it stays behind.
   struct Poll {
     std::mutex mu;
     bool finished = false;
     bool timed_out = false;
+    uint64_t waiter_id = 0;  // the registration for the run's next commit, 0 when none
   };
   auto poll = std::make_shared<Poll>();
+  // Ends the call (under poll->mu, once): drops the waiter still registered, then answers.
+  auto finish = [this, run_id, poll, done, cancel](const Status& s) {
+    poll->finished = true;
+    if (poll->waiter_id != 0) StopWaitingForHistory(run_id, poll->waiter_id);
+    poll->waiter_id = 0;
+    done(s);
+    if (cancel) cancel->Clear();
+  };
   // Returns true when the request was answered.
-  auto try_answer = [this, req, resp, done, run_id, first_event_id, close_only, poll]() -> bool {
+  auto try_answer = [this, req, resp, run_id, first_event_id, close_only, poll, finish]() -> bool {
     std::lock_guard<std::mutex> l(poll->mu);
     if (poll->finished) return true;
     resp->Clear();
@@ -728,28 +763,45 @@ void Engine::GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistory
       ReadHistoryPage(run_id, req, first_event_id, resp, &closed);
       if (resp->history().events_size() == 0 && !closed && req.wait_new_event() && !poll->timed_out) return false;
     }
-    poll->finished = true;
-    done(Status::Ok());
+    finish(Status::Ok());
     return true;
   };
   if (try_answer()) return;
-  // A waiter re-registers itself until answered; it holds no reference to itself.
+  // A waiter re-registers itself until answered. Only its registration holds it (and whoever
+  // runs it): the timer and the cancel hook reach it weakly, so an ended poll frees everything.
   auto wait = std::make_shared<std::function<void()>>();
   std::weak_ptr<std::function<void()>> weak_wait = wait;
-  *wait = [this, run_id, try_answer, weak_wait] {
+  *wait = [this, run_id, try_answer, weak_wait, poll] {
     if (try_answer()) return;
     auto self = weak_wait.lock();
     if (!self) return;
-    WaitForHistory(run_id, [self](bool) { (*self)(); });
+    const uint64_t id = WaitForHistory(run_id, [self](bool) { (*self)(); });
+    {
+      std::lock_guard<std::mutex> l(poll->mu);
+      if (poll->finished) {
+        StopWaitingForHistory(run_id, id);
+        return;
+      }
+      poll->waiter_id = id;
+    }
     try_answer();  // closes the race with a commit between the read and the registration
   };
-  timers_.Schedule(clock_.Now() + options_.history_long_poll, [poll, try_answer, wait] {
+  timers_.Schedule(clock_.Now() + options_.history_long_poll, [poll, weak_wait] {
+    auto w = weak_wait.lock();
+    if (!w) return;  // answered or cancelled already
     {
       std::lock_guard<std::mutex> l(poll->mu);
       poll->timed_out = true;
     }
-    try_answer();
+    (*w)();
   });
+  if (cancel) {
+    cancel->Set([poll, finish] {
+      std::lock_guard<std::mutex> l(poll->mu);
+      if (poll->finished) return;
+      finish(Status(Code::kCancelled, "history long poll cancelled by the caller"));
+    });
+  }
   (*wait)();
 }
 

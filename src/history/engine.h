@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/cancel_hook.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
@@ -140,8 +141,13 @@ class Engine {
                               Done done);
   void DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequest& req,
                                  wsv1::DescribeWorkflowExecutionResponse* resp, Done done);
+  // `cancel` (optional): Cancel() ends a waiting long poll (wait_new_event) at once with CANCELLED
+  // and drops its waiter, as when the client leaves; without it a poll waits for its deadline.
   void GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistoryRequest& req,
-                                   wsv1::GetWorkflowExecutionHistoryResponse* resp, Done done);
+                                   wsv1::GetWorkflowExecutionHistoryResponse* resp, Done done,
+                                   std::shared_ptr<CancelHook> cancel = nullptr);
+  // History long polls registered for a run's next commit now (a gauge; tests).
+  size_t HistoryWaiterCount();
   void GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecutionHistoryReverseRequest& req,
                                           wsv1::GetWorkflowExecutionHistoryReverseResponse* resp, Done done);
 
@@ -479,6 +485,10 @@ class Engine {
                         Result<visibility::CompiledQuery> compiled,
                         std::vector<temporal::api::common::v1::WorkflowExecution>* targets, std::string* next_cursor)
       EXCLUDES(mu_);
+  // ApplyBatchOperation with a failure retried as Temporal's batcher does (batch.cc).
+  void ApplyBatchOperationWithRetries(std::shared_ptr<const state::BatchJob> job, std::string ns_name,
+                                      temporal::api::common::v1::WorkflowExecution target, int attempt,
+                                      Duration spacing, Done done) EXCLUDES(mu_);
   // Applies the job's operation to one target through the public calls; `done` gets its status.
   void ApplyBatchOperation(const state::BatchJob& job, const std::string& ns_name,
                            const temporal::api::common::v1::WorkflowExecution& target, const Done& done) EXCLUDES(mu_);
@@ -657,7 +667,9 @@ class Engine {
                             matching::QueueKey key) REQUIRES(mu_);
   void ReadHistoryPage(const std::string& run_id, const wsv1::GetWorkflowExecutionHistoryRequest& req,
                        int64_t first_event_id, wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed);
-  void WaitForHistory(std::string run_id, std::function<void(bool closed)> fn);
+  // Registers `fn` for the run's next commit; the id unregisters it (StopWaitingForHistory).
+  uint64_t WaitForHistory(std::string run_id, std::function<void(bool closed)> fn);
+  void StopWaitingForHistory(const std::string& run_id, uint64_t id);
 
   CronNext cron_next_;
   RunClosedListener run_closed_listener_;
@@ -696,7 +708,9 @@ class Engine {
 
   // History long-poll waiters, woken after commits. Own mutex: woken from the writer thread.
   Mutex waiters_mu_;
-  std::unordered_map<std::string, std::vector<std::function<void(bool)>>> history_waiters_ GUARDED_BY(waiters_mu_);
+  std::unordered_map<std::string, std::vector<std::pair<uint64_t, std::function<void(bool)>>>> history_waiters_
+      GUARDED_BY(waiters_mu_);
+  uint64_t next_history_waiter_ GUARDED_BY(waiters_mu_) = 0;
 };
 
 }  // namespace temporalite::history

@@ -23,6 +23,7 @@
 namespace temporalite::history {
 
 namespace cv1 = ::temporal::api::common::v1;
+namespace wfv1 = ::temporal::api::workflow::v1;
 
 namespace {
 constexpr const char* kHistoryServiceIdentity = "history-service";
@@ -193,7 +194,44 @@ void ReapplyEvents(const std::vector<ReapplySource>& sources, const std::set<ev1
     }
   }
 }
+// Post-reset operations (Temporal's workflow_resetter performPostResetOperations): a signal is
+// recorded on the new run after the reapplied events, before its first workflow task, as a
+// signal sent by the resetting caller.
+void ApplyPostResetSignals(const wsv1::ResetWorkflowExecutionRequest& req, TimePoint now, Execution& ex) {
+  for (const auto& op : req.post_reset_operations()) {
+    if (!op.has_signal_workflow()) continue;
+    const auto& sig = op.signal_workflow();
+    auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, now);
+    auto* a = e->mutable_workflow_execution_signaled_event_attributes();
+    a->set_signal_name(sig.signal_name());
+    *a->mutable_input() = sig.input();
+    *a->mutable_header() = sig.header();
+    a->set_identity(req.identity());
+    *e->mutable_links() = sig.links();
+    ex.st.set_signal_count(ex.st.signal_count() + 1);
+  }
+}
 }  // namespace
+
+Status ValidatePostResetOperations(const google::protobuf::RepeatedPtrField<wfv1::PostResetOperation>& ops,
+                                   size_t max_name_length) {
+  for (const auto& op : ops) {
+    switch (op.variant_case()) {
+      case wfv1::PostResetOperation::kSignalWorkflow:
+        if (op.signal_workflow().signal_name().empty()) return InvalidArgument("SignalName is not set on request.");
+        if (op.signal_workflow().signal_name().size() > max_name_length) {
+          return InvalidArgument("SignalName length exceeds limit.");
+        }
+        break;
+      case wfv1::PostResetOperation::kUpdateWorkflowOptions:
+        return Status(Code::kUnimplemented,
+                      "post reset operation update_workflow_options is not supported by this server (it keeps no "
+                      "worker versioning overrides)");
+      default: return InvalidArgument("unsupported post reset operation");
+    }
+  }
+  return Status::Ok();
+}
 
 Result<int64_t> ResetPointOf(const std::vector<hv1::HistoryEvent>& events, const cv1::ResetOptions& options) {
   switch (options.target_case()) {
@@ -227,6 +265,12 @@ void Engine::ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const cv1::
     if (!ns.ok()) return ReplyNow(l, done, ns.status());
     const auto& target = req.workflow_execution();
     auto base = LoadAnyExecutionLocked(ns.value()->info().id(), target.workflow_id(), target.run_id());
+    if (!base.ok() && base.status().code() == Code::kNotFound && options.target_case() != cv1::ResetOptions::kWorkflowTaskId) {
+      // Temporal's batcher finds the first/last task by reading the history, and reports a failed
+      // read as a plain error ("GetWorkflowExecutionHistory failed"), not as NotFound: retried,
+      // then counted as a failure rather than as done.
+      return ReplyNow(l, done, Internal("GetWorkflowExecutionHistory failed: " + base.status().message()));
+    }
     if (!base.ok()) return ReplyNow(l, done, base.status());
     if (Status s = LoadEventsIfMissingLocked(*base.value()); !s.ok()) return ReplyNow(l, done, s);
     auto finish_id = ResetPointOf(base.value()->events, options);
@@ -247,6 +291,7 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   if (!ns.ok()) return fail(ns.status());
   const std::string ns_id = ns.value()->info().id();
   if (Status s = ValidateResetRequest(req, options_.max_id_length); !s.ok()) return fail(s);
+  if (Status s = ValidatePostResetOperations(req.post_reset_operations(), options_.max_id_length); !s.ok()) return fail(s);
   const std::string& wid = req.workflow_execution().workflow_id();
 
   // The runs are read first (a store read releases the engine mutex: FetchRun), the transition
@@ -302,6 +347,7 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   ex->RebuildIndexes();
 
   ReapplyEvents(sources, excluded, now, *ex);
+  ApplyPostResetSignals(req, now, *ex);
 
   Execution* raw = ex.get();
   runs_[new_run_id] = ex;

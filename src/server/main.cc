@@ -110,6 +110,8 @@ void CountClose(temporalite::metrics::Registry& m, const temporalite::history::E
 void AddGaugeCollectors(temporalite::metrics::Registry& m, temporalite::history::Engine& engine, const std::string& db_path) {
   m.AddCollector([&engine, db_path](temporalite::metrics::Registry& r) {
     r.gauge("temporalite_open_workflows", "Open workflow executions").Set(static_cast<double>(engine.OpenWorkflowCount()));
+    r.gauge("temporalite_history_long_polls", "History long polls (waitNewEvent) waiting for a run's next event")
+        .Set(static_cast<double>(engine.HistoryWaiterCount()));
     for (const auto& q : engine.TaskQueueGauges()) {
       temporalite::metrics::Labels l = {{"namespace", q.namespace_name}, {"task_type", q.activity ? "activity" : "workflow"},
                                         {"taskqueue", q.name}};

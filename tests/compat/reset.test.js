@@ -142,6 +142,49 @@ test('reset a running workflow: signals after the reset point are reapplied; bas
   }
 });
 
+test('post-reset operations: a signal is delivered to the reset run after the reapplied ones; bad operations change nothing', { timeout: TEST_TIMEOUT }, async () => {
+  const taskQueue = uniqueName('tq-reset');
+  const workflowId = uniqueName('wf-reset-post');
+  const json = (v) => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(v)) });
+  try {
+    await withWorker(taskQueue, async () => {
+      const base = await suite.client.workflow.start('resetSignalsWorkflow', { taskQueue, workflowId });
+      await waitForEvent(base, 'WORKFLOW_TASK_COMPLETED');
+      await base.signal('add', 'a');
+      await waitForEvent(base, 'WORKFLOW_EXECUTION_SIGNALED');
+      const finishId = nthTaskCompleted(await base.fetchHistory(), 1);
+      // Rejected with nothing changed: no variant, a signal without a name, an options update.
+      for (const [op, code] of [[{}, 3], [{ signalWorkflow: {} }, 3], [{ updateWorkflowOptions: { workflowExecutionOptions: {} } }, 12]]) {
+        await assert.rejects(reset(workflowId, base.firstExecutionRunId, finishId, { postResetOperations: [op] }), (err) => {
+          assert.equal(err.code, code, `${JSON.stringify(op)}: ${err.message}`);
+          return true;
+        });
+      }
+      assert.equal((await suite.client.workflow.getHandle(workflowId).describe()).runId, base.firstExecutionRunId, 'no reset happened');
+
+      const { runId } = await reset(workflowId, base.firstExecutionRunId, finishId, {
+        identity: 'operator-x',
+        postResetOperations: [{ signalWorkflow: { signalName: 'add', input: { payloads: [json('z')] } } }],
+      });
+      const run = suite.client.workflow.getHandle(workflowId, runId);
+      await run.signal('finish');
+      assert.deepEqual(await resultWithin(run), { got: ['a', 'z'], runId });
+      const h = await run.fetchHistory();
+      assert.deepEqual(eventTypeNames(h).slice(3, 7), [
+        'WORKFLOW_TASK_FAILED',
+        'WORKFLOW_EXECUTION_SIGNALED',
+        'WORKFLOW_EXECUTION_SIGNALED',
+        'WORKFLOW_TASK_SCHEDULED',
+      ]);
+      const post = h.events[5].workflowExecutionSignaledEventAttributes;
+      assert.equal(post.signalName, 'add');
+      assert.equal(post.identity, 'operator-x');
+    });
+  } finally {
+    await terminateQuietly(workflowId);
+  }
+});
+
 test('reset of an earlier run of a continue-as-new chain reapplies the signals of the later runs', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-reset');
   const workflowId = uniqueName('wf-reset-chain');

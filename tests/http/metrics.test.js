@@ -103,12 +103,16 @@ test('the Grafana dashboard is valid JSON whose queries name exposed metrics', (
   for (const e of exprs) assert.match(e, known, e);
 });
 
-test('an HTTP long poll whose client hangs up ends at once (thread and slot freed), and the next one still answers', { timeout: 60000 }, async () => {
+test('an HTTP long poll whose client hangs up ends at once (thread, slot and engine waiter freed), as does a cancelled gRPC one, and the next one still answers', { timeout: 60000 }, async () => {
   const httpUrl = suite.server.httpUrl().replace(/\/$/, '');
   const metricsUrl = suite.server.metricsUrl();
   const waiting = async () => {
     const m = /^temporalite_http_long_polls (\S+)$/m.exec((await request('GET', metricsUrl)).text);
     return m ? Number(m[1]) : 0;
+  };
+  const historyWaiters = async () => {
+    const m = /^temporalite_history_long_polls (\S+)$/m.exec((await request('GET', metricsUrl)).text);
+    return m ? Number(m[1]) : NaN;
   };
   // No worker polls this queue: the history gets no new event until the signal below.
   const wid = `long-poll-gone-${Date.now()}`;
@@ -127,11 +131,32 @@ test('an HTTP long poll whose client hangs up ends at once (thread and slot free
     sockets.push(s);
   }
   await pollUntil(async () => (await waiting()) === N, { timeoutMs: 15000, what: `${N} long polls waiting` });
+  await pollUntil(async () => (await historyWaiters()) === N, { timeoutMs: 15000, what: `${N} engine history waiters` });
   const closed = Date.now();
   for (const s of sockets) s.destroy();
   // Before, each waited for its 60 s deadline: the thread, the slot (of 512) and the gauge with it.
   await pollUntil(async () => (await waiting()) === 0, { timeoutMs: 15000, intervalMs: 100, what: 'the long polls ended' });
   assert.ok(Date.now() - closed < 5000, `ended ${Date.now() - closed} ms after the clients left`);
+  // And the engine dropped their waiters then, not at the run's next commit or 60 s later.
+  await pollUntil(async () => (await historyWaiters()) === 0, { timeoutMs: 15000, intervalMs: 100, what: 'the engine waiters dropped' });
+  assert.ok(Date.now() - closed < 5000, `waiters dropped ${Date.now() - closed} ms after the clients left`);
+
+  // The same for a gRPC client that cancels its call (the TypeScript SDK's connection, aborted).
+  const abort = new AbortController();
+  const grpcPoll = suite.client.connection.withAbortSignal(abort.signal, () =>
+    suite.client.workflowService.getWorkflowExecutionHistory({
+      namespace: 'default',
+      execution: { workflowId: wid },
+      waitNewEvent: true,
+      nextPageToken: Buffer.from(head.nextPageToken, 'base64'),
+    }));
+  grpcPoll.catch(() => {});
+  await pollUntil(async () => (await historyWaiters()) === 1, { timeoutMs: 15000, what: 'the gRPC long poll waiting' });
+  const cancelled = Date.now();
+  abort.abort();
+  await assert.rejects(grpcPoll);
+  await pollUntil(async () => (await historyWaiters()) === 0, { timeoutMs: 15000, intervalMs: 100, what: 'the gRPC poll\'s waiter dropped' });
+  assert.ok(Date.now() - cancelled < 5000, `waiter dropped ${Date.now() - cancelled} ms after the cancel`);
   // A long poll from a client that stays gets the next event.
   const poll = request('GET', `${httpUrl}${pollPath}`, { timeoutMs: 30000 });
   await pollUntil(async () => (await waiting()) === 1, { timeoutMs: 15000, what: 'one long poll waiting' });

@@ -59,4 +59,16 @@ async function uiCart() {
   return cart;
 }
 
-module.exports = { uiGreet, uiFail, uiAwaitApproval, uiRetrying, uiForever, uiCart };
+/** Runs uiGreet as a child (the relationships page), returns its result. */
+async function uiParent(name) {
+  const child = await wf.executeChild(uiGreet, { workflowId: `${wf.workflowInfo().workflowId}-child`, args: [name] });
+  return `parent of: ${child}`;
+}
+
+/** `n` short timers one after another: a history of about 5n events (more than a server page). */
+async function uiManyTimers(n) {
+  for (let i = 0; i < n; i++) await wf.sleep(1);
+  return `slept ${n} times`;
+}
+
+module.exports = { uiGreet, uiFail, uiAwaitApproval, uiRetrying, uiForever, uiCart, uiParent, uiManyTimers };

@@ -9,6 +9,7 @@ namespace temporalite::history::testing {
 namespace {
 
 namespace osv1 = ::temporal::api::operatorservice::v1;
+namespace wfv1 = ::temporal::api::workflow::v1;
 
 // Visibility queries read the store: a file-backed engine, as the visibility tests use.
 class EngineBatchTest : public FileEngineTest {
@@ -37,8 +38,8 @@ class EngineBatchTest : public FileEngineTest {
     return resp;
   }
   // Drives the job's timer steps until it leaves Running (bounded: a stuck job fails the test).
-  wsv1::DescribeBatchOperationResponse RunBatch(const std::string& job_id) {
-    for (int i = 0; i < 50; ++i) {
+  wsv1::DescribeBatchOperationResponse RunBatch(const std::string& job_id, int steps = 50) {
+    for (int i = 0; i < steps; ++i) {
       auto d = DescribeBatch(job_id);
       if (d.state() != ev1::BATCH_OPERATION_STATE_RUNNING) return d;
       Advance(Ms(100));
@@ -280,13 +281,15 @@ TEST_F(EngineBatchResetTest, ByExecutionsToTheLastTaskCountsFailures) {
   e->set_workflow_id("l-1");
   e->set_run_id(run);
   req.add_executions()->set_workflow_id("l-delayed");
-  req.add_executions()->set_workflow_id("l-never-existed");  // NotFound counts as done, as in Temporal
+  // Temporal's batcher reads the history to find the last task: for a missing workflow that read
+  // fails with a plain error, retried 50 times, then counted as a failure (not as NotFound = done).
+  req.add_executions()->set_workflow_id("l-never-existed");
   ASSERT_TRUE(StartBatch(req).ok());
-  auto d = RunBatch("job-last");
+  auto d = RunBatch("job-last", 200);
   EXPECT_EQ(d.state(), ev1::BATCH_OPERATION_STATE_COMPLETED);
   EXPECT_EQ(d.total_operation_count(), 3);
-  EXPECT_EQ(d.complete_operation_count(), 2);
-  EXPECT_EQ(d.failure_operation_count(), 1);
+  EXPECT_EQ(d.complete_operation_count(), 1);
+  EXPECT_EQ(d.failure_operation_count(), 2);
   ASSERT_EQ(d.executions_size(), 3);
   EXPECT_NE(CurrentRun("l-1"), run);
   ExpectResetAt("l-1", run, last_completed);
@@ -301,6 +304,88 @@ TEST_F(EngineBatchResetTest, ByExecutionsToTheLastTaskCountsFailures) {
   ASSERT_EQ(listed.operation_info_size(), 1);
   EXPECT_EQ(listed.operation_info(0).operation_type(), ev1::BATCH_OPERATION_TYPE_RESET);
   EXPECT_EQ(listed.operation_info(0).state(), ev1::BATCH_OPERATION_STATE_COMPLETED);
+}
+
+// Temporal's batcher retries a failed target in place (each attempt through the job's rate) while
+// the error is retryable, up to 50 more attempts: a reset to an event the run has not reached yet
+// fails, and succeeds on a later attempt once the run has it. Until then the target is neither
+// done nor failed. A reset with no workflow task to go back to is not retried (NoWorkflowTaskFound).
+TEST_F(EngineBatchResetTest, FailedTargetsAreRetriedAsTemporalsBatcherDoes) {
+  // Events: 1 started, 2-4 first task, 5 timer started.
+  const std::string run = StartAndComplete("rt-1", {StartTimer("t", Sec(3600))}).workflow_execution().run_id();
+  auto req = ResetJob("job-retry");
+  req.mutable_reset_operation()->mutable_options()->set_workflow_task_id(8);
+  auto* e = req.add_executions();
+  e->set_workflow_id("rt-1");
+  e->set_run_id(run);
+  req.set_max_operations_per_second(1);  // one attempt a second
+  ASSERT_TRUE(StartBatch(req).ok());
+  for (int i = 0; i < 3; ++i) Advance(Ms(1000));  // three failed attempts
+  auto d = DescribeBatch("job-retry");
+  EXPECT_EQ(d.state(), ev1::BATCH_OPERATION_STATE_RUNNING);
+  EXPECT_EQ(d.complete_operation_count(), 0);
+  EXPECT_EQ(d.failure_operation_count(), 0) << "a retried target is not counted yet";
+  EXPECT_EQ(RunsOf("rt-1"), 1);
+  // The run reaches event 8 (6 signaled, 7 task scheduled, 8 started, 9 completed).
+  ASSERT_TRUE(Signal("rt-1", "go").ok());
+  auto task = PollWft();
+  ASSERT_TRUE(CompleteWft(task.task_token(), {}).ok());
+  d = RunSlowBatch("job-retry");
+  EXPECT_EQ(d.state(), ev1::BATCH_OPERATION_STATE_COMPLETED);
+  EXPECT_EQ(d.complete_operation_count(), 1);
+  EXPECT_EQ(d.failure_operation_count(), 0);
+  EXPECT_EQ(RunsOf("rt-1"), 2);
+  EXPECT_NE(CurrentRun("rt-1"), run);
+
+  // No workflow task yet (a delayed start): failed at the first attempt, the job ends at once.
+  StartWorkflow("rt-delayed", [](auto& r) { *r.mutable_workflow_start_delay() = PbDur(Sec(3600)); });
+  auto none = ResetJob("job-none");
+  none.mutable_reset_operation()->mutable_options()->mutable_first_workflow_task();
+  none.add_executions()->set_workflow_id("rt-delayed");
+  none.set_max_operations_per_second(1);
+  ASSERT_TRUE(StartBatch(none).ok());
+  d = RunSlowBatch("job-none");
+  EXPECT_EQ(d.state(), ev1::BATCH_OPERATION_STATE_COMPLETED);
+  EXPECT_EQ(d.failure_operation_count(), 1);
+
+  // A target that keeps failing: 51 attempts a second apart, then one failure. Stopping the job
+  // ends its retries: the target is counted, nothing else runs.
+  auto gone = ResetJob("job-gone");
+  gone.mutable_reset_operation()->mutable_options()->mutable_first_workflow_task();
+  gone.add_executions()->set_workflow_id("rt-never-existed");
+  gone.set_max_operations_per_second(1);
+  ASSERT_TRUE(StartBatch(gone).ok());
+  for (int i = 0; i < 10; ++i) Advance(Ms(1000));
+  EXPECT_EQ(DescribeBatch("job-gone").state(), ev1::BATCH_OPERATION_STATE_RUNNING) << "still retrying after 10 s";
+  for (int i = 0; i < 45; ++i) Advance(Ms(1000));
+  d = DescribeBatch("job-gone");
+  EXPECT_EQ(d.state(), ev1::BATCH_OPERATION_STATE_COMPLETED) << "given up after 51 attempts";
+  EXPECT_EQ(d.failure_operation_count(), 1);
+}
+
+// A batch reset passes its post-reset operations to each reset (Temporal's batcher does): the new
+// run gets the signal after the reset point's failed task.
+TEST_F(EngineBatchResetTest, PostResetSignalReachesEachResetRun) {
+  const std::string run = StartAndComplete("ps-1", {StartTimer("t", Sec(3600))}).workflow_execution().run_id();
+  auto req = ResetJob("job-post");
+  req.mutable_reset_operation()->mutable_options()->mutable_first_workflow_task();
+  auto* sig = req.mutable_reset_operation()->add_post_reset_operations()->mutable_signal_workflow();
+  sig->set_signal_name("after-reset");
+  *sig->mutable_input() = TextPayloads("fix");
+  auto* e = req.add_executions();
+  e->set_workflow_id("ps-1");
+  e->set_run_id(run);
+  ASSERT_TRUE(StartBatch(req).ok());
+  auto d = RunBatch("job-post");
+  EXPECT_EQ(d.complete_operation_count(), 1);
+  auto h = History("ps-1");
+  ASSERT_GE(h.size(), 6u) << Describe(h);
+  EXPECT_EQ(h[3].event_type(), ev1::EVENT_TYPE_WORKFLOW_TASK_FAILED) << Describe(h);
+  ASSERT_EQ(h[4].event_type(), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) << Describe(h);
+  EXPECT_EQ(h[4].workflow_execution_signaled_event_attributes().signal_name(), "after-reset");
+  EXPECT_EQ(h[4].workflow_execution_signaled_event_attributes().identity(), "operator");
+  EXPECT_EQ(h[4].workflow_execution_signaled_event_attributes().input().payloads(0).data(), "\"fix\"");
+  EXPECT_EQ(h[5].event_type(), ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED) << Describe(h);
 }
 
 TEST_F(EngineBatchResetTest, ReappliedChunkDoesNotResetTwice) {
@@ -333,11 +418,17 @@ TEST_F(EngineBatchResetTest, Validation) {
             Code::kInvalidArgument);
   EXPECT_EQ(with([](auto& r) { r.mutable_reset_operation()->mutable_options()->set_build_id("b1"); }).code(),
             Code::kUnimplemented);
-  EXPECT_EQ(with([](auto& r) {
-              r.mutable_reset_operation()->mutable_options()->mutable_first_workflow_task();
-              r.mutable_reset_operation()->add_post_reset_operations();
-            }).code(),
-            Code::kUnimplemented);
+  // Post-reset operations: a variant is needed, a signal needs a name; options updates (worker
+  // versioning overrides) are not supported.
+  auto post_op = [&](const std::function<void(wfv1::PostResetOperation&)>& edit) {
+    return with([&](auto& r) {
+      r.mutable_reset_operation()->mutable_options()->mutable_first_workflow_task();
+      edit(*r.mutable_reset_operation()->add_post_reset_operations());
+    });
+  };
+  EXPECT_EQ(post_op([](auto&) {}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(post_op([](auto& op) { op.mutable_signal_workflow(); }).code(), Code::kInvalidArgument);
+  EXPECT_EQ(post_op([](auto& op) { op.mutable_update_workflow_options(); }).code(), Code::kUnimplemented);
   EXPECT_EQ(RunsOf("v-1"), 1);  // nothing started
 }
 

@@ -628,6 +628,77 @@ TEST_F(EngineWorkflowTest, HistoryLongPoll) {
   EXPECT_TRUE(page.next_page_token().empty());
 }
 
+// A history long poll ends when its caller cancels (client gone): CANCELLED at once, and its
+// waiter is unregistered then, not at the run's next commit or the poll's deadline. Answered and
+// timed-out polls leave no waiter behind either.
+TEST_F(EngineWorkflowTest, HistoryLongPollCancelDropsItsWaiter) {
+  StartWorkflow("wf-lp-cancel");
+  wsv1::GetWorkflowExecutionHistoryRequest req;
+  req.set_namespace_(kNamespace);
+  req.mutable_execution()->set_workflow_id("wf-lp-cancel");
+  req.set_wait_new_event(true);
+  wsv1::GetWorkflowExecutionHistoryResponse head;
+  ASSERT_TRUE(Call<wsv1::GetWorkflowExecutionHistoryResponse>(
+                  [&](auto* r, Done d) { engine_->GetWorkflowExecutionHistory(req, r, std::move(d)); }, &head)
+                  .ok());
+  ASSERT_FALSE(head.next_page_token().empty());
+  req.set_next_page_token(head.next_page_token());
+  EXPECT_EQ(engine_->HistoryWaiterCount(), 0u);
+
+  struct Waiting {
+    std::shared_ptr<wsv1::GetWorkflowExecutionHistoryResponse> resp = std::make_shared<wsv1::GetWorkflowExecutionHistoryResponse>();
+    std::shared_ptr<CancelHook> cancel = std::make_shared<CancelHook>();
+    std::shared_future<Status> done;
+  };
+  auto start = [&] {
+    Waiting w;
+    auto p = std::make_shared<std::promise<Status>>();
+    w.done = p->get_future().share();
+    auto resp = w.resp;
+    engine_->GetWorkflowExecutionHistory(req, resp.get(), [p, resp](const Status& s) { p->set_value(s); }, w.cancel);
+    return w;
+  };
+  Waiting a = start(), b = start();
+  EXPECT_EQ(engine_->HistoryWaiterCount(), 2u);
+  std::weak_ptr<CancelHook> a_hook = a.cancel;
+
+  a.cancel->Cancel();
+  ASSERT_EQ(a.done.wait_for(kCallbackWait), std::future_status::ready);
+  EXPECT_EQ(a.done.get().code(), Code::kCancelled);
+  EXPECT_EQ(engine_->HistoryWaiterCount(), 1u) << "the cancelled poll's waiter is gone at once";
+  a.cancel.reset();
+  EXPECT_TRUE(a_hook.expired()) << "nothing of the cancelled poll is held (its deadline timer holds it weakly)";
+  EXPECT_EQ(b.done.wait_for(std::chrono::seconds(0)), std::future_status::timeout) << "the other poll still waits";
+
+  // A cancel before the engine installs its hook ends the call as soon as it would wait.
+  auto early = std::make_shared<CancelHook>();
+  early->Cancel();
+  auto p = std::make_shared<std::promise<Status>>();
+  auto f = p->get_future();
+  auto resp = std::make_shared<wsv1::GetWorkflowExecutionHistoryResponse>();
+  engine_->GetWorkflowExecutionHistory(req, resp.get(), [p, resp](const Status& s) { p->set_value(s); }, early);
+  ASSERT_EQ(f.wait_for(kCallbackWait), std::future_status::ready);
+  EXPECT_EQ(f.get().code(), Code::kCancelled);
+  EXPECT_EQ(engine_->HistoryWaiterCount(), 1u);
+
+  // The deadline answers b (an empty page) and unregisters it; a cancel after that changes nothing.
+  Advance(options_.history_long_poll);
+  ASSERT_EQ(b.done.wait_for(kCallbackWait), std::future_status::ready);
+  EXPECT_TRUE(b.done.get().ok());
+  EXPECT_EQ(engine_->HistoryWaiterCount(), 0u);
+  b.cancel->Cancel();
+  EXPECT_TRUE(b.done.get().ok());
+
+  // A poll answered by a commit leaves nothing registered.
+  Waiting c = start();
+  EXPECT_EQ(engine_->HistoryWaiterCount(), 1u);
+  ASSERT_TRUE(Signal("wf-lp-cancel", "wake").ok());
+  ASSERT_EQ(c.done.wait_for(kCallbackWait), std::future_status::ready);
+  EXPECT_TRUE(c.done.get().ok());
+  EXPECT_EQ(c.resp->history().events_size(), 1);
+  EXPECT_EQ(engine_->HistoryWaiterCount(), 0u);
+}
+
 // A query for a run whose task queue has had no poller for 20 s fails at once, as Temporal's
 // matching does ("no poller seen for task queue recently"), instead of waiting for the deadline.
 TEST_F(EngineWorkflowTest, QueryWithNoRecentPollerFailsFast) {
