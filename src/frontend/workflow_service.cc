@@ -186,35 +186,38 @@ Reactor* WorkflowServiceImpl::CountSchedules(Ctx* ctx, const wsv1::CountSchedule
 }
 TL_UNARY(ListScheduleMatchingTimes, scheduler_.ListScheduleMatchingTimes(*req, resp, std::move(done)))
 
-// Worker versioning (v0.1 build-id sets, v0.2 rules) and deployments are not implemented. Temporal's
-// server answers these RPCs, when the feature is disabled on a namespace, with the texts below
-// (PERMISSION_DENIED there); here they are UNIMPLEMENTED, with the same text.
-#define TL_VERSIONING_UNIMPLEMENTED(Method, text) \
-  TL_UNARY(Method, done(Status(Code::kUnimplemented, text)))
-TL_VERSIONING_UNIMPLEMENTED(UpdateWorkerBuildIdCompatibility, "Worker versioning v0.1 (Version Set-based, deprecated) is disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(GetWorkerBuildIdCompatibility, "Worker versioning v0.1 (Version Set-based, deprecated) is disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(GetWorkerTaskReachability, "Worker versioning v0.1 (Version Set-based, deprecated) is disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(UpdateWorkerVersioningRules, "Worker versioning v0.2 (Rules-based, deprecated) is disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(GetWorkerVersioningRules, "Worker versioning v0.2 (Rules-based, deprecated) is disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(DescribeDeployment, "Deployments (deprecated) are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(ListDeployments, "Deployments (deprecated) are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(GetDeploymentReachability, "Deployments (deprecated) are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(GetCurrentDeployment, "Deployments (deprecated) are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(SetCurrentDeployment, "Deployments (deprecated) are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(DescribeWorkerDeploymentVersion, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(SetWorkerDeploymentCurrentVersion, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(DescribeWorkerDeployment, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(DeleteWorkerDeployment, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(DeleteWorkerDeploymentVersion, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(SetWorkerDeploymentRampingVersion, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(ListWorkerDeployments, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(CreateWorkerDeployment, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(CreateWorkerDeploymentVersion, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(UpdateWorkerDeploymentVersionComputeConfig, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(ValidateWorkerDeploymentVersionComputeConfig, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(UpdateWorkerDeploymentVersionMetadata, "Worker Deployment Versions are disabled on this namespace.")
-TL_VERSIONING_UNIMPLEMENTED(SetWorkerDeploymentManager, "Worker Deployment Versions are disabled on this namespace.")
-#undef TL_VERSIONING_UNIMPLEMENTED
+// Worker versioning, as a Temporal server with its default dynamic config answers (what
+// `temporal server start-dev` runs): v0.1 build-id sets (frontend.workerVersioningDataAPIs) and
+// v0.2 rules (frontend.workerVersioningRuleAPIs) are disabled by default: PERMISSION_DENIED with
+// Temporal's texts (GetWorkerTaskReachability, gated by the data flag, gives the v0.2 text there
+// too). The pre-release deployments (v3 pre-release) are removed: UNIMPLEMENTED with Temporal's
+// text. Worker Deployments (system.enableDeploymentVersions, on by default in Temporal) are not
+// implemented here: UNIMPLEMENTED (a README limit).
+#define TL_VERSIONING_ANSWER(Method, code, text) TL_UNARY(Method, done(Status(code, text)))
+TL_VERSIONING_ANSWER(UpdateWorkerBuildIdCompatibility, Code::kPermissionDenied, "Worker versioning v0.1 (Version Set-based, deprecated) is disabled on this namespace.")
+TL_VERSIONING_ANSWER(GetWorkerBuildIdCompatibility, Code::kPermissionDenied, "Worker versioning v0.1 (Version Set-based, deprecated) is disabled on this namespace.")
+TL_VERSIONING_ANSWER(GetWorkerTaskReachability, Code::kPermissionDenied, "Worker versioning v0.2 (Rules-based, deprecated) is disabled on this namespace.")
+TL_VERSIONING_ANSWER(UpdateWorkerVersioningRules, Code::kPermissionDenied, "Worker versioning v0.2 (Rules-based, deprecated) is disabled on this namespace.")
+TL_VERSIONING_ANSWER(GetWorkerVersioningRules, Code::kPermissionDenied, "Worker versioning v0.2 (Rules-based, deprecated) is disabled on this namespace.")
+TL_VERSIONING_ANSWER(DescribeDeployment, Code::kUnimplemented, "Deployments are deprecated and no longer supported, use Worker Deployments instead")
+TL_VERSIONING_ANSWER(ListDeployments, Code::kUnimplemented, "Deployments are deprecated and no longer supported, use Worker Deployments instead")
+TL_VERSIONING_ANSWER(GetDeploymentReachability, Code::kUnimplemented, "Deployments are deprecated and no longer supported, use Worker Deployments instead")
+TL_VERSIONING_ANSWER(GetCurrentDeployment, Code::kUnimplemented, "Deployments are deprecated and no longer supported, use Worker Deployments instead")
+TL_VERSIONING_ANSWER(SetCurrentDeployment, Code::kUnimplemented, "Deployments are deprecated and no longer supported, use Worker Deployments instead")
+TL_VERSIONING_ANSWER(DescribeWorkerDeploymentVersion, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(SetWorkerDeploymentCurrentVersion, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(DescribeWorkerDeployment, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(DeleteWorkerDeployment, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(DeleteWorkerDeploymentVersion, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(SetWorkerDeploymentRampingVersion, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(ListWorkerDeployments, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(CreateWorkerDeployment, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(CreateWorkerDeploymentVersion, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(UpdateWorkerDeploymentVersionComputeConfig, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(ValidateWorkerDeploymentVersionComputeConfig, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(UpdateWorkerDeploymentVersionMetadata, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+TL_VERSIONING_ANSWER(SetWorkerDeploymentManager, Code::kUnimplemented, "Worker Deployments (Worker Versioning) are not implemented by Temporalite.")
+#undef TL_VERSIONING_ANSWER
 
 TL_UNARY(ListWorkflowExecutions, engine_.ListWorkflowExecutions(*req, resp, std::move(done)))
 TL_UNARY(ScanWorkflowExecutions, engine_.ScanWorkflowExecutions(*req, resp, std::move(done)))

@@ -10,7 +10,8 @@
 
 namespace temporalite::history {
 
-// Applies one KEY=VALUE (VALUE: a JSON integer, or true/false for boolean keys). NOT_FOUND when
+// Applies one KEY=VALUE (VALUE: per key a non-negative integer, a non-negative number, true/false,
+// or 0/1 for temporalite.evictIdleRuns). NOT_FOUND when
 // KEY is not one of DynamicConfigKeys() (the composition root names every known key then);
 // INVALID_ARGUMENT for a bad value.
 Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* options);

@@ -174,6 +174,8 @@ class SqliteStore final : public Store {
 
   size_t last_batches_ = 0;  // batches in the previous transaction; writer thread only
   uint64_t transactions_since_optimize_ = 0;  // writer thread only
+  uint64_t visibility_rows_written_ = 0;      // writer thread only: kPutVisibility rows since open
+  uint64_t next_visibility_analyze_ = 1000;   // writer thread only
   std::atomic<uint64_t> transactions_committed_{0};
   std::atomic<uint64_t> batches_committed_{0};
 };

@@ -5,7 +5,10 @@
 // ("invalid query filter for schedules: cannot filter on \"ExecutionDuration\"").
 //
 // The condition runs in the visibility store over the schedules' rows (schedule_visibility.h):
-// Query() makes the store query of one page.
+// Query() makes the store query of one page. Pages come in visibility's default order, as
+// Temporal's ListSchedules lists its scheduler workflows (ListWorkflowExecutions, SQL visibility:
+// close time, start time, run id, descending; schedules are open and start when created): the
+// newest schedule first, schedules created at the same nanosecond by id, descending.
 #pragma once
 
 #include <string>
@@ -24,10 +27,13 @@ class ScheduleFilter {
   static Result<ScheduleFilter> Compile(std::string_view query, const visibility::TypeMap& custom);
 
   bool empty() const { return compiled_.where.empty(); }
-  // The store query over namespace `namespace_id`'s schedule rows: the condition, schedules
-  // ordered by id after `after_schedule_id` (a page token; "" for the first page), `limit` rows.
-  persistence::VisibilityQuery Query(const std::string& namespace_id, const std::string& after_schedule_id,
-                                     int64_t limit) const;
+  // The store query over namespace `namespace_id`'s schedule rows: the condition, in the default
+  // order, after the position of `page_token` ("" for the first page), `limit` rows.
+  // INVALID_ARGUMENT "Invalid NextPageToken." for a token this server did not make.
+  Result<persistence::VisibilityQuery> Query(const std::string& namespace_id, const std::string& page_token,
+                                             int64_t limit) const;
+  // The token of the page after the row at `cursor`, whose schedule id is `schedule_id`.
+  static std::string PageToken(const persistence::VisibilityCursor& cursor, const std::string& schedule_id);
 
  private:
   visibility::CompiledQuery compiled_;

@@ -2,8 +2,9 @@
 // table as workflow runs, set apart by Temporal's namespace division ("TemporalScheduler"), with
 // the schedule's own search attributes and TemporalSchedulePaused. ListSchedules and
 // CountSchedules run the list-filter language over these rows with the table's indexes (the
-// namespace/workflow-id index for the id order and ScheduleId, the custom attributes' indexes),
-// paged by the last schedule id, instead of scanning the namespace's schedules in memory.
+// default-order index, the namespace/workflow-id index for ScheduleId, the custom attributes'
+// indexes), in visibility's default order as Temporal lists them (list_query.h), instead of
+// scanning the namespace's schedules in memory.
 //
 // The division is part of the row's namespace_id column (`<namespace id>/TemporalScheduler`), so
 // every workflow list, count and index prefix of a namespace leaves schedule rows out without a

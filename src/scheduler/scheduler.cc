@@ -347,7 +347,9 @@ void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, const visib
   if (!filter.ok()) return done(filter.status());
   const int32_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : options_.default_page_size;
   // The page's ids from the visibility store (no lock held), one more to know whether more follow.
-  auto rows = store_.ListVisibility(filter->Query(*ns_id, req.next_page_token(), int64_t{page} + 1));
+  auto query = filter->Query(*ns_id, req.next_page_token(), int64_t{page} + 1);
+  if (!query.ok()) return done(query.status());
+  auto rows = store_.ListVisibility(*query);
   if (!rows.ok()) return done(rows.status());
   const bool more = rows->infos.size() > static_cast<size_t>(page);
   if (more) rows->infos.resize(page);
@@ -373,7 +375,7 @@ void Scheduler::ListSchedules(const wsv1::ListSchedulesRequest& req, const visib
       *info->add_future_action_times() = ToProto(t);
     }
   }
-  if (more) resp->set_next_page_token(rows->infos.back());
+  if (more) resp->set_next_page_token(ScheduleFilter::PageToken(rows->cursors[page - 1], rows->infos.back()));
   store_.Commit(persistence::WriteBatch{}, std::move(done));  // what memory shows is durable first
 }
 
@@ -383,7 +385,9 @@ void Scheduler::CountSchedules(const wsv1::CountSchedulesRequest& req, const vis
   if (!ns_id.ok()) return done(ns_id.status());
   auto filter = ScheduleFilter::Compile(req.query(), custom);
   if (!filter.ok()) return done(filter.status());
-  auto n = store_.CountVisibility(filter->Query(*ns_id, "", 1));
+  auto query = filter->Query(*ns_id, "", 1);
+  if (!query.ok()) return done(query.status());
+  auto n = store_.CountVisibility(*query);
   if (!n.ok()) return done(n.status());
   resp->set_count(*n);
   done(Status::Ok());

@@ -86,6 +86,9 @@ test('continue-as-new three times: result follows the chain, memo carried over',
   assert.equal(started.firstExecutionRunId, firstRunId);
   assert.equal(started.initiator, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW);
   assert.equal(started.originalExecutionRunId, result.runs[3]);
+  // Started without execution or run timeout: the new run's are absent too (not zero durations).
+  assert.equal(started.workflowExecutionTimeout, null);
+  assert.equal(started.workflowRunTimeout, null);
 });
 
 test('workflow retry policy: fails on attempts 1 and 2, succeeds on 3', { timeout: TEST_TIMEOUT }, async () => {

@@ -217,6 +217,52 @@ test('search attribute payloads carry their type metadata, so the SDK decodes ty
   assert.equal(typedListed.GapsInt, 7);
 });
 
+test("schedule describe and list return typed search attribute payloads (the schedule's own and its action's)", { timeout: TEST_TIMEOUT }, async () => {
+  // Given in the legacy untyped form (no type metadata), as older SDKs send them: the server
+  // types them on the way out, so the SDK's typed view decodes a Datetime as a Date.
+  const scheduleId = uniqueName('gaps-sched-typed');
+  const when = new Date('2026-03-04T05:06:07.000Z');
+  const handle = await suite.client.schedule.create({
+    scheduleId,
+    spec: { intervals: [{ every: '1 day' }] },
+    action: {
+      type: 'startWorkflow', workflowType: 'noWorkerHere', taskQueue: 'nobody',
+      searchAttributes: { GapsDatetime: [when], GapsInt: [3], GapsList: ['p', 'q'] },
+    },
+    searchAttributes: { GapsDatetime: [when], GapsInt: [9], GapsList: ['r'] },
+  });
+  try {
+    const typedMap = (typed) => Object.fromEntries(typed.getAll().map((p) => [p.key.name, p]));
+    const d = await handle.describe();
+    const own = typedMap(d.typedSearchAttributes);
+    assert.equal(own.GapsDatetime.key.type, 'DATETIME');
+    assert.ok(own.GapsDatetime.value instanceof Date);
+    assert.equal(own.GapsDatetime.value.toISOString(), when.toISOString());
+    assert.equal(own.GapsInt.key.type, 'INT');
+    assert.equal(own.GapsInt.value, 9);
+    assert.deepEqual(own.GapsList.value, ['r']);
+    const action = typedMap(d.action.typedSearchAttributes);
+    assert.equal(action.GapsDatetime.value.toISOString(), when.toISOString());
+    assert.equal(action.GapsInt.value, 3);
+    assert.equal(action.GapsList.key.type, 'KEYWORD_LIST');
+    assert.deepEqual(action.GapsList.value, ['p', 'q']);
+    // Raw: each payload names its type as Temporal's server sets it.
+    const raw = await suite.client.workflowService.describeSchedule({ namespace: NS, scheduleId });
+    const metaType = (p) => Buffer.from(p.metadata.type || '').toString();
+    assert.equal(metaType(raw.searchAttributes.indexedFields.GapsDatetime), 'Datetime');
+    assert.equal(metaType(raw.schedule.action.startWorkflow.searchAttributes.indexedFields.GapsList), 'KeywordList');
+    // List entries carry the schedule's own attributes, typed.
+    const listed = [];
+    for await (const s of suite.client.schedule.list({ query: `ScheduleId = '${scheduleId}'` })) listed.push(s);
+    assert.equal(listed.length, 1);
+    const listedOwn = typedMap(listed[0].typedSearchAttributes);
+    assert.ok(listedOwn.GapsDatetime.value instanceof Date);
+    assert.equal(listedOwn.GapsInt.value, 9);
+  } finally {
+    await handle.delete().catch(() => {});
+  }
+});
+
 /** A json/plain payload's value (user metadata summaries and details are such payloads). */
 function payloadText(p) {
   return p ? JSON.parse(Buffer.from(p.data).toString()) : undefined;

@@ -251,18 +251,82 @@ test("ListSchedules evaluates Temporal's list filter language over the schedules
   }
 });
 
-test('worker versioning and deployment RPCs answer UNIMPLEMENTED with the text Temporal gives when the feature is disabled', { timeout: TEST_TIMEOUT }, async () => {
+test("ListSchedules lists in visibility's default order as Temporal (newest schedule first) and its pages stay consistent", { timeout: TEST_TIMEOUT }, async () => {
+  // Temporal lists schedules with ListWorkflowExecutions over its scheduler workflows, in SQL
+  // visibility's default order (close time, start time, run id, descending): open rows, the
+  // newest created first — not by schedule id. Ids are chosen so that the two orders differ.
+  const team = uniqueName('gaps3-order');
+  const prefix = uniqueName('gaps3-ord');
+  const created = [];
+  const make = (id) => suite.client.schedule.create({
+    scheduleId: `${prefix}-${id}`,
+    spec: { intervals: [{ every: '1 day' }] },
+    action: { type: 'startWorkflow', workflowType: 'noWorkerHere', taskQueue: 'nobody' },
+    searchAttributes: { Gaps3Team: [team] },
+  }).then((h) => { created.push(h); return h; });
+  const short = (id) => id.slice(prefix.length + 1);
+  try {
+    for (const id of ['z', 'a', 'm', 'b']) await make(id);
+    const newestFirst = ['b', 'm', 'a', 'z'];
+    const query = `Gaps3Team = '${team}'`;
+    // The SDK's iterator, filtered, and with pages of one.
+    const sdkList = async (opts) => {
+      const ids = [];
+      for await (const s of suite.client.schedule.list(opts)) ids.push(s.scheduleId);
+      return ids;
+    };
+    assert.deepEqual((await sdkList({ query })).map(short), newestFirst);
+    assert.deepEqual((await sdkList({ query, pageSize: 1 })).map(short), newestFirst);
+    // Unfiltered: this test's schedules come in the same relative order (none newer exist).
+    const all = (await sdkList({})).filter((id) => id.startsWith(`${prefix}-`)).map(short);
+    assert.deepEqual(all, newestFirst);
+
+    // Raw gRPC paging, pages of 2: a schedule created after the first page is newer than the
+    // page's position (Temporal's keyset tokens do not return it later either), a schedule
+    // deleted before its page is not returned, and nothing is repeated or skipped.
+    const svc = suite.client.workflowService;
+    const page1 = await svc.listSchedules({ namespace: NS, query, maximumPageSize: 2 });
+    assert.deepEqual(page1.schedules.map((s) => short(s.scheduleId)), ['b', 'm']);
+    assert.ok(page1.nextPageToken && page1.nextPageToken.length > 0, 'a next page token');
+    await make('c');
+    await created.find((h) => h.scheduleId === `${prefix}-z`).delete();
+    const page2 = await svc.listSchedules({ namespace: NS, query, maximumPageSize: 2, nextPageToken: page1.nextPageToken });
+    assert.deepEqual(page2.schedules.map((s) => short(s.scheduleId)), ['a']);
+    assert.equal(page2.nextPageToken?.length ?? 0, 0, 'the last page has no token');
+    // A fresh listing shows the new schedule first.
+    assert.deepEqual((await sdkList({ query, pageSize: 2 })).map(short), ['c', 'b', 'm', 'a']);
+    // A token this server did not make: INVALID_ARGUMENT.
+    await expectGrpcError(svc.listSchedules({ namespace: NS, query, nextPageToken: Buffer.from('garbage') }), 3, /Invalid NextPageToken/);
+  } finally {
+    for (const h of created) await h.delete().catch(() => {});
+  }
+});
+
+test('worker versioning and deployment RPCs answer as a Temporal server with its default dynamic config', { timeout: TEST_TIMEOUT }, async () => {
+  // Temporal (common/dynamicconfig): frontend.workerVersioningDataAPIs and
+  // frontend.workerVersioningRuleAPIs default to false, so v0.1 and v0.2 answer PERMISSION_DENIED
+  // (GetWorkerTaskReachability, gated by the data flag, with the v0.2 text); the pre-release
+  // deployment RPCs answer UNIMPLEMENTED in every configuration. Worker Deployments are on by
+  // default in Temporal and not implemented here: UNIMPLEMENTED (a README limit).
   const svc = suite.client.workflowService;
   const taskQueue = uniqueName('gaps3-versioning');
-  await expectGrpcError(svc.getWorkerBuildIdCompatibility({ namespace: NS, taskQueue }), 12,
-    /^Worker versioning v0\.1 \(Version Set-based, deprecated\) is disabled on this namespace\.$/);
-  await expectGrpcError(svc.updateWorkerBuildIdCompatibility({ namespace: NS, taskQueue, addNewBuildIdInNewDefaultSet: 'b1' }), 12,
-    /Worker versioning v0\.1/);
-  await expectGrpcError(svc.getWorkerVersioningRules({ namespace: NS, taskQueue }), 12,
-    /^Worker versioning v0\.2 \(Rules-based, deprecated\) is disabled on this namespace\.$/);
-  await expectGrpcError(svc.listDeployments({ namespace: NS }), 12, /^Deployments \(deprecated\) are disabled on this namespace\.$/);
-  await expectGrpcError(svc.describeWorkerDeployment({ namespace: NS, deploymentName: 'd' }), 12,
-    /^Worker Deployment Versions are disabled on this namespace\.$/);
+  const v01 = /^Worker versioning v0\.1 \(Version Set-based, deprecated\) is disabled on this namespace\.$/;
+  const v02 = /^Worker versioning v0\.2 \(Rules-based, deprecated\) is disabled on this namespace\.$/;
+  const PERMISSION_DENIED = 7;
+  const UNIMPLEMENTED = 12;
+  await expectGrpcError(svc.getWorkerBuildIdCompatibility({ namespace: NS, taskQueue }), PERMISSION_DENIED, v01);
+  await expectGrpcError(svc.updateWorkerBuildIdCompatibility({ namespace: NS, taskQueue, addNewBuildIdInNewDefaultSet: 'b1' }),
+    PERMISSION_DENIED, v01);
+  await expectGrpcError(svc.getWorkerTaskReachability({ namespace: NS, buildIds: ['b1'], taskQueues: [taskQueue] }), PERMISSION_DENIED, v02);
+  await expectGrpcError(svc.getWorkerVersioningRules({ namespace: NS, taskQueue }), PERMISSION_DENIED, v02);
+  await expectGrpcError(svc.updateWorkerVersioningRules({ namespace: NS, taskQueue, conflictToken: Buffer.alloc(0) }), PERMISSION_DENIED, v02);
+  const deprecated = /^Deployments are deprecated and no longer supported, use Worker Deployments instead$/;
+  await expectGrpcError(svc.listDeployments({ namespace: NS }), UNIMPLEMENTED, deprecated);
+  await expectGrpcError(svc.describeDeployment({ namespace: NS, deployment: { seriesName: 's', buildId: 'b' } }), UNIMPLEMENTED, deprecated);
+  await expectGrpcError(svc.getCurrentDeployment({ namespace: NS, seriesName: 's' }), UNIMPLEMENTED, deprecated);
+  await expectGrpcError(svc.describeWorkerDeployment({ namespace: NS, deploymentName: 'd' }), UNIMPLEMENTED,
+    /^Worker Deployments \(Worker Versioning\) are not implemented by Temporalite\.$/);
+  await expectGrpcError(svc.listWorkerDeployments({ namespace: NS }), UNIMPLEMENTED, /not implemented by Temporalite/);
   // The SDK's task-queue client surfaces the same answer.
   await assert.rejects(suite.client.taskQueue.getBuildIdCompatability(taskQueue), (e) => /Worker versioning v0\.1/.test(String(e.details ?? e.message) + String(e.cause?.details ?? '')));
 });

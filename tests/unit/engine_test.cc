@@ -4,6 +4,7 @@
 #include <google/protobuf/any.pb.h>
 
 #include "engine_test_util.h"
+#include "history/dynamic_config.h"
 
 namespace temporalite::history::testing {
 namespace {
@@ -728,6 +729,50 @@ TEST_F(EngineWorkflowTest, QueryWithNoRecentPollerFailsFast) {
   Status s = refused.done.get();
   EXPECT_EQ(s.code(), Code::kFailedPrecondition);
   EXPECT_EQ(s.message(), "no poller seen for task queue recently, worker may be down");
+}
+
+// One table of keys, each with its parser (history/dynamic_config.cc).
+TEST(DynamicConfig, EachKeyParsesItsKindOfValue) {
+  EngineOptions o;
+  EXPECT_TRUE(ApplyDynamicConfigValue("limit.historyCount.suggestContinueAsNew=123", &o).ok());
+  EXPECT_EQ(o.history_count_suggest_continue_as_new, 123);
+  EXPECT_TRUE(ApplyDynamicConfigValue("history.workflowTaskHeartbeatTimeout=7", &o).ok());
+  EXPECT_EQ(o.workflow_task_heartbeat_timeout_seconds, 7);
+  EXPECT_TRUE(ApplyDynamicConfigValue("history.maxTotalUpdates.suggestContinueAsNewThreshold=0.5", &o).ok());
+  EXPECT_DOUBLE_EQ(o.max_total_updates_suggest_continue_as_new_threshold, 0.5);
+  EXPECT_TRUE(ApplyDynamicConfigValue("system.enableActivityEagerExecution=false", &o).ok());
+  EXPECT_FALSE(o.enable_activity_eager_execution);
+  EXPECT_TRUE(ApplyDynamicConfigValue("system.enableActivityEagerExecution=true", &o).ok());
+  EXPECT_TRUE(o.enable_activity_eager_execution);
+  EXPECT_TRUE(ApplyDynamicConfigValue("temporalite.evictIdleRuns=1", &o).ok());
+  EXPECT_TRUE(o.evict_idle_runs);
+
+  const EngineOptions before = o;
+  auto bad = [&](const std::string& kv, const std::string& message) {
+    Status s = ApplyDynamicConfigValue(kv, &o);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << kv;
+    EXPECT_EQ(s.message(), message) << kv;
+  };
+  bad("history.maxInFlightUpdates=-1", "dynamic config history.maxInFlightUpdates: \"-1\" is not a non-negative integer");
+  bad("history.maxInFlightUpdates=1.5", "dynamic config history.maxInFlightUpdates: \"1.5\" is not a non-negative integer");
+  bad("history.maxInFlightUpdates=", "dynamic config history.maxInFlightUpdates: \"\" is not a non-negative integer");
+  bad("history.maxTotalUpdates.suggestContinueAsNewThreshold=nan",
+      "dynamic config history.maxTotalUpdates.suggestContinueAsNewThreshold: \"nan\" is not a non-negative number");
+  bad("system.enableActivityEagerExecution=1", "dynamic config system.enableActivityEagerExecution: \"1\" is not true or false");
+  bad("temporalite.evictIdleRuns=true", "dynamic config temporalite.evictIdleRuns: \"true\" is not 0 or 1");
+  bad("noequals", "dynamic config value \"noequals\": want KEY=VALUE");
+  EXPECT_EQ(o.max_in_flight_updates, before.max_in_flight_updates);
+  EXPECT_TRUE(o.evict_idle_runs);
+  EXPECT_EQ(ApplyDynamicConfigValue("frontend.nope=1", &o).code(), Code::kNotFound);
+
+  // Every listed key is accepted by its parser with some value of its kind.
+  const std::vector<std::string> keys = DynamicConfigKeys();
+  EXPECT_EQ(keys.size(), 11u);
+  for (const std::string& k : keys) {
+    EngineOptions x;
+    const bool ok = ApplyDynamicConfigValue(k + "=1", &x).ok() || ApplyDynamicConfigValue(k + "=true", &x).ok();
+    EXPECT_TRUE(ok) << k;
+  }
 }
 
 }  // namespace

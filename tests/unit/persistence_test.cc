@@ -1193,5 +1193,57 @@ TEST_F(PersistenceTest, SearchAttributeIndexesAreCreatedOnceAndNamesAreChecked) 
   EXPECT_EQ(RawQueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'visibility'"), 1);
 }
 
+// A server that opened an empty database re-analyzes visibility as it grows (1,000 rows written,
+// then each doubling), so a selective search attribute filter uses its index instead of walking
+// the default-order index (issue 17: the filtered ListSchedules plan).
+TEST_F(PersistenceTest, VisibilityIsReanalyzedAsItGrowsSoFiltersUseTheirIndex) {
+  auto store = OpenOrDie();
+  WriteBatch index;
+  index.index_search_attributes = {"Team"};
+  ASSERT_TRUE(store->CommitSync(std::move(index)).ok());
+  const std::string plan_sql =
+      "EXPLAIN QUERY PLAN SELECT info FROM visibility WHERE namespace_id = 'ns-1' AND "
+      "json_extract(search_attributes, '$.\"Team\"') = 'team-7' "
+      "ORDER BY coalesce(close_time, 9223372036854775807) DESC, start_time DESC, run_id DESC LIMIT 101";
+  // The plan a fresh connection makes (it reads the statistics when it opens).
+  auto plan = [&]() {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, plan_sql.c_str(), -1, &st, nullptr), SQLITE_OK);
+    std::string out;
+    while (sqlite3_step(st) == SQLITE_ROW) out += std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) + "\n";
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  };
+  auto rows = [](int from, int n) {
+    WriteBatch b;
+    for (int i = from; i < from + n; ++i) {
+      VisibilityRow r;
+      r.namespace_id = "ns-1";
+      r.run_id = "run-" + std::to_string(i);
+      r.workflow_id = "wf-" + std::to_string(i);
+      r.workflow_type = "T";
+      r.task_queue = "q";
+      r.status = 1;
+      r.start_time = i;
+      r.search_attributes_json = "{\"Team\":\"team-" + std::to_string(i % 100) + "\"}";
+      r.info = "i";
+      b.upsert_visibility.push_back(r);
+    }
+    return b;
+  };
+  ASSERT_TRUE(store->CommitSync(rows(0, 900)).ok());
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'visibility'"), 0);
+  EXPECT_NE(plan().find("visibility_by_order"), std::string::npos) << plan();
+  ASSERT_TRUE(store->CommitSync(rows(900, 200)).ok());
+  // The analysis follows the transaction on the writer thread: one more commit waits for it.
+  ASSERT_TRUE(store->CommitSync(rows(1100, 1)).ok());
+  EXPECT_GT(RawQueryInt("SELECT count(*) FROM sqlite_stat1 WHERE idx = 'visibility_sa_Team'"), 0);
+  const std::string after = plan();
+  EXPECT_NE(after.find("visibility_sa_Team"), std::string::npos) << after;
+}
+
 }  // namespace
 }  // namespace temporalite::persistence

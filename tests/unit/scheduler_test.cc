@@ -675,18 +675,20 @@ TEST_F(SchedulerVisibilityTest, FiltersPagesAndCountsInTheStore) {
   ASSERT_TRUE(CreateWithAttributes("s-d", "ingest", 4).ok());
   ASSERT_TRUE(Create(CreateRequest("s-e", Every(std::chrono::hours(24)))).ok());  // no attributes
   Pause("s-c", true);
-  EXPECT_EQ(ListAll(""), (V{"s-a", "s-b", "s-c", "s-d", "s-e"}));
-  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-a", "s-c", "s-d"}));
-  EXPECT_EQ(ListAll("SchedTeam = 'ingest' AND SchedRank >= 3"), (V{"s-c", "s-d"}));
+  // Visibility's default order, as Temporal lists schedules: newest created first (created in id
+  // order here; ties of the create time go by id, descending, too).
+  EXPECT_EQ(ListAll(""), (V{"s-e", "s-d", "s-c", "s-b", "s-a"}));
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-d", "s-c", "s-a"}));
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest' AND SchedRank >= 3"), (V{"s-d", "s-c"}));
   EXPECT_EQ(ListAll("TemporalSchedulePaused = true"), (V{"s-c"}));
-  EXPECT_EQ(ListAll("TemporalSchedulePaused = false AND SchedTeam IN ('ops', 'ingest')"), (V{"s-a", "s-b", "s-d"}));
+  EXPECT_EQ(ListAll("TemporalSchedulePaused = false AND SchedTeam IN ('ops', 'ingest')"), (V{"s-d", "s-b", "s-a"}));
   EXPECT_EQ(ListAll("SchedTeam IS NULL"), (V{"s-e"}));
-  EXPECT_EQ(ListAll("ScheduleId STARTS_WITH 's-' AND ScheduleId > 's-b'"), (V{"s-c", "s-d", "s-e"}));
-  // Pages of 2 by schedule id; the token is the last id of a page.
+  EXPECT_EQ(ListAll("ScheduleId STARTS_WITH 's-' AND ScheduleId > 's-b'"), (V{"s-e", "s-d", "s-c"}));
+  // Pages of 2; the token is the position (create time, id) after the last of a page.
   int pages = 0;
-  EXPECT_EQ(ListAll("", 2, &pages), (V{"s-a", "s-b", "s-c", "s-d", "s-e"}));
+  EXPECT_EQ(ListAll("", 2, &pages), (V{"s-e", "s-d", "s-c", "s-b", "s-a"}));
   EXPECT_EQ(pages, 3);
-  EXPECT_EQ(ListAll("SchedTeam = 'ingest'", 1, &pages), (V{"s-a", "s-c", "s-d"}));
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest'", 1, &pages), (V{"s-d", "s-c", "s-a"}));
   EXPECT_EQ(pages, 3);
   EXPECT_EQ(Count(""), 5);
   EXPECT_EQ(Count("SchedTeam = 'ingest'"), 3);
@@ -705,18 +707,18 @@ TEST_F(SchedulerVisibilityTest, FiltersPagesAndCountsInTheStore) {
   (*up.mutable_search_attributes()->mutable_indexed_fields())["SchedTeam"] = Json("\"ingest\"");
   wsv1::UpdateScheduleResponse ur;
   ASSERT_TRUE(Call([&](Done dn) { sched_->UpdateSchedule(up, &ur, std::move(dn)); }).ok());
-  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-a", "s-b", "s-c", "s-d"}));
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-d", "s-c", "s-b", "s-a"}));
   EXPECT_EQ(ListAll("SchedRank = 2"), V{});  // the update replaced the attributes
   wsv1::DeleteScheduleRequest del;
   del.set_namespace_(kNamespace);
   del.set_schedule_id("s-a");
   wsv1::DeleteScheduleResponse delr;
   ASSERT_TRUE(Call([&](Done dn) { sched_->DeleteSchedule(del, &delr, std::move(dn)); }).ok());
-  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-b", "s-c", "s-d"}));
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-d", "s-c", "s-b"}));
   EXPECT_EQ(Count(""), 4);
 
   RestartAll();
-  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-b", "s-c", "s-d"}));
+  EXPECT_EQ(ListAll("SchedTeam = 'ingest'"), (V{"s-d", "s-c", "s-b"}));
   EXPECT_EQ(Count(""), 4);
 }
 
