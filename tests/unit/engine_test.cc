@@ -184,9 +184,6 @@ TEST_F(EngineWorkflowTest, StartToCloseTimeoutReschedulesWithNextAttempt) {
 // protocol-notes §1.6: a retried task (attempt > 1) is transient; its Scheduled/Started events are
 // only in the poll response until it completes, and further failures write nothing.
 TEST_F(EngineWorkflowTest, RetriedTaskIsTransient) {
-  GTEST_SKIP() << "BUG (spec deviation, protocol-notes 1.6): transient workflow tasks are not implemented; "
-                  "ScheduleWorkflowTaskLocked persists WFTScheduled/WFTStarted for attempt > 1 and every "
-                  "further timeout appends WorkflowTaskTimedOut + WorkflowTaskScheduled";
   StartWorkflow("wf-transient");
   PollWft();
   Advance(Sec(10));
