@@ -20,13 +20,12 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { chromium } = require('playwright-core');
+const { CHROMIUM, launchBrowser, tearDown } = require('./browser');
 const { Connection, Client } = require('@temporalio/client');
 const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
 
-const { startServer, installRuntime, uniqueName, makeTempDir, removeDir, withTimeout } = require('../compat/harness');
+const { startServer, installRuntime, uniqueName, makeTempDir, withTimeout } = require('../compat/harness');
 
-const CHROMIUM = process.env.TEMPORALITE_CHROMIUM || '/usr/bin/chromium';
 const NS = 'default';
 const UI_WAIT = 30000;
 
@@ -100,41 +99,14 @@ before(
     Object.assign(ids, { greet: greet.workflowId, parent: parent.workflowId, cart: cart.workflowId, many: many.workflowId });
 
     userDataDir = makeTempDir('temporalite-ui-detail-chromium-');
-    browserContext = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      acceptDownloads: true,
-      viewport: { width: 1440, height: 900 },
-      timezoneId: 'UTC',
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-    });
-    page = browserContext.pages()[0] ?? (await browserContext.newPage());
-    page.setDefaultTimeout(UI_WAIT);
-    page.on('response', (r) => {
-      if (r.url().includes('/api/v1/') && r.status() >= 400) apiFailures.push(`${r.status()} ${r.request().method()} ${r.url()}`);
-    });
+    ({ browserContext, page } = await launchBrowser(userDataDir, { uiWait: UI_WAIT, acceptDownloads: true, apiFailures }));
   },
   { timeout: 120000 },
 );
 
 after(
   async () => {
-    if (browserContext) await browserContext.close().catch(() => {});
-    if (worker) {
-      try {
-        worker.shutdown();
-      } catch {
-        // not running
-      }
-      await workerRun?.catch(() => {});
-    }
-    if (nativeConnection) await nativeConnection.close().catch(() => {});
-    if (connection) await connection.close().catch(() => {});
-    if (server) await server.stop('SIGTERM');
-    removeDir(userDataDir);
+    await tearDown({ browserContext, worker, workerRun, nativeConnection, connection, server, userDataDir });
     if (artifacts) console.log(`# UI screenshots: ${artifacts}`);
   },
   { timeout: 60000 },

@@ -19,14 +19,13 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFile } = require('node:child_process');
 
-const { chromium } = require('playwright-core');
+const { CHROMIUM, launchBrowser, tearDown } = require('./browser');
 const { Connection, Client } = require('@temporalio/client');
 const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
 
-const { startServer, installRuntime, pollUntil, uniqueName, makeTempDir, removeDir, serverBinary, withTimeout } =
+const { startServer, installRuntime, pollUntil, uniqueName, makeTempDir, serverBinary, withTimeout } =
   require('../compat/harness');
 
-const CHROMIUM = process.env.TEMPORALITE_CHROMIUM || '/usr/bin/chromium';
 const NS = 'default';
 const UI_WAIT = 30000; // generous: the machine running CI may be busy
 
@@ -137,37 +136,14 @@ before(
     assert.equal(created.code, 0, created.stderr);
 
     userDataDir = makeTempDir('temporalite-ui-chromium-');
-    browserContext = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1440, height: 900 },
-      timezoneId: 'UTC',
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-    });
-    page = browserContext.pages()[0] ?? (await browserContext.newPage());
-    page.setDefaultTimeout(UI_WAIT);
+    ({ browserContext, page } = await launchBrowser(userDataDir, { uiWait: UI_WAIT }));
   },
   { timeout: 120000 },
 );
 
 after(
   async () => {
-    if (browserContext) await browserContext.close().catch(() => {});
-    if (worker) {
-      try {
-        worker.shutdown();
-      } catch {
-        // not running
-      }
-      await workerRun?.catch(() => {});
-    }
-    if (nativeConnection) await nativeConnection.close().catch(() => {});
-    if (connection) await connection.close().catch(() => {});
-    if (server) await server.stop('SIGTERM');
-    removeDir(userDataDir);
+    await tearDown({ browserContext, worker, workerRun, nativeConnection, connection, server, userDataDir });
     if (artifacts) console.log(`# UI screenshots: ${artifacts}`);
   },
   { timeout: 60000 },
