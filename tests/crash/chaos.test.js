@@ -28,7 +28,7 @@
 // CHAOS_KILLS (default 20) sets the number of SIGKILLs; scripts/chaos.sh runs the long form.
 // Run: tests/run-node-tests.sh tests/crash/chaos.test.js
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
@@ -40,6 +40,7 @@ const { Context } = require('@temporalio/activity');
 
 const { startServer, makeTempDir, removeDir, installRuntime, withTimeout, pollUntil, eventTypeName, uniqueName } =
   require('../compat/harness');
+const { cleanupsAfterTests } = require('./crash-harness');
 
 const NS = 'default';
 const KILLS = Number(process.env.CHAOS_KILLS || 20);
@@ -55,16 +56,7 @@ function random() {
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const cleanups = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) {
-    try {
-      await fn();
-    } catch (e) {
-      console.error('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupsAfterTests();
 
 const activities = {
   async flaky(id) {

@@ -10,7 +10,7 @@
 //
 // Run: node --test tests/crash/eager-crash.test.js   (env TEMPORALITE_BIN overrides the binary)
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 
@@ -28,18 +28,10 @@ const {
   eventsOfType,
   uniqueName,
 } = require('../compat/harness');
+const { cleanupsAfterTests } = require('./crash-harness');
 
 const NS = 'default';
-const cleanups = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) {
-    try {
-      await fn();
-    } catch (e) {
-      console.error('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupsAfterTests();
 
 function tsNanos(ts) {
   return BigInt(ts.seconds.toString()) * 1000000000n + BigInt(ts.nanos ?? 0);

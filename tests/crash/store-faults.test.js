@@ -16,7 +16,7 @@
 //
 // Run: tests/run-node-tests.sh tests/crash/store-faults.test.js
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -25,18 +25,10 @@ const { spawn, execFileSync } = require('node:child_process');
 const { Connection, Client, WorkflowExecutionAlreadyStartedError } = require('@temporalio/client');
 const { startServer, makeTempDir, removeDir, waitForExit, withTimeout, serverBinary, grpcCode, eventTypeName, uniqueName } =
   require('../compat/harness');
+const { cleanupsAfterTests } = require('./crash-harness');
 
 const NS = 'default';
-const cleanups = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) {
-    try {
-      await fn();
-    } catch (e) {
-      console.error('cleanup failed:', e);
-    }
-  }
-});
+const cleanups = cleanupsAfterTests();
 
 const GRPC_NOT_FOUND = 5;
 const GRPC_RESOURCE_EXHAUSTED = 8;
