@@ -45,6 +45,63 @@ std::function<void(grpc::ClientContext*)> PollTracker(std::mutex& mu, std::set<g
     }
   };
 }
+
+// The task's whole history: its events, then the pages its next_page_token leads to.
+std::vector<HistoryEvent> TaskHistory(Client& client, const wsv1::PollWorkflowTaskQueueResponse& task) {
+  std::vector<HistoryEvent> events(task.history().events().begin(), task.history().events().end());
+  wsv1::GetWorkflowExecutionHistoryRequest hreq;
+  hreq.set_namespace_(client.ns());
+  *hreq.mutable_execution() = task.workflow_execution();
+  hreq.set_next_page_token(task.next_page_token());
+  while (!hreq.next_page_token().empty()) {
+    auto page = client.Call(&wsv1::WorkflowService::Stub::GetWorkflowExecutionHistory, hreq);
+    for (const auto& e : page.history().events()) events.push_back(e);
+    hreq.set_next_page_token(page.next_page_token());
+  }
+  return events;
+}
+
+// A RespondWorkflowTaskCompleted for `token` with the task output's commands and messages.
+wsv1::RespondWorkflowTaskCompletedRequest CompletionRequest(const std::string& ns, const std::string& token,
+                                                            const std::string& identity,
+                                                            internal::TaskOutput& out) {
+  wsv1::RespondWorkflowTaskCompletedRequest req;
+  req.set_namespace_(ns);
+  req.set_task_token(token);
+  req.set_identity(identity);
+  for (auto& c : out.commands) *req.add_commands() = std::move(c);
+  for (auto& m : out.messages) *req.add_messages() = std::move(m);
+  return req;
+}
+
+// Asks the server to send the run's next tasks to this worker's sticky queue.
+void SetStickyAttributes(wsv1::RespondWorkflowTaskCompletedRequest* req, const std::string& sticky_queue,
+                         const WorkerOptions& options) {
+  auto* sa = req->mutable_sticky_attributes();
+  sa->mutable_worker_task_queue()->set_name(sticky_queue);
+  sa->mutable_worker_task_queue()->set_kind(enums::TASK_QUEUE_KIND_STICKY);
+  sa->mutable_worker_task_queue()->set_normal_name(options.task_queue);
+  *sa->mutable_schedule_to_start_timeout() = ToProtoDuration(options.sticky_schedule_to_start_timeout);
+}
+
+// Runs `attempts_fn` (a local activity's attempts) on a thread of its own while the calling (the
+// workflow task's) thread keeps the task alive: a heartbeat whenever `keep_alive.next` passes
+// first; a failed heartbeat stops them.
+Payloads RunKeepingTaskAlive(const std::function<Payloads(int*)>& attempts_fn, int* attempts,
+                             internal::TaskKeepAlive& keep_alive) {
+  int n = 1;
+  auto done = std::async(std::launch::async, [&attempts_fn, &n] { return attempts_fn(&n); });
+  while (keep_alive.period.count() > 0 && done.wait_until(keep_alive.next) != std::future_status::ready) {
+    if (!keep_alive.beat()) {
+      keep_alive.period = std::chrono::milliseconds(0);
+      break;
+    }
+    keep_alive.next = std::chrono::steady_clock::now() + keep_alive.period;
+  }
+  done.wait();
+  *attempts = n;
+  return done.get();
+}
 }  // namespace
 
 Worker::Worker(std::shared_ptr<Client> client, WorkerOptions options)
@@ -285,18 +342,7 @@ std::vector<HistoryEvent> Worker::FullHistory(const wsv1::PollWorkflowTaskQueueR
 }
 
 void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
-  std::vector<HistoryEvent> events(task.history().events().begin(), task.history().events().end());
-  if (!task.next_page_token().empty()) {
-    wsv1::GetWorkflowExecutionHistoryRequest hreq;
-    hreq.set_namespace_(client_->ns());
-    *hreq.mutable_execution() = task.workflow_execution();
-    hreq.set_next_page_token(task.next_page_token());
-    while (!hreq.next_page_token().empty()) {
-      auto page = client_->Call(&wsv1::WorkflowService::Stub::GetWorkflowExecutionHistory, hreq);
-      for (const auto& e : page.history().events()) events.push_back(e);
-      hreq.set_next_page_token(page.next_page_token());
-    }
-  }
+  std::vector<HistoryEvent> events = TaskHistory(*client_, task);
   const bool partial = !events.empty() && events.front().event_id() != 1;
   auto fit = workflows_.find(task.workflow_type().name());
   const internal::WorkflowFn* fn = fit == workflows_.end() ? nullptr : &fit->second;
@@ -329,23 +375,10 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
         [this](const std::string& type, const LocalActivityOptions& o, const Payloads& args, const std::string& id,
                const WorkflowInfo& info, int* attempts, internal::TaskKeepAlive& keep_alive) {
           if (keep_alive.period.count() <= 0) return RunLocalActivity(type, o, args, id, info, attempts);
-          // The attempts run on a thread of their own while this (the workflow task's) thread
-          // keeps the task alive: a heartbeat whenever `keep_alive.next` passes first.
           // Heartbeats run the workflow (which may change its info): the activity gets a copy.
-          int n = 1;
-          auto done = std::async(std::launch::async, [this, &type, &o, &args, &id, info_copy = info, &n] {
-            return RunLocalActivity(type, o, args, id, info_copy, &n);
-          });
-          while (keep_alive.period.count() > 0 && done.wait_until(keep_alive.next) != std::future_status::ready) {
-            if (!keep_alive.beat()) {
-              keep_alive.period = std::chrono::milliseconds(0);
-              break;
-            }
-            keep_alive.next = std::chrono::steady_clock::now() + keep_alive.period;
-          }
-          done.wait();
-          *attempts = n;
-          return done.get();
+          return RunKeepingTaskAlive(
+              [&, info_copy = info](int* n) { return RunLocalActivity(type, o, args, id, info_copy, n); }, attempts,
+              keep_alive);
         });
     run->instance->SetExecution(task.workflow_execution().workflow_id(), run_id);
   }
@@ -359,28 +392,16 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
   // The task being worked on: a heartbeat (local activities) continues on the task it returns.
   std::string token = task.task_token();
   int64_t last_started = events.back().event_id();
-  auto sticky_attributes = [this](wsv1::RespondWorkflowTaskCompletedRequest* req) {
-    auto* sa = req->mutable_sticky_attributes();
-    sa->mutable_worker_task_queue()->set_name(sticky_queue_);
-    sa->mutable_worker_task_queue()->set_kind(enums::TASK_QUEUE_KIND_STICKY);
-    sa->mutable_worker_task_queue()->set_normal_name(options_.task_queue);
-    *sa->mutable_schedule_to_start_timeout() = ToProtoDuration(options_.sticky_schedule_to_start_timeout);
-  };
   // A workflow-task heartbeat (a local activity outlives 80 % of the task timeout): completes the
   // task with the commands so far, force_create_new_workflow_task and return_new_workflow_task,
   // as sdk-core does, and moves to the task the server returns. Nothing returned (a server that
   // ignores the flag dispatches the new task through its queue instead) or an error: the
   // instance stops heartbeating.
   inst.SetTaskHeartbeat([&](internal::TaskOutput out) -> std::optional<internal::HeartbeatTaskReply> {
-    wsv1::RespondWorkflowTaskCompletedRequest req;
-    req.set_namespace_(client_->ns());
-    req.set_task_token(token);
-    req.set_identity(options_.identity);
-    for (auto& c : out.commands) *req.add_commands() = std::move(c);
-    for (auto& m : out.messages) *req.add_messages() = std::move(m);
+    auto req = CompletionRequest(client_->ns(), token, options_.identity, out);
     req.set_force_create_new_workflow_task(true);
     req.set_return_new_workflow_task(true);
-    if (cache_) sticky_attributes(&req);
+    if (cache_) SetStickyAttributes(&req, sticky_queue_, options_);
     wsv1::RespondWorkflowTaskCompletedResponse resp;
     try {
       resp = client_->Call(&wsv1::WorkflowService::Stub::RespondWorkflowTaskCompleted, req);
@@ -401,16 +422,11 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
   try {
     internal::TaskOutput out = inst.RunTask(events, messages, task.queries());
     inst.SetTaskHeartbeat(nullptr);  // before the instance goes back to the cache (other threads)
-    wsv1::RespondWorkflowTaskCompletedRequest req;
-    req.set_namespace_(client_->ns());
-    req.set_task_token(token);
-    req.set_identity(options_.identity);
-    for (auto& c : out.commands) *req.add_commands() = std::move(c);
-    for (auto& m : out.messages) *req.add_messages() = std::move(m);
+    auto req = CompletionRequest(client_->ns(), token, options_.identity, out);
     for (auto& [id, r] : out.query_results) (*req.mutable_query_results())[id] = std::move(r);
     const bool keep = cache_ && !inst.closed();
     if (keep) {
-      sticky_attributes(&req);
+      SetStickyAttributes(&req, sticky_queue_, options_);
       // Cached before the completion is sent: the run's next task (which the server creates only
       // after this completion) may reach another poller at once. Should the completion be
       // rejected, that next task's history does not continue this instance's and it is dropped.
