@@ -430,7 +430,10 @@ void Client::FailActivity(const std::string& task_token, const std::exception_pt
 // ---- WorkflowHandle ----
 
 Payloads WorkflowHandle::ResultPayloads(std::optional<std::chrono::milliseconds> timeout) const {
-  auto deadline = timeout ? std::optional(std::chrono::steady_clock::now() + *timeout) : std::nullopt;
+  // No timeout: a deadline that never passes (an optional here made GCC warn "may be used
+  // uninitialized" at -O2).
+  using SteadyClock = std::chrono::steady_clock;
+  const auto deadline = timeout ? SteadyClock::now() + *timeout : SteadyClock::time_point::max();
   std::string run = run_id_;
   for (;;) {
     wsv1::GetWorkflowExecutionHistoryRequest req;
@@ -443,7 +446,7 @@ Payloads WorkflowHandle::ResultPayloads(std::optional<std::chrono::milliseconds>
     const HistoryEvent* close = nullptr;
     wsv1::GetWorkflowExecutionHistoryResponse resp;
     while (!close) {
-      if (deadline && std::chrono::steady_clock::now() > *deadline) {
+      if (SteadyClock::now() > deadline) {
         throw RpcError(grpc::StatusCode::DEADLINE_EXCEEDED, "timed out waiting for the result of workflow " + id_);
       }
       resp = client_->Call(&wsv1::WorkflowService::Stub::GetWorkflowExecutionHistory, req, 70s);
