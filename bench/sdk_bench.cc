@@ -109,9 +109,10 @@ int main(int argc, char** argv) {
   std::printf("throughput_wf_per_s: %.1f\n", static_cast<double>(latencies.size()) / elapsed);
   std::printf("start_to_close_ms: p50=%.1f p90=%.1f p99=%.1f max=%.1f\n", Percentile(latencies, 0.5),
               Percentile(latencies, 0.9), Percentile(latencies, 0.99), Percentile(latencies, 1.0));
-  std::printf("workflow_tasks: %lld  sticky_hits: %lld  full_replays: %lld\n",
+  std::printf("workflow_tasks: %lld  sticky_hits: %lld  full_replays: %lld  eager_starts: %lld  eager_activities: %lld\n",
               static_cast<long long>(s.workflow_tasks), static_cast<long long>(s.sticky_hits),
-              static_cast<long long>(s.full_replays));
+              static_cast<long long>(s.full_replays), static_cast<long long>(s.eager_tasks),
+              static_cast<long long>(s.eager_activities));
   std::printf("errors: %ld\nstatus: %s\n", errors.load(), errors == 0 ? "ok" : "FAILED");
   return errors == 0 ? 0 : 1;
 }

@@ -129,6 +129,7 @@ WorkerStats Worker::stats() const {
   s.events_applied = n_events_;
   s.cached_workflows = cache_ ? static_cast<int64_t>(cache_->size()) : 0;
   s.eager_tasks = n_eager_;
+  s.eager_activities = n_eager_activities_;
   return s;
 }
 
@@ -147,8 +148,8 @@ void Worker::Start() {
     client_->SetEagerExecutor(options_.task_queue, this);
   }
   if (!activities_.empty()) {
+    // Up to activity_pollers of these threads poll at a time (ActivityThreadLoop).
     for (int i = 0; i < options_.max_concurrent_activities; ++i) act_threads_.emplace_back([this] { ActivityThreadLoop(); });
-    for (int i = 0; i < options_.activity_pollers; ++i) threads_.emplace_back([this] { ActivityPollLoop(); });
   }
 }
 
@@ -172,7 +173,7 @@ void Worker::Shutdown() {
     wft_cv_.wait(l, [this] { return eager_reserved_ == 0; });
     eager_stop_ = true;
   }
-  wft_cv_.notify_all();
+  eager_cv_.notify_all();
   for (auto& t : eager_threads_) t.join();
   eager_threads_.clear();
   if (cache_) {
@@ -194,8 +195,9 @@ void Worker::Shutdown() {
   }
   {
     std::unique_lock<std::mutex> al(act_mu_);
-    bool idle = act_cv_.wait_for(al, options_.graceful_shutdown_timeout,
-                                 [this] { return act_queue_.empty() && running_.empty(); });
+    bool idle = act_idle_cv_.wait_for(al, options_.graceful_shutdown_timeout, [this] {
+      return act_queue_.empty() && act_active_ == 0 && act_polling_ == 0;
+    });
     if (!idle) {
       for (auto* ctx : running_) ctx->Cancel();
     }
@@ -242,7 +244,7 @@ void Worker::RunEagerTask(wsv1::PollWorkflowTaskQueueResponse task) {
     std::lock_guard<std::mutex> l(wft_mu_);
     eager_tasks_.push_back(std::move(task));
   }
-  wft_cv_.notify_all();
+  eager_cv_.notify_one();
 }
 
 void Worker::EagerLoop() {
@@ -250,7 +252,7 @@ void Worker::EagerLoop() {
     wsv1::PollWorkflowTaskQueueResponse task;
     {
       std::unique_lock<std::mutex> l(wft_mu_);
-      wft_cv_.wait(l, [this] { return !eager_tasks_.empty() || eager_stop_; });
+      eager_cv_.wait(l, [this] { return !eager_tasks_.empty() || eager_stop_; });
       if (eager_tasks_.empty()) return;
       task = std::move(eager_tasks_.front());
       eager_tasks_.pop_front();
@@ -433,9 +435,13 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
       run->last_started_event_id = last_started;
       n_evictions_ += static_cast<int64_t>(cache_->Put(run_id, std::move(run)).size());
     }
+    const int eager = ReserveEagerActivities(&req);
+    wsv1::RespondWorkflowTaskCompletedResponse resp;
     try {
-      client_->Call(&wsv1::WorkflowService::Stub::RespondWorkflowTaskCompleted, req);
+      resp = client_->Call(&wsv1::WorkflowService::Stub::RespondWorkflowTaskCompleted, req);
+      TakeEagerActivities(&resp, eager);
     } catch (const RpcError& e) {
+      TakeEagerActivities(nullptr, eager);
       // NOT_FOUND (stale task) and UnhandledCommand (new events arrived) are normal: the server
       // schedules another task.
       if (e.code() != grpc::StatusCode::NOT_FOUND && std::string(e.what()) != "UnhandledCommand") {
@@ -500,61 +506,107 @@ void Worker::FailWorkflowTask(const wsv1::PollWorkflowTaskQueueResponse& task, e
   }
 }
 
-void Worker::ActivityPollLoop() {
-  auto backoff = 100ms;
-  while (!stopping_) {
-    {
-      std::unique_lock<std::mutex> l(act_mu_);
-      act_cv_.wait(l, [this] { return free_slots_ > 0 || stopping_; });
-      if (stopping_) break;
-      --free_slots_;
-    }
-    wsv1::PollActivityTaskQueueRequest req;
-    req.set_namespace_(client_->ns());
-    req.mutable_task_queue()->set_name(options_.task_queue);
-    req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
-    req.set_identity(options_.identity);
-    wsv1::PollActivityTaskQueueResponse resp;
-    auto track = PollTracker(poll_mu_, polls_, stopping_);
-    grpc::Status st = client_->CallOnce(
-        [&](grpc::ClientContext& ctx) { return client_->stub().PollActivityTaskQueue(&ctx, req, &resp); }, 70s,
-        track);
-    bool got = st.ok() && !resp.task_token().empty();
-    {
-      std::lock_guard<std::mutex> l(act_mu_);
-      if (got) {
-        act_queue_.push_back(std::move(resp));
-      } else {
-        ++free_slots_;
-      }
-    }
-    act_cv_.notify_all();
-    if (!st.ok() && !stopping_ && st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
-      LogWarning("activity poll failed: " + st.error_message());
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
-    } else if (st.ok()) {
-      backoff = 100ms;
-    }
+// One activity-task long poll (cancelled by shutdown); true when it brought a task. A failed
+// poll (other than its deadline) waits `backoff`, which doubles up to 5 s.
+bool Worker::PollActivityTask(wsv1::PollActivityTaskQueueResponse* resp, std::chrono::milliseconds* backoff) {
+  wsv1::PollActivityTaskQueueRequest req;
+  req.set_namespace_(client_->ns());
+  req.mutable_task_queue()->set_name(options_.task_queue);
+  req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  req.set_identity(options_.identity);
+  auto track = PollTracker(poll_mu_, polls_, stopping_);
+  grpc::Status st = client_->CallOnce(
+      [&](grpc::ClientContext& ctx) { return client_->stub().PollActivityTaskQueue(&ctx, req, resp); }, 70s, track);
+  if (!st.ok() && !stopping_ && st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+    LogWarning("activity poll failed: " + st.error_message());
+    std::this_thread::sleep_for(*backoff);
+    *backoff = std::min<std::chrono::milliseconds>(*backoff * 2, 5s);
+  } else if (st.ok()) {
+    *backoff = 100ms;
   }
+  return st.ok() && !resp->task_token().empty();
 }
 
+// Marks the completion's ScheduleActivityTask commands that this worker can run (its own task
+// queue, a registered activity) for eager execution, one free activity slot each (at most 3 per
+// completion, as sdk-core). Returns the slots taken.
+int Worker::ReserveEagerActivities(wsv1::RespondWorkflowTaskCompletedRequest* req) {
+  constexpr int kMaxEagerPerTask = 3;
+  if (!options_.eager_activities || activities_.empty()) return 0;
+  int n = 0;
+  std::lock_guard<std::mutex> l(act_mu_);
+  for (auto& c : *req->mutable_commands()) {
+    if (c.command_type() != enums::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK) continue;
+    auto* a = c.mutable_schedule_activity_task_command_attributes();
+    if (a->task_queue().name() != options_.task_queue || !activities_.contains(a->activity_type().name())) continue;
+    if (stopping_ || pool_stop_ || free_slots_ <= 0 || n >= kMaxEagerPerTask) break;
+    --free_slots_;
+    ++n;
+    a->set_request_eager_execution(true);
+  }
+  return n;
+}
+
+// Queues the activity tasks a completion reply carries (null: the completion failed) for the
+// pool and gives back the slots reserved for tasks that did not come.
+void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved) {
+  if (reserved == 0) return;
+  int got = 0;
+  {
+    std::lock_guard<std::mutex> l(act_mu_);
+    if (resp) {
+      for (auto& t : *resp->mutable_activity_tasks()) {
+        if (got == reserved || t.task_token().empty()) continue;
+        act_queue_.push_back(std::move(t));
+        ++got;
+      }
+    }
+    free_slots_ += reserved - got;
+  }
+  n_eager_activities_ += got;
+  for (int i = 0; i < got + (reserved > got ? 1 : 0); ++i) act_cv_.notify_one();
+}
+
+// A thread of the activity pool. It runs a queued task (one an eager dispatch brought) if there
+// is one; otherwise, while fewer than activity_pollers threads poll and an activity slot is free,
+// it polls and runs what it gets itself: no hand-off from a poller thread to a pool thread, and
+// each change wakes one waiting thread, not the whole pool.
 void Worker::ActivityThreadLoop() {
+  auto backoff = 100ms;
+  std::unique_lock<std::mutex> l(act_mu_);
   for (;;) {
+    act_cv_.wait(l, [this] {
+      return !act_queue_.empty() || pool_stop_ ||
+             (!stopping_ && act_polling_ < options_.activity_pollers && free_slots_ > 0);
+    });
     wsv1::PollActivityTaskQueueResponse task;
-    {
-      std::unique_lock<std::mutex> l(act_mu_);
-      act_cv_.wait(l, [this] { return !act_queue_.empty() || pool_stop_; });
-      if (act_queue_.empty()) return;
+    if (!act_queue_.empty()) {
       task = std::move(act_queue_.back());
       act_queue_.pop_back();
+    } else if (pool_stop_) {
+      return;
+    } else {
+      ++act_polling_;
+      --free_slots_;
+      l.unlock();
+      const bool got = PollActivityTask(&task, &backoff);
+      l.lock();
+      --act_polling_;
+      if (!got) {
+        ++free_slots_;
+        if (stopping_) act_idle_cv_.notify_all();
+        continue;
+      }
+      act_cv_.notify_one();  // another thread takes up polling
     }
+    ++act_active_;
+    l.unlock();
     RunActivity(task);
-    {
-      std::lock_guard<std::mutex> l(act_mu_);
-      ++free_slots_;
-    }
-    act_cv_.notify_all();
+    l.lock();
+    --act_active_;
+    ++free_slots_;
+    act_cv_.notify_one();
+    if (stopping_) act_idle_cv_.notify_all();
   }
 }
 

@@ -47,6 +47,11 @@ struct WorkerOptions {
   int max_cached_workflows = 1000;
   // How long the server keeps a task on the sticky queue before giving it to any worker.
   std::chrono::milliseconds sticky_schedule_to_start_timeout{5000};
+  // Eager activity execution (as the official SDKs): an activity scheduled on this worker's task
+  // queue while an activity slot is free is requested with request_eager_execution, and the
+  // server hands its task back in the workflow task's completion reply (no activity poll).
+  // Servers without it ignore the request and queue the task as usual.
+  bool eager_activities = true;
 };
 
 // Counters of a worker's workflow-task processing (for monitoring and tests).
@@ -59,6 +64,7 @@ struct WorkerStats {
   int64_t events_applied = 0;     // history events fed to workflow instances
   int64_t cached_workflows = 0;   // instances in the cache now
   int64_t eager_tasks = 0;        // first workflow tasks handed over by eager starts
+  int64_t eager_activities = 0;   // activity tasks received in workflow-task completion replies
 };
 
 class Worker : private EagerWorkflowExecutor {
@@ -96,7 +102,7 @@ class Worker : private EagerWorkflowExecutor {
   void EagerLoop();
   void WorkflowPollLoop(bool sticky);
   std::vector<HistoryEvent> FullHistory(const wsv1::PollWorkflowTaskQueueResponse& task);
-  void ActivityPollLoop();
+  bool PollActivityTask(wsv1::PollActivityTaskQueueResponse* resp, std::chrono::milliseconds* backoff);
   void ActivityThreadLoop();
   void HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task);
   void AnswerLegacyQuery(const wsv1::PollWorkflowTaskQueueResponse& task, const std::vector<HistoryEvent>& events,
@@ -105,6 +111,8 @@ class Worker : private EagerWorkflowExecutor {
                         temporal::api::enums::v1::WorkflowTaskFailedCause cause, const std::string& error,
                         const std::string& error_type);
   void RunActivity(wsv1::PollActivityTaskQueueResponse& task);
+  int ReserveEagerActivities(wsv1::RespondWorkflowTaskCompletedRequest* req);
+  void TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved);
   Payloads RunLocalActivity(const std::string& type, const LocalActivityOptions& opts, const Payloads& args,
                             const std::string& activity_id, const WorkflowInfo& info, int* attempts);
 
@@ -124,8 +132,10 @@ class Worker : private EagerWorkflowExecutor {
   int eager_reserved_ = 0;
   bool eager_stop_ = false;
   std::deque<wsv1::PollWorkflowTaskQueueResponse> eager_tasks_;
+  std::condition_variable eager_cv_;  // eager_tasks_ or eager_stop_ changed (under wft_mu_)
   std::vector<std::thread> eager_threads_;
-  std::atomic<int64_t> n_tasks_{0}, n_hits_{0}, n_full_{0}, n_fetches_{0}, n_evictions_{0}, n_events_{0}, n_eager_{0};
+  std::atomic<int64_t> n_tasks_{0}, n_hits_{0}, n_full_{0}, n_fetches_{0}, n_evictions_{0}, n_events_{0}, n_eager_{0},
+      n_eager_activities_{0};
 
   std::atomic<bool> stopping_{false};
   bool started_ = false;
@@ -133,10 +143,15 @@ class Worker : private EagerWorkflowExecutor {
   std::mutex poll_mu_;
   std::set<grpc::ClientContext*> polls_;  // in-flight long polls, cancelled on shutdown
 
-  // Activity pool: pollers take a slot, then hand the task to a pool thread.
+  // Activity pool: max_concurrent_activities threads; up to activity_pollers of them poll at a
+  // time, each holding a slot, and run the task they get. Eager tasks wait in act_queue_ with
+  // the slot reserved for them.
   std::mutex act_mu_;
-  std::condition_variable act_cv_;
+  std::condition_variable act_cv_;       // work for a pool thread: a queued task, a poll to take up, the stop
+  std::condition_variable act_idle_cv_;  // while stopping: a task or a poll ended
   int free_slots_ = 0;
+  int act_polling_ = 0;  // pool threads in a poll
+  int act_active_ = 0;   // pool threads running a task
   std::vector<wsv1::PollActivityTaskQueueResponse> act_queue_;
   std::set<ActivityContext*> running_;
   std::vector<std::thread> act_threads_;

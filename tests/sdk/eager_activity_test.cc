@@ -1,0 +1,90 @@
+// C++ SDK: eager activity execution (WorkerOptions::eager_activities): an activity scheduled on
+// the worker's own task queue comes back in the workflow-task completion reply and runs within
+// the worker's activity slots; other queues and a worker with it off go through the poll.
+#include "sdk_fixture.h"
+
+namespace sdk_test {
+namespace {
+
+int SlowIdentity(int i) {
+  std::this_thread::sleep_for(100ms);  // the tasks overlap: every slot is taken at times
+  return i;
+}
+
+// n activities scheduled by one workflow task, then awaited.
+Task<int> FanOutWorkflow(WorkflowContext& ctx, int n) {
+  std::vector<Future<int>> pending;
+  for (int i = 0; i < n; ++i) pending.push_back(ctx.ExecuteActivity<int>("SlowIdentity", Short(), i));
+  int sum = 0;
+  for (auto& f : pending) sum += co_await f;
+  co_return sum;
+}
+
+Task<std::string> GreetOnQueueWorkflow(WorkflowContext& ctx, std::string queue) {
+  ActivityOptions o = Short();
+  o.task_queue = queue;  // "" : the workflow's own
+  auto f = ctx.ExecuteActivity<std::string>("Hello", o, std::string("ada"));
+  std::string r = co_await f;
+  co_return r;
+}
+
+std::string Hello(std::string n) { return "Hello, " + n; }
+
+TEST_F(SdkTest, EagerActivitiesStayWithinTheActivitySlots) {
+  WorkerOptions wo;
+  wo.task_queue = task_queue_;
+  wo.max_concurrent_activities = 2;
+  wo.activity_pollers = 1;
+  Worker w(client_, wo);
+  w.RegisterWorkflow("FanOut", FanOutWorkflow);
+  w.RegisterActivity("SlowIdentity", SlowIdentity);
+  w.Start();
+  EXPECT_EQ(client_->Start("FanOut", Opts("fan-out-1"), 5).Result<int>(30s), 0 + 1 + 2 + 3 + 4);
+  // The poller holds one of the two slots while it polls (both, if it had not polled yet): one
+  // task (two) came eagerly, the others through the poll.
+  const int64_t eager = w.stats().eager_activities;
+  EXPECT_GE(eager, 1);
+  EXPECT_LE(eager, 2);
+  // Every slot came back: a second run gets its eager task and its polls as the first did.
+  EXPECT_EQ(client_->Start("FanOut", Opts("fan-out-2"), 3).Result<int>(30s), 0 + 1 + 2);
+  EXPECT_GE(w.stats().eager_activities, eager + 1);
+  w.Shutdown();
+}
+
+TEST_F(SdkTest, EagerActivitiesOnlyForTheWorkersOwnQueueAndWhenOn) {
+  auto w = NewWorker();
+  w->RegisterWorkflow("GreetOnQueue", GreetOnQueueWorkflow);
+  w->RegisterActivity("Hello", Hello);
+  w->Start();
+  WorkerOptions other;
+  other.task_queue = task_queue_ + "-activities";
+  Worker acts(client_, other);
+  acts.RegisterActivity("Hello", Hello);
+  acts.Start();
+  // Another queue: no eager request, the activity is polled from there.
+  EXPECT_EQ(client_->Start("GreetOnQueue", Opts("other-queue"), other.task_queue).Result<std::string>(30s),
+            "Hello, ada");
+  EXPECT_EQ(w->stats().eager_activities, 0);
+  EXPECT_EQ(acts.stats().eager_activities, 0);
+  // Its own queue: the completion reply carries the task.
+  EXPECT_EQ(client_->Start("GreetOnQueue", Opts("own-queue"), std::string()).Result<std::string>(30s), "Hello, ada");
+  EXPECT_EQ(w->stats().eager_activities, 1);
+  acts.Shutdown();
+  w->Shutdown();
+
+  WorkerOptions off;
+  off.task_queue = task_queue_ + "-off";
+  off.eager_activities = false;
+  Worker lazy(client_, off);
+  lazy.RegisterWorkflow("GreetOnQueue", GreetOnQueueWorkflow);
+  lazy.RegisterActivity("Hello", Hello);
+  lazy.Start();
+  StartWorkflowOptions so = Opts("eager-activities-off");
+  so.task_queue = off.task_queue;
+  EXPECT_EQ(client_->Start("GreetOnQueue", so, std::string()).Result<std::string>(30s), "Hello, ada");
+  EXPECT_EQ(lazy.stats().eager_activities, 0);
+  lazy.Shutdown();
+}
+
+}  // namespace
+}  // namespace sdk_test
