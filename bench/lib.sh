@@ -38,6 +38,8 @@ bench_stop_pid() {
 bench_cleanup() {
   bench_stop_pid "${bench_pid:-}"
   bench_stop_pid "${server_pid:-}" "${bench_server_stop_tries:-100}"
+  # SERVER_LOG=FILE keeps the server's log (its level: SERVER_LOG_LEVEL, default warn).
+  if [[ -n "${SERVER_LOG:-}" && -f "$tmp_dir/server.err" ]]; then cp "$tmp_dir/server.err" "$SERVER_LOG"; fi
   rm -rf "$tmp_dir"
 }
 
@@ -60,7 +62,7 @@ bench_start_server() {
   shift 2
   : >"$tmp_dir/server.out"  # exists before the background redirect races the first read
   "$@" "$bin" server start-dev --ip 127.0.0.1 --port 0 --db-filename "$tmp_dir/temporalite.db" \
-    --headless --log-level warn ${SERVER_ARGS:-} >"$tmp_dir/server.out" 2>"$tmp_dir/server.err" &
+    --headless --log-level "${SERVER_LOG_LEVEL:-warn}" ${SERVER_ARGS:-} >"$tmp_dir/server.out" 2>"$tmp_dir/server.err" &
   server_pid=$!
   address=""
   for _ in $(seq 1 $((timeout * 10))); do

@@ -16,7 +16,8 @@
 #   CALLGRIND_OUT     keep the profile in this file (callgrind_annotate reads it); default: discarded
 # Defaults suited to a run under valgrind (few pollers, one channel): --wft-pollers 2
 # --activity-pollers 2 --channels 1 --starters 1 --timeout 600 --rpc-timeout 120 (the commit that
-# trains the compression dictionary takes seconds under valgrind), overridable by the flags given.
+# trained the compression dictionary took seconds under valgrind before the training moved to a
+# thread of its own), overridable by the flags given.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

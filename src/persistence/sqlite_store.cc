@@ -121,6 +121,23 @@ Result<std::string> QueryText(sqlite3* db, const std::string& sql) {
   return out;
 }
 
+namespace {
+std::mutex policy_mu;
+std::optional<DictionaryPolicy>& TestingPolicy() {
+  static std::optional<DictionaryPolicy> policy;
+  return policy;
+}
+DictionaryPolicy StorePolicy() {
+  std::lock_guard<std::mutex> l(policy_mu);
+  return TestingPolicy().value_or(DictionaryPolicy{});
+}
+}  // namespace
+
+void SetDictionaryPolicyForTesting(std::optional<DictionaryPolicy> policy) {
+  std::lock_guard<std::mutex> l(policy_mu);
+  TestingPolicy() = policy;
+}
+
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
   Result<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(options);
   if (!store.ok()) return store.status();
@@ -142,7 +159,8 @@ SqliteStore::SqliteStore(const SqliteOptions& options, int64_t integrity_check_s
       integrity_check_sync_max_bytes_(integrity_check_sync_max_bytes),
       defer_background_check_(defer_background_check),
       m_(options.metrics ? std::make_unique<CommitMetrics>(*options.metrics) : nullptr),
-      in_memory_(options.path == ":memory:") {}
+      in_memory_(options.path == ":memory:"),
+      encoder_(StorePolicy()) {}
 
 SqliteStore::~SqliteStore() { Close(); }
 
@@ -566,16 +584,18 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
 }
 
 Result<std::string> SqliteStore::EncodeBlob(std::string_view raw) {
-  if (std::optional<std::string> dict = encoder_.Sample(raw)) {
+  if (std::optional<std::string> dict = encoder_.TakeTrained()) {
+    // In this transaction, before any blob compressed with it: durable no later than they are.
     Binder b(writer_->stmt(kPutDictionary));
     b.Int(1, next_dictionary_id_).Blob(2, *dict);
     TL_RETURN_IF_ERROR(writer_->Run(kPutDictionary, b, "storing a compression dictionary"));
     encoder_.SetDictionary(next_dictionary_id_, *dict);
     dictionaries_.Add(next_dictionary_id_, *dict);
-    TL_LOG_INFO("compression dictionary %lld (%zu bytes) trained on this database's first records",
+    TL_LOG_INFO("compression dictionary %lld (%zu bytes) stored; records from now on use it",
                 static_cast<long long>(next_dictionary_id_), dict->size());
     ++next_dictionary_id_;
   }
+  encoder_.Sample(raw);  // may start a training, in the background
   return encoder_.Encode(raw);
 }
 

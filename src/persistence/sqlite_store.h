@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -109,7 +110,8 @@ class SqliteStore final : public Store {
   std::atomic<bool> check_pending_{false};  // deferred until RecoveryFinished
   std::atomic<bool> check_started_{false};
   // Writer: the stored form of a blob (compressed once the database has a dictionary; the first
-  // blobs train it, and the dictionary row joins the current transaction).
+  // blobs train it in the background, and a trained dictionary's row joins the transaction of
+  // the first blob compressed with it).
   Result<std::string> EncodeBlob(std::string_view raw);
   Status AppendHistory(const std::vector<EventRow>& events);
   Status LoadNewestDictionary();
@@ -168,7 +170,7 @@ class SqliteStore final : public Store {
   bool closed_ GUARDED_BY(close_mu_) = false;
 
   DictionaryCache dictionaries_;  // all connections
-  BlobEncoder encoder_;           // writer thread only
+  BlobEncoder encoder_;           // writer thread only (its training runs on a thread of its own)
   int64_t next_dictionary_id_ = 1;  // writer thread only
   std::unordered_map<std::string, int64_t> namespace_keys_;  // writer thread only
 
@@ -186,5 +188,7 @@ class SqliteStore final : public Store {
 Status MigrateFileTo(const std::string& path, int version);
 using MigrationHook = std::function<void(int version)>;
 void SetMigrationHookForTesting(MigrationHook hook);
+// Tests: the dictionary policy of stores opened from now on (nullopt: the defaults).
+void SetDictionaryPolicyForTesting(std::optional<DictionaryPolicy> policy);
 
 }  // namespace temporalite::persistence

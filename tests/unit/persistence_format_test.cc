@@ -185,6 +185,29 @@ TEST_F(PersistenceTest, BackgroundIntegrityCheckPassesOnAHealthyFileAndStopsOnCl
   }
 }
 
+// Commits probe records (execution rows the tests ignore) until the file holds `n` dictionaries
+// (a trained one is stored by the first commit after its training finished).
+void WaitForDictionaries(SqliteStore& store, const std::string& path, int n, const std::string& probe_text = "probe record ") {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int k = 0; std::chrono::steady_clock::now() < deadline; ++k) {
+    std::string state;
+    while (state.size() < 400) state += probe_text + std::to_string(k) + " ";
+    ASSERT_TRUE(store.CommitSync(WriteBatch{.upsert_executions = {Exec("probe-" + std::to_string(k), "wf-probe", state)}}).ok());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    int64_t have = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM dictionaries", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+      have = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    if (have >= n) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  FAIL() << "no dictionary " << n << " within 60 s";
+}
+
 // Schema 5 blobs: once 256 KB of records are written, a dictionary is trained and stored, and
 // later records are compressed with it; everything reads back the same, also after a reopen
 // (dictionary loaded from the file) and across history rows of several commits.
@@ -218,6 +241,8 @@ TEST_F(PersistenceTest, RecordsAreCompressedWithATrainedDictionaryAndReadBackAft
       more.append_events.push_back(EventRow{run, e, events[run].back()});
     }
     ASSERT_TRUE(store->CommitSync(std::move(more)).ok());
+    // Trained in the background from 256 KB on: the records after it are compressed.
+    if (i == 200) WaitForDictionaries(*store, path_, 1);
   }
   auto check = [&](SqliteStore& st) {
     for (const auto& [run, state] : states) {
@@ -447,5 +472,185 @@ TEST_F(PersistenceTest, CrashDuringCompactKeyMigrationLeavesVersion5Intact) {
             "state-0190c0de-0000-7000-8000-000000000399");
   EXPECT_EQ(store->ReadEvents("legacy-run", 1, 10)->size(), 3u);
 }
+
+// A record text of about `n` bytes in one of two vocabularies (a dictionary trained on one
+// compresses the other poorly).
+std::string Vocabulary(char which, int i, int n) {
+  std::string t;
+  while (static_cast<int>(t.size()) < n) {
+    t += which == 'A' ? "workflow-type-A task-queue-main identity-" + std::to_string(i % 7) + " attempt " + std::to_string(i % 100) + " "
+                      : "PaymentCaptured{amount_cents:" + std::to_string((i * 7919) % 100000) + ",currency:EUR,region:" +
+                            std::to_string(i % 13) + ",merchant:shop-" + std::to_string((i * 31) % 997) + "} ";
+  }
+  return t;
+}
+
+// Drops the test hooks when a test ends.
+struct ResetDictionaryTestHooks {
+  ~ResetDictionaryTestHooks() {
+    SetDictionaryTrainingHookForTesting(nullptr);
+    SetDictionaryPolicyForTesting(std::nullopt);
+  }
+};
+
+// Holds a training until released.
+struct TrainingGate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool started = false;
+  bool released = false;
+  void Hold() {
+    std::unique_lock<std::mutex> l(mu);
+    started = true;
+    cv.notify_all();
+    cv.wait(l, [this] { return released; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> l(mu);
+    released = true;
+    cv.notify_all();
+  }
+  bool Started() {
+    std::lock_guard<std::mutex> l(mu);
+    return started;
+  }
+};
+
+// The dictionary is trained on a thread of its own: while a training is held, commits go on (their
+// records stored raw); the dictionary is stored by the first commit after it, later records use it,
+// and everything reads back, also after a reopen.
+TEST_F(PersistenceTest, CommitsGoOnWhileTheDictionaryTrainsInTheBackground) {
+  ResetDictionaryTestHooks reset_hooks;
+  DictionaryPolicy policy;
+  policy.sample_bytes = 32 * 1024;
+  policy.retrain_after_bytes = UINT64_MAX;
+  SetDictionaryPolicyForTesting(policy);
+  TrainingGate gate_storage;
+  TrainingGate* gate = &gate_storage;
+  SetDictionaryTrainingHookForTesting([gate] { gate->Hold(); });
+  auto store = OpenOrDie();
+  // Destroyed before the store (whose end waits for the training): releases it, also on a failure.
+  std::unique_ptr<TrainingGate, void (*)(TrainingGate*)> releaser(gate, [](TrainingGate* g) { g->Release(); });
+  std::map<std::string, std::string> states;
+  int next = 0;
+  auto commit = [&] {
+    std::string run = "run-" + std::to_string(next);
+    states[run] = Vocabulary('A', next++, 600);
+    return store->CommitSync(WriteBatch{.upsert_executions = {Exec(run, "wf-" + run, states[run])}});
+  };
+  for (int k = 0; k < 1000 && !gate->Started(); ++k) ASSERT_TRUE(commit().ok());
+  ASSERT_TRUE(gate->Started()) << "no training started";
+  // The training is held: 40 more commits finish anyway.
+  auto more = std::async(std::launch::async, [&] {
+    for (int k = 0; k < 40; ++k) {
+      if (!commit().ok()) return false;
+    }
+    return true;
+  });
+  if (more.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    gate->Release();
+    more.wait();
+    FAIL() << "commits waited for the training";
+  }
+  EXPECT_TRUE(more.get());
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM dictionaries"), 0);
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM executions WHERE substr(state, 1, 2) = x'0001'"), 0);
+  gate->Release();
+  for (int k = 0; k < 6000 && RawQueryInt("SELECT count(*) FROM dictionaries") == 0; ++k) ASSERT_TRUE(commit().ok());
+  ASSERT_EQ(RawQueryInt("SELECT count(*) FROM dictionaries"), 1);
+  for (int k = 0; k < 20; ++k) ASSERT_TRUE(commit().ok());
+  EXPECT_GE(RawQueryInt("SELECT count(*) FROM executions WHERE substr(state, 1, 3) = x'000101'"), 20);
+  auto check = [&](SqliteStore& st) {
+    for (const auto& [run, state] : states) {
+      auto ex = st.GetExecution(run);
+      ASSERT_TRUE(ex.ok() && ex->has_value()) << run;
+      EXPECT_EQ((*ex)->state, state) << run;
+    }
+  };
+  check(*store);
+  store->Close();
+  auto reopened = OpenOrDie();
+  check(*reopened);
+}
+
+// Retraining: after `retrain_after_bytes` with the first dictionary the records changed (another
+// vocabulary), so the retrained dictionary compresses held-out samples much better and is stored
+// as dictionary 2; records under both dictionaries (and raw ones) read back, also after a reopen,
+// and new records use dictionary 2.
+TEST_F(PersistenceTest, RetrainedDictionaryIsAdoptedWhenBetterAndOldRecordsStillRead) {
+  DictionaryPolicy policy;
+  policy.sample_bytes = 32 * 1024;
+  policy.retrain_after_bytes = 64 * 1024;
+  policy.retrain_stride = 1;
+  SetDictionaryPolicyForTesting(policy);
+  ResetDictionaryTestHooks reset_hooks;
+  auto store = OpenOrDie();
+  std::map<std::string, std::string> states;
+  int next = 0;
+  auto commit_until = [&](char vocabulary, int dictionaries) {
+    for (int k = 0; k < 6000 && RawQueryInt("SELECT count(*) FROM dictionaries") < dictionaries; ++k) {
+      std::string run = "run-" + std::to_string(next);
+      states[run] = Vocabulary(vocabulary, next++, 500);
+      ASSERT_TRUE(store->CommitSync(WriteBatch{.upsert_executions = {Exec(run, "wf-" + run, states[run])}}).ok());
+    }
+    ASSERT_EQ(RawQueryInt("SELECT count(*) FROM dictionaries"), dictionaries);
+  };
+  commit_until('A', 1);
+  commit_until('B', 2);
+  ASSERT_TRUE(store->CommitSync(WriteBatch{.upsert_executions = {Exec("last", "wf-last", Vocabulary('B', 1, 500))}}).ok());
+  states["last"] = Vocabulary('B', 1, 500);
+  EXPECT_GT(RawQueryInt("SELECT count(*) FROM executions WHERE substr(state, 1, 3) = x'000101'"), 0);
+  EXPECT_EQ(RawQueryInt("SELECT substr(state, 1, 3) = x'000102' FROM executions WHERE run_id = 'last'"), 1);
+  auto check = [&](SqliteStore& st) {
+    for (const auto& [run, state] : states) {
+      auto ex = st.GetExecution(run);
+      ASSERT_TRUE(ex.ok() && ex->has_value()) << run;
+      EXPECT_EQ((*ex)->state, state) << run;
+    }
+  };
+  check(*store);
+  store->Close();
+  auto reopened = OpenOrDie();
+  check(*reopened);
+  ASSERT_TRUE(reopened->CommitSync(WriteBatch{.upsert_executions = {Exec("late", "wf-late", Vocabulary('B', 2, 500))}}).ok());
+  EXPECT_EQ(reopened->GetExecution("late")->value().state, Vocabulary('B', 2, 500));
+  reopened->Close();
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM dictionaries"), 2);
+  EXPECT_EQ(RawQueryInt("SELECT substr(state, 1, 3) = x'000102' FROM executions WHERE run_id = 'late'"), 1);
+}
+
+// A retraining on records like the first dictionary's is not better by the policy's margin: the
+// current dictionary stays, and no further training starts in this process.
+TEST(BlobEncoderTest, RetrainingThatIsNoBetterKeepsTheCurrentDictionaryAndIsTheLast) {
+  DictionaryPolicy policy;
+  policy.sample_bytes = 32 * 1024;
+  policy.retrain_after_bytes = 64 * 1024;
+  policy.retrain_stride = 1;
+  policy.retrain_min_gain = 0.05;
+  BlobEncoder enc(policy);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  int i = 0;
+  while (!enc.training() && i < 10000) enc.Sample(Vocabulary('A', i++, 500));
+  ASSERT_TRUE(enc.training());
+  std::optional<std::string> first;
+  while (!first && std::chrono::steady_clock::now() < deadline) {
+    first = enc.TakeTrained();
+    if (!first) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(first.has_value());
+  enc.SetDictionary(1, *first);
+  EXPECT_FALSE(enc.training());
+  while (!enc.training() && i < 20000) enc.Sample(Vocabulary('A', i++, 500));
+  ASSERT_TRUE(enc.training()) << "no retraining started";
+  while (enc.training() && std::chrono::steady_clock::now() < deadline) {
+    EXPECT_FALSE(enc.TakeTrained().has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_FALSE(enc.training());
+  for (int k = 0; k < 2000; ++k) enc.Sample(Vocabulary('B', i++, 500));
+  EXPECT_FALSE(enc.training());
+  EXPECT_EQ(enc.Encode(Vocabulary('A', 1, 500)).substr(0, 3), std::string("\0\1\1", 3));
+}
+
 }  // namespace
 }  // namespace temporalite::persistence
