@@ -1,7 +1,12 @@
 #include "temporalite/sdk/client.h"
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -28,6 +33,23 @@ std::string ReadFile(const std::string& path) {
   std::ostringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+// gRPC reports a bad client certificate or key only as "empty address list" on the first call:
+// check the pair here and say what is wrong.
+void CheckClientKeyPair(const std::string& cert_pem, const std::string& key_pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> cb(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr), X509_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> kb(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr),
+                                                          EVP_PKEY_free);
+  ERR_clear_error();
+  if (!cert) throw std::invalid_argument("TLS client certificate: not a PEM certificate");
+  if (!key) throw std::invalid_argument("TLS client key: not a PEM private key (or encrypted)");
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    throw std::invalid_argument("TLS client key does not match the client certificate");
+  }
 }
 
 bool Retryable(grpc::StatusCode c) {
@@ -70,17 +92,64 @@ temporal::api::common::v1::RetryPolicy RetryPolicy::ToProto() const {
   return p;
 }
 
+namespace {
+
+// TEMPORAL_TLS-style booleans (envconfig's): true/false, 1/0.
+bool EnvBool(const char* name, const std::string& v) {
+  if (v == "true" || v == "1") return true;
+  if (v == "false" || v == "0") return false;
+  throw std::invalid_argument(std::string(name) + "=" + v + ": not a boolean (true/false, 1/0)");
+}
+
+// The PEM from `<base>_PATH` (a file) or `<base>_DATA` (the text), or from the legacy pair.
+std::string EnvPem(const std::string& base, const std::string& legacy) {
+  std::string pem;
+  for (const auto& [path_var, data_var] : {std::pair(base + "_PATH", base + "_DATA"), std::pair(legacy, legacy + "_DATA")}) {
+    std::string path = Env(path_var.c_str()), data = Env(data_var.c_str());
+    if (!path.empty() && !data.empty()) {
+      throw std::invalid_argument(path_var + " and " + data_var + " are both set: give one");
+    }
+    if (!path.empty()) {
+      try {
+        pem = ReadFile(path);
+      } catch (const std::exception& e) {
+        throw std::invalid_argument(path_var + ": " + e.what());
+      }
+    } else if (!data.empty()) {
+      pem = data;
+    }
+  }
+  return pem;
+}
+
+}  // namespace
+
 ClientOptions ClientOptions::FromEnvironment() {
   ClientOptions o;
   if (!Env("TEMPORAL_ADDRESS").empty()) o.address = Env("TEMPORAL_ADDRESS");
   if (!Env("TEMPORAL_NAMESPACE").empty()) o.ns = Env("TEMPORAL_NAMESPACE");
   o.api_key = Env("TEMPORAL_API_KEY");
-  std::string tls = Env("TEMPORAL_TLS");
-  o.tls = tls == "true" || tls == "1";
-  if (!Env("TEMPORAL_TLS_CA_PATH").empty()) o.tls_ca_pem = ReadFile(Env("TEMPORAL_TLS_CA_PATH"));
-  if (!Env("TEMPORAL_TLS_CERT_PATH").empty()) o.tls_cert_pem = ReadFile(Env("TEMPORAL_TLS_CERT_PATH"));
-  if (!Env("TEMPORAL_TLS_KEY_PATH").empty()) o.tls_key_pem = ReadFile(Env("TEMPORAL_TLS_KEY_PATH"));
+  if (!Env("TEMPORAL_TLS").empty()) {
+    o.tls = EnvBool("TEMPORAL_TLS", Env("TEMPORAL_TLS"));
+    o.tls_disabled = !o.tls;
+  }
+  o.tls_cert_pem = EnvPem("TEMPORAL_TLS_CLIENT_CERT", "TEMPORAL_TLS_CERT");
+  o.tls_key_pem = EnvPem("TEMPORAL_TLS_CLIENT_KEY", "TEMPORAL_TLS_KEY");
+  o.tls_ca_pem = EnvPem("TEMPORAL_TLS_SERVER_CA_CERT", "TEMPORAL_TLS_CA");
   o.tls_server_name = Env("TEMPORAL_TLS_SERVER_NAME");
+  std::string no_verify = Env("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION");
+  if (!no_verify.empty() && EnvBool("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", no_verify)) {
+    throw std::invalid_argument("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION=true is not supported by this SDK");
+  }
+  const std::string prefix = "TEMPORAL_GRPC_META_";
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (kv.rfind(prefix, 0) != 0 || eq == std::string::npos || eq == prefix.size()) continue;
+    std::string name = kv.substr(prefix.size(), eq - prefix.size());
+    for (char& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (eq + 1 < kv.size()) o.grpc_metadata[name] = kv.substr(eq + 1);
+  }
   return o;
 }
 
@@ -90,8 +159,14 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
     gethostname(host, sizeof host - 1);
     options_.identity = std::to_string(getpid()) + "@" + host;
   }
-  bool tls = options_.tls || !options_.tls_ca_pem.empty() || !options_.tls_cert_pem.empty() ||
-             !options_.api_key.empty();
+  if (options_.tls_cert_pem.empty() != options_.tls_key_pem.empty()) {
+    throw std::invalid_argument("mutual TLS needs both a client certificate and its key (got only the " +
+                                std::string(options_.tls_cert_pem.empty() ? "key" : "certificate") + ")");
+  }
+  if (!options_.tls_cert_pem.empty()) CheckClientKeyPair(options_.tls_cert_pem, options_.tls_key_pem);
+  bool tls = !options_.tls_disabled &&
+             (options_.tls || !options_.tls_ca_pem.empty() || !options_.tls_cert_pem.empty() ||
+              !options_.tls_server_name.empty() || !options_.api_key.empty());
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(128 * 1024 * 1024);
   args.SetMaxSendMessageSize(128 * 1024 * 1024);
@@ -124,6 +199,7 @@ void Client::PrepareContext(grpc::ClientContext& ctx, std::chrono::milliseconds 
   ctx.AddMetadata("temporal-namespace", options_.ns);
   ctx.AddMetadata("client-name", "temporalite-cpp");
   ctx.AddMetadata("client-version", "0.1.0");
+  for (const auto& [k, v] : options_.grpc_metadata) ctx.AddMetadata(k, v);
   if (!options_.api_key.empty()) ctx.AddMetadata("authorization", "Bearer " + options_.api_key);
 }
 
@@ -427,6 +503,24 @@ void Client::FailActivity(const std::string& task_token, const std::exception_pt
   Call(&wsv1::WorkflowService::Stub::RespondActivityTaskFailed, req);
 }
 
+bool Client::HeartbeatActivity(const std::string& task_token, const Payloads& details) {
+  wsv1::RecordActivityTaskHeartbeatRequest req;
+  req.set_namespace_(ns());
+  req.set_task_token(task_token);
+  if (details.payloads_size() > 0) *req.mutable_details() = details;
+  req.set_identity(identity());
+  return Call(&wsv1::WorkflowService::Stub::RecordActivityTaskHeartbeat, req).cancel_requested();
+}
+
+void Client::ReportActivityCancellation(const std::string& task_token, const Payloads& details) {
+  wsv1::RespondActivityTaskCanceledRequest req;
+  req.set_namespace_(ns());
+  req.set_task_token(task_token);
+  if (details.payloads_size() > 0) *req.mutable_details() = details;
+  req.set_identity(identity());
+  Call(&wsv1::WorkflowService::Stub::RespondActivityTaskCanceled, req);
+}
+
 // ---- WorkflowHandle ----
 
 Payloads WorkflowHandle::ResultPayloads(std::optional<std::chrono::milliseconds> timeout) const {
@@ -446,10 +540,20 @@ Payloads WorkflowHandle::ResultPayloads(std::optional<std::chrono::milliseconds>
     const HistoryEvent* close = nullptr;
     wsv1::GetWorkflowExecutionHistoryResponse resp;
     while (!close) {
-      if (SteadyClock::now() > deadline) {
-        throw RpcError(grpc::StatusCode::DEADLINE_EXCEEDED, "timed out waiting for the result of workflow " + id_);
+      std::chrono::milliseconds per_call = 70s;
+      if (timeout) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+        if (left.count() <= 0) {
+          throw RpcError(grpc::StatusCode::DEADLINE_EXCEEDED, "timed out waiting for the result of workflow " + id_);
+        }
+        per_call = std::min(per_call, left);  // the wait ends at the caller's timeout, not the poll's
       }
-      resp = client_->Call(&wsv1::WorkflowService::Stub::GetWorkflowExecutionHistory, req, 70s);
+      try {
+        resp = client_->Call(&wsv1::WorkflowService::Stub::GetWorkflowExecutionHistory, req, per_call);
+      } catch (const RpcError& e) {
+        if (timeout && e.code() == grpc::StatusCode::DEADLINE_EXCEEDED) continue;
+        throw;
+      }
       if (resp.history().events_size() > 0) {
         close = &resp.history().events(resp.history().events_size() - 1);
       } else {

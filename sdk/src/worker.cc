@@ -319,7 +319,9 @@ void Worker::WorkflowPollLoop(bool sticky) {
       std::lock_guard<std::mutex> l(wft_mu_);
       ++wft_free_;
     }
-    wft_cv_.notify_one();
+    // notify_all: the eager threads wait on this condition variable too, and a notify_one that
+    // woke one of them left a poller holding a task asleep (a stall with one slot).
+    wft_cv_.notify_all();
   }
 }
 

@@ -107,6 +107,24 @@ Task<int> CppSteps(WorkflowContext& ctx, int n) {
   co_return sum;
 }
 
+// An activity that outlives its timeouts: with `heartbeat` it records one heartbeat ("tick")
+// then goes silent; it stops early once its cancellation is known.
+void CppSlow(ActivityContext& ctx, bool heartbeat) {
+  if (heartbeat) ctx.Heartbeat(std::string("tick"));
+  for (int i = 0; i < 40 && !ctx.IsCancelled(); ++i) std::this_thread::sleep_for(50ms);
+}
+
+// Runs CppSlow into its start-to-close (kind "startToClose") or heartbeat timeout; the
+// ActivityFailure(TimeoutFailure) fails the workflow.
+Task<void> CppTimesOut(WorkflowContext& ctx, std::string kind) {
+  ActivityOptions o;
+  o.retry_policy = RetryPolicy{.maximum_attempts = 1};
+  bool heartbeat = kind == "heartbeat";
+  o.start_to_close = heartbeat ? 10s : 300ms;
+  if (heartbeat) o.heartbeat = 300ms;
+  co_await ctx.ExecuteActivity<void>("cppSlow", o, heartbeat);
+}
+
 }  // namespace
 
 // A C++ client driving a TS workflow's signal, query and update handlers.
@@ -176,6 +194,8 @@ int main(int argc, char** argv) {
   worker.RegisterWorkflow("CppFail", CppFail);
   worker.RegisterWorkflow("CppCallsFailingTs", CppCallsFailingTs);
   worker.RegisterWorkflow("CppMessages", CppMessages);
+  worker.RegisterWorkflow("CppTimesOut", CppTimesOut);
+  worker.RegisterActivity("cppSlow", CppSlow);
   std::cout << "ready" << std::endl;
   worker.RunUntilSignal();
   return 0;

@@ -74,19 +74,30 @@ struct ClientOptions {
   std::string address = "127.0.0.1:7233";
   std::string ns = "default";
   std::string identity;  // default "<pid>@<host>"
-  // TLS: on when `tls` is set or any PEM / the API key is given.
+  // TLS: on when `tls` is set or any PEM, the server name or the API key is given, unless
+  // `tls_disabled` (an API key over a plain-text port).
   bool tls = false;
-  std::string tls_ca_pem, tls_cert_pem, tls_key_pem, tls_server_name;
+  bool tls_disabled = false;
+  std::string tls_ca_pem;  // empty: the system's roots
+  std::string tls_cert_pem, tls_key_pem;  // mutual TLS: both or neither
+  std::string tls_server_name;  // the name the server's certificate must have (default: the host)
   std::string api_key;  // sent as "authorization: Bearer <key>"
+  std::map<std::string, std::string> grpc_metadata;  // extra headers on every call
   std::chrono::milliseconds rpc_timeout{30000};  // per attempt of a unary call
   int max_attempts = 10;  // UNAVAILABLE / RESOURCE_EXHAUSTED are retried with backoff
   // Payload codecs (encryption, compression) applied to every payload this client and its
   // workers send and receive; see temporalite/sdk/codec.h.
   PayloadCodecs codecs;
 
-  // Defaults overridden by the environment as `temporal` reads it: TEMPORAL_ADDRESS,
-  // TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CA_PATH,
-  // TEMPORAL_TLS_CERT_PATH, TEMPORAL_TLS_KEY_PATH, TEMPORAL_TLS_SERVER_NAME.
+  // Defaults overridden by the environment as the `temporal` CLI and the SDKs' envconfig read it:
+  // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS (true/false, 1/0;
+  // false keeps plain text even with an API key), TEMPORAL_TLS_CLIENT_CERT_PATH / _DATA,
+  // TEMPORAL_TLS_CLIENT_KEY_PATH / _DATA, TEMPORAL_TLS_SERVER_CA_CERT_PATH / _DATA,
+  // TEMPORAL_TLS_SERVER_NAME, TEMPORAL_GRPC_META_<NAME> (header <name>, '_' as '-'), and the
+  // CLI's older TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA (and their _DATA), which
+  // win. Throws std::invalid_argument naming the variable: a file that cannot be read, a _PATH
+  // and _DATA pair both set, a bad boolean, TEMPORAL_TLS_DISABLE_HOST_VERIFICATION=true (not
+  // supported).
   static ClientOptions FromEnvironment();
 };
 
@@ -250,9 +261,16 @@ class Client : public std::enable_shared_from_this<Client> {
   std::vector<temporal::api::workflow::v1::WorkflowExecutionInfo> List(const std::string& query = "");
   int64_t Count(const std::string& query = "");
 
-  // Completes / fails an activity that called ActivityContext::CompleteAsync.
+  // Completes / fails an activity that called ActivityContext::CompleteAsync (its
+  // info().task_token). A token of an activity that is gone (completed, timed out, its workflow
+  // closed) throws RpcError NOT_FOUND.
   void CompleteActivity(const std::string& task_token, const Payloads& result);
   void FailActivity(const std::string& task_token, const std::exception_ptr& error);
+  // Records a heartbeat (with details) for it; true when its cancellation was requested
+  // (then ReportActivityCancellation, as the TS SDK's AsyncCompletionClient).
+  bool HeartbeatActivity(const std::string& task_token, const Payloads& details = {});
+  // Reports that it was cancelled (after a cancellation request).
+  void ReportActivityCancellation(const std::string& task_token, const Payloads& details = {});
 
   // One unary call with the client's metadata, per-attempt deadline and retries on
   // UNAVAILABLE / RESOURCE_EXHAUSTED. Throws RpcError (WorkflowAlreadyStartedError for
