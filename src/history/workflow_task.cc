@@ -265,6 +265,7 @@ bool Engine::TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, con
 void Engine::PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req, WorkflowPoller waiter,
                                    Duration max_wait) {
   MutexLock l(mu_);
+  if (waiter->completed(mu_)) return;  // cancelled while it waited for its rate-limit token
   auto ns = NamespaceByNameLocked(req.namespace_());
   Status s = ns.ok() ? CheckId(req.task_queue().name(), "TaskQueue") : ns.status();
   if (!s.ok()) {
