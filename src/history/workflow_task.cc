@@ -147,7 +147,7 @@ void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
 }
 
 void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky,
-                                     const std::string& request_id) {
+                                     const std::string& request_id, bool heartbeat) {
   txn.Touch(&ex);
   auto& st = ex.st;
   const TimePoint now = clock_.Now();
@@ -209,7 +209,7 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
     for (auto& te : transient_events) *hist->add_events() = std::move(te);
   }
   AttachQueriesLocked(ex, wft->started_event_id(), resp);
-  AttachUpdatesLocked(ex, wft->started_event_id(), resp);
+  AttachUpdatesLocked(ex, wft->started_event_id(), resp, heartbeat);
   waiter->Complete(mu_);
   txn.after_commit.push_back([waiter] { waiter->finish(Status::Ok()); });
   ArmWorkflowTaskTimersLocked(ex);
