@@ -157,6 +157,10 @@ Connection::Connection(const GlobalFlags& f, std::optional<system_clock::time_po
     if (eq == std::string::npos || eq == 0) throw UsageError("--grpc-meta " + kv + ": expected KEY=VALUE");
     metadata_.emplace_back(Lower(kv.substr(0, eq)), kv.substr(eq + 1));
   }
+  // As Temporal's CLI (it sets this on every call, over any --grpc-meta value): the server's rate
+  // limits put an operator's calls at the operator priority, ahead of the workers' traffic.
+  std::erase_if(metadata_, [](const auto& kv) { return kv.first == "caller-type"; });
+  metadata_.emplace_back("caller-type", "operator");
   channel_ = grpc::CreateCustomChannel(address_, creds, args);
   workflow_ = temporal::api::workflowservice::v1::WorkflowService::NewStub(channel_);
   operator_ = temporal::api::operatorservice::v1::OperatorService::NewStub(channel_);

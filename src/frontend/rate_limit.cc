@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "auth/call_gate.h"
 #include "frontend/grpc_status.h"
@@ -23,54 +25,73 @@ namespace pb = google::protobuf;
 using grpc::experimental::InterceptionHookPoints;
 
 constexpr std::string_view kWorkflowService = "/temporal.api.workflowservice.v1.WorkflowService/";
+// Temporal's name for GetWorkflowExecutionHistory with wait_new_event (a long poll).
+constexpr std::string_view kPollWorkflowHistory = "PollWorkflowExecutionHistory";
 
-// Temporal's frontend priorities (service/frontend/configs/quotas.go), by WorkflowService method.
-// WorkflowService methods not listed take the lowest priority.
+// Temporal's frontend priorities (service/frontend/configs/quotas.go, APIToPriority), by
+// WorkflowService method; -1: in none of its tables (not limited there either).
 int ExecutionPriority(std::string_view m) {
   static const std::map<std::string_view, int> kPriorities = {
       // P0: namespace and cluster reads
       {"GetClusterInfo", 0}, {"GetSystemInfo", 0}, {"GetSearchAttributes", 0}, {"DescribeNamespace", 0},
       {"ListNamespaces", 0}, {"DeprecateNamespace", 0},
-      // P1: external events
+      // P1: external events, and progress (heartbeats and task completions: refusing them only
+      // makes the tasks run again)
       {"SignalWorkflowExecution", 1}, {"SignalWithStartWorkflowExecution", 1}, {"StartWorkflowExecution", 1},
       {"UpdateWorkflowExecution", 1}, {"ExecuteMultiOperation", 1}, {"CreateSchedule", 1}, {"StartBatchOperation", 1},
+      {"StartActivityExecution", 1}, {"RecordActivityTaskHeartbeat", 1}, {"RecordActivityTaskHeartbeatById", 1},
+      {"RespondActivityTaskCompleted", 1}, {"RespondActivityTaskCompletedById", 1}, {"RespondWorkflowTaskCompleted", 1},
+      {"RespondQueryTaskCompleted", 1}, {"RespondNexusTaskCompleted", 1},
       // P2: state changes (and history, which replay needs)
       {"RequestCancelWorkflowExecution", 2}, {"TerminateWorkflowExecution", 2}, {"ResetWorkflowExecution", 2},
       {"DeleteWorkflowExecution", 2}, {"GetWorkflowExecutionHistory", 2}, {"UpdateSchedule", 2}, {"PatchSchedule", 2},
-      {"DeleteSchedule", 2}, {"StopBatchOperation", 2}, {"UpdateActivityOptionsById", 2},
-      // P3: status queries
-      {"DescribeWorkflowExecution", 3}, {"GetWorkerBuildIdCompatibility", 3}, {"GetWorkerVersioningRules", 3},
-      {"ListTaskQueuePartitions", 3}, {"QueryWorkflow", 3}, {"DescribeSchedule", 3}, {"ListScheduleMatchingTimes", 3},
-      {"DescribeBatchOperation", 3},
-      // P4: progress (task responses, heartbeats)
-      {"RecordActivityTaskHeartbeat", 4}, {"RecordActivityTaskHeartbeatById", 4}, {"RespondActivityTaskCanceled", 4},
-      {"RespondActivityTaskCanceledById", 4}, {"RespondActivityTaskFailed", 4}, {"RespondActivityTaskFailedById", 4},
-      {"RespondActivityTaskCompleted", 4}, {"RespondActivityTaskCompletedById", 4}, {"RespondWorkflowTaskCompleted", 4},
-      {"RespondWorkflowTaskFailed", 4}, {"RespondQueryTaskCompleted", 4}, {"RespondNexusTaskCompleted", 4},
-      {"RespondNexusTaskFailed", 4},
-      // P5: polls and other low-priority calls
-      {"PollWorkflowTaskQueue", 5}, {"PollActivityTaskQueue", 5}, {"PollWorkflowExecutionUpdate", 5},
-      {"PollNexusTaskQueue", 5}, {"ResetStickyTaskQueue", 5}, {"ShutdownWorker", 5},
-      {"GetWorkflowExecutionHistoryReverse", 5},
+      {"DeleteSchedule", 2}, {"StopBatchOperation", 2}, {"UpdateActivityOptions", 2}, {"PauseActivity", 2},
+      {"UnpauseActivity", 2}, {"ResetActivity", 2}, {"UpdateWorkflowExecutionOptions", 2},
+      {"SetCurrentDeployment", 2}, {"SetCurrentDeploymentVersion", 2}, {"CreateWorkerDeployment", 2},
+      {"CreateWorkerDeploymentVersion", 2}, {"SetWorkerDeploymentManager", 2}, {"DeleteWorkerDeployment", 2},
+      {"UpdateWorkerDeploymentVersionMetadata", 2}, {"CreateWorkflowRule", 2}, {"DescribeWorkflowRule", 2},
+      {"DeleteWorkflowRule", 2}, {"ListWorkflowRules", 2}, {"TriggerWorkflowRule", 2},
+      {"PauseWorkflowExecution", 2}, {"UnpauseWorkflowExecution", 2},
+      // P3: status queries, and progress reports of cancellations and failures (those tasks run again anyway)
+      {"DescribeWorkflowExecution", 3}, {"DescribeTaskQueue", 3}, {"GetWorkerBuildIdCompatibility", 3},
+      {"GetWorkerVersioningRules", 3}, {"ListTaskQueuePartitions", 3}, {"QueryWorkflow", 3}, {"DescribeSchedule", 3},
+      {"ListScheduleMatchingTimes", 3}, {"DescribeBatchOperation", 3}, {"DescribeDeployment", 3},
+      {"GetCurrentDeployment", 3}, {"DescribeWorkerDeploymentVersion", 3}, {"DescribeWorkerDeployment", 3},
+      {"ListWorkers", 3}, {"DescribeWorker", 3}, {"CountWorkers", 3},
+      {"RespondActivityTaskCanceled", 3}, {"RespondActivityTaskCanceledById", 3}, {"RespondActivityTaskFailed", 3},
+      {"RespondActivityTaskFailedById", 3}, {"RespondWorkflowTaskFailed", 3}, {"RespondNexusTaskFailed", 3},
+      // P4: polls and other low-priority calls
+      {"PollWorkflowTaskQueue", 4}, {"PollActivityTaskQueue", 4}, {"PollWorkflowExecutionUpdate", 4},
+      {"PollNexusTaskQueue", 4}, {"ResetStickyTaskQueue", 4}, {"ShutdownWorker", 4},
+      {"GetWorkflowExecutionHistoryReverse", 4}, {"RecordWorkerHeartbeat", 4}, {"FetchWorkerConfig", 4},
+      {"UpdateWorkerConfig", 4},
+      // P5: the history long poll (GetWorkflowExecutionHistory with wait_new_event, under
+      // Temporal's name for it), below the task polls so that its spikes never hold them back
+      {kPollWorkflowHistory, 5},
   };
   auto it = kPriorities.find(m);
-  return it == kPriorities.end() ? kRatePriorities - 1 : it->second;
+  return it == kPriorities.end() ? -1 : it->second;
 }
 
-// Temporal's visibility APIs: charged to frontend.namespaceRPS.visibility, priority 1.
+// Temporal's visibility APIs (VisibilityAPIToPriority): charged to frontend.namespaceRPS.visibility, priority 1.
 bool IsVisibility(std::string_view m) {
   static const std::set<std::string_view> kVisibility = {
       "CountWorkflowExecutions", "ScanWorkflowExecutions", "ListOpenWorkflowExecutions",
       "ListClosedWorkflowExecutions", "ListWorkflowExecutions", "ListArchivedWorkflowExecutions",
-      "GetWorkerTaskReachability", "ListSchedules", "CountSchedules", "ListBatchOperations", "DescribeTaskQueue",
-      "ListWorkers", "DescribeWorker"};
+      "CountActivityExecutions", "ListActivityExecutions", "GetWorkerTaskReachability", "ListSchedules",
+      "CountSchedules", "ListBatchOperations", "ListDeployments", "GetDeploymentReachability",
+      "ListWorkerDeployments"};
   return kVisibility.count(m) > 0;
 }
 
 // Temporal's namespace-replication-inducing APIs and their priorities (a bucket of their own).
 int NamespaceReplicationPriority(std::string_view m) {
   if (m == "RegisterNamespace" || m == "UpdateNamespace") return 1;
-  if (m == "UpdateWorkerBuildIdCompatibility" || m == "UpdateWorkerVersioningRules") return 2;
+  if (m == "UpdateWorkerBuildIdCompatibility" || m == "UpdateWorkerVersioningRules" ||
+      m == "SetWorkerDeploymentCurrentVersion" || m == "SetWorkerDeploymentRampingVersion" ||
+      m == "DeleteWorkerDeploymentVersion" || m == "UpdateTaskQueueConfig") {
+    return 2;
+  }
   return -1;
 }
 constexpr int kReplicationPriorities = 3;
@@ -89,6 +110,17 @@ std::string Namespace(const pb::Message& m) {
   return m.GetReflection()->GetString(m, f);
 }
 
+// Polls waiting for their reserved token (PollDelay), by call; the interceptor forgets its call
+// when the call ends.
+std::mutex poll_delays_mu;
+std::unordered_map<const grpc::ServerContextBase*, Duration> poll_delays;
+
+TimePoint DeadlineOf(const grpc::ServerContextBase* ctx) {
+  const auto d = ctx->deadline();
+  if (d == std::chrono::system_clock::time_point::max()) return TimePoint::max();
+  return std::chrono::time_point_cast<Duration>(d);
+}
+
 class RateLimitInterceptor final : public grpc::experimental::Interceptor {
  public:
   RateLimitInterceptor(grpc::experimental::ServerRpcInfo* info, RateLimiter* limiter)
@@ -97,6 +129,10 @@ class RateLimitInterceptor final : public grpc::experimental::Interceptor {
     if (counted_) limiter_->EndPoll(ns_);
     // The gate is keyed by the call's context, which gRPC reuses for later calls.
     if (denied_) auth::ForgetCall(info_->server_context());
+    if (delayed_) {
+      std::lock_guard<std::mutex> l(poll_delays_mu);
+      poll_delays.erase(info_->server_context());
+    }
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -110,26 +146,37 @@ class RateLimitInterceptor final : public grpc::experimental::Interceptor {
       // nullptr when decoding failed (request_decoding.h answers those); a call the auth
       // interceptor already refused keeps its answer.
       void* raw = methods->GetRecvMessage();
-      if (raw != nullptr && !auth::CallDenial(info_->server_context())) {
-        ns_ = Namespace(*static_cast<const pb::Message*>(raw));
-        Status s = poll_ ? limiter_->BeginPoll(ns_, info_->method(), operator_) : limiter_->Admit(ns_, info_->method(), operator_);
-        if (s.ok()) {
-          counted_ = poll_;
-        } else {
-          denied_ = true;
-          auth::DenyCall(info_->server_context(), ToGrpc(s));
-        }
-      }
+      if (raw != nullptr && !auth::CallDenial(info_->server_context())) Admit(*static_cast<const pb::Message*>(raw));
     }
     methods->Proceed();
   }
 
  private:
+  void Admit(const pb::Message& request) {
+    ns_ = Namespace(request);
+    const std::string method = RateLimitMethod(info_->method(), request);
+    Duration delay = Duration::zero();
+    Status s = poll_ ? limiter_->BeginPoll(ns_, method, operator_, DeadlineOf(info_->server_context()), &delay)
+                     : limiter_->Admit(ns_, method, operator_);
+    if (!s.ok()) {
+      denied_ = true;
+      auth::DenyCall(info_->server_context(), ToGrpc(s));
+      return;
+    }
+    counted_ = poll_;
+    if (delay > Duration::zero()) {
+      delayed_ = true;
+      std::lock_guard<std::mutex> l(poll_delays_mu);
+      poll_delays[info_->server_context()] = delay;
+    }
+  }
+
   grpc::experimental::ServerRpcInfo* info_;
   RateLimiter* limiter_;
   const bool poll_;
   bool counted_ = false;
   bool denied_ = false;
+  bool delayed_ = false;
   bool operator_ = false;
   std::string ns_;
 };
@@ -158,6 +205,7 @@ std::vector<std::string> RateLimitConfigKeys() {
           "frontend.namespaceBurstRatio.namespaceReplicationInducingAPIs",
           "frontend.rps.namespaceReplicationInducingAPIs",
           "system.operatorRPSRatio",
+          "system.pollWaitForNamespaceRateLimitToken",
           "frontend.namespaceCount"};
 }
 
@@ -177,8 +225,15 @@ Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions*
   if (key == "frontend.rps.namespaceReplicationInducingAPIs") target = &options->service_replication_rps;
   if (key == "system.operatorRPSRatio") target = &options->operator_rps_ratio;
   const bool count = key == "frontend.namespaceCount";
-  if (target == nullptr && !count) return Status(Code::kNotFound, "not a rate-limit key: " + key);
   const std::string value = eq == std::string::npos ? "" : key_value.substr(eq + 1);
+  if (key == "system.pollWaitForNamespaceRateLimitToken") {
+    if (value != "true" && value != "false") {
+      return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not true or false");
+    }
+    options->poll_wait_for_token = value == "true";
+    return Status::Ok();
+  }
+  if (target == nullptr && !count) return Status(Code::kNotFound, "not a rate-limit key: " + key);
   errno = 0;
   char* end = nullptr;
   const double v = std::strtod(value.c_str(), &end);
@@ -206,6 +261,23 @@ bool IsLongPoll(std::string_view full_method) {
 
 bool IsOperatorCallerType(std::string_view caller_type) { return caller_type == "operator"; }
 
+std::string RateLimitMethod(std::string_view full_method, const pb::Message& request) {
+  if (full_method == std::string(kWorkflowService) + "GetWorkflowExecutionHistory") {
+    const pb::FieldDescriptor* f = request.GetDescriptor()->FindFieldByName("wait_new_event");
+    if (f != nullptr && f->cpp_type() == pb::FieldDescriptor::CPPTYPE_BOOL && request.GetReflection()->GetBool(request, f)) {
+      return std::string(kWorkflowService) + std::string(kPollWorkflowHistory);
+    }
+  }
+  return std::string(full_method);
+}
+
+Duration PollDelay(const grpc::ServerContextBase* ctx) {
+  std::lock_guard<std::mutex> l(poll_delays_mu);
+  if (poll_delays.empty()) return Duration::zero();
+  auto it = poll_delays.find(ctx);
+  return it == poll_delays.end() ? Duration::zero() : it->second;
+}
+
 RateClass ClassifyForRate(std::string_view full_method, bool operator_caller) {
   if (!Limited(full_method)) return {false, RateBucket::kExecution, 0};
   std::string_view m = full_method.substr(kWorkflowService.size());
@@ -214,8 +286,10 @@ RateClass ClassifyForRate(std::string_view full_method, bool operator_caller) {
     c = {true, RateBucket::kVisibility, 1};
   } else if (int p = NamespaceReplicationPriority(m); p >= 0) {
     c = {true, RateBucket::kNamespaceReplication, p};
+  } else if (int p = ExecutionPriority(m); p >= 0) {
+    c = {true, RateBucket::kExecution, p};
   } else {
-    c = {true, RateBucket::kExecution, ExecutionPriority(m)};
+    return {false, RateBucket::kExecution, 0};  // in none of Temporal's tables: not limited there
   }
   if (operator_caller) c.priority = kOperatorPriority;
   return c;
@@ -249,7 +323,27 @@ bool RateLimiter::TakeAt(Buckets& buckets, int priorities, int priority, double 
   return true;
 }
 
-Status RateLimiter::AdmitLocked(const std::string& ns, RateClass c, TimePoint now) {
+bool RateLimiter::ReserveAt(Buckets& buckets, int priorities, int priority, double rate, double burst, TimePoint now,
+                            TimePoint latest, Duration* delay) const {
+  burst = std::max(1.0, burst);
+  auto rate_at = [&](int p) { return p == kOperatorPriority ? rate * options_.operator_rps_ratio : rate; };
+  Bucket& deciding = buckets[priority];
+  Refill(deciding, rate_at(priority), burst, now);
+  const double r = rate_at(priority);
+  if (r <= 0 || latest <= now) return false;
+  // When the token this call takes is refilled (later calls queue behind it: the bucket is in debt).
+  const double seconds = std::max(0.0, (1 - deciding.tokens) / r);
+  if (seconds >= std::chrono::duration<double>(latest - now).count()) return false;
+  deciding.tokens -= 1;
+  for (int p = priority + 1; p < priorities; ++p) {
+    Refill(buckets[p], rate_at(p), burst, now);
+    buckets[p].tokens -= 1;
+  }
+  *delay = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+  return true;
+}
+
+Status RateLimiter::AdmitLocked(const std::string& ns, RateClass c, TimePoint now, const PollWait* wait) {
   if (!c.limited) return Status::Ok();
   double ns_rps = options_.namespace_rps;
   double ratio = options_.namespace_burst_ratio;
@@ -274,7 +368,9 @@ Status RateLimiter::AdmitLocked(const std::string& ns, RateClass c, TimePoint no
   if (ns_rps > 0 && !ns.empty()) {
     Buckets& b = (*ns_buckets)[ns];
     // Temporal rounds a namespace burst up to a whole number of tokens.
-    if (!TakeAt(b, priorities, c.priority, ns_rps, std::ceil(ns_rps * ratio), now)) {
+    const double burst = std::ceil(ns_rps * ratio);
+    if (!TakeAt(b, priorities, c.priority, ns_rps, burst, now) &&
+        (wait == nullptr || !ReserveAt(b, priorities, c.priority, ns_rps, burst, now, wait->latest_start, wait->delay))) {
       return history::ResourceExhausted("namespace rate limit exceeded", enums::RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT,
                                         enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
     }
@@ -289,10 +385,11 @@ Status RateLimiter::AdmitLocked(const std::string& ns, RateClass c, TimePoint no
 Status RateLimiter::Admit(const std::string& ns, std::string_view full_method, bool operator_caller) {
   const TimePoint now = clock_.Now();
   std::lock_guard<std::mutex> l(mu_);
-  return AdmitLocked(ns, ClassifyForRate(full_method, operator_caller), now);
+  return AdmitLocked(ns, ClassifyForRate(full_method, operator_caller), now, nullptr);
 }
 
-Status RateLimiter::BeginPoll(const std::string& ns, std::string_view full_method, bool operator_caller) {
+Status RateLimiter::BeginPoll(const std::string& ns, std::string_view full_method, bool operator_caller,
+                              TimePoint deadline, Duration* delay) {
   const TimePoint now = clock_.Now();
   std::lock_guard<std::mutex> l(mu_);
   int64_t& n = polls_[ns];
@@ -300,7 +397,14 @@ Status RateLimiter::BeginPoll(const std::string& ns, std::string_view full_metho
     return history::ResourceExhausted("namespace concurrent poller limit exceeded", enums::RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT,
                                       enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
   }
-  if (Status s = AdmitLocked(ns, ClassifyForRate(full_method, operator_caller), now); !s.ok()) {
+  // Temporal's system.pollWaitForNamespaceRateLimitToken: a task poll the namespace rate refuses
+  // waits for a token instead, until 10 s (its CriticalLongPollTimeout) before its deadline.
+  std::optional<PollWait> wait;
+  if (options_.poll_wait_for_token && delay != nullptr && IsLongPoll(full_method)) {
+    *delay = Duration::zero();
+    wait = PollWait{deadline == TimePoint::max() ? deadline : deadline - kPollWaitMargin, delay};
+  }
+  if (Status s = AdmitLocked(ns, ClassifyForRate(full_method, operator_caller), now, wait ? &*wait : nullptr); !s.ok()) {
     if (n == 0) polls_.erase(ns);
     return s;
   }

@@ -12,6 +12,7 @@
 //   frontend.namespaceBurstRatio.namespaceReplicationInducingAPIs  its bucket holds that x this (default 10)
 //   frontend.rps.namespaceReplicationInducingAPIs                namespace changes/s on the whole server
 //   system.operatorRPSRatio                  the operator priority's share of each rate (default 0.2)
+//   system.pollWaitForNamespaceRateLimitToken  a task poll the namespace rate refuses waits for a token
 //
 // As Temporal's frontend (service/frontend/configs/quotas.go): visibility calls (list, count and
 // scan of workflows, ListSchedules, ListBatchOperations, DescribeTaskQueue, ...) are charged to
@@ -19,26 +20,30 @@
 // replicates (RegisterNamespace, UpdateNamespace at priority 1; UpdateWorkerBuildIdCompatibility,
 // UpdateWorkerVersioningRules at 2) to a bucket of their own, keyed by the namespace they change
 // (limited only when its keys are set); every other call to the namespace rate,
-// with a priority by method (0 namespace and cluster reads, 1 starts/signals/updates, 2 state
-// changes and history, 3 status reads, 4 task responses and heartbeats, 5 long polls): a call is
-// decided by its own priority's bucket and also takes a token (going into debt) from every lower
-// priority's bucket, so polls are refused first when a namespace is busy and never crowd out
-// starts or task completions. frontend.rps works the same way across namespaces. Long polls
-// (Poll{Workflow,Activity,Nexus}TaskQueue) are also limited by their number in flight; a refused
-// poll is answered at once (Temporal's frontend.pollWaitForNamespaceRateLimitToken is off by
-// default). Refused calls get RESOURCE_EXHAUSTED with a ResourceExhaustedFailure (cause
+// with the priority of its method in Temporal's current table (0 namespace and cluster reads,
+// 1 starts/signals/updates and task completions/heartbeats, 2 state changes and history, 3 status
+// reads and task failure reports, 4 task polls, 5 the history long poll; methods in none of its
+// tables are not limited): a call is decided by its own priority's bucket and also takes a token
+// (going into debt) from every lower priority's bucket, so polls are refused first when a
+// namespace is busy and never crowd out starts or task completions. frontend.rps works the same
+// way across namespaces. Long polls (Poll{Workflow,Activity,Nexus}TaskQueue) are also limited by
+// their number in flight; a poll the namespace rate refuses is answered at once, or with
+// system.pollWaitForNamespaceRateLimitToken (off by default, as in Temporal) waits for its token
+// unless that comes later than 10 s before its deadline. Refused calls get RESOURCE_EXHAUSTED with a ResourceExhaustedFailure (cause
 // RPS_LIMIT or CONCURRENT_LIMIT, scope NAMESPACE or SYSTEM), as Temporal answers; SDK clients
 // retry those with a longer backoff. Health checks, GetSystemInfo (what SDKs call first) and the
 // admin API are not limited. Unset or 0: no limit (Temporal's defaults are 2400 requests/s, 10
 // visibility requests/s and 1200 polls; this single-node server leaves them off so that its own
 // benchmarks are not capped). Operator priority: a call with the `caller-type: operator` header
-// (Temporal's caller info, as its UI and tools send it) is decided at priority 0 of whichever
+// (Temporal's caller info, as its CLI and UI send it; so do this server's CLI and UI port) is decided at priority 0 of whichever
 // bucket its method uses, whose refill rate is system.operatorRPSRatio x the rate (same burst), as
 // Temporal's frontend does; calls of the execution bucket's priority 0 (namespace and cluster
 // reads) share that bucket, as there. OperatorService calls are in none of Temporal's priority
 // tables and, as there, not rate-limited (they need the admin role when API keys are on).
 #pragma once
 
+#include <google/protobuf/message.h>
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/server_interceptor.h>
 
 #include <array>
@@ -65,6 +70,7 @@ struct RateLimitOptions {
   double namespace_replication_burst_ratio = 10;
   double service_replication_rps = 0;
   double operator_rps_ratio = 0.2;
+  bool poll_wait_for_token = false;  // system.pollWaitForNamespaceRateLimitToken
   bool enabled() const {
     return service_rps > 0 || namespace_rps > 0 || namespace_visibility_rps > 0 || namespace_pollers > 0 ||
            namespace_replication_rps > 0 || service_replication_rps > 0;
@@ -94,7 +100,12 @@ struct RateClass {
 };
 inline constexpr int kRatePriorities = 6;  // execution priorities 0..5; visibility 0..1; replication 0..2
 inline constexpr int kOperatorPriority = 0;
+// A waiting poll must get its token this long before its deadline (Temporal's CriticalLongPollTimeout).
+inline constexpr Duration kPollWaitMargin = std::chrono::seconds(10);
 RateClass ClassifyForRate(std::string_view full_method, bool operator_caller = false);
+// The method name a request is charged under: Temporal's PollWorkflowExecutionHistory for a
+// GetWorkflowExecutionHistory with wait_new_event (a long poll, priority 5), else `full_method`.
+std::string RateLimitMethod(std::string_view full_method, const google::protobuf::Message& request);
 // True when gRPC metadata `caller-type` is `operator` (Temporal's headers.CallerTypeOperator).
 bool IsOperatorCallerType(std::string_view caller_type);
 
@@ -106,9 +117,12 @@ class RateLimiter {
   // A request that is not a long poll (`full_method` and `operator_caller` pick its bucket and
   // priority, see ClassifyForRate): OK (tokens taken) or RESOURCE_EXHAUSTED.
   Status Admit(const std::string& ns, std::string_view full_method, bool operator_caller = false);
-  // A long poll: charged to the rate at its (lowest) priority, then counted. OK (call EndPoll
-  // when it ends) or RESOURCE_EXHAUSTED.
-  Status BeginPoll(const std::string& ns, std::string_view full_method, bool operator_caller = false);
+  // A long poll: counted, then charged to the rate at its priority. OK (call EndPoll when it
+  // ends) or RESOURCE_EXHAUSTED. With poll_wait_for_token and `delay`, a task poll that the
+  // namespace rate refuses reserves the next token instead (the bucket goes into debt) and
+  // `*delay` says how long it waits for it; refused when that is past `deadline` - 10 s.
+  Status BeginPoll(const std::string& ns, std::string_view full_method, bool operator_caller = false,
+                   TimePoint deadline = TimePoint::max(), Duration* delay = nullptr);
   void EndPoll(const std::string& ns);
 
  private:
@@ -120,10 +134,18 @@ class RateLimiter {
   // One bucket per priority, all with the same rate and burst (Temporal's priority limiter).
   using Buckets = std::array<Bucket, kRatePriorities>;
   static void Refill(Bucket& b, double rate, double burst, TimePoint now);
+  struct PollWait {
+    TimePoint latest_start;  // the token must be due before this
+    Duration* delay;         // out: how long until it is
+  };
   // Decides by buckets[priority]; on success also takes a token from every lower priority (up
   // to `priorities`). The operator priority's bucket refills at rate x operator_rps_ratio.
   bool TakeAt(Buckets& buckets, int priorities, int priority, double rate, double burst, TimePoint now) const;
-  Status AdmitLocked(const std::string& ns, RateClass c, TimePoint now);
+  // As TakeAt when no token is left: takes the next one into debt if it is due before `latest`.
+  bool ReserveAt(Buckets& buckets, int priorities, int priority, double rate, double burst, TimePoint now,
+                 TimePoint latest, Duration* delay) const;
+  // `wait`: the namespace bucket may reserve (a waiting poll); the server-wide one never waits.
+  Status AdmitLocked(const std::string& ns, RateClass c, TimePoint now, const PollWait* wait);
 
   const Clock& clock_;
   const RateLimitOptions options_;
@@ -140,5 +162,9 @@ class RateLimiter {
 // The interceptor: reads the request's namespace and refuses over-limit calls through
 // auth/call_gate.h (the services finish a refused call with its status, doing nothing else).
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewRateLimitInterceptorFactory(RateLimiter* limiter);
+
+// How long the poll of `ctx` waits for its reserved token before it reaches the engine (set by
+// the interceptor, see RateLimiter::BeginPoll); zero for every other call.
+Duration PollDelay(const grpc::ServerContextBase* ctx);
 
 }  // namespace temporalite::frontend

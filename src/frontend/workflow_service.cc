@@ -5,6 +5,7 @@
 
 #include "auth/call_gate.h"
 #include "frontend/grpc_status.h"
+#include "frontend/rate_limit.h"
 #include "frontend/schedule_typing.h"
 
 namespace temporalite::frontend {
@@ -228,12 +229,26 @@ TL_UNARY(GetSearchAttributes, engine_.GetSearchAttributes(*req, resp, std::move(
 
 #undef TL_UNARY
 
-Reactor* WorkflowServiceImpl::PollWorkflowTaskQueue(Ctx* ctx, const wsv1::PollWorkflowTaskQueueRequest* req,
-                                                    wsv1::PollWorkflowTaskQueueResponse* resp) {
+template <typename Resp, typename Start>
+Reactor* WorkflowServiceImpl::TaskPoll(Ctx* ctx, Resp* resp, Start start) {
   if (Reactor* denied = Denied(ctx)) return denied;
   auto* reactor = new PollReactor(engine_, resp);
-  engine_.PollWorkflowTaskQueue(*req, reactor->waiter(), PollWait(ctx));
+  const Duration delay = PollDelay(ctx);
+  if (delay <= Duration::zero() || timers_ == nullptr) {
+    start(reactor->waiter(), PollWait(ctx));
+    return reactor;
+  }
+  // Admitted on a token due in `delay` (system.pollWaitForNamespaceRateLimitToken): the poll
+  // reaches the engine then, with what is left of its wait. A caller that cancels meanwhile ends
+  // the call at once (the engine ignores the completed waiter when the timer fires).
+  const Duration wait = std::max(Duration::zero(), PollWait(ctx) - delay);
+  timers_->Schedule(clock_.Now() + delay, [start, waiter = reactor->waiter(), wait] { start(waiter, wait); });
   return reactor;
+}
+
+Reactor* WorkflowServiceImpl::PollWorkflowTaskQueue(Ctx* ctx, const wsv1::PollWorkflowTaskQueueRequest* req,
+                                                    wsv1::PollWorkflowTaskQueueResponse* resp) {
+  return TaskPoll(ctx, resp, [this, r = *req](auto waiter, Duration wait) { engine_.PollWorkflowTaskQueue(r, waiter, wait); });
 }
 
 Reactor* WorkflowServiceImpl::QueryWorkflow(Ctx* ctx, const wsv1::QueryWorkflowRequest* req,
@@ -261,10 +276,7 @@ TL_WAITING(ExecuteMultiOperation)
 
 Reactor* WorkflowServiceImpl::PollActivityTaskQueue(Ctx* ctx, const wsv1::PollActivityTaskQueueRequest* req,
                                                     wsv1::PollActivityTaskQueueResponse* resp) {
-  if (Reactor* denied = Denied(ctx)) return denied;
-  auto* reactor = new PollReactor(engine_, resp);
-  engine_.PollActivityTaskQueue(*req, reactor->waiter(), PollWait(ctx));
-  return reactor;
+  return TaskPoll(ctx, resp, [this, r = *req](auto waiter, Duration wait) { engine_.PollActivityTaskQueue(r, waiter, wait); });
 }
 
 }  // namespace temporalite::frontend

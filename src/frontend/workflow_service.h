@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/timer_service.h"
 #include "history/engine.h"
 #include "scheduler/scheduler.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
@@ -23,8 +24,11 @@ struct ServerInfo {
 
 class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService {
  public:
-  WorkflowServiceImpl(history::Engine& engine, scheduler::Scheduler& scheduler, const Clock& clock, ServerInfo info)
-      : engine_(engine), scheduler_(scheduler), clock_(clock), info_(std::move(info)) {}
+  // `timers`: runs the polls that wait for a rate-limit token (frontend/rate_limit.h PollDelay);
+  // without it they start at once.
+  WorkflowServiceImpl(history::Engine& engine, scheduler::Scheduler& scheduler, const Clock& clock, ServerInfo info,
+                      TimerService* timers = nullptr)
+      : engine_(engine), scheduler_(scheduler), clock_(clock), info_(std::move(info)), timers_(timers) {}
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -149,11 +153,15 @@ class WorkflowServiceImpl final : public wsv1::WorkflowService::CallbackService 
  private:
   // Long polls reply empty at min(60 s, deadline - 1 s) so a task never goes to a dead poll.
   Duration PollWait(const Ctx* ctx) const;
+  // Starts a task poll: `start(waiter, max_wait)` now, or once its reserved rate token is due.
+  template <typename Resp, typename Start>
+  Reactor* TaskPoll(Ctx* ctx, Resp* resp, Start start);
 
   history::Engine& engine_;
   scheduler::Scheduler& scheduler_;
   const Clock& clock_;
   const ServerInfo info_;
+  TimerService* const timers_;
 };
 
 }  // namespace temporalite::frontend

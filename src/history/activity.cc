@@ -104,6 +104,7 @@ std::pair<Execution*, state::ActivityInfo*> Engine::LiveActivityTaskLocked(const
 void Engine::PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req, ActivityPoller waiter,
                                    Duration max_wait) {
   MutexLock l(mu_);
+  if (waiter->completed(mu_)) return;  // cancelled while it waited for its rate-limit token
   auto ns = NamespaceByNameLocked(req.namespace_());
   Status s = ns.ok() ? CheckId(req.task_queue().name(), "TaskQueue") : ns.status();
   if (!s.ok()) {

@@ -245,7 +245,7 @@ class Engine {
     temporal::api::update::v1::Request request;
     int stage = 0;
     int64_t accepted_event_id = 0;
-    int64_t delivered_in_wft = 0;
+    int64_t delivered_in_wft = 0;  // Temporal's stateSent: started event id of the task that sent it
     temporal::api::update::v1::Outcome outcome;
     std::vector<UpdateWaiter> waiters;
   };
@@ -539,11 +539,18 @@ class Engine {
   // Temporal's in-flight and total update limits for admitting one more update (update_limits.cc).
   Status CheckUpdateLimitsLocked(const Execution& ex, const temporal::api::update::v1::Request& incoming) const
       REQUIRES(mu_);
-  void AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp) REQUIRES(mu_);
+  // Attaches admitted updates to a task being started: those not sent yet, and those sent on an
+  // earlier task unless this is a heartbeat task (Temporal's includeAlreadySent = !heartbeat).
+  void AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp,
+                           bool heartbeat = false) REQUIRES(mu_);
   void ApplyProtocolMessageLocked(Txn& txn, Execution& ex, const temporal::api::protocol::v1::Message& m,
                                   int64_t completed_event_id) REQUIRES(mu_);
-  // After a workflow task closed (completed or not): re-deliver or reject admitted updates.
-  void SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_completed) REQUIRES(mu_);
+  // After a workflow task closed (completed or not): re-deliver or reject admitted updates. A
+  // completion rejects the updates sent to the worker that it did not answer (Temporal's
+  // RejectUnprocessed), except a heartbeat completion (force_create_new_workflow_task), after
+  // which they stay sent and the worker answers them on a later task. `identity`: for the log.
+  void SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_completed, bool heartbeat = false,
+                                    const std::string& identity = {}) REQUIRES(mu_);
   bool HasUndeliveredUpdatesLocked(const Execution& ex) const REQUIRES(mu_);
 
   // --- child workflows (children.cc) ---
@@ -589,7 +596,7 @@ class Engine {
   // return_new_workflow_task (workflow_task_completion.cc): the next task is scheduled and started
   // for the completing worker in the completion's transaction and returned in `out`.
   void StartReturnedWorkflowTaskLocked(Txn& txn, Execution& ex, const std::string& identity,
-                                       wsv1::PollWorkflowTaskQueueResponse* out) REQUIRES(mu_);
+                                       wsv1::PollWorkflowTaskQueueResponse* out, bool heartbeat = false) REQUIRES(mu_);
   // WorkflowTaskCompleted (with a transient task's Scheduled/Started first) and stickiness.
   void RecordWorkflowTaskCompletedLocked(Execution& ex, EngineCommandContext& ctx,
                                          const wsv1::RespondWorkflowTaskCompletedRequest& req) REQUIRES(mu_);
@@ -599,8 +606,9 @@ class Engine {
                                         wsv1::RespondWorkflowTaskCompletedResponse* resp) REQUIRES(mu_);
   void DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) REQUIRES(mu_);
   // `request_id`: of the WorkflowTaskStarted event (empty: a new uuid).
+  // `heartbeat`: started by a heartbeat completion (it carries only updates not sent before).
   void StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky,
-                               const std::string& request_id = {}) REQUIRES(mu_);
+                               const std::string& request_id = {}, bool heartbeat = false) REQUIRES(mu_);
   // The execution whose workflow task `t` still is (scheduled, unstarted, on `queue`), or null.
   Execution* LiveWorkflowTaskLocked(const matching::PendingTask& t, const std::string& queue) REQUIRES(mu_);
   // A poller takes backlog task `t` of `key` if it is still live; false: stale, dropped.

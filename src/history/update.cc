@@ -214,11 +214,14 @@ void Engine::PollWorkflowExecutionUpdate(const wsv1::PollWorkflowExecutionUpdate
                       FillInto(waiter->response));
 }
 
-void Engine::AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp) {
+void Engine::AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp,
+                                 bool heartbeat) {
   for (const auto& id : ex.admitted_updates) {
     auto it = updates_.find(UpdateKey(ex.st.run_id(), id));
     if (it == updates_.end() || it->second->stage != kStageAdmitted) continue;
     UpdateState& u = *it->second;
+    // A heartbeat task carries only updates that arrived since (the worker still has the others).
+    if (heartbeat && u.delivered_in_wft != 0) continue;
     u.delivered_in_wft = started_event_id;
     auto* m = resp->add_messages();
     m->set_id(id + "/request");
@@ -281,8 +284,10 @@ void Engine::ApplyProtocolMessageLocked(Txn& txn, Execution& ex, const pv1::Mess
 }
 
 
-void Engine::SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_completed) {
+void Engine::SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_completed, bool heartbeat,
+                                          const std::string& identity) {
   std::vector<std::string> ids = ex.admitted_updates;
+  std::string rejected;
   for (const auto& id : ids) {
     auto it = updates_.find(UpdateKey(ex.st.run_id(), id));
     if (it == updates_.end()) continue;
@@ -295,15 +300,23 @@ void Engine::SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_com
       updates_.erase(it);
       continue;
     }
+    if (task_completed && heartbeat) continue;  // sent ones stay sent; new ones ride the next task
     if (task_completed && u->delivered_in_wft != 0) {
-      // Delivered, and the worker said nothing about it: reject it rather than loop.
+      // Sent to the worker, and its completion said nothing about it: reject it rather than loop
+      // (Temporal's RejectUnprocessed, an old SDK or an SDK bug).
       uv1::Outcome o;
       o.mutable_failure()->set_message("update was not handled by the workflow worker");
       AdvanceUpdateLocked(txn, *u, kStageCompleted, &o);
+      rejected += (rejected.empty() ? "" : ", ") + id + " (sent on the task started at event " +
+                  std::to_string(u->delivered_in_wft) + ")";
       updates_.erase(it);
       continue;
     }
     u->delivered_in_wft = 0;  // re-deliver on the next task
+  }
+  if (!rejected.empty()) {
+    TL_LOG_WARN("workflow task of %s (run %s) completed by %s without processing updates: %s; rejected",
+                ex.st.workflow_id().c_str(), ex.st.run_id().c_str(), identity.c_str(), rejected.c_str());
   }
   if (!ex.open()) {
     ex.admitted_updates.clear();

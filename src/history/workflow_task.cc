@@ -147,7 +147,7 @@ void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
 }
 
 void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky,
-                                     const std::string& request_id) {
+                                     const std::string& request_id, bool heartbeat) {
   txn.Touch(&ex);
   auto& st = ex.st;
   const TimePoint now = clock_.Now();
@@ -209,7 +209,7 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
     for (auto& te : transient_events) *hist->add_events() = std::move(te);
   }
   AttachQueriesLocked(ex, wft->started_event_id(), resp);
-  AttachUpdatesLocked(ex, wft->started_event_id(), resp);
+  AttachUpdatesLocked(ex, wft->started_event_id(), resp, heartbeat);
   waiter->Complete(mu_);
   txn.after_commit.push_back([waiter] { waiter->finish(Status::Ok()); });
   ArmWorkflowTaskTimersLocked(ex);
@@ -265,6 +265,7 @@ bool Engine::TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, con
 void Engine::PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req, WorkflowPoller waiter,
                                    Duration max_wait) {
   MutexLock l(mu_);
+  if (waiter->completed(mu_)) return;  // cancelled while it waited for its rate-limit token
   auto ns = NamespaceByNameLocked(req.namespace_());
   Status s = ns.ok() ? CheckId(req.task_queue().name(), "TaskQueue") : ns.status();
   if (!s.ok()) {

@@ -38,14 +38,14 @@ TimePoint HeartbeatChainStart(const state::WorkflowTaskInfo& wft) {
 // events after the last completed task when sticky (Temporal sends that partial history), else
 // all of it (a worker without a sticky queue has no cache to add the rest to).
 void Engine::StartReturnedWorkflowTaskLocked(Txn& txn, Execution& ex, const std::string& identity,
-                                             wsv1::PollWorkflowTaskQueueResponse* out) {
+                                             wsv1::PollWorkflowTaskQueueResponse* out, bool heartbeat) {
   const bool sticky = !ex.st.sticky_task_queue().empty();
   PrepareWorkflowTaskLocked(txn, ex, sticky);
   auto waiter = std::make_shared<matching::PollWaiter<wsv1::PollWorkflowTaskQueueResponse>>(out);
   waiter->identity = identity;
   waiter->finish = [](const Status&) {};  // the completion's own reply delivers it
   // Temporal's request id for a task started by a completion (its WorkflowTaskStarted shows it).
-  StartWorkflowTaskLocked(txn, ex, waiter, sticky, "request-from-RespondWorkflowTaskCompleted");
+  StartWorkflowTaskLocked(txn, ex, waiter, sticky, "request-from-RespondWorkflowTaskCompleted", heartbeat);
 }
 
 void Engine::AfterWorkflowTaskCompletedLocked(Txn& txn, Execution& ex,
@@ -58,7 +58,8 @@ void Engine::AfterWorkflowTaskCompletedLocked(Txn& txn, Execution& ex,
   if (!ex.query_ids.empty() || req.query_results_size() > 0) SettleQueriesLocked(ex, &req.query_results(), need_wft);
   if (!need_wft) return;
   if (req.return_new_workflow_task()) {
-    StartReturnedWorkflowTaskLocked(txn, ex, req.identity(), resp->mutable_workflow_task());
+    StartReturnedWorkflowTaskLocked(txn, ex, req.identity(), resp->mutable_workflow_task(),
+                                    req.force_create_new_workflow_task());
   } else {
     ScheduleWorkflowTaskLocked(txn, ex);
   }
@@ -131,7 +132,7 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   bool need_wft = req.force_create_new_workflow_task() || applied.need_wft;
   std::optional<StartFields>& next_run = ctx.next_run();
   if (!ex.admitted_updates.empty()) {
-    SettleUpdatesAfterTaskLocked(txn, ex, true);
+    SettleUpdatesAfterTaskLocked(txn, ex, true, req.force_create_new_workflow_task(), req.identity());
     if (HasUndeliveredUpdatesLocked(ex)) need_wft = true;  // admitted while this task ran
   }
   st.mutable_wft()->Clear();

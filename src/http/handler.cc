@@ -119,7 +119,12 @@ Response Handler::Handle(const Request& req, bool ui_port) const {
       std::string key = KeyFromCookie(req.header("cookie"));
       if (!key.empty()) authorization = "Bearer " + key;
     }
-    return Api(req, path, query, authorization);
+    CallMetadata metadata(authorization);
+    // Temporal's caller type: its UI sends `Caller-Type: operator` with every API request and its
+    // UI server passes it on; grpc-gateway passes `Grpc-Metadata-Caller-Type` on either port.
+    metadata.caller_type = req.header("grpc-metadata-caller-type");
+    if (metadata.caller_type.empty() && ui_port) metadata.caller_type = req.header("caller-type");
+    return Api(req, path, query, metadata);
   }
   if (ui_port && options_.api_keys && (path == "/login" || path == "/logout")) {
     std::string refusal = CrossOriginRefusal(req);
@@ -208,7 +213,7 @@ Response Handler::Login(const Request& req, std::string_view path, std::string_v
 }
 
 Response Handler::Api(const Request& req, std::string_view path, std::string_view query,
-                      const std::string& authorization) const {
+                      const CallMetadata& metadata) const {
   if (path == "/api/v1/settings") {
     if (req.method != "GET") return JsonError(12, "method not allowed", 405);
     return Settings();
@@ -221,7 +226,7 @@ Response Handler::Api(const Request& req, std::string_view path, std::string_vie
     if (!PercentDecode(parts[3], false, &ns) || !PercentDecode(parts[5], false, &wid) ||
         !PercentDecode(parts[7], false, &rid))
       return JsonError(3, "malformed path");
-    return HistoryJson(ns, wid, rid, authorization);
+    return HistoryJson(ns, wid, rid, metadata);
   }
   PathBindings bindings;
   bool path_matched = false;
@@ -247,7 +252,7 @@ Response Handler::Api(const Request& req, std::string_view path, std::string_vie
     }
     ReportLongPolls();
   }
-  CallResult r = invoker_.Call(*route->method, *in, out.get(), kCallTimeout, authorization, req.client_gone);
+  CallResult r = invoker_.Call(*route->method, *in, out.get(), kCallTimeout, metadata, req.client_gone);
   if (long_poll) {
     long_polls_.fetch_sub(1);
     ReportLongPolls();
@@ -270,7 +275,7 @@ void Handler::ReportLongPolls() const {
 }
 
 Response Handler::HistoryJson(std::string_view ns, std::string_view wid, std::string_view rid,
-                              const std::string& authorization) const {
+                              const CallMetadata& metadata) const {
   const auto* method = pb::DescriptorPool::generated_pool()->FindMethodByName(
       "temporal.api.workflowservice.v1.WorkflowService.GetWorkflowExecutionHistory");
   std::string body = "[";
@@ -284,7 +289,7 @@ Response Handler::HistoryJson(std::string_view ns, std::string_view wid, std::st
     in.set_maximum_page_size(1000);
     in.set_next_page_token(token);
     wsv1::GetWorkflowExecutionHistoryResponse out;
-    CallResult r = invoker_.Call(*method, in, &out, kCallTimeout, authorization, {});
+    CallResult r = invoker_.Call(*method, in, &out, kCallTimeout, metadata, {});
     if (r.code != 0) {
       Response e;
       e.status = HttpStatusForCode(r.code);

@@ -75,11 +75,11 @@ class Handler {
   Response BodyTooLarge() const;
 
  private:
-  Response Api(const Request& req, std::string_view path, std::string_view query, const std::string& authorization) const;
+  Response Api(const Request& req, std::string_view path, std::string_view query, const CallMetadata& metadata) const;
   // /login and /logout on the UI port (api_keys only).
   Response Login(const Request& req, std::string_view path, std::string_view query) const;
   Response HistoryJson(std::string_view ns, std::string_view wid, std::string_view rid,
-                       const std::string& authorization) const;
+                       const CallMetadata& metadata) const;
   Response Settings() const;
   Response Static(const Request& req, std::string_view path) const;
   // Empty when the request may proceed, else why it is refused (a state-changing request from

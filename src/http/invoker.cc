@@ -11,7 +11,7 @@ ChannelInvoker::ChannelInvoker(std::shared_ptr<grpc::Channel> channel) : channel
 
 CallResult ChannelInvoker::Call(const google::protobuf::MethodDescriptor& method,
                                 const google::protobuf::Message& request, google::protobuf::Message* response,
-                                std::chrono::milliseconds timeout, const std::string& authorization,
+                                std::chrono::milliseconds timeout, const CallMetadata& metadata,
                                 const std::function<bool()>& client_gone) {
   std::string bytes = request.SerializeAsString();
   grpc::Slice slice(bytes);
@@ -19,7 +19,8 @@ CallResult ChannelInvoker::Call(const google::protobuf::MethodDescriptor& method
   grpc::ByteBuffer resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
-  if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
+  if (!metadata.authorization.empty()) ctx.AddMetadata("authorization", metadata.authorization);
+  if (!metadata.caller_type.empty()) ctx.AddMetadata("caller-type", metadata.caller_type);
   std::promise<grpc::Status> done;
   std::string name = "/" + method.service()->full_name() + "/" + method.name();
   stub_.UnaryCall(&ctx, name, grpc::StubOptions(), &req, &resp, [&done](grpc::Status s) { done.set_value(s); });

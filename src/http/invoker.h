@@ -22,17 +22,28 @@ struct CallResult {
   std::string details_status;  // serialized google.rpc.Status (grpc-status-details-bin), or empty
 };
 
+// The metadata a call carries: `authorization` (API keys) and `caller_type` (Temporal's
+// `caller-type` header: `operator` for the UI's calls, which Temporal's frontend rate-limits at
+// the operator priority). Empty values are not sent.
+struct CallMetadata {
+  CallMetadata() = default;
+  CallMetadata(std::string authorization_value) : authorization(std::move(authorization_value)) {}  // NOLINT: implicit
+  CallMetadata(const char* authorization_value) : authorization(authorization_value) {}             // NOLINT: implicit
+  std::string authorization;
+  std::string caller_type;
+};
+
 class MethodInvoker {
  public:
   virtual ~MethodInvoker() = default;
   // Calls `method` with `request`, fills `response` on success. Blocks the calling (HTTP) thread
-  // until the RPC finishes or `timeout` passes. `authorization`: the HTTP request's Authorization
-  // header, sent as the call's `authorization` metadata when not empty (API keys). `client_gone`
+  // until the RPC finishes or `timeout` passes. `metadata`: the call's `authorization` (the HTTP
+  // request's Authorization header, API keys) and `caller-type`, when not empty. `client_gone`
   // (may be empty): asked every kClientCheck while the call waits; once true the RPC is cancelled,
   // as a gRPC client's cancel is (a waiting poll ends in the engine, CANCELLED). Thread-safe.
   virtual CallResult Call(const google::protobuf::MethodDescriptor& method, const google::protobuf::Message& request,
                           google::protobuf::Message* response, std::chrono::milliseconds timeout,
-                          const std::string& authorization, const std::function<bool()>& client_gone) = 0;
+                          const CallMetadata& metadata, const std::function<bool()>& client_gone) = 0;
   static constexpr std::chrono::milliseconds kClientCheck{250};
 };
 
@@ -43,7 +54,7 @@ class ChannelInvoker final : public MethodInvoker {
   explicit ChannelInvoker(std::shared_ptr<grpc::Channel> channel);
   CallResult Call(const google::protobuf::MethodDescriptor& method, const google::protobuf::Message& request,
                   google::protobuf::Message* response, std::chrono::milliseconds timeout,
-                  const std::string& authorization, const std::function<bool()>& client_gone) override;
+                  const CallMetadata& metadata, const std::function<bool()>& client_gone) override;
 
  private:
   std::shared_ptr<grpc::Channel> channel_;

@@ -712,7 +712,7 @@ int RunServer(const StartDevFlags& flags) {
   engine.StartRetention();
   sqlite->RecoveryFinished();
 
-  frontend::WorkflowServiceImpl workflow_service(engine, sched, clock, {std::string(kVersion)});
+  frontend::WorkflowServiceImpl workflow_service(engine, sched, clock, {std::string(kVersion)}, &timers);
   frontend::OperatorServiceImpl operator_service(engine);
   admin::AdminServiceImpl admin_service(clock, {std::string(kVersion), db_path == ":memory:" ? "" : db_path});
   std::unique_ptr<ops::BackupScheduler> backups;

@@ -1,5 +1,5 @@
 'use strict';
-// Activities for tests/cli/cli.test.js (run by the in-process SDK worker).
+// Activities for tests/cli/cli-*.test.js (run by the in-process SDK worker).
 
 exports.activities = {
   async scrapeCatalogue(storeId) {

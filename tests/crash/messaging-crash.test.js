@@ -410,6 +410,7 @@ test('acknowledged signals, updates, children and continue-as-new survive SIGKIL
 
   const driving = Promise.all(recs.map(drive));
 
+  const serverLogs = []; // stderr of the servers killed so far (warnings are reported on failure)
   async function killAndRestart(k, trigger) {
     const info =
       `kill #${k} at ${since()} (${trigger}): ${ackedCount()}/${TOTAL_MESSAGES} messages acknowledged, ` +
@@ -417,6 +418,7 @@ test('acknowledged signals, updates, children and continue-as-new survive SIGKIL
       `${childWorkStarted.size} child activities started, ${finalizeStarted.size} second runs reached`;
     t.diagnostic(info);
     await sigkill(server, `kill #${k}`);
+    serverLogs.push(server.stderr());
     await sleepMs(300); // a short outage: calls issued now fail and are retried
     server = await restart(server);
     t.diagnostic(`  restarted at ${since()}`);
@@ -685,5 +687,11 @@ test('acknowledged signals, updates, children and continue-as-new survive SIGKIL
     excerpts += `\n  client side: acknowledged signals [${rec.ackedSignals.map(key)}], sent [${rec.sentSignals.map(key)}], ` +
       `acknowledged updates [${rec.ackedUpdates.map((u) => u.updateId)}]`;
   }
+  // The server's warnings (an update rejected as unprocessed, a task failed, ...) explain most failures.
+  const warnings = [...serverLogs, server.stderr()]
+    .flatMap((log) => log.split('\n'))
+    .filter((line) => /warn|error/i.test(line))
+    .slice(-40);
+  if (problems.length > 0 && warnings.length > 0) excerpts += `\n  server warnings:\n    ${warnings.join('\n    ')}`;
   assert.deepEqual(problems, [], `lost / duplicated / misordered acknowledged items:\n  ${problems.join('\n  ')}${excerpts}`);
 });

@@ -5,7 +5,8 @@
 // (cause RPS_LIMIT, or CONCURRENT_LIMIT for long polls), the official TypeScript SDK retries
 // them until its calls succeed, long polls are limited by their number and charged to the rate
 // at the lowest priority, and visibility calls go to frontend.namespaceRPS.visibility instead of
-// the namespace rate (Temporal's frontend quotas).
+// the namespace rate (Temporal's frontend quotas); the CLI and the UI port send Temporal's
+// `caller-type: operator`; system.pollWaitForNamespaceRateLimitToken makes refused polls wait.
 //
 // Run: tests/run-node-tests.sh tests/security/rate-limit.test.js
 
@@ -232,6 +233,94 @@ test('caller-type: operator calls go first (system.operatorRPSRatio); namespace 
     assert.equal(failureOf(update).scope, enums.ResourceExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
     // OperatorService calls are not rate-limited (none of Temporal's priority tables has them).
     for (let i = 0; i < 5; i++) await raw.operatorService.listSearchAttributes({ namespace: 'default' });
+  } finally {
+    await operator.close();
+    await raw.close();
+    await server.stop();
+  }
+});
+
+test('the CLI and the UI port send caller-type: operator (as Temporal\'s CLI and UI do): their calls go through a used-up namespace rate', async () => {
+  const { execFile } = require('node:child_process');
+  const { serverBinary } = require('../compat/harness');
+  // Buckets of 4 refilled every 5 s (the operator's every 25 s): no refill during the test.
+  const server = await startServer({
+    ephemeral: true,
+    headless: false,
+    extraArgs: ['--dynamic-config-value', 'frontend.namespaceRPS=0.2', '--dynamic-config-value', 'frontend.namespaceBurstRatio=20'],
+  });
+  const raw = await Connection.connect({ address: server.address, interceptors: [] });
+  const taskQueue = uniqueName('rl-cli');
+  const wf = uniqueName('rl-cli-wf');
+  try {
+    for (let i = 0; i < 4; i++) {
+      await raw.workflowService.startWorkflowExecution({ namespace: 'default', workflowId: i === 0 ? wf : uniqueName('rl-cli-wf'),
+        workflowType: { name: 'w' }, taskQueue: { name: taskQueue }, requestId: uniqueName('req') });
+    }
+    const refused = await raw.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: wf } })
+      .then(() => null, (e) => e);
+    assert.ok(refused, 'a describe in the busy namespace was accepted');
+    assert.equal(refused.code, RESOURCE_EXHAUSTED, refused.message);
+    // The CLI's describe is an operator call (priority 0, its own bucket).
+    const cli = await new Promise((resolve) => execFile(serverBinary(), ['workflow', 'describe', '-w', wf, '--address', server.address],
+      { timeout: 20000 }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr })));
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, new RegExp(wf));
+    // The UI port passes the UI's `Caller-Type: operator` on; a request without it is refused (429).
+    const url = `${server.uiUrl()}/api/v1/namespaces/default/workflows/${wf}`;
+    const plain = await fetch(url);
+    assert.equal(plain.status, 429, await plain.text());
+    const ui = await fetch(url, { headers: { 'Caller-Type': 'operator' } });
+    const body = await ui.text();
+    assert.equal(ui.status, 200, body);
+    assert.equal(JSON.parse(body).workflowExecutionInfo.execution.workflowId, wf);
+  } finally {
+    await raw.close();
+    await server.stop();
+  }
+});
+
+test('system.pollWaitForNamespaceRateLimitToken: a task poll the namespace rate refuses waits for its token (unless that is within 10 s of its deadline)', async () => {
+  // A bucket of 1 refilled every 2 s.
+  const server = await startServer({
+    ephemeral: true,
+    extraArgs: ['--dynamic-config-value', 'frontend.namespaceRPS=0.5', '--dynamic-config-value', 'frontend.namespaceBurstRatio=2',
+      '--dynamic-config-value', 'system.pollWaitForNamespaceRateLimitToken=true'],
+  });
+  const raw = await Connection.connect({ address: server.address, interceptors: [] });
+  const operator = await Connection.connect({ address: server.address, interceptors: [], metadata: { 'caller-type': 'operator' } });
+  const taskQueue = uniqueName('rl-wait');
+  const poll = (ms) => raw.withDeadline(Date.now() + ms, () =>
+    raw.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'rl-test' }));
+  try {
+    // An operator's start (priority 0) takes the token of every priority: the task is there, the
+    // poll bucket is empty.
+    await operator.workflowService.startWorkflowExecution({ namespace: 'default', workflowId: uniqueName('rl-wait-wf'),
+      workflowType: { name: 'w' }, taskQueue: { name: taskQueue }, requestId: uniqueName('req') });
+    const t0 = Date.now();
+    const task = await poll(20000);
+    const waited = Date.now() - t0;
+    assert.ok(task.taskToken && task.taskToken.length > 0, 'the waiting poll got the task');
+    assert.ok(waited >= 1000, `the poll got its task after ${waited} ms: it did not wait for its token (about 2 s)`);
+    // The bucket is in debt now; a poll with a deadline within 10 s is refused at once.
+    const t1 = Date.now();
+    const near = await poll(9000).then(() => null, (e) => e);
+    assert.ok(near, 'a poll near its deadline was accepted');
+    assert.equal(near.code, RESOURCE_EXHAUSTED, near.message);
+    assert.match(near.details, /^namespace rate limit exceeded$/);
+    assert.ok(Date.now() - t1 < 3000, 'the refused poll waited');
+    // A waiting poll the caller cancels ends at once; the server goes on when its token comes due.
+    const abort = new AbortController();
+    const t2 = Date.now();
+    const cancelled = raw.withAbortSignal(abort.signal, () => raw.withDeadline(Date.now() + 20000, () =>
+      raw.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'rl-test' })));
+    setTimeout(() => abort.abort(), 300);
+    const err = await cancelled.then(() => null, (e) => e);
+    assert.ok(err, 'the cancelled poll answered');
+    assert.equal(err.code, 1, err.message); // CANCELLED
+    assert.ok(Date.now() - t2 < 2000, `the cancelled poll ended after ${Date.now() - t2} ms`);
+    await new Promise((r) => setTimeout(r, 4000)); // past the token it had reserved
+    await raw.workflowService.getSystemInfo({});
   } finally {
     await operator.close();
     await raw.close();

@@ -290,7 +290,8 @@ class EngineTest : public ::testing::Test {
   // Polls and expects a task to be delivered (now or by what the caller already arranged).
   wsv1::PollWorkflowTaskQueueResponse PollWft() { return Await(StartWftPoll()); }
   Status CompleteWft(const std::string& token, const std::vector<cmdv1::Command>& commands,
-                     const std::function<void(wsv1::RespondWorkflowTaskCompletedRequest&)>& edit = {}) {
+                     const std::function<void(wsv1::RespondWorkflowTaskCompletedRequest&)>& edit = {},
+                     wsv1::RespondWorkflowTaskCompletedResponse* out = nullptr) {
     wsv1::RespondWorkflowTaskCompletedRequest req;
     req.set_task_token(token);
     req.set_identity(kWorker);
@@ -298,7 +299,7 @@ class EngineTest : public ::testing::Test {
     for (const auto& c : commands) *req.add_commands() = c;
     if (edit) edit(req);
     return Call<wsv1::RespondWorkflowTaskCompletedResponse>(
-        [&](auto* r, Done d) { engine_->RespondWorkflowTaskCompleted(req, r, std::move(d)); }, nullptr);
+        [&](auto* r, Done d) { engine_->RespondWorkflowTaskCompleted(req, r, std::move(d)); }, out);
   }
 
   // --- Activities ---

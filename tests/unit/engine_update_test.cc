@@ -18,7 +18,8 @@ constexpr auto kAdmitted = ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITT
 constexpr auto kAccepted = ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
 constexpr auto kCompleted = ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED;
 
-class EngineUpdateTest : public EngineTest {
+// File-backed (FileEngineTest) so that a test can restart the engine on the same data.
+class EngineUpdateTest : public FileEngineTest {
  protected:
   wsv1::UpdateWorkflowExecutionRequest UpdateRequest(const std::string& wid, const std::string& update_id,
                                                      ev1::UpdateWorkflowExecutionLifecycleStage wait) {
@@ -266,6 +267,118 @@ TEST_F(EngineUpdateTest, DeliveredButUnhandledUpdateIsRejected) {
   auto resp = Await(waiting);
   EXPECT_EQ(resp.stage(), kCompleted);
   EXPECT_EQ(resp.outcome().failure().message(), "update was not handled by the workflow worker");
+}
+
+
+// Temporal's RejectUnprocessed is skipped for a heartbeat completion (force_create_new_workflow_task:
+// local activities still running): the worker may answer the update on a later task. The heartbeat
+// task it gets back carries only updates not sent before; the next completion that is not a
+// heartbeat rejects what is still unanswered.
+TEST_F(EngineUpdateTest, HeartbeatCompletionKeepsASentUpdateForALaterTask) {
+  StartAndComplete("wf-hb", {});
+  auto waiting = Update(UpdateRequest("wf-hb", "u9", kCompleted));
+  auto task = PollWft();
+  ASSERT_EQ(task.messages_size(), 1);
+  wsv1::RespondWorkflowTaskCompletedResponse hb;
+  ASSERT_TRUE(CompleteWft(task.task_token(), {}, [](wsv1::RespondWorkflowTaskCompletedRequest& req) {
+                req.set_force_create_new_workflow_task(true);
+                req.set_return_new_workflow_task(true);
+              }, &hb).ok());
+  EXPECT_FALSE(waiting.finished());  // not rejected
+  ASSERT_TRUE(hb.has_workflow_task());
+  EXPECT_EQ(hb.workflow_task().messages_size(), 0);  // not sent again on the heartbeat task
+  // The worker answers on the heartbeat task.
+  ASSERT_TRUE(CompleteWithMessages(hb.workflow_task().task_token(), {Accept(task.messages(0)), Respond("u9", "done")}).ok());
+  auto resp = Await(waiting);
+  EXPECT_EQ(resp.stage(), kCompleted);
+  EXPECT_TRUE(resp.outcome().has_success()) << resp.outcome().DebugString();
+}
+
+TEST_F(EngineUpdateTest, UpdateStillUnansweredAfterTheHeartbeatsIsRejected) {
+  StartAndComplete("wf-hb2", {});
+  auto waiting = Update(UpdateRequest("wf-hb2", "u10", kCompleted));
+  auto task = PollWft();
+  ASSERT_EQ(task.messages_size(), 1);
+  wsv1::RespondWorkflowTaskCompletedResponse hb;
+  ASSERT_TRUE(CompleteWft(task.task_token(), {}, [](wsv1::RespondWorkflowTaskCompletedRequest& req) {
+                req.set_force_create_new_workflow_task(true);
+                req.set_return_new_workflow_task(true);
+              }, &hb).ok());
+  ASSERT_TRUE(hb.has_workflow_task());
+  ASSERT_TRUE(CompleteWft(hb.workflow_task().task_token(), {}).ok());  // a normal completion, no answer
+  auto resp = Await(waiting);
+  EXPECT_EQ(resp.outcome().failure().message(), "update was not handled by the workflow worker");
+}
+
+
+// The interleavings suspected after a crash test failed once with "update was not handled by the
+// workflow worker" (Temporal's RejectUnprocessed): a completion may reject only the updates that
+// were sent on the very task it completes. Task tokens name the task's scheduled and started
+// event ids and its attempt, so a completion from a task that never saw the update cannot be
+// taken for the one that did.
+
+// An update admitted while a task runs is not attached to it; that task's completion leaves it
+// for the next task.
+TEST_F(EngineUpdateTest, UpdateAdmittedWhileATaskRunsIsNotRejectedByThatTasksCompletion) {
+  StartWorkflow("wf-race1");
+  auto running = PollWft();  // started before the update arrives
+  auto waiting = Update(UpdateRequest("wf-race1", "u11", kCompleted));
+  ASSERT_TRUE(CompleteWft(running.task_token(), {}).ok());  // knows nothing of u11
+  EXPECT_FALSE(waiting.finished());
+  auto next = PollWft();
+  ASSERT_EQ(next.messages_size(), 1);
+  ASSERT_TRUE(CompleteWithMessages(next.task_token(), {Accept(next.messages(0)), Respond("u11", "ok")}).ok());
+  EXPECT_TRUE(Await(waiting).outcome().has_success());
+}
+
+// The attempt that carried the update timed out and the next attempt carries it again: the late
+// completion of the timed-out attempt is refused (NOT_FOUND) and rejects nothing.
+TEST_F(EngineUpdateTest, LateCompletionOfATimedOutAttemptCannotRejectTheUpdate) {
+  StartAndComplete("wf-race2", {});
+  auto waiting = Update(UpdateRequest("wf-race2", "u12", kCompleted));
+  auto first = PollWft();
+  ASSERT_EQ(first.messages_size(), 1);
+  Advance(Sec(15));  // past the 10 s workflow task timeout
+  auto second = PollWft();
+  EXPECT_EQ(second.attempt(), 2);
+  ASSERT_EQ(second.messages_size(), 1);  // sent again
+  EXPECT_EQ(CompleteWft(first.task_token(), {}).code(), Code::kNotFound);
+  EXPECT_FALSE(waiting.finished());
+  ASSERT_TRUE(CompleteWithMessages(second.task_token(), {Accept(second.messages(0)), Respond("u12", "ok")}).ok());
+  EXPECT_TRUE(Await(waiting).outcome().has_success());
+}
+
+// After a restart the task started before it is still the pending one (its token still valid),
+// and updates admitted after the restart were not sent on it: its completion rejects none of them.
+TEST_F(EngineUpdateTest, TaskStartedBeforeARestartDoesNotRejectUpdatesAdmittedAfterIt) {
+  StartWorkflow("wf-race3");
+  auto before_crash = PollWft();
+  Restart();
+  auto waiting = Update(UpdateRequest("wf-race3", "u13", kCompleted));
+  ASSERT_TRUE(CompleteWft(before_crash.task_token(), {}).ok());
+  EXPECT_FALSE(waiting.finished());
+  auto next = PollWft();
+  ASSERT_EQ(next.messages_size(), 1);
+  ASSERT_TRUE(CompleteWithMessages(next.task_token(), {Accept(next.messages(0)), Respond("u13", "ok")}).ok());
+  EXPECT_TRUE(Await(waiting).outcome().has_success());
+}
+
+// An update sent to the worker before a restart (admission is in memory, as in Temporal) and
+// retried by its client after it: the worker's answer on the task it got before the restart
+// completes the retried request.
+TEST_F(EngineUpdateTest, UpdateSentBeforeARestartIsAnsweredOnThatTaskAfterIt) {
+  StartAndComplete("wf-race4", {});
+  auto lost = Update(UpdateRequest("wf-race4", "u14", kCompleted));
+  auto task = PollWft();
+  ASSERT_EQ(task.messages_size(), 1);
+  EXPECT_FALSE(lost.finished());
+  Restart();
+  auto retried = Update(UpdateRequest("wf-race4", "u14", kCompleted));
+  ASSERT_TRUE(CompleteWithMessages(task.task_token(), {Accept(task.messages(0)), Respond("u14", "ok")}).ok());
+  auto resp = Await(retried);
+  EXPECT_EQ(resp.stage(), kCompleted);
+  EXPECT_TRUE(resp.outcome().has_success()) << resp.outcome().DebugString();
+  EXPECT_EQ(OfType(History("wf-race4"), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED).size(), 1u);
 }
 
 

@@ -91,11 +91,13 @@ TEST(ElasticPool, NeverMoreThanMaxThreadsAndQueuedTasksRunLater) {
 class FakeInvoker final : public MethodInvoker {
  public:
   CallResult Call(const google::protobuf::MethodDescriptor& method, const google::protobuf::Message&,
-                  google::protobuf::Message*, std::chrono::milliseconds, const std::string& authorization,
+                  google::protobuf::Message*, std::chrono::milliseconds, const CallMetadata& metadata,
                   const std::function<bool()>&) override {
+    const std::string& authorization = metadata.authorization;
     {
       std::lock_guard<std::mutex> l(mu_);
       last_authorization_ = authorization;
+      last_caller_type_ = metadata.caller_type;
       ++calls_;
     }
     if (method.name() == "GetClusterInfo" && authorization != "Bearer good-key-0123456789") return {16, "bad key", {}};
@@ -106,6 +108,10 @@ class FakeInvoker final : public MethodInvoker {
     std::lock_guard<std::mutex> l(mu_);
     return last_authorization_;
   }
+  std::string last_caller_type() {
+    std::lock_guard<std::mutex> l(mu_);
+    return last_caller_type_;
+  }
   size_t calls() {
     std::lock_guard<std::mutex> l(mu_);
     return calls_;
@@ -115,6 +121,7 @@ class FakeInvoker final : public MethodInvoker {
  private:
   std::mutex mu_;
   std::string last_authorization_;
+  std::string last_caller_type_;
   size_t calls_ = 0;
 };
 
@@ -159,7 +166,7 @@ TEST(Handler, LongPollsAreBoundedAndOtherRequestsStillAnswer) {
 class ClientWatchingInvoker final : public MethodInvoker {
  public:
   CallResult Call(const google::protobuf::MethodDescriptor&, const google::protobuf::Message&, google::protobuf::Message*,
-                  std::chrono::milliseconds, const std::string&, const std::function<bool()>& client_gone) override {
+                  std::chrono::milliseconds, const CallMetadata&, const std::function<bool()>& client_gone) override {
     entered.Wait();  // counts the call; the gate is open
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -271,6 +278,23 @@ TEST(UiLogin, TheUiPortChecksTheKeyAndForwardsItsCookieTheApiPortDoesNot) {
 }
 
 // The sign-in attempt limit (login_throttle.h): 5 free failures per address, then a doubling wait.
+// Temporal's UI sends `Caller-Type: operator` with each API request (its UI server passes it on),
+// so the UI's calls get the operator rate-limit priority; on the HTTP API port only grpc-gateway's
+// `Grpc-Metadata-Caller-Type` form is passed on, as Temporal's HTTP API does by default.
+TEST(Handler, TheUiPortPassesTheCallerTypeOn) {
+  FakeInvoker invoker;
+  Handler h(invoker, nullptr, HandlerOptions{});
+  const std::map<std::string, std::string> ui_headers = {{"Caller-Type", "operator"}};
+  EXPECT_EQ(h.Handle(Req("GET", "/api/v1/namespaces", "", ui_headers), true).status, 200);
+  EXPECT_EQ(invoker.last_caller_type(), "operator");
+  EXPECT_EQ(h.Handle(Req("GET", "/api/v1/namespaces", "", ui_headers), false).status, 200);
+  EXPECT_EQ(invoker.last_caller_type(), "") << "API port: a plain Caller-Type header is not passed on";
+  EXPECT_EQ(h.Handle(Req("GET", "/api/v1/namespaces", "", {{"Grpc-Metadata-Caller-Type", "operator"}}), false).status, 200);
+  EXPECT_EQ(invoker.last_caller_type(), "operator");
+  EXPECT_EQ(h.Handle(Req("GET", "/api/v1/namespaces"), true).status, 200);
+  EXPECT_EQ(invoker.last_caller_type(), "");
+}
+
 TEST(LoginThrottle, FailuresPerAddressThenADoublingWaitForgottenOnSuccess) {
   SimClock clock(TimePoint(std::chrono::seconds(1'800'000'000)));
   LoginThrottle t(clock);

@@ -8,6 +8,7 @@
 #include "frontend/rate_limit.h"
 #include "temporal/api/enums/v1/failed_cause.pb.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
+#include "temporal/api/workflowservice/v1/request_response.pb.h"
 
 namespace temporalite::frontend {
 namespace {
@@ -135,29 +136,130 @@ TEST(RateLimit, LongPollsAreCountedAndChargedToTheRate) {
   EXPECT_FALSE(l.BeginPoll("default", kPollWft).ok());
 }
 
+constexpr const char* kWfs = "/temporal.api.workflowservice.v1.WorkflowService/";
+std::string M(const char* name) { return std::string(kWfs) + name; }
+
+// Temporal's current table (service/frontend/configs/quotas.go APIToPriority).
 TEST(RateLimit, MethodsAreClassedAsTemporalsFrontendDoes) {
   EXPECT_EQ(ClassifyForRate(kDescribeNs).priority, 0);
   EXPECT_EQ(ClassifyForRate(kStart).priority, 1);
-  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/SignalWorkflowExecution").priority, 1);
-  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/TerminateWorkflowExecution").priority, 2);
-  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/GetWorkflowExecutionHistory").priority, 2);
-  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/DescribeWorkflowExecution").priority, 3);
-  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/RespondWorkflowTaskCompleted").priority, 4);
-  EXPECT_EQ(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/RecordActivityTaskHeartbeat").priority, 4);
-  EXPECT_EQ(ClassifyForRate(kPollWft).priority, 5);
-  EXPECT_EQ(ClassifyForRate(kPollAt).priority, 5);
-  // OperatorService is in none of Temporal's priority tables: not limited there, nor here.
+  EXPECT_EQ(ClassifyForRate(M("SignalWorkflowExecution")).priority, 1);
+  // Progress (task completions, heartbeats) at 1: refusing them only makes the tasks run again.
+  for (const char* m : {"RespondWorkflowTaskCompleted", "RespondActivityTaskCompleted", "RespondActivityTaskCompletedById",
+                        "RecordActivityTaskHeartbeat", "RecordActivityTaskHeartbeatById", "RespondQueryTaskCompleted",
+                        "RespondNexusTaskCompleted"}) {
+    EXPECT_EQ(ClassifyForRate(M(m)).priority, 1) << m;
+  }
+  EXPECT_EQ(ClassifyForRate(M("TerminateWorkflowExecution")).priority, 2);
+  EXPECT_EQ(ClassifyForRate(M("GetWorkflowExecutionHistory")).priority, 2);
+  EXPECT_EQ(ClassifyForRate(M("DescribeWorkflowExecution")).priority, 3);
+  EXPECT_EQ(ClassifyForRate(M("DescribeTaskQueue")).priority, 3);
+  EXPECT_FALSE(ClassifyForRate(M("DescribeTaskQueue")).visibility());
+  // Failures and cancellations at 3 (those tasks run again anyway).
+  for (const char* m : {"RespondWorkflowTaskFailed", "RespondActivityTaskFailed", "RespondActivityTaskFailedById",
+                        "RespondActivityTaskCanceled", "RespondActivityTaskCanceledById", "RespondNexusTaskFailed"}) {
+    EXPECT_EQ(ClassifyForRate(M(m)).priority, 3) << m;
+  }
+  // Polls at 4, the history long poll below them at 5.
+  for (const char* m : {"PollWorkflowTaskQueue", "PollActivityTaskQueue", "PollWorkflowExecutionUpdate",
+                        "PollNexusTaskQueue", "ResetStickyTaskQueue", "ShutdownWorker",
+                        "GetWorkflowExecutionHistoryReverse"}) {
+    EXPECT_EQ(ClassifyForRate(M(m)).priority, 4) << m;
+  }
+  EXPECT_EQ(ClassifyForRate(M("PollWorkflowExecutionHistory")).priority, 5);
+  // OperatorService and WorkflowService methods in none of Temporal's tables are not limited there, nor here.
   EXPECT_FALSE(ClassifyForRate("/temporal.api.operatorservice.v1.OperatorService/AddSearchAttributes").limited);
-  EXPECT_FALSE(ClassifyForRate("/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo").limited);
+  EXPECT_FALSE(ClassifyForRate(M("NoSuchMethod")).limited);
+  EXPECT_FALSE(ClassifyForRate(M("GetSystemInfo")).limited);
   EXPECT_TRUE(ClassifyForRate(kStart).limited);
   for (const char* m : {kList, "/temporal.api.workflowservice.v1.WorkflowService/CountWorkflowExecutions",
                         "/temporal.api.workflowservice.v1.WorkflowService/ListSchedules",
-                        "/temporal.api.workflowservice.v1.WorkflowService/DescribeTaskQueue"}) {
+                        "/temporal.api.workflowservice.v1.WorkflowService/ListBatchOperations"}) {
     EXPECT_TRUE(ClassifyForRate(m).visibility()) << m;
     EXPECT_EQ(ClassifyForRate(m).priority, 1) << m;
   }
   EXPECT_FALSE(ClassifyForRate(kStart).visibility());
   EXPECT_FALSE(ClassifyForRate(kPollWft).visibility());
+}
+
+// GetWorkflowExecutionHistory with wait_new_event is charged as Temporal's PollWorkflowExecutionHistory.
+TEST(RateLimit, HistoryLongPollIsChargedAsAPollBelowTheTaskPolls) {
+  const std::string get = M("GetWorkflowExecutionHistory");
+  ::temporal::api::workflowservice::v1::GetWorkflowExecutionHistoryRequest req;
+  EXPECT_EQ(RateLimitMethod(get, req), get);
+  req.set_wait_new_event(true);
+  EXPECT_EQ(RateLimitMethod(get, req), M("PollWorkflowExecutionHistory"));
+  EXPECT_EQ(RateLimitMethod(kStart, req), kStart);  // only that method
+  SimClock clock(T0());
+  RateLimitOptions o;
+  o.namespace_rps = 2;  // burst 4 per priority
+  RateLimiter l(clock, o);
+  const std::string history_poll = RateLimitMethod(get, req);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(l.Admit("default", history_poll).ok()) << i;
+  EXPECT_FALSE(l.Admit("default", history_poll).ok());
+  // History long polls (5) never take the tokens of the task polls (4) or of plain history reads (2).
+  EXPECT_TRUE(l.BeginPoll("default", kPollWft).ok());
+  EXPECT_TRUE(l.Admit("default", get).ok());
+}
+
+// With Temporal's current table a worker's completions (1) go through where its polls (4) and
+// failure reports (3) are refused.
+TEST(RateLimit, TaskCompletionsOutrankFailuresAndPolls) {
+  SimClock clock(T0());
+  RateLimitOptions o;
+  o.namespace_rps = 2;  // burst 4 per priority
+  RateLimiter l(clock, o);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(l.Admit("default", M("RespondWorkflowTaskFailed")).ok()) << i;
+  EXPECT_FALSE(l.Admit("default", M("RespondActivityTaskFailed")).ok());
+  EXPECT_FALSE(l.BeginPoll("default", kPollAt).ok());
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(l.Admit("default", M("RespondWorkflowTaskCompleted")).ok()) << i;
+  EXPECT_FALSE(l.Admit("default", M("RespondWorkflowTaskCompleted")).ok());
+  EXPECT_FALSE(l.Admit("default", M("RecordActivityTaskHeartbeat")).ok());  // the same priority, the same bucket
+}
+
+// Temporal's system.pollWaitForNamespaceRateLimitToken: a task poll that the namespace rate
+// refuses waits for a token instead (reserved now, the bucket going into debt), unless it would
+// get it later than 10 s before its deadline; off by default, as there.
+TEST(RateLimit, RefusedPollWaitsForATokenWhenConfigured) {
+  RateLimitOptions o;
+  EXPECT_FALSE(o.poll_wait_for_token);
+  EXPECT_TRUE(ApplyRateLimitConfigValue("system.pollWaitForNamespaceRateLimitToken=true", &o).ok());
+  EXPECT_TRUE(o.poll_wait_for_token);
+  EXPECT_EQ(ApplyRateLimitConfigValue("system.pollWaitForNamespaceRateLimitToken=yes", &o).code(), Code::kInvalidArgument);
+  o.namespace_rps = 2;  // burst 4 per priority, one token every 0.5 s
+  SimClock clock(T0());
+  RateLimiter l(clock, o);
+  const TimePoint deadline = clock.Now() + std::chrono::seconds(70);  // the SDKs' poll deadline
+  Duration delay{};
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &delay).ok()) << i;
+    EXPECT_EQ(delay, Duration::zero());
+  }
+  ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &delay).ok());
+  EXPECT_EQ(delay, std::chrono::milliseconds(500));
+  ASSERT_TRUE(l.BeginPoll("default", kPollAt, false, deadline, &delay).ok());
+  EXPECT_EQ(delay, std::chrono::milliseconds(1000));  // behind the first reservation
+  // Too close to its deadline: refused at once, as without the setting.
+  Status s = l.BeginPoll("default", kPollWft, false, clock.Now() + std::chrono::seconds(10), &delay);
+  ASSERT_EQ(s.code(), Code::kResourceExhausted);
+  EXPECT_EQ(s.message(), "namespace rate limit exceeded");
+  EXPECT_EQ(l.BeginPoll("default", kPollWft, false, clock.Now() + std::chrono::milliseconds(11'200), &delay).code(),
+            Code::kResourceExhausted);  // its token (1.5 s) would come after deadline - 10 s
+  // Non-poll calls never wait.
+  for (int i = 0; i < 8; ++i) (void)l.Admit("default", M("GetWorkflowExecutionHistoryReverse"));
+  EXPECT_FALSE(l.Admit("default", M("GetWorkflowExecutionHistoryReverse")).ok());
+  // Off: the same poll is refused at once.
+  RateLimitOptions off = o;
+  off.poll_wait_for_token = false;
+  RateLimiter l2(clock, off);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(l2.BeginPoll("default", kPollWft, false, deadline, &delay).ok());
+  EXPECT_EQ(l2.BeginPoll("default", kPollWft, false, deadline, &delay).code(), Code::kResourceExhausted);
+  // The concurrent-poll limit is checked first and never waits.
+  RateLimitOptions counted = o;
+  counted.namespace_pollers = 1;
+  RateLimiter l3(clock, counted);
+  ASSERT_TRUE(l3.BeginPoll("default", kPollWft, false, deadline, &delay).ok());
+  EXPECT_EQ(l3.BeginPoll("default", kPollWft, false, deadline, &delay).message(), "namespace concurrent poller limit exceeded");
 }
 
 // Temporal's priority limiter: a call is decided by its priority's bucket and takes a token from
