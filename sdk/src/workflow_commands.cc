@@ -74,7 +74,7 @@ Future<void> WorkflowInstance::RequestCancelExternal(const std::string& wid, con
 
 Future<Payloads> WorkflowInstance::ScheduleLocalActivity(const std::string& type, const LocalActivityOptions& o,
                                                          const Payloads& args) {
-  int64_t seq = ++la_seq_;
+  int64_t seq = activity_seq_++;  // shared with activities, as in the TypeScript SDK
   auto c = NewCompletion("local activity " + type + " (seq " + std::to_string(seq) + ")");
   auto scope = o.scope ? o.scope.state() : root_scope_;
   if (scope->cancelled) {
@@ -172,7 +172,7 @@ void WorkflowInstance::CancelTimer(const std::string& timer_id) {
 
 Future<Payloads> WorkflowInstance::ScheduleActivity(const std::string& type, const ActivityOptions& o,
                                                     const Payloads& args) {
-  int64_t seq = next_seq_++;
+  int64_t seq = activity_seq_++;
   std::string id = o.activity_id.empty() ? std::to_string(seq) : o.activity_id;
   auto c = NewCompletion("activity " + type + " (id " + id + ")");
   auto scope = o.scope ? o.scope.state() : (o.cancellable ? root_scope_ : nullptr);

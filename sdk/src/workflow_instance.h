@@ -212,7 +212,10 @@ class WorkflowInstance : public Scheduler {
   bool replaying_ = false;
   std::mt19937_64 rng_;
 
-  int64_t next_seq_ = 1;
+  // Sequence numbers as the TypeScript SDK counts them: activities and local activities share
+  // one (activity ids, local-activity marker seqs), timers have their own (timer ids).
+  int64_t activity_seq_ = 1;
+  int64_t next_seq_ = 1;  // timers
   std::map<std::string, Activity> activities_;          // by activity id
   std::map<int64_t, std::string> scheduled_to_activity_;  // scheduled event id -> activity id
   std::map<std::string, std::shared_ptr<Completion>> timers_;
@@ -245,7 +248,6 @@ class WorkflowInstance : public Scheduler {
   std::string current_details_;
   std::deque<LocalActivity> pending_las_;
   std::map<int64_t, HistoryEvent> segment_local_activities_;  // local-activity markers of the replayed task
-  int64_t la_seq_ = 0;
   std::map<std::string, std::deque<std::shared_ptr<Completion>>> pending_ext_cancels_;  // by workflow id
   std::map<int64_t, std::shared_ptr<Completion>> initiated_to_cancel_;
   std::vector<std::weak_ptr<Completion>> all_;
