@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sdk_fixture.h"
+#include "zlib_codec.h"
 
 namespace sdk_test {
 namespace {
@@ -76,6 +77,57 @@ TEST_F(SdkTest, ActivitiesAndLocalActivitiesShareTheirSeqNumbersAsInTheTypeScrip
   // The same numbers as the recorded TS history (the order within a task may differ).
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(ids, (std::vector<std::string>{"1", "4", "la2", "la3", "t1"}));
+}
+
+// ---- 2. marker data stays plain under a payload codec (results are encoded) ----
+
+std::string Encoding(const Payloads& p) { return p.payloads(0).metadata().at("encoding"); }
+
+TEST(LocalActivityCompat, ATypeScriptHistoryWithACodecKeepsMarkerDataPlainAndReplays) {
+  auto events = Replayer::ParseHistoryJson(ReadData("ts_mixed_activities_codec_history.json"));
+  ASSERT_FALSE(events.empty());
+  int markers = 0;
+  for (const auto& e : events) {
+    if (!e.has_marker_recorded_event_attributes()) continue;
+    ++markers;
+    const auto& d = e.marker_recorded_event_attributes().details();
+    EXPECT_EQ(Encoding(d.at("data")), "json/plain") << "sdk-core leaves the marker's data unencoded";
+    EXPECT_EQ(Encoding(d.at("result")), "binary/zlib") << "the result goes through the codec";
+  }
+  EXPECT_EQ(markers, 2);
+  PayloadCodecs codecs{std::make_shared<ZlibCodec>()};
+  for (auto& e : events) DecodePayloadsIn(codecs, &e);
+  Replayer r;
+  r.RegisterWorkflow("tsMixedActivities", MixedActivities);
+  EXPECT_NO_THROW(r.ReplayHistory(events));
+}
+
+TEST_F(SdkTest, LocalActivityMarkerDataIsNotEncodedByPayloadCodecs) {
+  ClientOptions co;
+  co.address = server_->address();
+  co.codecs = {std::make_shared<ZlibCodec>()};
+  auto coded = Client::Connect(co);
+  WorkerOptions wo;
+  wo.task_queue = task_queue_;
+  Worker w(coded, wo);
+  w.RegisterWorkflow("tsMixedActivities", MixedActivities);
+  w.RegisterActivity("addOne", [](int v) { return v + 1; });
+  w.Start();
+  auto h = coded->Start("tsMixedActivities", Opts("la-codec-1"), 5);
+  EXPECT_EQ(h.Result<std::string>(30s), "6 7 8 8");
+  // As stored: the data plain, the result encoded, as in the TS SDK's history above.
+  int markers = 0;
+  for (const auto& e : client_->GetHandle("la-codec-1").FetchHistory()) {
+    if (!e.has_marker_recorded_event_attributes()) continue;
+    ++markers;
+    const auto& d = e.marker_recorded_event_attributes().details();
+    EXPECT_EQ(Encoding(d.at("data")), "json/plain");
+    EXPECT_EQ(Encoding(d.at("result")), "binary/zlib");
+  }
+  EXPECT_EQ(markers, 2);
+  Replayer r;
+  r.RegisterWorkflow("tsMixedActivities", MixedActivities);
+  EXPECT_NO_THROW(r.ReplayHistory(h.FetchHistory()));  // decoded by the codec's client
 }
 
 }  // namespace
