@@ -130,5 +130,70 @@ TEST_F(SdkTest, LocalActivityMarkerDataIsNotEncodedByPayloadCodecs) {
   EXPECT_NO_THROW(r.ReplayHistory(h.FetchHistory()));  // decoded by the codec's client
 }
 
+// ---- 3. a backoff past the local retry threshold: a timer, then a new local activity ----
+
+// The C++ twin of tsLocalBackoff: a 300 ms backoff over a 100 ms threshold.
+Task<std::string> LocalBackoff(WorkflowContext& ctx, std::string key) {
+  LocalActivityOptions o;
+  o.start_to_close = 10s;
+  o.local_retry_threshold = 100ms;
+  o.retry_policy = RetryPolicy{.initial_interval = 300ms, .backoff_coefficient = 1, .maximum_attempts = 3};
+  auto a = ctx.ExecuteLocalActivity<std::string>("failOnce", o, key);
+  co_return co_await a;
+}
+
+TEST(LocalActivityCompat, ATypeScriptHistoryWithALocalActivityBackoffTimerReplays) {
+  const std::string json = ReadData("ts_local_backoff_history.json");
+  ASSERT_FALSE(json.empty());
+  Replayer r;
+  r.RegisterWorkflow("tsLocalBackoff", LocalBackoff);
+  EXPECT_NO_THROW(r.ReplayHistoryJson(json));
+}
+
+std::mutex g_fail_once_mu;
+std::set<std::string> g_failed_once;
+std::vector<int> g_fail_once_attempts;
+
+TEST_F(SdkTest, ALocalActivityBackoffPastTheThresholdIsATimerAndANewLocalActivity) {
+  auto w = NewWorker();
+  w->RegisterWorkflow("tsLocalBackoff", LocalBackoff);
+  w->RegisterActivity("failOnce", [](ActivityContext& ctx, std::string key) {
+    std::lock_guard<std::mutex> l(g_fail_once_mu);
+    g_fail_once_attempts.push_back(ctx.info().attempt);
+    if (g_failed_once.insert(key).second) throw std::runtime_error("first attempt fails");
+    return "ok " + key;
+  });
+  w->Start();
+  auto h = client_->Start("tsLocalBackoff", Opts("la-backoff-1"), std::string("c"));
+  EXPECT_EQ(h.Result<std::string>(30s), "ok c");
+  EXPECT_EQ(g_fail_once_attempts, (std::vector<int>{1, 2}));
+  // The shape of the TypeScript SDK's history: a failed marker with the backoff, timer 1 of
+  // 300 ms, then local activity 2 with attempt 2 and the first one's schedule time.
+  std::vector<std::string> shape;
+  std::vector<nlohmann::json> data;
+  for (const auto& e : h.FetchHistory()) {
+    if (e.has_marker_recorded_event_attributes()) {
+      data.push_back(MarkerData(e));
+      shape.push_back(e.marker_recorded_event_attributes().has_failure() ? "failed-marker" : "marker");
+    }
+    if (e.has_timer_started_event_attributes()) {
+      const auto& t = e.timer_started_event_attributes();
+      shape.push_back("timer" + t.timer_id() + ":" + std::to_string(t.start_to_fire_timeout().nanos() / 1000000));
+    }
+  }
+  EXPECT_EQ(shape, (std::vector<std::string>{"failed-marker", "timer1:300", "marker"}));
+  ASSERT_EQ(data.size(), 2u);
+  EXPECT_EQ(data[0]["seq"], 1);
+  EXPECT_EQ(data[0]["attempt"], 1);
+  EXPECT_EQ(data[0]["backoff"]["nanos"], 300000000);
+  EXPECT_EQ(data[1]["seq"], 2);
+  EXPECT_EQ(data[1]["attempt"], 2);
+  EXPECT_TRUE(data[1]["backoff"].is_null());
+  EXPECT_EQ(data[1]["original_schedule_time"], data[0]["original_schedule_time"]);
+  Replayer r;
+  r.RegisterWorkflow("tsLocalBackoff", LocalBackoff);
+  EXPECT_NO_THROW(r.ReplayHistory(h.FetchHistory()));
+}
+
 }  // namespace
 }  // namespace sdk_test

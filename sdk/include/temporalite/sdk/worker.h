@@ -31,7 +31,11 @@ namespace temporalite::sdk {
 
 namespace internal {
 class WorkflowCache;
-}
+struct LocalActivityRequest;
+struct LocalActivityOutcome;
+struct LocalActivityNotifier;
+class LocalActivityExecution;
+}  // namespace internal
 
 struct WorkerOptions {
   std::string task_queue;  // REQUIRED
@@ -47,6 +51,8 @@ struct WorkerOptions {
   int max_cached_workflows = 1000;
   // How long the server keeps a task on the sticky queue before giving it to any worker.
   std::chrono::milliseconds sticky_schedule_to_start_timeout{5000};
+  // Local activities run at once by this worker (over all its workflow tasks).
+  int max_concurrent_local_activities = 100;
 };
 
 // Counters of a worker's workflow-task processing (for monitoring and tests).
@@ -105,8 +111,11 @@ class Worker : private EagerWorkflowExecutor {
                         temporal::api::enums::v1::WorkflowTaskFailedCause cause, const std::string& error,
                         const std::string& error_type);
   void RunActivity(wsv1::PollActivityTaskQueueResponse& task);
-  Payloads RunLocalActivity(const std::string& type, const LocalActivityOptions& opts, const Payloads& args,
-                            const std::string& activity_id, const WorkflowInfo& info, int* attempts);
+  // Local activities (worker_local_activities.cc): each on a thread of its own, at most
+  // max_concurrent_local_activities at once.
+  std::shared_ptr<internal::LocalActivityExecution> StartLocalActivity(
+      internal::LocalActivityRequest request, std::shared_ptr<internal::LocalActivityNotifier> notifier);
+  internal::LocalActivityOutcome RunLocalActivity(const internal::LocalActivityRequest& request);
 
   std::shared_ptr<Client> client_;
   WorkerOptions options_;
@@ -143,6 +152,9 @@ class Worker : private EagerWorkflowExecutor {
   bool pool_stop_ = false;
   std::mutex shutdown_mu_;
   bool shut_down_ = false;
+  std::mutex la_mu_;
+  std::condition_variable la_cv_;
+  int la_free_ = 0;  // local-activity slots
 };
 
 }  // namespace temporalite::sdk
