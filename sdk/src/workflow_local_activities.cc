@@ -4,6 +4,8 @@
 // (workflow_support.h). A retry whose backoff is longer than the local retry threshold becomes,
 // as sdk-core's DoBackoff, a marker with the failure and the backoff, a timer, and a new local
 // activity (next seq) carrying the attempt number and the first attempt's schedule time.
+#include <algorithm>
+
 #include "workflow_instance.h"
 #include "workflow_support.h"
 
@@ -100,24 +102,70 @@ Task<void> WorkflowInstance::DriveLocalActivity(std::shared_ptr<Completion> oute
 // each followed by the workflow's next steps, until none is pending. In replay a local activity
 // whose marker is not among this task's events stays pending: another SDK (or a task kept alive
 // by heartbeats) may have recorded it in a later task; if none has by the live task, it runs then.
+// Markers are read in their events' order, the order their local activities ended in.
 void WorkflowInstance::ResolveLocalActivities(bool live) {
   if (live) {
     RunLocalActivitiesLive();
     return;
   }
-  std::deque<LocalActivity> waiting;  // replay: markers not in this task
-  while (!pending_las_.empty()) {
-    LocalActivity la = std::move(pending_las_.front());
-    pending_las_.pop_front();
-    if (la.c->done) continue;  // cancelled before it ran: no marker
-    if (!ReplayLocalActivity(la)) {
-      waiting.push_back(std::move(la));
-      continue;
+  for (;;) {
+    std::erase_if(pending_las_, [](const LocalActivity& la) { return la.c->done; });  // cancelled: no marker
+    auto next = pending_las_.end();
+    int64_t first_event = 0;
+    for (auto it = pending_las_.begin(); it != pending_las_.end(); ++it) {
+      auto m = segment_local_activities_.find(it->seq);
+      if (m == segment_local_activities_.end()) continue;
+      if (next == pending_las_.end() || m->second.event_id() < first_event) {
+        next = it;
+        first_event = m->second.event_id();
+      }
     }
+    if (next == pending_las_.end()) return;
+    LocalActivity la = std::move(*next);
+    pending_las_.erase(next);
+    ReplayLocalActivity(la);
     if (!nondeterminism_.empty()) return;
     RunReady();
   }
-  pending_las_ = std::move(waiting);
+}
+
+// Starts every pending local activity at once (the worker bounds how many run together), then
+// records and settles each as it ends, running the workflow's next steps (which may start more)
+// after each; meanwhile the task is kept alive (TaskKeepAlive).
+void WorkflowInstance::RunLocalActivitiesLive() {
+  std::list<LocalActivity> running;
+  for (;;) {
+    while (!pending_las_.empty()) {
+      LocalActivity la = std::move(pending_las_.front());
+      pending_las_.pop_front();
+      if (la.c->done) continue;  // cancelled before it ran: no marker
+      if (!la_runner_) throw WorkflowTaskError("local activities need a worker (no runner)");
+      la.exec = la_runner_(LocalActivityRequest{la.type, la.opts, la.args, std::to_string(la.seq), info_, la.attempt,
+                                                la.original_schedule_time},
+                           la_notifier_);
+      running.push_back(std::move(la));
+    }
+    if (running.empty()) return;
+    std::unique_lock<std::mutex> l(la_notifier_->mu);
+    auto ended = std::find_if(running.begin(), running.end(), [](const LocalActivity& la) { return la.exec->Done(); });
+    if (ended != running.end()) {
+      l.unlock();
+      LocalActivity la = std::move(*ended);
+      running.erase(ended);
+      RecordLocalActivity(la);
+      RunReady();
+      continue;
+    }
+    const int64_t seen = la_notifier_->ended;
+    auto changed = [&] { return la_notifier_->ended != seen; };
+    if (keep_alive_.period.count() <= 0) {
+      la_notifier_->cv.wait(l, changed);
+    } else if (!la_notifier_->cv.wait_until(l, keep_alive_.next, changed)) {
+      l.unlock();
+      if (keep_alive_.beat()) keep_alive_.next = std::chrono::steady_clock::now() + keep_alive_.period;
+      else keep_alive_.period = std::chrono::milliseconds(0);
+    }
+  }
 }
 
 // Resolves `la` from its marker in this task's events; false if it has none there.
@@ -147,36 +195,6 @@ bool WorkflowInstance::ReplayLocalActivity(LocalActivity& la) {
   segment_local_activities_.erase(it);
   SettleLocalActivity(la, std::move(result), std::move(failure), backoff);
   return true;
-}
-
-// Runs the pending local activities in the worker one after the other, keeping the task alive
-// meanwhile (TaskKeepAlive); each ended one is recorded and settled, and the workflow's next
-// steps (which may start more) run.
-void WorkflowInstance::RunLocalActivitiesLive() {
-  while (!pending_las_.empty()) {
-    LocalActivity la = std::move(pending_las_.front());
-    pending_las_.pop_front();
-    if (la.c->done) continue;  // cancelled before it ran: no marker
-    if (!la_runner_) throw WorkflowTaskError("local activities need a worker (no runner)");
-    la.exec = la_runner_(LocalActivityRequest{la.type, la.opts, la.args, std::to_string(la.seq), info_, la.attempt,
-                                              la.original_schedule_time},
-                         la_notifier_);
-    for (;;) {
-      std::unique_lock<std::mutex> l(la_notifier_->mu);
-      if (la.exec->Done()) break;
-      const int64_t seen = la_notifier_->ended;
-      auto changed = [&] { return la_notifier_->ended != seen; };
-      if (keep_alive_.period.count() <= 0) {
-        la_notifier_->cv.wait(l, changed);
-      } else if (!la_notifier_->cv.wait_until(l, keep_alive_.next, changed)) {
-        l.unlock();
-        if (keep_alive_.beat()) keep_alive_.next = std::chrono::steady_clock::now() + keep_alive_.period;
-        else keep_alive_.period = std::chrono::milliseconds(0);
-      }
-    }
-    RecordLocalActivity(la);
-    RunReady();
-  }
 }
 
 // Records the marker of `la`, which ended, and settles it.

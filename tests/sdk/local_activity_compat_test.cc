@@ -195,5 +195,52 @@ TEST_F(SdkTest, ALocalActivityBackoffPastTheThresholdIsATimerAndANewLocalActivit
   EXPECT_NO_THROW(r.ReplayHistory(h.FetchHistory()));
 }
 
+// ---- 4. local activities started together run together ----
+
+std::atomic<int> g_running{0}, g_max_running{0};
+
+Task<std::string> TwoTogether(WorkflowContext& ctx) {
+  LocalActivityOptions lo;
+  lo.start_to_close = 10s;
+  auto a = ctx.ExecuteLocalActivity<int>("Overlap", lo, 1);
+  auto b = ctx.ExecuteLocalActivity<int>("Overlap", lo, 2);
+  int x = co_await a;
+  int y = co_await b;
+  co_return std::to_string(x + y);
+}
+
+int Overlap(int v) {
+  int now = ++g_running;
+  for (int m = g_max_running; now > m && !g_max_running.compare_exchange_weak(m, now);) {
+  }
+  std::this_thread::sleep_for(600ms);
+  --g_running;
+  return v * 10;
+}
+
+TEST_F(SdkTest, LocalActivitiesStartedTogetherRunConcurrentlyUpToTheWorkersBound) {
+  for (int bound : {100, 1}) {
+    g_max_running = 0;
+    WorkerOptions wo;
+    wo.task_queue = task_queue_ + std::to_string(bound);
+    wo.max_concurrent_local_activities = bound;
+    Worker w(client_, wo);
+    w.RegisterWorkflow("TwoTogether", TwoTogether);
+    w.RegisterActivity("Overlap", Overlap);
+    w.Start();
+    auto o = Opts("la-together-" + std::to_string(bound));
+    o.task_queue = wo.task_queue;
+    auto h = client_->Start("TwoTogether", o);
+    EXPECT_EQ(h.Result<std::string>(30s), "30");
+    EXPECT_EQ(g_max_running.load(), std::min(bound, 2)) << "bound " << bound;
+    int markers = 0;
+    for (const auto& e : h.FetchHistory()) markers += e.has_marker_recorded_event_attributes();
+    EXPECT_EQ(markers, 2);
+    Replayer r;
+    r.RegisterWorkflow("TwoTogether", TwoTogether);
+    EXPECT_NO_THROW(r.ReplayHistory(h.FetchHistory()));
+  }
+}
+
 }  // namespace
 }  // namespace sdk_test
