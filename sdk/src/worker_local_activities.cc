@@ -81,6 +81,7 @@ internal::LocalActivityOutcome Worker::RunLocalActivity(const internal::LocalAct
   // All attempts, those after timers included, end within schedule_to_close of the first one.
   const auto deadline = req.original_schedule_time +
                         (req.opts.schedule_to_close.count() > 0 ? req.opts.schedule_to_close : 5000ms);
+  internal::LocalActivityCancellation& cancel = *req.cancellation;
   for (int attempt = req.attempt;; ++attempt) {
     out.attempt = attempt;
     wsv1::PollActivityTaskQueueResponse t;
@@ -93,6 +94,21 @@ internal::LocalActivityOutcome Worker::RunLocalActivity(const internal::LocalAct
     t.set_attempt(attempt);
     if (req.opts.start_to_close.count() > 0) *t.mutable_start_to_close_timeout() = ToProtoDuration(req.opts.start_to_close);
     ActivityContext ctx(client_, t, options_.task_queue);  // no task token: heartbeats stay local
+    {
+      std::lock_guard<std::mutex> l(cancel.mu);
+      if (cancel.cancelled) {
+        out.error = std::make_exception_ptr(CanceledFailure("Activity cancelled"));
+        return out;
+      }
+      cancel.running = &ctx;
+    }
+    struct Unregister {
+      internal::LocalActivityCancellation& c;
+      ~Unregister() {
+        std::lock_guard<std::mutex> l(c.mu);
+        c.running = nullptr;
+      }
+    } unregister{cancel};
     std::optional<std::chrono::milliseconds> next_delay;
     bool retryable = true;
     try {
@@ -107,14 +123,18 @@ internal::LocalActivityOutcome Worker::RunLocalActivity(const internal::LocalAct
     } catch (...) {
       out.error = std::current_exception();
     }
-    if (!retryable || (rp.maximum_attempts > 0 && attempt >= rp.maximum_attempts)) return out;
+    if (!retryable || ctx.IsCancelled() || (rp.maximum_attempts > 0 && attempt >= rp.maximum_attempts)) return out;
     const auto delay = next_delay.value_or(RetryInterval(rp, attempt));
     if (std::chrono::system_clock::now() + delay >= deadline) return out;
     if (delay > threshold) {
       out.backoff = delay;  // the workflow sleeps it on a timer
       return out;
     }
-    std::this_thread::sleep_for(delay);
+    std::unique_lock<std::mutex> l(cancel.mu);
+    if (cancel.cv.wait_for(l, delay, [&cancel] { return cancel.cancelled; })) {
+      out.error = std::make_exception_ptr(CanceledFailure("Activity cancelled"));
+      return out;
+    }
   }
 }
 

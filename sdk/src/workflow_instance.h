@@ -16,6 +16,7 @@
 #include "temporal/api/history/v1/message.pb.h"
 #include "temporal/api/protocol/v1/message.pb.h"
 #include "temporal/api/query/v1/message.pb.h"
+#include "temporalite/sdk/activity.h"
 #include "temporalite/sdk/workflow.h"
 
 namespace temporalite::sdk::internal {
@@ -62,7 +63,23 @@ struct TaskKeepAlive {
   std::function<bool()> beat;  // false: the task could not be kept (stop beating)
 };
 
-// A local activity's attempts from `attempt` on, as the worker runs them (local_activities.cc).
+// The workflow's cancellation of a running local activity: its attempt's context is cancelled
+// and no further attempt starts (a retry's wait ends).
+struct LocalActivityCancellation {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool cancelled = false;
+  ActivityContext* running = nullptr;  // the attempt running now
+  void Cancel() {
+    std::lock_guard<std::mutex> l(mu);
+    cancelled = true;
+    if (running) running->Cancel();
+    cv.notify_all();
+  }
+};
+
+// A local activity's attempts from `attempt` on, as the worker runs them
+// (worker_local_activities.cc).
 struct LocalActivityRequest {
   std::string type;
   LocalActivityOptions opts;
@@ -71,6 +88,7 @@ struct LocalActivityRequest {
   WorkflowInfo info;  // a copy: the workflow runs on meanwhile
   int attempt = 1;
   std::chrono::system_clock::time_point original_schedule_time;  // the first attempt's
+  std::shared_ptr<LocalActivityCancellation> cancellation;
 };
 struct LocalActivityOutcome {
   Payloads result;
@@ -198,6 +216,8 @@ class WorkflowInstance : public Scheduler {
     int attempt = 1;
     std::chrono::system_clock::time_point original_schedule_time;
     std::shared_ptr<LocalActivityExecution> exec;  // live, once started
+    std::shared_ptr<LocalActivityCancellation> cancellation = std::make_shared<LocalActivityCancellation>();
+    bool settled = false;  // resolved by a cancellation before it ended (its outcome is dropped)
   };
   struct Child {
     std::shared_ptr<Completion> started, result;
@@ -242,6 +262,9 @@ class WorkflowInstance : public Scheduler {
   bool ReplayLocalActivity(LocalActivity& la);
   void RunLocalActivitiesLive();
   void RecordLocalActivity(LocalActivity& la);
+  void CancelLocalActivity(int64_t seq);
+  void AddLocalActivityMarker(const LocalActivity& la, const LocalActivityOutcome& out,
+                              const std::shared_ptr<TemporalFailure>& failure);
   void SettleLocalActivity(LocalActivity& la, Payloads result, std::shared_ptr<TemporalFailure> failure,
                            const std::optional<LocalActivityBackoff>& backoff);
   void HandleCancelRequest();
@@ -306,6 +329,8 @@ class WorkflowInstance : public Scheduler {
   void ArmKeepAlive();
   std::string current_details_;
   std::deque<LocalActivity> pending_las_;
+  std::list<LocalActivity> running_las_;    // live: started, not recorded
+  std::list<LocalActivity> abandoned_las_;  // settled by a cancellation, still running
   std::shared_ptr<LocalActivityNotifier> la_notifier_ = std::make_shared<LocalActivityNotifier>();
   std::map<int64_t, HistoryEvent> segment_local_activities_;  // local-activity markers of the replayed task
   std::map<std::string, std::deque<std::shared_ptr<Completion>>> pending_ext_cancels_;  // by workflow id

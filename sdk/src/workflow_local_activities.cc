@@ -41,9 +41,40 @@ std::shared_ptr<Completion> WorkflowInstance::ScheduleLocalActivityAttempt(
     c->Reject(LocalActivityCancelled());
     return c;
   }
-  pending_las_.push_back(LocalActivity{c, seq, type, o, args, attempt, original_schedule_time, nullptr});
-  scope->Add(c, [c] { c->Reject(LocalActivityCancelled()); });
+  pending_las_.push_back(LocalActivity{c, seq, type, o, args, attempt, original_schedule_time, nullptr,
+                                       std::make_shared<LocalActivityCancellation>(), false});
+  scope->Add(c, [this, seq] { CancelLocalActivity(seq); });
   return c;
+}
+
+// A cancelled local activity (its scope was cancelled). One not started yet never runs (no
+// marker). A running one has its attempt's context cancelled (unless kAbandon); with kTryCancel
+// and kAbandon the workflow sees the cancellation at once, recorded by a marker, and the
+// activity's outcome is dropped when it ends; with kWaitCancellationCompleted its outcome is
+// recorded and seen when it ends, as sdk-core does. Replay reaches the same points: a pending
+// local activity is rejected there unless a kWaitCancellationCompleted one's marker is at hand.
+void WorkflowInstance::CancelLocalActivity(int64_t seq) {
+  for (auto& la : pending_las_) {
+    if (la.seq != seq) continue;
+    if (replaying_ && la.opts.cancellation_type == ActivityCancellationType::kWaitCancellationCompleted &&
+        segment_local_activities_.count(seq)) {
+      return;
+    }
+    la.c->Reject(LocalActivityCancelled());  // dropped from pending_las_ as done
+    return;
+  }
+  for (auto it = running_las_.begin(); it != running_las_.end(); ++it) {
+    if (it->seq != seq) continue;
+    const auto type = it->opts.cancellation_type;
+    if (type != ActivityCancellationType::kAbandon) it->cancellation->Cancel();
+    if (type == ActivityCancellationType::kWaitCancellationCompleted) return;
+    LocalActivityOutcome out;
+    out.attempt = it->attempt;
+    AddLocalActivityMarker(*it, out, FromFailureProto(ToFailureProto(CanceledFailure("Activity cancelled"))));
+    it->c->Reject(LocalActivityCancelled());
+    abandoned_las_.splice(abandoned_las_.end(), running_las_, it);
+    return;
+  }
 }
 
 namespace {
@@ -130,10 +161,10 @@ void WorkflowInstance::ResolveLocalActivities(bool live) {
 }
 
 // Starts every pending local activity at once (the worker bounds how many run together), then
-// records and settles each as it ends, running the workflow's next steps (which may start more)
-// after each; meanwhile the task is kept alive (TaskKeepAlive).
+// records and settles each as it ends, running the workflow's next steps (which may start more
+// or cancel some) after each; meanwhile the task is kept alive (TaskKeepAlive).
 void WorkflowInstance::RunLocalActivitiesLive() {
-  std::list<LocalActivity> running;
+  std::erase_if(abandoned_las_, [](const LocalActivity& la) { return la.exec->Done(); });
   for (;;) {
     while (!pending_las_.empty()) {
       LocalActivity la = std::move(pending_las_.front());
@@ -141,17 +172,18 @@ void WorkflowInstance::RunLocalActivitiesLive() {
       if (la.c->done) continue;  // cancelled before it ran: no marker
       if (!la_runner_) throw WorkflowTaskError("local activities need a worker (no runner)");
       la.exec = la_runner_(LocalActivityRequest{la.type, la.opts, la.args, std::to_string(la.seq), info_, la.attempt,
-                                                la.original_schedule_time},
+                                                la.original_schedule_time, la.cancellation},
                            la_notifier_);
-      running.push_back(std::move(la));
+      running_las_.push_back(std::move(la));
     }
-    if (running.empty()) return;
+    if (running_las_.empty()) return;
     std::unique_lock<std::mutex> l(la_notifier_->mu);
-    auto ended = std::find_if(running.begin(), running.end(), [](const LocalActivity& la) { return la.exec->Done(); });
-    if (ended != running.end()) {
+    auto ended =
+        std::find_if(running_las_.begin(), running_las_.end(), [](const LocalActivity& la) { return la.exec->Done(); });
+    if (ended != running_las_.end()) {
       l.unlock();
       LocalActivity la = std::move(*ended);
-      running.erase(ended);
+      running_las_.erase(ended);
       RecordLocalActivity(la);
       RunReady();
       continue;
@@ -202,6 +234,16 @@ void WorkflowInstance::RecordLocalActivity(LocalActivity& la) {
   LocalActivityOutcome out = la.exec->Take();
   la.exec.reset();
   std::shared_ptr<TemporalFailure> failure = out.error ? FromFailureProto(ToFailureProto(out.error)) : nullptr;
+  AddLocalActivityMarker(la, out, failure);
+  std::optional<LocalActivityBackoff> backoff;
+  if (failure && out.backoff) {
+    backoff = LocalActivityBackoff{out.attempt + 1, *out.backoff, la.original_schedule_time, failure};
+  }
+  SettleLocalActivity(la, std::move(out.result), std::move(failure), backoff);
+}
+
+void WorkflowInstance::AddLocalActivityMarker(const LocalActivity& la, const LocalActivityOutcome& out,
+                                              const std::shared_ptr<TemporalFailure>& failure) {
   Command cmd;
   cmd.set_command_type(enums::COMMAND_TYPE_RECORD_MARKER);
   auto* m = cmd.mutable_record_marker_command_attributes();
@@ -213,12 +255,8 @@ void WorkflowInstance::RecordLocalActivity(LocalActivity& la) {
   if (failure) *m->mutable_failure() = ToFailureProto(*failure);
   // Not expected in order (see MatchCommandEvent): sent, never matched.
   commands_.push_back(std::move(cmd));
-  command_keys_.emplace_back(enums::COMMAND_TYPE_RECORD_MARKER, std::string(kLocalActivityMarker) + "|" + std::to_string(la.seq));
-  std::optional<LocalActivityBackoff> backoff;
-  if (failure && out.backoff) {
-    backoff = LocalActivityBackoff{out.attempt + 1, *out.backoff, la.original_schedule_time, failure};
-  }
-  SettleLocalActivity(la, std::move(out.result), std::move(failure), backoff);
+  command_keys_.emplace_back(enums::COMMAND_TYPE_RECORD_MARKER,
+                             std::string(kLocalActivityMarker) + "|" + std::to_string(la.seq));
 }
 
 void WorkflowInstance::SettleLocalActivity(LocalActivity& la, Payloads result, std::shared_ptr<TemporalFailure> failure,

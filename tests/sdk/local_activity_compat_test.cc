@@ -242,5 +242,86 @@ TEST_F(SdkTest, LocalActivitiesStartedTogetherRunConcurrentlyUpToTheWorkersBound
   }
 }
 
+// ---- 5. cancelling a running local activity ----
+
+std::atomic<bool> g_saw_cancel{false}, g_until_done{false};
+
+// Cancels a running local activity ("UntilCancelled") of the given cancellation type once
+// another one ends.
+Task<std::string> CancelRunningLocal(WorkflowContext& ctx, int type) {
+  auto scope = ctx.NewCancellationScope();
+  LocalActivityOptions slow;
+  slow.start_to_close = 10s;
+  slow.scope = scope;
+  slow.cancellation_type = static_cast<ActivityCancellationType>(type);
+  slow.retry_policy = RetryPolicy{.maximum_attempts = 1};
+  LocalActivityOptions quick;
+  quick.start_to_close = 10s;
+  auto s = ctx.ExecuteLocalActivity<std::string>("UntilCancelled", slow);
+  auto q = ctx.ExecuteLocalActivity<int>("Overlap", quick, 0);
+  co_await q;
+  scope.Cancel();
+  std::string out;
+  try {
+    out = co_await s;
+  } catch (const ActivityFailure& f) {
+    out = dynamic_cast<CanceledFailure*>(f.cause().get()) ? "cancelled" : "failed";
+  }
+  co_return out;
+}
+
+// Returns "acknowledged" 300 ms after its context is cancelled, "finished" after 2 s otherwise.
+std::string UntilCancelled(ActivityContext& ctx) {
+  std::string out = "finished";
+  for (int i = 0; i < 200; ++i) {
+    if (ctx.IsCancelled()) {
+      g_saw_cancel = true;
+      std::this_thread::sleep_for(300ms);
+      out = "acknowledged";
+      break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  g_until_done = true;
+  return out;
+}
+
+TEST_F(SdkTest, CancellingARunningLocalActivityFollowsItsCancellationType) {
+  auto w = NewWorker();
+  w->RegisterWorkflow("CancelRunningLocal", CancelRunningLocal);
+  w->RegisterActivity("Overlap", Overlap);
+  w->RegisterActivity("UntilCancelled", UntilCancelled);
+  w->Start();
+  struct Case {
+    ActivityCancellationType type;
+    std::string result;
+    bool saw_cancel;
+  };
+  for (const Case& c : {Case{ActivityCancellationType::kTryCancel, "cancelled", true},
+                        Case{ActivityCancellationType::kWaitCancellationCompleted, "acknowledged", true},
+                        Case{ActivityCancellationType::kAbandon, "cancelled", false}}) {
+    g_saw_cancel = false;
+    g_until_done = false;
+    const std::string id = "la-cancel-" + std::to_string(static_cast<int>(c.type));
+    auto h = client_->Start("CancelRunningLocal", Opts(id), static_cast<int>(c.type));
+    EXPECT_EQ(h.Result<std::string>(30s), c.result) << id;
+    for (int i = 0; i < 500 && !g_until_done; ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(g_until_done.load());
+    EXPECT_EQ(g_saw_cancel.load(), c.saw_cancel) << id;
+    // One marker per local activity; the cancelled one records the cancellation (or, waited
+    // for, the activity's own outcome).
+    std::map<int64_t, bool> failed;  // by seq
+    for (const auto& e : h.FetchHistory()) {
+      if (e.has_marker_recorded_event_attributes()) {
+        failed[MarkerData(e)["seq"].get<int64_t>()] = e.marker_recorded_event_attributes().has_failure();
+      }
+    }
+    EXPECT_EQ(failed, (std::map<int64_t, bool>{{1, c.result == "cancelled"}, {2, false}})) << id;
+    Replayer r;
+    r.RegisterWorkflow("CancelRunningLocal", CancelRunningLocal);
+    EXPECT_NO_THROW(r.ReplayHistory(h.FetchHistory())) << id;
+  }
+}
+
 }  // namespace
 }  // namespace sdk_test

@@ -78,6 +78,10 @@ struct LocalActivityOptions {
   std::optional<RetryPolicy> retry_policy;  // default: up to 3 attempts, 100 ms initial interval
   CancellationScope scope;
   std::chrono::milliseconds local_retry_threshold{60000};  // sdk-core's default: 1 minute
+  // A cancelled local activity's context is cancelled (IsCancelled()) unless kAbandon; the
+  // workflow sees the cancellation at once (kTryCancel, kAbandon) or the activity's own outcome
+  // once it returns (kWaitCancellationCompleted).
+  ActivityCancellationType cancellation_type = ActivityCancellationType::kTryCancel;
 };
 
 struct ChildWorkflowOptions {
