@@ -8,6 +8,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "temporal/api/command/v1/message.pb.h"
+
 namespace temporalite::sdk {
 namespace {
 
@@ -20,6 +22,7 @@ using Transform = std::function<Payload(const Payload&)>;
 constexpr const char* kPayload = "temporal.api.common.v1.Payload";
 constexpr const char* kSearchAttributes = "temporal.api.common.v1.SearchAttributes";
 constexpr const char* kAny = "google.protobuf.Any";
+constexpr const char* kRecordMarker = "temporal.api.command.v1.RecordMarkerCommandAttributes";
 
 // Whether a message of type `d` can hold a codec-visible payload (cached; cycles count as yes).
 bool MayHoldPayload(const Descriptor* d) {
@@ -63,9 +66,25 @@ bool WalkAny(const Transform& fn, google::protobuf::Any* any) {
   return true;
 }
 
+// A local-activity marker as sdk-core writes it: its "data" (the marker's JSON, which sdk-core
+// reads itself on replay) stays plain; its result, failure and header go through the codecs.
+bool WalkLocalActivityMarker(const Transform& fn, temporal::api::command::v1::RecordMarkerCommandAttributes* m) {
+  bool changed = false;
+  for (auto& [key, payloads] : *m->mutable_details()) {
+    if (key != "data") changed |= Walk(fn, &payloads);
+  }
+  if (m->has_header()) changed |= Walk(fn, m->mutable_header());
+  if (m->has_failure()) changed |= Walk(fn, m->mutable_failure());
+  return changed;
+}
+
 bool Walk(const Transform& fn, Message* m) {
   const Descriptor* d = m->GetDescriptor();
   if (!MayHoldPayload(d)) return false;
+  if (d->full_name() == kRecordMarker) {
+    auto* marker = dynamic_cast<temporal::api::command::v1::RecordMarkerCommandAttributes*>(m);
+    if (marker && marker->marker_name() == "core_local_activity") return WalkLocalActivityMarker(fn, marker);
+  }
   if (d->full_name() == kPayload) {
     auto* p = dynamic_cast<Payload*>(m);
     if (p) {

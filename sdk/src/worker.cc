@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
-#include <future>
 
 #include "workflow_cache.h"
 #include "workflow_instance.h"
@@ -84,24 +83,6 @@ void SetStickyAttributes(wsv1::RespondWorkflowTaskCompletedRequest* req, const s
   *sa->mutable_schedule_to_start_timeout() = ToProtoDuration(options.sticky_schedule_to_start_timeout);
 }
 
-// Runs `attempts_fn` (a local activity's attempts) on a thread of its own while the calling (the
-// workflow task's) thread keeps the task alive: a heartbeat whenever `keep_alive.next` passes
-// first; a failed heartbeat stops them.
-Payloads RunKeepingTaskAlive(const std::function<Payloads(int*)>& attempts_fn, int* attempts,
-                             internal::TaskKeepAlive& keep_alive) {
-  int n = 1;
-  auto done = std::async(std::launch::async, [&attempts_fn, &n] { return attempts_fn(&n); });
-  while (keep_alive.period.count() > 0 && done.wait_until(keep_alive.next) != std::future_status::ready) {
-    if (!keep_alive.beat()) {
-      keep_alive.period = std::chrono::milliseconds(0);
-      break;
-    }
-    keep_alive.next = std::chrono::steady_clock::now() + keep_alive.period;
-  }
-  done.wait();
-  *attempts = n;
-  return done.get();
-}
 }  // namespace
 
 Worker::Worker(std::shared_ptr<Client> client, WorkerOptions options)
@@ -111,6 +92,7 @@ Worker::Worker(std::shared_ptr<Client> client, WorkerOptions options)
   if (options_.max_concurrent_activities < 1) options_.max_concurrent_activities = 1;
   if (options_.max_concurrent_workflow_tasks < 1) options_.max_concurrent_workflow_tasks = 1;
   if (options_.activity_pollers < 1) options_.activity_pollers = 1;
+  la_free_ = std::max(1, options_.max_concurrent_local_activities);
   if (options_.max_cached_workflows > 0) {
     cache_ = std::make_unique<internal::WorkflowCache>(static_cast<size_t>(options_.max_cached_workflows));
     sticky_queue_ = options_.identity + "-" + options_.task_queue + "-sticky-" + NewUuid();
@@ -376,13 +358,8 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
     run = std::make_unique<internal::CachedRun>(
         std::make_unique<internal::WorkflowInstance>(fn, client_->ns(), options_.identity), 0);
     run->instance->SetLocalActivityRunner(
-        [this](const std::string& type, const LocalActivityOptions& o, const Payloads& args, const std::string& id,
-               const WorkflowInfo& info, int* attempts, internal::TaskKeepAlive& keep_alive) {
-          if (keep_alive.period.count() <= 0) return RunLocalActivity(type, o, args, id, info, attempts);
-          // Heartbeats run the workflow (which may change its info): the activity gets a copy.
-          return RunKeepingTaskAlive(
-              [&, info_copy = info](int* n) { return RunLocalActivity(type, o, args, id, info_copy, n); }, attempts,
-              keep_alive);
+        [this](internal::LocalActivityRequest r, std::shared_ptr<internal::LocalActivityNotifier> n) {
+          return StartLocalActivity(std::move(r), std::move(n));
         });
     run->instance->SetExecution(task.workflow_execution().workflow_id(), run_id);
   }
@@ -609,57 +586,6 @@ void Worker::ActivityThreadLoop() {
     ++free_slots_;
     act_cv_.notify_one();
     if (stopping_) act_idle_cv_.notify_all();
-  }
-}
-
-Payloads Worker::RunLocalActivity(const std::string& type, const LocalActivityOptions& opts, const Payloads& args,
-                                  const std::string& activity_id, const WorkflowInfo& info, int* attempts) {
-  auto it = activities_.find(type);
-  if (it == activities_.end()) {
-    throw ApplicationFailure("Activity function " + type + " is not registered on this worker", "NotFoundError", true);
-  }
-  RetryPolicy rp;
-  if (opts.retry_policy) {
-    rp = *opts.retry_policy;
-  } else {
-    rp.initial_interval = 100ms;
-    rp.maximum_attempts = 3;
-  }
-  std::chrono::milliseconds interval = rp.initial_interval.count() > 0 ? rp.initial_interval : 100ms;
-  const double coefficient = rp.backoff_coefficient > 0 ? rp.backoff_coefficient : 2.0;
-  const auto max_interval = rp.maximum_interval.count() > 0 ? rp.maximum_interval : interval * 100;
-  const auto deadline =
-      std::chrono::steady_clock::now() + (opts.schedule_to_close.count() > 0 ? opts.schedule_to_close : 5000ms);
-  for (int attempt = 1;; ++attempt) {
-    *attempts = attempt;
-    wsv1::PollActivityTaskQueueResponse t;
-    t.set_activity_id(activity_id);
-    t.mutable_activity_type()->set_name(type);
-    t.set_workflow_namespace(info.ns);
-    t.mutable_workflow_execution()->set_workflow_id(info.workflow_id);
-    t.mutable_workflow_execution()->set_run_id(info.run_id);
-    t.mutable_workflow_type()->set_name(info.workflow_type);
-    t.set_attempt(attempt);
-    if (opts.start_to_close.count() > 0) *t.mutable_start_to_close_timeout() = ToProtoDuration(opts.start_to_close);
-    ActivityContext ctx(client_, t, options_.task_queue);  // no task token: heartbeats stay local
-    std::optional<std::chrono::milliseconds> next_delay;
-    try {
-      return it->second(ctx, args);
-    } catch (const ApplicationFailure& f) {
-      bool listed = std::find(rp.non_retryable_error_types.begin(), rp.non_retryable_error_types.end(), f.type) !=
-                    rp.non_retryable_error_types.end();
-      if (f.non_retryable || listed) throw;
-      next_delay = f.next_retry_delay;
-      if (rp.maximum_attempts > 0 && attempt >= rp.maximum_attempts) throw;
-      if (std::chrono::steady_clock::now() + next_delay.value_or(interval) >= deadline) throw;
-    } catch (...) {
-      if (rp.maximum_attempts > 0 && attempt >= rp.maximum_attempts) throw;
-      if (std::chrono::steady_clock::now() + interval >= deadline) throw;
-    }
-    std::this_thread::sleep_for(next_delay.value_or(interval));
-    interval = std::min<std::chrono::milliseconds>(
-        std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(interval.count()) * coefficient)),
-        max_interval);
   }
 }
 

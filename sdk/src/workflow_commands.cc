@@ -1,5 +1,6 @@
-// The workflow's operations that issue commands: activities (and local activities), timers,
-// conditions, children, signals, updates, side effects, patches, cancellation of each.
+// The workflow's operations that issue commands: activities, timers,
+// conditions, children, signals, updates, side effects, patches, cancellation of each (local
+// activities: workflow_local_activities.cc).
 #include "workflow_instance.h"
 #include "workflow_support.h"
 
@@ -72,96 +73,6 @@ Future<void> WorkflowInstance::RequestCancelExternal(const std::string& wid, con
   return Future<void>(c);
 }
 
-Future<Payloads> WorkflowInstance::ScheduleLocalActivity(const std::string& type, const LocalActivityOptions& o,
-                                                         const Payloads& args) {
-  int64_t seq = ++la_seq_;
-  auto c = NewCompletion("local activity " + type + " (seq " + std::to_string(seq) + ")");
-  auto scope = o.scope ? o.scope.state() : root_scope_;
-  if (scope->cancelled) {
-    c->Reject(std::make_exception_ptr(
-        ActivityFailure("Local activity cancelled", std::make_shared<CanceledFailure>("Activity cancelled"))));
-    return Future<Payloads>(c);
-  }
-  pending_las_.push_back(LocalActivity{c, seq, type, o, args});
-  scope->Add(c, [c] {
-    c->Reject(std::make_exception_ptr(
-        ActivityFailure("Local activity cancelled", std::make_shared<CanceledFailure>("Activity cancelled"))));
-  });
-  return Future<Payloads>(c);
-}
-
-// Runs (live) or reads from markers (replay) the local activities the workflow is waiting on,
-// each followed by the workflow's next steps, until none is pending. Each outcome becomes a
-// marker in sdk-core's format (workflow_support.h). In replay a local activity whose marker is
-// not among this task's events stays pending: another SDK (or a task kept alive by heartbeats)
-// may have recorded it in a later task; if none has by the live task, it runs then.
-void WorkflowInstance::ResolveLocalActivities(bool live) {
-  std::deque<LocalActivity> waiting;  // replay: markers not in this task
-  while (!pending_las_.empty()) {
-    LocalActivity la = std::move(pending_las_.front());
-    pending_las_.pop_front();
-    if (la.c->done) continue;  // cancelled before it ran: no marker
-    const std::string id = std::to_string(la.seq);
-    Payloads result;
-    std::shared_ptr<TemporalFailure> failure;
-    int attempts = 1;
-    if (!live) {
-      auto it = segment_local_activities_.find(la.seq);
-      if (it == segment_local_activities_.end()) {
-        waiting.push_back(std::move(la));
-        continue;
-      }
-      const auto& m = it->second.marker_recorded_event_attributes();
-      auto data = ReadLocalActivityMarker(m);
-      if (data && !data->activity_type.empty() && data->activity_type != la.type) {
-        nondeterminism_ = "nondeterminism: history event " + std::to_string(it->second.event_id()) +
-                          " MarkerRecorded(marker=" + m.marker_name() + "|" + id + ", activity_type=" +
-                          data->activity_type + ") does not match the workflow's local activity " + la.type;
-        return;
-      }
-      if (m.has_failure()) {
-        failure = FromFailureProto(m.failure());
-      } else {
-        auto r = m.details().find("result");
-        if (r != m.details().end()) result = r->second;
-      }
-      if (data) attempts = data->attempt;
-      segment_local_activities_.erase(it);
-    } else {
-      if (!la_runner_) throw WorkflowTaskError("local activities need a worker (no runner)");
-      const auto scheduled = std::chrono::system_clock::now();
-      try {
-        result = la_runner_(la.type, la.opts, la.args, id, info_, &attempts, keep_alive_);
-      } catch (...) {
-        auto err = std::current_exception();
-        failure = FromFailureProto(ToFailureProto(err));
-      }
-      Command cmd;
-      cmd.set_command_type(enums::COMMAND_TYPE_RECORD_MARKER);
-      auto* m = cmd.mutable_record_marker_command_attributes();
-      m->set_marker_name(kLocalActivityMarker);
-      // Times are wall-clock (informational, as in sdk-core; replay does not read them).
-      *m->mutable_details() = LocalActivityMarkerDetails(la.seq, attempts, la.type, std::chrono::system_clock::now(),
-                                                         scheduled, failure ? nullptr : &result);
-      if (failure) *m->mutable_failure() = ToFailureProto(*failure);
-      // Not expected in order (see MatchCommandEvent): sent, never matched.
-      commands_.push_back(std::move(cmd));
-      command_keys_.emplace_back(enums::COMMAND_TYPE_RECORD_MARKER, std::string(kLocalActivityMarker) + "|" + id);
-    }
-    if (failure) {
-      ActivityFailure f("Local activity failed", failure);
-      f.activity_type = la.type;
-      f.activity_id = id;
-      f.identity = identity_;
-      la.c->Reject(std::make_exception_ptr(f));
-    } else {
-      la.c->Resolve(result);
-    }
-    RunReady();
-  }
-  pending_las_ = std::move(waiting);
-}
-
 void WorkflowInstance::CancelTimer(const std::string& timer_id) {
   Command cmd;
   cmd.set_command_type(enums::COMMAND_TYPE_CANCEL_TIMER);
@@ -172,7 +83,7 @@ void WorkflowInstance::CancelTimer(const std::string& timer_id) {
 
 Future<Payloads> WorkflowInstance::ScheduleActivity(const std::string& type, const ActivityOptions& o,
                                                     const Payloads& args) {
-  int64_t seq = next_seq_++;
+  int64_t seq = activity_seq_++;
   std::string id = o.activity_id.empty() ? std::to_string(seq) : o.activity_id;
   auto c = NewCompletion("activity " + type + " (id " + id + ")");
   auto scope = o.scope ? o.scope.state() : (o.cancellable ? root_scope_ : nullptr);

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <list>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -14,6 +16,7 @@
 #include "temporal/api/history/v1/message.pb.h"
 #include "temporal/api/protocol/v1/message.pb.h"
 #include "temporal/api/query/v1/message.pb.h"
+#include "temporalite/sdk/activity.h"
 #include "temporalite/sdk/workflow.h"
 
 namespace temporalite::sdk::internal {
@@ -60,12 +63,72 @@ struct TaskKeepAlive {
   std::function<bool()> beat;  // false: the task could not be kept (stop beating)
 };
 
-// Runs a local activity in the worker (all its attempts), keeping the task alive by `keep_alive`;
-// returns the result or throws the last attempt's error.
-using LocalActivityRunner =
-    std::function<Payloads(const std::string& type, const LocalActivityOptions& opts, const Payloads& args,
-                           const std::string& activity_id, const WorkflowInfo& info, int* attempts,
-                           TaskKeepAlive& keep_alive)>;
+// The workflow's cancellation of a running local activity: its attempt's context is cancelled
+// and no further attempt starts (a retry's wait ends).
+struct LocalActivityCancellation {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool cancelled = false;
+  ActivityContext* running = nullptr;  // the attempt running now
+  void Cancel() {
+    std::lock_guard<std::mutex> l(mu);
+    cancelled = true;
+    if (running) running->Cancel();
+    cv.notify_all();
+  }
+};
+
+// A local activity's attempts from `attempt` on, as the worker runs them
+// (worker_local_activities.cc).
+struct LocalActivityRequest {
+  std::string type;
+  LocalActivityOptions opts;
+  Payloads args;
+  std::string activity_id;
+  WorkflowInfo info;  // a copy: the workflow runs on meanwhile
+  int attempt = 1;
+  std::chrono::system_clock::time_point original_schedule_time;  // the first attempt's
+  std::shared_ptr<LocalActivityCancellation> cancellation;
+};
+struct LocalActivityOutcome {
+  Payloads result;
+  std::exception_ptr error;  // the last attempt's failure
+  int attempt = 1;           // the last attempt run
+  // Set with `error`: the next attempt is due after this backoff, longer than the local retry
+  // threshold; the workflow sleeps it on a timer, then schedules the next attempt (sdk-core's
+  // DoBackoff).
+  std::optional<std::chrono::milliseconds> backoff;
+};
+// Wakes the workflow task's thread when one of its local activities ends.
+struct LocalActivityNotifier {
+  std::mutex mu;
+  std::condition_variable cv;
+  int64_t ended = 0;
+  void Notify() {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      ++ended;
+    }
+    cv.notify_all();
+  }
+};
+// A local activity running on a thread of the worker's.
+class LocalActivityExecution {
+ public:
+  virtual ~LocalActivityExecution() = default;
+  virtual bool Done() const = 0;
+  virtual LocalActivityOutcome Take() = 0;  // once Done()
+};
+// Starts a local activity; it calls `notifier->Notify()` when it ends.
+using LocalActivityRunner = std::function<std::shared_ptr<LocalActivityExecution>(
+    LocalActivityRequest request, std::shared_ptr<LocalActivityNotifier> notifier)>;
+// The rejection of a local-activity attempt whose retry is a timer away (internal).
+struct LocalActivityBackoff {
+  int next_attempt;
+  std::chrono::milliseconds backoff;
+  std::chrono::system_clock::time_point original_schedule_time;
+  std::shared_ptr<TemporalFailure> failure;
+};
 
 // The workflow task a heartbeat completion returned: its events after the task this instance
 // last ran to, and its protocol messages (updates).
@@ -150,6 +213,11 @@ class WorkflowInstance : public Scheduler {
     std::string type;
     LocalActivityOptions opts;
     Payloads args;
+    int attempt = 1;
+    std::chrono::system_clock::time_point original_schedule_time;
+    std::shared_ptr<LocalActivityExecution> exec;  // live, once started
+    std::shared_ptr<LocalActivityCancellation> cancellation = std::make_shared<LocalActivityCancellation>();
+    bool settled = false;  // resolved by a cancellation before it ended (its outcome is dropped)
   };
   struct Child {
     std::shared_ptr<Completion> started, result;
@@ -185,6 +253,20 @@ class WorkflowInstance : public Scheduler {
   void CancelChild(const std::string& workflow_id);
   bool RemoveUnsentCommand(temporal::api::enums::v1::CommandType type, const std::string& key);
   void ResolveLocalActivities(bool live);
+  std::shared_ptr<Completion> ScheduleLocalActivityAttempt(const std::string& type, const LocalActivityOptions& o,
+                                                           const Payloads& args, int attempt,
+                                                           std::chrono::system_clock::time_point original_schedule_time,
+                                                           const std::shared_ptr<ScopeState>& scope);
+  Task<void> DriveLocalActivity(std::shared_ptr<Completion> outer, std::shared_ptr<Completion> first, std::string type,
+                                LocalActivityOptions o, Payloads args, std::shared_ptr<ScopeState> scope);
+  bool ReplayLocalActivity(LocalActivity& la);
+  void RunLocalActivitiesLive();
+  void RecordLocalActivity(LocalActivity& la);
+  void CancelLocalActivity(int64_t seq);
+  void AddLocalActivityMarker(const LocalActivity& la, const LocalActivityOutcome& out,
+                              const std::shared_ptr<TemporalFailure>& failure);
+  void SettleLocalActivity(LocalActivity& la, Payloads result, std::shared_ptr<TemporalFailure> failure,
+                           const std::optional<LocalActivityBackoff>& backoff);
   void HandleCancelRequest();
   Payloads AnswerQuery(const std::string& name, const Payloads& args);
   std::string StackTrace() const;
@@ -212,7 +294,10 @@ class WorkflowInstance : public Scheduler {
   bool replaying_ = false;
   std::mt19937_64 rng_;
 
-  int64_t next_seq_ = 1;
+  // Sequence numbers as the TypeScript SDK counts them: activities and local activities share
+  // one (activity ids, local-activity marker seqs), timers have their own (timer ids).
+  int64_t activity_seq_ = 1;
+  int64_t next_seq_ = 1;  // timers
   std::map<std::string, Activity> activities_;          // by activity id
   std::map<int64_t, std::string> scheduled_to_activity_;  // scheduled event id -> activity id
   std::map<std::string, std::shared_ptr<Completion>> timers_;
@@ -244,8 +329,10 @@ class WorkflowInstance : public Scheduler {
   void ArmKeepAlive();
   std::string current_details_;
   std::deque<LocalActivity> pending_las_;
+  std::list<LocalActivity> running_las_;    // live: started, not recorded
+  std::list<LocalActivity> abandoned_las_;  // settled by a cancellation, still running
+  std::shared_ptr<LocalActivityNotifier> la_notifier_ = std::make_shared<LocalActivityNotifier>();
   std::map<int64_t, HistoryEvent> segment_local_activities_;  // local-activity markers of the replayed task
-  int64_t la_seq_ = 0;
   std::map<std::string, std::deque<std::shared_ptr<Completion>>> pending_ext_cancels_;  // by workflow id
   std::map<int64_t, std::shared_ptr<Completion>> initiated_to_cancel_;
   std::vector<std::weak_ptr<Completion>> all_;

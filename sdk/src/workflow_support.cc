@@ -94,6 +94,15 @@ nlohmann::json TimestampJson(std::chrono::system_clock::time_point t) {
   return {{"seconds", ns / 1000000000}, {"nanos", ns % 1000000000}};
 }
 
+nlohmann::json DurationJson(std::chrono::milliseconds d) {
+  return {{"seconds", d.count() / 1000}, {"nanos", (d.count() % 1000) * 1000000}};
+}
+
+// {seconds, nanos} as sdk-core's serde writes a Timestamp or Duration, in nanoseconds.
+int64_t JsonNanos(const nlohmann::json& j) {
+  return j.value("seconds", int64_t{0}) * 1000000000 + j.value("nanos", int64_t{0});
+}
+
 }  // namespace
 
 std::optional<LocalActivityMarkerData> ReadLocalActivityMarker(
@@ -108,6 +117,15 @@ std::optional<LocalActivityMarkerData> ReadLocalActivityMarker(
       out.seq = j.at("seq").get<int64_t>();
       out.attempt = j.value("attempt", 1);
       out.activity_type = j.value("activity_type", std::string());
+      if (j.contains("backoff") && j["backoff"].is_object()) {
+        out.backoff = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::nanoseconds(JsonNanos(j["backoff"])));
+      }
+      if (j.contains("original_schedule_time") && j["original_schedule_time"].is_object()) {
+        out.original_schedule_time = std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                std::chrono::nanoseconds(JsonNanos(j["original_schedule_time"]))));
+      }
       return out;
     }
     if (m.marker_name() == kLegacyLocalActivityMarker) {
@@ -126,14 +144,15 @@ std::optional<LocalActivityMarkerData> ReadLocalActivityMarker(
 
 google::protobuf::Map<std::string, Payloads> LocalActivityMarkerDetails(
     int64_t seq, int attempt, const std::string& activity_type, std::chrono::system_clock::time_point complete_time,
-    std::chrono::system_clock::time_point original_schedule_time, const Payloads* result) {
+    std::chrono::system_clock::time_point original_schedule_time, const Payloads* result,
+    std::optional<std::chrono::milliseconds> backoff) {
   // All seven fields, as sdk-core writes them (it reads them back with serde, which wants each).
   nlohmann::json data = {{"seq", seq},
                          {"attempt", attempt},
                          {"activity_id", std::to_string(seq)},
                          {"activity_type", activity_type},
                          {"complete_time", TimestampJson(complete_time)},
-                         {"backoff", nullptr},
+                         {"backoff", backoff ? DurationJson(*backoff) : nlohmann::json(nullptr)},
                          {"original_schedule_time", TimestampJson(original_schedule_time)}};
   google::protobuf::Map<std::string, Payloads> details;
   Payload p;

@@ -27,15 +27,19 @@ struct LocalActivityMarkerData {
   int64_t seq = 0;
   int attempt = 1;
   std::string activity_type;
+  std::optional<std::chrono::milliseconds> backoff;  // a retry after a timer (sdk-core's DoBackoff)
+  std::chrono::system_clock::time_point original_schedule_time;
 };
 bool IsLocalActivityMarker(const std::string& marker_name);
 // The marker's data, or nothing if it is no (readable) local-activity marker.
 std::optional<LocalActivityMarkerData> ReadLocalActivityMarker(
     const temporal::api::history::v1::MarkerRecordedEventAttributes& m);
-// The details of a marker for local activity `seq` (its result unless it failed).
+// The details of a marker for local activity `seq` (its result unless it failed; a failed one
+// retried after a timer has its `backoff`).
 google::protobuf::Map<std::string, Payloads> LocalActivityMarkerDetails(
     int64_t seq, int attempt, const std::string& activity_type, std::chrono::system_clock::time_point complete_time,
-    std::chrono::system_clock::time_point original_schedule_time, const Payloads* result);
+    std::chrono::system_clock::time_point original_schedule_time, const Payloads* result,
+    std::optional<std::chrono::milliseconds> backoff = std::nullopt);
 // A CanceledFailure, or a failure caused by one.
 bool IsCancellation(const std::exception_ptr& e);
 // Runs an accepted update's handler and reports its outcome.

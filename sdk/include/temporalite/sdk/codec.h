@@ -5,7 +5,8 @@
 // they send (workflow and activity inputs and results, signal, query and update arguments and
 // results, heartbeat and failure details, memo, markers, schedule actions) and decode every
 // payload they receive (tasks, histories, query answers, results). Search attributes stay plain
-// (the server indexes them). Encoding applies the codecs in order, decoding in reverse order, as
+// (the server indexes them), and so does the `data` of local-activity markers (sdk-core's JSON,
+// which the official SDKs read without their codecs; the markers' results are encoded). Encoding applies the codecs in order, decoding in reverse order, as
 // the TypeScript SDK's `payloadCodecs` does.
 #pragma once
 

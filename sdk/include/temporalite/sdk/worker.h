@@ -31,7 +31,11 @@ namespace temporalite::sdk {
 
 namespace internal {
 class WorkflowCache;
-}
+struct LocalActivityRequest;
+struct LocalActivityOutcome;
+struct LocalActivityNotifier;
+class LocalActivityExecution;
+}  // namespace internal
 
 struct WorkerOptions {
   std::string task_queue;  // REQUIRED
@@ -52,6 +56,8 @@ struct WorkerOptions {
   // server hands its task back in the workflow task's completion reply (no activity poll).
   // Servers without it ignore the request and queue the task as usual.
   bool eager_activities = true;
+  // Local activities run at once by this worker (over all its workflow tasks).
+  int max_concurrent_local_activities = 100;
 };
 
 // Counters of a worker's workflow-task processing (for monitoring and tests).
@@ -113,8 +119,11 @@ class Worker : private EagerWorkflowExecutor {
   void RunActivity(wsv1::PollActivityTaskQueueResponse& task);
   int ReserveEagerActivities(wsv1::RespondWorkflowTaskCompletedRequest* req);
   void TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved);
-  Payloads RunLocalActivity(const std::string& type, const LocalActivityOptions& opts, const Payloads& args,
-                            const std::string& activity_id, const WorkflowInfo& info, int* attempts);
+  // Local activities (worker_local_activities.cc): each on a thread of its own, at most
+  // max_concurrent_local_activities at once.
+  std::shared_ptr<internal::LocalActivityExecution> StartLocalActivity(
+      internal::LocalActivityRequest request, std::shared_ptr<internal::LocalActivityNotifier> notifier);
+  internal::LocalActivityOutcome RunLocalActivity(const internal::LocalActivityRequest& request);
 
   std::shared_ptr<Client> client_;
   WorkerOptions options_;
@@ -158,6 +167,9 @@ class Worker : private EagerWorkflowExecutor {
   bool pool_stop_ = false;
   std::mutex shutdown_mu_;
   bool shut_down_ = false;
+  std::mutex la_mu_;
+  std::condition_variable la_cv_;
+  int la_free_ = 0;  // local-activity slots
 };
 
 }  // namespace temporalite::sdk

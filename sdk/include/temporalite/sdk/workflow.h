@@ -68,13 +68,20 @@ struct ActivityOptions {
 };
 
 // A local activity runs in the worker during the workflow task; its outcome is recorded as a
-// marker (sdk-core's format) and replay reads it. Retried in the worker by `retry_policy`; all
-// attempts must end within `schedule_to_close` (default 5 s). Past 80 % of the task timeout the
+// marker (sdk-core's format) and replay reads it. Retried in the worker by `retry_policy` while
+// the backoff is at most `local_retry_threshold`; a longer backoff becomes a workflow timer and
+// then a new local activity for the next attempt, as in the official SDKs. All attempts must end
+// within `schedule_to_close` (default 5 s) of the first. Past 80 % of the task timeout the
 // worker keeps the task alive by workflow-task heartbeats (sending the commands issued so far).
 struct LocalActivityOptions {
   std::chrono::milliseconds start_to_close{0}, schedule_to_close{0};
   std::optional<RetryPolicy> retry_policy;  // default: up to 3 attempts, 100 ms initial interval
   CancellationScope scope;
+  std::chrono::milliseconds local_retry_threshold{60000};  // sdk-core's default: 1 minute
+  // A cancelled local activity's context is cancelled (IsCancelled()) unless kAbandon; the
+  // workflow sees the cancellation at once (kTryCancel, kAbandon) or the activity's own outcome
+  // once it returns (kWaitCancellationCompleted).
+  ActivityCancellationType cancellation_type = ActivityCancellationType::kTryCancel;
 };
 
 struct ChildWorkflowOptions {
