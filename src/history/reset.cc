@@ -52,7 +52,7 @@ Status ValidateResetRequest(const wsv1::ResetWorkflowExecutionRequest& req, size
   if (!req.has_workflow_execution()) return InvalidArgument("Execution is not set on request.");
   if (req.workflow_execution().workflow_id().empty()) return InvalidArgument("WorkflowId is not set on request.");
   if (!ev1::ResetReapplyType_IsValid(req.reset_reapply_type())) {
-    return Status(Code::kInternal, "unknown reset reapply type: " + std::to_string(req.reset_reapply_type()));
+    return InvalidArgument("unknown reset reapply type: " + std::to_string(req.reset_reapply_type()));
   }
   return Status::Ok();
 }

@@ -58,11 +58,12 @@ TEST_F(EngineQueryTest, QueryRidesOnThePendingWorkflowTask) {
   EXPECT_EQ(delivered.query_type(), "counter");
   EXPECT_EQ(delivered.query_args().payloads(0).data(), "\"arg-counter\"");
   EXPECT_FALSE(task.has_query());  // not a legacy query task
+  const std::string id = query_id;  // clang 14 cannot capture a structured binding
   ASSERT_TRUE(CompleteWft(task.task_token(), {}, [&](wsv1::RespondWorkflowTaskCompletedRequest& req) {
                 qv1::WorkflowQueryResult r;
                 r.set_result_type(ev1::QUERY_RESULT_TYPE_ANSWERED);
                 *r.mutable_answer() = TextPayloads("7");
-                (*req.mutable_query_results())[query_id] = r;
+                (*req.mutable_query_results())[id] = r;
               }).ok());
   auto resp = Await(query);
   EXPECT_EQ(resp.query_result().payloads(0).data(), "\"7\"");

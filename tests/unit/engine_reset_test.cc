@@ -301,6 +301,11 @@ TEST_F(ResetTest, ResetValidationAndRequestIdDedupe) {
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_EQ(s.message(), "Can only reset workflow to event ID in range [WorkflowTaskScheduled +1, WorkflowTaskStarted + 1]: 2");
   EXPECT_EQ(Reset("wf-r5", base, 4, &run, [](auto& r) { r.clear_request_id(); }).message(), "RequestId is not set on request.");
+  // An unknown reapply type is the client's error, not the server's (rpc_request fuzzer finding;
+  // fuzz/regressions/rpc_request/): INVALID_ARGUMENT, never INTERNAL.
+  s = Reset("wf-r5", base, 4, &run, [](auto& r) { r.set_reset_reapply_type(static_cast<ev1::ResetReapplyType>(45)); });
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "unknown reset reapply type: 45");
   EXPECT_EQ(Reset("nope", "", 4, &run).code(), Code::kNotFound);
   EXPECT_EQ(HistoryOf("wf-r5", base).size(), 5u) << "nothing written by rejected resets";
 
