@@ -17,7 +17,8 @@
 # Defaults suited to a run under valgrind (few pollers, one channel): --wft-pollers 2
 # --activity-pollers 2 --channels 1 --starters 1 --timeout 600 --rpc-timeout 120 (the commit that
 # trained the compression dictionary took seconds under valgrind before the training moved to a
-# thread of its own), overridable by the flags given.
+# thread of its own) --wft-timeout 120 (a loaded machine stalls the server under valgrind past the
+# usual 10 s), overridable by the flags given.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -37,7 +38,7 @@ echo "server: $address (pid $server_pid, under callgrind)" >&2
 callgrind_control -z "$server_pid" >/dev/null
 status=0
 "$bench_bin" --address "$address" --wft-pollers 2 --activity-pollers 2 --channels 1 --starters 1 \
-  --timeout 600 --rpc-timeout 120 "$@" | tee "$tmp_dir/bench.out" || status=$?
+  --timeout 600 --rpc-timeout 120 --wft-timeout 120 "$@" | tee "$tmp_dir/bench.out" || status=$?
 callgrind_control -d "$server_pid" >/dev/null
 total=$(awk '/^concurrency:/ { for (i = 1; i <= NF; i++) { if ($i == "workflows:") w = $(i+1); if ($i == "warmup:") u = $(i+1) } } END { print w + u }' "$tmp_dir/bench.out")
 # The dump triggered above is the newest <out>.<pid>.<n> file (or <out>.<n>).

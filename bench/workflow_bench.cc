@@ -83,6 +83,7 @@ struct Options {
   int64_t sticky = 0;          // 1: sticky workflow-task queue (partial histories).
   int64_t open_workflows = 0;  // Idle timer workflows opened before the measured run.
   int64_t server_pid = 0;      // > 0: report this process's RSS.
+  int64_t wft_timeout_s = 10;  // Workflow task timeout of the started workflows.
 };
 
 void PrintUsage(const char* argv0) {
@@ -93,7 +94,7 @@ void PrintUsage(const char* argv0) {
                "          [--starters N] [--timeout SECONDS] [--eager-activities 0|1]\n"
                "          [--eager-start 0|1] [--rpc-timeout SECONDS]\n"
                "          [--starters N] [--timeout SECONDS] [--activities N] [--sticky 0|1]\n"
-               "          [--open-workflows N] [--server-pid PID]\n"
+               "          [--open-workflows N] [--server-pid PID] [--wft-timeout SECONDS]\n"
                "Scenario: %s. Defaults: address 127.0.0.1:7233, namespace default,\n"
                "concurrency 64, workflows 5000, warmup 0 (extra, excluded from stats),\n"
                "task queue unique per run, 16 workflow + 16 activity pollers, 4 channels,\n"
@@ -165,6 +166,8 @@ bool ParseOptions(int argc, char** argv, Options* opts) {
       ok = ParseInt(*value, 0, &opts->eager_start) && opts->eager_start <= 1;
     } else if (name == "--timeout") {
       ok = ParseDouble(*value, &opts->timeout_s);
+    } else if (name == "--wft-timeout") {
+      ok = ParseInt(*value, 1, &opts->wft_timeout_s);
     } else if (name == "--rpc-timeout") {
       int64_t secs = 0;
       ok = ParseInt(*value, 1, &secs);
@@ -395,7 +398,7 @@ void Bench::StarterLoop(Stub* stub) {
     req.set_workflow_id(workflow_id);
     req.mutable_workflow_type()->set_name(kWorkflowType);
     SetTaskQueue(req.mutable_task_queue());
-    req.mutable_workflow_task_timeout()->set_seconds(10);
+    req.mutable_workflow_task_timeout()->set_seconds(opts_.wft_timeout_s);
     req.set_identity(identity_);
     req.set_request_id(workflow_id + "-start");
     req.set_request_eager_execution(opts_.eager_start == 1);
@@ -608,7 +611,7 @@ bool Bench::OpenIdleWorkflows() {
       req.set_workflow_id(queue + "-wf-" + std::to_string(i));
       req.mutable_workflow_type()->set_name("workflow_bench_idle_timer");
       req.mutable_task_queue()->set_name(queue);
-      req.mutable_workflow_task_timeout()->set_seconds(10);
+      req.mutable_workflow_task_timeout()->set_seconds(opts_.wft_timeout_s);
       req.set_identity(identity_);
       req.set_request_id(req.workflow_id() + "-start");
       wfs::StartWorkflowExecutionResponse resp;

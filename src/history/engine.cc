@@ -20,7 +20,7 @@ Engine::Engine(persistence::Store& store, const Clock& clock, TimerService& time
 
 Engine::~Engine() = default;
 
-void Engine::Txn::Touch(Execution* ex) {
+void Txn::Touch(Execution* ex) {
   if (std::find(touched.begin(), touched.end(), ex) == touched.end()) touched.push_back(ex);
 }
 
@@ -106,21 +106,22 @@ void Engine::ReplyWhenDurableLocked(Done done, Status reply) {
   });
 }
 
+void Engine::ScheduleWorkflowTask(Txn& txn, Execution& ex) {
+  mu_.AssertHeld();  // EngineContext calls come from the units, which run under mu_
+  ScheduleWorkflowTaskLocked(txn, ex);
+}
+
+void Engine::ReplyWhenDurable(Done done, Status reply) {
+  mu_.AssertHeld();  // EngineContext calls come from the units, which run under mu_
+  ReplyWhenDurableLocked(std::move(done), std::move(reply));
+}
+
 Status Engine::CheckBlob(size_t bytes, const char* what) const {
-  if (bytes > options_.blob_size_limit_error) {
-    return InvalidArgument(std::string(what) + " size of " + std::to_string(bytes) +
-                           " bytes exceeds the limit of " + std::to_string(options_.blob_size_limit_error) + " bytes");
-  }
-  if (bytes > options_.blob_size_limit_warn) TL_LOG_WARN("%s size %zu bytes exceeds the warning limit", what, bytes);
-  return Status::Ok();
+  return CheckBlobSize(bytes, what, options_.blob_size_limit_error, options_.blob_size_limit_warn);
 }
 
 Status Engine::CheckId(const std::string& id, const char* what) const {
-  if (id.empty()) return InvalidArgument(std::string(what) + " is not set on request.");
-  if (id.size() > options_.max_id_length) {
-    return InvalidArgument(std::string(what) + " exceeds length limit of " + std::to_string(options_.max_id_length) + ".");
-  }
-  return Status::Ok();
+  return CheckIdLength(id, what, options_.max_id_length);
 }
 
 // --------------------------------------------------------------------------------------------

@@ -28,8 +28,12 @@
 #include "common/status.h"
 #include "common/thread_annotations.h"
 #include "common/timer_service.h"
+#include "history/engine_context.h"
+#include "history/query_registry.h"
 #include "history/run_cache.h"
 #include "history/state.pb.h"
+#include "history/txn.h"
+#include "history/update_registry.h"
 #include "matching/task_queues.h"
 #include "persistence/store.h"
 #include "temporal/api/command/v1/message.pb.h"
@@ -45,8 +49,6 @@
 namespace temporalite::history {
 
 namespace wsv1 = ::temporal::api::workflowservice::v1;
-
-using Done = std::function<void(const Status&)>;
 
 struct EngineOptions {
   Duration default_workflow_task_timeout = std::chrono::seconds(10);
@@ -104,7 +106,7 @@ struct EngineOptions {
 struct Execution;            // history/execution.h
 class EngineCommandContext;  // history/engine_command_context.h
 
-class Engine {
+class Engine : private EngineContext {
  public:
   // A waiting RPC and its response message (matching/task_queues.h); the frontend creates it.
   template <typename Resp>
@@ -231,25 +233,6 @@ class Engine {
   void ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req,
                              Waiting<wsv1::ExecuteMultiOperationResponse> waiter);
 
-  struct UpdateState;
-  using UpdateFill = std::function<void(const UpdateState&, const temporal::api::common::v1::WorkflowExecution&)>;
-  struct UpdateWaiter {
-    std::shared_ptr<matching::Waiter> waiter;  // `fill` writes its response
-    int stage = 0;  // UpdateWorkflowExecutionLifecycleStage wanted
-    UpdateFill fill;
-    temporal::api::common::v1::WorkflowExecution execution;
-  };
-  struct UpdateState {
-    std::string id;
-    std::string run_id;
-    temporal::api::update::v1::Request request;
-    int stage = 0;
-    int64_t accepted_event_id = 0;
-    int64_t delivered_in_wft = 0;  // Temporal's stateSent: started event id of the task that sent it
-    temporal::api::update::v1::Outcome outcome;
-    std::vector<UpdateWaiter> waiters;
-  };
-
   // Ends a waiting poll (or query) whose RPC was cancelled. No-op if it already completed.
   void CancelPoll(const std::shared_ptr<matching::Waiter>& waiter);
 
@@ -313,14 +296,17 @@ class Engine {
   // The workflow-task command handlers (history/commands/) reach the engine only through it.
   friend class EngineCommandContext;
 
-  // One transition's writes and the replies that wait for them.
-  struct Txn {
-    std::vector<Execution*> touched;
-    persistence::WriteBatch batch;
-    std::vector<std::function<void()>> after_commit;  // run on success, before `done`
-    std::vector<std::string> closed_runs;
-    void Touch(Execution* ex);
-  };
+  // One transition's writes and the replies that wait for them (txn.h).
+  using Txn = history::Txn;
+
+  // EngineContext (engine_context.h): what the RPC-family units (update_registry.h,
+  // query_registry.h) see of the engine. Called under mu_ (the units are members guarded by it).
+  TimePoint Now() const override { return clock_.Now(); }
+  TimerService& timers() override { return timers_; }
+  void ScheduleWorkflowTask(Txn& txn, Execution& ex) override;
+  void ReplyWhenDurable(Done done, Status reply) override;
+  Execution* LoadedRun(const std::string& run_id) override;
+  QueryTaskOffer OfferQueryTask(const Execution& ex, const std::string& query_id) override;  // query.cc
 
   // --- plumbing (engine.cc) ---
   // REQUIRES(mu_). Serializes touched executions into the batch and submits it. `done` runs
@@ -507,52 +493,6 @@ class Engine {
   Execution* CreateRunLocked(Txn& txn, const std::string& ns_id, StartFields f,
                              const std::function<void(Execution&)>& before_first_wft) REQUIRES(mu_);
 
-  // --- queries (query.cc) ---
-  struct PendingQuery {
-    std::string id;
-    std::string run_id;
-    temporal::api::query::v1::WorkflowQuery query;
-    Waiting<wsv1::QueryWorkflowResponse> waiter;
-    int64_t delivered_in_wft = 0;  // started event id of the workflow task carrying it
-    bool legacy = false;           // dispatched as a legacy query task
-    // A closed run is not in memory: its history and identity travel with the query.
-    std::shared_ptr<const Execution> closed_run;
-  };
-  void DispatchLegacyQueryLocked(PendingQuery& q, const Execution& ex) REQUIRES(mu_);
-  void FillLegacyQueryTaskLocked(const PendingQuery& q, const Execution& ex, bool sticky,
-                                 wsv1::PollWorkflowTaskQueueResponse* resp) REQUIRES(mu_);
-  // Attaches undelivered queries to a workflow task being started.
-  void AttachQueriesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp) REQUIRES(mu_);
-  // After a workflow task closed: answer from `results`, re-queue or dispatch the rest.
-  void SettleQueriesLocked(Execution& ex, const google::protobuf::Map<std::string, temporal::api::query::v1::WorkflowQueryResult>* results,
-                           bool new_wft_scheduled) REQUIRES(mu_);
-  void AnswerQueryLocked(PendingQuery& q, const Status& status, const temporal::api::common::v1::Payloads* result) REQUIRES(mu_);
-
-  // --- updates (update.cc) ---
-  std::shared_ptr<UpdateState> FindOrRecoverUpdateLocked(const Execution& ex, const std::string& update_id) REQUIRES(mu_);
-  void WaitForUpdateLocked(std::shared_ptr<UpdateState> u, const Execution& ex, int wanted_stage,
-                           std::shared_ptr<matching::Waiter> waiter, UpdateFill fill) REQUIRES(mu_);
-  void AdvanceUpdateLocked(Txn& txn, UpdateState& u, int stage, const temporal::api::update::v1::Outcome* outcome) REQUIRES(mu_);
-  void RegisterUpdateLocked(Txn& txn, Execution& ex, const wsv1::UpdateWorkflowExecutionRequest& req,
-                            std::shared_ptr<matching::Waiter> waiter, UpdateFill fill, Status* error) REQUIRES(mu_);
-  Status ValidateUpdateLocked(const wsv1::UpdateWorkflowExecutionRequest& req) const REQUIRES(mu_);
-  // Temporal's in-flight and total update limits for admitting one more update (update_limits.cc).
-  Status CheckUpdateLimitsLocked(const Execution& ex, const temporal::api::update::v1::Request& incoming) const
-      REQUIRES(mu_);
-  // Attaches admitted updates to a task being started: those not sent yet, and those sent on an
-  // earlier task unless this is a heartbeat task (Temporal's includeAlreadySent = !heartbeat).
-  void AttachUpdatesLocked(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp,
-                           bool heartbeat = false) REQUIRES(mu_);
-  void ApplyProtocolMessageLocked(Txn& txn, Execution& ex, const temporal::api::protocol::v1::Message& m,
-                                  int64_t completed_event_id) REQUIRES(mu_);
-  // After a workflow task closed (completed or not): re-deliver or reject admitted updates. A
-  // completion rejects the updates sent to the worker that it did not answer (Temporal's
-  // RejectUnprocessed), except a heartbeat completion (force_create_new_workflow_task), after
-  // which they stay sent and the worker answers them on a later task. `identity`: for the log.
-  void SettleUpdatesAfterTaskLocked(Txn& txn, Execution& ex, bool task_completed, bool heartbeat = false,
-                                    const std::string& identity = {}) REQUIRES(mu_);
-  bool HasUndeliveredUpdatesLocked(const Execution& ex) const REQUIRES(mu_);
-
   // --- child workflows (children.cc) ---
   void StartChildLocked(Txn& txn, Execution& parent,
                         const temporal::api::command::v1::StartChildWorkflowExecutionCommandAttributes& c,
@@ -711,8 +651,19 @@ class Engine {
   // Matching, one set of queues per task type (declared after options_: built from it).
   matching::TaskQueues<wsv1::PollWorkflowTaskQueueResponse> workflow_queues_ GUARDED_BY(mu_){options_.sticky_fallback};
   matching::TaskQueues<wsv1::PollActivityTaskQueueResponse> activity_queues_ GUARDED_BY(mu_){options_.sticky_fallback};
-  std::unordered_map<std::string, std::shared_ptr<PendingQuery>> queries_ GUARDED_BY(mu_);  // by id
-  std::unordered_map<std::string, std::shared_ptr<UpdateState>> updates_ GUARDED_BY(mu_);  // run/update id
+  // Queries waiting (query_registry.h; the RPC entry points in query.cc).
+  QueryRegistry queries_ GUARDED_BY(mu_){mu_, *this};
+  // Updates of all runs (update_registry.h; the RPC entry points in update.cc).
+  UpdateRegistry updates_ GUARDED_BY(mu_){mu_, *this,
+                                          UpdateRegistry::Limits{
+                                              .long_poll = options_.history_long_poll,
+                                              .max_in_flight = options_.max_in_flight_updates,
+                                              .max_total = options_.max_total_updates,
+                                              .max_in_flight_payloads = options_.max_in_flight_update_payloads,
+                                              .max_id_length = options_.max_id_length,
+                                              .blob_size_limit_error = options_.blob_size_limit_error,
+                                              .blob_size_limit_warn = options_.blob_size_limit_warn,
+                                          }};
 
   // History long-poll waiters, woken after commits. Own mutex: woken from the writer thread.
   Mutex waiters_mu_;

@@ -81,7 +81,7 @@ void EngineCommandContext::RequestCancelExternal(
 
 void EngineCommandContext::ApplyProtocolMessage(const temporal::api::protocol::v1::Message& message) {
   engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
-  engine_.ApplyProtocolMessageLocked(txn_, ex_, message, completed_event_id_);
+  engine_.updates_.ApplyProtocolMessage(txn_, ex_, message);
 }
 
 }  // namespace temporalite::history

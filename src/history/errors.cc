@@ -2,6 +2,7 @@
 
 #include <google/protobuf/any.pb.h>
 
+#include "common/log.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
 
 namespace temporalite::history {
@@ -55,6 +56,23 @@ Status ResourceExhausted(const std::string& message, int cause, int scope) {
   f.set_cause(static_cast<::temporal::api::enums::v1::ResourceExhaustedCause>(cause));
   f.set_scope(static_cast<::temporal::api::enums::v1::ResourceExhaustedScope>(scope));
   return Status(Code::kResourceExhausted, message, Pack(f));
+}
+
+Status CheckIdLength(const std::string& id, const char* what, size_t max_length) {
+  if (id.empty()) return InvalidArgument(std::string(what) + " is not set on request.");
+  if (id.size() > max_length) {
+    return InvalidArgument(std::string(what) + " exceeds length limit of " + std::to_string(max_length) + ".");
+  }
+  return Status::Ok();
+}
+
+Status CheckBlobSize(size_t bytes, const char* what, size_t error_limit, size_t warn_limit) {
+  if (bytes > error_limit) {
+    return InvalidArgument(std::string(what) + " size of " + std::to_string(bytes) + " bytes exceeds the limit of " +
+                           std::to_string(error_limit) + " bytes");
+  }
+  if (bytes > warn_limit) TL_LOG_WARN("%s size %zu bytes exceeds the warning limit", what, bytes);
+  return Status::Ok();
 }
 
 }  // namespace temporalite::history

@@ -1,6 +1,7 @@
 // Temporal's error details (temporal.api.errordetails.v1) packed into Status values.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "common/status.h"
@@ -15,5 +16,9 @@ Status WorkflowNotFound(const std::string& workflow_id, const std::string& run_i
 Status WorkflowNotReady(const std::string& message);
 // RESOURCE_EXHAUSTED with a ResourceExhaustedFailure (cause/scope: temporal.api.enums.v1 values).
 Status ResourceExhausted(const std::string& message, int cause, int scope);
+// Request checks (INVALID_ARGUMENT): an id set and at most `max_length` bytes; a payload at most
+// `error_limit` bytes (over `warn_limit` is logged).
+Status CheckIdLength(const std::string& id, const char* what, size_t max_length);
+Status CheckBlobSize(size_t bytes, const char* what, size_t error_limit, size_t warn_limit);
 
 }  // namespace temporalite::history

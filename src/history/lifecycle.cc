@@ -102,7 +102,7 @@ void Engine::OnWorkflowRunTimeout(std::string run_id) {
   if (next_run) e->mutable_workflow_execution_timed_out_event_attributes()->set_new_execution_run_id(next_run->run_id);
   ex.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT);
   OnRunClosedLocked(txn, ex, next_run.has_value());
-  if (!ex.query_ids.empty()) SettleQueriesLocked(ex, nullptr, false);
+  if (!ex.query_ids.empty()) queries_.Settle(ex, nullptr, false);
   if (next_run) CreateRunLocked(txn, ex.st.namespace_id(), std::move(*next_run), nullptr);
   CommitLocked(txn, nullptr);
 }
@@ -126,7 +126,7 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   closing_by_workflow_id_[key] = st.run_id();
   // Fail the run's unfinished updates, accepted ones included (they are no longer in
   // `admitted_updates`): their waiters get AcceptedUpdateCompletedWorkflow now.
-  SettleUpdatesAfterTaskLocked(txn, ex, false);
+  updates_.SettleAfterTask(txn, ex, false);
   ex.visibility_dirty = true;
   txn.Touch(&ex);
   txn.closed_runs.push_back(st.run_id());
@@ -168,7 +168,7 @@ void Engine::TerminateLocked(Txn& txn, Execution& ex, const std::string& reason,
   a->set_identity(identity);
   ex.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
   OnRunClosedLocked(txn, ex, false);
-  if (!ex.query_ids.empty()) SettleQueriesLocked(ex, nullptr, false);  // answered from the final history
+  if (!ex.query_ids.empty()) queries_.Settle(ex, nullptr, false);  // answered from the final history
 }
 
 void Engine::TerminateWorkflowExecution(const wsv1::TerminateWorkflowExecutionRequest& req, Done done) {

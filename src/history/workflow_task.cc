@@ -208,8 +208,8 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
   if (wft->transient()) {
     for (auto& te : transient_events) *hist->add_events() = std::move(te);
   }
-  AttachQueriesLocked(ex, wft->started_event_id(), resp);
-  AttachUpdatesLocked(ex, wft->started_event_id(), resp, heartbeat);
+  queries_.AttachToTask(ex, wft->started_event_id(), resp);
+  updates_.AttachToTask(ex, wft->started_event_id(), resp, heartbeat);
   waiter->Complete(mu_);
   txn.after_commit.push_back([waiter] { waiter->finish(Status::Ok()); });
   ArmWorkflowTaskTimersLocked(ex);
@@ -238,23 +238,7 @@ Execution* Engine::LiveWorkflowTaskLocked(const matching::PendingTask& t, const 
 bool Engine::TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, const matching::PendingTask& t,
                                     const WorkflowPoller& waiter) {
   if (!t.query_id.empty()) {  // a legacy query task: no state change, nothing to commit
-    auto qit = queries_.find(t.query_id);
-    if (qit == queries_.end()) return false;
-    std::shared_ptr<PendingQuery> pq = qit->second;
-    if (pq->waiter->completed(mu_)) {
-      AnswerQueryLocked(*pq, Status::Ok(), nullptr);
-      return false;
-    }
-    const Execution* qex = pq->closed_run.get();
-    if (!qex) {
-      auto rit = runs_.find_loaded(pq->run_id);
-      if (rit == runs_.end()) return false;
-      qex = rit->second.get();
-    }
-    FillLegacyQueryTaskLocked(*pq, *qex, key.name != qex->st.task_queue(), waiter->response);
-    waiter->Complete(mu_);
-    waiter->finish(Status::Ok());
-    return true;
+    return queries_.TakeLegacyTask(t.query_id, key.name, waiter);
   }
   Execution* ex = LiveWorkflowTaskLocked(t, key.name);
   if (!ex) return false;  // stale: already started elsewhere, timed out, or moved queues
@@ -321,9 +305,9 @@ void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv
   st.mutable_wft()->Clear();
   st.mutable_wft()->set_attempt(next_attempt);
   const bool reschedule = cause != ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND && !terminate_after;
-  if (!ex.admitted_updates.empty()) SettleUpdatesAfterTaskLocked(txn, ex, false);  // re-deliver next time
+  if (!ex.admitted_updates.empty()) updates_.SettleAfterTask(txn, ex, false);  // re-deliver next time
   if (reschedule) ScheduleWorkflowTaskLocked(txn, ex);
-  if (!ex.query_ids.empty() && reschedule) SettleQueriesLocked(ex, nullptr, true);  // ride the next task
+  if (!ex.query_ids.empty() && reschedule) queries_.Settle(ex, nullptr, true);  // ride the next task
 }
 
 void Engine::OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id) {

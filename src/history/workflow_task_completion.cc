@@ -55,7 +55,7 @@ void Engine::AfterWorkflowTaskCompletedLocked(Txn& txn, Execution& ex,
   if (FlushBufferedEvents(ex) > 0) need_wft = true;
   // Queries first: answers of this completion settle before the next task starts (and takes the
   // unanswered ones along).
-  if (!ex.query_ids.empty() || req.query_results_size() > 0) SettleQueriesLocked(ex, &req.query_results(), need_wft);
+  if (!ex.query_ids.empty() || req.query_results_size() > 0) queries_.Settle(ex, &req.query_results(), need_wft);
   if (!need_wft) return;
   if (req.return_new_workflow_task()) {
     StartReturnedWorkflowTaskLocked(txn, ex, req.identity(), resp->mutable_workflow_task(),
@@ -132,8 +132,8 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   bool need_wft = req.force_create_new_workflow_task() || applied.need_wft;
   std::optional<StartFields>& next_run = ctx.next_run();
   if (!ex.admitted_updates.empty()) {
-    SettleUpdatesAfterTaskLocked(txn, ex, true, req.force_create_new_workflow_task(), req.identity());
-    if (HasUndeliveredUpdatesLocked(ex)) need_wft = true;  // admitted while this task ran
+    updates_.SettleAfterTask(txn, ex, true, req.force_create_new_workflow_task(), req.identity());
+    if (updates_.HasUndelivered(ex)) need_wft = true;  // admitted while this task ran
   }
   st.mutable_wft()->Clear();
   bool queries_settled = false;
@@ -158,7 +158,7 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   }
   // Closed runs settled their queries in OnRunClosedLocked; answers in this completion count too.
   if (!queries_settled && (!ex.query_ids.empty() || req.query_results_size() > 0)) {
-    SettleQueriesLocked(ex, &req.query_results(), ex.open() && ex.wft_pending());
+    queries_.Settle(ex, &req.query_results(), ex.open() && ex.wft_pending());
   }
   CommitLocked(txn, std::move(done));
 }

@@ -510,5 +510,107 @@ TEST_F(UnlockedReadsTest, StartOfAnEvictedRunsIdReadsItWithoutTheMutex) {
   EXPECT_EQ(engine_->CountRuns().reads_under_mutex, 0u);
 }
 
+// The paths below (update.cc, start.cc, external.cc) read an evicted run back without the mutex
+// before their transition; none falls back to RunCache's loader (a read under the mutex).
+wsv1::UpdateWorkflowExecutionRequest UpdateRequest(const std::string& wid, const std::string& update_id) {
+  wsv1::UpdateWorkflowExecutionRequest req;
+  req.set_namespace_(kNamespace);
+  req.mutable_workflow_execution()->set_workflow_id(wid);
+  req.mutable_wait_policy()->set_lifecycle_stage(ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
+  req.mutable_request()->mutable_meta()->set_update_id(update_id);
+  req.mutable_request()->mutable_input()->set_name("increment");
+  return req;
+}
+
+TEST_F(UnlockedReadsTest, UpdateOfAnEvictedRunReadsItWithoutTheMutex) {
+  auto task = StartAndComplete("wf-idle-update", {StartTimer("t1", Sec(3600))});
+  Barrier();
+  ASSERT_EQ(engine_->CountRuns().evicted, 1u);
+  auto poll = MakePoll<wsv1::UpdateWorkflowExecutionResponse>();
+  ExpectOtherRpcProceedsWhileReadBlocks(
+      task.workflow_execution().run_id(),
+      [&] {
+        engine_->UpdateWorkflowExecution(UpdateRequest("wf-idle-update", "u1"), poll.waiter);
+        EXPECT_EQ(poll.done.wait_for(kCallbackWait), std::future_status::ready);
+      },
+      StartAnother());
+  ASSERT_TRUE(poll.finished());
+  EXPECT_TRUE(poll.done.get().ok());
+  EXPECT_EQ(poll.resp->stage(), ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
+  auto next = PollWft();  // the admitted update's workflow task carries its request
+  ASSERT_EQ(next.messages_size(), 1);
+  EXPECT_EQ(next.messages(0).protocol_instance_id(), "u1");
+  EXPECT_EQ(engine_->CountRuns().reads_under_mutex, 0u);
+}
+
+TEST_F(UnlockedReadsTest, UpdateWithStartOfAnEvictedRunsIdReadsItWithoutTheMutex) {
+  auto task = StartAndComplete("wf-idle-uws", {StartTimer("t1", Sec(3600))});
+  Barrier();
+  ASSERT_EQ(engine_->CountRuns().evicted, 1u);
+  wsv1::ExecuteMultiOperationRequest req;
+  req.set_namespace_(kNamespace);
+  auto* start = req.add_operations()->mutable_start_workflow();
+  *start = StartRequest("wf-idle-uws");
+  start->set_request_id("uws-start");
+  start->set_workflow_id_conflict_policy(ev1::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING);
+  *req.add_operations()->mutable_update_workflow() = UpdateRequest("wf-idle-uws", "u1");
+  auto poll = MakePoll<wsv1::ExecuteMultiOperationResponse>();
+  ExpectOtherRpcProceedsWhileReadBlocks(
+      task.workflow_execution().run_id(),
+      [&] {
+        engine_->ExecuteMultiOperation(req, poll.waiter);
+        EXPECT_EQ(poll.done.wait_for(kCallbackWait), std::future_status::ready);
+      },
+      StartAnother());
+  ASSERT_TRUE(poll.finished());
+  Status s = poll.done.get();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(poll.resp->responses_size(), 2);
+  EXPECT_FALSE(poll.resp->responses(0).start_workflow().started());
+  EXPECT_EQ(poll.resp->responses(0).start_workflow().run_id(), task.workflow_execution().run_id());
+  EXPECT_EQ(poll.resp->responses(1).update_workflow().stage(), ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
+  EXPECT_EQ(engine_->CountRuns().reads_under_mutex, 0u);
+}
+
+TEST_F(UnlockedReadsTest, SignalWithStartToAnEvictedRunReadsItWithoutTheMutex) {
+  auto task = StartAndComplete("wf-idle-sws", {StartTimer("t1", Sec(3600))});
+  Barrier();
+  ASSERT_EQ(engine_->CountRuns().evicted, 1u);
+  wsv1::SignalWithStartWorkflowExecutionRequest req;
+  req.set_namespace_(kNamespace);
+  req.set_workflow_id("wf-idle-sws");
+  req.mutable_workflow_type()->set_name("TestWorkflow");
+  req.mutable_task_queue()->set_name(kTaskQueue);
+  req.set_signal_name("go");
+  req.set_request_id("sws-1");
+  Status s;
+  wsv1::SignalWithStartWorkflowExecutionResponse resp;
+  ExpectOtherRpcProceedsWhileReadBlocks(
+      task.workflow_execution().run_id(),
+      [&] {
+        s = Call<wsv1::SignalWithStartWorkflowExecutionResponse>(
+            [&](auto* r, Done d) { engine_->SignalWithStartWorkflowExecution(req, r, std::move(d)); }, &resp);
+      },
+      StartAnother());
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(resp.run_id(), task.workflow_execution().run_id());
+  auto hist = History("wf-idle-sws");
+  EXPECT_EQ(hist[hist.size() - 2].event_type(), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) << Describe(hist);
+  EXPECT_EQ(engine_->CountRuns().reads_under_mutex, 0u);
+}
+
+TEST_F(UnlockedReadsTest, CancelExternalOfAnEvictedRunReadsItWithoutTheMutex) {
+  auto target = StartAndComplete("wf-idle-cancel-target", {StartTimer("t1", Sec(3600))});
+  Barrier();
+  ASSERT_EQ(engine_->CountRuns().evicted, 1u);
+  ExpectOtherRpcProceedsWhileReadBlocks(
+      target.workflow_execution().run_id(),
+      [&] { StartAndComplete("wf-idle-canceller", {CancelExternalCommand("wf-idle-cancel-target")}); },
+      StartAnother());
+  EXPECT_TRUE(Has(History("wf-idle-canceller"), ev1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED));
+  EXPECT_TRUE(Has(History("wf-idle-cancel-target"), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED));
+  EXPECT_EQ(engine_->CountRuns().reads_under_mutex, 0u);
+}
+
 }  // namespace
 }  // namespace temporalite::history::testing
