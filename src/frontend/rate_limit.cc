@@ -124,9 +124,11 @@ TimePoint DeadlineOf(const grpc::ServerContextBase* ctx) {
 class RateLimitInterceptor final : public grpc::experimental::Interceptor {
  public:
   RateLimitInterceptor(grpc::experimental::ServerRpcInfo* info, RateLimiter* limiter)
-      : info_(info), limiter_(limiter), poll_(IsLongPoll(info->method())) {}
+      : info_(info), limiter_(limiter) {}
   ~RateLimitInterceptor() override {
-    if (counted_) limiter_->EndPoll(ns_);
+    if (counted_) limiter_->EndPoll(ns_, method_);
+    // A waiting poll that ends before its token comes due (the caller cancelled) gives it back.
+    if (reservation_.reserved) limiter_->CancelReservation(reservation_);
     // The gate is keyed by the call's context, which gRPC reuses for later calls.
     if (denied_) auth::ForgetCall(info_->server_context());
     if (delayed_) {
@@ -154,26 +156,27 @@ class RateLimitInterceptor final : public grpc::experimental::Interceptor {
  private:
   void Admit(const pb::Message& request) {
     ns_ = Namespace(request);
-    const std::string method = RateLimitMethod(info_->method(), request);
-    Duration delay = Duration::zero();
-    Status s = poll_ ? limiter_->BeginPoll(ns_, method, operator_, DeadlineOf(info_->server_context()), &delay)
-                     : limiter_->Admit(ns_, method, operator_);
+    method_ = RateLimitMethod(info_->method(), request);
+    const bool long_running = IsLongRunning(method_);
+    Status s = long_running ? limiter_->BeginPoll(ns_, method_, operator_, DeadlineOf(info_->server_context()), &reservation_)
+                            : limiter_->Admit(ns_, method_, operator_);
     if (!s.ok()) {
       denied_ = true;
       auth::DenyCall(info_->server_context(), ToGrpc(s));
       return;
     }
-    counted_ = poll_;
-    if (delay > Duration::zero()) {
+    counted_ = long_running;
+    if (reservation_.delay > Duration::zero()) {
       delayed_ = true;
       std::lock_guard<std::mutex> l(poll_delays_mu);
-      poll_delays[info_->server_context()] = delay;
+      poll_delays[info_->server_context()] = reservation_.delay;
     }
   }
 
   grpc::experimental::ServerRpcInfo* info_;
   RateLimiter* limiter_;
-  const bool poll_;
+  std::string method_;  // as charged (RateLimitMethod) and counted
+  PollReservation reservation_;
   bool counted_ = false;
   bool denied_ = false;
   bool delayed_ = false;
@@ -209,6 +212,26 @@ std::vector<std::string> RateLimitConfigKeys() {
           "frontend.namespaceCount"};
 }
 
+namespace {
+constexpr std::string_view kPollWaitKey = "system.pollWaitForNamespaceRateLimitToken";
+
+// system.pollWaitForNamespaceRateLimitToken[@NAMESPACE]=true|false (Temporal's namespace-filtered
+// setting: with @NAMESPACE it applies to that namespace only, over the plain key).
+Status ApplyPollWait(const std::string& key, const std::string& value, RateLimitOptions* options) {
+  if (value != "true" && value != "false") {
+    return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not true or false");
+  }
+  if (key.size() == kPollWaitKey.size()) {
+    options->poll_wait_for_token = value == "true";
+    return Status::Ok();
+  }
+  const std::string ns = key.substr(kPollWaitKey.size() + 1);
+  if (ns.empty()) return Status(Code::kInvalidArgument, "dynamic config " + key + ": no namespace after @");
+  options->poll_wait_for_token_by_namespace[ns] = value == "true";
+  return Status::Ok();
+}
+}  // namespace
+
 Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions* options) {
   const size_t eq = key_value.find('=');
   const std::string key = key_value.substr(0, eq);
@@ -226,12 +249,8 @@ Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions*
   if (key == "system.operatorRPSRatio") target = &options->operator_rps_ratio;
   const bool count = key == "frontend.namespaceCount";
   const std::string value = eq == std::string::npos ? "" : key_value.substr(eq + 1);
-  if (key == "system.pollWaitForNamespaceRateLimitToken") {
-    if (value != "true" && value != "false") {
-      return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not true or false");
-    }
-    options->poll_wait_for_token = value == "true";
-    return Status::Ok();
+  if (key.rfind(kPollWaitKey, 0) == 0 && (key.size() == kPollWaitKey.size() || key[kPollWaitKey.size()] == '@')) {
+    return ApplyPollWait(key, value, options);
   }
   if (target == nullptr && !count) return Status(Code::kNotFound, "not a rate-limit key: " + key);
   errno = 0;
@@ -257,6 +276,17 @@ bool IsLongPoll(std::string_view full_method) {
   if (full_method.substr(0, kPrefix.size()) != kPrefix) return false;
   std::string_view m = full_method.substr(kPrefix.size());
   return m == "PollWorkflowTaskQueue" || m == "PollActivityTaskQueue" || m == "PollNexusTaskQueue";
+}
+
+bool IsLongRunning(std::string_view rate_method) {
+  if (rate_method.substr(0, kWorkflowService.size()) != kWorkflowService) return false;
+  // Temporal's ExecutionAPICountLimitOverride (service/frontend/configs/quotas.go), for the
+  // methods this server serves; the history long poll under its rate-limit name.
+  static const std::set<std::string_view> kLongRunning = {
+      "PollWorkflowTaskQueue", "PollActivityTaskQueue", "PollNexusTaskQueue", "PollWorkflowExecutionUpdate",
+      "QueryWorkflow",         "UpdateWorkflowExecution", "ExecuteMultiOperation", kPollWorkflowHistory,
+  };
+  return kLongRunning.count(rate_method.substr(kWorkflowService.size())) > 0;
 }
 
 bool IsOperatorCallerType(std::string_view caller_type) { return caller_type == "operator"; }
@@ -307,75 +337,122 @@ void RateLimiter::Refill(Bucket& b, double rate, double burst, TimePoint now) {
   b.last = std::max(b.last, now);
 }
 
+double RateLimiter::RateAt(int priority, double rate) const {
+  // Temporal's operator priority: the same burst, refilled at a share of the rate.
+  return priority == kOperatorPriority ? rate * options_.operator_rps_ratio : rate;
+}
+
+TimePoint RateLimiter::Charge(Bucket& b, double rate, TimePoint now) {
+  TimePoint due = now;
+  if (b.tokens < 1 && rate > 0) {
+    due = now + std::chrono::duration_cast<Duration>(std::chrono::duration<double>((1 - b.tokens) / rate));
+  }
+  b.tokens -= 1;
+  b.last_due = std::max(b.last_due, due);
+  return due;
+}
+
 bool RateLimiter::TakeAt(Buckets& buckets, int priorities, int priority, double rate, double burst, TimePoint now) const {
   burst = std::max(1.0, burst);
-  // Temporal's operator priority: the same burst, refilled at a share of the rate.
-  auto rate_at = [&](int p) { return p == kOperatorPriority ? rate * options_.operator_rps_ratio : rate; };
   Bucket& deciding = buckets[priority];
-  Refill(deciding, rate_at(priority), burst, now);
+  Refill(deciding, RateAt(priority, rate), burst, now);
   if (deciding.tokens < 1) return false;
-  deciding.tokens -= 1;
+  Charge(deciding, RateAt(priority, rate), now);
   // Lower priorities pay for it too (Temporal reserves a token there, into debt if need be).
   for (int p = priority + 1; p < priorities; ++p) {
-    Refill(buckets[p], rate_at(p), burst, now);
-    buckets[p].tokens -= 1;
+    Refill(buckets[p], RateAt(p, rate), burst, now);
+    Charge(buckets[p], RateAt(p, rate), now);
   }
   return true;
 }
 
 bool RateLimiter::ReserveAt(Buckets& buckets, int priorities, int priority, double rate, double burst, TimePoint now,
-                            TimePoint latest, Duration* delay) const {
+                            TimePoint latest, PollReservation* reservation) const {
   burst = std::max(1.0, burst);
-  auto rate_at = [&](int p) { return p == kOperatorPriority ? rate * options_.operator_rps_ratio : rate; };
   Bucket& deciding = buckets[priority];
-  Refill(deciding, rate_at(priority), burst, now);
-  const double r = rate_at(priority);
+  Refill(deciding, RateAt(priority, rate), burst, now);
+  const double r = RateAt(priority, rate);
   if (r <= 0 || latest <= now) return false;
   // When the token this call takes is refilled (later calls queue behind it: the bucket is in debt).
   const double seconds = std::max(0.0, (1 - deciding.tokens) / r);
   if (seconds >= std::chrono::duration<double>(latest - now).count()) return false;
-  deciding.tokens -= 1;
+  reservation->due = {};
+  reservation->due[priority] = Charge(deciding, r, now);
   for (int p = priority + 1; p < priorities; ++p) {
-    Refill(buckets[p], rate_at(p), burst, now);
-    buckets[p].tokens -= 1;
+    Refill(buckets[p], RateAt(p, rate), burst, now);
+    reservation->due[p] = Charge(buckets[p], RateAt(p, rate), now);
   }
-  *delay = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+  reservation->reserved = true;
+  reservation->priority = priority;
+  reservation->priorities = priorities;
+  reservation->delay = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
   return true;
+}
+
+void RateLimiter::GiveBack(Bucket& b, double rate, double burst, TimePoint due, TimePoint now) {
+  if (due < now || rate <= 0) return;  // already acted on
+  // Tokens reserved after this one keep their places: give back only what they leave.
+  const double later = std::chrono::duration<double>(b.last_due - due).count() * rate;
+  const double restore = 1 - later;
+  if (restore <= 0) return;
+  Refill(b, rate, burst, now);
+  b.tokens = std::min(burst, b.tokens + restore);
+  if (b.last_due == due) {
+    const TimePoint previous = due - std::chrono::duration_cast<Duration>(std::chrono::duration<double>(1 / rate));
+    if (previous >= now) b.last_due = previous;
+  }
+}
+
+RateLimiter::Buckets* RateLimiter::NamespaceBuckets(const std::string& ns, RateBucket bucket, double* rate, double* burst,
+                                                    int* priorities) {
+  double ratio = options_.namespace_burst_ratio;
+  *rate = options_.namespace_rps;
+  *priorities = kRatePriorities;
+  auto* buckets = &namespaces_;
+  if (bucket == RateBucket::kVisibility) {
+    *rate = options_.namespace_visibility_rps;
+    ratio = std::max(1.0, options_.namespace_visibility_burst_ratio);
+    *priorities = kVisibilityPriorities;
+    buckets = &visibility_;
+  } else if (bucket == RateBucket::kNamespaceReplication) {
+    *rate = options_.namespace_replication_rps;
+    ratio = options_.namespace_replication_burst_ratio;
+    *priorities = kReplicationPriorities;
+    buckets = &replication_;
+  }
+  if (!(*rate > 0) || ns.empty()) return nullptr;
+  // Temporal rounds a namespace burst up to a whole number of tokens.
+  *burst = std::max(1.0, std::ceil(*rate * ratio));
+  return &(*buckets)[ns];
 }
 
 Status RateLimiter::AdmitLocked(const std::string& ns, RateClass c, TimePoint now, const PollWait* wait) {
   if (!c.limited) return Status::Ok();
-  double ns_rps = options_.namespace_rps;
-  double ratio = options_.namespace_burst_ratio;
   double service_rps = options_.service_rps;
-  int priorities = kRatePriorities;
-  auto* ns_buckets = &namespaces_;
+  int priorities = kRatePriorities;  // NamespaceBuckets sets it for the call's bucket
   Buckets* service = &service_;
   if (c.bucket == RateBucket::kVisibility) {
-    ns_rps = options_.namespace_visibility_rps;
-    ratio = std::max(1.0, options_.namespace_visibility_burst_ratio);
-    priorities = kVisibilityPriorities;
-    ns_buckets = &visibility_;
     service = &service_visibility_;
   } else if (c.bucket == RateBucket::kNamespaceReplication) {
-    ns_rps = options_.namespace_replication_rps;
-    ratio = options_.namespace_replication_burst_ratio;
     service_rps = options_.service_replication_rps;
-    priorities = kReplicationPriorities;
-    ns_buckets = &replication_;
     service = &service_replication_;
   }
-  if (ns_rps > 0 && !ns.empty()) {
-    Buckets& b = (*ns_buckets)[ns];
-    // Temporal rounds a namespace burst up to a whole number of tokens.
-    const double burst = std::ceil(ns_rps * ratio);
-    if (!TakeAt(b, priorities, c.priority, ns_rps, burst, now) &&
-        (wait == nullptr || !ReserveAt(b, priorities, c.priority, ns_rps, burst, now, wait->latest_start, wait->delay))) {
+  double ns_rps = 0;
+  double burst = 0;
+  if (Buckets* b = NamespaceBuckets(ns, c.bucket, &ns_rps, &burst, &priorities)) {
+    if (!TakeAt(*b, priorities, c.priority, ns_rps, burst, now) &&
+        (wait == nullptr || !ReserveAt(*b, priorities, c.priority, ns_rps, burst, now, wait->latest_start, wait->reservation))) {
       return history::ResourceExhausted("namespace rate limit exceeded", enums::RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT,
                                         enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
     }
   }
   if (service_rps > 0 && !TakeAt(*service, priorities, c.priority, service_rps, service_rps, now)) {
+    if (wait != nullptr && wait->reservation->reserved) {
+      wait->reservation->ns = ns;
+      wait->reservation->bucket = c.bucket;
+      CancelLocked(*wait->reservation, now);
+      *wait->reservation = PollReservation{};
+    }
     return history::ResourceExhausted("service rate limit exceeded", enums::RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT,
                                       enums::RESOURCE_EXHAUSTED_SCOPE_SYSTEM);
   }
@@ -389,34 +466,61 @@ Status RateLimiter::Admit(const std::string& ns, std::string_view full_method, b
 }
 
 Status RateLimiter::BeginPoll(const std::string& ns, std::string_view full_method, bool operator_caller,
-                              TimePoint deadline, Duration* delay) {
+                              TimePoint deadline, PollReservation* reservation) {
   const TimePoint now = clock_.Now();
   std::lock_guard<std::mutex> l(mu_);
-  int64_t& n = polls_[ns];
+  // Temporal's ConcurrentRequestLimitInterceptor: "frontend.namespaceCount is applied per poller
+  // type", a count per namespace and method.
+  auto key = std::make_pair(ns, std::string(full_method));
+  int64_t& n = polls_[key];
   if (options_.namespace_pollers > 0 && n >= options_.namespace_pollers) {
     return history::ResourceExhausted("namespace concurrent poller limit exceeded", enums::RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT,
                                       enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
   }
-  // Temporal's system.pollWaitForNamespaceRateLimitToken: a task poll the namespace rate refuses
-  // waits for a token instead, until 10 s (its CriticalLongPollTimeout) before its deadline.
+  // Temporal's system.pollWaitForNamespaceRateLimitToken (per namespace): a task poll the
+  // namespace rate refuses waits for a token instead, until 10 s (its CriticalLongPollTimeout)
+  // before its deadline.
   std::optional<PollWait> wait;
-  if (options_.poll_wait_for_token && delay != nullptr && IsLongPoll(full_method)) {
-    *delay = Duration::zero();
-    wait = PollWait{deadline == TimePoint::max() ? deadline : deadline - kPollWaitMargin, delay};
+  if (reservation != nullptr) *reservation = PollReservation{};
+  if (reservation != nullptr && IsLongPoll(full_method) && options_.PollWaitForToken(ns)) {
+    wait = PollWait{deadline == TimePoint::max() ? deadline : deadline - kPollWaitMargin, reservation};
   }
-  if (Status s = AdmitLocked(ns, ClassifyForRate(full_method, operator_caller), now, wait ? &*wait : nullptr); !s.ok()) {
-    if (n == 0) polls_.erase(ns);
+  const RateClass c = ClassifyForRate(full_method, operator_caller);
+  if (Status s = AdmitLocked(ns, c, now, wait ? &*wait : nullptr); !s.ok()) {
+    if (n == 0) polls_.erase(key);
     return s;
+  }
+  if (reservation != nullptr && reservation->reserved) {
+    reservation->ns = ns;
+    reservation->bucket = c.bucket;
   }
   ++n;
   return Status::Ok();
 }
 
-void RateLimiter::EndPoll(const std::string& ns) {
+void RateLimiter::EndPoll(const std::string& ns, std::string_view full_method) {
   std::lock_guard<std::mutex> l(mu_);
-  auto it = polls_.find(ns);
+  auto it = polls_.find(std::make_pair(ns, std::string(full_method)));
   if (it == polls_.end()) return;
   if (--it->second <= 0) polls_.erase(it);
+}
+
+void RateLimiter::CancelLocked(const PollReservation& r, TimePoint now) {
+  if (!r.reserved) return;
+  double rate = 0;
+  double burst = 0;
+  int priorities = 0;
+  Buckets* b = NamespaceBuckets(r.ns, r.bucket, &rate, &burst, &priorities);
+  if (b == nullptr) return;
+  for (int p = r.priority; p < std::min(r.priorities, priorities); ++p) {
+    GiveBack((*b)[p], RateAt(p, rate), burst, r.due[p], now);
+  }
+}
+
+void RateLimiter::CancelReservation(const PollReservation& reservation) {
+  const TimePoint now = clock_.Now();
+  std::lock_guard<std::mutex> l(mu_);
+  CancelLocked(reservation, now);
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewRateLimitInterceptorFactory(RateLimiter* limiter) {

@@ -12,7 +12,10 @@
 //   frontend.namespaceBurstRatio.namespaceReplicationInducingAPIs  its bucket holds that x this (default 10)
 //   frontend.rps.namespaceReplicationInducingAPIs                namespace changes/s on the whole server
 //   system.operatorRPSRatio                  the operator priority's share of each rate (default 0.2)
-//   system.pollWaitForNamespaceRateLimitToken  a task poll the namespace rate refuses waits for a token
+//   frontend.namespaceCount                  (see above) counted per namespace and per method
+//   system.pollWaitForNamespaceRateLimitToken  a task poll the namespace rate refuses waits for a token;
+//                                            namespace-filtered as in Temporal: KEY@NAMESPACE=VALUE sets
+//                                            it for one namespace (over KEY=VALUE, which sets the rest)
 //
 // As Temporal's frontend (service/frontend/configs/quotas.go): visibility calls (list, count and
 // scan of workflows, ListSchedules, ListBatchOperations, DescribeTaskQueue, ...) are charged to
@@ -26,10 +29,15 @@
 // tables are not limited): a call is decided by its own priority's bucket and also takes a token
 // (going into debt) from every lower priority's bucket, so polls are refused first when a
 // namespace is busy and never crowd out starts or task completions. frontend.rps works the same
-// way across namespaces. Long polls (Poll{Workflow,Activity,Nexus}TaskQueue) are also limited by
-// their number in flight; a poll the namespace rate refuses is answered at once, or with
+// way across namespaces. Long-running calls (Temporal's ExecutionAPICountLimitOverride: the task
+// polls Poll{Workflow,Activity,Nexus}TaskQueue, PollWorkflowExecutionUpdate, QueryWorkflow,
+// UpdateWorkflowExecution, ExecuteMultiOperation and GetWorkflowExecutionHistory with
+// wait_new_event) are also limited by their number in flight, counted per namespace and per
+// method as Temporal's ConcurrentRequestLimitInterceptor counts them (so workflow pollers never
+// take the slots of activity pollers); a task poll the namespace rate refuses is answered at once, or with
 // system.pollWaitForNamespaceRateLimitToken (off by default, as in Temporal) waits for its token
-// unless that comes later than 10 s before its deadline. Refused calls get RESOURCE_EXHAUSTED with a ResourceExhaustedFailure (cause
+// unless that comes later than 10 s before its deadline; a waiting poll the caller cancels gives
+// its reserved token back (Temporal's limiter cancels the reservation). Refused calls get RESOURCE_EXHAUSTED with a ResourceExhaustedFailure (cause
 // RPS_LIMIT or CONCURRENT_LIMIT, scope NAMESPACE or SYSTEM), as Temporal answers; SDK clients
 // retry those with a longer backoff. Health checks, GetSystemInfo (what SDKs call first) and the
 // admin API are not limited. Unset or 0: no limit (Temporal's defaults are 2400 requests/s, 10
@@ -48,6 +56,7 @@
 
 #include <array>
 #include <map>
+#include <utility>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -70,7 +79,13 @@ struct RateLimitOptions {
   double namespace_replication_burst_ratio = 10;
   double service_replication_rps = 0;
   double operator_rps_ratio = 0.2;
-  bool poll_wait_for_token = false;  // system.pollWaitForNamespaceRateLimitToken
+  bool poll_wait_for_token = false;  // system.pollWaitForNamespaceRateLimitToken, every namespace
+  // system.pollWaitForNamespaceRateLimitToken@NAMESPACE (Temporal's namespace filter): over the above.
+  std::map<std::string, bool, std::less<>> poll_wait_for_token_by_namespace;
+  bool PollWaitForToken(std::string_view ns) const {
+    auto it = poll_wait_for_token_by_namespace.find(ns);
+    return it == poll_wait_for_token_by_namespace.end() ? poll_wait_for_token : it->second;
+  }
   bool enabled() const {
     return service_rps > 0 || namespace_rps > 0 || namespace_visibility_rps > 0 || namespace_pollers > 0 ||
            namespace_replication_rps > 0 || service_replication_rps > 0;
@@ -83,8 +98,12 @@ Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions*
 // The keys ApplyRateLimitConfigValue takes (the server lists every known key in one message).
 std::vector<std::string> RateLimitConfigKeys();
 
-// A long poll by full gRPC method name.
+// A task poll by full gRPC method name (Temporal's PollTaskAPISet: the polls that may wait for
+// a rate-limit token).
 bool IsLongPoll(std::string_view full_method);
+// A long-running call, counted against frontend.namespaceCount: `rate_method` is the name
+// RateLimitMethod gives the call (so GetWorkflowExecutionHistory only with wait_new_event).
+bool IsLongRunning(std::string_view rate_method);
 
 // How Temporal's frontend charges a method (by full gRPC method name): to the visibility bucket,
 // the namespace-replication-inducing bucket or the namespace rate, at a priority (0 highest).
@@ -109,6 +128,18 @@ std::string RateLimitMethod(std::string_view full_method, const google::protobuf
 // True when gRPC metadata `caller-type` is `operator` (Temporal's headers.CallerTypeOperator).
 bool IsOperatorCallerType(std::string_view caller_type);
 
+// A poll admitted on a token taken ahead of time (system.pollWaitForNamespaceRateLimitToken).
+struct PollReservation {
+  Duration delay = Duration::zero();  // how long the poll waits for its token
+  // Where the token was reserved, for RateLimiter::CancelReservation (set when delay > 0).
+  bool reserved = false;
+  std::string ns;
+  RateBucket bucket = RateBucket::kExecution;
+  int priority = 0;
+  int priorities = 0;
+  std::array<TimePoint, kRatePriorities> due{};  // when each charged bucket's token comes due
+};
+
 // Token buckets (refilled continuously from the injected clock) and poll counts. Thread-safe.
 class RateLimiter {
  public:
@@ -117,33 +148,45 @@ class RateLimiter {
   // A request that is not a long poll (`full_method` and `operator_caller` pick its bucket and
   // priority, see ClassifyForRate): OK (tokens taken) or RESOURCE_EXHAUSTED.
   Status Admit(const std::string& ns, std::string_view full_method, bool operator_caller = false);
-  // A long poll: counted, then charged to the rate at its priority. OK (call EndPoll when it
-  // ends) or RESOURCE_EXHAUSTED. With poll_wait_for_token and `delay`, a task poll that the
-  // namespace rate refuses reserves the next token instead (the bucket goes into debt) and
-  // `*delay` says how long it waits for it; refused when that is past `deadline` - 10 s.
+  // A long-running call (IsLongRunning): counted per namespace and method, then charged to the
+  // rate at its priority. OK (call EndPoll when it ends) or RESOURCE_EXHAUSTED. With
+  // PollWaitForToken(ns) and `reservation`, a task poll that the namespace rate refuses reserves
+  // the next token instead (the bucket goes into debt) and `reservation->delay` says how long it
+  // waits for it; refused when that is past `deadline` - 10 s.
   Status BeginPoll(const std::string& ns, std::string_view full_method, bool operator_caller = false,
-                   TimePoint deadline = TimePoint::max(), Duration* delay = nullptr);
-  void EndPoll(const std::string& ns);
+                   TimePoint deadline = TimePoint::max(), PollReservation* reservation = nullptr);
+  void EndPoll(const std::string& ns, std::string_view full_method);
+  // The caller gave up a reserved poll: gives back the tokens that are not due yet, less those
+  // reserved after them (golang.org/x/time/rate's Reservation.CancelAt, which Temporal's uses).
+  void CancelReservation(const PollReservation& reservation);
 
  private:
   struct Bucket {
     bool used = false;  // starts full
     double tokens = 0;  // below 0: debt from higher-priority calls
     TimePoint last{};
+    TimePoint last_due{};  // when the latest token taken comes due (x/time/rate's lastEvent)
   };
   // One bucket per priority, all with the same rate and burst (Temporal's priority limiter).
   using Buckets = std::array<Bucket, kRatePriorities>;
   static void Refill(Bucket& b, double rate, double burst, TimePoint now);
   struct PollWait {
-    TimePoint latest_start;  // the token must be due before this
-    Duration* delay;         // out: how long until it is
+    TimePoint latest_start;        // the token must be due before this
+    PollReservation* reservation;  // out: how long until it is, and where it was taken
   };
+  // Takes one token (into debt if need be); returns when it comes due.
+  static TimePoint Charge(Bucket& b, double rate, TimePoint now);
+  static void GiveBack(Bucket& b, double rate, double burst, TimePoint due, TimePoint now);
+  void CancelLocked(const PollReservation& r, TimePoint now);
   // Decides by buckets[priority]; on success also takes a token from every lower priority (up
   // to `priorities`). The operator priority's bucket refills at rate x operator_rps_ratio.
   bool TakeAt(Buckets& buckets, int priorities, int priority, double rate, double burst, TimePoint now) const;
   // As TakeAt when no token is left: takes the next one into debt if it is due before `latest`.
   bool ReserveAt(Buckets& buckets, int priorities, int priority, double rate, double burst, TimePoint now,
-                 TimePoint latest, Duration* delay) const;
+                 TimePoint latest, PollReservation* reservation) const;
+  double RateAt(int priority, double rate) const;
+  // The namespace bucket (rate, burst, priorities) of a call's class; nullptr when unlimited.
+  Buckets* NamespaceBuckets(const std::string& ns, RateBucket bucket, double* rate, double* burst, int* priorities);
   // `wait`: the namespace bucket may reserve (a waiting poll); the server-wide one never waits.
   Status AdmitLocked(const std::string& ns, RateClass c, TimePoint now, const PollWait* wait);
 
@@ -156,7 +199,7 @@ class RateLimiter {
   std::map<std::string, Buckets, std::less<>> visibility_;
   Buckets service_replication_;  // frontend.rps.namespaceReplicationInducingAPIs
   std::map<std::string, Buckets, std::less<>> replication_;
-  std::map<std::string, int64_t, std::less<>> polls_;
+  std::map<std::pair<std::string, std::string>, int64_t, std::less<>> polls_;  // by namespace and method
 };
 
 // The interceptor: reads the request's namespace and refuses over-limit calls through

@@ -6,7 +6,9 @@
 // them until its calls succeed, long polls are limited by their number and charged to the rate
 // at the lowest priority, and visibility calls go to frontend.namespaceRPS.visibility instead of
 // the namespace rate (Temporal's frontend quotas); the CLI and the UI port send Temporal's
-// `caller-type: operator`; system.pollWaitForNamespaceRateLimitToken makes refused polls wait.
+// `caller-type: operator`; system.pollWaitForNamespaceRateLimitToken (also per namespace,
+// KEY@NAMESPACE=VALUE) makes refused polls wait, and a cancelled waiting poll gives its token
+// back; frontend.namespaceCount counts per namespace and method.
 //
 // Run: tests/run-node-tests.sh tests/security/rate-limit.test.js
 
@@ -323,6 +325,96 @@ test('system.pollWaitForNamespaceRateLimitToken: a task poll the namespace rate 
     await raw.workflowService.getSystemInfo({});
   } finally {
     await operator.close();
+    await raw.close();
+    await server.stop();
+  }
+});
+
+test('system.pollWaitForNamespaceRateLimitToken@NAMESPACE sets it for one namespace; a cancelled waiting poll gives its token back', async () => {
+  // A bucket of 1 per namespace, refilled every 4 s; polls wait in 'other' only.
+  const server = await startServer({
+    ephemeral: true,
+    extraArgs: ['-n', 'other', '--dynamic-config-value', 'frontend.namespaceRPS=0.25', '--dynamic-config-value', 'frontend.namespaceBurstRatio=2',
+      '--dynamic-config-value', 'system.pollWaitForNamespaceRateLimitToken@other=true'],
+  });
+  const raw = await Connection.connect({ address: server.address, interceptors: [] });
+  const operator = await Connection.connect({ address: server.address, interceptors: [], metadata: { 'caller-type': 'operator' } });
+  const taskQueue = uniqueName('rl-ns-wait');
+  const poll = (namespace, ms, signal) => {
+    const call = () => raw.withDeadline(Date.now() + ms, () =>
+      raw.workflowService.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity: 'rl-test' }));
+    return (signal ? raw.withAbortSignal(signal, call) : call()).then((r) => ({ r }), (e) => ({ e }));
+  };
+  // An operator's start (priority 0) takes the token of every priority: the poll bucket is empty.
+  const start = (namespace) => operator.workflowService.startWorkflowExecution({ namespace, workflowId: uniqueName('rl-ns-wf'),
+    workflowType: { name: 'w' }, taskQueue: { name: taskQueue }, requestId: uniqueName('req') });
+  try {
+    await start('default');
+    await start('other');
+    // 'default' keeps Temporal's default (off): refused at once.
+    const refused = await poll('default', 20000);
+    assert.ok(refused.e, 'a poll in default waited');
+    assert.equal(refused.e.code, RESOURCE_EXHAUSTED, refused.e.message);
+    assert.match(refused.e.details, /^namespace rate limit exceeded$/);
+    // 'other' waits for its token (about 4 s), then gets the task.
+    const t0 = Date.now();
+    const task = await poll('other', 30000);
+    assert.ok(task.r && task.r.taskToken && task.r.taskToken.length > 0, `the waiting poll got no task: ${task.e && task.e.message}`);
+    assert.ok(Date.now() - t0 >= 2000, `the poll in other got its task after ${Date.now() - t0} ms: it did not wait for its token`);
+    // The bucket is empty again. A poll reserves the next token (due in about 4 s); its caller
+    // cancels it.
+    const abort = new AbortController();
+    const cancelled = poll('other', 30000, abort.signal);
+    setTimeout(() => abort.abort(), 300);
+    const c = await cancelled;
+    assert.equal(c.e && c.e.code, 1, 'the waiting poll was cancelled'); // CANCELLED
+    // The server ends the cancelled call on its own (no signal a client can see): a moment.
+    await new Promise((r) => setTimeout(r, 300));
+    // A poll that must have its token within 6 s (deadline 16 s): with the cancelled poll's token
+    // given back its token is due in under 4 s and it waits; without, in about 7 s: refused at once.
+    const after = new AbortController();
+    const next = poll('other', 16000, after.signal);
+    const early = await Promise.race([next, new Promise((r) => setTimeout(() => r(undefined), 1500))]);
+    assert.equal(early, undefined, `the poll was answered at once: ${early && (early.e ? early.e.message : 'a task')}`);
+    after.abort();
+    const n = await next;
+    assert.equal(n.e && n.e.code, 1, n.e && n.e.message);
+  } finally {
+    await operator.close();
+    await raw.close();
+    await server.stop();
+  }
+});
+
+test('frontend.namespaceCount counts per namespace and method, the history long poll too (as Temporal counts)', async () => {
+  const server = await startServer({ ephemeral: true, extraArgs: ['--dynamic-config-value', 'frontend.namespaceCount=1'] });
+  const raw = await Connection.connect({ address: server.address, interceptors: [] });
+  const settle = (p) => p.then((r) => ({ r }), (e) => ({ e }));
+  const concurrent = (e) => e && e.code === RESOURCE_EXHAUSTED && /^namespace concurrent poller limit exceeded$/.test(e.details);
+  try {
+    const taskQueue = uniqueName('rl-count');
+    const call = (fn) => settle(raw.withDeadline(Date.now() + 4000, () => fn({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'rl-test' })));
+    // Two workflow polls and an activity poll at once: one workflow poll is refused, the
+    // activity poll has a count of its own.
+    const [w1, w2, a] = await Promise.all([call((r) => raw.workflowService.pollWorkflowTaskQueue(r)),
+      call((r) => raw.workflowService.pollWorkflowTaskQueue(r)), call((r) => raw.workflowService.pollActivityTaskQueue(r))]);
+    assert.equal([w1, w2].filter((x) => concurrent(x.e)).length, 1, `${w1.e && w1.e.message} / ${w2.e && w2.e.message}`);
+    assert.ok(!a.e, `the activity poll: ${a.e && a.e.message}`);
+    // GetWorkflowExecutionHistory with wait_new_event is a long poll of its own.
+    const workflowId = uniqueName('rl-count-wf');
+    await raw.workflowService.startWorkflowExecution({ namespace: 'default', workflowId, workflowType: { name: 'w' },
+      taskQueue: { name: uniqueName('rl-idle') }, requestId: uniqueName('req') });
+    const req = { namespace: 'default', execution: { workflowId }, waitNewEvent: true };
+    const head = await raw.workflowService.getWorkflowExecutionHistory(req);
+    assert.ok(head.nextPageToken && head.nextPageToken.length > 0);
+    const longPoll = () => settle(raw.withDeadline(Date.now() + 4000, () =>
+      raw.workflowService.getWorkflowExecutionHistory({ ...req, nextPageToken: head.nextPageToken })));
+    const [h1, h2, wft] = await Promise.all([longPoll(), longPoll(), call((r) => raw.workflowService.pollWorkflowTaskQueue(r))]);
+    assert.equal([h1, h2].filter((x) => concurrent(x.e)).length, 1, `${h1.e && h1.e.message} / ${h2.e && h2.e.message}`);
+    assert.ok(!concurrent(wft.e), 'the workflow poll shares no count with the history long polls');
+    // Plain history reads are not counted.
+    await Promise.all([0, 1, 2].map(() => raw.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } })));
+  } finally {
     await raw.close();
     await server.stop();
   }

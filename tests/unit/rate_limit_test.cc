@@ -125,14 +125,45 @@ TEST(RateLimit, LongPollsAreCountedAndChargedToTheRate) {
   EXPECT_FALSE(IsLongPoll(kStart));
   EXPECT_FALSE(IsLongPoll("/temporal.api.operatorservice.v1.OperatorService/PollWorkflowTaskQueue"));
   EXPECT_TRUE(l.BeginPoll("default", kPollWft).ok());
-  EXPECT_TRUE(l.BeginPoll("default", kPollAt).ok());
+  EXPECT_TRUE(l.BeginPoll("default", kPollWft).ok());
   Status s = l.BeginPoll("default", kPollWft);
   ASSERT_EQ(s.code(), Code::kResourceExhausted);
   EXPECT_EQ(s.message(), "namespace concurrent poller limit exceeded");
   EXPECT_EQ(Details(s).cause(), enums::RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT);
   EXPECT_TRUE(l.BeginPoll("other", kPollWft).ok());
-  l.EndPoll("default");
+  l.EndPoll("default", kPollWft);
   EXPECT_TRUE(l.BeginPoll("default", kPollWft).ok());
+  EXPECT_FALSE(l.BeginPoll("default", kPollWft).ok());
+}
+
+// Temporal's ConcurrentRequestLimitInterceptor counts per namespace and per method ("applied per
+// poller type ... to prevent one poller type to take all token"), over its
+// ExecutionAPICountLimitOverride methods.
+TEST(RateLimit, ConcurrentLimitIsPerNamespaceAndMethod) {
+  SimClock clock(T0());
+  RateLimitOptions o;
+  o.namespace_pollers = 1;
+  RateLimiter l(clock, o);
+  const std::string wfs = "/temporal.api.workflowservice.v1.WorkflowService/";
+  for (const char* m : {"PollWorkflowTaskQueue", "PollActivityTaskQueue", "PollNexusTaskQueue", "PollWorkflowExecutionUpdate",
+                        "QueryWorkflow", "UpdateWorkflowExecution", "ExecuteMultiOperation", "PollWorkflowExecutionHistory"}) {
+    EXPECT_TRUE(IsLongRunning(wfs + m)) << m;
+  }
+  for (const char* m : {"StartWorkflowExecution", "GetWorkflowExecutionHistory", "SignalWorkflowExecution"}) {
+    EXPECT_FALSE(IsLongRunning(wfs + m)) << m;
+  }
+  EXPECT_FALSE(IsLongRunning("/temporal.api.operatorservice.v1.OperatorService/PollWorkflowTaskQueue"));
+  // One of each method at once: workflow pollers do not take the activity pollers' slots.
+  EXPECT_TRUE(l.BeginPoll("default", kPollWft).ok());
+  EXPECT_TRUE(l.BeginPoll("default", kPollAt).ok());
+  EXPECT_TRUE(l.BeginPoll("default", wfs + "QueryWorkflow").ok());
+  EXPECT_TRUE(l.BeginPoll("default", wfs + "PollWorkflowExecutionHistory").ok());
+  EXPECT_EQ(l.BeginPoll("default", kPollWft).message(), "namespace concurrent poller limit exceeded");
+  EXPECT_EQ(l.BeginPoll("default", kPollAt).message(), "namespace concurrent poller limit exceeded");
+  EXPECT_EQ(l.BeginPoll("default", wfs + "QueryWorkflow").message(), "namespace concurrent poller limit exceeded");
+  EXPECT_TRUE(l.BeginPoll("other", kPollAt).ok());
+  l.EndPoll("default", kPollAt);
+  EXPECT_TRUE(l.BeginPoll("default", kPollAt).ok());
   EXPECT_FALSE(l.BeginPoll("default", kPollWft).ok());
 }
 
@@ -230,20 +261,20 @@ TEST(RateLimit, RefusedPollWaitsForATokenWhenConfigured) {
   SimClock clock(T0());
   RateLimiter l(clock, o);
   const TimePoint deadline = clock.Now() + std::chrono::seconds(70);  // the SDKs' poll deadline
-  Duration delay{};
+  PollReservation r;
   for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &delay).ok()) << i;
-    EXPECT_EQ(delay, Duration::zero());
+    ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &r).ok()) << i;
+    EXPECT_EQ(r.delay, Duration::zero());
   }
-  ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &delay).ok());
-  EXPECT_EQ(delay, std::chrono::milliseconds(500));
-  ASSERT_TRUE(l.BeginPoll("default", kPollAt, false, deadline, &delay).ok());
-  EXPECT_EQ(delay, std::chrono::milliseconds(1000));  // behind the first reservation
+  ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &r).ok());
+  EXPECT_EQ(r.delay, std::chrono::milliseconds(500));
+  ASSERT_TRUE(l.BeginPoll("default", kPollAt, false, deadline, &r).ok());
+  EXPECT_EQ(r.delay, std::chrono::milliseconds(1000));  // behind the first reservation
   // Too close to its deadline: refused at once, as without the setting.
-  Status s = l.BeginPoll("default", kPollWft, false, clock.Now() + std::chrono::seconds(10), &delay);
+  Status s = l.BeginPoll("default", kPollWft, false, clock.Now() + std::chrono::seconds(10), &r);
   ASSERT_EQ(s.code(), Code::kResourceExhausted);
   EXPECT_EQ(s.message(), "namespace rate limit exceeded");
-  EXPECT_EQ(l.BeginPoll("default", kPollWft, false, clock.Now() + std::chrono::milliseconds(11'200), &delay).code(),
+  EXPECT_EQ(l.BeginPoll("default", kPollWft, false, clock.Now() + std::chrono::milliseconds(11'200), &r).code(),
             Code::kResourceExhausted);  // its token (1.5 s) would come after deadline - 10 s
   // Non-poll calls never wait.
   for (int i = 0; i < 8; ++i) (void)l.Admit("default", M("GetWorkflowExecutionHistoryReverse"));
@@ -252,14 +283,82 @@ TEST(RateLimit, RefusedPollWaitsForATokenWhenConfigured) {
   RateLimitOptions off = o;
   off.poll_wait_for_token = false;
   RateLimiter l2(clock, off);
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(l2.BeginPoll("default", kPollWft, false, deadline, &delay).ok());
-  EXPECT_EQ(l2.BeginPoll("default", kPollWft, false, deadline, &delay).code(), Code::kResourceExhausted);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(l2.BeginPoll("default", kPollWft, false, deadline, &r).ok());
+  EXPECT_EQ(l2.BeginPoll("default", kPollWft, false, deadline, &r).code(), Code::kResourceExhausted);
   // The concurrent-poll limit is checked first and never waits.
   RateLimitOptions counted = o;
   counted.namespace_pollers = 1;
   RateLimiter l3(clock, counted);
-  ASSERT_TRUE(l3.BeginPoll("default", kPollWft, false, deadline, &delay).ok());
-  EXPECT_EQ(l3.BeginPoll("default", kPollWft, false, deadline, &delay).message(), "namespace concurrent poller limit exceeded");
+  ASSERT_TRUE(l3.BeginPoll("default", kPollWft, false, deadline, &r).ok());
+  EXPECT_EQ(l3.BeginPoll("default", kPollWft, false, deadline, &r).message(), "namespace concurrent poller limit exceeded");
+}
+
+// Temporal's setting is namespace-filtered: KEY@NAMESPACE=VALUE, over KEY=VALUE.
+TEST(RateLimit, PollWaitIsSetPerNamespace) {
+  RateLimitOptions o;
+  ASSERT_TRUE(ApplyRateLimitConfigValue("system.pollWaitForNamespaceRateLimitToken@slow=true", &o).ok());
+  EXPECT_TRUE(o.PollWaitForToken("slow"));
+  EXPECT_FALSE(o.PollWaitForToken("default"));
+  ASSERT_TRUE(ApplyRateLimitConfigValue("system.pollWaitForNamespaceRateLimitToken=true", &o).ok());
+  ASSERT_TRUE(ApplyRateLimitConfigValue("system.pollWaitForNamespaceRateLimitToken@fast=false", &o).ok());
+  EXPECT_TRUE(o.PollWaitForToken("default"));
+  EXPECT_FALSE(o.PollWaitForToken("fast"));
+  EXPECT_EQ(ApplyRateLimitConfigValue("system.pollWaitForNamespaceRateLimitToken@=true", &o).code(), Code::kInvalidArgument);
+  EXPECT_EQ(ApplyRateLimitConfigValue("system.pollWaitForNamespaceRateLimitToken@x=1", &o).code(), Code::kInvalidArgument);
+  EXPECT_EQ(ApplyRateLimitConfigValue("frontend.namespaceRPS@x=1", &o).code(), Code::kNotFound);
+
+  RateLimitOptions only;
+  only.namespace_rps = 2;  // burst 4
+  ASSERT_TRUE(ApplyRateLimitConfigValue("system.pollWaitForNamespaceRateLimitToken@slow=true", &only).ok());
+  SimClock clock(T0());
+  RateLimiter l(clock, only);
+  const TimePoint deadline = clock.Now() + std::chrono::seconds(70);
+  PollReservation r;
+  for (const char* ns : {"slow", "default"}) {
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(l.BeginPoll(ns, kPollWft, false, deadline, &r).ok()) << ns << i;
+  }
+  ASSERT_TRUE(l.BeginPoll("slow", kPollWft, false, deadline, &r).ok());
+  EXPECT_EQ(r.delay, std::chrono::milliseconds(500));
+  EXPECT_EQ(l.BeginPoll("default", kPollWft, false, deadline, &r).code(), Code::kResourceExhausted);
+  EXPECT_EQ(r.delay, Duration::zero());
+}
+
+// A waiting poll that its caller cancels gives its token back (Temporal's limiter cancels the
+// reservation, as golang.org/x/time/rate's CancelAt: less the tokens reserved after it).
+TEST(RateLimit, CancelledWaitingPollGivesItsTokenBack) {
+  RateLimitOptions o;
+  o.namespace_rps = 2;  // burst 4 per priority, one token every 0.5 s
+  o.poll_wait_for_token = true;
+  SimClock clock(T0());
+  RateLimiter l(clock, o);
+  const TimePoint deadline = clock.Now() + std::chrono::seconds(70);
+  PollReservation r;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &r).ok());
+  PollReservation first;
+  ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &first).ok());
+  EXPECT_EQ(first.delay, std::chrono::milliseconds(500));
+  ASSERT_TRUE(first.reserved);
+  clock.Advance(std::chrono::milliseconds(100));
+  l.CancelReservation(first);
+  // The next poll takes the token the cancelled one had: due 0.5 s after the start, not 1 s.
+  PollReservation next;
+  ASSERT_TRUE(l.BeginPoll("default", kPollAt, false, deadline, &next).ok());
+  EXPECT_EQ(next.delay, std::chrono::milliseconds(400));
+  // A reservation followed by a later one gives nothing back (the later one keeps its place).
+  PollReservation later;
+  ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &later).ok());
+  EXPECT_EQ(later.delay, std::chrono::milliseconds(900));
+  l.CancelReservation(next);
+  PollReservation after;
+  ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &after).ok());
+  EXPECT_EQ(after.delay, std::chrono::milliseconds(1400));
+  // Cancelling the latest gives its token back; cancelling one already due changes nothing.
+  l.CancelReservation(after);
+  clock.Advance(std::chrono::seconds(1));
+  l.CancelReservation(later);  // due 0.9 s after it was made: acted on already
+  PollReservation last;
+  ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &last).ok());
+  EXPECT_NEAR(std::chrono::duration<double, std::milli>(last.delay).count(), 400, 0.001);
 }
 
 // Temporal's priority limiter: a call is decided by its priority's bucket and takes a token from
@@ -283,7 +382,7 @@ TEST(RateLimit, PollsHaveTheLowestPriority) {
   EXPECT_FALSE(l.BeginPoll("default", kPollWft).ok());
   clock.Advance(std::chrono::milliseconds(500));
   EXPECT_TRUE(l.BeginPoll("default", kPollWft).ok());
-  l.EndPoll("default");
+  l.EndPoll("default", kPollWft);
 
   // The other way round: polls exhaust only their own bucket; starts keep theirs.
   RateLimiter l2(clock, o);
