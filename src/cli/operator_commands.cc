@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/output.h"
+#include "common/namespace_name.h"
 
 namespace temporalite::cli {
 namespace {
@@ -105,7 +106,7 @@ void RunCreate(Context& ctx, const NamespaceFlags& f) {
   req.set_visibility_archival_uri(f.visibility_uri);
   Connection& c = ctx.conn();
   c.Call(c.workflow(), &Connection::WorkflowStub::RegisterNamespace, "RegisterNamespace", req,
-         "unable to create namespace " + name);
+         "unable to create namespace " + EscapeControlCharacters(name));
   Printer& out = ctx.out();
   if (out.json()) out.PrintJson(Json{{"namespace", name}, {"registered", true}});
   else out.Line(out.Paint(Style::kGreen, "Namespace " + name + " successfully registered."));

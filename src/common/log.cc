@@ -6,6 +6,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "common/namespace_name.h"
+
 namespace temporalite {
 
 namespace {
@@ -51,16 +53,28 @@ void Log(LogLevel level, const char* fmt, ...) {
   std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
   static std::mutex mu;
   std::lock_guard<std::mutex> l(mu);
+  // Messages carry client-provided strings (namespaces, ids, names): a control character in one
+  // must not start a line of its own or a terminal sequence.
   if (g_json) {
     std::string escaped;
     for (const char* p = msg; *p; ++p) {
-      if (*p == '"' || *p == '\\') escaped += '\\';
-      if (*p == '\n') { escaped += "\\n"; continue; }
-      escaped += *p;
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"' || c == '\\') {
+        escaped += '\\';
+        escaped += *p;
+      } else if (c == '\n') {
+        escaped += "\\n";
+      } else if (c < 0x20 || c == 0x7f) {
+        char u[8];
+        std::snprintf(u, sizeof u, "\\u%04x", c);
+        escaped += u;
+      } else {
+        escaped += *p;
+      }
     }
     std::fprintf(stderr, "{\"level\":\"%s\",\"ts\":\"%s.%03dZ\",\"msg\":\"%s\"}\n", Name(level), ts, ms, escaped.c_str());
   } else {
-    std::fprintf(stderr, "time=%s.%03dZ level=%s msg=%s\n", ts, ms, Name(level), msg);
+    std::fprintf(stderr, "time=%s.%03dZ level=%s msg=%s\n", ts, ms, Name(level), EscapeControlCharacters(msg).c_str());
   }
 }
 

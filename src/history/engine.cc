@@ -6,6 +6,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/namespace_name.h"
 #include "history/compat_fields.h"
 #include "history/errors.h"
 #include "history/execution.h"
@@ -273,8 +274,9 @@ Status ValidateRetention(google::protobuf::Duration* d) {
 
 void Engine::RegisterNamespace(const wsv1::RegisterNamespaceRequest& req, Done done) {
   MutexLock l(mu_);
-  if (req.namespace_().empty()) return ReplyNow(l, done, InvalidArgument("Namespace not set on request."));
-  if (req.namespace_().size() > options_.max_id_length) return ReplyNow(l, done, InvalidArgument("Namespace length exceeds limit."));
+  if (Status valid = ValidateNamespaceName(req.namespace_(), options_.max_id_length); !valid.ok()) {
+    return ReplyNow(l, done, valid);
+  }
   if (namespaces_.count(req.namespace_())) return ReplyNow(l, done, NamespaceAlreadyExists(req.namespace_()));
   state::NamespaceRecord rec;
   auto* info = rec.mutable_info();

@@ -29,6 +29,7 @@
 #include "cli/cli.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/namespace_name.h"
 #include "common/timer_service.h"
 #include "frontend/grpc_log.h"
 #include "frontend/metrics_interceptor.h"
@@ -268,6 +269,12 @@ int ReadStartupConfig(const StartDevFlags& f, StartupConfig* c) {
   }
   c->security.emplace(std::move(security_or).value());
   if (std::string w = c->security->ExposureWarning(f.ip); !w.empty()) TL_LOG_WARN("%s", w.c_str());
+  for (const std::string& ns : f.namespaces) {
+    if (Status s = ValidateNamespaceName(ns, c->engine_options.max_id_length); !s.ok()) {
+      std::fprintf(stderr, "error: --namespace \"%s\": %s\n", EscapeControlCharacters(ns).c_str(), s.message().c_str());
+      return 2;
+    }
+  }
   c->engine_options.extra_namespaces = f.namespaces;
   if (int rc = ParseStartupSearchAttributes(f, &c->engine_options.startup_search_attributes); rc != 0) return rc;
   for (const auto& kv : f.dynamic_config_values) {
