@@ -135,28 +135,27 @@ const EXERCISED = {
     const page2 = ok(await GET(`${p}?maximum_page_size=1&next_page_token=${encodeURIComponent(page1.nextPageToken)}`), 'page 2');
     assert.equal(page2.history.events[0].eventId, '2');
     // Long poll: with waitNewEvent the running workflow's page carries a token; the next call
-    // waits for a new event (a signal sent a little later), then returns it.
+    // waits for a new event (a signal sent while it waits), then returns it. First the workflow
+    // must be idle (no workflow task or activity pending): then nothing but the signal adds an
+    // event, so the poll cannot be answered by the events of a task still in flight.
+    await pollUntil(async () => {
+      const d = ok(await describe(ids.wid), 'describe');
+      return !d.pendingWorkflowTask && !(d.pendingActivities || []).length;
+    }, { timeoutMs: 30000, what: `${ids.wid} idle` });
     const head = ok(await GET(`${p}?waitNewEvent=true`), 'long poll head');
     assert.ok(head.nextPageToken, 'a running workflow returns a continuation token');
-    // Events of a workflow task still in flight may answer a poll at once; follow them until a
-    // poll is left waiting, then wake it with a signal.
-    let token = head.nextPageToken;
-    let waiting;
-    for (let i = 0; i < 20 && !waiting; i++) {
-      const poll = GET(`${p}?waitNewEvent=true&nextPageToken=${encodeURIComponent(token)}`, { timeoutMs: 30000 });
-      const early = await Promise.race([poll, new Promise((resolve) => setTimeout(() => resolve(undefined), 700))]);
-      if (early === undefined) {
-        waiting = poll;
-      } else {
-        token = ok(early, 'long poll answered by new events').nextPageToken;
-        assert.ok(token, 'still running: a token');
-      }
-    }
-    assert.ok(waiting, 'a long poll waits while there is no new event');
+    const lastId = Number(head.history.events.at(-1).eventId);
+    let answered = false;
+    const waiting = GET(`${p}?waitNewEvent=true&nextPageToken=${encodeURIComponent(head.nextPageToken)}`, { timeoutMs: 30000 })
+      .finally(() => { answered = true; });
+    // A request behind it on the server (the poll has been read by then, or is read with it).
+    ok(await describe(ids.wid), 'describe while the long poll waits');
+    assert.equal(answered, false, 'a long poll waits while there is no new event');
     ok(await POST(`${wfPath(ids.wid)}/signal/noop`, { workflowExecution: { workflowId: ids.wid }, input: { payloads: [payload(1)] } }),
       'signal during long poll');
     const next = ok(await waiting, 'long poll answer');
-    assert.ok(next.history.events.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'));
+    assert.equal(Number(next.history.events[0].eventId), lastId + 1, 'the answer starts after the head');
+    assert.equal(next.history.events[0].eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED');
   },
   async GetWorkflowExecutionHistoryReverse(r) {
     const p = fillPath(r.path, { namespace: NS, 'execution.workflow_id': ids.wid });
