@@ -144,6 +144,12 @@ class RateLimitInterceptor final : public grpc::experimental::Interceptor {
         operator_ = it != md->end() && IsOperatorCallerType(std::string_view(it->second.data(), it->second.size()));
       }
     }
+    // The count ends before the answer leaves (as Temporal's interceptor's deferred release), so
+    // a caller's next poll, sent on the answer, never finds its own ended poll still counted.
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) && counted_) {
+      counted_ = false;
+      limiter_->EndPoll(ns_, method_);
+    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
       // nullptr when decoding failed (request_decoding.h answers those); a call the auth
       // interceptor already refused keeps its answer.

@@ -358,7 +358,7 @@ TEST(RateLimit, CancelledWaitingPollGivesItsTokenBack) {
   l.CancelReservation(later);  // due 0.9 s after it was made: acted on already
   PollReservation last;
   ASSERT_TRUE(l.BeginPoll("default", kPollWft, false, deadline, &last).ok());
-  EXPECT_NEAR(std::chrono::duration<double, std::milli>(last.delay).count(), 400, 0.001);
+  EXPECT_NEAR((std::chrono::duration<double, std::milli>(last.delay).count()), 400, 0.001);
 }
 
 // Temporal's priority limiter: a call is decided by its priority's bucket and takes a token from
