@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "cli/format.h"
+#include "common/namespace_name.h"
 
 namespace temporalite::cli {
 namespace {
@@ -151,7 +152,15 @@ Connection::Connection(const GlobalFlags& f, std::optional<system_clock::time_po
   if (tls_ && !f.tls_server_name.empty()) args.SetSslTargetNameOverride(f.tls_server_name);
 
   if (!f.api_key.empty()) metadata_.emplace_back("authorization", "Bearer " + f.api_key);
-  metadata_.emplace_back("temporal-namespace", f.ns);
+  // gRPC header values are printable ASCII (grpc aborts the process on others): a name with a
+  // control character is refused here with the server's message; another non-ASCII name goes
+  // without the header (the request carries it).
+  if (Status valid = ValidateNamespaceName(f.ns, std::string::npos); !valid.ok() && !f.ns.empty()) {
+    throw UsageError("namespace \"" + EscapeControlCharacters(f.ns) + "\": " + valid.message());
+  }
+  if (std::all_of(f.ns.begin(), f.ns.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+    metadata_.emplace_back("temporal-namespace", f.ns);
+  }
   for (const std::string& kv : f.grpc_meta) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) throw UsageError("--grpc-meta " + kv + ": expected KEY=VALUE");
