@@ -76,26 +76,27 @@ Result<Manifest> Manifest::FromJson(const std::string& text) {
   return m;
 }
 
-std::string Rfc3339(int64_t unix_ms) {
+namespace {
+
+// `unix_ms` in UTC: the seconds as strftime's `date_format`, then the milliseconds as printf's
+// `ms_format`.
+std::string FormatUtcMillis(int64_t unix_ms, const char* date_format, const char* ms_format) {
   std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::strftime(buf, sizeof buf, date_format, &tm);
   char ms[8];
-  std::snprintf(ms, sizeof ms, ".%03dZ", static_cast<int>(unix_ms % 1000));
+  std::snprintf(ms, sizeof ms, ms_format, static_cast<int>(unix_ms % 1000));
   return std::string(buf) + ms;
 }
 
+}  // namespace
+
+std::string Rfc3339(int64_t unix_ms) { return FormatUtcMillis(unix_ms, "%Y-%m-%dT%H:%M:%S", ".%03dZ"); }
+
 std::string BackupName(int64_t unix_ms) {
-  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%S", &tm);
-  char ms[8];
-  std::snprintf(ms, sizeof ms, "%03d", static_cast<int>(unix_ms % 1000));
-  return std::string("temporalite-") + buf + ms + "Z";
+  return "temporalite-" + FormatUtcMillis(unix_ms, "%Y%m%dT%H%M%S", "%03d") + "Z";
 }
 
 Status GzipFile(const std::string& db_path, const std::string& gz_path) {

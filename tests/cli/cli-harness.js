@@ -13,7 +13,7 @@ const path = require('node:path');
 
 const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
 
-const { startServer, installRuntime, uniqueName, makeTempDir, removeDir, serverBinary } = require('../compat/harness');
+const { startServer, installRuntime, uniqueName, pollUntil, makeTempDir, removeDir, serverBinary } = require('../compat/harness');
 const { activities } = require('./activities');
 
 const TASK_QUEUE = uniqueName('cli-tq');
@@ -159,19 +159,15 @@ function useCliServer() {
   );
 }
 
+// Everything a cli-*.test.js file takes from here, with the compat harness helpers they use, so
+// that each file has one require for its helpers.
 module.exports = {
-  TASK_QUEUE,
-  INPUT,
-  state,
-  useCliServer,
-  cleanEnv,
-  cli,
-  tl,
-  ok,
-  okJson,
-  startWorkflow,
-  describeJson,
-  closedPort,
-  unb64,
-  sdkHistoryFromJson,
+  // the file's server and worker
+  TASK_QUEUE, INPUT, state, useCliServer,
+  // running the CLI
+  cleanEnv, cli, tl, ok, okJson, closedPort,
+  // workflows through the CLI
+  startWorkflow, describeJson, unb64, sdkHistoryFromJson,
+  // from ../compat/harness
+  uniqueName, pollUntil, makeTempDir, removeDir,
 };

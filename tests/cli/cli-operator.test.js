@@ -12,16 +12,8 @@ const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
-const { uniqueName, makeTempDir, removeDir } = require('../compat/harness');
 const {
-  state,
-  useCliServer,
-  cli,
-  tl,
-  ok,
-  okJson,
-  startWorkflow,
-  closedPort,
+  state, useCliServer, cli, tl, ok, okJson, startWorkflow, closedPort, uniqueName, makeTempDir, removeDir,
 } = require('./cli-harness');
 
 useCliServer();

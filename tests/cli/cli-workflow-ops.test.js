@@ -8,16 +8,8 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { pollUntil, uniqueName } = require('../compat/harness');
 const {
-  TASK_QUEUE,
-  useCliServer,
-  cli,
-  tl,
-  ok,
-  okJson,
-  startWorkflow,
-  describeJson,
+  TASK_QUEUE, useCliServer, cli, tl, ok, okJson, startWorkflow, describeJson, pollUntil, uniqueName,
 } = require('./cli-harness');
 
 useCliServer();

@@ -9,20 +9,9 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { Worker } = require('@temporalio/worker');
-const { pollUntil, uniqueName } = require('../compat/harness');
 const {
-  TASK_QUEUE,
-  INPUT,
-  state,
-  useCliServer,
-  cli,
-  tl,
-  ok,
-  okJson,
-  startWorkflow,
-  describeJson,
-  unb64,
-  sdkHistoryFromJson,
+  TASK_QUEUE, INPUT, state, useCliServer, cli, tl, ok, okJson,
+  startWorkflow, describeJson, unb64, sdkHistoryFromJson, pollUntil, uniqueName,
 } = require('./cli-harness');
 
 useCliServer();

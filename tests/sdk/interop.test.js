@@ -10,17 +10,16 @@
 // C++ Replayer.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const zlib = require('node:zlib');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, execFile } = require('node:child_process');
-const { temporal } = require('@temporalio/proto');
 const test = require('node:test');
 
 const { Connection, Client, WorkflowFailedError, WorkflowUpdateFailedError } = require('@temporalio/client');
 const { ApplicationFailure, ActivityFailure } = require('@temporalio/common');
 const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
 const { startServer, installRuntime, pollUntil, uniqueName } = require('../compat/harness');
+const { zlibCodec } = require('./zlib-codec');
 
 const CPP_WORKER = process.env.SDK_INTEROP_WORKER || path.join(__dirname, '..', '..', 'build', 'tests', 'sdk_interop_worker');
 
@@ -202,22 +201,6 @@ test('a C++ workflow signals a TS workflow', { timeout: 30000 }, async () => {
   assert.equal(await ts.result(), 2);
 });
 
-// The same codec as tests/sdk/zlib_codec.h: the whole Payload proto, zlib-compressed.
-const zlibCodec = {
-  async encode(payloads) {
-    return payloads.map((p) => ({
-      metadata: { encoding: Buffer.from('binary/zlib') },
-      data: zlib.deflateSync(temporal.api.common.v1.Payload.encode(p).finish()),
-    }));
-  },
-  async decode(payloads) {
-    return payloads.map((p) => {
-      const enc = p.metadata && p.metadata.encoding ? Buffer.from(p.metadata.encoding).toString() : '';
-      if (enc !== 'binary/zlib') return p;
-      return temporal.api.common.v1.Payload.decode(zlib.inflateSync(p.data));
-    });
-  },
-};
 
 test('a zlib payload codec on a TS client and a C++ worker: the server stores only encoded payloads', { timeout: 60000 }, async () => {
   const w = spawn(CPP_WORKER, ['cpp-codec'], {

@@ -96,6 +96,17 @@ class EngineUpdateTest : public FileEngineTest {
       for (const auto& m : messages) *req.add_messages() = m;
     });
   }
+  // The worker accepts the one update `task` carries and answers it "ok".
+  Status AcceptAndAnswer(const wsv1::PollWorkflowTaskQueueResponse& task, const std::string& update_id) {
+    return CompleteWithMessages(task.task_token(), {Accept(task.messages(0)), Respond(update_id, "ok")});
+  }
+  // The next workflow task carries the one update `update_id`; answered there, its waiter succeeds.
+  void AnswerOnTheNextTask(const Poll<wsv1::UpdateWorkflowExecutionResponse>& waiting, const std::string& update_id) {
+    auto next = PollWft();
+    ASSERT_EQ(next.messages_size(), 1);
+    ASSERT_TRUE(AcceptAndAnswer(next, update_id).ok());
+    EXPECT_TRUE(Await(waiting).outcome().has_success());
+  }
   static std::vector<hv1::HistoryEvent> OfType(const std::vector<hv1::HistoryEvent>& events, ev1::EventType t) {
     std::vector<hv1::HistoryEvent> out;
     for (const auto& e : events) {
@@ -325,10 +336,7 @@ TEST_F(EngineUpdateTest, UpdateAdmittedWhileATaskRunsIsNotRejectedByThatTasksCom
   auto waiting = Update(UpdateRequest("wf-race1", "u11", kCompleted));
   ASSERT_TRUE(CompleteWft(running.task_token(), {}).ok());  // knows nothing of u11
   EXPECT_FALSE(waiting.finished());
-  auto next = PollWft();
-  ASSERT_EQ(next.messages_size(), 1);
-  ASSERT_TRUE(CompleteWithMessages(next.task_token(), {Accept(next.messages(0)), Respond("u11", "ok")}).ok());
-  EXPECT_TRUE(Await(waiting).outcome().has_success());
+  ASSERT_NO_FATAL_FAILURE(AnswerOnTheNextTask(waiting, "u11"));
 }
 
 // The attempt that carried the update timed out and the next attempt carries it again: the late
@@ -344,7 +352,7 @@ TEST_F(EngineUpdateTest, LateCompletionOfATimedOutAttemptCannotRejectTheUpdate) 
   ASSERT_EQ(second.messages_size(), 1);  // sent again
   EXPECT_EQ(CompleteWft(first.task_token(), {}).code(), Code::kNotFound);
   EXPECT_FALSE(waiting.finished());
-  ASSERT_TRUE(CompleteWithMessages(second.task_token(), {Accept(second.messages(0)), Respond("u12", "ok")}).ok());
+  ASSERT_TRUE(AcceptAndAnswer(second, "u12").ok());
   EXPECT_TRUE(Await(waiting).outcome().has_success());
 }
 
@@ -357,10 +365,7 @@ TEST_F(EngineUpdateTest, TaskStartedBeforeARestartDoesNotRejectUpdatesAdmittedAf
   auto waiting = Update(UpdateRequest("wf-race3", "u13", kCompleted));
   ASSERT_TRUE(CompleteWft(before_crash.task_token(), {}).ok());
   EXPECT_FALSE(waiting.finished());
-  auto next = PollWft();
-  ASSERT_EQ(next.messages_size(), 1);
-  ASSERT_TRUE(CompleteWithMessages(next.task_token(), {Accept(next.messages(0)), Respond("u13", "ok")}).ok());
-  EXPECT_TRUE(Await(waiting).outcome().has_success());
+  ASSERT_NO_FATAL_FAILURE(AnswerOnTheNextTask(waiting, "u13"));
 }
 
 // An update sent to the worker before a restart (admission is in memory, as in Temporal) and
@@ -374,7 +379,7 @@ TEST_F(EngineUpdateTest, UpdateSentBeforeARestartIsAnsweredOnThatTaskAfterIt) {
   EXPECT_FALSE(lost.finished());
   Restart();
   auto retried = Update(UpdateRequest("wf-race4", "u14", kCompleted));
-  ASSERT_TRUE(CompleteWithMessages(task.task_token(), {Accept(task.messages(0)), Respond("u14", "ok")}).ok());
+  ASSERT_TRUE(AcceptAndAnswer(task, "u14").ok());
   auto resp = Await(retried);
   EXPECT_EQ(resp.stage(), kCompleted);
   EXPECT_TRUE(resp.outcome().has_success()) << resp.outcome().DebugString();
@@ -409,7 +414,7 @@ TEST_F(EngineUpdateSuggestionTest, SuggestedFromTheThresholdCountingAdmittedAndC
     auto task = PollWft();
     ASSERT_EQ(task.messages_size(), 1);
     suggested.push_back(SuggestsTooManyUpdates(task));
-    ASSERT_TRUE(CompleteWithMessages(task.task_token(), {Accept(task.messages(0)), Respond(id, "ok")}).ok());
+    ASSERT_TRUE(AcceptAndAnswer(task, id).ok());
     EXPECT_TRUE(Await(waiting).outcome().has_success());
   }
   EXPECT_EQ(suggested, (std::vector<bool>{false, true, true}));
@@ -456,7 +461,7 @@ TEST_F(EngineUpdateSuggestionOffTest, AZeroThresholdNeverSuggests) {
     ASSERT_EQ(task.messages_size(), 1);
     EXPECT_FALSE(task.history().events(task.history().events_size() - 1).workflow_task_started_event_attributes()
                      .suggest_continue_as_new());
-    ASSERT_TRUE(CompleteWithMessages(task.task_token(), {Accept(task.messages(0)), Respond(id, "ok")}).ok());
+    ASSERT_TRUE(AcceptAndAnswer(task, id).ok());
     Await(waiting);
   }
 }

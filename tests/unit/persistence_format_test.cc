@@ -28,41 +28,8 @@
 namespace temporalite::persistence {
 namespace {
 
-// Overwrites `len` bytes at `offset` of the database file with garbage.
-void Damage(const std::string& path, long offset, size_t len) {
-  FILE* f = std::fopen(path.c_str(), "r+b");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(std::fseek(f, offset, SEEK_SET), 0);
-  std::string junk(len, '\xA5');
-  ASSERT_EQ(std::fwrite(junk.data(), 1, junk.size(), f), junk.size());
-  std::fclose(f);
-}
-
-// Many visibility rows, so the table spans pages well past the schema's.
-WriteBatch ManyVisibilityRows(int n) {
-  WriteBatch b;
-  for (int i = 0; i < n; ++i) {
-    VisibilityRow r;
-    r.namespace_id = "ns-1";
-    r.run_id = "run-" + std::to_string(i);
-    r.workflow_id = "wf-" + std::to_string(i);
-    r.workflow_type = "T";
-    r.task_queue = "q";
-    r.status = 1;
-    r.start_time = i;
-    r.info = std::string(200, 'i');
-    b.upsert_visibility.push_back(r);
-  }
-  return b;
-}
-
 TEST_F(PersistenceTest, DamagedDatabaseIsRefusedAtOpenWithTheRestoreCommand) {
-  {
-    auto store = OpenOrDie();
-    ASSERT_TRUE(store->CommitSync(ManyVisibilityRows(2000)).ok());
-    store->Close();
-  }
-  RawExec("PRAGMA wal_checkpoint(TRUNCATE)");
+  ASSERT_NO_FATAL_FAILURE(WriteManyVisibilityRowsAndCheckpoint(2000));
   long size = static_cast<long>(std::filesystem::file_size(path_));
   ASSERT_GT(size, 20 * 4096);
   Damage(path_, size / 2, 3 * 4096);
@@ -98,18 +65,8 @@ TEST_F(PersistenceTest, DamagedDatabaseIsRefusedAtOpenWithTheRestoreCommand) {
 // file) and is checked in the background: damage found there becomes the store's fatal error,
 // the listener is told once (also when it is set after the check finished), writes are refused.
 TEST_F(PersistenceTest, LargeDatabaseIsCheckedInTheBackgroundAndDamageStopsWrites) {
-  {
-    auto store = OpenOrDie();
-    ASSERT_TRUE(store->CommitSync(ManyVisibilityRows(2000)).ok());
-    store->Close();
-  }
-  RawExec("PRAGMA wal_checkpoint(TRUNCATE)");
-  // The visibility table's last leaf in key order: the open's sampled ANALYZE (first 1000 rows of
-  // each b-tree) does not read it, the full check does.
-  int64_t page = RawQueryInt("SELECT pageno FROM dbstat WHERE name = 'visibility' AND pagetype = 'leaf' "
-                             "ORDER BY path DESC LIMIT 1");
-  ASSERT_GT(page, 1);
-  Damage(path_, static_cast<long>((page - 1) * 4096), 4096);
+  ASSERT_NO_FATAL_FAILURE(WriteManyVisibilityRowsAndCheckpoint(2000));
+  ASSERT_NO_FATAL_FAILURE(DamageLastVisibilityLeaf());
   auto opened = SqliteStore::Open(Options(), 4096);  // every real file is "large"
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   auto& store = *opened;
@@ -138,16 +95,8 @@ TEST_F(PersistenceTest, LargeDatabaseIsCheckedInTheBackgroundAndDamageStopsWrite
 // RecoveryFinished: the damaged file opens and reads with no check running, then the check starts
 // and finds the damage.
 TEST_F(PersistenceTest, DeferredBackgroundCheckStartsOnlyAfterRecoveryFinished) {
-  {
-    auto store = OpenOrDie();
-    ASSERT_TRUE(store->CommitSync(ManyVisibilityRows(2000)).ok());
-    store->Close();
-  }
-  RawExec("PRAGMA wal_checkpoint(TRUNCATE)");
-  int64_t page = RawQueryInt("SELECT pageno FROM dbstat WHERE name = 'visibility' AND pagetype = 'leaf' "
-                             "ORDER BY path DESC LIMIT 1");
-  ASSERT_GT(page, 1);
-  Damage(path_, static_cast<long>((page - 1) * 4096), 4096);
+  ASSERT_NO_FATAL_FAILURE(WriteManyVisibilityRowsAndCheckpoint(2000));
+  ASSERT_NO_FATAL_FAILURE(DamageLastVisibilityLeaf());
   auto opened = SqliteStore::Open(Options(), 4096, /*defer_background_check=*/true);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   auto& store = *opened;
@@ -169,11 +118,7 @@ TEST_F(PersistenceTest, DeferredBackgroundCheckStartsOnlyAfterRecoveryFinished) 
 // The same file undamaged: opens, the background check passes, writes work; Close interrupts a
 // check still running.
 TEST_F(PersistenceTest, BackgroundIntegrityCheckPassesOnAHealthyFileAndStopsOnClose) {
-  {
-    auto store = OpenOrDie();
-    ASSERT_TRUE(store->CommitSync(ManyVisibilityRows(2000)).ok());
-    store->Close();
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteManyVisibilityRows(2000));
   for (int i = 0; i < 3; ++i) {
     auto opened = SqliteStore::Open(Options(), 4096);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
@@ -516,6 +461,15 @@ struct TrainingGate {
   }
 };
 
+// Every run of `states` reads back from `store` with that state.
+void ExpectStates(SqliteStore& store, const std::map<std::string, std::string>& states) {
+  for (const auto& [run, state] : states) {
+    auto ex = store.GetExecution(run);
+    ASSERT_TRUE(ex.ok() && ex->has_value()) << run;
+    EXPECT_EQ((*ex)->state, state) << run;
+  }
+}
+
 // The dictionary is trained on a thread of its own: while a training is held, commits go on (their
 // records stored raw); the dictionary is stored by the first commit after it, later records use it,
 // and everything reads back, also after a reopen.
@@ -560,17 +514,10 @@ TEST_F(PersistenceTest, CommitsGoOnWhileTheDictionaryTrainsInTheBackground) {
   ASSERT_EQ(RawQueryInt("SELECT count(*) FROM dictionaries"), 1);
   for (int k = 0; k < 20; ++k) ASSERT_TRUE(commit().ok());
   EXPECT_GE(RawQueryInt("SELECT count(*) FROM executions WHERE substr(state, 1, 3) = x'000101'"), 20);
-  auto check = [&](SqliteStore& st) {
-    for (const auto& [run, state] : states) {
-      auto ex = st.GetExecution(run);
-      ASSERT_TRUE(ex.ok() && ex->has_value()) << run;
-      EXPECT_EQ((*ex)->state, state) << run;
-    }
-  };
-  check(*store);
+  ExpectStates(*store, states);
   store->Close();
   auto reopened = OpenOrDie();
-  check(*reopened);
+  ExpectStates(*reopened, states);
 }
 
 // Retraining: after `retrain_after_bytes` with the first dictionary the records changed (another
@@ -601,17 +548,10 @@ TEST_F(PersistenceTest, RetrainedDictionaryIsAdoptedWhenBetterAndOldRecordsStill
   states["last"] = Vocabulary('B', 1, 500);
   EXPECT_GT(RawQueryInt("SELECT count(*) FROM executions WHERE substr(state, 1, 3) = x'000101'"), 0);
   EXPECT_EQ(RawQueryInt("SELECT substr(state, 1, 3) = x'000102' FROM executions WHERE run_id = 'last'"), 1);
-  auto check = [&](SqliteStore& st) {
-    for (const auto& [run, state] : states) {
-      auto ex = st.GetExecution(run);
-      ASSERT_TRUE(ex.ok() && ex->has_value()) << run;
-      EXPECT_EQ((*ex)->state, state) << run;
-    }
-  };
-  check(*store);
+  ExpectStates(*store, states);
   store->Close();
   auto reopened = OpenOrDie();
-  check(*reopened);
+  ExpectStates(*reopened, states);
   ASSERT_TRUE(reopened->CommitSync(WriteBatch{.upsert_executions = {Exec("late", "wf-late", Vocabulary('B', 2, 500))}}).ok());
   EXPECT_EQ(reopened->GetExecution("late")->value().state, Vocabulary('B', 2, 500));
   reopened->Close();

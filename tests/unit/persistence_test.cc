@@ -727,14 +727,7 @@ TEST_F(PersistenceTest, VisibilityIsReanalyzedAsItGrowsSoFiltersUseTheirIndex) {
   auto rows = [](int from, int n) {
     WriteBatch b;
     for (int i = from; i < from + n; ++i) {
-      VisibilityRow r;
-      r.namespace_id = "ns-1";
-      r.run_id = "run-" + std::to_string(i);
-      r.workflow_id = "wf-" + std::to_string(i);
-      r.workflow_type = "T";
-      r.task_queue = "q";
-      r.status = 1;
-      r.start_time = i;
+      VisibilityRow r = NumberedVisibilityRow(i);
       r.search_attributes_json = "{\"Team\":\"team-" + std::to_string(i % 100) + "\"}";
       r.info = "i";
       b.upsert_visibility.push_back(r);

@@ -1,4 +1,4 @@
-// The SQLite store tests' fixture and row builders (persistence_test.cc, persistence_format_test.cc).
+// The SQLite store tests' fixture, row builders and file damage (persistence_test.cc, persistence_format_test.cc).
 #pragma once
 
 #include <sqlite3.h>
@@ -30,6 +30,40 @@ namespace temporalite::persistence {
 inline ::testing::AssertionResult Contains(const std::string& s, const std::string& sub) {
   if (s.find(sub) != std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << '"' << s << "\" does not contain \"" << sub << '"';
+}
+
+// A visibility row of ns-1 numbered `i`: run-i, wf-i, type T, queue q, status 1, start time i.
+inline VisibilityRow NumberedVisibilityRow(int i) {
+  VisibilityRow r;
+  r.namespace_id = "ns-1";
+  r.run_id = "run-" + std::to_string(i);
+  r.workflow_id = "wf-" + std::to_string(i);
+  r.workflow_type = "T";
+  r.task_queue = "q";
+  r.status = 1;
+  r.start_time = i;
+  return r;
+}
+
+// Many visibility rows, so the table spans pages well past the schema's.
+inline WriteBatch ManyVisibilityRows(int n) {
+  WriteBatch b;
+  for (int i = 0; i < n; ++i) {
+    VisibilityRow r = NumberedVisibilityRow(i);
+    r.info = std::string(200, 'i');
+    b.upsert_visibility.push_back(r);
+  }
+  return b;
+}
+
+// Overwrites `len` bytes at `offset` of the database file with garbage.
+inline void Damage(const std::string& path, long offset, size_t len) {
+  FILE* f = std::fopen(path.c_str(), "r+b");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(std::fseek(f, offset, SEEK_SET), 0);
+  std::string junk(len, '\xA5');
+  ASSERT_EQ(std::fwrite(junk.data(), 1, junk.size(), f), junk.size());
+  std::fclose(f);
 }
 
 class PersistenceTest : public ::testing::Test {
@@ -72,6 +106,27 @@ class PersistenceTest : public ::testing::Test {
     sqlite3_finalize(s);
     sqlite3_close(db);
     return v;
+  }
+
+  // Commits `n` visibility rows (ManyVisibilityRows) and closes the store.
+  void WriteManyVisibilityRows(int n) {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->CommitSync(ManyVisibilityRows(n)).ok());
+    store->Close();
+  }
+  // The same, then checkpoints the WAL so that every row is in the database file itself.
+  void WriteManyVisibilityRowsAndCheckpoint(int n) {
+    ASSERT_NO_FATAL_FAILURE(WriteManyVisibilityRows(n));
+    RawExec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  // Overwrites the visibility table's last leaf page in key order: the open's sampled ANALYZE
+  // (first 1000 rows of each b-tree) does not read it, a full integrity check does.
+  void DamageLastVisibilityLeaf() {
+    int64_t page = RawQueryInt("SELECT pageno FROM dbstat WHERE name = 'visibility' AND pagetype = 'leaf' "
+                               "ORDER BY path DESC LIMIT 1");
+    ASSERT_GT(page, 1);
+    Damage(path_, static_cast<long>((page - 1) * 4096), 4096);
   }
 
   std::string dir_;

@@ -8,29 +8,12 @@
 // (starts this project's server on a free port; TEMPORALITE_BIN overrides build/temporalite).
 const fs = require('node:fs');
 const path = require('node:path');
-const zlib = require('node:zlib');
 const { execFileSync } = require('node:child_process');
-const { temporal } = require('@temporalio/proto');
 const { Connection, Client } = require('@temporalio/client');
 const { Worker, NativeConnection, bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
 const { startServer, installRuntime, serverBinary } = require('../../compat/harness');
+const { zlibCodec } = require('../zlib-codec');
 
-// The codec of tests/sdk/zlib_codec.h: the whole Payload proto, zlib-compressed.
-const zlibCodec = {
-  async encode(payloads) {
-    return payloads.map((p) => ({
-      metadata: { encoding: Buffer.from('binary/zlib') },
-      data: zlib.deflateSync(temporal.api.common.v1.Payload.encode(p).finish()),
-    }));
-  },
-  async decode(payloads) {
-    return payloads.map((p) => {
-      const enc = p.metadata && p.metadata.encoding ? Buffer.from(p.metadata.encoding).toString() : '';
-      if (enc !== 'binary/zlib') return p;
-      return temporal.api.common.v1.Payload.decode(zlib.inflateSync(p.data));
-    });
-  },
-};
 
 async function record({ server, bundle, workflow, args, workflowId, file, codec, outDir }) {
   const dataConverter = codec ? { payloadCodecs: [zlibCodec] } : undefined;
