@@ -1,11 +1,8 @@
-// Child workflows: starting them from a StartChildWorkflowExecution command, reporting their
-// close to the parent, and applying the parent close policy (protocol-notes §3, "Children").
-// The child is started in the parent's transaction; the parent's ChildWorkflowExecutionStarted
-// (or StartChildWorkflowExecutionFailed) follows the command events, then a new workflow task.
+// Child workflows (children.h): starting them, reporting their close to the parent, and the
+// parent close policy. The unit sees the engine only through EngineContext.
+#include "history/children.h"
+
 #include "history/compat_fields.h"
-#include "temporal/api/command/v1/message.pb.h"
-#include "history/engine.h"
-#include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
 
@@ -14,12 +11,13 @@ namespace temporalite::history {
 namespace cv1 = ::temporal::api::common::v1;
 namespace cmdv1 = ::temporal::api::command::v1;
 
-void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChildWorkflowExecutionCommandAttributes& c,
-                              int64_t completed_id, bool* need_wft) {
+void ChildWorkflows::Start(Txn& txn, Execution& parent, const cmdv1::StartChildWorkflowExecutionCommandAttributes& c,
+                           int64_t completed_id, bool* need_wft) {
   auto& pst = parent.st;
-  const TimePoint now = clock_.Now();
-  const std::string ns_name = c.namespace_().empty() ? namespace_names_.at(pst.namespace_id()) : c.namespace_();
-  const std::string ns_id = namespaces_.at(ns_name).info().id();  // validated by the command validator
+  const TimePoint now = engine_.Now();
+  const std::string parent_ns_name = engine_.NamespaceName(pst.namespace_id());
+  const std::string ns_name = c.namespace_().empty() ? parent_ns_name : c.namespace_();
+  const std::string ns_id = engine_.NamespaceId(ns_name);  // exists: validated by the command validator
   const std::string task_queue = c.task_queue().name().empty() ? pst.task_queue() : c.task_queue().name();
   const auto policy = c.parent_close_policy() == ev1::PARENT_CLOSE_POLICY_UNSPECIFIED ? ev1::PARENT_CLOSE_POLICY_TERMINATE
                                                                                       : c.parent_close_policy();
@@ -49,8 +47,9 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
   const int64_t initiated_id = e->event_id();
   *need_wft = true;
 
-  StartFields f;
+  EngineContext::ChildStart f;
   f.workflow_id = c.workflow_id();
+  f.reuse_policy = c.workflow_id_reuse_policy();
   f.user_metadata = e->user_metadata();  // the command's, on its initiated event: the child's start has it
   auto& sa = f.attrs;
   *sa.mutable_workflow_type() = c.workflow_type();
@@ -64,7 +63,7 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
   *sa.mutable_header() = c.header();
   *sa.mutable_memo() = c.memo();
   *sa.mutable_search_attributes() = c.search_attributes();
-  sa.set_parent_workflow_namespace(namespace_names_.at(pst.namespace_id()));
+  sa.set_parent_workflow_namespace(parent_ns_name);
   sa.set_parent_workflow_namespace_id(pst.namespace_id());
   sa.mutable_parent_workflow_execution()->set_workflow_id(pst.workflow_id());
   sa.mutable_parent_workflow_execution()->set_run_id(pst.run_id());
@@ -77,14 +76,13 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
   if (MergePriority(pst.has_priority() ? &pst.priority() : nullptr, c.has_priority() ? &c.priority() : nullptr, &merged)) {
     *sa.mutable_priority() = merged;
   }
-  if (!c.cron_schedule().empty() && cron_next_) {
-    TimePoint next = cron_next_(c.cron_schedule(), now);
+  if (!c.cron_schedule().empty()) {
+    TimePoint next = engine_.NextCronTime(c.cron_schedule(), now);
     if (next != TimePoint::max() && next > now) *sa.mutable_first_workflow_task_backoff() = ToProtoDuration(CronBackoff(now, next));
   }
 
-  IdConflict conflict = ResolveIdConflictLocked(txn, f, ns_id, c.workflow_id_reuse_policy(),
-                                                ev1::WORKFLOW_ID_CONFLICT_POLICY_FAIL);
-  if (!conflict.status.ok() || conflict.existing) {
+  Execution* child = engine_.StartChildRun(txn, ns_id, std::move(f));
+  if (child == nullptr) {
     auto* b = AddOrBufferEvent(parent, ev1::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED, now);
     auto* fa = b->mutable_start_child_workflow_execution_failed_event_attributes();
     fa->set_namespace_(ns_name);
@@ -97,7 +95,6 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
     fa->set_workflow_task_completed_event_id(completed_id);
     return;
   }
-  Execution* child = CreateRunLocked(txn, ns_id, std::move(f), nullptr);
   state::ChildInfo& ci = parent.AddChild(initiated_id);
   ci.set_initiated_event_id(initiated_id);
   ci.set_namespace_(ns_name);
@@ -117,25 +114,26 @@ void Engine::StartChildLocked(Txn& txn, Execution& parent, const cmdv1::StartChi
   *sa2->mutable_header() = c.header();
 }
 
-void Engine::ReportChildClosedLocked(Txn& txn, const Execution& child) {
+Execution* ChildWorkflows::ParentOf(const Execution& child) {
   const auto& cst = child.st;
-  Execution* found = nullptr;
-  auto it = runs_.find(cst.parent_run_id());
-  if (it != runs_.end() && it->second->open()) {
-    found = it->second.get();
-  } else if (auto ns = namespaces_.find(cst.parent_namespace()); ns != namespaces_.end()) {
-    // The parent run is closed; a reset run of the parent that adopted this child (its history
-    // prefix initiated it) gets the report instead (Temporal reconnects children after a reset).
-    auto open = open_by_workflow_id_.find(WorkflowKey(ns->second.info().id(), cst.parent_workflow_id()));
-    if (open != open_by_workflow_id_.end()) {
-      Execution& candidate = *runs_.at(open->second);
-      auto c = candidate.st.children().find(cst.parent_initiated_event_id());
-      if (c != candidate.st.children().end() && c->second.workflow_id() == cst.workflow_id() &&
-          c->second.run_id() == cst.first_execution_run_id()) {
-        found = &candidate;
-      }
-    }
+  if (Execution* parent = engine_.FindRun(cst.parent_run_id()); parent != nullptr && parent->open()) return parent;
+  // The parent run is closed; a reset run of the parent that adopted this child (its history
+  // prefix initiated it) gets the report instead (Temporal reconnects children after a reset).
+  const std::string ns_id = engine_.NamespaceId(cst.parent_namespace());
+  if (ns_id.empty()) return nullptr;
+  Execution* candidate = engine_.OpenRunOf(ns_id, cst.parent_workflow_id());
+  if (candidate == nullptr) return nullptr;
+  auto c = candidate->st.children().find(cst.parent_initiated_event_id());
+  if (c != candidate->st.children().end() && c->second.workflow_id() == cst.workflow_id() &&
+      c->second.run_id() == cst.first_execution_run_id()) {
+    return candidate;
   }
+  return nullptr;
+}
+
+void ChildWorkflows::ReportClosed(Txn& txn, const Execution& child) {
+  const auto& cst = child.st;
+  Execution* found = ParentOf(child);
   if (!found) return;  // parent gone: nothing to tell
   Execution& parent = *found;
   auto ci = parent.st.mutable_children()->find(cst.parent_initiated_event_id());
@@ -151,7 +149,7 @@ void Engine::ReportChildClosedLocked(Txn& txn, const Execution& child) {
     }
   }
   const auto& close = child.events.back();
-  const TimePoint now = clock_.Now();
+  const TimePoint now = engine_.Now();
   cv1::WorkflowExecution we;
   we.set_workflow_id(cst.workflow_id());
   we.set_run_id(cst.run_id());
@@ -204,24 +202,24 @@ void Engine::ReportChildClosedLocked(Txn& txn, const Execution& child) {
     }
   }
   parent.RemoveChild(cst.parent_initiated_event_id());  // `ci` dangles from here on
-  if (!parent.wft_pending() && IsZero(parent.st.first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, parent);
+  if (!parent.wft_pending() && IsZero(parent.st.first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, parent);
 }
 
-void Engine::ApplyParentClosePolicyLocked(Txn& txn, const std::vector<state::ChildInfo>& children) {
+void ChildWorkflows::ApplyParentClosePolicy(Txn& txn, const std::vector<state::ChildInfo>& children) {
   for (const auto& ci : children) {
     if (ci.parent_close_policy() == ev1::PARENT_CLOSE_POLICY_ABANDON) continue;
-    auto it = open_by_workflow_id_.find(WorkflowKey(ci.namespace_id(), ci.workflow_id()));
-    if (it == open_by_workflow_id_.end()) continue;
-    Execution& child = *runs_.at(it->second);
+    Execution* open = engine_.OpenRunOf(ci.namespace_id(), ci.workflow_id());
+    if (open == nullptr) continue;
+    Execution& child = *open;
     if (ci.parent_close_policy() == ev1::PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
       if (child.st.cancel_requested()) continue;
       txn.Touch(&child);
       child.st.set_cancel_requested(true);
-      auto* e = AddOrBufferEvent(child, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, clock_.Now());
+      auto* e = AddOrBufferEvent(child, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, engine_.Now());
       e->mutable_workflow_execution_cancel_requested_event_attributes()->set_cause("by parent close policy");
-      if (!child.wft_pending() && IsZero(child.st.first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, child);
+      if (!child.wft_pending() && IsZero(child.st.first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, child);
     } else {
-      TerminateLocked(txn, child, "by parent close policy", nullptr, "history-service");
+      engine_.TerminateRun(txn, child, "by parent close policy", "history-service");
     }
   }
 }

@@ -483,9 +483,9 @@ bool Engine::EvictableLocked(const Execution& ex) const {
 }
 
 // A parent with open children, and a child whose parent's workflow id is open, stay in memory:
-// a child's close tells its parent (ReportChildClosedLocked), and a parent's close applies its
-// policy to its children (ApplyParentClosePolicyLocked), inside that close's transition, where a
-// store read would be made under the engine mutex.
+// a child's close tells its parent (ChildWorkflows::ReportClosed), and a parent's close applies
+// its policy to its children (ChildWorkflows::ApplyParentClosePolicy), inside that close's
+// transition, where a store read would be made under the engine mutex.
 bool Engine::LinkedToOpenRunLocked(const Execution& ex) const {
   if (ex.st.children_size() > 0) return true;
   if (ex.st.parent_workflow_id().empty()) return false;

@@ -28,7 +28,9 @@
 #include "common/status.h"
 #include "common/thread_annotations.h"
 #include "common/timer_service.h"
+#include "history/children.h"
 #include "history/engine_context.h"
+#include "history/external.h"
 #include "history/query_registry.h"
 #include "history/run_cache.h"
 #include "history/state.pb.h"
@@ -300,13 +302,30 @@ class Engine : private EngineContext {
   using Txn = history::Txn;
 
   // EngineContext (engine_context.h): what the RPC-family units (update_registry.h,
-  // query_registry.h) see of the engine. Called under mu_ (the units are members guarded by it).
+  // query_registry.h, children.h, external.h) see of the engine. Called under mu_ (the units are
+  // members guarded by it).
   TimePoint Now() const override { return clock_.Now(); }
   TimerService& timers() override { return timers_; }
   void ScheduleWorkflowTask(Txn& txn, Execution& ex) override;
   void ReplyWhenDurable(Done done, Status reply) override;
   Execution* LoadedRun(const std::string& run_id) override;
   QueryTaskOffer OfferQueryTask(const Execution& ex, const std::string& query_id) override;  // query.cc
+  // For children_ and external_ (engine_context_children.cc; DeliverSignal in signal.cc, also the
+  // signal RPCs').
+  std::string NamespaceName(const std::string& ns_id) override;
+  std::string NamespaceId(const std::string& name) override;
+  Execution* FindRun(const std::string& run_id) override;
+  Execution* OpenRunOf(const std::string& ns_id, const std::string& workflow_id) override;
+  TimePoint NextCronTime(const std::string& cron, TimePoint after) override;
+  Execution* StartChildRun(Txn& txn, const std::string& ns_id, ChildStart start) override;
+  void TerminateRun(Txn& txn, Execution& ex, const std::string& reason, const std::string& identity) override;
+  Result<Execution*> OpenRun(const std::string& ns_id, const std::string& workflow_id, const std::string& run_id) override;
+  Result<std::shared_ptr<Execution>> AnyRun(const std::string& ns_id, const std::string& workflow_id,
+                                            const std::string& run_id) override;
+  Status DeliverSignal(Txn& txn, Execution& target, const std::string& name, const temporal::api::common::v1::Payloads& input,
+                       const temporal::api::common::v1::Header& header, const std::string& identity,
+                       const std::string& request_id, const temporal::api::common::v1::WorkflowExecution* external,
+                       bool* duplicate) override;
 
   // --- plumbing (engine.cc) ---
   // REQUIRES(mu_). Serializes touched executions into the batch and submits it. `done` runs
@@ -493,31 +512,6 @@ class Engine : private EngineContext {
   Execution* CreateRunLocked(Txn& txn, const std::string& ns_id, StartFields f,
                              const std::function<void(Execution&)>& before_first_wft) REQUIRES(mu_);
 
-  // --- child workflows (children.cc) ---
-  void StartChildLocked(Txn& txn, Execution& parent,
-                        const temporal::api::command::v1::StartChildWorkflowExecutionCommandAttributes& c,
-                        int64_t completed_event_id, bool* need_wft) REQUIRES(mu_);
-  void ReportChildClosedLocked(Txn& txn, const Execution& child) REQUIRES(mu_);
-  void ApplyParentClosePolicyLocked(Txn& txn, const std::vector<state::ChildInfo>& children) REQUIRES(mu_);
-
-  // --- signals and external commands (signal.cc, external.cc) ---
-  // Adds a WorkflowExecutionSignaled to an open run (buffered while a task runs) and schedules a
-  // task. A request id seen before sets `duplicate` and changes nothing; over the per-run signal
-  // limit returns INVALID_ARGUMENT.
-  Status DeliverSignalLocked(Txn& txn, Execution& ex, const std::string& name, const temporal::api::common::v1::Payloads& input,
-                             const temporal::api::common::v1::Header& header, const std::string& identity,
-                             const std::string& request_id, const temporal::api::common::v1::WorkflowExecution* external,
-                             bool* duplicate) REQUIRES(mu_);
-  // Initiated event in command order; the target is signalled / asked to cancel in the same
-  // transaction and the result event is buffered behind the command events (a new task follows).
-  // `source_closes`: the completion also closes the source, so (like Temporal's transfer task,
-  // which finds the source closed) nothing is delivered.
-  void SignalExternalLocked(Txn& txn, Execution& src, const temporal::api::command::v1::SignalExternalWorkflowExecutionCommandAttributes& c,
-                            int64_t completed_id, bool source_closes, bool* need_wft) REQUIRES(mu_);
-  void RequestCancelExternalLocked(Txn& txn, Execution& src,
-                                   const temporal::api::command::v1::RequestCancelExternalWorkflowExecutionCommandAttributes& c,
-                                   int64_t completed_id, bool source_closes, bool* need_wft) REQUIRES(mu_);
-
   // --- run chains (chain.cc) ---
   StartFields NextRunBase(const Execution& ex) const;
   // Decides a workflow retry after a failure or timeout; fills `next` when one starts.
@@ -664,6 +658,10 @@ class Engine : private EngineContext {
                                               .blob_size_limit_error = options_.blob_size_limit_error,
                                               .blob_size_limit_warn = options_.blob_size_limit_warn,
                                           }};
+  // Child workflows (children.h) and external commands (external.h), from workflow-task
+  // completions and run closes.
+  ChildWorkflows children_ GUARDED_BY(mu_){*this};
+  ExternalCommands external_ GUARDED_BY(mu_){*this};
 
   // History long-poll waiters, woken after commits. Own mutex: woken from the writer thread.
   Mutex waiters_mu_;

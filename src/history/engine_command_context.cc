@@ -63,20 +63,20 @@ const hv1::WorkflowExecutionStartedEventAttributes& EngineCommandContext::PlanCo
 void EngineCommandContext::StartChild(const commands::cmdv1::StartChildWorkflowExecutionCommandAttributes& attrs,
                                       bool* need_wft) {
   engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
-  engine_.StartChildLocked(txn_, ex_, attrs, completed_event_id_, need_wft);
+  engine_.children_.Start(txn_, ex_, attrs, completed_event_id_, need_wft);
 }
 
 void EngineCommandContext::SignalExternal(const commands::cmdv1::SignalExternalWorkflowExecutionCommandAttributes& attrs,
                                           bool source_closes, bool* need_wft) {
   engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
-  engine_.SignalExternalLocked(txn_, ex_, attrs, completed_event_id_, source_closes, need_wft);
+  engine_.external_.Signal(txn_, ex_, attrs, completed_event_id_, source_closes, need_wft);
 }
 
 void EngineCommandContext::RequestCancelExternal(
     const commands::cmdv1::RequestCancelExternalWorkflowExecutionCommandAttributes& attrs, bool source_closes,
     bool* need_wft) {
   engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
-  engine_.RequestCancelExternalLocked(txn_, ex_, attrs, completed_event_id_, source_closes, need_wft);
+  engine_.external_.RequestCancel(txn_, ex_, attrs, completed_event_id_, source_closes, need_wft);
 }
 
 void EngineCommandContext::ApplyProtocolMessage(const temporal::api::protocol::v1::Message& message) {

@@ -1,17 +1,8 @@
-// SignalExternalWorkflowExecution and RequestCancelExternalWorkflowExecution commands.
-//
-// Temporal writes the Initiated event with the workflow-task completion and delivers to the
-// target from a transfer task, whose result event (Signaled/CancelRequested or Failed) comes
-// later and schedules a new workflow task. Here the engine has one mutex and one store
-// transaction, so the delivery and the result event are written in the completion's own
-// transaction: the Initiated event in command order, the result event buffered behind the
-// command events (flushed right after them, before the new WorkflowTaskScheduled). The history
-// has Temporal's shape and order; nothing is ever "pending" across transactions, so a crash can
-// neither lose nor double a delivery. The target still records the signal's request id (dedupe),
-// as Temporal's delivery does.
+// External commands (external.h): signalling and asking to cancel another workflow from a
+// workflow-task completion. The unit sees the engine only through EngineContext.
+#include "history/external.h"
+
 #include "common/ids.h"
-#include "temporal/api/command/v1/message.pb.h"
-#include "history/engine.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
 
@@ -33,12 +24,11 @@ bool IsChildOf(const Execution& target, const Execution& src) {
 }
 }  // namespace
 
-void Engine::SignalExternalLocked(Txn& txn, Execution& src, const cmdv1::SignalExternalWorkflowExecutionCommandAttributes& c,
-                                  int64_t completed_id, bool source_closes, bool* need_wft) {
-  const TimePoint now = clock_.Now();
-  const std::string ns_name = c.namespace_().empty() ? namespace_names_.at(src.st.namespace_id()) : c.namespace_();
-  auto nit = namespaces_.find(ns_name);
-  const std::string ns_id = nit == namespaces_.end() ? "" : nit->second.info().id();
+void ExternalCommands::Signal(Txn& txn, Execution& src, const cmdv1::SignalExternalWorkflowExecutionCommandAttributes& c,
+                              int64_t completed_id, bool source_closes, bool* need_wft) {
+  const TimePoint now = engine_.Now();
+  const std::string ns_name = c.namespace_().empty() ? engine_.NamespaceName(src.st.namespace_id()) : c.namespace_();
+  const std::string ns_id = engine_.NamespaceId(ns_name);
   auto* e = AddEvent(src, ev1::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, now);
   auto* a = e->mutable_signal_external_workflow_execution_initiated_event_attributes();
   a->set_workflow_task_completed_event_id(completed_id);
@@ -69,7 +59,7 @@ void Engine::SignalExternalLocked(Txn& txn, Execution& src, const cmdv1::SignalE
   if (ns_id == src.st.namespace_id() && c.execution().workflow_id() == src.st.workflow_id()) {
     return failed(ev1::SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
   }
-  auto target = OpenExecutionLocked(ns_id, c.execution().workflow_id(), c.execution().run_id());
+  auto target = engine_.OpenRun(ns_id, c.execution().workflow_id(), c.execution().run_id());
   if (!target.ok()) return failed(ev1::SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
   Execution& t = *target.value();
   if (c.child_workflow_only() && !IsChildOf(t, src)) {
@@ -79,8 +69,8 @@ void Engine::SignalExternalLocked(Txn& txn, Execution& src, const cmdv1::SignalE
   source.set_workflow_id(src.st.workflow_id());
   source.set_run_id(src.st.run_id());
   bool duplicate = false;
-  Status s = DeliverSignalLocked(txn, t, c.signal_name(), c.input(), c.header(), kHistoryServiceIdentity, NewUuid(),
-                                 &source, &duplicate);
+  Status s = engine_.DeliverSignal(txn, t, c.signal_name(), c.input(), c.header(), kHistoryServiceIdentity,
+                                   NewUuid(), &source, &duplicate);
   if (!s.ok()) return failed(ev1::SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_SIGNAL_COUNT_LIMIT_EXCEEDED);
   auto* b = AddOrBufferEvent(src, ev1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED, now);
   auto* sa = b->mutable_external_workflow_execution_signaled_event_attributes();
@@ -92,13 +82,12 @@ void Engine::SignalExternalLocked(Txn& txn, Execution& src, const cmdv1::SignalE
   sa->set_control(c.control());
 }
 
-void Engine::RequestCancelExternalLocked(Txn& txn, Execution& src,
-                                         const cmdv1::RequestCancelExternalWorkflowExecutionCommandAttributes& c,
-                                         int64_t completed_id, bool source_closes, bool* need_wft) {
-  const TimePoint now = clock_.Now();
-  const std::string ns_name = c.namespace_().empty() ? namespace_names_.at(src.st.namespace_id()) : c.namespace_();
-  auto nit = namespaces_.find(ns_name);
-  const std::string ns_id = nit == namespaces_.end() ? "" : nit->second.info().id();
+void ExternalCommands::RequestCancel(Txn& txn, Execution& src,
+                                     const cmdv1::RequestCancelExternalWorkflowExecutionCommandAttributes& c,
+                                     int64_t completed_id, bool source_closes, bool* need_wft) {
+  const TimePoint now = engine_.Now();
+  const std::string ns_name = c.namespace_().empty() ? engine_.NamespaceName(src.st.namespace_id()) : c.namespace_();
+  const std::string ns_id = engine_.NamespaceId(ns_name);
   cv1::WorkflowExecution target_we;
   target_we.set_workflow_id(c.workflow_id());
   target_we.set_run_id(c.run_id());
@@ -129,7 +118,7 @@ void Engine::RequestCancelExternalLocked(Txn& txn, Execution& src,
   if (ns_id == src.st.namespace_id() && c.workflow_id() == src.st.workflow_id()) {
     return failed(ev1::CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
   }
-  auto target = LoadAnyExecutionLocked(ns_id, c.workflow_id(), c.run_id());
+  auto target = engine_.AnyRun(ns_id, c.workflow_id(), c.run_id());
   if (!target.ok()) return failed(ev1::CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
   Execution& t = *target.value();
   // Temporal: cancelling a closed run succeeds without touching it; so does a repeated request.
@@ -147,7 +136,7 @@ void Engine::RequestCancelExternalLocked(Txn& txn, Execution& src,
       ca->mutable_external_workflow_execution()->set_workflow_id(src.st.workflow_id());
       ca->mutable_external_workflow_execution()->set_run_id(src.st.run_id());
       ca->set_identity(kHistoryServiceIdentity);
-      if (!t.wft_pending() && IsZero(t.st.first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, t);
+      if (!t.wft_pending() && IsZero(t.st.first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, t);
     }
   }
   auto* b = AddOrBufferEvent(src, ev1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED, now);

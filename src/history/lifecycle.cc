@@ -150,8 +150,8 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
     }
     txn.after_commit.push_back([this, rc = std::move(rc)] { run_closed_listener_(rc); });
   }
-  if (!chain_continues && !st.parent_run_id().empty()) ReportChildClosedLocked(txn, ex);
-  if (!children.empty()) ApplyParentClosePolicyLocked(txn, children);
+  if (!chain_continues && !st.parent_run_id().empty()) children_.ReportClosed(txn, ex);
+  if (!children.empty()) children_.ApplyParentClosePolicy(txn, children);
 }
 
 void Engine::TerminateLocked(Txn& txn, Execution& ex, const std::string& reason, const cv1::Payloads* details,

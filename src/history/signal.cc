@@ -30,17 +30,19 @@ void Engine::SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest&
   if (!r.ok()) return fail(r.status());
   Txn txn;
   bool duplicate = false;
-  s = DeliverSignalLocked(txn, *r.value(), req.signal_name(), req.input(), req.header(), req.identity(),
-                          req.request_id(), nullptr, &duplicate);
+  s = DeliverSignal(txn, *r.value(), req.signal_name(), req.input(), req.header(), req.identity(), req.request_id(),
+                    nullptr, &duplicate);
   if (!s.ok()) return fail(s);
   if (duplicate) return ReplyWhenDurableLocked(std::move(done), Status::Ok());  // a retry of an accepted signal
   CommitLocked(txn, std::move(done));
 }
 
-Status Engine::DeliverSignalLocked(Txn& txn, Execution& ex, const std::string& name, const cv1::Payloads& input,
-                                   const cv1::Header& header, const std::string& identity,
-                                   const std::string& request_id, const cv1::WorkflowExecution* external,
-                                   bool* duplicate) {
+// EngineContext::DeliverSignal (engine_context.h): for SignalWorkflowExecution above and for
+// external signals (external.h).
+Status Engine::DeliverSignal(Txn& txn, Execution& ex, const std::string& name, const cv1::Payloads& input,
+                             const cv1::Header& header, const std::string& identity, const std::string& request_id,
+                             const cv1::WorkflowExecution* external, bool* duplicate) {
+  mu_.AssertHeld();  // from SignalWorkflowExecution, or a unit (both under mu_)
   auto& st = ex.st;
   *duplicate = false;
   if (!request_id.empty() &&

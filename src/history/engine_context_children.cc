@@ -1,0 +1,65 @@
+// The engine's side of EngineContext (engine_context.h) for the child-workflow and external-command
+// units (children.h, external.h): namespaces, runs by id and by workflow id, a child's start under
+// the id-conflict rules of start.cc, termination. Called by the units, under the engine mutex.
+#include "history/engine.h"
+#include "history/execution.h"
+
+namespace temporalite::history {
+
+std::string Engine::NamespaceName(const std::string& ns_id) {
+  mu_.AssertHeld();  // EngineContext calls come from the units, which run under mu_
+  auto it = namespace_names_.find(ns_id);
+  return it == namespace_names_.end() ? std::string() : it->second;
+}
+
+std::string Engine::NamespaceId(const std::string& name) {
+  mu_.AssertHeld();
+  auto it = namespaces_.find(name);
+  return it == namespaces_.end() ? std::string() : it->second.info().id();
+}
+
+Execution* Engine::FindRun(const std::string& run_id) {
+  mu_.AssertHeld();
+  auto it = runs_.find(run_id);
+  return it == runs_.end() ? nullptr : it->second.get();
+}
+
+Execution* Engine::OpenRunOf(const std::string& ns_id, const std::string& workflow_id) {
+  mu_.AssertHeld();
+  auto it = open_by_workflow_id_.find(WorkflowKey(ns_id, workflow_id));
+  return it == open_by_workflow_id_.end() ? nullptr : runs_.at(it->second).get();
+}
+
+TimePoint Engine::NextCronTime(const std::string& cron, TimePoint after) {
+  return cron_next_ ? cron_next_(cron, after) : TimePoint::max();
+}
+
+Execution* Engine::StartChildRun(Txn& txn, const std::string& ns_id, ChildStart start) {
+  mu_.AssertHeld();
+  StartFields f;
+  f.workflow_id = std::move(start.workflow_id);
+  f.attrs = std::move(start.attrs);
+  f.user_metadata = std::move(start.user_metadata);
+  IdConflict conflict =
+      ResolveIdConflictLocked(txn, f, ns_id, start.reuse_policy, ev1::WORKFLOW_ID_CONFLICT_POLICY_FAIL);
+  if (!conflict.status.ok() || conflict.existing) return nullptr;
+  return CreateRunLocked(txn, ns_id, std::move(f), nullptr);
+}
+
+void Engine::TerminateRun(Txn& txn, Execution& ex, const std::string& reason, const std::string& identity) {
+  mu_.AssertHeld();
+  TerminateLocked(txn, ex, reason, nullptr, identity);
+}
+
+Result<Execution*> Engine::OpenRun(const std::string& ns_id, const std::string& workflow_id, const std::string& run_id) {
+  mu_.AssertHeld();
+  return OpenExecutionLocked(ns_id, workflow_id, run_id);
+}
+
+Result<std::shared_ptr<Execution>> Engine::AnyRun(const std::string& ns_id, const std::string& workflow_id,
+                                                  const std::string& run_id) {
+  mu_.AssertHeld();
+  return LoadAnyExecutionLocked(ns_id, workflow_id, run_id);
+}
+
+}  // namespace temporalite::history
