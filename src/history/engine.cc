@@ -228,8 +228,10 @@ Status Engine::Recover() {
       }
     }
   }
-  ResumeBatchJobsLocked();
-  ResumeNamespaceDeletesLocked();
+  std::vector<const state::NamespaceRecord*> records;
+  for (const auto& [name, rec] : namespaces_) records.push_back(&rec);
+  batch_.Resume(records);               // running batch jobs take their next step
+  namespace_deletion_.Resume(records);  // deletions go on (once their delay is over)
   TL_LOG_INFO("recovered %zu namespaces and %zu open workflow executions (%zu idle, not loaded)", namespaces_.size(), n,
               idle);
   return Status::Ok();
@@ -494,23 +496,6 @@ bool Engine::LinkedToOpenRunLocked(const Execution& ex) const {
   return open_by_workflow_id_.count(WorkflowKey(ns->second.info().id(), ex.st.parent_workflow_id())) > 0;
 }
 
-std::shared_ptr<Execution> Engine::LoadEvictedRun(const std::string& run_id) {
-  auto fail = [&](const Status& s) -> std::shared_ptr<Execution> {
-    TL_LOG_ERROR("cannot read back idle run %s: %s", run_id.c_str(), s.ToString().c_str());
-    return nullptr;
-  };
-  auto read = ReadRunRows(store_, run_id, /*with_events=*/true);
-  if (!read.ok()) return fail(read.status());
-  std::shared_ptr<Execution> ex = std::move(read).value();
-  if (!ex) return fail(Status(Code::kDataLoss, "execution row missing"));
-  if (static_cast<int64_t>(ex->events.size()) + 1 != ex->st.next_event_id()) {
-    return fail(Status(Code::kDataLoss, std::to_string(ex->events.size()) + " events but next event id " +
-                                            std::to_string(ex->st.next_event_id())));
-  }
-  ArmReloadSweepLocked();
-  return ex;
-}
-
 // A lookup that changes nothing (describe, history, a stale timer) leaves a run read back in
 // memory: evict it again a little later unless a commit has taken it over by then.
 void Engine::ArmReloadSweepLocked() {
@@ -543,7 +528,7 @@ Engine::RunCounts Engine::CountRuns() {
   MutexLock l(mu_);
   RunCounts c;
   c.evicted = runs_.evicted_size();
-  c.reads_under_mutex = runs_.loader_reads();
+  c.evicted_lookups = runs_.evicted_lookups();
   for (const auto& [run_id, ex] : runs_) {
     if (!ex->open()) continue;
     ++c.in_memory;

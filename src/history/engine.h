@@ -28,9 +28,11 @@
 #include "common/status.h"
 #include "common/thread_annotations.h"
 #include "common/timer_service.h"
+#include "history/batch_operations.h"
 #include "history/children.h"
 #include "history/engine_context.h"
 #include "history/external.h"
+#include "history/namespace_deletion.h"
 #include "history/query_registry.h"
 #include "history/run_cache.h"
 #include "history/state.pb.h"
@@ -108,7 +110,7 @@ struct EngineOptions {
 struct Execution;            // history/execution.h
 class EngineCommandContext;  // history/engine_command_context.h
 
-class Engine : private EngineContext {
+class Engine : private EngineContext, private BatchEngine, private NamespaceDeletionEngine {
  public:
   // A waiting RPC and its response message (matching/task_queues.h); the frontend creates it.
   template <typename Resp>
@@ -136,10 +138,11 @@ class Engine : private EngineContext {
                               wsv1::StartWorkflowExecutionResponse* resp, Done done);
   void SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflowExecutionRequest& req,
                                         wsv1::SignalWithStartWorkflowExecutionResponse* resp, Done done);
-  void TerminateWorkflowExecution(const wsv1::TerminateWorkflowExecutionRequest& req, Done done);
-  void DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest& req, Done done);
-  void RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done);
-  void SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest& req, Done done);
+  // These four are also what a batch job applies to its targets (BatchEngine).
+  void TerminateWorkflowExecution(const wsv1::TerminateWorkflowExecutionRequest& req, Done done) override;
+  void DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest& req, Done done) override;
+  void RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done) override;
+  void SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest& req, Done done) override;
   // A new run from a prefix of a run's history (reset.cc); `resp->run_id()` is the new run.
   void ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& req, wsv1::ResetWorkflowExecutionResponse* resp,
                               Done done);
@@ -176,13 +179,14 @@ class Engine : private EngineContext {
   void ListSearchAttributes(const ::temporal::api::operatorservice::v1::ListSearchAttributesRequest& req,
                             ::temporal::api::operatorservice::v1::ListSearchAttributesResponse* resp, Done done);
 
-  // OperatorService DeleteNamespace (namespace_delete.cc): rename + mark Deleted now, delete its
-  // workflows and then the namespace in the background.
+  // OperatorService DeleteNamespace (the NamespaceDeletion unit, namespace_deletion.h): rename +
+  // mark Deleted now, delete its workflows and then the namespace in the background.
   void DeleteNamespace(const ::temporal::api::operatorservice::v1::DeleteNamespaceRequest& req,
                        ::temporal::api::operatorservice::v1::DeleteNamespaceResponse* resp, Done done);
 
-  // Batch operations (batch.cc): terminate/cancel/signal/delete by query or list, in the
-  // background at max_operations_per_second; jobs live in their namespace's record.
+  // Batch operations (the BatchOperations unit, batch_operations.h): terminate/cancel/signal/
+  // delete/reset by query or list, in the background at max_operations_per_second; jobs live in
+  // their namespace's record.
   void StartBatchOperation(const wsv1::StartBatchOperationRequest& req, wsv1::StartBatchOperationResponse* resp,
                            Done done);
   void StopBatchOperation(const wsv1::StopBatchOperationRequest& req, wsv1::StopBatchOperationResponse* resp, Done done);
@@ -246,9 +250,10 @@ class Engine : private EngineContext {
     size_t in_memory = 0;
     size_t evicted = 0;
     size_t events_in_memory = 0;
-    // Evicted runs read back from the store under the engine mutex (inside a transition's
-    // lookup) since the engine started: RPCs and timers read them before, without the mutex.
-    uint64_t reads_under_mutex = 0;
+    // Lookups inside a transition that named a run evicted from memory since the engine started
+    // (RunCache::evicted_lookups): none is expected, as RPCs and timers bring such runs back
+    // before, with the mutex released; the run cache never reads the store under the mutex.
+    uint64_t evicted_lookups = 0;
   };
   RunCounts CountRuns();
 
@@ -327,6 +332,30 @@ class Engine : private EngineContext {
                        const std::string& request_id, const temporal::api::common::v1::WorkflowExecution* external,
                        bool* duplicate) override;
 
+  // BatchEngine (batch_operations.h; batch.cc) and NamespaceDeletionEngine (namespace_deletion.h;
+  // namespace_delete.cc): what the batch and namespace-deletion units see of the engine besides
+  // EngineContext (and the public calls a batch job applies). Those up to Commit are called under
+  // mu_ (the units are members guarded by it, or take it in their timers); the store reads below
+  // without it.
+  Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override;
+  state::NamespaceRecord* NamespaceById(const std::string& ns_id) override;
+  state::NamespaceRecord* NamespaceNamed(const std::string& name) override;
+  visibility::TypeMap CustomSearchAttributes(const std::string& ns_id) override;
+  void ReplaceNamespace(const std::string& old_name, state::NamespaceRecord rec) override;
+  void EraseNamespace(const std::string& ns_id) override;
+  bool NamespaceRunsInMemory(const std::string& ns_id, size_t limit, std::vector<std::string>* open) override;
+  uint64_t ClosedRunsLeftMemory() override;
+  bool TerminateRun(Txn& txn, const std::string& run_id, const std::string& reason,
+                    const std::string& identity) override;
+  void Commit(Txn& txn, Done done) override;
+  Result<int64_t> CountVisibility(const persistence::VisibilityQuery& q) override EXCLUDES(mu_);
+  Result<persistence::VisibilityPage> ListVisibility(const persistence::VisibilityQuery& q) override EXCLUDES(mu_);
+  Status ListWorkflows(const std::string& ns_id, Result<visibility::CompiledQuery> compiled, int32_t page_size,
+                       const std::string& page_token, WorkflowInfos* out, std::string* next_token) override
+      EXCLUDES(mu_);
+  Result<std::vector<std::string>> ClosedRunsBefore(const std::string& ns_id, int64_t close_before,
+                                                   int64_t limit) override EXCLUDES(mu_);
+
   // --- plumbing (engine.cc) ---
   // REQUIRES(mu_). Serializes touched executions into the batch and submits it. `done` runs
   // after the batch is durable.
@@ -358,10 +387,6 @@ class Engine : private EngineContext {
   // Nothing in memory refers to `ex` but its durable state: it may leave memory once durable.
   bool EvictableLocked(const Execution& ex) const REQUIRES(mu_);
   bool LinkedToOpenRunLocked(const Execution& ex) const REQUIRES(mu_);
-  // RunCache's loader: an evicted open run's state and history from the store (null on error).
-  // Runs under the engine mutex (inside runs_.find): the fallback for lookups inside a transition;
-  // RPCs and timers bring evicted runs back with FetchIfEvicted first.
-  std::shared_ptr<Execution> LoadEvictedRun(const std::string& run_id) NO_THREAD_SAFETY_ANALYSIS;
   void ArmReloadSweepLocked() REQUIRES(mu_);
 
   // --- store reads with the engine mutex released (run_reads.cc) ---
@@ -379,7 +404,7 @@ class Engine : private EngineContext {
   Result<Execution*> FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) REQUIRES(mu_);
   // An evicted open run back into memory (a no-op for any other run id); the read's error if it
   // failed (the run stays evicted).
-  Status FetchIfEvicted(const std::string& run_id) REQUIRES(mu_);
+  Status FetchIfEvicted(const std::string& run_id) override REQUIRES(mu_);
   // A run's state row, and with `with_events` its whole history, from the store (null: no row).
   // Store reads only: no engine state.
   static Result<std::shared_ptr<Execution>> ReadRunRows(persistence::Store& store, const std::string& run_id,
@@ -474,37 +499,11 @@ class Engine : private EngineContext {
                  google::protobuf::RepeatedPtrField<temporal::api::workflow::v1::WorkflowExecutionInfo>* out,
                  std::string* next_token) EXCLUDES(mu_);
   void OnRetentionTimer();
-  // --- batch operations (batch.cc) ---
-  static state::BatchJob* FindBatchJobLocked(state::NamespaceRecord& ns, const std::string& job_id);
-  // A batch start's checks against the request and the namespace's jobs; `count` is set to the
-  // visibility count of its query (unless it names executions).
-  Status ValidateBatchStartLocked(const wsv1::StartBatchOperationRequest& req, persistence::VisibilityQuery* count)
-      REQUIRES(mu_);
-  void BatchStep(const std::string& ns_id, const std::string& job_id);
-  void FinishBatchChunkLocked(const std::string& ns_id, const std::string& job_id, int64_t ok, int64_t failed,
-                              const std::string& cursor, int64_t next_index, bool last, int final_state,
-                              TimePoint next_step_at = TimePoint{}) REQUIRES(mu_);
-  void ResumeBatchJobsLocked() REQUIRES(mu_);
-  // A chunk of a query job's targets after its cursor (reset jobs in their own order, batch.cc).
-  Status ListBatchChunk(const state::BatchJob& job, const ListArgs& list, const std::string& ns_id,
-                        Result<visibility::CompiledQuery> compiled,
-                        std::vector<temporal::api::common::v1::WorkflowExecution>* targets, std::string* next_cursor)
-      EXCLUDES(mu_);
-  // ApplyBatchOperation with a failure retried as Temporal's batcher does (batch.cc).
-  void ApplyBatchOperationWithRetries(std::shared_ptr<const state::BatchJob> job, std::string ns_name,
-                                      temporal::api::common::v1::WorkflowExecution target, int attempt,
-                                      Duration spacing, Done done) EXCLUDES(mu_);
-  // Applies the job's operation to one target through the public calls; `done` gets its status.
-  void ApplyBatchOperation(const state::BatchJob& job, const std::string& ns_name,
-                           const temporal::api::common::v1::WorkflowExecution& target, const Done& done) EXCLUDES(mu_);
   // A batch reset of one run (reset.cc): resolves `options`' target (first/last workflow task or
   // an event id) in the history of the run `req` names, pins that run, then resets as
   // ResetWorkflowExecution does.
   void ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const temporal::api::common::v1::ResetOptions& options,
-                      Done done) EXCLUDES(mu_);
-  // --- namespace deletion (namespace_delete.cc) ---
-  void ReclaimNamespaceStep(const std::string& ns_id);
-  void ResumeNamespaceDeletesLocked() REQUIRES(mu_);
+                      Done done) override EXCLUDES(mu_);
   IdConflict ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
                                      temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
                                      temporal::api::enums::v1::WorkflowIdConflictPolicy conflict,
@@ -626,7 +625,7 @@ class Engine : private EngineContext {
   std::unordered_map<std::string, std::string> namespace_names_ GUARDED_BY(mu_);  // id -> name
   // Open (and just-closed, not yet durable) executions by run id; idle open ones may be evicted
   // to the store and are read back on lookup (run_cache.h).
-  RunCache runs_ GUARDED_BY(mu_){[this](const std::string& run_id) { return LoadEvictedRun(run_id); }};
+  RunCache runs_ GUARDED_BY(mu_);
   bool reload_sweep_armed_ GUARDED_BY(mu_) = false;
   // namespace_id + '\n' + workflow_id -> run id of the open run.
   std::unordered_map<std::string, std::string> open_by_workflow_id_ GUARDED_BY(mu_);
@@ -662,6 +661,11 @@ class Engine : private EngineContext {
   // completions and run closes.
   ChildWorkflows children_ GUARDED_BY(mu_){*this};
   ExternalCommands external_ GUARDED_BY(mu_){*this};
+  // Batch jobs and namespace deletion (batch_operations.h, namespace_deletion.h; the RPC entry
+  // points in batch.cc, namespace_delete.cc). They hold no state: jobs and deletions live in the
+  // namespace records.
+  BatchOperations batch_ GUARDED_BY(mu_){mu_, *this, *this, options_.max_id_length};
+  NamespaceDeletion namespace_deletion_ GUARDED_BY(mu_){mu_, *this, *this};
 
   // History long-poll waiters, woken after commits. Own mutex: woken from the writer thread.
   Mutex waiters_mu_;

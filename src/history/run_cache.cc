@@ -9,19 +9,13 @@ namespace temporalite::history {
 RunCache::iterator RunCache::find(const std::string& run_id) {
   auto it = loaded_.find(run_id);
   if (it != loaded_.end()) return it;
-  auto ev = evicted_.find(run_id);
-  if (ev == evicted_.end()) return loaded_.end();
-  ++loader_reads_;
-  std::shared_ptr<Execution> ex = loader_(run_id);
-  if (!ex) return loaded_.end();
-  evicted_.erase(ev);
-  reloaded_.emplace_back(run_id, ex->st.state_transition_count());
-  return loaded_.emplace(run_id, std::move(ex)).first;
+  if (evicted_.count(run_id)) ++evicted_lookups_;
+  return loaded_.end();
 }
 
 std::shared_ptr<Execution>& RunCache::at(const std::string& run_id) {
   auto it = find(run_id);
-  if (it == loaded_.end()) throw std::out_of_range("RunCache::at: unknown run " + run_id);
+  if (it == loaded_.end()) throw std::out_of_range("RunCache::at: run not in memory: " + run_id);
   return it->second;
 }
 

@@ -1,20 +1,19 @@
 // The engine's runs by id: open runs (and closed ones whose close is not durable yet) in memory,
 // plus the ids of open runs evicted from memory while idle. An evicted run is durable as it
-// stands (it is only evicted once its last write is on disk and nothing in memory refers to it),
-// so `find` reads it back from the store, as a restart would, and keeps it in memory again. Its
+// stands (it is only evicted once its last write is on disk and nothing in memory refers to it):
+// it is read back from the store, as a restart would, by whoever needs it, with the engine mutex
+// released (Engine::FetchIfEvicted in run_reads.cc), and kept in memory again (`Adopt`). Its
 // timers stay armed in the TimerService: they carry run ids, not pointers.
 //
-// The interface is the subset of std::unordered_map the engine uses, so lookups read the same
-// whether the run was in memory or not. Guarded by the engine mutex.
-//
-// `find` reads an evicted run back with the engine mutex held: the fallback for lookups inside a
-// transition. RPCs and timers read it before with the mutex released (Engine::FetchIfEvicted in
-// run_reads.cc): `eviction_seq` tells whether the read is still the run's durable state when the
-// mutex is taken again, and `Adopt` puts it back.
+// The interface is the subset of std::unordered_map the engine uses; lookups see the runs in
+// memory only. The cache never reads the store (it is used under the engine mutex): RPCs and
+// timers bring an evicted run back before their transition, and `eviction_seq` tells whether such
+// a read is still the run's durable state when the mutex is taken again. A lookup that names an
+// evicted run anyway sees no run and is counted (`evicted_lookups`; the tests expect none).
+// Guarded by the engine mutex.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -29,19 +28,15 @@ class RunCache {
  public:
   using Map = std::unordered_map<std::string, std::shared_ptr<Execution>>;
   using iterator = Map::iterator;
-  // Reads an evicted run back from the store (state and complete history); null if that failed
-  // (the loader logs why).
-  using Loader = std::function<std::shared_ptr<Execution>(const std::string& run_id)>;
 
-  explicit RunCache(Loader loader) : loader_(std::move(loader)) {}
-
-  // The run, read back from the store if it was evicted; end() if unknown (or the read failed).
+  // The run in memory; end() if unknown or evicted (an evicted one is counted in
+  // `evicted_lookups`: its caller should have brought it back first).
   iterator find(const std::string& run_id);
-  // In memory only: end() for an evicted run too, without reading it back. For lookups that need
-  // something an evicted run cannot have (a pending workflow task or activity, a query): a task,
-  // timer or token that names an evicted run is stale (Engine::EvictableLocked).
+  // In memory only, for lookups where an evicted run is expected and means "stale": ones that
+  // need something an evicted run cannot have (a pending workflow task or activity, a query): a
+  // task, timer or token that names an evicted run is stale (Engine::EvictableLocked).
   iterator find_loaded(const std::string& run_id) { return loaded_.find(run_id); }
-  // Like find; throws std::out_of_range if unknown, as std::unordered_map::at.
+  // Like find; throws std::out_of_range if not in memory, as std::unordered_map::at.
   std::shared_ptr<Execution>& at(const std::string& run_id);
   iterator begin() { return loaded_.begin(); }
   iterator end() { return loaded_.end(); }
@@ -58,7 +53,7 @@ class RunCache {
     return it == evicted_.end() ? 0 : it->second;
   }
   // An evicted run read back from the store without the engine mutex (eviction_seq unchanged since
-  // the read) comes back into memory, as `find` would have brought it.
+  // the read) comes back into memory.
   iterator Adopt(const std::string& run_id, std::shared_ptr<Execution> ex);
   void erase(iterator it) { loaded_.erase(it); }
 
@@ -73,16 +68,16 @@ class RunCache {
   void KeepReloaded(std::string run_id, int64_t transitions) { reloaded_.emplace_back(std::move(run_id), transitions); }
 
   size_t loaded_size() const { return loaded_.size(); }
-  // Evicted runs `find` has read back itself (under the engine mutex) so far.
-  uint64_t loader_reads() const { return loader_reads_; }
+  // Lookups by `find` / `at` that named an evicted run so far (each one, before, was a store read
+  // under the engine mutex).
+  uint64_t evicted_lookups() const { return evicted_lookups_; }
   size_t evicted_size() const { return evicted_.size(); }
 
  private:
-  Loader loader_;
   Map loaded_;
   std::unordered_map<std::string, uint64_t> evicted_;  // run id -> eviction_seq
   uint64_t evictions_ = 0;
-  uint64_t loader_reads_ = 0;
+  uint64_t evicted_lookups_ = 0;
   std::vector<std::pair<std::string, int64_t>> reloaded_;
 };
 
