@@ -180,7 +180,7 @@ TEST_F(SdkTest, LocalActivityAttemptsStayWithinTheCloseTimeouts) {
     std::string result;
     int calls;
   };
-  for (const Case& c : {Case{0, "SCHEDULE_TO_CLOSE", 3}, Case{1, "START_TO_CLOSE", 2}}) {
+  for (const Case& c : {Case{0, "TIMEOUT_TYPE_SCHEDULE_TO_CLOSE", 3}, Case{1, "TIMEOUT_TYPE_START_TO_CLOSE", 2}}) {
     g_stuck_calls = 0;
     g_stuck_cancelled = 0;
     const std::string id = "la-close-timeouts-" + std::to_string(c.which);
