@@ -92,7 +92,8 @@ Worker::Worker(std::shared_ptr<Client> client, WorkerOptions options)
   if (options_.max_concurrent_activities < 1) options_.max_concurrent_activities = 1;
   if (options_.max_concurrent_workflow_tasks < 1) options_.max_concurrent_workflow_tasks = 1;
   if (options_.activity_pollers < 1) options_.activity_pollers = 1;
-  la_free_ = std::max(1, options_.max_concurrent_local_activities);
+  la_ = std::make_shared<internal::LocalActivitySlots>();
+  la_->free = std::max(1, options_.max_concurrent_local_activities);
   if (options_.max_cached_workflows > 0) {
     cache_ = std::make_unique<internal::WorkflowCache>(static_cast<size_t>(options_.max_cached_workflows));
     sticky_queue_ = options_.identity + "-" + options_.task_queue + "-sticky-" + NewUuid();
@@ -175,9 +176,12 @@ void Worker::Shutdown() {
       }
     }
   }
+  // No workflow code runs any more: only abandoned local activities may still be running.
+  const auto grace_end = std::chrono::steady_clock::now() + options_.graceful_shutdown_timeout;
+  StopLocalActivities(grace_end);
   {
     std::unique_lock<std::mutex> al(act_mu_);
-    bool idle = act_idle_cv_.wait_for(al, options_.graceful_shutdown_timeout, [this] {
+    bool idle = act_idle_cv_.wait_until(al, grace_end, [this] {
       return act_queue_.empty() && act_active_ == 0 && act_polling_ == 0;
     });
     if (!idle) {
@@ -380,6 +384,7 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
   // instance stops heartbeating.
   inst.SetTaskHeartbeat([&](internal::TaskOutput out) -> std::optional<internal::HeartbeatTaskReply> {
     auto req = CompletionRequest(client_->ns(), token, options_.identity, out);
+    for (auto& [id, r] : out.query_results) (*req.mutable_query_results())[id] = std::move(r);
     req.set_force_create_new_workflow_task(true);
     req.set_return_new_workflow_task(true);
     if (cache_) SetStickyAttributes(&req, sticky_queue_, options_);
@@ -396,6 +401,7 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
       if (e.event_id() > last_started) next.events.push_back(e);  // a full history repeats the known events
     }
     next.messages.assign(resp.workflow_task().messages().begin(), resp.workflow_task().messages().end());
+    next.queries = resp.workflow_task().queries();
     token = resp.workflow_task().task_token();
     last_started = resp.workflow_task().started_event_id();
     return next;

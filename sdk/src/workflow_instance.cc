@@ -16,6 +16,11 @@ WorkflowInstance::WorkflowInstance(const WorkflowFn* fn, std::string ns, std::st
 }
 
 WorkflowInstance::~WorkflowInstance() {
+  // Local activities still running when the instance is dropped mid-task are cancelled (no
+  // further attempt), as sdk-core cancels a run's local activities on eviction; abandoned ones
+  // were already cancelled by their type (kAbandon: never). Their threads own their state:
+  // nothing here waits for them.
+  for (auto& la : running_las_) la.cancellation->Cancel();
   // Destroy coroutine frames before the state they reference.
   spawned_.clear();
   root_.reset();
@@ -95,6 +100,7 @@ TaskOutput WorkflowInstance::RunTask(
     temporal::api::update::v1::Request req;
     if (m.body().UnpackTo(&req)) pending_live_.emplace_back(req, m.id(), m.event_id());
   }
+  query_results_.clear();  // a failed task's
   task_began_ = std::chrono::steady_clock::now();
   keep_alive_.beat = [this] { return HeartbeatTask(); };
   keep_alive_.period = std::chrono::milliseconds(0);
@@ -107,6 +113,14 @@ TaskOutput WorkflowInstance::RunTask(
   commands_.clear();
   messages_.clear();
   command_keys_.clear();
+  AnswerQueries(queries);
+  out.query_results = std::move(query_results_);
+  query_results_.clear();
+  return out;
+}
+
+void WorkflowInstance::AnswerQueries(
+    const google::protobuf::Map<std::string, temporal::api::query::v1::WorkflowQuery>& queries) {
   for (const auto& [id, q] : queries) {
     temporal::api::query::v1::WorkflowQueryResult r;
     try {
@@ -117,9 +131,8 @@ TaskOutput WorkflowInstance::RunTask(
       *r.mutable_failure() = ToFailureProto(std::current_exception());
       r.set_error_message(r.failure().message());
     }
-    out.query_results[id] = std::move(r);
+    query_results_[id] = std::move(r);
   }
-  return out;
 }
 
 Payloads WorkflowInstance::ReplayAndQuery(const std::vector<HistoryEvent>& events, const std::string& name,
@@ -282,8 +295,10 @@ bool WorkflowInstance::HeartbeatTask() {
   TaskOutput out;
   out.commands = std::move(commands_);
   out.messages = std::move(messages_);
+  out.query_results = std::move(query_results_);
   commands_.clear();
   messages_.clear();
+  query_results_.clear();
   command_keys_.clear();
   std::optional<HeartbeatTaskReply> reply = heartbeat_(std::move(out));
   if (!reply) return false;
@@ -309,6 +324,9 @@ bool WorkflowInstance::HeartbeatTask() {
     if (m.body().UnpackTo(&req)) DeliverUpdate(req, m.id(), m.event_id(), /*live=*/true);
   }
   RunReady();
+  // Queries the server attached to the returned task: answered now, sent with its completion
+  // (the next heartbeat or the end of the local activities), as sdk-core does.
+  AnswerQueries(reply->queries);
   return nondeterminism_.empty();
 }
 

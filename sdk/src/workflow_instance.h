@@ -55,8 +55,9 @@ struct TaskOutput {
 // Keeping the live workflow task alive while a local activity runs longer than it may (the
 // official SDKs' workflow-task heartbeating): by `next`, the runner calls `beat`, which completes
 // the task with the commands issued so far and force_create_new_workflow_task, and continues on
-// the task the server returns; then the next beat is due `period` later. `period` 0: never
-// (replay, no heartbeat sender, or a beat failed).
+// the task the server returns (its queries answered in its next completion, as sdk-core holds
+// query answers with the completion); then the next beat is due `period` later. `period` 0:
+// never (replay, no heartbeat sender, or a beat failed).
 struct TaskKeepAlive {
   std::chrono::steady_clock::time_point next;
   std::chrono::milliseconds period{0};
@@ -76,6 +77,18 @@ struct LocalActivityCancellation {
     if (running) running->Cancel();
     cv.notify_all();
   }
+};
+
+// The worker's local-activity slots and running attempts, shared with the threads that run them
+// (an attempt abandoned by a timeout or a cancellation runs on until its function returns, on a
+// thread of its own, and may outlive the workflow instance and the worker).
+struct LocalActivitySlots {
+  std::mutex mu;
+  std::condition_variable cv;  // an attempt started or ended
+  int free = 0;                // attempts that may start (max_concurrent_local_activities)
+  int running = 0;             // attempts whose function has not returned
+  bool cancel_all = false;     // the worker's shutdown grace period is over: attempts are cancelled
+  std::set<ActivityContext*> contexts;  // of the running attempts
 };
 
 // A local activity's attempts from `attempt` on, as the worker runs them
@@ -135,6 +148,7 @@ struct LocalActivityBackoff {
 struct HeartbeatTaskReply {
   std::vector<HistoryEvent> events;
   std::vector<ProtocolMessage> messages;
+  google::protobuf::Map<std::string, temporal::api::query::v1::WorkflowQuery> queries;
 };
 // Sends a heartbeat completion carrying `out` and returns the task the server returned, or
 // nothing if it returned none.
@@ -217,7 +231,6 @@ class WorkflowInstance : public Scheduler {
     std::chrono::system_clock::time_point original_schedule_time;
     std::shared_ptr<LocalActivityExecution> exec;  // live, once started
     std::shared_ptr<LocalActivityCancellation> cancellation = std::make_shared<LocalActivityCancellation>();
-    bool settled = false;  // resolved by a cancellation before it ended (its outcome is dropped)
   };
   struct Child {
     std::shared_ptr<Completion> started, result;
@@ -269,6 +282,8 @@ class WorkflowInstance : public Scheduler {
                            const std::optional<LocalActivityBackoff>& backoff);
   void HandleCancelRequest();
   Payloads AnswerQuery(const std::string& name, const Payloads& args);
+  // Answers `queries` into query_results_ (sent with the task's next completion).
+  void AnswerQueries(const google::protobuf::Map<std::string, temporal::api::query::v1::WorkflowQuery>& queries);
   std::string StackTrace() const;
 
   const WorkflowFn* fn_;
@@ -286,6 +301,7 @@ class WorkflowInstance : public Scheduler {
   std::vector<Command> commands_;
   std::vector<std::pair<temporal::api::enums::v1::CommandType, std::string>> command_keys_;  // parallel to commands_
   std::vector<ProtocolMessage> messages_;
+  std::map<std::string, temporal::api::query::v1::WorkflowQueryResult> query_results_;  // the live task's
   std::deque<Expected> expected_;
   std::string nondeterminism_;
   int activation_ = 0;  // activations completed so far
@@ -330,7 +346,7 @@ class WorkflowInstance : public Scheduler {
   std::string current_details_;
   std::deque<LocalActivity> pending_las_;
   std::list<LocalActivity> running_las_;    // live: started, not recorded
-  std::list<LocalActivity> abandoned_las_;  // settled by a cancellation, still running
+  std::list<LocalActivity> abandoned_las_;  // resolved by a cancellation, still running (not waited for)
   std::shared_ptr<LocalActivityNotifier> la_notifier_ = std::make_shared<LocalActivityNotifier>();
   std::map<int64_t, HistoryEvent> segment_local_activities_;  // local-activity markers of the replayed task
   std::map<std::string, std::deque<std::shared_ptr<Completion>>> pending_ext_cancels_;  // by workflow id

@@ -42,7 +42,7 @@ std::shared_ptr<Completion> WorkflowInstance::ScheduleLocalActivityAttempt(
     return c;
   }
   pending_las_.push_back(LocalActivity{c, seq, type, o, args, attempt, original_schedule_time, nullptr,
-                                       std::make_shared<LocalActivityCancellation>(), false});
+                                       std::make_shared<LocalActivityCancellation>()});
   scope->Add(c, [this, seq] { CancelLocalActivity(seq); });
   return c;
 }

@@ -35,6 +35,7 @@ struct LocalActivityRequest;
 struct LocalActivityOutcome;
 struct LocalActivityNotifier;
 class LocalActivityExecution;
+struct LocalActivitySlots;
 }  // namespace internal
 
 struct WorkerOptions {
@@ -43,7 +44,9 @@ struct WorkerOptions {
   int max_concurrent_workflow_tasks = 4;  // also the number of workflow pollers
   int activity_pollers = 2;
   std::string identity;  // default: the client's
-  // Shutdown waits this long for running activities, then cancels them (IsCancelled()).
+  // Shutdown waits this long for running activities and local activities (those abandoned by
+  // their workflow included), then cancels them (IsCancelled()) and returns: a local activity's
+  // function that ignores the cancellation runs on on its own thread until it returns.
   std::chrono::milliseconds graceful_shutdown_timeout{10000};
   // Sticky cache: up to this many running workflow instances stay in memory between workflow
   // tasks (least recently used evicted first); the server then sends their next tasks to this
@@ -119,11 +122,13 @@ class Worker : private EagerWorkflowExecutor {
   void RunActivity(wsv1::PollActivityTaskQueueResponse& task);
   int ReserveEagerActivities(wsv1::RespondWorkflowTaskCompletedRequest* req);
   void TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved);
-  // Local activities (worker_local_activities.cc): each on a thread of its own, at most
-  // max_concurrent_local_activities at once.
+  // Local activities (worker_local_activities.cc): each attempt on a thread of its own, at most
+  // max_concurrent_local_activities at once; none of them holds a workflow-task thread once its
+  // workflow stops waiting for it.
   std::shared_ptr<internal::LocalActivityExecution> StartLocalActivity(
       internal::LocalActivityRequest request, std::shared_ptr<internal::LocalActivityNotifier> notifier);
-  internal::LocalActivityOutcome RunLocalActivity(const internal::LocalActivityRequest& request);
+  // Shutdown: waits until `deadline` for the running local-activity attempts, then cancels them.
+  void StopLocalActivities(std::chrono::steady_clock::time_point deadline);
 
   std::shared_ptr<Client> client_;
   WorkerOptions options_;
@@ -167,9 +172,7 @@ class Worker : private EagerWorkflowExecutor {
   bool pool_stop_ = false;
   std::mutex shutdown_mu_;
   bool shut_down_ = false;
-  std::mutex la_mu_;
-  std::condition_variable la_cv_;
-  int la_free_ = 0;  // local-activity slots
+  std::shared_ptr<internal::LocalActivitySlots> la_;  // shared with the attempts' threads
 };
 
 }  // namespace temporalite::sdk
