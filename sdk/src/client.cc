@@ -54,13 +54,15 @@ bool TlsHandshakeFailed(const grpc::Status& st) {
   if (st.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
   std::string m = st.error_message();
   for (char& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return Contains(m, "handshake failed") || Contains(m, "ssl_error_ssl") || Contains(m, "certificate verify failed");
+  return Contains(m, "handshake failed") || Contains(m, "ssl_error_ssl") || Contains(m, "certificate verify failed") ||
+         Contains(m, "not in peer certificate");
 }
 
 [[noreturn]] void ThrowTlsError(const grpc::Status& st, const ClientOptions& o) {
   const std::string& m = st.error_message();
   std::string hint;
-  if (Contains(m, "CERTIFICATE_VERIFY_FAILED") || Contains(m, "certificate verify failed")) {
+  if (Contains(m, "CERTIFICATE_VERIFY_FAILED") || Contains(m, "certificate verify failed") ||
+      Contains(m, "not in peer certificate")) {
     hint = "the server's certificate is not trusted or not for this name (check tls_ca_pem / "
            "TEMPORAL_TLS_SERVER_CA_CERT_*, tls_server_name / TEMPORAL_TLS_SERVER_NAME)";
   } else if (Contains(m, "ALERT") || Contains(m, "alert")) {
