@@ -18,6 +18,7 @@ APT_PACKAGES=(
   postgresql  # ingestion tests create their own cluster
   libcurl4-openssl-dev libssl-dev zlib1g-dev  # backups: S3 (SigV4 over libcurl), sha256, gzip
   libyaml-cpp-dev  # temporalite.yaml (server configuration file)
+  libcpptoml-dev   # the C++ SDK reads Temporal's TOML client config profiles (header-only; sdk/src/client_config.cc)
   libzstd-dev  # the store's blob compression (src/persistence/blob_codec.cc)
   chromium # the web UI browser tests (driven headless by npm playwright-core; no browser download)
   clang    # scripts/check-thread-safety.sh (-Wthread-safety) and scripts/fuzz.sh (libFuzzer)

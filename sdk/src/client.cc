@@ -3,6 +3,8 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <openssl/x509.h>
 #include <unistd.h>
 
@@ -21,19 +23,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace enums = temporal::api::enums::v1;
 namespace ssv1 = temporal::api::schedule::v1;
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error("cannot read " + path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // gRPC reports a bad client certificate or key only as "empty address list" on the first call:
 // check the pair here and say what is wrong.
@@ -54,6 +43,54 @@ void CheckClientKeyPair(const std::string& cert_pem, const std::string& key_pem)
 
 bool Retryable(grpc::StatusCode c) {
   return c == grpc::StatusCode::UNAVAILABLE || c == grpc::StatusCode::RESOURCE_EXHAUSTED;
+}
+
+bool Contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
+// gRPC reports a failed TLS handshake as UNAVAILABLE, like a server that is down; its message
+// says which ("Ssl handshake failed: SSL_ERROR_SSL: ...", "Handshake failed"). Retrying cannot
+// fix a certificate, so the client fails at once (as sdk-core's connect does) and says so.
+bool TlsHandshakeFailed(const grpc::Status& st) {
+  if (st.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  std::string m = st.error_message();
+  for (char& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return Contains(m, "handshake failed") || Contains(m, "ssl_error_ssl") || Contains(m, "certificate verify failed") ||
+         Contains(m, "not in peer certificate");
+}
+
+[[noreturn]] void ThrowTlsError(const grpc::Status& st, const ClientOptions& o) {
+  const std::string& m = st.error_message();
+  std::string hint;
+  if (Contains(m, "CERTIFICATE_VERIFY_FAILED") || Contains(m, "certificate verify failed") ||
+      Contains(m, "not in peer certificate")) {
+    hint = "the server's certificate is not trusted or not for this name (check tls_ca_pem / "
+           "TEMPORAL_TLS_SERVER_CA_CERT_*, tls_server_name / TEMPORAL_TLS_SERVER_NAME)";
+  } else if (Contains(m, "ALERT") || Contains(m, "alert")) {
+    hint = "the server refused the handshake (mutual TLS: check the client certificate and key)";
+  } else {
+    hint = "check the TLS settings and that the server speaks TLS";
+  }
+  throw RpcError(st.error_code(), "TLS handshake with " + o.address + " failed: " + hint + "; gRPC: " + m);
+}
+
+// TLS that accepts any server certificate (Go's InsecureSkipVerify, what Temporal's CLI and Go
+// SDK do for disable_host_verification): the chain is not verified (verify_server_certs off) and
+// neither is the name (a no-op verifier instead of gRPC's host-name one, no call-host check).
+// The client certificate, if any, is still presented.
+std::shared_ptr<grpc::ChannelCredentials> UnverifiedTlsCredentials(const ClientOptions& o) {
+  grpc::experimental::TlsChannelCredentialsOptions opts;
+  std::vector<grpc::experimental::IdentityKeyCertPair> pairs;
+  if (!o.tls_cert_pem.empty()) pairs.push_back({o.tls_key_pem, o.tls_cert_pem});
+  if (!o.tls_ca_pem.empty() || !pairs.empty()) {
+    opts.set_certificate_provider(
+        std::make_shared<grpc::experimental::StaticDataCertificateProvider>(o.tls_ca_pem, pairs));
+    if (!o.tls_ca_pem.empty()) opts.watch_root_certs();
+    if (!pairs.empty()) opts.watch_identity_key_cert_pairs();
+  }
+  opts.set_verify_server_certs(false);
+  opts.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+  opts.set_check_call_host(false);
+  return grpc::experimental::TlsCredentials(opts);
 }
 
 }  // namespace
@@ -92,67 +129,6 @@ temporal::api::common::v1::RetryPolicy RetryPolicy::ToProto() const {
   return p;
 }
 
-namespace {
-
-// TEMPORAL_TLS-style booleans (envconfig's): true/false, 1/0.
-bool EnvBool(const char* name, const std::string& v) {
-  if (v == "true" || v == "1") return true;
-  if (v == "false" || v == "0") return false;
-  throw std::invalid_argument(std::string(name) + "=" + v + ": not a boolean (true/false, 1/0)");
-}
-
-// The PEM from `<base>_PATH` (a file) or `<base>_DATA` (the text), or from the legacy pair.
-std::string EnvPem(const std::string& base, const std::string& legacy) {
-  std::string pem;
-  for (const auto& [path_var, data_var] : {std::pair(base + "_PATH", base + "_DATA"), std::pair(legacy, legacy + "_DATA")}) {
-    std::string path = Env(path_var.c_str()), data = Env(data_var.c_str());
-    if (!path.empty() && !data.empty()) {
-      throw std::invalid_argument(path_var + " and " + data_var + " are both set: give one");
-    }
-    if (!path.empty()) {
-      try {
-        pem = ReadFile(path);
-      } catch (const std::exception& e) {
-        throw std::invalid_argument(path_var + ": " + e.what());
-      }
-    } else if (!data.empty()) {
-      pem = data;
-    }
-  }
-  return pem;
-}
-
-}  // namespace
-
-ClientOptions ClientOptions::FromEnvironment() {
-  ClientOptions o;
-  if (!Env("TEMPORAL_ADDRESS").empty()) o.address = Env("TEMPORAL_ADDRESS");
-  if (!Env("TEMPORAL_NAMESPACE").empty()) o.ns = Env("TEMPORAL_NAMESPACE");
-  o.api_key = Env("TEMPORAL_API_KEY");
-  if (!Env("TEMPORAL_TLS").empty()) {
-    o.tls = EnvBool("TEMPORAL_TLS", Env("TEMPORAL_TLS"));
-    o.tls_disabled = !o.tls;
-  }
-  o.tls_cert_pem = EnvPem("TEMPORAL_TLS_CLIENT_CERT", "TEMPORAL_TLS_CERT");
-  o.tls_key_pem = EnvPem("TEMPORAL_TLS_CLIENT_KEY", "TEMPORAL_TLS_KEY");
-  o.tls_ca_pem = EnvPem("TEMPORAL_TLS_SERVER_CA_CERT", "TEMPORAL_TLS_CA");
-  o.tls_server_name = Env("TEMPORAL_TLS_SERVER_NAME");
-  std::string no_verify = Env("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION");
-  if (!no_verify.empty() && EnvBool("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", no_verify)) {
-    throw std::invalid_argument("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION=true is not supported by this SDK");
-  }
-  const std::string prefix = "TEMPORAL_GRPC_META_";
-  for (char** e = environ; *e; ++e) {
-    std::string kv = *e;
-    auto eq = kv.find('=');
-    if (kv.rfind(prefix, 0) != 0 || eq == std::string::npos || eq == prefix.size()) continue;
-    std::string name = kv.substr(prefix.size(), eq - prefix.size());
-    for (char& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (eq + 1 < kv.size()) o.grpc_metadata[name] = kv.substr(eq + 1);
-  }
-  return o;
-}
-
 Client::Client(ClientOptions options) : options_(std::move(options)) {
   if (options_.identity.empty()) {
     char host[256] = {0};
@@ -166,14 +142,17 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
   if (!options_.tls_cert_pem.empty()) CheckClientKeyPair(options_.tls_cert_pem, options_.tls_key_pem);
   bool tls = !options_.tls_disabled &&
              (options_.tls || !options_.tls_ca_pem.empty() || !options_.tls_cert_pem.empty() ||
-              !options_.tls_server_name.empty() || !options_.api_key.empty());
+              !options_.tls_server_name.empty() || !options_.api_key.empty() ||
+              options_.tls_disable_host_verification);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(128 * 1024 * 1024);
   args.SetMaxSendMessageSize(128 * 1024 * 1024);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   if (!options_.tls_server_name.empty()) args.SetSslTargetNameOverride(options_.tls_server_name);
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (tls) {
+  if (tls && options_.tls_disable_host_verification) {
+    creds = UnverifiedTlsCredentials(options_);
+  } else if (tls) {
     grpc::SslCredentialsOptions o;
     o.pem_root_certs = options_.tls_ca_pem;
     o.pem_cert_chain = options_.tls_cert_pem;
@@ -211,6 +190,7 @@ void Client::RunWithRetries(const std::function<grpc::Status(grpc::ClientContext
     PrepareContext(ctx, timeout);
     grpc::Status st = fn(ctx);
     if (st.ok()) return;
+    if (TlsHandshakeFailed(st)) ThrowTlsError(st, options_);
     if (!Retryable(st.error_code()) || attempt >= options_.max_attempts) ThrowRpcError(st);
     auto wait = st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? std::max(backoff, 1000ms) : backoff;
     std::this_thread::sleep_for(wait);
@@ -290,11 +270,10 @@ void Client::SetEagerExecutor(const std::string& task_queue, EagerWorkflowExecut
   else eager_.erase(task_queue);
 }
 
-WorkflowHandle Client::UpdateWithStartPayloads(const std::string& workflow_type, const StartWorkflowOptions& o,
-                                               const Payloads& args, const std::string& update_name,
-                                               const Payloads& update_args, Payloads* update_result,
-                                               std::string update_id) {
-  if (update_id.empty()) update_id = NewUuid();
+std::pair<std::string, wsv1::UpdateWorkflowExecutionResponse> Client::ExecuteUpdateWithStart(
+    const std::string& workflow_type, const StartWorkflowOptions& o, const Payloads& args,
+    const std::string& update_name, const Payloads& update_args, const std::string& update_id,
+    enums::UpdateWorkflowExecutionLifecycleStage stage) {
   wsv1::ExecuteMultiOperationRequest req;
   req.set_namespace_(ns());
   auto* start = req.add_operations()->mutable_start_workflow();
@@ -305,27 +284,47 @@ WorkflowHandle Client::UpdateWithStartPayloads(const std::string& workflow_type,
   auto* upd = req.add_operations()->mutable_update_workflow();
   upd->set_namespace_(ns());
   upd->mutable_workflow_execution()->set_workflow_id(o.id);
-  upd->mutable_wait_policy()->set_lifecycle_stage(enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED);
+  upd->mutable_wait_policy()->set_lifecycle_stage(stage);
   upd->mutable_request()->mutable_meta()->set_update_id(update_id);
   upd->mutable_request()->mutable_meta()->set_identity(identity());
   upd->mutable_request()->mutable_input()->set_name(update_name);
   if (update_args.payloads_size() > 0) *upd->mutable_request()->mutable_input()->mutable_args() = update_args;
-  auto resp = Call(&wsv1::WorkflowService::Stub::ExecuteMultiOperation, req, std::chrono::milliseconds(70000));
-  if (resp.responses_size() != 2) throw RpcError(grpc::StatusCode::INTERNAL, "update-with-start: unexpected response");
-  const std::string run_id = resp.responses(0).start_workflow().run_id();
-  WorkflowHandle h(shared_from_this(), o.id, run_id);
-  const auto& u = resp.responses(1).update_workflow();
-  Payloads result;
-  if (u.has_outcome()) {
-    if (u.outcome().has_failure()) {
-      throw WorkflowUpdateFailedError("Workflow Update failed", FromFailureProto(u.outcome().failure()));
-    }
-    result = u.outcome().success();
-  } else {
-    result = h.UpdateResultPayloads(update_id);
+  // As the TypeScript SDK: the request is sent again (same request and update ids: the server
+  // answers with the update it has) until the update is durable, i.e. at least ACCEPTED.
+  for (;;) {
+    auto resp = Call(&wsv1::WorkflowService::Stub::ExecuteMultiOperation, req, std::chrono::milliseconds(70000));
+    if (resp.responses_size() != 2) throw RpcError(grpc::StatusCode::INTERNAL, "update-with-start: unexpected response");
+    auto* u = resp.mutable_responses(1)->mutable_update_workflow();
+    if (!u->has_outcome() && u->stage() < enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED) continue;
+    std::string run_id = u->update_ref().workflow_execution().run_id();
+    if (run_id.empty()) run_id = resp.responses(0).start_workflow().run_id();
+    return {run_id, std::move(*u)};
   }
+}
+
+WorkflowHandle Client::UpdateWithStartPayloads(const std::string& workflow_type, const StartWorkflowOptions& o,
+                                               const Payloads& args, const std::string& update_name,
+                                               const Payloads& update_args, Payloads* update_result,
+                                               std::string update_id) {
+  if (update_id.empty()) update_id = NewUuid();
+  auto [run_id, u] = ExecuteUpdateWithStart(workflow_type, o, args, update_name, update_args, update_id,
+                                            enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED);
+  WorkflowHandle h(shared_from_this(), o.id, run_id);
+  WorkflowUpdateHandle uh(h, update_id, u.has_outcome() ? std::optional(u.outcome()) : std::nullopt);
+  Payloads result = uh.ResultPayloads();
   if (update_result) *update_result = std::move(result);
   return h;
+}
+
+WorkflowUpdateHandle Client::StartUpdateWithStartPayloads(const std::string& workflow_type,
+                                                          const StartWorkflowOptions& o, const Payloads& args,
+                                                          const std::string& update_name,
+                                                          const Payloads& update_args, std::string update_id) {
+  if (update_id.empty()) update_id = NewUuid();
+  const auto accepted = enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
+  auto [run_id, u] = ExecuteUpdateWithStart(workflow_type, o, args, update_name, update_args, update_id, accepted);
+  WorkflowHandle h(shared_from_this(), o.id, run_id);
+  return WorkflowUpdateHandle(h, update_id, u.has_outcome() ? std::optional(u.outcome()) : std::nullopt);
 }
 
 ssv1::ScheduleAction Client::MakeStartWorkflowAction(const std::string& workflow_type, const StartWorkflowOptions& o,
@@ -672,6 +671,14 @@ Payloads WorkflowHandle::UpdateResultPayloads(const std::string& update_id) cons
       return resp.outcome().success();
     }
   }
+}
+
+Payloads WorkflowUpdateHandle::ResultPayloads() const {
+  if (!outcome_) return workflow_.UpdateResultPayloads(update_id_);
+  if (outcome_->has_failure()) {
+    throw WorkflowUpdateFailedError("Workflow Update failed", FromFailureProto(outcome_->failure()));
+  }
+  return outcome_->success();
 }
 
 void WorkflowHandle::Cancel(const std::string& reason) const {

@@ -1,5 +1,6 @@
 // C++ SDK client connections against real servers started here: TLS, mutual TLS (certificates
-// made by openssl in a temp dir), API keys, the TEMPORAL_* environment as the CLI reads it, and
+// made by openssl in a temp dir), disable_host_verification, TLS handshake failures (not
+// retried), API keys, the TEMPORAL_* environment as the CLI reads it, config-file profiles, and
 // their failure paths.
 #include <stdlib.h>
 
@@ -237,8 +238,176 @@ TEST_F(ConnectionTest, TemporalEnvironmentAsTheCliReadsIt) {
     EXPECT_NE(EnvError().find("TEMPORAL_TLS=maybe: not a boolean"), std::string::npos) << EnvError();
   }
   {
-    Env e({{"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", "true"}});
-    EXPECT_NE(EnvError().find("not supported"), std::string::npos) << EnvError();
+    Env e({{"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", "yes"}});
+    EXPECT_NE(EnvError().find("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION=yes: not a boolean"), std::string::npos)
+        << EnvError();
+  }
+}
+
+// ---- disable_host_verification ----
+
+TEST_F(ConnectionTest, DisableHostVerificationAcceptsACertificateOfAnotherName) {
+  // The server's certificate is for temporalite.test, the address is 127.0.0.1: refused.
+  auto o = Tls(tls_->address(), *certs_);
+  o.tls_server_name = "";
+  std::string err = ConnectError(o);
+  EXPECT_NE(err.find("RpcError 14"), std::string::npos) << err;
+  o.tls_disable_host_verification = true;
+  RunHello(Client::Connect(o), "tls-no-host-check");
+  // As Go's InsecureSkipVerify (what the CLI and envconfig set): the chain is not checked
+  // either, so no CA is needed; a client certificate is still presented (mutual TLS).
+  auto any = o;
+  any.tls_ca_pem = "";
+  EXPECT_NO_THROW(Client::Connect(any)->Count());
+  auto mutual = any;
+  mutual.address = mtls_->address();
+  mutual.tls_cert_pem = certs_->Pem("client.pem");
+  mutual.tls_key_pem = certs_->Pem("client.key");
+  EXPECT_NO_THROW(Client::Connect(mutual)->Count());
+  // The same from the environment (it alone turns TLS on).
+  Env e({{"TEMPORAL_CONFIG_FILE", certs_->Path("none.toml")},
+         {"TEMPORAL_ADDRESS", tls_->address()},
+         {"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", "true"}});
+  auto eo = ClientOptions::FromEnvironment();
+  EXPECT_TRUE(eo.tls_disable_host_verification);
+  EXPECT_NO_THROW(Client::Connect(eo)->Count());
+  setenv("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", "0", 1);
+  eo = ClientOptions::FromEnvironment();
+  eo.max_attempts = 1;
+  EXPECT_NE(ConnectError(eo).find("RpcError 14"), std::string::npos);
+}
+
+// ---- TLS handshake failures are not retried ----
+
+TEST_F(ConnectionTest, ATlsHandshakeFailureFailsAtOnceNamingTheProblem) {
+  auto other = Tls(tls_->address(), *certs_);
+  other.tls_ca_pem = certs_->Pem("other-ca.pem");
+  other.max_attempts = 10;  // retried like UNAVAILABLE, 10 attempts took about 30 s
+  auto t0 = std::chrono::steady_clock::now();
+  std::string err = ConnectError(other);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << err;
+  EXPECT_NE(err.find("RpcError 14: TLS handshake with " + tls_->address() + " failed: the server's certificate"),
+            std::string::npos)
+      << err;
+  // The wrong server name: the same.
+  auto wrong_name = Tls(tls_->address(), *certs_);
+  wrong_name.tls_server_name = "other.test";
+  wrong_name.max_attempts = 10;
+  t0 = std::chrono::steady_clock::now();
+  err = ConnectError(wrong_name);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << err;
+  EXPECT_NE(err.find("TLS handshake with"), std::string::npos) << err;
+  // A server that is not there is still retried (here: twice, 100 ms apart).
+  ClientOptions gone;
+  gone.address = "127.0.0.1:1";
+  gone.max_attempts = 2;
+  err = ConnectError(gone);
+  EXPECT_NE(err.find("RpcError 14"), std::string::npos) << err;
+  EXPECT_EQ(err.find("TLS"), std::string::npos) << err;
+}
+
+// ---- config file profiles (envconfig's TOML) ----
+
+// Writes `text` to a file of the certificates' directory; returns its path.
+std::string WriteFile(const Certs& c, const std::string& name, const std::string& text) {
+  std::ofstream(c.Path(name)) << text;
+  return c.Path(name);
+}
+
+std::string ProfilesToml(const Certs& c, const std::string& mtls, const std::string& tls) {
+  return "# Temporal client profiles\n"
+         "[profile.default]\n"
+         "address = \"" + mtls + "\"\n"
+         "namespace = \"default\"\n"
+         "[profile.default.tls]\n"
+         "server_ca_cert_path = \"" + c.Path("ca.pem") + "\"\n"
+         "client_cert_path = \"" + c.Path("client.pem") + "\"\n"
+         "client_key_data = \"\"\"\n" + c.Pem("client.key") + "\"\"\"\n"
+         "server_name = \"temporalite.test\"\n"
+         "[profile.default.grpc_meta]\n"
+         "X_Team = \"ingest\"\n"
+         "\n"
+         "[profile.staging]\n"
+         "address = \"" + tls + "\"\n"
+         "[profile.staging.tls]\n"
+         "disable_host_verification = true\n";
+}
+
+TEST_F(ConnectionTest, ConfigFileProfilesAsEnvconfigReadsThem) {
+  const std::string file = WriteFile(*certs_, "temporal.toml", ProfilesToml(*certs_, mtls_->address(), tls_->address()));
+  {  // The file alone: the default profile (mutual TLS, a header).
+    Env e({{"TEMPORAL_CONFIG_FILE", file}});
+    auto o = ClientOptions::FromEnvironment();
+    EXPECT_EQ(o.address, mtls_->address());
+    EXPECT_TRUE(o.tls);
+    EXPECT_EQ(o.tls_server_name, "temporalite.test");
+    EXPECT_EQ(o.tls_key_pem, certs_->Pem("client.key"));
+    EXPECT_EQ(o.grpc_metadata.at("x-team"), "ingest");
+    RunHello(Client::Connect(o), "profile-hello");
+  }
+  {  // The environment over the file: the namespace, a header removed, another CA (replacing the file's path).
+    Env e({{"TEMPORAL_CONFIG_FILE", file},
+           {"TEMPORAL_NAMESPACE", "no-such-namespace"},
+           {"TEMPORAL_GRPC_META_X_TEAM", ""}});
+    auto o = ClientOptions::FromEnvironment();
+    EXPECT_EQ(o.address, mtls_->address());
+    EXPECT_EQ(o.grpc_metadata.count("x-team"), 0u);
+    try {
+      Client::Connect(o);
+      ADD_FAILURE() << "expected NOT_FOUND";
+    } catch (const RpcError& err) {
+      EXPECT_EQ(err.code(), grpc::StatusCode::NOT_FOUND) << err.what();
+    }
+    setenv("TEMPORAL_TLS_SERVER_CA_CERT_DATA", certs_->Pem("other-ca.pem").c_str(), 1);
+    o = ClientOptions::FromEnvironment();
+    unsetenv("TEMPORAL_TLS_SERVER_CA_CERT_DATA");
+    EXPECT_EQ(o.tls_ca_pem, certs_->Pem("other-ca.pem"));
+    EXPECT_NE(ConnectError(o).find("TLS handshake"), std::string::npos);
+  }
+  {  // A named profile, by TEMPORAL_PROFILE and by argument.
+    Env e({{"TEMPORAL_CONFIG_FILE", file}, {"TEMPORAL_PROFILE", "staging"}});
+    auto o = ClientOptions::FromEnvironment();
+    EXPECT_EQ(o.address, tls_->address());
+    EXPECT_TRUE(o.tls_disable_host_verification);
+    EXPECT_TRUE(o.tls_cert_pem.empty());
+    EXPECT_NO_THROW(Client::Connect(o)->Count());
+  }
+  EXPECT_EQ(ClientOptions::FromProfile("staging", file).address, tls_->address());
+  // Failure paths: a profile asked for that is not there; bad TOML (the file and the line); a
+  // key of the wrong type; path and data both given.
+  {
+    Env e({{"TEMPORAL_CONFIG_FILE", file}, {"TEMPORAL_PROFILE", "prod"}});
+    EXPECT_NE(EnvError().find("unable to find profile prod in config file " + file), std::string::npos) << EnvError();
+  }
+  EXPECT_THROW(ClientOptions::FromProfile("prod", certs_->Path("none.toml")), std::invalid_argument);
+  {
+    auto bad = WriteFile(*certs_, "bad.toml", "[profile.default]\naddress = \"x:1\"\nnamespace = \n");
+    Env e({{"TEMPORAL_CONFIG_FILE", bad}});
+    EXPECT_NE(EnvError().find("config file " + bad + ": "), std::string::npos) << EnvError();
+    EXPECT_NE(EnvError().find("line 3"), std::string::npos) << EnvError();
+  }
+  {
+    auto typed = WriteFile(*certs_, "typed.toml", "[profile.default]\naddress = 7233\n");
+    Env e({{"TEMPORAL_CONFIG_FILE", typed}});
+    EXPECT_NE(EnvError().find("profile.default.address: not a string"), std::string::npos) << EnvError();
+  }
+  {
+    auto both = WriteFile(*certs_, "both.toml",
+                          "[profile.default.tls]\nserver_ca_cert_path = \"/x\"\nserver_ca_cert_data = \"y\"\n");
+    Env e({{"TEMPORAL_CONFIG_FILE", both}});
+    EXPECT_NE(EnvError().find("tls.server_ca_cert_path and " + both), std::string::npos) << EnvError();
+  }
+  {  // No file, or a file without the default profile: no error, the defaults.
+    Env e({{"TEMPORAL_CONFIG_FILE", certs_->Path("none.toml")}});
+    EXPECT_EQ(ClientOptions::FromEnvironment().address, ClientOptions().address);
+    EXPECT_EQ(ClientOptions::FromProfile("", WriteFile(*certs_, "other.toml", "[profile.x]\n")).address,
+              ClientOptions().address);
+  }
+  {  // The user config directory's temporalio/temporal.toml when TEMPORAL_CONFIG_FILE is unset.
+    fs::create_directories(certs_->Path("xdg/temporalio"));
+    fs::copy_file(file, certs_->Path("xdg/temporalio/temporal.toml"));
+    Env e({{"XDG_CONFIG_HOME", certs_->Path("xdg")}, {"TEMPORAL_PROFILE", "staging"}});
+    EXPECT_EQ(ClientOptions::FromEnvironment().address, tls_->address());
   }
 }
 

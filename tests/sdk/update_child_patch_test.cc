@@ -1,5 +1,6 @@
 // C++ SDK: updates waited for until ACCEPTED (result fetched later), update-with-start's failure
-// paths, child workflows' parent close policies as the server applies them, and DeprecatePatch.
+// paths and its ACCEPTED wait, child workflows' parent close policies as the server applies
+// them, and DeprecatePatch.
 #include "sdk_fixture.h"
 
 namespace sdk_test {
@@ -95,6 +96,48 @@ TEST_F(SdkTest, UpdateWithStartFailsOnARunningWorkflowWithConflictPolicyFail) {
   auto h2 = client_->UpdateWithStartPayloads("Gate", Opts("gate-uws"), {}, "add", ToPayloads(100), &r);
   EXPECT_EQ(h2.run_id(), h.run_id());
   EXPECT_EQ(FirstPayload<int>(r), 100);
+  EXPECT_EQ(h.Result<int>(20s), 100);
+}
+
+TEST_F(SdkTest, StartUpdateWithStartReturnsOnceTheUpdateIsAccepted) {
+  auto w = NewWorker();
+  w->RegisterWorkflow("Gate", Gate);
+  w->Start();
+  // The handler waits for "open": a COMPLETED wait would block here; ACCEPTED returns.
+  auto uh = client_->StartUpdateWithStartPayloads("Gate", Opts("gate-uws-acc"), {}, "add", ToPayloads(30), "uws-30");
+  EXPECT_EQ(uh.update_id(), "uws-30");
+  const WorkflowHandle& h = uh.workflow();
+  EXPECT_FALSE(h.run_id().empty());
+  int accepted_events = 0, completed_events = 0;
+  for (const auto& e : h.FetchHistory()) {
+    accepted_events += e.has_workflow_execution_update_accepted_event_attributes();
+    completed_events += e.has_workflow_execution_update_completed_event_attributes();
+  }
+  EXPECT_EQ(accepted_events, 1);
+  EXPECT_EQ(completed_events, 0);
+  // A second one reuses the running workflow (USE_EXISTING); a rejected one (validator) is
+  // reported by its handle's result, as the TypeScript SDK's.
+  auto uh2 = client_->StartUpdateWithStartPayloads("Gate", Opts("gate-uws-acc"), {}, "add", ToPayloads(13));
+  EXPECT_EQ(uh2.workflow().run_id(), h.run_id());
+  auto rejected = client_->StartUpdateWithStartPayloads("Gate", Opts("gate-uws-acc"), {}, "add", ToPayloads(-1));
+  try {
+    rejected.ResultPayloads();
+    FAIL() << "expected the validator's rejection";
+  } catch (const WorkflowUpdateFailedError& e) {
+    auto* app = dynamic_cast<ApplicationFailure*>(e.cause().get());
+    ASSERT_NE(app, nullptr);
+    EXPECT_EQ(app->type, "Invalid");
+  }
+  h.Signal("open");
+  EXPECT_EQ(uh.Result<int>(), 30);  // polled with PollWorkflowExecutionUpdate
+  try {
+    uh2.ResultPayloads();
+    FAIL() << "expected the handler's failure";
+  } catch (const WorkflowUpdateFailedError& e) {
+    EXPECT_EQ(e.cause()->message(), "unlucky");
+  }
+  EXPECT_EQ(client_->StartUpdateWithStartPayloads("Gate", Opts("gate-uws-acc"), {}, "add", ToPayloads(70)).Result<int>(),
+            100);
   EXPECT_EQ(h.Result<int>(20s), 100);
 }
 

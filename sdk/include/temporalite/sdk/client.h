@@ -74,31 +74,51 @@ struct ClientOptions {
   std::string address = "127.0.0.1:7233";
   std::string ns = "default";
   std::string identity;  // default "<pid>@<host>"
-  // TLS: on when `tls` is set or any PEM, the server name or the API key is given, unless
-  // `tls_disabled` (an API key over a plain-text port).
+  // TLS: on when `tls` is set or any PEM, the server name, tls_disable_host_verification or the
+  // API key is given, unless `tls_disabled` (an API key over a plain-text port).
   bool tls = false;
   bool tls_disabled = false;
+  // Skip the verification of the server's certificate, as Temporal's CLI and Go SDK do for
+  // `disable_host_verification` (Go's InsecureSkipVerify): neither its chain nor its name is
+  // checked, so any server certificate is accepted (the connection is still encrypted). Turns
+  // TLS on. For test setups; prefer tls_server_name.
+  bool tls_disable_host_verification = false;
   std::string tls_ca_pem;  // empty: the system's roots
   std::string tls_cert_pem, tls_key_pem;  // mutual TLS: both or neither
   std::string tls_server_name;  // the name the server's certificate must have (default: the host)
   std::string api_key;  // sent as "authorization: Bearer <key>"
   std::map<std::string, std::string> grpc_metadata;  // extra headers on every call
   std::chrono::milliseconds rpc_timeout{30000};  // per attempt of a unary call
-  int max_attempts = 10;  // UNAVAILABLE / RESOURCE_EXHAUSTED are retried with backoff
+  // UNAVAILABLE / RESOURCE_EXHAUSTED are retried with backoff; a failed TLS handshake (the
+  // server's certificate refused, or the server refusing ours) is not: RpcError UNAVAILABLE
+  // at once, its message starting "TLS handshake with <address> failed".
+  int max_attempts = 10;
   // Payload codecs (encryption, compression) applied to every payload this client and its
   // workers send and receive; see temporalite/sdk/codec.h.
   PayloadCodecs codecs;
 
-  // Defaults overridden by the environment as the `temporal` CLI and the SDKs' envconfig read it:
-  // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS (true/false, 1/0;
-  // false keeps plain text even with an API key), TEMPORAL_TLS_CLIENT_CERT_PATH / _DATA,
+  // Temporal's environment configuration, as the official SDKs' envconfig (Go's
+  // contrib/envconfig, sdk-core's envconfig) and the `temporal` CLI load it: the profile
+  // TEMPORAL_PROFILE (default "default") of the TOML file TEMPORAL_CONFIG_FILE (default
+  // $XDG_CONFIG_HOME or ~/.config, then temporalio/temporal.toml; a missing file is no
+  // error), then the environment over it. File keys: [profile.NAME] address, namespace,
+  // api_key; [profile.NAME.tls] (its presence turns TLS on) disabled, client_cert_path /
+  // client_cert_data, client_key_path / client_key_data, server_ca_cert_path /
+  // server_ca_cert_data, server_name, disable_host_verification; [profile.NAME.grpc_meta]
+  // (keys lower-cased, '_' as '-'); other keys are ignored. Environment: TEMPORAL_ADDRESS,
+  // TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS (true/false, 1/0; false keeps plain
+  // text even with an API key), TEMPORAL_TLS_CLIENT_CERT_PATH / _DATA,
   // TEMPORAL_TLS_CLIENT_KEY_PATH / _DATA, TEMPORAL_TLS_SERVER_CA_CERT_PATH / _DATA,
-  // TEMPORAL_TLS_SERVER_NAME, TEMPORAL_GRPC_META_<NAME> (header <name>, '_' as '-'), and the
+  // TEMPORAL_TLS_SERVER_NAME, TEMPORAL_TLS_DISABLE_HOST_VERIFICATION,
+  // TEMPORAL_GRPC_META_<NAME> (header <name>, '_' as '-'; empty removes the file's), and the
   // CLI's older TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA (and their _DATA), which
-  // win. Throws std::invalid_argument naming the variable: a file that cannot be read, a _PATH
-  // and _DATA pair both set, a bad boolean, TEMPORAL_TLS_DISABLE_HOST_VERIFICATION=true (not
-  // supported).
+  // win; an empty variable counts as unset, and a _PATH or _DATA variable replaces the file's
+  // path or data. Throws std::invalid_argument naming the variable or the file (and its line
+  // for bad TOML): a file that cannot be read, a path and data pair both set, a bad boolean, a
+  // key of the wrong type, a profile that was asked for and is not in the file.
   static ClientOptions FromEnvironment();
+  // The same with the profile and file given (empty: as above).
+  static ClientOptions FromProfile(const std::string& profile, const std::string& config_file = "");
 };
 
 struct RetryPolicy {
@@ -200,6 +220,31 @@ class WorkflowHandle {
   std::string id_, run_id_, first_execution_run_id_;
 };
 
+// An update sent with Client::StartUpdateWithStartPayloads: accepted by the workflow, perhaps
+// not finished (the TypeScript SDK's WorkflowUpdateHandle). ResultPayloads polls
+// PollWorkflowExecutionUpdate for its outcome unless the start response carried it already.
+class WorkflowUpdateHandle {
+ public:
+  WorkflowUpdateHandle(WorkflowHandle workflow, std::string update_id,
+                       std::optional<temporal::api::update::v1::Outcome> outcome = std::nullopt)
+      : workflow_(std::move(workflow)), update_id_(std::move(update_id)), outcome_(std::move(outcome)) {}
+  const WorkflowHandle& workflow() const { return workflow_; }
+  const std::string& update_id() const { return update_id_; }
+  // Waits for the update's result; throws WorkflowUpdateFailedError if it failed (or was
+  // rejected by its validator).
+  Payloads ResultPayloads() const;
+  template <class R>
+  R Result() const {
+    Payloads p = ResultPayloads();
+    if constexpr (!std::is_void_v<R>) return FirstPayload<R>(p);
+  }
+
+ private:
+  WorkflowHandle workflow_;
+  std::string update_id_;
+  std::optional<temporal::api::update::v1::Outcome> outcome_;
+};
+
 class Client : public std::enable_shared_from_this<Client> {
  public:
   // Creates the channel and checks the namespace (DescribeNamespace). Throws RpcError.
@@ -234,6 +279,13 @@ class Client : public std::enable_shared_from_this<Client> {
                                          const Payloads& args, const std::string& update_name,
                                          const Payloads& update_args, Payloads* update_result,
                                          std::string update_id = "");
+  // Update-with-start that waits for the ACCEPTED stage only, as the TypeScript SDK's
+  // startUpdateWithStart: returns once the update is accepted or already finished (the
+  // workflow started or, by opts.id_conflict_policy, reused); the handle's ResultPayloads waits
+  // for the outcome and throws WorkflowUpdateFailedError for a failed or rejected update.
+  WorkflowUpdateHandle StartUpdateWithStartPayloads(const std::string& workflow_type, const StartWorkflowOptions& opts,
+                                                    const Payloads& args, const std::string& update_name,
+                                                    const Payloads& update_args, std::string update_id = "");
 
   // Schedules (temporal.api.schedule.v1 protos). MakeStartWorkflowAction builds the usual action.
   temporal::api::schedule::v1::ScheduleAction MakeStartWorkflowAction(const std::string& workflow_type,
@@ -304,6 +356,11 @@ class Client : public std::enable_shared_from_this<Client> {
 
  private:
   void PrepareContext(grpc::ClientContext& ctx, std::chrono::milliseconds timeout) const;
+  // ExecuteMultiOperation (start + update waiting for `stage`): the run id and the update's response.
+  std::pair<std::string, wsv1::UpdateWorkflowExecutionResponse> ExecuteUpdateWithStart(
+      const std::string& workflow_type, const StartWorkflowOptions& opts, const Payloads& args,
+      const std::string& update_name, const Payloads& update_args, const std::string& update_id,
+      temporal::api::enums::v1::UpdateWorkflowExecutionLifecycleStage stage);
   void RunWithRetries(const std::function<grpc::Status(grpc::ClientContext&)>& fn, std::chrono::milliseconds timeout);
 
   ClientOptions options_;
