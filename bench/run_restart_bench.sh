@@ -16,7 +16,11 @@
 #    (printed once recovery is done and the port is served), the database size and the RSS.
 #
 # Environment: TEMPORALITE_BIN, WORKFLOW_BENCH (as run_workflow_bench.sh), READY_TIMEOUT (s),
-# KEEP_DIR=1 keeps the data directory. Needs python3 (for the copies).
+# KEEP_DIR=1 keeps the data directory; DATA_DIR=<dir> seeds into <dir> (kept) or, when
+# <dir>/temporalite.db exists, skips steps 1 and 2 and only restarts on that file (OPEN and
+# CLOSED then only label the output); RESTARTS=<n> restarts n times each way (default 1).
+# bench/restart_once.sh times one restart on a kept file (for paired timing runs).
+# Needs python3 (for the copies).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 open_n="${1:?usage: $0 OPEN CLOSED [COPIES]}"
@@ -29,7 +33,15 @@ for bin in "$server_bin" "$bench_bin"; do
   [[ -x "$bin" ]] || { echo "error: $bin not found (build it first)" >&2; exit 2; }
 done
 
-tmp_dir="$(mktemp -d "${TMPDIR:-/tmp}/temporalite-restart.XXXXXX")"
+reuse=0
+if [[ -n "${DATA_DIR:-}" ]]; then
+  mkdir -p "$DATA_DIR"
+  tmp_dir="$(cd "$DATA_DIR" && pwd)"
+  KEEP_DIR=1
+  [[ -f "$tmp_dir/temporalite.db" ]] && reuse=1
+else
+  tmp_dir="$(mktemp -d "${TMPDIR:-/tmp}/temporalite-restart.XXXXXX")"
+fi
 db="$tmp_dir/temporalite.db"
 server_pid=""
 stop_server() {
@@ -54,7 +66,7 @@ start_server() {
   : >"$out"
   local t0
   t0=$(date +%s.%N)
-  "$server_bin" server start-dev --ip 127.0.0.1 --port 0 --db-filename "$db" --headless --log-level info "$@" \
+  "$server_bin" server start-dev --ip 127.0.0.1 --port 0 --http-port 0 --db-filename "$db" --headless --log-level info "$@" \
     >"$out" 2>>"$tmp_dir/server.err" &
   server_pid=$!
   address=""
@@ -69,6 +81,7 @@ start_server() {
 }
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"; }
 
+if (( reuse == 0 )); then
 start_server
 echo "seeding: $open_n open, $closed_n closed through the server ($address)" >&2
 "$bench_bin" --address "$address" --server-pid "$server_pid" --open-workflows "$open_n" \
@@ -115,14 +128,18 @@ print("closed runs:", c.execute("SELECT count(*) FROM executions WHERE open = 0"
 c.close()
 PY
 fi
+fi  # reuse
 db_mb=$(awk -v b="$(stat -c %s "$db")" 'BEGIN { printf "%.0f", b / 1048576 }')
 # Warm page cache (the database was just written). First with the start-up integrity check
 # (PRAGMA quick_check reads the whole file), then without it (--skip-integrity-check).
-start_server
-echo "restart_s: $ready_s (open $open_n, closed $(( closed_n * (copies + 1) )), database ${db_mb} MB, with the integrity check)"
-sleep 1
-echo "restart_rss_mb: $(rss_mb)"
-grep -o 'recovered .*' "$tmp_dir/server.err" | tail -n 1
-stop_server
-start_server --skip-integrity-check
-echo "restart_s: $ready_s (same database, --skip-integrity-check)"
+for _ in $(seq 1 "${RESTARTS:-1}"); do
+  start_server
+  echo "restart_s: $ready_s (open $open_n, closed $(( closed_n * (copies + 1) )), database ${db_mb} MB, with the integrity check)"
+  sleep 1
+  echo "restart_rss_mb: $(rss_mb)"
+  grep -o 'recovered [0-9]* namespaces.*' "$tmp_dir/server.err" | tail -n 1
+  stop_server
+  start_server --skip-integrity-check
+  echo "restart_s: $ready_s (same database, --skip-integrity-check)"
+  stop_server
+done

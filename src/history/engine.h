@@ -596,6 +596,15 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
 
   // --- workflow close and timers (lifecycle.cc) ---
   void ArmWorkflowTimersLocked(Execution& ex) REQUIRES(mu_);
+  // ExecutionRow::idle_wake_unix_nanos for the run as it stands: set when it is open with no
+  // workflow task, activity, buffered event, child or parent (recovery may then leave it on disk
+  // without reading its state), to the earliest time ArmWorkflowTimersLocked would arm.
+  static std::optional<int64_t> IdleWake(const Execution& ex);
+  // An idle run's wake-up armed by recovery in place of its timers: reads it back and arms them
+  // all (those already due fire at once; one armed twice fires once, as handlers re-check state).
+  void OnIdleRunWake(std::string run_id);
+  // Recovery of the open runs (Recover): idle ones by their wake-up, the others read in full.
+  Status RecoverOpenRunsLocked() REQUIRES(mu_);
   void OnWorkflowRunTimeout(std::string run_id);
   // A timer's evicted run back into memory (without the mutex); false, with `again` scheduled a
   // second later, if the store read failed.

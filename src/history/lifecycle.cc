@@ -34,6 +34,33 @@ void Engine::ArmWorkflowTimersLocked(Execution& ex) {
   }
 }
 
+std::optional<int64_t> Engine::IdleWake(const Execution& ex) {
+  const auto& st = ex.st;
+  if (!ex.open() || ex.wft_pending() || st.buffered_events_size() > 0 || st.activities_size() > 0 ||
+      st.children_size() > 0 || !st.parent_workflow_id().empty()) {
+    return std::nullopt;
+  }
+  // The same times ArmWorkflowTimersLocked schedules.
+  TimePoint earliest = TimePoint::max();
+  auto consider = [&](const auto& proto) {
+    if (!IsZero(proto)) earliest = std::min(earliest, FromProto(proto));
+  };
+  consider(st.run_expiration_time());
+  consider(st.execution_expiration_time());
+  consider(st.first_wft_due_time());
+  for (const auto& [id, t] : st.timers()) earliest = std::min(earliest, FromProto(t.expiry_time()));
+  if (earliest == TimePoint::max()) return persistence::kNoIdleTimer;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(earliest.time_since_epoch()).count();
+}
+
+void Engine::OnIdleRunWake(std::string run_id) {
+  MutexLock l(mu_);
+  if (!FetchForTimerLocked(run_id, [this, run_id] { OnIdleRunWake(run_id); })) return;
+  auto it = runs_.find_loaded(run_id);
+  if (it == runs_.end() || !it->second->open()) return;
+  ArmWorkflowTimersLocked(*it->second);
+}
+
 bool Engine::FetchForTimerLocked(const std::string& run_id, std::function<void()> again) {
   if (FetchIfEvicted(run_id).ok()) return true;  // the store read without the mutex
   timers_.Schedule(clock_.Now() + std::chrono::seconds(1), std::move(again));

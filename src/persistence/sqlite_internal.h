@@ -52,7 +52,7 @@ enum Sql : int {
   kNumSql,
 };
 
-#define TL_EXECUTION_COLUMNS "run_id, namespace_id, workflow_id, open, close_time, state"
+#define TL_EXECUTION_COLUMNS "run_id, namespace_id, workflow_id, open, close_time, state, wake"
 // Schema 6 keys (docs/architecture.md, "Compact keys"): namespace_id columns of executions,
 // current_executions and visibility hold the namespace's small integer key (namespace_keys);
 // run_id columns of executions, current_executions and history hold a canonical UUID as its 16
@@ -69,9 +69,9 @@ inline constexpr const char* kSql[kNumSql] = {
     "INSERT OR REPLACE INTO namespaces(id, name, data) VALUES(?1, ?2, ?3)",
     // Update in place: INSERT OR REPLACE would delete and re-insert the row, rewriting every index
     // on each of the ~5 transitions a workflow makes.
-    "INSERT INTO executions(" TL_EXECUTION_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+    "INSERT INTO executions(" TL_EXECUTION_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
     "ON CONFLICT(run_id) DO UPDATE SET open = excluded.open, close_time = excluded.close_time, "
-    "state = excluded.state",
+    "state = excluded.state, wake = excluded.wake",
     "INSERT OR REPLACE INTO current_executions(namespace_id, workflow_id, run_id) "
     "VALUES(?1, ?2, ?3)",
     // One row per run per commit (blob_codec.h), keyed by its last event id. Plain INSERT, and
@@ -106,7 +106,8 @@ inline constexpr const char* kSql[kNumSql] = {
     // close_time stay as they are: setting `state` alone leaves every index untouched, where the
     // upsert above rewrites the partial indexes on `open` (executions_open) each time. No change
     // (a new run, a close) falls back to the upsert.
-    "UPDATE executions SET state = ?2 WHERE run_id = ?1 AND open = ?3 AND close_time = ?4",
+    // `wake` (schema 7) is in no index either.
+    "UPDATE executions SET state = ?2, wake = ?5 WHERE run_id = ?1 AND open = ?3 AND close_time = ?4",
     // The same for a visibility row whose status and close time stay (a search attribute or
     // memo upsert, BuildIds at the first workflow task): the upsert's SET of those columns would
     // rewrite both ordering indexes. Parameters numbered as in kPutVisibility.
@@ -117,7 +118,10 @@ inline constexpr const char* kSql[kNumSql] = {
     "INSERT OR IGNORE INTO namespace_keys(id) VALUES(?1)",
     "SELECT key FROM namespace_keys WHERE id = ?1",
     "SELECT id, name, data FROM namespaces ORDER BY name",
-    "SELECT " TL_EXECUTION_READ_COLUMNS TL_EXECUTION_READ_FROM " WHERE e.open = 1",
+    // Recovery: an idle run's state (wake set, see ExecutionRow) only when asked for; the CASE
+    // keeps SQLite from copying the blob at all.
+    "SELECT e.run_id, k.id, e.workflow_id, e.open, e.close_time, "
+    "CASE WHEN e.wake IS NULL OR ?1 THEN e.state END, e.wake" TL_EXECUTION_READ_FROM " WHERE e.open = 1",
     "SELECT " TL_EXECUTION_READ_COLUMNS TL_EXECUTION_READ_FROM " WHERE e.run_id = ?1",
     "SELECT run_id FROM current_executions WHERE namespace_id = " TL_NAMESPACE_KEY " AND workflow_id = ?2",
     // Rows are stepped only until the page is full: no LIMIT (a row holds several events).

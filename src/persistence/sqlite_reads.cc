@@ -52,15 +52,19 @@ Result<std::vector<NamespaceRow>> SqliteStore::LoadNamespaces() {
   return out;
 }
 
-Result<std::vector<ExecutionRow>> SqliteStore::LoadOpenExecutions() {
+Result<std::vector<ExecutionRow>> SqliteStore::LoadOpenExecutions(bool idle_states) {
   Result<ReaderLease> lease = AcquireReader();
   if (!lease.ok()) return lease.status();
   sqlite3_stmt* s = lease->conn->stmt(kLoadOpenExecutions);
   ResetOnExit reset{s};
+  Binder b(s);
+  if (b.Int(1, idle_states ? 1 : 0).rc() != SQLITE_OK) return SqlError(lease->conn->db(), "binding idle_states");
   std::vector<ExecutionRow> out;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     out.push_back(ReadExecution(s));
+    if (sqlite3_column_type(s, 6) != SQLITE_NULL) out.back().idle_wake_unix_nanos = sqlite3_column_int64(s, 6);
+    if (!idle_states && out.back().idle_wake_unix_nanos) continue;  // not selected (CASE in the SQL)
     Result<std::string> state = Decode(*lease->conn, out.back().state);
     if (!state.ok()) return state.status();
     out.back().state = std::move(state).value();

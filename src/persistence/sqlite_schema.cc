@@ -125,6 +125,13 @@ INSERT INTO namespace_keys(id)
   SELECT namespace_id FROM executions UNION SELECT namespace_id FROM current_executions
   UNION SELECT namespace_id FROM visibility;
 )sql",
+    // v7: an idle open run's earliest timer (ExecutionRow::idle_wake_unix_nanos), so recovery
+    // arms one wake-up per idle run without reading its state. NULL (every row of an older file,
+    // every run that is not idle) means "read the state", as before; recovery fills it in for
+    // the idle runs it finds that way, so a migrated file pays for this once.
+    R"sql(
+ALTER TABLE executions ADD COLUMN wake INTEGER;
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations)) - 1;
 

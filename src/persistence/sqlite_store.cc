@@ -488,6 +488,15 @@ void BindVisibility(Binder& b, const VisibilityRow& r, const std::string& info, 
   b.TextOrNull(16, r.root_workflow_id).TextOrNull(17, r.root_run_id);
 }
 
+// An execution row's `wake` column (schema 7): NULL unless the run was written idle.
+void BindWake(Binder& b, int i, const ExecutionRow& r) {
+  if (r.idle_wake_unix_nanos) {
+    b.Int(i, *r.idle_wake_unix_nanos);
+  } else {
+    b.Null(i);
+  }
+}
+
 }  // namespace
 
 Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
@@ -502,6 +511,7 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     if (!state.ok()) return state.status();
     Binder u(c.stmt(kUpdateExecutionState));
     u.RunId(1, r.run_id).Blob(2, *state).Int(3, r.open ? 1 : 0).Int(4, r.close_time_unix_nanos);
+    BindWake(u, 5, r);
     TL_RETURN_IF_ERROR(c.Run(kUpdateExecutionState, u, "writing execution"));
     if (sqlite3_changes(c.db()) > 0) continue;
     Result<int64_t> ns = NamespaceKey(r.namespace_id);
@@ -509,6 +519,7 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     Binder b(c.stmt(kPutExecution));
     b.RunId(1, r.run_id).Int(2, *ns).Text(3, r.workflow_id).Int(4, r.open ? 1 : 0);
     b.Int(5, r.close_time_unix_nanos).Blob(6, *state);
+    BindWake(b, 7, r);
     TL_RETURN_IF_ERROR(c.Run(kPutExecution, b, "writing execution"));
   }
   for (const CurrentRow& r : batch.upsert_current) {

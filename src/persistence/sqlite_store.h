@@ -48,7 +48,7 @@ class SqliteStore final : public Store {
   void Commit(WriteBatch batch, DoneCallback done) override;
 
   Result<std::vector<NamespaceRow>> LoadNamespaces() override;
-  Result<std::vector<ExecutionRow>> LoadOpenExecutions() override;
+  Result<std::vector<ExecutionRow>> LoadOpenExecutions(bool idle_states = true) override;
   Result<std::optional<ExecutionRow>> GetExecution(const std::string& run_id) override;
   Result<std::optional<std::string>> GetCurrentRunId(const std::string& namespace_id,
                                                      const std::string& workflow_id) override;

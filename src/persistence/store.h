@@ -36,7 +36,13 @@ struct ExecutionRow {
   bool open = true;
   int64_t close_time_unix_nanos = 0;  // 0 while open
   std::string state;                  // engine-owned serialized mutable state
+  // Set when the run was idle as written (open, no workflow task, activity, buffered event,
+  // child or parent): the earliest time one of its timers is due, in unix nanoseconds
+  // (kNoIdleTimer: none). Recovery then arms one wake-up at it instead of reading the state
+  // (LoadOpenExecutions leaves `state` empty for such a row). Unset: recovery reads the state.
+  std::optional<int64_t> idle_wake_unix_nanos;
 };
+inline constexpr int64_t kNoIdleTimer = INT64_MAX;
 
 // The "current run" pointer for (namespace_id, workflow_id).
 struct CurrentRow {
@@ -159,7 +165,9 @@ class Store {
 
   // Reads see committed data only. Safe to call from any thread, concurrently with commits.
   virtual Result<std::vector<NamespaceRow>> LoadNamespaces() = 0;
-  virtual Result<std::vector<ExecutionRow>> LoadOpenExecutions() = 0;
+  // Every open run. With idle_states false a row written idle (idle_wake_unix_nanos set) comes
+  // without its state: recovery needs only its ids and wake-up time.
+  virtual Result<std::vector<ExecutionRow>> LoadOpenExecutions(bool idle_states = true) = 0;
   virtual Result<std::optional<ExecutionRow>> GetExecution(const std::string& run_id) = 0;
   virtual Result<std::optional<std::string>> GetCurrentRunId(const std::string& namespace_id,
                                                              const std::string& workflow_id) = 0;

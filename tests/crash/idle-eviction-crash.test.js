@@ -16,7 +16,7 @@ const { Connection, Client } = require('@temporalio/client');
 const { temporal } = require('@temporalio/proto');
 
 const { startServer, makeTempDir, removeDir, uniqueName } = require('../compat/harness');
-const { cleanupsAfterTests, killAndRestart } = require('./crash-harness');
+const { cleanupsAfterTests, killAndRestart, sigkill, restart } = require('./crash-harness');
 
 const NS = 'default';
 const N = 10;
@@ -70,8 +70,9 @@ test('evicted idle runs: after SIGKILL their timers fire exactly once', { timeou
   await connection.close();
 
   server = await killAndRestart(server, { samePort: false, logLevel: 'info' });
-  // Recovery loaded none of them: they only wait on their timers.
-  assert.match(server.stderr(), new RegExp(`${N} open workflow executions \\(${N} idle, not loaded\\)`), server.stderr());
+  // Recovery loaded none of them, nor read their state: they only wait on their timers (schema 7
+  // rows carry the earliest one).
+  assert.match(server.stderr(), new RegExp(`${N} open workflow executions \\(${N} idle, not loaded; ${N} of them by their wake-up time alone`), server.stderr());
 
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection, namespace: NS });
@@ -83,6 +84,69 @@ test('evicted idle runs: after SIGKILL their timers fire exactly once', { timeou
   for (const workflowId of ids) {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     assert.equal(countEvents(history, EventType.EVENT_TYPE_TIMER_FIRED), 1, workflowId);
+    assert.equal(countEvents(history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED), 1, workflowId);
+  }
+  await connection.close();
+  const res = await server.stop('SIGTERM');
+  assert.equal(res.code, 0);
+  server = undefined;
+});
+
+// Recovery arms one wake-up per idle run at its earliest timer (the row's `wake` column) without
+// reading its state; the wake-up reads the run back and arms its timers. Here every timer came
+// due while the server was down, the server is SIGKILLed again right after the restart (while the
+// wake-ups read runs back and fire their timers) and restarted: each timer still fires once.
+test('idle runs whose timers came due while down: SIGKILL during the wake-ups, each fires once', { timeout: 120000 }, async () => {
+  const dataDir = makeTempDir('temporalite-eviction-wake-');
+  cleanups.push(() => removeDir(dataDir));
+  let server = await startServer({ dataDir, logLevel: 'info' });
+  cleanups.push(() => server && server.stop('SIGKILL'));
+  const n = 40;
+  const taskQueue = uniqueName('wake-tq');
+  const ids = Array.from({ length: n }, (_, i) => uniqueName(`wake-wf-${i}`));
+  let connection = await Connection.connect({ address: server.address });
+  let client = new Client({ connection, namespace: NS });
+  for (const workflowId of ids) await client.workflow.start('idleTimer', { taskQueue, workflowId });
+  // Two timers each, 2 s and 3 s: the row's wake-up is the earlier one, both must fire.
+  const first = await answerTasks(connection.workflowService, taskQueue, n, 30000, () => [
+    { commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: 'a', startToFireTimeout: { seconds: 2 } } },
+    { commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: 'b', startToFireTimeout: { seconds: 3 } } },
+  ]);
+  assert.equal(first.length, n);
+  const allDueAt = Date.now() + 3500;
+  await connection.close();
+  await sigkill(server);
+  // Down until every timer is due (a wait for wall-clock time, bounded).
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, allDueAt - Date.now())));
+  server = await restart(server, { samePort: false, logLevel: 'info' });
+  assert.match(server.stderr(), new RegExp(`${n} open workflow executions \\(${n} idle, not loaded; ${n} of them by their wake-up time alone`), server.stderr());
+  server = await killAndRestart(server, { samePort: false, logLevel: 'info' });
+
+  connection = await Connection.connect({ address: server.address });
+  client = new Client({ connection, namespace: NS });
+  // Each run gets workflow tasks until both timers are in its history; then it completes.
+  const done = new Set();
+  const deadline = Date.now() + 60000;
+  while (done.size < n && Date.now() < deadline) {
+    const task = await connection.workflowService.pollWorkflowTaskQueue({ namespace: NS, taskQueue: { name: taskQueue }, identity: 'wake-test' });
+    if (!task.taskToken || task.taskToken.length === 0) continue;
+    const fired = countEvents(task.history, EventType.EVENT_TYPE_TIMER_FIRED);
+    assert.ok(fired <= 2, `at most two timers fired: ${fired}`);
+    const complete = fired === 2;
+    await connection.workflowService.respondWorkflowTaskCompleted({
+      namespace: NS,
+      taskToken: task.taskToken,
+      identity: 'wake-test',
+      commands: complete ? [{ commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} }] : [],
+    });
+    if (complete) done.add(task.workflowExecution.workflowId);
+  }
+  assert.equal(done.size, n, 'every run saw both timers fire after the restarts');
+  for (const workflowId of ids) {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const fired = history.events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED)
+      .map((e) => e.timerFiredEventAttributes.timerId).sort();
+    assert.deepEqual(fired, ['a', 'b'], workflowId);
     assert.equal(countEvents(history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED), 1, workflowId);
   }
   await connection.close();

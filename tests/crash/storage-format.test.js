@@ -36,6 +36,13 @@ function sql(db, statement) {
   return execFileSync('sqlite3', [db, '.timeout 10000', statement], { encoding: 'utf8' }).trim();
 }
 
+// Wake-up times (v7) -> none (v6): the column goes (docs/architecture.md, "Idle runs leave memory").
+const kDowngradeToV6 = `
+BEGIN;
+ALTER TABLE executions DROP COLUMN wake;
+PRAGMA user_version = 6;
+COMMIT;`;
+
 // Compact keys (v6) -> text ids (v5): 16-byte run ids back to UUID text, namespace keys back to
 // the namespaces' ids (the v5 store wrote both as text).
 const hexPart = (col, from, n) => `substr(hex(${col}), ${from}, ${n})`;
@@ -144,9 +151,28 @@ test('version-5 and version-4 databases migrate and their workflows describe, li
     assert.deepEqual(list.executions.map((e) => e.execution.workflowId).sort(), [closedId, openId].sort());
   };
 
-  assert.equal(sql(db, 'PRAGMA user_version'), '6');
+  assert.equal(sql(db, 'PRAGMA user_version'), '7');
   assert.equal(sql(db, 'SELECT count(*) FROM dictionaries'), '0');  // too few records to train on
   assert.equal(sql(db, "SELECT count(*) FROM executions WHERE typeof(run_id) = 'blob' AND length(run_id) = 16"), '2');
+  // Only the open run, idle on its timer, has a wake-up time: the one armed at start.
+  assert.equal(sql(db, 'SELECT count(*) FROM executions WHERE wake IS NOT NULL'), '1');
+  const wake = sql(db, 'SELECT wake FROM executions WHERE wake IS NOT NULL');
+  sql(db, kDowngradeToV6);
+  assert.equal(sql(db, 'PRAGMA user_version'), '6');
+
+  // A version-6 file gains the column (NULL everywhere); recovery parses the idle run's state as
+  // before and writes its wake-up time, the same as the server had written.
+  server = await startServer({ dataDir });
+  connection = await Connection.connect({ address: server.address });
+  svc = connection.workflowService;
+  assert.equal(sql(db, 'PRAGMA user_version'), '7');
+  assert.equal(sql(db, 'SELECT wake FROM executions WHERE wake IS NOT NULL'), wake);
+  await check(svc);
+  await connection.close();
+  await server.stop();
+  server = undefined;
+
+  sql(db, kDowngradeToV6);
   sql(db, kDowngradeToV5);
   assert.equal(sql(db, 'PRAGMA user_version'), '5');
   assert.equal(sql(db, "SELECT count(*) FROM executions WHERE typeof(run_id) = 'text'"), '2');
@@ -154,13 +180,14 @@ test('version-5 and version-4 databases migrate and their workflows describe, li
   server = await startServer({ dataDir });
   connection = await Connection.connect({ address: server.address });
   svc = connection.workflowService;
-  assert.equal(sql(db, 'PRAGMA user_version'), '6');
+  assert.equal(sql(db, 'PRAGMA user_version'), '7');
   assert.equal(sql(db, "SELECT count(*) FROM executions WHERE typeof(run_id) = 'blob'"), '2');
   await check(svc);
   await connection.close();
   await server.stop();
   server = undefined;
 
+  sql(db, kDowngradeToV6);
   sql(db, kDowngradeToV5);
   sql(db, kDowngradeToV4);
   assert.equal(sql(db, 'PRAGMA user_version'), '4');
@@ -169,7 +196,7 @@ test('version-5 and version-4 databases migrate and their workflows describe, li
   server = await startServer({ dataDir });
   connection = await Connection.connect({ address: server.address });
   svc = connection.workflowService;
-  assert.equal(sql(db, 'PRAGMA user_version'), '6');
+  assert.equal(sql(db, 'PRAGMA user_version'), '7');
   assert.equal(sql(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('history_events', 'executions_by_workflow')"), '0');
   await check(svc);
 

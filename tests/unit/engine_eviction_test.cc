@@ -3,11 +3,31 @@
 // needs it, and a restart does not load it. Each test fails if idle runs' histories stay loaded.
 #include "engine_test_util.h"
 
+#include <sqlite3.h>
+
 namespace temporalite::history::testing {
 namespace {
 
 using EngineEvictionTest = EngineTest;
 using FileEngineEvictionTest = FileEngineTest;
+
+// Runs `sql` on the closed engine's database file; returns the first column of the first row
+// ("" for none or NULL).
+std::string Sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  int rc = sqlite3_step(s);
+  EXPECT_TRUE(rc == SQLITE_ROW || rc == SQLITE_DONE) << sqlite3_errmsg(db);
+  if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
 
 int CountType(const std::vector<hv1::HistoryEvent>& events, ev1::EventType type) {
   int n = 0;
@@ -106,6 +126,68 @@ TEST_F(FileEngineEvictionTest, RestartLeavesIdleRunsOnDiskAndTheirTimersFireOnce
   hist = History("wf-a");
   EXPECT_EQ(CountType(hist, ev1::EVENT_TYPE_TIMER_FIRED), 1) << Describe(hist);
   EXPECT_EQ(CountType(hist, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED), 2) << Describe(hist);
+}
+
+// Schema 7: an idle run's row carries its earliest timer (`wake`) and recovery arms that alone,
+// reading no state. Moving the column later moves the timer: recovery did not use the state.
+TEST_F(FileEngineEvictionTest, RestartArmsAnIdleRunByItsWakeColumnAlone) {
+  const int64_t start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Now().time_since_epoch()).count();
+  StartAndComplete("wf-a", {StartTimer("t1", Sec(5))});
+  StartAndComplete("wf-b", {ScheduleActivity("a1", Sec(30))});
+  CloseEngine();
+  const std::string wake = Sql(path(), "SELECT wake FROM executions WHERE open = 1 AND workflow_id = 'wf-a'");
+  ASSERT_FALSE(wake.empty());
+  EXPECT_GE(std::stoll(wake), start_ns + 5'000'000'000LL);
+  EXPECT_LE(std::stoll(wake), start_ns + 6'000'000'000LL);
+  EXPECT_EQ(Sql(path(), "SELECT count(*) FROM executions WHERE open = 1 AND wake IS NULL"), "1") << "the busy run has none";
+  Sql(path(), "UPDATE executions SET wake = wake + 20000000000 WHERE workflow_id = 'wf-a'");
+  OpenEngine(path());
+  EXPECT_EQ(engine_->CountRuns().evicted, 1u);
+  Advance(Sec(10));
+  auto hist = History("wf-a");  // reads the run back; its timer is still armed only by the wake-up
+  EXPECT_EQ(CountType(hist, ev1::EVENT_TYPE_TIMER_FIRED), 0) << Describe(hist);
+  Advance(Sec(20));
+  hist = History("wf-a");
+  EXPECT_TRUE(WellFormed(hist));
+  EXPECT_EQ(CountType(hist, ev1::EVENT_TYPE_TIMER_FIRED), 1) << Describe(hist);
+  Restart();
+  Advance(Sec(60));
+  EXPECT_EQ(CountType(History("wf-a"), ev1::EVENT_TYPE_TIMER_FIRED), 1);
+}
+
+// A row without `wake` (a file migrated from schema 6) is parsed as before, and recovery writes
+// its wake time, once; a timer that came due while the server was down fires once at start.
+TEST_F(FileEngineEvictionTest, RecoveryGivesIdleRowsOfAnOlderFileTheirWakeTime) {
+  StartAndComplete("wf-a", {StartTimer("t1", Sec(5))});
+  CloseEngine();
+  const std::string wake = Sql(path(), "SELECT wake FROM executions WHERE open = 1");
+  ASSERT_FALSE(wake.empty());
+  Sql(path(), "UPDATE executions SET wake = NULL");
+  clock_.Advance(Sec(30));  // down past the timer's time
+  OpenEngine(path());
+  EXPECT_EQ(engine_->CountRuns().evicted, 1u);
+  Advance(Sec(0));
+  auto hist = History("wf-a");
+  EXPECT_EQ(CountType(hist, ev1::EVENT_TYPE_TIMER_FIRED), 1) << Describe(hist);
+  CloseEngine();
+  EXPECT_EQ(Sql(path(), "SELECT count(*) FROM executions WHERE open = 1 AND wake IS NULL"), "1")
+      << "the fired timer scheduled a workflow task: no longer idle";
+  OpenEngine(path());
+  Advance(Sec(60));
+  EXPECT_EQ(CountType(History("wf-a"), ev1::EVENT_TYPE_TIMER_FIRED), 1);
+}
+
+TEST_F(FileEngineEvictionTest, RecoveryWritesTheWakeTimeOfAnIdleRowThatHadNone) {
+  StartAndComplete("wf-a", {StartTimer("t1", Sec(5))});
+  CloseEngine();
+  const std::string wake = Sql(path(), "SELECT wake FROM executions WHERE open = 1");
+  Sql(path(), "UPDATE executions SET wake = NULL");
+  OpenEngine(path());
+  CloseEngine();
+  EXPECT_EQ(Sql(path(), "SELECT wake FROM executions WHERE open = 1"), wake);
+  OpenEngine(path());
+  Advance(Sec(5));
+  EXPECT_EQ(CountType(History("wf-a"), ev1::EVENT_TYPE_TIMER_FIRED), 1);
 }
 
 }  // namespace

@@ -88,7 +88,9 @@ class GatedStore final : public persistence::Store {
     inner_->Commit(std::move(batch), std::move(done));
   }
   Result<std::vector<persistence::NamespaceRow>> LoadNamespaces() override { return inner_->LoadNamespaces(); }
-  Result<std::vector<persistence::ExecutionRow>> LoadOpenExecutions() override { return inner_->LoadOpenExecutions(); }
+  Result<std::vector<persistence::ExecutionRow>> LoadOpenExecutions(bool idle_states = true) override {
+    return inner_->LoadOpenExecutions(idle_states);
+  }
   Result<std::optional<persistence::ExecutionRow>> GetExecution(const std::string& run_id) override {
     WaitIfBlocked(run_id);
     return inner_->GetExecution(run_id);

@@ -297,6 +297,52 @@ void WriteVersion5Rows(const std::string& path, int n) {
   sqlite3_close(db);
 }
 
+// Schema 7: an open row written idle carries its wake-up time, and recovery's load leaves its
+// state out; any other row (and every row of a version-6 file, which gains the column as NULL)
+// comes with its state. Rewriting a row without a wake-up time clears it.
+TEST_F(PersistenceTest, IdleRowsLoadWithoutStateAndVersion6RowsHaveNoWakeTime) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    WriteBatch b;
+    b.upsert_namespaces.push_back({"ns-1", "default", "d"});
+    b.upsert_executions.push_back({"ns-1", "wf-idle", "0190c0de-0000-7000-8000-000000000001", true, 0, "idle-state", 1234});
+    b.upsert_executions.push_back({"ns-1", "wf-busy", "0190c0de-0000-7000-8000-000000000002", true, 0, "busy-state", {}});
+    b.upsert_executions.push_back({"ns-1", "wf-none", "0190c0de-0000-7000-8000-000000000003", true, 0, "none", kNoIdleTimer});
+    ASSERT_TRUE(store->CommitSync(std::move(b)).ok());
+    auto lean = store->LoadOpenExecutions(/*idle_states=*/false);
+    ASSERT_TRUE(lean.ok());
+    ASSERT_EQ(lean->size(), 3u);
+    std::map<std::string, ExecutionRow> by_wf;
+    for (auto& r : *lean) by_wf[r.workflow_id] = r;
+    EXPECT_EQ(by_wf["wf-idle"].state, "");
+    EXPECT_EQ(by_wf["wf-idle"].idle_wake_unix_nanos, std::optional<int64_t>(1234));
+    EXPECT_EQ(by_wf["wf-none"].idle_wake_unix_nanos, std::optional<int64_t>(kNoIdleTimer));
+    EXPECT_EQ(by_wf["wf-busy"].state, "busy-state");
+    EXPECT_FALSE(by_wf["wf-busy"].idle_wake_unix_nanos.has_value());
+    auto full = store->LoadOpenExecutions();
+    ASSERT_TRUE(full.ok());
+    for (auto& r : *full) EXPECT_FALSE(r.state.empty()) << r.workflow_id;
+    // In place (same open / close_time): the wake-up time goes with the new state.
+    WriteBatch busy;
+    busy.upsert_executions.push_back({"ns-1", "wf-idle", "0190c0de-0000-7000-8000-000000000001", true, 0, "now-busy", {}});
+    ASSERT_TRUE(store->CommitSync(std::move(busy)).ok());
+    EXPECT_EQ(RawQueryInt("SELECT count(*) FROM executions WHERE wake IS NULL"), 2);
+    store->Close();
+  }
+  RawExec("ALTER TABLE executions DROP COLUMN wake; PRAGMA user_version = 6;");
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RawQueryInt("PRAGMA user_version"), LatestSchemaVersion());
+  auto lean = store->LoadOpenExecutions(/*idle_states=*/false);
+  ASSERT_TRUE(lean.ok());
+  ASSERT_EQ(lean->size(), 3u);
+  for (auto& r : *lean) {
+    EXPECT_FALSE(r.state.empty()) << r.workflow_id;
+    EXPECT_FALSE(r.idle_wake_unix_nanos.has_value()) << r.workflow_id;
+  }
+}
+
 // A version-5 file migrates to compact keys (schema 6) keeping every row: executions, current
 // rows, history, visibility (search attribute index included), read back through the store by
 // their text ids; UUID run ids are stored as 16 bytes, the other as text; writes go on.
@@ -306,7 +352,7 @@ TEST_F(PersistenceTest, Version5FileMigratesToCompactKeysKeepingEveryRow) {
   ASSERT_EQ(RawQueryInt("PRAGMA user_version"), 5);
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(RawQueryInt("PRAGMA user_version"), 6);
+  EXPECT_EQ(RawQueryInt("PRAGMA user_version"), LatestSchemaVersion());
   EXPECT_EQ(RawQueryInt("SELECT count(*) FROM namespace_keys"), 2);
   EXPECT_EQ(RawQueryInt("SELECT count(*) FROM executions WHERE typeof(run_id) = 'blob' AND length(run_id) = 16"), kRuns);
   EXPECT_EQ(RawQueryInt("SELECT count(*) FROM history WHERE typeof(run_id) = 'blob'"), 2 * kRuns);
@@ -412,7 +458,7 @@ TEST_F(PersistenceTest, CrashDuringCompactKeyMigrationLeavesVersion5Intact) {
 
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(RawQueryInt("PRAGMA user_version"), 6);
+  EXPECT_EQ(RawQueryInt("PRAGMA user_version"), LatestSchemaVersion());
   EXPECT_EQ(store->GetExecution("0190c0de-0000-7000-8000-000000000399")->value().state,
             "state-0190c0de-0000-7000-8000-000000000399");
   EXPECT_EQ(store->ReadEvents("legacy-run", 1, 10)->size(), 3u);
