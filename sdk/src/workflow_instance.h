@@ -1,5 +1,5 @@
 // One workflow run replayed from its history on a deterministic single-threaded executor
-// (internal). See docs/architecture.md "C++ SDK" for the replay algorithm.
+// (internal). See docs/sdk.md for the replay algorithm.
 #pragma once
 
 #include <chrono>
