@@ -113,6 +113,10 @@ WorkerStats Worker::stats() const {
   s.cached_workflows = cache_ ? static_cast<int64_t>(cache_->size()) : 0;
   s.eager_tasks = n_eager_;
   s.eager_activities = n_eager_activities_;
+  {
+    std::lock_guard<std::mutex> l(act_mu_);
+    s.activity_slots_available = free_slots_;
+  }
   return s;
 }
 

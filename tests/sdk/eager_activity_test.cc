@@ -45,7 +45,14 @@ TEST_F(SdkTest, EagerActivitiesStayWithinTheActivitySlots) {
   const int64_t eager = w.stats().eager_activities;
   EXPECT_GE(eager, 1);
   EXPECT_LE(eager, 2);
-  // Every slot came back: a second run gets its eager task and its polls as the first did.
+  // Every slot comes back (the last activity's thread gives its slot back after its completion
+  // call returns, which can be after the workflow's result reached the client): a second run
+  // then gets its eager task and its polls as the first did.
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (w.stats().activity_slots_available < 1 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_GE(w.stats().activity_slots_available, 1);
   EXPECT_EQ(client_->Start("FanOut", Opts("fan-out-2"), 3).Result<int>(30s), 0 + 1 + 2);
   EXPECT_GE(w.stats().eager_activities, eager + 1);
   w.Shutdown();

@@ -74,6 +74,8 @@ struct WorkerStats {
   int64_t cached_workflows = 0;   // instances in the cache now
   int64_t eager_tasks = 0;        // first workflow tasks handed over by eager starts
   int64_t eager_activities = 0;   // activity tasks received in workflow-task completion replies
+  int64_t activity_slots_available = 0;  // activity slots free now (neither polling nor running;
+                                         // Temporal's worker_task_slots_available)
 };
 
 class Worker : private EagerWorkflowExecutor {
@@ -160,7 +162,7 @@ class Worker : private EagerWorkflowExecutor {
   // Activity pool: max_concurrent_activities threads; up to activity_pollers of them poll at a
   // time, each holding a slot, and run the task they get. Eager tasks wait in act_queue_ with
   // the slot reserved for them.
-  std::mutex act_mu_;
+  mutable std::mutex act_mu_;
   std::condition_variable act_cv_;       // work for a pool thread: a queued task, a poll to take up, the stop
   std::condition_variable act_idle_cv_;  // while stopping: a task or a poll ended
   int free_slots_ = 0;
