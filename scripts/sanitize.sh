@@ -51,6 +51,17 @@ check_reports() {
   fi
 }
 
+# Empties the ASan/UBSan/LSan report folder of build dir $1 (or $SANITIZE_LOGS) and points the
+# sanitizers' options at it.
+asan_logs() {
+  logs="${SANITIZE_LOGS:-$PWD/$1/sanitizer-logs}"
+  rm -rf "$logs" && mkdir -p "$logs"
+  export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:log_path=$logs/asan"
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
+  # Leaks of process-lifetime singletons in gRPC/protobuf are not ours.
+  export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
+}
+
 # Every ctest except the embedded UI's (the UI is not built here).
 unit_tests=(persistence_test engine_test matching_test schedule_spec_test visibility_query_test scheduler_test
   http_test http_concurrency_test sigv4_test auth_test rate_limit_test)
@@ -63,12 +74,7 @@ case "$mode" in
     fi
     nice -n 10 cmake --build $dir -j"$jobs" --target temporalite "${unit_tests[@]}" >&2
     phase "ASan+UBSan build"
-    logs="${SANITIZE_LOGS:-$PWD/$dir/sanitizer-logs}"
-    rm -rf "$logs" && mkdir -p "$logs"
-    export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:log_path=$logs/asan"
-    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
-    # Leaks of process-lifetime singletons in gRPC/protobuf are not ours.
-    export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
+    asan_logs "$dir"
     regex="^($(IFS='|'; echo "${unit_tests[*]}"))$"
     (cd $dir && ctest --output-on-failure --timeout 900 -R "$regex") || { check_reports "the unit tests"; exit 1; }
     check_reports "the unit tests"
@@ -93,11 +99,7 @@ case "$mode" in
     fi
     nice -n 10 cmake --build $dir -j"$jobs" --target temporalite sdk_test >&2
     phase "ASan+UBSan build (g++)"
-    logs="${SANITIZE_LOGS:-$PWD/$dir/sanitizer-logs}"
-    rm -rf "$logs" && mkdir -p "$logs"
-    export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:log_path=$logs/asan"
-    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
-    export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
+    asan_logs "$dir"
     (cd $dir && ctest --output-on-failure --timeout 1800 -R '^sdk_test$') ||
       { check_reports "the C++ SDK tests"; exit 1; }
     check_reports "the C++ SDK tests"
