@@ -5,13 +5,14 @@
 #   e.g. bench/run_restart_bench.sh 100000 1000000 9     (the README's figure)
 #        bench/run_restart_bench.sh 1000 2000             (short form)
 #
-# Needs a schema-6 database layout (table `history`, 16-byte run ids).
+# Needs the schema-7 database layout (table `history`, 16-byte run ids, integer namespace ids).
 # 1. Starts a throwaway server on loopback and, through it, opens OPEN workflows that each wait
 #    on a 24 h timer and completes CLOSED single-activity workflows (workflow_bench).
-# 2. With COPIES > 0 the closed workflows are then multiplied: the server is stopped and every
-#    closed run's rows (execution, history events, visibility, current-run row) are copied COPIES
-#    times under new run and workflow ids, so CLOSED * (COPIES + 1) closed runs exist without
-#    running them all (the rows are the server's own, only the ids differ).
+# 2. With COPIES > 0 the closed workflows are then multiplied: the server is stopped and the
+#    closed runs' rows (execution, history, visibility, current-run row) are copied under new run
+#    and workflow ids in doubling steps (bench/copy_closed_runs.py, INSERT ... SELECT in SQL)
+#    until CLOSED * (COPIES + 1) closed runs exist, without running them all (the rows are the
+#    server's own, only the ids differ).
 # 3. Restarts the server on that database and prints the time from exec to its "Server:" line
 #    (printed once recovery is done and the port is served), the database size and the RSS.
 #
@@ -90,43 +91,8 @@ grep -E '^(throughput|open_workflows|server_rss)' "$tmp_dir/seed.out" | sed 's/^
 stop_server
 
 if (( copies > 0 )); then
-  echo "copying the closed runs' rows $copies times" >&2
-  python3 - "$db" "$copies" <<'PY'
-import sqlite3, sys, uuid
-db, copies = sys.argv[1], int(sys.argv[2])
-c = sqlite3.connect(db)
-c.execute("PRAGMA journal_mode=WAL")
-closed = [r[0] for r in c.execute("SELECT run_id FROM executions WHERE open = 0")]
-def cols(t): return [r[1] for r in c.execute(f"PRAGMA table_info({t})")]
-# Schema 6 stores a UUID run id as its 16 bytes in executions, history and current_executions
-# and as text in visibility: each copy of a run gets a new UUID, in both forms.
-def text_of(r): return str(uuid.UUID(bytes=r)) if isinstance(r, bytes) else r
-c.execute("CREATE TEMP TABLE map(old PRIMARY KEY, old_text, new, new_text)")
-def copy(table, k):
-    cs = cols(table)
-    key = "old_text" if table == "visibility" else "old"
-    new = "new_text" if table == "visibility" else "new"
-    sel = []
-    for name in cs:
-        if name == "run_id": sel.append(f"m.{new}")
-        elif name == "workflow_id": sel.append(f"t.workflow_id || '-copy{k}'")
-        else: sel.append(f"t.{name}")
-    c.execute(f"INSERT INTO {table}({', '.join(cs)}) SELECT {', '.join(sel)} FROM {table} t JOIN temp.map m ON m.{key} = t.run_id")
-for k in range(1, copies + 1):
-    c.execute("DELETE FROM temp.map")
-    rows = []
-    for r in closed:
-        n = uuid.uuid4()
-        rows.append((r, text_of(r), n.bytes if isinstance(r, bytes) else str(n), str(n)))
-    c.executemany("INSERT INTO temp.map VALUES (?, ?, ?, ?)", rows)
-    for table in ("executions", "history", "visibility", "current_executions"):
-        copy(table, k)
-    c.commit()
-c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-print("closed runs:", c.execute("SELECT count(*) FROM executions WHERE open = 0").fetchone()[0],
-      "open runs:", c.execute("SELECT count(*) FROM executions WHERE open = 1").fetchone()[0])
-c.close()
-PY
+  echo "copying the closed runs' rows up to $(( closed_n * (copies + 1) )) closed runs" >&2
+  python3 bench/copy_closed_runs.py "$db" "$(( closed_n * (copies + 1) ))"
 fi
 fi  # reuse
 db_mb=$(awk -v b="$(stat -c %s "$db")" 'BEGIN { printf "%.0f", b / 1048576 }')
