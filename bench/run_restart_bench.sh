@@ -2,7 +2,7 @@
 # Restart time with many open and closed workflows.
 #
 #   bench/run_restart_bench.sh OPEN CLOSED [COPIES]
-#   e.g. bench/run_restart_bench.sh 100000 1000000 9     (the README's figure)
+#   e.g. bench/run_restart_bench.sh 100000 10000 99     (the README's figure: 1,000,000 closed)
 #        bench/run_restart_bench.sh 1000 2000             (short form)
 #
 # Needs the schema-7 database layout (table `history`, 16-byte run ids, integer namespace ids).
