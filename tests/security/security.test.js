@@ -321,6 +321,67 @@ test('API keys: roles per namespace through the TypeScript SDK (apiKey), a worke
   }
 });
 
+test('the audit log records the admin operations: namespace register/update/delete, workflow delete, batch, reset', async () => {
+  const audit = f('audit-admin.log');
+  const server = await startServer({ ephemeral: true, extraArgs: ['--api-key-file', f('keys.txt'), '--audit-log-file', audit] });
+  const connection = await Connection.connect({ address: server.address, tls: false, apiKey: KEYS.admin });
+  try {
+    const ws = connection.workflowService;
+    const ns = uniqueName('audit-ns');
+    await ws.registerNamespace({ namespace: ns, workflowExecutionRetentionPeriod: { seconds: 86400 } });
+    await ws.updateNamespace({ namespace: ns, updateInfo: { description: 'audited' } });
+    await connection.operatorService.deleteNamespace({ namespace: ns });
+    // Workflows with no worker: enough for the calls to be made and recorded.
+    const client = new Client({ connection, namespace: 'default' });
+    const taskQueue = uniqueName('audit-tq');
+    for (const id of ['audit-wf-reset', 'audit-wf-batch', 'audit-wf-delete']) {
+      await client.workflow.start('greet', { taskQueue, workflowId: id, args: ['x'] });
+    }
+    await ws.startBatchOperation({
+      namespace: 'default', jobId: uniqueName('audit-batch'), reason: 'audit test',
+      executions: [{ workflowId: 'audit-wf-batch' }], terminationOperation: { identity: 'audit-test' },
+    });
+    // No workflow task has completed, so the reset is refused; the attempt is recorded all the same.
+    let resetOutcome = 'OK';
+    await ws.resetWorkflowExecution({
+      namespace: 'default', workflowExecution: { workflowId: 'audit-wf-reset' }, workflowTaskFinishEventId: 3,
+      requestId: uniqueName('audit-reset'), reason: 'audit test',
+    }).catch((e) => { resetOutcome = e.code; });
+    assert.notEqual(resetOutcome, 'OK', 'a reset before any completed workflow task is refused');
+    await ws.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: 'audit-wf-delete' } });
+
+    const codeNames = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
+      'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED',
+      'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+    const expected = [
+      ['RegisterNamespace', ns, '', 'OK'],
+      ['UpdateNamespace', ns, '', 'OK'],
+      ['DeleteNamespace', ns, '', 'OK'],
+      ['StartBatchOperation', 'default', '', 'OK'],
+      ['ResetWorkflowExecution', 'default', 'audit-wf-reset', codeNames[resetOutcome]],
+      ['DeleteWorkflowExecution', 'default', 'audit-wf-delete', 'OK'],
+    ];
+    // The line is written when the call's status is sent: wait for the last one (bounded).
+    const lines = await eventually(() => {
+      if (!fs.existsSync(audit)) return undefined;
+      const all = fs.readFileSync(audit, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      return all.some((l) => l.method === 'DeleteWorkflowExecution') ? all : undefined;
+    }, 10000, 'the audit line of DeleteWorkflowExecution');
+    for (const [method, namespace, workflowId, outcome] of expected) {
+      const l = lines.find((x) => x.method === method);
+      assert.ok(l, `no audit line for ${method} in:\n${lines.map((x) => JSON.stringify(x)).join('\n')}`);
+      assert.equal(l.principal, 'ops', method);
+      assert.equal(l.namespace, namespace, method);
+      assert.equal(l.outcome, outcome, method);
+      if (workflowId) assert.equal(l.workflowId, workflowId, method);
+      assert.match(l.time, /^\d{4}-\d\d-\d\dT/);
+    }
+  } finally {
+    await connection.close().catch(() => {});
+    await server.stop();
+  }
+});
+
 /** The HTTP API port the server printed ("HTTP:    http://127.0.0.1:<port>", https with TLS). */
 async function httpPortOf(server) {
   const out = server.stdout();
