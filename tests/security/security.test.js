@@ -11,7 +11,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFile } = require('node:child_process');
+const { execFile, spawn } = require('node:child_process');
 const https = require('node:https');
 const http = require('node:http');
 
@@ -195,6 +195,42 @@ test('mutual TLS: --tls-ca-file requires a client certificate signed by that CA'
   } finally {
     await server.stop();
   }
+});
+
+/**
+ * Starts the server on `ip` (ephemeral ports, in memory), waits (bounded) until it prints its
+ * addresses, stops it, and resolves with its stderr. Nothing connects to it.
+ */
+function serveBriefly(ip, args = []) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(serverBinary(), ['server', 'start-dev', '--ephemeral', '--headless', '--ip', ip, '--port', '0',
+      '--http-port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20000);
+    proc.stdout.on('data', (c) => {
+      stdout += c;
+      if (/^Server: /m.test(stdout)) proc.kill('SIGTERM');
+    });
+    proc.stderr.on('data', (c) => { stderr += c; });
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      if (!/^Server: /m.test(stdout)) reject(new Error(`the server on ${ip} did not start:\n${stdout}\n${stderr}`));
+      else resolve(stderr);
+    });
+  });
+}
+
+// Binds 0.0.0.0 for about a second on ephemeral ports; the test never connects to it.
+test('serving a non-loopback address without TLS or API keys logs a warning at start; loopback, or TLS with keys, does not', async () => {
+  let stderr = await serveBriefly('0.0.0.0');
+  assert.match(stderr, /level=warn msg=serving 0\.0\.0\.0, which is not a loopback address, without TLS and without API keys; see --tls-cert-file\/--tls-key-file and --api-key-file/);
+  stderr = await serveBriefly('0.0.0.0', ['--api-key-file', f('keys.txt')]);
+  assert.match(stderr, /serving 0\.0\.0\.0, which is not a loopback address, without TLS \(API keys travel in clear text\)/);
+  stderr = await serveBriefly('0.0.0.0', ['--api-key-file', f('keys.txt'), '--tls-cert-file', f('server.pem'), '--tls-key-file', f('server.key')]);
+  assert.doesNotMatch(stderr, /not a loopback address/);
+  stderr = await serveBriefly('127.0.0.1');
+  assert.doesNotMatch(stderr, /not a loopback address/);
 });
 
 test('bad TLS and key files stop the server at start with a clear message (exit 2)', async () => {
