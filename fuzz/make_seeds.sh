@@ -178,6 +178,26 @@ if [ -d "$protos" ] && command -v protoc >/dev/null; then
   rpc AddSearchAttributes 'namespace: "default" search_attributes { key: "FuzzKeyword" value: INDEXED_VALUE_TYPE_KEYWORD }'
   rpc ListSearchAttributes 'namespace: "default"'
   rpc DeleteNamespace 'namespace: "fuzz-ns"'
+  # Page tokens (next_page_token), each in the form its decoder expects and a few broken ones:
+  # the history's (a TaskToken message: run id and first event id), the visibility lists'
+  # ("c:<close_sort>:<start_time>:<run_id>", "o:<offset>" with ORDER BY), the schedules'
+  # ("s:<start_time>:<schedule_id>"), the batch jobs' (a decimal offset).
+  hist_tok=$(printf 'run_id: "r-1" scheduled_event_id: 3' |
+    protoc -I "$protos" -I "$root/src" -I /usr/include --encode=temporalite.state.TaskToken history/state.proto | od -An -v -tx1 | tr -d ' \n' | sed 's/../\\x&/g')
+  rpc GetWorkflowExecutionHistory "namespace: \"default\" execution { workflow_id: \"wf-1\" } maximum_page_size: 2 next_page_token: \"$hist_tok\""
+  rpc GetWorkflowExecutionHistoryReverse "namespace: \"default\" execution { workflow_id: \"wf-1\" } maximum_page_size: 2 next_page_token: \"$hist_tok\""
+  rpc GetWorkflowExecutionHistory 'namespace: "default" execution { workflow_id: "wf-1" } next_page_token: "\x22\x00"'
+  rpc ListWorkflowExecutions 'namespace: "default" page_size: 1 next_page_token: "c:0:1767225600000000000:run-1"'
+  rpc ListWorkflowExecutions 'namespace: "default" page_size: 1 next_page_token: "c:-9223372036854775808:x:"'
+  rpc ListWorkflowExecutions 'namespace: "default" page_size: 1 query: "ORDER BY StartTime DESC" next_page_token: "o:3"'
+  rpc ListWorkflowExecutions 'namespace: "default" page_size: 2 query: "ORDER BY StartTime" next_page_token: "o:9223372036854775807"'
+  rpc ListOpenWorkflowExecutions 'namespace: "default" maximum_page_size: 1 next_page_token: "c:0:1:r"'
+  rpc ListClosedWorkflowExecutions 'namespace: "default" maximum_page_size: 1 next_page_token: "o:1"'
+  rpc ScanWorkflowExecutions 'namespace: "default" page_size: 1 next_page_token: "c:1:2:r-1"'
+  rpc ListSchedules 'namespace: "default" maximum_page_size: 1 next_page_token: "s:1767225600000000000:sch-1"'
+  rpc ListSchedules 'namespace: "default" maximum_page_size: 1 next_page_token: "s:99999999999999999999:"'
+  rpc ListBatchOperations 'namespace: "default" page_size: 1 next_page_token: "1"'
+  rpc ListBatchOperations 'namespace: "default" page_size: 1 next_page_token: "-1"'
 fi
 # --- libFuzzer dictionary for http_transcode (scripts/fuzz.sh passes <out>/<target>.dict): the
 # path segments of every route of the two services (from their google.api.http options), methods

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sanitizer runs (the project's own code instrumented; see cmake/sanitizers.cmake). Debian's clang.
 #   scripts/sanitize.sh asan [node test files...|all]
-#       ASan + UBSan: the unit tests and the C++ SDK tests (ctest), then the server binary under
+#       ASan + UBSan: the unit tests (ctest; not the C++ SDK's: see asan-sdk), then the server binary under
 #       the TypeScript SDK suites given (default: the compatibility suites, bad input, hardening,
 #       security and the crash suite; "all" for every file in tests/run-node-tests.sh). Built in
 #       ./build-fuzz, the build scripts/fuzz.sh uses (clang, ASan + UBSan + libFuzzer's coverage
@@ -12,7 +12,8 @@
 #       under ASan ("Cannot represent a difference across sections"), so the SDK gets its own
 #       g++ build; the `asan` mode above runs everything else.
 #   scripts/sanitize.sh tsan
-#       TSan build in ./build-tsan (-O1, line tables): the persistence, engine and scheduler tests.
+#       TSan build in ./build-tsan (-O1, line tables): the persistence, engine (engine_test,
+#       engine_units_test), scheduler and namespace-name tests.
 # Only the targets these runs need are built (no UI, no CLI extras, no fuzzers, no benchmarks).
 # Every sanitizer report goes to a file under $SANITIZE_LOGS (default build-*/sanitizer-logs; a
 # server started by a node test reports there too, whatever the test does with its stderr); the
@@ -62,9 +63,11 @@ asan_logs() {
   export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 }
 
-# Every ctest except the embedded UI's (the UI is not built here).
-unit_tests=(persistence_test engine_test matching_test schedule_spec_test visibility_query_test scheduler_test
-  http_test http_concurrency_test sigv4_test auth_test rate_limit_test)
+# Every ctest except the embedded UI's (the UI is not built here), the C++ SDK's (asan-sdk runs it)
+# and fuzz_replay (build-fuzz builds the libFuzzer binaries instead of the replay ones; scripts/fuzz.sh
+# runs those under ASan + UBSan).
+unit_tests=(persistence_test engine_test engine_units_test matching_test schedule_spec_test visibility_query_test
+  scheduler_test http_test http_concurrency_test sigv4_test auth_test rate_limit_test namespace_name_test)
 case "$mode" in
   asan)
     dir=build-fuzz
@@ -107,7 +110,7 @@ case "$mode" in
     ;;
   tsan)
     dir=build-tsan
-    tsan_tests=(persistence_test engine_test scheduler_test)
+    tsan_tests=(persistence_test engine_test engine_units_test scheduler_test namespace_name_test)
     if [ ! -f $dir/CMakeCache.txt ]; then
       CC=clang CXX=clang++ cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEMPORALITE_SANITIZE=thread \
         -DTEMPORALITE_UI=OFF >&2
@@ -120,7 +123,7 @@ case "$mode" in
     regex="^($(IFS='|'; echo "${tsan_tests[*]}"))$"
     (cd $dir && ctest --output-on-failure --timeout 1200 -R "$regex") || { check_reports "the TSan tests"; exit 1; }
     check_reports "the TSan tests"
-    phase "engine, store and scheduler tests under TSan"
+    phase "engine, store, scheduler and namespace-name tests under TSan"
     ;;
   *)
     echo "usage: scripts/sanitize.sh asan [node test files...|all] | asan-sdk | tsan" >&2

@@ -56,6 +56,40 @@ struct QueryFlags {
   std::vector<std::string> headers;
 };
 
+// The server holds a query while a worker has polled the workflow's task queue recently, or until
+// the next workflow task while one is pending (it fails it at once with FAILED_PRECONDITION when no
+// worker has polled for matching.queryPollerUnavailableWindow): a query no worker answers runs into
+// the deadline. Says that, naming the task queue when a describe call answers within half a second
+// (past --command-timeout by that much at most), rather than "got no answer from <address>", which
+// reads like a dead server.
+RpcError QueryTimedOut(Context& ctx, const wsv1::QueryWorkflowRequest& req, std::chrono::steady_clock::duration waited) {
+  const bool command_deadline =
+      ctx.deadline() && std::chrono::system_clock::now() + std::chrono::milliseconds(50) >= *ctx.deadline();
+  const std::string within =
+      command_deadline
+          ? ctx.flags().command_timeout + " (--command-timeout)"
+          : FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(waited + std::chrono::milliseconds(500)));
+  std::string queue = "the workflow's task queue";
+  try {
+    wsv1::DescribeWorkflowExecutionRequest dreq;
+    dreq.set_namespace_(req.namespace_());
+    *dreq.mutable_execution() = req.execution();
+    wsv1::DescribeWorkflowExecutionResponse dresp;
+    Connection& c = ctx.conn();
+    auto dctx = c.NewCallContext();  // the connection's metadata; its own short deadline below
+    dctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    if (c.workflow().DescribeWorkflowExecution(dctx.get(), dreq, &dresp).ok() &&
+        !dresp.execution_config().task_queue().name().empty()) {
+      queue = "task queue \"" + dresp.execution_config().task_queue().name() + "\"";
+    }
+  } catch (const RpcError&) {
+    // Not connected within the command's deadline: the message goes without the queue's name.
+  }
+  return RpcError("querying workflow failed: no worker answered the query within " + within + ": is a worker for " +
+                      queue + " running, and not stuck? (DEADLINE_EXCEEDED)",
+                  grpc::StatusCode::DEADLINE_EXCEEDED, "");
+}
+
 void RunQuery(Context& ctx, const QueryFlags& f, const std::string& query_type) {
   wsv1::QueryWorkflowRequest req;
   req.set_namespace_(ctx.ns());
@@ -70,8 +104,14 @@ void RunQuery(Context& ctx, const QueryFlags& f, const std::string& query_type) 
     req.set_query_reject_condition(enums::QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY);
   }
   Connection& c = ctx.conn();
-  auto resp = c.Call(c.workflow(), &Connection::WorkflowStub::QueryWorkflow, "QueryWorkflow", req,
-                     "querying workflow failed");
+  const auto sent = std::chrono::steady_clock::now();
+  wsv1::QueryWorkflowResponse resp;
+  try {
+    resp = c.Call(c.workflow(), &Connection::WorkflowStub::QueryWorkflow, "QueryWorkflow", req, "querying workflow failed");
+  } catch (const RpcError& e) {
+    if (e.code() != grpc::StatusCode::DEADLINE_EXCEEDED || e.poll_timeout()) throw;
+    throw QueryTimedOut(ctx, req, std::chrono::steady_clock::now() - sent);
+  }
   if (resp.has_query_rejected()) {
     throw CommandError("query was rejected, workflow has status: " + EnumName(resp.query_rejected().status()));
   }

@@ -48,6 +48,31 @@ Status ZeroOrOne(const std::string& key, const std::string& value, EngineOptions
   return Status::Ok();
 }
 
+// Temporal's duration values: a Go duration of one unit ("20s", "500ms", "2m", "1h"), or an integer,
+// read as seconds (as Temporal's dynamic config reads integers for durations).
+template <Duration EngineOptions::*kField>
+Status NonNegativeDuration(const std::string& key, const std::string& value, EngineOptions* options) {
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || end == value.c_str() || errno == ERANGE || v < 0 || v > 1000000000LL) {
+    return Bad(key, value, "a non-negative duration (e.g. 20s, 500ms)");
+  }
+  const std::string unit = end;
+  if (unit.empty() || unit == "s") {
+    options->*kField = std::chrono::seconds(v);
+  } else if (unit == "ms") {
+    options->*kField = std::chrono::milliseconds(v);
+  } else if (unit == "m") {
+    options->*kField = std::chrono::minutes(v);
+  } else if (unit == "h") {
+    options->*kField = std::chrono::hours(v);
+  } else {
+    return Bad(key, value, "a non-negative duration (e.g. 20s, 500ms)");
+  }
+  return Status::Ok();
+}
+
 struct Key {
   const char* name;
   Parser parse;
@@ -73,6 +98,9 @@ const std::vector<Key>& Keys() {
       {"history.maxTotalUpdates.suggestContinueAsNewThreshold",
        &NonNegativeNumber<&EngineOptions::max_total_updates_suggest_continue_as_new_threshold>},
       {"system.enableActivityEagerExecution", &TrueOrFalse<&EngineOptions::enable_activity_eager_execution>},
+      // How long after the last poll a query still waits for a worker; later it is refused at once.
+      {"matching.queryPollerUnavailableWindow",
+       &NonNegativeDuration<&EngineOptions::query_poller_unavailable_window>},
   };
   return keys;
 }

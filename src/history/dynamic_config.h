@@ -11,7 +11,7 @@
 namespace temporalite::history {
 
 // Applies one KEY=VALUE (VALUE: per key a non-negative integer, a non-negative number, true/false,
-// or 0/1 for temporalite.evictIdleRuns). NOT_FOUND when
+// 0/1 for temporalite.evictIdleRuns, or a duration such as 20s or 500ms). NOT_FOUND when
 // KEY is not one of DynamicConfigKeys() (the composition root names every known key then);
 // INVALID_ARGUMENT for a bad value.
 Status ApplyDynamicConfigValue(const std::string& key_value, EngineOptions* options);

@@ -339,3 +339,46 @@ test('search attribute values over 2 KB are INVALID_ARGUMENT with Temporal\'s me
   await expectGrpcError(startWorkflow(id, { searchAttributes: kw(2047) }), Code.INVALID_ARGUMENT, /value of size 2049 exceeds size limit 2048/);
   await startWorkflow(id, { searchAttributes: kw(2046) });
 });
+
+// The 40 KB per-workflow total applies to what the workflow holds after an upsert (Temporal checks
+// the merged attributes), through a workflow task completed by the test itself. An existing check
+// (history/commands/record_commands.cc), newly asserted end to end.
+test('a search attribute upsert that takes the workflow past 40 KB in total fails the workflow task', async () => {
+  const names = Array.from({ length: 22 }, (_, i) => `Big${String(i + 1).padStart(2, '0')}`);
+  await connection.operatorService.addSearchAttributes({
+    namespace: NS, searchAttributes: Object.fromEntries(names.map((n) => [n, 2 /* KEYWORD */])),
+  });
+  const kw = (n) => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify('k'.repeat(n))) });
+  const fields = (list, n) => ({ indexedFields: Object.fromEntries(list.map((name) => [name, kw(n)])) });
+  const id = uniqueName('sa-total');
+  const taskQueue = uniqueName('sa-total-tq');
+  // 19 values of 1,900 bytes: about 37 KB with names and metadata, under the limit.
+  await startWorkflow(id, { taskQueue: { name: taskQueue }, searchAttributes: fields(names.slice(0, 19), 1898) });
+  const poll = () => svc().pollWorkflowTaskQueue({ namespace: NS, taskQueue: { name: taskQueue }, identity: 'sa-test' });
+  const upsert = (list) => ({
+    commandType: 13 /* COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES */,
+    upsertWorkflowSearchAttributesCommandAttributes: { searchAttributes: fields(list, 1898) },
+  });
+  const complete = async (commands) => {
+    const task = await poll();
+    assert.ok(task.taskToken && task.taskToken.length > 0, 'a workflow task');
+    return svc().respondWorkflowTaskCompleted({ namespace: NS, taskToken: task.taskToken, identity: 'sa-test', commands })
+      .then(() => 'OK', (e) => e);
+  };
+  // One more fits (about 39 KB).
+  assert.equal(await complete([upsert(names.slice(19, 20))]), 'OK');
+  const described = await svc().describeWorkflowExecution({ namespace: NS, execution: { workflowId: id } });
+  const held = described.workflowExecutionInfo.searchAttributes.indexedFields;
+  assert.ok(held.Big20, 'the first upsert was applied');
+  // Two more (4 KB: fine on their own, about 43 KB merged): the workflow task fails, nothing applied.
+  await svc().signalWorkflowExecution({ namespace: NS, workflowExecution: { workflowId: id }, signalName: 'next', requestId: randomUUID() });
+  await complete([upsert(names.slice(20, 22))]);
+  const history = await svc().getWorkflowExecutionHistory({ namespace: NS, execution: { workflowId: id } });
+  const failed = history.history.events.filter((e) => e.workflowTaskFailedEventAttributes);
+  assert.equal(failed.length, 1, 'one failed workflow task');
+  const attrs = failed[0].workflowTaskFailedEventAttributes;
+  assert.equal(attrs.cause, 23 /* WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES */);
+  assert.match(attrs.failure.message, /^BadSearchAttributes: total size of search attributes \d+ exceeds size limit 40960$/);
+  const after = await svc().describeWorkflowExecution({ namespace: NS, execution: { workflowId: id } });
+  assert.equal(after.workflowExecutionInfo.searchAttributes.indexedFields.Big21, undefined);
+});

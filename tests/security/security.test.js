@@ -11,7 +11,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFile } = require('node:child_process');
+const { execFile, spawn } = require('node:child_process');
 const https = require('node:https');
 const http = require('node:http');
 
@@ -197,6 +197,42 @@ test('mutual TLS: --tls-ca-file requires a client certificate signed by that CA'
   }
 });
 
+/**
+ * Starts the server on `ip` (ephemeral ports, in memory), waits (bounded) until it prints its
+ * addresses, stops it, and resolves with its stderr. Nothing connects to it.
+ */
+function serveBriefly(ip, args = []) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(serverBinary(), ['server', 'start-dev', '--ephemeral', '--headless', '--ip', ip, '--port', '0',
+      '--http-port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20000);
+    proc.stdout.on('data', (c) => {
+      stdout += c;
+      if (/^Server: /m.test(stdout)) proc.kill('SIGTERM');
+    });
+    proc.stderr.on('data', (c) => { stderr += c; });
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      if (!/^Server: /m.test(stdout)) reject(new Error(`the server on ${ip} did not start:\n${stdout}\n${stderr}`));
+      else resolve(stderr);
+    });
+  });
+}
+
+// Binds 0.0.0.0 for about a second on ephemeral ports; the test never connects to it.
+test('serving a non-loopback address without TLS or API keys logs a warning at start; loopback, or TLS with keys, does not', async () => {
+  let stderr = await serveBriefly('0.0.0.0');
+  assert.match(stderr, /level=warn msg=serving 0\.0\.0\.0, which is not a loopback address, without TLS and without API keys; see --tls-cert-file\/--tls-key-file and --api-key-file/);
+  stderr = await serveBriefly('0.0.0.0', ['--api-key-file', f('keys.txt')]);
+  assert.match(stderr, /serving 0\.0\.0\.0, which is not a loopback address, without TLS \(API keys travel in clear text\)/);
+  stderr = await serveBriefly('0.0.0.0', ['--api-key-file', f('keys.txt'), '--tls-cert-file', f('server.pem'), '--tls-key-file', f('server.key')]);
+  assert.doesNotMatch(stderr, /not a loopback address/);
+  stderr = await serveBriefly('127.0.0.1');
+  assert.doesNotMatch(stderr, /not a loopback address/);
+});
+
 test('bad TLS and key files stop the server at start with a clear message (exit 2)', async () => {
   for (const [args, re] of [
     [['--tls-cert-file', f('server.pem')], /--tls-cert-file and --tls-key-file go together/],
@@ -317,6 +353,67 @@ test('API keys: roles per namespace through the TypeScript SDK (apiKey), a worke
       await workerRun.catch(() => {});
     }
     for (const c of connections) await c.close().catch(() => {});
+    await server.stop();
+  }
+});
+
+test('the audit log records the admin operations: namespace register/update/delete, workflow delete, batch, reset', async () => {
+  const audit = f('audit-admin.log');
+  const server = await startServer({ ephemeral: true, extraArgs: ['--api-key-file', f('keys.txt'), '--audit-log-file', audit] });
+  const connection = await Connection.connect({ address: server.address, tls: false, apiKey: KEYS.admin });
+  try {
+    const ws = connection.workflowService;
+    const ns = uniqueName('audit-ns');
+    await ws.registerNamespace({ namespace: ns, workflowExecutionRetentionPeriod: { seconds: 86400 } });
+    await ws.updateNamespace({ namespace: ns, updateInfo: { description: 'audited' } });
+    await connection.operatorService.deleteNamespace({ namespace: ns });
+    // Workflows with no worker: enough for the calls to be made and recorded.
+    const client = new Client({ connection, namespace: 'default' });
+    const taskQueue = uniqueName('audit-tq');
+    for (const id of ['audit-wf-reset', 'audit-wf-batch', 'audit-wf-delete']) {
+      await client.workflow.start('greet', { taskQueue, workflowId: id, args: ['x'] });
+    }
+    await ws.startBatchOperation({
+      namespace: 'default', jobId: uniqueName('audit-batch'), reason: 'audit test',
+      executions: [{ workflowId: 'audit-wf-batch' }], terminationOperation: { identity: 'audit-test' },
+    });
+    // No workflow task has completed, so the reset is refused; the attempt is recorded all the same.
+    let resetOutcome = 'OK';
+    await ws.resetWorkflowExecution({
+      namespace: 'default', workflowExecution: { workflowId: 'audit-wf-reset' }, workflowTaskFinishEventId: 3,
+      requestId: uniqueName('audit-reset'), reason: 'audit test',
+    }).catch((e) => { resetOutcome = e.code; });
+    assert.notEqual(resetOutcome, 'OK', 'a reset before any completed workflow task is refused');
+    await ws.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: 'audit-wf-delete' } });
+
+    const codeNames = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
+      'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED',
+      'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+    const expected = [
+      ['RegisterNamespace', ns, '', 'OK'],
+      ['UpdateNamespace', ns, '', 'OK'],
+      ['DeleteNamespace', ns, '', 'OK'],
+      ['StartBatchOperation', 'default', '', 'OK'],
+      ['ResetWorkflowExecution', 'default', 'audit-wf-reset', codeNames[resetOutcome]],
+      ['DeleteWorkflowExecution', 'default', 'audit-wf-delete', 'OK'],
+    ];
+    // The line is written when the call's status is sent: wait for the last one (bounded).
+    const lines = await eventually(() => {
+      if (!fs.existsSync(audit)) return undefined;
+      const all = fs.readFileSync(audit, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      return all.some((l) => l.method === 'DeleteWorkflowExecution') ? all : undefined;
+    }, 10000, 'the audit line of DeleteWorkflowExecution');
+    for (const [method, namespace, workflowId, outcome] of expected) {
+      const l = lines.find((x) => x.method === method);
+      assert.ok(l, `no audit line for ${method} in:\n${lines.map((x) => JSON.stringify(x)).join('\n')}`);
+      assert.equal(l.principal, 'ops', method);
+      assert.equal(l.namespace, namespace, method);
+      assert.equal(l.outcome, outcome, method);
+      if (workflowId) assert.equal(l.workflowId, workflowId, method);
+      assert.match(l.time, /^\d{4}-\d\d-\d\dT/);
+    }
+  } finally {
+    await connection.close().catch(() => {});
     await server.stop();
   }
 });

@@ -12,6 +12,7 @@
 #include "auth/api_keys.h"
 #include "auth/auth_interceptor.h"
 #include "auth/key_file_watch.h"
+#include "auth/server_security.h"
 
 namespace temporalite::auth {
 namespace {
@@ -211,6 +212,36 @@ TEST(KeyFileWatcher, ReloadsWhenTheFileChanges) {
   std::remove(path.c_str());
   EXPECT_FALSE(watcher.CheckOnce());
   EXPECT_NE(ring.Current()->Find("only-key-0123456789"), nullptr);
+}
+
+// The start-up warning (main.cc logs it): a non-loopback address served without TLS or without API
+// keys is named, with what is missing; loopback, or TLS with keys, gives none. Asserts the
+// existing decision (ServerSecurity::ExposureWarning), no address is bound.
+TEST(ServerSecurity, WarnsForANonLoopbackAddressWithoutTlsOrKeys) {
+  auto keys = ApiKeys::Parse("ops admin-key-0123456789 admin\n");
+  ASSERT_TRUE(keys.ok());
+  ServerSecurity open;  // neither TLS nor keys
+  for (const char* ip : {"127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"}) {
+    EXPECT_EQ(open.ExposureWarning(ip), "") << ip;
+  }
+  for (const char* ip : {"0.0.0.0", "::", "[::]", "192.168.1.10", "example.com"}) {
+    const std::string w = open.ExposureWarning(ip);
+    EXPECT_NE(w.find(std::string("serving ") + ip + ", which is not a loopback address"), std::string::npos) << w;
+    EXPECT_NE(w.find("without TLS and without API keys"), std::string::npos) << w;
+    EXPECT_NE(w.find("--api-key-file"), std::string::npos) << w;
+  }
+  ServerSecurity tls_only;
+  tls_only.tls = true;
+  EXPECT_NE(tls_only.ExposureWarning("0.0.0.0").find("without API keys (anyone who reaches it may call every method)"),
+            std::string::npos);
+  ServerSecurity keys_only;
+  keys_only.keys = std::make_unique<KeyRing>("unused", std::move(keys).value());
+  EXPECT_NE(keys_only.ExposureWarning("0.0.0.0").find("without TLS (API keys travel in clear text)"), std::string::npos);
+  EXPECT_EQ(keys_only.ExposureWarning("127.0.0.1"), "");
+  ServerSecurity both;
+  both.tls = true;
+  both.keys = std::move(keys_only.keys);
+  EXPECT_EQ(both.ExposureWarning("0.0.0.0"), "");
 }
 
 }  // namespace

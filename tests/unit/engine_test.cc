@@ -743,6 +743,12 @@ TEST(DynamicConfig, EachKeyParsesItsKindOfValue) {
   EXPECT_TRUE(o.enable_activity_eager_execution);
   EXPECT_TRUE(ApplyDynamicConfigValue("temporalite.evictIdleRuns=1", &o).ok());
   EXPECT_TRUE(o.evict_idle_runs);
+  EXPECT_TRUE(ApplyDynamicConfigValue("matching.queryPollerUnavailableWindow=500ms", &o).ok());
+  EXPECT_EQ(o.query_poller_unavailable_window, std::chrono::milliseconds(500));
+  EXPECT_TRUE(ApplyDynamicConfigValue("matching.queryPollerUnavailableWindow=3", &o).ok());
+  EXPECT_EQ(o.query_poller_unavailable_window, std::chrono::seconds(3));
+  EXPECT_TRUE(ApplyDynamicConfigValue("matching.queryPollerUnavailableWindow=2m", &o).ok());
+  EXPECT_EQ(o.query_poller_unavailable_window, std::chrono::minutes(2));
 
   const EngineOptions before = o;
   auto bad = [&](const std::string& kv, const std::string& message) {
@@ -758,13 +764,18 @@ TEST(DynamicConfig, EachKeyParsesItsKindOfValue) {
   bad("system.enableActivityEagerExecution=1", "dynamic config system.enableActivityEagerExecution: \"1\" is not true or false");
   bad("temporalite.evictIdleRuns=true", "dynamic config temporalite.evictIdleRuns: \"true\" is not 0 or 1");
   bad("noequals", "dynamic config value \"noequals\": want KEY=VALUE");
+  for (const char* v : {"-1s", "1d", "s", "", "1.5s"}) {
+    bad(std::string("matching.queryPollerUnavailableWindow=") + v, std::string("dynamic config matching.queryPollerUnavailableWindow: \"") +
+                                                                        v + "\" is not a non-negative duration (e.g. 20s, 500ms)");
+  }
+  EXPECT_EQ(o.query_poller_unavailable_window, std::chrono::minutes(2));
   EXPECT_EQ(o.max_in_flight_updates, before.max_in_flight_updates);
   EXPECT_TRUE(o.evict_idle_runs);
   EXPECT_EQ(ApplyDynamicConfigValue("frontend.nope=1", &o).code(), Code::kNotFound);
 
   // Every listed key is accepted by its parser with some value of its kind.
   const std::vector<std::string> keys = DynamicConfigKeys();
-  EXPECT_EQ(keys.size(), 11u);
+  EXPECT_EQ(keys.size(), 12u);
   for (const std::string& k : keys) {
     EngineOptions x;
     const bool ok = ApplyDynamicConfigValue(k + "=1", &x).ok() || ApplyDynamicConfigValue(k + "=true", &x).ok();
