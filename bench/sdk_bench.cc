@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   ClientOptions co = ClientOptions::FromEnvironment();
   long concurrency = 64, workflows = 2000, warmup = 200;
   bool eager = true;  // eager workflow start (--eager 0 turns it off)
+  bool inline_activity = true;  // --inline-activity 0: eager activities handed to the activity pool
+  long activity_slots = 0;  // --activity-slots N; 0: concurrency + the activity pollers
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i], v = argv[i + 1];
     if (f == "--address") co.address = v;
@@ -48,9 +50,11 @@ int main(int argc, char** argv) {
     else if (f == "--workflows") workflows = std::atol(v.c_str());
     else if (f == "--warmup") warmup = std::atol(v.c_str());
     else if (f == "--eager") eager = v != "0";
+    else if (f == "--inline-activity") inline_activity = v != "0";
+    else if (f == "--activity-slots") activity_slots = std::atol(v.c_str());
     else if (f == "--server-pid") continue;  // passed by bench/run_workflow_bench.sh (for its own report)
     else {
-      std::fprintf(stderr, "usage: %s [--address HOST:PORT] [--namespace NS] [--concurrency N] [--workflows N] [--warmup N] [--eager 0|1]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--address HOST:PORT] [--namespace NS] [--concurrency N] [--workflows N] [--warmup N] [--eager 0|1] [--inline-activity 0|1] [--activity-slots N]\n", argv[0]);
       return 2;
     }
   }
@@ -59,10 +63,14 @@ int main(int argc, char** argv) {
   const std::string tq = "sdk-bench-" + NewUuid();
   WorkerOptions wo;
   wo.task_queue = tq;
+  wo.run_eager_activity_on_workflow_thread = inline_activity;
   // As many pollers as workflow_bench's defaults (16 workflow-task, 16 activity-task pollers).
   wo.max_concurrent_workflow_tasks = std::max<int>(2, static_cast<int>(std::min<long>(concurrency, 16)));
-  wo.max_concurrent_activities = static_cast<int>(std::max<long>(concurrency, 1));
   wo.activity_pollers = wo.max_concurrent_workflow_tasks;
+  // Each polling thread holds a slot: with only `concurrency` slots, none is ever free at
+  // concurrency 1 and no activity can come eagerly (the official SDKs' defaults are hundreds).
+  wo.max_concurrent_activities =
+      static_cast<int>(activity_slots > 0 ? activity_slots : concurrency + wo.activity_pollers);
   Worker worker(client, wo);
   worker.RegisterWorkflow("SdkBench", BenchWorkflow);
   worker.RegisterActivity("noop", []() {});

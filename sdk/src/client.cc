@@ -148,6 +148,8 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
   args.SetMaxReceiveMessageSize(128 * 1024 * 1024);
   args.SetMaxSendMessageSize(128 * 1024 * 1024);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  // The authority is also gRPC's TLS target name (SNI, the certificate's name) unless overridden.
+  if (!options_.authority.empty()) args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, options_.authority);
   if (!options_.tls_server_name.empty()) args.SetSslTargetNameOverride(options_.tls_server_name);
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (tls && options_.tls_disable_host_verification) {

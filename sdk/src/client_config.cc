@@ -139,6 +139,14 @@ bool ApplyFile(const std::string& file, const std::string& profile, ClientOption
     if (!tls) throw std::invalid_argument(r.Name("tls") + ": not a table");
     ApplyTlsTable(TableReader(tls, r.Name("tls")), o, pems);
   }
+  if (auto v = r.Str("authority")) o.authority = *v;
+  if (p->contains("codec")) {
+    auto codec = p->get_table("codec");
+    if (!codec) throw std::invalid_argument(r.Name("codec") + ": not a table");
+    TableReader cr(codec, r.Name("codec"));
+    if (auto v = cr.Str("endpoint")) o.codec_endpoint = *v;
+    if (auto v = cr.Str("auth")) o.codec_auth = *v;
+  }
   if (p->contains("grpc_meta")) {
     auto meta = p->get_table("grpc_meta");
     if (!meta) throw std::invalid_argument(r.Name("grpc_meta") + ": not a table");
@@ -152,6 +160,9 @@ void ApplyEnvironment(ClientOptions& o, Pems& pems) {
   if (!Env("TEMPORAL_ADDRESS").empty()) o.address = Env("TEMPORAL_ADDRESS");
   if (!Env("TEMPORAL_NAMESPACE").empty()) o.ns = Env("TEMPORAL_NAMESPACE");
   if (!Env("TEMPORAL_API_KEY").empty()) o.api_key = Env("TEMPORAL_API_KEY");
+  if (!Env("TEMPORAL_CLIENT_AUTHORITY").empty()) o.authority = Env("TEMPORAL_CLIENT_AUTHORITY");
+  if (!Env("TEMPORAL_CODEC_ENDPOINT").empty()) o.codec_endpoint = Env("TEMPORAL_CODEC_ENDPOINT");
+  if (!Env("TEMPORAL_CODEC_AUTH").empty()) o.codec_auth = Env("TEMPORAL_CODEC_AUTH");
   if (!Env("TEMPORAL_TLS").empty()) {
     o.tls = ParseBool("TEMPORAL_TLS", Env("TEMPORAL_TLS"));
     o.tls_disabled = !o.tls;

@@ -152,6 +152,15 @@ void Worker::Shutdown() {
   }
   act_cv_.notify_all();
   wft_cv_.notify_all();
+  // Eager activities run by workflow threads (TakeEagerActivities) end before those threads can
+  // be joined: the grace period, then they are cancelled (as the pool's, below).
+  {
+    std::unique_lock<std::mutex> al(act_mu_);
+    auto no_kept = [this] { return kept_running_[0] + kept_running_[1] + kept_running_[2] == 0; };
+    if (!act_idle_cv_.wait_until(al, std::chrono::steady_clock::now() + options_.graceful_shutdown_timeout, no_kept)) {
+      for (auto* ctx : running_) ctx->Cancel();
+    }
+  }
   for (auto& t : threads_) t.join();
   threads_.clear();
   {
@@ -248,12 +257,14 @@ void Worker::EagerLoop() {
       eager_tasks_.pop_front();
     }
     ++n_eager_;
+    wsv1::PollActivityTaskQueueResponse kept;
     try {
-      HandleWorkflowTask(task);  // decoded by the client's Start
+      HandleWorkflowTask(task, kEagerThread, &kept);  // decoded by the client's Start
     } catch (const std::exception& e) {
       LogWarning(std::string("eager workflow task: ") + e.what());
     }
     ReleaseEagerSlot();
+    if (!kept.task_token().empty()) RunKeptActivity(kept, kEagerThread);
   }
 }
 
@@ -292,6 +303,8 @@ void Worker::WorkflowPollLoop(bool sticky) {
       wft_cv_.wait(l, [this] { return wft_free_ > 0 || stopping_; });
       --wft_free_;  // a polled task is still run while stopping (graceful shutdown)
     }
+    const ThreadKind kind = sticky ? kStickyPoller : kNormalPoller;
+    wsv1::PollActivityTaskQueueResponse kept;
     try {
       bool decoded = false;
       try {
@@ -301,7 +314,7 @@ void Worker::WorkflowPollLoop(bool sticky) {
         FailWorkflowTask(resp, enums::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
                          std::string("payload codec: ") + e.what(), "PayloadCodecError");
       }
-      if (decoded) HandleWorkflowTask(resp);
+      if (decoded) HandleWorkflowTask(resp, kind, &kept);
     } catch (const std::exception& e) {
       LogWarning(std::string("workflow task: ") + e.what());
     }
@@ -312,6 +325,7 @@ void Worker::WorkflowPollLoop(bool sticky) {
     // notify_all: the eager threads wait on this condition variable too, and a notify_one that
     // woke one of them left a poller holding a task asleep (a stall with one slot).
     wft_cv_.notify_all();
+    if (!kept.task_token().empty()) RunKeptActivity(kept, kind);
   }
 }
 
@@ -335,7 +349,8 @@ std::vector<HistoryEvent> Worker::FullHistory(const wsv1::PollWorkflowTaskQueueR
   return events;
 }
 
-void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
+void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task, ThreadKind kind,
+                                wsv1::PollActivityTaskQueueResponse* kept_activity) {
   std::vector<HistoryEvent> events = TaskHistory(*client_, task);
   const bool partial = !events.empty() && events.front().event_id() != 1;
   auto fit = workflows_.find(task.workflow_type().name());
@@ -428,9 +443,9 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task) {
     wsv1::RespondWorkflowTaskCompletedResponse resp;
     try {
       resp = client_->Call(&wsv1::WorkflowService::Stub::RespondWorkflowTaskCompleted, req);
-      TakeEagerActivities(&resp, eager);
+      TakeEagerActivities(&resp, eager, kind, kept_activity);
     } catch (const RpcError& e) {
-      TakeEagerActivities(nullptr, eager);
+      TakeEagerActivities(nullptr, eager, kind, nullptr);
       // NOT_FOUND (stale task) and UnhandledCommand (new events arrived) are normal: the server
       // schedules another task.
       if (e.code() != grpc::StatusCode::NOT_FOUND && std::string(e.what()) != "UnhandledCommand") {
@@ -537,23 +552,47 @@ int Worker::ReserveEagerActivities(wsv1::RespondWorkflowTaskCompletedRequest* re
 }
 
 // Queues the activity tasks a completion reply carries (null: the completion failed) for the
-// pool and gives back the slots reserved for tasks that did not come.
-void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved) {
+// pool and gives back the slots reserved for tasks that did not come. The first one goes to
+// `keep` instead, for the workflow thread to run itself after its task (no hand-off to a pool
+// thread, whose wake-up is on the workflow's critical path), unless that would leave no thread
+// of its kind free (or the worker is stopping).
+void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved, ThreadKind kind,
+                                 wsv1::PollActivityTaskQueueResponse* keep) {
   if (reserved == 0) return;
-  int got = 0;
+  int got = 0, queued = 0;
   {
     std::lock_guard<std::mutex> l(act_mu_);
     if (resp) {
       for (auto& t : *resp->mutable_activity_tasks()) {
         if (got == reserved || t.task_token().empty()) continue;
-        act_queue_.push_back(std::move(t));
         ++got;
+        if (keep && options_.run_eager_activity_on_workflow_thread && keep->task_token().empty() && !stopping_ &&
+            !pool_stop_ && kept_running_[kind] + 1 < options_.max_concurrent_workflow_tasks) {
+          *keep = std::move(t);
+          ++kept_running_[kind];
+          ++act_active_;  // counted from now: shutdown waits for it
+          continue;
+        }
+        act_queue_.push_back(std::move(t));
+        ++queued;
       }
     }
     free_slots_ += reserved - got;
   }
   n_eager_activities_ += got;
-  for (int i = 0; i < got + (reserved > got ? 1 : 0); ++i) act_cv_.notify_one();
+  for (int i = 0; i < queued + (reserved > got ? 1 : 0); ++i) act_cv_.notify_one();
+}
+
+// Runs an eager activity kept by TakeEagerActivities on this workflow thread, then gives its
+// activity slot back as a pool thread does.
+void Worker::RunKeptActivity(wsv1::PollActivityTaskQueueResponse& task, ThreadKind kind) {
+  RunActivity(task);
+  std::lock_guard<std::mutex> l(act_mu_);
+  --act_active_;
+  --kept_running_[kind];
+  ++free_slots_;
+  act_cv_.notify_one();
+  act_idle_cv_.notify_all();  // Shutdown may wait for kept activities (and stopping pools)
 }
 
 // A thread of the activity pool. It runs a queued task (one an eager dispatch brought) if there

@@ -1,7 +1,7 @@
 // C++ SDK client connections against real servers started here: TLS, mutual TLS (certificates
 // made by openssl in a temp dir), disable_host_verification, TLS handshake failures (not
 // retried), API keys, the TEMPORAL_* environment as the CLI reads it, config-file profiles, and
-// their failure paths.
+// their failure paths; the client authority and the remote codec settings.
 #include <stdlib.h>
 
 #include <filesystem>
@@ -408,6 +408,111 @@ TEST_F(ConnectionTest, ConfigFileProfilesAsEnvconfigReadsThem) {
     fs::copy_file(file, certs_->Path("xdg/temporalio/temporal.toml"));
     Env e({{"XDG_CONFIG_HOME", certs_->Path("xdg")}, {"TEMPORAL_PROFILE", "staging"}});
     EXPECT_EQ(ClientOptions::FromEnvironment().address, tls_->address());
+  }
+}
+
+// ---- the authority (TEMPORAL_CLIENT_AUTHORITY) and the remote codec settings ----
+
+// A frontend that only answers DescribeNamespace (what Client::Connect calls), recording the
+// :authority each call arrived with.
+class AuthorityRecorder final : public wsv1::WorkflowService::Service {
+ public:
+  AuthorityRecorder() {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    b.RegisterService(this);
+    server_ = b.BuildAndStart();
+  }
+  ~AuthorityRecorder() override { server_->Shutdown(std::chrono::system_clock::now() + 2s); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string last() {
+    std::lock_guard<std::mutex> l(mu_);
+    return last_;
+  }
+  grpc::Status DescribeNamespace(grpc::ServerContext* ctx, const wsv1::DescribeNamespaceRequest*,
+                                 wsv1::DescribeNamespaceResponse*) override {
+    std::lock_guard<std::mutex> l(mu_);
+    last_ = std::string(ctx->ExperimentalGetAuthority().data(), ctx->ExperimentalGetAuthority().size());
+    return grpc::Status::OK;
+  }
+
+ private:
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+  std::mutex mu_;
+  std::string last_;
+};
+
+TEST_F(ConnectionTest, ClientAuthorityIsTheCallsAuthorityAndTheTlsName) {
+  AuthorityRecorder rec;
+  {  // Without it: the address.
+    Env e({{"TEMPORAL_ADDRESS", rec.address()}});
+    Client::Connect(ClientOptions::FromEnvironment());
+    EXPECT_EQ(rec.last(), rec.address());
+  }
+  {  // From the environment: the server sees it as the call's :authority.
+    Env e({{"TEMPORAL_ADDRESS", rec.address()}, {"TEMPORAL_CLIENT_AUTHORITY", "frontend.example:7233"}});
+    auto o = ClientOptions::FromEnvironment();
+    EXPECT_EQ(o.authority, "frontend.example:7233");
+    Client::Connect(o);
+    EXPECT_EQ(rec.last(), "frontend.example:7233");
+  }
+  {  // From the file's profile (authority = ...), the environment over it.
+    auto file = WriteFile(*certs_, "authority.toml",
+                          "[profile.default]\naddress = \"" + rec.address() + "\"\nauthority = \"file.example\"\n");
+    Env e({{"TEMPORAL_CONFIG_FILE", file}});
+    Client::Connect(ClientOptions::FromEnvironment());
+    EXPECT_EQ(rec.last(), "file.example");
+    setenv("TEMPORAL_CLIENT_AUTHORITY", "env.example", 1);
+    auto o = ClientOptions::FromEnvironment();
+    unsetenv("TEMPORAL_CLIENT_AUTHORITY");
+    Client::Connect(o);
+    EXPECT_EQ(rec.last(), "env.example");
+  }
+  {  // With TLS and no server name: the certificate is checked against the authority (as in Go),
+     // so a certificate for "temporalite.test" on 127.0.0.1 is accepted; another name is not.
+    Env e({{"TEMPORAL_ADDRESS", tls_->address()},
+           {"TEMPORAL_TLS_SERVER_CA_CERT_PATH", certs_->Path("ca.pem")},
+           {"TEMPORAL_CLIENT_AUTHORITY", "temporalite.test"}});
+    auto o = ClientOptions::FromEnvironment();
+    o.max_attempts = 2;
+    EXPECT_TRUE(o.tls_server_name.empty());
+    EXPECT_EQ(ConnectError(o), "");
+    o.authority = "other.test";
+    EXPECT_NE(ConnectError(o).find("TLS handshake with"), std::string::npos);
+  }
+}
+
+TEST_F(ConnectionTest, RemoteCodecSettingsAreLoadedAndNotApplied) {
+  auto file = WriteFile(*certs_, "codec.toml",
+                        "[profile.default]\naddress = \"" + tls_->address() + "\"\n"
+                        "[profile.default.tls]\ndisable_host_verification = true\n"
+                        "[profile.default.codec]\nendpoint = \"http://127.0.0.1:1/codec\"\nauth = \"Bearer c\"\n");
+  {
+    Env e({{"TEMPORAL_CONFIG_FILE", file}});
+    auto o = ClientOptions::FromEnvironment();
+    EXPECT_EQ(o.codec_endpoint, "http://127.0.0.1:1/codec");
+    EXPECT_EQ(o.codec_auth, "Bearer c");
+    // Not used (as the official SDKs' clients by default): the endpoint is not reachable and
+    // payloads still round-trip through the client's own converter.
+    auto client = Client::Connect(o);
+    RunHello(client, "codec-not-applied");
+  }
+  {
+    Env e({{"TEMPORAL_CONFIG_FILE", file}, {"TEMPORAL_CODEC_ENDPOINT", "https://codec.example"},
+           {"TEMPORAL_CODEC_AUTH", "Bearer e"}});
+    auto o = ClientOptions::FromEnvironment();
+    EXPECT_EQ(o.codec_endpoint, "https://codec.example");
+    EXPECT_EQ(o.codec_auth, "Bearer e");
+  }
+  {  // Failure paths: the codec not a table, its endpoint not a string.
+    Env e({{"TEMPORAL_CONFIG_FILE", WriteFile(*certs_, "codec-bad.toml", "[profile.default]\ncodec = 1\n")}});
+    EXPECT_NE(EnvError().find("profile.default.codec: not a table"), std::string::npos) << EnvError();
+  }
+  {
+    Env e({{"TEMPORAL_CONFIG_FILE",
+            WriteFile(*certs_, "codec-bad2.toml", "[profile.default.codec]\nendpoint = true\n")}});
+    EXPECT_NE(EnvError().find("profile.default.codec.endpoint: not a string"), std::string::npos) << EnvError();
   }
 }
 

@@ -88,6 +88,15 @@ struct ClientOptions {
   std::string tls_server_name;  // the name the server's certificate must have (default: the host)
   std::string api_key;  // sent as "authorization: Bearer <key>"
   std::map<std::string, std::string> grpc_metadata;  // extra headers on every call
+  // The :authority of every call (gRPC's GRPC_ARG_DEFAULT_AUTHORITY; default: the address), as
+  // Go's ConnectionOptions.Authority. With TLS it is also the name the server's certificate is
+  // checked against and sent as SNI, unless tls_server_name is set (as in Go).
+  std::string authority;
+  // A remote codec server (the config file's [profile.NAME.codec], TEMPORAL_CODEC_ENDPOINT /
+  // TEMPORAL_CODEC_AUTH), loaded as envconfig loads it and, like the official SDKs' clients by
+  // default, not used by this client: payloads go through `codecs` only. (Go applies it only when
+  // asked, IncludeRemoteCodec, and warns against it for workers; TypeScript and Python drop it.)
+  std::string codec_endpoint, codec_auth;
   std::chrono::milliseconds rpc_timeout{30000};  // per attempt of a unary call
   // UNAVAILABLE / RESOURCE_EXHAUSTED are retried with backoff; a failed TLS handshake (the
   // server's certificate refused, or the server refusing ours) is not: RpcError UNAVAILABLE
@@ -105,12 +114,14 @@ struct ClientOptions {
   // api_key; [profile.NAME.tls] (its presence turns TLS on) disabled, client_cert_path /
   // client_cert_data, client_key_path / client_key_data, server_ca_cert_path /
   // server_ca_cert_data, server_name, disable_host_verification; [profile.NAME.grpc_meta]
-  // (keys lower-cased, '_' as '-'); other keys are ignored. Environment: TEMPORAL_ADDRESS,
+  // (keys lower-cased, '_' as '-'); authority; [profile.NAME.codec] endpoint, auth (kept in
+  // codec_endpoint / codec_auth, not applied); other keys are ignored. Environment: TEMPORAL_ADDRESS,
   // TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS (true/false, 1/0; false keeps plain
   // text even with an API key), TEMPORAL_TLS_CLIENT_CERT_PATH / _DATA,
   // TEMPORAL_TLS_CLIENT_KEY_PATH / _DATA, TEMPORAL_TLS_SERVER_CA_CERT_PATH / _DATA,
   // TEMPORAL_TLS_SERVER_NAME, TEMPORAL_TLS_DISABLE_HOST_VERIFICATION,
   // TEMPORAL_GRPC_META_<NAME> (header <name>, '_' as '-'; empty removes the file's), and the
+  // TEMPORAL_CLIENT_AUTHORITY, TEMPORAL_CODEC_ENDPOINT, TEMPORAL_CODEC_AUTH, and the
   // CLI's older TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA (and their _DATA), which
   // win; an empty variable counts as unset, and a _PATH or _DATA variable replaces the file's
   // path or data. Throws std::invalid_argument naming the variable or the file (and its line

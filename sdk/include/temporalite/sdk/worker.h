@@ -59,6 +59,11 @@ struct WorkerOptions {
   // server hands its task back in the workflow task's completion reply (no activity poll).
   // Servers without it ignore the request and queue the task as usual.
   bool eager_activities = true;
+  // The first eager activity of a completion reply runs on the workflow thread that received it,
+  // once that thread has given back its workflow-task slot (no hand-off to an activity thread),
+  // while another thread of its kind stays free (max_concurrent_workflow_tasks >= 2); false: it
+  // is handed to the activity pool like the others.
+  bool run_eager_activity_on_workflow_thread = true;
   // Local activities run at once by this worker (over all its workflow tasks).
   int max_concurrent_local_activities = 100;
 };
@@ -110,12 +115,19 @@ class Worker : private EagerWorkflowExecutor {
   bool TryReserveEagerSlot() override;
   void ReleaseEagerSlot() override;
   void RunEagerTask(wsv1::PollWorkflowTaskQueueResponse task) override;
+  // The threads that run workflow tasks: normal-queue pollers, sticky-queue pollers, eager-start
+  // threads (max_concurrent_workflow_tasks of each).
+  enum ThreadKind { kNormalPoller = 0, kStickyPoller = 1, kEagerThread = 2 };
   void EagerLoop();
   void WorkflowPollLoop(bool sticky);
   std::vector<HistoryEvent> FullHistory(const wsv1::PollWorkflowTaskQueueResponse& task);
   bool PollActivityTask(wsv1::PollActivityTaskQueueResponse* resp, std::chrono::milliseconds* backoff);
   void ActivityThreadLoop();
-  void HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task);
+  // Runs a workflow task. An eager activity its completion brought may be left in `keep` for the
+  // calling thread to run once it has given back its workflow-task slot (RunKeptActivity).
+  void HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task, ThreadKind kind,
+                          wsv1::PollActivityTaskQueueResponse* keep);
+  void RunKeptActivity(wsv1::PollActivityTaskQueueResponse& task, ThreadKind kind);
   void AnswerLegacyQuery(const wsv1::PollWorkflowTaskQueueResponse& task, const std::vector<HistoryEvent>& events,
                          const internal::WorkflowFn* fn);
   void FailWorkflowTask(const wsv1::PollWorkflowTaskQueueResponse& task,
@@ -123,7 +135,8 @@ class Worker : private EagerWorkflowExecutor {
                         const std::string& error_type);
   void RunActivity(wsv1::PollActivityTaskQueueResponse& task);
   int ReserveEagerActivities(wsv1::RespondWorkflowTaskCompletedRequest* req);
-  void TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved);
+  void TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved, ThreadKind kind,
+                           wsv1::PollActivityTaskQueueResponse* keep);
   // Local activities (worker_local_activities.cc): each attempt on a thread of its own, at most
   // max_concurrent_local_activities at once; none of them holds a workflow-task thread once its
   // workflow stops waiting for it.
@@ -167,7 +180,11 @@ class Worker : private EagerWorkflowExecutor {
   std::condition_variable act_idle_cv_;  // while stopping: a task or a poll ended
   int free_slots_ = 0;
   int act_polling_ = 0;  // pool threads in a poll
-  int act_active_ = 0;   // pool threads running a task
+  int act_active_ = 0;   // pool threads running a task, and workflow threads running a kept one
+  // Eager activities run by the workflow thread that received them, by ThreadKind: at most
+  // max_concurrent_workflow_tasks - 1 threads of a kind at once, so one of each kind is always
+  // free to poll (or take eager starts).
+  int kept_running_[3] = {0, 0, 0};
   std::vector<wsv1::PollActivityTaskQueueResponse> act_queue_;
   std::set<ActivityContext*> running_;
   std::vector<std::thread> act_threads_;
