@@ -454,46 +454,33 @@ Result<std::shared_ptr<Execution>> Engine::LoadAnyExecutionLocked(const std::str
   std::string rid = run_id;
   if (rid.empty()) {
     const std::string key = WorkflowKey(ns_id, workflow_id);
-    auto it = open_by_workflow_id_.find(key);
-    auto closing = closing_by_workflow_id_.find(key);
-    if (it != open_by_workflow_id_.end()) {
+    if (auto it = open_by_workflow_id_.find(key); it != open_by_workflow_id_.end()) {
       rid = it->second;
-    } else if (closing != closing_by_workflow_id_.end()) {
+    } else if (auto closing = closing_by_workflow_id_.find(key); closing != closing_by_workflow_id_.end()) {
       rid = closing->second;  // closed, not durable yet: the store's current row may be stale
-    } else if (auto pre = TakePrefetchedLocked(ns_id, workflow_id, run_id)) {
-      if (!pre->status.ok()) return pre->status;
-      if (!pre->run) return WorkflowNotFound(workflow_id, run_id);
-      return pre->run;  // read by PrefetchCommandTargets without the mutex
-    } else {
-      auto cur = store_.GetCurrentRunId(ns_id, workflow_id);
-      if (!cur.ok()) return cur.status();
-      if (!cur.value()) return WorkflowNotFound(workflow_id, run_id);
-      rid = *cur.value();
     }
   }
-  if (!runs_.count(rid) && !runs_.eviction_seq(rid)) {
-    if (auto pre = TakePrefetchedLocked(ns_id, workflow_id, rid)) {
-      if (!pre->status.ok()) return pre->status;
-      if (!pre->run || pre->run->st.run_id() != rid) return WorkflowNotFound(workflow_id, run_id);
-      return pre->run;  // read by PrefetchCommandTargets without the mutex
+  if (!rid.empty()) {
+    if (Execution* loaded = runs_.FindLoaded(rid)) {
+      if (loaded->st.workflow_id() != workflow_id || loaded->st.namespace_id() != ns_id) {
+        return WorkflowNotFound(workflow_id, run_id);
+      }
+      return runs_.at(rid);
     }
   }
-  auto it = runs_.find(rid);
-  if (it != runs_.end()) {
-    if (it->second->st.workflow_id() != workflow_id || it->second->st.namespace_id() != ns_id) {
-      return WorkflowNotFound(workflow_id, run_id);
-    }
-    return it->second;
+  // Not in memory: a closed run (or none), read by PrefetchCommandTargets without the mutex; or
+  // an evicted open run whose read back failed (CommandTargetKnownLocked).
+  if (const PrefetchedRun* pre = PrefetchedLocked(ns_id, workflow_id, run_id)) {
+    if (!pre->status.ok()) return pre->status;
+    if (!pre->run) return WorkflowNotFound(workflow_id, run_id);
+    const bool evicted = run_id.empty() != rid.empty() || (!rid.empty() && runs_.eviction_seq(rid) != 0);
+    if (!evicted) return pre->run;
   }
-  auto row = store_.GetExecution(rid);
-  if (!row.ok()) return row.status();
-  if (!row.value() || row.value()->workflow_id != workflow_id || row.value()->namespace_id != ns_id) {
-    return WorkflowNotFound(workflow_id, run_id);
-  }
-  auto ex = std::make_shared<Execution>();
-  if (!ex->st.ParseFromString(row.value()->state)) return Status(Code::kDataLoss, "corrupt execution record " + rid);
-  ex->RebuildIndexes();
-  return ex;
+  // Never read from the store here (the engine mutex is held): every lookup of a completion's
+  // targets is prefetched. One that was not is a bug; it fails rather than block the engine.
+  TL_LOG_ERROR("run lookup %s/%s/%s inside a transition was not read before it", ns_id.c_str(), workflow_id.c_str(),
+               run_id.c_str());
+  return Status(Code::kUnavailable, "workflow execution " + workflow_id + " was not read before the transition");
 }
 
 Status Engine::LoadEventsIfMissingLocked(Execution& ex) {

@@ -378,6 +378,9 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   Result<const state::NamespaceRecord*> NamespaceByNameLocked(const std::string& name) const REQUIRES(mu_);
   Result<Execution*> OpenExecutionLocked(const std::string& ns_id, const std::string& workflow_id,
                                          const std::string& run_id) REQUIRES(mu_);
+  // A run (open or closed; the current run when `run_id` is empty) inside a workflow-task
+  // completion's transition: from memory or from the completion's PrefetchCommandTargets, never
+  // from the store (a lookup nothing read before is answered UNAVAILABLE and logged).
   Result<std::shared_ptr<Execution>> LoadAnyExecutionLocked(const std::string& ns_id,
                                                             const std::string& workflow_id,
                                                             const std::string& run_id) REQUIRES(mu_);
@@ -405,13 +408,21 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   // An evicted open run back into memory (a no-op for any other run id); the read's error if it
   // failed (the run stays evicted).
   Status FetchIfEvicted(const std::string& run_id) override REQUIRES(mu_);
-  // A run's state row, and with `with_events` its whole history, from the store (null: no row).
-  // Store reads only: no engine state.
-  static Result<std::shared_ptr<Execution>> ReadRunRows(persistence::Store& store, const std::string& run_id,
-                                                        bool with_events);
+  // The engine's store reads of runs, each EXCLUDES(mu_) so that the thread-safety analysis
+  // refuses a call made with the engine mutex held. Store reads only: no engine state.
+  // A run's state row, and with `with_events` its whole history (null: no row).
+  Result<std::shared_ptr<Execution>> ReadRunRows(const std::string& run_id, bool with_events) EXCLUDES(mu_);
+  // The store's current run id of a workflow id (nullopt: none).
+  Result<std::optional<std::string>> ReadCurrentRunId(const std::string& ns_id, const std::string& workflow_id)
+      EXCLUDES(mu_);
+  // The store's current run's state of a workflow id (null: none).
+  Result<std::unique_ptr<state::ExecutionState>> ReadCurrentRunState(const std::string& ns_id,
+                                                                     const std::string& workflow_id) EXCLUDES(mu_);
   // The runs a workflow-task completion's commands reach (a child's workflow id, an external
   // signal's or cancel's target), read before its transition with FetchRun (releasing the mutex)
   // and kept for the lookups inside it (LoadAnyExecutionLocked, the child's id-conflict check).
+  // Reads again, still without the mutex, until every target is in memory or read validly, so the
+  // transition that follows (which holds the mutex throughout) never needs the store.
   // REQUIRES(mu_); releases it while reading: call before taking pointers into engine state.
   void PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRequest& req, const std::string& run_id)
       REQUIRES(mu_);
@@ -420,10 +431,15 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
     Status status;            // the read's error
     std::shared_ptr<Execution> run;  // null with an OK status: no such run
   };
-  // The prefetched closed run (ns_id, workflow_id, run_id), taken out, if it is still what the
-  // store holds; null otherwise.
-  std::optional<PrefetchedRun> TakePrefetchedLocked(const std::string& ns_id, const std::string& workflow_id,
-                                                    const std::string& run_id) REQUIRES(mu_);
+  // The prefetched closed run (ns_id, workflow_id, run_id) of the completion whose transition runs
+  // now, if it is still what the store holds; null otherwise. Not taken out: a completion's
+  // commands may name one target twice.
+  const PrefetchedRun* PrefetchedLocked(const std::string& ns_id, const std::string& workflow_id,
+                                        const std::string& run_id) const REQUIRES(mu_);
+  // Whether a completion's lookup of (ns_id, workflow_id, run_id) is answered without the store:
+  // the run is in memory (loaded), or PrefetchedLocked has it.
+  bool CommandTargetKnownLocked(const std::string& ns_id, const std::string& workflow_id,
+                                const std::string& run_id) const REQUIRES(mu_);
   // Changes whenever a closed run of workflow key `key` leaves memory (its close durable): a store
   // read of the key's current run made while it stays the same is still what the store holds, as
   // long as the key is neither open nor closing in memory. Keys share counters by hash (a shared
@@ -647,9 +663,13 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   uint64_t closed_runs_left_memory_ GUARDED_BY(mu_) = 0;
   // The same per workflow key, by hash (WorkflowKeyGenerationLocked).
   std::array<uint64_t, 1024> closed_left_memory_by_key_ GUARDED_BY(mu_){};
-  // PrefetchCommandTargets' reads by namespace id + '\n' + workflow id + '\n' + run id; taken out
-  // when used, bounded (a read nobody used is dropped with the rest past kMaxPrefetched).
+  // PrefetchCommandTargets' reads by completion (its prefetch number) + '\n' + namespace id + '\n' +
+  // workflow id + '\n' + run id. A completion's reads are dropped by the next prefetch that starts
+  // after its transition (those of completions still reading are kept).
   std::unordered_map<std::string, PrefetchedRun> prefetched_runs_ GUARDED_BY(mu_);
+  uint64_t prefetch_seq_ GUARDED_BY(mu_) = 0;
+  std::vector<uint64_t> prefetching_ GUARDED_BY(mu_);  // completions between their reads
+  uint64_t prefetch_owner_ GUARDED_BY(mu_) = 0;       // the completion whose transition runs now
   // Matching, one set of queues per task type (declared after options_: built from it).
   matching::TaskQueues<wsv1::PollWorkflowTaskQueueResponse> workflow_queues_ GUARDED_BY(mu_){options_.sticky_fallback};
   matching::TaskQueues<wsv1::PollActivityTaskQueueResponse> activity_queues_ GUARDED_BY(mu_){options_.sticky_fallback};

@@ -264,7 +264,8 @@ void Engine::ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const cv1::
     auto ns = NamespaceByNameLocked(req.namespace_());
     if (!ns.ok()) return ReplyNow(l, done, ns.status());
     const auto& target = req.workflow_execution();
-    auto base = LoadAnyExecutionLocked(ns.value()->info().id(), target.workflow_id(), target.run_id());
+    // Read with the mutex released when the run is not in memory (FetchRun), with its history.
+    auto base = FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/true);
     if (!base.ok() && base.status().code() == Code::kNotFound && options.target_case() != cv1::ResetOptions::kWorkflowTaskId) {
       // Temporal's batcher finds the first/last task by reading the history, and reports a failed
       // read as a plain error ("GetWorkflowExecutionHistory failed"), not as NotFound: retried,
@@ -272,7 +273,6 @@ void Engine::ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const cv1::
       return ReplyNow(l, done, Internal("GetWorkflowExecutionHistory failed: " + base.status().message()));
     }
     if (!base.ok()) return ReplyNow(l, done, base.status());
-    if (Status s = LoadEventsIfMissingLocked(*base.value()); !s.ok()) return ReplyNow(l, done, s);
     auto finish_id = ResetPointOf(base.value()->events, options);
     if (!finish_id.ok()) return ReplyNow(l, done, finish_id.status());
     req.set_workflow_task_finish_event_id(*finish_id);

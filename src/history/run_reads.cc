@@ -9,7 +9,9 @@
 // deletion removes them) or evicted (durable as it stands; any change reloads it first, and a new
 // eviction gives it a new eviction_seq). A workflow id's current run changes only by a new run,
 // which is in memory (open or closing) until its close is durable, when the key's generation moves.
+#include <algorithm>
 #include <array>
+#include <string>
 #include <vector>
 
 #include "common/log.h"
@@ -24,23 +26,20 @@ namespace {
 // needs a change made meanwhile by another RPC (a close of the same workflow id, a re-eviction of
 // the same run), so every retry follows progress elsewhere, and a retry that finds the run in
 // memory stops reading. No read falls back to the store under the mutex.
-// Prefetched reads kept at most (each completion takes its own out again).
-constexpr size_t kMaxPrefetched = 1024;
-
-std::string PrefetchKey(const std::string& ns_id, const std::string& workflow_id, const std::string& run_id) {
-  return WorkflowKey(ns_id, workflow_id) + "\n" + run_id;
+std::string PrefetchKey(uint64_t owner, const std::string& ns_id, const std::string& workflow_id,
+                        const std::string& run_id) {
+  return std::to_string(owner) + "\n" + WorkflowKey(ns_id, workflow_id) + "\n" + run_id;
 }
 }  // namespace
 
-Result<std::shared_ptr<Execution>> Engine::ReadRunRows(persistence::Store& store, const std::string& run_id,
-                                                       bool with_events) {
-  auto row = store.GetExecution(run_id);
+Result<std::shared_ptr<Execution>> Engine::ReadRunRows(const std::string& run_id, bool with_events) {
+  auto row = store_.GetExecution(run_id);
   if (!row.ok()) return row.status();
   if (!row.value()) return std::shared_ptr<Execution>();
   auto ex = std::make_shared<Execution>();
   if (!ex->st.ParseFromString(row.value()->state)) return Status(Code::kDataLoss, "corrupt execution record " + run_id);
   if (with_events) {
-    auto events = store.ReadEvents(run_id, 1, INT64_MAX);
+    auto events = store_.ReadEvents(run_id, 1, INT64_MAX);
     if (!events.ok()) return events.status();
     ex->events.reserve(events->size());
     for (const auto& e : events.value()) {
@@ -52,6 +51,23 @@ Result<std::shared_ptr<Execution>> Engine::ReadRunRows(persistence::Store& store
   return ex;
 }
 
+Result<std::optional<std::string>> Engine::ReadCurrentRunId(const std::string& ns_id, const std::string& workflow_id) {
+  return store_.GetCurrentRunId(ns_id, workflow_id);
+}
+
+Result<std::unique_ptr<state::ExecutionState>> Engine::ReadCurrentRunState(const std::string& ns_id,
+                                                                           const std::string& workflow_id) {
+  auto cur_id = ReadCurrentRunId(ns_id, workflow_id);
+  if (!cur_id.ok()) return cur_id.status();
+  if (!cur_id.value()) return std::unique_ptr<state::ExecutionState>();
+  auto row = store_.GetExecution(*cur_id.value());
+  if (!row.ok()) return row.status();
+  if (!row.value()) return std::unique_ptr<state::ExecutionState>();
+  auto st = std::make_unique<state::ExecutionState>();
+  st->ParseFromString(row.value()->state);
+  return st;
+}
+
 uint64_t Engine::WorkflowKeyGenerationLocked(const std::string& key) const {
   return closed_left_memory_by_key_[std::hash<std::string>{}(key) % closed_left_memory_by_key_.size()];
 }
@@ -61,7 +77,7 @@ Status Engine::FetchIfEvicted(const std::string& run_id) {
     const uint64_t seq = runs_.eviction_seq(run_id);
     if (seq == 0) return Status::Ok();  // in memory, or not an open run
     mu_.Unlock();
-    auto read = ReadRunRows(store_, run_id, /*with_events=*/true);
+    auto read = ReadRunRows(run_id, /*with_events=*/true);
     mu_.Lock();
     if (runs_.eviction_seq(run_id) != seq) continue;  // reloaded (and maybe evicted again) meanwhile
     Status s = read.ok() ? Status::Ok() : read.status();
@@ -109,14 +125,14 @@ Result<std::shared_ptr<Execution>> Engine::FetchRun(std::string ns_id, std::stri
     mu_.Unlock();
     Result<std::shared_ptr<Execution>> read = std::shared_ptr<Execution>();
     if (rid.empty()) {
-      auto cur = store_.GetCurrentRunId(ns_id, workflow_id);
+      auto cur = ReadCurrentRunId(ns_id, workflow_id);
       if (!cur.ok()) {
         read = cur.status();
       } else if (cur.value()) {
         rid = *cur.value();
       }
     }
-    if (read.ok() && !rid.empty()) read = ReadRunRows(store_, rid, with_events);
+    if (read.ok() && !rid.empty()) read = ReadRunRows(rid, with_events);
     mu_.Lock();
     if (run_id.empty() && (open_by_workflow_id_.count(key) || closing_by_workflow_id_.count(key) ||
                            WorkflowKeyGenerationLocked(key) != generation)) {
@@ -141,58 +157,98 @@ Result<Execution*> Engine::FetchOpenRun(std::string ns_id, std::string workflow_
 }
 
 void Engine::PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRequest& req, const std::string& run_id) {
-  std::vector<std::array<std::string, 3>> targets;  // namespace name (empty: the run's), workflow id, run id
+  const uint64_t own = ++prefetch_seq_;
+  // Reads of completions whose transitions are over go; those of completions still reading stay.
+  for (auto it = prefetched_runs_.begin(); it != prefetched_runs_.end();) {
+    const uint64_t owner = std::stoull(it->first.substr(0, it->first.find('\n')));
+    const bool reading = std::find(prefetching_.begin(), prefetching_.end(), owner) != prefetching_.end();
+    it = reading ? std::next(it) : prefetched_runs_.erase(it);
+  }
+  prefetch_owner_ = own;  // set again below: another completion's transition may run while this one reads
+  std::vector<std::array<std::string, 3>> targets;  // namespace id, workflow id, run id
+  const Execution* run = runs_.FindLoaded(run_id);
   for (const auto& c : req.commands()) {
+    if (!run) break;  // the completion reports it
+    std::string ns_name, workflow_id, target_run_id;
     if (c.has_start_child_workflow_execution_command_attributes()) {
       const auto& a = c.start_child_workflow_execution_command_attributes();
-      targets.push_back({a.namespace_(), a.workflow_id(), ""});
+      ns_name = a.namespace_(), workflow_id = a.workflow_id();
     } else if (c.has_signal_external_workflow_execution_command_attributes()) {
       const auto& a = c.signal_external_workflow_execution_command_attributes();
-      targets.push_back({a.namespace_(), a.execution().workflow_id(), a.execution().run_id()});
+      ns_name = a.namespace_(), workflow_id = a.execution().workflow_id(), target_run_id = a.execution().run_id();
     } else if (c.has_request_cancel_external_workflow_execution_command_attributes()) {
       const auto& a = c.request_cancel_external_workflow_execution_command_attributes();
-      targets.push_back({a.namespace_(), a.workflow_id(), a.run_id()});
+      ns_name = a.namespace_(), workflow_id = a.workflow_id(), target_run_id = a.run_id();
+    } else {
+      continue;
     }
-  }
-  if (targets.empty()) return;
-  const Execution* run = runs_.FindLoaded(run_id);
-  if (!run) return;  // the completion reports it
-  const std::string own_ns_id = run->st.namespace_id();
-  if (prefetched_runs_.size() > kMaxPrefetched) prefetched_runs_.clear();
-  for (const auto& [ns_name, workflow_id, target_run_id] : targets) {
     if (workflow_id.empty()) continue;  // the command is invalid: its handler says so
-    std::string ns_id = own_ns_id;
+    std::string ns_id = run->st.namespace_id();
     if (!ns_name.empty()) {
       auto ns = namespaces_.find(ns_name);
-      if (ns == namespaces_.end()) continue;
+      if (ns == namespaces_.end()) continue;  // its handler reports the unknown namespace
       ns_id = ns->second.info().id();
     }
-    auto r = FetchRun(ns_id, workflow_id, target_run_id, /*with_events=*/false);
-    // In memory (open, closing, or an evicted run brought back): the lookups find it there.
-    if (r.ok() && runs_.FindLoaded(r.value()->st.run_id()) == r.value().get()) continue;
-    PrefetchedRun p;
-    p.generation = WorkflowKeyGenerationLocked(WorkflowKey(ns_id, workflow_id));
-    if (r.ok()) {
-      p.run = std::move(r).value();
-    } else if (r.status().code() != Code::kNotFound) {
-      p.status = r.status();
-    }
-    prefetched_runs_[PrefetchKey(ns_id, workflow_id, target_run_id)] = std::move(p);
+    targets.push_back({ns_id, workflow_id, target_run_id});
   }
+  if (targets.empty()) return;
+  prefetching_.push_back(own);
+  // Until one pass finds every target known: a read made while the mutex was released for another
+  // target's read (or an eviction meanwhile) may no longer hold; it is read again.
+  for (bool all_known = false; !all_known;) {
+    for (const auto& [ns_id, workflow_id, target_run_id] : targets) {
+      prefetch_owner_ = own;  // another completion may have run while this one read
+      if (CommandTargetKnownLocked(ns_id, workflow_id, target_run_id)) continue;
+      auto r = FetchRun(ns_id, workflow_id, target_run_id, /*with_events=*/false);
+      // In memory (open, closing, or an evicted run brought back): the lookups find it there.
+      if (r.ok() && runs_.FindLoaded(r.value()->st.run_id()) == r.value().get()) continue;
+      PrefetchedRun p;
+      p.generation = WorkflowKeyGenerationLocked(WorkflowKey(ns_id, workflow_id));
+      if (r.ok()) {
+        p.run = std::move(r).value();
+      } else if (r.status().code() != Code::kNotFound) {
+        p.status = r.status();
+      }
+      prefetched_runs_[PrefetchKey(own, ns_id, workflow_id, target_run_id)] = std::move(p);
+    }
+    prefetch_owner_ = own;
+    all_known = true;
+    for (const auto& [ns_id, workflow_id, target_run_id] : targets) {
+      all_known = all_known && CommandTargetKnownLocked(ns_id, workflow_id, target_run_id);
+    }
+  }
+  prefetching_.erase(std::find(prefetching_.begin(), prefetching_.end(), own));
 }
 
-std::optional<Engine::PrefetchedRun> Engine::TakePrefetchedLocked(const std::string& ns_id,
-                                                                   const std::string& workflow_id,
-                                                                   const std::string& run_id) {
-  if (prefetched_runs_.empty()) return std::nullopt;
-  auto it = prefetched_runs_.find(PrefetchKey(ns_id, workflow_id, run_id));
-  if (it == prefetched_runs_.end()) return std::nullopt;
-  PrefetchedRun p = std::move(it->second);
-  prefetched_runs_.erase(it);
+const Engine::PrefetchedRun* Engine::PrefetchedLocked(const std::string& ns_id, const std::string& workflow_id,
+                                                      const std::string& run_id) const {
+  if (prefetched_runs_.empty()) return nullptr;
+  auto it = prefetched_runs_.find(PrefetchKey(prefetch_owner_, ns_id, workflow_id, run_id));
+  if (it == prefetched_runs_.end()) return nullptr;
   // A run of the workflow id that left memory since (its close durable) may have changed what
   // the store holds; runs in memory are looked up there before this is asked.
-  if (p.generation != WorkflowKeyGenerationLocked(WorkflowKey(ns_id, workflow_id))) return std::nullopt;
-  return p;
+  if (it->second.generation != WorkflowKeyGenerationLocked(WorkflowKey(ns_id, workflow_id))) return nullptr;
+  return &it->second;
+}
+
+bool Engine::CommandTargetKnownLocked(const std::string& ns_id, const std::string& workflow_id,
+                                      const std::string& run_id) const {
+  std::string rid = run_id;
+  if (rid.empty()) {
+    const std::string key = WorkflowKey(ns_id, workflow_id);
+    if (auto open = open_by_workflow_id_.find(key); open != open_by_workflow_id_.end()) {
+      rid = open->second;
+    } else if (auto closing = closing_by_workflow_id_.find(key); closing != closing_by_workflow_id_.end()) {
+      rid = closing->second;
+    }
+  }
+  if (!rid.empty() && runs_.FindLoaded(rid) != nullptr) return true;
+  const PrefetchedRun* pre = PrefetchedLocked(ns_id, workflow_id, run_id);
+  // An open run evicted from memory is known only once brought back, or as a failed read of it.
+  if (run_id.empty() != rid.empty() || (!rid.empty() && runs_.eviction_seq(rid) != 0)) {
+    return pre != nullptr && (!pre->status.ok() || !pre->run);
+  }
+  return pre != nullptr;
 }
 
 void Engine::RereadCurrentRunIfStaleLocked(CurrentRunRead* pre, const std::string& namespace_name,

@@ -19,20 +19,6 @@ namespace cv1 = ::temporal::api::common::v1;
 
 namespace {
 
-// The store's current run of a workflow id (null: none). Store reads only: callable with or
-// without the engine mutex.
-Result<std::unique_ptr<state::ExecutionState>> ReadCurrentRunState(persistence::Store& store, const std::string& ns_id,
-                                                                  const std::string& workflow_id) {
-  auto cur_id = store.GetCurrentRunId(ns_id, workflow_id);
-  if (!cur_id.ok()) return cur_id.status();
-  if (!cur_id.value()) return std::unique_ptr<state::ExecutionState>();
-  auto row = store.GetExecution(*cur_id.value());
-  if (!row.ok()) return row.status();
-  if (!row.value()) return std::unique_ptr<state::ExecutionState>();
-  auto st = std::make_unique<state::ExecutionState>();
-  st->ParseFromString(row.value()->state);
-  return st;
-}
 bool IsClosedFailedLike(ev1::WorkflowExecutionStatus s) {
   return s == ev1::WORKFLOW_EXECUTION_STATUS_FAILED || s == ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED ||
          s == ev1::WORKFLOW_EXECUTION_STATUS_CANCELED || s == ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT;
@@ -86,7 +72,7 @@ Engine::CurrentRunRead Engine::ReadCurrentRun(const std::string& namespace_name,
   }
   out.done = true;
   out.workflow_id = workflow_id;
-  auto state = ReadCurrentRunState(store_, out.ns_id, workflow_id);
+  auto state = ReadCurrentRunState(out.ns_id, workflow_id);
   if (!state.ok()) {
     out.status = state.status();
     return out;
@@ -136,7 +122,7 @@ Engine::IdConflict Engine::ResolveIdConflictLocked(Txn& txn, const StartFields& 
     if (!pre->state) return out;
     out.closed_state = std::move(pre->state);
     prev_state = out.closed_state.get();
-  } else if (auto child = TakePrefetchedLocked(ns_id, f.workflow_id, "")) {
+  } else if (const PrefetchedRun* child = PrefetchedLocked(ns_id, f.workflow_id, "")) {
     // A child's start: read by PrefetchCommandTargets before the completion's transition.
     if (!child->status.ok()) {
       out.status = child->status;
@@ -146,16 +132,13 @@ Engine::IdConflict Engine::ResolveIdConflictLocked(Txn& txn, const StartFields& 
     out.closed_state = std::make_unique<state::ExecutionState>(child->run->st);
     prev_state = out.closed_state.get();
   } else {
-    // No valid read from before the mutex (a start whose reads kept racing with closes of the
-    // same id): read under it.
-    auto state = ReadCurrentRunState(store_, ns_id, f.workflow_id);
-    if (!state.ok()) {
-      out.status = state.status();
-      return out;
-    }
-    if (!*state) return out;
-    out.closed_state = std::move(state).value();
-    prev_state = out.closed_state.get();
+    // Never read from the store here (the engine mutex is held): a start's read is made before
+    // the mutex (ReadCurrentRun, RereadCurrentRunIfStaleLocked), a child's by
+    // PrefetchCommandTargets. One that was not is a bug; the start fails rather than block.
+    TL_LOG_ERROR("id-conflict check of %s inside a transition without a read of its current run",
+                 f.workflow_id.c_str());
+    out.status = Status(Code::kUnavailable, "the current run of " + f.workflow_id + " was not read before the transition");
+    return out;
   }
   const auto& prev = *prev_state;
   if (!f.request_id.empty() && prev.start_request_id() == f.request_id) {

@@ -23,17 +23,6 @@ namespace cmdv1 = ::temporal::api::command::v1;
 constexpr char kNsId[] = "ns-id";
 constexpr char kNs[] = "default";
 
-void InitRun(Execution& ex, const std::string& workflow_id, const std::string& run_id, TimePoint now) {
-  ex.st.set_namespace_id(kNsId);
-  ex.st.set_workflow_id(workflow_id);
-  ex.st.set_run_id(run_id);
-  ex.st.set_first_execution_run_id(run_id);
-  ex.st.set_task_queue("parent-tq");
-  ex.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-  ex.st.set_next_event_id(1);
-  ex.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, now);
-}
-
 cmdv1::StartChildWorkflowExecutionCommandAttributes ChildCommand(
     const std::string& workflow_id, ev1::ParentClosePolicy policy = ev1::PARENT_CLOSE_POLICY_UNSPECIFIED) {
   cmdv1::StartChildWorkflowExecutionCommandAttributes c;
@@ -49,7 +38,7 @@ class ChildWorkflowsTest : public ::testing::Test {
  protected:
   ChildWorkflowsTest() : clock_(TimePoint(std::chrono::seconds(1704067200))), context_(clock_, mu_) {
     context_.namespace_names[kNsId] = kNs;
-    InitRun(parent_, "parent", "parent-run", clock_.Now());
+    testing::InitRun(parent_, kNsId, "parent", "parent-run", clock_.Now());
     context_.runs[parent_.st.run_id()] = &parent_;
   }
 
@@ -114,7 +103,7 @@ TEST_F(ChildWorkflowsTest, StartCreatesTheChildAndRecordsItInTheParent) {
 
 TEST_F(ChildWorkflowsTest, StartOfARunningWorkflowIdFails) {
   Execution running;
-  InitRun(running, "child-1", "other-run", clock_.Now());
+  testing::InitRun(running, kNsId, "child-1", "other-run", clock_.Now());
   context_.runs[running.st.run_id()] = &running;
   bool need_wft = false;
   EXPECT_EQ(Start(ChildCommand("child-1"), &need_wft), nullptr);
@@ -208,7 +197,7 @@ TEST_F(ChildWorkflowsTest, AResetRunOfTheParentThatAdoptedTheChildGetsTheReport)
   ASSERT_NE(child, nullptr);
   // The parent run closes (a reset); the new run's history prefix initiated the same child.
   Execution reset_run;
-  InitRun(reset_run, "parent", "parent-reset-run", clock_.Now());
+  testing::InitRun(reset_run, kNsId, "parent", "parent-reset-run", clock_.Now());
   (*reset_run.st.mutable_children())[2] = parent_.st.children().at(2);
   parent_.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
   context_.runs[reset_run.st.run_id()] = &reset_run;

@@ -278,6 +278,48 @@ TEST_F(UnlockedReadsTest, SignalExternalToAnEvictedRun) {
   EXPECT_TRUE(Has(History("wf-signal-target"), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED));
 }
 
+// Two commands of one completion name the same closed run (by workflow id): both lookups inside
+// the transition are answered from the completion's prefetched read (LoadAnyExecutionLocked never
+// reads the store under the mutex). The old lookup took the prefetched read out and read the
+// second one from the store under the mutex: there it waits on the blocked read, and another RPC
+// waits for the mutex.
+TEST_F(UnlockedReadsTest, TwoCommandsNamingOneClosedRunNeedOneReadMadeWithoutTheMutex) {
+  ClosedRun("wf-twice");
+  StartWorkflow("wf-twice-canceller");
+  auto task = PollWft();
+  ASSERT_EQ(task.started_event_id(), 3);
+  // The first two reads of the current run go through (the old prefetch read once per command);
+  // every later read of the id waits.
+  gate_->AfterNextCurrentRunRead([&] {
+    gate_->AfterNextCurrentRunRead([&] { gate_->BlockReadsOf("wf-twice"); });
+  });
+  auto completed = std::async(std::launch::async, [&] {
+    return CompleteWft(task.task_token(), {CancelExternalCommand("wf-twice"), CancelExternalCommand("wf-twice")});
+  });
+  const bool finished = completed.wait_for(kCallbackWait) == std::future_status::ready;
+  const int blocked = gate_->blocked_reads();
+  bool other_proceeded = true;
+  std::future<Status> other;
+  if (blocked > 0) {
+    other = std::async(std::launch::async, StartAnother());
+    other_proceeded = other.wait_for(kCallbackWait) == std::future_status::ready;
+  }
+  gate_->UnblockReads();
+  Status s = completed.get();
+  gate_->AfterNextCurrentRunRead(nullptr);  // the reads below go through
+  EXPECT_TRUE(finished) << "the completion waited on a read of the target under the engine mutex";
+  EXPECT_EQ(blocked, 0) << "the target was read a third time";
+  EXPECT_TRUE(other_proceeded) << "another RPC waited for the engine mutex while a store read blocked";
+  if (other.valid()) other.get();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  int cancel_requested = 0;
+  for (const auto& e : History("wf-twice-canceller")) {
+    if (e.event_type() == ev1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED) ++cancel_requested;
+  }
+  EXPECT_EQ(cancel_requested, 2);  // cancelling a closed run succeeds without touching it
+  EXPECT_EQ(DescribeWf("wf-twice").workflow_execution_info().status(), ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+}
+
 // Namespace deletion lists the namespace's closed runs without the mutex.
 TEST_F(UnlockedReadsTest, NamespaceReclaimListsClosedRunsWithoutTheMutex) {
   wsv1::RegisterNamespaceRequest reg;

@@ -22,15 +22,6 @@ namespace cmdv1 = ::temporal::api::command::v1;
 constexpr char kNsId[] = "ns-id";
 constexpr char kNs[] = "default";
 
-void InitRun(Execution& ex, const std::string& workflow_id, const std::string& run_id, TimePoint now) {
-  ex.st.set_namespace_id(kNsId);
-  ex.st.set_workflow_id(workflow_id);
-  ex.st.set_run_id(run_id);
-  ex.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-  ex.st.set_next_event_id(1);
-  ex.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, now);
-}
-
 cmdv1::SignalExternalWorkflowExecutionCommandAttributes SignalCommand(const std::string& workflow_id) {
   cmdv1::SignalExternalWorkflowExecutionCommandAttributes c;
   c.mutable_execution()->set_workflow_id(workflow_id);
@@ -52,8 +43,8 @@ class ExternalCommandsTest : public ::testing::Test {
  protected:
   ExternalCommandsTest() : clock_(TimePoint(std::chrono::seconds(1704067200))), context_(clock_, mu_) {
     context_.namespace_names[kNsId] = kNs;
-    InitRun(src_, "source", "source-run", clock_.Now());
-    InitRun(target_, "target", "target-run", clock_.Now());
+    testing::InitRun(src_, kNsId, "source", "source-run", clock_.Now());
+    testing::InitRun(target_, kNsId, "target", "target-run", clock_.Now());
     context_.runs[src_.st.run_id()] = &src_;
     context_.runs[target_.st.run_id()] = &target_;
   }

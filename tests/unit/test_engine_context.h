@@ -20,6 +20,20 @@
 
 namespace temporalite::history::testing {
 
+// A running run built by hand for the units' tests: namespace id `ns_id`, its ids, task queue
+// `task_queue`, and WorkflowExecutionStarted as event 1.
+inline void InitRun(Execution& ex, const std::string& ns_id, const std::string& workflow_id, const std::string& run_id,
+                    TimePoint now, const std::string& task_queue = "parent-tq") {
+  ex.st.set_namespace_id(ns_id);
+  ex.st.set_workflow_id(workflow_id);
+  ex.st.set_run_id(run_id);
+  ex.st.set_first_execution_run_id(run_id);
+  ex.st.set_task_queue(task_queue);
+  ex.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  ex.st.set_next_event_id(1);
+  ex.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, now);
+}
+
 class TestEngineContext : public EngineContext {
  public:
   TestEngineContext(SimClock& clock, Mutex& mu) : clock_(clock), mu_(mu), timers_(clock) {}
