@@ -138,7 +138,9 @@ Connection::Connection(const GlobalFlags& f, std::optional<system_clock::time_po
       if (!ca.empty()) opts.watch_root_certs();
       if (!pairs.empty()) opts.watch_identity_key_cert_pairs();
     }
-    // The chain is still verified; only the host name check is skipped.
+    // As Temporal's CLI (Go's tls.Config.InsecureSkipVerify) and the SDKs: neither the chain nor
+    // the host name is verified.
+    opts.set_verify_server_certs(false);
     opts.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
     opts.set_check_call_host(false);
     creds = grpc::experimental::TlsCredentials(opts);

@@ -65,9 +65,6 @@ Target ResolveTarget(Context& ctx, const SingleOrBatch& f, bool allow_reason_wit
 void StartBatchJob(Context& ctx, const SingleOrBatch& f, const Target& target,
                    temporal::api::workflowservice::v1::StartBatchOperationRequest req);
 
-// A random (version 4) UUID, for request ids, workflow ids and job ids.
-std::string Uuid();
-
 // "Requested from CLI by <user>".
 std::string DefaultReason();
 

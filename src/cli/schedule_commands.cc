@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/output.h"
+#include "common/ids.h"
 #include "phrase/schedule_phrase.h"
 
 namespace temporalite::cli {
@@ -218,7 +219,7 @@ void RunCreate(Context& ctx, const ConfigFlags& f) {
   req.set_schedule_id(f.sid.id);
   *req.mutable_schedule() = BuildSchedule(f);
   req.set_identity(ctx.identity());
-  req.set_request_id(Uuid());
+  req.set_request_id(NewUuid());
   for (auto& [k, p] : KeyJsonPayloads(f.schedule_memo, "--schedule-memo")) (*req.mutable_memo()->mutable_fields())[k] = p;
   for (auto& [k, p] : KeyJsonPayloads(f.schedule_search_attributes, "--schedule-search-attribute")) {
     (*req.mutable_search_attributes()->mutable_indexed_fields())[k] = p;
@@ -234,7 +235,7 @@ void RunUpdate(Context& ctx, const ConfigFlags& f) {
   req.set_schedule_id(f.sid.id);
   *req.mutable_schedule() = BuildSchedule(f);
   req.set_identity(ctx.identity());
-  req.set_request_id(Uuid());
+  req.set_request_id(NewUuid());
   if (!f.schedule_search_attributes.empty()) {
     for (auto& [k, p] : KeyJsonPayloads(f.schedule_search_attributes, "--schedule-search-attribute")) {
       (*req.mutable_search_attributes()->mutable_indexed_fields())[k] = p;
@@ -399,7 +400,7 @@ void Patch(Context& ctx, const std::string& id, const spv1::SchedulePatch& patch
   req.set_schedule_id(id);
   *req.mutable_patch() = patch;
   req.set_identity(ctx.identity());
-  req.set_request_id(Uuid());
+  req.set_request_id(NewUuid());
   Connection& c = ctx.conn();
   c.Call(c.workflow(), &Connection::WorkflowStub::PatchSchedule, "PatchSchedule", req, "failed patching schedule");
 }

@@ -8,6 +8,7 @@
 #include "cli/format.h"
 #include "cli/history.h"
 #include "cli/output.h"
+#include "common/ids.h"
 
 namespace temporalite::cli {
 namespace {
@@ -32,7 +33,7 @@ void RunSignal(Context& ctx, const SignalFlags& f) {
     req.set_signal_name(f.name);
     if (input.payloads_size() > 0) *req.mutable_input() = input;
     req.set_identity(ctx.identity());
-    req.set_request_id(Uuid());
+    req.set_request_id(NewUuid());
     if (!f.target.headers.empty()) *req.mutable_header() = BuildHeader(f.target.headers);
     c.Call(c.workflow(), &Connection::WorkflowStub::SignalWorkflowExecution, "SignalWorkflowExecution", req,
            "failed signalling workflow");
@@ -154,7 +155,7 @@ void RunCancel(Context& ctx, const SingleOrBatch& f) {
   req.set_namespace_(ctx.ns());
   *req.mutable_workflow_execution() = t.execution;
   req.set_identity(ctx.identity());
-  req.set_request_id(Uuid());
+  req.set_request_id(NewUuid());
   if (!f.reason.empty()) req.set_reason(f.reason);
   Connection& c = ctx.conn();
   c.Call(c.workflow(), &Connection::WorkflowStub::RequestCancelWorkflowExecution, "RequestCancelWorkflowExecution",
@@ -306,7 +307,7 @@ void RunReset(Context& ctx, const ResetFlags& f) {
   req.mutable_workflow_execution()->set_run_id(run_id);
   req.set_reason(f.reason);
   req.set_workflow_task_finish_event_id(event_id);
-  req.set_request_id(Uuid());
+  req.set_request_id(NewUuid());
   for (auto x : excludes) req.add_reset_reapply_exclude_types(x);
   req.set_identity(ctx.identity());
   auto resp = c.Call(c.workflow(), &Connection::WorkflowStub::ResetWorkflowExecution, "ResetWorkflowExecution", req,

@@ -2,11 +2,10 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <random>
-
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "common/ids.h"
 
 namespace temporalite::cli {
 
@@ -86,26 +85,9 @@ Target ResolveTarget(Context& ctx, const SingleOrBatch& f, bool allow_reason_wit
   return t;
 }
 
-namespace {
-std::string NewUuid() {
-  std::random_device rd;
-  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
-  uint64_t a = gen(), b = gen();
-  a = (a & ~0xF000ULL) | 0x4000ULL;                      // version 4
-  b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
-                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
-  return buf;
-}
-}  // namespace
-
-std::string Uuid() { return NewUuid(); }
-
 void StartBatchJob(Context& ctx, const SingleOrBatch& f, const Target& target, wsv1::StartBatchOperationRequest req) {
   req.set_namespace_(ctx.ns());
-  req.set_job_id(Uuid());
+  req.set_job_id(NewUuid());
   req.set_visibility_query(f.query);
   req.set_reason(target.reason);
   req.set_max_operations_per_second(static_cast<float>(f.rps));

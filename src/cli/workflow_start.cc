@@ -10,6 +10,7 @@
 #include "cli/format.h"
 #include "cli/history.h"
 #include "cli/output.h"
+#include "common/ids.h"
 
 namespace temporalite::cli {
 namespace {
@@ -87,7 +88,7 @@ void AddStartFlags(CLI::App* cmd, StartFlags* f) {
 template <class Req>
 void FillStart(Context& ctx, const StartFlags& f, Req* req) {
   req->set_namespace_(ctx.ns());
-  req->set_workflow_id(f.workflow_id.empty() ? Uuid() : f.workflow_id);
+  req->set_workflow_id(f.workflow_id.empty() ? NewUuid() : f.workflow_id);
   req->mutable_workflow_type()->set_name(f.type);
   req->mutable_task_queue()->set_name(f.task_queue);
   req->mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
@@ -107,7 +108,7 @@ void FillStart(Context& ctx, const StartFlags& f, Req* req) {
     *req->mutable_workflow_start_delay() = ToProtoDuration(ParseDuration(f.start_delay, "--start-delay"));
   }
   req->set_identity(ctx.identity());
-  req->set_request_id(Uuid());
+  req->set_request_id(NewUuid());
   int v = 0;
   if (!f.id_reuse_policy.empty() && ParseEnumName(enums::WorkflowIdReusePolicy_descriptor(), f.id_reuse_policy, &v)) {
     req->set_workflow_id_reuse_policy(static_cast<enums::WorkflowIdReusePolicy>(v));

@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/output.h"
+#include "common/ids.h"
 
 namespace temporalite::cli {
 namespace {
@@ -53,7 +54,7 @@ void RunUpdate(Context& ctx, const UpdateFlags& f, enums::UpdateWorkflowExecutio
   req.mutable_workflow_execution()->set_run_id(f.run_id);
   req.set_first_execution_run_id(f.first_execution_run_id);
   req.mutable_wait_policy()->set_lifecycle_stage(wait);
-  std::string update_id = f.update_id.empty() ? Uuid() : f.update_id;
+  std::string update_id = f.update_id.empty() ? NewUuid() : f.update_id;
   req.mutable_request()->mutable_meta()->set_update_id(update_id);
   req.mutable_request()->mutable_meta()->set_identity(ctx.identity());
   req.mutable_request()->mutable_input()->set_name(f.name);

@@ -215,7 +215,12 @@ std::vector<std::string> RateLimitConfigKeys() {
           "frontend.rps.namespaceReplicationInducingAPIs",
           "system.operatorRPSRatio",
           "system.pollWaitForNamespaceRateLimitToken",
-          "frontend.namespaceCount"};
+          "frontend.namespaceCount",
+          "frontend.globalRPS",
+          "frontend.globalNamespaceRPS",
+          "frontend.globalNamespaceRPS.visibility",
+          "frontend.globalNamespaceRPS.namespaceReplicationInducingAPIs",
+          "frontend.globalNamespaceCount"};
 }
 
 namespace {
@@ -253,7 +258,14 @@ Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions*
   }
   if (key == "frontend.rps.namespaceReplicationInducingAPIs") target = &options->service_replication_rps;
   if (key == "system.operatorRPSRatio") target = &options->operator_rps_ratio;
-  const bool count = key == "frontend.namespaceCount";
+  if (key == "frontend.globalRPS") target = &options->global_service_rps;
+  if (key == "frontend.globalNamespaceRPS") target = &options->global_namespace_rps;
+  if (key == "frontend.globalNamespaceRPS.visibility") target = &options->global_namespace_visibility_rps;
+  if (key == "frontend.globalNamespaceRPS.namespaceReplicationInducingAPIs") {
+    target = &options->global_namespace_replication_rps;
+  }
+  const bool global_count = key == "frontend.globalNamespaceCount";
+  const bool count = key == "frontend.namespaceCount" || global_count;
   const std::string value = eq == std::string::npos ? "" : key_value.substr(eq + 1);
   if (key.rfind(kPollWaitKey, 0) == 0 && (key.size() == kPollWaitKey.size() || key[kPollWaitKey.size()] == '@')) {
     return ApplyPollWait(key, value, options);
@@ -270,7 +282,7 @@ Status ApplyRateLimitConfigValue(const std::string& key_value, RateLimitOptions*
     return Status(Code::kInvalidArgument, "dynamic config " + key + ": \"" + value + "\" is not a ratio in (0, 1]");
   }
   if (count) {
-    options->namespace_pollers = static_cast<int64_t>(v);
+    (global_count ? options->global_namespace_pollers : options->namespace_pollers) = static_cast<int64_t>(v);
   } else {
     *target = v;
   }
@@ -331,7 +343,7 @@ RateClass ClassifyForRate(std::string_view full_method, bool operator_caller) {
   return c;
 }
 
-RateLimiter::RateLimiter(const Clock& clock, RateLimitOptions options) : clock_(clock), options_(options) {}
+RateLimiter::RateLimiter(const Clock& clock, RateLimitOptions options) : clock_(clock), options_(options.Effective()) {}
 
 void RateLimiter::Refill(Bucket& b, double rate, double burst, TimePoint now) {
   if (!b.used) {

@@ -13,6 +13,12 @@
 //   frontend.rps.namespaceReplicationInducingAPIs                namespace changes/s on the whole server
 //   system.operatorRPSRatio                  the operator priority's share of each rate (default 0.2)
 //   frontend.namespaceCount                  (see above) counted per namespace and per method
+//   frontend.globalRPS, frontend.globalNamespaceRPS, frontend.globalNamespaceRPS.visibility,
+//   frontend.globalNamespaceRPS.namespaceReplicationInducingAPIs, frontend.globalNamespaceCount
+//                                            the cluster-wide forms: Temporal divides them among its
+//                                            frontends and, when positive, they replace the per-instance
+//                                            key; this server is a cluster of one frontend, so a
+//                                            positive global value is the limit (ClusterAwareQuotaCalculator)
 //   system.pollWaitForNamespaceRateLimitToken  a task poll the namespace rate refuses waits for a token;
 //                                            namespace-filtered as in Temporal: KEY@NAMESPACE=VALUE sets
 //                                            it for one namespace (over KEY=VALUE, which sets the rest)
@@ -79,6 +85,22 @@ struct RateLimitOptions {
   double namespace_replication_burst_ratio = 10;
   double service_replication_rps = 0;
   double operator_rps_ratio = 0.2;
+  // The frontend.global* keys (0: unset); Effective() puts a positive one in place of its
+  // per-instance counterpart.
+  double global_service_rps = 0;
+  double global_namespace_rps = 0;
+  double global_namespace_visibility_rps = 0;
+  double global_namespace_replication_rps = 0;
+  int64_t global_namespace_pollers = 0;
+  RateLimitOptions Effective() const {
+    RateLimitOptions e = *this;
+    if (global_service_rps > 0) e.service_rps = global_service_rps;
+    if (global_namespace_rps > 0) e.namespace_rps = global_namespace_rps;
+    if (global_namespace_visibility_rps > 0) e.namespace_visibility_rps = global_namespace_visibility_rps;
+    if (global_namespace_replication_rps > 0) e.namespace_replication_rps = global_namespace_replication_rps;
+    if (global_namespace_pollers > 0) e.namespace_pollers = global_namespace_pollers;
+    return e;
+  }
   bool poll_wait_for_token = false;  // system.pollWaitForNamespaceRateLimitToken, every namespace
   // system.pollWaitForNamespaceRateLimitToken@NAMESPACE (Temporal's namespace filter): over the above.
   std::map<std::string, bool, std::less<>> poll_wait_for_token_by_namespace;
@@ -87,7 +109,8 @@ struct RateLimitOptions {
     return it == poll_wait_for_token_by_namespace.end() ? poll_wait_for_token : it->second;
   }
   bool enabled() const {
-    return service_rps > 0 || namespace_rps > 0 || namespace_visibility_rps > 0 || namespace_pollers > 0 ||
+    return global_service_rps > 0 || global_namespace_rps > 0 || global_namespace_visibility_rps > 0 ||
+           global_namespace_replication_rps > 0 || global_namespace_pollers > 0 || service_rps > 0 || namespace_rps > 0 || namespace_visibility_rps > 0 || namespace_pollers > 0 ||
            namespace_replication_rps > 0 || service_replication_rps > 0;
   }
 };

@@ -167,6 +167,44 @@ TEST(RateLimit, ConcurrentLimitIsPerNamespaceAndMethod) {
   EXPECT_FALSE(l.BeginPoll("default", kPollWft).ok());
 }
 
+// The cluster-wide keys (Temporal's ClusterAwareQuotaCalculator: global / frontends, over the
+// per-instance key when positive); this server is one frontend, so a global value is the limit.
+TEST(RateLimit, GlobalKeysReplaceThePerInstanceOnes) {
+  RateLimitOptions o;
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.globalNamespaceCount=1", &o).ok());
+  EXPECT_TRUE(o.enabled());
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.namespaceCount=5", &o).ok());  // order does not matter
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.globalRPS=2", &o).ok());
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.rps=100", &o).ok());
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.globalNamespaceRPS=7", &o).ok());
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.globalNamespaceRPS.visibility=3", &o).ok());
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.globalNamespaceRPS.namespaceReplicationInducingAPIs=4", &o).ok());
+  EXPECT_EQ(ApplyRateLimitConfigValue("frontend.globalNamespaceCount=1.5", &o).code(), Code::kInvalidArgument);
+  EXPECT_EQ(ApplyRateLimitConfigValue("frontend.globalRPS=-1", &o).code(), Code::kInvalidArgument);
+  RateLimitOptions e = o.Effective();
+  EXPECT_EQ(e.namespace_pollers, 1);
+  EXPECT_EQ(e.service_rps, 2);
+  EXPECT_EQ(e.namespace_rps, 7);
+  EXPECT_EQ(e.namespace_visibility_rps, 3);
+  EXPECT_EQ(e.namespace_replication_rps, 4);
+  // 0 (the default) leaves the per-instance key in force.
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.globalNamespaceCount=0", &o).ok());
+  EXPECT_EQ(o.Effective().namespace_pollers, 5);
+
+  SimClock clock(T0());
+  RateLimitOptions polls;
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.namespaceCount=3", &polls).ok());
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.globalNamespaceCount=1", &polls).ok());
+  RateLimiter l(clock, polls);
+  EXPECT_TRUE(l.BeginPoll("default", kPollWft).ok());
+  EXPECT_EQ(l.BeginPoll("default", kPollWft).message(), "namespace concurrent poller limit exceeded");
+  RateLimitOptions rate;
+  EXPECT_TRUE(ApplyRateLimitConfigValue("frontend.globalRPS=1", &rate).ok());
+  RateLimiter service(clock, rate);
+  EXPECT_TRUE(service.Admit("a", kStart).ok());
+  EXPECT_EQ(service.Admit("b", kStart).message(), "service rate limit exceeded");
+}
+
 constexpr const char* kWfs = "/temporal.api.workflowservice.v1.WorkflowService/";
 std::string M(const char* name) { return std::string(kWfs) + name; }
 
