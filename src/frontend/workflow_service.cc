@@ -7,6 +7,7 @@
 #include "frontend/grpc_status.h"
 #include "frontend/rate_limit.h"
 #include "frontend/schedule_typing.h"
+#include "persistence/inline_commit.h"
 
 namespace temporalite::frontend {
 
@@ -23,11 +24,14 @@ Reactor* Denied(grpc::CallbackServerContext* ctx) {
   return r;
 }
 
-// Runs `call(done)`; `done` finishes the RPC (exactly once, from any thread).
+// Runs `call(done)`; `done` finishes the RPC (exactly once, from any thread). On an idle server
+// the commit `call` makes runs on this thread once `call` has returned (InlineCommitScope): no
+// hand-off to the store's writer thread and back on the request's critical path.
 template <typename F>
 Reactor* Unary(grpc::CallbackServerContext* ctx, F&& call) {
   if (Reactor* denied = Denied(ctx)) return denied;
   Reactor* reactor = ctx->DefaultReactor();
+  persistence::InlineCommitScope inline_commit;
   call([reactor](const Status& s) { reactor->Finish(ToGrpc(s)); });
   return reactor;
 }

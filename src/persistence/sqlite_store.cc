@@ -1,5 +1,6 @@
 #include "persistence/sqlite_store.h"
 
+#include "persistence/inline_commit.h"
 #include "persistence/sqlite_internal.h"
 
 #include "common/log.h"
@@ -310,11 +311,44 @@ void SqliteStore::RecordFatal(const Status& status) {
   if (tell) tell(first);
 }
 
+namespace {
+
+// InlineCommitScope's state on this thread: whether a scope is open, and the store that was left
+// a commit to run when the outermost scope ends.
+thread_local bool t_scope_open = false;
+thread_local SqliteStore* t_deferred = nullptr;
+
+}  // namespace
+
+InlineCommitScope::InlineCommitScope() : outermost_(!t_scope_open) { t_scope_open = true; }
+
+InlineCommitScope::~InlineCommitScope() {
+  if (!outermost_) return;
+  t_scope_open = false;  // commits made by the callbacks run below go to the writer thread
+  SqliteStore* store = t_deferred;
+  t_deferred = nullptr;
+  if (store) store->CommitDeferred();
+}
+
+bool InlineCommitScope::open() { return t_scope_open; }
+SqliteStore* InlineCommitScope::deferred() { return t_deferred; }
+void InlineCommitScope::defer(SqliteStore* store) { t_deferred = store; }
+InlineCommitScope::Pause::Pause() : was_open_(t_scope_open) { t_scope_open = false; }
+InlineCommitScope::Pause::~Pause() { t_scope_open = was_open_; }
+
 void SqliteStore::Commit(WriteBatch batch, DoneCallback done) {
   bool queued = false;
+  bool wake = true;
   {
     MutexLock l(queue_mu_);
     if (accepting_) {
+      // Idle (no transaction running or queued, the last one alone): inside an InlineCommitScope
+      // this thread commits it itself when the scope ends, sparing the writer thread's wake-up.
+      if (InlineCommitScope::open() && !committing_ && !contended_ && queue_.empty() && last_batches_ <= 1 &&
+          (InlineCommitScope::deferred() == nullptr || InlineCommitScope::deferred() == this)) {
+        InlineCommitScope::defer(this);
+        wake = false;
+      }
       queue_.push_back(Pending{std::move(batch), std::move(done),
                                m_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point()});
       queued = true;
@@ -322,23 +356,55 @@ void SqliteStore::Commit(WriteBatch batch, DoneCallback done) {
   }
   if (queued) {
     // Outside the lock so the writer does not wake only to block on queue_mu_. No I/O here.
-    queue_cv_.notify_one();
+    if (wake) queue_cv_.notify_one();
     return;
   }
   if (done) done(Unavailable("store is closed"));
 }
 
+void SqliteStore::TakeWork(std::vector<Pending>& work) {
+  const size_t max = static_cast<size_t>(options_.max_batches_per_transaction);
+  if (queue_.size() <= max) {
+    work.swap(queue_);  // Both vectors keep their capacity: no allocation in steady state.
+  } else {
+    auto end = queue_.begin() + static_cast<std::ptrdiff_t>(max);
+    work.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+    queue_.erase(queue_.begin(), end);
+  }
+  last_batches_ = work.size();
+}
+
+void SqliteStore::CommitDeferred() {
+  std::vector<Pending> work;
+  bool wake = false;
+  {
+    MutexLock l(queue_mu_);
+    // Still alone: commit here. The writer thread may have taken the batch already (another
+    // commit woke it), or holds the role now and takes the queue when its transaction ends
+    // (CommitWork). Others queued meanwhile: load, so the writer thread groups them.
+    if (!committing_ && queue_.size() == 1) {
+      committing_ = true;
+      TakeWork(work);
+    } else {
+      wake = !committing_ && !queue_.empty();
+    }
+  }
+  if (wake) queue_cv_.notify_all();
+  if (work.empty()) return;
+  CommitWork(work);
+}
+
 void SqliteStore::WriterLoop() {
   std::vector<Pending> work;
-  const size_t max = static_cast<size_t>(options_.max_batches_per_transaction);
   for (;;) {
     {
       MutexLock l(queue_mu_);
       queue_cv_.wait(queue_mu_, [this] {
         queue_mu_.AssertHeld();  // the condition variable holds it while testing
-        return !queue_.empty() || !accepting_;
+        return !committing_ && (!queue_.empty() || !accepting_);
       });
       if (queue_.empty()) return;  // Closing, and everything queued has been committed.
+      committing_ = true;
       // Adaptive group commit: when the last transaction was already shared by several batches
       // (load), give concurrent transitions a moment to join this one, but only until as many
       // batches are queued as the last transaction held (at most commit_delay_batches): the
@@ -352,40 +418,46 @@ void SqliteStore::WriterLoop() {
           return queue_.size() >= target || !accepting_;
         });
       }
-      if (queue_.size() <= max) {
-        work.swap(queue_);  // Both vectors keep their capacity: no allocation in steady state.
-      } else {
-        auto end = queue_.begin() + static_cast<std::ptrdiff_t>(max);
-        work.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
-        queue_.erase(queue_.begin(), end);
-      }
+      TakeWork(work);
     }
-    last_batches_ = work.size();
-    Status status = RunTransaction(work);
-    for (Pending& p : work) {
-      if (p.done) p.done(status);
-    }
-    work.clear();
-    // Visibility rows (new ones, or index keys changed) written since the start, at 1,000 then
-    // each doubling: re-analyze the visibility table (sampled, a few milliseconds). A server that
-    // started on an empty or small table would otherwise keep its first statistics (none) and
-    // walk the default-order index for a selective search attribute filter: `PRAGMA optimize`
-    // (below) of SQLite 3.40 leaves tables that had no statistics alone.
-    if (status.ok() && visibility_rows_written_ >= next_visibility_analyze_) {
-      next_visibility_analyze_ = 2 * visibility_rows_written_;
-      std::unique_lock<std::mutex> shared;  // ":memory:": readers share the writer's connection
-      if (in_memory_) shared = std::unique_lock<std::mutex>(shared_mu_);
-      if (Exec(writer_->db(), "ANALYZE visibility", "analyzing visibility").ok()) {
-        stats_generation_.fetch_add(1, std::memory_order_relaxed);
-      }
-    }
-    // Now and then refresh planner statistics of tables that grew or shrank a lot since the last
-    // analysis (sampled, so a few milliseconds), and let readers reload them.
-    if (status.ok() && ++transactions_since_optimize_ >= 20000) {
-      transactions_since_optimize_ = 0;
-      if (Exec(writer_->db(), "PRAGMA optimize", "optimizing").ok()) stats_generation_.fetch_add(1, std::memory_order_relaxed);
+    CommitWork(work);
+  }
+}
+
+void SqliteStore::CommitWork(std::vector<Pending>& work) {
+  Status status = RunTransaction(work);
+  for (Pending& p : work) {
+    if (p.done) p.done(status);
+  }
+  work.clear();
+  // Visibility rows (new ones, or index keys changed) written since the start, at 1,000 then
+  // each doubling: re-analyze the visibility table (sampled, a few milliseconds). A server that
+  // started on an empty or small table would otherwise keep its first statistics (none) and
+  // walk the default-order index for a selective search attribute filter: `PRAGMA optimize`
+  // (below) of SQLite 3.40 leaves tables that had no statistics alone.
+  if (status.ok() && visibility_rows_written_ >= next_visibility_analyze_) {
+    next_visibility_analyze_ = 2 * visibility_rows_written_;
+    std::unique_lock<std::mutex> shared;  // ":memory:": readers share the writer's connection
+    if (in_memory_) shared = std::unique_lock<std::mutex>(shared_mu_);
+    if (Exec(writer_->db(), "ANALYZE visibility", "analyzing visibility").ok()) {
+      stats_generation_.fetch_add(1, std::memory_order_relaxed);
     }
   }
+  // Now and then refresh planner statistics of tables that grew or shrank a lot since the last
+  // analysis (sampled, so a few milliseconds), and let readers reload them.
+  if (status.ok() && ++transactions_since_optimize_ >= 20000) {
+    transactions_since_optimize_ = 0;
+    if (Exec(writer_->db(), "PRAGMA optimize", "optimizing").ok()) stats_generation_.fetch_add(1, std::memory_order_relaxed);
+  }
+  bool queued;
+  {
+    MutexLock l(queue_mu_);
+    committing_ = false;
+    contended_ = !queue_.empty();
+    queued = contended_ || !accepting_;
+  }
+  // The writer thread waits for the role while batches queue behind an inline transaction.
+  if (queued) queue_cv_.notify_all();
 }
 
 Status SqliteStore::RunTransaction(std::vector<Pending>& work) {

@@ -65,6 +65,9 @@ class SqliteStore final : public Store {
   Result<std::optional<std::string>> GetServerState(const std::string& key) override;
   // Must not be called from a `done` callback (it joins the writer thread).
   void Close() override;
+  // InlineCommitScope's end (inline_commit.h): runs the transaction here if nobody holds the
+  // writer role (else the holder takes the queue when its transaction ends).
+  void CommitDeferred();
   Status fatal_error() override;
   void set_fatal_error_listener(std::function<void(const Status&)> fn) override;
   // Recovery (the engine's and the scheduler's loads) has finished: a deferred background check
@@ -98,6 +101,10 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteOptions& options, int64_t integrity_check_sync_max_bytes, bool defer_background_check);
   Status Init();
   void WriterLoop();
+  // Takes up to max_batches_per_transaction queued batches (queue_mu_ held, the role taken).
+  void TakeWork(std::vector<Pending>& work) REQUIRES(queue_mu_);
+  // Runs the transaction over `work`, then its callbacks and upkeep; then gives the role back.
+  void CommitWork(std::vector<Pending>& work);
   // Runs one transaction over `work`; on failure marks the store failed.
   Status RunTransaction(std::vector<Pending>& work);
   void RecordCommitMetrics(const std::vector<Pending>& work, std::chrono::steady_clock::time_point begin,
@@ -150,8 +157,14 @@ class SqliteStore final : public Store {
   std::condition_variable_any queue_cv_;
   std::vector<Pending> queue_ GUARDED_BY(queue_mu_);
   bool accepting_ GUARDED_BY(queue_mu_) = true;
+  // A transaction is being prepared or run (by the writer thread, or by a thread ending an
+  // InlineCommitScope): the one holder of the writer connection and the writer-only fields below.
+  bool committing_ GUARDED_BY(queue_mu_) = false;
+  size_t last_batches_ GUARDED_BY(queue_mu_) = 0;  // batches in the previous transaction
+  // Batches were queued when the previous transaction ended (load): no inline commits.
+  bool contended_ GUARDED_BY(queue_mu_) = false;
 
-  // Writer-thread only: once a transaction fails nothing more is written.
+  // Committer only (see committing_): once a transaction fails nothing more is written.
   bool failed_ = false;
   Status failed_status_;  // what later writes are refused with (UNAVAILABLE)
   Mutex fatal_mu_;
@@ -170,14 +183,13 @@ class SqliteStore final : public Store {
   bool closed_ GUARDED_BY(close_mu_) = false;
 
   DictionaryCache dictionaries_;  // all connections
-  BlobEncoder encoder_;           // writer thread only (its training runs on a thread of its own)
-  int64_t next_dictionary_id_ = 1;  // writer thread only
-  std::unordered_map<std::string, int64_t> namespace_keys_;  // writer thread only
+  BlobEncoder encoder_;           // committer only (its training runs on a thread of its own)
+  int64_t next_dictionary_id_ = 1;  // committer only
+  std::unordered_map<std::string, int64_t> namespace_keys_;  // committer only
 
-  size_t last_batches_ = 0;  // batches in the previous transaction; writer thread only
-  uint64_t transactions_since_optimize_ = 0;  // writer thread only
-  uint64_t visibility_rows_written_ = 0;      // writer thread only: kPutVisibility rows since open
-  uint64_t next_visibility_analyze_ = 1000;   // writer thread only
+  uint64_t transactions_since_optimize_ = 0;  // committer only
+  uint64_t visibility_rows_written_ = 0;      // committer only: kPutVisibility rows since open
+  uint64_t next_visibility_analyze_ = 1000;   // committer only
   std::atomic<uint64_t> transactions_committed_{0};
   std::atomic<uint64_t> batches_committed_{0};
 };

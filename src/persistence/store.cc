@@ -1,5 +1,7 @@
 #include "persistence/store.h"
 
+#include "persistence/inline_commit.h"
+
 #include <future>
 #include <iterator>
 #include <memory>
@@ -37,6 +39,8 @@ void WriteBatch::Append(WriteBatch&& other) {
 }
 
 Status Store::CommitSync(WriteBatch batch) {
+  // Waits here: a commit left to the end of an open InlineCommitScope would never run.
+  InlineCommitScope::Pause pause;
   // The promise is shared with the callback so it outlives set_value() even if this thread wakes
   // and returns before the writer thread has finished inside set_value().
   auto promise = std::make_shared<std::promise<Status>>();

@@ -156,7 +156,8 @@ class Store {
   virtual ~Store() = default;
 
   // Queues `batch` for a durable commit and returns at once. `done` runs exactly once, on the
-  // store's writer thread, after the transaction holding the batch is durable (OK) or failed.
+  // store's writer thread (SqliteStore: or at the end of an InlineCommitScope on this thread,
+  // inline_commit.h), after the transaction holding the batch is durable (OK) or failed.
   // `done` must be quick and must not wait for another commit.
   virtual void Commit(WriteBatch batch, DoneCallback done) = 0;
 

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "persistence/blob_codec.h"
+#include "persistence/inline_commit.h"
 #include "persistence/sqlite_store.h"
 #include "persistence/store.h"
 #include "persistence_test_util.h"
@@ -210,6 +211,82 @@ TEST_F(PersistenceTest, GroupCommitRespectsMaxBatchesPerTransaction) {
   store->Close();
   EXPECT_EQ(store->transactions_committed(), 11u);
   EXPECT_EQ(store->batches_committed(), 101u);
+}
+
+// An idle store: a commit made inside an InlineCommitScope runs on the scope's thread when the
+// scope ends (no hand-off to the writer thread), durable before its `done` runs.
+TEST_F(PersistenceTest, InlineCommitScopeRunsAnIdleStoresCommitOnItsOwnThread) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->CommitSync(WriteBatch{.append_events = {Event("r", 1)}}).ok());
+  const auto before = store->transactions_committed();
+  std::thread::id ran_on;
+  int calls = 0;
+  Status got = Internal("not run");
+  {
+    InlineCommitScope scope;
+    store->Commit(WriteBatch{.append_events = {Event("r", 2)}}, [&](const Status& s) {
+      ran_on = std::this_thread::get_id();
+      got = s;
+      ++calls;
+    });
+  }
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(got.ok()) << got.message();
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  EXPECT_EQ(store->transactions_committed(), before + 1);
+  EXPECT_EQ(store->ReadEvents("r", 1, 10)->size(), 2u);
+  // The writer thread still serves commits made outside a scope.
+  ASSERT_TRUE(store->CommitSync(WriteBatch{.append_events = {Event("r", 3)}}).ok());
+}
+
+// A busy writer (a transaction running): the commit goes to the writer thread, after the running
+// transaction, in order; a CommitSync inside a scope does not wait for the scope's end.
+TEST_F(PersistenceTest, InlineCommitScopeLeavesCommitsToABusyWriterInOrder) {
+  auto store = OpenOrDie();
+  WriterGate gate;
+  store->Commit(WriteBatch{.append_events = {Event("r", 1)}}, gate.Callback());
+  gate.WaitEntered();  // The writer holds the role, parked in the first batch's `done`.
+  std::promise<std::thread::id> ran_on;
+  {
+    InlineCommitScope scope;
+    store->Commit(WriteBatch{.append_events = {Event("r", 2)}},
+                  [&](const Status& s) { ran_on.set_value(std::this_thread::get_id()); });
+  }
+  auto ran = ran_on.get_future();
+  EXPECT_EQ(ran.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);  // behind the first
+  gate.Release();
+  ASSERT_EQ(ran.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_NE(ran.get(), std::this_thread::get_id());
+
+  auto synced = std::async(std::launch::async, [&] {
+    InlineCommitScope scope;
+    return store->CommitSync(WriteBatch{.append_events = {Event("r", 3)}});
+  });
+  ASSERT_EQ(synced.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_TRUE(synced.get().ok());
+  EXPECT_EQ(store->ReadEvents("r", 1, 10)->size(), 3u);
+}
+
+// Close while a commit waits for its scope's end: Close's drain commits it (once), and the
+// scope's end then finds nothing to do.
+TEST_F(PersistenceTest, CloseCommitsABatchLeftToAnInlineCommitScope) {
+  auto store = OpenOrDie();
+  int calls = 0;
+  Status got = Internal("not run");
+  {
+    InlineCommitScope scope;
+    store->Commit(WriteBatch{.append_events = {Event("r", 1)}}, [&](const Status& s) {
+      got = s;
+      ++calls;
+    });
+    store->Close();
+    EXPECT_EQ(calls, 1);
+  }
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(got.ok()) << got.message();
+  store.reset();
+  auto reopened = OpenOrDie();
+  EXPECT_EQ(reopened->ReadEvents("r", 1, 10)->size(), 1u);
 }
 
 TEST_F(PersistenceTest, DuplicateEventFailsWholeTransactionAndStoreRefusesWrites) {

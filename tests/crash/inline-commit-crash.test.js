@@ -1,0 +1,116 @@
+'use strict';
+// Inline commits under SIGKILL (issue 16): on an idle server the RPC thread runs its own commit
+// once the engine call has returned (InlineCommitScope, no hand-off to the writer thread), and
+// with two clients some commits run inline while others queue for the writer thread behind them.
+// Either way a reply goes out only after its transaction's fsync. Rounds at client concurrency 1
+// (every commit inline) and 2 (inline and writer thread mixed) start workflows and signal them,
+// and the server is killed with SIGKILL right after an acknowledgement. After a restart on the
+// same data directory every acknowledged start exists with its run id, and every acknowledged
+// signal is in its workflow's history.
+//
+// Run: node --test tests/crash/inline-commit-crash.test.js
+
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { Connection, Client } = require('@temporalio/client');
+const { startServer, makeTempDir, removeDir, withTimeout, eventsOfType, uniqueName } = require('../compat/harness');
+
+const NS = 'default';
+const cleanups = [];
+after(async () => {
+  for (const c of cleanups.reverse()) {
+    try {
+      await c();
+    } catch {
+      /* best effort */
+    }
+  }
+});
+
+// Keeps `concurrency` operations in flight until `stop()`; records what was acknowledged.
+async function load(client, prefix, concurrency, acked, killAfterAcks, kill) {
+  let n = 0;
+  let stopped = false;
+  let ackCount = 0;
+  let onKill = () => {};
+  const one = async () => {
+    while (!stopped) {
+      const id = `${prefix}-${n++}`;
+      const taskQueue = `${prefix}-tq`;
+      try {
+        const h = await client.workflow.start('inlineCommitWorkflow', { workflowId: id, taskQueue, args: [] });
+        acked.starts.set(id, h.firstExecutionRunId);
+        ackCount++;
+        await client.workflow.getHandle(id).signal('s', 1);
+        acked.signals.set(id, (acked.signals.get(id) ?? 0) + 1);
+        ackCount++;
+      } catch {
+        // The server died under this request: not acknowledged, nothing to check.
+        return;
+      }
+      if (ackCount >= killAfterAcks && !stopped) {
+        stopped = true;
+        kill(); // Right after an acknowledgement, with the other workers' requests in flight.
+        onKill();
+      }
+    }
+  };
+  const workers = Array.from({ length: concurrency }, one);
+  return { killedOrDone: Promise.race([Promise.all(workers), new Promise((r) => (onKill = r))]), workers };
+}
+
+test('acknowledged starts and signals survive SIGKILL when commits run on the RPC thread', { timeout: 240000 }, async () => {
+  const dataDir = makeTempDir('temporalite-inline-crash-');
+  cleanups.push(() => removeDir(dataDir));
+  let server = await startServer({ dataDir });
+  const port = server.port;
+  cleanups.push(() => server.stop('SIGKILL'));
+  const acked = { starts: new Map(), signals: new Map() };
+
+  for (const [round, concurrency, killAfter] of [
+    [1, 1, 40],
+    [2, 2, 60],
+    [3, 1, 80],
+  ]) {
+    // No retry interceptor: a request the kill interrupts fails at once instead of being retried.
+    const connection = await Connection.connect({ address: server.address, interceptors: [] });
+    const client = new Client({ connection, namespace: NS });
+    let killed;
+    const kill = () => {
+      killed = server.kill();
+    };
+    const run = await load(client, uniqueName(`inline${round}`), concurrency, acked, killAfter, kill);
+    await withTimeout(run.killedOrDone, 90000, `round ${round} load`);
+    assert.ok(killed, `round ${round}: the server was killed`);
+    const res = await killed;
+    assert.equal(res.signal, 'SIGKILL', `round ${round}: killed by SIGKILL`);
+    // Requests in flight at the kill end now (the client would otherwise retry them).
+    await connection.close().catch(() => {});
+    await withTimeout(Promise.allSettled(run.workers), 30000, `round ${round} in-flight requests`);
+    server = await startServer({ dataDir, port });
+  }
+
+  const connection = await Connection.connect({ address: server.address });
+  cleanups.push(() => connection.close());
+  const client = new Client({ connection, namespace: NS });
+  assert.ok(acked.starts.size >= 70, `enough acknowledged starts (${acked.starts.size})`);
+  const ids = [...acked.starts.keys()];
+  // Check in slices of 32 so the check itself is quick.
+  for (let i = 0; i < ids.length; i += 32) {
+    await Promise.all(
+      ids.slice(i, i + 32).map(async (id) => {
+        const desc = await client.workflow.getHandle(id).describe();
+        assert.equal(desc.runId, acked.starts.get(id), `${id}: the acknowledged run`);
+        const want = acked.signals.get(id) ?? 0;
+        if (want > 0) {
+          const history = await client.workflow.getHandle(id, acked.starts.get(id)).fetchHistory();
+          const got = eventsOfType(history, 'WORKFLOW_EXECUTION_SIGNALED').length;
+          assert.ok(got >= want, `${id}: ${want} acknowledged signal(s), ${got} in history`);
+        }
+      }),
+    );
+  }
+  await client.workflow.getHandle(ids[0]).terminate('done');
+  await server.stop();
+});
