@@ -371,7 +371,8 @@ void BatchOperations::Step(const std::string& ns_id, const std::string& job_id) 
       c->failed.fetch_add(1);
     }
     if (c->pending.fetch_sub(1) != 1) return;
-    // Runs on the store's writer thread: hand over to the timer thread before locking.
+    // Runs on the committing thread (the store's writer or an inline commit's RPC thread): hand
+    // over to the timer thread before locking.
     engine_.timers().Schedule(engine_.Now(), [this, c, ns_id, job_id, next_cursor, next_index, last_chunk, started, pace] {
       MutexLock g(mu_);
       FinishChunk(ns_id, job_id, c->ok.load(), c->failed.load(), next_cursor, next_index, last_chunk,

@@ -1,7 +1,8 @@
 // The history engine: per-execution mutable state plus append-only history, and the matching
 // and timer plumbing it drives. Every input is one state transition:
 //   lock -> load (memory) -> mutate in memory (events, state, dispatch decisions)
-//        -> submit one WriteBatch to the store -> unlock -> (writer thread) durable -> reply.
+//        -> submit one WriteBatch to the store -> unlock -> (writer thread, or the RPC's own
+//        thread for an inline commit: persistence/inline_commit.h) durable -> reply.
 // Replies and task deliveries happen only after the batch is durable, so nothing acknowledged is
 // ever lost. Batches are submitted under the engine mutex, so the store commits them in exactly
 // the order the in-memory state evolved (the store groups them into few fsyncs).
@@ -278,7 +279,8 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
     std::string namespace_name;  // for metrics labels
     std::string workflow_type;
   };
-  // Told about every close once it is durable, on the store's writer thread and without the
+  // Told about every close once it is durable, on the committing thread (the store's writer or an
+  // RPC thread's inline commit) and without the
   // engine mutex; must be quick and must not call back into the engine synchronously (the
   // scheduler hands it to its own queue). Set once, before Recover.
   using RunClosedListener = std::function<void(const RunClosed&)>;
@@ -696,7 +698,7 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   BatchOperations batch_ GUARDED_BY(mu_){mu_, *this, *this, options_.max_id_length};
   NamespaceDeletion namespace_deletion_ GUARDED_BY(mu_){mu_, *this, *this};
 
-  // History long-poll waiters, woken after commits. Own mutex: woken from the writer thread.
+  // History long-poll waiters, woken after commits. Own mutex: woken from the committing thread.
   Mutex waiters_mu_;
   std::unordered_map<std::string, std::vector<std::pair<uint64_t, std::function<void(bool)>>>> history_waiters_
       GUARDED_BY(waiters_mu_);

@@ -63,11 +63,12 @@ class SqliteStore final : public Store {
 
   Result<std::vector<ScheduleRow>> LoadSchedules() override;
   Result<std::optional<std::string>> GetServerState(const std::string& key) override;
-  // Must not be called from a `done` callback (it joins the writer thread).
+  // Must not be called from a `done` callback (it joins the writer thread, which waits for the
+  // writer role that callback's thread holds).
   void Close() override;
   // InlineCommitScope's end (inline_commit.h): runs the transaction here if nobody holds the
   // writer role (else the holder takes the queue when its transaction ends).
-  void CommitDeferred();
+  void CommitDeferred() EXCLUDES(queue_mu_);
   Status fatal_error() override;
   void set_fatal_error_listener(std::function<void(const Status&)> fn) override;
   // Recovery (the engine's and the scheduler's loads) has finished: a deferred background check
@@ -104,7 +105,7 @@ class SqliteStore final : public Store {
   // Takes up to max_batches_per_transaction queued batches (queue_mu_ held, the role taken).
   void TakeWork(std::vector<Pending>& work) REQUIRES(queue_mu_);
   // Runs the transaction over `work`, then its callbacks and upkeep; then gives the role back.
-  void CommitWork(std::vector<Pending>& work);
+  void CommitWork(std::vector<Pending>& work) EXCLUDES(queue_mu_);
   // Runs one transaction over `work`; on failure marks the store failed.
   Status RunTransaction(std::vector<Pending>& work);
   void RecordCommitMetrics(const std::vector<Pending>& work, std::chrono::steady_clock::time_point begin,

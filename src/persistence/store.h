@@ -200,7 +200,8 @@ class Store {
   // clears it; the composition root decides to exit.
   // The recorded error (OK while writes work). Safe from any thread.
   virtual Status fatal_error() = 0;
-  // Called once, on the writer thread, when the error is recorded (before the failed batches'
+  // Called once, on the committing thread (the writer thread, or an RPC thread running an inline
+  // commit: inline_commit.h), when the error is recorded (before the failed batches'
   // callbacks run). Must be quick. Set before the first Commit.
   virtual void set_fatal_error_listener(std::function<void(const Status&)> fn) = 0;
 };
