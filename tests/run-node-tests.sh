@@ -25,7 +25,7 @@ else
   files=(tests/compat/core.test.js tests/compat/messaging.test.js tests/compat/children.test.js
     tests/compat/chains.test.js tests/compat/batch.test.js tests/compat/visibility.test.js tests/compat/external.test.js
     tests/compat/reset.test.js tests/compat/schedules.test.js tests/compat/namespace.test.js tests/compat/gaps.test.js tests/compat/gaps3.test.js tests/compat/eager.test.js tests/compat/wft-heartbeat.test.js tests/badinput/badinput.test.js tests/crash/crash.test.js
-    tests/crash/messaging-crash.test.js tests/crash/external-crash.test.js tests/crash/group-commit-crash.test.js tests/crash/inline-commit-crash.test.js tests/crash/compat-crash.test.js tests/crash/fatal-write.test.js
+    tests/crash/messaging-crash.test.js tests/crash/external-crash.test.js tests/crash/group-commit-crash.test.js tests/crash/compat-crash.test.js tests/crash/fatal-write.test.js
     tests/crash/eager-crash.test.js tests/crash/wft-heartbeat-crash.test.js
     tests/crash/idle-eviction-crash.test.js tests/crash/in-place-update-crash.test.js
     tests/crash/transient-wft.test.js tests/crash/store-faults.test.js tests/crash/chaos.test.js
