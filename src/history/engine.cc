@@ -11,6 +11,7 @@
 #include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
+#include "history/run_id_in_memory.h"
 
 namespace temporalite::history {
 
@@ -451,15 +452,8 @@ Result<Execution*> Engine::OpenExecutionLocked(const std::string& ns_id, const s
 Result<std::shared_ptr<Execution>> Engine::LoadAnyExecutionLocked(const std::string& ns_id,
                                                                   const std::string& workflow_id,
                                                                   const std::string& run_id) {
-  std::string rid = run_id;
-  if (rid.empty()) {
-    const std::string key = WorkflowKey(ns_id, workflow_id);
-    if (auto it = open_by_workflow_id_.find(key); it != open_by_workflow_id_.end()) {
-      rid = it->second;
-    } else if (auto closing = closing_by_workflow_id_.find(key); closing != closing_by_workflow_id_.end()) {
-      rid = closing->second;  // closed, not durable yet: the store's current row may be stale
-    }
-  }
+  const std::string rid =
+      RunIdInMemory(open_by_workflow_id_, closing_by_workflow_id_, WorkflowKey(ns_id, workflow_id), run_id);
   if (!rid.empty()) {
     if (Execution* loaded = runs_.FindLoaded(rid)) {
       if (loaded->st.workflow_id() != workflow_id || loaded->st.namespace_id() != ns_id) {

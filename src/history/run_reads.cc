@@ -18,6 +18,7 @@
 #include "history/engine.h"
 #include "history/errors.h"
 #include "history/execution.h"
+#include "history/run_id_in_memory.h"
 
 namespace temporalite::history {
 
@@ -101,14 +102,7 @@ Result<std::shared_ptr<Execution>> Engine::FetchRun(std::string ns_id, std::stri
                                                     bool with_events) {
   const std::string key = WorkflowKey(ns_id, workflow_id);
   for (;;) {
-    std::string rid = run_id;
-    if (rid.empty()) {
-      if (auto it = open_by_workflow_id_.find(key); it != open_by_workflow_id_.end()) {
-        rid = it->second;
-      } else if (auto c = closing_by_workflow_id_.find(key); c != closing_by_workflow_id_.end()) {
-        rid = c->second;
-      }
-    }
+    std::string rid = RunIdInMemory(open_by_workflow_id_, closing_by_workflow_id_, key, run_id);
     if (!rid.empty() && runs_.eviction_seq(rid) != 0) {
       TL_RETURN_IF_ERROR(FetchIfEvicted(rid));
       continue;
@@ -233,15 +227,8 @@ const Engine::PrefetchedRun* Engine::PrefetchedLocked(const std::string& ns_id, 
 
 bool Engine::CommandTargetKnownLocked(const std::string& ns_id, const std::string& workflow_id,
                                       const std::string& run_id) const {
-  std::string rid = run_id;
-  if (rid.empty()) {
-    const std::string key = WorkflowKey(ns_id, workflow_id);
-    if (auto open = open_by_workflow_id_.find(key); open != open_by_workflow_id_.end()) {
-      rid = open->second;
-    } else if (auto closing = closing_by_workflow_id_.find(key); closing != closing_by_workflow_id_.end()) {
-      rid = closing->second;
-    }
-  }
+  const std::string rid =
+      RunIdInMemory(open_by_workflow_id_, closing_by_workflow_id_, WorkflowKey(ns_id, workflow_id), run_id);
   if (!rid.empty() && runs_.FindLoaded(rid) != nullptr) return true;
   const PrefetchedRun* pre = PrefetchedLocked(ns_id, workflow_id, run_id);
   // An open run evicted from memory is known only once brought back, or as a failed read of it.
