@@ -41,4 +41,12 @@ else
     tests/ui/auth.test.js tests/ui/detail.test.js)
 fi
 
-exec node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"
+# Bounded as a whole too (NODE_TESTS_TIMEOUT seconds, default 2700; the suite takes about 17 min):
+# a test file that outlives its 300 s timeout would otherwise keep the runner waiting after its
+# summary. timeout(1) signals its whole process group (the runner and every test file).
+rc=0
+timeout -k 30 "${NODE_TESTS_TIMEOUT:-2700}" node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}" || rc=$?
+if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+  echo "run-node-tests: the node tests did not finish within ${NODE_TESTS_TIMEOUT:-2700} s; stopped" >&2
+fi
+exit "$rc"

@@ -28,6 +28,16 @@ process.on('exit', () => {
     }
   }
 });
+// node --test ends a test file that runs past --test-timeout with SIGTERM. The SDK's Runtime
+// listens for SIGTERM by default (a graceful worker shutdown, which can wait forever on a server
+// this test stopped or froze), and a file process that outlives its timeout holds the runner's
+// pipe: the runner prints its summary and never exits. So SIGTERM ends the file at once, and the
+// 'exit' hook above kills the servers it started. Registered before any Runtime exists, so this
+// listener runs first.
+process.on('SIGTERM', () => {
+  process.exitCode = 143;
+  process.exit(143);
+});
 
 function serverBinary() {
   return process.env.TEMPORALITE_BIN || DEFAULT_BIN;
@@ -233,7 +243,7 @@ function installRuntime() {
   if (runtimeInstalled) return;
   const { Runtime, DefaultLogger } = require('@temporalio/worker');
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   } catch (e) {
     // Already installed (or instantiated) in this process: keep the existing one.
     if (!/already/i.test(String(e && e.message))) throw e;

@@ -73,7 +73,7 @@ before(
     artifacts = fs.mkdtempSync(path.join(os.tmpdir(), 'temporalite-ui-actions-'));
     const { Runtime } = require('@temporalio/worker');
     try {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
+      Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
     } catch {
       // already installed in this process
     }

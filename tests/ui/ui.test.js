@@ -72,7 +72,7 @@ before(
     // The activity fails on purpose every second: keep the SDK's warnings out of the output.
     const { Runtime } = require('@temporalio/worker');
     try {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
+      Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
     } catch {
       // already installed in this process
     }
