@@ -13,6 +13,12 @@ namespace cv1 = ::temporal::api::common::v1;
 namespace {
 constexpr int kMaxRememberedSignalRequestIds = 1000;
 constexpr int64_t kMaxSignalsPerExecution = 10000;
+
+// Whether the run took a signal with this request id (Temporal's IsSignalRequested).
+bool SignalRequested(const state::ExecutionState& st, const std::string& request_id) {
+  return !request_id.empty() && std::find(st.signal_request_ids().begin(), st.signal_request_ids().end(),
+                                          request_id) != st.signal_request_ids().end();
+}
 }  // namespace
 
 void Engine::SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest& req, Done done) {
@@ -25,8 +31,18 @@ void Engine::SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest&
   if (s.ok() && req.request_id().size() > options_.max_id_length) s = InvalidArgument("RequestId exceeds length limit.");
   if (s.ok()) s = CheckBlob(req.input().ByteSizeLong() + req.header().ByteSizeLong(), "Input");
   if (!s.ok()) return fail(s);
-  auto r = FetchOpenRun(ns.value()->info().id(), req.workflow_execution().workflow_id(),
-                        req.workflow_execution().run_id());
+  const std::string& ns_id = ns.value()->info().id();
+  const auto& target = req.workflow_execution();
+  // Temporal (service/history/api/signalworkflow/api.go) looks for the request id before it looks
+  // at the run's status: a retry of a signal that a run took before it closed (its reply lost to
+  // a crash or a client deadline) is answered as its first attempt was, not "already completed".
+  if (!req.request_id().empty()) {
+    auto any = FetchRun(ns_id, target.workflow_id(), target.run_id(), /*with_events=*/false);
+    if (any.ok() && !any.value()->open() && SignalRequested(any.value()->st, req.request_id())) {
+      return ReplyWhenDurableLocked(std::move(done), Status::Ok());
+    }
+  }
+  auto r = FetchOpenRun(ns_id, target.workflow_id(), target.run_id());
   if (!r.ok()) return fail(r.status());
   Txn txn;
   bool duplicate = false;
@@ -45,9 +61,7 @@ Status Engine::DeliverSignal(Txn& txn, Execution& ex, const std::string& name, c
   mu_.AssertHeld();  // from SignalWorkflowExecution, or a unit (both under mu_)
   auto& st = ex.st;
   *duplicate = false;
-  if (!request_id.empty() &&
-      std::find(st.signal_request_ids().begin(), st.signal_request_ids().end(), request_id) !=
-          st.signal_request_ids().end()) {
+  if (SignalRequested(st, request_id)) {
     *duplicate = true;
     return Status::Ok();
   }

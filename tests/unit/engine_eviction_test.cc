@@ -190,5 +190,19 @@ TEST_F(FileEngineEvictionTest, RecoveryWritesTheWakeTimeOfAnIdleRowThatHadNone) 
   EXPECT_EQ(CountType(History("wf-a"), ev1::EVENT_TYPE_TIMER_FIRED), 1);
 }
 
+// A closed run is read from the store after a restart: a retried signal's request id is found in
+// its state there too (Temporal's IsSignalRequested before the running check).
+TEST_F(FileEngineEvictionTest, SignalRetryFindsTheClosedRunsRequestIdAfterRestart) {
+  StartWorkflow("wf-sig-closed-store");
+  ASSERT_TRUE(Signal("wf-sig-closed-store", "finish").ok());
+  auto task = PollWft();
+  ASSERT_TRUE(CompleteWft(task.task_token(), {CompleteWorkflow("done")}).ok());
+  Barrier();
+  Restart();
+  Status retry = Signal("wf-sig-closed-store", "finish");
+  EXPECT_TRUE(retry.ok()) << retry.ToString();
+  EXPECT_EQ(Signal("wf-sig-closed-store", "other").code(), Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace temporalite::history::testing

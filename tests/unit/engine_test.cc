@@ -512,6 +512,22 @@ TEST_F(EngineWorkflowTest, SignalDedupedByRequestId) {
   EXPECT_EQ(History("wf-sig-dedupe").size(), 3u);
 }
 
+// Temporal looks for the request id before the run's status (signalworkflow/api.go): a retry of
+// a signal the run took before it closed succeeds without a new event; another signal is refused.
+TEST_F(EngineWorkflowTest, SignalRetryAfterTheRunClosedIsAnsweredAsTheFirstAttempt) {
+  StartWorkflow("wf-sig-closed");
+  ASSERT_TRUE(Signal("wf-sig-closed", "finish").ok());
+  auto task = PollWft();
+  ASSERT_TRUE(CompleteWft(task.task_token(), {CompleteWorkflow("done")}).ok());
+  const size_t events = History("wf-sig-closed").size();
+  Status retry = Signal("wf-sig-closed", "finish");  // same request id ("sig-finish")
+  EXPECT_TRUE(retry.ok()) << retry.ToString();
+  Status other = Signal("wf-sig-closed", "other");
+  EXPECT_EQ(other.code(), Code::kNotFound) << other.ToString();
+  EXPECT_EQ(other.message(), "workflow execution already completed");
+  EXPECT_EQ(History("wf-sig-closed").size(), events) << "no event added to the closed run";
+}
+
 TEST_F(EngineWorkflowTest, CancelRequestThenCancelCommand) {
   StartWorkflow("wf-cancel-req");
   wsv1::RequestCancelWorkflowExecutionRequest req;
