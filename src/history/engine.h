@@ -36,6 +36,7 @@
 #include "history/namespace_deletion.h"
 #include "history/query_registry.h"
 #include "history/run_cache.h"
+#include "history/signal_workflow.h"
 #include "history/state.pb.h"
 #include "history/txn.h"
 #include "history/update_registry.h"
@@ -111,7 +112,7 @@ struct EngineOptions {
 struct Execution;            // history/execution.h
 class EngineCommandContext;  // history/engine_command_context.h
 
-class Engine : private EngineContext, private BatchEngine, private NamespaceDeletionEngine {
+class Engine : private EngineContext, private BatchEngine, private NamespaceDeletionEngine, private SignalEngine {
  public:
   // A waiting RPC and its response message (matching/task_queues.h); the frontend creates it.
   template <typename Resp>
@@ -317,8 +318,8 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   void ReplyWhenDurable(Done done, Status reply) override;
   Execution* LoadedRun(const std::string& run_id) override;
   QueryTaskOffer OfferQueryTask(const Execution& ex, const std::string& query_id) override;  // query.cc
-  // For children_ and external_ (engine_context_children.cc; DeliverSignal in signal.cc, also the
-  // signal RPCs').
+  // For children_ and external_ (engine_context_children.cc; DeliverSignal in signal.cc: the
+  // signal unit's, signal_workflow.h).
   std::string NamespaceName(const std::string& ns_id) override;
   std::string NamespaceId(const std::string& name) override;
   Execution* FindRun(const std::string& run_id) override;
@@ -334,8 +335,9 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
                        const std::string& request_id, const temporal::api::common::v1::WorkflowExecution* external,
                        bool* duplicate) override;
 
-  // BatchEngine (batch_operations.h; batch.cc) and NamespaceDeletionEngine (namespace_deletion.h;
-  // namespace_delete.cc): what the batch and namespace-deletion units see of the engine besides
+  // BatchEngine (batch_operations.h; batch.cc), NamespaceDeletionEngine (namespace_deletion.h;
+  // namespace_delete.cc) and SignalEngine (signal_workflow.h: NamespaceByName, Commit, FetchRun):
+  // what the batch, namespace-deletion and signal units see of the engine besides
   // EngineContext (and the public calls a batch job applies). Those up to Commit are called under
   // mu_ (the units are members guarded by it, or take it in their timers); the store reads below
   // without it.
@@ -403,8 +405,9 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   // A run by id, or the workflow's current run when `run_id` is empty: from memory when it is
   // there (an evicted open run comes back into memory), else a copy of the closed run's rows
   // (with its history when `with_events`). Errors as LoadAnyExecutionLocked.
+  // Also SignalEngine's (signal_workflow.h).
   Result<std::shared_ptr<Execution>> FetchRun(std::string ns_id, std::string workflow_id, std::string run_id,
-                                              bool with_events) REQUIRES(mu_);
+                                              bool with_events) override REQUIRES(mu_);
   // As OpenExecutionLocked, with the reads of FetchRun.
   Result<Execution*> FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) REQUIRES(mu_);
   // An evicted open run back into memory (a no-op for any other run id); the read's error if it
@@ -692,6 +695,13 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   // completions and run closes.
   ChildWorkflows children_ GUARDED_BY(mu_){*this};
   ExternalCommands external_ GUARDED_BY(mu_){*this};
+  // SignalWorkflowExecution and the delivery of every signal (signal_workflow.h; signal.cc).
+  SignalWorkflow signals_ GUARDED_BY(mu_){*this, *this,
+                                          SignalWorkflow::Limits{
+                                              .max_id_length = options_.max_id_length,
+                                              .blob_size_limit_error = options_.blob_size_limit_error,
+                                              .blob_size_limit_warn = options_.blob_size_limit_warn,
+                                          }};
   // Batch jobs and namespace deletion (batch_operations.h, namespace_deletion.h; the RPC entry
   // points in batch.cc, namespace_delete.cc). They hold no state: jobs and deletions live in the
   // namespace records.

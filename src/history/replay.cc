@@ -6,6 +6,7 @@
 #include "history/compat_fields.h"
 #include "history/memo.h"
 #include "history/proto_time.h"
+#include "history/signal_workflow.h"
 #include "visibility/search_attributes.h"
 
 namespace temporalite::history {
@@ -14,8 +15,6 @@ namespace ev1 = ::temporal::api::enums::v1;
 namespace hv1 = ::temporal::api::history::v1;
 
 namespace {
-constexpr int kMaxRememberedSignalRequestIds = 1000;  // as signal.cc
-
 Status Bad(const hv1::HistoryEvent& e, const std::string& what) {
   return Status(Code::kInvalidArgument, "history event " + std::to_string(e.event_id()) + " (" +
                                             ev1::EventType_Name(e.event_type()) + "): " + what);
@@ -252,7 +251,9 @@ void ApplyWorkflowEvent(const hv1::HistoryEvent& e, state::ExecutionState* st) {
       st->set_signal_count(st->signal_count() + 1);
       if (!rid.empty()) {
         st->add_signal_request_ids(rid);
-        if (st->signal_request_ids_size() > kMaxRememberedSignalRequestIds) st->mutable_signal_request_ids()->DeleteSubrange(0, 1);
+        if (st->signal_request_ids_size() > SignalWorkflow::kMaxRememberedSignalRequestIds) {
+          st->mutable_signal_request_ids()->DeleteSubrange(0, 1);
+        }
       }
       return;
     }
