@@ -37,7 +37,7 @@ else
     tests/ingest/ingest.test.js tests/ingest/pnpm-cli.test.js tests/ingest/worker.test.js
     tests/ops/backup.test.js tests/ops/s3.test.js tests/ops/doctor.test.js tests/ops/alert-check.test.js
     tests/ops/alerts.test.js tests/ops/alerts-db.test.js tests/ops/scheduled-backup.test.js tests/ops/config.test.js tests/ops/deploy.test.js
-    tests/hardening/hardening.test.js tests/hardening/long-polls.test.js tests/hardening/sigterm.test.js tests/security/security.test.js tests/security/rate-limit.test.js tests/security/namespace-names.test.js tests/ui/ui.test.js tests/ui/actions.test.js
+    tests/hardening/hardening.test.js tests/hardening/log-json.test.js tests/hardening/long-polls.test.js tests/hardening/sigterm.test.js tests/security/security.test.js tests/security/rate-limit.test.js tests/security/namespace-names.test.js tests/ui/ui.test.js tests/ui/actions.test.js
     tests/ui/auth.test.js tests/ui/detail.test.js)
 fi
 
