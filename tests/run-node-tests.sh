@@ -31,7 +31,7 @@ else
     tests/crash/transient-wft.test.js tests/crash/store-faults.test.js tests/crash/chaos.test.js
     tests/crash/storage-format.test.js tests/crash/dictionary-crash.test.js
     tests/cli/cli-workflow.test.js tests/cli/cli-workflow-ops.test.js tests/cli/cli-operator.test.js
-    tests/cli/cli-query.test.js
+    tests/cli/cli-query.test.js tests/cli/cli-storage-errors.test.js
     tests/cli/completion.test.js tests/cli/schedule.test.js tests/sdk/interop.test.js tests/sdk/interop_timeout.test.js
     tests/http/http-api.test.js tests/http/ui-static.test.js tests/http/metrics.test.js
     tests/ingest/ingest.test.js tests/ingest/pnpm-cli.test.js tests/ingest/worker.test.js
