@@ -31,13 +31,13 @@ else
     tests/crash/transient-wft.test.js tests/crash/store-faults.test.js tests/crash/chaos.test.js
     tests/crash/storage-format.test.js tests/crash/dictionary-crash.test.js
     tests/cli/cli-workflow.test.js tests/cli/cli-workflow-ops.test.js tests/cli/cli-operator.test.js
-    tests/cli/cli-query.test.js
+    tests/cli/cli-query.test.js tests/cli/cli-storage-errors.test.js
     tests/cli/completion.test.js tests/cli/schedule.test.js tests/sdk/interop.test.js tests/sdk/interop_timeout.test.js
     tests/http/http-api.test.js tests/http/ui-static.test.js tests/http/metrics.test.js
     tests/ingest/ingest.test.js tests/ingest/pnpm-cli.test.js tests/ingest/worker.test.js
     tests/ops/backup.test.js tests/ops/s3.test.js tests/ops/doctor.test.js tests/ops/alert-check.test.js
     tests/ops/alerts.test.js tests/ops/alerts-db.test.js tests/ops/scheduled-backup.test.js tests/ops/config.test.js tests/ops/deploy.test.js
-    tests/hardening/hardening.test.js tests/hardening/long-polls.test.js tests/hardening/sigterm.test.js tests/security/security.test.js tests/security/rate-limit.test.js tests/security/namespace-names.test.js tests/ui/ui.test.js tests/ui/actions.test.js
+    tests/hardening/hardening.test.js tests/hardening/log-json.test.js tests/hardening/long-polls.test.js tests/hardening/sigterm.test.js tests/security/security.test.js tests/security/rate-limit.test.js tests/security/namespace-names.test.js tests/ui/ui.test.js tests/ui/actions.test.js
     tests/ui/auth.test.js tests/ui/detail.test.js)
 fi
 

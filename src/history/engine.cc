@@ -646,28 +646,6 @@ void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequ
 // --------------------------------------------------------------------------------------------
 // History
 
-void Engine::ReadHistoryPage(const std::string& run_id, const wsv1::GetWorkflowExecutionHistoryRequest& req,
-                             int64_t first_event_id, wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed) {
-  int64_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : 256;
-  auto rows = store_.ReadEvents(run_id, first_event_id, page + 1);
-  if (!rows.ok()) return;
-  int64_t n = std::min<int64_t>(page, static_cast<int64_t>(rows->size()));
-  for (int64_t i = 0; i < n; ++i) resp->mutable_history()->add_events()->ParseFromString(rows.value()[i].data);
-  bool more = static_cast<int64_t>(rows->size()) > page;
-  int64_t next = first_event_id + n;
-  *closed = false;
-  if (!more) {
-    auto ex = store_.GetExecution(run_id);
-    *closed = ex.ok() && ex.value() && !ex.value()->open;
-  }
-  if (more || (!*closed && req.wait_new_event())) {
-    state::TaskToken tok;  // reuse the token record as an opaque page token
-    tok.set_run_id(run_id);
-    tok.set_scheduled_event_id(next);
-    resp->set_next_page_token(tok.SerializeAsString());
-  }
-}
-
 uint64_t Engine::WaitForHistory(std::string run_id, std::function<void(bool)> fn) {
   MutexLock l(waiters_mu_);
   const uint64_t id = ++next_history_waiter_;
@@ -696,6 +674,58 @@ size_t Engine::HistoryWaiterCount() {
   for (const auto& [run_id, list] : history_waiters_) n += list.size();
   return n;
 }
+
+namespace {
+
+// A page of the run's history from the store; a storage error is returned, never an empty page.
+Status ReadHistoryPageFrom(persistence::Store& store, const std::string& run_id,
+                           const wsv1::GetWorkflowExecutionHistoryRequest& req, int64_t first_event_id,
+                           wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed) {
+  int64_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : 256;
+  auto rows = store.ReadEvents(run_id, first_event_id, page + 1);
+  if (!rows.ok()) return rows.status();
+  int64_t n = std::min<int64_t>(page, static_cast<int64_t>(rows->size()));
+  for (int64_t i = 0; i < n; ++i) resp->mutable_history()->add_events()->ParseFromString(rows.value()[i].data);
+  bool more = static_cast<int64_t>(rows->size()) > page;
+  int64_t next = first_event_id + n;
+  *closed = false;
+  if (!more) {
+    auto ex = store.GetExecution(run_id);
+    if (!ex.ok()) return ex.status();
+    *closed = ex.value() && !ex.value()->open;
+  }
+  if (more || (!*closed && req.wait_new_event())) {
+    state::TaskToken tok;  // reuse the token record as an opaque page token
+    tok.set_run_id(run_id);
+    tok.set_scheduled_event_id(next);
+    resp->set_next_page_token(tok.SerializeAsString());
+  }
+  return Status::Ok();
+}
+
+// HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT: the run's closing event once it is closed.
+Status ReadCloseEventFrom(persistence::Store& store, const std::string& run_id,
+                          const wsv1::GetWorkflowExecutionHistoryRequest& req, int64_t first_event_id,
+                          wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed) {
+  auto row = store.GetExecution(run_id);
+  if (!row.ok()) return row.status();
+  *closed = row.value() && !row.value()->open;
+  if (*closed) {
+    state::ExecutionState st;
+    st.ParseFromString(row.value()->state);
+    auto ev = store.ReadEvents(run_id, st.completion_event_id(), 1);
+    if (!ev.ok()) return ev.status();
+    if (!ev->empty()) resp->mutable_history()->add_events()->ParseFromString(ev.value()[0].data);
+  } else if (req.wait_new_event()) {
+    state::TaskToken tok;
+    tok.set_run_id(run_id);
+    tok.set_scheduled_event_id(first_event_id);
+    resp->set_next_page_token(tok.SerializeAsString());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 void Engine::GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistoryRequest& req,
                                          wsv1::GetWorkflowExecutionHistoryResponse* resp, Done done,
@@ -746,25 +776,14 @@ void Engine::GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistory
     if (poll->finished) return true;
     resp->Clear();
     bool closed = false;
-    if (close_only) {
-      auto row = store_.GetExecution(run_id);
-      closed = row.ok() && row.value() && !row.value()->open;
-      if (closed) {
-        state::ExecutionState st;
-        st.ParseFromString(row.value()->state);
-        auto ev = store_.ReadEvents(run_id, st.completion_event_id(), 1);
-        if (ev.ok() && !ev->empty()) resp->mutable_history()->add_events()->ParseFromString(ev.value()[0].data);
-      } else if (req.wait_new_event()) {
-        state::TaskToken tok;
-        tok.set_run_id(run_id);
-        tok.set_scheduled_event_id(first_event_id);
-        resp->set_next_page_token(tok.SerializeAsString());
-      }
-      if (!closed && req.wait_new_event() && !poll->timed_out) return false;
-    } else {
-      ReadHistoryPage(run_id, req, first_event_id, resp, &closed);
-      if (resp->history().events_size() == 0 && !closed && req.wait_new_event() && !poll->timed_out) return false;
+    // A storage error is the answer (before, it was an empty page, or a wait until the deadline).
+    Status s = close_only ? ReadCloseEventFrom(store_, run_id, req, first_event_id, resp, &closed)
+                          : ReadHistoryPageFrom(store_, run_id, req, first_event_id, resp, &closed);
+    if (!s.ok()) {
+      finish(s);
+      return true;
     }
+    if (resp->history().events_size() == 0 && !closed && req.wait_new_event() && !poll->timed_out) return false;
     finish(Status::Ok());
     return true;
   };

@@ -17,7 +17,8 @@
 namespace temporalite::persistence {
 namespace {
 
-enum class Fault { kNone, kWriteFail, kDiskFull, kFsyncFail, kSyncLost };
+enum class Fault { kNone, kReadFail, kWriteFail, kDiskFull, kFsyncFail, kSyncLost };
+enum class Op { kRead, kWrite, kSync };
 
 std::string g_control;  // the control file's path
 sqlite3_vfs* g_base = nullptr;
@@ -26,20 +27,23 @@ sqlite3_io_methods g_methods;
 std::mutex g_mu;
 
 // The armed fault, consumed by the call it applies to (a cheap stat when nothing is armed).
-Fault TakeFault(bool for_write) {
+Fault TakeFault(Op op) {
   struct stat sb;
   if (::stat(g_control.c_str(), &sb) != 0) return Fault::kNone;
   std::lock_guard<std::mutex> l(g_mu);
   std::ifstream in(g_control);
   std::string word;
   in >> word;
-  Fault f = word == "write-fail"   ? Fault::kWriteFail
+  Fault f = word == "read-fail"    ? Fault::kReadFail
+            : word == "write-fail" ? Fault::kWriteFail
             : word == "disk-full"  ? Fault::kDiskFull
             : word == "fsync-fail" ? Fault::kFsyncFail
             : word == "sync-lost"  ? Fault::kSyncLost
                                    : Fault::kNone;
-  const bool is_write = f == Fault::kWriteFail || f == Fault::kDiskFull;
-  if (f == Fault::kNone || is_write != for_write) return Fault::kNone;
+  Op fault_op = Op::kSync;
+  if (f == Fault::kReadFail) fault_op = Op::kRead;
+  if (f == Fault::kWriteFail || f == Fault::kDiskFull) fault_op = Op::kWrite;
+  if (f == Fault::kNone || fault_op != op) return Fault::kNone;
   if (::unlink(g_control.c_str()) != 0) return Fault::kNone;  // another call took it
   TL_LOG_WARN("fault injection: %s", word.c_str());
   return f;
@@ -58,10 +62,13 @@ int Close(sqlite3_file* f) {
   int rc = r->pMethods ? r->pMethods->xClose(r) : SQLITE_OK;
   return rc;
 }
-int Read(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) { return Real(f)->pMethods->xRead(Real(f), buf, n, off); }
+int Read(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
+  if (reinterpret_cast<FaultFile*>(f)->data && TakeFault(Op::kRead) == Fault::kReadFail) return SQLITE_IOERR_READ;
+  return Real(f)->pMethods->xRead(Real(f), buf, n, off);
+}
 int Write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
   if (reinterpret_cast<FaultFile*>(f)->data) {
-    switch (TakeFault(true)) {
+    switch (TakeFault(Op::kWrite)) {
       case Fault::kWriteFail:
         return SQLITE_IOERR_WRITE;
       case Fault::kDiskFull:
@@ -75,7 +82,7 @@ int Write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
 int Truncate(sqlite3_file* f, sqlite3_int64 size) { return Real(f)->pMethods->xTruncate(Real(f), size); }
 int Sync(sqlite3_file* f, int flags) {
   if (reinterpret_cast<FaultFile*>(f)->data) {
-    switch (TakeFault(false)) {
+    switch (TakeFault(Op::kSync)) {
       case Fault::kFsyncFail:
         return SQLITE_IOERR_FSYNC;
       case Fault::kSyncLost:

@@ -5,6 +5,7 @@
 //
 // Arming: write one of these words into the control file; the fault fires once (the file is
 // removed when it does), on the first matching call after the file appears:
+//   read-fail    the next read returns SQLITE_IOERR_READ (a failing disk; no write is involved)
 //   write-fail   the next write returns SQLITE_IOERR_WRITE without writing (nothing reaches disk)
 //   disk-full    the next write returns SQLITE_FULL without writing (as when the disk is full)
 //   fsync-fail   the next sync returns SQLITE_IOERR_FSYNC without syncing

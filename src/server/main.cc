@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -61,6 +62,25 @@ namespace {
 using namespace temporalite;  // NOLINT(build/namespaces)
 
 constexpr const char* kVersion = "0.1.0";
+
+// --log-format json: the errors that end a start are JSON log lines too (set once the flag is read).
+bool g_json_errors = false;
+
+// An error that ends the start (its exit code follows): "error: ..." on stderr, or with
+// --log-format json a log line at level error, printed whatever --log-level says.
+__attribute__((format(printf, 1, 2))) void StartError(const char* fmt, ...) {
+  char msg[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (!g_json_errors) {
+    std::fprintf(stderr, "error: %s\n", msg);
+    return;
+  }
+  SetLogLevel(LogLevel::kError);  // the process exits next: even --log-level never shows why
+  Log(LogLevel::kError, "%s", msg);
+}
 
 struct StartDevFlags {
   std::string ip = "127.0.0.1";
@@ -135,11 +155,11 @@ void AddGaugeCollectors(temporalite::metrics::Registry& m, temporalite::history:
 int ParseBackupSchedule(const StartDevFlags& f, std::optional<temporalite::scheduler::CompiledSpec>* backup_spec) {
   if (f.backup_schedule.empty() && f.backup_to.empty()) return 0;
   if (f.backup_schedule.empty() || f.backup_to.empty()) {
-    std::fprintf(stderr, "error: --backup-schedule and --backup-to go together\n");
+    StartError("--backup-schedule and --backup-to go together");
     return 2;
   }
   if (f.ephemeral) {
-    std::fprintf(stderr, "error: --backup-schedule needs a database file (not --ephemeral)\n");
+    StartError("--backup-schedule needs a database file (not --ephemeral)");
     return 2;
   }
   auto phrase = temporalite::scheduler::ParseSchedulePhrase(f.backup_schedule);
@@ -151,7 +171,7 @@ int ParseBackupSchedule(const StartDevFlags& f, std::optional<temporalite::sched
   }
   auto compiled = temporalite::scheduler::CompiledSpec::Compile(spec);
   if (!compiled.ok()) {
-    std::fprintf(stderr, "error: invalid --backup-schedule \"%s\": not a schedule phrase (%s) nor a cron string (%s)\n",
+    StartError("invalid --backup-schedule \"%s\": not a schedule phrase (%s) nor a cron string (%s)",
                  f.backup_schedule.c_str(), phrase.status().message().c_str(), compiled.status().message().c_str());
     return 2;
   }
@@ -166,19 +186,20 @@ int ParseBackupSchedule(const StartDevFlags& f, std::optional<temporalite::sched
 int ConfigureLoggingAndPorts(const StartDevFlags& f) {
   LogLevel level;
   if (!ParseLogLevel(f.log_level, &level)) {
-    std::fprintf(stderr, "error: invalid --log-level %s (debug, info, warn, error, never)\n", f.log_level.c_str());
+    StartError("invalid --log-level %s (debug, info, warn, error, never)", f.log_level.c_str());
     return 2;
   }
   SetLogLevel(level);
   SetLogJson(f.log_format == "json");
+  g_json_errors = f.log_format == "json";
   frontend::InstallGrpcLogHandler();
   if (f.port < 0 || f.port > 65535) {
-    std::fprintf(stderr, "error: invalid --port %d\n", f.port);
+    StartError("invalid --port %d", f.port);
     return 2;
   }
   for (auto [name, port] : {std::pair{"--ui-port", f.ui_port}, {"--http-port", f.http_port}, {"--metrics-port", f.metrics_port}}) {
     if (port < -1 || port > 65535) {
-      std::fprintf(stderr, "error: invalid %s %d\n", name, port);
+      StartError("invalid %s %d", name, port);
       return 2;
     }
   }
@@ -195,7 +216,7 @@ int LoadUiFiles(const StartDevFlags& f, std::unique_ptr<http::StaticFiles>* ui_f
     std::string err;
     *ui_files = http::LoadStaticFilesFromDirectory(ui_dir, &err);
     if (!*ui_files) {
-      std::fprintf(stderr, "error: --ui-assets-dir: %s\n", err.c_str());
+      StartError("--ui-assets-dir: %s", err.c_str());
       return 2;
     }
   }
@@ -214,20 +235,20 @@ int ParseStartupSearchAttributes(const StartDevFlags& f, visibility::TypeMap* ou
     std::string name = eq == std::string::npos ? "" : kv.substr(0, eq);
     auto type = eq == std::string::npos ? std::nullopt : visibility::ParseTypeName(kv.substr(eq + 1));
     if (name.empty()) {
-      std::fprintf(stderr, "error: invalid search attributes: %s: want KEY=VALUE\n", kv.c_str());
+      StartError("invalid search attributes: %s: want KEY=VALUE", kv.c_str());
       return 2;
     }
     if (!type) {
-      std::fprintf(stderr, "error: invalid search attribute value type \"%s\"\n", kv.substr(eq + 1).c_str());
+      StartError("invalid search attribute value type \"%s\"", kv.substr(eq + 1).c_str());
       return 2;
     }
     if (!visibility::IsValidName(name)) {
-      std::fprintf(stderr, "error: invalid search attribute name %s: use letters, digits, '_', '-' and '.', starting with a letter\n",
+      StartError("invalid search attribute name %s: use letters, digits, '_', '-' and '.', starting with a letter",
                    name.c_str());
       return 2;
     }
     if (visibility::IsReserved(name)) {
-      std::fprintf(stderr, "error: search attribute %s is reserved by system\n", name.c_str());
+      StartError("search attribute %s is reserved by system", name.c_str());
       return 2;
     }
     (*out)[name] = *type;
@@ -264,14 +285,14 @@ int ReadStartupConfig(const StartDevFlags& f, StartupConfig* c) {
   if (int rc = ParseBackupSchedule(f, &c->backup_spec); rc != 0) return rc;
   auto security_or = auth::SetUpSecurity(f.security);
   if (!security_or.ok()) {
-    std::fprintf(stderr, "error: %s\n", security_or.status().message().c_str());
+    StartError("%s", security_or.status().message().c_str());
     return 2;
   }
   c->security.emplace(std::move(security_or).value());
   if (std::string w = c->security->ExposureWarning(f.ip); !w.empty()) TL_LOG_WARN("%s", w.c_str());
   for (const std::string& ns : f.namespaces) {
     if (Status s = ValidateNamespaceName(ns, c->engine_options.max_id_length); !s.ok()) {
-      std::fprintf(stderr, "error: --namespace \"%s\": %s\n", EscapeControlCharacters(ns).c_str(), s.message().c_str());
+      StartError("--namespace \"%s\": %s", EscapeControlCharacters(ns).c_str(), s.message().c_str());
       return 2;
     }
   }
@@ -280,7 +301,7 @@ int ReadStartupConfig(const StartDevFlags& f, StartupConfig* c) {
   for (const auto& kv : f.dynamic_config_values) {
     Status s = ApplyDynamicConfigValue(kv, c);
     if (!s.ok()) {
-      std::fprintf(stderr, "error: %s\n", s.message().c_str());
+      StartError("%s", s.message().c_str());
       return 2;
     }
   }
@@ -313,7 +334,7 @@ int OpenStore(const StartDevFlags& f, metrics::Registry* registry, std::string* 
     *db_path = std::filesystem::absolute(*db_path).string();
     auto l = persistence::DirLock::AcquireForDatabase(*db_path);
     if (!l.ok()) {
-      std::fprintf(stderr, "error: %s\n", l.status().message().c_str());
+      StartError("%s", l.status().message().c_str());
       return 1;
     }
     *lock = std::move(l).value();
@@ -328,7 +349,7 @@ int OpenStore(const StartDevFlags& f, metrics::Registry* registry, std::string* 
   auto store_or = persistence::SqliteStore::Open(so, persistence::SqliteStore::kIntegrityCheckSyncMaxBytes,
                                                  /*defer_background_check=*/true);
   if (!store_or.ok()) {
-    std::fprintf(stderr, "error: cannot open database %s: %s\n", db_path->c_str(), store_or.status().message().c_str());
+    StartError("cannot open database %s: %s", db_path->c_str(), store_or.status().message().c_str());
     return 1;
   }
   *sqlite = store_or->get();
@@ -348,7 +369,7 @@ int MakeAlerter(const StartDevFlags& f, persistence::Store& store, const Clock& 
                 std::unique_ptr<alerts::Alerter>* alerter) {
   if (f.alert_webhook.empty()) return 0;
   if (f.alert_after < 1) {
-    std::fprintf(stderr, "error: --alert-after must be at least 1\n");
+    StartError("--alert-after must be at least 1");
     return 2;
   }
   alerts::AlerterOptions ao;
@@ -359,7 +380,7 @@ int MakeAlerter(const StartDevFlags& f, persistence::Store& store, const Clock& 
   *alerter = std::make_unique<alerts::Alerter>(store, clock, ao, [url](const std::string& json) { return ops::PostJson(url, json); });
   Status as = (*alerter)->Load();
   if (!as.ok()) {
-    std::fprintf(stderr, "error: %s\n", as.message().c_str());
+    StartError("%s", as.message().c_str());
     return 1;
   }
   return 0;
@@ -459,7 +480,7 @@ std::unique_ptr<grpc::Server> StartGrpcServer(const StartDevFlags& f, const auth
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || *bound_port == 0) {
-    std::fprintf(stderr, "error: cannot listen on %s:%d (is another server running?)\n", f.ip.c_str(), f.port);
+    StartError("cannot listen on %s:%d (is another server running?)", f.ip.c_str(), f.port);
     return nullptr;
   }
   // Health by service name, as grpc-health-probe and the Java SDK ask (the empty name is SERVING
@@ -477,12 +498,12 @@ class HttpPorts {
   // The bound port, or -1 after printing the error.
   int Open(std::unique_ptr<http::Listener> l, int want, const char* what) {
     if (!l->ok()) {
-      std::fprintf(stderr, "error: cannot serve TLS on %s: the certificate or key could not be loaded\n", what);
+      StartError("cannot serve TLS on %s: the certificate or key could not be loaded", what);
       return -1;
     }
     int got = l->Bind(ip_, want);
     if (got <= 0) {
-      std::fprintf(stderr, "error: cannot listen on %s:%d for %s\n", ip_.c_str(), want, what);
+      StartError("cannot listen on %s:%d for %s", ip_.c_str(), want, what);
       return -1;
     }
     Port p;
@@ -713,7 +734,7 @@ int RunServer(const StartDevFlags& flags) {
   Status s = engine.Recover();
   if (s.ok()) s = sched.Recover();
   if (!s.ok()) {
-    std::fprintf(stderr, "error: recovery failed: %s\n", s.ToString().c_str());
+    StartError("recovery failed: %s", s.ToString().c_str());
     return 1;
   }
   engine.StartRetention();
@@ -863,7 +884,7 @@ int main(int argc, char** argv) {
     if (!path.empty()) {
       auto extra = temporalite::server::ConfigFileArgs(path, *dev, given);
       if (!extra.ok()) {
-        std::fprintf(stderr, "error: %s\n", extra.status().message().c_str());
+        StartError("%s", extra.status().message().c_str());
         return 2;
       }
       args.insert(args.begin() + 2, extra->begin(), extra->end());

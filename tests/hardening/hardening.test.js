@@ -154,10 +154,13 @@ test('a second server on a port in use exits with a clear message', async () => 
     assert.notEqual(res.code, 0, `second server must fail; stdout:\n${res.stdout}\nstderr:\n${res.stderr}`);
     assert.match(res.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${server.port} \\(is another server running\\?\\)`));
     assert.doesNotMatch(res.stdout, /Server:/);
-    // With --log-format json, gRPC's own log lines (the failed bind) are JSON too.
-    for (const line of res.stderr.split('\n').filter((l) => l && !l.startsWith('error: '))) {
-      assert.doesNotThrow(() => JSON.parse(line), `not a JSON log line: ${line}`);
-    }
+    // With --log-format json, gRPC's own log lines (the failed bind) and the error that ends the
+    // start are JSON too.
+    const lines = res.stderr.split('\n').filter(Boolean);
+    for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not a JSON log line: ${line}`);
+    const last = JSON.parse(lines.at(-1));
+    assert.equal(last.level, 'error');
+    assert.match(last.msg, /^cannot listen on 127\.0\.0\.1:\d+ \(is another server running\?\)$/);
   } finally {
     removeDir(dir);
   }

@@ -54,5 +54,36 @@ TEST(Log, ControlCharactersInMessagesAreEscaped) {
   EXPECT_NE(text.find(R"("msg":"namespace x\n\"y\"\u0001\u001b deleted"})"), std::string::npos) << text;
 }
 
+// A JSON line is valid UTF-8: a message cut at the 2 KB buffer inside a character, or bytes that
+// are not UTF-8, end up as U+FFFD (a strict parser rejects the raw bytes); valid characters stay.
+TEST(Log, JsonLinesAreValidUtf8) {
+  auto valid_utf8 = [](const std::string& s) {
+    for (size_t i = 0; i < s.size();) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+      if (n == 0 || i + n > s.size()) return false;
+      for (size_t k = 1; k < n; ++k) {
+        if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+      }
+      i += n;
+    }
+    return true;
+  };
+  SetLogJson(true);
+  testing::internal::CaptureStderr();
+  // "x" + 2,045 bytes + a 4-byte emoji: the 2,047 bytes that fit end inside the emoji.
+  Log(LogLevel::kWarn, "x%s%s", std::string(2045, 'a').c_str(), "\xf0\x9f\x98\x80 and more");
+  std::string cut = testing::internal::GetCapturedStderr();
+  testing::internal::CaptureStderr();
+  Log(LogLevel::kWarn, "id w\xff\xfe" "f \xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80 \xed\xa0\x80 \xc0\xaf");
+  std::string bad = testing::internal::GetCapturedStderr();
+  SetLogJson(false);
+  EXPECT_TRUE(valid_utf8(cut)) << cut;
+  EXPECT_NE(cut.find("aaa\\ufffd"), std::string::npos) << cut;
+  EXPECT_TRUE(valid_utf8(bad)) << bad;
+  const std::string want = R"("msg":"id w\ufffd\ufffdf )" "\xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80 " R"(\ufffd\ufffd\ufffd \ufffd\ufffd"})";
+  EXPECT_NE(bad.find(want), std::string::npos) << bad;
+}
+
 }  // namespace
 }  // namespace temporalite
