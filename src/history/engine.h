@@ -636,8 +636,6 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
                        const temporal::api::common::v1::Payloads* details, const std::string& identity) REQUIRES(mu_);
   void ArmPollTimeoutLocked(const std::shared_ptr<matching::Waiter>& waiter, Duration max_wait,
                             matching::QueueKey key) REQUIRES(mu_);
-  void ReadHistoryPage(const std::string& run_id, const wsv1::GetWorkflowExecutionHistoryRequest& req,
-                       int64_t first_event_id, wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed);
   // Registers `fn` for the run's next commit; the id unregisters it (StopWaitingForHistory).
   uint64_t WaitForHistory(std::string run_id, std::function<void(bool closed)> fn);
   void StopWaitingForHistory(const std::string& run_id, uint64_t id);
