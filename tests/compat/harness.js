@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 // started here is tracked and SIGKILLed if the test process exits without
 // stopping it.
 
-const { spawn } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -336,7 +336,30 @@ async function expectGrpcError(promise, code, pattern) {
   if (pattern) assert.match(e.details || e.message, pattern);
 }
 
+/** A self-signed certificate for localhost / 127.0.0.1 in `dir`: {cert, key} file paths. */
+function selfSignedCert(dir) {
+  const cert = path.join(dir, 'server.pem');
+  const key = path.join(dir, 'server.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', key, '-out', cert,
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  return { cert, key };
+}
+
+/** A protobuf length-delimited field `num` holding `buf` (for hand-made raw requests). */
+function lenField(num, buf) {
+  const out = [(num << 3) | 2];
+  let n = buf.length;
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>= 7;
+  }
+  out.push(n);
+  return Buffer.concat([Buffer.from(out), buf]);
+}
+
 module.exports = {
+  selfSignedCert,
+  lenField,
   REPO_ROOT,
   serverBinary,
   startServer,

@@ -16,7 +16,7 @@ const { randomUUID } = require('node:crypto');
 const grpc = require('@grpc/grpc-js');
 const { Connection } = require('@temporalio/client');
 
-const { startServer, makeTempDir, removeDir, serverBinary, expectGrpcError, uniqueName } = require('../compat/harness');
+const { startServer, makeTempDir, removeDir, serverBinary, expectGrpcError, uniqueName, lenField } = require('../compat/harness');
 
 const NS = 'default';
 const Code = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, INTERNAL: 13 };
@@ -300,17 +300,6 @@ function rawCall(address, method, bytes) {
   });
 }
 
-/** A protobuf length-delimited field `num` holding `buf`. */
-function lenField(num, buf) {
-  const out = [(num << 3) | 2];
-  let n = buf.length;
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>= 7;
-  }
-  out.push(n);
-  return Buffer.concat([Buffer.from(out), buf]);
-}
 
 test('invalid UTF-8 in a workflow id is INVALID_ARGUMENT naming the field, not UNIMPLEMENTED', async () => {
   // StartWorkflowExecutionRequest: namespace = 1, workflow_id = 2.

@@ -14,26 +14,17 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const { randomUUID } = require('node:crypto');
 
 const grpc = require('@grpc/grpc-js');
 const { Connection } = require('@temporalio/client');
 
-const { startServer, makeTempDir, removeDir, withTimeout } = require('../compat/harness');
+const { startServer, makeTempDir, removeDir, withTimeout, selfSignedCert, lenField } = require('../compat/harness');
 const { cleanupsAfterTests } = require('../crash/crash-harness');
 
 const NS = 'default';
 const cleanups = cleanupsAfterTests();
 
-/** A self-signed certificate for localhost / 127.0.0.1 in `dir`: {cert, key} file paths. */
-function selfSignedCert(dir) {
-  const cert = path.join(dir, 'server.pem');
-  const key = path.join(dir, 'server.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', key, '-out', cert,
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-  return { cert, key };
-}
 
 /** Sends `bytes` to 127.0.0.1:`port` on a plain TCP connection and waits until the server hangs up. */
 function sendRaw(port, bytes) {
@@ -45,17 +36,6 @@ function sendRaw(port, bytes) {
   }), 10000, 'raw connection');
 }
 
-/** A protobuf length-delimited field `num` holding `buf`. */
-function lenField(num, buf) {
-  const out = [(num << 3) | 2];
-  let n = buf.length;
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>= 7;
-  }
-  out.push(n);
-  return Buffer.concat([Buffer.from(out), buf]);
-}
 
 /** Sends serialized `bytes` to WorkflowService `method` over TLS as raw gRPC; resolves with the error (or null). */
 function rawCall(address, rootCert, method, bytes) {

@@ -15,25 +15,16 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 
 const { Connection } = require('@temporalio/client');
 
-const { startServer, makeTempDir, removeDir, uniqueName, withTimeout } = require('../compat/harness');
+const { startServer, makeTempDir, removeDir, uniqueName, withTimeout, selfSignedCert } = require('../compat/harness');
 const { cleanupsAfterTests } = require('../crash/crash-harness');
 
 const ROUNDS = Number(process.env.SIGTERM_ROUNDS || 20);
 const NS = 'default';
 const cleanups = cleanupsAfterTests();
 
-/** A self-signed certificate for localhost / 127.0.0.1 in `dir`: {cert, key} file paths. */
-function selfSignedCert(dir) {
-  const cert = path.join(dir, 'server.pem');
-  const key = path.join(dir, 'server.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', key, '-out', cert,
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-  return { cert, key };
-}
 
 /** A clean stop: exit 0 (not killed by a signal), the signal logged and "stopped cleanly". */
 function assertStoppedCleanly(res, log, signal, what) {
