@@ -356,6 +356,8 @@ void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflo
   if (s.ok()) s = CheckBlob(req.signal_input().ByteSizeLong(), "SignalInput");
   if (!s.ok()) return fail(s);
 
+  // The new run's signal, its request id remembered as Temporal's NewWorkflowWithSignal does
+  // (AddSignalRequested), so a retry of this request finds it.
   auto add_signal = [&](Execution& ex) {
     auto* e = AddOrBufferEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, clock_.Now());
     auto* a = e->mutable_workflow_execution_signaled_event_attributes();
@@ -365,18 +367,23 @@ void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflo
     *a->mutable_header() = req.header();
     a->set_request_id(req.request_id());
     ex.st.set_signal_count(ex.st.signal_count() + 1);
+    if (!req.request_id().empty()) ex.st.add_signal_request_ids(req.request_id());
   };
   Txn txn;
-  // A running workflow is signalled (whatever the conflict policy says, per Temporal).
+  // A running workflow is signalled (whatever the conflict policy says, per Temporal), as any
+  // signal is (signalwithstartworkflow's signalWorkflow: the signal limit, then a request id seen
+  // before is a duplicate: no second event, e.g. a client's retry after a lost reply).
   auto open_it = open_by_workflow_id_.find(WorkflowKey(ns_id, req.workflow_id()));
   if (open_it != open_by_workflow_id_.end() &&
       req.workflow_id_conflict_policy() != ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING) {
     Execution& ex = *runs_.at(open_it->second);
-    txn.Touch(&ex);
-    add_signal(ex);
-    if (!ex.wft_pending() && IsZero(ex.st.first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, ex);
+    bool duplicate = false;
+    s = DeliverSignal(txn, ex, req.signal_name(), req.signal_input(), req.header(), req.identity(), req.request_id(),
+                      nullptr, &duplicate);
+    if (!s.ok()) return fail(s);
     resp->set_run_id(ex.st.run_id());
     resp->set_started(false);
+    if (duplicate) return ReplyWhenDurableLocked(std::move(done), Status::Ok());
     return CommitLocked(txn, std::move(done));
   }
   IdConflict c = ResolveIdConflictLocked(txn, f, ns_id, req.workflow_id_reuse_policy(),

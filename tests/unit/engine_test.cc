@@ -528,6 +528,39 @@ TEST_F(EngineWorkflowTest, SignalRetryAfterTheRunClosedIsAnsweredAsTheFirstAttem
   EXPECT_EQ(History("wf-sig-closed").size(), events) << "no event added to the closed run";
 }
 
+// SignalWithStart dedupes its signal by request id as a signal does (Temporal's signalWorkflow and
+// NewWorkflowWithSignal): a retry of the request that started the run, or of one that signalled a
+// running run, adds no second WorkflowExecutionSignaled.
+TEST_F(EngineWorkflowTest, SignalWithStartRetryAddsNoSecondSignal) {
+  auto sws = [&](const std::string& request_id, wsv1::SignalWithStartWorkflowExecutionResponse* resp) {
+    wsv1::SignalWithStartWorkflowExecutionRequest req;
+    req.set_namespace_(kNamespace);
+    req.set_workflow_id("wf-sws-retry");
+    req.mutable_workflow_type()->set_name("TestWorkflow");
+    req.mutable_task_queue()->set_name(kTaskQueue);
+    req.set_signal_name("go");
+    req.set_request_id(request_id);
+    return Call<wsv1::SignalWithStartWorkflowExecutionResponse>(
+        [&](auto* r, Done d) { engine_->SignalWithStartWorkflowExecution(req, r, std::move(d)); }, resp);
+  };
+  auto signals = [&] {
+    int n = 0;
+    for (const auto& e : History("wf-sws-retry")) n += e.event_type() == ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED;
+    return n;
+  };
+  wsv1::SignalWithStartWorkflowExecutionResponse first, retry, other, other_retry;
+  ASSERT_TRUE(sws("sws-a", &first).ok());
+  EXPECT_TRUE(first.started());
+  ASSERT_TRUE(sws("sws-a", &retry).ok());  // the start's reply lost: the client sends it again
+  EXPECT_EQ(retry.run_id(), first.run_id());
+  EXPECT_EQ(signals(), 1) << Describe(History("wf-sws-retry"));
+  ASSERT_TRUE(sws("sws-b", &other).ok());  // a running run is signalled
+  ASSERT_TRUE(sws("sws-b", &other_retry).ok());
+  EXPECT_FALSE(other_retry.started());
+  EXPECT_EQ(other_retry.run_id(), first.run_id());
+  EXPECT_EQ(signals(), 2) << Describe(History("wf-sws-retry"));
+}
+
 TEST_F(EngineWorkflowTest, CancelRequestThenCancelCommand) {
   StartWorkflow("wf-cancel-req");
   wsv1::RequestCancelWorkflowExecutionRequest req;
