@@ -6,7 +6,7 @@
 #include "history/compat_fields.h"
 #include "history/memo.h"
 #include "history/proto_time.h"
-#include "history/signal_workflow.h"
+#include "history/signal_event.h"
 #include "visibility/search_attributes.h"
 
 namespace temporalite::history {
@@ -249,12 +249,7 @@ void ApplyWorkflowEvent(const hv1::HistoryEvent& e, state::ExecutionState* st) {
     case ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: {
       const auto& rid = e.workflow_execution_signaled_event_attributes().request_id();
       st->set_signal_count(st->signal_count() + 1);
-      if (!rid.empty()) {
-        st->add_signal_request_ids(rid);
-        if (st->signal_request_ids_size() > SignalWorkflow::kMaxRememberedSignalRequestIds) {
-          st->mutable_signal_request_ids()->DeleteSubrange(0, 1);
-        }
-      }
+      RememberSignalRequestId(*st, rid);
       return;
     }
     case ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:

@@ -5,6 +5,7 @@
 
 #include "history/errors.h"
 #include "history/proto_time.h"
+#include "history/signal_event.h"
 
 namespace temporalite::history {
 
@@ -75,12 +76,25 @@ Status SignalWorkflow::Deliver(Txn& txn, Execution& ex, const std::string& name,
                                               std::to_string(kMaxSignalsPerExecution));
   }
   txn.Touch(&ex);
-  st.set_signal_count(st.signal_count() + 1);
-  if (!request_id.empty()) {
-    st.add_signal_request_ids(request_id);
-    if (st.signal_request_ids_size() > kMaxRememberedSignalRequestIds) st.mutable_signal_request_ids()->DeleteSubrange(0, 1);
+  AppendSignal(ex, engine_.Now(), name, input, header, identity, request_id, external);
+  if (!ex.wft_pending() && IsZero(st.first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, ex);
+  return Status::Ok();
+}
+
+void RememberSignalRequestId(state::ExecutionState& st, const std::string& request_id) {
+  if (request_id.empty()) return;
+  st.add_signal_request_ids(request_id);
+  if (st.signal_request_ids_size() > SignalWorkflow::kMaxRememberedSignalRequestIds) {
+    st.mutable_signal_request_ids()->DeleteSubrange(0, 1);
   }
-  auto* e = ex.AddOrBufferEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, engine_.Now());
+}
+
+void AppendSignal(Execution& ex, TimePoint now, const std::string& name, const cv1::Payloads& input,
+                  const cv1::Header& header, const std::string& identity, const std::string& request_id,
+                  const cv1::WorkflowExecution* external) {
+  ex.st.set_signal_count(ex.st.signal_count() + 1);
+  RememberSignalRequestId(ex.st, request_id);
+  auto* e = ex.AddOrBufferEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, now);
   auto* a = e->mutable_workflow_execution_signaled_event_attributes();
   a->set_signal_name(name);
   *a->mutable_input() = input;
@@ -88,8 +102,6 @@ Status SignalWorkflow::Deliver(Txn& txn, Execution& ex, const std::string& name,
   *a->mutable_header() = header;
   a->set_request_id(request_id);
   if (external) *a->mutable_external_workflow_execution() = *external;
-  if (!ex.wft_pending() && IsZero(st.first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, ex);
-  return Status::Ok();
 }
 
 }  // namespace temporalite::history

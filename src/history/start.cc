@@ -12,6 +12,7 @@
 #include "history/execution.h"
 #include "history/proto_time.h"
 #include "history/sa_types.h"
+#include "history/signal_event.h"
 
 namespace temporalite::history {
 
@@ -359,15 +360,8 @@ void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflo
   // The new run's signal, its request id remembered as Temporal's NewWorkflowWithSignal does
   // (AddSignalRequested), so a retry of this request finds it.
   auto add_signal = [&](Execution& ex) {
-    auto* e = AddOrBufferEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, clock_.Now());
-    auto* a = e->mutable_workflow_execution_signaled_event_attributes();
-    a->set_signal_name(req.signal_name());
-    *a->mutable_input() = req.signal_input();
-    a->set_identity(req.identity());
-    *a->mutable_header() = req.header();
-    a->set_request_id(req.request_id());
-    ex.st.set_signal_count(ex.st.signal_count() + 1);
-    if (!req.request_id().empty()) ex.st.add_signal_request_ids(req.request_id());
+    AppendSignal(ex, clock_.Now(), req.signal_name(), req.signal_input(), req.header(), req.identity(),
+                 req.request_id(), nullptr);
   };
   Txn txn;
   // A running workflow is signalled (whatever the conflict policy says, per Temporal), as any
