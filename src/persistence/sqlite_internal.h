@@ -53,7 +53,7 @@ enum Sql : int {
 };
 
 #define TL_EXECUTION_COLUMNS "run_id, namespace_id, workflow_id, open, close_time, state, wake"
-// Schema 6 keys (docs/architecture.md, "Compact keys"): namespace_id columns of executions,
+// Schema 6 keys (docs/persistence.md, "Compact keys"): namespace_id columns of executions,
 // current_executions and visibility hold the namespace's small integer key (namespace_keys);
 // run_id columns of executions, current_executions and history hold a canonical UUID as its 16
 // bytes (Binder::RunId, ColumnRunId). Reads map keys back: executions joined to namespace_keys,
