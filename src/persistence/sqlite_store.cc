@@ -362,6 +362,11 @@ void SqliteStore::Commit(WriteBatch batch, DoneCallback done) {
   if (done) done(Unavailable("store is closed"));
 }
 
+bool SqliteStore::WriterIdle() {
+  MutexLock l(queue_mu_);
+  return !committing_ && queue_.empty();
+}
+
 void SqliteStore::TakeWork(std::vector<Pending>& work) {
   const size_t max = static_cast<size_t>(options_.max_batches_per_transaction);
   if (queue_.size() <= max) {

@@ -80,6 +80,9 @@ class SqliteStore final : public Store {
   // Transactions that committed successfully, and the batches they carried.
   uint64_t transactions_committed() const { return transactions_committed_.load(); }
   uint64_t batches_committed() const { return batches_committed_.load(); }
+  // No transaction runs or waits (tests): CommitSync returns once its batch is durable, which can
+  // be before the writer has finished that transaction's follow-up work and left the role.
+  bool WriterIdle() EXCLUDES(queue_mu_);
 
  private:
   class Conn;  // A connection plus its cached prepared statements (defined in the .cc).
