@@ -54,6 +54,7 @@
 #include "server/engine_runner.h"
 #include "server/signals.h"
 #include "server/storage_resume.h"
+#include "server/storage_wait_server.h"
 #include "ui/embedded_ui.h"
 
 namespace {
@@ -627,9 +628,11 @@ bool WaitForShutdownSignal(const sigset_t& sigs, auth::ServerSecurity& security)
 // is acknowledged. The server stops serving; then either exits with status 70 (EX_SOFTWARE;
 // --exit-on-storage-failure, or an in-memory database) so that a supervisor restarts it, or waits
 // until a probe write in the data directory succeeds and re-executes itself (same pid), which
-// recovers from the database as any restart does. Never returns.
+// recovers from the database as any restart does; while it waits, its gRPC port answers every
+// call with the reason (storage_wait_server.h). Never returns.
 [[noreturn]] void OnStorageFailure(const StartDevFlags& f, const sigset_t& sigs, grpc::Server& server, HttpPorts& http,
-                                   persistence::Store& store, const std::string& db_path, const server::ResumeState& st) {
+                                   const auth::ServerSecurity& security, persistence::Store& store,
+                                   const std::string& db_path, const server::ResumeState& st) {
   const bool resume = !f.exit_on_storage_failure && db_path != ":memory:";
   TL_LOG_ERROR("fatal: the database refused a write (%s); nothing is acknowledged from now on, %s",
                store.fatal_error().ToString().c_str(),
@@ -642,6 +645,11 @@ bool WaitForShutdownSignal(const sigset_t& sigs, auth::ServerSecurity& security)
   std::fflush(nullptr);
   if (!resume) std::_Exit(70);
   const std::string dir = std::filesystem::path(db_path).parent_path().string();
+  // Meanwhile the gRPC port answers every call with an error that says why (no write path runs):
+  // clients see a server that waits, not a closed port.
+  auto answering = server::StorageWaitServer::Start(f.ip + ":" + std::to_string(st.grpc), security.credentials,
+                                                    server::StorageWaitStatus(store.fatal_error(), dir),
+                                                    std::chrono::seconds(5));
   // A failure right after a resume waits longer each time (0.5 s, 1 s, ... up to 30 s).
   const auto first_wait = std::chrono::milliseconds(500) * (1 << std::min(st.resumes, 6));
   if (!server::WaitUntilWritable(dir, sigs, std::min(first_wait, std::chrono::milliseconds(30000)))) {
@@ -649,6 +657,8 @@ bool WaitForShutdownSignal(const sigset_t& sigs, auth::ServerSecurity& security)
     std::fflush(nullptr);
     std::_Exit(70);
   }
+  // The resumed server binds the same port.
+  if (answering) answering->Stop();
   server::ResumeState next = st;
   next.resumes++;
   TL_LOG_WARN("storage: writes in %s succeed again; re-executing the server (pid %d) to recover from the database",
@@ -791,7 +801,7 @@ int RunServer(const StartDevFlags& flags) {
 
   if (WaitForShutdownSignal(sigs, *config.security)) {
     server::ResumeState st{ports.grpc, ports.http, ports.ui, ports.metrics, resumed.resumes};
-    OnStorageFailure(f, sigs, *server, http_ports, *store, db_path, st);
+    OnStorageFailure(f, sigs, *server, http_ports, *config.security, *store, db_path, st);
   }
   // HTTP first: its in-flight calls end when the gRPC server shuts down below.
   key_watch.reset();
