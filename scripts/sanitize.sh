@@ -75,7 +75,7 @@ case "$mode" in
       CC=clang CXX=clang++ cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEMPORALITE_FUZZ=ON \
         -DTEMPORALITE_UI=OFF >&2
     fi
-    nice -n 10 cmake --build $dir -j"$jobs" --target temporalite "${unit_tests[@]}" >&2
+    nice -n 10 cmake --build $dir -j"$jobs" --target temporalite temporalite_faults "${unit_tests[@]}" >&2
     phase "ASan+UBSan build"
     asan_logs "$dir"
     regex="^($(IFS='|'; echo "${unit_tests[*]}"))$"

@@ -45,7 +45,6 @@
 #include "http/listener.h"
 #include "http/static_files.h"
 #include "metrics/metrics.h"
-#include "persistence/fault_vfs.h"
 #include "persistence/sqlite_store.h"
 #include "persistence/store.h"
 #include "scheduler/scheduler.h"
@@ -345,7 +344,6 @@ int OpenStore(const StartDevFlags& f, metrics::Registry* registry, std::string* 
   so.extra_pragmas = f.sqlite_pragmas;
   so.metrics = registry;
   so.integrity_check = !f.skip_integrity_check;
-  persistence::InstallFaultInjectionFromEnv();  // tests only: off unless TEMPORALITE_FAULT_INJECTION is set
   // A large file's integrity check waits for recovery (RecoveryFinished after it).
   auto store_or = persistence::SqliteStore::Open(so, persistence::SqliteStore::kIntegrityCheckSyncMaxBytes,
                                                  /*defer_background_check=*/true);

@@ -5,9 +5,10 @@
 // recovered from the database as on any restart), or, with --exit-on-storage-failure, exits with
 // status 70 so that a supervisor's restart recovers from the database.
 //
-//   * Injected faults (src/persistence/fault_vfs.h, enabled only by TEMPORALITE_FAULT_INJECTION):
-//     a write that fails before reaching disk, a disk-full write, a failing fsync, and a commit
-//     that reached disk but was reported failed.
+//   * Injected faults (tests/faults/fault_vfs.cc: libtemporalite_faults.so, preloaded into the
+//     server by the test and armed through TEMPORALITE_FAULT_INJECTION's control file): a write
+//     that fails before reaching disk, a disk-full write, a failing fsync, and a commit that
+//     reached disk but was reported failed. The server binary itself has no fault code (checked).
 //   * While the server waits for writes to succeed again, its gRPC port answers every call with
 //     the reason (RESOURCE_EXHAUSTED for a full disk, UNAVAILABLE otherwise) and health is
 //     NOT_SERVING: clients and the CLI see a waiting server, not a closed port.
@@ -29,7 +30,7 @@ const grpc = require('@grpc/grpc-js');
 const { Connection, Client, WorkflowExecutionAlreadyStartedError } = require('@temporalio/client');
 const { startServer, makeTempDir, removeDir, waitForExit, withTimeout, serverBinary, grpcCode, eventTypeName, uniqueName } =
   require('../compat/harness');
-const { cleanupsAfterTests } = require('./crash-harness');
+const { cleanupsAfterTests, startServerWithFaults } = require('./crash-harness');
 const { cli } = require('../cli/cli-harness');
 
 const NS = 'default';
@@ -118,13 +119,7 @@ for (const f of faults) {
     const dataDir = makeTempDir('temporalite-faults-');
     cleanups.push(() => removeDir(dataDir));
     const control = path.join(dataDir, 'FAULT');
-    process.env.TEMPORALITE_FAULT_INJECTION = control;
-    let server;
-    try {
-      server = await startServer({ dataDir, extraArgs: f.resume ? [] : ['--exit-on-storage-failure'] });
-    } finally {
-      delete process.env.TEMPORALITE_FAULT_INJECTION;
-    }
+    let server = await startServerWithFaults(control, { dataDir, extraArgs: f.resume ? [] : ['--exit-on-storage-failure'] });
     cleanups.push(() => server.stop('SIGKILL'));
     const port = server.port;
     let { connection, client } = await connect(server);
@@ -172,6 +167,35 @@ for (const f of faults) {
     assert.equal(execFileSync('sqlite3', [path.join(dataDir, 'temporalite.db'), 'PRAGMA integrity_check']).toString().trim(), 'ok');
   });
 }
+
+test('the production binary has no fault-injection code: TEMPORALITE_FAULT_INJECTION alone injects nothing', { timeout: 30000 }, async () => {
+  const bin = serverBinary();
+  const strings = execFileSync('strings', [bin], { maxBuffer: 512 * 1024 * 1024 }).toString();
+  assert.doesNotMatch(strings, /TEMPORALITE_FAULT_INJECTION|temporalite-fault|storage fault injection/);
+  const symbols = execFileSync('nm', ['-C', bin], { maxBuffer: 512 * 1024 * 1024 }).toString();
+  assert.doesNotMatch(symbols, /FaultInjection|fault_vfs|FaultFile/);
+
+  const dataDir = makeTempDir('temporalite-nofaults-');
+  cleanups.push(() => removeDir(dataDir));
+  const control = path.join(dataDir, 'FAULT');
+  process.env.TEMPORALITE_FAULT_INJECTION = control;
+  let server;
+  try {
+    server = await startServer({ dataDir });
+  } finally {
+    delete process.env.TEMPORALITE_FAULT_INJECTION;
+  }
+  cleanups.push(() => server.stop('SIGKILL'));
+  const { connection, client } = await connect(server);
+  cleanups.push(() => connection.close());
+  fs.writeFileSync(control, 'write-fail');
+  const id = uniqueName('nofaults');
+  await startOne(client, id);
+  assert.ok(await exists(client, id));
+  assert.ok(fs.existsSync(control), 'nothing took the armed fault');
+  assert.doesNotMatch(server.stderr(), /fault injection|refused a write/);
+  assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null });
+});
 
 const canUnshare = process.getuid && process.getuid() === 0 && fs.existsSync('/usr/bin/unshare') && fs.existsSync('/usr/bin/nsenter');
 
