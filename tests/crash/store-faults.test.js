@@ -11,7 +11,8 @@
 //     reached disk but was reported failed. The server binary itself has no fault code (checked).
 //   * While the server waits for writes to succeed again, its gRPC port answers every call with
 //     the reason (RESOURCE_EXHAUSTED for a full disk, UNAVAILABLE otherwise) and health is
-//     NOT_SERVING: clients and the CLI see a waiting server, not a closed port.
+//     NOT_SERVING (the HTTP API answers 503 likewise): clients and the CLI see a waiting server,
+//     not a closed port.
 //   * A real disk-full: the data directory is a small tmpfs mounted in a mount namespace of the
 //     test's own (unshare -m; root only, as CI runs), filled up with a file: the request is
 //     answered RESOURCE_EXHAUSTED, the server stops serving, nothing is corrupted, and once the
@@ -290,6 +291,12 @@ test('a real disk-full on a small tmpfs: RESOURCE_EXHAUSTED, no corruption, the 
     }
     assert.equal(await healthStatus(server.address, ''), HEALTH_NOT_SERVING);
     assert.equal(await healthStatus(server.address, 'temporal.api.workflowservice.v1.WorkflowService'), HEALTH_NOT_SERVING);
+    // The HTTP API's port answers 503 with the same reason.
+    const httpAnswer = await fetch(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`, { signal: AbortSignal.timeout(10000) });
+    assert.equal(httpAnswer.status, 503);
+    const httpBody = await httpAnswer.json();
+    assert.equal(httpBody.code, GRPC_RESOURCE_EXHAUSTED);
+    assert.match(httpBody.message, waiting);
 
     // Free the space: the same process (re-executed, same pid and port) has everything
     // acknowledged and takes new work.
@@ -301,6 +308,7 @@ test('a real disk-full on a small tmpfs: RESOURCE_EXHAUSTED, no corruption, the 
     for (const id of acked) assert.ok(await exists(client, id), `acknowledged ${id} kept`);
     assert.equal(await exists(client, waitingId), false, 'the calls answered while waiting acknowledged nothing');
     assert.equal(await healthStatus(server.address, ''), HEALTH_SERVING);
+    assert.equal((await fetch(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`, { signal: AbortSignal.timeout(10000) })).status, 200);
     await startOne(client, uniqueName('tmpfs-after'));
     await server.stop('SIGTERM');
     assert.equal(inNs('sqlite3', [path.join(dataDir, 'temporalite.db'), 'PRAGMA integrity_check']).trim(), 'ok');
