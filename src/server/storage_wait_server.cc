@@ -49,7 +49,10 @@ std::unique_ptr<StorageWaitServer> StorageWaitServer::Start(const std::string& a
     builder.RegisterCallbackGenericService(w->service_.get());
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // as the server: one listener per port
     w->server_ = builder.BuildAndStart();
-    if (w->server_ && bound > 0) break;
+    if (w->server_ && bound > 0) {
+      w->port_ = bound;
+      break;
+    }
     if (w->server_) w->server_->Shutdown();
     w->server_.reset();
     if (std::chrono::steady_clock::now() >= deadline) {

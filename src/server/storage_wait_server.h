@@ -32,12 +32,15 @@ class StorageWaitServer {
   ~StorageWaitServer();
   // Stops answering and releases the port (before the resumed server binds it).
   void Stop();
+  // The bound port (`address` may ask for port 0).
+  int port() const { return port_; }
 
  private:
   class AnswerEveryCall;
   StorageWaitServer();
   std::unique_ptr<AnswerEveryCall> service_;
   std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
 };
 
 }  // namespace temporalite::server
