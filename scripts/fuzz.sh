@@ -5,7 +5,7 @@
 # build-fuzz/corpus/<target>/ so later runs continue from it. A crash leaves its input in
 # build-fuzz/artifacts/<target>/ and the script exits 1 (add the input to fuzz/regressions/<target>/
 # once fixed). Targets run FUZZ_PARALLEL at a time (default 2), everything under `nice`.
-# `scripts/test.sh` runs the short form (FUZZ_SECONDS, default 10).
+# `scripts/test.sh` runs the short form of every target (FUZZ_SECONDS, default 5).
 # Usage: scripts/fuzz.sh [seconds per target] [target...]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -67,7 +67,8 @@ asan_logs() {
 # and fuzz_replay (build-fuzz builds the libFuzzer binaries instead of the replay ones; scripts/fuzz.sh
 # runs those under ASan + UBSan).
 unit_tests=(persistence_test engine_test engine_units_test matching_test schedule_spec_test visibility_query_test
-  scheduler_test http_test http_concurrency_test sigv4_test auth_test rate_limit_test namespace_name_test)
+  scheduler_test http_test http_concurrency_test sigv4_test auth_test rate_limit_test namespace_name_test
+  storage_wait_server_test)
 case "$mode" in
   asan)
     dir=build-fuzz
@@ -75,7 +76,7 @@ case "$mode" in
       CC=clang CXX=clang++ cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEMPORALITE_FUZZ=ON \
         -DTEMPORALITE_UI=OFF >&2
     fi
-    nice -n 10 cmake --build $dir -j"$jobs" --target temporalite "${unit_tests[@]}" >&2
+    nice -n 10 cmake --build $dir -j"$jobs" --target temporalite temporalite_faults "${unit_tests[@]}" >&2
     phase "ASan+UBSan build"
     asan_logs "$dir"
     regex="^($(IFS='|'; echo "${unit_tests[*]}"))$"

@@ -27,17 +27,15 @@ echo "== SDK compatibility, bad-input and crash tests (node --test)"
 TEMPORALITE_BIN="$PWD/build/temporalite" tests/run-node-tests.sh
 echo "== soak, short form: 100 s of steady load, RSS growth after a 60 s warm-up under 4 KiB per workflow (bench/soak.sh; 10 min: the README figure)"
 SOAK_SECONDS=100 SOAK_WARMUP=60 SOAK_INTERVAL=5 SOAK_MAX_BYTES_PER_WORKFLOW=4096 bench/soak.sh
-# A short libFuzzer run of the targets that have run under libFuzzer here (list filters, schedule
-# specs, the HTTP transcoder, CLI values): FUZZ_SECONDS (default 5) each, two at a time
-# (scripts/fuzz.sh, a clang + ASan + UBSan build in build-fuzz, README "Fuzzing and sanitizers").
-# FUZZ_TARGETS="a b" picks targets, FUZZ_TARGETS=all runs every one (request_values and
-# rpc_request too: they have had their 30-minute runs, but they need the whole engine, frontend
-# and server glue compiled a second time with clang + ASan, too slow for this step; README
-# "Fuzzing and sanitizers"); FUZZ_SECONDS=0 skips the step.
+# A short libFuzzer run of every target (fuzz/*_fuzzer.cc: list filters, schedule specs, the HTTP
+# transcoder, CLI values, request values, whole RPCs): FUZZ_SECONDS (default 5) each, two at a
+# time (scripts/fuzz.sh, a clang + ASan + UBSan build in build-fuzz, README "Fuzzing and
+# sanitizers"; request_values and rpc_request compile the engine, frontend and server glue a
+# second time with clang + ASan, which the README's figures count). FUZZ_TARGETS="a b" picks
+# targets; FUZZ_SECONDS=0 skips the step.
 fuzz_seconds="${FUZZ_SECONDS:-5}"
 if [ "$fuzz_seconds" != 0 ]; then
-  fuzz_targets=(list_filter schedule_spec http_transcode cli_input)
-  [ "${FUZZ_TARGETS:-}" = all ] && fuzz_targets=()
+  fuzz_targets=()  # every target
   [ -n "${FUZZ_TARGETS:-}" ] && [ "${FUZZ_TARGETS}" != all ] && read -ra fuzz_targets <<< "$FUZZ_TARGETS"
   echo "== fuzzing: ${fuzz_targets[*]:-every libFuzzer target} for ${fuzz_seconds} s each (scripts/fuzz.sh)"
   scripts/fuzz.sh "$fuzz_seconds" "${fuzz_targets[@]}"

@@ -45,7 +45,6 @@
 #include "http/listener.h"
 #include "http/static_files.h"
 #include "metrics/metrics.h"
-#include "persistence/fault_vfs.h"
 #include "persistence/sqlite_store.h"
 #include "persistence/store.h"
 #include "scheduler/scheduler.h"
@@ -54,6 +53,7 @@
 #include "server/engine_runner.h"
 #include "server/signals.h"
 #include "server/storage_resume.h"
+#include "server/storage_wait_server.h"
 #include "ui/embedded_ui.h"
 
 namespace {
@@ -344,7 +344,6 @@ int OpenStore(const StartDevFlags& f, metrics::Registry* registry, std::string* 
   so.extra_pragmas = f.sqlite_pragmas;
   so.metrics = registry;
   so.integrity_check = !f.skip_integrity_check;
-  persistence::InstallFaultInjectionFromEnv();  // tests only: off unless TEMPORALITE_FAULT_INJECTION is set
   // A large file's integrity check waits for recovery (RecoveryFinished after it).
   auto store_or = persistence::SqliteStore::Open(so, persistence::SqliteStore::kIntegrityCheckSyncMaxBytes,
                                                  /*defer_background_check=*/true);
@@ -623,13 +622,31 @@ bool WaitForShutdownSignal(const sigset_t& sigs, auth::ServerSecurity& security)
   return false;
 }
 
+// While OnStorageFailure waits: the HTTP API and UI ports (their listeners stopped and joined
+// first) answer every request with 503 and `answer`'s code and message. Metrics stay closed.
+void AnswerHttpWhileWaiting(const server::ResumeState& st, const http::ListenerTls* tls, const grpc::Status& answer,
+                            HttpPorts& http) {
+  http::Response resp = http::JsonError(static_cast<int>(answer.error_code()), answer.error_message(), 503);
+  resp.headers["Retry-After"] = "5";
+  for (const auto& [port, what] : {std::pair<int, const char*>{st.http, "the HTTP API"}, {st.ui, "the Web UI"}}) {
+    if (port <= 0) continue;
+    http.Open(std::make_unique<http::Listener>([resp](const http::Request&) { return resp; }, 1 << 16,
+                                               [resp] { return resp; }, 2, tls, 4),
+              port, what);
+  }
+}
+
 // After a write the database refused, the engine's memory may be ahead of the disk: nothing more
 // is acknowledged. The server stops serving; then either exits with status 70 (EX_SOFTWARE;
 // --exit-on-storage-failure, or an in-memory database) so that a supervisor restarts it, or waits
 // until a probe write in the data directory succeeds and re-executes itself (same pid), which
-// recovers from the database as any restart does. Never returns.
+// recovers from the database as any restart does; while it waits, its gRPC port answers every
+// call with the reason (storage_wait_server.h), and its HTTP API and UI ports with 503. Never
+// returns.
 [[noreturn]] void OnStorageFailure(const StartDevFlags& f, const sigset_t& sigs, grpc::Server& server, HttpPorts& http,
-                                   persistence::Store& store, const std::string& db_path, const server::ResumeState& st) {
+                                   const auth::ServerSecurity& security, const http::ListenerTls* tls,
+                                   persistence::Store& store, const std::string& db_path,
+                                   const server::ResumeState& st) {
   const bool resume = !f.exit_on_storage_failure && db_path != ":memory:";
   TL_LOG_ERROR("fatal: the database refused a write (%s); nothing is acknowledged from now on, %s",
                store.fatal_error().ToString().c_str(),
@@ -642,6 +659,13 @@ bool WaitForShutdownSignal(const sigset_t& sigs, auth::ServerSecurity& security)
   std::fflush(nullptr);
   if (!resume) std::_Exit(70);
   const std::string dir = std::filesystem::path(db_path).parent_path().string();
+  // Meanwhile the gRPC port answers every call with an error that says why (no write path runs):
+  // clients see a server that waits, not a closed port.
+  const grpc::Status answer = server::StorageWaitStatus(store.fatal_error(), dir);
+  auto answering =
+      server::StorageWaitServer::Start(f.ip + ":" + std::to_string(st.grpc), security.credentials, answer, std::chrono::seconds(5));
+  http.Stop();  // in-flight HTTP calls ended with the gRPC server above
+  AnswerHttpWhileWaiting(st, tls, answer, http);
   // A failure right after a resume waits longer each time (0.5 s, 1 s, ... up to 30 s).
   const auto first_wait = std::chrono::milliseconds(500) * (1 << std::min(st.resumes, 6));
   if (!server::WaitUntilWritable(dir, sigs, std::min(first_wait, std::chrono::milliseconds(30000)))) {
@@ -649,6 +673,9 @@ bool WaitForShutdownSignal(const sigset_t& sigs, auth::ServerSecurity& security)
     std::fflush(nullptr);
     std::_Exit(70);
   }
+  // The resumed server binds the same ports.
+  if (answering) answering->Stop();
+  http.Stop();
   server::ResumeState next = st;
   next.resumes++;
   TL_LOG_WARN("storage: writes in %s succeed again; re-executing the server (pid %d) to recover from the database",
@@ -791,7 +818,7 @@ int RunServer(const StartDevFlags& flags) {
 
   if (WaitForShutdownSignal(sigs, *config.security)) {
     server::ResumeState st{ports.grpc, ports.http, ports.ui, ports.metrics, resumed.resumes};
-    OnStorageFailure(f, sigs, *server, http_ports, *store, db_path, st);
+    OnStorageFailure(f, sigs, *server, http_ports, *config.security, tls, *store, db_path, st);
   }
   // HTTP first: its in-flight calls end when the gRPC server shuts down below.
   key_watch.reset();

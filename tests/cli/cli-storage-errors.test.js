@@ -2,7 +2,7 @@
 // Storage errors at run time through the CLI (issue 15, item 4): the server answers INTERNAL
 // ("storage error: ...", no SQL text, not retryable), and the CLI says so: a clear message, exit
 // status 1, without blaming TLS or calling the server unreachable. The store's faults come from
-// the fault-injecting VFS (src/persistence/fault_vfs.h, TEMPORALITE_FAULT_INJECTION): a read
+// the fault-injecting VFS (tests/faults/fault_vfs.cc, a library the test preloads): a read
 // that fails (workflow describe of a run that is not in memory, show, list, count) and a write
 // that fails (workflow start; the server then stops serving and resumes, as
 // tests/crash/store-faults.test.js checks in detail).
@@ -15,18 +15,12 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const { cli, uniqueName, makeTempDir, removeDir } = require('./cli-harness');
-const { startServer } = require('../compat/harness');
-const { cleanupsAfterTests } = require('../crash/crash-harness');
+const { cleanupsAfterTests, startServerWithFaults } = require('../crash/crash-harness');
 
 const cleanups = cleanupsAfterTests();
 
-async function startWithFaults(dataDir, control) {
-  process.env.TEMPORALITE_FAULT_INJECTION = control;
-  try {
-    return await startServer({ dataDir });
-  } finally {
-    delete process.env.TEMPORALITE_FAULT_INJECTION;
-  }
+function startWithFaults(dataDir, control) {
+  return startServerWithFaults(control, { dataDir });
 }
 
 /** Waits (bounded) until the server's stderr matches `re`. */

@@ -5,8 +5,10 @@
 
 const { after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
 
-const { startServer } = require('../compat/harness');
+const { startServer, serverBinary } = require('../compat/harness');
 
 /**
  * An array for cleanup functions (sync or async), run in reverse order after the file's tests;
@@ -43,10 +45,42 @@ async function restart(server, { samePort = true, what = 'restart', ...opts } = 
   return next;
 }
 
+/**
+ * The storage fault-injection library (tests/faults/fault_vfs.cc), built next to the tests:
+ * TEMPORALITE_FAULT_SHIM, else <dir of the server binary>/tests/libtemporalite_faults.so.
+ */
+function faultShim() {
+  const shim = process.env.TEMPORALITE_FAULT_SHIM || path.join(path.dirname(serverBinary()), 'tests', 'libtemporalite_faults.so');
+  if (!fs.existsSync(shim)) throw new Error(`fault-injection library not found at ${shim} (build the temporalite_faults target)`);
+  return path.resolve(shim);
+}
+
+/**
+ * Starts a server (startServer's `opts`) with the fault-injection library preloaded and armed by
+ * the control file `control` (write a fault's name into it; tests/faults/fault_vfs.cc). The
+ * server binary itself has no fault code: the library is what injects.
+ */
+async function startServerWithFaults(control, opts = {}) {
+  const saved = { LD_PRELOAD: process.env.LD_PRELOAD, TEMPORALITE_FAULT_INJECTION: process.env.TEMPORALITE_FAULT_INJECTION };
+  process.env.LD_PRELOAD = faultShim();
+  process.env.TEMPORALITE_FAULT_INJECTION = control;
+  let server;
+  try {
+    server = await startServer(opts);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+  assert.match(server.stderr(), /storage fault injection is ON/, 'the preloaded library installed its VFS');
+  return server;
+}
+
 /** sigkill then restart. */
 async function killAndRestart(server, opts = {}) {
   await sigkill(server, opts.what);
   return restart(server, opts);
 }
 
-module.exports = { cleanupsAfterTests, sigkill, restart, killAndRestart };
+module.exports = { cleanupsAfterTests, sigkill, restart, killAndRestart, faultShim, startServerWithFaults };

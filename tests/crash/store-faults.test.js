@@ -5,9 +5,14 @@
 // recovered from the database as on any restart), or, with --exit-on-storage-failure, exits with
 // status 70 so that a supervisor's restart recovers from the database.
 //
-//   * Injected faults (src/persistence/fault_vfs.h, enabled only by TEMPORALITE_FAULT_INJECTION):
-//     a write that fails before reaching disk, a disk-full write, a failing fsync, and a commit
-//     that reached disk but was reported failed.
+//   * Injected faults (tests/faults/fault_vfs.cc: libtemporalite_faults.so, preloaded into the
+//     server by the test and armed through TEMPORALITE_FAULT_INJECTION's control file): a write
+//     that fails before reaching disk, a disk-full write, a failing fsync, and a commit that
+//     reached disk but was reported failed. The server binary itself has no fault code (checked).
+//   * While the server waits for writes to succeed again, its gRPC port answers every call with
+//     the reason (RESOURCE_EXHAUSTED for a full disk, UNAVAILABLE otherwise) and health is
+//     NOT_SERVING (the HTTP API answers 503 likewise): clients and the CLI see a waiting server,
+//     not a closed port.
 //   * A real disk-full: the data directory is a small tmpfs mounted in a mount namespace of the
 //     test's own (unshare -m; root only, as CI runs), filled up with a file: the request is
 //     answered RESOURCE_EXHAUSTED, the server stops serving, nothing is corrupted, and once the
@@ -22,10 +27,12 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
 
+const grpc = require('@grpc/grpc-js');
 const { Connection, Client, WorkflowExecutionAlreadyStartedError } = require('@temporalio/client');
 const { startServer, makeTempDir, removeDir, waitForExit, withTimeout, serverBinary, grpcCode, eventTypeName, uniqueName } =
   require('../compat/harness');
-const { cleanupsAfterTests } = require('./crash-harness');
+const { cleanupsAfterTests, startServerWithFaults } = require('./crash-harness');
+const { cli } = require('../cli/cli-harness');
 
 const NS = 'default';
 const cleanups = cleanupsAfterTests();
@@ -69,6 +76,25 @@ async function waitForResume(server, ms) {
   assert.equal(server.proc.exitCode, null, 'still running');
 }
 
+const HEALTH_SERVING = 1;
+const HEALTH_NOT_SERVING = 2;
+
+/** grpc.health.v1.Health/Check for `service`: the status enum number (1 SERVING, 2 NOT_SERVING). */
+function healthStatus(address, service) {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  // HealthCheckRequest { string service = 1; } encoded by hand.
+  const name = Buffer.from(service);
+  const req = service ? Buffer.concat([Buffer.from([0x0a, name.length]), name]) : Buffer.alloc(0);
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest('/grpc.health.v1.Health/Check', (b) => b, (b) => b, req, { deadline: Date.now() + 10000 },
+      (err, res) => {
+        client.close();
+        if (err) return reject(err);
+        resolve(res.length >= 2 && res[0] === 0x08 ? res[1] : 0);
+      });
+  });
+}
+
 async function exists(client, workflowId) {
   try {
     await client.workflow.getHandle(workflowId).describe();
@@ -94,13 +120,7 @@ for (const f of faults) {
     const dataDir = makeTempDir('temporalite-faults-');
     cleanups.push(() => removeDir(dataDir));
     const control = path.join(dataDir, 'FAULT');
-    process.env.TEMPORALITE_FAULT_INJECTION = control;
-    let server;
-    try {
-      server = await startServer({ dataDir, extraArgs: f.resume ? [] : ['--exit-on-storage-failure'] });
-    } finally {
-      delete process.env.TEMPORALITE_FAULT_INJECTION;
-    }
+    let server = await startServerWithFaults(control, { dataDir, extraArgs: f.resume ? [] : ['--exit-on-storage-failure'] });
     cleanups.push(() => server.stop('SIGKILL'));
     const port = server.port;
     let { connection, client } = await connect(server);
@@ -148,6 +168,35 @@ for (const f of faults) {
     assert.equal(execFileSync('sqlite3', [path.join(dataDir, 'temporalite.db'), 'PRAGMA integrity_check']).toString().trim(), 'ok');
   });
 }
+
+test('the production binary has no fault-injection code: TEMPORALITE_FAULT_INJECTION alone injects nothing', { timeout: 30000 }, async () => {
+  const bin = serverBinary();
+  const strings = execFileSync('strings', [bin], { maxBuffer: 512 * 1024 * 1024 }).toString();
+  assert.doesNotMatch(strings, /TEMPORALITE_FAULT_INJECTION|temporalite-fault|storage fault injection/);
+  const symbols = execFileSync('nm', ['-C', bin], { maxBuffer: 512 * 1024 * 1024 }).toString();
+  assert.doesNotMatch(symbols, /FaultInjection|fault_vfs|FaultFile/);
+
+  const dataDir = makeTempDir('temporalite-nofaults-');
+  cleanups.push(() => removeDir(dataDir));
+  const control = path.join(dataDir, 'FAULT');
+  process.env.TEMPORALITE_FAULT_INJECTION = control;
+  let server;
+  try {
+    server = await startServer({ dataDir });
+  } finally {
+    delete process.env.TEMPORALITE_FAULT_INJECTION;
+  }
+  cleanups.push(() => server.stop('SIGKILL'));
+  const { connection, client } = await connect(server);
+  cleanups.push(() => connection.close());
+  fs.writeFileSync(control, 'write-fail');
+  const id = uniqueName('nofaults');
+  await startOne(client, id);
+  assert.ok(await exists(client, id));
+  assert.ok(fs.existsSync(control), 'nothing took the armed fault');
+  assert.doesNotMatch(server.stderr(), /fault injection|refused a write/);
+  assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null });
+});
 
 const canUnshare = process.getuid && process.getuid() === 0 && fs.existsSync('/usr/bin/unshare') && fs.existsSync('/usr/bin/nsenter');
 
@@ -217,6 +266,38 @@ test('a real disk-full on a small tmpfs: RESOURCE_EXHAUSTED, no corruption, the 
     assert.doesNotMatch(server.stderr(), /re-executing/);
     await connection.close();
 
+    // Meanwhile the port answers, with the reason, and acknowledges nothing: the SDK gets
+    // RESOURCE_EXHAUSTED, the CLI prints the reason (not "cannot reach"), health is NOT_SERVING.
+    const waiting = new RegExp(`the server's database refused a write \\(.*\\); it resumes once writes succeed in ${dataDir}`);
+    // The SDK's connect (it calls GetSystemInfo) fails with the answer's code and reason.
+    const refusedConnect = await connect(server).then(() => null, (e) => e);
+    assert.equal(codeOf(refusedConnect), GRPC_RESOURCE_EXHAUSTED, `connect: ${refusedConnect}`);
+    assert.match(String(refusedConnect.cause?.details), waiting);
+    connection = Connection.lazy({ address: server.address, interceptors: [] });
+    client = new Client({ connection, namespace: NS });
+    const waitingId = uniqueName('tmpfs-waiting');
+    const during = await startOne(client, waitingId).then(() => null, (e) => e);
+    assert.ok(during, 'nothing is acknowledged while waiting');
+    assert.equal(codeOf(during), GRPC_RESOURCE_EXHAUSTED, `code of ${during}`);
+    assert.match(String(during.cause?.details ?? during.message), waiting);
+    await connection.close();
+    for (const args of [['workflow', 'list'], ['workflow', 'start', '--type', 'W', '--task-queue', 'store-faults', '--workflow-id', waitingId]]) {
+      const r = await cli([...args, '--address', server.address], { dir: scratch });
+      const shown = `temporalite ${args.join(' ')}: exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+      assert.equal(r.code, 1, shown);
+      assert.match(r.stderr, waiting, shown);
+      assert.match(r.stderr, /\(RESOURCE_EXHAUSTED\)/, shown);
+      assert.doesNotMatch(r.stderr, /cannot reach|is the server running|lost connection/i, shown);
+    }
+    assert.equal(await healthStatus(server.address, ''), HEALTH_NOT_SERVING);
+    assert.equal(await healthStatus(server.address, 'temporal.api.workflowservice.v1.WorkflowService'), HEALTH_NOT_SERVING);
+    // The HTTP API's port answers 503 with the same reason.
+    const httpAnswer = await fetch(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`, { signal: AbortSignal.timeout(10000) });
+    assert.equal(httpAnswer.status, 503);
+    const httpBody = await httpAnswer.json();
+    assert.equal(httpBody.code, GRPC_RESOURCE_EXHAUSTED);
+    assert.match(httpBody.message, waiting);
+
     // Free the space: the same process (re-executed, same pid and port) has everything
     // acknowledged and takes new work.
     inNs('rm', ['-f', filler]);
@@ -225,6 +306,9 @@ test('a real disk-full on a small tmpfs: RESOURCE_EXHAUSTED, no corruption, the 
     ({ connection, client } = await connect(server));
     cleanups.push(() => connection.close());
     for (const id of acked) assert.ok(await exists(client, id), `acknowledged ${id} kept`);
+    assert.equal(await exists(client, waitingId), false, 'the calls answered while waiting acknowledged nothing');
+    assert.equal(await healthStatus(server.address, ''), HEALTH_SERVING);
+    assert.equal((await fetch(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`, { signal: AbortSignal.timeout(10000) })).status, 200);
     await startOne(client, uniqueName('tmpfs-after'));
     await server.stop('SIGTERM');
     assert.equal(inNs('sqlite3', [path.join(dataDir, 'temporalite.db'), 'PRAGMA integrity_check']).trim(), 'ok');

@@ -3,8 +3,7 @@
 // structured logs, gRPC's and protobuf's own lines included). A TLS server at debug level gets
 // what makes each source log: gRPC's own TLS handshake error (plain bytes on the TLS port),
 // libprotobuf's line for a request with invalid UTF-8 in a string field (sent as raw bytes), and
-// the server's own warnings (storage fault injection on, an input over the blob-size warning
-// limit), then a clean stop. Every stderr line, from start to stop, is one JSON object with the
+// the server's own warning (an input over the blob-size warning limit), then a clean stop. Every stderr line, from start to stop, is one JSON object with the
 // server's fields (level, ts, msg) and the stream is valid UTF-8.
 //
 // Run: tests/run-node-tests.sh tests/hardening/log-json.test.js
@@ -13,7 +12,6 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
-const path = require('node:path');
 const { randomUUID } = require('node:crypto');
 
 const grpc = require('@grpc/grpc-js');
@@ -65,15 +63,9 @@ test('--log-format json: every stderr line is a JSON object (gRPC, protobuf and 
   cleanups.push(() => removeDir(dir));
   const { cert, key } = selfSignedCert(dir);
   const rootCert = fs.readFileSync(cert);
-  process.env.TEMPORALITE_FAULT_INJECTION = path.join(dir, 'FAULT'); // never armed: only its start-up warning
-  let server;
-  try {
-    server = await startServer({
-      dataDir: dir, logLevel: 'debug', extraArgs: ['--log-format', 'json', '--tls-cert-file', cert, '--tls-key-file', key],
-    });
-  } finally {
-    delete process.env.TEMPORALITE_FAULT_INJECTION;
-  }
+  const server = await startServer({
+    dataDir: dir, logLevel: 'debug', extraArgs: ['--log-format', 'json', '--tls-cert-file', cert, '--tls-key-file', key],
+  });
   cleanups.push(() => server.stop('SIGKILL'));
   // The raw bytes after start-up (the harness keeps the text): checked for valid UTF-8 below.
   const raw = [];
@@ -123,7 +115,6 @@ test('--log-format json: every stderr line is a JSON object (gRPC, protobuf and 
   const find = (re) => msgs.find((m) => re.test(m.msg));
   assert.equal(find(/^grpc .*Handshake failed/)?.level, 'error', 'gRPC\'s TLS handshake error');
   assert.equal(find(/^protobuf .*contains invalid UTF-8/)?.level, 'debug', 'libprotobuf\'s decoding error');
-  assert.equal(find(/^storage fault injection is ON/)?.level, 'warn', 'the fault-injection warning');
   assert.equal(find(/size \d+ bytes exceeds the warning limit/)?.level, 'warn', 'the blob size warning');
   assert.ok(find(/^stopped cleanly$/), 'the clean stop');
   assert.doesNotMatch(text, /libprotobuf|^E\d{4}|^\[/m, 'no line in gRPC\'s or protobuf\'s own format');

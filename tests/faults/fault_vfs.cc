@@ -1,4 +1,23 @@
-#include "persistence/fault_vfs.h"
+// Storage fault injection for tests (issue 15, item 2): libtemporalite_faults.so, a SQLite VFS
+// that wraps the default one and, when armed, makes the next read, write or sync of the database
+// or its WAL fail the way a disk does. Built only for the tests and never linked into the server:
+// a test starts the server with LD_PRELOAD=<build>/tests/libtemporalite_faults.so and
+// TEMPORALITE_FAULT_INJECTION=<control file>; the library's constructor registers the VFS as
+// SQLite's default before main runs. The server links Debian's libsqlite3.so dynamically, so the
+// preloaded library's sqlite3_vfs_register reaches the very SQLite the server opens its database
+// with. The production binary has no fault code: the variable alone does nothing.
+//
+// Arming: write one of these words into the control file; the fault fires once (the file is
+// removed when it does), on the first matching call after the file appears:
+//   read-fail    the next read returns SQLITE_IOERR_READ (a failing disk; no write is involved)
+//   write-fail   the next write returns SQLITE_IOERR_WRITE without writing (nothing reaches disk)
+//   disk-full    the next write returns SQLITE_FULL without writing (as when the disk is full)
+//   fsync-fail   the next sync returns SQLITE_IOERR_FSYNC without syncing
+//   sync-lost    the next sync is performed and then reported failed (SQLITE_IOERR_FSYNC): the
+//                transaction is on disk but the store is told it failed ("committed but
+//                reported failed")
+// The server must never acknowledge a write whose commit failed, must keep what it acknowledged,
+// and stops with a clear message (the store's fatal error); it resumes or a restart recovers.
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -12,15 +31,14 @@
 #include <mutex>
 #include <string>
 
-#include "common/log.h"
-
-namespace temporalite::persistence {
 namespace {
 
 enum class Fault { kNone, kReadFail, kWriteFail, kDiskFull, kFsyncFail, kSyncLost };
 enum class Op { kRead, kWrite, kSync };
 
-std::string g_control;  // the control file's path
+// The control file's path. Plain data (no constructor): set by the library's constructor, whose
+// order against the file's dynamic initializers is not specified.
+const char* g_control = nullptr;
 sqlite3_vfs* g_base = nullptr;
 sqlite3_vfs g_vfs;
 sqlite3_io_methods g_methods;
@@ -29,7 +47,7 @@ std::mutex g_mu;
 // The armed fault, consumed by the call it applies to (a cheap stat when nothing is armed).
 Fault TakeFault(Op op) {
   struct stat sb;
-  if (::stat(g_control.c_str(), &sb) != 0) return Fault::kNone;
+  if (::stat(g_control, &sb) != 0) return Fault::kNone;
   std::lock_guard<std::mutex> l(g_mu);
   std::ifstream in(g_control);
   std::string word;
@@ -44,8 +62,8 @@ Fault TakeFault(Op op) {
   if (f == Fault::kReadFail) fault_op = Op::kRead;
   if (f == Fault::kWriteFail || f == Fault::kDiskFull) fault_op = Op::kWrite;
   if (f == Fault::kNone || fault_op != op) return Fault::kNone;
-  if (::unlink(g_control.c_str()) != 0) return Fault::kNone;  // another call took it
-  TL_LOG_WARN("fault injection: %s", word.c_str());
+  if (::unlink(g_control) != 0) return Fault::kNone;  // another call took it
+  std::fprintf(stderr, "fault injection: %s\n", word.c_str());
   return f;
 }
 
@@ -132,14 +150,13 @@ int CurrentTime(sqlite3_vfs*, double* t) { return g_base->xCurrentTime(g_base, t
 int GetLastError(sqlite3_vfs*, int n, char* msg) { return g_base->xGetLastError ? g_base->xGetLastError(g_base, n, msg) : 0; }
 int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* t) { return g_base->xCurrentTimeInt64(g_base, t); }
 
-}  // namespace
-
-bool InstallFaultInjectionFromEnv() {
+// Registers the fault-injecting VFS as SQLite's default when TEMPORALITE_FAULT_INJECTION is set.
+__attribute__((constructor)) void InstallFaultInjectionFromEnv() {
   const char* control = std::getenv("TEMPORALITE_FAULT_INJECTION");
-  if (control == nullptr || *control == '\0' || g_base != nullptr) return false;
+  if (control == nullptr || *control == '\0' || g_base != nullptr) return;
   g_base = sqlite3_vfs_find(nullptr);
-  if (g_base == nullptr || g_base->iVersion < 2) return false;
-  g_control = control;
+  if (g_base == nullptr || g_base->iVersion < 2) return;
+  g_control = strdup(control);
 
   g_methods = sqlite3_io_methods{};
   g_methods.iVersion = 3;
@@ -180,9 +197,8 @@ bool InstallFaultInjectionFromEnv() {
   g_vfs.xCurrentTime = CurrentTime;
   g_vfs.xGetLastError = GetLastError;
   g_vfs.xCurrentTimeInt64 = CurrentTimeInt64;
-  if (sqlite3_vfs_register(&g_vfs, 1) != SQLITE_OK) return false;
-  TL_LOG_WARN("storage fault injection is ON (TEMPORALITE_FAULT_INJECTION=%s): for tests only", control);
-  return true;
+  if (sqlite3_vfs_register(&g_vfs, 1) != SQLITE_OK) return;
+  std::fprintf(stderr, "storage fault injection is ON (TEMPORALITE_FAULT_INJECTION=%s): for tests only\n", control);
 }
 
-}  // namespace temporalite::persistence
+}  // namespace
