@@ -50,11 +50,15 @@ std::string ColumnBytes(sqlite3_stmt* s, int i) {
 }
 
 namespace {
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;  // upper case too: it would not round-trip
-}
+// Hex digit values, -1 for anything else (upper case too: it would not round-trip).
+constexpr std::array<signed char, 256> kHexValue = [] {
+  std::array<signed char, 256> t{};
+  for (int i = 0; i < 256; ++i) t[i] = -1;
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<signed char>(i);
+  for (int i = 0; i < 6; ++i) t['a' + i] = static_cast<signed char>(10 + i);
+  return t;
+}();
+int HexValue(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
 }  // namespace
 
 bool UuidToBytes(std::string_view text, unsigned char out[16]) {
@@ -649,20 +653,28 @@ size_t SqliteStore::RunKeyHash::operator()(const std::array<unsigned char, 16>& 
   return static_cast<size_t>(b ^ (a * 0x9e3779b97f4a7c15ULL));
 }
 
+const std::array<unsigned char, 16>* SqliteStore::RunKey(const std::string& run_id) {
+  // The same run's rows follow each other (execution, history, visibility; find, then update).
+  if (run_id != last_run_id_) {
+    last_run_id_ = run_id;
+    last_run_key_ok_ = UuidToBytes(run_id, last_run_key_.data());
+  }
+  return last_run_key_ok_ ? &last_run_key_ : nullptr;
+}
+
 SqliteStore::KnownRun* SqliteStore::KnownRunFor(const std::string& run_id, bool create) {
-  std::array<unsigned char, 16> key;
-  if (!UuidToBytes(run_id, key.data())) return create ? nullptr : &unknown_run_;
+  const std::array<unsigned char, 16>* key = RunKey(run_id);
+  if (key == nullptr) return create ? nullptr : &unknown_run_;
   if (!create) {
-    auto it = known_runs_.find(key);
+    auto it = known_runs_.find(*key);
     return it == known_runs_.end() ? nullptr : &it->second;
   }
-  if (known_runs_.size() >= kMaxKnownRuns && known_runs_.find(key) == known_runs_.end()) known_runs_.clear();
-  return &known_runs_[key];
+  if (known_runs_.size() >= kMaxKnownRuns && known_runs_.find(*key) == known_runs_.end()) known_runs_.clear();
+  return &known_runs_[*key];
 }
 
 void SqliteStore::ForgetRun(const std::string& run_id) {
-  std::array<unsigned char, 16> key;
-  if (UuidToBytes(run_id, key.data())) known_runs_.erase(key);
+  if (const std::array<unsigned char, 16>* key = RunKey(run_id)) known_runs_.erase(*key);
 }
 
 Status SqliteStore::WriteExecution(const ExecutionRow& r) {

@@ -215,6 +215,11 @@ class SqliteStore final : public Store {
   // (nothing known: try in place first, read the last event id), nullptr with it.
   KnownRun* KnownRunFor(const std::string& run_id, bool create);
   void ForgetRun(const std::string& run_id);
+  // `run_id` as 16 bytes (nullptr: no canonical UUID), the last conversion remembered.
+  const std::array<unsigned char, 16>* RunKey(const std::string& run_id);
+  std::string last_run_id_;
+  std::array<unsigned char, 16> last_run_key_{};
+  bool last_run_key_ok_ = false;
   std::unordered_map<std::array<unsigned char, 16>, KnownRun, RunKeyHash> known_runs_;
   KnownRun unknown_run_;  // never written
 
