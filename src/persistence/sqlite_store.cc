@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <cctype>
+#include <cstring>
 #include <cstdlib>
 #include <iterator>
 #include <string_view>
@@ -49,11 +50,15 @@ std::string ColumnBytes(sqlite3_stmt* s, int i) {
 }
 
 namespace {
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;  // upper case too: it would not round-trip
-}
+// Hex digit values, -1 for anything else (upper case too: it would not round-trip).
+constexpr std::array<signed char, 256> kHexValue = [] {
+  std::array<signed char, 256> t{};
+  for (int i = 0; i < 256; ++i) t[i] = -1;
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<signed char>(i);
+  for (int i = 0; i < 6; ++i) t['a' + i] = static_cast<signed char>(10 + i);
+  return t;
+}();
+int HexValue(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
 }  // namespace
 
 bool UuidToBytes(std::string_view text, unsigned char out[16]) {
@@ -583,22 +588,7 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     b.Text(1, r.id).Text(2, r.name).Blob(3, r.data);
     TL_RETURN_IF_ERROR(c.Run(kPutNamespace, b, "writing namespace " + r.name));
   }
-  for (const ExecutionRow& r : batch.upsert_executions) {
-    Result<std::string> state = EncodeBlob(r.state);
-    if (!state.ok()) return state.status();
-    Binder u(c.stmt(kUpdateExecutionState));
-    u.RunId(1, r.run_id).Blob(2, *state).Int(3, r.open ? 1 : 0).Int(4, r.close_time_unix_nanos);
-    BindWake(u, 5, r);
-    TL_RETURN_IF_ERROR(c.Run(kUpdateExecutionState, u, "writing execution"));
-    if (sqlite3_changes(c.db()) > 0) continue;
-    Result<int64_t> ns = NamespaceKey(r.namespace_id);
-    if (!ns.ok()) return ns.status();
-    Binder b(c.stmt(kPutExecution));
-    b.RunId(1, r.run_id).Int(2, *ns).Text(3, r.workflow_id).Int(4, r.open ? 1 : 0);
-    b.Int(5, r.close_time_unix_nanos).Blob(6, *state);
-    BindWake(b, 7, r);
-    TL_RETURN_IF_ERROR(c.Run(kPutExecution, b, "writing execution"));
-  }
+  for (const ExecutionRow& r : batch.upsert_executions) TL_RETURN_IF_ERROR(WriteExecution(r));
   for (const CurrentRow& r : batch.upsert_current) {
     Result<int64_t> ns = NamespaceKey(r.namespace_id);
     if (!ns.ok()) return ns.status();
@@ -620,24 +610,14 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     TL_RETURN_IF_ERROR(Exec(c.db(), "ANALYZE \"visibility_sa_" + name + "\"", "analyzing search attribute index " + name));
     stats_generation_.fetch_add(1, std::memory_order_relaxed);
   }
-  for (const VisibilityRow& r : batch.upsert_visibility) {
-    Result<std::string> info = EncodeBlob(r.info);
-    if (!info.ok()) return info.status();
-    // In place when the row exists with the same status and close time (no index changes),
-    // otherwise the upsert; both statements number their parameters alike.
-    Binder u(c.stmt(kUpdateVisibilityInPlace));
-    BindVisibility(u, r, *info, 0, /*all_columns=*/false);
-    TL_RETURN_IF_ERROR(c.Run(kUpdateVisibilityInPlace, u, "writing visibility"));
-    if (sqlite3_changes(c.db()) > 0) continue;
-    Result<int64_t> ns = NamespaceKey(r.namespace_id);
-    if (!ns.ok()) return ns.status();
-    Binder b(c.stmt(kPutVisibility));
-    BindVisibility(b, r, *info, *ns, /*all_columns=*/true);
-    TL_RETURN_IF_ERROR(c.Run(kPutVisibility, b, "writing visibility"));
-    ++visibility_rows_written_;
+  for (const VisibilityRow& r : batch.upsert_visibility) TL_RETURN_IF_ERROR(WriteVisibility(r));
+  // A closed run's rows are rarely written again (retention deletes them): out of the map.
+  for (const ExecutionRow& r : batch.upsert_executions) {
+    if (!r.open) ForgetRun(r.run_id);
   }
   // Deletes last, in dependency order (the current row is found through the execution row).
   for (const std::string& run_id : batch.delete_runs) {
+    ForgetRun(run_id);
     for (int sql : {kDeleteCurrent, kDeleteEvents, kDeleteVisibility, kDeleteExecution}) {
       Binder b(c.stmt(sql));
       if (sql == kDeleteVisibility) {
@@ -671,6 +651,101 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
   return Status::Ok();
 }
 
+size_t SqliteStore::RunKeyHash::operator()(const std::array<unsigned char, 16>& k) const {
+  uint64_t a = 0, b = 0;  // UUIDv7: time first, random last; both halves mixed
+  std::memcpy(&a, k.data(), 8);
+  std::memcpy(&b, k.data() + 8, 8);
+  return static_cast<size_t>(b ^ (a * 0x9e3779b97f4a7c15ULL));
+}
+
+const std::array<unsigned char, 16>* SqliteStore::RunKey(const std::string& run_id) {
+  // The same run's rows follow each other (execution, history, visibility; find, then update).
+  if (run_id != last_run_id_) {
+    last_run_id_ = run_id;
+    last_run_key_ok_ = UuidToBytes(run_id, last_run_key_.data());
+  }
+  return last_run_key_ok_ ? &last_run_key_ : nullptr;
+}
+
+SqliteStore::KnownRun* SqliteStore::KnownRunFor(const std::string& run_id, bool create) {
+  const std::array<unsigned char, 16>* key = RunKey(run_id);
+  if (key == nullptr) return create ? nullptr : &unknown_run_;
+  if (!create) {
+    auto it = known_runs_.find(*key);
+    return it == known_runs_.end() ? nullptr : &it->second;
+  }
+  if (known_runs_.size() >= kMaxKnownRuns && known_runs_.find(*key) == known_runs_.end()) known_runs_.clear();
+  return &known_runs_[*key];
+}
+
+void SqliteStore::ForgetRun(const std::string& run_id) {
+  if (const std::array<unsigned char, 16>* key = RunKey(run_id)) known_runs_.erase(*key);
+}
+
+Status SqliteStore::WriteExecution(const ExecutionRow& r) {
+  Conn& c = *writer_;
+  Result<std::string> state = EncodeBlob(r.state);
+  if (!state.ok()) return state.status();
+  KnownRun* known = KnownRunFor(r.run_id, /*create=*/false);
+  // In place when this process wrote the row with the same open flag and close time. A run it
+  // knows nothing of: an open row is most likely a new run (the upsert, which suits any row; an
+  // open row from before a restart has its `open` index entry rewritten once), a closed one
+  // most likely exists (the UPDATE first). A run id that is no canonical UUID is never cached.
+  const bool unknown = known == &unknown_run_ || known == nullptr || !known->execution;
+  if ((unknown && (!r.open || known == &unknown_run_)) ||
+      (!unknown && known->execution_open == r.open && known->execution_close_time == r.close_time_unix_nanos)) {
+    Binder u(c.stmt(kUpdateExecutionState));
+    u.RunId(1, r.run_id).Blob(2, *state).Int(3, r.open ? 1 : 0).Int(4, r.close_time_unix_nanos);
+    BindWake(u, 5, r);
+    TL_RETURN_IF_ERROR(c.Run(kUpdateExecutionState, u, "writing execution"));
+    if (sqlite3_changes(c.db()) > 0) return Status::Ok();
+  }
+  Result<int64_t> ns = NamespaceKey(r.namespace_id);
+  if (!ns.ok()) return ns.status();
+  Binder b(c.stmt(kPutExecution));
+  b.RunId(1, r.run_id).Int(2, *ns).Text(3, r.workflow_id).Int(4, r.open ? 1 : 0);
+  b.Int(5, r.close_time_unix_nanos).Blob(6, *state);
+  BindWake(b, 7, r);
+  TL_RETURN_IF_ERROR(c.Run(kPutExecution, b, "writing execution"));
+  if (KnownRun* k = KnownRunFor(r.run_id, /*create=*/true)) {
+    k->execution = true;
+    k->execution_open = r.open;
+    k->execution_close_time = r.close_time_unix_nanos;
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::WriteVisibility(const VisibilityRow& r) {
+  Conn& c = *writer_;
+  Result<std::string> info = EncodeBlob(r.info);
+  if (!info.ok()) return info.status();
+  KnownRun* known = KnownRunFor(r.run_id, /*create=*/false);
+  // In place when this process wrote the row with the same status and close time (no index
+  // changes), otherwise the upsert; both statements number their parameters alike. A row it
+  // knows nothing of: the upsert for an open run (most likely new), the UPDATE first for a
+  // closed one and for rows keyed by no UUID (schedules' visibility rows), as before.
+  const bool unknown = known == &unknown_run_ || known == nullptr || !known->visibility;
+  if ((unknown && (r.close_time != 0 || known == &unknown_run_)) ||
+      (!unknown && known->visibility_status == r.status && known->visibility_close_time == r.close_time)) {
+    Binder u(c.stmt(kUpdateVisibilityInPlace));
+    BindVisibility(u, r, *info, 0, /*all_columns=*/false);
+    TL_RETURN_IF_ERROR(c.Run(kUpdateVisibilityInPlace, u, "writing visibility"));
+    if (sqlite3_changes(c.db()) > 0) return Status::Ok();
+  }
+  Result<int64_t> ns = NamespaceKey(r.namespace_id);
+  if (!ns.ok()) return ns.status();
+  Binder b(c.stmt(kPutVisibility));
+  BindVisibility(b, r, *info, *ns, /*all_columns=*/true);
+  TL_RETURN_IF_ERROR(c.Run(kPutVisibility, b, "writing visibility"));
+  ++visibility_rows_written_;
+  if (KnownRun* k = KnownRunFor(r.run_id, /*create=*/true)) {
+    k->visibility = true;
+    k->visibility_status = r.status;
+    k->visibility_close_time = r.close_time;
+  }
+  return Status::Ok();
+}
+
 Result<std::string> SqliteStore::EncodeBlob(std::string_view raw) {
   if (std::optional<std::string> dict = encoder_.TakeTrained()) {
     // In this transaction, before any blob compressed with it: durable no later than they are.
@@ -698,17 +773,20 @@ Status SqliteStore::AppendHistory(const std::vector<EventRow>& events) {
       ++j;
     }
     const std::string& run_id = events[i].run_id;
-    {
+    KnownRun* known = KnownRunFor(run_id, /*create=*/false);
+    int64_t last = known != nullptr ? known->last_event_id : -1;  // unknown_run_'s is -1
+    if (last < 0) {
       sqlite3_stmt* s = c.stmt(kLastEventId);
       ResetOnExit reset{s};
       Binder b(s);
       b.RunId(1, run_id);
       int rc = b.rc() == SQLITE_OK ? sqlite3_step(s) : b.rc();
       if (rc != SQLITE_ROW) return SqlError(c.db(), "reading the last history event");
-      if (sqlite3_column_type(s, 0) != SQLITE_NULL && sqlite3_column_int64(s, 0) >= events[i].event_id) {
-        return StorageError(SQLITE_CONSTRAINT, "appending history event",
-                            "event " + std::to_string(events[i].event_id) + " of run " + run_id + " exists already");
-      }
+      last = sqlite3_column_type(s, 0) != SQLITE_NULL ? sqlite3_column_int64(s, 0) : 0;
+    }
+    if (last >= events[i].event_id) {
+      return StorageError(SQLITE_CONSTRAINT, "appending history event",
+                          "event " + std::to_string(events[i].event_id) + " of run " + run_id + " exists already");
     }
     std::string payload;
     for (size_t k = i; k < j; ++k) AppendEvent(&payload, events[k].data);
@@ -717,6 +795,7 @@ Status SqliteStore::AppendHistory(const std::vector<EventRow>& events) {
     Binder b(c.stmt(kInsertHistory));
     b.RunId(1, run_id).Int(2, events[j - 1].event_id).Blob(3, *data);
     TL_RETURN_IF_ERROR(c.Run(kInsertHistory, b, "appending history events"));
+    if (KnownRun* k = KnownRunFor(run_id, /*create=*/true)) k->last_event_id = events[j - 1].event_id;
     i = j;
   }
   return Status::Ok();

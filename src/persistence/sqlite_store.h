@@ -125,6 +125,8 @@ class SqliteStore final : public Store {
   // the first blob compressed with it).
   Result<std::string> EncodeBlob(std::string_view raw);
   Status AppendHistory(const std::vector<EventRow>& events);
+  Status WriteExecution(const ExecutionRow& r);
+  Status WriteVisibility(const VisibilityRow& r);
   Status LoadNewestDictionary();
   // The small integer that stands for `namespace_id` in rows (schema 6), assigned on first use.
   Result<int64_t> NamespaceKey(const std::string& namespace_id);
@@ -190,6 +192,39 @@ class SqliteStore final : public Store {
   BlobEncoder encoder_;           // committer only (its training runs on a thread of its own)
   int64_t next_dictionary_id_ = 1;  // committer only
   std::unordered_map<std::string, int64_t> namespace_keys_;  // committer only
+
+  // Committer only: what this process last wrote for a run's rows (docs/persistence.md, "Rows
+  // written in place"), so each write goes straight to the statement that applies: the in-place
+  // UPDATE when the indexed columns stay, the upsert for a new row or changed indexed columns,
+  // and no read of the last stored event id before a history append. Only an optimisation: a run
+  // not in it takes the upsert (correct for any row) and reads its last event id, and an
+  // in-place UPDATE that matches no row still falls back to the upsert. Entries leave with the
+  // run's close or delete; the whole map is dropped at kMaxKnownRuns (memory bound).
+  struct KnownRun {
+    bool execution = false;  // execution_open / execution_close_time are what the row holds
+    bool execution_open = false;
+    int64_t execution_close_time = 0;
+    bool visibility = false;  // visibility_status / visibility_close_time are what the row holds
+    int32_t visibility_status = 0;
+    int64_t visibility_close_time = 0;
+    int64_t last_event_id = -1;  // of the run's stored history; -1: unknown
+  };
+  struct RunKeyHash {
+    size_t operator()(const std::array<unsigned char, 16>& k) const;
+  };
+  static constexpr size_t kMaxKnownRuns = 1 << 18;
+  // The entry of a canonical UUID run id: without `create` nullptr when not known, with it a
+  // new or the existing one. Any other run id is never cached: &unknown_run_ without `create`
+  // (nothing known: try in place first, read the last event id), nullptr with it.
+  KnownRun* KnownRunFor(const std::string& run_id, bool create);
+  void ForgetRun(const std::string& run_id);
+  // `run_id` as 16 bytes (nullptr: no canonical UUID), the last conversion remembered.
+  const std::array<unsigned char, 16>* RunKey(const std::string& run_id);
+  std::string last_run_id_;
+  std::array<unsigned char, 16> last_run_key_{};
+  bool last_run_key_ok_ = false;
+  std::unordered_map<std::array<unsigned char, 16>, KnownRun, RunKeyHash> known_runs_;
+  KnownRun unknown_run_;  // never written
 
   uint64_t transactions_since_optimize_ = 0;  // committer only
   uint64_t visibility_rows_written_ = 0;      // committer only: kPutVisibility rows since open

@@ -765,6 +765,94 @@ TEST_F(PersistenceTest, RowsUpdatedInPlaceStayConsistentWithTheirIndexes) {
   EXPECT_EQ(store->ClosedRunsBefore("ns-1", 21, 10).value(), (std::vector<std::string>{"r1"}));
 }
 
+// The writer remembers the rows it wrote for UUID run ids (docs/persistence.md, "Rows written in
+// place") and picks the in-place UPDATE or the upsert from that, without reading the last event
+// id: new runs, transitions, a close, a delete and re-creation, a restart (nothing remembered)
+// and a duplicate append all leave the rows and indexes as the plain statements would.
+TEST_F(PersistenceTest, RowsOfRunsTheWriterRemembersStayConsistentAcrossClosesDeletesAndRestarts) {
+  const std::string a = "0190a5e0-0000-7000-8000-00000000000a";
+  const std::string b = "0190a5e0-0000-7000-8000-00000000000b";
+  const std::string c = "0190a5e0-0000-7000-8000-00000000000c";
+  const int64_t cutoff = 1'800'000'000'000'000'000;
+  auto store = OpenOrDie();
+  WriteBatch start;
+  start.upsert_executions = {Exec(a, "wf-a", "a1"), Exec(b, "wf-b", "b1")};
+  start.upsert_visibility = {Vis(a, 1, 10, 0), Vis(b, 1, 11, 0)};
+  start.append_events = {Event(a, 1), Event(a, 2), Event(b, 1)};
+  ASSERT_TRUE(store->CommitSync(std::move(start)).ok());
+  for (int i = 2; i <= 3; ++i) {
+    WriteBatch u;
+    u.upsert_executions = {Exec(a, "wf-a", "a" + std::to_string(i)), Exec(b, "wf-b", "b" + std::to_string(i))};
+    VisibilityRow v = Vis(a, 1, 10, 0);
+    v.history_length = i;
+    v.info = "info-a-" + std::to_string(i);
+    u.upsert_visibility = {v};
+    u.append_events = {Event(a, i + 1)};
+    ASSERT_TRUE(store->CommitSync(std::move(u)).ok());
+  }
+  WriteBatch close;
+  close.upsert_executions = {Exec(a, "wf-a", "a-closed", false)};
+  close.upsert_visibility = {Vis(a, 2, 10, 20)};
+  close.append_events = {Event(a, 5)};
+  ASSERT_TRUE(store->CommitSync(std::move(close)).ok());
+  ASSERT_TRUE(store->CommitSync(WriteBatch{.append_events = {Event(a, 6)}}).ok());  // after its close
+  auto open = store->LoadOpenExecutions();
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].run_id, b);
+  EXPECT_EQ((*open)[0].state, "b3");
+  EXPECT_EQ(store->GetExecution(a).value()->state, "a-closed");
+  EXPECT_EQ(store->ClosedRunsBefore("ns-1", cutoff, 10).value(), (std::vector<std::string>{a}));
+  EXPECT_EQ(EventIds(store->ReadEvents(a, 1, 10).value()), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  VisibilityQuery all;
+  all.namespace_id = "ns-1";
+  EXPECT_EQ(store->ListVisibility(all)->infos, (std::vector<std::string>{"info-" + b, "info-" + a}));
+  // Deleted, then written again under the same run id: nothing of the deleted run is assumed.
+  ASSERT_TRUE(store->CommitSync(WriteBatch{.delete_runs = {b}}).ok());
+  WriteBatch again;
+  again.upsert_executions = {Exec(b, "wf-b", "b-new")};
+  again.upsert_visibility = {Vis(b, 1, 12, 0)};
+  again.append_events = {Event(b, 1)};
+  ASSERT_TRUE(store->CommitSync(std::move(again)).ok());
+  EXPECT_EQ(store->GetExecution(b).value()->state, "b-new");
+  EXPECT_EQ(EventIds(store->ReadEvents(b, 1, 10).value()), std::vector<int64_t>{1});
+  store->Close();
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
+
+  // After a restart nothing is remembered: an open row is upserted, then updated and closed.
+  store = OpenOrDie();
+  for (const std::string& state : {"b-restarted", "b-again"}) {
+    WriteBatch u;
+    u.upsert_executions = {Exec(b, "wf-b", state)};
+    VisibilityRow v = Vis(b, 1, 12, 0);
+    v.info = std::string("info-") + state;
+    u.upsert_visibility = {v};
+    ASSERT_TRUE(store->CommitSync(std::move(u)).ok());
+  }
+  EXPECT_EQ(store->LoadOpenExecutions().value().at(0).state, "b-again");
+  EXPECT_EQ(store->ListVisibility(all)->infos, (std::vector<std::string>{"info-b-again", "info-" + a}));
+  WriteBatch close_b;
+  close_b.upsert_executions = {Exec(b, "wf-b", "b-closed", false)};
+  close_b.upsert_visibility = {Vis(b, 2, 12, 30)};
+  close_b.append_events = {Event(b, 2)};
+  ASSERT_TRUE(store->CommitSync(std::move(close_b)).ok());
+  EXPECT_TRUE(store->LoadOpenExecutions().value().empty());
+  EXPECT_EQ(store->ClosedRunsBefore("ns-1", cutoff, 10).value().size(), 2u);
+  EXPECT_EQ(store->ListVisibility(all)->infos, (std::vector<std::string>{"info-" + b, "info-" + a}));
+  // An append at or below a remembered run's last stored event still fails the transaction.
+  WriteBatch new_c;
+  new_c.upsert_executions = {Exec(c, "wf-c", "c1")};
+  new_c.append_events = {Event(c, 1), Event(c, 2)};
+  ASSERT_TRUE(store->CommitSync(std::move(new_c)).ok());
+  Status dup = store->CommitSync(WriteBatch{.append_events = {Event(c, 2)}});
+  EXPECT_EQ(dup.code(), Code::kInternal) << dup.message();
+  store->Close();
+  store = OpenOrDie();
+  EXPECT_EQ(EventIds(store->ReadEvents(c, 1, 10).value()), (std::vector<int64_t>{1, 2}));
+  store->Close();
+  EXPECT_EQ(RawQueryInt("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
+}
+
 TEST_F(PersistenceTest, SearchAttributeIndexesAreCreatedOnceAndNamesAreChecked) {
   auto store = OpenOrDie();
   WriteBatch b;
