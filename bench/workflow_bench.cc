@@ -45,6 +45,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/latency_trace.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
 
 namespace {
@@ -405,7 +406,9 @@ void Bench::StarterLoop(Stub* stub) {
     wfs::StartWorkflowExecutionResponse resp;
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline(rpc_deadline));
+    TL_LATENCY_TRACE("c.start_send");
     grpc::Status status = stub->StartWorkflowExecution(&ctx, req, &resp);
+    TL_LATENCY_TRACE("c.start_ret");
     if (!status.ok()) {
       Error("StartWorkflowExecution " + workflow_id, status);
       OnWorkflowFinished(workflow_id, /*completed=*/false);
@@ -448,7 +451,9 @@ void Bench::WorkflowPollerLoop(Stub* stub, bool sticky) {
     ctx.set_deadline(Deadline(kPollDeadline));
     if (!RegisterPoll(&ctx)) break;
     wfs::PollWorkflowTaskQueueResponse resp;
+    TL_LATENCY_TRACE("c.wftpoll_send");
     grpc::Status status = stub->PollWorkflowTaskQueue(&ctx, req, &resp);
+    TL_LATENCY_TRACE("c.wftpoll_ret");
     UnregisterPoll(&ctx);
     if (!status.ok()) {
       if (stopping()) break;
@@ -543,7 +548,9 @@ void Bench::HandleWorkflowTask(Stub* stub, const wfs::PollWorkflowTaskQueueRespo
   wfs::RespondWorkflowTaskCompletedResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(Deadline(rpc_deadline));
+  TL_LATENCY_TRACE("c.rwft_send");
   grpc::Status status = stub->RespondWorkflowTaskCompleted(&ctx, req, &resp);
+  TL_LATENCY_TRACE("c.rwft_ret");
   if (!status.ok()) {
     Error("RespondWorkflowTaskCompleted " + workflow_id, status);
     return;
@@ -563,7 +570,9 @@ void Bench::CompleteActivityTask(Stub* stub, const wfs::PollActivityTaskQueueRes
   wfs::RespondActivityTaskCompletedResponse done_resp;
   grpc::ClientContext done_ctx;
   done_ctx.set_deadline(Deadline(rpc_deadline));
+  TL_LATENCY_TRACE("c.ract_send");
   grpc::Status status = stub->RespondActivityTaskCompleted(&done_ctx, done, &done_resp);
+  TL_LATENCY_TRACE("c.ract_ret");
   if (!status.ok()) {
     Error("RespondActivityTaskCompleted " + task.workflow_execution().workflow_id(), status);
   }
@@ -579,7 +588,9 @@ void Bench::ActivityPollerLoop(Stub* stub) {
     ctx.set_deadline(Deadline(kPollDeadline));
     if (!RegisterPoll(&ctx)) break;
     wfs::PollActivityTaskQueueResponse resp;
+    TL_LATENCY_TRACE("c.actpoll_send");
     grpc::Status status = stub->PollActivityTaskQueue(&ctx, req, &resp);
+    TL_LATENCY_TRACE("c.actpoll_ret");
     UnregisterPoll(&ctx);
     if (!status.ok()) {
       if (stopping()) break;

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "auth/call_gate.h"
+#include "common/latency_trace.h"
 #include "frontend/grpc_status.h"
 #include "frontend/rate_limit.h"
 #include "frontend/schedule_typing.h"
@@ -30,9 +31,13 @@ Reactor* Denied(grpc::CallbackServerContext* ctx) {
 template <typename F>
 Reactor* Unary(grpc::CallbackServerContext* ctx, F&& call) {
   if (Reactor* denied = Denied(ctx)) return denied;
+  TL_LATENCY_TRACE("s.unary_in");
   Reactor* reactor = ctx->DefaultReactor();
   persistence::InlineCommitScope inline_commit;
-  call([reactor](const Status& s) { reactor->Finish(ToGrpc(s)); });
+  call([reactor](const Status& s) {
+    TL_LATENCY_TRACE("s.finish");
+    reactor->Finish(ToGrpc(s));
+  });
   return reactor;
 }
 
@@ -42,7 +47,11 @@ class PollReactor final : public grpc::ServerUnaryReactor {
  public:
   PollReactor(history::Engine& engine, Resp* response)
       : engine_(engine), waiter_(std::make_shared<matching::PollWaiter<Resp>>(response)) {
-    waiter_->finish = [this](const Status& s) { Finish(ToGrpc(s)); };
+    waiter_->finish = [this](const Status& s) {
+      TL_LATENCY_TRACE("s.poll_finish");
+      Finish(ToGrpc(s));
+      TL_LATENCY_TRACE("s.poll_finish_ret");
+    };
   }
   std::shared_ptr<matching::PollWaiter<Resp>> waiter() const { return waiter_; }
   void OnCancel() override { engine_.CancelPoll(waiter_); }
@@ -236,6 +245,7 @@ TL_UNARY(GetSearchAttributes, engine_.GetSearchAttributes(*req, resp, std::move(
 template <typename Resp, typename Start>
 Reactor* WorkflowServiceImpl::TaskPoll(Ctx* ctx, Resp* resp, Start start) {
   if (Reactor* denied = Denied(ctx)) return denied;
+  TL_LATENCY_TRACE("s.poll_in");
   auto* reactor = new PollReactor(engine_, resp);
   const Duration delay = PollDelay(ctx);
   if (delay <= Duration::zero() || timers_ == nullptr) {

@@ -1,5 +1,6 @@
 #include "persistence/sqlite_store.h"
 
+#include "common/latency_trace.h"
 #include "persistence/inline_commit.h"
 #include "persistence/sqlite_internal.h"
 
@@ -342,6 +343,7 @@ InlineCommitScope::Pause::Pause() : was_open_(t_scope_open) { t_scope_open = fal
 InlineCommitScope::Pause::~Pause() { t_scope_open = was_open_; }
 
 void SqliteStore::Commit(WriteBatch batch, DoneCallback done) {
+  TL_LATENCY_TRACE("s.commit_enq");
   bool queued = false;
   bool wake = true;
   {
@@ -430,6 +432,7 @@ void SqliteStore::WriterLoop() {
       }
       TakeWork(work);
     }
+    TL_LATENCY_TRACE("s.writer_take");
     CommitWork(work);
   }
 }
@@ -485,10 +488,13 @@ Status SqliteStore::RunTransaction(std::vector<Pending>& work) {
   if (in_memory_) shared = std::unique_lock<std::mutex>(shared_mu_);
 
   const auto begin = m_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  TL_LATENCY_TRACE("s.txn_begin");
   Status status = writer_->Run(kBegin, "beginning a transaction");
   for (size_t i = 0; status.ok() && i < work.size(); ++i) status = ApplyBatch(work[i].batch);
   const auto commit = m_ ? std::chrono::steady_clock::now() : begin;
+  TL_LATENCY_TRACE("s.commit_begin");
   if (status.ok()) status = writer_->Run(kCommit, "committing");  // The one fsync.
+  TL_LATENCY_TRACE("s.commit_end");
   if (m_) RecordCommitMetrics(work, begin, commit, status.ok());
   if (status.ok()) {
     transactions_committed_.fetch_add(1, std::memory_order_relaxed);
