@@ -127,6 +127,10 @@ void Worker::Start() {
   free_slots_ = options_.max_concurrent_activities;
   wft_free_ = options_.max_concurrent_workflow_tasks;
   if (!workflows_.empty()) {
+    {
+      std::lock_guard<std::mutex> wl(wft_mu_);
+      wft_loops_ = options_.max_concurrent_workflow_tasks * (cache_ ? 2 : 1);
+    }
     for (int i = 0; i < options_.max_concurrent_workflow_tasks; ++i) {
       threads_.emplace_back([this] { WorkflowPollLoop(false); });
       if (cache_) threads_.emplace_back([this] { WorkflowPollLoop(true); });
@@ -146,6 +150,9 @@ void Worker::Shutdown() {
   if (started_ && !workflows_.empty()) client_->SetEagerExecutor(options_.task_queue, nullptr);
   shut_down_ = true;
   stopping_ = true;
+  // One grace period for everything below: kept eager activities, workflow tasks waiting on
+  // local activities, abandoned local activities, the activity pool.
+  const auto grace_end = std::chrono::steady_clock::now() + options_.graceful_shutdown_timeout;
   {
     std::lock_guard<std::mutex> pl(poll_mu_);
     for (auto* ctx : polls_) ctx->TryCancel();
@@ -157,10 +164,13 @@ void Worker::Shutdown() {
   {
     std::unique_lock<std::mutex> al(act_mu_);
     auto no_kept = [this] { return kept_running_[0] + kept_running_[1] + kept_running_[2] == 0; };
-    if (!act_idle_cv_.wait_until(al, std::chrono::steady_clock::now() + options_.graceful_shutdown_timeout, no_kept)) {
+    if (!act_idle_cv_.wait_until(al, grace_end, no_kept)) {
       for (auto* ctx : running_) ctx->Cancel();
     }
   }
+  // A workflow task waiting on a local activity (running, or waiting for a slot) past the grace
+  // period stops waiting and fails, so that the pollers can be joined.
+  if (started_ && !workflows_.empty() && !WaitForWorkflowTasks(grace_end)) AbandonLocalActivities();
   for (auto& t : threads_) t.join();
   threads_.clear();
   {
@@ -190,7 +200,6 @@ void Worker::Shutdown() {
     }
   }
   // No workflow code runs any more: only abandoned local activities may still be running.
-  const auto grace_end = std::chrono::steady_clock::now() + options_.graceful_shutdown_timeout;
   StopLocalActivities(grace_end);
   {
     std::unique_lock<std::mutex> al(act_mu_);
@@ -205,6 +214,13 @@ void Worker::Shutdown() {
   act_cv_.notify_all();
   for (auto& t : act_threads_) t.join();
   act_threads_.clear();
+}
+
+bool Worker::WaitForWorkflowTasks(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> l(wft_mu_);
+  return wft_cv_.wait_until(l, deadline, [this] {
+    return wft_loops_ == 0 && wft_free_ == options_.max_concurrent_workflow_tasks;
+  });
 }
 
 void Worker::RunUntilSignal() {
@@ -327,6 +343,11 @@ void Worker::WorkflowPollLoop(bool sticky) {
     wft_cv_.notify_all();
     if (!kept.task_token().empty()) RunKeptActivity(kept, kind);
   }
+  {
+    std::lock_guard<std::mutex> l(wft_mu_);
+    --wft_loops_;
+  }
+  wft_cv_.notify_all();  // Shutdown waits for the workflow tasks (WaitForWorkflowTasks)
 }
 
 std::vector<HistoryEvent> Worker::FullHistory(const wsv1::PollWorkflowTaskQueueResponse& task) {

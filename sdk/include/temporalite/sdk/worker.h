@@ -144,6 +144,11 @@ class Worker : private EagerWorkflowExecutor {
       internal::LocalActivityRequest request, std::shared_ptr<internal::LocalActivityNotifier> notifier);
   // Shutdown: waits until `deadline` for the running local-activity attempts, then cancels them.
   void StopLocalActivities(std::chrono::steady_clock::time_point deadline);
+  // Shutdown, once the grace period is over: the workflow tasks still waiting on local
+  // activities stop waiting and fail; the attempts (and waits for a slot) are cancelled.
+  void AbandonLocalActivities();
+  // Shutdown: waits until `deadline` for the workflow tasks in flight; false if some still run.
+  bool WaitForWorkflowTasks(std::chrono::steady_clock::time_point deadline);
 
   std::shared_ptr<Client> client_;
   WorkerOptions options_;
@@ -156,6 +161,7 @@ class Worker : private EagerWorkflowExecutor {
   std::mutex wft_mu_;
   std::condition_variable wft_cv_;
   int wft_free_ = 0;
+  int wft_loops_ = 0;  // workflow poller threads not yet ended
   // Eager starts: slots reserved by this client's Start calls, and the tasks they handed over
   // (run by eager_threads_).
   int eager_reserved_ = 0;
