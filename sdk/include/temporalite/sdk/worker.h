@@ -102,8 +102,8 @@ class Worker : private EagerWorkflowExecutor {
   }
 
   void Start();
-  // Stops polling, finishes in-flight workflow tasks, waits for running activities up to the
-  // grace period then cancels them and waits for them to return. Idempotent.
+  // Stops polling, finishes in-flight workflow tasks (one waiting on a local activity past the grace period
+  // fails), waits for activities and local activities up to the grace period, then cancels them. Idempotent.
   void Shutdown();
   // Start(), then block until SIGINT or SIGTERM (or Shutdown() from another thread), then Shutdown().
   void RunUntilSignal();
