@@ -127,11 +127,19 @@ void Worker::Start() {
   free_slots_ = options_.max_concurrent_activities;
   wft_free_ = options_.max_concurrent_workflow_tasks;
   if (!workflows_.empty()) {
-    for (int i = 0; i < options_.max_concurrent_workflow_tasks; ++i) {
-      threads_.emplace_back([this] { WorkflowPollLoop(false); });
-      if (cache_) threads_.emplace_back([this] { WorkflowPollLoop(true); });
-      eager_threads_.emplace_back([this] { EagerLoop(); });
+    // N polls per queue (N = max_concurrent_workflow_tasks) and N tasks running leave N threads
+    // free for eager starts and kept activities (WorkflowThreadLoop).
+    const int n = options_.max_concurrent_workflow_tasks;
+    const int threads = n * (cache_ ? 3 : 2);
+    {
+      std::lock_guard<std::mutex> wl(wft_mu_);
+      wft_loops_ = threads;
     }
+    {
+      std::lock_guard<std::mutex> al(act_mu_);
+      kept_max_ = std::max(0, threads - n - 2);
+    }
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { WorkflowThreadLoop(); });
     client_->SetEagerExecutor(options_.task_queue, this);
   }
   if (!activities_.empty()) {
@@ -146,32 +154,34 @@ void Worker::Shutdown() {
   if (started_ && !workflows_.empty()) client_->SetEagerExecutor(options_.task_queue, nullptr);
   shut_down_ = true;
   stopping_ = true;
+  // One grace period for everything below: kept eager activities, workflow tasks waiting on
+  // local activities, abandoned local activities, the activity pool.
+  const auto grace_end = std::chrono::steady_clock::now() + options_.graceful_shutdown_timeout;
   {
     std::lock_guard<std::mutex> pl(poll_mu_);
     for (auto* ctx : polls_) ctx->TryCancel();
   }
   act_cv_.notify_all();
+  {
+    std::lock_guard<std::mutex> wl(wft_mu_);  // no thread between its check of stopping_ and its wait
+  }
   wft_cv_.notify_all();
+  idle_cv_.notify_all();
   // Eager activities run by workflow threads (TakeEagerActivities) end before those threads can
   // be joined: the grace period, then they are cancelled (as the pool's, below).
   {
     std::unique_lock<std::mutex> al(act_mu_);
-    auto no_kept = [this] { return kept_running_[0] + kept_running_[1] + kept_running_[2] == 0; };
-    if (!act_idle_cv_.wait_until(al, std::chrono::steady_clock::now() + options_.graceful_shutdown_timeout, no_kept)) {
+    auto no_kept = [this] { return kept_running_ == 0; };
+    if (!act_idle_cv_.wait_until(al, grace_end, no_kept)) {
       for (auto* ctx : running_) ctx->Cancel();
     }
   }
+  // A workflow task waiting on a local activity (running, or waiting for a slot) past the grace
+  // period stops waiting and fails, so that the pollers can be joined.
+  if (started_ && !workflows_.empty() && !WaitForWorkflowTasks(grace_end)) AbandonLocalActivities();
+  // The workflow threads end once no eager task is handed over or in flight (those still run).
   for (auto& t : threads_) t.join();
   threads_.clear();
-  {
-    // Eager tasks already handed over (or whose start is in flight) still run.
-    std::unique_lock<std::mutex> l(wft_mu_);
-    wft_cv_.wait(l, [this] { return eager_reserved_ == 0; });
-    eager_stop_ = true;
-  }
-  eager_cv_.notify_all();
-  for (auto& t : eager_threads_) t.join();
-  eager_threads_.clear();
   if (cache_) {
     n_evictions_ += static_cast<int64_t>(cache_->Clear().size());
     // Tell the server this sticky queue is gone so its tasks move to the normal queue now
@@ -190,7 +200,6 @@ void Worker::Shutdown() {
     }
   }
   // No workflow code runs any more: only abandoned local activities may still be running.
-  const auto grace_end = std::chrono::steady_clock::now() + options_.graceful_shutdown_timeout;
   StopLocalActivities(grace_end);
   {
     std::unique_lock<std::mutex> al(act_mu_);
@@ -205,6 +214,13 @@ void Worker::Shutdown() {
   act_cv_.notify_all();
   for (auto& t : act_threads_) t.join();
   act_threads_.clear();
+}
+
+bool Worker::WaitForWorkflowTasks(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> l(wft_mu_);
+  return wft_cv_.wait_until(l, deadline, [this] {
+    return wft_loops_ == 0 && wft_free_ == options_.max_concurrent_workflow_tasks;
+  });
 }
 
 void Worker::RunUntilSignal() {
@@ -236,6 +252,7 @@ void Worker::ReleaseEagerSlot() {
     --eager_reserved_;
   }
   wft_cv_.notify_all();
+  if (stopping_) idle_cv_.notify_all();  // while stopping, the threads wait for eager starts in flight
 }
 
 void Worker::RunEagerTask(wsv1::PollWorkflowTaskQueueResponse task) {
@@ -243,89 +260,108 @@ void Worker::RunEagerTask(wsv1::PollWorkflowTaskQueueResponse task) {
     std::lock_guard<std::mutex> l(wft_mu_);
     eager_tasks_.push_back(std::move(task));
   }
-  eager_cv_.notify_one();
+  idle_cv_.notify_one();
 }
 
-void Worker::EagerLoop() {
+// A thread of the workflow-task pool. It runs a task an eager start handed over (its slot
+// reserved by the start, as the Go SDK's eager dispatcher reserves one before asking) if one is
+// queued; otherwise, while fewer than N threads poll the normal (then the sticky) queue, it polls
+// and runs the task it gets itself after taking a slot (another idle thread takes up the poll:
+// no hand-off on the task's path). Polled and eager tasks share these threads, the slots and
+// the sticky cache. While stopping, the threads end once no eager start is in flight.
+void Worker::WorkflowThreadLoop() {
+  const int n = options_.max_concurrent_workflow_tasks;
+  auto backoff = 100ms;
+  std::unique_lock<std::mutex> l(wft_mu_);
+  auto poll_open = [&] { return !stopping_ && (wft_polling_[0] < n || (cache_ && wft_polling_[1] < n)); };
   for (;;) {
+    idle_cv_.wait(l, [&] { return !eager_tasks_.empty() || poll_open() || (stopping_ && eager_reserved_ == 0); });
     wsv1::PollWorkflowTaskQueueResponse task;
-    {
-      std::unique_lock<std::mutex> l(wft_mu_);
-      eager_cv_.wait(l, [this] { return !eager_tasks_.empty() || eager_stop_; });
-      if (eager_tasks_.empty()) return;
+    const bool eager = !eager_tasks_.empty();
+    if (eager) {
       task = std::move(eager_tasks_.front());
       eager_tasks_.pop_front();
-    }
-    ++n_eager_;
-    wsv1::PollActivityTaskQueueResponse kept;
-    try {
-      HandleWorkflowTask(task, kEagerThread, &kept);  // decoded by the client's Start
-    } catch (const std::exception& e) {
-      LogWarning(std::string("eager workflow task: ") + e.what());
-    }
-    ReleaseEagerSlot();
-    if (!kept.task_token().empty()) RunKeptActivity(kept, kEagerThread);
-  }
-}
-
-void Worker::WorkflowPollLoop(bool sticky) {
-  auto backoff = 100ms;
-  while (!stopping_) {
-    wsv1::PollWorkflowTaskQueueRequest req;
-    req.set_namespace_(client_->ns());
-    if (sticky) {
-      req.mutable_task_queue()->set_name(sticky_queue_);
-      req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_STICKY);
-      req.mutable_task_queue()->set_normal_name(options_.task_queue);
+    } else if (!poll_open()) {
+      break;
     } else {
-      req.mutable_task_queue()->set_name(options_.task_queue);
-      req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
-    }
-    req.set_identity(options_.identity);
-    wsv1::PollWorkflowTaskQueueResponse resp;
-    auto track = PollTracker(poll_mu_, polls_, stopping_);
-    grpc::Status st = client_->CallOnce(
-        [&](grpc::ClientContext& ctx) { return client_->stub().PollWorkflowTaskQueue(&ctx, req, &resp); }, 70s,
-        track);
-    if (stopping_) break;
-    if (!st.ok()) {
-      if (st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
-        LogWarning("workflow poll failed: " + st.error_message());
-        std::this_thread::sleep_for(backoff);
-        backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
-      }
-      continue;
-    }
-    backoff = 100ms;
-    if (resp.task_token().empty()) continue;
-    {
-      std::unique_lock<std::mutex> l(wft_mu_);
+      const bool sticky = wft_polling_[0] >= n;
+      ++wft_polling_[sticky];
+      l.unlock();
+      const bool got = PollWorkflowTask(sticky, &task, &backoff);
+      l.lock();
+      --wft_polling_[sticky];
+      if (!got) continue;
+      if (poll_open()) idle_cv_.notify_one();  // another thread takes up the poll
       wft_cv_.wait(l, [this] { return wft_free_ > 0 || stopping_; });
       --wft_free_;  // a polled task is still run while stopping (graceful shutdown)
     }
-    const ThreadKind kind = sticky ? kStickyPoller : kNormalPoller;
+    l.unlock();
     wsv1::PollActivityTaskQueueResponse kept;
-    try {
-      bool decoded = false;
+    RunWorkflowTask(task, eager, &kept);
+    if (eager) {
+      ReleaseEagerSlot();
+    } else {
+      {
+        std::lock_guard<std::mutex> sl(wft_mu_);
+        ++wft_free_;
+      }
+      wft_cv_.notify_all();  // threads waiting for a slot, Shutdown
+    }
+    if (!kept.task_token().empty()) RunKeptActivity(kept);
+    l.lock();
+  }
+  --wft_loops_;
+  l.unlock();
+  wft_cv_.notify_all();  // Shutdown waits for the workflow tasks (WaitForWorkflowTasks)
+}
+
+// One workflow-task long poll of the normal or the sticky queue (cancelled by shutdown); true
+// when it brought a task. A failed poll (other than its deadline) waits `backoff`, which doubles
+// up to 5 s.
+bool Worker::PollWorkflowTask(bool sticky, wsv1::PollWorkflowTaskQueueResponse* resp,
+                              std::chrono::milliseconds* backoff) {
+  wsv1::PollWorkflowTaskQueueRequest req;
+  req.set_namespace_(client_->ns());
+  if (sticky) {
+    req.mutable_task_queue()->set_name(sticky_queue_);
+    req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_STICKY);
+    req.mutable_task_queue()->set_normal_name(options_.task_queue);
+  } else {
+    req.mutable_task_queue()->set_name(options_.task_queue);
+    req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  }
+  req.set_identity(options_.identity);
+  auto track = PollTracker(poll_mu_, polls_, stopping_);
+  grpc::Status st = client_->CallOnce(
+      [&](grpc::ClientContext& ctx) { return client_->stub().PollWorkflowTaskQueue(&ctx, req, resp); }, 70s, track);
+  if (!st.ok() && !stopping_ && st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+    LogWarning("workflow poll failed: " + st.error_message());
+    std::this_thread::sleep_for(*backoff);
+    *backoff = std::min<std::chrono::milliseconds>(*backoff * 2, 5s);
+  } else if (st.ok()) {
+    *backoff = 100ms;
+  }
+  return st.ok() && !resp->task_token().empty();
+}
+
+// Runs a polled task (decoded here) or an eager one (decoded by the client's Start).
+void Worker::RunWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task, bool eager,
+                             wsv1::PollActivityTaskQueueResponse* keep) {
+  if (eager) ++n_eager_;
+  try {
+    bool decoded = eager;
+    if (!eager) {
       try {
-        client_->DecodeResponse(&resp);
+        client_->DecodeResponse(&task);
         decoded = true;
       } catch (const std::exception& e) {
-        FailWorkflowTask(resp, enums::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+        FailWorkflowTask(task, enums::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
                          std::string("payload codec: ") + e.what(), "PayloadCodecError");
       }
-      if (decoded) HandleWorkflowTask(resp, kind, &kept);
-    } catch (const std::exception& e) {
-      LogWarning(std::string("workflow task: ") + e.what());
     }
-    {
-      std::lock_guard<std::mutex> l(wft_mu_);
-      ++wft_free_;
-    }
-    // notify_all: the eager threads wait on this condition variable too, and a notify_one that
-    // woke one of them left a poller holding a task asleep (a stall with one slot).
-    wft_cv_.notify_all();
-    if (!kept.task_token().empty()) RunKeptActivity(kept, kind);
+    if (decoded) HandleWorkflowTask(task, keep);
+  } catch (const std::exception& e) {
+    LogWarning(std::string(eager ? "eager workflow task: " : "workflow task: ") + e.what());
   }
 }
 
@@ -349,7 +385,7 @@ std::vector<HistoryEvent> Worker::FullHistory(const wsv1::PollWorkflowTaskQueueR
   return events;
 }
 
-void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task, ThreadKind kind,
+void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task,
                                 wsv1::PollActivityTaskQueueResponse* kept_activity) {
   std::vector<HistoryEvent> events = TaskHistory(*client_, task);
   const bool partial = !events.empty() && events.front().event_id() != 1;
@@ -443,9 +479,9 @@ void Worker::HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task, Threa
     wsv1::RespondWorkflowTaskCompletedResponse resp;
     try {
       resp = client_->Call(&wsv1::WorkflowService::Stub::RespondWorkflowTaskCompleted, req);
-      TakeEagerActivities(&resp, eager, kind, kept_activity);
+      TakeEagerActivities(&resp, eager, kept_activity);
     } catch (const RpcError& e) {
-      TakeEagerActivities(nullptr, eager, kind, nullptr);
+      TakeEagerActivities(nullptr, eager, nullptr);
       // NOT_FOUND (stale task) and UnhandledCommand (new events arrived) are normal: the server
       // schedules another task.
       if (e.code() != grpc::StatusCode::NOT_FOUND && std::string(e.what()) != "UnhandledCommand") {
@@ -554,9 +590,9 @@ int Worker::ReserveEagerActivities(wsv1::RespondWorkflowTaskCompletedRequest* re
 // Queues the activity tasks a completion reply carries (null: the completion failed) for the
 // pool and gives back the slots reserved for tasks that did not come. The first one goes to
 // `keep` instead, for the workflow thread to run itself after its task (no hand-off to a pool
-// thread, whose wake-up is on the workflow's critical path), unless that would leave no thread
-// of its kind free (or the worker is stopping).
-void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved, ThreadKind kind,
+// thread, whose wake-up is on the workflow's critical path), unless kept_max_ workflow threads
+// already run one (or the worker is stopping).
+void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved,
                                  wsv1::PollActivityTaskQueueResponse* keep) {
   if (reserved == 0) return;
   int got = 0, queued = 0;
@@ -567,9 +603,9 @@ void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* res
         if (got == reserved || t.task_token().empty()) continue;
         ++got;
         if (keep && options_.run_eager_activity_on_workflow_thread && keep->task_token().empty() && !stopping_ &&
-            !pool_stop_ && kept_running_[kind] + 1 < options_.max_concurrent_workflow_tasks) {
+            !pool_stop_ && kept_running_ < kept_max_) {
           *keep = std::move(t);
-          ++kept_running_[kind];
+          ++kept_running_;
           ++act_active_;  // counted from now: shutdown waits for it
           continue;
         }
@@ -585,11 +621,11 @@ void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* res
 
 // Runs an eager activity kept by TakeEagerActivities on this workflow thread, then gives its
 // activity slot back as a pool thread does.
-void Worker::RunKeptActivity(wsv1::PollActivityTaskQueueResponse& task, ThreadKind kind) {
+void Worker::RunKeptActivity(wsv1::PollActivityTaskQueueResponse& task) {
   RunActivity(task);
   std::lock_guard<std::mutex> l(act_mu_);
   --act_active_;
-  --kept_running_[kind];
+  --kept_running_;
   ++free_slots_;
   act_cv_.notify_one();
   act_idle_cv_.notify_all();  // Shutdown may wait for kept activities (and stopping pools)

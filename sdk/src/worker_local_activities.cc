@@ -61,17 +61,22 @@ std::exception_ptr TimedOut(temporal::api::enums::v1::TimeoutType type) {
   return std::make_exception_ptr(TimeoutFailure("Activity timed out", type));  // sdk-core's message
 }
 
-// Takes a slot (waiting until `deadline` for one) and starts `a` on a thread of its own; false if
-// no slot came by the deadline.
-bool StartAttempt(const LocalRun& run, const std::shared_ptr<Attempt>& a, const Payloads& args, Clock::time_point deadline) {
+enum class AttemptEnd { kEnded, kTimedOut, kCancelled };
+
+// Takes a slot (waiting until `deadline` for one) and starts `a` on a thread of its own. The wait
+// ends early, with no attempt started, when the workflow cancels the local activity or the
+// worker's shutdown grace period is over (kCancelled); kTimedOut: no slot came by the deadline.
+AttemptEnd StartAttempt(const LocalRun& run, internal::LocalActivityCancellation& cancel,
+                        const std::shared_ptr<Attempt>& a, const Payloads& args, Clock::time_point deadline) {
   internal::LocalActivitySlots& s = *run.slots;
   {
     std::unique_lock<std::mutex> l(s.mu);
-    if (!s.cv.wait_until(l, deadline, [&s] { return s.free > 0; })) return false;
+    auto stop = [&s, &cancel] { return s.cancel_all || cancel.IsCancelled(); };
+    if (!s.cv.wait_until(l, deadline, [&s, &stop] { return s.free > 0 || stop(); })) return AttemptEnd::kTimedOut;
+    if (stop()) return AttemptEnd::kCancelled;
     --s.free;
     ++s.running;
     s.contexts.insert(&a->ctx);
-    if (s.cancel_all) a->ctx.Cancel();
   }
   std::thread([slots = run.slots, fn = run.fn, a, args] {
     Payloads result;
@@ -92,7 +97,7 @@ bool StartAttempt(const LocalRun& run, const std::shared_ptr<Attempt>& a, const 
     }
     slots->cv.notify_all();
   }).detach();
-  return true;
+  return AttemptEnd::kEnded;  // started
 }
 
 // The activity task an attempt's context describes.
@@ -111,20 +116,22 @@ wsv1::PollActivityTaskQueueResponse AttemptTask(const internal::LocalActivityReq
 }
 
 // Runs one attempt until it returns or `deadline` (its start_to_close, capped by what remains of
-// the schedule_to_close). Returns false when the deadline came first: the attempt's context is
-// cancelled and its function left running on its own thread.
-bool RunAttempt(const LocalRun& run, const std::shared_ptr<Attempt>& a, const Payloads& args,
-                Clock::time_point deadline, internal::LocalActivityOutcome* out) {
-  if (!StartAttempt(run, a, args, deadline)) return false;
+// the schedule_to_close). kTimedOut: the deadline came first; the attempt's context is cancelled
+// and its function left running on its own thread. kCancelled: it never started (StartAttempt).
+AttemptEnd RunAttempt(const LocalRun& run, internal::LocalActivityCancellation& cancel, const std::shared_ptr<Attempt>& a,
+                      const Payloads& args, Clock::time_point deadline, internal::LocalActivityOutcome* out) {
+  if (const AttemptEnd started = StartAttempt(run, cancel, a, args, deadline); started != AttemptEnd::kEnded) {
+    return started;
+  }
   internal::LocalActivitySlots& s = *run.slots;
   std::unique_lock<std::mutex> l(s.mu);
   if (!s.cv.wait_until(l, deadline, [&a] { return a->done; })) {
     a->ctx.Cancel();
-    return false;
+    return AttemptEnd::kTimedOut;
   }
   out->result = std::move(a->result);
   out->error = a->error;
-  return true;
+  return AttemptEnd::kEnded;
 }
 
 RetryPolicy LocalRetryPolicy(const LocalActivityOptions& o) {
@@ -161,6 +168,13 @@ internal::LocalActivityOutcome RunLocalActivity(const LocalRun& run, const inter
   auto deadline = Clock::time_point::max();
   if (s2c.count() > 0) deadline = Clock::now() + (req.original_schedule_time + s2c - std::chrono::system_clock::now());
   internal::LocalActivityCancellation& cancel = *req.cancellation;
+  {
+    std::lock_guard<std::mutex> l(cancel.mu);
+    cancel.wake = [slots = run.slots] {
+      std::lock_guard<std::mutex> sl(slots->mu);
+      slots->cv.notify_all();
+    };
+  }
   for (int attempt = req.attempt;; ++attempt) {
     out.attempt = attempt;
     if (Clock::now() >= deadline) {
@@ -185,7 +199,15 @@ internal::LocalActivityOutcome RunLocalActivity(const LocalRun& run, const inter
       }
     } unregister{cancel};
     const auto attempt_deadline = std::min(deadline, Clock::now() + s2s);
-    const bool ended = RunAttempt(run, a, req.args, attempt_deadline, &out);
+    const AttemptEnd end = RunAttempt(run, cancel, a, req.args, attempt_deadline, &out);
+    if (end == AttemptEnd::kCancelled) {
+      // Cancelled while waiting for a slot: resolved as cancelled without running, as sdk-core
+      // resolves a local activity not yet dispatched (no attempt, a cancelled marker).
+      out.result.Clear();
+      out.error = std::make_exception_ptr(CanceledFailure("Activity cancelled"));
+      return out;
+    }
+    const bool ended = end == AttemptEnd::kEnded;
     if (!ended && attempt_deadline == deadline) {
       out.result.Clear();
       out.error = TimedOut(temporal::api::enums::v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE);
@@ -229,6 +251,17 @@ internal::LocalActivityOutcome RunLocalActivity(const LocalRun& run, const inter
 std::shared_ptr<internal::LocalActivityExecution> Worker::StartLocalActivity(
     internal::LocalActivityRequest request, std::shared_ptr<internal::LocalActivityNotifier> notifier) {
   auto exec = std::make_shared<LocalExecution>();
+  bool abandon = false;
+  {
+    std::lock_guard<std::mutex> l(la_->mu);
+    la_->notifiers[notifier.get()] = notifier;  // an address reused by a newer one: replaced
+    if (la_->notifiers.size() > la_->prune_at) {
+      std::erase_if(la_->notifiers, [](const auto& n) { return n.second.expired(); });
+      la_->prune_at = 2 * la_->notifiers.size() + 64;
+    }
+    abandon = la_->abandon_tasks;
+  }
+  if (abandon) notifier->Abandon();  // a task that started after the grace period: it fails
   LocalRun run{la_, client_, options_.task_queue, {}};
   if (auto it = activities_.find(request.type); it != activities_.end()) run.fn = it->second;
   // Detached: the thread owns everything it uses, so neither the workflow instance (which drops
@@ -243,6 +276,25 @@ std::shared_ptr<internal::LocalActivityExecution> Worker::StartLocalActivity(
     notifier->Notify();
   }).detach();
   return exec;
+}
+
+void Worker::AbandonLocalActivities() {
+  std::vector<std::shared_ptr<internal::LocalActivityNotifier>> waiting;
+  {
+    std::lock_guard<std::mutex> l(la_->mu);
+    la_->abandon_tasks = true;
+    for (const auto& [key, n] : la_->notifiers) {
+      if (auto p = n.lock()) waiting.push_back(std::move(p));
+    }
+  }
+  // The workflow tasks first, so that none of them records an attempt cancelled below.
+  for (const auto& n : waiting) n->Abandon();
+  {
+    std::lock_guard<std::mutex> l(la_->mu);
+    la_->cancel_all = true;
+    for (ActivityContext* ctx : la_->contexts) ctx->Cancel();
+  }
+  la_->cv.notify_all();  // waits for a slot end
 }
 
 void Worker::StopLocalActivities(std::chrono::steady_clock::time_point deadline) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <list>
 #include <map>
 #include <mutex>
@@ -65,19 +66,31 @@ struct TaskKeepAlive {
 };
 
 // The workflow's cancellation of a running local activity: its attempt's context is cancelled
-// and no further attempt starts (a retry's wait ends).
+// and no further attempt starts (a retry's wait ends, and so does a wait for a free slot).
 struct LocalActivityCancellation {
   std::mutex mu;
   std::condition_variable cv;
   bool cancelled = false;
   ActivityContext* running = nullptr;  // the attempt running now
+  std::function<void()> wake;          // wakes a wait for a local-activity slot (set by the worker)
   void Cancel() {
-    std::lock_guard<std::mutex> l(mu);
-    cancelled = true;
-    if (running) running->Cancel();
+    std::function<void()> w;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      cancelled = true;
+      if (running) running->Cancel();
+      w = wake;
+    }
     cv.notify_all();
+    if (w) w();  // not under mu: the slot wait checks `cancelled` under the slots' mutex
+  }
+  bool IsCancelled() {
+    std::lock_guard<std::mutex> l(mu);
+    return cancelled;
   }
 };
+
+struct LocalActivityNotifier;
 
 // The worker's local-activity slots and running attempts, shared with the threads that run them
 // (an attempt abandoned by a timeout or a cancellation runs on until its function returns, on a
@@ -89,6 +102,12 @@ struct LocalActivitySlots {
   int running = 0;             // attempts whose function has not returned
   bool cancel_all = false;     // the worker's shutdown grace period is over: attempts are cancelled
   std::set<ActivityContext*> contexts;  // of the running attempts
+  // The workflow instances that ran local activities (their notifiers), and whether the
+  // shutdown's grace period is over for them: a workflow task still waiting on a local activity
+  // then stops waiting and fails (Worker::AbandonLocalActivities).
+  std::map<LocalActivityNotifier*, std::weak_ptr<LocalActivityNotifier>> notifiers;
+  size_t prune_at = 64;  // expired notifiers are dropped when there are more than this
+  bool abandon_tasks = false;
 };
 
 // A local activity's attempts from `attempt` on, as the worker runs them
@@ -113,14 +132,23 @@ struct LocalActivityOutcome {
   std::optional<std::chrono::milliseconds> backoff;
 };
 // Wakes the workflow task's thread when one of its local activities ends.
+// Also tells it to stop waiting when the worker's shutdown grace period is over (Abandon).
 struct LocalActivityNotifier {
   std::mutex mu;
   std::condition_variable cv;
   int64_t ended = 0;
+  bool abandon = false;
   void Notify() {
     {
       std::lock_guard<std::mutex> l(mu);
       ++ended;
+    }
+    cv.notify_all();
+  }
+  void Abandon() {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      abandon = true;
     }
     cv.notify_all();
   }

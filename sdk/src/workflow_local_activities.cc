@@ -178,6 +178,12 @@ void WorkflowInstance::RunLocalActivitiesLive() {
     }
     if (running_las_.empty()) return;
     std::unique_lock<std::mutex> l(la_notifier_->mu);
+    if (la_notifier_->abandon) {
+      // The worker's shutdown grace period is over: the task fails, its unfinished local
+      // activities unrecorded (cancelled as the instance is dropped), to be retried by another
+      // worker (the behaviour the official SDKs' feature tests ask of a shutdown).
+      throw WorkflowTaskError("worker shutting down: local activities still running at the end of the grace period");
+    }
     auto ended =
         std::find_if(running_las_.begin(), running_las_.end(), [](const LocalActivity& la) { return la.exec->Done(); });
     if (ended != running_las_.end()) {
@@ -189,7 +195,7 @@ void WorkflowInstance::RunLocalActivitiesLive() {
       continue;
     }
     const int64_t seen = la_notifier_->ended;
-    auto changed = [&] { return la_notifier_->ended != seen; };
+    auto changed = [&] { return la_notifier_->ended != seen || la_notifier_->abandon; };
     if (keep_alive_.period.count() <= 0) {
       la_notifier_->cv.wait(l, changed);
     } else if (!la_notifier_->cv.wait_until(l, keep_alive_.next, changed)) {

@@ -41,7 +41,8 @@ struct LocalActivitySlots;
 struct WorkerOptions {
   std::string task_queue;  // REQUIRED
   int max_concurrent_activities = 100;
-  int max_concurrent_workflow_tasks = 4;  // also the number of workflow pollers
+  // Also the number of workflow pollers on each queue (the normal one and the sticky one).
+  int max_concurrent_workflow_tasks = 4;
   int activity_pollers = 2;
   std::string identity;  // default: the client's
   // Shutdown waits this long for running activities and local activities (those abandoned by
@@ -61,8 +62,9 @@ struct WorkerOptions {
   bool eager_activities = true;
   // The first eager activity of a completion reply runs on the workflow thread that received it,
   // once that thread has given back its workflow-task slot (no hand-off to an activity thread),
-  // while another thread of its kind stays free (max_concurrent_workflow_tasks >= 2); false: it
-  // is handed to the activity pool like the others.
+  // while enough workflow threads stay free to poll and to take an eager start (at most
+  // threads - max_concurrent_workflow_tasks - 2 at once: max_concurrent_workflow_tasks >= 2 with
+  // the sticky cache, >= 3 without); false: it is handed to the activity pool like the others.
   bool run_eager_activity_on_workflow_thread = true;
   // Local activities run at once by this worker (over all its workflow tasks).
   int max_concurrent_local_activities = 100;
@@ -100,8 +102,8 @@ class Worker : private EagerWorkflowExecutor {
   }
 
   void Start();
-  // Stops polling, finishes in-flight workflow tasks, waits for running activities up to the
-  // grace period then cancels them and waits for them to return. Idempotent.
+  // Stops polling, finishes in-flight workflow tasks (one waiting on a local activity past the grace period
+  // fails), waits for activities and local activities up to the grace period, then cancels them. Idempotent.
   void Shutdown();
   // Start(), then block until SIGINT or SIGTERM (or Shutdown() from another thread), then Shutdown().
   void RunUntilSignal();
@@ -115,19 +117,20 @@ class Worker : private EagerWorkflowExecutor {
   bool TryReserveEagerSlot() override;
   void ReleaseEagerSlot() override;
   void RunEagerTask(wsv1::PollWorkflowTaskQueueResponse task) override;
-  // The threads that run workflow tasks: normal-queue pollers, sticky-queue pollers, eager-start
-  // threads (max_concurrent_workflow_tasks of each).
-  enum ThreadKind { kNormalPoller = 0, kStickyPoller = 1, kEagerThread = 2 };
-  void EagerLoop();
-  void WorkflowPollLoop(bool sticky);
+  // The workflow-task threads: one pool whose threads poll the normal and the sticky queue
+  // (max_concurrent_workflow_tasks polls each) and run the tasks they get, and the tasks eager
+  // starts hand over, all through RunWorkflowTask and the same slots.
+  void WorkflowThreadLoop();
+  bool PollWorkflowTask(bool sticky, wsv1::PollWorkflowTaskQueueResponse* resp, std::chrono::milliseconds* backoff);
+  void RunWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task, bool eager,
+                       wsv1::PollActivityTaskQueueResponse* keep);
   std::vector<HistoryEvent> FullHistory(const wsv1::PollWorkflowTaskQueueResponse& task);
   bool PollActivityTask(wsv1::PollActivityTaskQueueResponse* resp, std::chrono::milliseconds* backoff);
   void ActivityThreadLoop();
   // Runs a workflow task. An eager activity its completion brought may be left in `keep` for the
   // calling thread to run once it has given back its workflow-task slot (RunKeptActivity).
-  void HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task, ThreadKind kind,
-                          wsv1::PollActivityTaskQueueResponse* keep);
-  void RunKeptActivity(wsv1::PollActivityTaskQueueResponse& task, ThreadKind kind);
+  void HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task, wsv1::PollActivityTaskQueueResponse* keep);
+  void RunKeptActivity(wsv1::PollActivityTaskQueueResponse& task);
   void AnswerLegacyQuery(const wsv1::PollWorkflowTaskQueueResponse& task, const std::vector<HistoryEvent>& events,
                          const internal::WorkflowFn* fn);
   void FailWorkflowTask(const wsv1::PollWorkflowTaskQueueResponse& task,
@@ -135,7 +138,7 @@ class Worker : private EagerWorkflowExecutor {
                         const std::string& error_type);
   void RunActivity(wsv1::PollActivityTaskQueueResponse& task);
   int ReserveEagerActivities(wsv1::RespondWorkflowTaskCompletedRequest* req);
-  void TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved, ThreadKind kind,
+  void TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* resp, int reserved,
                            wsv1::PollActivityTaskQueueResponse* keep);
   // Local activities (worker_local_activities.cc): each attempt on a thread of its own, at most
   // max_concurrent_local_activities at once; none of them holds a workflow-task thread once its
@@ -144,6 +147,11 @@ class Worker : private EagerWorkflowExecutor {
       internal::LocalActivityRequest request, std::shared_ptr<internal::LocalActivityNotifier> notifier);
   // Shutdown: waits until `deadline` for the running local-activity attempts, then cancels them.
   void StopLocalActivities(std::chrono::steady_clock::time_point deadline);
+  // Shutdown, once the grace period is over: the workflow tasks still waiting on local
+  // activities stop waiting and fail; the attempts (and waits for a slot) are cancelled.
+  void AbandonLocalActivities();
+  // Shutdown: waits until `deadline` for the workflow tasks in flight; false if some still run.
+  bool WaitForWorkflowTasks(std::chrono::steady_clock::time_point deadline);
 
   std::shared_ptr<Client> client_;
   WorkerOptions options_;
@@ -152,17 +160,17 @@ class Worker : private EagerWorkflowExecutor {
 
   std::unique_ptr<internal::WorkflowCache> cache_;
   std::string sticky_queue_;
-  // Workflow tasks run at once (normal and sticky pollers share max_concurrent_workflow_tasks).
+  // Workflow tasks run at once (polled and eager ones share max_concurrent_workflow_tasks slots).
   std::mutex wft_mu_;
-  std::condition_variable wft_cv_;
+  std::condition_variable wft_cv_;    // a slot came free, a thread ended
+  std::condition_variable idle_cv_;   // work for an idle workflow thread: an eager task, a poll, the stop
   int wft_free_ = 0;
+  int wft_loops_ = 0;                 // workflow threads not yet ended
+  int wft_polling_[2] = {0, 0};       // threads polling the normal, the sticky queue
   // Eager starts: slots reserved by this client's Start calls, and the tasks they handed over
-  // (run by eager_threads_).
+  // (waiting for an idle workflow thread).
   int eager_reserved_ = 0;
-  bool eager_stop_ = false;
   std::deque<wsv1::PollWorkflowTaskQueueResponse> eager_tasks_;
-  std::condition_variable eager_cv_;  // eager_tasks_ or eager_stop_ changed (under wft_mu_)
-  std::vector<std::thread> eager_threads_;
   std::atomic<int64_t> n_tasks_{0}, n_hits_{0}, n_full_{0}, n_fetches_{0}, n_evictions_{0}, n_events_{0}, n_eager_{0},
       n_eager_activities_{0};
 
@@ -181,10 +189,11 @@ class Worker : private EagerWorkflowExecutor {
   int free_slots_ = 0;
   int act_polling_ = 0;  // pool threads in a poll
   int act_active_ = 0;   // pool threads running a task, and workflow threads running a kept one
-  // Eager activities run by the workflow thread that received them, by ThreadKind: at most
-  // max_concurrent_workflow_tasks - 1 threads of a kind at once, so one of each kind is always
-  // free to poll (or take eager starts).
-  int kept_running_[3] = {0, 0, 0};
+  // Eager activities run by the workflow thread that received them: at most kept_max_ at once
+  // (the workflow threads less max_concurrent_workflow_tasks less 2), so that with every slot
+  // taken a thread is still free to poll and one to take an eager start.
+  int kept_running_ = 0;
+  int kept_max_ = 0;
   std::vector<wsv1::PollActivityTaskQueueResponse> act_queue_;
   std::set<ActivityContext*> running_;
   std::vector<std::thread> act_threads_;
