@@ -311,13 +311,18 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
     if (last.empty() || !last.back().has_workflow_execution_continued_as_new_event_attributes()) break;
     auto next = FetchRun(ns_id, wid, last.back().workflow_execution_continued_as_new_event_attributes().new_execution_run_id(),
                          /*with_events=*/true);
+    if (!next.ok() && next.status().code() != Code::kNotFound) return fail(next.status());  // a failed read
     if (!next.ok()) break;
     sources.emplace_back(next.value(), 0);
   }
 
   // The current run of the workflow id (it may differ from the base run).
   std::shared_ptr<Execution> current;
-  if (auto cur = FetchRun(ns_id, wid, "", /*with_events=*/false); cur.ok()) current = cur.value();
+  if (auto cur = FetchRun(ns_id, wid, "", /*with_events=*/false); cur.ok()) {
+    current = cur.value();
+  } else if (cur.status().code() != Code::kNotFound) {
+    return fail(cur.status());  // a failed read: the retry check below cannot be made
+  }
   if (current && current->st.reset_request_id() == req.request_id()) {  // a retry of this reset
     resp->set_run_id(current->st.run_id());
     return ReplyWhenDurableLocked(std::move(done), Status::Ok());

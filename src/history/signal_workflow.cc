@@ -46,7 +46,10 @@ void SignalWorkflow::Signal(MutexLock& l, const wsv1::SignalWorkflowExecutionReq
   if (!s.ok()) return fail(s);
   const auto& target = req.workflow_execution();
   auto r = host_.FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/false);
-  if (!r.ok()) return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
+  if (!r.ok() && r.status().code() == Code::kNotFound) {
+    return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
+  }
+  if (!r.ok()) return fail(r.status());  // a failed store read is the answer, never "not found"
   Execution& ex = *r.value();
   if (!ex.open()) {
     // The request id before the status (api.go): a retry of a signal the run took before it closed.

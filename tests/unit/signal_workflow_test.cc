@@ -218,19 +218,21 @@ TEST_F(SignalWorkflowTest, SignalReachesTheCurrentRunOrTheNamedOne) {
   EXPECT_EQ(SignaledEvents(run_), 0);
 }
 
-TEST_F(SignalWorkflowTest, AMissingRunOrAFailedReadIsWorkflowNotFound) {
+TEST_F(SignalWorkflowTest, AMissingRunIsWorkflowNotFoundAndAFailedReadIsItsError) {
   auto missing = Request("go");
   missing.mutable_workflow_execution()->set_workflow_id("nobody");
   Status s = Signal(missing);
   EXPECT_EQ(s.code(), Code::kNotFound);
   EXPECT_EQ(s.message(), "workflow execution not found for workflow ID \"nobody\"");
-  host_.read_error = Status(Code::kUnavailable, "store read failed");
+  // A store read the database refused is the answer, not "not found" (a client would give up).
+  host_.read_error = Internal("storage error: disk I/O error");
   auto named = Request("go");
   named.mutable_workflow_execution()->set_run_id("run-1");
   s = Signal(named);
-  EXPECT_EQ(s.code(), Code::kNotFound);
-  EXPECT_EQ(s.message(), "workflow execution not found for workflow ID \"wf\" and run ID \"run-1\"");
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_EQ(s.message(), "storage error: disk I/O error");
   EXPECT_EQ(host_.commits, 0);
+  EXPECT_EQ(answers, 2);
 }
 
 TEST_F(SignalWorkflowTest, InvalidRequestsAreRefusedBeforeTheRunIsRead) {
