@@ -446,6 +446,7 @@ Result<Execution*> Engine::OpenExecutionLocked(const std::string& ns_id, const s
   // Not open. Temporal tells a closed run apart from one that never existed (both NOT_FOUND).
   auto any = LoadAnyExecutionLocked(ns_id, workflow_id, run_id);
   if (any.ok() && !any.value()->open()) return NotFound("workflow execution already completed");
+  if (!any.ok() && any.status().code() != Code::kNotFound) return any.status();  // a failed read
   return WorkflowNotFound(workflow_id, run_id);
 }
 

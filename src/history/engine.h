@@ -408,7 +408,8 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   // Also SignalEngine's (signal_workflow.h).
   Result<std::shared_ptr<Execution>> FetchRun(std::string ns_id, std::string workflow_id, std::string run_id,
                                               bool with_events) override REQUIRES(mu_);
-  // As OpenExecutionLocked, with the reads of FetchRun.
+  // As OpenExecutionLocked, with the reads of FetchRun. A failed store read is answered with its
+  // error (INTERNAL "storage error: ..."), never as NOT_FOUND.
   Result<Execution*> FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) REQUIRES(mu_);
   // An evicted open run back into memory (a no-op for any other run id); the read's error if it
   // failed (the run stays evicted).
@@ -429,7 +430,9 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   // Reads again, still without the mutex, until every target is in memory or read validly, so the
   // transition that follows (which holds the mutex throughout) never needs the store.
   // REQUIRES(mu_); releases it while reading: call before taking pointers into engine state.
-  void PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRequest& req, const std::string& run_id)
+  // A target whose read failed (a storage error, not "no such run"): that error, which the
+  // completion answers before any transition (never recorded as a target not found).
+  Status PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRequest& req, const std::string& run_id)
       REQUIRES(mu_);
   struct PrefetchedRun {
     uint64_t generation = 0;  // WorkflowKeyGenerationLocked when read

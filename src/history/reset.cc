@@ -19,6 +19,7 @@
 #include "history/proto_time.h"
 #include "history/replay.h"
 #include "history/reset_point.h"
+#include "history/signal_event.h"
 
 namespace temporalite::history {
 
@@ -160,22 +161,12 @@ void ReapplyEvents(const std::vector<ReapplySource>& sources, const std::set<ev1
                    TimePoint now, Execution& ex) {
   const bool reapply_signals = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
   const bool reapply_updates = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
-  auto& st = ex.st;
   std::set<std::string> admitted;
   for (const auto& [run, from] : sources) {
     for (size_t i = from; i < run->events.size(); ++i) {
       const auto& be = run->events[i];
       if (be.has_workflow_execution_signaled_event_attributes() && reapply_signals) {
-        const auto& in = be.workflow_execution_signaled_event_attributes();
-        auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, now);
-        auto* a = e->mutable_workflow_execution_signaled_event_attributes();
-        a->set_signal_name(in.signal_name());
-        *a->mutable_input() = in.input();
-        a->set_identity(in.identity());
-        *a->mutable_header() = in.header();
-        a->set_request_id(in.request_id());
-        st.set_signal_count(st.signal_count() + 1);
-        if (!in.request_id().empty()) st.add_signal_request_ids(in.request_id());
+        ReapplySignal(ex, now, be);  // the signal unit's event and request-id memory (signal_event.h)
         continue;
       }
       if (!reapply_updates) continue;
@@ -201,14 +192,8 @@ void ApplyPostResetSignals(const wsv1::ResetWorkflowExecutionRequest& req, TimeP
   for (const auto& op : req.post_reset_operations()) {
     if (!op.has_signal_workflow()) continue;
     const auto& sig = op.signal_workflow();
-    auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, now);
-    auto* a = e->mutable_workflow_execution_signaled_event_attributes();
-    a->set_signal_name(sig.signal_name());
-    *a->mutable_input() = sig.input();
-    *a->mutable_header() = sig.header();
-    a->set_identity(req.identity());
+    auto* e = AppendSignal(ex, now, sig.signal_name(), sig.input(), sig.header(), req.identity(), "", nullptr);
     *e->mutable_links() = sig.links();
-    ex.st.set_signal_count(ex.st.signal_count() + 1);
   }
 }
 }  // namespace
@@ -311,13 +296,18 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
     if (last.empty() || !last.back().has_workflow_execution_continued_as_new_event_attributes()) break;
     auto next = FetchRun(ns_id, wid, last.back().workflow_execution_continued_as_new_event_attributes().new_execution_run_id(),
                          /*with_events=*/true);
+    if (!next.ok() && next.status().code() != Code::kNotFound) return fail(next.status());  // a failed read
     if (!next.ok()) break;
     sources.emplace_back(next.value(), 0);
   }
 
   // The current run of the workflow id (it may differ from the base run).
   std::shared_ptr<Execution> current;
-  if (auto cur = FetchRun(ns_id, wid, "", /*with_events=*/false); cur.ok()) current = cur.value();
+  if (auto cur = FetchRun(ns_id, wid, "", /*with_events=*/false); cur.ok()) {
+    current = cur.value();
+  } else if (cur.status().code() != Code::kNotFound) {
+    return fail(cur.status());  // a failed read: the retry check below cannot be made
+  }
   if (current && current->st.reset_request_id() == req.request_id()) {  // a retry of this reset
     resp->set_run_id(current->st.run_id());
     return ReplyWhenDurableLocked(std::move(done), Status::Ok());

@@ -147,10 +147,11 @@ Result<Execution*> Engine::FetchOpenRun(std::string ns_id, std::string workflow_
   if (r.ok() && r.value()->open()) return r.value().get();  // open runs are in memory
   // Temporal tells a closed run apart from one that never existed (both NOT_FOUND).
   if (r.ok()) return NotFound("workflow execution already completed");
-  return WorkflowNotFound(workflow_id, run_id);
+  // A failed store read is the answer (INTERNAL "storage error: ..."), not "not found".
+  return r.status();
 }
 
-void Engine::PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRequest& req, const std::string& run_id) {
+Status Engine::PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRequest& req, const std::string& run_id) {
   const uint64_t own = ++prefetch_seq_;
   // Reads of completions whose transitions are over go; those of completions still reading stay.
   for (auto it = prefetched_runs_.begin(); it != prefetched_runs_.end();) {
@@ -185,7 +186,7 @@ void Engine::PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRequ
     }
     targets.push_back({ns_id, workflow_id, target_run_id});
   }
-  if (targets.empty()) return;
+  if (targets.empty()) return Status::Ok();
   prefetching_.push_back(own);
   // Until one pass finds every target known: a read made while the mutex was released for another
   // target's read (or an eviction meanwhile) may no longer hold; it is read again.
@@ -212,6 +213,15 @@ void Engine::PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRequ
     }
   }
   prefetching_.erase(std::find(prefetching_.begin(), prefetching_.end(), own));
+  // A target not in memory whose read failed: the completion is answered with the read's error.
+  for (const auto& [ns_id, workflow_id, target_run_id] : targets) {
+    const std::string rid =
+        RunIdInMemory(open_by_workflow_id_, closing_by_workflow_id_, WorkflowKey(ns_id, workflow_id), target_run_id);
+    if (!rid.empty() && runs_.FindLoaded(rid) != nullptr) continue;
+    const PrefetchedRun* pre = PrefetchedLocked(ns_id, workflow_id, target_run_id);
+    if (pre != nullptr && !pre->status.ok()) return pre->status;
+  }
+  return Status::Ok();
 }
 
 const Engine::PrefetchedRun* Engine::PrefetchedLocked(const std::string& ns_id, const std::string& workflow_id,

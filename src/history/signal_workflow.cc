@@ -10,6 +10,7 @@
 namespace temporalite::history {
 
 namespace cv1 = ::temporal::api::common::v1;
+namespace hv1 = ::temporal::api::history::v1;
 namespace wsv1 = ::temporal::api::workflowservice::v1;
 
 namespace {
@@ -46,7 +47,10 @@ void SignalWorkflow::Signal(MutexLock& l, const wsv1::SignalWorkflowExecutionReq
   if (!s.ok()) return fail(s);
   const auto& target = req.workflow_execution();
   auto r = host_.FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/false);
-  if (!r.ok()) return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
+  if (!r.ok() && r.status().code() == Code::kNotFound) {
+    return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
+  }
+  if (!r.ok()) return fail(r.status());  // a failed store read is the answer, never "not found"
   Execution& ex = *r.value();
   if (!ex.open()) {
     // The request id before the status (api.go): a retry of a signal the run took before it closed.
@@ -89,9 +93,9 @@ void RememberSignalRequestId(state::ExecutionState& st, const std::string& reque
   }
 }
 
-void AppendSignal(Execution& ex, TimePoint now, const std::string& name, const cv1::Payloads& input,
-                  const cv1::Header& header, const std::string& identity, const std::string& request_id,
-                  const cv1::WorkflowExecution* external) {
+hv1::HistoryEvent* AppendSignal(Execution& ex, TimePoint now, const std::string& name, const cv1::Payloads& input,
+                                const cv1::Header& header, const std::string& identity, const std::string& request_id,
+                                const cv1::WorkflowExecution* external) {
   ex.st.set_signal_count(ex.st.signal_count() + 1);
   RememberSignalRequestId(ex.st, request_id);
   auto* e = ex.AddOrBufferEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, now);
@@ -102,6 +106,13 @@ void AppendSignal(Execution& ex, TimePoint now, const std::string& name, const c
   *a->mutable_header() = header;
   a->set_request_id(request_id);
   if (external) *a->mutable_external_workflow_execution() = *external;
+  return e;
+}
+
+void ReapplySignal(Execution& ex, TimePoint now, const hv1::HistoryEvent& signaled) {
+  const auto& in = signaled.workflow_execution_signaled_event_attributes();
+  auto* e = AppendSignal(ex, now, in.signal_name(), in.input(), in.header(), in.identity(), in.request_id(), nullptr);
+  *e->mutable_links() = signaled.links();
 }
 
 }  // namespace temporalite::history

@@ -73,7 +73,8 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   if (!tok.ok()) return done(tok.status());
   if (tok->kind() != state::TaskToken::WORKFLOW_TASK) return done(InvalidArgument("task token is not a workflow task token"));
   MutexLock l(mu_);
-  PrefetchCommandTargets(req, tok->run_id());  // store reads of the commands' targets, without the mutex
+  // Store reads of the commands' targets, without the mutex.
+  const Status targets_read = PrefetchCommandTargets(req, tok->run_id());
   auto it = runs_.find_loaded(tok->run_id());
   if (it == runs_.end() || !it->second->open()) return ReplyNow(l, done, NotFound("Workflow task not found."));
   Execution& ex = *it->second;
@@ -83,6 +84,9 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
       st.wft().started_event_id() == 0) {
     return ReplyNow(l, done, NotFound("Workflow task not found."));
   }
+  // A target the store could not read: nothing is applied (the task stays started; its timeout
+  // or the worker's retry tries again), rather than the target recorded as not found.
+  if (!targets_read.ok()) return ReplyNow(l, done, targets_read);
 
   Txn txn;
   std::optional<TimePoint> heartbeat_chain_start;

@@ -3,6 +3,7 @@
 // semantics (see src/history/reset.cc and external.cc).
 #include "engine_test_util.h"
 #include "history/replay.h"
+#include "history/signal_workflow.h"
 
 namespace temporalite::history::testing {
 namespace {
@@ -285,6 +286,55 @@ TEST_F(ResetTest, ReapplyTypeNoneAndExcludeSignalSkipSignals) {
     auto t = PollWft();
     ASSERT_TRUE(CompleteWft(t.task_token(), {CompleteWorkflow("x")}).ok());
   }
+}
+
+// The signals a reset re-applies go through the signal unit's code (signal_event.h): their request
+// ids are remembered as a delivery's are, bounded, the oldest forgotten. A client's retry of a
+// re-applied signal to the reset run is a duplicate; one whose id the run reset had forgotten
+// (more than SignalWorkflow::kMaxRememberedSignalRequestIds signals later) is delivered again, in
+// the new run as it would have been in the old one.
+TEST_F(ResetTest, ReappliedSignalsRequestIdsAreRememberedAsADeliverysAre) {
+  const std::string wid = "wf-reapply-ids";
+  const std::string base = StartWorkflow(wid);
+  auto t1 = PollWft();
+  ASSERT_TRUE(CompleteWft(t1.task_token(), {}).ok());  // events 1-4; 4 is the reset point
+  auto signal = [&](const std::string& request_id) {
+    wsv1::SignalWorkflowExecutionRequest req;
+    req.set_namespace_(kNamespace);
+    req.mutable_workflow_execution()->set_workflow_id(wid);
+    req.set_signal_name("s");
+    req.set_identity("client");
+    req.set_request_id(request_id);
+    return Call([&](Done d) { engine_->SignalWorkflowExecution(req, std::move(d)); });
+  };
+  const int sent = SignalWorkflow::kMaxRememberedSignalRequestIds + 1;
+  for (int i = 0; i < sent; ++i) ASSERT_TRUE(signal("r-" + std::to_string(i)).ok()) << i;
+  auto signaled = [&](const std::string& run) {  // over every page of the run's history
+    Barrier();
+    int n = 0;
+    wsv1::GetWorkflowExecutionHistoryRequest req;
+    req.set_namespace_(kNamespace);
+    req.mutable_execution()->set_workflow_id(wid);
+    req.mutable_execution()->set_run_id(run);
+    do {
+      wsv1::GetWorkflowExecutionHistoryResponse resp;
+      Status s = Call<wsv1::GetWorkflowExecutionHistoryResponse>(
+          [&](auto* r, Done d) { engine_->GetWorkflowExecutionHistory(req, r, std::move(d)); }, &resp);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      if (!s.ok()) break;
+      for (const auto& e : resp.history().events()) n += e.event_type() == ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED;
+      req.set_next_page_token(resp.next_page_token());
+    } while (!req.next_page_token().empty());
+    return n;
+  };
+  ASSERT_EQ(signaled(base), sent);
+  std::string run;
+  ASSERT_TRUE(Reset(wid, base, 4, &run).ok());
+  ASSERT_EQ(signaled(run), sent);
+  ASSERT_TRUE(signal("r-" + std::to_string(sent - 1)).ok());  // a retry of a re-applied signal
+  EXPECT_EQ(signaled(run), sent);
+  ASSERT_TRUE(signal("r-0").ok());  // forgotten (also by the run reset): delivered again
+  EXPECT_EQ(signaled(run), sent + 1);
 }
 
 TEST_F(ResetTest, ResetValidationAndRequestIdDedupe) {

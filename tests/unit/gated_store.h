@@ -64,6 +64,14 @@ class GatedStore final : public persistence::Store {
     }
     cv_.notify_all();
   }
+  // From now on a read of run `id` (GetExecution, ReadEvents) or of workflow id `id`'s current run
+  // (GetCurrentRunId) fails with `error`, as a read the database refuses does (the real store's
+  // errors are INTERNAL "storage error: ..."); an OK `error` ends it.
+  void FailReadsOf(std::string id, Status error) {
+    std::lock_guard<std::mutex> l(mu_);
+    failed_id_ = std::move(id);
+    read_error_ = std::move(error);
+  }
   // True once a read is waiting on BlockReadsOf (false after `wait` without one).
   bool WaitForBlockedRead(std::chrono::milliseconds wait) {
     std::unique_lock<std::mutex> l(mu_);
@@ -93,11 +101,13 @@ class GatedStore final : public persistence::Store {
   }
   Result<std::optional<persistence::ExecutionRow>> GetExecution(const std::string& run_id) override {
     WaitIfBlocked(run_id);
+    if (Status s = ReadError(run_id); !s.ok()) return s;
     return inner_->GetExecution(run_id);
   }
   Result<std::optional<std::string>> GetCurrentRunId(const std::string& namespace_id,
                                                      const std::string& workflow_id) override {
     WaitIfBlocked(workflow_id);
+    if (Status s = ReadError(workflow_id); !s.ok()) return s;
     auto r = inner_->GetCurrentRunId(namespace_id, workflow_id);
     RunOnce(after_current_run_read_);
     return r;
@@ -105,6 +115,7 @@ class GatedStore final : public persistence::Store {
   Result<std::vector<persistence::EventRow>> ReadEvents(const std::string& run_id, int64_t first_event_id,
                                                         int64_t max_count) override {
     WaitIfBlocked(run_id);
+    if (Status s = ReadError(run_id); !s.ok()) return s;
     return inner_->ReadEvents(run_id, first_event_id, max_count);
   }
   Result<persistence::VisibilityPage> ListVisibility(const persistence::VisibilityQuery& q) override {
@@ -145,6 +156,10 @@ class GatedStore final : public persistence::Store {
     cv_.notify_all();
     cv_.wait(l, [&] { return blocked_id_ != id; });
   }
+  Status ReadError(const std::string& id) {
+    std::lock_guard<std::mutex> l(mu_);
+    return !failed_id_.empty() && failed_id_ == id ? read_error_ : Status::Ok();
+  }
   void RunOnce(std::function<void()>& slot) {
     std::function<void()> fn;
     {
@@ -163,6 +178,8 @@ class GatedStore final : public persistence::Store {
   std::condition_variable cv_;
   std::string blocked_id_;
   int blocked_reads_ = 0;
+  std::string failed_id_;
+  Status read_error_;
 };
 
 }  // namespace temporalite::history::testing

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/thread_annotations.h"
 #include "history/execution.h"
+#include "history/signal_event.h"
 #include "history/signal_workflow.h"
 #include "test_engine_context.h"
 
@@ -21,6 +22,7 @@ namespace temporalite::history {
 namespace {
 
 namespace cv1 = ::temporal::api::common::v1;
+namespace hv1 = ::temporal::api::history::v1;
 namespace wsv1 = ::temporal::api::workflowservice::v1;
 
 constexpr char kNsId[] = "ns-id";
@@ -218,19 +220,21 @@ TEST_F(SignalWorkflowTest, SignalReachesTheCurrentRunOrTheNamedOne) {
   EXPECT_EQ(SignaledEvents(run_), 0);
 }
 
-TEST_F(SignalWorkflowTest, AMissingRunOrAFailedReadIsWorkflowNotFound) {
+TEST_F(SignalWorkflowTest, AMissingRunIsWorkflowNotFoundAndAFailedReadIsItsError) {
   auto missing = Request("go");
   missing.mutable_workflow_execution()->set_workflow_id("nobody");
   Status s = Signal(missing);
   EXPECT_EQ(s.code(), Code::kNotFound);
   EXPECT_EQ(s.message(), "workflow execution not found for workflow ID \"nobody\"");
-  host_.read_error = Status(Code::kUnavailable, "store read failed");
+  // A store read the database refused is the answer, not "not found" (a client would give up).
+  host_.read_error = Internal("storage error: disk I/O error");
   auto named = Request("go");
   named.mutable_workflow_execution()->set_run_id("run-1");
   s = Signal(named);
-  EXPECT_EQ(s.code(), Code::kNotFound);
-  EXPECT_EQ(s.message(), "workflow execution not found for workflow ID \"wf\" and run ID \"run-1\"");
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_EQ(s.message(), "storage error: disk I/O error");
   EXPECT_EQ(host_.commits, 0);
+  EXPECT_EQ(answers, 2);
 }
 
 TEST_F(SignalWorkflowTest, InvalidRequestsAreRefusedBeforeTheRunIsRead) {
@@ -282,6 +286,64 @@ TEST_F(SignalWorkflowTest, DeliveryFromAnotherWorkflowNamesItAndRemembersBounded
   ASSERT_TRUE(signals_.Deliver(txn, run_, "ping", {}, {}, "worker", "id-5", &source, &duplicate).ok());
   EXPECT_TRUE(duplicate);
   EXPECT_EQ(context_.workflow_tasks_scheduled, 1);  // one task for all of them
+}
+
+// A reset's re-applied signal (signal_event.h ReapplySignal; Temporal's reapplyEvents calls
+// AddWorkflowExecutionSignaled with the old event's name, input, identity, header, request id and
+// links): the same event a delivery writes, without the signalling workflow, and no signal limit
+// (Temporal's limit is the signal RPC's check). The reset schedules its own workflow task.
+TEST_F(SignalWorkflowTest, AReappliedSignalKeepsItsEventWithoutTheSignallerOrTheLimit) {
+  run_.st.set_signal_count(SignalWorkflow::kMaxSignalsPerExecution);
+  hv1::HistoryEvent old_event;
+  old_event.set_event_id(7);
+  old_event.set_event_type(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  auto* in = old_event.mutable_workflow_execution_signaled_event_attributes();
+  in->set_signal_name("ping");
+  in->mutable_input()->add_payloads()->set_data("in-ping");
+  in->set_identity("client");
+  (*in->mutable_header()->mutable_fields())["trace"].set_data("t-1");
+  in->set_request_id("req-1");
+  in->mutable_external_workflow_execution()->set_workflow_id("source");
+  old_event.add_links()->mutable_workflow_event()->set_workflow_id("linked");
+  ReapplySignal(run_, clock_.Now(), old_event);
+  ASSERT_EQ(run_.events.size(), 2u);
+  const auto& e = run_.events[1];
+  EXPECT_EQ(e.event_id(), 2);
+  EXPECT_EQ(e.event_type(), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  const auto& a = e.workflow_execution_signaled_event_attributes();
+  EXPECT_EQ(a.signal_name(), "ping");
+  EXPECT_EQ(a.input().payloads(0).data(), "in-ping");
+  EXPECT_EQ(a.identity(), "client");
+  EXPECT_EQ(a.header().fields().at("trace").data(), "t-1");
+  EXPECT_EQ(a.request_id(), "req-1");
+  EXPECT_FALSE(a.has_external_workflow_execution());
+  ASSERT_EQ(e.links_size(), 1);
+  EXPECT_EQ(e.links(0).workflow_event().workflow_id(), "linked");
+  EXPECT_EQ(run_.st.signal_count(), SignalWorkflow::kMaxSignalsPerExecution + 1);
+  EXPECT_EQ(context_.workflow_tasks_scheduled, 0);
+}
+
+// Re-applied signals' request ids are remembered as a delivery's are (bounded, the oldest
+// forgotten): a client's retry of a re-applied signal to the new run is a duplicate, and one whose
+// id is forgotten is delivered again, exactly as it would have been in the run reset.
+TEST_F(SignalWorkflowTest, ReappliedRequestIdsAreRememberedAsADeliverysAre) {
+  hv1::HistoryEvent old_event;
+  old_event.set_event_type(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  old_event.mutable_workflow_execution_signaled_event_attributes()->set_signal_name("go");
+  for (int i = 0; i < SignalWorkflow::kMaxRememberedSignalRequestIds + 1; ++i) {
+    old_event.mutable_workflow_execution_signaled_event_attributes()->set_request_id("id-" + std::to_string(i));
+    ReapplySignal(run_, clock_.Now(), old_event);
+  }
+  const int reapplied = SignalWorkflow::kMaxRememberedSignalRequestIds + 1;
+  EXPECT_EQ(SignaledEvents(run_), reapplied);
+  EXPECT_EQ(run_.st.signal_request_ids_size(), SignalWorkflow::kMaxRememberedSignalRequestIds);
+  EXPECT_EQ(run_.st.signal_request_ids(0), "id-1");
+  ASSERT_TRUE(Signal(Request("go", "id-1000")).ok());  // a retry: nothing new
+  EXPECT_EQ(SignaledEvents(run_), reapplied);
+  EXPECT_EQ(host_.commits, 0);
+  ASSERT_TRUE(Signal(Request("go", "id-0")).ok());  // forgotten: delivered
+  EXPECT_EQ(SignaledEvents(run_), reapplied + 1);
+  EXPECT_EQ(host_.commits, 1);
 }
 
 }  // namespace
