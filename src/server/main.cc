@@ -660,8 +660,9 @@ void AnswerHttpWhileWaiting(const server::ResumeState& st, const http::ListenerT
   if (!resume) std::_Exit(70);
   const std::string dir = std::filesystem::path(db_path).parent_path().string();
   // Meanwhile the gRPC port answers every call with an error that says why (no write path runs):
-  // clients see a server that waits, not a closed port.
-  const grpc::Status answer = server::StorageWaitStatus(store.fatal_error(), dir);
+  // clients see a server that waits, not a closed port. It checks no API key: with keys, the
+  // answer names no path (the log does).
+  const grpc::Status answer = server::StorageWaitStatus(store.fatal_error(), security.keys ? std::string() : dir);
   auto answering =
       server::StorageWaitServer::Start(f.ip + ":" + std::to_string(st.grpc), security.credentials, answer, std::chrono::seconds(5));
   http.Stop();  // in-flight HTTP calls ended with the gRPC server above

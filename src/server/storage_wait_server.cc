@@ -12,8 +12,8 @@ namespace temporalite::server {
 grpc::Status StorageWaitStatus(const Status& cause, const std::string& dir) {
   const grpc::StatusCode code =
       cause.code() == Code::kResourceExhausted ? grpc::StatusCode::RESOURCE_EXHAUSTED : grpc::StatusCode::UNAVAILABLE;
-  return grpc::Status(code, "the server's database refused a write (" + cause.message() +
-                                "); it resumes once writes succeed in " + dir);
+  return grpc::Status(code, "the server's database refused a write (" + cause.message() + "); it resumes once writes " +
+                                (dir.empty() ? std::string("succeed again") : "succeed in " + dir));
 }
 
 class StorageWaitServer::AnswerEveryCall : public grpc::CallbackGenericService {

@@ -18,7 +18,9 @@ namespace temporalite::server {
 
 // The answer while waiting: RESOURCE_EXHAUSTED when the database refused the write for lack of
 // space (the cause's code), UNAVAILABLE (retryable) otherwise, with the message
-// "the server's database refused a write (<cause>); it resumes once writes succeed in <dir>".
+// "the server's database refused a write (<cause>); it resumes once writes succeed in <dir>"
+// ("... succeed again" with no `dir`: the waiting port checks no API key, so a server that
+// requires keys names no path to whoever reaches it).
 grpc::Status StorageWaitStatus(const Status& cause, const std::string& dir);
 
 class StorageWaitServer {

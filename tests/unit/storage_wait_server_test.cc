@@ -28,6 +28,14 @@ TEST(StorageWaitStatus, DiskFullIsResourceExhaustedOtherwiseUnavailable) {
             "the server's database refused a write (storage error: disk I/O error); it resumes once writes succeed in /data");
 }
 
+// A server that requires API keys: the waiting port checks none, so its answer names no path.
+TEST(StorageWaitStatus, WithoutADirectoryTheAnswerNamesNoPath) {
+  grpc::Status s = StorageWaitStatus(Internal("storage error: disk I/O error"), "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(s.error_message(),
+            "the server's database refused a write (storage error: disk I/O error); it resumes once writes succeed again");
+}
+
 TEST(StorageWaitServer, AnswersEveryMethodWithTheReasonAndReleasesThePort) {
   const grpc::Status answer = StorageWaitStatus(Internal("storage error: disk I/O error"), "/data");
   auto w = StorageWaitServer::Start("127.0.0.1:0", grpc::InsecureServerCredentials(), answer, std::chrono::seconds(1));
