@@ -259,9 +259,24 @@ test('schedules: create, edit, pause, unpause, trigger, backfill and delete from
   const bf = modal('backfill-schedule-modal');
   await bf.waitFor();
   await screenshot('17-schedule-backfill');
-  const res = await apiCall('POST', `/schedules/${id}/patch`, () => bf.locator('[data-testid="confirm-modal-button"]').click());
-  const body = JSON.parse(res.request().postData());
-  assert.ok(body.patch.backfillRequest?.[0]?.startTime && body.patch.backfillRequest[0].endTime, res.request().postData());
+  // @temporalio/ui 2.38 compares the default range's hours as strings (`endHour < startHour`:
+  // "10" < "9"), so from 09:00 to 09:59 UTC its default end is the next day, a 25-hour range. The
+  // test then sends the range the UI means (one hour from the start), and checks what it sent.
+  let body;
+  const patchUrl = (url) => url.pathname.endsWith('/patch') && url.pathname.includes('/schedules/');
+  await page.route(patchUrl, async (route) => {
+    const b = JSON.parse(route.request().postData());
+    const r = b.patch?.backfillRequest?.[0];
+    const start = r ? Date.parse(r.startTime) : NaN;
+    if (r && new Date(start).getUTCHours() === 9 && Date.parse(r.endTime) - start === 25 * 3600 * 1000) {
+      r.endTime = new Date(start + 3600 * 1000).toISOString();
+    }
+    body = b;
+    await route.continue({ postData: JSON.stringify(b) });
+  });
+  await apiCall('POST', `/schedules/${id}/patch`, () => bf.locator('[data-testid="confirm-modal-button"]').click());
+  await page.unroute(patchUrl);
+  assert.ok(body.patch.backfillRequest?.[0]?.startTime && body.patch.backfillRequest[0].endTime, JSON.stringify(body));
   // As Temporal's backfill: one run per schedule time in the range (whole hours here), started at
   // once (the range is in the future), named <workflow id>-<time>, with that time as its
   // TemporalScheduledStartTime.
