@@ -657,8 +657,8 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
   return Status::Ok();
 }
 
-size_t SqliteStore::RunKeyHash::operator()(const std::array<unsigned char, 16>& k) const {
-  uint64_t a = 0, b = 0;  // UUIDv7: time first, random last; both halves mixed
+size_t SqliteStore::HashRunKey(const std::array<unsigned char, 16>& k) {
+  uint64_t a = 0, b = 0;
   std::memcpy(&a, k.data(), 8);
   std::memcpy(&b, k.data() + 8, 8);
   return static_cast<size_t>(b ^ (a * 0x9e3779b97f4a7c15ULL));

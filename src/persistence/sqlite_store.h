@@ -209,9 +209,8 @@ class SqliteStore final : public Store {
     int64_t visibility_close_time = 0;
     int64_t last_event_id = -1;  // of the run's stored history; -1: unknown
   };
-  struct RunKeyHash {
-    size_t operator()(const std::array<unsigned char, 16>& k) const;
-  };
+  // The map's hash of a 16-byte run key (UUIDv7: time first, random last; both halves mixed).
+  static size_t HashRunKey(const std::array<unsigned char, 16>& k);
   static constexpr size_t kMaxKnownRuns = 1 << 18;
   // The entry of a canonical UUID run id: without `create` nullptr when not known, with it a
   // new or the existing one. Any other run id is never cached: &unknown_run_ without `create`
@@ -223,7 +222,8 @@ class SqliteStore final : public Store {
   std::string last_run_id_;
   std::array<unsigned char, 16> last_run_key_{};
   bool last_run_key_ok_ = false;
-  std::unordered_map<std::array<unsigned char, 16>, KnownRun, RunKeyHash> known_runs_;
+  std::unordered_map<std::array<unsigned char, 16>, KnownRun, size_t (*)(const std::array<unsigned char, 16>&)>
+      known_runs_{0, &SqliteStore::HashRunKey};
   KnownRun unknown_run_;  // never written
 
   uint64_t transactions_since_optimize_ = 0;  // committer only
