@@ -1,4 +1,5 @@
 #include "common/log.h"
+#include "common/log_format.h"
 
 #include <atomic>
 #include <chrono>
@@ -76,6 +77,7 @@ std::string JsonEscape(const char* msg) {
 
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 void SetLogJson(bool json) { g_json = json; }
+bool LogJson() { return g_json; }
 
 bool ParseLogLevel(const std::string& s, LogLevel* out) {
   if (s == "debug") *out = LogLevel::kDebug;

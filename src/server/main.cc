@@ -30,6 +30,7 @@
 #include "cli/cli.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/log_format.h"
 #include "common/namespace_name.h"
 #include "common/timer_service.h"
 #include "frontend/grpc_log.h"
@@ -63,18 +64,16 @@ using namespace temporalite;  // NOLINT(build/namespaces)
 
 constexpr const char* kVersion = "0.1.0";
 
-// --log-format json: the errors that end a start are JSON log lines too (set once the flag is read).
-bool g_json_errors = false;
-
 // An error that ends the start (its exit code follows): "error: ..." on stderr, or with
-// --log-format json a log line at level error, printed whatever --log-level says.
+// --log-format json (once the flag is read) a log line at level error, printed whatever
+// --log-level says.
 __attribute__((format(printf, 1, 2))) void StartError(const char* fmt, ...) {
   char msg[2048];
   va_list ap;
   va_start(ap, fmt);
   std::vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  if (!g_json_errors) {
+  if (!LogJson()) {
     std::fprintf(stderr, "error: %s\n", msg);
     return;
   }
@@ -191,7 +190,6 @@ int ConfigureLoggingAndPorts(const StartDevFlags& f) {
   }
   SetLogLevel(level);
   SetLogJson(f.log_format == "json");
-  g_json_errors = f.log_format == "json";
   frontend::InstallGrpcLogHandler();
   if (f.port < 0 || f.port > 65535) {
     StartError("invalid --port %d", f.port);
