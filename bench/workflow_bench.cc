@@ -276,6 +276,18 @@ class Bench {
   int Run();
 
  private:
+  // What a run measured besides the latencies, for its report.
+  struct RunOutcome {
+    int64_t rss_start = 0;
+    int64_t rss_open = 0;
+    double open_s = 0;
+    bool aborted = false;
+    bool timed_out = false;
+    double run_s = 0;
+  };
+  bool Connect();
+  int Report(const RunOutcome& run);  // with mu_ held
+
   struct InFlight {
     Clock::time_point start;
     bool measured;
@@ -673,7 +685,8 @@ bool Bench::OpenIdleWorkflows() {
   return timers_started.load() == opts_.open_workflows && errors_.count() == 0;
 }
 
-int Bench::Run() {
+// One channel (its own TCP connection) per `channels`, each connected before the run.
+bool Bench::Connect() {
   for (int64_t i = 0; i < opts_.channels; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
@@ -687,14 +700,17 @@ int Bench::Run() {
         grpc::CreateCustomChannel(opts_.address, grpc::InsecureChannelCredentials(), args);
     if (!channel->WaitForConnected(Deadline(std::chrono::seconds(10)))) {
       std::fprintf(stderr, "error: cannot connect to %s\n", opts_.address.c_str());
-      return 1;
+      return false;
     }
     stubs_.push_back(wfs::WorkflowService::NewStub(channel));
   }
+  return true;
+}
 
-  const int64_t rss_start = RssBytes(opts_.server_pid);
-  double open_s = 0;
-  int64_t rss_open = 0;
+int Bench::Run() {
+  if (!Connect()) return 1;
+  RunOutcome run;
+  run.rss_start = RssBytes(opts_.server_pid);
   if (opts_.open_workflows > 0) {
     const auto open_start = Clock::now();
     if (!OpenIdleWorkflows()) {
@@ -702,8 +718,8 @@ int Bench::Run() {
       for (const std::string& e : errors_.first()) std::printf("  error: %s\n", e.c_str());
       return 1;
     }
-    open_s = Ms(Clock::now() - open_start) / 1000.0;
-    rss_open = RssBytes(opts_.server_pid);
+    run.open_s = Ms(Clock::now() - open_start) / 1000.0;
+    run.rss_open = RssBytes(opts_.server_pid);
   }
 
   const auto run_start = Clock::now();
@@ -728,20 +744,25 @@ int Bench::Run() {
     threads.emplace_back(&Bench::StarterLoop, this, StubFor(thread_index++));
   }
 
-  bool timed_out;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    timed_out = !done_cv_.wait_until(lock, run_deadline, [&] {
+    run.timed_out = !done_cv_.wait_until(lock, run_deadline, [&] {
       return (starting_done_ && finished_ == next_index_) ||
              errors_.count() >= kAbortAfterErrors;
     });
   }
-  const bool aborted = errors_.count() >= kAbortAfterErrors;
-  const auto run_end = Clock::now();
+  run.aborted = errors_.count() >= kAbortAfterErrors;
+  run.run_s = Ms(Clock::now() - run_start) / 1000.0;
   Shutdown();
   for (auto& t : threads) t.join();
 
   std::lock_guard<std::mutex> lock(mu_);
+  return Report(run);
+}
+
+// Prints the figures (one "name: value" line each, read by the bench scripts); 0 when every
+// workflow finished without an error.
+int Bench::Report(const RunOutcome& run) {
   std::vector<double> sorted = latencies_ms_;
   std::sort(sorted.begin(), sorted.end());
   const int64_t measured_done = static_cast<int64_t>(sorted.size());
@@ -779,28 +800,28 @@ int Bench::Run() {
   }
   if (opts_.open_workflows > 0) {
     std::printf("open_workflows: %lld opened_in_s=%.2f (%.0f/s)\n", static_cast<long long>(opts_.open_workflows),
-                open_s, open_s > 0 ? static_cast<double>(opts_.open_workflows) / open_s : 0.0);
+                run.open_s, run.open_s > 0 ? static_cast<double>(opts_.open_workflows) / run.open_s : 0.0);
   }
   if (opts_.server_pid > 0) {
     const int64_t rss_end = RssBytes(opts_.server_pid);
-    std::printf("server_rss_mb: start=%.1f after_open=%.1f end=%.1f\n", rss_start / 1048576.0,
-                rss_open / 1048576.0, rss_end / 1048576.0);
+    std::printf("server_rss_mb: start=%.1f after_open=%.1f end=%.1f\n", run.rss_start / 1048576.0,
+                run.rss_open / 1048576.0, rss_end / 1048576.0);
     if (opts_.open_workflows > 0) {
       std::printf("server_rss_bytes_per_open_workflow: %.0f\n",
-                  static_cast<double>(rss_open - rss_start) / static_cast<double>(opts_.open_workflows));
+                  static_cast<double>(run.rss_open - run.rss_start) / static_cast<double>(opts_.open_workflows));
     }
   }
   std::printf("errors: %lld\n", static_cast<long long>(errors_.count()));
   for (const std::string& e : errors_.first()) std::printf("  error: %s\n", e.c_str());
   bool ok = errors_.count() == 0;
-  if (aborted) {
+  if (run.aborted) {
     std::printf("status: ABORTED after %lld errors (%lld of %lld started workflows finished)\n",
                 static_cast<long long>(errors_.count()), static_cast<long long>(finished_),
                 static_cast<long long>(next_index_));
     ok = false;
-  } else if (timed_out) {
+  } else if (run.timed_out) {
     std::printf("status: TIMEOUT after %.1f s (%lld of %lld started workflows finished)\n",
-                Ms(run_end - run_start) / 1000.0, static_cast<long long>(finished_),
+                run.run_s, static_cast<long long>(finished_),
                 static_cast<long long>(next_index_));
     ok = false;
   } else {
