@@ -18,6 +18,8 @@ std::string_view ShortName(std::string_view full_method) { return full_method.su
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
+constexpr std::string_view kHealthPrefix = "/grpc.health.v1.Health/";
+
 std::string StringField(const pb::Message& m, const char* name) {
   const pb::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
   if (f == nullptr || f->is_repeated() || f->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) return "";
@@ -57,7 +59,9 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
         if (it != md->end()) authorization_.assign(it->second.data(), it->second.size());
       }
     }
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+    // gRPC's own health service reads its requests as raw bytes (a grpc::ByteBuffer, not a
+    // protobuf message): nothing to decode, and it is open to all (RequiredAccess).
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && !StartsWith(method_, kHealthPrefix)) {
       // The decoded request: a generated message whose pb::Message base is at its address
       // (single inheritance). nullptr when decoding failed (request_decoding.h answers those).
       if (void* raw = methods->GetRecvMessage()) {
