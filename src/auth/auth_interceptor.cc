@@ -122,6 +122,26 @@ class Factory final : public grpc::experimental::ServerInterceptorFactoryInterfa
 
 }  // namespace
 
+std::string EncodedRequestNamespace(std::string_view full_method, const std::string& bytes) {
+  std::string_view m = full_method;
+  if (!m.empty() && m[0] == '/') m.remove_prefix(1);
+  const size_t slash = m.find('/');
+  if (slash == std::string_view::npos) return "";
+  const std::string service(m.substr(0, slash));
+  const std::string method(m.substr(slash + 1));
+  const pb::DescriptorPool* pool = pb::DescriptorPool::generated_pool();
+  // The method's input type; the service's file may not be linked in (a binary that only uses its
+  // messages), so also by Temporal's convention: method M of package p takes p.MRequest.
+  const pb::Descriptor* input = nullptr;
+  if (const pb::MethodDescriptor* d = pool->FindMethodByName(service + "." + method)) input = d->input_type();
+  if (input == nullptr) input = pool->FindMessageTypeByName(service.substr(0, service.rfind('.') + 1) + method + "Request");
+  const pb::Message* prototype = input ? pb::MessageFactory::generated_factory()->GetPrototype(input) : nullptr;
+  if (prototype == nullptr) return "";
+  std::unique_ptr<pb::Message> request(prototype->New());
+  if (!request->ParseFromString(bytes)) return "";
+  return StringField(*request, "namespace");
+}
+
 bool Audited(std::string_view full_method) {
   Access a = RequiredAccess(full_method);
   if (a == Access::kOpen || a == Access::kAuthenticated || a == Access::kRead) return false;
