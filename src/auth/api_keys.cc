@@ -228,25 +228,45 @@ Status KeyRing::Reload() {
   return Status::Ok();
 }
 
-Decision Authorize(const ApiKeys& keys, std::string_view authorization, std::string_view full_method,
-                   const std::string& ns) {
-  Access need = RequiredAccess(full_method);
-  if (need == Access::kOpen) return {};
+namespace {
+
+// The principal of the key in `authorization`, or nullptr with UNAUTHENTICATED in *status.
+const Principal* BearerPrincipal(const ApiKeys& keys, std::string_view authorization, Status* status) {
   std::string_view h = authorization;
   while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
   std::string scheme(h.substr(0, 7));
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (h.empty()) {
-    return {Status(Code::kUnauthenticated, "Request unauthenticated: no API key (send authorization: Bearer <key>)"), ""};
+    *status = Status(Code::kUnauthenticated, "Request unauthenticated: no API key (send authorization: Bearer <key>)");
+    return nullptr;
   }
   if (scheme != "bearer ") {
-    return {Status(Code::kUnauthenticated, "Request unauthenticated: the authorization header is not \"Bearer <key>\""), ""};
+    *status = Status(Code::kUnauthenticated, "Request unauthenticated: the authorization header is not \"Bearer <key>\"");
+    return nullptr;
   }
   std::string_view key = h.substr(7);
   while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
   while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
   const Principal* p = keys.Find(key);
-  if (p == nullptr) return {Status(Code::kUnauthenticated, "Request unauthenticated: unknown API key"), ""};
+  if (p == nullptr) *status = Status(Code::kUnauthenticated, "Request unauthenticated: unknown API key");
+  return p;
+}
+
+}  // namespace
+
+Decision Authenticate(const ApiKeys& keys, std::string_view authorization) {
+  Decision d;
+  if (const Principal* p = BearerPrincipal(keys, authorization, &d.status)) d.principal = p->name;
+  return d;
+}
+
+Decision Authorize(const ApiKeys& keys, std::string_view authorization, std::string_view full_method,
+                   const std::string& ns) {
+  Access need = RequiredAccess(full_method);
+  if (need == Access::kOpen) return {};
+  Status unauthenticated;
+  const Principal* p = BearerPrincipal(keys, authorization, &unauthenticated);
+  if (p == nullptr) return {unauthenticated, ""};
   Decision d;
   d.principal = p->name;
   Role have = Role::kNone;

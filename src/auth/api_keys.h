@@ -101,5 +101,8 @@ struct Decision {
 // `ns`: the request's namespace ("" when it has none).
 Decision Authorize(const ApiKeys& keys, std::string_view authorization, std::string_view full_method,
                    const std::string& ns);
+// Only the key: OK with the principal for a valid key (whatever its grants), else the
+// UNAUTHENTICATED answer Authorize gives a method that needs a key.
+Decision Authenticate(const ApiKeys& keys, std::string_view authorization);
 
 }  // namespace temporalite::auth

@@ -18,6 +18,8 @@ std::string_view ShortName(std::string_view full_method) { return full_method.su
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
+constexpr std::string_view kHealthPrefix = "/grpc.health.v1.Health/";
+
 std::string StringField(const pb::Message& m, const char* name) {
   const pb::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
   if (f == nullptr || f->is_repeated() || f->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) return "";
@@ -57,7 +59,9 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
         if (it != md->end()) authorization_.assign(it->second.data(), it->second.size());
       }
     }
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+    // gRPC's own health service reads its requests as raw bytes (a grpc::ByteBuffer, not a
+    // protobuf message): nothing to decode, and it is open to all (RequiredAccess).
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && !StartsWith(method_, kHealthPrefix)) {
       // The decoded request: a generated message whose pb::Message base is at its address
       // (single inheritance). nullptr when decoding failed (request_decoding.h answers those).
       if (void* raw = methods->GetRecvMessage()) {
@@ -117,6 +121,26 @@ class Factory final : public grpc::experimental::ServerInterceptorFactoryInterfa
 };
 
 }  // namespace
+
+std::string EncodedRequestNamespace(std::string_view full_method, const std::string& bytes) {
+  std::string_view m = full_method;
+  if (!m.empty() && m[0] == '/') m.remove_prefix(1);
+  const size_t slash = m.find('/');
+  if (slash == std::string_view::npos) return "";
+  const std::string service(m.substr(0, slash));
+  const std::string method(m.substr(slash + 1));
+  const pb::DescriptorPool* pool = pb::DescriptorPool::generated_pool();
+  // The method's input type; the service's file may not be linked in (a binary that only uses its
+  // messages), so also by Temporal's convention: method M of package p takes p.MRequest.
+  const pb::Descriptor* input = nullptr;
+  if (const pb::MethodDescriptor* d = pool->FindMethodByName(service + "." + method)) input = d->input_type();
+  if (input == nullptr) input = pool->FindMessageTypeByName(service.substr(0, service.rfind('.') + 1) + method + "Request");
+  const pb::Message* prototype = input ? pb::MessageFactory::generated_factory()->GetPrototype(input) : nullptr;
+  if (prototype == nullptr) return "";
+  std::unique_ptr<pb::Message> request(prototype->New());
+  if (!request->ParseFromString(bytes)) return "";
+  return StringField(*request, "namespace");
+}
 
 bool Audited(std::string_view full_method) {
   Access a = RequiredAccess(full_method);

@@ -8,6 +8,8 @@
 #include <grpcpp/support/server_interceptor.h>
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "auth/api_keys.h"
 #include "auth/audit_log.h"
@@ -18,6 +20,11 @@ namespace temporalite::auth {
 // server. The keys in force are read per call, so a reload applies to the next call.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewAuthInterceptorFactory(const KeyRing* keys,
                                                                                                   AuditLog* audit);
+
+// The `namespace` field of an encoded request of `full_method` (a method of a service in this
+// binary's protobuf descriptor pool): what the interceptor reads from the decoded request, for a
+// server that gets the bytes (a generic service). "" for an unknown method or bytes that do not parse.
+std::string EncodedRequestNamespace(std::string_view full_method, const std::string& bytes);
 
 // Whether a successful call of this method goes to the audit log.
 bool Audited(std::string_view full_method);

@@ -203,8 +203,11 @@ void Connection::Throw(const grpc::Status& s, std::string_view rpc, std::string_
   switch (s.error_code()) {
     case grpc::StatusCode::UNAVAILABLE: {
       auto state = channel_->GetState(false);
-      bool transport = !connected_ || state == GRPC_CHANNEL_TRANSIENT_FAILURE || Contains(msg, "connect") ||
-                       Contains(msg, "socket") || Contains(msg, "dns") || Contains(msg, "handshake");
+      // Over a connection that is up, UNAVAILABLE is the server's own answer (one waiting after a
+      // storage failure says why), whatever words its message has ("refused", "tls").
+      bool transport = state != GRPC_CHANNEL_READY &&
+                       (!connected_ || state == GRPC_CHANNEL_TRANSIENT_FAILURE || Contains(msg, "connect") ||
+                        Contains(msg, "socket") || Contains(msg, "dns") || Contains(msg, "handshake"));
       if (!transport) break;
       if (Contains(msg, "ssl") || Contains(msg, "tls") || Contains(msg, "handshake") || Contains(msg, "certificate")) {
         throw RpcError("cannot reach " + address_ + (tls_ ? " over TLS" : "") + ": " + msg +

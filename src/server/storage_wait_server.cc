@@ -4,7 +4,9 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <thread>
+#include <vector>
 
+#include "auth/auth_interceptor.h"
 #include "common/log.h"
 
 namespace temporalite::server {
@@ -16,21 +18,61 @@ grpc::Status StorageWaitStatus(const Status& cause, const std::string& dir) {
                                 (dir.empty() ? std::string("succeed again") : "succeed in " + dir));
 }
 
+grpc::Status StorageWaitWithoutCause() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is not serving at the moment (a call with a valid API key is told why)");
+}
+
+grpc::Status StorageWaitAnswerFor(const auth::KeyRing* keys, const grpc::Status& answer, std::string_view authorization,
+                                  std::string_view full_method, const std::string& ns) {
+  if (keys == nullptr) return answer;
+  std::shared_ptr<const auth::ApiKeys> current = keys->Current();
+  auth::Decision d = auth::Authorize(*current, authorization, full_method, ns);
+  if (!d.status.ok()) return grpc::Status(static_cast<grpc::StatusCode>(d.status.code()), d.status.message());
+  // An open method is authorized without looking at the key: the cause still needs one.
+  if (d.principal.empty() && !auth::Authenticate(*current, authorization).status.ok()) return StorageWaitWithoutCause();
+  return answer;
+}
+
 class StorageWaitServer::AnswerEveryCall : public grpc::CallbackGenericService {
  public:
-  explicit AnswerEveryCall(grpc::Status answer) : answer_(std::move(answer)) {}
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
-    // Finished at once, before reading the request: nothing of it is looked at.
+  AnswerEveryCall(grpc::Status answer, const auth::KeyRing* keys) : answer_(std::move(answer)), keys_(keys) {}
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
     class Reactor : public grpc::ServerGenericBidiReactor {
      public:
-      explicit Reactor(const grpc::Status& s) { Finish(s); }
+      Reactor(const AnswerEveryCall& service, grpc::GenericCallbackServerContext* ctx) : service_(service) {
+        // Without keys: finished at once, before reading the request (nothing of it is looked at).
+        if (service_.keys_ == nullptr) {
+          Finish(service_.answer_);
+          return;
+        }
+        method_ = ctx->method();
+        const auto& md = ctx->client_metadata();
+        if (auto it = md.find("authorization"); it != md.end()) authorization_.assign(it->second.data(), it->second.size());
+        StartRead(&request_);  // its namespace decides, as in the server's auth interceptor
+      }
+      void OnReadDone(bool ok) override {
+        std::string bytes;
+        std::vector<grpc::Slice> slices;
+        if (ok && request_.Dump(&slices).ok()) {
+          for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+        }
+        const std::string ns = bytes.empty() ? std::string() : auth::EncodedRequestNamespace(method_, bytes);
+        Finish(StorageWaitAnswerFor(service_.keys_, service_.answer_, authorization_, method_, ns));
+      }
       void OnDone() override { delete this; }
+
+     private:
+      const AnswerEveryCall& service_;
+      std::string method_;
+      std::string authorization_;
+      grpc::ByteBuffer request_;
     };
-    return new Reactor(answer_);
+    return new Reactor(*this, ctx);
   }
 
  private:
   const grpc::Status answer_;
+  const auth::KeyRing* const keys_;
 };
 
 StorageWaitServer::StorageWaitServer() = default;
@@ -38,9 +80,10 @@ StorageWaitServer::~StorageWaitServer() { Stop(); }
 
 std::unique_ptr<StorageWaitServer> StorageWaitServer::Start(const std::string& address,
                                                             std::shared_ptr<grpc::ServerCredentials> creds,
-                                                            grpc::Status answer, std::chrono::milliseconds bind_for) {
+                                                            grpc::Status answer, const auth::KeyRing* keys,
+                                                            std::chrono::milliseconds bind_for) {
   std::unique_ptr<StorageWaitServer> w(new StorageWaitServer());
-  w->service_ = std::make_unique<AnswerEveryCall>(std::move(answer));
+  w->service_ = std::make_unique<AnswerEveryCall>(std::move(answer), keys);
   const auto deadline = std::chrono::steady_clock::now() + bind_for;
   for (;;) {
     grpc::ServerBuilder builder;

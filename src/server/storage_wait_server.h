@@ -2,7 +2,8 @@
 // (storage_resume.h): every call gets an error that says what is going on, instead of a closed
 // port that clients read as a dead server. Nothing is acknowledged: this is a separate, minimal
 // gRPC server with no write path (a generic service that answers every method with the error),
-// and the standard health service answers NOT_SERVING.
+// and the standard health service answers NOT_SERVING. With API keys the port checks them as the
+// server does (auth::Authorize): only a caller with a valid key is told the cause.
 #ifndef TEMPORALITE_SERVER_STORAGE_WAIT_SERVER_H_
 #define TEMPORALITE_SERVER_STORAGE_WAIT_SERVER_H_
 
@@ -11,7 +12,9 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "auth/api_keys.h"
 #include "common/status.h"
 
 namespace temporalite::server {
@@ -19,18 +22,27 @@ namespace temporalite::server {
 // The answer while waiting: RESOURCE_EXHAUSTED when the database refused the write for lack of
 // space (the cause's code), UNAVAILABLE (retryable) otherwise, with the message
 // "the server's database refused a write (<cause>); it resumes once writes succeed in <dir>"
-// ("... succeed again" with no `dir`: the waiting port checks no API key, so a server that
-// requires keys names no path to whoever reaches it).
+// ("... succeed again" with no `dir`).
 grpc::Status StorageWaitStatus(const Status& cause, const std::string& dir);
+
+// What a call gets while waiting. Without API keys (`keys` nullptr): `answer`. With keys: the
+// denial the normal server gives the call (auth::Authorize for the method and the request's
+// namespace `ns`: UNAUTHENTICATED, PERMISSION_DENIED), else `answer` to a caller with a valid key;
+// a caller without one of a method open to all (GetSystemInfo) gets StorageWaitWithoutCause().
+grpc::Status StorageWaitAnswerFor(const auth::KeyRing* keys, const grpc::Status& answer, std::string_view authorization,
+                                  std::string_view full_method, const std::string& ns);
+// UNAVAILABLE, naming no cause: for callers without a valid key when keys are required.
+grpc::Status StorageWaitWithoutCause();
 
 class StorageWaitServer {
  public:
-  // Listens on `address` with `creds` and answers every call with `answer`. The previous server
+  // Listens on `address` with `creds` and answers every call with `answer` (StorageWaitAnswerFor
+  // with `keys`, which outlive the server; the keys in force are read per call). The previous server
   // on that port may still be releasing it: binding is retried for up to `bind_for`. Null when
   // the port could not be bound (the caller waits with the port closed, as before).
   static std::unique_ptr<StorageWaitServer> Start(const std::string& address,
                                                   std::shared_ptr<grpc::ServerCredentials> creds, grpc::Status answer,
-                                                  std::chrono::milliseconds bind_for);
+                                                  const auth::KeyRing* keys, std::chrono::milliseconds bind_for);
   ~StorageWaitServer();
   // Stops answering and releases the port (before the resumed server binds it).
   void Stop();

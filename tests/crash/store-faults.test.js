@@ -80,13 +80,13 @@ const HEALTH_SERVING = 1;
 const HEALTH_NOT_SERVING = 2;
 
 /** grpc.health.v1.Health/Check for `service`: the status enum number (1 SERVING, 2 NOT_SERVING). */
-function healthStatus(address, service) {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+function healthStatus(address, service, credentials = grpc.credentials.createInsecure(), metadata = new grpc.Metadata()) {
+  const client = new grpc.Client(address, credentials);
   // HealthCheckRequest { string service = 1; } encoded by hand.
   const name = Buffer.from(service);
   const req = service ? Buffer.concat([Buffer.from([0x0a, name.length]), name]) : Buffer.alloc(0);
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest('/grpc.health.v1.Health/Check', (b) => b, (b) => b, req, { deadline: Date.now() + 10000 },
+    client.makeUnaryRequest('/grpc.health.v1.Health/Check', (b) => b, (b) => b, req, metadata, { deadline: Date.now() + 10000 },
       (err, res) => {
         client.close();
         if (err) return reject(err);
@@ -312,4 +312,260 @@ test('a real disk-full on a small tmpfs: RESOURCE_EXHAUSTED, no corruption, the 
     await startOne(client, uniqueName('tmpfs-after'));
     await server.stop('SIGTERM');
     assert.equal(inNs('sqlite3', [path.join(dataDir, 'temporalite.db'), 'PRAGMA integrity_check']).trim(), 'ok');
+  });
+
+// A storage failure that lasts (tests/faults/fault_vfs.cc's eio-until-removed: every database
+// write and every fsync, the resume probe's included, fails with EIO until the control file is
+// removed), as a failing disk that is then repaired.
+
+const GRPC_UNAVAILABLE = 14;
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_UNAUTHENTICATED = 16;
+
+/** The failed call's { code, details } (the SDK's high-level client wraps the gRPC error). */
+function grpcError(err) {
+  const g = err && err.code === undefined && err.cause ? err.cause : err;
+  return { code: g?.code, details: String(g?.details ?? g?.message) };
+}
+
+/** GET `url` (http or https with `ca`) with `headers`: { status, body }. */
+function httpGet(url, { ca, headers = {} } = {}) {
+  const mod = url.startsWith('https:') ? require('node:https') : require('node:http');
+  return withTimeout(new Promise((resolve, reject) => {
+    const req = mod.get(url, { headers, ...(ca ? { ca } : {}) }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+  }), 10000, `GET ${url}`);
+}
+
+/**
+ * Arms eio-until-removed and makes `client` start a workflow, which the database refuses: the
+ * server waits (its probe keeps failing). Returns the refused workflow's id.
+ */
+async function failStorageUntilRemoved(server, client, control) {
+  fs.writeFileSync(control, 'eio-until-removed');
+  const doomed = uniqueName('eio-doomed');
+  const err = await startOne(client, doomed).then(() => null, (e) => e);
+  assert.ok(err, 'the start on a failing disk must not be acknowledged');
+  assert.equal(codeOf(err), GRPC_INTERNAL, `code of ${err}`);
+  await waitForLog(server, /fatal: the database refused a write .*stopped serving/, 15000);
+  await waitForLog(server, /a probe write in .* still fails \(INTERNAL: cannot fsync .*Input\/output error/, 15000);
+  assert.ok(fs.existsSync(control), 'the fault persists');
+  return doomed;
+}
+
+test('a storage failure that lasts: UNAVAILABLE with the cause and health NOT_SERVING while it does; once repaired the same process resumes with everything acknowledged',
+  { timeout: 120000 }, async () => {
+    const dataDir = makeTempDir('temporalite-eio-');
+    cleanups.push(() => removeDir(dataDir));
+    const control = path.join(dataDir, 'FAULT');
+    const server = await startServerWithFaults(control, { dataDir });
+    cleanups.push(() => server.stop('SIGKILL'));
+    const port = server.port;
+    let { connection, client } = await connect(server);
+    const acked = [];
+    for (let i = 0; i < 3; i++) {
+      const id = uniqueName('eio-acked');
+      await startOne(client, id);
+      acked.push(id);
+    }
+    await client.workflow.getHandle(acked[0]).signal('hello', 'before the fault');
+    const doomed = await failStorageUntilRemoved(server, client, control);
+    await connection.close();
+
+    const waiting = new RegExp(`the server's database refused a write \\(.*I/O error.*\\); it resumes once writes succeed in ${dataDir}`);
+    const refusedConnect = await connect(server).then(() => null, (e) => e);
+    assert.equal(codeOf(refusedConnect), GRPC_UNAVAILABLE, `connect: ${refusedConnect}`);
+    assert.match(String(refusedConnect.cause?.details), waiting);
+    connection = Connection.lazy({ address: server.address, interceptors: [] });
+    client = new Client({ connection, namespace: NS });
+    const waitingId = uniqueName('eio-waiting');
+    const during = await startOne(client, waitingId).then(() => null, (e) => e);
+    assert.equal(codeOf(during), GRPC_UNAVAILABLE, `code of ${during}`);
+    assert.match(grpcError(during).details, waiting);
+    await connection.close();
+    const r = await cli(['workflow', 'list', '--address', server.address], { dir: dataDir });
+    const shown = `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+    assert.equal(r.code, 1, shown);
+    assert.match(r.stderr, waiting, shown);
+    assert.match(r.stderr, /\(UNAVAILABLE\)/, shown);
+    assert.doesNotMatch(r.stderr, /cannot reach|is the server running|lost connection/i, shown);
+    assert.equal(await healthStatus(server.address, ''), HEALTH_NOT_SERVING);
+    assert.equal(await healthStatus(server.address, 'temporal.api.workflowservice.v1.WorkflowService'), HEALTH_NOT_SERVING);
+    const httpAnswer = await httpGet(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`);
+    assert.equal(httpAnswer.status, 503);
+    assert.equal(JSON.parse(httpAnswer.body).code, GRPC_UNAVAILABLE);
+    assert.match(JSON.parse(httpAnswer.body).message, waiting);
+    assert.doesNotMatch(server.stderr(), /re-executing/);
+    assert.equal(server.proc.exitCode, null, 'waits, does not exit');
+
+    // Repaired: the same process (re-executed, same pid and port) has everything acknowledged.
+    fs.rmSync(control);
+    await waitForResume(server, 60000);
+    assert.equal(server.port, port);
+    ({ connection, client } = await connect(server));
+    cleanups.push(() => connection.close());
+    for (const id of acked) assert.ok(await exists(client, id), `acknowledged ${id} kept`);
+    const history = await client.workflow.getHandle(acked[0]).fetchHistory();
+    assert.ok(history.events.map(eventTypeName).includes('WORKFLOW_EXECUTION_SIGNALED'), 'acknowledged signal kept');
+    assert.equal(await exists(client, doomed), false, 'the refused start reached no disk');
+    assert.equal(await exists(client, waitingId), false, 'the calls answered while waiting acknowledged nothing');
+    assert.equal(await healthStatus(server.address, ''), HEALTH_SERVING);
+    await startOne(client, uniqueName('eio-after'));
+    await server.stop('SIGTERM');
+    assert.equal(execFileSync('sqlite3', [path.join(dataDir, 'temporalite.db'), 'PRAGMA integrity_check']).toString().trim(), 'ok');
+  });
+
+const WRITER_KEY = 'wrt-0123456789abcdef0123'; // writer on "default"
+const OTHER_KEY = 'oth-0123456789abcdef0123'; // writer on "other" only
+
+/**
+ * What callers without a usable key get from the server at `server.address` (raw WorkflowService
+ * calls through the SDK, health, the HTTP API): compared before the failure and while waiting.
+ */
+async function unauthorizedAnswers(server) {
+  const outcome = (p) => p.then(() => ({ code: 0 }), (e) => grpcError(e));
+  const start = async (apiKey, namespace) => {
+    const connection = Connection.lazy({ address: server.address, interceptors: [], ...(apiKey ? { apiKey, tls: false } : {}) });
+    try {
+      return await outcome(connection.workflowService.startWorkflowExecution({
+        namespace, workflowId: uniqueName('unauthorized'), workflowType: { name: 'W' }, taskQueue: { name: 'store-faults' },
+        requestId: uniqueName('req'),
+      }));
+    } finally {
+      await connection.close();
+    }
+  };
+  const http = await httpGet(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`);
+  const badHttp = await httpGet(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`, { headers: { authorization: 'Bearer not-a-key-0123456789' } });
+  return {
+    noKey: await start(undefined, NS),
+    unknownKey: await start('not-a-key-0123456789', NS),
+    otherNamespace: await start(OTHER_KEY, NS),
+    http: { status: http.status, body: http.body },
+    httpUnknownKey: { status: badHttp.status, body: badHttp.body },
+  };
+}
+
+test('with API keys the waiting port answers a caller without a valid key as the server does (UNAUTHENTICATED, PERMISSION_DENIED, HTTP 401); only a valid key is told the cause',
+  { timeout: 120000 }, async () => {
+    const dataDir = makeTempDir('temporalite-eio-keys-');
+    cleanups.push(() => removeDir(dataDir));
+    const keyFile = path.join(dataDir, 'keys.txt');
+    fs.writeFileSync(keyFile, `ci ${WRITER_KEY} writer@default\nother-team ${OTHER_KEY} writer@other\n`);
+    const control = path.join(dataDir, 'FAULT');
+    const server = await startServerWithFaults(control, { dataDir, extraArgs: ['--api-key-file', keyFile] });
+    cleanups.push(() => server.stop('SIGKILL'));
+    const connection = await Connection.connect({ address: server.address, interceptors: [], apiKey: WRITER_KEY, tls: false });
+    const client = new Client({ connection, namespace: NS });
+    const acked = uniqueName('eio-keys-acked');
+    await startOne(client, acked);
+
+    const normal = await unauthorizedAnswers(server);
+    assert.equal(normal.noKey.code, GRPC_UNAUTHENTICATED, JSON.stringify(normal));
+    assert.equal(normal.unknownKey.code, GRPC_UNAUTHENTICATED, JSON.stringify(normal));
+    assert.equal(normal.otherNamespace.code, GRPC_PERMISSION_DENIED, JSON.stringify(normal));
+    assert.equal(normal.http.status, 401, JSON.stringify(normal));
+    assert.equal(normal.httpUnknownKey.status, 401, JSON.stringify(normal));
+    assert.equal(await healthStatus(server.address, ''), HEALTH_SERVING, 'health needs no key');
+
+    await failStorageUntilRemoved(server, client, control);
+    await connection.close();
+    const cause = /refused a write|I\/O error|FAULT|temporalite-eio/;
+    const duringWait = await unauthorizedAnswers(server);
+    assert.deepEqual(duringWait, normal, 'callers without a valid key get what the server answers them');
+    assert.doesNotMatch(JSON.stringify(duringWait), cause);
+    // GetSystemInfo needs no key (the SDK calls it first): without one, no cause either.
+    const info = await Connection.connect({ address: server.address, interceptors: [] }).then(() => null, (e) => e);
+    assert.equal(codeOf(info), GRPC_UNAVAILABLE, `${info}`);
+    assert.doesNotMatch(String(info.cause?.details), cause);
+    // Health needs no key on the server: NOT_SERVING (it names no cause).
+    assert.equal(await healthStatus(server.address, ''), HEALTH_NOT_SERVING);
+    const noKeyCli = await cli(['workflow', 'list', '--address', server.address], { dir: dataDir });
+    assert.equal(noKeyCli.code, 1, noKeyCli.stderr);
+    assert.match(noKeyCli.stderr, /Request unauthenticated: no API key/);
+    assert.doesNotMatch(noKeyCli.stderr, cause);
+
+    // A valid key is told the cause: the SDK, the CLI, the HTTP API.
+    const waiting = new RegExp(`the server's database refused a write \\(.*I/O error.*\\); it resumes once writes succeed in ${dataDir}`);
+    const keyed = Connection.lazy({ address: server.address, interceptors: [], apiKey: WRITER_KEY, tls: false });
+    const during = await startOne(new Client({ connection: keyed, namespace: NS }), uniqueName('eio-keys-waiting')).then(() => null, (e) => e);
+    await keyed.close();
+    assert.equal(codeOf(during), GRPC_UNAVAILABLE, `${during}`);
+    assert.match(grpcError(during).details, waiting);
+    const keyedCli = await cli(['workflow', 'list', '--address', server.address, '--tls=false', '--api-key', WRITER_KEY], { dir: dataDir });
+    assert.equal(keyedCli.code, 1, keyedCli.stderr);
+    assert.match(keyedCli.stderr, waiting);
+    const keyedHttp = await httpGet(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`, { headers: { authorization: `Bearer ${WRITER_KEY}` } });
+    assert.equal(keyedHttp.status, 503);
+    assert.match(JSON.parse(keyedHttp.body).message, waiting);
+
+    fs.rmSync(control);
+    await waitForResume(server, 60000);
+    const after = await Connection.connect({ address: server.address, interceptors: [], apiKey: WRITER_KEY, tls: false });
+    cleanups.push(() => after.close());
+    assert.ok(await exists(new Client({ connection: after, namespace: NS }), acked));
+    assert.deepEqual(await unauthorizedAnswers(server), normal);
+    await server.stop('SIGTERM');
+  });
+
+test('over TLS the waiting port answers TLS clients with the cause (SDK, CLI, health, HTTPS); a plain-text client does not connect',
+  { timeout: 120000 }, async () => {
+    const dataDir = makeTempDir('temporalite-eio-tls-');
+    cleanups.push(() => removeDir(dataDir));
+    const f = (name) => path.join(dataDir, name);
+    const openssl = (args) => execFileSync('openssl', args, { cwd: dataDir, stdio: 'pipe' });
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj',
+      '/CN=temporalite test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+    fs.writeFileSync(f('server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=server']);
+    openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
+      '-extfile', 'server.ext', '-out', 'server.pem']);
+    const ca = fs.readFileSync(f('ca.pem'));
+    const control = f('FAULT');
+    const server = await startServerWithFaults(control, {
+      dataDir, extraArgs: ['--tls-cert-file', f('server.pem'), '--tls-key-file', f('server.key')],
+    });
+    cleanups.push(() => server.stop('SIGKILL'));
+    const tls = { serverRootCACertificate: ca };
+    const connection = await Connection.connect({ address: server.address, interceptors: [], tls });
+    const client = new Client({ connection, namespace: NS });
+    const acked = uniqueName('eio-tls-acked');
+    await startOne(client, acked);
+    await failStorageUntilRemoved(server, client, control);
+    await connection.close();
+
+    const waiting = new RegExp(`the server's database refused a write \\(.*I/O error.*\\); it resumes once writes succeed in ${dataDir}`);
+    const overTls = Connection.lazy({ address: server.address, interceptors: [], tls });
+    const during = await startOne(new Client({ connection: overTls, namespace: NS }), uniqueName('eio-tls-waiting')).then(() => null, (e) => e);
+    await overTls.close();
+    assert.equal(codeOf(during), GRPC_UNAVAILABLE, `${during}`);
+    assert.match(grpcError(during).details, waiting);
+    const tlsCli = await cli(['workflow', 'list', '--address', server.address, '--tls-ca-path', f('ca.pem')], { dir: dataDir });
+    assert.equal(tlsCli.code, 1, tlsCli.stderr);
+    assert.match(tlsCli.stderr, waiting);
+    assert.match(tlsCli.stderr, /\(UNAVAILABLE\)/);
+    assert.equal(await healthStatus(server.address, '', grpc.credentials.createSsl(ca)), HEALTH_NOT_SERVING);
+    // Plain text reaches no answer: the TLS port does not speak it.
+    const plainCli = await cli(['workflow', 'list', '--address', server.address, '--command-timeout', '5s'], { dir: dataDir });
+    assert.equal(plainCli.code, 1, plainCli.stderr);
+    assert.doesNotMatch(plainCli.stderr, waiting);
+    await assert.rejects(healthStatus(server.address, ''), (e) => e.code === GRPC_UNAVAILABLE && !waiting.test(String(e.details)));
+    // The HTTP API is served over TLS too (with the server's certificate).
+    const url = server.httpUrl();
+    assert.match(url, /^https:/);
+    const httpAnswer = await httpGet(`${url}/api/v1/namespaces/${NS}/workflows`, { ca });
+    assert.equal(httpAnswer.status, 503);
+    assert.match(JSON.parse(httpAnswer.body).message, waiting);
+
+    fs.rmSync(control);
+    await waitForResume(server, 60000);
+    const after = await Connection.connect({ address: server.address, interceptors: [], tls });
+    cleanups.push(() => after.close());
+    assert.ok(await exists(new Client({ connection: after, namespace: NS }), acked));
+    await server.stop('SIGTERM');
   });

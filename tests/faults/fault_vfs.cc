@@ -16,14 +16,21 @@
 //   sync-lost    the next sync is performed and then reported failed (SQLITE_IOERR_FSYNC): the
 //                transaction is on disk but the store is told it failed ("committed but
 //                reported failed")
+// and one that persists:
+//   eio-until-removed  every write and sync of the database or WAL fails (SQLITE_IOERR_WRITE,
+//                SQLITE_IOERR_FSYNC), and so does every fsync(2) of the process (EIO: the library
+//                also wraps libc's fsync, which the server's resume probe calls), until the test
+//                removes the control file (a disk that keeps failing, then is repaired)
 // The server must never acknowledge a write whose commit failed, must keep what it acknowledged,
 // and stops with a clear message (the store's fatal error); it resumes or a restart recovers.
 
+#include <dlfcn.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -43,15 +50,35 @@ sqlite3_vfs* g_base = nullptr;
 sqlite3_vfs g_vfs;
 sqlite3_io_methods g_methods;
 std::mutex g_mu;
+std::atomic<bool> g_eio_reported{false};
+
+// The word in the control file ("" when there is none).
+std::string ControlWord() {
+  struct stat sb;
+  if (g_control == nullptr || ::stat(g_control, &sb) != 0) return "";
+  std::ifstream in(g_control);
+  std::string word;
+  in >> word;
+  return word;
+}
+
+// Whether the persistent fault is armed (the control file holds eio-until-removed).
+bool EioUntilRemoved() {
+  if (ControlWord() != "eio-until-removed") return false;
+  if (!g_eio_reported.exchange(true)) std::fprintf(stderr, "fault injection: eio-until-removed\n");
+  return true;
+}
 
 // The armed fault, consumed by the call it applies to (a cheap stat when nothing is armed).
 Fault TakeFault(Op op) {
   struct stat sb;
   if (::stat(g_control, &sb) != 0) return Fault::kNone;
   std::lock_guard<std::mutex> l(g_mu);
-  std::ifstream in(g_control);
-  std::string word;
-  in >> word;
+  std::string word = ControlWord();
+  if (word == "eio-until-removed") {
+    if (op == Op::kRead || !EioUntilRemoved()) return Fault::kNone;
+    return op == Op::kWrite ? Fault::kWriteFail : Fault::kFsyncFail;  // the file stays
+  }
   Fault f = word == "read-fail"    ? Fault::kReadFail
             : word == "write-fail" ? Fault::kWriteFail
             : word == "disk-full"  ? Fault::kDiskFull
@@ -202,3 +229,14 @@ __attribute__((constructor)) void InstallFaultInjectionFromEnv() {
 }
 
 }  // namespace
+
+// libc's fsync, wrapped (the library is preloaded): EIO while eio-until-removed is armed.
+extern "C" int fsync(int fd) {
+  using Fn = int (*)(int);
+  static Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "fsync"));
+  if (EioUntilRemoved()) {
+    errno = EIO;
+    return -1;
+  }
+  return real(fd);
+}

@@ -654,3 +654,37 @@ test('backup create and doctor with --api-key or TEMPORAL_API_KEY and the TLS fl
     await server.stop();
   }
 });
+
+// gRPC's health service reads raw bytes, not a protobuf message: the auth interceptor (installed
+// with API keys or an audit log) must not decode its request (it crashed the server).
+test('grpc.health.v1.Health/Check needs no key and does not crash a server with API keys and an audit log', async () => {
+  const grpc = require('@grpc/grpc-js');
+  const server = await startServer({
+    ephemeral: true, extraArgs: ['--api-key-file', f('keys.txt'), '--audit-log-file', f('health-audit.log')],
+  });
+  try {
+    const check = (service, metadata = new grpc.Metadata()) => new Promise((resolve, reject) => {
+      const client = new grpc.Client(server.address, grpc.credentials.createInsecure());
+      const name = Buffer.from(service);
+      const req = service ? Buffer.concat([Buffer.from([0x0a, name.length]), name]) : Buffer.alloc(0);
+      client.makeUnaryRequest('/grpc.health.v1.Health/Check', (b) => b, (b) => b, req, metadata, { deadline: Date.now() + 10000 },
+        (err, res) => {
+          client.close();
+          if (err) return reject(err);
+          resolve(res.length >= 2 && res[0] === 0x08 ? res[1] : 0); // HealthCheckResponse.status: 1 SERVING
+        });
+    });
+    const withKey = new grpc.Metadata();
+    withKey.set('authorization', `Bearer ${KEYS.reader}`);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await check(''), 1);
+      assert.equal(await check('temporal.api.workflowservice.v1.WorkflowService'), 1);
+      assert.equal(await check('', withKey), 1);
+    }
+    assert.equal(server.proc.exitCode, null, `the server still runs:\n${server.stderr()}`);
+    const r = await cli(['operator', 'namespace', 'describe', '-n', 'default', '--address', server.address, '--tls=false', '--api-key', KEYS.reader]);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await server.stop();
+  }
+});

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
 
+#include "auth/api_keys.h"
+#include "auth/auth_interceptor.h"
 #include "temporal/api/operatorservice/v1/service.grpc.pb.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
 
@@ -28,7 +30,7 @@ TEST(StorageWaitStatus, DiskFullIsResourceExhaustedOtherwiseUnavailable) {
             "the server's database refused a write (storage error: disk I/O error); it resumes once writes succeed in /data");
 }
 
-// A server that requires API keys: the waiting port checks none, so its answer names no path.
+// Without a data directory the answer names no path.
 TEST(StorageWaitStatus, WithoutADirectoryTheAnswerNamesNoPath) {
   grpc::Status s = StorageWaitStatus(Internal("storage error: disk I/O error"), "");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
@@ -38,7 +40,7 @@ TEST(StorageWaitStatus, WithoutADirectoryTheAnswerNamesNoPath) {
 
 TEST(StorageWaitServer, AnswersEveryMethodWithTheReasonAndReleasesThePort) {
   const grpc::Status answer = StorageWaitStatus(Internal("storage error: disk I/O error"), "/data");
-  auto w = StorageWaitServer::Start("127.0.0.1:0", grpc::InsecureServerCredentials(), answer, std::chrono::seconds(1));
+  auto w = StorageWaitServer::Start("127.0.0.1:0", grpc::InsecureServerCredentials(), answer, nullptr, std::chrono::seconds(1));
   ASSERT_NE(w, nullptr);
   ASSERT_GT(w->port(), 0);
   const std::string address = "127.0.0.1:" + std::to_string(w->port());
@@ -75,9 +77,72 @@ TEST(StorageWaitServer, AnswersEveryMethodWithTheReasonAndReleasesThePort) {
   const int port = w->port();
   w->Stop();
   auto again = StorageWaitServer::Start("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(), answer,
-                                        std::chrono::milliseconds(0));
+                                        nullptr, std::chrono::milliseconds(0));
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(again->port(), port);
+}
+
+// The namespace the waiting port authorizes on, from the request's bytes.
+TEST(StorageWaitServer, ReadsTheNamespaceFromTheEncodedRequest) {
+  wf::StartWorkflowExecutionRequest req;
+  req.set_namespace_("default");
+  req.set_workflow_id("w");
+  EXPECT_EQ(auth::EncodedRequestNamespace("/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution",
+                                          req.SerializeAsString()),
+            "default");
+  EXPECT_EQ(auth::EncodedRequestNamespace("/temporal.api.workflowservice.v1.WorkflowService/NoSuchMethod", req.SerializeAsString()), "");
+  EXPECT_EQ(auth::EncodedRequestNamespace("/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution", "\xff\xff"), "");
+}
+
+// With API keys the waiting port answers a call as the server does (auth::Authorize on the
+// method and the request's namespace): without a valid key UNAUTHENTICATED with the server's
+// message, with a key lacking the role PERMISSION_DENIED; only a caller with a valid key is told
+// the cause. (Health, open as on the server and NOT_SERVING: tests/crash/store-faults.test.js.)
+TEST(StorageWaitServer, WithApiKeysOnlyAValidKeyIsToldTheCause) {
+  constexpr char kKey[] = "ci-key-0123456789abcdef";
+  auto parsed = auth::ApiKeys::Parse(std::string("ci ") + kKey + " writer@default\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  auth::KeyRing keys("keys.txt", std::move(parsed).value());
+  const grpc::Status answer = StorageWaitStatus(Internal("storage error: disk I/O error"), "/data");
+  auto w = StorageWaitServer::Start("127.0.0.1:0", grpc::InsecureServerCredentials(), answer, &keys, std::chrono::seconds(1));
+  ASSERT_NE(w, nullptr);
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(w->port()), grpc::InsecureChannelCredentials());
+  auto workflows = wf::WorkflowService::NewStub(channel);
+  auto start = [&](const std::string& authorization, const std::string& ns) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
+    wf::StartWorkflowExecutionRequest req;
+    req.set_namespace_(ns);
+    req.set_workflow_id("w");
+    wf::StartWorkflowExecutionResponse resp;
+    return workflows->StartWorkflowExecution(&ctx, req, &resp);
+  };
+  const std::string method = "/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution";
+  for (const std::string authorization : {"", "Bearer not-a-key-0123456789", "Basic abc"}) {
+    grpc::Status s = start(authorization, "default");
+    auth::Decision server = auth::Authorize(*keys.Current(), authorization, method, "default");
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << authorization;
+    EXPECT_EQ(s.error_message(), server.status.message()) << authorization;
+    EXPECT_EQ(s.error_message().find("refused a write"), std::string::npos);
+  }
+  grpc::Status other = start(std::string("Bearer ") + kKey, "other");
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(other.error_message(), auth::Authorize(*keys.Current(), std::string("Bearer ") + kKey, method, "other").status.message());
+  grpc::Status allowed = start(std::string("Bearer ") + kKey, "default");
+  EXPECT_EQ(allowed.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(allowed.error_message(), answer.error_message());
+  // GetSystemInfo needs no key on the server; here a caller without one is not told the cause.
+  for (const std::string authorization : {std::string(), std::string("Bearer ") + kKey}) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
+    wf::GetSystemInfoResponse resp;
+    grpc::Status s = workflows->GetSystemInfo(&ctx, wf::GetSystemInfoRequest(), &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(s.error_message(),
+              authorization.empty() ? StorageWaitWithoutCause().error_message() : answer.error_message());
+  }
 }
 
 }  // namespace
