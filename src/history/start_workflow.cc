@@ -133,13 +133,19 @@ StartDecision DecideStart(const std::string& workflow_id, const std::string& req
     }
     return Reject(WorkflowAlreadyStarted(workflow_id, current->start_request_id, current->run_id));
   }
-  if (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE ||
-      (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY && !IsClosedFailedLike(current->status))) {
+  // Temporal's messages (ResolveWorkflowIDReusePolicy), its details as for a running workflow.
+  auto finished = [&](const std::string& message) {
     Status dup = WorkflowAlreadyStarted(workflow_id, current->start_request_id, current->run_id);
-    return Reject(Status(dup.code(),
-                         "Workflow execution already finished and its WorkflowIdReusePolicy forbids starting a new "
-                         "one. WorkflowId: " + workflow_id + ", RunId: " + current->run_id + ".",
-                         dup.details()));
+    return Reject(Status(dup.code(), message, dup.details()));
+  };
+  const std::string ids = "WorkflowId: " + workflow_id + ", RunId: " + current->run_id + ".";
+  if (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE) {
+    return finished("Workflow execution already finished. " + ids +
+                    " Workflow Id reuse policy: reject duplicate workflow Id.");
+  }
+  if (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY && !IsClosedFailedLike(current->status)) {
+    return finished("Workflow execution already finished successfully. " + ids +
+                    " Workflow Id reuse policy: allow duplicate workflow Id if last run failed.");
   }
   return d;
 }

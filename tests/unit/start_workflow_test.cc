@@ -69,9 +69,13 @@ void ExpectAlreadyStarted(const StartDecision& d, const std::string& message) {
 }
 
 const char kAlreadyRunning[] = "Workflow execution is already running. WorkflowId: wf, RunId: run-1.";
-const char kAlreadyFinished[] =
-    "Workflow execution already finished and its WorkflowIdReusePolicy forbids starting a new one. "
-    "WorkflowId: wf, RunId: run-1.";
+// Temporal's messages (service/history/api/create_workflow_util.go, ResolveWorkflowIDReusePolicy).
+const char kRejectDuplicate[] =
+    "Workflow execution already finished. WorkflowId: wf, RunId: run-1. Workflow Id reuse policy: reject duplicate "
+    "workflow Id.";
+const char kFailedOnly[] =
+    "Workflow execution already finished successfully. WorkflowId: wf, RunId: run-1. Workflow Id reuse policy: allow "
+    "duplicate workflow Id if last run failed.";
 
 // --- the id-conflict decision ---
 
@@ -121,10 +125,10 @@ TEST(DecideStartTest, ClosedRunEachReusePolicyAndStatus) {
       for (auto conflict : kConflictPolicies) {
         SCOPED_TRACE(Name(status) + " " + Name(reuse) + " " + Name(conflict));
         StartDecision d = DecideStart("wf", "req-2", &closed, reuse, conflict);
-        const bool rejected = reuse == ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE ||
-                              (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY && !failed_like);
-        if (rejected) {
-          ExpectAlreadyStarted(d, kAlreadyFinished);
+        if (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE) {
+          ExpectAlreadyStarted(d, kRejectDuplicate);
+        } else if (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY && !failed_like) {
+          ExpectAlreadyStarted(d, kFailedOnly);
         } else {
           EXPECT_EQ(d.action, Action::kStartNew) << "a closed run is never terminated nor used";
           EXPECT_TRUE(d.rejection.ok());
