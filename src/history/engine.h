@@ -37,6 +37,7 @@
 #include "history/query_registry.h"
 #include "history/run_cache.h"
 #include "history/signal_workflow.h"
+#include "history/start_workflow.h"
 #include "history/state.pb.h"
 #include "history/txn.h"
 #include "history/update_registry.h"
@@ -461,16 +462,8 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   Status CheckBlob(size_t bytes, const char* what) const;
   Status CheckId(const std::string& id, const char* what) const;
 
-  // --- run creation (start.cc) ---
-  struct StartFields {
-    std::string workflow_id;
-    std::string request_id;
-    std::string run_id;  // empty: generate
-    // Becomes event 1. first_workflow_task_backoff = start delay; workflow_execution_expiration_time
-    // set = inherited deadline of the chain.
-    temporal::api::history::v1::WorkflowExecutionStartedEventAttributes attrs;
-    temporal::api::sdk::v1::UserMetadata user_metadata;  // event-level in Temporal (compat_fields.h)
-  };
+  // --- run creation (start.cc; the decisions in start_workflow.h) ---
+  using StartFields = history::StartFields;
   struct IdConflict {
     Status status;                                        // non-OK: reject the start
     // Judged on a run whose close is not durable yet: a rejection waits for that durability.
@@ -497,10 +490,12 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   // mutex. REQUIRES(mu_); releases it while reading.
   void RereadCurrentRunIfStaleLocked(CurrentRunRead* pre, const std::string& namespace_name,
                                      const std::string& workflow_id) REQUIRES(mu_);
-  StartFields StartFieldsFrom(const wsv1::StartWorkflowExecutionRequest& req);
-  StartFields StartFieldsFrom(const wsv1::SignalWithStartWorkflowExecutionRequest& req);
+  // start_workflow.h's StartFieldsFrom at the engine's clock and cron parser.
   template <class Req>
-  StartFields CommonStartFields(const Req& req);  // start.cc
+  StartFields StartFieldsFrom(const Req& req) const {
+    return history::StartFieldsFrom(req, clock_.Now(), cron_next_);
+  }
+  // start_workflow.h's ValidateStart with the engine's limits and the namespace's search attributes.
   Status ValidateStartLocked(const StartFields& f, const std::string& ns_id) const REQUIRES(mu_);
   // --- visibility (visibility.cc) ---
   visibility::TypeMap CustomSearchAttributesLocked(const std::string& ns_id) const REQUIRES(mu_);
@@ -528,10 +523,19 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   // ResetWorkflowExecution does.
   void ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const temporal::api::common::v1::ResetOptions& options,
                       Done done) override EXCLUDES(mu_);
+  // The id-conflict check of a start (start_workflow.h's DecideStart), applied: a TERMINATE
+  // decision terminates the open run in `txn`.
   IdConflict ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
                                      temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
                                      temporal::api::enums::v1::WorkflowIdConflictPolicy conflict,
                                      CurrentRunRead* pre = nullptr) REQUIRES(mu_);
+  // The workflow id's current run for a start's id-conflict check, never read from the store here:
+  // the open run (also set in `*open`), a run whose close is not durable yet
+  // (`out->judged_on_undurable_close`), `pre` while still valid, or a child's prefetched read (a
+  // closed run read from the store is kept in `out->closed_state`). Null: the id has no run.
+  Result<const state::ExecutionState*> CurrentRunForStartLocked(const StartFields& f, const std::string& ns_id,
+                                                                CurrentRunRead* pre, IdConflict* out,
+                                                                Execution** open) REQUIRES(mu_);
   Execution* CreateRunLocked(Txn& txn, const std::string& ns_id, StartFields f,
                              const std::function<void(Execution&)>& before_first_wft) REQUIRES(mu_);
 

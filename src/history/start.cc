@@ -1,5 +1,8 @@
 // Creating runs: StartWorkflowExecution, SignalWithStartWorkflowExecution, and the shared
-// CreateRunLocked used by continue-as-new, workflow retries, cron and child workflows.
+// CreateRunLocked used by continue-as-new, workflow retries, cron and child workflows. The
+// decisions (the run's fields from a request, the checks, the id-conflict decision) are
+// start_workflow.h's; here the engine finds the workflow id's current run, applies the decision
+// and creates the run.
 #include <algorithm>
 #include <deque>
 #include <memory>
@@ -8,56 +11,19 @@
 #include "common/log.h"
 #include "history/engine.h"
 #include "history/compat_fields.h"
-#include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
 #include "history/sa_types.h"
 #include "history/signal_event.h"
+#include "history/start_workflow.h"
 
 namespace temporalite::history {
 
-namespace cv1 = ::temporal::api::common::v1;
-
-namespace {
-
-bool IsClosedFailedLike(ev1::WorkflowExecutionStatus s) {
-  return s == ev1::WORKFLOW_EXECUTION_STATUS_FAILED || s == ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED ||
-         s == ev1::WORKFLOW_EXECUTION_STATUS_CANCELED || s == ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT;
-}
-
-Status CheckDuration(const google::protobuf::Duration& d, const char* what) {
-  if (d.seconds() < 0 || d.nanos() < 0) return InvalidArgument(std::string("Invalid ") + what + ".");
-  return Status::Ok();
-}
-}  // namespace
-
 Status Engine::ValidateStartLocked(const StartFields& f, const std::string& ns_id) const {
-  Status s = CheckId(f.workflow_id, "WorkflowId");
-  if (s.ok()) s = CheckId(f.attrs.workflow_type().name(), "WorkflowType");
-  if (s.ok()) s = CheckId(f.attrs.task_queue().name(), "TaskQueue");
-  if (s.ok() && f.request_id.size() > options_.max_id_length) s = InvalidArgument("RequestId exceeds length limit.");
-  if (s.ok()) s = CheckDuration(f.attrs.workflow_execution_timeout(), "WorkflowExecutionTimeout");
-  if (s.ok()) s = CheckDuration(f.attrs.workflow_run_timeout(), "WorkflowRunTimeout");
-  if (s.ok()) s = CheckDuration(f.attrs.workflow_task_timeout(), "WorkflowTaskTimeout");
-  if (s.ok()) s = CheckDuration(f.attrs.first_workflow_task_backoff(), "WorkflowStartDelay");
-  if (s.ok()) s = CheckBlob(f.attrs.input().ByteSizeLong(), "Input");
-  if (s.ok()) s = CheckBlob(f.attrs.memo().ByteSizeLong(), "Memo");
-  if (s.ok()) s = CheckBlob(f.attrs.header().ByteSizeLong(), "Header");
-  if (s.ok()) s = visibility::Validate(f.attrs.search_attributes(), CustomSearchAttributesLocked(ns_id));
-  if (s.ok()) s = ValidatePriority(f.attrs.priority());
-  if (s.ok() && f.attrs.has_retry_policy()) {
-    const auto& p = f.attrs.retry_policy();
-    if (p.backoff_coefficient() != 0 && p.backoff_coefficient() < 1) s = InvalidArgument("BackoffCoefficient cannot be less than 1.");
-    if (p.maximum_attempts() < 0) s = InvalidArgument("MaximumAttempts cannot be negative.");
-  }
-  if (s.ok() && !f.attrs.cron_schedule().empty()) {
-    if (!cron_next_) {
-      s = Status(Code::kUnimplemented, "cron schedules are not supported by this server build");
-    } else if (cron_next_(f.attrs.cron_schedule(), clock_.Now()) == TimePoint::max()) {
-      s = InvalidArgument("Invalid CronSchedule: \"" + f.attrs.cron_schedule() + "\" never fires.");
-    }
-  }
-  return s;
+  const StartLimits limits{.max_id_length = options_.max_id_length,
+                           .blob_size_limit_error = options_.blob_size_limit_error,
+                           .blob_size_limit_warn = options_.blob_size_limit_warn};
+  return ValidateStart(f, limits, CustomSearchAttributesLocked(ns_id), cron_next_, clock_.Now());
 }
 
 Engine::CurrentRunRead Engine::ReadCurrentRun(const std::string& namespace_name, const std::string& workflow_id) {
@@ -82,77 +48,72 @@ Engine::CurrentRunRead Engine::ReadCurrentRun(const std::string& namespace_name,
   return out;
 }
 
+Result<const state::ExecutionState*> Engine::CurrentRunForStartLocked(const StartFields& f, const std::string& ns_id,
+                                                                      CurrentRunRead* pre, IdConflict* out,
+                                                                      Execution** open) {
+  const std::string key = WorkflowKey(ns_id, f.workflow_id);
+  if (auto open_it = open_by_workflow_id_.find(key); open_it != open_by_workflow_id_.end()) {
+    *open = runs_.at(open_it->second).get();
+    return &(*open)->st;
+  }
+  if (auto closing = closing_by_workflow_id_.find(key); closing != closing_by_workflow_id_.end()) {
+    // The current run closed but the store does not know yet (its row says RUNNING, or there is
+    // no row at all): judge on memory, and let a rejection wait until the close is durable.
+    out->judged_on_undurable_close = true;
+    return &runs_.at(closing->second)->st;
+  }
+  if (pre && pre->done && pre->ns_id == ns_id && pre->workflow_id == f.workflow_id &&
+      pre->generation == WorkflowKeyGenerationLocked(key)) {
+    // Read before the mutex was taken, and still what the store says (see CurrentRunRead).
+    if (!pre->status.ok()) return pre->status;
+    out->closed_state = std::move(pre->state);
+    return out->closed_state.get();
+  }
+  if (const PrefetchedRun* child = PrefetchedLocked(ns_id, f.workflow_id, "")) {
+    // A child's start: read by PrefetchCommandTargets before the completion's transition.
+    if (!child->status.ok()) return child->status;
+    if (!child->run) return nullptr;
+    out->closed_state = std::make_unique<state::ExecutionState>(child->run->st);
+    return out->closed_state.get();
+  }
+  // Never read from the store here (the engine mutex is held): a start's read is made before the
+  // mutex (ReadCurrentRun, RereadCurrentRunIfStaleLocked), a child's by PrefetchCommandTargets.
+  // One that was not is a bug; the start fails rather than block.
+  TL_LOG_ERROR("id-conflict check of %s inside a transition without a read of its current run", f.workflow_id.c_str());
+  return Status(Code::kUnavailable, "the current run of " + f.workflow_id + " was not read before the transition");
+}
+
 Engine::IdConflict Engine::ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
                                                    ev1::WorkflowIdReusePolicy reuse,
                                                    ev1::WorkflowIdConflictPolicy conflict, CurrentRunRead* pre) {
   IdConflict out;
-  auto open_it = open_by_workflow_id_.find(WorkflowKey(ns_id, f.workflow_id));
-  if (open_it != open_by_workflow_id_.end()) {
-    Execution& cur = *runs_.at(open_it->second);
-    if (!f.request_id.empty() && cur.st.start_request_id() == f.request_id) {
-      out.existing = &cur.st;
-      return out;
-    }
-    if (conflict == ev1::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING) {
-      out.existing = &cur.st;
-      return out;
-    }
-    bool terminate = conflict == ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING ||
-                     reuse == ev1::WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING;
-    if (!terminate) {
-      out.status = WorkflowAlreadyStarted(f.workflow_id, cur.st.start_request_id(), cur.st.run_id());
-      return out;
-    }
-    TerminateLocked(txn, cur, "TerminateIfRunning WorkflowIdReusePolicy Policy", nullptr, f.attrs.identity());
+  Execution* open = nullptr;
+  auto found = CurrentRunForStartLocked(f, ns_id, pre, &out, &open);
+  if (!found.ok()) {
+    out.status = found.status();
     return out;
   }
-  const state::ExecutionState* prev_state = nullptr;
-  if (auto closing = closing_by_workflow_id_.find(WorkflowKey(ns_id, f.workflow_id));
-      closing != closing_by_workflow_id_.end()) {
-    // The current run closed but the store does not know yet (its row says RUNNING, or there is
-    // no row at all): judge on memory, and let a rejection wait until the close is durable.
-    prev_state = &runs_.at(closing->second)->st;
-    out.judged_on_undurable_close = true;
-  } else if (pre && pre->done && pre->ns_id == ns_id && pre->workflow_id == f.workflow_id &&
-             pre->generation == WorkflowKeyGenerationLocked(WorkflowKey(ns_id, f.workflow_id))) {
-    // Read before the mutex was taken, and still what the store says (see CurrentRunRead).
-    if (!pre->status.ok()) {
-      out.status = pre->status;
-      return out;
-    }
-    if (!pre->state) return out;
-    out.closed_state = std::move(pre->state);
-    prev_state = out.closed_state.get();
-  } else if (const PrefetchedRun* child = PrefetchedLocked(ns_id, f.workflow_id, "")) {
-    // A child's start: read by PrefetchCommandTargets before the completion's transition.
-    if (!child->status.ok()) {
-      out.status = child->status;
-      return out;
-    }
-    if (!child->run) return out;
-    out.closed_state = std::make_unique<state::ExecutionState>(child->run->st);
-    prev_state = out.closed_state.get();
-  } else {
-    // Never read from the store here (the engine mutex is held): a start's read is made before
-    // the mutex (ReadCurrentRun, RereadCurrentRunIfStaleLocked), a child's by
-    // PrefetchCommandTargets. One that was not is a bug; the start fails rather than block.
-    TL_LOG_ERROR("id-conflict check of %s inside a transition without a read of its current run",
-                 f.workflow_id.c_str());
-    out.status = Status(Code::kUnavailable, "the current run of " + f.workflow_id + " was not read before the transition");
-    return out;
+  const state::ExecutionState* st = found.value();
+  CurrentRun current;
+  if (st) {
+    current.open = open != nullptr;
+    current.status = st->status();
+    current.run_id = st->run_id();
+    current.start_request_id = st->start_request_id();
   }
-  const auto& prev = *prev_state;
-  if (!f.request_id.empty() && prev.start_request_id() == f.request_id) {
-    out.existing = prev_state;
-    return out;
-  }
-  if (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE ||
-      (reuse == ev1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY && !IsClosedFailedLike(prev.status()))) {
-    Status dup = WorkflowAlreadyStarted(f.workflow_id, prev.start_request_id(), prev.run_id());
-    out.status = Status(dup.code(),
-                        "Workflow execution already finished and its WorkflowIdReusePolicy forbids starting a new "
-                        "one. WorkflowId: " + f.workflow_id + ", RunId: " + prev.run_id() + ".",
-                        dup.details());
+  StartDecision d = DecideStart(f.workflow_id, f.request_id, st ? &current : nullptr, reuse, conflict);
+  switch (d.action) {
+    case StartDecision::Action::kStartNew:
+      break;
+    case StartDecision::Action::kUseExisting:
+      out.existing = st;
+      break;
+    case StartDecision::Action::kTerminateAndStart:
+      TerminateLocked(txn, *open, kTerminateExistingReason, nullptr, f.attrs.identity());
+      break;
+    case StartDecision::Action::kReject:
+      out.status = std::move(d.rejection);
+      break;
   }
   return out;
 }
@@ -246,50 +207,6 @@ Execution* Engine::CreateRunLocked(Txn& txn, const std::string& ns_id, StartFiel
   }
   ArmWorkflowTimersLocked(*raw);
   return raw;
-}
-
-// The fields StartWorkflowExecutionRequest and SignalWithStartWorkflowExecutionRequest share (same
-// names in both messages), so neither start path can drop one the other keeps.
-template <class Req>
-Engine::StartFields Engine::CommonStartFields(const Req& req) {
-  StartFields f;
-  f.workflow_id = req.workflow_id();
-  f.request_id = req.request_id();
-  auto& a = f.attrs;
-  *a.mutable_workflow_type() = req.workflow_type();
-  a.mutable_task_queue()->set_name(req.task_queue().name());
-  *a.mutable_input() = req.input();
-  // Temporal leaves an unset timeout unset (absent), not a zero duration.
-  if (!IsZero(req.workflow_execution_timeout())) *a.mutable_workflow_execution_timeout() = req.workflow_execution_timeout();
-  if (!IsZero(req.workflow_run_timeout())) *a.mutable_workflow_run_timeout() = req.workflow_run_timeout();
-  if (!IsZero(req.workflow_task_timeout())) *a.mutable_workflow_task_timeout() = req.workflow_task_timeout();
-  a.set_identity(req.identity());
-  if (req.has_retry_policy()) *a.mutable_retry_policy() = req.retry_policy();
-  a.set_cron_schedule(req.cron_schedule());
-  *a.mutable_memo() = req.memo();
-  *a.mutable_search_attributes() = req.search_attributes();
-  *a.mutable_header() = req.header();
-  if (req.has_priority()) *a.mutable_priority() = req.priority();
-  if (req.has_user_metadata()) f.user_metadata = req.user_metadata();
-  Duration delay = FromProto(req.workflow_start_delay());
-  if (!req.cron_schedule().empty() && cron_next_ && delay == Duration::zero()) {
-    TimePoint now = clock_.Now();
-    TimePoint next = cron_next_(req.cron_schedule(), now);
-    if (next != TimePoint::max() && next > now) delay = CronBackoff(now, next);
-  }
-  if (delay > Duration::zero()) *a.mutable_first_workflow_task_backoff() = ToProtoDuration(delay);
-  return f;
-}
-
-Engine::StartFields Engine::StartFieldsFrom(const wsv1::StartWorkflowExecutionRequest& req) {
-  StartFields f = CommonStartFields(req);
-  if (req.has_continued_failure()) *f.attrs.mutable_continued_failure() = req.continued_failure();
-  if (req.has_last_completion_result()) *f.attrs.mutable_last_completion_result() = req.last_completion_result();
-  return f;
-}
-
-Engine::StartFields Engine::StartFieldsFrom(const wsv1::SignalWithStartWorkflowExecutionRequest& req) {
-  return CommonStartFields(req);
 }
 
 void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& req,
