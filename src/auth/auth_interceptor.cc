@@ -45,6 +45,13 @@ std::string WorkflowId(const pb::Message& m) {
   return "";
 }
 
+// The request's fields of its audit record.
+void RecordRequest(const pb::Message& m, AuditRecord* record) {
+  record->ns = StringField(m, "namespace");
+  record->workflow_id = WorkflowId(m);
+  record->schedule_id = StringField(m, "schedule_id");
+}
+
 class AuthInterceptor final : public grpc::experimental::Interceptor {
  public:
   AuthInterceptor(grpc::experimental::ServerRpcInfo* info, const KeyRing* keys, AuditLog* audit)
@@ -65,10 +72,7 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
       // The decoded request: a generated message whose pb::Message base is at its address
       // (single inheritance). nullptr when decoding failed (request_decoding.h answers those).
       if (void* raw = methods->GetRecvMessage()) {
-        const auto* m = static_cast<const pb::Message*>(raw);
-        record_.ns = StringField(*m, "namespace");
-        record_.workflow_id = WorkflowId(*m);
-        record_.schedule_id = StringField(*m, "schedule_id");
+        RecordRequest(*static_cast<const pb::Message*>(raw), &record_);
         decided_ = true;
         if (keys_ != nullptr) {
           Decision d = Authorize(*keys_->Current(), authorization_, method_, record_.ns);
@@ -82,17 +86,8 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) && audit_ != nullptr && decided_ &&
         (denied_ || Audited(method_))) {
-      grpc::Status s = methods->GetSendStatus();
-      record_.method = std::string(ShortName(method_));
-      record_.peer = info_->server_context() != nullptr ? info_->server_context()->peer() : "";
-      static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-                                     "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-                                     "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-                                     "UNAUTHENTICATED"};
-      int code = static_cast<int>(s.error_code());
-      record_.outcome = code >= 0 && code <= 16 ? kNames[code] : std::to_string(code);
-      record_.message = s.ok() ? "" : s.error_message();
-      audit_->Write(record_);
+      WriteAudit(*audit_, record_, method_, info_->server_context() != nullptr ? info_->server_context()->peer() : "",
+                 methods->GetSendStatus());
     }
     methods->Proceed();
   }
@@ -122,11 +117,11 @@ class Factory final : public grpc::experimental::ServerInterceptorFactoryInterfa
 
 }  // namespace
 
-std::string EncodedRequestNamespace(std::string_view full_method, const std::string& bytes) {
+bool RecordEncodedRequest(std::string_view full_method, const std::string& bytes, AuditRecord* record) {
   std::string_view m = full_method;
   if (!m.empty() && m[0] == '/') m.remove_prefix(1);
   const size_t slash = m.find('/');
-  if (slash == std::string_view::npos) return "";
+  if (slash == std::string_view::npos) return false;
   const std::string service(m.substr(0, slash));
   const std::string method(m.substr(slash + 1));
   const pb::DescriptorPool* pool = pb::DescriptorPool::generated_pool();
@@ -136,10 +131,30 @@ std::string EncodedRequestNamespace(std::string_view full_method, const std::str
   if (const pb::MethodDescriptor* d = pool->FindMethodByName(service + "." + method)) input = d->input_type();
   if (input == nullptr) input = pool->FindMessageTypeByName(service.substr(0, service.rfind('.') + 1) + method + "Request");
   const pb::Message* prototype = input ? pb::MessageFactory::generated_factory()->GetPrototype(input) : nullptr;
-  if (prototype == nullptr) return "";
+  if (prototype == nullptr) return false;
   std::unique_ptr<pb::Message> request(prototype->New());
-  if (!request->ParseFromString(bytes)) return "";
-  return StringField(*request, "namespace");
+  if (!request->ParseFromString(bytes)) return false;
+  RecordRequest(*request, record);
+  return true;
+}
+
+std::string EncodedRequestNamespace(std::string_view full_method, const std::string& bytes) {
+  AuditRecord r;
+  return RecordEncodedRequest(full_method, bytes, &r) ? r.ns : "";
+}
+
+void WriteAudit(AuditLog& audit, AuditRecord record, std::string_view full_method, const std::string& peer,
+                const grpc::Status& status) {
+  static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+                                 "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+                                 "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
+  record.method = std::string(ShortName(full_method));
+  record.peer = peer;
+  const int code = static_cast<int>(status.error_code());
+  record.outcome = code >= 0 && code <= 16 ? kNames[code] : std::to_string(code);
+  record.message = status.ok() ? "" : status.error_message();
+  audit.Write(record);
 }
 
 bool Audited(std::string_view full_method) {

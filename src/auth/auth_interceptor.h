@@ -6,6 +6,7 @@
 #pragma once
 
 #include <grpcpp/support/server_interceptor.h>
+#include <grpcpp/support/status.h>
 
 #include <memory>
 #include <string>
@@ -20,6 +21,18 @@ namespace temporalite::auth {
 // server. The keys in force are read per call, so a reload applies to the next call.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewAuthInterceptorFactory(const KeyRing* keys,
                                                                                                   AuditLog* audit);
+
+// The request's fields of an audit record (namespace, workflow id, schedule id), as the
+// interceptor reads them from the decoded request, from an encoded request of `full_method` (a
+// method of a service in this binary's protobuf descriptor pool), for a server that gets the bytes
+// (a generic service). false for an unknown method or bytes that do not parse.
+bool RecordEncodedRequest(std::string_view full_method, const std::string& bytes, AuditRecord* record);
+
+// Writes the interceptor's audit line for a call of `full_method` from `peer` that ended with
+// `status`: `record` holds the principal and the request's fields; method, peer, outcome and
+// message are filled here.
+void WriteAudit(AuditLog& audit, AuditRecord record, std::string_view full_method, const std::string& peer,
+                const grpc::Status& status);
 
 // The `namespace` field of an encoded request of `full_method` (a method of a service in this
 // binary's protobuf descriptor pool): what the interceptor reads from the decoded request, for a

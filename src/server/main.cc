@@ -45,7 +45,6 @@
 #include "http/invoker.h"
 #include "http/listener.h"
 #include "http/static_files.h"
-#include "http/ui_login.h"
 #include "metrics/metrics.h"
 #include "persistence/sqlite_store.h"
 #include "persistence/store.h"
@@ -55,6 +54,7 @@
 #include "server/engine_runner.h"
 #include "server/signals.h"
 #include "server/storage_resume.h"
+#include "server/storage_wait_http.h"
 #include "server/storage_wait_server.h"
 #include "ui/embedded_ui.h"
 
@@ -622,35 +622,20 @@ bool WaitForShutdownSignal(const sigset_t& sigs, auth::ServerSecurity& security)
 }
 
 // While OnStorageFailure waits: the HTTP API and UI ports (their listeners stopped and joined
-// first) answer every request with 503 and `answer`'s code and message. With API keys, only to a
-// caller with a valid key (the header, or the UI's login cookie, as http::Handler reads it); an
-// API call without one gets the 401 the HTTP API gives it, anything else 503 without the cause.
-// Metrics stay closed.
-void AnswerHttpWhileWaiting(const server::ResumeState& st, const http::ListenerTls* tls, const grpc::Status& answer,
-                            const auth::KeyRing* keys, HttpPorts& http) {
-  auto reply = [](const grpc::Status& s) {
-    http::Response r = http::JsonError(static_cast<int>(s.error_code()), s.error_message(), 503);
-    r.headers["Retry-After"] = "5";
-    return r;
-  };
-  const http::Response resp = reply(answer);
-  const http::Response without_cause = reply(server::StorageWaitWithoutCause());
+// first) answer every request with 503 and `answer`'s code and message; with API keys, checked
+// as the HTTP API checks them (storage_wait_http.h). Metrics stay closed.
+void AnswerHttpWhileWaiting(const StartDevFlags& f, const server::ResumeState& st, const http::ListenerTls* tls,
+                            const grpc::Status& answer, const auth::ServerSecurity& security, HttpPorts& http) {
+  http::HandlerOptions ho;
+  ho.bind_ip = f.ip;
+  ho.secure_cookie = tls != nullptr;
+  auto waiting = std::make_shared<const server::StorageWaitHttp>(answer, security.keys.get(), security.audit.get(), ho);
   for (const auto& [port, what] : {std::pair<int, const char*>{st.http, "the HTTP API"}, {st.ui, "the Web UI"}}) {
     if (port <= 0) continue;
     const bool ui_port = port == st.ui;
-    auto handle = [resp, without_cause, keys, ui_port](const http::Request& req) {
-      if (keys == nullptr) return resp;
-      std::string authorization = req.header("authorization");
-      if (authorization.empty() && ui_port) {
-        std::string key = http::KeyFromCookie(req.header("cookie"));
-        if (!key.empty()) authorization = "Bearer " + key;
-      }
-      auth::Decision d = auth::Authenticate(*keys->Current(), authorization);
-      if (d.status.ok()) return resp;
-      if (req.target.rfind("/api/", 0) == 0) return http::JsonError(static_cast<int>(d.status.code()), d.status.message());
-      return without_cause;
-    };
-    http.Open(std::make_unique<http::Listener>(handle, 1 << 16, [r = keys ? without_cause : resp] { return r; }, 2, tls, 4), port, what);
+    http.Open(std::make_unique<http::Listener>([waiting, ui_port](const http::Request& req) { return waiting->Handle(req, ui_port); },
+                                               1 << 16, [waiting] { return waiting->Unreadable(); }, 2, tls, 4),
+              port, what);
   }
 }
 
@@ -683,9 +668,9 @@ void AnswerHttpWhileWaiting(const server::ResumeState& st, const http::ListenerT
   const grpc::Status answer = server::StorageWaitStatus(store.fatal_error(), dir);
   const auth::KeyRing* keys = security.keys.get();
   auto answering = server::StorageWaitServer::Start(f.ip + ":" + std::to_string(st.grpc), security.credentials, answer, keys,
-                                                    std::chrono::seconds(5));
+                                                    std::chrono::seconds(5), security.audit.get());
   http.Stop();  // in-flight HTTP calls ended with the gRPC server above
-  AnswerHttpWhileWaiting(st, tls, answer, keys, http);
+  AnswerHttpWhileWaiting(f, st, tls, answer, security, http);
   // A failure right after a resume waits longer each time (0.5 s, 1 s, ... up to 30 s).
   const auto first_wait = std::chrono::milliseconds(500) * (1 << std::min(st.resumes, 6));
   if (!server::WaitUntilWritable(dir, sigs, std::min(first_wait, std::chrono::milliseconds(30000)))) {

@@ -33,19 +33,38 @@ grpc::Status StorageWaitAnswerFor(const auth::KeyRing* keys, const grpc::Status&
   return answer;
 }
 
+grpc::Status StorageWaitAnswerCall(const grpc::Status& answer, const auth::KeyRing* keys, auth::AuditLog* audit,
+                                   std::string_view full_method, const std::string* request, std::string_view authorization,
+                                   const std::string& peer) {
+  auth::AuditRecord record;
+  const bool parsed = request != nullptr && auth::RecordEncodedRequest(full_method, *request, &record);
+  const grpc::Status s = StorageWaitAnswerFor(keys, answer, authorization, full_method, record.ns);
+  // As the server's auth interceptor: a call whose request decoded, if denied or of an audited method.
+  if (audit != nullptr && parsed) {
+    const bool denied = s.error_code() == grpc::StatusCode::UNAUTHENTICATED || s.error_code() == grpc::StatusCode::PERMISSION_DENIED;
+    if (denied || auth::Audited(full_method)) {
+      if (keys != nullptr) record.principal = auth::Authenticate(*keys->Current(), authorization).principal;
+      auth::WriteAudit(*audit, record, full_method, peer, s);
+    }
+  }
+  return s;
+}
+
 class StorageWaitServer::AnswerEveryCall : public grpc::CallbackGenericService {
  public:
-  AnswerEveryCall(grpc::Status answer, const auth::KeyRing* keys) : answer_(std::move(answer)), keys_(keys) {}
+  AnswerEveryCall(grpc::Status answer, const auth::KeyRing* keys, auth::AuditLog* audit)
+      : answer_(std::move(answer)), keys_(keys), audit_(audit) {}
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
     class Reactor : public grpc::ServerGenericBidiReactor {
      public:
       Reactor(const AnswerEveryCall& service, grpc::GenericCallbackServerContext* ctx) : service_(service) {
-        // Without keys: finished at once, before reading the request (nothing of it is looked at).
-        if (service_.keys_ == nullptr) {
+        // Without keys or an audit log: finished at once, before reading the request (nothing of it is looked at).
+        if (service_.keys_ == nullptr && service_.audit_ == nullptr) {
           Finish(service_.answer_);
           return;
         }
         method_ = ctx->method();
+        peer_ = ctx->peer();
         const auto& md = ctx->client_metadata();
         if (auto it = md.find("authorization"); it != md.end()) authorization_.assign(it->second.data(), it->second.size());
         StartRead(&request_);  // its namespace decides, as in the server's auth interceptor
@@ -53,17 +72,17 @@ class StorageWaitServer::AnswerEveryCall : public grpc::CallbackGenericService {
       void OnReadDone(bool ok) override {
         std::string bytes;
         std::vector<grpc::Slice> slices;
-        if (ok && request_.Dump(&slices).ok()) {
-          for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-        }
-        const std::string ns = bytes.empty() ? std::string() : auth::EncodedRequestNamespace(method_, bytes);
-        Finish(StorageWaitAnswerFor(service_.keys_, service_.answer_, authorization_, method_, ns));
+        if (ok && !request_.Dump(&slices).ok()) ok = false;
+        for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+        Finish(StorageWaitAnswerCall(service_.answer_, service_.keys_, service_.audit_, method_, ok ? &bytes : nullptr,
+                                     authorization_, peer_));
       }
       void OnDone() override { delete this; }
 
      private:
       const AnswerEveryCall& service_;
       std::string method_;
+      std::string peer_;
       std::string authorization_;
       grpc::ByteBuffer request_;
     };
@@ -73,6 +92,7 @@ class StorageWaitServer::AnswerEveryCall : public grpc::CallbackGenericService {
  private:
   const grpc::Status answer_;
   const auth::KeyRing* const keys_;
+  auth::AuditLog* const audit_;
 };
 
 StorageWaitServer::StorageWaitServer() = default;
@@ -81,9 +101,9 @@ StorageWaitServer::~StorageWaitServer() { Stop(); }
 std::unique_ptr<StorageWaitServer> StorageWaitServer::Start(const std::string& address,
                                                             std::shared_ptr<grpc::ServerCredentials> creds,
                                                             grpc::Status answer, const auth::KeyRing* keys,
-                                                            std::chrono::milliseconds bind_for) {
+                                                            std::chrono::milliseconds bind_for, auth::AuditLog* audit) {
   std::unique_ptr<StorageWaitServer> w(new StorageWaitServer());
-  w->service_ = std::make_unique<AnswerEveryCall>(std::move(answer), keys);
+  w->service_ = std::make_unique<AnswerEveryCall>(std::move(answer), keys, audit);
   const auto deadline = std::chrono::steady_clock::now() + bind_for;
   for (;;) {
     grpc::ServerBuilder builder;

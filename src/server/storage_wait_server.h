@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "auth/api_keys.h"
+#include "auth/audit_log.h"
 #include "common/status.h"
 
 namespace temporalite::server {
@@ -31,18 +32,27 @@ grpc::Status StorageWaitStatus(const Status& cause, const std::string& dir);
 // a caller without one of a method open to all (GetSystemInfo) gets StorageWaitWithoutCause().
 grpc::Status StorageWaitAnswerFor(const auth::KeyRing* keys, const grpc::Status& answer, std::string_view authorization,
                                   std::string_view full_method, const std::string& ns);
+// StorageWaitAnswerFor for one call of `full_method` (its namespace read from `request`, the
+// encoded request message; nullptr when it could not be read), written to `audit` (nullable) as
+// the server's auth interceptor writes it (auth::WriteAudit): a call whose request decoded, when
+// denied or of an audited method (auth::Audited), with the answer as its outcome.
+grpc::Status StorageWaitAnswerCall(const grpc::Status& answer, const auth::KeyRing* keys, auth::AuditLog* audit,
+                                   std::string_view full_method, const std::string* request, std::string_view authorization,
+                                   const std::string& peer);
 // UNAVAILABLE, naming no cause: for callers without a valid key when keys are required.
 grpc::Status StorageWaitWithoutCause();
 
 class StorageWaitServer {
  public:
   // Listens on `address` with `creds` and answers every call with `answer` (StorageWaitAnswerFor
-  // with `keys`, which outlive the server; the keys in force are read per call). The previous server
+  // with `keys`, which outlive the server; the keys in force are read per call), writing the audit
+  // lines to `audit` (nullable, outlives the server) as StorageWaitAnswerCall does. The previous server
   // on that port may still be releasing it: binding is retried for up to `bind_for`. Null when
   // the port could not be bound (the caller waits with the port closed, as before).
   static std::unique_ptr<StorageWaitServer> Start(const std::string& address,
                                                   std::shared_ptr<grpc::ServerCredentials> creds, grpc::Status answer,
-                                                  const auth::KeyRing* keys, std::chrono::milliseconds bind_for);
+                                                  const auth::KeyRing* keys, std::chrono::milliseconds bind_for,
+                                                  auth::AuditLog* audit = nullptr);
   ~StorageWaitServer();
   // Stops answering and releases the port (before the resumed server binds it).
   void Stop();

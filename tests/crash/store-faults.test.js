@@ -442,43 +442,75 @@ async function unauthorizedAnswers(server) {
   };
   const http = await httpGet(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`);
   const badHttp = await httpGet(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`, { headers: { authorization: 'Bearer not-a-key-0123456789' } });
+  const otherHttp = await httpGet(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`, { headers: { authorization: `Bearer ${OTHER_KEY}` } });
   return {
     noKey: await start(undefined, NS),
     unknownKey: await start('not-a-key-0123456789', NS),
     otherNamespace: await start(OTHER_KEY, NS),
     http: { status: http.status, body: http.body },
     httpUnknownKey: { status: badHttp.status, body: badHttp.body },
+    httpOtherNamespace: { status: otherHttp.status, body: otherHttp.body },
   };
 }
 
-test('with API keys the waiting port answers a caller without a valid key as the server does (UNAUTHENTICATED, PERMISSION_DENIED, HTTP 401); only a valid key is told the cause',
+/** The audit log's lines from line `from` on, without what differs per call (time, peer port, workflow id). */
+function auditLinesFrom(file, from) {
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).slice(from);
+  return lines.map(({ time, peer, workflowId, ...rest }) => ({ ...rest, peer: peer.replace(/:\d+$/, ''), hasWorkflowId: Boolean(workflowId) }));
+}
+
+function auditLineCount(file) {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+test('with API keys the waiting port answers a caller without a valid key or role as the server does (UNAUTHENTICATED, PERMISSION_DENIED, HTTP 401/403) and audits it alike; open routes answer 503; only a valid key is told the cause',
   { timeout: 120000 }, async () => {
     const dataDir = makeTempDir('temporalite-eio-keys-');
     cleanups.push(() => removeDir(dataDir));
     const keyFile = path.join(dataDir, 'keys.txt');
     fs.writeFileSync(keyFile, `ci ${WRITER_KEY} writer@default\nother-team ${OTHER_KEY} writer@other\n`);
     const control = path.join(dataDir, 'FAULT');
-    const server = await startServerWithFaults(control, { dataDir, extraArgs: ['--api-key-file', keyFile] });
+    // The audit log outside the failing data directory (its fsyncs fail too, its writes do not).
+    const auditFile = path.join(makeTempDir('temporalite-eio-audit-'), 'audit.log');
+    cleanups.push(() => removeDir(path.dirname(auditFile)));
+    const server = await startServerWithFaults(control, { dataDir, extraArgs: ['--api-key-file', keyFile, '--audit-log-file', auditFile] });
     cleanups.push(() => server.stop('SIGKILL'));
     const connection = await Connection.connect({ address: server.address, interceptors: [], apiKey: WRITER_KEY, tls: false });
     const client = new Client({ connection, namespace: NS });
     const acked = uniqueName('eio-keys-acked');
     await startOne(client, acked);
 
+    let auditFrom = auditLineCount(auditFile);
     const normal = await unauthorizedAnswers(server);
+    const normalAudit = auditLinesFrom(auditFile, auditFrom);
     assert.equal(normal.noKey.code, GRPC_UNAUTHENTICATED, JSON.stringify(normal));
     assert.equal(normal.unknownKey.code, GRPC_UNAUTHENTICATED, JSON.stringify(normal));
     assert.equal(normal.otherNamespace.code, GRPC_PERMISSION_DENIED, JSON.stringify(normal));
     assert.equal(normal.http.status, 401, JSON.stringify(normal));
     assert.equal(normal.httpUnknownKey.status, 401, JSON.stringify(normal));
+    assert.equal(normal.httpOtherNamespace.status, 403, JSON.stringify(normal));
+    assert.deepEqual(normalAudit.map((l) => `${l.method} ${l.outcome} ${l.principal}`).sort(), [
+      'ListWorkflowExecutions PERMISSION_DENIED other-team', 'ListWorkflowExecutions UNAUTHENTICATED ',
+      'ListWorkflowExecutions UNAUTHENTICATED ', 'StartWorkflowExecution PERMISSION_DENIED other-team',
+      'StartWorkflowExecution UNAUTHENTICATED ', 'StartWorkflowExecution UNAUTHENTICATED '].sort(), JSON.stringify(normalAudit));
     assert.equal(await healthStatus(server.address, ''), HEALTH_SERVING, 'health needs no key');
+    const systemInfoUrl = `${server.httpUrl()}/api/v1/system-info`;
+    assert.equal((await httpGet(systemInfoUrl)).status, 200, 'the system-info route needs no key');
 
     await failStorageUntilRemoved(server, client, control);
     await connection.close();
     const cause = /refused a write|I\/O error|FAULT|temporalite-eio/;
+    auditFrom = auditLineCount(auditFile);
     const duringWait = await unauthorizedAnswers(server);
     assert.deepEqual(duringWait, normal, 'callers without a valid key get what the server answers them');
     assert.doesNotMatch(JSON.stringify(duringWait), cause);
+    // The waiting port audits what it denies as the server does (same lines: gRPC and HTTP calls).
+    assert.deepEqual(auditLinesFrom(auditFile, auditFrom), normalAudit, 'the audit lines of the denied calls');
+    // The HTTP route open without a key answers 503 without the cause (as GetSystemInfo below), not 401.
+    const infoHttp = await httpGet(systemInfoUrl);
+    assert.equal(infoHttp.status, 503, infoHttp.body);
+    assert.equal(JSON.parse(infoHttp.body).code, GRPC_UNAVAILABLE);
+    assert.doesNotMatch(infoHttp.body, cause);
     // GetSystemInfo needs no key (the SDK calls it first): without one, no cause either.
     const info = await Connection.connect({ address: server.address, interceptors: [] }).then(() => null, (e) => e);
     assert.equal(codeOf(info), GRPC_UNAVAILABLE, `${info}`);
@@ -503,6 +535,9 @@ test('with API keys the waiting port answers a caller without a valid key as the
     const keyedHttp = await httpGet(`${server.httpUrl()}/api/v1/namespaces/${NS}/workflows`, { headers: { authorization: `Bearer ${WRITER_KEY}` } });
     assert.equal(keyedHttp.status, 503);
     assert.match(JSON.parse(keyedHttp.body).message, waiting);
+    const keyedInfo = await httpGet(systemInfoUrl, { headers: { authorization: `Bearer ${WRITER_KEY}` } });
+    assert.equal(keyedInfo.status, 503);
+    assert.match(JSON.parse(keyedInfo.body).message, waiting);
 
     fs.rmSync(control);
     await waitForResume(server, 60000);
