@@ -42,10 +42,10 @@ visibility::TypeMap Engine::CustomSearchAttributes(const std::string& ns_id) {
   return CustomSearchAttributesLocked(ns_id);
 }
 
-Result<int64_t> Engine::CountVisibility(const persistence::VisibilityQuery& q) { return store_.CountVisibility(q); }
+Result<int64_t> Engine::CountVisibility(const persistence::VisibilityQuery& q) { return StoreReads().CountVisibility(q); }
 
 Result<persistence::VisibilityPage> Engine::ListVisibility(const persistence::VisibilityQuery& q) {
-  return store_.ListVisibility(q);
+  return StoreReads().ListVisibility(q);
 }
 
 Status Engine::ListWorkflows(const std::string& ns_id, Result<visibility::CompiledQuery> compiled, int32_t page_size,

@@ -18,7 +18,7 @@ namespace temporalite::history {
 namespace cv1 = ::temporal::api::common::v1;
 
 Engine::Engine(persistence::Store& store, const Clock& clock, TimerService& timers, EngineOptions options)
-    : store_(store), clock_(clock), created_at_(clock.Now()), timers_(timers), options_(std::move(options)) {}
+    : EngineMutexAndStore(store), clock_(clock), created_at_(clock.Now()), timers_(timers), options_(std::move(options)) {}
 
 Engine::~Engine() = default;
 
@@ -58,9 +58,9 @@ void Engine::CommitLocked(Txn& txn, Done done) {
   auto after = std::move(txn.after_commit);
   auto closed = std::move(txn.closed_runs);
   txn.touched.clear();
-  store_.Commit(std::move(txn.batch), [this, after = std::move(after), closed = std::move(closed),
-                                       evict = std::move(evict), notify = std::move(notify),
-                                       done = std::move(done)](const Status& s) {
+  StoreCommit(std::move(txn.batch), [this, after = std::move(after), closed = std::move(closed),
+                                     evict = std::move(evict), notify = std::move(notify),
+                                     done = std::move(done)](const Status& s) {
     if (!s.ok()) {
       // Memory is now ahead of disk. The store has recorded a fatal error and refuses every later
       // write, so nothing more is acknowledged; the composition root sees the error and exits (a
@@ -104,7 +104,7 @@ void Engine::CommitLocked(Txn& txn, Done done) {
 }
 
 void Engine::ReplyWhenDurableLocked(Done done, Status reply) {
-  store_.Commit(persistence::WriteBatch{}, [done = std::move(done), reply = std::move(reply)](const Status& s) {
+  StoreCommit(persistence::WriteBatch{}, [done = std::move(done), reply = std::move(reply)](const Status& s) {
     done(s.ok() ? reply : s);
   });
 }
@@ -131,10 +131,49 @@ Status Engine::CheckId(const std::string& id, const char* what) const {
 // Recovery
 
 Status Engine::Recover() {
-  MutexLock l(mu_);
-  auto ns = store_.LoadNamespaces();
+  // Nothing else runs yet (no RPC served, no timer armed), but the store is read without the
+  // engine mutex all the same: StoreReads() is never called under it (engine_store.h).
+  auto ns = StoreReads().LoadNamespaces();
   if (!ns.ok()) return ns.status();
-  for (const auto& row : ns.value()) {
+  {
+    MutexLock l(mu_);
+    TL_RETURN_IF_ERROR(RecoverNamespacesLocked(ns.value()));
+  }
+  TL_RETURN_IF_ERROR(RecoverOpenRuns());
+  MutexLock l(mu_);
+  // Re-arm timers and re-queue scheduled tasks from durable state (the outbox is the state).
+  Txn txn;  // dispatch writes nothing unless a poller is waiting, and none are yet
+  std::vector<std::shared_ptr<Execution>> loaded;  // a lookup below may read an evicted run back
+  for (auto& [run_id, ex] : runs_) loaded.push_back(ex);
+  for (auto& ex : loaded) {
+    ArmWorkflowTimersLocked(*ex);
+    if (ex->wft_pending()) {
+      if (ex->wft_started()) {
+        ArmWorkflowTaskTimersLocked(*ex);
+      } else {
+        // The sticky worker that held this task may be gone: fall back to the normal queue.
+        ex->st.mutable_wft()->set_on_sticky_queue(false);
+        DispatchWorkflowTaskLocked(txn, *ex);
+      }
+    }
+    for (auto& [sid, ai] : *ex->st.mutable_activities()) {
+      ArmActivityTimersLocked(*ex, ai);
+      if (!ai.started() && FromProto(ai.current_attempt_scheduled_time()) <= clock_.Now()) {
+        DispatchActivityLocked(txn, *ex, ai);
+      }
+    }
+  }
+  std::vector<const state::NamespaceRecord*> records;
+  for (const auto& [name, rec] : namespaces_) records.push_back(&rec);
+  batch_.Resume(records);               // running batch jobs take their next step
+  namespace_deletion_.Resume(records);  // deletions go on (once their delay is over)
+  return Status::Ok();
+}
+
+// The namespaces as stored, then `default` and the extra ones created (and --search-attribute's
+// registered) where missing.
+Status Engine::RecoverNamespacesLocked(const std::vector<persistence::NamespaceRow>& rows) {
+  for (const auto& row : rows) {
     state::NamespaceRecord rec;
     if (!rec.ParseFromString(row.data)) return Status(Code::kDataLoss, "corrupt namespace record " + row.name);
     namespace_names_[row.id] = row.name;
@@ -173,35 +212,7 @@ Status Engine::Recover() {
     namespace_names_[rec.info().id()] = name;
     namespaces_[name] = std::move(rec);
   }
-  if (!created.empty()) TL_RETURN_IF_ERROR(store_.CommitSync(std::move(created)));
-
-  TL_RETURN_IF_ERROR(RecoverOpenRunsLocked());
-  // Re-arm timers and re-queue scheduled tasks from durable state (the outbox is the state).
-  Txn txn;  // dispatch writes nothing unless a poller is waiting, and none are yet
-  std::vector<std::shared_ptr<Execution>> loaded;  // a lookup below may read an evicted run back
-  for (auto& [run_id, ex] : runs_) loaded.push_back(ex);
-  for (auto& ex : loaded) {
-    ArmWorkflowTimersLocked(*ex);
-    if (ex->wft_pending()) {
-      if (ex->wft_started()) {
-        ArmWorkflowTaskTimersLocked(*ex);
-      } else {
-        // The sticky worker that held this task may be gone: fall back to the normal queue.
-        ex->st.mutable_wft()->set_on_sticky_queue(false);
-        DispatchWorkflowTaskLocked(txn, *ex);
-      }
-    }
-    for (auto& [sid, ai] : *ex->st.mutable_activities()) {
-      ArmActivityTimersLocked(*ex, ai);
-      if (!ai.started() && FromProto(ai.current_attempt_scheduled_time()) <= clock_.Now()) {
-        DispatchActivityLocked(txn, *ex, ai);
-      }
-    }
-  }
-  std::vector<const state::NamespaceRecord*> records;
-  for (const auto& [name, rec] : namespaces_) records.push_back(&rec);
-  batch_.Resume(records);               // running batch jobs take their next step
-  namespace_deletion_.Resume(records);  // deletions go on (once their delay is over)
+  if (!created.empty()) TL_RETURN_IF_ERROR(StoreCommitSync(std::move(created)));
   return Status::Ok();
 }
 
@@ -209,22 +220,35 @@ Status Engine::Recover() {
 // (schema 7) by that time alone, without reading its state; one written idle with nothing to
 // arm, not at all; any other is parsed and, if idle, armed and left on disk as before (and its
 // wake-up time written, once, so the next start skips it too), otherwise loaded with history.
-Status Engine::RecoverOpenRunsLocked() {
+// The rows and those histories are read with the mutex released (nothing else runs yet: the
+// runs cannot change in between), and nothing is armed before the histories are in.
+Status Engine::RecoverOpenRuns() {
   const auto started = std::chrono::steady_clock::now();
-  auto open = store_.LoadOpenExecutions(/*idle_states=*/!options_.evict_idle_runs);
+  auto open = StoreReads().LoadOpenExecutions(/*idle_states=*/!options_.evict_idle_runs);
   if (!open.ok()) return open.status();
   const auto loaded_rows = std::chrono::steady_clock::now();
   size_t n = 0, idle = 0, by_wake = 0;
-  // Every open workflow id first: whether a child may be evicted depends on its parent's.
   std::vector<std::shared_ptr<Execution>> parsed(open->size());
-  for (size_t i = 0; i < open->size(); ++i) {
-    auto& row = open.value()[i];
-    open_by_workflow_id_[WorkflowKey(row.namespace_id, row.workflow_id)] = row.run_id;
-    if (row.idle_wake_unix_nanos && options_.evict_idle_runs) continue;
-    auto& ex = parsed[i] = std::make_shared<Execution>();
-    if (!ex->st.ParseFromString(row.state)) return Status(Code::kDataLoss, "corrupt execution record " + row.run_id);
-    std::string().swap(row.state);
+  std::vector<char> evictable(open->size(), 0);  // parsed, idle: armed and left on disk
+  {
+    MutexLock l(mu_);
+    // Every open workflow id first: whether a child may be evicted depends on its parent's.
+    for (size_t i = 0; i < open->size(); ++i) {
+      auto& row = open.value()[i];
+      open_by_workflow_id_[WorkflowKey(row.namespace_id, row.workflow_id)] = row.run_id;
+      if (row.idle_wake_unix_nanos && options_.evict_idle_runs) continue;
+      auto& ex = parsed[i] = std::make_shared<Execution>();
+      if (!ex->st.ParseFromString(row.state)) return Status(Code::kDataLoss, "corrupt execution record " + row.run_id);
+      std::string().swap(row.state);
+    }
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      evictable[i] = parsed[i] && options_.evict_idle_runs && EvictableLocked(*parsed[i]);
+    }
   }
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    if (parsed[i] && !evictable[i]) TL_RETURN_IF_ERROR(ReadHistoryInto(open.value()[i].run_id, *parsed[i]));
+  }
+  MutexLock l(mu_);
   persistence::WriteBatch wakes;  // idle runs of an older file (or written before they were idle)
   for (size_t i = 0; i < parsed.size(); ++i) {
     auto& row = open.value()[i];
@@ -239,7 +263,7 @@ Status Engine::RecoverOpenRunsLocked() {
       continue;
     }
     std::shared_ptr<Execution> ex = std::move(parsed[i]);
-    if (options_.evict_idle_runs && EvictableLocked(*ex)) {
+    if (evictable[i]) {
       // Idle: only its timers are needed now; state and history are read back when one fires.
       ArmWorkflowTimersLocked(*ex);
       if (!row.idle_wake_unix_nanos && IdleWake(*ex)) {
@@ -250,7 +274,6 @@ Status Engine::RecoverOpenRunsLocked() {
       ++idle;
       continue;
     }
-    TL_RETURN_IF_ERROR(LoadEventsIfMissingLocked(*ex));
     if (static_cast<int64_t>(ex->events.size()) + 1 != ex->st.next_event_id()) {
       return Status(Code::kDataLoss, "run " + row.run_id + " has " + std::to_string(ex->events.size()) +
                                          " events but next event id " + std::to_string(ex->st.next_event_id()));
@@ -261,7 +284,7 @@ Status Engine::RecoverOpenRunsLocked() {
   }
   const auto armed = std::chrono::steady_clock::now();
   const size_t rewritten = wakes.upsert_executions.size();
-  if (!wakes.empty()) TL_RETURN_IF_ERROR(store_.CommitSync(std::move(wakes)));
+  if (!wakes.empty()) TL_RETURN_IF_ERROR(StoreCommitSync(std::move(wakes)));
   auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
   TL_LOG_INFO("recovered %zu namespaces and %zu open workflow executions (%zu idle, not loaded; %zu of them by their "
               "wake-up time alone, %zu given one now); rows read in %.0f ms, runs set up in %.0f ms, wake-ups written "
@@ -476,17 +499,6 @@ Result<std::shared_ptr<Execution>> Engine::LoadAnyExecutionLocked(const std::str
   TL_LOG_ERROR("run lookup %s/%s/%s inside a transition was not read before it", ns_id.c_str(), workflow_id.c_str(),
                run_id.c_str());
   return Status(Code::kUnavailable, "workflow execution " + workflow_id + " was not read before the transition");
-}
-
-Status Engine::LoadEventsIfMissingLocked(Execution& ex) {
-  if (!ex.events.empty()) return Status::Ok();  // open runs always have their events in memory
-  auto rows = store_.ReadEvents(ex.st.run_id(), 1, INT64_MAX);
-  if (!rows.ok()) return rows.status();
-  ex.events.reserve(rows->size());
-  for (const auto& row : rows.value()) {
-    if (!ex.events.emplace_back().ParseFromString(row.data)) return Status(Code::kDataLoss, "corrupt event in " + ex.st.run_id());
-  }
-  return Status::Ok();
 }
 
 // --------------------------------------------------------------------------------------------
@@ -778,8 +790,8 @@ void Engine::GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistory
     resp->Clear();
     bool closed = false;
     // A storage error is the answer (before, it was an empty page, or a wait until the deadline).
-    Status s = close_only ? ReadCloseEventFrom(store_, run_id, req, first_event_id, resp, &closed)
-                          : ReadHistoryPageFrom(store_, run_id, req, first_event_id, resp, &closed);
+    Status s = close_only ? ReadCloseEventFrom(StoreReads(), run_id, req, first_event_id, resp, &closed)
+                          : ReadHistoryPageFrom(StoreReads(), run_id, req, first_event_id, resp, &closed);
     if (!s.ok()) {
       finish(s);
       return true;
@@ -850,7 +862,7 @@ void Engine::GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecution
     }
   }
   int64_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : 256;
-  auto rows = store_.ReadEvents(run_id, 1, INT64_MAX);
+  auto rows = StoreReads().ReadEvents(run_id, 1, INT64_MAX);
   if (!rows.ok()) return done(rows.status());
   int64_t emitted = 0, next = 0;
   for (auto it = rows->rbegin(); it != rows->rend(); ++it) {

@@ -32,6 +32,7 @@
 #include "history/batch_operations.h"
 #include "history/children.h"
 #include "history/engine_context.h"
+#include "history/engine_store.h"
 #include "history/external.h"
 #include "history/namespace_deletion.h"
 #include "history/query_registry.h"
@@ -113,7 +114,11 @@ struct EngineOptions {
 struct Execution;            // history/execution.h
 class EngineCommandContext;  // history/engine_command_context.h
 
-class Engine : private EngineContext, private BatchEngine, private NamespaceDeletionEngine, private SignalEngine {
+class Engine : private EngineMutexAndStore,
+               private EngineContext,
+               private BatchEngine,
+               private NamespaceDeletionEngine,
+               private SignalEngine {
  public:
   // A waiting RPC and its response message (matching/task_queues.h); the frontend creates it.
   template <typename Resp>
@@ -389,8 +394,11 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   Result<std::shared_ptr<Execution>> LoadAnyExecutionLocked(const std::string& ns_id,
                                                             const std::string& workflow_id,
                                                             const std::string& run_id) REQUIRES(mu_);
-  // A closed run loaded from the store has no events in memory: read them (queries, updates).
-  Status LoadEventsIfMissingLocked(Execution& ex) REQUIRES(mu_);
+  // A run as FetchRun(with_events=true) returns it holds its history: a closed run is read with
+  // it (with the mutex released), a run in memory always has it. For the query and update RPCs,
+  // which use it under the mutex: one without is a bug, answered INTERNAL and logged, never a
+  // store read.
+  static Status CheckHistoryHeld(const Execution& ex, const char* rpc);
   // --- idle-run eviction (run_cache.h; engine.cc) ---
   // Nothing in memory refers to `ex` but its durable state: it may leave memory once durable.
   bool EvictableLocked(const Execution& ex) const REQUIRES(mu_);
@@ -419,6 +427,8 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   // refuses a call made with the engine mutex held. Store reads only: no engine state.
   // A run's state row, and with `with_events` its whole history (null: no row).
   Result<std::shared_ptr<Execution>> ReadRunRows(const std::string& run_id, bool with_events) EXCLUDES(mu_);
+  // Run `run_id`'s whole history into `ex` (not yet shared with engine state: recovery, ReadRunRows).
+  Status ReadHistoryInto(const std::string& run_id, Execution& ex) EXCLUDES(mu_);
   // The store's current run id of a workflow id (nullopt: none).
   Result<std::optional<std::string>> ReadCurrentRunId(const std::string& ns_id, const std::string& workflow_id)
       EXCLUDES(mu_);
@@ -632,7 +642,10 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
   // all (those already due fire at once; one armed twice fires once, as handlers re-check state).
   void OnIdleRunWake(std::string run_id);
   // Recovery of the open runs (Recover): idle ones by their wake-up, the others read in full.
-  Status RecoverOpenRunsLocked() REQUIRES(mu_);
+  // Takes mu_ itself; the store reads (rows, then the histories of the runs that stay in memory)
+  // are made with it released.
+  Status RecoverOpenRuns() EXCLUDES(mu_);
+  Status RecoverNamespacesLocked(const std::vector<persistence::NamespaceRow>& rows) REQUIRES(mu_);
   void OnWorkflowRunTimeout(std::string run_id);
   // A timer's evicted run back into memory (without the mutex); false, with `again` scheduled a
   // second later, if the store read failed.
@@ -649,13 +662,12 @@ class Engine : private EngineContext, private BatchEngine, private NamespaceDele
 
   CronNext cron_next_;
   RunClosedListener run_closed_listener_;
-  persistence::Store& store_;
   const Clock& clock_;
   const TimePoint created_at_;  // queues count as polled at start (workers reconnect after a restart)
   TimerService& timers_;
   const EngineOptions options_;
 
-  Mutex mu_;
+  // mu_ (the engine mutex) and the store: EngineMutexAndStore (engine_store.h).
   std::unordered_map<std::string, state::NamespaceRecord> namespaces_ GUARDED_BY(mu_);  // by name
   std::unordered_map<std::string, std::string> namespace_names_ GUARDED_BY(mu_);  // id -> name
   // Open (and just-closed, not yet durable) executions by run id; idle open ones may be evicted

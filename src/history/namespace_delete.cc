@@ -84,7 +84,7 @@ void Engine::Commit(Txn& txn, Done done) {
 
 Result<std::vector<std::string>> Engine::ClosedRunsBefore(const std::string& ns_id, int64_t close_before,
                                                           int64_t limit) {
-  return store_.ClosedRunsBefore(ns_id, close_before, limit);
+  return StoreReads().ClosedRunsBefore(ns_id, close_before, limit);
 }
 
 }  // namespace temporalite::history

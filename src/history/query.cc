@@ -37,9 +37,7 @@ void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, Waiting<wsv1::
   } else if (ex->wft_pending() && ex->st.wft().attempt() >= 3) {
     return fail(WorkflowNotReady("Cannot query workflow due to Workflow Task in failed state."));
   }
-  if (!ex->open()) {
-    if (Status loaded = LoadEventsIfMissingLocked(*ex); !loaded.ok()) return fail(loaded);
-  }
+  if (Status held = CheckHistoryHeld(*ex, "QueryWorkflow"); !held.ok()) return fail(held);
   queries_.Start(ex, req.query(), std::move(waiter));
 }
 

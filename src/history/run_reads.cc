@@ -34,26 +34,38 @@ std::string PrefetchKey(uint64_t owner, const std::string& ns_id, const std::str
 }  // namespace
 
 Result<std::shared_ptr<Execution>> Engine::ReadRunRows(const std::string& run_id, bool with_events) {
-  auto row = store_.GetExecution(run_id);
+  auto row = StoreReads().GetExecution(run_id);
   if (!row.ok()) return row.status();
   if (!row.value()) return std::shared_ptr<Execution>();
   auto ex = std::make_shared<Execution>();
   if (!ex->st.ParseFromString(row.value()->state)) return Status(Code::kDataLoss, "corrupt execution record " + run_id);
   if (with_events) {
-    auto events = store_.ReadEvents(run_id, 1, INT64_MAX);
-    if (!events.ok()) return events.status();
-    ex->events.reserve(events->size());
-    for (const auto& e : events.value()) {
-      if (!ex->events.emplace_back().ParseFromString(e.data)) return Status(Code::kDataLoss, "corrupt event in " + run_id);
-    }
+    TL_RETURN_IF_ERROR(ReadHistoryInto(run_id, *ex));
     ex->persisted_events = ex->events.size();
   }
   ex->RebuildIndexes();
   return ex;
 }
 
+Status Engine::ReadHistoryInto(const std::string& run_id, Execution& ex) {
+  auto events = StoreReads().ReadEvents(run_id, 1, INT64_MAX);
+  if (!events.ok()) return events.status();
+  ex.events.reserve(events->size());
+  for (const auto& e : events.value()) {
+    if (!ex.events.emplace_back().ParseFromString(e.data)) return Status(Code::kDataLoss, "corrupt event in " + run_id);
+  }
+  return Status::Ok();
+}
+
+Status Engine::CheckHistoryHeld(const Execution& ex, const char* rpc) {
+  if (!ex.events.empty()) return Status::Ok();
+  TL_LOG_ERROR("%s: run %s has no history in memory (FetchRun reads it with the run); not read under the mutex",
+               rpc, ex.st.run_id().c_str());
+  return Status(Code::kInternal, std::string(rpc) + ": the history of run " + ex.st.run_id() + " was not read");
+}
+
 Result<std::optional<std::string>> Engine::ReadCurrentRunId(const std::string& ns_id, const std::string& workflow_id) {
-  return store_.GetCurrentRunId(ns_id, workflow_id);
+  return StoreReads().GetCurrentRunId(ns_id, workflow_id);
 }
 
 Result<std::unique_ptr<state::ExecutionState>> Engine::ReadCurrentRunState(const std::string& ns_id,
@@ -61,7 +73,7 @@ Result<std::unique_ptr<state::ExecutionState>> Engine::ReadCurrentRunState(const
   auto cur_id = ReadCurrentRunId(ns_id, workflow_id);
   if (!cur_id.ok()) return cur_id.status();
   if (!cur_id.value()) return std::unique_ptr<state::ExecutionState>();
-  auto row = store_.GetExecution(*cur_id.value());
+  auto row = StoreReads().GetExecution(*cur_id.value());
   if (!row.ok()) return row.status();
   if (!row.value()) return std::unique_ptr<state::ExecutionState>();
   auto st = std::make_unique<state::ExecutionState>();

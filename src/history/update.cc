@@ -25,7 +25,7 @@ void Engine::UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest&
   if (!req.first_execution_run_id().empty() && ex->st.first_execution_run_id() != req.first_execution_run_id()) {
     return fail(WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
   }
-  if (Status loaded = LoadEventsIfMissingLocked(*ex); !loaded.ok()) return fail(loaded);
+  if (Status held = CheckHistoryHeld(*ex, "UpdateWorkflowExecution"); !held.ok()) return fail(held);
   Txn txn;
   Status err = updates_.Admit(txn, *ex, req, waiter, UpdateRegistry::FillInto(waiter->response));
   if (!err.ok()) return fail(err);
@@ -44,7 +44,7 @@ void Engine::PollWorkflowExecutionUpdate(const wsv1::PollWorkflowExecutionUpdate
                     ref.workflow_execution().run_id(), /*with_events=*/true);
   if (!r.ok()) return fail(r.status());
   std::shared_ptr<Execution> ex = r.value();
-  if (Status loaded = LoadEventsIfMissingLocked(*ex); !loaded.ok()) return fail(loaded);
+  if (Status held = CheckHistoryHeld(*ex, "PollWorkflowExecutionUpdate"); !held.ok()) return fail(held);
   Status err = updates_.Poll(*ex, ref.update_id(), req.wait_policy().lifecycle_stage(), waiter,
                              UpdateRegistry::FillInto(waiter->response));
   if (!err.ok()) return fail(err);

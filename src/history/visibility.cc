@@ -154,7 +154,7 @@ Status Engine::RunList(const ListArgs& args, const std::string& ns_id, Result<vi
       return BadToken();
     }
   }
-  auto rows = store_.ListVisibility(q);
+  auto rows = StoreReads().ListVisibility(q);
   if (!rows.ok()) return rows.status();
   size_t n = std::min<size_t>(rows->infos.size(), static_cast<size_t>(page));
   for (size_t i = 0; i < n; ++i) {
@@ -243,12 +243,12 @@ void Engine::CountWorkflowExecutions(const wsv1::CountWorkflowExecutionsRequest&
   q.where = compiled->where;
   q.args = compiled->args;
   if (!compiled->group_by_status) {
-    auto n = store_.CountVisibility(q);
+    auto n = StoreReads().CountVisibility(q);
     if (!n.ok()) return done(n.status());
     resp->set_count(*n);
     return done(Status::Ok());
   }
-  auto groups = store_.CountVisibilityByStatus(q);
+  auto groups = StoreReads().CountVisibilityByStatus(q);
   if (!groups.ok()) return done(groups.status());
   int64_t total = 0;
   for (const auto& [status, count] : *groups) {
@@ -380,7 +380,7 @@ void Engine::RetentionSweep(std::function<void(int64_t)> done) {
   }
   std::vector<std::string> expired;
   for (const auto& [ns_id, cutoff] : cutoffs) {
-    auto runs = store_.ClosedRunsBefore(ns_id, cutoff, options_.retention_batch);
+    auto runs = StoreReads().ClosedRunsBefore(ns_id, cutoff, options_.retention_batch);
     if (!runs.ok()) {
       TL_LOG_WARN("retention: cannot read expired runs of namespace %s: %s", ns_id.c_str(), runs.status().ToString().c_str());
       continue;

@@ -5,7 +5,11 @@
 // would wait until the read is unblocked and the test fails (after a bounded wait).
 #include <future>
 
+#include <google/protobuf/any.pb.h>
+
 #include "engine_test_util.h"
+#include "temporal/api/protocol/v1/message.pb.h"
+#include "temporal/api/update/v1/message.pb.h"
 
 namespace temporalite::history::testing {
 namespace {
@@ -17,9 +21,14 @@ class UnlockedReadsTest : public GatedEngineTest {
   // Runs `blocked` on its own thread with the store's reads of `id` held back; once one of them
   // waits, `other` must finish (on another thread, waited for a bounded time). Then the reads go
   // on and `blocked` finishes.
+  // With `events_only`, only the history reads of run `id` are held (GatedStore::BlockEventReadsOf).
   void ExpectOtherRpcProceedsWhileReadBlocks(const std::string& id, const std::function<void()>& blocked,
-                                             const std::function<Status()>& other) {
-    gate_->BlockReadsOf(id);
+                                             const std::function<Status()>& other, bool events_only = false) {
+    if (events_only) {
+      gate_->BlockEventReadsOf(id);
+    } else {
+      gate_->BlockReadsOf(id);
+    }
     auto blocked_done = std::async(std::launch::async, blocked);
     const bool read_waits = gate_->WaitForBlockedRead(kCallbackWait);
     EXPECT_TRUE(read_waits) << "no store read of " << id << " happened";
@@ -653,6 +662,101 @@ TEST_F(UnlockedReadsTest, CancelExternalOfAnEvictedRunReadsItWithoutTheMutex) {
   EXPECT_TRUE(Has(History("wf-idle-canceller"), ev1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED));
   EXPECT_TRUE(Has(History("wf-idle-cancel-target"), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED));
   EXPECT_EQ(engine_->CountRuns().evicted_lookups, 0u);
+}
+
+// A closed run out of memory is read by FetchRun(with_events=true), state row and history with
+// the engine mutex released; the query and update RPCs answer from that read and never read the
+// history again under the mutex. Only the history read is held here: had the RPC read the state
+// row without the mutex and the history under it (the old LoadEventsIfMissingLocked path), the
+// bystander would wait for the mutex until the read is released.
+TEST_F(UnlockedReadsTest, QueryOfAClosedRunReadsItsHistoryOnlyWithoutTheMutex) {
+  const std::string run = ClosedRun("wf-query-events");
+  auto query = MakePoll<wsv1::QueryWorkflowResponse>();
+  ExpectOtherRpcProceedsWhileReadBlocks(
+      run,
+      [&] {
+        wsv1::QueryWorkflowRequest req;
+        req.set_namespace_(kNamespace);
+        req.mutable_execution()->set_workflow_id("wf-query-events");
+        req.mutable_execution()->set_run_id(run);
+        req.mutable_query()->set_query_type("state");
+        engine_->QueryWorkflow(req, query.waiter);
+      },
+      StartAnother(), /*events_only=*/true);
+  EXPECT_EQ(gate_->blocked_reads(), 1);  // one history read, made without the mutex
+  auto task = PollWft();
+  ASSERT_TRUE(task.has_query()) << task.DebugString();
+  EXPECT_EQ(task.history().events_size(), 5);
+  wsv1::RespondQueryTaskCompletedRequest answer;
+  answer.set_namespace_(kNamespace);
+  answer.set_task_token(task.task_token());
+  answer.set_completed_type(::temporal::api::enums::v1::QUERY_RESULT_TYPE_ANSWERED);
+  *answer.mutable_query_result() = TextPayloads("answer");
+  ASSERT_TRUE(Call([&](Done d) { engine_->RespondQueryTaskCompleted(answer, std::move(d)); }).ok());
+  EXPECT_EQ(Await(query).query_result().payloads(0).data(), "\"answer\"");
+}
+
+// The update RPCs on a closed run find a completed update's outcome in its history (as read
+// without the mutex): UpdateWorkflowExecution with the same id answers it, and so does
+// PollWorkflowExecutionUpdate.
+TEST_F(UnlockedReadsTest, UpdatesOfAClosedRunAnswerFromHistoryReadWithoutTheMutex) {
+  namespace pv1 = ::temporal::api::protocol::v1;
+  namespace uv1 = ::temporal::api::update::v1;
+  auto first = StartAndComplete("wf-update-closed", {});
+  const std::string run = first.workflow_execution().run_id();
+  auto admitted = MakePoll<wsv1::UpdateWorkflowExecutionResponse>();
+  engine_->UpdateWorkflowExecution(UpdateRequest("wf-update-closed", "u1"), admitted.waiter);
+  Await(admitted);
+  auto task = PollWft();
+  ASSERT_EQ(task.messages_size(), 1);
+  const pv1::Message& request = task.messages(0);
+  uv1::Acceptance acc;
+  acc.set_accepted_request_message_id(request.id());
+  acc.set_accepted_request_sequencing_event_id(request.event_id());
+  request.body().UnpackTo(acc.mutable_accepted_request());
+  uv1::Response res;
+  res.mutable_meta()->set_update_id("u1");
+  *res.mutable_outcome()->mutable_success() = TextPayloads("ok");
+  ASSERT_TRUE(CompleteWft(task.task_token(), {}, [&](wsv1::RespondWorkflowTaskCompletedRequest& req) {
+                auto* m = req.add_messages();
+                m->set_id("u1/accept"), m->set_protocol_instance_id("u1"), m->mutable_body()->PackFrom(acc);
+                m = req.add_messages();
+                m->set_id("u1/complete"), m->set_protocol_instance_id("u1"), m->mutable_body()->PackFrom(res);
+              }).ok());
+  ASSERT_TRUE(Signal("wf-update-closed", "go").ok());
+  ASSERT_TRUE(CompleteWft(PollWft().task_token(), {CompleteWorkflow("done")}).ok());
+  Barrier();  // closed, durable, out of memory
+
+  auto again = MakePoll<wsv1::UpdateWorkflowExecutionResponse>();
+  ExpectOtherRpcProceedsWhileReadBlocks(
+      run,
+      [&] {
+        auto req = UpdateRequest("wf-update-closed", "u1");
+        req.mutable_wait_policy()->set_lifecycle_stage(ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED);
+        engine_->UpdateWorkflowExecution(req, again.waiter);
+      },
+      StartAnother(), /*events_only=*/true);
+  auto resp = Await(again);
+  EXPECT_EQ(resp.stage(), ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED);
+  ASSERT_TRUE(resp.outcome().has_success()) << resp.DebugString();
+  EXPECT_EQ(resp.outcome().success().payloads(0).data(), "\"ok\"");
+
+  auto polled = MakePoll<wsv1::PollWorkflowExecutionUpdateResponse>();
+  ExpectOtherRpcProceedsWhileReadBlocks(
+      run,
+      [&] {
+        wsv1::PollWorkflowExecutionUpdateRequest req;
+        req.set_namespace_(kNamespace);
+        req.mutable_update_ref()->mutable_workflow_execution()->set_workflow_id("wf-update-closed");
+        req.mutable_update_ref()->set_update_id("u1");
+        req.mutable_wait_policy()->set_lifecycle_stage(ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED);
+        engine_->PollWorkflowExecutionUpdate(req, polled.waiter);
+      },
+      StartAnother(), /*events_only=*/true);
+  auto poll_resp = Await(polled);
+  EXPECT_EQ(poll_resp.stage(), ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED);
+  EXPECT_EQ(poll_resp.outcome().success().payloads(0).data(), "\"ok\"");
+  EXPECT_EQ(gate_->blocked_reads(), 2);  // one history read per RPC, each without the mutex
 }
 
 }  // namespace

@@ -56,6 +56,15 @@ class GatedStore final : public persistence::Store {
   void BlockReadsOf(std::string id) {
     std::lock_guard<std::mutex> l(mu_);
     blocked_id_ = std::move(id);
+    events_only_ = false;
+  }
+  // As BlockReadsOf, for the history reads (ReadEvents) of run `id` only: its state row reads on.
+  // Tells a history read made with the engine mutex released from one made under it after a
+  // state read without it.
+  void BlockEventReadsOf(std::string id) {
+    std::lock_guard<std::mutex> l(mu_);
+    blocked_id_ = std::move(id);
+    events_only_ = true;
   }
   void UnblockReads() {
     {
@@ -114,7 +123,7 @@ class GatedStore final : public persistence::Store {
   }
   Result<std::vector<persistence::EventRow>> ReadEvents(const std::string& run_id, int64_t first_event_id,
                                                         int64_t max_count) override {
-    WaitIfBlocked(run_id);
+    WaitIfBlocked(run_id, /*events_read=*/true);
     if (Status s = ReadError(run_id); !s.ok()) return s;
     return inner_->ReadEvents(run_id, first_event_id, max_count);
   }
@@ -149,9 +158,9 @@ class GatedStore final : public persistence::Store {
   }
 
  private:
-  void WaitIfBlocked(const std::string& id) {
+  void WaitIfBlocked(const std::string& id, bool events_read = false) {
     std::unique_lock<std::mutex> l(mu_);
-    if (blocked_id_.empty() || blocked_id_ != id) return;
+    if (blocked_id_.empty() || blocked_id_ != id || (events_only_ && !events_read)) return;
     ++blocked_reads_;
     cv_.notify_all();
     cv_.wait(l, [&] { return blocked_id_ != id; });
@@ -177,6 +186,7 @@ class GatedStore final : public persistence::Store {
   std::function<void()> after_closed_runs_read_;
   std::condition_variable cv_;
   std::string blocked_id_;
+  bool events_only_ = false;  // BlockEventReadsOf
   int blocked_reads_ = 0;
   std::string failed_id_;
   Status read_error_;
