@@ -261,6 +261,7 @@ void Worker::RunEagerTask(wsv1::PollWorkflowTaskQueueResponse task) {
     eager_tasks_.push_back(std::move(task));
   }
   idle_cv_.notify_one();
+  wft_cv_.notify_all();  // a thread waiting for a slot runs it if no idle thread does
 }
 
 // A thread of the workflow-task pool. It runs a task an eager start handed over (its slot
@@ -292,7 +293,7 @@ void Worker::WorkflowThreadLoop() {
       --wft_polling_[sticky];
       if (!got) continue;
       if (poll_open()) idle_cv_.notify_one();  // another thread takes up the poll
-      wft_cv_.wait(l, [this] { return wft_free_ > 0 || stopping_; });
+      WaitForSlotRunningEagerTasks(l);
       --wft_free_;  // a polled task is still run while stopping (graceful shutdown)
     }
     l.unlock();
@@ -313,6 +314,25 @@ void Worker::WorkflowThreadLoop() {
   --wft_loops_;
   l.unlock();
   wft_cv_.notify_all();  // Shutdown waits for the workflow tasks (WaitForWorkflowTasks)
+}
+
+// Waits (`l` held on wft_mu_) for a free slot for the task this thread polled. Eager tasks
+// handed over meanwhile are run here: their slots were reserved by their starts, so when every
+// thread holds a polled task waiting for a slot that the eager tasks hold, no thread would be
+// left to run them and free the slots (the worker would stall until shutdown).
+void Worker::WaitForSlotRunningEagerTasks(std::unique_lock<std::mutex>& l) {
+  for (;;) {
+    wft_cv_.wait(l, [this] { return wft_free_ > 0 || stopping_ || !eager_tasks_.empty(); });
+    if (wft_free_ > 0 || stopping_) return;
+    wsv1::PollWorkflowTaskQueueResponse task = std::move(eager_tasks_.front());
+    eager_tasks_.pop_front();
+    l.unlock();
+    wsv1::PollActivityTaskQueueResponse kept;
+    RunWorkflowTask(task, true, &kept);
+    ReleaseEagerSlot();
+    if (!kept.task_token().empty()) RunKeptActivity(kept);
+    l.lock();
+  }
 }
 
 // One workflow-task long poll of the normal or the sticky queue (cancelled by shutdown); true

@@ -121,6 +121,8 @@ class Worker : private EagerWorkflowExecutor {
   // (max_concurrent_workflow_tasks polls each) and run the tasks they get, and the tasks eager
   // starts hand over, all through RunWorkflowTask and the same slots.
   void WorkflowThreadLoop();
+  // With `l` held: waits for a slot for a polled task, running eager tasks handed over meanwhile.
+  void WaitForSlotRunningEagerTasks(std::unique_lock<std::mutex>& l);
   bool PollWorkflowTask(bool sticky, wsv1::PollWorkflowTaskQueueResponse* resp, std::chrono::milliseconds* backoff);
   void RunWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task, bool eager,
                        wsv1::PollActivityTaskQueueResponse* keep);
