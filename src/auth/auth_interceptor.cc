@@ -18,8 +18,6 @@ std::string_view ShortName(std::string_view full_method) { return full_method.su
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-constexpr std::string_view kHealthPrefix = "/grpc.health.v1.Health/";
-
 std::string StringField(const pb::Message& m, const char* name) {
   const pb::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
   if (f == nullptr || f->is_repeated() || f->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) return "";
@@ -55,7 +53,8 @@ void RecordRequest(const pb::Message& m, AuditRecord* record) {
 class AuthInterceptor final : public grpc::experimental::Interceptor {
  public:
   AuthInterceptor(grpc::experimental::ServerRpcInfo* info, const KeyRing* keys, AuditLog* audit)
-      : info_(info), keys_(keys), audit_(audit), method_(info->method()) {}
+      : info_(info), keys_(keys), audit_(audit), method_(info->method()),
+        open_(RequiredAccess(method_) == Access::kOpen) {}
   ~AuthInterceptor() override { ForgetCall(info_->server_context()); }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -66,9 +65,10 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
         if (it != md->end()) authorization_.assign(it->second.data(), it->second.size());
       }
     }
-    // gRPC's own health service reads its requests as raw bytes (a grpc::ByteBuffer, not a
-    // protobuf message): nothing to decode, and it is open to all (RequiredAccess).
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && !StartsWith(method_, kHealthPrefix)) {
+    // An open method (health checks, GetSystemInfo: RequiredAccess) is neither authorized nor
+    // audited, so its request is not looked at; gRPC's own health service reads its requests as
+    // raw bytes (a grpc::ByteBuffer), which must not be taken for a protobuf message.
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && !open_) {
       // The decoded request: a generated message whose pb::Message base is at its address
       // (single inheritance). nullptr when decoding failed (request_decoding.h answers those).
       if (void* raw = methods->GetRecvMessage()) {
@@ -97,6 +97,7 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
   const KeyRing* keys_;
   AuditLog* audit_;
   std::string method_;
+  const bool open_;
   std::string authorization_;
   bool decided_ = false;
   bool denied_ = false;
