@@ -56,9 +56,11 @@ http::Response StorageWaitHttp::Handle(const http::Request& req, bool ui_port) c
   if (keys_ == nullptr && audit_ == nullptr) return with_cause_;
   const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
   if (path.rfind("/api/", 0) == 0 && path != "/api/v1/settings") {
-    // The normal API's answer, but a call it lets through gets the waiting answer as 503.
+    // The normal API's answer, but a call it lets through gets the waiting answer as 503. Without
+    // keys the handler runs only to write the audit lines: everything is told the cause, as it is
+    // without an audit log.
     http::Response r = handler_->Handle(req, ui_port);
-    if (r.body == with_cause_.body) return with_cause_;
+    if (keys_ == nullptr || r.body == with_cause_.body) return with_cause_;
     if (r.body == without_cause_.body) return without_cause_;
     return r;
   }

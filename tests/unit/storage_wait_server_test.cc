@@ -311,6 +311,19 @@ TEST(StorageWaitHttp, WithApiKeysChecksTheRoleOnTheRoutesNamespaceAndOpenRoutesA
   EXPECT_EQ(started.status, 503) << started.body;
   EXPECT_EQ(message(started), cause);
   EXPECT_EQ(audited.Handle(HttpRequest("GET", workflows, {}), false).status, 503);  // a read: not audited
+  // Without keys the audit log changes nothing of the answers: a route the API does not know and a
+  // body it cannot parse get the waiting answer too, as they do without the audit log.
+  for (const http::Request& other : {HttpRequest("GET", "/api/v1/no-such-route", {}),
+                                     [&] {
+                                       http::Request bad = start;
+                                       bad.body = "{not json";
+                                       return bad;
+                                     }()}) {
+    http::Response answered = audited.Handle(other, false);
+    EXPECT_EQ(answered.status, 503) << other.target << " " << answered.body;
+    EXPECT_EQ(message(answered), cause) << other.target;
+    EXPECT_EQ(answered.status, open.Handle(other, false).status) << other.target;
+  }
   const std::vector<nlohmann::json> lines = AuditLines(path);
   ASSERT_EQ(lines.size(), 1u) << nlohmann::json(lines).dump();
   EXPECT_EQ(lines[0]["method"], "StartWorkflowExecution");
