@@ -8,12 +8,18 @@
 // them; the server is killed
 // with SIGKILL while requests are in flight, right after an acknowledgement. After a restart on
 // the same data directory every acknowledged start exists with its run id, and every
-// acknowledged signal is in its workflow's history.
+// acknowledged signal is in its workflow's history, and a copy of the files as each kill left them
+// passes `PRAGMA integrity_check` (SQLite's own recovery of the WAL, before the restart's) with at
+// least as many executions as starts were acknowledged.
 //
 // Run: node --test tests/crash/group-commit-crash.test.js
 
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
+
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
 
 const { Connection, Client } = require('@temporalio/client');
 const { startServer, makeTempDir, removeDir, withTimeout, eventsOfType, uniqueName } = require('../compat/harness');
@@ -29,6 +35,21 @@ after(async () => {
     }
   }
 });
+
+// `PRAGMA integrity_check` on a copy of the database and WAL as a SIGKILL left them (the copy,
+// without the -shm, makes SQLite recover the WAL; the originals stay for the restart).
+function integrityOfCopy(dataDir, round) {
+  const db = path.join(dataDir, 'temporalite.db');
+  const copy = path.join(dataDir, `copy-${round}.db`);
+  fs.copyFileSync(db, copy);
+  fs.copyFileSync(`${db}-wal`, `${copy}-wal`);
+  try {
+    const rows = execFileSync('sqlite3', [copy, 'PRAGMA integrity_check; SELECT count(*) FROM executions;'], { encoding: 'utf8' });
+    return rows.trim().split('\n');
+  } finally {
+    for (const f of [copy, `${copy}-wal`, `${copy}-shm`]) fs.rmSync(f, { force: true });
+  }
+}
 
 // Keeps `concurrency` operations in flight until `stop()`; records what was acknowledged.
 async function load(client, prefix, concurrency, acked, killAfterAcks, kill) {
@@ -88,6 +109,9 @@ test('acknowledged starts and signals survive SIGKILL at every group-commit regi
     assert.ok(killed, `round ${round}: the server was killed`);
     const res = await killed;
     assert.equal(res.signal, 'SIGKILL', `round ${round}: killed by SIGKILL`);
+    const [integrity, executions] = integrityOfCopy(dataDir, round);
+    assert.equal(integrity, 'ok', `round ${round}: integrity_check after SIGKILL`);
+    assert.ok(Number(executions) >= acked.starts.size, `round ${round}: ${executions} executions, ${acked.starts.size} acknowledged`);
     // Requests in flight at the kill end now (the client would otherwise retry them).
     await connection.close().catch(() => {});
     await withTimeout(Promise.allSettled(run.workers), 30000, `round ${round} in-flight requests`);
