@@ -26,6 +26,27 @@ bool IsCanceledError(const std::exception_ptr& e) {
   }
 }
 
+// A workflow-task slot or an eager task came (wft_mu_ not held). Before Shutdown only threads
+// holding a polled task wait on wft_cv_ (WaitForSlotRunningEagerTasks), any of which can take
+// it: one is woken, not all (with 2N polls and N slots up to 2N threads wait, and waking them
+// all at each slot's release put all but one back to sleep: most of the worker's context
+// switches under load). While stopping, Shutdown waits on it too (WaitForWorkflowTasks): all.
+void SlotFreed(std::condition_variable& cv, bool stopping) {
+  if (stopping) {
+    cv.notify_all();
+  } else {
+    cv.notify_one();
+  }
+}
+
+// What a waiting activity-pool thread waits for (ActivityThreadLoop), with act_mu_ held: a
+// queued task, the pool's stop, or a poll to take up (fewer than activity_pollers polling and a
+// slot free). A change wakes a thread only when this holds: with every poll taken up, a slot
+// given back woke one only to put it back to sleep.
+bool PoolThreadHasWork(bool queue_empty, bool pool_stop, bool stopping, int polling, int pollers, int free_slots) {
+  return !queue_empty || pool_stop || (!stopping && polling < pollers && free_slots > 0);
+}
+
 void LogWarning(const std::string& msg) { std::fprintf(stderr, "temporalite-sdk: %s\n", msg.c_str()); }
 
 
@@ -251,7 +272,7 @@ void Worker::ReleaseEagerSlot() {
     ++wft_free_;
     --eager_reserved_;
   }
-  wft_cv_.notify_all();
+  SlotFreed(wft_cv_, stopping_);
   if (stopping_) idle_cv_.notify_all();  // while stopping, the threads wait for eager starts in flight
 }
 
@@ -261,7 +282,7 @@ void Worker::RunEagerTask(wsv1::PollWorkflowTaskQueueResponse task) {
     eager_tasks_.push_back(std::move(task));
   }
   idle_cv_.notify_one();
-  wft_cv_.notify_all();  // a thread waiting for a slot runs it if no idle thread does
+  SlotFreed(wft_cv_, stopping_);  // a thread waiting for a slot runs it if no idle thread does
 }
 
 // A thread of the workflow-task pool. It runs a task an eager start handed over (its slot
@@ -306,7 +327,7 @@ void Worker::WorkflowThreadLoop() {
         std::lock_guard<std::mutex> sl(wft_mu_);
         ++wft_free_;
       }
-      wft_cv_.notify_all();  // threads waiting for a slot, Shutdown
+      SlotFreed(wft_cv_, stopping_);  // a thread waiting for a slot; Shutdown
     }
     if (!kept.task_token().empty()) RunKeptActivity(kept);
     l.lock();
@@ -323,7 +344,12 @@ void Worker::WorkflowThreadLoop() {
 void Worker::WaitForSlotRunningEagerTasks(std::unique_lock<std::mutex>& l) {
   for (;;) {
     wft_cv_.wait(l, [this] { return wft_free_ > 0 || stopping_ || !eager_tasks_.empty(); });
-    if (wft_free_ > 0 || stopping_) return;
+    if (wft_free_ > 0 || stopping_) {
+      // The one wake-up this thread took may also have been meant for an eager task (RunEagerTask
+      // wakes one waiter): passed on to another waiting thread.
+      if (!eager_tasks_.empty()) wft_cv_.notify_one();
+      return;
+    }
     wsv1::PollWorkflowTaskQueueResponse task = std::move(eager_tasks_.front());
     eager_tasks_.pop_front();
     l.unlock();
@@ -616,6 +642,10 @@ void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* res
                                  wsv1::PollActivityTaskQueueResponse* keep) {
   if (reserved == 0) return;
   int got = 0, queued = 0;
+  auto pool_has_work = [this] {  // act_mu_ held
+    return PoolThreadHasWork(act_queue_.empty(), pool_stop_, stopping_, act_polling_, options_.activity_pollers,
+                             free_slots_);
+  };
   {
     std::lock_guard<std::mutex> l(act_mu_);
     if (resp) {
@@ -634,35 +664,42 @@ void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* res
       }
     }
     free_slots_ += reserved - got;
+    // One more wake-up for a slot given back, if a pool thread can take up a poll with it.
+    if (reserved > got && pool_has_work()) ++queued;
   }
   n_eager_activities_ += got;
-  for (int i = 0; i < queued + (reserved > got ? 1 : 0); ++i) act_cv_.notify_one();
+  for (int i = 0; i < queued; ++i) act_cv_.notify_one();
 }
 
 // Runs an eager activity kept by TakeEagerActivities on this workflow thread, then gives its
 // activity slot back as a pool thread does.
 void Worker::RunKeptActivity(wsv1::PollActivityTaskQueueResponse& task) {
   RunActivity(task);
+  auto pool_has_work = [this] {  // act_mu_ held
+    return PoolThreadHasWork(act_queue_.empty(), pool_stop_, stopping_, act_polling_, options_.activity_pollers,
+                             free_slots_);
+  };
   std::lock_guard<std::mutex> l(act_mu_);
   --act_active_;
   --kept_running_;
   ++free_slots_;
-  act_cv_.notify_one();
+  if (pool_has_work()) act_cv_.notify_one();
   act_idle_cv_.notify_all();  // Shutdown may wait for kept activities (and stopping pools)
 }
 
 // A thread of the activity pool. It runs a queued task (one an eager dispatch brought) if there
 // is one; otherwise, while fewer than activity_pollers threads poll and an activity slot is free,
 // it polls and runs what it gets itself: no hand-off from a poller thread to a pool thread, and
-// each change wakes one waiting thread, not the whole pool.
+// each change wakes at most one waiting thread (one with something to do), not the whole pool.
 void Worker::ActivityThreadLoop() {
   auto backoff = 100ms;
+  auto pool_has_work = [this] {  // act_mu_ held
+    return PoolThreadHasWork(act_queue_.empty(), pool_stop_, stopping_, act_polling_, options_.activity_pollers,
+                             free_slots_);
+  };
   std::unique_lock<std::mutex> l(act_mu_);
   for (;;) {
-    act_cv_.wait(l, [this] {
-      return !act_queue_.empty() || pool_stop_ ||
-             (!stopping_ && act_polling_ < options_.activity_pollers && free_slots_ > 0);
-    });
+    act_cv_.wait(l, pool_has_work);
     wsv1::PollActivityTaskQueueResponse task;
     if (!act_queue_.empty()) {
       task = std::move(act_queue_.back());
@@ -681,7 +718,7 @@ void Worker::ActivityThreadLoop() {
         if (stopping_) act_idle_cv_.notify_all();
         continue;
       }
-      act_cv_.notify_one();  // another thread takes up polling
+      if (pool_has_work()) act_cv_.notify_one();  // another thread takes up the poll
     }
     ++act_active_;
     l.unlock();
@@ -689,7 +726,7 @@ void Worker::ActivityThreadLoop() {
     l.lock();
     --act_active_;
     ++free_slots_;
-    act_cv_.notify_one();
+    if (pool_has_work()) act_cv_.notify_one();
     if (stopping_) act_idle_cv_.notify_all();
   }
 }
