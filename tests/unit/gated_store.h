@@ -81,10 +81,12 @@ class GatedStore final : public persistence::Store {
     failed_id_ = std::move(id);
     read_error_ = std::move(error);
   }
-  // True once a read is waiting on BlockReadsOf (false after `wait` without one).
+  // True once a read is waiting on BlockReadsOf now (false after `wait` without one). A read that
+  // waited on an earlier block and was let go does not count: a test that blocks twice waits for
+  // the second read itself.
   bool WaitForBlockedRead(std::chrono::milliseconds wait) {
     std::unique_lock<std::mutex> l(mu_);
-    return cv_.wait_for(l, wait, [&] { return blocked_reads_ > 0; });
+    return cv_.wait_for(l, wait, [&] { return waiting_reads_ > 0; });
   }
   // Reads that have waited so far.
   int blocked_reads() {
@@ -162,8 +164,10 @@ class GatedStore final : public persistence::Store {
     std::unique_lock<std::mutex> l(mu_);
     if (blocked_id_.empty() || blocked_id_ != id || (events_only_ && !events_read)) return;
     ++blocked_reads_;
+    ++waiting_reads_;
     cv_.notify_all();
     cv_.wait(l, [&] { return blocked_id_ != id; });
+    --waiting_reads_;
   }
   Status ReadError(const std::string& id) {
     std::lock_guard<std::mutex> l(mu_);
@@ -188,6 +192,7 @@ class GatedStore final : public persistence::Store {
   std::string blocked_id_;
   bool events_only_ = false;  // BlockEventReadsOf
   int blocked_reads_ = 0;
+  int waiting_reads_ = 0;  // blocked now
   std::string failed_id_;
   Status read_error_;
 };
