@@ -18,9 +18,9 @@ namespace cv1 = ::temporal::api::common::v1;
 namespace fv1 = ::temporal::api::failure::v1;
 
 void Engine::DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai) {
-  matching::QueueKey key{ex.st.namespace_id(), ai.task_queue(), matching::TaskType::kActivity};
+  matching::QueueKey key{ex.st().namespace_id(), ai.task_queue(), matching::TaskType::kActivity};
   ai.set_dispatched(true);
-  if (auto poller = activity_queues_.Offer(mu_, key, {ex.st.run_id(), ai.scheduled_event_id(), ai.attempt(), {}}, clock_.Now())) {
+  if (auto poller = activity_queues_.Offer(mu_, key, {ex.st().run_id(), ai.scheduled_event_id(), ai.attempt(), {}}, clock_.Now())) {
     StartActivityLocked(txn, ex, ai, poller, clock_.Now());
   }
 }
@@ -30,14 +30,14 @@ void Engine::StartEagerActivitiesLocked(Txn& txn, Execution& ex, const std::vect
                                         wsv1::RespondWorkflowTaskCompletedResponse* resp) {
   if (!ex.open()) return;  // the completion also closed the run
   for (int64_t sid : scheduled_ids) {
-    auto it = ex.st.mutable_activities()->find(sid);
+    state::ActivityInfo* ai = ex.FindActivity(sid);
     // Cancelled by a later command of the same completion: nothing to hand out.
-    if (it == ex.st.mutable_activities()->end() || it->second.started()) continue;
+    if (!ai || ai->started()) continue;
     // The reply carries the task: a waiter of our own whose finish has nothing to do.
     auto waiter = std::make_shared<matching::PollWaiter<wsv1::PollActivityTaskQueueResponse>>(resp->add_activity_tasks());
     waiter->identity = identity;
     waiter->finish = [](const Status&) {};
-    StartActivityLocked(txn, ex, it->second, waiter, now);
+    StartActivityLocked(txn, ex, *ai, waiter, now);
   }
 }
 
@@ -50,7 +50,7 @@ void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& a
   ai.set_started_request_id(NewUuid());
   ai.set_last_worker_identity(waiter->identity);
   ai.clear_last_heartbeat_time();
-  const auto& st = ex.st;
+  const auto& st = ex.st();
   const auto& sched = ex.events.at(static_cast<size_t>(ai.scheduled_event_id() - 1)).activity_task_scheduled_event_attributes();
   wsv1::PollActivityTaskQueueResponse* resp = waiter->response;
   state::TaskToken tok;
@@ -94,11 +94,9 @@ void Engine::StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& a
 std::pair<Execution*, state::ActivityInfo*> Engine::LiveActivityTaskLocked(const matching::PendingTask& t) {
   auto it = runs_.find_loaded(t.run_id);
   if (it == runs_.end() || !it->second->open()) return {nullptr, nullptr};
-  auto ai = it->second->st.mutable_activities()->find(t.scheduled_event_id);
-  if (ai == it->second->st.mutable_activities()->end() || ai->second.attempt() != t.attempt || ai->second.started()) {
-    return {nullptr, nullptr};
-  }
-  return {it->second.get(), &ai->second};
+  state::ActivityInfo* ai = it->second->FindActivity(t.scheduled_event_id);
+  if (!ai || ai->attempt() != t.attempt || ai->started()) return {nullptr, nullptr};
+  return {it->second.get(), ai};
 }
 
 void Engine::PollActivityTaskQueue(const wsv1::PollActivityTaskQueueRequest& req, ActivityPoller waiter,
@@ -165,7 +163,7 @@ const char* TimeoutName(ev1::TimeoutType t) {
 void Engine::ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& ai) {
   TimePoint due = NextActivityDeadline(ai);
   if (due == TimePoint::max()) return;
-  std::string run_id = ex.st.run_id();
+  std::string run_id = ex.st().run_id();
   int64_t sid = ai.scheduled_event_id();
   int32_t attempt = ai.attempt();
   timers_.Schedule(due, [this, run_id, sid, attempt] { OnActivityTimer(run_id, sid, attempt); });
@@ -176,9 +174,9 @@ void Engine::OnActivityTimer(std::string run_id, int64_t scheduled_id, int32_t a
   auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
-  auto ait = ex.st.mutable_activities()->find(scheduled_id);
-  if (ait == ex.st.mutable_activities()->end() || ait->second.attempt() != attempt) return;
-  state::ActivityInfo& ai = ait->second;
+  state::ActivityInfo* found = ex.FindActivity(scheduled_id);
+  if (!found || found->attempt() != attempt) return;
+  state::ActivityInfo& ai = *found;
   const TimePoint now = clock_.Now();
   Txn txn;
   ev1::TimeoutType expired = ev1::TIMEOUT_TYPE_UNSPECIFIED;
@@ -354,16 +352,16 @@ ActivityTarget Engine::ActivityByTokenLocked(const std::string& token) {
   if (it == runs_.end() && runs_.eviction_seq(tok->run_id()) != 0) {
     return NotFound("invalid activityID or activity already timed out or invoking workflow is completed");
   }
-  if (it == runs_.end() || !it->second->open() || it->second->st.workflow_id() != tok->workflow_id()) {
+  if (it == runs_.end() || !it->second->open() || it->second->st().workflow_id() != tok->workflow_id()) {
     return NotFound("workflow execution already completed");
   }
   Execution& ex = *it->second;
-  auto ai = ex.st.mutable_activities()->find(tok->scheduled_event_id());
-  if (ai == ex.st.mutable_activities()->end() || ai->second.attempt() != tok->attempt() || !ai->second.started()) {
+  state::ActivityInfo* ai = ex.FindActivity(tok->scheduled_event_id());
+  if (!ai || ai->attempt() != tok->attempt() || !ai->started()) {
     // Temporal's ErrActivityTaskNotFound.
     return NotFound("invalid activityID or activity already timed out or invoking workflow is completed");
   }
-  return std::make_pair(&ex, &ai->second);
+  return std::make_pair(&ex, ai);
 }
 
 ActivityTarget Engine::ActivityByIdLocked(const std::string& ns, const std::string& wid, const std::string& rid,
@@ -377,7 +375,7 @@ ActivityTarget Engine::ActivityByIdLocked(const std::string& ns, const std::stri
   Execution& ex = *r.value();
   auto id = ex.activity_ids.find(activity_id);
   if (id == ex.activity_ids.end()) return NotFound("activity task not found");
-  state::ActivityInfo& ai = ex.st.mutable_activities()->at(id->second);
+  state::ActivityInfo& ai = *ex.FindActivity(id->second);
   return std::make_pair(&ex, &ai);
 }
 

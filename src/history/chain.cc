@@ -16,7 +16,7 @@ namespace cmdv1 = ::temporal::api::command::v1;
 
 Engine::StartFields Engine::NextRunBase(const Execution& ex) const {
   StartFields f;
-  f.workflow_id = ex.st.workflow_id();
+  f.workflow_id = ex.st().workflow_id();
   f.run_id = NewTimeOrderedUuid(
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count());
   const auto& first = ex.events.front().workflow_execution_started_event_attributes();
@@ -27,15 +27,15 @@ Engine::StartFields Engine::NextRunBase(const Execution& ex) const {
   if (!IsZero(first.workflow_execution_timeout())) *a.mutable_workflow_execution_timeout() = first.workflow_execution_timeout();
   if (!IsZero(first.workflow_run_timeout())) *a.mutable_workflow_run_timeout() = first.workflow_run_timeout();
   *a.mutable_workflow_task_timeout() = first.workflow_task_timeout();
-  if (!IsZero(ex.st.execution_expiration_time())) *a.mutable_workflow_execution_expiration_time() = ex.st.execution_expiration_time();
+  if (!IsZero(ex.st().execution_expiration_time())) *a.mutable_workflow_execution_expiration_time() = ex.st().execution_expiration_time();
   if (first.has_retry_policy()) *a.mutable_retry_policy() = first.retry_policy();
   a.set_cron_schedule(first.cron_schedule());
   *a.mutable_header() = first.header();
-  *a.mutable_memo() = ex.st.memo();
-  *a.mutable_search_attributes() = ex.st.search_attributes();
+  *a.mutable_memo() = ex.st().memo();
+  *a.mutable_search_attributes() = ex.st().search_attributes();
   a.set_identity(first.identity());
-  a.set_continued_execution_run_id(ex.st.run_id());
-  a.set_first_execution_run_id(ex.st.first_execution_run_id());
+  a.set_continued_execution_run_id(ex.st().run_id());
+  a.set_first_execution_run_id(ex.st().first_execution_run_id());
   a.set_attempt(1);
   a.set_parent_workflow_namespace(first.parent_workflow_namespace());
   a.set_parent_workflow_namespace_id(first.parent_workflow_namespace_id());
@@ -64,19 +64,19 @@ ev1::RetryState Engine::WorkflowRetryLocked(const Execution& ex, const fv1::Fail
       return ev1::RETRY_STATE_NON_RETRYABLE_FAILURE;
     }
   }
-  if (p.maximum_attempts() > 0 && ex.st.attempt() >= p.maximum_attempts()) return ev1::RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED;
+  if (p.maximum_attempts() > 0 && ex.st().attempt() >= p.maximum_attempts()) return ev1::RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED;
   Duration backoff;
   if (failure && failure->has_application_failure_info() && failure->application_failure_info().has_next_retry_delay()) {
     backoff = FromProto(failure->application_failure_info().next_retry_delay());
   } else {
-    double ns = static_cast<double>(FromProto(p.initial_interval()).count()) * std::pow(p.backoff_coefficient(), ex.st.attempt() - 1);
+    double ns = static_cast<double>(FromProto(p.initial_interval()).count()) * std::pow(p.backoff_coefficient(), ex.st().attempt() - 1);
     backoff = std::min<Duration>(FromProto(p.maximum_interval()), Duration(static_cast<int64_t>(ns)));
   }
-  if (!IsZero(ex.st.execution_expiration_time()) && clock_.Now() + backoff >= FromProto(ex.st.execution_expiration_time())) {
+  if (!IsZero(ex.st().execution_expiration_time()) && clock_.Now() + backoff >= FromProto(ex.st().execution_expiration_time())) {
     return ev1::RETRY_STATE_TIMEOUT;
   }
   StartFields f = NextRunBase(ex);
-  f.attrs.set_attempt(ex.st.attempt() + 1);
+  f.attrs.set_attempt(ex.st().attempt() + 1);
   f.attrs.set_initiator(ev1::CONTINUE_AS_NEW_INITIATOR_RETRY);
   if (failure) *f.attrs.mutable_continued_failure() = *failure;
   *f.attrs.mutable_first_workflow_task_backoff() = ToProtoDuration(backoff);
@@ -87,11 +87,11 @@ ev1::RetryState Engine::WorkflowRetryLocked(const Execution& ex, const fv1::Fail
 
 std::optional<Engine::StartFields> Engine::CronNextRunLocked(const Execution& ex, const cv1::Payloads* result,
                                                              const fv1::Failure* failure) {
-  if (ex.st.cron_schedule().empty() || !cron_next_) return std::nullopt;
+  if (ex.st().cron_schedule().empty() || !cron_next_) return std::nullopt;
   const TimePoint now = clock_.Now();
-  TimePoint next = cron_next_(ex.st.cron_schedule(), now);
+  TimePoint next = cron_next_(ex.st().cron_schedule(), now);
   if (next == TimePoint::max()) return std::nullopt;
-  if (!IsZero(ex.st.execution_expiration_time()) && next >= FromProto(ex.st.execution_expiration_time())) return std::nullopt;
+  if (!IsZero(ex.st().execution_expiration_time()) && next >= FromProto(ex.st().execution_expiration_time())) return std::nullopt;
   StartFields f = NextRunBase(ex);
   f.attrs.set_initiator(ev1::CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE);
   if (result) *f.attrs.mutable_last_completion_result() = *result;

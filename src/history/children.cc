@@ -13,7 +13,7 @@ namespace cmdv1 = ::temporal::api::command::v1;
 
 void ChildWorkflows::Start(Txn& txn, Execution& parent, const cmdv1::StartChildWorkflowExecutionCommandAttributes& c,
                            int64_t completed_id, bool* need_wft) {
-  auto& pst = parent.st;
+  auto& pst = parent.st();
   const TimePoint now = engine_.Now();
   const std::string parent_ns_name = engine_.NamespaceName(pst.namespace_id());
   const std::string ns_name = c.namespace_().empty() ? parent_ns_name : c.namespace_();
@@ -100,7 +100,7 @@ void ChildWorkflows::Start(Txn& txn, Execution& parent, const cmdv1::StartChildW
   ci.set_namespace_(ns_name);
   ci.set_namespace_id(ns_id);
   ci.set_workflow_id(c.workflow_id());
-  ci.set_run_id(child->st.run_id());
+  ci.set_run_id(child->st().run_id());
   ci.set_workflow_type(c.workflow_type().name());
   ci.set_parent_close_policy(policy);
   auto* b = AddOrBufferEvent(parent, ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED, now);
@@ -109,13 +109,13 @@ void ChildWorkflows::Start(Txn& txn, Execution& parent, const cmdv1::StartChildW
   sa2->set_namespace_id(ns_id);
   sa2->set_initiated_event_id(initiated_id);
   sa2->mutable_workflow_execution()->set_workflow_id(c.workflow_id());
-  sa2->mutable_workflow_execution()->set_run_id(child->st.run_id());
+  sa2->mutable_workflow_execution()->set_run_id(child->st().run_id());
   *sa2->mutable_workflow_type() = c.workflow_type();
   *sa2->mutable_header() = c.header();
 }
 
 Execution* ChildWorkflows::ParentOf(const Execution& child) {
-  const auto& cst = child.st;
+  const auto& cst = child.st();
   if (Execution* parent = engine_.FindRun(cst.parent_run_id()); parent != nullptr && parent->open()) return parent;
   // The parent run is closed; a reset run of the parent that adopted this child (its history
   // prefix initiated it) gets the report instead (Temporal reconnects children after a reset).
@@ -123,8 +123,8 @@ Execution* ChildWorkflows::ParentOf(const Execution& child) {
   if (ns_id.empty()) return nullptr;
   Execution* candidate = engine_.OpenRunOf(ns_id, cst.parent_workflow_id());
   if (candidate == nullptr) return nullptr;
-  auto c = candidate->st.children().find(cst.parent_initiated_event_id());
-  if (c != candidate->st.children().end() && c->second.workflow_id() == cst.workflow_id() &&
+  auto c = candidate->st().children().find(cst.parent_initiated_event_id());
+  if (c != candidate->st().children().end() && c->second.workflow_id() == cst.workflow_id() &&
       c->second.run_id() == cst.first_execution_run_id()) {
     return candidate;
   }
@@ -132,12 +132,12 @@ Execution* ChildWorkflows::ParentOf(const Execution& child) {
 }
 
 void ChildWorkflows::ReportClosed(Txn& txn, const Execution& child) {
-  const auto& cst = child.st;
+  const auto& cst = child.st();
   Execution* found = ParentOf(child);
   if (!found) return;  // parent gone: nothing to tell
   Execution& parent = *found;
-  auto ci = parent.st.mutable_children()->find(cst.parent_initiated_event_id());
-  if (ci == parent.st.mutable_children()->end()) return;
+  auto ci = parent.mutable_st_legacy().mutable_children()->find(cst.parent_initiated_event_id());
+  if (ci == parent.mutable_st_legacy().mutable_children()->end()) return;
   // The started event's id: it is in history (children start in the parent's transaction, and
   // are reported after it), unless still buffered behind a running task.
   int64_t started_id = 0;
@@ -202,7 +202,7 @@ void ChildWorkflows::ReportClosed(Txn& txn, const Execution& child) {
     }
   }
   parent.RemoveChild(cst.parent_initiated_event_id());  // `ci` dangles from here on
-  if (!parent.wft_pending() && IsZero(parent.st.first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, parent);
+  if (!parent.wft_pending() && IsZero(parent.st().first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, parent);
 }
 
 void ChildWorkflows::ApplyParentClosePolicy(Txn& txn, const std::vector<state::ChildInfo>& children) {
@@ -212,12 +212,12 @@ void ChildWorkflows::ApplyParentClosePolicy(Txn& txn, const std::vector<state::C
     if (open == nullptr) continue;
     Execution& child = *open;
     if (ci.parent_close_policy() == ev1::PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
-      if (child.st.cancel_requested()) continue;
+      if (child.st().cancel_requested()) continue;
       txn.Touch(&child);
-      child.st.set_cancel_requested(true);
+      child.mutable_st_legacy().set_cancel_requested(true);
       auto* e = AddOrBufferEvent(child, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, engine_.Now());
       e->mutable_workflow_execution_cancel_requested_event_attributes()->set_cause("by parent close policy");
-      if (!child.wft_pending() && IsZero(child.st.first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, child);
+      if (!child.wft_pending() && IsZero(child.st().first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, child);
     } else {
       engine_.TerminateRun(txn, child, "by parent close policy", "history-service");
     }

@@ -30,11 +30,11 @@ void Engine::CommitLocked(Txn& txn, Done done) {
   std::vector<std::pair<std::string, bool>> notify;  // run id, closed
   std::vector<std::pair<std::string, int64_t>> evict;  // idle after this commit: run id, transitions
   for (Execution* ex : txn.touched) {
-    auto& st = ex->st;
-    st.set_state_transition_count(st.state_transition_count() + 1);
+    const auto& st = ex->st();
+    ex->CountStateTransition();
     for (size_t i = ex->persisted_events; i < ex->events.size(); ++i) {
       persistence::EventRow row{st.run_id(), ex->events[i].event_id(), ex->events[i].SerializeAsString()};
-      st.set_history_size_bytes(st.history_size_bytes() + static_cast<int64_t>(row.data.size()));
+      ex->AddHistorySize(static_cast<int64_t>(row.data.size()));
       txn.batch.append_events.push_back(std::move(row));
     }
     bool new_events = ex->persisted_events != ex->events.size();
@@ -84,7 +84,7 @@ void Engine::CommitLocked(Txn& txn, Done done) {
       // Durable now; a run changed since (a later commit in flight) is left to that commit.
       for (const auto& [run_id, transitions] : evict) {
         Execution* ex = runs_.FindLoaded(run_id);
-        if (ex && ex->st.state_transition_count() == transitions && EvictableLocked(*ex)) runs_.Evict(run_id);
+        if (ex && ex->st().state_transition_count() == transitions && EvictableLocked(*ex)) runs_.Evict(run_id);
       }
     }
     for (const auto& [run_id, was_closed] : notify) {
@@ -152,11 +152,14 @@ Status Engine::Recover() {
         ArmWorkflowTaskTimersLocked(*ex);
       } else {
         // The sticky worker that held this task may be gone: fall back to the normal queue.
-        ex->st.mutable_wft()->set_on_sticky_queue(false);
+        ex->MoveWorkflowTaskToNormalQueue();
         DispatchWorkflowTaskLocked(txn, *ex);
       }
     }
-    for (auto& [sid, ai] : *ex->st.mutable_activities()) {
+    std::vector<int64_t> activities;
+    for (const auto& [sid, ai] : ex->st().activities()) activities.push_back(sid);
+    for (int64_t sid : activities) {
+      state::ActivityInfo& ai = *ex->FindActivity(sid);
       ArmActivityTimersLocked(*ex, ai);
       if (!ai.started() && FromProto(ai.current_attempt_scheduled_time()) <= clock_.Now()) {
         DispatchActivityLocked(txn, *ex, ai);
@@ -238,7 +241,7 @@ Status Engine::RecoverOpenRuns() {
       open_by_workflow_id_[WorkflowKey(row.namespace_id, row.workflow_id)] = row.run_id;
       if (row.idle_wake_unix_nanos && options_.evict_idle_runs) continue;
       auto& ex = parsed[i] = std::make_shared<Execution>();
-      if (!ex->st.ParseFromString(row.state)) return Status(Code::kDataLoss, "corrupt execution record " + row.run_id);
+      if (!ex->LoadState(row.state)) return Status(Code::kDataLoss, "corrupt execution record " + row.run_id);
       std::string().swap(row.state);
     }
     for (size_t i = 0; i < parsed.size(); ++i) {
@@ -268,15 +271,15 @@ Status Engine::RecoverOpenRuns() {
       ArmWorkflowTimersLocked(*ex);
       if (!row.idle_wake_unix_nanos && IdleWake(*ex)) {
         wakes.upsert_executions.push_back(
-            {row.namespace_id, row.workflow_id, row.run_id, true, 0, ex->st.SerializeAsString(), IdleWake(*ex)});
+            {row.namespace_id, row.workflow_id, row.run_id, true, 0, ex->st().SerializeAsString(), IdleWake(*ex)});
       }
       runs_.AddEvicted(std::move(row.run_id));
       ++idle;
       continue;
     }
-    if (static_cast<int64_t>(ex->events.size()) + 1 != ex->st.next_event_id()) {
+    if (static_cast<int64_t>(ex->events.size()) + 1 != ex->st().next_event_id()) {
       return Status(Code::kDataLoss, "run " + row.run_id + " has " + std::to_string(ex->events.size()) +
-                                         " events but next event id " + std::to_string(ex->st.next_event_id()));
+                                         " events but next event id " + std::to_string(ex->st().next_event_id()));
     }
     ex->persisted_events = ex->events.size();
     ex->RebuildIndexes();
@@ -458,8 +461,8 @@ Result<Execution*> Engine::OpenExecutionLocked(const std::string& ns_id, const s
                                                const std::string& run_id) {
   if (!run_id.empty()) {
     auto it = runs_.find(run_id);
-    if (it != runs_.end() && it->second->open() && it->second->st.workflow_id() == workflow_id &&
-        it->second->st.namespace_id() == ns_id) {
+    if (it != runs_.end() && it->second->open() && it->second->st().workflow_id() == workflow_id &&
+        it->second->st().namespace_id() == ns_id) {
       return it->second.get();
     }
   } else {
@@ -480,7 +483,7 @@ Result<std::shared_ptr<Execution>> Engine::LoadAnyExecutionLocked(const std::str
       RunIdInMemory(open_by_workflow_id_, closing_by_workflow_id_, WorkflowKey(ns_id, workflow_id), run_id);
   if (!rid.empty()) {
     if (Execution* loaded = runs_.FindLoaded(rid)) {
-      if (loaded->st.workflow_id() != workflow_id || loaded->st.namespace_id() != ns_id) {
+      if (loaded->st().workflow_id() != workflow_id || loaded->st().namespace_id() != ns_id) {
         return WorkflowNotFound(workflow_id, run_id);
       }
       return runs_.at(rid);
@@ -505,7 +508,7 @@ Result<std::shared_ptr<Execution>> Engine::LoadAnyExecutionLocked(const std::str
 // Idle-run eviction
 
 bool Engine::EvictableLocked(const Execution& ex) const {
-  return ex.open() && !ex.wft_pending() && ex.st.buffered_events_size() == 0 && ex.st.activities_size() == 0 &&
+  return ex.open() && !ex.wft_pending() && ex.st().buffered_events_size() == 0 && ex.st().activities_size() == 0 &&
          ex.query_ids.empty() && ex.admitted_updates.empty() && !ex.visibility_dirty &&
          ex.command_user_metadata == nullptr && ex.persisted_events == ex.events.size() &&
          !LinkedToOpenRunLocked(ex);
@@ -516,11 +519,11 @@ bool Engine::EvictableLocked(const Execution& ex) const {
 // its policy to its children (ChildWorkflows::ApplyParentClosePolicy), inside that close's
 // transition, where a store read would be made under the engine mutex.
 bool Engine::LinkedToOpenRunLocked(const Execution& ex) const {
-  if (ex.st.children_size() > 0) return true;
-  if (ex.st.parent_workflow_id().empty()) return false;
-  auto ns = namespaces_.find(ex.st.parent_namespace());
+  if (ex.st().children_size() > 0) return true;
+  if (ex.st().parent_workflow_id().empty()) return false;
+  auto ns = namespaces_.find(ex.st().parent_namespace());
   if (ns == namespaces_.end()) return false;
-  return open_by_workflow_id_.count(WorkflowKey(ns->second.info().id(), ex.st.parent_workflow_id())) > 0;
+  return open_by_workflow_id_.count(WorkflowKey(ns->second.info().id(), ex.st().parent_workflow_id())) > 0;
 }
 
 // A lookup that changes nothing (describe, history, a stale timer) leaves a run read back in
@@ -537,7 +540,7 @@ void Engine::SweepReloadedRuns() {
   std::vector<std::pair<std::string, int64_t>> keep;
   for (auto& [run_id, transitions] : runs_.TakeReloaded()) {
     Execution* ex = runs_.FindLoaded(run_id);
-    if (!ex || ex->st.state_transition_count() != transitions) continue;  // gone, or a commit owns it
+    if (!ex || ex->st().state_transition_count() != transitions) continue;  // gone, or a commit owns it
     if (EvictableLocked(*ex)) {
       runs_.Evict(run_id);
     } else if (ex->open()) {
@@ -577,7 +580,7 @@ void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequ
                     /*with_events=*/false);
   if (!r.ok()) return ReplyNow(l, done, r.status());
   const Execution& ex = *r.value();
-  const auto& st = ex.st;
+  const auto& st = ex.st();
   auto* info = resp->mutable_workflow_execution_info();
   info->mutable_execution()->set_workflow_id(st.workflow_id());
   info->mutable_execution()->set_run_id(st.run_id());
@@ -761,7 +764,7 @@ void Engine::GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistory
       auto r = FetchRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id(),
                         /*with_events=*/false);
       if (!r.ok()) return ReplyNow(l, done, r.status());
-      run_id = r.value()->st.run_id();
+      run_id = r.value()->st().run_id();
     }
   }
   const bool close_only = req.history_event_filter_type() == ev1::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
@@ -858,7 +861,7 @@ void Engine::GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecution
       auto r = FetchRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id(),
                         /*with_events=*/false);
       if (!r.ok()) return ReplyNow(l, done, r.status());
-      run_id = r.value()->st.run_id();
+      run_id = r.value()->st().run_id();
     }
   }
   int64_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : 256;

@@ -9,8 +9,8 @@ EngineCommandContext::EngineCommandContext(Engine& engine, Engine::Txn& txn, Exe
       txn_(txn),
       ex_(ex),
       now_(engine.clock_.Now()),
-      namespace_name_(engine.namespace_names_.at(ex.st.namespace_id())),
-      custom_search_attributes_(engine.CustomSearchAttributesLocked(ex.st.namespace_id())) {}
+      namespace_name_(engine.namespace_names_.at(ex.st().namespace_id())),
+      custom_search_attributes_(engine.CustomSearchAttributesLocked(ex.st().namespace_id())) {}
 
 bool EngineCommandContext::NamespaceExists(const std::string& name) const {
   engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
@@ -34,7 +34,7 @@ void EngineCommandContext::ArmUserTimer(const state::TimerInfo& timer) {
   engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   Engine& engine = engine_;
   engine.timers_.Schedule(FromProto(timer.expiry_time()),
-                          [&engine, run_id = ex_.st.run_id(), timer_id = timer.timer_id(),
+                          [&engine, run_id = ex_.st().run_id(), timer_id = timer.timer_id(),
                            started = timer.started_event_id()] { engine.OnUserTimer(run_id, timer_id, started); });
 }
 

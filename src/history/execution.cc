@@ -2,18 +2,22 @@
 
 #include <unordered_map>
 
+#include "history/compat_fields.h"
+#include "history/memo.h"
 #include "history/proto_time.h"
+#include "history/signal_event.h"
+#include "visibility/search_attributes.h"
 
 namespace temporalite::history {
 
 void Execution::RebuildIndexes() {
   activity_ids.clear();
-  for (const auto& [id, ai] : st.activities()) activity_ids[ai.activity_id()] = id;
+  for (const auto& [id, ai] : st_.activities()) activity_ids[ai.activity_id()] = id;
 }
 
 hv1::HistoryEvent* Execution::AddEvent(ev1::EventType type, TimePoint now) {
-  int64_t id = st.next_event_id();
-  st.set_next_event_id(id + 1);
+  int64_t id = st_.next_event_id();
+  st_.set_next_event_id(id + 1);
   hv1::HistoryEvent& e = events.emplace_back();
   e.set_event_id(id);
   e.set_event_type(type);
@@ -27,14 +31,14 @@ hv1::HistoryEvent* Execution::AddEvent(ev1::EventType type, TimePoint now) {
 
 hv1::HistoryEvent* Execution::AddOrBufferEvent(ev1::EventType type, TimePoint now) {
   if (!wft_started()) return AddEvent(type, now);
-  hv1::HistoryEvent* e = st.add_buffered_events();
+  hv1::HistoryEvent* e = st_.add_buffered_events();
   e->set_event_type(type);
   *e->mutable_event_time() = ToProto(now);
   return e;
 }
 
 state::ActivityInfo& Execution::AddActivity(int64_t scheduled_event_id, const std::string& activity_id) {
-  state::ActivityInfo& ai = (*st.mutable_activities())[scheduled_event_id];
+  state::ActivityInfo& ai = (*st_.mutable_activities())[scheduled_event_id];
   ai.set_scheduled_event_id(scheduled_event_id);
   ai.set_activity_id(activity_id);
   activity_ids[activity_id] = scheduled_event_id;
@@ -42,16 +46,16 @@ state::ActivityInfo& Execution::AddActivity(int64_t scheduled_event_id, const st
 }
 
 void Execution::RemoveActivity(int64_t scheduled_event_id) {
-  auto it = st.mutable_activities()->find(scheduled_event_id);
-  if (it == st.mutable_activities()->end()) return;
+  auto it = st_.mutable_activities()->find(scheduled_event_id);
+  if (it == st_.mutable_activities()->end()) return;
   auto id = activity_ids.find(it->second.activity_id());
   if (id != activity_ids.end() && id->second == scheduled_event_id) activity_ids.erase(id);
-  st.mutable_activities()->erase(it);
+  st_.mutable_activities()->erase(it);
 }
 
 state::ActivityInfo* Execution::FindActivity(int64_t scheduled_event_id) {
-  auto it = st.mutable_activities()->find(scheduled_event_id);
-  return it == st.mutable_activities()->end() ? nullptr : &it->second;
+  auto it = st_.mutable_activities()->find(scheduled_event_id);
+  return it == st_.mutable_activities()->end() ? nullptr : &it->second;
 }
 
 state::ActivityInfo* Execution::FindActivityById(const std::string& activity_id) {
@@ -59,21 +63,21 @@ state::ActivityInfo* Execution::FindActivityById(const std::string& activity_id)
   return id == activity_ids.end() ? nullptr : FindActivity(id->second);
 }
 
-state::TimerInfo& Execution::AddTimer(const std::string& timer_id) { return (*st.mutable_timers())[timer_id]; }
+state::TimerInfo& Execution::AddTimer(const std::string& timer_id) { return (*st_.mutable_timers())[timer_id]; }
 
-void Execution::RemoveTimer(const std::string& timer_id) { st.mutable_timers()->erase(timer_id); }
+void Execution::RemoveTimer(const std::string& timer_id) { st_.mutable_timers()->erase(timer_id); }
 
-state::ChildInfo& Execution::AddChild(int64_t initiated_event_id) { return (*st.mutable_children())[initiated_event_id]; }
+state::ChildInfo& Execution::AddChild(int64_t initiated_event_id) { return (*st_.mutable_children())[initiated_event_id]; }
 
-void Execution::RemoveChild(int64_t initiated_event_id) { st.mutable_children()->erase(initiated_event_id); }
+void Execution::RemoveChild(int64_t initiated_event_id) { st_.mutable_children()->erase(initiated_event_id); }
 
 int Execution::FlushBufferedEvents() {
-  int n = st.buffered_events_size();
+  int n = st_.buffered_events_size();
   if (n == 0) return 0;
   std::unordered_map<int64_t, int64_t> started_ids;  // scheduled id -> flushed ActivityTaskStarted id
-  for (auto& b : *st.mutable_buffered_events()) {
-    int64_t id = st.next_event_id();
-    st.set_next_event_id(id + 1);
+  for (auto& b : *st_.mutable_buffered_events()) {
+    int64_t id = st_.next_event_id();
+    st_.set_next_event_id(id + 1);
     b.set_event_id(id);
     switch (b.event_type()) {
       case ev1::EVENT_TYPE_ACTIVITY_TASK_STARTED:
@@ -104,8 +108,121 @@ int Execution::FlushBufferedEvents() {
     }
     events.push_back(std::move(b));
   }
-  st.clear_buffered_events();
+  st_.clear_buffered_events();
   return n;
+}
+
+bool Execution::LoadState(const std::string& bytes) {
+  return st_.ParseFromString(bytes);
+}
+
+void Execution::CopyFrom(const Execution& other) {
+  st_ = other.st_;
+  events = other.events;
+}
+
+void Execution::ScheduleWorkflowTask(int32_t attempt, TimePoint now, const ::google::protobuf::Duration& start_to_close,
+                                     const std::string& task_queue, bool sticky, bool transient) {
+  auto* wft = st_.mutable_wft();
+  wft->Clear();
+  wft->set_attempt(attempt);
+  *wft->mutable_scheduled_time() = ToProto(now);
+  *wft->mutable_start_to_close_timeout() = start_to_close;
+  wft->set_task_queue(task_queue);
+  wft->set_on_sticky_queue(sticky);
+  wft->set_transient(transient);
+  if (transient) wft->set_scheduled_event_id(st_.next_event_id());  // the id its event takes if it completes
+}
+
+void Execution::ConvertTransientWorkflowTaskToNormal(TimePoint now) {
+  auto* wft = st_.mutable_wft();
+  wft->set_transient(false);
+  wft->set_attempt(1);
+  *wft->mutable_scheduled_time() = ToProto(now);
+  *wft->mutable_start_to_close_timeout() = st_.workflow_task_timeout();
+}
+
+void Execution::StartWorkflowTask(TimePoint now, const std::string& identity, const std::string& request_id) {
+  auto* wft = st_.mutable_wft();
+  *wft->mutable_started_time() = ToProto(now);
+  wft->set_identity(identity);
+  wft->set_request_id(request_id);
+}
+
+void Execution::SetWorkflowTaskEventIds(int64_t scheduled_id, int64_t started_id) {
+  auto* wft = st_.mutable_wft();
+  wft->set_scheduled_event_id(scheduled_id);
+  wft->set_started_event_id(started_id);
+}
+
+void Execution::SetWorkflowTaskOriginalScheduledTime(TimePoint t) {
+  *st_.mutable_wft()->mutable_original_scheduled_time() = ToProto(t);
+}
+
+void Execution::MoveWorkflowTaskToNormalQueue() {
+  auto* wft = st_.mutable_wft();
+  wft->set_on_sticky_queue(false);
+  wft->set_task_queue(st_.task_queue());
+}
+
+void Execution::ClearWorkflowTask(int32_t next_attempt) {
+  st_.mutable_wft()->Clear();
+  st_.mutable_wft()->set_attempt(next_attempt);
+}
+
+void Execution::RecordWorkerVersion(const ::temporal::api::common::v1::WorkerVersionStamp* stamp) {
+  if (UpdateBuildIds(stamp, st_.mutable_search_attributes())) visibility_dirty = true;
+}
+
+void Execution::SetStickyTaskQueue(const std::string& name, const ::google::protobuf::Duration& schedule_to_start) {
+  st_.set_sticky_task_queue(name);
+  *st_.mutable_sticky_schedule_to_start_timeout() = schedule_to_start;
+}
+
+hv1::HistoryEvent* Execution::BufferEvent(ev1::EventType type, TimePoint now) {
+  hv1::HistoryEvent* e = st_.add_buffered_events();
+  e->set_event_type(type);
+  *e->mutable_event_time() = ToProto(now);
+  return e;
+}
+
+void Execution::RemoveBufferedEvent(int index) { st_.mutable_buffered_events()->DeleteSubrange(index, 1); }
+
+void Execution::RecordSignal(const std::string& request_id) {
+  st_.set_signal_count(st_.signal_count() + 1);
+  RememberSignalRequestId(st_, request_id);
+}
+
+void Execution::UpsertSearchAttributes(const ::temporal::api::common::v1::SearchAttributes& upserted) {
+  auto* fields = st_.mutable_search_attributes()->mutable_indexed_fields();
+  for (const auto& [k, v] : upserted.indexed_fields()) {
+    if (visibility::IsUnset(v)) {
+      fields->erase(k);  // an empty value unsets the attribute
+    } else {
+      (*fields)[k] = v;
+    }
+  }
+  visibility_dirty = true;
+}
+
+void Execution::UpsertMemo(const ::temporal::api::common::v1::Memo& upserted) {
+  MergeMemo(upserted, st_.mutable_memo());
+  visibility_dirty = true;
+}
+
+std::vector<state::ChildInfo> Execution::MarkClosed() {
+  std::vector<state::ChildInfo> children;
+  for (const auto& [id, ci] : st_.children()) children.push_back(ci);
+  st_.clear_children();
+  st_.set_completion_event_id(st_.next_event_id() - 1);
+  *st_.mutable_close_time() = events.back().event_time();
+  st_.clear_wft();
+  st_.clear_activities();
+  st_.clear_timers();
+  st_.clear_buffered_events();
+  st_.clear_sticky_task_queue();
+  activity_ids.clear();
+  return children;
 }
 
 std::string WorkflowKey(const std::string& namespace_id, const std::string& workflow_id) {

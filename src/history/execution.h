@@ -1,11 +1,15 @@
 // In-memory form of one workflow run (Temporal's MutableState): its durable mutable state
 // (state.proto) plus its history events, and the state transitions on them that keep the two and
 // the derived indexes in step (appending and buffering events; adding and removing pending
-// activities, timers and children). Owned by the engine and only touched under the engine mutex.
+// activities, timers and children; the workflow task's life; close). Owned by the engine and only
+// touched under the engine mutex.
 //
-// Moving in: the transitions are members; the free AddEvent / AddOrBufferEvent /
-// FlushBufferedEvents below are the older spelling of the same members, still used by the files
-// not moved yet (not a second implementation).
+// The durable state is private: it is read through st() and written only through the named
+// transitions below, so the compiler keeps writes here. Two exceptions remain: the entries of the
+// pending maps are edited through the references AddActivity / FindActivity / AddTimer / AddChild
+// return, and mutable_st_legacy() (see there). The free AddEvent / AddOrBufferEvent /
+// FlushBufferedEvents below are the older spelling of the same members (not a second
+// implementation).
 #pragma once
 
 #include <string>
@@ -14,6 +18,7 @@
 
 #include "common/clock.h"
 #include "history/state.pb.h"
+#include "temporal/api/common/v1/message.pb.h"
 #include "temporal/api/history/v1/message.pb.h"
 #include "temporal/api/sdk/v1/user_metadata.pb.h"
 
@@ -23,7 +28,13 @@ namespace hv1 = ::temporal::api::history::v1;
 namespace ev1 = ::temporal::api::enums::v1;
 
 struct Execution {
-  state::ExecutionState st;
+  // The durable state, read-only (writes go through the transitions below).
+  const state::ExecutionState& st() const { return st_; }
+  // Temporary escape: the whole state, writable. Only reset.cc, start.cc, start_workflow.cc and
+  // children.cc (pending their conversion to transitions) and unit tests that set up a run's state
+  // use it; new code uses a named transition.
+  state::ExecutionState& mutable_st_legacy() { return st_; }
+
   std::vector<hv1::HistoryEvent> events;  // events[i].event_id() == i + 1
   size_t persisted_events = 0;            // events already handed to the store
   // Visible fields changed (start, search attribute/memo upsert, close): the next commit writes
@@ -62,12 +73,78 @@ struct Execution {
   state::ChildInfo& AddChild(int64_t initiated_event_id);
   void RemoveChild(int64_t initiated_event_id);
 
-  bool open() const { return st.status() == ev1::WORKFLOW_EXECUTION_STATUS_RUNNING; }
-  bool wft_pending() const { return st.wft().scheduled_event_id() != 0; }
-  bool wft_started() const { return st.wft().started_event_id() != 0; }
-  std::string workflow_key() const { return st.namespace_id() + "\n" + st.workflow_id(); }
+  // --- loading and snapshots ---
+  // Parses the stored state (RebuildIndexes follows once the history is read). False if corrupt.
+  bool LoadState(const std::string& bytes);
+  // This run's state and history, copied (a closed run's snapshot for a query).
+  void CopyFrom(const Execution& other);
+
+  // --- commit bookkeeping ---
+  void CountStateTransition() { st_.set_state_transition_count(st_.state_transition_count() + 1); }
+  void AddHistorySize(int64_t bytes) { st_.set_history_size_bytes(st_.history_size_bytes() + bytes); }
+
+  // --- the workflow task (Temporal's AddWorkflowTaskScheduled/Started/Completed/Failed...) ---
+  // A new task record replaces the old one: attempt, queue, timeout; a transient task takes the id
+  // its Scheduled event would get (next_event_id), otherwise SetWorkflowTaskScheduledEventId
+  // follows once the event is appended.
+  void ScheduleWorkflowTask(int32_t attempt, TimePoint now, const ::google::protobuf::Duration& start_to_close,
+                            const std::string& task_queue, bool sticky, bool transient);
+  void SetWorkflowTaskScheduledEventId(int64_t id) { st_.mutable_wft()->set_scheduled_event_id(id); }
+  // A transient task overtaken by new events becomes a normal task, attempt 1, scheduled `now`.
+  void ConvertTransientWorkflowTaskToNormal(TimePoint now);
+  // The task is started by a worker (SetWorkflowTaskStartedEventId follows).
+  void StartWorkflowTask(TimePoint now, const std::string& identity, const std::string& request_id);
+  void SetWorkflowTaskStartedEventId(int64_t id) { st_.mutable_wft()->set_started_event_id(id); }
+  // A transient task's events are written at completion: their ids, then it is no longer transient.
+  void SetWorkflowTaskEventIds(int64_t scheduled_id, int64_t started_id);
+  void ClearWorkflowTaskTransient() { st_.mutable_wft()->set_transient(false); }
+  // A heartbeat task carries its chain's start over.
+  void SetWorkflowTaskOriginalScheduledTime(TimePoint t);
+  // The task is taken from (or moved to) the run's normal queue.
+  void MoveWorkflowTaskToNormalQueue();
+  // The task completed: its started id becomes last_completed_wft_started_id.
+  void CompleteWorkflowTask() { st_.set_last_completed_wft_started_id(st_.wft().started_event_id()); }
+  // No task: the record is dropped, keeping only the next attempt's number (0 after a completion).
+  void ClearWorkflowTask(int32_t next_attempt = 0);
+  // Temporal's BuildIds search attribute after a completed task (compat_fields.h UpdateBuildIds);
+  // marks visibility dirty when it changed.
+  void RecordWorkerVersion(const ::temporal::api::common::v1::WorkerVersionStamp* stamp);
+  void SetStickyTaskQueue(const std::string& name, const ::google::protobuf::Duration& schedule_to_start);
+  void ClearStickyTaskQueue() { st_.clear_sticky_task_queue(); }
+  // The first task's backoff (cron, retry, start delay) is over.
+  void ClearFirstWorkflowTaskBackoff() { st_.clear_first_wft_due_time(); }
+
+  // --- buffered events ---
+  // Buffers an event unconditionally (ids assigned at flush).
+  hv1::HistoryEvent* BufferEvent(ev1::EventType type, TimePoint now);
+  void RemoveBufferedEvent(int index);
+
+  // --- signals, cancellation, search attributes and memo ---
+  // One more signal; its request id is remembered for deduplication.
+  void RecordSignal(const std::string& request_id);
+  void RequestCancel() { st_.set_cancel_requested(true); }
+  // Upserts search attributes (an unset value removes the key) / a memo (a nil value removes the
+  // key); both mark visibility dirty.
+  void UpsertSearchAttributes(const ::temporal::api::common::v1::SearchAttributes& upserted);
+  void UpsertMemo(const ::temporal::api::common::v1::Memo& upserted);
+
+  // --- close ---
+  // The close status, set as the close event is appended (MarkClosed follows).
+  void SetCloseStatus(ev1::WorkflowExecutionStatus status) { st_.set_status(status); }
+  // The run closed: completion event id and close time from its last event; pending workflow task,
+  // activities, timers, children, buffered events and stickiness are dropped. Returns the children
+  // that were pending (their parent-close policies still apply).
+  std::vector<state::ChildInfo> MarkClosed();
+
+  bool open() const { return st_.status() == ev1::WORKFLOW_EXECUTION_STATUS_RUNNING; }
+  bool wft_pending() const { return st_.wft().scheduled_event_id() != 0; }
+  bool wft_started() const { return st_.wft().started_event_id() != 0; }
+  std::string workflow_key() const { return st_.namespace_id() + "\n" + st_.workflow_id(); }
   // Rebuilds derived indexes (activity_ids) after loading state.
   void RebuildIndexes();
+
+ private:
+  state::ExecutionState st_;
 };
 
 // Temporal's name for it.

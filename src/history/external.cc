@@ -17,17 +17,17 @@ constexpr const char* kHistoryServiceIdentity = "history-service";
 // child_workflow_only: the target's parent is the source run, or the source is a reset run of that
 // parent which adopted the child (it is in the source's pending children).
 bool IsChildOf(const Execution& target, const Execution& src) {
-  if (target.st.parent_workflow_id() != src.st.workflow_id()) return false;
-  if (target.st.parent_run_id() == src.st.run_id()) return true;
-  auto c = src.st.children().find(target.st.parent_initiated_event_id());
-  return c != src.st.children().end() && c->second.workflow_id() == target.st.workflow_id();
+  if (target.st().parent_workflow_id() != src.st().workflow_id()) return false;
+  if (target.st().parent_run_id() == src.st().run_id()) return true;
+  auto c = src.st().children().find(target.st().parent_initiated_event_id());
+  return c != src.st().children().end() && c->second.workflow_id() == target.st().workflow_id();
 }
 }  // namespace
 
 void ExternalCommands::Signal(Txn& txn, Execution& src, const cmdv1::SignalExternalWorkflowExecutionCommandAttributes& c,
                               int64_t completed_id, bool source_closes, bool* need_wft) {
   const TimePoint now = engine_.Now();
-  const std::string ns_name = c.namespace_().empty() ? engine_.NamespaceName(src.st.namespace_id()) : c.namespace_();
+  const std::string ns_name = c.namespace_().empty() ? engine_.NamespaceName(src.st().namespace_id()) : c.namespace_();
   const std::string ns_id = engine_.NamespaceId(ns_name);
   auto* e = AddEvent(src, ev1::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, now);
   auto* a = e->mutable_signal_external_workflow_execution_initiated_event_attributes();
@@ -56,7 +56,7 @@ void ExternalCommands::Signal(Txn& txn, Execution& src, const cmdv1::SignalExter
   };
   if (ns_id.empty()) return failed(ev1::SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND);
   // A workflow signalling itself (any run) is refused, as in Temporal.
-  if (ns_id == src.st.namespace_id() && c.execution().workflow_id() == src.st.workflow_id()) {
+  if (ns_id == src.st().namespace_id() && c.execution().workflow_id() == src.st().workflow_id()) {
     return failed(ev1::SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
   }
   auto target = engine_.OpenRun(ns_id, c.execution().workflow_id(), c.execution().run_id());
@@ -66,8 +66,8 @@ void ExternalCommands::Signal(Txn& txn, Execution& src, const cmdv1::SignalExter
     return failed(ev1::SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
   }
   cv1::WorkflowExecution source;
-  source.set_workflow_id(src.st.workflow_id());
-  source.set_run_id(src.st.run_id());
+  source.set_workflow_id(src.st().workflow_id());
+  source.set_run_id(src.st().run_id());
   bool duplicate = false;
   Status s = engine_.DeliverSignal(txn, t, c.signal_name(), c.input(), c.header(), kHistoryServiceIdentity,
                                    NewUuid(), &source, &duplicate);
@@ -86,7 +86,7 @@ void ExternalCommands::RequestCancel(Txn& txn, Execution& src,
                                      const cmdv1::RequestCancelExternalWorkflowExecutionCommandAttributes& c,
                                      int64_t completed_id, bool source_closes, bool* need_wft) {
   const TimePoint now = engine_.Now();
-  const std::string ns_name = c.namespace_().empty() ? engine_.NamespaceName(src.st.namespace_id()) : c.namespace_();
+  const std::string ns_name = c.namespace_().empty() ? engine_.NamespaceName(src.st().namespace_id()) : c.namespace_();
   const std::string ns_id = engine_.NamespaceId(ns_name);
   cv1::WorkflowExecution target_we;
   target_we.set_workflow_id(c.workflow_id());
@@ -115,7 +115,7 @@ void ExternalCommands::RequestCancel(Txn& txn, Execution& src,
     fa->set_control(c.control());
   };
   if (ns_id.empty()) return failed(ev1::CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND);
-  if (ns_id == src.st.namespace_id() && c.workflow_id() == src.st.workflow_id()) {
+  if (ns_id == src.st().namespace_id() && c.workflow_id() == src.st().workflow_id()) {
     return failed(ev1::CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
   }
   auto target = engine_.AnyRun(ns_id, c.workflow_id(), c.run_id());
@@ -126,17 +126,17 @@ void ExternalCommands::RequestCancel(Txn& txn, Execution& src,
     if (c.child_workflow_only() && !IsChildOf(t, src)) {
       return failed(ev1::CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
     }
-    if (!t.st.cancel_requested()) {
+    if (!t.st().cancel_requested()) {
       txn.Touch(&t);
-      t.st.set_cancel_requested(true);
+      t.RequestCancel();
       auto* ce = AddOrBufferEvent(t, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, now);
       auto* ca = ce->mutable_workflow_execution_cancel_requested_event_attributes();
       ca->set_cause(c.reason());
       ca->set_external_initiated_event_id(initiated_id);
-      ca->mutable_external_workflow_execution()->set_workflow_id(src.st.workflow_id());
-      ca->mutable_external_workflow_execution()->set_run_id(src.st.run_id());
+      ca->mutable_external_workflow_execution()->set_workflow_id(src.st().workflow_id());
+      ca->mutable_external_workflow_execution()->set_run_id(src.st().run_id());
       ca->set_identity(kHistoryServiceIdentity);
-      if (!t.wft_pending() && IsZero(t.st.first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, t);
+      if (!t.wft_pending() && IsZero(t.st().first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, t);
     }
   }
   auto* b = AddOrBufferEvent(src, ev1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED, now);

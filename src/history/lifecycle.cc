@@ -15,7 +15,7 @@ namespace cv1 = ::temporal::api::common::v1;
 
 
 void Engine::ArmWorkflowTimersLocked(Execution& ex) {
-  const auto& st = ex.st;
+  const auto& st = ex.st();
   const std::string run_id = st.run_id();
   TimePoint expiry{};
   if (!IsZero(st.run_expiration_time())) expiry = FromProto(st.run_expiration_time());
@@ -35,7 +35,7 @@ void Engine::ArmWorkflowTimersLocked(Execution& ex) {
 }
 
 std::optional<int64_t> Engine::IdleWake(const Execution& ex) {
-  const auto& st = ex.st;
+  const auto& st = ex.st();
   if (!ex.open() || ex.wft_pending() || st.buffered_events_size() > 0 || st.activities_size() > 0 ||
       st.children_size() > 0 || !st.parent_workflow_id().empty()) {
     return std::nullopt;
@@ -71,10 +71,10 @@ void Engine::OnFirstWorkflowTaskBackoff(std::string run_id) {
   MutexLock l(mu_);
   if (!FetchForTimerLocked(run_id, [this, run_id] { OnFirstWorkflowTaskBackoff(run_id); })) return;
   auto it = runs_.find_loaded(run_id);
-  if (it == runs_.end() || !it->second->open() || IsZero(it->second->st.first_wft_due_time())) return;
+  if (it == runs_.end() || !it->second->open() || IsZero(it->second->st().first_wft_due_time())) return;
   Execution& ex = *it->second;
   Txn txn;
-  ex.st.clear_first_wft_due_time();
+  ex.ClearFirstWorkflowTaskBackoff();
   txn.Touch(&ex);
   if (!ex.wft_pending()) ScheduleWorkflowTaskLocked(txn, ex);
   CommitLocked(txn, nullptr);
@@ -86,8 +86,8 @@ void Engine::OnUserTimer(std::string run_id, std::string timer_id, int64_t start
   auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
-  auto t = ex.st.timers().find(timer_id);
-  if (t == ex.st.timers().end() || t->second.started_event_id() != started_event_id) return;
+  auto t = ex.st().timers().find(timer_id);
+  if (t == ex.st().timers().end() || t->second.started_event_id() != started_event_id) return;
   TimePoint expiry = FromProto(t->second.expiry_time());
   if (expiry > clock_.Now()) {  // fired early (clock adjusted): re-arm
     timers_.Schedule(expiry, [this, run_id, timer_id, started_event_id] { OnUserTimer(run_id, timer_id, started_event_id); });
@@ -118,8 +118,8 @@ void Engine::OnWorkflowRunTimeout(std::string run_id) {
   // A run timeout is retryable (workflow retry policy) unless the execution timeout ran out.
   std::optional<StartFields> next_run;
   ev1::RetryState retry = ev1::RETRY_STATE_TIMEOUT;
-  const bool execution_expired = !IsZero(ex.st.execution_expiration_time()) &&
-                                 FromProto(ex.st.execution_expiration_time()) <= clock_.Now();
+  const bool execution_expired = !IsZero(ex.st().execution_expiration_time()) &&
+                                 FromProto(ex.st().execution_expiration_time()) <= clock_.Now();
   if (!execution_expired) {
     retry = WorkflowRetryLocked(ex, nullptr, true, &next_run);
     if (!next_run) next_run = CronNextRunLocked(ex, nullptr, nullptr);
@@ -127,26 +127,16 @@ void Engine::OnWorkflowRunTimeout(std::string run_id) {
   auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, clock_.Now());
   e->mutable_workflow_execution_timed_out_event_attributes()->set_retry_state(retry);
   if (next_run) e->mutable_workflow_execution_timed_out_event_attributes()->set_new_execution_run_id(next_run->run_id);
-  ex.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT);
+  ex.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT);
   OnRunClosedLocked(txn, ex, next_run.has_value());
   if (!ex.query_ids.empty()) queries_.Settle(ex, nullptr, false);
-  if (next_run) CreateRunLocked(txn, ex.st.namespace_id(), std::move(*next_run), nullptr);
+  if (next_run) CreateRunLocked(txn, ex.st().namespace_id(), std::move(*next_run), nullptr);
   CommitLocked(txn, nullptr);
 }
 
 void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
-  auto& st = ex.st;
-  std::vector<state::ChildInfo> children;
-  for (const auto& [id, ci] : st.children()) children.push_back(ci);
-  st.clear_children();
-  st.set_completion_event_id(st.next_event_id() - 1);
-  *st.mutable_close_time() = ex.events.back().event_time();
-  st.clear_wft();
-  st.clear_activities();
-  st.clear_timers();
-  st.clear_buffered_events();
-  st.clear_sticky_task_queue();
-  ex.activity_ids.clear();
+  const auto& st = ex.st();
+  std::vector<state::ChildInfo> children = ex.MarkClosed();
   // Still the current run until a next one starts; the store learns of the close only at commit.
   const std::string key = ex.workflow_key();
   open_by_workflow_id_.erase(key);
@@ -193,7 +183,7 @@ void Engine::TerminateLocked(Txn& txn, Execution& ex, const std::string& reason,
   a->set_reason(reason);
   if (details) *a->mutable_details() = *details;
   a->set_identity(identity);
-  ex.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  ex.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
   OnRunClosedLocked(txn, ex, false);
   if (!ex.query_ids.empty()) queries_.Settle(ex, nullptr, false);  // answered from the final history
 }
@@ -209,7 +199,7 @@ void Engine::TerminateWorkflowExecution(const wsv1::TerminateWorkflowExecutionRe
                         req.workflow_execution().run_id());
   if (!r.ok()) return ReplyNow(l, done, r.status());
   Execution& ex = *r.value();
-  if (!req.first_execution_run_id().empty() && ex.st.first_execution_run_id() != req.first_execution_run_id()) {
+  if (!req.first_execution_run_id().empty() && ex.st().first_execution_run_id() != req.first_execution_run_id()) {
     return ReplyNow(l, done, WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
   }
   Txn txn;
@@ -226,18 +216,18 @@ void Engine::RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExe
                       req.workflow_execution().run_id(), /*with_events=*/false);
   if (!any.ok()) return ReplyNow(l, done, any.status());
   Execution& ex = *any.value();
-  if (!req.first_execution_run_id().empty() && ex.st.first_execution_run_id() != req.first_execution_run_id()) {
+  if (!req.first_execution_run_id().empty() && ex.st().first_execution_run_id() != req.first_execution_run_id()) {
     return ReplyNow(l, done, WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
   }
   // Repeated requests and closed runs succeed without a new event (Temporal's behaviour).
-  if (!ex.open() || ex.st.cancel_requested()) return ReplyWhenDurableLocked(std::move(done), Status::Ok());
+  if (!ex.open() || ex.st().cancel_requested()) return ReplyWhenDurableLocked(std::move(done), Status::Ok());
   Txn txn;
   txn.Touch(&ex);
-  ex.st.set_cancel_requested(true);
+  ex.RequestCancel();
   auto* e = AddOrBufferEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, clock_.Now());
   e->mutable_workflow_execution_cancel_requested_event_attributes()->set_cause(req.reason());
   e->mutable_workflow_execution_cancel_requested_event_attributes()->set_identity(req.identity());
-  if (!ex.wft_pending() && IsZero(ex.st.first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, ex);
+  if (!ex.wft_pending() && IsZero(ex.st().first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, ex);
   CommitLocked(txn, std::move(done));
 }
 
@@ -254,7 +244,7 @@ void Engine::DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest&
   // Temporal terminates a running execution before deleting it.
   if (ex.open()) TerminateLocked(txn, ex, "Delete workflow execution", nullptr, "history-service");
   // Applied after the batch's upserts: the run, its events and a current pointer naming it go.
-  txn.batch.delete_runs.push_back(ex.st.run_id());
+  txn.batch.delete_runs.push_back(ex.st().run_id());
   CommitLocked(txn, std::move(done));
 }
 

@@ -48,7 +48,7 @@ bool Engine::NamespaceRunsInMemory(const std::string& ns_id, size_t limit, std::
   mu_.AssertHeld();
   bool in_memory = false;
   for (const auto& [run_id, ex] : runs_) {
-    if (ex->st.namespace_id() != ns_id) continue;
+    if (ex->st().namespace_id() != ns_id) continue;
     in_memory = true;
     break;
   }

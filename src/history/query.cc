@@ -23,7 +23,7 @@ void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, Waiting<wsv1::
   if (!r.ok()) return fail(r.status());
   std::shared_ptr<Execution> ex = r.value();
   wsv1::QueryWorkflowResponse* resp = waiter->response;
-  const auto status = ex->st.status();
+  const auto status = ex->st().status();
   if (!ex->open()) {
     auto cond = req.query_reject_condition();
     if (cond == ev1::QUERY_REJECT_CONDITION_NOT_OPEN ||
@@ -31,10 +31,10 @@ void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, Waiting<wsv1::
       resp->mutable_query_rejected()->set_status(status);
       return ReplyNow(l, *waiter, Status::Ok());
     }
-    if (ex->st.last_completed_wft_started_id() == 0) {
+    if (ex->st().last_completed_wft_started_id() == 0) {
       return fail(WorkflowNotReady("Cannot query workflow due to Workflow Task in failed state."));
     }
-  } else if (ex->wft_pending() && ex->st.wft().attempt() >= 3) {
+  } else if (ex->wft_pending() && ex->st().wft().attempt() >= 3) {
     return fail(WorkflowNotReady("Cannot query workflow due to Workflow Task in failed state."));
   }
   if (Status held = CheckHistoryHeld(*ex, "QueryWorkflow"); !held.ok()) return fail(held);
@@ -58,15 +58,15 @@ EngineContext::QueryTaskOffer Engine::OfferQueryTask(const Execution& ex, const 
   // Prefer the sticky worker (it has the run cached) while it looks alive.
   QueryTaskOffer offer;
   const TimePoint now = clock_.Now();
-  matching::QueueKey key{ex.st.namespace_id(), ex.st.task_queue(), matching::TaskType::kWorkflow};
-  if (ex.open() && !ex.st.sticky_task_queue().empty()) {
-    matching::QueueKey sticky_key{ex.st.namespace_id(), ex.st.sticky_task_queue(), matching::TaskType::kWorkflow};
+  matching::QueueKey key{ex.st().namespace_id(), ex.st().task_queue(), matching::TaskType::kWorkflow};
+  if (ex.open() && !ex.st().sticky_task_queue().empty()) {
+    matching::QueueKey sticky_key{ex.st().namespace_id(), ex.st().sticky_task_queue(), matching::TaskType::kWorkflow};
     if (workflow_queues_.StickyAlive(sticky_key, now)) {
       key = std::move(sticky_key);
       offer.sticky = true;
     }
   }
-  offer.poller = workflow_queues_.OfferQuery(mu_, key, {ex.st.run_id(), 0, 0, query_id}, now, created_at_,
+  offer.poller = workflow_queues_.OfferQuery(mu_, key, {ex.st().run_id(), 0, 0, query_id}, now, created_at_,
                                              options_.query_poller_unavailable_window, &offer.refused);
   return offer;
 }

@@ -30,7 +30,7 @@ Status QueryFailed(const std::string& message, const temporal::api::failure::v1:
 void QueryRegistry::Start(const std::shared_ptr<Execution>& ex, const qv1::WorkflowQuery& query, Waiter waiter) {
   auto q = std::make_shared<Pending>();
   q->id = NewUuid();
-  q->run_id = ex->st.run_id();
+  q->run_id = ex->st().run_id();
   q->query = query;
   q->waiter = std::move(waiter);
   queries_[q->id] = q;
@@ -41,12 +41,12 @@ void QueryRegistry::Start(const std::shared_ptr<Execution>& ex, const qv1::Workf
   }
   ex->query_ids.push_back(q->id);
   // Quiescent run with a completed task: ask the worker directly. Otherwise ride on the next task.
-  if (!ex->wft_pending() && ex->st.last_completed_wft_started_id() > 0) DispatchLegacy(*q, *ex);
+  if (!ex->wft_pending() && ex->st().last_completed_wft_started_id() > 0) DispatchLegacy(*q, *ex);
 }
 
 void QueryRegistry::FillLegacyTask(const Pending& q, const Execution& ex, bool sticky,
                                    wsv1::PollWorkflowTaskQueueResponse* resp) {
-  const auto& st = ex.st;
+  const auto& st = ex.st();
   resp->set_task_token(EncodeQueryTaskToken(st.namespace_id(), sticky ? st.sticky_task_queue() : st.task_queue(), q.id));
   resp->mutable_workflow_execution()->set_workflow_id(st.workflow_id());
   resp->mutable_workflow_execution()->set_run_id(st.run_id());
@@ -133,8 +133,7 @@ void QueryRegistry::Settle(Execution& ex, const google::protobuf::Map<std::strin
     if (!ex.open()) {
       // The run closed with the query unanswered: answer it from the final history.
       auto snapshot = std::make_shared<Execution>();
-      snapshot->st = ex.st;
-      snapshot->events = ex.events;
+      snapshot->CopyFrom(ex);
       q->closed_run = snapshot;
       DispatchLegacy(*q, *snapshot);
     } else if (!new_wft_scheduled) {
@@ -170,7 +169,7 @@ bool QueryRegistry::TakeLegacyTask(const std::string& query_id, const std::strin
     qex = engine_.LoadedRun(pq->run_id);
     if (!qex) return false;
   }
-  FillLegacyTask(*pq, *qex, queue_name != qex->st.task_queue(), poller->response);
+  FillLegacyTask(*pq, *qex, queue_name != qex->st().task_queue(), poller->response);
   poller->Complete(mu_);
   poller->finish(Status::Ok());
   return true;

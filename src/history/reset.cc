@@ -62,7 +62,7 @@ Status ValidateResetRequest(const wsv1::ResetWorkflowExecutionRequest& req, size
 Result<std::shared_ptr<Execution>> NewRunFromPrefix(const Execution& base, int64_t finish_id, const std::string& ns_id,
                                                      const std::string& workflow_id, const std::string& new_run_id) {
   auto ex = std::make_shared<Execution>();
-  auto& st = ex->st;
+  auto& st = ex->mutable_st_legacy();
   st.set_namespace_id(ns_id);
   st.set_workflow_id(workflow_id);
   st.set_run_id(new_run_id);
@@ -97,7 +97,7 @@ void PrepareResetState(const state::ExecutionState& base, const std::string& res
 
 // Closes the prefix's workflow task as failed by the reset (started first if it was only scheduled).
 void FailPrefixWorkflowTask(Execution& ex, const std::string& reason, const std::string& base_run_id, TimePoint now) {
-  auto& st = ex.st;
+  auto& st = ex.mutable_st_legacy();
   if (st.wft().started_event_id() == 0) {
     auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
     auto* a = e->mutable_workflow_task_started_event_attributes();
@@ -123,7 +123,7 @@ void FailPrefixWorkflowTask(Execution& ex, const std::string& reason, const std:
 // are scheduled again now as fresh first attempts.
 void FailOrRescheduleActivities(Execution& ex, const std::string& reason, TimePoint now) {
   std::vector<int64_t> failed;
-  for (auto& [sid, ai] : *ex.st.mutable_activities()) {
+  for (auto& [sid, ai] : *ex.mutable_st_legacy().mutable_activities()) {
     if (ai.started()) {
       auto* e = AddEvent(ex, ev1::EVENT_TYPE_ACTIVITY_TASK_FAILED, now);
       auto* a = e->mutable_activity_task_failed_event_attributes();
@@ -147,7 +147,7 @@ void FailOrRescheduleActivities(Execution& ex, const std::string& reason, TimePo
     ai.set_attempt(1);
     ai.set_dispatched(false);
   }
-  for (int64_t sid : failed) ex.st.mutable_activities()->erase(sid);
+  for (int64_t sid : failed) ex.mutable_st_legacy().mutable_activities()->erase(sid);
 }
 
 // A run whose events after index `from` are reapplied.
@@ -262,7 +262,7 @@ void Engine::ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const cv1::
     if (!finish_id.ok()) return ReplyNow(l, done, finish_id.status());
     req.set_workflow_task_finish_event_id(*finish_id);
     // The event id belongs to this run's history: reset this run even if another became current.
-    req.mutable_workflow_execution()->set_run_id(base.value()->st.run_id());
+    req.mutable_workflow_execution()->set_run_id(base.value()->st().run_id());
   }
   auto resp = std::make_shared<wsv1::ResetWorkflowExecutionResponse>();
   ResetWorkflowExecution(req, resp.get(), [resp, done = std::move(done)](const Status& s) { done(s); });
@@ -285,7 +285,7 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   if (!base_r.ok()) return fail(base_r.status());
   std::shared_ptr<Execution> base = base_r.value();
   const int64_t finish_id = req.workflow_task_finish_event_id();
-  if (finish_id <= 1 || finish_id >= base->st.next_event_id()) {
+  if (finish_id <= 1 || finish_id >= base->st().next_event_id()) {
     return fail(InvalidArgument("Workflow task finish ID must be > 1 && <= workflow last event ID."));
   }
   // The signals and updates after the reset point: the rest of the base run, then every later run
@@ -308,8 +308,8 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   } else if (cur.status().code() != Code::kNotFound) {
     return fail(cur.status());  // a failed read: the retry check below cannot be made
   }
-  if (current && current->st.reset_request_id() == req.request_id()) {  // a retry of this reset
-    resp->set_run_id(current->st.run_id());
+  if (current && current->st().reset_request_id() == req.request_id()) {  // a retry of this reset
+    resp->set_run_id(current->st().run_id());
     return ReplyWhenDurableLocked(std::move(done), Status::Ok());
   }
 
@@ -325,14 +325,14 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   Txn txn;
   // The current run ends first (it is no longer current once the reset run exists).
   if (current && current->open()) {
-    Execution* cur = runs_.at(current->st.run_id()).get();
+    Execution* cur = runs_.at(current->st().run_id()).get();
     // Temporal skips the parent close policy of a run terminated by a reset, so that the reset
     // run can take its children over.
-    cur->st.clear_children();
+    cur->mutable_st_legacy().clear_children();
     TerminateLocked(txn, *cur, req.reason(), nullptr, kResetterIdentity);
   }
-  PrepareResetState(base->st, req.request_id(), now, &ex->st);
-  FailPrefixWorkflowTask(*ex, req.reason(), base->st.run_id(), now);
+  PrepareResetState(base->st(), req.request_id(), now, &ex->mutable_st_legacy());
+  FailPrefixWorkflowTask(*ex, req.reason(), base->st().run_id(), now);
   FailOrRescheduleActivities(*ex, req.reason(), now);
   ex->RebuildIndexes();
 
@@ -346,7 +346,7 @@ void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& r
   txn.Touch(raw);
   txn.batch.upsert_current.push_back({ns_id, wid, new_run_id});
   ScheduleWorkflowTaskLocked(txn, *raw);
-  for (auto& [sid, ai] : *raw->st.mutable_activities()) {
+  for (auto& [sid, ai] : *raw->mutable_st_legacy().mutable_activities()) {
     ArmActivityTimersLocked(*raw, ai);
     DispatchActivityLocked(txn, *raw, ai);
   }

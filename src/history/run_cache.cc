@@ -33,7 +33,7 @@ void RunCache::Evict(const std::string& run_id) {
 
 RunCache::iterator RunCache::Adopt(const std::string& run_id, std::shared_ptr<Execution> ex) {
   evicted_.erase(run_id);
-  reloaded_.emplace_back(run_id, ex->st.state_transition_count());
+  reloaded_.emplace_back(run_id, ex->st().state_transition_count());
   return loaded_.insert_or_assign(run_id, std::move(ex)).first;
 }
 

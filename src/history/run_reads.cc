@@ -38,7 +38,7 @@ Result<std::shared_ptr<Execution>> Engine::ReadRunRows(const std::string& run_id
   if (!row.ok()) return row.status();
   if (!row.value()) return std::shared_ptr<Execution>();
   auto ex = std::make_shared<Execution>();
-  if (!ex->st.ParseFromString(row.value()->state)) return Status(Code::kDataLoss, "corrupt execution record " + run_id);
+  if (!ex->LoadState(row.value()->state)) return Status(Code::kDataLoss, "corrupt execution record " + run_id);
   if (with_events) {
     TL_RETURN_IF_ERROR(ReadHistoryInto(run_id, *ex));
     ex->persisted_events = ex->events.size();
@@ -60,8 +60,8 @@ Status Engine::ReadHistoryInto(const std::string& run_id, Execution& ex) {
 Status Engine::CheckHistoryHeld(const Execution& ex, const char* rpc) {
   if (!ex.events.empty()) return Status::Ok();
   TL_LOG_ERROR("%s: run %s has no history in memory (FetchRun reads it with the run); not read under the mutex",
-               rpc, ex.st.run_id().c_str());
-  return Status(Code::kInternal, std::string(rpc) + ": the history of run " + ex.st.run_id() + " was not read");
+               rpc, ex.st().run_id().c_str());
+  return Status(Code::kInternal, std::string(rpc) + ": the history of run " + ex.st().run_id() + " was not read");
 }
 
 Result<std::optional<std::string>> Engine::ReadCurrentRunId(const std::string& ns_id, const std::string& workflow_id) {
@@ -95,9 +95,9 @@ Status Engine::FetchIfEvicted(const std::string& run_id) {
     if (runs_.eviction_seq(run_id) != seq) continue;  // reloaded (and maybe evicted again) meanwhile
     Status s = read.ok() ? Status::Ok() : read.status();
     if (s.ok() && !read.value()) s = Status(Code::kDataLoss, "execution row missing");
-    if (s.ok() && static_cast<int64_t>(read.value()->events.size()) + 1 != read.value()->st.next_event_id()) {
+    if (s.ok() && static_cast<int64_t>(read.value()->events.size()) + 1 != read.value()->st().next_event_id()) {
       s = Status(Code::kDataLoss, std::to_string(read.value()->events.size()) + " events but next event id " +
-                                      std::to_string(read.value()->st.next_event_id()));
+                                      std::to_string(read.value()->st().next_event_id()));
     }
     if (!s.ok()) {
       // Left evicted: a later lookup tries again.
@@ -121,7 +121,7 @@ Result<std::shared_ptr<Execution>> Engine::FetchRun(std::string ns_id, std::stri
     }
     if (!rid.empty() && runs_.count(rid)) {  // in memory: no store read
       std::shared_ptr<Execution> ex = runs_.at(rid);
-      if (ex->st.workflow_id() != workflow_id || ex->st.namespace_id() != ns_id) {
+      if (ex->st().workflow_id() != workflow_id || ex->st().namespace_id() != ns_id) {
         return WorkflowNotFound(workflow_id, run_id);
       }
       return ex;  // runs in memory (open or closing) hold their history
@@ -147,7 +147,7 @@ Result<std::shared_ptr<Execution>> Engine::FetchRun(std::string ns_id, std::stri
     if (!rid.empty() && runs_.count(rid)) continue;  // memory has it now
     if (!read.ok()) return read.status();
     const std::shared_ptr<Execution>& ex = read.value();
-    if (!ex || ex->st.workflow_id() != workflow_id || ex->st.namespace_id() != ns_id) {
+    if (!ex || ex->st().workflow_id() != workflow_id || ex->st().namespace_id() != ns_id) {
       return WorkflowNotFound(workflow_id, run_id);
     }
     return ex;
@@ -190,7 +190,7 @@ Status Engine::PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRe
       continue;
     }
     if (workflow_id.empty()) continue;  // the command is invalid: its handler says so
-    std::string ns_id = run->st.namespace_id();
+    std::string ns_id = run->st().namespace_id();
     if (!ns_name.empty()) {
       auto ns = namespaces_.find(ns_name);
       if (ns == namespaces_.end()) continue;  // its handler reports the unknown namespace
@@ -208,7 +208,7 @@ Status Engine::PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRe
       if (CommandTargetKnownLocked(ns_id, workflow_id, target_run_id)) continue;
       auto r = FetchRun(ns_id, workflow_id, target_run_id, /*with_events=*/false);
       // In memory (open, closing, or an evicted run brought back): the lookups find it there.
-      if (r.ok() && runs_.FindLoaded(r.value()->st.run_id()) == r.value().get()) continue;
+      if (r.ok() && runs_.FindLoaded(r.value()->st().run_id()) == r.value().get()) continue;
       PrefetchedRun p;
       p.generation = WorkflowKeyGenerationLocked(WorkflowKey(ns_id, workflow_id));
       if (r.ok()) {

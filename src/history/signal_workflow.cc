@@ -54,7 +54,7 @@ void SignalWorkflow::Signal(MutexLock& l, const wsv1::SignalWorkflowExecutionReq
   Execution& ex = *r.value();
   if (!ex.open()) {
     // The request id before the status (api.go): a retry of a signal the run took before it closed.
-    if (SignalRequested(ex.st, req.request_id())) return engine_.ReplyWhenDurable(std::move(done), Status::Ok());
+    if (SignalRequested(ex.st(), req.request_id())) return engine_.ReplyWhenDurable(std::move(done), Status::Ok());
     return fail(NotFound("workflow execution already completed"));  // told apart from a run never seen
   }
   Txn txn;
@@ -69,7 +69,7 @@ void SignalWorkflow::Signal(MutexLock& l, const wsv1::SignalWorkflowExecutionReq
 Status SignalWorkflow::Deliver(Txn& txn, Execution& ex, const std::string& name, const cv1::Payloads& input,
                                const cv1::Header& header, const std::string& identity, const std::string& request_id,
                                const cv1::WorkflowExecution* external, bool* duplicate) {
-  auto& st = ex.st;
+  const auto& st = ex.st();
   *duplicate = false;
   if (SignalRequested(st, request_id)) {
     *duplicate = true;
@@ -96,8 +96,7 @@ void RememberSignalRequestId(state::ExecutionState& st, const std::string& reque
 hv1::HistoryEvent* AppendSignal(Execution& ex, TimePoint now, const std::string& name, const cv1::Payloads& input,
                                 const cv1::Header& header, const std::string& identity, const std::string& request_id,
                                 const cv1::WorkflowExecution* external) {
-  ex.st.set_signal_count(ex.st.signal_count() + 1);
-  RememberSignalRequestId(ex.st, request_id);
+  ex.RecordSignal(request_id);
   auto* e = ex.AddOrBufferEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, now);
   auto* a = e->mutable_workflow_execution_signaled_event_attributes();
   a->set_signal_name(name);

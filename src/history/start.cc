@@ -54,13 +54,13 @@ Result<const state::ExecutionState*> Engine::CurrentRunForStartLocked(const Star
   const std::string key = WorkflowKey(ns_id, f.workflow_id);
   if (auto open_it = open_by_workflow_id_.find(key); open_it != open_by_workflow_id_.end()) {
     *open = runs_.at(open_it->second).get();
-    return &(*open)->st;
+    return &(*open)->st();
   }
   if (auto closing = closing_by_workflow_id_.find(key); closing != closing_by_workflow_id_.end()) {
     // The current run closed but the store does not know yet (its row says RUNNING, or there is
     // no row at all): judge on memory, and let a rejection wait until the close is durable.
     out->judged_on_undurable_close = true;
-    return &runs_.at(closing->second)->st;
+    return &runs_.at(closing->second)->st();
   }
   if (pre && pre->done && pre->ns_id == ns_id && pre->workflow_id == f.workflow_id &&
       pre->generation == WorkflowKeyGenerationLocked(key)) {
@@ -73,7 +73,7 @@ Result<const state::ExecutionState*> Engine::CurrentRunForStartLocked(const Star
     // A child's start: read by PrefetchCommandTargets before the completion's transition.
     if (!child->status.ok()) return child->status;
     if (!child->run) return nullptr;
-    out->closed_state = std::make_unique<state::ExecutionState>(child->run->st);
+    out->closed_state = std::make_unique<state::ExecutionState>(child->run->st());
     return out->closed_state.get();
   }
   // Never read from the store here (the engine mutex is held): a start's read is made before the
@@ -137,7 +137,7 @@ Execution* Engine::CreateRunLocked(Txn& txn, const std::string& ns_id, StartFiel
       : f.run_id;
 
   auto ex = std::make_shared<Execution>();
-  auto& st = ex->st;
+  auto& st = ex->mutable_st_legacy();
   st.set_namespace_id(ns_id);
   st.set_workflow_id(f.workflow_id);
   st.set_run_id(run_id);
@@ -242,14 +242,14 @@ void Engine::StartWorkflowExecution(const wsv1::StartWorkflowExecutionRequest& r
   if (req.request_eager_execution()) pollers_aside = workflow_queues_.SetAsidePollers(eager_key);
   Execution* ex = CreateRunLocked(txn, ns_id, std::move(f), nullptr);
   if (req.request_eager_execution()) workflow_queues_.RestorePollers(eager_key, std::move(pollers_aside));
-  resp->set_run_id(ex->st.run_id());
+  resp->set_run_id(ex->st().run_id());
   resp->set_started(true);
   resp->set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
   // Eager workflow start: the first workflow task is started in this start's own transaction
   // (durable before the reply) and returned in the reply for the caller's in-process worker.
   // Not when there is no task yet (start delay, cron backoff). The queue entry dispatch left goes.
-  if (req.request_eager_execution() && ex->wft_pending() && ex->st.wft().started_event_id() == 0) {
-    workflow_queues_.Withdraw(eager_key, ex->st.run_id(), ex->st.wft().scheduled_event_id());
+  if (req.request_eager_execution() && ex->wft_pending() && ex->st().wft().started_event_id() == 0) {
+    workflow_queues_.Withdraw(eager_key, ex->st().run_id(), ex->st().wft().scheduled_event_id());
     auto eager = std::make_shared<matching::PollWaiter<wsv1::PollWorkflowTaskQueueResponse>>(
         resp->mutable_eager_workflow_task());
     eager->identity = req.identity();
@@ -292,7 +292,7 @@ void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflo
     s = DeliverSignal(txn, ex, req.signal_name(), req.signal_input(), req.header(), req.identity(), req.request_id(),
                       nullptr, &duplicate);
     if (!s.ok()) return fail(s);
-    resp->set_run_id(ex.st.run_id());
+    resp->set_run_id(ex.st().run_id());
     resp->set_started(false);
     if (duplicate) return ReplyWhenDurableLocked(std::move(done), Status::Ok());
     return CommitLocked(txn, std::move(done));
@@ -304,7 +304,7 @@ void Engine::SignalWithStartWorkflowExecution(const wsv1::SignalWithStartWorkflo
     return fail(c.status);
   }
   Execution* ex = CreateRunLocked(txn, ns_id, std::move(f), add_signal);
-  resp->set_run_id(ex->st.run_id());
+  resp->set_run_id(ex->st().run_id());
   resp->set_started(true);
   CommitLocked(txn, std::move(done));
 }

@@ -64,7 +64,7 @@ void Engine::DescribeTaskQueue(const wsv1::DescribeTaskQueueRequest& req, wsv1::
       } else {
         const Execution* ex = LiveWorkflowTaskLocked(t, key.name);
         if (!ex) continue;
-        since = FromProto(ex->st.wft().scheduled_time());
+        since = FromProto(ex->st().wft().scheduled_time());
       }
       ++backlog;
       oldest = std::min(oldest, since);

@@ -22,7 +22,7 @@ void Engine::UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest&
                     req.workflow_execution().run_id(), /*with_events=*/true);
   if (!r.ok()) return fail(r.status());
   std::shared_ptr<Execution> ex = r.value();
-  if (!req.first_execution_run_id().empty() && ex->st.first_execution_run_id() != req.first_execution_run_id()) {
+  if (!req.first_execution_run_id().empty() && ex->st().first_execution_run_id() != req.first_execution_run_id()) {
     return fail(WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
   }
   if (Status held = CheckHistoryHeld(*ex, "UpdateWorkflowExecution"); !held.ok()) return fail(held);
@@ -103,12 +103,12 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
       return fail(MultiOperationError(nullptr, &closed));
     }
     ex = it->second.get();
-    start_resp->set_run_id(ex->st.run_id());
+    start_resp->set_run_id(ex->st().run_id());
     start_resp->set_started(false);
-    start_resp->set_status(ex->st.status());
+    start_resp->set_status(ex->st().status());
   } else {
     ex = CreateRunLocked(txn, ns_id, std::move(f), nullptr);
-    start_resp->set_run_id(ex->st.run_id());
+    start_resp->set_run_id(ex->st().run_id());
     start_resp->set_started(true);
     start_resp->set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
   }

@@ -41,7 +41,7 @@ std::string UpdateKey(const std::string& run_id, const std::string& update_id) {
 
 std::shared_ptr<UpdateRegistry::State> UpdateRegistry::FindOrRecover(const Execution& ex,
                                                                      const std::string& update_id) {
-  auto it = updates_.find(UpdateKey(ex.st.run_id(), update_id));
+  auto it = updates_.find(UpdateKey(ex.st().run_id(), update_id));
   if (it != updates_.end()) return it->second;
   // After a restart (or for a closed run) the history is the record of accepted/completed updates.
   std::shared_ptr<State> u;
@@ -51,14 +51,14 @@ std::shared_ptr<UpdateRegistry::State> UpdateRegistry::FindOrRecover(const Execu
       // Durably admitted (reapplied by a reset): the worker takes the request from history.
       u = std::make_shared<State>();
       u->id = update_id;
-      u->run_id = ex.st.run_id();
+      u->run_id = ex.st().run_id();
       u->request = e.workflow_execution_update_admitted_event_attributes().request();
       u->stage = kStageAdmitted;
     } else if (e.has_workflow_execution_update_accepted_event_attributes() &&
         e.workflow_execution_update_accepted_event_attributes().protocol_instance_id() == update_id) {
       u = std::make_shared<State>();
       u->id = update_id;
-      u->run_id = ex.st.run_id();
+      u->run_id = ex.st().run_id();
       u->request = e.workflow_execution_update_accepted_event_attributes().accepted_request();
       u->stage = kStageAccepted;
       u->accepted_event_id = e.event_id();
@@ -68,7 +68,7 @@ std::shared_ptr<UpdateRegistry::State> UpdateRegistry::FindOrRecover(const Execu
       u->outcome = e.workflow_execution_update_completed_event_attributes().outcome();
     }
   }
-  if (u && ex.open()) updates_[UpdateKey(ex.st.run_id(), update_id)] = u;
+  if (u && ex.open()) updates_[UpdateKey(ex.st().run_id(), update_id)] = u;
   return u;
 }
 
@@ -77,8 +77,8 @@ void UpdateRegistry::Wait(std::shared_ptr<State> u, const Execution& ex, int wan
   mu_.AssertHeld();  // the engine calls the registry under its mutex (its member GUARDED_BY it)
   if (wanted_stage <= 0) wanted_stage = kStageAccepted;
   cv1::WorkflowExecution we;
-  we.set_workflow_id(ex.st.workflow_id());
-  we.set_run_id(ex.st.run_id());
+  we.set_workflow_id(ex.st().workflow_id());
+  we.set_run_id(ex.st().run_id());
   if (u->stage >= wanted_stage || !ex.open()) {
     if (!ex.open() && u->stage < kStageCompleted) {  // the run closed first: the update failed
       u->stage = kStageCompleted;
@@ -138,12 +138,12 @@ Status UpdateRegistry::Admit(Txn& txn, Execution& ex, const wsv1::UpdateWorkflow
     if (Status limit = CheckLimits(ex, req.request()); !limit.ok()) return limit;
     u = std::make_shared<State>();
     u->id = update_id;
-    u->run_id = ex.st.run_id();
+    u->run_id = ex.st().run_id();
     u->request = req.request();
     u->stage = kStageAdmitted;
-    updates_[UpdateKey(ex.st.run_id(), update_id)] = u;
+    updates_[UpdateKey(ex.st().run_id(), update_id)] = u;
     ex.admitted_updates.push_back(update_id);
-    if (!ex.wft_pending() && IsZero(ex.st.first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, ex);
+    if (!ex.wft_pending() && IsZero(ex.st().first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, ex);
   }
   Wait(u, ex, req.wait_policy().lifecycle_stage(), std::move(waiter), std::move(fill));
   return Status::Ok();
@@ -207,7 +207,7 @@ Status UpdateRegistry::CheckLimits(const Execution& ex, const uv1::Request& inco
     int64_t bytes = 0;
     for (const auto& [id, size] : accepted_bytes) bytes += size;
     for (const std::string& id : ex.admitted_updates) {
-      auto it = updates_.find(UpdateKey(ex.st.run_id(), id));
+      auto it = updates_.find(UpdateKey(ex.st().run_id(), id));
       bytes += static_cast<int64_t>(2 * id.size()) +
                (it != updates_.end() ? static_cast<int64_t>(it->second->request.ByteSizeLong()) : 0);
     }
@@ -223,7 +223,7 @@ Status UpdateRegistry::CheckLimits(const Execution& ex, const uv1::Request& inco
 void UpdateRegistry::AttachToTask(Execution& ex, int64_t started_event_id, wsv1::PollWorkflowTaskQueueResponse* resp,
                                   bool heartbeat) {
   for (const auto& id : ex.admitted_updates) {
-    auto it = updates_.find(UpdateKey(ex.st.run_id(), id));
+    auto it = updates_.find(UpdateKey(ex.st().run_id(), id));
     if (it == updates_.end() || it->second->stage != kStageAdmitted) continue;
     State& u = *it->second;
     // A heartbeat task carries only updates that arrived since (the worker still has the others).
@@ -238,7 +238,7 @@ void UpdateRegistry::AttachToTask(Execution& ex, int64_t started_event_id, wsv1:
 }
 
 void UpdateRegistry::ApplyProtocolMessage(Txn& txn, Execution& ex, const pv1::Message& m) {
-  const std::string key = UpdateKey(ex.st.run_id(), m.protocol_instance_id());
+  const std::string key = UpdateKey(ex.st().run_id(), m.protocol_instance_id());
   // After a restart the registry is empty: accepted updates come back from history, and an
   // update admitted before the crash (admission is in memory only) from the worker's Acceptance.
   std::shared_ptr<State> u = FindOrRecover(ex, m.protocol_instance_id());
@@ -249,7 +249,7 @@ void UpdateRegistry::ApplyProtocolMessage(Txn& txn, Execution& ex, const pv1::Me
   if (!u && is_acc && acc.has_accepted_request()) {
     u = std::make_shared<State>();
     u->id = m.protocol_instance_id();
-    u->run_id = ex.st.run_id();
+    u->run_id = ex.st().run_id();
     u->request = acc.accepted_request();
     u->stage = kStageAdmitted;
     updates_[key] = u;
@@ -293,7 +293,7 @@ void UpdateRegistry::SettleAfterTask(Txn& txn, Execution& ex, bool task_complete
   std::vector<std::string> ids = ex.admitted_updates;
   std::string rejected;
   for (const auto& id : ids) {
-    auto it = updates_.find(UpdateKey(ex.st.run_id(), id));
+    auto it = updates_.find(UpdateKey(ex.st().run_id(), id));
     if (it == updates_.end()) continue;
     std::shared_ptr<State> u = it->second;
     if (u->stage != kStageAdmitted) continue;
@@ -320,11 +320,11 @@ void UpdateRegistry::SettleAfterTask(Txn& txn, Execution& ex, bool task_complete
   }
   if (!rejected.empty()) {
     TL_LOG_WARN("workflow task of %s (run %s) completed by %s without processing updates: %s; rejected",
-                ex.st.workflow_id().c_str(), ex.st.run_id().c_str(), identity.c_str(), rejected.c_str());
+                ex.st().workflow_id().c_str(), ex.st().run_id().c_str(), identity.c_str(), rejected.c_str());
   }
   if (!ex.open()) {
     ex.admitted_updates.clear();
-    const std::string prefix = ex.st.run_id() + "/";
+    const std::string prefix = ex.st().run_id() + "/";
     for (auto it = updates_.begin(); it != updates_.end();) {
       if (it->first.compare(0, prefix.size(), prefix) == 0) {
         if (it->second->stage < kStageCompleted) {
@@ -339,14 +339,14 @@ void UpdateRegistry::SettleAfterTask(Txn& txn, Execution& ex, bool task_complete
   } else {
     auto& v = ex.admitted_updates;
     v.erase(std::remove_if(v.begin(), v.end(), [&](const std::string& id) {
-      return updates_.find(UpdateKey(ex.st.run_id(), id)) == updates_.end();
+      return updates_.find(UpdateKey(ex.st().run_id(), id)) == updates_.end();
     }), v.end());
   }
 }
 
 bool UpdateRegistry::HasUndelivered(const Execution& ex) const {
   for (const auto& id : ex.admitted_updates) {
-    auto it = updates_.find(UpdateKey(ex.st.run_id(), id));
+    auto it = updates_.find(UpdateKey(ex.st().run_id(), id));
     if (it != updates_.end() && it->second->stage == kStageAdmitted && it->second->delivered_in_wft == 0) return true;
   }
   return false;

@@ -64,7 +64,7 @@ visibility::TypeMap Engine::CustomSearchAttributesLocked(const std::string& ns_i
 }
 
 persistence::VisibilityRow Engine::VisibilityRowLocked(const Execution& ex) const {
-  const auto& st = ex.st;
+  const auto& st = ex.st();
   persistence::VisibilityRow row;
   row.namespace_id = st.namespace_id();
   row.run_id = st.run_id();

@@ -66,7 +66,7 @@ void FillWorkflowTaskScheduled(const state::ExecutionState& st, hv1::HistoryEven
 
 // The WorkflowTaskStarted event of the started task (see FillWorkflowTaskScheduled).
 void FillWorkflowTaskStarted(Execution& ex, int64_t id, const EngineOptions& o, hv1::HistoryEvent* e) {
-  const auto& st = ex.st;
+  const auto& st = ex.st();
   const auto& wft = st.wft();
   e->set_event_id(id);
   e->set_event_type(ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED);
@@ -91,13 +91,13 @@ void Engine::FlushBufferedEventsLocked(Execution& ex) { FlushBufferedEvents(ex);
 // returns; completion writes them just before WorkflowTaskCompleted; failure and timeout write
 // nothing. A continuously failing task therefore leaves one WorkflowTaskFailed in history.
 void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) {
-  auto& st = ex.st;
+  const auto& st = ex.st();
   // Sticky only while matching says the sticky worker looks alive.
   bool sticky = false;
   if (!st.sticky_task_queue().empty()) {
     sticky = workflow_queues_.StickyAlive({st.namespace_id(), st.sticky_task_queue(), matching::TaskType::kWorkflow},
                                           clock_.Now());
-    if (!sticky) st.clear_sticky_task_queue();
+    if (!sticky) ex.ClearStickyTaskQueue();
   }
   PrepareWorkflowTaskLocked(txn, ex, sticky);
   DispatchWorkflowTaskLocked(txn, ex);
@@ -105,43 +105,35 @@ void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) {
 
 void Engine::PrepareWorkflowTaskLocked(Txn& txn, Execution& ex, bool sticky) {
   txn.Touch(&ex);
-  auto& st = ex.st;
+  const auto& st = ex.st();
   int32_t attempt = std::max(1, st.wft().attempt());
   const TimePoint now = clock_.Now();
   // A failure clears stickiness, so a retried task is never sticky; still, only a normal-queue
   // retry is transient.
   const bool transient = attempt > 1 && !sticky;
-  auto* wft = st.mutable_wft();
-  wft->Clear();
-  wft->set_attempt(attempt);
-  *wft->mutable_scheduled_time() = ToProto(now);
-  *wft->mutable_start_to_close_timeout() =
-      ToProtoDuration(FromProto(st.workflow_task_timeout()) + WorkflowTaskRetryBackoff(attempt, st.run_id()));
-  wft->set_task_queue(sticky ? st.sticky_task_queue() : st.task_queue());
-  wft->set_on_sticky_queue(sticky);
-  wft->set_transient(transient);
-  if (transient) {
-    wft->set_scheduled_event_id(st.next_event_id());  // the id its event takes if it completes
-  } else {
+  ex.ScheduleWorkflowTask(
+      attempt, now, ToProtoDuration(FromProto(st.workflow_task_timeout()) + WorkflowTaskRetryBackoff(attempt, st.run_id())),
+      sticky ? st.sticky_task_queue() : st.task_queue(), sticky, transient);
+  if (!transient) {
     auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, now);
     FillWorkflowTaskScheduled(st, e, e->event_id());
-    wft->set_scheduled_event_id(e->event_id());
+    ex.SetWorkflowTaskScheduledEventId(e->event_id());
   }
 }
 
 void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
-  auto& wft = *ex.st.mutable_wft();
-  if (!wft.on_sticky_queue()) wft.set_task_queue(ex.st.task_queue());
+  if (!ex.st().wft().on_sticky_queue()) ex.MoveWorkflowTaskToNormalQueue();
+  const auto& wft = ex.st().wft();
   const TimePoint now = clock_.Now();
   if (wft.on_sticky_queue()) {  // unstarted by then, it falls back to the normal queue
-    Duration s2s = workflow_queues_.StickyScheduleToStart(FromProto(ex.st.sticky_schedule_to_start_timeout()));
-    std::string run_id = ex.st.run_id();
+    Duration s2s = workflow_queues_.StickyScheduleToStart(FromProto(ex.st().sticky_schedule_to_start_timeout()));
+    std::string run_id = ex.st().run_id();
     int64_t sid = wft.scheduled_event_id();
     int32_t attempt = wft.attempt();
     timers_.Schedule(now + s2s, [this, run_id, sid, attempt] { OnStickyScheduleToStartTimeout(run_id, sid, attempt); });
   }
-  matching::QueueKey key{ex.st.namespace_id(), wft.task_queue(), matching::TaskType::kWorkflow};
-  if (auto poller = workflow_queues_.Offer(mu_, key, {ex.st.run_id(), wft.scheduled_event_id(), wft.attempt(), {}}, now)) {
+  matching::QueueKey key{ex.st().namespace_id(), wft.task_queue(), matching::TaskType::kWorkflow};
+  if (auto poller = workflow_queues_.Offer(mu_, key, {ex.st().run_id(), wft.scheduled_event_id(), wft.attempt(), {}}, now)) {
     StartWorkflowTaskLocked(txn, ex, poller, wft.on_sticky_queue());
   }
 }
@@ -149,34 +141,29 @@ void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
 void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky,
                                      const std::string& request_id, bool heartbeat) {
   txn.Touch(&ex);
-  auto& st = ex.st;
+  const auto& st = ex.st();
   const TimePoint now = clock_.Now();
   // A sticky workflow's task taken from the normal queue: the sticky worker is gone.
-  if (!from_sticky) st.clear_sticky_task_queue();
-  auto* wft = st.mutable_wft();
+  if (!from_sticky) ex.ClearStickyTaskQueue();
+  const auto* wft = &st.wft();
   if (wft->transient() && wft->scheduled_event_id() != st.next_event_id()) {
     // Events arrived since the transient task was scheduled: it becomes a normal task, attempt 1,
     // and its Scheduled event is written now (as Temporal does).
-    wft->set_transient(false);
-    wft->set_attempt(1);
-    *wft->mutable_scheduled_time() = ToProto(now);
-    *wft->mutable_start_to_close_timeout() = st.workflow_task_timeout();
+    ex.ConvertTransientWorkflowTaskToNormal(now);
     auto* se = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, now);
     FillWorkflowTaskScheduled(st, se, se->event_id());
-    wft->set_scheduled_event_id(se->event_id());
+    ex.SetWorkflowTaskScheduledEventId(se->event_id());
   }
-  *wft->mutable_started_time() = ToProto(now);
-  wft->set_identity(waiter->identity);
-  wft->set_request_id(request_id.empty() ? NewUuid() : request_id);
+  ex.StartWorkflowTask(now, waiter->identity, request_id.empty() ? NewUuid() : request_id);
   hv1::HistoryEvent transient_events[2];
   if (wft->transient()) {
-    wft->set_started_event_id(wft->scheduled_event_id() + 1);
+    ex.SetWorkflowTaskStartedEventId(wft->scheduled_event_id() + 1);
     FillWorkflowTaskScheduled(st, &transient_events[0], wft->scheduled_event_id());
     FillWorkflowTaskStarted(ex, wft->started_event_id(), options_, &transient_events[1]);
   } else {
     auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
     FillWorkflowTaskStarted(ex, e->event_id(), options_, e);
-    wft->set_started_event_id(e->event_id());
+    ex.SetWorkflowTaskStartedEventId(e->event_id());
   }
 
   wsv1::PollWorkflowTaskQueueResponse* resp = waiter->response;
@@ -216,8 +203,8 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
 }
 
 void Engine::ArmWorkflowTaskTimersLocked(Execution& ex) {
-  const auto& wft = ex.st.wft();
-  std::string run_id = ex.st.run_id();
+  const auto& wft = ex.st().wft();
+  std::string run_id = ex.st().run_id();
   int64_t sid = wft.scheduled_event_id(), started = wft.started_event_id();
   int32_t attempt = wft.attempt();
   TimePoint due = FromProto(wft.started_time()) + FromProto(wft.start_to_close_timeout());
@@ -227,7 +214,7 @@ void Engine::ArmWorkflowTaskTimersLocked(Execution& ex) {
 Execution* Engine::LiveWorkflowTaskLocked(const matching::PendingTask& t, const std::string& queue) {
   auto it = runs_.find_loaded(t.run_id);
   if (it == runs_.end() || !it->second->open()) return nullptr;
-  const auto& wft = it->second->st.wft();
+  const auto& wft = it->second->st().wft();
   if (wft.scheduled_event_id() != t.scheduled_event_id || wft.started_event_id() != 0 ||
       wft.attempt() != t.attempt || wft.task_queue() != queue) {
     return nullptr;
@@ -242,7 +229,7 @@ bool Engine::TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, con
   }
   Execution* ex = LiveWorkflowTaskLocked(t, key.name);
   if (!ex) return false;  // stale: already started elsewhere, timed out, or moved queues
-  StartWorkflowTaskLocked(txn, *ex, waiter, ex->st.wft().on_sticky_queue());
+  StartWorkflowTaskLocked(txn, *ex, waiter, ex->st().wft().on_sticky_queue());
   return true;
 }
 
@@ -274,7 +261,7 @@ void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv
                                     const std::string& identity, bool timed_out, int timeout_type,
                                     bool terminate_after) {
   txn.Touch(&ex);
-  auto& st = ex.st;
+  const auto& st = ex.st();
   const auto wft = st.wft();
   const TimePoint now = clock_.Now();
   if (wft.transient()) {
@@ -297,13 +284,12 @@ void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv
   // A task that failed on a sticky queue is retried from scratch on the normal queue with the
   // same attempt (the full-history task reports its own failure); otherwise attempt + 1.
   const bool was_sticky = wft.on_sticky_queue() || !st.sticky_task_queue().empty();
-  st.clear_sticky_task_queue();
+  ex.ClearStickyTaskQueue();
   int32_t next_attempt = was_sticky ? wft.attempt() : wft.attempt() + 1;
   if (timeout_type == ev1::TIMEOUT_TYPE_SCHEDULE_TO_START) next_attempt = wft.attempt();
   // New events (flushed now) make the next task a fresh one: attempt 1 (protocol-notes §1.6).
   if (FlushBufferedEvents(ex) > 0) next_attempt = 1;
-  st.mutable_wft()->Clear();
-  st.mutable_wft()->set_attempt(next_attempt);
+  ex.ClearWorkflowTask(next_attempt);
   const bool reschedule = cause != ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND && !terminate_after;
   if (!ex.admitted_updates.empty()) updates_.SettleAfterTask(txn, ex, false);  // re-deliver next time
   if (reschedule) ScheduleWorkflowTaskLocked(txn, ex);
@@ -315,7 +301,7 @@ void Engine::OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int
   auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
-  const auto& wft = ex.st.wft();
+  const auto& wft = ex.st().wft();
   if (wft.scheduled_event_id() != scheduled_id || wft.started_event_id() != started_id || wft.attempt() != attempt ||
       started_id == 0) {
     return;
@@ -330,7 +316,7 @@ void Engine::OnStickyScheduleToStartTimeout(std::string run_id, int64_t schedule
   auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
-  const auto& wft = ex.st.wft();
+  const auto& wft = ex.st().wft();
   if (wft.scheduled_event_id() != scheduled_id || wft.started_event_id() != 0 || wft.attempt() != attempt ||
       !wft.on_sticky_queue()) {
     return;
@@ -348,7 +334,7 @@ void Engine::RespondWorkflowTaskFailed(const wsv1::RespondWorkflowTaskFailedRequ
   auto it = runs_.find_loaded(tok->run_id());
   if (it == runs_.end() || !it->second->open()) return ReplyNow(l, done, NotFound("Workflow task not found."));
   Execution& ex = *it->second;
-  const auto& wft = ex.st.wft();
+  const auto& wft = ex.st().wft();
   if (wft.scheduled_event_id() != tok->scheduled_event_id() || wft.started_event_id() != tok->started_event_id() ||
       wft.attempt() != tok->attempt() || wft.started_event_id() == 0) {
     return ReplyNow(l, done, NotFound("Workflow task not found."));
@@ -360,7 +346,7 @@ void Engine::RespondWorkflowTaskFailed(const wsv1::RespondWorkflowTaskFailedRequ
 
 void Engine::RecordWorkflowTaskCompletedLocked(Execution& ex, EngineCommandContext& ctx,
                                                const wsv1::RespondWorkflowTaskCompletedRequest& req) {
-  auto& st = ex.st;
+  const auto& st = ex.st();
   if (st.wft().transient()) {
     // The transient task's Scheduled and Started events go into history now, with the ids and
     // contents the worker saw (nothing was appended since: events were buffered).
@@ -368,16 +354,15 @@ void Engine::RecordWorkflowTaskCompletedLocked(Execution& ex, EngineCommandConte
       TL_LOG_ERROR("transient workflow task of run %s: expected next event id %lld, have %lld", st.run_id().c_str(),
                    static_cast<long long>(st.wft().scheduled_event_id()), static_cast<long long>(st.next_event_id()));
     }
-    auto* w = st.mutable_wft();
-    w->set_scheduled_event_id(st.next_event_id());
-    w->set_started_event_id(st.next_event_id() + 1);
+    ex.SetWorkflowTaskEventIds(st.next_event_id(), st.next_event_id() + 1);
+    const auto* w = &st.wft();
     hv1::HistoryEvent scheduled, started;
     FillWorkflowTaskScheduled(st, &scheduled, w->scheduled_event_id());
     FillWorkflowTaskStarted(ex, w->started_event_id(), options_, &started);
     started.mutable_workflow_task_started_event_attributes()->set_identity(req.identity());
     *AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, FromProto(w->scheduled_time())) = std::move(scheduled);
     *AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, FromProto(w->started_time())) = std::move(started);
-    st.mutable_wft()->set_transient(false);
+    ex.ClearWorkflowTaskTransient();
   }
   auto* e = ctx.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
   auto* a = e->mutable_workflow_task_completed_event_attributes();
@@ -391,16 +376,14 @@ void Engine::RecordWorkflowTaskCompletedLocked(Execution& ex, EngineCommandConte
   if (req.has_worker_version_stamp() && !req.worker_version_stamp().use_versioning()) {
     *a->mutable_worker_version() = req.worker_version_stamp();
   }
-  if (UpdateBuildIds(a->has_worker_version() ? &a->worker_version() : nullptr, st.mutable_search_attributes())) {
-    ex.visibility_dirty = true;
-  }
+  ex.RecordWorkerVersion(a->has_worker_version() ? &a->worker_version() : nullptr);
   ctx.set_completed_event_id(e->event_id());
-  st.set_last_completed_wft_started_id(st.wft().started_event_id());
+  ex.CompleteWorkflowTask();
   if (req.has_sticky_attributes() && !req.sticky_attributes().worker_task_queue().name().empty()) {
-    st.set_sticky_task_queue(req.sticky_attributes().worker_task_queue().name());
-    *st.mutable_sticky_schedule_to_start_timeout() = req.sticky_attributes().schedule_to_start_timeout();
+    ex.SetStickyTaskQueue(req.sticky_attributes().worker_task_queue().name(),
+                          req.sticky_attributes().schedule_to_start_timeout());
   } else {
-    st.clear_sticky_task_queue();
+    ex.ClearStickyTaskQueue();
   }
 }
 
@@ -411,7 +394,7 @@ void Engine::ResetStickyTaskQueue(const wsv1::ResetStickyTaskQueueRequest& req, 
   auto r = FetchOpenRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
   if (!r.ok()) return ReplyNow(l, done, r.status());
   Txn txn;
-  r.value()->st.clear_sticky_task_queue();
+  r.value()->ClearStickyTaskQueue();
   txn.Touch(r.value());
   CommitLocked(txn, std::move(done));
 }
@@ -429,10 +412,10 @@ void Engine::ShutdownWorker(const wsv1::ShutdownWorkerRequest& req, Done done) {
       auto it = runs_.find_loaded(t.run_id);
       if (it == runs_.end() || !it->second->open()) continue;
       Execution& ex = *it->second;
-      auto& wft = *ex.st.mutable_wft();
+      const auto& wft = ex.st().wft();
       if (wft.scheduled_event_id() != t.scheduled_event_id || wft.started_event_id() != 0) continue;
-      ex.st.clear_sticky_task_queue();
-      wft.set_on_sticky_queue(false);
+      ex.ClearStickyTaskQueue();
+      ex.MoveWorkflowTaskToNormalQueue();
       txn.Touch(&ex);
       DispatchWorkflowTaskLocked(txn, ex);
     }

@@ -39,7 +39,7 @@ TimePoint HeartbeatChainStart(const state::WorkflowTaskInfo& wft) {
 // all of it (a worker without a sticky queue has no cache to add the rest to).
 void Engine::StartReturnedWorkflowTaskLocked(Txn& txn, Execution& ex, const std::string& identity,
                                              wsv1::PollWorkflowTaskQueueResponse* out, bool heartbeat) {
-  const bool sticky = !ex.st.sticky_task_queue().empty();
+  const bool sticky = !ex.st().sticky_task_queue().empty();
   PrepareWorkflowTaskLocked(txn, ex, sticky);
   auto waiter = std::make_shared<matching::PollWaiter<wsv1::PollWorkflowTaskQueueResponse>>(out);
   waiter->identity = identity;
@@ -64,7 +64,7 @@ void Engine::AfterWorkflowTaskCompletedLocked(Txn& txn, Execution& ex,
     ScheduleWorkflowTaskLocked(txn, ex);
   }
   // A heartbeat task carries the chain's start over (Temporal's AddWorkflowTaskScheduledEventAsHeartbeat).
-  if (heartbeat_chain_start) *ex.st.mutable_wft()->mutable_original_scheduled_time() = ToProto(*heartbeat_chain_start);
+  if (heartbeat_chain_start) ex.SetWorkflowTaskOriginalScheduledTime(*heartbeat_chain_start);
 }
 
 void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskCompletedRequest& req,
@@ -78,7 +78,7 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   auto it = runs_.find_loaded(tok->run_id());
   if (it == runs_.end() || !it->second->open()) return ReplyNow(l, done, NotFound("Workflow task not found."));
   Execution& ex = *it->second;
-  auto& st = ex.st;
+  const auto& st = ex.st();
   if (st.wft().scheduled_event_id() != tok->scheduled_event_id() ||
       st.wft().started_event_id() != tok->started_event_id() || st.wft().attempt() != tok->attempt() ||
       st.wft().started_event_id() == 0) {
@@ -139,7 +139,7 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
     updates_.SettleAfterTask(txn, ex, true, req.force_create_new_workflow_task(), req.identity());
     if (updates_.HasUndelivered(ex)) need_wft = true;  // admitted while this task ran
   }
-  st.mutable_wft()->Clear();
+  ex.ClearWorkflowTask();
   bool queries_settled = false;
   if (applied.closed) {
     OnRunClosedLocked(txn, ex, next_run.has_value());

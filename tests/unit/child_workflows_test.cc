@@ -39,7 +39,7 @@ class ChildWorkflowsTest : public ::testing::Test {
   ChildWorkflowsTest() : clock_(TimePoint(std::chrono::seconds(1704067200))), context_(clock_, mu_) {
     context_.namespace_names[kNsId] = kNs;
     testing::InitRun(parent_, kNsId, "parent", "parent-run", clock_.Now());
-    context_.runs[parent_.st.run_id()] = &parent_;
+    context_.runs[parent_.st().run_id()] = &parent_;
   }
 
   // The command applied in a completion whose WorkflowTaskCompleted is event 1 (a stand-in).
@@ -55,7 +55,7 @@ class ChildWorkflowsTest : public ::testing::Test {
   template <typename Fill>
   void CloseAndReport(Execution& child, ev1::WorkflowExecutionStatus status, ev1::EventType type, Fill fill) {
     MutexLock l(mu_);
-    child.st.set_status(status);
+    child.mutable_st_legacy().set_status(status);
     fill(child.AddEvent(type, clock_.Now()));
     Txn txn;
     children_.ReportClosed(txn, child);
@@ -95,8 +95,8 @@ TEST_F(ChildWorkflowsTest, StartCreatesTheChildAndRecordsItInTheParent) {
   EXPECT_EQ(a.parent_initiated_event_id(), 2);
   EXPECT_EQ(a.root_workflow_execution().workflow_id(), "parent");
   EXPECT_EQ(a.input().payloads(0).data(), "in-child-1");
-  const auto pending = parent_.st.children().find(2);
-  ASSERT_NE(pending, parent_.st.children().end());
+  const auto pending = parent_.st().children().find(2);
+  ASSERT_NE(pending, parent_.st().children().end());
   EXPECT_EQ(pending->second.run_id(), "child-1-run");
   EXPECT_EQ(pending->second.parent_close_policy(), ev1::PARENT_CLOSE_POLICY_TERMINATE);
 }
@@ -104,7 +104,7 @@ TEST_F(ChildWorkflowsTest, StartCreatesTheChildAndRecordsItInTheParent) {
 TEST_F(ChildWorkflowsTest, StartOfARunningWorkflowIdFails) {
   Execution running;
   testing::InitRun(running, kNsId, "child-1", "other-run", clock_.Now());
-  context_.runs[running.st.run_id()] = &running;
+  context_.runs[running.st().run_id()] = &running;
   bool need_wft = false;
   EXPECT_EQ(Start(ChildCommand("child-1"), &need_wft), nullptr);
   EXPECT_TRUE(need_wft);
@@ -114,7 +114,7 @@ TEST_F(ChildWorkflowsTest, StartOfARunningWorkflowIdFails) {
   EXPECT_EQ(f.cause(), ev1::START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS);
   EXPECT_EQ(f.initiated_event_id(), 2);
   EXPECT_EQ(f.workflow_id(), "child-1");
-  EXPECT_TRUE(parent_.st.children().empty());
+  EXPECT_TRUE(parent_.st().children().empty());
   EXPECT_TRUE(context_.started_children.empty());
 }
 
@@ -133,7 +133,7 @@ TEST_F(ChildWorkflowsTest, CompletionReachesTheParentWithItsResult) {
   EXPECT_EQ(a.started_event_id(), 3);
   EXPECT_EQ(a.workflow_execution().run_id(), "child-1-run");
   EXPECT_EQ(a.namespace_(), kNs);
-  EXPECT_TRUE(parent_.st.children().empty());
+  EXPECT_TRUE(parent_.st().children().empty());
   EXPECT_EQ(context_.workflow_tasks_scheduled, 1);
 }
 
@@ -162,7 +162,7 @@ TEST_F(ChildWorkflowsTest, TerminationReachesTheParent) {
   ASSERT_EQ(Last().event_type(), ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED);
   EXPECT_EQ(Last().child_workflow_execution_terminated_event_attributes().initiated_event_id(), 2);
   EXPECT_EQ(Last().child_workflow_execution_terminated_event_attributes().started_event_id(), 3);
-  EXPECT_TRUE(parent_.st.children().empty());
+  EXPECT_TRUE(parent_.st().children().empty());
 }
 
 TEST_F(ChildWorkflowsTest, TimeoutReachesTheParentWithItsRetryState) {
@@ -182,14 +182,14 @@ TEST_F(ChildWorkflowsTest, TimeoutReachesTheParentWithItsRetryState) {
 TEST_F(ChildWorkflowsTest, ReportWhileTheParentsTaskRunsIsBufferedWithoutANewTask) {
   Execution* child = Start(ChildCommand("child-1"));
   ASSERT_NE(child, nullptr);
-  parent_.st.mutable_wft()->set_scheduled_event_id(4);
-  parent_.st.mutable_wft()->set_started_event_id(5);
+  parent_.mutable_st_legacy().mutable_wft()->set_scheduled_event_id(4);
+  parent_.mutable_st_legacy().mutable_wft()->set_started_event_id(5);
   const size_t before = parent_.events.size();
   CloseAndReport(*child, ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
                  [](hv1::HistoryEvent*) {});
   EXPECT_EQ(parent_.events.size(), before);  // buffered behind the running task
   EXPECT_EQ(context_.workflow_tasks_scheduled, 0);
-  EXPECT_TRUE(parent_.st.children().empty());
+  EXPECT_TRUE(parent_.st().children().empty());
 }
 
 TEST_F(ChildWorkflowsTest, AResetRunOfTheParentThatAdoptedTheChildGetsTheReport) {
@@ -198,21 +198,21 @@ TEST_F(ChildWorkflowsTest, AResetRunOfTheParentThatAdoptedTheChildGetsTheReport)
   // The parent run closes (a reset); the new run's history prefix initiated the same child.
   Execution reset_run;
   testing::InitRun(reset_run, kNsId, "parent", "parent-reset-run", clock_.Now());
-  (*reset_run.st.mutable_children())[2] = parent_.st.children().at(2);
-  parent_.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
-  context_.runs[reset_run.st.run_id()] = &reset_run;
+  (*reset_run.mutable_st_legacy().mutable_children())[2] = parent_.st().children().at(2);
+  parent_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  context_.runs[reset_run.st().run_id()] = &reset_run;
   const size_t closed_parent_events = parent_.events.size();
   CloseAndReport(*child, ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
                  [](hv1::HistoryEvent*) {});
   EXPECT_EQ(parent_.events.size(), closed_parent_events);
   ASSERT_EQ(reset_run.events.back().event_type(), ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED);
-  EXPECT_TRUE(reset_run.st.children().empty());
+  EXPECT_TRUE(reset_run.st().children().empty());
 }
 
 TEST_F(ChildWorkflowsTest, AClosedParentWithoutAnAdopterIsNotTold) {
   Execution* child = Start(ChildCommand("child-1"));
   ASSERT_NE(child, nullptr);
-  parent_.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  parent_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   const size_t before = parent_.events.size();
   CloseAndReport(*child, ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
                  [](hv1::HistoryEvent*) {});
@@ -226,7 +226,7 @@ TEST_F(ChildWorkflowsTest, ParentClosePolicyTerminatesCancelsOrAbandonsEachChild
   Execution* abandoned = Start(ChildCommand("child-abandon", ev1::PARENT_CLOSE_POLICY_ABANDON));
   ASSERT_TRUE(terminated && cancelled && abandoned);
   std::vector<state::ChildInfo> pending;
-  for (const auto& [id, ci] : parent_.st.children()) pending.push_back(ci);
+  for (const auto& [id, ci] : parent_.st().children()) pending.push_back(ci);
   ASSERT_EQ(pending.size(), 3u);
   {
     MutexLock l(mu_);
@@ -235,14 +235,14 @@ TEST_F(ChildWorkflowsTest, ParentClosePolicyTerminatesCancelsOrAbandonsEachChild
     children_.ApplyParentClosePolicy(txn, pending);  // a second request to cancel adds nothing
   }
   EXPECT_EQ(context_.terminated, std::vector<std::string>{"child-terminate-run: by parent close policy"});
-  EXPECT_TRUE(cancelled->st.cancel_requested());
+  EXPECT_TRUE(cancelled->st().cancel_requested());
   ASSERT_EQ(cancelled->events.size(), 2u);
   EXPECT_EQ(cancelled->events[1].event_type(), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
   EXPECT_EQ(cancelled->events[1].workflow_execution_cancel_requested_event_attributes().cause(),
             "by parent close policy");
   EXPECT_EQ(context_.workflow_tasks_scheduled, 1);  // the cancelled child's
   EXPECT_TRUE(abandoned->open());
-  EXPECT_FALSE(abandoned->st.cancel_requested());
+  EXPECT_FALSE(abandoned->st().cancel_requested());
   EXPECT_EQ(abandoned->events.size(), 1u);
 }
 

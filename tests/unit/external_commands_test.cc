@@ -45,8 +45,8 @@ class ExternalCommandsTest : public ::testing::Test {
     context_.namespace_names[kNsId] = kNs;
     testing::InitRun(src_, kNsId, "source", "source-run", clock_.Now());
     testing::InitRun(target_, kNsId, "target", "target-run", clock_.Now());
-    context_.runs[src_.st.run_id()] = &src_;
-    context_.runs[target_.st.run_id()] = &target_;
+    context_.runs[src_.st().run_id()] = &src_;
+    context_.runs[target_.st().run_id()] = &target_;
   }
 
   // In a completion whose WorkflowTaskCompleted is event 1 (a stand-in). Returns need_wft.
@@ -102,7 +102,7 @@ TEST_F(ExternalCommandsTest, SignalToAMissingWorkflowFails) {
 }
 
 TEST_F(ExternalCommandsTest, SignalToAClosedWorkflowOrToItselfOrAnUnknownNamespaceFails) {
-  target_.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  target_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   Signal(SignalCommand("target"));
   EXPECT_EQ(Last().signal_external_workflow_execution_failed_event_attributes().cause(),
             ev1::SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
@@ -129,8 +129,8 @@ TEST_F(ExternalCommandsTest, ChildWorkflowOnlySignalToANonChildFails) {
   c.set_child_workflow_only(true);
   Signal(c);
   EXPECT_EQ(Last().event_type(), ev1::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED);
-  target_.st.set_parent_workflow_id("source");
-  target_.st.set_parent_run_id("source-run");
+  target_.mutable_st_legacy().set_parent_workflow_id("source");
+  target_.mutable_st_legacy().set_parent_run_id("source-run");
   Signal(c);
   EXPECT_EQ(Last().event_type(), ev1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED);
 }
@@ -150,7 +150,7 @@ TEST_F(ExternalCommandsTest, CancelAsksTheTargetOnceAndIsRecordedInTheSource) {
             "no longer needed");
   ASSERT_EQ(Last().event_type(), ev1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
   EXPECT_EQ(Last().external_workflow_execution_cancel_requested_event_attributes().initiated_event_id(), 2);
-  EXPECT_TRUE(target_.st.cancel_requested());
+  EXPECT_TRUE(target_.st().cancel_requested());
   ASSERT_EQ(target_.events.size(), 2u);
   const auto& requested = target_.events[1].workflow_execution_cancel_requested_event_attributes();
   EXPECT_EQ(target_.events[1].event_type(), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
@@ -166,10 +166,10 @@ TEST_F(ExternalCommandsTest, CancelAsksTheTargetOnceAndIsRecordedInTheSource) {
 }
 
 TEST_F(ExternalCommandsTest, CancelOfAClosedRunSucceedsWithoutTouchingIt) {
-  target_.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  target_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   Cancel(CancelCommand("target"));
   EXPECT_EQ(Last().event_type(), ev1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
-  EXPECT_FALSE(target_.st.cancel_requested());
+  EXPECT_FALSE(target_.st().cancel_requested());
   EXPECT_EQ(target_.events.size(), 1u);
 }
 
@@ -193,7 +193,7 @@ TEST_F(ExternalCommandsTest, CancelOfAMissingOrNonChildOrOwnWorkflowFails) {
   Cancel(other_ns);
   EXPECT_EQ(Last().request_cancel_external_workflow_execution_failed_event_attributes().cause(),
             ev1::CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND);
-  EXPECT_FALSE(target_.st.cancel_requested());
+  EXPECT_FALSE(target_.st().cancel_requested());
 }
 
 }  // namespace

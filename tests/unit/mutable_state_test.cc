@@ -1,6 +1,7 @@
 // A run's MutableState (history/execution.h) alone: event ids, buffering while a workflow task
 // runs (ids assigned at flush, buffered ActivityTaskStarted ids fixed up), and the pending maps
-// with their activity-id index.
+// with their activity-id index; the workflow task's transitions, signals, search attribute and
+// memo upserts, and the close.
 #include <gtest/gtest.h>
 
 #include "history/execution.h"
@@ -13,7 +14,7 @@ const TimePoint kNow = TimePoint(std::chrono::seconds(1704067200));
 
 TEST(MutableStateTest, EventsGetConsecutiveIdsAndTheCommandsMetadata) {
   MutableState ms;
-  ms.st.set_next_event_id(1);
+  ms.mutable_st_legacy().set_next_event_id(1);
   ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, kNow);
   ::temporal::api::sdk::v1::UserMetadata md;
   md.mutable_summary()->set_data("summary");
@@ -24,7 +25,7 @@ TEST(MutableStateTest, EventsGetConsecutiveIdsAndTheCommandsMetadata) {
   EXPECT_EQ(ms.command_user_metadata, nullptr) << "only the command's first event takes it";
   auto* next = ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, kNow);
   EXPECT_FALSE(next->has_user_metadata());
-  EXPECT_EQ(ms.st.next_event_id(), 4);
+  EXPECT_EQ(ms.st().next_event_id(), 4);
   ASSERT_EQ(ms.events.size(), 3u);
   for (size_t i = 0; i < ms.events.size(); ++i) EXPECT_EQ(ms.events[i].event_id(), static_cast<int64_t>(i + 1));
   EXPECT_EQ(FromProto(ms.events[1].event_time()), kNow + std::chrono::seconds(1));
@@ -32,9 +33,9 @@ TEST(MutableStateTest, EventsGetConsecutiveIdsAndTheCommandsMetadata) {
 
 TEST(MutableStateTest, EventsBufferWhileATaskRunsAndGetIdsAtFlush) {
   MutableState ms;
-  ms.st.set_next_event_id(5);
-  ms.st.mutable_wft()->set_scheduled_event_id(3);
-  ms.st.mutable_wft()->set_started_event_id(4);  // a workflow task is running
+  ms.mutable_st_legacy().set_next_event_id(5);
+  ms.mutable_st_legacy().mutable_wft()->set_scheduled_event_id(3);
+  ms.mutable_st_legacy().mutable_wft()->set_started_event_id(4);  // a workflow task is running
   auto* started = ms.AddOrBufferEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_STARTED, kNow);
   started->mutable_activity_task_started_event_attributes()->set_scheduled_event_id(2);
   auto* completed = ms.AddOrBufferEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_COMPLETED, kNow);
@@ -42,7 +43,7 @@ TEST(MutableStateTest, EventsBufferWhileATaskRunsAndGetIdsAtFlush) {
   completed->mutable_activity_task_completed_event_attributes()->set_started_event_id(kBufferedStartedEventId);
   ms.AddOrBufferEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, kNow);
   EXPECT_TRUE(ms.events.empty());
-  EXPECT_EQ(ms.st.next_event_id(), 5) << "buffered events have no id yet";
+  EXPECT_EQ(ms.st().next_event_id(), 5) << "buffered events have no id yet";
 
   // The task completes: its own event first, then the buffered ones in arrival order.
   ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED, kNow);
@@ -52,11 +53,11 @@ TEST(MutableStateTest, EventsBufferWhileATaskRunsAndGetIdsAtFlush) {
   EXPECT_EQ(ms.events[1].event_type(), ev1::EVENT_TYPE_ACTIVITY_TASK_STARTED);
   EXPECT_EQ(ms.events[2].activity_task_completed_event_attributes().started_event_id(), 6);
   EXPECT_EQ(ms.events[3].event_id(), 8);
-  EXPECT_EQ(ms.st.next_event_id(), 9);
-  EXPECT_EQ(ms.st.buffered_events_size(), 0);
+  EXPECT_EQ(ms.st().next_event_id(), 9);
+  EXPECT_EQ(ms.st().buffered_events_size(), 0);
   EXPECT_EQ(ms.FlushBufferedEvents(), 0);
 
-  ms.st.mutable_wft()->set_started_event_id(0);  // no task running: appended at once
+  ms.mutable_st_legacy().mutable_wft()->set_started_event_id(0);  // no task running: appended at once
   EXPECT_EQ(ms.AddOrBufferEvent(ev1::EVENT_TYPE_TIMER_FIRED, kNow)->event_id(), 9);
 }
 
@@ -72,7 +73,7 @@ TEST(MutableStateTest, PendingActivitiesKeepTheirActivityIdIndex) {
   EXPECT_EQ(ms.FindActivityById("a"), nullptr);
   EXPECT_EQ(ms.activity_ids.count("a"), 0u);
   ms.RemoveActivity(99);  // unknown: nothing happens
-  EXPECT_EQ(ms.st.activities_size(), 1);
+  EXPECT_EQ(ms.st().activities_size(), 1);
   // The index is derived: rebuilt from the state after a load.
   ms.activity_ids.clear();
   ms.RebuildIndexes();
@@ -85,12 +86,107 @@ TEST(MutableStateTest, TimersAndChildren) {
   ms.AddTimer("t2").set_started_event_id(6);
   ms.RemoveTimer("t1");
   ms.RemoveTimer("unknown");
-  ASSERT_EQ(ms.st.timers_size(), 1);
-  EXPECT_EQ(ms.st.timers().at("t2").started_event_id(), 6);
+  ASSERT_EQ(ms.st().timers_size(), 1);
+  EXPECT_EQ(ms.st().timers().at("t2").started_event_id(), 6);
   ms.AddChild(9).set_workflow_id("child");
-  EXPECT_EQ(ms.st.children().at(9).workflow_id(), "child");
+  EXPECT_EQ(ms.st().children().at(9).workflow_id(), "child");
   ms.RemoveChild(9);
-  EXPECT_EQ(ms.st.children_size(), 0);
+  EXPECT_EQ(ms.st().children_size(), 0);
+}
+
+TEST(MutableStateTest, WorkflowTaskTransitions) {
+  MutableState ms;
+  ms.mutable_st_legacy().set_next_event_id(4);
+  ms.mutable_st_legacy().set_task_queue("tq");
+  ::google::protobuf::Duration timeout;
+  timeout.set_seconds(10);
+  // A transient task takes the id its Scheduled event would get; a normal one gets it set.
+  ms.ScheduleWorkflowTask(2, kNow, timeout, "tq", false, true);
+  EXPECT_TRUE(ms.st().wft().transient());
+  EXPECT_EQ(ms.st().wft().scheduled_event_id(), 4);
+  EXPECT_EQ(ms.st().wft().attempt(), 2);
+  ms.ConvertTransientWorkflowTaskToNormal(kNow + std::chrono::seconds(1));
+  EXPECT_FALSE(ms.st().wft().transient());
+  EXPECT_EQ(ms.st().wft().attempt(), 1);
+  EXPECT_EQ(FromProto(ms.st().wft().scheduled_time()), kNow + std::chrono::seconds(1));
+  ms.ScheduleWorkflowTask(1, kNow, timeout, "sticky-tq", true, false);
+  EXPECT_EQ(ms.st().wft().scheduled_event_id(), 0) << "set once the event is appended";
+  EXPECT_EQ(ms.st().wft().task_queue(), "sticky-tq");
+  ms.SetWorkflowTaskScheduledEventId(4);
+  EXPECT_TRUE(ms.wft_pending());
+  ms.MoveWorkflowTaskToNormalQueue();
+  EXPECT_FALSE(ms.st().wft().on_sticky_queue());
+  EXPECT_EQ(ms.st().wft().task_queue(), "tq");
+  ms.StartWorkflowTask(kNow, "worker", "req-1");
+  ms.SetWorkflowTaskStartedEventId(5);
+  EXPECT_TRUE(ms.wft_started());
+  EXPECT_EQ(ms.st().wft().identity(), "worker");
+  ms.CompleteWorkflowTask();
+  EXPECT_EQ(ms.st().last_completed_wft_started_id(), 5);
+  ms.SetStickyTaskQueue("sticky-tq", timeout);
+  EXPECT_EQ(ms.st().sticky_task_queue(), "sticky-tq");
+  EXPECT_EQ(ms.st().sticky_schedule_to_start_timeout().seconds(), 10);
+  ms.ClearWorkflowTask(3);  // a failure keeps only the next attempt's number
+  EXPECT_FALSE(ms.wft_pending());
+  EXPECT_EQ(ms.st().wft().attempt(), 3);
+  EXPECT_TRUE(ms.st().wft().identity().empty());
+  ms.ClearWorkflowTask();
+  EXPECT_EQ(ms.st().wft().attempt(), 0);
+}
+
+TEST(MutableStateTest, SignalsUpsertsAndCancel) {
+  MutableState ms;
+  ms.RecordSignal("r1");
+  ms.RecordSignal("");  // counted, not remembered
+  EXPECT_EQ(ms.st().signal_count(), 2);
+  ASSERT_EQ(ms.st().signal_request_ids_size(), 1);
+  EXPECT_EQ(ms.st().signal_request_ids(0), "r1");
+
+  ::temporal::api::common::v1::SearchAttributes sa;
+  (*sa.mutable_indexed_fields())["Keep"].set_data("\"v\"");
+  (*sa.mutable_indexed_fields())["Drop"].set_data("\"x\"");
+  ms.UpsertSearchAttributes(sa);
+  EXPECT_TRUE(ms.visibility_dirty);
+  ::temporal::api::common::v1::SearchAttributes unset;
+  (*unset.mutable_indexed_fields())["Drop"];  // an empty value unsets it
+  ms.UpsertSearchAttributes(unset);
+  EXPECT_EQ(ms.st().search_attributes().indexed_fields().size(), 1u);
+  EXPECT_TRUE(ms.st().search_attributes().indexed_fields().contains("Keep"));
+
+  ms.visibility_dirty = false;
+  ::temporal::api::common::v1::Memo memo;
+  (*memo.mutable_fields())["note"].set_data("\"hi\"");
+  ms.UpsertMemo(memo);
+  EXPECT_TRUE(ms.visibility_dirty);
+  (*memo.mutable_fields())["note"].set_data("null");  // a nil value removes the key
+  ms.UpsertMemo(memo);
+  EXPECT_TRUE(ms.st().memo().fields().empty());
+
+  ms.RequestCancel();
+  EXPECT_TRUE(ms.st().cancel_requested());
+}
+
+TEST(MutableStateTest, MarkClosedDropsWhatIsPending) {
+  MutableState ms;
+  ms.mutable_st_legacy().set_next_event_id(1);
+  ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, kNow);
+  ms.AddActivity(5, "a");
+  ms.AddTimer("t");
+  ms.AddChild(7).set_workflow_id("child");
+  ms.SetStickyTaskQueue("sticky", {});
+  ms.BufferEvent(ev1::EVENT_TYPE_TIMER_FIRED, kNow);
+  ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, kNow + std::chrono::seconds(3));
+  ms.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  std::vector<state::ChildInfo> children = ms.MarkClosed();
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(children[0].workflow_id(), "child");
+  EXPECT_FALSE(ms.open());
+  EXPECT_EQ(ms.st().completion_event_id(), 2);
+  EXPECT_EQ(FromProto(ms.st().close_time()), kNow + std::chrono::seconds(3));
+  EXPECT_EQ(ms.st().activities_size() + ms.st().timers_size() + ms.st().children_size(), 0);
+  EXPECT_EQ(ms.st().buffered_events_size(), 0);
+  EXPECT_TRUE(ms.st().sticky_task_queue().empty());
+  EXPECT_TRUE(ms.activity_ids.empty());
 }
 
 }  // namespace

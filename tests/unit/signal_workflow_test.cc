@@ -47,8 +47,8 @@ class TestSignalEngine : public SignalEngine {
     if (!read_error.ok()) return read_error;
     Execution* found = nullptr;
     for (Execution* ex : runs) {
-      if (ex->st.namespace_id() != ns_id || ex->st.workflow_id() != workflow_id) continue;
-      if (run_id.empty() || ex->st.run_id() == run_id) found = ex;
+      if (ex->st().namespace_id() != ns_id || ex->st().workflow_id() != workflow_id) continue;
+      if (run_id.empty() || ex->st().run_id() == run_id) found = ex;
     }
     if (!found) return Status(Code::kNotFound, "no such run");
     return std::shared_ptr<Execution>(found, [](Execution*) {});  // not owned: the test's run
@@ -129,7 +129,7 @@ TEST_F(SignalWorkflowTest, SignalIsRecordedAndSchedulesAWorkflowTaskInOneCommit)
   EXPECT_EQ(a.identity(), "client");
   EXPECT_EQ(a.request_id(), "req-1");
   EXPECT_FALSE(a.has_external_workflow_execution());
-  EXPECT_EQ(run_.st.signal_count(), 1);
+  EXPECT_EQ(run_.st().signal_count(), 1);
   EXPECT_EQ(context_.workflow_tasks_scheduled, 1);
   EXPECT_EQ(host_.commits, 1);
   EXPECT_EQ(host_.touched, 1u);
@@ -137,17 +137,17 @@ TEST_F(SignalWorkflowTest, SignalIsRecordedAndSchedulesAWorkflowTaskInOneCommit)
 }
 
 TEST_F(SignalWorkflowTest, SignalWhileATaskRunsIsBufferedWithoutANewTask) {
-  run_.st.mutable_wft()->set_scheduled_event_id(2);
-  run_.st.mutable_wft()->set_started_event_id(3);
+  run_.mutable_st_legacy().mutable_wft()->set_scheduled_event_id(2);
+  run_.mutable_st_legacy().mutable_wft()->set_started_event_id(3);
   ASSERT_TRUE(Signal(Request("go")).ok());
   EXPECT_EQ(run_.events.size(), 1u);  // not in history yet
-  EXPECT_EQ(run_.st.buffered_events_size(), 1);
+  EXPECT_EQ(run_.st().buffered_events_size(), 1);
   EXPECT_EQ(context_.workflow_tasks_scheduled, 0);
   EXPECT_EQ(host_.commits, 1);
 }
 
 TEST_F(SignalWorkflowTest, ADelayedFirstTaskIsNotScheduledBySignal) {
-  run_.st.mutable_first_wft_due_time()->set_seconds(1704067200 + 60);  // a start delay still running
+  run_.mutable_st_legacy().mutable_first_wft_due_time()->set_seconds(1704067200 + 60);  // a start delay still running
   ASSERT_TRUE(Signal(Request("go")).ok());
   EXPECT_EQ(SignaledEvents(run_), 1);
   EXPECT_EQ(context_.workflow_tasks_scheduled, 0);
@@ -157,7 +157,7 @@ TEST_F(SignalWorkflowTest, RetryWithTheSameRequestIdChangesNothing) {
   ASSERT_TRUE(Signal(Request("go", "req-1")).ok());
   ASSERT_TRUE(Signal(Request("go", "req-1")).ok());  // answered once durable, not delivered again
   EXPECT_EQ(SignaledEvents(run_), 1);
-  EXPECT_EQ(run_.st.signal_count(), 1);
+  EXPECT_EQ(run_.st().signal_count(), 1);
   EXPECT_EQ(host_.commits, 1);
   ASSERT_TRUE(Signal(Request("go", "req-2")).ok());
   EXPECT_EQ(SignaledEvents(run_), 2);
@@ -165,7 +165,7 @@ TEST_F(SignalWorkflowTest, RetryWithTheSameRequestIdChangesNothing) {
 }
 
 TEST_F(SignalWorkflowTest, SignalToAClosedRunIsNotFoundAndChangesNothing) {
-  run_.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   for (const std::string& request_id : {"", "req-new"}) {
     Status s = Signal(Request("go", request_id));
     EXPECT_EQ(s.code(), Code::kNotFound);
@@ -180,11 +180,11 @@ TEST_F(SignalWorkflowTest, SignalToAClosedRunIsNotFoundAndChangesNothing) {
 // answered as that attempt was, and changes nothing.
 TEST_F(SignalWorkflowTest, RetryOfASignalTheRunTookBeforeItClosedIsAnsweredOk) {
   ASSERT_TRUE(Signal(Request("finish", "req-1")).ok());
-  run_.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   const size_t events = run_.events.size();
   EXPECT_TRUE(Signal(Request("finish", "req-1")).ok());
   EXPECT_EQ(run_.events.size(), events);
-  EXPECT_EQ(run_.st.signal_count(), 1);
+  EXPECT_EQ(run_.st().signal_count(), 1);
   EXPECT_EQ(host_.commits, 1);  // the first attempt's only
   EXPECT_EQ(Signal(Request("finish", "req-2")).message(), "workflow execution already completed");
   EXPECT_EQ(answers, 3);
@@ -192,7 +192,7 @@ TEST_F(SignalWorkflowTest, RetryOfASignalTheRunTookBeforeItClosedIsAnsweredOk) {
 
 TEST_F(SignalWorkflowTest, RetryNamingAClosedRunFindsItsRequestIdWhileANewRunTakesNewSignals) {
   ASSERT_TRUE(Signal(Request("go", "req-1")).ok());
-  run_.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
+  run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
   Execution next;
   testing::InitRun(next, kNsId, "wf", "run-2", clock_.Now());
   host_.runs.push_back(&next);
@@ -208,7 +208,7 @@ TEST_F(SignalWorkflowTest, RetryNamingAClosedRunFindsItsRequestIdWhileANewRunTak
 }
 
 TEST_F(SignalWorkflowTest, SignalReachesTheCurrentRunOrTheNamedOne) {
-  run_.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
+  run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
   Execution next;
   testing::InitRun(next, kNsId, "wf", "run-2", clock_.Now());
   host_.runs.push_back(&next);
@@ -257,7 +257,7 @@ TEST_F(SignalWorkflowTest, InvalidRequestsAreRefusedBeforeTheRunIsRead) {
 }
 
 TEST_F(SignalWorkflowTest, RunOverItsSignalLimitRefusesTheSignal) {
-  run_.st.set_signal_count(SignalWorkflow::kMaxSignalsPerExecution);
+  run_.mutable_st_legacy().set_signal_count(SignalWorkflow::kMaxSignalsPerExecution);
   Status s = Signal(Request("go"));
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_EQ(s.message(), "the number of signals for this workflow execution exceeds the limit of 10000");
@@ -279,8 +279,8 @@ TEST_F(SignalWorkflowTest, DeliveryFromAnotherWorkflowNamesItAndRemembersBounded
   }
   EXPECT_EQ(run_.events.back().workflow_execution_signaled_event_attributes().external_workflow_execution().run_id(),
             "source-run");
-  EXPECT_EQ(run_.st.signal_request_ids_size(), SignalWorkflow::kMaxRememberedSignalRequestIds);
-  EXPECT_EQ(run_.st.signal_request_ids(0), "id-1");  // the oldest is forgotten
+  EXPECT_EQ(run_.st().signal_request_ids_size(), SignalWorkflow::kMaxRememberedSignalRequestIds);
+  EXPECT_EQ(run_.st().signal_request_ids(0), "id-1");  // the oldest is forgotten
   ASSERT_TRUE(signals_.Deliver(txn, run_, "ping", {}, {}, "worker", "id-0", &source, &duplicate).ok());
   EXPECT_FALSE(duplicate);  // forgotten, so delivered again
   ASSERT_TRUE(signals_.Deliver(txn, run_, "ping", {}, {}, "worker", "id-5", &source, &duplicate).ok());
@@ -293,7 +293,7 @@ TEST_F(SignalWorkflowTest, DeliveryFromAnotherWorkflowNamesItAndRemembersBounded
 // links): the same event a delivery writes, without the signalling workflow, and no signal limit
 // (Temporal's limit is the signal RPC's check). The reset schedules its own workflow task.
 TEST_F(SignalWorkflowTest, AReappliedSignalKeepsItsEventWithoutTheSignallerOrTheLimit) {
-  run_.st.set_signal_count(SignalWorkflow::kMaxSignalsPerExecution);
+  run_.mutable_st_legacy().set_signal_count(SignalWorkflow::kMaxSignalsPerExecution);
   hv1::HistoryEvent old_event;
   old_event.set_event_id(7);
   old_event.set_event_type(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
@@ -319,7 +319,7 @@ TEST_F(SignalWorkflowTest, AReappliedSignalKeepsItsEventWithoutTheSignallerOrThe
   EXPECT_FALSE(a.has_external_workflow_execution());
   ASSERT_EQ(e.links_size(), 1);
   EXPECT_EQ(e.links(0).workflow_event().workflow_id(), "linked");
-  EXPECT_EQ(run_.st.signal_count(), SignalWorkflow::kMaxSignalsPerExecution + 1);
+  EXPECT_EQ(run_.st().signal_count(), SignalWorkflow::kMaxSignalsPerExecution + 1);
   EXPECT_EQ(context_.workflow_tasks_scheduled, 0);
 }
 
@@ -336,8 +336,8 @@ TEST_F(SignalWorkflowTest, ReappliedRequestIdsAreRememberedAsADeliverysAre) {
   }
   const int reapplied = SignalWorkflow::kMaxRememberedSignalRequestIds + 1;
   EXPECT_EQ(SignaledEvents(run_), reapplied);
-  EXPECT_EQ(run_.st.signal_request_ids_size(), SignalWorkflow::kMaxRememberedSignalRequestIds);
-  EXPECT_EQ(run_.st.signal_request_ids(0), "id-1");
+  EXPECT_EQ(run_.st().signal_request_ids_size(), SignalWorkflow::kMaxRememberedSignalRequestIds);
+  EXPECT_EQ(run_.st().signal_request_ids(0), "id-1");
   ASSERT_TRUE(Signal(Request("go", "id-1000")).ok());  // a retry: nothing new
   EXPECT_EQ(SignaledEvents(run_), reapplied);
   EXPECT_EQ(host_.commits, 0);

@@ -24,13 +24,13 @@ namespace temporalite::history::testing {
 // `task_queue`, and WorkflowExecutionStarted as event 1.
 inline void InitRun(Execution& ex, const std::string& ns_id, const std::string& workflow_id, const std::string& run_id,
                     TimePoint now, const std::string& task_queue = "parent-tq") {
-  ex.st.set_namespace_id(ns_id);
-  ex.st.set_workflow_id(workflow_id);
-  ex.st.set_run_id(run_id);
-  ex.st.set_first_execution_run_id(run_id);
-  ex.st.set_task_queue(task_queue);
-  ex.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-  ex.st.set_next_event_id(1);
+  ex.mutable_st_legacy().set_namespace_id(ns_id);
+  ex.mutable_st_legacy().set_workflow_id(workflow_id);
+  ex.mutable_st_legacy().set_run_id(run_id);
+  ex.mutable_st_legacy().set_first_execution_run_id(run_id);
+  ex.mutable_st_legacy().set_task_queue(task_queue);
+  ex.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  ex.mutable_st_legacy().set_next_event_id(1);
   ex.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, now);
 }
 
@@ -42,7 +42,7 @@ class TestEngineContext : public EngineContext {
   TimerService& timers() override { return timers_; }
   void ScheduleWorkflowTask(Txn& txn, Execution& ex) override {
     ++workflow_tasks_scheduled;
-    ex.st.mutable_wft()->set_scheduled_event_id(static_cast<int64_t>(ex.events.size()) + 1);
+    ex.mutable_st_legacy().mutable_wft()->set_scheduled_event_id(static_cast<int64_t>(ex.events.size()) + 1);
     txn.Touch(&ex);
   }
   // Nothing is pending in a store here: durable at once.
@@ -55,7 +55,7 @@ class TestEngineContext : public EngineContext {
     mu_.AssertHeld();  // the units call the engine under its mutex
     offered_queries.push_back(query_id);
     QueryTaskOffer offer;
-    offer.sticky = !ex.st.sticky_task_queue().empty();
+    offer.sticky = !ex.st().sticky_task_queue().empty();
     if (next_poller) {
       next_poller->Complete(mu_);  // as matching marks the poller it pops
       offer.poller = std::exchange(next_poller, nullptr);
@@ -79,7 +79,7 @@ class TestEngineContext : public EngineContext {
   Execution* FindRun(const std::string& run_id) override { return LoadedRun(run_id); }
   Execution* OpenRunOf(const std::string& ns_id, const std::string& workflow_id) override {
     for (auto& [id, ex] : runs) {
-      if (ex->open() && ex->st.namespace_id() == ns_id && ex->st.workflow_id() == workflow_id) return ex;
+      if (ex->open() && ex->st().namespace_id() == ns_id && ex->st().workflow_id() == workflow_id) return ex;
     }
     return nullptr;
   }
@@ -90,34 +90,34 @@ class TestEngineContext : public EngineContext {
     if (OpenRunOf(ns_id, start.workflow_id) != nullptr) return nullptr;
     auto& ex = *owned.emplace_back(std::make_unique<Execution>());
     const auto& a = start.attrs;
-    ex.st.set_namespace_id(ns_id);
-    ex.st.set_workflow_id(start.workflow_id);
-    ex.st.set_run_id(start.workflow_id + "-run");
-    ex.st.set_first_execution_run_id(ex.st.run_id());
-    ex.st.set_workflow_type(a.workflow_type().name());
-    ex.st.set_task_queue(a.task_queue().name());
-    ex.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-    ex.st.set_parent_namespace(a.parent_workflow_namespace());
-    ex.st.set_parent_workflow_id(a.parent_workflow_execution().workflow_id());
-    ex.st.set_parent_run_id(a.parent_workflow_execution().run_id());
-    ex.st.set_parent_initiated_event_id(a.parent_initiated_event_id());
-    ex.st.set_next_event_id(1);
+    ex.mutable_st_legacy().set_namespace_id(ns_id);
+    ex.mutable_st_legacy().set_workflow_id(start.workflow_id);
+    ex.mutable_st_legacy().set_run_id(start.workflow_id + "-run");
+    ex.mutable_st_legacy().set_first_execution_run_id(ex.st().run_id());
+    ex.mutable_st_legacy().set_workflow_type(a.workflow_type().name());
+    ex.mutable_st_legacy().set_task_queue(a.task_queue().name());
+    ex.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+    ex.mutable_st_legacy().set_parent_namespace(a.parent_workflow_namespace());
+    ex.mutable_st_legacy().set_parent_workflow_id(a.parent_workflow_execution().workflow_id());
+    ex.mutable_st_legacy().set_parent_run_id(a.parent_workflow_execution().run_id());
+    ex.mutable_st_legacy().set_parent_initiated_event_id(a.parent_initiated_event_id());
+    ex.mutable_st_legacy().set_next_event_id(1);
     *ex.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, clock_.Now())
          ->mutable_workflow_execution_started_event_attributes() = a;
-    runs[ex.st.run_id()] = &ex;
+    runs[ex.st().run_id()] = &ex;
     started_children.push_back(std::move(start));
     txn.Touch(&ex);
     return &ex;
   }
   void TerminateRun(Txn& txn, Execution& ex, const std::string& reason, const std::string&) override {
-    terminated.push_back(ex.st.run_id() + ": " + reason);
-    ex.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+    terminated.push_back(ex.st().run_id() + ": " + reason);
+    ex.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
     txn.Touch(&ex);
   }
   Result<Execution*> OpenRun(const std::string& ns_id, const std::string& workflow_id,
                              const std::string& run_id) override {
     for (auto& [id, ex] : runs) {
-      if (ex->open() && ex->st.namespace_id() == ns_id && ex->st.workflow_id() == workflow_id &&
+      if (ex->open() && ex->st().namespace_id() == ns_id && ex->st().workflow_id() == workflow_id &&
           (run_id.empty() || id == run_id)) {
         return ex;
       }
@@ -127,7 +127,7 @@ class TestEngineContext : public EngineContext {
   Result<std::shared_ptr<Execution>> AnyRun(const std::string& ns_id, const std::string& workflow_id,
                                             const std::string& run_id) override {
     for (auto& [id, ex] : runs) {
-      if (ex->st.namespace_id() == ns_id && ex->st.workflow_id() == workflow_id && (run_id.empty() || id == run_id)) {
+      if (ex->st().namespace_id() == ns_id && ex->st().workflow_id() == workflow_id && (run_id.empty() || id == run_id)) {
         return std::shared_ptr<Execution>(ex, [](Execution*) {});  // not owned: the test's run
       }
     }

@@ -47,10 +47,10 @@ struct Waiting {
 class UpdateRegistryTest : public ::testing::Test {
  protected:
   UpdateRegistryTest() : clock_(TimePoint(std::chrono::seconds(1704067200))), context_(clock_, mu_) {
-    run_.st.set_run_id("run-1");
-    run_.st.set_workflow_id("wf-1");
-    run_.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-    run_.st.set_next_event_id(1);
+    run_.mutable_st_legacy().set_run_id("run-1");
+    run_.mutable_st_legacy().set_workflow_id("wf-1");
+    run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+    run_.mutable_st_legacy().set_next_event_id(1);
     run_.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, clock_.Now());
   }
 
@@ -236,7 +236,7 @@ TEST_F(UpdateRegistryTest, SettleAfterTaskRejectsIgnoredAndFailsOnClose) {
   EXPECT_EQ(ignored.resp->outcome().failure().message(), "update was not handled by the workflow worker");
   EXPECT_EQ(run_.admitted_updates, std::vector<std::string>{"later"});
 
-  run_.st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   Txn close;
   {
     MutexLock l(mu_);

@@ -92,9 +92,9 @@ CommandStatus NormaliseActivity(const cmdv1::ScheduleActivityTaskCommandAttribut
         .TerminatingRun();
   }
   *out = in;
-  if (out->task_queue().name().empty()) out->mutable_task_queue()->set_name(ctx.run().st.task_queue());
+  if (out->task_queue().name().empty()) out->mutable_task_queue()->set_name(ctx.run().st().task_queue());
   out->mutable_task_queue()->set_kind(ev1::TASK_QUEUE_KIND_NORMAL);
-  if (Status s = NormaliseTimeouts(FromProto(ctx.run().st.run_timeout()), out); !s.ok()) {
+  if (Status s = NormaliseTimeouts(FromProto(ctx.run().st().run_timeout()), out); !s.ok()) {
     return CommandStatus::Reject(cause, s.message());
   }
   if (Status s = NormaliseRetryPolicy(out->mutable_retry_policy()); !s.ok()) {
@@ -160,7 +160,7 @@ class ScheduleActivityTaskHandler final : public CommandHandler {
 
 // The activity's close event is still buffered (the worker has not seen it yet).
 bool CloseIsBuffered(const Execution& ex, int64_t sid) {
-  for (const auto& b : ex.st.buffered_events()) {
+  for (const auto& b : ex.st().buffered_events()) {
     if ((b.has_activity_task_completed_event_attributes() &&
          b.activity_task_completed_event_attributes().scheduled_event_id() == sid) ||
         (b.has_activity_task_failed_event_attributes() &&
@@ -181,8 +181,8 @@ class RequestCancelActivityTaskHandler final : public CommandHandler {
                          PlannedCommand&) const override {
     const int64_t sid = command.request_cancel_activity_task_command_attributes().scheduled_event_id();
     const Execution& ex = ctx.run();
-    auto it = ex.st.activities().find(sid);
-    const bool pending = it != ex.st.activities().end() && !it->second.cancel_requested() &&
+    auto it = ex.st().activities().find(sid);
+    const bool pending = it != ex.st().activities().end() && !it->second.cancel_requested() &&
                          scope.cancel_requested.insert(sid).second;
     // Allowed too if its close event is still buffered: the worker has not seen it yet.
     if (!pending && !CloseIsBuffered(ex, sid)) {
@@ -201,7 +201,6 @@ class RequestCancelActivityTaskHandler final : public CommandHandler {
         ctx.completed_event_id());
     const int64_t req_id = e->event_id();
     Execution& ex = ctx.run();
-    auto& st = ex.st;
     state::ActivityInfo* found = ex.FindActivity(sid);
     if (!found) return;  // its close event is buffered; nothing more to do
     state::ActivityInfo& ai = *found;
@@ -209,9 +208,7 @@ class RequestCancelActivityTaskHandler final : public CommandHandler {
     ai.set_cancel_requested_event_id(req_id);
     if (ai.started()) return;  // the worker learns of it from its next heartbeat
     // Not running (or waiting to retry): cancelled at once; the event follows the command events.
-    auto* b = st.add_buffered_events();
-    b->set_event_type(ev1::EVENT_TYPE_ACTIVITY_TASK_CANCELED);
-    *b->mutable_event_time() = ToProto(ctx.now());
+    auto* b = ex.BufferEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_CANCELED, ctx.now());
     auto* a = b->mutable_activity_task_canceled_event_attributes();
     a->set_scheduled_event_id(sid);
     a->set_started_event_id(0);

@@ -9,7 +9,7 @@ namespace temporalite::history::commands {
 namespace {
 
 void Close(CommandContext& ctx, ev1::WorkflowExecutionStatus status, ApplyResult& result) {
-  ctx.run().st.set_status(status);
+  ctx.run().SetCloseStatus(status);
   result.closed = true;
 }
 

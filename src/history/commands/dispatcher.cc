@@ -36,10 +36,10 @@ bool IsClosing(cmdv1::Command::AttributesCase c) {
 ValidationScope ScopeOf(const Execution& ex, const ProtocolMessages& messages) {
   ValidationScope scope;
   scope.messages = &messages;
-  for (const auto& [id, ai] : ex.st.activities()) scope.activity_ids.insert(ai.activity_id());
-  for (const auto& [id, t] : ex.st.timers()) scope.timer_ids.insert(id);
-  scope.pending_activities = ex.st.activities_size();
-  scope.pending_children = ex.st.children_size();
+  for (const auto& [id, ai] : ex.st().activities()) scope.activity_ids.insert(ai.activity_id());
+  for (const auto& [id, t] : ex.st().timers()) scope.timer_ids.insert(id);
+  scope.pending_activities = ex.st().activities_size();
+  scope.pending_children = ex.st().children_size();
   return scope;
 }
 }  // namespace

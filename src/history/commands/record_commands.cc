@@ -1,7 +1,6 @@
 // Commands that record data on the run: RecordMarker, UpsertWorkflowSearchAttributes,
 // ModifyWorkflowProperties (memo) and ProtocolMessage (an update's acceptance/rejection/response).
 #include "history/commands/handlers.h"
-#include "history/memo.h"
 #include "history/sa_types.h"
 #include "visibility/search_attributes.h"
 
@@ -44,7 +43,7 @@ class UpsertWorkflowSearchAttributesHandler final : public CommandHandler {
       return CommandStatus::Reject(cause, sa.message());
     }
     // The total size limit applies to what the workflow holds after the upsert.
-    cv1::SearchAttributes merged = ctx.run().st.search_attributes();
+    cv1::SearchAttributes merged = ctx.run().st().search_attributes();
     for (const auto& [k, v] : upserted.indexed_fields()) (*merged.mutable_indexed_fields())[k] = v;
     if (Status total = visibility::ValidateSize(merged); !total.ok()) {
       return CommandStatus::Reject(cause, total.message());
@@ -59,15 +58,7 @@ class UpsertWorkflowSearchAttributesHandler final : public CommandHandler {
     *a->mutable_search_attributes() = in.search_attributes();
     SetSearchAttributeTypes(a->mutable_search_attributes(), ctx.custom_search_attributes());
     a->set_workflow_task_completed_event_id(ctx.completed_event_id());
-    auto* fields = ctx.run().st.mutable_search_attributes()->mutable_indexed_fields();
-    for (const auto& [k, v] : a->search_attributes().indexed_fields()) {
-      if (visibility::IsUnset(v)) {
-        fields->erase(k);  // an empty value unsets the attribute
-      } else {
-        (*fields)[k] = v;
-      }
-    }
-    ctx.run().visibility_dirty = true;
+    ctx.run().UpsertSearchAttributes(a->search_attributes());  // an empty value unsets the attribute
   }
 };
 
@@ -83,8 +74,7 @@ class ModifyWorkflowPropertiesHandler final : public CommandHandler {
     auto* a = e->mutable_workflow_properties_modified_event_attributes();
     *a->mutable_upserted_memo() = in.upserted_memo();
     a->set_workflow_task_completed_event_id(ctx.completed_event_id());
-    MergeMemo(in.upserted_memo(), ctx.run().st.mutable_memo());
-    ctx.run().visibility_dirty = true;
+    ctx.run().UpsertMemo(in.upserted_memo());
   }
 };
 

@@ -42,7 +42,7 @@ class StartTimerHandler final : public CommandHandler {
 
 // A TimerFired for `id` still buffered (the worker has not seen it yet), or -1.
 int BufferedFiredIndex(const Execution& ex, const std::string& id) {
-  const auto& buf = ex.st.buffered_events();
+  const auto& buf = ex.st().buffered_events();
   for (int i = 0; i < buf.size(); ++i) {
     if (buf.Get(i).has_timer_fired_event_attributes() && buf.Get(i).timer_fired_event_attributes().timer_id() == id) {
       return i;
@@ -65,7 +65,7 @@ class CancelTimerHandler final : public CommandHandler {
 
   void Apply(const PlannedCommand& planned, const CommandPlan&, CommandContext& ctx, ApplyResult&) const override {
     const auto& id = planned.command->cancel_timer_command_attributes().timer_id();
-    auto& st = ctx.run().st;
+    const auto& st = ctx.run().st();
     int64_t started = 0;
     auto it = st.timers().find(id);
     if (it != st.timers().end()) {
@@ -74,7 +74,7 @@ class CancelTimerHandler final : public CommandHandler {
     } else if (int i = BufferedFiredIndex(ctx.run(), id); i >= 0) {
       // Its TimerFired is still buffered: drop that event instead.
       started = st.buffered_events(i).timer_fired_event_attributes().started_event_id();
-      st.mutable_buffered_events()->DeleteSubrange(i, 1);
+      ctx.run().RemoveBufferedEvent(i);
     }
     auto* e = ctx.AddEvent(ev1::EVENT_TYPE_TIMER_CANCELED);
     auto* a = e->mutable_timer_canceled_event_attributes();
