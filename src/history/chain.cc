@@ -14,7 +14,7 @@ namespace fv1 = ::temporal::api::failure::v1;
 namespace cv1 = ::temporal::api::common::v1;
 namespace cmdv1 = ::temporal::api::command::v1;
 
-Engine::StartFields Engine::NextRunBase(const Execution& ex) const {
+StartFields Engine::NextRunBase(const Execution& ex) const {
   StartFields f;
   f.workflow_id = ex.st().workflow_id();
   f.run_id = NewTimeOrderedUuid(
@@ -85,8 +85,8 @@ ev1::RetryState Engine::WorkflowRetryLocked(const Execution& ex, const fv1::Fail
   return ev1::RETRY_STATE_IN_PROGRESS;
 }
 
-std::optional<Engine::StartFields> Engine::CronNextRunLocked(const Execution& ex, const cv1::Payloads* result,
-                                                             const fv1::Failure* failure) {
+std::optional<StartFields> Engine::CronNextRunLocked(const Execution& ex, const cv1::Payloads* result,
+                                                     const fv1::Failure* failure) {
   if (ex.st().cron_schedule().empty() || !cron_next_) return std::nullopt;
   const TimePoint now = clock_.Now();
   TimePoint next = cron_next_(ex.st().cron_schedule(), now);
@@ -100,8 +100,8 @@ std::optional<Engine::StartFields> Engine::CronNextRunLocked(const Execution& ex
   return f;
 }
 
-Engine::StartFields Engine::ContinueAsNewFields(const Execution& ex,
-                                                const cmdv1::ContinueAsNewWorkflowExecutionCommandAttributes& c) {
+StartFields Engine::ContinueAsNewFields(const Execution& ex,
+                                        const cmdv1::ContinueAsNewWorkflowExecutionCommandAttributes& c) {
   StartFields f = NextRunBase(ex);
   auto& a = f.attrs;
   if (!c.workflow_type().name().empty()) *a.mutable_workflow_type() = c.workflow_type();

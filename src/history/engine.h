@@ -16,6 +16,7 @@
 #pragma once
 
 #include <array>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -118,7 +119,8 @@ class Engine : private EngineMutexAndStore,
                private EngineContext,
                private BatchEngine,
                private NamespaceDeletionEngine,
-               private SignalEngine {
+               private SignalEngine,
+               private StartEngine {
  public:
   // A waiting RPC and its response message (matching/task_queues.h); the frontend creates it.
   template <typename Resp>
@@ -365,6 +367,20 @@ class Engine : private EngineMutexAndStore,
       EXCLUDES(mu_);
   Result<std::vector<std::string>> ClosedRunsBefore(const std::string& ns_id, int64_t close_before,
                                                    int64_t limit) override EXCLUDES(mu_);
+  // StartEngine (start_workflow.h; start_engine.cc): what the start unit sees of the engine besides
+  // EngineContext and the namespace, search-attribute and commit calls above. Under mu_.
+  const NextCronTimeFn& CronParser() override;
+  CurrentRunLookup CurrentRunForStart(const std::string& ns_id, const std::string& workflow_id,
+                                      CurrentRunRead* pre) override;
+  Execution* AddRun(std::shared_ptr<Execution> ex) override;
+  void TerminateRunWithDetails(Txn& txn, Execution& ex, const std::string& reason,
+                               const temporal::api::common::v1::Payloads& details, const std::string& identity) override;
+  void ArmWorkflowTimers(Execution& ex) override;
+  std::deque<WorkflowPoller> SetAsideWorkflowPollers(const std::string& ns_id, const std::string& task_queue) override;
+  void RestoreWorkflowPollers(const std::string& ns_id, const std::string& task_queue,
+                              std::deque<WorkflowPoller> aside) override;
+  void StartEagerWorkflowTask(Txn& txn, Execution& ex, const std::string& identity,
+                              wsv1::PollWorkflowTaskQueueResponse* out) override;
 
   // --- plumbing (engine.cc) ---
   // REQUIRES(mu_). Serializes touched executions into the batch and submits it. `done` runs
@@ -435,6 +451,14 @@ class Engine : private EngineMutexAndStore,
   // The store's current run's state of a workflow id (null: none).
   Result<std::unique_ptr<state::ExecutionState>> ReadCurrentRunState(const std::string& ns_id,
                                                                      const std::string& workflow_id) EXCLUDES(mu_);
+  // A start's read of its workflow id's current run (CurrentRunRead, start_workflow.h), without the
+  // engine mutex before the start's transition: none when the id is open or closing in memory.
+  CurrentRunRead ReadCurrentRun(const std::string& namespace_name, const std::string& workflow_id) EXCLUDES(mu_);
+  // Reads `pre` again (with the mutex released, as ReadCurrentRun) while it is stale, so that the
+  // start's id-conflict check is judged on memory or on a valid read, never on a read under the
+  // mutex. REQUIRES(mu_); releases it while reading.
+  void RereadCurrentRunIfStaleLocked(CurrentRunRead* pre, const std::string& namespace_name,
+                                     const std::string& workflow_id) REQUIRES(mu_);
   // The runs a workflow-task completion's commands reach (a child's workflow id, an external
   // signal's or cancel's target), read before its transition with FetchRun (releasing the mutex)
   // and kept for the lookups inside it (LoadAnyExecutionLocked, the child's id-conflict check).
@@ -472,41 +496,6 @@ class Engine : private EngineMutexAndStore,
   Status CheckBlob(size_t bytes, const char* what) const;
   Status CheckId(const std::string& id, const char* what) const;
 
-  // --- run creation (start.cc; the decisions in start_workflow.h) ---
-  using StartFields = history::StartFields;
-  struct IdConflict {
-    Status status;                                        // non-OK: reject the start
-    // Judged on a run whose close is not durable yet: a rejection waits for that durability.
-    bool judged_on_undurable_close = false;
-    const state::ExecutionState* existing = nullptr;      // set: answer with this run, start nothing
-    std::unique_ptr<state::ExecutionState> closed_state;  // storage for a closed `existing`
-  };
-  // The store's current run of a workflow id, read without the engine mutex before a start's
-  // transition (start.cc). Used under the mutex only while still valid: no closed run has left
-  // memory since the read (`generation`, see WorkflowKeyGenerationLocked) and the id is neither open
-  // nor closing in memory (every other change of a workflow id's current run is in memory until
-  // it is durable). Otherwise the start reads again (RereadCurrentRunIfStaleLocked).
-  struct CurrentRunRead {
-    bool done = false;  // false: not read (the id was in memory, or the namespace is unknown)
-    std::string ns_id;
-    std::string workflow_id;
-    uint64_t generation = 0;
-    Status status;                                 // the read's error
-    std::unique_ptr<state::ExecutionState> state;  // null: no current run
-  };
-  CurrentRunRead ReadCurrentRun(const std::string& namespace_name, const std::string& workflow_id) EXCLUDES(mu_);
-  // Reads `pre` again (with the mutex released, as ReadCurrentRun) while it is stale, so that the
-  // start's id-conflict check is judged on memory or on a valid read, never on a read under the
-  // mutex. REQUIRES(mu_); releases it while reading.
-  void RereadCurrentRunIfStaleLocked(CurrentRunRead* pre, const std::string& namespace_name,
-                                     const std::string& workflow_id) REQUIRES(mu_);
-  // start_workflow.h's StartFieldsFrom at the engine's clock and cron parser.
-  template <class Req>
-  StartFields StartFieldsFrom(const Req& req) const {
-    return history::StartFieldsFrom(req, clock_.Now(), cron_next_);
-  }
-  // start_workflow.h's ValidateStart with the engine's limits and the namespace's search attributes.
-  Status ValidateStartLocked(const StartFields& f, const std::string& ns_id) const REQUIRES(mu_);
   // --- visibility (visibility.cc) ---
   visibility::TypeMap CustomSearchAttributesLocked(const std::string& ns_id) const REQUIRES(mu_);
   persistence::VisibilityRow VisibilityRowLocked(const Execution& ex) const REQUIRES(mu_);
@@ -533,21 +522,6 @@ class Engine : private EngineMutexAndStore,
   // ResetWorkflowExecution does.
   void ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const temporal::api::common::v1::ResetOptions& options,
                       Done done) override EXCLUDES(mu_);
-  // The id-conflict check of a start (start_workflow.h's DecideStart), applied: a TERMINATE
-  // decision terminates the open run in `txn`.
-  IdConflict ResolveIdConflictLocked(Txn& txn, const StartFields& f, const std::string& ns_id,
-                                     temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
-                                     temporal::api::enums::v1::WorkflowIdConflictPolicy conflict,
-                                     CurrentRunRead* pre = nullptr) REQUIRES(mu_);
-  // The workflow id's current run for a start's id-conflict check, never read from the store here:
-  // the open run (also set in `*open`), a run whose close is not durable yet
-  // (`out->judged_on_undurable_close`), `pre` while still valid, or a child's prefetched read (a
-  // closed run read from the store is kept in `out->closed_state`). Null: the id has no run.
-  Result<const state::ExecutionState*> CurrentRunForStartLocked(const StartFields& f, const std::string& ns_id,
-                                                                CurrentRunRead* pre, IdConflict* out,
-                                                                Execution** open) REQUIRES(mu_);
-  Execution* CreateRunLocked(Txn& txn, const std::string& ns_id, StartFields f,
-                             const std::function<void(Execution&)>& before_first_wft) REQUIRES(mu_);
 
   // --- run chains (chain.cc) ---
   StartFields NextRunBase(const Execution& ex) const;
@@ -719,6 +693,16 @@ class Engine : private EngineMutexAndStore,
                                               .blob_size_limit_error = options_.blob_size_limit_error,
                                               .blob_size_limit_warn = options_.blob_size_limit_warn,
                                           }};
+  // StartWorkflowExecution, SignalWithStart and the creation of every new run (start_workflow.h;
+  // the entry points and its side of StartEngine in start_engine.cc).
+  StartWorkflow starts_ GUARDED_BY(mu_){*this, *this,
+                                        StartWorkflow::Limits{
+                                            .max_id_length = options_.max_id_length,
+                                            .blob_size_limit_error = options_.blob_size_limit_error,
+                                            .blob_size_limit_warn = options_.blob_size_limit_warn,
+                                            .default_workflow_task_timeout = options_.default_workflow_task_timeout,
+                                            .max_workflow_task_timeout = options_.max_workflow_task_timeout,
+                                        }};
   // Batch jobs and namespace deletion (batch_operations.h, namespace_deletion.h; the RPC entry
   // points in batch.cc, namespace_delete.cc). They hold no state: jobs and deletions live in the
   // namespace records.

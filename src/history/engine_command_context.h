@@ -40,7 +40,7 @@ class EngineCommandContext final : public commands::CommandContext {
   void ApplyProtocolMessage(const temporal::api::protocol::v1::Message& message) override;
 
   // The next run a closing command planned (continue-as-new, retry or cron), if any.
-  std::optional<Engine::StartFields>& next_run() { return next_run_; }
+  std::optional<StartFields>& next_run() { return next_run_; }
   // Activities scheduled for eager execution (not queued), by scheduled event id, in order.
   const std::vector<int64_t>& eager_activities() const { return eager_activities_; }
 
@@ -52,7 +52,7 @@ class EngineCommandContext final : public commands::CommandContext {
   const std::string& namespace_name_;
   const visibility::TypeMap custom_search_attributes_;
   int64_t completed_event_id_ = 0;
-  std::optional<Engine::StartFields> next_run_;
+  std::optional<StartFields> next_run_;
   std::vector<int64_t> eager_activities_;
 };
 

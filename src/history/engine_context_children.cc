@@ -1,6 +1,6 @@
 // The engine's side of EngineContext (engine_context.h) for the child-workflow and external-command
-// units (children.h, external.h): namespaces, runs by id and by workflow id, a child's start under
-// the id-conflict rules of start.cc, termination. Called by the units, under the engine mutex.
+// units (children.h, external.h): namespaces, runs by id and by workflow id, termination (a child's
+// start: start_engine.cc). Called by the units, under the engine mutex.
 #include "history/engine.h"
 #include "history/execution.h"
 
@@ -32,18 +32,6 @@ Execution* Engine::OpenRunOf(const std::string& ns_id, const std::string& workfl
 
 TimePoint Engine::NextCronTime(const std::string& cron, TimePoint after) {
   return cron_next_ ? cron_next_(cron, after) : TimePoint::max();
-}
-
-Execution* Engine::StartChildRun(Txn& txn, const std::string& ns_id, ChildStart start) {
-  mu_.AssertHeld();
-  StartFields f;
-  f.workflow_id = std::move(start.workflow_id);
-  f.attrs = std::move(start.attrs);
-  f.user_metadata = std::move(start.user_metadata);
-  IdConflict conflict =
-      ResolveIdConflictLocked(txn, f, ns_id, start.reuse_policy, ev1::WORKFLOW_ID_CONFLICT_POLICY_FAIL);
-  if (!conflict.status.ok() || conflict.existing) return nullptr;
-  return CreateRunLocked(txn, ns_id, std::move(f), nullptr);
 }
 
 void Engine::TerminateRun(Txn& txn, Execution& ex, const std::string& reason, const std::string& identity) {

@@ -130,7 +130,7 @@ void Engine::OnWorkflowRunTimeout(std::string run_id) {
   ex.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT);
   OnRunClosedLocked(txn, ex, next_run.has_value());
   if (!ex.query_ids.empty()) queries_.Settle(ex, nullptr, false);
-  if (next_run) CreateRunLocked(txn, ex.st().namespace_id(), std::move(*next_run), nullptr);
+  if (next_run) starts_.CreateRun(txn, ex.st().namespace_id(), std::move(*next_run), nullptr);
   CommitLocked(txn, nullptr);
 }
 

@@ -260,6 +260,28 @@ bool Engine::CommandTargetKnownLocked(const std::string& ns_id, const std::strin
   return pre != nullptr;
 }
 
+CurrentRunRead Engine::ReadCurrentRun(const std::string& namespace_name, const std::string& workflow_id) {
+  CurrentRunRead out;
+  {
+    MutexLock l(mu_);
+    auto ns = NamespaceByNameLocked(namespace_name);
+    if (!ns.ok()) return out;  // the start reports it
+    out.ns_id = ns.value()->info().id();
+    const std::string key = WorkflowKey(out.ns_id, workflow_id);
+    if (open_by_workflow_id_.count(key) || closing_by_workflow_id_.count(key)) return out;  // judged on memory
+    out.generation = WorkflowKeyGenerationLocked(key);
+  }
+  out.done = true;
+  out.workflow_id = workflow_id;
+  auto state = ReadCurrentRunState(out.ns_id, workflow_id);
+  if (!state.ok()) {
+    out.status = state.status();
+    return out;
+  }
+  out.state = std::move(state).value();
+  return out;
+}
+
 void Engine::RereadCurrentRunIfStaleLocked(CurrentRunRead* pre, const std::string& namespace_name,
                                            const std::string& workflow_id) {
   for (;;) {

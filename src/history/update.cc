@@ -70,11 +70,11 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
   const auto& start = req.operations(0).start_workflow();
   const auto& update = req.operations(1).update_workflow();
   const std::string ns_id = ns.value()->info().id();
-  StartFields f = StartFieldsFrom(start);
+  StartFields f = starts_.FieldsFrom(start);
   // Each operation is validated on its own (Temporal's checks for Update-with-Start included); a
   // failure is reported per operation, the other one aborted.
   Status start_err = ValidateMultiOpStart(start, req.namespace_());
-  if (start_err.ok()) start_err = ValidateStartLocked(f, ns_id);
+  if (start_err.ok()) start_err = starts_.Validate(f, ns_id);
   Status update_err = ValidateMultiOpUpdate(update, req.namespace_());
   if (update_err.ok()) update_err = updates_.Validate(update);
   if (start_err.ok() && update_err.ok() && start.workflow_id() != update.workflow_execution().workflow_id()) {
@@ -87,8 +87,8 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
   auto* start_resp = resp->add_responses()->mutable_start_workflow();
   auto* update_resp = resp->add_responses()->mutable_update_workflow();
   Txn txn;
-  IdConflict c =
-      ResolveIdConflictLocked(txn, f, ns_id, start.workflow_id_reuse_policy(), start.workflow_id_conflict_policy(), &pre);
+  IdConflict c = starts_.ResolveIdConflict(txn, f, ns_id, start.workflow_id_reuse_policy(),
+                                           start.workflow_id_conflict_policy(), &pre);
   if (!c.status.ok()) {
     Status err = MultiOperationError(&c.status, nullptr);
     if (!c.judged_on_undurable_close) return fail(err);
@@ -97,7 +97,7 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
   }
   Execution* ex = nullptr;
   if (c.existing) {
-    auto it = runs_.find(c.existing->run_id());
+    auto it = runs_.find(c.existing->run_id);
     if (it == runs_.end()) {
       Status closed = NotFound("workflow execution already completed");
       return fail(MultiOperationError(nullptr, &closed));
@@ -107,7 +107,7 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
     start_resp->set_started(false);
     start_resp->set_status(ex->st().status());
   } else {
-    ex = CreateRunLocked(txn, ns_id, std::move(f), nullptr);
+    ex = starts_.CreateRun(txn, ns_id, std::move(f), nullptr);
     start_resp->set_run_id(ex->st().run_id());
     start_resp->set_started(true);
     start_resp->set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);

@@ -143,7 +143,7 @@ void Engine::RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskComplet
   bool queries_settled = false;
   if (applied.closed) {
     OnRunClosedLocked(txn, ex, next_run.has_value());
-    if (next_run) CreateRunLocked(txn, st.namespace_id(), std::move(*next_run), nullptr);
+    if (next_run) starts_.CreateRun(txn, st.namespace_id(), std::move(*next_run), nullptr);
   } else if (st.next_event_id() - 1 > options_.history_count_limit_error ||
              st.history_size_bytes() > options_.history_size_limit_error) {
     // Temporal's hard limits: the run is terminated rather than allowed to grow further.

@@ -20,6 +20,7 @@ const {
   CancelledFailure,
 } = require('@temporalio/client');
 
+const { defaultPayloadConverter } = require('@temporalio/common');
 const { withTimeout, pollUntil, eventsOfType, eventTypeNames, uniqueName } = require('./harness');
 const { TEST_TIMEOUT, NS, setupSuite, statusName, waitForEvent } = require('./suite');
 const { state, activities, onStep } = require('./activities');
@@ -248,6 +249,32 @@ test('duplicate start with the same workflowId is rejected while running', { tim
     assert.equal(desc.runId, first.firstExecutionRunId, 'the running execution is still the first one');
   } finally {
     await first.terminate('dup test done').catch(() => {});
+  }
+});
+
+test('a TERMINATE_EXISTING start terminates the running run as Temporal does (reason, identity, details naming the new run)', { timeout: TEST_TIMEOUT }, async () => {
+  // Temporal's create_workflow_util.go: reason "TerminateIfRunning WorkflowIdReusePolicy", identity
+  // "history-service" (not the starter's), details the string "terminated by new runID: <new run>".
+  const taskQueue = uniqueName('tq-term-existing');
+  const workflowId = uniqueName('wf-term-existing');
+  const first = await suite.client.workflow.start('sleepLongWorkflow', { taskQueue, workflowId });
+  const second = await suite.client.workflow.start('sleepLongWorkflow', {
+    taskQueue, workflowId, workflowIdConflictPolicy: 'TERMINATE_EXISTING', identity: 'second-starter',
+  });
+  try {
+    assert.notEqual(second.firstExecutionRunId, first.firstExecutionRunId);
+    const old = suite.client.workflow.getHandle(workflowId, first.firstExecutionRunId);
+    assert.equal(statusName(await old.describe()), 'TERMINATED');
+    const terminated = eventsOfType(await old.fetchHistory(), 'WORKFLOW_EXECUTION_TERMINATED');
+    assert.equal(terminated.length, 1);
+    const a = terminated[0].workflowExecutionTerminatedEventAttributes;
+    assert.equal(a.reason, 'TerminateIfRunning WorkflowIdReusePolicy');
+    assert.equal(a.identity, 'history-service');
+    assert.equal(a.details.payloads.length, 1);
+    assert.equal(defaultPayloadConverter.fromPayload(a.details.payloads[0]),
+      `terminated by new runID: ${second.firstExecutionRunId}`);
+  } finally {
+    await second.terminate('terminate-existing test done').catch(() => {});
   }
 });
 

@@ -1,0 +1,489 @@
+// The StartWorkflow unit (history/start_workflow.h) over its narrow interfaces: runs built by hand,
+// a SimClock, a test StartEngine (namespaces, the workflow id's current run from the test's runs,
+// new runs kept here, matching's part of an eager start recorded, commits durable at once) and the
+// EngineContext of test_engine_context.h (workflow tasks, terminations, signal delivery). The pure
+// decisions are start_workflow_test.cc's; the engine-level behaviour (the store, the reads before
+// the mutex, real matching) engine_test.cc's, engine_close_window_test.cc's, engine_eager_test.cc's.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "common/thread_annotations.h"
+#include "history/execution.h"
+#include "history/proto_time.h"
+#include "history/start_workflow.h"
+#include "temporal/api/errordetails/v1/message.pb.h"
+#include "test_engine_context.h"
+
+namespace temporalite::history {
+namespace {
+
+namespace wsv1 = ::temporal::api::workflowservice::v1;
+
+constexpr char kNsId[] = "ns-id";
+constexpr char kNs[] = "default";
+constexpr int64_t kT0 = 1704067200;  // 2024-01-01T00:00:00Z
+
+class TestStartEngine : public StartEngine {
+ public:
+  TestStartEngine(Mutex& mu, testing::TestEngineContext& context) : mu_(mu), context_(context) {}
+  Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override {
+    mu_.AssertHeld();
+    auto it = namespaces.find(name);
+    if (it == namespaces.end()) return Status(Code::kNotFound, "Namespace name \"" + name + "\" not found");
+    return &it->second;
+  }
+  visibility::TypeMap CustomSearchAttributes(const std::string&) override { return {}; }
+  const NextCronTimeFn& CronParser() override { return cron; }
+  // The workflow id's last run of `runs` (its current run); `lookup_error` answers as a current run
+  // nobody read would.
+  CurrentRunLookup CurrentRunForStart(const std::string& ns_id, const std::string& workflow_id,
+                                      CurrentRunRead*) override {
+    mu_.AssertHeld();
+    CurrentRunLookup out;
+    out.status = lookup_error;
+    Execution* last = nullptr;
+    for (Execution* ex : runs) {
+      if (ex->st().namespace_id() == ns_id && ex->st().workflow_id() == workflow_id) last = ex;
+    }
+    if (!out.status.ok() || !last) return out;
+    if (last->open()) out.open = last;
+    out.current = CurrentRun{.open = last->open(), .status = last->st().status(), .run_id = last->st().run_id(),
+                             .start_request_id = last->st().start_request_id()};
+    return out;
+  }
+  Execution* AddRun(std::shared_ptr<Execution> ex) override {
+    mu_.AssertHeld();
+    Execution* raw = ex.get();
+    owned.push_back(std::move(ex));
+    runs.push_back(raw);
+    context_.runs[raw->st().run_id()] = raw;
+    return raw;
+  }
+  // As the engine's: the run closes as terminated (the event itself is lifecycle.cc's).
+  void TerminateRunWithDetails(Txn& txn, Execution& ex, const std::string& reason,
+                               const ::temporal::api::common::v1::Payloads& details,
+                               const std::string& identity) override {
+    terminated.push_back(ex.st().run_id() + ": " + reason + " | " + identity + " | " +
+                         details.payloads(0).metadata().at("encoding") + " " + details.payloads(0).data());
+    ex.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+    txn.Touch(&ex);
+  }
+  void ArmWorkflowTimers(Execution&) override { ++timers_armed; }
+  std::deque<EngineContext::WorkflowPoller> SetAsideWorkflowPollers(const std::string& ns_id,
+                                                                    const std::string& task_queue) override {
+    set_aside.push_back(ns_id + "/" + task_queue);
+    return {};
+  }
+  void RestoreWorkflowPollers(const std::string& ns_id, const std::string& task_queue,
+                              std::deque<EngineContext::WorkflowPoller>) override {
+    restored.push_back(ns_id + "/" + task_queue);
+  }
+  // As the engine's: the scheduled task started (the next event id), its token in `out`.
+  void StartEagerWorkflowTask(Txn& txn, Execution& ex, const std::string& identity,
+                              wsv1::PollWorkflowTaskQueueResponse* out) override {
+    eager_identities.push_back(identity);
+    ex.mutable_st_legacy().mutable_wft()->set_started_event_id(ex.st().wft().scheduled_event_id() + 1);
+    out->set_task_token("token-" + ex.st().run_id());
+    out->mutable_workflow_execution()->set_run_id(ex.st().run_id());
+    txn.Touch(&ex);
+  }
+  void Commit(Txn& txn, Done done) override {
+    mu_.AssertHeld();
+    ++commits;
+    touched += txn.touched.size();
+    for (const auto& c : txn.batch.upsert_current) current_rows.push_back(c.workflow_id + "=" + c.run_id);
+    if (done) done(Status::Ok());
+  }
+
+  std::map<std::string, state::NamespaceRecord> namespaces;  // by name
+  std::vector<Execution*> runs;                             // in start order
+  std::vector<std::shared_ptr<Execution>> owned;            // the runs the unit created
+  NextCronTimeFn cron;
+  Status lookup_error;
+  int timers_armed = 0;
+  std::vector<std::string> set_aside, restored, eager_identities, current_rows;
+  std::vector<std::string> terminated;  // "<run id>: <reason> | <identity> | <details>"
+  int commits = 0;
+  size_t touched = 0;
+
+ private:
+  Mutex& mu_;
+  testing::TestEngineContext& context_;
+};
+
+class StartWorkflowUnitTest : public ::testing::Test {
+ protected:
+  StartWorkflowUnitTest() : clock_(TimePoint(std::chrono::seconds(kT0))), context_(clock_, mu_), host_(mu_, context_) {
+    state::NamespaceRecord rec;
+    rec.mutable_info()->set_id(kNsId);
+    rec.mutable_info()->set_name(kNs);
+    host_.namespaces[kNs] = rec;
+  }
+  static wsv1::StartWorkflowExecutionRequest Request(const std::string& request_id = "req-1") {
+    wsv1::StartWorkflowExecutionRequest req;
+    req.set_namespace_(kNs);
+    req.set_workflow_id("wf");
+    req.mutable_workflow_type()->set_name("Greet");
+    req.mutable_task_queue()->set_name("tq");
+    req.mutable_input()->add_payloads()->set_data("in");
+    req.set_identity("client");
+    req.set_request_id(request_id);
+    return req;
+  }
+  static wsv1::SignalWithStartWorkflowExecutionRequest SignalWithStartRequest(const std::string& request_id) {
+    wsv1::SignalWithStartWorkflowExecutionRequest req;
+    req.set_namespace_(kNs);
+    req.set_workflow_id("wf");
+    req.mutable_workflow_type()->set_name("Greet");
+    req.mutable_task_queue()->set_name("tq");
+    req.set_identity("client");
+    req.set_request_id(request_id);
+    req.set_signal_name("go");
+    req.mutable_signal_input()->add_payloads()->set_data("sig");
+    return req;
+  }
+  Status Start(const wsv1::StartWorkflowExecutionRequest& req, wsv1::StartWorkflowExecutionResponse* resp) {
+    Status out = Internal("no answer");
+    MutexLock l(mu_);
+    CurrentRunRead pre;
+    starts_.Start(l, req, resp, [&](const Status& s) { ++answers, out = s; }, &pre);
+    return out;
+  }
+  Status SignalWithStart(const wsv1::SignalWithStartWorkflowExecutionRequest& req,
+                         wsv1::SignalWithStartWorkflowExecutionResponse* resp) {
+    Status out = Internal("no answer");
+    MutexLock l(mu_);
+    CurrentRunRead pre;
+    starts_.SignalWithStart(l, req, resp, [&](const Status& s) { ++answers, out = s; }, &pre);
+    return out;
+  }
+  // A run of "wf" started by request `request_id`, open or closed with `status`.
+  Execution& ExistingRun(const std::string& run_id, const std::string& request_id,
+                         ev1::WorkflowExecutionStatus status = ev1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
+    auto& ex = *existing_.emplace_back(std::make_unique<Execution>());
+    testing::InitRun(ex, kNsId, "wf", run_id, clock_.Now(), "tq");
+    ex.mutable_st_legacy().set_start_request_id(request_id);
+    ex.mutable_st_legacy().set_status(status);
+    host_.runs.push_back(&ex);
+    context_.runs[run_id] = &ex;
+    return ex;
+  }
+  Execution& NewRun() { return *host_.owned.back(); }
+
+  SimClock clock_;
+  Mutex mu_;
+  testing::TestEngineContext context_;
+  TestStartEngine host_;
+  StartWorkflow starts_{context_, host_,
+                        StartWorkflow::Limits{.max_id_length = 64, .blob_size_limit_error = 1024,
+                                              .blob_size_limit_warn = 512,
+                                              .default_workflow_task_timeout = std::chrono::seconds(10),
+                                              .max_workflow_task_timeout = std::chrono::seconds(120)}};
+  std::vector<std::unique_ptr<Execution>> existing_;
+  int answers = 0;
+};
+
+TEST_F(StartWorkflowUnitTest, NewRunHasItsStartedEventStateAndFirstWorkflowTaskInOneCommit) {
+  auto req = Request();
+  req.mutable_workflow_execution_timeout()->set_seconds(300);
+  req.mutable_workflow_task_timeout()->set_seconds(600);  // over the maximum: capped
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(req, &resp).ok());
+  ASSERT_EQ(host_.owned.size(), 1u);
+  Execution& ex = NewRun();
+  EXPECT_EQ(resp.run_id(), ex.st().run_id());
+  EXPECT_TRUE(resp.started());
+  EXPECT_EQ(resp.status(), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  EXPECT_FALSE(resp.has_eager_workflow_task());
+  ASSERT_EQ(ex.events.size(), 1u);
+  EXPECT_EQ(ex.events[0].event_id(), 1);
+  EXPECT_EQ(ex.events[0].event_type(), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+  const auto& a = ex.events[0].workflow_execution_started_event_attributes();
+  EXPECT_EQ(a.workflow_type().name(), "Greet");
+  EXPECT_EQ(a.task_queue().name(), "tq");
+  EXPECT_EQ(a.task_queue().kind(), ev1::TASK_QUEUE_KIND_NORMAL);
+  EXPECT_EQ(a.input().payloads(0).data(), "in");
+  EXPECT_EQ(a.identity(), "client");
+  EXPECT_EQ(a.workflow_id(), "wf");
+  EXPECT_EQ(a.original_execution_run_id(), ex.st().run_id());
+  EXPECT_EQ(a.first_execution_run_id(), ex.st().run_id());
+  EXPECT_EQ(a.attempt(), 1);
+  EXPECT_EQ(a.workflow_execution_timeout().seconds(), 300);
+  EXPECT_EQ(a.workflow_run_timeout().seconds(), 300);  // defaults to the execution timeout
+  EXPECT_EQ(a.workflow_task_timeout().seconds(), 120);
+  EXPECT_EQ(a.workflow_execution_expiration_time().seconds(), kT0 + 300);
+  EXPECT_FALSE(a.has_first_workflow_task_backoff());
+  EXPECT_EQ(ex.st().namespace_id(), kNsId);
+  EXPECT_EQ(ex.st().start_request_id(), "req-1");
+  EXPECT_EQ(ex.st().status(), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  EXPECT_EQ(ex.st().start_time().seconds(), kT0);
+  EXPECT_EQ(ex.st().execution_time().seconds(), kT0);
+  EXPECT_EQ(ex.st().run_expiration_time().seconds(), kT0 + 300);
+  EXPECT_TRUE(ex.visibility_dirty);  // its visibility row goes in the same commit
+  EXPECT_EQ(context_.workflow_tasks_scheduled, 1);
+  EXPECT_EQ(ex.st().wft().scheduled_event_id(), 2);
+  EXPECT_TRUE(IsZero(ex.st().first_wft_due_time()));
+  EXPECT_EQ(host_.timers_armed, 1);
+  EXPECT_EQ(host_.commits, 1);
+  EXPECT_EQ(host_.current_rows, std::vector<std::string>{"wf=" + ex.st().run_id()});
+  EXPECT_EQ(answers, 1);
+}
+
+TEST_F(StartWorkflowUnitTest, StartDelayArmsTheFirstTaskBackoffInsteadOfATask) {
+  auto req = Request();
+  req.mutable_workflow_start_delay()->set_seconds(90);
+  req.mutable_workflow_run_timeout()->set_seconds(60);
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(req, &resp).ok());
+  Execution& ex = NewRun();
+  EXPECT_EQ(ex.events[0].workflow_execution_started_event_attributes().first_workflow_task_backoff().seconds(), 90);
+  EXPECT_EQ(context_.workflow_tasks_scheduled, 0);
+  EXPECT_FALSE(ex.wft_pending());
+  EXPECT_EQ(ex.st().first_wft_due_time().seconds(), kT0 + 90);
+  EXPECT_EQ(ex.st().execution_time().seconds(), kT0 + 90);
+  EXPECT_EQ(ex.st().run_expiration_time().seconds(), kT0 + 90 + 60);  // the run's clock starts after the delay
+  EXPECT_EQ(host_.timers_armed, 1);
+  EXPECT_EQ(host_.commits, 1);
+}
+
+TEST_F(StartWorkflowUnitTest, CronStartWaitsForTheFirstFireTimeInWholeSeconds) {
+  host_.cron = [](const std::string& cron, TimePoint after) {
+    EXPECT_EQ(cron, "* * * * *");
+    return after + std::chrono::milliseconds(59500);
+  };
+  auto req = Request();
+  req.set_cron_schedule("* * * * *");
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(req, &resp).ok());
+  Execution& ex = NewRun();
+  EXPECT_EQ(ex.st().cron_schedule(), "* * * * *");
+  EXPECT_EQ(ex.events[0].workflow_execution_started_event_attributes().first_workflow_task_backoff().seconds(), 60);
+  EXPECT_EQ(ex.st().first_wft_due_time().seconds(), kT0 + 60);
+  EXPECT_EQ(context_.workflow_tasks_scheduled, 0);
+}
+
+TEST_F(StartWorkflowUnitTest, CronStartWithoutACronParserIsUnimplemented) {
+  auto req = Request();
+  req.set_cron_schedule("* * * * *");
+  wsv1::StartWorkflowExecutionResponse resp;
+  Status s = Start(req, &resp);
+  EXPECT_EQ(s.code(), Code::kUnimplemented);
+  EXPECT_EQ(s.message(), "cron schedules are not supported by this server build");
+  EXPECT_TRUE(host_.owned.empty());
+  EXPECT_EQ(host_.commits, 0);
+}
+
+TEST_F(StartWorkflowUnitTest, TerminateExistingTerminatesTheOpenRunAndStartsInTheSameCommit) {
+  ExistingRun("run-1", "req-0");
+  auto req = Request();
+  req.set_workflow_id_conflict_policy(ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING);
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(req, &resp).ok());
+  ASSERT_EQ(host_.owned.size(), 1u);
+  // Temporal's reason, identity and details (create_workflow_util.go), naming the new run.
+  EXPECT_EQ(host_.terminated, std::vector<std::string>{"run-1: TerminateIfRunning WorkflowIdReusePolicy | "
+                                                       "history-service | json/plain \"terminated by new runID: " +
+                                                       NewRun().st().run_id() + "\""});
+  EXPECT_TRUE(context_.terminated.empty());
+  EXPECT_TRUE(resp.started());
+  EXPECT_EQ(resp.run_id(), NewRun().st().run_id());
+  EXPECT_NE(resp.run_id(), "run-1");
+  EXPECT_EQ(host_.commits, 1);
+  EXPECT_EQ(host_.touched, 2u);  // the old run's termination and the new run
+}
+
+TEST_F(StartWorkflowUnitTest, TerminateIfRunningReusePolicyAlsoTerminates) {
+  ExistingRun("run-1", "req-0");
+  auto req = Request();
+  req.set_workflow_id_reuse_policy(ev1::WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING);
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(req, &resp).ok());
+  ASSERT_EQ(host_.terminated.size(), 1u);
+  EXPECT_TRUE(resp.started());
+  EXPECT_NE(host_.terminated[0].find(resp.run_id()), std::string::npos);
+}
+
+TEST_F(StartWorkflowUnitTest, UseExistingAnswersWithTheRunningRunAndStartsNothing) {
+  ExistingRun("run-1", "req-0");
+  auto req = Request();
+  req.set_workflow_id_conflict_policy(ev1::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING);
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(req, &resp).ok());
+  EXPECT_EQ(resp.run_id(), "run-1");
+  EXPECT_FALSE(resp.started());
+  EXPECT_EQ(resp.status(), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  EXPECT_TRUE(host_.owned.empty());
+  EXPECT_TRUE(host_.terminated.empty());
+  EXPECT_EQ(host_.commits, 0);  // answered once what was submitted is durable
+  EXPECT_EQ(answers, 1);
+}
+
+TEST_F(StartWorkflowUnitTest, ARunningWorkflowIdRejectsAStartWithTemporalsError) {
+  ExistingRun("run-1", "req-0");
+  wsv1::StartWorkflowExecutionResponse resp;
+  Status s = Start(Request(), &resp);
+  EXPECT_EQ(s.code(), Code::kAlreadyExists);
+  EXPECT_EQ(s.message(), "Workflow execution is already running. WorkflowId: wf, RunId: run-1.");
+  ::temporal::api::errordetails::v1::WorkflowExecutionAlreadyStartedFailure f;
+  google::protobuf::Any any;
+  ASSERT_TRUE(any.ParseFromString(s.details()));
+  ASSERT_TRUE(any.UnpackTo(&f));
+  EXPECT_EQ(f.run_id(), "run-1");
+  EXPECT_EQ(f.start_request_id(), "req-0");
+  EXPECT_TRUE(host_.owned.empty());
+  EXPECT_EQ(host_.commits, 0);
+}
+
+TEST_F(StartWorkflowUnitTest, RetryWithTheStartsRequestIdAnswersWithItsRunOpenOrClosed) {
+  ExistingRun("run-1", "req-1");
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(Request("req-1"), &resp).ok());
+  EXPECT_EQ(resp.run_id(), "run-1");
+  EXPECT_FALSE(resp.started());
+  existing_.back()->mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  auto reject = Request("req-1");
+  reject.set_workflow_id_reuse_policy(ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
+  wsv1::StartWorkflowExecutionResponse again;
+  ASSERT_TRUE(Start(reject, &again).ok());  // a retry, not a duplicate
+  EXPECT_EQ(again.run_id(), "run-1");
+  EXPECT_EQ(again.status(), ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  EXPECT_TRUE(host_.owned.empty());
+  EXPECT_EQ(host_.commits, 0);
+}
+
+TEST_F(StartWorkflowUnitTest, AFailedLookupOfTheCurrentRunIsTheAnswer) {
+  host_.lookup_error = Status(Code::kUnavailable, "the current run of wf was not read before the transition");
+  wsv1::StartWorkflowExecutionResponse resp;
+  Status s = Start(Request(), &resp);
+  EXPECT_EQ(s.code(), Code::kUnavailable);
+  EXPECT_EQ(s.message(), "the current run of wf was not read before the transition");
+  EXPECT_TRUE(host_.owned.empty());
+}
+
+TEST_F(StartWorkflowUnitTest, RequestChecksAnswerWithTemporalsMessages) {
+  wsv1::StartWorkflowExecutionResponse resp;
+  auto no_ns = Request();
+  no_ns.set_namespace_("nope");
+  EXPECT_EQ(Start(no_ns, &resp).message(), "Namespace name \"nope\" not found");
+  auto no_id = Request();
+  no_id.clear_workflow_id();
+  Status s = Start(no_id, &resp);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "WorkflowId is not set on request.");
+  auto big = Request();
+  big.mutable_input()->add_payloads()->set_data(std::string(2000, 'x'));
+  s = Start(big, &resp);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("Input size of ", 0), 0u) << s.message();
+  EXPECT_TRUE(host_.owned.empty());
+  EXPECT_EQ(host_.commits, 0);
+  EXPECT_EQ(answers, 3);
+}
+
+TEST_F(StartWorkflowUnitTest, EagerStartHandsOutTheFirstTaskOnlyWhenAsked) {
+  auto req = Request();
+  req.set_request_eager_execution(true);
+  req.set_identity("eager-worker");
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(req, &resp).ok());
+  Execution& ex = NewRun();
+  EXPECT_EQ(host_.set_aside, std::vector<std::string>{"ns-id/tq"});  // no poller takes it meanwhile
+  EXPECT_EQ(host_.restored, std::vector<std::string>{"ns-id/tq"});
+  EXPECT_EQ(host_.eager_identities, std::vector<std::string>{"eager-worker"});
+  EXPECT_EQ(resp.eager_workflow_task().task_token(), "token-" + ex.st().run_id());
+  EXPECT_TRUE(ex.wft_started());
+  EXPECT_EQ(host_.commits, 1);  // the start and the task's start in one commit
+
+  wsv1::StartWorkflowExecutionResponse plain;
+  auto other = Request("req-2");
+  other.set_workflow_id("wf-2");
+  ASSERT_TRUE(Start(other, &plain).ok());
+  EXPECT_FALSE(plain.has_eager_workflow_task());
+  EXPECT_FALSE(NewRun().wft_started());
+  EXPECT_EQ(host_.set_aside.size(), 1u);
+  EXPECT_EQ(host_.eager_identities.size(), 1u);
+}
+
+TEST_F(StartWorkflowUnitTest, EagerStartWithADelayHasNoTaskToHandOut) {
+  auto req = Request();
+  req.set_request_eager_execution(true);
+  req.mutable_workflow_start_delay()->set_seconds(30);
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(req, &resp).ok());
+  EXPECT_FALSE(resp.has_eager_workflow_task());
+  EXPECT_TRUE(host_.eager_identities.empty());
+  EXPECT_EQ(host_.restored.size(), 1u);  // the pollers are back
+}
+
+TEST_F(StartWorkflowUnitTest, SignalWithStartSignalsAnOpenRun) {
+  Execution& run = ExistingRun("run-1", "req-0");
+  wsv1::SignalWithStartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(SignalWithStart(SignalWithStartRequest("req-9"), &resp).ok());
+  EXPECT_EQ(resp.run_id(), "run-1");
+  EXPECT_FALSE(resp.started());
+  ASSERT_EQ(run.events.size(), 2u);
+  EXPECT_EQ(run.events[1].event_type(), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  EXPECT_EQ(run.events[1].workflow_execution_signaled_event_attributes().signal_name(), "go");
+  EXPECT_TRUE(host_.owned.empty());
+  EXPECT_EQ(host_.commits, 1);
+}
+
+TEST_F(StartWorkflowUnitTest, SignalWithStartOnAClosedRunStartsANewRunWithTheSignalBeforeItsTask) {
+  ExistingRun("run-1", "req-0", ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  wsv1::SignalWithStartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(SignalWithStart(SignalWithStartRequest("req-9"), &resp).ok());
+  ASSERT_EQ(host_.owned.size(), 1u);
+  Execution& ex = NewRun();
+  EXPECT_EQ(resp.run_id(), ex.st().run_id());
+  EXPECT_TRUE(resp.started());
+  ASSERT_EQ(ex.events.size(), 2u);
+  EXPECT_EQ(ex.events[0].event_type(), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+  EXPECT_EQ(ex.events[1].event_type(), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  const auto& sig = ex.events[1].workflow_execution_signaled_event_attributes();
+  EXPECT_EQ(sig.signal_name(), "go");
+  EXPECT_EQ(sig.input().payloads(0).data(), "sig");
+  EXPECT_EQ(sig.identity(), "client");
+  EXPECT_EQ(ex.st().wft().scheduled_event_id(), 3);  // the first task after the signal
+  EXPECT_EQ(ex.st().signal_count(), 1);
+  ASSERT_EQ(ex.st().signal_request_ids_size(), 1);  // a retry of this request finds it
+  EXPECT_EQ(ex.st().signal_request_ids(0), "req-9");
+  EXPECT_TRUE(host_.terminated.empty());
+  EXPECT_EQ(host_.commits, 1);
+}
+
+TEST_F(StartWorkflowUnitTest, SignalWithStartTerminateExistingReplacesTheOpenRun) {
+  Execution& run = ExistingRun("run-1", "req-0");
+  auto req = SignalWithStartRequest("req-9");
+  req.set_workflow_id_conflict_policy(ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING);
+  wsv1::SignalWithStartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(SignalWithStart(req, &resp).ok());
+  ASSERT_EQ(host_.terminated.size(), 1u);
+  EXPECT_EQ(host_.terminated[0].rfind("run-1: TerminateIfRunning WorkflowIdReusePolicy | history-service | ", 0), 0u);
+  EXPECT_EQ(run.events.size(), 1u);  // not signalled
+  EXPECT_TRUE(resp.started());
+  EXPECT_EQ(NewRun().events[1].event_type(), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+}
+
+TEST_F(StartWorkflowUnitTest, SignalWithStartRefusedSignalChangesNothing) {
+  ExistingRun("run-1", "req-0");
+  context_.signal_limit_reached = true;
+  wsv1::SignalWithStartWorkflowExecutionResponse resp;
+  Status s = SignalWithStart(SignalWithStartRequest("req-9"), &resp);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "signal count limit exceeded");
+  auto long_name = SignalWithStartRequest("req-9");
+  long_name.set_signal_name(std::string(65, 's'));
+  s = SignalWithStart(long_name, &resp);
+  EXPECT_EQ(s.message(), "SignalName exceeds length limit of 64.");
+  EXPECT_TRUE(host_.owned.empty());
+  EXPECT_EQ(host_.commits, 0);
+  EXPECT_EQ(answers, 2);
+}
+
+}  // namespace
+}  // namespace temporalite::history
