@@ -208,7 +208,10 @@ Status ValidatePostResetOperations(const google::protobuf::RepeatedPtrField<wfv1
         return Status(Code::kUnimplemented,
                       "post reset operation update_workflow_options is not supported by this server (it keeps no "
                       "worker versioning overrides)");
-      default: return InvalidArgument("unsupported post reset operation");
+      default:
+        // Temporal's message names the variant's Go type (%T): "<nil>" for an operation without
+        // one, as this server's protos give for any variant they do not know.
+        return InvalidArgument("unsupported post reset operation: <nil>");
     }
   }
   return Status::Ok();

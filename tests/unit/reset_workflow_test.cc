@@ -448,8 +448,10 @@ TEST_F(ResetWorkflowTest, PostResetOperationChecks) {
   req.add_post_reset_operations()->mutable_signal_workflow()->set_signal_name(std::string(17, 's'));
   ExpectRejected(req, Code::kInvalidArgument, "SignalName length exceeds limit.");
   req = Request("run-1", 4);
+  // An operation without a variant (or one this server's protos do not know): Temporal's
+  // "unsupported post reset operation: %T" of the nil variant.
   req.add_post_reset_operations();
-  ExpectRejected(req, Code::kInvalidArgument, "unsupported post reset operation");
+  ExpectRejected(req, Code::kInvalidArgument, "unsupported post reset operation: <nil>");
   req = Request("run-1", 4);
   req.add_post_reset_operations()->mutable_update_workflow_options();
   ExpectRejected(req, Code::kUnimplemented,
