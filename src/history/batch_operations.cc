@@ -9,7 +9,7 @@
 // workflows, and NotFound (already closed or gone) counts as success. A chunk whose progress was
 // not recorded before a crash is applied again; that is harmless (see state.proto BatchJob).
 // Reset (Temporal's batcher: getResetEventIDByType/Options) is not narrowed to running workflows:
-// each target run is reset to its first or last completed workflow task (reset.cc ResetToOptions),
+// each target run is reset to its first or last completed workflow task (ResetToOptions: the ResetWorkflow unit, reset_workflow.h),
 // and a reset job pages by (start time, run id), an order no reset changes (see ListByStartTime).
 #include <algorithm>
 #include <atomic>

@@ -37,6 +37,7 @@
 #include "history/external.h"
 #include "history/namespace_deletion.h"
 #include "history/query_registry.h"
+#include "history/reset_workflow.h"
 #include "history/run_cache.h"
 #include "history/signal_workflow.h"
 #include "history/start_workflow.h"
@@ -119,6 +120,7 @@ class Engine : private EngineMutexAndStore,
                private EngineContext,
                private BatchEngine,
                private NamespaceDeletionEngine,
+               private ResetEngine,
                private SignalEngine,
                private StartEngine {
  public:
@@ -153,7 +155,8 @@ class Engine : private EngineMutexAndStore,
   void DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest& req, Done done) override;
   void RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done) override;
   void SignalWorkflowExecution(const wsv1::SignalWorkflowExecutionRequest& req, Done done) override;
-  // A new run from a prefix of a run's history (reset.cc); `resp->run_id()` is the new run.
+  // A new run from a prefix of a run's history (the ResetWorkflow unit, reset_workflow.h; entry
+  // point in reset.cc); `resp->run_id()` is the new run.
   void ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& req, wsv1::ResetWorkflowExecutionResponse* resp,
                               Done done);
   void DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequest& req,
@@ -344,8 +347,9 @@ class Engine : private EngineMutexAndStore,
                        bool* duplicate) override;
 
   // BatchEngine (batch_operations.h; batch.cc), NamespaceDeletionEngine (namespace_deletion.h;
-  // namespace_delete.cc) and SignalEngine (signal_workflow.h: NamespaceByName, Commit, FetchRun):
-  // what the batch, namespace-deletion and signal units see of the engine besides
+  // namespace_delete.cc), SignalEngine (signal_workflow.h: NamespaceByName, Commit, FetchRun) and
+  // ResetEngine (reset_workflow.h: those three and AddResetRun, ResumePendingWork in reset.cc):
+  // what the batch, namespace-deletion, signal and reset units see of the engine besides
   // EngineContext (and the public calls a batch job applies). Those up to Commit are called under
   // mu_ (the units are members guarded by it, or take it in their timers); the store reads below
   // without it.
@@ -360,6 +364,8 @@ class Engine : private EngineMutexAndStore,
   bool TerminateRun(Txn& txn, const std::string& run_id, const std::string& reason,
                     const std::string& identity) override;
   void Commit(Txn& txn, Done done) override;
+  Execution& AddResetRun(Txn& txn, std::shared_ptr<Execution> ex) override;
+  void ResumePendingWork(Txn& txn, Execution& ex) override;
   Result<int64_t> CountVisibility(const persistence::VisibilityQuery& q) override EXCLUDES(mu_);
   Result<persistence::VisibilityPage> ListVisibility(const persistence::VisibilityQuery& q) override EXCLUDES(mu_);
   Status ListWorkflows(const std::string& ns_id, Result<visibility::CompiledQuery> compiled, int32_t page_size,
@@ -517,9 +523,7 @@ class Engine : private EngineMutexAndStore,
                  google::protobuf::RepeatedPtrField<temporal::api::workflow::v1::WorkflowExecutionInfo>* out,
                  std::string* next_token) EXCLUDES(mu_);
   void OnRetentionTimer();
-  // A batch reset of one run (reset.cc): resolves `options`' target (first/last workflow task or
-  // an event id) in the history of the run `req` names, pins that run, then resets as
-  // ResetWorkflowExecution does.
+  // BatchEngine's reset of one run: the ResetWorkflow unit's ResetTo (reset.cc).
   void ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const temporal::api::common::v1::ResetOptions& options,
                       Done done) override EXCLUDES(mu_);
 
@@ -708,6 +712,8 @@ class Engine : private EngineMutexAndStore,
   // namespace records.
   BatchOperations batch_ GUARDED_BY(mu_){mu_, *this, *this, options_.max_id_length};
   NamespaceDeletion namespace_deletion_ GUARDED_BY(mu_){mu_, *this, *this};
+  // ResetWorkflowExecution and a batch job's reset of one run (reset_workflow.h; reset.cc).
+  ResetWorkflow reset_ GUARDED_BY(mu_){*this, *this, ResetWorkflow::Limits{.max_id_length = options_.max_id_length}};
 
   // History long-poll waiters, woken after commits. Own mutex: woken from the committing thread.
   Mutex waiters_mu_;

@@ -1,358 +1,42 @@
-// ResetWorkflowExecution (Temporal: service/history/api/resetworkflow, ndc/workflow_resetter.go).
-//
-// The new run's history is a copy of the base run's events up to and including the workflow task
-// started before `workflow_task_finish_event_id` (a WorkflowTaskStarted is added if the prefix
-// ends at a scheduled task), then WorkflowTaskFailed (cause RESET_WORKFLOW, the reason, base and
-// new run ids), then the signals and updates after the reset point (in the base run and the later
-// runs of its continue-as-new chain) reapplied as new events (unless excluded; updates as
-// UpdateAdmitted), then a new WorkflowTaskScheduled. Its mutable state is rebuilt from the copied prefix
-// (replay.h): pending activities are rescheduled as fresh attempts, pending timers re-armed. The
-// current run, if still running, is terminated first (reason = the reset reason, identity
-// "history-resetter"), and the new run becomes current. All of it is one transaction.
-#include <algorithm>
-#include <set>
-
-#include "common/ids.h"
+// Reset: the engine's RPC entry points into the ResetWorkflow unit (reset_workflow.h) and its side
+// of ResetEngine (AddResetRun, ResumePendingWork; NamespaceByName, FetchRun and Commit are shared
+// with the other units' interfaces).
 #include "history/engine.h"
-#include "history/errors.h"
 #include "history/execution.h"
-#include "history/proto_time.h"
-#include "history/replay.h"
-#include "history/reset_point.h"
-#include "history/signal_event.h"
 
 namespace temporalite::history {
-
-namespace cv1 = ::temporal::api::common::v1;
-namespace wfv1 = ::temporal::api::workflow::v1;
-
-namespace {
-constexpr const char* kHistoryServiceIdentity = "history-service";
-constexpr const char* kResetterIdentity = "history-resetter";
-
-std::set<ev1::ResetReapplyExcludeType> ExcludedReapplyTypes(const wsv1::ResetWorkflowExecutionRequest& req) {
-  std::set<ev1::ResetReapplyExcludeType> out;
-  switch (req.reset_reapply_type()) {
-    case ev1::RESET_REAPPLY_TYPE_SIGNAL:
-      out.insert(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
-      break;
-    case ev1::RESET_REAPPLY_TYPE_NONE:
-      out.insert(ev1::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
-      out.insert(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
-      break;
-    default:
-      break;
-  }
-  for (int t : req.reset_reapply_exclude_types()) out.insert(static_cast<ev1::ResetReapplyExcludeType>(t));
-  return out;
-}
-
-Status ValidateResetRequest(const wsv1::ResetWorkflowExecutionRequest& req, size_t max_id_length) {
-  if (req.request_id().empty()) return InvalidArgument("RequestId is not set on request.");
-  if (req.request_id().size() > max_id_length) return InvalidArgument("RequestId length exceeds limit.");
-  if (!req.has_workflow_execution()) return InvalidArgument("Execution is not set on request.");
-  if (req.workflow_execution().workflow_id().empty()) return InvalidArgument("WorkflowId is not set on request.");
-  if (!ev1::ResetReapplyType_IsValid(req.reset_reapply_type())) {
-    return InvalidArgument("unknown reset reapply type: " + std::to_string(req.reset_reapply_type()));
-  }
-  return Status::Ok();
-}
-
-// The new run with the base run's first `finish_id - 1` events and the mutable state they replay to.
-Result<std::shared_ptr<Execution>> NewRunFromPrefix(const Execution& base, int64_t finish_id, const std::string& ns_id,
-                                                     const std::string& workflow_id, const std::string& new_run_id) {
-  auto ex = std::make_shared<Execution>();
-  auto& st = ex->mutable_st_legacy();
-  st.set_namespace_id(ns_id);
-  st.set_workflow_id(workflow_id);
-  st.set_run_id(new_run_id);
-  ex->events.assign(base.events.begin(), base.events.begin() + (finish_id - 1));
-  Status s = ReplayHistory(ex->events, &st);
-  if (!s.ok()) return InvalidArgument("cannot rebuild the workflow from its history: " + s.message());
-  if (st.wft().scheduled_event_id() == 0) {
-    return InvalidArgument("Can only reset workflow to event ID in range [WorkflowTaskScheduled +1, WorkflowTaskStarted + 1]: " +
-                           std::to_string(finish_id));
-  }
-  // Pending children of the prefix are adopted by the new run (Temporal's default,
-  // history.allowResetWithPendingChildren): their close is reported to it (children.cc).
-  return ex;
-}
-
-// The new run's own identity and deadlines. Temporal refreshes the expirations from now
-// (RefreshExpirationTimeoutTask): execution timeout, then the run timeout capped at the execution
-// deadline.
-void PrepareResetState(const state::ExecutionState& base, const std::string& reset_request_id, TimePoint now,
-                       state::ExecutionState* st) {
-  st->set_start_request_id(base.start_request_id());
-  st->set_reset_request_id(reset_request_id);
-  st->clear_sticky_task_queue();
-  st->clear_first_wft_due_time();  // the prefix holds a workflow task: any start delay is over
-  if (!IsZero(st->execution_timeout())) *st->mutable_execution_expiration_time() = ToProto(now + FromProto(st->execution_timeout()));
-  if (!IsZero(st->run_timeout())) {
-    TimePoint run_expiry = now + FromProto(st->run_timeout());
-    if (!IsZero(st->execution_expiration_time())) run_expiry = std::min(run_expiry, FromProto(st->execution_expiration_time()));
-    *st->mutable_run_expiration_time() = ToProto(run_expiry);
-  }
-}
-
-// Closes the prefix's workflow task as failed by the reset (started first if it was only scheduled).
-void FailPrefixWorkflowTask(Execution& ex, const std::string& reason, const std::string& base_run_id, TimePoint now) {
-  auto& st = ex.mutable_st_legacy();
-  if (st.wft().started_event_id() == 0) {
-    auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
-    auto* a = e->mutable_workflow_task_started_event_attributes();
-    a->set_scheduled_event_id(st.wft().scheduled_event_id());
-    a->set_identity(kHistoryServiceIdentity);
-    a->set_request_id(NewUuid());
-    st.mutable_wft()->set_started_event_id(e->event_id());
-  }
-  auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_FAILED, now);
-  auto* a = e->mutable_workflow_task_failed_event_attributes();
-  a->set_scheduled_event_id(st.wft().scheduled_event_id());
-  a->set_started_event_id(st.wft().started_event_id());
-  a->set_cause(ev1::WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW);
-  a->mutable_failure()->set_message(reason);
-  a->mutable_failure()->mutable_reset_workflow_failure_info();
-  a->set_identity(kHistoryServiceIdentity);
-  a->set_base_run_id(base_run_id);
-  a->set_new_run_id(st.run_id());
-  st.clear_wft();
-}
-
-// Activities: a started attempt in the prefix fails (Temporal's failInflightActivity); the others
-// are scheduled again now as fresh first attempts.
-void FailOrRescheduleActivities(Execution& ex, const std::string& reason, TimePoint now) {
-  std::vector<int64_t> failed;
-  for (auto& [sid, ai] : *ex.mutable_st_legacy().mutable_activities()) {
-    if (ai.started()) {
-      auto* e = AddEvent(ex, ev1::EVENT_TYPE_ACTIVITY_TASK_FAILED, now);
-      auto* a = e->mutable_activity_task_failed_event_attributes();
-      a->set_scheduled_event_id(sid);
-      int64_t started_id = 0;
-      for (const auto& pe : ex.events) {
-        if (pe.has_activity_task_started_event_attributes() && pe.activity_task_started_event_attributes().scheduled_event_id() == sid) {
-          started_id = pe.event_id();
-        }
-      }
-      a->set_started_event_id(started_id);
-      a->mutable_failure()->set_message(reason);
-      *a->mutable_failure()->mutable_reset_workflow_failure_info()->mutable_last_heartbeat_details() = ai.heartbeat_details();
-      a->set_retry_state(ev1::RETRY_STATE_NON_RETRYABLE_FAILURE);
-      a->set_identity(ai.started_identity());
-      failed.push_back(sid);
-      continue;
-    }
-    *ai.mutable_scheduled_time() = ToProto(now);
-    *ai.mutable_current_attempt_scheduled_time() = ToProto(now);
-    ai.set_attempt(1);
-    ai.set_dispatched(false);
-  }
-  for (int64_t sid : failed) ex.mutable_st_legacy().mutable_activities()->erase(sid);
-}
-
-// A run whose events after index `from` are reapplied.
-using ReapplySource = std::pair<std::shared_ptr<Execution>, size_t>;
-
-// Reapplies, in their original order, the signals and updates of `sources` (the rest of the base
-// run, then every later run of its continue-as-new chain: Temporal's
-// reapplyContinueAsNewWorkflowEvents). Updates become UpdateAdmitted events; an Accepted update
-// without a preceding Admitted event is admitted once.
-void ReapplyEvents(const std::vector<ReapplySource>& sources, const std::set<ev1::ResetReapplyExcludeType>& excluded,
-                   TimePoint now, Execution& ex) {
-  const bool reapply_signals = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
-  const bool reapply_updates = !excluded.count(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE);
-  std::set<std::string> admitted;
-  for (const auto& [run, from] : sources) {
-    for (size_t i = from; i < run->events.size(); ++i) {
-      const auto& be = run->events[i];
-      if (be.has_workflow_execution_signaled_event_attributes() && reapply_signals) {
-        ReapplySignal(ex, now, be);  // the signal unit's event and request-id memory (signal_event.h)
-        continue;
-      }
-      if (!reapply_updates) continue;
-      const temporal::api::update::v1::Request* request = nullptr;
-      if (be.has_workflow_execution_update_admitted_event_attributes()) {
-        request = &be.workflow_execution_update_admitted_event_attributes().request();
-      } else if (be.has_workflow_execution_update_accepted_event_attributes() &&
-                 be.workflow_execution_update_accepted_event_attributes().has_accepted_request()) {
-        request = &be.workflow_execution_update_accepted_event_attributes().accepted_request();
-      }
-      if (!request || !admitted.insert(request->meta().update_id()).second) continue;
-      auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED, now);
-      auto* a = e->mutable_workflow_execution_update_admitted_event_attributes();
-      *a->mutable_request() = *request;
-      a->set_origin(ev1::UPDATE_ADMITTED_EVENT_ORIGIN_REAPPLY);
-    }
-  }
-}
-// Post-reset operations (Temporal's workflow_resetter performPostResetOperations): a signal is
-// recorded on the new run after the reapplied events, before its first workflow task, as a
-// signal sent by the resetting caller.
-void ApplyPostResetSignals(const wsv1::ResetWorkflowExecutionRequest& req, TimePoint now, Execution& ex) {
-  for (const auto& op : req.post_reset_operations()) {
-    if (!op.has_signal_workflow()) continue;
-    const auto& sig = op.signal_workflow();
-    auto* e = AppendSignal(ex, now, sig.signal_name(), sig.input(), sig.header(), req.identity(), "", nullptr);
-    *e->mutable_links() = sig.links();
-  }
-}
-}  // namespace
-
-Status ValidatePostResetOperations(const google::protobuf::RepeatedPtrField<wfv1::PostResetOperation>& ops,
-                                   size_t max_name_length) {
-  for (const auto& op : ops) {
-    switch (op.variant_case()) {
-      case wfv1::PostResetOperation::kSignalWorkflow:
-        if (op.signal_workflow().signal_name().empty()) return InvalidArgument("SignalName is not set on request.");
-        if (op.signal_workflow().signal_name().size() > max_name_length) {
-          return InvalidArgument("SignalName length exceeds limit.");
-        }
-        break;
-      case wfv1::PostResetOperation::kUpdateWorkflowOptions:
-        return Status(Code::kUnimplemented,
-                      "post reset operation update_workflow_options is not supported by this server (it keeps no "
-                      "worker versioning overrides)");
-      default: return InvalidArgument("unsupported post reset operation");
-    }
-  }
-  return Status::Ok();
-}
-
-Result<int64_t> ResetPointOf(const std::vector<hv1::HistoryEvent>& events, const cv1::ResetOptions& options) {
-  switch (options.target_case()) {
-    case cv1::ResetOptions::kWorkflowTaskId: return options.workflow_task_id();
-    case cv1::ResetOptions::kFirstWorkflowTask:
-    case cv1::ResetOptions::kLastWorkflowTask: {
-      // Temporal's batcher: the first (last) WorkflowTaskCompleted; without one, just after the
-      // first WorkflowTaskScheduled.
-      const bool last = options.target_case() == cv1::ResetOptions::kLastWorkflowTask;
-      int64_t completed = 0, after_scheduled = 0;
-      for (const auto& e : events) {
-        if (e.event_type() == ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
-          completed = e.event_id();
-          if (!last) break;
-        } else if (e.event_type() == ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED && after_scheduled == 0) {
-          after_scheduled = e.event_id() + 1;
-        }
-      }
-      if (completed > 0) return completed;
-      if (after_scheduled > 0) return after_scheduled;
-      return InvalidArgument("unable to find any scheduled or completed task");
-    }
-    default: return InvalidArgument("provided reset target is not supported.");
-  }
-}
-
-void Engine::ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const cv1::ResetOptions& options, Done done) {
-  {
-    MutexLock l(mu_);
-    auto ns = NamespaceByNameLocked(req.namespace_());
-    if (!ns.ok()) return ReplyNow(l, done, ns.status());
-    const auto& target = req.workflow_execution();
-    // Read with the mutex released when the run is not in memory (FetchRun), with its history.
-    auto base = FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/true);
-    if (!base.ok() && base.status().code() == Code::kNotFound && options.target_case() != cv1::ResetOptions::kWorkflowTaskId) {
-      // Temporal's batcher finds the first/last task by reading the history, and reports a failed
-      // read as a plain error ("GetWorkflowExecutionHistory failed"), not as NotFound: retried,
-      // then counted as a failure rather than as done.
-      return ReplyNow(l, done, Internal("GetWorkflowExecutionHistory failed: " + base.status().message()));
-    }
-    if (!base.ok()) return ReplyNow(l, done, base.status());
-    auto finish_id = ResetPointOf(base.value()->events, options);
-    if (!finish_id.ok()) return ReplyNow(l, done, finish_id.status());
-    req.set_workflow_task_finish_event_id(*finish_id);
-    // The event id belongs to this run's history: reset this run even if another became current.
-    req.mutable_workflow_execution()->set_run_id(base.value()->st().run_id());
-  }
-  auto resp = std::make_shared<wsv1::ResetWorkflowExecutionResponse>();
-  ResetWorkflowExecution(req, resp.get(), [resp, done = std::move(done)](const Status& s) { done(s); });
-}
 
 void Engine::ResetWorkflowExecution(const wsv1::ResetWorkflowExecutionRequest& req,
                                     wsv1::ResetWorkflowExecutionResponse* resp, Done done) {
   MutexLock l(mu_);
-  auto fail = [&](Status s) { ReplyNow(l, done, s); };
-  auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return fail(ns.status());
-  const std::string ns_id = ns.value()->info().id();
-  if (Status s = ValidateResetRequest(req, options_.max_id_length); !s.ok()) return fail(s);
-  if (Status s = ValidatePostResetOperations(req.post_reset_operations(), options_.max_id_length); !s.ok()) return fail(s);
-  const std::string& wid = req.workflow_execution().workflow_id();
+  reset_.Reset(l, req, resp, std::move(done));
+}
 
-  // The runs are read first (a store read releases the engine mutex: FetchRun), the transition
-  // after the last read. Closed runs no longer change; open ones are in memory.
-  auto base_r = FetchRun(ns_id, wid, req.workflow_execution().run_id(), /*with_events=*/true);
-  if (!base_r.ok()) return fail(base_r.status());
-  std::shared_ptr<Execution> base = base_r.value();
-  const int64_t finish_id = req.workflow_task_finish_event_id();
-  if (finish_id <= 1 || finish_id >= base->st().next_event_id()) {
-    return fail(InvalidArgument("Workflow task finish ID must be > 1 && <= workflow last event ID."));
-  }
-  // The signals and updates after the reset point: the rest of the base run, then every later run
-  // of its continue-as-new chain.
-  std::vector<ReapplySource> sources{{base, static_cast<size_t>(finish_id - 1)}};
-  for (int hops = 0; hops < 1000; ++hops) {
-    const auto& last = sources.back().first->events;
-    if (last.empty() || !last.back().has_workflow_execution_continued_as_new_event_attributes()) break;
-    auto next = FetchRun(ns_id, wid, last.back().workflow_execution_continued_as_new_event_attributes().new_execution_run_id(),
-                         /*with_events=*/true);
-    if (!next.ok() && next.status().code() != Code::kNotFound) return fail(next.status());  // a failed read
-    if (!next.ok()) break;
-    sources.emplace_back(next.value(), 0);
-  }
+void Engine::ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const temporal::api::common::v1::ResetOptions& options,
+                            Done done) {
+  MutexLock l(mu_);
+  reset_.ResetTo(l, std::move(req), options, std::move(done));
+}
 
-  // The current run of the workflow id (it may differ from the base run).
-  std::shared_ptr<Execution> current;
-  if (auto cur = FetchRun(ns_id, wid, "", /*with_events=*/false); cur.ok()) {
-    current = cur.value();
-  } else if (cur.status().code() != Code::kNotFound) {
-    return fail(cur.status());  // a failed read: the retry check below cannot be made
-  }
-  if (current && current->st().reset_request_id() == req.request_id()) {  // a retry of this reset
-    resp->set_run_id(current->st().run_id());
-    return ReplyWhenDurableLocked(std::move(done), Status::Ok());
-  }
+Execution& Engine::AddResetRun(Txn& txn, std::shared_ptr<Execution> ex) {
+  mu_.AssertHeld();  // ResetEngine calls come from the unit, which runs under mu_
+  Execution& run = *ex;
+  const std::string run_id = run.st().run_id();
+  runs_[run_id] = std::move(ex);
+  open_by_workflow_id_[run.workflow_key()] = run_id;
+  run.visibility_dirty = true;  // listed while it runs, as a started run is
+  txn.Touch(&run);
+  txn.batch.upsert_current.push_back({run.st().namespace_id(), run.st().workflow_id(), run_id});
+  return run;
+}
 
-  // Rebuild the new run's mutable state from the copied prefix.
-  const TimePoint now = clock_.Now();
-  const std::string new_run_id =
-      NewTimeOrderedUuid(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
-  auto ex_r = NewRunFromPrefix(*base, finish_id, ns_id, wid, new_run_id);
-  if (!ex_r.ok()) return fail(ex_r.status());
-  std::shared_ptr<Execution> ex = ex_r.value();
-  const auto excluded = ExcludedReapplyTypes(req);
-
-  Txn txn;
-  // The current run ends first (it is no longer current once the reset run exists).
-  if (current && current->open()) {
-    Execution* cur = runs_.at(current->st().run_id()).get();
-    // Temporal skips the parent close policy of a run terminated by a reset, so that the reset
-    // run can take its children over.
-    cur->mutable_st_legacy().clear_children();
-    TerminateLocked(txn, *cur, req.reason(), nullptr, kResetterIdentity);
+void Engine::ResumePendingWork(Txn& txn, Execution& ex) {
+  mu_.AssertHeld();
+  for (auto& [sid, ai] : *ex.mutable_st_legacy().mutable_activities()) {
+    ArmActivityTimersLocked(ex, ai);
+    DispatchActivityLocked(txn, ex, ai);
   }
-  PrepareResetState(base->st(), req.request_id(), now, &ex->mutable_st_legacy());
-  FailPrefixWorkflowTask(*ex, req.reason(), base->st().run_id(), now);
-  FailOrRescheduleActivities(*ex, req.reason(), now);
-  ex->RebuildIndexes();
-
-  ReapplyEvents(sources, excluded, now, *ex);
-  ApplyPostResetSignals(req, now, *ex);
-
-  Execution* raw = ex.get();
-  runs_[new_run_id] = ex;
-  open_by_workflow_id_[raw->workflow_key()] = new_run_id;
-  raw->visibility_dirty = true;  // listed while it runs, as a started run is
-  txn.Touch(raw);
-  txn.batch.upsert_current.push_back({ns_id, wid, new_run_id});
-  ScheduleWorkflowTaskLocked(txn, *raw);
-  for (auto& [sid, ai] : *raw->mutable_st_legacy().mutable_activities()) {
-    ArmActivityTimersLocked(*raw, ai);
-    DispatchActivityLocked(txn, *raw, ai);
-  }
-  ArmWorkflowTimersLocked(*raw);
-  resp->set_run_id(new_run_id);
-  CommitLocked(txn, std::move(done));
+  ArmWorkflowTimersLocked(ex);
 }
 
 }  // namespace temporalite::history

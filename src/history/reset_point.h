@@ -20,7 +20,7 @@ Result<int64_t> ResetPointOf(const std::vector<::temporal::api::history::v1::His
 
 // Temporal's checks of ResetWorkflowExecutionRequest.post_reset_operations (also a batch reset's):
 // a signal needs a name within `max_name_length`; an operation without a variant is
-// INVALID_ARGUMENT; update_workflow_options is UNIMPLEMENTED here (it sets worker-versioning
+// INVALID_ARGUMENT ("unsupported post reset operation: <nil>"); update_workflow_options is UNIMPLEMENTED here (it sets worker-versioning
 // overrides, which this server does not keep).
 Status ValidatePostResetOperations(
     const google::protobuf::RepeatedPtrField<::temporal::api::workflow::v1::PostResetOperation>& ops,

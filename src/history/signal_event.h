@@ -1,6 +1,6 @@
 // The state a signal leaves in a run, in one place for every writer of it: SignalWorkflow's
 // delivery (signal_workflow.h), the signal SignalWithStart puts in the run it creates (start.cc),
-// the signals a reset applies to its new run (reset.cc) and replay (replay.cc). Defined in signal_workflow.cc. Kept out of signal_workflow.h so that
+// the signals a reset applies to its new run (reset_workflow.cc) and replay (replay.cc). Defined in signal_workflow.cc. Kept out of signal_workflow.h so that
 // these callers do not depend on the unit's interface (engine.h includes it).
 #pragma once
 

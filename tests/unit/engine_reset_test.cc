@@ -1,6 +1,6 @@
 // History replay (replay.h), ResetWorkflowExecution and the external signal / cancel commands,
 // with a SimClock. Expected behaviour: Temporal's workflow_resetter.go and transfer-task
-// semantics (see src/history/reset.cc and external.cc).
+// semantics (see src/history/reset_workflow.cc and external.cc).
 #include "engine_test_util.h"
 #include "history/replay.h"
 #include "history/signal_workflow.h"
