@@ -109,8 +109,8 @@ struct EngineOptions {
   // Idle open runs (no workflow task, activity, buffered event, query or update in flight) leave
   // memory once durable and are read back from the store when something needs them (run_cache.h).
   bool evict_idle_runs = true;
-  // Tests only (crash tests): how long a close's deferred step (deferred_steps.cc) waits after
-  // the close's commit before it runs.
+  // How long a close's deferred step (deferred_steps.cc) waits after the close's commit before it
+  // runs (0: at once, on the timer thread). Tests only (a window for a crash before the step).
   Duration deferred_step_delay{0};
 };
 
