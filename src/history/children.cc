@@ -131,8 +131,22 @@ Execution* ChildWorkflows::ParentOf(const Execution& child) {
   return nullptr;
 }
 
+bool ChildWorkflows::ParentEvicted(const Execution& child) {
+  const auto& cst = child.st();
+  if (engine_.RunEvicted(cst.parent_run_id())) return true;
+  const std::string ns_id = engine_.NamespaceId(cst.parent_namespace());
+  return !ns_id.empty() && engine_.RunEvicted(engine_.OpenRunIdOf(ns_id, cst.parent_workflow_id()));
+}
+
 void ChildWorkflows::ReportClosed(Txn& txn, const Execution& child) {
   const auto& cst = child.st();
+  if (ParentEvicted(child)) {
+    state::PendingStep step;
+    *step.mutable_child() = cst;
+    *step.mutable_child_close() = child.events.back();
+    engine_.DeferStep(txn, std::move(step));
+    return;
+  }
   Execution* found = ParentOf(child);
   if (!found) return;  // parent gone: nothing to tell
   Execution& parent = *found;
@@ -206,8 +220,13 @@ void ChildWorkflows::ReportClosed(Txn& txn, const Execution& child) {
 }
 
 void ChildWorkflows::ApplyParentClosePolicy(Txn& txn, const std::vector<state::ChildInfo>& children) {
+  state::PendingStep deferred;  // the children evicted from memory
   for (const auto& ci : children) {
     if (ci.parent_close_policy() == ev1::PARENT_CLOSE_POLICY_ABANDON) continue;
+    if (engine_.RunEvicted(engine_.OpenRunIdOf(ci.namespace_id(), ci.workflow_id()))) {
+      *deferred.add_children() = ci;
+      continue;
+    }
     Execution* open = engine_.OpenRunOf(ci.namespace_id(), ci.workflow_id());
     if (open == nullptr) continue;
     Execution& child = *open;
@@ -222,6 +241,7 @@ void ChildWorkflows::ApplyParentClosePolicy(Txn& txn, const std::vector<state::C
       engine_.TerminateRun(txn, child, "by parent close policy", "history-service");
     }
   }
+  if (deferred.children_size() > 0) engine_.DeferStep(txn, std::move(deferred));
 }
 
 }  // namespace temporalite::history

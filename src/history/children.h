@@ -34,15 +34,21 @@ class ChildWorkflows {
              bool* need_wft);
   // Child run `child` closed (its close event last): its parent (or a reset run of the parent
   // that adopted it) records ChildWorkflowExecutionCompleted/Failed/Canceled/TimedOut/Terminated
-  // and gets a workflow task. A parent that is gone or no longer waits for it is not told.
+  // and gets a workflow task. A parent that is gone or no longer waits for it is not told (nor
+  // one told already: the report is idempotent). A parent evicted from memory is told by a
+  // deferred step (EngineContext::DeferStep), which calls this again once it is back.
   void ReportClosed(Txn& txn, const Execution& child);
   // A parent closed with `children` pending: TERMINATE terminates each open child, REQUEST_CANCEL
-  // asks it to cancel (once), ABANDON leaves it alone.
+  // asks it to cancel (once), ABANDON leaves it alone. Children evicted from memory get it by a
+  // deferred step, which calls this again once they are back.
   void ApplyParentClosePolicy(Txn& txn, const std::vector<state::ChildInfo>& children);
 
  private:
   // The parent run that waits for `child`, or null.
   Execution* ParentOf(const Execution& child);
+  // Whether the run that may wait for `child` (its parent run, or the open run of the parent's
+  // workflow id) is evicted: its report is then deferred.
+  bool ParentEvicted(const Execution& child);
 
   EngineContext& engine_;
 };

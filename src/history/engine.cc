@@ -140,6 +140,8 @@ Status Engine::Recover() {
     TL_RETURN_IF_ERROR(RecoverNamespacesLocked(ns.value()));
   }
   TL_RETURN_IF_ERROR(RecoverOpenRuns());
+  auto steps = ReadDeferredSteps();
+  if (!steps.ok()) return steps.status();
   MutexLock l(mu_);
   // Re-arm timers and re-queue scheduled tasks from durable state (the outbox is the state).
   Txn txn;  // dispatch writes nothing unless a poller is waiting, and none are yet
@@ -170,6 +172,7 @@ Status Engine::Recover() {
   for (const auto& [name, rec] : namespaces_) records.push_back(&rec);
   batch_.Resume(records);               // running batch jobs take their next step
   namespace_deletion_.Resume(records);  // deletions go on (once their delay is over)
+  ScheduleDeferredStepsLocked(std::move(steps).value());  // closes' steps left by a crash
   return Status::Ok();
 }
 
@@ -235,7 +238,6 @@ Status Engine::RecoverOpenRuns() {
   std::vector<char> evictable(open->size(), 0);  // parsed, idle: armed and left on disk
   {
     MutexLock l(mu_);
-    // Every open workflow id first: whether a child may be evicted depends on its parent's.
     for (size_t i = 0; i < open->size(); ++i) {
       auto& row = open.value()[i];
       open_by_workflow_id_[WorkflowKey(row.namespace_id, row.workflow_id)] = row.run_id;
@@ -510,20 +512,7 @@ Result<std::shared_ptr<Execution>> Engine::LoadAnyExecutionLocked(const std::str
 bool Engine::EvictableLocked(const Execution& ex) const {
   return ex.open() && !ex.wft_pending() && ex.st().buffered_events_size() == 0 && ex.st().activities_size() == 0 &&
          ex.query_ids.empty() && ex.admitted_updates.empty() && !ex.visibility_dirty &&
-         ex.command_user_metadata == nullptr && ex.persisted_events == ex.events.size() &&
-         !LinkedToOpenRunLocked(ex);
-}
-
-// A parent with open children, and a child whose parent's workflow id is open, stay in memory:
-// a child's close tells its parent (ChildWorkflows::ReportClosed), and a parent's close applies
-// its policy to its children (ChildWorkflows::ApplyParentClosePolicy), inside that close's
-// transition, where a store read would be made under the engine mutex.
-bool Engine::LinkedToOpenRunLocked(const Execution& ex) const {
-  if (ex.st().children_size() > 0) return true;
-  if (ex.st().parent_workflow_id().empty()) return false;
-  auto ns = namespaces_.find(ex.st().parent_namespace());
-  if (ns == namespaces_.end()) return false;
-  return open_by_workflow_id_.count(WorkflowKey(ns->second.info().id(), ex.st().parent_workflow_id())) > 0;
+         ex.command_user_metadata == nullptr && ex.persisted_events == ex.events.size();
 }
 
 // A lookup that changes nothing (describe, history, a stale timer) leaves a run read back in

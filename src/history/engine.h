@@ -111,6 +111,9 @@ struct EngineOptions {
   // Idle open runs (no workflow task, activity, buffered event, query or update in flight) leave
   // memory once durable and are read back from the store when something needs them (run_cache.h).
   bool evict_idle_runs = true;
+  // How long a close's deferred step (deferred_steps.cc) waits after the close's commit before it
+  // runs (0: at once, on the timer thread). Tests only (a window for a crash before the step).
+  Duration deferred_step_delay{0};
 };
 
 struct Execution;            // history/execution.h
@@ -335,6 +338,9 @@ class Engine : private EngineMutexAndStore,
   std::string NamespaceId(const std::string& name) override;
   Execution* FindRun(const std::string& run_id) override;
   Execution* OpenRunOf(const std::string& ns_id, const std::string& workflow_id) override;
+  bool RunEvicted(const std::string& run_id) override;
+  std::string OpenRunIdOf(const std::string& ns_id, const std::string& workflow_id) override;
+  void DeferStep(Txn& txn, state::PendingStep step) override;  // deferred_steps.cc
   TimePoint NextCronTime(const std::string& cron, TimePoint after) override;
   Execution* StartChildRun(Txn& txn, const std::string& ns_id, ChildStart start) override;
   void TerminateRun(Txn& txn, Execution& ex, const std::string& reason, const std::string& identity) override;
@@ -424,7 +430,6 @@ class Engine : private EngineMutexAndStore,
   // --- idle-run eviction (run_cache.h; engine.cc) ---
   // Nothing in memory refers to `ex` but its durable state: it may leave memory once durable.
   bool EvictableLocked(const Execution& ex) const REQUIRES(mu_);
-  bool LinkedToOpenRunLocked(const Execution& ex) const REQUIRES(mu_);
   void ArmReloadSweepLocked() REQUIRES(mu_);
 
   // --- store reads with the engine mutex released (run_reads.cc) ---
@@ -613,7 +618,7 @@ class Engine : private EngineMutexAndStore,
   // --- workflow close and timers (lifecycle.cc) ---
   void ArmWorkflowTimersLocked(Execution& ex) REQUIRES(mu_);
   // ExecutionRow::idle_wake_unix_nanos for the run as it stands: set when it is open with no
-  // workflow task, activity, buffered event, child or parent (recovery may then leave it on disk
+  // workflow task, activity or buffered event (recovery may then leave it on disk
   // without reading its state), to the earliest time ArmWorkflowTimersLocked would arm.
   static std::optional<int64_t> IdleWake(const Execution& ex);
   // An idle run's wake-up armed by recovery in place of its timers: reads it back and arms them
@@ -623,6 +628,17 @@ class Engine : private EngineMutexAndStore,
   // Takes mu_ itself; the store reads (rows, then the histories of the runs that stay in memory)
   // are made with it released.
   Status RecoverOpenRuns() EXCLUDES(mu_);
+  // --- a close's steps that reach runs not in memory (deferred_steps.cc) ---
+  // Recovery: every step row left by a close whose step had not run (read without the mutex),
+  // then each scheduled to run now, once the runs are set up.
+  Result<std::vector<std::pair<std::string, state::PendingStep>>> ReadDeferredSteps() EXCLUDES(mu_);
+  void ScheduleDeferredStepsLocked(std::vector<std::pair<std::string, state::PendingStep>> steps) REQUIRES(mu_);
+  // Brings the step's other runs back into memory (FetchIfEvicted: the mutex released while the
+  // store reads), then applies it and deletes its row in one transaction. A failed read tries
+  // again a second later.
+  void RunDeferredStep(std::string key, state::PendingStep step);
+  // The runs `step` changes, as run ids that may be evicted (the open runs of the workflow ids).
+  std::vector<std::string> DeferredStepTargetsLocked(const state::PendingStep& step) REQUIRES(mu_);
   Status RecoverNamespacesLocked(const std::vector<persistence::NamespaceRow>& rows) REQUIRES(mu_);
   void OnWorkflowRunTimeout(std::string run_id);
   // A timer's evicted run back into memory (without the mutex); false, with `again` scheduled a

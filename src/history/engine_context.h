@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/timer_service.h"
+#include "history/state.pb.h"
 #include "history/txn.h"
 #include "matching/task_queues.h"
 #include "temporal/api/common/v1/message.pb.h"
@@ -57,6 +58,15 @@ class EngineContext {
   virtual Execution* FindRun(const std::string& run_id) = 0;
   // The open run of a workflow id (read back if evicted), or null.
   virtual Execution* OpenRunOf(const std::string& ns_id, const std::string& workflow_id) = 0;
+  // Whether `run_id` is an open run evicted from memory (run_cache.h): a transition must not read
+  // it (the store is not read under the engine mutex); it defers its step on it (DeferStep).
+  virtual bool RunEvicted(const std::string& run_id) = 0;
+  // The id of the open run of a workflow id (in memory or evicted), or "".
+  virtual std::string OpenRunIdOf(const std::string& ns_id, const std::string& workflow_id) = 0;
+  // A step of a close on runs that are evicted (state.proto: PendingStep): its record is written
+  // in `txn`, and after the commit the step reads those runs without the engine mutex and
+  // applies itself in a transaction of its own (deferred_steps.cc); recovery re-runs it.
+  virtual void DeferStep(Txn& txn, state::PendingStep step) = 0;
   // The next fire time of `cron` strictly after `after`; TimePoint::max() if none (or no cron).
   virtual TimePoint NextCronTime(const std::string& cron, TimePoint after) = 0;
   // A child run to start: its id, its WorkflowExecutionStarted attributes (parent links set) and

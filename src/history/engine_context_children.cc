@@ -27,7 +27,20 @@ Execution* Engine::FindRun(const std::string& run_id) {
 Execution* Engine::OpenRunOf(const std::string& ns_id, const std::string& workflow_id) {
   mu_.AssertHeld();
   auto it = open_by_workflow_id_.find(WorkflowKey(ns_id, workflow_id));
-  return it == open_by_workflow_id_.end() ? nullptr : runs_.at(it->second).get();
+  if (it == open_by_workflow_id_.end()) return nullptr;
+  auto run = runs_.find(it->second);  // an evicted run: null (callers defer on it, RunEvicted)
+  return run == runs_.end() ? nullptr : run->second.get();
+}
+
+bool Engine::RunEvicted(const std::string& run_id) {
+  mu_.AssertHeld();
+  return !run_id.empty() && runs_.eviction_seq(run_id) != 0;
+}
+
+std::string Engine::OpenRunIdOf(const std::string& ns_id, const std::string& workflow_id) {
+  mu_.AssertHeld();
+  auto it = open_by_workflow_id_.find(WorkflowKey(ns_id, workflow_id));
+  return it == open_by_workflow_id_.end() ? std::string() : it->second;
 }
 
 TimePoint Engine::NextCronTime(const std::string& cron, TimePoint after) {

@@ -76,6 +76,8 @@ struct Execution {
   // --- loading and snapshots ---
   // Parses the stored state (RebuildIndexes follows once the history is read). False if corrupt.
   bool LoadState(const std::string& bytes);
+  // The state as a deferred step stored it (a closed child's state at its close).
+  void LoadState(const state::ExecutionState& stored) { st_ = stored; }
   // This run's state and history, copied (a closed run's snapshot for a query).
   void CopyFrom(const Execution& other);
 

@@ -36,8 +36,7 @@ void Engine::ArmWorkflowTimersLocked(Execution& ex) {
 
 std::optional<int64_t> Engine::IdleWake(const Execution& ex) {
   const auto& st = ex.st();
-  if (!ex.open() || ex.wft_pending() || st.buffered_events_size() > 0 || st.activities_size() > 0 ||
-      st.children_size() > 0 || !st.parent_workflow_id().empty()) {
+  if (!ex.open() || ex.wft_pending() || st.buffered_events_size() > 0 || st.activities_size() > 0) {
     return std::nullopt;
   }
   // The same times ArmWorkflowTimersLocked schedules.

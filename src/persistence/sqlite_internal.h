@@ -35,6 +35,7 @@ enum Sql : int {
   kDeleteSchedule,
   kDeleteNamespace,
   kPutServerState,
+  kDeleteServerState,
   kUpdateExecutionState,
   kUpdateVisibilityInPlace,
   kAddNamespaceKey,
@@ -48,6 +49,7 @@ enum Sql : int {
   kClosedRunsBefore,
   kLoadSchedules,
   kGetServerState,
+  kListServerState,
   kGetDictionary,
   kNumSql,
 };
@@ -102,6 +104,7 @@ inline constexpr const char* kSql[kNumSql] = {
     "DELETE FROM schedules WHERE namespace_id = ?1 AND schedule_id = ?2",
     "DELETE FROM namespaces WHERE id = ?1",
     "INSERT OR REPLACE INTO server_state(key, value) VALUES(?1, ?2)",
+    "DELETE FROM server_state WHERE key = ?1",
     // Most transitions change only the state blob of a run whose row exists and whose open /
     // close_time stay as they are: setting `state` alone leaves every index untouched, where the
     // upsert above rewrites the partial indexes on `open` (executions_open) each time. No change
@@ -131,6 +134,7 @@ inline constexpr const char* kSql[kNumSql] = {
     "ORDER BY close_time LIMIT ?3",
     "SELECT namespace_id, schedule_id, data FROM schedules ORDER BY namespace_id, schedule_id",
     "SELECT value FROM server_state WHERE key = ?1",
+    "SELECT key, value FROM server_state WHERE key >= ?1 AND key < ?2 ORDER BY key",
     "SELECT data FROM dictionaries WHERE id = ?1",
 };
 #undef TL_EXECUTION_COLUMNS

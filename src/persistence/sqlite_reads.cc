@@ -287,4 +287,21 @@ Result<std::optional<std::string>> SqliteStore::GetServerState(const std::string
   return std::optional<std::string>();
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::ListServerState(const std::string& prefix) {
+  if (prefix.empty() || static_cast<unsigned char>(prefix.back()) == 0xff) return Status(Code::kInvalidArgument, "bad server state prefix");
+  std::string end = prefix;
+  end.back() = static_cast<char>(end.back() + 1);  // keys compare as bytes: [prefix, end) starts with prefix
+  Result<ReaderLease> lease = AcquireReader();
+  if (!lease.ok()) return lease.status();
+  sqlite3_stmt* s = lease->conn->stmt(kListServerState);
+  ResetOnExit reset{s};
+  Binder b(s);
+  if (b.Text(1, prefix).Text(2, end).rc() != SQLITE_OK) return SqlError(lease->conn->db(), "binding server state list");
+  std::vector<std::pair<std::string, std::string>> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.emplace_back(ColumnBytes(s, 0), ColumnBytes(s, 1));
+  if (rc != SQLITE_DONE) return SqlError(lease->conn->db(), "listing server state");
+  return out;
+}
+
 }  // namespace temporalite::persistence

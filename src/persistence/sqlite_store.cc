@@ -649,6 +649,11 @@ Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     b.Text(1, key).Blob(2, value);
     TL_RETURN_IF_ERROR(c.Run(kPutServerState, b, "writing server state " + key));
   }
+  for (const std::string& key : batch.delete_server_state) {
+    Binder b(c.stmt(kDeleteServerState));
+    b.Text(1, key);
+    TL_RETURN_IF_ERROR(c.Run(kDeleteServerState, b, "deleting server state " + key));
+  }
   for (const std::string& id : batch.delete_namespaces) {
     Binder b(c.stmt(kDeleteNamespace));
     b.Text(1, id);

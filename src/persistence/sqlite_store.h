@@ -63,6 +63,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<ScheduleRow>> LoadSchedules() override;
   Result<std::optional<std::string>> GetServerState(const std::string& key) override;
+  Result<std::vector<std::pair<std::string, std::string>>> ListServerState(const std::string& prefix) override;
   // Must not be called from a `done` callback (it joins the writer thread, which waits for the
   // writer role that callback's thread holds).
   void Close() override;

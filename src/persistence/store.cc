@@ -35,6 +35,7 @@ void WriteBatch::Append(WriteBatch&& other) {
   MoveAppend(upsert_schedules, other.upsert_schedules);
   MoveAppend(delete_schedules, other.delete_schedules);
   MoveAppend(put_server_state, other.put_server_state);
+  MoveAppend(delete_server_state, other.delete_server_state);
   MoveAppend(delete_namespaces, other.delete_namespaces);
 }
 

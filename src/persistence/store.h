@@ -138,13 +138,14 @@ struct WriteBatch {
   std::vector<ScheduleRow> upsert_schedules;
   std::vector<ScheduleRow> delete_schedules;  // by (namespace_id, schedule_id); `data` unused
   std::vector<std::pair<std::string, std::string>> put_server_state;  // server_state rows: key, value
+  std::vector<std::string> delete_server_state;  // server_state rows by key (after the puts)
   std::vector<std::string> delete_namespaces;  // namespace rows by id (applied last)
 
   bool empty() const {
     return upsert_namespaces.empty() && upsert_executions.empty() && upsert_current.empty() &&
            append_events.empty() && upsert_visibility.empty() && index_search_attributes.empty() &&
            delete_runs.empty() && upsert_schedules.empty() && delete_schedules.empty() &&
-           put_server_state.empty() && delete_namespaces.empty();
+           put_server_state.empty() && delete_server_state.empty() && delete_namespaces.empty();
   }
   // Moves `other`'s rows to the end of this batch.
   void Append(WriteBatch&& other);
@@ -189,6 +190,8 @@ class Store {
   virtual Result<std::vector<ScheduleRow>> LoadSchedules() = 0;
   // A server component's record in the server_state table (nullopt: none yet).
   virtual Result<std::optional<std::string>> GetServerState(const std::string& key) = 0;
+  // Every server_state row whose key starts with `prefix` (key, value), by key.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListServerState(const std::string& prefix) = 0;
 
   // Commits everything queued so far, stops the writer and closes the database. Idempotent.
   virtual void Close() = 0;

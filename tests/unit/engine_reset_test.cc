@@ -403,6 +403,7 @@ TEST_F(ResetTest, ResetRunAdoptsPendingChildren) {
   auto c = PollWft();
   ASSERT_EQ(c.workflow_execution().workflow_id(), "wf-parent-child");
   ASSERT_TRUE(CompleteWft(c.task_token(), {CompleteWorkflow("child-result")}).ok());
+  Advance(Sec(0));  // the idle reset run was evicted: it is told by the close's deferred step
   auto h = HistoryOf("wf-parent", run);
   const int64_t closed = LastOfType(h, ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED);
   ASSERT_NE(closed, 0) << Describe(h);

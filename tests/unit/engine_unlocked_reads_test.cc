@@ -431,9 +431,10 @@ TEST_F(UnlockedFileReadsTest, BatchStartedDuringAnotherStartsCountIsRefused) {
   EXPECT_EQ(first_status.code(), Code::kResourceExhausted) << first_status.ToString();
 }
 
-// A parent waiting only on its child stays in memory (it is not evicted): the child's close
-// tells it inside the close's transition without reading it from the store.
-TEST_F(UnlockedReadsTest, ChildCloseTellsItsParentFromMemory) {
+// A parent waiting only on its child leaves memory like any idle run. The child's close does not
+// read it: the close writes a deferred step (deferred_steps.cc), which reads the parent back with
+// the engine mutex released and then records the close in it.
+TEST_F(UnlockedReadsTest, ChildCloseTellsItsEvictedParentWithoutTheMutex) {
   const std::string parent_run = StartWorkflow("wf-parent");
   auto task = PollWft();
   cmdv1::Command child;
@@ -446,9 +447,9 @@ TEST_F(UnlockedReadsTest, ChildCloseTellsItsParentFromMemory) {
   ASSERT_TRUE(CompleteWft(PollWft().task_token(), {}).ok());  // the ChildStarted task: now idle
   Barrier();
   auto counts = engine_->CountRuns();
-  EXPECT_EQ(counts.evicted, 0u) << "an idle parent of an open child, or the child, left memory";
+  EXPECT_EQ(counts.evicted, 1u) << "the idle parent of an open child stayed in memory";
 
-  // The child completes with the parent's reads blocked: nothing waits on them.
+  // The child completes with the parent's reads blocked: its close reads nothing.
   gate_->BlockReadsOf(parent_run);
   wsv1::PollWorkflowTaskQueueRequest preq;
   preq.set_namespace_(kNamespace);
@@ -463,9 +464,12 @@ TEST_F(UnlockedReadsTest, ChildCloseTellsItsParentFromMemory) {
   EXPECT_TRUE(finished) << "the child's close waited on a store read of its parent";
   EXPECT_TRUE(completed.get().ok());
   EXPECT_EQ(gate_->blocked_reads(), 0);
+
+  // The step reads the parent without the mutex: another RPC finishes meanwhile.
+  ExpectOtherRpcProceedsWhileReadBlocks(parent_run, [&] { Advance(Sec(0)); }, StartAnother());
   EXPECT_EQ(engine_->CountRuns().evicted_lookups, 0u);
   auto hist = History("wf-parent");
-  ASSERT_FALSE(hist.empty());
+  ASSERT_GE(hist.size(), 2u);
   EXPECT_EQ(hist[hist.size() - 2].event_type(), ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED) << Describe(hist);
   EXPECT_EQ(hist.back().event_type(), ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
 }

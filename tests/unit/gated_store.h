@@ -150,6 +150,9 @@ class GatedStore final : public persistence::Store {
   Result<std::optional<std::string>> GetServerState(const std::string& key) override {
     return inner_->GetServerState(key);
   }
+  Result<std::vector<std::pair<std::string, std::string>>> ListServerState(const std::string& prefix) override {
+    return inner_->ListServerState(prefix);
+  }
   Status fatal_error() override { return inner_->fatal_error(); }
   void set_fatal_error_listener(std::function<void(const Status&)> fn) override {
     inner_->set_fatal_error_listener(std::move(fn));

@@ -382,6 +382,28 @@ TEST_F(PersistenceTest, DeleteRunsRemovesExecutionEventsAndOnlyItsCurrentRow) {
   EXPECT_EQ(store->GetCurrentRunId("ns-1", "wf-2")->value_or(""), "keep");
 }
 
+// server_state rows by prefix (the engine's deferred steps, "history.step/<id>"): a batch's
+// deletes come after its puts, and a prefix lists only the keys that start with it.
+TEST_F(PersistenceTest, ServerStateRowsAreListedByPrefixAndDeleted) {
+  auto store = OpenOrDie();
+  WriteBatch b;
+  b.put_server_state = {{"history.step/b", "2"}, {"history.step/a", "1"}, {"history.stepx", "no"}, {"alerts", "x"}};
+  ASSERT_TRUE(store->CommitSync(std::move(b)).ok());
+  auto rows = store->ListServerState("history.step/");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  using Rows = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(rows.value(), (Rows{{"history.step/a", "1"}, {"history.step/b", "2"}}));
+
+  WriteBatch d;
+  d.put_server_state = {{"history.step/c", "3"}};
+  d.delete_server_state = {"history.step/a", "history.step/never"};
+  EXPECT_FALSE(d.empty());
+  ASSERT_TRUE(store->CommitSync(std::move(d)).ok());
+  EXPECT_EQ(store->ListServerState("history.step/").value(), (Rows{{"history.step/b", "2"}, {"history.step/c", "3"}}));
+  EXPECT_EQ(store->GetServerState("alerts")->value_or(""), "x");
+  EXPECT_FALSE(store->GetServerState("history.step/a")->has_value());
+}
+
 TEST_F(PersistenceTest, ReadEventsPages) {
   auto store = OpenOrDie();
   WriteBatch b;
@@ -531,6 +553,10 @@ TEST(WriteBatchTest, AppendMovesRowsToTheEnd) {
   EXPECT_EQ(a.upsert_namespaces.size(), 1u);
   EXPECT_EQ(a.upsert_executions.size(), 1u);
   EXPECT_EQ(a.upsert_current.size(), 1u);
+  WriteBatch c{.delete_server_state = {"k"}};
+  EXPECT_FALSE(c.empty());
+  a.Append(std::move(c));
+  EXPECT_EQ(a.delete_server_state, (std::vector<std::string>{"k"}));
   EXPECT_TRUE(b.empty());  // NOLINT(bugprone-use-after-move): Append leaves `other` empty.
 }
 

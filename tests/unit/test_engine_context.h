@@ -83,6 +83,14 @@ class TestEngineContext : public EngineContext {
     }
     return nullptr;
   }
+  // Every run here is in memory: nothing is deferred.
+  bool RunEvicted(const std::string&) override { return false; }
+  std::string OpenRunIdOf(const std::string& ns_id, const std::string& workflow_id) override {
+    Execution* ex = OpenRunOf(ns_id, workflow_id);
+    return ex ? ex->st().run_id() : std::string();
+  }
+  void DeferStep(Txn&, state::PendingStep step) override { deferred.push_back(std::move(step)); }
+  std::vector<state::PendingStep> deferred;
   TimePoint NextCronTime(const std::string&, TimePoint) override { return TimePoint::max(); }
   // A running workflow id refuses the start (WorkflowIdConflictPolicy FAIL); else a run
   // "<workflow id>-run" with the start's parent links, owned here.
