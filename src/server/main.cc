@@ -296,6 +296,10 @@ int ReadStartupConfig(const StartDevFlags& f, StartupConfig* c) {
     }
   }
   c->engine_options.extra_namespaces = f.namespaces;
+  // Crash tests: widens the window between a close's commit and its deferred step.
+  if (const char* d = std::getenv("TEMPORALITE_TEST_DEFERRED_STEP_DELAY_MS")) {
+    c->engine_options.deferred_step_delay = std::chrono::milliseconds(std::atoi(d));
+  }
   if (int rc = ParseStartupSearchAttributes(f, &c->engine_options.startup_search_attributes); rc != 0) return rc;
   for (const auto& kv : f.dynamic_config_values) {
     Status s = ApplyDynamicConfigValue(kv, c);

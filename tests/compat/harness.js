@@ -88,6 +88,7 @@ function waitForExit(child, ms) {
  * @param {string} [opts.logLevel] server --log-level (default warn)
  * @param {boolean} [opts.headless] default true (pass false to serve the UI port)
  * @param {number} [opts.readyTimeoutMs] default 20000
+ * @param {object} [opts.env]      extra environment variables for the server (test hooks)
  * @returns {Promise<{address: string, port: number, dataDir: string|undefined, proc: import('child_process').ChildProcess,
  *                    stdout: () => string, stderr: () => string,
  *                    exited: Promise<{code: number|null, signal: string|null}>,
@@ -116,7 +117,7 @@ async function startServer(opts = {}) {
   if (opts.headless !== false) args.push('--headless');
   args.push('--log-level', opts.logLevel ?? 'warn', ...extra);
 
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
   liveChildren.add(proc);
   // A server left running by a failed test must not keep the test process alive: the child and
   // its pipes do not hold the event loop (the 'exit' hook above kills whatever is left). Every

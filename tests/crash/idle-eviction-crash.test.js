@@ -2,7 +2,9 @@
 // Idle open runs are evicted from memory (src/history/run_cache.h) and a restart does not load
 // them: only their timers are re-armed. This test SIGKILLs the server while runs wait on timers,
 // checks the restart left them on disk (its recovery log line), and that each timer then fires
-// exactly once and the runs complete.
+// exactly once and the runs complete. A parent waiting on its child is evicted too: the child's
+// close reaches it by a deferred step (src/history/deferred_steps.cc) that a SIGKILL before the
+// step leaves to the restart, which applies it once.
 //
 // The worker is driven through the raw WorkflowService calls (no SDK worker), so every workflow
 // task is seen and answered here.
@@ -149,6 +151,69 @@ test('idle runs whose timers came due while down: SIGKILL during the wake-ups, e
     assert.deepEqual(fired, ['a', 'b'], workflowId);
     assert.equal(countEvents(history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED), 1, workflowId);
   }
+  await connection.close();
+  const res = await server.stop('SIGTERM');
+  assert.equal(res.code, 0);
+  server = undefined;
+});
+
+// A parent waiting on its child is idle and leaves memory. The child's close writes a step
+// ("tell the parent") in its own transaction; the step is held back here (a test hook delays it)
+// so the server is SIGKILLed between the close's commit and the step: the restart runs the step,
+// the parent records the child's completion once, and a second SIGKILL and restart add nothing.
+test('a child closing while its parent is evicted: SIGKILL before the parent is told, told once after', { timeout: 120000 }, async () => {
+  const dataDir = makeTempDir('temporalite-eviction-child-');
+  cleanups.push(() => removeDir(dataDir));
+  let server = await startServer({ dataDir, logLevel: 'info', env: { TEMPORALITE_TEST_DEFERRED_STEP_DELAY_MS: '600000' } });
+  cleanups.push(() => server && server.stop('SIGKILL'));
+  const taskQueue = uniqueName('parent-tq');
+  const childQueue = uniqueName('child-tq');
+  const parentId = uniqueName('parent');
+  const childId = uniqueName('child');
+  let connection = await Connection.connect({ address: server.address });
+  let client = new Client({ connection, namespace: NS });
+  await client.workflow.start('parentWf', { taskQueue, workflowId: parentId });
+  const started = await answerTasks(connection.workflowService, taskQueue, 2, 30000, (task) =>
+    countEvents(task.history, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED) > 0
+      ? []
+      : [
+          {
+            commandType: CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION,
+            startChildWorkflowExecutionCommandAttributes: {
+              namespace: NS,
+              workflowId: childId,
+              workflowType: { name: 'childWf' },
+              taskQueue: { name: childQueue },
+            },
+          },
+        ]);
+  assert.equal(started.length, 2, 'the parent started its child and saw it start');
+  const childDone = await answerTasks(connection.workflowService, childQueue, 1, 30000, () => [
+    { commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} },
+  ]);
+  assert.equal(childDone.length, 1);
+  let history = await client.workflow.getHandle(parentId).fetchHistory();
+  assert.equal(countEvents(history, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED), 0, 'the step ran before the kill');
+  await connection.close();
+
+  server = await killAndRestart(server, { samePort: false, logLevel: 'info' });
+  assert.match(server.stderr(), /recovered 1 deferred steps of closed runs/, server.stderr());
+  connection = await Connection.connect({ address: server.address });
+  client = new Client({ connection, namespace: NS });
+  const told = await answerTasks(connection.workflowService, taskQueue, 1, 30000, (task) => {
+    assert.equal(countEvents(task.history, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED), 1);
+    return [{ commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} }];
+  });
+  assert.equal(told.length, 1, 'the parent got a workflow task for its child\'s completion');
+  await connection.close();
+
+  server = await killAndRestart(server, { samePort: false, logLevel: 'info' });
+  assert.doesNotMatch(server.stderr(), /deferred steps/, 'the step row went with the step');
+  connection = await Connection.connect({ address: server.address });
+  client = new Client({ connection, namespace: NS });
+  history = await client.workflow.getHandle(parentId).fetchHistory();
+  assert.equal(countEvents(history, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED), 1);
+  assert.equal(countEvents(history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED), 1);
   await connection.close();
   const res = await server.stop('SIGTERM');
   assert.equal(res.code, 0);
