@@ -39,13 +39,6 @@ void SlotFreed(std::condition_variable& cv, bool stopping) {
   }
 }
 
-// What a waiting activity-pool thread waits for (ActivityThreadLoop), with act_mu_ held: a
-// queued task, the pool's stop, or a poll to take up (fewer than activity_pollers polling and a
-// slot free). A change wakes a thread only when this holds: with every poll taken up, a slot
-// given back woke one only to put it back to sleep.
-bool PoolThreadHasWork(bool queue_empty, bool pool_stop, bool stopping, int polling, int pollers, int free_slots) {
-  return !queue_empty || pool_stop || (!stopping && polling < pollers && free_slots > 0);
-}
 
 void LogWarning(const std::string& msg) { std::fprintf(stderr, "temporalite-sdk: %s\n", msg.c_str()); }
 
@@ -642,10 +635,6 @@ void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* res
                                  wsv1::PollActivityTaskQueueResponse* keep) {
   if (reserved == 0) return;
   int got = 0, queued = 0;
-  auto pool_has_work = [this] {  // act_mu_ held
-    return PoolThreadHasWork(act_queue_.empty(), pool_stop_, stopping_, act_polling_, options_.activity_pollers,
-                             free_slots_);
-  };
   {
     std::lock_guard<std::mutex> l(act_mu_);
     if (resp) {
@@ -665,7 +654,7 @@ void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* res
     }
     free_slots_ += reserved - got;
     // One more wake-up for a slot given back, if a pool thread can take up a poll with it.
-    if (reserved > got && pool_has_work()) ++queued;
+    if (reserved > got && PoolThreadHasWork()) ++queued;
   }
   n_eager_activities_ += got;
   for (int i = 0; i < queued; ++i) act_cv_.notify_one();
@@ -675,16 +664,20 @@ void Worker::TakeEagerActivities(wsv1::RespondWorkflowTaskCompletedResponse* res
 // activity slot back as a pool thread does.
 void Worker::RunKeptActivity(wsv1::PollActivityTaskQueueResponse& task) {
   RunActivity(task);
-  auto pool_has_work = [this] {  // act_mu_ held
-    return PoolThreadHasWork(act_queue_.empty(), pool_stop_, stopping_, act_polling_, options_.activity_pollers,
-                             free_slots_);
-  };
   std::lock_guard<std::mutex> l(act_mu_);
   --act_active_;
   --kept_running_;
   ++free_slots_;
-  if (pool_has_work()) act_cv_.notify_one();
+  if (PoolThreadHasWork()) act_cv_.notify_one();
   act_idle_cv_.notify_all();  // Shutdown may wait for kept activities (and stopping pools)
+}
+
+// What a waiting activity-pool thread waits for (ActivityThreadLoop), with act_mu_ held: a
+// queued task, the pool's stop, or a poll to take up (fewer than activity_pollers polling and a
+// slot free). A change wakes a thread only when this holds: with every poll taken up, a slot
+// given back woke one only to put it back to sleep.
+bool Worker::PoolThreadHasWork() const {
+  return !act_queue_.empty() || pool_stop_ || (!stopping_ && act_polling_ < options_.activity_pollers && free_slots_ > 0);
 }
 
 // A thread of the activity pool. It runs a queued task (one an eager dispatch brought) if there
@@ -693,13 +686,9 @@ void Worker::RunKeptActivity(wsv1::PollActivityTaskQueueResponse& task) {
 // each change wakes at most one waiting thread (one with something to do), not the whole pool.
 void Worker::ActivityThreadLoop() {
   auto backoff = 100ms;
-  auto pool_has_work = [this] {  // act_mu_ held
-    return PoolThreadHasWork(act_queue_.empty(), pool_stop_, stopping_, act_polling_, options_.activity_pollers,
-                             free_slots_);
-  };
   std::unique_lock<std::mutex> l(act_mu_);
   for (;;) {
-    act_cv_.wait(l, pool_has_work);
+    act_cv_.wait(l, [this] { return PoolThreadHasWork(); });
     wsv1::PollActivityTaskQueueResponse task;
     if (!act_queue_.empty()) {
       task = std::move(act_queue_.back());
@@ -718,7 +707,7 @@ void Worker::ActivityThreadLoop() {
         if (stopping_) act_idle_cv_.notify_all();
         continue;
       }
-      if (pool_has_work()) act_cv_.notify_one();  // another thread takes up the poll
+      if (PoolThreadHasWork()) act_cv_.notify_one();  // another thread takes up the poll
     }
     ++act_active_;
     l.unlock();
@@ -726,7 +715,7 @@ void Worker::ActivityThreadLoop() {
     l.lock();
     --act_active_;
     ++free_slots_;
-    if (pool_has_work()) act_cv_.notify_one();
+    if (PoolThreadHasWork()) act_cv_.notify_one();
     if (stopping_) act_idle_cv_.notify_all();
   }
 }

@@ -129,6 +129,8 @@ class Worker : private EagerWorkflowExecutor {
   std::vector<HistoryEvent> FullHistory(const wsv1::PollWorkflowTaskQueueResponse& task);
   bool PollActivityTask(wsv1::PollActivityTaskQueueResponse* resp, std::chrono::milliseconds* backoff);
   void ActivityThreadLoop();
+  // What a waiting activity-pool thread waits for, act_mu_ held (worker.cc).
+  bool PoolThreadHasWork() const;
   // Runs a workflow task. An eager activity its completion brought may be left in `keep` for the
   // calling thread to run once it has given back its workflow-task slot (RunKeptActivity).
   void HandleWorkflowTask(wsv1::PollWorkflowTaskQueueResponse& task, wsv1::PollActivityTaskQueueResponse* keep);
