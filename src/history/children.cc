@@ -150,8 +150,8 @@ void ChildWorkflows::ReportClosed(Txn& txn, const Execution& child) {
   Execution* found = ParentOf(child);
   if (!found) return;  // parent gone: nothing to tell
   Execution& parent = *found;
-  auto ci = parent.mutable_st_legacy().mutable_children()->find(cst.parent_initiated_event_id());
-  if (ci == parent.mutable_st_legacy().mutable_children()->end()) return;
+  auto ci = parent.st().children().find(cst.parent_initiated_event_id());
+  if (ci == parent.st().children().end()) return;
   // The started event's id: it is in history (children start in the parent's transaction, and
   // are reported after it), unless still buffered behind a running task.
   int64_t started_id = 0;
@@ -233,7 +233,7 @@ void ChildWorkflows::ApplyParentClosePolicy(Txn& txn, const std::vector<state::C
     if (ci.parent_close_policy() == ev1::PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
       if (child.st().cancel_requested()) continue;
       txn.Touch(&child);
-      child.mutable_st_legacy().set_cancel_requested(true);
+      child.RequestCancel();
       auto* e = AddOrBufferEvent(child, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, engine_.Now());
       e->mutable_workflow_execution_cancel_requested_event_attributes()->set_cause("by parent close policy");
       if (!child.wft_pending() && IsZero(child.st().first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, child);

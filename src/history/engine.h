@@ -32,6 +32,7 @@
 #include "common/timer_service.h"
 #include "history/batch_operations.h"
 #include "history/children.h"
+#include "history/close_workflow.h"
 #include "history/engine_context.h"
 #include "history/engine_store.h"
 #include "history/external.h"
@@ -44,6 +45,7 @@
 #include "history/state.pb.h"
 #include "history/txn.h"
 #include "history/update_registry.h"
+#include "history/workflow_timers.h"
 #include "matching/task_queues.h"
 #include "persistence/store.h"
 #include "temporal/api/command/v1/message.pb.h"
@@ -122,10 +124,12 @@ class EngineCommandContext;  // history/engine_command_context.h
 class Engine : private EngineMutexAndStore,
                private EngineContext,
                private BatchEngine,
+               private CloseEngine,
                private NamespaceDeletionEngine,
                private ResetEngine,
                private SignalEngine,
-               private StartEngine {
+               private StartEngine,
+               private TimerEngine {
  public:
   // A waiting RPC and its response message (matching/task_queues.h); the frontend creates it.
   template <typename Resp>
@@ -393,6 +397,15 @@ class Engine : private EngineMutexAndStore,
                               std::deque<WorkflowPoller> aside) override;
   void StartEagerWorkflowTask(Txn& txn, Execution& ex, const std::string& identity,
                               wsv1::PollWorkflowTaskQueueResponse* out) override;
+  // CloseEngine (close_workflow.h) and TimerEngine (workflow_timers.h; both in lifecycle.cc): what
+  // the run-lifecycle and workflow-timer units see of the engine besides EngineContext and the
+  // namespace, FetchRun and commit calls above. Under mu_.
+  void ForceCloseWorkflowTask(Txn& txn, Execution& ex, const std::string& identity) override REQUIRES(mu_);
+  void FinishClose(Txn& txn, Execution& ex, bool chain_continues) override REQUIRES(mu_);
+  temporal::api::enums::v1::RetryState NextRunAfterTimeout(const Execution& ex,
+                                                           std::optional<StartFields>* next_run) override
+      REQUIRES(mu_);
+  void StartNextRun(Txn& txn, const std::string& ns_id, StartFields next_run) override REQUIRES(mu_);
 
   // --- plumbing (engine.cc) ---
   // REQUIRES(mu_). Serializes touched executions into the batch and submits it. `done` runs
@@ -730,6 +743,15 @@ class Engine : private EngineMutexAndStore,
   NamespaceDeletion namespace_deletion_ GUARDED_BY(mu_){mu_, *this, *this};
   // ResetWorkflowExecution and a batch job's reset of one run (reset_workflow.h; reset.cc).
   ResetWorkflow reset_ GUARDED_BY(mu_){*this, *this, ResetWorkflow::Limits{.max_id_length = options_.max_id_length}};
+  // Terminate, RequestCancel and DeleteWorkflowExecution, and every termination of a run
+  // (close_workflow.h; the entry points and its side of CloseEngine in lifecycle.cc).
+  CloseWorkflow closes_ GUARDED_BY(mu_){*this, *this,
+                                        CloseWorkflow::Limits{
+                                            .blob_size_limit_error = options_.blob_size_limit_error,
+                                            .blob_size_limit_warn = options_.blob_size_limit_warn,
+                                        }};
+  // The firing of user timers and run timeouts (workflow_timers.h; the timers in lifecycle.cc).
+  WorkflowTimers workflow_timers_ GUARDED_BY(mu_){*this, *this};
 
   // History long-poll waiters, woken after commits. Own mutex: woken from the committing thread.
   Mutex waiters_mu_;

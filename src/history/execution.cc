@@ -1,5 +1,6 @@
 #include "history/execution.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "history/compat_fields.h"
@@ -223,6 +224,25 @@ std::vector<state::ChildInfo> Execution::MarkClosed() {
   st_.clear_sticky_task_queue();
   activity_ids.clear();
   return children;
+}
+
+void Execution::SetFirstWorkflowTaskBackoff(TimePoint due) { *st_.mutable_first_wft_due_time() = ToProto(due); }
+
+void Execution::RecordStartExtras(const ::temporal::api::sdk::v1::UserMetadata& metadata, hv1::HistoryEvent* started) {
+  ::temporalite::history::RecordStartExtras(metadata, started, &st_);
+}
+
+void Execution::BeginResetRun(const std::string& start_request_id, const std::string& reset_request_id, TimePoint now) {
+  st_.set_start_request_id(start_request_id);
+  st_.set_reset_request_id(reset_request_id);
+  st_.clear_sticky_task_queue();
+  st_.clear_first_wft_due_time();
+  if (!IsZero(st_.execution_timeout())) *st_.mutable_execution_expiration_time() = ToProto(now + FromProto(st_.execution_timeout()));
+  if (!IsZero(st_.run_timeout())) {
+    TimePoint run_expiry = now + FromProto(st_.run_timeout());
+    if (!IsZero(st_.execution_expiration_time())) run_expiry = std::min(run_expiry, FromProto(st_.execution_expiration_time()));
+    *st_.mutable_run_expiration_time() = ToProto(run_expiry);
+  }
 }
 
 std::string WorkflowKey(const std::string& namespace_id, const std::string& workflow_id) {

@@ -5,15 +5,17 @@
 // touched under the engine mutex.
 //
 // The durable state is private: it is read through st() and written only through the named
-// transitions below, so the compiler keeps writes here. Two exceptions remain: the entries of the
-// pending maps are edited through the references AddActivity / FindActivity / AddTimer / AddChild
-// return, and mutable_st_legacy() (see there). The free AddEvent / AddOrBufferEvent /
+// transitions below (or given whole when the run is made: the constructor for a new run's initial
+// state, LoadState for a stored one), so the compiler keeps writes here. One exception remains: the
+// entries of the pending maps are edited through the references AddActivity / FindActivity /
+// AddTimer / AddChild return. The free AddEvent / AddOrBufferEvent /
 // FlushBufferedEvents below are the older spelling of the same members (not a second
 // implementation).
 #pragma once
 
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -28,12 +30,13 @@ namespace hv1 = ::temporal::api::history::v1;
 namespace ev1 = ::temporal::api::enums::v1;
 
 struct Execution {
+  Execution() = default;
+  // A new run with its initial state (identity, deadlines, start fields), as StartWorkflow::NewRun
+  // and a reset's replayed prefix build it; its history is appended after.
+  explicit Execution(state::ExecutionState initial) : st_(std::move(initial)) {}
+
   // The durable state, read-only (writes go through the transitions below).
   const state::ExecutionState& st() const { return st_; }
-  // Temporary escape: the whole state, writable. Only reset.cc, start.cc, start_workflow.cc and
-  // children.cc (pending their conversion to transitions) and unit tests that set up a run's state
-  // use it; new code uses a named transition.
-  state::ExecutionState& mutable_st_legacy() { return st_; }
 
   std::vector<hv1::HistoryEvent> events;  // events[i].event_id() == i + 1
   size_t persisted_events = 0;            // events already handed to the store
@@ -72,6 +75,9 @@ struct Execution {
   // A pending child by its initiated event id.
   state::ChildInfo& AddChild(int64_t initiated_event_id);
   void RemoveChild(int64_t initiated_event_id);
+  // A reset terminates the current run without its parent-close policy: the reset run adopts its
+  // children, so the terminated run forgets them.
+  void ForgetChildren() { st_.clear_children(); }
 
   // --- loading and snapshots ---
   // Parses the stored state (RebuildIndexes follows once the history is read). False if corrupt.
@@ -115,6 +121,18 @@ struct Execution {
   void ClearStickyTaskQueue() { st_.clear_sticky_task_queue(); }
   // The first task's backoff (cron, retry, start delay) is over.
   void ClearFirstWorkflowTaskBackoff() { st_.clear_first_wft_due_time(); }
+  // The first task waits for a backoff (cron, retry, start delay) until `due`.
+  void SetFirstWorkflowTaskBackoff(TimePoint due);
+
+  // --- start and reset ---
+  // The started event (just appended) takes the start's user metadata; the state keeps the
+  // metadata and the priority it carries (Temporal's MutableState.AddWorkflowExecutionStartedEvent).
+  void RecordStartExtras(const ::temporal::api::sdk::v1::UserMetadata& metadata, hv1::HistoryEvent* started);
+  // A reset run (its state replayed from the base's prefix) takes the base's start request id and
+  // the reset's request id, drops stickiness and any start backoff (the prefix holds a workflow
+  // task), and its deadlines restart from `now` (Temporal's RefreshExpirationTimeoutTask: the
+  // execution deadline, then the run deadline capped at it).
+  void BeginResetRun(const std::string& start_request_id, const std::string& reset_request_id, TimePoint now);
 
   // --- buffered events ---
   // Buffers an event unconditionally (ids assigned at flush).

@@ -1,5 +1,5 @@
-// Workflow start and close: StartWorkflowExecution, terminate, cancel requests, run timeouts,
-// start delays, user timers, and long-poll expiry.
+// Workflow timers (run timeouts, start delays, user timers), a run's close, the entry points of the
+// run-lifecycle RPCs (terminate, cancel requests, delete: close_workflow.h), and long-poll expiry.
 #include <algorithm>
 
 #include "common/ids.h"
@@ -85,21 +85,18 @@ void Engine::OnUserTimer(std::string run_id, std::string timer_id, int64_t start
   auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open()) return;
   Execution& ex = *it->second;
-  auto t = ex.st().timers().find(timer_id);
-  if (t == ex.st().timers().end() || t->second.started_event_id() != started_event_id) return;
-  TimePoint expiry = FromProto(t->second.expiry_time());
-  if (expiry > clock_.Now()) {  // fired early (clock adjusted): re-arm
-    timers_.Schedule(expiry, [this, run_id, timer_id, started_event_id] { OnUserTimer(run_id, timer_id, started_event_id); });
-    return;
-  }
   Txn txn;
-  txn.Touch(&ex);
-  auto* e = AddOrBufferEvent(ex, ev1::EVENT_TYPE_TIMER_FIRED, clock_.Now());
-  e->mutable_timer_fired_event_attributes()->set_timer_id(timer_id);
-  e->mutable_timer_fired_event_attributes()->set_started_event_id(started_event_id);
-  ex.RemoveTimer(timer_id);
-  if (!ex.wft_pending()) ScheduleWorkflowTaskLocked(txn, ex);
-  CommitLocked(txn, nullptr);
+  switch (workflow_timers_.FireUserTimer(txn, ex, timer_id, started_event_id)) {
+    case WorkflowTimers::Firing::kStale:
+      return;
+    case WorkflowTimers::Firing::kEarly:  // fired early (clock adjusted): re-arm
+      timers_.Schedule(FromProto(ex.st().timers().at(timer_id).expiry_time()),
+                       [this, run_id, timer_id, started_event_id] { OnUserTimer(run_id, timer_id, started_event_id); });
+      return;
+    case WorkflowTimers::Firing::kFired:
+      CommitLocked(txn, nullptr);
+      return;
+  }
 }
 
 void Engine::OnWorkflowRunTimeout(std::string run_id) {
@@ -107,30 +104,19 @@ void Engine::OnWorkflowRunTimeout(std::string run_id) {
   if (!FetchForTimerLocked(run_id, [this, run_id] { OnWorkflowRunTimeout(run_id); })) return;
   auto it = runs_.find_loaded(run_id);
   if (it == runs_.end() || !it->second->open()) return;
-  Execution& ex = *it->second;
   Txn txn;
-  txn.Touch(&ex);
-  if (ex.wft_started()) {
-    FailWorkflowTaskLocked(txn, ex, ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND, nullptr, "", false, 0);
-  }
-  FlushBufferedEventsLocked(ex);
-  // A run timeout is retryable (workflow retry policy) unless the execution timeout ran out.
-  std::optional<StartFields> next_run;
-  ev1::RetryState retry = ev1::RETRY_STATE_TIMEOUT;
-  const bool execution_expired = !IsZero(ex.st().execution_expiration_time()) &&
-                                 FromProto(ex.st().execution_expiration_time()) <= clock_.Now();
-  if (!execution_expired) {
-    retry = WorkflowRetryLocked(ex, nullptr, true, &next_run);
-    if (!next_run) next_run = CronNextRunLocked(ex, nullptr, nullptr);
-  }
-  auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, clock_.Now());
-  e->mutable_workflow_execution_timed_out_event_attributes()->set_retry_state(retry);
-  if (next_run) e->mutable_workflow_execution_timed_out_event_attributes()->set_new_execution_run_id(next_run->run_id);
-  ex.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT);
-  OnRunClosedLocked(txn, ex, next_run.has_value());
-  if (!ex.query_ids.empty()) queries_.Settle(ex, nullptr, false);
-  if (next_run) starts_.CreateRun(txn, ex.st().namespace_id(), std::move(*next_run), nullptr);
+  workflow_timers_.TimeOutRun(txn, *it->second);
   CommitLocked(txn, nullptr);
+}
+
+ev1::RetryState Engine::NextRunAfterTimeout(const Execution& ex, std::optional<StartFields>* next_run) {
+  ev1::RetryState retry = WorkflowRetryLocked(ex, nullptr, true, next_run);
+  if (!*next_run) *next_run = CronNextRunLocked(ex, nullptr, nullptr);
+  return retry;
+}
+
+void Engine::StartNextRun(Txn& txn, const std::string& ns_id, StartFields next_run) {
+  starts_.CreateRun(txn, ns_id, std::move(next_run), nullptr);
 }
 
 void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
@@ -170,81 +156,39 @@ void Engine::OnRunClosedLocked(Txn& txn, Execution& ex, bool chain_continues) {
   if (!children.empty()) children_.ApplyParentClosePolicy(txn, children);
 }
 
+// The run-lifecycle RPCs: entry points into the CloseWorkflow unit (close_workflow.h), and its
+// side of CloseEngine.
+
 void Engine::TerminateLocked(Txn& txn, Execution& ex, const std::string& reason, const cv1::Payloads* details,
                              const std::string& identity) {
-  txn.Touch(&ex);
-  if (ex.wft_started()) {
-    FailWorkflowTaskLocked(txn, ex, ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND, nullptr, identity, false, 0);
-  }
-  FlushBufferedEventsLocked(ex);
-  auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, clock_.Now());
-  auto* a = e->mutable_workflow_execution_terminated_event_attributes();
-  a->set_reason(reason);
-  if (details) *a->mutable_details() = *details;
-  a->set_identity(identity);
-  ex.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
-  OnRunClosedLocked(txn, ex, false);
-  if (!ex.query_ids.empty()) queries_.Settle(ex, nullptr, false);  // answered from the final history
+  closes_.TerminateRun(txn, ex, reason, details, identity);
 }
 
 void Engine::TerminateWorkflowExecution(const wsv1::TerminateWorkflowExecutionRequest& req, Done done) {
   MutexLock l(mu_);
-  auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return ReplyNow(l, done, ns.status());
-  if (req.workflow_execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
-  Status s = CheckBlob(req.details().ByteSizeLong(), "Details");
-  if (!s.ok()) return ReplyNow(l, done, s);
-  auto r = FetchOpenRun(ns.value()->info().id(), req.workflow_execution().workflow_id(),
-                        req.workflow_execution().run_id());
-  if (!r.ok()) return ReplyNow(l, done, r.status());
-  Execution& ex = *r.value();
-  if (!req.first_execution_run_id().empty() && ex.st().first_execution_run_id() != req.first_execution_run_id()) {
-    return ReplyNow(l, done, WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
-  }
-  Txn txn;
-  TerminateLocked(txn, ex, req.reason(), req.has_details() ? &req.details() : nullptr, req.identity());
-  CommitLocked(txn, std::move(done));
+  closes_.Terminate(l, req, std::move(done));
 }
 
 void Engine::RequestCancelWorkflowExecution(const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done) {
   MutexLock l(mu_);
-  auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return ReplyNow(l, done, ns.status());
-  if (req.workflow_execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
-  auto any = FetchRun(ns.value()->info().id(), req.workflow_execution().workflow_id(),
-                      req.workflow_execution().run_id(), /*with_events=*/false);
-  if (!any.ok()) return ReplyNow(l, done, any.status());
-  Execution& ex = *any.value();
-  if (!req.first_execution_run_id().empty() && ex.st().first_execution_run_id() != req.first_execution_run_id()) {
-    return ReplyNow(l, done, WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
-  }
-  // Repeated requests and closed runs succeed without a new event (Temporal's behaviour).
-  if (!ex.open() || ex.st().cancel_requested()) return ReplyWhenDurableLocked(std::move(done), Status::Ok());
-  Txn txn;
-  txn.Touch(&ex);
-  ex.RequestCancel();
-  auto* e = AddOrBufferEvent(ex, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, clock_.Now());
-  e->mutable_workflow_execution_cancel_requested_event_attributes()->set_cause(req.reason());
-  e->mutable_workflow_execution_cancel_requested_event_attributes()->set_identity(req.identity());
-  if (!ex.wft_pending() && IsZero(ex.st().first_wft_due_time())) ScheduleWorkflowTaskLocked(txn, ex);
-  CommitLocked(txn, std::move(done));
+  closes_.RequestCancel(l, req, std::move(done));
 }
 
 void Engine::DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest& req, Done done) {
   MutexLock l(mu_);
-  auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return ReplyNow(l, done, ns.status());
-  if (req.workflow_execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
-  auto r = FetchRun(ns.value()->info().id(), req.workflow_execution().workflow_id(),
-                    req.workflow_execution().run_id(), /*with_events=*/false);
-  if (!r.ok()) return ReplyNow(l, done, r.status());
-  Execution& ex = *r.value();
-  Txn txn;
-  // Temporal terminates a running execution before deleting it.
-  if (ex.open()) TerminateLocked(txn, ex, "Delete workflow execution", nullptr, "history-service");
-  // Applied after the batch's upserts: the run, its events and a current pointer naming it go.
-  txn.batch.delete_runs.push_back(ex.st().run_id());
-  CommitLocked(txn, std::move(done));
+  closes_.Delete(l, req, std::move(done));
+}
+
+void Engine::ForceCloseWorkflowTask(Txn& txn, Execution& ex, const std::string& identity) {
+  if (ex.wft_started()) {
+    FailWorkflowTaskLocked(txn, ex, ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND, nullptr, identity, false, 0);
+  }
+  FlushBufferedEventsLocked(ex);
+}
+
+void Engine::FinishClose(Txn& txn, Execution& ex, bool chain_continues) {
+  OnRunClosedLocked(txn, ex, chain_continues);
+  if (!ex.query_ids.empty()) queries_.Settle(ex, nullptr, false);  // answered from the final history
 }
 
 // --------------------------------------------------------------------------------------------

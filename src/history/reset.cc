@@ -32,7 +32,8 @@ Execution& Engine::AddResetRun(Txn& txn, std::shared_ptr<Execution> ex) {
 
 void Engine::ResumePendingWork(Txn& txn, Execution& ex) {
   mu_.AssertHeld();
-  for (auto& [sid, ai] : *ex.mutable_st_legacy().mutable_activities()) {
+  for (const auto& [sid, unused] : ex.st().activities()) {
+    state::ActivityInfo& ai = *ex.FindActivity(sid);
     ArmActivityTimersLocked(ex, ai);
     DispatchActivityLocked(txn, ex, ai);
   }

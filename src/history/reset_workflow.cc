@@ -58,13 +58,12 @@ Status ValidateResetRequest(const wsv1::ResetWorkflowExecutionRequest& req, size
 // The new run with the base run's first `finish_id - 1` events and the mutable state they replay to.
 Result<std::shared_ptr<Execution>> NewRunFromPrefix(const Execution& base, int64_t finish_id, const std::string& ns_id,
                                                      const std::string& workflow_id, const std::string& new_run_id) {
-  auto ex = std::make_shared<Execution>();
-  auto& st = ex->mutable_st_legacy();
+  std::vector<hv1::HistoryEvent> prefix(base.events.begin(), base.events.begin() + (finish_id - 1));
+  state::ExecutionState st;
   st.set_namespace_id(ns_id);
   st.set_workflow_id(workflow_id);
   st.set_run_id(new_run_id);
-  ex->events.assign(base.events.begin(), base.events.begin() + (finish_id - 1));
-  Status s = ReplayHistory(ex->events, &st);
+  Status s = ReplayHistory(prefix, &st);
   if (!s.ok()) return InvalidArgument("cannot rebuild the workflow from its history: " + s.message());
   if (st.wft().scheduled_event_id() == 0) {
     return InvalidArgument("Can only reset workflow to event ID in range [WorkflowTaskScheduled +1, WorkflowTaskStarted + 1]: " +
@@ -72,36 +71,21 @@ Result<std::shared_ptr<Execution>> NewRunFromPrefix(const Execution& base, int64
   }
   // Pending children of the prefix are adopted by the new run (Temporal's default,
   // history.allowResetWithPendingChildren): their close is reported to it (children.cc).
+  auto ex = std::make_shared<Execution>(std::move(st));
+  ex->events = std::move(prefix);
   return ex;
-}
-
-// The new run's own identity and deadlines. Temporal refreshes the expirations from now
-// (RefreshExpirationTimeoutTask): execution timeout, then the run timeout capped at the execution
-// deadline.
-void PrepareResetState(const state::ExecutionState& base, const std::string& reset_request_id, TimePoint now,
-                       state::ExecutionState* st) {
-  st->set_start_request_id(base.start_request_id());
-  st->set_reset_request_id(reset_request_id);
-  st->clear_sticky_task_queue();
-  st->clear_first_wft_due_time();  // the prefix holds a workflow task: any start delay is over
-  if (!IsZero(st->execution_timeout())) *st->mutable_execution_expiration_time() = ToProto(now + FromProto(st->execution_timeout()));
-  if (!IsZero(st->run_timeout())) {
-    TimePoint run_expiry = now + FromProto(st->run_timeout());
-    if (!IsZero(st->execution_expiration_time())) run_expiry = std::min(run_expiry, FromProto(st->execution_expiration_time()));
-    *st->mutable_run_expiration_time() = ToProto(run_expiry);
-  }
 }
 
 // Closes the prefix's workflow task as failed by the reset (started first if it was only scheduled).
 void FailPrefixWorkflowTask(Execution& ex, const std::string& reason, const std::string& base_run_id, TimePoint now) {
-  auto& st = ex.mutable_st_legacy();
+  const auto& st = ex.st();
   if (st.wft().started_event_id() == 0) {
     auto* e = ex.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
     auto* a = e->mutable_workflow_task_started_event_attributes();
     a->set_scheduled_event_id(st.wft().scheduled_event_id());
     a->set_identity(kHistoryServiceIdentity);
     a->set_request_id(NewUuid());
-    st.mutable_wft()->set_started_event_id(e->event_id());
+    ex.SetWorkflowTaskStartedEventId(e->event_id());
   }
   auto* e = ex.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_FAILED, now);
   auto* a = e->mutable_workflow_task_failed_event_attributes();
@@ -113,14 +97,15 @@ void FailPrefixWorkflowTask(Execution& ex, const std::string& reason, const std:
   a->set_identity(kHistoryServiceIdentity);
   a->set_base_run_id(base_run_id);
   a->set_new_run_id(st.run_id());
-  st.clear_wft();
+  ex.ClearWorkflowTask();
 }
 
 // Activities: a started attempt in the prefix fails (Temporal's failInflightActivity); the others
 // are scheduled again now as fresh first attempts.
 void FailOrRescheduleActivities(Execution& ex, const std::string& reason, TimePoint now) {
   std::vector<int64_t> failed;
-  for (auto& [sid, ai] : *ex.mutable_st_legacy().mutable_activities()) {
+  for (const auto& [sid, unused] : ex.st().activities()) {
+    state::ActivityInfo& ai = *ex.FindActivity(sid);
     if (ai.started()) {
       auto* e = ex.AddEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_FAILED, now);
       auto* a = e->mutable_activity_task_failed_event_attributes();
@@ -350,10 +335,10 @@ void ResetWorkflow::Apply(const wsv1::ResetWorkflowExecutionRequest& req, Txn& t
   // skips the parent close policy of a run terminated by a reset, so that the reset run can take
   // its children over.
   if (current) {
-    current->mutable_st_legacy().clear_children();
+    current->ForgetChildren();
     engine_.TerminateRun(txn, *current, req.reason(), kResetterIdentity);
   }
-  PrepareResetState(base.st(), req.request_id(), now, &ex->mutable_st_legacy());
+  ex->BeginResetRun(base.st().start_request_id(), req.request_id(), now);
   FailPrefixWorkflowTask(*ex, req.reason(), base.st().run_id(), now);
   FailOrRescheduleActivities(*ex, req.reason(), now);
   ex->RebuildIndexes();

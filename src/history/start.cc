@@ -90,8 +90,7 @@ std::shared_ptr<Execution> StartWorkflow::NewRun(const std::string& ns_id, Start
   const Duration delay = FromProto(a.first_workflow_task_backoff());
   const std::string run_id = f.run_id.empty() ? NewRunId(now) : f.run_id;
 
-  auto ex = std::make_shared<Execution>();
-  auto& st = ex->mutable_st_legacy();
+  state::ExecutionState st;
   st.set_namespace_id(ns_id);
   st.set_workflow_id(f.workflow_id);
   st.set_run_id(run_id);
@@ -132,7 +131,7 @@ std::shared_ptr<Execution> StartWorkflow::NewRun(const std::string& ns_id, Start
     st.set_root_workflow_id(a.root_workflow_execution().workflow_id());
     st.set_root_run_id(a.root_workflow_execution().run_id());
   }
-  return ex;
+  return std::make_shared<Execution>(std::move(st));
 }
 
 Execution* StartWorkflow::CreateRun(Txn& txn, const std::string& ns_id, StartFields f,
@@ -155,7 +154,7 @@ Execution* StartWorkflow::CreateRun(Txn& txn, const std::string& ns_id, StartFie
   a.set_workflow_id(f.workflow_id);
   auto* e = ex->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, now);
   *e->mutable_workflow_execution_started_event_attributes() = std::move(a);
-  RecordStartExtras(f.user_metadata, e, &ex->mutable_st_legacy());
+  ex->RecordStartExtras(f.user_metadata, e);
   ex->visibility_dirty = true;
 
   Execution* raw = host_.AddRun(std::move(ex));
@@ -163,7 +162,7 @@ Execution* StartWorkflow::CreateRun(Txn& txn, const std::string& ns_id, StartFie
   txn.batch.upsert_current.push_back({ns_id, f.workflow_id, raw->st().run_id()});
   if (before_first_wft) before_first_wft(*raw);
   if (delay > Duration::zero()) {
-    *raw->mutable_st_legacy().mutable_first_wft_due_time() = ToProto(now + delay);
+    raw->SetFirstWorkflowTaskBackoff(now + delay);
   } else {
     engine_.ScheduleWorkflowTask(txn, *raw);
   }

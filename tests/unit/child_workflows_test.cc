@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/thread_annotations.h"
+#include "execution_test_util.h"
 #include "history/children.h"
 #include "history/execution.h"
 #include "history/txn.h"
@@ -55,7 +56,7 @@ class ChildWorkflowsTest : public ::testing::Test {
   template <typename Fill>
   void CloseAndReport(Execution& child, ev1::WorkflowExecutionStatus status, ev1::EventType type, Fill fill) {
     MutexLock l(mu_);
-    child.mutable_st_legacy().set_status(status);
+    child.SetCloseStatus(status);
     fill(child.AddEvent(type, clock_.Now()));
     Txn txn;
     children_.ReportClosed(txn, child);
@@ -182,8 +183,8 @@ TEST_F(ChildWorkflowsTest, TimeoutReachesTheParentWithItsRetryState) {
 TEST_F(ChildWorkflowsTest, ReportWhileTheParentsTaskRunsIsBufferedWithoutANewTask) {
   Execution* child = Start(ChildCommand("child-1"));
   ASSERT_NE(child, nullptr);
-  parent_.mutable_st_legacy().mutable_wft()->set_scheduled_event_id(4);
-  parent_.mutable_st_legacy().mutable_wft()->set_started_event_id(5);
+  parent_.SetWorkflowTaskScheduledEventId(4);
+  parent_.SetWorkflowTaskStartedEventId(5);
   const size_t before = parent_.events.size();
   CloseAndReport(*child, ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
                  [](hv1::HistoryEvent*) {});
@@ -198,8 +199,8 @@ TEST_F(ChildWorkflowsTest, AResetRunOfTheParentThatAdoptedTheChildGetsTheReport)
   // The parent run closes (a reset); the new run's history prefix initiated the same child.
   Execution reset_run;
   testing::InitRun(reset_run, kNsId, "parent", "parent-reset-run", clock_.Now());
-  (*reset_run.mutable_st_legacy().mutable_children())[2] = parent_.st().children().at(2);
-  parent_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  reset_run.AddChild(2) = parent_.st().children().at(2);
+  parent_.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
   context_.runs[reset_run.st().run_id()] = &reset_run;
   const size_t closed_parent_events = parent_.events.size();
   CloseAndReport(*child, ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
@@ -212,7 +213,7 @@ TEST_F(ChildWorkflowsTest, AResetRunOfTheParentThatAdoptedTheChildGetsTheReport)
 TEST_F(ChildWorkflowsTest, AClosedParentWithoutAnAdopterIsNotTold) {
   Execution* child = Start(ChildCommand("child-1"));
   ASSERT_NE(child, nullptr);
-  parent_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  parent_.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   const size_t before = parent_.events.size();
   CloseAndReport(*child, ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED, ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
                  [](hv1::HistoryEvent*) {});

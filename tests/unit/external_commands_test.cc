@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/thread_annotations.h"
+#include "execution_test_util.h"
 #include "history/execution.h"
 #include "history/external.h"
 #include "history/txn.h"
@@ -102,7 +103,7 @@ TEST_F(ExternalCommandsTest, SignalToAMissingWorkflowFails) {
 }
 
 TEST_F(ExternalCommandsTest, SignalToAClosedWorkflowOrToItselfOrAnUnknownNamespaceFails) {
-  target_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  target_.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   Signal(SignalCommand("target"));
   EXPECT_EQ(Last().signal_external_workflow_execution_failed_event_attributes().cause(),
             ev1::SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
@@ -129,8 +130,10 @@ TEST_F(ExternalCommandsTest, ChildWorkflowOnlySignalToANonChildFails) {
   c.set_child_workflow_only(true);
   Signal(c);
   EXPECT_EQ(Last().event_type(), ev1::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED);
-  target_.mutable_st_legacy().set_parent_workflow_id("source");
-  target_.mutable_st_legacy().set_parent_run_id("source-run");
+  EditState(target_, [&](state::ExecutionState& s) {
+    s.set_parent_workflow_id("source");
+    s.set_parent_run_id("source-run");
+  });
   Signal(c);
   EXPECT_EQ(Last().event_type(), ev1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED);
 }
@@ -166,7 +169,7 @@ TEST_F(ExternalCommandsTest, CancelAsksTheTargetOnceAndIsRecordedInTheSource) {
 }
 
 TEST_F(ExternalCommandsTest, CancelOfAClosedRunSucceedsWithoutTouchingIt) {
-  target_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  target_.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   Cancel(CancelCommand("target"));
   EXPECT_EQ(Last().event_type(), ev1::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
   EXPECT_FALSE(target_.st().cancel_requested());

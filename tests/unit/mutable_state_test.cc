@@ -1,9 +1,11 @@
 // A run's MutableState (history/execution.h) alone: event ids, buffering while a workflow task
 // runs (ids assigned at flush, buffered ActivityTaskStarted ids fixed up), and the pending maps
 // with their activity-id index; the workflow task's transitions, signals, search attribute and
-// memo upserts, and the close.
+// memo upserts, a new run's initial state, the start's extras, a reset run's deadlines, and the
+// close.
 #include <gtest/gtest.h>
 
+#include "execution_test_util.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
 
@@ -14,7 +16,7 @@ const TimePoint kNow = TimePoint(std::chrono::seconds(1704067200));
 
 TEST(MutableStateTest, EventsGetConsecutiveIdsAndTheCommandsMetadata) {
   MutableState ms;
-  ms.mutable_st_legacy().set_next_event_id(1);
+  EditState(ms, [&](state::ExecutionState& s) { s.set_next_event_id(1); });
   ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, kNow);
   ::temporal::api::sdk::v1::UserMetadata md;
   md.mutable_summary()->set_data("summary");
@@ -33,9 +35,9 @@ TEST(MutableStateTest, EventsGetConsecutiveIdsAndTheCommandsMetadata) {
 
 TEST(MutableStateTest, EventsBufferWhileATaskRunsAndGetIdsAtFlush) {
   MutableState ms;
-  ms.mutable_st_legacy().set_next_event_id(5);
-  ms.mutable_st_legacy().mutable_wft()->set_scheduled_event_id(3);
-  ms.mutable_st_legacy().mutable_wft()->set_started_event_id(4);  // a workflow task is running
+  EditState(ms, [&](state::ExecutionState& s) { s.set_next_event_id(5); });
+  ms.SetWorkflowTaskScheduledEventId(3);
+  ms.SetWorkflowTaskStartedEventId(4);  // a workflow task is running
   auto* started = ms.AddOrBufferEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_STARTED, kNow);
   started->mutable_activity_task_started_event_attributes()->set_scheduled_event_id(2);
   auto* completed = ms.AddOrBufferEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_COMPLETED, kNow);
@@ -57,7 +59,7 @@ TEST(MutableStateTest, EventsBufferWhileATaskRunsAndGetIdsAtFlush) {
   EXPECT_EQ(ms.st().buffered_events_size(), 0);
   EXPECT_EQ(ms.FlushBufferedEvents(), 0);
 
-  ms.mutable_st_legacy().mutable_wft()->set_started_event_id(0);  // no task running: appended at once
+  ms.SetWorkflowTaskStartedEventId(0);  // no task running: appended at once
   EXPECT_EQ(ms.AddOrBufferEvent(ev1::EVENT_TYPE_TIMER_FIRED, kNow)->event_id(), 9);
 }
 
@@ -96,8 +98,10 @@ TEST(MutableStateTest, TimersAndChildren) {
 
 TEST(MutableStateTest, WorkflowTaskTransitions) {
   MutableState ms;
-  ms.mutable_st_legacy().set_next_event_id(4);
-  ms.mutable_st_legacy().set_task_queue("tq");
+  EditState(ms, [&](state::ExecutionState& s) {
+    s.set_next_event_id(4);
+    s.set_task_queue("tq");
+  });
   ::google::protobuf::Duration timeout;
   timeout.set_seconds(10);
   // A transient task takes the id its Scheduled event would get; a normal one gets it set.
@@ -168,7 +172,7 @@ TEST(MutableStateTest, SignalsUpsertsAndCancel) {
 
 TEST(MutableStateTest, MarkClosedDropsWhatIsPending) {
   MutableState ms;
-  ms.mutable_st_legacy().set_next_event_id(1);
+  EditState(ms, [&](state::ExecutionState& s) { s.set_next_event_id(1); });
   ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, kNow);
   ms.AddActivity(5, "a");
   ms.AddTimer("t");
@@ -187,6 +191,99 @@ TEST(MutableStateTest, MarkClosedDropsWhatIsPending) {
   EXPECT_EQ(ms.st().buffered_events_size(), 0);
   EXPECT_TRUE(ms.st().sticky_task_queue().empty());
   EXPECT_TRUE(ms.activity_ids.empty());
+}
+
+// A new run's state as StartWorkflow::NewRun builds it: ids, status and the next event id.
+state::ExecutionState InitialState() {
+  state::ExecutionState st;
+  st.set_namespace_id("ns");
+  st.set_workflow_id("wf");
+  st.set_run_id("run-1");
+  st.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  st.set_next_event_id(1);
+  return st;
+}
+
+TEST(MutableStateTest, ANewRunTakesItsInitialStateWhole) {
+  MutableState ms(InitialState());
+  EXPECT_TRUE(ms.open());
+  EXPECT_EQ(ms.st().run_id(), "run-1");
+  EXPECT_EQ(ms.workflow_key(), "ns\nwf");
+  EXPECT_TRUE(ms.events.empty());
+  EXPECT_EQ(ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, kNow)->event_id(), 1);
+  EXPECT_EQ(ms.st().next_event_id(), 2);
+}
+
+TEST(MutableStateTest, TheFirstWorkflowTaskBackoffIsSetAndCleared) {
+  MutableState ms(InitialState());
+  ms.SetFirstWorkflowTaskBackoff(kNow + std::chrono::seconds(90));
+  EXPECT_EQ(FromProto(ms.st().first_wft_due_time()), kNow + std::chrono::seconds(90));
+  ms.ClearFirstWorkflowTaskBackoff();
+  EXPECT_TRUE(IsZero(ms.st().first_wft_due_time()));
+}
+
+TEST(MutableStateTest, StartExtrasGoToTheStartedEventAndTheState) {
+  MutableState ms(InitialState());
+  auto* started = ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, kNow);
+  started->mutable_workflow_execution_started_event_attributes()->mutable_priority()->set_priority_key(3);
+  ::temporal::api::sdk::v1::UserMetadata md;
+  md.mutable_summary()->set_data("nightly");
+  ms.RecordStartExtras(md, started);
+  EXPECT_EQ(ms.events[0].user_metadata().summary().data(), "nightly");
+  EXPECT_EQ(ms.st().user_metadata().summary().data(), "nightly");
+  EXPECT_EQ(ms.st().priority().priority_key(), 3);
+
+  MutableState plain(InitialState());  // no metadata, no priority: neither is recorded
+  started = plain.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, kNow);
+  plain.RecordStartExtras({}, started);
+  EXPECT_FALSE(plain.events[0].has_user_metadata());
+  EXPECT_FALSE(plain.st().has_user_metadata());
+  EXPECT_FALSE(plain.st().has_priority());
+}
+
+TEST(MutableStateTest, AResetRunTakesItsRequestIdsAndRestartsItsDeadlines) {
+  state::ExecutionState st = InitialState();
+  st.set_start_request_id("replayed");
+  st.set_sticky_task_queue("sticky");
+  *st.mutable_first_wft_due_time() = ToProto(kNow - std::chrono::seconds(5));
+  *st.mutable_execution_timeout() = ToProtoDuration(std::chrono::seconds(100));
+  *st.mutable_run_timeout() = ToProtoDuration(std::chrono::seconds(30));
+  *st.mutable_execution_expiration_time() = ToProto(kNow - std::chrono::seconds(1000));
+  *st.mutable_run_expiration_time() = ToProto(kNow - std::chrono::seconds(1000));
+  MutableState ms(st);
+  const TimePoint now = kNow + std::chrono::seconds(7);
+  ms.BeginResetRun("base-start", "reset-1", now);
+  EXPECT_EQ(ms.st().start_request_id(), "base-start");
+  EXPECT_EQ(ms.st().reset_request_id(), "reset-1");
+  EXPECT_TRUE(ms.st().sticky_task_queue().empty());
+  EXPECT_TRUE(IsZero(ms.st().first_wft_due_time()));
+  EXPECT_EQ(FromProto(ms.st().execution_expiration_time()), now + std::chrono::seconds(100));
+  EXPECT_EQ(FromProto(ms.st().run_expiration_time()), now + std::chrono::seconds(30));
+
+  // A run timeout longer than what is left of the execution's is capped at the execution deadline.
+  *st.mutable_run_timeout() = ToProtoDuration(std::chrono::seconds(500));
+  MutableState capped(st);
+  capped.BeginResetRun("base-start", "reset-2", now);
+  EXPECT_EQ(FromProto(capped.st().run_expiration_time()), now + std::chrono::seconds(100));
+
+  // Without timeouts the deadlines stay unset.
+  MutableState unbounded(InitialState());
+  unbounded.BeginResetRun("base-start", "reset-3", now);
+  EXPECT_TRUE(IsZero(unbounded.st().execution_expiration_time()));
+  EXPECT_TRUE(IsZero(unbounded.st().run_expiration_time()));
+}
+
+TEST(MutableStateTest, ForgottenChildrenAreNotReturnedAtClose) {
+  MutableState ms(InitialState());
+  ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, kNow);
+  ms.AddChild(3).set_workflow_id("child-a");
+  ms.AddChild(4).set_workflow_id("child-b");
+  ASSERT_EQ(ms.st().children_size(), 2);
+  ms.ForgetChildren();  // a reset's run adopts them
+  EXPECT_EQ(ms.st().children_size(), 0);
+  ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, kNow);
+  ms.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  EXPECT_TRUE(ms.MarkClosed().empty());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/thread_annotations.h"
+#include "execution_test_util.h"
 #include "history/execution.h"
 #include "history/query_registry.h"
 #include "history/task_token.h"
@@ -42,13 +43,15 @@ class QueryRegistryTest : public ::testing::Test {
   QueryRegistryTest()
       : clock_(TimePoint(std::chrono::seconds(1704067200))), context_(clock_, mu_), registry_(mu_, context_) {
     run_ = std::make_shared<Execution>();
-    run_->mutable_st_legacy().set_namespace_id("ns-1");
-    run_->mutable_st_legacy().set_run_id("run-1");
-    run_->mutable_st_legacy().set_workflow_id("wf-1");
-    run_->mutable_st_legacy().set_workflow_type("counter");
-    run_->mutable_st_legacy().set_task_queue("tq");
-    run_->mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-    run_->mutable_st_legacy().set_next_event_id(1);
+    EditState(*run_, [&](state::ExecutionState& s) {
+      s.set_namespace_id("ns-1");
+      s.set_run_id("run-1");
+      s.set_workflow_id("wf-1");
+      s.set_workflow_type("counter");
+      s.set_task_queue("tq");
+      s.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+      s.set_next_event_id(1);
+    });
     for (int i = 0; i < 4; ++i) run_->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, clock_.Now());
     context_.runs["run-1"] = run_.get();
   }
@@ -83,7 +86,7 @@ class QueryRegistryTest : public ::testing::Test {
 };
 
 TEST_F(QueryRegistryTest, RidesOnThePendingWorkflowTask) {
-  run_->mutable_st_legacy().mutable_wft()->set_scheduled_event_id(5);
+  run_->SetWorkflowTaskScheduledEventId(5);
   QueryCall call;
   Start(call);
   EXPECT_TRUE(context_.offered_queries.empty());  // waits for the task already scheduled
@@ -110,8 +113,10 @@ TEST_F(QueryRegistryTest, RidesOnThePendingWorkflowTask) {
 }
 
 TEST_F(QueryRegistryTest, QuiescentRunGetsALegacyTaskAndAFailedAnswer) {
-  run_->mutable_st_legacy().set_last_completed_wft_started_id(3);
-  run_->mutable_st_legacy().set_sticky_task_queue("tq-sticky");
+  EditState(*run_, [&](state::ExecutionState& s) {
+    s.set_last_completed_wft_started_id(3);
+    s.set_sticky_task_queue("tq-sticky");
+  });
   Poller poller;
   context_.next_poller = poller.waiter;
   QueryCall call;
@@ -145,7 +150,7 @@ TEST_F(QueryRegistryTest, QuiescentRunGetsALegacyTaskAndAFailedAnswer) {
 }
 
 TEST_F(QueryRegistryTest, NoRecentPollerFailsAtOnce) {
-  run_->mutable_st_legacy().set_last_completed_wft_started_id(3);
+  EditState(*run_, [&](state::ExecutionState& s) { s.set_last_completed_wft_started_id(3); });
   context_.refuse_query_tasks = true;
   QueryCall call;
   Start(call);
@@ -156,7 +161,7 @@ TEST_F(QueryRegistryTest, NoRecentPollerFailsAtOnce) {
 }
 
 TEST_F(QueryRegistryTest, RunClosingUnderAQueryAnswersFromTheFinalHistory) {
-  run_->mutable_st_legacy().mutable_wft()->set_scheduled_event_id(5);
+  run_->SetWorkflowTaskScheduledEventId(5);
   QueryCall call, gave_up;
   Start(call);
   Start(gave_up, "other");
@@ -168,8 +173,8 @@ TEST_F(QueryRegistryTest, RunClosingUnderAQueryAnswersFromTheFinalHistory) {
   ASSERT_EQ(task.queries_size(), 2);
   // The task completes the run without answering; one caller leaves meanwhile.
   run_->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, clock_.Now());
-  run_->mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
-  run_->mutable_st_legacy().set_last_completed_wft_started_id(6);
+  run_->SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  EditState(*run_, [&](state::ExecutionState& s) { s.set_last_completed_wft_started_id(6); });
   {
     MutexLock l(mu_);
     ASSERT_TRUE(gave_up.waiter->Complete(mu_));

@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/thread_annotations.h"
+#include "execution_test_util.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
 #include "history/reset_workflow.h"
@@ -105,7 +106,7 @@ class ResetWorkflowTest : public ::testing::Test {
     a->mutable_task_queue()->set_name("tq");
     *a->mutable_workflow_run_timeout() = ToProtoDuration(std::chrono::seconds(60));
     a->set_first_execution_run_id(run_id);
-    ex->mutable_st_legacy().set_start_request_id(start_request_id);
+    EditState(*ex, [&](state::ExecutionState& s) { s.set_start_request_id(start_request_id); });
     host_.runs.push_back(ex);
     return ex;
   }
@@ -287,7 +288,7 @@ TEST_F(ResetWorkflowTest, ResetToAScheduledTaskStartsItFirst) {
   auto base = NewRun("run-1");
   WorkflowTask(*base);  // 2-4
   base->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, clock_.Now());
-  base->mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  base->SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   ASSERT_TRUE(Reset(Request("run-1", 3)).ok());  // the prefix ends at the scheduled task (event 2)
   Execution& ex = Added();
   EXPECT_EQ(Types(ex), (std::vector<ev1::EventType>{
@@ -360,7 +361,7 @@ TEST_F(ResetWorkflowTest, SignalsOfTheContinueAsNewChainAreReappliedAndItsCurren
   first->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, clock_.Now())
       ->mutable_workflow_execution_continued_as_new_event_attributes()
       ->set_new_execution_run_id("run-2");
-  first->mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
+  first->SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
   auto second = NewRun("run-2");
   Signaled(*second, "s2", "", clock_.Now());
   ASSERT_TRUE(Reset(Request("run-1", 4)).ok());
@@ -490,7 +491,7 @@ TEST_F(ResetWorkflowTest, FailedReadsAnswerTheirErrorAndWriteNothing) {
   base->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, clock_.Now())
       ->mutable_workflow_execution_continued_as_new_event_attributes()
       ->set_new_execution_run_id("run-2");
-  base->mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
+  base->SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
   host_.read_errors["run-2"] = Internal("storage error: chain");
   ExpectRejected(Request("run-1", 4), Code::kInternal, "storage error: chain");
   // A chain run that no longer exists ends the chain: the reset goes on.
@@ -508,7 +509,7 @@ TEST_F(ResetWorkflowTest, ResetToFirstAndLastWorkflowTask) {
   const int64_t first = WorkflowTask(*base);  // 4
   const int64_t last = WorkflowTask(*base);   // 7
   base->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, clock_.Now());
-  base->mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  base->SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   auto req = Request("", 0, "batch-1");
   cv1::ResetOptions options;
   options.mutable_first_workflow_task();

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/thread_annotations.h"
+#include "execution_test_util.h"
 #include "history/execution.h"
 #include "history/signal_event.h"
 #include "history/signal_workflow.h"
@@ -137,8 +138,8 @@ TEST_F(SignalWorkflowTest, SignalIsRecordedAndSchedulesAWorkflowTaskInOneCommit)
 }
 
 TEST_F(SignalWorkflowTest, SignalWhileATaskRunsIsBufferedWithoutANewTask) {
-  run_.mutable_st_legacy().mutable_wft()->set_scheduled_event_id(2);
-  run_.mutable_st_legacy().mutable_wft()->set_started_event_id(3);
+  run_.SetWorkflowTaskScheduledEventId(2);
+  run_.SetWorkflowTaskStartedEventId(3);
   ASSERT_TRUE(Signal(Request("go")).ok());
   EXPECT_EQ(run_.events.size(), 1u);  // not in history yet
   EXPECT_EQ(run_.st().buffered_events_size(), 1);
@@ -147,7 +148,9 @@ TEST_F(SignalWorkflowTest, SignalWhileATaskRunsIsBufferedWithoutANewTask) {
 }
 
 TEST_F(SignalWorkflowTest, ADelayedFirstTaskIsNotScheduledBySignal) {
-  run_.mutable_st_legacy().mutable_first_wft_due_time()->set_seconds(1704067200 + 60);  // a start delay still running
+  EditState(run_, [&](state::ExecutionState& s) {
+    s.mutable_first_wft_due_time()->set_seconds(1704067200 + 60);  // a start delay still running
+  });
   ASSERT_TRUE(Signal(Request("go")).ok());
   EXPECT_EQ(SignaledEvents(run_), 1);
   EXPECT_EQ(context_.workflow_tasks_scheduled, 0);
@@ -165,7 +168,7 @@ TEST_F(SignalWorkflowTest, RetryWithTheSameRequestIdChangesNothing) {
 }
 
 TEST_F(SignalWorkflowTest, SignalToAClosedRunIsNotFoundAndChangesNothing) {
-  run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  run_.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   for (const std::string& request_id : {"", "req-new"}) {
     Status s = Signal(Request("go", request_id));
     EXPECT_EQ(s.code(), Code::kNotFound);
@@ -180,7 +183,7 @@ TEST_F(SignalWorkflowTest, SignalToAClosedRunIsNotFoundAndChangesNothing) {
 // answered as that attempt was, and changes nothing.
 TEST_F(SignalWorkflowTest, RetryOfASignalTheRunTookBeforeItClosedIsAnsweredOk) {
   ASSERT_TRUE(Signal(Request("finish", "req-1")).ok());
-  run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  run_.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   const size_t events = run_.events.size();
   EXPECT_TRUE(Signal(Request("finish", "req-1")).ok());
   EXPECT_EQ(run_.events.size(), events);
@@ -192,7 +195,7 @@ TEST_F(SignalWorkflowTest, RetryOfASignalTheRunTookBeforeItClosedIsAnsweredOk) {
 
 TEST_F(SignalWorkflowTest, RetryNamingAClosedRunFindsItsRequestIdWhileANewRunTakesNewSignals) {
   ASSERT_TRUE(Signal(Request("go", "req-1")).ok());
-  run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
+  run_.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
   Execution next;
   testing::InitRun(next, kNsId, "wf", "run-2", clock_.Now());
   host_.runs.push_back(&next);
@@ -208,7 +211,7 @@ TEST_F(SignalWorkflowTest, RetryNamingAClosedRunFindsItsRequestIdWhileANewRunTak
 }
 
 TEST_F(SignalWorkflowTest, SignalReachesTheCurrentRunOrTheNamedOne) {
-  run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
+  run_.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
   Execution next;
   testing::InitRun(next, kNsId, "wf", "run-2", clock_.Now());
   host_.runs.push_back(&next);
@@ -257,7 +260,7 @@ TEST_F(SignalWorkflowTest, InvalidRequestsAreRefusedBeforeTheRunIsRead) {
 }
 
 TEST_F(SignalWorkflowTest, RunOverItsSignalLimitRefusesTheSignal) {
-  run_.mutable_st_legacy().set_signal_count(SignalWorkflow::kMaxSignalsPerExecution);
+  EditState(run_, [&](state::ExecutionState& s) { s.set_signal_count(SignalWorkflow::kMaxSignalsPerExecution); });
   Status s = Signal(Request("go"));
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_EQ(s.message(), "the number of signals for this workflow execution exceeds the limit of 10000");
@@ -293,7 +296,7 @@ TEST_F(SignalWorkflowTest, DeliveryFromAnotherWorkflowNamesItAndRemembersBounded
 // links): the same event a delivery writes, without the signalling workflow, and no signal limit
 // (Temporal's limit is the signal RPC's check). The reset schedules its own workflow task.
 TEST_F(SignalWorkflowTest, AReappliedSignalKeepsItsEventWithoutTheSignallerOrTheLimit) {
-  run_.mutable_st_legacy().set_signal_count(SignalWorkflow::kMaxSignalsPerExecution);
+  EditState(run_, [&](state::ExecutionState& s) { s.set_signal_count(SignalWorkflow::kMaxSignalsPerExecution); });
   hv1::HistoryEvent old_event;
   old_event.set_event_id(7);
   old_event.set_event_type(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/thread_annotations.h"
+#include "execution_test_util.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
 #include "history/start_workflow.h"
@@ -70,7 +71,7 @@ class TestStartEngine : public StartEngine {
                                const std::string& identity) override {
     terminated.push_back(ex.st().run_id() + ": " + reason + " | " + identity + " | " +
                          details.payloads(0).metadata().at("encoding") + " " + details.payloads(0).data());
-    ex.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+    ex.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
     txn.Touch(&ex);
   }
   void ArmWorkflowTimers(Execution&) override { ++timers_armed; }
@@ -87,7 +88,7 @@ class TestStartEngine : public StartEngine {
   void StartEagerWorkflowTask(Txn& txn, Execution& ex, const std::string& identity,
                               wsv1::PollWorkflowTaskQueueResponse* out) override {
     eager_identities.push_back(identity);
-    ex.mutable_st_legacy().mutable_wft()->set_started_event_id(ex.st().wft().scheduled_event_id() + 1);
+    ex.SetWorkflowTaskStartedEventId(ex.st().wft().scheduled_event_id() + 1);
     out->set_task_token("token-" + ex.st().run_id());
     out->mutable_workflow_execution()->set_run_id(ex.st().run_id());
     txn.Touch(&ex);
@@ -167,8 +168,8 @@ class StartWorkflowUnitTest : public ::testing::Test {
                          ev1::WorkflowExecutionStatus status = ev1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
     auto& ex = *existing_.emplace_back(std::make_unique<Execution>());
     testing::InitRun(ex, kNsId, "wf", run_id, clock_.Now(), "tq");
-    ex.mutable_st_legacy().set_start_request_id(request_id);
-    ex.mutable_st_legacy().set_status(status);
+    EditState(ex, [&](state::ExecutionState& s) { s.set_start_request_id(request_id); });
+    ex.SetCloseStatus(status);
     host_.runs.push_back(&ex);
     context_.runs[run_id] = &ex;
     return ex;
@@ -345,7 +346,7 @@ TEST_F(StartWorkflowUnitTest, RetryWithTheStartsRequestIdAnswersWithItsRunOpenOr
   ASSERT_TRUE(Start(Request("req-1"), &resp).ok());
   EXPECT_EQ(resp.run_id(), "run-1");
   EXPECT_FALSE(resp.started());
-  existing_.back()->mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  existing_.back()->SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   auto reject = Request("req-1");
   reject.set_workflow_id_reuse_policy(ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
   wsv1::StartWorkflowExecutionResponse again;

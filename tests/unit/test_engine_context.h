@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/thread_annotations.h"
 #include "common/timer_service.h"
+#include "execution_test_util.h"
 #include "history/engine_context.h"
 #include "history/execution.h"
 
@@ -24,13 +25,15 @@ namespace temporalite::history::testing {
 // `task_queue`, and WorkflowExecutionStarted as event 1.
 inline void InitRun(Execution& ex, const std::string& ns_id, const std::string& workflow_id, const std::string& run_id,
                     TimePoint now, const std::string& task_queue = "parent-tq") {
-  ex.mutable_st_legacy().set_namespace_id(ns_id);
-  ex.mutable_st_legacy().set_workflow_id(workflow_id);
-  ex.mutable_st_legacy().set_run_id(run_id);
-  ex.mutable_st_legacy().set_first_execution_run_id(run_id);
-  ex.mutable_st_legacy().set_task_queue(task_queue);
-  ex.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-  ex.mutable_st_legacy().set_next_event_id(1);
+  EditState(ex, [&](state::ExecutionState& s) {
+    s.set_namespace_id(ns_id);
+    s.set_workflow_id(workflow_id);
+    s.set_run_id(run_id);
+    s.set_first_execution_run_id(run_id);
+    s.set_task_queue(task_queue);
+    s.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+    s.set_next_event_id(1);
+  });
   ex.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, now);
 }
 
@@ -42,7 +45,7 @@ class TestEngineContext : public EngineContext {
   TimerService& timers() override { return timers_; }
   void ScheduleWorkflowTask(Txn& txn, Execution& ex) override {
     ++workflow_tasks_scheduled;
-    ex.mutable_st_legacy().mutable_wft()->set_scheduled_event_id(static_cast<int64_t>(ex.events.size()) + 1);
+    ex.SetWorkflowTaskScheduledEventId(static_cast<int64_t>(ex.events.size()) + 1);
     txn.Touch(&ex);
   }
   // Nothing is pending in a store here: durable at once.
@@ -98,18 +101,20 @@ class TestEngineContext : public EngineContext {
     if (OpenRunOf(ns_id, start.workflow_id) != nullptr) return nullptr;
     auto& ex = *owned.emplace_back(std::make_unique<Execution>());
     const auto& a = start.attrs;
-    ex.mutable_st_legacy().set_namespace_id(ns_id);
-    ex.mutable_st_legacy().set_workflow_id(start.workflow_id);
-    ex.mutable_st_legacy().set_run_id(start.workflow_id + "-run");
-    ex.mutable_st_legacy().set_first_execution_run_id(ex.st().run_id());
-    ex.mutable_st_legacy().set_workflow_type(a.workflow_type().name());
-    ex.mutable_st_legacy().set_task_queue(a.task_queue().name());
-    ex.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-    ex.mutable_st_legacy().set_parent_namespace(a.parent_workflow_namespace());
-    ex.mutable_st_legacy().set_parent_workflow_id(a.parent_workflow_execution().workflow_id());
-    ex.mutable_st_legacy().set_parent_run_id(a.parent_workflow_execution().run_id());
-    ex.mutable_st_legacy().set_parent_initiated_event_id(a.parent_initiated_event_id());
-    ex.mutable_st_legacy().set_next_event_id(1);
+    EditState(ex, [&](state::ExecutionState& s) {
+      s.set_namespace_id(ns_id);
+      s.set_workflow_id(start.workflow_id);
+      s.set_run_id(start.workflow_id + "-run");
+      s.set_first_execution_run_id(start.workflow_id + "-run");
+      s.set_workflow_type(a.workflow_type().name());
+      s.set_task_queue(a.task_queue().name());
+      s.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+      s.set_parent_namespace(a.parent_workflow_namespace());
+      s.set_parent_workflow_id(a.parent_workflow_execution().workflow_id());
+      s.set_parent_run_id(a.parent_workflow_execution().run_id());
+      s.set_parent_initiated_event_id(a.parent_initiated_event_id());
+      s.set_next_event_id(1);
+    });
     *ex.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, clock_.Now())
          ->mutable_workflow_execution_started_event_attributes() = a;
     runs[ex.st().run_id()] = &ex;
@@ -119,7 +124,7 @@ class TestEngineContext : public EngineContext {
   }
   void TerminateRun(Txn& txn, Execution& ex, const std::string& reason, const std::string&) override {
     terminated.push_back(ex.st().run_id() + ": " + reason);
-    ex.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+    ex.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
     txn.Touch(&ex);
   }
   Result<Execution*> OpenRun(const std::string& ns_id, const std::string& workflow_id,

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/thread_annotations.h"
 #include "common/timer_service.h"
+#include "execution_test_util.h"
 #include "history/engine_context.h"
 #include "history/execution.h"
 #include "history/txn.h"
@@ -47,10 +48,12 @@ struct Waiting {
 class UpdateRegistryTest : public ::testing::Test {
  protected:
   UpdateRegistryTest() : clock_(TimePoint(std::chrono::seconds(1704067200))), context_(clock_, mu_) {
-    run_.mutable_st_legacy().set_run_id("run-1");
-    run_.mutable_st_legacy().set_workflow_id("wf-1");
-    run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-    run_.mutable_st_legacy().set_next_event_id(1);
+    EditState(run_, [&](state::ExecutionState& s) {
+      s.set_run_id("run-1");
+      s.set_workflow_id("wf-1");
+      s.set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+      s.set_next_event_id(1);
+    });
     run_.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, clock_.Now());
   }
 
@@ -236,7 +239,7 @@ TEST_F(UpdateRegistryTest, SettleAfterTaskRejectsIgnoredAndFailsOnClose) {
   EXPECT_EQ(ignored.resp->outcome().failure().message(), "update was not handled by the workflow worker");
   EXPECT_EQ(run_.admitted_updates, std::vector<std::string>{"later"});
 
-  run_.mutable_st_legacy().set_status(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  run_.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   Txn close;
   {
     MutexLock l(mu_);

@@ -1,0 +1,105 @@
+// The run-lifecycle RPCs unit (close_workflow.h): terminate, request-cancel and delete.
+#include "history/close_workflow.h"
+
+#include "history/errors.h"
+#include "history/proto_time.h"
+
+namespace temporalite::history {
+
+namespace cv1 = ::temporal::api::common::v1;
+namespace wsv1 = ::temporal::api::workflowservice::v1;
+
+namespace {
+// Ends the hold of the engine mutex by the lock the RPC entry point handed over (the analysis
+// cannot follow a held lock into a callee).
+void Release(MutexLock& l) NO_THREAD_SAFETY_ANALYSIS { l.Unlock(); }
+
+// The request's first_execution_run_id, when given, names the run's chain.
+bool SameChain(const Execution& ex, const std::string& first_execution_run_id) {
+  return first_execution_run_id.empty() || ex.st().first_execution_run_id() == first_execution_run_id;
+}
+}  // namespace
+
+void CloseWorkflow::TerminateRun(Txn& txn, Execution& ex, const std::string& reason, const cv1::Payloads* details,
+                                 const std::string& identity) {
+  txn.Touch(&ex);
+  host_.ForceCloseWorkflowTask(txn, ex, identity);
+  auto* e = ex.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, engine_.Now());
+  auto* a = e->mutable_workflow_execution_terminated_event_attributes();
+  a->set_reason(reason);
+  if (details) *a->mutable_details() = *details;
+  a->set_identity(identity);
+  ex.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  host_.FinishClose(txn, ex, false);
+}
+
+void CloseWorkflow::Terminate(MutexLock& l, const wsv1::TerminateWorkflowExecutionRequest& req, Done done) {
+  auto fail = [&](const Status& s) {
+    Release(l);
+    done(s);
+  };
+  auto ns = host_.NamespaceByName(req.namespace_());
+  if (!ns.ok()) return fail(ns.status());
+  const auto& target = req.workflow_execution();
+  if (target.workflow_id().empty()) return fail(InvalidArgument("WorkflowId is not set on request."));
+  Status s = CheckBlobSize(req.details().ByteSizeLong(), "Details", limits_.blob_size_limit_error,
+                           limits_.blob_size_limit_warn);
+  if (!s.ok()) return fail(s);
+  auto r = host_.FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/false);
+  if (!r.ok()) return fail(r.status());  // a failed store read is the answer, never "not found"
+  Execution& ex = *r.value();
+  // Temporal tells a closed run apart from one that never existed (both NOT_FOUND).
+  if (!ex.open()) return fail(NotFound("workflow execution already completed"));
+  if (!SameChain(ex, req.first_execution_run_id())) return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
+  Txn txn;
+  TerminateRun(txn, ex, req.reason(), req.has_details() ? &req.details() : nullptr, req.identity());
+  host_.Commit(txn, std::move(done));
+}
+
+void CloseWorkflow::RequestCancel(MutexLock& l, const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done) {
+  auto fail = [&](const Status& s) {
+    Release(l);
+    done(s);
+  };
+  auto ns = host_.NamespaceByName(req.namespace_());
+  if (!ns.ok()) return fail(ns.status());
+  const auto& target = req.workflow_execution();
+  if (target.workflow_id().empty()) return fail(InvalidArgument("WorkflowId is not set on request."));
+  auto r = host_.FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/false);
+  if (!r.ok()) return fail(r.status());
+  Execution& ex = *r.value();
+  if (!SameChain(ex, req.first_execution_run_id())) return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
+  // Repeated requests and closed runs succeed without a new event (Temporal's behaviour).
+  if (!ex.open() || ex.st().cancel_requested()) return engine_.ReplyWhenDurable(std::move(done), Status::Ok());
+  Txn txn;
+  txn.Touch(&ex);
+  ex.RequestCancel();
+  auto* a = ex.AddOrBufferEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, engine_.Now())
+                ->mutable_workflow_execution_cancel_requested_event_attributes();
+  a->set_cause(req.reason());
+  a->set_identity(req.identity());
+  if (!ex.wft_pending() && IsZero(ex.st().first_wft_due_time())) engine_.ScheduleWorkflowTask(txn, ex);
+  host_.Commit(txn, std::move(done));
+}
+
+void CloseWorkflow::Delete(MutexLock& l, const wsv1::DeleteWorkflowExecutionRequest& req, Done done) {
+  auto fail = [&](const Status& s) {
+    Release(l);
+    done(s);
+  };
+  auto ns = host_.NamespaceByName(req.namespace_());
+  if (!ns.ok()) return fail(ns.status());
+  const auto& target = req.workflow_execution();
+  if (target.workflow_id().empty()) return fail(InvalidArgument("WorkflowId is not set on request."));
+  auto r = host_.FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/false);
+  if (!r.ok()) return fail(r.status());
+  Execution& ex = *r.value();
+  Txn txn;
+  // Temporal terminates a running execution before deleting it.
+  if (ex.open()) TerminateRun(txn, ex, kDeleteReason, nullptr, kHistoryServiceIdentity);
+  // Applied after the batch's upserts: the run, its events and a current pointer naming it go.
+  txn.batch.delete_runs.push_back(ex.st().run_id());
+  host_.Commit(txn, std::move(done));
+}
+
+}  // namespace temporalite::history
