@@ -1,5 +1,6 @@
 #include "common/ids.h"
 
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -45,6 +46,32 @@ std::string NameBasedUuid(const std::string& name) {
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000008000ULL;  // version 8
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
   return FormatUuid(hi, lo);
+}
+
+bool IsUuid(std::string_view s) {
+  auto hex = [](std::string_view digits) {
+    for (char ch : digits) {
+      if (!std::isxdigit(static_cast<unsigned char>(ch))) return false;
+    }
+    return true;
+  };
+  if (s.size() == 32) return hex(s);
+  if (s.size() == 38) {
+    if (s.front() != '{' || s.back() != '}') return false;
+    s = s.substr(1, 36);
+  } else if (s.size() == 45) {
+    constexpr std::string_view kUrn = "urn:uuid:";
+    for (size_t i = 0; i < kUrn.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(s[i])) != kUrn[i]) return false;
+    }
+    s = s.substr(kUrn.size());
+  }
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !hex(s.substr(i, 1))) return false;
+  }
+  return true;
 }
 
 }  // namespace temporalite

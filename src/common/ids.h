@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace temporalite {
 
@@ -16,5 +17,9 @@ std::string NewTimeOrderedUuid(int64_t unix_ms);
 // A UUID-formatted id that is a pure function of `name` (version 8, RFC 9562 "custom": two
 // 64-bit FNV-1a hashes). For request ids that must repeat when an operation is retried.
 std::string NameBasedUuid(const std::string& name);
+
+// What Go's uuid.Validate accepts (Temporal checks run ids with it): the canonical 8-4-4-4-12 hex
+// form, the same in braces or after "urn:uuid:" (any case), or the 32 hex digits alone.
+bool IsUuid(std::string_view s);
 
 }  // namespace temporalite

@@ -7,6 +7,7 @@
 #include "common/latency_trace.h"
 #include "frontend/grpc_status.h"
 #include "frontend/rate_limit.h"
+#include "history/errors.h"
 #include "frontend/schedule_typing.h"
 #include "persistence/inline_commit.h"
 
@@ -25,12 +26,45 @@ Reactor* Denied(grpc::CallbackServerContext* ctx) {
   return r;
 }
 
+// The checks Temporal's frontend makes before it looks the namespace up
+// (service/frontend/workflow_handler.go): the execution a request names must be set, with a
+// workflow id and, if any, a UUID run id. Requests without such a check pass.
+template <typename Req>
+Status FrontendCheck(const Req&) {
+  return Status::Ok();
+}
+#define TL_CHECK_EXECUTION(Request, field)                                              \
+  Status FrontendCheck(const wsv1::Request& r) {                                          \
+    return history::ValidateExecution(r.has_##field() ? &r.field() : nullptr);            \
+  }
+TL_CHECK_EXECUTION(GetWorkflowExecutionHistoryRequest, execution)
+TL_CHECK_EXECUTION(GetWorkflowExecutionHistoryReverseRequest, execution)
+TL_CHECK_EXECUTION(RequestCancelWorkflowExecutionRequest, workflow_execution)
+TL_CHECK_EXECUTION(SignalWorkflowExecutionRequest, workflow_execution)
+TL_CHECK_EXECUTION(TerminateWorkflowExecutionRequest, workflow_execution)
+TL_CHECK_EXECUTION(DeleteWorkflowExecutionRequest, workflow_execution)
+TL_CHECK_EXECUTION(ResetStickyTaskQueueRequest, execution)
+TL_CHECK_EXECUTION(QueryWorkflowRequest, execution)
+TL_CHECK_EXECUTION(UpdateWorkflowExecutionRequest, workflow_execution)
+#undef TL_CHECK_EXECUTION
+
+// A call the frontend's checks refuse: finished with their error (null: the request passes).
+template <typename Req>
+Reactor* Refused(grpc::CallbackServerContext* ctx, const Req& req) {
+  Status s = FrontendCheck(req);
+  if (s.ok()) return nullptr;
+  Reactor* r = ctx->DefaultReactor();
+  r->Finish(ToGrpc(s));
+  return r;
+}
+
 // Runs `call(done)`; `done` finishes the RPC (exactly once, from any thread). On an idle server
 // the commit `call` makes runs on this thread once `call` has returned (InlineCommitScope): no
 // hand-off to the store's writer thread and back on the request's critical path.
-template <typename F>
-Reactor* Unary(grpc::CallbackServerContext* ctx, F&& call) {
+template <typename Req, typename F>
+Reactor* Unary(grpc::CallbackServerContext* ctx, const Req& req, F&& call) {
   if (Reactor* denied = Denied(ctx)) return denied;
+  if (Reactor* refused = Refused(ctx, req)) return refused;
   TL_LATENCY_TRACE("s.unary_in");
   Reactor* reactor = ctx->DefaultReactor();
   persistence::InlineCommitScope inline_commit;
@@ -79,6 +113,7 @@ class HistoryReactor final : public grpc::ServerUnaryReactor {
 Reactor* WorkflowServiceImpl::GetWorkflowExecutionHistory(Ctx* ctx, const wsv1::GetWorkflowExecutionHistoryRequest* req,
                                                           wsv1::GetWorkflowExecutionHistoryResponse* resp) {
   if (Reactor* denied = Denied(ctx)) return denied;
+  if (Reactor* refused = Refused(ctx, *req)) return refused;
   auto* reactor = new HistoryReactor();
   engine_.GetWorkflowExecutionHistory(*req, resp, [reactor](const Status& s) { reactor->Finish(ToGrpc(s)); },
                                       reactor->cancel());
@@ -138,7 +173,7 @@ Reactor* WorkflowServiceImpl::GetClusterInfo(Ctx* ctx, const wsv1::GetClusterInf
 #define TL_UNARY(Method, call)                                                                   \
   Reactor* WorkflowServiceImpl::Method(Ctx* ctx, const wsv1::Method##Request* req,               \
                                        [[maybe_unused]] wsv1::Method##Response* resp) {          \
-    return Unary(ctx, [&](history::Done done) { call; });                                      \
+    return Unary(ctx, *req, [&](history::Done done) { call; });                                \
   }
 
 TL_UNARY(RegisterNamespace, engine_.RegisterNamespace(*req, std::move(done)))
@@ -184,7 +219,7 @@ TL_UNARY(DeleteSchedule, scheduler_.DeleteSchedule(*req, resp, std::move(done)))
 // The namespace's custom attributes also type the query and the schedules' own attributes.
 Reactor* WorkflowServiceImpl::ListSchedules(Ctx* ctx, const wsv1::ListSchedulesRequest* req,
                                             wsv1::ListSchedulesResponse* resp) {
-  return Unary(ctx, [&](history::Done done) {
+  return Unary(ctx, *req, [&](history::Done done) {
     visibility::TypeMap types = engine_.SearchAttributeTypes(req->namespace_());
     scheduler_.ListSchedules(*req, types, resp, [resp, done = std::move(done), types](const Status& s) {
       if (s.ok()) TypeScheduleAttributes(types, resp);
@@ -194,7 +229,7 @@ Reactor* WorkflowServiceImpl::ListSchedules(Ctx* ctx, const wsv1::ListSchedulesR
 }
 Reactor* WorkflowServiceImpl::CountSchedules(Ctx* ctx, const wsv1::CountSchedulesRequest* req,
                                              wsv1::CountSchedulesResponse* resp) {
-  return Unary(ctx, [&](history::Done done) {
+  return Unary(ctx, *req, [&](history::Done done) {
     scheduler_.CountSchedules(*req, engine_.SearchAttributeTypes(req->namespace_()), resp, std::move(done));
   });
 }
@@ -269,6 +304,7 @@ Reactor* WorkflowServiceImpl::QueryWorkflow(Ctx* ctx, const wsv1::QueryWorkflowR
                                             wsv1::QueryWorkflowResponse* resp) {
   // Waits for a worker until the caller's deadline; a cancelled RPC drops the query.
   if (Reactor* denied = Denied(ctx)) return denied;
+  if (Reactor* refused = Refused(ctx, *req)) return refused;
   auto* reactor = new PollReactor(engine_, resp);
   engine_.QueryWorkflow(*req, reactor->waiter());
   return reactor;
@@ -279,6 +315,7 @@ Reactor* WorkflowServiceImpl::QueryWorkflow(Ctx* ctx, const wsv1::QueryWorkflowR
   Reactor* WorkflowServiceImpl::Method(Ctx* ctx, const wsv1::Method##Request* req,                  \
                                        wsv1::Method##Response* resp) {                              \
     if (Reactor* denied = Denied(ctx)) return denied;                                               \
+    if (Reactor* refused = Refused(ctx, *req)) return refused;                                      \
     auto* reactor = new PollReactor(engine_, resp);                                                 \
     engine_.Method(*req, reactor->waiter());                                                        \
     return reactor;                                                                                 \

@@ -564,7 +564,8 @@ void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequ
   MutexLock l(mu_);
   auto ns = NamespaceByNameLocked(req.namespace_());
   if (!ns.ok()) return ReplyNow(l, done, ns.status());
-  if (req.execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
+  // After the namespace, as Temporal's DescribeWorkflowExecution checks.
+  if (Status s = ValidateExecution(req.has_execution() ? &req.execution() : nullptr); !s.ok()) return ReplyNow(l, done, s);
   auto r = FetchRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id(),
                     /*with_events=*/false);
   if (!r.ok()) return ReplyNow(l, done, r.status());

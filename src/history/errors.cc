@@ -2,6 +2,7 @@
 
 #include <google/protobuf/any.pb.h>
 
+#include "common/ids.h"
 #include "common/log.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
 
@@ -72,6 +73,13 @@ Status CheckBlobSize(size_t bytes, const char* what, size_t error_limit, size_t 
                            std::to_string(error_limit) + " bytes");
   }
   if (bytes > warn_limit) TL_LOG_WARN("%s size %zu bytes exceeds the warning limit", what, bytes);
+  return Status::Ok();
+}
+
+Status ValidateExecution(const temporal::api::common::v1::WorkflowExecution* execution) {
+  if (execution == nullptr) return InvalidArgument("Execution is not set on request.");
+  if (execution->workflow_id().empty()) return InvalidArgument("WorkflowId is not set on request.");
+  if (!execution->run_id().empty() && !IsUuid(execution->run_id())) return InvalidArgument("Invalid RunId.");
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "temporal/api/common/v1/message.pb.h"
 
 namespace temporalite::history {
 
@@ -20,5 +21,8 @@ Status ResourceExhausted(const std::string& message, int cause, int scope);
 // `error_limit` bytes (over `warn_limit` is logged).
 Status CheckIdLength(const std::string& id, const char* what, size_t max_length);
 Status CheckBlobSize(size_t bytes, const char* what, size_t error_limit, size_t warn_limit);
+// Temporal's frontend validateExecution: the execution is set (null: not set), names a workflow
+// id, and its run id, if any, is a UUID ("Invalid RunId.").
+Status ValidateExecution(const temporal::api::common::v1::WorkflowExecution* execution);
 
 }  // namespace temporalite::history

@@ -47,8 +47,9 @@ std::set<ev1::ResetReapplyExcludeType> ExcludedReapplyTypes(const wsv1::ResetWor
 Status ValidateResetRequest(const wsv1::ResetWorkflowExecutionRequest& req, size_t max_id_length) {
   if (req.request_id().empty()) return InvalidArgument("RequestId is not set on request.");
   if (req.request_id().size() > max_id_length) return InvalidArgument("RequestId length exceeds limit.");
-  if (!req.has_workflow_execution()) return InvalidArgument("Execution is not set on request.");
-  if (req.workflow_execution().workflow_id().empty()) return InvalidArgument("WorkflowId is not set on request.");
+  if (Status s = ValidateExecution(req.has_workflow_execution() ? &req.workflow_execution() : nullptr); !s.ok()) {
+    return s;
+  }
   if (!ev1::ResetReapplyType_IsValid(req.reset_reapply_type())) {
     return InvalidArgument("unknown reset reapply type: " + std::to_string(req.reset_reapply_type()));
   }

@@ -356,6 +356,66 @@ for (const row of rows) {
   });
 }
 
+// service/frontend/validators.go validateExecution: a run id that is set must be a UUID
+// (errInvalidRunID "Invalid RunId."), checked before the namespace is looked up, except by
+// DescribeWorkflowExecution (namespace first). Go's uuid.Validate also takes the braced form.
+test('a run id that is not a UUID -> INVALID_ARGUMENT "Invalid RunId.", nothing changed', { timeout: 30000 }, async () => {
+  const workflowId = uniqueName('bad-run-id');
+  const started = await svc().startWorkflowExecution(startRequest({ workflowId }));
+  const bad = { workflowId, runId: 'not-a-uuid' };
+  const calls = {
+    describe: () => svc().describeWorkflowExecution({ namespace: NS, execution: bad }),
+    history: () => svc().getWorkflowExecutionHistory({ namespace: NS, execution: bad }),
+    historyReverse: () => svc().getWorkflowExecutionHistoryReverse({ namespace: NS, execution: bad }),
+    signal: () =>
+      svc().signalWorkflowExecution({ namespace: NS, workflowExecution: bad, signalName: 's', requestId: randomUUID() }),
+    cancel: () => svc().requestCancelWorkflowExecution({ namespace: NS, workflowExecution: bad, requestId: randomUUID() }),
+    terminate: () => svc().terminateWorkflowExecution({ namespace: NS, workflowExecution: bad, reason: 'r' }),
+    delete: () => svc().deleteWorkflowExecution({ namespace: NS, workflowExecution: bad }),
+    reset: () =>
+      svc().resetWorkflowExecution({
+        namespace: NS,
+        workflowExecution: bad,
+        workflowTaskFinishEventId: 3,
+        requestId: randomUUID(),
+      }),
+    resetSticky: () => svc().resetStickyTaskQueue({ namespace: NS, execution: bad }),
+    query: () => svc().queryWorkflow({ namespace: NS, execution: bad, query: { queryType: 'q' } }),
+    update: () =>
+      svc().updateWorkflowExecution({
+        namespace: NS,
+        workflowExecution: bad,
+        request: { meta: { updateId: 'u' }, input: { name: 'u' } },
+      }),
+  };
+  for (const [what, call] of Object.entries(calls)) {
+    const err = await expectGrpcError(call(), Code.INVALID_ARGUMENT, what);
+    assert.equal(err.details, 'Invalid RunId.', what);
+  }
+  // Checked before the namespace (Describe: after it).
+  const elsewhere = uniqueName('no-such-ns');
+  const err = await expectGrpcError(
+    svc().signalWorkflowExecution({ namespace: elsewhere, workflowExecution: bad, signalName: 's' }),
+    Code.INVALID_ARGUMENT,
+    'signal in an unknown namespace',
+  );
+  assert.equal(err.details, 'Invalid RunId.');
+  await expectGrpcError(
+    svc().describeWorkflowExecution({ namespace: elsewhere, execution: bad }),
+    Code.NOT_FOUND,
+    'describe in an unknown namespace',
+  );
+  // A braced UUID passes the check (and names no run here); the canonical form is the run.
+  await expectGrpcError(
+    svc().describeWorkflowExecution({ namespace: NS, execution: { workflowId, runId: `{${started.runId}}` } }),
+    Code.NOT_FOUND,
+    'braced run id',
+  );
+  const history = await historyOf(workflowId, started.runId);
+  assert.deepEqual(eventTypeNames(history), ['WORKFLOW_EXECUTION_STARTED', 'WORKFLOW_TASK_SCHEDULED']);
+  await terminate(workflowId);
+});
+
 test('state unchanged: rejected workflow ids do not exist', { timeout: 30000 }, async () => {
   assert.ok(mustNotExist.length >= 5, `ids collected from the table: ${mustNotExist.length}`);
   for (const { workflowId, codes } of mustNotExist) {

@@ -1,6 +1,7 @@
 // Commands that reach other workflows: StartChildWorkflowExecution,
 // SignalExternalWorkflowExecution and RequestCancelExternalWorkflowExecution. Their effects on the
 // target live in the engine (children.cc, external.cc), reached through CommandContext.
+#include "common/ids.h"
 #include "history/commands/handlers.h"
 #include "history/compat_fields.h"
 #include "visibility/search_attributes.h"

@@ -30,7 +30,5 @@ std::unique_ptr<CommandHandler> NewProtocolMessageHandler();
 
 // Checks shared by several handlers (checks.cc).
 bool ValidDuration(const google::protobuf::Duration& d);  // not negative
-// Canonical 8-4-4-4-12 hex form (or the 32 hex digits alone), as Go's uuid.Validate accepts.
-bool IsUuid(const std::string& s);
 
 }  // namespace temporalite::history::commands
