@@ -32,10 +32,7 @@ Execution& Engine::AddResetRun(Txn& txn, std::shared_ptr<Execution> ex) {
 
 void Engine::ResumePendingWork(Txn& txn, Execution& ex) {
   mu_.AssertHeld();
-  for (auto& [sid, ai] : *ex.mutable_st_legacy().mutable_activities()) {
-    ArmActivityTimersLocked(ex, ai);
-    DispatchActivityLocked(txn, ex, ai);
-  }
+  activities_.ResumeAll(txn, ex, /*all=*/true);
   ArmWorkflowTimersLocked(ex);
 }
 
