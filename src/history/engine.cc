@@ -158,15 +158,7 @@ Status Engine::Recover() {
         DispatchWorkflowTaskLocked(txn, *ex);
       }
     }
-    std::vector<int64_t> activities;
-    for (const auto& [sid, ai] : ex->st().activities()) activities.push_back(sid);
-    for (int64_t sid : activities) {
-      state::ActivityInfo& ai = *ex->FindActivity(sid);
-      ArmActivityTimersLocked(*ex, ai);
-      if (!ai.started() && FromProto(ai.current_attempt_scheduled_time()) <= clock_.Now()) {
-        DispatchActivityLocked(txn, *ex, ai);
-      }
-    }
+    activities_.ResumeAll(txn, *ex, /*all=*/false);  // timers, and the attempts due now dispatched
   }
   std::vector<const state::NamespaceRecord*> records;
   for (const auto& [name, rec] : namespaces_) records.push_back(&rec);

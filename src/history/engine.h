@@ -30,6 +30,7 @@
 #include "common/status.h"
 #include "common/thread_annotations.h"
 #include "common/timer_service.h"
+#include "history/activity_tasks.h"
 #include "history/batch_operations.h"
 #include "history/children.h"
 #include "history/close_workflow.h"
@@ -122,6 +123,7 @@ struct Execution;            // history/execution.h
 class EngineCommandContext;  // history/engine_command_context.h
 
 class Engine : private EngineMutexAndStore,
+               private ActivityEngine,
                private EngineContext,
                private BatchEngine,
                private CloseEngine,
@@ -459,7 +461,9 @@ class Engine : private EngineMutexAndStore,
                                               bool with_events) override REQUIRES(mu_);
   // As OpenExecutionLocked, with the reads of FetchRun. A failed store read is answered with its
   // error (INTERNAL "storage error: ..."), never as NOT_FOUND.
-  Result<Execution*> FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) REQUIRES(mu_);
+  // Also ActivityEngine's (activity_tasks.h).
+  Result<Execution*> FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) override
+      REQUIRES(mu_);
   // An evicted open run back into memory (a no-op for any other run id); the read's error if it
   // failed (the run stays evicted).
   Status FetchIfEvicted(const std::string& run_id) override REQUIRES(mu_);
@@ -586,47 +590,25 @@ class Engine : private EngineMutexAndStore,
   void FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const temporal::api::failure::v1::Failure* failure,
                               const std::string& identity, bool timed_out, int timeout_type,
                               bool terminate_after = false) REQUIRES(mu_);
-  // REQUIRES(mu_). Starts (by id) an attempt nobody polled, once the by-id call is accepted.
-  void EnsureStartedByIdLocked(Execution& ex, state::ActivityInfo& ai, const std::string& identity) REQUIRES(mu_);
   void OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id);
   void OnStickyScheduleToStartTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt);
   void ArmWorkflowTaskTimersLocked(Execution& ex) REQUIRES(mu_);
   void FlushBufferedEventsLocked(Execution& ex) REQUIRES(mu_);
 
-  // --- activities (activity.cc) ---
+  // --- activities: the ActivityTasks unit (activity_tasks.h); the RPC entry points and the
+  // engine's side of ActivityEngine in activity_engine.cc ---
+  // The workflow-task completion's calls into the unit (its Dispatch, ArmTimers, StartEager).
   void DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai) REQUIRES(mu_);
-  void StartActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai, const ActivityPoller& waiter,
-                           TimePoint now) REQUIRES(mu_);
-  // Eager activity execution: starts the still-pending activities of `scheduled_ids` (scheduled
-  // by this completion with request_eager_execution, never queued) for the completing worker and
-  // adds their tasks to `resp`; the commit that follows makes them durable before the reply.
+  void ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& ai) REQUIRES(mu_);
   void StartEagerActivitiesLocked(Txn& txn, Execution& ex, const std::vector<int64_t>& scheduled_ids,
                                   const std::string& identity, TimePoint now,
                                   wsv1::RespondWorkflowTaskCompletedResponse* resp) REQUIRES(mu_);
-  // The activity attempt `t` still is (scheduled, unstarted) and its execution, or nulls.
-  std::pair<Execution*, state::ActivityInfo*> LiveActivityTaskLocked(const matching::PendingTask& t) REQUIRES(mu_);
-  void ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& ai) REQUIRES(mu_);
-  void OnActivityTimer(std::string run_id, int64_t scheduled_id, int32_t attempt);
-  // Records a final or retryable failure/timeout. Returns true if the activity will retry.
-  bool FailActivityAttemptLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai,
-                                 const temporal::api::failure::v1::Failure& failure, bool is_timeout,
-                                 int timeout_type, const std::string& identity) REQUIRES(mu_);
-  void CloseActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai) REQUIRES(mu_);
-  Result<std::pair<Execution*, state::ActivityInfo*>> ActivityByTokenLocked(const std::string& token) REQUIRES(mu_);
-  Result<std::pair<Execution*, state::ActivityInfo*>> ActivityByIdLocked(const std::string& ns,
-                                                                           const std::string& wid,
-                                                                           const std::string& rid,
-                                                                           const std::string& activity_id) REQUIRES(mu_);
-  void CompleteActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
-                        const temporal::api::common::v1::Payloads* result, const std::string& identity, Done done) REQUIRES(mu_);
-  void FailActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
-                    const temporal::api::failure::v1::Failure& failure,
-                    const temporal::api::common::v1::Payloads* details, const std::string& identity, Done done) REQUIRES(mu_);
-  void CancelActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
-                      const temporal::api::common::v1::Payloads* details, const std::string& identity, Done done) REQUIRES(mu_);
-  void HeartbeatActivity(Result<std::pair<Execution*, state::ActivityInfo*>> target,
-                         const temporal::api::common::v1::Payloads* details,
-                         const std::function<void(bool)>& set_cancel_requested, Done done) REQUIRES(mu_);
+  // ActivityEngine (activity_tasks.h): what the activity unit sees of the engine besides
+  // EngineContext and Commit. Under mu_ (FetchOpenRun is the one above).
+  ActivityEngine::Queues& ActivityQueues() override;
+  Result<const state::NamespaceRecord*> RequestNamespace(const std::string& name) override;
+  void ArmPollTimeout(const std::shared_ptr<matching::Waiter>& waiter, Duration max_wait,
+                      matching::QueueKey key) override;
 
   // --- workflow close and timers (lifecycle.cc) ---
   void ArmWorkflowTimersLocked(Execution& ex) REQUIRES(mu_);
@@ -702,6 +684,14 @@ class Engine : private EngineMutexAndStore,
   // Matching, one set of queues per task type (declared after options_: built from it).
   matching::TaskQueues<wsv1::PollWorkflowTaskQueueResponse> workflow_queues_ GUARDED_BY(mu_){options_.sticky_fallback};
   matching::TaskQueues<wsv1::PollActivityTaskQueueResponse> activity_queues_ GUARDED_BY(mu_){options_.sticky_fallback};
+  // Activity dispatch, polls, answers, heartbeats, retries and timeouts (activity_tasks.h; the RPC
+  // entry points in activity_engine.cc).
+  ActivityTasks activities_ GUARDED_BY(mu_){mu_, *this, *this,
+                                            ActivityTasks::Limits{
+                                                .max_id_length = options_.max_id_length,
+                                                .blob_size_limit_error = options_.blob_size_limit_error,
+                                                .blob_size_limit_warn = options_.blob_size_limit_warn,
+                                            }};
   // Queries waiting (query_registry.h; the RPC entry points in query.cc).
   QueryRegistry queries_ GUARDED_BY(mu_){mu_, *this};
   // Updates of all runs (update_registry.h; the RPC entry points in update.cc).

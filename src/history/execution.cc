@@ -64,6 +64,35 @@ state::ActivityInfo* Execution::FindActivityById(const std::string& activity_id)
   return id == activity_ids.end() ? nullptr : FindActivity(id->second);
 }
 
+void Execution::StartActivityAttempt(state::ActivityInfo& ai, TimePoint now, const std::string& identity,
+                                     const std::string& request_id) {
+  ai.set_started(true);
+  *ai.mutable_started_time() = ToProto(now);
+  ai.set_started_identity(identity);
+  ai.set_started_request_id(request_id);
+  ai.set_last_worker_identity(identity);
+  ai.clear_last_heartbeat_time();
+}
+
+void Execution::RetryActivity(state::ActivityInfo& ai, const ::temporal::api::failure::v1::Failure& failure,
+                              TimePoint now, TimePoint next_attempt, const std::string& identity) {
+  *ai.mutable_last_failure() = failure;
+  ai.set_attempt(ai.attempt() + 1);
+  ai.set_started(false);
+  ai.clear_started_time();
+  ai.clear_started_identity();
+  ai.clear_started_request_id();
+  ai.clear_last_heartbeat_time();
+  ai.set_dispatched(false);
+  if (!identity.empty()) ai.set_last_worker_identity(identity);
+  *ai.mutable_last_attempt_complete_time() = ToProto(now);
+  *ai.mutable_current_attempt_scheduled_time() = ToProto(next_attempt);
+}
+
+void Execution::RecordActivityHeartbeat(state::ActivityInfo& ai, TimePoint now) {
+  *ai.mutable_last_heartbeat_time() = ToProto(now);
+}
+
 state::TimerInfo& Execution::AddTimer(const std::string& timer_id) { return (*st_.mutable_timers())[timer_id]; }
 
 void Execution::RemoveTimer(const std::string& timer_id) { st_.mutable_timers()->erase(timer_id); }

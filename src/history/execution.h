@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "history/state.pb.h"
 #include "temporal/api/common/v1/message.pb.h"
+#include "temporal/api/failure/v1/message.pb.h"
 #include "temporal/api/history/v1/message.pb.h"
 #include "temporal/api/sdk/v1/user_metadata.pb.h"
 
@@ -69,6 +70,23 @@ struct Execution {
   void RemoveActivity(int64_t scheduled_event_id);
   state::ActivityInfo* FindActivity(int64_t scheduled_event_id);
   state::ActivityInfo* FindActivityById(const std::string& activity_id);
+  // A pending activity's attempt (`ai` is this run's, from AddActivity / FindActivity; the
+  // ActivityTasks unit, activity_tasks.h, drives them):
+  // The attempt is handed to matching (or, eager, to the completing worker); a retry waits undispatched.
+  void SetActivityDispatched(state::ActivityInfo& ai, bool dispatched) { ai.set_dispatched(dispatched); }
+  // A worker starts the attempt at `now` (its poll, or a by-id answer for an attempt nobody polled).
+  void StartActivityAttempt(state::ActivityInfo& ai, TimePoint now, const std::string& identity,
+                            const std::string& request_id);
+  // The attempt failed and the next one is scheduled for `next_attempt` (Temporal's RetryActivity):
+  // its failure kept as last_failure, attempt + 1, unstarted and undispatched; `identity` (the
+  // failing worker, empty for a timeout) becomes last_worker_identity.
+  void RetryActivity(state::ActivityInfo& ai, const ::temporal::api::failure::v1::Failure& failure, TimePoint now,
+                     TimePoint next_attempt, const std::string& identity);
+  // A heartbeat's (or a failure's last) details, and the heartbeat's time.
+  void SetActivityHeartbeatDetails(state::ActivityInfo& ai, const ::temporal::api::common::v1::Payloads& details) {
+    *ai.mutable_heartbeat_details() = details;
+  }
+  void RecordActivityHeartbeat(state::ActivityInfo& ai, TimePoint now);
   // A user timer by timer id (replaces one of the same id).
   state::TimerInfo& AddTimer(const std::string& timer_id);
   void RemoveTimer(const std::string& timer_id);

@@ -32,11 +32,7 @@ Execution& Engine::AddResetRun(Txn& txn, std::shared_ptr<Execution> ex) {
 
 void Engine::ResumePendingWork(Txn& txn, Execution& ex) {
   mu_.AssertHeld();
-  for (const auto& [sid, unused] : ex.st().activities()) {
-    state::ActivityInfo& ai = *ex.FindActivity(sid);
-    ArmActivityTimersLocked(ex, ai);
-    DispatchActivityLocked(txn, ex, ai);
-  }
+  activities_.ResumeAll(txn, ex, /*all=*/true);
   ArmWorkflowTimersLocked(ex);
 }
 

@@ -57,7 +57,7 @@ void Engine::DescribeTaskQueue(const wsv1::DescribeTaskQueueRequest& req, wsv1::
       if (!t.query_id.empty()) continue;  // legacy query tasks are not backlog
       TimePoint since;
       if (activity) {
-        auto [ex, ai] = LiveActivityTaskLocked(t);
+        auto [ex, ai] = activities_.LiveTask(t);
         if (!ai) continue;
         since = FromProto(ai->current_attempt_scheduled_time());
         if (since == TimePoint{}) since = FromProto(ai->scheduled_time());
