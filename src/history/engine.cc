@@ -111,7 +111,7 @@ void Engine::ReplyWhenDurableLocked(Done done, Status reply) {
 
 void Engine::ScheduleWorkflowTask(Txn& txn, Execution& ex) {
   mu_.AssertHeld();  // EngineContext calls come from the units, which run under mu_
-  ScheduleWorkflowTaskLocked(txn, ex);
+  wft_.Schedule(txn, ex);
 }
 
 void Engine::ReplyWhenDurable(Done done, Status reply) {
@@ -151,11 +151,11 @@ Status Engine::Recover() {
     ArmWorkflowTimersLocked(*ex);
     if (ex->wft_pending()) {
       if (ex->wft_started()) {
-        ArmWorkflowTaskTimersLocked(*ex);
+        wft_.ArmTimers(*ex);
       } else {
         // The sticky worker that held this task may be gone: fall back to the normal queue.
         ex->MoveWorkflowTaskToNormalQueue();
-        DispatchWorkflowTaskLocked(txn, *ex);
+        wft_.Dispatch(txn, *ex);
       }
     }
     activities_.ResumeAll(txn, *ex, /*all=*/false);  // timers, and the attempts due now dispatched

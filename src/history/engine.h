@@ -46,6 +46,7 @@
 #include "history/state.pb.h"
 #include "history/txn.h"
 #include "history/update_registry.h"
+#include "history/workflow_tasks.h"
 #include "history/workflow_timers.h"
 #include "matching/task_queues.h"
 #include "persistence/store.h"
@@ -131,7 +132,8 @@ class Engine : private EngineMutexAndStore,
                private ResetEngine,
                private SignalEngine,
                private StartEngine,
-               private TimerEngine {
+               private TimerEngine,
+               private WorkflowTaskEngine {
  public:
   // A waiting RPC and its response message (matching/task_queues.h); the frontend creates it.
   template <typename Resp>
@@ -224,7 +226,8 @@ class Engine : private EngineMutexAndStore,
   // number of runs deleted once durable. Public for tests.
   void RetentionSweep(std::function<void(int64_t deleted)> done);
 
-  // Workflow tasks. `max_wait` bounds the long poll (the frontend derives it from the deadline).
+  // Workflow tasks (the WorkflowTasks unit, workflow_tasks.h; entry points in workflow_task_engine.cc).
+  // `max_wait` bounds the long poll (the frontend derives it from the deadline).
   void PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req, WorkflowPoller waiter, Duration max_wait);
   void RespondWorkflowTaskCompleted(const wsv1::RespondWorkflowTaskCompletedRequest& req,
                                     wsv1::RespondWorkflowTaskCompletedResponse* resp, Done done);
@@ -408,6 +411,18 @@ class Engine : private EngineMutexAndStore,
                                                            std::optional<StartFields>* next_run) override
       REQUIRES(mu_);
   void StartNextRun(Txn& txn, const std::string& ns_id, StartFields next_run) override REQUIRES(mu_);
+  // WorkflowTaskEngine (workflow_tasks.h; workflow_task_engine.cc): what the workflow-task unit sees
+  // of the engine besides EngineContext and the namespace, FetchOpenRun, PrefetchCommandTargets and
+  // commit calls. Under mu_.
+  WorkflowQueues& workflow_queues() override;
+  void ArmPollTimeout(const std::shared_ptr<matching::Waiter>& waiter, Duration max_wait,
+                      matching::QueueKey key) override;
+  std::unique_ptr<CompletionContext> NewCompletionContext(Txn& txn, Execution& ex) override;
+  void OnRunClosed(Txn& txn, Execution& ex, bool chain_continues) override;
+  void CreateNextRun(Txn& txn, const std::string& ns_id, StartFields next) override;
+  void StartEagerActivities(Txn& txn, Execution& ex, const std::vector<int64_t>& scheduled_ids,
+                            const std::string& identity, TimePoint now,
+                            wsv1::RespondWorkflowTaskCompletedResponse* resp) override;
 
   // --- plumbing (engine.cc) ---
   // REQUIRES(mu_). Serializes touched executions into the batch and submits it. `done` runs
@@ -461,7 +476,7 @@ class Engine : private EngineMutexAndStore,
                                               bool with_events) override REQUIRES(mu_);
   // As OpenExecutionLocked, with the reads of FetchRun. A failed store read is answered with its
   // error (INTERNAL "storage error: ..."), never as NOT_FOUND.
-  // Also ActivityEngine's (activity_tasks.h).
+  // Also ActivityEngine's (activity_tasks.h) and WorkflowTaskEngine's (workflow_tasks.h).
   Result<Execution*> FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) override
       REQUIRES(mu_);
   // An evicted open run back into memory (a no-op for any other run id); the read's error if it
@@ -495,8 +510,9 @@ class Engine : private EngineMutexAndStore,
   // REQUIRES(mu_); releases it while reading: call before taking pointers into engine state.
   // A target whose read failed (a storage error, not "no such run"): that error, which the
   // completion answers before any transition (never recorded as a target not found).
+  // Also WorkflowTaskEngine's (workflow_tasks.h).
   Status PrefetchCommandTargets(const wsv1::RespondWorkflowTaskCompletedRequest& req, const std::string& run_id)
-      REQUIRES(mu_);
+      override REQUIRES(mu_);
   struct PrefetchedRun {
     uint64_t generation = 0;  // WorkflowKeyGenerationLocked when read
     Status status;            // the read's error
@@ -560,39 +576,12 @@ class Engine : private EngineMutexAndStore,
   StartFields ContinueAsNewFields(const Execution& ex,
                                   const temporal::api::command::v1::ContinueAsNewWorkflowExecutionCommandAttributes& c);
 
-  // --- workflow tasks (workflow_task.cc) ---
+  // --- workflow tasks (the WorkflowTasks unit, workflow_tasks.h; these forward to it for the
+  // activity and lifecycle code: workflow_task_engine.cc) ---
   void ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) REQUIRES(mu_);
-  // Sets up the pending task (attempt, queue, timeout; its Scheduled event unless transient).
-  void PrepareWorkflowTaskLocked(Txn& txn, Execution& ex, bool sticky) REQUIRES(mu_);
-  // return_new_workflow_task (workflow_task_completion.cc): the next task is scheduled and started
-  // for the completing worker in the completion's transaction and returned in `out`.
-  void StartReturnedWorkflowTaskLocked(Txn& txn, Execution& ex, const std::string& identity,
-                                       wsv1::PollWorkflowTaskQueueResponse* out, bool heartbeat = false) REQUIRES(mu_);
-  // WorkflowTaskCompleted (with a transient task's Scheduled/Started first) and stickiness.
-  void RecordWorkflowTaskCompletedLocked(Execution& ex, EngineCommandContext& ctx,
-                                         const wsv1::RespondWorkflowTaskCompletedRequest& req) REQUIRES(mu_);
-  // After a completion's commands: flush, settle queries, schedule (or return) the next task.
-  void AfterWorkflowTaskCompletedLocked(Txn& txn, Execution& ex, const wsv1::RespondWorkflowTaskCompletedRequest& req,
-                                        bool need_wft, std::optional<TimePoint> heartbeat_chain_start,
-                                        wsv1::RespondWorkflowTaskCompletedResponse* resp) REQUIRES(mu_);
-  void DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) REQUIRES(mu_);
-  // `request_id`: of the WorkflowTaskStarted event (empty: a new uuid).
-  // `heartbeat`: started by a heartbeat completion (it carries only updates not sent before).
-  void StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky,
-                               const std::string& request_id = {}, bool heartbeat = false) REQUIRES(mu_);
-  // The execution whose workflow task `t` still is (scheduled, unstarted, on `queue`), or null.
-  Execution* LiveWorkflowTaskLocked(const matching::PendingTask& t, const std::string& queue) REQUIRES(mu_);
-  // A poller takes backlog task `t` of `key` if it is still live; false: stale, dropped.
-  bool TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, const matching::PendingTask& t,
-                              const WorkflowPoller& waiter) REQUIRES(mu_);
-  // Writes WorkflowTaskFailed/TimedOut, flushes buffered events and schedules the next task
-  // (unless the cause is FORCE_CLOSE_COMMAND or `terminate_after`, when the caller closes the run).
   void FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const temporal::api::failure::v1::Failure* failure,
                               const std::string& identity, bool timed_out, int timeout_type,
                               bool terminate_after = false) REQUIRES(mu_);
-  void OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id);
-  void OnStickyScheduleToStartTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt);
-  void ArmWorkflowTaskTimersLocked(Execution& ex) REQUIRES(mu_);
   void FlushBufferedEventsLocked(Execution& ex) REQUIRES(mu_);
 
   // --- activities: the ActivityTasks unit (activity_tasks.h); the RPC entry points and the
@@ -742,6 +731,25 @@ class Engine : private EngineMutexAndStore,
                                         }};
   // The firing of user timers and run timeouts (workflow_timers.h; the timers in lifecycle.cc).
   WorkflowTimers workflow_timers_ GUARDED_BY(mu_){*this, *this};
+  // Workflow tasks: scheduling, dispatch, polls, completion, failure, timeouts (workflow_tasks.h;
+  // the entry points and its side of WorkflowTaskEngine in workflow_task_engine.cc).
+  WorkflowTasks wft_ GUARDED_BY(mu_){
+      mu_,
+      *this,
+      *this,
+      queries_,
+      updates_,
+      WorkflowTasks::Limits{
+          .max_id_length = options_.max_id_length,
+          .history_count_suggest_continue_as_new = options_.history_count_suggest_continue_as_new,
+          .history_size_suggest_continue_as_new = options_.history_size_suggest_continue_as_new,
+          .max_total_updates = options_.max_total_updates,
+          .max_total_updates_suggest_continue_as_new_threshold =
+              options_.max_total_updates_suggest_continue_as_new_threshold,
+          .workflow_task_heartbeat_timeout_seconds = options_.workflow_task_heartbeat_timeout_seconds,
+          .history_count_limit_error = options_.history_count_limit_error,
+          .history_size_limit_error = options_.history_size_limit_error,
+      }};
 
   // History long-poll waiters, woken after commits. Own mutex: woken from the committing thread.
   Mutex waiters_mu_;

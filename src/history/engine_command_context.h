@@ -8,11 +8,12 @@
 #include <vector>
 
 #include "history/commands/command_handler.h"
+#include "history/completion_context.h"
 #include "history/engine.h"
 
 namespace temporalite::history {
 
-class EngineCommandContext final : public commands::CommandContext {
+class EngineCommandContext final : public CompletionContext {
  public:
   // REQUIRES(engine.mu_) for the context's whole life.
   EngineCommandContext(Engine& engine, Engine::Txn& txn, Execution& ex) REQUIRES(engine.mu_);
@@ -25,7 +26,7 @@ class EngineCommandContext final : public commands::CommandContext {
   const visibility::TypeMap& custom_search_attributes() const override { return custom_search_attributes_; }
 
   int64_t completed_event_id() const override { return completed_event_id_; }
-  void set_completed_event_id(int64_t id) { completed_event_id_ = id; }
+  void set_completed_event_id(int64_t id) override { completed_event_id_ = id; }
   void DispatchActivity(state::ActivityInfo& ai, bool eager_requested) override;
   void ArmUserTimer(const state::TimerInfo& timer) override;
   std::string PlanCronRun(const commands::cv1::Payloads* result, const commands::fv1::Failure* failure) override;
@@ -39,10 +40,9 @@ class EngineCommandContext final : public commands::CommandContext {
                              bool source_closes, bool* need_wft) override;
   void ApplyProtocolMessage(const temporal::api::protocol::v1::Message& message) override;
 
-  // The next run a closing command planned (continue-as-new, retry or cron), if any.
-  std::optional<StartFields>& next_run() { return next_run_; }
-  // Activities scheduled for eager execution (not queued), by scheduled event id, in order.
-  const std::vector<int64_t>& eager_activities() const { return eager_activities_; }
+  // CompletionContext (completion_context.h).
+  std::optional<StartFields>& next_run() override { return next_run_; }
+  const std::vector<int64_t>& eager_activities() const override { return eager_activities_; }
 
  private:
   Engine& engine_;

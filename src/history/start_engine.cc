@@ -126,7 +126,7 @@ void Engine::StartEagerWorkflowTask(Txn& txn, Execution& ex, const std::string& 
   auto eager = std::make_shared<matching::PollWaiter<wsv1::PollWorkflowTaskQueueResponse>>(out);
   eager->identity = identity;
   eager->finish = [](const Status&) {};  // The start's own reply carries the task.
-  StartWorkflowTaskLocked(txn, ex, eager, /*from_sticky=*/false);
+  wft_.Start(txn, ex, eager, /*from_sticky=*/false);
 }
 
 }  // namespace temporalite::history

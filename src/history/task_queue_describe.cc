@@ -62,7 +62,7 @@ void Engine::DescribeTaskQueue(const wsv1::DescribeTaskQueueRequest& req, wsv1::
         since = FromProto(ai->current_attempt_scheduled_time());
         if (since == TimePoint{}) since = FromProto(ai->scheduled_time());
       } else {
-        const Execution* ex = LiveWorkflowTaskLocked(t, key.name);
+        const Execution* ex = wft_.LiveTask(t, key.name);
         if (!ex) continue;
         since = FromProto(ex->st().wft().scheduled_time());
       }

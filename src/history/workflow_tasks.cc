@@ -1,10 +1,12 @@
-// Workflow tasks: scheduling and dispatch (normal and sticky queues), polls, completion with
-// commands, failure and timeouts. See shared/protocol-notes.md sections 1-3.
+// The WorkflowTasks unit (workflow_tasks.h): scheduling and dispatch (normal and sticky queues),
+// polls, a started task's events and response, failure and timeouts, ResetStickyTaskQueue and
+// ShutdownWorker. The completion is workflow_task_completion.cc. See shared/protocol-notes.md
+// sections 1-3.
+#include "history/workflow_tasks.h"
+
 #include "common/ids.h"
 #include "common/log.h"
 #include "history/compat_fields.h"
-#include "history/engine.h"
-#include "history/engine_command_context.h"
 #include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
@@ -13,7 +15,7 @@
 
 namespace temporalite::history {
 
-namespace cv1 = ::temporal::api::common::v1;
+namespace wsv1 = ::temporal::api::workflowservice::v1;
 namespace fv1 = ::temporal::api::failure::v1;
 
 namespace {
@@ -65,7 +67,7 @@ void FillWorkflowTaskScheduled(const state::ExecutionState& st, hv1::HistoryEven
 }
 
 // The WorkflowTaskStarted event of the started task (see FillWorkflowTaskScheduled).
-void FillWorkflowTaskStarted(Execution& ex, int64_t id, const EngineOptions& o, hv1::HistoryEvent* e) {
+void FillWorkflowTaskStarted(Execution& ex, int64_t id, const WorkflowTasks::Limits& o, hv1::HistoryEvent* e) {
   const auto& st = ex.st();
   const auto& wft = st.wft();
   e->set_event_id(id);
@@ -83,31 +85,55 @@ void FillWorkflowTaskStarted(Execution& ex, int64_t id, const EngineOptions& o, 
 
 }  // namespace
 
-void Engine::FlushBufferedEventsLocked(Execution& ex) { FlushBufferedEvents(ex); }
+// The WorkflowTaskScheduled and WorkflowTaskStarted of a transient task, written by its
+// completion (workflow_task_completion.cc).
+void FillTransientWorkflowTaskEvents(Execution& ex, const WorkflowTasks::Limits& limits, hv1::HistoryEvent* scheduled,
+                                     hv1::HistoryEvent* started) {
+  FillWorkflowTaskScheduled(ex.st(), scheduled, ex.st().wft().scheduled_event_id());
+  FillWorkflowTaskStarted(ex, ex.st().wft().started_event_id(), limits, started);
+}
+
+Result<state::TaskToken> WorkflowTasks::DecodeToken(const std::string& token) {
+  auto tok = DecodeTaskToken(token);
+  if (!tok.ok()) return tok.status();
+  if (tok->kind() != state::TaskToken::WORKFLOW_TASK) return InvalidArgument("task token is not a workflow task token");
+  return tok;
+}
+
+Execution* WorkflowTasks::StartedTask(const state::TaskToken& tok) {
+  Execution* ex = engine_.LoadedRun(tok.run_id());
+  if (!ex || !ex->open()) return nullptr;
+  const auto& wft = ex->st().wft();
+  if (wft.scheduled_event_id() != tok.scheduled_event_id() || wft.started_event_id() != tok.started_event_id() ||
+      wft.attempt() != tok.attempt() || wft.started_event_id() == 0) {
+    return nullptr;
+  }
+  return ex;
+}
 
 // Transient workflow tasks (Temporal's IsTransientWorkflowTask: attempt > 1 after a failure or a
 // timeout): their Scheduled and Started events are not written to history. The mutable state
 // holds the ids they would take (next_event_id, + 1); a poll appends them to the history it
 // returns; completion writes them just before WorkflowTaskCompleted; failure and timeout write
 // nothing. A continuously failing task therefore leaves one WorkflowTaskFailed in history.
-void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) {
+void WorkflowTasks::Schedule(Txn& txn, Execution& ex) {
   const auto& st = ex.st();
   // Sticky only while matching says the sticky worker looks alive.
   bool sticky = false;
   if (!st.sticky_task_queue().empty()) {
-    sticky = workflow_queues_.StickyAlive({st.namespace_id(), st.sticky_task_queue(), matching::TaskType::kWorkflow},
-                                          clock_.Now());
+    sticky = host_.workflow_queues().StickyAlive(
+        {st.namespace_id(), st.sticky_task_queue(), matching::TaskType::kWorkflow}, engine_.Now());
     if (!sticky) ex.ClearStickyTaskQueue();
   }
-  PrepareWorkflowTaskLocked(txn, ex, sticky);
-  DispatchWorkflowTaskLocked(txn, ex);
+  Prepare(txn, ex, sticky);
+  Dispatch(txn, ex);
 }
 
-void Engine::PrepareWorkflowTaskLocked(Txn& txn, Execution& ex, bool sticky) {
+void WorkflowTasks::Prepare(Txn& txn, Execution& ex, bool sticky) {
   txn.Touch(&ex);
   const auto& st = ex.st();
   int32_t attempt = std::max(1, st.wft().attempt());
-  const TimePoint now = clock_.Now();
+  const TimePoint now = engine_.Now();
   // A failure clears stickiness, so a retried task is never sticky; still, only a normal-queue
   // retry is transient.
   const bool transient = attempt > 1 && !sticky;
@@ -121,28 +147,31 @@ void Engine::PrepareWorkflowTaskLocked(Txn& txn, Execution& ex, bool sticky) {
   }
 }
 
-void Engine::DispatchWorkflowTaskLocked(Txn& txn, Execution& ex) {
+void WorkflowTasks::Dispatch(Txn& txn, Execution& ex) {
+  mu_.AssertHeld();  // the engine calls the unit under its mutex (its member GUARDED_BY it)
   if (!ex.st().wft().on_sticky_queue()) ex.MoveWorkflowTaskToNormalQueue();
   const auto& wft = ex.st().wft();
-  const TimePoint now = clock_.Now();
+  const TimePoint now = engine_.Now();
   if (wft.on_sticky_queue()) {  // unstarted by then, it falls back to the normal queue
-    Duration s2s = workflow_queues_.StickyScheduleToStart(FromProto(ex.st().sticky_schedule_to_start_timeout()));
+    Duration s2s = host_.workflow_queues().StickyScheduleToStart(FromProto(ex.st().sticky_schedule_to_start_timeout()));
     std::string run_id = ex.st().run_id();
     int64_t sid = wft.scheduled_event_id();
     int32_t attempt = wft.attempt();
-    timers_.Schedule(now + s2s, [this, run_id, sid, attempt] { OnStickyScheduleToStartTimeout(run_id, sid, attempt); });
+    engine_.timers().Schedule(now + s2s,
+                              [this, run_id, sid, attempt] { OnStickyScheduleToStartTimeout(run_id, sid, attempt); });
   }
   matching::QueueKey key{ex.st().namespace_id(), wft.task_queue(), matching::TaskType::kWorkflow};
-  if (auto poller = workflow_queues_.Offer(mu_, key, {ex.st().run_id(), wft.scheduled_event_id(), wft.attempt(), {}}, now)) {
-    StartWorkflowTaskLocked(txn, ex, poller, wft.on_sticky_queue());
+  if (auto poller = host_.workflow_queues().Offer(mu_, key, {ex.st().run_id(), wft.scheduled_event_id(), wft.attempt(), {}}, now)) {
+    Start(txn, ex, poller, wft.on_sticky_queue());
   }
 }
 
-void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky,
-                                     const std::string& request_id, bool heartbeat) {
+void WorkflowTasks::Start(Txn& txn, Execution& ex, const WorkflowPoller& waiter, bool from_sticky,
+                          const std::string& request_id, bool heartbeat) {
+  mu_.AssertHeld();
   txn.Touch(&ex);
   const auto& st = ex.st();
-  const TimePoint now = clock_.Now();
+  const TimePoint now = engine_.Now();
   // A sticky workflow's task taken from the normal queue: the sticky worker is gone.
   if (!from_sticky) ex.ClearStickyTaskQueue();
   const auto* wft = &st.wft();
@@ -159,10 +188,10 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
   if (wft->transient()) {
     ex.SetWorkflowTaskStartedEventId(wft->scheduled_event_id() + 1);
     FillWorkflowTaskScheduled(st, &transient_events[0], wft->scheduled_event_id());
-    FillWorkflowTaskStarted(ex, wft->started_event_id(), options_, &transient_events[1]);
+    FillWorkflowTaskStarted(ex, wft->started_event_id(), limits_, &transient_events[1]);
   } else {
     auto* e = AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, now);
-    FillWorkflowTaskStarted(ex, e->event_id(), options_, e);
+    FillWorkflowTaskStarted(ex, e->event_id(), limits_, e);
     ex.SetWorkflowTaskStartedEventId(e->event_id());
   }
 
@@ -199,71 +228,71 @@ void Engine::StartWorkflowTaskLocked(Txn& txn, Execution& ex, const WorkflowPoll
   updates_.AttachToTask(ex, wft->started_event_id(), resp, heartbeat);
   waiter->Complete(mu_);
   txn.after_commit.push_back([waiter] { waiter->finish(Status::Ok()); });
-  ArmWorkflowTaskTimersLocked(ex);
+  ArmTimers(ex);
 }
 
-void Engine::ArmWorkflowTaskTimersLocked(Execution& ex) {
+void WorkflowTasks::ArmTimers(Execution& ex) {
   const auto& wft = ex.st().wft();
   std::string run_id = ex.st().run_id();
   int64_t sid = wft.scheduled_event_id(), started = wft.started_event_id();
   int32_t attempt = wft.attempt();
   TimePoint due = FromProto(wft.started_time()) + FromProto(wft.start_to_close_timeout());
-  timers_.Schedule(due, [this, run_id, sid, attempt, started] { OnWorkflowTaskTimeout(run_id, sid, attempt, started); });
+  engine_.timers().Schedule(due, [this, run_id, sid, attempt, started] { OnTimeout(run_id, sid, attempt, started); });
 }
 
-Execution* Engine::LiveWorkflowTaskLocked(const matching::PendingTask& t, const std::string& queue) {
-  auto it = runs_.find_loaded(t.run_id);
-  if (it == runs_.end() || !it->second->open()) return nullptr;
-  const auto& wft = it->second->st().wft();
+Execution* WorkflowTasks::LiveTask(const matching::PendingTask& t, const std::string& queue) {
+  Execution* ex = engine_.LoadedRun(t.run_id);
+  if (!ex || !ex->open()) return nullptr;
+  const auto& wft = ex->st().wft();
   if (wft.scheduled_event_id() != t.scheduled_event_id || wft.started_event_id() != 0 ||
       wft.attempt() != t.attempt || wft.task_queue() != queue) {
     return nullptr;
   }
-  return it->second.get();
+  return ex;
 }
 
-bool Engine::TakeWorkflowTaskLocked(Txn& txn, const matching::QueueKey& key, const matching::PendingTask& t,
-                                    const WorkflowPoller& waiter) {
+bool WorkflowTasks::Take(Txn& txn, const matching::QueueKey& key, const matching::PendingTask& t,
+                         const WorkflowPoller& waiter) {
   if (!t.query_id.empty()) {  // a legacy query task: no state change, nothing to commit
     return queries_.TakeLegacyTask(t.query_id, key.name, waiter);
   }
-  Execution* ex = LiveWorkflowTaskLocked(t, key.name);
+  Execution* ex = LiveTask(t, key.name);
   if (!ex) return false;  // stale: already started elsewhere, timed out, or moved queues
-  StartWorkflowTaskLocked(txn, *ex, waiter, ex->st().wft().on_sticky_queue());
+  Start(txn, *ex, waiter, ex->st().wft().on_sticky_queue());
   return true;
 }
 
-void Engine::PollWorkflowTaskQueue(const wsv1::PollWorkflowTaskQueueRequest& req, WorkflowPoller waiter,
-                                   Duration max_wait) {
-  MutexLock l(mu_);
+void WorkflowTasks::Poll(MutexLock& l, const wsv1::PollWorkflowTaskQueueRequest& req, const WorkflowPoller& waiter,
+                         Duration max_wait) {
+  mu_.AssertHeld();
   if (waiter->completed(mu_)) return;  // cancelled while it waited for its rate-limit token
-  auto ns = NamespaceByNameLocked(req.namespace_());
-  Status s = ns.ok() ? CheckId(req.task_queue().name(), "TaskQueue") : ns.status();
+  auto ns = host_.NamespaceByName(req.namespace_());
+  Status s = ns.ok() ? CheckIdLength(req.task_queue().name(), "TaskQueue", limits_.max_id_length) : ns.status();
   if (!s.ok()) {
-    return ReplyNow(l, *waiter, s);
+    waiter->Complete(mu_);
+    return ReplyNow(l, [&waiter](const Status& st) { waiter->finish(st); }, s);
   }
   const bool sticky = req.task_queue().kind() == ev1::TASK_QUEUE_KIND_STICKY;
   matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(), matching::TaskType::kWorkflow};
   Txn txn;
-  bool matched = workflow_queues_.Poll(key, waiter, {req.identity(), {}, 0}, sticky, clock_.Now(),
-                                       [&](const matching::PendingTask& t) {
-                                         mu_.AssertHeld();  // called by Poll, under this function's lock
-                                         return TakeWorkflowTaskLocked(txn, key, t, waiter);
-                                       });
+  bool matched = host_.workflow_queues().Poll(key, waiter, {req.identity(), {}, 0}, sticky, engine_.Now(),
+                                              [&](const matching::PendingTask& t) {
+                                                mu_.AssertHeld();  // called by Poll, under the engine's lock
+                                                return Take(txn, key, t, waiter);
+                                              });
   if (matched) {
-    CommitLocked(txn, nullptr);
+    host_.Commit(txn, nullptr);
     return;
   }
-  ArmPollTimeoutLocked(waiter, max_wait, key);
+  host_.ArmPollTimeout(waiter, max_wait, key);
 }
 
-void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv1::Failure* failure,
-                                    const std::string& identity, bool timed_out, int timeout_type,
-                                    bool terminate_after) {
+void WorkflowTasks::FailTask(Txn& txn, Execution& ex, int cause, const fv1::Failure* failure,
+                             const std::string& identity, bool timed_out, int timeout_type, bool terminate_after) {
   txn.Touch(&ex);
   const auto& st = ex.st();
   const auto wft = st.wft();
-  const TimePoint now = clock_.Now();
+  const TimePoint now = engine_.Now();
   if (wft.transient()) {
     // A transient attempt's failure or timeout is not written (its task events never were).
   } else if (timed_out) {
@@ -292,134 +321,77 @@ void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const fv
   ex.ClearWorkflowTask(next_attempt);
   const bool reschedule = cause != ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND && !terminate_after;
   if (!ex.admitted_updates.empty()) updates_.SettleAfterTask(txn, ex, false);  // re-deliver next time
-  if (reschedule) ScheduleWorkflowTaskLocked(txn, ex);
+  if (reschedule) Schedule(txn, ex);
   if (!ex.query_ids.empty() && reschedule) queries_.Settle(ex, nullptr, true);  // ride the next task
 }
 
-void Engine::OnWorkflowTaskTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id) {
+void WorkflowTasks::OnTimeout(const std::string& run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id) {
   MutexLock l(mu_);
-  auto it = runs_.find_loaded(run_id);
-  if (it == runs_.end() || !it->second->open()) return;
-  Execution& ex = *it->second;
-  const auto& wft = ex.st().wft();
+  Execution* ex = engine_.LoadedRun(run_id);
+  if (!ex || !ex->open()) return;
+  const auto& wft = ex->st().wft();
   if (wft.scheduled_event_id() != scheduled_id || wft.started_event_id() != started_id || wft.attempt() != attempt ||
       started_id == 0) {
     return;
   }
   Txn txn;
-  FailWorkflowTaskLocked(txn, ex, 0, nullptr, "", true, ev1::TIMEOUT_TYPE_START_TO_CLOSE);
-  CommitLocked(txn, nullptr);
+  FailTask(txn, *ex, 0, nullptr, "", true, ev1::TIMEOUT_TYPE_START_TO_CLOSE);
+  host_.Commit(txn, nullptr);
 }
 
-void Engine::OnStickyScheduleToStartTimeout(std::string run_id, int64_t scheduled_id, int32_t attempt) {
+void WorkflowTasks::OnStickyScheduleToStartTimeout(const std::string& run_id, int64_t scheduled_id, int32_t attempt) {
   MutexLock l(mu_);
-  auto it = runs_.find_loaded(run_id);
-  if (it == runs_.end() || !it->second->open()) return;
-  Execution& ex = *it->second;
-  const auto& wft = ex.st().wft();
+  Execution* ex = engine_.LoadedRun(run_id);
+  if (!ex || !ex->open()) return;
+  const auto& wft = ex->st().wft();
   if (wft.scheduled_event_id() != scheduled_id || wft.started_event_id() != 0 || wft.attempt() != attempt ||
       !wft.on_sticky_queue()) {
     return;
   }
   Txn txn;
-  FailWorkflowTaskLocked(txn, ex, 0, nullptr, "", true, ev1::TIMEOUT_TYPE_SCHEDULE_TO_START);
-  CommitLocked(txn, nullptr);
+  FailTask(txn, *ex, 0, nullptr, "", true, ev1::TIMEOUT_TYPE_SCHEDULE_TO_START);
+  host_.Commit(txn, nullptr);
 }
 
-void Engine::RespondWorkflowTaskFailed(const wsv1::RespondWorkflowTaskFailedRequest& req, Done done) {
-  auto tok = DecodeTaskToken(req.task_token());
-  if (!tok.ok()) return done(tok.status());
-  if (tok->kind() != state::TaskToken::WORKFLOW_TASK) return done(InvalidArgument("task token is not a workflow task token"));
-  MutexLock l(mu_);
-  auto it = runs_.find_loaded(tok->run_id());
-  if (it == runs_.end() || !it->second->open()) return ReplyNow(l, done, NotFound("Workflow task not found."));
-  Execution& ex = *it->second;
-  const auto& wft = ex.st().wft();
-  if (wft.scheduled_event_id() != tok->scheduled_event_id() || wft.started_event_id() != tok->started_event_id() ||
-      wft.attempt() != tok->attempt() || wft.started_event_id() == 0) {
-    return ReplyNow(l, done, NotFound("Workflow task not found."));
-  }
+void WorkflowTasks::Fail(MutexLock& l, const state::TaskToken& tok, const wsv1::RespondWorkflowTaskFailedRequest& req,
+                         Done done) {
+  Execution* ex = StartedTask(tok);
+  if (!ex) return ReplyNow(l, done, NotFound("Workflow task not found."));
   Txn txn;
-  FailWorkflowTaskLocked(txn, ex, req.cause(), req.has_failure() ? &req.failure() : nullptr, req.identity(), false, 0);
-  CommitLocked(txn, std::move(done));
+  FailTask(txn, *ex, req.cause(), req.has_failure() ? &req.failure() : nullptr, req.identity(), false, 0);
+  host_.Commit(txn, std::move(done));
 }
 
-void Engine::RecordWorkflowTaskCompletedLocked(Execution& ex, EngineCommandContext& ctx,
-                                               const wsv1::RespondWorkflowTaskCompletedRequest& req) {
-  const auto& st = ex.st();
-  if (st.wft().transient()) {
-    // The transient task's Scheduled and Started events go into history now, with the ids and
-    // contents the worker saw (nothing was appended since: events were buffered).
-    if (st.next_event_id() != st.wft().scheduled_event_id()) {
-      TL_LOG_ERROR("transient workflow task of run %s: expected next event id %lld, have %lld", st.run_id().c_str(),
-                   static_cast<long long>(st.wft().scheduled_event_id()), static_cast<long long>(st.next_event_id()));
-    }
-    ex.SetWorkflowTaskEventIds(st.next_event_id(), st.next_event_id() + 1);
-    const auto* w = &st.wft();
-    hv1::HistoryEvent scheduled, started;
-    FillWorkflowTaskScheduled(st, &scheduled, w->scheduled_event_id());
-    FillWorkflowTaskStarted(ex, w->started_event_id(), options_, &started);
-    started.mutable_workflow_task_started_event_attributes()->set_identity(req.identity());
-    *AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, FromProto(w->scheduled_time())) = std::move(scheduled);
-    *AddEvent(ex, ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, FromProto(w->started_time())) = std::move(started);
-    ex.ClearWorkflowTaskTransient();
-  }
-  auto* e = ctx.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
-  auto* a = e->mutable_workflow_task_completed_event_attributes();
-  a->set_scheduled_event_id(st.wft().scheduled_event_id());
-  a->set_started_event_id(st.wft().started_event_id());
-  a->set_identity(req.identity());
-  a->set_binary_checksum(req.binary_checksum());
-  if (req.has_sdk_metadata()) *a->mutable_sdk_metadata() = req.sdk_metadata();
-  if (req.has_metering_metadata()) *a->mutable_metering_metadata() = req.metering_metadata();
-  // Temporal drops a versioned stamp of a workflow without an assigned build id (none here).
-  if (req.has_worker_version_stamp() && !req.worker_version_stamp().use_versioning()) {
-    *a->mutable_worker_version() = req.worker_version_stamp();
-  }
-  ex.RecordWorkerVersion(a->has_worker_version() ? &a->worker_version() : nullptr);
-  ctx.set_completed_event_id(e->event_id());
-  ex.CompleteWorkflowTask();
-  if (req.has_sticky_attributes() && !req.sticky_attributes().worker_task_queue().name().empty()) {
-    ex.SetStickyTaskQueue(req.sticky_attributes().worker_task_queue().name(),
-                          req.sticky_attributes().schedule_to_start_timeout());
-  } else {
-    ex.ClearStickyTaskQueue();
-  }
-}
-
-void Engine::ResetStickyTaskQueue(const wsv1::ResetStickyTaskQueueRequest& req, Done done) {
-  MutexLock l(mu_);
-  auto ns = NamespaceByNameLocked(req.namespace_());
+void WorkflowTasks::ResetSticky(MutexLock& l, const wsv1::ResetStickyTaskQueueRequest& req, Done done) {
+  auto ns = host_.NamespaceByName(req.namespace_());
   if (!ns.ok()) return ReplyNow(l, done, ns.status());
-  auto r = FetchOpenRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
+  auto r = host_.FetchOpenRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id());
   if (!r.ok()) return ReplyNow(l, done, r.status());
   Txn txn;
   r.value()->ClearStickyTaskQueue();
   txn.Touch(r.value());
-  CommitLocked(txn, std::move(done));
+  host_.Commit(txn, std::move(done));
 }
 
-void Engine::ShutdownWorker(const wsv1::ShutdownWorkerRequest& req, Done done) {
-  MutexLock l(mu_);
-  auto ns = NamespaceByNameLocked(req.namespace_());
+void WorkflowTasks::ShutdownWorker(MutexLock& l, const wsv1::ShutdownWorkerRequest& req, Done done) {
+  auto ns = host_.NamespaceByName(req.namespace_());
   if (!ns.ok()) return ReplyNow(l, done, ns.status());
   if (!req.sticky_task_queue().empty()) {
     matching::QueueKey key{ns.value()->info().id(), req.sticky_task_queue(), matching::TaskType::kWorkflow};
     // Move its waiting tasks to their normal queues now rather than after the sticky timeout.
     Txn txn;
-    auto backlog = workflow_queues_.Shutdown(key);
+    auto backlog = host_.workflow_queues().Shutdown(key);
     for (const auto& t : backlog) {
-      auto it = runs_.find_loaded(t.run_id);
-      if (it == runs_.end() || !it->second->open()) continue;
-      Execution& ex = *it->second;
-      const auto& wft = ex.st().wft();
+      Execution* ex = engine_.LoadedRun(t.run_id);
+      if (!ex || !ex->open()) continue;
+      const auto& wft = ex->st().wft();
       if (wft.scheduled_event_id() != t.scheduled_event_id || wft.started_event_id() != 0) continue;
-      ex.ClearStickyTaskQueue();
-      ex.MoveWorkflowTaskToNormalQueue();
-      txn.Touch(&ex);
-      DispatchWorkflowTaskLocked(txn, ex);
+      ex->ClearStickyTaskQueue();
+      ex->MoveWorkflowTaskToNormalQueue();
+      txn.Touch(ex);
+      Dispatch(txn, *ex);
     }
-    CommitLocked(txn, std::move(done));
+    host_.Commit(txn, std::move(done));
     return;
   }
   ReplyNow(l, done, Status::Ok());
