@@ -50,10 +50,7 @@ Result<persistence::VisibilityPage> Engine::ListVisibility(const persistence::Vi
 
 Status Engine::ListWorkflows(const std::string& ns_id, Result<visibility::CompiledQuery> compiled, int32_t page_size,
                              const std::string& page_token, WorkflowInfos* out, std::string* next_token) {
-  ListArgs args;
-  args.page_size = page_size;
-  args.page_token = page_token;
-  return RunList(args, ns_id, std::move(compiled), out, next_token);
+  return visibility_.ListPage(ns_id, std::move(compiled), page_size, page_token, out, next_token);
 }
 
 }  // namespace temporalite::history

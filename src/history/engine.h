@@ -38,6 +38,7 @@
 #include "history/engine_store.h"
 #include "history/external.h"
 #include "history/namespace_deletion.h"
+#include "history/namespaces.h"
 #include "history/query_registry.h"
 #include "history/reset_workflow.h"
 #include "history/run_cache.h"
@@ -48,6 +49,7 @@
 #include "history/update_registry.h"
 #include "history/workflow_tasks.h"
 #include "history/workflow_timers.h"
+#include "history/workflow_visibility.h"
 #include "matching/task_queues.h"
 #include "persistence/store.h"
 #include "temporal/api/command/v1/message.pb.h"
@@ -132,7 +134,9 @@ class Engine : private EngineMutexAndStore,
                private ResetEngine,
                private SignalEngine,
                private StartEngine,
+               private NamespacesEngine,
                private TimerEngine,
+               private VisibilityEngine,
                private WorkflowTaskEngine {
  public:
   // A waiting RPC and its response message (matching/task_queues.h); the frontend creates it.
@@ -150,7 +154,7 @@ class Engine : private EngineMutexAndStore,
   // re-arms timers and re-queues scheduled tasks. Call once before serving.
   Status Recover();
 
-  // Namespaces.
+  // Namespaces (the Namespaces unit, namespaces.h; entry points in namespace_engine.cc).
   void RegisterNamespace(const wsv1::RegisterNamespaceRequest& req, Done done);
   void DescribeNamespace(const wsv1::DescribeNamespaceRequest& req, wsv1::DescribeNamespaceResponse* resp, Done done);
   void ListNamespaces(const wsv1::ListNamespacesRequest& req, wsv1::ListNamespacesResponse* resp, Done done);
@@ -182,7 +186,8 @@ class Engine : private EngineMutexAndStore,
   void GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecutionHistoryReverseRequest& req,
                                           wsv1::GetWorkflowExecutionHistoryReverseResponse* resp, Done done);
 
-  // Visibility (visibility.cc). Queries use Temporal's list-filter language.
+  // Visibility (the WorkflowVisibility unit, workflow_visibility.h; entry points in visibility.cc).
+  // Queries use Temporal's list-filter language.
   void ListWorkflowExecutions(const wsv1::ListWorkflowExecutionsRequest& req,
                               wsv1::ListWorkflowExecutionsResponse* resp, Done done);
   void ScanWorkflowExecutions(const wsv1::ScanWorkflowExecutionsRequest& req,
@@ -388,6 +393,12 @@ class Engine : private EngineMutexAndStore,
       EXCLUDES(mu_);
   Result<std::vector<std::string>> ClosedRunsBefore(const std::string& ns_id, int64_t close_before,
                                                    int64_t limit) override EXCLUDES(mu_);
+  // NamespacesEngine (namespaces.h; namespace_engine.cc) and VisibilityEngine
+  // (workflow_visibility.h; visibility.cc): besides the namespace, commit and store calls above.
+  std::vector<state::NamespaceRecord*> AllNamespaces() override;
+  bool RunInMemory(const std::string& run_id) override;
+  Result<std::vector<std::pair<int64_t, int64_t>>> CountVisibilityByStatus(const persistence::VisibilityQuery& q) override
+      EXCLUDES(mu_);
   // StartEngine (start_workflow.h; start_engine.cc): what the start unit sees of the engine besides
   // EngineContext and the namespace, search-attribute and commit calls above. Under mu_.
   const NextCronTimeFn& CronParser() override;
@@ -540,27 +551,9 @@ class Engine : private EngineMutexAndStore,
   Status CheckBlob(size_t bytes, const char* what) const;
   Status CheckId(const std::string& id, const char* what) const;
 
-  // --- visibility (visibility.cc) ---
+  // --- the commit's visibility row (visibility.cc; VisibilityRowOf, workflow_visibility.h) ---
   visibility::TypeMap CustomSearchAttributesLocked(const std::string& ns_id) const REQUIRES(mu_);
   persistence::VisibilityRow VisibilityRowLocked(const Execution& ex) const REQUIRES(mu_);
-  struct ListArgs {
-    std::string namespace_name;
-    std::string query;
-    int32_t page_size = 0;
-    std::string page_token;
-  };
-  // Runs a list query (compiled under the engine mutex, read from the store without it); fills
-  // `out` and `next_token`.
-  Status List(const ListArgs& args,
-              google::protobuf::RepeatedPtrField<temporal::api::workflow::v1::WorkflowExecutionInfo>* out,
-              std::string* next_token) EXCLUDES(mu_);
-  // The namespace and custom attributes a list query needs, from engine state; sets `ns_id`.
-  Result<visibility::CompiledQuery> CompileListLocked(const ListArgs& args, std::string* ns_id) const REQUIRES(mu_);
-  // The store read of a compiled list query: no engine state, so never under the engine mutex.
-  Status RunList(const ListArgs& args, const std::string& ns_id, Result<visibility::CompiledQuery> compiled,
-                 google::protobuf::RepeatedPtrField<temporal::api::workflow::v1::WorkflowExecutionInfo>* out,
-                 std::string* next_token) EXCLUDES(mu_);
-  void OnRetentionTimer();
   // BatchEngine's reset of one run: the ResetWorkflow unit's ResetTo (reset.cc).
   void ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const temporal::api::common::v1::ResetOptions& options,
                       Done done) override EXCLUDES(mu_);
@@ -623,7 +616,6 @@ class Engine : private EngineMutexAndStore,
   void RunDeferredStep(std::string key, state::PendingStep step);
   // The runs `step` changes, as run ids that may be evicted (the open runs of the workflow ids).
   std::vector<std::string> DeferredStepTargetsLocked(const state::PendingStep& step) REQUIRES(mu_);
-  Status RecoverNamespacesLocked(const std::vector<persistence::NamespaceRow>& rows) REQUIRES(mu_);
   void OnWorkflowRunTimeout(std::string run_id);
   // A timer's evicted run back into memory (without the mutex); false, with `again` scheduled a
   // second later, if the store read failed.
@@ -750,6 +742,24 @@ class Engine : private EngineMutexAndStore,
           .history_count_limit_error = options_.history_count_limit_error,
           .history_size_limit_error = options_.history_size_limit_error,
       }};
+  // RegisterNamespace, DescribeNamespace, ListNamespaces, UpdateNamespace and recovery's
+  // namespaces (namespaces.h; namespace_engine.cc). No state: the records are namespaces_.
+  Namespaces namespace_rpcs_ GUARDED_BY(mu_){*this, Namespaces::Options{
+                                                        .max_id_length = options_.max_id_length,
+                                                        .default_retention = options_.default_retention,
+                                                        .blob_size_limit_error = options_.blob_size_limit_error,
+                                                        .extra_namespaces = options_.extra_namespaces,
+                                                        .startup_search_attributes = options_.startup_search_attributes,
+                                                    }};
+  // List, count and scan, search attributes and retention (workflow_visibility.h; visibility.cc).
+  // No state; not guarded: its RPCs are called without mu_ and take it themselves (their store
+  // reads are made with it released).
+  WorkflowVisibility visibility_{mu_, *this, *this,
+                                 WorkflowVisibility::Options{
+                                     .max_page_size = options_.visibility_max_page_size,
+                                     .retention_sweep_interval = options_.retention_sweep_interval,
+                                     .retention_batch = options_.retention_batch,
+                                 }};
 
   // History long-poll waiters, woken after commits. Own mutex: woken from the committing thread.
   Mutex waiters_mu_;
