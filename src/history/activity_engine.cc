@@ -70,15 +70,4 @@ ActivityEngine::Queues& Engine::ActivityQueues() {
   return activity_queues_;
 }
 
-Result<const state::NamespaceRecord*> Engine::RequestNamespace(const std::string& name) {
-  mu_.AssertHeld();
-  return NamespaceByNameLocked(name);
-}
-
-void Engine::ArmPollTimeout(const std::shared_ptr<matching::Waiter>& waiter, Duration max_wait,
-                            matching::QueueKey key) {
-  mu_.AssertHeld();
-  ArmPollTimeoutLocked(waiter, max_wait, std::move(key));
-}
-
 }  // namespace temporalite::history

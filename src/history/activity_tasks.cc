@@ -117,7 +117,7 @@ void ActivityTasks::Poll(MutexLock& l, const wsv1::PollActivityTaskQueueRequest&
     waiter->finish(s);
   };
   if (waiter->completed(mu_)) return;  // cancelled while it waited for its rate-limit token
-  auto ns = host_.RequestNamespace(req.namespace_());
+  auto ns = host_.NamespaceByName(req.namespace_());
   Status s = ns.ok() ? CheckIdLength(req.task_queue().name(), "TaskQueue", limits_.max_id_length) : ns.status();
   if (!s.ok()) return reply_now(s);
   matching::QueueKey key{ns.value()->info().id(), req.task_queue().name(), matching::TaskType::kActivity};
@@ -376,7 +376,7 @@ ActivityTasks::Target ActivityTasks::ByToken(const std::string& token) {
 
 ActivityTasks::Target ActivityTasks::ById(const std::string& ns, const std::string& wid, const std::string& rid,
                                           const std::string& activity_id) {
-  auto n = host_.RequestNamespace(ns);
+  auto n = host_.NamespaceByName(ns);
   if (!n.ok()) return n.status();
   if (wid.empty()) return InvalidArgument("WorkflowId is not set on request.");
   if (activity_id.empty()) return InvalidArgument("ActivityId is not set on request.");

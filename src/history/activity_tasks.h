@@ -46,7 +46,7 @@ class ActivityEngine {
   // Matching's activity task queues (the engine's: DescribeTaskQueue and the poll expiry read them).
   virtual Queues& ActivityQueues() = 0;
   // A namespace that takes requests, by name (Temporal's errors for a missing or deleted one).
-  virtual Result<const state::NamespaceRecord*> RequestNamespace(const std::string& name) = 0;
+  virtual Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) = 0;
   // The open run (the current run when `run_id` is empty): from memory, an evicted one read back
   // with the engine mutex released (the caller holds no pointer into engine state across it).
   virtual Result<Execution*> FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) = 0;

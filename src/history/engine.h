@@ -430,7 +430,6 @@ class Engine : private EngineMutexAndStore,
                       matching::QueueKey key) override;
   std::unique_ptr<CompletionContext> NewCompletionContext(Txn& txn, Execution& ex) override;
   void OnRunClosed(Txn& txn, Execution& ex, bool chain_continues) override;
-  void CreateNextRun(Txn& txn, const std::string& ns_id, StartFields next) override;
   void StartEagerActivities(Txn& txn, Execution& ex, const std::vector<int64_t>& scheduled_ids,
                             const std::string& identity, TimePoint now,
                             wsv1::RespondWorkflowTaskCompletedResponse* resp) override;
@@ -586,11 +585,9 @@ class Engine : private EngineMutexAndStore,
                                   const std::string& identity, TimePoint now,
                                   wsv1::RespondWorkflowTaskCompletedResponse* resp) REQUIRES(mu_);
   // ActivityEngine (activity_tasks.h): what the activity unit sees of the engine besides
-  // EngineContext and Commit. Under mu_ (FetchOpenRun is the one above).
+  // EngineContext and Commit. Under mu_ (FetchOpenRun, NamespaceByName and ArmPollTimeout are the
+  // ones above, shared with the other units' interfaces).
   ActivityEngine::Queues& ActivityQueues() override;
-  Result<const state::NamespaceRecord*> RequestNamespace(const std::string& name) override;
-  void ArmPollTimeout(const std::shared_ptr<matching::Waiter>& waiter, Duration max_wait,
-                      matching::QueueKey key) override;
 
   // --- workflow close and timers (lifecycle.cc) ---
   void ArmWorkflowTimersLocked(Execution& ex) REQUIRES(mu_);

@@ -147,7 +147,7 @@ void WorkflowTasks::ApplyCompletion(Txn& txn, Execution& ex, CompletionContext& 
   bool queries_settled = false;
   if (applied.closed) {
     host_.OnRunClosed(txn, ex, next_run.has_value());
-    if (next_run) host_.CreateNextRun(txn, st.namespace_id(), std::move(*next_run));
+    if (next_run) host_.StartNextRun(txn, st.namespace_id(), std::move(*next_run));
   } else if (st.next_event_id() - 1 > limits_.history_count_limit_error ||
              st.history_size_bytes() > limits_.history_size_limit_error) {
     // Temporal's hard limits: the run is terminated rather than allowed to grow further.

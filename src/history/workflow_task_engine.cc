@@ -75,11 +75,6 @@ void Engine::OnRunClosed(Txn& txn, Execution& ex, bool chain_continues) {
   OnRunClosedLocked(txn, ex, chain_continues);
 }
 
-void Engine::CreateNextRun(Txn& txn, const std::string& ns_id, StartFields next) {
-  mu_.AssertHeld();
-  starts_.CreateRun(txn, ns_id, std::move(next), nullptr);
-}
-
 void Engine::StartEagerActivities(Txn& txn, Execution& ex, const std::vector<int64_t>& scheduled_ids,
                                   const std::string& identity, TimePoint now,
                                   wsv1::RespondWorkflowTaskCompletedResponse* resp) {

@@ -70,7 +70,7 @@ class WorkflowTaskEngine {
   // `chain_continues`: a next run takes over the workflow id.
   virtual void OnRunClosed(Txn& txn, Execution& ex, bool chain_continues) = 0;
   // Creates the next run of a chain (continue-as-new, retry, cron) planned by a closing command.
-  virtual void CreateNextRun(Txn& txn, const std::string& ns_id, StartFields next) = 0;
+  virtual void StartNextRun(Txn& txn, const std::string& ns_id, StartFields next) = 0;
   // Eager activity execution: starts the activities `scheduled_ids` (scheduled by this completion
   // with request_eager_execution) for the completing worker and adds their tasks to `resp`.
   virtual void StartEagerActivities(Txn& txn, Execution& ex, const std::vector<int64_t>& scheduled_ids,

@@ -19,6 +19,7 @@
 #include "history/execution.h"
 #include "history/proto_time.h"
 #include "history/task_token.h"
+#include "execution_test_util.h"
 #include "test_engine_context.h"
 
 namespace temporalite::history {
@@ -36,7 +37,7 @@ class TestActivityEngine : public ActivityEngine {
  public:
   TestActivityEngine(Mutex& mu, testing::TestEngineContext& context) : mu_(mu), context_(context) {}
   Queues& ActivityQueues() override { return queues; }
-  Result<const state::NamespaceRecord*> RequestNamespace(const std::string& name) override {
+  Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override {
     mu_.AssertHeld();
     auto it = namespaces.find(name);
     if (it == namespaces.end()) return Status(Code::kNotFound, "Namespace name \"" + name + "\" not found");
@@ -95,7 +96,7 @@ class ActivityTasksUnitTest : public ::testing::Test {
     host_.namespaces[kNs] = rec;
     context_.namespace_names[kNsId] = kNs;
     testing::InitRun(ex_, kNsId, "wf", "run-1", clock_.Now(), "wf-tq");
-    ex_.mutable_st_legacy().set_workflow_type("Flow");
+    EditState(ex_, [](state::ExecutionState& st) { st.set_workflow_type("Flow"); });
     // Events 2..4 stand for the first workflow task; 5 schedules the activity.
     for (int i = 0; i < 3; ++i) ex_.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED, clock_.Now());
     auto* a = ex_.AddEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, clock_.Now())

@@ -18,6 +18,7 @@
 #include "history/proto_time.h"
 #include "history/task_token.h"
 #include "history/workflow_tasks.h"
+#include "execution_test_util.h"
 #include "test_engine_context.h"
 
 namespace temporalite::history {
@@ -98,7 +99,7 @@ class TestWorkflowTaskEngine : public WorkflowTaskEngine {
     return std::make_unique<TestCompletionContext>(ex, context_.Now(), &user_timers);
   }
   void OnRunClosed(Txn&, Execution& ex, bool) override { closed.push_back(ex.st().run_id()); }
-  void CreateNextRun(Txn&, const std::string&, StartFields) override { ++next_runs; }
+  void StartNextRun(Txn&, const std::string&, StartFields) override { ++next_runs; }
   void StartEagerActivities(Txn&, Execution&, const std::vector<int64_t>& ids, const std::string&, TimePoint,
                             wsv1::RespondWorkflowTaskCompletedResponse*) override {
     eager.insert(eager.end(), ids.begin(), ids.end());
@@ -140,8 +141,10 @@ class WorkflowTasksUnitTest : public ::testing::Test {
     rec.mutable_info()->set_name(kNs);
     host_.namespaces[kNs] = rec;
     testing::InitRun(ex_, kNsId, "wf", "run-1", clock_.Now(), "tq");
-    ex_.mutable_st_legacy().set_workflow_type("Greet");
-    ex_.mutable_st_legacy().mutable_workflow_task_timeout()->set_seconds(10);
+    EditState(ex_, [](state::ExecutionState& st) {
+      st.set_workflow_type("Greet");
+      st.mutable_workflow_task_timeout()->set_seconds(10);
+    });
     context_.runs["run-1"] = &ex_;
   }
 

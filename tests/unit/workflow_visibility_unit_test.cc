@@ -22,6 +22,7 @@
 #include "history/proto_time.h"
 #include "history/workflow_visibility.h"
 #include "persistence/sqlite_store.h"
+#include "execution_test_util.h"
 #include "test_engine_context.h"
 
 namespace temporalite::history {
@@ -153,20 +154,22 @@ class WorkflowVisibilityUnitTest : public ::testing::Test {
               const std::string& customer = "") {
     Execution ex;
     testing::InitRun(ex, kNsId, workflow_id, workflow_id + "-run", TimePoint(std::chrono::seconds(kT0 + start)));
-    auto& st = ex.mutable_st_legacy();
-    st.set_workflow_type(type);
-    st.set_next_event_id(2);
-    *st.mutable_start_time() = ToProto(TimePoint(std::chrono::seconds(kT0 + start)));
-    *st.mutable_execution_time() = st.start_time();
-    if (!customer.empty()) {
-      auto& p = (*st.mutable_search_attributes()->mutable_indexed_fields())["Customer"];
-      (*p.mutable_metadata())["encoding"] = "json/plain";
-      p.set_data("\"" + customer + "\"");
-    }
-    st.set_status(status);
-    if (status != ev1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
-      *st.mutable_close_time() = ToProto(TimePoint(std::chrono::seconds(kT0 + close)));
-    }
+    EditState(ex, [&](state::ExecutionState& st) {
+      st.set_workflow_type(type);
+      st.set_next_event_id(2);
+      *st.mutable_start_time() = ToProto(TimePoint(std::chrono::seconds(kT0 + start)));
+      *st.mutable_execution_time() = st.start_time();
+      if (!customer.empty()) {
+        auto& p = (*st.mutable_search_attributes()->mutable_indexed_fields())["Customer"];
+        (*p.mutable_metadata())["encoding"] = "json/plain";
+        p.set_data("\"" + customer + "\"");
+      }
+      st.set_status(status);
+      if (status != ev1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        *st.mutable_close_time() = ToProto(TimePoint(std::chrono::seconds(kT0 + close)));
+      }
+    });
+    const state::ExecutionState& st = ex.st();
     persistence::WriteBatch b;
     b.upsert_visibility.push_back(VisibilityRowOf(ex, host_.CustomSearchAttributes(kNsId), ""));
     b.upsert_executions.push_back({kNsId, workflow_id, st.run_id(), ex.open(),
