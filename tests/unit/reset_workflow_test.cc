@@ -24,6 +24,10 @@
 namespace temporalite::history {
 namespace {
 
+// Run ids are UUIDs, as a reset request's run id must be (Temporal's "Invalid RunId.").
+constexpr char kRun1[] = "0d6c1a3e-5f1b-4c2d-8e9f-000000000001";
+constexpr char kRun2[] = "0d6c1a3e-5f1b-4c2d-8e9f-000000000002";
+
 namespace cv1 = ::temporal::api::common::v1;
 namespace hv1 = ::temporal::api::history::v1;
 namespace wsv1 = ::temporal::api::workflowservice::v1;
@@ -207,7 +211,7 @@ class ResetWorkflowTest : public ::testing::Test {
 };
 
 TEST_F(ResetWorkflowTest, ResetBuildsTheNewRunTerminatesTheCurrentOneAndCommitsOnce) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   WorkflowTask(*base);
   ScheduleActivity(*base, "a1", clock_.Now());
   const int64_t a2 = ScheduleActivity(*base, "a2", clock_.Now());
@@ -223,12 +227,12 @@ TEST_F(ResetWorkflowTest, ResetBuildsTheNewRunTerminatesTheCurrentOneAndCommitsO
   clock_.Advance(std::chrono::seconds(30));
 
   std::string run;
-  ASSERT_TRUE(Reset(Request("run-1", 10), &run).ok());
+  ASSERT_TRUE(Reset(Request(kRun1, 10), &run).ok());
   EXPECT_EQ(answers, 1);
   ASSERT_EQ(host_.added.size(), 1u);
   Execution& ex = Added();
   EXPECT_EQ(run, ex.st().run_id());
-  EXPECT_NE(run, "run-1");
+  EXPECT_NE(run, kRun1);
   // The prefix, the task failed by the reset, the started attempt failed, the reapplied events.
   EXPECT_EQ(Types(ex), (std::vector<ev1::EventType>{
                            ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
@@ -245,7 +249,7 @@ TEST_F(ResetWorkflowTest, ResetBuildsTheNewRunTerminatesTheCurrentOneAndCommitsO
   EXPECT_EQ(failed.failure().message(), "unit reset");
   EXPECT_TRUE(failed.failure().has_reset_workflow_failure_info());
   EXPECT_EQ(failed.identity(), "history-service");
-  EXPECT_EQ(failed.base_run_id(), "run-1");
+  EXPECT_EQ(failed.base_run_id(), kRun1);
   EXPECT_EQ(failed.new_run_id(), run);
   const auto& act = ex.events[10].activity_task_failed_event_attributes();
   EXPECT_EQ(act.scheduled_event_id(), a2);
@@ -266,14 +270,14 @@ TEST_F(ResetWorkflowTest, ResetBuildsTheNewRunTerminatesTheCurrentOneAndCommitsO
   EXPECT_EQ(ex.activity_ids.at("a1"), 5);
   EXPECT_EQ(ex.st().workflow_id(), "wf");
   EXPECT_EQ(ex.st().namespace_id(), kNsId);
-  EXPECT_EQ(ex.st().first_execution_run_id(), "run-1");
+  EXPECT_EQ(ex.st().first_execution_run_id(), kRun1);
   EXPECT_EQ(ex.st().start_request_id(), "start-req");
   EXPECT_EQ(ex.st().reset_request_id(), "reset-1");
   EXPECT_EQ(ex.st().signal_count(), 1);
   EXPECT_EQ(FromProto(ex.st().run_expiration_time()), clock_.Now() + std::chrono::seconds(60));
   EXPECT_TRUE(ex.open());
   // The current run (the base run here) is terminated by the resetter, its children left over.
-  EXPECT_EQ(context_.terminated, std::vector<std::string>{"run-1: unit reset"});
+  EXPECT_EQ(context_.terminated, std::vector<std::string>{std::string(kRun1) + ": unit reset"});
   EXPECT_EQ(base->st().children_size(), 0);
   // One transaction: a workflow task for the new run, its pending work resumed, one commit.
   EXPECT_EQ(context_.workflow_tasks_scheduled, 1);
@@ -281,15 +285,15 @@ TEST_F(ResetWorkflowTest, ResetBuildsTheNewRunTerminatesTheCurrentOneAndCommitsO
   EXPECT_EQ(host_.resumed_activities, 1);
   EXPECT_EQ(host_.commits, 1);
   EXPECT_EQ(host_.touched, 2u);  // the terminated run and the new one
-  EXPECT_EQ(host_.fetches, (std::vector<std::string>{"run-1+events", ""}));
+  EXPECT_EQ(host_.fetches, (std::vector<std::string>{std::string(kRun1) + "+events", ""}));
 }
 
 TEST_F(ResetWorkflowTest, ResetToAScheduledTaskStartsItFirst) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   WorkflowTask(*base);  // 2-4
   base->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, clock_.Now());
   base->SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
-  ASSERT_TRUE(Reset(Request("run-1", 3)).ok());  // the prefix ends at the scheduled task (event 2)
+  ASSERT_TRUE(Reset(Request(kRun1, 3)).ok());  // the prefix ends at the scheduled task (event 2)
   Execution& ex = Added();
   EXPECT_EQ(Types(ex), (std::vector<ev1::EventType>{
                            ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
@@ -319,12 +323,12 @@ TEST_F(ResetWorkflowTest, ReapplyTypeAndExcludeTypesChooseWhatIsReapplied) {
       {[](auto& r) { r.add_reset_reapply_exclude_types(ev1::RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL); }, false, true},
       {[](auto& r) { r.add_reset_reapply_exclude_types(ev1::RESET_REAPPLY_EXCLUDE_TYPE_UPDATE); }, true, false},
   };
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   WorkflowTask(*base);                        // 2-4
   Signaled(*base, "late", "", clock_.Now());  // 5
   UpdateAccepted(*base, "u1", clock_.Now());  // 6
   for (size_t i = 0; i < cases.size(); ++i) {
-    auto req = Request("run-1", 4, "reset-" + std::to_string(i));
+    auto req = Request(kRun1, 4, "reset-" + std::to_string(i));
     cases[i].edit(req);
     ASSERT_TRUE(Reset(req).ok()) << i;
     const Execution& ex = *host_.added.back();
@@ -340,13 +344,13 @@ TEST_F(ResetWorkflowTest, ReapplyTypeAndExcludeTypesChooseWhatIsReapplied) {
 
 // An update admitted and then accepted is admitted once in the new run.
 TEST_F(ResetWorkflowTest, AnAdmittedThenAcceptedUpdateIsReappliedOnce) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   WorkflowTask(*base);  // 2-4
   auto* adm = base->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED, clock_.Now())
                   ->mutable_workflow_execution_update_admitted_event_attributes();
   adm->mutable_request()->mutable_meta()->set_update_id("u1");
   UpdateAccepted(*base, "u1", clock_.Now());
-  ASSERT_TRUE(Reset(Request("run-1", 4)).ok());
+  ASSERT_TRUE(Reset(Request(kRun1, 4)).ok());
   int updates = 0;
   for (const auto& e : Added().events) updates += e.event_type() == ev1::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED;
   EXPECT_EQ(updates, 1);
@@ -355,16 +359,16 @@ TEST_F(ResetWorkflowTest, AnAdmittedThenAcceptedUpdateIsReappliedOnce) {
 // Temporal's reapplyContinueAsNewWorkflowEvents: the signals of the later runs of the base run's
 // continue-as-new chain are reapplied too, and the chain's current run is the one terminated.
 TEST_F(ResetWorkflowTest, SignalsOfTheContinueAsNewChainAreReappliedAndItsCurrentRunTerminated) {
-  auto first = NewRun("run-1");
+  auto first = NewRun(kRun1);
   WorkflowTask(*first);                        // 2-4
   Signaled(*first, "s1", "", clock_.Now());    // 5
   first->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, clock_.Now())
       ->mutable_workflow_execution_continued_as_new_event_attributes()
-      ->set_new_execution_run_id("run-2");
+      ->set_new_execution_run_id(kRun2);
   first->SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
-  auto second = NewRun("run-2");
+  auto second = NewRun(kRun2);
   Signaled(*second, "s2", "", clock_.Now());
-  ASSERT_TRUE(Reset(Request("run-1", 4)).ok());
+  ASSERT_TRUE(Reset(Request(kRun1, 4)).ok());
   std::vector<std::string> names;
   for (const auto& e : Added().events) {
     if (e.has_workflow_execution_signaled_event_attributes()) {
@@ -372,17 +376,17 @@ TEST_F(ResetWorkflowTest, SignalsOfTheContinueAsNewChainAreReappliedAndItsCurren
     }
   }
   EXPECT_EQ(names, (std::vector<std::string>{"s1", "s2"}));
-  EXPECT_EQ(context_.terminated, std::vector<std::string>{"run-2: unit reset"});
-  EXPECT_EQ(host_.fetches, (std::vector<std::string>{"run-1+events", "run-2+events", ""}));
+  EXPECT_EQ(context_.terminated, std::vector<std::string>{std::string(kRun2) + ": unit reset"});
+  EXPECT_EQ(host_.fetches, (std::vector<std::string>{std::string(kRun1) + "+events", std::string(kRun2) + "+events", ""}));
 }
 
 // Temporal's performPostResetOperations: a signal recorded after the reapplied events, sent by the
 // resetting caller.
 TEST_F(ResetWorkflowTest, PostResetSignalFollowsTheReappliedEvents) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   WorkflowTask(*base);                        // 2-4
   Signaled(*base, "late", "", clock_.Now());  // 5
-  auto req = Request("run-1", 4);
+  auto req = Request(kRun1, 4);
   auto* sig = req.add_post_reset_operations()->mutable_signal_workflow();
   sig->set_signal_name("after-reset");
   sig->mutable_input()->add_payloads()->set_data("x");
@@ -400,60 +404,62 @@ TEST_F(ResetWorkflowTest, PostResetSignalFollowsTheReappliedEvents) {
 // A retry (the current run was made by a reset with this request id) answers that run, once
 // everything submitted so far is durable, and changes nothing.
 TEST_F(ResetWorkflowTest, RetryOfAResetAnswersTheRunItMade) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   WorkflowTask(*base);
   std::string first, again;
-  ASSERT_TRUE(Reset(Request("run-1", 4, "same"), &first).ok());
-  ASSERT_TRUE(Reset(Request("run-1", 4, "same"), &again).ok());
+  ASSERT_TRUE(Reset(Request(kRun1, 4, "same"), &first).ok());
+  ASSERT_TRUE(Reset(Request(kRun1, 4, "same"), &again).ok());
   EXPECT_EQ(first, again);
   EXPECT_EQ(host_.added.size(), 1u);
   EXPECT_EQ(host_.commits, 1);
   EXPECT_EQ(answers, 2);
   std::string other;
-  ASSERT_TRUE(Reset(Request("run-1", 4, "other"), &other).ok());  // a new request id: a new reset
+  ASSERT_TRUE(Reset(Request(kRun1, 4, "other"), &other).ok());  // a new request id: a new reset
   EXPECT_NE(other, first);
-  EXPECT_EQ(context_.terminated, (std::vector<std::string>{"run-1: unit reset", first + ": unit reset"}));
+  EXPECT_EQ(context_.terminated, (std::vector<std::string>{std::string(kRun1) + ": unit reset", first + ": unit reset"}));
 }
 
 TEST_F(ResetWorkflowTest, RequestChecksAreTemporalsFrontendErrors) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   WorkflowTask(*base);
-  auto req = Request("run-1", 4);
+  auto req = Request(kRun1, 4);
   req.clear_request_id();
   ExpectRejected(req, Code::kInvalidArgument, "RequestId is not set on request.");
-  req = Request("run-1", 4, std::string(17, 'r'));
+  req = Request(kRun1, 4, std::string(17, 'r'));
   ExpectRejected(req, Code::kInvalidArgument, "RequestId length exceeds limit.");
-  req = Request("run-1", 4);
+  req = Request(kRun1, 4);
   req.clear_workflow_execution();
   ExpectRejected(req, Code::kInvalidArgument, "Execution is not set on request.");
-  req = Request("run-1", 4);
+  req = Request(kRun1, 4);
   req.mutable_workflow_execution()->clear_workflow_id();
   ExpectRejected(req, Code::kInvalidArgument, "WorkflowId is not set on request.");
-  // Temporal answers INTERNAL here; a client's bad enum is INVALID_ARGUMENT (rpc_request fuzzer).
   req = Request("run-1", 4);
+  ExpectRejected(req, Code::kInvalidArgument, "Invalid RunId.");
+  // Temporal answers INTERNAL here; a client's bad enum is INVALID_ARGUMENT (rpc_request fuzzer).
+  req = Request(kRun1, 4);
   req.set_reset_reapply_type(static_cast<ev1::ResetReapplyType>(45));
   ExpectRejected(req, Code::kInvalidArgument, "unknown reset reapply type: 45");
-  req = Request("run-1", 4);
+  req = Request(kRun1, 4);
   req.set_namespace_("missing");
   ExpectRejected(req, Code::kNotFound, "Namespace name \"missing\" not found");
   EXPECT_TRUE(host_.fetches.empty()) << "nothing read for a rejected request";
 }
 
 TEST_F(ResetWorkflowTest, PostResetOperationChecks) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   WorkflowTask(*base);
-  auto req = Request("run-1", 4);
+  auto req = Request(kRun1, 4);
   req.add_post_reset_operations()->mutable_signal_workflow();
   ExpectRejected(req, Code::kInvalidArgument, "SignalName is not set on request.");
-  req = Request("run-1", 4);
+  req = Request(kRun1, 4);
   req.add_post_reset_operations()->mutable_signal_workflow()->set_signal_name(std::string(17, 's'));
   ExpectRejected(req, Code::kInvalidArgument, "SignalName length exceeds limit.");
-  req = Request("run-1", 4);
+  req = Request(kRun1, 4);
   // An operation without a variant (or one this server's protos do not know): Temporal's
   // "unsupported post reset operation: %T" of the nil variant.
   req.add_post_reset_operations();
   ExpectRejected(req, Code::kInvalidArgument, "unsupported post reset operation: <nil>");
-  req = Request("run-1", 4);
+  req = Request(kRun1, 4);
   req.add_post_reset_operations()->mutable_update_workflow_options();
   ExpectRejected(req, Code::kUnimplemented,
                  "post reset operation update_workflow_options is not supported by this server (it keeps no worker "
@@ -463,13 +469,13 @@ TEST_F(ResetWorkflowTest, PostResetOperationChecks) {
 // Temporal's resetworkflow/api.go and workflow_resetter.go: the reset point's range, then one
 // with a workflow task pending at it.
 TEST_F(ResetWorkflowTest, ResetPointChecks) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   WorkflowTask(*base);  // next event id 5
   for (int64_t bad : {0, 1, 5, 100}) {
-    ExpectRejected(Request("run-1", bad), Code::kInvalidArgument,
+    ExpectRejected(Request(kRun1, bad), Code::kInvalidArgument,
                    "Workflow task finish ID must be > 1 && <= workflow last event ID.");
   }
-  ExpectRejected(Request("run-1", 2), Code::kInvalidArgument,
+  ExpectRejected(Request(kRun1, 2), Code::kInvalidArgument,
                  "Can only reset workflow to event ID in range [WorkflowTaskScheduled +1, WorkflowTaskStarted + 1]: 2");
   EXPECT_EQ(base->events.size(), 4u);
   EXPECT_TRUE(base->open());
@@ -478,25 +484,25 @@ TEST_F(ResetWorkflowTest, ResetPointChecks) {
 // Reads that fail: a run not found is NOT_FOUND as the read said; a failed store read is answered
 // with its error (never as "not found", never after a partial reset).
 TEST_F(ResetWorkflowTest, FailedReadsAnswerTheirErrorAndWriteNothing) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   WorkflowTask(*base);
-  ExpectRejected(Request("run-9", 4), Code::kNotFound, "workflow execution not found");
-  host_.read_errors["run-1"] = Internal("storage error: disk");
-  ExpectRejected(Request("run-1", 4), Code::kInternal, "storage error: disk");
+  ExpectRejected(Request("0d6c1a3e-5f1b-4c2d-8e9f-000000000009", 4), Code::kNotFound, "workflow execution not found");
+  host_.read_errors[kRun1] = Internal("storage error: disk");
+  ExpectRejected(Request(kRun1, 4), Code::kInternal, "storage error: disk");
   host_.read_errors.clear();
   host_.read_errors[""] = Internal("storage error: current");
-  ExpectRejected(Request("run-1", 4), Code::kInternal, "storage error: current");
+  ExpectRejected(Request(kRun1, 4), Code::kInternal, "storage error: current");
   // A continue-as-new chain whose next run cannot be read.
   host_.read_errors.clear();
   base->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, clock_.Now())
       ->mutable_workflow_execution_continued_as_new_event_attributes()
-      ->set_new_execution_run_id("run-2");
+      ->set_new_execution_run_id(kRun2);
   base->SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
-  host_.read_errors["run-2"] = Internal("storage error: chain");
-  ExpectRejected(Request("run-1", 4), Code::kInternal, "storage error: chain");
+  host_.read_errors[kRun2] = Internal("storage error: chain");
+  ExpectRejected(Request(kRun1, 4), Code::kInternal, "storage error: chain");
   // A chain run that no longer exists ends the chain: the reset goes on.
   host_.read_errors.clear();
-  ASSERT_TRUE(Reset(Request("run-1", 4)).ok());
+  ASSERT_TRUE(Reset(Request(kRun1, 4)).ok());
   EXPECT_EQ(host_.commits, 1);
 }
 
@@ -505,7 +511,7 @@ TEST_F(ResetWorkflowTest, FailedReadsAnswerTheirErrorAndWriteNothing) {
 
 // Without a run id the current run's history gives the reset point, and that run is the one reset.
 TEST_F(ResetWorkflowTest, ResetToFirstAndLastWorkflowTask) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   const int64_t first = WorkflowTask(*base);  // 4
   const int64_t last = WorkflowTask(*base);   // 7
   base->AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, clock_.Now());
@@ -517,32 +523,32 @@ TEST_F(ResetWorkflowTest, ResetToFirstAndLastWorkflowTask) {
   ASSERT_EQ(host_.added.size(), 1u);
   // The prefix ends with the first task's WorkflowTaskStarted: WorkflowTaskFailed is event `first`.
   EXPECT_EQ(host_.added[0]->events[first - 1].event_type(), ev1::EVENT_TYPE_WORKFLOW_TASK_FAILED);
-  EXPECT_EQ(host_.added[0]->events[first - 1].workflow_task_failed_event_attributes().base_run_id(), "run-1");
+  EXPECT_EQ(host_.added[0]->events[first - 1].workflow_task_failed_event_attributes().base_run_id(), kRun1);
   // The last task of run-1, although the reset run is current now.
   options.mutable_last_workflow_task();
-  req.mutable_workflow_execution()->set_run_id("run-1");
+  req.mutable_workflow_execution()->set_run_id(kRun1);
   req.set_request_id("batch-2");
   ASSERT_TRUE(ResetTo(req, options).ok());
   ASSERT_EQ(host_.added.size(), 2u);
   EXPECT_EQ(host_.added[1]->events[last - 1].event_type(), ev1::EVENT_TYPE_WORKFLOW_TASK_FAILED);
-  EXPECT_EQ(host_.added[1]->events[last - 1].workflow_task_failed_event_attributes().base_run_id(), "run-1");
+  EXPECT_EQ(host_.added[1]->events[last - 1].workflow_task_failed_event_attributes().base_run_id(), kRun1);
   EXPECT_EQ(context_.terminated, std::vector<std::string>{host_.added[0]->st().run_id() + ": unit reset"});
   EXPECT_EQ(answers, 2);
 }
 
 TEST_F(ResetWorkflowTest, ResetToWithoutACompletedTaskGoesJustAfterTheFirstScheduled) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   WorkflowTask(*base, /*complete=*/false);  // 2, 3: started, never completed
   cv1::ResetOptions options;
   options.mutable_last_workflow_task();
-  ASSERT_TRUE(ResetTo(Request("run-1", 0), options).ok());
+  ASSERT_TRUE(ResetTo(Request(kRun1, 0), options).ok());
   EXPECT_EQ(Types(Added()), (std::vector<ev1::EventType>{
                                 ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
                                 ev1::EVENT_TYPE_WORKFLOW_TASK_STARTED, ev1::EVENT_TYPE_WORKFLOW_TASK_FAILED}));
 }
 
 TEST_F(ResetWorkflowTest, ResetToFailures) {
-  auto base = NewRun("run-1");
+  auto base = NewRun(kRun1);
   cv1::ResetOptions options;
   options.mutable_first_workflow_task();
   auto expect = [&](const cv1::ResetOptions& o, const std::string& run_id, Code code, const std::string& message) {
@@ -553,12 +559,12 @@ TEST_F(ResetWorkflowTest, ResetToFailures) {
     EXPECT_EQ(answers, before + 1);
   };
   // No workflow task in the history.
-  expect(options, "run-1", Code::kInvalidArgument, "unable to find any scheduled or completed task");
+  expect(options, kRun1, Code::kInvalidArgument, "unable to find any scheduled or completed task");
   // Build-id targets are not supported (nor is an empty target).
   cv1::ResetOptions build_id;
   build_id.set_build_id("b1");
-  expect(build_id, "run-1", Code::kInvalidArgument, "provided reset target is not supported.");
-  expect(cv1::ResetOptions(), "run-1", Code::kInvalidArgument, "provided reset target is not supported.");
+  expect(build_id, kRun1, Code::kInvalidArgument, "provided reset target is not supported.");
+  expect(cv1::ResetOptions(), kRun1, Code::kInvalidArgument, "provided reset target is not supported.");
   // Temporal's batcher reads the history for a first/last target: a run it cannot find is a
   // failed read (INTERNAL, retried), not NOT_FOUND; an event-id target's is NOT_FOUND.
   expect(options, "run-9", Code::kInternal, "GetWorkflowExecutionHistory failed: workflow execution not found");
@@ -566,8 +572,8 @@ TEST_F(ResetWorkflowTest, ResetToFailures) {
   event_id.set_workflow_task_id(4);
   expect(event_id, "run-9", Code::kNotFound, "workflow execution not found");
   // An event id that is not a reset point: the reset's own check.
-  expect(event_id, "run-1", Code::kInvalidArgument, "Workflow task finish ID must be > 1 && <= workflow last event ID.");
-  auto req = Request("run-1", 0);
+  expect(event_id, kRun1, Code::kInvalidArgument, "Workflow task finish ID must be > 1 && <= workflow last event ID.");
+  auto req = Request(kRun1, 0);
   req.set_namespace_("missing");
   EXPECT_EQ(ResetTo(req, options).message(), "Namespace name \"missing\" not found");
   EXPECT_EQ(host_.commits, 0);
