@@ -53,18 +53,6 @@ void Engine::RecordActivityTaskHeartbeatById(const wsv1::RecordActivityTaskHeart
   activities_.Heartbeat(l, req, resp, std::move(done));
 }
 
-void Engine::DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai) {
-  activities_.Dispatch(txn, ex, ai);
-}
-
-void Engine::ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& ai) { activities_.ArmTimers(ex, ai); }
-
-void Engine::StartEagerActivitiesLocked(Txn& txn, Execution& ex, const std::vector<int64_t>& scheduled_ids,
-                                        const std::string& identity, TimePoint now,
-                                        wsv1::RespondWorkflowTaskCompletedResponse* resp) {
-  activities_.StartEager(txn, ex, scheduled_ids, identity, now, resp);
-}
-
 ActivityEngine::Queues& Engine::ActivityQueues() {
   mu_.AssertHeld();  // ActivityEngine calls come from the unit, which runs under mu_
   return activity_queues_;

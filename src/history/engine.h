@@ -568,22 +568,8 @@ class Engine : private EngineMutexAndStore,
   StartFields ContinueAsNewFields(const Execution& ex,
                                   const temporal::api::command::v1::ContinueAsNewWorkflowExecutionCommandAttributes& c);
 
-  // --- workflow tasks (the WorkflowTasks unit, workflow_tasks.h; these forward to it for the
-  // activity and lifecycle code: workflow_task_engine.cc) ---
-  void ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) REQUIRES(mu_);
-  void FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const temporal::api::failure::v1::Failure* failure,
-                              const std::string& identity, bool timed_out, int timeout_type,
-                              bool terminate_after = false) REQUIRES(mu_);
-  void FlushBufferedEventsLocked(Execution& ex) REQUIRES(mu_);
-
   // --- activities: the ActivityTasks unit (activity_tasks.h); the RPC entry points and the
   // engine's side of ActivityEngine in activity_engine.cc ---
-  // The workflow-task completion's calls into the unit (its Dispatch, ArmTimers, StartEager).
-  void DispatchActivityLocked(Txn& txn, Execution& ex, state::ActivityInfo& ai) REQUIRES(mu_);
-  void ArmActivityTimersLocked(Execution& ex, const state::ActivityInfo& ai) REQUIRES(mu_);
-  void StartEagerActivitiesLocked(Txn& txn, Execution& ex, const std::vector<int64_t>& scheduled_ids,
-                                  const std::string& identity, TimePoint now,
-                                  wsv1::RespondWorkflowTaskCompletedResponse* resp) REQUIRES(mu_);
   // ActivityEngine (activity_tasks.h): what the activity unit sees of the engine besides
   // EngineContext and Commit. Under mu_ (FetchOpenRun, NamespaceByName and ArmPollTimeout are the
   // ones above, shared with the other units' interfaces).

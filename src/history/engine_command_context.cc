@@ -20,14 +20,14 @@ bool EngineCommandContext::NamespaceExists(const std::string& name) const {
 void EngineCommandContext::DispatchActivity(state::ActivityInfo& ai, bool eager_requested) {
   engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   if (eager_requested && engine_.options_.enable_activity_eager_execution) {
-    // Never queued (no poller may take it); StartEagerActivitiesLocked starts it and arms its
+    // Never queued (no poller may take it); the ActivityTasks unit's StartEager starts it and arms its
     // timeouts after the last command, unless a later command cancelled it or closed the run.
     ai.set_dispatched(true);
     eager_activities_.push_back(ai.scheduled_event_id());
     return;
   }
-  engine_.ArmActivityTimersLocked(ex_, ai);
-  engine_.DispatchActivityLocked(txn_, ex_, ai);
+  engine_.activities_.ArmTimers(ex_, ai);
+  engine_.activities_.Dispatch(txn_, ex_, ai);
 }
 
 void EngineCommandContext::ArmUserTimer(const state::TimerInfo& timer) {

@@ -75,7 +75,7 @@ void Engine::OnFirstWorkflowTaskBackoff(std::string run_id) {
   Txn txn;
   ex.ClearFirstWorkflowTaskBackoff();
   txn.Touch(&ex);
-  if (!ex.wft_pending()) ScheduleWorkflowTaskLocked(txn, ex);
+  if (!ex.wft_pending()) wft_.Schedule(txn, ex);
   CommitLocked(txn, nullptr);
 }
 
@@ -181,9 +181,9 @@ void Engine::DeleteWorkflowExecution(const wsv1::DeleteWorkflowExecutionRequest&
 
 void Engine::ForceCloseWorkflowTask(Txn& txn, Execution& ex, const std::string& identity) {
   if (ex.wft_started()) {
-    FailWorkflowTaskLocked(txn, ex, ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND, nullptr, identity, false, 0);
+    wft_.FailTask(txn, ex, ev1::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND, nullptr, identity, false, 0);
   }
-  FlushBufferedEventsLocked(ex);
+  ex.FlushBufferedEvents();
 }
 
 void Engine::FinishClose(Txn& txn, Execution& ex, bool chain_continues) {

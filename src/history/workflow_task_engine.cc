@@ -42,16 +42,6 @@ void Engine::ShutdownWorker(const wsv1::ShutdownWorkerRequest& req, Done done) {
   wft_.ShutdownWorker(l, req, std::move(done));
 }
 
-void Engine::ScheduleWorkflowTaskLocked(Txn& txn, Execution& ex) { wft_.Schedule(txn, ex); }
-
-void Engine::FailWorkflowTaskLocked(Txn& txn, Execution& ex, int cause, const temporal::api::failure::v1::Failure* failure,
-                                    const std::string& identity, bool timed_out, int timeout_type,
-                                    bool terminate_after) {
-  wft_.FailTask(txn, ex, cause, failure, identity, timed_out, timeout_type, terminate_after);
-}
-
-void Engine::FlushBufferedEventsLocked(Execution& ex) { FlushBufferedEvents(ex); }
-
 // --- WorkflowTaskEngine ---
 
 WorkflowTaskEngine::WorkflowQueues& Engine::workflow_queues() {
@@ -79,7 +69,7 @@ void Engine::StartEagerActivities(Txn& txn, Execution& ex, const std::vector<int
                                   const std::string& identity, TimePoint now,
                                   wsv1::RespondWorkflowTaskCompletedResponse* resp) {
   mu_.AssertHeld();
-  StartEagerActivitiesLocked(txn, ex, scheduled_ids, identity, now, resp);
+  activities_.StartEager(txn, ex, scheduled_ids, identity, now, resp);
 }
 
 }  // namespace temporalite::history
