@@ -14,6 +14,12 @@ namespace {
 // cannot follow a held lock into a callee).
 void Release(MutexLock& l) NO_THREAD_SAFETY_ANALYSIS { l.Unlock(); }
 
+// Ends the hold, then answers `s` (the answer of a request refused before any transition).
+void Refuse(MutexLock& l, const Done& done, const Status& s) {
+  Release(l);
+  done(s);
+}
+
 // The request's first_execution_run_id, when given, names the run's chain.
 bool SameChain(const Execution& ex, const std::string& first_execution_run_id) {
   return first_execution_run_id.empty() || ex.st().first_execution_run_id() == first_execution_run_id;
@@ -33,20 +39,24 @@ void CloseWorkflow::TerminateRun(Txn& txn, Execution& ex, const std::string& rea
   host_.FinishClose(txn, ex, false);
 }
 
+Result<std::shared_ptr<Execution>> CloseWorkflow::Target(const std::string& ns_name,
+                                                         const cv1::WorkflowExecution& target,
+                                                         const Status& request_check) {
+  auto ns = host_.NamespaceByName(ns_name);
+  if (!ns.ok()) return ns.status();
+  if (target.workflow_id().empty()) return InvalidArgument("WorkflowId is not set on request.");
+  if (!request_check.ok()) return request_check;
+  // A failed store read is the answer, never "not found".
+  return host_.FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/false);
+}
+
 void CloseWorkflow::Terminate(MutexLock& l, const wsv1::TerminateWorkflowExecutionRequest& req, Done done) {
-  auto fail = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
-  auto ns = host_.NamespaceByName(req.namespace_());
-  if (!ns.ok()) return fail(ns.status());
   const auto& target = req.workflow_execution();
-  if (target.workflow_id().empty()) return fail(InvalidArgument("WorkflowId is not set on request."));
-  Status s = CheckBlobSize(req.details().ByteSizeLong(), "Details", limits_.blob_size_limit_error,
-                           limits_.blob_size_limit_warn);
-  if (!s.ok()) return fail(s);
-  auto r = host_.FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/false);
-  if (!r.ok()) return fail(r.status());  // a failed store read is the answer, never "not found"
+  auto r = Target(req.namespace_(), target,
+                  CheckBlobSize(req.details().ByteSizeLong(), "Details", limits_.blob_size_limit_error,
+                                limits_.blob_size_limit_warn));
+  auto fail = [&](const Status& s) { Refuse(l, done, s); };
+  if (!r.ok()) return fail(r.status());
   Execution& ex = *r.value();
   // Temporal tells a closed run apart from one that never existed (both NOT_FOUND).
   if (!ex.open()) return fail(NotFound("workflow execution already completed"));
@@ -57,15 +67,9 @@ void CloseWorkflow::Terminate(MutexLock& l, const wsv1::TerminateWorkflowExecuti
 }
 
 void CloseWorkflow::RequestCancel(MutexLock& l, const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done) {
-  auto fail = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
-  auto ns = host_.NamespaceByName(req.namespace_());
-  if (!ns.ok()) return fail(ns.status());
   const auto& target = req.workflow_execution();
-  if (target.workflow_id().empty()) return fail(InvalidArgument("WorkflowId is not set on request."));
-  auto r = host_.FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/false);
+  auto r = Target(req.namespace_(), target);
+  auto fail = [&](const Status& s) { Refuse(l, done, s); };
   if (!r.ok()) return fail(r.status());
   Execution& ex = *r.value();
   if (!SameChain(ex, req.first_execution_run_id())) return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
@@ -83,16 +87,8 @@ void CloseWorkflow::RequestCancel(MutexLock& l, const wsv1::RequestCancelWorkflo
 }
 
 void CloseWorkflow::Delete(MutexLock& l, const wsv1::DeleteWorkflowExecutionRequest& req, Done done) {
-  auto fail = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
-  auto ns = host_.NamespaceByName(req.namespace_());
-  if (!ns.ok()) return fail(ns.status());
-  const auto& target = req.workflow_execution();
-  if (target.workflow_id().empty()) return fail(InvalidArgument("WorkflowId is not set on request."));
-  auto r = host_.FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/false);
-  if (!r.ok()) return fail(r.status());
+  auto r = Target(req.namespace_(), req.workflow_execution());
+  if (!r.ok()) return Refuse(l, done, r.status());
   Execution& ex = *r.value();
   Txn txn;
   // Temporal terminates a running execution before deleting it.

@@ -81,6 +81,12 @@ class CloseWorkflow {
                     const ::temporal::api::common::v1::Payloads* details, const std::string& identity);
 
  private:
+  // The run a request names: its namespace (Temporal's errors), a workflow id, the request's own
+  // `request_check`, then the run (FetchRun: from memory, or read back with the mutex released).
+  Result<std::shared_ptr<Execution>> Target(const std::string& ns_name,
+                                            const ::temporal::api::common::v1::WorkflowExecution& target,
+                                            const Status& request_check = Status::Ok());
+
   EngineContext& engine_;
   CloseEngine& host_;
   const Limits limits_;
