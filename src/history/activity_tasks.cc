@@ -10,6 +10,7 @@
 #include "history/compat_fields.h"
 #include "history/errors.h"
 #include "history/proto_time.h"
+#include "history/reply_now.h"
 #include "history/task_token.h"
 
 namespace temporalite::history {
@@ -466,13 +467,6 @@ void ActivityTasks::HeartbeatTarget(Target target, const cv1::Payloads* details,
 
 // The RPCs: resolve the target, then act. Immediate errors may be reported under the lock; `done`
 // only finishes the RPC and never re-enters the engine.
-namespace {
-// Ends the hold of the engine mutex (the RPC's lock), then answers.
-void ReplyNow(MutexLock& l, const Done& done, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
-  l.Unlock();
-  done(s);
-}
-}  // namespace
 
 void ActivityTasks::Complete(MutexLock& l, const wsv1::RespondActivityTaskCompletedRequest& req, Done done) {
   auto t = ByToken(req.task_token());

@@ -3,6 +3,7 @@
 
 #include "history/errors.h"
 #include "history/proto_time.h"
+#include "history/reply_now.h"
 
 namespace temporalite::history {
 
@@ -10,16 +11,6 @@ namespace cv1 = ::temporal::api::common::v1;
 namespace wsv1 = ::temporal::api::workflowservice::v1;
 
 namespace {
-// Ends the hold of the engine mutex by the lock the RPC entry point handed over (the analysis
-// cannot follow a held lock into a callee).
-void Release(MutexLock& l) NO_THREAD_SAFETY_ANALYSIS { l.Unlock(); }
-
-// Ends the hold, then answers `s` (the answer of a request refused before any transition).
-void Refuse(MutexLock& l, const Done& done, const Status& s) {
-  Release(l);
-  done(s);
-}
-
 // The request's first_execution_run_id, when given, names the run's chain.
 bool SameChain(const Execution& ex, const std::string& first_execution_run_id) {
   return first_execution_run_id.empty() || ex.st().first_execution_run_id() == first_execution_run_id;
@@ -55,7 +46,7 @@ void CloseWorkflow::Terminate(MutexLock& l, const wsv1::TerminateWorkflowExecuti
   auto r = Target(req.namespace_(), target,
                   CheckBlobSize(req.details().ByteSizeLong(), "Details", limits_.blob_size_limit_error,
                                 limits_.blob_size_limit_warn));
-  auto fail = [&](const Status& s) { Refuse(l, done, s); };
+  auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
   if (!r.ok()) return fail(r.status());
   Execution& ex = *r.value();
   // Temporal tells a closed run apart from one that never existed (both NOT_FOUND).
@@ -69,7 +60,7 @@ void CloseWorkflow::Terminate(MutexLock& l, const wsv1::TerminateWorkflowExecuti
 void CloseWorkflow::RequestCancel(MutexLock& l, const wsv1::RequestCancelWorkflowExecutionRequest& req, Done done) {
   const auto& target = req.workflow_execution();
   auto r = Target(req.namespace_(), target);
-  auto fail = [&](const Status& s) { Refuse(l, done, s); };
+  auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
   if (!r.ok()) return fail(r.status());
   Execution& ex = *r.value();
   if (!SameChain(ex, req.first_execution_run_id())) return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
@@ -88,7 +79,7 @@ void CloseWorkflow::RequestCancel(MutexLock& l, const wsv1::RequestCancelWorkflo
 
 void CloseWorkflow::Delete(MutexLock& l, const wsv1::DeleteWorkflowExecutionRequest& req, Done done) {
   auto r = Target(req.namespace_(), req.workflow_execution());
-  if (!r.ok()) return Refuse(l, done, r.status());
+  if (!r.ok()) return ReplyNow(l, done, r.status());
   Execution& ex = *r.value();
   Txn txn;
   // Temporal terminates a running execution before deleting it.

@@ -7,6 +7,7 @@
 #include "common/namespace_name.h"
 #include "history/errors.h"
 #include "history/proto_time.h"
+#include "history/reply_now.h"
 
 namespace temporalite::history {
 
@@ -14,13 +15,6 @@ namespace wsv1 = ::temporal::api::workflowservice::v1;
 namespace ev1 = ::temporal::api::enums::v1;
 
 namespace {
-
-// End the hold of the engine mutex by the lock the RPC entry point handed over (the analysis
-// cannot follow a held lock into a callee), then answer.
-void ReplyNow(MutexLock& l, const Done& done, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
-  l.Unlock();
-  done(s);
-}
 
 // Temporal's validateRetentionDuration: seconds and nanos of one sign, not negative, at least the
 // minimum retention of a local namespace (system.namespaceMinRetentionLocal, 1 h); longer than

@@ -1,5 +1,6 @@
 // The ResetWorkflowExecution unit (reset_workflow.h) and the reset point of a batch reset
 // (reset_point.h).
+#include "history/reply_now.h"
 #include "history/reset_workflow.h"
 
 #include <algorithm>
@@ -22,10 +23,6 @@ namespace wsv1 = ::temporal::api::workflowservice::v1;
 
 namespace {
 constexpr const char* kHistoryServiceIdentity = ResetWorkflow::kHistoryServiceIdentity;
-
-// Ends the hold of the engine mutex by the lock the RPC entry point handed over (the analysis
-// cannot follow a held lock into a callee).
-void Release(MutexLock& l) NO_THREAD_SAFETY_ANALYSIS { l.Unlock(); }
 
 std::set<ev1::ResetReapplyExcludeType> ExcludedReapplyTypes(const wsv1::ResetWorkflowExecutionRequest& req) {
   std::set<ev1::ResetReapplyExcludeType> out;
@@ -236,10 +233,7 @@ Status ResetWorkflow::CheckRequest(const wsv1::ResetWorkflowExecutionRequest& re
 
 void ResetWorkflow::ResetTo(MutexLock& l, wsv1::ResetWorkflowExecutionRequest req, const cv1::ResetOptions& options,
                             Done done) {
-  auto fail = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
+  auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
   auto ns = host_.NamespaceByName(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   const auto& target = req.workflow_execution();
@@ -290,10 +284,7 @@ Status ResetWorkflow::ReadRuns(const std::string& ns_id, const std::string& wid,
 
 void ResetWorkflow::Reset(MutexLock& l, const wsv1::ResetWorkflowExecutionRequest& req,
                           wsv1::ResetWorkflowExecutionResponse* resp, Done done) {
-  auto fail = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
+  auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
   auto ns = host_.NamespaceByName(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   const std::string ns_id = ns.value()->info().id();

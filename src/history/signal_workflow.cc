@@ -1,4 +1,5 @@
 // The SignalWorkflowExecution unit (signal_workflow.h).
+#include "history/reply_now.h"
 #include "history/signal_workflow.h"
 
 #include <algorithm>
@@ -14,10 +15,6 @@ namespace hv1 = ::temporal::api::history::v1;
 namespace wsv1 = ::temporal::api::workflowservice::v1;
 
 namespace {
-// Ends the hold of the engine mutex by the lock the RPC entry point handed over (the analysis
-// cannot follow a held lock into a callee).
-void Release(MutexLock& l) NO_THREAD_SAFETY_ANALYSIS { l.Unlock(); }
-
 // Whether the run took a signal with this request id (Temporal's IsSignalRequested).
 bool SignalRequested(const state::ExecutionState& st, const std::string& request_id) {
   return !request_id.empty() && std::find(st.signal_request_ids().begin(), st.signal_request_ids().end(),
@@ -37,10 +34,7 @@ Status SignalWorkflow::CheckRequest(const wsv1::SignalWorkflowExecutionRequest& 
 }
 
 void SignalWorkflow::Signal(MutexLock& l, const wsv1::SignalWorkflowExecutionRequest& req, Done done) {
-  auto fail = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
+  auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
   auto ns = host_.NamespaceByName(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   Status s = CheckRequest(req);

@@ -12,6 +12,7 @@
 #include "history/compat_fields.h"
 #include "history/errors.h"
 #include "history/proto_time.h"
+#include "history/reply_now.h"
 #include "history/sa_types.h"
 #include "history/signal_event.h"
 #include "history/start_workflow.h"
@@ -22,10 +23,6 @@ namespace wsv1 = ::temporal::api::workflowservice::v1;
 using ::temporal::api::common::v1::Payloads;
 
 namespace {
-// Ends the hold of the engine mutex by the lock the RPC entry point handed over (the analysis
-// cannot follow a held lock into a callee).
-void Release(MutexLock& l) NO_THREAD_SAFETY_ANALYSIS { l.Unlock(); }
-
 // A new run's id: a time-ordered uuid.
 std::string NewRunId(TimePoint now) {
   return NewTimeOrderedUuid(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
@@ -189,10 +186,7 @@ void StartWorkflow::StartEager(Txn& txn, Execution& ex, const std::string& ident
 
 void StartWorkflow::Start(MutexLock& l, const wsv1::StartWorkflowExecutionRequest& req,
                           wsv1::StartWorkflowExecutionResponse* resp, Done done, CurrentRunRead* pre) {
-  auto fail = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
+  auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
   auto ns = host_.NamespaceByName(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   const std::string ns_id = ns.value()->info().id();
@@ -231,10 +225,7 @@ void StartWorkflow::Start(MutexLock& l, const wsv1::StartWorkflowExecutionReques
 void StartWorkflow::SignalWithStart(MutexLock& l, const wsv1::SignalWithStartWorkflowExecutionRequest& req,
                                     wsv1::SignalWithStartWorkflowExecutionResponse* resp, Done done,
                                     CurrentRunRead* pre) {
-  auto fail = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
+  auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
   auto ns = host_.NamespaceByName(req.namespace_());
   if (!ns.ok()) return fail(ns.status());
   const std::string ns_id = ns.value()->info().id();

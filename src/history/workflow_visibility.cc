@@ -1,5 +1,6 @@
 // The WorkflowVisibility unit (workflow_visibility.h): the visibility row, list/count/scan, the
 // namespace-scoped custom search attributes, and retention.
+#include "history/reply_now.h"
 #include "history/workflow_visibility.h"
 
 #include <nlohmann/json.hpp>
@@ -47,12 +48,6 @@ template <typename Req>
 void AppendIdAndTypeFilters(const Req& req, std::string* q) {
   if (req.has_execution_filter()) *q += " AND WorkflowId = " + Quote(req.execution_filter().workflow_id());
   if (req.has_type_filter()) *q += " AND WorkflowType = " + Quote(req.type_filter().name());
-}
-
-// Ends the hold of the engine mutex, then answers.
-void ReplyNow(MutexLock& l, const Done& done, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
-  l.Unlock();
-  done(s);
 }
 
 // A page token into the query's cursor (default order) or offset (ORDER BY).
