@@ -40,6 +40,7 @@
 #include "history/namespace_deletion.h"
 #include "history/namespaces.h"
 #include "history/query_registry.h"
+#include "history/reply_now.h"
 #include "history/reset_workflow.h"
 #include "history/run_cache.h"
 #include "history/signal_workflow.h"
@@ -441,10 +442,7 @@ class Engine : private EngineMutexAndStore,
   // The one way an RPC answers before any commit (validation errors, not found, answers that
   // reveal nothing undurable): ends the hold of the engine mutex, then replies. Replies after a
   // transition go through CommitLocked or ReplyWhenDurableLocked.
-  static void ReplyNow(MutexLock& l, const Done& done, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
-    l.Unlock();
-    done(s);
-  }
+  static void ReplyNow(MutexLock& l, const Done& done, const Status& s) { history::ReplyNow(l, done, s); }
   void ReplyNow(MutexLock& l, matching::Waiter& waiter, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
     waiter.Complete(mu_);
     l.Unlock();

@@ -27,6 +27,7 @@
 #include "history/engine_context.h"
 #include "history/execution.h"
 #include "history/query_registry.h"
+#include "history/reply_now.h"
 #include "history/start_workflow.h"
 #include "history/state.pb.h"
 #include "history/txn.h"
@@ -171,12 +172,6 @@ class WorkflowTasks {
                       ::temporal::api::workflowservice::v1::RespondWorkflowTaskCompletedResponse* resp);
   void OnTimeout(const std::string& run_id, int64_t scheduled_id, int32_t attempt, int64_t started_id);
   void OnStickyScheduleToStartTimeout(const std::string& run_id, int64_t scheduled_id, int32_t attempt);
-  // The one way an RPC answers before any commit: releases the engine mutex, then replies.
-  static void ReplyNow(MutexLock& l, const Done& done, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
-    l.Unlock();
-    done(s);
-  }
-
   Mutex& mu_;
   EngineContext& engine_;
   WorkflowTaskEngine& host_;
