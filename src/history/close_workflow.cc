@@ -52,8 +52,14 @@ void CloseWorkflow::Terminate(MutexLock& l, const wsv1::TerminateWorkflowExecuti
   // Temporal tells a closed run apart from one that never existed (both NOT_FOUND).
   if (!ex.open()) return fail(NotFound("workflow execution already completed"));
   if (!SameChain(ex, req.first_execution_run_id())) return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
+  // A user's terminate with no reason or identity gets Temporal's frontend defaults
+  // (workflow_handler.go defaultUserTerminateReason / defaultUserTerminateIdentity), which tell it
+  // apart from the server's own terminations.
+  static const std::string kDefaultReason = "terminated by user via frontend";
+  static const std::string kDefaultIdentity = "frontend-service";
   Txn txn;
-  TerminateRun(txn, ex, req.reason(), req.has_details() ? &req.details() : nullptr, req.identity());
+  TerminateRun(txn, ex, req.reason().empty() ? kDefaultReason : req.reason(),
+               req.has_details() ? &req.details() : nullptr, req.identity().empty() ? kDefaultIdentity : req.identity());
   host_.Commit(txn, std::move(done));
 }
 

@@ -185,6 +185,24 @@ test('terminate: result rejects with TerminatedFailure, status TERMINATED', { ti
   assert.equal(names[names.length - 1], 'WORKFLOW_EXECUTION_TERMINATED', `history: ${names}`);
 });
 
+test('a terminate with no reason or identity gets Temporal frontend\'s defaults', { timeout: TEST_TIMEOUT }, async () => {
+  // Temporal's workflow_handler.go fills an empty reason with "terminated by user via frontend"
+  // and an empty identity with "frontend-service" (the SDK's client always sends an identity,
+  // so the raw call leaves both out).
+  const workflowId = uniqueName('wf-terminate-defaults');
+  const handle = await suite.client.workflow.start('sleepLongWorkflow', { taskQueue: uniqueName('tq-td'), workflowId });
+  await suite.connection.workflowService.terminateWorkflowExecution({ namespace: NS, workflowExecution: { workflowId } });
+  await assert.rejects(handle.result(), (err) => {
+    assert.ok(err.cause instanceof TerminatedFailure, `expected TerminatedFailure, got ${err.cause}`);
+    assert.equal(err.cause.message, 'terminated by user via frontend');
+    return true;
+  });
+  const [terminated] = eventsOfType(await handle.fetchHistory(), 'WORKFLOW_EXECUTION_TERMINATED');
+  const a = terminated.workflowExecutionTerminatedEventAttributes;
+  assert.equal(a.reason, 'terminated by user via frontend');
+  assert.equal(a.identity, 'frontend-service');
+});
+
 test('cancel: result rejects with CancelledFailure, status CANCELLED', { timeout: TEST_TIMEOUT }, async () => {
   const taskQueue = uniqueName('tq-cancel');
   const workflowId = uniqueName('wf-cancel');
