@@ -155,6 +155,11 @@ std::set<std::string> g_failed_once;
 std::vector<int> g_fail_once_attempts;
 
 TEST_F(SdkTest, ALocalActivityBackoffPastTheThresholdIsATimerAndANewLocalActivity) {
+  {  // a repeated run (--gtest_repeat) starts from nothing failed
+    std::lock_guard<std::mutex> l(g_fail_once_mu);
+    g_failed_once.clear();
+    g_fail_once_attempts.clear();
+  }
   auto w = NewWorker();
   w->RegisterWorkflow("tsLocalBackoff", LocalBackoff);
   w->RegisterActivity("failOnce", [](ActivityContext& ctx, std::string key) {
