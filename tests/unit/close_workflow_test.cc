@@ -169,6 +169,17 @@ TEST_F(CloseWorkflowTest, TerminateWithoutDetailsLeavesThemUnset) {
   EXPECT_FALSE(run_.events[1].workflow_execution_terminated_event_attributes().has_details());
 }
 
+TEST_F(CloseWorkflowTest, TerminateWithoutReasonOrIdentityGetsTemporalFrontendDefaults) {
+  auto req = TerminateRequest();
+  req.clear_reason();
+  req.clear_identity();
+  ASSERT_TRUE(Call(&CloseWorkflow::Terminate, req).ok());
+  ASSERT_EQ(run_.events.size(), 2u);
+  const auto& a = run_.events[1].workflow_execution_terminated_event_attributes();
+  EXPECT_EQ(a.reason(), "terminated by user via frontend");
+  EXPECT_EQ(a.identity(), "frontend-service");
+}
+
 TEST_F(CloseWorkflowTest, TerminateFlushesBufferedEventsBeforeTheTerminatedEvent) {
   run_.SetWorkflowTaskScheduledEventId(2);
   run_.AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, clock_.Now());
