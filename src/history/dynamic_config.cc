@@ -101,6 +101,12 @@ const std::vector<Key>& Keys() {
       // How long after the last poll a query still waits for a worker; later it is refused at once.
       {"matching.queryPollerUnavailableWindow",
        &NonNegativeDuration<&EngineOptions::query_poller_unavailable_window>},
+      // The minimal interval between starts of one workflow id, checked only with the validation on
+      // (Temporal's defaults: 1s, false).
+      {"history.workflowIdReuseMinimalInterval",
+       &NonNegativeDuration<&EngineOptions::workflow_id_reuse_minimal_interval>},
+      {"history.enableWorkflowIdReuseStartTimeValidation",
+       &TrueOrFalse<&EngineOptions::workflow_id_reuse_start_time_validation>},
   };
   return keys;
 }

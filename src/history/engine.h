@@ -74,6 +74,10 @@ struct EngineOptions {
   // A query for a run whose task queue has had no poller for this long fails at once with
   // FAILED_PRECONDITION (Temporal's matching.queryPollerUnavailableWindow).
   Duration query_poller_unavailable_window = std::chrono::seconds(20);
+  // Temporal's history.workflowIdReuseMinimalInterval / enableWorkflowIdReuseStartTimeValidation
+  // (start_workflow.h, IdReuseInterval): off unless the validation is on, as in Temporal.
+  Duration workflow_id_reuse_minimal_interval = std::chrono::seconds(1);
+  bool workflow_id_reuse_start_time_validation = false;
   Duration default_retention = std::chrono::hours(24);
   size_t max_id_length = 1000;
   size_t blob_size_limit_error = 2 * 1024 * 1024;
@@ -687,6 +691,10 @@ class Engine : private EngineMutexAndStore,
                                             .blob_size_limit_warn = options_.blob_size_limit_warn,
                                             .default_workflow_task_timeout = options_.default_workflow_task_timeout,
                                             .max_workflow_task_timeout = options_.max_workflow_task_timeout,
+                                            .workflow_id_reuse_minimal_interval =
+                                                options_.workflow_id_reuse_minimal_interval,
+                                            .workflow_id_reuse_start_time_validation =
+                                                options_.workflow_id_reuse_start_time_validation,
                                         }};
   // Batch jobs and namespace deletion (batch_operations.h, namespace_deletion.h; the RPC entry
   // points in batch.cc, namespace_delete.cc). They hold no state: jobs and deletions live in the

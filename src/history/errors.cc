@@ -31,10 +31,11 @@ Status NamespaceAlreadyExists(const std::string& name) {
 }
 
 Status WorkflowAlreadyStarted(const std::string& workflow_id, const std::string& start_request_id,
-                              const std::string& run_id) {
+                              const std::string& run_id, const std::string& first_execution_run_id) {
   edv1::WorkflowExecutionAlreadyStartedFailure f;
   f.set_start_request_id(start_request_id);
   f.set_run_id(run_id);
+  f.set_first_execution_run_id(first_execution_run_id);
   return Status(Code::kAlreadyExists,
                 "Workflow execution is already running. WorkflowId: " + workflow_id + ", RunId: " + run_id + ".",
                 Pack(f));

@@ -11,8 +11,11 @@ namespace temporalite::history {
 
 Status NamespaceNotFound(const std::string& name);
 Status NamespaceAlreadyExists(const std::string& name);
+// ALREADY_EXISTS "Workflow execution is already running. ..." with a WorkflowExecutionAlreadyStartedFailure
+// (Temporal's generateWorkflowAlreadyStartedError: the request id that started the current run, its
+// run id and the first run id of its chain).
 Status WorkflowAlreadyStarted(const std::string& workflow_id, const std::string& start_request_id,
-                              const std::string& run_id);
+                              const std::string& run_id, const std::string& first_execution_run_id = "");
 Status WorkflowNotFound(const std::string& workflow_id, const std::string& run_id);
 Status WorkflowNotReady(const std::string& message);
 // RESOURCE_EXHAUSTED with a ResourceExhaustedFailure (cause/scope: temporal.api.enums.v1 values).

@@ -160,6 +160,8 @@ struct Execution {
   // --- signals, cancellation, search attributes and memo ---
   // One more signal; its request id is remembered for deduplication.
   void RecordSignal(const std::string& request_id);
+  // A start answered with this run attached its request id (on_conflict_options.attach_request_id).
+  void AttachRequestId(const std::string& request_id) { st_.add_attached_request_ids(request_id); }
   void RequestCancel() { st_.set_cancel_requested(true); }
   // Upserts search attributes (an unset value removes the key) / a memo (a nil value removes the
   // key); both mark visibility dirty.

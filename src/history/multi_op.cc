@@ -37,6 +37,9 @@ Status ValidateMultiOpStart(const ::temporal::api::workflowservice::v1::StartWor
   }
   if (!start.cron_schedule().empty()) return Status(Code::kInvalidArgument, "CronSchedule is not allowed.");
   if (start.request_eager_execution()) return Status(Code::kInvalidArgument, "RequestEagerExecution is not supported.");
+  if (start.on_conflict_options().attach_completion_callbacks() && !start.on_conflict_options().attach_request_id()) {
+    return Status(Code::kInvalidArgument, "attaching request ID is required for attaching completion callbacks");
+  }
   const auto& d = start.workflow_start_delay();
   if (d.seconds() > 0 || d.nanos() > 0) return Status(Code::kInvalidArgument, "WorkflowStartDelay is not supported.");
   return Status::Ok();

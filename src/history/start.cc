@@ -48,6 +48,16 @@ Payloads TerminateExistingDetails(const std::string& new_run_id) {
 IdConflict StartWorkflow::ResolveIdConflict(Txn& txn, StartFields& f, const std::string& ns_id,
                                             ev1::WorkflowIdReusePolicy reuse, ev1::WorkflowIdConflictPolicy conflict,
                                             CurrentRunRead* pre) {
+  const IdReuseInterval interval{.minimal = limits_.workflow_id_reuse_minimal_interval,
+                                 .validate = limits_.workflow_id_reuse_start_time_validation,
+                                 .now = engine_.Now()};
+  return ResolveIdConflictWith(txn, f, ns_id, reuse, conflict, pre, interval);
+}
+
+IdConflict StartWorkflow::ResolveIdConflictWith(Txn& txn, StartFields& f, const std::string& ns_id,
+                                                ev1::WorkflowIdReusePolicy reuse,
+                                                ev1::WorkflowIdConflictPolicy conflict, CurrentRunRead* pre,
+                                                const IdReuseInterval& interval) {
   IdConflict out;
   CurrentRunLookup found = host_.CurrentRunForStart(ns_id, f.workflow_id, pre);
   out.judged_on_undurable_close = found.judged_on_undurable_close;
@@ -56,12 +66,15 @@ IdConflict StartWorkflow::ResolveIdConflict(Txn& txn, StartFields& f, const std:
     return out;
   }
   const CurrentRun* current = found.current ? &*found.current : nullptr;
-  StartDecision d = DecideStart(f.workflow_id, f.request_id, current, reuse, conflict);
+  StartDecision d = DecideStart(f.workflow_id, f.request_id, current, reuse, conflict, interval);
   switch (d.action) {
     case StartDecision::Action::kStartNew:
       break;
     case StartDecision::Action::kUseExisting:
       out.existing = found.current;
+      out.existing_open = found.open;
+      out.deduped = d.deduped;
+      out.deduped_attached = d.deduped_attached;
       break;
     case StartDecision::Action::kTerminateAndStart:
       if (f.run_id.empty()) f.run_id = NewRunId(engine_.Now());  // named in the old run's close
@@ -172,7 +185,9 @@ Execution* StartWorkflow::StartChild(Txn& txn, const std::string& ns_id, EngineC
   f.workflow_id = std::move(start.workflow_id);
   f.attrs = std::move(start.attrs);
   f.user_metadata = std::move(start.user_metadata);
-  IdConflict conflict = ResolveIdConflict(txn, f, ns_id, start.reuse_policy, ev1::WORKFLOW_ID_CONFLICT_POLICY_FAIL);
+  // No minimal interval: Temporal's transfer queue would retry a refused child start until it passes.
+  IdConflict conflict = ResolveIdConflictWith(txn, f, ns_id, start.reuse_policy, ev1::WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+                                              nullptr, IdReuseInterval{.minimal = Duration::zero()});
   if (!conflict.status.ok() || conflict.existing) return nullptr;
   return CreateRun(txn, ns_id, std::move(f), nullptr);
 }
@@ -184,6 +199,23 @@ void StartWorkflow::StartEager(Txn& txn, Execution& ex, const std::string& ident
   host_.StartEagerWorkflowTask(txn, ex, identity, resp->mutable_eager_workflow_task());
 }
 
+bool StartWorkflow::AttachOnConflict(Txn& txn, Execution& ex, const wsv1::StartWorkflowExecutionRequest& req) {
+  if (!req.has_on_conflict_options()) return false;
+  const auto& opts = req.on_conflict_options();
+  // Temporal's handleUseExistingWorkflowOnConflictOptions: one event, written even when it
+  // attaches nothing; completion callbacks are not kept here (no Nexus).
+  auto* e = ex.AddOrBufferEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED, engine_.Now());
+  e->set_worker_may_ignore(true);
+  auto* a = e->mutable_workflow_execution_options_updated_event_attributes();
+  if (opts.attach_request_id() && !req.request_id().empty()) {
+    a->set_attached_request_id(req.request_id());
+    ex.AttachRequestId(req.request_id());
+  }
+  if (opts.attach_links()) *e->mutable_links() = req.links();
+  txn.Touch(&ex);
+  return true;
+}
+
 void StartWorkflow::Start(MutexLock& l, const wsv1::StartWorkflowExecutionRequest& req,
                           wsv1::StartWorkflowExecutionResponse* resp, Done done, CurrentRunRead* pre) {
   auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
@@ -192,6 +224,10 @@ void StartWorkflow::Start(MutexLock& l, const wsv1::StartWorkflowExecutionReques
   const std::string ns_id = ns.value()->info().id();
   StartFields f = FieldsFrom(req);
   Status s = Validate(f, ns_id);
+  if (s.ok() && req.on_conflict_options().attach_completion_callbacks() &&
+      !req.on_conflict_options().attach_request_id()) {
+    s = InvalidArgument("attaching request ID is required for attaching completion callbacks");
+  }
   if (!s.ok()) return fail(s);
   Txn txn;
   IdConflict c = ResolveIdConflict(txn, f, ns_id, req.workflow_id_reuse_policy(), req.workflow_id_conflict_policy(), pre);
@@ -201,8 +237,13 @@ void StartWorkflow::Start(MutexLock& l, const wsv1::StartWorkflowExecutionReques
   }
   if (c.existing) {  // request-id dedupe or USE_EXISTING: the existing run, not started now
     resp->set_run_id(c.existing->run_id);
-    resp->set_started(false);
+    resp->set_first_execution_run_id(c.existing->first_execution_run_id);
+    // As Temporal's: a retry of the start that created the run answers started = true.
+    resp->set_started(c.deduped);
     resp->set_status(c.existing->status);
+    if (!c.deduped && !c.deduped_attached && c.existing_open && AttachOnConflict(txn, *c.existing_open, req)) {
+      return host_.Commit(txn, std::move(done));
+    }
     return engine_.ReplyWhenDurable(std::move(done), Status::Ok());
   }
   // Eager start takes the first task for the caller, so no waiting poller may take it at
@@ -214,6 +255,7 @@ void StartWorkflow::Start(MutexLock& l, const wsv1::StartWorkflowExecutionReques
   Execution* ex = CreateRun(txn, ns_id, std::move(f), nullptr);
   if (eager) host_.RestoreWorkflowPollers(ns_id, queue, std::move(aside));
   resp->set_run_id(ex->st().run_id());
+  resp->set_first_execution_run_id(ex->st().first_execution_run_id());
   resp->set_started(true);
   resp->set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
   // Eager workflow start: the first workflow task is started in this start's own transaction

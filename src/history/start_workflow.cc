@@ -2,6 +2,8 @@
 // request's checks, and the id-conflict decision.
 #include "history/start_workflow.h"
 
+#include <algorithm>
+
 #include "history/compat_fields.h"
 #include "history/errors.h"
 #include "history/proto_time.h"
@@ -63,6 +65,20 @@ StartDecision Reject(Status s) {
   return d;
 }
 
+// Temporal's workflow_id_dedup.go: refused ("Too many <what> for workflow <id>. Time since last
+// start: <ms> ms") unless the interval is 0 or shorter than the time since the current run's start.
+StartDecision WithinInterval(StartDecision allowed, const std::string& workflow_id, const CurrentRun& current,
+                             const IdReuseInterval& interval, const char* what) {
+  if (!interval.validate || interval.minimal <= Duration::zero()) return allowed;
+  const Duration since = interval.now - current.start_time;
+  if (interval.minimal < since) return allowed;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(since).count();
+  return Reject(ResourceExhausted(
+      "Too many " + std::string(what) + " for workflow " + workflow_id + ". Time since last start: " +
+          std::to_string(ms) + " ms",
+      ev1::RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW, ev1::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE));
+}
+
 }  // namespace
 
 StartFields StartFieldsFrom(const wsv1::StartWorkflowExecutionRequest& req, TimePoint now,
@@ -113,12 +129,19 @@ Status ValidateStart(const StartFields& f, const StartLimits& limits, const visi
 }
 
 StartDecision DecideStart(const std::string& workflow_id, const std::string& request_id, const CurrentRun* current,
-                          ev1::WorkflowIdReusePolicy reuse, ev1::WorkflowIdConflictPolicy conflict) {
+                          ev1::WorkflowIdReusePolicy reuse, ev1::WorkflowIdConflictPolicy conflict,
+                          const IdReuseInterval& interval) {
   StartDecision d;
   if (current == nullptr) return d;
   if (!request_id.empty() && current->start_request_id == request_id) {  // a retry of the start
     d.action = StartDecision::Action::kUseExisting;
     d.deduped = true;
+    return d;
+  }
+  const auto& attached = current->attached_request_ids;
+  if (!request_id.empty() && std::find(attached.begin(), attached.end(), request_id) != attached.end()) {
+    d.action = StartDecision::Action::kUseExisting;  // a retry of a start answered with this run
+    d.deduped_attached = true;
     return d;
   }
   if (current->open) {
@@ -129,13 +152,15 @@ StartDecision DecideStart(const std::string& workflow_id, const std::string& req
     if (conflict == ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING ||
         reuse == ev1::WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING) {
       d.action = StartDecision::Action::kTerminateAndStart;
-      return d;
+      return WithinInterval(d, workflow_id, *current, interval, "restarts");
     }
-    return Reject(WorkflowAlreadyStarted(workflow_id, current->start_request_id, current->run_id));
+    return Reject(WorkflowAlreadyStarted(workflow_id, current->start_request_id, current->run_id,
+                                         current->first_execution_run_id));
   }
   // Temporal's messages (ResolveWorkflowIDReusePolicy), its details as for a running workflow.
   auto finished = [&](const std::string& message) {
-    Status dup = WorkflowAlreadyStarted(workflow_id, current->start_request_id, current->run_id);
+    Status dup = WorkflowAlreadyStarted(workflow_id, current->start_request_id, current->run_id,
+                                        current->first_execution_run_id);
     return Reject(Status(dup.code(), message, dup.details()));
   };
   const std::string ids = "WorkflowId: " + workflow_id + ", RunId: " + current->run_id + ".";
@@ -147,7 +172,7 @@ StartDecision DecideStart(const std::string& workflow_id, const std::string& req
     return finished("Workflow execution already finished successfully. " + ids +
                     " Workflow Id reuse policy: allow duplicate workflow Id if last run failed.");
   }
-  return d;
+  return WithinInterval(d, workflow_id, *current, interval, "starts");
 }
 
 }  // namespace temporalite::history

@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -83,6 +84,22 @@ struct CurrentRun {
   ::temporal::api::enums::v1::WorkflowExecutionStatus status{};
   std::string run_id;
   std::string start_request_id;
+  std::string first_execution_run_id;
+  TimePoint start_time{};  // the run's start (the minimal interval between starts counts from it)
+  // Request ids later starts attached to the run (USE_EXISTING with attach_request_id).
+  std::vector<std::string> attached_request_ids;
+};
+
+// Temporal's history.workflowIdReuseMinimalInterval and
+// history.enableWorkflowIdReuseStartTimeValidation: with `validate`, a start that would terminate
+// the open current run (TERMINATE_EXISTING, TERMINATE_IF_RUNNING) or start after a closed one, no
+// more than `minimal` after that run's start, is refused: RESOURCE_EXHAUSTED (cause BUSY_WORKFLOW,
+// scope NAMESPACE). Without `validate` (Temporal's default) there is no such check; `minimal` 0
+// turns it off too.
+struct IdReuseInterval {
+  Duration minimal = std::chrono::seconds(1);
+  bool validate = false;
+  TimePoint now{};
 };
 
 struct StartDecision {
@@ -94,6 +111,8 @@ struct StartDecision {
   };
   Action action = Action::kStartNew;
   bool deduped = false;  // kUseExisting because the current run was started by this request id
+  // kUseExisting because this request id was attached to the current run (on_conflict_options).
+  bool deduped_attached = false;
   Status rejection;      // kReject: ALREADY_EXISTS with a WorkflowExecutionAlreadyStartedFailure
 };
 
@@ -106,15 +125,18 @@ inline constexpr char kTerminateExistingIdentity[] = "history-service";
 ::temporal::api::common::v1::Payloads TerminateExistingDetails(const std::string& new_run_id);
 
 // Temporal's resolution of a duplicate workflow id. `current` null: the id has no run. A request id
-// that started the current run, open or closed, answers with it (a client's retry). An open run:
-// the conflict policy (USE_EXISTING answers with it; TERMINATE_EXISTING, or the reuse policy
-// TERMINATE_IF_RUNNING, terminates it; FAIL or unspecified rejects: "already running"). A closed
-// run: the reuse policy (REJECT_DUPLICATE rejects; ALLOW_DUPLICATE_FAILED_ONLY rejects unless the
-// run failed, was terminated, canceled or timed out; ALLOW_DUPLICATE, TERMINATE_IF_RUNNING or
-// unspecified start a new run).
+// that started the current run, or that a start attached to it, open or closed, answers with it (a
+// client's retry). An open run: the conflict policy (USE_EXISTING answers with it;
+// TERMINATE_EXISTING, or the reuse policy TERMINATE_IF_RUNNING, terminates it; FAIL or unspecified
+// rejects: "already running"). A closed run: the reuse policy (REJECT_DUPLICATE rejects;
+// ALLOW_DUPLICATE_FAILED_ONLY rejects unless the run failed, was terminated, canceled or timed
+// out; ALLOW_DUPLICATE, TERMINATE_IF_RUNNING or unspecified start a new run). A terminate or a
+// start after a closed run is then subject to `interval` ("Too many restarts ..." / "Too many
+// starts ...").
 StartDecision DecideStart(const std::string& workflow_id, const std::string& request_id, const CurrentRun* current,
                           ::temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
-                          ::temporal::api::enums::v1::WorkflowIdConflictPolicy conflict);
+                          ::temporal::api::enums::v1::WorkflowIdConflictPolicy conflict,
+                          const IdReuseInterval& interval = {});
 
 // The store's current run of a workflow id, read without the engine mutex before a start's
 // transition (Engine::ReadCurrentRun, run_reads.cc). Used under the mutex only while still valid:
@@ -183,6 +205,9 @@ struct IdConflict {
   // Judged on a run whose close is not durable yet: a rejection waits for that durability.
   bool judged_on_undurable_close = false;
   std::optional<CurrentRun> existing;  // set: answer with this run, start nothing
+  Execution* existing_open = nullptr;  // `existing` when it is open (in memory)
+  bool deduped = false;                // `existing` because the request id started it (a retry)
+  bool deduped_attached = false;       // `existing` because the request id was attached to it
 };
 
 // The engine owns one (guarded by its mutex); every call is made with the mutex held. The RPCs
@@ -197,6 +222,10 @@ class StartWorkflow {
     size_t blob_size_limit_warn = 512 * 1024;
     Duration default_workflow_task_timeout = std::chrono::seconds(10);
     Duration max_workflow_task_timeout = std::chrono::seconds(120);
+    // Temporal's history.workflowIdReuseMinimalInterval / enableWorkflowIdReuseStartTimeValidation
+    // (IdReuseInterval): starts, signal-with-starts and update-with-starts, not children.
+    Duration workflow_id_reuse_minimal_interval = std::chrono::seconds(1);
+    bool workflow_id_reuse_start_time_validation = false;
   };
 
   StartWorkflow(EngineContext& engine, StartEngine& host, Limits limits)
@@ -225,8 +254,15 @@ class StartWorkflow {
   }
   // ValidateStart with the unit's limits and the namespace's custom search attributes.
   Status Validate(const StartFields& f, const std::string& ns_id);
+  // A start answered with open run `ex` by USE_EXISTING, with on_conflict_options: a
+  // WorkflowExecutionOptionsUpdated (worker_may_ignore) in `txn` with the request id when
+  // attach_request_id (remembered: a later start with it is a retry) and the request's links when
+  // attach_links. False, writing nothing, without on_conflict_options.
+  bool AttachOnConflict(Txn& txn, Execution& ex,
+                        const ::temporal::api::workflowservice::v1::StartWorkflowExecutionRequest& req);
   // DecideStart on the workflow id's current run, applied: a terminate decision picks the new
   // run's id (`f.run_id`, unless set) and terminates the open run in `txn` (kTerminateExistingReason).
+  // The minimal interval between starts applies (Limits), except to a child's start.
   IdConflict ResolveIdConflict(Txn& txn, StartFields& f, const std::string& ns_id,
                                ::temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
                                ::temporal::api::enums::v1::WorkflowIdConflictPolicy conflict,
@@ -243,6 +279,10 @@ class StartWorkflow {
   Execution* StartChild(Txn& txn, const std::string& ns_id, EngineContext::ChildStart start);
 
  private:
+  IdConflict ResolveIdConflictWith(Txn& txn, StartFields& f, const std::string& ns_id,
+                                   ::temporal::api::enums::v1::WorkflowIdReusePolicy reuse,
+                                   ::temporal::api::enums::v1::WorkflowIdConflictPolicy conflict, CurrentRunRead* pre,
+                                   const IdReuseInterval& interval);
   // The run's ExecutionState from its fields at `now` (timeouts, deadlines, ids, links).
   std::shared_ptr<Execution> NewRun(const std::string& ns_id, StartFields& f, TimePoint now);
   // Eager start's first workflow task into `resp` (only when it is scheduled and unstarted).

@@ -104,16 +104,20 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
     }
     ex = it->second.get();
     start_resp->set_run_id(ex->st().run_id());
+    start_resp->set_first_execution_run_id(ex->st().first_execution_run_id());
     start_resp->set_started(false);
     start_resp->set_status(ex->st().status());
   } else {
     ex = starts_.CreateRun(txn, ns_id, std::move(f), nullptr);
     start_resp->set_run_id(ex->st().run_id());
+    start_resp->set_first_execution_run_id(ex->st().first_execution_run_id());
     start_resp->set_started(true);
     start_resp->set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
   }
   Status err = updates_.Admit(txn, *ex, update, waiter, UpdateRegistry::FillInto(update_resp));
   if (!err.ok()) return fail(MultiOperationError(nullptr, &err));
+  // USE_EXISTING's on_conflict_options, once the update is admitted (Temporal's Starter).
+  if (c.existing && !c.deduped && !c.deduped_attached && c.existing_open) starts_.AttachOnConflict(txn, *ex, start);
   CommitLocked(txn, nullptr);
 }
 

@@ -11,6 +11,8 @@ const assert = require('node:assert/strict');
 const { randomUUID } = require('node:crypto');
 
 const {
+  Client,
+  Connection,
   WorkflowFailedError,
   WorkflowExecutionAlreadyStartedError,
   ActivityFailure,
@@ -21,7 +23,8 @@ const {
 } = require('@temporalio/client');
 
 const { defaultPayloadConverter } = require('@temporalio/common');
-const { withTimeout, pollUntil, eventsOfType, eventTypeNames, uniqueName } = require('./harness');
+const proto = require('@temporalio/proto');
+const { withTimeout, pollUntil, eventsOfType, eventTypeNames, uniqueName, startServer } = require('./harness');
 const { TEST_TIMEOUT, NS, setupSuite, statusName, waitForEvent } = require('./suite');
 const { state, activities, onStep } = require('./activities');
 
@@ -310,12 +313,138 @@ test('raw StartWorkflowExecution with the same requestId is deduplicated', { tim
   const r1 = await suite.connection.workflowService.startWorkflowExecution(request);
   const r2 = await suite.connection.workflowService.startWorkflowExecution({ ...request });
   assert.ok(r1.runId, 'runId returned');
+  assert.equal(r1.firstExecutionRunId, r1.runId, 'a new run is the first of its chain');
   assert.equal(r2.runId, r1.runId, 'same requestId must return the same run');
+  // Temporal's respondToRetriedRequest: the retry is answered as the start was, "started".
+  assert.equal(r2.started, true);
+  assert.equal(r2.firstExecutionRunId, r1.runId);
   const handle = suite.client.workflow.getHandle(workflowId, r1.runId);
   const result = await withWorker(taskQueue, () => handle.result());
   assert.deepEqual(result, { workflowId, runId: r1.runId });
   const history = await handle.fetchHistory();
   assert.equal(eventsOfType(history, 'WORKFLOW_EXECUTION_STARTED').length, 1);
+});
+
+// The one google.rpc.Status detail of gRPC error `err`, decoded as temporal.api.errordetails.v1.<type>.
+function errorDetail(err, type) {
+  const [bin] = err.metadata.get('grpc-status-details-bin');
+  assert.ok(bin, `no status details on ${err.details}`);
+  const any = proto.google.rpc.Status.decode(bin).details.find((d) => d.type_url.endsWith(`.${type}`));
+  assert.ok(any, `no ${type} in the status details`);
+  return proto.temporal.api.errordetails.v1[type].decode(any.value);
+}
+
+const FAIL = 1; // WorkflowIdConflictPolicy
+const USE_EXISTING = 2;
+const TERMINATE_EXISTING = 3;
+const REJECT_DUPLICATE = 3; // WorkflowIdReusePolicy
+
+test('raw USE_EXISTING start with onConflictOptions.attachRequestId: WorkflowExecutionOptionsUpdated, and a retry of it is the same start', { timeout: TEST_TIMEOUT }, async () => {
+  // Temporal's handleUseExistingWorkflowOnConflictOptions: the request id is attached to the
+  // running run by a WorkflowExecutionOptionsUpdated event (worker_may_ignore); a later start with
+  // that request id is deduplicated against the run, even once it closed. The SDK exposes
+  // onConflictOptions only internally (Nexus), so raw gRPC.
+  const taskQueue = uniqueName('tq-attach');
+  const workflowId = uniqueName('wf-attach');
+  const svc = suite.connection.workflowService;
+  const base = {
+    namespace: NS,
+    workflowId,
+    workflowType: { name: 'waitForSignalWorkflow' },
+    taskQueue: { name: taskQueue },
+    identity: 'compat-test',
+  };
+  const firstRequestId = randomUUID();
+  const first = await svc.startWorkflowExecution({ ...base, requestId: firstRequestId });
+  // A plain duplicate: ALREADY_EXISTS naming the run, its start's request id and its chain's first run.
+  const dup = await svc.startWorkflowExecution({ ...base, requestId: randomUUID(), workflowIdConflictPolicy: FAIL })
+    .then(() => null, (e) => e);
+  assert.ok(dup, 'a second start with FAIL is refused');
+  assert.equal(dup.code, 6); // ALREADY_EXISTS
+  const started = errorDetail(dup, 'WorkflowExecutionAlreadyStartedFailure');
+  assert.equal(started.startRequestId, firstRequestId);
+  assert.equal(started.runId, first.runId);
+  assert.equal(started.firstExecutionRunId, first.runId);
+
+  const attach = {
+    ...base,
+    requestId: randomUUID(),
+    workflowIdConflictPolicy: USE_EXISTING,
+    onConflictOptions: { attachRequestId: true },
+  };
+  const r1 = await svc.startWorkflowExecution(attach);
+  assert.equal(r1.runId, first.runId);
+  assert.equal(r1.firstExecutionRunId, first.runId);
+  assert.equal(r1.started, false);
+  const r2 = await svc.startWorkflowExecution({ ...attach });
+  assert.equal(r2.runId, first.runId);
+  assert.equal(r2.started, false);
+  const handle = suite.client.workflow.getHandle(workflowId, first.runId);
+  const updated = eventsOfType(await handle.fetchHistory(), 'WORKFLOW_EXECUTION_OPTIONS_UPDATED');
+  assert.equal(updated.length, 1, 'the retry writes nothing');
+  assert.equal(updated[0].workflowExecutionOptionsUpdatedEventAttributes.attachedRequestId, attach.requestId);
+  assert.equal(updated[0].workerMayIgnore, true);
+  // The SDK's worker runs the workflow through the event.
+  const result = await withWorker(taskQueue, async () => {
+    await handle.signal('continue', 'done');
+    return handle.result();
+  });
+  assert.equal(result, 'done');
+  const r3 = await svc.startWorkflowExecution({ ...attach, workflowIdConflictPolicy: FAIL, workflowIdReusePolicy: REJECT_DUPLICATE });
+  assert.equal(r3.runId, first.runId, 'still the attached start, not a duplicate');
+  assert.equal(r3.started, false);
+  assert.equal(r3.status, proto.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
+});
+
+test('history.enableWorkflowIdReuseStartTimeValidation: starts within history.workflowIdReuseMinimalInterval are RESOURCE_EXHAUSTED; the SDK retries them', { timeout: TEST_TIMEOUT }, async () => {
+  // Temporal's workflow_id_dedup.go. Off by default (as on Temporal's dev server: the suite's other
+  // TERMINATE_EXISTING starts go through at once); this server turns the validation on.
+  const server = await startServer({
+    ephemeral: true,
+    extraArgs: [
+      '--dynamic-config-value', 'history.enableWorkflowIdReuseStartTimeValidation=true',
+      '--dynamic-config-value', 'history.workflowIdReuseMinimalInterval=1s',
+    ],
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const raw = await Connection.connect({ address: server.address, interceptors: [] }); // no retries
+  try {
+    const client = new Client({ connection, namespace: NS });
+    const taskQueue = uniqueName('tq-reuse-interval');
+    const workflowId = uniqueName('wf-reuse-interval');
+    const request = () => ({
+      namespace: NS,
+      workflowId,
+      workflowType: { name: 'sleepLongWorkflow' },
+      taskQueue: { name: taskQueue },
+      requestId: randomUUID(),
+      workflowIdConflictPolicy: TERMINATE_EXISTING,
+    });
+    const busy = async (what) => {
+      const err = await raw.workflowService.startWorkflowExecution(request()).then(() => null, (e) => e);
+      assert.ok(err, `${what}: refused`);
+      assert.equal(err.code, 8); // RESOURCE_EXHAUSTED
+      assert.match(err.details, new RegExp(`^Too many ${what} for workflow ${workflowId}\\. Time since last start: \\d+ ms$`));
+      const f = errorDetail(err, 'ResourceExhaustedFailure');
+      assert.equal(f.cause, proto.temporal.api.enums.v1.ResourceExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW);
+      assert.equal(f.scope, proto.temporal.api.enums.v1.ResourceExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
+    };
+    const t0 = Date.now();
+    const first = await client.workflow.start('sleepLongWorkflow', { taskQueue, workflowId });
+    await busy('restarts');
+    const second = await client.workflow.start('sleepLongWorkflow', {
+      taskQueue, workflowId, workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+    });
+    const t1 = Date.now();
+    assert.ok(t1 - t0 > 1000, `the SDK's retry went through after the interval (${t1 - t0} ms)`);
+    assert.equal(statusName(await client.workflow.getHandle(workflowId, first.firstExecutionRunId).describe()), 'TERMINATED');
+    await second.terminate('closed');
+    await busy('starts'); // the closed run started less than 1 s ago
+  } finally {
+    await raw.close().catch(() => {});
+    await connection.close().catch(() => {});
+    await server.stop('SIGTERM');
+  }
 });
 
 test('large (100 KB) payload round-trips through workflow and activity', { timeout: TEST_TIMEOUT }, async () => {

@@ -47,6 +47,7 @@ CurrentRun CurrentRunOf(bool open, ev1::WorkflowExecutionStatus status = ev1::WO
   r.status = open ? ev1::WORKFLOW_EXECUTION_STATUS_RUNNING : status;
   r.run_id = "run-1";
   r.start_request_id = "req-1";
+  r.first_execution_run_id = "run-0";
   return r;
 }
 
@@ -66,6 +67,7 @@ void ExpectAlreadyStarted(const StartDecision& d, const std::string& message) {
   ASSERT_TRUE(any.UnpackTo(&f)) << any.type_url();
   EXPECT_EQ(f.run_id(), "run-1");
   EXPECT_EQ(f.start_request_id(), "req-1");
+  EXPECT_EQ(f.first_execution_run_id(), "run-0");  // Temporal's generateWorkflowAlreadyStartedError
 }
 
 const char kAlreadyRunning[] = "Workflow execution is already running. WorkflowId: wf, RunId: run-1.";
@@ -169,6 +171,76 @@ TEST(DecideStartTest, AnEmptyRequestIdIsNotADuplicate) {
   EXPECT_EQ(DecideStart("wf", "", &closed, ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
                         ev1::WORKFLOW_ID_CONFLICT_POLICY_FAIL).action,
             Action::kReject);
+}
+
+// A request id a start attached to the current run (USE_EXISTING with attach_request_id) answers
+// with it as the start's own request id does, under every policy, but is not the run's start.
+TEST(DecideStartTest, AttachedRequestIdDedupeOnOpenAndClosedRuns) {
+  std::vector<CurrentRun> runs = {CurrentRunOf(true)};
+  for (auto status : kClosedStatuses) runs.push_back(CurrentRunOf(false, status));
+  for (CurrentRun& run : runs) {
+    run.attached_request_ids = {"req-3", "req-4"};
+    for (auto reuse : kReusePolicies) {
+      for (auto conflict : kConflictPolicies) {
+        SCOPED_TRACE(Name(run.status) + " " + Name(reuse) + " " + Name(conflict));
+        StartDecision d = DecideStart("wf", "req-4", &run, reuse, conflict);
+        EXPECT_EQ(d.action, Action::kUseExisting);
+        EXPECT_FALSE(d.deduped);
+        EXPECT_TRUE(d.deduped_attached);
+      }
+    }
+  }
+}
+
+// history.workflowIdReuseMinimalInterval with history.enableWorkflowIdReuseStartTimeValidation:
+// a terminate of the open run, or a start after the closed one, no more than the interval after
+// that run's start is RESOURCE_EXHAUSTED (BUSY_WORKFLOW, NAMESPACE) with Temporal's messages;
+// rejections, request-id dedupe and USE_EXISTING come first; off without the validation or at 0.
+TEST(DecideStartTest, MinimalIntervalBetweenStarts) {
+  const TimePoint t0 = TimePoint(std::chrono::seconds(1704067200));
+  CurrentRun open = CurrentRunOf(true);
+  open.start_time = t0;
+  CurrentRun closed = CurrentRunOf(false, ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  closed.start_time = t0;
+  const auto at = [&](int ms, bool validate = true, Duration minimal = std::chrono::seconds(1)) {
+    return IdReuseInterval{.minimal = minimal, .validate = validate, .now = t0 + std::chrono::milliseconds(ms)};
+  };
+  const auto busy = [](const StartDecision& d, const std::string& message) {
+    ASSERT_EQ(d.action, Action::kReject);
+    EXPECT_EQ(d.rejection.code(), Code::kResourceExhausted);
+    EXPECT_EQ(d.rejection.message(), message);
+    google::protobuf::Any any;
+    ASSERT_TRUE(any.ParseFromString(d.rejection.details()));
+    edv1::ResourceExhaustedFailure f;
+    ASSERT_TRUE(any.UnpackTo(&f)) << any.type_url();
+    EXPECT_EQ(f.cause(), ev1::RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW);
+    EXPECT_EQ(f.scope(), ev1::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
+  };
+  const auto allow = ev1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE;
+  const auto fail = ev1::WORKFLOW_ID_CONFLICT_POLICY_FAIL;
+  const auto term = ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING;
+  busy(DecideStart("wf", "req-2", &open, allow, term, at(999)),
+       "Too many restarts for workflow wf. Time since last start: 999 ms");
+  busy(DecideStart("wf", "req-2", &open, ev1::WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING, fail, at(1000)),
+       "Too many restarts for workflow wf. Time since last start: 1000 ms");
+  EXPECT_EQ(DecideStart("wf", "req-2", &open, allow, term, at(1001)).action, Action::kTerminateAndStart);
+  EXPECT_EQ(DecideStart("wf", "req-2", &open, allow, term, at(10, false)).action, Action::kTerminateAndStart);
+  EXPECT_EQ(DecideStart("wf", "req-2", &open, allow, term, at(10, true, Duration::zero())).action,
+            Action::kTerminateAndStart);
+  EXPECT_EQ(DecideStart("wf", "req-2", &open, allow, ev1::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, at(10)).action,
+            Action::kUseExisting);
+  ExpectAlreadyStarted(DecideStart("wf", "req-2", &open, allow, fail, at(10)), kAlreadyRunning);
+  EXPECT_EQ(DecideStart("wf", "req-1", &open, allow, term, at(10)).action, Action::kUseExisting);
+
+  busy(DecideStart("wf", "req-2", &closed, allow, fail, at(20)),
+       "Too many starts for workflow wf. Time since last start: 20 ms");
+  busy(DecideStart("wf", "req-2", &closed, ev1::WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED, term, at(20)),
+       "Too many starts for workflow wf. Time since last start: 20 ms");
+  ExpectAlreadyStarted(DecideStart("wf", "req-2", &closed, ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, fail, at(20)),
+                       kRejectDuplicate);
+  EXPECT_EQ(DecideStart("wf", "req-2", &closed, allow, fail, at(1001)).action, Action::kStartNew);
+  EXPECT_EQ(DecideStart("wf", "req-2", &closed, allow, fail, at(20, false)).action, Action::kStartNew);
+  EXPECT_EQ(DecideStart("wf", "req-2", &closed, allow, fail).action, Action::kStartNew) << "the default: off";
 }
 
 // --- the new run's fields from a request ---

@@ -53,8 +53,14 @@ class TestStartEngine : public StartEngine {
     }
     if (!out.status.ok() || !last) return out;
     if (last->open()) out.open = last;
-    out.current = CurrentRun{.open = last->open(), .status = last->st().status(), .run_id = last->st().run_id(),
-                             .start_request_id = last->st().start_request_id()};
+    const auto& st = last->st();
+    out.current = CurrentRun{.open = last->open(),
+                             .status = st.status(),
+                             .run_id = st.run_id(),
+                             .start_request_id = st.start_request_id(),
+                             .first_execution_run_id = st.first_execution_run_id(),
+                             .start_time = FromProto(st.start_time()),
+                             .attached_request_ids = {st.attached_request_ids().begin(), st.attached_request_ids().end()}};
     return out;
   }
   Execution* AddRun(std::shared_ptr<Execution> ex) override {
@@ -149,18 +155,26 @@ class StartWorkflowUnitTest : public ::testing::Test {
     return req;
   }
   Status Start(const wsv1::StartWorkflowExecutionRequest& req, wsv1::StartWorkflowExecutionResponse* resp) {
+    return StartWith(starts_, req, resp);
+  }
+  Status StartWith(StartWorkflow& unit, const wsv1::StartWorkflowExecutionRequest& req,
+                   wsv1::StartWorkflowExecutionResponse* resp) {
     Status out = Internal("no answer");
     MutexLock l(mu_);
     CurrentRunRead pre;
-    starts_.Start(l, req, resp, [&](const Status& s) { ++answers, out = s; }, &pre);
+    unit.Start(l, req, resp, [&](const Status& s) { ++answers, out = s; }, &pre);
     return out;
   }
   Status SignalWithStart(const wsv1::SignalWithStartWorkflowExecutionRequest& req,
                          wsv1::SignalWithStartWorkflowExecutionResponse* resp) {
+    return SignalWithStartWith(starts_, req, resp);
+  }
+  Status SignalWithStartWith(StartWorkflow& unit, const wsv1::SignalWithStartWorkflowExecutionRequest& req,
+                             wsv1::SignalWithStartWorkflowExecutionResponse* resp) {
     Status out = Internal("no answer");
     MutexLock l(mu_);
     CurrentRunRead pre;
-    starts_.SignalWithStart(l, req, resp, [&](const Status& s) { ++answers, out = s; }, &pre);
+    unit.SignalWithStart(l, req, resp, [&](const Status& s) { ++answers, out = s; }, &pre);
     return out;
   }
   // A run of "wf" started by request `request_id`, open or closed with `status`.
@@ -168,7 +182,11 @@ class StartWorkflowUnitTest : public ::testing::Test {
                          ev1::WorkflowExecutionStatus status = ev1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
     auto& ex = *existing_.emplace_back(std::make_unique<Execution>());
     testing::InitRun(ex, kNsId, "wf", run_id, clock_.Now(), "tq");
-    EditState(ex, [&](state::ExecutionState& s) { s.set_start_request_id(request_id); });
+    EditState(ex, [&](state::ExecutionState& s) {
+      s.set_start_request_id(request_id);
+      s.set_first_execution_run_id("first-" + run_id);
+      *s.mutable_start_time() = ToProto(clock_.Now());
+    });
     ex.SetCloseStatus(status);
     host_.runs.push_back(&ex);
     context_.runs[run_id] = &ex;
@@ -185,6 +203,14 @@ class StartWorkflowUnitTest : public ::testing::Test {
                                               .blob_size_limit_warn = 512,
                                               .default_workflow_task_timeout = std::chrono::seconds(10),
                                               .max_workflow_task_timeout = std::chrono::seconds(120)}};
+  // The unit with Temporal's history.enableWorkflowIdReuseStartTimeValidation on (interval 1 s).
+  StartWorkflow validating_{context_, host_,
+                            StartWorkflow::Limits{.max_id_length = 64, .blob_size_limit_error = 1024,
+                                                  .blob_size_limit_warn = 512,
+                                                  .default_workflow_task_timeout = std::chrono::seconds(10),
+                                                  .max_workflow_task_timeout = std::chrono::seconds(120),
+                                                  .workflow_id_reuse_minimal_interval = std::chrono::seconds(1),
+                                                  .workflow_id_reuse_start_time_validation = true}};
   std::vector<std::unique_ptr<Execution>> existing_;
   int answers = 0;
 };
@@ -336,6 +362,7 @@ TEST_F(StartWorkflowUnitTest, ARunningWorkflowIdRejectsAStartWithTemporalsError)
   ASSERT_TRUE(any.UnpackTo(&f));
   EXPECT_EQ(f.run_id(), "run-1");
   EXPECT_EQ(f.start_request_id(), "req-0");
+  EXPECT_EQ(f.first_execution_run_id(), "first-run-1");
   EXPECT_TRUE(host_.owned.empty());
   EXPECT_EQ(host_.commits, 0);
 }
@@ -345,7 +372,8 @@ TEST_F(StartWorkflowUnitTest, RetryWithTheStartsRequestIdAnswersWithItsRunOpenOr
   wsv1::StartWorkflowExecutionResponse resp;
   ASSERT_TRUE(Start(Request("req-1"), &resp).ok());
   EXPECT_EQ(resp.run_id(), "run-1");
-  EXPECT_FALSE(resp.started());
+  EXPECT_EQ(resp.first_execution_run_id(), "first-run-1");
+  EXPECT_TRUE(resp.started());  // Temporal's respondToRetriedRequest: "started", as the first answer was
   existing_.back()->SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   auto reject = Request("req-1");
   reject.set_workflow_id_reuse_policy(ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
@@ -484,6 +512,149 @@ TEST_F(StartWorkflowUnitTest, SignalWithStartRefusedSignalChangesNothing) {
   EXPECT_TRUE(host_.owned.empty());
   EXPECT_EQ(host_.commits, 0);
   EXPECT_EQ(answers, 2);
+}
+
+// --- the minimal interval between starts (history.workflowIdReuseMinimalInterval) ---
+
+// ResourceExhausted with Temporal's message, cause BUSY_WORKFLOW and scope NAMESPACE.
+void ExpectBusyWorkflow(const Status& s, const std::string& message) {
+  EXPECT_EQ(s.code(), Code::kResourceExhausted);
+  EXPECT_EQ(s.message(), message);
+  google::protobuf::Any any;
+  ASSERT_TRUE(any.ParseFromString(s.details()));
+  ::temporal::api::errordetails::v1::ResourceExhaustedFailure f;
+  ASSERT_TRUE(any.UnpackTo(&f)) << any.type_url();
+  EXPECT_EQ(f.cause(), ev1::RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW);
+  EXPECT_EQ(f.scope(), ev1::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
+}
+
+// Temporal's default (the validation off): a restart right after the start terminates at once.
+TEST_F(StartWorkflowUnitTest, TerminateExistingRightAfterTheStartIsNotLimitedByDefault) {
+  ExistingRun("run-1", "req-0");
+  clock_.Advance(std::chrono::milliseconds(1));
+  auto req = Request();
+  req.set_workflow_id_conflict_policy(ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING);
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(req, &resp).ok());
+  EXPECT_EQ(host_.terminated.size(), 1u);
+}
+
+// With the validation on, a terminating start within the interval of the open run's start is
+// refused, changing nothing; once more than the interval has passed it terminates and starts.
+TEST_F(StartWorkflowUnitTest, TerminateExistingWithinTheMinimalIntervalIsRefusedWithTheValidationOn) {
+  ExistingRun("run-1", "req-0");
+  clock_.Advance(std::chrono::milliseconds(400));
+  auto req = Request();
+  req.set_workflow_id_conflict_policy(ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING);
+  wsv1::StartWorkflowExecutionResponse resp;
+  ExpectBusyWorkflow(StartWith(validating_, req, &resp), "Too many restarts for workflow wf. Time since last start: 400 ms");
+  auto old_policy = Request("req-2");
+  old_policy.set_workflow_id_reuse_policy(ev1::WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING);
+  clock_.Advance(std::chrono::milliseconds(600));  // exactly the interval: still refused
+  ExpectBusyWorkflow(StartWith(validating_, old_policy, &resp),
+                     "Too many restarts for workflow wf. Time since last start: 1000 ms");
+  auto sws = SignalWithStartRequest("req-3");
+  sws.set_workflow_id_conflict_policy(ev1::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING);
+  wsv1::SignalWithStartWorkflowExecutionResponse sws_resp;
+  ExpectBusyWorkflow(SignalWithStartWith(validating_, sws, &sws_resp),
+                     "Too many restarts for workflow wf. Time since last start: 1000 ms");
+  EXPECT_TRUE(host_.terminated.empty());
+  EXPECT_TRUE(host_.owned.empty());
+  EXPECT_EQ(host_.commits, 0);
+  // USE_EXISTING and the request id's own retry are not restarts.
+  auto use = Request("req-4");
+  use.set_workflow_id_conflict_policy(ev1::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING);
+  EXPECT_TRUE(StartWith(validating_, use, &resp).ok());
+  EXPECT_TRUE(StartWith(validating_, Request("req-0"), &resp).ok());
+  clock_.Advance(std::chrono::milliseconds(1));
+  ASSERT_TRUE(StartWith(validating_, req, &resp).ok());
+  EXPECT_TRUE(resp.started());
+  EXPECT_EQ(host_.terminated.size(), 1u);
+}
+
+// With the validation on, a start after a closed run within the interval of that run's start is
+// refused too ("Too many starts"), after the reuse policy's own rejections.
+TEST_F(StartWorkflowUnitTest, StartAfterAClosedRunWithinTheMinimalIntervalIsRefusedWithTheValidationOn) {
+  ExistingRun("run-1", "req-0", ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  clock_.Advance(std::chrono::milliseconds(250));
+  wsv1::StartWorkflowExecutionResponse resp;
+  ExpectBusyWorkflow(StartWith(validating_, Request(), &resp), "Too many starts for workflow wf. Time since last start: 250 ms");
+  wsv1::SignalWithStartWorkflowExecutionResponse sws_resp;
+  ExpectBusyWorkflow(SignalWithStartWith(validating_, SignalWithStartRequest("req-3"), &sws_resp),
+                     "Too many starts for workflow wf. Time since last start: 250 ms");
+  auto reject = Request();
+  reject.set_workflow_id_reuse_policy(ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
+  EXPECT_EQ(StartWith(validating_, reject, &resp).code(), Code::kAlreadyExists);
+  EXPECT_TRUE(Start(Request(), &resp).ok()) << "no check without the validation";
+  EXPECT_TRUE(resp.started());
+}
+
+// --- USE_EXISTING's on_conflict_options ---
+
+TEST_F(StartWorkflowUnitTest, UseExistingAttachesTheRequestIdSoItsRetryIsTheSameStart) {
+  Execution& run = ExistingRun("run-1", "req-0");
+  auto req = Request("req-2");
+  req.set_workflow_id_conflict_policy(ev1::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING);
+  req.mutable_on_conflict_options()->set_attach_request_id(true);
+  req.mutable_on_conflict_options()->set_attach_links(true);
+  req.add_links()->mutable_workflow_event()->set_workflow_id("caller");
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(req, &resp).ok());
+  EXPECT_EQ(resp.run_id(), "run-1");
+  EXPECT_EQ(resp.first_execution_run_id(), "first-run-1");
+  EXPECT_FALSE(resp.started());
+  EXPECT_EQ(host_.commits, 1);
+  ASSERT_EQ(run.events.size(), 2u);
+  const auto& e = run.events[1];
+  EXPECT_EQ(e.event_type(), ev1::EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED);
+  EXPECT_TRUE(e.worker_may_ignore());
+  EXPECT_EQ(e.workflow_execution_options_updated_event_attributes().attached_request_id(), "req-2");
+  ASSERT_EQ(e.links_size(), 1);
+  EXPECT_EQ(e.links(0).workflow_event().workflow_id(), "caller");
+  // Its retry: the same answer, nothing written again; even once the run closed and with a policy
+  // that would refuse another start.
+  wsv1::StartWorkflowExecutionResponse retry;
+  ASSERT_TRUE(Start(req, &retry).ok());
+  EXPECT_EQ(retry.run_id(), "run-1");
+  EXPECT_FALSE(retry.started());
+  EXPECT_EQ(run.events.size(), 2u);
+  EXPECT_EQ(host_.commits, 1);
+  run.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  auto after_close = Request("req-2");
+  after_close.set_workflow_id_reuse_policy(ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
+  ASSERT_TRUE(Start(after_close, &retry).ok());
+  EXPECT_EQ(retry.run_id(), "run-1");
+  EXPECT_EQ(retry.status(), ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  EXPECT_FALSE(retry.started());
+  EXPECT_TRUE(host_.owned.empty());
+}
+
+// Options that attach nothing still write the event (Temporal's); without options nothing is.
+TEST_F(StartWorkflowUnitTest, UseExistingWritesTheOptionsEventOnlyWithOnConflictOptions) {
+  Execution& run = ExistingRun("run-1", "req-0");
+  auto req = Request("req-2");
+  req.set_workflow_id_conflict_policy(ev1::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING);
+  req.add_links()->mutable_workflow_event()->set_workflow_id("caller");
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(req, &resp).ok());
+  EXPECT_EQ(run.events.size(), 1u);
+  req.mutable_on_conflict_options();
+  ASSERT_TRUE(Start(req, &resp).ok());
+  ASSERT_EQ(run.events.size(), 2u);
+  EXPECT_EQ(run.events[1].workflow_execution_options_updated_event_attributes().attached_request_id(), "");
+  EXPECT_EQ(run.events[1].links_size(), 0);
+  EXPECT_EQ(run.st().attached_request_ids_size(), 0);
+  auto callbacks_alone = Request("req-3");
+  callbacks_alone.mutable_on_conflict_options()->set_attach_completion_callbacks(true);
+  Status s = Start(callbacks_alone, &resp);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "attaching request ID is required for attaching completion callbacks");
+}
+
+TEST_F(StartWorkflowUnitTest, ANewRunAnswersItsRunIdAsTheFirstOfItsChain) {
+  wsv1::StartWorkflowExecutionResponse resp;
+  ASSERT_TRUE(Start(Request(), &resp).ok());
+  EXPECT_EQ(resp.first_execution_run_id(), resp.run_id());
 }
 
 }  // namespace
