@@ -140,7 +140,8 @@ TEST(MutableStateTest, PendingEntriesAreAddedWhole) {
   ai.mutable_retry_policy()->set_maximum_attempts(4);
   *ai.mutable_scheduled_time() = ToProto(kNow);
   *ai.mutable_current_attempt_scheduled_time() = ToProto(kNow);
-  EXPECT_EQ(&ms.AddActivity(ai), ms.FindActivity(5));
+  const state::ActivityInfo* added = &ms.AddActivity(ai);
+  EXPECT_EQ(added, ms.FindActivity(5)) << "the entry as stored";
   ASSERT_NE(ms.FindActivity(5), nullptr);
   EXPECT_EQ(ms.FindActivity(5)->SerializeAsString(), ai.SerializeAsString());
   EXPECT_EQ(ms.activity_ids.at("a"), 5);
