@@ -19,10 +19,10 @@ namespace cv1 = ::temporal::api::common::v1;
 namespace fv1 = ::temporal::api::failure::v1;
 namespace wsv1 = ::temporal::api::workflowservice::v1;
 
-void ActivityTasks::Dispatch(Txn& txn, Execution& ex, state::ActivityInfo& ai) {
+void ActivityTasks::Dispatch(Txn& txn, Execution& ex, const state::ActivityInfo& ai) {
   mu_.AssertHeld();  // the engine calls the unit under its mutex (its member GUARDED_BY it)
   matching::QueueKey key{ex.st().namespace_id(), ai.task_queue(), matching::TaskType::kActivity};
-  ex.SetActivityDispatched(ai, true);
+  ex.SetActivityDispatched(ai.scheduled_event_id(), true);
   const TimePoint now = engine_.Now();
   if (auto poller = host_.ActivityQueues().Offer(mu_, key, {ex.st().run_id(), ai.scheduled_event_id(), ai.attempt(), {}}, now)) {
     Start(txn, ex, ai, poller, now);
@@ -33,7 +33,7 @@ void ActivityTasks::ResumeAll(Txn& txn, Execution& ex, bool all) {
   std::vector<int64_t> activities;
   for (const auto& [sid, ai] : ex.st().activities()) activities.push_back(sid);
   for (int64_t sid : activities) {
-    state::ActivityInfo& ai = *ex.FindActivity(sid);
+    const state::ActivityInfo& ai = *ex.FindActivity(sid);
     ArmTimers(ex, ai);
     if (all || (!ai.started() && FromProto(ai.current_attempt_scheduled_time()) <= engine_.Now())) {
       Dispatch(txn, ex, ai);
@@ -46,7 +46,7 @@ void ActivityTasks::StartEager(Txn& txn, Execution& ex, const std::vector<int64_
                                wsv1::RespondWorkflowTaskCompletedResponse* resp) {
   if (!ex.open()) return;  // the completion also closed the run
   for (int64_t sid : scheduled_ids) {
-    state::ActivityInfo* ai = ex.FindActivity(sid);
+    const state::ActivityInfo* ai = ex.FindActivity(sid);
     // Cancelled by a later command of the same completion: nothing to hand out.
     if (!ai || ai->started()) continue;
     // The reply carries the task: a waiter of our own whose finish has nothing to do.
@@ -57,10 +57,10 @@ void ActivityTasks::StartEager(Txn& txn, Execution& ex, const std::vector<int64_
   }
 }
 
-void ActivityTasks::Start(Txn& txn, Execution& ex, state::ActivityInfo& ai, const Poller& waiter, TimePoint now) {
+void ActivityTasks::Start(Txn& txn, Execution& ex, const state::ActivityInfo& ai, const Poller& waiter, TimePoint now) {
   mu_.AssertHeld();
   txn.Touch(&ex);
-  ex.StartActivityAttempt(ai, now, waiter->identity, NewUuid());
+  ex.StartActivityAttempt(ai.scheduled_event_id(), now, waiter->identity, NewUuid());
   const auto& st = ex.st();
   const auto& sched = ex.events.at(static_cast<size_t>(ai.scheduled_event_id() - 1)).activity_task_scheduled_event_attributes();
   wsv1::PollActivityTaskQueueResponse* resp = waiter->response;
@@ -102,10 +102,10 @@ void ActivityTasks::Start(Txn& txn, Execution& ex, state::ActivityInfo& ai, cons
   ArmTimers(ex, ai);
 }
 
-std::pair<Execution*, state::ActivityInfo*> ActivityTasks::LiveTask(const matching::PendingTask& t) {
+std::pair<Execution*, const state::ActivityInfo*> ActivityTasks::LiveTask(const matching::PendingTask& t) {
   Execution* ex = engine_.LoadedRun(t.run_id);
   if (!ex || !ex->open()) return {nullptr, nullptr};
-  state::ActivityInfo* ai = ex->FindActivity(t.scheduled_event_id);
+  const state::ActivityInfo* ai = ex->FindActivity(t.scheduled_event_id);
   if (!ai || ai->attempt() != t.attempt || ai->started()) return {nullptr, nullptr};
   return {ex, ai};
 }
@@ -267,9 +267,9 @@ void ActivityTasks::OnTimer(const std::string& run_id, int64_t scheduled_id, int
   Execution* run = engine_.LoadedRun(run_id);
   if (!run || !run->open()) return;
   Execution& ex = *run;
-  state::ActivityInfo* found = ex.FindActivity(scheduled_id);
+  const state::ActivityInfo* found = ex.FindActivity(scheduled_id);
   if (!found || found->attempt() != attempt) return;
-  state::ActivityInfo& ai = *found;
+  const state::ActivityInfo& ai = *found;
   const TimePoint now = engine_.Now();
   Txn txn;
   ev1::TimeoutType expired = ExpiredTimeout(ai, now);
@@ -294,14 +294,14 @@ void ActivityTasks::OnTimer(const std::string& run_id, int64_t scheduled_id, int
   host_.Commit(txn, nullptr);
 }
 
-bool ActivityTasks::FailAttempt(Txn& txn, Execution& ex, state::ActivityInfo& ai, const fv1::Failure& failure,
+bool ActivityTasks::FailAttempt(Txn& txn, Execution& ex, const state::ActivityInfo& ai, const fv1::Failure& failure,
                                 bool is_timeout, int timeout_type, const std::string& identity) {
   txn.Touch(&ex);
   const TimePoint now = engine_.Now();
   Duration backoff{};
   const ev1::RetryState retry_state = DecideRetry(ai, failure, is_timeout, timeout_type, now, &backoff);
   if (retry_state == ev1::RETRY_STATE_IN_PROGRESS) {
-    ex.RetryActivity(ai, failure, now, now + backoff, identity);
+    ex.RetryActivity(ai.scheduled_event_id(), failure, now, now + backoff, identity);
     if (backoff <= Duration::zero()) Dispatch(txn, ex, ai);
     ArmTimers(ex, ai);
     return true;
@@ -343,7 +343,7 @@ void ActivityTasks::RecordFinalFailure(Execution& ex, const state::ActivityInfo&
   }
 }
 
-void ActivityTasks::Close(Txn& txn, Execution& ex, state::ActivityInfo& ai) {
+void ActivityTasks::Close(Txn& txn, Execution& ex, const state::ActivityInfo& ai) {
   ex.RemoveActivity(ai.scheduled_event_id());  // `ai` is dangling from here on
   if (!ex.wft_pending()) engine_.ScheduleWorkflowTask(txn, ex);
 }
@@ -351,10 +351,10 @@ void ActivityTasks::Close(Txn& txn, Execution& ex, state::ActivityInfo& ai) {
 // --------------------------------------------------------------------------------------------
 // Worker responses
 
-void ActivityTasks::EnsureStartedById(Execution& ex, state::ActivityInfo& ai, const std::string& identity) {
+void ActivityTasks::EnsureStartedById(Execution& ex, const state::ActivityInfo& ai, const std::string& identity) {
   if (ai.started()) return;
   // Acting by id on an attempt nobody polled: it starts now, with its timeouts.
-  ex.StartActivityAttempt(ai, engine_.Now(), identity, NewUuid());
+  ex.StartActivityAttempt(ai.scheduled_event_id(), engine_.Now(), identity, NewUuid());
   ArmTimers(ex, ai);
 }
 
@@ -369,7 +369,7 @@ ActivityTasks::Target ActivityTasks::ByToken(const std::string& token) {
   if (!ex || !ex->open() || ex->st().workflow_id() != tok->workflow_id()) {
     return NotFound("workflow execution already completed");
   }
-  state::ActivityInfo* ai = ex->FindActivity(tok->scheduled_event_id());
+  const state::ActivityInfo* ai = ex->FindActivity(tok->scheduled_event_id());
   // Temporal's ErrActivityTaskNotFound.
   if (!ai || ai->attempt() != tok->attempt() || !ai->started()) return NotFound(kTaskNotFound);
   return std::make_pair(ex, ai);
@@ -384,7 +384,7 @@ ActivityTasks::Target ActivityTasks::ById(const std::string& ns, const std::stri
   auto r = host_.FetchOpenRun(n.value()->info().id(), wid, rid);  // an evicted run read without the mutex
   if (!r.ok()) return r.status();
   Execution& ex = *r.value();
-  state::ActivityInfo* ai = ex.FindActivityById(activity_id);
+  const state::ActivityInfo* ai = ex.FindActivityById(activity_id);
   if (!ai) return NotFound(kByIdNotFound);
   return std::make_pair(&ex, ai);
 }
@@ -421,7 +421,7 @@ void ActivityTasks::FailTarget(Target target, const fv1::Failure& failure, const
   if (!s.ok()) return done(s);
   EnsureStartedById(*ex, *ai, identity);
   Txn txn;
-  if (details) ex->SetActivityHeartbeatDetails(*ai, *details);
+  if (details) ex->SetActivityHeartbeatDetails(ai->scheduled_event_id(), *details);
   FailAttempt(txn, *ex, *ai, failure, false, 0, identity);
   host_.Commit(txn, std::move(done));
 }
@@ -455,10 +455,10 @@ void ActivityTasks::HeartbeatTarget(Target target, const cv1::Payloads* details,
   if (details) {
     Status s = CheckBlobSize(details->ByteSizeLong(), "Details", limits_.blob_size_limit_error, limits_.blob_size_limit_warn);
     if (!s.ok()) return done(s);
-    ex->SetActivityHeartbeatDetails(*ai, *details);
+    ex->SetActivityHeartbeatDetails(ai->scheduled_event_id(), *details);
   }
   EnsureStartedById(*ex, *ai, "");
-  ex->RecordActivityHeartbeat(*ai, engine_.Now());
+  ex->RecordActivityHeartbeat(ai->scheduled_event_id(), engine_.Now());
   set_cancel_requested(ai->cancel_requested());  // before the commit: `done` may run at once
   Txn txn;
   txn.Touch(ex);

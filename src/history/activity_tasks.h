@@ -100,9 +100,11 @@ class ActivityTasks {
                  ::temporal::api::workflowservice::v1::RecordActivityTaskHeartbeatByIdResponse* resp, Done done);
 
   // --- what the engine's other transitions use ---
+  // (`ai` below is `ex`'s own pending entry, from FindActivity: the unit reads it and writes it
+  // only through `ex`'s transitions.)
   // The attempt of pending activity `ai` of `ex` is offered to matching: a waiting poller takes it
   // in `txn` (sync match), else it joins the backlog.
-  void Dispatch(Txn& txn, Execution& ex, state::ActivityInfo& ai);
+  void Dispatch(Txn& txn, Execution& ex, const state::ActivityInfo& ai);
   // Arms the timer of the attempt's next deadline (a timeout, or a retry's backoff).
   void ArmTimers(Execution& ex, const state::ActivityInfo& ai);
   // Recovery and reset: every pending activity of `ex` gets its timers; those due now (`all`: every
@@ -114,22 +116,23 @@ class ActivityTasks {
   void StartEager(Txn& txn, Execution& ex, const std::vector<int64_t>& scheduled_ids, const std::string& identity,
                   TimePoint now, ::temporal::api::workflowservice::v1::RespondWorkflowTaskCompletedResponse* resp);
   // The activity attempt `t` still is (scheduled, unstarted) and its run, or nulls.
-  std::pair<Execution*, state::ActivityInfo*> LiveTask(const matching::PendingTask& t);
+  std::pair<Execution*, const state::ActivityInfo*> LiveTask(const matching::PendingTask& t);
 
  private:
-  using Target = Result<std::pair<Execution*, state::ActivityInfo*>>;
-  void Start(Txn& txn, Execution& ex, state::ActivityInfo& ai, const Poller& waiter, TimePoint now);
+  using Target = Result<std::pair<Execution*, const state::ActivityInfo*>>;
+  void Start(Txn& txn, Execution& ex, const state::ActivityInfo& ai, const Poller& waiter, TimePoint now);
   void OnTimer(const std::string& run_id, int64_t scheduled_id, int32_t attempt);
   // Records a final or retryable failure/timeout. Returns true if the activity will retry.
-  bool FailAttempt(Txn& txn, Execution& ex, state::ActivityInfo& ai, const ::temporal::api::failure::v1::Failure& failure,
-                   bool is_timeout, int timeout_type, const std::string& identity);
+  bool FailAttempt(Txn& txn, Execution& ex, const state::ActivityInfo& ai,
+                   const ::temporal::api::failure::v1::Failure& failure, bool is_timeout, int timeout_type,
+                   const std::string& identity);
   // The final failure or timeout's events: [ActivityTaskStarted] + Failed / TimedOut.
-  void RecordFinalFailure(Execution& ex, const state::ActivityInfo& ai, const ::temporal::api::failure::v1::Failure& failure,
-                          bool is_timeout, int timeout_type, ::temporal::api::enums::v1::RetryState retry_state,
-                          const std::string& identity);
-  void Close(Txn& txn, Execution& ex, state::ActivityInfo& ai);
+  void RecordFinalFailure(Execution& ex, const state::ActivityInfo& ai,
+                          const ::temporal::api::failure::v1::Failure& failure, bool is_timeout, int timeout_type,
+                          ::temporal::api::enums::v1::RetryState retry_state, const std::string& identity);
+  void Close(Txn& txn, Execution& ex, const state::ActivityInfo& ai);
   // Starts (by id) an attempt nobody polled, once the by-id call is accepted.
-  void EnsureStartedById(Execution& ex, state::ActivityInfo& ai, const std::string& identity);
+  void EnsureStartedById(Execution& ex, const state::ActivityInfo& ai, const std::string& identity);
   Target ByToken(const std::string& token);
   Target ById(const std::string& ns, const std::string& wid, const std::string& rid, const std::string& activity_id);
   // Each answers `done` itself (an immediate error, or after the commit).

@@ -95,7 +95,7 @@ void ChildWorkflows::Start(Txn& txn, Execution& parent, const cmdv1::StartChildW
     fa->set_workflow_task_completed_event_id(completed_id);
     return;
   }
-  state::ChildInfo& ci = parent.AddChild(initiated_id);
+  state::ChildInfo ci;
   ci.set_initiated_event_id(initiated_id);
   ci.set_namespace_(ns_name);
   ci.set_namespace_id(ns_id);
@@ -103,6 +103,7 @@ void ChildWorkflows::Start(Txn& txn, Execution& parent, const cmdv1::StartChildW
   ci.set_run_id(child->st().run_id());
   ci.set_workflow_type(c.workflow_type().name());
   ci.set_parent_close_policy(policy);
+  parent.AddChild(std::move(ci));
   auto* b = AddOrBufferEvent(parent, ev1::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED, now);
   auto* sa2 = b->mutable_child_workflow_execution_started_event_attributes();
   sa2->set_namespace_(ns_name);

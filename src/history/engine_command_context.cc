@@ -17,12 +17,12 @@ bool EngineCommandContext::NamespaceExists(const std::string& name) const {
   return engine_.namespaces_.count(name) > 0;
 }
 
-void EngineCommandContext::DispatchActivity(state::ActivityInfo& ai, bool eager_requested) {
+void EngineCommandContext::DispatchActivity(const state::ActivityInfo& ai, bool eager_requested) {
   engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
   if (eager_requested && engine_.options_.enable_activity_eager_execution) {
     // Never queued (no poller may take it); the ActivityTasks unit's StartEager starts it and arms its
     // timeouts after the last command, unless a later command cancelled it or closed the run.
-    ai.set_dispatched(true);
+    ex_.SetActivityDispatched(ai.scheduled_event_id(), true);
     eager_activities_.push_back(ai.scheduled_event_id());
     return;
   }

@@ -27,7 +27,7 @@ class EngineCommandContext final : public CompletionContext {
 
   int64_t completed_event_id() const override { return completed_event_id_; }
   void set_completed_event_id(int64_t id) override { completed_event_id_ = id; }
-  void DispatchActivity(state::ActivityInfo& ai, bool eager_requested) override;
+  void DispatchActivity(const state::ActivityInfo& ai, bool eager_requested) override;
   void ArmUserTimer(const state::TimerInfo& timer) override;
   std::string PlanCronRun(const commands::cv1::Payloads* result, const commands::fv1::Failure* failure) override;
   ev1::RetryState PlanRetry(const commands::fv1::Failure& failure, std::string* new_run_id) override;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <utility>
 
 #include "history/compat_fields.h"
 #include "history/memo.h"
@@ -38,12 +39,16 @@ hv1::HistoryEvent* Execution::AddOrBufferEvent(ev1::EventType type, TimePoint no
   return e;
 }
 
-state::ActivityInfo& Execution::AddActivity(int64_t scheduled_event_id, const std::string& activity_id) {
-  state::ActivityInfo& ai = (*st_.mutable_activities())[scheduled_event_id];
-  ai.set_scheduled_event_id(scheduled_event_id);
-  ai.set_activity_id(activity_id);
-  activity_ids[activity_id] = scheduled_event_id;
-  return ai;
+const state::ActivityInfo& Execution::AddActivity(state::ActivityInfo info) {
+  const int64_t sid = info.scheduled_event_id();
+  state::ActivityInfo& slot = (*st_.mutable_activities())[sid];
+  if (!slot.activity_id().empty()) {  // replaced: its index entry goes with it
+    auto id = activity_ids.find(slot.activity_id());
+    if (id != activity_ids.end() && id->second == sid) activity_ids.erase(id);
+  }
+  activity_ids[info.activity_id()] = sid;
+  slot = std::move(info);
+  return slot;
 }
 
 void Execution::RemoveActivity(int64_t scheduled_event_id) {
@@ -54,50 +59,92 @@ void Execution::RemoveActivity(int64_t scheduled_event_id) {
   st_.mutable_activities()->erase(it);
 }
 
-state::ActivityInfo* Execution::FindActivity(int64_t scheduled_event_id) {
-  auto it = st_.mutable_activities()->find(scheduled_event_id);
-  return it == st_.mutable_activities()->end() ? nullptr : &it->second;
+const state::ActivityInfo* Execution::FindActivity(int64_t scheduled_event_id) const {
+  auto it = st_.activities().find(scheduled_event_id);
+  return it == st_.activities().end() ? nullptr : &it->second;
 }
 
-state::ActivityInfo* Execution::FindActivityById(const std::string& activity_id) {
+const state::ActivityInfo* Execution::FindActivityById(const std::string& activity_id) const {
   auto id = activity_ids.find(activity_id);
   return id == activity_ids.end() ? nullptr : FindActivity(id->second);
 }
 
-void Execution::StartActivityAttempt(state::ActivityInfo& ai, TimePoint now, const std::string& identity,
+state::ActivityInfo* Execution::MutableActivity(int64_t scheduled_event_id) {
+  auto it = st_.mutable_activities()->find(scheduled_event_id);
+  return it == st_.mutable_activities()->end() ? nullptr : &it->second;
+}
+
+void Execution::SetActivityDispatched(int64_t scheduled_event_id, bool dispatched) {
+  if (state::ActivityInfo* ai = MutableActivity(scheduled_event_id)) ai->set_dispatched(dispatched);
+}
+
+void Execution::StartActivityAttempt(int64_t scheduled_event_id, TimePoint now, const std::string& identity,
                                      const std::string& request_id) {
-  ai.set_started(true);
-  *ai.mutable_started_time() = ToProto(now);
-  ai.set_started_identity(identity);
-  ai.set_started_request_id(request_id);
-  ai.set_last_worker_identity(identity);
-  ai.clear_last_heartbeat_time();
+  state::ActivityInfo* ai = MutableActivity(scheduled_event_id);
+  if (!ai) return;
+  ai->set_started(true);
+  *ai->mutable_started_time() = ToProto(now);
+  ai->set_started_identity(identity);
+  ai->set_started_request_id(request_id);
+  ai->set_last_worker_identity(identity);
+  ai->clear_last_heartbeat_time();
 }
 
-void Execution::RetryActivity(state::ActivityInfo& ai, const ::temporal::api::failure::v1::Failure& failure,
+void Execution::RetryActivity(int64_t scheduled_event_id, const ::temporal::api::failure::v1::Failure& failure,
                               TimePoint now, TimePoint next_attempt, const std::string& identity) {
-  *ai.mutable_last_failure() = failure;
-  ai.set_attempt(ai.attempt() + 1);
-  ai.set_started(false);
-  ai.clear_started_time();
-  ai.clear_started_identity();
-  ai.clear_started_request_id();
-  ai.clear_last_heartbeat_time();
-  ai.set_dispatched(false);
-  if (!identity.empty()) ai.set_last_worker_identity(identity);
-  *ai.mutable_last_attempt_complete_time() = ToProto(now);
-  *ai.mutable_current_attempt_scheduled_time() = ToProto(next_attempt);
+  state::ActivityInfo* ai = MutableActivity(scheduled_event_id);
+  if (!ai) return;
+  *ai->mutable_last_failure() = failure;
+  ai->set_attempt(ai->attempt() + 1);
+  ai->set_started(false);
+  ai->clear_started_time();
+  ai->clear_started_identity();
+  ai->clear_started_request_id();
+  ai->clear_last_heartbeat_time();
+  ai->set_dispatched(false);
+  if (!identity.empty()) ai->set_last_worker_identity(identity);
+  *ai->mutable_last_attempt_complete_time() = ToProto(now);
+  *ai->mutable_current_attempt_scheduled_time() = ToProto(next_attempt);
 }
 
-void Execution::RecordActivityHeartbeat(state::ActivityInfo& ai, TimePoint now) {
-  *ai.mutable_last_heartbeat_time() = ToProto(now);
+void Execution::SetActivityHeartbeatDetails(int64_t scheduled_event_id,
+                                            const ::temporal::api::common::v1::Payloads& details) {
+  if (state::ActivityInfo* ai = MutableActivity(scheduled_event_id)) *ai->mutable_heartbeat_details() = details;
 }
 
-state::TimerInfo& Execution::AddTimer(const std::string& timer_id) { return (*st_.mutable_timers())[timer_id]; }
+void Execution::RecordActivityHeartbeat(int64_t scheduled_event_id, TimePoint now) {
+  if (state::ActivityInfo* ai = MutableActivity(scheduled_event_id)) *ai->mutable_last_heartbeat_time() = ToProto(now);
+}
+
+void Execution::RequestActivityCancel(int64_t scheduled_event_id, int64_t cancel_requested_event_id) {
+  state::ActivityInfo* ai = MutableActivity(scheduled_event_id);
+  if (!ai) return;
+  ai->set_cancel_requested(true);
+  ai->set_cancel_requested_event_id(cancel_requested_event_id);
+}
+
+void Execution::RescheduleActivity(int64_t scheduled_event_id, TimePoint now) {
+  state::ActivityInfo* ai = MutableActivity(scheduled_event_id);
+  if (!ai) return;
+  *ai->mutable_scheduled_time() = ToProto(now);
+  *ai->mutable_current_attempt_scheduled_time() = ToProto(now);
+  ai->set_attempt(1);
+  ai->set_dispatched(false);
+}
+
+const state::TimerInfo& Execution::AddTimer(state::TimerInfo info) {
+  state::TimerInfo& slot = (*st_.mutable_timers())[info.timer_id()];
+  slot = std::move(info);
+  return slot;
+}
 
 void Execution::RemoveTimer(const std::string& timer_id) { st_.mutable_timers()->erase(timer_id); }
 
-state::ChildInfo& Execution::AddChild(int64_t initiated_event_id) { return (*st_.mutable_children())[initiated_event_id]; }
+const state::ChildInfo& Execution::AddChild(state::ChildInfo info) {
+  state::ChildInfo& slot = (*st_.mutable_children())[info.initiated_event_id()];
+  slot = std::move(info);
+  return slot;
+}
 
 void Execution::RemoveChild(int64_t initiated_event_id) { st_.mutable_children()->erase(initiated_event_id); }
 

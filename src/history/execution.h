@@ -6,11 +6,14 @@
 //
 // The durable state is private: it is read through st() and written only through the named
 // transitions below (or given whole when the run is made: the constructor for a new run's initial
-// state, LoadState for a stored one), so the compiler keeps writes here. One exception remains: the
-// entries of the pending maps are edited through the references AddActivity / FindActivity /
-// AddTimer / AddChild return. The free AddEvent / AddOrBufferEvent /
-// FlushBufferedEvents below are the older spelling of the same members (not a second
-// implementation).
+// state, LoadState for a stored one), so the compiler keeps writes here. The pending maps' entries
+// too: an activity, timer or child is added whole (built by the caller as a value first), the
+// finders return const pointers, and a pending activity is edited only by the transitions keyed by
+// its scheduled event id (timers and children are only added and removed). What callers still
+// fill in is events: the event AddEvent / AddOrBufferEvent / BufferEvent return (a buffered one
+// lives in the state until its flush); `events` and the in-memory fields below are public. The
+// free AddEvent / AddOrBufferEvent / FlushBufferedEvents below are the older spelling of the same
+// members (not a second implementation).
 #pragma once
 
 #include <string>
@@ -63,35 +66,49 @@ struct Execution {
   int FlushBufferedEvents();
 
   // --- pending maps ---
-  // A pending activity by scheduled event id, also indexed by activity id (activity_ids).
-  state::ActivityInfo& AddActivity(int64_t scheduled_event_id, const std::string& activity_id);
-  // Drops a pending activity and its index entry; an unknown id is a no-op. References to the
-  // activity dangle afterwards.
+  // Entries are added whole (built by the caller as a value first), read through the const
+  // finders (or st()), and edited only by the transitions below, keyed by the entry's id. A
+  // transition for an id that is not pending is a no-op. A pointer or reference to an entry stays
+  // valid, and sees the transitions' writes, until the entry is removed (or the run closes, or
+  // its state is loaded anew).
+  //
+  // The Add* return the entry as stored (read-only).
+  // A pending activity, keyed by its scheduled_event_id and indexed by its activity_id
+  // (activity_ids); replaces one of the same scheduled event id.
+  const state::ActivityInfo& AddActivity(state::ActivityInfo info);
+  // Drops a pending activity and its index entry; an unknown id is a no-op.
   void RemoveActivity(int64_t scheduled_event_id);
-  state::ActivityInfo* FindActivity(int64_t scheduled_event_id);
-  state::ActivityInfo* FindActivityById(const std::string& activity_id);
-  // A pending activity's attempt (`ai` is this run's, from AddActivity / FindActivity; the
-  // ActivityTasks unit, activity_tasks.h, drives them):
-  // The attempt is handed to matching (or, eager, to the completing worker); a retry waits undispatched.
-  void SetActivityDispatched(state::ActivityInfo& ai, bool dispatched) { ai.set_dispatched(dispatched); }
+  const state::ActivityInfo* FindActivity(int64_t scheduled_event_id) const;
+  const state::ActivityInfo* FindActivityById(const std::string& activity_id) const;
+  // A pending activity's attempt (the ActivityTasks unit, activity_tasks.h, drives them):
+  // The attempt is handed to matching (or, eager, to the completing worker); a retry waits
+  // undispatched.
+  void SetActivityDispatched(int64_t scheduled_event_id, bool dispatched);
   // A worker starts the attempt at `now` (its poll, or a by-id answer for an attempt nobody polled).
-  void StartActivityAttempt(state::ActivityInfo& ai, TimePoint now, const std::string& identity,
+  void StartActivityAttempt(int64_t scheduled_event_id, TimePoint now, const std::string& identity,
                             const std::string& request_id);
   // The attempt failed and the next one is scheduled for `next_attempt` (Temporal's RetryActivity):
   // its failure kept as last_failure, attempt + 1, unstarted and undispatched; `identity` (the
   // failing worker, empty for a timeout) becomes last_worker_identity.
-  void RetryActivity(state::ActivityInfo& ai, const ::temporal::api::failure::v1::Failure& failure, TimePoint now,
+  void RetryActivity(int64_t scheduled_event_id, const ::temporal::api::failure::v1::Failure& failure, TimePoint now,
                      TimePoint next_attempt, const std::string& identity);
   // A heartbeat's (or a failure's last) details, and the heartbeat's time.
-  void SetActivityHeartbeatDetails(state::ActivityInfo& ai, const ::temporal::api::common::v1::Payloads& details) {
-    *ai.mutable_heartbeat_details() = details;
-  }
-  void RecordActivityHeartbeat(state::ActivityInfo& ai, TimePoint now);
-  // A user timer by timer id (replaces one of the same id).
-  state::TimerInfo& AddTimer(const std::string& timer_id);
+  void SetActivityHeartbeatDetails(int64_t scheduled_event_id, const ::temporal::api::common::v1::Payloads& details);
+  void RecordActivityHeartbeat(int64_t scheduled_event_id, TimePoint now);
+  // The workflow asked to cancel the activity by event `cancel_requested_event_id` (Temporal's
+  // AddActivityTaskCancelRequestedEvent); the worker learns of it from its next heartbeat.
+  void RequestActivityCancel(int64_t scheduled_event_id, int64_t cancel_requested_event_id);
+  // A reset run schedules an activity its prefix left unstarted again, as a fresh first attempt at
+  // `now` (Temporal's workflowResetter.failInflightActivity): scheduled and current-attempt times
+  // now, attempt 1, undispatched.
+  void RescheduleActivity(int64_t scheduled_event_id, TimePoint now);
+  // A user timer, keyed by its timer_id (replaces one of the same id). It is never edited: it
+  // fires or is cancelled (RemoveTimer).
+  const state::TimerInfo& AddTimer(state::TimerInfo info);
   void RemoveTimer(const std::string& timer_id);
-  // A pending child by its initiated event id.
-  state::ChildInfo& AddChild(int64_t initiated_event_id);
+  // A pending child, keyed by its initiated_event_id, added once it started (its run id known);
+  // it is never edited: its close removes it.
+  const state::ChildInfo& AddChild(state::ChildInfo info);
   void RemoveChild(int64_t initiated_event_id);
   // A reset terminates the current run without its parent-close policy: the reset run adopts its
   // children, so the terminated run forgets them.
@@ -184,6 +201,9 @@ struct Execution {
   void RebuildIndexes();
 
  private:
+  // The pending activity the transitions above edit, or null.
+  state::ActivityInfo* MutableActivity(int64_t scheduled_event_id);
+
   state::ExecutionState st_;
 };
 

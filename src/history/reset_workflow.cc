@@ -103,7 +103,7 @@ void FailPrefixWorkflowTask(Execution& ex, const std::string& reason, const std:
 void FailOrRescheduleActivities(Execution& ex, const std::string& reason, TimePoint now) {
   std::vector<int64_t> failed;
   for (const auto& [sid, unused] : ex.st().activities()) {
-    state::ActivityInfo& ai = *ex.FindActivity(sid);
+    const state::ActivityInfo& ai = *ex.FindActivity(sid);
     if (ai.started()) {
       auto* e = ex.AddEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_FAILED, now);
       auto* a = e->mutable_activity_task_failed_event_attributes();
@@ -122,10 +122,7 @@ void FailOrRescheduleActivities(Execution& ex, const std::string& reason, TimePo
       failed.push_back(sid);
       continue;
     }
-    *ai.mutable_scheduled_time() = ToProto(now);
-    *ai.mutable_current_attempt_scheduled_time() = ToProto(now);
-    ai.set_attempt(1);
-    ai.set_dispatched(false);
+    ex.RescheduleActivity(sid, now);
   }
   for (int64_t sid : failed) ex.RemoveActivity(sid);
 }

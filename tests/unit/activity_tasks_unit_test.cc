@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -108,8 +109,8 @@ class ActivityTasksUnitTest : public ::testing::Test {
   }
 
   // Adds the pending activity of event 5 (attempt 1, scheduled now) with `fill`'s timeouts and policy.
-  state::ActivityInfo& Schedule(const std::function<void(state::ActivityInfo&)>& fill = nullptr) {
-    state::ActivityInfo& ai = ex_.AddActivity(kSid, "act-1");
+  void Schedule(const std::function<void(state::ActivityInfo&)>& fill = nullptr) {
+    state::ActivityInfo ai;
     ai.set_scheduled_event_id(kSid);
     ai.set_activity_id("act-1");
     ai.set_activity_type("Charge");
@@ -118,7 +119,7 @@ class ActivityTasksUnitTest : public ::testing::Test {
     *ai.mutable_current_attempt_scheduled_time() = ToProto(clock_.Now());
     ai.set_attempt(1);
     if (fill) fill(ai);
-    return ai;
+    ex_.AddActivity(std::move(ai));
   }
   // Dispatches the pending activity in a transaction of its own (as a workflow-task completion does).
   void Dispatch() {
@@ -193,7 +194,7 @@ class ActivityTasksUnitTest : public ::testing::Test {
     context_.timers().RunDue();  // the unit's timers take mu_ themselves
   }
   const hv1::HistoryEvent& Event(int64_t id) const { return ex_.events.at(static_cast<size_t>(id - 1)); }
-  state::ActivityInfo* Pending() {
+  const state::ActivityInfo* Pending() {
     MutexLock l(mu_);
     return ex_.FindActivity(kSid);
   }
@@ -396,8 +397,7 @@ TEST_F(ActivityTasksUnitTest, CancelNeedsARequestAndHeartbeatsReportIt) {
   {
     MutexLock l(mu_);
     ex_.AddEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED, clock_.Now());
-    ex_.FindActivity(kSid)->set_cancel_requested(true);
-    ex_.FindActivity(kSid)->set_cancel_requested_event_id(6);
+    ex_.RequestActivityCancel(kSid, 6);
   }
   ASSERT_TRUE(Heartbeat(token, "", &cancel_requested).ok());
   EXPECT_TRUE(cancel_requested);
@@ -418,7 +418,7 @@ TEST_F(ActivityTasksUnitTest, FailureAfterACancelRequestIsFinal) {
   std::string token = StartAttempt();
   {
     MutexLock l(mu_);
-    ex_.FindActivity(kSid)->set_cancel_requested(true);
+    ex_.RequestActivityCancel(kSid, 0);
   }
   ASSERT_TRUE(Fail(token, AppFailure("boom")).ok());
   EXPECT_EQ(Event(7).activity_task_failed_event_attributes().retry_state(), ev1::RETRY_STATE_CANCEL_REQUESTED);
@@ -604,7 +604,7 @@ TEST_F(ActivityTasksUnitTest, EagerStartHandsTheAttemptToTheCompletingWorker) {
   wsv1::RespondWorkflowTaskCompletedResponse resp;
   {
     MutexLock l(mu_);
-    ex_.SetActivityDispatched(*ex_.FindActivity(kSid), true);  // never queued
+    ex_.SetActivityDispatched(kSid, true);  // never queued
     Txn txn;
     unit_.StartEager(txn, ex_, {kSid, 99}, "wft-worker", clock_.Now(), &resp);
     host_.Commit(txn, nullptr);

@@ -199,7 +199,7 @@ TEST_F(ChildWorkflowsTest, AResetRunOfTheParentThatAdoptedTheChildGetsTheReport)
   // The parent run closes (a reset); the new run's history prefix initiated the same child.
   Execution reset_run;
   testing::InitRun(reset_run, kNsId, "parent", "parent-reset-run", clock_.Now());
-  reset_run.AddChild(2) = parent_.st().children().at(2);
+  reset_run.AddChild(parent_.st().children().at(2));
   parent_.SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
   context_.runs[reset_run.st().run_id()] = &reset_run;
   const size_t closed_parent_events = parent_.events.size();

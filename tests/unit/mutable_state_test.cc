@@ -1,8 +1,13 @@
 // A run's MutableState (history/execution.h) alone: event ids, buffering while a workflow task
 // runs (ids assigned at flush, buffered ActivityTaskStarted ids fixed up), and the pending maps
-// with their activity-id index; the workflow task's transitions, signals, search attribute and
-// memo upserts, a new run's initial state, the start's extras, a reset run's deadlines, and the
-// close.
+// with their activity-id index, entries added whole and a pending activity edited only by its
+// transitions (attempt, heartbeat, retry, cancel request, a reset's reschedule); the workflow
+// task's transitions, signals, search attribute and memo upserts, a new run's initial state, the
+// start's extras, a reset run's deadlines, and the close.
+#include <string>
+#include <type_traits>
+#include <utility>
+
 #include <gtest/gtest.h>
 
 #include "execution_test_util.h"
@@ -63,10 +68,32 @@ TEST(MutableStateTest, EventsBufferWhileATaskRunsAndGetIdsAtFlush) {
   EXPECT_EQ(ms.AddOrBufferEvent(ev1::EVENT_TYPE_TIMER_FIRED, kNow)->event_id(), 9);
 }
 
+state::ActivityInfo Activity(int64_t scheduled_event_id, const std::string& activity_id, int32_t attempt = 1) {
+  state::ActivityInfo ai;
+  ai.set_scheduled_event_id(scheduled_event_id);
+  ai.set_activity_id(activity_id);
+  ai.set_attempt(attempt);
+  return ai;
+}
+
+state::TimerInfo Timer(const std::string& timer_id, int64_t started_event_id) {
+  state::TimerInfo t;
+  t.set_timer_id(timer_id);
+  t.set_started_event_id(started_event_id);
+  return t;
+}
+
+state::ChildInfo Child(int64_t initiated_event_id, const std::string& workflow_id) {
+  state::ChildInfo ci;
+  ci.set_initiated_event_id(initiated_event_id);
+  ci.set_workflow_id(workflow_id);
+  return ci;
+}
+
 TEST(MutableStateTest, PendingActivitiesKeepTheirActivityIdIndex) {
   MutableState ms;
-  ms.AddActivity(5, "a").set_attempt(1);
-  ms.AddActivity(7, "b").set_attempt(3);
+  ms.AddActivity(Activity(5, "a", 1));
+  ms.AddActivity(Activity(7, "b", 3));
   ASSERT_NE(ms.FindActivityById("b"), nullptr);
   EXPECT_EQ(ms.FindActivityById("b")->attempt(), 3);
   EXPECT_EQ(ms.FindActivity(5), ms.FindActivityById("a"));
@@ -84,16 +111,154 @@ TEST(MutableStateTest, PendingActivitiesKeepTheirActivityIdIndex) {
 
 TEST(MutableStateTest, TimersAndChildren) {
   MutableState ms;
-  ms.AddTimer("t1").set_started_event_id(5);
-  ms.AddTimer("t2").set_started_event_id(6);
+  ms.AddTimer(Timer("t1", 5));
+  ms.AddTimer(Timer("t2", 6));
   ms.RemoveTimer("t1");
   ms.RemoveTimer("unknown");
   ASSERT_EQ(ms.st().timers_size(), 1);
   EXPECT_EQ(ms.st().timers().at("t2").started_event_id(), 6);
-  ms.AddChild(9).set_workflow_id("child");
+  ms.AddChild(Child(9, "child"));
   EXPECT_EQ(ms.st().children().at(9).workflow_id(), "child");
   ms.RemoveChild(9);
   EXPECT_EQ(ms.st().children_size(), 0);
+}
+
+// The compiler keeps the writes in Execution: entries are added by value, found read-only.
+static_assert(std::is_same_v<decltype(std::declval<MutableState&>().FindActivity(1)), const state::ActivityInfo*>);
+static_assert(std::is_same_v<decltype(std::declval<MutableState&>().FindActivityById("a")), const state::ActivityInfo*>);
+static_assert(std::is_same_v<decltype(std::declval<MutableState&>().AddActivity(state::ActivityInfo())),
+                             const state::ActivityInfo&>);
+static_assert(std::is_same_v<decltype(std::declval<MutableState&>().AddTimer(state::TimerInfo())), const state::TimerInfo&>);
+static_assert(std::is_same_v<decltype(std::declval<MutableState&>().AddChild(state::ChildInfo())), const state::ChildInfo&>);
+
+TEST(MutableStateTest, PendingEntriesAreAddedWhole) {
+  MutableState ms;
+  state::ActivityInfo ai = Activity(5, "a");
+  ai.set_activity_type("Charge");
+  ai.set_task_queue("act-tq");
+  *ai.mutable_start_to_close_timeout() = ToProtoDuration(std::chrono::seconds(30));
+  ai.mutable_retry_policy()->set_maximum_attempts(4);
+  *ai.mutable_scheduled_time() = ToProto(kNow);
+  *ai.mutable_current_attempt_scheduled_time() = ToProto(kNow);
+  const state::ActivityInfo* added = &ms.AddActivity(ai);
+  EXPECT_EQ(added, ms.FindActivity(5)) << "the entry as stored";
+  ASSERT_NE(ms.FindActivity(5), nullptr);
+  EXPECT_EQ(ms.FindActivity(5)->SerializeAsString(), ai.SerializeAsString());
+  EXPECT_EQ(ms.activity_ids.at("a"), 5);
+  // Replaced whole: the old entry's fields and its index entry go.
+  ms.AddActivity(Activity(5, "b", 2));
+  EXPECT_EQ(ms.activity_ids.count("a"), 0u);
+  EXPECT_EQ(ms.activity_ids.at("b"), 5);
+  EXPECT_TRUE(ms.FindActivity(5)->activity_type().empty());
+  EXPECT_EQ(ms.FindActivity(5)->attempt(), 2);
+  EXPECT_EQ(ms.st().activities_size(), 1);
+
+  state::TimerInfo t = Timer("t1", 6);
+  *t.mutable_expiry_time() = ToProto(kNow + std::chrono::seconds(10));
+  ms.AddTimer(t);
+  EXPECT_EQ(ms.st().timers().at("t1").SerializeAsString(), t.SerializeAsString());
+  ms.AddTimer(Timer("t1", 8));  // a timer id started again
+  EXPECT_EQ(ms.st().timers().at("t1").started_event_id(), 8);
+  EXPECT_FALSE(ms.st().timers().at("t1").has_expiry_time());
+
+  state::ChildInfo ci = Child(9, "child");
+  ci.set_namespace_("ns");
+  ci.set_namespace_id("ns-id");
+  ci.set_run_id("child-run");
+  ci.set_workflow_type("ChildWorkflow");
+  ci.set_parent_close_policy(ev1::PARENT_CLOSE_POLICY_REQUEST_CANCEL);
+  ms.AddChild(ci);
+  EXPECT_EQ(ms.st().children().at(9).SerializeAsString(), ci.SerializeAsString());
+}
+
+TEST(MutableStateTest, AnActivityAttemptIsDispatchedStartedHeartbeatsAndRetries) {
+  MutableState ms;
+  ms.AddActivity(Activity(5, "a"));
+  const state::ActivityInfo& ai = *ms.FindActivity(5);  // sees the transitions' writes
+  ms.SetActivityDispatched(5, true);
+  EXPECT_TRUE(ai.dispatched());
+  ms.RecordActivityHeartbeat(5, kNow - std::chrono::seconds(1));  // a previous attempt's
+  ms.StartActivityAttempt(5, kNow, "worker-1", "req-1");
+  EXPECT_TRUE(ai.started());
+  EXPECT_EQ(FromProto(ai.started_time()), kNow);
+  EXPECT_EQ(ai.started_identity(), "worker-1");
+  EXPECT_EQ(ai.started_request_id(), "req-1");
+  EXPECT_EQ(ai.last_worker_identity(), "worker-1");
+  EXPECT_FALSE(ai.has_last_heartbeat_time()) << "the heartbeat timeout counts from the start";
+
+  ::temporal::api::common::v1::Payloads details;
+  details.add_payloads()->set_data("50%");
+  ms.SetActivityHeartbeatDetails(5, details);
+  ms.RecordActivityHeartbeat(5, kNow + std::chrono::seconds(2));
+  EXPECT_EQ(ai.heartbeat_details().payloads(0).data(), "50%");
+  EXPECT_EQ(FromProto(ai.last_heartbeat_time()), kNow + std::chrono::seconds(2));
+
+  ::temporal::api::failure::v1::Failure failure;
+  failure.set_message("boom");
+  ms.RetryActivity(5, failure, kNow + std::chrono::seconds(3), kNow + std::chrono::seconds(5), "worker-2");
+  EXPECT_EQ(ai.last_failure().message(), "boom");
+  EXPECT_EQ(ai.attempt(), 2);
+  EXPECT_FALSE(ai.started());
+  EXPECT_FALSE(ai.has_started_time());
+  EXPECT_TRUE(ai.started_identity().empty());
+  EXPECT_TRUE(ai.started_request_id().empty());
+  EXPECT_FALSE(ai.has_last_heartbeat_time());
+  EXPECT_FALSE(ai.dispatched());
+  EXPECT_EQ(ai.last_worker_identity(), "worker-2");
+  EXPECT_EQ(FromProto(ai.last_attempt_complete_time()), kNow + std::chrono::seconds(3));
+  EXPECT_EQ(FromProto(ai.current_attempt_scheduled_time()), kNow + std::chrono::seconds(5));
+  EXPECT_EQ(ai.heartbeat_details().payloads(0).data(), "50%") << "the next attempt gets the details";
+  // A timeout has no worker: the last one stays.
+  ms.RetryActivity(5, failure, kNow + std::chrono::seconds(6), kNow + std::chrono::seconds(8), "");
+  EXPECT_EQ(ai.attempt(), 3);
+  EXPECT_EQ(ai.last_worker_identity(), "worker-2");
+  EXPECT_EQ(ms.activity_ids.at("a"), 5);
+}
+
+TEST(MutableStateTest, ACancelRequestIsRecordedOnThePendingActivity) {
+  MutableState ms;
+  ms.AddActivity(Activity(5, "a"));
+  ms.StartActivityAttempt(5, kNow, "worker-1", "req-1");
+  ms.RequestActivityCancel(5, 9);
+  const state::ActivityInfo& ai = *ms.FindActivity(5);
+  EXPECT_TRUE(ai.cancel_requested());
+  EXPECT_EQ(ai.cancel_requested_event_id(), 9);
+  EXPECT_TRUE(ai.started()) << "the attempt runs on until the worker answers";
+  EXPECT_EQ(ms.FindActivityById("a"), &ai);
+}
+
+TEST(MutableStateTest, AResetSchedulesAnUnstartedActivityAgainAsAFirstAttempt) {
+  MutableState ms;
+  state::ActivityInfo retrying = Activity(5, "a", 3);
+  *retrying.mutable_scheduled_time() = ToProto(kNow - std::chrono::hours(1));
+  *retrying.mutable_current_attempt_scheduled_time() = ToProto(kNow + std::chrono::minutes(1));
+  retrying.set_dispatched(true);
+  ms.AddActivity(retrying);
+  ms.RescheduleActivity(5, kNow);
+  const state::ActivityInfo& ai = *ms.FindActivity(5);
+  EXPECT_EQ(FromProto(ai.scheduled_time()), kNow);
+  EXPECT_EQ(FromProto(ai.current_attempt_scheduled_time()), kNow);
+  EXPECT_EQ(ai.attempt(), 1);
+  EXPECT_FALSE(ai.dispatched());
+  EXPECT_EQ(ms.activity_ids.at("a"), 5);
+}
+
+TEST(MutableStateTest, TransitionsOfAnActivityNotPendingDoNothing) {
+  MutableState ms;
+  ms.AddActivity(Activity(5, "a"));
+  const std::string before = ms.st().SerializeAsString();
+  ::temporal::api::failure::v1::Failure failure;
+  ::temporal::api::common::v1::Payloads details;
+  ms.SetActivityDispatched(99, true);
+  ms.StartActivityAttempt(99, kNow, "w", "r");
+  ms.RetryActivity(99, failure, kNow, kNow, "w");
+  ms.SetActivityHeartbeatDetails(99, details);
+  ms.RecordActivityHeartbeat(99, kNow);
+  ms.RequestActivityCancel(99, 9);
+  ms.RescheduleActivity(99, kNow);
+  EXPECT_EQ(ms.st().SerializeAsString(), before) << "no entry is made for an unknown id";
+  EXPECT_EQ(ms.FindActivity(99), nullptr);
+  EXPECT_EQ(ms.activity_ids.size(), 1u);
 }
 
 TEST(MutableStateTest, WorkflowTaskTransitions) {
@@ -174,9 +339,9 @@ TEST(MutableStateTest, MarkClosedDropsWhatIsPending) {
   MutableState ms;
   EditState(ms, [&](state::ExecutionState& s) { s.set_next_event_id(1); });
   ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, kNow);
-  ms.AddActivity(5, "a");
-  ms.AddTimer("t");
-  ms.AddChild(7).set_workflow_id("child");
+  ms.AddActivity(Activity(5, "a"));
+  ms.AddTimer(Timer("t", 1));
+  ms.AddChild(Child(7, "child"));
   ms.SetStickyTaskQueue("sticky", {});
   ms.BufferEvent(ev1::EVENT_TYPE_TIMER_FIRED, kNow);
   ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, kNow + std::chrono::seconds(3));
@@ -276,8 +441,8 @@ TEST(MutableStateTest, AResetRunTakesItsRequestIdsAndRestartsItsDeadlines) {
 TEST(MutableStateTest, ForgottenChildrenAreNotReturnedAtClose) {
   MutableState ms(InitialState());
   ms.AddEvent(ev1::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, kNow);
-  ms.AddChild(3).set_workflow_id("child-a");
-  ms.AddChild(4).set_workflow_id("child-b");
+  ms.AddChild(Child(3, "child-a"));
+  ms.AddChild(Child(4, "child-b"));
   ASSERT_EQ(ms.st().children_size(), 2);
   ms.ForgetChildren();  // a reset's run adopts them
   EXPECT_EQ(ms.st().children_size(), 0);

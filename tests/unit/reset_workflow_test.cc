@@ -223,7 +223,9 @@ TEST_F(ResetWorkflowTest, ResetBuildsTheNewRunTerminatesTheCurrentOneAndCommitsO
   base->AddEvent(ev1::EVENT_TYPE_WORKFLOW_TASK_COMPLETED, clock_.Now());  // 10
   Signaled(*base, "late", "sig-1", clock_.Now());                          // 11
   UpdateAccepted(*base, "u1", clock_.Now());                               // 12
-  base->AddChild(99);  // a pending child the reset run takes over
+  state::ChildInfo child;
+  child.set_initiated_event_id(99);
+  base->AddChild(child);  // a pending child the reset run takes over
   clock_.Advance(std::chrono::seconds(30));
 
   std::string run;

@@ -45,7 +45,7 @@ class TestCompletionContext : public CompletionContext {
   const visibility::TypeMap& custom_search_attributes() const override { return custom_; }
   int64_t completed_event_id() const override { return completed_event_id_; }
   void set_completed_event_id(int64_t id) override { completed_event_id_ = id; }
-  void DispatchActivity(state::ActivityInfo&, bool) override {}
+  void DispatchActivity(const state::ActivityInfo&, bool) override {}
   void ArmUserTimer(const state::TimerInfo& timer) override { timers_->push_back(timer.timer_id()); }
   std::string PlanCronRun(const commands::cv1::Payloads*, const commands::fv1::Failure*) override { return ""; }
   ev1::RetryState PlanRetry(const commands::fv1::Failure&, std::string*) override {

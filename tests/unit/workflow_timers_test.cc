@@ -4,6 +4,7 @@
 // workflow tasks. The timers themselves, the store and restarts are engine_test.cc's.
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -56,10 +57,11 @@ class WorkflowTimersTest : public ::testing::Test {
   }
   // Timer `id` started by event `started_id`, due in `in`.
   void StartTimer(const std::string& id, int64_t started_id, Duration in) {
-    auto& t = run_.AddTimer(id);
+    state::TimerInfo t;
     t.set_timer_id(id);
     t.set_started_event_id(started_id);
     *t.mutable_expiry_time() = ToProto(clock_.Now() + in);
+    run_.AddTimer(std::move(t));
   }
   WorkflowTimers::Firing Fire(const std::string& id, int64_t started_id) {
     Txn txn;

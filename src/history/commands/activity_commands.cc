@@ -1,5 +1,6 @@
 // ScheduleActivityTask and RequestCancelActivityTask.
 #include <algorithm>
+#include <utility>
 
 #include "history/commands/handlers.h"
 #include "history/compat_fields.h"
@@ -141,7 +142,7 @@ class ScheduleActivityTaskHandler final : public CommandHandler {
     if (in.has_priority()) *a->mutable_priority() = in.priority();
     const int64_t sid = e->event_id();
     Execution& ex = ctx.run();
-    state::ActivityInfo& ai = ex.AddActivity(sid, in.activity_id());
+    state::ActivityInfo ai;
     ai.set_scheduled_event_id(sid);
     ai.set_activity_id(in.activity_id());
     ai.set_activity_type(in.activity_type().name());
@@ -154,7 +155,7 @@ class ScheduleActivityTaskHandler final : public CommandHandler {
     *ai.mutable_scheduled_time() = ToProto(now);
     *ai.mutable_current_attempt_scheduled_time() = ToProto(now);
     ai.set_attempt(1);
-    ctx.DispatchActivity(ai, in.request_eager_execution());
+    ctx.DispatchActivity(ex.AddActivity(std::move(ai)), in.request_eager_execution());
   }
 };
 
@@ -201,11 +202,10 @@ class RequestCancelActivityTaskHandler final : public CommandHandler {
         ctx.completed_event_id());
     const int64_t req_id = e->event_id();
     Execution& ex = ctx.run();
-    state::ActivityInfo* found = ex.FindActivity(sid);
+    const state::ActivityInfo* found = ex.FindActivity(sid);
     if (!found) return;  // its close event is buffered; nothing more to do
-    state::ActivityInfo& ai = *found;
-    ai.set_cancel_requested(true);
-    ai.set_cancel_requested_event_id(req_id);
+    const state::ActivityInfo& ai = *found;
+    ex.RequestActivityCancel(sid, req_id);
     if (ai.started()) return;  // the worker learns of it from its next heartbeat
     // Not running (or waiting to retry): cancelled at once; the event follows the command events.
     auto* b = ex.BufferEvent(ev1::EVENT_TYPE_ACTIVITY_TASK_CANCELED, ctx.now());

@@ -118,7 +118,7 @@ class CommandContext {
   // A newly scheduled activity (already in the run's state): arms its timeouts and queues it.
   // `eager_requested` (the command's request_eager_execution): when the server allows it, the
   // activity is not queued but started for the completing worker once all commands are applied.
-  virtual void DispatchActivity(state::ActivityInfo& ai, bool eager_requested) = 0;
+  virtual void DispatchActivity(const state::ActivityInfo& ai, bool eager_requested) = 0;
   // Arms a user timer started by a StartTimer command.
   virtual void ArmUserTimer(const state::TimerInfo& timer) = 0;
   // The next run of the chain when the run closes. Each returns the new run's id ("" for none);

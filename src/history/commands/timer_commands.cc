@@ -1,4 +1,6 @@
 // StartTimer and CancelTimer.
+#include <utility>
+
 #include "history/commands/handlers.h"
 #include "history/proto_time.h"
 
@@ -32,11 +34,11 @@ class StartTimerHandler final : public CommandHandler {
     a->set_timer_id(in.timer_id());
     *a->mutable_start_to_fire_timeout() = in.start_to_fire_timeout();
     a->set_workflow_task_completed_event_id(ctx.completed_event_id());
-    state::TimerInfo& t = ctx.run().AddTimer(in.timer_id());
+    state::TimerInfo t;
     t.set_timer_id(in.timer_id());
     t.set_started_event_id(e->event_id());
     *t.mutable_expiry_time() = ToProto(ctx.now() + FromProto(in.start_to_fire_timeout()));
-    ctx.ArmUserTimer(t);
+    ctx.ArmUserTimer(ctx.run().AddTimer(std::move(t)));
   }
 };
 
