@@ -21,18 +21,12 @@
 #include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
+#include "history/reply_now.h"
 #include "history/reset_point.h"
 #include "persistence/store.h"
 #include "visibility/query.h"
 
 namespace temporalite::history {
-
-namespace {
-// End and take again the hold of the engine mutex by the lock an RPC entry point handed over
-// (the analysis cannot follow a held lock into a callee).
-void Release(MutexLock& l) NO_THREAD_SAFETY_ANALYSIS { l.Unlock(); }
-[[maybe_unused]] void Retake(MutexLock& l) NO_THREAD_SAFETY_ANALYSIS { l.Lock(); }
-}  // namespace
 
 namespace wsv1 = ::temporal::api::workflowservice::v1;
 
@@ -263,17 +257,12 @@ Status BatchOperations::ValidateStart(const wsv1::StartBatchOperationRequest& re
 }
 
 void BatchOperations::Start(MutexLock& l, const wsv1::StartBatchOperationRequest& req, Done done) {
-  auto reply = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
+  auto reply = [&](const Status& s) { ReplyNow(l, done, s); };
   persistence::VisibilityQuery count;
   if (Status s = ValidateStart(req, &count); !s.ok()) return reply(s);
   int64_t total = req.executions_size();
   if (req.executions_size() == 0) {
-    Release(l);  // the count is a store read: no engine state
-    auto n = host_.CountVisibility(count);
-    Retake(l);
+    auto n = WhileReleased(l, [&] { return host_.CountVisibility(count); });  // a store read: no engine state
     if (!n.ok()) return reply(n.status());
     total = *n;
   }
@@ -510,10 +499,7 @@ void BatchOperations::FinishChunk(const std::string& ns_id, const std::string& j
 }
 
 void BatchOperations::Stop(MutexLock& l, const wsv1::StopBatchOperationRequest& req, Done done) {
-  auto reply = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
+  auto reply = [&](const Status& s) { ReplyNow(l, done, s); };
   if (req.job_id().empty()) return reply(InvalidArgument("JobId is not set on request."));
   if (req.reason().empty()) return reply(InvalidArgument("Reason is not set on request."));
   auto ns = host_.NamespaceByName(req.namespace_());
@@ -534,10 +520,7 @@ void BatchOperations::Stop(MutexLock& l, const wsv1::StopBatchOperationRequest& 
 
 void BatchOperations::Describe(MutexLock& l, const wsv1::DescribeBatchOperationRequest& req,
                                wsv1::DescribeBatchOperationResponse* resp, Done done) {
-  auto reply = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
+  auto reply = [&](const Status& s) { ReplyNow(l, done, s); };
   if (req.job_id().empty()) return reply(InvalidArgument("JobId is not set on request."));
   auto ns = host_.NamespaceByName(req.namespace_());
   if (!ns.ok()) return reply(ns.status());
@@ -565,10 +548,7 @@ void BatchOperations::Describe(MutexLock& l, const wsv1::DescribeBatchOperationR
 
 void BatchOperations::List(MutexLock& l, const wsv1::ListBatchOperationsRequest& req,
                            wsv1::ListBatchOperationsResponse* resp, Done done) {
-  auto reply = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
+  auto reply = [&](const Status& s) { ReplyNow(l, done, s); };
   auto ns = host_.NamespaceByName(req.namespace_());
   if (!ns.ok()) return reply(ns.status());
   std::vector<const state::BatchJob*> jobs;

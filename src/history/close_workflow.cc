@@ -10,13 +10,6 @@ namespace temporalite::history {
 namespace cv1 = ::temporal::api::common::v1;
 namespace wsv1 = ::temporal::api::workflowservice::v1;
 
-namespace {
-// The request's first_execution_run_id, when given, names the run's chain.
-bool SameChain(const Execution& ex, const std::string& first_execution_run_id) {
-  return first_execution_run_id.empty() || ex.st().first_execution_run_id() == first_execution_run_id;
-}
-}  // namespace
-
 void CloseWorkflow::TerminateRun(Txn& txn, Execution& ex, const std::string& reason, const cv1::Payloads* details,
                                  const std::string& identity) {
   txn.Touch(&ex);
@@ -33,12 +26,9 @@ void CloseWorkflow::TerminateRun(Txn& txn, Execution& ex, const std::string& rea
 Result<std::shared_ptr<Execution>> CloseWorkflow::Target(const std::string& ns_name,
                                                          const cv1::WorkflowExecution& target,
                                                          const Status& request_check) {
-  auto ns = host_.NamespaceByName(ns_name);
-  if (!ns.ok()) return ns.status();
-  if (target.workflow_id().empty()) return InvalidArgument("WorkflowId is not set on request.");
-  if (!request_check.ok()) return request_check;
-  // A failed store read is the answer, never "not found".
-  return host_.FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/false);
+  return LookUpRun(host_, ns_name, target, /*with_events=*/false, [&] {
+    return target.workflow_id().empty() ? InvalidArgument("WorkflowId is not set on request.") : request_check;
+  });
 }
 
 void CloseWorkflow::Terminate(MutexLock& l, const wsv1::TerminateWorkflowExecutionRequest& req, Done done) {
@@ -51,7 +41,7 @@ void CloseWorkflow::Terminate(MutexLock& l, const wsv1::TerminateWorkflowExecuti
   Execution& ex = *r.value();
   // Temporal tells a closed run apart from one that never existed (both NOT_FOUND).
   if (!ex.open()) return fail(NotFound("workflow execution already completed"));
-  if (!SameChain(ex, req.first_execution_run_id())) return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
+  if (Status s = CheckSameChain(ex, target, req.first_execution_run_id()); !s.ok()) return fail(s);
   // A user's terminate with no reason or identity gets Temporal's frontend defaults
   // (workflow_handler.go defaultUserTerminateReason / defaultUserTerminateIdentity), which tell it
   // apart from the server's own terminations.
@@ -69,7 +59,7 @@ void CloseWorkflow::RequestCancel(MutexLock& l, const wsv1::RequestCancelWorkflo
   auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
   if (!r.ok()) return fail(r.status());
   Execution& ex = *r.value();
-  if (!SameChain(ex, req.first_execution_run_id())) return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
+  if (Status s = CheckSameChain(ex, target, req.first_execution_run_id()); !s.ok()) return fail(s);
   // Repeated requests and closed runs succeed without a new event (Temporal's behaviour).
   if (!ex.open() || ex.st().cancel_requested()) return engine_.ReplyWhenDurable(std::move(done), Status::Ok());
   Txn txn;

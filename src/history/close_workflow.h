@@ -18,6 +18,7 @@
 #include "common/thread_annotations.h"
 #include "history/engine_context.h"
 #include "history/execution.h"
+#include "history/run_lookup.h"
 #include "history/state.pb.h"
 #include "history/txn.h"
 #include "temporal/api/common/v1/message.pb.h"
@@ -25,16 +26,10 @@
 
 namespace temporalite::history {
 
-// What CloseWorkflow sees of the engine besides EngineContext. Under the engine mutex.
-class CloseEngine {
+// What CloseWorkflow sees of the engine besides EngineContext and the run lookup (run_lookup.h).
+// Under the engine mutex.
+class CloseEngine : public virtual RunLookupEngine {
  public:
-  virtual ~CloseEngine() = default;
-  // A namespace that takes requests, by name (Temporal's errors for a missing or deleted one).
-  virtual Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) = 0;
-  // A run by id, or the workflow's current run when `run_id` is empty, open or closed (as
-  // SignalEngine::FetchRun: the engine mutex is released while the store reads).
-  virtual Result<std::shared_ptr<Execution>> FetchRun(std::string ns_id, std::string workflow_id, std::string run_id,
-                                                      bool with_events) = 0;
   // Submits `txn`; `done` once it is durable.
   virtual void Commit(Txn& txn, Done done) = 0;
   // Before a close event is appended to open run `ex`: a started workflow task fails
@@ -82,7 +77,7 @@ class CloseWorkflow {
 
  private:
   // The run a request names: its namespace (Temporal's errors), a workflow id, the request's own
-  // `request_check`, then the run (FetchRun: from memory, or read back with the mutex released).
+  // `request_check`, then the run (LookUpRun, run_lookup.h).
   Result<std::shared_ptr<Execution>> Target(const std::string& ns_name,
                                             const ::temporal::api::common::v1::WorkflowExecution& target,
                                             const Status& request_check = Status::Ok());

@@ -10,6 +10,7 @@
 #include "history/execution.h"
 #include "history/proto_time.h"
 #include "history/run_id_in_memory.h"
+#include "history/run_lookup.h"
 
 namespace temporalite::history {
 
@@ -371,12 +372,9 @@ Engine::RunCounts Engine::CountRuns() {
 void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequest& req,
                                        wsv1::DescribeWorkflowExecutionResponse* resp, Done done) {
   MutexLock l(mu_);
-  auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return ReplyNow(l, done, ns.status());
-  // After the namespace, as Temporal's DescribeWorkflowExecution checks.
-  if (Status s = ValidateExecution(req.has_execution() ? &req.execution() : nullptr); !s.ok()) return ReplyNow(l, done, s);
-  auto r = FetchRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id(),
-                    /*with_events=*/false);
+  // The execution's check after the namespace, as Temporal's DescribeWorkflowExecution checks.
+  auto r = LookUpRun(*this, req.namespace_(), req.execution(), /*with_events=*/false,
+                     [&] { return ValidateExecution(req.has_execution() ? &req.execution() : nullptr); });
   if (!r.ok()) return ReplyNow(l, done, r.status());
   const Execution& ex = *r.value();
   const auto& st = ex.st();

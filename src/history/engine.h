@@ -483,7 +483,7 @@ class Engine : private EngineMutexAndStore,
   // A run by id, or the workflow's current run when `run_id` is empty: from memory when it is
   // there (an evicted open run comes back into memory), else a copy of the closed run's rows
   // (with its history when `with_events`). Errors as LoadAnyExecutionLocked.
-  // Also SignalEngine's (signal_workflow.h).
+  // Also RunLookupEngine's (run_lookup.h), for the signal, reset and close units and LookUpRun.
   Result<std::shared_ptr<Execution>> FetchRun(std::string ns_id, std::string workflow_id, std::string run_id,
                                               bool with_events) override REQUIRES(mu_);
   // As OpenExecutionLocked, with the reads of FetchRun. A failed store read is answered with its

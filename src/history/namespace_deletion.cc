@@ -8,22 +8,13 @@
 #include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
+#include "history/reply_now.h"
 
 namespace temporalite::history {
 
-namespace {
-// End and take again the hold of the engine mutex by the lock an RPC entry point handed over
-// (the analysis cannot follow a held lock into a callee).
-void Release(MutexLock& l) NO_THREAD_SAFETY_ANALYSIS { l.Unlock(); }
-[[maybe_unused]] void Retake(MutexLock& l) NO_THREAD_SAFETY_ANALYSIS { l.Lock(); }
-}  // namespace
-
 void NamespaceDeletion::Delete(MutexLock& l, const ::temporal::api::operatorservice::v1::DeleteNamespaceRequest& req,
                                ::temporal::api::operatorservice::v1::DeleteNamespaceResponse* resp, Done done) {
-  auto fail = [&](const Status& s) {
-    Release(l);
-    done(s);
-  };
+  auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
   std::string name = req.namespace_();
   if (name.empty() && !req.namespace_id().empty()) {
     if (const state::NamespaceRecord* by_id = host_.NamespaceById(req.namespace_id())) name = by_id->info().name();

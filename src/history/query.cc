@@ -5,6 +5,7 @@
 #include "history/engine.h"
 #include "history/errors.h"
 #include "history/execution.h"
+#include "history/run_lookup.h"
 #include "history/task_token.h"
 
 namespace temporalite::history {
@@ -12,14 +13,11 @@ namespace temporalite::history {
 void Engine::QueryWorkflow(const wsv1::QueryWorkflowRequest& req, Waiting<wsv1::QueryWorkflowResponse> waiter) {
   MutexLock l(mu_);
   auto fail = [&](Status s) { ReplyNow(l, *waiter, s); };
-  auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return fail(ns.status());
-  if (req.execution().workflow_id().empty()) return fail(InvalidArgument("WorkflowId is not set on request."));
-  if (req.query().query_type().empty()) return fail(InvalidArgument("QueryType is not set on request."));
-  Status s = CheckBlob(req.query().query_args().ByteSizeLong(), "QueryArgs");
-  if (!s.ok()) return fail(s);
-  auto r = FetchRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id(),
-                    /*with_events=*/true);
+  auto r = LookUpRun(*this, req.namespace_(), req.execution(), /*with_events=*/true, [&] {
+    if (req.execution().workflow_id().empty()) return InvalidArgument("WorkflowId is not set on request.");
+    if (req.query().query_type().empty()) return InvalidArgument("QueryType is not set on request.");
+    return CheckBlob(req.query().query_args().ByteSizeLong(), "QueryArgs");
+  });
   if (!r.ok()) return fail(r.status());
   std::shared_ptr<Execution> ex = r.value();
   wsv1::QueryWorkflowResponse* resp = waiter->response;

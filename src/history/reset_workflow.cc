@@ -282,16 +282,13 @@ Status ResetWorkflow::ReadRuns(const std::string& ns_id, const std::string& wid,
 void ResetWorkflow::Reset(MutexLock& l, const wsv1::ResetWorkflowExecutionRequest& req,
                           wsv1::ResetWorkflowExecutionResponse* resp, Done done) {
   auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
-  auto ns = host_.NamespaceByName(req.namespace_());
-  if (!ns.ok()) return fail(ns.status());
-  const std::string ns_id = ns.value()->info().id();
-  if (Status s = CheckRequest(req); !s.ok()) return fail(s);
-  const std::string& wid = req.workflow_execution().workflow_id();
-
   // The runs are read first (a store read releases the engine mutex: FetchRun), the transition
   // after the last read. Closed runs no longer change; open ones are in memory.
-  auto base = host_.FetchRun(ns_id, wid, req.workflow_execution().run_id(), /*with_events=*/true);
+  auto base = LookUpRun(host_, req.namespace_(), req.workflow_execution(), /*with_events=*/true,
+                        [&] { return CheckRequest(req); });
   if (!base.ok()) return fail(base.status());
+  const std::string ns_id = base.value()->st().namespace_id();  // FetchRun's run is the namespace's
+  const std::string& wid = req.workflow_execution().workflow_id();
   const int64_t finish_id = req.workflow_task_finish_event_id();
   if (finish_id <= 1 || finish_id >= base.value()->st().next_event_id()) {
     return fail(InvalidArgument("Workflow task finish ID must be > 1 && <= workflow last event ID."));

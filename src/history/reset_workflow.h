@@ -31,6 +31,7 @@
 #include "common/thread_annotations.h"
 #include "history/engine_context.h"
 #include "history/execution.h"
+#include "history/run_lookup.h"
 #include "history/state.pb.h"
 #include "history/txn.h"
 #include "temporal/api/common/v1/message.pb.h"
@@ -38,18 +39,10 @@
 
 namespace temporalite::history {
 
-// What ResetWorkflow sees of the engine besides EngineContext. Under the engine mutex.
-class ResetEngine {
+// What ResetWorkflow sees of the engine besides EngineContext and the run lookup (run_lookup.h).
+// Under the engine mutex.
+class ResetEngine : public virtual RunLookupEngine {
  public:
-  virtual ~ResetEngine() = default;
-  // A namespace that takes requests, by name (Temporal's errors for a missing or deleted one).
-  virtual Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) = 0;
-  // A run by id, or the workflow's current run when `run_id` is empty, open or closed: from memory
-  // (an evicted open run comes back into memory; an open run is the engine's own), else a copy of
-  // the closed run's rows read with the engine mutex released (its history too when
-  // `with_events`). The caller holds no pointer into engine state across it.
-  virtual Result<std::shared_ptr<Execution>> FetchRun(std::string ns_id, std::string workflow_id, std::string run_id,
-                                                      bool with_events) = 0;
   // Makes `ex` (a new open run, unknown to the engine so far) the current run of its workflow id
   // in `txn`: in memory, its current-run row and its visibility row written by the commit.
   virtual Execution& AddResetRun(Txn& txn, std::shared_ptr<Execution> ex) = 0;

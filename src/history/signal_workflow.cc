@@ -35,16 +35,9 @@ Status SignalWorkflow::CheckRequest(const wsv1::SignalWorkflowExecutionRequest& 
 
 void SignalWorkflow::Signal(MutexLock& l, const wsv1::SignalWorkflowExecutionRequest& req, Done done) {
   auto fail = [&](const Status& s) { ReplyNow(l, done, s); };
-  auto ns = host_.NamespaceByName(req.namespace_());
-  if (!ns.ok()) return fail(ns.status());
-  Status s = CheckRequest(req);
-  if (!s.ok()) return fail(s);
-  const auto& target = req.workflow_execution();
-  auto r = host_.FetchRun(ns.value()->info().id(), target.workflow_id(), target.run_id(), /*with_events=*/false);
-  if (!r.ok() && r.status().code() == Code::kNotFound) {
-    return fail(WorkflowNotFound(target.workflow_id(), target.run_id()));
-  }
-  if (!r.ok()) return fail(r.status());  // a failed store read is the answer, never "not found"
+  auto r = LookUpRun(host_, req.namespace_(), req.workflow_execution(), /*with_events=*/false,
+                     [&] { return CheckRequest(req); });
+  if (!r.ok()) return fail(r.status());  // WorkflowNotFound, or a failed store read's own error
   Execution& ex = *r.value();
   if (!ex.open()) {
     // The request id before the status (api.go): a retry of a signal the run took before it closed.
@@ -53,8 +46,8 @@ void SignalWorkflow::Signal(MutexLock& l, const wsv1::SignalWorkflowExecutionReq
   }
   Txn txn;
   bool duplicate = false;
-  s = Deliver(txn, ex, req.signal_name(), req.input(), req.header(), req.identity(), req.request_id(), nullptr,
-              &duplicate);
+  Status s = Deliver(txn, ex, req.signal_name(), req.input(), req.header(), req.identity(), req.request_id(), nullptr,
+                     &duplicate);
   if (!s.ok()) return fail(s);
   if (duplicate) return engine_.ReplyWhenDurable(std::move(done), Status::Ok());  // a retry of an accepted signal
   host_.Commit(txn, std::move(done));

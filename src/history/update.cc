@@ -6,6 +6,7 @@
 #include "history/errors.h"
 #include "history/execution.h"
 #include "history/multi_op.h"
+#include "history/run_lookup.h"
 #include "history/update_registry.h"
 
 namespace temporalite::history {
@@ -14,17 +15,13 @@ void Engine::UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest&
                                      Waiting<wsv1::UpdateWorkflowExecutionResponse> waiter) {
   MutexLock l(mu_);
   auto fail = [&](Status s) { ReplyNow(l, *waiter, s); };
-  auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return fail(ns.status());
-  Status s = updates_.Validate(req);
-  if (!s.ok()) return fail(s);
-  auto r = FetchRun(ns.value()->info().id(), req.workflow_execution().workflow_id(),
-                    req.workflow_execution().run_id(), /*with_events=*/true);
+  auto r = LookUpRun(*this, req.namespace_(), req.workflow_execution(), /*with_events=*/true, [&] {
+    mu_.AssertHeld();  // LookUpRun calls it under the lock above
+    return updates_.Validate(req);
+  });
   if (!r.ok()) return fail(r.status());
   std::shared_ptr<Execution> ex = r.value();
-  if (!req.first_execution_run_id().empty() && ex->st().first_execution_run_id() != req.first_execution_run_id()) {
-    return fail(WorkflowNotFound(req.workflow_execution().workflow_id(), req.workflow_execution().run_id()));
-  }
+  if (Status s = CheckSameChain(*ex, req.workflow_execution(), req.first_execution_run_id()); !s.ok()) return fail(s);
   if (Status held = CheckHistoryHeld(*ex, "UpdateWorkflowExecution"); !held.ok()) return fail(held);
   Txn txn;
   Status err = updates_.Admit(txn, *ex, req, waiter, UpdateRegistry::FillInto(waiter->response));
@@ -36,12 +33,10 @@ void Engine::PollWorkflowExecutionUpdate(const wsv1::PollWorkflowExecutionUpdate
                                          Waiting<wsv1::PollWorkflowExecutionUpdateResponse> waiter) {
   MutexLock l(mu_);
   auto fail = [&](Status s) { ReplyNow(l, *waiter, s); };
-  auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return fail(ns.status());
   const auto& ref = req.update_ref();
-  if (ref.update_id().empty()) return fail(InvalidArgument("UpdateId is not set on request."));
-  auto r = FetchRun(ns.value()->info().id(), ref.workflow_execution().workflow_id(),
-                    ref.workflow_execution().run_id(), /*with_events=*/true);
+  auto r = LookUpRun(*this, req.namespace_(), ref.workflow_execution(), /*with_events=*/true, [&] {
+    return ref.update_id().empty() ? InvalidArgument("UpdateId is not set on request.") : Status::Ok();
+  });
   if (!r.ok()) return fail(r.status());
   std::shared_ptr<Execution> ex = r.value();
   if (Status held = CheckHistoryHeld(*ex, "PollWorkflowExecutionUpdate"); !held.ok()) return fail(held);

@@ -22,6 +22,7 @@
 #include "history/task_token.h"
 #include "execution_test_util.h"
 #include "test_engine_context.h"
+#include "test_namespaces.h"
 
 namespace temporalite::history {
 namespace {
@@ -39,10 +40,7 @@ class TestActivityEngine : public ActivityEngine {
   TestActivityEngine(Mutex& mu, testing::TestEngineContext& context) : mu_(mu), context_(context) {}
   Queues& ActivityQueues() override { return queues; }
   Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override {
-    mu_.AssertHeld();
-    auto it = namespaces.find(name);
-    if (it == namespaces.end()) return Status(Code::kNotFound, "Namespace name \"" + name + "\" not found");
-    return &it->second;
+    return testing::TestNamespaceByName(mu_, namespaces, name);
   }
   Result<Execution*> FetchOpenRun(std::string ns_id, std::string workflow_id, std::string run_id) override {
     ++fetches;
@@ -279,7 +277,7 @@ TEST_F(ActivityTasksUnitTest, UnknownNamespaceAnswersAtOnce) {
   }
   EXPECT_EQ(call.answers, 1);
   EXPECT_EQ(call.status.code(), Code::kNotFound);
-  EXPECT_EQ(call.status.message(), "Namespace name \"nope\" not found");
+  EXPECT_EQ(call.status.message(), "Namespace nope is not found.");
 }
 
 TEST_F(ActivityTasksUnitTest, CompleteWritesStartedAndCompletedAndSchedulesAWorkflowTask) {

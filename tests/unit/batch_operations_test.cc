@@ -16,6 +16,7 @@
 #include "history/batch_operations.h"
 #include "history/execution.h"
 #include "test_engine_context.h"
+#include "test_namespaces.h"
 
 namespace temporalite::history {
 namespace {
@@ -27,11 +28,7 @@ class TestBatchEngine : public BatchEngine {
   explicit TestBatchEngine(Mutex& mu) : mu_(mu) {}
 
   Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override {
-    mu_.AssertHeld();
-    for (auto& [id, rec] : namespaces) {
-      if (rec.info().name() == name && rec.info().state() != ev1::NAMESPACE_STATE_DELETED) return &rec;
-    }
-    return Status(Code::kNotFound, "Namespace " + name + " is not found.");
+    return testing::TestNamespaceByName(mu_, namespaces, name);
   }
   state::NamespaceRecord* NamespaceById(const std::string& ns_id) override {
     mu_.AssertHeld();

@@ -19,6 +19,7 @@
 #include "history/execution.h"
 #include "history/proto_time.h"
 #include "test_engine_context.h"
+#include "test_namespaces.h"
 
 namespace temporalite::history {
 namespace {
@@ -33,10 +34,7 @@ class TestCloseEngine : public CloseEngine {
  public:
   explicit TestCloseEngine(Mutex& mu) : mu_(mu) {}
   Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override {
-    mu_.AssertHeld();
-    auto it = namespaces.find(name);
-    if (it == namespaces.end()) return Status(Code::kNotFound, "Namespace name \"" + name + "\" not found");
-    return &it->second;
+    return testing::TestNamespaceByName(mu_, namespaces, name);
   }
   // The named run of the test's runs, or the workflow's last one (its current run); an unknown run
   // is answered with the engine's NOT_FOUND (run_reads.cc).

@@ -16,6 +16,7 @@
 #include "history/namespaces.h"
 #include "history/proto_time.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
+#include "test_namespaces.h"
 
 namespace temporalite::history {
 namespace {
@@ -28,13 +29,7 @@ class TestNamespacesEngine : public NamespacesEngine {
   explicit TestNamespacesEngine(Mutex& mu) : mu_(mu) {}
 
   Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override {
-    mu_.AssertHeld();
-    if (name.empty()) return InvalidArgument("Namespace not set on request.");
-    auto it = by_name.find(name);
-    if (it == by_name.end() || it->second.info().state() == ev1::NAMESPACE_STATE_DELETED) {
-      return NamespaceNotFound(name);
-    }
-    return &it->second;
+    return testing::TestNamespaceByName(mu_, by_name, name);
   }
   state::NamespaceRecord* NamespaceNamed(const std::string& name) override {
     auto it = by_name.find(name);

@@ -20,6 +20,7 @@
 #include "history/proto_time.h"
 #include "history/reset_workflow.h"
 #include "test_engine_context.h"
+#include "test_namespaces.h"
 
 namespace temporalite::history {
 namespace {
@@ -39,10 +40,7 @@ class TestResetEngine : public ResetEngine {
  public:
   explicit TestResetEngine(Mutex& mu) : mu_(mu) {}
   Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override {
-    mu_.AssertHeld();
-    auto it = namespaces.find(name);
-    if (it == namespaces.end()) return Status(Code::kNotFound, "Namespace name \"" + name + "\" not found");
-    return &it->second;
+    return testing::TestNamespaceByName(mu_, namespaces, name);
   }
   // The named run of the test's runs, or the workflow's last one (its current run);
   // `read_errors[run id]` ("" for the current-run lookup) answers as a failed store read would.
@@ -443,7 +441,7 @@ TEST_F(ResetWorkflowTest, RequestChecksAreTemporalsFrontendErrors) {
   ExpectRejected(req, Code::kInvalidArgument, "unknown reset reapply type: 45");
   req = Request(kRun1, 4);
   req.set_namespace_("missing");
-  ExpectRejected(req, Code::kNotFound, "Namespace name \"missing\" not found");
+  ExpectRejected(req, Code::kNotFound, "Namespace missing is not found.");
   EXPECT_TRUE(host_.fetches.empty()) << "nothing read for a rejected request";
 }
 
@@ -577,7 +575,7 @@ TEST_F(ResetWorkflowTest, ResetToFailures) {
   expect(event_id, kRun1, Code::kInvalidArgument, "Workflow task finish ID must be > 1 && <= workflow last event ID.");
   auto req = Request(kRun1, 0);
   req.set_namespace_("missing");
-  EXPECT_EQ(ResetTo(req, options).message(), "Namespace name \"missing\" not found");
+  EXPECT_EQ(ResetTo(req, options).message(), "Namespace missing is not found.");
   EXPECT_EQ(host_.commits, 0);
   EXPECT_TRUE(context_.terminated.empty());
 }

@@ -14,10 +14,12 @@
 #include "common/clock.h"
 #include "common/thread_annotations.h"
 #include "execution_test_util.h"
+#include "history/errors.h"
 #include "history/execution.h"
 #include "history/signal_event.h"
 #include "history/signal_workflow.h"
 #include "test_engine_context.h"
+#include "test_namespaces.h"
 
 namespace temporalite::history {
 namespace {
@@ -33,10 +35,7 @@ class TestSignalEngine : public SignalEngine {
  public:
   explicit TestSignalEngine(Mutex& mu) : mu_(mu) {}
   Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override {
-    mu_.AssertHeld();
-    auto it = namespaces.find(name);
-    if (it == namespaces.end()) return Status(Code::kNotFound, "Namespace name \"" + name + "\" not found");
-    return &it->second;
+    return testing::TestNamespaceByName(mu_, namespaces, name);
   }
   // The named run of the test's runs, or the workflow's last one (its current run); `read_error`
   // answers as a failed store read would.
@@ -51,7 +50,7 @@ class TestSignalEngine : public SignalEngine {
       if (ex->st().namespace_id() != ns_id || ex->st().workflow_id() != workflow_id) continue;
       if (run_id.empty() || ex->st().run_id() == run_id) found = ex;
     }
-    if (!found) return Status(Code::kNotFound, "no such run");
+    if (!found) return WorkflowNotFound(workflow_id, run_id);  // the engine's NOT_FOUND (run_reads.cc)
     return std::shared_ptr<Execution>(found, [](Execution*) {});  // not owned: the test's run
   }
   void Commit(Txn& txn, Done done) override {

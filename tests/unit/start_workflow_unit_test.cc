@@ -19,6 +19,7 @@
 #include "history/start_workflow.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
 #include "test_engine_context.h"
+#include "test_namespaces.h"
 
 namespace temporalite::history {
 namespace {
@@ -33,10 +34,7 @@ class TestStartEngine : public StartEngine {
  public:
   TestStartEngine(Mutex& mu, testing::TestEngineContext& context) : mu_(mu), context_(context) {}
   Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override {
-    mu_.AssertHeld();
-    auto it = namespaces.find(name);
-    if (it == namespaces.end()) return Status(Code::kNotFound, "Namespace name \"" + name + "\" not found");
-    return &it->second;
+    return testing::TestNamespaceByName(mu_, namespaces, name);
   }
   visibility::TypeMap CustomSearchAttributes(const std::string&) override { return {}; }
   const NextCronTimeFn& CronParser() override { return cron; }
@@ -398,7 +396,7 @@ TEST_F(StartWorkflowUnitTest, RequestChecksAnswerWithTemporalsMessages) {
   wsv1::StartWorkflowExecutionResponse resp;
   auto no_ns = Request();
   no_ns.set_namespace_("nope");
-  EXPECT_EQ(Start(no_ns, &resp).message(), "Namespace name \"nope\" not found");
+  EXPECT_EQ(Start(no_ns, &resp).message(), "Namespace nope is not found.");
   auto no_id = Request();
   no_id.clear_workflow_id();
   Status s = Start(no_id, &resp);

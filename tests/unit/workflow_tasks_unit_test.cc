@@ -20,6 +20,7 @@
 #include "history/workflow_tasks.h"
 #include "execution_test_util.h"
 #include "test_engine_context.h"
+#include "test_namespaces.h"
 
 namespace temporalite::history {
 namespace {
@@ -80,10 +81,7 @@ class TestWorkflowTaskEngine : public WorkflowTaskEngine {
  public:
   TestWorkflowTaskEngine(Mutex& mu, testing::TestEngineContext& context) : mu_(mu), context_(context) {}
   Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override {
-    mu_.AssertHeld();
-    auto it = namespaces.find(name);
-    if (it == namespaces.end()) return Status(Code::kNotFound, "Namespace name \"" + name + "\" not found");
-    return &it->second;
+    return testing::TestNamespaceByName(mu_, namespaces, name);
   }
   WorkflowQueues& workflow_queues() override { return queues; }
   void ArmPollTimeout(const std::shared_ptr<matching::Waiter>&, Duration max_wait, matching::QueueKey key) override {

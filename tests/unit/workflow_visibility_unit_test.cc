@@ -24,6 +24,7 @@
 #include "persistence/sqlite_store.h"
 #include "execution_test_util.h"
 #include "test_engine_context.h"
+#include "test_namespaces.h"
 
 namespace temporalite::history {
 namespace {
@@ -43,11 +44,7 @@ class TestVisibilityEngine : public VisibilityEngine {
   }
 
   Result<state::NamespaceRecord*> NamespaceByName(const std::string& name) override {
-    mu_.AssertHeld();
-    if (name.empty()) return InvalidArgument("Namespace not set on request.");
-    auto it = by_name.find(name);
-    if (it == by_name.end()) return NamespaceNotFound(name);
-    return &it->second;
+    return testing::TestNamespaceByName(mu_, by_name, name);
   }
   state::NamespaceRecord* NamespaceNamed(const std::string& name) override {
     auto it = by_name.find(name);
