@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/proto_time.h"
+#include "history/current_run_of.h"
 #include "history/engine.h"
 #include "history/execution.h"
 
@@ -43,13 +44,7 @@ CurrentRunLookup Engine::CurrentRunForStart(const std::string& ns_id, const std:
   mu_.AssertHeld();
   CurrentRunLookup out;
   auto found = [&](const state::ExecutionState& st) {
-    out.current = CurrentRun{.open = out.open != nullptr,
-                             .status = st.status(),
-                             .run_id = st.run_id(),
-                             .start_request_id = st.start_request_id(),
-                             .first_execution_run_id = st.first_execution_run_id(),
-                             .start_time = FromProto(st.start_time()),
-                             .attached_request_ids = {st.attached_request_ids().begin(), st.attached_request_ids().end()}};
+    out.current = CurrentRunOf(st, out.open != nullptr);
     return out;
   };
   const std::string key = WorkflowKey(ns_id, workflow_id);

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/thread_annotations.h"
 #include "execution_test_util.h"
+#include "history/current_run_of.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
 #include "history/start_workflow.h"
@@ -51,14 +52,7 @@ class TestStartEngine : public StartEngine {
     }
     if (!out.status.ok() || !last) return out;
     if (last->open()) out.open = last;
-    const auto& st = last->st();
-    out.current = CurrentRun{.open = last->open(),
-                             .status = st.status(),
-                             .run_id = st.run_id(),
-                             .start_request_id = st.start_request_id(),
-                             .first_execution_run_id = st.first_execution_run_id(),
-                             .start_time = FromProto(st.start_time()),
-                             .attached_request_ids = {st.attached_request_ids().begin(), st.attached_request_ids().end()}};
+    out.current = CurrentRunOf(last->st(), last->open());
     return out;
   }
   Execution* AddRun(std::shared_ptr<Execution> ex) override {
