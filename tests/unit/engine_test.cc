@@ -799,6 +799,10 @@ TEST(DynamicConfig, EachKeyParsesItsKindOfValue) {
   EXPECT_EQ(o.query_poller_unavailable_window, std::chrono::seconds(3));
   EXPECT_TRUE(ApplyDynamicConfigValue("matching.queryPollerUnavailableWindow=2m", &o).ok());
   EXPECT_EQ(o.query_poller_unavailable_window, std::chrono::minutes(2));
+  EXPECT_TRUE(ApplyDynamicConfigValue("history.workflowIdReuseMinimalInterval=250ms", &o).ok());
+  EXPECT_EQ(o.workflow_id_reuse_minimal_interval, std::chrono::milliseconds(250));
+  EXPECT_TRUE(ApplyDynamicConfigValue("history.enableWorkflowIdReuseStartTimeValidation=true", &o).ok());
+  EXPECT_TRUE(o.workflow_id_reuse_start_time_validation);
 
   const EngineOptions before = o;
   auto bad = [&](const std::string& kv, const std::string& message) {
@@ -825,7 +829,7 @@ TEST(DynamicConfig, EachKeyParsesItsKindOfValue) {
 
   // Every listed key is accepted by its parser with some value of its kind.
   const std::vector<std::string> keys = DynamicConfigKeys();
-  EXPECT_EQ(keys.size(), 12u);
+  EXPECT_EQ(keys.size(), 14u);
   for (const std::string& k : keys) {
     EngineOptions x;
     const bool ok = ApplyDynamicConfigValue(k + "=1", &x).ok() || ApplyDynamicConfigValue(k + "=true", &x).ok();
