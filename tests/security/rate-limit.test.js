@@ -427,7 +427,7 @@ test('bad rate-limit values stop the server at start, naming the key', async () 
     ['frontend.namespaceCount=1.5', /not a non-negative integer/], ['frontend.nope=1', /unknown dynamic config key.*frontend.namespaceRPS/],
     ['system.operatorRPSRatio=2', /system.operatorRPSRatio: "2" is not a ratio in \(0, 1\]/],
     // One list of every key, the frontend's and the engine's, in one message.
-    ['nope=1', /unknown dynamic config key "nope" \(known: frontend\.rps, [^)]*frontend\.namespaceCount, [^)]*frontend\.globalNamespaceCount, temporalite\.evictIdleRuns, [^)]*history\.maxTotalUpdates[^)]*system\.enableActivityEagerExecution, matching\.queryPollerUnavailableWindow\)\n/]]) {
+    ['nope=1', /unknown dynamic config key "nope" \(known: frontend\.rps, [^)]*frontend\.namespaceCount, [^)]*frontend\.globalNamespaceCount, temporalite\.evictIdleRuns, [^)]*history\.maxTotalUpdates[^)]*system\.enableActivityEagerExecution, matching\.queryPollerUnavailableWindow, history\.workflowIdReuseMinimalInterval, history\.enableWorkflowIdReuseStartTimeValidation\)\n/]]) {
     const r = await new Promise((resolve) => execFile(serverBinary(), ['server', 'start-dev', '--ephemeral', '--port', '0', '--headless',
       '--http-port', '0', '--dynamic-config-value', value], { timeout: 20000 }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stderr })));
     assert.equal(r.code, 2, r.stderr);
