@@ -559,17 +559,6 @@ class Engine : private EngineMutexAndStore,
   void ResetToOptions(wsv1::ResetWorkflowExecutionRequest req, const temporal::api::common::v1::ResetOptions& options,
                       Done done) override EXCLUDES(mu_);
 
-  // --- run chains (chain.cc) ---
-  StartFields NextRunBase(const Execution& ex) const;
-  // Decides a workflow retry after a failure or timeout; fills `next` when one starts.
-  temporal::api::enums::v1::RetryState WorkflowRetryLocked(const Execution& ex,
-                                                           const temporal::api::failure::v1::Failure* failure,
-                                                           bool timeout, std::optional<StartFields>* next) REQUIRES(mu_);
-  std::optional<StartFields> CronNextRunLocked(const Execution& ex, const temporal::api::common::v1::Payloads* result,
-                                               const temporal::api::failure::v1::Failure* failure) REQUIRES(mu_);
-  StartFields ContinueAsNewFields(const Execution& ex,
-                                  const temporal::api::command::v1::ContinueAsNewWorkflowExecutionCommandAttributes& c);
-
   // --- activities: the ActivityTasks unit (activity_tasks.h); the RPC entry points and the
   // engine's side of ActivityEngine in activity_engine.cc ---
   // ActivityEngine (activity_tasks.h): what the activity unit sees of the engine besides

@@ -1,6 +1,7 @@
 #include "history/engine_command_context.h"
 
 #include "history/proto_time.h"
+#include "history/run_chain.h"
 
 namespace temporalite::history {
 
@@ -41,13 +42,13 @@ void EngineCommandContext::ArmUserTimer(const state::TimerInfo& timer) {
 std::string EngineCommandContext::PlanCronRun(const commands::cv1::Payloads* result,
                                               const commands::fv1::Failure* failure) {
   engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
-  next_run_ = engine_.CronNextRunLocked(ex_, result, failure);
+  next_run_ = CronNextRun(ex_, engine_.clock_.Now(), engine_.cron_next_, result, failure);
   return next_run_ ? next_run_->run_id : "";
 }
 
 ev1::RetryState EngineCommandContext::PlanRetry(const commands::fv1::Failure& failure, std::string* new_run_id) {
   engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
-  ev1::RetryState state = engine_.WorkflowRetryLocked(ex_, &failure, false, &next_run_);
+  ev1::RetryState state = NextRunAfterFailure(ex_, &failure, engine_.clock_.Now(), &next_run_);
   *new_run_id = next_run_ ? next_run_->run_id : "";
   return state;
 }
@@ -55,7 +56,7 @@ ev1::RetryState EngineCommandContext::PlanRetry(const commands::fv1::Failure& fa
 const hv1::WorkflowExecutionStartedEventAttributes& EngineCommandContext::PlanContinueAsNew(
     const commands::cmdv1::ContinueAsNewWorkflowExecutionCommandAttributes& attrs, std::string* new_run_id) {
   engine_.mu_.AssertHeld();  // handlers run under the engine lock (see the constructor)
-  next_run_ = engine_.ContinueAsNewFields(ex_, attrs);
+  next_run_ = ContinueAsNewRun(ex_, engine_.clock_.Now(), attrs);
   *new_run_id = next_run_->run_id;
   return next_run_->attrs;
 }

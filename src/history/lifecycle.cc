@@ -8,6 +8,7 @@
 #include "history/errors.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
+#include "history/run_chain.h"
 
 namespace temporalite::history {
 
@@ -110,9 +111,7 @@ void Engine::OnWorkflowRunTimeout(std::string run_id) {
 }
 
 ev1::RetryState Engine::NextRunAfterTimeout(const Execution& ex, std::optional<StartFields>* next_run) {
-  ev1::RetryState retry = WorkflowRetryLocked(ex, nullptr, true, next_run);
-  if (!*next_run) *next_run = CronNextRunLocked(ex, nullptr, nullptr);
-  return retry;
+  return history::NextRunAfterTimeout(ex, clock_.Now(), cron_next_, next_run);
 }
 
 void Engine::StartNextRun(Txn& txn, const std::string& ns_id, StartFields next_run) {

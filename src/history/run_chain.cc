@@ -1,11 +1,10 @@
-// Run chains: the next run of a workflow id after continue-as-new, a workflow retry, or a cron
-// tick. The closing event names the new run (new_execution_run_id) and both are written in the
-// same transaction, so a crash never leaves a chain half-made.
+// Run chains: the next run of a workflow id after a workflow retry, a cron tick or continue-as-new
+// (run_chain.h).
+#include "history/run_chain.h"
+
 #include <cmath>
 
 #include "common/ids.h"
-#include "history/engine.h"
-#include "history/execution.h"
 #include "history/proto_time.h"
 
 namespace temporalite::history {
@@ -13,12 +12,13 @@ namespace temporalite::history {
 namespace fv1 = ::temporal::api::failure::v1;
 namespace cv1 = ::temporal::api::common::v1;
 namespace cmdv1 = ::temporal::api::command::v1;
+namespace ev1 = ::temporal::api::enums::v1;
 
-StartFields Engine::NextRunBase(const Execution& ex) const {
+StartFields NextRunBase(const Execution& ex, TimePoint now) {
   StartFields f;
   f.workflow_id = ex.st().workflow_id();
   f.run_id = NewTimeOrderedUuid(
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
   const auto& first = ex.events.front().workflow_execution_started_event_attributes();
   auto& a = f.attrs;
   *a.mutable_workflow_type() = first.workflow_type();
@@ -46,8 +46,8 @@ StartFields Engine::NextRunBase(const Execution& ex) const {
   return f;
 }
 
-ev1::RetryState Engine::WorkflowRetryLocked(const Execution& ex, const fv1::Failure* failure, bool timeout,
-                                            std::optional<StartFields>* next) {
+ev1::RetryState NextRunAfterFailure(const Execution& ex, const fv1::Failure* failure, TimePoint now,
+                                    std::optional<StartFields>* next) {
   const auto& first = ex.events.front().workflow_execution_started_event_attributes();
   if (!first.has_retry_policy()) return ev1::RETRY_STATE_RETRY_POLICY_NOT_SET;
   cv1::RetryPolicy p = first.retry_policy();
@@ -72,27 +72,25 @@ ev1::RetryState Engine::WorkflowRetryLocked(const Execution& ex, const fv1::Fail
     double ns = static_cast<double>(FromProto(p.initial_interval()).count()) * std::pow(p.backoff_coefficient(), ex.st().attempt() - 1);
     backoff = std::min<Duration>(FromProto(p.maximum_interval()), Duration(static_cast<int64_t>(ns)));
   }
-  if (!IsZero(ex.st().execution_expiration_time()) && clock_.Now() + backoff >= FromProto(ex.st().execution_expiration_time())) {
+  if (!IsZero(ex.st().execution_expiration_time()) && now + backoff >= FromProto(ex.st().execution_expiration_time())) {
     return ev1::RETRY_STATE_TIMEOUT;
   }
-  StartFields f = NextRunBase(ex);
+  StartFields f = NextRunBase(ex, now);
   f.attrs.set_attempt(ex.st().attempt() + 1);
   f.attrs.set_initiator(ev1::CONTINUE_AS_NEW_INITIATOR_RETRY);
   if (failure) *f.attrs.mutable_continued_failure() = *failure;
   *f.attrs.mutable_first_workflow_task_backoff() = ToProtoDuration(backoff);
-  (void)timeout;
   *next = std::move(f);
   return ev1::RETRY_STATE_IN_PROGRESS;
 }
 
-std::optional<StartFields> Engine::CronNextRunLocked(const Execution& ex, const cv1::Payloads* result,
-                                                     const fv1::Failure* failure) {
-  if (ex.st().cron_schedule().empty() || !cron_next_) return std::nullopt;
-  const TimePoint now = clock_.Now();
-  TimePoint next = cron_next_(ex.st().cron_schedule(), now);
+std::optional<StartFields> CronNextRun(const Execution& ex, TimePoint now, const NextCronTimeFn& next_cron,
+                                       const cv1::Payloads* result, const fv1::Failure* failure) {
+  if (ex.st().cron_schedule().empty() || !next_cron) return std::nullopt;
+  TimePoint next = next_cron(ex.st().cron_schedule(), now);
   if (next == TimePoint::max()) return std::nullopt;
   if (!IsZero(ex.st().execution_expiration_time()) && next >= FromProto(ex.st().execution_expiration_time())) return std::nullopt;
-  StartFields f = NextRunBase(ex);
+  StartFields f = NextRunBase(ex, now);
   f.attrs.set_initiator(ev1::CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE);
   if (result) *f.attrs.mutable_last_completion_result() = *result;
   if (failure) *f.attrs.mutable_continued_failure() = *failure;
@@ -100,9 +98,16 @@ std::optional<StartFields> Engine::CronNextRunLocked(const Execution& ex, const 
   return f;
 }
 
-StartFields Engine::ContinueAsNewFields(const Execution& ex,
-                                        const cmdv1::ContinueAsNewWorkflowExecutionCommandAttributes& c) {
-  StartFields f = NextRunBase(ex);
+ev1::RetryState NextRunAfterTimeout(const Execution& ex, TimePoint now, const NextCronTimeFn& next_cron,
+                                    std::optional<StartFields>* next) {
+  ev1::RetryState retry = NextRunAfterFailure(ex, nullptr, now, next);
+  if (!*next) *next = CronNextRun(ex, now, next_cron, nullptr, nullptr);
+  return retry;
+}
+
+StartFields ContinueAsNewRun(const Execution& ex, TimePoint now,
+                             const cmdv1::ContinueAsNewWorkflowExecutionCommandAttributes& c) {
+  StartFields f = NextRunBase(ex, now);
   auto& a = f.attrs;
   if (!c.workflow_type().name().empty()) *a.mutable_workflow_type() = c.workflow_type();
   if (!c.task_queue().name().empty()) a.mutable_task_queue()->set_name(c.task_queue().name());
