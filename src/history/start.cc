@@ -238,10 +238,9 @@ void StartWorkflow::Start(MutexLock& l, const wsv1::StartWorkflowExecutionReques
   if (c.existing) {  // request-id dedupe or USE_EXISTING: the existing run, not started now
     resp->set_run_id(c.existing->run_id);
     resp->set_first_execution_run_id(c.existing->first_execution_run_id);
-    // Temporal's respondToRetriedRequest answers a retry of the start that created the run
-    // started = true; ours answers false, which the scheduler relies on to ask whether a start it
-    // repeated after a restart names a run that has closed since (scheduler/processing.cc).
-    resp->set_started(false);
+    // As Temporal's respondToRetriedRequest: a retry of the start that created the run answers
+    // started = true (with the run's status now); USE_EXISTING answers false.
+    resp->set_started(c.deduped);
     resp->set_status(c.existing->status);
     if (!c.deduped && !c.deduped_attached && c.existing_open && AttachOnConflict(txn, *c.existing_open, req)) {
       return host_.Commit(txn, std::move(done));

@@ -423,8 +423,11 @@ void Scheduler::OnStartResult(const std::string& key, const state::BufferedStart
         auto* run = info->add_running_workflows();
         run->set_workflow_id(wid);
         run->set_run_id(result->run_id);
-        // A repeated start (after a restart) may name a run that already closed: ask.
-        if (!result->started) ops.push_back(Op{Op::kCheck, key, e.rec.namespace_(), wid, result->run_id, {}, {}});
+        // A start repeated after a restart names the run it made before, which may have closed
+        // since (its close went to the scheduler before the restart): ask.
+        if (result->status != ev1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
+          ops.push_back(Op{Op::kCheck, key, e.rec.namespace_(), wid, result->run_id, {}, {}});
+        }
       }
     }
     TickLocked(e, &ops);

@@ -19,8 +19,11 @@ namespace temporalite::scheduler {
 
 struct StartedRun {
   std::string run_id;
-  bool started = true;  // false: the request id matched an existing run (a repeated start)
+  bool started = true;  // false: a run that another request started (the start's conflict policy)
   TimePoint start_time{};
+  // The run's status when the engine answered: RUNNING for a new run; a start repeated with the
+  // request id of one made before a restart names that run, which may have closed since.
+  temporal::api::enums::v1::WorkflowExecutionStatus status = temporal::api::enums::v1::WORKFLOW_EXECUTION_STATUS_RUNNING;
 };
 
 // The state of a workflow id's current run (following retries, cron and continue-as-new).

@@ -16,7 +16,7 @@ void EngineRunner::Start(const wsv1::StartWorkflowExecutionRequest& req,
           .Inc();
     }
     if (!s.ok()) return done(s);
-    done(scheduler::StartedRun{resp->run_id(), resp->started(), clock_.Now()});
+    done(scheduler::StartedRun{resp->run_id(), resp->started(), clock_.Now(), resp->status()});
   });
 }
 

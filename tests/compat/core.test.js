@@ -315,8 +315,8 @@ test('raw StartWorkflowExecution with the same requestId is deduplicated', { tim
   assert.ok(r1.runId, 'runId returned');
   assert.equal(r1.firstExecutionRunId, r1.runId, 'a new run is the first of its chain');
   assert.equal(r2.runId, r1.runId, 'same requestId must return the same run');
-  // Temporal answers a retry "started: true" (respondToRetriedRequest); ours answers false (README Limits).
-  assert.equal(r2.started, false);
+  // Temporal's respondToRetriedRequest: the retry is answered as the start was, "started".
+  assert.equal(r2.started, true);
   assert.equal(r2.firstExecutionRunId, r1.runId);
   const handle = suite.client.workflow.getHandle(workflowId, r1.runId);
   const result = await withWorker(taskQueue, () => handle.result());

@@ -346,11 +346,12 @@ TEST_F(EngineWorkflowTest, DuplicateStart) {
   ASSERT_TRUE(Start(req, &first).ok());
   EXPECT_TRUE(first.started());
 
-  // Same request id (a client retry): same run, not started again.
+  // Same request id (a client retry): same run, not started again; answered "started" as the
+  // first reply was (Temporal's respondToRetriedRequest).
   wsv1::StartWorkflowExecutionResponse retry;
   ASSERT_TRUE(Start(req, &retry).ok());
   EXPECT_EQ(retry.run_id(), first.run_id());
-  EXPECT_FALSE(retry.started());
+  EXPECT_TRUE(retry.started());
 
   // Another request id: ALREADY_EXISTS with WorkflowExecutionAlreadyStartedFailure.
   req.set_request_id("another-request");

@@ -26,22 +26,31 @@ namespace spv1 = ::temporal::api::schedule::v1;
 namespace hv1 = ::temporal::api::history::v1;
 namespace cmdv1 = ::temporal::api::command::v1;
 
-// Records every start the scheduler asks for, and what the engine answered.
+// Records every start the scheduler asks for, and what the engine answered. `runs_seen` (the
+// fixture's, kept across restarts) tells a new run from a start repeated after a restart, which
+// the engine answers with the run it made before (`started` true, as Temporal answers a retry).
 class RecordingRunner final : public WorkflowRunner {
  public:
   struct StartRecord {
     std::string workflow_id;
-    bool started = false;
+    bool new_run = false;  // a run id no start answered before, on this data directory
+    bool started = false;  // the engine's answer
+    std::string run_id;
+    ev1::WorkflowExecutionStatus status{};
     TimePoint at{};
   };
-  RecordingRunner(history::Engine& engine, const Clock& clock) : inner_(engine, clock), clock_(clock) {}
+  RecordingRunner(history::Engine& engine, const Clock& clock, std::set<std::string>& runs_seen)
+      : inner_(engine, clock), clock_(clock), runs_seen_(runs_seen) {}
 
   Result<std::string> NamespaceId(const std::string& ns) override { return inner_.NamespaceId(ns); }
   void Start(const wsv1::StartWorkflowExecutionRequest& req, std::function<void(Result<StartedRun>)> done) override {
     inner_.Start(req, [this, wid = req.workflow_id(), done = std::move(done)](Result<StartedRun> r) {
       {
         std::lock_guard<std::mutex> l(mu_);
-        if (r.ok()) starts_.push_back({wid, r->started, clock_.Now()});
+        if (r.ok()) {
+          bool new_run = runs_seen_.insert(r->run_id).second;
+          starts_.push_back({wid, new_run, r->started, r->run_id, r->status, clock_.Now()});
+        }
       }
       done(std::move(r));
     });
@@ -69,7 +78,7 @@ class RecordingRunner final : public WorkflowRunner {
     std::lock_guard<std::mutex> l(mu_);
     std::vector<std::string> out;
     for (const auto& s : starts_) {
-      if (s.started) out.push_back(s.workflow_id);
+      if (s.new_run) out.push_back(s.workflow_id);
     }
     return out;
   }
@@ -86,6 +95,7 @@ class RecordingRunner final : public WorkflowRunner {
   server::EngineRunner inner_;
   const Clock& clock_;
   std::mutex mu_;
+  std::set<std::string>& runs_seen_;
   std::vector<StartRecord> starts_;
   std::vector<std::string> cancels_;
 };
@@ -107,7 +117,7 @@ class SchedulerTest : public FileEngineTest {
     FileEngineTest::TearDown();
   }
   void StartScheduler() {
-    runner_ = std::make_unique<RecordingRunner>(*engine_, clock_);
+    runner_ = std::make_unique<RecordingRunner>(*engine_, clock_, runs_seen_);
     sched_ = std::make_unique<Scheduler>(*store_, clock_, *timers_, *runner_);
     engine_->set_run_closed_listener([this](const history::Engine::RunClosed& rc) {
       sched_->OnRunClosed(rc.namespace_id, rc.workflow_id, rc.run_id, rc.status, rc.chain_continues,
@@ -216,6 +226,7 @@ class SchedulerTest : public FileEngineTest {
     return DescribeWf(wid).workflow_execution_info().status();
   }
 
+  std::set<std::string> runs_seen_;  // before runner_: outlives it
   std::unique_ptr<RecordingRunner> runner_;
   std::unique_ptr<Scheduler> sched_;
 };
@@ -477,10 +488,15 @@ TEST_F(SchedulerTest, NoDoubleStartWhenProgressIsLostInACrash) {
   }
   OpenEngine(path());
   StartScheduler();
-  // 00:02 and 00:03 were processed again: the engine answered with the runs it had started.
+  // 00:02 and 00:03 were processed again: the engine answered with the runs it had started,
+  // "started" as Temporal answers a retried start (respondToRetriedRequest).
   auto all = runner_->All();
   ASSERT_EQ(all.size(), 2u);
-  for (const auto& s : all) EXPECT_FALSE(s.started) << s.workflow_id;
+  for (const auto& s : all) {
+    EXPECT_FALSE(s.new_run) << s.workflow_id;
+    EXPECT_TRUE(s.started) << s.workflow_id;
+    EXPECT_EQ(s.status, ev1::WORKFLOW_EXECUTION_STATUS_RUNNING) << s.workflow_id;
+  }
   EXPECT_EQ(all[0].workflow_id, "dd-wf-2024-01-01T00:02:00Z");
   EXPECT_EQ(all[1].workflow_id, "dd-wf-2024-01-01T00:03:00Z");
   RunUntil(At("2024-01-01T00:04:00Z"));
@@ -490,6 +506,40 @@ TEST_F(SchedulerTest, NoDoubleStartWhenProgressIsLostInACrash) {
     auto h = History(std::string("dd-wf-2024-01-01T") + t + ":00Z");
     EXPECT_FALSE(h.empty());
   }
+}
+
+// The start of 00:01 and its run's close were durable, the schedule's progress was not: after the
+// restart the scheduler starts 00:01 again and the engine answers with the run, now terminated.
+// The scheduler must not count that run as running (with SKIP it would skip every later time).
+TEST_F(SchedulerTest, ARepeatedStartNamingARunClosedBeforeTheRestartIsNotLeftRunning) {
+  ASSERT_TRUE(Create(CreateRequest("rc", Every(std::chrono::minutes(1)), ev1::SCHEDULE_OVERLAP_POLICY_SKIP)).ok());
+  auto rows = store_->LoadSchedules();
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  persistence::ScheduleRow snapshot = (*rows)[0];
+  RunUntil(At("2024-01-01T00:01:00Z"));
+  ASSERT_EQ(runner_->Started(), Ids("rc-wf", {"2024-01-01T00:01:00Z"}));
+  ASSERT_TRUE(Terminate("rc-wf-2024-01-01T00:01:00Z", "done").ok());
+  Settle();
+  StopScheduler();
+  CloseEngine();
+  {
+    auto store = persistence::OpenSqliteStore({.path = path()});
+    ASSERT_TRUE(store.ok());
+    persistence::WriteBatch b;
+    b.upsert_schedules.push_back(snapshot);
+    ASSERT_TRUE((*store)->CommitSync(std::move(b)).ok());
+    (*store)->Close();
+  }
+  OpenEngine(path());
+  StartScheduler();
+  auto all = runner_->All();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_FALSE(all[0].new_run);
+  EXPECT_EQ(all[0].status, ev1::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  EXPECT_EQ(Describe("rc").info().running_workflows_size(), 0);
+  RunUntil(At("2024-01-01T00:02:00Z"));
+  EXPECT_EQ(runner_->Started(), Ids("rc-wf", {"2024-01-01T00:02:00Z"}));
 }
 
 TEST_F(SchedulerTest, RestartKeepsTrackingRunningWorkflows) {

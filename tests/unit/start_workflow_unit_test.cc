@@ -365,7 +365,7 @@ TEST_F(StartWorkflowUnitTest, RetryWithTheStartsRequestIdAnswersWithItsRunOpenOr
   ASSERT_TRUE(Start(Request("req-1"), &resp).ok());
   EXPECT_EQ(resp.run_id(), "run-1");
   EXPECT_EQ(resp.first_execution_run_id(), "first-run-1");
-  EXPECT_FALSE(resp.started());
+  EXPECT_TRUE(resp.started());  // Temporal's respondToRetriedRequest: "started", as the first answer was
   existing_.back()->SetCloseStatus(ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   auto reject = Request("req-1");
   reject.set_workflow_id_reuse_policy(ev1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
@@ -594,7 +594,7 @@ TEST_F(StartWorkflowUnitTest, UseExistingAttachesTheRequestIdSoItsRetryIsTheSame
   ASSERT_TRUE(Start(req, &resp).ok());
   EXPECT_EQ(resp.run_id(), "run-1");
   EXPECT_EQ(resp.first_execution_run_id(), "first-run-1");
-  EXPECT_FALSE(resp.started());
+  EXPECT_FALSE(resp.started());  // USE_EXISTING: the run another request started
   EXPECT_EQ(host_.commits, 1);
   ASSERT_EQ(run.events.size(), 2u);
   const auto& e = run.events[1];
