@@ -132,6 +132,22 @@ class SchedulerTest : public FileEngineTest {
     sched_.reset();
     runner_.reset();
   }
+  // A crash that lost the schedule's progress since `snapshot` (the engine's writes stay): the
+  // record put back, then a restart.
+  void RestartWithScheduleRecord(const persistence::ScheduleRow& snapshot) {
+    StopScheduler();
+    CloseEngine();
+    {
+      auto store = persistence::OpenSqliteStore({.path = path()});
+      ASSERT_TRUE(store.ok());
+      persistence::WriteBatch b;
+      b.upsert_schedules.push_back(snapshot);
+      ASSERT_TRUE((*store)->CommitSync(std::move(b)).ok());
+      (*store)->Close();
+    }
+    OpenEngine(path());
+    StartScheduler();
+  }
   // Simulates a server restart on the same data directory at the current clock.
   void RestartAll() {
     StopScheduler();
@@ -476,18 +492,7 @@ TEST_F(SchedulerTest, NoDoubleStartWhenProgressIsLostInACrash) {
   EXPECT_EQ(runner_->Started().size(), 3u);
   // A crash after the engine made the starts at 00:02 and 00:03 durable but before the
   // schedule's progress was: put the old record back and restart.
-  StopScheduler();
-  CloseEngine();
-  {
-    auto store = persistence::OpenSqliteStore({.path = path()});
-    ASSERT_TRUE(store.ok());
-    persistence::WriteBatch b;
-    b.upsert_schedules.push_back(snapshot);
-    ASSERT_TRUE((*store)->CommitSync(std::move(b)).ok());
-    (*store)->Close();
-  }
-  OpenEngine(path());
-  StartScheduler();
+  ASSERT_NO_FATAL_FAILURE(RestartWithScheduleRecord(snapshot));
   // 00:02 and 00:03 were processed again: the engine answered with the runs it had started,
   // "started" as Temporal answers a retried start (respondToRetriedRequest).
   auto all = runner_->All();
@@ -521,18 +526,7 @@ TEST_F(SchedulerTest, ARepeatedStartNamingARunClosedBeforeTheRestartIsNotLeftRun
   ASSERT_EQ(runner_->Started(), Ids("rc-wf", {"2024-01-01T00:01:00Z"}));
   ASSERT_TRUE(Terminate("rc-wf-2024-01-01T00:01:00Z", "done").ok());
   Settle();
-  StopScheduler();
-  CloseEngine();
-  {
-    auto store = persistence::OpenSqliteStore({.path = path()});
-    ASSERT_TRUE(store.ok());
-    persistence::WriteBatch b;
-    b.upsert_schedules.push_back(snapshot);
-    ASSERT_TRUE((*store)->CommitSync(std::move(b)).ok());
-    (*store)->Close();
-  }
-  OpenEngine(path());
-  StartScheduler();
+  ASSERT_NO_FATAL_FAILURE(RestartWithScheduleRecord(snapshot));
   auto all = runner_->All();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_FALSE(all[0].new_run);
