@@ -378,12 +378,7 @@ void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequ
                      [&] { return ValidateExecution(req.has_execution() ? &req.execution() : nullptr); });
   if (!r.ok()) return ReplyNow(l, done, r.status());
   const Execution& ex = *r.value();
-  std::string parent_namespace_id;
-  if (!ex.st().parent_workflow_id().empty()) {
-    auto pit = namespaces_.find(ex.st().parent_namespace());
-    if (pit != namespaces_.end()) parent_namespace_id = pit->second.info().id();
-  }
-  DescribeRun(ex, parent_namespace_id, resp);
+  DescribeRun(ex, ex.st().parent_workflow_id().empty() ? std::string() : NamespaceId(ex.st().parent_namespace()), resp);
   // Reply only once what we describe is durable.
   ReplyWhenDurableLocked(std::move(done), Status::Ok());
 }
