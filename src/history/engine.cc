@@ -87,18 +87,7 @@ void Engine::CommitLocked(Txn& txn, Done done) {
         if (ex && ex->st().state_transition_count() == transitions && EvictableLocked(*ex)) runs_.Evict(run_id);
       }
     }
-    for (const auto& [run_id, was_closed] : notify) {
-      std::vector<std::pair<uint64_t, std::function<void(bool)>>> waiters;
-      {
-        MutexLock l(waiters_mu_);
-        auto it = history_waiters_.find(run_id);
-        if (it != history_waiters_.end()) {
-          waiters = std::move(it->second);
-          history_waiters_.erase(it);
-        }
-      }
-      for (auto& w : waiters) w.second(was_closed);
-    }
+    for (const auto& [run_id, was_closed] : notify) history_commits_.Notify(run_id, was_closed);
     if (done) done(Status::Ok());
   });
 }
@@ -386,228 +375,33 @@ void Engine::DescribeWorkflowExecution(const wsv1::DescribeWorkflowExecutionRequ
 // --------------------------------------------------------------------------------------------
 // History
 
-uint64_t Engine::WaitForHistory(std::string run_id, std::function<void(bool)> fn) {
-  MutexLock l(waiters_mu_);
-  const uint64_t id = ++next_history_waiter_;
-  history_waiters_[run_id].emplace_back(id, std::move(fn));
-  return id;
+size_t Engine::HistoryWaiterCount() { return history_commits_.Count(); }
+
+Result<HistoryPosition> Engine::HistoryPositionOf(const std::string& ns_name, const cv1::WorkflowExecution& execution,
+                                                  const std::string& page_token, bool forward) {
+  MutexLock l(mu_);
+  auto ns = NamespaceByNameLocked(ns_name);
+  if (!ns.ok()) return ns.status();
+  if (execution.workflow_id().empty()) return InvalidArgument("WorkflowId is not set on request.");
+  if (!page_token.empty()) return ParseHistoryPageToken(page_token, forward);
+  auto r = FetchRun(ns.value()->info().id(), execution.workflow_id(), execution.run_id(), /*with_events=*/false);
+  if (!r.ok()) return r.status();
+  return HistoryPosition{r.value()->st().run_id(), forward ? 1 : INT64_MAX};
 }
-
-void Engine::StopWaitingForHistory(const std::string& run_id, uint64_t id) {
-  std::function<void(bool)> dropped;  // destroyed after the lock: it may hold the last reference to a poll
-  MutexLock l(waiters_mu_);
-  auto it = history_waiters_.find(run_id);
-  if (it == history_waiters_.end()) return;
-  auto& list = it->second;
-  for (auto w = list.begin(); w != list.end(); ++w) {
-    if (w->first != id) continue;
-    dropped = std::move(w->second);
-    list.erase(w);
-    break;
-  }
-  if (list.empty()) history_waiters_.erase(it);
-}
-
-size_t Engine::HistoryWaiterCount() {
-  MutexLock l(waiters_mu_);
-  size_t n = 0;
-  for (const auto& [run_id, list] : history_waiters_) n += list.size();
-  return n;
-}
-
-namespace {
-
-// A page of the run's history from the store; a storage error is returned, never an empty page.
-Status ReadHistoryPageFrom(persistence::Store& store, const std::string& run_id,
-                           const wsv1::GetWorkflowExecutionHistoryRequest& req, int64_t first_event_id,
-                           wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed) {
-  int64_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : 256;
-  auto rows = store.ReadEvents(run_id, first_event_id, page + 1);
-  if (!rows.ok()) return rows.status();
-  int64_t n = std::min<int64_t>(page, static_cast<int64_t>(rows->size()));
-  for (int64_t i = 0; i < n; ++i) resp->mutable_history()->add_events()->ParseFromString(rows.value()[i].data);
-  bool more = static_cast<int64_t>(rows->size()) > page;
-  int64_t next = first_event_id + n;
-  *closed = false;
-  if (!more) {
-    auto ex = store.GetExecution(run_id);
-    if (!ex.ok()) return ex.status();
-    *closed = ex.value() && !ex.value()->open;
-  }
-  if (more || (!*closed && req.wait_new_event())) {
-    state::TaskToken tok;  // reuse the token record as an opaque page token
-    tok.set_run_id(run_id);
-    tok.set_scheduled_event_id(next);
-    resp->set_next_page_token(tok.SerializeAsString());
-  }
-  return Status::Ok();
-}
-
-// HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT: the run's closing event once it is closed.
-Status ReadCloseEventFrom(persistence::Store& store, const std::string& run_id,
-                          const wsv1::GetWorkflowExecutionHistoryRequest& req, int64_t first_event_id,
-                          wsv1::GetWorkflowExecutionHistoryResponse* resp, bool* closed) {
-  auto row = store.GetExecution(run_id);
-  if (!row.ok()) return row.status();
-  *closed = row.value() && !row.value()->open;
-  if (*closed) {
-    state::ExecutionState st;
-    st.ParseFromString(row.value()->state);
-    auto ev = store.ReadEvents(run_id, st.completion_event_id(), 1);
-    if (!ev.ok()) return ev.status();
-    if (!ev->empty()) resp->mutable_history()->add_events()->ParseFromString(ev.value()[0].data);
-  } else if (req.wait_new_event()) {
-    state::TaskToken tok;
-    tok.set_run_id(run_id);
-    tok.set_scheduled_event_id(first_event_id);
-    resp->set_next_page_token(tok.SerializeAsString());
-  }
-  return Status::Ok();
-}
-
-}  // namespace
 
 void Engine::GetWorkflowExecutionHistory(const wsv1::GetWorkflowExecutionHistoryRequest& req,
                                          wsv1::GetWorkflowExecutionHistoryResponse* resp, Done done,
                                          std::shared_ptr<CancelHook> cancel) {
-  std::string run_id;
-  int64_t first_event_id = 1;
-  {
-    MutexLock l(mu_);
-    auto ns = NamespaceByNameLocked(req.namespace_());
-    if (!ns.ok()) return ReplyNow(l, done, ns.status());
-    if (req.execution().workflow_id().empty()) return ReplyNow(l, done, InvalidArgument("WorkflowId is not set on request."));
-    if (!req.next_page_token().empty()) {
-      state::TaskToken tok;
-      if (!tok.ParseFromString(req.next_page_token()) || tok.run_id().empty() || tok.scheduled_event_id() < 1) {
-        return ReplyNow(l, done, InvalidArgument("Invalid NextPageToken."));
-      }
-      run_id = tok.run_id();
-      first_event_id = tok.scheduled_event_id();
-    } else {
-      auto r = FetchRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id(),
-                        /*with_events=*/false);
-      if (!r.ok()) return ReplyNow(l, done, r.status());
-      run_id = r.value()->st().run_id();
-    }
-  }
-  const bool close_only = req.history_event_filter_type() == ev1::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
-  // Reads go to the store: it holds exactly what is durable, and nothing buffered. A long poll
-  // re-reads after each commit that touches the run, until there is something, the deadline, or
-  // the caller's cancel. Whichever ends it unregisters its waiter: nothing of it stays behind.
-  struct Poll {
-    std::mutex mu;
-    bool finished = false;
-    bool timed_out = false;
-    uint64_t waiter_id = 0;  // the registration for the run's next commit, 0 when none
-  };
-  auto poll = std::make_shared<Poll>();
-  // Ends the call (under poll->mu, once): drops the waiter still registered, then answers.
-  auto finish = [this, run_id, poll, done, cancel](const Status& s) {
-    poll->finished = true;
-    if (poll->waiter_id != 0) StopWaitingForHistory(run_id, poll->waiter_id);
-    poll->waiter_id = 0;
-    done(s);
-    if (cancel) cancel->Clear();
-  };
-  // Returns true when the request was answered.
-  auto try_answer = [this, req, resp, run_id, first_event_id, close_only, poll, finish]() -> bool {
-    std::lock_guard<std::mutex> l(poll->mu);
-    if (poll->finished) return true;
-    resp->Clear();
-    bool closed = false;
-    // A storage error is the answer (before, it was an empty page, or a wait until the deadline).
-    Status s = close_only ? ReadCloseEventFrom(StoreReads(), run_id, req, first_event_id, resp, &closed)
-                          : ReadHistoryPageFrom(StoreReads(), run_id, req, first_event_id, resp, &closed);
-    if (!s.ok()) {
-      finish(s);
-      return true;
-    }
-    if (resp->history().events_size() == 0 && !closed && req.wait_new_event() && !poll->timed_out) return false;
-    finish(Status::Ok());
-    return true;
-  };
-  if (try_answer()) return;
-  // A waiter re-registers itself until answered. Only its registration holds it (and whoever
-  // runs it): the timer and the cancel hook reach it weakly, so an ended poll frees everything.
-  auto wait = std::make_shared<std::function<void()>>();
-  std::weak_ptr<std::function<void()>> weak_wait = wait;
-  *wait = [this, run_id, try_answer, weak_wait, poll] {
-    if (try_answer()) return;
-    auto self = weak_wait.lock();
-    if (!self) return;
-    const uint64_t id = WaitForHistory(run_id, [self](bool) { (*self)(); });
-    {
-      std::lock_guard<std::mutex> l(poll->mu);
-      if (poll->finished) {
-        StopWaitingForHistory(run_id, id);
-        return;
-      }
-      poll->waiter_id = id;
-    }
-    try_answer();  // closes the race with a commit between the read and the registration
-  };
-  timers_.Schedule(clock_.Now() + options_.history_long_poll, [poll, weak_wait] {
-    auto w = weak_wait.lock();
-    if (!w) return;  // answered or cancelled already
-    {
-      std::lock_guard<std::mutex> l(poll->mu);
-      poll->timed_out = true;
-    }
-    (*w)();
-  });
-  if (cancel) {
-    cancel->Set([poll, finish] {
-      std::lock_guard<std::mutex> l(poll->mu);
-      if (poll->finished) return;
-      finish(Status(Code::kCancelled, "history long poll cancelled by the caller"));
-    });
-  }
-  (*wait)();
+  Result<HistoryPosition> at = HistoryPositionOf(req.namespace_(), req.execution(), req.next_page_token(), true);
+  if (!at.ok()) return done(at.status());
+  history_pages_.Get(at.value(), req, resp, std::move(done), std::move(cancel));
 }
 
 void Engine::GetWorkflowExecutionHistoryReverse(const wsv1::GetWorkflowExecutionHistoryReverseRequest& req,
                                                 wsv1::GetWorkflowExecutionHistoryReverseResponse* resp, Done done) {
-  std::string run_id;
-  int64_t last_event_id = INT64_MAX;
-  {
-    MutexLock l(mu_);
-    auto ns = NamespaceByNameLocked(req.namespace_());
-    if (!ns.ok()) return ReplyNow(l, done, ns.status());
-    if (!req.next_page_token().empty()) {
-      state::TaskToken tok;
-      if (!tok.ParseFromString(req.next_page_token()) || tok.run_id().empty()) {
-        return ReplyNow(l, done, InvalidArgument("Invalid NextPageToken."));
-      }
-      run_id = tok.run_id();
-      last_event_id = tok.scheduled_event_id();
-    } else {
-      auto r = FetchRun(ns.value()->info().id(), req.execution().workflow_id(), req.execution().run_id(),
-                        /*with_events=*/false);
-      if (!r.ok()) return ReplyNow(l, done, r.status());
-      run_id = r.value()->st().run_id();
-    }
-  }
-  int64_t page = req.maximum_page_size() > 0 ? req.maximum_page_size() : 256;
-  auto rows = StoreReads().ReadEvents(run_id, 1, INT64_MAX);
-  if (!rows.ok()) return done(rows.status());
-  int64_t emitted = 0, next = 0;
-  for (auto it = rows->rbegin(); it != rows->rend(); ++it) {
-    if (it->event_id > last_event_id) continue;
-    if (emitted == page) {
-      next = it->event_id;
-      break;
-    }
-    resp->mutable_history()->add_events()->ParseFromString(it->data);
-    ++emitted;
-  }
-  if (next > 0) {
-    state::TaskToken tok;
-    tok.set_run_id(run_id);
-    tok.set_scheduled_event_id(next);
-    resp->set_next_page_token(tok.SerializeAsString());
-  }
-  done(Status::Ok());
+  Result<HistoryPosition> at = HistoryPositionOf(req.namespace_(), req.execution(), req.next_page_token(), false);
+  if (!at.ok()) return done(at.status());
+  done(history_pages_.GetReverse(at.value(), req, resp));
 }
 
 }  // namespace temporalite::history

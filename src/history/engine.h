@@ -37,6 +37,7 @@
 #include "history/engine_context.h"
 #include "history/engine_store.h"
 #include "history/external.h"
+#include "history/history_pages.h"
 #include "history/namespace_deletion.h"
 #include "history/namespaces.h"
 #include "history/query_registry.h"
@@ -600,9 +601,11 @@ class Engine : private EngineMutexAndStore,
                        const temporal::api::common::v1::Payloads* details, const std::string& identity) REQUIRES(mu_);
   void ArmPollTimeoutLocked(const std::shared_ptr<matching::Waiter>& waiter, Duration max_wait,
                             matching::QueueKey key) REQUIRES(mu_);
-  // Registers `fn` for the run's next commit; the id unregisters it (StopWaitingForHistory).
-  uint64_t WaitForHistory(std::string run_id, std::function<void(bool closed)> fn);
-  void StopWaitingForHistory(const std::string& run_id, uint64_t id);
+  // The history RPCs' run and position: the namespace, the execution's workflow id, then the
+  // page token's position or the run (its first event forward, its last in reverse).
+  Result<HistoryPosition> HistoryPositionOf(const std::string& ns_name,
+                                            const temporal::api::common::v1::WorkflowExecution& execution,
+                                            const std::string& page_token, bool forward) EXCLUDES(mu_);
 
   CronNext cron_next_;
   RunClosedListener run_closed_listener_;
@@ -739,11 +742,12 @@ class Engine : private EngineMutexAndStore,
                                      .retention_batch = options_.retention_batch,
                                  }};
 
-  // History long-poll waiters, woken after commits. Own mutex: woken from the committing thread.
-  Mutex waiters_mu_;
-  std::unordered_map<std::string, std::vector<std::pair<uint64_t, std::function<void(bool)>>>> history_waiters_
-      GUARDED_BY(waiters_mu_);
-  uint64_t next_history_waiter_ GUARDED_BY(waiters_mu_) = 0;
+  // History pages and long polls (history_pages.h; the entry points in engine.cc): reads from the
+  // store without mu_, long polls woken by CommitLocked's notifications (own mutex: notified from
+  // the committing thread).
+  HistoryCommits history_commits_;
+  StoreHistoryReads history_reads_{StoreReads()};
+  HistoryPages history_pages_{history_reads_, history_commits_, timers_, clock_, options_.history_long_poll};
 };
 
 }  // namespace temporalite::history
