@@ -11,8 +11,10 @@
 
 namespace temporalite::history {
 
-void Engine::UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest& req,
+void Engine::UpdateWorkflowExecution(const wsv1::UpdateWorkflowExecutionRequest& request,
                                      Waiting<wsv1::UpdateWorkflowExecutionResponse> waiter) {
+  wsv1::UpdateWorkflowExecutionRequest named;
+  const wsv1::UpdateWorkflowExecutionRequest& req = UpdateRegistry::WithUpdateId(request, &named);
   MutexLock l(mu_);
   auto fail = [&](Status s) { ReplyNow(l, *waiter, s); };
   auto r = LookUpRun(*this, req.namespace_(), req.workflow_execution(), /*with_events=*/true, [&] {
@@ -63,7 +65,8 @@ void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req
     return fail(InvalidArgument("Operations have to be exactly [Start, Update]."));
   }
   const auto& start = req.operations(0).start_workflow();
-  const auto& update = req.operations(1).update_workflow();
+  wsv1::UpdateWorkflowExecutionRequest named;
+  const auto& update = UpdateRegistry::WithUpdateId(req.operations(1).update_workflow(), &named);
   const std::string ns_id = ns.value()->info().id();
   StartFields f = starts_.FieldsFrom(start);
   // Each operation is validated on its own (Temporal's checks for Update-with-Start included); a

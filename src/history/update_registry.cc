@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/ids.h"
 #include "common/log.h"
 #include "history/errors.h"
 #include "history/proto_time.h"
@@ -157,7 +158,25 @@ Status UpdateRegistry::Poll(const Execution& ex, const std::string& update_id, i
   return Status::Ok();
 }
 
+const wsv1::UpdateWorkflowExecutionRequest& UpdateRegistry::WithUpdateId(const wsv1::UpdateWorkflowExecutionRequest& req,
+                                                                        wsv1::UpdateWorkflowExecutionRequest* storage) {
+  if (!req.has_request() || !req.request().has_meta() || !req.request().meta().update_id().empty()) return req;
+  *storage = req;
+  storage->mutable_request()->mutable_meta()->set_update_id(NewUuid());
+  return *storage;
+}
+
 Status UpdateRegistry::Validate(const wsv1::UpdateWorkflowExecutionRequest& req) const {
+  // Temporal's frontend (prepareUpdateWorkflowRequest), in its order.
+  if (!req.request().has_meta()) return InvalidArgument("Update meta is not set on request.");
+  if (!req.request().has_input()) return InvalidArgument("Update input is not set on request.");
+  if (req.request().input().name().empty()) return InvalidArgument("Update name is not set on request.");
+  // An answer at ADMITTED would come before the update (or an Update-with-Start's new run) is
+  // durable: Temporal refuses the stage.
+  if (req.wait_policy().lifecycle_stage() == kStageAdmitted) {
+    return Status(Code::kPermissionDenied,
+                  "UpdateWorkflowExecution issued asynchronously and waiting on update admitted is not supported.");
+  }
   Status s = CheckIdLength(req.workflow_execution().workflow_id(), "WorkflowId", limits_.max_id_length);
   if (s.ok()) s = CheckIdLength(req.request().meta().update_id(), "UpdateId", limits_.max_id_length);
   if (s.ok()) s = CheckIdLength(req.request().input().name(), "Update name", limits_.max_id_length);

@@ -85,7 +85,13 @@ class UpdateRegistry {
     };
   }
 
-  // The request's ids and input size (INVALID_ARGUMENT).
+  // Temporal's frontend gives an update without an id a random UUID: `req` itself, or a copy of it
+  // in `storage` with one.
+  static const ::temporal::api::workflowservice::v1::UpdateWorkflowExecutionRequest& WithUpdateId(
+      const ::temporal::api::workflowservice::v1::UpdateWorkflowExecutionRequest& req,
+      ::temporal::api::workflowservice::v1::UpdateWorkflowExecutionRequest* storage);
+  // Temporal's checks of the request: its meta, input and name (INVALID_ARGUMENT), no wait for
+  // ADMITTED (PERMISSION_DENIED), its ids and input size (INVALID_ARGUMENT).
   Status Validate(const ::temporal::api::workflowservice::v1::UpdateWorkflowExecutionRequest& req) const;
   // UpdateWorkflowExecution on run `ex` (its events in memory): an update id seen before waits on
   // that update; a new one is admitted (within the limits; a closed run: NOT_FOUND) and a

@@ -20,7 +20,7 @@ const NS = 'default';
 const IDENTITY = 'badinput-test';
 const { CommandType, TaskQueueKind } = temporal.api.enums.v1;
 
-const Code = { INVALID_ARGUMENT: 3, NOT_FOUND: 5 };
+const Code = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, PERMISSION_DENIED: 7 };
 
 let server;
 let connection;
@@ -411,6 +411,56 @@ test('a run id that is not a UUID -> INVALID_ARGUMENT "Invalid RunId.", nothing 
     Code.NOT_FOUND,
     'braced run id',
   );
+  const history = await historyOf(workflowId, started.runId);
+  assert.deepEqual(eventTypeNames(history), ['WORKFLOW_EXECUTION_STARTED', 'WORKFLOW_TASK_SCHEDULED']);
+  await terminate(workflowId);
+});
+
+// Temporal's frontend checks of an update (prepareUpdateWorkflowRequest): its meta, input and name
+// (INVALID_ARGUMENT), and no wait for ADMITTED (PERMISSION_DENIED: an answer then would come before
+// the update, or an Update-with-Start's new run, is durable). Nothing is admitted or started.
+test('an update without meta, input or name, or waiting for ADMITTED -> Temporal\'s errors, nothing changed', { timeout: 30000 }, async () => {
+  const workflowId = uniqueName('bad-update');
+  const started = await svc().startWorkflowExecution(startRequest({ workflowId }));
+  const ADMITTED = temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED;
+  const update = (request, waitPolicy) => ({ namespace: NS, workflowExecution: { workflowId }, request, waitPolicy });
+  const cases = [
+    ['no meta', update({ input: { name: 'u' } }), Code.INVALID_ARGUMENT, 'Update meta is not set on request.'],
+    ['no input', update({ meta: { updateId: 'u' } }), Code.INVALID_ARGUMENT, 'Update input is not set on request.'],
+    ['no name', update({ meta: { updateId: 'u' }, input: {} }), Code.INVALID_ARGUMENT, 'Update name is not set on request.'],
+    [
+      'ADMITTED',
+      update({ meta: { updateId: 'u' }, input: { name: 'u' } }, { lifecycleStage: ADMITTED }),
+      Code.PERMISSION_DENIED,
+      'UpdateWorkflowExecution issued asynchronously and waiting on update admitted is not supported.',
+    ],
+  ];
+  for (const [what, req, code, message] of cases) {
+    const err = await expectGrpcError(svc().updateWorkflowExecution(req), code, what);
+    assert.equal(err.details, message, what);
+  }
+  // Update-with-Start waiting for ADMITTED: the failed operation's code, and no run.
+  const uwsId = uniqueName('bad-uws');
+  const err = await expectGrpcError(
+    svc().executeMultiOperation({
+      namespace: NS,
+      operations: [
+        { startWorkflow: startRequest({ workflowId: uwsId }) },
+        {
+          updateWorkflow: {
+            namespace: NS,
+            workflowExecution: { workflowId: uwsId },
+            request: { meta: { updateId: 'u' }, input: { name: 'u' } },
+            waitPolicy: { lifecycleStage: ADMITTED },
+          },
+        },
+      ],
+    }),
+    Code.PERMISSION_DENIED,
+    'update-with-start waiting for ADMITTED',
+  );
+  assert.equal(err.details, 'Update-with-Start could not be executed.');
+  mustNotExist.push({ workflowId: uwsId, codes: Code.NOT_FOUND });
   const history = await historyOf(workflowId, started.runId);
   assert.deepEqual(eventTypeNames(history), ['WORKFLOW_EXECUTION_STARTED', 'WORKFLOW_TASK_SCHEDULED']);
   await terminate(workflowId);

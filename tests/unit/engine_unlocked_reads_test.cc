@@ -572,7 +572,8 @@ wsv1::UpdateWorkflowExecutionRequest UpdateRequest(const std::string& wid, const
   wsv1::UpdateWorkflowExecutionRequest req;
   req.set_namespace_(kNamespace);
   req.mutable_workflow_execution()->set_workflow_id(wid);
-  req.mutable_wait_policy()->set_lifecycle_stage(ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
+  // ACCEPTED (ADMITTED is refused, as by Temporal): the tests end the wait with the long poll.
+  req.mutable_wait_policy()->set_lifecycle_stage(ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED);
   req.mutable_request()->mutable_meta()->set_update_id(update_id);
   req.mutable_request()->mutable_input()->set_name("increment");
   return req;
@@ -585,12 +586,9 @@ TEST_F(UnlockedReadsTest, UpdateOfAnEvictedRunReadsItWithoutTheMutex) {
   auto poll = MakePoll<wsv1::UpdateWorkflowExecutionResponse>();
   ExpectOtherRpcProceedsWhileReadBlocks(
       task.workflow_execution().run_id(),
-      [&] {
-        engine_->UpdateWorkflowExecution(UpdateRequest("wf-idle-update", "u1"), poll.waiter);
-        EXPECT_EQ(poll.done.wait_for(kCallbackWait), std::future_status::ready);
-      },
-      StartAnother());
-  ASSERT_TRUE(poll.finished());
+      [&] { engine_->UpdateWorkflowExecution(UpdateRequest("wf-idle-update", "u1"), poll.waiter); }, StartAnother());
+  Advance(options_.history_long_poll);  // the wait ends with the stage reached
+  ASSERT_EQ(poll.done.wait_for(kCallbackWait), std::future_status::ready);
   EXPECT_TRUE(poll.done.get().ok());
   EXPECT_EQ(poll.resp->stage(), ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
   auto next = PollWft();  // the admitted update's workflow task carries its request
@@ -613,12 +611,9 @@ TEST_F(UnlockedReadsTest, UpdateWithStartOfAnEvictedRunsIdReadsItWithoutTheMutex
   auto poll = MakePoll<wsv1::ExecuteMultiOperationResponse>();
   ExpectOtherRpcProceedsWhileReadBlocks(
       task.workflow_execution().run_id(),
-      [&] {
-        engine_->ExecuteMultiOperation(req, poll.waiter);
-        EXPECT_EQ(poll.done.wait_for(kCallbackWait), std::future_status::ready);
-      },
-      StartAnother());
-  ASSERT_TRUE(poll.finished());
+      [&] { engine_->ExecuteMultiOperation(req, poll.waiter); }, StartAnother());
+  Advance(options_.history_long_poll);  // the wait ends with the stage reached
+  ASSERT_EQ(poll.done.wait_for(kCallbackWait), std::future_status::ready);
   Status s = poll.done.get();
   ASSERT_TRUE(s.ok()) << s.ToString();
   ASSERT_EQ(poll.resp->responses_size(), 2);
@@ -710,7 +705,6 @@ TEST_F(UnlockedReadsTest, UpdatesOfAClosedRunAnswerFromHistoryReadWithoutTheMute
   const std::string run = first.workflow_execution().run_id();
   auto admitted = MakePoll<wsv1::UpdateWorkflowExecutionResponse>();
   engine_->UpdateWorkflowExecution(UpdateRequest("wf-update-closed", "u1"), admitted.waiter);
-  Await(admitted);
   auto task = PollWft();
   ASSERT_EQ(task.messages_size(), 1);
   const pv1::Message& request = task.messages(0);
@@ -727,6 +721,7 @@ TEST_F(UnlockedReadsTest, UpdatesOfAClosedRunAnswerFromHistoryReadWithoutTheMute
                 m = req.add_messages();
                 m->set_id("u1/complete"), m->set_protocol_instance_id("u1"), m->mutable_body()->PackFrom(res);
               }).ok());
+  EXPECT_EQ(Await(admitted).stage(), ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED);
   ASSERT_TRUE(Signal("wf-update-closed", "go").ok());
   ASSERT_TRUE(CompleteWft(PollWft().task_token(), {CompleteWorkflow("done")}).ok());
   Barrier();  // closed, durable, out of memory

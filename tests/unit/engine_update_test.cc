@@ -4,6 +4,7 @@
 // for; PollWorkflowExecutionUpdate and the long-poll bound; a run closing under an update.
 #include <google/protobuf/any.pb.h>
 
+#include "common/ids.h"
 #include "engine_test_util.h"
 #include "temporal/api/protocol/v1/message.pb.h"
 #include "temporal/api/update/v1/message.pb.h"
@@ -255,8 +256,13 @@ TEST_F(EngineUpdateTest, RunClosingBeforeCompletionFailsTheUpdate) {
 
 TEST_F(EngineUpdateTest, AdmissionErrors) {
   StartAndComplete("wf-err", {});
-  Status s = Failed(Update(UpdateRequest("wf-err", "", kCompleted)));
+  auto no_meta = UpdateRequest("wf-err", "u5", kCompleted);
+  no_meta.mutable_request()->clear_meta();
+  Status s = Failed(Update(no_meta));
   EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.ToString();
+  // Temporal refuses a wait for ADMITTED: its answer would come before the update is durable.
+  s = Failed(Update(UpdateRequest("wf-err", "u5", kAdmitted)));
+  EXPECT_EQ(s.code(), Code::kPermissionDenied) << s.ToString();
   auto no_name = UpdateRequest("wf-err", "u6", kCompleted);
   no_name.mutable_request()->mutable_input()->clear_name();
   s = Failed(Update(no_name));
@@ -267,6 +273,20 @@ TEST_F(EngineUpdateTest, AdmissionErrors) {
   EXPECT_EQ(s.code(), Code::kNotFound) << s.ToString();
   // None of these touched the run.
   EXPECT_EQ(History("wf-err").size(), 4u);
+}
+
+// Temporal's frontend gives an update without an id a random UUID (it is a new update each time).
+TEST_F(EngineUpdateTest, AnUpdateWithoutAnIdIsAdmittedUnderAUuid) {
+  StartAndComplete("wf-no-id", {});
+  auto first = Update(UpdateRequest("wf-no-id", "", kAccepted));
+  auto second = Update(UpdateRequest("wf-no-id", "", kAccepted));
+  auto task = PollWft();
+  ASSERT_EQ(task.messages_size(), 2) << "two updates, not one id twice";
+  EXPECT_TRUE(IsUuid(task.messages(0).protocol_instance_id())) << task.messages(0).protocol_instance_id();
+  EXPECT_NE(task.messages(0).protocol_instance_id(), task.messages(1).protocol_instance_id());
+  Advance(options_.history_long_poll);
+  EXPECT_EQ(Await(first).update_ref().update_id(), task.messages(0).protocol_instance_id());
+  EXPECT_EQ(Await(second).update_ref().update_id(), task.messages(1).protocol_instance_id());
 }
 
 TEST_F(EngineUpdateTest, DeliveredButUnhandledUpdateIsRejected) {

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
+#include "common/ids.h"
 #include "common/thread_annotations.h"
 #include "common/timer_service.h"
 #include "execution_test_util.h"
@@ -254,6 +255,41 @@ TEST_F(UpdateRegistryTest, SettleAfterTaskRejectsIgnoredAndFailsOnClose) {
   // A new update of the closed run is refused.
   Waiting late;
   EXPECT_EQ(Admit(txn, Request("late", kAdmitted), late).code(), Code::kNotFound);
+}
+
+TEST_F(UpdateRegistryTest, ValidateHasTemporalsFrontendChecksInItsOrder) {
+  const UpdateRegistry& r = Registry();
+  EXPECT_TRUE(r.Validate(Request("u1", kAccepted)).ok());
+  EXPECT_TRUE(r.Validate(Request("u1", kCompleted)).ok());
+  auto no_meta = Request("u1", kAdmitted);
+  no_meta.mutable_request()->clear_meta();
+  no_meta.mutable_request()->clear_input();
+  EXPECT_EQ(r.Validate(no_meta).message(), "Update meta is not set on request.");
+  auto no_input = Request("u1", kAdmitted);
+  no_input.mutable_request()->clear_input();
+  EXPECT_EQ(r.Validate(no_input).message(), "Update input is not set on request.");
+  auto no_name = Request("u1", kAdmitted);
+  no_name.mutable_request()->mutable_input()->clear_name();
+  Status s = r.Validate(no_name);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "Update name is not set on request.");
+  s = r.Validate(Request("u1", kAdmitted));
+  EXPECT_EQ(s.code(), Code::kPermissionDenied);
+  EXPECT_EQ(s.message(), "UpdateWorkflowExecution issued asynchronously and waiting on update admitted is not supported.");
+}
+
+TEST_F(UpdateRegistryTest, AnUpdateWithoutAnIdIsGivenAUuidOthersAreNotCopied) {
+  auto named = Request("u1", kAccepted);
+  wsv1::UpdateWorkflowExecutionRequest storage;
+  EXPECT_EQ(&UpdateRegistry::WithUpdateId(named, &storage), &named);
+  auto unnamed = Request("", kAccepted);
+  const auto& given = UpdateRegistry::WithUpdateId(unnamed, &storage);
+  EXPECT_EQ(&given, &storage);
+  EXPECT_TRUE(IsUuid(given.request().meta().update_id())) << given.request().meta().update_id();
+  EXPECT_EQ(given.request().input().name(), "increment");
+  auto no_meta = Request("", kAccepted);
+  no_meta.mutable_request()->clear_meta();
+  EXPECT_EQ(&UpdateRegistry::WithUpdateId(no_meta, &storage), &no_meta) << "Validate refuses it";
 }
 
 }  // namespace
