@@ -49,6 +49,7 @@
 #include "history/state.pb.h"
 #include "history/txn.h"
 #include "history/update_registry.h"
+#include "history/update_with_start.h"
 #include "history/workflow_tasks.h"
 #include "history/workflow_timers.h"
 #include "history/workflow_visibility.h"
@@ -688,6 +689,9 @@ class Engine : private EngineMutexAndStore,
                                             .workflow_id_reuse_start_time_validation =
                                                 options_.workflow_id_reuse_start_time_validation,
                                         }};
+  // ExecuteMultiOperation's Update-with-Start over the two units above (update_with_start.h;
+  // the entry point in update.cc).
+  UpdateWithStart update_with_start_ GUARDED_BY(mu_){mu_, starts_, updates_, *this, *this};
   // Batch jobs and namespace deletion (batch_operations.h, namespace_deletion.h; the RPC entry
   // points in batch.cc, namespace_delete.cc). They hold no state: jobs and deletions live in the
   // namespace records.

@@ -1,11 +1,11 @@
 // The update RPCs' entry points (UpdateWorkflowExecution, PollWorkflowExecutionUpdate,
 // update-with-start): the namespace and run lookups and the transaction; the update logic itself
-// is the UpdateRegistry unit (update_registry.h).
+// is the UpdateRegistry unit (update_registry.h), update-with-start the UpdateWithStart unit
+// (update_with_start.h).
 #include "common/ids.h"
 #include "history/engine.h"
 #include "history/errors.h"
 #include "history/execution.h"
-#include "history/multi_op.h"
 #include "history/run_lookup.h"
 #include "history/update_registry.h"
 
@@ -50,73 +50,13 @@ void Engine::PollWorkflowExecutionUpdate(const wsv1::PollWorkflowExecutionUpdate
 void Engine::ExecuteMultiOperation(const wsv1::ExecuteMultiOperationRequest& req,
                                    Waiting<wsv1::ExecuteMultiOperationResponse> waiter) {
   // The id-conflict check's store read without the mutex (as StartWorkflowExecution).
+  const bool has_start = req.operations_size() > 0 && req.operations(0).has_start_workflow();
+  const std::string workflow_id = has_start ? req.operations(0).start_workflow().workflow_id() : std::string();
   CurrentRunRead pre;
-  if (req.operations_size() > 0 && req.operations(0).has_start_workflow()) {
-    pre = ReadCurrentRun(req.namespace_(), req.operations(0).start_workflow().workflow_id());
-  }
+  if (has_start) pre = ReadCurrentRun(req.namespace_(), workflow_id);
   MutexLock l(mu_);
-  if (req.operations_size() > 0 && req.operations(0).has_start_workflow()) {
-    RereadCurrentRunIfStaleLocked(&pre, req.namespace_(), req.operations(0).start_workflow().workflow_id());
-  }
-  auto fail = [&](Status s) { ReplyNow(l, *waiter, s); };
-  auto ns = NamespaceByNameLocked(req.namespace_());
-  if (!ns.ok()) return fail(ns.status());
-  if (req.operations_size() != 2 || !req.operations(0).has_start_workflow() || !req.operations(1).has_update_workflow()) {
-    return fail(InvalidArgument("Operations have to be exactly [Start, Update]."));
-  }
-  const auto& start = req.operations(0).start_workflow();
-  wsv1::UpdateWorkflowExecutionRequest named;
-  const auto& update = UpdateRegistry::WithUpdateId(req.operations(1).update_workflow(), &named);
-  const std::string ns_id = ns.value()->info().id();
-  StartFields f = starts_.FieldsFrom(start);
-  // Each operation is validated on its own (Temporal's checks for Update-with-Start included); a
-  // failure is reported per operation, the other one aborted.
-  Status start_err = ValidateMultiOpStart(start, req.namespace_());
-  if (start_err.ok()) start_err = starts_.Validate(f, ns_id);
-  Status update_err = ValidateMultiOpUpdate(update, req.namespace_());
-  if (update_err.ok()) update_err = updates_.Validate(update);
-  if (start_err.ok() && update_err.ok() && start.workflow_id() != update.workflow_execution().workflow_id()) {
-    update_err = InvalidArgument("WorkflowId is not consistent with previous operation(s).");
-  }
-  if (!start_err.ok() || !update_err.ok()) {
-    return fail(MultiOperationError(start_err.ok() ? nullptr : &start_err, update_err.ok() ? nullptr : &update_err));
-  }
-  wsv1::ExecuteMultiOperationResponse* resp = waiter->response;
-  auto* start_resp = resp->add_responses()->mutable_start_workflow();
-  auto* update_resp = resp->add_responses()->mutable_update_workflow();
-  Txn txn;
-  IdConflict c = starts_.ResolveIdConflict(txn, f, ns_id, start.workflow_id_reuse_policy(),
-                                           start.workflow_id_conflict_policy(), &pre);
-  if (!c.status.ok()) {
-    Status err = MultiOperationError(&c.status, nullptr);
-    if (!c.judged_on_undurable_close) return fail(err);
-    waiter->Complete(mu_);
-    return ReplyWhenDurableLocked([waiter](const Status& s) { waiter->finish(s); }, err);
-  }
-  Execution* ex = nullptr;
-  if (c.existing) {
-    auto it = runs_.find(c.existing->run_id);
-    if (it == runs_.end()) {
-      Status closed = NotFound("workflow execution already completed");
-      return fail(MultiOperationError(nullptr, &closed));
-    }
-    ex = it->second.get();
-    start_resp->set_run_id(ex->st().run_id());
-    start_resp->set_first_execution_run_id(ex->st().first_execution_run_id());
-    start_resp->set_started(false);
-    start_resp->set_status(ex->st().status());
-  } else {
-    ex = starts_.CreateRun(txn, ns_id, std::move(f), nullptr);
-    start_resp->set_run_id(ex->st().run_id());
-    start_resp->set_first_execution_run_id(ex->st().first_execution_run_id());
-    start_resp->set_started(true);
-    start_resp->set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-  }
-  Status err = updates_.Admit(txn, *ex, update, waiter, UpdateRegistry::FillInto(update_resp));
-  if (!err.ok()) return fail(MultiOperationError(nullptr, &err));
-  // USE_EXISTING's on_conflict_options, once the update is admitted (Temporal's Starter).
-  if (c.existing && !c.deduped && !c.deduped_attached && c.existing_open) starts_.AttachOnConflict(txn, *ex, start);
-  CommitLocked(txn, nullptr);
+  if (has_start) RereadCurrentRunIfStaleLocked(&pre, req.namespace_(), workflow_id);
+  update_with_start_.Execute(l, req, std::move(waiter), &pre);
 }
 
 }  // namespace temporalite::history

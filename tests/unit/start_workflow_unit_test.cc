@@ -5,6 +5,7 @@
 // decisions are start_workflow_test.cc's; the engine-level behaviour (the store, the reads before
 // the mutex, real matching) engine_test.cc's, engine_close_window_test.cc's, engine_eager_test.cc's.
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,12 +13,15 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
+#include "common/ids.h"
 #include "common/thread_annotations.h"
 #include "execution_test_util.h"
 #include "history/current_run_of.h"
 #include "history/execution.h"
 #include "history/proto_time.h"
 #include "history/start_workflow.h"
+#include "history/update_registry.h"
+#include "history/update_with_start.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
 #include "test_engine_context.h"
 #include "test_namespaces.h"
@@ -203,6 +207,9 @@ class StartWorkflowUnitTest : public ::testing::Test {
                                                   .max_workflow_task_timeout = std::chrono::seconds(120),
                                                   .workflow_id_reuse_minimal_interval = std::chrono::seconds(1),
                                                   .workflow_id_reuse_start_time_validation = true}};
+  // Update-with-Start over this fixture's StartWorkflow unit and a real update registry.
+  UpdateRegistry updates_{mu_, context_, UpdateRegistry::Limits{}};
+  UpdateWithStart update_with_start_{mu_, starts_, updates_, host_, context_};
   std::vector<std::unique_ptr<Execution>> existing_;
   int answers = 0;
 };
@@ -647,6 +654,176 @@ TEST_F(StartWorkflowUnitTest, ANewRunAnswersItsRunIdAsTheFirstOfItsChain) {
   wsv1::StartWorkflowExecutionResponse resp;
   ASSERT_TRUE(Start(Request(), &resp).ok());
   EXPECT_EQ(resp.first_execution_run_id(), resp.run_id());
+}
+
+// --- Update-with-Start (update_with_start.h) ---
+
+class UpdateWithStartUnitTest : public StartWorkflowUnitTest {
+ protected:
+  // A call in flight: its answer once the waiter finished.
+  struct Call {
+    wsv1::ExecuteMultiOperationResponse resp;
+    UpdateWithStart::Waiter waiter = std::make_shared<matching::PollWaiter<wsv1::ExecuteMultiOperationResponse>>(&resp);
+    std::optional<Status> status;
+  };
+  static wsv1::ExecuteMultiOperationRequest MultiOp(
+      const std::string& request_id = "req-1",
+      ev1::UpdateWorkflowExecutionLifecycleStage wait = ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED) {
+    wsv1::ExecuteMultiOperationRequest req;
+    req.set_namespace_(kNs);
+    *req.add_operations()->mutable_start_workflow() = Request(request_id);
+    auto* update = req.add_operations()->mutable_update_workflow();
+    update->set_namespace_(kNs);
+    update->mutable_workflow_execution()->set_workflow_id("wf");
+    update->mutable_wait_policy()->set_lifecycle_stage(wait);
+    update->mutable_request()->mutable_meta()->set_update_id("u1");
+    update->mutable_request()->mutable_input()->set_name("increment");
+    return req;
+  }
+  std::unique_ptr<Call> Execute(const wsv1::ExecuteMultiOperationRequest& req) {
+    auto call = std::make_unique<Call>();
+    Call* c = call.get();
+    call->waiter->finish = [c](const Status& s) { c->status = s; };
+    MutexLock l(mu_);
+    CurrentRunRead pre;
+    update_with_start_.Execute(l, req, call->waiter, &pre);
+    return call;
+  }
+  // Ends the update's wait for ACCEPTED with the stage reached (the registry's long poll).
+  void EndLongPoll() {
+    clock_.Advance(UpdateRegistry::Limits{}.long_poll);
+    context_.timers().RunDue();
+  }
+  // The MultiOperationExecutionFailure of a failed call: each operation's code and message.
+  static std::vector<std::string> Operations(const Status& s) {
+    google::protobuf::Any any;
+    ::temporal::api::errordetails::v1::MultiOperationExecutionFailure f;
+    EXPECT_TRUE(any.ParseFromString(s.details()) && any.UnpackTo(&f)) << s.ToString();
+    std::vector<std::string> out;
+    for (const auto& op : f.statuses()) out.push_back(std::to_string(op.code()) + " " + op.message());
+    return out;
+  }
+};
+
+TEST_F(UpdateWithStartUnitTest, ANewRunIsStartedWithTheUpdateAdmittedInOneCommit) {
+  auto call = Execute(MultiOp());
+  ASSERT_EQ(host_.owned.size(), 1u);
+  Execution& ex = NewRun();
+  EXPECT_EQ(host_.commits, 1);
+  EXPECT_EQ(context_.workflow_tasks_scheduled, 1) << "the new run's first task carries the update";
+  EXPECT_EQ(ex.admitted_updates, std::vector<std::string>{"u1"});
+  EXPECT_FALSE(call->status) << "waiting for ACCEPTED";
+  EndLongPoll();
+  ASSERT_TRUE(call->status && call->status->ok()) << call->status->ToString();
+  ASSERT_EQ(call->resp.responses_size(), 2);
+  const auto& start = call->resp.responses(0).start_workflow();
+  EXPECT_TRUE(start.started());
+  EXPECT_EQ(start.run_id(), ex.st().run_id());
+  EXPECT_EQ(start.first_execution_run_id(), ex.st().run_id());
+  EXPECT_EQ(start.status(), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  const auto& update = call->resp.responses(1).update_workflow();
+  EXPECT_EQ(update.stage(), ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
+  EXPECT_EQ(update.update_ref().update_id(), "u1");
+  EXPECT_EQ(update.update_ref().workflow_execution().run_id(), ex.st().run_id());
+}
+
+TEST_F(UpdateWithStartUnitTest, UseExistingAdmitsTheUpdateOnTheRunningRunAndStartsNothing) {
+  Execution& run = ExistingRun("run-1", "req-0");
+  auto req = MultiOp();
+  req.mutable_operations(0)->mutable_start_workflow()->set_workflow_id_conflict_policy(
+      ev1::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING);
+  auto call = Execute(req);
+  EXPECT_TRUE(host_.owned.empty());
+  EXPECT_EQ(run.admitted_updates, std::vector<std::string>{"u1"});
+  EXPECT_EQ(context_.workflow_tasks_scheduled, 1) << "a workflow task for the update";
+  EXPECT_EQ(host_.commits, 1);
+  EndLongPoll();
+  ASSERT_TRUE(call->status && call->status->ok());
+  const auto& start = call->resp.responses(0).start_workflow();
+  EXPECT_FALSE(start.started());
+  EXPECT_EQ(start.run_id(), "run-1");
+  EXPECT_EQ(start.first_execution_run_id(), "first-run-1");
+  EXPECT_EQ(start.status(), ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+}
+
+TEST_F(UpdateWithStartUnitTest, ARunningWorkflowIdFailsTheStartAndAbortsTheUpdate) {
+  Execution& run = ExistingRun("run-1", "req-0");
+  auto call = Execute(MultiOp());
+  ASSERT_TRUE(call->status);
+  EXPECT_EQ(call->status->code(), Code::kAlreadyExists);
+  EXPECT_EQ(call->status->message(), "Update-with-Start could not be executed.");
+  EXPECT_EQ(Operations(*call->status),
+            (std::vector<std::string>{"6 Workflow execution is already running. WorkflowId: wf, RunId: run-1.",
+                                      "10 Operation was aborted."}));
+  EXPECT_TRUE(run.admitted_updates.empty());
+  EXPECT_EQ(host_.commits, 0);
+}
+
+TEST_F(UpdateWithStartUnitTest, EachOperationIsValidatedOnItsOwnAndNothingIsWritten) {
+  auto cron = MultiOp();
+  cron.mutable_operations(0)->mutable_start_workflow()->set_cron_schedule("@hourly");
+  auto call = Execute(cron);
+  ASSERT_TRUE(call->status);
+  EXPECT_EQ(call->status->code(), Code::kInvalidArgument);
+  EXPECT_EQ(Operations(*call->status),
+            (std::vector<std::string>{"3 CronSchedule is not allowed.", "10 Operation was aborted."}));
+
+  auto admitted = MultiOp("req-1", ev1::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
+  call = Execute(admitted);
+  ASSERT_TRUE(call->status);
+  EXPECT_EQ(call->status->code(), Code::kPermissionDenied) << "an answer at ADMITTED would precede the start's commit";
+  EXPECT_EQ(Operations(*call->status),
+            (std::vector<std::string>{"10 Operation was aborted.",
+                                      "7 UpdateWorkflowExecution issued asynchronously and waiting on update "
+                                      "admitted is not supported."}));
+
+  auto other_id = MultiOp();
+  other_id.mutable_operations(1)->mutable_update_workflow()->mutable_workflow_execution()->set_workflow_id("other");
+  call = Execute(other_id);
+  ASSERT_TRUE(call->status);
+  EXPECT_EQ(Operations(*call->status),
+            (std::vector<std::string>{"10 Operation was aborted.",
+                                      "3 WorkflowId is not consistent with previous operation(s)."}));
+
+  auto one_op = MultiOp();
+  one_op.mutable_operations()->RemoveLast();
+  call = Execute(one_op);
+  ASSERT_TRUE(call->status);
+  EXPECT_EQ(call->status->code(), Code::kInvalidArgument);
+  EXPECT_EQ(call->status->message(), "Operations have to be exactly [Start, Update].");
+
+  auto unknown_ns = MultiOp();
+  unknown_ns.set_namespace_("nowhere");
+  call = Execute(unknown_ns);
+  ASSERT_TRUE(call->status);
+  EXPECT_EQ(call->status->code(), Code::kNotFound);
+  EXPECT_TRUE(host_.owned.empty());
+  EXPECT_EQ(host_.commits, 0);
+}
+
+TEST_F(UpdateWithStartUnitTest, ARetriedStartOfARunNoLongerInMemoryAnswersTheUpdateNotFound) {
+  ExistingRun("run-1", "req-1", ev1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  context_.runs.erase("run-1");  // closed and durable: out of the engine's memory
+  auto call = Execute(MultiOp("req-1"));
+  ASSERT_TRUE(call->status);
+  EXPECT_EQ(call->status->code(), Code::kNotFound);
+  EXPECT_EQ(Operations(*call->status), (std::vector<std::string>{"10 Operation was aborted.",
+                                                                 "5 workflow execution already completed"}));
+  EXPECT_TRUE(host_.owned.empty());
+  EXPECT_EQ(host_.commits, 0);
+}
+
+TEST_F(UpdateWithStartUnitTest, AnUpdateWithoutAnIdGetsAUuidAsInTemporalsFrontend) {
+  auto req = MultiOp();
+  req.mutable_operations(1)->mutable_update_workflow()->mutable_request()->mutable_meta()->clear_update_id();
+  auto call = Execute(req);
+  ASSERT_EQ(host_.owned.size(), 1u);
+  ASSERT_EQ(NewRun().admitted_updates.size(), 1u);
+  const std::string id = NewRun().admitted_updates[0];
+  EXPECT_TRUE(IsUuid(id)) << id;
+  EndLongPoll();
+  ASSERT_TRUE(call->status && call->status->ok());
+  EXPECT_EQ(call->resp.responses(1).update_workflow().update_ref().update_id(), id);
 }
 
 }  // namespace
