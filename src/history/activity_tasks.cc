@@ -112,11 +112,7 @@ std::pair<Execution*, const state::ActivityInfo*> ActivityTasks::LiveTask(const 
 
 void ActivityTasks::Poll(MutexLock& l, const wsv1::PollActivityTaskQueueRequest& req, Poller waiter, Duration max_wait) {
   mu_.AssertHeld();
-  auto reply_now = [&](const Status& s) NO_THREAD_SAFETY_ANALYSIS {
-    waiter->Complete(mu_);
-    l.Unlock();
-    waiter->finish(s);
-  };
+  auto reply_now = [&](const Status& s) { ReplyNow(l, mu_, *waiter, s); };
   if (waiter->completed(mu_)) return;  // cancelled while it waited for its rate-limit token
   auto ns = host_.NamespaceByName(req.namespace_());
   Status s = ns.ok() ? CheckIdLength(req.task_queue().name(), "TaskQueue", limits_.max_id_length) : ns.status();

@@ -449,11 +449,7 @@ class Engine : private EngineMutexAndStore,
   // reveal nothing undurable): ends the hold of the engine mutex, then replies. Replies after a
   // transition go through CommitLocked or ReplyWhenDurableLocked.
   static void ReplyNow(MutexLock& l, const Done& done, const Status& s) { history::ReplyNow(l, done, s); }
-  void ReplyNow(MutexLock& l, matching::Waiter& waiter, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
-    waiter.Complete(mu_);
-    l.Unlock();
-    waiter.finish(s);
-  }
+  void ReplyNow(MutexLock& l, matching::Waiter& waiter, const Status& s) { history::ReplyNow(l, mu_, waiter, s); }
   // The reply-after-commit helper: answers `reply` once everything submitted so far is durable,
   // or the store's error if that commit failed (a reply never reveals state that is not durable).
   void ReplyWhenDurableLocked(Done done, Status reply) REQUIRES(mu_);

@@ -218,10 +218,7 @@ Status HistoryPages::GetReverse(const HistoryPosition& at, const wsv1::GetWorkfl
   const int64_t first = std::max<int64_t>(1, last - page + 1);
   auto rows = reads_.ReadEvents(at.run_id, first, last - first + 1);
   if (!rows.ok()) return rows.status();
-  for (auto it = rows->rbegin(); it != rows->rend(); ++it) {
-    if (it->event_id > last) continue;
-    resp->mutable_history()->add_events()->ParseFromString(it->data);
-  }
+  for (auto it = rows->rbegin(); it != rows->rend(); ++it) resp->mutable_history()->add_events()->ParseFromString(it->data);
   if (first > 1) resp->set_next_page_token(HistoryPageToken({at.run_id, first - 1}));
   return Status::Ok();
 }

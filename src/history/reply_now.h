@@ -34,4 +34,12 @@ inline void ReplyNow(MutexLock& l, const Done& done, const Status& s) {
   done(s);
 }
 
+// The same for a waiting RPC: `waiter` is marked completed under `mu` (the mutex `l` holds), then
+// the hold ends and it is answered.
+inline void ReplyNow(MutexLock& l, const Mutex& mu, matching::Waiter& waiter, const Status& s) NO_THREAD_SAFETY_ANALYSIS {
+  waiter.Complete(mu);
+  l.Unlock();
+  waiter.finish(s);
+}
+
 }  // namespace temporalite::history

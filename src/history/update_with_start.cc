@@ -10,20 +10,13 @@ namespace temporalite::history {
 namespace wsv1 = ::temporal::api::workflowservice::v1;
 namespace ev1 = ::temporal::api::enums::v1;
 
-void UpdateWithStart::Fail(MutexLock& l, const Waiter& waiter, const Status& s) {
-  mu_.AssertHeld();  // Execute's callers hold it (`l`)
-  waiter->Complete(mu_);
-  Release(l);
-  waiter->finish(s);
-}
-
 void UpdateWithStart::Execute(MutexLock& l, const wsv1::ExecuteMultiOperationRequest& req, Waiter waiter,
                               CurrentRunRead* pre) {
   mu_.AssertHeld();  // the engine calls it under its mutex (`l`)
   auto ns = host_.NamespaceByName(req.namespace_());
-  if (!ns.ok()) return Fail(l, waiter, ns.status());
+  if (!ns.ok()) return ReplyNow(l, mu_, *waiter, ns.status());
   if (req.operations_size() != 2 || !req.operations(0).has_start_workflow() || !req.operations(1).has_update_workflow()) {
-    return Fail(l, waiter, InvalidArgument("Operations have to be exactly [Start, Update]."));
+    return ReplyNow(l, mu_, *waiter, InvalidArgument("Operations have to be exactly [Start, Update]."));
   }
   const auto& start = req.operations(0).start_workflow();
   wsv1::UpdateWorkflowExecutionRequest named;
@@ -40,8 +33,8 @@ void UpdateWithStart::Execute(MutexLock& l, const wsv1::ExecuteMultiOperationReq
     update_err = InvalidArgument("WorkflowId is not consistent with previous operation(s).");
   }
   if (!start_err.ok() || !update_err.ok()) {
-    return Fail(l, waiter,
-                MultiOperationError(start_err.ok() ? nullptr : &start_err, update_err.ok() ? nullptr : &update_err));
+    return ReplyNow(l, mu_, *waiter,
+                    MultiOperationError(start_err.ok() ? nullptr : &start_err, update_err.ok() ? nullptr : &update_err));
   }
   wsv1::ExecuteMultiOperationResponse* resp = waiter->response;
   auto* start_resp = resp->add_responses()->mutable_start_workflow();
@@ -51,7 +44,7 @@ void UpdateWithStart::Execute(MutexLock& l, const wsv1::ExecuteMultiOperationReq
                                            start.workflow_id_conflict_policy(), pre);
   if (!c.status.ok()) {
     Status err = MultiOperationError(&c.status, nullptr);
-    if (!c.judged_on_undurable_close) return Fail(l, waiter, err);
+    if (!c.judged_on_undurable_close) return ReplyNow(l, mu_, *waiter, err);
     waiter->Complete(mu_);
     return engine_.ReplyWhenDurable([waiter](const Status& s) { waiter->finish(s); }, err);
   }
@@ -62,7 +55,7 @@ void UpdateWithStart::Execute(MutexLock& l, const wsv1::ExecuteMultiOperationReq
     ex = engine_.FindRun(c.existing->run_id);
     if (!ex) {
       Status closed = NotFound("workflow execution already completed");
-      return Fail(l, waiter, MultiOperationError(nullptr, &closed));
+      return ReplyNow(l, mu_, *waiter, MultiOperationError(nullptr, &closed));
     }
     start_resp->set_run_id(ex->st().run_id());
     start_resp->set_first_execution_run_id(ex->st().first_execution_run_id());
@@ -76,7 +69,7 @@ void UpdateWithStart::Execute(MutexLock& l, const wsv1::ExecuteMultiOperationReq
     start_resp->set_status(ev1::WORKFLOW_EXECUTION_STATUS_RUNNING);
   }
   Status err = updates_.Admit(txn, *ex, update, waiter, UpdateRegistry::FillInto(update_resp));
-  if (!err.ok()) return Fail(l, waiter, MultiOperationError(nullptr, &err));
+  if (!err.ok()) return ReplyNow(l, mu_, *waiter, MultiOperationError(nullptr, &err));
   // USE_EXISTING's on_conflict_options, once the update is admitted (Temporal's Starter).
   if (c.existing && !c.deduped && !c.deduped_attached && c.existing_open) starts_.AttachOnConflict(txn, *ex, start);
   host_.Commit(txn, nullptr);

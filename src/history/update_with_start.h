@@ -38,9 +38,6 @@ class UpdateWithStart {
                Waiter waiter, CurrentRunRead* pre);
 
  private:
-  // The ends of the hold of `l` before an answer (the waiter marked completed first).
-  void Fail(MutexLock& l, const Waiter& waiter, const Status& s);
-
   Mutex& mu_;
   StartWorkflow& starts_;
   UpdateRegistry& updates_;
